@@ -1,0 +1,340 @@
+package repository
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The default policy groups every organisation has.
+const (
+	DefaultStacksGroup   = "default-policy-group"
+	DefaultAccountsGroup = "default-accounts-policy-group"
+)
+
+var (
+	orgNamePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
+	loginPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
+	tokenPattern     = regexp.MustCompile(`^pul-[0-9a-f]{40}$`)
+	emailPattern     = regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)
+	errTokenRejected = errors.New("token rejected")
+)
+
+// ErrUnauthenticated is returned for a missing, unknown, revoked or expired
+// token.
+var ErrUnauthenticated = errTokenRejected
+
+// CreateOrganization creates an organisation with its two default policy
+// groups.
+func (r *Repository) CreateOrganization(ctx context.Context, name string) (*Organization, error) {
+	if !orgNamePattern.MatchString(name) {
+		return nil, invalid("name", "%q is not a valid organisation name (letters, digits, '-', '_', '.'; at most 100)", name)
+	}
+	org := &Organization{Name: name}
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(org).Error; err != nil {
+			return translate(err, "organisation "+name+" already exists")
+		}
+		for _, g := range []PolicyGroup{
+			{OrgID: org.ID, Name: DefaultStacksGroup, EntityType: GroupStacks, Mode: ModePreventative, IsOrgDefault: true},
+			{OrgID: org.ID, Name: DefaultAccountsGroup, EntityType: GroupAccounts, Mode: ModeAudit, IsOrgDefault: true},
+		} {
+			if err := tx.Create(&g).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// OrganizationByName finds an organisation.
+func (r *Repository) OrganizationByName(ctx context.Context, name string) (*Organization, error) {
+	var org Organization
+	if err := r.db.WithContext(ctx).Where("name = ?", name).First(&org).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	return &org, nil
+}
+
+// CountOrganizations counts the organisations (an empty database has none).
+func (r *Repository) CountOrganizations(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Organization{}).Count(&n).Error
+	return n, err
+}
+
+// CreateUser creates a user.
+func (r *Repository) CreateUser(ctx context.Context, u *User) error {
+	if !loginPattern.MatchString(u.Login) {
+		return invalid("login", "%q is not a valid login", u.Login)
+	}
+	if !emailPattern.MatchString(u.Email) {
+		return invalid("email", "%q is not an email address", u.Email)
+	}
+	if u.Name == "" {
+		u.Name = u.Login
+	}
+	return translate(r.db.WithContext(ctx).Create(u).Error, "a user with login "+u.Login+" or email "+u.Email+" already exists")
+}
+
+// UserByLogin finds a user by login.
+func (r *Repository) UserByLogin(ctx context.Context, login string) (*User, error) {
+	var u User
+	if err := r.db.WithContext(ctx).Where("login = ?", login).First(&u).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	return &u, nil
+}
+
+// AddMember gives a user a role in an organisation (or changes it).
+func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Membership{}).Where("org_id = ? AND user_id = ?", orgID, userID).Update("role", role)
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		return tx.Create(&Membership{OrgID: orgID, UserID: userID, Role: role}).Error
+	})
+}
+
+// MemberByLoginOrEmail finds a member of an organisation by login or email
+// (case-insensitive).
+func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who string) (*User, error) {
+	var u User
+	err := r.db.WithContext(ctx).
+		Joins("JOIN memberships m ON m.user_id = users.id AND m.org_id = ?", orgID).
+		Where("lower(users.login) = lower(?) OR lower(users.email) = lower(?)", who, who).
+		First(&u).Error
+	if err != nil {
+		return nil, translate(err, "")
+	}
+	return &u, nil
+}
+
+// OrganizationsOfUser lists the organisations a user belongs to, by name.
+func (r *Repository) OrganizationsOfUser(ctx context.Context, userID int64) ([]Organization, error) {
+	var orgs []Organization
+	err := r.db.WithContext(ctx).
+		Joins("JOIN memberships m ON m.org_id = organizations.id AND m.user_id = ?", userID).
+		Order("organizations.name").Find(&orgs).Error
+	return orgs, err
+}
+
+// NewTokenSecret returns a fresh token in Pulumi's format: "pul-" and 40
+// hexadecimal characters.
+func NewTokenSecret() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "pul-" + hex.EncodeToString(b)
+}
+
+// HashToken is the SHA-256 of a token, as stored.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// TokenSpec describes a token to create: a user's personal token (UserID) or
+// an organisation token (OrgID and Role).
+type TokenSpec struct {
+	UserID    *int64
+	OrgID     *int64
+	Name      string
+	Role      Role
+	ExpiresAt *time.Time
+}
+
+// CreateToken stores a new token and returns its secret, which is shown once
+// and never stored.
+func (r *Repository) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token, error) {
+	if (spec.UserID == nil) == (spec.OrgID == nil) {
+		return "", nil, invalid("token", "a token belongs either to a user or to an organisation")
+	}
+	if spec.OrgID != nil {
+		if _, err := ParseRole(string(spec.Role)); err != nil {
+			return "", nil, err
+		}
+		if spec.Name == "" {
+			return "", nil, invalid("name", "an organisation token needs a name")
+		}
+	} else {
+		spec.Role = ""
+	}
+	secret := NewTokenSecret()
+	t := &Token{OrgID: spec.OrgID, UserID: spec.UserID, Name: spec.Name, Role: spec.Role, Hash: HashToken(secret), ExpiresAt: spec.ExpiresAt}
+	if err := r.db.WithContext(ctx).Create(t).Error; err != nil {
+		return "", nil, translate(err, "token already exists")
+	}
+	return secret, t, nil
+}
+
+// Caller is an authenticated token: a user's personal token or an
+// organisation token.
+type Caller struct {
+	TokenID   int64
+	TokenName string
+	// User is the token's user; nil for an organisation token.
+	User *User
+	// OrgID and Role are set for an organisation token.
+	OrgID *int64
+	Role  Role
+}
+
+// Actor names the caller in issue history.
+func (c *Caller) Actor() (name, actorType string) {
+	if c.User != nil {
+		return c.User.Login, "user"
+	}
+	return c.TokenName, "token"
+}
+
+// Authenticate checks a token secret and returns its caller. Unknown,
+// malformed, revoked and expired tokens are ErrUnauthenticated.
+func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, error) {
+	if !tokenPattern.MatchString(secret) {
+		return nil, ErrUnauthenticated
+	}
+	hash := HashToken(secret)
+	var t Token
+	if err := r.db.WithContext(ctx).Where("hash = ?", hash).First(&t).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, ErrUnauthenticated
+		}
+		return nil, err
+	}
+	// The lookup is by hash; compare again in constant time so timing tells
+	// nothing about stored hashes.
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	now := time.Now().UTC()
+	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
+		return nil, ErrUnauthenticated
+	}
+	c := &Caller{TokenID: t.ID, TokenName: t.Name, OrgID: t.OrgID, Role: t.Role}
+	if t.UserID != nil {
+		var u User
+		if err := r.db.WithContext(ctx).First(&u, *t.UserID).Error; err != nil {
+			return nil, translate(err, "")
+		}
+		c.User = &u
+	}
+	// Record use at most once a minute per token to keep reads read-only.
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		if err := r.db.WithContext(ctx).Model(&Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Access is what a caller may do in one organisation.
+type Access struct {
+	Org    Organization
+	Role   Role
+	Caller *Caller
+}
+
+// Authorize resolves the organisation named in a request path for a caller.
+// A caller who is not a member gets ErrNotFound, as for an organisation that
+// does not exist, so names of other organisations do not leak.
+func (r *Repository) Authorize(ctx context.Context, c *Caller, orgName string) (*Access, error) {
+	org, err := r.OrganizationByName(ctx, orgName)
+	if err != nil {
+		return nil, err
+	}
+	if c.OrgID != nil {
+		if *c.OrgID != org.ID {
+			return nil, ErrNotFound
+		}
+		return &Access{Org: *org, Role: c.Role, Caller: c}, nil
+	}
+	var m Membership
+	if err := r.db.WithContext(ctx).Where("org_id = ? AND user_id = ?", org.ID, c.User.ID).First(&m).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	return &Access{Org: *org, Role: m.Role, Caller: c}, nil
+}
+
+// TokenInfo describes a stored token without its secret.
+type TokenInfo struct {
+	Token
+	OrgName   string
+	UserLogin string
+}
+
+// ListTokens lists the tokens of an organisation: its organisation tokens
+// and the personal tokens of its members.
+func (r *Repository) ListTokens(ctx context.Context, orgID int64) ([]TokenInfo, error) {
+	var out []TokenInfo
+	err := r.db.WithContext(ctx).Table("tokens t").
+		Select("t.*, o.name AS org_name, u.login AS user_login").
+		Joins("LEFT JOIN organizations o ON o.id = t.org_id").
+		Joins("LEFT JOIN users u ON u.id = t.user_id").
+		Where("t.org_id = ? OR t.user_id IN (SELECT user_id FROM memberships WHERE org_id = ?)", orgID, orgID).
+		Order("t.id").Scan(&out).Error
+	return out, err
+}
+
+// RevokeToken revokes a token of an organisation (or of one of its members).
+func (r *Repository) RevokeToken(ctx context.Context, orgID, tokenID int64) error {
+	res := r.db.WithContext(ctx).Model(&Token{}).
+		Where("id = ? AND revoked_at IS NULL AND (org_id = ? OR user_id IN (SELECT user_id FROM memberships WHERE org_id = ?))", tokenID, orgID, orgID).
+		Update("revoked_at", time.Now().UTC())
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// translate maps GORM's errors to the repository's.
+func translate(err error, conflictMessage string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey), isUniqueViolation(err):
+		if conflictMessage == "" {
+			return ErrConflict
+		}
+		return &ConflictError{Message: conflictMessage}
+	}
+	return err
+}
+
+// isUniqueViolation recognises SQLite's unique-constraint errors, which the
+// glebarez dialector does not translate.
+func isUniqueViolation(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// OrganizationByID finds an organisation by id.
+func (r *Repository) OrganizationByID(ctx context.Context, id int64) (*Organization, error) {
+	var org Organization
+	if err := r.db.WithContext(ctx).First(&org, id).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	return &org, nil
+}

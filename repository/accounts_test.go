@@ -1,0 +1,94 @@
+package repository_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/repotest"
+)
+
+var seq atomic.Int64
+
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, seq.Add(1))
+}
+
+func TestTokensAndAuthorization(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		ctx := context.Background()
+		r := b.Repo
+		org, err := r.CreateOrganization(ctx, uniqueName("org"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := r.CreateOrganization(ctx, uniqueName("other"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.CreateOrganization(ctx, org.Name); !errors.Is(err, repository.ErrConflict) {
+			t.Fatalf("duplicate organisation: got %v, want ErrConflict", err)
+		}
+		login := uniqueName("alice")
+		u := &repository.User{Login: login, Email: login + "@example.com"}
+		if err := r.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.AddMember(ctx, org.ID, u.ID, repository.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := r.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, Name: "laptop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		caller, err := r.Authenticate(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := r.Authorize(ctx, caller, org.Name)
+		if err != nil || acc.Role != repository.RoleMember {
+			t.Fatalf("authorize member: %v %+v", err, acc)
+		}
+		if _, err := r.Authorize(ctx, caller, other.Name); !errors.Is(err, repository.ErrNotFound) {
+			t.Fatalf("authorize non-member: got %v, want ErrNotFound", err)
+		}
+
+		orgSecret, tok, err := r.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci", Role: repository.RoleViewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc, err := r.Authenticate(ctx, orgSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc, err := r.Authorize(ctx, oc, org.Name); err != nil || acc.Role != repository.RoleViewer {
+			t.Fatalf("org token: %v %+v", err, acc)
+		}
+		if _, err := r.Authorize(ctx, oc, other.Name); !errors.Is(err, repository.ErrNotFound) {
+			t.Fatalf("org token elsewhere: got %v", err)
+		}
+		if err := r.RevokeToken(ctx, org.ID, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Authenticate(ctx, orgSecret); !errors.Is(err, repository.ErrUnauthenticated) {
+			t.Fatalf("revoked token: got %v", err)
+		}
+		for _, bad := range []string{"", "pul-123", repository.NewTokenSecret()} {
+			if _, err := r.Authenticate(ctx, bad); !errors.Is(err, repository.ErrUnauthenticated) {
+				t.Errorf("token %q: got %v", bad, err)
+			}
+		}
+		past := time.Now().Add(-time.Hour)
+		expired, _, err := r.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, ExpiresAt: &past})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Authenticate(ctx, expired); !errors.Is(err, repository.ErrUnauthenticated) {
+			t.Fatalf("expired token: got %v", err)
+		}
+	})
+}

@@ -1,0 +1,383 @@
+package repository
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Compliance score sentinels.
+const (
+	// ScoreNotApplicable marks a pack that never ran on the entity.
+	ScoreNotApplicable = -1
+	// ScoreError marks a pack whose latest evaluation could not run.
+	ScoreError = -2
+)
+
+// ComplianceEntity is the row kind of the compliance matrix.
+type ComplianceEntity string
+
+// The row kinds of the compliance matrix.
+const (
+	ComplianceByStack    ComplianceEntity = "stack"
+	ComplianceByAccount  ComplianceEntity = "account"
+	ComplianceBySeverity ComplianceEntity = "severity"
+)
+
+// ComplianceMatrix is one page of the compliance matrix.
+type ComplianceMatrix struct {
+	// Columns are the evaluated pack names, sorted; the same on every page.
+	Columns []string
+	Rows    []ComplianceRow
+	// Next is the continuation token of the next page; empty on the last.
+	Next string
+}
+
+// ComplianceRow is a row of the matrix, its scores in column order.
+type ComplianceRow struct {
+	EntityName string
+	Scores     []int
+}
+
+// MaxCompliancePageSize bounds the rows of one compliance page.
+const MaxCompliancePageSize = 1000
+
+// DefaultCompliancePageSize is the page size when none is given.
+const DefaultCompliancePageSize = 100
+
+// pageToken is the content of a continuation token.
+type pageToken struct {
+	// Kind binds a token to the listing that issued it.
+	Kind string `json:"k"`
+	// After is the last key of the previous page.
+	After string `json:"a"`
+	// AfterID breaks ties on After where keys may repeat.
+	AfterID string `json:"i,omitempty"`
+}
+
+// tokenSalt makes checksums of tokens specific to policyresults, so a token
+// edited by hand is refused rather than misread.
+const tokenSalt = "policyresults/continuation/v1"
+
+func encodePageToken(t pageToken) string {
+	b, _ := json.Marshal(t)
+	sum := sha256.Sum256(append(append([]byte(tokenSalt), 0), b...))
+	return base64.RawURLEncoding.EncodeToString(b) + "." + hex.EncodeToString(sum[:6])
+}
+
+func decodePageToken(s, kind string) (pageToken, error) {
+	payload, check, ok := strings.Cut(s, ".")
+	bad := invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
+	if !ok {
+		return pageToken{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return pageToken{}, bad
+	}
+	sum := sha256.Sum256(append(append([]byte(tokenSalt), 0), b...))
+	if hex.EncodeToString(sum[:6]) != check {
+		return pageToken{}, bad
+	}
+	var t pageToken
+	if err := json.Unmarshal(b, &t); err != nil || t.Kind != kind {
+		return pageToken{}, bad
+	}
+	return t, nil
+}
+
+// entityDisplayExpr is an entity's name as the matrix shows it:
+// "project/stack" for stacks, the account name for accounts.
+const entityDisplayExpr = "(CASE WHEN e.type = 'stack' THEN e.project || '/' || e.name ELSE e.project END)"
+
+// ComplianceResults computes one page of the compliance matrix. size 0 means
+// the default; token is the previous page's Next.
+func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity ComplianceEntity, size int, token string) (*ComplianceMatrix, error) {
+	switch {
+	case size == 0:
+		size = DefaultCompliancePageSize
+	case size < 0 || size > MaxCompliancePageSize:
+		return nil, invalid("size", "%d is out of range; allowed: 1 to %d", size, MaxCompliancePageSize)
+	}
+	var after pageToken
+	if token != "" {
+		var err error
+		if after, err = decodePageToken(token, "compliance/"+string(entity)); err != nil {
+			return nil, err
+		}
+	}
+	db := r.db.WithContext(ctx)
+	m := &ComplianceMatrix{}
+	if err := db.Raw(`SELECT DISTINCT pack_name FROM pack_evaluations WHERE org_id = ? ORDER BY pack_name`, orgID).
+		Scan(&m.Columns).Error; err != nil {
+		return nil, err
+	}
+	if m.Columns == nil {
+		m.Columns = []string{}
+	}
+	column := make(map[string]int, len(m.Columns))
+	for i, c := range m.Columns {
+		column[c] = i
+	}
+	newRow := func(name string) ComplianceRow {
+		scores := make([]int, len(m.Columns))
+		for i := range scores {
+			scores[i] = ScoreNotApplicable
+		}
+		return ComplianceRow{EntityName: name, Scores: scores}
+	}
+
+	if entity == ComplianceBySeverity {
+		return r.severityMatrix(ctx, orgID, m, column, newRow, size, after)
+	}
+	entityType := EntityStack
+	if entity == ComplianceByAccount {
+		entityType = EntityAccount
+	}
+	type pageEntity struct {
+		ID      int64
+		Display string
+	}
+	var page []pageEntity
+	if err := db.Raw(`SELECT e.id, `+entityDisplayExpr+` AS display FROM entities e
+		WHERE e.org_id = ? AND e.type = ? AND `+entityDisplayExpr+` > ?
+		ORDER BY display LIMIT ?`, orgID, entityType, after.After, size+1).Scan(&page).Error; err != nil {
+		return nil, err
+	}
+	if len(page) > size {
+		page = page[:size]
+		m.Next = encodePageToken(pageToken{Kind: "compliance/" + string(entity), After: page[size-1].Display})
+	}
+	if len(page) == 0 {
+		m.Rows = []ComplianceRow{}
+		return m, nil
+	}
+	ids := make([]int64, len(page))
+	rowOf := make(map[int64]int, len(page))
+	m.Rows = make([]ComplianceRow, len(page))
+	for i, p := range page {
+		ids[i] = p.ID
+		rowOf[p.ID] = i
+		m.Rows[i] = newRow(p.Display)
+	}
+	// One row per evaluated (entity, pack): whether every scope of its latest
+	// evaluation failed to run, the enabled policies evaluated, and those with
+	// an active issue.
+	var cells []struct {
+		EntityID int64
+		PackName string
+		AllError bool
+		Total    int
+		Failing  int
+	}
+	err := db.Raw(`
+		SELECT pe.entity_id, pe.pack_name, pe.all_error,
+		       COALESCE(po.total, 0) AS total, COALESCE(fi.failing, 0) AS failing
+		FROM (SELECT entity_id, pack_name, MIN(CASE WHEN error IS NULL THEN 0 ELSE 1 END) = 1 AS all_error
+		      FROM pack_evaluations WHERE org_id = ? AND entity_id IN ? GROUP BY entity_id, pack_name) pe
+		LEFT JOIN (SELECT entity_id, pack_name, COUNT(DISTINCT policy_name) AS total
+		      FROM policy_outcomes WHERE org_id = ? AND entity_id IN ? AND enforcement_level <> 'disabled'
+		      GROUP BY entity_id, pack_name) po
+		  ON po.entity_id = pe.entity_id AND po.pack_name = pe.pack_name
+		LEFT JOIN (SELECT i.entity_ref, i.policy_pack, COUNT(DISTINCT i.policy_name) AS failing
+		      FROM policy_issues i
+		      WHERE i.org_id = ? AND i.entity_ref IN ? AND i.active
+		        AND EXISTS (SELECT 1 FROM policy_outcomes o WHERE o.org_id = i.org_id AND o.entity_id = i.entity_ref
+		                    AND o.pack_name = i.policy_pack AND o.policy_name = i.policy_name AND o.enforcement_level <> 'disabled')
+		      GROUP BY i.entity_ref, i.policy_pack) fi
+		  ON fi.entity_ref = pe.entity_id AND fi.policy_pack = pe.pack_name`,
+		orgID, ids, orgID, ids, orgID, ids).Scan(&cells).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cells {
+		col, ok := column[c.PackName]
+		if !ok {
+			continue
+		}
+		m.Rows[rowOf[c.EntityID]].Scores[col] = score(c.AllError, c.Total, c.Failing)
+	}
+	return m, nil
+}
+
+// score is 100 × passing / evaluated policies, rounded down.
+func score(allError bool, total, failing int) int {
+	switch {
+	case allError:
+		return ScoreError
+	case total == 0:
+		return 100
+	case failing > total:
+		failing = total
+	}
+	return 100 * (total - failing) / total
+}
+
+// severityRows are the rows of the severity matrix, most severe first.
+var severityRows = []string{"critical", "high", "medium", "low"}
+
+func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *ComplianceMatrix, column map[string]int,
+	newRow func(string) ComplianceRow, size int, after pageToken) (*ComplianceMatrix, error) {
+	start := 0
+	if after.After != "" {
+		for i, s := range severityRows {
+			if s == after.After {
+				start = i + 1
+			}
+		}
+	}
+	rows := severityRows[start:]
+	if len(rows) > size {
+		rows = rows[:size]
+		m.Next = encodePageToken(pageToken{Kind: "compliance/severity", After: rows[len(rows)-1]})
+	}
+	m.Rows = make([]ComplianceRow, 0, len(rows))
+	rowOf := map[string]int{}
+	for i, s := range rows {
+		m.Rows = append(m.Rows, newRow(s))
+		rowOf[s] = i
+	}
+	// Every enabled (entity, policy) pair of a severity whose pack ran; a pair
+	// passes when it has no active issue.
+	var cells []struct {
+		Severity string
+		PackName string
+		Total    int
+		Passing  int
+	}
+	err := r.db.WithContext(ctx).Raw(`
+		SELECT o.severity, o.pack_name, COUNT(*) AS total,
+		       SUM(CASE WHEN EXISTS (SELECT 1 FROM policy_issues i WHERE i.org_id = o.org_id AND i.entity_ref = o.entity_id
+		                AND i.policy_pack = o.pack_name AND i.policy_name = o.policy_name AND i.active) THEN 0 ELSE 1 END) AS passing
+		FROM (SELECT DISTINCT po.org_id, po.entity_id, po.pack_name, po.policy_name, po.severity
+		      FROM policy_outcomes po
+		      JOIN pack_evaluations pe ON pe.org_id = po.org_id AND pe.entity_id = po.entity_id
+		           AND pe.scope = po.scope AND pe.pack_name = po.pack_name AND pe.error IS NULL
+		      WHERE po.org_id = ? AND po.enforcement_level <> 'disabled' AND po.severity IN ?) o
+		GROUP BY o.severity, o.pack_name`, orgID, severityRows).Scan(&cells).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cells {
+		i, ok := rowOf[c.Severity]
+		col, ok2 := column[c.PackName]
+		if !ok || !ok2 || c.Total == 0 {
+			continue
+		}
+		m.Rows[i].Scores[col] = 100 * c.Passing / c.Total
+	}
+	return m, nil
+}
+
+// Metadata is the organisation's compliance overview.
+type Metadata struct {
+	PolicyTotalCount         int64
+	PolicyWithIssuesCount    int64
+	ResourcesTotalCount      int64
+	ResourcesWithIssuesCount int64
+	ActiveBySeverity         []NameCount
+	ActiveByLevel            []NameCount
+	ActiveByKind             []NameCount
+}
+
+// NameCount is a value and how many rows have it.
+type NameCount struct {
+	Name  string
+	Count int64
+}
+
+// groupPoliciesSQL lists the enabled policies of each group, once per
+// (group, pack, policy), with their severity: those of the pack versions
+// applied to the group (pinned, else the latest published) and those
+// evaluated under it. It takes the organisation id twice.
+const groupPoliciesSQL = `
+	SELECT group_id, pack_name, policy_name, MAX(severity) AS severity FROM (
+		SELECT gp.group_id, gp.pack_name, p.name AS policy_name, p.severity
+		FROM policy_group_packs gp
+		JOIN policy_packs pk ON pk.org_id = gp.org_id AND pk.name = gp.pack_name
+		JOIN policy_pack_versions v ON v.org_id = pk.org_id AND v.pack_id = pk.id AND v.published
+		     AND v.version = COALESCE(gp.version, (SELECT MAX(v2.version) FROM policy_pack_versions v2
+		                                          WHERE v2.org_id = pk.org_id AND v2.pack_id = pk.id AND v2.published))
+		JOIN policies p ON p.org_id = v.org_id AND p.version_id = v.id AND p.enforcement_level <> 'disabled'
+		WHERE gp.org_id = ?
+		UNION ALL
+		SELECT po.group_id, po.pack_name, po.policy_name, po.severity
+		FROM policy_outcomes po
+		WHERE po.org_id = ? AND po.group_id IS NOT NULL AND po.enforcement_level <> 'disabled'
+	) gpu GROUP BY group_id, pack_name, policy_name`
+
+// Metadata computes the organisation's policy and resource totals.
+func (r *Repository) Metadata(ctx context.Context, orgID int64) (*Metadata, error) {
+	db := r.db.WithContext(ctx)
+	md := &Metadata{}
+	var counts struct {
+		Total      int64
+		WithIssues int64
+	}
+	err := db.Raw(`
+		SELECT COUNT(*) AS total,
+		       COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM policy_issues i JOIN policy_groups g ON g.org_id = i.org_id AND g.name = i.policy_group_name
+		                WHERE i.org_id = ? AND g.id = gpol.group_id AND i.policy_pack = gpol.pack_name
+		                  AND i.policy_name = gpol.policy_name AND i.active) THEN 1 ELSE 0 END), 0) AS with_issues
+		FROM (`+groupPoliciesSQL+`) gpol`, orgID, orgID, orgID).Scan(&counts).Error
+	if err != nil {
+		return nil, err
+	}
+	md.PolicyTotalCount, md.PolicyWithIssuesCount = counts.Total, counts.WithIssues
+	if err := db.Raw(`SELECT COUNT(*) FROM resources WHERE org_id = ? AND governed`, orgID).Scan(&md.ResourcesTotalCount).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT entity_ref, resource_urn FROM policy_issues WHERE org_id = ? AND active) x`, orgID).
+		Scan(&md.ResourcesWithIssuesCount).Error; err != nil {
+		return nil, err
+	}
+	for _, b := range []struct {
+		column string
+		out    *[]NameCount
+	}{{"severity", &md.ActiveBySeverity}, {"level", &md.ActiveByLevel}, {"kind", &md.ActiveByKind}} {
+		// The column names come from the constant list above, never from input.
+		if err := db.Raw(`SELECT `+b.column+` AS name, COUNT(*) AS count FROM policy_issues WHERE org_id = ? AND active
+			GROUP BY `+b.column+` ORDER BY count DESC, name`, orgID).Scan(b.out).Error; err != nil {
+			return nil, err
+		}
+		if *b.out == nil {
+			*b.out = []NameCount{}
+		}
+	}
+	return md, nil
+}
+
+// ViolationsPageSize is the page size of the deprecated violations list.
+const ViolationsPageSize = 100
+
+// Violations lists the organisation's current violations (issues not fixed),
+// newest first, one page at a time; token is the previous page's next token.
+func (r *Repository) Violations(ctx context.Context, orgID int64, token string) ([]Issue, string, error) {
+	q := r.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, StatusFixed)
+	if token != "" {
+		t, err := decodePageToken(token, "violations")
+		if err != nil {
+			return nil, "", err
+		}
+		at, err := time.Parse(time.RFC3339Nano, t.After)
+		if err != nil {
+			return nil, "", invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
+		}
+		q = q.Where("(observed_at < ? OR (observed_at = ? AND id < ?))", at, at, t.AfterID)
+	}
+	var out []Issue
+	if err := q.Order("observed_at DESC, id DESC").Limit(ViolationsPageSize + 1).Find(&out).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > ViolationsPageSize {
+		out = out[:ViolationsPageSize]
+		last := out[len(out)-1]
+		next = encodePageToken(pageToken{Kind: "violations", After: last.ObservedAt.UTC().Format(time.RFC3339Nano), AfterID: last.ID})
+	}
+	return out, next, nil
+}

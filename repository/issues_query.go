@@ -1,0 +1,678 @@
+package repository
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/policyresults/policyresults/grid"
+)
+
+// IssueColumns is the column allowlist of /issues, /issues/export and
+// /issues/filters: every scalar field of the API's PolicyIssue plus
+// assignedTo, which matches the assignee's login or email and sorts, groups
+// and facets by login. Enums compare exactly and sort by meaning: severity
+// by severity_rank (unset < low < medium < high < critical), status by
+// status_rank (open, in_progress, by_design, ignored, fixed), priority p0
+// before p4.
+var IssueColumns = grid.Schema{
+	"id":               textColumn("policy_issues.id"),
+	"entityType":       enumColumn("policy_issues.entity_type", "", "stack", "insights-account"),
+	"entityProject":    textColumn("policy_issues.entity_project"),
+	"entityId":         textColumn("policy_issues.entity_id"),
+	"stackVersion":     {Expr: "policy_issues.stack_version", Kind: grid.KindNumber, Set: true, Nullable: true},
+	"resourceVersion":  {Expr: "policy_issues.resource_version", Kind: grid.KindNumber, Set: true, Nullable: true},
+	"policyPack":       textColumn("policy_issues.policy_pack"),
+	"policyPackTag":    textColumn("policy_issues.policy_pack_tag"),
+	"policyName":       textColumn("policy_issues.policy_name"),
+	"resourceURN":      textColumn("policy_issues.resource_urn"),
+	"resourceProvider": textColumn("policy_issues.resource_provider"),
+	"resourceType":     textColumn("policy_issues.resource_type"),
+	"resourceName":     textColumn("policy_issues.resource_name"),
+	"message":          textColumn("policy_issues.message"),
+	"observedAt":       {Expr: "policy_issues.observed_at", Kind: grid.KindDate, Set: true},
+	"lastModified":     {Expr: "policy_issues.last_modified", Kind: grid.KindDate, Set: true},
+	"level":            textColumn("policy_issues.level"),
+	"severity":         enumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
+	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored, StatusFixed),
+	"kind":             enumColumn("policy_issues.kind", "", ModeAudit, ModePreventative),
+	"priority":         enumColumn("policy_issues.priority", "", "p0", "p1", "p2", "p3", "p4"),
+	"policyGroupName":  textColumn("policy_issues.policy_group_name"),
+	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", ModeAudit, ModePreventative),
+	"assignedTo": {Expr: "policy_issues.assignee_login", MatchAlso: []string{"policy_issues.assignee_email"},
+		Kind: grid.KindText, Set: true},
+}
+
+func textColumn(expr string) grid.ColumnDef {
+	return grid.ColumnDef{Expr: expr, Kind: grid.KindText, Set: true}
+}
+
+// enumColumn defines an enum; with a rank expression, values are listed in
+// rank order (rank = index).
+func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
+	return grid.ColumnDef{Expr: expr, Kind: grid.KindEnum, Values: values, RankExpr: rank, Set: true}
+}
+
+// IssueDefaultSort is the default order of issues: severity (critical
+// first), then observedAt newest first; ties break on id.
+var IssueDefaultSort = []grid.SortItem{{ColID: "severity", Sort: "desc"}, {ColID: "observedAt", Sort: "desc"}}
+
+// IssueGridOptions are the grid.Parse options of POST /issues.
+var IssueGridOptions = grid.Options{DefaultSort: IssueDefaultSort}
+
+// IssueExportOptions are the grid.Parse options of POST /issues/export: the
+// whole result unless startRow/endRow are given.
+var IssueExportOptions = grid.Options{DefaultSort: IssueDefaultSort, Unbounded: true}
+
+// MaxFacetValues bounds the values IssueFacets returns (the most frequent).
+const MaxFacetValues = 1000
+
+// IssuePage is one page of issues, or of groups when the query groups.
+type IssuePage struct {
+	// Issues are the rows (empty when grouping).
+	Issues []Issue
+	// Groups are the groups of the requested level: {<colId>: value,
+	// "count": rows, <valueCol id>: aggregate, ...}.
+	Groups []map[string]any
+	// RowCount is the exact number of matching rows, or of groups.
+	RowCount int64
+}
+
+// FacetValue is one distinct value of a field and its number of issues.
+type FacetValue struct {
+	Name  string
+	Count int64
+}
+
+// ListIssues answers a grid query over the organisation's issues: a page of
+// rows in the query's order (ties broken on id), or, when q.Group is set, a
+// page of groups. RowCount is exact.
+func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
+	if q.Group != nil {
+		return r.issueGroups(ctx, orgID, q)
+	}
+	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
+	if q.Limit != 0 {
+		if err := r.issueRows(ctx, orgID, q).Find(&page.Issues).Error; err != nil {
+			return nil, err
+		}
+	}
+	// A short, non-empty page (or a short first page) tells the total
+	// without counting.
+	if n := len(page.Issues); q.Limit != 0 && (q.Limit < 0 || n < q.Limit) && (n > 0 || q.Offset == 0) {
+		page.RowCount = int64(q.Offset + n)
+		return page, nil
+	}
+	if err := r.issueScope(ctx, orgID, q.Where()).Count(&page.RowCount).Error; err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// ExportIssues streams the rows of q (ignoring its grouping, within its group
+// keys) in q's order, one at a time, so memory stays constant whatever the
+// size; each may stop the export by returning an error.
+func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*Issue) error) error {
+	if q.Limit == 0 {
+		return nil
+	}
+	rows, err := r.issueRows(ctx, orgID, q).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var is Issue
+		if err := r.db.ScanRows(rows, &is); err != nil {
+			return err
+		}
+		if err := each(&is); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// IssueFacets returns the distinct values of field among the issues matching
+// filterModel, with their counts, most frequent first then by value (at most
+// MaxFacetValues). Conditions on field itself are left out of the filter
+// (faceted search: a dropdown keeps showing the field's other values; see
+// grid.WithoutColumn). Empty and NULL values are returned as "".
+func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filterModel json.RawMessage) ([]FacetValue, error) {
+	col, err := IssueColumns.Column(field, "field")
+	if err != nil {
+		return nil, err
+	}
+	filter, err := grid.ParseFilter(filterModel, IssueColumns)
+	if err != nil {
+		return nil, err
+	}
+	return r.facets(ctx, orgID, col, grid.WithoutColumn(filter, field))
+}
+
+func (r *Repository) issueScope(ctx context.Context, orgID int64, where grid.Node) *gorm.DB {
+	db := r.db.WithContext(ctx).Model(&Issue{}).Where("policy_issues.org_id = ?", orgID)
+	if sql, args := whereClause(where, r.dialect); sql != "" {
+		db = db.Where(clause.Expr{SQL: sql, Vars: args})
+	}
+	return db
+}
+
+func (r *Repository) issueRows(ctx context.Context, orgID int64, q *grid.Query) *gorm.DB {
+	db := r.issueScope(ctx, orgID, q.Where()).Order(orderClause(q.Sort, "policy_issues.id", r.dialect))
+	if q.Limit >= 0 {
+		db = db.Limit(q.Limit)
+	}
+	if q.Offset > 0 {
+		db = db.Offset(q.Offset)
+	}
+	return db
+}
+
+// issueGroups answers the groups of one level: grouped on the level's
+// column, with a count and the value columns' aggregates, ordered by the
+// group sort keys and then the group value, and paged.
+func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
+	g := q.Group
+	cond, args := "policy_issues.org_id = ?", []any{orgID}
+	if w, wargs := whereClause(q.Where(), r.dialect); w != "" {
+		cond += " AND " + w
+		args = append(args, wargs...)
+	}
+	from := " FROM policy_issues WHERE " + cond + " GROUP BY " + g.Column.Expr
+	sel := []string{g.Column.Expr, "COUNT(*)"}
+	for _, a := range g.Aggregates {
+		sel = append(sel, aggregateSQL(a, r.dialect))
+	}
+	valueOrder := func(desc bool) string {
+		return "MIN(" + gridSortExpr(g.Column, r.dialect) + ")" + orderDirection(desc, g.Column.Nullable)
+	}
+	var order []string
+	byValue := false
+	for _, k := range g.Sort {
+		if k.Aggregate < 0 {
+			order, byValue = append(order, valueOrder(k.Desc)), true
+			continue
+		}
+		order = append(order, aggregateSQL(g.Aggregates[k.Aggregate], r.dialect)+orderDirection(k.Desc, true))
+	}
+	if !byValue {
+		order = append(order, valueOrder(false))
+	}
+	query := "SELECT " + strings.Join(sel, ", ") + from + " ORDER BY " + strings.Join(order, ", ")
+	pageArgs := append([]any(nil), args...)
+	switch {
+	case q.Limit >= 0:
+		query += " LIMIT ? OFFSET ?"
+		pageArgs = append(pageArgs, q.Limit, q.Offset)
+	case q.Offset > 0:
+		query += " LIMIT -1 OFFSET ?"
+		if r.dialect == Postgres {
+			query = strings.TrimSuffix(query, " LIMIT -1 OFFSET ?") + " OFFSET ?"
+		}
+		pageArgs = append(pageArgs, q.Offset)
+	}
+	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
+	if q.Limit != 0 {
+		rows, err := r.db.WithContext(ctx).Raw(query, pageArgs...).Rows()
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals := make([]any, len(sel))
+			ptrs := make([]any, len(sel))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return nil, err
+			}
+			group, err := gridGroupData(g, vals)
+			if err != nil {
+				return nil, err
+			}
+			page.Groups = append(page.Groups, group)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if n := len(page.Groups); q.Limit != 0 && (q.Limit < 0 || n < q.Limit) && (n > 0 || q.Offset == 0) {
+		page.RowCount = int64(q.Offset + n)
+		return page, nil
+	}
+	if err := r.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM (SELECT 1"+from+") g", args...).Row().Scan(&page.RowCount); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// gridGroupData builds one group's object from its row: group value, count,
+// aggregates.
+func gridGroupData(g *grid.Group, vals []any) (map[string]any, error) {
+	value, err := scanColumnValue(g.Column, vals[0])
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", g.ColID, err)
+	}
+	count, err := scanInt(vals[1])
+	if err != nil {
+		return nil, fmt.Errorf("group %s count: %w", g.ColID, err)
+	}
+	out := map[string]any{g.ColID: value, "count": count}
+	for i, a := range g.Aggregates {
+		v, err := aggregateValue(a, vals[2+i])
+		if err != nil {
+			return nil, fmt.Errorf("aggregate %s(%s): %w", a.Func, a.ColID, err)
+		}
+		out[a.Key] = v
+	}
+	return out, nil
+}
+
+func aggregateSQL(a grid.Aggregate, d Dialect) string {
+	if a.Func == grid.AggCount {
+		return "COUNT(" + a.Column.Expr + ")"
+	}
+	return strings.ToUpper(string(a.Func)) + "(" + gridSortExpr(a.Column, d) + ")"
+}
+
+func aggregateValue(a grid.Aggregate, v any) (any, error) {
+	if a.Func == grid.AggCount {
+		return scanInt(v)
+	}
+	if v == nil || a.Column.RankExpr == "" {
+		return scanColumnValue(a.Column, v)
+	}
+	rank, err := scanInt(v)
+	if err != nil {
+		return nil, err
+	}
+	if rank < 0 || rank >= int64(len(a.Column.Values)) {
+		return nil, fmt.Errorf("rank %d out of range", rank)
+	}
+	return a.Column.Values[rank], nil
+}
+
+// facets counts the distinct values of col among the rows matching filter.
+func (r *Repository) facets(ctx context.Context, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
+	cond, args := "policy_issues.org_id = ?", []any{orgID}
+	if w, wargs := whereClause(filter, r.dialect); w != "" {
+		cond += " AND " + w
+		args = append(args, wargs...)
+	}
+	name := col.Expr
+	if col.Kind == grid.KindText && r.dialect == Postgres {
+		name += ` COLLATE "C"`
+	}
+	query := "SELECT " + col.Expr + ", COUNT(*) FROM policy_issues WHERE " + cond + " GROUP BY " + col.Expr +
+		" ORDER BY COUNT(*) DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
+	rows, err := r.db.WithContext(ctx).Raw(query, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []FacetValue{}
+	for rows.Next() {
+		var v any
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, err
+		}
+		value, err := scanColumnValue(col, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, FacetValue{Name: facetString(value), Count: n})
+	}
+	return out, rows.Err()
+}
+
+func facetString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case time.Time:
+		return v.UTC().Format(time.RFC3339Nano)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return fmt.Sprint(v)
+}
+
+// scanColumnValue converts a scanned value to the Go type of the column's kind:
+// string, int64 or float64, time.Time (UTC), bool; NULL stays nil.
+func scanColumnValue(col grid.ColumnDef, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch col.Kind {
+	case grid.KindText, grid.KindEnum:
+		switch v := v.(type) {
+		case string:
+			return v, nil
+		case []byte:
+			return string(v), nil
+		}
+		return fmt.Sprint(v), nil
+	case grid.KindNumber:
+		return scanNumber(v)
+	case grid.KindDate:
+		return scanTime(v)
+	case grid.KindBool:
+		switch v := v.(type) {
+		case bool:
+			return v, nil
+		case int64:
+			return v != 0, nil
+		}
+	}
+	return nil, fmt.Errorf("unexpected value %T for a %s column", v, col.Kind)
+}
+
+func scanInt(v any) (int64, error) {
+	n, err := scanNumber(v)
+	if err != nil {
+		return 0, err
+	}
+	switch n := n.(type) {
+	case int64:
+		return n, nil
+	case float64:
+		return int64(n), nil
+	}
+	return 0, fmt.Errorf("unexpected number %v", n)
+}
+
+func scanNumber(v any) (any, error) {
+	switch v := v.(type) {
+	case int64:
+		return v, nil
+	case int32:
+		return int64(v), nil
+	case int16:
+		return int64(v), nil
+	case int:
+		return int64(v), nil
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int64(v), nil
+		}
+		return v, nil
+	case []byte:
+		return scanNumber(string(v))
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", v)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("unexpected number type %T", v)
+}
+
+// sqliteTimeLayouts are the ways SQLite hands back a time stored as text
+// (aggregates lose the column's declared type, so the driver does not parse
+// them).
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+}
+
+func scanTime(v any) (time.Time, error) {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC(), nil
+	case []byte:
+		return scanTime(string(v))
+	case string:
+		for _, l := range sqliteTimeLayouts {
+			if t, err := time.Parse(l, v); err == nil {
+				return t.UTC(), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("%q is not a time", v)
+	}
+	return time.Time{}, fmt.Errorf("unexpected time type %T", v)
+}
+
+// whereClause translates a filter tree to an SQL condition with bound
+// values. Only the schema's expressions reach the SQL text. An empty string
+// means no condition.
+func whereClause(n grid.Node, d Dialect) (string, []any) {
+	if n == nil {
+		return "", nil
+	}
+	w := &sqlWriter{dialect: d}
+	w.node(n)
+	return w.sb.String(), w.args
+}
+
+type sqlWriter struct {
+	dialect Dialect
+	sb      strings.Builder
+	args    []any
+}
+
+func (w *sqlWriter) node(n grid.Node) {
+	switch n := n.(type) {
+	case *grid.And:
+		w.join(n.Children, " AND ", "1=1")
+	case *grid.Or:
+		w.join(n.Children, " OR ", "1=0")
+	case *grid.Not:
+		w.sb.WriteString("NOT (")
+		w.node(n.Child)
+		w.sb.WriteString(")")
+	case *grid.Condition:
+		w.condition(n)
+	default:
+		w.sb.WriteString("1=1")
+	}
+}
+
+func (w *sqlWriter) join(children []grid.Node, sep, empty string) {
+	if len(children) == 0 {
+		w.sb.WriteString(empty)
+		return
+	}
+	w.sb.WriteString("(")
+	for i, c := range children {
+		if i > 0 {
+			w.sb.WriteString(sep)
+		}
+		w.node(c)
+	}
+	w.sb.WriteString(")")
+}
+
+// condition writes one condition; on a column with several expressions a
+// positive operator matches when any expression does, a negative one when
+// all do.
+func (w *sqlWriter) condition(c *grid.Condition) {
+	exprs := c.Column.Exprs()
+	if len(exprs) == 1 {
+		w.single(exprs[0], c)
+		return
+	}
+	sep := " OR "
+	if c.Op.Negative() {
+		sep = " AND "
+	}
+	w.sb.WriteString("(")
+	for i, e := range exprs {
+		if i > 0 {
+			w.sb.WriteString(sep)
+		}
+		w.single(e, c)
+	}
+	w.sb.WriteString(")")
+}
+
+// likeEscaper escapes LIKE wildcards for ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (w *sqlWriter) single(e string, c *grid.Condition) {
+	textual := c.Column.Kind == grid.KindText || c.Column.Kind == grid.KindEnum
+	nullOr := func(s string) string {
+		if c.Column.Nullable {
+			return "(" + e + " IS NULL OR " + s + ")"
+		}
+		return s
+	}
+	switch c.Op {
+	case grid.OpBlank:
+		if textual {
+			w.sb.WriteString("(" + e + " IS NULL OR " + e + " = '')")
+		} else {
+			w.sb.WriteString(e + " IS NULL")
+		}
+		return
+	case grid.OpNotBlank:
+		if textual {
+			w.sb.WriteString("(" + e + " IS NOT NULL AND " + e + " <> '')")
+		} else {
+			w.sb.WriteString(e + " IS NOT NULL")
+		}
+		return
+	case grid.OpIn, grid.OpNotIn:
+		if len(c.Values) == 0 {
+			if c.Op == grid.OpIn {
+				w.sb.WriteString("1=0")
+			} else {
+				w.sb.WriteString("1=1")
+			}
+			return
+		}
+		marks := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			marks[i] = w.bind(v)
+		}
+		if len(marks) == 1 {
+			if c.Op == grid.OpIn {
+				w.sb.WriteString(e + " = " + marks[0])
+			} else {
+				w.sb.WriteString(nullOr(e + " <> " + marks[0]))
+			}
+			return
+		}
+		list := "(" + strings.Join(marks, ", ") + ")"
+		if c.Op == grid.OpIn {
+			w.sb.WriteString(e + " IN " + list)
+		} else {
+			w.sb.WriteString(nullOr(e + " NOT IN " + list))
+		}
+		return
+	}
+	if c.Column.Kind == grid.KindText {
+		s, _ := c.Values[0].(string)
+		switch c.Op {
+		case grid.OpEquals:
+			w.sb.WriteString("lower(" + e + ") = lower(" + w.bind(s) + ")")
+		case grid.OpNotEqual:
+			w.sb.WriteString(nullOr("lower(" + e + ") <> lower(" + w.bind(s) + ")"))
+		case grid.OpContains:
+			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`)
+		case grid.OpNotContains:
+			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`))
+		case grid.OpStartsWith:
+			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind(likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`)
+		case grid.OpEndsWith:
+			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)) + `) ESCAPE '\'`)
+		default:
+			w.sb.WriteString("1=0")
+		}
+		return
+	}
+	switch c.Op {
+	case grid.OpInRange:
+		w.sb.WriteString("(" + e + " >= " + w.bind(c.Values[0]) + " AND " + e + " <= " + w.bind(c.Values[1]) + ")")
+		return
+	}
+	ops := map[grid.Op]string{
+		grid.OpEquals: "=", grid.OpNotEqual: "<>", grid.OpLessThan: "<", grid.OpLessThanOrEqual: "<=",
+		grid.OpGreaterThan: ">", grid.OpGreaterThanOrEqual: ">=",
+	}
+	op, ok := ops[c.Op]
+	if !ok || len(c.Values) == 0 {
+		w.sb.WriteString("1=0")
+		return
+	}
+	w.sb.WriteString(e + " " + op + " " + w.bind(c.Values[0]))
+}
+
+// bind adds a value and returns its placeholder. Times are bound in UTC (how
+// SQLite stores and compares them as text); decimals are cast so PostgreSQL
+// compares them with integer columns instead of failing to convert.
+func (w *sqlWriter) bind(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		v = t.UTC()
+	case float64:
+		w.args = append(w.args, t)
+		return "CAST(? AS double precision)"
+	}
+	w.args = append(w.args, v)
+	return "?"
+}
+
+// gridSortExpr is what a column sorts (and min/max aggregates) by: its rank for
+// ranked enums, byte order for text on PostgreSQL (as SQLite sorts, whatever
+// the database's collation), else the expression.
+func gridSortExpr(col grid.ColumnDef, d Dialect) string {
+	switch {
+	case col.RankExpr != "":
+		return col.RankExpr
+	case col.Kind == grid.KindText && d == Postgres:
+		return col.Expr + ` COLLATE "C"`
+	}
+	return col.Expr
+}
+
+// orderDirection writes ASC/DESC with NULLs ordered as the smallest values on
+// both databases.
+func orderDirection(desc, nullable bool) string {
+	switch {
+	case desc && nullable:
+		return " DESC NULLS LAST"
+	case desc:
+		return " DESC"
+	case nullable:
+		return " ASC NULLS FIRST"
+	}
+	return " ASC"
+}
+
+// orderClause writes the ORDER BY list of keys followed by the tie-breaker
+// column (in the direction of the last key, so an index ending with it serves
+// the whole order).
+func orderClause(keys []grid.SortKey, tie string, d Dialect) string {
+	parts := make([]string, 0, len(keys)+1)
+	desc := true
+	for _, k := range keys {
+		parts = append(parts, gridSortExpr(k.Column, d)+orderDirection(k.Desc, k.Column.Nullable))
+		desc = k.Desc
+		if k.Column.Expr == tie {
+			return strings.Join(parts, ", ")
+		}
+	}
+	return strings.Join(append(parts, tie+orderDirection(desc, false)), ", ")
+}

@@ -1,0 +1,370 @@
+package repository
+
+import "time"
+
+// Role is a member's or an organisation token's role.
+type Role string
+
+// The roles, from most to least powerful.
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+	RoleViewer Role = "viewer"
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleAdmin, RoleMember, RoleViewer:
+		return r, nil
+	}
+	return "", invalid("role", "%q is not a role; allowed: admin, member, viewer", s)
+}
+
+// CanWrite reports whether the role may triage and ingest.
+func (r Role) CanWrite() bool { return r == RoleAdmin || r == RoleMember }
+
+// Organization is a tenant.
+type Organization struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// User is a person who can sign in with a personal token.
+type User struct {
+	ID        int64
+	Login     string
+	Email     string
+	Name      string
+	AvatarURL string
+	CreatedAt time.Time
+}
+
+// Membership gives a user a role in an organisation.
+type Membership struct {
+	OrgID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	Role      Role
+	CreatedAt time.Time
+}
+
+// Token is a stored API token; only the SHA-256 hash of its secret is kept.
+type Token struct {
+	ID         int64
+	OrgID      *int64
+	UserID     *int64
+	Name       string
+	Role       Role
+	Hash       string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+}
+
+// Policy group entity types and modes.
+const (
+	GroupStacks      = "stacks"
+	GroupAccounts    = "accounts"
+	ModeAudit        = "audit"
+	ModePreventative = "preventative"
+)
+
+// PolicyGroup is a set of entities of one kind with the packs applied to them.
+type PolicyGroup struct {
+	OrgID        int64
+	ID           int64 `gorm:"primaryKey"`
+	Name         string
+	EntityType   string
+	Mode         string
+	IsOrgDefault bool
+	CreatedAt    time.Time
+}
+
+// PolicyGroupPack is a pack applied to a group; a nil Version means the
+// latest version.
+type PolicyGroupPack struct {
+	OrgID    int64  `gorm:"primaryKey;autoIncrement:false"`
+	GroupID  int64  `gorm:"primaryKey;autoIncrement:false"`
+	PackName string `gorm:"primaryKey"`
+	Version  *int
+	Config   *string
+}
+
+// PolicyGroupEntity puts an entity in a group.
+type PolicyGroupEntity struct {
+	OrgID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	GroupID  int64 `gorm:"primaryKey;autoIncrement:false"`
+	EntityID int64 `gorm:"primaryKey;autoIncrement:false"`
+}
+
+// Entity types as stored.
+const (
+	EntityStack   = "stack"
+	EntityAccount = "account"
+)
+
+// Entity is a stack (Project, Name) or an Insights account (Project holds the
+// account name).
+type Entity struct {
+	OrgID     int64
+	ID        int64 `gorm:"primaryKey"`
+	Type      string
+	Project   string
+	Name      string
+	Provider  string
+	CreatedAt time.Time
+}
+
+// DisplayName is "project/stack" for a stack and the account name for an
+// account.
+func (e *Entity) DisplayName() string {
+	if e.Type == EntityStack {
+		return e.Project + "/" + e.Name
+	}
+	return e.Project
+}
+
+// PolicyPack is a named policy pack of an organisation.
+type PolicyPack struct {
+	OrgID       int64
+	ID          int64 `gorm:"primaryKey"`
+	Name        string
+	DisplayName string
+	CreatedAt   time.Time
+}
+
+// PolicyPackVersion is one published (or being published) version of a pack.
+type PolicyPackVersion struct {
+	OrgID       int64
+	ID          int64  `gorm:"primaryKey"`
+	UUID        string `gorm:"column:uuid"`
+	PackID      int64
+	Version     int
+	VersionTag  string
+	DisplayName string
+	Description string
+	Published   bool
+	ArchiveSize int64
+	CreatedAt   time.Time
+}
+
+// PolicyPackArchive holds the uploaded archive of a pack version.
+type PolicyPackArchive struct {
+	OrgID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	VersionID int64 `gorm:"primaryKey;autoIncrement:false"`
+	Data      []byte
+}
+
+// Policy is one policy of a pack version. ConfigSchema, Framework and Tags
+// hold JSON.
+type Policy struct {
+	OrgID            int64  `gorm:"primaryKey;autoIncrement:false"`
+	VersionID        int64  `gorm:"primaryKey;autoIncrement:false"`
+	Name             string `gorm:"primaryKey"`
+	DisplayName      string
+	Description      string
+	EnforcementLevel string
+	Message          string
+	Severity         string
+	ConfigSchema     *string
+	Framework        *string
+	Tags             *string
+	RemediationSteps string
+	URL              string `gorm:"column:url"`
+}
+
+// Issue statuses.
+const (
+	StatusOpen       = "open"
+	StatusInProgress = "in_progress"
+	StatusByDesign   = "by_design"
+	StatusIgnored    = "ignored"
+	StatusFixed      = "fixed"
+)
+
+// StatusRank orders statuses by meaning: open, in_progress, by_design,
+// ignored, fixed.
+func StatusRank(status string) int {
+	switch status {
+	case StatusOpen:
+		return 0
+	case StatusInProgress:
+		return 1
+	case StatusByDesign:
+		return 2
+	case StatusIgnored:
+		return 3
+	}
+	return 4
+}
+
+// IsActive reports whether a status counts as active (open or in_progress).
+func IsActive(status string) bool { return status == StatusOpen || status == StatusInProgress }
+
+// SeverityRank orders severities by meaning: critical 4 > high 3 > medium 2
+// > low 1 > unset 0.
+func SeverityRank(severity string) int {
+	switch severity {
+	case "critical":
+		return 4
+	case "high":
+		return 3
+	case "medium":
+		return 2
+	case "low":
+		return 1
+	}
+	return 0
+}
+
+// PriorityForSeverity is the priority a new issue gets.
+func PriorityForSeverity(severity string) string {
+	switch severity {
+	case "critical":
+		return "p0"
+	case "high":
+		return "p1"
+	case "medium":
+		return "p2"
+	case "low":
+		return "p3"
+	}
+	return "p4"
+}
+
+// Issue is a policy issue, denormalised for the grid.
+type Issue struct {
+	OrgID            int64
+	ID               string `gorm:"primaryKey"`
+	EntityRef        int64
+	Scope            string
+	EntityType       string // "stack" or "insights-account", as in the API
+	EntityProject    string
+	EntityID         string
+	StackVersion     *int64
+	ResourceVersion  *int64
+	PolicyPack       string
+	PolicyPackTag    string
+	PolicyName       string
+	ResourceURN      string `gorm:"column:resource_urn"`
+	ResourceProvider string
+	ResourceType     string
+	ResourceName     string
+	Message          string
+	ObservedAt       time.Time
+	LastModified     time.Time
+	Level            string
+	Severity         string
+	SeverityRank     int
+	Status           string
+	StatusRank       int
+	Active           bool
+	Kind             string
+	Priority         string
+	AssigneeID       *int64
+	AssigneeLogin    string
+	AssigneeEmail    string
+	PolicyGroupName  string
+	PolicyGroupType  string
+	Revision         int
+}
+
+// TableName is the issues table.
+func (Issue) TableName() string { return "policy_issues" }
+
+// HistoryEntry is one change to an issue.
+type HistoryEntry struct {
+	OrgID     int64
+	ID        int64 `gorm:"primaryKey"`
+	IssueID   string
+	At        time.Time
+	Actor     string
+	ActorType string
+	Field     string
+	OldValue  *string
+	NewValue  *string
+}
+
+// TableName is the history table.
+func (HistoryEntry) TableName() string { return "issue_history" }
+
+// EvaluationRecord is one evaluation received: an audit log row with the
+// summary it answered.
+type EvaluationRecord struct {
+	OrgID      int64
+	ID         int64 `gorm:"primaryKey"`
+	EntityID   int64
+	Scope      string
+	Version    int64
+	Kind       string
+	Source     string // SourcePolicyResults or SourcePulumi
+	Actor      string
+	ActorType  string
+	ObservedAt time.Time
+	ReceivedAt time.Time
+	Opened     int
+	Reopened   int
+	Fixed      int
+	Unchanged  int
+	Governed   int
+}
+
+// TableName is the evaluations table.
+func (EvaluationRecord) TableName() string { return "evaluations" }
+
+// Evaluation sources.
+const (
+	// SourcePolicyResults is policyresults' complete form, with a resource
+	// inventory.
+	SourcePolicyResults = "policyresults"
+	// SourcePulumi is Pulumi's violations-only form.
+	SourcePulumi = "pulumi"
+)
+
+// PackEvaluation is the latest evaluation of one pack on one entity (and
+// scope). Error is set when the pack could not run.
+type PackEvaluation struct {
+	OrgID        int64  `gorm:"primaryKey;autoIncrement:false"`
+	EntityID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	Scope        string `gorm:"primaryKey"`
+	PackName     string `gorm:"primaryKey"`
+	PackTag      string
+	Version      int64
+	EvaluationID int64
+	GroupID      *int64
+	Kind         string
+	Error        *string
+	EvaluatedAt  time.Time
+}
+
+// PolicyOutcome is the latest outcome of one enabled policy on one entity
+// (and scope): how many resources it evaluated. A policy passes when it has
+// no active issue on the entity.
+type PolicyOutcome struct {
+	OrgID            int64  `gorm:"primaryKey;autoIncrement:false"`
+	EntityID         int64  `gorm:"primaryKey;autoIncrement:false"`
+	Scope            string `gorm:"primaryKey"`
+	PackName         string `gorm:"primaryKey"`
+	PolicyName       string `gorm:"primaryKey"`
+	Severity         string
+	EnforcementLevel string
+	Governed         int
+	GroupID          *int64
+}
+
+// Resource is one resource of an entity, with whether its latest evaluation
+// governed it (evaluated it with at least one policy).
+type Resource struct {
+	OrgID      int64  `gorm:"primaryKey;autoIncrement:false"`
+	EntityID   int64  `gorm:"primaryKey;autoIncrement:false"`
+	URN        string `gorm:"primaryKey;column:urn"`
+	ResourceID string
+	Type       string
+	Provider   string
+	Name       string
+	Version    int64
+	Governed   bool
+	UpdatedAt  time.Time
+}

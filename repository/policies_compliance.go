@@ -1,0 +1,121 @@
+package repository
+
+import (
+	"context"
+	"strconv"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/policyresults/policyresults/grid"
+)
+
+// PolicyColumns is the column allowlist of POST /policies.
+var PolicyColumns = grid.Schema{
+	"policyName":        textColumn("pc.policy_name"),
+	"severity":          enumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
+	"failingResources":  {Expr: "pc.failing_resources", Kind: grid.KindNumber, Set: true},
+	"governedResources": {Expr: "pc.governed_resources", Kind: grid.KindNumber, Set: true},
+	"percentCompliant":  {Expr: "pc.percent_compliant", Kind: grid.KindNumber, Set: true},
+	"policyPack":        textColumn("pc.policy_pack"),
+	"policyGroupName":   textColumn("pc.policy_group_name"),
+	"policyGroupType":   enumColumn("pc.policy_group_type", "", ModeAudit, ModePreventative),
+}
+
+// PolicyDefaultSort orders per-policy rows least compliant first, then by
+// group, pack and policy.
+var PolicyDefaultSort = []grid.SortItem{
+	{ColID: "percentCompliant", Sort: "asc"},
+	{ColID: "policyGroupName", Sort: "asc"},
+	{ColID: "policyPack", Sort: "asc"},
+	{ColID: "policyName", Sort: "asc"},
+}
+
+// PolicyGridOptions are the grid.Parse options of POST /policies.
+var PolicyGridOptions = grid.Options{DefaultSort: PolicyDefaultSort}
+
+// PolicyCompliance is one row of the per-policy compliance list.
+type PolicyCompliance struct {
+	PolicyGroupName   string
+	PolicyGroupType   string
+	PolicyPack        string
+	PolicyName        string
+	Severity          string
+	GovernedResources int64
+	FailingResources  int64
+	PercentCompliant  int64
+}
+
+// PolicyCompliancePage is one page of PoliciesCompliance.
+type PolicyCompliancePage struct {
+	Rows       []PolicyCompliance
+	TotalCount int64
+	// Next is a continuation token for the following page; empty on the last.
+	Next string
+}
+
+// policiesComplianceSQL computes one row per (group, pack, policy): governed
+// resources at the latest evaluations under the group, failing ones (with an
+// active issue) and the percentage compliant, rounded down (100 when nothing
+// is governed). It takes the organisation id four times.
+const policiesComplianceSQL = `
+	SELECT g.name AS policy_group_name, g.mode AS policy_group_type, gpol.pack_name AS policy_pack,
+	       gpol.policy_name AS policy_name, COALESCE(gpol.severity, '') AS severity,
+	       ` + severityRankSQL + ` AS severity_rank,
+	       COALESCE(o.governed, 0) AS governed_resources,
+	       COALESCE(f.failing, 0) AS failing_resources,
+	       CASE WHEN COALESCE(o.governed, 0) = 0 THEN 100
+	            WHEN COALESCE(f.failing, 0) >= o.governed THEN 0
+	            ELSE 100 * (o.governed - COALESCE(f.failing, 0)) / o.governed END AS percent_compliant
+	FROM (` + groupPoliciesSQL + `) gpol
+	JOIN policy_groups g ON g.org_id = ? AND g.id = gpol.group_id
+	LEFT JOIN (SELECT group_id, pack_name, policy_name, SUM(governed) AS governed
+	           FROM policy_outcomes WHERE org_id = ? GROUP BY group_id, pack_name, policy_name) o
+	  ON o.group_id = gpol.group_id AND o.pack_name = gpol.pack_name AND o.policy_name = gpol.policy_name
+	LEFT JOIN (SELECT policy_group_name, policy_pack, policy_name, COUNT(*) AS failing
+	           FROM policy_issues WHERE org_id = ? AND active GROUP BY policy_group_name, policy_pack, policy_name) f
+	  ON f.policy_group_name = g.name AND f.policy_pack = gpol.pack_name AND f.policy_name = gpol.policy_name`
+
+// severityRankSQL ranks gpol.severity: unset 0 < low < medium < high < critical 4.
+const severityRankSQL = `CASE gpol.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END`
+
+// PoliciesCompliance answers a page of per-policy compliance rows filtered
+// and sorted by a grid query over PolicyColumns.
+func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *grid.Query) (*PolicyCompliancePage, error) {
+	if q.Group != nil || len(q.KeyFilter) > 0 {
+		return nil, invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
+	}
+	base := r.db.WithContext(ctx).Table("("+policiesComplianceSQL+") pc", orgID, orgID, orgID, orgID, orgID)
+	if sql, args := whereClause(q.Where(), r.dialect); sql != "" {
+		base = base.Where(clause.Expr{SQL: sql, Vars: args})
+	}
+	page := &PolicyCompliancePage{Rows: []PolicyCompliance{}}
+	if err := base.Session(&gorm.Session{}).Count(&page.TotalCount).Error; err != nil {
+		return nil, err
+	}
+	rows := base.Select("pc.*").Order(orderClause(q.Sort, "pc.policy_group_name, pc.policy_pack, pc.policy_name", r.dialect)).Offset(q.Offset)
+	if q.Limit >= 0 {
+		rows = rows.Limit(q.Limit)
+	}
+	if err := rows.Scan(&page.Rows).Error; err != nil {
+		return nil, err
+	}
+	if q.Limit > 0 && int64(q.Offset+len(page.Rows)) < page.TotalCount {
+		page.Next = encodePageToken(pageToken{Kind: "policies", After: strconv.Itoa(q.Offset + len(page.Rows))})
+	}
+	return page, nil
+}
+
+// PoliciesContinuation decodes a continuation token of PoliciesCompliance
+// into the start row it stands for.
+func PoliciesContinuation(token string) (int, error) {
+	t, err := decodePageToken(token, "policies")
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(t.After)
+	if err != nil || n < 0 {
+		return 0, invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
+	}
+	return n, nil
+}

@@ -1,0 +1,458 @@
+package repository
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+var (
+	groupNamePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
+	stackNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+	accountNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,199}$`)
+)
+
+// GroupSummary is a policy group with its member and pack counts.
+type GroupSummary struct {
+	PolicyGroup
+	NumStacks             int
+	NumAccounts           int
+	NumEnabledPolicyPacks int
+}
+
+// StackMember is a stack in a policy group.
+type StackMember struct {
+	Name           string // the stack name
+	RoutingProject string // the project name
+}
+
+// AppliedPack is a pack applied to a group, resolved to a version.
+type AppliedPack struct {
+	Name        string
+	DisplayName string
+	// Version and VersionTag are the version applied: the pinned one, or the
+	// latest published one when the group follows the latest (Pinned false).
+	Version    int
+	VersionTag string
+	Pinned     bool
+	Config     json.RawMessage
+}
+
+// GroupDetail is a policy group with its members and applied packs.
+type GroupDetail struct {
+	PolicyGroup
+	Stacks       []StackMember
+	Accounts     []string
+	AppliedPacks []AppliedPack
+}
+
+// PackRef names a pack for a group: Version 0 means the latest version.
+type PackRef struct {
+	Name    string
+	Version int
+	Config  json.RawMessage
+}
+
+// GroupUpdate is one change to a policy group; set one or more fields.
+type GroupUpdate struct {
+	NewName               string
+	AddStack              *StackMember
+	RemoveStack           *StackMember
+	AddPolicyPack         *PackRef
+	RemovePolicyPack      *PackRef
+	AddInsightsAccount    string
+	RemoveInsightsAccount string
+}
+
+// entityKind maps a group's entity type to the entity type it holds.
+func entityKind(groupEntityType string) string {
+	if groupEntityType == GroupAccounts {
+		return EntityAccount
+	}
+	return EntityStack
+}
+
+// ListPolicyGroups lists the organisation's policy groups by name, with
+// counts.
+func (r *Repository) ListPolicyGroups(ctx context.Context, orgID int64) ([]GroupSummary, error) {
+	var out []GroupSummary
+	err := r.db.WithContext(ctx).Table("policy_groups g").
+		Select(`g.*,
+			(SELECT COUNT(*) FROM policy_group_entities ge JOIN entities e ON e.org_id = ge.org_id AND e.id = ge.entity_id
+			  WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND e.type = ?) AS num_stacks,
+			(SELECT COUNT(*) FROM policy_group_entities ge JOIN entities e ON e.org_id = ge.org_id AND e.id = ge.entity_id
+			  WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND e.type = ?) AS num_accounts,
+			(SELECT COUNT(*) FROM policy_group_packs gp WHERE gp.org_id = g.org_id AND gp.group_id = g.id) AS num_enabled_policy_packs`,
+			EntityStack, EntityAccount).
+		Where("g.org_id = ?", orgID).Order("g.name").Scan(&out).Error
+	if out == nil {
+		out = []GroupSummary{}
+	}
+	return out, err
+}
+
+// CreatePolicyGroup creates a policy group. entityType defaults to stacks;
+// mode defaults to preventative for stacks and audit for accounts.
+func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*PolicyGroup, error) {
+	if !groupNamePattern.MatchString(name) {
+		return nil, invalid("name", "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+	}
+	if entityType == "" {
+		entityType = GroupStacks
+	}
+	if entityType != GroupStacks && entityType != GroupAccounts {
+		return nil, invalid("entityType", "%q is not one of stacks, accounts", entityType)
+	}
+	if mode == "" {
+		mode = ModePreventative
+		if entityType == GroupAccounts {
+			mode = ModeAudit
+		}
+	}
+	if mode != ModeAudit && mode != ModePreventative {
+		return nil, invalid("mode", "%q is not one of audit, preventative", mode)
+	}
+	g := &PolicyGroup{OrgID: orgID, Name: name, EntityType: entityType, Mode: mode}
+	if err := r.db.WithContext(ctx).Create(g).Error; err != nil {
+		return nil, translate(err, "policy group "+name+" already exists")
+	}
+	return g, nil
+}
+
+// policyGroupByName finds a group, locked for the transaction on PostgreSQL.
+func (r *Repository) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*PolicyGroup, error) {
+	var g PolicyGroup
+	if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	return &g, nil
+}
+
+// PolicyGroupDetail returns a policy group with its stacks (by project and
+// name), accounts and applied packs (by name).
+func (r *Repository) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*GroupDetail, error) {
+	db := r.db.WithContext(ctx)
+	var g PolicyGroup
+	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	d := &GroupDetail{PolicyGroup: g, Stacks: []StackMember{}, Accounts: []string{}, AppliedPacks: []AppliedPack{}}
+	var members []Entity
+	if err := db.Table("entities e").Select("e.*").
+		Joins("JOIN policy_group_entities ge ON ge.org_id = e.org_id AND ge.entity_id = e.id").
+		Where("ge.org_id = ? AND ge.group_id = ?", orgID, g.ID).Order("e.type, e.project, e.name").Scan(&members).Error; err != nil {
+		return nil, err
+	}
+	for _, e := range members {
+		if e.Type == EntityStack {
+			d.Stacks = append(d.Stacks, StackMember{Name: e.Name, RoutingProject: e.Project})
+		} else {
+			d.Accounts = append(d.Accounts, e.Project)
+		}
+	}
+	var packs []struct {
+		PackName    string
+		Version     *int
+		Config      *string
+		DisplayName string
+		Resolved    *int
+		VersionTag  *string
+	}
+	// The applied version is the pinned one or the latest published one.
+	if err := db.Table("policy_group_packs gp").
+		Select(`gp.pack_name, gp.version, gp.config, p.display_name, v.version AS resolved, v.version_tag`).
+		Joins("LEFT JOIN policy_packs p ON p.org_id = gp.org_id AND p.name = gp.pack_name").
+		Joins(`LEFT JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id AND v.version = COALESCE(gp.version,
+			(SELECT MAX(v2.version) FROM policy_pack_versions v2 WHERE v2.org_id = p.org_id AND v2.pack_id = p.id AND v2.published = ?))`, true).
+		Where("gp.org_id = ? AND gp.group_id = ?", orgID, g.ID).Order("gp.pack_name").Scan(&packs).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range packs {
+		a := AppliedPack{Name: p.PackName, DisplayName: p.DisplayName, Pinned: p.Version != nil}
+		if p.Resolved != nil {
+			a.Version = *p.Resolved
+		}
+		if p.VersionTag != nil {
+			a.VersionTag = *p.VersionTag
+		}
+		if p.Config != nil {
+			a.Config = json.RawMessage(*p.Config)
+		}
+		d.AppliedPacks = append(d.AppliedPacks, a)
+	}
+	return d, nil
+}
+
+// UpdatePolicyGroup applies updates to a group in order, in one transaction:
+// all or nothing. Adding a stack or account creates the entity if it is new
+// (it also joins its default group). Errors name the update's field, prefixed
+// by its index when there are several ("[2].addStack").
+func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name string, updates []GroupUpdate) error {
+	if len(updates) == 0 {
+		return invalid("", "no update given")
+	}
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		g, err := r.policyGroupByName(tx, orgID, name)
+		if err != nil {
+			return err
+		}
+		for i, u := range updates {
+			prefix := ""
+			if len(updates) > 1 {
+				prefix = fmt.Sprintf("[%d].", i)
+			}
+			if err := r.applyGroupUpdate(tx, g, u, prefix); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate, prefix string) error {
+	changed := false
+	if u.NewName != "" {
+		changed = true
+		if err := r.renameGroup(tx, g, u.NewName, prefix+"newName"); err != nil {
+			return err
+		}
+	}
+	if s := u.AddStack; s != nil {
+		changed = true
+		field := prefix + "addStack"
+		if g.EntityType != GroupStacks {
+			return invalid(field, "policy group %s holds accounts, not stacks", g.Name)
+		}
+		if err := validStack(field, s.RoutingProject, s.Name); err != nil {
+			return err
+		}
+		e, err := r.ensureEntity(tx, g.OrgID, EntityStack, s.RoutingProject, s.Name, "")
+		if err != nil {
+			return err
+		}
+		if err := joinGroup(tx, g.OrgID, g.ID, e.ID); err != nil {
+			return err
+		}
+	}
+	if s := u.RemoveStack; s != nil {
+		changed = true
+		if err := leaveGroup(tx, g, EntityStack, s.RoutingProject, s.Name, prefix+"removeStack"); err != nil {
+			return err
+		}
+	}
+	if p := u.AddPolicyPack; p != nil {
+		changed = true
+		if err := addGroupPack(tx, g, *p, prefix+"addPolicyPack"); err != nil {
+			return err
+		}
+	}
+	if p := u.RemovePolicyPack; p != nil {
+		changed = true
+		res := tx.Where("org_id = ? AND group_id = ? AND pack_name = ?", g.OrgID, g.ID, p.Name).Delete(&PolicyGroupPack{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return invalid(prefix+"removePolicyPack.name", "policy pack %q is not applied to policy group %s", p.Name, g.Name)
+		}
+	}
+	if a := u.AddInsightsAccount; a != "" {
+		changed = true
+		field := prefix + "addInsightsAccount"
+		if g.EntityType != GroupAccounts {
+			return invalid(field, "policy group %s holds stacks, not accounts", g.Name)
+		}
+		if !accountNamePattern.MatchString(a) {
+			return invalid(field+".name", "%q is not a valid account name", a)
+		}
+		e, err := r.ensureEntity(tx, g.OrgID, EntityAccount, a, "", "")
+		if err != nil {
+			return err
+		}
+		if err := joinGroup(tx, g.OrgID, g.ID, e.ID); err != nil {
+			return err
+		}
+	}
+	if a := u.RemoveInsightsAccount; a != "" {
+		changed = true
+		if err := leaveGroup(tx, g, EntityAccount, a, "", prefix+"removeInsightsAccount"); err != nil {
+			return err
+		}
+	}
+	if !changed {
+		return invalid(strings.TrimSuffix(prefix, "."), "the update changes nothing; give newName, addStack, removeStack, addPolicyPack, removePolicyPack, addInsightsAccount or removeInsightsAccount")
+	}
+	return nil
+}
+
+func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field string) error {
+	if g.IsOrgDefault {
+		return invalid(field, "default groups can't be renamed")
+	}
+	if !groupNamePattern.MatchString(newName) {
+		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", newName)
+	}
+	if newName == g.Name {
+		return nil
+	}
+	if err := tx.Model(&PolicyGroup{}).Where("org_id = ? AND id = ?", g.OrgID, g.ID).Update("name", newName).Error; err != nil {
+		return translate(err, "policy group "+newName+" already exists")
+	}
+	// Issues carry their group's name for the grid; it is a label, not a
+	// triage change, so neither revision nor history move.
+	if err := tx.Model(&Issue{}).Where("org_id = ? AND policy_group_name = ?", g.OrgID, g.Name).
+		Update("policy_group_name", newName).Error; err != nil {
+		return err
+	}
+	g.Name = newName
+	return nil
+}
+
+func validStack(field, project, stack string) error {
+	if !stackNamePattern.MatchString(project) {
+		return invalid(field+".routingProject", "%q is not a valid project name", project)
+	}
+	if !stackNamePattern.MatchString(stack) {
+		return invalid(field+".name", "%q is not a valid stack name", stack)
+	}
+	return nil
+}
+
+func joinGroup(tx *gorm.DB, orgID, groupID, entityID int64) error {
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&PolicyGroupEntity{OrgID: orgID, GroupID: groupID, EntityID: entityID}).Error
+}
+
+func leaveGroup(tx *gorm.DB, g *PolicyGroup, entityType, project, name, field string) error {
+	res := tx.Where(`org_id = ? AND group_id = ? AND entity_id IN
+		(SELECT id FROM entities WHERE org_id = ? AND type = ? AND project = ? AND name = ?)`,
+		g.OrgID, g.ID, g.OrgID, entityType, project, name).Delete(&PolicyGroupEntity{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		what := project
+		if entityType == EntityStack {
+			what = project + "/" + name
+		}
+		return invalid(field, "%s is not in policy group %s", what, g.Name)
+	}
+	return nil
+}
+
+func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
+	var pack PolicyPack
+	if err := tx.Where("org_id = ? AND name = ?", g.OrgID, p.Name).Take(&pack).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return invalid(field+".name", "policy pack %q does not exist", p.Name)
+		}
+		return err
+	}
+	if p.Version < 0 {
+		return invalid(field+".version", "a version is a positive number (0 means the latest)")
+	}
+	q := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", g.OrgID, pack.ID, true)
+	if p.Version > 0 {
+		q = q.Where("version = ?", p.Version)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		if p.Version > 0 {
+			return invalid(field+".version", "policy pack %s has no published version %d", p.Name, p.Version)
+		}
+		return invalid(field+".name", "policy pack %s has no published version", p.Name)
+	}
+	row := PolicyGroupPack{OrgID: g.OrgID, GroupID: g.ID, PackName: p.Name}
+	if p.Version > 0 {
+		v := p.Version
+		row.Version = &v
+	}
+	if c := bytes.TrimSpace(p.Config); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
+		if !json.Valid(c) {
+			return invalid(field+".config", "not valid JSON")
+		}
+		s := string(c)
+		row.Config = &s
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "org_id"}, {Name: "group_id"}, {Name: "pack_name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"version", "config"}),
+	}).Create(&row).Error
+}
+
+// DeletePolicyGroup deletes a group. Default groups can't be deleted. The
+// group's evaluation outcomes lose their group; its issues keep the name they
+// were attributed to until their entity is evaluated again.
+func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name string) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		g, err := r.policyGroupByName(tx, orgID, name)
+		if err != nil {
+			return err
+		}
+		if g.IsOrgDefault {
+			return invalid("policyGroup", "default groups can't be deleted")
+		}
+		for _, m := range []any{&PackEvaluation{}, &PolicyOutcome{}} {
+			if err := tx.Model(m).Where("org_id = ? AND group_id = ?", orgID, g.ID).Update("group_id", nil).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Where("org_id = ? AND id = ?", orgID, g.ID).Delete(&PolicyGroup{}).Error
+	})
+}
+
+// ensureEntity finds or creates an entity; a new entity joins the default
+// group of its kind. The entity row is locked for the transaction on
+// PostgreSQL, so concurrent evaluations of one entity apply one after the
+// other.
+func (r *Repository) ensureEntity(tx *gorm.DB, orgID int64, entityType, project, name, provider string) (*Entity, error) {
+	var e Entity
+	find := func() error {
+		return r.lockClause(tx).Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&e).Error
+	}
+	err := find()
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		e = Entity{OrgID: orgID, Type: entityType, Project: project, Name: name, Provider: provider}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		if res.RowsAffected == 1 {
+			groupType := GroupStacks
+			if entityType == EntityAccount {
+				groupType = GroupAccounts
+			}
+			var def PolicyGroup
+			err := tx.Where("org_id = ? AND is_org_default = ? AND entity_type = ?", orgID, true, groupType).Take(&def).Error
+			switch {
+			case err == nil:
+				if err := joinGroup(tx, orgID, def.ID, e.ID); err != nil {
+					return nil, err
+				}
+			case !errors.Is(err, gorm.ErrRecordNotFound):
+				return nil, err
+			}
+		}
+		err = find()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if provider != "" && provider != e.Provider {
+		if err := tx.Model(&Entity{}).Where("org_id = ? AND id = ?", orgID, e.ID).Update("provider", provider).Error; err != nil {
+			return nil, err
+		}
+		e.Provider = provider
+	}
+	return &e, nil
+}

@@ -1,0 +1,557 @@
+package repository
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
+const MaxPolicyPackArchiveSize = 64 << 20
+
+// Enforcement levels of a policy.
+const (
+	LevelAdvisory  = "advisory"
+	LevelMandatory = "mandatory"
+	LevelRemediate = "remediate"
+	LevelDisabled  = "disabled"
+)
+
+var (
+	// Pulumi's rule for pack and policy names: URL-safe, at most 100.
+	packNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+	versionTagRe    = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+)
+
+// ValidLevel reports whether s is an enforcement level.
+func ValidLevel(s string) bool {
+	switch s {
+	case LevelAdvisory, LevelMandatory, LevelRemediate, LevelDisabled:
+		return true
+	}
+	return false
+}
+
+// ValidSeverity reports whether s is a severity ("" means unset).
+func ValidSeverity(s string) bool {
+	switch s {
+	case "", "low", "medium", "high", "critical":
+		return true
+	}
+	return false
+}
+
+// Framework is the compliance framework a policy belongs to.
+type Framework struct {
+	Name          string `json:"name,omitempty"`
+	Version       string `json:"version,omitempty"`
+	Reference     string `json:"reference,omitempty"`
+	Specification string `json:"specification,omitempty"`
+}
+
+// PolicyInput is a policy's metadata, as published in a pack or sent with an
+// evaluation.
+type PolicyInput struct {
+	Name             string
+	DisplayName      string
+	Description      string
+	EnforcementLevel string // advisory (default), mandatory, remediate, disabled
+	Message          string
+	Severity         string // "", low, medium, high, critical
+	ConfigSchema     json.RawMessage
+	Framework        *Framework
+	Tags             []string
+	RemediationSteps string
+	URL              string
+}
+
+// PackInput is a new version of a policy pack.
+type PackInput struct {
+	Name        string
+	DisplayName string
+	// VersionTag is the version's semantic version (1.2.0; a leading "v" is
+	// dropped). Empty means the version number is used as the tag.
+	VersionTag  string
+	Description string
+	Policies    []PolicyInput
+}
+
+// PackSummary is a pack with its published versions, oldest first.
+type PackSummary struct {
+	Name        string
+	DisplayName string
+	Versions    []int
+	VersionTags []string
+}
+
+// PackDetail is one version of a pack with its policies.
+type PackDetail struct {
+	Pack     PolicyPack
+	Version  PolicyPackVersion
+	Policies []PolicyInput
+	// Applied reports whether a policy group applies this version (pinned,
+	// or as the latest version).
+	Applied bool
+}
+
+// Metadata decodes a stored policy into its PolicyInput.
+func (p *Policy) Metadata() PolicyInput {
+	in := PolicyInput{
+		Name: p.Name, DisplayName: p.DisplayName, Description: p.Description,
+		EnforcementLevel: p.EnforcementLevel, Message: p.Message, Severity: p.Severity,
+		RemediationSteps: p.RemediationSteps, URL: p.URL,
+	}
+	if p.ConfigSchema != nil {
+		in.ConfigSchema = json.RawMessage(*p.ConfigSchema)
+	}
+	if p.Framework != nil {
+		var f Framework
+		if json.Unmarshal([]byte(*p.Framework), &f) == nil {
+			in.Framework = &f
+		}
+	}
+	if p.Tags != nil {
+		_ = json.Unmarshal([]byte(*p.Tags), &in.Tags)
+	}
+	return in
+}
+
+// normalizeTag drops a leading "v" from a semantic version tag.
+func normalizeTag(tag string) string {
+	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') && tag[1] >= '0' && tag[1] <= '9' {
+		return tag[1:]
+	}
+	return tag
+}
+
+// validatePolicy checks one policy's metadata and fills defaults; field is
+// its path in the request.
+func validatePolicy(field string, p *PolicyInput) error {
+	if !packNamePattern.MatchString(p.Name) {
+		return invalid(field+".name", "%q is not a valid policy name (letters, digits, '-', '_', '.'; at most 100)", p.Name)
+	}
+	if p.EnforcementLevel == "" {
+		p.EnforcementLevel = LevelAdvisory
+	}
+	if !ValidLevel(p.EnforcementLevel) {
+		return invalid(field+".enforcementLevel", "%q is not one of advisory, mandatory, remediate, disabled", p.EnforcementLevel)
+	}
+	if !ValidSeverity(p.Severity) {
+		return invalid(field+".severity", "%q is not one of \"\", low, medium, high, critical", p.Severity)
+	}
+	if len(p.ConfigSchema) > 0 && !json.Valid(p.ConfigSchema) {
+		return invalid(field+".configSchema", "not valid JSON")
+	}
+	return nil
+}
+
+// policyRow turns validated metadata into a row of the policies table.
+func policyRow(orgID, versionID int64, p PolicyInput) Policy {
+	row := Policy{
+		OrgID: orgID, VersionID: versionID, Name: p.Name, DisplayName: p.DisplayName,
+		Description: p.Description, EnforcementLevel: p.EnforcementLevel, Message: p.Message,
+		Severity: p.Severity, RemediationSteps: p.RemediationSteps, URL: p.URL,
+	}
+	if len(p.ConfigSchema) > 0 && !bytes.Equal(bytes.TrimSpace(p.ConfigSchema), []byte("null")) {
+		s := string(p.ConfigSchema)
+		row.ConfigSchema = &s
+	}
+	if p.Framework != nil {
+		b, _ := json.Marshal(p.Framework)
+		s := string(b)
+		row.Framework = &s
+	}
+	if p.Tags != nil {
+		b, _ := json.Marshal(p.Tags)
+		s := string(b)
+		row.Tags = &s
+	}
+	return row
+}
+
+// lockClause locks selected rows for the transaction on PostgreSQL; SQLite
+// transactions already hold the database's write lock from BEGIN.
+func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB {
+	if r.dialect == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
+// CreatePolicyPackVersion registers a new version of a pack (creating the
+// pack if new) with its policies, unpublished until CompletePolicyPackPublish.
+// Version numbers count 1, 2, 3… per pack. A tag already published is a
+// ConflictError; an unpublished version with the same tag (an interrupted
+// publish) is replaced, keeping its number.
+func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (version int, versionUUID string, err error) {
+	if !packNamePattern.MatchString(in.Name) {
+		return 0, "", invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
+	}
+	tag := normalizeTag(strings.TrimSpace(in.VersionTag))
+	if tag != "" && !versionTagRe.MatchString(tag) {
+		return 0, "", invalid("versionTag", "%q is not a semantic version such as 1.2.0", in.VersionTag)
+	}
+	if len(in.Policies) == 0 {
+		return 0, "", invalid("policies", "a policy pack needs at least one policy")
+	}
+	seen := make(map[string]bool, len(in.Policies))
+	for i := range in.Policies {
+		field := fmt.Sprintf("policies[%d]", i)
+		if err := validatePolicy(field, &in.Policies[i]); err != nil {
+			return 0, "", err
+		}
+		if seen[in.Policies[i].Name] {
+			return 0, "", invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
+		}
+		seen[in.Policies[i].Name] = true
+	}
+	versionUUID = uuid.NewString()
+	err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		pack, err := r.ensurePack(tx, orgID, in.Name, in.DisplayName)
+		if err != nil {
+			return err
+		}
+		var existing PolicyPackVersion
+		found := false
+		if tag != "" {
+			err := tx.Where("org_id = ? AND pack_id = ? AND version_tag = ?", orgID, pack.ID, tag).Take(&existing).Error
+			switch {
+			case err == nil:
+				found = true
+			case !errors.Is(err, gorm.ErrRecordNotFound):
+				return err
+			}
+		}
+		var v PolicyPackVersion
+		switch {
+		case found && existing.Published:
+			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %s is already published", in.Name, tag)}
+		case found:
+			v = existing
+			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&Policy{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&PolicyPackArchive{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Updates(map[string]any{
+				"uuid": versionUUID, "display_name": in.DisplayName, "description": in.Description, "archive_size": 0,
+			}).Error; err != nil {
+				return err
+			}
+		default:
+			last, err := scanMax(tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).
+				Select("MAX(version)"))
+			if err != nil {
+				return err
+			}
+			v = PolicyPackVersion{OrgID: orgID, UUID: versionUUID, PackID: pack.ID, Version: last + 1,
+				VersionTag: tag, DisplayName: in.DisplayName, Description: in.Description}
+			if v.VersionTag == "" {
+				v.VersionTag = strconv.Itoa(v.Version)
+			}
+			if err := tx.Create(&v).Error; err != nil {
+				return translate(err, fmt.Sprintf("policy pack %s version %s already exists", in.Name, v.VersionTag))
+			}
+		}
+		rows := make([]Policy, len(in.Policies))
+		for i, p := range in.Policies {
+			rows[i] = policyRow(orgID, v.ID, p)
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+		version = v.Version
+		return nil
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	return version, versionUUID, nil
+}
+
+// ensurePack finds or creates a pack, locking it so concurrent publishes of
+// the same pack number their versions one after the other.
+func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName string) (*PolicyPack, error) {
+	var pack PolicyPack
+	err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		pack = PolicyPack{OrgID: orgID, Name: name, DisplayName: displayName}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pack).Error; err != nil {
+			return nil, err
+		}
+		err = r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
+	}
+	if err != nil {
+		return nil, err
+	}
+	if displayName != "" && displayName != pack.DisplayName {
+		if err := tx.Model(&PolicyPack{}).Where("org_id = ? AND id = ?", orgID, pack.ID).
+			Update("display_name", displayName).Error; err != nil {
+			return nil, err
+		}
+		pack.DisplayName = displayName
+	}
+	return &pack, nil
+}
+
+// packVersion finds a version of a named pack by number.
+func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*PolicyPack, *PolicyPackVersion, error) {
+	var pack PolicyPack
+	if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+		return nil, nil, translate(err, "")
+	}
+	var v PolicyPackVersion
+	if err := tx.Where("org_id = ? AND pack_id = ? AND version = ?", orgID, pack.ID, version).Take(&v).Error; err != nil {
+		return nil, nil, translate(err, "")
+	}
+	return &pack, &v, nil
+}
+
+// StorePolicyPackArchive stores (or replaces) the archive of an unpublished
+// pack version.
+func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, name string, version int, data []byte) error {
+	if len(data) > MaxPolicyPackArchiveSize {
+		return invalid("archive", "the archive is %d bytes; the limit is %d", len(data), MaxPolicyPackArchiveSize)
+	}
+	if len(data) == 0 {
+		return invalid("archive", "the archive is empty")
+	}
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, v, err := packVersion(tx, orgID, name, version)
+		if err != nil {
+			return err
+		}
+		if v.Published {
+			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is already published", name, version)}
+		}
+		a := PolicyPackArchive{OrgID: orgID, VersionID: v.ID, Data: data}
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "org_id"}, {Name: "version_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"data"}),
+		}).Create(&a).Error; err != nil {
+			return err
+		}
+		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).
+			Update("archive_size", len(data)).Error
+	})
+}
+
+// CompletePolicyPackPublish publishes a pack version whose archive has been
+// uploaded. Completing a published version again is a no-op.
+func (r *Repository) CompletePolicyPackPublish(ctx context.Context, orgID int64, name string, version int) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, v, err := packVersion(tx, orgID, name, version)
+		if err != nil {
+			return err
+		}
+		if v.Published {
+			return nil
+		}
+		var n int64
+		if err := tx.Model(&PolicyPackArchive{}).Where("org_id = ? AND version_id = ?", orgID, v.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return invalid("archive", "policy pack %s version %d has no archive; upload it before completing the publish", name, version)
+		}
+		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
+	})
+}
+
+// ListPolicyPacks lists the organisation's packs that have a published
+// version, by name, each with its published versions.
+func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64) ([]PackSummary, error) {
+	var rows []struct {
+		Name        string
+		DisplayName string
+		Version     int
+		VersionTag  string
+	}
+	err := r.db.WithContext(ctx).Table("policy_packs p").
+		Select("p.name, p.display_name, v.version, v.version_tag").
+		Joins("JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id").
+		Where("p.org_id = ? AND v.published = ?", orgID, true).
+		Order("p.name, v.version").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := []PackSummary{}
+	for _, row := range rows {
+		if len(out) == 0 || out[len(out)-1].Name != row.Name {
+			out = append(out, PackSummary{Name: row.Name, DisplayName: row.DisplayName, Versions: []int{}, VersionTags: []string{}})
+		}
+		s := &out[len(out)-1]
+		s.Versions = append(s.Versions, row.Version)
+		s.VersionTags = append(s.VersionTags, row.VersionTag)
+	}
+	return out, nil
+}
+
+// resolveVersion finds the version a path names: "latest" (the highest
+// published version) or a version number.
+func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack, *PolicyPackVersion, error) {
+	if version == "latest" {
+		var pack PolicyPack
+		if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+			return nil, nil, translate(err, "")
+		}
+		var v PolicyPackVersion
+		if err := tx.Where("org_id = ? AND pack_id = ? AND published = ?", orgID, pack.ID, true).
+			Order("version DESC").Take(&v).Error; err != nil {
+			return nil, nil, translate(err, "")
+		}
+		return &pack, &v, nil
+	}
+	n, err := strconv.Atoi(version)
+	if err != nil || n < 1 {
+		return nil, nil, invalid("version", "%q is not a version number or \"latest\"", version)
+	}
+	return packVersion(tx, orgID, name, n)
+}
+
+// latestPublished is the highest published version number of a pack, 0 if
+// none.
+func latestPublished(tx *gorm.DB, orgID, packID int64) (int, error) {
+	return scanMax(tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", orgID, packID, true).
+		Select("MAX(version)"))
+}
+
+// scanMax reads a single nullable integer (a MAX) from a query; NULL is 0.
+func scanMax(q *gorm.DB) (int, error) {
+	var n sql.NullInt64
+	if err := q.Row().Scan(&n); err != nil {
+		return 0, err
+	}
+	return int(n.Int64), nil
+}
+
+// versionApplied reports whether a group applies this version of a pack:
+// pinned to it, or following the latest version while it is the latest.
+func versionApplied(tx *gorm.DB, orgID int64, pack *PolicyPack, v *PolicyPackVersion) (bool, error) {
+	latest, err := latestPublished(tx, orgID, pack.ID)
+	if err != nil {
+		return false, err
+	}
+	q := tx.Model(&PolicyGroupPack{}).Where("org_id = ? AND pack_name = ?", orgID, pack.Name)
+	if v.Published && v.Version == latest {
+		q = q.Where("version = ? OR version IS NULL", v.Version)
+	} else {
+		q = q.Where("version = ?", v.Version)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// PolicyPackVersion returns a version of a pack ("latest" or a number) with
+// its policies, by name.
+func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, version string) (*PackDetail, error) {
+	db := r.db.WithContext(ctx)
+	pack, v, err := resolveVersion(db, orgID, name, version)
+	if err != nil {
+		return nil, err
+	}
+	var policies []Policy
+	if err := db.Where("org_id = ? AND version_id = ?", orgID, v.ID).Order("name").Find(&policies).Error; err != nil {
+		return nil, err
+	}
+	applied, err := versionApplied(db, orgID, pack, v)
+	if err != nil {
+		return nil, err
+	}
+	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]PolicyInput, len(policies)), Applied: applied}
+	for i := range policies {
+		d.Policies[i] = policies[i].Metadata()
+	}
+	return d, nil
+}
+
+// DeletePolicyPack deletes a pack with all its versions. A pack applied to a
+// policy group is a ConflictError.
+func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name string) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var pack PolicyPack
+		if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+			return translate(err, "")
+		}
+		var groups []string
+		if err := tx.Table("policy_group_packs gp").Select("g.name").
+			Joins("JOIN policy_groups g ON g.org_id = gp.org_id AND g.id = gp.group_id").
+			Where("gp.org_id = ? AND gp.pack_name = ?", orgID, name).Order("g.name").Scan(&groups).Error; err != nil {
+			return err
+		}
+		if len(groups) > 0 {
+			return &ConflictError{Message: fmt.Sprintf("policy pack %s is applied to policy groups %s; remove it from them first", name, strings.Join(groups, ", "))}
+		}
+		return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&PolicyPack{}).Error
+	})
+}
+
+// DeletePolicyPackVersion deletes one version of a pack ("latest" or a
+// number); deleting its last version deletes the pack. A version applied to a
+// policy group (pinned, or as the latest) is a ConflictError.
+func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		pack, v, err := resolveVersion(tx, orgID, name, version)
+		if err != nil {
+			return err
+		}
+		applied, err := versionApplied(tx, orgID, pack, v)
+		if err != nil {
+			return err
+		}
+		if applied {
+			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is applied to a policy group; remove it from the group first", name, v.Version)}
+		}
+		if err := tx.Where("org_id = ? AND id = ?", orgID, v.ID).Delete(&PolicyPackVersion{}).Error; err != nil {
+			return err
+		}
+		var left int64
+		if err := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).Count(&left).Error; err != nil {
+			return err
+		}
+		if left == 0 {
+			return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&PolicyPack{}).Error
+		}
+		return nil
+	})
+}
+
+// PolicyForIssue finds the registered policy behind an issue: the pack
+// version with that tag (the published one if several could match) and the
+// policy in it. An unknown pack or tag is ErrNotFound; a known version
+// without that policy returns a nil policy with the pack and version.
+func (r *Repository) PolicyForIssue(ctx context.Context, orgID int64, packName, packTag, policyName string) (*Policy, *PolicyPackVersion, *PolicyPack, error) {
+	db := r.db.WithContext(ctx)
+	var pack PolicyPack
+	if err := db.Where("org_id = ? AND name = ?", orgID, packName).Take(&pack).Error; err != nil {
+		return nil, nil, nil, translate(err, "")
+	}
+	var v PolicyPackVersion
+	if err := db.Where("org_id = ? AND pack_id = ? AND version_tag = ?", orgID, pack.ID, normalizeTag(packTag)).
+		Order("published DESC, version DESC").Take(&v).Error; err != nil {
+		return nil, nil, nil, translate(err, "")
+	}
+	var p Policy
+	err := db.Where("org_id = ? AND version_id = ? AND name = ?", orgID, v.ID, policyName).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &v, &pack, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &p, &v, &pack, nil
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyresults/policyresults/repository"
+)
+
+// ErrorBody is Pulumi's error body: {"code": <status>, "message": "..."}.
+type ErrorBody struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// apiError is an expected failure with a status and a message for the caller.
+type apiError struct {
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.message) }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
+}
+
+func forbidden(message string) error {
+	return &apiError{status: http.StatusForbidden, message: message}
+}
+
+func notFound(message string) error {
+	return &apiError{status: http.StatusNotFound, message: message}
+}
+
+// errorHandler is echo's one HTTPErrorHandler: expected failures answer with
+// their status and message; anything else is logged with the request id and
+// answers a generic 500.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := http.StatusInternalServerError, "Internal server error"
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+		status, message = ae.status, ae.message
+	case errors.As(err, &he):
+		status = he.Code
+		switch m := he.Message.(type) {
+		case string:
+			message = m
+		case error:
+			message = m.Error()
+		default:
+			message = http.StatusText(status)
+		}
+		if status == http.StatusNotFound && message == "Not Found" {
+			message = "Not found: " + c.Request().Method + " " + c.Request().URL.Path
+		}
+		if status == http.StatusRequestEntityTooLarge {
+			message = "Request body too large"
+		}
+	case isUnavailable(err):
+		status, message = http.StatusServiceUnavailable, "Service unavailable: the database is not reachable; try again shortly"
+	case errors.Is(err, context.DeadlineExceeded):
+		status, message = http.StatusServiceUnavailable, "Service unavailable: the request timed out"
+	}
+	if status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "request failed",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, ErrorBody{Code: status, Message: message})
+}
+
+// isUnavailable recognises a database that cannot be reached.
+func isUnavailable(err error) bool {
+	s := err.Error()
+	for _, marker := range []string{"connection refused", "broken pipe", "connection reset", "the database system is", "terminating connection", "bad connection", "conn closed", "no such host", "sql: database is closed", "failed to connect"} {
+		if strings.Contains(s, marker) {
+			return true
+		}
+	}
+	return false
+}
+
+// validationMessage turns a kin-openapi request validation error into a
+// message that names the field and what is allowed.
+func validationMessage(err error) string {
+	var re *openapi3filter.RequestError
+	hasRequestError := errors.As(err, &re)
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		// A $ref wrapped in allOf nests the real error in Origin; report the
+		// innermost one with the whole path.
+		path := se.JSONPointer()
+		for se.Origin != nil {
+			var inner *openapi3.SchemaError
+			if !errors.As(se.Origin, &inner) {
+				break
+			}
+			path = append(path, inner.JSONPointer()...)
+			se = inner
+		}
+		field := strings.Join(path, ".")
+		where := "request body"
+		if hasRequestError && re.Parameter != nil {
+			where = re.Parameter.In + " parameter " + re.Parameter.Name
+			if field != "" {
+				field = re.Parameter.Name + "." + field
+			} else {
+				field = re.Parameter.Name
+			}
+		}
+		reason := se.Reason
+		if se.Origin != nil {
+			reason = firstLine(se.Origin.Error())
+		}
+		if se.SchemaField == "enum" && len(se.Schema.Enum) > 0 {
+			allowed := make([]string, 0, len(se.Schema.Enum))
+			for _, v := range se.Schema.Enum {
+				allowed = append(allowed, fmt.Sprintf("%q", v))
+			}
+			reason = fmt.Sprintf("%s is not allowed; allowed values: %s", describe(se.Value), strings.Join(allowed, ", "))
+		}
+		if field == "" {
+			return fmt.Sprintf("invalid %s: %s", where, reason)
+		}
+		return fmt.Sprintf("invalid %s: field %q: %s", where, field, reason)
+	}
+	if !hasRequestError {
+		return firstLine(err.Error())
+	}
+	if re.Parameter != nil {
+		return fmt.Sprintf("invalid %s parameter %q: %v", re.Parameter.In, re.Parameter.Name, firstLine(fmt.Sprint(re.Err)))
+	}
+	if re.RequestBody != nil && re.Err != nil {
+		return "invalid request body: " + firstLine(re.Err.Error())
+	}
+	return firstLine(re.Error())
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("%v", v)
+	}
+}
+
+// logError logs an unexpected error with the request id.
+func logError(ctx context.Context, log *slog.Logger, requestID string, err error) {
+	log.ErrorContext(ctx, "unexpected error", "request_id", requestID, "error", err)
+}
+
+// expected maps the repository's expected failures to their API status:
+// validation 400, not found 404, conflict 409, stale revision 412. Other
+// errors stay unexpected.
+func expected(err error) error {
+	var ve *repository.ValidationError
+	var ce *repository.ConflictError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		return &apiError{status: http.StatusBadRequest, message: ve.Error()}
+	case errors.As(err, &ce):
+		return &apiError{status: http.StatusConflict, message: ce.Message}
+	case errors.Is(err, repository.ErrConflict):
+		return &apiError{status: http.StatusConflict, message: "Conflict: " + err.Error()}
+	case errors.Is(err, repository.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, message: "Not found"}
+	case errors.Is(err, repository.ErrPreconditionFailed):
+		return &apiError{status: http.StatusPreconditionFailed, message: "Precondition failed"}
+	}
+	return err
+}

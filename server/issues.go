@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/repository"
+)
+
+// issueToAPI maps a stored issue to the API's PolicyIssue.
+func issueToAPI(is *repository.Issue) api.PolicyIssue {
+	out := api.PolicyIssue{
+		Id:               uuid.MustParse(is.ID),
+		EntityType:       api.PolicyIssueEntityType(is.EntityType),
+		EntityProject:    is.EntityProject,
+		EntityId:         is.EntityID,
+		PolicyPack:       is.PolicyPack,
+		PolicyPackTag:    is.PolicyPackTag,
+		PolicyName:       is.PolicyName,
+		ResourceURN:      is.ResourceURN,
+		ResourceProvider: is.ResourceProvider,
+		ResourceType:     is.ResourceType,
+		ResourceName:     is.ResourceName,
+		ObservedAt:       is.ObservedAt.UTC(),
+		Level:            is.Level,
+		Severity:         api.PolicySeverity(is.Severity),
+		Status:           api.PolicyIssueStatus(is.Status),
+		Kind:             api.PolicyIssueKind(is.Kind),
+		Priority:         api.PolicyIssuePriority(is.Priority),
+	}
+	lm := is.LastModified.UTC()
+	out.LastModified = &lm
+	msg := is.Message
+	out.Message = &msg
+	if is.StackVersion != nil {
+		v := int(*is.StackVersion)
+		out.StackVersion = &v
+	}
+	if is.ResourceVersion != nil {
+		v := int(*is.ResourceVersion)
+		out.ResourceVersion = &v
+	}
+	if is.PolicyGroupName != "" {
+		name := is.PolicyGroupName
+		out.PolicyGroupName = &name
+	}
+	if is.PolicyGroupType != "" {
+		t := api.PolicyGroupMode(is.PolicyGroupType)
+		out.PolicyGroupType = &t
+	}
+	if is.AssigneeLogin != "" {
+		email := is.AssigneeEmail
+		out.AssignedTo.Set(api.UserInfo{Name: is.AssigneeLogin, GithubLogin: is.AssigneeLogin, AvatarUrl: "", Email: &email})
+	}
+	return out
+}
+
+// parseIssueID checks the issueId path parameter.
+func parseIssueID(s string) (string, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return "", badRequest("issueId must be a UUID, got %q", s)
+	}
+	return id.String(), nil
+}
+
+// issueDetails builds GetPolicyIssueResponse: the issue with its policy and
+// pack from the registered pack version, when known.
+func (s *Server) issueDetails(ctx context.Context, a *repository.Access, is *repository.Issue) (api.GetPolicyIssueResponse, error) {
+	resp := api.GetPolicyIssueResponse{PolicyIssue: issueToAPI(is)}
+	resp.Policy.SetNull()
+	resp.PolicyPack.SetNull()
+	policy, version, pack, err := s.repo.PolicyForIssue(ctx, a.Org.ID, is.PolicyPack, is.PolicyPackTag, is.PolicyName)
+	switch {
+	case errors.Is(err, repository.ErrNotFound):
+		return resp, nil
+	case err != nil:
+		return resp, err
+	}
+	if policy != nil {
+		resp.Policy.Set(policyToAPI(policy))
+	}
+	access := api.RegistryPolicyPackAccessLevelViewOnly
+	if a.Role == repository.RoleAdmin {
+		access = api.RegistryPolicyPackAccessLevelFull
+	}
+	resp.PolicyPack.Set(api.RegistryPolicyPack{
+		Id:                uuid.MustParse(version.UUID),
+		Source:            "private",
+		Publisher:         a.Org.Name,
+		Name:              pack.Name,
+		Version:           version.VersionTag,
+		DisplayName:       firstNonEmpty(version.DisplayName, pack.DisplayName, pack.Name),
+		AccessLevel:       access,
+		EnforcementLevels: enforcementLevelsFor(a.Role),
+	})
+	return resp, nil
+}
+
+// enforcementLevelsFor lists the enforcement levels a role may apply.
+func enforcementLevelsFor(role repository.Role) []string {
+	if role == repository.RoleAdmin {
+		return []string{"advisory", "mandatory", "remediate", "disabled"}
+	}
+	return []string{}
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// GetPolicyIssue returns one issue with its policy and pack.
+func (s *Server) GetPolicyIssue(ctx context.Context, req api.GetPolicyIssueRequestObject) (api.GetPolicyIssueResponseObject, error) {
+	a := accessFrom(ctx)
+	id, err := parseIssueID(req.IssueId)
+	if err != nil {
+		return api.GetPolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	is, err := s.repo.IssueByID(ctx, a.Org.ID, id)
+	if errors.Is(err, repository.ErrNotFound) {
+		return api.GetPolicyIssue404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.issueDetails(ctx, a, is)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPolicyIssue200JSONResponse{Body: resp, Headers: api.GetPolicyIssue200ResponseHeaders{ETag: ptr(is.ETag())}}, nil
+}
+
+func issueNotFound(id string) api.NotFoundJSONResponse {
+	return api.NotFoundJSONResponse{Code: http.StatusNotFound, Message: fmt.Sprintf("Policy issue %s not found", id)}
+}
+
+// errorBody renders an expected error as Pulumi's error body.
+func errorBody(err error) api.ErrorResponse {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return api.ErrorResponse{Code: ae.status, Message: ae.message}
+	}
+	var ve *repository.ValidationError
+	if errors.As(err, &ve) {
+		return api.ErrorResponse{Code: http.StatusBadRequest, Message: ve.Error()}
+	}
+	var ce *repository.ConflictError
+	if errors.As(err, &ce) {
+		return api.ErrorResponse{Code: http.StatusConflict, Message: ce.Message}
+	}
+	return api.ErrorResponse{Code: http.StatusInternalServerError, Message: err.Error()}
+}
+
+// UpdatePolicyIssue triages an issue: status, priority, assignee.
+func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssueRequestObject) (api.UpdatePolicyIssueResponseObject, error) {
+	a, err := requireWrite(ctx)
+	if err != nil {
+		return api.UpdatePolicyIssue403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
+	}
+	id, err := parseIssueID(req.IssueId)
+	if err != nil {
+		return api.UpdatePolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	var u repository.IssueUpdate
+	if req.Body != nil {
+		if req.Body.Status != nil {
+			v := string(*req.Body.Status)
+			u.Status = &v
+		}
+		if req.Body.Priority != nil {
+			v := string(*req.Body.Priority)
+			u.Priority = &v
+		}
+		if req.Body.AssignedTo.IsSpecified() {
+			v := ""
+			if !req.Body.AssignedTo.IsNull() {
+				v = req.Body.AssignedTo.MustGet()
+			}
+			u.Assignee = &v
+		}
+	}
+	if req.Params.IfMatch != nil && strings.TrimSpace(*req.Params.IfMatch) != "*" {
+		rev, ok := repository.ParseETag(*req.Params.IfMatch)
+		if !ok {
+			rev = -1 // matches no revision: answered 412 below
+		}
+		u.IfRevision = &rev
+	}
+	name, actorType := a.Caller.Actor()
+	is, err := s.repo.UpdateIssue(ctx, a.Org.ID, id, repository.Actor{Name: name, Type: actorType}, u)
+	var ve *repository.ValidationError
+	switch {
+	case errors.Is(err, repository.ErrNotFound):
+		return api.UpdatePolicyIssue404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
+	case errors.Is(err, repository.ErrPreconditionFailed):
+		return api.UpdatePolicyIssue412JSONResponse{PreconditionFailedJSONResponse: api.PreconditionFailedJSONResponse{
+			Code: http.StatusPreconditionFailed, Message: "Precondition failed: the issue changed since the ETag in If-Match; GET it again and retry"}}, nil
+	case errors.As(err, &ve):
+		return api.UpdatePolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	case err != nil:
+		return nil, err
+	}
+	resp, err := s.issueDetails(ctx, a, is)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdatePolicyIssue200JSONResponse{Body: resp, Headers: api.UpdatePolicyIssue200ResponseHeaders{ETag: ptr(is.ETag())}}, nil
+}
+
+// ListPolicyIssueHistory lists an issue's changes, newest first.
+func (s *Server) ListPolicyIssueHistory(ctx context.Context, req api.ListPolicyIssueHistoryRequestObject) (api.ListPolicyIssueHistoryResponseObject, error) {
+	a := accessFrom(ctx)
+	id, err := parseIssueID(req.IssueId)
+	if err != nil {
+		return api.ListPolicyIssueHistory400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	entries, err := s.repo.IssueHistory(ctx, a.Org.ID, id)
+	if errors.Is(err, repository.ErrNotFound) {
+		return api.ListPolicyIssueHistory404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListPolicyIssueHistory200JSONResponse{Entries: make([]api.PolicyIssueHistoryEntry, 0, len(entries))}
+	for _, e := range entries {
+		entry := api.PolicyIssueHistoryEntry{
+			Id:        int(e.ID),
+			At:        e.At.UTC(),
+			Actor:     e.Actor,
+			ActorType: api.PolicyIssueHistoryEntryActorType(e.ActorType),
+			Field:     e.Field,
+		}
+		if e.OldValue != nil {
+			entry.OldValue.Set(*e.OldValue)
+		} else {
+			entry.OldValue.SetNull()
+		}
+		if e.NewValue != nil {
+			entry.NewValue.Set(*e.NewValue)
+		} else {
+			entry.NewValue.SetNull()
+		}
+		out.Entries = append(out.Entries, entry)
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }

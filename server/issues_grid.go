@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository"
+)
+
+// gridRequest turns the validated API body into the grid parser's input. The
+// body goes back through JSON so the filter model reaches the parser in
+// whatever shape the client sent it.
+func gridRequest(body any) (grid.Request, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return grid.Request{}, err
+	}
+	return grid.DecodeRequest(raw)
+}
+
+// parseGrid parses a grid body against a schema; parse errors are 400s.
+func parseGrid(body any, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
+	req, err := gridRequest(body)
+	if err != nil {
+		return nil, asBadRequest(err)
+	}
+	q, err := grid.Parse(req, schema, opts)
+	if err != nil {
+		return nil, asBadRequest(err)
+	}
+	return q, nil
+}
+
+// asBadRequest turns parser and validation errors into 400s and leaves other
+// errors alone.
+func asBadRequest(err error) error {
+	var ge *grid.Error
+	var ve *repository.ValidationError
+	switch {
+	case errors.As(err, &ge):
+		return badRequest("%s", ge.Message)
+	case errors.As(err, &ve):
+		return badRequest("%s", ve.Error())
+	}
+	return err
+}
+
+// isBadRequest reports whether err is an expected 400.
+func isBadRequest(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.status == http.StatusBadRequest
+}
+
+// ListPolicyIssues answers the issue grid: a page of issues, or of groups.
+func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
+	a := accessFrom(ctx)
+	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueGridOptions)
+	if isBadRequest(err) {
+		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.repo.ListIssues(ctx, a.Org.ID, q)
+	if err != nil {
+		if err := asBadRequest(err); isBadRequest(err) {
+			return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+		}
+		return nil, err
+	}
+	out := api.ListPolicyIssues200JSONResponse{
+		PolicyIssues: make([]api.PolicyIssue, 0, len(page.Issues)),
+		GroupData:    page.Groups,
+		RowCount:     ptr(int(page.RowCount)),
+	}
+	if out.GroupData == nil {
+		out.GroupData = []map[string]any{}
+	}
+	for i := range page.Issues {
+		out.PolicyIssues = append(out.PolicyIssues, issueToAPI(&page.Issues[i]))
+	}
+	return out, nil
+}
+
+// GetPolicyIssuesFilters answers the values of one field with their counts
+// among the issues matching the filter, leaving out the field's own
+// conditions (faceted search).
+func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIssuesFiltersRequestObject) (api.GetPolicyIssuesFiltersResponseObject, error) {
+	a := accessFrom(ctx)
+	var filter json.RawMessage
+	if req.Body.FilterModel.IsSpecified() && !req.Body.FilterModel.IsNull() {
+		raw, err := json.Marshal(req.Body.FilterModel.MustGet())
+		if err != nil {
+			return nil, err
+		}
+		filter = raw
+	}
+	values, err := s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
+	if err != nil {
+		if err := asBadRequest(err); isBadRequest(err) {
+			return api.GetPolicyIssuesFilters400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+		}
+		return nil, err
+	}
+	out := api.GetPolicyIssuesFilters200JSONResponse{Field: req.Body.Field, Values: make([]api.PolicyIssueFilterValue, 0, len(values))}
+	for _, v := range values {
+		out.Values = append(out.Values, api.PolicyIssueFilterValue{Name: v.Name, Count: int(v.Count)})
+	}
+	return out, nil
+}
+
+// exportColumns are the CSV columns: PolicyIssue's field names.
+var exportColumns = []string{
+	"id", "entityType", "entityProject", "entityId", "stackVersion", "resourceVersion",
+	"policyPack", "policyPackTag", "policyName", "resourceURN", "resourceProvider", "resourceType",
+	"resourceName", "message", "observedAt", "lastModified", "level", "severity", "status", "kind",
+	"priority", "assignedTo", "policyGroupName", "policyGroupType",
+}
+
+// exportRecord renders an issue as a CSV record, assignedTo as the
+// assignee's email.
+func exportRecord(is *repository.Issue, rec []string) []string {
+	version := func(v *int64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatInt(*v, 10)
+	}
+	rec = append(rec[:0],
+		is.ID, is.EntityType, is.EntityProject, is.EntityID, version(is.StackVersion), version(is.ResourceVersion),
+		is.PolicyPack, is.PolicyPackTag, is.PolicyName, is.ResourceURN, is.ResourceProvider, is.ResourceType,
+		is.ResourceName, is.Message, is.ObservedAt.UTC().Format(time.RFC3339Nano), is.LastModified.UTC().Format(time.RFC3339Nano),
+		is.Level, is.Severity, is.Status, is.Kind, is.Priority, is.AssigneeEmail, is.PolicyGroupName, is.PolicyGroupType,
+	)
+	for i, v := range rec {
+		rec[i] = neutraliseFormula(v)
+	}
+	return rec
+}
+
+// neutraliseFormula defuses a cell that a spreadsheet would run as a formula
+// (OWASP's CSV injection advice): a leading =, +, -, @, tab or carriage return
+// gets a single quote in front.
+func neutraliseFormula(v string) string {
+	if v == "" {
+		return v
+	}
+	switch v[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + v
+	}
+	return v
+}
+
+// ExportPolicyIssues streams the matching issues as CSV, row by row from the
+// database.
+func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
+	a := accessFrom(ctx)
+	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueExportOptions)
+	if isBadRequest(err) {
+		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Rows stream through a pipe: the database cursor feeds the CSV writer
+	// while the response is written, so memory stays constant.
+	pr, pw := io.Pipe()
+	go func() {
+		w := csv.NewWriter(pw)
+		err := w.Write(exportColumns)
+		rec := make([]string, 0, len(exportColumns))
+		if err == nil {
+			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *repository.Issue) error {
+				return w.Write(exportRecord(is, rec))
+			})
+		}
+		if err == nil {
+			w.Flush()
+			err = w.Error()
+		}
+		if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, context.Canceled) {
+			s.log.ErrorContext(ctx, "export failed", "org", a.Org.Name, "error", err)
+		}
+		pw.CloseWithError(err)
+	}()
+	filename := fmt.Sprintf("policy-issues-%s-%s.csv", a.Org.Name, time.Now().UTC().Format("2006-01-02"))
+	return csvResponse{body: pr, filename: filename}, nil
+}
+
+// csvResponse writes the export with its charset, which the generated
+// response type (media type text/csv) does not name.
+type csvResponse struct {
+	body     io.ReadCloser
+	filename string
+}
+
+// VisitExportPolicyIssuesResponse implements api.ExportPolicyIssuesResponseObject.
+func (r csvResponse) VisitExportPolicyIssuesResponse(w http.ResponseWriter) error {
+	defer r.body.Close()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+r.filename+`"`)
+	w.WriteHeader(http.StatusOK)
+	_, err := io.Copy(w, r.body)
+	return err
+}

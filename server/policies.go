@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository"
+)
+
+// ListPoliciesCompliance answers per-policy compliance rows, filtered, sorted
+// and paged like the issue grid.
+func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPoliciesComplianceRequestObject) (api.ListPoliciesComplianceResponseObject, error) {
+	a := accessFrom(ctx)
+	body := *req.Body
+	if body.ContinuationToken.IsSpecified() && !body.ContinuationToken.IsNull() && body.ContinuationToken.MustGet() != "" {
+		start, err := repository.PoliciesContinuation(body.ContinuationToken.MustGet())
+		if err != nil {
+			return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+		}
+		size := grid.DefaultPageSize
+		if body.StartRow != nil && body.EndRow != nil && *body.EndRow > *body.StartRow {
+			size = *body.EndRow - *body.StartRow
+		}
+		body.StartRow, body.EndRow = ptr(start), ptr(start+size)
+	}
+	body.ContinuationToken.SetUnspecified()
+	q, err := parseGrid(body, repository.PolicyColumns, repository.PolicyGridOptions)
+	if err == nil {
+		var page *repository.PolicyCompliancePage
+		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q)
+		if err == nil {
+			out := api.ListPoliciesCompliance200JSONResponse{
+				Policies:   make([]api.PolicyComplianceRow, 0, len(page.Rows)),
+				TotalCount: ptr(int(page.TotalCount)),
+			}
+			for _, r := range page.Rows {
+				out.Policies = append(out.Policies, api.PolicyComplianceRow{
+					PolicyName:        r.PolicyName,
+					Severity:          api.PolicySeverity(r.Severity),
+					FailingResources:  int(r.FailingResources),
+					GovernedResources: int(r.GovernedResources),
+					PercentCompliant:  int(r.PercentCompliant),
+					PolicyPack:        r.PolicyPack,
+					PolicyGroupName:   r.PolicyGroupName,
+					PolicyGroupType:   api.PolicyGroupMode(r.PolicyGroupType),
+				})
+			}
+			if page.Next != "" {
+				out.ContinuationToken = ptr(page.Next)
+			}
+			return out, nil
+		}
+	}
+	if err := asBadRequest(err); isBadRequest(err) {
+		return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	return nil, err
+}

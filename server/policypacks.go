@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/repository"
+)
+
+// policyToAPI maps a stored policy to the API's AppPolicy.
+func policyToAPI(p *repository.Policy) api.AppPolicy {
+	return policyInputToAPI(p.Metadata())
+}
+
+// jsonRaw encodes a decoded JSON value back to raw JSON.
+func jsonRaw(v any) (json.RawMessage, error) {
+	return json.Marshal(v)
+}
+
+// ListPolicyPacks lists the organisation's packs with their versions.
+func (s *Server) ListPolicyPacks(ctx context.Context, _ api.ListPolicyPacksRequestObject) (api.ListPolicyPacksResponseObject, error) {
+	a := accessFrom(ctx)
+	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListPolicyPacks200JSONResponse{PolicyPacks: make([]api.AppPolicyPackWithVersions, 0, len(packs))}
+	for _, p := range packs {
+		out.PolicyPacks = append(out.PolicyPacks, api.AppPolicyPackWithVersions{
+			Name: p.Name, DisplayName: firstNonEmpty(p.DisplayName, p.Name),
+			Versions: nonNil(p.Versions), VersionTags: nonNil(p.VersionTags),
+		})
+	}
+	return out, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// CreatePolicyPack registers a new version of a pack and answers where to
+// upload its archive.
+func (s *Server) CreatePolicyPack(ctx context.Context, req api.CreatePolicyPackRequestObject) (api.CreatePolicyPackResponseObject, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	in := repository.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
+	for _, p := range b.Policies {
+		in.Policies = append(in.Policies, policyInputFromAPI(p))
+	}
+	version, _, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
+	if err != nil {
+		return nil, expected(err)
+	}
+	headers := map[string]string{"Content-Type": "application/octet-stream"}
+	return api.CreatePolicyPack201JSONResponse{
+		Version:         version,
+		UploadURI:       fmt.Sprintf("%s/api/orgs/%s/policypacks/%s/versions/%d/archive", s.externalURL(ctx), url.PathEscape(a.Org.Name), url.PathEscape(b.Name), version),
+		RequiredHeaders: &headers,
+	}, nil
+}
+
+// UploadPolicyPackArchive stores a pack version's archive, up to the
+// configured size.
+func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPolicyPackArchiveRequestObject) (api.UploadPolicyPackArchiveResponseObject, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, s.archiveLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > s.archiveLimit {
+		return api.UploadPolicyPackArchive413JSONResponse{PayloadTooLargeJSONResponse: api.PayloadTooLargeJSONResponse{
+			Code: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the archive is larger than %d bytes", s.archiveLimit)}}, nil
+	}
+	if err := s.repo.StorePolicyPackArchive(ctx, a.Org.ID, req.PolicyPackName, req.Version, data); err != nil {
+		return nil, expected(err)
+	}
+	return api.UploadPolicyPackArchive204Response{}, nil
+}
+
+// CompletePolicyPackPublish publishes an uploaded version.
+func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.CompletePolicyPackPublishRequestObject) (api.CompletePolicyPackPublishResponseObject, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.CompletePolicyPackPublish(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+		return nil, expected(err)
+	}
+	return api.CompletePolicyPackPublish204Response{}, nil
+}
+
+// GetPolicyPack answers one version of a pack ("latest" or a number).
+func (s *Server) GetPolicyPack(ctx context.Context, req api.GetPolicyPackRequestObject) (api.GetPolicyPackResponseObject, error) {
+	a := accessFrom(ctx)
+	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
+	if err != nil {
+		return nil, expected(err)
+	}
+	out := api.GetPolicyPack200JSONResponse{
+		Name:        d.Pack.Name,
+		DisplayName: firstNonEmpty(d.Version.DisplayName, d.Pack.DisplayName, d.Pack.Name),
+		Version:     d.Version.Version,
+		VersionTag:  d.Version.VersionTag,
+		Applied:     d.Applied,
+		Policies:    make([]api.AppPolicy, 0, len(d.Policies)),
+	}
+	for _, p := range d.Policies {
+		out.Policies = append(out.Policies, policyInputToAPI(p))
+	}
+	return out, nil
+}
+
+// DeletePolicyPack deletes a pack and all its versions; 409 while a group
+// applies it.
+func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackRequestObject) (api.DeletePolicyPackResponseObject, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
+		return nil, expected(err)
+	}
+	return api.DeletePolicyPack204Response{}, nil
+}
+
+// DeletePolicyPackVersion deletes one version; 409 while a group applies it.
+func (s *Server) DeletePolicyPackVersion(ctx context.Context, req api.DeletePolicyPackVersionRequestObject) (api.DeletePolicyPackVersionResponseObject, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.DeletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+		return nil, expected(err)
+	}
+	return api.DeletePolicyPackVersion204Response{}, nil
+}
+
+// policyInputToAPI maps policy metadata to the API's AppPolicy.
+func policyInputToAPI(p repository.PolicyInput) api.AppPolicy {
+	out := api.AppPolicy{
+		Name:             p.Name,
+		DisplayName:      firstNonEmpty(p.DisplayName, p.Name),
+		Description:      p.Description,
+		EnforcementLevel: api.AppEnforcementLevel(firstNonEmpty(p.EnforcementLevel, repository.LevelAdvisory)),
+		Message:          p.Message,
+	}
+	sev := api.PolicySeverity(p.Severity)
+	out.Severity = &sev
+	if p.RemediationSteps != "" {
+		out.RemediationSteps = ptr(p.RemediationSteps)
+	}
+	if p.URL != "" {
+		out.Url = ptr(p.URL)
+	}
+	if p.Tags != nil {
+		out.Tags = ptr(p.Tags)
+	}
+	if len(p.ConfigSchema) > 0 {
+		var schema map[string]any
+		if json.Unmarshal(p.ConfigSchema, &schema) == nil && schema != nil {
+			out.ConfigSchema.Set(schema)
+		}
+	}
+	if p.Framework != nil {
+		out.Framework.Set(api.AppPolicyComplianceFramework{
+			Name: optional(p.Framework.Name), Version: optional(p.Framework.Version),
+			Reference: optional(p.Framework.Reference), Specification: optional(p.Framework.Specification),
+		})
+	}
+	return out
+}
+
+// optional is nil for an empty string.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
