@@ -93,7 +93,15 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 	if err := base.Session(&gorm.Session{}).Count(&page.TotalCount).Error; err != nil {
 		return nil, err
 	}
-	rows := base.Select("pc.*").Order(orderClause(q.Sort, "pc.policy_group_name, pc.policy_pack, pc.policy_name", r.dialect)).Offset(q.Offset)
+	// (group, pack, policy) is unique: sort by it after the requested keys so
+	// pages are stable.
+	keys := append([]grid.SortKey{}, q.Sort...)
+	for _, id := range []string{"policyGroupName", "policyPack"} {
+		if !hasSortKey(keys, id) {
+			keys = append(keys, grid.SortKey{ColID: id, Column: PolicyColumns[id]})
+		}
+	}
+	rows := base.Select("pc.*").Order(orderClause(keys, PolicyColumns["policyName"].Expr, r.dialect)).Offset(q.Offset)
 	if q.Limit >= 0 {
 		rows = rows.Limit(q.Limit)
 	}
@@ -118,4 +126,13 @@ func PoliciesContinuation(token string) (int, error) {
 		return 0, invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
 	}
 	return n, nil
+}
+
+func hasSortKey(keys []grid.SortKey, colID string) bool {
+	for _, k := range keys {
+		if k.ColID == colID {
+			return true
+		}
+	}
+	return false
 }

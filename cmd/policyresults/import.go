@@ -108,7 +108,7 @@ func evaluationRequest(run *eventlog.Run, project, stack string, version int, ki
 		}
 		outcomes := make([]client.PolicyEvaluationResourcePack, 0, len(r.Packs))
 		for _, o := range r.Packs {
-			outcomes = append(outcomes, client.PolicyEvaluationResourcePack{Name: o.Name, Passed: ptr(o.Passed), Failed: ptr(o.Failed)})
+			outcomes = append(outcomes, client.PolicyEvaluationResourcePack{Name: o.Name, Passed: ptr(nonNil(o.Passed)), Failed: ptr(nonNil(o.Failed))})
 		}
 		res.PolicyPacks = &outcomes
 		resources = append(resources, res)
@@ -158,3 +158,10 @@ func postEvaluation(ctx context.Context, baseURL, token, org string, req client.
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

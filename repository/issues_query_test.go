@@ -1,0 +1,796 @@
+package repository_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/repotest"
+)
+
+// iqBase is the first observation of the fixed data set.
+var iqBase = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+const iqCount = 30
+
+type iqFixture struct {
+	r      *repository.Repository
+	org    int64
+	issues []repository.Issue
+}
+
+// iqSeed creates an organisation with a fixed set of issues that vary every
+// column. Issues 2k and 2k+1 share severity and observedAt, so only the id
+// orders them.
+func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
+	t.Helper()
+	ctx := context.Background()
+	r := b.Repo
+	org, err := r.CreateOrganization(ctx, uniqueName("iq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entities := []repository.Entity{
+		{OrgID: org.ID, Type: repository.EntityStack, Project: "payments", Name: "prod"},
+		{OrgID: org.ID, Type: repository.EntityStack, Project: "Payments-EU", Name: "dev"},
+		{OrgID: org.ID, Type: repository.EntityAccount, Project: "aws-main"},
+	}
+	if err := r.DB().WithContext(ctx).Create(&entities).Error; err != nil {
+		t.Fatal(err)
+	}
+	sevs := []string{"critical", "high", "medium", "low", ""}
+	statuses := []string{repository.StatusOpen, repository.StatusInProgress, repository.StatusByDesign, repository.StatusIgnored, repository.StatusFixed}
+	policies := []string{"s3-bucket-encryption", "S3_Public_Read", "iam-mfa", "Pod-No-Root", "tag_100%"}
+	issues := make([]repository.Issue, iqCount)
+	for i := range issues {
+		e := entities[i%3]
+		pair := i / 2
+		sev := sevs[pair%5]
+		status := statuses[(i*3)%5]
+		observed := iqBase.Add(time.Duration(pair) * 7 * time.Hour)
+		is := repository.Issue{
+			OrgID:            org.ID,
+			ID:               uuid.NewString(),
+			EntityRef:        e.ID,
+			EntityType:       "stack",
+			EntityProject:    e.Project,
+			EntityID:         e.Name,
+			PolicyPack:       []string{"aws-cis", "k8s-best"}[i%2],
+			PolicyPackTag:    []string{"1.0.0", "2.1.0"}[(i/3)%2],
+			PolicyName:       policies[i%5],
+			ResourceURN:      fmt.Sprintf("urn:pulumi:prod::payments::aws:s3/bucket:Bucket::res-%02d", i),
+			ResourceProvider: []string{"aws", "kubernetes"}[i%2],
+			ResourceType:     []string{"aws:s3/bucket:Bucket", "kubernetes:core/v1:Pod"}[i%2],
+			ResourceName:     fmt.Sprintf("res-%02d", i),
+			Message:          fmt.Sprintf("Policy violated on resource %d", i),
+			ObservedAt:       observed,
+			LastModified:     observed.Add(time.Duration(i) * time.Minute),
+			Level:            []string{"advisory", "mandatory", "remediate"}[i%3],
+			Severity:         sev,
+			SeverityRank:     repository.SeverityRank(sev),
+			Status:           status,
+			StatusRank:       repository.StatusRank(status),
+			Active:           repository.IsActive(status),
+			Kind:             []string{repository.ModePreventative, repository.ModeAudit}[i%2],
+			Priority:         repository.PriorityForSeverity(sev),
+			PolicyGroupName:  []string{"Prod Group", "default-policy-group", "default-policy-group"}[i%3],
+			PolicyGroupType:  []string{repository.ModeAudit, repository.ModePreventative}[pair%2],
+		}
+		if e.Type == repository.EntityAccount {
+			is.EntityType, is.EntityID = "insights-account", "acct-123456"
+			v := int64(i % 5)
+			is.ResourceVersion = &v
+		} else {
+			v := int64(i%4 + 1)
+			is.StackVersion = &v
+		}
+		switch i {
+		case 13:
+			is.ResourceName = "50%_off-13"
+		case 14:
+			is.ResourceName = "50x-off-14"
+		}
+		if i%6 == 0 {
+			is.Message = ""
+		}
+		if i%7 == 0 {
+			is.Priority = "p0"
+		}
+		switch i % 4 {
+		case 0:
+			is.AssigneeLogin, is.AssigneeEmail = "alice", "alice@example.com"
+		case 1:
+			is.AssigneeLogin, is.AssigneeEmail = "bob", "Bob@Example.com"
+		}
+		issues[i] = is
+	}
+	if err := r.DB().WithContext(ctx).Create(&issues).Error; err != nil {
+		t.Fatal(err)
+	}
+	return &iqFixture{r: r, org: org.ID, issues: issues}
+}
+
+func (f *iqFixture) parse(t *testing.T, body string, opts grid.Options) *grid.Query {
+	t.Helper()
+	req, err := grid.DecodeRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := grid.Parse(req, repository.IssueColumns, opts)
+	if err != nil {
+		t.Fatalf("parse %s: %v", body, err)
+	}
+	return q
+}
+
+func (f *iqFixture) list(t *testing.T, body string) *repository.IssuePage {
+	t.Helper()
+	page, err := f.r.ListIssues(context.Background(), f.org, f.parse(t, body, repository.IssueGridOptions))
+	if err != nil {
+		t.Fatalf("ListIssues %s: %v", body, err)
+	}
+	return page
+}
+
+func iqNames(issues []repository.Issue) []string {
+	out := make([]string, len(issues))
+	for i, is := range issues {
+		out[i] = is.ResourceName
+	}
+	return out
+}
+
+// iqSort is one key of an expected order.
+type iqSort struct {
+	cmp  func(a, b *repository.Issue) int
+	desc bool
+}
+
+var (
+	iqBySeverity = func(a, b *repository.Issue) int {
+		return cmp.Compare(repository.SeverityRank(a.Severity), repository.SeverityRank(b.Severity))
+	}
+	iqByStatus = func(a, b *repository.Issue) int {
+		return cmp.Compare(repository.StatusRank(a.Status), repository.StatusRank(b.Status))
+	}
+	iqByObserved   = func(a, b *repository.Issue) int { return a.ObservedAt.Compare(b.ObservedAt) }
+	iqByPriority   = func(a, b *repository.Issue) int { return cmp.Compare(a.Priority, b.Priority) }
+	iqByPolicyName = func(a, b *repository.Issue) int { return cmp.Compare(a.PolicyName, b.PolicyName) }
+	iqByAssignee   = func(a, b *repository.Issue) int { return cmp.Compare(a.AssigneeLogin, b.AssigneeLogin) }
+	iqByStack      = func(a, b *repository.Issue) int {
+		switch {
+		case a.StackVersion == nil && b.StackVersion == nil:
+			return 0
+		case a.StackVersion == nil:
+			return -1
+		case b.StackVersion == nil:
+			return 1
+		}
+		return cmp.Compare(*a.StackVersion, *b.StackVersion)
+	}
+	iqDefault = []iqSort{{iqBySeverity, true}, {iqByObserved, true}}
+)
+
+// iqExpect filters and orders the fixture in Go: the answer the database
+// must give. Ties break on id in the direction of the last key.
+func (f *iqFixture) expect(match func(*repository.Issue) bool, keys []iqSort) []string {
+	var rows []repository.Issue
+	for i := range f.issues {
+		if match == nil || match(&f.issues[i]) {
+			rows = append(rows, f.issues[i])
+		}
+	}
+	tieDesc := keys[len(keys)-1].desc
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		for _, k := range keys {
+			c := k.cmp(a, b)
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c < 0
+			}
+		}
+		if tieDesc {
+			return a.ID > b.ID
+		}
+		return a.ID < b.ID
+	})
+	return iqNames(rows)
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+func TestListIssuesFilters(t *testing.T) {
+	day := func(d int) time.Time { return iqBase.AddDate(0, 0, d-1) }
+	tests := []struct {
+		name  string
+		model string
+		match func(*repository.Issue) bool
+	}{
+		{"no filter", `null`, nil},
+		{"empty filter", `{}`, nil},
+		{"text equals is case-insensitive", `{"colId":"policyName","filterType":"text","type":"equals","filter":"S3-BUCKET-encryption"}`,
+			func(i *repository.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
+		{"text notEqual", `{"colId":"policyName","type":"notEqual","filter":"iam-MFA"}`,
+			func(i *repository.Issue) bool { return i.PolicyName != "iam-mfa" }},
+		{"text contains", `{"colId":"policyName","type":"contains","filter":"s3"}`,
+			func(i *repository.Issue) bool { return strings.Contains(lower(i.PolicyName), "s3") }},
+		{"text contains escapes wildcards", `{"colId":"resourceName","type":"contains","filter":"0%_"}`,
+			func(i *repository.Issue) bool { return strings.Contains(i.ResourceName, "0%_") }},
+		{"text contains underscore literally", `{"colId":"policyName","type":"contains","filter":"_"}`,
+			func(i *repository.Issue) bool { return strings.Contains(i.PolicyName, "_") }},
+		{"text notContains", `{"colId":"policyName","type":"notContains","filter":"S3"}`,
+			func(i *repository.Issue) bool { return !strings.Contains(lower(i.PolicyName), "s3") }},
+		{"text startsWith", `{"colId":"entityProject","type":"startsWith","filter":"payments"}`,
+			func(i *repository.Issue) bool { return strings.HasPrefix(lower(i.EntityProject), "payments") }},
+		{"text endsWith", `{"colId":"policyName","type":"endsWith","filter":"100%"}`,
+			func(i *repository.Issue) bool { return strings.HasSuffix(i.PolicyName, "100%") }},
+		{"text blank", `{"colId":"message","type":"blank"}`, func(i *repository.Issue) bool { return i.Message == "" }},
+		{"text notBlank", `{"colId":"message","type":"notBlank"}`, func(i *repository.Issue) bool { return i.Message != "" }},
+		{"text level", `{"colId":"level","type":"equals","filter":"MANDATORY"}`, func(i *repository.Issue) bool { return i.Level == "mandatory" }},
+		{"resourceURN contains", `{"colId":"resourceURN","type":"contains","filter":"::RES-1"}`,
+			func(i *repository.Issue) bool { return strings.Contains(i.ResourceURN, "::res-1") }},
+		{"text set is exact", `{"colId":"policyName","filterType":"set","values":["iam-mfa","pod-no-root"]}`,
+			func(i *repository.Issue) bool { return i.PolicyName == "iam-mfa" }},
+
+		{"enum equals", `{"colId":"status","filterType":"text","type":"equals","filter":"OPEN"}`,
+			func(i *repository.Issue) bool { return i.Status == "open" }},
+		{"enum notEqual", `{"colId":"status","type":"notEqual","filter":"fixed"}`, func(i *repository.Issue) bool { return i.Status != "fixed" }},
+		{"enum contains", `{"colId":"status","type":"contains","filter":"_"}`,
+			func(i *repository.Issue) bool { return i.Status == "in_progress" || i.Status == "by_design" }},
+		{"enum set with blank", `{"colId":"severity","filterType":"set","values":["critical",null]}`,
+			func(i *repository.Issue) bool { return i.Severity == "critical" || i.Severity == "" }},
+		{"enum isNoneOf", `{"colId":"severity","filterType":"set","type":"isNoneOf","values":["critical","HIGH"]}`,
+			func(i *repository.Issue) bool { return i.Severity != "critical" && i.Severity != "high" }},
+		{"enum blank", `{"colId":"severity","type":"blank"}`, func(i *repository.Issue) bool { return i.Severity == "" }},
+		{"entityType", `{"colId":"entityType","type":"equals","filter":"insights-account"}`,
+			func(i *repository.Issue) bool { return i.EntityType == "insights-account" }},
+		{"kind and policyGroupType", `{"type":"AND","conditions":[{"colId":"kind","type":"equals","filter":"audit"},{"colId":"policyGroupType","type":"equals","filter":"preventative"}]}`,
+			func(i *repository.Issue) bool { return i.Kind == "audit" && i.PolicyGroupType == "preventative" }},
+		{"priority set", `{"colId":"priority","filterType":"set","values":["p0","p1"]}`,
+			func(i *repository.Issue) bool { return i.Priority == "p0" || i.Priority == "p1" }},
+
+		{"number equals", `{"colId":"stackVersion","filterType":"number","type":"equals","filter":2}`,
+			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion == 2 }},
+		{"number notEqual excludes blanks", `{"colId":"stackVersion","type":"notEqual","filter":"2"}`,
+			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion != 2 }},
+		{"number lessThan decimal", `{"colId":"stackVersion","type":"lessThan","filter":2.5}`,
+			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion < 3 }},
+		{"number lessThanOrEqual", `{"colId":"stackVersion","type":"lessThanOrEqual","filter":2}`,
+			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion <= 2 }},
+		{"number greaterThan", `{"colId":"stackVersion","type":"greaterThan","filter":2}`,
+			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion > 2 }},
+		{"number greaterThanOrEqual", `{"colId":"resourceVersion","type":"greaterThanOrEqual","filter":3}`,
+			func(i *repository.Issue) bool { return i.ResourceVersion != nil && *i.ResourceVersion >= 3 }},
+		{"number inRange is inclusive", `{"colId":"stackVersion","type":"inRange","filter":2,"filterTo":3}`,
+			func(i *repository.Issue) bool {
+				return i.StackVersion != nil && *i.StackVersion >= 2 && *i.StackVersion <= 3
+			}},
+		{"number blank", `{"colId":"stackVersion","type":"blank"}`, func(i *repository.Issue) bool { return i.StackVersion == nil }},
+		{"number notBlank", `{"colId":"stackVersion","type":"notBlank"}`, func(i *repository.Issue) bool { return i.StackVersion != nil }},
+		{"number isNoneOf keeps blanks", `{"colId":"stackVersion","type":"isNoneOf","values":[1,2]}`,
+			func(i *repository.Issue) bool { return i.StackVersion == nil || *i.StackVersion > 2 }},
+		{"number set", `{"colId":"resourceVersion","filterType":"set","values":["0","4"]}`,
+			func(i *repository.Issue) bool {
+				return i.ResourceVersion != nil && (*i.ResourceVersion == 0 || *i.ResourceVersion == 4)
+			}},
+
+		{"date equals a day", `{"colId":"observedAt","filterType":"date","type":"equals","dateFrom":"2024-03-02 00:00:00","dateTo":null}`,
+			func(i *repository.Issue) bool { return !i.ObservedAt.Before(day(2)) && i.ObservedAt.Before(day(3)) }},
+		{"date notEqual a day", `{"colId":"observedAt","type":"notEqual","filter":"2024-03-02"}`,
+			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(2)) || !i.ObservedAt.Before(day(3)) }},
+		{"date lessThan a day", `{"colId":"observedAt","type":"lessThan","dateFrom":"2024-03-02"}`,
+			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(2)) }},
+		{"date lessThanOrEqual a day", `{"colId":"observedAt","type":"lessThanOrEqual","dateFrom":"2024-03-02"}`,
+			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(3)) }},
+		{"date greaterThan a day", `{"colId":"observedAt","type":"greaterThan","dateFrom":"2024-03-03"}`,
+			func(i *repository.Issue) bool { return !i.ObservedAt.Before(day(4)) }},
+		{"date greaterThan an instant", `{"colId":"observedAt","type":"greaterThan","dateFrom":"2024-03-02T09:00:00+02:00"}`,
+			func(i *repository.Issue) bool { return i.ObservedAt.After(day(2).Add(7 * time.Hour)) }},
+		{"date equals an instant", `{"colId":"observedAt","type":"equals","dateFrom":"2024-03-02T11:00:00Z"}`,
+			func(i *repository.Issue) bool { return i.ObservedAt.Equal(day(2).Add(11 * time.Hour)) }},
+		{"date inRange days", `{"colId":"lastModified","type":"inRange","dateFrom":"2024-03-02","dateTo":"2024-03-03"}`,
+			func(i *repository.Issue) bool { return !i.LastModified.Before(day(2)) && i.LastModified.Before(day(4)) }},
+		{"date inRange instants", `{"colId":"observedAt","type":"inRange","filter":"2024-03-01 07:00:00","filterTo":"2024-03-02 04:00:00"}`,
+			func(i *repository.Issue) bool {
+				return !i.ObservedAt.Before(day(1).Add(7*time.Hour)) && !i.ObservedAt.After(day(2).Add(4*time.Hour))
+			}},
+
+		{"assignedTo equals email case-insensitively", `{"colId":"assignedTo","type":"equals","filter":"BOB@example.COM"}`,
+			func(i *repository.Issue) bool { return i.AssigneeLogin == "bob" }},
+		{"assignedTo equals login", `{"colId":"assignedTo","type":"equals","filter":"alice"}`,
+			func(i *repository.Issue) bool { return i.AssigneeLogin == "alice" }},
+		{"assignedTo notEqual", `{"colId":"assignedTo","type":"notEqual","filter":"alice@example.com"}`,
+			func(i *repository.Issue) bool { return i.AssigneeLogin != "alice" }},
+		{"assignedTo blank", `{"colId":"assignedTo","type":"blank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin == "" }},
+		{"assignedTo notBlank", `{"colId":"assignedTo","type":"notBlank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin != "" }},
+		{"assignedTo contains domain", `{"colId":"assignedTo","type":"contains","filter":"@EXAMPLE"}`,
+			func(i *repository.Issue) bool { return i.AssigneeLogin != "" }},
+
+		{"advanced join nested", `{"filterType":"join","type":"OR","conditions":[
+			{"filterType":"join","type":"AND","conditions":[
+				{"filterType":"set","colId":"severity","type":"isAnyOf","values":["critical","high"]},
+				{"filterType":"text","colId":"status","type":"equals","filter":"open"}]},
+			{"filterType":"text","colId":"policyGroupName","type":"equals","filter":"prod group"}]}`,
+			func(i *repository.Issue) bool {
+				return ((i.Severity == "critical" || i.Severity == "high") && i.Status == "open") || i.PolicyGroupName == "Prod Group"
+			}},
+		{"pulumi join", `{"type":"OR","conditions":[{"colId":"status","type":"equals","filter":"open"},{"colId":"status","type":"equals","filter":"in_progress"}]}`,
+			func(i *repository.Issue) bool { return i.Active }},
+		{"column filter model", `{"status":{"filterType":"set","values":["open","ignored"]},
+			"policyName":{"filterType":"text","operator":"OR","conditions":[{"filterType":"text","type":"startsWith","filter":"s3"},{"filterType":"text","type":"contains","filter":"mfa"}]},
+			"entityId":{"filterType":"text","type":"notEqual","filter":"dev"}}`,
+			func(i *repository.Issue) bool {
+				p := lower(i.PolicyName)
+				return (i.Status == "open" || i.Status == "ignored") && (strings.HasPrefix(p, "s3") || strings.Contains(p, "mfa")) && i.EntityID != "dev"
+			}},
+	}
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				page := f.list(t, `{"startRow":0,"endRow":1000,"filterModel":`+tt.model+`}`)
+				want := f.expect(tt.match, iqDefault)
+				if got := iqNames(page.Issues); !slices.Equal(got, want) {
+					t.Errorf("rows\n got  %v\n want %v", got, want)
+				}
+				if page.RowCount != int64(len(want)) {
+					t.Errorf("rowCount = %d, want %d", page.RowCount, len(want))
+				}
+				if tt.match != nil && (len(want) == 0 || len(want) == iqCount) {
+					t.Errorf("the data set does not exercise the filter: %d of %d rows match", len(want), iqCount)
+				}
+			})
+		}
+	})
+}
+
+func TestListIssuesSort(t *testing.T) {
+	tests := []struct {
+		name      string
+		sortModel string
+		keys      []iqSort
+	}{
+		{"default", `null`, iqDefault},
+		{"severity ascending by meaning", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}}},
+		{"status by meaning", `[{"colId":"status","sort":"asc"},{"colId":"observedAt","sort":"asc"}]`, []iqSort{{iqByStatus, false}, {iqByObserved, false}}},
+		{"status descending", `[{"colId":"status","sort":"desc"}]`, []iqSort{{iqByStatus, true}}},
+		{"priority p0 first", `[{"colId":"priority","sort":"asc"},{"colId":"severity","sort":"desc"}]`, []iqSort{{iqByPriority, false}, {iqBySeverity, true}}},
+		{"observedAt oldest first", `[{"colId":"observedAt","sort":"asc"}]`, []iqSort{{iqByObserved, false}}},
+		{"text in byte order", `[{"colId":"policyName","sort":"asc"}]`, []iqSort{{iqByPolicyName, false}}},
+		{"assignedTo by login", `[{"colId":"assignedTo","sort":"desc"}]`, []iqSort{{iqByAssignee, true}}},
+		{"nulls first ascending", `[{"colId":"stackVersion","sort":"asc"}]`, []iqSort{{iqByStack, false}}},
+		{"nulls last descending", `[{"colId":"stackVersion","sort":"desc"},{"colId":"policyName","sort":"asc"}]`, []iqSort{{iqByStack, true}, {iqByPolicyName, false}}},
+		{"duplicate keys ignored", `[{"colId":"priority","sort":"desc"},{"colId":"priority","sort":"asc"}]`, []iqSort{{iqByPriority, true}}},
+	}
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				page := f.list(t, `{"startRow":0,"endRow":1000,"sortModel":`+tt.sortModel+`}`)
+				want := f.expect(nil, tt.keys)
+				if got := iqNames(page.Issues); !slices.Equal(got, want) {
+					t.Errorf("rows\n got  %v\n want %v", got, want)
+				}
+			})
+		}
+		t.Run("sort by id", func(t *testing.T) {
+			page := f.list(t, `{"endRow":1000,"sortModel":[{"colId":"id","sort":"asc"}]}`)
+			for i := 1; i < len(page.Issues); i++ {
+				if page.Issues[i-1].ID >= page.Issues[i].ID {
+					t.Fatalf("ids out of order at %d", i)
+				}
+			}
+		})
+	})
+}
+
+func TestListIssuesPaging(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		all := f.expect(nil, iqDefault)
+		// The CLI's loop: startRow += rows returned until a short page.
+		var got []string
+		for start := 0; ; {
+			page := f.list(t, fmt.Sprintf(`{"startRow":%d,"endRow":%d,"sortModel":null}`, start, start+7))
+			if page.RowCount != iqCount {
+				t.Fatalf("page at %d: rowCount = %d, want %d", start, page.RowCount, iqCount)
+			}
+			got = append(got, iqNames(page.Issues)...)
+			start += len(page.Issues)
+			if len(page.Issues) < 7 {
+				break
+			}
+		}
+		if !slices.Equal(got, all) {
+			t.Fatalf("pages\n got  %v\n want %v", got, all)
+		}
+		tests := []struct {
+			name     string
+			body     string
+			from, to int
+		}{
+			{"default page", `{}`, 0, iqCount},
+			{"exactly the rest", `{"startRow":20,"endRow":30}`, 20, 30},
+			{"full page ending at the last row", `{"startRow":25,"endRow":30}`, 25, 30},
+			{"past the end", `{"startRow":30,"endRow":40}`, 30, 30},
+			{"far past the end", `{"startRow":500,"endRow":600}`, 30, 30},
+			{"empty range", `{"startRow":3,"endRow":3}`, 3, 3},
+			{"one row", `{"startRow":9,"endRow":10}`, 9, 10},
+			{"filtered", `{"startRow":1,"endRow":3,"filterModel":{"colId":"severity","type":"equals","filter":"critical"}}`, -1, -1},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				page := f.list(t, tt.body)
+				want, count := []string{}, iqCount
+				if tt.from >= 0 {
+					want = all[tt.from:tt.to]
+				} else {
+					crit := f.expect(func(i *repository.Issue) bool { return i.Severity == "critical" }, iqDefault)
+					want, count = crit[1:3], len(crit)
+				}
+				if got := iqNames(page.Issues); !slices.Equal(got, want) {
+					t.Errorf("rows %v, want %v", got, want)
+				}
+				if page.RowCount != int64(count) {
+					t.Errorf("rowCount = %d, want %d", page.RowCount, count)
+				}
+			})
+		}
+	})
+}
+
+// iqGroup renders a groupData object with sorted keys.
+func iqGroup(g map[string]any) string {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		v := g[k]
+		if t, ok := v.(time.Time); ok {
+			v = t.UTC().Format(time.RFC3339)
+		}
+		parts[i] = fmt.Sprintf("%s=%v", k, v)
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+func iqGroups(page *repository.IssuePage) []string {
+	out := make([]string, len(page.Groups))
+	for i, g := range page.Groups {
+		out[i] = iqGroup(g)
+	}
+	return out
+}
+
+func TestListIssuesGrouping(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		// The expected groups of status, computed in Go.
+		type agg struct {
+			count, stacks    int64
+			first            time.Time
+			maxSev           string
+			status, priority string
+		}
+		byStatus := map[string]*agg{}
+		for i := range f.issues {
+			is := &f.issues[i]
+			a := byStatus[is.Status]
+			if a == nil {
+				a = &agg{status: is.Status, first: is.ObservedAt, maxSev: is.Severity}
+				byStatus[is.Status] = a
+			}
+			a.count++
+			if is.StackVersion != nil {
+				a.stacks++
+			}
+			if is.ObservedAt.Before(a.first) {
+				a.first = is.ObservedAt
+			}
+			if repository.SeverityRank(is.Severity) > repository.SeverityRank(a.maxSev) {
+				a.maxSev = is.Severity
+			}
+		}
+		statusGroup := func(s string) string {
+			a := byStatus[s]
+			return iqGroup(map[string]any{"status": s, "count": a.count, "stackVersion": a.stacks,
+				"observedAt": a.first, "severity": a.maxSev})
+		}
+		const level0 = `"rowGroupCols":[{"id":"status","field":"status"},{"id":"severity"}],
+			"valueCols":[{"id":"stackVersion","aggFunc":"count"},{"id":"observedAt","aggFunc":"min"},{"id":"severity","aggFunc":"max"}]`
+		order := []string{"open", "in_progress", "by_design", "ignored", "fixed"}
+
+		t.Run("top level by status meaning", func(t *testing.T) {
+			page := f.list(t, `{`+level0+`}`)
+			var want []string
+			for _, s := range order {
+				want = append(want, statusGroup(s))
+			}
+			if got := iqGroups(page); !slices.Equal(got, want) {
+				t.Errorf("groups\n got  %v\n want %v", got, want)
+			}
+			if page.RowCount != 5 || len(page.Issues) != 0 {
+				t.Errorf("rowCount %d, %d issues; want 5, 0", page.RowCount, len(page.Issues))
+			}
+		})
+		t.Run("sorted by the group column descending", func(t *testing.T) {
+			page := f.list(t, `{`+level0+`,"sortModel":[{"colId":"status","sort":"desc"}]}`)
+			var want []string
+			for i := len(order) - 1; i >= 0; i-- {
+				want = append(want, statusGroup(order[i]))
+			}
+			if got := iqGroups(page); !slices.Equal(got, want) {
+				t.Errorf("groups\n got  %v\n want %v", got, want)
+			}
+		})
+		t.Run("sorted by an aggregate, paged", func(t *testing.T) {
+			page := f.list(t, `{`+level0+`,"startRow":1,"endRow":3,"sortModel":[{"colId":"observedAt","sort":"desc"},{"colId":"policyName","sort":"asc"}]}`)
+			statuses := slices.Clone(order)
+			slices.SortStableFunc(statuses, func(a, b string) int {
+				if c := byStatus[b].first.Compare(byStatus[a].first); c != 0 {
+					return c
+				}
+				return cmp.Compare(repository.StatusRank(a), repository.StatusRank(b))
+			})
+			want := []string{statusGroup(statuses[1]), statusGroup(statuses[2])}
+			if got := iqGroups(page); !slices.Equal(got, want) {
+				t.Errorf("groups\n got  %v\n want %v", got, want)
+			}
+			if page.RowCount != 5 {
+				t.Errorf("rowCount = %d, want 5", page.RowCount)
+			}
+		})
+		t.Run("second level within a key", func(t *testing.T) {
+			page := f.list(t, `{"rowGroupCols":[{"id":"status"},{"id":"severity"}],"groupKeys":["open"],"valueCols":[{"id":"priority","aggFunc":"min"}]}`)
+			counts, minPrio := map[string]int64{}, map[string]string{}
+			for _, is := range f.issues {
+				if is.Status == "open" {
+					counts[is.Severity]++
+					if p, ok := minPrio[is.Severity]; !ok || is.Priority < p {
+						minPrio[is.Severity] = is.Priority
+					}
+				}
+			}
+			var want []string
+			for _, s := range []string{"critical", "high", "medium", "low", ""} { // the default order: severity desc
+				if counts[s] > 0 {
+					want = append(want, iqGroup(map[string]any{"severity": s, "count": counts[s], "priority": minPrio[s]}))
+				}
+			}
+			if got := iqGroups(page); !slices.Equal(got, want) {
+				t.Errorf("groups\n got  %v\n want %v", got, want)
+			}
+			if page.RowCount != int64(len(want)) {
+				t.Errorf("rowCount = %d, want %d", page.RowCount, len(want))
+			}
+		})
+		t.Run("leaf rows within the keys", func(t *testing.T) {
+			page := f.list(t, `{"rowGroupCols":[{"id":"status"},{"id":"severity"}],"groupKeys":["open","CRITICAL"],"endRow":1000}`)
+			want := f.expect(func(i *repository.Issue) bool { return i.Status == "open" && i.Severity == "critical" }, iqDefault)
+			if got := iqNames(page.Issues); !slices.Equal(got, want) || len(want) == 0 {
+				t.Errorf("rows %v, want %v", got, want)
+			}
+			if page.RowCount != int64(len(want)) || len(page.Groups) != 0 {
+				t.Errorf("rowCount %d, %d groups", page.RowCount, len(page.Groups))
+			}
+		})
+		t.Run("keys round trip for every kind", func(t *testing.T) {
+			for _, col := range []string{"stackVersion", "observedAt", "assignedTo", "severity", "policyName"} {
+				groups := f.list(t, `{"rowGroupCols":[{"id":"`+col+`"}],"endRow":1000}`)
+				var total int64
+				for _, g := range groups.Groups {
+					key := ""
+					switch v := g[col].(type) {
+					case nil:
+					case time.Time:
+						key = v.Format(time.RFC3339Nano)
+					default:
+						key = fmt.Sprint(v)
+					}
+					keyJSON, _ := json.Marshal([]string{key})
+					rows := f.list(t, `{"rowGroupCols":[{"id":"`+col+`"}],"groupKeys":`+string(keyJSON)+`,"endRow":1000}`)
+					if rows.RowCount != g["count"].(int64) || len(rows.Issues) != int(rows.RowCount) {
+						t.Errorf("%s group %q: %d rows (%d returned), group count %v", col, key, rows.RowCount, len(rows.Issues), g["count"])
+					}
+					total += rows.RowCount
+				}
+				if total != iqCount {
+					t.Errorf("%s groups cover %d rows, want %d", col, total, iqCount)
+				}
+			}
+		})
+		t.Run("nullable group values order and count", func(t *testing.T) {
+			page := f.list(t, `{"rowGroupCols":[{"id":"stackVersion"}],"sortModel":[{"colId":"stackVersion","sort":"desc"}],"valueCols":[{"id":"resourceVersion","aggFunc":"max"}]}`)
+			counts := map[int64]int64{}
+			var nulls, maxResource int64
+			for _, is := range f.issues {
+				if is.StackVersion == nil {
+					nulls++
+					maxResource = max(maxResource, *is.ResourceVersion)
+				} else {
+					counts[*is.StackVersion]++
+				}
+			}
+			var want []string
+			for v := int64(4); v >= 1; v-- {
+				want = append(want, fmt.Sprintf("{count=%d resourceVersion=<nil> stackVersion=%d}", counts[v], v))
+			}
+			want = append(want, fmt.Sprintf("{count=%d resourceVersion=%d stackVersion=<nil>}", nulls, maxResource))
+			got := iqGroups(page)
+			if !slices.Equal(got, want) {
+				t.Errorf("groups\n got  %v\n want %v", got, want)
+			}
+		})
+	})
+}
+
+func TestIssueFacets(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		ctx := context.Background()
+		count := func(field func(*repository.Issue) string, match func(*repository.Issue) bool) []repository.FacetValue {
+			m := map[string]int64{}
+			for i := range f.issues {
+				if match(&f.issues[i]) {
+					m[field(&f.issues[i])]++
+				}
+			}
+			var out []repository.FacetValue
+			for k, v := range m {
+				out = append(out, repository.FacetValue{Name: k, Count: v})
+			}
+			slices.SortFunc(out, func(a, b repository.FacetValue) int {
+				if c := cmp.Compare(b.Count, a.Count); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.Name, b.Name)
+			})
+			return out
+		}
+		stack := func(i *repository.Issue) string {
+			if i.StackVersion == nil {
+				return ""
+			}
+			return fmt.Sprint(*i.StackVersion)
+		}
+		tests := []struct {
+			name, field, model string
+			value              func(*repository.Issue) string
+			match              func(*repository.Issue) bool
+		}{
+			{"status leaves out its own condition", "status",
+				`{"type":"AND","conditions":[{"colId":"status","type":"equals","filter":"open"},{"colId":"kind","type":"equals","filter":"audit"}]}`,
+				func(i *repository.Issue) string { return i.Status }, func(i *repository.Issue) bool { return i.Kind == "audit" }},
+			{"an or on the field matches everything", "severity",
+				`{"type":"OR","conditions":[{"colId":"severity","type":"equals","filter":"low"},{"colId":"kind","type":"equals","filter":"audit"}]}`,
+				func(i *repository.Issue) string { return i.Severity }, func(*repository.Issue) bool { return true }},
+			{"empty severity as empty string", "severity", `{"status":{"filterType":"set","values":["open","fixed"]}}`,
+				func(i *repository.Issue) string { return i.Severity }, func(i *repository.Issue) bool { return i.Status == "open" || i.Status == "fixed" }},
+			{"null numbers as empty string", "stackVersion", `null`, stack, func(*repository.Issue) bool { return true }},
+			{"assignedTo by login", "assignedTo", `{"colId":"assignedTo","type":"equals","filter":"alice"}`,
+				func(i *repository.Issue) string { return i.AssigneeLogin }, func(*repository.Issue) bool { return true }},
+			{"text field", "policyName", `{"colId":"entityType","type":"equals","filter":"stack"}`,
+				func(i *repository.Issue) string { return i.PolicyName }, func(i *repository.Issue) bool { return i.EntityType == "stack" }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := f.r.IssueFacets(ctx, f.org, tt.field, json.RawMessage(tt.model))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := count(tt.value, tt.match); !slices.Equal(got, want) {
+					t.Errorf("facets\n got  %v\n want %v", got, want)
+				}
+			})
+		}
+		t.Run("dates", func(t *testing.T) {
+			got, err := f.r.IssueFacets(ctx, f.org, "observedAt", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != iqCount/2 || got[0] != (repository.FacetValue{Name: "2024-03-01T00:00:00Z", Count: 2}) {
+				t.Errorf("facets %v", got)
+			}
+		})
+		for _, bad := range []struct{ field, model, want string }{
+			{"nope", `null`, `unknown column "nope" in field; allowed: assignedTo, entityId`},
+			{"status", `{"colId":"nope","type":"blank"}`, `unknown column "nope" in filterModel.colId`},
+		} {
+			_, err := f.r.IssueFacets(ctx, f.org, bad.field, json.RawMessage(bad.model))
+			var ge *grid.Error
+			if !errors.As(err, &ge) || !strings.Contains(ge.Message, bad.want) {
+				t.Errorf("facets(%s, %s): err = %v, want %q", bad.field, bad.model, err, bad.want)
+			}
+		}
+	})
+}
+
+func TestExportIssues(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		ctx := context.Background()
+		export := func(body string) ([]string, error) {
+			var names []string
+			err := f.r.ExportIssues(ctx, f.org, f.parse(t, body, repository.IssueExportOptions), func(is *repository.Issue) error {
+				names = append(names, is.ResourceName)
+				return nil
+			})
+			return names, err
+		}
+		all := f.expect(nil, iqDefault)
+		tests := []struct {
+			name, body string
+			want       []string
+		}{
+			{"everything in the default order", `{}`, all},
+			{"a range", `{"startRow":5,"endRow":12}`, all[5:12]},
+			{"from a row", `{"startRow":25}`, all[25:]},
+			{"filter and sort", `{"filterModel":{"colId":"kind","type":"equals","filter":"audit"},"sortModel":[{"colId":"priority","sort":"asc"}]}`,
+				f.expect(func(i *repository.Issue) bool { return i.Kind == "audit" }, []iqSort{{iqByPriority, false}})},
+			{"within group keys", `{"rowGroupCols":[{"id":"status"},{"id":"kind"}],"groupKeys":["open"]}`,
+				f.expect(func(i *repository.Issue) bool { return i.Status == "open" }, iqDefault)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := export(tt.body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("rows\n got  %v\n want %v", got, tt.want)
+				}
+			})
+		}
+		t.Run("full rows", func(t *testing.T) {
+			var first *repository.Issue
+			err := f.r.ExportIssues(ctx, f.org, f.parse(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *repository.Issue) error {
+				first = is
+				return nil
+			})
+			if err != nil || first == nil {
+				t.Fatalf("export: %v", err)
+			}
+			var want repository.Issue
+			for _, is := range f.issues {
+				if is.ResourceName == all[0] {
+					want = is
+				}
+			}
+			if first.ID != want.ID || first.OrgID != f.org || first.PolicyName != want.PolicyName || !first.ObservedAt.Equal(want.ObservedAt) ||
+				first.AssigneeEmail != want.AssigneeEmail || first.Severity != want.Severity {
+				t.Errorf("exported %+v\nwant %+v", first, want)
+			}
+		})
+		t.Run("stops on the callback's error", func(t *testing.T) {
+			stop := errors.New("stop")
+			n := 0
+			err := f.r.ExportIssues(ctx, f.org, f.parse(t, `{}`, repository.IssueExportOptions), func(*repository.Issue) error {
+				n++
+				if n == 3 {
+					return stop
+				}
+				return nil
+			})
+			if !errors.Is(err, stop) || n != 3 {
+				t.Errorf("err = %v after %d rows", err, n)
+			}
+		})
+	})
+}

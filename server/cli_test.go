@@ -1,0 +1,206 @@
+package server_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/repository/repotest"
+	"github.com/policyresults/policyresults/server/servertest"
+)
+
+// cliRequest sends a request the way the pulumi CLI does: its headers, a
+// JSON body and gzip accepted; the answer is decompressed when gzipped.
+func cliRequest(t *testing.T, env *servertest.Env, token, method, path, body, cmd string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, env.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+token)
+	req.Header.Set("Accept", "application/vnd.pulumi+9")
+	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("User-Agent", "pulumi-cli/1 (v3.259.0; linux; cmd="+cmd+")")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	// DisableCompression keeps the transport from decoding gzip itself, so
+	// the test sees what the server sent.
+	tr := &http.Transport{DisableCompression: true}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, resp.Header, raw
+}
+
+func TestPulumiCLILogin(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		status, _, body := cliRequest(t, env, org.Member, http.MethodGet, "/api/user", "", "login")
+		var user client.User
+		if status != http.StatusOK || json.Unmarshal(body, &user) != nil {
+			t.Fatalf("GET /api/user: %d %s", status, body)
+		}
+		if user.GithubLogin != org.MemberLogin || len(user.Organizations) != 1 || user.Organizations[0].GithubLogin != org.Name {
+			t.Fatalf("user %+v", user)
+		}
+		status, _, body = cliRequest(t, env, org.Member, http.MethodGet, "/api/user/organizations/default", "", "login")
+		if status != http.StatusOK || !strings.Contains(string(body), `"GitHubLogin":"`+org.Name+`"`) {
+			t.Fatalf("default organisation: %d %s", status, body)
+		}
+		status, _, body = cliRequest(t, env, org.Member, http.MethodGet, "/api/capabilities", "", "login")
+		if status != http.StatusOK || !strings.Contains(string(body), `"capabilities":[]`) {
+			t.Fatalf("capabilities: %d %s", status, body)
+		}
+		// An organisation token answers as its organisation.
+		status, _, body = cliRequest(t, env, org.OrgToken, http.MethodGet, "/api/user", "", "whoami")
+		if status != http.StatusOK || json.Unmarshal(body, &user) != nil || user.GithubLogin != org.Name {
+			t.Fatalf("org token /api/user: %d %s", status, body)
+		}
+		// 401 means "login required" to the CLI, with Pulumi's error body.
+		status, _, body = cliRequest(t, env, "pul-1111111111111111111111111111111111111111", http.MethodGet, "/api/user", "", "login")
+		if status != http.StatusUnauthorized || !strings.Contains(string(body), `"code":401`) {
+			t.Fatalf("bad token: %d %s", status, body)
+		}
+		// The same requests through the validating client, to hold the
+		// answers to the spec.
+		c := env.Client(t, org.Member)
+		ctx := context.Background()
+		if r, err := c.GetCurrentUserWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
+			t.Fatalf("client /api/user: %v", err)
+		}
+		if r, err := c.GetCapabilitiesWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
+			t.Fatalf("client capabilities: %v", err)
+		}
+		if r, err := c.GetDefaultOrganizationWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
+			t.Fatalf("client default org: %v", err)
+		}
+	})
+}
+
+func TestPulumiCLIIssueListAndComplianceList(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		seedStacks(t, env, org, 7, 30)
+
+		// pulumi policy issue list --all: startRow += len(policyIssues) until
+		// rowCount is reached or a page is empty.
+		seen := map[string]bool{}
+		start, rowCount := 0, -1
+		for pages := 0; ; pages++ {
+			if pages > 100 {
+				t.Fatal("paging does not end")
+			}
+			body := `{"startRow":` + itoa(start) + `,"endRow":` + itoa(start+100) + `,"sortModel":null}`
+			status, hdr, raw := cliRequest(t, env, org.Member, http.MethodPost, "/api/orgs/"+org.Name+"/policyresults/issues", body, "policy-issue-list")
+			if status != http.StatusOK {
+				t.Fatalf("issue list: %d %s", status, raw)
+			}
+			if len(raw) > 1024 && hdr.Get("Content-Encoding") != "gzip" {
+				t.Errorf("a %d-byte answer to a client accepting gzip is not gzipped", len(raw))
+			}
+			var page client.ListPolicyIssuesResponse
+			if err := json.Unmarshal(raw, &page); err != nil {
+				t.Fatal(err)
+			}
+			rowCount = *page.RowCount
+			for _, is := range page.PolicyIssues {
+				if seen[is.Id.String()] {
+					t.Fatalf("issue %s on two pages", is.Id)
+				}
+				seen[is.Id.String()] = true
+			}
+			start += len(page.PolicyIssues)
+			if len(page.PolicyIssues) == 0 || start >= rowCount {
+				break
+			}
+		}
+		if rowCount <= 100 || len(seen) != rowCount {
+			t.Fatalf("collected %d issues, rowCount %d (want more than one page)", len(seen), rowCount)
+		}
+		// pulumi policy issue get ID
+		var any string
+		for id := range seen {
+			any = id
+			break
+		}
+		status, _, raw := cliRequest(t, env, org.Member, http.MethodGet, "/api/orgs/"+org.Name+"/policyresults/issues/"+any, "", "policy-issue-get")
+		if status != http.StatusOK || !strings.Contains(string(raw), any) {
+			t.Fatalf("issue get: %d %s", status, raw)
+		}
+		// pulumi policy compliance list: size 1000, then continuationToken
+		// until absent or empty.
+		rows, token := 0, ""
+		for pages := 0; ; pages++ {
+			body := `{"entity":"stack","size":1000}`
+			if token != "" {
+				body = `{"entity":"stack","size":1000,"continuationToken":"` + token + `"}`
+			}
+			status, _, raw := cliRequest(t, env, org.Member, http.MethodPost, "/api/orgs/"+org.Name+"/policyresults/compliance", body, "policy-compliance-list")
+			if status != http.StatusOK {
+				t.Fatalf("compliance list: %d %s", status, raw)
+			}
+			var page client.GetPolicyComplianceResultsResponse
+			if err := json.Unmarshal(raw, &page); err != nil {
+				t.Fatal(err)
+			}
+			rows += len(page.Rows)
+			if page.ContinuationToken == nil || *page.ContinuationToken == "" || pages > 10 {
+				break
+			}
+			token = *page.ContinuationToken
+		}
+		if rows != 7 {
+			t.Fatalf("compliance rows %d, want 7 stacks", rows)
+		}
+	})
+}
+
+func TestPulumiAPISpecDocument(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		resp, err := http.Get(env.URL + "/api/openapi/pulumi-spec.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc struct {
+			OpenAPI string                    `json:"openapi"`
+			Paths   map[string]map[string]any `json:"paths"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		op, ok := doc.Paths["/api/orgs/{orgName}/policyresults/issues"]["post"].(map[string]any)
+		if doc.OpenAPI != "3.0.3" || !ok || op["operationId"] != "ListPolicyIssues" {
+			t.Fatalf("spec JSON lacks ListPolicyIssues: %v", doc.Paths["/api/orgs/{orgName}/policyresults/issues"])
+		}
+	})
+}
