@@ -39,7 +39,7 @@ func (r *Repository) CreateOrganization(ctx context.Context, name string) (*Orga
 		return nil, invalid("name", "%q is not a valid organisation name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
 	org := &Organization{Name: name}
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := r.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(org).Error; err != nil {
 			return translate(err, "organisation "+name+" already exists")
 		}
@@ -103,7 +103,7 @@ func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role Ro
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Membership{}).Where("org_id = ? AND user_id = ?", orgID, userID).Update("role", role)
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error

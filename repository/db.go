@@ -112,9 +112,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	case SQLite:
-		// Readers run in parallel under WAL; writers take the lock at BEGIN
-		// (_txlock=immediate) and queue on the busy timeout, so clients never
-		// see "database is locked".
+		// Readers run in parallel under WAL; write transactions take the lock
+		// first (see transaction) and queue on the busy timeout, so clients
+		// never see "database is locked".
 		sqlDB.SetMaxOpenConns(8)
 		sqlDB.SetMaxIdleConns(8)
 	}
@@ -132,7 +132,7 @@ func sqliteDSN(path string) string {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	return "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	return "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
 }
 
 // Dialect reports the database behind r.
@@ -197,4 +197,23 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// transaction runs fn in a write transaction; every read-then-write
+// transaction of the repository goes through it. On SQLite its first
+// statement takes the database's write lock, waiting on the busy timeout: the
+// driver ignores the DSN's _txlock=immediate when _time_format is also given
+// (glebarez/go-sqlite returns early from its parameter parsing), and a
+// deferred transaction that reads before it writes fails with SQLITE_BUSY
+// instead of waiting when another writer commits first.
+func (r *Repository) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r.dialect == SQLite {
+			// A write that matches no row still takes the write lock.
+			if err := tx.Exec("UPDATE organizations SET name = name WHERE id = -1").Error; err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }

@@ -120,11 +120,27 @@ type EvaluationSummary struct {
 // The actor of history rows written by evaluations.
 const evaluationActor = "evaluation"
 
-// Batch sizes keep statements under both databases' bound-parameter limits.
-const (
-	issueBatch = 500
-	rowBatch   = 1000
-)
+// batchRows is how many rows of cols columns one multi-row statement
+// writes. PostgreSQL takes large batches (one round trip each, well under
+// its 65,535 bound parameters). The SQLite driver matches each bound
+// parameter by scanning the argument list, so a statement costs the square
+// of its parameter count; in-process statements are cheap, so SQLite gets
+// small ones.
+func (r *Repository) batchRows(cols int) int {
+	limit := 30000
+	if r.dialect == SQLite {
+		limit = 400
+	}
+	return max(1, min(1000, limit/cols))
+}
+
+// inBatch is how many values one IN (...) list binds.
+func (r *Repository) inBatch() int {
+	if r.dialect == SQLite {
+		return 400
+	}
+	return 5000
+}
 
 type issueKey struct{ pack, policy, urn string }
 
@@ -407,7 +423,7 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 		return nil, err
 	}
 	var sum *EvaluationSummary
-	err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
 		sum, err = r.apply(tx, orgID, actor, p)
 		return err
@@ -481,16 +497,16 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	}
 	sum.EvaluationID = rec.ID
 
-	if err := r.writeIssues(tx, d); err != nil {
+	if err := r.writeIssues(tx, orgID, d); err != nil {
 		return nil, err
 	}
-	if err := p.writePackEvaluations(tx, orgID, entity.ID, rec.ID); err != nil {
+	if err := p.writePackEvaluations(r, tx, orgID, entity.ID, rec.ID); err != nil {
 		return nil, err
 	}
-	if err := p.writeOutcomes(tx, orgID, entity.ID, outcomes); err != nil {
+	if err := p.writeOutcomes(r, tx, orgID, entity.ID, outcomes); err != nil {
 		return nil, err
 	}
-	if err := p.writeResources(tx, orgID, entity.ID, governed); err != nil {
+	if err := p.writeResources(r, tx, orgID, entity.ID, governed); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -754,6 +770,7 @@ func (pk *evalPack) message(policy, fromViolation string) string {
 type issueDiff struct {
 	inserts                            []Issue
 	updates                            []Issue
+	moved                              map[versions][]string // version-only changes: ids by new versions
 	history                            []HistoryEntry
 	opened, reopened, fixed, unchanged int
 }
@@ -839,7 +856,8 @@ type change struct {
 	orgID   int64
 	iss     *Issue
 	history []HistoryEntry
-	dirty   bool // a column changed, recorded or not
+	dirty   bool // a column other than the versions changed
+	moved   bool // the version columns changed
 }
 
 func (c *change) set(field string, dst *string, value string) {
@@ -875,8 +893,25 @@ func (c *change) quiet(iss *Issue, want Issue) {
 	}
 	if !equalPtr(iss.StackVersion, want.StackVersion) || !equalPtr(iss.ResourceVersion, want.ResourceVersion) {
 		iss.StackVersion, iss.ResourceVersion = want.StackVersion, want.ResourceVersion
-		c.dirty = true
+		c.moved = true
 	}
+}
+
+// versions is a value of the version columns.
+type versions struct {
+	stack, resource       int64
+	hasStack, hasResource bool
+}
+
+func versionsOf(iss *Issue) versions {
+	var v versions
+	if iss.StackVersion != nil {
+		v.stack, v.hasStack = *iss.StackVersion, true
+	}
+	if iss.ResourceVersion != nil {
+		v.resource, v.hasResource = *iss.ResourceVersion, true
+	}
+	return v
 }
 
 func equalPtr(a, b *int64) bool {
@@ -886,10 +921,19 @@ func equalPtr(a, b *int64) bool {
 // add records a changed issue: recorded changes bump its revision and
 // lastModified (never backwards) and write its history.
 func (d *issueDiff) add(c change) {
+	iss := c.iss
 	if !c.dirty && len(c.history) == 0 {
+		// Issues reported again unchanged only follow the version: one
+		// UPDATE per version instead of a full row each.
+		if c.moved {
+			if d.moved == nil {
+				d.moved = map[versions][]string{}
+			}
+			v := versionsOf(iss)
+			d.moved[v] = append(d.moved[v], iss.ID)
+		}
 		return
 	}
-	iss := c.iss
 	if len(c.history) > 0 {
 		at := c.plan.observedAt
 		if at.Before(iss.LastModified) {
@@ -968,6 +1012,9 @@ func (p *plan) setVersions(iss *Issue, res *evalResource) {
 	iss.StackVersion, iss.ResourceVersion = nil, &v
 }
 
+// issueColumns is the number of columns of policy_issues.
+const issueColumns = 33
+
 // issueUpdateColumns are the columns an evaluation owns; triage columns
 // (priority, assignee) and observed_at are never overwritten.
 var issueUpdateColumns = []string{
@@ -976,8 +1023,8 @@ var issueUpdateColumns = []string{
 	"active", "kind", "policy_group_name", "policy_group_type", "revision",
 }
 
-func (r *Repository) writeIssues(tx *gorm.DB, d *issueDiff) error {
-	for _, batch := range chunk(d.inserts, issueBatch) {
+func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
+	for _, batch := range chunk(d.inserts, r.batchRows(issueColumns)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return translate(err, "an issue of this evaluation was written concurrently; retry")
 		}
@@ -986,13 +1033,27 @@ func (r *Repository) writeIssues(tx *gorm.DB, d *issueDiff) error {
 	if r.dialect == Postgres {
 		conflict = []clause.Column{{Name: "org_id"}, {Name: "id"}}
 	}
-	for _, batch := range chunk(d.updates, issueBatch) {
+	for _, batch := range chunk(d.updates, r.batchRows(issueColumns)) {
 		if err := tx.Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.AssignmentColumns(issueUpdateColumns)}).
 			Create(&batch).Error; err != nil {
 			return err
 		}
 	}
-	for _, batch := range chunk(d.history, rowBatch) {
+	for v, ids := range d.moved {
+		cols := map[string]any{"stack_version": nil, "resource_version": nil}
+		if v.hasStack {
+			cols["stack_version"] = v.stack
+		}
+		if v.hasResource {
+			cols["resource_version"] = v.resource
+		}
+		for _, batch := range chunk(ids, r.inBatch()) {
+			if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
+				return err
+			}
+		}
+	}
+	for _, batch := range chunk(d.history, r.batchRows(8)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}
@@ -1077,7 +1138,7 @@ func (p *plan) outcomes(orgID, entityID int64) ([]PolicyOutcome, map[string]bool
 	return out, governed
 }
 
-func (p *plan) writePackEvaluations(tx *gorm.DB, orgID, entityID, evaluationID int64) error {
+func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID, evaluationID int64) error {
 	if len(p.packs) == 0 {
 		return nil
 	}
@@ -1094,15 +1155,20 @@ func (p *plan) writePackEvaluations(tx *gorm.DB, orgID, entityID, evaluationID i
 			rows[i].Error = &e
 		}
 	}
-	return tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "scope"}, {Name: "pack_name"}},
-		DoUpdates: clause.AssignmentColumns([]string{"pack_tag", "version", "evaluation_id", "group_id", "kind", "error", "evaluated_at"}),
-	}).Create(&rows).Error
+	for _, batch := range chunk(rows, r.batchRows(11)) {
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "scope"}, {Name: "pack_name"}},
+			DoUpdates: clause.AssignmentColumns([]string{"pack_tag", "version", "evaluation_id", "group_id", "kind", "error", "evaluated_at"}),
+		}).Create(&batch).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeOutcomes replaces the outcomes of the evaluated packs; a pack that
 // could not run keeps none.
-func (p *plan) writeOutcomes(tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome) error {
+func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome) error {
 	if len(p.packs) == 0 {
 		return nil
 	}
@@ -1114,7 +1180,7 @@ func (p *plan) writeOutcomes(tx *gorm.DB, orgID, entityID int64, outcomes []Poli
 		Delete(&PolicyOutcome{}).Error; err != nil {
 		return err
 	}
-	for _, batch := range chunk(outcomes, rowBatch) {
+	for _, batch := range chunk(outcomes, r.batchRows(9)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}
@@ -1126,7 +1192,7 @@ func (p *plan) writeOutcomes(tx *gorm.DB, orgID, entityID int64, outcomes []Poli
 // written, so an unchanged stack costs one read. A complete evaluation's
 // inventory is the entity's whole inventory: resources absent from it are
 // no longer governed. Pulumi's form never ungoverns a resource.
-func (p *plan) writeResources(tx *gorm.DB, orgID, entityID int64, governed map[string]bool) error {
+func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) error {
 	existing := map[string]Resource{}
 	var rows []Resource
 	if p.ev.Complete {
@@ -1134,7 +1200,7 @@ func (p *plan) writeResources(tx *gorm.DB, orgID, entityID int64, governed map[s
 			return err
 		}
 	} else {
-		for _, urns := range chunk(p.resourceOrder, rowBatch) {
+		for _, urns := range chunk(p.resourceOrder, r.inBatch()) {
 			var part []Resource
 			if err := tx.Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).Find(&part).Error; err != nil {
 				return err
@@ -1169,7 +1235,7 @@ func (p *plan) writeResources(tx *gorm.DB, orgID, entityID int64, governed map[s
 		}
 		upserts = append(upserts, want)
 	}
-	for _, batch := range chunk(upserts, rowBatch) {
+	for _, batch := range chunk(upserts, r.batchRows(10)) {
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "urn"}},
 			DoUpdates: clause.AssignmentColumns([]string{"resource_id", "type", "provider", "name", "version", "governed", "updated_at"}),
@@ -1186,7 +1252,7 @@ func (p *plan) writeResources(tx *gorm.DB, orgID, entityID int64, governed map[s
 			gone = append(gone, row.URN)
 		}
 	}
-	for _, urns := range chunk(gone, rowBatch) {
+	for _, urns := range chunk(gone, r.inBatch()) {
 		if err := tx.Model(&Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
 			Updates(map[string]any{"governed": false, "updated_at": now}).Error; err != nil {
 			return err

@@ -50,7 +50,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 		return nil, invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
 	}
 	var out *Issue
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := r.transaction(ctx, func(tx *gorm.DB) error {
 		var is Issue
 		q := tx.Where("org_id = ? AND id = ?", orgID, strings.ToLower(id))
 		if r.dialect == Postgres {

@@ -198,7 +198,7 @@ func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name st
 	if len(updates) == 0 {
 		return invalid("", "no update given")
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		g, err := r.policyGroupByName(tx, orgID, name)
 		if err != nil {
 			return err
@@ -394,7 +394,7 @@ func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
 // group's evaluation outcomes lose their group; its issues keep the name they
 // were attributed to until their entity is evaluated again.
 func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name string) error {
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		g, err := r.policyGroupByName(tx, orgID, name)
 		if err != nil {
 			return err

@@ -216,7 +216,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 		seen[in.Policies[i].Name] = true
 	}
 	versionUUID = uuid.NewString()
-	err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		pack, err := r.ensurePack(tx, orgID, in.Name, in.DisplayName)
 		if err != nil {
 			return err
@@ -327,7 +327,7 @@ func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, na
 	if len(data) == 0 {
 		return invalid("archive", "the archive is empty")
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		_, v, err := packVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
@@ -350,7 +350,7 @@ func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, na
 // CompletePolicyPackPublish publishes a pack version whose archive has been
 // uploaded. Completing a published version again is a no-op.
 func (r *Repository) CompletePolicyPackPublish(ctx context.Context, orgID int64, name string, version int) error {
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		_, v, err := packVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
@@ -482,7 +482,7 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 // DeletePolicyPack deletes a pack with all its versions. A pack applied to a
 // policy group is a ConflictError.
 func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name string) error {
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		var pack PolicyPack
 		if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
 			return translate(err, "")
@@ -504,7 +504,7 @@ func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name str
 // number); deleting its last version deletes the pack. A version applied to a
 // policy group (pinned, or as the latest) is a ConflictError.
 func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return r.transaction(ctx, func(tx *gorm.DB) error {
 		pack, v, err := resolveVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
@@ -555,3 +555,4 @@ func (r *Repository) PolicyForIssue(ctx context.Context, orgID int64, packName, 
 	}
 	return &p, &v, &pack, nil
 }
+

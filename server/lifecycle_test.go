@@ -145,6 +145,11 @@ func TestPulumiIngestForms(t *testing.T) {
 		org := env.NewOrg(t)
 		ci := env.Client(t, org.OrgToken)
 		ctx := context.Background()
+		// Pulumi's form names no packs when nothing fails: the packs that ran
+		// are those applied to the stack's policy groups.
+		publishPack(t, env, org, "aws", "2.0.0", []client.AppPolicy{{Name: "public-read", DisplayName: "Public read",
+			Description: "Buckets are private.", EnforcementLevel: client.AppEnforcementLevelMandatory, Message: "Bucket is public."}})
+		applyPack(t, env, org, "default-policy-group", "aws")
 		res := urn("web", "prod", "aws:s3/bucket:Bucket", "site")
 		msg, tag := "Bucket is public", "2.0.0"
 		results := func(violations ...client.InsightsPolicyViolation) client.InsightsPolicyResults {

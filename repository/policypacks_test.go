@@ -1,0 +1,220 @@
+package repository_test
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/repotest"
+)
+
+var richPolicy = repository.PolicyInput{
+	Name: "s3-encryption", DisplayName: "S3 encryption", Description: "Requires SSE.", EnforcementLevel: "mandatory",
+	Message: "Buckets must be encrypted.", Severity: "high",
+	ConfigSchema:     json.RawMessage(`{"properties":{"algorithms":{"type":"array"}},"type":"object"}`),
+	Framework:        &repository.Framework{Name: "cis", Version: "1.4", Reference: "2.1.1", Specification: "CIS AWS Foundations"},
+	Tags:             []string{"s3", "encryption"},
+	RemediationSteps: "Set server_side_encryption_configuration.", URL: "https://example.com/s3-encryption",
+}
+
+func TestPolicyPackPublishing(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		ctx, r, org := e.ctx, e.r, e.org.ID
+		in := repository.PackInput{Name: "aws-cis", DisplayName: "AWS CIS", VersionTag: "1.0.0", Description: "CIS benchmark",
+			Policies: []repository.PolicyInput{richPolicy, {Name: "s3-versioning"}}}
+		v, id, err := r.CreatePolicyPackVersion(ctx, org, in)
+		if err != nil || v != 1 || id == "" {
+			t.Fatalf("create: %d %q %v", v, id, err)
+		}
+		// Unpublished versions are not listed.
+		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+			t.Fatalf("list before publish = %+v, %v", list, err)
+		}
+		var ve *repository.ValidationError
+		if err := r.CompletePolicyPackPublish(ctx, org, "aws-cis", 1); !errors.As(err, &ve) || ve.Field != "archive" {
+			t.Errorf("complete without archive: %v", err)
+		}
+		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 1, make([]byte, repository.MaxPolicyPackArchiveSize+1)); !errors.As(err, &ve) {
+			t.Errorf("oversized archive: %v", err)
+		}
+		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 9, []byte("x")); !errors.Is(err, repository.ErrNotFound) {
+			t.Errorf("archive of an unknown version: %v", err)
+		}
+		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 1, []byte("tgz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CompletePolicyPackPublish(ctx, org, "aws-cis", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 1, []byte("again")); !errors.Is(err, repository.ErrConflict) {
+			t.Errorf("archive of a published version: %v", err)
+		}
+		// A published tag can't be published again.
+		if _, _, err := r.CreatePolicyPackVersion(ctx, org, in); !errors.Is(err, repository.ErrConflict) {
+			t.Errorf("republish 1.0.0: %v", err)
+		}
+		// An interrupted publish is replaced, keeping its number.
+		in.VersionTag = "v1.1.0"
+		if v, _, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || v != 2 {
+			t.Fatalf("create 1.1.0: %d %v", v, err)
+		}
+		in.Policies = []repository.PolicyInput{{Name: "s3-versioning", Severity: "low"}}
+		if v, _, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || v != 2 {
+			t.Fatalf("re-create unpublished 1.1.0: %d %v", v, err)
+		}
+		e.publishPack("aws-cis", "", repository.PolicyInput{Name: "untagged"}) // version 3, tagged "3"
+		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 2, []byte("tgz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CompletePolicyPackPublish(ctx, org, "aws-cis", 2); err != nil {
+			t.Fatal(err)
+		}
+		e.publishPack("gcp", "0.1.0", repository.PolicyInput{Name: "x"})
+
+		list, err := r.ListPolicyPacks(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []repository.PackSummary{
+			{Name: "aws-cis", DisplayName: "aws-cis", Versions: []int{1, 2, 3}, VersionTags: []string{"1.0.0", "1.1.0", "3"}},
+			{Name: "gcp", DisplayName: "gcp", Versions: []int{1}, VersionTags: []string{"0.1.0"}},
+		}
+		if !reflect.DeepEqual(list, want) {
+			t.Errorf("list = %+v, want %+v", list, want)
+		}
+
+		d, err := r.PolicyPackVersion(ctx, org, "aws-cis", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Version.Version != 1 || d.Version.VersionTag != "1.0.0" || d.Version.Description != "CIS benchmark" || d.Applied || len(d.Policies) != 2 {
+			t.Errorf("version 1 = %+v", d)
+		}
+		got := d.Policies[0]
+		if string(got.ConfigSchema) != string(richPolicy.ConfigSchema) {
+			t.Errorf("config schema = %s", got.ConfigSchema)
+		}
+		got2 := richPolicy
+		got.ConfigSchema, got2.ConfigSchema = nil, nil
+		if !reflect.DeepEqual(got, got2) {
+			t.Errorf("policy = %+v\nwant %+v", got, got2)
+		}
+		if d.Policies[1].EnforcementLevel != "advisory" {
+			t.Errorf("default enforcement level = %q", d.Policies[1].EnforcementLevel)
+		}
+		if d, err := r.PolicyPackVersion(ctx, org, "aws-cis", "latest"); err != nil || d.Version.Version != 3 || d.Policies[0].Name != "untagged" {
+			t.Errorf("latest = %+v, %v", d, err)
+		}
+		if _, err := r.PolicyPackVersion(ctx, org, "aws-cis", "7"); !errors.Is(err, repository.ErrNotFound) {
+			t.Errorf("unknown version: %v", err)
+		}
+		if _, err := r.PolicyPackVersion(ctx, org, "aws-cis", "one"); !errors.As(err, &ve) {
+			t.Errorf("bad version: %v", err)
+		}
+		if _, err := r.PolicyPackVersion(ctx, org, "nope", "latest"); !errors.Is(err, repository.ErrNotFound) {
+			t.Errorf("unknown pack: %v", err)
+		}
+
+		// PolicyForIssue finds the registered policy by pack tag.
+		p, pv, pack, err := r.PolicyForIssue(ctx, org, "aws-cis", "v1.0.0", "s3-encryption")
+		if err != nil || p == nil || p.Severity != "high" || pv.Version != 1 || pack.Name != "aws-cis" {
+			t.Errorf("PolicyForIssue = %+v %+v %+v %v", p, pv, pack, err)
+		}
+		if p, pv, _, err := r.PolicyForIssue(ctx, org, "aws-cis", "1.0.0", "gone"); err != nil || p != nil || pv == nil {
+			t.Errorf("unknown policy of a known version = %+v %+v %v", p, pv, err)
+		}
+		if _, _, _, err := r.PolicyForIssue(ctx, org, "aws-cis", "9.9.9", "s3-encryption"); !errors.Is(err, repository.ErrNotFound) {
+			t.Errorf("unknown tag: %v", err)
+		}
+
+		// Applied versions can't be deleted.
+		if err := r.UpdatePolicyGroup(ctx, org, repository.DefaultStacksGroup,
+			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.CreatePolicyGroup(ctx, org, "pinned", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.UpdatePolicyGroup(ctx, org, "pinned",
+			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		for version, applied := range map[string]bool{"1": true, "2": false, "latest": true} {
+			if d, err := r.PolicyPackVersion(ctx, org, "aws-cis", version); err != nil || d.Applied != applied {
+				t.Errorf("version %s applied = %v, want %v (%v)", version, d.Applied, applied, err)
+			}
+		}
+		for _, version := range []string{"1", "latest", "3"} {
+			if err := r.DeletePolicyPackVersion(ctx, org, "aws-cis", version); !errors.Is(err, repository.ErrConflict) {
+				t.Errorf("delete applied version %s: %v", version, err)
+			}
+		}
+		if err := r.DeletePolicyPack(ctx, org, "aws-cis"); !errors.Is(err, repository.ErrConflict) {
+			t.Errorf("delete applied pack: %v", err)
+		}
+		if err := r.DeletePolicyPackVersion(ctx, org, "aws-cis", "2"); err != nil {
+			t.Errorf("delete unapplied version: %v", err)
+		}
+		if err := r.UpdatePolicyGroup(ctx, org, "pinned", []repository.GroupUpdate{{RemovePolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.DeletePolicyPackVersion(ctx, org, "aws-cis", "1"); err != nil {
+			t.Errorf("delete version no longer pinned: %v", err)
+		}
+		if err := r.UpdatePolicyGroup(ctx, org, repository.DefaultStacksGroup,
+			[]repository.GroupUpdate{{RemovePolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.DeletePolicyPack(ctx, org, "aws-cis"); err != nil {
+			t.Errorf("delete pack: %v", err)
+		}
+		if err := r.DeletePolicyPackVersion(ctx, org, "gcp", "latest"); err != nil {
+			t.Errorf("delete last version: %v", err)
+		}
+		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+			t.Errorf("list after deletes = %+v, %v", list, err)
+		}
+		var n int64
+		if err := r.DB().Model(&repository.Policy{}).Where("org_id = ?", org).Count(&n).Error; err != nil || n != 0 {
+			t.Errorf("%d policies left after deletes (%v)", n, err)
+		}
+	})
+}
+
+func TestCreatePolicyPackValidation(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(in *repository.PackInput)
+		field string
+	}{
+		{"no policies", func(in *repository.PackInput) { in.Policies = nil }, "policies"},
+		{"bad name", func(in *repository.PackInput) { in.Name = "aws/cis" }, "name"},
+		{"bad tag", func(in *repository.PackInput) { in.VersionTag = "1.2" }, "versionTag"},
+		{"bad tag letters", func(in *repository.PackInput) { in.VersionTag = "latest" }, "versionTag"},
+		{"bad policy name", func(in *repository.PackInput) { in.Policies[0].Name = "" }, "policies[0].name"},
+		{"bad level", func(in *repository.PackInput) { in.Policies[1].EnforcementLevel = "warning" }, "policies[1].enforcementLevel"},
+		{"bad severity", func(in *repository.PackInput) { in.Policies[0].Severity = "High" }, "policies[0].severity"},
+		{"duplicate policy", func(in *repository.PackInput) { in.Policies[1].Name = in.Policies[0].Name }, "policies[1].name"},
+		{"bad config schema", func(in *repository.PackInput) { in.Policies[0].ConfigSchema = json.RawMessage(`{`) }, "policies[0].configSchema"},
+	}
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				in := repository.PackInput{Name: "aws-cis", VersionTag: "1.0.0", Policies: []repository.PolicyInput{richPolicy, {Name: "b"}}}
+				tt.edit(&in)
+				_, _, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, in)
+				var ve *repository.ValidationError
+				if !errors.As(err, &ve) || ve.Field != tt.field {
+					t.Fatalf("error = %v, want a ValidationError on %s", err, tt.field)
+				}
+			})
+		}
+		if c := e.rowCounts(); c["policy_packs"] != 0 {
+			t.Errorf("invalid packs were written: %v", c)
+		}
+	})
+}

@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/repository/repotest"
+	"github.com/policyresults/policyresults/server/servertest"
+)
+
+// publishPack publishes a pack version the way `pulumi policy publish`
+// does: create, upload the archive to the returned URI, complete.
+func publishPack(t *testing.T, env *servertest.Env, org *servertest.Org, name, tag string, policies []client.AppPolicy) int {
+	t.Helper()
+	admin := env.Client(t, org.Admin)
+	ctx := context.Background()
+	created, err := admin.CreatePolicyPackWithResponse(ctx, org.Name, client.AppCreatePolicyPackRequest{Name: name, DisplayName: name, VersionTag: &tag, Policies: policies})
+	if err != nil || created.JSON201 == nil {
+		t.Fatalf("create pack: %v %d %s", err, created.StatusCode(), created.Body)
+	}
+	if !strings.HasPrefix(created.JSON201.UploadURI, env.URL+"/api/orgs/"+org.Name+"/policypacks/"+name+"/versions/") {
+		t.Fatalf("upload URI %s does not point at this server", created.JSON201.UploadURI)
+	}
+	req, _ := http.NewRequest(http.MethodPut, created.JSON201.UploadURI, bytes.NewReader([]byte("\x1f\x8b fake archive")))
+	for k, v := range *created.JSON201.RequiredHeaders {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Authorization", "token "+org.Admin)
+	up, err := (&http.Client{Transport: env.ValidatingTransport(t)}).Do(req)
+	if err != nil || up.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload: %v %v", err, up.Status)
+	}
+	up.Body.Close()
+	done, err := admin.CompletePolicyPackPublishWithResponse(ctx, org.Name, name, created.JSON201.Version)
+	if err != nil || done.StatusCode() != http.StatusNoContent {
+		t.Fatalf("complete: %v %s", err, done.Body)
+	}
+	return created.JSON201.Version
+}
+
+// applyPack applies a pack's latest version to a policy group.
+func applyPack(t *testing.T, env *servertest.Env, org *servertest.Org, group, pack string) {
+	t.Helper()
+	r, err := env.Client(t, org.Admin).UpdatePolicyGroupWithResponse(context.Background(), org.Name, group,
+		client.UpdatePolicyGroupRequest{AddPolicyPack: &client.AppPolicyPackMetadata{Name: pack}})
+	if err != nil || r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("apply pack: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+}
+
+func TestPolicyPacksAndGroups(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		admin := env.Client(t, org.Admin)
+		ctx := context.Background()
+
+		// A pack needs at least one policy.
+		none, err := admin.CreatePolicyPackWithResponse(ctx, org.Name, client.AppCreatePolicyPackRequest{Name: "empty", DisplayName: "Empty", Policies: []client.AppPolicy{}})
+		if err != nil || none.StatusCode() != http.StatusBadRequest {
+			t.Fatalf("pack without policies: %d %s", none.StatusCode(), none.Body)
+		}
+		v1 := publishPack(t, env, org, "baseline", "1.0.0", testPolicies())
+		v2 := publishPack(t, env, org, "baseline", "1.1.0", testPolicies()[:2])
+		if v1 != 1 || v2 != 2 {
+			t.Fatalf("versions %d %d", v1, v2)
+		}
+		list, err := admin.ListPolicyPacksWithResponse(ctx, org.Name)
+		if err != nil || len(list.JSON200.PolicyPacks) != 1 || len(list.JSON200.PolicyPacks[0].Versions) != 2 || list.JSON200.PolicyPacks[0].VersionTags[1] != "1.1.0" {
+			t.Fatalf("list packs %s", list.Body)
+		}
+		got, err := admin.GetPolicyPackWithResponse(ctx, org.Name, "baseline", "latest")
+		if err != nil || got.JSON200 == nil || got.JSON200.Version != 2 || len(got.JSON200.Policies) != 2 || got.JSON200.Applied {
+			t.Fatalf("get latest %s", got.Body)
+		}
+		// Members read packs but can't publish.
+		if r, _ := env.Client(t, org.Member).CreatePolicyPackWithResponse(ctx, org.Name, client.AppCreatePolicyPackRequest{Name: "x", DisplayName: "x", Policies: testPolicies()}); r.StatusCode() != http.StatusForbidden {
+			t.Fatalf("member publishes: %d", r.StatusCode())
+		}
+
+		// Groups: the two defaults exist; a new one takes stacks and packs in
+		// one atomic batch.
+		groups, err := admin.ListPolicyGroupsWithResponse(ctx, org.Name)
+		if err != nil || len(groups.JSON200.PolicyGroups) != 2 {
+			t.Fatalf("default groups %s", groups.Body)
+		}
+		mode := client.PolicyGroupModeAudit
+		if r, _ := admin.NewPolicyGroupWithResponse(ctx, org.Name, client.NewPolicyGroupRequest{Name: "prod", Mode: &mode}); r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("new group: %d %s", r.StatusCode(), r.Body)
+		}
+		if r, _ := admin.NewPolicyGroupWithResponse(ctx, org.Name, client.NewPolicyGroupRequest{Name: "prod"}); r.StatusCode() != http.StatusConflict {
+			t.Fatalf("duplicate group: %d", r.StatusCode())
+		}
+		batch := client.BatchUpdatePolicyGroupJSONRequestBody{
+			{AddStack: &client.AppPulumiStackReference{Name: "prod", RoutingProject: "shop"}},
+			{AddPolicyPack: &client.AppPolicyPackMetadata{Name: "baseline", Version: ptr(1)}},
+		}
+		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", batch); r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("batch: %d %s", r.StatusCode(), r.Body)
+		}
+		// A failing batch changes nothing.
+		bad := client.BatchUpdatePolicyGroupJSONRequestBody{
+			{AddStack: &client.AppPulumiStackReference{Name: "dev", RoutingProject: "shop"}},
+			{AddPolicyPack: &client.AppPolicyPackMetadata{Name: "no-such-pack"}},
+		}
+		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", bad); r.StatusCode() < 400 || r.StatusCode() >= 500 {
+			t.Fatalf("bad batch: %d %s", r.StatusCode(), r.Body)
+		}
+		g, err := admin.GetPolicyGroupWithResponse(ctx, org.Name, "prod")
+		if err != nil || g.JSON200 == nil || len(g.JSON200.Stacks) != 1 || len(g.JSON200.AppliedPolicyPacks) != 1 || g.JSON200.Mode != client.PolicyGroupModeAudit {
+			t.Fatalf("group after batches %s", g.Body)
+		}
+		// A pack applied to a group can't be deleted; the default groups stay.
+		if r, _ := admin.DeletePolicyPackVersionWithResponse(ctx, org.Name, "baseline", "1"); r.StatusCode() != http.StatusConflict {
+			t.Fatalf("delete applied version: %d %s", r.StatusCode(), r.Body)
+		}
+		if r, _ := admin.DeletePolicyGroupWithResponse(ctx, org.Name, "default-policy-group"); r.StatusCode() != http.StatusBadRequest {
+			t.Fatalf("delete default group: %d %s", r.StatusCode(), r.Body)
+		}
+		if r, _ := admin.DeletePolicyGroupWithResponse(ctx, org.Name, "prod"); r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("delete group: %d %s", r.StatusCode(), r.Body)
+		}
+		if r, _ := admin.DeletePolicyPackWithResponse(ctx, org.Name, "baseline"); r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("delete pack: %d %s", r.StatusCode(), r.Body)
+		}
+	})
+}
