@@ -555,4 +555,3 @@ func (r *Repository) PolicyForIssue(ctx context.Context, orgID int64, packName, 
 	}
 	return &p, &v, &pack, nil
 }
-
