@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
@@ -14,26 +12,6 @@ import (
 func ingestActor(a *repository.Access) repository.Actor {
 	name, typ := a.Caller.Actor()
 	return repository.Actor{Name: name, Type: typ}
-}
-
-// ingestError sorts an ingest failure into 400, 404 or 409; other errors are
-// unexpected.
-func ingestError(err error) (status int, body api.ErrorResponse, ok bool) {
-	var ve *repository.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return http.StatusBadRequest, errorBody(err), true
-	case errors.Is(err, repository.ErrConflict):
-		msg := "Conflict: " + err.Error()
-		var ce *repository.ConflictError
-		if errors.As(err, &ce) {
-			msg = ce.Message
-		}
-		return http.StatusConflict, api.ErrorResponse{Code: http.StatusConflict, Message: msg}, true
-	case errors.Is(err, repository.ErrNotFound):
-		return http.StatusNotFound, api.ErrorResponse{Code: http.StatusNotFound, Message: "Not found: " + err.Error()}, true
-	}
-	return 0, api.ErrorResponse{}, false
 }
 
 func deref[T any](p *T) T {
@@ -117,17 +95,7 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 	}
 	sum, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev)
 	if err != nil {
-		status, body, ok := ingestError(err)
-		switch {
-		case !ok:
-			return nil, err
-		case status == http.StatusBadRequest:
-			return api.CreatePolicyEvaluation400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(body)}, nil
-		case status == http.StatusConflict:
-			return api.CreatePolicyEvaluation409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(body)}, nil
-		default:
-			return api.CreatePolicyEvaluation404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(body)}, nil
-		}
+		return nil, expected(err)
 	}
 	id := int(sum.EvaluationID)
 	return api.CreatePolicyEvaluation200JSONResponse{
@@ -173,17 +141,7 @@ func (s *Server) UpdateStackPolicyResults(ctx context.Context, req api.UpdateSta
 	ev := pulumiEvaluation(req.Body.Results)
 	ev.Stack = &repository.StackRef{Project: req.ProjectName, Name: req.StackName, Version: int64(req.Version)}
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		status, body, ok := ingestError(err)
-		switch {
-		case !ok:
-			return nil, err
-		case status == http.StatusBadRequest:
-			return api.UpdateStackPolicyResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(body)}, nil
-		case status == http.StatusConflict:
-			return api.UpdateStackPolicyResults409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(body)}, nil
-		default:
-			return api.UpdateStackPolicyResults404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(body)}, nil
-		}
+		return nil, expected(err)
 	}
 	return api.UpdateStackPolicyResults204Response{}, nil
 }
@@ -199,17 +157,7 @@ func (s *Server) UpdateResourceVersionPolicyResults(ctx context.Context, req api
 	ev.Account = &repository.AccountRef{Name: req.AccountName, Version: int64(req.ResourceVersion)}
 	ev.Scope = req.ResourceTypeAndId
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		status, body, ok := ingestError(err)
-		switch {
-		case !ok:
-			return nil, err
-		case status == http.StatusBadRequest:
-			return api.UpdateResourceVersionPolicyResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(body)}, nil
-		case status == http.StatusConflict:
-			return api.UpdateResourceVersionPolicyResults409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(body)}, nil
-		default:
-			return api.UpdateResourceVersionPolicyResults404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(body)}, nil
-		}
+		return nil, expected(err)
 	}
 	return api.UpdateResourceVersionPolicyResults204Response{}, nil
 }

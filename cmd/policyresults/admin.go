@@ -44,16 +44,12 @@ func newUserCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			repo, err := g.open(cmd.Context(), true)
+			ctx := cmd.Context()
+			repo, o, err := g.openOrg(ctx, orgName)
 			if err != nil {
 				return err
 			}
 			defer repo.Close()
-			ctx := cmd.Context()
-			o, err := repo.OrganizationByName(ctx, orgName)
-			if err != nil {
-				return fmt.Errorf("organisation %q: %w", orgName, err)
-			}
 			u := &repository.User{Login: args[0], Email: email, Name: name}
 			if err := repo.CreateUser(ctx, u); err != nil {
 				return err
@@ -89,16 +85,12 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			if (login == "") == (name == "" && role == "") {
 				return fmt.Errorf("give either --user LOGIN or --name NAME --role ROLE")
 			}
-			repo, err := g.open(cmd.Context(), true)
+			ctx := cmd.Context()
+			repo, o, err := g.openOrg(ctx, orgName)
 			if err != nil {
 				return err
 			}
 			defer repo.Close()
-			ctx := cmd.Context()
-			o, err := repo.OrganizationByName(ctx, orgName)
-			if err != nil {
-				return fmt.Errorf("organisation %q: %w", orgName, err)
-			}
 			spec := repository.TokenSpec{Name: name}
 			if expires > 0 {
 				at := time.Now().UTC().Add(expires)
@@ -140,15 +132,11 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Short: "List an organisation's tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			repo, err := g.open(cmd.Context(), true)
+			repo, o, err := g.openOrg(cmd.Context(), orgName)
 			if err != nil {
 				return err
 			}
 			defer repo.Close()
-			o, err := repo.OrganizationByName(cmd.Context(), orgName)
-			if err != nil {
-				return fmt.Errorf("organisation %q: %w", orgName, err)
-			}
 			tokens, err := repo.ListTokens(cmd.Context(), o.ID)
 			if err != nil {
 				return err
@@ -175,15 +163,11 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Short: "Revoke a token at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			repo, err := g.open(cmd.Context(), true)
+			repo, o, err := g.openOrg(cmd.Context(), orgName)
 			if err != nil {
 				return err
 			}
 			defer repo.Close()
-			o, err := repo.OrganizationByName(cmd.Context(), orgName)
-			if err != nil {
-				return fmt.Errorf("organisation %q: %w", orgName, err)
-			}
 			if err := repo.RevokeToken(cmd.Context(), o.ID, id); err != nil {
 				return fmt.Errorf("revoke token %d: %w", id, err)
 			}

@@ -91,6 +91,20 @@ func (g *globalFlags) open(ctx context.Context, migrate bool) (*repository.Repos
 	return repo, nil
 }
 
+// openOrg opens the migrated database and finds an organisation by name.
+func (g *globalFlags) openOrg(ctx context.Context, orgName string) (*repository.Repository, *repository.Organization, error) {
+	repo, err := g.open(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := repo.OrganizationByName(ctx, orgName)
+	if err != nil {
+		_ = repo.Close()
+		return nil, nil, fmt.Errorf("organisation %q: %w", orgName, err)
+	}
+	return repo, o, nil
+}
+
 func newMigrateCommand(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
