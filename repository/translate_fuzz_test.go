@@ -1,0 +1,88 @@
+package repository
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/policyresults/policyresults/grid"
+)
+
+// sqlKeywords are the only words the translator may write besides the
+// schema's own expressions.
+var sqlKeywords = map[string]bool{
+	"AND": true, "OR": true, "NOT": true, "IS": true, "NULL": true, "IN": true, "LIKE": true,
+	"ESCAPE": true, "lower": true, "CAST": true, "AS": true, "double": true, "precision": true,
+	"ASC": true, "DESC": true, "NULLS": true, "FIRST": true, "LAST": true,
+}
+
+var (
+	sqlWord = regexp.MustCompile(`[A-Za-z_][A-Za-z_0-9.]*`)
+	// Besides words: placeholders, operators, parentheses, the 1=1/1=0
+	// constants, the empty string and the LIKE escape character.
+	sqlRest = regexp.MustCompile(`^(\s|\?|,|\(|\)|=|<|>|1|0|''|'\\')*$`)
+)
+
+// checkSQL fails unless sql consists only of allowlisted expressions,
+// keywords and placeholders, with one bound value per placeholder.
+func checkSQL(t *testing.T, schema grid.Schema, sql string, args []any) {
+	t.Helper()
+	var exprs []string
+	for _, c := range schema {
+		exprs = append(exprs, c.Exprs()...)
+		if c.RankExpr != "" {
+			exprs = append(exprs, c.RankExpr)
+		}
+	}
+	sort.Slice(exprs, func(i, j int) bool { return len(exprs[i]) > len(exprs[j]) })
+	rest := strings.ReplaceAll(sql, `COLLATE "C"`, " ")
+	for _, e := range exprs {
+		rest = strings.ReplaceAll(rest, e, " ")
+	}
+	for _, w := range sqlWord.FindAllString(rest, -1) {
+		if !sqlKeywords[w] {
+			t.Fatalf("translated SQL has %q outside the allowlist: %s", w, sql)
+		}
+	}
+	if stripped := sqlWord.ReplaceAllString(rest, " "); !sqlRest.MatchString(stripped) {
+		t.Fatalf("translated SQL has unexpected text %q: %s", stripped, sql)
+	}
+	if n := strings.Count(sql, "?"); n != len(args) {
+		t.Fatalf("%d placeholders but %d bound values: %s", n, len(args), sql)
+	}
+}
+
+// FuzzTranslate feeds arbitrary grid requests through the parser and the SQL
+// translator of the issue and policy grids: the SQL holds only allowlisted
+// column expressions, keywords and placeholders, and every value is bound.
+func FuzzTranslate(f *testing.F) {
+	for _, seed := range []string{
+		`{"filterModel":{"filterType":"join","type":"OR","conditions":[{"filterType":"text","colId":"resourceName","type":"contains","filter":"x'; DROP TABLE policy_issues; --"},{"filterType":"set","colId":"severity","values":["critical",null]}]}}`,
+		`{"filterModel":{"assignedTo":{"filterType":"text","type":"notBlank"},"stackVersion":{"filterType":"number","type":"inRange","filter":1,"filterTo":5}}}`,
+		`{"filterModel":{"colId":"observedAt","filterType":"date","type":"greaterThan","dateFrom":"2024-01-01"},"sortModel":[{"colId":"policyName","sort":"asc"},{"colId":"severity","sort":"desc"}]}`,
+		`{"filterModel":{"type":"AND","conditions":[{"colId":"percentCompliant","filterType":"number","type":"lessThan","filter":"50.5"}]}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := grid.DecodeRequest(body)
+		if err != nil {
+			return
+		}
+		for _, g := range []struct {
+			schema grid.Schema
+			tie    string
+		}{{IssueColumns, IssueColumns["id"].Expr}, {PolicyColumns, PolicyColumns["policyName"].Expr}} {
+			q, err := grid.Parse(req, g.schema, grid.Options{})
+			if err != nil {
+				continue
+			}
+			for _, d := range []Dialect{Postgres, SQLite} {
+				sql, args := whereClause(q.Where(), d)
+				checkSQL(t, g.schema, sql, args)
+				checkSQL(t, g.schema, orderClause(q.Sort, g.tie, d), nil)
+			}
+		}
+	})
+}
