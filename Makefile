@@ -4,26 +4,45 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet fuzz-smoke bench bench-full clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke bench bench-full clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
 	./$(BIN) serve --addr $(ADDR) --demo
 
-## test: every test, on SQLite and (where it answers, always in CI) PostgreSQL
+## test: every test: Go (-race, on SQLite and, where it answers, always in CI,
+## PostgreSQL), then the spec lint, the TypeScript SDK and the /docs page in
+## Chromium (these need Node.js: skipped with a note where it is missing, never in CI)
 test: vet
 	$(GO) test -race -count=1 $(PKGS)
+	@scripts/js-suite.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/policyresults
 
-## generate: regenerate gen/ from openapi.yaml
+## generate: regenerate gen/, the TypeScript SDK's types and the embedded Redoc bundle
 generate:
 	$(GO) generate ./gen/...
+	scripts/sdk-generate.sh
+	scripts/docs-build.sh
 
-## generate-check: fail when gen/ is stale against openapi.yaml
+## generate-check: fail when gen/, sdk/typescript/src/schema.ts or web/docs/dist is stale
 generate-check:
 	@scripts/generate-check.sh
+	@scripts/sdk-generate.sh --check
+	@scripts/docs-build.sh --check
+
+## lint-spec: Redocly lint of openapi.yaml with .redocly.yaml (no errors, no warnings)
+lint-spec:
+	@scripts/lint-spec.sh
+
+## sdk-test: the TypeScript SDK against the real server
+sdk-test:
+	@scripts/sdk-test.sh
+
+## docs-test: GET /docs in headless Chromium
+docs-test:
+	@scripts/docs-test.sh
 
 vet:
 	$(GO) vet $(PKGS)

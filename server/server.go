@@ -139,6 +139,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		},
 	}))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{operationName}))
+	registerDocs(e)
 	return s, e, nil
 }
 

@@ -1,0 +1,260 @@
+/**
+ * TypeScript client for the policyresults API, the self-hostable service that
+ * speaks Pulumi Cloud's Policy Results API.
+ *
+ * The types in ./schema.ts are generated from openapi.yaml by
+ * openapi-typescript (scripts/sdk-generate.sh); this module is a thin layer
+ * over openapi-fetch: a client that authenticates the way Pulumi does, and a
+ * few helpers for the operations that page or answer something other than
+ * JSON.
+ */
+import createClient, { type Client, type ClientOptions } from "openapi-fetch";
+
+import type { components, operations, paths } from "./schema.js";
+
+export type { components, operations, paths } from "./schema.js";
+
+/** Every schema of openapi.yaml, by name. */
+export type Schemas = components["schemas"];
+/** One policy issue, as the issues grid and GetPolicyIssue answer it. */
+export type PolicyIssue = Schemas["PolicyIssue"];
+/** The AG Grid server-side row model request of the issues operations. */
+export type GridRequest = Schemas["AngularGridGetRowsRequest"];
+/** One page of ListPolicyIssues. */
+export type ListPolicyIssuesResponse = Schemas["ListPolicyIssuesResponse"];
+/** The body of UpdatePolicyIssue. */
+export type UpdatePolicyIssueRequest = Schemas["UpdatePolicyIssueRequest"];
+/** An issue with its policy and policy pack (GetPolicyIssue, UpdatePolicyIssue). */
+export type GetPolicyIssueResponse = Schemas["GetPolicyIssueResponse"];
+/** One change in an issue's history. */
+export type PolicyIssueHistoryEntry = Schemas["PolicyIssueHistoryEntry"];
+/** One row of the compliance matrix. */
+export type PolicyComplianceResult = Schemas["PolicyComplianceResult"];
+/** What the compliance matrix is grouped by. */
+export type ComplianceEntity = Schemas["GetPolicyComplianceResultsRequest"]["entity"];
+/** Pulumi's error body. */
+export type ErrorResponse = Schemas["ErrorResponse"];
+
+/** A typed openapi-fetch client for every operation of openapi.yaml. */
+export type PolicyResultsClient = Client<paths>;
+
+/** Options of createPolicyResultsClient. */
+export interface PolicyResultsClientOptions extends Omit<ClientOptions, "baseUrl" | "headers"> {
+  /** The server's URL, e.g. "http://127.0.0.1:8080" (no /api suffix). */
+  baseUrl: string;
+  /** An access token ("pul-..."), sent as `Authorization: token <token>`. */
+  token: string;
+  /** Extra headers for every request. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Creates a client for the policyresults API. Every request carries
+ * `Authorization: token <token>`, the form Pulumi's CLI sends.
+ *
+ * @example
+ * const client = createPolicyResultsClient({ baseUrl: "http://127.0.0.1:8080", token });
+ * const { data, error } = await client.POST("/api/orgs/{orgName}/policyresults/issues", {
+ *   params: { path: { orgName: "acme" } },
+ *   body: { startRow: 0, endRow: 100 },
+ * });
+ */
+export function createPolicyResultsClient(options: PolicyResultsClientOptions): PolicyResultsClient {
+  const { baseUrl, token, headers, ...rest } = options;
+  if (!token) {
+    throw new TypeError("createPolicyResultsClient: token is required");
+  }
+  return createClient<paths>({
+    ...rest,
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    headers: { ...headers, Authorization: `token ${token}` },
+  });
+}
+
+/** An error answer of the API: its HTTP status and Pulumi's error body. */
+export class PolicyResultsError extends Error {
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The server's request id (X-Pulumi-Request-ID), when it sent one. */
+  readonly requestId: string | undefined;
+
+  constructor(status: number, message: string, requestId?: string) {
+    super(`policyresults: ${status}: ${message}`);
+    this.name = "PolicyResultsError";
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+/**
+ * Returns the data of an openapi-fetch result, or throws a PolicyResultsError
+ * carrying the status and message of an error answer.
+ */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  const { data, error, response } = result;
+  if (error !== undefined || !response.ok) {
+    const message =
+      typeof error === "object" && error !== null && "message" in error
+        ? String((error as { message: unknown }).message)
+        : response.statusText || "request failed";
+    throw new PolicyResultsError(response.status, message, response.headers.get("X-Pulumi-Request-ID") ?? undefined);
+  }
+  return data as T;
+}
+
+/** Options of the paging helpers. */
+export interface PageOptions {
+  /** Rows asked for per request (default 1000, the server's largest page). */
+  pageSize?: number;
+  /** Aborts the paging between (and during) requests. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Yields the pages of policy issues matching `request` (its filterModel and
+ * sortModel; startRow and endRow are set by the pager) the way `pulumi policy
+ * issue list --all` pages: `startRow` advances by the length of each page
+ * until `rowCount` rows were read or a page is empty.
+ */
+export async function* iterateIssuePages(
+  client: PolicyResultsClient,
+  orgName: string,
+  request: Omit<GridRequest, "startRow" | "endRow"> = {},
+  options: PageOptions = {},
+): AsyncGenerator<ListPolicyIssuesResponse, void, undefined> {
+  const pageSize = options.pageSize ?? 1000;
+  let startRow = 0;
+  for (;;) {
+    const page = unwrap(
+      await client.POST("/api/orgs/{orgName}/policyresults/issues", {
+        params: { path: { orgName } },
+        body: { ...request, startRow, endRow: startRow + pageSize },
+        signal: options.signal,
+      }),
+    );
+    if (page.policyIssues.length === 0) {
+      return;
+    }
+    yield page;
+    startRow += page.policyIssues.length;
+    if (page.rowCount !== undefined && startRow >= page.rowCount) {
+      return;
+    }
+  }
+}
+
+/** Every policy issue matching a grid request, with the server's rowCount. */
+export interface AllIssues {
+  /** The issues in the request's order. */
+  issues: PolicyIssue[];
+  /** The server's count of matching rows, as of the last page read. */
+  rowCount: number;
+  /** The number of pages read. */
+  pages: number;
+}
+
+/** Reads every policy issue matching `request`, paging with iterateIssuePages. */
+export async function listAllIssues(
+  client: PolicyResultsClient,
+  orgName: string,
+  request: Omit<GridRequest, "startRow" | "endRow"> = {},
+  options: PageOptions = {},
+): Promise<AllIssues> {
+  const all: AllIssues = { issues: [], rowCount: 0, pages: 0 };
+  for await (const page of iterateIssuePages(client, orgName, request, options)) {
+    all.issues.push(...page.policyIssues);
+    all.rowCount = page.rowCount ?? all.issues.length;
+    all.pages++;
+  }
+  return all;
+}
+
+/**
+ * Exports the policy issues matching `request` as CSV (RFC 4180, a header
+ * row of PolicyIssue field names), the whole result unless startRow/endRow
+ * are given.
+ */
+export async function exportIssuesCsv(
+  client: PolicyResultsClient,
+  orgName: string,
+  request: GridRequest = {},
+  options: { signal?: AbortSignal } = {},
+): Promise<string> {
+  return unwrap(
+    await client.POST("/api/orgs/{orgName}/policyresults/issues/export", {
+      params: { path: { orgName } },
+      body: request,
+      parseAs: "text",
+      headers: { Accept: "text/csv" },
+      signal: options.signal,
+    }),
+  );
+}
+
+/**
+ * Updates an issue's triage fields (status, priority, assignedTo). With
+ * `ifMatch` (the ETag of getIssue), a concurrent change is answered 412.
+ * Returns the updated issue and its new ETag.
+ */
+export async function updateIssue(
+  client: PolicyResultsClient,
+  orgName: string,
+  issueId: string,
+  patch: UpdatePolicyIssueRequest,
+  options: { ifMatch?: string; signal?: AbortSignal } = {},
+): Promise<GetPolicyIssueResponse & { etag: string | undefined }> {
+  const result = await client.PATCH("/api/orgs/{orgName}/policyresults/issues/{issueId}", {
+    params: {
+      path: { orgName, issueId },
+      header: options.ifMatch === undefined ? undefined : { "If-Match": options.ifMatch },
+    },
+    body: patch,
+    signal: options.signal,
+  });
+  const data = unwrap(result);
+  return { ...data, etag: result.response.headers.get("ETag") ?? undefined };
+}
+
+/** The whole compliance matrix: its columns and every row. */
+export interface ComplianceMatrix {
+  /** Policy pack names, the order of each row's scores. */
+  columns: string[];
+  /** One row per entity, ordered by entityName. */
+  rows: PolicyComplianceResult[];
+}
+
+/**
+ * Reads the whole compliance matrix grouped by `entity`, following
+ * continuationToken until it is absent or empty, as `pulumi policy
+ * compliance list` does.
+ */
+export async function getComplianceMatrix(
+  client: PolicyResultsClient,
+  orgName: string,
+  entity: ComplianceEntity,
+  options: PageOptions = {},
+): Promise<ComplianceMatrix> {
+  const size = options.pageSize ?? 1000;
+  const matrix: ComplianceMatrix = { columns: [], rows: [] };
+  let continuationToken: string | undefined;
+  do {
+    const page = unwrap(
+      await client.POST("/api/orgs/{orgName}/policyresults/compliance", {
+        params: { path: { orgName } },
+        body: { entity, size, ...(continuationToken ? { continuationToken } : {}) },
+        signal: options.signal,
+      }),
+    );
+    matrix.columns = page.columns;
+    matrix.rows.push(...page.rows);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return matrix;
+}
+
+/** Type of an operation's JSON answer by operation id, e.g. `Answer<"ListPolicyIssues">`. */
+export type Answer<Op extends keyof operations> = operations[Op]["responses"] extends {
+  200: { content: { "application/json": infer T } };
+}
+  ? T
+  : never;
