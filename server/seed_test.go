@@ -132,3 +132,8 @@ type (
 	nullableString    = nullable.Nullable[string]
 	nullableSortModel = nullable.Nullable[[]client.AngularGridSortModelItem]
 )
+
+type (
+	nullableColumns = nullable.Nullable[[]client.AngularGridColumn]
+	nullableKeys    = nullable.Nullable[[]string]
+)
