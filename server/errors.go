@@ -2,14 +2,19 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/policyresults/policyresults/repository"
@@ -74,10 +79,18 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		status, message = http.StatusServiceUnavailable, "Service unavailable: the database is not reachable; try again shortly"
 	case errors.Is(err, context.DeadlineExceeded):
 		status, message = http.StatusServiceUnavailable, "Service unavailable: the request timed out"
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the server is stopping): nobody reads
+		// this answer, and it is no server fault.
+		status, message = http.StatusServiceUnavailable, "Service unavailable: the request was canceled"
 	}
 	if status >= 500 {
-		s.log.ErrorContext(c.Request().Context(), "request failed",
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		s.log.Log(c.Request().Context(), level, "request failed",
+			"request_id", c.Response().Header().Get(RequestIDHeader), "operation", s.operationOf(c), "status", status, "error", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
@@ -86,10 +99,25 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	_ = c.JSON(status, ErrorBody{Code: status, Message: message})
 }
 
-// isUnavailable recognises a database that cannot be reached.
+// isUnavailable recognises a database that cannot be reached or is
+// momentarily busy: the request may succeed if retried, so it answers 503.
 func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-57P03: administrator or
+		// crash shutdown, cannot connect now; 53300: too many connections.
+		if strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300" {
+			return true
+		}
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
 	s := err.Error()
-	for _, marker := range []string{"connection refused", "broken pipe", "connection reset", "the database system is", "terminating connection", "bad connection", "conn closed", "no such host", "sql: database is closed", "failed to connect"} {
+	for _, marker := range []string{"connection refused", "broken pipe", "connection reset", "the database system is", "terminating connection", "bad connection", "conn closed", "no such host", "sql: database is closed", "failed to connect",
+		"database is locked", "SQLITE_BUSY"} {
 		if strings.Contains(s, marker) {
 			return true
 		}

@@ -39,6 +39,20 @@ type Config struct {
 	// BaseURL is the externally visible URL of the server, used in the
 	// upload URIs of policy packs (default derived from the request).
 	BaseURL string
+	// RateLimit is the requests a second each API token may make (a token
+	// bucket per token, refilled at this rate); beyond it requests answer
+	// 429 with Retry-After. 0 disables the limit.
+	RateLimit float64
+	// RateBurst is the bucket size: requests a token may make at once
+	// (default twice RateLimit).
+	RateBurst int
+	// Limits bound list lengths and string sizes of requests (zero fields
+	// take DefaultLimits).
+	Limits Limits
+	// ServeMetrics serves Prometheus metrics at /metrics on the API, without
+	// a token. Metrics are collected either way; MetricsHandler serves them
+	// on another listener.
+	ServeMetrics bool
 }
 
 // Server implements api.StrictServerInterface.
@@ -51,6 +65,10 @@ type Server struct {
 	archiveLimit   int64
 	requestTimeout time.Duration
 	baseURL        string
+	limits         Limits
+	limiter        *rateLimiter
+	metrics        *metrics
+	routeOps       map[string]string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -83,6 +101,12 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		archiveLimit:   cfg.ArchiveLimit,
 		requestTimeout: cfg.RequestTimeout,
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
+		limits:         cfg.Limits.withDefaults(),
+		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
+		routeOps:       routeOperations(spec),
+	}
+	if s.metrics, err = newMetrics(cfg.Repo); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
 	if s.archiveLimit <= 0 {
 		s.archiveLimit = 32 << 20
@@ -98,7 +122,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Pre(jsonBodies)
+	e.Pre(jsonBodies, clientRequestID)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: RequestIDHeader}))
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -117,6 +141,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
 	e.Use(s.timeout)
 	e.Use(s.authenticate)
+	e.Use(s.rateLimit)
 	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		SilenceServersWarning: true,
 		Options: openapi3filter.Options{
@@ -138,10 +163,19 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 			return &apiError{status: err.Code, message: msg}
 		},
 	}))
-	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{operationName}))
+	// The last strict middleware runs first: operationName names the
+	// operation before the limits may refuse the request.
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
 	registerDocs(e)
+	if cfg.ServeMetrics {
+		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
+	}
 	return s, e, nil
 }
+
+// MetricsHandler serves the server's Prometheus metrics, for a listener of
+// their own.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler(true) }
 
 // jsonBodies treats every request body but a pack archive as JSON: curl -d
 // sends application/x-www-form-urlencoded and some clients send no content
@@ -157,6 +191,31 @@ func jsonBodies(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// clientRequestID keeps a request id the client sent only when it is a
+// short token (up to 64 letters, digits, '-', '_', '.'), so that log lines
+// can't be bloated or forged through it.
+func clientRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(RequestIDHeader); id != "" && !validRequestID(id) {
+			h.Del(RequestIDHeader)
+		}
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // operationName records the operation id for logs and metrics.
@@ -181,27 +240,36 @@ func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestLogger writes one structured line per request.
+// requestLogger writes one structured line per request and records its
+// metrics. It logs no header, query string or body: tokens never reach the
+// log.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true, LogError: true,
-		HandleError: true,
+		HandleError:    true,
+		BeforeNextFunc: func(echo.Context) { s.metrics.inFlight.Inc() },
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.metrics.inFlight.Dec()
+			op := s.operationOf(c)
+			s.metrics.observe(op, v.Method, v.Status, v.Latency)
 			attrs := []slog.Attr{
-				slog.String("request_id", v.RequestID),
+				slog.String("request_id", c.Response().Header().Get(RequestIDHeader)),
 				slog.String("method", v.Method),
 				slog.String("path", v.URIPath),
 				slog.Int("status", v.Status),
 				slog.Duration("duration", v.Latency),
-			}
-			if op, ok := c.Get("operation").(string); ok {
-				attrs = append(attrs, slog.String("operation", op))
+				slog.String("operation", op),
 			}
 			if org, ok := c.Get("org").(string); ok {
 				attrs = append(attrs, slog.String("org", org))
 			}
 			level := slog.LevelInfo
-			if v.Status >= 500 {
+			switch {
+			case v.Status == http.StatusServiceUnavailable:
+				// The database is away or the client left: worth a warning,
+				// not an alert per request.
+				level = slog.LevelWarn
+			case v.Status >= 500:
 				level = slog.LevelError
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,10 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		baseURL         string
 		requestTimeout  time.Duration
 		shutdownTimeout time.Duration
+		timeouts        httpTimeouts
+		rateLimit       float64
+		rateBurst       int
+		metricsAddr     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -47,37 +53,56 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "  export TOKEN=%s\n", token)
 				fmt.Fprintf(cmd.OutOrStdout(), "  curl -H \"Authorization: token $TOKEN\" -X POST http://%s/api/orgs/acme/policyresults/issues -d '{\"startRow\":0,\"endRow\":10}'\n\n", addr)
 			}
-			_, e, err := server.New(server.Config{
+			s, e, err := server.New(server.Config{
 				Repo: repo, Logger: log, BodyLimit: bodyLimit, BaseURL: baseURL, RequestTimeout: requestTimeout,
+				RateLimit: rateLimit, RateBurst: rateBurst, ServeMetrics: metricsAddr == "",
 			})
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{
-				Addr:              addr,
-				Handler:           e,
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       60 * time.Second,
-				WriteTimeout:      10 * time.Minute, // a full CSV export streams for a while
-				IdleTimeout:       120 * time.Second,
-				MaxHeaderBytes:    1 << 20,
+			servers := []*http.Server{newHTTPServer(addr, e, timeouts)}
+			if metricsAddr != "" && metricsAddr != "off" {
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", s.MetricsHandler())
+				servers = append(servers, newHTTPServer(metricsAddr, mux, timeouts))
 			}
-			errc := make(chan error, 1)
-			go func() { errc <- srv.ListenAndServe() }()
-			log.Info("serving", "addr", addr, "database", string(repo.Dialect()))
+			// Listen before serving so that a busy port fails the command
+			// at once and tests can wait for the log line.
+			listeners := make([]net.Listener, len(servers))
+			for i, srv := range servers {
+				if listeners[i], err = net.Listen("tcp", srv.Addr); err != nil {
+					for _, l := range listeners[:i] {
+						_ = l.Close()
+					}
+					return err
+				}
+			}
+			errc := make(chan error, len(servers))
+			for i, srv := range servers {
+				go func() { errc <- srv.Serve(listeners[i]) }()
+			}
+			log.Info("serving", "addr", listeners[0].Addr().String(), "database", string(repo.Dialect()),
+				"metrics", metricsWhere(metricsAddr), "rate_limit", rateLimit, "rate_burst", rateBurst)
 			select {
 			case err := <-errc:
 				return err
 			case <-ctx.Done():
 			}
+			// Shutdown closes the listeners at once (new connections are
+			// refused), closes idle connections and waits for requests in
+			// flight to finish, up to the shutdown timeout.
 			log.Info("shutting down: finishing in-flight requests")
 			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
+			for _, srv := range servers {
+				if err := srv.Shutdown(sctx); err != nil {
+					return fmt.Errorf("shutdown: %w", err)
+				}
 			}
-			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
+			for range servers {
+				if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
 			}
 			log.Info("stopped")
 			return nil
@@ -88,7 +113,65 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed the demo organisation 'acme' when the database is empty and print a token")
 	cmd.Flags().StringVar(&bodyLimit, "body-limit", envOr("POLICYRESULTS_BODY_LIMIT", "8M"), "largest request body (env POLICYRESULTS_BODY_LIMIT)")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("POLICYRESULTS_BASE_URL"), "external URL of the server, for policy pack upload URIs (env POLICYRESULTS_BASE_URL)")
-	cmd.Flags().DurationVar(&requestTimeout, "request-timeout", 30*time.Second, "longest time a request may spend on the database")
-	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest wait for in-flight requests on SIGTERM")
+	cmd.Flags().DurationVar(&requestTimeout, "request-timeout", envDuration("POLICYRESULTS_REQUEST_TIMEOUT", 30*time.Second), "longest time a request may spend on the database (env POLICYRESULTS_REQUEST_TIMEOUT)")
+	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", envDuration("POLICYRESULTS_SHUTDOWN_TIMEOUT", 30*time.Second), "longest wait for in-flight requests on SIGTERM (env POLICYRESULTS_SHUTDOWN_TIMEOUT)")
+	cmd.Flags().DurationVar(&timeouts.readHeader, "read-header-timeout", envDuration("POLICYRESULTS_READ_HEADER_TIMEOUT", 10*time.Second), "longest time a client may take to send request headers (env POLICYRESULTS_READ_HEADER_TIMEOUT)")
+	cmd.Flags().DurationVar(&timeouts.read, "read-timeout", envDuration("POLICYRESULTS_READ_TIMEOUT", 60*time.Second), "longest time a client may take to send a whole request (env POLICYRESULTS_READ_TIMEOUT)")
+	cmd.Flags().DurationVar(&timeouts.write, "write-timeout", envDuration("POLICYRESULTS_WRITE_TIMEOUT", 10*time.Minute), "longest time to write a response, a full CSV export included (env POLICYRESULTS_WRITE_TIMEOUT)")
+	cmd.Flags().DurationVar(&timeouts.idle, "idle-timeout", envDuration("POLICYRESULTS_IDLE_TIMEOUT", 120*time.Second), "longest time an idle keep-alive connection stays open (env POLICYRESULTS_IDLE_TIMEOUT)")
+	cmd.Flags().Float64Var(&rateLimit, "rate-limit", envFloat("POLICYRESULTS_RATE_LIMIT", 50), "requests a second each API token may make; 0 disables the limit (env POLICYRESULTS_RATE_LIMIT)")
+	cmd.Flags().IntVar(&rateBurst, "rate-burst", envInt("POLICYRESULTS_RATE_BURST", 100), "requests a token may make at once before the rate applies (env POLICYRESULTS_RATE_BURST)")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", os.Getenv("POLICYRESULTS_METRICS_ADDR"),
+		"where to serve Prometheus metrics: empty serves /metrics on --addr without a token; HOST:PORT serves them only there; off serves none (env POLICYRESULTS_METRICS_ADDR)")
 	return cmd
+}
+
+// httpTimeouts bound how long a client may hold a connection.
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// newHTTPServer is the HTTP server of serve: its timeouts cut off clients
+// that send slowly (slowloris), read slowly or idle.
+func newHTTPServer(addr string, h http.Handler, t httpTimeouts) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		MaxHeaderBytes:    1 << 20,
+	}
+}
+
+func metricsWhere(addr string) string {
+	switch addr {
+	case "":
+		return "/metrics"
+	case "off":
+		return "off"
+	}
+	return addr + "/metrics"
+}
+
+func envDuration(name string, fallback time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return fallback
+}
+
+func envFloat(name string, fallback float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return f
+	}
+	return fallback
+}
+
+func envInt(name string, fallback int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return fallback
 }

@@ -1,0 +1,373 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/repotest"
+	"github.com/policyresults/policyresults/server"
+	"github.com/policyresults/policyresults/server/servertest"
+)
+
+// readOnlyPOSTs are the POST operations that only read: a viewer may call
+// them. Every other POST, PUT, PATCH and DELETE is a write.
+var readOnlyPOSTs = map[string]bool{
+	"GetPolicyComplianceResults": true, // /compliance
+	"ListPolicyIssues":           true, // /issues
+	"ExportPolicyIssues":         true, // /issues/export
+	"GetPolicyIssuesFilters":     true, // /issues/filters
+	"ListPoliciesCompliance":     true, // /policies
+}
+
+// specOperation is one operation of openapi.yaml.
+type specOperation struct {
+	method, path string
+	op           *openapi3.Operation
+	params       openapi3.Parameters
+}
+
+func (o specOperation) String() string { return o.op.OperationID + " " + o.method + " " + o.path }
+
+func (o specOperation) isWrite() bool {
+	return o.method != http.MethodGet && o.method != http.MethodHead && !readOnlyPOSTs[o.op.OperationID]
+}
+
+// orgOperations reads every operation with an {orgName} from the embedded
+// spec, so operations added later are walked too.
+func orgOperations(t *testing.T) []specOperation {
+	t.Helper()
+	spec, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []specOperation
+	for path, item := range spec.Paths.Map() {
+		if !strings.Contains(path, "{orgName}") {
+			continue
+		}
+		for method, op := range item.Operations() {
+			params := append(openapi3.Parameters{}, item.Parameters...)
+			params = append(params, op.Parameters...)
+			out = append(out, specOperation{method: method, path: path, op: op, params: params})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	if len(out) < 25 {
+		t.Fatalf("only %d operations with {orgName} in the spec", len(out))
+	}
+	return out
+}
+
+// sampleValue is a minimal value valid for a schema: the required
+// properties of an object (their values from the object's example when it
+// has one), minItems items of an array, and for a scalar its example, first
+// enum value or default, else a string of minLength or a number above its
+// minimum. (Whole examples of objects are not used: they show features,
+// not the minimum.)
+func sampleValue(ref *openapi3.SchemaRef, depth int) any {
+	if ref == nil || ref.Value == nil || depth > 12 {
+		return nil
+	}
+	s := ref.Value
+	scalar := !s.Type.Is("object") && !s.Type.Is("array") && len(s.Properties) == 0
+	switch {
+	case scalar && s.Example != nil:
+		return s.Example
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	case scalar && s.Default != nil:
+		return s.Default
+	case len(s.AllOf) > 0:
+		merged := map[string]any{}
+		for _, part := range s.AllOf {
+			switch v := sampleValue(part, depth+1).(type) {
+			case map[string]any:
+				for k, pv := range v {
+					merged[k] = pv
+				}
+			default:
+				return v
+			}
+		}
+		for _, name := range s.Required {
+			if _, ok := merged[name]; !ok {
+				merged[name] = sampleValue(s.Properties[name], depth+1)
+			}
+		}
+		return merged
+	case len(s.OneOf) > 0:
+		return sampleValue(s.OneOf[0], depth+1)
+	case len(s.AnyOf) > 0:
+		return sampleValue(s.AnyOf[0], depth+1)
+	}
+	switch {
+	case s.Type.Is("object") || len(s.Properties) > 0:
+		example, _ := s.Example.(map[string]any)
+		obj := map[string]any{}
+		for _, name := range s.Required {
+			if v, ok := example[name]; ok {
+				obj[name] = v
+			} else {
+				obj[name] = sampleValue(s.Properties[name], depth+1)
+			}
+		}
+		return obj
+	case s.Type.Is("array"):
+		items := []any{}
+		for i := uint64(0); i < s.MinItems; i++ {
+			items = append(items, sampleValue(s.Items, depth+1))
+		}
+		return items
+	case s.Type.Is("string"):
+		switch s.Format {
+		case "date-time":
+			return time.Now().UTC().Format(time.RFC3339)
+		case "uuid":
+			return "00000000-0000-4000-8000-000000000000"
+		}
+		return "sample" + strings.Repeat("x", int(s.MinLength))
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		if s.Min != nil {
+			return *s.Min + 1
+		}
+		return 1
+	case s.Type.Is("boolean"):
+		return false
+	}
+	return nil
+}
+
+// tenantB is organisation B with one of everything the paths name.
+type tenantB struct {
+	org        *servertest.Org
+	pathValues map[string]string
+}
+
+func seedTenant(t *testing.T, env *servertest.Env) *tenantB {
+	t.Helper()
+	ctx := context.Background()
+	org := env.NewOrg(t)
+	seedStacks(t, env, org, 1, 4)
+	publishPack(t, env, org, "registered", "1.0.0", testPolicies())
+	admin := env.Client(t, org.Admin)
+	if r, err := admin.NewPolicyGroupWithResponse(ctx, org.Name, client.NewPolicyGroupRequest{Name: "team-b", EntityType: ptr(client.PolicyGroupEntityTypeStacks)}); err != nil || r.StatusCode() >= 300 {
+		t.Fatalf("new group: %v %s", err, r.Body)
+	}
+	res := urn("shop", "s0", "aws:s3/bucket:Bucket", "bucket-0")
+	msg := "public"
+	results := client.InsightsPolicyResults{}
+	results.Violations.Set([]client.InsightsPolicyViolation{{PolicyPackName: "baseline", PolicyName: "no-public-read", ResourceURN: &res, Message: &msg}})
+	if r, err := env.Client(t, org.OrgToken).UpdateResourceVersionPolicyResultsWithResponse(ctx, org.Name, "acct-b", "s3/bucket-b", 1,
+		client.UpdateInsightsResourceVersionPolicyResultsRequest{Results: results}); err != nil || r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("account results: %v %s", err, r.Body)
+	}
+	issues := issuesOf(t, env.Client(t, org.Viewer), org.Name)
+	if len(issues) == 0 {
+		t.Fatal("organisation B has no issues")
+	}
+	return &tenantB{org: org, pathValues: map[string]string{
+		"orgName":           org.Name,
+		"issueId":           issues[0].Id.String(),
+		"policyPackName":    "registered",
+		"version":           "1",
+		"policyGroup":       "team-b",
+		"projectName":       "shop",
+		"stackName":         "s0",
+		"accountName":       "acct-b",
+		"resourceTypeAndId": "s3/bucket-b",
+		"resourceVersion":   "1",
+	}}
+}
+
+// request builds the operation's request against organisation B's names
+// and ids with a minimal valid body.
+func (b *tenantB) request(t *testing.T, env *servertest.Env, o specOperation, token string) *http.Request {
+	t.Helper()
+	path := o.path
+	for _, p := range o.params {
+		if p.Value.In != openapi3.ParameterInPath {
+			continue
+		}
+		v, ok := b.pathValues[p.Value.Name]
+		if !ok {
+			t.Fatalf("%s: no value of organisation B for path parameter {%s}; add one to seedTenant", o, p.Value.Name)
+		}
+		path = strings.ReplaceAll(path, "{"+p.Value.Name+"}", url.PathEscape(v))
+	}
+	var body io.Reader
+	contentType := ""
+	if rb := o.op.RequestBody; rb != nil && rb.Value != nil {
+		if mt := rb.Value.Content.Get("application/json"); mt != nil {
+			js, err := json.Marshal(sampleValue(mt.Schema, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, contentType = bytes.NewReader(js), "application/json"
+		} else {
+			body, contentType = bytes.NewReader([]byte("\x1f\x8b archive")), "application/gzip"
+		}
+	}
+	req, err := http.NewRequest(o.method, env.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "token "+token)
+	}
+	return req
+}
+
+// orgSnapshot is every row of every table with an org_id column (and the
+// organisation's own row), as sorted JSON, without last_used_at (which a
+// token's use updates).
+func orgSnapshot(t *testing.T, r *repository.Repository, orgID int64) string {
+	t.Helper()
+	db := r.DB()
+	var tables []string
+	q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'org_id' ORDER BY 1`
+	if r.Dialect() == repository.Postgres {
+		q = `SELECT table_name FROM information_schema.columns WHERE column_name = 'org_id' AND table_schema = current_schema() ORDER BY 1`
+	}
+	if err := db.Raw(q).Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables with org_id: %v", len(tables), tables)
+	}
+	var sb strings.Builder
+	snap := func(name, where string, arg any) {
+		// Table names come from the catalogue, never from input.
+		rows, err := db.Raw(`SELECT * FROM `+name+` WHERE `+where, arg).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var lines []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			row := map[string]any{}
+			for i, c := range cols {
+				if c != "last_used_at" {
+					row[c] = vals[i]
+				}
+			}
+			b, _ := json.Marshal(row)
+			lines = append(lines, string(b))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(lines)
+		sb.WriteString(name + ":\n" + strings.Join(lines, "\n") + "\n")
+	}
+	snap("organizations", "id = ?", orgID)
+	for _, table := range tables {
+		snap(table, "org_id = ?", orgID)
+	}
+	return sb.String()
+}
+
+// TestTenancyWalk walks every operation with an {orgName} in openapi.yaml
+// against organisation B: with tokens of organisation A every one answers
+// 404 "Organization not found"; with no token or an unknown one 401; with
+// B's viewer tokens every write answers 403 and every read succeeds; and no
+// row of A or B changes.
+func TestTenancyWalk(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		orgA := env.NewOrg(t)
+		seedStacks(t, env, orgA, 1, 2)
+		tb := seedTenant(t, env)
+		ops := orgOperations(t)
+		hc := &http.Client{Transport: env.ValidatingTransport(t), Timeout: time.Minute}
+		do := func(req *http.Request) (int, server.ErrorBody) {
+			t.Helper()
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			var eb server.ErrorBody
+			if resp.StatusCode >= 400 {
+				if err := json.Unmarshal(raw, &eb); err != nil || eb.Code != resp.StatusCode || eb.Message == "" {
+					t.Errorf("%s %s: error body %q is not Pulumi's", req.Method, req.URL.Path, raw)
+				}
+			}
+			return resp.StatusCode, eb
+		}
+		snapshots := func() string {
+			return orgSnapshot(t, b.Repo, orgA.ID) + "\n---\n" + orgSnapshot(t, b.Repo, tb.org.ID)
+		}
+		before := snapshots()
+		checkUnchanged := func(phase string) {
+			t.Helper()
+			if after := snapshots(); after != before {
+				t.Fatalf("%s changed data:\nbefore:\n%.3000s\nafter:\n%.3000s", phase, before, after)
+			}
+		}
+
+		for _, tok := range []struct{ name, token string }{{"A's admin", orgA.Admin}, {"A's organisation token", orgA.OrgToken}} {
+			for _, o := range ops {
+				status, eb := do(tb.request(t, env, o, tok.token))
+				if status != http.StatusNotFound || eb.Message != "Organization not found" {
+					t.Errorf("%s with %s: %d %q, want 404 Organization not found", o, tok.name, status, eb.Message)
+				}
+			}
+		}
+		checkUnchanged("organisation A's tokens")
+
+		for _, tok := range []string{"", "pul-0000000000000000000000000000000000000000", "garbage"} {
+			for _, o := range ops {
+				if status, _ := do(tb.request(t, env, o, tok)); status != http.StatusUnauthorized {
+					t.Errorf("%s with token %q: %d, want 401", o, tok, status)
+				}
+			}
+		}
+		checkUnchanged("requests without a valid token")
+
+		writes := 0
+		for _, tok := range []struct{ name, token string }{{"B's viewer", tb.org.Viewer}, {"B's viewer organisation token", tb.org.OrgViewerToken}} {
+			for _, o := range ops {
+				status, eb := do(tb.request(t, env, o, tok.token))
+				switch {
+				case o.isWrite():
+					writes++
+					if status != http.StatusForbidden {
+						t.Errorf("%s with %s: %d %q, want 403", o, tok.name, status, eb.Message)
+					}
+				case status >= 300:
+					t.Errorf("%s (a read) with %s: %d %q, want success", o, tok.name, status, eb.Message)
+				}
+			}
+		}
+		if writes < 2*12 {
+			t.Errorf("only %d writes walked", writes)
+		}
+		checkUnchanged("B's viewer tokens")
+	})
+}
