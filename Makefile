@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke bench bench-full clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke soak fault-drill bench bench-full clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -46,6 +46,18 @@ docs-test:
 
 vet:
 	$(GO) vet $(PKGS)
+
+## fuzz-smoke: every fuzz target for FUZZTIME (default 5s) each
+fuzz-smoke:
+	scripts/fuzz-smoke.sh
+
+## soak: 8 clients for 60 s on SQLite and PostgreSQL
+soak:
+	POLICYRESULTS_SOAK=60s $(GO) test -count=1 -run TestSoak -v -timeout 15m ./server/
+
+## fault-drill: kill the database's connections under load (MODE=restart restarts PostgreSQL: run alone)
+fault-drill:
+	MODE=$${MODE:-terminate} scripts/fault-pg-restart.sh
 
 clean:
 	rm -rf bin data
