@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke soak fault-drill bench bench-full clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -58,6 +58,18 @@ soak:
 ## fault-drill: kill the database's connections under load (MODE=restart restarts PostgreSQL: run alone)
 fault-drill:
 	MODE=$${MODE:-terminate} scripts/fault-pg-restart.sh
+
+## bench: benchmark suite, ~100k issues on SQLite and PostgreSQL (about 3 minutes; BENCHMARKS.md)
+bench:
+	scripts/bench.sh small
+
+## bench-full: 1M issues on PostgreSQL (builds policyresults_bench1m once, ~9 min, then reuses it)
+bench-full:
+	scripts/bench.sh full
+
+## bench-smoke: the benchmark suite on tiny data for seconds (CI keeps it working; no speed asserted)
+bench-smoke:
+	scripts/bench.sh smoke
 
 clean:
 	rm -rf bin data

@@ -42,6 +42,9 @@ type Options struct {
 	// FailureRate is the share of (resource, policy) pairs failing at first
 	// (default 0.2).
 	FailureRate float64
+	// Triage is how many active issues people work on (default 400; -1
+	// none): between the last two runs, or after the only one.
+	Triage int
 	// Progress, when set, receives a progress line as entities load.
 	Progress io.Writer
 	// Now anchors the evaluation times (default time.Now()).
@@ -70,6 +73,9 @@ func (o *Options) defaults() {
 	if o.FailureRate == 0 {
 		o.FailureRate = 0.2
 	}
+	if o.Triage == 0 {
+		o.Triage = 400
+	}
 	if o.Now.IsZero() {
 		o.Now = time.Now().UTC()
 	}
@@ -86,6 +92,9 @@ type Result struct {
 	Reopened    int64
 	Triaged     int
 	Elapsed     time.Duration
+	// Ingesting is the time spent in evaluations (Elapsed less the set-up
+	// and the triage): Violations / Ingesting is the ingest throughput.
+	Ingesting time.Duration
 }
 
 // entity is a demo stack or account with its resources and packs.
@@ -156,22 +165,32 @@ func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Resu
 	// Triage happens between the last two runs, so the last run shows that
 	// ignored and by_design issues keep their status when reported again.
 	for run := 1; run <= opts.Runs; run++ {
-		if run == opts.Runs && run > 1 {
-			n, err := triage(ctx, repo, org.ID, users, opts.Seed)
+		if run == opts.Runs && run > 1 && opts.Triage > 0 {
+			n, err := triage(ctx, repo, org.ID, users, opts.Seed, opts.Triage, opts.Workers)
 			if err != nil {
 				return nil, err
 			}
 			res.Triaged = n
 		}
-		if err := ingestRun(ctx, repo, org.ID, entities, run, opts, res, start); err != nil {
+		if err := ingestRun(ctx, repo, org.ID, entities, run, opts, res); err != nil {
 			return nil, err
 		}
 	}
+	if opts.Runs == 1 && opts.Triage > 0 {
+		n, err := triage(ctx, repo, org.ID, users, opts.Seed, opts.Triage, opts.Workers)
+		if err != nil {
+			return nil, err
+		}
+		res.Triaged = n
+	}
+	if err := repo.Analyze(ctx); err != nil {
+		return nil, err
+	}
 	res.Elapsed = time.Since(start)
 	if opts.Progress != nil {
-		fmt.Fprintf(opts.Progress, "\rloaded %d evaluations, %d violations in %s (%.0f violations/s); %d opened, %d fixed, %d reopened, %d triaged\n",
-			res.Evaluations, res.Violations, res.Elapsed.Round(time.Millisecond), float64(res.Violations)/res.Elapsed.Seconds(),
-			res.Opened, res.Fixed, res.Reopened, res.Triaged)
+		fmt.Fprintf(opts.Progress, "\rloaded %d evaluations, %d violations in %s; ingest %.0f violations/s (%s); %d opened, %d fixed, %d reopened, %d triaged\n",
+			res.Evaluations, res.Violations, res.Elapsed.Round(time.Millisecond), float64(res.Violations)/res.Ingesting.Seconds(),
+			res.Ingesting.Round(time.Millisecond), res.Opened, res.Fixed, res.Reopened, res.Triaged)
 	}
 	return res, nil
 }
@@ -384,7 +403,9 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 
 // ingestRun evaluates every entity once, in parallel where the database
 // allows.
-func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, entities []*entity, run int, opts Options, res *Result, start time.Time) error {
+func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, entities []*entity, run int, opts Options, res *Result) error {
+	start := time.Now()
+	defer func() { res.Ingesting += time.Since(start) }()
 	observed := opts.Now.Add(-time.Duration(opts.Runs-run) * 7 * 24 * time.Hour).Add(-time.Duration(len(entities)) * time.Second)
 	var (
 		wg                                sync.WaitGroup
@@ -414,9 +435,9 @@ func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, en
 				fixed.Add(int64(sum.Fixed))
 				reopen.Add(int64(sum.Reopened))
 				if n := done.Add(1); opts.Progress != nil && (n%50 == 0 || int(n) == len(entities)) {
-					elapsed := time.Since(start).Seconds()
-					fmt.Fprintf(opts.Progress, "\rrun %d/%d: %d/%d entities %s (%.0f violations/s)   ", run, opts.Runs, n, len(entities),
-						bar(int(n), len(entities)), float64(res.Violations+violations.Load())/elapsed)
+					elapsed := (res.Ingesting + time.Since(start)).Seconds()
+					fmt.Fprintf(opts.Progress, "\rrun %d/%d: %d/%d entities %s %d violations (%.0f violations/s)   ", run, opts.Runs, n, len(entities),
+						bar(int(n), len(entities)), res.Violations+violations.Load(), float64(res.Violations+violations.Load())/elapsed)
 				}
 			}
 		}()
@@ -540,13 +561,18 @@ func governs(p policy, typ string) bool {
 
 // triage has people work on a share of the active issues: some in progress,
 // some accepted as ignored or by design, some assigned, some reprioritised.
-func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*repository.User, seed uint64) (int, error) {
-	ids, err := repo.ActiveIssueIDs(ctx, orgID, 400)
+func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*repository.User, seed uint64, limit, workers int) (int, error) {
+	ids, err := repo.ActiveIssueIDs(ctx, orgID, limit)
 	if err != nil {
 		return 0, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x7419))
-	n := 0
+	type job struct {
+		id    string
+		u     repository.IssueUpdate
+		actor *repository.User
+	}
+	var jobs []job
 	for _, id := range ids {
 		var u repository.IssueUpdate
 		set := func(s string) *string { return &s }
@@ -566,13 +592,40 @@ func triage(ctx context.Context, repo *repository.Repository, orgID int64, users
 		default:
 			continue
 		}
-		actor := users[pick(rng, "alice", "bob")]
-		if _, err := repo.UpdateIssue(ctx, orgID, id, repository.Actor{Name: actor.Login, Type: "user"}, u); err != nil {
-			return n, err
-		}
-		n++
+		jobs = append(jobs, job{id: id, u: u, actor: users[pick(rng, "alice", "bob")]})
 	}
-	return n, nil
+	// The decisions are made above in order, so the result is the same
+	// whatever the number of workers.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	work := make(chan job)
+	for w := 0; w < max(1, workers); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				if _, err := repo.UpdateIssue(ctx, orgID, j.id, repository.Actor{Name: j.actor.Login, Type: "user"}, j.u); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	return len(jobs), nil
 }
 
 func pick(rng *rand.Rand, options ...string) string { return options[rng.IntN(len(options))] }

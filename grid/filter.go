@@ -71,8 +71,11 @@ func (m rawNode) str(key, path string) (string, error) {
 }
 
 func (m rawNode) isNode() bool {
+	// A null member says nothing: the server re-encodes the validated body,
+	// which writes "filter": null and "filterTo": null into every filter
+	// model, column filter models included.
 	for _, k := range nodeKeys {
-		if _, ok := m[k]; ok {
+		if v, ok := m[k]; ok && !isNull(v) {
 			return true
 		}
 	}

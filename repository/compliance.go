@@ -164,9 +164,10 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 		rowOf[p.ID] = i
 		m.Rows[i] = newRow(p.Display)
 	}
-	// One row per evaluated (entity, pack): whether every scope of its latest
-	// evaluation failed to run, the enabled policies evaluated, and those with
-	// an active issue.
+	// One row per evaluated (entity, pack), kept by the ingest and triage
+	// transactions (entity_pack_counts): whether every scope of its latest
+	// evaluation failed to run, the enabled policies evaluated, and those
+	// with an active issue.
 	var cells []struct {
 		EntityID int64
 		PackName string
@@ -174,23 +175,8 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 		Total    int
 		Failing  int
 	}
-	err := db.Raw(`
-		SELECT pe.entity_id, pe.pack_name, pe.all_error,
-		       COALESCE(po.total, 0) AS total, COALESCE(fi.failing, 0) AS failing
-		FROM (SELECT entity_id, pack_name, MIN(CASE WHEN error IS NULL THEN 0 ELSE 1 END) = 1 AS all_error
-		      FROM pack_evaluations WHERE org_id = ? AND entity_id IN ? GROUP BY entity_id, pack_name) pe
-		LEFT JOIN (SELECT entity_id, pack_name, COUNT(DISTINCT policy_name) AS total
-		      FROM policy_outcomes WHERE org_id = ? AND entity_id IN ? AND enforcement_level <> 'disabled'
-		      GROUP BY entity_id, pack_name) po
-		  ON po.entity_id = pe.entity_id AND po.pack_name = pe.pack_name
-		LEFT JOIN (SELECT i.entity_ref, i.policy_pack, COUNT(DISTINCT i.policy_name) AS failing
-		      FROM policy_issues i
-		      WHERE i.org_id = ? AND i.entity_ref IN ? AND i.active
-		        AND EXISTS (SELECT 1 FROM policy_outcomes o WHERE o.org_id = i.org_id AND o.entity_id = i.entity_ref
-		                    AND o.pack_name = i.policy_pack AND o.policy_name = i.policy_name AND o.enforcement_level <> 'disabled')
-		      GROUP BY i.entity_ref, i.policy_pack) fi
-		  ON fi.entity_ref = pe.entity_id AND fi.policy_pack = pe.pack_name`,
-		orgID, ids, orgID, ids, orgID, ids).Scan(&cells).Error
+	err := db.Raw(`SELECT entity_ref AS entity_id, pack_name, all_error, policies AS total, failing
+		FROM entity_pack_counts WHERE org_id = ? AND entity_ref IN ?`, orgID, ids).Scan(&cells).Error
 	if err != nil {
 		return nil, err
 	}
@@ -251,8 +237,8 @@ func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *Complia
 	}
 	err := r.db.WithContext(ctx).Raw(`
 		SELECT o.severity, o.pack_name, COUNT(*) AS total,
-		       SUM(CASE WHEN EXISTS (SELECT 1 FROM policy_issues i WHERE i.org_id = o.org_id AND i.entity_ref = o.entity_id
-		                AND i.policy_pack = o.pack_name AND i.policy_name = o.policy_name AND i.active) THEN 0 ELSE 1 END) AS passing
+		       SUM(CASE WHEN EXISTS (SELECT 1 FROM issue_policy_counts i WHERE i.org_id = o.org_id AND i.entity_ref = o.entity_id
+		                AND i.policy_pack = o.pack_name AND i.policy_name = o.policy_name AND i.active > 0) THEN 0 ELSE 1 END) AS passing
 		FROM (SELECT DISTINCT po.org_id, po.entity_id, po.pack_name, po.policy_name, po.severity
 		      FROM policy_outcomes po
 		      JOIN pack_evaluations pe ON pe.org_id = po.org_id AND pe.entity_id = po.entity_id
@@ -293,7 +279,8 @@ type NameCount struct {
 // groupPoliciesSQL lists the enabled policies of each group, once per
 // (group, pack, policy), with their severity: those of the pack versions
 // applied to the group (pinned, else the latest published) and those
-// evaluated under it. It takes the organisation id twice.
+// evaluated under it (the outcome_counts rollup of the enabled outcomes).
+// It takes the organisation id twice.
 const groupPoliciesSQL = `
 	SELECT group_id, pack_name, policy_name, MAX(severity) AS severity FROM (
 		SELECT gp.group_id, gp.pack_name, p.name AS policy_name, p.severity
@@ -305,9 +292,9 @@ const groupPoliciesSQL = `
 		JOIN policies p ON p.org_id = v.org_id AND p.version_id = v.id AND p.enforcement_level <> 'disabled'
 		WHERE gp.org_id = ?
 		UNION ALL
-		SELECT po.group_id, po.pack_name, po.policy_name, po.severity
-		FROM policy_outcomes po
-		WHERE po.org_id = ? AND po.group_id IS NOT NULL AND po.enforcement_level <> 'disabled'
+		SELECT oc.group_id, oc.pack_name, oc.policy_name, oc.severity
+		FROM outcome_counts oc
+		WHERE oc.org_id = ? AND oc.outcomes > 0
 	) gpu GROUP BY group_id, pack_name, policy_name`
 
 // Metadata computes the organisation's policy and resource totals.
@@ -320,28 +307,33 @@ func (r *Repository) Metadata(ctx context.Context, orgID int64) (*Metadata, erro
 	}
 	err := db.Raw(`
 		SELECT COUNT(*) AS total,
-		       COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM policy_issues i JOIN policy_groups g ON g.org_id = i.org_id AND g.name = i.policy_group_name
+		       COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM issue_counts i JOIN policy_groups g ON g.org_id = i.org_id AND g.name = i.policy_group_name
 		                WHERE i.org_id = ? AND g.id = gpol.group_id AND i.policy_pack = gpol.pack_name
-		                  AND i.policy_name = gpol.policy_name AND i.active) THEN 1 ELSE 0 END), 0) AS with_issues
+		                  AND i.policy_name = gpol.policy_name AND i.active AND i.n > 0) THEN 1 ELSE 0 END), 0) AS with_issues
 		FROM (`+groupPoliciesSQL+`) gpol`, orgID, orgID, orgID).Scan(&counts).Error
 	if err != nil {
 		return nil, err
 	}
 	md.PolicyTotalCount, md.PolicyWithIssuesCount = counts.Total, counts.WithIssues
-	if err := db.Raw(`SELECT COUNT(*) FROM resources WHERE org_id = ? AND governed`, orgID).Scan(&md.ResourcesTotalCount).Error; err != nil {
+	// entity_counts holds, per entity, its governed resources and those with
+	// an active issue.
+	var resources struct {
+		Governed   int64
+		WithIssues int64
+	}
+	if err := db.Raw(`SELECT CAST(COALESCE(SUM(governed_resources), 0) AS bigint) AS governed, CAST(COALESCE(SUM(resources_with_issues), 0) AS bigint) AS with_issues
+		FROM entity_counts WHERE org_id = ?`, orgID).Scan(&resources).Error; err != nil {
 		return nil, err
 	}
-	if err := db.Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT entity_ref, resource_urn FROM policy_issues WHERE org_id = ? AND active) x`, orgID).
-		Scan(&md.ResourcesWithIssuesCount).Error; err != nil {
-		return nil, err
-	}
+	md.ResourcesTotalCount, md.ResourcesWithIssuesCount = resources.Governed, resources.WithIssues
 	for _, b := range []struct {
 		column string
 		out    *[]NameCount
 	}{{"severity", &md.ActiveBySeverity}, {"level", &md.ActiveByLevel}, {"kind", &md.ActiveByKind}} {
-		// The column names come from the constant list above, never from input.
-		if err := db.Raw(`SELECT `+b.column+` AS name, COUNT(*) AS count FROM policy_issues WHERE org_id = ? AND active
-			GROUP BY `+b.column+` ORDER BY count DESC, name`, orgID).Scan(b.out).Error; err != nil {
+		// The column names come from the constant list above, never from
+		// input; the issue cube counts the active issues.
+		if err := db.Raw(`SELECT `+b.column+` AS name, CAST(SUM(n) AS bigint) AS count FROM issue_counts WHERE org_id = ? AND active
+			GROUP BY `+b.column+` HAVING SUM(n) > 0 ORDER BY count DESC, name`, orgID).Scan(b.out).Error; err != nil {
 			return nil, err
 		}
 		if *b.out == nil {

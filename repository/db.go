@@ -124,6 +124,14 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
+	if dialect == SQLite {
+		// Refresh the planner's statistics where they are stale, so the grid's
+		// indexes are chosen on a database loaded since the last start.
+		if err := db.WithContext(ctx).Exec("PRAGMA optimize").Error; err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("optimize sqlite database: %w", err)
+		}
+	}
 	return &Repository{db: db, dialect: dialect}, nil
 }
 

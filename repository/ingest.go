@@ -503,10 +503,17 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	if err := p.writePackEvaluations(r, tx, orgID, entity.ID, rec.ID); err != nil {
 		return nil, err
 	}
-	if err := p.writeOutcomes(r, tx, orgID, entity.ID, outcomes); err != nil {
+	if err := p.writeOutcomes(r, tx, orgID, entity.ID, outcomes, d.rollup); err != nil {
 		return nil, err
 	}
-	if err := p.writeResources(r, tx, orgID, entity.ID, governed); err != nil {
+	resourcesChanged, err := p.writeResources(r, tx, orgID, entity.ID, governed)
+	if err != nil {
+		return nil, err
+	}
+	if resourcesChanged {
+		d.rollup.touchEntity(entity.ID)
+	}
+	if err := r.applyRollups(tx, orgID, d.rollup); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -773,12 +780,14 @@ type issueDiff struct {
 	moved                              map[versions][]string // version-only changes: ids by new versions
 	history                            []HistoryEntry
 	opened, reopened, fixed, unchanged int
+	// rollup is what the changes make to the rollups.
+	rollup *rollupDelta
 }
 
 // diff compares the reported violations with the existing issues of the
 // entity and scope, in memory.
 func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]int64) *issueDiff {
-	d := &issueDiff{}
+	d := &issueDiff{rollup: newRollupDelta()}
 	byKey := make(map[issueKey]*Issue, len(existing))
 	for i := range existing {
 		iss := &existing[i]
@@ -795,11 +804,12 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		if iss == nil {
 			want.ID = newIssueID()
 			d.inserts = append(d.inserts, want)
+			d.rollup.add(&want, 1)
 			d.history = append(d.history, p.historyRow(orgID, want.ID, want.ObservedAt, "status", nil, StatusOpen))
 			d.opened++
 			continue
 		}
-		c := change{plan: p, orgID: orgID, iss: iss}
+		c := change{plan: p, orgID: orgID, iss: iss, before: *iss}
 		if iss.Status == StatusFixed {
 			c.setStatus(StatusOpen)
 			d.reopened++
@@ -841,7 +851,7 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		default:
 			continue
 		}
-		c := change{plan: p, orgID: orgID, iss: iss}
+		c := change{plan: p, orgID: orgID, iss: iss, before: *iss}
 		c.setStatus(StatusFixed)
 		p.setVersions(iss, p.resources[iss.ResourceURN])
 		d.fixed++
@@ -855,6 +865,7 @@ type change struct {
 	plan    *plan
 	orgID   int64
 	iss     *Issue
+	before  Issue // the issue as it was
 	history []HistoryEntry
 	dirty   bool // a column other than the versions changed
 	moved   bool // the version columns changed
@@ -934,6 +945,7 @@ func (d *issueDiff) add(c change) {
 		}
 		return
 	}
+	d.rollup.change(&c.before, iss)
 	if len(c.history) > 0 {
 		at := c.plan.observedAt
 		if at.Before(iss.LastModified) {
@@ -1024,6 +1036,9 @@ var issueUpdateColumns = []string{
 }
 
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
+	if r.dialect == Postgres {
+		return writeIssuesPG(tx, orgID, d)
+	}
 	for _, batch := range chunk(d.inserts, r.batchRows(issueColumns)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return translate(err, "an issue of this evaluation was written concurrently; retry")
@@ -1168,17 +1183,29 @@ func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID,
 
 // writeOutcomes replaces the outcomes of the evaluated packs; a pack that
 // could not run keeps none.
-func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome) error {
+func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome, rollup *rollupDelta) error {
 	if len(p.packs) == 0 {
 		return nil
 	}
 	names := make([]string, len(p.packs))
 	for i, pk := range p.packs {
 		names[i] = pk.name
+		rollup.touchCell(entityID, pk.name)
 	}
-	if err := tx.Where("org_id = ? AND entity_id = ? AND scope = ? AND pack_name IN ?", orgID, entityID, p.ev.Scope, names).
-		Delete(&PolicyOutcome{}).Error; err != nil {
+	var old []PolicyOutcome
+	if err := tx.Raw(`DELETE FROM policy_outcomes WHERE org_id = ? AND entity_id = ? AND scope = ? AND pack_name IN ?
+		RETURNING org_id, entity_id, scope, pack_name, policy_name, severity, enforcement_level, governed, group_id`,
+		orgID, entityID, p.ev.Scope, names).Scan(&old).Error; err != nil {
 		return err
+	}
+	for i := range old {
+		rollup.outcome(&old[i], -1)
+	}
+	for i := range outcomes {
+		rollup.outcome(&outcomes[i], 1)
+	}
+	if r.dialect == Postgres {
+		return insertOutcomesPG(tx, outcomes)
 	}
 	for _, batch := range chunk(outcomes, r.batchRows(9)) {
 		if err := tx.Create(&batch).Error; err != nil {
@@ -1191,19 +1218,20 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 // writeResources records the evaluated resources. Only rows that change are
 // written, so an unchanged stack costs one read. A complete evaluation's
 // inventory is the entity's whole inventory: resources absent from it are
-// no longer governed. Pulumi's form never ungoverns a resource.
-func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) error {
+// no longer governed. Pulumi's form never ungoverns a resource. It reports
+// whether a resource became governed or stopped being governed.
+func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) (bool, error) {
 	existing := map[string]Resource{}
 	var rows []Resource
 	if p.ev.Complete {
 		if err := tx.Where("org_id = ? AND entity_id = ?", orgID, entityID).Find(&rows).Error; err != nil {
-			return err
+			return false, err
 		}
 	} else {
 		for _, urns := range chunk(p.resourceOrder, r.inBatch()) {
 			var part []Resource
 			if err := tx.Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).Find(&part).Error; err != nil {
-				return err
+				return false, err
 			}
 			rows = append(rows, part...)
 		}
@@ -1213,6 +1241,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var upserts []Resource
+	changed := false
 	for _, urn := range p.resourceOrder {
 		res := p.resources[urn]
 		old, found := existing[urn]
@@ -1228,6 +1257,9 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 			old.Name == want.Name && old.Governed == want.Governed && (res.version == nil || *res.version == old.Version) {
 			continue
 		}
+		if found && old.Governed != want.Governed || !found && want.Governed {
+			changed = true
+		}
 		// A stack resource's version is the update version it last changed at.
 		want.Version = p.version
 		if res.version != nil {
@@ -1235,16 +1267,22 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		}
 		upserts = append(upserts, want)
 	}
+	if r.dialect == Postgres {
+		if err := upsertResourcesPG(tx, upserts); err != nil {
+			return false, err
+		}
+		upserts = nil
+	}
 	for _, batch := range chunk(upserts, r.batchRows(10)) {
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "urn"}},
 			DoUpdates: clause.AssignmentColumns([]string{"resource_id", "type", "provider", "name", "version", "governed", "updated_at"}),
 		}).Create(&batch).Error; err != nil {
-			return err
+			return false, err
 		}
 	}
 	if !p.ev.Complete {
-		return nil
+		return changed, nil
 	}
 	var gone []string
 	for _, row := range rows {
@@ -1255,10 +1293,10 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 	for _, urns := range chunk(gone, r.inBatch()) {
 		if err := tx.Model(&Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
 			Updates(map[string]any{"governed": false, "updated_at": now}).Error; err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return changed || len(gone) > 0, nil
 }
 
 // chunk splits s into slices of at most n elements.

@@ -62,6 +62,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 		if u.IfRevision != nil && *u.IfRevision != is.Revision {
 			return ErrPreconditionFailed
 		}
+		before := is
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		var changes []HistoryEntry
 		record := func(field, oldV, newV string) {
@@ -119,6 +120,11 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 			return err
 		}
 		if err := tx.Create(&changes).Error; err != nil {
+			return err
+		}
+		rollup := newRollupDelta()
+		rollup.change(&before, &is)
+		if err := r.applyRollups(tx, orgID, rollup); err != nil {
 			return err
 		}
 		out = &is

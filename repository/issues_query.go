@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/grid"
 )
@@ -93,47 +92,105 @@ type FacetValue struct {
 
 // ListIssues answers a grid query over the organisation's issues: a page of
 // rows in the query's order (ties broken on id), or, when q.Group is set, a
-// page of groups. RowCount is exact.
+// page of groups. RowCount is exact. See issues_plan.go for how it stays
+// fast at a million issues.
 func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	if q.Group != nil {
 		return r.issueGroups(ctx, orgID, q)
 	}
 	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
-	if q.Limit != 0 {
-		if err := r.issueRows(ctx, orgID, q).Find(&page.Issues).Error; err != nil {
-			return nil, err
+	err := r.readTx(ctx, func(tx *gorm.DB) error {
+		page.Issues, page.RowCount = page.Issues[:0], 0
+		cubeFilter, onTheCube := onCube(q.Where())
+		if _, ok := segmentColumns[q.Sort[0].ColID]; ok && onTheCube {
+			return r.segmentedPage(tx, orgID, q, cubeFilter, page)
 		}
-	}
-	// A short, non-empty page (or a short first page) tells the total
-	// without counting.
-	if n := len(page.Issues); q.Limit != 0 && (q.Limit < 0 || n < q.Limit) && (n > 0 || q.Offset == 0) {
-		page.RowCount = int64(q.Offset + n)
-		return page, nil
-	}
-	if err := r.issueScope(ctx, orgID, q.Where()).Count(&page.RowCount).Error; err != nil {
+		where, args := issueWhere(orgID, q.Where(), r.dialect)
+		// Filters beyond the cube's columns (text search, entities, dates)
+		// are counted first: the count is needed anyway, and when it is
+		// small the page is found faster by filtering first.
+		total := int64(-1)
+		filterFirst := false
+		if !onTheCube {
+			if err := tx.Raw("SELECT COUNT(*) FROM policy_issues WHERE "+where, args...).Row().Scan(&total); err != nil {
+				return err
+			}
+			filterFirst = r.filterFirst(total)
+		}
+		if q.Limit != 0 && total != 0 {
+			if onTheCube {
+				narrow, err := r.narrowCount(tx, orgID, q.Where())
+				if err != nil {
+					return err
+				}
+				filterFirst = r.filterFirst(narrow)
+			}
+			limit, largs := r.limitClause(q.Limit, q.Offset)
+			query := pageSQL(r.dialect, where, orderClause(q.Sort, "policy_issues.id", r.dialect), limit, filterFirst)
+			if err := tx.Raw(query, append(append([]any(nil), args...), largs...)...).Scan(&page.Issues).Error; err != nil {
+				return err
+			}
+		}
+		if total >= 0 {
+			page.RowCount = total
+			return nil
+		}
+		// A short, non-empty page (or a short first page) tells the total
+		// without counting.
+		if n := len(page.Issues); q.Limit != 0 && (q.Limit < 0 || n < q.Limit) && (n > 0 || q.Offset == 0) {
+			page.RowCount = int64(q.Offset + n)
+			return nil
+		}
+		var err error
+		page.RowCount, err = r.cubeCount(tx, orgID, cubeFilter)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return page, nil
 }
 
+// limitClause pages a query: LIMIT and OFFSET, a negative limit meaning
+// every row.
+func (r *Repository) limitClause(limit, offset int) (string, []any) {
+	switch {
+	case limit >= 0:
+		return " LIMIT ? OFFSET ?", []any{limit, offset}
+	case offset == 0:
+		return "", nil
+	case r.dialect == Postgres:
+		return " OFFSET ?", []any{offset}
+	}
+	return " LIMIT -1 OFFSET ?", []any{offset}
+}
+
 // ExportIssues streams the rows of q (ignoring its grouping, within its group
 // keys) in q's order, one at a time, so memory stays constant whatever the
-// size; each may stop the export by returning an error.
+// size; each may stop the export by returning an error. The issue passed to
+// each is reused for the next row.
 func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*Issue) error) error {
 	if q.Limit == 0 {
 		return nil
 	}
-	rows, err := r.issueRows(ctx, orgID, q).Rows()
+	where, args := issueWhere(orgID, q.Where(), r.dialect)
+	limit, largs := r.limitClause(q.Limit, q.Offset)
+	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, "policy_issues.id", r.dialect) + limit
+	if r.dialect == Postgres {
+		return r.exportPG(ctx, query, append(args, largs...), each)
+	}
+	rows, err := r.db.WithContext(ctx).Raw(query, append(args, largs...)...).Rows()
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	sc := newIssueScanner()
 	for rows.Next() {
-		var is Issue
-		if err := r.db.ScanRows(rows, &is); err != nil {
+		is, err := sc.scan(rows)
+		if err != nil {
 			return err
 		}
-		if err := each(&is); err != nil {
+		if err := each(is); err != nil {
 			return err
 		}
 	}
@@ -154,26 +211,20 @@ func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string,
 	if err != nil {
 		return nil, err
 	}
-	return r.facets(ctx, orgID, col, grid.WithoutColumn(filter, field))
-}
-
-func (r *Repository) issueScope(ctx context.Context, orgID int64, where grid.Node) *gorm.DB {
-	db := r.db.WithContext(ctx).Model(&Issue{}).Where("policy_issues.org_id = ?", orgID)
-	if sql, args := whereClause(where, r.dialect); sql != "" {
-		db = db.Where(clause.Expr{SQL: sql, Vars: args})
-	}
-	return db
-}
-
-func (r *Repository) issueRows(ctx context.Context, orgID int64, q *grid.Query) *gorm.DB {
-	db := r.issueScope(ctx, orgID, q.Where()).Order(orderClause(q.Sort, "policy_issues.id", r.dialect))
-	if q.Limit >= 0 {
-		db = db.Limit(q.Limit)
-	}
-	if q.Offset > 0 {
-		db = db.Offset(q.Offset)
-	}
-	return db
+	filter = grid.WithoutColumn(filter, field)
+	var out []FacetValue
+	err = r.readTx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if cubeCol, ok := cubeColumns[field]; ok {
+			if cubeFilter, ok := onCube(filter); ok {
+				out, err = r.cubeFacets(tx, orgID, cubeCol, cubeFilter)
+				return err
+			}
+		}
+		out, err = r.scanIssueFacets(tx, orgID, col, filter)
+		return err
+	})
+	return out, err
 }
 
 // issueGroups answers the groups of one level: grouped on the level's
@@ -301,20 +352,30 @@ func aggregateValue(a grid.Aggregate, v any) (any, error) {
 	return a.Column.Values[rank], nil
 }
 
-// facets counts the distinct values of col among the rows matching filter.
-func (r *Repository) facets(ctx context.Context, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
-	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := whereClause(filter, r.dialect); w != "" {
-		cond += " AND " + w
-		args = append(args, wargs...)
-	}
+// scanIssueFacets counts the distinct values of col among the issues
+// matching filter.
+func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
+	cond, args := issueWhere(orgID, filter, r.dialect)
+	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+col.Expr, "COUNT(*)", args)
+}
+
+// cubeFacets counts the values of a cube column among the issues matching
+// a cube filter.
+func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
+	cond, args := cubeWhere(orgID, filter, r.dialect)
+	return r.facetQuery(db, col, "SELECT "+col.Expr+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.Expr+
+		" HAVING SUM(c.n) > 0", "SUM(c.n)", args)
+}
+
+// facetQuery orders and runs a facet query: the most frequent values first,
+// then by value (byte order on both databases).
+func (r *Repository) facetQuery(db *gorm.DB, col grid.ColumnDef, query, count string, args []any) ([]FacetValue, error) {
 	name := col.Expr
 	if col.Kind == grid.KindText && r.dialect == Postgres {
 		name += ` COLLATE "C"`
 	}
-	query := "SELECT " + col.Expr + ", COUNT(*) FROM policy_issues WHERE " + cond + " GROUP BY " + col.Expr +
-		" ORDER BY COUNT(*) DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
-	rows, err := r.db.WithContext(ctx).Raw(query, args...).Rows()
+	query += " ORDER BY " + count + " DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
+	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -665,14 +726,23 @@ func orderDirection(desc, nullable bool) string {
 // column (in the direction of the last key, so an index ending with it serves
 // the whole order).
 func orderClause(keys []grid.SortKey, tie string, d Dialect) string {
-	parts := make([]string, 0, len(keys)+1)
 	desc := true
+	if len(keys) > 0 {
+		desc = keys[len(keys)-1].Desc
+	}
+	return orderClauseTie(keys, tie, d, desc)
+}
+
+// orderClauseTie is orderClause with the tie-breaker's direction given:
+// the rest of an order whose first keys are fixed keeps the whole order's
+// tie-breaker.
+func orderClauseTie(keys []grid.SortKey, tie string, d Dialect, tieDesc bool) string {
+	parts := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
 		parts = append(parts, gridSortExpr(k.Column, d)+orderDirection(k.Desc, k.Column.Nullable))
-		desc = k.Desc
 		if k.Column.Expr == tie {
 			return strings.Join(parts, ", ")
 		}
 	}
-	return strings.Join(append(parts, tie+orderDirection(desc, false)), ", ")
+	return strings.Join(append(parts, tie+orderDirection(tieDesc, false)), ", ")
 }

@@ -118,6 +118,11 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 	if err := r.DB().WithContext(ctx).Create(&issues).Error; err != nil {
 		t.Fatal(err)
 	}
+	// The issues were written around the repository: count them into the
+	// rollups the queries read.
+	if err := r.RebuildRollups(ctx, org.ID); err != nil {
+		t.Fatal(err)
+	}
 	return &iqFixture{r: r, org: org.ID, issues: issues}
 }
 

@@ -57,7 +57,8 @@ type PolicyCompliancePage struct {
 // policiesComplianceSQL computes one row per (group, pack, policy): governed
 // resources at the latest evaluations under the group, failing ones (with an
 // active issue) and the percentage compliant, rounded down (100 when nothing
-// is governed). It takes the organisation id four times.
+// is governed). Governed resources come from the outcome rollup, failing
+// ones from the issue cube. It takes the organisation id four times.
 const policiesComplianceSQL = `
 	SELECT g.name AS policy_group_name, g.mode AS policy_group_type, gpol.pack_name AS policy_pack,
 	       gpol.policy_name AS policy_name, COALESCE(gpol.severity, '') AS severity,
@@ -69,11 +70,11 @@ const policiesComplianceSQL = `
 	            ELSE 100 * (o.governed - COALESCE(f.failing, 0)) / o.governed END AS percent_compliant
 	FROM (` + groupPoliciesSQL + `) gpol
 	JOIN policy_groups g ON g.org_id = ? AND g.id = gpol.group_id
-	LEFT JOIN (SELECT group_id, pack_name, policy_name, SUM(governed) AS governed
-	           FROM policy_outcomes WHERE org_id = ? GROUP BY group_id, pack_name, policy_name) o
+	LEFT JOIN (SELECT group_id, pack_name, policy_name, CAST(SUM(governed) AS bigint) AS governed
+	           FROM outcome_counts WHERE org_id = ? GROUP BY group_id, pack_name, policy_name) o
 	  ON o.group_id = gpol.group_id AND o.pack_name = gpol.pack_name AND o.policy_name = gpol.policy_name
-	LEFT JOIN (SELECT policy_group_name, policy_pack, policy_name, COUNT(*) AS failing
-	           FROM policy_issues WHERE org_id = ? AND active GROUP BY policy_group_name, policy_pack, policy_name) f
+	LEFT JOIN (SELECT policy_group_name, policy_pack, policy_name, CAST(SUM(n) AS bigint) AS failing
+	           FROM issue_counts WHERE org_id = ? AND active GROUP BY policy_group_name, policy_pack, policy_name) f
 	  ON f.policy_group_name = g.name AND f.policy_pack = gpol.pack_name AND f.policy_name = gpol.policy_name`
 
 // severityRankSQL ranks gpol.severity: unset 0 < low < medium < high < critical 4.

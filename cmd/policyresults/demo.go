@@ -16,13 +16,15 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 	var opts demo.Options
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "demo [--seed N] [--stacks N] [--accounts N] [--resources-per-entity N]",
+		Use:   "demo [--seed N] [--stacks N] [--accounts N] [--resources-per-entity N] [--runs N] [--workers N] [--failure-rate F] [--triage N]",
 		Short: "Load the demo organisation 'acme' through the ingest code",
 		Long: "Load a realistic organisation 'acme': users alice (admin), bob (member) and carol (viewer); policy packs\n" +
 			"modelled on Pulumi's compliance-ready policies (AWS CIS and PCI DSS, Azure ISO 27001, Kubernetes CIS);\n" +
 			"stacks and Insights accounts evaluated several times over a month, so issues open, get fixed and reopen;\n" +
-			"and some issues triaged. Deterministic for a given seed. The size flags build benchmark data sets.\n" +
-			"Prints a token for alice.",
+			"and some issues triaged. Deterministic for a given seed. Prints a token for alice.\n\n" +
+			"The size flags build benchmark data sets (BENCHMARKS.md, scripts/bench.sh):\n" +
+			"  ~100,000 issues:   --stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000\n" +
+			"  ~1,000,000 issues: --stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			repo, err := g.open(cmd.Context(), true)
@@ -58,6 +60,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().IntVar(&opts.Runs, "runs", 4, "evaluations of each entity, a week apart")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "parallel ingest workers (default 1 on SQLite, 4 on PostgreSQL)")
 	cmd.Flags().Float64Var(&opts.FailureRate, "failure-rate", 0.2, "share of (resource, policy) pairs failing at first")
+	cmd.Flags().IntVar(&opts.Triage, "triage", 400, "active issues people triage (status, assignee, priority); -1 for none")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress output")
 	return cmd
 }

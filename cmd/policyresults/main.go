@@ -51,6 +51,7 @@ func newRootCommand() *cobra.Command {
 		newTokenCommand(g),
 		newDemoCommand(g),
 		newImportCommand(),
+		newBenchCommand(g),
 	)
 	return root
 }

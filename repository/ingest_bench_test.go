@@ -1,0 +1,43 @@
+package repository_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/policyresults/policyresults/repository/repotest"
+)
+
+// BenchmarkIngestNewStack applies the first complete evaluation of a new
+// stack each time: 1,000 resources, 400 of them failing one policy (the
+// shape of a bulk load); b.N stacks in one organisation. The metric
+// violations/s is the ingest throughput of one writer.
+func BenchmarkIngestNewStack(b *testing.B) {
+	for _, be := range repotest.Backends(b) {
+		b.Run(string(be.Dialect), func(b *testing.B) {
+			ctx := context.Background()
+			org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-load"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const resources, violations = 1000, 400
+			names := make([]string, resources)
+			failing := map[string][]string{}
+			for i := range names {
+				names[i] = fmt.Sprintf("bucket-%04d", i)
+				if i%(resources/violations) == 0 {
+					failing[names[i]] = []string{"s3-encryption"}
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev := stackEval(1, "1.0.0", names, failing)
+				ev.Stack.Name = fmt.Sprintf("stack-%d", i)
+				if _, err := be.Repo.ApplyEvaluation(ctx, org.ID, ingestActor, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*violations)/b.Elapsed().Seconds(), "violations/s")
+		})
+	}
+}

@@ -1,0 +1,403 @@
+package repository
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/grid"
+)
+
+// How a grid query runs at a million issues (see BENCHMARKS.md):
+//
+//   - Counts and facets read the issue cube (issue_counts) when every
+//     column the filter and the facet name is one of the cube's: the same
+//     filter, translated onto the cube's columns, selects the cube cells of
+//     exactly the matching issues, and SUM(n) is their number.
+//   - Pages sorted first by severity (the default order) or priority are
+//     read one value of that column at a time ("segments"): the cube tells
+//     how many matching issues each value has, so the page's rows are found
+//     by an equality on the value and the remaining sort keys, which an
+//     index serves in order, at an offset within the value instead of from
+//     the top. Filters correlated with the sort (a low-severity policy in
+//     the default order) no longer scan every more severe issue first.
+//   - Counts, segments and rows of one request read one snapshot (a
+//     read-only repeatable-read transaction on PostgreSQL, a read
+//     transaction on SQLite), so they agree with each other under
+//     concurrent ingest.
+
+// cubeColumns are the columns of IssueColumns the cube holds, with their
+// expressions on issue_counts (alias c).
+var cubeColumns = func() grid.Schema {
+	s := grid.Schema{}
+	for id, col := range IssueColumns {
+		expr, ok := strings.CutPrefix(col.Expr, "policy_issues.")
+		if !ok {
+			continue
+		}
+		switch expr {
+		case "entity_type", "policy_pack", "policy_pack_tag", "policy_name", "resource_provider", "resource_type",
+			"level", "severity", "status", "kind", "priority", "assignee_login", "policy_group_name", "policy_group_type":
+		default:
+			continue
+		}
+		c := col
+		c.Expr = "c." + expr
+		if c.RankExpr != "" {
+			c.RankExpr = "c." + strings.TrimPrefix(c.RankExpr, "policy_issues.")
+		}
+		c.MatchAlso = nil
+		for _, e := range col.MatchAlso {
+			c.MatchAlso = append(c.MatchAlso, "c."+strings.TrimPrefix(e, "policy_issues."))
+		}
+		s[id] = c
+	}
+	return s
+}()
+
+// onCube returns the filter with its columns replaced by the cube's, and
+// whether every column is in the cube.
+func onCube(n grid.Node) (grid.Node, bool) {
+	switch n := n.(type) {
+	case nil:
+		return nil, true
+	case *grid.And:
+		out := &grid.And{Children: make([]grid.Node, len(n.Children))}
+		for i, c := range n.Children {
+			var ok bool
+			if out.Children[i], ok = onCube(c); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case *grid.Or:
+		out := &grid.Or{Children: make([]grid.Node, len(n.Children))}
+		for i, c := range n.Children {
+			var ok bool
+			if out.Children[i], ok = onCube(c); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case *grid.Not:
+		c, ok := onCube(n.Child)
+		if !ok {
+			return nil, false
+		}
+		return &grid.Not{Child: c}, true
+	case *grid.Condition:
+		col, ok := cubeColumns[n.ColID]
+		if !ok {
+			return nil, false
+		}
+		c := *n
+		c.Column = col
+		return &c, true
+	}
+	return nil, false
+}
+
+// cubeWhere is the condition selecting the organisation's cube cells that
+// match filter (already on cube columns).
+func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
+	cond, args := "c.org_id = ? AND c.n <> 0", []any{orgID}
+	if w, wargs := whereClause(filter, d); w != "" {
+		cond += " AND " + w
+		args = append(args, wargs...)
+	}
+	return cond, args
+}
+
+// issueWhere is the condition selecting the organisation's issues matching
+// filter, with implied conditions that let an index serve it: an
+// entityProject equals or set condition at the top level also restricts
+// entity_ref to the entities of those projects (an issue's entity_project
+// is always its entity's project), so the unique key's (org_id,
+// entity_ref) prefix finds the rows.
+func issueWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
+	cond, args := "policy_issues.org_id = ?", []any{orgID}
+	if w, wargs := whereClause(filter, d); w != "" {
+		cond += " AND " + w
+		args = append(args, wargs...)
+	}
+	for _, c := range topConditions(filter) {
+		if c.ColID != "entityProject" {
+			continue
+		}
+		switch {
+		case c.Op == grid.OpEquals && len(c.Values) == 1:
+			cond += " AND policy_issues.entity_ref IN (SELECT e.id FROM entities e WHERE e.org_id = ? AND lower(e.project) = lower(?))"
+			args = append(args, orgID, c.Values[0])
+		case c.Op == grid.OpIn && len(c.Values) > 0:
+			cond += " AND policy_issues.entity_ref IN (SELECT e.id FROM entities e WHERE e.org_id = ? AND e.project IN (" +
+				strings.TrimSuffix(strings.Repeat("?, ", len(c.Values)), ", ") + "))"
+			args = append(append(args, orgID), c.Values...)
+		}
+	}
+	return cond, args
+}
+
+// topConditions lists the conditions every matching row satisfies: those
+// joined by AND at the top of the tree.
+func topConditions(n grid.Node) []*grid.Condition {
+	switch n := n.(type) {
+	case *grid.And:
+		var out []*grid.Condition
+		for _, c := range n.Children {
+			out = append(out, topConditions(c)...)
+		}
+		return out
+	case *grid.Condition:
+		return []*grid.Condition{n}
+	}
+	return nil
+}
+
+// readTx runs fn in a read-only transaction with one snapshot. On
+// PostgreSQL its statements are planned for their values every time: the
+// driver prepares each statement, and after five runs PostgreSQL may switch
+// to a generic plan that ignores the values, which for the grid means
+// ignoring how rare the filtered values are (a filter on ignored issues
+// scanning the whole default order).
+func (r *Repository) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if r.dialect == Postgres {
+		return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL plan_cache_mode = force_custom_plan").Error; err != nil {
+				return err
+			}
+			return fn(tx)
+		}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	return r.db.WithContext(ctx).Transaction(fn)
+}
+
+// pageSQL selects a page of issues: the ids are found first (an index-only
+// scan where the index holds the sort and filter columns, which makes deep
+// offsets cheap), then their rows. cond may reference policy_issues. With
+// filterFirst the matching rows are found before they are sorted (see
+// narrowCount).
+func pageSQL(d Dialect, cond, order, limit string, filterFirst bool) string {
+	from := "policy_issues WHERE " + cond
+	if filterFirst {
+		// OFFSET 0 keeps the subquery from being merged into the outer
+		// query, so it is planned for its filter alone.
+		fence := " OFFSET 0"
+		if d == SQLite {
+			fence = " LIMIT -1 OFFSET 0"
+		}
+		from = "(SELECT * FROM policy_issues WHERE " + cond + fence + ") policy_issues"
+	}
+	return "SELECT " + issueSelect + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
+		" FROM " + from + " ORDER BY " + order + limit + ") k" +
+		" ON policy_issues.org_id = k.k_org AND policy_issues.id = k.k_id ORDER BY " + order
+}
+
+// narrowLimit is the largest number of rows a page finds by filtering
+// first and sorting after.
+const narrowLimit = 20000
+
+// filterFirst tells whether a page whose narrowest indexed condition
+// selects n issues is found by filtering first. Only on PostgreSQL: SQLite
+// plans the fenced subquery poorly (it reads the filter through the sort
+// index and its table), and at the sizes it serves the ordered read of the
+// default order's index, which carries the filter columns, is fast.
+func (r *Repository) filterFirst(n int64) bool {
+	return r.dialect == Postgres && n >= 0 && n <= narrowLimit
+}
+
+// narrowCount tells how many issues the narrowest indexed condition of a
+// filter selects on its own: an equals on assignedTo, policyName or
+// policyGroupName (their case-insensitive indexes), statuses other than
+// open (the status index) or kinds (the kind index), joined by AND at the
+// top of the filter; -1 when there is none.
+// Reading a page in the sort's index order and filtering costs rows
+// visited, which a filter correlated with the order (issues assigned in
+// one sweep, a policy of one severity) makes the whole index; a narrow
+// indexed condition bounds the cost of filtering first instead.
+func (r *Repository) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
+	best := int64(-1)
+	for _, c := range topConditions(filter) {
+		switch {
+		case (c.ColID == "assignedTo" || c.ColID == "policyName" || c.ColID == "policyGroupName") && c.Op == grid.OpEquals:
+		case c.ColID == "status" && c.Op == grid.OpIn && !slices.Contains(c.Values, any(StatusOpen)):
+		case c.ColID == "kind" && c.Op == grid.OpIn:
+		default:
+			continue
+		}
+		cf, ok := onCube(c)
+		if !ok {
+			continue
+		}
+		n, err := r.cubeCount(tx, orgID, cf)
+		if err != nil {
+			return 0, err
+		}
+		if best < 0 || n < best {
+			best = n
+		}
+	}
+	return best, nil
+}
+
+// cubeCount counts the issues matching a cube filter.
+func (r *Repository) cubeCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
+	cond, args := cubeWhere(orgID, filter, r.dialect)
+	var n int64
+	err := tx.Raw("SELECT CAST(COALESCE(SUM(c.n), 0) AS bigint) FROM issue_counts c WHERE "+cond, args...).Row().Scan(&n)
+	return n, err
+}
+
+// segmentColumns are the columns a page is read by segments of: the first
+// sort key's column on the cube and on the issues.
+var segmentColumns = map[string]struct{ cube, issue string }{
+	"severity": {"c.severity_rank", "policy_issues.severity_rank"},
+	"priority": {"c.priority", "policy_issues.priority"},
+}
+
+// segment is the number of matching issues with one value of the first
+// sort key.
+type segment struct {
+	value any
+	n     int64
+}
+
+// segmentedPage reads a page of issues sorted first by severity or
+// priority, one value of that column at a time, and counts the matches.
+func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cubeFilter grid.Node, page *IssuePage) error {
+	first := q.Sort[0]
+	col := segmentColumns[first.ColID]
+	cond, args := cubeWhere(orgID, cubeFilter, r.dialect)
+	rows, err := tx.Raw("SELECT "+col.cube+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.cube, args...).Rows()
+	if err != nil {
+		return err
+	}
+	var segs []segment
+	for rows.Next() {
+		var s segment
+		if err := rows.Scan(&s.value, &s.n); err != nil {
+			rows.Close()
+			return err
+		}
+		if s.n > 0 {
+			segs = append(segs, s)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range segs {
+		switch v := segs[i].value.(type) {
+		case []byte:
+			segs[i].value = string(v)
+		case int32:
+			segs[i].value = int64(v)
+		case int16:
+			segs[i].value = int64(v)
+		}
+	}
+	slices.SortFunc(segs, func(a, b segment) int {
+		var c int
+		switch av := a.value.(type) {
+		case int64:
+			c = cmp.Compare(av, b.value.(int64))
+		case string:
+			c = strings.Compare(av, b.value.(string))
+		}
+		if first.Desc {
+			return -c
+		}
+		return c
+	})
+	for _, s := range segs {
+		page.RowCount += s.n
+	}
+	where, wargs := issueWhere(orgID, q.Where(), r.dialect)
+	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, q.Sort[len(q.Sort)-1].Desc)
+	narrow, err := r.narrowCount(tx, orgID, q.Where())
+	if err != nil {
+		return err
+	}
+	filterFirst := r.filterFirst(narrow)
+	skip, want := int64(q.Offset), int64(q.Limit)
+	for _, s := range segs {
+		if want == 0 {
+			break
+		}
+		if skip >= s.n {
+			skip -= s.n
+			continue
+		}
+		take := min(want, s.n-skip)
+		var part []Issue
+		err := tx.Raw(pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", filterFirst),
+			append(append([]any(nil), wargs...), s.value, take, skip)...).Scan(&part).Error
+		if err != nil {
+			return err
+		}
+		page.Issues = append(page.Issues, part...)
+		if int64(len(part)) < take {
+			// The cube and the issues disagree only if they were written
+			// apart; never expected.
+			return fmt.Errorf("segment %v: %d rows at offset %d, the counts promised %d", s.value, len(part), skip, take)
+		}
+		want -= take
+		skip = 0
+	}
+	return nil
+}
+
+// issueSelect lists the columns of an issue row.
+const issueSelect = `policy_issues.org_id, policy_issues.id, policy_issues.entity_ref, policy_issues.scope,
+	policy_issues.entity_type, policy_issues.entity_project, policy_issues.entity_id, policy_issues.stack_version,
+	policy_issues.resource_version, policy_issues.policy_pack, policy_issues.policy_pack_tag, policy_issues.policy_name,
+	policy_issues.resource_urn, policy_issues.resource_provider, policy_issues.resource_type, policy_issues.resource_name,
+	policy_issues.message, policy_issues.observed_at, policy_issues.last_modified, policy_issues.level,
+	policy_issues.severity, policy_issues.severity_rank, policy_issues.status, policy_issues.status_rank,
+	policy_issues.active, policy_issues.kind, policy_issues.priority, policy_issues.assignee_id,
+	policy_issues.assignee_login, policy_issues.assignee_email, policy_issues.policy_group_name,
+	policy_issues.policy_group_type, policy_issues.revision`
+
+// issueScanner scans rows of issueSelect without reflection (the export
+// streams a million of them).
+type issueScanner struct {
+	observed, modified timeValue
+	dest               []any
+	is                 Issue
+}
+
+func newIssueScanner() *issueScanner {
+	s := &issueScanner{}
+	is := &s.is
+	s.dest = []any{&is.OrgID, &is.ID, &is.EntityRef, &is.Scope, &is.EntityType, &is.EntityProject, &is.EntityID,
+		&is.StackVersion, &is.ResourceVersion, &is.PolicyPack, &is.PolicyPackTag, &is.PolicyName, &is.ResourceURN,
+		&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &s.observed, &s.modified, &is.Level,
+		&is.Severity, &is.SeverityRank, &is.Status, &is.StatusRank, &is.Active, &is.Kind, &is.Priority, &is.AssigneeID,
+		&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &is.Revision}
+	return s
+}
+
+// scan reads the current row; the result is valid until the next scan.
+func (s *issueScanner) scan(rows *sql.Rows) (*Issue, error) {
+	s.is.StackVersion, s.is.ResourceVersion, s.is.AssigneeID = nil, nil, nil
+	if err := rows.Scan(s.dest...); err != nil {
+		return nil, err
+	}
+	s.is.ObservedAt, s.is.LastModified = s.observed.t, s.modified.t
+	return &s.is, nil
+}
+
+// timeValue scans a time as either driver hands it back.
+type timeValue struct{ t time.Time }
+
+func (v *timeValue) Scan(src any) error {
+	t, err := scanTime(src)
+	v.t = t
+	return err
+}
