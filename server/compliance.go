@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net/url"
 
 	"github.com/google/uuid"
 
@@ -90,8 +91,11 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 		body.ContinuationToken = ptr(next)
 	}
 	return api.ListPolicyViolationsV2200JSONResponse{
-		Body:    body,
-		Headers: api.ListPolicyViolationsV2200ResponseHeaders{Deprecation: ptr("true")},
+		Body: body,
+		Headers: api.ListPolicyViolationsV2200ResponseHeaders{
+			Deprecation: ptr("true"),
+			Link:        ptr(`</api/orgs/` + url.PathEscape(a.Org.Name) + `/policyresults/issues>; rel="successor-version"`),
+		},
 	}, nil
 }
 

@@ -250,6 +250,9 @@ func TestPoliciesMetadataAndViolations(t *testing.T) {
 		if err != nil || v.JSON200 == nil {
 			t.Fatalf("violations: %v", err)
 		}
+		if link := v.HTTPResponse.Header.Get("Link"); link != "</api/orgs/"+org.Name+`/policyresults/issues>; rel="successor-version"` {
+			t.Errorf("Link %q does not point at ListPolicyIssues", link)
+		}
 		if len(v.JSON200.PolicyViolations) != 22 || v.HTTPResponse.Header.Get("Deprecation") == "" {
 			t.Errorf("%d violations (want 22), Deprecation %q", len(v.JSON200.PolicyViolations), v.HTTPResponse.Header.Get("Deprecation"))
 		}

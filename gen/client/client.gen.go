@@ -2398,7 +2398,7 @@ type ClientInterface interface {
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
 	// violations (issues not fixed), newest first, paged by `continuationToken`. Stack issues
 	// fill projectName, stackName and stackVersion; Insights account issues fill accountName and
-	// resourceVersion. The response carries a `Deprecation` header.
+	// resourceVersion. The response carries a `Deprecation` header and a `Link` to ListPolicyIssues.
 	//
 	// Corresponds with GET /api/orgs/{orgName}/policyresults/violationsv2 (the `ListPolicyViolationsV2` operationId).
 	//
@@ -3265,7 +3265,7 @@ func (c *Client) ListPoliciesCompliance(ctx context.Context, orgName OrgName, bo
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
 // violations (issues not fixed), newest first, paged by `continuationToken`. Stack issues
 // fill projectName, stackName and stackVersion; Insights account issues fill accountName and
-// resourceVersion. The response carries a `Deprecation` header.
+// resourceVersion. The response carries a `Deprecation` header and a `Link` to ListPolicyIssues.
 //
 // Corresponds with GET /api/orgs/{orgName}/policyresults/violationsv2 (the `ListPolicyViolationsV2` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
@@ -5380,7 +5380,7 @@ type ClientWithResponsesInterface interface {
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
 	// violations (issues not fixed), newest first, paged by `continuationToken`. Stack issues
 	// fill projectName, stackName and stackVersion; Insights account issues fill accountName and
-	// resourceVersion. The response carries a `Deprecation` header.
+	// resourceVersion. The response carries a `Deprecation` header and a `Link` to ListPolicyIssues.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7844,6 +7844,7 @@ func (r ListPoliciesComplianceHTTPResponse) ContentType() string {
 // ListPolicyViolationsV2HTTPResponse200Headers the declared response headers of an HTTP 200 response for ListPolicyViolationsV2
 type ListPolicyViolationsV2HTTPResponse200Headers struct {
 	Deprecation *string
+	Link        *string
 }
 
 // ListPolicyViolationsV2HTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyViolationsV2
@@ -9223,7 +9224,7 @@ func (c *ClientWithResponses) ListPoliciesComplianceWithResponse(ctx context.Con
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
 // violations (issues not fixed), newest first, paged by `continuationToken`. Stack issues
 // fill projectName, stackName and stackVersion; Insights account issues fill accountName and
-// resourceVersion. The response carries a `Deprecation` header.
+// resourceVersion. The response carries a `Deprecation` header and a `Link` to ListPolicyIssues.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11625,6 +11626,13 @@ func ParseListPolicyViolationsV2HTTPResponse(rsp *http.Response) (*ListPolicyVio
 				return nil, err
 			}
 			headers.Deprecation = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 429:

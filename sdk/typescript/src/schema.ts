@@ -261,7 +261,7 @@ export interface paths {
          * @description Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
          *     violations (issues not fixed), newest first, paged by `continuationToken`. Stack issues
          *     fill projectName, stackName and stackVersion; Insights account issues fill accountName and
-         *     resourceVersion. The response carries a `Deprecation` header.
+         *     resourceVersion. The response carries a `Deprecation` header and a `Link` to ListPolicyIssues.
          */
         get: operations["ListPolicyViolationsV2"];
         put?: never;
@@ -2340,8 +2340,10 @@ export interface operations {
             /** @description One page of policy violations. */
             200: {
                 headers: {
-                    /** @description Marks the operation as deprecated, pointing to /policyresults/issues. */
+                    /** @description Marks the operation as deprecated (`true`); the Link header names its successor. */
                     Deprecation?: string;
+                    /** @description The successor of this operation, ListPolicyIssues: `</api/orgs/{orgName}/policyresults/issues>; rel="successor-version"`. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
