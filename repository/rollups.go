@@ -167,30 +167,49 @@ func (d *rollupDelta) change(before, after *Issue) {
 	}
 }
 
+// sortedChanges returns the keys of m whose value is not zero, in compare's
+// order: every transaction writes rollup rows in one order, so concurrent
+// writers cannot deadlock.
+func sortedChanges[K, V comparable](m map[K]V, compare func(a, b K) int) []K {
+	var zero V
+	keys := make([]K, 0, len(m))
+	for k, v := range m {
+		if v != zero {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compare)
+	return keys
+}
+
+// compareRecount reads a rollup table's rows and their recount from the base
+// tables (both queries take the organisation id and order rows alike) and
+// notes any difference in problems.
+func compareRecount[T comparable](db *gorm.DB, orgID int64, table string, problems *[]string, storedSQL, recountSQL string) error {
+	var stored, recounted []T
+	if err := db.Raw(storedSQL, orgID).Scan(&stored).Error; err != nil {
+		return err
+	}
+	if err := db.Raw(recountSQL, orgID).Scan(&recounted).Error; err != nil {
+		return err
+	}
+	if !slices.Equal(stored, recounted) {
+		*problems = append(*problems, fmt.Sprintf("%s: stored %v, recounted %v", table, stored, recounted))
+	}
+	return nil
+}
+
 // touchEntity asks for the entity's row of entity_counts to be recounted.
 func (d *rollupDelta) touchEntity(entityRef int64) { d.entities[entityRef] = true }
 
 // applyRollups writes a transaction's delta. It runs last in the
 // transaction, after the issues and resources are written.
 func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) error {
-	keys := make([]countKey, 0, len(d.counts))
-	for k, n := range d.counts {
-		if n != 0 {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, compareCountKeys)
+	keys := sortedChanges(d.counts, compareCountKeys)
 	if err := r.upsertCounts(tx, orgID, keys, d.counts); err != nil {
 		return err
 	}
-	okeys := make([]outcomeKey, 0, len(d.outcomes))
-	for k, v := range d.outcomes {
-		if v != (outcomeDelta{}) {
-			okeys = append(okeys, k)
-		}
-	}
-	slices.SortFunc(okeys, compareOutcomeKeys)
-	for _, k := range okeys {
+	for _, k := range sortedChanges(d.outcomes, compareOutcomeKeys) {
 		v := d.outcomes[k]
 		if err := tx.Exec(`INSERT INTO outcome_counts (org_id, group_id, pack_name, policy_name, severity, outcomes, governed)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, group_id, pack_name, policy_name, severity)
@@ -199,21 +218,11 @@ func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) erro
 			return err
 		}
 	}
-	pkeys := make([]policyCountKey, 0, len(d.policies))
-	for k, n := range d.policies {
-		if n != 0 {
-			pkeys = append(pkeys, k)
-		}
-	}
-	slices.SortFunc(pkeys, comparePolicyKeys)
+	pkeys := sortedChanges(d.policies, comparePolicyKeys)
 	if err := r.upsertPolicyCounts(tx, orgID, pkeys, d.policies); err != nil {
 		return err
 	}
-	cells := make([]cellKey, 0, len(d.cells))
-	for c := range d.cells {
-		cells = append(cells, c)
-	}
-	slices.SortFunc(cells, func(a, b cellKey) int {
+	cells := sortedChanges(d.cells, func(a, b cellKey) int {
 		return cmp.Or(cmp.Compare(a.EntityRef, b.EntityRef), strings.Compare(a.PackName, b.PackName))
 	})
 	for _, c := range cells {
@@ -221,11 +230,7 @@ func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) erro
 			return err
 		}
 	}
-	entities := make([]int64, 0, len(d.entities))
-	for e := range d.entities {
-		entities = append(entities, e)
-	}
-	slices.Sort(entities)
+	entities := sortedChanges(d.entities, cmp.Compare[int64])
 	for _, e := range entities {
 		if err := r.recountEntity(tx, orgID, e); err != nil {
 			return err
@@ -511,18 +516,12 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		PolicyName string
 		Active     int64
 	}
-	var storedP, wantP []policyRow
-	if err := db.Raw(`SELECT entity_ref, policy_pack, policy_name, active FROM issue_policy_counts
-		WHERE org_id = ? AND active <> 0 ORDER BY entity_ref, policy_pack, policy_name`, orgID).Scan(&storedP).Error; err != nil {
+	if err := compareRecount[policyRow](db, orgID, "issue_policy_counts", &problems,
+		`SELECT entity_ref, policy_pack, policy_name, active FROM issue_policy_counts
+		WHERE org_id = ? AND active <> 0 ORDER BY entity_ref, policy_pack, policy_name`,
+		`SELECT entity_ref, policy_pack, policy_name, COUNT(*) AS active FROM policy_issues
+		WHERE org_id = ? AND active GROUP BY entity_ref, policy_pack, policy_name ORDER BY entity_ref, policy_pack, policy_name`); err != nil {
 		return err
-	}
-	if err := db.Raw(`SELECT entity_ref, policy_pack, policy_name, COUNT(*) AS active FROM policy_issues
-		WHERE org_id = ? AND active GROUP BY entity_ref, policy_pack, policy_name ORDER BY entity_ref, policy_pack, policy_name`,
-		orgID).Scan(&wantP).Error; err != nil {
-		return err
-	}
-	if !slices.Equal(storedP, wantP) {
-		problems = append(problems, fmt.Sprintf("issue_policy_counts: stored %v, recounted %v", storedP, wantP))
 	}
 
 	type entityRow struct {
@@ -530,23 +529,17 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		GovernedResources   int64
 		ResourcesWithIssues int64
 	}
-	var storedE, wantE []entityRow
-	if err := db.Raw(`SELECT entity_ref, governed_resources, resources_with_issues FROM entity_counts
-		WHERE org_id = ? AND (governed_resources <> 0 OR resources_with_issues <> 0) ORDER BY entity_ref`, orgID).
-		Scan(&storedE).Error; err != nil {
-		return err
-	}
-	if err := db.Raw(`SELECT * FROM (SELECT e.id AS entity_ref,
+	if err := compareRecount[entityRow](db, orgID, "entity_counts", &problems,
+		`SELECT entity_ref, governed_resources, resources_with_issues FROM entity_counts
+		WHERE org_id = ? AND (governed_resources <> 0 OR resources_with_issues <> 0) ORDER BY entity_ref`,
+		`SELECT * FROM (SELECT e.id AS entity_ref,
 		(SELECT COUNT(*) FROM resources r WHERE r.org_id = e.org_id AND r.entity_id = e.id AND r.governed) AS governed_resources,
 		(SELECT COUNT(*) FROM (SELECT DISTINCT i.resource_urn FROM policy_issues i
 		 WHERE i.org_id = e.org_id AND i.entity_ref = e.id AND i.active) x) AS resources_with_issues
-		FROM entities e WHERE e.org_id = ?) c WHERE governed_resources <> 0 OR resources_with_issues <> 0 ORDER BY entity_ref`,
-		orgID).Scan(&wantE).Error; err != nil {
+		FROM entities e WHERE e.org_id = ?) c WHERE governed_resources <> 0 OR resources_with_issues <> 0 ORDER BY entity_ref`); err != nil {
 		return err
 	}
-	if !slices.Equal(storedE, wantE) {
-		problems = append(problems, fmt.Sprintf("entity_counts: stored %v, recounted %v", storedE, wantE))
-	}
+
 	type outcomeRow struct {
 		GroupID    int64
 		PackName   string
@@ -555,20 +548,13 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		Outcomes   int64
 		Governed   int64
 	}
-	var storedO, wantO []outcomeRow
-	if err := db.Raw(`SELECT group_id, pack_name, policy_name, severity, outcomes, governed FROM outcome_counts
-		WHERE org_id = ? AND (outcomes <> 0 OR governed <> 0) ORDER BY group_id, pack_name, policy_name, severity`, orgID).
-		Scan(&storedO).Error; err != nil {
-		return err
-	}
-	if err := db.Raw(`SELECT group_id, pack_name, policy_name, severity, COUNT(*) AS outcomes, SUM(governed) AS governed
+	if err := compareRecount[outcomeRow](db, orgID, "outcome_counts", &problems,
+		`SELECT group_id, pack_name, policy_name, severity, outcomes, governed FROM outcome_counts
+		WHERE org_id = ? AND (outcomes <> 0 OR governed <> 0) ORDER BY group_id, pack_name, policy_name, severity`,
+		`SELECT group_id, pack_name, policy_name, severity, COUNT(*) AS outcomes, SUM(governed) AS governed
 		FROM policy_outcomes WHERE org_id = ? AND group_id IS NOT NULL AND enforcement_level <> 'disabled'
-		GROUP BY group_id, pack_name, policy_name, severity ORDER BY group_id, pack_name, policy_name, severity`, orgID).
-		Scan(&wantO).Error; err != nil {
+		GROUP BY group_id, pack_name, policy_name, severity ORDER BY group_id, pack_name, policy_name, severity`); err != nil {
 		return err
-	}
-	if !slices.Equal(storedO, wantO) {
-		problems = append(problems, fmt.Sprintf("outcome_counts: stored %v, recounted %v", storedO, wantO))
 	}
 
 	type cellRow struct {
@@ -578,12 +564,10 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		Policies  int64
 		Failing   int64
 	}
-	var storedC, wantC []cellRow
-	if err := db.Raw(`SELECT entity_ref, pack_name, all_error, policies, failing FROM entity_pack_counts
-		WHERE org_id = ? ORDER BY entity_ref, pack_name`, orgID).Scan(&storedC).Error; err != nil {
-		return err
-	}
-	if err := db.Raw(`SELECT entity_ref, pack_name, all_error, policies, failing FROM (
+	if err := compareRecount[cellRow](db, orgID, "entity_pack_counts", &problems,
+		`SELECT entity_ref, pack_name, all_error, policies, failing FROM entity_pack_counts
+		WHERE org_id = ? ORDER BY entity_ref, pack_name`,
+		`SELECT entity_ref, pack_name, all_error, policies, failing FROM (
 		SELECT pe.entity_id AS entity_ref, pe.pack_name, MIN(CASE WHEN pe.error IS NULL THEN 0 ELSE 1 END) = 1 AS all_error,
 		       (SELECT COUNT(DISTINCT o.policy_name) FROM policy_outcomes o WHERE o.org_id = pe.org_id AND o.entity_id = pe.entity_id
 		          AND o.pack_name = pe.pack_name AND o.enforcement_level <> 'disabled') AS policies,
@@ -592,11 +576,8 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		          AND EXISTS (SELECT 1 FROM policy_outcomes o WHERE o.org_id = i.org_id AND o.entity_id = i.entity_ref
 		                      AND o.pack_name = i.policy_pack AND o.policy_name = i.policy_name AND o.enforcement_level <> 'disabled')) AS failing
 		FROM pack_evaluations pe WHERE pe.org_id = ? GROUP BY pe.org_id, pe.entity_id, pe.pack_name) c
-		ORDER BY entity_ref, pack_name`, orgID).Scan(&wantC).Error; err != nil {
+		ORDER BY entity_ref, pack_name`); err != nil {
 		return err
-	}
-	if !slices.Equal(storedC, wantC) {
-		problems = append(problems, fmt.Sprintf("entity_pack_counts: stored %v, recounted %v", storedC, wantC))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("rollups differ from a recount:\n%s", strings.Join(problems, "\n"))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -194,6 +195,13 @@ func TestRollupsMatchRecount(t *testing.T) {
 		}
 		if err := e.r.CheckRollups(e.ctx, e.org.ID); err == nil {
 			t.Error("CheckRollups found nothing wrong with tampered counts")
+		}
+		// So is a tampered row of a table compared row by row.
+		if err := e.r.DB().Exec("UPDATE outcome_counts SET governed = governed + 1 WHERE org_id = ?", e.org.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := e.r.CheckRollups(e.ctx, e.org.ID); err == nil || !strings.Contains(err.Error(), "outcome_counts") {
+			t.Errorf("CheckRollups on tampered outcome_counts: %v", err)
 		}
 	})
 }
