@@ -203,15 +203,10 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 // (faceted search: a dropdown keeps showing the field's other values; see
 // grid.WithoutColumn). Empty and NULL values are returned as "".
 func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filterModel json.RawMessage) ([]FacetValue, error) {
-	col, err := IssueColumns.Column(field, "field")
+	col, filter, err := parseFacetRequest(field, filterModel)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := grid.ParseFilter(filterModel, IssueColumns)
-	if err != nil {
-		return nil, err
-	}
-	filter = grid.WithoutColumn(filter, field)
 	var out []FacetValue
 	err = r.readTx(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -225,6 +220,20 @@ func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string,
 		return err
 	})
 	return out, err
+}
+
+// parseFacetRequest checks a facet's field against the issue columns and
+// parses its filter, leaving out the field's own conditions.
+func parseFacetRequest(field string, filterModel json.RawMessage) (grid.ColumnDef, grid.Node, error) {
+	col, err := IssueColumns.Column(field, "field")
+	if err != nil {
+		return grid.ColumnDef{}, nil, err
+	}
+	filter, err := grid.ParseFilter(filterModel, IssueColumns)
+	if err != nil {
+		return grid.ColumnDef{}, nil, err
+	}
+	return col, grid.WithoutColumn(filter, field), nil
 }
 
 // issueGroups answers the groups of one level: grouped on the level's

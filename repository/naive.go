@@ -45,16 +45,12 @@ func (r *Repository) NaiveIssuePage(ctx context.Context, orgID int64, q *grid.Qu
 // the issues matching filterModel (without its own conditions), with their
 // counts, over policy_issues.
 func (r *Repository) NaiveIssueFacets(ctx context.Context, orgID int64, field string, filterModel json.RawMessage) ([]FacetValue, error) {
-	col, err := IssueColumns.Column(field, "field")
-	if err != nil {
-		return nil, err
-	}
-	filter, err := grid.ParseFilter(filterModel, IssueColumns)
+	col, filter, err := parseFacetRequest(field, filterModel)
 	if err != nil {
 		return nil, err
 	}
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := whereClause(grid.WithoutColumn(filter, field), r.dialect); w != "" {
+	if w, wargs := whereClause(filter, r.dialect); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
