@@ -148,18 +148,10 @@ func issueNotFound(id string) api.NotFoundJSONResponse {
 // errorBody renders an expected error as Pulumi's error body.
 func errorBody(err error) api.ErrorResponse {
 	var ae *apiError
-	if errors.As(err, &ae) {
+	if errors.As(expected(err), &ae) {
 		return api.ErrorResponse{Code: ae.status, Message: ae.message}
 	}
-	var ve *repository.ValidationError
-	if errors.As(err, &ve) {
-		return api.ErrorResponse{Code: http.StatusBadRequest, Message: ve.Error()}
-	}
-	var ce *repository.ConflictError
-	if errors.As(err, &ce) {
-		return api.ErrorResponse{Code: http.StatusConflict, Message: ce.Message}
-	}
-	return api.ErrorResponse{Code: http.StatusInternalServerError, Message: err.Error()}
+	return api.ErrorResponse{Code: http.StatusInternalServerError, Message: "Internal server error"}
 }
 
 // UpdatePolicyIssue triages an issue: status, priority, assignee.
