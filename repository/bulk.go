@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -51,12 +52,21 @@ func (c *pgColumns) insertSQL(table, suffix string) string {
 // execPG runs a statement with $n placeholders on the transaction's
 // connection, bypassing GORM's expansion of slice arguments into lists.
 func execPG(tx *gorm.DB, sql string, args ...any) error {
-	ctx := tx.Statement.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	_, err := tx.Statement.ConnPool.ExecContext(ctx, sql, args...)
+	_, err := tx.Statement.ConnPool.ExecContext(statementContext(tx), sql, args...)
 	return err
+}
+
+// queryPG is execPG for a query.
+func queryPG(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
+	return tx.Statement.ConnPool.QueryContext(statementContext(tx), query, args...)
+}
+
+// statementContext is the context of the transaction's statements.
+func statementContext(tx *gorm.DB) context.Context {
+	if ctx := tx.Statement.Context; ctx != nil {
+		return ctx
+	}
+	return context.Background()
 }
 
 // pgBulkRows is how many rows one unnest statement carries: large enough to
@@ -76,6 +86,7 @@ func issueArrays(rows []Issue) *pgColumns {
 		level, severity, status, kind, priority, login, email, gname, gtyp = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		severityRank, statusRank, revision                                 = make([]int32, n), make([]int32, n), make([]int32, n)
 		active                                                             = make([]bool, n)
+		nameRef, messageRef, prefixRef, suffixRef                          = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	)
 	for i := range rows {
 		is := &rows[i]
@@ -90,6 +101,7 @@ func issueArrays(rows []Issue) *pgColumns {
 		kind[i], priority[i] = is.Kind, is.Priority
 		assigneeID[i], login[i], email[i] = is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail
 		gname[i], gtyp[i], revision[i] = is.PolicyGroupName, is.PolicyGroupType, int32(is.Revision)
+		nameRef[i], messageRef[i], prefixRef[i], suffixRef[i] = is.NameRef, is.MessageRef, is.URNPrefixRef, is.URNSuffixRef
 	}
 	c := &pgColumns{}
 	c.add("org_id", "bigint", orgID)
@@ -125,6 +137,10 @@ func issueArrays(rows []Issue) *pgColumns {
 	c.add("policy_group_name", "text", gname)
 	c.add("policy_group_type", "text", gtyp)
 	c.add("revision", "integer", revision)
+	c.add("name_ref", "bigint", nameRef)
+	c.add("message_ref", "bigint", messageRef)
+	c.add("urn_prefix_ref", "bigint", prefixRef)
+	c.add("urn_suffix_ref", "bigint", suffixRef)
 	return c
 }
 

@@ -1025,17 +1025,21 @@ func (p *plan) setVersions(iss *Issue, res *evalResource) {
 }
 
 // issueColumns is the number of columns of policy_issues.
-const issueColumns = 33
+const issueColumns = 37
 
 // issueUpdateColumns are the columns an evaluation owns; triage columns
 // (priority, assignee) and observed_at are never overwritten.
 var issueUpdateColumns = []string{
 	"entity_id", "stack_version", "resource_version", "policy_pack_tag", "resource_provider", "resource_type",
 	"resource_name", "message", "last_modified", "level", "severity", "severity_rank", "status", "status_rank",
-	"active", "kind", "policy_group_name", "policy_group_type", "revision",
+	"active", "kind", "policy_group_name", "policy_group_type", "revision", "name_ref", "message_ref",
+	"urn_prefix_ref", "urn_suffix_ref",
 }
 
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
+	if err := r.resolveTexts(tx, orgID, d.inserts, d.updates); err != nil {
+		return err
+	}
 	if r.dialect == Postgres {
 		return writeIssuesPG(tx, orgID, d)
 	}

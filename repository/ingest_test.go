@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -245,6 +246,12 @@ func TestIngestLifecycle(t *testing.T) {
 			Message: "s3-encryption fails on a", ObservedAt: at(1), LastModified: at(1), Level: "mandatory",
 			Severity: "high", SeverityRank: 3, Status: "open", StatusRank: 0, Active: true, Kind: "preventative",
 			Priority: "p1", PolicyGroupName: repository.DefaultStacksGroup, PolicyGroupType: "preventative", Revision: 1,
+			// The dictionary's ids are its own; CheckRollups checks they
+			// point at this issue's texts.
+			NameRef: enc.NameRef, MessageRef: enc.MessageRef, URNPrefixRef: enc.URNPrefixRef, URNSuffixRef: enc.URNSuffixRef,
+		}
+		if enc.NameRef == 0 || enc.MessageRef == 0 || enc.URNPrefixRef == 0 || enc.URNSuffixRef == 0 {
+			t.Errorf("opened issue has no text dictionary references: %+v", enc)
 		}
 		enc.ObservedAt, enc.LastModified = enc.ObservedAt.UTC(), enc.LastModified.UTC()
 		if !reflect.DeepEqual(enc, want) {
@@ -337,6 +344,26 @@ func TestIngestLifecycle(t *testing.T) {
 		}
 		checkHistory(t, e.history(enc.ID), []historyRow{{"status", "", "open"}, {"status", "open", "fixed"}, {"status", "fixed", "open"},
 			{"message", "s3-encryption fails on a", "Bucket a is not encrypted."}, {"policyPackTag", "1.0.0", "1.1.0"}})
+		// The text dictionary follows the change: contains finds the issue
+		// by its new message only.
+		for needle, want := range map[string]int64{"NOT ENCRYPTED": 1, "s3-encryption fails": 0} {
+			req, err := grid.DecodeRequest([]byte(`{"startRow":0,"endRow":10,"filterModel":{"message":` +
+				`{"filterType":"text","type":"contains","filter":"` + needle + `"}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.RowCount != want || int64(len(page.Issues)) != want || (want == 1 && page.Issues[0].ID != enc.ID) {
+				t.Errorf("message contains %q: %d rows of %d, want %d", needle, len(page.Issues), page.RowCount, want)
+			}
+		}
 		if pe := e.packEvaluation("aws-cis"); pe.PackTag != "1.1.0" || pe.Version != 5 {
 			t.Errorf("pack evaluation = %+v", pe)
 		}

@@ -122,7 +122,7 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // entity_ref) prefix finds the rows.
 func issueWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := whereClause(filter, d); w != "" {
+	if w, wargs := issueFilter(orgID, filter, d); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}

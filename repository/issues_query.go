@@ -242,7 +242,7 @@ func parseFacetRequest(field string, filterModel json.RawMessage) (grid.ColumnDe
 func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	g := q.Group
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := whereClause(q.Where(), r.dialect); w != "" {
+	if w, wargs := issueFilter(orgID, q.Where(), r.dialect); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
@@ -536,10 +536,25 @@ func whereClause(n grid.Node, d Dialect) (string, []any) {
 	return w.sb.String(), w.args
 }
 
+// issueFilter is whereClause for a filter on the issues of one
+// organisation: text matches on resource names and messages select their
+// issues through the text dictionary (texts.go).
+func issueFilter(orgID int64, n grid.Node, d Dialect) (string, []any) {
+	if n == nil {
+		return "", nil
+	}
+	w := &sqlWriter{dialect: d, textsOf: orgID}
+	w.node(n)
+	return w.sb.String(), w.args
+}
+
 type sqlWriter struct {
 	dialect Dialect
 	sb      strings.Builder
 	args    []any
+	// textsOf is the organisation whose text dictionary answers text
+	// matches; 0 matches the columns themselves.
+	textsOf int64
 }
 
 func (w *sqlWriter) node(n grid.Node) {
@@ -657,18 +672,25 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 		switch c.Op {
 		case grid.OpEquals:
 			w.sb.WriteString("lower(" + e + ") = lower(" + w.bind(s) + ")")
+			return
 		case grid.OpNotEqual:
 			w.sb.WriteString(nullOr("lower(" + e + ") <> lower(" + w.bind(s) + ")"))
-		case grid.OpContains:
-			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`)
-		case grid.OpNotContains:
-			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`))
-		case grid.OpStartsWith:
-			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind(likeEscaper.Replace(s)+"%") + `) ESCAPE '\'`)
-		case grid.OpEndsWith:
-			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind("%"+likeEscaper.Replace(s)) + `) ESCAPE '\'`)
-		default:
+			return
+		}
+		pattern, ok := likePattern(c.Op, s)
+		negate := c.Op == grid.OpNotContains
+		dict, inDictionary := dictionaryColumns[e]
+		switch {
+		case !ok:
 			w.sb.WriteString("1=0")
+		case w.textsOf != 0 && e == "policy_issues.resource_urn":
+			w.textMatch(urnMatch(c.Op, s), negate)
+		case w.textsOf != 0 && inDictionary:
+			w.textMatch([][]textPart{{{dict.field, pattern}}}, negate)
+		case negate:
+			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`))
+		default:
+			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`)
 		}
 		return
 	}
@@ -687,6 +709,53 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 		return
 	}
 	w.sb.WriteString(e + " " + op + " " + w.bind(c.Values[0]))
+}
+
+// likePattern is the LIKE pattern of a text match operator.
+func likePattern(op grid.Op, s string) (string, bool) {
+	switch op {
+	case grid.OpContains, grid.OpNotContains:
+		return "%" + likeEscaper.Replace(s) + "%", true
+	case grid.OpStartsWith:
+		return likeEscaper.Replace(s) + "%", true
+	case grid.OpEndsWith:
+		return "%" + likeEscaper.Replace(s), true
+	}
+	return "", false
+}
+
+// textMatch writes a text match answered by the dictionary: any of the
+// alternatives, each all of its parts, a part being the issues whose
+// reference is one of the values matching its pattern. On PostgreSQL the
+// values are collected first (an init plan) and looked up as an index
+// condition, which a count over many issues reads from the reference index
+// alone.
+func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
+	if negate {
+		w.sb.WriteString("NOT ")
+	}
+	w.sb.WriteString("(")
+	for i, parts := range alts {
+		if i > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		w.sb.WriteString("(")
+		for j, p := range parts {
+			if j > 0 {
+				w.sb.WriteString(" AND ")
+			}
+			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
+				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
+			ref := textRefColumns[p.field]
+			if w.dialect == Postgres {
+				w.sb.WriteString(ref + " = ANY(ARRAY(" + values + "))")
+			} else {
+				w.sb.WriteString(ref + " IN (" + values + ")")
+			}
+		}
+		w.sb.WriteString(")")
+	}
+	w.sb.WriteString(")")
 }
 
 // bind adds a value and returns its placeholder. Times are bound in UTC (how

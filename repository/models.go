@@ -269,10 +269,29 @@ type Issue struct {
 	PolicyGroupName  string
 	PolicyGroupType  string
 	Revision         int
+	// NameRef, MessageRef, URNPrefixRef and URNSuffixRef refer to
+	// ResourceName, Message and the two parts of ResourceURN in the text
+	// dictionary (IssueText).
+	NameRef      int64
+	MessageRef   int64
+	URNPrefixRef int64 `gorm:"column:urn_prefix_ref"`
+	URNSuffixRef int64 `gorm:"column:urn_suffix_ref"`
 }
 
 // TableName is the issues table.
 func (Issue) TableName() string { return "policy_issues" }
+
+// IssueText is a distinct resource name or message of an organisation's
+// issues (the text dictionary that answers contains filters).
+type IssueText struct {
+	OrgID int64
+	ID    int64  `gorm:"primaryKey"`
+	Field string // "resource_name", "message", "urn_prefix" or "urn_suffix"
+	Value string
+}
+
+// TableName is the text dictionary's table.
+func (IssueText) TableName() string { return "issue_texts" }
 
 // HistoryEntry is one change to an issue.
 type HistoryEntry struct {

@@ -357,11 +357,15 @@ func (r *Repository) recountEntity(tx *gorm.DB, orgID, entityRef int64) error {
 }
 
 // RebuildRollups recomputes the organisation's rollups from its issues and
-// resources. Writes that go through the repository keep them exact; this is
-// for data written around it (test fixtures, repairs). Run it while no
-// evaluation or triage of the organisation is in flight.
+// resources, and its text dictionary references. Writes that go through
+// the repository keep them exact; this is for data written around it
+// (test fixtures, repairs). Run it while no evaluation or triage of the
+// organisation is in flight.
 func (r *Repository) RebuildRollups(ctx context.Context, orgID int64) error {
 	return r.transaction(ctx, func(tx *gorm.DB) error {
+		if err := r.rebuildTexts(tx, orgID); err != nil {
+			return err
+		}
 		for _, table := range []string{"issue_counts", "issue_policy_counts", "entity_counts"} {
 			if err := tx.Exec("DELETE FROM "+table+" WHERE org_id = ?", orgID).Error; err != nil {
 				return err
@@ -577,6 +581,9 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		                      AND o.pack_name = i.policy_pack AND o.policy_name = i.policy_name AND o.enforcement_level <> 'disabled')) AS failing
 		FROM pack_evaluations pe WHERE pe.org_id = ? GROUP BY pe.org_id, pe.entity_id, pe.pack_name) c
 		ORDER BY entity_ref, pack_name`); err != nil {
+		return err
+	}
+	if err := r.checkTexts(db, orgID, &problems); err != nil {
 		return err
 	}
 	if len(problems) > 0 {

@@ -75,7 +75,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 							out.Failed = append(out.Failed, pol)
 							sev := []string{"", "low", "high"}[rng.IntN(3)]
 							ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: pack, PolicyName: pol,
-								ResourceURN: res.URN, Message: "fails " + name, Severity: strPtr(sev)})
+								ResourceURN: res.URN, Message: []string{"fails ", "still fails "}[rng.IntN(2)] + name, Severity: strPtr(sev)})
 						} else {
 							out.Passed = append(out.Passed, pol)
 						}
@@ -195,6 +195,18 @@ func TestRollupsMatchRecount(t *testing.T) {
 		}
 		if err := e.r.CheckRollups(e.ctx, e.org.ID); err == nil {
 			t.Error("CheckRollups found nothing wrong with tampered counts")
+		}
+		// So is an issue pointing at another text of the dictionary.
+		if err := e.r.DB().Exec("UPDATE issue_counts SET n = n - 1 WHERE org_id = ? AND n > 0", e.org.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := e.r.DB().Exec(`UPDATE policy_issues SET message_ref = (SELECT MIN(t.id) FROM issue_texts t
+			WHERE t.org_id = policy_issues.org_id AND t.field = 'message' AND t.value <> policy_issues.message)
+			WHERE org_id = ?`, e.org.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := e.r.CheckRollups(e.ctx, e.org.ID); err == nil || !strings.Contains(err.Error(), "issue_texts") {
+			t.Errorf("CheckRollups on a wrong text reference: %v", err)
 		}
 		// So is a tampered row of a table compared row by row.
 		if err := e.r.DB().Exec("UPDATE outcome_counts SET governed = governed + 1 WHERE org_id = ?", e.org.ID).Error; err != nil {

@@ -1,0 +1,341 @@
+package repository
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/grid"
+)
+
+// The text dictionary (migration 00006): every distinct resource name,
+// message and URN part of an organisation's issues is stored once in
+// issue_texts, and each issue refers to its values (name_ref, message_ref,
+// urn_prefix_ref, urn_suffix_ref). Text matches (contains, notContains,
+// startsWith, endsWith) on those columns select the matching distinct
+// values first and then the issues referring to them through integer
+// indexes (textMatch), so a broad needle no longer reads a third of the
+// issues through a trigram bitmap, and ingest no longer maintains three
+// trigram indexes per issue.
+//
+// A URN is held as two values, its prefix (the stack and project part,
+// "urn:pulumi:prod::payments::") and the rest (type and name): 717,000
+// URNs of the million-issue demo are 3,000 prefixes and 9,000 rests. A
+// match on the whole URN is rewritten into matches on the parts
+// (urnMatch).
+
+// Fields of the text dictionary.
+const (
+	textResourceName = "resource_name"
+	textMessage      = "message"
+	textURNPrefix    = "urn_prefix"
+	textURNSuffix    = "urn_suffix"
+)
+
+// textKey is a value of the dictionary.
+type textKey struct{ field, value string }
+
+// dictionaryColumns maps the issue columns whose whole value the
+// dictionary holds to their field and reference column.
+var dictionaryColumns = map[string]struct{ field, ref string }{
+	"policy_issues.resource_name": {textResourceName, "policy_issues.name_ref"},
+	"policy_issues.message":       {textMessage, "policy_issues.message_ref"},
+}
+
+// textRefColumns are the reference columns of the fields.
+var textRefColumns = map[string]string{
+	textResourceName: "policy_issues.name_ref",
+	textMessage:      "policy_issues.message_ref",
+	textURNPrefix:    "policy_issues.urn_prefix_ref",
+	textURNSuffix:    "policy_issues.urn_suffix_ref",
+}
+
+// urnScheme starts every Pulumi URN.
+const urnScheme = "urn:pulumi:"
+
+// splitURN splits a URN after its stack and project: up to and including
+// the second "::" after "urn:pulumi:" (so the prefix, when there is one,
+// ends with "::"). Anything else has no prefix. urnPrefixSQL is the same
+// in SQL.
+func splitURN(urn string) (prefix, rest string) {
+	if !strings.HasPrefix(urn, urnScheme) {
+		return "", urn
+	}
+	i := strings.Index(urn[len(urnScheme):], "::")
+	if i < 0 {
+		return "", urn
+	}
+	start := len(urnScheme) + i + 2
+	j := strings.Index(urn[start:], "::")
+	if j < 0 {
+		return "", urn
+	}
+	return urn[:start+j+2], urn[start+j+2:]
+}
+
+// urnPrefixSQL is splitURN's prefix of the column in SQL (the migration
+// holds a copy).
+func urnPrefixSQL(d Dialect, col string) string {
+	instr := "instr"
+	if d == Postgres {
+		instr = "strpos"
+	}
+	first := instr + "(substr(" + col + ", 12), '::')"
+	second := instr + "(substr(" + col + ", 13 + " + first + "), '::')"
+	return "(CASE WHEN substr(" + col + ", 1, 11) = 'urn:pulumi:' AND " + first + " > 0 AND " + second + " > 0" +
+		" THEN substr(" + col + ", 1, 13 + " + first + " + " + second + ") ELSE '' END)"
+}
+
+// textPart is a condition on one field of the dictionary: the value is
+// LIKE the pattern (escaped with \, case-insensitive).
+type textPart struct{ field, pattern string }
+
+// urnMatch rewrites a text match on whole URNs into alternatives (any may
+// hold) of conditions on their parts (all must hold). With P the prefix
+// (empty or ending with "::") and S the rest, the URN P+S contains N when
+// P or S contains N, or when N straddles them: N = x+y with x ending P
+// and y starting S. As P ends with "::", such an x is ":" or ends with
+// "::", so only those cuts of N are tried; startsWith and endsWith follow
+// the same way. The cases are exact, not approximations
+// (TestURNMatch checks them against the whole string).
+func urnMatch(op grid.Op, needle string) [][]textPart {
+	esc := likeEscaper.Replace
+	// cuts are the lengths of the needle's heads that can end a prefix.
+	var cuts []int
+	for k := 1; k <= len(needle); k++ {
+		if (k == 1 && needle[0] == ':') || (k >= 2 && needle[k-2:k] == "::") {
+			cuts = append(cuts, k)
+		}
+	}
+	var alts [][]textPart
+	switch op {
+	case grid.OpContains, grid.OpNotContains:
+		alts = [][]textPart{{{textURNPrefix, "%" + esc(needle) + "%"}}, {{textURNSuffix, "%" + esc(needle) + "%"}}}
+		for _, k := range cuts {
+			if k < len(needle) {
+				alts = append(alts, []textPart{{textURNPrefix, "%" + esc(needle[:k])}, {textURNSuffix, esc(needle[k:]) + "%"}})
+			}
+		}
+	case grid.OpStartsWith:
+		alts = [][]textPart{{{textURNPrefix, esc(needle) + "%"}}, {{textURNPrefix, ""}, {textURNSuffix, esc(needle) + "%"}}}
+		for _, k := range cuts {
+			if k < len(needle) {
+				alts = append(alts, []textPart{{textURNPrefix, esc(needle[:k])}, {textURNSuffix, esc(needle[k:]) + "%"}})
+			}
+		}
+	case grid.OpEndsWith:
+		alts = [][]textPart{{{textURNSuffix, "%" + esc(needle)}}}
+		for _, k := range cuts {
+			alts = append(alts, []textPart{{textURNPrefix, "%" + esc(needle[:k])}, {textURNSuffix, esc(needle[k:])}})
+		}
+	}
+	return alts
+}
+
+// resolveTexts sets the dictionary references of the issues an evaluation
+// writes, adding the values the dictionary lacks.
+func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) error {
+	want := map[textKey]int64{}
+	for _, rows := range sets {
+		for i := range rows {
+			prefix, rest := splitURN(rows[i].ResourceURN)
+			want[textKey{textResourceName, rows[i].ResourceName}] = 0
+			want[textKey{textMessage, rows[i].Message}] = 0
+			want[textKey{textURNPrefix, prefix}] = 0
+			want[textKey{textURNSuffix, rest}] = 0
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	// Sorted, so evaluations adding the same new values concurrently wait
+	// for each other in one order instead of deadlocking.
+	keys := make([]textKey, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b textKey) int {
+		return cmp.Or(cmp.Compare(a.field, b.field), cmp.Compare(a.value, b.value))
+	})
+	lookup, insert := r.lookupTextsSQLite, r.insertTextsSQLite
+	if r.dialect == Postgres {
+		lookup, insert = lookupTextsPG, insertTextsPG
+	}
+	if err := lookup(tx, orgID, keys, want); err != nil {
+		return err
+	}
+	missing := keys[:0:0]
+	for _, k := range keys {
+		if want[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		if err := insert(tx, orgID, missing); err != nil {
+			return err
+		}
+		// Another evaluation may have added some of them first: read them
+		// all back.
+		if err := lookup(tx, orgID, missing, want); err != nil {
+			return err
+		}
+	}
+	for _, rows := range sets {
+		for i := range rows {
+			is := &rows[i]
+			prefix, rest := splitURN(is.ResourceURN)
+			is.NameRef = want[textKey{textResourceName, is.ResourceName}]
+			is.MessageRef = want[textKey{textMessage, is.Message}]
+			is.URNPrefixRef = want[textKey{textURNPrefix, prefix}]
+			is.URNSuffixRef = want[textKey{textURNSuffix, rest}]
+			if is.NameRef == 0 || is.MessageRef == 0 || is.URNPrefixRef == 0 || is.URNSuffixRef == 0 {
+				return fmt.Errorf("text dictionary: no entry for issue %s after adding it", is.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// textColumns lays keys out as two arrays.
+func textColumns(keys []textKey) (fields, values []string) {
+	fields, values = make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		fields[i], values[i] = k.field, k.value
+	}
+	return fields, values
+}
+
+// lookupTextsPG sets the ids of the keys the dictionary holds.
+func lookupTextsPG(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int64) error {
+	for _, batch := range chunk(keys, pgBulkRows) {
+		fields, values := textColumns(batch)
+		// md5 finds the value through the unique index; the value itself
+		// is compared too. One index probe per value (LIMIT keeps the
+		// lateral subquery from being planned as a join, which a plan
+		// made while the dictionary was small does by scanning it).
+		rows, err := queryPG(tx, `SELECT t.id, u.field, u.value FROM unnest($2::text[], $3::text[]) AS u(field, value)
+			CROSS JOIN LATERAL (SELECT t.id FROM issue_texts t WHERE t.org_id = $1 AND t.field = u.field
+				AND md5(t.value) = md5(u.value) AND t.value = u.value LIMIT 1) t`,
+			orgID, fields, values)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var k textKey
+			if err := rows.Scan(&id, &k.field, &k.value); err != nil {
+				rows.Close()
+				return err
+			}
+			ids[k] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertTextsPG adds values to the dictionary; values another transaction
+// added first are left as they are.
+func insertTextsPG(tx *gorm.DB, orgID int64, keys []textKey) error {
+	for _, batch := range chunk(keys, pgBulkRows) {
+		fields, values := textColumns(batch)
+		if err := execPG(tx, `INSERT INTO issue_texts (org_id, field, value)
+			SELECT $1, u.field, u.value FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(field, value, n) ORDER BY u.n
+			ON CONFLICT (org_id, field, md5(value)) DO NOTHING`, orgID, fields, values); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookupTextsSQLite is lookupTextsPG on SQLite.
+func (r *Repository) lookupTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int64) error {
+	byField := map[string][]string{}
+	for _, k := range keys {
+		byField[k.field] = append(byField[k.field], k.value)
+	}
+	for field, values := range byField {
+		for _, batch := range chunk(values, r.inBatch()) {
+			var found []IssueText
+			if err := tx.Where("org_id = ? AND field = ? AND value IN ?", orgID, field, batch).Find(&found).Error; err != nil {
+				return err
+			}
+			for _, t := range found {
+				ids[textKey{t.Field, t.Value}] = t.ID
+			}
+		}
+	}
+	return nil
+}
+
+// insertTextsSQLite adds values to the dictionary (the transaction holds
+// SQLite's write lock: nobody else adds them meanwhile).
+func (r *Repository) insertTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey) error {
+	rows := make([]IssueText, len(keys))
+	for i, k := range keys {
+		rows[i] = IssueText{OrgID: orgID, Field: k.field, Value: k.value}
+	}
+	for _, batch := range chunk(rows, r.batchRows(3)) {
+		if err := tx.Create(&batch).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// textColumnsOf are, per field of the dictionary, the SQL of an issue's
+// value (on policy_issues) and its reference column.
+func textColumnsOf(d Dialect) []struct{ field, value, ref string } {
+	prefix := urnPrefixSQL(d, "policy_issues.resource_urn")
+	return []struct{ field, value, ref string }{
+		{textResourceName, "policy_issues.resource_name", "name_ref"},
+		{textMessage, "policy_issues.message", "message_ref"},
+		{textURNPrefix, prefix, "urn_prefix_ref"},
+		{textURNSuffix, "substr(policy_issues.resource_urn, length(" + prefix + ") + 1)", "urn_suffix_ref"},
+	}
+}
+
+// rebuildTexts adds the organisation's issue texts the dictionary lacks and
+// points every issue at its values (for issues written around the
+// repository; see RebuildRollups).
+func (r *Repository) rebuildTexts(tx *gorm.DB, orgID int64) error {
+	for _, c := range textColumnsOf(r.dialect) {
+		conflict, match := "(org_id, field, value)", "t.value = "+c.value
+		if r.dialect == Postgres {
+			conflict, match = "(org_id, field, md5(value))", "md5(t.value) = md5("+c.value+") AND "+match
+		}
+		if err := tx.Exec(`INSERT INTO issue_texts (org_id, field, value)
+			SELECT DISTINCT org_id, '`+c.field+`', `+c.value+` FROM policy_issues WHERE org_id = ?
+			ON CONFLICT `+conflict+` DO NOTHING`, orgID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE policy_issues SET `+c.ref+` = (SELECT t.id FROM issue_texts t
+			WHERE t.org_id = policy_issues.org_id AND t.field = '`+c.field+`' AND `+match+`) WHERE org_id = ?`, orgID).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTexts reports issues whose dictionary references are not their
+// texts.
+func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) error {
+	for _, c := range textColumnsOf(r.dialect) {
+		var wrong int64
+		if err := db.Raw(`SELECT COUNT(*) FROM policy_issues
+			LEFT JOIN issue_texts t ON t.org_id = policy_issues.org_id AND t.id = policy_issues.`+c.ref+` AND t.field = '`+c.field+`'
+			WHERE policy_issues.org_id = ? AND (t.value IS NULL OR t.value <> `+c.value+`)`, orgID).Scan(&wrong).Error; err != nil {
+			return err
+		}
+		if wrong > 0 {
+			*problems = append(*problems, fmt.Sprintf("issue_texts: %d issues refer to another %s than theirs", wrong, c.field))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package repository_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/repotest"
+)
+
+// TestTextMatches checks contains, notContains, startsWith and endsWith on
+// resource names, URNs and messages (answered by the text dictionary)
+// against the same match on the issues' own texts, on both databases, with
+// names made of the characters the URN rewrite and LIKE escaping care
+// about, and that the references ingest wrote agree with a recount.
+func TestTextMatches(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		buckets := []string{"logs", "Logs-EU", "a:b", ":lead", "tail:", "50%_off", "x_y", "Ünïcode", "pay::ments"}
+		failing := map[string][]string{}
+		for i, name := range buckets {
+			failing[name] = [][]string{{"s3-encryption"}, {"s3-versioning"}, {"s3-encryption", "s3-versioning"}}[i%3]
+		}
+		e.apply(stackEval(1, "1.0.0", buckets, failing))
+		// A second stack shares names and messages but not URN prefixes.
+		ev := stackEval(1, "1.0.0", buckets[:4], failing)
+		ev.Stack.Name = "dev"
+		for i := range ev.Violations {
+			ev.Violations[i].ResourceURN = strings.Replace(ev.Violations[i].ResourceURN, ":prod::", ":dev::", 1)
+		}
+		for i := range ev.Resources {
+			ev.Resources[i].URN = strings.Replace(ev.Resources[i].URN, ":prod::", ":dev::", 1)
+		}
+		e.apply(ev)
+		if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
+			t.Fatal(err)
+		}
+		var all []repository.Issue
+		if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&all).Error; err != nil {
+			t.Fatal(err)
+		}
+
+		columns := map[string]func(repository.Issue) string{
+			"resourceName": func(is repository.Issue) string { return is.ResourceName },
+			"resourceURN":  func(is repository.Issue) string { return is.ResourceURN },
+			"message":      func(is repository.Issue) string { return is.Message },
+		}
+		ops := map[string]func(s, needle string) bool{
+			"contains":    strings.Contains,
+			"notContains": func(s, n string) bool { return !strings.Contains(s, n) },
+			"startsWith":  strings.HasPrefix,
+			"endsWith":    strings.HasSuffix,
+		}
+		needles := []string{"logs", "LOGS", "a:b", ":", "::", ":lead", "tail:", "50%", "%_", "x_y", "Ünï", "prod::pay",
+			"payments::aws", "::aws:s3", "bucket::a", "urn:pulumi:dev", "fails on", "s3-encryption fails on lo", "pay::ments", "ments::aws"}
+		for col, value := range columns {
+			for op, match := range ops {
+				for _, needle := range needles {
+					want := 0
+					for _, is := range all {
+						if match(strings.ToLower(value(is)), strings.ToLower(needle)) {
+							want++
+						}
+					}
+					body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
+					req, err := grid.DecodeRequest([]byte(body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
+					if err != nil {
+						t.Fatal(err)
+					}
+					page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+					if err != nil {
+						t.Fatalf("%s: %v", body, err)
+					}
+					if page.RowCount != int64(want) || len(page.Issues) != want {
+						t.Errorf("%s %s %q: %d rows of %d, want %d", col, op, needle, len(page.Issues), page.RowCount, want)
+					}
+				}
+			}
+		}
+	})
+}
