@@ -119,10 +119,11 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // entityProject equals or set condition at the top level also restricts
 // entity_ref to the entities of those projects (an issue's entity_project
 // is always its entity's project), so the unique key's (org_id,
-// entity_ref) prefix finds the rows.
-func issueWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
+// entity_ref) prefix finds the rows. Text matches use the sets of texts
+// where given (textSets), subqueries on the dictionary otherwise.
+func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets) (string, []any) {
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := issueFilter(orgID, filter, d); w != "" {
+	if w, wargs := issueFilter(orgID, filter, d, texts); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
@@ -318,7 +319,10 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cube
 	for _, s := range segs {
 		page.RowCount += s.n
 	}
-	where, wargs := issueWhere(orgID, q.Where(), r.dialect)
+	where, wargs, err := r.issueCondition(tx, orgID, q.Where())
+	if err != nil {
+		return err
+	}
 	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, q.Sort[len(q.Sort)-1].Desc)
 	narrow, err := r.narrowCount(tx, orgID, q.Where())
 	if err != nil {

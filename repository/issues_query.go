@@ -105,7 +105,10 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 		if _, ok := segmentColumns[q.Sort[0].ColID]; ok && onTheCube {
 			return r.segmentedPage(tx, orgID, q, cubeFilter, page)
 		}
-		where, args := issueWhere(orgID, q.Where(), r.dialect)
+		where, args, err := r.issueCondition(tx, orgID, q.Where())
+		if err != nil {
+			return err
+		}
 		// Filters beyond the cube's columns (text search, entities, dates)
 		// are counted first: the count is needed anyway, and when it is
 		// small the page is found faster by filtering first.
@@ -141,7 +144,6 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 			page.RowCount = int64(q.Offset + n)
 			return nil
 		}
-		var err error
 		page.RowCount, err = r.cubeCount(tx, orgID, cubeFilter)
 		return err
 	})
@@ -173,7 +175,10 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 	if q.Limit == 0 {
 		return nil
 	}
-	where, args := issueWhere(orgID, q.Where(), r.dialect)
+	where, args, err := r.issueCondition(r.db.WithContext(ctx), orgID, q.Where())
+	if err != nil {
+		return err
+	}
 	limit, largs := r.limitClause(q.Limit, q.Offset)
 	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, "policy_issues.id", r.dialect) + limit
 	if r.dialect == Postgres {
@@ -241,8 +246,12 @@ func parseFacetRequest(field string, filterModel json.RawMessage) (grid.ColumnDe
 // group sort keys and then the group value, and paged.
 func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	g := q.Group
+	texts, err := r.textSets(r.db.WithContext(ctx), orgID, q.Where())
+	if err != nil {
+		return nil, err
+	}
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := issueFilter(orgID, q.Where(), r.dialect); w != "" {
+	if w, wargs := issueFilter(orgID, q.Where(), r.dialect, texts); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
@@ -364,7 +373,10 @@ func aggregateValue(a grid.Aggregate, v any) (any, error) {
 // scanIssueFacets counts the distinct values of col among the issues
 // matching filter.
 func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
-	cond, args := issueWhere(orgID, filter, r.dialect)
+	cond, args, err := r.issueCondition(db, orgID, filter)
+	if err != nil {
+		return nil, err
+	}
 	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+col.Expr, "COUNT(*)", args)
 }
 
@@ -539,11 +551,11 @@ func whereClause(n grid.Node, d Dialect) (string, []any) {
 // issueFilter is whereClause for a filter on the issues of one
 // organisation: text matches on resource names and messages select their
 // issues through the text dictionary (texts.go).
-func issueFilter(orgID int64, n grid.Node, d Dialect) (string, []any) {
+func issueFilter(orgID int64, n grid.Node, d Dialect, texts textSets) (string, []any) {
 	if n == nil {
 		return "", nil
 	}
-	w := &sqlWriter{dialect: d, textsOf: orgID}
+	w := &sqlWriter{dialect: d, textsOf: orgID, texts: texts}
 	w.node(n)
 	return w.sb.String(), w.args
 }
@@ -555,6 +567,9 @@ type sqlWriter struct {
 	// textsOf is the organisation whose text dictionary answers text
 	// matches; 0 matches the columns themselves.
 	textsOf int64
+	// texts holds the dictionary ids matching parts, where they were read
+	// before the query was written (textSets).
+	texts textSets
 }
 
 func (w *sqlWriter) node(n grid.Node) {
@@ -679,14 +694,12 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 		}
 		pattern, ok := likePattern(c.Op, s)
 		negate := c.Op == grid.OpNotContains
-		dict, inDictionary := dictionaryColumns[e]
+		alts, inDictionary := textAlternatives(e, c.Op, s)
 		switch {
 		case !ok:
 			w.sb.WriteString("1=0")
-		case w.textsOf != 0 && e == "policy_issues.resource_urn":
-			w.textMatch(urnMatch(c.Op, s), negate)
 		case w.textsOf != 0 && inDictionary:
-			w.textMatch([][]textPart{{{dict.field, pattern}}}, negate)
+			w.textMatch(alts, negate)
 		case negate:
 			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`))
 		default:
@@ -744,9 +757,17 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 			if j > 0 {
 				w.sb.WriteString(" AND ")
 			}
+			ref := textRefColumns[p.field]
+			if ids, ok := w.texts[p]; ok {
+				if len(ids) == 0 {
+					w.sb.WriteString("1=0")
+				} else {
+					w.sb.WriteString(ref + " = ANY(CAST(" + w.bind(ids) + " AS bigint[]))")
+				}
+				continue
+			}
 			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
 				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
-			ref := textRefColumns[p.field]
 			if w.dialect == Postgres {
 				w.sb.WriteString(ref + " = ANY(ARRAY(" + values + "))")
 			} else {

@@ -2,8 +2,10 @@ package repository
 
 import (
 	"cmp"
+	"database/sql/driver"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -338,4 +340,120 @@ func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) er
 		}
 	}
 	return nil
+}
+
+// textAlternatives is the dictionary form of a text match on an issue
+// column (see textMatch), and whether the dictionary serves it.
+func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, bool) {
+	pattern, ok := likePattern(op, needle)
+	if !ok {
+		return nil, false
+	}
+	if expr == "policy_issues.resource_urn" {
+		return urnMatch(op, needle), true
+	}
+	if dict, ok := dictionaryColumns[expr]; ok {
+		return [][]textPart{{{dict.field, pattern}}}, true
+	}
+	return nil, false
+}
+
+// textSets are the dictionary ids matching the parts of a filter's text
+// matches, read before the filter's SQL is written.
+type textSets map[textPart]pgIDs
+
+// maxTextSet is the largest number of values a part's set holds; a part
+// matching more is left to a subquery (a variable for tests).
+var maxTextSet = 10000
+
+// textSets reads the ids of the dictionary values matching the text
+// matches of a filter (PostgreSQL; nil on SQLite). Bound as arrays of
+// constants, they let PostgreSQL estimate how many issues a match selects
+// and choose the plan for it: behind a subquery it guesses a few hundred,
+// and for a needle matching half the issues it would fetch them all
+// through the reference index and sort them instead of reading the sort
+// order until a page is full (2.6 s instead of a few milliseconds at a
+// million issues).
+func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
+	if r.dialect != Postgres {
+		return nil, nil
+	}
+	var parts []textPart
+	var walk func(n grid.Node)
+	walk = func(n grid.Node) {
+		switch n := n.(type) {
+		case *grid.And:
+			for _, c := range n.Children {
+				walk(c)
+			}
+		case *grid.Or:
+			for _, c := range n.Children {
+				walk(c)
+			}
+		case *grid.Not:
+			walk(n.Child)
+		case *grid.Condition:
+			if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
+				return
+			}
+			needle, _ := n.Values[0].(string)
+			for _, e := range n.Column.Exprs() {
+				alts, ok := textAlternatives(e, n.Op, needle)
+				if !ok {
+					continue
+				}
+				for _, alt := range alts {
+					parts = append(parts, alt...)
+				}
+			}
+		}
+	}
+	walk(filter)
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	sets := textSets{}
+	for _, p := range parts {
+		if _, done := sets[p]; done {
+			continue
+		}
+		var ids pgIDs
+		if err := db.Raw(`SELECT id FROM issue_texts WHERE org_id = ? AND field = ? AND lower(value) LIKE lower(?) ESCAPE '\' LIMIT ?`,
+			orgID, p.field, p.pattern, maxTextSet+1).Scan(&ids).Error; err != nil {
+			return nil, err
+		}
+		if len(ids) <= maxTextSet {
+			sets[p] = ids
+		}
+	}
+	return sets, nil
+}
+
+// issueCondition is issueWhere with the filter's text matches read from
+// the dictionary first (textSets).
+func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
+	texts, err := r.textSets(db, orgID, filter)
+	if err != nil {
+		return "", nil, err
+	}
+	cond, args := issueWhere(orgID, filter, r.dialect, texts)
+	return cond, args, nil
+}
+
+// pgIDs binds ids as one PostgreSQL array parameter (GORM would expand a
+// slice into a list of parameters).
+type pgIDs []int64
+
+// Value is the array in PostgreSQL's text form.
+func (a pgIDs) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, id := range a {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteString("}")
+	return b.String(), nil
 }

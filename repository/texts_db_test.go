@@ -55,30 +55,35 @@ func TestTextMatches(t *testing.T) {
 		}
 		needles := []string{"logs", "LOGS", "a:b", ":", "::", ":lead", "tail:", "50%", "%_", "x_y", "Ünï", "prod::pay",
 			"payments::aws", "::aws:s3", "bucket::a", "urn:pulumi:dev", "fails on", "s3-encryption fails on lo", "pay::ments", "ments::aws"}
-		for col, value := range columns {
-			for op, match := range ops {
-				for _, needle := range needles {
-					want := 0
-					for _, is := range all {
-						if match(strings.ToLower(value(is)), strings.ToLower(needle)) {
-							want++
+		defer func(n int) { *repository.MaxTextSet = n }(*repository.MaxTextSet)
+		for _, limit := range []int{*repository.MaxTextSet, 0} {
+			// 0 leaves every match with values to the dictionary subquery.
+			*repository.MaxTextSet = limit
+			for col, value := range columns {
+				for op, match := range ops {
+					for _, needle := range needles {
+						want := 0
+						for _, is := range all {
+							if match(strings.ToLower(value(is)), strings.ToLower(needle)) {
+								want++
+							}
 						}
-					}
-					body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
-					req, err := grid.DecodeRequest([]byte(body))
-					if err != nil {
-						t.Fatal(err)
-					}
-					q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
-					if err != nil {
-						t.Fatal(err)
-					}
-					page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
-					if err != nil {
-						t.Fatalf("%s: %v", body, err)
-					}
-					if page.RowCount != int64(want) || len(page.Issues) != want {
-						t.Errorf("%s %s %q: %d rows of %d, want %d", col, op, needle, len(page.Issues), page.RowCount, want)
+						body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
+						req, err := grid.DecodeRequest([]byte(body))
+						if err != nil {
+							t.Fatal(err)
+						}
+						q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
+						if err != nil {
+							t.Fatal(err)
+						}
+						page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+						if err != nil {
+							t.Fatalf("%s: %v", body, err)
+						}
+						if page.RowCount != int64(want) || len(page.Issues) != want {
+							t.Errorf("sets of at most %d: %s %s %q: %d rows of %d, want %d", limit, col, op, needle, len(page.Issues), page.RowCount, want)
+						}
 					}
 				}
 			}
