@@ -36,6 +36,7 @@ const DefaultSQLitePath = "data/policyresults.db"
 type Repository struct {
 	db      *gorm.DB
 	dialect Dialect
+	texts   textCache
 }
 
 // Options tunes Open.

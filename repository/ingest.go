@@ -197,6 +197,9 @@ type plan struct {
 	resourceOrder  []string
 	violations     []*evalViolation
 	violationByKey map[issueKey]*evalViolation
+	// texts are the dictionary ids of the written issues' texts, cached
+	// once the evaluation commits.
+	texts map[textKey]int64
 }
 
 func validText(field, s string, max int) error {
@@ -431,6 +434,7 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 	if err != nil {
 		return nil, err
 	}
+	r.texts.add(orgID, p.texts)
 	return sum, nil
 }
 
@@ -497,6 +501,9 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	}
 	sum.EvaluationID = rec.ID
 
+	if p.texts, err = r.resolveTexts(tx, orgID, d.inserts, d.updates); err != nil {
+		return nil, err
+	}
 	if err := r.writeIssues(tx, orgID, d); err != nil {
 		return nil, err
 	}
@@ -1037,9 +1044,6 @@ var issueUpdateColumns = []string{
 }
 
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
-	if err := r.resolveTexts(tx, orgID, d.inserts, d.updates); err != nil {
-		return err
-	}
 	if r.dialect == Postgres {
 		return writeIssuesPG(tx, orgID, d)
 	}

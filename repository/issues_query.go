@@ -684,6 +684,10 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 	}
 	if c.Column.Kind == grid.KindText {
 		s, _ := c.Values[0].(string)
+		if alts, ok := textAlternatives(e, c.Op, s); ok && w.textsOf != 0 {
+			w.textMatch(alts, c.Op == grid.OpNotContains || c.Op == grid.OpNotEqual)
+			return
+		}
 		switch c.Op {
 		case grid.OpEquals:
 			w.sb.WriteString("lower(" + e + ") = lower(" + w.bind(s) + ")")
@@ -693,14 +697,10 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 			return
 		}
 		pattern, ok := likePattern(c.Op, s)
-		negate := c.Op == grid.OpNotContains
-		alts, inDictionary := textAlternatives(e, c.Op, s)
 		switch {
 		case !ok:
 			w.sb.WriteString("1=0")
-		case w.textsOf != 0 && inDictionary:
-			w.textMatch(alts, negate)
-		case negate:
+		case c.Op == grid.OpNotContains:
 			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`))
 		default:
 			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`)

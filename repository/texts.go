@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 
@@ -133,13 +134,61 @@ func urnMatch(op grid.Op, needle string) [][]textPart {
 		for _, k := range cuts {
 			alts = append(alts, []textPart{{textURNPrefix, "%" + esc(needle[:k])}, {textURNSuffix, esc(needle[k:])}})
 		}
+	case grid.OpEquals, grid.OpNotEqual:
+		alts = [][]textPart{{{textURNPrefix, ""}, {textURNSuffix, esc(needle)}}}
+		for _, k := range cuts {
+			alts = append(alts, []textPart{{textURNPrefix, esc(needle[:k])}, {textURNSuffix, esc(needle[k:])}})
+		}
 	}
 	return alts
 }
 
+// textCache remembers the dictionary ids that committed evaluations read
+// or added. The id of an organisation's value never changes (values are
+// only added), so most evaluations find all their values here and look
+// none up. When full it starts over.
+type textCache struct {
+	mu  sync.Mutex
+	ids map[cachedText]int64
+}
+
+// cachedText is an organisation's value.
+type cachedText struct {
+	org int64
+	textKey
+}
+
+// textCacheSize bounds the cache (a few tens of megabytes of texts at
+// most).
+const textCacheSize = 100000
+
+func (c *textCache) lookup(org int64, keys map[textKey]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range keys {
+		if id, ok := c.ids[cachedText{org, k}]; ok {
+			keys[k] = id
+		}
+	}
+}
+
+func (c *textCache) add(org int64, ids map[textKey]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil || len(c.ids)+len(ids) > textCacheSize {
+		c.ids = make(map[cachedText]int64, len(ids))
+	}
+	for k, id := range ids {
+		c.ids[cachedText{org, k}] = id
+	}
+}
+
 // resolveTexts sets the dictionary references of the issues an evaluation
-// writes, adding the values the dictionary lacks.
-func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) error {
+// writes, adding the values the dictionary lacks, and returns the ids of
+// their values (to cache once the transaction commits: an id read from
+// the cache is always committed, one added here only if the transaction
+// is).
+func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (map[textKey]int64, error) {
 	want := map[textKey]int64{}
 	for _, rows := range sets {
 		for i := range rows {
@@ -151,13 +200,16 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) err
 		}
 	}
 	if len(want) == 0 {
-		return nil
+		return nil, nil
 	}
+	r.texts.lookup(orgID, want)
 	// Sorted, so evaluations adding the same new values concurrently wait
 	// for each other in one order instead of deadlocking.
 	keys := make([]textKey, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
+	for k, id := range want {
+		if id == 0 {
+			keys = append(keys, k)
+		}
 	}
 	slices.SortFunc(keys, func(a, b textKey) int {
 		return cmp.Or(cmp.Compare(a.field, b.field), cmp.Compare(a.value, b.value))
@@ -167,7 +219,7 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) err
 		lookup, insert = lookupTextsPG, insertTextsPG
 	}
 	if err := lookup(tx, orgID, keys, want); err != nil {
-		return err
+		return nil, err
 	}
 	missing := keys[:0:0]
 	for _, k := range keys {
@@ -177,12 +229,12 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) err
 	}
 	if len(missing) > 0 {
 		if err := insert(tx, orgID, missing); err != nil {
-			return err
+			return nil, err
 		}
 		// Another evaluation may have added some of them first: read them
 		// all back.
 		if err := lookup(tx, orgID, missing, want); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, rows := range sets {
@@ -194,11 +246,11 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) err
 			is.URNPrefixRef = want[textKey{textURNPrefix, prefix}]
 			is.URNSuffixRef = want[textKey{textURNSuffix, rest}]
 			if is.NameRef == 0 || is.MessageRef == 0 || is.URNPrefixRef == 0 || is.URNSuffixRef == 0 {
-				return fmt.Errorf("text dictionary: no entry for issue %s after adding it", is.ID)
+				return nil, fmt.Errorf("text dictionary: no entry for issue %s after adding it", is.ID)
 			}
 		}
 	}
-	return nil
+	return want, nil
 }
 
 // textColumns lays keys out as two arrays.
@@ -342,10 +394,15 @@ func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) er
 	return nil
 }
 
-// textAlternatives is the dictionary form of a text match on an issue
-// column (see textMatch), and whether the dictionary serves it.
+// textAlternatives is the dictionary form of a text condition on an
+// issue column (see textMatch; the negative operators are the negation of
+// the alternatives), and whether the dictionary serves it.
 func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, bool) {
 	pattern, ok := likePattern(op, needle)
+	if op == grid.OpEquals || op == grid.OpNotEqual {
+		// Equality is a pattern without wildcards.
+		pattern, ok = likeEscaper.Replace(needle), true
+	}
 	if !ok {
 		return nil, false
 	}

@@ -52,9 +52,12 @@ func TestTextMatches(t *testing.T) {
 			"notContains": func(s, n string) bool { return !strings.Contains(s, n) },
 			"startsWith":  strings.HasPrefix,
 			"endsWith":    strings.HasSuffix,
+			"equals":      func(s, n string) bool { return s == n },
+			"notEqual":    func(s, n string) bool { return s != n },
 		}
 		needles := []string{"logs", "LOGS", "a:b", ":", "::", ":lead", "tail:", "50%", "%_", "x_y", "Ünï", "prod::pay",
-			"payments::aws", "::aws:s3", "bucket::a", "urn:pulumi:dev", "fails on", "s3-encryption fails on lo", "pay::ments", "ments::aws"}
+			"payments::aws", "::aws:s3", "bucket::a", "urn:pulumi:dev", "fails on", "s3-encryption fails on lo", "pay::ments", "ments::aws", "LOGS-eu", "urn:pulumi:prod::payments::aws:s3/bucket:Bucket::a:b",
+			"URN:PULUMI:DEV::PAYMENTS::AWS:S3/BUCKET:BUCKET::LOGS", "s3-encryption fails on :lead"}
 		defer func(n int) { *repository.MaxTextSet = n }(*repository.MaxTextSet)
 		for _, limit := range []int{*repository.MaxTextSet, 0} {
 			// 0 leaves every match with values to the dictionary subquery.
@@ -83,6 +86,15 @@ func TestTextMatches(t *testing.T) {
 						}
 						if page.RowCount != int64(want) || len(page.Issues) != want {
 							t.Errorf("sets of at most %d: %s %s %q: %d rows of %d, want %d", limit, col, op, needle, len(page.Issues), page.RowCount, want)
+						}
+						// The export reads the same filter through pgx itself on
+						// PostgreSQL.
+						exported := 0
+						if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*repository.Issue) error { exported++; return nil }); err != nil {
+							t.Fatalf("export %s: %v", body, err)
+						}
+						if exported != want {
+							t.Errorf("sets of at most %d: export %s %s %q: %d rows, want %d", limit, col, op, needle, exported, want)
 						}
 					}
 				}

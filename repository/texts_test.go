@@ -3,6 +3,7 @@ package repository
 import (
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,6 +73,8 @@ func TestURNMatch(t *testing.T) {
 		grid.OpNotContains: func(u, n string) bool { return !strings.Contains(u, n) },
 		grid.OpStartsWith:  strings.HasPrefix,
 		grid.OpEndsWith:    strings.HasSuffix,
+		grid.OpEquals:      func(u, n string) bool { return u == n },
+		grid.OpNotEqual:    func(u, n string) bool { return u != n },
 	}
 	checked := 0
 	for _, urn := range urns {
@@ -94,7 +97,7 @@ func TestURNMatch(t *testing.T) {
 					}
 					got = got || all
 				}
-				if op == grid.OpNotContains {
+				if op == grid.OpNotContains || op == grid.OpNotEqual {
 					got = !got
 				}
 				if got != want {
@@ -106,4 +109,30 @@ func TestURNMatch(t *testing.T) {
 		}
 	}
 	t.Logf("%d matches checked", checked)
+}
+
+// TestTextCache checks the cache answers what was added, per
+// organisation, and starts over instead of growing past its bound.
+func TestTextCache(t *testing.T) {
+	var c textCache
+	logs := textKey{textResourceName, "logs"}
+	c.add(1, map[textKey]int64{logs: 7})
+	got := map[textKey]int64{logs: 0}
+	c.lookup(1, got)
+	if got[logs] != 7 {
+		t.Errorf("organisation 1: id %d, want 7", got[logs])
+	}
+	got[logs] = 0
+	c.lookup(2, got)
+	if got[logs] != 0 {
+		t.Errorf("organisation 2 sees organisation 1's id %d", got[logs])
+	}
+	many := map[textKey]int64{}
+	for i := range textCacheSize {
+		many[textKey{textMessage, strconv.Itoa(i)}] = int64(i + 1)
+	}
+	c.add(1, many)
+	if len(c.ids) > textCacheSize {
+		t.Errorf("cache holds %d ids, bound %d", len(c.ids), textCacheSize)
+	}
 }
