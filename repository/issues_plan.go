@@ -200,8 +200,8 @@ func pageSQL(d Dialect, cond, order, limit string, filterFirst bool) string {
 }
 
 // narrowLimit is the largest number of rows a page finds by filtering
-// first and sorting after.
-const narrowLimit = 20000
+// first and sorting after (a variable for tests).
+var narrowLimit int64 = 20000
 
 // filterFirst tells whether a page whose narrowest indexed condition
 // selects n issues is found by filtering first. Only on PostgreSQL: SQLite
@@ -254,6 +254,12 @@ func (r *Repository) cubeCount(tx *gorm.DB, orgID int64, filter grid.Node) (int6
 	return n, err
 }
 
+// smallSegment is the largest segment of a filter outside the cube whose
+// matches are found before they are sorted: reading the segment in order
+// until a page is full may read the whole segment when its few matches
+// sit at its end.
+var smallSegment int64 = 2000
+
 // segmentColumns are the columns a page is read by segments of: the first
 // sort key's column on the cube and on the issues.
 var segmentColumns = map[string]struct{ cube, issue string }{
@@ -268,30 +274,38 @@ type segment struct {
 	n     int64
 }
 
-// segmentedPage reads a page of issues sorted first by severity or
-// priority, one value of that column at a time, and counts the matches.
-func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cubeFilter grid.Node, page *IssuePage) error {
-	first := q.Sort[0]
-	col := segmentColumns[first.ColID]
+// cubeSegments counts the issues matching a cube filter per value of the
+// segment column.
+func (r *Repository) cubeSegments(tx *gorm.DB, orgID int64, col string, cubeFilter grid.Node) ([]segment, error) {
 	cond, args := cubeWhere(orgID, cubeFilter, r.dialect)
-	rows, err := tx.Raw("SELECT "+col.cube+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.cube, args...).Rows()
+	return scanSegments(tx, "SELECT "+col+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col, args)
+}
+
+// issueSegments counts the issues matching a condition on policy_issues
+// per value of the segment column (for filters outside the cube).
+func issueSegments(tx *gorm.DB, col, where string, args []any) ([]segment, error) {
+	return scanSegments(tx, "SELECT "+col+", COUNT(*) FROM policy_issues WHERE "+where+" GROUP BY "+col, args)
+}
+
+// scanSegments reads the non-empty segments a query counts.
+func scanSegments(tx *gorm.DB, query string, args []any) ([]segment, error) {
+	rows, err := tx.Raw(query, args...).Rows()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	defer rows.Close()
 	var segs []segment
 	for rows.Next() {
 		var s segment
 		if err := rows.Scan(&s.value, &s.n); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
 		if s.n > 0 {
 			segs = append(segs, s)
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	for i := range segs {
 		switch v := segs[i].value.(type) {
@@ -303,6 +317,18 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cube
 			segs[i].value = int64(v)
 		}
 	}
+	return segs, nil
+}
+
+// segmentedPage reads a page of issues sorted first by severity or
+// priority, one value of that column at a time (segs: the issues matching
+// where per value), and counts the matches. With smallFirst, a segment of
+// at most smallSegment matches is found by filtering first (filters
+// outside the cube, whose indexes find a segment's matches directly).
+func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs []segment, where string, wargs []any,
+	smallFirst bool, page *IssuePage) error {
+	first := q.Sort[0]
+	col := segmentColumns[first.ColID]
 	slices.SortFunc(segs, func(a, b segment) int {
 		var c int
 		switch av := a.value.(type) {
@@ -318,10 +344,6 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cube
 	})
 	for _, s := range segs {
 		page.RowCount += s.n
-	}
-	where, wargs, err := r.issueCondition(tx, orgID, q.Where())
-	if err != nil {
-		return err
 	}
 	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, q.Sort[len(q.Sort)-1].Desc)
 	narrow, err := r.narrowCount(tx, orgID, q.Where())
@@ -340,7 +362,8 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, cube
 		}
 		take := min(want, s.n-skip)
 		var part []Issue
-		err := tx.Raw(pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", filterFirst),
+		first := filterFirst || (smallFirst && r.dialect == Postgres && s.n <= smallSegment)
+		err := tx.Raw(pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", first),
 			append(append([]any(nil), wargs...), s.value, take, skip)...).Scan(&part).Error
 		if err != nil {
 			return err

@@ -102,23 +102,44 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 	err := r.readTx(ctx, func(tx *gorm.DB) error {
 		page.Issues, page.RowCount = page.Issues[:0], 0
 		cubeFilter, onTheCube := onCube(q.Where())
-		if _, ok := segmentColumns[q.Sort[0].ColID]; ok && onTheCube {
-			return r.segmentedPage(tx, orgID, q, cubeFilter, page)
-		}
 		where, args, err := r.issueCondition(tx, orgID, q.Where())
 		if err != nil {
 			return err
 		}
+		segCol, segmented := segmentColumns[q.Sort[0].ColID]
+		if segmented && onTheCube {
+			segs, err := r.cubeSegments(tx, orgID, segCol.cube, cubeFilter)
+			if err != nil {
+				return err
+			}
+			return r.segmentedPage(tx, orgID, q, segs, where, args, false, page)
+		}
 		// Filters beyond the cube's columns (text search, entities, dates)
 		// are counted first: the count is needed anyway, and when it is
-		// small the page is found faster by filtering first.
+		// small the page is found faster by filtering first. Under an
+		// order by segments they are counted per segment, so a broad
+		// filter whose matches sit among the last segments (a message of
+		// low-severity policies) is read there, not through every more
+		// severe issue first.
 		total := int64(-1)
 		filterFirst := false
 		if !onTheCube {
-			if err := tx.Raw("SELECT COUNT(*) FROM policy_issues WHERE "+where, args...).Row().Scan(&total); err != nil {
+			var segs []segment
+			if segmented {
+				if segs, err = issueSegments(tx, segCol.issue, where, args); err != nil {
+					return err
+				}
+				total = 0
+				for _, s := range segs {
+					total += s.n
+				}
+			} else if err := tx.Raw("SELECT COUNT(*) FROM policy_issues WHERE "+where, args...).Row().Scan(&total); err != nil {
 				return err
 			}
 			filterFirst = r.filterFirst(total)
+			if segmented && !filterFirst && total > 0 && q.Limit != 0 {
+				return r.segmentedPage(tx, orgID, q, segs, where, args, true, page)
+			}
 		}
 		if q.Limit != 0 && total != 0 {
 			if onTheCube {

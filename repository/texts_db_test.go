@@ -2,6 +2,7 @@ package repository_test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -58,47 +59,87 @@ func TestTextMatches(t *testing.T) {
 		needles := []string{"logs", "LOGS", "a:b", ":", "::", ":lead", "tail:", "50%", "%_", "x_y", "Ünï", "prod::pay",
 			"payments::aws", "::aws:s3", "bucket::a", "urn:pulumi:dev", "fails on", "s3-encryption fails on lo", "pay::ments", "ments::aws", "LOGS-eu", "urn:pulumi:prod::payments::aws:s3/bucket:Bucket::a:b",
 			"URN:PULUMI:DEV::PAYMENTS::AWS:S3/BUCKET:BUCKET::LOGS", "s3-encryption fails on :lead"}
-		defer func(n int) { *repository.MaxTextSet = n }(*repository.MaxTextSet)
-		for _, limit := range []int{*repository.MaxTextSet, 0} {
-			// 0 leaves every match with values to the dictionary subquery.
-			*repository.MaxTextSet = limit
+		defer func(n int, narrow, small int64) {
+			*repository.MaxTextSet, *repository.NarrowLimit, *repository.SmallSegment = n, narrow, small
+		}(*repository.MaxTextSet, *repository.NarrowLimit, *repository.SmallSegment)
+		// The defaults; every match left to the dictionary subquery; every
+		// page read by segments, small segments filtered first; every
+		// segment read in order.
+		settings := []struct {
+			name          string
+			maxSet        int
+			narrow, small int64
+		}{
+			{"defaults", *repository.MaxTextSet, *repository.NarrowLimit, *repository.SmallSegment},
+			{"subqueries", 0, *repository.NarrowLimit, *repository.SmallSegment},
+			{"segments", *repository.MaxTextSet, 0, *repository.SmallSegment},
+			{"ordered segments", *repository.MaxTextSet, 0, 0},
+		}
+		for _, set := range settings {
+			*repository.MaxTextSet, *repository.NarrowLimit, *repository.SmallSegment = set.maxSet, set.narrow, set.small
 			for col, value := range columns {
 				for op, match := range ops {
 					for _, needle := range needles {
-						want := 0
-						for _, is := range all {
-							if match(strings.ToLower(value(is)), strings.ToLower(needle)) {
-								want++
-							}
-						}
-						body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
-						req, err := grid.DecodeRequest([]byte(body))
-						if err != nil {
-							t.Fatal(err)
-						}
-						q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
-						if err != nil {
-							t.Fatal(err)
-						}
-						page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
-						if err != nil {
-							t.Fatalf("%s: %v", body, err)
-						}
-						if page.RowCount != int64(want) || len(page.Issues) != want {
-							t.Errorf("sets of at most %d: %s %s %q: %d rows of %d, want %d", limit, col, op, needle, len(page.Issues), page.RowCount, want)
-						}
-						// The export reads the same filter through pgx itself on
-						// PostgreSQL.
-						exported := 0
-						if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*repository.Issue) error { exported++; return nil }); err != nil {
-							t.Fatalf("export %s: %v", body, err)
-						}
-						if exported != want {
-							t.Errorf("sets of at most %d: export %s %s %q: %d rows, want %d", limit, col, op, needle, exported, want)
-						}
+						checkTextMatch(t, e, set.name, col, op, needle, all, func(is repository.Issue) bool {
+							return match(strings.ToLower(value(is)), strings.ToLower(needle))
+						})
 					}
 				}
 			}
 		}
 	})
+}
+
+// checkTextMatch runs one text condition through the grid and the export
+// and compares the rows, in the default order (severity, then observedAt
+// newest first, then id), with the issues match selects.
+func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string, all []repository.Issue, match func(repository.Issue) bool) {
+	t.Helper()
+	var want []repository.Issue
+	for _, is := range all {
+		if match(is) {
+			want = append(want, is)
+		}
+	}
+	sort.Slice(want, func(i, j int) bool {
+		a, b := want[i], want[j]
+		if a.SeverityRank != b.SeverityRank {
+			return a.SeverityRank > b.SeverityRank
+		}
+		if !a.ObservedAt.Equal(b.ObservedAt) {
+			return a.ObservedAt.After(b.ObservedAt)
+		}
+		return a.ID > b.ID
+	})
+	body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
+	req, err := grid.DecodeRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+	if err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	if page.RowCount != int64(len(want)) || len(page.Issues) != len(want) {
+		t.Errorf("%s: %s %s %q: %d rows of %d, want %d", setting, col, op, needle, len(page.Issues), page.RowCount, len(want))
+		return
+	}
+	for i := range want {
+		if page.Issues[i].ID != want[i].ID {
+			t.Errorf("%s: %s %s %q: row %d is %s, want %s", setting, col, op, needle, i, page.Issues[i].ID, want[i].ID)
+			return
+		}
+	}
+	// The export reads the same filter through pgx itself on PostgreSQL.
+	exported := 0
+	if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*repository.Issue) error { exported++; return nil }); err != nil {
+		t.Fatalf("export %s: %v", body, err)
+	}
+	if exported != len(want) {
+		t.Errorf("%s: export %s %s %q: %d rows, want %d", setting, col, op, needle, exported, len(want))
+	}
 }

@@ -56,10 +56,12 @@ UPDATE policy_issues p SET
 ALTER TABLE policy_issues DROP COLUMN urn_prefix;
 ALTER TABLE policy_issues ALTER COLUMN name_ref SET NOT NULL, ALTER COLUMN message_ref SET NOT NULL,
     ALTER COLUMN urn_prefix_ref SET NOT NULL, ALTER COLUMN urn_suffix_ref SET NOT NULL;
-CREATE INDEX policy_issues_name_ref ON policy_issues (org_id, name_ref);
-CREATE INDEX policy_issues_message_ref ON policy_issues (org_id, message_ref);
-CREATE INDEX policy_issues_urn_prefix_ref ON policy_issues (org_id, urn_prefix_ref);
-CREATE INDEX policy_issues_urn_suffix_ref ON policy_issues (org_id, urn_suffix_ref);
+-- The segment columns ride along, so a text match is counted per severity
+-- or priority from these indexes alone (issueSegments).
+CREATE INDEX policy_issues_name_ref ON policy_issues (org_id, name_ref) INCLUDE (severity_rank, priority);
+CREATE INDEX policy_issues_message_ref ON policy_issues (org_id, message_ref) INCLUDE (severity_rank, priority);
+CREATE INDEX policy_issues_urn_prefix_ref ON policy_issues (org_id, urn_prefix_ref) INCLUDE (severity_rank, priority);
+CREATE INDEX policy_issues_urn_suffix_ref ON policy_issues (org_id, urn_suffix_ref) INCLUDE (severity_rank, priority);
 
 -- The dictionary, not the issues, carries the trigram index (where pg_trgm
 -- is available; a scan of the distinct values otherwise).

@@ -41,10 +41,12 @@ UPDATE policy_issues SET
     urn_suffix_ref = (SELECT t.id FROM issue_texts t WHERE t.org_id = policy_issues.org_id AND t.field = 'urn_suffix'
                       AND t.value = substr(policy_issues.resource_urn, length(policy_issues.urn_prefix) + 1));
 ALTER TABLE policy_issues DROP COLUMN urn_prefix;
-CREATE INDEX policy_issues_name_ref ON policy_issues (org_id, name_ref);
-CREATE INDEX policy_issues_message_ref ON policy_issues (org_id, message_ref);
-CREATE INDEX policy_issues_urn_prefix_ref ON policy_issues (org_id, urn_prefix_ref);
-CREATE INDEX policy_issues_urn_suffix_ref ON policy_issues (org_id, urn_suffix_ref);
+-- The segment columns ride along, so a text match is counted per severity
+-- or priority from these indexes alone (issueSegments).
+CREATE INDEX policy_issues_name_ref ON policy_issues (org_id, name_ref, severity_rank, priority);
+CREATE INDEX policy_issues_message_ref ON policy_issues (org_id, message_ref, severity_rank, priority);
+CREATE INDEX policy_issues_urn_prefix_ref ON policy_issues (org_id, urn_prefix_ref, severity_rank, priority);
+CREATE INDEX policy_issues_urn_suffix_ref ON policy_issues (org_id, urn_suffix_ref, severity_rank, priority);
 
 -- +goose Down
 DROP INDEX policy_issues_urn_suffix_ref;
