@@ -772,10 +772,17 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 		w.sb.WriteString("NOT ")
 	}
 	w.sb.WriteString("(")
-	for i, parts := range alts {
-		if i > 0 {
+	written := 0
+	for _, parts := range alts {
+		if w.knownEmpty(parts) {
+			// A part no value matches: the alternative never holds, and
+			// leaving it out keeps the rest usable by the indexes.
+			continue
+		}
+		if written > 0 {
 			w.sb.WriteString(" OR ")
 		}
+		written++
 		w.sb.WriteString("(")
 		for j, p := range parts {
 			if j > 0 {
@@ -783,11 +790,15 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 			}
 			ref := textRefColumns[p.field]
 			if ids, ok := w.texts[p]; ok {
-				if len(ids) == 0 {
-					w.sb.WriteString("1=0")
-				} else {
-					w.sb.WriteString(ref + " = ANY(CAST(" + w.bind(ids) + " AS bigint[]))")
+				if w.dialect == Postgres {
+					w.sb.WriteString(ref + " = ANY(CAST(" + w.bind(pgIDs(ids)) + " AS bigint[]))")
+					continue
 				}
+				marks := make([]string, len(ids))
+				for i, id := range ids {
+					marks[i] = w.bind(id)
+				}
+				w.sb.WriteString(ref + " IN (" + strings.Join(marks, ", ") + ")")
 				continue
 			}
 			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
@@ -800,7 +811,21 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 		}
 		w.sb.WriteString(")")
 	}
+	if written == 0 {
+		w.sb.WriteString("1=0")
+	}
 	w.sb.WriteString(")")
+}
+
+// knownEmpty tells whether a part of an alternative is known to match no
+// value.
+func (w *sqlWriter) knownEmpty(parts []textPart) bool {
+	for _, p := range parts {
+		if ids, ok := w.texts[p]; ok && len(ids) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // bind adds a value and returns its placeholder. Times are bound in UTC (how

@@ -417,23 +417,30 @@ func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, boo
 
 // textSets are the dictionary ids matching the parts of a filter's text
 // matches, read before the filter's SQL is written.
-type textSets map[textPart]pgIDs
+type textSets map[textPart][]int64
 
 // maxTextSet is the largest number of values a part's set holds; a part
 // matching more is left to a subquery (a variable for tests).
 var maxTextSet = 10000
 
+// maxSQLiteTextSet bounds the sets on SQLite, where each id is a bound
+// parameter.
+const maxSQLiteTextSet = 1000
+
 // textSets reads the ids of the dictionary values matching the text
-// matches of a filter (PostgreSQL; nil on SQLite). Bound as arrays of
-// constants, they let PostgreSQL estimate how many issues a match selects
+// matches of a filter. A part no value matches drops its alternative from
+// the SQL. Bound as arrays of constants, the ids let PostgreSQL estimate
+// how many issues a match selects
 // and choose the plan for it: behind a subquery it guesses a few hundred,
 // and for a needle matching half the issues it would fetch them all
 // through the reference index and sort them instead of reading the sort
 // order until a page is full (2.6 s instead of a few milliseconds at a
 // million issues).
 func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
-	if r.dialect != Postgres {
-		return nil, nil
+	limit := maxTextSet
+	if r.dialect == SQLite {
+		// Each id is a parameter on SQLite.
+		limit = min(limit, maxSQLiteTextSet)
 	}
 	var parts []textPart
 	var walk func(n grid.Node)
@@ -474,12 +481,12 @@ func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textS
 		if _, done := sets[p]; done {
 			continue
 		}
-		var ids pgIDs
+		var ids []int64
 		if err := db.Raw(`SELECT id FROM issue_texts WHERE org_id = ? AND field = ? AND lower(value) LIKE lower(?) ESCAPE '\' LIMIT ?`,
-			orgID, p.field, p.pattern, maxTextSet+1).Scan(&ids).Error; err != nil {
+			orgID, p.field, p.pattern, limit+1).Scan(&ids).Error; err != nil {
 			return nil, err
 		}
-		if len(ids) <= maxTextSet {
+		if len(ids) <= limit {
 			sets[p] = ids
 		}
 	}
