@@ -35,10 +35,18 @@ func checkSQL(t *testing.T, schema grid.Schema, sql string, args []any) {
 			exprs = append(exprs, c.RankExpr)
 		}
 	}
+	// The text dictionary's fixed fragments (texts.go): its subquery per
+	// field, the array forms and the reference columns.
+	for _, field := range []string{textResourceName, textMessage, textURNPrefix, textURNSuffix} {
+		exprs = append(exprs, "SELECT t.id FROM issue_texts t WHERE t.org_id = ? AND t.field = '"+field+
+			"' AND lower(t.value) LIKE lower(?) ESCAPE '\\'", textRefColumns[field])
+	}
+	exprs = append(exprs, "= ANY(CAST(? AS bigint[]))", "= ANY(ARRAY(")
 	sort.Slice(exprs, func(i, j int) bool { return len(exprs[i]) > len(exprs[j]) })
 	rest := strings.ReplaceAll(sql, `COLLATE "C"`, " ")
 	for _, e := range exprs {
-		rest = strings.ReplaceAll(rest, e, " ")
+		// Placeholders inside a fragment stay (they are counted below).
+		rest = strings.ReplaceAll(rest, e, " "+strings.Repeat("? ", strings.Count(e, "?"))+strings.Repeat("(", strings.Count(e, "(")-strings.Count(e, ")")))
 	}
 	for _, w := range sqlWord.FindAllString(rest, -1) {
 		if !sqlKeywords[w] {
@@ -62,6 +70,7 @@ func FuzzTranslate(f *testing.F) {
 		`{"filterModel":{"assignedTo":{"filterType":"text","type":"notBlank"},"stackVersion":{"filterType":"number","type":"inRange","filter":1,"filterTo":5}}}`,
 		`{"filterModel":{"colId":"observedAt","filterType":"date","type":"greaterThan","dateFrom":"2024-01-01"},"sortModel":[{"colId":"policyName","sort":"asc"},{"colId":"severity","sort":"desc"}]}`,
 		`{"filterModel":{"type":"AND","conditions":[{"colId":"percentCompliant","filterType":"number","type":"lessThan","filter":"50.5"}]}}`,
+		`{"filterModel":{"type":"OR","conditions":[{"filterType":"text","colId":"resourceURN","type":"contains","filter":"prod::pay"},{"filterType":"text","colId":"message","type":"notEqual","filter":"x"}]}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -82,7 +91,54 @@ func FuzzTranslate(f *testing.F) {
 				sql, args := whereClause(q.Where(), d)
 				checkSQL(t, g.schema, sql, args)
 				checkSQL(t, g.schema, orderClause(q.Sort, g.tie, d), nil)
+				if g.tie != IssueColumns["id"].Expr {
+					continue
+				}
+				// The issue grid's own form: text matches through the
+				// dictionary, by subquery, and by sets read first (one
+				// empty, one not).
+				sql, args = issueFilter(1, q.Where(), d, nil)
+				checkSQL(t, g.schema, sql, args)
+				sets := textSets{}
+				for i, p := range fuzzTextParts(q.Where()) {
+					if i%2 == 0 {
+						sets[p] = []int64{}
+					} else {
+						sets[p] = []int64{int64(i), int64(i) + 1}
+					}
+				}
+				sql, args = issueFilter(1, q.Where(), d, sets)
+				checkSQL(t, g.schema, sql, args)
 			}
 		}
 	})
+}
+
+// fuzzTextParts lists the dictionary parts of a filter's text conditions.
+func fuzzTextParts(n grid.Node) []textPart {
+	var parts []textPart
+	switch n := n.(type) {
+	case *grid.And:
+		for _, c := range n.Children {
+			parts = append(parts, fuzzTextParts(c)...)
+		}
+	case *grid.Or:
+		for _, c := range n.Children {
+			parts = append(parts, fuzzTextParts(c)...)
+		}
+	case *grid.Not:
+		parts = fuzzTextParts(n.Child)
+	case *grid.Condition:
+		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
+			return nil
+		}
+		needle, _ := n.Values[0].(string)
+		for _, e := range n.Column.Exprs() {
+			alts, _ := textAlternatives(e, n.Op, needle)
+			for _, alt := range alts {
+				parts = append(parts, alt...)
+			}
+		}
+	}
+	return parts
 }
