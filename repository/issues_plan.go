@@ -362,8 +362,8 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		}
 		take := min(want, s.n-skip)
 		var part []Issue
-		first := filterFirst || (smallFirst && r.dialect == Postgres && s.n <= smallSegment)
-		err := tx.Raw(pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", first),
+		segmentFirst := filterFirst || (smallFirst && s.n <= smallSegment)
+		err := tx.Raw(pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", segmentFirst),
 			append(append([]any(nil), wargs...), s.value, take, skip)...).Scan(&part).Error
 		if err != nil {
 			return err

@@ -270,14 +270,9 @@ func parseFacetRequest(field string, filterModel json.RawMessage) (grid.ColumnDe
 // group sort keys and then the group value, and paged.
 func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	g := q.Group
-	texts, err := r.textSets(r.db.WithContext(ctx), orgID, q.Where())
+	cond, args, err := r.issueCondition(r.db.WithContext(ctx), orgID, q.Where())
 	if err != nil {
 		return nil, err
-	}
-	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := issueFilter(orgID, q.Where(), r.dialect, texts); w != "" {
-		cond += " AND " + w
-		args = append(args, wargs...)
 	}
 	from := " FROM policy_issues WHERE " + cond + " GROUP BY " + g.Column.Expr
 	sel := []string{g.Column.Expr, "COUNT(*)"}
@@ -564,17 +559,13 @@ func scanTime(v any) (time.Time, error) {
 // values. Only the schema's expressions reach the SQL text. An empty string
 // means no condition.
 func whereClause(n grid.Node, d Dialect) (string, []any) {
-	if n == nil {
-		return "", nil
-	}
-	w := &sqlWriter{dialect: d}
-	w.node(n)
-	return w.sb.String(), w.args
+	return issueFilter(0, n, d, nil)
 }
 
 // issueFilter is whereClause for a filter on the issues of one
-// organisation: text matches on resource names and messages select their
-// issues through the text dictionary (texts.go).
+// organisation (orgID 0: none): text conditions on resource names, URNs
+// and messages select their issues through the text dictionary
+// (texts.go), with the sets of texts where given.
 func issueFilter(orgID int64, n grid.Node, d Dialect, texts textSets) (string, []any) {
 	if n == nil {
 		return "", nil

@@ -4,15 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -31,23 +28,7 @@ func TestMigrationFillsTextDictionary(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer repo.Close()
-			sqlDB, err := repo.DB().DB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir, dialect := "migrations/sqlite", goose.DialectSQLite3
-			if d == repository.Postgres {
-				dir, dialect = "migrations/postgres", goose.DialectPostgres
-			}
-			fsys, err := fs.Sub(repository.MigrationFiles(), dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := goose.NewProvider(dialect, sqlDB, fsys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 5); err != nil {
+			if err := repo.MigrateTo(ctx, 5); err != nil {
 				t.Fatal(err)
 			}
 			urns := []string{

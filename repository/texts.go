@@ -42,10 +42,10 @@ const (
 type textKey struct{ field, value string }
 
 // dictionaryColumns maps the issue columns whose whole value the
-// dictionary holds to their field and reference column.
-var dictionaryColumns = map[string]struct{ field, ref string }{
-	"policy_issues.resource_name": {textResourceName, "policy_issues.name_ref"},
-	"policy_issues.message":       {textMessage, "policy_issues.message_ref"},
+// dictionary holds to their field.
+var dictionaryColumns = map[string]string{
+	"policy_issues.resource_name": textResourceName,
+	"policy_issues.message":       textMessage,
 }
 
 // textRefColumns are the reference columns of the fields.
@@ -344,14 +344,14 @@ func (r *Repository) insertTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey)
 }
 
 // textColumnsOf are, per field of the dictionary, the SQL of an issue's
-// value (on policy_issues) and its reference column.
-func textColumnsOf(d Dialect) []struct{ field, value, ref string } {
+// value (on policy_issues); textRefColumns names its reference column.
+func textColumnsOf(d Dialect) []struct{ field, value string } {
 	prefix := urnPrefixSQL(d, "policy_issues.resource_urn")
-	return []struct{ field, value, ref string }{
-		{textResourceName, "policy_issues.resource_name", "name_ref"},
-		{textMessage, "policy_issues.message", "message_ref"},
-		{textURNPrefix, prefix, "urn_prefix_ref"},
-		{textURNSuffix, "substr(policy_issues.resource_urn, length(" + prefix + ") + 1)", "urn_suffix_ref"},
+	return []struct{ field, value string }{
+		{textResourceName, "policy_issues.resource_name"},
+		{textMessage, "policy_issues.message"},
+		{textURNPrefix, prefix},
+		{textURNSuffix, "substr(policy_issues.resource_urn, length(" + prefix + ") + 1)"},
 	}
 }
 
@@ -369,7 +369,8 @@ func (r *Repository) rebuildTexts(tx *gorm.DB, orgID int64) error {
 			ON CONFLICT `+conflict+` DO NOTHING`, orgID).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE policy_issues SET `+c.ref+` = (SELECT t.id FROM issue_texts t
+		ref := strings.TrimPrefix(textRefColumns[c.field], "policy_issues.")
+		if err := tx.Exec(`UPDATE policy_issues SET `+ref+` = (SELECT t.id FROM issue_texts t
 			WHERE t.org_id = policy_issues.org_id AND t.field = '`+c.field+`' AND `+match+`) WHERE org_id = ?`, orgID).Error; err != nil {
 			return err
 		}
@@ -383,7 +384,7 @@ func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) er
 	for _, c := range textColumnsOf(r.dialect) {
 		var wrong int64
 		if err := db.Raw(`SELECT COUNT(*) FROM policy_issues
-			LEFT JOIN issue_texts t ON t.org_id = policy_issues.org_id AND t.id = policy_issues.`+c.ref+` AND t.field = '`+c.field+`'
+			LEFT JOIN issue_texts t ON t.org_id = policy_issues.org_id AND t.id = `+textRefColumns[c.field]+` AND t.field = '`+c.field+`'
 			WHERE policy_issues.org_id = ? AND (t.value IS NULL OR t.value <> `+c.value+`)`, orgID).Scan(&wrong).Error; err != nil {
 			return err
 		}
@@ -409,8 +410,8 @@ func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, boo
 	if expr == "policy_issues.resource_urn" {
 		return urnMatch(op, needle), true
 	}
-	if dict, ok := dictionaryColumns[expr]; ok {
-		return [][]textPart{{{dict.field, pattern}}}, true
+	if field, ok := dictionaryColumns[expr]; ok {
+		return [][]textPart{{{field, pattern}}}, true
 	}
 	return nil, false
 }
@@ -442,37 +443,7 @@ func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textS
 		// Each id is a parameter on SQLite.
 		limit = min(limit, maxSQLiteTextSet)
 	}
-	var parts []textPart
-	var walk func(n grid.Node)
-	walk = func(n grid.Node) {
-		switch n := n.(type) {
-		case *grid.And:
-			for _, c := range n.Children {
-				walk(c)
-			}
-		case *grid.Or:
-			for _, c := range n.Children {
-				walk(c)
-			}
-		case *grid.Not:
-			walk(n.Child)
-		case *grid.Condition:
-			if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
-				return
-			}
-			needle, _ := n.Values[0].(string)
-			for _, e := range n.Column.Exprs() {
-				alts, ok := textAlternatives(e, n.Op, needle)
-				if !ok {
-					continue
-				}
-				for _, alt := range alts {
-					parts = append(parts, alt...)
-				}
-			}
-		}
-	}
-	walk(filter)
+	parts := textParts(filter)
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -491,6 +462,35 @@ func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textS
 		}
 	}
 	return sets, nil
+}
+
+// textParts lists the dictionary parts of a filter's text conditions.
+func textParts(n grid.Node) []textPart {
+	var parts []textPart
+	switch n := n.(type) {
+	case *grid.And:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Or:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Not:
+		parts = textParts(n.Child)
+	case *grid.Condition:
+		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
+			return nil
+		}
+		needle, _ := n.Values[0].(string)
+		for _, e := range n.Column.Exprs() {
+			alts, _ := textAlternatives(e, n.Op, needle)
+			for _, alt := range alts {
+				parts = append(parts, alt...)
+			}
+		}
+	}
+	return parts
 }
 
 // issueCondition is issueWhere with the filter's text matches read from

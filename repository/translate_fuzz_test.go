@@ -100,7 +100,7 @@ func FuzzTranslate(f *testing.F) {
 				sql, args = issueFilter(1, q.Where(), d, nil)
 				checkSQL(t, g.schema, sql, args)
 				sets := textSets{}
-				for i, p := range fuzzTextParts(q.Where()) {
+				for i, p := range textParts(q.Where()) {
 					if i%2 == 0 {
 						sets[p] = []int64{}
 					} else {
@@ -112,33 +112,4 @@ func FuzzTranslate(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzTextParts lists the dictionary parts of a filter's text conditions.
-func fuzzTextParts(n grid.Node) []textPart {
-	var parts []textPart
-	switch n := n.(type) {
-	case *grid.And:
-		for _, c := range n.Children {
-			parts = append(parts, fuzzTextParts(c)...)
-		}
-	case *grid.Or:
-		for _, c := range n.Children {
-			parts = append(parts, fuzzTextParts(c)...)
-		}
-	case *grid.Not:
-		parts = fuzzTextParts(n.Child)
-	case *grid.Condition:
-		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
-			return nil
-		}
-		needle, _ := n.Values[0].(string)
-		for _, e := range n.Column.Exprs() {
-			alts, _ := textAlternatives(e, n.Op, needle)
-			for _, alt := range alts {
-				parts = append(parts, alt...)
-			}
-		}
-	}
-	return parts
 }
