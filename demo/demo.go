@@ -408,11 +408,11 @@ func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, en
 	defer func() { res.Ingesting += time.Since(start) }()
 	observed := opts.Now.Add(-time.Duration(opts.Runs-run) * 7 * 24 * time.Hour).Add(-time.Duration(len(entities)) * time.Second)
 	var (
-		wg                                sync.WaitGroup
-		mu                                sync.Mutex
-		firstErr                          error
-		done                              atomic.Int64
-		violations, opened, fixed, reopen atomic.Int64
+		wg                                           sync.WaitGroup
+		mu                                           sync.Mutex
+		firstErr                                     error
+		done                                         atomic.Int64
+		violations, opened, fixed, reopen, unchanged atomic.Int64
 	)
 	work := make(chan int)
 	for w := 0; w < opts.Workers; w++ {
@@ -434,6 +434,7 @@ func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, en
 				opened.Add(int64(sum.Opened))
 				fixed.Add(int64(sum.Fixed))
 				reopen.Add(int64(sum.Reopened))
+				unchanged.Add(int64(sum.Unchanged))
 				if n := done.Add(1); opts.Progress != nil && (n%50 == 0 || int(n) == len(entities)) {
 					elapsed := (res.Ingesting + time.Since(start)).Seconds()
 					fmt.Fprintf(opts.Progress, "\rrun %d/%d: %d/%d entities %s %d violations (%.0f violations/s)   ", run, opts.Runs, n, len(entities),
@@ -450,6 +451,14 @@ func ingestRun(ctx context.Context, repo *repository.Repository, orgID int64, en
 	}
 	close(work)
 	wg.Wait()
+	if opts.Progress != nil {
+		// One line per run: the first run opens issues, later ones mostly
+		// re-report them, and their throughputs differ.
+		took := time.Since(start)
+		fmt.Fprintf(opts.Progress, "\rrun %d/%d: %d evaluations, %d violations in %s (%.0f violations/s): %d opened, %d reopened, %d fixed, %d unchanged\n",
+			run, opts.Runs, done.Load(), violations.Load(), took.Round(time.Millisecond), float64(violations.Load())/took.Seconds(),
+			opened.Load(), reopen.Load(), fixed.Load(), unchanged.Load())
+	}
 	res.Evaluations += int(done.Load())
 	res.Violations += violations.Load()
 	res.Opened += opened.Load()
