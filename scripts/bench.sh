@@ -129,7 +129,7 @@ for backend in $backends; do
   else
     # The token goes to stdout, the progress bar and throughput to stderr.
     "$bin" demo --database-url "$url" "${size[@]}" --log-level warn 2>"$tmp/demo.log" >"$tmp/token"
-    tr '\r' '\n' <"$tmp/demo.log" | grep '^loaded' | tee "$out/$mode-$backend-load.txt"
+    tr '\r' '\n' <"$tmp/demo.log" | grep -E '^(run [0-9]+/[0-9]+: [0-9]+ evaluations|loaded)' | tee "$out/$mode-$backend-load.txt"
     token="$(cat "$tmp/token")"
     if [ "$backend" = postgres ]; then
       # What autovacuum does after a bulk load, done now so the measurement
