@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -176,7 +177,9 @@ func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIss
 	// while the response is written, so memory stays constant.
 	pr, pw := io.Pipe()
 	go func() {
-		w := csv.NewWriter(pw)
+		// csv.Writer buffers 4 KB; a bigger buffer hands the pipe a
+		// tenth as many writes (a goroutine switch each).
+		w := csv.NewWriter(bufio.NewWriterSize(pw, exportBuffer))
 		err := w.Write(exportColumns)
 		rec := make([]string, 0, len(exportColumns))
 		if err == nil {
@@ -196,6 +199,9 @@ func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIss
 	filename := fmt.Sprintf("policy-issues-%s-%s.csv", a.Org.Name, time.Now().UTC().Format("2006-01-02"))
 	return csvResponse{body: pr, filename: filename}, nil
 }
+
+// exportBuffer is the size of the writes of an export to its response.
+const exportBuffer = 64 << 10
 
 // csvResponse writes the export with its charset, which the generated
 // response type (media type text/csv) does not name.
