@@ -138,54 +138,45 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	if entity == ComplianceByAccount {
 		entityType = EntityAccount
 	}
-	type pageEntity struct {
-		ID      int64
-		Display string
+	// The page of entities, in the order of entities_display, with their
+	// cells: one row per evaluated (entity, pack), kept by the ingest and
+	// triage transactions (entity_pack_counts): whether every scope of its
+	// latest evaluation failed to run, the enabled policies evaluated, and
+	// those with an active issue. An entity without cells comes once, with
+	// no pack.
+	var rows []struct {
+		ID       int64
+		Display  string
+		PackName *string
+		AllError *bool
+		Total    *int
+		Failing  *int
 	}
-	var page []pageEntity
-	if err := db.Raw(`SELECT e.id, `+entityDisplayExpr+` AS display FROM entities e
-		WHERE e.org_id = ? AND e.type = ? AND `+entityDisplayExpr+` > ?
-		ORDER BY display LIMIT ?`, orgID, entityType, after.After, size+1).Scan(&page).Error; err != nil {
+	if err := db.Raw(`SELECT p.id, p.display, c.pack_name, c.all_error, c.policies AS total, c.failing
+		FROM (SELECT e.id, `+entityDisplayExpr+` AS display FROM entities e
+		      WHERE e.org_id = ? AND e.type = ? AND `+entityDisplayExpr+` > ?
+		      ORDER BY display LIMIT ?) p
+		LEFT JOIN entity_pack_counts c ON c.org_id = ? AND c.entity_ref = p.id
+		ORDER BY p.display`, orgID, entityType, after.After, size+1, orgID).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	if len(page) > size {
-		page = page[:size]
-		m.Next = encodePageToken(pageToken{Kind: "compliance/" + string(entity), After: page[size-1].Display})
-	}
-	if len(page) == 0 {
-		m.Rows = []ComplianceRow{}
-		return m, nil
-	}
-	ids := make([]int64, len(page))
-	rowOf := make(map[int64]int, len(page))
-	m.Rows = make([]ComplianceRow, len(page))
-	for i, p := range page {
-		ids[i] = p.ID
-		rowOf[p.ID] = i
-		m.Rows[i] = newRow(p.Display)
-	}
-	// One row per evaluated (entity, pack), kept by the ingest and triage
-	// transactions (entity_pack_counts): whether every scope of its latest
-	// evaluation failed to run, the enabled policies evaluated, and those
-	// with an active issue.
-	var cells []struct {
-		EntityID int64
-		PackName string
-		AllError bool
-		Total    int
-		Failing  int
-	}
-	err := db.Raw(`SELECT entity_ref AS entity_id, pack_name, all_error, policies AS total, failing
-		FROM entity_pack_counts WHERE org_id = ? AND entity_ref IN ?`, orgID, ids).Scan(&cells).Error
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cells {
-		col, ok := column[c.PackName]
-		if !ok {
+	m.Rows = []ComplianceRow{}
+	var last int64
+	for _, r := range rows {
+		if len(m.Rows) == 0 || r.ID != last {
+			if len(m.Rows) == size {
+				m.Next = encodePageToken(pageToken{Kind: "compliance/" + string(entity), After: m.Rows[size-1].EntityName})
+				break
+			}
+			m.Rows = append(m.Rows, newRow(r.Display))
+			last = r.ID
+		}
+		if r.PackName == nil {
 			continue
 		}
-		m.Rows[rowOf[c.EntityID]].Scores[col] = score(c.AllError, c.Total, c.Failing)
+		if col, ok := column[*r.PackName]; ok {
+			m.Rows[len(m.Rows)-1].Scores[col] = score(*r.AllError, *r.Total, *r.Failing)
+		}
 	}
 	return m, nil
 }
@@ -326,19 +317,26 @@ func (r *Repository) Metadata(ctx context.Context, orgID int64) (*Metadata, erro
 		return nil, err
 	}
 	md.ResourcesTotalCount, md.ResourcesWithIssuesCount = resources.Governed, resources.WithIssues
-	for _, b := range []struct {
-		column string
-		out    *[]NameCount
-	}{{"severity", &md.ActiveBySeverity}, {"level", &md.ActiveByLevel}, {"kind", &md.ActiveByKind}} {
-		// The column names come from the constant list above, never from
-		// input; the issue cube counts the active issues.
-		if err := db.Raw(`SELECT `+b.column+` AS name, CAST(SUM(n) AS bigint) AS count FROM issue_counts WHERE org_id = ? AND active
-			GROUP BY `+b.column+` HAVING SUM(n) > 0 ORDER BY count DESC, name`, orgID).Scan(b.out).Error; err != nil {
-			return nil, err
-		}
-		if *b.out == nil {
-			*b.out = []NameCount{}
-		}
+	// The issue cube counts the active issues; one statement answers the
+	// three breakdowns. The column names are constants, never input.
+	var breakdowns []struct {
+		Dimension string
+		Name      string
+		Count     int64
+	}
+	var parts []string
+	for _, column := range []string{"severity", "level", "kind"} {
+		parts = append(parts, `SELECT '`+column+`' AS dimension, `+column+` AS name, CAST(SUM(n) AS bigint) AS count
+			FROM issue_counts WHERE org_id = ? AND active GROUP BY `+column+` HAVING SUM(n) > 0`)
+	}
+	if err := db.Raw(strings.Join(parts, " UNION ALL ")+` ORDER BY dimension, count DESC, name`, orgID, orgID, orgID).
+		Scan(&breakdowns).Error; err != nil {
+		return nil, err
+	}
+	md.ActiveBySeverity, md.ActiveByLevel, md.ActiveByKind = []NameCount{}, []NameCount{}, []NameCount{}
+	out := map[string]*[]NameCount{"severity": &md.ActiveBySeverity, "level": &md.ActiveByLevel, "kind": &md.ActiveByKind}
+	for _, b := range breakdowns {
+		*out[b.Dimension] = append(*out[b.Dimension], NameCount{Name: b.Name, Count: b.Count})
 	}
 	return md, nil
 }
