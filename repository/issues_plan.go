@@ -212,6 +212,43 @@ func (r *Repository) filterFirst(n int64) bool {
 	return r.dialect == Postgres && n >= 0 && n <= narrowLimit
 }
 
+// coveredColumns are the columns the indexes of policyName and
+// policyGroupName carry (PostgreSQL migration 10) that filters use.
+var coveredColumns = map[string]bool{"status": true, "priority": true, "policyName": true, "policyGroupName": true}
+
+// coveredFilter tells whether a filter is an AND of conditions on
+// coveredColumns with an equals on policyName or policyGroupName among
+// them: its matches in one segment are found in that condition's index
+// alone. A segment holding few of them is then read filtering first: a
+// policy of 78,000 issues sorted by priority has 24 of them among the
+// 180,000 issues of priority p1, which reading the segment in order finds
+// only at its end (0.26 s), and its index in 20 ms.
+func coveredFilter(n grid.Node) bool {
+	narrow := false
+	var walk func(grid.Node) bool
+	walk = func(n grid.Node) bool {
+		switch n := n.(type) {
+		case *grid.And:
+			for _, c := range n.Children {
+				if !walk(c) {
+					return false
+				}
+			}
+			return true
+		case *grid.Condition:
+			if !coveredColumns[n.ColID] {
+				return false
+			}
+			if (n.ColID == "policyName" || n.ColID == "policyGroupName") && n.Op == grid.OpEquals {
+				narrow = true
+			}
+			return true
+		}
+		return false
+	}
+	return walk(n) && narrow
+}
+
 // narrowCount tells how many issues the narrowest indexed condition of a
 // filter selects on its own: an equals on assignedTo, policyName or
 // policyGroupName (their case-insensitive indexes), statuses other than
@@ -324,7 +361,8 @@ func scanSegments(tx *gorm.DB, query string, args []any) ([]segment, error) {
 // priority, one value of that column at a time (segs: the issues matching
 // where per value), and counts the matches. With smallFirst, a segment of
 // at most smallSegment matches is found by filtering first (filters
-// outside the cube, whose indexes find a segment's matches directly).
+// outside the cube, whose indexes find a segment's matches directly, and
+// covered filters).
 func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs []segment, where string, wargs []any,
 	smallFirst bool, page *IssuePage) error {
 	first := q.Sort[0]
@@ -351,6 +389,7 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		return err
 	}
 	filterFirst := r.filterFirst(narrow)
+	smallFirst = smallFirst || r.dialect == Postgres && coveredFilter(q.Where())
 	skip, want := int64(q.Offset), int64(q.Limit)
 	for _, s := range segs {
 		if want == 0 {
