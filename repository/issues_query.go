@@ -154,9 +154,11 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 			}
 			limit, largs := r.limitClause(q.Limit, q.Offset)
 			query := pageSQL(r.dialect, where, orderClause(q.Sort, "policy_issues.id", r.dialect), limit, filterFirst)
-			if err := tx.Raw(query, append(append([]any(nil), args...), largs...)...).Scan(&page.Issues).Error; err != nil {
+			issues, err := scanIssues(tx, query, append(append([]any(nil), args...), largs...)...)
+			if err != nil {
 				return err
 			}
+			page.Issues = append(page.Issues, issues...)
 		}
 		if total >= 0 {
 			page.RowCount = total
