@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -18,6 +19,7 @@ import (
 func newServeCommand(g *globalFlags) *cobra.Command {
 	var (
 		addr            string
+		pprofAddr       string
 		noMigrate       bool
 		demo            bool
 		bodyLimit       string
@@ -65,6 +67,17 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				mux := http.NewServeMux()
 				mux.Handle("GET /metrics", s.MetricsHandler())
 				servers = append(servers, newHTTPServer(metricsAddr, mux, timeouts))
+			}
+			if pprofAddr != "" {
+				// Go's profiler on a listener of its own, never on --addr:
+				// profiles show queries and memory, so it is for operators.
+				mux := http.NewServeMux()
+				mux.HandleFunc("/debug/pprof/", pprof.Index)
+				mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+				mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+				mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+				servers = append(servers, newHTTPServer(pprofAddr, mux, timeouts))
 			}
 			// Listen before serving so that a busy port fails the command
 			// at once and tests can wait for the log line.
@@ -121,6 +134,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().DurationVar(&timeouts.idle, "idle-timeout", envDuration("POLICYRESULTS_IDLE_TIMEOUT", 120*time.Second), "longest time an idle keep-alive connection stays open (env POLICYRESULTS_IDLE_TIMEOUT)")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", envFloat("POLICYRESULTS_RATE_LIMIT", 50), "requests a second each API token may make; 0 disables the limit (env POLICYRESULTS_RATE_LIMIT)")
 	cmd.Flags().IntVar(&rateBurst, "rate-burst", envInt("POLICYRESULTS_RATE_BURST", 100), "requests a token may make at once before the rate applies (env POLICYRESULTS_RATE_BURST)")
+	cmd.Flags().StringVar(&pprofAddr, "pprof-addr", os.Getenv("POLICYRESULTS_PPROF_ADDR"),
+		"HOST:PORT to serve Go's profiler (/debug/pprof/) on, for operators; empty serves none (env POLICYRESULTS_PPROF_ADDR)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", os.Getenv("POLICYRESULTS_METRICS_ADDR"),
 		"where to serve Prometheus metrics: empty serves /metrics on --addr without a token; HOST:PORT serves them only there; off serves none (env POLICYRESULTS_METRICS_ADDR)")
 	return cmd

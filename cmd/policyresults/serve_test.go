@@ -39,6 +39,36 @@ func TestServeProcess(t *testing.T) {
 	bin := buildBinary(t, t.TempDir())
 	t.Run("graceful shutdown", func(t *testing.T) { testGracefulShutdown(t, bin) })
 	t.Run("slow clients cut off", func(t *testing.T) { testSlowClientsCutOff(t, bin) })
+	t.Run("profiler on its own listener", func(t *testing.T) { testProfilerListener(t, bin) })
+}
+
+// testProfilerListener checks that --pprof-addr serves Go's profiler there
+// and that the API listener does not.
+func testProfilerListener(t *testing.T, bin string) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprofAddr := l.Addr().String()
+	l.Close()
+	p, _, _ := startServe(t, bin, "--pprof-addr", pprofAddr)
+	for _, tt := range []struct {
+		addr string
+		want int
+	}{{pprofAddr, http.StatusOK}, {p.addr, http.StatusNotFound}} {
+		resp, err := http.Get("http://" + tt.addr + "/debug/pprof/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s/debug/pprof/: %d, want %d", tt.addr, resp.StatusCode, tt.want)
+		}
+		if tt.want == http.StatusOK && !strings.Contains(string(body), "goroutine") {
+			t.Errorf("the profiler's index does not list goroutine profiles: %.200s", body)
+		}
+	}
 }
 
 // serveProcess is a running `policyresults serve`.
