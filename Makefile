@@ -63,7 +63,7 @@ fault-drill:
 bench:
 	scripts/bench.sh small
 
-## bench-full: 1M issues on PostgreSQL (builds policyresults_bench1m once, ~9 min, then reuses it)
+## bench-full: 1M issues on PostgreSQL (builds policyresults_bench1m once, ~7-9 min, then reuses it)
 bench-full:
 	scripts/bench.sh full
 
