@@ -6,7 +6,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -97,14 +96,7 @@ func BenchmarkListIssues(b *testing.B) {
 	for _, gb := range gridBenches(b) {
 		for _, qb := range gridQueryBodies {
 			b.Run(gb.name+"/"+qb.name, func(b *testing.B) {
-				req, err := grid.DecodeRequest([]byte(qb.body))
-				if err != nil {
-					b.Fatal(err)
-				}
-				q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
-				if err != nil {
-					b.Fatal(err)
-				}
+				q := parseIssueQuery(b, qb.body, repository.IssueGridOptions)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if _, err := gb.repo.ListIssues(ctx, gb.org, q); err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -347,15 +346,8 @@ func TestIngestLifecycle(t *testing.T) {
 		// The text dictionary follows the change: contains finds the issue
 		// by its new message only.
 		for needle, want := range map[string]int64{"NOT ENCRYPTED": 1, "s3-encryption fails": 0} {
-			req, err := grid.DecodeRequest([]byte(`{"startRow":0,"endRow":10,"filterModel":{"message":` +
-				`{"filterType":"text","type":"contains","filter":"` + needle + `"}}}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := parseIssueQuery(t, `{"startRow":0,"endRow":10,"filterModel":{"message":`+
+				`{"filterType":"text","type":"contains","filter":"`+needle+`"}}}`, repository.IssueGridOptions)
 			page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
 			if err != nil {
 				t.Fatal(err)

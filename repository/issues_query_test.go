@@ -126,22 +126,23 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 	return &iqFixture{r: r, org: org.ID, issues: issues}
 }
 
-func (f *iqFixture) parse(t *testing.T, body string, opts grid.Options) *grid.Query {
-	t.Helper()
+// parseIssueQuery decodes and parses a grid request body on the issues.
+func parseIssueQuery(tb testing.TB, body string, opts grid.Options) *grid.Query {
+	tb.Helper()
 	req, err := grid.DecodeRequest([]byte(body))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	q, err := grid.Parse(req, repository.IssueColumns, opts)
 	if err != nil {
-		t.Fatalf("parse %s: %v", body, err)
+		tb.Fatalf("parse %s: %v", body, err)
 	}
 	return q
 }
 
 func (f *iqFixture) list(t *testing.T, body string) *repository.IssuePage {
 	t.Helper()
-	page, err := f.r.ListIssues(context.Background(), f.org, f.parse(t, body, repository.IssueGridOptions))
+	page, err := f.r.ListIssues(context.Background(), f.org, parseIssueQuery(t, body, repository.IssueGridOptions))
 	if err != nil {
 		t.Fatalf("ListIssues %s: %v", body, err)
 	}
@@ -733,7 +734,7 @@ func TestExportIssues(t *testing.T) {
 		ctx := context.Background()
 		export := func(body string) ([]string, error) {
 			var names []string
-			err := f.r.ExportIssues(ctx, f.org, f.parse(t, body, repository.IssueExportOptions), func(is *repository.Issue) error {
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, body, repository.IssueExportOptions), func(is *repository.Issue) error {
 				names = append(names, is.ResourceName)
 				return nil
 			})
@@ -765,7 +766,7 @@ func TestExportIssues(t *testing.T) {
 		}
 		t.Run("full rows", func(t *testing.T) {
 			var first *repository.Issue
-			err := f.r.ExportIssues(ctx, f.org, f.parse(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *repository.Issue) error {
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *repository.Issue) error {
 				first = is
 				return nil
 			})
@@ -786,7 +787,7 @@ func TestExportIssues(t *testing.T) {
 		t.Run("stops on the callback's error", func(t *testing.T) {
 			stop := errors.New("stop")
 			n := 0
-			err := f.r.ExportIssues(ctx, f.org, f.parse(t, `{}`, repository.IssueExportOptions), func(*repository.Issue) error {
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{}`, repository.IssueExportOptions), func(*repository.Issue) error {
 				n++
 				if n == 3 {
 					return stop

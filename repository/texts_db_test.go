@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -112,14 +111,7 @@ func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string,
 		return a.ID > b.ID
 	})
 	body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
-	req, err := grid.DecodeRequest([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := grid.Parse(req, repository.IssueColumns, repository.IssueGridOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := parseIssueQuery(t, body, repository.IssueGridOptions)
 	page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
 	if err != nil {
 		t.Fatalf("%s: %v", body, err)
