@@ -210,22 +210,7 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 	if r.dialect == Postgres {
 		return r.exportPG(ctx, query, append(args, largs...), each)
 	}
-	rows, err := r.db.WithContext(ctx).Raw(query, append(args, largs...)...).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	sc := newIssueScanner()
-	for rows.Next() {
-		is, err := sc.scan(rows)
-		if err != nil {
-			return err
-		}
-		if err := each(is); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachIssue(r.db.WithContext(ctx), query, append(args, largs...), each)
 }
 
 // IssueFacets returns the distinct values of field among the issues matching
