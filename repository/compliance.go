@@ -326,19 +326,29 @@ func (r *Repository) Metadata(ctx context.Context, orgID int64) (*Metadata, erro
 		Name      string
 		Count     int64
 	}
+	out := []struct {
+		column string
+		counts *[]NameCount
+	}{{"severity", &md.ActiveBySeverity}, {"level", &md.ActiveByLevel}, {"kind", &md.ActiveByKind}}
 	var parts []string
-	for _, column := range []string{"severity", "level", "kind"} {
+	var args []any
+	for _, o := range out {
+		column := o.column
+		*o.counts = []NameCount{}
 		parts = append(parts, `SELECT '`+column+`' AS dimension, `+column+` AS name, CAST(SUM(n) AS bigint) AS count
 			FROM issue_counts WHERE org_id = ? AND active GROUP BY `+column+` HAVING SUM(n) > 0`)
+		args = append(args, orgID)
 	}
-	if err := db.Raw(strings.Join(parts, " UNION ALL ")+` ORDER BY dimension, count DESC, name`, orgID, orgID, orgID).
+	if err := db.Raw(strings.Join(parts, " UNION ALL ")+` ORDER BY dimension, count DESC, name`, args...).
 		Scan(&breakdowns).Error; err != nil {
 		return nil, err
 	}
-	md.ActiveBySeverity, md.ActiveByLevel, md.ActiveByKind = []NameCount{}, []NameCount{}, []NameCount{}
-	out := map[string]*[]NameCount{"severity": &md.ActiveBySeverity, "level": &md.ActiveByLevel, "kind": &md.ActiveByKind}
 	for _, b := range breakdowns {
-		*out[b.Dimension] = append(*out[b.Dimension], NameCount{Name: b.Name, Count: b.Count})
+		for _, o := range out {
+			if o.column == b.Dimension {
+				*o.counts = append(*o.counts, NameCount{Name: b.Name, Count: b.Count})
+			}
+		}
 	}
 	return md, nil
 }
