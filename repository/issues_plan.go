@@ -118,16 +118,27 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // filter, with implied conditions that let an index serve it: an
 // entityProject equals or set condition at the top level also restricts
 // entity_ref to the entities of those projects (an issue's entity_project
-// is always its entity's project), so the unique key's (org_id,
-// entity_ref) prefix finds the rows. Text matches use the sets of texts
-// where given (textSets), subqueries on the dictionary otherwise.
-func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets) (string, []any) {
+// is always its entity's project), and narrowType (a top-level entityType
+// condition of few issues, see entityTypeNarrow) to the entities of that
+// type, so the unique key's (org_id, entity_ref) prefix finds the rows.
+// Text matches use the sets of texts where given (textSets), subqueries on
+// the dictionary otherwise.
+func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets, narrowType *grid.Condition) (string, []any) {
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
 	if w, wargs := issueFilter(orgID, filter, d, texts); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
 	for _, c := range topConditions(filter) {
+		if c == narrowType {
+			entityType := EntityStack
+			if c.Values[0] != "stack" {
+				entityType = EntityAccount
+			}
+			cond += " AND policy_issues.entity_ref IN (SELECT e.id FROM entities e WHERE e.org_id = ? AND e.type = ?)"
+			args = append(args, orgID, entityType)
+			continue
+		}
 		if c.ColID != "entityProject" {
 			continue
 		}
@@ -142,6 +153,32 @@ func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets) (strin
 		}
 	}
 	return cond, args
+}
+
+// entityTypeNarrow returns the filter's top-level condition on one entity
+// type when that type has at most narrowLimit issues, else nil. Restricted
+// to the type's entities, such a filter's issues are found through the
+// entities (the planner then reads 20 accounts' issues sorted by priority
+// in 4 ms instead of 51 ms through the priority index, where they are a
+// few among 200,000); the same restriction on the bulk of the issues
+// (every stack) would only add a check to each row of an ordered read
+// (a page at startRow 100,000: 27 ms without it, 213 ms with it).
+func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node) (*grid.Condition, error) {
+	for _, c := range topConditions(filter) {
+		if c.ColID != "entityType" || (c.Op != grid.OpIn && c.Op != grid.OpEquals) || len(c.Values) != 1 {
+			continue
+		}
+		cf, ok := onCube(c)
+		if !ok {
+			return nil, nil
+		}
+		n, err := r.cubeCount(db, orgID, cf)
+		if err != nil || n > narrowLimit {
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, nil
 }
 
 // topConditions lists the conditions every matching row satisfies: those

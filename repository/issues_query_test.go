@@ -805,12 +805,11 @@ func TestExportIssues(t *testing.T) {
 // policy group (alone, or with a status or priority filter) in the segment
 // orders, where PostgreSQL reads the segments holding few matches from the
 // policy's or group's index first: every page must hold the rows the sort
-// puts there, with the exact count, whichever way a segment is read.
+// puts there, with the exact count, whichever way a segment is read (the
+// default small segment filters every segment first at these sizes, 0
+// reads each in the sort's order).
 func TestListIssuesCoveredFilters(t *testing.T) {
-	filters := []struct {
-		name, model string
-		match       func(*repository.Issue) bool
-	}{
+	pageThroughEach(t, []iqFilterCase{
 		{"policy", `{"colId":"policyName","filterType":"text","type":"equals","filter":"S3-BUCKET-encryption"}`,
 			func(i *repository.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
 		{"group", `{"colId":"policyGroupName","filterType":"text","type":"equals","filter":"prod group"}`,
@@ -827,45 +826,88 @@ func TestListIssuesCoveredFilters(t *testing.T) {
 			func(i *repository.Issue) bool {
 				return i.PolicyGroupName == "default-policy-group" && (i.Priority == "p0" || i.Priority == "p2" || i.Priority == "p3")
 			}},
-	}
-	sorts := []struct {
-		name, model string
-		keys        []iqSort
-	}{
+	}, []iqSortCase{
 		{"default order", `null`, iqDefault},
 		{"severity ascending", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}}},
 		{"priority then observedAt", `[{"colId":"priority","sort":"asc"},{"colId":"observedAt","sort":"desc"}]`,
 			[]iqSort{{iqByPriority, false}, {iqByObserved, true}}},
-	}
+	}, repository.SmallSegment, "small segments")
+}
+
+// iqFilterCase is a filter model and the rows it matches.
+type iqFilterCase struct {
+	name, model string
+	match       func(*repository.Issue) bool
+}
+
+// iqSortCase is a sort model and its keys.
+type iqSortCase struct {
+	name, model string
+	keys        []iqSort
+}
+
+// pageThroughEach pages through every filter in every order on each
+// backend, with a planner threshold (knob) at its default and at 0, which
+// sends the fixture's small filters down the paths of large ones.
+func pageThroughEach(t *testing.T, filters []iqFilterCase, sorts []iqSortCase, knob *int64, knobName string) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		f := iqSeed(t, b)
-		defer func(small int64) { *repository.SmallSegment = small }(*repository.SmallSegment)
-		// Every segment filtered first (the default at these sizes), then
-		// every segment read in the sort's order.
-		for _, small := range []int64{*repository.SmallSegment, 0} {
-			*repository.SmallSegment = small
+		defer func(v int64) { *knob = v }(*knob)
+		for _, v := range []int64{*knob, 0} {
+			*knob = v
 			for _, fl := range filters {
 				for _, s := range sorts {
-					t.Run(fmt.Sprintf("%s/%s/small segments %d", fl.name, s.name, small), func(t *testing.T) {
-						want := f.expect(fl.match, s.keys)
-						if len(want) == 0 {
-							t.Fatal("the fixture has no matching issue")
-						}
-						var got []string
-						for start := 0; start < len(want)+3; start += 3 {
-							page := f.list(t, fmt.Sprintf(`{"startRow":%d,"endRow":%d,"filterModel":%s,"sortModel":%s}`,
-								start, start+3, fl.model, s.model))
-							if page.RowCount != int64(len(want)) {
-								t.Fatalf("page at %d: rowCount = %d, want %d", start, page.RowCount, len(want))
-							}
-							got = append(got, iqNames(page.Issues)...)
-						}
-						if !slices.Equal(got, want) {
-							t.Fatalf("pages\n got  %v\n want %v", got, want)
-						}
+					t.Run(fmt.Sprintf("%s/%s/%s %d", fl.name, s.name, knobName, v), func(t *testing.T) {
+						f.pageThrough(t, fl.model, s.model, f.expect(fl.match, s.keys))
 					})
 				}
 			}
 		}
 	})
+}
+
+// pageThrough reads every page of three rows of a filter in an order and
+// checks each page's rowCount and the rows in all.
+func (f *iqFixture) pageThrough(t *testing.T, filterModel, sortModel string, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("the fixture has no matching issue")
+	}
+	var got []string
+	for start := 0; start < len(want)+3; start += 3 {
+		page := f.list(t, fmt.Sprintf(`{"startRow":%d,"endRow":%d,"filterModel":%s,"sortModel":%s}`,
+			start, start+3, filterModel, sortModel))
+		if page.RowCount != int64(len(want)) {
+			t.Fatalf("page at %d: rowCount = %d, want %d", start, page.RowCount, len(want))
+		}
+		got = append(got, iqNames(page.Issues)...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages\n got  %v\n want %v", got, want)
+	}
+}
+
+// An entity type of few issues is read through its entities (see
+// entityTypeNarrow), a larger one without them; both give the same pages.
+func TestListIssuesEntityTypeFilters(t *testing.T) {
+	pageThroughEach(t, []iqFilterCase{
+		{"accounts", `{"colId":"entityType","filterType":"text","type":"equals","filter":"insights-account"}`,
+			func(i *repository.Issue) bool { return i.EntityType == "insights-account" }},
+		{"stacks", `{"entityType":{"filterType":"set","values":["stack"]}}`,
+			func(i *repository.Issue) bool { return i.EntityType == "stack" }},
+		{"active accounts", `{"filterType":"join","type":"AND","conditions":[
+			{"filterType":"text","colId":"entityType","type":"equals","filter":"insights-account"},
+			{"filterType":"set","colId":"status","values":["open","in_progress"]}]}`,
+			func(i *repository.Issue) bool { return i.EntityType == "insights-account" && i.Active }},
+		{"stacks with a message", `{"type":"AND","conditions":[
+			{"colId":"entityType","filterType":"text","type":"equals","filter":"stack"},
+			{"colId":"message","filterType":"text","type":"contains","filter":"e"}]}`,
+			func(i *repository.Issue) bool {
+				return i.EntityType == "stack" && strings.Contains(lower(i.Message), "e")
+			}},
+	}, []iqSortCase{
+		{"default order", `null`, iqDefault},
+		{"priority", `[{"colId":"priority","sort":"asc"}]`, []iqSort{{iqByPriority, false}}},
+		{"observedAt", `[{"colId":"observedAt","sort":"desc"}]`, []iqSort{{iqByObserved, true}}},
+	}, repository.NarrowLimit, "narrow limit")
 }

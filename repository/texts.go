@@ -494,13 +494,18 @@ func textParts(n grid.Node) []textPart {
 }
 
 // issueCondition is issueWhere with the filter's text matches read from
-// the dictionary first (textSets).
+// the dictionary first (textSets) and its entity type's size from the cube
+// (entityTypeNarrow).
 func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
 	texts, err := r.textSets(db, orgID, filter)
 	if err != nil {
 		return "", nil, err
 	}
-	cond, args := issueWhere(orgID, filter, r.dialect, texts)
+	narrowType, err := r.entityTypeNarrow(db, orgID, filter)
+	if err != nil {
+		return "", nil, err
+	}
+	cond, args := issueWhere(orgID, filter, r.dialect, texts, narrowType)
 	return cond, args, nil
 }
 
