@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,15 +49,92 @@ func (l Limits) withDefaults() Limits {
 // object against the limits.
 func (s *Server) enforceLimits(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
 	return func(c echo.Context, request any) (any, error) {
-		if err := s.limits.check(reflect.ValueOf(request), ""); err != nil {
+		if err := s.limits.check(reflect.ValueOf(request), nil); err != nil {
 			return nil, err
 		}
 		return f(c, request)
 	}
 }
 
-// check walks v; path is the field path so far in the API's JSON names.
-func (l Limits) check(v reflect.Value, path string) error {
+// fieldPath is a position in a request in the API's JSON names, spelled out
+// only for an error message: an ingest of a thousand resources walks tens
+// of thousands of values.
+type fieldPath struct {
+	parent *fieldPath
+	name   string // a field or map key; "" for an item of a list
+	index  int
+}
+
+func (p *fieldPath) String() string {
+	if p == nil {
+		return ""
+	}
+	s := p.parent.String()
+	switch {
+	case p.name == "":
+		return s + "[" + strconv.Itoa(p.index) + "]"
+	case s == "":
+		return p.name
+	}
+	return s + "." + p.name
+}
+
+// child is the path of a field or key named name ("" stays at p: the
+// request body's fields are top level).
+func (p *fieldPath) child(name string) *fieldPath {
+	if name == "" {
+		return p
+	}
+	return &fieldPath{parent: p, name: name}
+}
+
+// isName tells a name (pack, policy, stack, group...) from free text by
+// the last field of the path (a list's for its items).
+func (p *fieldPath) isName() bool {
+	for ; p != nil; p = p.parent {
+		if p.name != "" {
+			return p.name == "name" || strings.HasSuffix(p.name, "Name")
+		}
+	}
+	return false
+}
+
+// structField is an exported field of a request struct and its JSON name.
+type structField struct {
+	index int
+	name  string
+}
+
+// structFields caches the fields of each request struct type.
+var structFields sync.Map // reflect.Type -> []structField
+
+func fieldsOf(t reflect.Type) []structField {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]structField)
+	}
+	var fs []structField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case f.Name == "Body" && name == "":
+			name = "" // the request body: its fields are top level
+		case name == "":
+			name = f.Name
+		}
+		fs = append(fs, structField{index: i, name: name})
+	}
+	structFields.Store(t, fs)
+	return fs
+}
+
+// check walks v; path is where v is.
+func (l Limits) check(v reflect.Value, path *fieldPath) error {
 	if v.IsValid() && v.CanInterface() && v.Type().Implements(readerType) {
 		// A streamed body (a pack archive) is bounded by its handler.
 		return nil
@@ -68,7 +147,7 @@ func (l Limits) check(v reflect.Value, path string) error {
 		return l.check(v.Elem(), path)
 	case reflect.String:
 		n, max := v.Len(), l.MaxTextBytes
-		if isNameField(path) {
+		if path.isName() {
 			max = l.MaxNameBytes
 		}
 		if n > max {
@@ -82,8 +161,10 @@ func (l Limits) check(v reflect.Value, path string) error {
 		if v.Len() > l.MaxItems {
 			return tooLarge("field %q has %d items; at most %d", path, v.Len(), l.MaxItems)
 		}
+		item := &fieldPath{parent: path}
 		for i := 0; i < v.Len(); i++ {
-			if err := l.check(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			item.index = i
+			if err := l.check(v.Index(i), item); err != nil {
 				return err
 			}
 		}
@@ -101,29 +182,15 @@ func (l Limits) check(v reflect.Value, path string) error {
 				if len(k) > l.MaxNameBytes {
 					return tooLarge("field %q has a key %d bytes long; at most %d", path, len(k), l.MaxNameBytes)
 				}
-				p = join(path, k)
+				p = path.child(k)
 			}
 			if err := l.check(iter.Value(), p); err != nil {
 				return err
 			}
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			switch {
-			case name == "-":
-				continue
-			case f.Name == "Body" && name == "":
-				name = "" // the request body: its fields are top level
-			case name == "":
-				name = f.Name
-			}
-			if err := l.check(v.Field(i), join(path, name)); err != nil {
+		for _, f := range fieldsOf(v.Type()) {
+			if err := l.check(v.Field(f.index), path.child(f.name)); err != nil {
 				return err
 			}
 		}
@@ -132,26 +199,6 @@ func (l Limits) check(v reflect.Value, path string) error {
 }
 
 var readerType = reflect.TypeFor[io.Reader]()
-
-func join(path, name string) string {
-	switch {
-	case name == "":
-		return path
-	case path == "":
-		return name
-	}
-	return path + "." + name
-}
-
-// isNameField tells a name (pack, policy, stack, group...) from free text
-// by the last element of its path.
-func isNameField(path string) bool {
-	last := path[strings.LastIndexByte(path, '.')+1:]
-	if i := strings.IndexByte(last, '['); i >= 0 {
-		last = last[:i]
-	}
-	return last == "name" || strings.HasSuffix(last, "Name")
-}
 
 func tooLarge(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, message: "invalid request: " + fmt.Sprintf(format, args...)}
