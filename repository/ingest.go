@@ -212,10 +212,26 @@ func validText(field, s string, max int) error {
 	return nil
 }
 
+// names remembers the pack and policy names found valid: a complete
+// evaluation lists the same few policies for each of its resources.
+type names map[string]bool
+
+func (n names) ok(name string) bool {
+	if n[name] {
+		return true
+	}
+	if !packNamePattern.MatchString(name) {
+		return false
+	}
+	n[name] = true
+	return true
+}
+
 // newPlan validates an evaluation without touching the database.
 func newPlan(ev *Evaluation) (*plan, error) {
 	p := &plan{ev: ev, packByName: map[string]*evalPack{}, resources: map[string]*evalResource{},
 		violationByKey: map[issueKey]*evalViolation{}}
+	validName := names{}
 	switch {
 	case ev.Stack != nil && ev.Account != nil:
 		return nil, invalid("stack", "give either a stack or an account, not both")
@@ -272,7 +288,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 	}
 	for i, pk := range ev.Packs {
 		field := fmt.Sprintf("policyPacks[%d]", i)
-		if !packNamePattern.MatchString(pk.Name) {
+		if !validName.ok(pk.Name) {
 			return nil, invalid(field+".name", "%q is not a valid policy pack name", pk.Name)
 		}
 		if p.packByName[pk.Name] != nil {
@@ -347,7 +363,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 				names []string
 			}{{"passed", o.Passed}, {"failed", o.Failed}} {
 				for k, pol := range list.names {
-					if !packNamePattern.MatchString(pol) {
+					if !validName.ok(pol) {
 						return nil, invalid(fmt.Sprintf("%s.%s[%d]", of, list.name, k), "%q is not a valid policy name", pol)
 					}
 					set[pol] = true
@@ -360,7 +376,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if p.packByName[v.PolicyPack] == nil {
 			return nil, invalid(field+".policyPack", "policy pack %q is not one of the evaluation's policyPacks", v.PolicyPack)
 		}
-		if !packNamePattern.MatchString(v.PolicyName) {
+		if !validName.ok(v.PolicyName) {
 			return nil, invalid(field+".policyName", "%q is not a valid policy name", v.PolicyName)
 		}
 		r, err := p.resource(field+".resourceURN", v.ResourceURN)
@@ -468,9 +484,13 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 		}
 	}
 
-	var existing []Issue
-	if err := r.lockClause(tx).Where("org_id = ? AND entity_ref = ? AND scope = ?", orgID, entity.ID, p.ev.Scope).
-		Find(&existing).Error; err != nil {
+	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
+		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
+	if r.dialect == Postgres {
+		query += " FOR UPDATE"
+	}
+	existing, err := scanIssues(tx, query, orgID, entity.ID, p.ev.Scope)
+	if err != nil {
 		return nil, err
 	}
 
@@ -1231,14 +1251,15 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) (bool, error) {
 	existing := map[string]Resource{}
 	var rows []Resource
+	var err error
 	if p.ev.Complete {
-		if err := tx.Where("org_id = ? AND entity_id = ?", orgID, entityID).Find(&rows).Error; err != nil {
+		if rows, err = scanResources(tx, "org_id = ? AND entity_id = ?", orgID, entityID); err != nil {
 			return false, err
 		}
 	} else {
 		for _, urns := range chunk(p.resourceOrder, r.inBatch()) {
-			var part []Resource
-			if err := tx.Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).Find(&part).Error; err != nil {
+			part, err := scanResources(tx, "org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns)
+			if err != nil {
 				return false, err
 			}
 			rows = append(rows, part...)
@@ -1305,6 +1326,29 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		}
 	}
 	return changed || len(gone) > 0, nil
+}
+
+// scanResources reads the resources matching where without GORM's
+// reflection (a stack's thousand resources at every evaluation).
+func scanResources(tx *gorm.DB, where string, args ...any) ([]Resource, error) {
+	rows, err := tx.Raw("SELECT org_id, entity_id, urn, resource_id, type, provider, name, version, governed, updated_at"+
+		" FROM resources WHERE "+where, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Resource
+	for rows.Next() {
+		var res Resource
+		var updated timeValue
+		if err := rows.Scan(&res.OrgID, &res.EntityID, &res.URN, &res.ResourceID, &res.Type, &res.Provider, &res.Name,
+			&res.Version, &res.Governed, &updated); err != nil {
+			return nil, err
+		}
+		res.UpdatedAt = updated.t
+		out = append(out, res)
+	}
+	return out, rows.Err()
 }
 
 // chunk splits s into slices of at most n elements.

@@ -466,15 +466,20 @@ const issueSelect = `policy_issues.org_id, policy_issues.id, policy_issues.entit
 	policy_issues.assignee_login, policy_issues.assignee_email, policy_issues.policy_group_name,
 	policy_issues.policy_group_type, policy_issues.revision`
 
-// issueScanner scans rows of issueSelect without reflection (the export
-// streams a million of them).
+// issueRefsSelect follows issueSelect where the text references are read
+// too (the ingest's diff writes them back).
+const issueRefsSelect = `, policy_issues.name_ref, policy_issues.message_ref, policy_issues.urn_prefix_ref,
+	policy_issues.urn_suffix_ref`
+
+// issueScanner scans rows of issueSelect (and issueRefsSelect) without
+// reflection (the export streams a million of them).
 type issueScanner struct {
 	observed, modified timeValue
 	dest               []any
 	is                 Issue
 }
 
-func newIssueScanner() *issueScanner {
+func newIssueScanner(withRefs bool) *issueScanner {
 	s := &issueScanner{}
 	is := &s.is
 	s.dest = []any{&is.OrgID, &is.ID, &is.EntityRef, &is.Scope, &is.EntityType, &is.EntityProject, &is.EntityID,
@@ -482,6 +487,9 @@ func newIssueScanner() *issueScanner {
 		&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &s.observed, &s.modified, &is.Level,
 		&is.Severity, &is.SeverityRank, &is.Status, &is.StatusRank, &is.Active, &is.Kind, &is.Priority, &is.AssigneeID,
 		&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &is.Revision}
+	if withRefs {
+		s.dest = append(s.dest, &is.NameRef, &is.MessageRef, &is.URNPrefixRef, &is.URNSuffixRef)
+	}
 	return s
 }
 
@@ -495,7 +503,11 @@ func (s *issueScanner) scan(rows *sql.Rows) (*Issue, error) {
 	return &s.is, nil
 }
 
-// eachIssue runs a query of issueSelect and passes its rows to each,
+// issueColumnsRead is the number of columns of issueSelect.
+var issueColumnsRead = len(newIssueScanner(false).dest)
+
+// eachIssue runs a query of issueSelect (or issueSelect and
+// issueRefsSelect) and passes its rows to each,
 // read with an issueScanner; the issue passed is reused for the next row.
 func eachIssue(db *gorm.DB, query string, args []any, each func(*Issue) error) error {
 	rows, err := db.Raw(query, args...).Rows()
@@ -503,7 +515,11 @@ func eachIssue(db *gorm.DB, query string, args []any, each func(*Issue) error) e
 		return err
 	}
 	defer rows.Close()
-	sc := newIssueScanner()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	sc := newIssueScanner(len(cols) > issueColumnsRead)
 	for rows.Next() {
 		is, err := sc.scan(rows)
 		if err != nil {
