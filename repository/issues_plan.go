@@ -118,19 +118,23 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // filter, with implied conditions that let an index serve it: an
 // entityProject equals or set condition at the top level also restricts
 // entity_ref to the entities of those projects (an issue's entity_project
-// is always its entity's project), and narrowType (a top-level entityType
-// condition of few issues, see entityTypeNarrow) to the entities of that
-// type, so the unique key's (org_id, entity_ref) prefix finds the rows.
-// Text matches use the sets of texts where given (textSets), subqueries on
-// the dictionary otherwise.
-func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets, narrowType *grid.Condition) (string, []any) {
+// is always its entity's project), and a narrow entity type (see
+// entityTypeNarrow) to the entities of that type, so the unique key's
+// (org_id, entity_ref) prefix finds the rows. An equals on policyName or
+// policyGroupName is written as the names it matches where given
+// (exactNames), text matches as the sets of texts where given (textSets),
+// subqueries on the dictionary otherwise. facts may be nil.
+func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (string, []any) {
+	if facts == nil {
+		facts = &filterFacts{}
+	}
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := issueFilter(orgID, filter, d, texts); w != "" {
+	if w, wargs := issueFilter(orgID, filter, d, facts); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
 	for _, c := range topConditions(filter) {
-		if c == narrowType {
+		if c == facts.narrowType {
 			entityType := EntityStack
 			if c.Values[0] != "stack" {
 				entityType = EntityAccount
@@ -153,6 +157,48 @@ func issueWhere(orgID int64, filter grid.Node, d Dialect, texts textSets, narrow
 		}
 	}
 	return cond, args
+}
+
+// filterFacts are what issueCondition reads before a filter's SQL is
+// written.
+type filterFacts struct {
+	texts      textSets
+	narrowType *grid.Condition
+	// exactNames are, for top-level equals conditions on policyName and
+	// policyGroupName, the names of the cube they match.
+	exactNames map[*grid.Condition][]string
+}
+
+// exactNames reads, for each equals condition of the filter on policyName
+// or policyGroupName, the names of the organisation's issues it matches
+// (case-insensitively) from the cube; nil on SQLite. Written as an exact
+// set, such a condition is answered by the column's index (PostgreSQL
+// migration 11), estimated from the column's statistics, and compared
+// without lower() on each row an ordered read passes: a policy's first
+// page in the default order read 19,000 index entries in 13 ms against 7.
+// A condition no name matches gets an empty set (no issue matches it).
+func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][]string, error) {
+	if r.dialect != Postgres {
+		return nil, nil
+	}
+	var out map[*grid.Condition][]string
+	var err error
+	grid.Walk(filter, func(c *grid.Condition) {
+		if err != nil || (c.ColID != "policyName" && c.ColID != "policyGroupName") || c.Op != grid.OpEquals || len(c.Values) != 1 {
+			return
+		}
+		col := cubeColumns[c.ColID].Expr
+		var names []string
+		if err = db.Raw("SELECT DISTINCT "+col+" FROM issue_counts c WHERE c.org_id = ? AND lower("+col+") = lower(?) AND c.n > 0",
+			orgID, c.Values[0]).Scan(&names).Error; err != nil {
+			return
+		}
+		if out == nil {
+			out = map[*grid.Condition][]string{}
+		}
+		out[c] = names
+	})
+	return out, err
 }
 
 // entityTypeNarrow returns the filter's top-level condition on one entity
@@ -250,7 +296,7 @@ func (r *Repository) filterFirst(n int64) bool {
 }
 
 // coveredColumns are the columns the indexes of policyName and
-// policyGroupName carry (PostgreSQL migration 10) that filters use.
+// policyGroupName carry (PostgreSQL migrations 10 and 11) that filters use.
 var coveredColumns = map[string]bool{"status": true, "priority": true, "policyName": true, "policyGroupName": true}
 
 // coveredFilter tells whether a filter is an AND of conditions on

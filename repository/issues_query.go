@@ -552,12 +552,16 @@ func whereClause(n grid.Node, d Dialect) (string, []any) {
 // issueFilter is whereClause for a filter on the issues of one
 // organisation (orgID 0: none): text conditions on resource names, URNs
 // and messages select their issues through the text dictionary
-// (texts.go), with the sets of texts where given.
-func issueFilter(orgID int64, n grid.Node, d Dialect, texts textSets) (string, []any) {
+// (texts.go), with the sets of texts where given; equals conditions on
+// policy and group names match the exact names where given (exactNames).
+func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (string, []any) {
 	if n == nil {
 		return "", nil
 	}
-	w := &sqlWriter{dialect: d, textsOf: orgID, texts: texts}
+	if facts == nil {
+		facts = &filterFacts{}
+	}
+	w := &sqlWriter{dialect: d, textsOf: orgID, texts: facts.texts, exact: facts.exactNames}
 	w.node(n)
 	return w.sb.String(), w.args
 }
@@ -572,6 +576,9 @@ type sqlWriter struct {
 	// texts holds the dictionary ids matching parts, where they were read
 	// before the query was written (textSets).
 	texts textSets
+	// exact holds the values equals conditions match exactly, where they
+	// were read before the query was written (exactNames).
+	exact map[*grid.Condition][]string
 }
 
 func (w *sqlWriter) node(n grid.Node) {
@@ -610,6 +617,14 @@ func (w *sqlWriter) join(children []grid.Node, sep, empty string) {
 // positive operator matches when any expression does, a negative one when
 // all do.
 func (w *sqlWriter) condition(c *grid.Condition) {
+	if values, ok := w.exact[c]; ok {
+		in := *c
+		in.Op, in.Values = grid.OpIn, make([]any, len(values))
+		for i, v := range values {
+			in.Values[i] = v
+		}
+		c = &in
+	}
 	exprs := c.Column.Exprs()
 	if len(exprs) == 1 {
 		w.single(exprs[0], c)

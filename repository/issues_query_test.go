@@ -230,6 +230,12 @@ func TestListIssuesFilters(t *testing.T) {
 		{"empty filter", `{}`, nil},
 		{"text equals is case-insensitive", `{"colId":"policyName","filterType":"text","type":"equals","filter":"S3-BUCKET-encryption"}`,
 			func(i *repository.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
+		{"policy and group equals under OR", `{"type":"OR","conditions":[{"colId":"policyName","type":"equals","filter":"IAM-mfa"},
+			{"colId":"policyGroupName","type":"equals","filter":"PROD GROUP"}]}`,
+			func(i *repository.Issue) bool { return i.PolicyName == "iam-mfa" || i.PolicyGroupName == "Prod Group" }},
+		{"equals a policy no issue has, under OR", `{"type":"OR","conditions":[{"colId":"policyName","type":"equals","filter":"no-such-policy"},
+			{"colId":"status","type":"equals","filter":"open"}]}`,
+			func(i *repository.Issue) bool { return i.Status == "open" }},
 		{"text notEqual", `{"colId":"policyName","type":"notEqual","filter":"iam-MFA"}`,
 			func(i *repository.Issue) bool { return i.PolicyName != "iam-mfa" }},
 		{"text contains", `{"colId":"policyName","type":"contains","filter":"s3"}`,
@@ -885,6 +891,32 @@ func (f *iqFixture) pageThrough(t *testing.T, filterModel, sortModel string, wan
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages\n got  %v\n want %v", got, want)
 	}
+}
+
+// A policy or group name no issue has matches nothing, in every path of a
+// page and in the facets.
+func TestListIssuesUnknownNames(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		for _, model := range []string{
+			`{"colId":"policyName","filterType":"text","type":"equals","filter":"no-such-policy"}`,
+			`{"type":"AND","conditions":[{"colId":"policyGroupName","type":"equals","filter":"no such group"},
+				{"colId":"status","filterType":"set","values":["open"]}]}`,
+		} {
+			for _, sort := range []string{`null`, `[{"colId":"priority","sort":"asc"}]`, `[{"colId":"observedAt","sort":"desc"}]`} {
+				page := f.list(t, `{"startRow":0,"endRow":10,"filterModel":`+model+`,"sortModel":`+sort+`}`)
+				if page.RowCount != 0 || len(page.Issues) != 0 {
+					t.Errorf("%s sorted %s: rowCount %d, %d rows; want none", model, sort, page.RowCount, len(page.Issues))
+				}
+			}
+			for _, field := range []string{"status", "entityProject"} {
+				facets, err := f.r.IssueFacets(context.Background(), f.org, field, []byte(model))
+				if err != nil || len(facets) != 0 {
+					t.Errorf("%s: facets of %s %v, %v; want none", model, field, facets, err)
+				}
+			}
+		}
+	})
 }
 
 // An entity type of few issues is read through its entities (see

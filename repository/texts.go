@@ -493,19 +493,23 @@ func textParts(n grid.Node) []textPart {
 	return parts
 }
 
-// issueCondition is issueWhere with the filter's text matches read from
-// the dictionary first (textSets) and its entity type's size from the cube
-// (entityTypeNarrow).
+// issueCondition is issueWhere with the facts it uses read first: the
+// filter's text matches from the dictionary (textSets), its entity type's
+// size (entityTypeNarrow) and its policy and group names (exactNames) from
+// the cube.
 func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
-	texts, err := r.textSets(db, orgID, filter)
-	if err != nil {
+	var facts filterFacts
+	var err error
+	if facts.texts, err = r.textSets(db, orgID, filter); err != nil {
 		return "", nil, err
 	}
-	narrowType, err := r.entityTypeNarrow(db, orgID, filter)
-	if err != nil {
+	if facts.narrowType, err = r.entityTypeNarrow(db, orgID, filter); err != nil {
 		return "", nil, err
 	}
-	cond, args := issueWhere(orgID, filter, r.dialect, texts, narrowType)
+	if facts.exactNames, err = r.exactNames(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	cond, args := issueWhere(orgID, filter, r.dialect, &facts)
 	return cond, args, nil
 }
 

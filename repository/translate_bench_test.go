@@ -36,7 +36,7 @@ func BenchmarkFilterTranslation(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, _ = issueWhere(1, q.Where(), Postgres, nil, nil)
+				_, _ = issueWhere(1, q.Where(), Postgres, nil)
 				if cf, ok := onCube(q.Where()); ok {
 					_, _ = cubeWhere(1, cf, Postgres)
 				}

@@ -107,7 +107,7 @@ func FuzzTranslate(f *testing.F) {
 						sets[p] = []int64{int64(i), int64(i) + 1}
 					}
 				}
-				sql, args = issueFilter(1, q.Where(), d, sets)
+				sql, args = issueFilter(1, q.Where(), d, &filterFacts{texts: sets})
 				checkSQL(t, g.schema, sql, args)
 			}
 		}
