@@ -383,7 +383,16 @@ func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDe
 	if err != nil {
 		return nil, err
 	}
-	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+col.Expr, "COUNT(*)", args)
+	group := col.Expr
+	if r.dialect == SQLite {
+		// Unary plus keeps SQLite from reading the issues in the order of
+		// an index on the column to group without sorting: that index does
+		// not find the filter's rows, so it read all of them (a project's
+		// 216 issues by kind: 40 ms at 100,000 issues; 0.3 ms through the
+		// project's entities, then a sort of the few values).
+		group = "+" + col.Expr
+	}
+	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+group, "COUNT(*)", args)
 }
 
 // cubeFacets counts the values of a cube column among the issues matching
