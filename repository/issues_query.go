@@ -156,7 +156,15 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 				return r.segmentedPage(tx, orgID, q, segs, where, args, true, page)
 			}
 		}
-		if q.Limit != 0 && total != 0 {
+		if onTheCube && q.Offset > 0 && q.Limit != 0 {
+			// A page past the end is answered from the count: found by
+			// reading, it costs a scan of the order's whole index (a pack of
+			// 39,000 issues at startRow 100,000: 0.4 s).
+			if total, err = r.cubeCount(tx, orgID, cubeFilter); err != nil {
+				return err
+			}
+		}
+		if q.Limit != 0 && total != 0 && (total < 0 || int64(q.Offset) < total) {
 			if onTheCube {
 				narrow, err := r.narrowCount(tx, orgID, q.Where())
 				if err != nil {

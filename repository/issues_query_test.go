@@ -923,6 +923,36 @@ func TestListIssuesUnknownNames(t *testing.T) {
 	})
 }
 
+// A page past the last match is empty and still counts the matches.
+func TestListIssuesPastTheEnd(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := iqSeed(t, b)
+		for _, tt := range []struct {
+			model string
+			match func(*repository.Issue) bool
+		}{
+			{`{"policyPack":{"filterType":"text","type":"equals","filter":"aws-cis"}}`,
+				func(i *repository.Issue) bool { return i.PolicyPack == "aws-cis" }},
+			{`{"colId":"message","filterType":"text","type":"contains","filter":"e"}`,
+				func(i *repository.Issue) bool { return strings.Contains(lower(i.Message), "e") }},
+		} {
+			want := int64(len(f.expect(tt.match, iqDefault)))
+			for _, sort := range []string{`null`, `[{"colId":"observedAt","sort":"desc"}]`} {
+				for _, start := range []int64{want, want + 5} {
+					page := f.list(t, fmt.Sprintf(`{"startRow":%d,"endRow":%d,"filterModel":%s,"sortModel":%s}`, start, start+3, tt.model, sort))
+					if page.RowCount != want || len(page.Issues) != 0 {
+						t.Errorf("%s sorted %s at %d: rowCount %d, %d rows; want %d, none", tt.model, sort, start, page.RowCount, len(page.Issues), want)
+					}
+				}
+				page := f.list(t, fmt.Sprintf(`{"startRow":%d,"endRow":%d,"filterModel":%s,"sortModel":%s}`, want-1, want+2, tt.model, sort))
+				if page.RowCount != want || len(page.Issues) != 1 {
+					t.Errorf("%s sorted %s, last row: rowCount %d, %d rows; want %d, 1", tt.model, sort, page.RowCount, len(page.Issues), want)
+				}
+			}
+		}
+	})
+}
+
 // An entity type of few issues is read through its entities (see
 // entityTypeNarrow), a larger one without them; both give the same pages.
 func TestListIssuesEntityTypeFilters(t *testing.T) {
