@@ -60,17 +60,18 @@ type benchKind struct {
 // benchKinds is the request mix: a kind is picked at random with these
 // weights for every request.
 var benchKinds = []benchKind{
-	{"grid.default", 10, true}, // POST /issues, no filter, default order, one of the first five pages
-	{"grid.filter", 20, true},  // a common filter (status, severity, priority, kind, level, pack, policy, entity, group, assignee), default order
-	{"grid.sort", 10, true},    // a common filter or none, sorted by observedAt, severity or priority
-	{"grid.deep", 3, true},     // default order at startRow 100,000 (the middle of smaller data sets)
-	{"grid.contains", 4, true}, // contains on resourceName, resourceURN or message
-	{"facets", 8, true},        // POST /issues/filters on a low-cardinality field, with a filter
-	{"compliance", 3, false},   // POST /compliance, stacks, size 1000
-	{"policies", 3, false},     // POST /policies, a page of 100
-	{"metadata", 3, false},     // GET /metadata
-	{"patch", 4, false},        // PATCH /issues/{id}: status, priority or assignee of an active issue
-	{"evaluation", 2, false},   // POST /evaluations: a 1,000-resource stack with 50 violations, 5 of them moving
+	{"grid.default", 10, true},      // POST /issues, no filter, default order, one of the first five pages
+	{"grid.filter", 20, true},       // a common filter (status, severity, priority, kind, level, pack, policy, entity, group, assignee), default order
+	{"grid.sort", 10, true},         // a common filter or none, sorted by observedAt, severity or priority
+	{"grid.deep", 3, true},          // default order at startRow 100,000 (the middle of smaller data sets)
+	{"grid.deep.filtered", 2, true}, // a broad filter's page at startRow 100,000 (an eighth of smaller data sets)
+	{"grid.contains", 4, true},      // contains on resourceName, resourceURN or message
+	{"facets", 8, true},             // POST /issues/filters on a low-cardinality field, with a filter
+	{"compliance", 3, false},        // POST /compliance, stacks, size 1000
+	{"policies", 3, false},          // POST /policies, a page of 100
+	{"metadata", 3, false},          // GET /metadata
+	{"patch", 4, false},             // PATCH /issues/{id}: status, priority or assignee of an active issue
+	{"evaluation", 2, false},        // POST /evaluations: a 1,000-resource stack with 50 violations, 5 of them moving
 }
 
 func newBenchCommand(g *globalFlags) *cobra.Command {
@@ -710,6 +711,22 @@ func (e *benchEnv) request(kind string, clientID int, rng *rand.Rand) benchReque
 			start = e.total / 2
 		}
 		grid(fmt.Sprintf(`{"startRow":%d,"endRow":%d}`, start, start+100))
+	case "grid.deep.filtered":
+		// The CLI pages a filter by startRow too. Each filter selects a
+		// quarter to three quarters of the demo's issues (a pack: 4% to
+		// 52%) in the default or observedAt order.
+		start := 100000
+		if e.total < 800000 {
+			start = e.total / 8
+		}
+		filter := oneOf(rng, []string{
+			`{"status":{"filterType":"set","values":["open","in_progress"]}}`,
+			`{"type":"AND","conditions":[{"filterType":"set","colId":"status","values":["open"]},{"filterType":"set","colId":"severity","values":["critical","high"]}]}`,
+			`{"policyPack":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.packs, "x")) + `}}`,
+			`{"priority":{"filterType":"set","values":["p0","p1"]},"status":{"filterType":"set","values":["open"]}}`,
+		}, "null")
+		sort := oneOf(rng, []string{`null`, `[{"colId":"observedAt","sort":"desc"}]`}, "null")
+		grid(fmt.Sprintf(`{"startRow":%d,"endRow":%d,"filterModel":%s,"sortModel":%s}`, start, start+100, filter, sort))
 	case "grid.contains":
 		col := oneOf(rng, []string{"resourceName", "resourceURN", "message"}, "message")
 		grid(`{"startRow":0,"endRow":100,"filterModel":{"` + col + `":{"filterType":"text","type":"contains","filter":` +
