@@ -59,10 +59,11 @@ type ColumnDef struct {
 	// Values of the row's value; sorts and min/max use it so enums order by
 	// meaning rather than alphabetically.
 	RankExpr string
-	// MatchRank, for an enum with RankExpr, tells the SQL writer to match
-	// set conditions (equals, notEqual, isAnyOf, isNoneOf) on RankExpr with
-	// the values' ranks: where an index holds the rank but not the value.
-	MatchRank bool
+	// RankMatch, for an enum with RankExpr, is an expression of the rank
+	// that set conditions (equals, notEqual, isAnyOf, isNoneOf) match with
+	// the values' ranks instead of matching Expr: where an index holds the
+	// rank but not the value.
+	RankMatch string
 	// Set allows set conditions (values, isAnyOf, isNoneOf).
 	Set bool
 	// Nullable tells the column may be NULL (for ordering NULLs the same on

@@ -52,6 +52,9 @@ var cubeColumns = func() grid.Schema {
 		if c.RankExpr != "" {
 			c.RankExpr = "c." + strings.TrimPrefix(c.RankExpr, "policy_issues.")
 		}
+		if c.RankMatch != "" {
+			c.RankMatch = c.RankExpr
+		}
 		c.MatchAlso = nil
 		for _, e := range col.MatchAlso {
 			c.MatchAlso = append(c.MatchAlso, "c."+strings.TrimPrefix(e, "policy_issues."))
@@ -471,7 +474,9 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 	for _, s := range segs {
 		page.RowCount += s.n
 	}
-	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, q.Sort[len(q.Sort)-1].Desc)
+	tieDesc := q.Sort[len(q.Sort)-1].Desc
+	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, tieDesc)
+	reverseOrder := orderClauseTie(reversed(q.Sort[1:]), "policy_issues.id", r.dialect, !tieDesc)
 	narrow, err := r.narrowCount(tx, orgID, q.Where())
 	if err != nil {
 		return err
@@ -489,10 +494,18 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		}
 		take := min(want, s.n-skip)
 		segmentFirst := filterFirst || (smallFirst && s.n <= smallSegment)
-		part, err := scanIssues(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", order, " LIMIT ? OFFSET ?", segmentFirst),
-			append(append([]any(nil), wargs...), s.value, take, skip)...)
+		segOrder, segSkip := order, skip
+		backwards := fromTheEnd(s.n, int(skip))
+		if backwards {
+			segOrder, segSkip = reverseOrder, s.n-skip-take
+		}
+		part, err := scanIssues(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", segOrder, " LIMIT ? OFFSET ?", segmentFirst),
+			append(append([]any(nil), wargs...), s.value, take, segSkip)...)
 		if err != nil {
 			return err
+		}
+		if backwards {
+			slices.Reverse(part)
 		}
 		page.Issues = append(page.Issues, part...)
 		if int64(len(part)) < take {

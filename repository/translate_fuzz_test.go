@@ -34,6 +34,9 @@ func checkSQL(t *testing.T, schema grid.Schema, sql string, args []any) {
 		if c.RankExpr != "" {
 			exprs = append(exprs, c.RankExpr)
 		}
+		if c.RankMatch != "" {
+			exprs = append(exprs, c.RankMatch)
+		}
 	}
 	// The text dictionary's fixed fragments (texts.go): its subquery per
 	// field, the array forms and the reference columns.
