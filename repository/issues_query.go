@@ -72,6 +72,20 @@ func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
 	return c
 }
 
+// emptySet writes a set condition without values (nothing is in it,
+// everything is not) and tells whether it did.
+func (w *sqlWriter) emptySet(c *grid.Condition) bool {
+	if len(c.Values) > 0 {
+		return false
+	}
+	if c.Op == grid.OpIn {
+		w.sb.WriteString("1=0")
+	} else {
+		w.sb.WriteString("1=1")
+	}
+	return true
+}
+
 // rankCondition writes a set condition on a RankMatch column as equalities
 // on the rank joined by OR (AND of inequalities when negative): an IN list
 // on the default order's first key would be a PostgreSQL index condition
@@ -80,12 +94,7 @@ func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
 // each equality keeps its statistics (an expression such as rank + 0
 // would not, and misled the planner elsewhere).
 func (w *sqlWriter) rankCondition(c *grid.Condition) {
-	if len(c.Values) == 0 {
-		if c.Op == grid.OpIn {
-			w.sb.WriteString("1=0")
-		} else {
-			w.sb.WriteString("1=1")
-		}
+	if w.emptySet(c) {
 		return
 	}
 	op, sep := " = ", " OR "
@@ -763,12 +772,7 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 		}
 		return
 	case grid.OpIn, grid.OpNotIn:
-		if len(c.Values) == 0 {
-			if c.Op == grid.OpIn {
-				w.sb.WriteString("1=0")
-			} else {
-				w.sb.WriteString("1=1")
-			}
+		if w.emptySet(c) {
 			return
 		}
 		marks := make([]string, len(c.Values))
