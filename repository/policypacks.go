@@ -535,23 +535,44 @@ func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, n
 // policy in it. An unknown pack or tag is ErrNotFound; a known version
 // without that policy returns a nil policy with the pack and version.
 func (r *Repository) PolicyForIssue(ctx context.Context, orgID int64, packName, packTag, policyName string) (*Policy, *PolicyPackVersion, *PolicyPack, error) {
-	db := r.db.WithContext(ctx)
-	var pack PolicyPack
-	if err := db.Where("org_id = ? AND name = ?", orgID, packName).Take(&pack).Error; err != nil {
-		return nil, nil, nil, translate(err, "")
-	}
-	var v PolicyPackVersion
-	if err := db.Where("org_id = ? AND pack_id = ? AND version_tag = ?", orgID, pack.ID, normalizeTag(packTag)).
-		Order("published DESC, version DESC").Take(&v).Error; err != nil {
-		return nil, nil, nil, translate(err, "")
-	}
-	var p Policy
-	err := db.Where("org_id = ? AND version_id = ? AND name = ?", orgID, v.ID, policyName).Take(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, &v, &pack, nil
-	}
+	// One statement: every GET and PATCH of an issue answers with its
+	// policy and pack.
+	rows, err := r.db.WithContext(ctx).Raw(`SELECT pk.id, pk.name, pk.display_name, pk.created_at,
+		v.id, v.uuid, v.version, v.version_tag, v.display_name, v.description, v.published, v.archive_size, v.created_at,
+		pol.name, pol.display_name, pol.description, pol.enforcement_level, pol.message, pol.severity,
+		pol.config_schema, pol.framework, pol.tags, pol.remediation_steps, pol.url
+		FROM policy_packs pk
+		JOIN policy_pack_versions v ON v.org_id = pk.org_id AND v.pack_id = pk.id AND v.version_tag = ?
+		LEFT JOIN policies pol ON pol.org_id = v.org_id AND pol.version_id = v.id AND pol.name = ?
+		WHERE pk.org_id = ? AND pk.name = ?
+		ORDER BY v.published DESC, v.version DESC LIMIT 1`, normalizeTag(packTag), policyName, orgID, packName).Rows()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return &p, &v, &pack, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, ErrNotFound
+	}
+	pack := PolicyPack{OrgID: orgID}
+	v := PolicyPackVersion{OrgID: orgID}
+	var packCreated, versionCreated timeValue
+	var name, displayName, description, level, message, severity, steps, url sql.NullString
+	var p Policy
+	if err := rows.Scan(&pack.ID, &pack.Name, &pack.DisplayName, &packCreated,
+		&v.ID, &v.UUID, &v.Version, &v.VersionTag, &v.DisplayName, &v.Description, &v.Published, &v.ArchiveSize, &versionCreated,
+		&name, &displayName, &description, &level, &message, &severity,
+		&p.ConfigSchema, &p.Framework, &p.Tags, &steps, &url); err != nil {
+		return nil, nil, nil, err
+	}
+	pack.CreatedAt, v.PackID, v.CreatedAt = packCreated.t, pack.ID, versionCreated.t
+	if !name.Valid {
+		return nil, &v, &pack, nil
+	}
+	p.OrgID, p.VersionID, p.Name = orgID, v.ID, name.String
+	p.DisplayName, p.Description, p.EnforcementLevel = displayName.String, description.String, level.String
+	p.Message, p.Severity, p.RemediationSteps, p.URL = message.String, severity.String, steps.String, url.String
+	return &p, &v, &pack, rows.Err()
 }

@@ -162,3 +162,43 @@ func TestIssueDetailsFromRegisteredPack(t *testing.T) {
 		}
 	})
 }
+
+// An issue of a registered pack version answers with the version its tag
+// names and the policy of that version; a policy the version lacks is
+// null beside the pack.
+func TestIssueDetailsOfARegisteredPack(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		publishPack(t, env, org, "baseline", "1.0.0", testPolicies()[:2])
+		publishPack(t, env, org, "baseline", "1.1.0", testPolicies())
+		seedStacks(t, env, org, 1, 10)
+		member := env.Client(t, org.Member)
+		for _, is := range issuesOf(t, member, org.Name) {
+			get, err := member.GetPolicyIssueWithResponse(context.Background(), org.Name, is.Id.String())
+			if err != nil || get.JSON200 == nil {
+				t.Fatalf("get: %v", err)
+			}
+			pack := get.JSON200.PolicyPack.MustGet()
+			if pack.Name != "baseline" || pack.Version != "1.0.0" || pack.DisplayName != "baseline" {
+				t.Errorf("%s: pack %+v, want baseline 1.0.0", is.PolicyName, pack)
+			}
+			var want *client.AppPolicy
+			for _, p := range testPolicies()[:2] {
+				if p.Name == is.PolicyName {
+					want = &p
+				}
+			}
+			switch {
+			case want == nil && !get.JSON200.Policy.IsNull():
+				t.Errorf("%s: policy %+v, want null (1.0.0 lacks it)", is.PolicyName, get.JSON200.Policy)
+			case want != nil:
+				got := get.JSON200.Policy.MustGet()
+				if got.Name != want.Name || got.Description != want.Description || got.EnforcementLevel != want.EnforcementLevel ||
+					*got.Severity != *want.Severity || got.DisplayName != want.DisplayName || got.Message != want.Message {
+					t.Errorf("policy %+v, want %+v", got, *want)
+				}
+			}
+		}
+	})
+}
