@@ -208,42 +208,75 @@ func (c *Caller) Actor() (name, actorType string) {
 // Authenticate checks a token secret and returns its caller. Unknown,
 // malformed, revoked and expired tokens are ErrUnauthenticated.
 func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, error) {
+	c, _, err := r.authenticate(ctx, secret, "")
+	return c, err
+}
+
+// AuthenticateIn is Authenticate followed by resolving the organisation
+// named in a request path for the caller, in one statement (every request
+// to an organisation runs it). A caller who is not a member gets
+// ErrNotFound, as for an organisation that does not exist, so names of
+// other organisations do not leak; a bad token is ErrUnauthenticated
+// whatever the organisation.
+func (r *Repository) AuthenticateIn(ctx context.Context, secret, orgName string) (*Access, error) {
+	c, a, err := r.authenticate(ctx, secret, orgName)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, ErrNotFound
+	}
+	a.Caller = c
+	return a, nil
+}
+
+// authenticate reads the token, its user and, for orgName, the
+// organisation and the user's membership; the access is nil when the
+// caller may not use that organisation.
+func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (*Caller, *Access, error) {
 	if !tokenPattern.MatchString(secret) {
-		return nil, ErrUnauthenticated
+		return nil, nil, ErrUnauthenticated
 	}
 	hash := HashToken(secret)
-	// The token and its user in one statement: every request runs it.
 	var row struct {
 		Token
-		UserLogin     *string
-		UserEmail     *string
-		UserName      *string
-		UserAvatarURL *string
-		UserCreatedAt *time.Time
+		UserLogin          *string
+		UserEmail          *string
+		UserName           *string
+		UserAvatarURL      *string
+		UserCreatedAt      *time.Time
+		AccessOrgID        *int64
+		AccessOrgName      *string
+		AccessOrgCreatedAt *time.Time
+		MemberRole         *Role
 	}
 	res := r.db.WithContext(ctx).Raw(`SELECT t.*, u.login AS user_login, u.email AS user_email, u.name AS user_name,
-		u.avatar_url AS user_avatar_url, u.created_at AS user_created_at
-		FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.hash = ?`, hash).Scan(&row)
+		u.avatar_url AS user_avatar_url, u.created_at AS user_created_at,
+		o.id AS access_org_id, o.name AS access_org_name, o.created_at AS access_org_created_at, m.role AS member_role
+		FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+		LEFT JOIN organizations o ON o.name = ?
+		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = t.user_id
+		WHERE t.hash = ?`, orgName, hash).Scan(&row)
 	if res.Error != nil {
-		return nil, res.Error
+		return nil, nil, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return nil, ErrUnauthenticated
+		return nil, nil, ErrUnauthenticated
 	}
 	t := row.Token
 	// The lookup is by hash; compare again in constant time so timing tells
 	// nothing about stored hashes.
 	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
-		return nil, ErrUnauthenticated
+		return nil, nil, ErrUnauthenticated
 	}
 	now := time.Now().UTC()
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
-		return nil, ErrUnauthenticated
+		return nil, nil, ErrUnauthenticated
 	}
 	c := &Caller{TokenID: t.ID, TokenName: t.Name, OrgID: t.OrgID, Role: t.Role}
 	if t.UserID != nil {
 		if row.UserLogin == nil {
-			return nil, ErrUnauthenticated
+			return nil, nil, ErrUnauthenticated
 		}
 		c.User = &User{ID: *t.UserID, Login: *row.UserLogin, Email: deref(row.UserEmail), Name: deref(row.UserName),
 			AvatarURL: deref(row.UserAvatarURL)}
@@ -254,10 +287,23 @@ func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, 
 	// Record use at most once a minute per token to keep reads read-only.
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 		if err := r.db.WithContext(ctx).Model(&Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return c, nil
+	var access *Access
+	if orgName != "" && row.AccessOrgID != nil {
+		org := Organization{ID: *row.AccessOrgID, Name: deref(row.AccessOrgName)}
+		if row.AccessOrgCreatedAt != nil {
+			org.CreatedAt = *row.AccessOrgCreatedAt
+		}
+		switch {
+		case c.OrgID != nil && *c.OrgID == org.ID:
+			access = &Access{Org: org, Role: c.Role}
+		case c.OrgID == nil && row.MemberRole != nil:
+			access = &Access{Org: org, Role: *row.MemberRole}
+		}
+	}
+	return c, access, nil
 }
 
 // Access is what a caller may do in one organisation.
@@ -265,36 +311,6 @@ type Access struct {
 	Org    Organization
 	Role   Role
 	Caller *Caller
-}
-
-// Authorize resolves the organisation named in a request path for a caller.
-// A caller who is not a member gets ErrNotFound, as for an organisation that
-// does not exist, so names of other organisations do not leak.
-func (r *Repository) Authorize(ctx context.Context, c *Caller, orgName string) (*Access, error) {
-	if c.OrgID != nil {
-		org, err := r.OrganizationByName(ctx, orgName)
-		if err != nil {
-			return nil, err
-		}
-		if *c.OrgID != org.ID {
-			return nil, ErrNotFound
-		}
-		return &Access{Org: *org, Role: c.Role, Caller: c}, nil
-	}
-	// The organisation and the user's membership in one statement.
-	var row struct {
-		Organization
-		MemberRole *Role
-	}
-	res := r.db.WithContext(ctx).Raw(`SELECT o.*, m.role AS member_role FROM organizations o
-		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE o.name = ?`, c.User.ID, orgName).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	if res.RowsAffected == 0 || row.MemberRole == nil {
-		return nil, ErrNotFound
-	}
-	return &Access{Org: row.Organization, Role: *row.MemberRole, Caller: c}, nil
 }
 
 func deref(s *string) string {

@@ -46,29 +46,31 @@ func TestTokensAndAuthorization(t *testing.T) {
 			t.Fatal(err)
 		}
 		caller, err := r.Authenticate(ctx, secret)
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || caller.User == nil || caller.User.Login != u.Login {
+			t.Fatalf("authenticate: %v %+v", err, caller)
 		}
-		acc, err := r.Authorize(ctx, caller, org.Name)
-		if err != nil || acc.Role != repository.RoleMember {
+		acc, err := r.AuthenticateIn(ctx, secret, org.Name)
+		if err != nil || acc.Role != repository.RoleMember || acc.Org.ID != org.ID || acc.Caller.User.ID != u.ID {
 			t.Fatalf("authorize member: %v %+v", err, acc)
 		}
-		if _, err := r.Authorize(ctx, caller, other.Name); !errors.Is(err, repository.ErrNotFound) {
+		if _, err := r.AuthenticateIn(ctx, secret, other.Name); !errors.Is(err, repository.ErrNotFound) {
 			t.Fatalf("authorize non-member: got %v, want ErrNotFound", err)
+		}
+		if _, err := r.AuthenticateIn(ctx, secret, "no-such-org"); !errors.Is(err, repository.ErrNotFound) {
+			t.Fatalf("authorize in a missing organisation: got %v, want ErrNotFound", err)
 		}
 
 		orgSecret, tok, err := r.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci", Role: repository.RoleViewer})
 		if err != nil {
 			t.Fatal(err)
 		}
-		oc, err := r.Authenticate(ctx, orgSecret)
-		if err != nil {
-			t.Fatal(err)
+		if oc, err := r.Authenticate(ctx, orgSecret); err != nil || oc.OrgID == nil || *oc.OrgID != org.ID {
+			t.Fatalf("authenticate org token: %v %+v", err, oc)
 		}
-		if acc, err := r.Authorize(ctx, oc, org.Name); err != nil || acc.Role != repository.RoleViewer {
+		if acc, err := r.AuthenticateIn(ctx, orgSecret, org.Name); err != nil || acc.Role != repository.RoleViewer || acc.Org.Name != org.Name {
 			t.Fatalf("org token: %v %+v", err, acc)
 		}
-		if _, err := r.Authorize(ctx, oc, other.Name); !errors.Is(err, repository.ErrNotFound) {
+		if _, err := r.AuthenticateIn(ctx, orgSecret, other.Name); !errors.Is(err, repository.ErrNotFound) {
 			t.Fatalf("org token elsewhere: got %v", err)
 		}
 		if err := r.RevokeToken(ctx, org.ID, tok.ID); err != nil {
@@ -76,6 +78,9 @@ func TestTokensAndAuthorization(t *testing.T) {
 		}
 		if _, err := r.Authenticate(ctx, orgSecret); !errors.Is(err, repository.ErrUnauthenticated) {
 			t.Fatalf("revoked token: got %v", err)
+		}
+		if _, err := r.AuthenticateIn(ctx, orgSecret, org.Name); !errors.Is(err, repository.ErrUnauthenticated) {
+			t.Fatalf("revoked token in its organisation: got %v, want ErrUnauthenticated", err)
 		}
 		for _, bad := range []string{"", "pul-123", repository.NewTokenSecret()} {
 			if _, err := r.Authenticate(ctx, bad); !errors.Is(err, repository.ErrUnauthenticated) {

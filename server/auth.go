@@ -80,26 +80,30 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if secret == "" {
 			return &apiError{status: http.StatusUnauthorized, message: "Unauthorized: no token; send the header 'Authorization: token <token>'"}
 		}
-		caller, err := s.repo.Authenticate(ctx, secret)
-		if errors.Is(err, repository.ErrUnauthenticated) {
-			return &apiError{status: http.StatusUnauthorized, message: "Unauthorized: the token is invalid, expired or revoked"}
-		}
-		if err != nil {
-			return err
-		}
-		ctx = withCaller(ctx, caller)
-		ctx = context.WithValue(ctx, requestBaseKey, c.Scheme()+"://"+req.Host)
+		unauthorized := &apiError{status: http.StatusUnauthorized, message: "Unauthorized: the token is invalid, expired or revoked"}
 		if orgName := c.Param("orgName"); orgName != "" {
-			access, err := s.repo.Authorize(ctx, caller, orgName)
-			if errors.Is(err, repository.ErrNotFound) {
+			access, err := s.repo.AuthenticateIn(ctx, secret, orgName)
+			switch {
+			case errors.Is(err, repository.ErrUnauthenticated):
+				return unauthorized
+			case errors.Is(err, repository.ErrNotFound):
 				return notFound("Organization not found")
+			case err != nil:
+				return err
+			}
+			ctx = withAccess(withCaller(ctx, access.Caller), access)
+			c.Set("org", access.Org.Name)
+		} else {
+			caller, err := s.repo.Authenticate(ctx, secret)
+			if errors.Is(err, repository.ErrUnauthenticated) {
+				return unauthorized
 			}
 			if err != nil {
 				return err
 			}
-			ctx = withAccess(ctx, access)
-			c.Set("org", access.Org.Name)
+			ctx = withCaller(ctx, caller)
 		}
+		ctx = context.WithValue(ctx, requestBaseKey, c.Scheme()+"://"+req.Host)
 		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
