@@ -219,15 +219,11 @@ func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, 
 // other organisations do not leak; a bad token is ErrUnauthenticated
 // whatever the organisation.
 func (r *Repository) AuthenticateIn(ctx context.Context, secret, orgName string) (*Access, error) {
-	c, a, err := r.authenticate(ctx, secret, orgName)
-	if err != nil {
-		return nil, err
+	_, a, err := r.authenticate(ctx, secret, orgName)
+	if err == nil && a == nil {
+		err = ErrNotFound
 	}
-	if a == nil {
-		return nil, ErrNotFound
-	}
-	a.Caller = c
-	return a, nil
+	return a, err
 }
 
 // authenticate reads the token, its user and, for orgName, the
@@ -298,9 +294,9 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 		}
 		switch {
 		case c.OrgID != nil && *c.OrgID == org.ID:
-			access = &Access{Org: org, Role: c.Role}
+			access = &Access{Org: org, Role: c.Role, Caller: c}
 		case c.OrgID == nil && row.MemberRole != nil:
-			access = &Access{Org: org, Role: *row.MemberRole}
+			access = &Access{Org: org, Role: *row.MemberRole, Caller: c}
 		}
 	}
 	return c, access, nil

@@ -123,8 +123,8 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // entity_ref to the entities of those projects (an issue's entity_project
 // is always its entity's project), and a narrow entity type (see
 // entityTypeNarrow) to the entities of that type, so the unique key's
-// (org_id, entity_ref) prefix finds the rows. An equals on policyName or
-// policyGroupName is written as the names it matches where given
+// (org_id, entity_ref) prefix finds the rows. An equals on a text column
+// of the cube is written as the values it matches where given
 // (exactNames), text matches as the sets of texts where given (textSets),
 // subqueries on the dictionary otherwise. facts may be nil.
 func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (string, []any) {
@@ -495,7 +495,7 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		take := min(want, s.n-skip)
 		segmentFirst := filterFirst || (smallFirst && s.n <= smallSegment)
 		segOrder, segSkip := order, skip
-		backwards := fromTheEnd(s.n, int(skip))
+		backwards := fromTheEnd(s.n, skip)
 		if backwards {
 			segOrder, segSkip = reverseOrder, s.n-skip-take
 		}

@@ -213,7 +213,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 				filterFirst = r.filterFirst(narrow)
 			}
 			keys, offset, limit := q.Sort, q.Offset, q.Limit
-			backwards := total >= 0 && limit > 0 && fromTheEnd(total, offset)
+			backwards := total >= 0 && limit > 0 && fromTheEnd(total, int64(offset))
 			if backwards {
 				keys, offset, limit = reversed(keys), int(max(0, total-int64(offset+limit))), int(min(int64(limit), total-int64(offset)))
 			}
@@ -252,8 +252,8 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 // since an offset costs the rows it skips (AG Grid asks for the last block
 // when the user drags the scrollbar to the bottom). The counts and the
 // rows come from one snapshot, so both ways give the same rows.
-func fromTheEnd(n int64, offset int) bool {
-	return int64(offset) > n/2
+func fromTheEnd(n, offset int64) bool {
+	return offset > n/2
 }
 
 // reversed is an order read backwards: every key's direction flipped,
@@ -649,8 +649,8 @@ func whereClause(n grid.Node, d Dialect) (string, []any) {
 // issueFilter is whereClause for a filter on the issues of one
 // organisation (orgID 0: none): text conditions on resource names, URNs
 // and messages select their issues through the text dictionary
-// (texts.go), with the sets of texts where given; equals conditions on
-// policy and group names match the exact names where given (exactNames).
+// (texts.go), with the sets of texts where given; equals conditions on the
+// cube's text columns match the exact values where given (exactNames).
 func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (string, []any) {
 	if n == nil {
 		return "", nil

@@ -495,8 +495,8 @@ func textParts(n grid.Node) []textPart {
 
 // issueCondition is issueWhere with the facts it uses read first: the
 // filter's text matches from the dictionary (textSets), its entity type's
-// size (entityTypeNarrow) and its policy and group names (exactNames) from
-// the cube.
+// size (entityTypeNarrow) and the exact values of its equals conditions on
+// text columns (exactNames) from the cube.
 func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
 	var facts filterFacts
 	var err error
