@@ -34,13 +34,19 @@ func (c *pgColumns) add(name, typ string, values any) {
 // insertSQL is INSERT INTO table (names) SELECT * FROM unnest($1::t1[], ...)
 // followed by suffix (an ON CONFLICT clause or "").
 func (c *pgColumns) insertSQL(table, suffix string) string {
+	return c.insertSQLFrom(table, suffix, 1)
+}
+
+// insertSQLFrom is insertSQL with the parameters numbered from first, for a
+// statement that carries other parameters before them.
+func (c *pgColumns) insertSQLFrom(table, suffix string, first int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + strings.Join(c.names, ", ") + ") SELECT * FROM unnest(")
 	for i, t := range c.types {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("$" + strconv.Itoa(i+1) + "::" + t + "[]")
+		b.WriteString("$" + strconv.Itoa(first+i) + "::" + t + "[]")
 	}
 	b.WriteString(")")
 	if suffix != "" {

@@ -118,18 +118,6 @@ func TestPolicyPackPublishing(t *testing.T) {
 			t.Errorf("unknown pack: %v", err)
 		}
 
-		// PolicyForIssue finds the registered policy by pack tag.
-		p, pv, pack, err := r.PolicyForIssue(ctx, org, "aws-cis", "v1.0.0", "s3-encryption")
-		if err != nil || p == nil || p.Severity != "high" || pv.Version != 1 || pack.Name != "aws-cis" {
-			t.Errorf("PolicyForIssue = %+v %+v %+v %v", p, pv, pack, err)
-		}
-		if p, pv, _, err := r.PolicyForIssue(ctx, org, "aws-cis", "1.0.0", "gone"); err != nil || p != nil || pv == nil {
-			t.Errorf("unknown policy of a known version = %+v %+v %v", p, pv, err)
-		}
-		if _, _, _, err := r.PolicyForIssue(ctx, org, "aws-cis", "9.9.9", "s3-encryption"); !errors.Is(err, repository.ErrNotFound) {
-			t.Errorf("unknown tag: %v", err)
-		}
-
 		// Applied versions can't be deleted.
 		if err := r.UpdatePolicyGroup(ctx, org, repository.DefaultStacksGroup,
 			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {

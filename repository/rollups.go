@@ -251,38 +251,8 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 		return nil
 	}
 	if r.dialect == Postgres {
-		n := len(keys)
-		cols := make([][]string, 15)
-		for i := range cols {
-			cols[i] = make([]string, n)
-		}
-		org, ns := make([]int64, n), make([]int64, n)
-		sevRank, statRank := make([]int32, n), make([]int32, n)
-		active := make([]bool, n)
-		for i, k := range keys {
-			for j, f := range k.fields() {
-				cols[j][i] = f
-			}
-			org[i], ns[i] = orgID, delta[k]
-			sevRank[i], statRank[i], active[i] = int32(SeverityRank(k.Severity)), int32(StatusRank(k.Status)), IsActive(k.Status)
-		}
-		c := &pgColumns{}
-		c.add("org_id", "bigint", org)
-		names := []string{"entity_type", "policy_pack", "policy_pack_tag", "policy_name", "resource_provider", "resource_type",
-			"level", "severity"}
-		for j, name := range names {
-			c.add(name, "text", cols[j])
-		}
-		c.add("severity_rank", "smallint", sevRank)
-		c.add("status", "text", cols[8])
-		c.add("status_rank", "smallint", statRank)
-		c.add("active", "boolean", active)
-		for j, name := range []string{"kind", "priority", "assignee_login", "assignee_email", "policy_group_name", "policy_group_type"} {
-			c.add(name, "text", cols[9+j])
-		}
-		c.add("n", "bigint", ns)
-		return execPG(tx, strings.Replace(c.insertSQL("issue_counts", "ON CONFLICT "+countConflict+" DO UPDATE SET n = c.n + EXCLUDED.n"),
-			"INSERT INTO issue_counts", "INSERT INTO issue_counts AS c", 1), c.cols...)
+		c := countArrays(orgID, keys, delta)
+		return execPG(tx, c.countsUpsertSQL(1), c.cols...)
 	}
 	const perRow = 20
 	for _, batch := range chunk(keys, r.batchRows(perRow)) {
@@ -300,6 +270,48 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 		}
 	}
 	return nil
+}
+
+// countArrays lays the changes of the issue counts out as unnest columns.
+func countArrays(orgID int64, keys []countKey, delta map[countKey]int64) *pgColumns {
+	n := len(keys)
+	cols := make([][]string, 15)
+	for i := range cols {
+		cols[i] = make([]string, n)
+	}
+	org, ns := make([]int64, n), make([]int64, n)
+	sevRank, statRank := make([]int32, n), make([]int32, n)
+	active := make([]bool, n)
+	for i, k := range keys {
+		for j, f := range k.fields() {
+			cols[j][i] = f
+		}
+		org[i], ns[i] = orgID, delta[k]
+		sevRank[i], statRank[i], active[i] = int32(SeverityRank(k.Severity)), int32(StatusRank(k.Status)), IsActive(k.Status)
+	}
+	c := &pgColumns{}
+	c.add("org_id", "bigint", org)
+	names := []string{"entity_type", "policy_pack", "policy_pack_tag", "policy_name", "resource_provider", "resource_type",
+		"level", "severity"}
+	for j, name := range names {
+		c.add(name, "text", cols[j])
+	}
+	c.add("severity_rank", "smallint", sevRank)
+	c.add("status", "text", cols[8])
+	c.add("status_rank", "smallint", statRank)
+	c.add("active", "boolean", active)
+	for j, name := range []string{"kind", "priority", "assignee_login", "assignee_email", "policy_group_name", "policy_group_type"} {
+		c.add(name, "text", cols[9+j])
+	}
+	c.add("n", "bigint", ns)
+	return c
+}
+
+// countsUpsertSQL adds c's rows (countArrays) to the issue counts; its
+// parameters are numbered from first.
+func (c *pgColumns) countsUpsertSQL(first int) string {
+	return strings.Replace(c.insertSQLFrom("issue_counts", "ON CONFLICT "+countConflict+" DO UPDATE SET n = c.n + EXCLUDED.n", first),
+		"INSERT INTO issue_counts", "INSERT INTO issue_counts AS c", 1)
 }
 
 func (r *Repository) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyCountKey, delta map[policyCountKey]int64) error {

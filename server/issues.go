@@ -72,35 +72,31 @@ func parseIssueID(s string) (string, error) {
 
 // issueDetails builds GetPolicyIssueResponse: the issue with its policy and
 // pack from the registered pack version, when known.
-func (s *Server) issueDetails(ctx context.Context, a *repository.Access, is *repository.Issue) (api.GetPolicyIssueResponse, error) {
-	resp := api.GetPolicyIssueResponse{PolicyIssue: issueToAPI(is)}
+func issueDetails(a *repository.Access, d *repository.IssueDetails) api.GetPolicyIssueResponse {
+	resp := api.GetPolicyIssueResponse{PolicyIssue: issueToAPI(&d.Issue)}
 	resp.Policy.SetNull()
 	resp.PolicyPack.SetNull()
-	policy, version, pack, err := s.repo.PolicyForIssue(ctx, a.Org.ID, is.PolicyPack, is.PolicyPackTag, is.PolicyName)
-	switch {
-	case errors.Is(err, repository.ErrNotFound):
-		return resp, nil
-	case err != nil:
-		return resp, err
+	if d.Version == nil {
+		return resp
 	}
-	if policy != nil {
-		resp.Policy.Set(policyToAPI(policy))
+	if d.Policy != nil {
+		resp.Policy.Set(policyToAPI(d.Policy))
 	}
 	access := api.RegistryPolicyPackAccessLevelViewOnly
 	if a.Role == repository.RoleAdmin {
 		access = api.RegistryPolicyPackAccessLevelFull
 	}
 	resp.PolicyPack.Set(api.RegistryPolicyPack{
-		Id:                uuid.MustParse(version.UUID),
+		Id:                uuid.MustParse(d.Version.UUID),
 		Source:            "private",
 		Publisher:         a.Org.Name,
-		Name:              pack.Name,
-		Version:           version.VersionTag,
-		DisplayName:       firstNonEmpty(version.DisplayName, pack.DisplayName, pack.Name),
+		Name:              d.Pack.Name,
+		Version:           d.Version.VersionTag,
+		DisplayName:       firstNonEmpty(d.Version.DisplayName, d.Pack.DisplayName, d.Pack.Name),
 		AccessLevel:       access,
 		EnforcementLevels: enforcementLevelsFor(a.Role),
 	})
-	return resp, nil
+	return resp
 }
 
 // enforcementLevelsFor lists the enforcement levels a role may apply.
@@ -127,18 +123,14 @@ func (s *Server) GetPolicyIssue(ctx context.Context, req api.GetPolicyIssueReque
 	if err != nil {
 		return api.GetPolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
-	is, err := s.repo.IssueByID(ctx, a.Org.ID, id)
+	d, err := s.repo.IssueDetailsByID(ctx, a.Org.ID, id)
 	if errors.Is(err, repository.ErrNotFound) {
 		return api.GetPolicyIssue404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.issueDetails(ctx, a, is)
-	if err != nil {
-		return nil, err
-	}
-	return api.GetPolicyIssue200JSONResponse{Body: resp, Headers: api.GetPolicyIssue200ResponseHeaders{ETag: ptr(is.ETag())}}, nil
+	return api.GetPolicyIssue200JSONResponse{Body: issueDetails(a, d), Headers: api.GetPolicyIssue200ResponseHeaders{ETag: ptr(d.Issue.ETag())}}, nil
 }
 
 func issueNotFound(id string) api.NotFoundJSONResponse {
@@ -190,7 +182,7 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 		u.IfRevision = &rev
 	}
 	name, actorType := a.Caller.Actor()
-	is, err := s.repo.UpdateIssue(ctx, a.Org.ID, id, repository.Actor{Name: name, Type: actorType}, u)
+	d, err := s.repo.UpdateIssue(ctx, a.Org.ID, id, repository.Actor{Name: name, Type: actorType}, u)
 	var ve *repository.ValidationError
 	switch {
 	case errors.Is(err, repository.ErrNotFound):
@@ -203,11 +195,7 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 	case err != nil:
 		return nil, err
 	}
-	resp, err := s.issueDetails(ctx, a, is)
-	if err != nil {
-		return nil, err
-	}
-	return api.UpdatePolicyIssue200JSONResponse{Body: resp, Headers: api.UpdatePolicyIssue200ResponseHeaders{ETag: ptr(is.ETag())}}, nil
+	return api.UpdatePolicyIssue200JSONResponse{Body: issueDetails(a, d), Headers: api.UpdatePolicyIssue200ResponseHeaders{ETag: ptr(d.Issue.ETag())}}, nil
 }
 
 // ListPolicyIssueHistory lists an issue's changes, newest first.

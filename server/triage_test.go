@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/oapi-codegen/nullable"
@@ -174,10 +175,22 @@ func TestIssueDetailsOfARegisteredPack(t *testing.T) {
 		publishPack(t, env, org, "baseline", "1.1.0", testPolicies())
 		seedStacks(t, env, org, 1, 10)
 		member := env.Client(t, org.Member)
+		priority := client.PolicyIssuePriority("p4")
 		for _, is := range issuesOf(t, member, org.Name) {
 			get, err := member.GetPolicyIssueWithResponse(context.Background(), org.Name, is.Id.String())
 			if err != nil || get.JSON200 == nil {
 				t.Fatalf("get: %v", err)
+			}
+			// A triage change answers the issue with the same policy and pack.
+			patch, err := member.UpdatePolicyIssueWithResponse(context.Background(), org.Name, is.Id.String(), nil,
+				client.UpdatePolicyIssueRequest{Priority: &priority})
+			if err != nil || patch.JSON200 == nil {
+				t.Fatalf("patch: %v", err)
+			}
+			if patch.JSON200.PolicyIssue.Priority != priority || !reflect.DeepEqual(patch.JSON200.Policy, get.JSON200.Policy) ||
+				!reflect.DeepEqual(patch.JSON200.PolicyPack, get.JSON200.PolicyPack) {
+				t.Errorf("%s: patch answered priority %q, policy %+v, pack %+v; get answered policy %+v, pack %+v", is.PolicyName,
+					patch.JSON200.PolicyIssue.Priority, patch.JSON200.Policy, patch.JSON200.PolicyPack, get.JSON200.Policy, get.JSON200.PolicyPack)
 			}
 			pack := get.JSON200.PolicyPack.MustGet()
 			if pack.Name != "baseline" || pack.Version != "1.0.0" || pack.DisplayName != "baseline" {
