@@ -2,7 +2,7 @@ package repository
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,37 +36,61 @@ type IssueDetails struct {
 // IssueDetailsByID finds an issue of an organisation with its policy, in one
 // statement.
 func (r *Repository) IssueDetailsByID(ctx context.Context, orgID int64, id string) (*IssueDetails, error) {
-	return r.issueDetails(r.db.WithContext(ctx), orgID, id, false)
+	d, _, err := r.issueDetails(r.db.WithContext(ctx), orgID, id, false, "")
+	return d, err
 }
 
 // issueDetails reads an issue and its registry record; lock takes the
-// issue's row lock (PostgreSQL) for a triage transaction.
-func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool) (*IssueDetails, error) {
-	query := "SELECT " + issueSelect + issueRegistrySelect + " FROM policy_issues" + issueRegistryJoin +
-		" WHERE policy_issues.org_id = ? AND policy_issues.id = ?"
+// issue's row lock (PostgreSQL) for a triage transaction, and a member
+// (login or email) is looked up among the organisation's members in the same
+// statement (nil when none matches).
+func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool, member string) (*IssueDetails, *User, error) {
+	query := "SELECT " + issueSelect + issueRegistrySelect
+	var args []any
+	if member != "" {
+		query += ", who.id, who.login, who.email"
+	}
+	query += " FROM policy_issues" + issueRegistryJoin
+	if member != "" {
+		query += ` LEFT JOIN (SELECT users.id, users.login, users.email FROM users
+			JOIN memberships m ON m.user_id = users.id AND m.org_id = ?
+			WHERE lower(users.login) = lower(?) OR lower(users.email) = lower(?) ORDER BY users.id LIMIT 1) who ON 1 = 1`
+		args = append(args, orgID, member, member)
+	}
+	query += " WHERE policy_issues.org_id = ? AND policy_issues.id = ?"
+	args = append(args, orgID, strings.ToLower(id))
 	if lock && r.dialect == Postgres {
 		query += " FOR UPDATE OF policy_issues"
 	}
-	rows, err := db.Raw(query, orgID, strings.ToLower(id)).Rows()
+	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, ErrNotFound
+		return nil, nil, ErrNotFound
 	}
 	sc, reg := newIssueScanner(false), &registryScanner{}
 	sc.dest = append(sc.dest, reg.dest()...)
+	var whoID sql.NullInt64
+	var whoLogin, whoEmail sql.NullString
+	if member != "" {
+		sc.dest = append(sc.dest, &whoID, &whoLogin, &whoEmail)
+	}
 	is, err := sc.scan(rows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &IssueDetails{Issue: *is}
 	reg.fill(d)
-	return d, rows.Err()
+	var user *User
+	if whoID.Valid {
+		user = &User{ID: whoID.Int64, Login: whoLogin.String, Email: whoEmail.String}
+	}
+	return d, user, rows.Err()
 }
 
 // IssueUpdate is a person's triage change; nil fields are left alone.
@@ -100,7 +124,11 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 	}
 	var out *IssueDetails
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
-		d, err := r.issueDetails(tx, orgID, id, true)
+		var who string
+		if u.Assignee != nil {
+			who = strings.TrimSpace(*u.Assignee)
+		}
+		d, user, err := r.issueDetails(tx, orgID, id, true, who)
 		if err != nil {
 			return err
 		}
@@ -136,16 +164,9 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 		if u.Assignee != nil {
 			var newID *int64
 			newLogin, newEmail := "", ""
-			if who := strings.TrimSpace(*u.Assignee); who != "" {
-				var user User
-				err := tx.Joins("JOIN memberships m ON m.user_id = users.id AND m.org_id = ?", orgID).
-					Where("lower(users.login) = lower(?) OR lower(users.email) = lower(?)", who, who).
-					First(&user).Error
-				if errors.Is(err, gorm.ErrRecordNotFound) {
+			if who != "" {
+				if user == nil {
 					return invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
-				}
-				if err != nil {
-					return err
 				}
 				newID, newLogin, newEmail = &user.ID, user.Login, user.Email
 			}
