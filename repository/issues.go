@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,10 +106,17 @@ type IssueUpdate struct {
 
 var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": true, "p4": true}
 
-// UpdateIssue applies a triage change in one transaction, records each real
-// change in the issue's history and bumps its revision. A change that
-// changes nothing writes nothing. It answers the issue as changed, with its
-// policy (IssueDetails).
+// UpdateIssue applies a triage change atomically, records each real change
+// in the issue's history and bumps its revision. A change that changes
+// nothing writes nothing. It answers the issue as changed, with its policy
+// (IssueDetails).
+//
+// On PostgreSQL a change that keeps the issue active (or inactive) is read
+// without a transaction and written in one statement that applies only if
+// the issue still holds the values read (compare and set; read again if
+// not): three round trips with the authentication instead of five. A change
+// between active and inactive recounts the compliance cells and the
+// entity's counts, in a transaction that locks the issue first.
 func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, actor Actor, u IssueUpdate) (*IssueDetails, error) {
 	if u.Status != nil {
 		switch *u.Status {
@@ -122,82 +130,64 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 	if u.Priority != nil && !validPriorities[*u.Priority] {
 		return nil, invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
 	}
+	var who string
+	if u.Assignee != nil {
+		who = strings.TrimSpace(*u.Assignee)
+	}
+	if r.dialect == Postgres {
+		db := r.db.WithContext(ctx)
+		for range 3 {
+			d, user, err := r.issueDetails(db, orgID, id, false, who)
+			if err != nil {
+				return nil, err
+			}
+			t, err := triage(d, user, who, actor, u)
+			if err != nil {
+				return nil, err
+			}
+			if t == nil {
+				return d, nil
+			}
+			if t.before.Active != d.Issue.Active {
+				break
+			}
+			applied, err := writeTriagePG(db, t)
+			if err != nil {
+				return nil, err
+			}
+			if applied {
+				return d, nil
+			}
+		}
+	}
 	var out *IssueDetails
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
-		var who string
-		if u.Assignee != nil {
-			who = strings.TrimSpace(*u.Assignee)
-		}
 		d, user, err := r.issueDetails(tx, orgID, id, true, who)
 		if err != nil {
 			return err
 		}
-		is := &d.Issue
-		if u.IfRevision != nil && *u.IfRevision != is.Revision {
-			return ErrPreconditionFailed
-		}
-		before := *is
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		var changes []HistoryEntry
-		record := func(field, oldV, newV string) {
-			o, n := oldV, newV
-			entry := HistoryEntry{OrgID: orgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
-			if o != "" {
-				entry.OldValue = &o
-			}
-			if n != "" {
-				entry.NewValue = &n
-			}
-			changes = append(changes, entry)
-		}
-		updates := map[string]any{}
-		if u.Status != nil && *u.Status != is.Status {
-			record("status", is.Status, *u.Status)
-			is.Status, is.StatusRank, is.Active = *u.Status, StatusRank(*u.Status), IsActive(*u.Status)
-			updates["status"], updates["status_rank"], updates["active"] = is.Status, is.StatusRank, is.Active
-		}
-		if u.Priority != nil && *u.Priority != is.Priority {
-			record("priority", is.Priority, *u.Priority)
-			is.Priority = *u.Priority
-			updates["priority"] = is.Priority
-		}
-		if u.Assignee != nil {
-			var newID *int64
-			newLogin, newEmail := "", ""
-			if who != "" {
-				if user == nil {
-					return invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
-				}
-				newID, newLogin, newEmail = &user.ID, user.Login, user.Email
-			}
-			if newLogin != is.AssigneeLogin {
-				record("assignedTo", is.AssigneeLogin, newLogin)
-				is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail = newID, newLogin, newEmail
-				updates["assignee_id"], updates["assignee_login"], updates["assignee_email"] = newID, newLogin, newEmail
-			}
-		}
 		out = d
-		if len(updates) == 0 {
-			return nil
+		t, err := triage(d, user, who, actor, u)
+		if err != nil || t == nil {
+			return err
 		}
-		is.Revision++
-		is.LastModified = now
-		updates["revision"], updates["last_modified"] = is.Revision, now
-		rollup := newRollupDelta()
-		rollup.change(&before, is)
 		if r.dialect == Postgres {
-			if err := writeTriagePG(tx, orgID, is.ID, updates, changes, rollup); err != nil {
+			applied, err := writeTriagePG(tx, t)
+			if err != nil {
 				return err
+			}
+			if !applied {
+				return fmt.Errorf("issue %s changed under its row lock", t.before.ID)
 			}
 		} else {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, is.ID).Updates(updates).Error; err != nil {
+			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
 				return err
 			}
-			if err := tx.Create(&changes).Error; err != nil {
+			if err := tx.Create(&t.changes).Error; err != nil {
 				return err
 			}
 		}
-		return r.applyRollups(tx, orgID, rollup)
+		return r.applyRollups(tx, orgID, t.rollup)
 	})
 	if err != nil {
 		return nil, err
@@ -205,33 +195,105 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 	return out, nil
 }
 
+// triageChange is what a triage change writes.
+type triageChange struct {
+	before  Issue
+	updates map[string]any // column → new value
+	changes []HistoryEntry
+	rollup  *rollupDelta
+}
+
+// triage applies u to the issue d read (user is the member who names, when
+// found) and says what to write; nil when nothing changes.
+func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate) (*triageChange, error) {
+	is := &d.Issue
+	if u.IfRevision != nil && *u.IfRevision != is.Revision {
+		return nil, ErrPreconditionFailed
+	}
+	t := &triageChange{before: *is, updates: map[string]any{}}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	record := func(field, oldV, newV string) {
+		o, n := oldV, newV
+		entry := HistoryEntry{OrgID: is.OrgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
+		if o != "" {
+			entry.OldValue = &o
+		}
+		if n != "" {
+			entry.NewValue = &n
+		}
+		t.changes = append(t.changes, entry)
+	}
+	if u.Status != nil && *u.Status != is.Status {
+		record("status", is.Status, *u.Status)
+		is.Status, is.StatusRank, is.Active = *u.Status, StatusRank(*u.Status), IsActive(*u.Status)
+		t.updates["status"], t.updates["status_rank"], t.updates["active"] = is.Status, is.StatusRank, is.Active
+	}
+	if u.Priority != nil && *u.Priority != is.Priority {
+		record("priority", is.Priority, *u.Priority)
+		is.Priority = *u.Priority
+		t.updates["priority"] = is.Priority
+	}
+	if u.Assignee != nil {
+		var newID *int64
+		newLogin, newEmail := "", ""
+		if who != "" {
+			if user == nil {
+				return nil, invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
+			}
+			newID, newLogin, newEmail = &user.ID, user.Login, user.Email
+		}
+		if newLogin != is.AssigneeLogin {
+			record("assignedTo", is.AssigneeLogin, newLogin)
+			is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail = newID, newLogin, newEmail
+			t.updates["assignee_id"], t.updates["assignee_login"], t.updates["assignee_email"] = newID, newLogin, newEmail
+		}
+	}
+	if len(t.updates) == 0 {
+		return nil, nil
+	}
+	is.Revision++
+	is.LastModified = now
+	t.updates["revision"], t.updates["last_modified"] = is.Revision, now
+	t.rollup = newRollupDelta()
+	t.rollup.change(&t.before, is)
+	return t, nil
+}
+
 // writeTriagePG writes a triage change's new values, its history entries
-// and its change to the issue counts in one statement, and takes the counts
-// out of rollup; a PATCH waited for four round trips of them under load.
-func writeTriagePG(tx *gorm.DB, orgID int64, id string, updates map[string]any, changes []HistoryEntry, rollup *rollupDelta) error {
+// and its change to the issue counts in one statement, if the issue still
+// holds every value the change was computed from (its revision and the
+// columns of the issue counts); it says whether it did. It takes the counts
+// out of the change's rollup.
+func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var args []any
 	param := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	columns := make([]string, 0, len(updates))
-	for col := range updates {
+	columns := make([]string, 0, len(t.updates))
+	for col := range t.updates {
 		columns = append(columns, col)
 	}
 	slices.Sort(columns)
 	set := make([]string, len(columns))
 	for i, col := range columns {
-		set[i] = col + " = " + param(updates[col])
+		set[i] = col + " = " + param(t.updates[col])
 	}
-	var b strings.Builder
-	b.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") +
-		" WHERE org_id = " + param(orgID) + " AND id = " + param(id) + ")")
+	b := &t.before
+	var where strings.Builder
+	where.WriteString("org_id = " + param(b.OrgID) + " AND id = " + param(b.ID) + " AND revision = " + param(b.Revision) +
+		" AND active = " + param(b.Active))
+	for i, v := range countKeyOf(b).fields() {
+		where.WriteString(" AND " + countKeyColumns[i] + " = " + param(v))
+	}
+	var q strings.Builder
+	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where.String() + " RETURNING 1)")
 
-	n := len(changes)
+	n := len(t.changes)
 	h := &pgColumns{}
 	org, issue, actor, actorType, field := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	at, oldV, newV := make([]time.Time, n), make([]*string, n), make([]*string, n)
-	for i, c := range changes {
+	for i, c := range t.changes {
 		org[i], issue[i], at[i], actor[i], actorType[i], field[i], oldV[i], newV[i] = c.OrgID, c.IssueID, c.At, c.Actor, c.ActorType, c.Field, c.OldValue, c.NewValue
 	}
 	h.add("org_id", "bigint", org)
@@ -242,19 +304,21 @@ func writeTriagePG(tx *gorm.DB, orgID int64, id string, updates map[string]any, 
 	h.add("field", "text", field)
 	h.add("old_value", "text", oldV)
 	h.add("new_value", "text", newV)
-	b.WriteString(", history AS (" + h.insertSQLFrom("issue_history", "", len(args)+1) + ")")
+	const ifUpdated = "WHERE EXISTS (SELECT 1 FROM updated)"
+	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", ifUpdated, len(args)+1) + ")")
 	args = append(args, h.cols...)
-
-	keys := sortedChanges(rollup.counts, compareCountKeys)
-	if len(keys) == 0 {
-		b.WriteString(" SELECT 1")
-	} else {
-		c := countArrays(orgID, keys, rollup.counts)
-		b.WriteString(" " + c.countsUpsertSQL(len(args)+1))
+	if keys := sortedChanges(t.rollup.counts, compareCountKeys); len(keys) > 0 {
+		c := countArrays(b.OrgID, keys, t.rollup.counts)
+		q.WriteString(", counts AS (" + c.countsUpsertSQL(len(args)+1, ifUpdated) + ")")
 		args = append(args, c.cols...)
 	}
-	rollup.counts = nil
-	return execPG(tx, b.String(), args...)
+	t.rollup.counts = nil
+	q.WriteString(" SELECT count(*) FROM updated")
+	var applied int
+	if err := db.Raw(q.String(), args...).Row().Scan(&applied); err != nil {
+		return false, err
+	}
+	return applied == 1, nil
 }
 
 // IssueHistory lists an issue's changes, newest first.

@@ -3,6 +3,7 @@ package repository_test
 import (
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -133,4 +134,99 @@ func TestUpdateIssueAnswersDetails(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConcurrentTriageOfOneIssue sends many triage changes of one issue at
+// once, beside evaluations that report it again: no change is lost (each
+// field's history is a chain, every old value the previous new value), the
+// revision counts the changes, and the rollups match a recount.
+func TestConcurrentTriageOfOneIssue(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		var members []string
+		for _, login := range []string{"carol", "dave"} {
+			u := &repository.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
+			if err := e.r.CreateUser(e.ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, repository.RoleMember); err != nil {
+				t.Fatal(err)
+			}
+			members = append(members, u.Login)
+		}
+		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
+		failing := map[string][]string{"a": {"s3-encryption"}, "b": {"s3-versioning"}}
+		e.apply(stackEval(1, "1.0.0", []string{"a", "b"}, failing))
+		id := e.issue("s3-encryption@a").ID
+
+		str := func(s string) *string { return &s }
+		updates := []repository.IssueUpdate{
+			{Priority: str("p0")}, {Priority: str("p3")}, {Status: str("in_progress")}, {Status: str("open")},
+			{Assignee: str(members[0])}, {Assignee: str(members[1])}, {Assignee: str("")},
+			{Status: str("in_progress"), Priority: str("p2")},
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for w := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 8 {
+					u := updates[(w*3+i)%len(updates)]
+					if _, err := e.r.UpdateIssue(e.ctx, e.org.ID, id, repository.Actor{Name: "alice", Type: "user"}, u); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := int64(2); v < 6; v++ {
+				if _, err := e.r.ApplyEvaluation(e.ctx, e.org.ID, ingestActor, stackEval(v, "1.0.0", []string{"a", "b"}, failing)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+
+		is := e.issue("s3-encryption@a")
+		last := map[string]*string{}
+		recorded := 0
+		for _, h := range e.history(id) {
+			if h.Actor != "alice" {
+				continue
+			}
+			recorded++
+			if prev, seen := last[h.Field]; seen && !equalText(prev, h.OldValue) {
+				t.Errorf("%s changed from %v, but the previous change set %v: a change was lost", h.Field, deref(h.OldValue), deref(prev))
+			}
+			last[h.Field] = h.NewValue
+		}
+		if recorded == 0 {
+			t.Fatal("no triage change was recorded")
+		}
+		if got := deref(last["priority"]); got != "" && got != is.Priority {
+			t.Errorf("priority %q, last recorded %q", is.Priority, got)
+		}
+		if s, ok := last["status"]; ok && deref(s) != is.Status {
+			t.Errorf("status %q, last recorded %q", is.Status, deref(s))
+		}
+		if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func equalText(a, b *string) bool { return deref(a) == deref(b) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -56,6 +56,12 @@ func (k countKey) fields() []string {
 		k.Level, k.Severity, k.Status, k.Kind, k.Priority, k.AssigneeLogin, k.AssigneeEmail, k.PolicyGroupName, k.PolicyGroupType}
 }
 
+// countKeyColumns names the issue (and issue count) columns of
+// countKey.fields, in its order.
+var countKeyColumns = []string{"entity_type", "policy_pack", "policy_pack_tag", "policy_name", "resource_provider",
+	"resource_type", "level", "severity", "status", "kind", "priority", "assignee_login", "assignee_email",
+	"policy_group_name", "policy_group_type"}
+
 func compareCountKeys(a, b countKey) int {
 	af, bf := a.fields(), b.fields()
 	for i := range af {
@@ -252,7 +258,7 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 	}
 	if r.dialect == Postgres {
 		c := countArrays(orgID, keys, delta)
-		return execPG(tx, c.countsUpsertSQL(1), c.cols...)
+		return execPG(tx, c.countsUpsertSQL(1, ""), c.cols...)
 	}
 	const perRow = 20
 	for _, batch := range chunk(keys, r.batchRows(perRow)) {
@@ -291,26 +297,25 @@ func countArrays(orgID int64, keys []countKey, delta map[countKey]int64) *pgColu
 	}
 	c := &pgColumns{}
 	c.add("org_id", "bigint", org)
-	names := []string{"entity_type", "policy_pack", "policy_pack_tag", "policy_name", "resource_provider", "resource_type",
-		"level", "severity"}
-	for j, name := range names {
+	for j, name := range countKeyColumns {
 		c.add(name, "text", cols[j])
-	}
-	c.add("severity_rank", "smallint", sevRank)
-	c.add("status", "text", cols[8])
-	c.add("status_rank", "smallint", statRank)
-	c.add("active", "boolean", active)
-	for j, name := range []string{"kind", "priority", "assignee_login", "assignee_email", "policy_group_name", "policy_group_type"} {
-		c.add(name, "text", cols[9+j])
+		switch name {
+		case "severity":
+			c.add("severity_rank", "smallint", sevRank)
+		case "status":
+			c.add("status_rank", "smallint", statRank)
+			c.add("active", "boolean", active)
+		}
 	}
 	c.add("n", "bigint", ns)
 	return c
 }
 
 // countsUpsertSQL adds c's rows (countArrays) to the issue counts; its
-// parameters are numbered from first.
-func (c *pgColumns) countsUpsertSQL(first int) string {
-	return strings.Replace(c.insertSQLFrom("issue_counts", "ON CONFLICT "+countConflict+" DO UPDATE SET n = c.n + EXCLUDED.n", first),
+// parameters are numbered from first, and where ("" or a WHERE clause)
+// filters the rows.
+func (c *pgColumns) countsUpsertSQL(first int, where string) string {
+	return strings.Replace(c.insertSQLFrom("issue_counts", strings.TrimSpace(where+" ON CONFLICT "+countConflict+" DO UPDATE SET n = c.n + EXCLUDED.n"), first),
 		"INSERT INTO issue_counts", "INSERT INTO issue_counts AS c", 1)
 }
 
