@@ -280,14 +280,19 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 		set[i] = col + " = " + param(t.updates[col])
 	}
 	b := &t.before
-	var where strings.Builder
-	where.WriteString("org_id = " + param(b.OrgID) + " AND id = " + param(b.ID) + " AND revision = " + param(b.Revision) +
-		" AND active = " + param(b.Active))
+	// The values read are compared with IS NOT DISTINCT FROM, which no
+	// index can answer: as equalities they had tempted the generic plan
+	// of this prepared statement into an index on kind and entity type
+	// (reading half the issues) instead of the primary key.
+	held := []string{"revision", "active"}
+	values := []string{param(b.Revision), param(b.Active)}
 	for i, v := range countKeyOf(b).fields() {
-		where.WriteString(" AND " + countKeyColumns[i] + " = " + param(v))
+		held, values = append(held, countKeyColumns[i]), append(values, param(v))
 	}
+	where := "org_id = " + param(b.OrgID) + " AND id = " + param(b.ID) +
+		" AND (" + strings.Join(held, ", ") + ") IS NOT DISTINCT FROM (" + strings.Join(values, ", ") + ")"
 	var q strings.Builder
-	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where.String() + " RETURNING 1)")
+	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING 1)")
 
 	n := len(t.changes)
 	h := &pgColumns{}
