@@ -168,43 +168,71 @@ type filterFacts struct {
 	texts      textSets
 	narrowType *grid.Condition
 	// exactNames are, for equals conditions on the cube's text columns,
-	// the values of the cube they match.
-	exactNames map[*grid.Condition][]string
+	// the values of the cube they match: one per row for a column of one
+	// expression, the values of every expression (Expr, then MatchAlso)
+	// for a column of several.
+	exactNames map[*grid.Condition][][]string
 }
 
 // exactNames reads, for each equals condition of the filter on a text
-// column of the cube (policyPack, policyName, policyGroupName, level...),
-// the values of the organisation's issues it matches (case-insensitively)
-// from the cube; nil on SQLite. Written as an exact set, such a condition
-// is estimated from the column's statistics (PostgreSQL has none for
-// lower(col) without an index on it, and guessed that a pack holding 30%
-// of the issues held 0.5%: a scan and sort of them all for a deep page,
-// 414 ms instead of 80), answered by the column's index where it has one
-// (policyName and policyGroupName, migration 11), and compared without
-// lower() on each row an ordered read passes (a policy's first page in the
-// default order: 13 ms against 7). A condition no value matches gets an
-// empty set (no issue matches it).
-func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][]string, error) {
+// column of the cube (policyPack, policyName, policyGroupName, level,
+// assignedTo...), the values of the organisation's issues it matches
+// (case-insensitively) from the cube; nil on SQLite. Written as an exact
+// set, such a condition is estimated from the column's statistics
+// (PostgreSQL has none for lower(col) without an index on it, and guessed
+// that a pack holding 30% of the issues held 0.5%: a scan and sort of them
+// all for a deep page, 414 ms instead of 80), answered by the column's index
+// where it has one (policyName and policyGroupName, migration 11; the
+// assignee, migration 14), and compared without lower() on each row an
+// ordered read passes (a policy's first page in the default order: 13 ms
+// against 7). assignedTo, which matches the login or the email, is written
+// as the (login, email) pairs of the cube that match: exact even for issues
+// triaged before a member changed email. A condition no value matches gets
+// an empty set (no issue matches it).
+func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][][]string, error) {
 	if r.dialect != Postgres {
 		return nil, nil
 	}
-	var out map[*grid.Condition][]string
+	var out map[*grid.Condition][][]string
 	var err error
 	grid.Walk(filter, func(c *grid.Condition) {
 		cubeCol, ok := cubeColumns[c.ColID]
-		if err != nil || !ok || cubeCol.Kind != grid.KindText || len(cubeCol.MatchAlso) > 0 || c.Op != grid.OpEquals || len(c.Values) != 1 {
+		if err != nil || !ok || cubeCol.Kind != grid.KindText || c.Op != grid.OpEquals || len(c.Values) != 1 {
 			return
 		}
-		col := cubeCol.Expr
-		var names []string
-		if err = db.Raw("SELECT DISTINCT "+col+" FROM issue_counts c WHERE c.org_id = ? AND lower("+col+") = lower(?) AND c.n > 0",
-			orgID, c.Values[0]).Scan(&names).Error; err != nil {
+		exprs := cubeCol.Exprs()
+		match := make([]string, len(exprs))
+		args := []any{orgID}
+		for i, e := range exprs {
+			match[i] = "lower(" + e + ") = lower(?)"
+			args = append(args, c.Values[0])
+		}
+		var rows *sql.Rows
+		rows, err = db.Raw("SELECT DISTINCT "+strings.Join(exprs, ", ")+" FROM issue_counts c WHERE c.org_id = ? AND ("+
+			strings.Join(match, " OR ")+") AND c.n > 0", args...).Rows()
+		if err != nil {
+			return
+		}
+		defer rows.Close()
+		values := [][]string{}
+		for rows.Next() {
+			row := make([]string, len(exprs))
+			dest := make([]any, len(exprs))
+			for i := range row {
+				dest[i] = &row[i]
+			}
+			if err = rows.Scan(dest...); err != nil {
+				return
+			}
+			values = append(values, row)
+		}
+		if err = rows.Err(); err != nil {
 			return
 		}
 		if out == nil {
-			out = map[*grid.Condition][]string{}
+			out = map[*grid.Condition][][]string{}
 		}
-		out[c] = names
+		out[c] = values
 	})
 	return out, err
 }

@@ -675,7 +675,7 @@ type sqlWriter struct {
 	texts textSets
 	// exact holds the values equals conditions match exactly, where they
 	// were read before the query was written (exactNames).
-	exact map[*grid.Condition][]string
+	exact map[*grid.Condition][][]string
 }
 
 func (w *sqlWriter) node(n grid.Node) {
@@ -715,10 +715,14 @@ func (w *sqlWriter) join(children []grid.Node, sep, empty string) {
 // all do.
 func (w *sqlWriter) condition(c *grid.Condition) {
 	if values, ok := w.exact[c]; ok {
+		if exprs := c.Column.Exprs(); len(exprs) > 1 {
+			w.tuples(exprs, values)
+			return
+		}
 		in := *c
 		in.Op, in.Values = grid.OpIn, make([]any, len(values))
 		for i, v := range values {
-			in.Values[i] = v
+			in.Values[i] = v[0]
 		}
 		c = &in
 	}
@@ -741,6 +745,31 @@ func (w *sqlWriter) condition(c *grid.Condition) {
 			w.sb.WriteString(sep)
 		}
 		w.single(e, c)
+	}
+	w.sb.WriteString(")")
+}
+
+// tuples writes a match of exprs to any of the tuples of values (none:
+// nothing matches).
+func (w *sqlWriter) tuples(exprs []string, tuples [][]string) {
+	if len(tuples) == 0 {
+		w.sb.WriteString("1=0")
+		return
+	}
+	w.sb.WriteString("(")
+	for i, t := range tuples {
+		if i > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		w.sb.WriteString("(")
+		for j, e := range exprs {
+			if j > 0 {
+				w.sb.WriteString(" AND ")
+			}
+			w.sb.WriteString(e + " = ?")
+			w.args = append(w.args, t[j])
+		}
+		w.sb.WriteString(")")
 	}
 	w.sb.WriteString(")")
 }

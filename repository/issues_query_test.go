@@ -110,6 +110,10 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 		switch i % 4 {
 		case 0:
 			is.AssigneeLogin, is.AssigneeEmail = "alice", "alice@example.com"
+			if i%8 == 0 {
+				// Triaged before alice changed her email.
+				is.AssigneeEmail = "alice@old.example.com"
+			}
 		case 1:
 			is.AssigneeLogin, is.AssigneeEmail = "bob", "Bob@Example.com"
 		}
@@ -329,12 +333,22 @@ func TestListIssuesFilters(t *testing.T) {
 			func(i *repository.Issue) bool { return i.AssigneeLogin == "bob" }},
 		{"assignedTo equals login", `{"colId":"assignedTo","type":"equals","filter":"alice"}`,
 			func(i *repository.Issue) bool { return i.AssigneeLogin == "alice" }},
+		{"assignedTo equals a former email", `{"colId":"assignedTo","type":"equals","filter":"Alice@old.example.com"}`,
+			func(i *repository.Issue) bool { return i.AssigneeEmail == "alice@old.example.com" }},
+		{"assignedTo equals the current email", `{"colId":"assignedTo","type":"equals","filter":"alice@example.com"}`,
+			func(i *repository.Issue) bool { return i.AssigneeEmail == "alice@example.com" }},
+		{"assignedTo equals one of two", `{"type":"OR","conditions":[{"colId":"assignedTo","type":"equals","filter":"bob"},{"colId":"assignedTo","type":"equals","filter":"alice@old.example.com"}]}`,
+			func(i *repository.Issue) bool {
+				return i.AssigneeLogin == "bob" || i.AssigneeEmail == "alice@old.example.com"
+			}},
+		{"assignedTo equals nobody's or bob", `{"type":"OR","conditions":[{"colId":"assignedTo","type":"equals","filter":"carol"},{"colId":"assignedTo","type":"equals","filter":"BOB"}]}`,
+			func(i *repository.Issue) bool { return i.AssigneeLogin == "bob" }},
 		{"assignedTo notEqual", `{"colId":"assignedTo","type":"notEqual","filter":"alice@example.com"}`,
-			func(i *repository.Issue) bool { return i.AssigneeLogin != "alice" }},
+			func(i *repository.Issue) bool { return i.AssigneeEmail != "alice@example.com" }},
 		{"assignedTo blank", `{"colId":"assignedTo","type":"blank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin == "" }},
 		{"assignedTo notBlank", `{"colId":"assignedTo","type":"notBlank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin != "" }},
 		{"assignedTo contains domain", `{"colId":"assignedTo","type":"contains","filter":"@EXAMPLE"}`,
-			func(i *repository.Issue) bool { return i.AssigneeLogin != "" }},
+			func(i *repository.Issue) bool { return strings.Contains(strings.ToLower(i.AssigneeEmail), "@example") }},
 
 		{"advanced join nested", `{"filterType":"join","type":"OR","conditions":[
 			{"filterType":"join","type":"AND","conditions":[
