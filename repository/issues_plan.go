@@ -177,7 +177,12 @@ type filterFacts struct {
 // exactNames reads, for each equals condition of the filter on a text
 // column of the cube (policyPack, policyName, policyGroupName, level,
 // assignedTo...), the values of the organisation's issues it matches
-// (case-insensitively) from the cube; nil on SQLite. Written as an exact
+// (case-insensitively) from the cube. On SQLite, whose sort indexes carry
+// these columns, an exact value is compared on the index entries an ordered
+// read passes (a policy's first page by observedAt at 100,000 issues: 17
+// → 3 ms; it had read the policy's rows through lower(policy_name) and
+// sorted them); assignedTo stays on SQLite's lower() indexes there, since
+// a member's issues are few. Written as an exact
 // set, such a condition is estimated from the column's statistics
 // (PostgreSQL has none for lower(col) without an index on it, and guessed
 // that a pack holding 30% of the issues held 0.5%: a scan and sort of them
@@ -190,14 +195,14 @@ type filterFacts struct {
 // triaged before a member changed email. A condition no value matches gets
 // an empty set (no issue matches it).
 func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][][]string, error) {
-	if r.dialect != Postgres {
-		return nil, nil
-	}
 	var out map[*grid.Condition][][]string
 	var err error
 	grid.Walk(filter, func(c *grid.Condition) {
 		cubeCol, ok := cubeColumns[c.ColID]
 		if err != nil || !ok || cubeCol.Kind != grid.KindText || c.Op != grid.OpEquals || len(c.Values) != 1 {
+			return
+		}
+		if r.dialect == SQLite && len(cubeCol.MatchAlso) > 0 {
 			return
 		}
 		exprs := cubeCol.Exprs()
