@@ -357,6 +357,38 @@ func TestParseSort(t *testing.T) {
 	}
 }
 
+// TestParseSortTies checks Options.Ties: an order ending with a column that
+// names its ties gets that column in the same direction, unless it holds it.
+func TestParseSortTies(t *testing.T) {
+	opts := testOptions
+	opts.Ties = map[string]string{"severity": "observedAt"}
+	tests := []struct {
+		name, body, want string
+	}{
+		{"ascending", `{"sortModel":[{"colId":"severity","sort":"asc"}]}`, "severity, observedAt"},
+		{"descending", `{"sortModel":[{"colId":"severity","sort":"desc"}]}`, "severity desc, observedAt desc"},
+		{"after another key", `{"sortModel":[{"colId":"priority","sort":"asc"},{"colId":"severity","sort":"desc"}]}`, "priority, severity desc, observedAt desc"},
+		{"held already", `{"sortModel":[{"colId":"observedAt","sort":"asc"},{"colId":"severity","sort":"desc"}]}`, "observedAt, severity desc"},
+		{"not last", `{"sortModel":[{"colId":"severity","sort":"asc"},{"colId":"priority","sort":"desc"}]}`, "severity, priority desc"},
+		{"default order unchanged", `{}`, "severity desc, observedAt desc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := grid.DecodeRequest([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := grid.Parse(req, testSchema, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := renderSort(q.Sort); got != tt.want {
+				t.Errorf("sort = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseGrouping(t *testing.T) {
 	const cols = `"rowGroupCols":[{"id":"status","displayName":"Status","field":"status"},{"id":"stackVersion"},{"id":"observedAt"}],
 		"valueCols":[{"id":"observedAt","aggFunc":"max"},{"id":"severity","aggFunc":"MIN"},{"id":"priority","aggFunc":"count"}]`

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -31,6 +32,10 @@ type Options struct {
 	// Unbounded (export) lifts MaxPageSize and, when endRow is absent, means
 	// every row from startRow on.
 	Unbounded bool
+	// Ties names, for a column, the column that orders its ties when the
+	// order ends with it: appended in the same direction unless the order
+	// holds it already (the translator's own tie-breaker follows).
+	Ties map[string]string
 }
 
 // Parse validates a request against schema and returns the typed query.
@@ -53,6 +58,16 @@ func Parse(req Request, schema Schema, opts Options) (*Query, error) {
 	}
 	if err := parseSort(q, items, field, len(req.SortModel) == 0, req, schema); err != nil {
 		return nil, err
+	}
+	if n := len(q.Sort); n > 0 {
+		last := q.Sort[n-1]
+		if id, ok := opts.Ties[last.ColID]; ok && !slices.ContainsFunc(q.Sort, func(k SortKey) bool { return k.ColID == id }) {
+			col, err := schema.Column(id, "sortModel")
+			if err != nil {
+				return nil, err
+			}
+			q.Sort = append(q.Sort, SortKey{ColID: id, Column: col, Desc: last.Desc})
+		}
 	}
 	return q, nil
 }

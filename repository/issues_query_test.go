@@ -395,10 +395,14 @@ func TestListIssuesSort(t *testing.T) {
 		keys      []iqSort
 	}{
 		{"default", `null`, iqDefault},
-		{"severity ascending by meaning", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}}},
+		// An order ending with severity breaks its ties by observedAt in
+		// its direction (the default order's index, read backwards).
+		{"severity ascending by meaning, ties oldest first", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}, {iqByObserved, false}}},
+		{"severity descending is the default order", `[{"colId":"severity","sort":"desc"}]`, iqDefault},
 		{"status by meaning", `[{"colId":"status","sort":"asc"},{"colId":"observedAt","sort":"asc"}]`, []iqSort{{iqByStatus, false}, {iqByObserved, false}}},
 		{"status descending", `[{"colId":"status","sort":"desc"}]`, []iqSort{{iqByStatus, true}}},
-		{"priority p0 first", `[{"colId":"priority","sort":"asc"},{"colId":"severity","sort":"desc"}]`, []iqSort{{iqByPriority, false}, {iqBySeverity, true}}},
+		{"priority p0 first", `[{"colId":"priority","sort":"asc"},{"colId":"severity","sort":"desc"}]`, []iqSort{{iqByPriority, false}, {iqBySeverity, true}, {iqByObserved, true}}},
+		{"observedAt before severity", `[{"colId":"observedAt","sort":"asc"},{"colId":"severity","sort":"desc"}]`, []iqSort{{iqByObserved, false}, {iqBySeverity, true}}},
 		{"observedAt oldest first", `[{"colId":"observedAt","sort":"asc"}]`, []iqSort{{iqByObserved, false}}},
 		{"text in byte order", `[{"colId":"policyName","sort":"asc"}]`, []iqSort{{iqByPolicyName, false}}},
 		{"assignedTo by login", `[{"colId":"assignedTo","sort":"desc"}]`, []iqSort{{iqByAssignee, true}}},
@@ -852,7 +856,7 @@ func TestListIssuesCoveredFilters(t *testing.T) {
 			}},
 	}, []iqSortCase{
 		{"default order", `null`, iqDefault},
-		{"severity ascending", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}}},
+		{"severity ascending", `[{"colId":"severity","sort":"asc"}]`, []iqSort{{iqBySeverity, false}, {iqByObserved, false}}},
 		{"priority then observedAt", `[{"colId":"priority","sort":"asc"},{"colId":"observedAt","sort":"desc"}]`,
 			[]iqSort{{iqByPriority, false}, {iqByObserved, true}}},
 	}, repository.SmallSegment, "small segments")
