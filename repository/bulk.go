@@ -173,30 +173,36 @@ func insertIssuesPG(tx *gorm.DB, rows []Issue, update bool) error {
 // insertHistoryPG appends history rows.
 func insertHistoryPG(tx *gorm.DB, rows []HistoryEntry) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
-		n := len(batch)
-		orgID := make([]int64, n)
-		issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		at := make([]time.Time, n)
-		oldV, newV := make([]*string, n), make([]*string, n)
-		for i := range batch {
-			h := &batch[i]
-			orgID[i], issueID[i], at[i] = h.OrgID, h.IssueID, h.At.UTC()
-			actor[i], actorType[i], field[i], oldV[i], newV[i] = h.Actor, h.ActorType, h.Field, h.OldValue, h.NewValue
-		}
-		c := &pgColumns{}
-		c.add("org_id", "bigint", orgID)
-		c.add("issue_id", "text", issueID)
-		c.add("at", "timestamptz", at)
-		c.add("actor", "text", actor)
-		c.add("actor_type", "text", actorType)
-		c.add("field", "text", field)
-		c.add("old_value", "text", oldV)
-		c.add("new_value", "text", newV)
+		c := historyArrays(batch)
 		if err := execPG(tx, c.insertSQL("issue_history", ""), c.cols...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// historyArrays lays history rows out as unnest columns.
+func historyArrays(rows []HistoryEntry) *pgColumns {
+	n := len(rows)
+	orgID := make([]int64, n)
+	issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	oldV, newV := make([]*string, n), make([]*string, n)
+	for i := range rows {
+		h := &rows[i]
+		orgID[i], issueID[i], at[i] = h.OrgID, h.IssueID, h.At.UTC()
+		actor[i], actorType[i], field[i], oldV[i], newV[i] = h.Actor, h.ActorType, h.Field, h.OldValue, h.NewValue
+	}
+	c := &pgColumns{}
+	c.add("org_id", "bigint", orgID)
+	c.add("issue_id", "text", issueID)
+	c.add("at", "timestamptz", at)
+	c.add("actor", "text", actor)
+	c.add("actor_type", "text", actorType)
+	c.add("field", "text", field)
+	c.add("old_value", "text", oldV)
+	c.add("new_value", "text", newV)
+	return c
 }
 
 // upsertResourcesPG writes resource rows, replacing the listed columns of

@@ -294,21 +294,7 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var q strings.Builder
 	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING 1)")
 
-	n := len(t.changes)
-	h := &pgColumns{}
-	org, issue, actor, actorType, field := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	at, oldV, newV := make([]time.Time, n), make([]*string, n), make([]*string, n)
-	for i, c := range t.changes {
-		org[i], issue[i], at[i], actor[i], actorType[i], field[i], oldV[i], newV[i] = c.OrgID, c.IssueID, c.At, c.Actor, c.ActorType, c.Field, c.OldValue, c.NewValue
-	}
-	h.add("org_id", "bigint", org)
-	h.add("issue_id", "text", issue)
-	h.add("at", "timestamptz", at)
-	h.add("actor", "text", actor)
-	h.add("actor_type", "text", actorType)
-	h.add("field", "text", field)
-	h.add("old_value", "text", oldV)
-	h.add("new_value", "text", newV)
+	h := historyArrays(t.changes)
 	const ifUpdated = "WHERE EXISTS (SELECT 1 FROM updated)"
 	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", ifUpdated, len(args)+1) + ")")
 	args = append(args, h.cols...)

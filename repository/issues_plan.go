@@ -177,23 +177,23 @@ type filterFacts struct {
 // exactNames reads, for each equals condition of the filter on a text
 // column of the cube (policyPack, policyName, policyGroupName, level,
 // assignedTo...), the values of the organisation's issues it matches
-// (case-insensitively) from the cube. On SQLite, whose sort indexes carry
-// these columns, an exact value is compared on the index entries an ordered
-// read passes (a policy's first page by observedAt at 100,000 issues: 17
-// → 3 ms; it had read the policy's rows through lower(policy_name) and
-// sorted them); assignedTo stays on SQLite's lower() indexes there, since
-// a member's issues are few. Written as an exact
-// set, such a condition is estimated from the column's statistics
-// (PostgreSQL has none for lower(col) without an index on it, and guessed
-// that a pack holding 30% of the issues held 0.5%: a scan and sort of them
-// all for a deep page, 414 ms instead of 80), answered by the column's index
-// where it has one (policyName and policyGroupName, migration 11; the
-// assignee, migration 14), and compared without lower() on each row an
-// ordered read passes (a policy's first page in the default order: 13 ms
-// against 7). assignedTo, which matches the login or the email, is written
-// as the (login, email) pairs of the cube that match: exact even for issues
-// triaged before a member changed email. A condition no value matches gets
-// an empty set (no issue matches it).
+// (case-insensitively) from the cube. Written as an exact set, such a
+// condition is estimated from the column's statistics (PostgreSQL has none
+// for lower(col) without an index on it, and guessed that a pack holding
+// 30% of the issues held 0.5%: a scan and sort of them all for a deep page,
+// 414 ms instead of 80), answered by the column's index where it has one
+// (policyName and policyGroupName, migration 11; the assignee, migration
+// 14), and compared without lower() on each row an ordered read passes (a
+// policy's first page in the default order: 13 ms against 7). On SQLite,
+// whose sort indexes carry these columns, the exact value is compared on
+// the index entries an ordered read passes (a policy's first page by
+// observedAt at 100,000 issues: 17 → 3 ms; it had read the policy's rows
+// through lower(policy_name) and sorted them); assignedTo stays on SQLite's
+// lower() indexes, since a member's issues are few. assignedTo, which
+// matches the login or the email, is written as the (login, email) pairs
+// of the cube that match: exact even for issues triaged before a member
+// changed email. A condition no value matches gets an empty set (no issue
+// matches it).
 func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][][]string, error) {
 	var out map[*grid.Condition][][]string
 	var err error

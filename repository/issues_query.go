@@ -772,8 +772,7 @@ func (w *sqlWriter) tuples(exprs []string, tuples [][]string) {
 			if j > 0 {
 				w.sb.WriteString(" AND ")
 			}
-			w.sb.WriteString(e + " = ?")
-			w.args = append(w.args, t[j])
+			w.sb.WriteString(e + " = " + w.bind(t[j]))
 		}
 		w.sb.WriteString(")")
 	}

@@ -83,7 +83,6 @@ func TestUpdateIssueAnswersDetails(t *testing.T) {
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
 		e.apply(stackEval(1, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}}))
 		is := e.issue("s3-encryption@a")
-		str := func(s string) *string { return &s }
 		actor := repository.Actor{Name: "alice", Type: "user"}
 		cases := []struct {
 			name        string
@@ -93,11 +92,11 @@ func TestUpdateIssueAnswersDetails(t *testing.T) {
 			wantActive  bool
 			wantRevBump bool
 		}{
-			{"priority", repository.IssueUpdate{Priority: str("p4")}, []string{"priority"}, "open", true, true},
-			{"same priority writes nothing", repository.IssueUpdate{Priority: str("p4")}, nil, "open", true, false},
-			{"status and priority", repository.IssueUpdate{Status: str("in_progress"), Priority: str("p2")}, []string{"status", "priority"}, "in_progress", true, true},
-			{"to an inactive status", repository.IssueUpdate{Status: str("ignored")}, []string{"status"}, "ignored", false, true},
-			{"back to open", repository.IssueUpdate{Status: str("open")}, []string{"status"}, "open", true, true},
+			{"priority", repository.IssueUpdate{Priority: strPtr("p4")}, []string{"priority"}, "open", true, true},
+			{"same priority writes nothing", repository.IssueUpdate{Priority: strPtr("p4")}, nil, "open", true, false},
+			{"status and priority", repository.IssueUpdate{Status: strPtr("in_progress"), Priority: strPtr("p2")}, []string{"status", "priority"}, "in_progress", true, true},
+			{"to an inactive status", repository.IssueUpdate{Status: strPtr("ignored")}, []string{"status"}, "ignored", false, true},
+			{"back to open", repository.IssueUpdate{Status: strPtr("open")}, []string{"status"}, "open", true, true},
 		}
 		rev := is.Revision
 		for _, c := range cases {
@@ -159,11 +158,10 @@ func TestConcurrentTriageOfOneIssue(t *testing.T) {
 		e.apply(stackEval(1, "1.0.0", []string{"a", "b"}, failing))
 		id := e.issue("s3-encryption@a").ID
 
-		str := func(s string) *string { return &s }
 		updates := []repository.IssueUpdate{
-			{Priority: str("p0")}, {Priority: str("p3")}, {Status: str("in_progress")}, {Status: str("open")},
-			{Assignee: str(members[0])}, {Assignee: str(members[1])}, {Assignee: str("")},
-			{Status: str("in_progress"), Priority: str("p2")},
+			{Priority: strPtr("p0")}, {Priority: strPtr("p3")}, {Status: strPtr("in_progress")}, {Status: strPtr("open")},
+			{Assignee: strPtr(members[0])}, {Assignee: strPtr(members[1])}, {Assignee: strPtr("")},
+			{Status: strPtr("in_progress"), Priority: strPtr("p2")},
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, 64)

@@ -249,8 +249,8 @@ const countColumns = `org_id, entity_type, policy_pack, policy_pack_tag, policy_
 	level, severity, severity_rank, status, status_rank, active, kind, priority, assignee_login, assignee_email,
 	policy_group_name, policy_group_type, n`
 
-const countConflict = `(org_id, entity_type, policy_pack, policy_pack_tag, policy_name, resource_provider, resource_type,
-	level, severity, status, kind, priority, assignee_login, assignee_email, policy_group_name, policy_group_type)`
+// countConflict is the issue counts' unique key.
+var countConflict = "(org_id, " + strings.Join(countKeyColumns, ", ") + ")"
 
 func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, delta map[countKey]int64) error {
 	if len(keys) == 0 {
@@ -315,8 +315,7 @@ func countArrays(orgID int64, keys []countKey, delta map[countKey]int64) *pgColu
 // parameters are numbered from first, and where ("" or a WHERE clause)
 // filters the rows.
 func (c *pgColumns) countsUpsertSQL(first int, where string) string {
-	return strings.Replace(c.insertSQLFrom("issue_counts", strings.TrimSpace(where+" ON CONFLICT "+countConflict+" DO UPDATE SET n = c.n + EXCLUDED.n"), first),
-		"INSERT INTO issue_counts", "INSERT INTO issue_counts AS c", 1)
+	return c.insertSQLFrom("issue_counts", strings.TrimSpace(where+" ON CONFLICT "+countConflict+" DO UPDATE SET n = issue_counts.n + EXCLUDED.n"), first)
 }
 
 func (r *Repository) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyCountKey, delta map[policyCountKey]int64) error {
