@@ -33,17 +33,17 @@ case "$mode" in
 smoke)
   backends="sqlite postgres"
   size=(--stacks 6 --accounts 2 --resources-per-entity 30 --runs 2 --failure-rate 0.5 --triage 200)
-  duration="${BENCH_DURATION:-2s}" warmup=0s naive=2 pgdb=policyresults_bench_smoke deep_duration=1s
+  duration="${BENCH_DURATION:-2s}" warmup=0s naive=2 views=1 pgdb=policyresults_bench_smoke deep_duration=1s
   ;;
 small)
   backends="sqlite postgres"
   size=(--stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000)
-  duration="${BENCH_DURATION:-30s}" warmup=5s naive=8 pgdb=policyresults_bench deep_duration=15s
+  duration="${BENCH_DURATION:-30s}" warmup=5s naive=8 views=3 pgdb=policyresults_bench deep_duration=15s
   ;;
 full)
   backends="postgres"
   size=(--stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000)
-  duration="${BENCH_DURATION:-60s}" warmup=10s naive=12 pgdb=policyresults_bench1m deep_duration=30s
+  duration="${BENCH_DURATION:-60s}" warmup=10s naive=12 views=5 pgdb=policyresults_bench1m deep_duration=30s
   ;;
 *)
   echo "usage: $0 smoke|small|full" >&2
@@ -144,7 +144,7 @@ for backend in $backends; do
 
   start_server "$url"
   if ! "$bin" bench --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
-    --duration "$duration" --warmup "$warmup" --naive-samples "$naive" --server-pid "$server_pid" \
+    --duration "$duration" --warmup "$warmup" --naive-samples "$naive" --view-samples "$views" --server-pid "$server_pid" \
     --database-url "$url" --json "$out/$mode-$backend.json" --log-level error; then
     status=1
   fi

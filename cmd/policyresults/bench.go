@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -47,6 +48,7 @@ type benchOptions struct {
 	jsonOut         string
 	kinds           string
 	verbose         bool
+	viewSamples     int
 }
 
 // benchKind is one kind of request of the mix.
@@ -105,6 +107,8 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 	f.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	f.StringVar(&o.kinds, "kinds", "", "comma-separated subset of request kinds (default: the whole mix)")
 	f.BoolVar(&o.verbose, "verbose", false, "also print the three slowest requests of each grid and facet kind")
+	f.IntVar(&o.viewSamples, "view-samples", 0,
+		"naive SQL runs per everyday filter of grid.filter, for a table of each view's ratio (needs --database-url)")
 	return cmd
 }
 
@@ -115,6 +119,7 @@ type benchRequest struct {
 	// reads it too).
 	body  []byte
 	field string // facets: the field
+	view  string // grid.filter: the name of the everyday filter (gridViews)
 	do    func(ctx context.Context) error
 }
 
@@ -128,6 +133,26 @@ type kindStats struct {
 	lastErr string
 	// slowest are the slowest requests with a body.
 	slowest []slowSample
+	// views are grid.filter's timings per everyday filter.
+	views map[string]*viewStats
+}
+
+// viewStats are the timings of one everyday filter of grid.filter: the
+// server's during the mix, the naive SQL's after it.
+type viewStats struct {
+	times, naive []time.Duration
+}
+
+func (s *kindStats) view(name string) *viewStats {
+	if s.views == nil {
+		s.views = map[string]*viewStats{}
+	}
+	v := s.views[name]
+	if v == nil {
+		v = &viewStats{}
+		s.views[name] = v
+	}
+	return v
 }
 
 type slowSample struct {
@@ -135,7 +160,7 @@ type slowSample struct {
 	body string
 }
 
-func (s *kindStats) add(d time.Duration, body []byte, err error) {
+func (s *kindStats) add(d time.Duration, req benchRequest, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -144,8 +169,12 @@ func (s *kindStats) add(d time.Duration, body []byte, err error) {
 		return
 	}
 	s.times = append(s.times, d)
-	if len(body) > 0 {
-		s.slowest = append(s.slowest, slowSample{d, string(body)})
+	if req.view != "" {
+		v := s.view(req.view)
+		v.times = append(v.times, d)
+	}
+	if len(req.body) > 0 {
+		s.slowest = append(s.slowest, slowSample{d, string(req.body)})
 		slices.SortFunc(s.slowest, func(a, b slowSample) int { return cmp.Compare(b.d, a.d) })
 		if len(s.slowest) > 3 {
 			s.slowest = s.slowest[:3]
@@ -182,6 +211,19 @@ type kindResult struct {
 	NaiveP50 float64 `json:"naive_p50_ms,omitempty"`
 	NaiveP99 float64 `json:"naive_p99_ms,omitempty"`
 	Ratio    float64 `json:"ratio_p50,omitempty"`
+	// Views are grid.filter's figures per everyday filter (--view-samples).
+	Views map[string]viewResult `json:"views,omitempty"`
+}
+
+// viewResult is one everyday filter's figures: the server's during the
+// mix and the naive SQL's.
+type viewResult struct {
+	Count    int     `json:"count"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	NaiveN   int     `json:"naive_count"`
+	NaiveP50 float64 `json:"naive_p50_ms"`
+	Ratio    float64 `json:"ratio_p50"`
 }
 
 type rssResult struct {
@@ -359,7 +401,7 @@ func runBench(ctx context.Context, g *globalFlags, o *benchOptions, out, progres
 					start := time.Now()
 					err := req.do(ctx)
 					if measure {
-						stats[req.kind].add(time.Since(start), req.body, err)
+						stats[req.kind].add(time.Since(start), req, err)
 					}
 				}
 			}(i)
@@ -410,10 +452,14 @@ func runBench(ctx context.Context, g *globalFlags, o *benchOptions, out, progres
 			}
 			naive = fmt.Sprintf("%.1f\t%.1f\t%.1f×\t", kr.NaiveP50, kr.NaiveP99, kr.Ratio)
 		}
+		kr.Views = viewResults(s)
 		res.Kinds[k.name] = kr
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%s\n", k.name, kr.Count, kr.P50, kr.P95, kr.P99, kr.Errors, naive)
 	}
 	tw.Flush()
+	if views := res.Kinds["grid.filter"].Views; views != nil {
+		printViews(out, views)
+	}
 	for _, k := range kinds {
 		if s := stats[k.name]; s.errors > 0 || s.naiveE > 0 {
 			fmt.Fprintf(out, "%s: %d errors (%d naive), last: %s\n", k.name, s.errors, s.naiveE, s.lastErr)
@@ -453,6 +499,53 @@ func runBench(ctx context.Context, g *globalFlags, o *benchOptions, out, progres
 	return nil
 }
 
+// viewResults are a kind's figures per view, when its views have naive
+// runs (--view-samples).
+func viewResults(s *kindStats) map[string]viewResult {
+	out := map[string]viewResult{}
+	for name, v := range s.views {
+		if len(v.naive) == 0 {
+			continue
+		}
+		r := viewResult{Count: len(v.times), P50: ms(percentile(v.times, .50)), P99: ms(percentile(v.times, .99)),
+			NaiveN: len(v.naive), NaiveP50: ms(percentile(v.naive, .50))}
+		if r.P50 > 0 {
+			r.Ratio = r.NaiveP50 / r.P50
+		}
+		out[name] = r
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// printViews prints grid.filter's table per everyday filter, with the
+// geometric mean of the ratios of the views the mix sent.
+func printViews(out io.Writer, views map[string]viewResult) {
+	fmt.Fprintln(out, "grid.filter by view (the server's times are the mix's; the naive ones ran after it):")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "view\tcount\tp50 ms\tp99 ms\tnaive runs\tnaive p50 ms\tnaive/p50\t\n")
+	logSum, n := 0.0, 0
+	for _, name := range gridViews {
+		r, ok := views[name]
+		if !ok {
+			continue
+		}
+		ratio := "\t"
+		if r.Count > 0 && r.Ratio > 0 {
+			ratio = fmt.Sprintf("%.1f×\t", r.Ratio)
+			logSum += math.Log(r.Ratio)
+			n++
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%d\t%.1f\t%s\n", name, r.Count, r.P50, r.P99, r.NaiveN, r.NaiveP50, ratio)
+	}
+	tw.Flush()
+	if n > 0 {
+		fmt.Fprintf(out, "grid.filter: geometric mean of the views' ratios %.1f× over %d views\n", math.Exp(logSum/float64(n)), n)
+	}
+}
+
 // runNaive runs, for each grid and facet kind, naive-samples requests of the
 // mix as naive SQL from the same number of clients.
 func runNaive(ctx context.Context, g *globalFlags, o *benchOptions, env *benchEnv, kinds []benchKind, stats map[string]*kindStats) error {
@@ -471,6 +564,8 @@ func runNaive(ctx context.Context, g *globalFlags, o *benchOptions, env *benchEn
 		}
 		s := stats[k.name]
 		rng := rand.New(rand.NewPCG(o.seed+2, uint64(len(k.name))))
+		// A request with a view counts in its view's figures only, so the
+		// kind's figures stay those of the mix's random draw.
 		reqs := make(chan benchRequest)
 		var wg sync.WaitGroup
 		for i := 0; i < o.clients; i++ {
@@ -481,10 +576,14 @@ func runNaive(ctx context.Context, g *globalFlags, o *benchOptions, env *benchEn
 					start := time.Now()
 					err := naiveRun(ctx, repo, org.ID, req)
 					s.mu.Lock()
-					if err != nil {
+					switch {
+					case err != nil:
 						s.naiveE++
 						s.lastErr = "naive: " + err.Error()
-					} else {
+					case req.view != "":
+						v := s.view(req.view)
+						v.naive = append(v.naive, time.Since(start))
+					default:
 						s.naive = append(s.naive, time.Since(start))
 					}
 					s.mu.Unlock()
@@ -492,7 +591,20 @@ func runNaive(ctx context.Context, g *globalFlags, o *benchOptions, env *benchEn
 			}()
 		}
 		for n := 0; n < o.naiveSamples; n++ {
-			reqs <- env.request(k.name, 0, rng)
+			req := env.request(k.name, 0, rng)
+			req.view = ""
+			reqs <- req
+		}
+		if k.name == "grid.filter" {
+			for i := range gridViews {
+				for n := 0; n < o.viewSamples; n++ {
+					req := benchRequest{kind: k.name}
+					var filter string
+					req.view, filter = env.view(i, rng)
+					req.body = []byte(filterPage(filter))
+					reqs <- req
+				}
+			}
 		}
 		close(reqs)
 		wg.Wait()
@@ -647,44 +759,65 @@ func jsonString(s string) string {
 	return string(b)
 }
 
+// gridViews names the everyday filters of commonFilter, in its order; the
+// per-view table of grid.filter (--view-samples) uses these names.
+var gridViews = []string{
+	"active", "open critical/high", "a policy pack", "a policy", "an assignee", "active accounts",
+	"audit and mandatory", "a group, active", "open p0/p1", "a project", "one stack",
+	"ignored or by design", "in-progress low",
+}
+
 // commonFilter is a filter model of the grid's everyday views, in the
 // shapes clients send (column filter model, Pulumi's join, AG Grid's
 // advanced join).
 func (e *benchEnv) commonFilter(rng *rand.Rand) string {
+	_, body := e.view(rng.IntN(len(gridViews)), rng)
+	return body
+}
+
+// view is the filter model of gridViews[i], with values drawn from the
+// organisation's data.
+func (e *benchEnv) view(i int, rng *rand.Rand) (name, filter string) {
 	textEq := func(col, v string) string {
 		return `{"filterType":"text","colId":"` + col + `","type":"equals","filter":` + jsonString(v) + `}`
 	}
-	switch rng.IntN(13) {
+	name = gridViews[i]
+	switch i {
 	case 0:
-		return `{"status":{"filterType":"set","values":["open","in_progress"]}}`
+		return name, `{"status":{"filterType":"set","values":["open","in_progress"]}}`
 	case 1:
-		return `{"type":"AND","conditions":[{"filterType":"set","colId":"status","values":["open"]},{"filterType":"set","colId":"severity","values":["critical","high"]}]}`
+		return name, `{"type":"AND","conditions":[{"filterType":"set","colId":"status","values":["open"]},{"filterType":"set","colId":"severity","values":["critical","high"]}]}`
 	case 2:
-		return `{"policyPack":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.packs, "x")) + `}}`
+		return name, `{"policyPack":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.packs, "x")) + `}}`
 	case 3:
-		return textEq("policyName", oneOf(rng, e.pols, "x"))
+		return name, textEq("policyName", oneOf(rng, e.pols, "x"))
 	case 4:
-		return `{"assignedTo":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.users, "alice")) + `}}`
+		return name, `{"assignedTo":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.users, "alice")) + `}}`
 	case 5:
-		return `{"filterType":"join","type":"AND","conditions":[` + textEq("entityType", "insights-account") +
+		return name, `{"filterType":"join","type":"AND","conditions":[` + textEq("entityType", "insights-account") +
 			`,{"filterType":"set","colId":"status","values":["open","in_progress"]}]}`
 	case 6:
-		return `{"kind":{"filterType":"text","type":"equals","filter":"audit"},"level":{"filterType":"text","type":"equals","filter":"mandatory"}}`
+		return name, `{"kind":{"filterType":"text","type":"equals","filter":"audit"},"level":{"filterType":"text","type":"equals","filter":"mandatory"}}`
 	case 7:
-		return `{"type":"AND","conditions":[` + textEq("policyGroupName", oneOf(rng, e.groups, "x")) +
+		return name, `{"type":"AND","conditions":[` + textEq("policyGroupName", oneOf(rng, e.groups, "x")) +
 			`,{"filterType":"set","colId":"status","values":["open","in_progress"]}]}`
 	case 8:
-		return `{"priority":{"filterType":"set","values":["p0","p1"]},"status":{"filterType":"set","values":["open"]}}`
+		return name, `{"priority":{"filterType":"set","values":["p0","p1"]},"status":{"filterType":"set","values":["open"]}}`
 	case 9:
-		return `{"entityProject":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.projs, "x")) + `}}`
+		return name, `{"entityProject":{"filterType":"text","type":"equals","filter":` + jsonString(oneOf(rng, e.projs, "x")) + `}}`
 	case 10:
-		// One stack's issues.
 		st := oneOf(rng, e.stackPairs, [2]string{"x", "x"})
-		return `{"type":"AND","conditions":[` + textEq("entityProject", st[0]) + `,` + textEq("entityId", st[1]) + `]}`
+		return name, `{"type":"AND","conditions":[` + textEq("entityProject", st[0]) + `,` + textEq("entityId", st[1]) + `]}`
 	case 11:
-		return `{"status":{"filterType":"set","values":["ignored","by_design"]}}`
+		return name, `{"status":{"filterType":"set","values":["ignored","by_design"]}}`
 	}
-	return `{"severity":{"filterType":"set","values":["low"]},"status":{"filterType":"set","values":["in_progress"]}}`
+	return name, `{"severity":{"filterType":"set","values":["low"]},"status":{"filterType":"set","values":["in_progress"]}}`
+}
+
+// filterPage is grid.filter's request body: the first page of a view in
+// the default order.
+func filterPage(filter string) string {
+	return `{"startRow":0,"endRow":100,"filterModel":` + filter + `}`
 }
 
 // request builds one request of a kind.
@@ -701,7 +834,9 @@ func (e *benchEnv) request(kind string, clientID int, rng *rand.Rand) benchReque
 		start := 100 * rng.IntN(5)
 		grid(fmt.Sprintf(`{"startRow":%d,"endRow":%d}`, start, start+100))
 	case "grid.filter":
-		grid(`{"startRow":0,"endRow":100,"filterModel":` + e.commonFilter(rng) + `}`)
+		var filter string
+		req.view, filter = e.view(rng.IntN(len(gridViews)), rng)
+		grid(filterPage(filter))
 	case "grid.sort":
 		sorts := []string{`[{"colId":"observedAt","sort":"desc"}]`, `[{"colId":"severity","sort":"desc"}]`, `[{"colId":"priority","sort":"asc"}]`}
 		filter := "null"
