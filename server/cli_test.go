@@ -1,11 +1,8 @@
 package server_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,41 +16,14 @@ import (
 // JSON body and gzip accepted; the answer is decompressed when gzipped.
 func cliRequest(t *testing.T, env *servertest.Env, token, method, path, body, cmd string) (int, http.Header, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, env.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "token "+token)
-	req.Header.Set("Accept", "application/vnd.pulumi+9")
-	req.Header.Set("Accept-Encoding", "gzip")
-	req.Header.Set("User-Agent", "pulumi-cli/1 (v3.259.0; linux; cmd="+cmd+")")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	// DisableCompression keeps the transport from decoding gzip itself, so
-	// the test sees what the server sent.
-	tr := &http.Transport{DisableCompression: true}
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, raw := send(t, method, env.URL+path, body, map[string]string{
+		"Authorization":   "token " + token,
+		"Accept":          "application/vnd.pulumi+9",
+		"Accept-Encoding": "gzip",
+		"User-Agent":      "pulumi-cli/1 (v3.259.0; linux; cmd=" + cmd + ")",
+	})
 	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			t.Fatal(err)
-		}
+		raw = gunzip(t, raw)
 	}
 	return resp.StatusCode, resp.Header, raw
 }

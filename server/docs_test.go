@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,30 +11,9 @@ import (
 	"github.com/policyresults/policyresults/server/servertest"
 )
 
-// docsClient follows no redirects, so a test sees them.
-var docsClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
 func docsGet(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := docsClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return send(t, http.MethodGet, url, "", header)
 }
 
 // TestDocs checks the API reference at GET /docs: the page and its assets
@@ -155,15 +132,7 @@ func TestDocs(t *testing.T) {
 		if len(packed) >= len(plain)/2 {
 			t.Errorf("gzip answer is %d bytes of %d", len(packed), len(plain))
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(packed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		unpacked, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(unpacked, plain) {
+		if !bytes.Equal(gunzip(t, packed), plain) {
 			t.Error("the gzip answer does not unpack to the bundle")
 		}
 	})

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -128,6 +131,38 @@ func seedStacks(t *testing.T, env *servertest.Env, org *servertest.Org, n, perSt
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
+// rawClient follows no redirects, so a test sees them, and leaves the
+// answer encoded when the request names its Accept-Encoding.
+var rawClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// send sends a request with header (and a JSON body, if any) and returns
+// the answer as sent.
+func send(t *testing.T, method, url, body string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := rawClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
+}
+
 type (
 	nullableString    = nullable.Nullable[string]
 	nullableSortModel = nullable.Nullable[[]client.AngularGridSortModelItem]
@@ -137,3 +172,17 @@ type (
 	nullableColumns = nullable.Nullable[[]client.AngularGridColumn]
 	nullableKeys    = nullable.Nullable[[]string]
 )
+
+// gunzip decompresses a gzip answer.
+func gunzip(t *testing.T, packed []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(packed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpacked, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unpacked
+}
