@@ -84,7 +84,7 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 		Long: "Run a fixed request mix (grid pages with filters and sorts, a deep page, contains, facets, the compliance\n" +
 			"matrix, per-policy compliance, metadata, triage and complete evaluations) from --clients concurrent clients\n" +
 			"for --duration, and print per request kind the count, p50, p95, p99 and errors, and the server's RSS\n" +
-			"(--server-pid). With --database-url, the grid and facet requests are also run as naive SQL (WHERE +\n" +
+			"and CPU time (--server-pid). With --database-url, the grid and facet requests are also run as naive SQL (WHERE +\n" +
 			"ORDER BY + OFFSET + COUNT(*) on policy_issues) against the database, and the ratio is printed. Then\n" +
 			"every issue is exported once (rows/s and RSS growth). See BENCHMARKS.md.",
 		Args: cobra.NoArgs,
@@ -198,7 +198,9 @@ type benchResult struct {
 	Duration string                `json:"duration"`
 	Kinds    map[string]kindResult `json:"kinds"`
 	RSS      rssResult             `json:"rss"`
-	Export   *exportResult         `json:"export,omitempty"`
+	// ServerCPU is the server's CPU time (user and system) during the mix.
+	ServerCPU *cpuResult    `json:"server_cpu,omitempty"`
+	Export    *exportResult `json:"export,omitempty"`
 }
 
 type kindResult struct {
@@ -224,6 +226,15 @@ type viewResult struct {
 	NaiveN   int     `json:"naive_count"`
 	NaiveP50 float64 `json:"naive_p50_ms"`
 	Ratio    float64 `json:"ratio_p50"`
+}
+
+// cpuResult is the server's CPU time during the mix, in all and per
+// request answered: steadier than latencies on a shared machine for
+// comparing two builds' efficiency.
+type cpuResult struct {
+	Seconds      float64 `json:"seconds"`
+	Cores        float64 `json:"cores"`
+	PerRequestMS float64 `json:"per_request_ms"`
 }
 
 type rssResult struct {
@@ -259,6 +270,45 @@ func rssMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// clockTicks is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on
+// Linux).
+const clockTicks = 100
+
+// cpuSeconds reads a process's user and system CPU time from
+// /proc/PID/stat; false when unknown.
+func cpuSeconds(pid int) (float64, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	return parseCPUSeconds(string(b))
+}
+
+// parseCPUSeconds reads utime and stime (fields 14 and 15) of a
+// /proc/PID/stat line. The command name (field 2) is in parentheses and
+// may hold spaces and parentheses itself, so fields are counted after its
+// last ')'.
+func parseCPUSeconds(stat string) (float64, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	// After the name: field 3 (state) onwards, so utime is the 12th.
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return float64(utime+stime) / clockTicks, true
 }
 
 // rssWatch samples a process's RSS until stopped and keeps the maximum.
@@ -416,9 +466,24 @@ func runBench(ctx context.Context, g *globalFlags, o *benchOptions, out, progres
 	res.RSS.StartMB = rssMB(o.serverPID)
 	fmt.Fprintf(progress, "bench: %d clients for %s\n", o.clients, o.duration)
 	w := watchRSS(o.serverPID, 100*time.Millisecond)
+	cpuStart, cpuKnown := cpuSeconds(o.serverPID)
+	mixStart := time.Now()
 	run(o.duration, true)
+	elapsed := time.Since(mixStart)
+	cpuEnd, cpuKnownEnd := cpuSeconds(o.serverPID)
 	res.RSS.MaxMB = w.Stop()
 	res.RSS.EndMB = rssMB(o.serverPID)
+	if cpuKnown && cpuKnownEnd {
+		answered := 0
+		for _, s := range stats {
+			answered += len(s.times)
+		}
+		c := &cpuResult{Seconds: cpuEnd - cpuStart, Cores: (cpuEnd - cpuStart) / elapsed.Seconds()}
+		if answered > 0 {
+			c.PerRequestMS = c.Seconds * 1000 / float64(answered)
+		}
+		res.ServerCPU = c
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -475,6 +540,10 @@ func runBench(ctx context.Context, g *globalFlags, o *benchOptions, out, progres
 	if o.serverPID > 0 {
 		fmt.Fprintf(out, "server RSS: %.1f MB at start, %.1f MB max during the mix, %.1f MB at the end\n",
 			res.RSS.StartMB, res.RSS.MaxMB, res.RSS.EndMB)
+	}
+	if c := res.ServerCPU; c != nil {
+		fmt.Fprintf(out, "server CPU: %.1f s during the mix (%.2f cores), %.2f ms per request answered\n",
+			c.Seconds, c.Cores, c.PerRequestMS)
 	}
 	if ex := res.Export; ex != nil {
 		fmt.Fprintf(out, "export: %d rows in %.2fs (%.0f rows/s)", ex.Rows, ex.Seconds, ex.RowsPerSec)
