@@ -229,8 +229,8 @@ type viewResult struct {
 }
 
 // cpuResult is the server's CPU time during the mix, in all and per
-// request answered: steadier than latencies on a shared machine for
-// comparing two builds' efficiency.
+// request answered: the server's own cost, which latencies mix with the
+// time requests wait for the cores they share with the database.
 type cpuResult struct {
 	Seconds      float64 `json:"seconds"`
 	Cores        float64 `json:"cores"`
