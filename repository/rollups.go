@@ -281,7 +281,7 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 // countArrays lays the changes of the issue counts out as unnest columns.
 func countArrays(orgID int64, keys []countKey, delta map[countKey]int64) *pgColumns {
 	n := len(keys)
-	cols := make([][]string, 15)
+	cols := make([][]string, len(countKeyColumns))
 	for i := range cols {
 		cols[i] = make([]string, n)
 	}
