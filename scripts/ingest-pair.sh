@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Compares the ingest throughput of two commits by loading the demo
+# organisation with both at the same time, each into its own fresh
+# PostgreSQL database (BENCHMARKS.md, "Paired runs"). The machines this
+# suite runs on are shared: one load after the other drifts by 10% and more
+# between identical binaries, while two identical loads run at once land
+# within 1% of each other, since both see the same machine.
+#
+#   scripts/ingest-pair.sh REV_A REV_B [100k|1m]
+#
+# REV_A and REV_B are git revisions (a branch, a commit, HEAD); the working
+# tree is built for the revision "worktree". 100k (the default) takes about
+# a minute and a half on two cores, 1m about twenty minutes. Environment:
+# BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432). The databases
+# policyresults_pair_a and policyresults_pair_b are dropped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 2 ]; then
+  echo "usage: $0 REV_A REV_B [100k|1m]" >&2
+  exit 2
+fi
+pg="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+case "${3:-100k}" in
+100k) size=(--stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000) ;;
+1m) size=(--stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000) ;;
+*)
+  echo "size must be 100k or 1m" >&2
+  exit 2
+  ;;
+esac
+
+tmp="$(mktemp -d)"
+cleanup() {
+  for side in a b; do
+    git worktree remove --force "$tmp/src-$side" 2>/dev/null || true
+    PGOPTIONS=--client-min-messages=warning psql "$pg/postgres" -X -q -c "DROP DATABASE IF EXISTS policyresults_pair_$side" || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# build SIDE REV: the binary of REV at $tmp/bin-SIDE.
+build() {
+  if [ "$2" = worktree ]; then
+    go build -o "$tmp/bin-$1" ./cmd/policyresults
+    return
+  fi
+  git worktree add --quiet --detach "$tmp/src-$1" "$2"
+  (cd "$tmp/src-$1" && go build -o "$tmp/bin-$1" ./cmd/policyresults)
+}
+build a "$1"
+build b "$2"
+
+# load SIDE: a fresh database, then the demo load; its summary lines.
+load() {
+  local db="policyresults_pair_$1"
+  PGOPTIONS=--client-min-messages=warning psql "$pg/postgres" -X -q -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  "$tmp/bin-$1" demo --database-url "$pg/$db?sslmode=disable" "${size[@]}" --log-level warn 2>"$tmp/demo-$1.log" >/dev/null
+}
+load a &
+pid_a=$!
+load b &
+pid_b=$!
+wait "$pid_a"
+wait "$pid_b"
+
+rate() { tr '\r' '\n' <"$tmp/demo-$1.log" | sed -nE 's/^loaded .*ingest ([0-9]+) violations\/s.*/\1/p'; }
+for side in a b; do
+  rev=$1
+  [ "$side" = b ] && rev=$2
+  echo "== $side: $rev"
+  tr '\r' '\n' <"$tmp/demo-$side.log" | grep -E '^(run [0-9]+/[0-9]+: [0-9]+ evaluations|loaded)'
+done
+a="$(rate a)" b="$(rate b)"
+echo "ingest b / a: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }') ($b against $a violations/s)"
