@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -234,6 +236,26 @@ func TestBadEvaluationsWriteNothing(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a member spelled in another case", func(t *testing.T) {
+			// Members bind by their exact names, as the spec spells them
+			// (the handler receives the value the validator checked): a
+			// stack sent as "Stack" is not the evaluation's stack.
+			body, err := json.Marshal(good.request())
+			if err != nil {
+				t.Fatal(err)
+			}
+			miscased := bytes.Replace(body, []byte(`"stack":`), []byte(`"Stack":`), 1)
+			if bytes.Equal(miscased, body) {
+				t.Fatalf("no stack member in %s", body)
+			}
+			resp, err := ci.CreatePolicyEvaluationWithBodyWithResponse(context.Background(), org.Name, "application/json", bytes.NewReader(miscased))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode() != http.StatusBadRequest || resp.JSON400 == nil || !contains(resp.JSON400.Message, "stack") {
+				t.Fatalf("status %d body %s, want 400 naming the stack", resp.StatusCode(), resp.Body)
+			}
+		})
 		if n := len(issuesOf(t, ci, org.Name)); n != 0 {
 			t.Fatalf("bad evaluations wrote %d issues", n)
 		}
