@@ -32,17 +32,14 @@ bin=bin/policyresults
 case "$mode" in
 smoke)
   backends="sqlite postgres"
-  size=(--stacks 6 --accounts 2 --resources-per-entity 30 --runs 2 --failure-rate 0.5 --triage 200)
   duration="${BENCH_DURATION:-2s}" warmup=0s naive=2 views=1 pgdb=policyresults_bench_smoke deep_duration=1s
   ;;
 small)
   backends="sqlite postgres"
-  size=(--stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000)
   duration="${BENCH_DURATION:-30s}" warmup=5s naive=8 views=3 pgdb=policyresults_bench deep_duration=15s
   ;;
 full)
   backends="postgres"
-  size=(--stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000)
   duration="${BENCH_DURATION:-60s}" warmup=10s naive=12 views=5 pgdb=policyresults_bench1m deep_duration=30s
   ;;
 *)
@@ -50,6 +47,9 @@ full)
   exit 2
   ;;
 esac
+# shellcheck source=scripts/demo-sizes.sh
+. scripts/demo-sizes.sh
+demo_size "$mode"
 
 go build -o "$bin" ./cmd/policyresults
 mkdir -p "$out"

@@ -21,9 +21,11 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 pg="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+# shellcheck source=scripts/demo-sizes.sh
+. scripts/demo-sizes.sh
 case "${3:-100k}" in
-100k) size=(--stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000) ;;
-1m) size=(--stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000) ;;
+100k) demo_size small ;;
+1m) demo_size full ;;
 *)
   echo "size must be 100k or 1m" >&2
   exit 2

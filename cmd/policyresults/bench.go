@@ -828,7 +828,7 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// gridViews names the everyday filters of commonFilter, in its order; the
+// gridViews names the everyday filters of benchEnv.view, in its order; the
 // per-view table of grid.filter (--view-samples) uses these names.
 var gridViews = []string{
 	"active", "open critical/high", "a policy pack", "a policy", "an assignee", "active accounts",
