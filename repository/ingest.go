@@ -441,6 +441,11 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 	if err != nil {
 		return nil, err
 	}
+	if r.dialect == Postgres {
+		if err := r.seedTexts(ctx, orgID, p.knownTexts()); err != nil {
+			return nil, err
+		}
+	}
 	var sum *EvaluationSummary
 	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -798,6 +803,28 @@ func (pk *evalPack) message(policy, fromViolation string) string {
 		return reg.Message
 	}
 	return ""
+}
+
+// knownTexts are the dictionary values of the violations that the
+// registry read in the evaluation's transaction cannot change: resource
+// names, URN parts, and messages given by the violation or the
+// evaluation's metadata.
+func (p *plan) knownTexts() map[textKey]int64 {
+	want := make(map[textKey]int64, 4*len(p.violations))
+	for _, v := range p.violations {
+		pk := p.packByName[v.key.pack]
+		if pk.err != "" {
+			continue
+		}
+		prefix, rest := splitURN(v.key.urn)
+		want[textKey{textResourceName, p.resources[v.key.urn].name}] = 0
+		want[textKey{textURNPrefix, prefix}] = 0
+		want[textKey{textURNSuffix, rest}] = 0
+		if m := pk.meta[v.key.policy]; v.message != "" || m != nil && m.Message != "" {
+			want[textKey{textMessage, pk.message(v.key.policy, v.message)}] = 0
+		}
+	}
+	return want
 }
 
 // issueDiff is what an evaluation writes to the issues.

@@ -37,15 +37,7 @@ type faultDB struct {
 // the test without PostgreSQL.
 func newFaultDB(t *testing.T) *faultDB {
 	t.Helper()
-	var pg *repotest.Backend
-	for _, b := range repotest.Backends(t) {
-		if b.Dialect == repository.Postgres {
-			pg = b
-		}
-	}
-	if pg == nil {
-		t.Skip("fault injection needs PostgreSQL")
-	}
+	repotest.Postgres(t, "fault injection needs PostgreSQL")
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", repotest.PostgresAdminURL())
 	if err != nil {

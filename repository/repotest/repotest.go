@@ -86,6 +86,21 @@ func Backends(t testing.TB) []*Backend {
 	return out
 }
 
+// Postgres returns the PostgreSQL backend, for a test of what only
+// PostgreSQL does (concurrent writers, faults of the server); without one
+// it skips the test, which CI=true never allows to happen (Backends fails
+// first).
+func Postgres(t *testing.T, why string) *Backend {
+	t.Helper()
+	for _, b := range Backends(t) {
+		if b.Dialect == repository.Postgres {
+			return b
+		}
+	}
+	t.Skip(why)
+	return nil
+}
+
 // ForEach runs f as a subtest on each backend.
 func ForEach(t *testing.T, f func(t *testing.T, b *Backend)) {
 	t.Helper()
