@@ -22,6 +22,10 @@
 #           copy is gone (the narrowed default order index is as thin);
 #   none    no index but the primary and unique keys (the lower bound).
 #
+# With INDEX_COST_EACH=1 the sets are instead built and, for each index of
+# the issues but the primary key, the schema without that one index
+# ("-name"): one minus its WAL ratio is that index's share of the WAL.
+#
 # WAL bytes, full-page images and blocks dirtied and written are counts,
 # the same from run to run on the same data; the time is the machine's and
 # drifts with it. The rolled-back inserts leave dead index entries at the
@@ -82,6 +86,17 @@ CREATE INDEX index_cost_priority ON policy_issues (org_id, priority, id)
   INCLUDE (index_cost_cell, severity_rank, name_ref, message_ref, urn_prefix_ref, urn_suffix_ref);
 EOF
     ;;
+  -*)
+    cat <<EOF
+DO \$\$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '${1#-}') THEN
+    ALTER TABLE policy_issues DROP CONSTRAINT "${1#-}";
+  ELSE
+    DROP INDEX "${1#-}";
+  END IF;
+END \$\$;
+EOF
+    ;;
   none)
     cat <<'EOF'
 DO $$ DECLARE r record; BEGIN
@@ -116,6 +131,10 @@ EOF
 }
 
 sets="built cells none"
+if [ "${INDEX_COST_EACH:-}" = 1 ]; then
+  sets="built $(psql_q -tAc "SELECT string_agg('-' || indexrelid::regclass::text, ' ' ORDER BY 1) FROM pg_index
+    WHERE indrelid = 'policy_issues'::regclass AND NOT indisprimary")"
+fi
 declare -A results
 for round in $(seq 1 "$rounds"); do
   for set in $sets; do
@@ -133,7 +152,11 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "index cost of $sampled new issues in $db, median of $rounds rounds (per 1,000 issues; ratio to built):"
-printf '%8s %12s %14s %10s %14s %14s %8s %8s\n' set "time ms" "WAL MB" "FPIs" "dirtied" "written" time WAL
+width=8
+if [ "${INDEX_COST_EACH:-}" = 1 ]; then
+  width=64
+fi
+printf "%-${width}s %12s %14s %10s %14s %14s %8s %8s\n" set "time ms" "WAL MB" "FPIs" "dirtied" "written" time WAL
 base_ms="" base_wal=""
 for set in $sets; do
   # Medians of each column over the rounds.
@@ -151,6 +174,6 @@ for set in $sets; do
   if [ -z "$base_ms" ]; then
     base_ms="$ms" base_wal="$wal"
   fi
-  printf '%8s %12.1f %14.2f %10.0f %14.0f %14.0f %7.2fx %7.2fx\n' "$set" "$ms" "$wal" "$fpi" "$dirtied" "$written" \
+  printf "%-${width}s %12.1f %14.2f %10.0f %14.0f %14.0f %7.2fx %7.2fx\n" "$set" "$ms" "$wal" "$fpi" "$dirtied" "$written" \
     "$(awk -v a="$ms" -v b="$base_ms" 'BEGIN { print a / b }')" "$(awk -v a="$wal" -v b="$base_wal" 'BEGIN { print a / b }')"
 done
