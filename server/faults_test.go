@@ -362,7 +362,7 @@ func TestIngestCutOffMidway(t *testing.T) {
 			if after := orgSnapshot(t, f.repo, org.ID); after != before {
 				t.Fatalf("the cut-off ingest left rows behind:\nbefore %.2000s\nafter %.2000s", before, after)
 			}
-			t.Logf("cut off an ingest of %d resources: 503 %s after the kill; nothing written", n, time.Since(killedAt).Round(time.Millisecond))
+			t.Logf("cut off an ingest of %d resources: 503 %s after the kill; nothing written that an answer can see", n, time.Since(killedAt).Round(time.Millisecond))
 			// Version 2 now applies: no lock or half state is left.
 			v2 := small
 			v2.version, v2.fails = 2, map[string][]int{"encrypted": {1}}
