@@ -203,38 +203,8 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (ma
 	if len(want) == 0 {
 		return nil, nil
 	}
-	r.texts.lookup(orgID, want)
-	// Sorted, so evaluations adding the same new values concurrently wait
-	// for each other in one order instead of deadlocking.
-	keys := make([]textKey, 0, len(want))
-	for k, id := range want {
-		if id == 0 {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, compareTextKeys)
-	lookup, insert := r.lookupTextsSQLite, r.insertTextsSQLite
-	if r.dialect == Postgres {
-		lookup, insert = lookupTextsPG, insertTextsPG
-	}
-	if err := lookup(tx, orgID, keys, want); err != nil {
+	if _, err := r.internTexts(tx, orgID, want); err != nil {
 		return nil, err
-	}
-	missing := keys[:0:0]
-	for _, k := range keys {
-		if want[k] == 0 {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		if err := insert(tx, orgID, missing); err != nil {
-			return nil, err
-		}
-		// Another evaluation may have added some of them first: read them
-		// all back.
-		if err := lookup(tx, orgID, missing, want); err != nil {
-			return nil, err
-		}
 	}
 	for _, rows := range sets {
 		for i := range rows {
@@ -263,7 +233,21 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (ma
 // to by no issue, and every match through the dictionary reaches issues
 // by their references, so it matches none.
 func (r *Repository) seedTexts(ctx context.Context, orgID int64, want map[textKey]int64) error {
+	uncached, err := r.internTexts(r.db.WithContext(ctx), orgID, want)
+	if err != nil || uncached == 0 {
+		return err
+	}
+	r.texts.add(orgID, want)
+	return nil
+}
+
+// internTexts sets the id of every value of want: from the cache, else
+// from the dictionary, adding the values it lacks. It says how many values
+// the cache did not hold.
+func (r *Repository) internTexts(db *gorm.DB, orgID int64, want map[textKey]int64) (int, error) {
 	r.texts.lookup(orgID, want)
+	// Sorted, so evaluations adding the same new values concurrently wait
+	// for each other in one order instead of deadlocking.
 	var keys []textKey
 	for k, id := range want {
 		if id == 0 {
@@ -271,12 +255,15 @@ func (r *Repository) seedTexts(ctx context.Context, orgID int64, want map[textKe
 		}
 	}
 	if len(keys) == 0 {
-		return nil
+		return 0, nil
 	}
 	slices.SortFunc(keys, compareTextKeys)
-	db := r.db.WithContext(ctx)
-	if err := lookupTextsPG(db, orgID, keys, want); err != nil {
-		return err
+	lookup, insert := r.lookupTextsSQLite, r.insertTextsSQLite
+	if r.dialect == Postgres {
+		lookup, insert = lookupTextsPG, insertTextsPG
+	}
+	if err := lookup(db, orgID, keys, want); err != nil {
+		return 0, err
 	}
 	var missing []textKey
 	for _, k := range keys {
@@ -285,21 +272,16 @@ func (r *Repository) seedTexts(ctx context.Context, orgID int64, want map[textKe
 		}
 	}
 	if len(missing) > 0 {
-		if err := insertTextsPG(db, orgID, missing); err != nil {
-			return err
+		if err := insert(db, orgID, missing); err != nil {
+			return 0, err
 		}
-		if err := lookupTextsPG(db, orgID, missing, want); err != nil {
-			return err
-		}
-	}
-	found := make(map[textKey]int64, len(keys))
-	for _, k := range keys {
-		if id := want[k]; id != 0 {
-			found[k] = id
+		// Another evaluation may have added some of them first: read them
+		// all back.
+		if err := lookup(db, orgID, missing, want); err != nil {
+			return 0, err
 		}
 	}
-	r.texts.add(orgID, found)
-	return nil
+	return len(keys), nil
 }
 
 // compareTextKeys orders values by field, then value: concurrent writers
