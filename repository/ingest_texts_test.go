@@ -2,7 +2,6 @@ package repository_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +23,11 @@ func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 	stack := func(name string, version int64, pack, policy string, messages map[string]string) repository.Evaluation {
 		var buckets []string
 		failing := map[string][]string{}
-		for b := range messages {
+		byURN := map[string]string{}
+		for b, m := range messages {
 			buckets = append(buckets, b)
 			failing[b] = []string{policy}
+			byURN[bucketURN(b)] = m
 		}
 		ev := stackEval(version, "1.0.0", buckets, failing)
 		ev.Stack.Name = name
@@ -36,7 +37,7 @@ func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 		}
 		for i := range ev.Violations {
 			ev.Violations[i].PolicyPack = pack
-			ev.Violations[i].Message = messages[ev.Violations[i].ResourceURN[strings.LastIndex(ev.Violations[i].ResourceURN, "::")+2:]]
+			ev.Violations[i].Message = byURN[ev.Violations[i].ResourceURN]
 		}
 		return ev
 	}
