@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -489,12 +490,8 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 		}
 	}
 
-	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
-		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
-	if r.dialect == Postgres {
-		query += " FOR UPDATE"
-	}
-	existing, err := scanIssues(tx, query, orgID, entity.ID, p.ev.Scope)
+	query, args := r.diffedIssuesQuery(orgID, entity.ID, p)
+	existing, err := scanIssues(tx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -549,6 +546,38 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 		return nil, err
 	}
 	return sum, nil
+}
+
+// diffedIssuesQuery reads the issues an evaluation of the entity compares
+// its violations with: those not fixed, and the fixed ones a violation
+// reports again (a reopen). A stack's fixed issues accumulate with its
+// history, and reading and locking every one of them made each evaluation
+// of the stack slower than the last. The reported keys travel as one JSON
+// parameter, whatever their number.
+func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, []any) {
+	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
+		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
+	args := []any{orgID, entityID, p.ev.Scope}
+	if len(p.violations) == 0 {
+		query += " AND policy_issues.status <> '" + StatusFixed + "'"
+	} else {
+		keys := make([][3]string, len(p.violations))
+		for i, v := range p.violations {
+			keys[i] = [3]string{v.key.pack, v.key.policy, v.key.urn}
+		}
+		encoded, _ := json.Marshal(keys) // strings always encode
+		reported := "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)"
+		if r.dialect == Postgres {
+			reported = "SELECT k->>0, k->>1, k->>2 FROM jsonb_array_elements(CAST(? AS jsonb)) AS k"
+		}
+		query += " AND (policy_issues.status <> '" + StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
+			reported + "))"
+		args = append(args, string(encoded))
+	}
+	if r.dialect == Postgres {
+		query += " FOR UPDATE OF policy_issues"
+	}
+	return query, args
 }
 
 func entityLabel(e *Entity, scope string) string {
