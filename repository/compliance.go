@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -146,39 +147,49 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	// latest evaluation failed to run, the enabled policies evaluated, and
 	// those with an active issue. An entity without cells comes once, with
 	// no pack.
-	var rows []struct {
-		ID       int64
-		Display  string
-		PackName *string
-		AllError *bool
-		Total    *int
-		Failing  *int
-	}
-	if err := db.Raw(`SELECT p.id, p.display, c.pack_name, c.all_error, c.policies AS total, c.failing
+	// The rows are read without GORM's reflection: a page of a thousand
+	// stacks is four thousand cells, and reflection cost more CPU than
+	// the statement.
+	rows, err := db.Raw(`SELECT p.id, p.display, c.pack_name, c.all_error, c.policies AS total, c.failing
 		FROM (SELECT e.id, `+entityDisplayExpr+` AS display FROM entities e
 		      WHERE e.org_id = ? AND e.type = ? AND `+entityDisplayExpr+` > ?
 		      ORDER BY display LIMIT ?) p
 		LEFT JOIN entity_pack_counts c ON c.org_id = ? AND c.entity_ref = p.id
-		ORDER BY p.display`, orgID, entityType, after.After, size+1, orgID).Scan(&rows).Error; err != nil {
+		ORDER BY p.display`, orgID, entityType, after.After, size+1, orgID).Rows()
+	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	m.Rows = []ComplianceRow{}
 	var last int64
-	for _, r := range rows {
-		if len(m.Rows) == 0 || r.ID != last {
+	for rows.Next() {
+		var (
+			id             int64
+			display        string
+			pack           sql.NullString
+			allError       sql.NullBool
+			total, failing sql.NullInt64
+		)
+		if err := rows.Scan(&id, &display, &pack, &allError, &total, &failing); err != nil {
+			return nil, err
+		}
+		if len(m.Rows) == 0 || id != last {
 			if len(m.Rows) == size {
 				m.Next = encodePageToken(pageToken{Kind: "compliance/" + string(entity), After: m.Rows[size-1].EntityName})
 				break
 			}
-			m.Rows = append(m.Rows, newRow(r.Display))
-			last = r.ID
+			m.Rows = append(m.Rows, newRow(display))
+			last = id
 		}
-		if r.PackName == nil {
+		if !pack.Valid {
 			continue
 		}
-		if col, ok := column[*r.PackName]; ok {
-			m.Rows[len(m.Rows)-1].Scores[col] = score(*r.AllError, *r.Total, *r.Failing)
+		if col, ok := column[pack.String]; ok {
+			m.Rows[len(m.Rows)-1].Scores[col] = score(allError.Bool, int(total.Int64), int(failing.Int64))
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
