@@ -1308,18 +1308,32 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 	existing := map[string]Resource{}
 	var rows []Resource
 	var err error
+	reported := p.resourceOrder
 	if p.ev.Complete {
-		if rows, err = scanResources(tx, "org_id = ? AND entity_id = ?", orgID, entityID); err != nil {
+		// A complete evaluation compares the resources it reports and the
+		// governed ones: a governed resource missing from the inventory is
+		// gone. Gone resources stay, ungoverned, and accumulate with the
+		// entity's history (an account's short-lived cloud resources), so
+		// they are read only where the inventory reports them again.
+		if rows, err = scanResources(tx, "org_id = ? AND entity_id = ? AND governed", orgID, entityID); err != nil {
 			return false, err
 		}
-	} else {
-		for _, urns := range chunk(p.resourceOrder, r.inBatch()) {
-			part, err := scanResources(tx, "org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns)
-			if err != nil {
-				return false, err
-			}
-			rows = append(rows, part...)
+		reported = nil
+		for _, row := range rows {
+			existing[row.URN] = row
 		}
+		for _, urn := range p.resourceOrder {
+			if _, ok := existing[urn]; !ok {
+				reported = append(reported, urn)
+			}
+		}
+	}
+	for _, urns := range chunk(reported, r.inBatch()) {
+		part, err := scanResources(tx, "org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns)
+		if err != nil {
+			return false, err
+		}
+		rows = append(rows, part...)
 	}
 	for _, row := range rows {
 		existing[row.URN] = row
