@@ -1308,7 +1308,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 	existing := map[string]Resource{}
 	var rows []Resource
 	var err error
-	reported := p.resourceOrder
+	readByURN := p.resourceOrder // resources read by their URNs
 	if p.ev.Complete {
 		// A complete evaluation compares the resources it reports and the
 		// governed ones: a governed resource missing from the inventory is
@@ -1318,17 +1318,17 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		if rows, err = scanResources(tx, "org_id = ? AND entity_id = ? AND governed", orgID, entityID); err != nil {
 			return false, err
 		}
-		reported = nil
+		readByURN = nil
 		for _, row := range rows {
 			existing[row.URN] = row
 		}
 		for _, urn := range p.resourceOrder {
 			if _, ok := existing[urn]; !ok {
-				reported = append(reported, urn)
+				readByURN = append(readByURN, urn)
 			}
 		}
 	}
-	for _, urns := range chunk(reported, r.inBatch()) {
+	for _, urns := range chunk(readByURN, r.inBatch()) {
 		part, err := scanResources(tx, "org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns)
 		if err != nil {
 			return false, err
