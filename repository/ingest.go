@@ -845,10 +845,7 @@ func (p *plan) knownTexts() map[textKey]int64 {
 		if pk.err != "" {
 			continue
 		}
-		prefix, rest := splitURN(v.key.urn)
-		want[textKey{textResourceName, p.resources[v.key.urn].name}] = 0
-		want[textKey{textURNPrefix, prefix}] = 0
-		want[textKey{textURNSuffix, rest}] = 0
+		addResourceTexts(want, p.resources[v.key.urn].name, v.key.urn)
 		if m := pk.meta[v.key.policy]; v.message != "" || m != nil && m.Message != "" {
 			want[textKey{textMessage, pk.message(v.key.policy, v.message)}] = 0
 		}

@@ -184,6 +184,15 @@ func (c *textCache) add(org int64, ids map[textKey]int64) {
 	}
 }
 
+// addResourceTexts adds to want the dictionary keys of a resource's name
+// and of its URN's two parts.
+func addResourceTexts(want map[textKey]int64, name, urn string) {
+	prefix, rest := splitURN(urn)
+	want[textKey{textResourceName, name}] = 0
+	want[textKey{textURNPrefix, prefix}] = 0
+	want[textKey{textURNSuffix, rest}] = 0
+}
+
 // resolveTexts sets the dictionary references of the issues an evaluation
 // writes, adding the values the dictionary lacks, and returns the ids of
 // their values (to cache once the transaction commits: an id read from
@@ -193,11 +202,8 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (ma
 	want := map[textKey]int64{}
 	for _, rows := range sets {
 		for i := range rows {
-			prefix, rest := splitURN(rows[i].ResourceURN)
-			want[textKey{textResourceName, rows[i].ResourceName}] = 0
+			addResourceTexts(want, rows[i].ResourceName, rows[i].ResourceURN)
 			want[textKey{textMessage, rows[i].Message}] = 0
-			want[textKey{textURNPrefix, prefix}] = 0
-			want[textKey{textURNSuffix, rest}] = 0
 		}
 	}
 	if len(want) == 0 {
