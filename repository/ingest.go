@@ -1330,10 +1330,10 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		if err != nil {
 			return false, err
 		}
+		for _, row := range part {
+			existing[row.URN] = row
+		}
 		rows = append(rows, part...)
-	}
-	for _, row := range rows {
-		existing[row.URN] = row
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var upserts []Resource
