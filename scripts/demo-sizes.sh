@@ -1,8 +1,9 @@
-# Sourced by scripts/bench.sh and scripts/ingest-pair.sh: the size flags
+# Sourced by scripts/bench.sh, ingest-pair.sh and ingest-bound.sh: the size flags
 # of `policyresults demo` for each benchmark size (BENCHMARKS.md, "Data and
 # machine").
 #
 #   demo_size smoke|small|full   sets the array size; 1 for another name
+#   load_size 100k|1m USAGE      the same, by the ingest scripts' names
 
 demo_size() {
   case "$1" in
@@ -10,5 +11,19 @@ demo_size() {
   small) size=(--stacks 300 --accounts 4 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 2000) ;;
   full) size=(--stacks 3000 --accounts 20 --resources-per-entity 400 --runs 2 --failure-rate 0.5 --triage 20000) ;;
   *) return 1 ;;
+  esac
+}
+
+# load_size 100k|1m USAGE: demo_size for the sizes that
+# scripts/ingest-pair.sh and scripts/ingest-bound.sh take; for another name
+# it prints USAGE and exits with 2.
+load_size() {
+  case "$1" in
+  100k) demo_size small ;;
+  1m) demo_size full ;;
+  *)
+    echo "$2" >&2
+    exit 2
+    ;;
   esac
 }

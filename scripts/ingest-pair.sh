@@ -23,14 +23,7 @@ fi
 pg="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 # shellcheck source=scripts/demo-sizes.sh
 . scripts/demo-sizes.sh
-case "${3:-100k}" in
-100k) demo_size small ;;
-1m) demo_size full ;;
-*)
-  echo "size must be 100k or 1m" >&2
-  exit 2
-  ;;
-esac
+load_size "${3:-100k}" "size must be 100k or 1m"
 
 tmp="$(mktemp -d)"
 cleanup() {
