@@ -1,9 +1,10 @@
 # Sourced by scripts/bench.sh, ingest-pair.sh and ingest-bound.sh: the size flags
 # of `policyresults demo` for each benchmark size (BENCHMARKS.md, "Data and
-# machine").
+# machine"), and the throughput a load reports.
 #
 #   demo_size smoke|small|full   sets the array size; 1 for another name
 #   load_size 100k|1m USAGE      the same, by the ingest scripts' names
+#   demo_rate LOG                the violations/s of the load that wrote LOG
 
 demo_size() {
   case "$1" in
@@ -26,4 +27,10 @@ load_size() {
     exit 2
     ;;
   esac
+}
+
+# demo_rate LOG: the ingest throughput (violations/s) of the whole load that
+# `policyresults demo` wrote to LOG, its standard error.
+demo_rate() {
+  tr '\r' '\n' <"$1" | sed -nE 's/^loaded .*ingest ([0-9]+) violations\/s.*/\1/p'
 }

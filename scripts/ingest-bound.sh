@@ -62,7 +62,7 @@ load() {
       -c "ALTER TABLE policy_outcomes DROP CONSTRAINT policy_outcomes_org_id_entity_id_fkey"
   fi
   "$tmp/policyresults" demo --database-url "$url" "${size[@]}" --log-level warn 2>"$tmp/demo.log" >/dev/null
-  tr '\r' '\n' <"$tmp/demo.log" | sed -nE 's/^loaded .*ingest ([0-9]+) violations\/s.*/\1/p'
+  demo_rate "$tmp/demo.log"
 }
 
 for round in $(seq 1 "$rounds"); do

@@ -61,12 +61,11 @@ pid_b=$!
 wait "$pid_a"
 wait "$pid_b"
 
-rate() { tr '\r' '\n' <"$tmp/demo-$1.log" | sed -nE 's/^loaded .*ingest ([0-9]+) violations\/s.*/\1/p'; }
 for side in a b; do
   rev=$1
   [ "$side" = b ] && rev=$2
   echo "== $side: $rev"
   tr '\r' '\n' <"$tmp/demo-$side.log" | grep -E '^(run [0-9]+/[0-9]+: [0-9]+ evaluations|loaded)'
 done
-a="$(rate a)" b="$(rate b)"
+a="$(demo_rate "$tmp/demo-a.log")" b="$(demo_rate "$tmp/demo-b.log")"
 echo "ingest b / a: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }') ($b against $a violations/s)"
