@@ -97,16 +97,7 @@ DO \$\$ BEGIN
 END \$\$;
 EOF
     ;;
-  none)
-    cat <<'EOF'
-DO $$ DECLARE r record; BEGIN
-  FOR r IN SELECT indexrelid::regclass::text AS n FROM pg_index
-           WHERE indrelid = 'policy_issues'::regclass AND NOT indisunique LOOP
-    EXECUTE 'DROP INDEX ' || r.n;
-  END LOOP;
-END $$;
-EOF
-    ;;
+  none) cat "$(dirname "$0")/drop-issue-indexes.sql" ;;
   esac
 }
 

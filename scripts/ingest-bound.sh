@@ -46,13 +46,7 @@ load() {
   psql_db postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   "$tmp/policyresults" migrate --database-url "$url" --log-level warn >/dev/null
   if [ "$1" != built ]; then
-    psql_db "$db" -c "
-      DO \$\$ DECLARE r record; BEGIN
-        FOR r IN SELECT indexrelid::regclass::text AS n FROM pg_index
-                 WHERE indrelid = 'policy_issues'::regclass AND NOT indisunique LOOP
-          EXECUTE 'DROP INDEX ' || r.n;
-        END LOOP;
-      END \$\$"
+    psql_db "$db" -f scripts/drop-issue-indexes.sql
   fi
   if [ "$1" = no-fk ]; then
     psql_db "$db" \
