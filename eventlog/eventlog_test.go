@@ -214,14 +214,19 @@ func TestParseErrors(t *testing.T) {
 		{"not an event", `{"sequence":0,"timestamp":1}` + "\n\n" + `[1,2]` + "\n", "line 3:"},
 		{"no sequence", `{"policyEvent":{"policyName":"a","policyPackName":"b"}}`, "line 1:"},
 		{"two values", `{"sequence":0,"timestamp":1} {"sequence":1,"timestamp":1}`, "line 1:"},
-		{"policy without pack", `{"sequence":0,"timestamp":1,"policyEvent":{"policyName":"a","message":"m"}}`, "line 1: policy event without policyPackName"},
+		{"known field of another type", `{"sequence":0,"timestamp":1,"policyAnalyzeSummaryEvent":{"resourceUrn":"u","policyPackName":"p","passed":"a"}}`, "line 1:"},
+		{"not JSON after valid lines", `{"sequence":0,"timestamp":1,"policyEvent":{"policyName":"a","policyPackName":"p","message":"m"}}` + "\n" +
+			`{"sequence":1,"timestamp":1,"summaryEvent":{"PolicyPacks":{"p":"1.0.0"}}}` + "\n" + "pulumi:up failed\n", "line 3: not a JSON engine event"},
 		{"summary without urn", `{"sequence":0,"timestamp":1,"policyAnalyzeSummaryEvent":{"policyPackName":"p","passed":["a"]}}`, "line 1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := eventlog.Parse(strings.NewReader(tt.log))
+			run, err := eventlog.Parse(strings.NewReader(tt.log))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+			if run != nil {
+				t.Errorf("a refused log gave a run: %+v", run)
 			}
 		})
 	}

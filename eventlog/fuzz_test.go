@@ -13,8 +13,9 @@ import (
 
 // FuzzParse feeds arbitrary event logs to Parse: it never panics, it is
 // deterministic, CRLF line ends read like LF, and a parsed run is
-// consistent: packs sorted and unique, every violation's pack among them,
-// resources unique.
+// consistent: packs sorted, unique and named, every violation's and named
+// remediation's pack among them, resources unique. The seeds are the
+// fixtures (testdata/*.jsonl) and each of their lines that the parser reads.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.jsonl"))
 	for _, name := range files {
@@ -25,7 +26,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 		// Each line alone too: small seeds mutate faster.
 		for _, line := range bytes.Split(b, []byte("\n")) {
-			if bytes.Contains(line, []byte("policy")) || bytes.Contains(line, []byte("resourcePreEvent")) {
+			if bytes.Contains(line, []byte("policy")) || bytes.Contains(line, []byte("resourcePreEvent")) ||
+				bytes.Contains(line, []byte("summaryEvent")) {
 				f.Add(line)
 			}
 		}
@@ -49,8 +51,8 @@ func FuzzParse(f *testing.F) {
 		packs := map[string]bool{}
 		names := make([]string, 0, len(run.Packs))
 		for _, p := range run.Packs {
-			if packs[p.Name] {
-				t.Fatalf("pack %q twice", p.Name)
+			if p.Name == "" || packs[p.Name] {
+				t.Fatalf("pack %q twice or unnamed", p.Name)
 			}
 			packs[p.Name] = true
 			names = append(names, p.Name)
@@ -61,6 +63,11 @@ func FuzzParse(f *testing.F) {
 		for _, v := range run.Violations {
 			if !packs[v.PolicyPack] || v.PolicyName == "" {
 				t.Fatalf("violation %+v of an unknown pack or without a policy", v)
+			}
+		}
+		for _, r := range run.Remediations {
+			if r.PolicyPack != "" && !packs[r.PolicyPack] {
+				t.Fatalf("remediation %+v of an unknown pack", r)
 			}
 		}
 		urns := map[string]bool{}
