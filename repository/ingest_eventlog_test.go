@@ -123,3 +123,29 @@ func TestIngestEventLogFixtures(t *testing.T) {
 		})
 	})
 }
+
+// A complete evaluation that lists a pack and reports none of its violations
+// fixes the pack's open issues on the stack, here a clean run whose log
+// names the pack only in its summary; a later run reporting them reopens
+// them. The pack has no version: its issues carry no tag.
+func TestIngestEventLogPackOnlyInSummary(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		checkSummary(t, e.apply(runEvaluation(t, "local-1-remediations.jsonl", 1)),
+			repository.EvaluationSummary{Opened: 3, ResourcesGoverned: 4})
+		checkSummary(t, e.apply(runEvaluation(t, "local-2-clean-older-cli.jsonl", 2)),
+			repository.EvaluationSummary{Fixed: 3})
+		checkSummary(t, e.apply(runEvaluation(t, "local-3-reopens.jsonl", 3)),
+			repository.EvaluationSummary{Reopened: 2, ResourcesGoverned: 4})
+		want := map[string]string{"s3-no-public-read@assets": "open", "sg-no-open-ssh@web": "open", "stack-has-owner@shop-dev": "fixed"}
+		issues := e.issues()
+		for k, status := range want {
+			if issues[k].Status != status || issues[k].PolicyPackTag != "" {
+				t.Errorf("issues = %s; %s: %+v", statuses(issues), k, issues[k])
+			}
+		}
+		if len(issues) != len(want) {
+			t.Errorf("issues = %s", statuses(issues))
+		}
+	})
+}

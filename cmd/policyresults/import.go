@@ -26,7 +26,8 @@ func newImportCommand() *cobra.Command {
 		Short: "Import a pulumi engine event log as one complete evaluation",
 		Long: "Read the event log of `pulumi up|preview --event-log FILE` ('-' reads stdin) and post its policy\n" +
 			"results to a policyresults server as one complete evaluation of the stack at update version N.\n" +
-			"The token comes from POLICYRESULTS_TOKEN. A malformed line fails the import and nothing is posted.",
+			"The token comes from POLICYRESULTS_TOKEN. Events that name no policy pack are passed over and counted;\n" +
+			"a line that is not a JSON engine event fails the import and nothing is posted (docs/import.md).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			token := os.Getenv("POLICYRESULTS_TOKEN")
@@ -60,6 +61,7 @@ func newImportCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %s/%s version %d: %d opened, %d reopened, %d fixed, %d unchanged; %d resources governed\n",
 				project, stackName, version, sum.IssuesOpened, sum.IssuesReopened, sum.IssuesFixed, sum.IssuesUnchanged, sum.ResourcesGoverned)
+			printRead(cmd.OutOrStdout(), run)
 			return nil
 		},
 	}
@@ -89,7 +91,11 @@ func evaluationRequest(run *eventlog.Run, project, stack string, version int, ki
 		return req, fmt.Errorf("--kind must be preventative or audit, got %q", kind)
 	}
 	if len(run.Packs) == 0 {
-		return req, errors.New("the event log names no policy pack: was it written by `pulumi up|preview --policy-pack ... --event-log FILE`?")
+		msg := "the event log names no policy pack: was it written by `pulumi up|preview --policy-pack ... --event-log FILE`?"
+		if run.PassedOver.Total() > 0 {
+			msg += " (" + passedOver(run.PassedOver) + ")"
+		}
+		return req, errors.New(msg)
 	}
 	for _, p := range run.Packs {
 		req.PolicyPacks = append(req.PolicyPacks, client.PolicyEvaluationPack{Name: p.Name, VersionTag: p.VersionTag})
