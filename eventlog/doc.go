@@ -75,8 +75,10 @@
 // errorEvent and whatever newer CLIs add) and every unknown field are
 // ignored.
 //
-// A line that is not one JSON object with a sequence or a timestamp, or whose
-// known fields have the wrong JSON type, fails the whole parse.
+// A line that is not one JSON object with a sequence or a timestamp, whose
+// known fields have the wrong JSON type, or a resourcePreEvent or
+// policyAnalyzeSummaryEvent without the resource's URN (the engine always
+// writes it) fails the whole parse.
 //
 // # Versions
 //
