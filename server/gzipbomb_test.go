@@ -132,7 +132,7 @@ func TestGzipBomb(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	empty := bytes.Repeat(member.Bytes(), (1<<20)/member.Len()+1<<10)
+	empty := bytes.Repeat(member.Bytes(), (2<<20)/member.Len())
 	status, message, _ := allocated(t, small, org.Member, http.MethodPost, issues, onlyReader{bytes.NewReader(empty)}, "gzip")
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(message, "bytes compressed") {
 		t.Fatalf("%d bytes of empty gzip members: %d %q, want 413", len(empty), status, message)
