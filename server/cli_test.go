@@ -28,6 +28,29 @@ func cliRequest(t *testing.T, env *servertest.Env, token, method, path, body, cm
 	return resp.StatusCode, resp.Header, raw
 }
 
+// pulumiAPIRequest sends a request the way `pulumi api <operation>` does
+// (pkg/cmd/pulumi/api/client.go): every body gzip-compressed with
+// Content-Encoding: gzip, Accept naming JSON and Pulumi's API version, gzip
+// accepted; the answer is decompressed when gzipped.
+func pulumiAPIRequest(t *testing.T, env *servertest.Env, token, method, path, body string) (int, []byte) {
+	t.Helper()
+	header := map[string]string{
+		"Authorization":   "token " + token,
+		"Accept":          "application/json, application/vnd.pulumi+8",
+		"Accept-Encoding": "gzip",
+		"User-Agent":      "pulumi-cli/1 (v3.259.0; linux)",
+	}
+	if body != "" {
+		body = string(gzipBytes(t, []byte(body)))
+		header["Content-Encoding"] = "gzip"
+	}
+	resp, raw := send(t, method, env.URL+path, body, header)
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		raw = gunzip(t, raw)
+	}
+	return resp.StatusCode, raw
+}
+
 func TestPulumiCLILogin(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		env := servertest.Start(t, b)
@@ -149,6 +172,46 @@ func TestPulumiCLIIssueListAndComplianceList(t *testing.T) {
 		}
 		if rows != 7 {
 			t.Fatalf("compliance rows %d, want 7 stacks", rows)
+		}
+	})
+}
+
+// TestPulumiAPICommand replays `pulumi api` calls, whose bodies are
+// gzip-compressed: an Insights results upload, the issue grid, and
+// `pulumi api UpdatePolicyIssue -X PATCH -F orgName=acme -F issueId=ID -F priority=p2`.
+func TestPulumiAPICommand(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		stack := "/api/preview/insights/" + org.Name + "/policy/stacks/web/prod/updates/1/results"
+		status, raw := pulumiAPIRequest(t, env, org.OrgToken, http.MethodPut, stack,
+			`{"results":{"succeeded":false,"violations":[{"policyPackName":"aws","policyName":"public-read","resourceURN":"urn:pulumi:prod::web::aws:s3/bucket:Bucket::site","message":"Bucket is public"}]}}`)
+		if status != http.StatusNoContent {
+			t.Fatalf("UpdateStackPolicyResults: %d %s", status, raw)
+		}
+		issues := "/api/orgs/" + org.Name + "/policyresults/issues"
+		status, raw = pulumiAPIRequest(t, env, org.Member, http.MethodPost, issues, `{"startRow":0,"endRow":100}`)
+		var page client.ListPolicyIssuesResponse
+		if status != http.StatusOK || json.Unmarshal(raw, &page) != nil || len(page.PolicyIssues) != 1 {
+			t.Fatalf("ListPolicyIssues: %d %s", status, raw)
+		}
+		id := page.PolicyIssues[0].Id.String()
+		status, raw = pulumiAPIRequest(t, env, org.Member, http.MethodPatch, issues+"/"+id, `{"priority":"p2"}`)
+		var updated client.GetPolicyIssueResponse
+		if status != http.StatusOK || json.Unmarshal(raw, &updated) != nil || updated.PolicyIssue.Priority != client.PolicyIssuePriorityP2 {
+			t.Fatalf("UpdatePolicyIssue: %d %s", status, raw)
+		}
+		status, raw = pulumiAPIRequest(t, env, org.Member, http.MethodGet, issues+"/"+id, "")
+		if status != http.StatusOK || !strings.Contains(string(raw), `"priority":"p2"`) {
+			t.Fatalf("GetPolicyIssue: %d %s", status, raw)
+		}
+		// The same PATCH through the validating client holds the answer to
+		// the spec.
+		var sent int
+		r, err := env.Client(t, org.Member).UpdatePolicyIssueWithResponse(context.Background(), org.Name, id, nil,
+			client.UpdatePolicyIssueRequest{Status: ptr(client.PolicyIssueStatusInProgress)}, gzipRequests(t, &sent))
+		if err != nil || r.JSON200 == nil || r.JSON200.PolicyIssue.Status != client.PolicyIssueStatusInProgress || sent != 1 {
+			t.Fatalf("client UpdatePolicyIssue: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 	})
 }

@@ -72,9 +72,6 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if status == http.StatusNotFound && message == "Not Found" {
 			message = "Not found: " + c.Request().Method + " " + c.Request().URL.Path
 		}
-		if status == http.StatusRequestEntityTooLarge {
-			message = "Request body too large"
-		}
 	case isUnavailable(err):
 		status, message = http.StatusServiceUnavailable, "Service unavailable: the database is not reachable; try again shortly"
 	case errors.Is(err, context.DeadlineExceeded):

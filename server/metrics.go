@@ -184,11 +184,12 @@ func (c *issuesCollector) count() (map[string]float64, error) {
 }
 
 // routeOperations maps echo routes ("POST /api/orgs/:orgName/...") to the
-// spec's operation ids, so requests refused before their handler runs (401,
+// spec's operations, so requests refused before their handler runs (401,
 // 404 of an organisation, 400 of validation, 429) are still labelled with
-// their operation.
-func routeOperations(spec *openapi3.T) map[string]string {
-	out := map[string]string{}
+// their operation, and the request body middleware knows which operations
+// take a body.
+func routeOperations(spec *openapi3.T) map[string]*openapi3.Operation {
+	out := map[string]*openapi3.Operation{}
 	for path, item := range spec.Paths.Map() {
 		route := path
 		for {
@@ -203,10 +204,16 @@ func routeOperations(spec *openapi3.T) map[string]string {
 			route = route[:i] + ":" + route[i+1:i+j] + route[i+j+1:]
 		}
 		for method, op := range item.Operations() {
-			out[method+" "+route] = op.OperationID
+			out[method+" "+route] = op
 		}
 	}
 	return out
+}
+
+// routeOp is the spec's operation of a request's route, nil for routes
+// outside the spec.
+func (s *Server) routeOp(c echo.Context) *openapi3.Operation {
+	return s.routeOps[c.Request().Method+" "+c.Path()]
 }
 
 // operationOf names the operation of a request for logs and metrics: the
@@ -216,8 +223,8 @@ func (s *Server) operationOf(c echo.Context) string {
 	if op, ok := c.Get("operation").(string); ok {
 		return op
 	}
-	if op, ok := s.routeOps[c.Request().Method+" "+c.Path()]; ok {
-		return op
+	if op := s.routeOp(c); op != nil {
+		return op.OperationID
 	}
 	if p := c.Path(); p != "" && p != "/*" {
 		return p

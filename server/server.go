@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/gommon/bytes"
 	echomiddleware "github.com/oapi-codegen/echo-middleware"
 
 	"github.com/policyresults/policyresults"
@@ -30,9 +31,11 @@ const RequestIDHeader = "X-Pulumi-Request-ID"
 type Config struct {
 	Repo   *repository.Repository
 	Logger *slog.Logger
-	// BodyLimit bounds request bodies (echo size syntax, default "8M").
+	// BodyLimit bounds request bodies after decoding a gzip
+	// Content-Encoding (echo size syntax, default "8M").
 	BodyLimit string
-	// ArchiveLimit bounds policy pack archives (bytes, default 32 MiB).
+	// ArchiveLimit bounds policy pack archives after decoding (bytes,
+	// default 32 MiB).
 	ArchiveLimit int64
 	// RequestTimeout bounds a request's database work (default 30s).
 	RequestTimeout time.Duration
@@ -62,13 +65,14 @@ type Server struct {
 	spec           *openapi3.T
 	specYAML       []byte
 	specJSON       []byte
+	bodyLimit      int64
 	archiveLimit   int64
 	requestTimeout time.Duration
 	baseURL        string
 	limits         Limits
 	limiter        *rateLimiter
 	metrics        *metrics
-	routeOps       map[string]string
+	routeOps       map[string]*openapi3.Operation
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -114,9 +118,11 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	if s.requestTimeout <= 0 {
 		s.requestTimeout = 30 * time.Second
 	}
-	bodyLimit := cfg.BodyLimit
-	if bodyLimit == "" {
-		bodyLimit = "8M"
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "8M"
+	}
+	if s.bodyLimit, err = bytes.Parse(cfg.BodyLimit); err != nil || s.bodyLimit <= 0 {
+		return nil, nil, fmt.Errorf("body limit %q: want a size such as 8M", cfg.BodyLimit)
 	}
 
 	e := echo.New()
@@ -132,12 +138,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: bodyLimit,
-		Skipper: func(c echo.Context) bool {
-			return strings.HasSuffix(c.Path(), "/archive")
-		},
-	}))
+	e.Use(s.requestBodies)
 	gz, err := compress()
 	if err != nil {
 		return nil, nil, err
@@ -163,6 +164,12 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
 			if err.Code == http.StatusNotFound {
 				return err
+			}
+			// A body that could not be read (too large, a corrupt gzip
+			// stream) keeps the answer requestBodies gave it.
+			var ae *apiError
+			if errors.As(err.Internal, &ae) {
+				return ae
 			}
 			msg := fmt.Sprint(err.Message)
 			if err.Internal != nil {

@@ -124,7 +124,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", envOr("POLICYRESULTS_ADDR", "127.0.0.1:8080"), "listen address (env POLICYRESULTS_ADDR)")
 	cmd.Flags().BoolVar(&noMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed the demo organisation 'acme' when the database is empty and print a token")
-	cmd.Flags().StringVar(&bodyLimit, "body-limit", envOr("POLICYRESULTS_BODY_LIMIT", "8M"), "largest request body (env POLICYRESULTS_BODY_LIMIT)")
+	cmd.Flags().StringVar(&bodyLimit, "body-limit", envOr("POLICYRESULTS_BODY_LIMIT", "8M"), "largest request body, counted after decoding a gzip Content-Encoding (env POLICYRESULTS_BODY_LIMIT)")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("POLICYRESULTS_BASE_URL"), "external URL of the server, for policy pack upload URIs (env POLICYRESULTS_BASE_URL)")
 	cmd.Flags().DurationVar(&requestTimeout, "request-timeout", envDuration("POLICYRESULTS_REQUEST_TIMEOUT", 30*time.Second), "longest time a request may spend on the database (env POLICYRESULTS_REQUEST_TIMEOUT)")
 	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", envDuration("POLICYRESULTS_SHUTDOWN_TIMEOUT", 30*time.Second), "longest wait for in-flight requests on SIGTERM (env POLICYRESULTS_SHUTDOWN_TIMEOUT)")

@@ -1462,6 +1462,11 @@ type TooManyRequests = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type Unauthorized = ErrorResponse
 
+// UnsupportedMediaType Pulumi's error body.
+//
+// Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
+type UnsupportedMediaType = ErrorResponse
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -2816,6 +2821,8 @@ type TooManyRequestsJSONResponse struct {
 
 type UnauthorizedJSONResponse ErrorResponse
 
+type UnsupportedMediaTypeJSONResponse ErrorResponse
+
 type GetCapabilitiesRequestObject struct {
 }
 
@@ -3228,6 +3235,22 @@ func (response NewPolicyGroup413JSONResponse) VisitNewPolicyGroupResponse(w http
 	return err
 }
 
+type NewPolicyGroup415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response NewPolicyGroup415JSONResponse) VisitNewPolicyGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type NewPolicyGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response NewPolicyGroup429JSONResponse) VisitNewPolicyGroupResponse(w http.ResponseWriter) error {
@@ -3575,6 +3598,22 @@ func (response UpdatePolicyGroup413JSONResponse) VisitUpdatePolicyGroupResponse(
 	return err
 }
 
+type UpdatePolicyGroup415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePolicyGroup415JSONResponse) VisitUpdatePolicyGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePolicyGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdatePolicyGroup429JSONResponse) VisitUpdatePolicyGroupResponse(w http.ResponseWriter) error {
@@ -3704,6 +3743,22 @@ func (response BatchUpdatePolicyGroup413JSONResponse) VisitBatchUpdatePolicyGrou
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyGroup415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BatchUpdatePolicyGroup415JSONResponse) VisitBatchUpdatePolicyGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3951,6 +4006,22 @@ func (response CreatePolicyPack413JSONResponse) VisitCreatePolicyPackResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePolicyPack415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePolicyPack415JSONResponse) VisitCreatePolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4438,6 +4509,22 @@ func (response UploadPolicyPackArchive413JSONResponse) VisitUploadPolicyPackArch
 	return err
 }
 
+type UploadPolicyPackArchive415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadPolicyPackArchive415JSONResponse) VisitUploadPolicyPackArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadPolicyPackArchive429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UploadPolicyPackArchive429JSONResponse) VisitUploadPolicyPackArchiveResponse(w http.ResponseWriter) error {
@@ -4681,6 +4768,22 @@ func (response GetPolicyComplianceResults413JSONResponse) VisitGetPolicyComplian
 	return err
 }
 
+type GetPolicyComplianceResults415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyComplianceResults415JSONResponse) VisitGetPolicyComplianceResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPolicyComplianceResults429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetPolicyComplianceResults429JSONResponse) VisitGetPolicyComplianceResultsResponse(w http.ResponseWriter) error {
@@ -4819,6 +4922,22 @@ func (response CreatePolicyEvaluation413JSONResponse) VisitCreatePolicyEvaluatio
 	return err
 }
 
+type CreatePolicyEvaluation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePolicyEvaluation415JSONResponse) VisitCreatePolicyEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePolicyEvaluation429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreatePolicyEvaluation429JSONResponse) VisitCreatePolicyEvaluationResponse(w http.ResponseWriter) error {
@@ -4939,6 +5058,22 @@ func (response ListPolicyIssues413JSONResponse) VisitListPolicyIssuesResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyIssues415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyIssues415JSONResponse) VisitListPolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5081,6 +5216,22 @@ func (response ExportPolicyIssues413JSONResponse) VisitExportPolicyIssuesRespons
 	return err
 }
 
+type ExportPolicyIssues415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ExportPolicyIssues415JSONResponse) VisitExportPolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportPolicyIssues429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ExportPolicyIssues429JSONResponse) VisitExportPolicyIssuesResponse(w http.ResponseWriter) error {
@@ -5201,6 +5352,22 @@ func (response GetPolicyIssuesFilters413JSONResponse) VisitGetPolicyIssuesFilter
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyIssuesFilters415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyIssuesFilters415JSONResponse) VisitGetPolicyIssuesFiltersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5471,6 +5638,22 @@ func (response UpdatePolicyIssue413JSONResponse) VisitUpdatePolicyIssueResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePolicyIssue415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePolicyIssue415JSONResponse) VisitUpdatePolicyIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5818,6 +6001,22 @@ func (response ListPoliciesCompliance413JSONResponse) VisitListPoliciesComplianc
 	return err
 }
 
+type ListPoliciesCompliance415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPoliciesCompliance415JSONResponse) VisitListPoliciesComplianceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPoliciesCompliance429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListPoliciesCompliance429JSONResponse) VisitListPoliciesComplianceResponse(w http.ResponseWriter) error {
@@ -6077,6 +6276,22 @@ func (response UpdateResourceVersionPolicyResults413JSONResponse) VisitUpdateRes
 	return err
 }
 
+type UpdateResourceVersionPolicyResults415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateResourceVersionPolicyResults415JSONResponse) VisitUpdateResourceVersionPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateResourceVersionPolicyResults429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateResourceVersionPolicyResults429JSONResponse) VisitUpdateResourceVersionPolicyResultsResponse(w http.ResponseWriter) error {
@@ -6208,6 +6423,22 @@ func (response UpdateStackPolicyResults413JSONResponse) VisitUpdateStackPolicyRe
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackPolicyResults415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateStackPolicyResults415JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8020,282 +8251,285 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dctw4sjD4KojajbC0H1WSbM+ZGSlOxKeW3d060207JLs75uvqOIUiUVUYswAOAKpc7dX9Xu/NPtC+",
-	"yT7JBjIBEiRBVpVs2d0zuum2iiSQSCQS+Z8fR6lcFVIwYfTo7OOooIqumGEK/rpIU1kK84qumP0zYzpV",
-	"vDBcitHZ6O2SkSuh+WJpNKH4JhH21WTE7QsFNctRMoKfzkY0GCsZKfbPkiuWjc6MKlky0umSraidxGwK",
-	"+7o2iovF6O4uGV1KYbgoqZ33rXzPRBeW8BVi7DtEzolZMlIodstlqUlBF+yc0JlmwpC5VPB0zpU28Gjs",
-	"of5nydSmBjvtTD4M7NX8R2rSZRfEb9hGioy8KfNyxcfEYu/lW7qwcH7HzBuZ83RzpXXJzsl6yQThhnBN",
-	"tKE5A1DLIqOG2d+o0GumWEaenz6twF4ymjFVw301P0JAtoBrZ7zK4rvL7UPCMyYMn3OmEkLJu3dXL8gB",
-	"FRuz5GJBWK5bMJ2ckMmI47BkVWpDZsx9NxkdjuPE4d7fkzBeq0U/aUq1oIL/hiTRT5bSjbHfzLhd3ylZ",
-	"Fv0QFPASWdi3BiAo6rHuBcUbmr7fCkRB0/dbYahGui8YPzGlYeptkNzii0SUq5mlK6nINKeGaTPtoRD3",
-	"xaeC9gom3BfAmrxnG3KpGDWsHvkTAF5xwVflanR2mnjguTBswRRCr+Q/WDrAfgt8YWhjgyH2Q90107JU",
-	"KXu7KdiFyPp4hHKvPdHEjkGoyAjPyJpb/gCMy18NB++ufzhiIpUZy/r4gOpMej+gBwnRT1JtssEfy9xe",
-	"ZIrZ22ELfD/ts7kn0c29MYPnVpvhE6vN/Q4rTPsO7pJBJOH87tLZH1G3n4qgO/ulLqTQDESRb2h2zf5Z",
-	"Mm3sX/ZWZgL+SYsi5ymw+eN/aFxOPcf/rth8dDb6345rMecYn+rjl0pJde0mwSljxAKT2juOi1ua8+wc",
-	"0LBiWtMFgx3STpZgeWbpPwHxgolypRM8AXku1ywjtzQvmR6PUKaZ5zz9SotJ3ewazinAmJZKWclIG7vh",
-	"B9RJHszCDPDYyz8rETxcdkKoIHIGHIgLUmp2CGv7VqoZzzKU077c4lKa50w90UTJnJFMMk2ENIh8YpZc",
-	"E1kwBdMDmK+k+VaWIvuyUDbEkgNprxZplkw1HjzRJKOGHhInplpsZx7Va4oLm1vgYSVv6CaXNHsr5Q9U",
-	"LdjXoamZzDaEfUgZy/A8aP4bIzlfcYNAKpZKkXH76beU5+wLI94LxCh1e9H6nChGM4DXoZcuKBdwjSlm",
-	"1AZgv2HqlqfsnaC3lOd0ln9hHGucn6RUAEmDNEKEXJMDYDUf6KpwaoKlmxlFobys4cWT+VbKH6nYOEaq",
-	"v+AipCQrKjaeWvQ5YpdYoQ/uENRfAKRr++ToYm5igtoNUJEmRpI15Va5mEvFcDQuFuOYvhPcKnfJ6J2g",
-	"pVlKxX/70iSIiinXZMW1ttqTVKQU74VcW4505yFH1Vssypyq7xTPLrJbKlKWfctzw9SPMmM5AJvhYaL5",
-	"G2U5m+H2psRLtjv3HD4mK/v1mFykKSsMy4he0oLpMzIVZZ5Pz8n04930nFx8R+zETzShbm73vb0E/iG5",
-	"mIjpx8kIf7Oy2mR0RiYjeDJKyAQQj79dvHoxGf2fk9Hra3xS8QBtn/8yHo9/vZsSwbSFxkhiiSRjhVme",
-	"TwTqyk80sZPtO6S92WRpyLSGcnpOKLGIz9lElGKtaFGwjFTfk4PYqgz7YPxE+VWGP9prstTtxbJ/ljS3",
-	"v06EHwcfyIKJyehuenhu97xGbyrzciUamxPequ/ZBnUO9x7PwHAwEZYhMEUKqjTTwKxANLEaFPJeu62k",
-	"UCzlmuUbcmDVckFXlujgtofxEhTZpULJ5HA8sQKbpQRkcUhLRUBdHxEHMQOMA5DIuV1ABLv2aLbk0STY",
-	"u+6YP3Bt7HD1OzA4ECCInYat9LaDGZyj8PzcddfpYKNK0Y19brH5rZKruHwMcjGAA/8KaOjvf//7349+",
-	"/PHoxYuE1P8my+XZanWmtUX39beX5NmzZ38FNagHjhpHdoK3Mg5GWRRMtYHh4pqKBWuifus0SITAWcTm",
-	"9Xx09svHrR9VLBb15PCXmZQ5o2J092uMHQHB9dMKCqDK8Ujq1PBzYuEBcnejoxpCHTcDdH44WsijgPGr",
-	"OU3Zx7vwyZF+z4sjWSD3PCokvIdrrBCBGP8CqMAtnFlpziGks3+D6OD6gRAAQ7SJznN50HHwLJ4TyyKT",
-	"ypiD1KiIZsa9VS9EqibPizIFlNNl5Pa/ePXCDvH6msyYWTMmHDdrMojtM5jo2uCOthzxoJ6nscxwLnxT",
-	"l+mSUE2Q8yf2saFc6MRvYkJmORXv24g4jIKFCmIcMHyGC7SYbRzuihU+ML1ewNR4eCuaTCqKtP9yH1v0",
-	"WRA+E0kOM+tqR0d4cVpcBowfL6cINZGF4pknl1JbMUcqNNj6s7ZYKLagHs/Nu5AuFt+WIo3vF10syLwU",
-	"KTkA81dCVhyQsqIf4pufcV3kdNNvEnIvgDYYHQEsEPFv4VH0I97zRSn4PxvWf3JQSw6EZ7FF3IXmnl/s",
-	"0L8O78y9RdoLLzM1WAv1gqQ9r03Robt7PZLM23qRzfMOyoGVr+TekszbCJMKIH0UZv4VhBkjid0yK5CA",
-	"Ve1RhPljiDDBQdxDkvndCS4tweTASyRCmpf2n6FsIqS5rP7Qhiqjf+ZmmRAmMvcvkFrgzW/wXznT+u2S",
-	"ivpfr5UbeAEeMYVPgz+qFypZiOsLS432H6+kYK/nYOK8ePXiuCFqPQpHX044+o6Za7nWgXOltSo0VhA0",
-	"ORxpnjGi5BqNFd6eNyYvb5naOB8ImNoR1jOg82kBlhzvYQVv/0TkXJup5Zkryw61pT0iRb4Bcw9Q5bVc",
-	"T0ZnJ8lkxESGf5ye2D+1VAbuvsnozK7+boq2C2cJtavAL/ADxw4qOSO8q3+pJIGRZrdMcbMZNfnHSDNT",
-	"E6Qj4VFNkL+MUsUNT2k+SkZLvliOfrX0Uo0KpqJRfSeBNag9h2U89SR4eIHGGm/Zw1G/dfHqhd3MChmN",
-	"xcgZ7Fh2YYe1r4zOYGdhUI/d0dnJXVcu2hpu42JZHGmgv+sHrjGKhTN9KVdFzqlIGWzomWd2zXGjITrj",
-	"ifh5yQRZ8Fsm0H1mf3ZciqyXTLHmV1Iwy7dYRg64IYoVOU2ZJn6Jh3DZvmes0BPBjQa/xJhcLYR0Dn0w",
-	"/qMPxjuIdNwU1uFJnshiPImJDA7KAfuQ5qXmtywhGZvTMjcVcOR/kNOTk3NCDVlJbewfJ/YjTQow7y1Y",
-	"KGZXduwOQdM8d5xtR/ExZlOO3+1N2yS4RjZ+59B67OkAEI02W5Lm3E4Np3pAYKs5Eihdf2ObATsgBtK8",
-	"ZxudwKZbFLEPBYW9x4c5u2V5g+d3tmybpKzkGmJxLmU+AIvdWJwylbm+jwDvlNIdIArOdx849hXHkQEO",
-	"J1fZCxUD3lYgaYKDyJGgVBnKGPsCfuPBuTJstRP8FbPpCTRQBg8KF52DctJD/8B7h7cIL2K7PeTAq/Eo",
-	"I8DG6XPi9HcSV9AfakO33MdN9HZW91ow3O33bLOzTuus81foYSmKHJkejNOjzuKN0fG+2S8yrljqhSsm",
-	"ypW9AqlOR8g+Ap2/xy6AULo5ohaComhHWfXKJz0vWgriwrlDGj5qe1ml9iOri1jxf03wa/ImjPwCaVQ0",
-	"3PLjpoTRMNiMLn6+IZdXN6S++4LY17U+Srk+SsNnhbssgW0313SNyNINoYuJVG0KNHUIcvOMzMr0PTPA",
-	"fJqgVM+Cb2Cr5lKlbMWE+cHyydHZyEpeVmEBkUfRFVtL9d6uzUe/cg0hPHOmmIX6bPR0fDo+tcKPDx4a",
-	"nY6f2z1zATHh9BrjP5f0lvWthAl7UPCKcIFNz47w66MG8JVsdoYiVjIydAHCl34Ga6ve/dXeYw68t3QB",
-	"ED4dn4w6gk4D513b4ExxNifBr5W8UscJ7m/Iu7CCizFoxavikEMCNEuKob8lGJwqEcXO5wKVO1OumKEZ",
-	"NbTfiBa5CVuMxUnsEEFA6EyWBqZl4pYrKSzV2Bt3LlXlRSzKWc71MoyriRxmEcWDxQ7o/d7Q+O76hyNN",
-	"502LI0UYpFrg1X5YYcxjg1zNqxAZsqSa0Fwxmm3IzCrZYNP1Il5wkpMGWwBuwLRjBp4BuN0OtiaK+voY",
-	"x243LxETWZqcCxRddcFSPudp/dSFSgZbvNvtUxQIHtAAF1f40Wn3Di6UvOVZX+RrmssyI/6d4yKnxu4z",
-	"Rk2FYbF2w7SWKaeGYZBnQth4MSYXP98k5OK3UrGEMJNGMWX3JUYK1y8vXvz4EkwvAd1tO2WKFVJz4F2R",
-	"Q/bu+gd71+Eu+xdD7aG5KLws4gZy5DMdtNGFdsTYxNGw9Nnel5BPtaf4qXpmQQTCYSsqDE+HaJS8tmoX",
-	"rV6x0OE5ZVlCuPFBRDPAjH+y3ZjvQlFD5hYQ/863uIuQ6QvMhadkruQqvKMj93OCRla3o5KURS5pRjhE",
-	"pqZLfsu60pFfzvd1rNE9maUbAfVaUHXwqvOGQkzYAIiMJLpMU9bAcY0kfOvd9VUcJe+ur+wIb9697dwT",
-	"bpl9AtztUHRvK7zdkRHywSyG7pgU3iKQOuS3XlMPWbzsSCJtIL+Xa0JrexFxskvWEDmzW65RdgnlGMVW",
-	"LLMMCqkV5IuITAqAVJk3w8Rphe7gyDUJEujQ0p0/DBFHId7k3YF/XjIwPAATCU6s+wDE9UYeSbAPlSHy",
-	"c7gORe+nvZ8MX3xFdfHNG6u7393WwzZ3Ie4e/XGA74ZjGLq4J2usj0MwV4C1pKKKnkPic+tcEt51LYS3",
-	"Ae57sxaltFVlOsl6llM1kpRWzGJML3nRpeFhCvEspD3HjsjrQUFlU8T0KN1/QvveJDnXFhqiy9WKqspy",
-	"1Yq2ducZv+2uPUjRGjA4hKjU+9M5DH+DYHZpvoW1BkRbsWf51E7Ia7zopY7qWjYS0NlWi2v8wed96IOH",
-	"W7FX+CH2Q54d/Gdulk5m0jsiEGHqwZ9jP1Ga9wpX5e7M+C3PSpr7dbgEKNoWDTu29jlf3FQhxvvF9P7X",
-	"zetXBFHR0iQhtNQOXSqXafCxnjghHhEYAHp3uJOFdlBdfhGoyVyj3mWkVynISip0ALRk/FIVUrOmYv1A",
-	"wTEsInPsaDaPCCxxW3kwhzdF37UMKztPiRtZW5O+rUaJz13blkg1IdoSQg1lxnIpFj6IZeueV0adNsp/",
-	"dOlPjkX4bCiYb83z3KoXbkuQEpjILFUojdnNZsk25JbLnBoWAriHcPKuZTdoGFTcaOStHRpSIeBlkKcq",
-	"9btPpOvRN1Gs5FLcGBa7By5ixiJt3wVVlL6H+SvxtOYNiIe+oILa8rUr9eBSbvx3cXrxw7YP37DG29L+",
-	"W8d2d723VPmA2g7sgtvDtEL21TYL3FMmC6eLcISa3gdvhNiZjKyl/0DS+GncVd6KDtzL91S/3Ng7WPVN",
-	"nCDd+aGmVwSPjtr4bn+dNTpmVz0N6KF/CxuyVmTvAmmRNoTD7j5ZCdtsfKTRPgcUBnxZfx4/p5iiMSc4",
-	"T4OZo9BuqFowo8kBpOxCSJ4TvjVmfXH9Wi1eoENtiwrK0Z0eF5K9T64j53YV0pXM7oeOH+2H2y9XO37L",
-	"HO/U40Fd1t0CocLSo1yH/uKV06siPPFVZT9BE6pHvOWTfCHw6utsWVwlFeXqJXpD3gzJy/WUocTs83fz",
-	"jXepoE2Z6y1TQj744DSOrPZeUZwhN4gxhCAJT5KjoD6kDLJn+8qPgT+k43+JlHkYtLfERPb9hfWmPF5Q",
-	"rT0uG2a9hMw2HoIWTw9E8c8gDVdencjmVxYEkFxe3lyGXiD4rdQsav0mBz6QE2IHQRE43E80EDvXMvlU",
-	"u+c5OYmGSGAlkiHT50MYkLYSdUO/jRB2wzgsMkLzHO3hPgnYAxVR0b+KBbHG4VAYR41IfS/fyvaxo+MG",
-	"ez1oSBgy/ulRc5F9WwwxU8AHB6x8F8iJgUHADWb32NV32Ud8rCuLxOVFWRouFq72zPa6MzuL4q2BY7i4",
-	"pAWd8ZybXrOyjyslafBqpWthmnyEZ28dN3zj3DGaqtKJELIEZiikaDpnh66AzuoGyagBYgw37s58Hchk",
-	"PUKOhioYdZxXM4CliZnvuPm+nP0gF7xntNgwTzQS4IGQhpEqS/sN1SnNL6lm5D3b7JAfFE4eW3Izqb4D",
-	"XjUxs+9BcE8rQicFMfT5yUkYnoLxuGcuPoxjMY1A6m1WayG/+OztZDLi4r8LJReKaUjyHs02/50xKxbB",
-	"X3P+gWX4HgaXTka/jiLhtVnPwfz+7ds3BKEj9q34xdNrkrkgy3JFxZFiNANuH7FGAKa2b0yKwteQNlx5",
-	"zmpt+BrPS2+klo/M8jaaQKFbUaP4h3E7gttgwA9wrFEy0vw3BgHd9wpajtQIBAcIXXDRr5J6INqjvXTq",
-	"mNXOjHSq2GwT+ic92E4pCIOYYu5IXF2/HO7ZEdiQTKkEOfCH8/TkJGnEEB/uIJC7le27uUM+UojU9s7k",
-	"LbuLuS4QwRUNj3tfzpgSzDB9NGPaHBWKpoanyB0j2z2CK2aN4XS4NhcOV9ANyK3HhZIQdphKBWF3f3mW",
-	"HJ1CrH7j/TWbHWtjyWIRvm2RfPT017tfI8TnltITd4k1og7a4qs+JBBx2o7D3SrY3J/YIVKKfTDNaphS",
-	"EbYqzIa4El85DYpiRgSE9XY3TrD7SLcQ1b6zXydOfdsvUbcRDshB0obKl/3kfNFIVmk5+TcYMOTyQq0Y",
-	"NuTkKSo/0p7G/x5DSBcEsCqmFL0uaMfRJRuTH+mGzJjLsWvYO5ZUY4RcxnJmWGZpoFkxaCf/QFGjcl9z",
-	"D340uEJEfcYM5TmWTau9drtPd80WXBu1qRWpnlmVe7GhZ3pH3xAyfRTZftiLOiQRKzHC/Z7R3CxvMJmo",
-	"L3wKJLU5oWQJb5N0yZAiQ8Zrf8MhXK0oO897F6kPo7s/W1yu+u6eQVNO+cDsXkbTJclYwUTGhGUYdnSW",
-	"kQMIJ/w4qYCbjM4mI/l+Mro7jNpCdA9G8CP0NiE2NgmZjII9moww7WfN9Q5ajJsntjU+6AEpzN2UMfkH",
-	"L/CaS9bV9YA7V8ETvsxkRFF3sWTDwUQsMkH1YVUZqXI79Rhx6+dxesubLL9+HUvTJfaUULHZmek30fiT",
-	"H26njIrGTlUo2r5Z9Sz9N0C1MMuKWGq5ZVZCJnO1YR10x/wEX8H/7IUx52nNQi/fe461D/dm2n+zH8YB",
-	"sGMGJIHX0KDW8raCziLYvdYfbzZgoYpY9dEdTXW1/oGBh8soRwYHru9yqn1EfAfPg9P9tIupcsekA88y",
-	"3l2/6oskfeXHqgrgAn4qmPdxrwab0UFg7NTFs0N30yYKpo4iYqWTJ7+QHjgc7Zj3S7+fJPbKdUz+N9LQ",
-	"/BJ0yngNI/s8iO0NA1O3KIWDAd11nBjwgR2VwZAXaCj1XaXg4e3s6+10dxOevIj6ccBbaDkxNTQMZESZ",
-	"MSjbg7mirqBewVx5H3LwcVKenDxLIWMd/skSnwhYZwveHX4uc19DVt6NihBjexKPE6ujea37kozHJiQk",
-	"H/Rv3OGuhOVXnwQ7O0xo1f2sf3raT25VxGLAjqk/0SwbkFQObp8efmkuEixqT8FqT1qo5vnp6Y7xkAFk",
-	"sX15xdaBr36roc9Il1IQcap27Hy+1oL3BmMIwahQ7JYJQw2/ZY2y9lmZeunwKwdksGYgxrm3mYOpDtcz",
-	"/lJBEc3JQ+QBeXpfvsgILTPuqtq4oIXxdjeelyAEW2+LnNjVxRk6NPojcsQWPwa9pYaqd7GoMhR+fugJ",
-	"asEPo4d1wc1y0DcS9Ylwo0luvznc003ajrYZdri20BvCmniPW42UGOJ7bGzRu1zJ9aBdN3YC48K0s5sj",
-	"ria+P8UxEKYryYREmjSaR1TBnZ5YE+fxc0GM8J3/w95Xcex7Y26Xm1eLwlfIwcnR6cnJIUmlUizHRDQX",
-	"reGsjAQY6ZgcnUL4dwoppK+OL7BOHlp5LUREUeEtq4iZw3Ny9DT4yL//RPvQg0BvT2WZZ+CjUmUze2ZF",
-	"P7juIeDg8t0Ujp4m+/qwgw2rcLQTyfQVdQiIRM6xWAdyC/8XWMxE+KQn3GZOec7Fwjf20Fs8JPgScV/1",
-	"RBYHaFnIW6YEywbGf9sSjepZ/MeYYbxlpoKplAnjkRc5aG/wDSc219NgzKiqsWo8dY4h9S1KBSdRGPZu",
-	"W9QfO94j28Dg9758B246f+2aXUG8l8lgi8a+PS5pD4Q9dGB3wwJUGX6GFPmwAFb73MXOSoSqG9jqUlyX",
-	"TPr5zMuKCboAzKhc0MlqgwBrnVJBDvwZOgxjuXaNk4n2tovTxx7J9VWUge+KBPZuutYJob+Vih0JkNYS",
-	"skiLw/0D3GDdUnV6HAGnGG5IFAnZ8VPtskfx49EMt3TXGtrhWjKDUjLa7sFUCSPe4hbchx59rehKGOzw",
-	"HBx2aedqn7FUrhg5erqngLZT+GG/ncgX2Mg3icuZqVPIAgmgSpw98Kcx6dp1EzIejw8/ay5tbyRjLF7W",
-	"0IVDPdRWOdw5CCyYbBei6lUxrVAKO8tM2KTIyxco0IzJyw80NfnGh/dMQbScgv4zdSdw6psUTgTUnCMH",
-	"3hXl6oZg5ZrDMbmuzKabgiWNGDw82vaOzpjityzDEgYG7a4TASRsaRam6NQqRFN8W9cNKvidjZ6ePP3T",
-	"0enp0dOTtyd/PXt2cnZy8r8azBYDH4YKDsVq4vxaW44bAyiWMl4YHZli7pr3/BIv1fPrlqpHEPjc/NoB",
-	"ZskGivfU/NSOUZMWXesz/ewYvzr7Bv43SkalshRRKnGGZSbPCiWzszMf9nF2Fvvu7KxaoiuImIaFj1yo",
-	"SOGjIKsgkrD00fOnLS/ZLx+3FVn65CpJoUjTVysplFfiu9DwFnwC6rp1mSLhMbS+vfcRc7rXf1ze6dzT",
-	"1S2TuJKy1WVob8cH933V3KhpjGkLrk80WGwAnvCoR9y6Tnms2ZyikcENXzHXNhY26BYpBrPoRmdQevvI",
-	"vrRFet9JLWiDQ0qRMdUFCjnxE119aMUzX0nd3XqJayNr6qjV/nycwWTy1n2lmxLHHqbTllyzrbySGlAf",
-	"A4ebDmmzmT/JvaLnMkPsxYKcllgGQNPlvVfg763Y5V/xvfudTIhZ79NDTEPk84cxbCw53iXMILDWK1ZI",
-	"9Smb2Qgq+KT6AL1IjojAFf8ZkH9jbRi+re1dNQklDRfuEx3vtrqnaFtBaF85jwoxKIZjxOD+B/MNlLO1",
-	"R31Higc92oP1yaTvD/F+ZdEqrFQSHpj27CBWUMdiba4AGl3rw3sirr+muwolznuODtLR4ODvrl/tp2ju",
-	"QJf31DstsPuctn6bjCwNaHmBwTFUriTaHkMC69odWdZvNtINw0pFy/jZF0148xL1npDiZ/tAuqtHJ35J",
-	"9OUzgb1GtDoNf8Z8puITEpm2GVsiPZL3JHgPXXIfk0uvu+znJSI1dCMsqVi4+mmB67V64SobnZ2ePH+a",
-	"YC9+/S3/YCGs/n5dMGF/eOZ/uGbS/XTqf3on3Cyjsz8HMtF3zm44Onv6vOutbUAQw3JQD7SKX0qlyljW",
-	"irfr2rsbS+lUzYKHREiSS7FgqpIuEizjZ78aGtZjpGdcxI43IuwGaY3TDsu10LiIkApQ7FWbEOU+Gxo6",
-	"2JsegJujkvVSaubTkTKOJjccIz5PZL8jcRptOdgiiBqSM6pN4A7aIaKksQsdDDY3v4uFGLy7nLmBgFGo",
-	"EliFMlbotAsMVvU7jwr9woGa+wVM7hebeeCsfoFgevjJsZMOBWJRyQ7nPnmmyiSvnNhHiO5I/N0XL+/T",
-	"3etehadpZeo/FD3GgotGwZQ6c8YVF8TgE1dvYbhuHO2tuxGz+1RyTmU72F0Ec/C82cu2EBSNiE+7c+W6",
-	"qlxFBLTfS32Zx1Iy25hOv81Km36S8lV75vckoljtgB1rFrRqscTqr1TheNVZjB6WLUziZYOGt9Ig7SHA",
-	"VmptA6xYRm2bGHra9HRpoQXAAc21M7EGQQj4jAoXJFs7+w8bRYrLjINXPPTt9ANbpdINZSMmYdyMD3Vp",
-	"abRNT1hCaKqk1o2KF4Ee4Iv7uI6BdTDdyL63otz+k+Y8Zf+Tpis29p+2guTwlTpM88L+SS6yFRc1K7vK",
-	"av8K/vIm5mXpRoWOsFnp6GT2fP4f9E9Pj56lp+zo+fzP7Oiv9CQ9epr9efYn9pf5KX32fJT0ONVyqs2P",
-	"MrP6RBa61U7fnj4/O3l6dnr6v+xbD+G62d2fF0TojByrdBkQR0B1kTCKzkI/j6OofiN0G1py5tK5fYrT",
-	"QJh+1XEf+idv2k49/+DtoHPv4TxVjrn9VHvzggTIoNJDN8K4dVp2upjeaaauxFz2ddDUzcQ95Cm8UXZr",
-	"p4zc+oztpkuH177LnRjuc9s6stusKuSgkoZxLs40NH0sqLIsNxplgx/VZnP/3QBA9xGQgNneS0DqYmqv",
-	"TspNucFlyQWeurLkWWypXypljxxgdLjdpoCrYDnBJgeNXud8xbShq6IO3XFZ9FRjcYGV+353/2Qe7xMw",
-	"qN+6JbkYIdctICEVU0+I7w9w2NNVZ9dSK77+Lb42qxrk7FLfdcj3uxWbc660IX6Ie7l7X+0t44Zn4Pcc",
-	"FNqF8Mukke5npkBrPCS0NMs3DE/SG69l6CI2TRW6tdd01TV/D6bzxn/cU+TBPY6e2TpzuClZbEPsfVJb",
-	"YzJKz7XWCOH8tLm2a0OfPsdDJQPXMwymMLedgUH/pZqD+Zz6uFH5ixa/Dhn1XVs87HcAfcLqqtoVex8u",
-	"VwikpxY8FoP11vv40Wqb07O2CaAp6QWiZTTG2/OkpBlSHpJi5KC1zkPruCfNLsa5q9IdhKlXzZVBNAoY",
-	"Vr9Foi317WWRiInI7Xpf3Im0Rz7wbYu6jz14f6J52dd6CCrVgV0CG2xXNtUq1qOdv9qb6ItCdjvJmKyo",
-	"SZdVxozr+Qvz9lQO3okb94wzHCLcxll0/xBnu9eay7g2XKQm6BQvBXPopCvpBLYKDXXudWAlgbdjfcKD",
-	"xuKf3vO7o266absuQQs7qku+SDngxiWoxWXaL9M4umomGXaPrpvPYvY4M9jerSpPG5KLHpMbl/O3ooZQ",
-	"11OEixbh5lyb/YstIUp3pbGhnnU90DcILBJdEt9S7Lddbasl3vWSp8vW2FRVwkhcFPWd6fcB2J+UCuJ9",
-	"iw6EbGybARrXXwG6ZSO+59qqay+FiQU7QCoAeHUtgdWnOrTjVhJuaPNMjVSBzRL+diez1HA3UdNvIqyY",
-	"gT/qVv0//XMyEmzteHnDipSMZJ75B8ANIoHSJpYD8/NSkhXNULRwKz2gaDKCTOOEUFeCwJINlNiYBIEV",
-	"k1GcFQQL/jhgGIDXwnvOIQdmtD9XE0UvOjoU0uxWYyUlu8Ld9detBwhL4qGzH1ojmFInlc6RkNqGl/iU",
-	"GqfEJ6Qh0NSpNh0g+M5WtiVSsBUnVE9+aE02Uc87iAB0bpyZEFfm2rx7u4By5WzFUPm5wPBQ0WP/jDM2",
-	"l4oNTmk3b8c5YyInNf7sNc5gshuPdqyhn0d/wzZSZK5I8Zi8DTYjyiA6meyqv2Y0IKSKdHeuGcHWIHhw",
-	"hRfTvmy0wex2SNxWfDsD/ZuzG36q9e/T3FpvAmPCLuaACPd2sxfggji1/3lq//PM/uf5tvmHaicaxemC",
-	"BQpT/+ROkmvy9qoSNBCuCznCKtADYLmKgD11eS5qYZ2mUMLDyTz2qpZeL9hL+q+z2JsjulwEau4n8yOv",
-	"OKBkIGXRkpOltsPPpgg47PX3+vieL5ZhCE6jMJfdaqsUpNr18Bvo9I/Iwji5bzbd7rW/VEj/S+X7rF2H",
-	"d0n1+D/q5DjfvNYKz83x8bTWY56eBHVvguMWjPu8HhcOZnfQyiASDPys+ipV3PCU5uGYp6fVY5fZ5VX7",
-	"t0H9sed/8b/+zM0SZ3OP/hrE2IWfPDt9GjzpfPb0zzHBaBD/W5j+RYPWZ5tYn769GHXj3MbCiSL7uS+M",
-	"9qw8KFg3gWltD9AOLP+DcsE1Azy0APuz/5mB7pLctgIdQ+Xueol1S5sl7plkbRgYiIDdB9o6NyyVt0xh",
-	"wOjwEvrPzi61UbYsIxoWGCyoD4Px5Q8A28/Y+ymzbbv1t/Q5+rIhDhMvFdfOpxSu61yzdfgoGeVyDUEd",
-	"GS9Xo8SHBFSMsP/SDquqdfOc2q8QxQrFNPRNotsrytaZEKEDHPNWe8IjX+1XwSLawrECCLP0/MRHOpUF",
-	"y+KVgrfrQdsc3w2/6O/B+V3vy6AD/B6u6Fb47b+gT7rGnVUI7+uR/n37ZYeR9iC+2S1TonNmR6y5sJxo",
-	"zeIwon3Q4/cl/LD/3r7R5kna6kHctWw1Oivvt/n3d4XuvpiYcSik70/3OsZdjJ6j9jgb4dqJySqRvhI9",
-	"O+3aSjR6xg+3DKFpyrTu0W4u6oe+/3aacybMEx0YT+CldrNOP5uXg+Zlbtd4y9n6SIp8Az2SRbw/0WCL",
-	"wBf1Q4habF9GQXPuFjRVi26zKazklW+w/XM1/i0cP7xkDEuXwr61e593HatB2XoFPCoNPPomYJ0LXcdX",
-	"sVe2SUxeunrh97IrNUUbbbp8f09dNR4peffu6oUzgEulwDSatUuQuIRo32WDXL3YSQiL24D8tu8BflCy",
-	"oChnOddL6FoHCcsFTdnY5wbV7ZJ8oaa65TsVmZ+vYKoeKH5X+qexTnLukV9EaAuyQqALz7W3s3s166Pk",
-	"CMpRkW4O2ku/fWUkbvC6qKuGeh7bpgtNllIb30olIZNRofgtNWwygj8AmMnocEwufc/ghNjDH77ZynRS",
-	"jOiyqItv7J4n7S4Nj1jNVlSYZu/9HkQGilPQlFWqbv/+GcMLzKW/ZNstjEDcDtMhZXTSsNuNPUPGHOM1",
-	"sYviHSh0Xhm7bkoHDSPILhW1nXro8OWbwkFtFUF4u4NMf0J9mlO+6osTh4fk6kXlFY42OIlJPr71zW5a",
-	"WrxzzmBTqLDsEL7fjWXycPTvxi5lzPve9NHLutUb/hyqu2HWm8JLrIqDYXnWybnJsqbosEPtttHZs7vE",
-	"fnkTr1fWbt5aJ9R0w0polnn0X+xboeuiKFrfBslnnd2LVek0ktAsi9XFAh27g5w9W6c1syq7EDU1PenS",
-	"dNrk3oDnxuwNSjQ3LwIMCs9bUCLYekDQZ2uUsewg4NqOjxM9tCt5y74uKSAMdWGbzuLxhS9KEs4O008T",
-	"CNOXIIst6LnbwuZcq8MeNhe4P5FPQd8G5+yneQ63v++7PJA3WAXStHPD7pNU1ZchVVN3O1fKSHJAXZL5",
-	"E1eCHztbUp4furAFiIyZjEgpcBi9U6DEQ0bBQycF7/pukVodBP9QgcJ2dufzjs5NfqI5962Qz6CmSRI6",
-	"fhJSOb4T4vzdY/JKGnaGBVRISoWQILVrZsiKitKqeINECyfjc8pFeJDabRC9/DP68/yv6dPs1JkGvAAT",
-	"NNqb01yzfSt9xtNPv3D9z1dDlVi7fciq9M7PlXV592tX7vi3FTx1b4VwF65vWVxCqK5bql+8uSJU6DVT",
-	"mnDTZr4PkaadjEI1FSm9NVFrrHQVDAV/xWrA7tyfxbWvH+jL4hY60Pse3rhfTxc3Al4fB6any4tTtxoa",
-	"PcRD7tv0xU3Xaw1obca2vjGoKmMsaEqFHX5nd3ysEc+2+LMtbWfa8PcdC0iMjni0LHY+pdfP74iWPitd",
-	"xOOlmpsx1PwHEqvS0socN3b3Ea/IdXr6neHDI202OauNy++ZOMMAV0YzH0tOuCZTpEHssQf/xh570yTw",
-	"DeA7uZTvNcn5ezYRFeM7mBZlfjQlc+kMsbMNeX5CluwDzVjKVzS3IqqiqWFKH2INzomYXpRmKZWjtzM3",
-	"gR3p5PTps+d/+o8//+WvdJZmbN7393RMLsiKaw0lNRQpxXsh12IicCiuHTtmGXl+cjomgC00kFG/aQVT",
-	"GpIfDD6UKsIoXBwGnQglc28o4IrItSAH1LLixAmz9vtbztZMHWLheGC7iPCAh4crD0qmF/xvzJ7bO/td",
-	"7JTh7eblJbAfa5bPj5ZSG9B/rEzCvQ9MF4y+9xcUucxlmT3R3griGxxfvLkaT8REXBlfiDrSIVdb7qpk",
-	"uVjW151dfKUecrEAg1/BlPsARAL4ZCIaYD+J9gKYS7U6TIgpFfLFFeHCyFb+CO4CyfmcpZs0ZxNxsJOU",
-	"m6B8e5hgPSt3R4O1t4mMf5ZM+aKbFuw1U/WC3bvfcpFxsdDQMxMrZNmRpih0NSCekuP277VUN52IVK6s",
-	"FKrP6phkTRaKZ+Tg4jvynf1HKGQqucbknMOEzGnKjE7I5c1PhH0opDKJUwyhtiuM3Wz9lcR7sya1q8sv",
-	"JWOFYil4T4N6zpC8YynldbXJCSmoWeqk3nfCM0QJXlTOF4CMoU2I1y9v3gL5kXrEiYDKwqjarqh6zzIy",
-	"Gc3CGLfJCHNqmjRlqdF3/NQApj1kTBieOv7CbpnaBJCyDykrjGeIVQP2ekd1wVKSybQE8ZkIxmBtfZyr",
-	"yz4dox2Tl0pJ5RiP50hAyxVtQRMUMpPZZiKmHyejVGZsMjpzg37/9u0bp/r57qcTr53AW6PxeDwZ3U2R",
-	"51gJ0cXXe4ZT0HTJjlBfKEE2XBpT6LPj4/V6PabweCzV4th9q49/uLp8+ermpf1mvDSrHMQLbnLWZkOh",
-	"wXN0Oj4Zn4AsVDBBCz46Gz0bn4wh5tuSioXpmBb8OKUFnfGcV91jWVRjrPhBZdSoWFw4QngCp+Tyhyuy",
-	"ohvL4s+bdEKsgluKlNVZEBVBgHr5HTOXIWSgrUC2AkD59OTEtxxlzu5WFLkjseN/aHSqIO1vE+Ea8wDP",
-	"j4XPwVqf6MZqwcrwHEGJzVCBfPwNzbw6Dp+cbv/knaCOulmGHz3b/tG3Us14lmGe1POT59u/eCXNt7IU",
-	"OMXTv27/4K2UP1KxccsBm9SfdgHtBlH4TlS5dChS+XK8dstJa88NXVhlCrVA0IqBZh1NHxdOvCpYOvZ7",
-	"voV+ubZMTlgV0XMUqzv+183rV6i4aKuphI/8bOMNXeWH59U9Qgs+JYrRzCuZHQJ2E90ULLXjfyoND/VR",
-	"7tiL/SKfjU+q1QQycSXTRqm9jaFHOne+IC//j85++bVNuh5pdrvJgd3ww4CCb5z71aX81aSsFvr4o1SL",
-	"V3TF7o6RSWJlx63UTImDABuo2Fu1Uc4lUkXSSmhpXmY+ksmspS8rORGuS/U0VjxtCumA0GG0EduJXaH8",
-	"F76wYPPTiTioG5BCiKiTyZsnpu5f/R2u/wF5/kVRtKersuF6DkXLotEqwvl4QD7fRWB3puEjDq+CBoWA",
-	"yYwqumJWo+21X9avHL/Gk+bycmLW8Utovq3b3bfJtC7zMY00qz4nU6sSTHtbSU/E9l7S5MJFm+f2YtkQ",
-	"DsaolgL919jhaTYZH6Gpg2nzjcw2n+3UxDuZ3zUtK/ZCuusc3ec79EdaU+1an2f/cgfqZIcDdSnFPOdo",
-	"4Ht+ugNMb+gmlzR7K+UPVC3Y1z+5r9i6cXD7z+0O99/xx6AO2h3ST85MLI4Sfu8e2bf9NZTdXVc72nDs",
-	"jBw8dy2Cm+cLp2gfsXuRuJvp8c74nJSH+7Mj8SXb5Krmnvm6QV4A6tZQD6uzhzGAUbVgkIg+n4gTTtMj",
-	"0nSCMx7J8TPqsrvS4j0FmGTrq29a5SpB5qEmXcZIHw2ETdJPCM0yjUl1K3kLzzG8Bj157YMARVR8mS+p",
-	"JiJjhqbLcFwMVb2oQ6/2F3U6EYYPJO30xjx+VoEHIzAeBZ4/psCDNPJQMs/xzJ/W3wOPuHAHG1KJad4k",
-	"ZSRjTaiRK0xISQiEkkF/U+7qelGe6wQsvnDQ8cbsXpLfWAA+5zGPuIodvL66Wg3tzq7/fv7Q8f/fj1+8",
-	"BJOOC9GyvKJC2COv+APyCqBq8vk4RuHbo2x32URNV5il4rPZuQqydHzDCxBsg/b1EYG2NqO9cd1FvozR",
-	"Dma7n83OieaP8u7DmOw8HTRp2rW8eVCDnRUqgxQp2mxshjklynXMS91Xvp32IQaKY88t9MOjD9xXFWnG",
-	"LLh4HEnKwnKZahhCVbrkt8zKuPB3HaYaNuzzoRhoo6hTslJppfASY+ilSDHkx41p70yczjX+DfIACdcu",
-	"1ABsC+QiPLaVkF2f8B3kbMTrmzB9+CHE7IuiaM+0l6B9+rCQDDOYKnW7Nl2ehyThd85IMsWf311fTR8v",
-	"8D/kBY7EEbK5Xi63/eL2kr4PON/PwImsxvKjPAeeVbWo8nwn6LPXsme1j/6grbM6+Hsot5iq/C9s6dyb",
-	"3H9HptFBsn1wY1SVXgHR7vsekWNP5ccf3b92OjVQ9bFHLAhvys94ZH6qMqH3PznhnfJ4gn6fJ4jUG9x3",
-	"kga1siGSrB0OVRE9y+nXrk8oN4HtpEurAy6HOC//rPpZY65twlOE6B+1sgfyQvxe2P4+X/gz9rnuimMn",
-	"jX8Bg+onLRjrT6LGW0aYyI2RymmuXr84oGTxGy8KyxGomtE8P+zyFc9wnKJCZpuJaCs851UfYojkrXUW",
-	"zGSoo7adIowKbK2gToTmv7GjnK84etNPnxGMGj+M+3Ls+PX0F26HdlU1/49tdt6GvNyPrEYZnxkXFLJR",
-	"2wlEUS7mR51tDNMJ0S5sdBqCKVPDzJE2itHVNGk+s6BMwVvW+PnDET44yFiaUyt4ULcnjfVPiYJmANBq",
-	"l6JpY8GExTHLJmJJRZYzhdkLUKCJmKVizG3GPZ1YfslWQtEG0pcfNdo/pvsKLBWhYFOfwM+m2cZYsTdV",
-	"/ZF4cdT66Ktg6R5mC0Y8K8z5Q7OkmswYE5UpryuxXTrk1NC4WXbWJ27rAlKVze/xjH5d65FPtgtPW72v",
-	"9zhtLpfmOChQcP/T1EvgXmUJ8tjCOhHNxEBQQTDxFMNlUT6An7lYQHr1jIHkAYEkCUlzWWaNAJK6HQK2",
-	"a7LfZXwONV8MJHXqWGh75d9ppNzZNZWKjckltPeqixZivEs7cB6OrsuGxMZZkMPXDKHXUNEtIVW6iBR+",
-	"FLoAy79OJbaVOT05If/v/0MKirmxlUJ37KtTOEeA/a2e9kBZGmcZyeRaHCbk6BQrBgtpiLv9ZzlDjwZW",
-	"+rPTW0mASAcxYh/D84+e1gWHXQVDVxcuyPtMZZlnMIMqxZhcyzXiCnziTljEQaFuIXhG6AK3emplPhBV",
-	"MLjy9OQkIdSQldTwx8mh850QWdB/lmwiplae4wLnhnTgaULoDIQnKD9TmI1bC/Y+BsxGBMhK4bys9vy6",
-	"Sod7CHdF/4R7eS1OvghA/fr3a8EAp/4kdbJU/+Vuiz+kgBZo8PX2kprCm7eG/33HeyNIK3+Ii6PREOOM",
-	"KJZKlaHpq0o871aJcS0AXQvRAx9wSE1d5X8inHiT9MQh1oUc7Wedso6HZxUrDLiuS9euWz7U/Liq+F/x",
-	"aqxqSrV2ntg55TnL4CKg6TKpvLNBD4CJePmBpibfYK3DOZnCyqaYQeUgn1blWhf8lokxwd4PrpoYExZM",
-	"xfy/sFiUVR1zNjekFL51GxcwiVFUaJpCASByIRpozjMszioadUJFHZDpLIyYtgKNIlxXV+D8WDO1YRQn",
-	"r1xiNoFKDFDOEWsxKJmzbR7ml3VDvIdh3O1pvhK7boNRFY3p8uifLZEB5oNrGnf4UZb/F/AgN0jec/KX",
-	"AVPekY+j7P2Qsj/N85agH6vlBGzSVTxG3YAuuPDmwoxQ1wV3IrCJqpWIbzkFEodiG6ruP7yipipm7aas",
-	"ShuHxTCqVjBWPg0DkHxvGLw+fLinVMRJnrJsqDQ6pUKPyUuaujY/LlEW7awT0S357zteWhAwrrXbx+TA",
-	"9yoBZujr3B0mtY6DMUaNRnpQNOONRd3iDC4JZa7leooAaX7LEjJlIoPf2Af3Wy18n4zHHfmbKCvOF0xN",
-	"hBX6Ds/JVMn1Jd44ztbL7O0UtFiqujrbb8fkRirjIJLKQAvjKTlw9SEnwsnu2D+o1uCM1TvqDgGNPo/n",
-	"BCpGzBSj7wlULDkcY0AkzGOpaSIsnPDbpcz11ML1ynVqRq/YFFTLv7ENPnzvCnWQV+Q922jU0fCW8ut0",
-	"mV9ybm9Nu0lQFR7HeUENnZKDaVFXgtRT1EaSEGWm0RUQR9yS04yDPVQMVd1q+jtmqeVrKSPt9e6qgjSY",
-	"C4h1FV5d32tHF49qye/hHgvDPSvC/iRdBHf+GCsoPcRV9hJG1jtcY0ZCMSfXQx3ahs7nObeisaD5RnPM",
-	"bVKsQJaIJi6EvL418BJxdwPRZbr0DpyBqwQ6UU9E5yJBhaLqFQgTWhgPrr+9JM9P/3JyCGZl6ivKKbm2",
-	"Byhsbw+lnCYCzF4JmdaFg6ceLvcT8+X7ElJq52YEK5frfA6Q2KVSXd3cAN9EuDY5+Pt6KXNvKiSlyJnW",
-	"wW12XF1hVrVxys4ly3OnW83YgjuJYvqf02Qipv9jmpDpkf3P/5wmxNAZXOZU4dWpQFKBwQQrjaI5B91s",
-	"YeFBiaLMKeHiHwz1oQizRhL547Frwz6Y41TfDvlCPaEA2bjybVuIBU2k4139oJW80DxhVNspE4LOT/R2",
-	"4MSwmktcxtELrgupuYm2w5hSY2i6tOfh3JIhJCv+p6sxgvMc4b0v1QILc7m/wVwAP4xTfTu1k9cY6izr",
-	"8Wr5+lcLHsIHuVyQgT2oogR81K/Mc0ysmIaXTc616RySpLofAjdExau73ZRq/cEVGcf7oW68timYrnsb",
-	"lRoDxQpZlDnYzxxgmZJFJtdC+75IzaP77spFdzTk5wxWkLqm1+BCmQK/mE4EXUlXWMgNUTGFKU6JekOC",
-	"HMiXBAI1ZQ6MVjjdABWHGd6I44m4lMKVFPReAceXmStSSLjRLJ/DBQDGMFmaupEIrPYASjUye49SlS6t",
-	"FiYnglZYIO8ZKzTRS7m2EHOjiYSIu3QpeWoR+hLcEm7ddia8dTA2YzoZTUbTQR8FUvO3jgwf0swFM7mJ",
-	"vqqhqwnIcDxghLKqPjBhnporlvOoCfy+HBTOVF2T9+fg2R/h/1fZ3U6Jjl7chtC3quNVyNXaBdBiwjgY",
-	"fNqJFoGEjhLqPKeLBcvanYBNtKFtaAiaiKglqPIZ+ML2DaOQPwyuw4SzUFTGG/zziZ6Iqohs1fcEm92B",
-	"mb4RmQLmkzpUZxr6hzvtF88nYiat1GgF7DLPUSt3hZ7BuTB1O+UiBblGdzX21YMKyc9PTs7Bi4NfEZ6B",
-	"oi/YRNgNE8htG7qY++75mLS8Sa7RKJApagEQJk2mL9/SxRQS8zSbCFQgruZHP9qLaGovj06Pl+0se/Ql",
-	"3Leu38xOIdOoXDbjxDchmfr2ioGk/TLaX/ensKOcI68nOqQ9Rg4aZX8Pz4lmwl64ZOZaKtYI/vcSsH9X",
-	"nHeA4T5gfPcVHvqhuhHvfGmIBvU2iaxEay5ygFVpnPgMDeDIRZ5DRWZfjpoqyzFcGeJz7MKIoUIsaBxH",
-	"NrIkayqCPjdjMECYUk9jXXkmoipYbvmSK1lODqbgZp32NOU5I1AwjEx9P6LpGSlOQNx+Pp6I0NByRnpb",
-	"LYHJc2oZK5QqB1ES4HYtl8gBJUKKI+dQtWxxInDin6DKvSYLZsjzk2djgmUjFMNq/2JRF7uY5lSbH7EP",
-	"X4aOZ2gZmUqVBdFOfn+WXNtL6pxQ8ubi7eX3rjsqjAncHST7teKm/rPDqJ0Zv+IQCdYQyhmxDKnpRD59",
-	"SrQkqRStK9DdJdpq/uBAv2XKTmuY2FYgyB+N/Q7A1RyABap+6NJCjT5jXyt2aKfLx5Uq+jqXEJ0bhnEI",
-	"riBK61b6NzPtPN1BV7AH26nN30J8yr9KnaVt9929FIxjx+56FY1OPFOtd7hPGyk3Tt0IPZ6eNzu2PNtY",
-	"Lo6NT6C8simhvDLeI0llkMfoSft2I4TnoBEGFMYFoc/A6gLQmYCAKz59D6UgXADJoWWqLtBKbepTTFMj",
-	"VUIMX7HEad5wMbv/C7aeCFTPd3B3fu8w+mWsDG62bVysdbu1dugx//Ah3YSkpoivKqvuxCC86rvV8rDk",
-	"i+UR6vmdri5we3FteBp1Np41QwkmwoWF15GGB2DtgtjC1DVsDzPToXiZM2askFHALSq1u5ppisWnvaW5",
-	"FbpgRSnBatux7h3CmXRbAl4yEdwQmmuJgRy6+TZEsFvWVZs5usYRO+N7LrJBRdxRSNWL9sF5SnvCvUpM",
-	"RQngkbk8kP7ru0YFxPHZ2ctuPMMf24f0MXVJDOx9QepNs4brgCUzmQjv7ljKtdVpNyEnUKxmELNNFehs",
-	"X2cQKCcyfsuzsi4GqUqI9J0WTKVMGB+zjlFmLhnmoBrz//u//m8/4CE5DphRkP5CDuxnPv3FqpiWl1Xv",
-	"Ho7JDUYc6iDcMCF1hKGPV4DedKDhalaFkIXhhxPRij8cEnA405dhX9h/j6iuxqp3ju2KdTvDqMJHF87v",
-	"KpjLyhsNqv4kBauO0r192pChfFO7ePOiF9XzM6gI3Q4pJFxow2g2JgMlLr0ByWcEBhHDB04yEdJU3QhD",
-	"FSAJ8tq6WWpjAo22nXgDnvScFEr+g6XGIiHBgOMqRw7+cvaN826iig9Ds6O43/yndSqK+xyd8V2nB5l6",
-	"lHEpfK87DLgm0x+4eA+WxDYah9W3nyp8/fR0b+vZZRtrzo724DGnIdR7Rp4GiTpNi1WA2+6V/CNV731X",
-	"vKowhg77Nh5MLY1PD8/hLbsbfoMwARX6CpTQGVaqYRtWMrKfx/O9qyFQdLe6vQco6Wz9GZlidNSuRhKM",
-	"oDoniuX/ORlVcx05T+Jk9Oj3+TpKdU3wBM7pw0m9hWK3nK2PueNgAcX4LhjHHwMOdndcyZHHH/0/324K",
-	"diGyqywsCdHicp4Cj4Pu9A9mEbioAd7l9ev2Ovb5qK5m1FPW59olSAaBWD7R3iVFNiqGVdFeOqVCoPsm",
-	"1pNhIsLe+L5pZyatKj+Fs8wylk1d6kYr3UxRDMKVZZh1cz4R9ZdnZE5zzaZoKxAyzM7BMSnqHq0M84tO",
-	"XiYmJU7EDlmJu/eJaKG/eTIe0rvjN2IIgM/RUcLTiMVF5ct7zA/8I7s5PMn4KoMtO0fA6D2RBTL5AKd2",
-	"nBX7GB1/DMTWu+OPldx6d+z8xUG5ni/BjN/U4Ozy+o3Zo64PvIzY/UQ+TBsZhQnZg7lazrYLdyX7M9eJ",
-	"aHFXiP2dS7Wq9AQha4bLxS0T6P3QsrKlHFXPXVurVK7YREB8RRVN1tczHmLAnGu2wc9jSeYTcW9+Djv5",
-	"5bh4d7pHnv3IsyM8G80C+zDqUjO1U1SrfRG79UJ/+xnLpVhoYmRSV6YI7R9Wq4RKS9B33ferhoCj6USk",
-	"NM+hZbU9sK3ENzu873BAUTkN3+hx0FyisQWadD+gng/j93hhvL3HourRzfLZu7I77Lod7unKbnF/3KDD",
-	"Y5eTvneTGix0iYQ7JZc/XGEqovMCYPcozBmM0eMLnPV1MOBD0mVsur4MB5ej3zhUj+T6mcnVbQhpEUCE",
-	"bJeM5mb5Wy99Xjhe+BRcUDzH+NJCyZRpSK0CiQ+SB3AhvgiOkMhNu/T5vZvyAQkSp7iBeKLeQPJ6DTTn",
-	"t+yRCre0+P/BshuLsXTJGqW0EduOoGTBBC34eENX+Q5cj2vyumDi4s0VyWRarpgwoFGw1YxldUguwYrE",
-	"UWbnvr8pWLofTXkQa5qiGQYL0vyNsvMYcGTHfDRvQ8ifjU/GzwL4uSB/v/jxhyBxWM6sYtdHim0MPJLi",
-	"FlK0PM4jze47ObD4Pgxo8salPiHrQ9IEfWtXVueqRXqF1gqTUMOFGEXnc55i7cmMGjqj2meI6sOE/Onk",
-	"GUbxr7lm27nhNQL1lZmhXyYEw9Ns80iBjSv5a+wDGDLAQnAwl4qwD3RVuOu3orpMOjcukt/hePDUWFLj",
-	"Wzh48/OPI7TsoA/z7Jdf7+yA9hg421dffpZX7/Fd5POeu3mpgWVgU7FHolT56Gx0DBYpB1O3yrQzMbUi",
-	"ni7eXJ1VSeR1dEVS5e1hB8faaASJdi35MxkJurJ8umlWuUvaUDRW94TIteg1B7XD8wNVtWuFCkAIy591",
-	"AajQ4IyctbeDiwXYljx3aRQnDsx3aPtE73irWKQOwKjU9QEYGtXGLt5cJUSnsnA9WbbgGOs7bx8cO4Hu",
-	"O7rrH9od3pLonK3dpqBhIUBZR+tCWwFcB7lcLCAtPpwOVfLONJWshFUJGucuxLI7eDE4+yQje9Ph7mny",
-	"XzevXwWjNS+9u1/v/v8AAAD//w==",
+	"7L1rc9s41jD4V1DarYq8Ly3bSeaZGbmeqtedpLv9TOdSdpKueVtdjyASkjChAA4AWlFn/X0/75f9QftP",
+	"9pds4RyABElQFydOeqb9pTsWSVwODs798mmQylUhBRNGD8afBgVVdMUMU/DXRZrKUphXdMXsnxnTqeKF",
+	"4VIMxoO3S0YuheaLpdGE4ptE2FeTAbcvFNQsB8kAfhoPaDBWMlDsnyVXLBuMjSpZMtDpkq2oncRsCvu6",
+	"NoqLxeD2Nhk8k8JwUVI771v5gYnuWsJXiLHvEDknZslIodgNl6UmBV2wc0JnmglD5lLB0zlX2sCjkV/1",
+	"P0umNvWy087k2xd7OX9JTbrsLvE7tpEiI2/KvFzxEbHQe/GWLuw6f2Dmjcx5urnUumTnZL1kgnBDuCba",
+	"0JzBUssio4bZ36jQa6ZYRp6ePa6WvWQ0Y6pe9+X8GBeyY7l2xsssfrrcPiQ8Y8LwOWcqIZS8e3f5nAyp",
+	"2JglFwvCct1a0+kpmQw4DktWpTZkxtx3k8HRKI4c7v0DEeO1WvSjplQLKvhviBL9aCndGIfNjMf1g5Jl",
+	"0b+CAl4iC/vWlhUU9Vh3WsUbmn7YuYiCph92rqEa6a7LeM+Uhql3reQGXySiXM0sXklFpjk1TJtpD4a4",
+	"Lz53aa9gwkMXWKP3bEOeKUYNq0f+jAWvuOCrcjUYnyV+8VwYtmAKV6/kP1i6hfwW+MK2gw2GOAx0V0zL",
+	"UqXs7aZgFyLroxHKvfZIEzsGoSIjPCNrbukDEC7PGobvrn46ZiKVGcv66IDqTHq3RW9FRD9JdcgGfyxz",
+	"y8gUs9xhx/reH3K4p9HDvTZb760222+sNne7rDDtO+AlW4GE8zumczigbj4XQLf2S11IoRmIIt/R7Ir9",
+	"s2Ta2L8sV2YC/kmLIucpkPmTf2jcTj3H/67YfDAe/G8ntZhzgk/1yQulpLpyk+CUMWSBSS2P4+KG5jw7",
+	"BzCsmNZ0weCEtJMlWJ5Z/E9AvGCiXOkEb0CeyzXLyA3NS6ZHA5Rp5jlPv9FmUje7hnsKa0xLpaxkpI09",
+	"8CF1kgeza4b1WOaflbg83HZCqCByBhSIC1JqdgR7+16qGc8ylNO+3uZSmudMPdJEyZyRTDJNhDQIfGKW",
+	"XBNZMAXTwzJfSfO9LEX2dVfZEEuG0rIWaZZMNR480iSjhh4RJ6ZaaGce1GuKG5vbxcNO3tBNLmn2Vsqf",
+	"qFqwb4NTM5ltCPuYMpbhfdD8N0ZyvuImIcABWEbo3DBFMpbKzEqPlCx+4wV5hos9fiHwd9yUYqkUGbdT",
+	"fU95zr7yQXkBGqV0L4qfE8VoBvtzx0EXlAtge4oZtYG1XzN1w1P2TtAbynM6y7/ymWicn6RUwBUA6YUI",
+	"uSZDIE0f6apwaoXFsxlFIb6s14s3+a2UL6nYOMKrv+ImpCQrKjYeu/Q5QpdYIRF4Duo7sKQr++T4wqJW",
+	"l5ddAxZpYiRZU26VkblUDEcDVIuwy4AL3SaDd4KWZikV/+1royAqslyTFdfa3hepSCk+CLlGCvZO6LIo",
+	"pDIse8kyTt/C8r/V5X+kOxfZrl0wDvQNbvrw47H9/xERUjnF0tgrc+tPAc0OYlHmVP2geHaR3VCRsux7",
+	"nhumXsqM5bCtDAkDzd8oS9UNt1ICChjdVc7hY7KyX4/IRZqywhIjvaQF02MyFWWeT8/J9NPt9Jxc/EDs",
+	"xI80oW5u971lgP+QXEzE9NNkgL9ZiE8GYzIZwJNBQiaARPjbxavnk8H/ORm8vsInFT3T9vkvo9Ho19sp",
+	"EUzb1RhJLMJnrDDL84lAO8EjTexkhw5pubosDZnWq5yeE0osEuVsIkqxVrQoWEaq78kwtivDPho/UX6Z",
+	"4Y9WRCh1e7PsnyXN7a8T4cfBB7JgYjK4nR6dW/ytwZvKvFyJxuGEEsUHtkF9y73HMzCaTIQlbkyRgirN",
+	"NBBeEMus9oh8xx4rKRRLuWb5hgyfnp5aDmrxESQdGC9BdUUqlMqORhMrrFpMQHKNuFQE2PUJYRAzPrkF",
+	"Ejm3G4hA15KZliyeBGfXHfMnro0drn4HBgcEBJHbsJXedYWDexTen9vuPt3aqFJ0Y59baH6v5CquG4BO",
+	"AMuBfwU49Pe///3vxy9fHj9/npD632S5HK9WY60tuK++f0aePHnyV1ABe9ZRw8hO8FbGl1EWhRUmmovh",
+	"4oqKBWuCfuc0iIRAWcTm9Xww/uXTzo8qdoE2gvCXmZQ5o2Jw+2uMHAHC9eMKCt/K0XvqTBDnxK4H0N2N",
+	"jioYddQMwPnxeCGPAyam5jRln27DJ8f6Ay+OZYHU87iQ8B7usQIEQvwrgAKPcGYlWQeQzvltBQfX9wQA",
+	"x0mbK/ZUHvQ7vIvnxJLIpDJkITYqoplxb9UbkapJ86JEAXUUGZFkLl49t0O8viIzZtaMCUfNmgRi9wwm",
+	"ujeQNyxFHNbzNLYZzoVv6jJdEqoJUn4r5AtDudCJP8SEzHIqPrQBcRRdFirH8YXhM9yghWzjclek8J7x",
+	"9QKmxstb4WRSYaT9l/vYgs8u4Quh5HZiXZ3oABmnhWVA+JE5RbCJLBTPPLqU2oo5UqGx2t+1xUKxBfVw",
+	"bvJCulh8X4o0fl50sSDzUqRkCIpfQlYcgLKiH+OHn3Fd5HTTbw5zL4AmHB0BrC/xb+FR9CPe80Up+D8b",
+	"ng8yrCUHwrPYJm5DU9cvduhft5/MnUXaCy8zNUgL9YKkva9N0aF7ej2SzNt6k837DmqEla/kwZLM2wiR",
+	"Clb6IMz8OwgzRhJ7ZFYgAYvigwjzryHCBBfxAEnmdye4tASToZdIhDQv7D9D2URI86z6QxuqjP6Zm2VC",
+	"mMjcv0BqgTe/w3/lTOu3Syrqf71WbuAFeAMVPg3+qF6oZCGuLyw22n+8koK9noN59+LV85OGqPUgHH09",
+	"4egHZq7kWgeOpdau0FhB0ORwrHnGiJJrNFZ449eIvLhhauP8P+BmwLWOAc+nBVhyvHcZIh0mIufaTC3N",
+	"XFlyqC3uESnyDZh7ACuv5HoyGJ8mkwETGf5xdmr/1FIZ4H2Twdju/naKtgtn1bW7wC/wA0cOKjkj5NW/",
+	"VJLAQLMbprjZDJr0Y6CZqRHSofCgRshfBqnihqc0HySDJV8sB79afKlGBVPRoOZJYA1qz2EJTz0JXl7A",
+	"scZb9nLUb128em4PswJGYzNyBieWXdhh7SuDMZwsDOqhOxif3nblop2hRi6Ox6EG+vp+4hojeDjTz+Sq",
+	"yDkVKYMDHXti1xw3Gp40moifl0yQBb9hAl2H9mdHpch6yRRrfiUFs3SLZWTIDVGsyGnKNPFbPAJm+4Gx",
+	"Qk8ENxp8MiNyuRDSBTOAIwP9T945puOmsA5N8kgWo0lMZHBRhuxjmpea37CEZGxOy9xUiyP/g5ydnp4T",
+	"ashKamP/OLUfaVKAeW/BQjG7ssl3EJrmuaNse4qPMZtynLc3bZPg5tn4k0PrsccDADTabEmaczs13Oot",
+	"AltNkUDp+hvbbLEDYhDRB7bRCRy6BRH7WFA4e3yYsxuWN2h+58h2ScpKriEO6ZnMt6zFHixOmcpc30WA",
+	"d0rpHisK7nffcuwrjiLDOpxcZRkqBvutQNIEZ5dDQakylDEOXfi1X86lYau91l8Rm54gC2XwonDRuSin",
+	"PfgPtHf7ESEjtsdDhl6NRxkBDk6fE6e/k7iCfl8HuoMfN8Hb2d1rwfC0P7DN3jqts85fooelKHIkejBO",
+	"jzqLHKPjSbRfZFyx1AtXTJQrywKpTgdIPgKdv8cugKt0c0QtBEXRjjDrlU96XrQYxIVzhzT885ZZpfYj",
+	"9L4Ltib4NXkTRr2BNCoaIQmjpoTRMNgMLn6+Js8ur0nN+4K437U+Trk+TsNnhWOWQLabe7pCYOmG0MVE",
+	"qjYFmjoEuX5CZmX6gRkgPs2lVM+Cb+Co5lKlbMWE+cnSycF4YCUvq7CAyKPoiq2l+mD35iN/uYbwpTlT",
+	"zK56PHg8OhudWeHHB04NzkZP7Zm5YKBweo2xr0t6w/p2woS9KMgiXFDXk2P8+rix+Eo2G6OIlQwMXYDw",
+	"pZ/A3qp3f7V8zC3vLV3ACh+PTgcdQacB865tcKY4m5Pg10peqWMkDzfkXVjBxRi04lUx2CECmiXFsOcS",
+	"DE6ViGLnc0HanSlXzNCMGtpvRItwwhZhcRI7REMQOpOlgWmZuOFKCos1luPOpaq8iEU5y7lehjFFkcss",
+	"onCw0AG93xsa3139dKzpvGlxpLgGqRbI2o8qiHlokMt5FR5EllQTmitGsw2ZWSUbbLpexAtuctIgC0AN",
+	"mHbEwBMAd9rB0URBX1/jGHfzEjGRpcm5QNFVFyzlc57WT12YaHDE+3GfosDlAQ5wcYkfnXV5cKHkDc/6",
+	"on7TXJYZ8e+cFDk19pwxYiwMCbYHprVMOTUMA1wTwkaLEbn4+TohF7+ViiWEmTQKKXsuMVS4enHx/OUL",
+	"ML0EeLfrlilWSM2BdkUu2burnyyvw1P2L4baQ3NTyCziBnKkMx2w0YV2yNiE0Xbps30uIZ1qT/G+emaX",
+	"CIjDVlQYnm7DUfLaql20esWuDu8pyxLCjQ+ImgFk/JPdxnwXhhsStwD59+biLpamLygZnpK5kquQR0f4",
+	"c4JGVneikpRFLmlGOETlpkt+w7rSkd/Oj3Xc1B2JpRsB9VpQdZDVeUMhJqvAiowkukxT1oBxDSR8693V",
+	"ZRwk764u7Qhv3r3t8Am3zT4B7mZbZHMrtN+hEdLBLAbumBTeQpA63LneUw9avOhIIu1F/ijXhNb2IuJk",
+	"l6whcmY3XKPsEsoxiq1YZgkUYivIFxGZFBZSZR1tR04rdAdXromQgIcW7/xliDgKkZN3B/55ycDwAEQk",
+	"uLHuAxDXGzk0wTlUhsgv4ToUvZ/2frKd8RUV45s3dnc33tZDNvdB7h79cQvdDccwdHFH0lhfh2CuAGpJ",
+	"hRU9l8TnFboExKtaCG8vuO/NWpTSVpXpJCpaStVI0FoxCzG95EUXh7djiCch7Tn2BF4PCCqbIqaG6f4b",
+	"2vcmybm2qyG6XK2oqixXrUhzd5/x2+7eg/S0LQaHEJT6cDyH4a9xmV2cb0GtsaKd0LN0ai/gNV70UkfF",
+	"lo0EcLbV4hp+8Hkf+ODhTugVfojDgGcH/5mbpZOZ9J4AxDX1wM+RnyjOe4Wrcndm/IZnJc39PlzyF22L",
+	"hh1b+5wvrqtg5MNiev/r+vUrgqBoaZIQWmqHLpXLsvhUT5wQDwgMAL092stCu1Vdfh6oyVyj3mWkVynI",
+	"Sip0ALRk/FIVUrOmYn1PwTEsInPsaTaPCCxxW3kwhzdF37YMK3tPiQdZW5O+r0aJz13blkg1IdoSQg1l",
+	"xnIpFj6IZeeZV0adNshfutQvRyJ8JhjMt+Z5btULdySICUxkFiuUxsxus2QbcsNlTg0LF3iAcPKuZTdo",
+	"GFTcaOStHRrSOuBlkKcq9btPpOvRN1Gs5FJcGxbjAxcxY5G274IqSj/A/JV4WtMGhENfUEFt+doXe3Ar",
+	"1/67OL74YduXb7vG29L+W9d2f723VPkWtR3IBbeXaYXkq20WuKNMFk4XoQg1vm/lCLE7GdlL/4Wk8du4",
+	"r7wVHbiX7ql+ubF3sOqbOEK6+0NNrwgeHbXx3eE6a3TMrnoa4EP/ETZkrcjZBdIibQiH3XPC/B0faXTI",
+	"BYUBX9Sfx+8ppmjMCc7TIOYotBuqFsxoMoR0ZQjJc8K3xgw2rl+rxXN0qO1QQTm60+NCsvfJdeTcrkK6",
+	"ktndwPHSfribudrxW+Z4px5v1WUdFwgVlh7lOvQXr5xeFaGJryr7CZpQPeAtneQLgayvc2RxlVSUqxfo",
+	"DXmzTV6upwwlZp+7nG+8SwVtylzvmBJy4bdO49Dq4B3FCXIDGcMVJOFNchjUB5St5Nm+8jLwh3T8L5ES",
+	"F1vtLTGR/XBhvSmPF1RrD8uGWS8hs41fQYumB6L4F5CGK69O5PArCwJILi+un4VeIPit1Cxq/SZDH8gJ",
+	"sYOgCBwdJhqIveu4fK7d85ycRkMksArLNtPnfRiQdiJ1Q7+NIHbDOCwyQvMc7eE+odkvKqKifxMLYg3D",
+	"bWEcNSD1nXwru8eOjhuc9VZDwjbjnx40N9l3xBAzBXRwi5XvAikxEAjgYPaMXW2bQ8THuqpKXF6UpeFi",
+	"4eru7K65s7co3ho4BotntKAznnPTa1b2caUkDV6tdC1M+Y/Q7J3jhm+cO0JTVXkRQpZADIUUTefsNhbQ",
+	"2d1WNGosMQYbxzNfBzJZj5CjoQJIHefVDGBpQuYHbn4sZz/JBe8ZLTbMI40IOBTSMFJlab+hOqX5M6oZ",
+	"+cA2e+QHhZPHttxMv+8sr5qY2fcguKcVoZOCGPr09DQMT8F43LGLD+NYSCSQepuVasgvPns7mQy4+O9C",
+	"yYViGpK8B7PNf2fMikXw15x/ZBm+h8Glk8Gvg0h4bdZzMX98+/YNwdUR+1ac8fSaZC7IslxRcawYzYDa",
+	"R6wRAKndB5Oi8LVNG648Z7U2fIX3pTdSy0dmeRtNoNCtqFH846gdwW0w4Aco1iAZaP4bg4DuOwUtR+oj",
+	"ggOELrjoV0n9ItqjvXDqmNXOjHSq2GwT+if9sp1SEAYxxdyRuLt+OdyTI7AhmVIJMvSX8+z0NGnEEB/t",
+	"IZC7nR16uNt8pBCp7Z3JO04Xc10ggisaHvehnDElmGH6eMa0OS4UTQ1PkTpGjnsALGaN4XS4NxcOV9AN",
+	"yK0nhZIQdphKBWF3f3mSHJ9BrH7j/TWbnWhj0WIRvm2BfPz419tfI8jnttITd4n1sYZt8VUfEYg4bcfh",
+	"7hRs7o7sECnFPppmJVCpCFsVZkNcebOcBgVBIwLCercbJzh9xFuIat/brxPHvt1M1B2EW+RW1Iaqn/3o",
+	"fNFIVmk5+TcYMOTyQq0Yts3JU1R+pAON/z2GkO4SwKqYUvS6oB1Hl2xEXtINmTGXY9ewdyypxgi5jOXM",
+	"sMziQLP60V7+gaIG5aHmHvxo6w4R9BkzlOdYMq722u0/3RVbcG3UplakemZV7sWGnukdfduA6aPIDoNe",
+	"1CGJUIkh7o+M5mZ5jclEfeFTIKnNCSVLeJukS4YYGRJe+xsO4epe2Xk+uEh9GN392aJy1Xd3DJpyygdm",
+	"9zKaLknGCiYyJizBsKOzjAwhnPDTpFrcZDCeDOSHyeD2KGoL0T0QwY/Q24TQ2CRkMgjOaDLAtJ8113to",
+	"MW6e2NH4oAfEMMcpY/IPMvCaStaVBYE6V8ETvsRmRFF3sWTbg4lYZILqw6oyUuV26jHi1s/j+JY3SX79",
+	"OpblS+wtoWKzN9FvgvG9H26vjIrGSVUg2n1Y9Sz9HKDamCVFLLXUMishk7k6sA64Y36Cb+B/9sKY87Rm",
+	"oZfvA8e6jwcT7b/ZD+MLsGMGKIFsaKvW8rZanQWwe60/3myLhSpi1Ud3NNXV/rcMvL2EdGRwoPoup9pH",
+	"xHfgvHW69/uYKvdMOvAk493Vq75I0ld+rKr4L8CnWvMh7tXgMDoAjN26eHboftpEwdRxRKx08uRX0gO3",
+	"Rzvm/dLvZ4m9ch2T/400NH8GOmW8hpF9HsT2hoGpO5TCrQHddZwY0IE9lcGQFmgoc16l4CF39vV2uqcJ",
+	"T55H/TjgLbSUmBoaBjKizBiU7cFcUVdQr2CuvA8ZfpqUp6dPUshYh3+yxCcC1tmCt0dfytzXkJX3wyKE",
+	"2IHI48TqaF7roSjjoQkJycP+gzvaF7H87pPgZLcjWsWf9fvH/ehWRSwG5Jj6G82yLZLK8Obx0demIsGm",
+	"DhSsDsSFap73j/eMhwxWFjuXV2wd+Op3GvqMdCkFEadqx87nay14bzCGEAwKxW6YMNTwG9Yo6Z+VqZcO",
+	"v3FABmsGYpx7mzmY6nA/o68VFNGcPAQeoKf35YuM0DLjrqqNC1oY7XbjeQlCsPWuyIl9XZyhQ6M/Ikfs",
+	"8GPQG2qoeheLKkPh56eeoBb8MHpZF9wst/pGoj4RbjTJ7TdHB7pJ29E22x2uLfCGa028x60GSgzwPTa2",
+	"KC9Xcr3Vrhu7gXFh2tnNEVYT35vjBBDTlWRCJE0ajTOq4E6PrInz+LkgRvjO/2H5VRz63pjbpebVpvAV",
+	"Mjw9Pjs9PSKpVIrlmIjmojWclZEAIR2R4zMI/04hhfTVyQXWyUMrr10RUVR4yypC5uicHD8OPvLvP9I+",
+	"9CDQ21NZ5hn4qFTZzJ5Z0Y+ucwo4uHwniePHyaE+7ODAKhjthTJ9RR0CJJFzLNaB1ML/BRYzET7pCbeZ",
+	"U55zsfBNTfQODwm+RNxXPZHFAVgW8oYpwbIt479tiUb1LP5jzDDeMVPBVMqE8cCLXLQ3+IYTm+tpMGZU",
+	"1VA1HjtHkPoWxYLT6BoObtnUHzveI9vA4Hdmvls4nWe7Zt8l3slksENj3x2XdADA7juwu2EBqgw/2xT5",
+	"sABW+97F7koEqxvQ6mJcF0366cyLigi6AMyoXNDJaoMAa51SQYb+Dh2FsVz7xslE+/rF8eOA5PoqysB3",
+	"hAJ7N13rhNDfSsWOBUhrCVmkxdHhAW6wb6k6/Z2AUmxvxhQJ2fFT7XNG8evRDLd0bA3tcC2ZQSkZbV1h",
+	"qoQRb3EL+KEHXyu6EgY7OgeHXdph7TOWyhUjx48PFND2Cj/stxP5Ahv5JnE5M3UKWSABVImzQ38bk65d",
+	"NyGj0ejoi+bS9kYyxuJlDV040ENtlaO9g8CCyfZBql4V0wqlcLLMhA2avHzhmmqQFx9pavKND++Zgmg5",
+	"Bf1n6m7g1DdonAioOUeG3hXl6oZg5ZqjEbmqzKabgiWNGDy82pZHZ0zxG5ZhCQODdteJABS2OAtTdGoV",
+	"oim+resGFfzGg8enj/90fHZ2/Pj07elfx09Ox6en/6tBbDHwYVvBoVhNnF9ry3FjAMVSxgujI1PMXSOi",
+	"X+Klen7dUfUIAp+bX7uFWbSB4j01PbVj1KhF13qsn5zgV+Pv4H+DZFAqixGlEmMsMzkulMzGYx/2MR7H",
+	"vhuPqy26gohpWPjIhYoUPgqyCiIJSx89fdzykv3yaVeRpc+ukhSKNH21kkJ5JX4KDW/BZ4CuW5cpEh5D",
+	"a+59iJjTZf9xeafDpysuk7iSshUztNzx3n1fNTVqGmPagusjDRYbWE941SNuXac81mRO0cjghq+Ya5kL",
+	"B3SDGINZdIMxlN4+ti/tkN73UgvayyGlyJjqLgop8SNdfWjFM19J3XG9xLXQNXXUan8+ztZk8ha/0k2J",
+	"4wDTaUuu2VVeSW1RHwOHmw5xs5k/yb2i5zJDLGNBSkssAaDp8s478Hwrxvwrune3mwkx6316iGmIfP4y",
+	"hk01R/uEGQTWesWw09edQdEIKvis+gC9QI6IwBX92SL/xtowfF/bu2oUShou3Ec63mn2QNG2WqF95Twq",
+	"xKAYjhGDh1/MN1DO1l71PTEe9Gi/rM9GfX+JDyuLVkGlkvDAtGcHsYI6FmtzBdDoWh/dEXD9Nd1VKHHe",
+	"cXSQjrYO/u7q1WGK5h54eUe90y72kNvWb5ORpQEtLzA4hsqVRNtjiGBduyPL+s1GumFYqXAZP/uqCW9e",
+	"oj5wpfjZISvd16MTZxJ9+UxgrxGtLstfMJ+p+IxEpl3Glkh/6AMR3q8uuYvJpddd9vMSgRq6EZZULFz9",
+	"tMD1Wr1wmQ3GZ6dPHycDDDv4nn+0K6z+fl0wYX944n+4YtL9dOZ/eifcLIPxnwOZ6AdnNxyMHz/temsb",
+	"K4hBOagHWsUvpVJlLGvF23Xt3Y2tdKpmwUMiJMmlWDBVSRcJlvGzX20b1kOkZ1yEjjci7LfSGqYdkmtX",
+	"4yJCqoVi392EKPfZtqGDs+lZcHNUsl5KzXw6UsbR5IZjxOeJnHckTqMtB1sAUUNyRrUJ3EF7RJQ0TqED",
+	"webhd6EQW+8+d25LwChUCaxCGStw2g0Gu/qdR4V+5UDNwwImD4vNHDqrXyCYHn127KQDgVhUssO5T56p",
+	"MskrJ/YxgjsSf/fVy/t0z7pX4WlamfovRY+x4KJRMKXOnHHFBTH4xNVb2F43jvbW3YjZfSo5p7Id7C+C",
+	"ufW8Oci2EBSNiE+7d+W6qlxFZGm/l/oyD6VkdhGdfpuVNv0o5av2zO+IRLHaAXvWLGjVYonVX6nC8aq7",
+	"GL0sO4jEiwYO78RB2oOArdTaxrJiGbVtZOhp09PFhdYChjTXzsQaBCHgMypckGzt7D9qFCkuMw5e8dC3",
+	"07/YKpVuWzZiEsbN+FCXlkbb9IQlhKZKat2oeBHoAb64j+sYWAfTDex7K8rtP2nOU/Y/abpiI/9pK0gO",
+	"X6nDNC/sn+QiW3FRk7LLrPav4C9vYl6WblToAJuVDk5nT+f/Qf/0+PhJesaOn87/zI7/Sk/T48fZn2d/",
+	"Yn+Zn9EnTwdJj1Mtp9q8lJnVJ7LQrXb29uzp+PTx+Ozsf9m37sN1s78/L4jQGThS6TIgjgHrImEUnY1+",
+	"GUdR/UboNrTozKVz+xRngTD9quM+9E/etJ16/sHbrc69+/NUOeL2vvbmBQmQQaWHboRx67bsxZjeaaYu",
+	"xVz2ddDUzcQ9pCm8UXZrr4zc+o7tp0uHbN/lTmzvc9u6srusKmRYScM4F2camj4WVFmSG42ywY9qs7n/",
+	"bsuC7iIgAbG9k4DUhdRBnZSbcoPLkgs8dWXJs9hWv1bKHhlidLg9poCqYDnBJgWNsnO+YtrQVVGH7rgs",
+	"eqqxuMDKfb+/fzKP9wnYqt+6LbkYIdctICEVUU+I7w9w1NNVZ99SK77+Lb42qxrk7FPfdZvvdyc051xp",
+	"Q/wQd3L3vjpYxg3vwO85KLS7wq+TRnqYmQKt8ZDQ0izfsH2S3ngtQxexaarQrYOmq9j8HYjOG/9xT5EH",
+	"9zh6Z+vM4aZksQuwd0ltjckoPWytEcL5eXPt1oY+f477SgauZ9iawtx2Bgb9l2oK5nPq40blr1r8OiTU",
+	"t23xsN8B9Bm7q2pXHHy5XCGQnlrwWAzWW+/jV6ttTs/aJoCmpBeIltEYb0+TkmZIeYiKkYvWug+t6540",
+	"uxjnrkp3EKZeNVcG0SggWP0WibbUd5BFIiYit+t9cSfSHvvAtx3qPvbgfU/zsq/1EFSqA7sENtiubKpV",
+	"rEc7f7U30ReF7HaSMVlRky6rjBnX8xfm7akcvBc17hlne4hwG2bR80OY7V9rLuPacJGaoFO8FMyBk66k",
+	"E9gqMNS514GVBN6O9QkPGot/fs/vjrrppu26BO3aUV3yRcoBNi5BLS7Tfp3G0VUzybB7dN18FrPHmcH2",
+	"blV52hBd9Ihcu5y/FTWEup4iXLQQN+faHF5sCUG6L45t61nXs/oGgkWiS+JHiv22q2O1yLte8nTZGpuq",
+	"ShiJi6K+M/0hC/Y3pVrxoUUHQjK2ywCN+68WuuMgfuTaqmsvhIkFO0AqAHh1LYLVtzq041YSbmjzTI1U",
+	"gc0S/nY3s9TAm6jpNxFWxMBfdav+n/05GQi2drS8YUVKBjLP/AOgBpFAaRPLgfl5KcmKZihauJ0OKZqM",
+	"INM4IdSVILBoAyU2JkFgxWQQJwXBhj9tMQzAayGfc8CBGe3P1URRRke3hTS73VhJye5wf/115wXCknjo",
+	"7IfWCKbUSaVzJKS24SU+pcYp8QlpCDR1qk1nEXxvK9sSMdiKE6onP7RGm6jnHUQAOjfOTIg7c23evV1A",
+	"uXK2Ylv5ucDwUOFj/4wzNpeKbZ3SHt6ec8ZETmr83WvcwWQ/Gu1IQz+N/o5tpMhckeIReRscRpRAdDLZ",
+	"VX/NaABIFenuXDOCrUHw4AoZ06FktEHs9kjcVnw3Af2bsxt+rvXv89xabwJjwj7mgAj1drMX4II4s/95",
+	"bP/zxP7n6a75t9VONIrTBQsUpv7JnSTXpO1VJWhAXBdyhFWgtyzLVQTsqctzUQvrNIUSHk7msaxaer3g",
+	"IOm/zmJvjuhyEai5m8yPtGJIyZaURYtOFtuOvpgi4KDX3+vjR75YhiE4jcJc9qitUpBq18NvS6d/BBbG",
+	"yX236Xav/aUC+l8q32ftOrxNqsf/USfH+ea1Vnhujo+3tR7z7DSoexNct2Dcp/W4cDG7g1YGkWDgJ9VX",
+	"qeKGpzQPxzw7qx67zC6v2r8N6o89/Yv/9Wduljibe/TXIMYu/OTJ2ePgSeezx3+OCUZb4b+D6F80cH22",
+	"ifXpO4hQN+5tLJwocp6HrtHelXtd1nVgWjtgaUNL/6BccE0Aj+yC/d3/wovuotyuAh3byt31IuuONkvc",
+	"E8naMLAlAvaQ1da5Yam8YQoDRrdvof/u7FMbZcc2omGBwYb6IBjf/pbF9hP2fsxs2249lz5HXzbEYSJT",
+	"ce18SuG6zjVbhw+SQS7XENSR8XI1SHxIQEUI+5l2WFWtm+fUfoUoViimoW8S3V1Rts6ECB3gmLfaEx75",
+	"6rAKFtEWjtWCMEvPT3ysU1mwLF4peLcetMvx3fCL/h6c3/W5bHWA38EV3Qq//Tf0SdewswrhXT3Sv2+/",
+	"7Hag3YtvdseU6JzZE2ouLCdasziMaN/q8fsaftg/tm+0eZN2ehD3LVuNzsq7Hf7dXaH7byZmHArx+/O9",
+	"jnEXo6eoPc5GYDsxWSXSV6LnpF1biUbP+O0tQ2iaMq17tJuL+qHvv53mnAnzSAfGE3ip3azTz+bloHmZ",
+	"2z3ecLY+liLfQI9kEe9PtLVF4PP6IUQttplR0Jy7tZqqRbfZFFbyyjfY/rka/wauHzIZw9KlsG/t3+dd",
+	"x2pQtl4Bj0oDjr4JWIeh6/guDso2iclLl8/9WXalpmijTZfv77GrhiMl795dPncGcKkUmEazdgkSlxDt",
+	"u2yQy+d7CWFxG5A/9gOWH5QsKMpZzvUSutZBwnJBUzbyuUF1uyRfqKlu+U5F5ucrmKoHivNK/zTWSc49",
+	"8psIbUFWCHThuZY7u1ezPkyOgBwV6eagvfjbV0biGtlFXTXU09g2XmiylNr4VioJmQwKxW+oYZMB/AGL",
+	"mQyORuSZ7xmcEHv5wzdbmU6KEV0WdfGN/fOkHdPwgNVsRYVp9t7vAWSgOAVNWaXq9u+fMWRgLv0l221h",
+	"BOR2kA4xo5OG3W7sGRLmGK2JMYp3oNB5ZeyqKR00jCD7VNR26qGDl28KB7VVBOHtDjL9CfVpTvmqL04c",
+	"HpLL55VXONrgJCb5+NY3+2lp8c45W5tChWWH8P1uLJNfR/9p7FPGvO9NH72sW73hz6G6G2a9KWRiVRwM",
+	"y7NOzk2WNUWHPWq3DcZPbhP75XW8Xlm7eWudUNMNK6FZ5sF/cWiFrouiaH0bJJ91Ti9WpdNIQrMsVhcL",
+	"dOwOcA5sndbMquyuqKnpSZem00b3xnquzcFLiebmRRaDwvMOkAi23iLoszXKWHYQcG3Hx4le2pW8Yd8W",
+	"FXANdWGbzubxha+KEs4O048TuKavgRY7wHO7g8y5Voc9ZC5wfyKdgr4NztlP8xy4v++7vCVvsAqkaeeG",
+	"3SWpqi9Dqsbudq6UkWRIXZL5I1eCHztbUp4fubAFiIyZDEgpcBi9V6DEfUbBQycF7/puoVodBH9fgcJ2",
+	"dufzjs5N3tOc+1bIY6hpkoSOn4RUju+EOH/3iLySho2xgApJqRASpHbNDFlRUVoVbyvSws34knIRXqR2",
+	"G0Qv/wz+PP9r+jg7c6YBL8AEjfbmNNfs0Eqf8fTTr1z/89W2SqzdPmRVeueXyrq8/bUrd/xhBU/dWyHc",
+	"hetbEpcQquuW6hdvLgkVes2UJty0ie99pGkng1BNRUxvTdQaK10FQ8FfsRqwe/dnce3rt/RlcRvd0vse",
+	"3rhbTxc3ArKPoenp8uLUrYZGD/GQhzZ9cdP1WgNah7GrbwyqyhgLmlJhh9/bHR9rxLMr/mxH25n2+vuu",
+	"BSRGRzxaFjqf0+vnd4RLXxQv4vFSzcPY1vwHEqvS0soc1/b0Ea5IdXr6neHDY202OauNyx+YGGOAK6OZ",
+	"jyUnXJMp4iD22IN/Y4+9aRL4BvCdXMoPmuT8A5uIivANp0WZH0/JXDpD7GxDnp6SJftIM5byFc2tiKpo",
+	"apjSR1iDcyKmF6VZSuXwbewmsCOdnj1+8vRP//Hnv/yVztKMzfv+no7IBVlxraGkhiKl+CDkWkwEDsW1",
+	"I8csI09Pz0YEoIUGMuoPrWBKQ/KDwYdSRQiFi8OgE6Fk7g0FXBG5FmRILSlOnDBrv7/hbM3UERaOB7KL",
+	"AA9oeLjzoGR6wf/G7L29td/FbhlyNy8vgf1Ys3x+vJTagP5jZRLufWC6YPSDZ1DkWS7L7JH2VhDf4Pji",
+	"zeVoIibi0vhC1JEOudpSVyXLxbJmd3bzlXrIxQIMfgVT7gMQCeCTiWgs+1G0F8BcqtVRQkypkC6uCBdG",
+	"tvJH8BRIzucs3aQ5m4jhXlJugvLtUYL1rByPBmtvExj/LJnyRTftstdM1Rt2737PRcbFQkPPTKyQZUea",
+	"otDVWPGUnLR/r6W66USkcmWlUD2uY5I1WSiekeHFD+QH+49QyFRyjck5RwmZ05QZnZBn1+8J+1hIZRKn",
+	"GEJtVxi72forifdmTWpXl99KxgrFUvCeBvWcIXnHYsrr6pATUlCz1El97oRnCBJkVM4XgIShjYhXL67f",
+	"AvqResSJgMrCqNquqPrAMjIZzMIYt8kAc2qaOGWx0Xf81LBMe8mYMDx19IXdMLUJVso+pqwwniBWDdjr",
+	"E9UFS0km0xLEZyIYg731Ua4u+XSEdkReKCWVIzyeIgEuV7gFTVDITGabiZh+mgxSmbHJYOwG/fHt2zdO",
+	"9fPdTydeO4G3BqPRaDK4ncLGvZ41kxmHbEFohb/4jRegU9hLwjIynD6TwjBhjl+IVFqMHsM7UxBqA4ye",
+	"kmc/XRLNRKYnwt7MIwzg0vw3RnK+4ka7TDFnxMpYMI3dEhk+PXtC8BCrO7jBfu4T0V5Gk26f/QnpqJV6",
+	"Xc6AJ6IFTZfsGHWgEuTdpTGFHp+crNfrEYXHI6kWJ+5bffLT5bMXr65f2G9GS7PKQWTiJmdt0hoacQdn",
+	"o9PRKch3BRO04IPx4MnodARx7Bb97ZpOaMFPUlrQGc951RGXRbXgisZVhpqKbIcjdM/AnmSp2XkT94lV",
+	"2kuRsjqzo0JyUJl/YOZZuDLQwCADA1b5+PTUt1FlzpZYFLm7Nif/0Ogowvu8SyxtzAN8LBYSCHt9pBu7",
+	"BcvJU1xKbIZqySff0cybGOCTs92fvBPU3ViW4UdPdn/0vVQznmWY+/X09OnuL15J870sBU7x+K+7P3gr",
+	"5UsqNm47YGf70z5Lu0YQvhNVfiCKib7EsD1y0jpzQxdWQUTNFjR9wFmH0yeFExkLlo78me/AX64t4RZW",
+	"7fVU0pKO/7p+/QqVMW21r/CRn220oav86LzijbTgU6IYzbzi3EFgN9F1wVI7/ufi8Lbe0B0buN/kk9Fp",
+	"tZtAzq/k9Ci2tyH0gOfOv+V1msH4l1/bqOuBZo+bDO2BHwUYfO1cyi6NsUZltdAnn6RavKIrdnuCRBKr",
+	"Ve7EZkrcCrApjJUUGiVqIpUxrdSZ5mXmo7PMWvpSmRPhOm9PYwXhppDiCF1TG/Gq2OnKf+GLJTY/nYhh",
+	"3VQVwl6dntG8MXVP7h9w//dI8y+Koj1dleHXcylaVppWYdGHC/LlGIE9mYbfO2QFDQwBMyBVdMWslt5r",
+	"k61fOXmNN83lGsUs/s+gobhudxQn07p0yTTSgPucTK2aM+1tjz0Ru/tjkwsXQZ9bxrIhHAxsLaPAX2OX",
+	"p9k4fYDmG6bNdzLbfLFbE+/Oftu0FlmGdNu5uk/36Pm0ptq1c8/+7S7U6R4X6pkU85yj0fLp2R5rekM3",
+	"uaTZWyl/omrB8Ls/7QOAKtbqJcs4xdqE3/rav2Lrxq3vv/R7MM+TT0FhuFtEvpyZWGAp/N6972/7i0o7",
+	"Rll7HnHsjAyfup7JzcuJU7Tv553uh5vpgeF8SczD89kT+ZJdQlnzzHwhJS89dYvKh+Xqw6DIqE6xFYm+",
+	"nHwUTtMjD3WiVR7Q8Qsqwvvi4h2ln2Tnq29a9TtBYKImXcZQHy2mTdRPCM0yjVmGK3kDzzHeCF2b7YsA",
+	"VWV83TOpJiJjhqbLcFyM3b2oY9EOl5M6IZf3JCr1BoF+UWkJQ1IepKU/oLSECHZfAtPJzF/13wOBuXBU",
+	"ARKzad68B3gHNKFGrjC9JyEQmAfdYrmrkkZ5rhOwNQOVQHbb5bDf2QV8SRoRcby79fpadfVq9w6k6Ccu",
+	"nWiKuxGbF2BMcgFvltBUAHsgNH80QgNXgnw5clP4TjW7PU1RixsmDPnCAlwFCVO+9wiI1FXKM11EROna",
+	"+vfGNXr5OrZGmO1upkanFDxI2vdjafR40MRp133oXu2MVpwNstVos8ccpvco17wwdV/5zuZHGLOP7c8w",
+	"JALDEXyBl2b4iAuNkqQsLImqhiFUpUt+w6x0DX/XEcNh70QfFYPWkTo7LpVW/i8xnUGKFKOv3JiW4eJ0",
+	"rgdzkJJJuHZRH2DVIBfhta3E+/qG7yHhI1zfhJnc9yHgXxRFe6aDRPyz+13JdgJTZdHXFtfzECX8yRlJ",
+	"pvjzu6vL6QP3/+Nxf8SskEb2ksjdXN/rGD5x4DC7LNIpS8zyHAhe1WrME62gX2LLDNemG1tNtBXVOEAn",
+	"x5Tzf2MD7cF35Xdk0d2KtvduQ6vSZCBr4dArcuKx/OST+9detwaqd/bIFCGb/YJX5n2V0X74zQkZ0sMN",
+	"+n3eIFIfcN9N2qrSbUPJ2k9SFUO0lH7t+r1yE1hturi6xVMSp+VfVLlrzLVL8oog/YNKd0/Ok98L2T/k",
+	"C3/HvhSvOHGi/Fcw5X7WhrGOKKrLZYSIXBupnNrrlZMhhdjvwlIEqmY0z4+6dMUTHKflkNlmItra0nnV",
+	"Txqil2uFBzNS6uh7p0Wj9ltrtxOh+W/sGMLKIQigDhyPu6Ds+PX0F+6E9tVT/49dFuaGvNwPrEY5phkX",
+	"FLKK24lgUSrmR51tDNMJ0S5UdhouU6aGmWNtFKOradJ8BjH74ORr/PzxGB8MM5bm1AoePqq/sf8pUdDU",
+	"AVomU7SLLJiwMGbZRCypyHKmMAsFCm0Rs1SMucO4o+/Nb9lKKNpAGvqDOvwH9LqBjSSUiurr+8XU4hgd",
+	"90ayfyVCHrV7+lJouodSg/kQ8nPcjVtSTWaMicqI2BX3njng1Ktxs+ytjNzUVcQqa+PDBf+2piefcRne",
+	"tvpc73DbXPLRSVCl4u63qRfBvb4TJDOGxUKa2aGgv2D2McYXo3ABP3OxgBz7GQOxBYJnEpLmsswaQTN1",
+	"Twzs2WW/y/gcCv8YyOzVsVyAyrPUyLu0eyoVG5Fn0OOtrlyJMT7tTAO4ui4lFrunQSJnM+dAAxlPSJVf",
+	"I4UfhS7A56BTib2Fzk5Pyf/7/5CCYoJ0pQ2e+BIlzgVhf6unHSqL4ywjmVyLo4Qcn2HZaCENcaLDLGfo",
+	"S8Fyj3Z6K0YQ6VaM0Md8huPHddVpV8bSFQcMkn9TWeYZzKBKMSJXco2wAle+kzRxUCheCT4ZusCjnlqB",
+	"EeQcDCg9Oz1NCDVkJTX8cXrkvDZEFvSfJZuIqRUGucC5ISd8mhA6A8kLahAVZuP2gg2wAbIR6bPSVp9V",
+	"Z35V5Q/eh6Okf8KD/CWnX2VB/cr7a8EApv4mdVKV/+24xR9PugtsBzVukPp6NFmO/31PphMUJrgPrtNo",
+	"qTImiqVSZWh0q0oXdOsMuSaSrgnt0EdoUlP3iZgIJxslPYGbdSlQ+1mnMOjRuKKjAcl2Cf9105CamFc9",
+	"IypCj3VxKeRmQ6o95TnLgIvQdJlUTuWgi8REvPhIU5NvsFrmnExhZ1PMV3Mrn1YFfxf8hokRwe4hrh4d",
+	"E3aZivl/Ybkxq7TmbG5IKXzzPy5gEqOo0DSFElLkQjTAnGdY3lc0Ks2KOoLV2TYxSQhajbi+wMA2sOpu",
+	"wxxPXrnUfgK1PKAgKFbzUDJnuxzjL+qWivdD9dvTfCNa315GVXaoS+B/tkgGkA94PJ7wgyLwR3d8N+6L",
+	"ZwMvAoq+JxNAqf8+tQ6a5y0VI1ZKDGisAztqJXTBhbdyZoS6JswTgT18rSx+wyncD6j1our21ytqqlrq",
+	"bsqqsnZYi6XqRGQl4zDoyrcmQt7j42OlIk7mlWVDmdIpFXpEXtDUdZlyOc1oHp6IbscJ33DVLgEDgbtt",
+	"dIa+VQ5QUl9m8SiptSuMq2r0cYTSJW8s6BZj4DDKXMn1FBek+Q1LyJSJDH5jH91vtdh/Ohp1JH+irCJR",
+	"MDURVtw8OidTJdfPkF05EzWzrC3o8FU1Fbffjsi1VMatSCoDHbSnZOjKk06E0xqwfVWtOxqr8dQNKhpt",
+	"Rs8JFPeYKUY/ECiYczTCIFCYx2LTRNh1wm/PZK6ndl2vXKNwdOZNQan9G9vgww+uTgx5RT6wjUbtEFmc",
+	"36fLs5Nzy3LtIUFTAhznOTV0SobToi5EqqeoByUhyEyjKSWOuCP9HAe7r7ixutP5D8xiy7dSg9r73Vf5",
+	"aRAXkAkruLq26w4vHhSif3kmGMbHVrfis7QgRJsTrP51H3zwBYys9+CBRkIhMtf/H1rezuc5t0K5oPlG",
+	"c0xDU6xAeoqWOVx5zXKQAznGQnSZLr3Tagsfgi7qE9HhQqjKVH0uYUK7xuHV98/I07O/nB6BNZz6aohK",
+	"ru3tC64xliGbCLDWJWRaF72e+nW5n5gvPZmQUjvXKhjnXNd+WIndKtUV24f1TYRr8YS/r5cy9xZOUoqc",
+	"aR2wwpOK/1mlyqlZz1ieO61uxhbciSPT/5wmEzH9H9OETI/tf/7nNCGGzkASoAr5rgIxBwYTrDSK5hy0",
+	"woVdD4ojZU4JF/9gqIlFKD2iyL8erTfsozlJ9c02/69HFEAbV3pwB7KgZXe0r++3EjaaN4xqO2VC0OGL",
+	"ThqcGHbjC6Y957qQmptoK5cpNYamS3sfzi0aQl7pf7paMjjPMQoNUi2wqJz7GwwV8MMo1TdTO3kNoc62",
+	"HvjSvzhfwht8L5wJqd+9qmhAhP3OPLnFsnrIqXKuTeeGJRVzCVwvFaHvthGrNRdXXR+ZS91xcFMwXTf1",
+	"KjVG1hWyKHMw+7mFZUoWmVwL7RuCNe/9u0sXDtOQ3DPYQeq6vYPbaArEZjoRdCVd9Sk3REVRpjglaiwJ",
+	"ki9fNwoUpDlQaeG0ElRZZshOR1CU0dXS9J4QR9SZq85JuNEsnwP3ABueLE3dQQd2O4QapcwyYarSpdX/",
+	"5ETQCgrkA2OFJnop11D20WgsCUnSpeSpBegLcMW4fduZkGVhMMt0MpgMplv9MojN3zs0vE/rHMzkJvqm",
+	"9rnmQrYHUEYwq2qAFGYFuopKDzrIv5FTxpnn67vxJQj+J/j/ZXa7V06qF/Qh0LDqExeSxHaJvZgaAHaq",
+	"dlpLoBugbDzP6WLBsnb/bBNtAx3aryYiasCq/CS+HUTDluVvkuvL4gwrlc0J/3ykJ6IqvVx1C8IWkeCa",
+	"aITygNWnjm2ahg71TtPS84mYSSuvWtG+zHM0Jrjy6OBQmbqTcnGZXKN/H7tRQl3xp6en5+C5wq8Iz8A+",
+	"IdhE2AMTSKobWqD77umItDxorj0voCnqHxCUTqYv3tLFFHIoNZsIVF0u58cvLRebWs7T6Yy0m94Pvoa/",
+	"23Vp2itAHdXaZlT+JkRT35Q0kPFfRLtSvw/7MDr0eqRD3GNk2CiWfXQOlZsJN2TmGpHWAP5jifa/K8q7",
+	"heDeYzT9JV76bfVB3vkSIA3sbSJZiUZopACr0jjZG9omkos8x6Lfrog7VZZiuELX59i7FGOrWNBukWxk",
+	"SdZUBN2hRmD6MKWexnpZTURV5t/SJVfonwyn4Fqe9rSyGhOoKkemvovXdEyKU5DVn44mIjTxjElvgzKw",
+	"1E4tYYUC/yCHwrpdozIypERIceycyJYsTgRO/B56Q2iyYIY8PX0yIlgeRDHskSEWdVGTaU61eYndKzN0",
+	"tkOj1VSqLAgP8+ez5NoyqXNCyZuLt89+dD2FYUyg7qAWrBU39Z8dQu28DxWFSLDQVM6IJUityuyPiZYk",
+	"laLFAh0v0TyHdrVE3jBlpzVM7Koi5a/GYRfgcg6LBay+7/pTje583yrYai/m4+pZfRsmROeGYeyFK3zT",
+	"4kp/MKPS4z0UDXuxnc79PcTkPBTj2oNZ3kk7OXG0sldL6QSA1UqL+7SRHeV0ldDL6wm7o+mzjWUB2GsI",
+	"qn+bEqp/IxNKKj8CxqratxsxT8NG3FQYSIWuDqtIQDMQAuEH6Qco+eEibo4sRXaRaWpTkwCaGqkSYviK",
+	"JU7nB67u/i/YeiLQMLCHi/dHB9GvY99ws+0igS3W2Dqhh1TR+/RukhojvqmguxeB8HrzTrPFki+Wx2gk",
+	"6DRSAtbHteFp1Ec6boZPTIQLwq9DM4dgZ4NgzJSRgqlmEQGocOcsISskFMCCpXZ8naZYG93buFvhGlYO",
+	"E6y2WuveIZwxuSUdJhPBDaG5lhi8optvQ76AJV21jaRrWbEzfuAi26rFOwyp2j/fO01pT3hQKbEoAjwQ",
+	"l3tSnn2jtgA5vjh52Y9m+Gt7n96tLoqBsTBIdGpWCd5iBk0mwjtalnJtFeJNSAkUqwnEbFNFhtvXGQQH",
+	"iozf8KysK4aqEkKjpwVTKRPGB/ljZJ1LPRpWY/5//9f/7Qc8IicBMQqSjcjQfuaTjax+amlZ9e7RiFyj",
+	"vKqDEMuE1FGVPswC2kGCeqxZFTYXhlxORCvmcpuAw5l+FrZi/mNEsjV2vXc8W6zBIEZSPjiP/n0C2Kyw",
+	"0rgSn6Wd1WHNN48bAphvQhlvzPW8ej6GguXtGEzChTaMZiOypQ6qN1355M0gxHroxBohTdU9NNQfkiAF",
+	"sZtQOCLQGN/JRhAAkJNCyX+w1FggJBihXaUzwl/OsnLeTQvyoXd2FPeb/7RO/HGfYwxB191Cph5kXArf",
+	"mxIj1Mn0Jy4+gA2zDcbtut/7Cl7vHx9st3vWhpqz4N17kG646gNDdYO0qKatLIBtl5+/pOqD7/hYFUDR",
+	"YZ/V4dTi+NS11rSn4Q8Ic4Wh7UUJnZyl2m49Swb283hqfjUEyv1c1wtKOkc/JlOMCNvXwoJRY+dEsfw/",
+	"J4NqrmPnw5wMHjxO30YjrxGewD29P5G5UOyGs/UJdxQswBjfpOXkU0DBbk8qIfTkk/+n5XcXIrvMwuod",
+	"LSrnMfDEd2y9z1oeF/WC93n9qr2PQz6qq1b1lG+6cumoQfyYr4ngUlAbleGqIDWdUiHQcRRrGTIRVNf9",
+	"iH1D2kwyPSJTuMssY9nU5bq0kvsUxcBjWYZpSucTUX85JnOaazZFQ4OQYToTjklRcWkVA7joZMFiCuhE",
+	"7JEDun8bkxb4mzfjPv1K/iC2LeBLNDzxOGJhUXkRH7Ix/7AOFo9vvhRly8IScAmPoYFAv4XMO7KMPbpO",
+	"PgUy7+3Jp0rovT1xbu6gLNPXoORv6uXs8/q1OaB+E7yM0P1MIk4b+ZvQkH1fygwt2vcgzeRwyjwRLdIM",
+	"8c5zqVaVkiFkTa25uGEC/S5aVlac4+q5a9mWyhWbCAgLqYLgqioLwT7sPBC65jzKDWYQqwcwEXdmBnCS",
+	"X48FdKd7IPgPBP9LE3w0SBxC5UvN1F6RvPZF7IFt1XgyY7kUC02MTOoKJKHlxeqzUI6r1KzuAg9BVtOJ",
+	"SGmeQyN4e9tbaYZ2eN+Ag6JaHL7R41d6hmYeaH1/jxYGGL/HeeQtTRZUD96hL+0dcgdM3Al7nIY/m/h8",
+	"0sDDE1c+4OAeSlhKFRF3Sp79dImJn855gZ3RMEMzho/PcdbXwYD3iZex6fpSQlw5hcalekDXL4yu7kBI",
+	"CwEiaLtkNDfL33rx88LRwsfgOeM5xtQWSqZMQy4aiIuQMIEb8cWOhERq2sXPH92U94iQOMU1hEH1Bs/X",
+	"e6A5v2EPWGix0KISS0vFzWYw/uXXpsHvhgkLsXTJGsXaEdoOoWTBBC34aENX+R5Uj2vyumDi4s0lyWRa",
+	"rpgwoI6w1YxldRgywZrXUWLnvr8uWHoYTvkl1jhFMwyQpPkbZecx4H+PeYfehit/MjodPQnWzwX5+8XL",
+	"n4I0bTmzWmEfKrYh8ICKO1DR0jgPNHvuZGjhfRTg5LVL90LSh6gJytq+pM6VFPXasBUmodwOMYrO5zzF",
+	"AqUZNXRGtU+p1UcJ+dPpE8xcWHPNdlPDK1zUNyaGfpuQAECzzQMGNljytzgHsIKAeWE4l4qwj3RVOPZb",
+	"YV0mnQMZ0e9otPXWWFTjOyh48/NPAzQLofd0/Muvt3ZAew2c4awvJ83bBvBdpPOeunmpgWVgkLFXolT5",
+	"YDw4AXOWW1O3FLmzT7UCtS7eXI6rrPs6KCSpchWxwWhtcYLkwpb8mQwEXVk63bTJ3CbtVTR294jItei1",
+	"JbVTEgJVtWvCCpYQVqrrLqACg7OQ1n4WLhZgmPLUpVHBOrD9oeEU/fKtoqA6WEalrm9ZQ6Mw3MWby4To",
+	"VBau688OGGMR8N2DY6PaQ0d37W27w1sUnbO1OxQ0LAQg62hdaCsAdpDLxQLqCITToUremaaSlbCMQ+Pe",
+	"hVB2Fy+2zj7JyHI6PD1N/uv69atgtCbTu/319v8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2,11 +2,13 @@
 // demo organisation "acme", its admin alice's token).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
 
 import {
   createPolicyResultsClient,
   exportIssuesCsv,
   getComplianceMatrix,
+  gzipRequestBodies,
   listAllIssues,
   PolicyResultsError,
   unwrap,
@@ -182,6 +184,52 @@ describe("policyresults TypeScript SDK", () => {
     assert.equal(bad.response.status, 400);
     assert.equal(bad.error?.code, 400);
     assert.match(bad.error?.message ?? "", /fixed/);
+  });
+
+  test("sends gzip-compressed bodies", async () => {
+    // A fetch that records what goes on the wire.
+    const sent: { encoding: string | null; body: Uint8Array }[] = [];
+    const recording = async (request: Request): Promise<Response> => {
+      sent.push({ encoding: request.headers.get("Content-Encoding"), body: new Uint8Array(await request.clone().arrayBuffer()) });
+      return fetch(request);
+    };
+    const compressed = createPolicyResultsClient({
+      baseUrl: server.baseUrl,
+      token: server.token,
+      compressRequestBodies: true,
+      fetch: recording,
+    });
+    const grid = { ...criticalOrHigh, startRow: 0, endRow: 50 };
+    const issues = { params: { path: { orgName: org } }, body: grid };
+    const plainPage = unwrap(await client.POST("/api/orgs/{orgName}/policyresults/issues", issues));
+    const packedPage = unwrap(await compressed.POST("/api/orgs/{orgName}/policyresults/issues", issues));
+    assert.deepEqual(packedPage, plainPage);
+    assert.equal(sent[0]?.encoding, "gzip");
+    assert.deepEqual(JSON.parse(gunzipSync(sent[0]!.body).toString("utf8")), grid);
+
+    // `pulumi api UpdatePolicyIssue -F priority=p2`, compressed as the CLI sends it.
+    const issue = packedPage.policyIssues.find((i) => i.priority !== "p2");
+    assert.ok(issue, "an issue whose priority is not p2");
+    const updated = await updateIssue(compressed, org, issue.id, { priority: "p2" });
+    assert.equal(updated.policyIssue.priority, "p2");
+    assert.equal(sent[1]?.encoding, "gzip");
+    assert.deepEqual(JSON.parse(gunzipSync(sent[1]!.body).toString("utf8")), { priority: "p2" });
+
+    // A GET has no body to compress.
+    unwrap(await compressed.GET("/api/orgs/{orgName}/policyresults/metadata", { params: { path: { orgName: org } } }));
+    assert.equal(sent[2]?.encoding, null);
+
+    // One request compressed through the middleware alone.
+    const perRequest = createPolicyResultsClient({ baseUrl: server.baseUrl, token: server.token, fetch: recording });
+    const again = unwrap(await perRequest.POST("/api/orgs/{orgName}/policyresults/issues", { ...issues, middleware: [gzipRequestBodies] }));
+    assert.equal(sent[3]?.encoding, "gzip");
+    assert.equal(again.rowCount, plainPage.rowCount);
+
+    // Any other coding is 415, in Pulumi's error body.
+    const brotli = await client.POST("/api/orgs/{orgName}/policyresults/issues", { ...issues, headers: { "Content-Encoding": "br" } });
+    assert.equal(brotli.response.status, 415);
+    assert.equal(brotli.error?.code, 415);
+    assert.match(brotli.error?.message ?? "", /"br" is not supported/);
   });
 
   test("reads compliance by stack", async () => {
