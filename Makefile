@@ -17,8 +17,10 @@ test: vet
 	$(GO) test -race -count=1 $(PKGS)
 	@scripts/js-suite.sh
 
+## build: the server (bin/policyresults) and the benchmarks' load generator (bin/policyresults-bench)
 build:
 	$(GO) build -o $(BIN) ./cmd/policyresults
+	$(GO) build -o bin/policyresults-bench ./cmd/policyresults-bench
 
 ## generate: regenerate gen/, the TypeScript SDK's types and the embedded Redoc bundle
 generate:

@@ -93,8 +93,8 @@ func decodePageToken(s, kind string) (pageToken, error) {
 
 // entityDisplayExpr is an entity's name as the matrix shows it:
 // "project/stack" for stacks, the account name for accounts. The index
-// entities_display (migration 9) holds the same expression; change both
-// together, or pages sort every entity again.
+// entities_display (migrations/*/00001_schema.sql) holds the same
+// expression; change both together, or pages sort every entity again.
 const entityDisplayExpr = "(CASE WHEN e.type = 'stack' THEN e.project || '/' || e.name ELSE e.project END)"
 
 // ComplianceResults computes one page of the compliance matrix. size 0 means

@@ -1,7 +1,5 @@
 package repository
 
-import "context"
-
 // MaxTextSet lets tests choose between the two forms of a text match
 // (textSets).
 var MaxTextSet = &maxTextSet
@@ -12,13 +10,3 @@ var (
 	NarrowLimit  = &narrowLimit
 	SmallSegment = &smallSegment
 )
-
-// MigrateTo applies the migrations up to version (tests of upgrades).
-func (r *Repository) MigrateTo(ctx context.Context, version int64) error {
-	p, err := r.migrationProvider()
-	if err != nil {
-		return err
-	}
-	_, err = p.UpTo(ctx, version)
-	return err
-}

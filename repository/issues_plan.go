@@ -182,8 +182,8 @@ type filterFacts struct {
 // for lower(col) without an index on it, and guessed that a pack holding
 // 30% of the issues held 0.5%: a scan and sort of them all for a deep page,
 // 414 ms instead of 80), answered by the column's index where it has one
-// (policyName and policyGroupName, migration 11; the assignee, migration
-// 14), and compared without lower() on each row an ordered read passes (a
+// (policy_issues_policy_name, policy_issues_group, policy_issues_assignee),
+// and compared without lower() on each row an ordered read passes (a
 // policy's first page in the default order: 13 ms against 7). On SQLite,
 // whose sort indexes carry these columns, the exact value is compared on
 // the index entries an ordered read passes (a policy's first page by
@@ -337,7 +337,8 @@ func (r *Repository) filterFirst(n int64) bool {
 }
 
 // coveredColumns are the columns the indexes of policyName and
-// policyGroupName carry (PostgreSQL migrations 10 and 11) that filters use.
+// policyGroupName carry (PostgreSQL's policy_issues_policy_name and
+// policy_issues_group) that filters use.
 var coveredColumns = map[string]bool{"status": true, "priority": true, "policyName": true, "policyGroupName": true}
 
 // coveredFilter tells whether a filter is an AND of conditions on

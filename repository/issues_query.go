@@ -118,7 +118,7 @@ var IssueDefaultSort = []grid.SortItem{{ColID: "severity", Sort: "desc"}, {ColID
 // issueTies orders the ties of an order that ends with severity by
 // observedAt in the same direction (then id): the default order's index
 // then serves severity in both directions (read backwards for ascending),
-// and PostgreSQL keeps no index of its own for it (migration 16).
+// and PostgreSQL keeps no index of its own for it.
 var issueTies = map[string]string{"severity": "observedAt"}
 
 // IssueGridOptions are the grid.Parse options of POST /issues.

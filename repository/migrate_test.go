@@ -4,82 +4,246 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
-// TestMigrationFillsTextDictionary upgrades a database holding issues from
-// before the text dictionary (migration 5) and checks that migration 6
-// gives every existing issue its dictionary references, on both databases.
-func TestMigrationFillsTextDictionary(t *testing.T) {
-	for _, d := range []repository.Dialect{repository.SQLite, repository.Postgres} {
-		t.Run(string(d), func(t *testing.T) {
-			ctx := context.Background()
-			dbURL := emptyDatabase(t, d)
-			repo, err := repository.Open(ctx, dbURL, repository.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer repo.Close()
-			if err := repo.MigrateTo(ctx, 5); err != nil {
-				t.Fatal(err)
-			}
-			urns := []string{
-				"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::logs",
-				"urn:pulumi:dev::payments::aws:s3/bucket:Bucket::logs",
-				"urn:pulumi:prod::payments::pulumi:pulumi:Stack::payments-prod",
-				"urn:pulumi:a:::b::c::d",
-			}
-			db := repo.DB()
-			for _, stmt := range []string{
-				"INSERT INTO organizations (id, name) VALUES (1, 'upgraded')",
-				"INSERT INTO entities (org_id, id, type, project, name) VALUES (1, 1, 'stack', 'payments', 'prod')",
-			} {
-				if err := db.Exec(stmt).Error; err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i, urn := range urns {
-				_, name, _ := strings.Cut(urn[strings.LastIndex(urn, "::"):], "::")
-				if err := db.Exec(`INSERT INTO policy_issues (org_id, id, entity_ref, entity_type, entity_project, entity_id,
-					policy_pack, policy_name, resource_urn, resource_name, message, observed_at, last_modified, level,
-					status, active, kind, priority) VALUES (1, ?, 1, 'stack', 'payments', 'prod', 'aws-cis', ?, ?, ?, ?, ?, ?,
-					'mandatory', 'open', true, 'preventative', 'p1')`,
-					fmt.Sprintf("issue-%d", i), fmt.Sprintf("policy-%d", i%2), urn, name, "fails on "+name,
-					time.Now().UTC(), time.Now().UTC()).Error; err != nil {
-					t.Fatal(err)
-				}
-			}
+// TestMigrateFreshDatabase migrates an empty database: every embedded
+// migration is recorded, the schema is current, and migrating again
+// changes nothing.
+func TestMigrateFreshDatabase(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d repository.Dialect) {
+		ctx := context.Background()
+		repo := openEmpty(t, d)
+		if current, err := repo.MigrationsCurrent(ctx); err != nil || current {
+			t.Fatalf("an empty database is current: %v, %v", current, err)
+		}
+		for range 2 {
 			if err := repo.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			var texts int64
-			if err := db.Raw("SELECT COUNT(*) FROM issue_texts WHERE org_id = 1").Scan(&texts).Error; err != nil {
+			if got, want := appliedVersions(t, repo), embeddedVersions(t, d); !slices.Equal(got, want) {
+				t.Fatalf("versions applied %v, want the embedded migrations' %v", got, want)
+			}
+		}
+		if current, err := repo.MigrationsCurrent(ctx); err != nil || !current {
+			t.Fatalf("a migrated database is not current: %v, %v", current, err)
+		}
+	})
+}
+
+// TestMigrateAdoptsEarlierChain opens a database an earlier build migrated
+// to the last version of the chain the baseline was folded from: the
+// baseline is recorded as applied without running, the chain's version
+// table goes, the data stays and the repository works on it.
+func TestMigrateAdoptsEarlierChain(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d repository.Dialect) {
+		ctx := context.Background()
+		repo := openEmpty(t, d)
+		migrateAsChain(t, repo, 17)
+		before, err := repo.CreateOrganization(ctx, "before-upgrade")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A replica's readiness check may run before the migration.
+		if current, err := repo.MigrationsCurrent(ctx); err != nil || current {
+			t.Fatalf("a database of the earlier chain is current: %v, %v", current, err)
+		}
+		if err := repo.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if repo.DB().Migrator().HasTable("goose_db_version") {
+			t.Error("the earlier chain's version table is still there")
+		}
+		if got, want := appliedVersions(t, repo), embeddedVersions(t, d); !slices.Equal(got, want) {
+			t.Errorf("versions applied %v, want the embedded migrations' %v", got, want)
+		}
+		if current, err := repo.MigrationsCurrent(ctx); err != nil || !current {
+			t.Errorf("the adopted database is not current: %v, %v", current, err)
+		}
+		o, err := repo.OrganizationByName(ctx, "before-upgrade")
+		if err != nil || o.ID != before.ID {
+			t.Errorf("the organisation made before the upgrade: %v, %v", o, err)
+		}
+		if _, err := repo.CreateOrganization(ctx, "after-upgrade"); err != nil {
+			t.Errorf("after the upgrade: %v", err)
+		}
+		if err := repo.CheckRollups(ctx, before.ID); err != nil {
+			t.Errorf("after the upgrade: %v", err)
+		}
+	})
+}
+
+// TestMigrateRefusesPartOfEarlierChain opens a database an earlier build
+// left at a version before the chain's last: Migrate refuses with what to
+// do, and changes nothing.
+func TestMigrateRefusesPartOfEarlierChain(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d repository.Dialect) {
+		ctx := context.Background()
+		repo := openEmpty(t, d)
+		migrateAsChain(t, repo, 12)
+		err := repo.Migrate(ctx)
+		if err == nil {
+			t.Fatal("Migrate accepted version 12 of the earlier chain")
+		}
+		for _, want := range []string{"version 12", "version 17", "00017_pack_evaluation_cell_index.sql", "empty database"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("the error does not say %q: %v", want, err)
+			}
+		}
+		if !repo.DB().Migrator().HasTable("goose_db_version") || repo.DB().Migrator().HasTable("goose_schema_version") {
+			t.Error("the refused migration changed the version tables")
+		}
+		if current, err := repo.MigrationsCurrent(ctx); err != nil || current {
+			t.Errorf("a database of part of the earlier chain is current: %v, %v", current, err)
+		}
+	})
+}
+
+// TestSchemasHaveTheSameColumns checks that the two dialects' schemas have
+// the same tables with the same columns in the same order (their indexes
+// differ by design).
+func TestSchemasHaveTheSameColumns(t *testing.T) {
+	backends := repotest.Backends(t)
+	if len(backends) < 2 {
+		t.Skip("needs SQLite and PostgreSQL")
+	}
+	columns := func(b *repotest.Backend) map[string][]string {
+		m := b.Repo.DB().Migrator()
+		tables, err := m.GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, table := range tables {
+			if strings.HasPrefix(table, "goose_") || table == "sqlite_sequence" {
+				continue
+			}
+			cols, err := m.ColumnTypes(table)
+			if err != nil {
 				t.Fatal(err)
 			}
-			// Names: logs, payments-prod, d; messages: the same three;
-			// URN prefixes: prod, dev, a:::b (one each); rests: three.
-			if texts != 3+3+3+3 {
-				t.Errorf("dictionary holds %d values, want 12", texts)
+			for _, c := range cols {
+				out[table] = append(out[table], c.Name())
 			}
-			// The other rollups were never filled for these rows; the
-			// dictionary references must agree with a recount.
-			err = repo.CheckRollups(ctx, 1)
-			if err == nil {
-				t.Fatal("CheckRollups found the empty issue cube consistent with four issues")
-			}
-			if strings.Contains(err.Error(), "issue_texts") {
-				t.Errorf("after the migration: %v", err)
-			}
-		})
+		}
+		return out
 	}
+	sqlite, pg := columns(backends[0]), columns(backends[1])
+	if len(sqlite) == 0 {
+		t.Fatal("no tables")
+	}
+	for table, cols := range sqlite {
+		if !slices.Equal(cols, pg[table]) {
+			t.Errorf("%s: SQLite %v, PostgreSQL %v", table, cols, pg[table])
+		}
+	}
+	for table := range pg {
+		if _, ok := sqlite[table]; !ok {
+			t.Errorf("%s is only on PostgreSQL", table)
+		}
+	}
+}
+
+// migrateAsChain leaves repo's database as an earlier build left it at
+// version of the chain of migrations the baseline was folded from: the
+// versions recorded in goose's default table, over the baseline's schema
+// (the chain's schema at its last version; scripts/schema-diff.sh compares
+// them).
+func migrateAsChain(t *testing.T, repo *repository.Repository, version int64) {
+	t.Helper()
+	ctx := context.Background()
+	sqlDB, err := repo.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(repository.MigrationFiles(), "migrations/"+string(repo.Dialect()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialect := map[repository.Dialect]database.Dialect{
+		repository.SQLite: database.DialectSQLite3, repository.Postgres: database.DialectPostgres,
+	}[repo.Dialect()]
+	p, err := goose.NewProvider(dialect, sqlDB, fsys, goose.WithTableName("goose_db_version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	store, err := database.NewStore(dialect, "goose_db_version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := int64(2); v <= version; v++ {
+		if err := store.Insert(ctx, sqlDB, database.InsertRequest{Version: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// appliedVersions are the migrations recorded in the database, in order.
+func appliedVersions(t *testing.T, repo *repository.Repository) []int64 {
+	t.Helper()
+	var out []int64
+	if err := repo.DB().Raw("SELECT version_id FROM goose_schema_version WHERE version_id > 0 AND is_applied ORDER BY version_id").
+		Scan(&out).Error; err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// embeddedVersions are the versions of the dialect's embedded migrations.
+func embeddedVersions(t *testing.T, d repository.Dialect) []int64 {
+	t.Helper()
+	entries, err := fs.ReadDir(repository.MigrationFiles(), "migrations/"+string(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, e := range entries {
+		v, err := goose.NumericComponent(e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	if len(out) == 0 || out[0] != 1 {
+		t.Fatalf("the %s migrations do not start with the baseline 00001: %v", d, out)
+	}
+	return out
+}
+
+// forEachDialect runs f as a subtest on each dialect.
+func forEachDialect(t *testing.T, f func(t *testing.T, d repository.Dialect)) {
+	for _, d := range []repository.Dialect{repository.SQLite, repository.Postgres} {
+		t.Run(string(d), func(t *testing.T) { f(t, d) })
+	}
+}
+
+// openEmpty opens an empty database of the dialect, dropped after the
+// test.
+func openEmpty(t *testing.T, d repository.Dialect) *repository.Repository {
+	t.Helper()
+	repo, err := repository.Open(context.Background(), emptyDatabase(t, d), repository.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = repo.Close() })
+	return repo
 }
 
 // emptyDatabase makes an empty database of the dialect, dropped after the

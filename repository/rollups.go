@@ -10,12 +10,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// Rollups (migration 00003) are maintained in the transactions that change
-// issues and resources: ingest (ApplyEvaluation) and triage (UpdateIssue)
-// add the difference each issue makes, and a group rename relabels the cube
-// by trigger. They stay exact: every write of policy_issues goes through
-// those paths, increments commute, and CheckRollups recounts them from the
-// base tables in tests.
+// Rollups (tables of migrations/*/00001_schema.sql) are maintained in the
+// transactions that change issues and resources: ingest (ApplyEvaluation)
+// and triage (UpdateIssue) add the difference each issue makes, and a group
+// rename relabels the cube by trigger. They stay exact: every write of
+// policy_issues goes through those paths, increments commute, and
+// CheckRollups recounts them from the base tables in tests.
 //
 //   - issue_counts, the issue cube: issues per combination of the grid's
 //     low-cardinality columns (countKey). Counts, facets and metadata filter
@@ -25,10 +25,10 @@ import (
 //   - entity_counts: governed resources and resources with an active issue
 //     per entity, for the metadata. Recounted for the entities a
 //     transaction touched, under the row's lock, taken last.
-//   - outcome_counts (migration 00004): enabled policy outcomes and their
+//   - outcome_counts: enabled policy outcomes and their
 //     governed resources per (group, pack, policy, severity), for the
 //     metadata and per-policy compliance.
-//   - entity_pack_counts (00004): the compliance matrix's cells, recounted
+//   - entity_pack_counts: the compliance matrix's cells, recounted
 //     like entity_counts for the (entity, pack) pairs a transaction touched.
 //
 // Lock order, so concurrent writers cannot deadlock: issues, then cube rows

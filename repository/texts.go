@@ -15,7 +15,7 @@ import (
 	"github.com/policyresults/policyresults/grid"
 )
 
-// The text dictionary (migration 00006): every distinct resource name,
+// The text dictionary (issue_texts): every distinct resource name,
 // message and URN part of an organisation's issues is stored once in
 // issue_texts, and each issue refers to its values (name_ref, message_ref,
 // urn_prefix_ref, urn_suffix_ref). Text matches (contains, notContains,

@@ -7,7 +7,7 @@ import (
 )
 
 // gridBenchBodies are grid requests of the shapes clients send, from the
-// load generator's mix (cmd/policyresults/bench.go).
+// load generator's mix (cmd/policyresults-bench/mix.go).
 var gridBenchBodies = map[string]string{
 	"default": `{"startRow":0,"endRow":100}`,
 	"columnModel": `{"startRow":0,"endRow":100,"filterModel":{"status":{"filterType":"set","values":["open","in_progress"]},` +

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite (BENCHMARKS.md). For each database: create it, load
 # the demo organisation through the real ingest path (policyresults demo),
-# start the server, run the load generator (policyresults bench), stop
-# everything.
+# start the server, run the load generator (policyresults-bench, a binary
+# of its own), stop everything.
 #
 #   scripts/bench.sh smoke   seconds: a tiny organisation and two seconds of
 #                            load on SQLite and PostgreSQL; checks the suite
@@ -28,6 +28,7 @@ port="${BENCH_PORT:-18180}"
 out="${BENCH_OUT:-bench-results}"
 clients="${BENCH_CLIENTS:-4}"
 bin=bin/policyresults
+bench=bin/policyresults-bench
 
 case "$mode" in
 smoke)
@@ -52,6 +53,7 @@ esac
 demo_size "$mode"
 
 go build -o "$bin" ./cmd/policyresults
+go build -o "$bench" ./cmd/policyresults-bench
 mkdir -p "$out"
 tmp="$(mktemp -d)"
 server_pid=""
@@ -150,14 +152,14 @@ for backend in $backends; do
   fi
 
   start_server "$url"
-  if ! "$bin" bench --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
+  if ! "$bench" --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
     --duration "$duration" --warmup "$warmup" --naive-samples "$naive" --view-samples "$views" --server-pid "$server_pid" \
     --database-url "$url" --json "$out/$mode-$backend.json" --log-level error; then
     status=1
   fi
   # Deep pages under broad filters, alone (not in the mix).
   echo "deep pages under broad filters (grid.deep.filtered alone):"
-  if ! "$bin" bench --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
+  if ! "$bench" --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
     --duration "$deep_duration" --warmup 0s --naive-samples "$naive" --server-pid "$server_pid" --export=false \
     --kinds grid.deep.filtered --database-url "$url" --json "$out/$mode-$backend-deep.json" --log-level error; then
     status=1

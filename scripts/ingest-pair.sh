@@ -23,29 +23,22 @@ fi
 pg="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 # shellcheck source=scripts/demo-sizes.sh
 . scripts/demo-sizes.sh
+# shellcheck source=scripts/build-rev.sh
+. scripts/build-rev.sh
 load_size "${3:-100k}" "size must be 100k or 1m"
 
 tmp="$(mktemp -d)"
 cleanup() {
   for side in a b; do
-    git worktree remove --force "$tmp/src-$side" 2>/dev/null || true
+    remove_rev "$tmp/src-$side"
     PGOPTIONS=--client-min-messages=warning psql "$pg/postgres" -X -q -c "DROP DATABASE IF EXISTS policyresults_pair_$side" || true
   done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# build SIDE REV: the binary of REV at $tmp/bin-SIDE.
-build() {
-  if [ "$2" = worktree ]; then
-    go build -o "$tmp/bin-$1" ./cmd/policyresults
-    return
-  fi
-  git worktree add --quiet --detach "$tmp/src-$1" "$2"
-  (cd "$tmp/src-$1" && go build -o "$tmp/bin-$1" ./cmd/policyresults)
-}
-build a "$1"
-build b "$2"
+build_rev "$1" "$tmp/bin-a" "$tmp/src-a"
+build_rev "$2" "$tmp/bin-b" "$tmp/src-b"
 
 # load SIDE: a fresh database, then the demo load; its summary lines.
 load() {

@@ -51,7 +51,6 @@ func newRootCommand() *cobra.Command {
 		newTokenCommand(g),
 		newDemoCommand(g),
 		newImportCommand(),
-		newBenchCommand(g),
 	)
 	return root
 }
