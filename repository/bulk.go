@@ -12,8 +12,8 @@ import (
 
 // PostgreSQL bulk writes of the ingest path. A multi-row VALUES statement
 // binds one parameter per cell, so each batch size is a new statement for
-// PostgreSQL to parse and plan (tens of milliseconds at 1,000 rows × 33
-// columns). unnest over one array per column is a single statement text
+// PostgreSQL to parse and plan (see BENCHMARKS.md, What makes it fast).
+// unnest over one array per column is a single statement text
 // whatever the number of rows: pgx binds each Go slice as one array, the
 // plan is cached per connection, and the rows stream through one executor
 // node.

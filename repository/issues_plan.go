@@ -180,15 +180,14 @@ type filterFacts struct {
 // (case-insensitively) from the cube. Written as an exact set, such a
 // condition is estimated from the column's statistics (PostgreSQL has none
 // for lower(col) without an index on it, and guessed that a pack holding
-// 30% of the issues held 0.5%: a scan and sort of them all for a deep page,
-// 414 ms instead of 80), answered by the column's index where it has one
+// 30% of the issues held 0.5%: a scan and sort of them all for a deep
+// page), answered by the column's index where it has one
 // (policy_issues_policy_name, policy_issues_group, policy_issues_assignee),
-// and compared without lower() on each row an ordered read passes (a
-// policy's first page in the default order: 13 ms against 7). On SQLite,
-// whose sort indexes carry these columns, the exact value is compared on
-// the index entries an ordered read passes (a policy's first page by
-// observedAt at 100,000 issues: 17 → 3 ms; it had read the policy's rows
-// through lower(policy_name) and sorted them); assignedTo stays on SQLite's
+// and compared without lower() on each row an ordered read passes. On
+// SQLite, whose sort indexes carry these columns, the exact value is
+// compared on the index entries an ordered read passes (instead of reading
+// the policy's rows through lower(policy_name) and sorting them; see
+// BENCHMARKS.md, What makes it fast); assignedTo stays on SQLite's
 // lower() indexes, since a member's issues are few. assignedTo, which
 // matches the login or the email, is written as the (login, email) pairs
 // of the cube that match: exact even for issues triaged before a member
@@ -246,10 +245,10 @@ func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map
 // type when that type has at most narrowLimit issues, else nil. Restricted
 // to the type's entities, such a filter's issues are found through the
 // entities (the planner then reads 20 accounts' issues sorted by priority
-// in 4 ms instead of 51 ms through the priority index, where they are a
+// through the entities instead of the priority index, where they are a
 // few among 200,000); the same restriction on the bulk of the issues
 // (every stack) would only add a check to each row of an ordered read
-// (a page at startRow 100,000: 27 ms without it, 213 ms with it).
+// (see BENCHMARKS.md, What makes it fast).
 func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node) (*grid.Condition, error) {
 	for _, c := range topConditions(filter) {
 		if c.ColID != "entityType" || (c.Op != grid.OpIn && c.Op != grid.OpEquals) || len(c.Values) != 1 {
@@ -347,7 +346,8 @@ var coveredColumns = map[string]bool{"status": true, "priority": true, "policyNa
 // alone. A segment holding few of them is then read filtering first: a
 // policy of 78,000 issues sorted by priority has 24 of them among the
 // 180,000 issues of priority p1, which reading the segment in order finds
-// only at its end (0.26 s), and its index in 20 ms.
+// only at its end, and its index at once (see BENCHMARKS.md, What makes it
+// fast).
 func coveredFilter(n grid.Node) bool {
 	narrow := false
 	var walk func(grid.Node) bool

@@ -62,10 +62,9 @@ func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
 
 // rankedEnumColumn is an enum whose set conditions match its rank: the
 // sort indexes hold severity_rank but not severity, so a severity filter
-// read through them stays index-only (open critical and high issues at
-// startRow 100,000 in the default order: 56 ms instead of a 350 ms scan
-// and sort at a million issues). See rankCondition for how the ranks are
-// written.
+// read through them stays index-only instead of a scan and sort of the
+// matches (see BENCHMARKS.md, What makes it fast). See rankCondition for
+// how the ranks are written.
 func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
 	c := enumColumn(expr, rank, values...)
 	c.RankMatch = rank
@@ -204,8 +203,8 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 		}
 		if onTheCube && q.Offset > 0 && q.Limit != 0 {
 			// A page past the end is answered from the count: found by
-			// reading, it costs a scan of the order's whole index (a pack of
-			// 39,000 issues at startRow 100,000: 0.4 s).
+			// reading, it costs a scan of the order's whole index (see
+			// BENCHMARKS.md, What makes it fast).
 			if total, err = r.cubeCount(tx, orgID, cubeFilter); err != nil {
 				return err
 			}
@@ -481,9 +480,9 @@ func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDe
 	if r.dialect == SQLite {
 		// Unary plus keeps SQLite from reading the issues in the order of
 		// an index on the column to group without sorting: that index does
-		// not find the filter's rows, so it read all of them (a project's
-		// 216 issues by kind: 40 ms at 100,000 issues; 0.3 ms through the
-		// project's entities, then a sort of the few values).
+		// not find the filter's rows, so it read all of them, where the
+		// filter's own index and a sort of the few values are far cheaper
+		// (see BENCHMARKS.md, What makes it fast).
 		group = "+" + col.Expr
 	}
 	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+group, "COUNT(*)", args)

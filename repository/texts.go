@@ -21,9 +21,8 @@ import (
 // urn_prefix_ref, urn_suffix_ref). Text matches (contains, notContains,
 // startsWith, endsWith) on those columns select the matching distinct
 // values first and then the issues referring to them through integer
-// indexes (textMatch), so a broad needle no longer reads a third of the
-// issues through a trigram bitmap, and ingest no longer maintains three
-// trigram indexes per issue.
+// indexes (textMatch), so a broad needle reads no trigram bitmap of the
+// issues, and ingest maintains no trigram index per issue.
 //
 // A URN is held as two values, its prefix (the stack and project part,
 // "urn:pulumi:prod::payments::") and the rest (type and name): 717,000
@@ -233,8 +232,8 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (ma
 // transaction (PostgreSQL), and caches the ids of all of them. Added
 // inside that transaction, a value that a concurrent evaluation had added
 // but not yet committed made the insert wait for the whole of that
-// evaluation (18% of the statement time of a 100k load); here it waits
-// for one statement. The dictionary only interns values, like a sequence
+// evaluation (see BENCHMARKS.md, What makes it fast); here it waits for
+// one statement. The dictionary only interns values, like a sequence
 // hands out numbers: a value whose evaluation then fails stays, referred
 // to by no issue, and every match through the dictionary reaches issues
 // by their references, so it matches none.
@@ -478,8 +477,7 @@ const maxSQLiteTextSet = 1000
 // and choose the plan for it: behind a subquery it guesses a few hundred,
 // and for a needle matching half the issues it would fetch them all
 // through the reference index and sort them instead of reading the sort
-// order until a page is full (2.6 s instead of a few milliseconds at a
-// million issues).
+// order until a page is full (see BENCHMARKS.md, What makes it fast).
 func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
 	limit := maxTextSet
 	if r.dialect == SQLite {

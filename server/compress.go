@@ -13,9 +13,9 @@ const compressMinSize = 1024
 
 // compress answers in gzip to clients that accept it, through klauspost's
 // gzhttp at its fastest level. At compress/gzip's default level,
-// compressing grid pages took a third of the server's CPU time; at the
-// fastest, a page of 100 issues (84 KB of JSON) is 8 KB instead of 6, and
-// gzhttp writes it in half the time compress/gzip's fastest level takes.
+// compressing grid pages took much of the server's CPU; the fastest level
+// compresses a page nearly as well, and gzhttp writes it faster than
+// compress/gzip's fastest level (see BENCHMARKS.md, What makes it fast).
 // Answers under compressMinSize, and an error answer written after the
 // handler returned (by the error handler, outside this middleware), go out
 // plain, as with echo's gzip middleware.

@@ -21,7 +21,7 @@ import (
 const bombSize = 200 << 20
 
 // gzipBomb is bombSize zero bytes in one gzip member of about 200 KB (at
-// the fastest level: the best saves 2%, and takes ten times as long).
+// the fastest level: the best saves 2% and is far slower).
 func gzipBomb(t *testing.T) []byte {
 	t.Helper()
 	var buf bytes.Buffer

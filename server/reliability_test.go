@@ -267,7 +267,7 @@ func TestRateLimitPerToken(t *testing.T) {
 // TestRequestLimits sends a request over each limit and checks the 4xx in
 // Pulumi's error body, naming what is too large. The item limit is lowered
 // to 1,000 to keep the test quick (validating 100,001 items under -race
-// takes 10 s); DefaultLimits is checked separately.
+// is slow); DefaultLimits is checked separately.
 func TestRequestLimits(t *testing.T) {
 	if server.DefaultLimits != (server.Limits{MaxItems: 100_000, MaxNameBytes: 1024, MaxTextBytes: 65536}) {
 		t.Fatalf("default limits %+v", server.DefaultLimits)
