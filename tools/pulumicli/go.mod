@@ -1,3 +1,7 @@
+// The pulumi CLI for scripts/cli-test.sh (make cli-test): pulumi's own main
+// package, built here with `go build github.com/pulumi/pulumi/pkg/v3/cmd/pulumi`.
+// A module of its own, so the policyresults module's go.mod carries none of
+// Pulumi's dependencies; go.sum pins the build.
 module github.com/policyresults/policyresults/tools/pulumicli
 
 go 1.26.6
