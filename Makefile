@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test cli-test fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -45,6 +45,11 @@ sdk-test:
 ## docs-test: GET /docs in headless Chromium
 docs-test:
 	@scripts/docs-test.sh
+
+## cli-test: the real pulumi CLI (built from the Go module proxy at the version
+## tools/pulumicli pins; minutes on a first build) against a demo server; not in make test or CI
+cli-test:
+	@scripts/cli-test.sh
 
 vet:
 	$(GO) vet $(PKGS)
