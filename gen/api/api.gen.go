@@ -87,6 +87,57 @@ func (e GetPolicyComplianceResultsRequestEntity) Valid() bool {
 	}
 }
 
+// Defines values for OrganizationMemberKind.
+const (
+	OrganizationMemberKindBackend          OrganizationMemberKind = "backend"
+	OrganizationMemberKindFrontend         OrganizationMemberKind = "frontend"
+	OrganizationMemberKindServicePrincipal OrganizationMemberKind = "service-principal"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationMemberKind enum.
+func (e OrganizationMemberKind) Valid() bool {
+	switch e {
+	case OrganizationMemberKindBackend:
+		return true
+	case OrganizationMemberKindFrontend:
+		return true
+	case OrganizationMemberKindServicePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationRole.
+const (
+	OrganizationRoleAdmin             OrganizationRole = "admin"
+	OrganizationRoleBillingManager    OrganizationRole = "billing-manager"
+	OrganizationRoleMember            OrganizationRole = "member"
+	OrganizationRoleNone              OrganizationRole = "none"
+	OrganizationRolePotentialMember   OrganizationRole = "potential-member"
+	OrganizationRoleStackCollaborator OrganizationRole = "stack-collaborator"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRole enum.
+func (e OrganizationRole) Valid() bool {
+	switch e {
+	case OrganizationRoleAdmin:
+		return true
+	case OrganizationRoleBillingManager:
+		return true
+	case OrganizationRoleMember:
+		return true
+	case OrganizationRoleNone:
+		return true
+	case OrganizationRolePotentialMember:
+		return true
+	case OrganizationRoleStackCollaborator:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicyGroupEntityType.
 const (
 	PolicyGroupEntityTypeAccounts PolicyGroupEntityType = "accounts"
@@ -646,6 +697,18 @@ type ErrorResponse struct {
 	Message string `json:"message"`
 }
 
+// FGARole A role assigned to a member.
+type FGARole struct {
+	// Id The unique identifier of the role (admin, member or viewer).
+	Id string `json:"id"`
+
+	// ModifiedAt The timestamp when the role was last modified (when the member joined, here).
+	ModifiedAt time.Time `json:"modifiedAt"`
+
+	// Name The name of the role (Admin, Member or Viewer).
+	Name string `json:"name"`
+}
+
 // GetPolicyComplianceResultsRequest Request for the compliance matrix.
 //
 // Example: {"entity":"stack","size":1000}
@@ -733,6 +796,17 @@ type InsightsPolicyViolation struct {
 	ResourceURN *string `json:"resourceURN,omitempty"`
 }
 
+// ListOrganizationMembersResponse ListOrganizationMembersResponse lists all members within an organization.
+//
+// Example: {"members":[{"created":"2025-11-02T08:00:00Z","fgaRole":{"id":"admin","modifiedAt":"2025-11-02T08:00:00Z","name":"Admin"},"knownToPulumi":true,"role":"admin","user":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"virtualAdmin":false},{"created":"2025-11-03T08:00:00Z","fgaRole":{"id":"viewer","modifiedAt":"2025-11-03T08:00:00Z","name":"Viewer"},"knownToPulumi":true,"role":"member","user":{"avatarUrl":"","email":"victor@acme.example","githubLogin":"victor","name":"Victor Viewer"},"virtualAdmin":false}]}
+type ListOrganizationMembersResponse struct {
+	// ContinuationToken An opaque token for fetching the next page of members; absent on the last page.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// Members The list of organization members.
+	Members []OrganizationMember `json:"members"`
+}
+
 // ListPoliciesComplianceResponse One page of per-policy compliance rows.
 type ListPoliciesComplianceResponse struct {
 	// ContinuationToken Continuation token for pagination.
@@ -766,6 +840,12 @@ type ListPolicyViolationsV2Response struct {
 	PolicyViolations []PolicyViolationV2 `json:"policyViolations"`
 }
 
+// MemberLinks Links to a member.
+type MemberLinks struct {
+	// Self A self-referencing hypermedia link (URL) to this member resource.
+	Self *string `json:"self,omitempty"`
+}
+
 // NewPolicyGroupRequest Request to create a policy group.
 //
 // Example: {"entityType":"stacks","mode":"preventative","name":"production"}
@@ -779,6 +859,49 @@ type NewPolicyGroupRequest struct {
 	// Name The name of the new policy group.
 	Name string `json:"name"`
 }
+
+// OrganizationMember OrganizationMember defines a member of an organization.
+type OrganizationMember struct {
+	// Created When the member joined the organization.
+	Created time.Time `json:"created"`
+
+	// FgaRole The role currently assigned to this member (admin, member or viewer).
+	FgaRole FGARole `json:"fgaRole"`
+
+	// FollowsDefaultRole Whether the member has no role of their own and gets the organization's default role (never, here).
+	FollowsDefaultRole *bool `json:"followsDefaultRole,omitempty"`
+
+	// KnownToPulumi KnownToPulumi returns if the organization member has a Pulumi account (always true here).
+	KnownToPulumi bool `json:"knownToPulumi"`
+
+	// Links Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member).
+	Links *MemberLinks `json:"links,omitempty"`
+
+	// Role Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+	// built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+	// tells them apart).
+	Role OrganizationRole `json:"role"`
+
+	// Suspended Whether the membership is suspended (never, here).
+	Suspended *bool `json:"suspended,omitempty"`
+
+	// Teams Deprecated in Pulumi; policyresults has no teams and leaves it out.
+	Teams *[]string `json:"teams,omitempty"`
+
+	// User The user information for this organization member (`email` only for admin callers).
+	User UserInfo `json:"user"`
+
+	// VirtualAdmin VirtualAdmin indicates that the member does not have admin access on the backing identity
+	// provider, but does have admin access to the Pulumi organization (always false here: there
+	// is no backing identity provider).
+	VirtualAdmin bool `json:"virtualAdmin"`
+}
+
+// OrganizationMemberKind Which members ListOrganizationMembers lists.
+type OrganizationMemberKind string
+
+// OrganizationRole OrganizationRole is an enum defining a member's role within an organization.
+type OrganizationRole string
 
 // OrganizationSummary An organization.
 type OrganizationSummary struct {
@@ -1462,6 +1585,17 @@ type TooManyRequests = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type Unauthorized = ErrorResponse
 
+// ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
+type ListOrganizationMembersParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
+	// Type Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+	// backend members (the same list here); `service-principal` for service principals (none
+	// here).
+	Type *OrganizationMemberKind `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -1922,6 +2056,9 @@ type ServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx echo.Context) error
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx echo.Context, orgName OrgName) error
@@ -2039,6 +2176,38 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenAPISpecJSON(ctx)
+	return err
+}
+
+// ListOrganizationMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationMembers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationMembersParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationMembers(ctx, orgName, params)
 	return err
 }
 
@@ -2781,6 +2950,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.GetPolicyGroup, options.OperationMiddlewares["GetPolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.UpdatePolicyGroup, options.OperationMiddlewares["UpdatePolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup/batch", wrapper.BatchUpdatePolicyGroup, options.OperationMiddlewares["BatchUpdatePolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
@@ -3014,6 +3184,116 @@ func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONRespons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembersRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationMembersParams
+}
+
+type ListOrganizationMembersResponseObject interface {
+	VisitListOrganizationMembersResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationMembers200JSONResponse ListOrganizationMembersResponse
+
+func (response ListOrganizationMembers200JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationMembers400JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationMembers401JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationMembers403JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationMembers404JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationMembers429JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationMembers503JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6769,6 +7049,9 @@ type StrictServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx context.Context, request ListPolicyGroupsRequestObject) (ListPolicyGroupsResponseObject, error)
@@ -6918,6 +7201,32 @@ func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetOpenAPISpecJSONResponseObject); ok {
 		return validResponse.VisitGetOpenAPISpecJSONResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationMembers operation middleware
+func (sh *strictHandler) ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error {
+	var request ListOrganizationMembersRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationMembers(ctx.Request().Context(), request.(ListOrganizationMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationMembersResponseObject); ok {
+		return validResponse.VisitListOrganizationMembersResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8020,282 +8329,306 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dctw4sjD4KojajbC0H1WSbM+ZGSlOxKeW3d060207JLs75uvqOIUiUVUYswAOAKpc7dX9Xu/NPtC+",
-	"yT7JBjIBEiRBVpVs2d0zuum2iiSQSCQS+Z8fR6lcFVIwYfTo7OOooIqumGEK/rpIU1kK84qumP0zYzpV",
-	"vDBcitHZ6O2SkSuh+WJpNKH4JhH21WTE7QsFNctRMoKfzkY0GCsZKfbPkiuWjc6MKlky0umSraidxGwK",
-	"+7o2iovF6O4uGV1KYbgoqZ33rXzPRBeW8BVi7DtEzolZMlIodstlqUlBF+yc0JlmwpC5VPB0zpU28Gjs",
-	"of5nydSmBjvtTD4M7NX8R2rSZRfEb9hGioy8KfNyxcfEYu/lW7qwcH7HzBuZ83RzpXXJzsl6yQThhnBN",
-	"tKE5A1DLIqOG2d+o0GumWEaenz6twF4ymjFVw301P0JAtoBrZ7zK4rvL7UPCMyYMn3OmEkLJu3dXL8gB",
-	"FRuz5GJBWK5bMJ2ckMmI47BkVWpDZsx9NxkdjuPE4d7fkzBeq0U/aUq1oIL/hiTRT5bSjbHfzLhd3ylZ",
-	"Fv0QFPASWdi3BiAo6rHuBcUbmr7fCkRB0/dbYahGui8YPzGlYeptkNzii0SUq5mlK6nINKeGaTPtoRD3",
-	"xaeC9gom3BfAmrxnG3KpGDWsHvkTAF5xwVflanR2mnjguTBswRRCr+Q/WDrAfgt8YWhjgyH2Q90107JU",
-	"KXu7KdiFyPp4hHKvPdHEjkGoyAjPyJpb/gCMy18NB++ufzhiIpUZy/r4gOpMej+gBwnRT1JtssEfy9xe",
-	"ZIrZ22ELfD/ts7kn0c29MYPnVpvhE6vN/Q4rTPsO7pJBJOH87tLZH1G3n4qgO/ulLqTQDESRb2h2zf5Z",
-	"Mm3sX/ZWZgL+SYsi5ymw+eN/aFxOPcf/rth8dDb6345rMecYn+rjl0pJde0mwSljxAKT2juOi1ua8+wc",
-	"0LBiWtMFgx3STpZgeWbpPwHxgolypRM8AXku1ywjtzQvmR6PUKaZ5zz9SotJ3ewazinAmJZKWclIG7vh",
-	"B9RJHszCDPDYyz8rETxcdkKoIHIGHIgLUmp2CGv7VqoZzzKU077c4lKa50w90UTJnJFMMk2ENIh8YpZc",
-	"E1kwBdMDmK+k+VaWIvuyUDbEkgNprxZplkw1HjzRJKOGHhInplpsZx7Va4oLm1vgYSVv6CaXNHsr5Q9U",
-	"LdjXoamZzDaEfUgZy/A8aP4bIzlfcYNAKpZKkXH76beU5+wLI94LxCh1e9H6nChGM4DXoZcuKBdwjSlm",
-	"1AZgv2HqlqfsnaC3lOd0ln9hHGucn6RUAEmDNEKEXJMDYDUf6KpwaoKlmxlFobys4cWT+VbKH6nYOEaq",
-	"v+AipCQrKjaeWvQ5YpdYoQ/uENRfAKRr++ToYm5igtoNUJEmRpI15Va5mEvFcDQuFuOYvhPcKnfJ6J2g",
-	"pVlKxX/70iSIiinXZMW1ttqTVKQU74VcW4505yFH1Vssypyq7xTPLrJbKlKWfctzw9SPMmM5AJvhYaL5",
-	"G2U5m+H2psRLtjv3HD4mK/v1mFykKSsMy4he0oLpMzIVZZ5Pz8n04930nFx8R+zETzShbm73vb0E/iG5",
-	"mIjpx8kIf7Oy2mR0RiYjeDJKyAQQj79dvHoxGf2fk9Hra3xS8QBtn/8yHo9/vZsSwbSFxkhiiSRjhVme",
-	"TwTqyk80sZPtO6S92WRpyLSGcnpOKLGIz9lElGKtaFGwjFTfk4PYqgz7YPxE+VWGP9prstTtxbJ/ljS3",
-	"v06EHwcfyIKJyehuenhu97xGbyrzciUamxPequ/ZBnUO9x7PwHAwEZYhMEUKqjTTwKxANLEaFPJeu62k",
-	"UCzlmuUbcmDVckFXlujgtofxEhTZpULJ5HA8sQKbpQRkcUhLRUBdHxEHMQOMA5DIuV1ABLv2aLbk0STY",
-	"u+6YP3Bt7HD1OzA4ECCInYat9LaDGZyj8PzcddfpYKNK0Y19brH5rZKruHwMcjGAA/8KaOjvf//7349+",
-	"/PHoxYuE1P8my+XZanWmtUX39beX5NmzZ38FNagHjhpHdoK3Mg5GWRRMtYHh4pqKBWuifus0SITAWcTm",
-	"9Xx09svHrR9VLBb15PCXmZQ5o2J092uMHQHB9dMKCqDK8Ujq1PBzYuEBcnejoxpCHTcDdH44WsijgPGr",
-	"OU3Zx7vwyZF+z4sjWSD3PCokvIdrrBCBGP8CqMAtnFlpziGks3+D6OD6gRAAQ7SJznN50HHwLJ4TyyKT",
-	"ypiD1KiIZsa9VS9EqibPizIFlNNl5Pa/ePXCDvH6msyYWTMmHDdrMojtM5jo2uCOthzxoJ6nscxwLnxT",
-	"l+mSUE2Q8yf2saFc6MRvYkJmORXv24g4jIKFCmIcMHyGC7SYbRzuihU+ML1ewNR4eCuaTCqKtP9yH1v0",
-	"WRA+E0kOM+tqR0d4cVpcBowfL6cINZGF4pknl1JbMUcqNNj6s7ZYKLagHs/Nu5AuFt+WIo3vF10syLwU",
-	"KTkA81dCVhyQsqIf4pufcV3kdNNvEnIvgDYYHQEsEPFv4VH0I97zRSn4PxvWf3JQSw6EZ7FF3IXmnl/s",
-	"0L8O78y9RdoLLzM1WAv1gqQ9r03Robt7PZLM23qRzfMOyoGVr+TekszbCJMKIH0UZv4VhBkjid0yK5CA",
-	"Ve1RhPljiDDBQdxDkvndCS4tweTASyRCmpf2n6FsIqS5rP7Qhiqjf+ZmmRAmMvcvkFrgzW/wXznT+u2S",
-	"ivpfr5UbeAEeMYVPgz+qFypZiOsLS432H6+kYK/nYOK8ePXiuCFqPQpHX044+o6Za7nWgXOltSo0VhA0",
-	"ORxpnjGi5BqNFd6eNyYvb5naOB8ImNoR1jOg82kBlhzvYQVv/0TkXJup5Zkryw61pT0iRb4Bcw9Q5bVc",
-	"T0ZnJ8lkxESGf5ye2D+1VAbuvsnozK7+boq2C2cJtavAL/ADxw4qOSO8q3+pJIGRZrdMcbMZNfnHSDNT",
-	"E6Qj4VFNkL+MUsUNT2k+SkZLvliOfrX0Uo0KpqJRfSeBNag9h2U89SR4eIHGGm/Zw1G/dfHqhd3MChmN",
-	"xcgZ7Fh2YYe1r4zOYGdhUI/d0dnJXVcu2hpu42JZHGmgv+sHrjGKhTN9KVdFzqlIGWzomWd2zXGjITrj",
-	"ifh5yQRZ8Fsm0H1mf3ZciqyXTLHmV1Iwy7dYRg64IYoVOU2ZJn6Jh3DZvmes0BPBjQa/xJhcLYR0Dn0w",
-	"/qMPxjuIdNwU1uFJnshiPImJDA7KAfuQ5qXmtywhGZvTMjcVcOR/kNOTk3NCDVlJbewfJ/YjTQow7y1Y",
-	"KGZXduwOQdM8d5xtR/ExZlOO3+1N2yS4RjZ+59B67OkAEI02W5Lm3E4Np3pAYKs5Eihdf2ObATsgBtK8",
-	"ZxudwKZbFLEPBYW9x4c5u2V5g+d3tmybpKzkGmJxLmU+AIvdWJwylbm+jwDvlNIdIArOdx849hXHkQEO",
-	"J1fZCxUD3lYgaYKDyJGgVBnKGPsCfuPBuTJstRP8FbPpCTRQBg8KF52DctJD/8B7h7cIL2K7PeTAq/Eo",
-	"I8DG6XPi9HcSV9AfakO33MdN9HZW91ow3O33bLOzTuus81foYSmKHJkejNOjzuKN0fG+2S8yrljqhSsm",
-	"ypW9AqlOR8g+Ap2/xy6AULo5ohaComhHWfXKJz0vWgriwrlDGj5qe1ml9iOri1jxf03wa/ImjPwCaVQ0",
-	"3PLjpoTRMNiMLn6+IZdXN6S++4LY17U+Srk+SsNnhbssgW0313SNyNINoYuJVG0KNHUIcvOMzMr0PTPA",
-	"fJqgVM+Cb2Cr5lKlbMWE+cHyydHZyEpeVmEBkUfRFVtL9d6uzUe/cg0hPHOmmIX6bPR0fDo+tcKPDx4a",
-	"nY6f2z1zATHh9BrjP5f0lvWthAl7UPCKcIFNz47w66MG8JVsdoYiVjIydAHCl34Ga6ve/dXeYw68t3QB",
-	"ED4dn4w6gk4D513b4ExxNifBr5W8UscJ7m/Iu7CCizFoxavikEMCNEuKob8lGJwqEcXO5wKVO1OumKEZ",
-	"NbTfiBa5CVuMxUnsEEFA6EyWBqZl4pYrKSzV2Bt3LlXlRSzKWc71MoyriRxmEcWDxQ7o/d7Q+O76hyNN",
-	"502LI0UYpFrg1X5YYcxjg1zNqxAZsqSa0Fwxmm3IzCrZYNP1Il5wkpMGWwBuwLRjBp4BuN0OtiaK+voY",
-	"x243LxETWZqcCxRddcFSPudp/dSFSgZbvNvtUxQIHtAAF1f40Wn3Di6UvOVZX+RrmssyI/6d4yKnxu4z",
-	"Rk2FYbF2w7SWKaeGYZBnQth4MSYXP98k5OK3UrGEMJNGMWX3JUYK1y8vXvz4EkwvAd1tO2WKFVJz4F2R",
-	"Q/bu+gd71+Eu+xdD7aG5KLws4gZy5DMdtNGFdsTYxNGw9Nnel5BPtaf4qXpmQQTCYSsqDE+HaJS8tmoX",
-	"rV6x0OE5ZVlCuPFBRDPAjH+y3ZjvQlFD5hYQ/863uIuQ6QvMhadkruQqvKMj93OCRla3o5KURS5pRjhE",
-	"pqZLfsu60pFfzvd1rNE9maUbAfVaUHXwqvOGQkzYAIiMJLpMU9bAcY0kfOvd9VUcJe+ur+wIb9697dwT",
-	"bpl9AtztUHRvK7zdkRHywSyG7pgU3iKQOuS3XlMPWbzsSCJtIL+Xa0JrexFxskvWEDmzW65RdgnlGMVW",
-	"LLMMCqkV5IuITAqAVJk3w8Rphe7gyDUJEujQ0p0/DBFHId7k3YF/XjIwPAATCU6s+wDE9UYeSbAPlSHy",
-	"c7gORe+nvZ8MX3xFdfHNG6u7393WwzZ3Ie4e/XGA74ZjGLq4J2usj0MwV4C1pKKKnkPic+tcEt51LYS3",
-	"Ae57sxaltFVlOsl6llM1kpRWzGJML3nRpeFhCvEspD3HjsjrQUFlU8T0KN1/QvveJDnXFhqiy9WKqspy",
-	"1Yq2ducZv+2uPUjRGjA4hKjU+9M5DH+DYHZpvoW1BkRbsWf51E7Ia7zopY7qWjYS0NlWi2v8wed96IOH",
-	"W7FX+CH2Q54d/Gdulk5m0jsiEGHqwZ9jP1Ga9wpX5e7M+C3PSpr7dbgEKNoWDTu29jlf3FQhxvvF9P7X",
-	"zetXBFHR0iQhtNQOXSqXafCxnjghHhEYAHp3uJOFdlBdfhGoyVyj3mWkVynISip0ALRk/FIVUrOmYv1A",
-	"wTEsInPsaDaPCCxxW3kwhzdF37UMKztPiRtZW5O+rUaJz13blkg1IdoSQg1lxnIpFj6IZeueV0adNsp/",
-	"dOlPjkX4bCiYb83z3KoXbkuQEpjILFUojdnNZsk25JbLnBoWAriHcPKuZTdoGFTcaOStHRpSIeBlkKcq",
-	"9btPpOvRN1Gs5FLcGBa7By5ixiJt3wVVlL6H+SvxtOYNiIe+oILa8rUr9eBSbvx3cXrxw7YP37DG29L+",
-	"W8d2d723VPmA2g7sgtvDtEL21TYL3FMmC6eLcISa3gdvhNiZjKyl/0DS+GncVd6KDtzL91S/3Ng7WPVN",
-	"nCDd+aGmVwSPjtr4bn+dNTpmVz0N6KF/CxuyVmTvAmmRNoTD7j5ZCdtsfKTRPgcUBnxZfx4/p5iiMSc4",
-	"T4OZo9BuqFowo8kBpOxCSJ4TvjVmfXH9Wi1eoENtiwrK0Z0eF5K9T64j53YV0pXM7oeOH+2H2y9XO37L",
-	"HO/U40Fd1t0CocLSo1yH/uKV06siPPFVZT9BE6pHvOWTfCHw6utsWVwlFeXqJXpD3gzJy/WUocTs83fz",
-	"jXepoE2Z6y1TQj744DSOrPZeUZwhN4gxhCAJT5KjoD6kDLJn+8qPgT+k43+JlHkYtLfERPb9hfWmPF5Q",
-	"rT0uG2a9hMw2HoIWTw9E8c8gDVdencjmVxYEkFxe3lyGXiD4rdQsav0mBz6QE2IHQRE43E80EDvXMvlU",
-	"u+c5OYmGSGAlkiHT50MYkLYSdUO/jRB2wzgsMkLzHO3hPgnYAxVR0b+KBbHG4VAYR41IfS/fyvaxo+MG",
-	"ez1oSBgy/ulRc5F9WwwxU8AHB6x8F8iJgUHADWb32NV32Ud8rCuLxOVFWRouFq72zPa6MzuL4q2BY7i4",
-	"pAWd8ZybXrOyjyslafBqpWthmnyEZ28dN3zj3DGaqtKJELIEZiikaDpnh66AzuoGyagBYgw37s58Hchk",
-	"PUKOhioYdZxXM4CliZnvuPm+nP0gF7xntNgwTzQS4IGQhpEqS/sN1SnNL6lm5D3b7JAfFE4eW3Izqb4D",
-	"XjUxs+9BcE8rQicFMfT5yUkYnoLxuGcuPoxjMY1A6m1WayG/+OztZDLi4r8LJReKaUjyHs02/50xKxbB",
-	"X3P+gWX4HgaXTka/jiLhtVnPwfz+7ds3BKEj9q34xdNrkrkgy3JFxZFiNANuH7FGAKa2b0yKwteQNlx5",
-	"zmpt+BrPS2+klo/M8jaaQKFbUaP4h3E7gttgwA9wrFEy0vw3BgHd9wpajtQIBAcIXXDRr5J6INqjvXTq",
-	"mNXOjHSq2GwT+ic92E4pCIOYYu5IXF2/HO7ZEdiQTKkEOfCH8/TkJGnEEB/uIJC7le27uUM+UojU9s7k",
-	"LbuLuS4QwRUNj3tfzpgSzDB9NGPaHBWKpoanyB0j2z2CK2aN4XS4NhcOV9ANyK3HhZIQdphKBWF3f3mW",
-	"HJ1CrH7j/TWbHWtjyWIRvm2RfPT017tfI8TnltITd4k1og7a4qs+JBBx2o7D3SrY3J/YIVKKfTDNaphS",
-	"EbYqzIa4El85DYpiRgSE9XY3TrD7SLcQ1b6zXydOfdsvUbcRDshB0obKl/3kfNFIVmk5+TcYMOTyQq0Y",
-	"NuTkKSo/0p7G/x5DSBcEsCqmFL0uaMfRJRuTH+mGzJjLsWvYO5ZUY4RcxnJmWGZpoFkxaCf/QFGjcl9z",
-	"D340uEJEfcYM5TmWTau9drtPd80WXBu1qRWpnlmVe7GhZ3pH3xAyfRTZftiLOiQRKzHC/Z7R3CxvMJmo",
-	"L3wKJLU5oWQJb5N0yZAiQ8Zrf8MhXK0oO897F6kPo7s/W1yu+u6eQVNO+cDsXkbTJclYwUTGhGUYdnSW",
-	"kQMIJ/w4qYCbjM4mI/l+Mro7jNpCdA9G8CP0NiE2NgmZjII9moww7WfN9Q5ajJsntjU+6AEpzN2UMfkH",
-	"L/CaS9bV9YA7V8ETvsxkRFF3sWTDwUQsMkH1YVUZqXI79Rhx6+dxesubLL9+HUvTJfaUULHZmek30fiT",
-	"H26njIrGTlUo2r5Z9Sz9N0C1MMuKWGq5ZVZCJnO1YR10x/wEX8H/7IUx52nNQi/fe461D/dm2n+zH8YB",
-	"sGMGJIHX0KDW8raCziLYvdYfbzZgoYpY9dEdTXW1/oGBh8soRwYHru9yqn1EfAfPg9P9tIupcsekA88y",
-	"3l2/6oskfeXHqgrgAn4qmPdxrwab0UFg7NTFs0N30yYKpo4iYqWTJ7+QHjgc7Zj3S7+fJPbKdUz+N9LQ",
-	"/BJ0yngNI/s8iO0NA1O3KIWDAd11nBjwgR2VwZAXaCj1XaXg4e3s6+10dxOevIj6ccBbaDkxNTQMZESZ",
-	"MSjbg7mirqBewVx5H3LwcVKenDxLIWMd/skSnwhYZwveHX4uc19DVt6NihBjexKPE6ujea37kozHJiQk",
-	"H/Rv3OGuhOVXnwQ7O0xo1f2sf3raT25VxGLAjqk/0SwbkFQObp8efmkuEixqT8FqT1qo5vnp6Y7xkAFk",
-	"sX15xdaBr36roc9Il1IQcap27Hy+1oL3BmMIwahQ7JYJQw2/ZY2y9lmZeunwKwdksGYgxrm3mYOpDtcz",
-	"/lJBEc3JQ+QBeXpfvsgILTPuqtq4oIXxdjeelyAEW2+LnNjVxRk6NPojcsQWPwa9pYaqd7GoMhR+fugJ",
-	"asEPo4d1wc1y0DcS9Ylwo0luvznc003ajrYZdri20BvCmniPW42UGOJ7bGzRu1zJ9aBdN3YC48K0s5sj",
-	"ria+P8UxEKYryYREmjSaR1TBnZ5YE+fxc0GM8J3/w95Xcex7Y26Xm1eLwlfIwcnR6cnJIUmlUizHRDQX",
-	"reGsjAQY6ZgcnUL4dwoppK+OL7BOHlp5LUREUeEtq4iZw3Ny9DT4yL//RPvQg0BvT2WZZ+CjUmUze2ZF",
-	"P7juIeDg8t0Ujp4m+/qwgw2rcLQTyfQVdQiIRM6xWAdyC/8XWMxE+KQn3GZOec7Fwjf20Fs8JPgScV/1",
-	"RBYHaFnIW6YEywbGf9sSjepZ/MeYYbxlpoKplAnjkRc5aG/wDSc219NgzKiqsWo8dY4h9S1KBSdRGPZu",
-	"W9QfO94j28Dg9758B246f+2aXUG8l8lgi8a+PS5pD4Q9dGB3wwJUGX6GFPmwAFb73MXOSoSqG9jqUlyX",
-	"TPr5zMuKCboAzKhc0MlqgwBrnVJBDvwZOgxjuXaNk4n2tovTxx7J9VWUge+KBPZuutYJob+Vih0JkNYS",
-	"skiLw/0D3GDdUnV6HAGnGG5IFAnZ8VPtskfx49EMt3TXGtrhWjKDUjLa7sFUCSPe4hbchx59rehKGOzw",
-	"HBx2aedqn7FUrhg5erqngLZT+GG/ncgX2Mg3icuZqVPIAgmgSpw98Kcx6dp1EzIejw8/ay5tbyRjLF7W",
-	"0IVDPdRWOdw5CCyYbBei6lUxrVAKO8tM2KTIyxco0IzJyw80NfnGh/dMQbScgv4zdSdw6psUTgTUnCMH",
-	"3hXl6oZg5ZrDMbmuzKabgiWNGDw82vaOzpjityzDEgYG7a4TASRsaRam6NQqRFN8W9cNKvidjZ6ePP3T",
-	"0enp0dOTtyd/PXt2cnZy8r8azBYDH4YKDsVq4vxaW44bAyiWMl4YHZli7pr3/BIv1fPrlqpHEPjc/NoB",
-	"ZskGivfU/NSOUZMWXesz/ewYvzr7Bv43SkalshRRKnGGZSbPCiWzszMf9nF2Fvvu7KxaoiuImIaFj1yo",
-	"SOGjIKsgkrD00fOnLS/ZLx+3FVn65CpJoUjTVysplFfiu9DwFnwC6rp1mSLhMbS+vfcRc7rXf1ze6dzT",
-	"1S2TuJKy1WVob8cH933V3KhpjGkLrk80WGwAnvCoR9y6Tnms2ZyikcENXzHXNhY26BYpBrPoRmdQevvI",
-	"vrRFet9JLWiDQ0qRMdUFCjnxE119aMUzX0nd3XqJayNr6qjV/nycwWTy1n2lmxLHHqbTllyzrbySGlAf",
-	"A4ebDmmzmT/JvaLnMkPsxYKcllgGQNPlvVfg763Y5V/xvfudTIhZ79NDTEPk84cxbCw53iXMILDWK1ZI",
-	"9Smb2Qgq+KT6AL1IjojAFf8ZkH9jbRi+re1dNQklDRfuEx3vtrqnaFtBaF85jwoxKIZjxOD+B/MNlLO1",
-	"R31Higc92oP1yaTvD/F+ZdEqrFQSHpj27CBWUMdiba4AGl3rw3sirr+muwolznuODtLR4ODvrl/tp2ju",
-	"QJf31DstsPuctn6bjCwNaHmBwTFUriTaHkMC69odWdZvNtINw0pFy/jZF0148xL1npDiZ/tAuqtHJ35J",
-	"9OUzgb1GtDoNf8Z8puITEpm2GVsiPZL3JHgPXXIfk0uvu+znJSI1dCMsqVi4+mmB67V64SobnZ2ePH+a",
-	"YC9+/S3/YCGs/n5dMGF/eOZ/uGbS/XTqf3on3Cyjsz8HMtF3zm44Onv6vOutbUAQw3JQD7SKX0qlyljW",
-	"irfr2rsbS+lUzYKHREiSS7FgqpIuEizjZ78aGtZjpGdcxI43IuwGaY3TDsu10LiIkApQ7FWbEOU+Gxo6",
-	"2JsegJujkvVSaubTkTKOJjccIz5PZL8jcRptOdgiiBqSM6pN4A7aIaKksQsdDDY3v4uFGLy7nLmBgFGo",
-	"EliFMlbotAsMVvU7jwr9woGa+wVM7hebeeCsfoFgevjJsZMOBWJRyQ7nPnmmyiSvnNhHiO5I/N0XL+/T",
-	"3etehadpZeo/FD3GgotGwZQ6c8YVF8TgE1dvYbhuHO2tuxGz+1RyTmU72F0Ec/C82cu2EBSNiE+7c+W6",
-	"qlxFBLTfS32Zx1Iy25hOv81Km36S8lV75vckoljtgB1rFrRqscTqr1TheNVZjB6WLUziZYOGt9Ig7SHA",
-	"VmptA6xYRm2bGHra9HRpoQXAAc21M7EGQQj4jAoXJFs7+w8bRYrLjINXPPTt9ANbpdINZSMmYdyMD3Vp",
-	"abRNT1hCaKqk1o2KF4Ee4Iv7uI6BdTDdyL63otz+k+Y8Zf+Tpis29p+2guTwlTpM88L+SS6yFRc1K7vK",
-	"av8K/vIm5mXpRoWOsFnp6GT2fP4f9E9Pj56lp+zo+fzP7Oiv9CQ9epr9efYn9pf5KX32fJT0ONVyqs2P",
-	"MrP6RBa61U7fnj4/O3l6dnr6v+xbD+G62d2fF0TojByrdBkQR0B1kTCKzkI/j6OofiN0G1py5tK5fYrT",
-	"QJh+1XEf+idv2k49/+DtoHPv4TxVjrn9VHvzggTIoNJDN8K4dVp2upjeaaauxFz2ddDUzcQ95Cm8UXZr",
-	"p4zc+oztpkuH177LnRjuc9s6stusKuSgkoZxLs40NH0sqLIsNxplgx/VZnP/3QBA9xGQgNneS0DqYmqv",
-	"TspNucFlyQWeurLkWWypXypljxxgdLjdpoCrYDnBJgeNXud8xbShq6IO3XFZ9FRjcYGV+353/2Qe7xMw",
-	"qN+6JbkYIdctICEVU0+I7w9w2NNVZ9dSK77+Lb42qxrk7FLfdcj3uxWbc660IX6Ie7l7X+0t44Zn4Pcc",
-	"FNqF8Mukke5npkBrPCS0NMs3DE/SG69l6CI2TRW6tdd01TV/D6bzxn/cU+TBPY6e2TpzuClZbEPsfVJb",
-	"YzJKz7XWCOH8tLm2a0OfPsdDJQPXMwymMLedgUH/pZqD+Zz6uFH5ixa/Dhn1XVs87HcAfcLqqtoVex8u",
-	"VwikpxY8FoP11vv40Wqb07O2CaAp6QWiZTTG2/OkpBlSHpJi5KC1zkPruCfNLsa5q9IdhKlXzZVBNAoY",
-	"Vr9Foi317WWRiInI7Xpf3Im0Rz7wbYu6jz14f6J52dd6CCrVgV0CG2xXNtUq1qOdv9qb6ItCdjvJmKyo",
-	"SZdVxozr+Qvz9lQO3okb94wzHCLcxll0/xBnu9eay7g2XKQm6BQvBXPopCvpBLYKDXXudWAlgbdjfcKD",
-	"xuKf3vO7o266absuQQs7qku+SDngxiWoxWXaL9M4umomGXaPrpvPYvY4M9jerSpPG5KLHpMbl/O3ooZQ",
-	"11OEixbh5lyb/YstIUp3pbGhnnU90DcILBJdEt9S7Lddbasl3vWSp8vW2FRVwkhcFPWd6fcB2J+UCuJ9",
-	"iw6EbGybARrXXwG6ZSO+59qqay+FiQU7QCoAeHUtgdWnOrTjVhJuaPNMjVSBzRL+diez1HA3UdNvIqyY",
-	"gT/qVv0//XMyEmzteHnDipSMZJ75B8ANIoHSJpYD8/NSkhXNULRwKz2gaDKCTOOEUFeCwJINlNiYBIEV",
-	"k1GcFQQL/jhgGIDXwnvOIQdmtD9XE0UvOjoU0uxWYyUlu8Ld9detBwhL4qGzH1ojmFInlc6RkNqGl/iU",
-	"GqfEJ6Qh0NSpNh0g+M5WtiVSsBUnVE9+aE02Uc87iAB0bpyZEFfm2rx7u4By5WzFUPm5wPBQ0WP/jDM2",
-	"l4oNTmk3b8c5YyInNf7sNc5gshuPdqyhn0d/wzZSZK5I8Zi8DTYjyiA6meyqv2Y0IKSKdHeuGcHWIHhw",
-	"hRfTvmy0wex2SNxWfDsD/ZuzG36q9e/T3FpvAmPCLuaACPd2sxfggji1/3lq//PM/uf5tvmHaicaxemC",
-	"BQpT/+ROkmvy9qoSNBCuCznCKtADYLmKgD11eS5qYZ2mUMLDyTz2qpZeL9hL+q+z2JsjulwEau4n8yOv",
-	"OKBkIGXRkpOltsPPpgg47PX3+vieL5ZhCE6jMJfdaqsUpNr18Bvo9I/Iwji5bzbd7rW/VEj/S+X7rF2H",
-	"d0n1+D/q5DjfvNYKz83x8bTWY56eBHVvguMWjPu8HhcOZnfQyiASDPys+ipV3PCU5uGYp6fVY5fZ5VX7",
-	"t0H9sed/8b/+zM0SZ3OP/hrE2IWfPDt9GjzpfPb0zzHBaBD/W5j+RYPWZ5tYn769GHXj3MbCiSL7uS+M",
-	"9qw8KFg3gWltD9AOLP+DcsE1Azy0APuz/5mB7pLctgIdQ+Xueol1S5sl7plkbRgYiIDdB9o6NyyVt0xh",
-	"wOjwEvrPzi61UbYsIxoWGCyoD4Px5Q8A28/Y+ymzbbv1t/Q5+rIhDhMvFdfOpxSu61yzdfgoGeVyDUEd",
-	"GS9Xo8SHBFSMsP/SDquqdfOc2q8QxQrFNPRNotsrytaZEKEDHPNWe8IjX+1XwSLawrECCLP0/MRHOpUF",
-	"y+KVgrfrQdsc3w2/6O/B+V3vy6AD/B6u6Fb47b+gT7rGnVUI7+uR/n37ZYeR9iC+2S1TonNmR6y5sJxo",
-	"zeIwon3Q4/cl/LD/3r7R5kna6kHctWw1Oivvt/n3d4XuvpiYcSik70/3OsZdjJ6j9jgb4dqJySqRvhI9",
-	"O+3aSjR6xg+3DKFpyrTu0W4u6oe+/3aacybMEx0YT+CldrNOP5uXg+Zlbtd4y9n6SIp8Az2SRbw/0WCL",
-	"wBf1Q4habF9GQXPuFjRVi26zKazklW+w/XM1/i0cP7xkDEuXwr61e593HatB2XoFPCoNPPomYJ0LXcdX",
-	"sVe2SUxeunrh97IrNUUbbbp8f09dNR4peffu6oUzgEulwDSatUuQuIRo32WDXL3YSQiL24D8tu8BflCy",
-	"oChnOddL6FoHCcsFTdnY5wbV7ZJ8oaa65TsVmZ+vYKoeKH5X+qexTnLukV9EaAuyQqALz7W3s3s166Pk",
-	"CMpRkW4O2ku/fWUkbvC6qKuGeh7bpgtNllIb30olIZNRofgtNWwygj8AmMnocEwufc/ghNjDH77ZynRS",
-	"jOiyqItv7J4n7S4Nj1jNVlSYZu/9HkQGilPQlFWqbv/+GcMLzKW/ZNstjEDcDtMhZXTSsNuNPUPGHOM1",
-	"sYviHSh0Xhm7bkoHDSPILhW1nXro8OWbwkFtFUF4u4NMf0J9mlO+6osTh4fk6kXlFY42OIlJPr71zW5a",
-	"WrxzzmBTqLDsEL7fjWXycPTvxi5lzPve9NHLutUb/hyqu2HWm8JLrIqDYXnWybnJsqbosEPtttHZs7vE",
-	"fnkTr1fWbt5aJ9R0w0polnn0X+xboeuiKFrfBslnnd2LVek0ktAsi9XFAh27g5w9W6c1syq7EDU1PenS",
-	"dNrk3oDnxuwNSjQ3LwIMCs9bUCLYekDQZ2uUsewg4NqOjxM9tCt5y74uKSAMdWGbzuLxhS9KEs4O008T",
-	"CNOXIIst6LnbwuZcq8MeNhe4P5FPQd8G5+yneQ63v++7PJA3WAXStHPD7pNU1ZchVVN3O1fKSHJAXZL5",
-	"E1eCHztbUp4furAFiIyZjEgpcBi9U6DEQ0bBQycF7/pukVodBP9QgcJ2dufzjs5NfqI5962Qz6CmSRI6",
-	"fhJSOb4T4vzdY/JKGnaGBVRISoWQILVrZsiKitKqeINECyfjc8pFeJDabRC9/DP68/yv6dPs1JkGvAAT",
-	"NNqb01yzfSt9xtNPv3D9z1dDlVi7fciq9M7PlXV592tX7vi3FTx1b4VwF65vWVxCqK5bql+8uSJU6DVT",
-	"mnDTZr4PkaadjEI1FSm9NVFrrHQVDAV/xWrA7tyfxbWvH+jL4hY60Pse3rhfTxc3Al4fB6any4tTtxoa",
-	"PcRD7tv0xU3Xaw1obca2vjGoKmMsaEqFHX5nd3ysEc+2+LMtbWfa8PcdC0iMjni0LHY+pdfP74iWPitd",
-	"xOOlmpsx1PwHEqvS0socN3b3Ea/IdXr6neHDI202OauNy++ZOMMAV0YzH0tOuCZTpEHssQf/xh570yTw",
-	"DeA7uZTvNcn5ezYRFeM7mBZlfjQlc+kMsbMNeX5CluwDzVjKVzS3IqqiqWFKH2INzomYXpRmKZWjtzM3",
-	"gR3p5PTps+d/+o8//+WvdJZmbN7393RMLsiKaw0lNRQpxXsh12IicCiuHTtmGXl+cjomgC00kFG/aQVT",
-	"GpIfDD6UKsIoXBwGnQglc28o4IrItSAH1LLixAmz9vtbztZMHWLheGC7iPCAh4crD0qmF/xvzJ7bO/td",
-	"7JTh7eblJbAfa5bPj5ZSG9B/rEzCvQ9MF4y+9xcUucxlmT3R3griGxxfvLkaT8REXBlfiDrSIVdb7qpk",
-	"uVjW151dfKUecrEAg1/BlPsARAL4ZCIaYD+J9gKYS7U6TIgpFfLFFeHCyFb+CO4CyfmcpZs0ZxNxsJOU",
-	"m6B8e5hgPSt3R4O1t4mMf5ZM+aKbFuw1U/WC3bvfcpFxsdDQMxMrZNmRpih0NSCekuP277VUN52IVK6s",
-	"FKrP6phkTRaKZ+Tg4jvynf1HKGQqucbknMOEzGnKjE7I5c1PhH0opDKJUwyhtiuM3Wz9lcR7sya1q8sv",
-	"JWOFYil4T4N6zpC8YynldbXJCSmoWeqk3nfCM0QJXlTOF4CMoU2I1y9v3gL5kXrEiYDKwqjarqh6zzIy",
-	"Gc3CGLfJCHNqmjRlqdF3/NQApj1kTBieOv7CbpnaBJCyDykrjGeIVQP2ekd1wVKSybQE8ZkIxmBtfZyr",
-	"yz4dox2Tl0pJ5RiP50hAyxVtQRMUMpPZZiKmHyejVGZsMjpzg37/9u0bp/r57qcTr53AW6PxeDwZ3U2R",
-	"51gJ0cXXe4ZT0HTJjlBfKEE2XBpT6LPj4/V6PabweCzV4th9q49/uLp8+ermpf1mvDSrHMQLbnLWZkOh",
-	"wXN0Oj4Zn4AsVDBBCz46Gz0bn4wh5tuSioXpmBb8OKUFnfGcV91jWVRjrPhBZdSoWFw4QngCp+Tyhyuy",
-	"ohvL4s+bdEKsgluKlNVZEBVBgHr5HTOXIWSgrUC2AkD59OTEtxxlzu5WFLkjseN/aHSqIO1vE+Ea8wDP",
-	"j4XPwVqf6MZqwcrwHEGJzVCBfPwNzbw6Dp+cbv/knaCOulmGHz3b/tG3Us14lmGe1POT59u/eCXNt7IU",
-	"OMXTv27/4K2UP1KxccsBm9SfdgHtBlH4TlS5dChS+XK8dstJa88NXVhlCrVA0IqBZh1NHxdOvCpYOvZ7",
-	"voV+ubZMTlgV0XMUqzv+183rV6i4aKuphI/8bOMNXeWH59U9Qgs+JYrRzCuZHQJ2E90ULLXjfyoND/VR",
-	"7tiL/SKfjU+q1QQycSXTRqm9jaFHOne+IC//j85++bVNuh5pdrvJgd3ww4CCb5z71aX81aSsFvr4o1SL",
-	"V3TF7o6RSWJlx63UTImDABuo2Fu1Uc4lUkXSSmhpXmY+ksmspS8rORGuS/U0VjxtCumA0GG0EduJXaH8",
-	"F76wYPPTiTioG5BCiKiTyZsnpu5f/R2u/wF5/kVRtKersuF6DkXLotEqwvl4QD7fRWB3puEjDq+CBoWA",
-	"yYwqumJWo+21X9avHL/Gk+bycmLW8Utovq3b3bfJtC7zMY00qz4nU6sSTHtbSU/E9l7S5MJFm+f2YtkQ",
-	"DsaolgL919jhaTYZH6Gpg2nzjcw2n+3UxDuZ3zUtK/ZCuusc3ec79EdaU+1an2f/cgfqZIcDdSnFPOdo",
-	"4Ht+ugNMb+gmlzR7K+UPVC3Y1z+5r9i6cXD7z+0O99/xx6AO2h3ST85MLI4Sfu8e2bf9NZTdXVc72nDs",
-	"jBw8dy2Cm+cLp2gfsXuRuJvp8c74nJSH+7Mj8SXb5Krmnvm6QV4A6tZQD6uzhzGAUbVgkIg+n4gTTtMj",
-	"0nSCMx7J8TPqsrvS4j0FmGTrq29a5SpB5qEmXcZIHw2ETdJPCM0yjUl1K3kLzzG8Bj157YMARVR8mS+p",
-	"JiJjhqbLcFwMVb2oQ6/2F3U6EYYPJO30xjx+VoEHIzAeBZ4/psCDNPJQMs/xzJ/W3wOPuHAHG1KJad4k",
-	"ZSRjTaiRK0xISQiEkkF/U+7qelGe6wQsvnDQ8cbsXpLfWAA+5zGPuIodvL66Wg3tzq7/fv7Q8f/fj1+8",
-	"BJOOC9GyvKJC2COv+APyCqBq8vk4RuHbo2x32URNV5il4rPZuQqydHzDCxBsg/b1EYG2NqO9cd1FvozR",
-	"Dma7n83OieaP8u7DmOw8HTRp2rW8eVCDnRUqgxQp2mxshjklynXMS91Xvp32IQaKY88t9MOjD9xXFWnG",
-	"LLh4HEnKwnKZahhCVbrkt8zKuPB3HaYaNuzzoRhoo6hTslJppfASY+ilSDHkx41p70yczjX+DfIACdcu",
-	"1ABsC+QiPLaVkF2f8B3kbMTrmzB9+CHE7IuiaM+0l6B9+rCQDDOYKnW7Nl2ehyThd85IMsWf311fTR8v",
-	"8D/kBY7EEbK5Xi63/eL2kr4PON/PwImsxvKjPAeeVbWo8nwn6LPXsme1j/6grbM6+Hsot5iq/C9s6dyb",
-	"3H9HptFBsn1wY1SVXgHR7vsekWNP5ccf3b92OjVQ9bFHLAhvys94ZH6qMqH3PznhnfJ4gn6fJ4jUG9x3",
-	"kga1siGSrB0OVRE9y+nXrk8oN4HtpEurAy6HOC//rPpZY65twlOE6B+1sgfyQvxe2P4+X/gz9rnuimMn",
-	"jX8Bg+onLRjrT6LGW0aYyI2RymmuXr84oGTxGy8KyxGomtE8P+zyFc9wnKJCZpuJaCs851UfYojkrXUW",
-	"zGSoo7adIowKbK2gToTmv7GjnK84etNPnxGMGj+M+3Ls+PX0F26HdlU1/49tdt6GvNyPrEYZnxkXFLJR",
-	"2wlEUS7mR51tDNMJ0S5sdBqCKVPDzJE2itHVNGk+s6BMwVvW+PnDET44yFiaUyt4ULcnjfVPiYJmANBq",
-	"l6JpY8GExTHLJmJJRZYzhdkLUKCJmKVizG3GPZ1YfslWQtEG0pcfNdo/pvsKLBWhYFOfwM+m2cZYsTdV",
-	"/ZF4cdT66Ktg6R5mC0Y8K8z5Q7OkmswYE5UpryuxXTrk1NC4WXbWJ27rAlKVze/xjH5d65FPtgtPW72v",
-	"9zhtLpfmOChQcP/T1EvgXmUJ8tjCOhHNxEBQQTDxFMNlUT6An7lYQHr1jIHkAYEkCUlzWWaNAJK6HQK2",
-	"a7LfZXwONV8MJHXqWGh75d9ppNzZNZWKjckltPeqixZivEs7cB6OrsuGxMZZkMPXDKHXUNEtIVW6iBR+",
-	"FLoAy79OJbaVOT05If/v/0MKirmxlUJ37KtTOEeA/a2e9kBZGmcZyeRaHCbk6BQrBgtpiLv9ZzlDjwZW",
-	"+rPTW0mASAcxYh/D84+e1gWHXQVDVxcuyPtMZZlnMIMqxZhcyzXiCnziTljEQaFuIXhG6AK3emplPhBV",
-	"MLjy9OQkIdSQldTwx8mh850QWdB/lmwiplae4wLnhnTgaULoDIQnKD9TmI1bC/Y+BsxGBMhK4bys9vy6",
-	"Sod7CHdF/4R7eS1OvghA/fr3a8EAp/4kdbJU/+Vuiz+kgBZo8PX2kprCm7eG/33HeyNIK3+Ii6PREOOM",
-	"KJZKlaHpq0o871aJcS0AXQvRAx9wSE1d5X8inHiT9MQh1oUc7Wedso6HZxUrDLiuS9euWz7U/Liq+F/x",
-	"aqxqSrV2ntg55TnL4CKg6TKpvLNBD4CJePmBpibfYK3DOZnCyqaYQeUgn1blWhf8lokxwd4PrpoYExZM",
-	"xfy/sFiUVR1zNjekFL51GxcwiVFUaJpCASByIRpozjMszioadUJFHZDpLIyYtgKNIlxXV+D8WDO1YRQn",
-	"r1xiNoFKDFDOEWsxKJmzbR7ml3VDvIdh3O1pvhK7boNRFY3p8uifLZEB5oNrGnf4UZb/F/AgN0jec/KX",
-	"AVPekY+j7P2Qsj/N85agH6vlBGzSVTxG3YAuuPDmwoxQ1wV3IrCJqpWIbzkFEodiG6ruP7yipipm7aas",
-	"ShuHxTCqVjBWPg0DkHxvGLw+fLinVMRJnrJsqDQ6pUKPyUuaujY/LlEW7awT0S357zteWhAwrrXbx+TA",
-	"9yoBZujr3B0mtY6DMUaNRnpQNOONRd3iDC4JZa7leooAaX7LEjJlIoPf2Af3Wy18n4zHHfmbKCvOF0xN",
-	"hBX6Ds/JVMn1Jd44ztbL7O0UtFiqujrbb8fkRirjIJLKQAvjKTlw9SEnwsnu2D+o1uCM1TvqDgGNPo/n",
-	"BCpGzBSj7wlULDkcY0AkzGOpaSIsnPDbpcz11ML1ynVqRq/YFFTLv7ENPnzvCnWQV+Q922jU0fCW8ut0",
-	"mV9ybm9Nu0lQFR7HeUENnZKDaVFXgtRT1EaSEGWm0RUQR9yS04yDPVQMVd1q+jtmqeVrKSPt9e6qgjSY",
-	"C4h1FV5d32tHF49qye/hHgvDPSvC/iRdBHf+GCsoPcRV9hJG1jtcY0ZCMSfXQx3ahs7nObeisaD5RnPM",
-	"bVKsQJaIJi6EvL418BJxdwPRZbr0DpyBqwQ6UU9E5yJBhaLqFQgTWhgPrr+9JM9P/3JyCGZl6ivKKbm2",
-	"Byhsbw+lnCYCzF4JmdaFg6ceLvcT8+X7ElJq52YEK5frfA6Q2KVSXd3cAN9EuDY5+Pt6KXNvKiSlyJnW",
-	"wW12XF1hVrVxys4ly3OnW83YgjuJYvqf02Qipv9jmpDpkf3P/5wmxNAZXOZU4dWpQFKBwQQrjaI5B91s",
-	"YeFBiaLMKeHiHwz1oQizRhL547Frwz6Y41TfDvlCPaEA2bjybVuIBU2k4139oJW80DxhVNspE4LOT/R2",
-	"4MSwmktcxtELrgupuYm2w5hSY2i6tOfh3JIhJCv+p6sxgvMc4b0v1QILc7m/wVwAP4xTfTu1k9cY6izr",
-	"8Wr5+lcLHsIHuVyQgT2oogR81K/Mc0ysmIaXTc616RySpLofAjdExau73ZRq/cEVGcf7oW68timYrnsb",
-	"lRoDxQpZlDnYzxxgmZJFJtdC+75IzaP77spFdzTk5wxWkLqm1+BCmQK/mE4EXUlXWMgNUTGFKU6JekOC",
-	"HMiXBAI1ZQ6MVjjdABWHGd6I44m4lMKVFPReAceXmStSSLjRLJ/DBQDGMFmaupEIrPYASjUye49SlS6t",
-	"FiYnglZYIO8ZKzTRS7m2EHOjiYSIu3QpeWoR+hLcEm7ddia8dTA2YzoZTUbTQR8FUvO3jgwf0swFM7mJ",
-	"vqqhqwnIcDxghLKqPjBhnporlvOoCfy+HBTOVF2T9+fg2R/h/1fZ3U6Jjl7chtC3quNVyNXaBdBiwjgY",
-	"fNqJFoGEjhLqPKeLBcvanYBNtKFtaAiaiKglqPIZ+ML2DaOQPwyuw4SzUFTGG/zziZ6Iqohs1fcEm92B",
-	"mb4RmQLmkzpUZxr6hzvtF88nYiat1GgF7DLPUSt3hZ7BuTB1O+UiBblGdzX21YMKyc9PTs7Bi4NfEZ6B",
-	"oi/YRNgNE8htG7qY++75mLS8Sa7RKJApagEQJk2mL9/SxRQS8zSbCFQgruZHP9qLaGovj06Pl+0se/Ql",
-	"3Leu38xOIdOoXDbjxDchmfr2ioGk/TLaX/ensKOcI68nOqQ9Rg4aZX8Pz4lmwl64ZOZaKtYI/vcSsH9X",
-	"nHeA4T5gfPcVHvqhuhHvfGmIBvU2iaxEay5ygFVpnPgMDeDIRZ5DRWZfjpoqyzFcGeJz7MKIoUIsaBxH",
-	"NrIkayqCPjdjMECYUk9jXXkmoipYbvmSK1lODqbgZp32NOU5I1AwjEx9P6LpGSlOQNx+Pp6I0NByRnpb",
-	"LYHJc2oZK5QqB1ES4HYtl8gBJUKKI+dQtWxxInDin6DKvSYLZsjzk2djgmUjFMNq/2JRF7uY5lSbH7EP",
-	"X4aOZ2gZmUqVBdFOfn+WXNtL6pxQ8ubi7eX3rjsqjAncHST7teKm/rPDqJ0Zv+IQCdYQyhmxDKnpRD59",
-	"SrQkqRStK9DdJdpq/uBAv2XKTmuY2FYgyB+N/Q7A1RyABap+6NJCjT5jXyt2aKfLx5Uq+jqXEJ0bhnEI",
-	"riBK61b6NzPtPN1BV7AH26nN30J8yr9KnaVt9929FIxjx+56FY1OPFOtd7hPGyk3Tt0IPZ6eNzu2PNtY",
-	"Lo6NT6C8simhvDLeI0llkMfoSft2I4TnoBEGFMYFoc/A6gLQmYCAKz59D6UgXADJoWWqLtBKbepTTFMj",
-	"VUIMX7HEad5wMbv/C7aeCFTPd3B3fu8w+mWsDG62bVysdbu1dugx//Ah3YSkpoivKqvuxCC86rvV8rDk",
-	"i+UR6vmdri5we3FteBp1Np41QwkmwoWF15GGB2DtgtjC1DVsDzPToXiZM2askFHALSq1u5ppisWnvaW5",
-	"FbpgRSnBatux7h3CmXRbAl4yEdwQmmuJgRy6+TZEsFvWVZs5usYRO+N7LrJBRdxRSNWL9sF5SnvCvUpM",
-	"RQngkbk8kP7ru0YFxPHZ2ctuPMMf24f0MXVJDOx9QepNs4brgCUzmQjv7ljKtdVpNyEnUKxmELNNFehs",
-	"X2cQKCcyfsuzsi4GqUqI9J0WTKVMGB+zjlFmLhnmoBrz//u//m8/4CE5DphRkP5CDuxnPv3FqpiWl1Xv",
-	"Ho7JDUYc6iDcMCF1hKGPV4DedKDhalaFkIXhhxPRij8cEnA405dhX9h/j6iuxqp3ju2KdTvDqMJHF87v",
-	"KpjLyhsNqv4kBauO0r192pChfFO7ePOiF9XzM6gI3Q4pJFxow2g2JgMlLr0ByWcEBhHDB04yEdJU3QhD",
-	"FSAJ8tq6WWpjAo22nXgDnvScFEr+g6XGIiHBgOMqRw7+cvaN826iig9Ds6O43/yndSqK+xyd8V2nB5l6",
-	"lHEpfK87DLgm0x+4eA+WxDYah9W3nyp8/fR0b+vZZRtrzo724DGnIdR7Rp4GiTpNi1WA2+6V/CNV731X",
-	"vKowhg77Nh5MLY1PD8/hLbsbfoMwARX6CpTQGVaqYRtWMrKfx/O9qyFQdLe6vQco6Wz9GZlidNSuRhKM",
-	"oDoniuX/ORlVcx05T+Jk9Oj3+TpKdU3wBM7pw0m9hWK3nK2PueNgAcX4LhjHHwMOdndcyZHHH/0/324K",
-	"diGyqywsCdHicp4Cj4Pu9A9mEbioAd7l9ev2Ovb5qK5m1FPW59olSAaBWD7R3iVFNiqGVdFeOqVCoPsm",
-	"1pNhIsLe+L5pZyatKj+Fs8wylk1d6kYr3UxRDMKVZZh1cz4R9ZdnZE5zzaZoKxAyzM7BMSnqHq0M84tO",
-	"XiYmJU7EDlmJu/eJaKG/eTIe0rvjN2IIgM/RUcLTiMVF5ct7zA/8I7s5PMn4KoMtO0fA6D2RBTL5AKd2",
-	"nBX7GB1/DMTWu+OPldx6d+z8xUG5ni/BjN/U4Ozy+o3Zo64PvIzY/UQ+TBsZhQnZg7lazrYLdyX7M9eJ",
-	"aHFXiP2dS7Wq9AQha4bLxS0T6P3QsrKlHFXPXVurVK7YREB8RRVN1tczHmLAnGu2wc9jSeYTcW9+Djv5",
-	"5bh4d7pHnv3IsyM8G80C+zDqUjO1U1SrfRG79UJ/+xnLpVhoYmRSV6YI7R9Wq4RKS9B33ferhoCj6USk",
-	"NM+hZbU9sK3ENzu873BAUTkN3+hx0FyisQWadD+gng/j93hhvL3HourRzfLZu7I77Lod7unKbnF/3KDD",
-	"Y5eTvneTGix0iYQ7JZc/XGEqovMCYPcozBmM0eMLnPV1MOBD0mVsur4MB5ej3zhUj+T6mcnVbQhpEUCE",
-	"bJeM5mb5Wy99Xjhe+BRcUDzH+NJCyZRpSK0CiQ+SB3AhvgiOkMhNu/T5vZvyAQkSp7iBeKLeQPJ6DTTn",
-	"t+yRCre0+P/BshuLsXTJGqW0EduOoGTBBC34eENX+Q5cj2vyumDi4s0VyWRarpgwoFGw1YxldUguwYrE",
-	"UWbnvr8pWLofTXkQa5qiGQYL0vyNsvMYcGTHfDRvQ8ifjU/GzwL4uSB/v/jxhyBxWM6sYtdHim0MPJLi",
-	"FlK0PM4jze47ObD4Pgxo8salPiHrQ9IEfWtXVueqRXqF1gqTUMOFGEXnc55i7cmMGjqj2meI6sOE/Onk",
-	"GUbxr7lm27nhNQL1lZmhXyYEw9Ns80iBjSv5a+wDGDLAQnAwl4qwD3RVuOu3orpMOjcukt/hePDUWFLj",
-	"Wzh48/OPI7TsoA/z7Jdf7+yA9hg421dffpZX7/Fd5POeu3mpgWVgU7FHolT56Gx0DBYpB1O3yrQzMbUi",
-	"ni7eXJ1VSeR1dEVS5e1hB8faaASJdi35MxkJurJ8umlWuUvaUDRW94TIteg1B7XD8wNVtWuFCkAIy591",
-	"AajQ4IyctbeDiwXYljx3aRQnDsx3aPtE73irWKQOwKjU9QEYGtXGLt5cJUSnsnA9WbbgGOs7bx8cO4Hu",
-	"O7rrH9od3pLonK3dpqBhIUBZR+tCWwFcB7lcLCAtPpwOVfLONJWshFUJGucuxLI7eDE4+yQje9Ph7mny",
-	"XzevXwWjNS+9u1/v/v8AAAD//w==",
+	"7L3tcts41jB4KyjtVsXel5btJPPMjFxP1evOR7efSScp2+mueVtdj2ASkjChAA4AWlFn/X9/75+9oL2T",
+	"vZItnAOQIAlSkhMn3TP50x2LJHAAHJzvj4+jVK4KKZgwejT5OCqooitmmIK/ztNUlsK8pitm/8yYThUv",
+	"DJdiNBldLxm5EJovlkYTim8SYV9NRty+UFCzHCUj+GkyosFYyUixf5ZcsWw0MapkyUinS7aidhKzKezr",
+	"2iguFqO7u2T0TArDRUntvNfyPRNdWMJXiLHvEDknZslIodgtl6UmBV2wM0JvNBOGzKWCp3OutIFHYw/1",
+	"P0umNjXYaWfyYWAv5j9Sky67IH7HNlJk5G2Zlys+Jnb3XlzThYXze2beypynmwutS3ZG1ksmCDeEa6IN",
+	"zRmAWhYZNcz+RoVeM8Uy8vT0cQX2ktGMqRrui/kRArIFXDvjRRY/XW4fEp4xYficM5UQSt69u3hODqjY",
+	"mCUXC8Jy3YLp5IRMRxyHJatSG3LD3HfT0eE4jhzu/T0R441a9KOmVAsq+G+IEv1oKd0Y+82Mx/W9kmXR",
+	"D0EBL5GFfWsAgqIe615QvKXp+61AFDR9vxWGaqT7gvETUxqm3gbJLb5IRLm6sXglFZnl1DBtZj0Y4r74",
+	"VNBew4T7Alij982GPFOMGlaP/AkAr7jgq3I1mpwmHnguDFswhdAr+Q+WDpDfAl8YOthgiP227pJpWaqU",
+	"XW8Kdi6yPhqh3GuPNLFjECoywjOy5pY+AOHyrOHg3eWrIyZSmbGsjw6ozqT3A3oQEf0k1SEb/LHMLSNT",
+	"zHKHLfD9tM/hnkQP98oM3ltthm+sNve7rDDtO+Alg5uE8zums/9G3X7qBt3ZL3UhhWYginxHs0v2z5Jp",
+	"Y/+yXJkJ+CctipynQOaP/6FxOfUc/7ti89Fk9L8d12LOMT7Vxy+UkurSTYJTxpAFJrU8jotbmvPsDLZh",
+	"xbSmCwYnpJ0swfLM4n8C4gUT5UoneAPyXK5ZRm5pXjI9HqFMM895+pUWk7rZNdxTgDEtlbKSkTb2wA+o",
+	"kzyYhRngscw/KxE8XHZCqCDyBigQF6TU7BDW9lKqG55lKKd9ucWlNM+ZeqSJkjkjmWSaCGlw84lZck1k",
+	"wRRMD2C+lualLEX2ZaFsiCUH0rIWaZZMNR480iSjhh4SJ6ba3c78Vq8pLmxugYeVvKWbXNLsWspXVC3Y",
+	"18GpG5ltCPuQMpbhfdD8N0ZyvuIGgVQslSLj9tOXlOfsC2+8F4hR6vai9RlRjGYAr9teuqBcABtTzKgN",
+	"wH7F1C1P2TtBbynP6U3+hfdY4/wkpQJQGqQRIuSaHACp+UBXhVMTLN7cUBTKyxpevJnXUv5IxcYRUv0F",
+	"FyElWVGx8diiz3B3iRX6gIeg/gIgXdonR+dzExPUrgCLNDGSrCm3ysVcKoajcbEYx/SdgKvcJaN3gpZm",
+	"KRX/7UujICqmXJMV19pqT1KRUrwXcm0p0p2HHFVvsShzqr5XPDvPbqlIWfaS54apH2XGcgA2w8tE87fK",
+	"UjbDLadEJtudew4fk5X9ekzO05QVhmVEL2nB9ITMRJnnszMy+3g3OyPn3xM78SNNqJvbfW+ZwD8kF1Mx",
+	"+zgd4W9WVpuOJmQ6giejhExh4/G389fPp6P/czp6c4lPKhqg7fNfxuPxr3czIpi20BhJLJJkrDDLs6lA",
+	"XfmRJnayfYe0nE2WhsxqKGdnhBK78TmbilKsFS0KlpHqe3IQW5VhH4yfKL/I8EfLJkvdXiz7Z0lz++tU",
+	"+HHwgSyYmI7uZodn9szr7U1lXq5E43BCrvqebVDncO/xDAwHU2EJAlOkoEozDcQKRBOrQSHttcdKCsVS",
+	"rlm+IQdWLRd0ZZEOuD2Ml6DILhVKJofjqRXYLCYgiUNcKgLs+oh7EDPAOACJnNsFRHbXXs2WPJoEZ9cd",
+	"8xXXxg5XvwODAwKC2GnYSm+7mME9Cu/PXXedDjaqFN3Y53Y3Xyq5isvHIBcDOPCvAIf+/ve///3oxx+P",
+	"nj9PSP1vslxOVquJ1na7L18+I0+ePPkrqEE9cNR7ZCe4lnEwyqJgqg0MF5dULFhz67dOg0gIlEVs3sxH",
+	"k18+bv2oIrGoJ4e/3EiZMypGd7/GyBEgXD+uoACqHI2kTg0/IxYeQHc3Oqoh1FEz2M4PRwt5FBB+Nacp",
+	"+3gXPjnS73lxJAuknkeFhPdwjdVG4I5/ga3AI7yx0pzbkM75DW4H1w+0ATBEG+k8lQcdB+/iGbEkMqmM",
+	"OYiNimhm3Fv1QqRq0rwoUUA5XUa4//nr53aIN5fkhpk1Y8JRsyaB2D6Dia4NeLSliAf1PI1lhnPhm7pM",
+	"l4RqgpQ/sY8N5UIn/hATcpNT8b69EYdRsFBBjAOGz3CBdmcbl7sihQ+Mr+cwNV7eCieTCiPtv9zHdvss",
+	"CJ8JJYeJdXWiI2Scdi8Dwo/MKYJNZKF45tGl1FbMkQoNtv6uLRaKLajf5yYvpIvFy1Kk8fOiiwWZlyIl",
+	"B2D+SsiKw6as6If44WdcFznd9JuE3AugDUZHAAtE/Ft4FP2I93xRCv7PhvWfHNSSA+FZbBF3obnnFzv0",
+	"r8Mnc2+R9tzLTA3SQr0gae9rU3Tonl6PJHNdL7J530E5sPKV3FuSuY4QqQDSb8LMv4IwYySxR2YFErCq",
+	"fRNh/hgiTHAR95BkfneCS0swOfASiZDmhf1nKJsIaZ5Vf2hDldE/c7NMCBOZ+xdILfDmd/ivnGl9vaSi",
+	"/tcb5QZegEdM4dPgj+qFShbi+txio/3HaynYmzmYOM9fPz9uiFrfhKMvJxx9z8ylXOvAudJaFRorCJoc",
+	"jjTPGFFyjcYKb88bkxe3TG2cDwRM7QjrBPB8VoAlx3tYwds/FTnXZmZp5sqSQ21xj0iRb8DcA1h5KdfT",
+	"0eQkmY6YyPCP0xP7p5bKAO+bjiZ29XcztF04S6hdBX6BHzhyUMkZIa/+pZIERprdMsXNZtSkHyPNTI2Q",
+	"DoVHNUL+MkoVNzyl+SgZLfliOfrV4ks1KpiKRjVPAmtQew5LeOpJ8PICjjXespejfuv89XN7mNVmNBYj",
+	"b+DEsnM7rH1lNIGThUH97o4mJ3dduWhruI2LZXGogf6uV1xjFAtn+plcFTmnImVwoBNP7JrjRkN0xlPx",
+	"85IJsuC3TKD7zP7sqBRZL5liza+kYJZusYwccEMUK3KaMk38Eg+B2b5nrNBTwY0Gv8SYXCyEdA59MP6j",
+	"D8Y7iHTcFNahSR7JYjSJiQwuygH7kOal5rcsIRmb0zI3FXDkf5DTk5MzQg1ZSW3sHyf2I00KMO8tWChm",
+	"V3bsDkLTPHeUbUfxMWZTjvP2pm0SXCMbf3JoPfZ4ABuNNluS5txODbd6QGCrKRIoXX9jmwE7IAbSvGcb",
+	"ncCh2y1iHwoKZ48Pc3bL8gbN7xzZNklZyTXE4jyT+QAs9mBxylTm+j4CvFNKd4AouN994NhXHEUGOJxc",
+	"ZRkqBrytQNIEB5FDQakylDH2BfzKg3Nh2Gon+Cti0xNooAxeFC46F+WkB/+B9g4fETJiezzkwKvxKCPA",
+	"wekz4vR3ElfQH+pAt/Dj5vZ2VvdGMDzt92yzs07rrPMX6GEpihyJHozTo84ix+h43+wXGVcs9cIVE+XK",
+	"skCq0xGSj0Dn77ELIJRujqiFoCjaUVa98knPixaDuHDukIaP2jKr1H5kdREr/q8Jfk3ehpFfII2Khlt+",
+	"3JQwGgab0fnPV+TZxRWpeV8Q+7rWRynXR2n4rHDMEsh2c02XuFm6IXQxkapNgaYOQa6ekJsyfc8MEJ8m",
+	"KNWz4Bs4qrlUKVsxYV5ZOjmajKzkZRUWEHkUXbG1VO/t2nz0K9cQwjNnilmoJ6PH49PxqRV+fPDQ6HT8",
+	"1J6ZC4gJp9cY/7mkt6xvJUzYi4IswgU2PTnCr48awFey2QRFrGRk6AKEL/0E1la9+6vlYw68a7oACB+P",
+	"T0YdQaex513b4I3ibE6CXyt5pY4T3N+Qd24FF2PQilfFIYcIaJYUQ39LMDhVIoqdzwUqd6ZcMUMzami/",
+	"ES3CCVuExUnsEEFA6I0sDUzLxC1XUlissRx3LlXlRSzKm5zrZRhXE7nMIroPdndA7/eGxneXr440nTct",
+	"jhRhkGqBrP2w2jG/G+RiXoXIkCXVhOaK0WxDbqySDTZdL+IFNzlpkAWgBkw7YuAJgDvt4GiiW19f4xh3",
+	"8xIxkaXJuUDRVRcs5XOe1k9dqGRwxLtxn6JA8AAHuLjAj067PLhQ8pZnfZGvaS7LjPh3joucGnvOGDUV",
+	"hsXaA9NappwahkGeCWHjxZic/3yVkPPfSsUSwkwa3Sl7LjFUuHxx/vzHF2B6CfBu2y1TrJCaA+2KXLJ3",
+	"l68sr8NT9i+G2kNzUcgs4gZypDOdbaML7ZCxuUfD0mf7XEI61Z7ip+qZBREQh62oMDwdwlHyxqpdtHrF",
+	"Qof3lGUJ4cYHEd3Azvgn2435LhQ1JG4B8u/MxV2ETF9gLjwlcyVXIY+O8OcEjazuRCUpi1zSjHCITE2X",
+	"/JZ1pSO/nB/qWKN7Eks3Auq1oOogq/OGQkzYAIiMJLpMU9bY43qT8K13lxfxLXl3eWFHePvuusMn3DL7",
+	"BLjboejeVni7QyOkg1lsu2NSeAtB6pDfek09aPGiI4m0gfxBrgmt7UXEyS5ZQ+TMbrlG2SWUYxRbscwS",
+	"KMRWkC8iMikAUmXeDCOnFbqDK9dESMBDi3f+MkQchcjJuwP/vGRgeAAiEtxY9wGI6408kuAcKkPk53Ad",
+	"it5Pez8ZZnxFxfjmjdXdj7f1kM1dkLtHfxygu+EYhi7uSRrr6xDMFexaUmFFzyXxuXUuCe+yFsLbAPe9",
+	"WYtS2qoynWQ9S6kaSUorZndML3nRxeFhDPEkpD3HjpvXswWVTRHTo3T/De17k+RcW2iILlcrqirLVSva",
+	"2t1n/La79iBFa8DgEG6l3h/PYfgrBLOL861da0C0dfcsndpp8xoveqmjYstGwna21eJ6/+Dzvu2Dh1t3",
+	"r/BD7Ld5dvCfuVk6mUnvuIEIU8/+OfITxXmvcFXuzozf8qykuV+HS4CibdGwY2uf88VVFWK8X0zvf129",
+	"eU1wK1qaJISW2qFL5TINPtYTJ8RvBAaA3h3uZKEdVJefB2oy16h3GelVCrKSCh0ALRm/VIXUrKlYP1Bw",
+	"DIvIHDuazSMCS9xWHszhTdF3LcPKzlPiQdbWpJfVKPG5a9sSqSZEW0KoodywXIqFD2LZeuaVUae95T+6",
+	"9CdHInw2FMy35nlu1Qt3JIgJTGQWK5TG7GazZBtyy2VODQsB3EM4edeyGzQMKm40cm2HhlQIeBnkqUr9",
+	"7hPpevRNFCu5FFeGxfjAecxYpO27oIrS9zB/JZ7WtAH3oS+ooLZ87Yo9uJQr/10cX/yw7cs3rPG2tP/W",
+	"td1d7y1VPqC2A7ng9jKtkHy1zQL3lMnC6SIUocb3QY4Qu5ORtfRfSBq/jbvKW9GBe+me6pcbewervokj",
+	"pLs/1PSK4NFRG9/tr7NGx+yqpwE+9B9hQ9aKnF0gLdKGcNg9Jythm42PNNrngsKAL+rP4/cUUzTmBOdp",
+	"EHMU2g1VC2Y0OYCUXQjJc8K3xqwvrt+oxXN0qG1RQTm60+NCsvfJdeTcrkK6ktn9tuNH++F25mrHb5nj",
+	"nXo8qMs6LhAqLD3KdegvXjm9KkITX1f2EzSh+o23dJIvBLK+zpHFVVJRrl6gN+TtkLxcTxlKzD5/N994",
+	"lwralLneMiXkgw9O49Bq7xXFCXIDGUMIkvAmOQzq25RB8mxf+THwh3T8L5EyD4P2lpjIvr+w3pTHC6q1",
+	"38uGWS8hNxsPQYumB6L4Z5CGK69O5PArCwJILi+unoVeIPit1Cxq/SYHPpATYgdBETjcTzQQO9cy+VS7",
+	"5xk5iYZIYCWSIdPnQxiQtiJ1Q7+NIHbDOCwyQvMc7eE+CdgDFVHRv4oFsd7DoTCOeiP1vXwr28eOjhuc",
+	"9aAhYcj4p0fNRfYdMcRMAR0csPKdIyUGAgEczJ6xq++yj/hYVxaJy4uyNFwsXO2Z7XVndhbFWwPH9uIZ",
+	"LegNz7npNSv7uFKSBq9WuhamyUdo9tZxwzfOHKGpKp0IIUsghkKKpnN2iAV0VjeIRg0QY3vjeOabQCbr",
+	"EXI0VMGo47yaASzNnfmemx/Km1dywXtGiw3zSCMCHghpGKmytN9SndL8GdWMvGebHfKDwsljS24m1XfA",
+	"qyZm9j0I7mlF6KQghj49OQnDUzAed+LiwzgW0wik3ma1FvKLz95OpiMu/rtQcqGYhiTv0c3mvzNmxSL4",
+	"a84/sAzfw+DS6ejXUSS8Nuu5mD9cX78lCB2xb8UZT69J5pwsyxUVR4rRDKh9xBoBO7X9YFIUvoa04Zff",
+	"n1/KPAoG1F8JxUXqHAtd9Ns9+cwtAMY+oNmKi8SNCvnrnK2ZiufVrWRmh8jOe4iZ4SumDV0VlWUKZ1lT",
+	"TXKqQdmAAchB9YKb+R+SCyvpLJnCQF20WIwmkOZ0ZEfen1U2l3qOS/2xWupPvUvtZt8lnvYGexA7zMoN",
+	"Wps2LpH49Ybd+TA7b3ALtPMVNYp/GLfD8Q1GbwH7GSUjzX9jEJ1/rwj0SMFH8GbRBRf99gUPRHu0F063",
+	"tqq2kU6vvtmEzmYPttPwwoi0mG8ZV9evVHneAgZBUypBDjylPT05SRoB4Yc7aFduZfse7pDDG8LufWTA",
+	"ltPFxCUIx4vGOr4vb5gSzDB9dMO0OSoUTQ1PkdVFjnsE8sIaYyNxbS62saAbUEKOCyUhhjSVCmIo//Ik",
+	"OTqFxIvG+2t2c6yNRYtF+Lbd5KPHv979GkE+t5SeIFos+HXQ1kX0IYHw4XZQ9VYp9f7IDmFv7INpljaV",
+	"irBVYTbE1WsDElb0BQ7iJm/xyQWnj3gLKQo7O+ni2LddInIH4YAcRG0oY9qPzueNzKNWxMYGo79ckq+V",
+	"qYc8dkXlFNzTk9Nj1eqCACbilKILDY1yumRj8iPdkBvmEiYbxqsl1RjumLGcGZZZHGiWf9rJ2VPUW7mv",
+	"7Q4/Glwhbn3GDOU51sCrXbC7T3fJFlwbtam14p5ZlXuxYTTwXtuhzfQhgfvtXtS7jLsSQ9wfGM3N8goz",
+	"w/pi4UDsnhNKlvA2SZcMMTIkvPY3HMIV/rLzvHdpFzC6+7NF5arv7hkB5zRJTNVmNF2SjBVMZExYgmFH",
+	"twITxIZ+nFbATUeT6Ui+n47uDqOGLd2zI/gRCmi4G5uETEfBGU1HmMO15noHldTNEzsaH8GCGOY4ZUz+",
+	"QQZeU8m6VCJQ5yoSxtcMjVhdXGDgcGQYi0xQfViVuap8iD0W+fp5HN/yJsmvX8c6g4m9JVRsdib6zW38",
+	"yQ+3U3pM46SqLdp+WPUs/RygWpglRSy11DIrIS29OrDOdsecPl8hmMALY85tnoUu2/ccC1nuTbT/Zj+M",
+	"A2DHDFAC2dCgCnpdQWc32L3WHzw4YG6MuGgwtoDqav0DAw/XxI4MDlTfJcj79IbOPg9O99MuducdM0g8",
+	"yXh3+bovLPh1pSb6asawPxXM+/jKg8PobGDs1lnxMLRDoXK6JcBs4AMfpJfnPgKxCp8aTMByL2PaM8Yu",
+	"jyajxyeP/3R0enp08vj65C+Tk5PJycn/sqr5gnqDBbevgQ2hqRr3futSk0AXh9sm5FpcSzRAeTKmYPRq",
+	"3FK7+iO31FD1TuWo1bAV5fafNOcp+580XbGxX1EyWnCzrKxx+Eowu/2TVDDccmVKmuPfkznNNYOs8+4+",
+	"PBncBzSd9G7Ek9hGoA1i207g8WzfilueGqmG9wLfCSGwf5MakNh2/Hofy8K5ILKgGCzkNa05M+nSk4VK",
+	"5bI30KFgrX3tonRVeDvEiBuFgt0XO3Pf7mXbqm55oPoufDe3fzfzQcHUUUSPdArkFzL8DMeq5/3q7ifp",
+	"uXIdU/iNNDR/BkakuD3SPg8yM8K0gi1WoMF0nDrKFxj/jtafkPlraNRQJVCjOO6rpXVPE548j3rhIdbD",
+	"il7U0DAMHZXEoOgaZvq7cqgFc8XZyMHHaXly8iSFeiPwT5b4NO461/vu8HM5axrK8W5YhDu2J/I4PTpa",
+	"lWBflPG7CeUkDvoP7nBXxPKrT4KTHUa0SiDXPz3uR7dKDAjkL+pvNMsGVJOD28eHX5qKBIvaU5PaExeq",
+	"eX56vGM0ewBZ7FyQEbziIh6GL97rYWeNZvk86pZm+fzIhwzaw1tuCqYgypXkXLyHzh+HVdyQ8514uXXH",
+	"0L3XbB2EiW11Sxjpstki8Twdr4Qv8+MDkTB6bVQodsuEoYbfskZHlaxMvS77lWMBWTMG8My7a+EkcT3j",
+	"LxWP15w83Dy4Wz6MTGSElhl3BdVcvNx4d7eYYOttQXu7RtdEpKQuL+y8U1WWoJUDch5TVFpEycvlEUNP",
+	"xKfYib/c3bsYCPi7Hbd35fYYUmXOgujCThigA3vAJ2thknku19rFMMQdx6HFy42yhFYXCAIeP1dErtFM",
+	"D0GvA2Gq6D8V7JapwEPbtYy1VJg2WH8LHztnnfY244iQjkUIfB2kqvkRzdd0o4mVNoaAyT113u3oQpLe",
+	"Pb6Kpgdb6ioNOPCeSaFxmyQmL1fBh85BmZD1kqdLfxKpex+kQyuO4ah4yGovrAsvVg/6PWeFYinIAFw4",
+	"kD1AUAMPFjdzCD+bBOt8pMlNyXNzxAUgQuJStaVm2kxF9cxFMgW2GUSbxiY8criMpTpnOMMMjvGsnn4q",
+	"DMtzQMkVoQVVBgrq3yUjXWowjWe7IL1e8gLLf7iPdsFhw+hKx7KyuhvYjm5yJwsjwL3KGb1lmnBDZGn2",
+	"zOrwiv5OGPBOM3Uh5rKvqKgGdK2TQKp409itO5iBOWGGFQSBt1iC5LoCuUj4ppGgU28heAoZfanrp+Cq",
+	"kLiZqs5CUNcGZ6FpyrT22v8NTd9bOQjDV8xmKnxpjYTclAZH6H7tg4HxajYbBTnyAXYNQARAdsWmAgKY",
+	"OlNWxTxcU4c2yrRYJFxdd35JxavatLG1gTWr2Y25/s3ZqNs3wF5nb/frsRSihTCMx7ALZiKDukXQwAWC",
+	"ATAA8KhQXKS8oHk0NqNDeQaZvn0DO1xCSy/nqQUVpSI1GC/Ub7J0MAspMKzK2cW8qbCQxp4azY+qRyAt",
+	"HaUyz+mNxJqyyeiG5zkXi6MVFdRqadsW15/gsk1aCSx1cfPzq54cEfwwqj01DHrbOnZWIYbcaJLbbw73",
+	"jDpuSwXD8cut+xDCWgVR1ZsSw/eeKIeocUXJ9WBkTUyriLszXOQS7tXUt3s8BvRxFY5R8E4avRirXEkv",
+	"gCcugNblBMJ3/g8l1zq++z6cpqteV4vCV8jBydHpyckhSaVSLMe6Lo7euTgPAlxkTI5OA9r7+vgcy85j",
+	"nI2FiCgqPKHFnTk8I0ePGwQb33+kfSR/4DlNZZlnQL5V2SxGsaIfXDNOiBf1zQmPHif7hoQHB1bt0U4o",
+	"01cjMUASOcfal6gB+b8gZkGET3qyV+aUWxLi+2TqLTFq+BJxX/Uk6gbbspC3TAmWDYx/3bJV1bP4j7Fg",
+	"15aZCqZSJozfvMhFe4tvODtmPQ2mYKp6V43HzjFUkoliwUkUhr27APenYvcYm2DwexsUBrR3b0owu4J4",
+	"L6ftFp/p9jSfPTbsofOkGz74yvU+5EoN60m3713srkSwurFbXYzrokk/nXlREUGXzxiVCzpFYiBfWadU",
+	"kAN/hw7D1Khd006ireLj+LFHrboqaN/r2RBxRNc6IfS3UrEjARaohCzS4nD/fDFYt1SdlsFAKYb7+0Yy",
+	"YPxUu5xR/Ho0sxcdW8NIiJbMoJSMdk80dZS7i3kI+KHfvlayIgx2eAYhk2mHtd+wVK4YOXq8p4C2UzZf",
+	"v+PO16vMN4nTzuqKLIEEUNWhOvC3MelG1iRkPB4fftbSVL2JgbH0U0MXbuuhVOnhzjlVwWS7IFWv2dwK",
+	"pXCyzIQ9f718gQLNmLz4QFOTb3y2zAxEyxlYDWbuBs58z/+pgBLu5MAHA7oynFgI9nBMLqvAlU3BkkZK",
+	"G15ty6Mzpvgty7AioMHIl6kAFLY4C1N0Sv9jMFTbfh8UxK/jGx6fXJ/8dfLExzc0KhX98nGwfm+sxOyv",
+	"dexOYwDFUsYLoyNTzF0v3F/ilW9/3VJEGPKIm187wCzaQC3cmp7aMWrUoms90U+O8avJd/C/UTIqlcWI",
+	"UokJdm2YFEpmk4kPvJ9MYt9NJtUSXX+BNKwj7IL1C59UWIXxh5WEnz5uxSn+8nFbzeJPLjocijR9pYdD",
+	"eSV+Co14rU/Yum6Z40gMC6259z5iTpf9x+WdDp+uuEziOrRUzNByxwePPqypUdPB1BZcH2nwQgE84VXv",
+	"9bcEZE7RyOCGrxjhUIoZDugWMWY3J0wglu2kFrTBIaXImOoChZT4ka4+tOKZb0zmuF5CWK4ZcGvvC+kv",
+	"bzFYm63Fr3RT4tjDl92Sa7ZVK1YD6mMQ8qhD3GyWI+Je0XOFFixjQUpLLAGg6fLeK/B8K8b8K7p3v5sJ",
+	"KeB9eohpiHz+MuLPZWGxcbxLoHcQPqFYIdWnHGYjrPuTyu31bnIsv9TTnwH5N5ZY+rK2d9UolDSCaB9p",
+	"wjNvyQ30ij1F2wpC+8pZVIhBMRyjBve/mG+hO4y96jtiPOjRYcjFJ6G+v8T7VRmvdqWS8MC0ZwexgjrW",
+	"Pnf1xOlaH95z4/pbpKlQ4rzn6CAdDQ7+7vL1formDnh5T73TArvPbeu3ycjSgJYXGBxD5Uqi7TFEsK7d",
+	"kWX9ZiPdMKxUuIyffdH6MV6i3hNS/GwfSHeNUokzib7yIGCvEY4h3MdOs6U8SPEJdUG2GVsCVnZPhPfQ",
+	"JfcxufS6y35e4qaGboQlFQtXjjwIJ6teuMhGk9OTp4+TEcaBvuQfLITV328KJuwPT/wPl0y6n079T++E",
+	"m2U0+XMgE33v7IajyeOn3Qi0BgSxXY7UVGCpVBnLWhlPXXt3YymdItTwkAhJcikWEOCH0kWCVfHtV0PD",
+	"+h3pGRd3xxsRdoO03tMOybXQuBDdClBCF5SLhCj32dDQwdn0ANwclayXUjNf3SPjaHLDMeLzRM47Ejjb",
+	"loPtBlFDcka1CdxBO4T4Nk6hs4PNw+/uQgzeXe7cQMoeFN2vksmq7bQLDFb1O8/L+8KpcvulrO2XHXfg",
+	"rH6BYHr4ydlrbgvEopIdznz5gqowW+XEPsLtjiREfPFqud2z7lV4mlam/kvRYyw4b9QfrWsX+IgZCKh1",
+	"5QuHy7DT3jKWMbtPJedUtoPdRTAHz9u9bAtBDcb4tDsXgq+qP0ZA+72Ua/1WmXUb0em3WWnTj1K+CO78",
+	"nkgUK8W3YwnAVmnTWDnTKsWguovRy7KFSLxo4PBWHKQ9CNgqbtQAKxZa1kaGnq63XVxoAXBAc+1MrEEQ",
+	"Aj6jwmUt1c7+w0bPnzLj4BUPfTv9wFbFTIbqwSRh3IwPdWlptE1PWEJoqqTWjQKSgR7gg+RdA/4HygBG",
+	"WC6y2r+Cv7yNeVm6mS4WY+23JzdP5/9B//T46El6yo6ezv/Mjv5KT9Kjx9mfb/7E/jI/pU+ejpIep1pO",
+	"tfnRJQ6HbrXT69Onk5PHk9PT/2XfegjXze7+vCBCZ+RIpUtJPQKsi4RRdBb6eRxF9Ruh29CiM5fO7VOc",
+	"BsL064770D9523bq+QfXg869h/NUOeL2U+3NC0rQBIUTu1lTrdvy2WLHTbv4EG9Usd6pJlJ9x3bTpUO2",
+	"75JZvXdGDpSk27naKjmopGGcizN9SCB1UVmSG42ywY9qs7n/bgCg+whIQGzvJSB1d+ou2b82ZLNOSeCp",
+	"K0uohdhZ6pcqmkIOMOPNHlNAVTAnoUlBdyxQ6eqYtStU7u6fzONt9wb1W7ckFyPkmu8lpCLqCfHt9noK",
+	"ce5cudS3k8HXbqp+s7u0Sxny/W7dzTlX2hA/xL3cva/3lnHDO/B7DgrtQvhlCvnsZ6ZAazwk6TYL6A1P",
+	"0huvZegiNk0VurXXdBWbvwfRees/7imz5x5H72xdu6kpWWytQXuP4kIxGaWHrTVCOD9tru3a0KfP8VDl",
+	"mOoZBotItZ2BQTvjmoL5qmZxo/IX7SUVEuq7tnjY7wD6hNVV1QP3vlyuFGNPazXMfvbW+/jVilVfbpgA",
+	"mpJeIFpGY7w9TUqaIeUhKkYuWus+tK57gzl6GaARpu520IlGAcHqt0i0pb69LBIxEbldcZk7kfbIB75t",
+	"Ufdf8tww9RPNy75OvlD4HewSUD+mtqlWsR7tgiK9lVdQyG5XfSErWhWM4laqsBDhvD2NeHaixj3jDIcI",
+	"t/csen64Z7tX+864NlykxhfJd9YR3E66kk5gq7ahLoYTWEngbQt/kCYBcFgJJXe1mMG8UaElPrerKJio",
+	"/nYqr2EfTL0r7J8lzTXsSisUAaftugQt7Kgu+Z5fsDcuQS0u07YA3tHXJBZlTtX3imfn2S0VKcteBuN0",
+	"iZCPdfcYsLLvQbGWosg3rpwPM9gtver2EqKLHpMrl/O3ooZQ16KTixbi5lyb/cvd4pbuimNDLeB7oG8g",
+	"WCS6JH6k10uPklW+IxYPaI5NVSWMxEVRfG8/gP1NqSDetwpUSMa2GaBx/RWgWw7iB66tuvZCmFiwA6QC",
+	"gFfXIlh9q0M7biXhhjZPKNBX2yzhb3czXV45Nf0mwooY+Ktu1f/TPycjwdaOljesSMlI5pl/ANQgEiht",
+	"YjkwPy8lWdEMRQu30gOKJiPINE4IdTWhLNpAzbNpEFgxHcVJQbDgjwOGAXgt5HNuc2BG+3M1UZTR0aGQ",
+	"ZrcaKynZFe5RM2bbBcKi5Ojsh06DptRJpXMkpLbhJT6lxinxCWkINHWqTQcIvrOVbYkYbMUJ1ZMfWqNN",
+	"1PMOIgCdG2cmxJWdYT1wbxdQrjuMGCoAHhgeKnzsn/GGzaVig1Ou6c5zxkROavzda9zBZDca7UhDP43+",
+	"jm2kyFyNijG5Dg4jSiA6meyqvwUTbEgV6e5cM4KtQfDgSpv7kNEGsdshcVvx7QQ0Xshif+vfp7m13gbG",
+	"hF3MARHq7WYvwAVxav/z2P7nif3P023zD1WvN4rTBQsUpv7JnSTXpO1VYyVAXBdyhE2VBsByNdl7CiWe",
+	"18I6TaEsmZN5LKuWXi/YS/qvs9ibI7pcBGruJ/MjrTigZCBl0aKTxbbDz6YIuN3rb535A18swxCcRqVU",
+	"e9RWKUh1Tzm0pqjAbxnGyX236YRdQTln3PS/VL7P2nUIVY7x8X/UyXHOHA3Cc3N8vK31mKcnQS2/4LoF",
+	"4z6tx4WL2R20MogEAz+pvkoVNzyleTjm6Wn12GV2edX+OigI+/Qv/tefuVnibO7RX4MYu/CTJ6ePgyed",
+	"zx7/OSYYDe7/FqJ/3sD1m02s7f1ehLpxb2PhRJHz3BdGe1ceFKyrwLS2B2gHlv5Bw5aaAB5agP3d/8xA",
+	"d1FuW4GOofrDvci6pWsx90SyNgwMRMDuA22dG5bKW6YwYHR4Cf13Z5faKFuWEQ0LDBbUt4Px5Q8A20/Y",
+	"+zGzbbv1XPoMfdkQh4lMxXXHLYVr4u5C3x0PHyWjXK4hqCPj5WqU+JCAihD2M+2wzG03z6n9ClGsUExD",
+	"G2K6vadHnQkROsAxb7UnPPL1fhUsrOYjUw5G/ioFsQIIs/T8xEc6lQXL4r1atutB2xzfDb/o78H5XZ/L",
+	"oAP8Hq7oVvjtv6BPut47qxDe1yP9+/bLDm/ag/hmt0yJzpkdd82F5US7xoQR7YMevy/hh/339o02b9JW",
+	"D+KujYPQWXm/w7+/K3T3xcSMQyF+f7rXMe5i9BS1x9kIbCcmq0Q6+/WctGvsFxb8ocNNG7HAao92c14/",
+	"JFy7OsGcCfNIB8aToERrHdHvZ/Ny0LzMc6iSytZHUuSbkWWSIt4hdrDj/vP6IUQttplR5c/oQEOuXbaA",
+	"2RRW8so3ZCVV0Az6Fq4fMhnD0qWwb/VnbLYzqnSsBmXrFfCoNPbR99TuMHQdX8Ve2SYxeeniuT/LrtQU",
+	"m9HXxfbYVe8jJe/eXTx3BnCpFJhGs3YJEpcQ7fsckovnOwlhcRuQP/Y9wA9KFhTlTc71EgrTQsJyQVM2",
+	"9rlBdcNaX6iJvLt8daTpHKsvufkKpuqB4rzSP401ZneP/CIatYyl8uG5lju7V7M+TI5seaxAci/+9pWR",
+	"uEJ2UVcN9TS2jReaLKU2vpllQqajQvFbath0BH8AMNPR4Zg880XyEyxCHbzZynRSjOiyqItv7J4n7ZiG",
+	"31jNVlQYnjYbzEU3MlCcsEMVVEaVijiNrh7jhiEDc+kv2Y6txt1Oh5jRScNukr2kQZhjtCbGKN6BQueV",
+	"scumdNAwguzSJcSph26/fFF0qK0iCG/38OxPqE9zyld9ceLwkFw8r7zC0RaTMcnHNx/dTUuL9y4dbMsb",
+	"lh3C97uxTB6O/tPYpTVL35s+ehm6JgSpjmdQ3Q2z3hQysSoOhuVZJ+cmy5qiww6120aTJ3eJ/fIqXq9M",
+	"ydIKc5GEmm5YCc0yv/3n+1boOi+K1rdB8lnn9GJVOo0kNMtidbFAx+5szp7Nq5tZlV2ImpqedGk6bXRv",
+	"wHNl9gYlmpsXAQaF5y1bIth6QNBna5Sx7CDg2o6PE720K3nLvi4qIAx1YZvO4vGFL4oSzg7TjxMI05dA",
+	"iy3bc7eFzLlm8z1kLnB/Ip2CXlTO2U/zHLi/dAFdA3mDVSBNOzfsPklVfRlSNXa3c6WMJAdBhwMIjLF0",
+	"GLIXD13YAkTGTEekFDiM3ilQ4iGj4KE7lHd9t1CtDoJ/qEBhO7vzeUfnJj/RnGcuRGwCNU2S0PGTkMrx",
+	"nRDn7x6T19KwCRZQISkVQoLUrpkhKypKq+INIi3cjM8pF+FFajei9/LP6M/zv6aPs1NnGvACTNDqHJqY",
+	"7FvpM55++oXrf74eqsTa7QRdpXd+rqzLu1+7cse/reCpeyuEu3B9S+ISQrVTGB9pcv72glChoZUTN23i",
+	"+xBp2skoVFMR01sTtcZKV8FQ8FesBuzO/VnsJgz3ZXEL7WMSjzTS/Pv1dHEjIPs4MD1dXpy61dDoIR5y",
+	"36Yvbrpea0DrMLb1jUFVGWNBUyrs8Pdqwewri22LP9vSdqYNf9+1gMToiEfL7s6n9Pr5HeHSZ8WLeLxU",
+	"8zCGmv9AYlVaWpnjyp4+7itSnZ4GtPjwSJtNzmrj8nsmsIndktHMx5ITrskMcRCbHsO/senxLAl8A/hO",
+	"LuV7TXL+nk1FRfgOZkWZH80I9mHEoIinJ2TJPtCMpXxFcyuiKpoapvQh1uCcitl5aZZSOXybuAnsSCen",
+	"j588/dN//Pkvf6U3acbmfX/PxuScrLjWUFJDkVJAR7GpwKGgrZYlxywjT09OxwR2Cw1k1B9awZSG5AeD",
+	"D6WKEAoXh0Gnotsssr815RQjD0eTEW54QMPDlQcl0wv+N2bv7Z39LnbLms31wH4M/XGXUhvQf1yPMjR/",
+	"6oLR97rqxpjLMnukvRXEsVHLtcZTMRUXxhei1l0mqi11VbJcLGt2ZxdfqYdcLMDgVzDlPgCRAD6Zila/",
+	"w1gvgLlUq8OEYP9LaHLIhZGt/BE8BZLzOUs3ac6m4mAnKTdB+fYwwXpWjkeDtbe5Gf8smfJFNy3Ya6bq",
+	"Bbt3X3KRcbHQ0KYSK2TZkWYodDUgnpHj9u+1VDebilSurBSqJ3VMsiYLxTNycP49+d7+IxQylVxjcs5h",
+	"QuY0ZUYn5NnVT4R9KKQyiVMMobYrjN1s/ZXEm+UntavLLyWrGzsG9ZwhecdiypvqkBNSULPUSX3uhGe4",
+	"JcionC8ACUMbES9fXF0D+pF6xKmAysKo2q6oes8yMh3dhDFu0xHm1DRxCvq2uhbsGsC0l4wJw1NHX9gt",
+	"U5sAUvYhZYXxBDE3SwK9JOoT1QVLSSbTEsRnIhiDtfVRri75dIR2TF4oJV1/z4oiAS5XuAVNUMiNzDZT",
+	"Mfs4HaUyY9PRxA36w/X1W6f6+Xb0U6+dwFuj8Xg8Hd3NkOZYCdHF13uCU9B0yY5QXyhBNlwaU+jJ8fF6",
+	"vR5TeDyWanHsvtXHry6evXh99cJ+M16aVQ7iBTc5a5Oh0OA5Oh2fjE9AFiqYoAUfTUZPxidjiPm2qGJh",
+	"OqYFP05pQW94zqt2/iyqMVb0oDJqVCQuHCG8gTPy7NUFWdGNJfHtfqRWwS1FyuosiAohQL38nplnIWSg",
+	"rUC2AkD5+OTE94Bnzu5WFLlDseN/aHSqIO5vE+Ea8wDNj4XPwVof6cZqwcrwFEGJzVCBfPwdzbw6Dp+c",
+	"bv/knaAOu1mGHz3Z/tFLqW54lmGe1NOTp9u/eC3NS1kKnOLxX7d/cC3lj1Rs3HLAJvWnXUC7wi18J6pc",
+	"OhSpfDlee+SkdeaGLqwyhVogaMWAsw6njwsnXhUsHfsz34K/XFsiJ6yK6CmK1R3/6+rNa1RctNVUwkd+",
+	"tvGGrvLDs4qP0ILPiGI080pmB4HdRFcFS+34n4rDnqrS/G0g2aP1rWMv9ot8Mj6pVhPIxJVMG8X29g59",
+	"w3PnC/Ly/2jyy69t1PWbZo+bHNgDPwww+Mq5X13KX43KaqGPP0q1eE1X7O7YlfvsReRXXDvPri8MGikV",
+	"ie1UrVytz6JCtOV/Qho/xmEyFTcbnxV5enJCKMhUY/KWatdwRLFbLkuUtR5pMrNYywXKjCDOz9DkTjPX",
+	"vv+DgXfPpgKbq7gqr66lJ9QzwjnOxcbL7JZXWOkG5c4DbBsKrcgfVTW9GL4BF28q7IuHZ7X1B5ouJ2QG",
+	"OrBrFQ01NfMN4SLNy8xy/CqRErpGu7a/oD6AwOKHguz3Rcn1kmky8w2IZ9XWwzZbecfHgxyis2HmuhYH",
+	"b4Ik2LKJdJs4t5nke8YKLAhq15zUMsscZBSzhMg+K2VdGN/h23PlqjmyToiWZGbf/M9O5+RZJYRT4SLB",
+	"nXjZIWg9PZtBoFB0xQzgbY8FsX7l+FkbcyB9ponmODbGLRoJIE3CE7Drd6fk2Ep9H1Sw//OWFjkV7lHj",
+	"ZJDmA1pB8/UzMotsFDbLbW8uObDyy1Rg1/Za07QKzKZWNA0G0e0mkPT01L5zfcceRgrqOd4qRzTCKt5A",
+	"i4hFX7lat8XfmMfnFJLsMZHwnEh9Dz2vedM0H97te0PfIDdCi3SMSyGVwvrDW2UuShz02ObL6n6NomMR",
+	"5EkcrfbxtmYtffHjqcBpySxW4nMGSevQB7uRgYC9C/0Xvvxt89OpOKjbZEMiw2EfGQyiWx5UMzkvivZ0",
+	"Q/cx0g+9VSr62038zDcxjGQKr2ADQz7lBiajQsZ8uM8Ug3jGZtHlMZnVxahmjbZyeC/OyGwls9aj8KpM",
+	"Rd1MHo10kNITNpEfk3OXE5VbKcwKVlbYbJl5/xq7PK/ZOqyCjwZ5ps13Mtt8tlvTnKTC46b936pNd52r",
+	"+3SHLn5rqkkKu5/9y12okx0u1DMp5jlHN9TT0x1geks3uaTZtZSvqFqwr39zX7N14+L239sd+N/xx6Ba",
+	"5x3iT85MLNoffu9e2ev+Sv+O19XhIDh2Rg6eukb2zfuFU7Sv2L1Q3M30jWd8TszD89kR+ZJtclXzzHx1",
+	"Oy8AdTt9hD1Ewkj1qPFqEIk+n4gTTtMj0nRCCL+h42e0uO6Ki/cUYJKtr75tFVUGmYeadBlDfXRjNVE/",
+	"ITTLNKZ+r+QtPMcgUIw3aV8EKPXli1FKNRUZMzRdhuNiQsV5HSC8v6jTiYN/IGmnNzL/swo8GCf4TeD5",
+	"Ywo8iCMPJfMc3/jb+nugEefuYkPBC5o3URnRWBNq5ArTJhMCAc/QhZu76pOU5zoBvyRcdOSYXSb5nQXg",
+	"c17zSECTg9fXAK2h3TlArZ8+dKLU7kcvXoBJxwUSW1pRbdg3WvEHpBWA1eTzUYzCN/HaHlgQNV1hLqWv",
+	"ucJVkEvq2zKBYFtVg6CLiEBbm9Heuh5YX8ZoB7Pdz2bnRPNv8u7DmOw8HjRx2jVme1CDnRUqg0Re2my/",
+	"iZmPyvV1Td1X4IOl6XvnYcTOkBgthpFavvZVM7LORY1KUhaWylTDEKrSJb9lVsaFv+tkirCtrA8YRBtF",
+	"nTicSiuFl5jpJUWKgaluTMszcTrXnj7IVidcu4A4sC2Q8/DaVkJ2fcN3kLNxX9+GRS4eQsw+L4r2THsJ",
+	"2qcPC8kwgakKjNSmy7MQJfzJGUlm+PO7y4vZNwb+h2TgiBwhmeulctsZt5f0fVrUfgZOJDWWHuU50Kyq",
+	"kaKnO0E32JY9q331B22d1cXfQ7nFghr/wpbOvdH9d2QaHUTbBzdGVUmAWzzg8Sty7LH8+KP71063BmoT",
+	"94gFIaf8jFfmp6pex/43J+Qp327Q7/MGkfqA+27SoFY2hJK1w6Eq9Wop/dp1s3ZBf324OuByiNPyz6qf",
+	"NebaJjxFkP6bVvZAXojfC9nf5wt/xz4Xrzh20vgXMKh+0oKxSjJqvGWEiFwZqZzm6vWLA0oWv/GisBSB",
+	"qhua54dduuIJjlNUyM1mKtoKz1nVLR/yTWqdBfPt6twipwijAlsrqFOh+W/sKOcrjt700ycEc5sO474c",
+	"O349/bk7oV1Vzf9jm523IS/3b1aj2NwNFxRCTNtprlEq5ke92RimE6JdcsMsBFOmhpkjbRSjq1nSfGZB",
+	"mYG3rPHzhyN8cJCxNKdW8KDuTBrrnxEFLWugITxF08aCCbvHLJuKJRVZzjC8lkEZQWKWivmA2ns6sfyS",
+	"rYSiDRTZ+KbR/jHdV2CpCAWb+gZ+Ns02Roq9qeqPRIuj1kdfq1H3EFsw4llhzl+aJdXkhjFRmfK6Etsz",
+	"tzk1NG6WnfWJ27rMYWXz+3ZHv671yKeEh7etPtd73DaXzHIclNG5/23qRXCvsgTZ1mE1o2b6OqggWB4B",
+	"w2VRPoCfuVhAEZAbBpIHBJIkJM1lmTUCSOqmPZi+Y7/L+BwqkxkoPaB78iIQlkZiuF1TqdiYPIMmlHVp",
+	"XYx3aQfOw9V1OfvY3rGTX5QQDXVHE1IluEjhR8G8K6JTic3PTk9OyP/7/5CCYgWHSqE79jWUnCPA/lZP",
+	"e6AsjrOMZHItDhNydIqZVUIa4rj/Tc7Qo4H1aO30VhJwWWBTgbuP4flHj+vELFdn11UvDaoTpLLMM5hB",
+	"lWJMLuUa9wp84k5YxEGhui54RugCj3pmZT4QVTC48vTkJCHUkJXU8MfJofOdEFnQf5ZsKiJZbkmVyKZc",
+	"vlQnoy0iQFYK57PqzC+rpO2HcFf0T7iX1+LkiwC0e4ZRp5bCvxy3+EMKaIEGXx8vqTG8yTX87zvyjaD4",
+	"yUMwjkbbpglRLJUqQ9NXVR6lW8vMNap1CZwHPuCQmroXzVQ48SbpiUOsyw3bzzrFhw8nFSkMqK4rKlI3",
+	"JqrpcdWXpqLVWHubau08sXPKc5YBI6DpMqm8s0Gnmql48YGmJt9gRd45mcHKZphB5SCfVUXFF/yWiTHB",
+	"DkWu5iUTFkzF/L+wpKFVHXM2N6QUvsEoFzCJUVRomkKZOnIuGtucZ1hCXDSqWYs6INNZGDFtBdoZud7j",
+	"QPmxsnfDKE5eu/IhmPALRYcx21TJnG3zML+o27Y+DOFuT/OVyHUbjKq0WZdG/2yRDHY+YNN4wt9k+X8B",
+	"D3ID5T0lfxEQ5R3pOMreDyn70zxvCfqxioNAJl1dftQN6IILby7MCHW92qcCW31bifiWU0BxKAml6i75",
+	"K2qqlgtuyqoAf1iyqWpYZuXTMADJdzBD9uHDPaUiTvKUZUOl0SkVekxe0NQ1o/NFDTSyhW5jGt+X2YKA",
+	"ca3dblsHvqMWEENfjfUwqXUcjDFqtHvFSgl26xYTYBLKXMr1DAHS/JYlZMZEBr+xD+63Wvg+GY878jdR",
+	"VpwvmJoKK/QdnpGZkutnyHGcrZdZ7hQ0AlxRky5hwXKtx+RKKuMgkspAo/0ZOXBVjKfCye7Y5a7W4IzV",
+	"O+o+No1uxGcE6hrdKEbfE6irdTjGgEiYx2LTVFg44bdnMtczC9drknpVzjJOUC3/xjb48L0rJ0Vek/ds",
+	"o1FHQy7l1+kyv+Tcck17SNC7BMd5Tg2dkYNZUdcr1jPURpJwy0yjdy2OuCWnGQd7qBgqsShzqr5XPPue",
+	"WWz5WspIe727qiAN4gJiXbWvqLt6C8I3teT3wMfCcM8KsT9JF8GTP8Y6fw/Byl7AyHoHNmYklBxEJoSF",
+	"TubznFvRWNB8oznmNilWIElEExdCXnMNZCKONxBdpkvvwBlgJYKuWDIVHUaCCkXV0RYmtDAeXL58Rp6e",
+	"/uXkEMzK1Nc9VXJtL1BwE7Hg4FSA2Sshs7q8/czD5csA+SKzCSm1czOClQuZNkJil0p1xbkBvqlwzdzw",
+	"9/VS5t5USEqRM60DbnZcsTCr2jhl5xnLc6db3bAFdxLF7D9nyVTM/scsIbMj+5//OUuIoTfAzKlC1qlA",
+	"UsH6S6w0iuYcdLOFhQclijKnhIt/MNSHIsQaUeSPR64N+2COU3075Av1iAJo44qMbkEWNJGOd/WDVvJC",
+	"84ZRbadMCDo/0duBE8NqnuEyjp5zXUjNTbRp04waQ9OlvQ9nFg0hWfE/XY0RnOcI+b5UCywf6f4GcwH8",
+	"ME717WzcqBTUWdY31vL1WQtewgdhLkjAHlRRAjrqV+YpJtb1RGaTY+mztsDj+UPghqhodbfnX60/uFYY",
+	"yB/q9qBQu6zqwFdqDBQrZFHmYD9zgGVKFplcC+279zWv7rsLF93RkJ+xeFtq3NRgyQJ6MZsKupKusJAb",
+	"oiIKM5wS9YYEKZAvCQRqyhwIrXC6ASoON8gRx1PxTApX+NZ7BRxdZq6ULuFGs3wODACMYbI0dbsrWO0B",
+	"FBRmlo9SlS6tFiangla74IrC6aVcW4ihBB1E3KVLyVO7oS/ALeHWbWdCroOxGbPpaDqaDfooEJtfOjR8",
+	"SDMXzOQm+qqGriYgw/GAEcyqupWFeWquWM43TeD35aBwpuoavT8Hzf4I/7/I7nZKdPTiNoS+VX0ZQ6rW",
+	"LoAWE8bB4NNOtAgkdJRQ5zldLFjW7ldvom3XQ0PQVEQtQZXPwLdfaRiF/GVwfZCchaIy3uCfj/RUVKXO",
+	"q+5c2JIVzPSNyBQwn9ShOrPQP9xpEnw2FVAWEwTsMs9RK3ftCMC5MHMn5SIFuUZ3NXZ/hTr+T09OzsCL",
+	"g18RnoGiL9hU2AMTSG0bupj77umYtLxJrh02oClqARAmTWYvrukCKqaWmk0FKhAX86MfLSOaWebR6US2",
+	"nWSPvoT71nVF2ylkGpXLZpz4JkRT3wQ4kLRfRLvA/xT2PXXo9UiHuMfIQaM4/eEZ0UxYhktuXOPfeoP/",
+	"vQTs3xXlHSC4DxjffYGXfqhuxDtfGqKBvU0kK9GaixRgVRonPkObUnKe59A3wDdNoMpSDFcs/wxLELtK",
+	"v0F7U7KRJVlTEXRjG4MBwpR6FusdNxVVWw1Ll1xjDXIwAzfrrKd13IRAwTAy813zZhNSnIC4/XQ8FaGh",
+	"ZUJ6GwKCyXNmCSs01ABREuB2jQHJASVCiiPnULVkcSpw4p+gF4smC2bI05MnY4JlIxTDnjRiURe7mOVU",
+	"mx+xW2yGjmdobJxKlQXRTv58llxbJnVGKHl7fv3sB9fDG8YE6g6S/VpxU//ZIdTOjF9RiARrCOWMWILU",
+	"dCKfPiZaklSKFgt0vERbzR8c6LdM2WkNE9sKBPmrsd8FuJgDsCOsC/ywpYUa3TC/VuzQTszHlSr6OkyI",
+	"zg3DOARXEKXFlf7NTDuPd9AV7MV2avNLiE/5V6mztI3f3UvBOHbkrlfR6MQz1XqH+7SRcuPUjdDj6Wmz",
+	"I8s3G0vFsT0XlFc2JZRXRj6SVAZ5jJ60bzdCeA4aYUBhXBD6DKwuAP1zCLji0/dQCsIFkBxi8X6I6lGb",
+	"+hbT1EiVEMNXLHGaNzBm93/B1lOB6vkO7s4f3I5+GSuDm20bFWtxt9YJfcs/fEg3Iakx4qvKqjsRCK/6",
+	"brU8LPlieYR6fqf3GHAvrg1Po87GSTOUYCpcWHgdaXgA1i6ILUwZKZhqZqZD8TJnzFghoQAuKrVjzTTF",
+	"4tPe0twKXbCilGC17Vj3DuFMui0BL4EuJDTXEgM5dPNtiGC3pKs2c3SNI3bG91xkg4q4w5CqY/qD05T2",
+	"hHuVmIoiwDfi8kD6r+9tGCDHZycvu9EMf20f0sfURTGw9wWpN80argOWzGQqvLtjKddWp92ElECxmkDc",
+	"bKpAZ/s6g0A5kfFbnpV1MUhVQqTvrGAqZcL4mHWMMnPJMAfVmP/f//V/+wEPyXFAjIL0F3JgP/PpL1bF",
+	"tLSsevdwTK4w4lAH4YYJqSMMfbwCdFAFDVezKoQsDD+cilb84ZCAw5l+FnYv//eI6mqseufYrlhPTowq",
+	"/ObC+V0Fc1l5o4HVn6Rg1VG6t48bMpRvvRpvsfe8ej6BitDtkELChTaMZmMyUOLSG5B8RmAQMXzgJBMh",
+	"TdUzN1QBkiCvrZulNiZXBpMf7CDgSc9JoeQ/WGrsJiQYcFzlyMFfzr5x1k1U8WFodhT3m/+0TkVxn6Mz",
+	"vuv0IDO/ZVwK35EVA67J7BUX78GS2N7GYfXtp2q/fnr8OfqQ/fpFYk5DqPeMPA0SdZoWq2Bvuyz5R6re",
+	"+96tVWEMHXYXPphZHJ8dnsFb9jT8AWECKvQVKKF/uVTDNqxkZD+P53tXQ6DobnV7D1DSOfoJmWF01K5G",
+	"EoygOiOK5f85HVVzHTlP4nT0ze/zdZTqGuEJ3NOHk3qhTSVbH3NHwQKM8V0wjj8GFOzuuJIjjz/6f15v",
+	"CnYusossLAnRonIeA4997+WHLBBxXgO8y+uX7XXs81FdzainrM+lS5AMArF8or1LimxUDKuivXRKhUD3",
+	"Tawnw1RUPTwf6arPYiatKj+Du8wyBh01qeOlgY1RUQzClWWYdXM2FfWXEzKnuWYztBUIGWbn4JgUdY9W",
+	"hvl5Jy8TkxKnYoesxN37RLS2v3kzHtK74w9iCIDP0VHC44jdi8qX9y0/8I/s5vAo46sMtuwcAaH3SBbI",
+	"5AOU2lFW7GN0/DEQW++OP1Zy692x8xcH5Xq+BDF+W4Ozy+tXZo+6PvAy7u4n0mHayChMyB7EFZoq70Bd",
+	"yf7EdSpa1BVif+dSrSo9Qcia4HJxywR6P7SsbClH1XPX1iqVKzYVEF9RRZNVqfvBOuw8EAPmXLMNeh5L",
+	"Mp+Ke9NzOMkvR8W7032j2d9odoRmo1lgH0JdaqZ2imq1L2K3XqtMkxuWS7HQxMikrkwR2j+sVgmVlkrN",
+	"zsiswHbeEHA0m4qU5rl9Ay5st4d93bYcldPwjR4HzTM0tryz63lAPR/G7/HCeHsPdKf/5mb5zG4Wd8DE",
+	"nbDHafizic/HDTw8djnpezepwUKXiLgz8uzVBaYiOi8Ado/CnMEYPj7HWcNm3Q+Jl7Hp+jIcXI5+41J9",
+	"Q9fPjK7uQEgLASJou2Q0N8vfevHz3NHCx+CC4jnGlxZKpkxDahVIfJA8gAvxRXCERGraxc8f3JQPiJA4",
+	"xRXEE/UGktdroDm/Zd+w0GKhRSWWloqbzWjyy69Ns9stE3bH0iVrlNLG3XYIJQsmaMHHG7rKd6B6XJM3",
+	"BRPnby9IJtNyxYQBjYKtblhWh+QSrEgcJXbu+6uCpfvhlAexximaYbAgzd8qO48BR3bMR3MdQv5kfDJ+",
+	"EsDPBfn7+Y+vgsRheWMVuz5UbO/AN1TcgoqWxvlNs+dODux+HwY4eeVSn5D0IWqCvrUrqXPVIr1Ca4VJ",
+	"qOFCjKLzOU+x9mRGDb2h2meI6sOE/OnkCUbxr7lm26nhJQL1lYmhXyYEw9Ns8w0DGyz5a5wDGDLAQnAw",
+	"l4qwD3RVOPZbYV0mnRsX0e9wPHhrLKrxLRS8+fnHEVp20Ic5+eXXOzugvQbO9tWXn+XVe3wX6bynbl5q",
+	"YBnYVOyVKFU+moyOwSLlYOpWmXYmplbE0/nbi0mVRF5HVyRV3h52cKyNRpBo15I/k5GgK0unm2aVu6QN",
+	"RWN1j4hci15zUDs8P1BVu1aoAISw/FkXgGobnJGz9nZwsQDbkqcujeLEgfkObZ/oHW8Vi9QBGJW6PgBD",
+	"o9rY+duLhOhUFq4ny5Y9xvrO2wfHTqD7ju76hw4M/6ZhLoDhMftTmRgOa6T3mH0UQ6LDAIbG2BEg7D2Z",
+	"s7XDDLRuBOfWUf3QYAE8KZeLBeTmh2tGu0Bnmkpgw9IIjcsfHrW7/TE4+8Qzy24RhTT5r6s3r4PRmpz3",
+	"7te7/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
