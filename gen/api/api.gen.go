@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,6 +61,21 @@ func (e AppEnforcementLevel) Valid() bool {
 	case AppEnforcementLevelMandatory:
 		return true
 	case AppEnforcementLevelRemediate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AppJSONSchemaType.
+const (
+	AppJSONSchemaTypeObject AppJSONSchemaType = "object"
+)
+
+// Valid indicates whether the value is a known member of the AppJSONSchemaType enum.
+func (e AppJSONSchemaType) Valid() bool {
+	switch e {
+	case AppJSONSchemaTypeObject:
 		return true
 	default:
 		return false
@@ -279,6 +295,30 @@ func (e PolicyIssueStatus) Valid() bool {
 	case PolicyIssueStatusInProgress:
 		return true
 	case PolicyIssueStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyPackAccess.
+const (
+	PolicyPackAccessAdded     PolicyPackAccess = "added"
+	PolicyPackAccessAvailable PolicyPackAccess = "available"
+	PolicyPackAccessEnabled   PolicyPackAccess = "enabled"
+	PolicyPackAccessPrivate   PolicyPackAccess = "private"
+)
+
+// Valid indicates whether the value is a known member of the PolicyPackAccess enum.
+func (e PolicyPackAccess) Valid() bool {
+	switch e {
+	case PolicyPackAccessAdded:
+		return true
+	case PolicyPackAccessAvailable:
+		return true
+	case PolicyPackAccessEnabled:
+		return true
+	case PolicyPackAccessPrivate:
 		return true
 	default:
 		return false
@@ -515,6 +555,14 @@ type AppCreatePolicyPackResponse struct {
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
 
+// AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
+//
+// Example: {"configSchema":{"s3-bucket-retention":{"properties":{"maxAgeDays":{"type":"integer"}},"required":["maxAgeDays"],"type":"object"}}}
+type AppGetPolicyPackConfigSchemaResponse struct {
+	// ConfigSchema The JSON schema for each Policy's configuration, by policy name (policies without configuration are left out).
+	ConfigSchema *map[string]AppPolicyConfigSchema `json:"configSchema,omitempty"`
+}
+
 // AppGetPolicyPackResponse One version of a Policy Pack with its policies.
 type AppGetPolicyPackResponse struct {
 	// Applied Whether this version is applied to a policy group.
@@ -536,11 +584,22 @@ type AppGetPolicyPackResponse struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// AppGetStackPolicyPacksResponse AppGetStackPolicyPacksResponse lists the Policy Packs that apply to a stack.
+//
+// Example: {"requiredPolicies":[{"config":{"s3-bucket-retention":{"enforcementLevel":"mandatory","maxAgeDays":30}},"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","version":3,"versionTag":"1.2.0"}]}
+type AppGetStackPolicyPacksResponse struct {
+	// RequiredPolicies RequiredPolicies is a list of required Policy Packs to run during the update.
+	RequiredPolicies *[]AppRequiredPolicy `json:"requiredPolicies,omitempty"`
+}
+
 // AppInsightsAccountReference InsightsAccountReference identifies an Insights account for policy group membership.
 type AppInsightsAccountReference struct {
 	// Name The name of the Insights account.
 	Name string `json:"name"`
 }
+
+// AppJSONSchemaType The data type of a policy's configuration schema (always an object).
+type AppJSONSchemaType string
 
 // AppListPolicyGroupsResponse ListPolicyGroupsResponse lists a summary of the organization's Policy Groups.
 type AppListPolicyGroupsResponse struct {
@@ -556,8 +615,8 @@ type AppListPolicyPacksResponse struct {
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
-	// ConfigSchema The JSON schema for the Policy's configuration ({properties, required, type}).
-	ConfigSchema nullable.Nullable[map[string]interface{}] `json:"configSchema,omitempty"`
+	// ConfigSchema The JSON schema for the Policy's configuration.
+	ConfigSchema nullable.Nullable[AppPolicyConfigSchema] `json:"configSchema,omitempty"`
 
 	// Description Description is used to provide more context about the purpose of the policy.
 	Description string `json:"description"`
@@ -603,6 +662,20 @@ type AppPolicyComplianceFramework struct {
 
 	// Version The compliance framework version.
 	Version *string `json:"version,omitempty"`
+}
+
+// AppPolicyConfigSchema AppPolicyConfigSchema defines the JSON schema of a particular Policy's configuration.
+//
+// Example: {"properties":{"maxAgeDays":{"minimum":1,"type":"integer"}},"required":["maxAgeDays"],"type":"object"}
+type AppPolicyConfigSchema struct {
+	// Properties Config property name to JSON Schema map.
+	Properties *map[string]interface{} `json:"properties,omitempty"`
+
+	// Required Required config properties.
+	Required *[]string `json:"required,omitempty"`
+
+	// Type Type defines the data type allowed for the schema.
+	Type AppJSONSchemaType `json:"type"`
 }
 
 // AppPolicyGroupSummary A summary of a Policy Group.
@@ -672,6 +745,30 @@ type AppPulumiStackReference struct {
 
 	// RoutingProject The project name.
 	RoutingProject string `json:"routingProject"`
+}
+
+// AppRequiredPolicy AppRequiredPolicy is a Policy Pack that applies, at the version and with the configuration to run it with.
+type AppRequiredPolicy struct {
+	// Config The configuration that is to be passed to the Policy Pack, by policy name, as the policy group holds it.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// DisplayName The pretty name of the required Policy Pack.
+	DisplayName string `json:"displayName"`
+
+	// Environments References to ESC environments whose resolved values the CLI should inject into the policy pack process (never set here).
+	Environments *[]string `json:"environments,omitempty"`
+
+	// Name The name (unique and URL-safe) of the required Policy Pack.
+	Name string `json:"name"`
+
+	// PackLocation Where the Policy Pack can be downloaded from (not set by policyresults, which serves no pack downloads).
+	PackLocation *string `json:"packLocation,omitempty"`
+
+	// Version The version of the required Policy Pack.
+	Version int `json:"version"`
+
+	// VersionTag The version tag of the required Policy Pack.
+	VersionTag string `json:"versionTag"`
 }
 
 // Capabilities The optional capabilities of the service.
@@ -752,6 +849,15 @@ type GetPolicyIssueResponse struct {
 	PolicyPack nullable.Nullable[RegistryPolicyPack] `json:"policyPack,omitempty"`
 }
 
+// GetRegistryPolicyPackVersionResponse GetRegistryPolicyPackVersionResponse contains detailed information about a specific version of a policy pack, including the policy definitions.
+type GetRegistryPolicyPackVersionResponse struct {
+	// Policies Policies contains the individual policy definitions in this version, each with its configuration schema and enforcement level.
+	Policies *[]AppPolicy `json:"policies,omitempty"`
+
+	// PolicyPack PolicyPack contains the metadata for this specific version.
+	PolicyPack RegistryPolicyPack `json:"policyPack"`
+}
+
 // HealthStatus The result of a health check.
 //
 // Example: {"checks":{"database":"ok"},"status":"ok"}
@@ -829,6 +935,35 @@ type ListPolicyIssuesResponse struct {
 
 	// RowCount The total number of policy issue rows (or of groups when grouping).
 	RowCount *int `json:"rowCount,omitempty"`
+}
+
+// ListPolicyPacksForInsightsAccountResponse ListPolicyPacksForInsightsAccountResponse lists the Policy Packs that analyze an Insights account's resources.
+type ListPolicyPacksForInsightsAccountResponse struct {
+	// Packs The list of required policy packs.
+	Packs []AppRequiredPolicy `json:"packs"`
+}
+
+// ListPolicyPacksRequest ListPolicyPacksRequest filters the registry's policy packs.
+//
+// Example: {"access":"enabled","orgLogin":"acme"}
+type ListPolicyPacksRequest struct {
+	// Access The access of the policy packs to list. Default is `enabled`.
+	Access *PolicyPackAccess `json:"access,omitempty"`
+
+	// Ids A list of policy pack IDs (RegistryPolicyPack ids) to list; if given, only the published versions with these ids are listed (at most 1000).
+	Ids *[]string `json:"ids,omitempty"`
+
+	// OrgLogin The canonical name of the organization to list policy packs for; absent for every organization the caller belongs to.
+	OrgLogin *string `json:"orgLogin,omitempty"`
+}
+
+// ListPolicyPacksResponse ListPolicyPacksResponse lists registry policy packs.
+type ListPolicyPacksResponse struct {
+	// ContinuationToken ContinuationToken can be used to fetch the next page of results; absent when there are no more (policyresults answers every pack in one page).
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// PolicyPacks PolicyPacks contains the policy pack metadata for the current page.
+	PolicyPacks []RegistryPolicyPack `json:"policyPacks"`
 }
 
 // ListPolicyViolationsV2Response Response containing a paginated list of policy violations (v2).
@@ -1128,6 +1263,45 @@ type PolicyGroup struct {
 // PolicyGroupEntityType The type of entity a policy group targets.
 type PolicyGroupEntityType string
 
+// PolicyGroupMetadata PolicyGroupMetadata counts what an organization's policy groups protect.
+type PolicyGroupMetadata struct {
+	// AuditStackResources Number of resources in stacks in those audit policy groups.
+	AuditStackResources int `json:"AuditStackResources"`
+
+	// AuditStacks Number of stacks in audit policy groups that apply a policy pack.
+	AuditStacks int `json:"AuditStacks"`
+
+	// PreventativeStackResources Number of resources in stacks in those preventative policy groups.
+	PreventativeStackResources int `json:"PreventativeStackResources"`
+
+	// PreventativeStacks Number of stacks in preventative policy groups that apply a policy pack.
+	PreventativeStacks int `json:"PreventativeStacks"`
+
+	// ProtectedAccountResources Number of resources in those accounts.
+	ProtectedAccountResources int `json:"ProtectedAccountResources"`
+
+	// ProtectedAccounts Number of Insights accounts in policy groups that apply a policy pack.
+	ProtectedAccounts int `json:"ProtectedAccounts"`
+
+	// ProtectedStackResources Number of resources in those stacks.
+	ProtectedStackResources int `json:"ProtectedStackResources"`
+
+	// ProtectedStacks Number of unique stacks in any policy group (preventative or audit) that applies a policy pack.
+	ProtectedStacks int `json:"ProtectedStacks"`
+
+	// TotalAccountResources Total number of resources in all accounts (governed by their latest evaluations).
+	TotalAccountResources int `json:"TotalAccountResources"`
+
+	// TotalAccounts Total number of Insights accounts in the organization (that policyresults has seen).
+	TotalAccounts int `json:"TotalAccounts"`
+
+	// TotalStackResources Total number of resources in all stacks (governed by their latest evaluations).
+	TotalStackResources int `json:"TotalStackResources"`
+
+	// TotalStacks Total number of stacks in the organization (that policyresults has seen).
+	TotalStacks int `json:"TotalStacks"`
+}
+
 // PolicyGroupMode The enforcement mode of a policy group (also the type of the group an issue belongs to).
 type PolicyGroupMode string
 
@@ -1283,6 +1457,9 @@ type PolicyIssuePriority string
 
 // PolicyIssueStatus The triage status of a policy issue.
 type PolicyIssueStatus string
+
+// PolicyPackAccess The access of the policy packs to list: added and available are public packs (none here), enabled and private the organization's own.
+type PolicyPackAccess string
 
 // PolicyResultsCount A count of active issues for one value.
 type PolicyResultsCount struct {
@@ -1528,6 +1705,18 @@ type PolicyPackVersionNumber = int
 // ProjectName defines model for ProjectName.
 type ProjectName = string
 
+// RegistryPolicyPackName defines model for RegistryPolicyPackName.
+type RegistryPolicyPackName = string
+
+// RegistryPolicyPackVersion defines model for RegistryPolicyPackVersion.
+type RegistryPolicyPackVersion = string
+
+// RegistryPublisher defines model for RegistryPublisher.
+type RegistryPublisher = string
+
+// RegistrySource defines model for RegistrySource.
+type RegistrySource = string
+
 // ResourceTypeAndId defines model for ResourceTypeAndId.
 type ResourceTypeAndId = string
 
@@ -1611,6 +1800,33 @@ type ListPolicyViolationsV2Params struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// GetOrgRegistryPolicyPackParams defines parameters for GetOrgRegistryPolicyPack.
+type GetOrgRegistryPolicyPackParams struct {
+	// Tag Version tag to retrieve (e.g. `1.2.0`); `latest` or absent for the latest published version.
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+}
+
+// ListPolicyPacksForAccountParams defines parameters for ListPolicyPacksForAccount.
+type ListPolicyPacksForAccountParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+}
+
+// GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
+type GetStackPolicyPacksParams struct {
+	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
+	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
+}
+
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
 
@@ -1649,6 +1865,12 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2065,6 +2287,9 @@ type ServerInterface interface {
 	// NewPolicyGroup New Policy Group
 	// (POST /api/orgs/{orgName}/policygroups)
 	NewPolicyGroup(ctx echo.Context, orgName OrgName) error
+	// GetPolicyGroupMetadata Get Policy Group Metadata
+	// (GET /api/orgs/{orgName}/policygroups/metadata)
+	GetPolicyGroupMetadata(ctx echo.Context, orgName OrgName) error
 	// DeletePolicyGroup Delete Policy Group
 	// (DELETE /api/orgs/{orgName}/policygroups/{policyGroup})
 	DeletePolicyGroup(ctx echo.Context, orgName OrgName, policyGroup PolicyGroupName) error
@@ -2098,6 +2323,9 @@ type ServerInterface interface {
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
 	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
+	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
+	GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
 	// GetPolicyComplianceResults Get Policy Compliance Results
 	// (POST /api/orgs/{orgName}/policyresults/compliance)
 	GetPolicyComplianceResults(ctx echo.Context, orgName OrgName) error
@@ -2133,12 +2361,50 @@ type ServerInterface interface {
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error
+	// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+	// (GET /api/orgs/{orgName}/registry/policypacks/{policyPackName})
+	GetOrgRegistryPolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, params GetOrgRegistryPolicyPackParams) error
+	// ListPolicyPacksForAccount List Policy Packs For Account
+	// (GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs)
+	ListPolicyPacksForAccount(ctx echo.Context, orgName OrgName, accountName AccountName, params ListPolicyPacksForAccountParams) error
 	// UpdateResourceVersionPolicyResults Update Resource Version Policy Results
 	// (PUT /api/preview/insights/{orgName}/accounts/{accountName}/resources/{resourceTypeAndId}/versions/{resourceVersion}/policy/results)
 	UpdateResourceVersionPolicyResults(ctx echo.Context, orgName OrgName, accountName AccountName, resourceTypeAndId ResourceTypeAndId, resourceVersion ResourceVersion) error
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	// (POST /api/preview/registry/policypacks)
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetStackPolicyGroups Get Stack Policy Groups
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
+	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// GetStackPolicyPacks Get Stack Policy Packs
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks)
+	GetStackPolicyPacks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params GetStackPolicyPacksParams) error
 	// GetCurrentUser Get Current User
 	// (GET /api/user)
 	GetCurrentUser(ctx echo.Context) error
@@ -2240,6 +2506,22 @@ func (w *ServerInterfaceWrapper) NewPolicyGroup(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.NewPolicyGroup(ctx, orgName)
+	return err
+}
+
+// GetPolicyGroupMetadata converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyGroupMetadata(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyGroupMetadata(ctx, orgName)
 	return err
 }
 
@@ -2523,6 +2805,38 @@ func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) err
 	return err
 }
 
+// GetPolicyPackConfigSchema converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackConfigSchema(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "policyPackName" -------------
+	var policyPackName PolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "policyPackName", ctx.Param("policyPackName"), &policyPackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policyPackName: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version PolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackConfigSchema(ctx, orgName, policyPackName, version)
+	return err
+}
+
 // GetPolicyComplianceResults converts echo context to params.
 func (w *ServerInterfaceWrapper) GetPolicyComplianceResults(ctx echo.Context) error {
 	var err error
@@ -2752,6 +3066,72 @@ func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error 
 	return err
 }
 
+// GetOrgRegistryPolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrgRegistryPolicyPack(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "policyPackName" -------------
+	var policyPackName PolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "policyPackName", ctx.Param("policyPackName"), &policyPackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policyPackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOrgRegistryPolicyPackParams
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrgRegistryPolicyPack(ctx, orgName, policyPackName, params)
+	return err
+}
+
+// ListPolicyPacksForAccount converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksForAccount(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "accountName" -------------
+	var accountName AccountName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountName", ctx.Param("accountName"), &accountName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksForAccountParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksForAccount(ctx, orgName, accountName, params)
+	return err
+}
+
 // UpdateResourceVersionPolicyResults converts echo context to params.
 func (w *ServerInterfaceWrapper) UpdateResourceVersionPolicyResults(ctx echo.Context) error {
 	var err error
@@ -2829,6 +3209,329 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateStackPolicyResults(ctx, orgName, projectName, stackName, version)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Optional query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetStackPolicyGroups converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackPolicyGroups(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// GetStackPolicyPacks converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackPolicyPacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStackPolicyPacksParams
+	// ------------- Optional query parameter "mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "mode", ctx.QueryParams(), &params.Mode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mode: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackPolicyPacks(ctx, orgName, projectName, stackName, params)
 	return err
 }
 
@@ -2944,12 +3647,26 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.GetPolicyPack, options.OperationMiddlewares["GetPolicyPack"]...)
 	router.PUT(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/archive", wrapper.UploadPolicyPackArchive, options.OperationMiddlewares["UploadPolicyPackArchive"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPackPublish, options.OperationMiddlewares["CompletePolicyPackPublish"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/schema", wrapper.GetPolicyPackConfigSchema, options.OperationMiddlewares["GetPolicyPackConfigSchema"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/registry/policypacks/:policyPackName", wrapper.GetOrgRegistryPolicyPack, options.OperationMiddlewares["GetOrgRegistryPolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.ListPolicyGroups, options.OperationMiddlewares["ListPolicyGroups"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.NewPolicyGroup, options.OperationMiddlewares["NewPolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/metadata", wrapper.GetPolicyGroupMetadata, options.OperationMiddlewares["GetPolicyGroupMetadata"]...)
 	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.DeletePolicyGroup, options.OperationMiddlewares["DeletePolicyGroup"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.GetPolicyGroup, options.OperationMiddlewares["GetPolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.UpdatePolicyGroup, options.OperationMiddlewares["UpdatePolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup/batch", wrapper.BatchUpdatePolicyGroup, options.OperationMiddlewares["BatchUpdatePolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policygroups", wrapper.GetStackPolicyGroups, options.OperationMiddlewares["GetStackPolicyGroups"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policypacks", wrapper.GetStackPolicyPacks, options.OperationMiddlewares["GetStackPolicyPacks"]...)
+	router.GET(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/policy/packs", wrapper.ListPolicyPacksForAccount, options.OperationMiddlewares["ListPolicyPacksForAccount"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
@@ -3528,6 +4245,115 @@ func (response NewPolicyGroup429JSONResponse) VisitNewPolicyGroupResponse(w http
 type NewPolicyGroup503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response NewPolicyGroup503JSONResponse) VisitNewPolicyGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadataRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+}
+
+type GetPolicyGroupMetadataResponseObject interface {
+	VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyGroupMetadata200JSONResponse PolicyGroupMetadata
+
+func (response GetPolicyGroupMetadata200JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyGroupMetadata400JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyGroupMetadata401JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyGroupMetadata403JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyGroupMetadata404JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyGroupMetadata429JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyGroupMetadata503JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4857,6 +5683,117 @@ func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPack
 type CompletePolicyPackPublish503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CompletePolicyPackPublish503JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchemaRequestObject struct {
+	OrgName        OrgName           `json:"orgName"`
+	PolicyPackName PolicyPackName    `json:"policyPackName"`
+	Version        PolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackConfigSchemaResponseObject interface {
+	VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackConfigSchema200JSONResponse AppGetPolicyPackConfigSchemaResponse
+
+func (response GetPolicyPackConfigSchema200JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackConfigSchema400JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackConfigSchema401JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackConfigSchema403JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackConfigSchema404JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackConfigSchema429JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackConfigSchema503JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6253,6 +7190,228 @@ func (response ListPolicyViolationsV2503JSONResponse) VisitListPolicyViolationsV
 	return err
 }
 
+type GetOrgRegistryPolicyPackRequestObject struct {
+	OrgName        OrgName        `json:"orgName"`
+	PolicyPackName PolicyPackName `json:"policyPackName"`
+	Params         GetOrgRegistryPolicyPackParams
+}
+
+type GetOrgRegistryPolicyPackResponseObject interface {
+	VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error
+}
+
+type GetOrgRegistryPolicyPack200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetOrgRegistryPolicyPack200JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrgRegistryPolicyPack400JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrgRegistryPolicyPack401JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrgRegistryPolicyPack403JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrgRegistryPolicyPack404JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrgRegistryPolicyPack429JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrgRegistryPolicyPack503JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccountRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	AccountName AccountName `json:"accountName"`
+	Params      ListPolicyPacksForAccountParams
+}
+
+type ListPolicyPacksForAccountResponseObject interface {
+	VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksForAccount200JSONResponse ListPolicyPacksForInsightsAccountResponse
+
+func (response ListPolicyPacksForAccount200JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksForAccount400JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksForAccount401JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksForAccount403JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksForAccount404JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksForAccount429JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksForAccount503JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateResourceVersionPolicyResultsRequestObject struct {
 	OrgName           OrgName           `json:"orgName"`
 	AccountName       AccountName       `json:"accountName"`
@@ -6512,6 +7671,1183 @@ func (response UpdateStackPolicyResults429JSONResponse) VisitUpdateStackPolicyRe
 type UpdateStackPolicyResults503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroupsRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+}
+
+type GetStackPolicyGroupsResponseObject interface {
+	VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error
+}
+
+type GetStackPolicyGroups200JSONResponse AppListPolicyGroupsResponse
+
+func (response GetStackPolicyGroups200JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackPolicyGroups400JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackPolicyGroups401JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackPolicyGroups403JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackPolicyGroups404JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackPolicyGroups429JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackPolicyGroups503JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      GetStackPolicyPacksParams
+}
+
+type GetStackPolicyPacksResponseObject interface {
+	VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error
+}
+
+type GetStackPolicyPacks200JSONResponse AppGetStackPolicyPacksResponse
+
+func (response GetStackPolicyPacks200JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackPolicyPacks400JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackPolicyPacks401JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackPolicyPacks403JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackPolicyPacks404JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackPolicyPacks429JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackPolicyPacks503JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7058,6 +9394,9 @@ type StrictServerInterface interface {
 	// NewPolicyGroup New Policy Group
 	// (POST /api/orgs/{orgName}/policygroups)
 	NewPolicyGroup(ctx context.Context, request NewPolicyGroupRequestObject) (NewPolicyGroupResponseObject, error)
+	// GetPolicyGroupMetadata Get Policy Group Metadata
+	// (GET /api/orgs/{orgName}/policygroups/metadata)
+	GetPolicyGroupMetadata(ctx context.Context, request GetPolicyGroupMetadataRequestObject) (GetPolicyGroupMetadataResponseObject, error)
 	// DeletePolicyGroup Delete Policy Group
 	// (DELETE /api/orgs/{orgName}/policygroups/{policyGroup})
 	DeletePolicyGroup(ctx context.Context, request DeletePolicyGroupRequestObject) (DeletePolicyGroupResponseObject, error)
@@ -7091,6 +9430,9 @@ type StrictServerInterface interface {
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
 	CompletePolicyPackPublish(ctx context.Context, request CompletePolicyPackPublishRequestObject) (CompletePolicyPackPublishResponseObject, error)
+	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
+	GetPolicyPackConfigSchema(ctx context.Context, request GetPolicyPackConfigSchemaRequestObject) (GetPolicyPackConfigSchemaResponseObject, error)
 	// GetPolicyComplianceResults Get Policy Compliance Results
 	// (POST /api/orgs/{orgName}/policyresults/compliance)
 	GetPolicyComplianceResults(ctx context.Context, request GetPolicyComplianceResultsRequestObject) (GetPolicyComplianceResultsResponseObject, error)
@@ -7126,12 +9468,50 @@ type StrictServerInterface interface {
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2(ctx context.Context, request ListPolicyViolationsV2RequestObject) (ListPolicyViolationsV2ResponseObject, error)
+	// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+	// (GET /api/orgs/{orgName}/registry/policypacks/{policyPackName})
+	GetOrgRegistryPolicyPack(ctx context.Context, request GetOrgRegistryPolicyPackRequestObject) (GetOrgRegistryPolicyPackResponseObject, error)
+	// ListPolicyPacksForAccount List Policy Packs For Account
+	// (GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs)
+	ListPolicyPacksForAccount(ctx context.Context, request ListPolicyPacksForAccountRequestObject) (ListPolicyPacksForAccountResponseObject, error)
 	// UpdateResourceVersionPolicyResults Update Resource Version Policy Results
 	// (PUT /api/preview/insights/{orgName}/accounts/{accountName}/resources/{resourceTypeAndId}/versions/{resourceVersion}/policy/results)
 	UpdateResourceVersionPolicyResults(ctx context.Context, request UpdateResourceVersionPolicyResultsRequestObject) (UpdateResourceVersionPolicyResultsResponseObject, error)
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	// (POST /api/preview/registry/policypacks)
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
+	// GetStackPolicyGroups Get Stack Policy Groups
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
+	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
+	// GetStackPolicyPacks Get Stack Policy Packs
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks)
+	GetStackPolicyPacks(ctx context.Context, request GetStackPolicyPacksRequestObject) (GetStackPolicyPacksResponseObject, error)
 	// GetCurrentUser Get Current User
 	// (GET /api/user)
 	GetCurrentUser(ctx context.Context, request GetCurrentUserRequestObject) (GetCurrentUserResponseObject, error)
@@ -7300,6 +9680,31 @@ func (sh *strictHandler) NewPolicyGroup(ctx echo.Context, orgName OrgName) error
 		return err
 	} else if validResponse, ok := response.(NewPolicyGroupResponseObject); ok {
 		return validResponse.VisitNewPolicyGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyGroupMetadata operation middleware
+func (sh *strictHandler) GetPolicyGroupMetadata(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyGroupMetadataRequestObject
+
+	request.OrgName = orgName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyGroupMetadata(ctx.Request().Context(), request.(GetPolicyGroupMetadataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyGroupMetadata")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyGroupMetadataResponseObject); ok {
+		return validResponse.VisitGetPolicyGroupMetadataResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7660,6 +10065,33 @@ func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName Org
 		return err
 	} else if validResponse, ok := response.(CompletePolicyPackPublishResponseObject); ok {
 		return validResponse.VisitCompletePolicyPackPublishResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackConfigSchema operation middleware
+func (sh *strictHandler) GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
+	var request GetPolicyPackConfigSchemaRequestObject
+
+	request.OrgName = orgName
+	request.PolicyPackName = policyPackName
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackConfigSchema(ctx.Request().Context(), request.(GetPolicyPackConfigSchemaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackConfigSchema")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackConfigSchemaResponseObject); ok {
+		return validResponse.VisitGetPolicyPackConfigSchemaResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8107,6 +10539,60 @@ func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetOrgRegistryPolicyPack operation middleware
+func (sh *strictHandler) GetOrgRegistryPolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, params GetOrgRegistryPolicyPackParams) error {
+	var request GetOrgRegistryPolicyPackRequestObject
+
+	request.OrgName = orgName
+	request.PolicyPackName = policyPackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrgRegistryPolicyPack(ctx.Request().Context(), request.(GetOrgRegistryPolicyPackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrgRegistryPolicyPack")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrgRegistryPolicyPackResponseObject); ok {
+		return validResponse.VisitGetOrgRegistryPolicyPackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksForAccount operation middleware
+func (sh *strictHandler) ListPolicyPacksForAccount(ctx echo.Context, orgName OrgName, accountName AccountName, params ListPolicyPacksForAccountParams) error {
+	var request ListPolicyPacksForAccountRequestObject
+
+	request.OrgName = orgName
+	request.AccountName = accountName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksForAccount(ctx.Request().Context(), request.(ListPolicyPacksForAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksForAccount")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksForAccountResponseObject); ok {
+		return validResponse.VisitListPolicyPacksForAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UpdateResourceVersionPolicyResults operation middleware
 func (sh *strictHandler) UpdateResourceVersionPolicyResults(ctx echo.Context, orgName OrgName, accountName AccountName, resourceTypeAndId ResourceTypeAndId, resourceVersion ResourceVersion) error {
 	var request UpdateResourceVersionPolicyResultsRequestObject
@@ -8203,6 +10689,323 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 		return err
 	} else if validResponse, ok := response.(UpdateStackPolicyResultsResponseObject); ok {
 		return validResponse.VisitUpdateStackPolicyResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackPolicyGroups operation middleware
+func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request GetStackPolicyGroupsRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackPolicyGroups(ctx.Request().Context(), request.(GetStackPolicyGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackPolicyGroups")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackPolicyGroupsResponseObject); ok {
+		return validResponse.VisitGetStackPolicyGroupsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackPolicyPacks operation middleware
+func (sh *strictHandler) GetStackPolicyPacks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params GetStackPolicyPacksParams) error {
+	var request GetStackPolicyPacksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackPolicyPacks(ctx.Request().Context(), request.(GetStackPolicyPacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackPolicyPacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackPolicyPacksResponseObject); ok {
+		return validResponse.VisitGetStackPolicyPacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8329,306 +11132,364 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tcts41jB4KyjtVsXel5btJPPMjFxP1evOR7efSScp2+mueVtdj2ASkjChAA4AWlFn/X9/75+9oL2T",
-	"vZItnAOQIAlSkhMn3TP50x2LJHAAHJzvj4+jVK4KKZgwejT5OCqooitmmIK/ztNUlsK8pitm/8yYThUv",
-	"DJdiNBldLxm5EJovlkYTim8SYV9NRty+UFCzHCUj+GkyosFYyUixf5ZcsWw0MapkyUinS7aidhKzKezr",
-	"2iguFqO7u2T0TArDRUntvNfyPRNdWMJXiLHvEDknZslIodgtl6UmBV2wM0JvNBOGzKWCp3OutIFHYw/1",
-	"P0umNjXYaWfyYWAv5j9Sky67IH7HNlJk5G2Zlys+Jnb3XlzThYXze2beypynmwutS3ZG1ksmCDeEa6IN",
-	"zRmAWhYZNcz+RoVeM8Uy8vT0cQX2ktGMqRrui/kRArIFXDvjRRY/XW4fEp4xYficM5UQSt69u3hODqjY",
-	"mCUXC8Jy3YLp5IRMRxyHJatSG3LD3HfT0eE4jhzu/T0R441a9KOmVAsq+G+IEv1oKd0Y+82Mx/W9kmXR",
-	"D0EBL5GFfWsAgqIe615QvKXp+61AFDR9vxWGaqT7gvETUxqm3gbJLb5IRLm6sXglFZnl1DBtZj0Y4r74",
-	"VNBew4T7Alij982GPFOMGlaP/AkAr7jgq3I1mpwmHnguDFswhdAr+Q+WDpDfAl8YOthgiP227pJpWaqU",
-	"XW8Kdi6yPhqh3GuPNLFjECoywjOy5pY+AOHyrOHg3eWrIyZSmbGsjw6ozqT3A3oQEf0k1SEb/LHMLSNT",
-	"zHKHLfD9tM/hnkQP98oM3ltthm+sNve7rDDtO+Alg5uE8zums/9G3X7qBt3ZL3UhhWYginxHs0v2z5Jp",
-	"Y/+yXJkJ+CctipynQOaP/6FxOfUc/7ti89Fk9L8d12LOMT7Vxy+UkurSTYJTxpAFJrU8jotbmvPsDLZh",
-	"xbSmCwYnpJ0swfLM4n8C4gUT5UoneAPyXK5ZRm5pXjI9HqFMM895+pUWk7rZNdxTgDEtlbKSkTb2wA+o",
-	"kzyYhRngscw/KxE8XHZCqCDyBigQF6TU7BDW9lKqG55lKKd9ucWlNM+ZeqSJkjkjmWSaCGlw84lZck1k",
-	"wRRMD2C+lualLEX2ZaFsiCUH0rIWaZZMNR480iSjhh4SJ6ba3c78Vq8pLmxugYeVvKWbXNLsWspXVC3Y",
-	"18GpG5ltCPuQMpbhfdD8N0ZyvuIGgVQslSLj9tOXlOfsC2+8F4hR6vai9RlRjGYAr9teuqBcABtTzKgN",
-	"wH7F1C1P2TtBbynP6U3+hfdY4/wkpQJQGqQRIuSaHACp+UBXhVMTLN7cUBTKyxpevJnXUv5IxcYRUv0F",
-	"FyElWVGx8diiz3B3iRX6gIeg/gIgXdonR+dzExPUrgCLNDGSrCm3ysVcKoajcbEYx/SdgKvcJaN3gpZm",
-	"KRX/7UujICqmXJMV19pqT1KRUrwXcm0p0p2HHFVvsShzqr5XPDvPbqlIWfaS54apH2XGcgA2w8tE87fK",
-	"UjbDLadEJtudew4fk5X9ekzO05QVhmVEL2nB9ITMRJnnszMy+3g3OyPn3xM78SNNqJvbfW+ZwD8kF1Mx",
-	"+zgd4W9WVpuOJmQ6giejhExh4/G389fPp6P/czp6c4lPKhqg7fNfxuPxr3czIpi20BhJLJJkrDDLs6lA",
-	"XfmRJnayfYe0nE2WhsxqKGdnhBK78TmbilKsFS0KlpHqe3IQW5VhH4yfKL/I8EfLJkvdXiz7Z0lz++tU",
-	"+HHwgSyYmI7uZodn9szr7U1lXq5E43BCrvqebVDncO/xDAwHU2EJAlOkoEozDcQKRBOrQSHttcdKCsVS",
-	"rlm+IQdWLRd0ZZEOuD2Ml6DILhVKJofjqRXYLCYgiUNcKgLs+oh7EDPAOACJnNsFRHbXXs2WPJoEZ9cd",
-	"8xXXxg5XvwODAwKC2GnYSm+7mME9Cu/PXXedDjaqFN3Y53Y3Xyq5isvHIBcDOPCvAIf+/ve///3oxx+P",
-	"nj9PSP1vslxOVquJ1na7L18+I0+ePPkrqEE9cNR7ZCe4lnEwyqJgqg0MF5dULFhz67dOg0gIlEVs3sxH",
-	"k18+bv2oIrGoJ4e/3EiZMypGd7/GyBEgXD+uoACqHI2kTg0/IxYeQHc3Oqoh1FEz2M4PRwt5FBB+Nacp",
-	"+3gXPjnS73lxJAuknkeFhPdwjdVG4I5/ga3AI7yx0pzbkM75DW4H1w+0ATBEG+k8lQcdB+/iGbEkMqmM",
-	"OYiNimhm3Fv1QqRq0rwoUUA5XUa4//nr53aIN5fkhpk1Y8JRsyaB2D6Dia4NeLSliAf1PI1lhnPhm7pM",
-	"l4RqgpQ/sY8N5UIn/hATcpNT8b69EYdRsFBBjAOGz3CBdmcbl7sihQ+Mr+cwNV7eCieTCiPtv9zHdvss",
-	"CJ8JJYeJdXWiI2Scdi8Dwo/MKYJNZKF45tGl1FbMkQoNtv6uLRaKLajf5yYvpIvFy1Kk8fOiiwWZlyIl",
-	"B2D+SsiKw6as6If44WdcFznd9JuE3AugDUZHAAtE/Ft4FP2I93xRCv7PhvWfHNSSA+FZbBF3obnnFzv0",
-	"r8Mnc2+R9tzLTA3SQr0gae9rU3Tonl6PJHNdL7J530E5sPKV3FuSuY4QqQDSb8LMv4IwYySxR2YFErCq",
-	"fRNh/hgiTHAR95BkfneCS0swOfASiZDmhf1nKJsIaZ5Vf2hDldE/c7NMCBOZ+xdILfDmd/ivnGl9vaSi",
-	"/tcb5QZegEdM4dPgj+qFShbi+txio/3HaynYmzmYOM9fPz9uiFrfhKMvJxx9z8ylXOvAudJaFRorCJoc",
-	"jjTPGFFyjcYKb88bkxe3TG2cDwRM7QjrBPB8VoAlx3tYwds/FTnXZmZp5sqSQ21xj0iRb8DcA1h5KdfT",
-	"0eQkmY6YyPCP0xP7p5bKAO+bjiZ29XcztF04S6hdBX6BHzhyUMkZIa/+pZIERprdMsXNZtSkHyPNTI2Q",
-	"DoVHNUL+MkoVNzyl+SgZLfliOfrV4ks1KpiKRjVPAmtQew5LeOpJ8PICjjXespejfuv89XN7mNVmNBYj",
-	"b+DEsnM7rH1lNIGThUH97o4mJ3dduWhruI2LZXGogf6uV1xjFAtn+plcFTmnImVwoBNP7JrjRkN0xlPx",
-	"85IJsuC3TKD7zP7sqBRZL5liza+kYJZusYwccEMUK3KaMk38Eg+B2b5nrNBTwY0Gv8SYXCyEdA59MP6j",
-	"D8Y7iHTcFNahSR7JYjSJiQwuygH7kOal5rcsIRmb0zI3FXDkf5DTk5MzQg1ZSW3sHyf2I00KMO8tWChm",
-	"V3bsDkLTPHeUbUfxMWZTjvP2pm0SXCMbf3JoPfZ4ABuNNluS5txODbd6QGCrKRIoXX9jmwE7IAbSvGcb",
-	"ncCh2y1iHwoKZ48Pc3bL8gbN7xzZNklZyTXE4jyT+QAs9mBxylTm+j4CvFNKd4AouN994NhXHEUGOJxc",
-	"ZRkqBrytQNIEB5FDQakylDH2BfzKg3Nh2Gon+Cti0xNooAxeFC46F+WkB/+B9g4fETJiezzkwKvxKCPA",
-	"wekz4vR3ElfQH+pAt/Dj5vZ2VvdGMDzt92yzs07rrPMX6GEpihyJHozTo84ix+h43+wXGVcs9cIVE+XK",
-	"skCq0xGSj0Dn77ELIJRujqiFoCjaUVa98knPixaDuHDukIaP2jKr1H5kdREr/q8Jfk3ehpFfII2Khlt+",
-	"3JQwGgab0fnPV+TZxRWpeV8Q+7rWRynXR2n4rHDMEsh2c02XuFm6IXQxkapNgaYOQa6ekJsyfc8MEJ8m",
-	"KNWz4Bs4qrlUKVsxYV5ZOjmajKzkZRUWEHkUXbG1VO/t2nz0K9cQwjNnilmoJ6PH49PxqRV+fPDQ6HT8",
-	"1J6ZC4gJp9cY/7mkt6xvJUzYi4IswgU2PTnCr48awFey2QRFrGRk6AKEL/0E1la9+6vlYw68a7oACB+P",
-	"T0YdQaex513b4I3ibE6CXyt5pY4T3N+Qd24FF2PQilfFIYcIaJYUQ39LMDhVIoqdzwUqd6ZcMUMzami/",
-	"ES3CCVuExUnsEEFA6I0sDUzLxC1XUlissRx3LlXlRSzKm5zrZRhXE7nMIroPdndA7/eGxneXr440nTct",
-	"jhRhkGqBrP2w2jG/G+RiXoXIkCXVhOaK0WxDbqySDTZdL+IFNzlpkAWgBkw7YuAJgDvt4GiiW19f4xh3",
-	"8xIxkaXJuUDRVRcs5XOe1k9dqGRwxLtxn6JA8AAHuLjAj067PLhQ8pZnfZGvaS7LjPh3joucGnvOGDUV",
-	"hsXaA9NappwahkGeCWHjxZic/3yVkPPfSsUSwkwa3Sl7LjFUuHxx/vzHF2B6CfBu2y1TrJCaA+2KXLJ3",
-	"l68sr8NT9i+G2kNzUcgs4gZypDOdbaML7ZCxuUfD0mf7XEI61Z7ip+qZBREQh62oMDwdwlHyxqpdtHrF",
-	"Qof3lGUJ4cYHEd3Azvgn2435LhQ1JG4B8u/MxV2ETF9gLjwlcyVXIY+O8OcEjazuRCUpi1zSjHCITE2X",
-	"/JZ1pSO/nB/qWKN7Eks3Auq1oOogq/OGQkzYAIiMJLpMU9bY43qT8K13lxfxLXl3eWFHePvuusMn3DL7",
-	"BLjboejeVni7QyOkg1lsu2NSeAtB6pDfek09aPGiI4m0gfxBrgmt7UXEyS5ZQ+TMbrlG2SWUYxRbscwS",
-	"KMRWkC8iMikAUmXeDCOnFbqDK9dESMBDi3f+MkQchcjJuwP/vGRgeAAiEtxY9wGI6408kuAcKkPk53Ad",
-	"it5Pez8ZZnxFxfjmjdXdj7f1kM1dkLtHfxygu+EYhi7uSRrr6xDMFexaUmFFzyXxuXUuCe+yFsLbAPe9",
-	"WYtS2qoynWQ9S6kaSUorZndML3nRxeFhDPEkpD3HjpvXswWVTRHTo3T/De17k+RcW2iILlcrqirLVSva",
-	"2t1n/La79iBFa8DgEG6l3h/PYfgrBLOL861da0C0dfcsndpp8xoveqmjYstGwna21eJ6/+Dzvu2Dh1t3",
-	"r/BD7Ld5dvCfuVk6mUnvuIEIU8/+OfITxXmvcFXuzozf8qykuV+HS4CibdGwY2uf88VVFWK8X0zvf129",
-	"eU1wK1qaJISW2qFL5TINPtYTJ8RvBAaA3h3uZKEdVJefB2oy16h3GelVCrKSCh0ALRm/VIXUrKlYP1Bw",
-	"DIvIHDuazSMCS9xWHszhTdF3LcPKzlPiQdbWpJfVKPG5a9sSqSZEW0KoodywXIqFD2LZeuaVUae95T+6",
-	"9CdHInw2FMy35nlu1Qt3JIgJTGQWK5TG7GazZBtyy2VODQsB3EM4edeyGzQMKm40cm2HhlQIeBnkqUr9",
-	"7hPpevRNFCu5FFeGxfjAecxYpO27oIrS9zB/JZ7WtAH3oS+ooLZ87Yo9uJQr/10cX/yw7cs3rPG2tP/W",
-	"td1d7y1VPqC2A7ng9jKtkHy1zQL3lMnC6SIUocb3QY4Qu5ORtfRfSBq/jbvKW9GBe+me6pcbewervokj",
-	"pLs/1PSK4NFRG9/tr7NGx+yqpwE+9B9hQ9aKnF0gLdKGcNg9Jythm42PNNrngsKAL+rP4/cUUzTmBOdp",
-	"EHMU2g1VC2Y0OYCUXQjJc8K3xqwvrt+oxXN0qG1RQTm60+NCsvfJdeTcrkK6ktn9tuNH++F25mrHb5nj",
-	"nXo8qMs6LhAqLD3KdegvXjm9KkITX1f2EzSh+o23dJIvBLK+zpHFVVJRrl6gN+TtkLxcTxlKzD5/N994",
-	"lwralLneMiXkgw9O49Bq7xXFCXIDGUMIkvAmOQzq25RB8mxf+THwh3T8L5EyD4P2lpjIvr+w3pTHC6q1",
-	"38uGWS8hNxsPQYumB6L4Z5CGK69O5PArCwJILi+unoVeIPit1Cxq/SYHPpATYgdBETjcTzQQO9cy+VS7",
-	"5xk5iYZIYCWSIdPnQxiQtiJ1Q7+NIHbDOCwyQvMc7eE+CdgDFVHRv4oFsd7DoTCOeiP1vXwr28eOjhuc",
-	"9aAhYcj4p0fNRfYdMcRMAR0csPKdIyUGAgEczJ6xq++yj/hYVxaJy4uyNFwsXO2Z7XVndhbFWwPH9uIZ",
-	"LegNz7npNSv7uFKSBq9WuhamyUdo9tZxwzfOHKGpKp0IIUsghkKKpnN2iAV0VjeIRg0QY3vjeOabQCbr",
-	"EXI0VMGo47yaASzNnfmemx/Km1dywXtGiw3zSCMCHghpGKmytN9SndL8GdWMvGebHfKDwsljS24m1XfA",
-	"qyZm9j0I7mlF6KQghj49OQnDUzAed+LiwzgW0wik3ma1FvKLz95OpiMu/rtQcqGYhiTv0c3mvzNmxSL4",
-	"a84/sAzfw+DS6ejXUSS8Nuu5mD9cX78lCB2xb8UZT69J5pwsyxUVR4rRDKh9xBoBO7X9YFIUvoa04Zff",
-	"n1/KPAoG1F8JxUXqHAtd9Ns9+cwtAMY+oNmKi8SNCvnrnK2ZiufVrWRmh8jOe4iZ4SumDV0VlWUKZ1lT",
-	"TXKqQdmAAchB9YKb+R+SCyvpLJnCQF20WIwmkOZ0ZEfen1U2l3qOS/2xWupPvUvtZt8lnvYGexA7zMoN",
-	"Wps2LpH49Ybd+TA7b3ALtPMVNYp/GLfD8Q1GbwH7GSUjzX9jEJ1/rwj0SMFH8GbRBRf99gUPRHu0F063",
-	"tqq2kU6vvtmEzmYPttPwwoi0mG8ZV9evVHneAgZBUypBDjylPT05SRoB4Yc7aFduZfse7pDDG8LufWTA",
-	"ltPFxCUIx4vGOr4vb5gSzDB9dMO0OSoUTQ1PkdVFjnsE8sIaYyNxbS62saAbUEKOCyUhhjSVCmIo//Ik",
-	"OTqFxIvG+2t2c6yNRYtF+Lbd5KPHv979GkE+t5SeIFos+HXQ1kX0IYHw4XZQ9VYp9f7IDmFv7INpljaV",
-	"irBVYTbE1WsDElb0BQ7iJm/xyQWnj3gLKQo7O+ni2LddInIH4YAcRG0oY9qPzueNzKNWxMYGo79ckq+V",
-	"qYc8dkXlFNzTk9Nj1eqCACbilKILDY1yumRj8iPdkBvmEiYbxqsl1RjumLGcGZZZHGiWf9rJ2VPUW7mv",
-	"7Q4/Glwhbn3GDOU51sCrXbC7T3fJFlwbtam14p5ZlXuxYTTwXtuhzfQhgfvtXtS7jLsSQ9wfGM3N8goz",
-	"w/pi4UDsnhNKlvA2SZcMMTIkvPY3HMIV/rLzvHdpFzC6+7NF5arv7hkB5zRJTNVmNF2SjBVMZExYgmFH",
-	"twITxIZ+nFbATUeT6Ui+n47uDqOGLd2zI/gRCmi4G5uETEfBGU1HmMO15noHldTNEzsaH8GCGOY4ZUz+",
-	"QQZeU8m6VCJQ5yoSxtcMjVhdXGDgcGQYi0xQfViVuap8iD0W+fp5HN/yJsmvX8c6g4m9JVRsdib6zW38",
-	"yQ+3U3pM46SqLdp+WPUs/RygWpglRSy11DIrIS29OrDOdsecPl8hmMALY85tnoUu2/ccC1nuTbT/Zj+M",
-	"A2DHDFAC2dCgCnpdQWc32L3WHzw4YG6MuGgwtoDqav0DAw/XxI4MDlTfJcj79IbOPg9O99MuducdM0g8",
-	"yXh3+bovLPh1pSb6asawPxXM+/jKg8PobGDs1lnxMLRDoXK6JcBs4AMfpJfnPgKxCp8aTMByL2PaM8Yu",
-	"jyajxyeP/3R0enp08vj65C+Tk5PJycn/sqr5gnqDBbevgQ2hqRr3futSk0AXh9sm5FpcSzRAeTKmYPRq",
-	"3FK7+iO31FD1TuWo1bAV5fafNOcp+580XbGxX1EyWnCzrKxx+Eowu/2TVDDccmVKmuPfkznNNYOs8+4+",
-	"PBncBzSd9G7Ek9hGoA1i207g8WzfilueGqmG9wLfCSGwf5MakNh2/Hofy8K5ILKgGCzkNa05M+nSk4VK",
-	"5bI30KFgrX3tonRVeDvEiBuFgt0XO3Pf7mXbqm55oPoufDe3fzfzQcHUUUSPdArkFzL8DMeq5/3q7ifp",
-	"uXIdU/iNNDR/BkakuD3SPg8yM8K0gi1WoMF0nDrKFxj/jtafkPlraNRQJVCjOO6rpXVPE548j3rhIdbD",
-	"il7U0DAMHZXEoOgaZvq7cqgFc8XZyMHHaXly8iSFeiPwT5b4NO461/vu8HM5axrK8W5YhDu2J/I4PTpa",
-	"lWBflPG7CeUkDvoP7nBXxPKrT4KTHUa0SiDXPz3uR7dKDAjkL+pvNMsGVJOD28eHX5qKBIvaU5PaExeq",
-	"eX56vGM0ewBZ7FyQEbziIh6GL97rYWeNZvk86pZm+fzIhwzaw1tuCqYgypXkXLyHzh+HVdyQ8514uXXH",
-	"0L3XbB2EiW11Sxjpstki8Twdr4Qv8+MDkTB6bVQodsuEoYbfskZHlaxMvS77lWMBWTMG8My7a+EkcT3j",
-	"LxWP15w83Dy4Wz6MTGSElhl3BdVcvNx4d7eYYOttQXu7RtdEpKQuL+y8U1WWoJUDch5TVFpEycvlEUNP",
-	"xKfYib/c3bsYCPi7Hbd35fYYUmXOgujCThigA3vAJ2thknku19rFMMQdx6HFy42yhFYXCAIeP1dErtFM",
-	"D0GvA2Gq6D8V7JapwEPbtYy1VJg2WH8LHztnnfY244iQjkUIfB2kqvkRzdd0o4mVNoaAyT113u3oQpLe",
-	"Pb6Kpgdb6ioNOPCeSaFxmyQmL1fBh85BmZD1kqdLfxKpex+kQyuO4ah4yGovrAsvVg/6PWeFYinIAFw4",
-	"kD1AUAMPFjdzCD+bBOt8pMlNyXNzxAUgQuJStaVm2kxF9cxFMgW2GUSbxiY8criMpTpnOMMMjvGsnn4q",
-	"DMtzQMkVoQVVBgrq3yUjXWowjWe7IL1e8gLLf7iPdsFhw+hKx7KyuhvYjm5yJwsjwL3KGb1lmnBDZGn2",
-	"zOrwiv5OGPBOM3Uh5rKvqKgGdK2TQKp409itO5iBOWGGFQSBt1iC5LoCuUj4ppGgU28heAoZfanrp+Cq",
-	"kLiZqs5CUNcGZ6FpyrT22v8NTd9bOQjDV8xmKnxpjYTclAZH6H7tg4HxajYbBTnyAXYNQARAdsWmAgKY",
-	"OlNWxTxcU4c2yrRYJFxdd35JxavatLG1gTWr2Y25/s3ZqNs3wF5nb/frsRSihTCMx7ALZiKDukXQwAWC",
-	"ATAA8KhQXKS8oHk0NqNDeQaZvn0DO1xCSy/nqQUVpSI1GC/Ub7J0MAspMKzK2cW8qbCQxp4azY+qRyAt",
-	"HaUyz+mNxJqyyeiG5zkXi6MVFdRqadsW15/gsk1aCSx1cfPzq54cEfwwqj01DHrbOnZWIYbcaJLbbw73",
-	"jDpuSwXD8cut+xDCWgVR1ZsSw/eeKIeocUXJ9WBkTUyriLszXOQS7tXUt3s8BvRxFY5R8E4avRirXEkv",
-	"gCcugNblBMJ3/g8l1zq++z6cpqteV4vCV8jBydHpyckhSaVSLMe6Lo7euTgPAlxkTI5OA9r7+vgcy85j",
-	"nI2FiCgqPKHFnTk8I0ePGwQb33+kfSR/4DlNZZlnQL5V2SxGsaIfXDNOiBf1zQmPHif7hoQHB1bt0U4o",
-	"01cjMUASOcfal6gB+b8gZkGET3qyV+aUWxLi+2TqLTFq+BJxX/Uk6gbbspC3TAmWDYx/3bJV1bP4j7Fg",
-	"15aZCqZSJozfvMhFe4tvODtmPQ2mYKp6V43HzjFUkoliwUkUhr27APenYvcYm2DwexsUBrR3b0owu4J4",
-	"L6ftFp/p9jSfPTbsofOkGz74yvU+5EoN60m3713srkSwurFbXYzrokk/nXlREUGXzxiVCzpFYiBfWadU",
-	"kAN/hw7D1Khd006ireLj+LFHrboqaN/r2RBxRNc6IfS3UrEjARaohCzS4nD/fDFYt1SdlsFAKYb7+0Yy",
-	"YPxUu5xR/Ho0sxcdW8NIiJbMoJSMdk80dZS7i3kI+KHfvlayIgx2eAYhk2mHtd+wVK4YOXq8p4C2UzZf",
-	"v+PO16vMN4nTzuqKLIEEUNWhOvC3MelG1iRkPB4fftbSVL2JgbH0U0MXbuuhVOnhzjlVwWS7IFWv2dwK",
-	"pXCyzIQ9f718gQLNmLz4QFOTb3y2zAxEyxlYDWbuBs58z/+pgBLu5MAHA7oynFgI9nBMLqvAlU3BkkZK",
-	"G15ty6Mzpvgty7AioMHIl6kAFLY4C1N0Sv9jMFTbfh8UxK/jGx6fXJ/8dfLExzc0KhX98nGwfm+sxOyv",
-	"dexOYwDFUsYLoyNTzF0v3F/ilW9/3VJEGPKIm187wCzaQC3cmp7aMWrUoms90U+O8avJd/C/UTIqlcWI",
-	"UokJdm2YFEpmk4kPvJ9MYt9NJtUSXX+BNKwj7IL1C59UWIXxh5WEnz5uxSn+8nFbzeJPLjocijR9pYdD",
-	"eSV+Co14rU/Yum6Z40gMC6259z5iTpf9x+WdDp+uuEziOrRUzNByxwePPqypUdPB1BZcH2nwQgE84VXv",
-	"9bcEZE7RyOCGrxjhUIoZDugWMWY3J0wglu2kFrTBIaXImOoChZT4ka4+tOKZb0zmuF5CWK4ZcGvvC+kv",
-	"bzFYm63Fr3RT4tjDl92Sa7ZVK1YD6mMQ8qhD3GyWI+Je0XOFFixjQUpLLAGg6fLeK/B8K8b8K7p3v5sJ",
-	"KeB9eohpiHz+MuLPZWGxcbxLoHcQPqFYIdWnHGYjrPuTyu31bnIsv9TTnwH5N5ZY+rK2d9UolDSCaB9p",
-	"wjNvyQ30ij1F2wpC+8pZVIhBMRyjBve/mG+hO4y96jtiPOjRYcjFJ6G+v8T7VRmvdqWS8MC0ZwexgjrW",
-	"Pnf1xOlaH95z4/pbpKlQ4rzn6CAdDQ7+7vL1formDnh5T73TArvPbeu3ycjSgJYXGBxD5Uqi7TFEsK7d",
-	"kWX9ZiPdMKxUuIyffdH6MV6i3hNS/GwfSHeNUokzib7yIGCvEY4h3MdOs6U8SPEJdUG2GVsCVnZPhPfQ",
-	"JfcxufS6y35e4qaGboQlFQtXjjwIJ6teuMhGk9OTp4+TEcaBvuQfLITV328KJuwPT/wPl0y6n079T++E",
-	"m2U0+XMgE33v7IajyeOn3Qi0BgSxXY7UVGCpVBnLWhlPXXt3YymdItTwkAhJcikWEOCH0kWCVfHtV0PD",
-	"+h3pGRd3xxsRdoO03tMOybXQuBDdClBCF5SLhCj32dDQwdn0ANwclayXUjNf3SPjaHLDMeLzRM47Ejjb",
-	"loPtBlFDcka1CdxBO4T4Nk6hs4PNw+/uQgzeXe7cQMoeFN2vksmq7bQLDFb1O8/L+8KpcvulrO2XHXfg",
-	"rH6BYHr4ydlrbgvEopIdznz5gqowW+XEPsLtjiREfPFqud2z7lV4mlam/kvRYyw4b9QfrWsX+IgZCKh1",
-	"5QuHy7DT3jKWMbtPJedUtoPdRTAHz9u9bAtBDcb4tDsXgq+qP0ZA+72Ua/1WmXUb0em3WWnTj1K+CO78",
-	"nkgUK8W3YwnAVmnTWDnTKsWguovRy7KFSLxo4PBWHKQ9CNgqbtQAKxZa1kaGnq63XVxoAXBAc+1MrEEQ",
-	"Aj6jwmUt1c7+w0bPnzLj4BUPfTv9wFbFTIbqwSRh3IwPdWlptE1PWEJoqqTWjQKSgR7gg+RdA/4HygBG",
-	"WC6y2r+Cv7yNeVm6mS4WY+23JzdP5/9B//T46El6yo6ezv/Mjv5KT9Kjx9mfb/7E/jI/pU+ejpIep1pO",
-	"tfnRJQ6HbrXT69Onk5PHk9PT/2XfegjXze7+vCBCZ+RIpUtJPQKsi4RRdBb6eRxF9Ruh29CiM5fO7VOc",
-	"BsL064770D9523bq+QfXg869h/NUOeL2U+3NC0rQBIUTu1lTrdvy2WLHTbv4EG9Usd6pJlJ9x3bTpUO2",
-	"75JZvXdGDpSk27naKjmopGGcizN9SCB1UVmSG42ywY9qs7n/bgCg+whIQGzvJSB1d+ou2b82ZLNOSeCp",
-	"K0uohdhZ6pcqmkIOMOPNHlNAVTAnoUlBdyxQ6eqYtStU7u6fzONt9wb1W7ckFyPkmu8lpCLqCfHt9noK",
-	"ce5cudS3k8HXbqp+s7u0Sxny/W7dzTlX2hA/xL3cva/3lnHDO/B7DgrtQvhlCvnsZ6ZAazwk6TYL6A1P",
-	"0huvZegiNk0VurXXdBWbvwfRees/7imz5x5H72xdu6kpWWytQXuP4kIxGaWHrTVCOD9tru3a0KfP8VDl",
-	"mOoZBotItZ2BQTvjmoL5qmZxo/IX7SUVEuq7tnjY7wD6hNVV1QP3vlyuFGNPazXMfvbW+/jVilVfbpgA",
-	"mpJeIFpGY7w9TUqaIeUhKkYuWus+tK57gzl6GaARpu520IlGAcHqt0i0pb69LBIxEbldcZk7kfbIB75t",
-	"Ufdf8tww9RPNy75OvlD4HewSUD+mtqlWsR7tgiK9lVdQyG5XfSErWhWM4laqsBDhvD2NeHaixj3jDIcI",
-	"t/csen64Z7tX+864NlykxhfJd9YR3E66kk5gq7ahLoYTWEngbQt/kCYBcFgJJXe1mMG8UaElPrerKJio",
-	"/nYqr2EfTL0r7J8lzTXsSisUAaftugQt7Kgu+Z5fsDcuQS0u07YA3tHXJBZlTtX3imfn2S0VKcteBuN0",
-	"iZCPdfcYsLLvQbGWosg3rpwPM9gtver2EqKLHpMrl/O3ooZQ16KTixbi5lyb/cvd4pbuimNDLeB7oG8g",
-	"WCS6JH6k10uPklW+IxYPaI5NVSWMxEVRfG8/gP1NqSDetwpUSMa2GaBx/RWgWw7iB66tuvZCmFiwA6QC",
-	"gFfXIlh9q0M7biXhhjZPKNBX2yzhb3czXV45Nf0mwooY+Ktu1f/TPycjwdaOljesSMlI5pl/ANQgEiht",
-	"YjkwPy8lWdEMRQu30gOKJiPINE4IdTWhLNpAzbNpEFgxHcVJQbDgjwOGAXgt5HNuc2BG+3M1UZTR0aGQ",
-	"ZrcaKynZFe5RM2bbBcKi5Ojsh06DptRJpXMkpLbhJT6lxinxCWkINHWqTQcIvrOVbYkYbMUJ1ZMfWqNN",
-	"1PMOIgCdG2cmxJWdYT1wbxdQrjuMGCoAHhgeKnzsn/GGzaVig1Ou6c5zxkROavzda9zBZDca7UhDP43+",
-	"jm2kyFyNijG5Dg4jSiA6meyqvwUTbEgV6e5cM4KtQfDgSpv7kNEGsdshcVvx7QQ0Xshif+vfp7m13gbG",
-	"hF3MARHq7WYvwAVxav/z2P7nif3P023zD1WvN4rTBQsUpv7JnSTXpO1VYyVAXBdyhE2VBsByNdl7CiWe",
-	"18I6TaEsmZN5LKuWXi/YS/qvs9ibI7pcBGruJ/MjrTigZCBl0aKTxbbDz6YIuN3rb535A18swxCcRqVU",
-	"e9RWKUh1Tzm0pqjAbxnGyX236YRdQTln3PS/VL7P2nUIVY7x8X/UyXHOHA3Cc3N8vK31mKcnQS2/4LoF",
-	"4z6tx4WL2R20MogEAz+pvkoVNzyleTjm6Wn12GV2edX+OigI+/Qv/tefuVnibO7RX4MYu/CTJ6ePgyed",
-	"zx7/OSYYDe7/FqJ/3sD1m02s7f1ehLpxb2PhRJHz3BdGe1ceFKyrwLS2B2gHlv5Bw5aaAB5agP3d/8xA",
-	"d1FuW4GOofrDvci6pWsx90SyNgwMRMDuA22dG5bKW6YwYHR4Cf13Z5faKFuWEQ0LDBbUt4Px5Q8A20/Y",
-	"+zGzbbv1XPoMfdkQh4lMxXXHLYVr4u5C3x0PHyWjXK4hqCPj5WqU+JCAihD2M+2wzG03z6n9ClGsUExD",
-	"G2K6vadHnQkROsAxb7UnPPL1fhUsrOYjUw5G/ioFsQIIs/T8xEc6lQXL4r1atutB2xzfDb/o78H5XZ/L",
-	"oAP8Hq7oVvjtv6BPut47qxDe1yP9+/bLDm/ag/hmt0yJzpkdd82F5US7xoQR7YMevy/hh/339o02b9JW",
-	"D+KujYPQWXm/w7+/K3T3xcSMQyF+f7rXMe5i9BS1x9kIbCcmq0Q6+/WctGvsFxb8ocNNG7HAao92c14/",
-	"JFy7OsGcCfNIB8aToERrHdHvZ/Ny0LzMc6iSytZHUuSbkWWSIt4hdrDj/vP6IUQttplR5c/oQEOuXbaA",
-	"2RRW8so3ZCVV0Az6Fq4fMhnD0qWwb/VnbLYzqnSsBmXrFfCoNPbR99TuMHQdX8Ve2SYxeeniuT/LrtQU",
-	"m9HXxfbYVe8jJe/eXTx3BnCpFJhGs3YJEpcQ7fsckovnOwlhcRuQP/Y9wA9KFhTlTc71EgrTQsJyQVM2",
-	"9rlBdcNaX6iJvLt8daTpHKsvufkKpuqB4rzSP401ZneP/CIatYyl8uG5lju7V7M+TI5seaxAci/+9pWR",
-	"uEJ2UVcN9TS2jReaLKU2vpllQqajQvFbath0BH8AMNPR4Zg880XyEyxCHbzZynRSjOiyqItv7J4n7ZiG",
-	"31jNVlQYnjYbzEU3MlCcsEMVVEaVijiNrh7jhiEDc+kv2Y6txt1Oh5jRScNukr2kQZhjtCbGKN6BQueV",
-	"scumdNAwguzSJcSph26/fFF0qK0iCG/38OxPqE9zyld9ceLwkFw8r7zC0RaTMcnHNx/dTUuL9y4dbMsb",
-	"lh3C97uxTB6O/tPYpTVL35s+ehm6JgSpjmdQ3Q2z3hQysSoOhuVZJ+cmy5qiww6120aTJ3eJ/fIqXq9M",
-	"ydIKc5GEmm5YCc0yv/3n+1boOi+K1rdB8lnn9GJVOo0kNMtidbFAx+5szp7Nq5tZlV2ImpqedGk6bXRv",
-	"wHNl9gYlmpsXAQaF5y1bIth6QNBna5Sx7CDg2o6PE720K3nLvi4qIAx1YZvO4vGFL4oSzg7TjxMI05dA",
-	"iy3bc7eFzLlm8z1kLnB/Ip2CXlTO2U/zHLi/dAFdA3mDVSBNOzfsPklVfRlSNXa3c6WMJAdBhwMIjLF0",
-	"GLIXD13YAkTGTEekFDiM3ilQ4iGj4KE7lHd9t1CtDoJ/qEBhO7vzeUfnJj/RnGcuRGwCNU2S0PGTkMrx",
-	"nRDn7x6T19KwCRZQISkVQoLUrpkhKypKq+INIi3cjM8pF+FFajei9/LP6M/zv6aPs1NnGvACTNDqHJqY",
-	"7FvpM55++oXrf74eqsTa7QRdpXd+rqzLu1+7cse/reCpeyuEu3B9S+ISQrVTGB9pcv72glChoZUTN23i",
-	"+xBp2skoVFMR01sTtcZKV8FQ8FesBuzO/VnsJgz3ZXEL7WMSjzTS/Pv1dHEjIPs4MD1dXpy61dDoIR5y",
-	"36Yvbrpea0DrMLb1jUFVGWNBUyrs8Pdqwewri22LP9vSdqYNf9+1gMToiEfL7s6n9Pr5HeHSZ8WLeLxU",
-	"8zCGmv9AYlVaWpnjyp4+7itSnZ4GtPjwSJtNzmrj8nsmsIndktHMx5ITrskMcRCbHsO/senxLAl8A/hO",
-	"LuV7TXL+nk1FRfgOZkWZH80I9mHEoIinJ2TJPtCMpXxFcyuiKpoapvQh1uCcitl5aZZSOXybuAnsSCen",
-	"j588/dN//Pkvf6U3acbmfX/PxuScrLjWUFJDkVJAR7GpwKGgrZYlxywjT09OxwR2Cw1k1B9awZSG5AeD",
-	"D6WKEAoXh0Gnotsssr815RQjD0eTEW54QMPDlQcl0wv+N2bv7Z39LnbLms31wH4M/XGXUhvQf1yPMjR/",
-	"6oLR97rqxpjLMnukvRXEsVHLtcZTMRUXxhei1l0mqi11VbJcLGt2ZxdfqYdcLMDgVzDlPgCRAD6Zila/",
-	"w1gvgLlUq8OEYP9LaHLIhZGt/BE8BZLzOUs3ac6m4mAnKTdB+fYwwXpWjkeDtbe5Gf8smfJFNy3Ya6bq",
-	"Bbt3X3KRcbHQ0KYSK2TZkWYodDUgnpHj9u+1VDebilSurBSqJ3VMsiYLxTNycP49+d7+IxQylVxjcs5h",
-	"QuY0ZUYn5NnVT4R9KKQyiVMMobYrjN1s/ZXEm+UntavLLyWrGzsG9ZwhecdiypvqkBNSULPUSX3uhGe4",
-	"JcionC8ACUMbES9fXF0D+pF6xKmAysKo2q6oes8yMh3dhDFu0xHm1DRxCvq2uhbsGsC0l4wJw1NHX9gt",
-	"U5sAUvYhZYXxBDE3SwK9JOoT1QVLSSbTEsRnIhiDtfVRri75dIR2TF4oJV1/z4oiAS5XuAVNUMiNzDZT",
-	"Mfs4HaUyY9PRxA36w/X1W6f6+Xb0U6+dwFuj8Xg8Hd3NkOZYCdHF13uCU9B0yY5QXyhBNlwaU+jJ8fF6",
-	"vR5TeDyWanHsvtXHry6evXh99cJ+M16aVQ7iBTc5a5Oh0OA5Oh2fjE9AFiqYoAUfTUZPxidjiPm2qGJh",
-	"OqYFP05pQW94zqt2/iyqMVb0oDJqVCQuHCG8gTPy7NUFWdGNJfHtfqRWwS1FyuosiAohQL38nplnIWSg",
-	"rUC2AkD5+OTE94Bnzu5WFLlDseN/aHSqIO5vE+Ea8wDNj4XPwVof6cZqwcrwFEGJzVCBfPwdzbw6Dp+c",
-	"bv/knaAOu1mGHz3Z/tFLqW54lmGe1NOTp9u/eC3NS1kKnOLxX7d/cC3lj1Rs3HLAJvWnXUC7wi18J6pc",
-	"OhSpfDlee+SkdeaGLqwyhVogaMWAsw6njwsnXhUsHfsz34K/XFsiJ6yK6CmK1R3/6+rNa1RctNVUwkd+",
-	"tvGGrvLDs4qP0ILPiGI080pmB4HdRFcFS+34n4rDnqrS/G0g2aP1rWMv9ot8Mj6pVhPIxJVMG8X29g59",
-	"w3PnC/Ly/2jyy69t1PWbZo+bHNgDPwww+Mq5X13KX43KaqGPP0q1eE1X7O7YlfvsReRXXDvPri8MGikV",
-	"ie1UrVytz6JCtOV/Qho/xmEyFTcbnxV5enJCKMhUY/KWatdwRLFbLkuUtR5pMrNYywXKjCDOz9DkTjPX",
-	"vv+DgXfPpgKbq7gqr66lJ9QzwjnOxcbL7JZXWOkG5c4DbBsKrcgfVTW9GL4BF28q7IuHZ7X1B5ouJ2QG",
-	"OrBrFQ01NfMN4SLNy8xy/CqRErpGu7a/oD6AwOKHguz3Rcn1kmky8w2IZ9XWwzZbecfHgxyis2HmuhYH",
-	"b4Ik2LKJdJs4t5nke8YKLAhq15zUMsscZBSzhMg+K2VdGN/h23PlqjmyToiWZGbf/M9O5+RZJYRT4SLB",
-	"nXjZIWg9PZtBoFB0xQzgbY8FsX7l+FkbcyB9ponmODbGLRoJIE3CE7Drd6fk2Ep9H1Sw//OWFjkV7lHj",
-	"ZJDmA1pB8/UzMotsFDbLbW8uObDyy1Rg1/Za07QKzKZWNA0G0e0mkPT01L5zfcceRgrqOd4qRzTCKt5A",
-	"i4hFX7lat8XfmMfnFJLsMZHwnEh9Dz2vedM0H97te0PfIDdCi3SMSyGVwvrDW2UuShz02ObL6n6NomMR",
-	"5EkcrfbxtmYtffHjqcBpySxW4nMGSevQB7uRgYC9C/0Xvvxt89OpOKjbZEMiw2EfGQyiWx5UMzkvivZ0",
-	"Q/cx0g+9VSr62038zDcxjGQKr2ADQz7lBiajQsZ8uM8Ug3jGZtHlMZnVxahmjbZyeC/OyGwls9aj8KpM",
-	"Rd1MHo10kNITNpEfk3OXE5VbKcwKVlbYbJl5/xq7PK/ZOqyCjwZ5ps13Mtt8tlvTnKTC46b936pNd52r",
-	"+3SHLn5rqkkKu5/9y12okx0u1DMp5jlHN9TT0x1geks3uaTZtZSvqFqwr39zX7N14+L239sd+N/xx6Ba",
-	"5x3iT85MLNoffu9e2ev+Sv+O19XhIDh2Rg6eukb2zfuFU7Sv2L1Q3M30jWd8TszD89kR+ZJtclXzzHx1",
-	"Oy8AdTt9hD1Ewkj1qPFqEIk+n4gTTtMj0nRCCL+h42e0uO6Ki/cUYJKtr75tFVUGmYeadBlDfXRjNVE/",
-	"ITTLNKZ+r+QtPMcgUIw3aV8EKPXli1FKNRUZMzRdhuNiQsV5HSC8v6jTiYN/IGmnNzL/swo8GCf4TeD5",
-	"Ywo8iCMPJfMc3/jb+nugEefuYkPBC5o3URnRWBNq5ArTJhMCAc/QhZu76pOU5zoBvyRcdOSYXSb5nQXg",
-	"c17zSECTg9fXAK2h3TlArZ8+dKLU7kcvXoBJxwUSW1pRbdg3WvEHpBWA1eTzUYzCN/HaHlgQNV1hLqWv",
-	"ucJVkEvq2zKBYFtVg6CLiEBbm9Heuh5YX8ZoB7Pdz2bnRPNv8u7DmOw8HjRx2jVme1CDnRUqg0Re2my/",
-	"iZmPyvV1Td1X4IOl6XvnYcTOkBgthpFavvZVM7LORY1KUhaWylTDEKrSJb9lVsaFv+tkirCtrA8YRBtF",
-	"nTicSiuFl5jpJUWKgaluTMszcTrXnj7IVidcu4A4sC2Q8/DaVkJ2fcN3kLNxX9+GRS4eQsw+L4r2THsJ",
-	"2qcPC8kwgakKjNSmy7MQJfzJGUlm+PO7y4vZNwb+h2TgiBwhmeulctsZt5f0fVrUfgZOJDWWHuU50Kyq",
-	"kaKnO0E32JY9q331B22d1cXfQ7nFghr/wpbOvdH9d2QaHUTbBzdGVUmAWzzg8Sty7LH8+KP71063BmoT",
-	"94gFIaf8jFfmp6pex/43J+Qp327Q7/MGkfqA+27SoFY2hJK1w6Eq9Wop/dp1s3ZBf324OuByiNPyz6qf",
-	"NebaJjxFkP6bVvZAXojfC9nf5wt/xz4Xrzh20vgXMKh+0oKxSjJqvGWEiFwZqZzm6vWLA0oWv/GisBSB",
-	"qhua54dduuIJjlNUyM1mKtoKz1nVLR/yTWqdBfPt6twipwijAlsrqFOh+W/sKOcrjt700ycEc5sO474c",
-	"O349/bk7oV1Vzf9jm523IS/3b1aj2NwNFxRCTNtprlEq5ke92RimE6JdcsMsBFOmhpkjbRSjq1nSfGZB",
-	"mYG3rPHzhyN8cJCxNKdW8KDuTBrrnxEFLWugITxF08aCCbvHLJuKJRVZzjC8lkEZQWKWivmA2ns6sfyS",
-	"rYSiDRTZ+KbR/jHdV2CpCAWb+gZ+Ns02Roq9qeqPRIuj1kdfq1H3EFsw4llhzl+aJdXkhjFRmfK6Etsz",
-	"tzk1NG6WnfWJ27rMYWXz+3ZHv671yKeEh7etPtd73DaXzHIclNG5/23qRXCvsgTZ1mE1o2b6OqggWB4B",
-	"w2VRPoCfuVhAEZAbBpIHBJIkJM1lmTUCSOqmPZi+Y7/L+BwqkxkoPaB78iIQlkZiuF1TqdiYPIMmlHVp",
-	"XYx3aQfOw9V1OfvY3rGTX5QQDXVHE1IluEjhR8G8K6JTic3PTk9OyP/7/5CCYgWHSqE79jWUnCPA/lZP",
-	"e6AsjrOMZHItDhNydIqZVUIa4rj/Tc7Qo4H1aO30VhJwWWBTgbuP4flHj+vELFdn11UvDaoTpLLMM5hB",
-	"lWJMLuUa9wp84k5YxEGhui54RugCj3pmZT4QVTC48vTkJCHUkJXU8MfJofOdEFnQf5ZsKiJZbkmVyKZc",
-	"vlQnoy0iQFYK57PqzC+rpO2HcFf0T7iX1+LkiwC0e4ZRp5bCvxy3+EMKaIEGXx8vqTG8yTX87zvyjaD4",
-	"yUMwjkbbpglRLJUqQ9NXVR6lW8vMNap1CZwHPuCQmroXzVQ48SbpiUOsyw3bzzrFhw8nFSkMqK4rKlI3",
-	"JqrpcdWXpqLVWHubau08sXPKc5YBI6DpMqm8s0Gnmql48YGmJt9gRd45mcHKZphB5SCfVUXFF/yWiTHB",
-	"DkWu5iUTFkzF/L+wpKFVHXM2N6QUvsEoFzCJUVRomkKZOnIuGtucZ1hCXDSqWYs6INNZGDFtBdoZud7j",
-	"QPmxsnfDKE5eu/IhmPALRYcx21TJnG3zML+o27Y+DOFuT/OVyHUbjKq0WZdG/2yRDHY+YNN4wt9k+X8B",
-	"D3ID5T0lfxEQ5R3pOMreDyn70zxvCfqxioNAJl1dftQN6IILby7MCHW92qcCW31bifiWU0BxKAml6i75",
-	"K2qqlgtuyqoAf1iyqWpYZuXTMADJdzBD9uHDPaUiTvKUZUOl0SkVekxe0NQ1o/NFDTSyhW5jGt+X2YKA",
-	"ca3dblsHvqMWEENfjfUwqXUcjDFqtHvFSgl26xYTYBLKXMr1DAHS/JYlZMZEBr+xD+63Wvg+GY878jdR",
-	"VpwvmJoKK/QdnpGZkutnyHGcrZdZ7hQ0AlxRky5hwXKtx+RKKuMgkspAo/0ZOXBVjKfCye7Y5a7W4IzV",
-	"O+o+No1uxGcE6hrdKEbfE6irdTjGgEiYx2LTVFg44bdnMtczC9drknpVzjJOUC3/xjb48L0rJ0Vek/ds",
-	"o1FHQy7l1+kyv+Tcck17SNC7BMd5Tg2dkYNZUdcr1jPURpJwy0yjdy2OuCWnGQd7qBgqsShzqr5XPPue",
-	"WWz5WspIe727qiAN4gJiXbWvqLt6C8I3teT3wMfCcM8KsT9JF8GTP8Y6fw/Byl7AyHoHNmYklBxEJoSF",
-	"TubznFvRWNB8oznmNilWIElEExdCXnMNZCKONxBdpkvvwBlgJYKuWDIVHUaCCkXV0RYmtDAeXL58Rp6e",
-	"/uXkEMzK1Nc9VXJtL1BwE7Hg4FSA2Sshs7q8/czD5csA+SKzCSm1czOClQuZNkJil0p1xbkBvqlwzdzw",
-	"9/VS5t5USEqRM60DbnZcsTCr2jhl5xnLc6db3bAFdxLF7D9nyVTM/scsIbMj+5//OUuIoTfAzKlC1qlA",
-	"UsH6S6w0iuYcdLOFhQclijKnhIt/MNSHIsQaUeSPR64N+2COU3075Av1iAJo44qMbkEWNJGOd/WDVvJC",
-	"84ZRbadMCDo/0duBE8NqnuEyjp5zXUjNTbRp04waQ9OlvQ9nFg0hWfE/XY0RnOcI+b5UCywf6f4GcwH8",
-	"ME717WzcqBTUWdY31vL1WQtewgdhLkjAHlRRAjrqV+YpJtb1RGaTY+mztsDj+UPghqhodbfnX60/uFYY",
-	"yB/q9qBQu6zqwFdqDBQrZFHmYD9zgGVKFplcC+279zWv7rsLF93RkJ+xeFtq3NRgyQJ6MZsKupKusJAb",
-	"oiIKM5wS9YYEKZAvCQRqyhwIrXC6ASoON8gRx1PxTApX+NZ7BRxdZq6ULuFGs3wODACMYbI0dbsrWO0B",
-	"FBRmlo9SlS6tFiangla74IrC6aVcW4ihBB1E3KVLyVO7oS/ALeHWbWdCroOxGbPpaDqaDfooEJtfOjR8",
-	"SDMXzOQm+qqGriYgw/GAEcyqupWFeWquWM43TeD35aBwpuoavT8Hzf4I/7/I7nZKdPTiNoS+VX0ZQ6rW",
-	"LoAWE8bB4NNOtAgkdJRQ5zldLFjW7ldvom3XQ0PQVEQtQZXPwLdfaRiF/GVwfZCchaIy3uCfj/RUVKXO",
-	"q+5c2JIVzPSNyBQwn9ShOrPQP9xpEnw2FVAWEwTsMs9RK3ftCMC5MHMn5SIFuUZ3NXZ/hTr+T09OzsCL",
-	"g18RnoGiL9hU2AMTSG0bupj77umYtLxJrh02oClqARAmTWYvrukCKqaWmk0FKhAX86MfLSOaWebR6US2",
-	"nWSPvoT71nVF2ylkGpXLZpz4JkRT3wQ4kLRfRLvA/xT2PXXo9UiHuMfIQaM4/eEZ0UxYhktuXOPfeoP/",
-	"vQTs3xXlHSC4DxjffYGXfqhuxDtfGqKBvU0kK9GaixRgVRonPkObUnKe59A3wDdNoMpSDFcs/wxLELtK",
-	"v0F7U7KRJVlTEXRjG4MBwpR6FusdNxVVWw1Ll1xjDXIwAzfrrKd13IRAwTAy813zZhNSnIC4/XQ8FaGh",
-	"ZUJ6GwKCyXNmCSs01ABREuB2jQHJASVCiiPnULVkcSpw4p+gF4smC2bI05MnY4JlIxTDnjRiURe7mOVU",
-	"mx+xW2yGjmdobJxKlQXRTv58llxbJnVGKHl7fv3sB9fDG8YE6g6S/VpxU//ZIdTOjF9RiARrCOWMWILU",
-	"dCKfPiZaklSKFgt0vERbzR8c6LdM2WkNE9sKBPmrsd8FuJgDsCOsC/ywpYUa3TC/VuzQTszHlSr6OkyI",
-	"zg3DOARXEKXFlf7NTDuPd9AV7MV2avNLiE/5V6mztI3f3UvBOHbkrlfR6MQz1XqH+7SRcuPUjdDj6Wmz",
-	"I8s3G0vFsT0XlFc2JZRXRj6SVAZ5jJ60bzdCeA4aYUBhXBD6DKwuAP1zCLji0/dQCsIFkBxi8X6I6lGb",
-	"+hbT1EiVEMNXLHGaNzBm93/B1lOB6vkO7s4f3I5+GSuDm20bFWtxt9YJfcs/fEg3Iakx4qvKqjsRCK/6",
-	"brU8LPlieYR6fqf3GHAvrg1Po87GSTOUYCpcWHgdaXgA1i6ILUwZKZhqZqZD8TJnzFghoQAuKrVjzTTF",
-	"4tPe0twKXbCilGC17Vj3DuFMui0BL4EuJDTXEgM5dPNtiGC3pKs2c3SNI3bG91xkg4q4w5CqY/qD05T2",
-	"hHuVmIoiwDfi8kD6r+9tGCDHZycvu9EMf20f0sfURTGw9wWpN80argOWzGQqvLtjKddWp92ElECxmkDc",
-	"bKpAZ/s6g0A5kfFbnpV1MUhVQqTvrGAqZcL4mHWMMnPJMAfVmP/f//V/+wEPyXFAjIL0F3JgP/PpL1bF",
-	"tLSsevdwTK4w4lAH4YYJqSMMfbwCdFAFDVezKoQsDD+cilb84ZCAw5l+FnYv//eI6mqseufYrlhPTowq",
-	"/ObC+V0Fc1l5o4HVn6Rg1VG6t48bMpRvvRpvsfe8ej6BitDtkELChTaMZmMyUOLSG5B8RmAQMXzgJBMh",
-	"TdUzN1QBkiCvrZulNiZXBpMf7CDgSc9JoeQ/WGrsJiQYcFzlyMFfzr5x1k1U8WFodhT3m/+0TkVxn6Mz",
-	"vuv0IDO/ZVwK35EVA67J7BUX78GS2N7GYfXtp2q/fnr8OfqQ/fpFYk5DqPeMPA0SdZoWq2Bvuyz5R6re",
-	"+96tVWEMHXYXPphZHJ8dnsFb9jT8AWECKvQVKKF/uVTDNqxkZD+P53tXQ6DobnV7D1DSOfoJmWF01K5G",
-	"EoygOiOK5f85HVVzHTlP4nT0ze/zdZTqGuEJ3NOHk3qhTSVbH3NHwQKM8V0wjj8GFOzuuJIjjz/6f15v",
-	"CnYusossLAnRonIeA4997+WHLBBxXgO8y+uX7XXs81FdzainrM+lS5AMArF8or1LimxUDKuivXRKhUD3",
-	"Tawnw1RUPTwf6arPYiatKj+Du8wyBh01qeOlgY1RUQzClWWYdXM2FfWXEzKnuWYztBUIGWbn4JgUdY9W",
-	"hvl5Jy8TkxKnYoesxN37RLS2v3kzHtK74w9iCIDP0VHC44jdi8qX9y0/8I/s5vAo46sMtuwcAaH3SBbI",
-	"5AOU2lFW7GN0/DEQW++OP1Zy692x8xcH5Xq+BDF+W4Ozy+tXZo+6PvAy7u4n0mHayChMyB7EFZoq70Bd",
-	"yf7EdSpa1BVif+dSrSo9Qcia4HJxywR6P7SsbClH1XPX1iqVKzYVEF9RRZNVqfvBOuw8EAPmXLMNeh5L",
-	"Mp+Ke9NzOMkvR8W7032j2d9odoRmo1lgH0JdaqZ2imq1L2K3XqtMkxuWS7HQxMikrkwR2j+sVgmVlkrN",
-	"zsiswHbeEHA0m4qU5rl9Ay5st4d93bYcldPwjR4HzTM0tryz63lAPR/G7/HCeHsPdKf/5mb5zG4Wd8DE",
-	"nbDHafizic/HDTw8djnpezepwUKXiLgz8uzVBaYiOi8Ado/CnMEYPj7HWcNm3Q+Jl7Hp+jIcXI5+41J9",
-	"Q9fPjK7uQEgLASJou2Q0N8vfevHz3NHCx+CC4jnGlxZKpkxDahVIfJA8gAvxRXCERGraxc8f3JQPiJA4",
-	"xRXEE/UGktdroDm/Zd+w0GKhRSWWloqbzWjyy69Ns9stE3bH0iVrlNLG3XYIJQsmaMHHG7rKd6B6XJM3",
-	"BRPnby9IJtNyxYQBjYKtblhWh+QSrEgcJXbu+6uCpfvhlAexximaYbAgzd8qO48BR3bMR3MdQv5kfDJ+",
-	"EsDPBfn7+Y+vgsRheWMVuz5UbO/AN1TcgoqWxvlNs+dODux+HwY4eeVSn5D0IWqCvrUrqXPVIr1Ca4VJ",
-	"qOFCjKLzOU+x9mRGDb2h2meI6sOE/OnkCUbxr7lm26nhJQL1lYmhXyYEw9Ns8w0DGyz5a5wDGDLAQnAw",
-	"l4qwD3RVOPZbYV0mnRsX0e9wPHhrLKrxLRS8+fnHEVp20Ic5+eXXOzugvQbO9tWXn+XVe3wX6bynbl5q",
-	"YBnYVOyVKFU+moyOwSLlYOpWmXYmplbE0/nbi0mVRF5HVyRV3h52cKyNRpBo15I/k5GgK0unm2aVu6QN",
-	"RWN1j4hci15zUDs8P1BVu1aoAISw/FkXgGobnJGz9nZwsQDbkqcujeLEgfkObZ/oHW8Vi9QBGJW6PgBD",
-	"o9rY+duLhOhUFq4ny5Y9xvrO2wfHTqD7ju76hw4M/6ZhLoDhMftTmRgOa6T3mH0UQ6LDAIbG2BEg7D2Z",
-	"s7XDDLRuBOfWUf3QYAE8KZeLBeTmh2tGu0Bnmkpgw9IIjcsfHrW7/TE4+8Qzy24RhTT5r6s3r4PRmpz3",
-	"7te7/z8AAP//",
+	"7L3bcuM40jD4KgjtRpS8Py3bVTXfzMjxRfyeOnT7mzpF2dUd87c6PsEkJGFMARwCskpd6/u93pt9oH2T",
+	"fZINZAIgSIKU5LKrD+Ob7rJIAolEIk/Iw5dBKpeFFExoNRh/GRS0pEumWQl/naWpXAn9ji6Z+TNjKi15",
+	"obkUg/HgcsHIuVB8vtCKUHyTCPNqMuDmhYLqxSAZwE/jAQ3GSgYl+9eKlywbjHW5YslApQu2pGYSvSnM",
+	"60qXXMwHt7fJ4IUUmosVNfNeymsm2rCErxBt3iFyRvSCkaJkN1yuFCnonJ0SeqWY0GQmS3g646XS8Gjk",
+	"oP7XipWbCuy0NXk/sOezt1SnizaIf2MbKTLyYZWvlnxEDPZeXdK5gfM7pj/InKebc6VW7JSsF0wQrglX",
+	"RGmaMwB1VWRUM/MbFWrNSpaR5ydPPdgLRjNWVnCfzw4RkC3gmhnPs/jucvOQ8IwJzWeclQmh5NOn85dk",
+	"SMVGL7iYE5arBkzHx2Qy4DgsWa6UJlfMfjcZHIzixGHf35Mw3pfzbtKU5ZwK/guSRDdZSjvGfjPjdn1X",
+	"ylXRDUEBL5G5easHgqIa605QfKDp9VYgCppeb4XBj3RXMH5gpYKpt0Fygy8m5GpDxGp5ZWjrauN+JprO",
+	"yZCN5iMyPRk9HR1PE0IVnIJpAednSl68OScFVYopwvUBkSWZ5lQzpacdJGbH/tq1vQNod16hXV11Pq42",
+	"5EXJqGbVyF8B8JILvlwtB+OTxAHPhWZzViL0pfwnS3v4d4Ev9FFGMMR+qPvI5lzpcnN/VCruA4hOGr1g",
+	"Syo0T/3W4TBkaOguoMyDhIS/OPKVJXmCFPjkXinQr2B1lXO1iNHe+5DV6QXVRK4FnpcQsUOuFWC3iwsX",
+	"foq7gXghV2W6ww4reG9MnhQlv6GaPUEcS5Fv7DP7esnUKteKLGSeqS6o8Yu9QcbPLjcFOxNZlwQs7WtP",
+	"FDFjECoywjOy5kb6AYKd4jP89PHNIROpzFjWBWnZmvRuQPeyWTdJRbL4IyCSlszoPlvg+2EfznMc5TwX",
+	"uve8K91/0pW+myiCaT+BptSLJJzfqlT7I+rmaxF0a75UhRSKgaL9N5p9ZP9aMaXNX0bnZAL+SYsi5ymc",
+	"7KN/KlxONcf/XrLZYDz4344qJf4In6qjV2Upy492EpwyRiwwqdHguLihOc9OAQ1LphSdM9ghZTVllmeG",
+	"/hNQnplYLRUyQprncs0yckPzFVOjAWrss5ynv9JiUju7gnMKMKarsjR6v9Jmw4fU6tXMwAzwGNU2WyF4",
+	"uOyEUEHkFYhHLshKGbZ5mwxey/KKZxlaId9ucSnNc1Y+UaSUOSOZZIoIqRH5RC+4IrJgJUwPYL6T+rVc",
+	"iezbQllTuofS6D1SL1hZe/BEkYxqCkqb2RyD7cyhek1xYTMDPKzkA93kkmaXUr6h5Zz9OjR1JbMNYZ9T",
+	"xjI8D4r/wkjOl1wjkCVLpci4+fQ15Tn7xoh35h7alM5wPCUloxnAa9FL55QLEGMl0+UGYL9g5Q1P2SdB",
+	"byjP6VX+jXGscH6SUgEkDaoyEXJNhsBqPtNlYY1gQzdXFE3OVQUvnsxLKd9SsbGMVH3DRUhJllRsHLWo",
+	"U8QuMfogyBC0zgGkj+bJ4dlMxzS5C6AiRbQka8qN6TyTJcPRuJiPYtZ8IFVuk8EnQVd6IUv+y7cmQXS7",
+	"cEWWXCmjOMuSrMS1kGvDkW4d5OhYEvNVTsvvSp6dZTdUpCx7zXPNyrcyYzkAm+FhovmH0nA2zY2kRCHb",
+	"nnsGH5Ol+XpEztKUFZplRC1owdSYTMUqz6enZPrldnpKzr4jZuInilA7t/3eCIF/Si4mYvplMsDfjK42",
+	"GYzJZABPBgmZAOLxt7N3LyeD/3MyeP8Rn3geoMzzn0aj0c+3UyKYMtBoSQyRZKzQi9OJQE/QE0XMZPsO",
+	"aSSbXGkyraCcnhJKDOJzNhErsS5pUbCM+O/JMLYqzT5rN1F+nuGPRkyuVHOx7F8rmptfJ8KNgw9kwcRk",
+	"cDs9ODV7XqE3lflqKWqbE0rVa7ZBg9i+xzNwi02EYQisJAUtjXlvmBWoJsa4Qt5rtpUUJUu5YvmGDJ8f",
+	"HxspYogOpD2Ml6DKLkvUTA5GE6OwGUpAFoe0VATU9QVxEHMvWgCJnJkFRLBrjmZDH02CvWuP+YYrbYar",
+	"3oHBgQBB7dRsqbYdzOAchefntr1OCxstS7oxzw02X5dyGdePQS8GcOBfAQ394x//+Mfh27eHL18mpPo3",
+	"WSzGy+VYKYPuj69fkGfPnv0VzKAOOCocmQkuZRyMVVGwsgkMFx+pmLM66rdOg0QInEVs3s8G45++bP3I",
+	"s1i08cNfrqTMGRWD259j7AgIrptWUAEtLY+k1oVwSgw8QO52dDRDqOVmgM7Ph3N5GDD+ckZT9uU2fHKo",
+	"rnlxKAvknoeFhPdwjR4RiPFvgArcwiujzVmEtPavFx1cPRACYIgm0TkuDzYOnsVTYlhk4v08SI0lUUzb",
+	"t6qFyLLO86JMAfV0GZH+Z+9emiHefyRXTK8ZE5ab1RnE9hl0dG0gow1HHFbz1JYZzoVvqlW6IFQR5PyJ",
+	"eawpFypxm5iQq5yK6yYiDqJgoYEYBwyf4QINZmuH27PCB6bXM5gaD6+nycRTpPmX/digz4BwTyTZz6z9",
+	"jg5QcBpcBowfhVOEmsi85Jkjl5Uyao4s8TrCnbX5vGRz6vBcl4V0Pn+9Eml8v+h8TmYrkZIhuL8SsuSA",
+	"lCX9HN/8jKsip5tul5B9AazB6AjggYh/C4+iH/GOL1aC/6t2t4UuSK+JxBZxG7p7fjJD/9y/M3dWac+c",
+	"zlRjLdQpkua81lWH9u51aDKX1SLr5x2MA6Nfyb01mcsIkwogfVRm/gjKjJbEbJlRSMCr9qjC/D5UmOAg",
+	"7qHJ/OYUl4ZiMnQaiZD6lflnqJsIqV/4P5SmpVY/cr1ICBOZ/RdoLfDm3/BfOVPqckFF9a/3pR14Dte1",
+	"JT4N/vAveF2IqzNDjeYf76Rg72fg4jx79/Kopmo9KkffTjn6jumPcq2Cy5XGqtBZQdDlcKh4xkgp1+is",
+	"cP68EXl1w8qNvQMBVzvCOg5jEtwVJ8SyTETOlZ4anrk07FAZ2sMbzukXcLCUBrDJYHycTAZMZPjHybH5",
+	"U8lSg+ybDMZm9bdT9F1YT6hZBX6BH1h24PWMUFb/5DWBgWI3rOR6M6jzj4FiuiJIS8KDiiB/GqQl1zyl",
+	"+SAZLPh8MfjZ0IsfFVxFg0omgTeoOYdhPNUkeHiBxmpvmcNRvXX27qXZTI+M2mLkFexYdmaGNa8MxrCz",
+	"MKjD7mB8fNvWi7YGk9lILUsaeN/1hiuM0eJMvZDLIudUpHhlPXbMrj5uNABtNBE/Lpggc37DBF6fmZ8t",
+	"lyLrBStZ/SspmOFbLCNDrknJipymTBG3xAMQtteMFWoiuFZwLzEi53MhbbQJOP/xDsZdEKm4K6zFkxyR",
+	"xXgSExkclCH7nOYrxW9YQjI2o6tce+DI/yAnx8enhGqylEqbP47NR4oU4N6bs1DN9n7sFkHTPLecbUf1",
+	"MeZTjsv2um8SrkY2bufQe+zoABCNPluS5txMDae6R2GrOBIYXX9nmx4/IIaJXbONSmDTDYrY54LC3uPD",
+	"nN2wvMbzW1u2TVMu5RoizV7IvAcWs7E4ZSpzdRcF3hqlO0AUnO8ucMwrliMDHFavMgIVwzmXoGnCBZEl",
+	"QVlmqGPsC/iFA+dcs+VO8Htm0xFoUGo8KFy0DspxB/0D7+3fIhTEZnvI0JnxqCPAxqlTYu13EjfQH2pD",
+	"t8jjOnrbkUyC4W5fs83ONq31zp/jDUtR5Mj0YJwOcxYlRuv2zXyR8ZKlTrliYrU0IpCqdIDsI7D5O/wC",
+	"CKWdI+ohKIpmCGCnftLxoqEgLux1SO2O2gir1HxkbBGj/q8Jfk0+hGGJoI2K2rX8qK5h1Bw2g7MfL8iL",
+	"8wtSyb4gsnutDlOuDtPwWWGFJbDt+po+IrJUTeliIi03Bbo6BLl4Rq5W6TXTwHzqoPhnwTewVTNZpmzJ",
+	"hH5j+ORgPDCalzFYQOUp6ZKtZXlt1uZiu7mCEJ4ZK5mBejx4OjoZnRjlxwUPDU5Gz82e2YCYcHqF0c0L",
+	"esO6VsKEOSgoImxg07ND/PqwBrzXzcaoYiUDTeegfKlnsDb/7s9GjlnwLukcIHw6Oh60FJ0aztu+wauS",
+	"sxkJfvX6ShWot78j78woLlqjF89H2YcECOGJXBG1AoeTV1HMfDYMvzXlkmmaUU27nWgRSdhgLFZjhwgC",
+	"Qq/kSsO0TNzwUgpDNUbizmTpbxFtNGQYVxM5zCKKB4MdsPudo/HTxzeHis7qHkeKMMhyjqL9wGPMYYOc",
+	"z3yIDFlQRWheMpptyJUxssGn61S84CQnNbYA3IApywwcA7C7HWxNFPXVMY5JN6cRE7nSOReouqqCpXzG",
+	"0+qpDZUMtng36VMUCB7QABfn+NFJWwYXpbzhWVdYdprLVUbcO0dFTrXZZ4yaCuNSzYYpJVNONcMgz4RA",
+	"FPrZjxcJOftlVbKEMJ1GMWX2JUYKH1+dvXz7ClwvAd1tO2UlK6TiwLsih+zTxzdG1uEuuxdD66G+KBQW",
+	"cQc58pkW2uhcWWKs46hf+2zuS8inmlP84J8ZEIFwmgHYERol743ZRf0rBjobtZwlhGsXRHQFmHFPtjvz",
+	"bShqyNwC4t9ZitsIma7AXHhKZqVchjI6Ip8TdLLaHZVkVeSSZoRDZGq64DesrR255XxfxRrdkVnaEdCu",
+	"BVMHRZ1zFGI6EkCkJVGrNGU1HFdIwrc+fTyPo+TTx3MzwodPly05YZfZpcDd9EX3NnIvLBkhH8xi6I5p",
+	"4Q0CqUJ+qzV1kMWrlibSBPJ7uSa08hcRq7tkNZUzu+EKdZdQjynZkmWGQSG1gn4R0UkBEJ9XZtb6QooZ",
+	"n18Ab+0m1F2+cufVEzTKdGPeZFYl/a+L9++I5eMG/14U2Mh5Sgpaap4as6ApgwIdNA1mh2g1rz2VTBs5",
+	"ihRQPwdL+vlszl7SjYoGydW3NXi5vZu3Me9RDaCuA7aTWAtxO4iG1AVoxKhrmi4suiC8yny/Kq3Mv9o4",
+	"igJtYViEODdyp/Y+3MvkbKaN7D6IHN7bOHHXqKObjowhF7DxOpMD3mZ4mQMxcvmM2mF74B8XDJxZIJgC",
+	"KWA/ABOwlnkXLM07t+/jOlp0ftr5Sb8y5fcL+FW1urvpSx2ieBeG2eGT6JHll/UMqTuK24rFBnMFWEs8",
+	"VfzcSZuQAFIRqNrG6breJzlXWjWlkkJWZ30MhtIgkaTBtdxCP4QmMB6+Hia2xX4Nudqz49smCe9voHuC",
+	"eBa3J3++7VIwPnSS8cfGG2gC5c6raJ82MCpJuRIkW5XO8MK0nH3IvjZvhPw7eJnLXrdp7h8rR0BzYV1v",
+	"VuacIlS00+EN066lAS+ZOWFqwYs2z+vnKE6Nac6x42HrODJGwqAEuuy8ewWTGWNpZ565NuWPE1NDmq/p",
+	"RlVhvgehUmPn7tBX/CULZkP3HN6uN+2xpUStlktaeld+I/3EEiB+296IICO7xwMb7qvan0nD8BcIZpRi",
+	"wy2sQdSxlRVOtnC+jhfbap3Eo9vwE1b4g8+70AcPt2KvcEPshzwz+I9cL6wRqXZEIMLUgT/LPKJHwHmg",
+	"fPxHxm94tqK5W0el19Zt5S3q424XW3GF8eddNMZKgDUP7E73Vr1OxJeB85Ar9EZp6RwtZClLvBZteD5W",
+	"ZSEVq7sbHyhkkEUssZ1x3jLj4hgP5nAXdLcNd/Pe2+zE9Gs/SnzuSqATPyGqKKHf5orlUsxdaN/WPfeu",
+	"7ibK39qkUMsnXI4ozLfmeU6u/JYgJTCRGaooFVY00Qu2ITdc5lSzEMA91OtPDW9qzc1sRyOXZmhIEIOX",
+	"UU9zTskuo6TDC4fGNpfiQrOYMDiLudCVeRccdPQa5vdGe8UgEA9doVbVfcCu1INLuXDfxenFDds8fP1+",
+	"wIZPtHFsd/cGrsq8x5kJ7IKbw7S0BmrDWXpHqyKcLsIRKnrvFQuxMxlZS/eBpPHTuKsGGB24k++V3Zps",
+	"52D+mzhB2vNDdacRGR219t3+nrzomG2nXUAPfVtYF74tc7D9Wu2aNRStqAg3XVgxERvYhX1uqi2FXHZ2",
+	"WbV0sbpXJe6uavmeEAfEfmwdSloiCixqlrSIunwrULusQ4skUsG2Hx9xUaI7i9WGkRPhjca4Cfe6Mnlc",
+	"dQMnZHDYUWtXAKheFlJT+CO8IzBZaM1CafMJY3PqzeVeeAiAeFV9HpcTztjDeWrKBJqxmpZzphUZgv8D",
+	"AuWtOaowF5ur9+X8JYa5bHHicQxyi1tqLlKmZWy1XXpLmd0NHW/Nh9uVOzN+45LcOhh7vYFWCwlN+A73",
+	"ZBjFtbSehohMfudvNfBi0yHeyGk+F6h6tbYs7tQTq+UrjFH40Ge0VVOGZpurqpFvXKAD3vRytWVKcLr1",
+	"TmPJau8VxRWCGjGGECThSbIU1IWU3rNtXnkbRCm0oiIilcF6PdYxu3H/tPi6hwbKpWXu4jjQfZt3B1G+",
+	"fh/WmI+1iPoOrf4BmvOrixdhbAb8tlIseidNhi69AiL6wRA92E+kiJ0rk33tbeQpOY4GLmLpsL4LyYdw",
+	"wW8l6pqTJULYtStbkRlxibfUrjSHAyriJ/pV7mAqHPYFV1aIVHeKeNg+dnTcYK97vVl91ydqUF9k1xZD",
+	"JDPwwR6/9xlyYqzTaCSY2WNbEnAf86Wq9xW3V+RKczG35Qq3lyrc2RRsDNyBi8b1Qcw2qL+C9xqtsDab",
+	"Q5kQG9jlOb0ILOc6T7a3H1zDCw/F+V3QnZbkiu0uB3zVzZruB8X4CNd3kxJhfKBVh2L3QvcvQNYLqbA6",
+	"Xn7jq5XB/C/enBO1kKvc6C+23pdFTsj9i1KmTCkyFOyGYdbcgpXs3iQN3tpbddGQjPNyHeyNKAPvG9ll",
+	"rP/o48RCCk6pAAeeXItc0syYPKVckqGRqGatnjRsibyErBc8XWDoqyJCIpbc9+rg7pJyt+XeTTDuics4",
+	"W+m4qQ6JP8ZqXtCCXvGc684YAJdYRtLgVe9WxDpZESaxddzwjdNGcU0qhFzBsRFS1K9d+3hOa3W9EqsG",
+	"Ygw3Vj0PS5l22FMKyuBViR71CPY6Zr7j+vvV1Rs55x2jxYZ5ouxZFFIz4ss0faAqpfkLqhi5ZpsdCgSE",
+	"k8eWXK+q1QLPT8zMexDd3wqPMhbv8+PjMD4dE/LGNkGEYzW9wMCul2skP7nyTclkwMV/F6Wcl0xBlafB",
+	"1ea/M2YsMPhrxj+zDN/D7LLJ4OdBJEIq6+Bv319efiAIHTFvxY9y5+3DGVmsllQcloxmoFhGHO+Aqe0b",
+	"k6Kd1+f4ff3d2UeZR8GAAoyhZUrtrX6b/HavPuG4khl7SLMlF4kdFQpYcbZmZZyjLmVmhsjOOvQmzZdM",
+	"abos/CUMzrKmiuRUgV8DBiBD/4Kd+Z+SC2NUeTGHzvnBGOocHJqR99fK60s9w6W+9Uv9oXOp7fIbiePH",
+	"AQ5im+lj1iov/kdkfp15Ny7Pxrn9Akf0kuqSfx4183E1pm+ApjtIBor/wiA9904pqJF+BhBKQudcdLvS",
+	"HRDN0V5ZN96mAC8uqnFXmzAww4FtnUlhSkosWANX1+2/cbIF7r70qhRk6DjtyfFxUssIPdjBkWNXtu/m",
+	"9kUnQt6tCw3esrtYuQDycaKxVNerK1YKppk6vGJKHxYlTTVPUdRFtnsApskaI8NwbTaMq6AbUFePilJC",
+	"ElkqS4gg+8uz5PAEMq9r76/Z1ZHShizm4dsGyYdPf44EcfmldGTRYcXfYdPtoQ4I5A82syq36rt3J3bI",
+	"e2Gfdb1zhywJWxZ6Q2zBZmBhRVfmECJ5SwxKsPtIt5CjvHNQSpz6tmtEdiMskL2kDV06ekIZa6UHGuG1",
+	"G7zYsFV+jPneF6FSeBN4z6CFDgd6GwSwRVOK0SLo/1crNiJv6cbYH1gxpeYnX1CF+U4Zy5lmmaGBev3X",
+	"neIaigqV+14T4Ee9K0TUZ0xTnmMR7CrkaPfp2u0KOmYt7Ys1C9VFKfUh0+UE7Ye9aDQVYqWDcDsbL3ST",
+	"8S5f+TIvFtVw59CMGegK9whQkNh8BZ/s16TTrri2qInl4109dGbMdpRYMLy/KvEZPxDc789uNLjSHN9I",
+	"vNF9xIc/GLVWD+vY8SF13qXf3LRRTxRflOy+ZzTXiwusSNKVgwXWnqGGBbxN0gVr552Y33AIW3DazHNt",
+	"0/1hdPtnQ7j67+6YeWV9pVgiDAgiYwUTGRNGTpnRjZ4OOYlfJh64yWA8GcjryeD2IOqUUx0YwY/QLkBs",
+	"bBIyGQSsYTLA2iFrrnZwutp5YlvjopaRGqyCFlO7UW+shHNVoh8IxUc/u14VkXNqE9L6s0dYZAL/oU+Z",
+	"8VFaHXfO1fM4veV1TaN6HevbJ4Y5U7HZ+QjX0fiDG26nsgy1nfIo2r5Z1SzdiodfmGHLLDVC2gb0+w1r",
+	"oTsW1vArhGs6G8AGJmZhUNw1xwYKe+sKfzcfxgEwYwYkgdpPr+fj0kNnEGxf604w6nG+R4IQMHqTKr/+",
+	"noH7ezhFBi8Cru8kbQvPvdP9sIe/eHtONbKMTx/fdaWjvqvcw7aLDuDHw7xPNGKwGS0Exk6dsUpC9yf6",
+	"RLbE8fd84HIh8txlnfgo9d7CH/ZlzFrCnNnBePD0+OmfDk9ODo+fXh7/ZXx8PD4+/l+DZDCbU+cn4+Y1",
+	"cF3VPTKd39rsJHABwWkTci0uJfo9HRsrYXQ/7krZupc3VNPyU5mjMc2WlJt/0pyn7H/SdMlGbkXJYM71",
+	"wjuB8ZVgdvMn8TDc8FKvaI5/j2c0VwyqnbXx8KwXD+ix60TEsxgi0PW1DRO4PdtRccNTLct+XOA7IQTm",
+	"b1IBEkPHz3dxaJ0JIguK4djOwJ8xnS4cW/CWvjmBlgQro38XW9/TbZ8grjWosV/sLH3bh22rle+A6jrw",
+	"7Zpyu3mtClYeRtwX1m/xjfyN/fmsebeX5avcK3IdDQqVmuYvwHcZd4Ob50FFgDD1eIvzsbcMRJVMBYJ/",
+	"R6djKPwV9A70hbtQHXdVutu7CU9eRuPMIJrRqF7OrKr5JoJi31hhzrbhKJgtCk6GXyar4+NnKdS5hH+y",
+	"xJUPq2qM3R7c1x1hzSezGxUhxvYkHuu+iVbD25dkHDahjOGwe+MOdiUst/ok2Nl+QoN4xNeybCWl7pjw",
+	"1/1pf9azoPnmFxbLc33Sa48V8WjPcHf9bfxd0wJ3yACuYb4zpLOVHNlxQRR/z9aTdImU6B55olrLCtQt",
+	"mqZMqcF4YGNoB8lAlnOvraRL1vYzuG/2s0wMoGf4Zdw0wWEj6rRyuaAjYu/pCVdkaiGeYsR3Fg0QzNv5",
+	"nuT8pSLDtvOI8EwduJlOjWlsy6RC2dygJBfLfBSdj6tSzHyOVS04lLweti6Zum8tlvSzqy51fHzcZhTV",
+	"jsSjK4QUPDXMIrCBaqqGy6WtIXUmy1pHcgZVhuvf+dZ/jcShHTJfvjohGLlBzNX89VoG1si1QUcudRQ0",
+	"wrY6aG8TPa7cPXXJYL+FTR4bNuNa1NocRcQq+r0FllZtVJ6NGZ5dXl58WHdlxnzw1c2xbT1Z7FP6LOZZ",
+	"/coM52qTvUNH/fC0myiaHnesVWU1Qpb1uLaGN08PvrUWGixqT0/cnrqEn+eHpztuSQBZbF/QkHjDRTxb",
+	"XiDz7Y4xUSyfRQN3WT47dEl9ZvMWm4KVkIdKci6uoWPxgc+ssCEfTozvyGLesXWQSLM1mkJLW4UrkvHQ",
+	"CqZw5cldqgbm9wyKkt0woanmN6zWpjxbpc4X+itnS7F6ltSpizKDncT1jL5VxlJ98hB5cLZcoo3ICF1l",
+	"3DaCsBlFo92jeQRbb0tr2jX/IGJl93Y8t7FDLn2P+ripWczR1WBKzq8TuSiIhEK15PruQVGBg2i37XYR",
+	"aB33vzJnQf5VK1HKgt0TSmZgknku18qqdPF4t/DGxI6ygBa9CAJuPy+JXGN0AaQF9iTyYdgXhFAHgWXt",
+	"m5WGC6wJ1t/DxzbGSLmr7oiTB4unuvrtvmm7LVZjrNU+YHLHnXfbupClt7fP8/QApbZCqgXvhRQK0bQl",
+	"9truRGrfB33JmPM4Km5yuRfVhQerg/xesqJkKegAXFiQHUDQuwMWN7UEPx0H63yiyNWK5/qQCyCExJaY",
+	"lIopPRH+mc31CGPBAR81JDyxtIxK/xRnmMI2nlbTT4RmeQ4kuSS0oKWGRqC3yUCtFFytZrsQvVrwAssW",
+	"2492oWHN6FLF6qa0EdgMyrY7CyPAucoZvWGKcKjXt2fdBeco3okCPilWnouZ7GqGpIBcq5ALf30fO3XD",
+	"Kbijp2jCgWwxDMmaNDZXuO5kbtWJDZ5CSEVq+8DaJBs7k++IDvW4cRZnz+LhuqLptdGDMOpWbybClQRO",
+	"yNVK4wjtr12aDB7NeoNzyz7ALw6EMEazZCIg7ro1pS9CbJvRNkmmISLh6Nr9S7ysavLGBgIrUbObcP27",
+	"veNsngBznN29UcdNExqIYRipWTATGdRbh8bTEMOIeQuHRclFyguaR0NKW5ynV+ibNyALSxAzt42sARPF",
+	"sxoMc+6+8rIwCykwGtzeq7irpkJCdT6aH/pHoC0dpjLP6ZXEXljJ4IrnORfzwyUVdM7KrYvrLgGwTVsJ",
+	"bnri15dvOrLo8cOo9VS7EPqypaW/z4zgWpHcfHOwZ15mUyvoz/BsnIcQVh/7XSElRu8dwZlR53wp170B",
+	"wTGrIn4dbgOuEVeTgRVnR0A+tjMbKt4oAJ064qsZOQU8sXk/tmoPfOf+KOW6I8fKRQG3zWu/KHyFDI8P",
+	"T46PD0gqy5LlWI/a8jsbnkpAiozI4UnAe98dnWG7TAwPhnS4kgrHaBEzB6fk8GmNYeP7T5TLdQ4ib1LI",
+	"vjPsu1zVC54u6WdbGAXSXFyZlMOnyb5Js8GGeRztRDJdvV0CIpEzdCyhBeT+Cl1Ovfn9M8oNC/nofOhb",
+	"QuvxJWK/6iilFaBlLm9YKVjWM/5l466jmsV9jI0GtsxUsDJlQjvkRQ7aB3yj8uzZafCKoaywqh11jrD6",
+	"aYwKjqMwVHbyu21p/dZO7yyW1uFsgsHv7FDosd6dK0HvCuKdgn62uD63F0LYA2EPXcmsFsPlQ7f6QnHC",
+	"PnjNcxc7KxGqrmGrTXFtMunmM688E7R3cVG9oFVYFiqKqZQKMnRn6CAsHrFrYn5r4O7i1Xv02PC5hs7O",
+	"hohVulYJob+sSnYowAOVkHla3CFPGNYtK2dluPA+3tCfzLvLHsWPR72+ixVrGEnX0BnKMtY+9YJVdxou",
+	"Zi6Qhw59jZhwGOzg1EaLN0X7FUvlkpHDp3sqaDvVO+kO/HB9dvJNUo/ydicUNQBf63zoTmPSjsxMyGg0",
+	"OrjX8uedGeKxAj2azi3qoST2wb7p4WayXYiq021ulFLYWaZZqC1Z/QIVmhF59ZmmOt+4JN8pqJZT8BpM",
+	"7QmcYgOPKzYRcKdKhi6Y3LYPwgZWByPy0Qc+bgqW1Ip+4NE2MjpjJb9xFQI0Rk5OBJCwoVmYotWyFINp",
+	"m/77oJFnFR/39Pjy+K/jZy4+rnYr99OXXcqa10uZV7GftQFKljJeaBWZYga5JdiAK9Kx6+ctzc+gwkb9",
+	"awuYIRvo4VXxUzNGRVp0rcbq2RF+Nf4b/G+QDFaloYhVKcbYbXZclDIbj12+4Hgc+2489ku0fVHTsP+Z",
+	"zTEsXNkVn30Ylod//rQR5/7T9lr1X9ssLVRpulqmhfpKfBdq8b5fgbp2e7ZIDCStpPc+ak5b/Mf1nZac",
+	"9lImsZ2lvTA00vHBo9crblS/YGoqrk8U3EIBPOFR77xvCdhcSSODa75khEP8CWzQDVLMbpcwgVq2k1nQ",
+	"BIesRMbKNlDIiZ8o/2FVDMhLvYSwXDGQ1u4upLsAYG8cwmUzOKemcexxl93Qa7Z1WSt7zMcgZF6FtFkv",
+	"GMydoWdLEBnBgpyWGAZA08WdV+DkVkz4e753t5MJRbK67BBdU/ncYcSfXSOLHRKFgvCJkhWy/JrNrKUF",
+	"fVXMSCeSY2UxHP/p0X9j9TBeV/6uioSSWhLGE0V45jy5gV2xp2rrITSvnEaVGFTDMczoDgFC0NXaHPUd",
+	"KR7s6DDk4qtIPx4mtM1y81jxGh649swgRlHHno22DyJdq4M7Ik53thcpQ43zjqODdtQ7+KeP7/YzNHeg",
+	"yzvanQbYfU5bt09GrjRYeYHDMTSuJPoeQwJr+x1Z1u02qseCelrGz75phU2nUe8JKX62D6S7RqnEhURX",
+	"AUXw1wgrEO7ip9lSQLH4isqJ25wtgSi7I8E76JK7uFw6r8t+xKD02jXCgoq5baMYhJP5F86zwfjk+PnT",
+	"ZIB5BK/5ZwOh//t9wYT54Zn74SOT9qcT99MnYWcZjP8c6ETfWb/hYPz0eTsCrQZBDMuRUlAslWXGskbG",
+	"bNvfXVtKq3EVPCRCklyKOQT4oXaRYDdP81XfsA4jHeMidpwTYTdIK5y2WK6BxqZ4eEAJnVMuElLaz/qG",
+	"DvamA+D6qLYopC1KlnF0ueEY8Xki+x0JnG3qwQZBVJOcUaWD66AdUkRqu9DCYH3z21iIwbvLmetJ+YbG",
+	"jj4Z2aPTLDBY1W88r/sbp1rvl/K8X3b10Hr9AsX04Kuzny0KxNzrDqeu6lIZJixgPASiO5JQ98372bT3",
+	"uruASG0Luw9Fh7PgrNahoSrb4iJmIKDWFnjv75ZGOwv9x/w+Xs/xvoPdVTALz4e9fAtBlfr4tDv3a/P1",
+	"8SOg/VYaWjz2rtjGdLp9Vkp3k5RrEzK7IxHFipXvWCS90fwh1vDBpxj4sxg9LFuYxKsaDW+lQdpBgI2a",
+	"jDWwYqFlITF0dqCIvEQsP1lbNbpBvDWiNSaEjpZ8P1tlXNuN2St4hQtHFODTMWoYJiB0nZZACasm3aWJ",
+	"CBexkcNOvrSjdEgw5Yfg1uqellvLxdhh1S0Qdlx89zx740BibZ8qa3hPFNh99uklu8zSO3pbPJoF38ca",
+	"77jJ2hkUVtZvm6F3ZFsmOKBjsalzjWFtc41yZij9oH4DscOyIfxr+7Z2R4kZ4PK82oZhPWyM8bId9acO",
+	"tgOzAxBRGmilgQzRH9QKsleMiT44ttHBVpTY3ftqhHSRSxOAkM18LQ4aErVJut3HJcqterlonasnUcFS",
+	"x0R8g2IMpI91Ncmt6yxsEf5vO8uex9Swhuwf0lzZ280g/g+fUWELTlRxdrWO2nDgQSwHYRXdeoIvf9pX",
+	"QTYJQ1ZdlGnDmVwPQkkITUupVK27TVjkwOanXcqHLN6EsJxnVWgD/vIhFuDQTjI1yqL59vjq+ew/6J+e",
+	"Hj5LT9jh89mf2eFf6XF6+DT789Wf2F9mJ/TZ80HSEc+SU6Xf2ppPYUTLyeXJ8/Hx0/HJyf8ybz1E1MTu",
+	"oTRBcOzAWim2mtAhUF0kgrG10PuJ0ajeCCN2DDlzaSMuipPAj/WuFbnjnnxoxtO4B5e9cTUPFyRi7Yof",
+	"qkCaoHpo0GohUt6jflruLW1LN8sV81qLvZ2qKFdnbDc3dmhx2zpELjBC9hSx37kVFBl6RxTOxZk6IFA1",
+	"AMouRANc8aPqxtp91wPQXXwTwGzv5JtoY+o22b+bRL3EZBAks1pB94TWUr9VvUsyRIvMbFPAVTAdsM5B",
+	"d2xpYSufN3ta7B4alDvH9B6uZbskG56b3XAly01CPFNPSMYVsOeO1h079zpxvdbxtatG1er+XuJ9YVdb",
+	"sTnjpdLEDXGnSKt3e7uXwjPwW87HaEP4bWqw7ndDgEo/1Meol9zvn6QzVDpoohWNmt5rOi/m78B0PriP",
+	"Owrz28fRM1uV3a1rFlu71tyhLmxMR+kQa7Xsia+ba7sj8uvneKhKutUMvfV/m3E4hoHZznYVB3MFqeOm",
+	"9Te6mGoz6tumetgde/EVq/OF3/c+XLaKfnx5rqaVvTiPH61Yv6aa972u6QWqZTS9yvGkpJ7NFZJi5KA1",
+	"zkPjuNeEo9MBahliFoNWNQoYVrc/oKn17XUZEFORmz2auFVpD13M+RZz/zXUJPyB5quOqqTYKg78ElD6",
+	"M+xCYcMsm7W8OotmopLdLNhJltTX+uXKVknEeTu6hO/EjTvG6c/OaeIsun+Is937g2VcaS5S7drqWe8I",
+	"opMupVXYPBqqOqaBlwTeNvAHGYoAh9FQctu9CdwbnizxuVlFwYT/25q8mn3WFVbYv1Y0V4CVRhQgTtuO",
+	"xjGwo7nkmt0CbmxueFynbQC8Y5iHmK9yWn5X8uwsu6EiZdnrYJw2E3JpZo4CluY9qJMGjn6sxMo0hDBU",
+	"rahDclEjcmHT7ZdUE6qwCGF1fWAJF6pe7t0gB1G6K411leCDmpxx6GsEFgnsjG/p5cKRpC81gHV76mPT",
+	"0isjcVUU39sPYHdSPMT7FvAN2di2u19cvwd0y0Z8z5Ux114JHYszhCw8CKgyBFad6tCP6zXcWmFXLcvA",
+	"Zwl/25NpS7pQ3e0i9MzAHXVj/p/8ORkItra8vOZFSgYyz9wD4AaRHCUdSz/9cSHJkmaoWtiVDim6jKDI",
+	"R0KoLceIXaFlSSZBTONkEGcFwYK/9DgG4LVQzlnkwIzmZz9RVNDRvmwiuxqjKZkV7lGubdsBwjZmGGdH",
+	"hrhJibc5ElL58BKXzWqN+ITUFJoqy7UFBN/Zy7ZACjbqRNlRmqEim2jQG6gAdKatmxBXdoodxIJ6q7zq",
+	"EtzBEQPHg6fH7hmv2EyWrHfKNd15zpjKSbU7e7UzmOzGoy1r6ObRf2MbKTJbHmpELoPNiDKIVhGZsrtp",
+	"MyDEJ5nZqxnB1lhoulT6Lmy0xux2qJlS8u0MNF5Dan/v39dda30InAm7uAMi3NvOXsAVxIn5z1Pzn2fm",
+	"P8+3zd/XeEyXnM5ZYDB1T241uTpv962YgXBttC+2Ye4BK6j4HZfVWwt+jwnNMpu3VEl2UBBWVzlP7dtD",
+	"c0CxFF7irqRs2ji/oZrFwuPkulaGC+bBek44CzxzJdHtOD1rta3DOur5n1WGCU0hWMLqd0Ytkc4G2svS",
+	"qa7c6yPalEeq72bfIF8cUtJTGcEcHXOyDu7N6LHY644g+57PF2Gkb62hhyFrYwClqqPqal0t4jcMw/H/",
+	"tmlFd0PXIUT6X/w9b3VNCs148PF/VDn41vUOhkJ9fORM1Zgnx0HJ4IC1BOM+r8YFJtQe1Dt/goGf+a/S",
+	"kmue0jwc8+TEP7YJ5M6NcRn0LXn+F/frj1wvcDb76K9BKH/4ybOTp8GT1mdP/xxTAnvxv0XAndVo/Wrz",
+	"Ff0oI+c2FrUc2c99YTRn5UHBugjciHuANjS8HtrZVsz+wADszv49A90muW3RRH1tcjqJtTuizWfnoYfJ",
+	"O0F6Em32gbYKvkrlDSsx2Kp/Cd1nZ5eIvy3LiGYfBAvqwmB8+T3AdjP2bsps+qmdRnKK9/aQ7oFChSwZ",
+	"FYqshO3QajPsrOAeJINcriGAJeOr5SBx4Q+eEXYL7bCafkfQcvAKKVlRMmUIv9KfultPVgmX4WU/lsfo",
+	"yMJ4t1+hLGPlyZTDhYavdOABwmIAbuJDlcqCZfGWotttvm2X/LU74N/CRX+1L72X/Xe4dm9k+fwB798r",
+	"3Bnj966377/tO+h+pD3IPfSWKfEiakes2RCkaHPTMHGu93bzW9w5/3vfA9dP0tbb0l372+LF7N02/+7X",
+	"vrsvJuYIC+n7629Y49epjqN2XKyC2InpKpF+Rx07bXtRhXUFW/kNsWZpHdbNWfWQcGXbEXAGLe0qR1FQ",
+	"CZ6r5mxOD5qt8hyKsbP1oRT5ZmCEpNhEtR9b9zpObC+rhxCh2RRG/u6mBQ25tEmJelMYzSvfYGcsP/4N",
+	"HD8UMpqli6prWUfoY906VLFS141XwDlUwyPNc7lmWVugq/gq9kpqjelL5y/dXra1ptiMLlnCUVeFR0o+",
+	"fTp/aZ39sizBDZw1K53ZuiuuHT85f7mTEhb3Ablt3wP8oDKS65BX2lLtqqApG7kUZF9jRbl6kOTTxzeH",
+	"is6wyKOdr2BlNVBcVrqnEa3dPXKLqKWgyNKFIhvp7Nv5dVByBOWxPgyd9NtVreoCxUVVnNzx2CZdKLKQ",
+	"2EzQ6JgJmThH5GQAfwAwk8HBiLxwvXhsu8LgzUZCdcmIWhVVja/dy7FYoeEQq9iSCs3Teh/0KCIDwwkb",
+	"KUPmkSyJteiqMa4YCjCbZZtt9zACcVtMh5TRqvZSZ3tJjTHHeE1MUHwCg84ZYx/r2kHNCbJLMzJrHlp8",
+	"uZQoKOEmiAuziZZ7aniJc8qXXTHx8JCcv/Q34Ha6aLWUmuZjoNndSnNIqWGhKzayCYJbfDtuy8HRvRu7",
+	"dIDretNFakNzpqCiwikUkcXk+hKFmI/5YXnWyi/KsrrqsEOJ2MH42W1ivryIl0Ut5cooc5HkoXYIDc2y",
+	"RkvdvWqctNrx+hz31u7FioFrSWiWxcpvgo3dQs7OcMWKN7Qhqlt60t7/NMm9Bs+F3huUaAmACDCoPG9B",
+	"iWDrHkWfrVHHMoPANX58nOihXcob9uuSAsJQ1c9rLR5f+KYkYf0w3TSBMH0LstiCntstbA68YJ1sLrjq",
+	"RT4FLS9tYAMkSBtGZoPXenIkfdBQMw/uLglkXdlgFXU388K0JMOgkRIEARk+DJmaBzZEA6KAJgOyEjiM",
+	"2iko5CEj/qEJpbvmb5BaFfD/UEHRZnZ7vx+dm/xAc57ZcLgxlE5LwoufhPhL/oTYu/0ReSc1G2OdNpJS",
+	"ISRo7YppsqRiZUy8XqKFk3GfehEepAbpev1n8OfZX9On2Yl1DTgFRq3SlDFotQe90vYtKB5Ptf3GZcbf",
+	"9RV89295x45PZb2vDNPbn9t6x7+t4qk6G5HY1ATD4hJClTUYnyhy9uHc9wTnusl8HyIlHfrGezMVKb0x",
+	"UWOsdBkMhb3/I6Xmd24DZ5DQ3/7NLrRLSDxRyPPv1jrOjoDiY6g7mslZc6vRLv+a7d1bzk7X6Q1obMa2",
+	"9nRoKmvfp36ldi/RHOv3ty3Wbkt3uyb8XccCksAjN1oGO1/TUvA3REv3ShfxeKn6ZvT1GIQksnRldI4L",
+	"s/uIV+Q6HX3u8eGh0pucVc7layawV+6C0czFzROuyBRpcLI6Pn6Wwr/hn2yaBHcD+E4u5bUiOb9mE+EZ",
+	"33BarPLDKcF2zxgU8fyYLNhnmrGUL2luVNSSppqV6gBLfU/E9GylF7K09Da2E5iRjk+ePnv+p//481/+",
+	"Sq/SjM26/p6OyBlZcqWgfEhJVgIal04EDgXdOw07Zhl5fnwyIoAtdJBRt2kFKxUkemh8KMsIo7BxGHQi",
+	"2j2puztgTzDKcjAeIMIDHh6uPOjMUvC/M3Nub813sVNWL60D/mNow7+QSoP9Y1uhovtTFYxeK9/0OZer",
+	"7IlyXhArRo3UGk3ERJxr1+9CtYWoMty1lKv5ohJ3ZvHePORiDg6/gpX2A1AJ4JOJaLRVjrUcmslyeZAQ",
+	"bLMNvZS50LKRK4O7QHI+Y+kmzdlEDHfSchPUbw8SDDO1Mhq8vXVk/GvFSlfb24C9ZmW1YPvuay4yLuYK",
+	"umFjIU4z0hSVrhrEU3LU/L3S6qYTkcql0ULVuIq/VmRe8owMz74j35l/hEpmKdeYiHSQkBlNmVYJeXHx",
+	"A2GfC1nqxBqGUEIexq53GE0MrR+2wEiqqy63lKzqHx20jYBEJUMp7/0mJ6SgeqGSat8JzxAlKKjsXQAy",
+	"hiYhfnx1cQnkR6oRJwIaGKBpu6TlNcvIZHAVxrhNBhgeXKcpaA+fZRwDXwyY5pAxoXlq+Qu7YeUmgJR9",
+	"TlmhHUPM9YJAy6pqR1XBUpLJdAXqMxGMwdq6OFebfVpGOyKvylLaNuKeIwEte9qCXmvkSmabiZh+mQxS",
+	"mbHJYGwH/f7y8oM1/XDohEycdQJvDUaj0WRwO0WeYzREm0vgGE5B0wU7RHthBbrhQutCjY+O1uv1iMLj",
+	"kSznR/ZbdfTm/MWrdxevzDejhV7moF5wnbMmGwodnoOT0fHoGHShggla8MF48Gx0PIL4dkMqBqYjWvCj",
+	"lBb0iufc6QlzFrUYPT/wTg3P4sIRwhM4JS/enJMl3RgW32x7bgzclUhZlfHhCQLMy++YfhFCBtYKZGYA",
+	"lE+PjzFoW2hm/W5FkVsSO/qnwksVpP1tKlxtHuD5sfA5WOsTVVsteBmeIyixGTzIR3+jmTPH4ZOT7Z98",
+	"EtRSN8vwo2fbP3otyyueZZgT9vz4+fYv3kn9Wq4ETvH0r9s/uJTyLRUbuxzwSf1pF9AuEIWfRBX3DyqV",
+	"q/pvtpw09lzTuTGm0AoEqxho1tL0UWHVq4KlI7fnW+iXK8PkhDERHUcxtuN/Xbx/h4aLMpZK+MjNNtrQ",
+	"ZX5w6uUILfiUlIxmzshsEbCd6KJgqRn/a2nYcVWafwg0e/S+tfzFbpHPRsd+NYFO7HXaKLU3MfRI5/Yu",
+	"yOn/g/FPPzdJ1yHNbDcZmg0/CCj4wl6/2vTGipTLuTr6Isv5O7pkt0e2qngnIb/hyt7suvrjkYrU2LXd",
+	"6NXqNKpEG/knpHZjHCQTcbVxGaAnx8eEgk41Ih+osn3NSnbD5Qp1rSeKTA3VcoE6I6jzU3S5UxTZgn3W",
+	"8O7pRGAPN1tM3nYOh9pNOMeZ2Did3cgKo92g3jnE7uRCydxMaV3dDN+AgzcR5sWD08r7QzLJVEKmYAOD",
+	"ETrF0t35hnCR5qvMSHyfNErzHMMXqFFallyAwuKGgkz/+YqrBVNkOivhoGZTj3pAs9F3XDzIAV42TK9o",
+	"el1/EzTBhk8Egz30xpeDOWgKyWvGCqw7btacVDrLDHQUvYDIPqNlnWuo7ymkl8pFyUXKC5qrhChJpubN",
+	"/7QPD/3DqVfCqbCR4Fa9bDE0Q3qht+OtJVWjUJR0yTTQbYcHsXrl6EWTciB9pk7mODbGLfr8tGAHzPrt",
+	"LlmxUp2HMsD/rGFFToR9VNsZ5PlAVpDYdkqmEURhT/4mcjEhbiLgw8DSNAbMpjI0NQbR7aaQtLGMwdi2",
+	"venDaEEd2+vzYSOi4j10opp3VcW3KH4UHvepJJltIuE+keocOlnzvu4+vN33hL5HaYQe6ZiUQi6FZbe3",
+	"6lyUWOixm6ix/WoF1iLEk1he7eJt9Vq6HgsTYat9T2PlTKeQoJ9eQ4J+kIGALZLdF658dP3TiRi6B4mt",
+	"rt3FBoPolge1TM6Kojld33m8bJ/BRrX5x5N4zycxjGQKj2CNQr7mBCaDQsbucF+UDOIZ6wWmR2RaFd6a",
+	"1rrX4rk4JdOlzBqPwqMyEb7Kqu1tAyk9s6pHohqRM5sTlRstzChWRtlsuHn/Gjs879g6bLaDDnmm9N9k",
+	"trm3U1OfxNNx3f9vzKbb1tF9vkOz4DVVJAXsZ3+4A3W8w4F6IcUs53gN9fxkB5g+0E0uaXYp5Rtaztmv",
+	"f3LfsXXt4Haf2x3k39EyyKTvFYQLuSbLVbqImmzRLizj8CC2uh8kE+FSEXkZdi7lxtDTNIfPuIj1x2i3",
+	"qLP9bK822MZ7IlwkVdAd1XZdoB5AZ0xReza4Doqkhm0paHp9SrhWE1Gl1Lr0gaCRglaRXgnENVSIcZTv",
+	"mI71xXlAoRybbi9hbHEHbSxte5RHuXy/bsRay7aAKO5dPO/CIL4EpYtvkT3kTMfSgeD3tky/7O44Zo92",
+	"FS+GY2dk+Pz4+KDtlcQpmjL4TjLQzvRIvPdJvLg/O0qnZJvhVd8zV+rTWUjtdjphL8MwlWW0he1+I3bb",
+	"xWZbMcaP5PhAvPQBWGiy9dUPjQrzYBRRnS5ipI/33HXSTwjNMoW1IZbyBp5Xuk07th7qHjrlRZYTkTFN",
+	"00WrwZaxg1wGwf62UCtR5oHMoc7UnXu1iDCQ+NEi+n1aREgj92gU1XSeoyt3Wn8LPOLMHmyoiEPzOikj",
+	"GStCtVxiXjWYU7LMWHlKuC3FS3muEghcgIOOErMtJP9mALjPYx6JeLTwuoLIFbQ7R7B284dWGOvd+MUr",
+	"8PnaTAPDKzzCHnnF75BXAFWT++MYhet2uD3yKG5Og4ck8IRUyeauRx0otr5cDJ1HFNrKz/7B9hz8Nl59",
+	"mO1uTn2rmj/quw/j03d0UKdp2yD6QT36RqkMMv1rSideWNtmTYJZT7QN0qDptQ1BwA716PfAUE5XHK8e",
+	"emvDyiVZFYbL+GEILdMFv2FGx4W/q2yr0HfoIorRR1FVFkil0cJXmAoqRYqOPjumkZk4nS0dG5SzIFzZ",
+	"iFnwLZCz8Nh6Jbs64Tvo2YjXD2EVnIdQs8+KojnTXor2ycNC0s9gfAWi6m7jNCQJt3Nakin+/Onj+fRR",
+	"gP8uBTgSR8jmOrncdsHtNH2XN7mfgxNZjeFHeQ48y3eVdXzHuaOMgltX1ZtHv9fX6Q/+HsYtVtz5A3s6",
+	"9yb335BrtJdsH9wZ5bOEt9wAxI/IkaPyoy/2XzudGihe3qEWhJLyHo/MD76gz/4nJ5Qpjyfot3mCSLXB",
+	"XSep1yrrI8nqwsHXgjacfr1gGmqG6cB30qbVniuHOC+/V/usNtc25SlC9I9W2QPdQvxW2P4+X7gzdl+y",
+	"4shq49/AofpVC8Yy6mjxriJM5ELL0lquzr4YUjL/hReF4Qi0vKJ5ftDmK47hWEOFXG0momnwnLp+tJiQ",
+	"VtksGAVTJR9aQxgN2MpAnQjFf2GHOV9yvE0/eUYw+fEgfpdjxg9asdgd2tXU/D+2+Xlr+nI3smrVKK+4",
+	"oBCD3syDj3IxN+rVRjOVEGWzn6YhmDLVTB8qXTK6nCb1ZwaUKdyW1X7+fIgPhhlLc2oUD2r3pLb+KSmh",
+	"f5eSdoMEI3MmDI5ZNhELKrKcYfw9gzqjRC9K5iLu73iJ5ZZsNBSloQrPo0X7+7y+Ak9FqNhUJ/DeLNsY",
+	"K3auqt8TL456H10xV9XBbMGJZ5Q5d2gWVJErxoR35bU1thcWORU0dpad7Ymbqg6q9/k9ntFf13vkakaE",
+	"p63a1wc9bZWE3HpXBAm9qRQzPl9ZUW8rIcgZYTRdOCrvVC9ADhkql4JhgqR9C1tj0srnHvqj9ahZaOKG",
+	"5hx6OCA0U/+DInQi6iDOeM4InVMulMaxLDRTp8o46LAVTlL7TVNMl3nx5nwiCqoUU7ZlxhRKlE0PIDsO",
+	"I2ynvdG0ZhteAGgXiPNvaG+F826zvWI77HNiLV6eqKAz0KNd9mB2GcGNI55i/ohWmk3NPQqKAt5d9HdK",
+	"Y8fJgtoxYW3GejEe8JdgsSdM/kFjBn7mYg4lza4YmEkQ9ZaQNJerrBbtVrUgxGRk813GZ1BnVUMhJdWR",
+	"5Ymw1MrcmDWtSjYiL6B9eBXpj8F5zTRAYKE23h8bc7eypROioIo68jtI15XCjYJZ5ESlEtvWnhwfk//3",
+	"/yGGAZpleO/TkasIaW8tzW/VtMPSHCqWkUyuxUFCDk8wtUFITJrgKVxmDj3TF2Z6Y7bYnPaJQOxjsuHh",
+	"0yrN3HYNaGU2kFSu8gxmKFdiRD7KNeIKAnisZYuDQq8AuMalc9zqqTFQwa7CSPCT4+OEUE2WUsEfxwf2",
+	"opfIgv5rxSYikrOf+LT80mZ/t/Lz+6TEC7/nH30Jmoe4W+2ecK8r1uNvAtDu+dKtylB/OPH0u7QmA7FW",
+	"bS+pKLwu1tzvW5RcJzeCvKaHEBy1JpRjUrJUlhn66X2xt3ZlVolxjbYcxdBFR1NdddabCKtNJR1B01Xz",
+	"BPNZq5XCwdizwoDr2hJpVQZYxY99lz3Pq7GTiFFrMWxkRnnOMhAENF0kPpQk6Ls3Ea8+01TnG+wvMCNT",
+	"WNkU88Et5FPfImXOb5gYEey3aCt4M2HALJn7FxZoluVE5GymyUq41vBcwCS6pEJRSO8akTNRQ3OeYUMU",
+	"UevNIarocXsdgkm40JwRtwQ5P/Ypqd3gkXe2GBqWL4EWClg7o5Q52xYO86pquP8wjLs5za/Erptg+EKt",
+	"bR79oyEywHwgpnGHHx0Pf4BwlxrJO07+KmDKO/Jx1L0fUvened5Q9GP1k4FN2i5DaBvQORfubiMjNLsx",
+	"4suwFJ5rBu1SbzgFEocCl/bYE7w28A2k7JS+nVBYgNK3XzX6aRgt6fqxovhwsemyJFbzlKuaSaNSKtSI",
+	"vKKpba3rSjQpFAvtNnuJw0jGNAbht3uHDl1/UGCGrrb8QVLZOBgQWWvUj3WfDOrmYxASpf4o11MESPEb",
+	"lpApExn8xj7b3yrl+3g0aunfpDTqfMHKiTBK38EpmZZy/QIljvXmMCOdgrbGS6rTBSxYrtWIXMhSW4hk",
+	"qd/KjOVTMrQ9GSbC6u7Ys7ey4LSxO6qufESwNWwwL5U+JVCl8apk9JpAldCDEUZvwzyGmibCwAm/vZC5",
+	"mhq43pHUmXJGcIJp+Xe2wYfXtjgmeUeu2UahjYZSyq3TpqnKmZGaZpOgExuO85JqOiXDaVF1X1BTtEaS",
+	"EGW61okfR9xSoQUHe6iATzFf5bT8ruTZd8xQy69ljDTXu6sJUmMuoNZ5vKLt6jwIj2bJb0GOhbHpnrC/",
+	"yhbBnT/CqsUPIcpewchqBzGmJRRQRiGEZdtms5wb1VjQfKM4JmKWrECWiC4uhLySGihErGwgapUunJu+",
+	"R5SAO38iWoIEDQrfnx8mNDAOP75+QZ6f/OX4AG4HqKviXsq1OUDBScTyyRMBbq+ETKtmPVMHlytq6Erm",
+	"J2SlbEwEeLlQaCMkZqlUeckN8MEFgqbc3nqsFzJ3rkKyEjlTKpBmR16EGdPGGjsvWJ5b2+qKzbnVKKb/",
+	"OU0mYvo/pgmZHpr//M9pQjS9AmFOSxSdJWgqWE2SrXRJcw62mb2/MJu5yinh4p9Y7iLGrJFEfn/sWrPP",
+	"+ihVN32BG45QgGxsyfQtxIIu0tGuQRteX6ifMKrMlAnBSA28msWJYTUvcBmHL7kqpOI62oJySrWm6cKc",
+	"h1O4lzKQ/aetmIbzHKLcl+Uci2Hbv8FdAD+MUnUzHdXqHraW9Shafn3RgofwQYQLMrAHNZSAj7qVOY6J",
+	"VcpR2ORYyLWp8Dj5EFxDeF7d7mBc2Q+2sRfKh6rZOVRi9f2EVwqjWgtZrHLwn1nAslIWmVwL5XoR14/u",
+	"p3MbilbTn7EUbart1ODJAn4xnQi6lLZMoh3CM4UpTol2Q4IcyBU4BDNlBoxWWNsADYcrlIijiXghhS3j",
+	"724FLF9mtjEA4VqxfAYCAJxhcqWr5p2w2iG0R2BGjtIyXRgrTE4E9ViwJW7VQq4NxFBQF8KD04XkqUHo",
+	"K7iWsOs2M6HUwUCy6WQwGfTfZCM1v7Zk+JBuLpjJTvSrOrrqgPRfoEcoy/deDZNq/6CVqn7vFxTWVV2R",
+	"933w7C/w//PsdqdIG6duQyCN7zIdcrVmOdeYMg4On2ZWWKCho4Y6y+l8zhpu/sR6yvscQRMR9QT5OwPX",
+	"TK7mFHKHwXZ1tB4K77zBP5+oifCNW3yvUWwwD276WlARuE+qSKdpeD/smtL7xN3TiYAi36Bgr/IcrXLb",
+	"XAkuF6Z2p2xYM1d4XY297KEr0fPj41O4xcGvCM/A0BdsIsyGCeS2NVvMfvd8RBq3SbZYH5ApWgGQ00Gm",
+	"ry7pHOq/rxSzRQmn57PDt0YQTY3waPVV3c6yB9/i+tb2eN0pvwONy3pSyyYk08K2yww0bYOY7u7uIXk9",
+	"USHtMTKstdo5OCWKiQzqK8I1kAgQ/O+lYP+mOG8Pw33AMKdzPPR9RW4+uTo2NeqtE9kKvbnIAZYrbdVn",
+	"aLpOzvIcuiC5FlC0NBzDtv45xYYKtm9B0KydbOSKrKkIesuOwAGhV2oa64Q7Eb5JmOFLtk0YGU7hmnXa",
+	"0Qh3TKC6IZm6HsDTMSmOQd1+PpqI0NEyJp3tjcHlOTWMFdqDgSoJcNs2x2RIiZDi0F6ocojXxIl/gM5y",
+	"isyZJs+Pn40I1rgpGXbYE/OqMs80p0q/xd73GV48c2Uv5oNoJ7c/C66MkDollHw4u3zxPTJ2HBO4O2j2",
+	"65Lr6s8Wo7ZufM8hEix4ljNiGFL9EvnkKVGSpFI0RKCVJcpY/nCBfsNKM61mYls1M3c09jsA5zMAdoBd",
+	"Dh62Dlqtt/evFTu0k/CxddV+HSFEZ5phHIKt3tSQSv9mrp2nO9gK5mBbs/k1xKf8UYrCbZN3dzIwjiy7",
+	"6zQ0WvFMld1hP60F8FtzI7zxdLzZsuWrjeHi2GwUmkXoFTSLQDmSeIc8Rk+at2shPMNaGFAYF4R3BsYW",
+	"gG6ABK7i02sIyrcBJAfYigiiespNdYppqmWZEM2XLLGWNwhm+3/B1hOB5vkO153fW4x+Gy+DnW0bF2tI",
+	"t8YOPQblP+Q1Iako4lfVVXdiELsX0+fzxSHa+a1OqiC9uNI8jV42juuhBBNhw8KrSMMheLsgtjBlpGBl",
+	"vYwGVFq0zowlMgqQolJZ0UxTbKXhPM2N0AVbzj4ofN81hHXpNhS8BHqq0VxJDORQ9bchgt2wrsrN0XaO",
+	"mBmvueivqW8p5NtV1W9OuFc9vCgBPDKXB7J/Xafmzur698BeduMZ7tg+5B1Tm8TA3xek3tQLTvd4MpOJ",
+	"cNcd0BGEig2pN8XwDOJq4wOdzeuQtshFxm94tqoq15YriPSdFqxMmdAuZh2jzGwyzNCP+f/9X/+3G/CA",
+	"HAXMKEh/IUPzmUt/MSam4WX+3YMRucCIQxWEGyakijB08QrQDx4sXMV8CFkYfjgRjfjDPgWHM1UF5P/b",
+	"RHXVVr1zbFeswzhGFT5e4fymgrmMvlGj6q8ysKoo3ZunNR3KNZKPNwx+6Z+PoXx9M6SQcKE0o9mI9NTj",
+	"dQ4klxEYRAwPrWYipEbL6aBuAiRBXls7S21ELjQmP5hB4CY9J0Up/8lS/Q6SsSHg2OfIwV/Wv3HaTlRx",
+	"YWhmFPub+7RKRbGf42V8+9KDTB3KIDnbRvVAwDWZvuHiGjyJTTT2m28/eHz98PQ+uqr+/E1iTkOo94w8",
+	"DRJ16h6rALdtkfyWlteuE72v4qNIReJkODU0Pj04hbfMbrgNwgRUaIKySlOmlCz7fVjJwHweL07hh0DV",
+	"3dj2DqCktfVjMsXoqF2dJBhBdUpKlv/nZODnOrQ3iZPB473Pr2NUVwRP4Jx+M63X3Q9vLb/a3xVI9JQT",
+	"d/Gl/ioax7iCQ0OGNtRpWpT8hmo2TSbClb4oWxLhIJLCJ2dhj7dWoXYXhI7BAM2nZA3msaZzMtV0PrWx",
+	"knED9n05/2gXUasa2NiTuE8cCmlIUjJdcnbDGkU0Tn0JDUiFxCQMl7DXtbRRV2NoOu89xj8/7E1EG0cW",
+	"B3coetgu+PhofN+38f2+nBO3Z7/ZUrhFyW44Wx9xq3kFPMy1Gjv6EmheTgAe7d4Kotb7wRWBsXVEBc03",
+	"v9TaSmL0oo1NYu1WmuOJqJKT7YWYfdTsoQyFf75jGjTSANW+or5esCV6HVEPHU3EWZ7bUZfGGmMuVdio",
+	"Q6dGYWyrvNhW3hjwUGUCVAK8PwjSf4/N2MLrtTUtAnITsESFYkw0vnxOJoMz+xno5IbCJ4N+/RTW+VqW",
+	"9sPfj4rqAHfbbhewB4urNU/VMiSQRx73oA04yGtZkoriHJNzW/mwHO6s4lFfxd48Kzr64v55uSnYmcjO",
+	"s7DQWcP49HzRnukHLTJYW+v21z8217HPR1WtpY7SsB9t3YqA1Tu+ZmtV1KpO+yB8lVIhMKom1tdvIqiy",
+	"dyhPFBQT5SkjmWRqRKZgYrGMZVObUduoAlBS1HDkKkyGPp2I6ssxmdFcsSlqQkKGSdM4JrZCbhb+OWuV",
+	"y8BaEUYsbS0WsXuvwQb66wbLQwbduI3oA+A+uhI6GjG48CFWj2Ubfs/RJ45kXKX6xvVTXCTswKktZ8Ve",
+	"uEdfAm/i7dEX7068PbJhfEERym/BjD9U4Ozy+oXeo+QdvIzY/Uo+TGuFHkAz3pW5osK9nbuS/ZnrRDS4",
+	"K6RkzWS59O5bISuGy8UNExiUoqS/4jr0z21rZKO3TwSEvfogf19RKViHmQdC823EXI2fx2r/TMSd+Xlg",
+	"g3wLLt6e7pFnP/LsCM/G25q7MOqYi3OPayxjPUT8A5HClWQqy/kbOefCuhHJ0NHvQYIX7VQHvsqIOzLx",
+	"qZKkuj4zmqcLVixKNrN+0Q/vLy4dayApzXNWkvVC2iDriXAx6pDYWUHWNtrfh2sILPdTqGbGlJqSKc0y",
+	"G2k+EVO/VVMyhCWkiJQDyIp11/sJUVykzFfUTK8JNAbk0Ys+uRY7eAo+4J46b9U23yumsEHIAyzEJXG5",
+	"EjtTG6U1PehypeJ3NW/q9ogj6NaAH94a4dmUf0gTI1KBJ9cCwhoCnHRB5HbyV/PwPvYZ/b24OYbB/eV3",
+	"ry4PAn7pffR4oNDlEY1W6uB/oKsg00kp9KePsTgS5XDhDQ8EI9MlG9tAxV34qrvSQc4SvooqoIXriuVS",
+	"zKGP9bBdG+aaiTHmhof3SyMy5Zma2hRyUM3iF0e+O7ABmkN2U5sJk+08eCLuwoTJjjx4f5b6wRDBw2h8",
+	"LcbhFb3b3w67+kPzp999japm/+Q2G9tF+zv6gnbY7dEXz4huj76Ir2s1au+hHX8A07XZ+xBM16pqLYEA",
+	"SGOvgf033dLPYkq0lPt1MTXsxVd0hRsGKOlaypz5WiGeF9fUjwjnaK6mxToq/fqxLeofti1qVHXYy2nl",
+	"RriAU7ibk9/O6Wh1r4+23SnvyyP87UrntXKgNLUVh2Z3mGbYIvQtrm5z/YHXC6onwnAQUBDYZ8MYG+bc",
+	"doH/g4P9NyRzsVZFG1WPBsJDClISkMIf53B32TEXmpb2TOq1PCwWVPnT2d2wqVdGQuOOicBCV/UOklUj",
+	"p4NxR9P7qqIty8JukrbYrjEmJsKo4xYvrSPsu2b5mLigaVMzvcsGunnOMBGaXqPb+kpmWOHX1212Pu2g",
+	"kIwvR0MVaTbGtFqN0X6mhkFOJ8JVv8cR9OKJwoo7UKrAvGdBhSIvwzA8EPz8Syo0T32df6xuYN0mE/He",
+	"mmVV0CBxjnVsS1NxEi3jyk+MT/bh+qEyQ4qiicy9/N8nDwtJP9sOm3HbvqmnHbQekPejave7tMLM4XAt",
+	"+bZ0+75/o+wBmttHzTN3Hww61hCGd/XFcqq071dizZSAyd+tV37Fmibi2xhm3drflm6Zj8bZ76rjfkyP",
+	"6w/hb6vfu3TfH4LP1/9ea504EbY7phH6rWzxg+5GlBEVgAzN8JrODxIz0US4XpVB80kfLw91SEuWYpGh",
+	"dtj8tiaVocz/fYTJPxpKD9mDcrfj9bsyk+7yZbub5T3K86/oev27RmWXueqMu5oXifSZKARq8rMswQoj",
+	"oQbOle+obRvVLMH4C23Gqtr1kIvdXNEHI2LBhPz8WHoV1O1vlpq7H5PMYeix8ffvV5fZZlWQYJO3mxcu",
+	"8NITbHcIJpIypt/skxxkW9lA6g9EJFWXzGBRVJ7P7/BNXCu3DTggVgc+nIh/Si5U6wb6iVGzMToFbQao",
+	"mFFPw0GHk2KQQRmMuGeyDoZUbUnVqacl4aIeuHF3E4c76kN+a6jv3lLt06OCdN8KUi0gz9OFO6QBzTxw",
+	"wuCdo5p/vjPbuGNKoSfGZv4f5oBV8TM1V67rdDYR6FdQZFhwAeUBt6QHB8nSMMKThn0GwcmUvDg3vOgK",
+	"fKdUXZM1dKuUGOc8XcqMNcNhqhBI34MNj515ubquWsuJCBfolgZNiAJhnHPl6qIlFcj1Lvw2LMhiImh4",
+	"S6jWJb9aaUY4gD10MOlFGBztmKoUzN2zha0pDqDYEU2v30hXf8MVq2V63OC/0AUPXOcFer/XwihX6puy",
+	"YhcKsWMAZM0PFRrjZs/I8AldZVw/MST1xGj1TGiq+Q170hkZab7bMy4SuMRb893DRiieFUUEV1+Zmvko",
+	"Rh5ejDTDe35PUmSlWLmTTDAv4jWkvDYMKFAgPfMLNUIok2FjLE/JtID7PCw7Pp2IlOa5VQNjIY4+hZy2",
+	"Vc0OHvMCSy59Mut5wEMK43ccRVf1yaDq8cjd95GzG0zsDrvDBn9WxpTB/VGNDo+sDN2JyuukCHe1QLhT",
+	"8uLNOTYktLUAsSQBdg6M0eNLnDUMkH1IuoxN19XnyOkUtbD9R3K9X3K1G0IaBBAh2wWjuV780kmfZ5YX",
+	"PoVClDy34QmlhNwQbhMMoYUQLsQ5qoREbtqmz+/tlA9IkDjFBVQV79RdqjXQnN+wRyrUCkmJpauS681g",
+	"/NPP9VioGyYMxtIFq0U3IrYtQcmCCVrw0YYu8x24HlfkfcHE2Ydzksl0ZdRrcAqx5RXLqsYc5IoLWm6i",
+	"zM5+f1GwdD+aciBWNEUzbBlA8w+lmUdDOdtYittlCPmz0fHoWQA/F+QfZ2/fBO1D5ZXRlbpIsYmBR1Lc",
+	"QopQgskizew7GRp8h8k6F7YBGrI+JE1I792V1TFbrMjmTxtlEmxYoks6m/EUI7AyqukVVS4qTR0k5E/H",
+	"z9CQXnPFtnPDjwjUr8wM3TIhaIxmm0cKrInkX2MfIG8eEtKHM1kS9pkuCyt+PdX5wGYkv4NR76kxpMa3",
+	"cPD6518GGAqJZaLGP/18awY0xyDqOqlcAjW3T4l83nE3pzWwDFL4zZFYlflgPDiCuz0LU3NsX9GgUff8",
+	"7MP52LeSrWosJ0H0pcjCGgXQbq+VNmo9NPUs/nYiam11T4hci87qA80mPYGp2i56EIDwqnLURQDwaLD3",
+	"yFVxHS7mUMrAcRfsudCuFoGuW0zBsaXHfF2kAAyfHd4DQy1z8uzDeUJUKgtX/q0fx+i32D64vRPac3Tr",
+	"XO8Z/n3NXQDDo5u21HHXJfB7TE2MEdFBAENt7D4g8D7M7lG1c4lRtdNF0+MtMutp8042V9uumjp0/+xA",
+	"Pb7AaJxsYLoEeo5VbmgLA9qsYem9aowAoObVYxsowzVmbG3PCfp6AnBahjC6b0BC53I+h37FIQWglyRp",
+	"55dY9RXbRddYYQiw5YUxOLuUVaN84IFS5L8u3r8L96Omh9z+fPv/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
