@@ -107,7 +107,7 @@ func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.Complete
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.CompletePolicyPackPublish(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, expected(err)
 	}
 	return api.CompletePolicyPackPublish204Response{}, nil

@@ -2524,10 +2524,12 @@ type ClientInterface interface {
 
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	//
-	// Publishes a policy pack version once its archive has been uploaded.
+	// Publishes a policy pack version once its archive has been uploaded. The version is named by
+	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+	// names it. Completing a published version again changes nothing.
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	//
@@ -3416,10 +3418,12 @@ func (c *Client) UploadPolicyPackArchiveWithBody(ctx context.Context, orgName Or
 
 // CompletePolicyPackPublish Complete Policy Pack Publish
 //
-// Publishes a policy pack version once its archive has been uploaded.
+// Publishes a policy pack version once its archive has been uploaded. The version is named by
+// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+// names it. Completing a published version again changes nothing.
 //
 // Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *Client) CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCompletePolicyPackPublishRequest(c.Server, orgName, policyPackName, version)
 	if err != nil {
 		return nil, err
@@ -5052,7 +5056,7 @@ func NewUploadPolicyPackArchiveRequestWithBody(server string, orgName OrgName, p
 }
 
 // NewCompletePolicyPackPublishRequest constructs an http.Request for the CompletePolicyPackPublish method
-func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) (*http.Request, error) {
+func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5071,7 +5075,7 @@ func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyP
 
 	var pathParam2 string
 
-	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -6883,12 +6887,14 @@ type ClientWithResponsesInterface interface {
 
 	// CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
 	//
-	// Publishes a policy pack version once its archive has been uploaded.
+	// Publishes a policy pack version once its archive has been uploaded. The version is named by
+	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+	// names it. Completing a published version again changes nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error)
+	CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error)
 
 	// GetPolicyPackConfigSchemaWithResponse Get Policy Pack Config Schema
 	//
@@ -12213,12 +12219,14 @@ func (c *ClientWithResponses) UploadPolicyPackArchiveWithBodyWithResponse(ctx co
 
 // CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
 //
-// Publishes a policy pack version once its archive has been uploaded.
+// Publishes a policy pack version once its archive has been uploaded. The version is named by
+// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+// names it. Completing a published version again changes nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *ClientWithResponses) CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error) {
+func (c *ClientWithResponses) CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error) {
 	rsp, err := c.CompletePolicyPackPublish(ctx, orgName, policyPackName, version, reqEditors...)
 	if err != nil {
 		return nil, err

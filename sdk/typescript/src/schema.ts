@@ -489,8 +489,8 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
-                version: components["parameters"]["PolicyPackVersionNumber"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
         };
@@ -498,7 +498,9 @@ export interface paths {
         put?: never;
         /**
          * Complete Policy Pack Publish
-         * @description Publishes a policy pack version once its archive has been uploaded.
+         * @description Publishes a policy pack version once its archive has been uploaded. The version is named by
+         *     the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+         *     names it. Completing a published version again changes nothing.
          */
         post: operations["CompletePolicyPackPublish"];
         delete?: never;
@@ -3326,8 +3328,8 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
-                version: components["parameters"]["PolicyPackVersionNumber"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
         };
