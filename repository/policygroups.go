@@ -113,8 +113,8 @@ func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]
 // CreatePolicyGroup creates a policy group. entityType defaults to stacks;
 // mode defaults to preventative for stacks and audit for accounts.
 func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*PolicyGroup, error) {
-	if !groupNamePattern.MatchString(name) {
-		return nil, invalid("name", "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+	if err := validGroupName("name", name); err != nil {
+		return nil, err
 	}
 	if entityType == "" {
 		entityType = GroupStacks
@@ -304,12 +304,25 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	return nil
 }
 
+// validGroupName checks a new group name. "metadata" is taken by
+// GET /api/orgs/{orgName}/policygroups/metadata, which would hide a group of
+// that name.
+func validGroupName(field, name string) error {
+	if !groupNamePattern.MatchString(name) {
+		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+	}
+	if name == "metadata" {
+		return invalid(field, `"metadata" is reserved (GET .../policygroups/metadata answers the groups' metadata); choose another name`)
+	}
+	return nil
+}
+
 func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field string) error {
 	if g.IsOrgDefault {
 		return invalid(field, "default groups can't be renamed")
 	}
-	if !groupNamePattern.MatchString(newName) {
-		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", newName)
+	if err := validGroupName(field, newName); err != nil {
+		return err
 	}
 	if newName == g.Name {
 		return nil

@@ -2380,7 +2380,8 @@ type ClientInterface interface {
 	// NewPolicyGroupWithBody New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2390,7 +2391,8 @@ type ClientInterface interface {
 	// NewPolicyGroup New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3114,7 +3116,8 @@ func (c *Client) ListPolicyGroups(ctx context.Context, orgName OrgName, reqEdito
 // NewPolicyGroupWithBody New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3134,7 +3137,8 @@ func (c *Client) NewPolicyGroupWithBody(ctx context.Context, orgName OrgName, co
 // NewPolicyGroup New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6729,7 +6733,8 @@ type ClientWithResponsesInterface interface {
 	// NewPolicyGroupWithBodyWithResponse New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6739,7 +6744,8 @@ type ClientWithResponsesInterface interface {
 	// NewPolicyGroupWithResponse New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11965,7 +11971,8 @@ func (c *ClientWithResponses) ListPolicyGroupsWithResponse(ctx context.Context, 
 // NewPolicyGroupWithBodyWithResponse New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11981,7 +11988,8 @@ func (c *ClientWithResponses) NewPolicyGroupWithBodyWithResponse(ctx context.Con
 // NewPolicyGroupWithResponse New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -587,7 +587,8 @@ export interface paths {
         /**
          * New Policy Group
          * @description Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-         *     for stacks and audit for accounts. A name already in use is answered 409.
+         *     for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+         *     reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
          */
         post: operations["NewPolicyGroup"];
         delete?: never;
