@@ -53,11 +53,13 @@ type GroupDetail struct {
 	AppliedPacks []AppliedPack
 }
 
-// PackRef names a pack for a group: Version 0 means the latest version.
+// PackRef names a pack for a group: Version 0 means the version VersionTag
+// names, and without a tag (or with "latest") the latest version.
 type PackRef struct {
-	Name    string
-	Version int
-	Config  json.RawMessage
+	Name       string
+	Version    int
+	VersionTag string
+	Config     json.RawMessage
 }
 
 // GroupUpdate is one change to a policy group; set one or more fields.
@@ -82,8 +84,18 @@ func entityKind(groupEntityType string) string {
 // ListPolicyGroups lists the organisation's policy groups by name, with
 // counts.
 func (r *Repository) ListPolicyGroups(ctx context.Context, orgID int64) ([]GroupSummary, error) {
+	return r.policyGroups(r.db.WithContext(ctx), orgID, nil)
+}
+
+// policyGroups lists the organisation's policy groups by name, with counts;
+// with an entity, only the groups it belongs to.
+func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]GroupSummary, error) {
 	var out []GroupSummary
-	err := r.db.WithContext(ctx).Table("policy_groups g").
+	q := db.Table("policy_groups g")
+	if entityID != nil {
+		q = q.Where("g.id IN (SELECT group_id FROM policy_group_entities WHERE org_id = ? AND entity_id = ?)", orgID, *entityID)
+	}
+	err := q.
 		Select(`g.*,
 			(SELECT COUNT(*) FROM policy_group_entities ge JOIN entities e ON e.org_id = ge.org_id AND e.id = ge.entity_id
 			  WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND e.type = ?) AS num_stacks,
@@ -101,8 +113,8 @@ func (r *Repository) ListPolicyGroups(ctx context.Context, orgID int64) ([]Group
 // CreatePolicyGroup creates a policy group. entityType defaults to stacks;
 // mode defaults to preventative for stacks and audit for accounts.
 func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*PolicyGroup, error) {
-	if !groupNamePattern.MatchString(name) {
-		return nil, invalid("name", "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+	if err := validGroupName("name", name); err != nil {
+		return nil, err
 	}
 	if entityType == "" {
 		entityType = GroupStacks
@@ -292,12 +304,25 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	return nil
 }
 
+// validGroupName checks a new group name. "metadata" is taken by
+// GET /api/orgs/{orgName}/policygroups/metadata, which would hide a group of
+// that name.
+func validGroupName(field, name string) error {
+	if !groupNamePattern.MatchString(name) {
+		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+	}
+	if name == "metadata" {
+		return invalid(field, `"metadata" is reserved (GET .../policygroups/metadata answers the groups' metadata); choose another name`)
+	}
+	return nil
+}
+
 func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field string) error {
 	if g.IsOrgDefault {
 		return invalid(field, "default groups can't be renamed")
 	}
-	if !groupNamePattern.MatchString(newName) {
-		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", newName)
+	if err := validGroupName(field, newName); err != nil {
+		return err
 	}
 	if newName == g.Name {
 		return nil
@@ -357,6 +382,20 @@ func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
 	}
 	if p.Version < 0 {
 		return invalid(field+".version", "a version is a positive number (0 means the latest)")
+	}
+	if p.Version == 0 && p.VersionTag != "" && p.VersionTag != "latest" {
+		// The pulumi CLI's `policy enable ORG/PACK 1.2.0` names the version
+		// by its tag only.
+		_, v, err := resolveVersion(tx, g.OrgID, p.Name, p.VersionTag)
+		var ve *ValidationError
+		switch {
+		case err == nil && v.Published:
+			p.Version = v.Version
+		case err == nil || errors.Is(err, ErrNotFound) || errors.As(err, &ve):
+			return invalid(field+".versionTag", "policy pack %s has no published version %q", p.Name, p.VersionTag)
+		default:
+			return err
+		}
 	}
 	q := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", g.OrgID, pack.ID, true)
 	if p.Version > 0 {

@@ -44,6 +44,7 @@ func TestPolicyGroups(t *testing.T) {
 		}
 		for _, bad := range []struct{ name, entityType, mode, field string }{
 			{"", "", "", "name"}, {"has space", "", "", "name"}, {"x", "clusters", "", "entityType"}, {"x", "", "detective", "mode"},
+			{"metadata", "", "", "name"},
 		} {
 			if _, err := r.CreatePolicyGroup(ctx, org, bad.name, bad.entityType, bad.mode); !errors.As(err, &ve) || ve.Field != bad.field {
 				t.Errorf("create %+v: %v", bad, err)

@@ -308,15 +308,7 @@ func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName stri
 
 // packVersion finds a version of a named pack by number.
 func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*PolicyPack, *PolicyPackVersion, error) {
-	var pack PolicyPack
-	if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
-		return nil, nil, translate(err, "")
-	}
-	var v PolicyPackVersion
-	if err := tx.Where("org_id = ? AND pack_id = ? AND version = ?", orgID, pack.ID, version).Take(&v).Error; err != nil {
-		return nil, nil, translate(err, "")
-	}
-	return &pack, &v, nil
+	return resolveVersion(tx, orgID, name, strconv.Itoa(version))
 }
 
 // StorePolicyPackArchive stores (or replaces) the archive of an unpublished
@@ -351,8 +343,14 @@ func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, na
 // CompletePolicyPackPublish publishes a pack version whose archive has been
 // uploaded. Completing a published version again is a no-op.
 func (r *Repository) CompletePolicyPackPublish(ctx context.Context, orgID int64, name string, version int) error {
+	return r.CompletePolicyPackVersion(ctx, orgID, name, strconv.Itoa(version))
+}
+
+// CompletePolicyPackVersion is CompletePolicyPackPublish for a version named
+// by number or by tag, as the registry and the `pulumi` CLI name it.
+func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
 	return r.transaction(ctx, func(tx *gorm.DB) error {
-		_, v, err := packVersion(tx, orgID, name, version)
+		_, v, err := resolveVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
 		}
@@ -364,7 +362,7 @@ func (r *Repository) CompletePolicyPackPublish(ctx context.Context, orgID int64,
 			return err
 		}
 		if n == 0 {
-			return invalid("archive", "policy pack %s version %d has no archive; upload it before completing the publish", name, version)
+			return invalid("archive", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
 		}
 		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
 	})
@@ -400,25 +398,35 @@ func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64) ([]PackSu
 }
 
 // resolveVersion finds the version a path names: "latest" (the highest
-// published version) or a version number.
+// published version), a version number, or a version tag (the `pulumi` CLI
+// names versions by their tags, "v1.2.0" meaning "1.2.0"). Tags are semantic
+// versions and a version published without one has its number as tag, so the
+// three never overlap.
 func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack, *PolicyPackVersion, error) {
-	if version == "latest" {
-		var pack PolicyPack
-		if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
-			return nil, nil, translate(err, "")
+	var pick func(*gorm.DB) *gorm.DB
+	if n, err := strconv.Atoi(version); err == nil {
+		if n < 1 {
+			return nil, nil, invalid("version", "%q is not a version number (they count from 1)", version)
 		}
-		var v PolicyPackVersion
-		if err := tx.Where("org_id = ? AND pack_id = ? AND published = ?", orgID, pack.ID, true).
-			Order("version DESC").Take(&v).Error; err != nil {
-			return nil, nil, translate(err, "")
+		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version = ?", n) }
+	} else if version == "latest" {
+		pick = func(q *gorm.DB) *gorm.DB { return q.Where("published = ?", true).Order("version DESC") }
+	} else {
+		tag := normalizeTag(version)
+		if !versionTagRe.MatchString(tag) {
+			return nil, nil, invalid("version", "%q is not a version number, a version tag such as 1.2.0, or \"latest\"", version)
 		}
-		return &pack, &v, nil
+		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version_tag = ?", tag) }
 	}
-	n, err := strconv.Atoi(version)
-	if err != nil || n < 1 {
-		return nil, nil, invalid("version", "%q is not a version number or \"latest\"", version)
+	var pack PolicyPack
+	if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+		return nil, nil, translate(err, "")
 	}
-	return packVersion(tx, orgID, name, n)
+	var v PolicyPackVersion
+	if err := pick(tx.Where("org_id = ? AND pack_id = ?", orgID, pack.ID)).Take(&v).Error; err != nil {
+		return nil, nil, translate(err, "")
+	}
+	return &pack, &v, nil
 }
 
 // latestPublished is the highest published version number of a pack, 0 if

@@ -35,7 +35,8 @@ func withAccess(ctx context.Context, a *repository.Access) context.Context {
 }
 
 // accessFrom returns the caller's access to the organisation in the path.
-// The auth middleware sets it for every route with an {orgName}.
+// The auth middleware sets it for every route with an {orgName} or a
+// registry {publisher}.
 func accessFrom(ctx context.Context) *repository.Access {
 	a, _ := ctx.Value(accessKey).(*repository.Access)
 	return a
@@ -66,7 +67,7 @@ func tokenFromHeader(h string) string {
 }
 
 // authenticate checks the token of every request but the public ones, then
-// resolves the {orgName} of the path for the caller: 401 without a valid
+// resolves the {orgName} (or registry {publisher}) of the path for the caller: 401 without a valid
 // token, 404 "Organization not found" when the caller is not a member.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -81,7 +82,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return &apiError{status: http.StatusUnauthorized, message: "Unauthorized: no token; send the header 'Authorization: token <token>'"}
 		}
 		unauthorized := &apiError{status: http.StatusUnauthorized, message: "Unauthorized: the token is invalid, expired or revoked"}
-		if orgName := c.Param("orgName"); orgName != "" {
+		// The registry's paths name the organisation as the publisher.
+		orgName := c.Param("orgName")
+		if orgName == "" {
+			orgName = c.Param("publisher")
+		}
+		if orgName != "" {
 			access, err := s.repo.AuthenticateIn(ctx, secret, orgName)
 			switch {
 			case errors.Is(err, repository.ErrUnauthenticated):

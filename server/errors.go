@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -130,14 +131,19 @@ func validationMessage(err error) string {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
 		// A $ref wrapped in allOf nests the real error in Origin; report the
-		// innermost one with the whole path.
+		// innermost one with the whole path. Within an array the inner error
+		// already carries the whole path.
 		path := se.JSONPointer()
 		for se.Origin != nil {
 			var inner *openapi3.SchemaError
 			if !errors.As(se.Origin, &inner) {
 				break
 			}
-			path = append(path, inner.JSONPointer()...)
+			if innerPath := inner.JSONPointer(); len(innerPath) >= len(path) && slices.Equal(innerPath[:len(path)], path) {
+				path = innerPath
+			} else {
+				path = append(path, innerPath...)
+			}
 			se = inner
 		}
 		field := strings.Join(path, ".")

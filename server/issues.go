@@ -82,20 +82,7 @@ func issueDetails(a *repository.Access, d *repository.IssueDetails) api.GetPolic
 	if d.Policy != nil {
 		resp.Policy.Set(policyToAPI(d.Policy))
 	}
-	access := api.RegistryPolicyPackAccessLevelViewOnly
-	if a.Role == repository.RoleAdmin {
-		access = api.RegistryPolicyPackAccessLevelFull
-	}
-	resp.PolicyPack.Set(api.RegistryPolicyPack{
-		Id:                uuid.MustParse(d.Version.UUID),
-		Source:            "private",
-		Publisher:         a.Org.Name,
-		Name:              d.Pack.Name,
-		Version:           d.Version.VersionTag,
-		DisplayName:       firstNonEmpty(d.Version.DisplayName, d.Pack.DisplayName, d.Pack.Name),
-		AccessLevel:       access,
-		EnforcementLevels: enforcementLevelsFor(a.Role),
-	})
+	resp.PolicyPack.Set(registryPackToAPI(*a, registryPackOf(d.Pack, d.Version)))
 	return resp
 }
 

@@ -35,7 +35,8 @@ func publishPack(t *testing.T, env *servertest.Env, org *servertest.Org, name, t
 		t.Fatalf("upload: %v %v", err, up.Status)
 	}
 	up.Body.Close()
-	done, err := admin.CompletePolicyPackPublishWithResponse(ctx, org.Name, name, created.JSON201.Version)
+	// The CLI completes by the version's tag.
+	done, err := admin.CompletePolicyPackPublishWithResponse(ctx, org.Name, name, tag)
 	if err != nil || done.StatusCode() != http.StatusNoContent {
 		t.Fatalf("complete: %v %s", err, done.Body)
 	}

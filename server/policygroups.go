@@ -15,7 +15,12 @@ func (s *Server) ListPolicyGroups(ctx context.Context, _ api.ListPolicyGroupsReq
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListPolicyGroups200JSONResponse{PolicyGroups: make([]api.AppPolicyGroupSummary, 0, len(groups))}
+	return api.ListPolicyGroups200JSONResponse(groupSummariesToAPI(groups)), nil
+}
+
+// groupSummariesToAPI maps group summaries to AppListPolicyGroupsResponse.
+func groupSummariesToAPI(groups []repository.GroupSummary) api.AppListPolicyGroupsResponse {
+	out := api.AppListPolicyGroupsResponse{PolicyGroups: make([]api.AppPolicyGroupSummary, 0, len(groups))}
 	for _, g := range groups {
 		out.PolicyGroups = append(out.PolicyGroups, api.AppPolicyGroupSummary{
 			Name: g.Name, IsOrgDefault: g.IsOrgDefault, EntityType: api.PolicyGroupEntityType(g.EntityType),
@@ -23,7 +28,7 @@ func (s *Server) ListPolicyGroups(ctx context.Context, _ api.ListPolicyGroupsReq
 			NumEnabledPolicyPacks: g.NumEnabledPolicyPacks,
 		})
 	}
-	return out, nil
+	return out
 }
 
 // NewPolicyGroup creates a policy group.
@@ -56,14 +61,10 @@ func (s *Server) GetPolicyGroup(ctx context.Context, req api.GetPolicyGroupReque
 		out.Stacks = append(out.Stacks, api.AppPulumiStackReference{Name: st.Name, RoutingProject: st.RoutingProject})
 	}
 	for _, p := range g.AppliedPacks {
-		meta := api.AppPolicyPackMetadata{Name: p.Name, DisplayName: ptr(firstNonEmpty(p.DisplayName, p.Name)), Version: ptr(p.Version), VersionTag: ptr(p.VersionTag)}
-		if len(p.Config) > 0 {
-			var cfg map[string]any
-			if json.Unmarshal(p.Config, &cfg) == nil && cfg != nil {
-				meta.Config = &cfg
-			}
-		}
-		out.AppliedPolicyPacks = append(out.AppliedPolicyPacks, meta)
+		out.AppliedPolicyPacks = append(out.AppliedPolicyPacks, api.AppPolicyPackMetadata{
+			Name: p.Name, DisplayName: ptr(firstNonEmpty(p.DisplayName, p.Name)), Version: ptr(p.Version), VersionTag: ptr(p.VersionTag),
+			Config: packConfigToAPI(p.Config),
+		})
 	}
 	return out, nil
 }
@@ -74,7 +75,7 @@ func groupUpdate(u api.UpdatePolicyGroupRequest) repository.GroupUpdate {
 		if m == nil {
 			return nil
 		}
-		ref := &repository.PackRef{Name: m.Name, Version: deref(m.Version)}
+		ref := &repository.PackRef{Name: m.Name, Version: deref(m.Version), VersionTag: deref(m.VersionTag)}
 		if m.Config != nil {
 			ref.Config, _ = json.Marshal(*m.Config)
 		}
@@ -137,4 +138,21 @@ func (s *Server) DeletePolicyGroup(ctx context.Context, req api.DeletePolicyGrou
 		return nil, expected(err)
 	}
 	return api.DeletePolicyGroup204Response{}, nil
+}
+
+// GetPolicyGroupMetadata answers what the organisation's policy groups
+// protect.
+func (s *Server) GetPolicyGroupMetadata(ctx context.Context, _ api.GetPolicyGroupMetadataRequestObject) (api.GetPolicyGroupMetadataResponseObject, error) {
+	md, err := s.repo.PolicyGroupMetadata(ctx, accessFrom(ctx).Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPolicyGroupMetadata200JSONResponse{
+		ProtectedStacks: int(md.ProtectedStacks), ProtectedStackResources: int(md.ProtectedStackResources),
+		PreventativeStacks: int(md.PreventativeStacks), PreventativeStackResources: int(md.PreventativeStackResources),
+		AuditStacks: int(md.AuditStacks), AuditStackResources: int(md.AuditStackResources),
+		TotalStacks: int(md.TotalStacks), TotalStackResources: int(md.TotalStackResources),
+		ProtectedAccounts: int(md.ProtectedAccounts), ProtectedAccountResources: int(md.ProtectedAccountResources),
+		TotalAccounts: int(md.TotalAccounts), TotalAccountResources: int(md.TotalAccountResources),
+	}, nil
 }

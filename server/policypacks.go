@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,17 +54,26 @@ func (s *Server) CreatePolicyPack(ctx context.Context, req api.CreatePolicyPackR
 	if err != nil {
 		return nil, err
 	}
-	b := req.Body
+	created, err := s.createPackVersion(ctx, a, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreatePolicyPack201JSONResponse(created), nil
+}
+
+// createPackVersion registers a new version of a pack and answers where to
+// upload its archive, for CreatePolicyPack and the registry's publish.
+func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
 	in := repository.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))
 	}
 	version, _, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
 	if err != nil {
-		return nil, expected(err)
+		return api.AppCreatePolicyPackResponse{}, expected(err)
 	}
 	headers := map[string]string{"Content-Type": "application/octet-stream"}
-	return api.CreatePolicyPack201JSONResponse{
+	return api.AppCreatePolicyPackResponse{
 		Version:         version,
 		UploadURI:       fmt.Sprintf("%s/api/orgs/%s/policypacks/%s/versions/%d/archive", s.externalURL(ctx), url.PathEscape(a.Org.Name), url.PathEscape(b.Name), version),
 		RequiredHeaders: &headers,
@@ -97,7 +107,7 @@ func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.Complete
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.CompletePolicyPackPublish(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, expected(err)
 	}
 	return api.CompletePolicyPackPublish204Response{}, nil
@@ -169,11 +179,8 @@ func policyInputToAPI(p repository.PolicyInput) api.AppPolicy {
 	if p.Tags != nil {
 		out.Tags = ptr(p.Tags)
 	}
-	if len(p.ConfigSchema) > 0 {
-		var schema map[string]any
-		if json.Unmarshal(p.ConfigSchema, &schema) == nil && schema != nil {
-			out.ConfigSchema.Set(schema)
-		}
+	if schema, ok := configSchemaToAPI(p.ConfigSchema); ok {
+		out.ConfigSchema.Set(schema)
 	}
 	if p.Framework != nil {
 		out.Framework.Set(api.AppPolicyComplianceFramework{
@@ -190,4 +197,46 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// configSchemaToAPI reads a stored configuration schema as Pulumi's typed
+// AppPolicyConfigSchema. A schema stored before schemas were typed that is
+// not an object schema is left out (ok false), as is none.
+func configSchemaToAPI(raw json.RawMessage) (api.AppPolicyConfigSchema, bool) {
+	var schema struct {
+		Properties map[string]any `json:"properties"`
+		Required   []string       `json:"required"`
+		Type       string         `json:"type"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &schema) != nil || (schema.Type != "" && schema.Type != string(api.AppJSONSchemaTypeObject)) {
+		return api.AppPolicyConfigSchema{}, false
+	}
+	out := api.AppPolicyConfigSchema{Type: api.AppJSONSchemaTypeObject}
+	if schema.Properties != nil {
+		out.Properties = &schema.Properties
+	}
+	if schema.Required != nil {
+		out.Required = &schema.Required
+	}
+	return out, true
+}
+
+// GetPolicyPackConfigSchema answers the configuration schemas of a pack
+// version's policies, by policy name.
+func (s *Server) GetPolicyPackConfigSchema(ctx context.Context, req api.GetPolicyPackConfigSchemaRequestObject) (api.GetPolicyPackConfigSchemaResponseObject, error) {
+	a := accessFrom(ctx)
+	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
+	if errors.Is(err, repository.ErrNotFound) {
+		return nil, notFound("Policy pack not found")
+	}
+	if err != nil {
+		return nil, expected(err)
+	}
+	schemas := map[string]api.AppPolicyConfigSchema{}
+	for _, p := range d.Policies {
+		if schema, ok := configSchemaToAPI(p.ConfigSchema); ok {
+			schemas[p.Name] = schema
+		}
+	}
+	return api.GetPolicyPackConfigSchema200JSONResponse{ConfigSchema: &schemas}, nil
 }

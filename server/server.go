@@ -90,7 +90,13 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	specJSON, err := spec.MarshalJSON()
+	// The JSON document is openapi.yaml as written: the generated spec
+	// renames operation ids such as ListPolicyPacks_preview_registry_post.
+	doc, err := openapi3.NewLoader().LoadFromData(policyresults.OpenAPIYAML)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	specJSON, err := doc.MarshalJSON()
 	if err != nil {
 		return nil, nil, err
 	}

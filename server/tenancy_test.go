@@ -30,6 +30,9 @@ var readOnlyPOSTs = map[string]bool{
 	"ExportPolicyIssues":         true, // /issues/export
 	"GetPolicyIssuesFilters":     true, // /issues/filters
 	"ListPoliciesCompliance":     true, // /policies
+
+	// ListPolicyPacks_preview_registry_post, as the generated spec names it.
+	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
 }
 
 // specOperation is one operation of openapi.yaml.
@@ -45,8 +48,28 @@ func (o specOperation) isWrite() bool {
 	return o.method != http.MethodGet && o.method != http.MethodHead && !readOnlyPOSTs[o.op.OperationID]
 }
 
-// orgOperations reads every operation with an {orgName} from the embedded
-// spec, so operations added later are walked too.
+// namesOrganization reports whether an operation names an organisation: an
+// {orgName} or a registry {publisher} in its path, or an orgLogin query
+// parameter or body property.
+func namesOrganization(path string, op *openapi3.Operation, params openapi3.Parameters) bool {
+	if strings.Contains(path, "{orgName}") || strings.Contains(path, "{publisher}") {
+		return true
+	}
+	for _, p := range params {
+		if p.Value.Name == "orgLogin" {
+			return true
+		}
+	}
+	if rb := op.RequestBody; rb != nil && rb.Value != nil {
+		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema.Value.Properties["orgLogin"] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// orgOperations reads every operation that names an organisation from the
+// embedded spec, so operations added later are walked too.
 func orgOperations(t *testing.T) []specOperation {
 	t.Helper()
 	spec, err := api.GetSwagger()
@@ -55,18 +78,17 @@ func orgOperations(t *testing.T) []specOperation {
 	}
 	var out []specOperation
 	for path, item := range spec.Paths.Map() {
-		if !strings.Contains(path, "{orgName}") {
-			continue
-		}
 		for method, op := range item.Operations() {
 			params := append(openapi3.Parameters{}, item.Parameters...)
 			params = append(params, op.Parameters...)
-			out = append(out, specOperation{method: method, path: path, op: op, params: params})
+			if namesOrganization(path, op, params) {
+				out = append(out, specOperation{method: method, path: path, op: op, params: params})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	if len(out) < 25 {
-		t.Fatalf("only %d operations with {orgName} in the spec", len(out))
+	if len(out) < 40 {
+		t.Fatalf("only %d operations that name an organisation in the spec", len(out))
 	}
 	return out
 }
@@ -189,29 +211,42 @@ func seedTenant(t *testing.T, env *servertest.Env) *tenantB {
 		"accountName":       "acct-b",
 		"resourceTypeAndId": "s3/bucket-b",
 		"resourceVersion":   "1",
+		"source":            "private",
+		"publisher":         org.Name,
+		"name":              "registered",
 	}}
 }
 
 // request builds the operation's request against organisation B's names
-// and ids with a minimal valid body.
+// and ids with a minimal valid body; an orgLogin (query or body) names B.
 func (b *tenantB) request(t *testing.T, env *servertest.Env, o specOperation, token string) *http.Request {
 	t.Helper()
 	path := o.path
+	query := url.Values{}
 	for _, p := range o.params {
-		if p.Value.In != openapi3.ParameterInPath {
-			continue
+		switch {
+		case p.Value.In == openapi3.ParameterInQuery && p.Value.Name == "orgLogin":
+			query.Set("orgLogin", b.org.Name)
+		case p.Value.In == openapi3.ParameterInPath:
+			v, ok := b.pathValues[p.Value.Name]
+			if !ok {
+				t.Fatalf("%s: no value of organisation B for path parameter {%s}; add one to seedTenant", o, p.Value.Name)
+			}
+			path = strings.ReplaceAll(path, "{"+p.Value.Name+"}", url.PathEscape(v))
 		}
-		v, ok := b.pathValues[p.Value.Name]
-		if !ok {
-			t.Fatalf("%s: no value of organisation B for path parameter {%s}; add one to seedTenant", o, p.Value.Name)
-		}
-		path = strings.ReplaceAll(path, "{"+p.Value.Name+"}", url.PathEscape(v))
+	}
+	if len(query) > 0 {
+		path += "?" + query.Encode()
 	}
 	var body io.Reader
 	contentType := ""
 	if rb := o.op.RequestBody; rb != nil && rb.Value != nil {
 		if mt := rb.Value.Content.Get("application/json"); mt != nil {
-			js, err := json.Marshal(sampleValue(mt.Schema, 0))
+			sample := sampleValue(mt.Schema, 0)
+			if obj, ok := sample.(map[string]any); ok && mt.Schema.Value.Properties["orgLogin"] != nil {
+				obj["orgLogin"] = b.org.Name
+			}
+			js, err := json.Marshal(sample)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,8 +336,8 @@ func orgSnapshot(t *testing.T, r *repository.Repository, orgID int64) string {
 	return sb.String()
 }
 
-// TestTenancyWalk walks every operation with an {orgName} in openapi.yaml
-// against organisation B: with tokens of organisation A every one answers
+// TestTenancyWalk walks every operation that names an organisation in
+// openapi.yaml (namesOrganization) against organisation B: with tokens of organisation A every one answers
 // 404 "Organization not found"; with no token or an unknown one 401; with
 // B's viewer tokens every write answers 403 and every read succeeds; and no
 // row of A or B changes.

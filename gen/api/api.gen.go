@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,6 +67,21 @@ func (e AppEnforcementLevel) Valid() bool {
 	}
 }
 
+// Defines values for AppJSONSchemaType.
+const (
+	AppJSONSchemaTypeObject AppJSONSchemaType = "object"
+)
+
+// Valid indicates whether the value is a known member of the AppJSONSchemaType enum.
+func (e AppJSONSchemaType) Valid() bool {
+	switch e {
+	case AppJSONSchemaTypeObject:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -81,6 +97,57 @@ func (e GetPolicyComplianceResultsRequestEntity) Valid() bool {
 	case GetPolicyComplianceResultsRequestEntitySeverity:
 		return true
 	case GetPolicyComplianceResultsRequestEntityStack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationMemberKind.
+const (
+	OrganizationMemberKindBackend          OrganizationMemberKind = "backend"
+	OrganizationMemberKindFrontend         OrganizationMemberKind = "frontend"
+	OrganizationMemberKindServicePrincipal OrganizationMemberKind = "service-principal"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationMemberKind enum.
+func (e OrganizationMemberKind) Valid() bool {
+	switch e {
+	case OrganizationMemberKindBackend:
+		return true
+	case OrganizationMemberKindFrontend:
+		return true
+	case OrganizationMemberKindServicePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationRole.
+const (
+	OrganizationRoleAdmin             OrganizationRole = "admin"
+	OrganizationRoleBillingManager    OrganizationRole = "billing-manager"
+	OrganizationRoleMember            OrganizationRole = "member"
+	OrganizationRoleNone              OrganizationRole = "none"
+	OrganizationRolePotentialMember   OrganizationRole = "potential-member"
+	OrganizationRoleStackCollaborator OrganizationRole = "stack-collaborator"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRole enum.
+func (e OrganizationRole) Valid() bool {
+	switch e {
+	case OrganizationRoleAdmin:
+		return true
+	case OrganizationRoleBillingManager:
+		return true
+	case OrganizationRoleMember:
+		return true
+	case OrganizationRoleNone:
+		return true
+	case OrganizationRolePotentialMember:
+		return true
+	case OrganizationRoleStackCollaborator:
 		return true
 	default:
 		return false
@@ -228,6 +295,30 @@ func (e PolicyIssueStatus) Valid() bool {
 	case PolicyIssueStatusInProgress:
 		return true
 	case PolicyIssueStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyPackAccess.
+const (
+	PolicyPackAccessAdded     PolicyPackAccess = "added"
+	PolicyPackAccessAvailable PolicyPackAccess = "available"
+	PolicyPackAccessEnabled   PolicyPackAccess = "enabled"
+	PolicyPackAccessPrivate   PolicyPackAccess = "private"
+)
+
+// Valid indicates whether the value is a known member of the PolicyPackAccess enum.
+func (e PolicyPackAccess) Valid() bool {
+	switch e {
+	case PolicyPackAccessAdded:
+		return true
+	case PolicyPackAccessAvailable:
+		return true
+	case PolicyPackAccessEnabled:
+		return true
+	case PolicyPackAccessPrivate:
 		return true
 	default:
 		return false
@@ -464,6 +555,14 @@ type AppCreatePolicyPackResponse struct {
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
 
+// AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
+//
+// Example: {"configSchema":{"s3-bucket-retention":{"properties":{"maxAgeDays":{"type":"integer"}},"required":["maxAgeDays"],"type":"object"}}}
+type AppGetPolicyPackConfigSchemaResponse struct {
+	// ConfigSchema The JSON schema for each Policy's configuration, by policy name (policies without configuration are left out).
+	ConfigSchema *map[string]AppPolicyConfigSchema `json:"configSchema,omitempty"`
+}
+
 // AppGetPolicyPackResponse One version of a Policy Pack with its policies.
 type AppGetPolicyPackResponse struct {
 	// Applied Whether this version is applied to a policy group.
@@ -485,11 +584,22 @@ type AppGetPolicyPackResponse struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// AppGetStackPolicyPacksResponse AppGetStackPolicyPacksResponse lists the Policy Packs that apply to a stack.
+//
+// Example: {"requiredPolicies":[{"config":{"s3-bucket-retention":{"enforcementLevel":"mandatory","maxAgeDays":30}},"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","version":3,"versionTag":"1.2.0"}]}
+type AppGetStackPolicyPacksResponse struct {
+	// RequiredPolicies RequiredPolicies is a list of required Policy Packs to run during the update.
+	RequiredPolicies *[]AppRequiredPolicy `json:"requiredPolicies,omitempty"`
+}
+
 // AppInsightsAccountReference InsightsAccountReference identifies an Insights account for policy group membership.
 type AppInsightsAccountReference struct {
 	// Name The name of the Insights account.
 	Name string `json:"name"`
 }
+
+// AppJSONSchemaType The data type of a policy's configuration schema (always an object).
+type AppJSONSchemaType string
 
 // AppListPolicyGroupsResponse ListPolicyGroupsResponse lists a summary of the organization's Policy Groups.
 type AppListPolicyGroupsResponse struct {
@@ -505,8 +615,8 @@ type AppListPolicyPacksResponse struct {
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
-	// ConfigSchema The JSON schema for the Policy's configuration ({properties, required, type}).
-	ConfigSchema nullable.Nullable[map[string]interface{}] `json:"configSchema,omitempty"`
+	// ConfigSchema The JSON schema for the Policy's configuration.
+	ConfigSchema nullable.Nullable[AppPolicyConfigSchema] `json:"configSchema,omitempty"`
 
 	// Description Description is used to provide more context about the purpose of the policy.
 	Description string `json:"description"`
@@ -552,6 +662,20 @@ type AppPolicyComplianceFramework struct {
 
 	// Version The compliance framework version.
 	Version *string `json:"version,omitempty"`
+}
+
+// AppPolicyConfigSchema AppPolicyConfigSchema defines the JSON schema of a particular Policy's configuration.
+//
+// Example: {"properties":{"maxAgeDays":{"minimum":1,"type":"integer"}},"required":["maxAgeDays"],"type":"object"}
+type AppPolicyConfigSchema struct {
+	// Properties Config property name to JSON Schema map.
+	Properties *map[string]interface{} `json:"properties,omitempty"`
+
+	// Required Required config properties.
+	Required *[]string `json:"required,omitempty"`
+
+	// Type Type defines the data type allowed for the schema.
+	Type AppJSONSchemaType `json:"type"`
 }
 
 // AppPolicyGroupSummary A summary of a Policy Group.
@@ -623,6 +747,30 @@ type AppPulumiStackReference struct {
 	RoutingProject string `json:"routingProject"`
 }
 
+// AppRequiredPolicy AppRequiredPolicy is a Policy Pack that applies, at the version and with the configuration to run it with.
+type AppRequiredPolicy struct {
+	// Config The configuration that is to be passed to the Policy Pack, by policy name, as the policy group holds it.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// DisplayName The pretty name of the required Policy Pack.
+	DisplayName string `json:"displayName"`
+
+	// Environments References to ESC environments whose resolved values the CLI should inject into the policy pack process (never set here).
+	Environments *[]string `json:"environments,omitempty"`
+
+	// Name The name (unique and URL-safe) of the required Policy Pack.
+	Name string `json:"name"`
+
+	// PackLocation Where the Policy Pack can be downloaded from (not set by policyresults, which serves no pack downloads).
+	PackLocation *string `json:"packLocation,omitempty"`
+
+	// Version The version of the required Policy Pack.
+	Version int `json:"version"`
+
+	// VersionTag The version tag of the required Policy Pack.
+	VersionTag string `json:"versionTag"`
+}
+
 // Capabilities The optional capabilities of the service.
 type Capabilities struct {
 	// Capabilities The capabilities; policyresults announces none.
@@ -644,6 +792,18 @@ type ErrorResponse struct {
 
 	// Message A human-readable description of the error.
 	Message string `json:"message"`
+}
+
+// FGARole A role assigned to a member.
+type FGARole struct {
+	// Id The unique identifier of the role (admin, member or viewer).
+	Id string `json:"id"`
+
+	// ModifiedAt The timestamp when the role was last modified (when the member joined, here).
+	ModifiedAt time.Time `json:"modifiedAt"`
+
+	// Name The name of the role (Admin, Member or Viewer).
+	Name string `json:"name"`
 }
 
 // GetPolicyComplianceResultsRequest Request for the compliance matrix.
@@ -687,6 +847,15 @@ type GetPolicyIssueResponse struct {
 
 	// PolicyPack The registry policy pack metadata. May be null if the policy pack is unavailable.
 	PolicyPack nullable.Nullable[RegistryPolicyPack] `json:"policyPack,omitempty"`
+}
+
+// GetRegistryPolicyPackVersionResponse GetRegistryPolicyPackVersionResponse contains detailed information about a specific version of a policy pack, including the policy definitions.
+type GetRegistryPolicyPackVersionResponse struct {
+	// Policies Policies contains the individual policy definitions in this version, each with its configuration schema and enforcement level.
+	Policies *[]AppPolicy `json:"policies,omitempty"`
+
+	// PolicyPack PolicyPack contains the metadata for this specific version.
+	PolicyPack RegistryPolicyPack `json:"policyPack"`
 }
 
 // HealthStatus The result of a health check.
@@ -733,6 +902,17 @@ type InsightsPolicyViolation struct {
 	ResourceURN *string `json:"resourceURN,omitempty"`
 }
 
+// ListOrganizationMembersResponse ListOrganizationMembersResponse lists all members within an organization.
+//
+// Example: {"members":[{"created":"2025-11-02T08:00:00Z","fgaRole":{"id":"admin","modifiedAt":"2025-11-02T08:00:00Z","name":"Admin"},"knownToPulumi":true,"role":"admin","user":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"virtualAdmin":false},{"created":"2025-11-03T08:00:00Z","fgaRole":{"id":"viewer","modifiedAt":"2025-11-03T08:00:00Z","name":"Viewer"},"knownToPulumi":true,"role":"member","user":{"avatarUrl":"","email":"victor@acme.example","githubLogin":"victor","name":"Victor Viewer"},"virtualAdmin":false}]}
+type ListOrganizationMembersResponse struct {
+	// ContinuationToken An opaque token for fetching the next page of members; absent on the last page.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// Members The list of organization members.
+	Members []OrganizationMember `json:"members"`
+}
+
 // ListPoliciesComplianceResponse One page of per-policy compliance rows.
 type ListPoliciesComplianceResponse struct {
 	// ContinuationToken Continuation token for pagination.
@@ -757,6 +937,35 @@ type ListPolicyIssuesResponse struct {
 	RowCount *int `json:"rowCount,omitempty"`
 }
 
+// ListPolicyPacksForInsightsAccountResponse ListPolicyPacksForInsightsAccountResponse lists the Policy Packs that analyze an Insights account's resources.
+type ListPolicyPacksForInsightsAccountResponse struct {
+	// Packs The list of required policy packs.
+	Packs []AppRequiredPolicy `json:"packs"`
+}
+
+// ListPolicyPacksRequest ListPolicyPacksRequest filters the registry's policy packs.
+//
+// Example: {"access":"enabled","orgLogin":"acme"}
+type ListPolicyPacksRequest struct {
+	// Access The access of the policy packs to list. Default is `enabled`.
+	Access *PolicyPackAccess `json:"access,omitempty"`
+
+	// Ids A list of policy pack IDs (RegistryPolicyPack ids) to list; if given, only the published versions with these ids are listed (at most 1000).
+	Ids *[]string `json:"ids,omitempty"`
+
+	// OrgLogin The canonical name of the organization to list policy packs for; absent for every organization the caller belongs to.
+	OrgLogin *string `json:"orgLogin,omitempty"`
+}
+
+// ListPolicyPacksResponse ListPolicyPacksResponse lists registry policy packs.
+type ListPolicyPacksResponse struct {
+	// ContinuationToken ContinuationToken can be used to fetch the next page of results; absent when there are no more (policyresults answers every pack in one page).
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// PolicyPacks PolicyPacks contains the policy pack metadata for the current page.
+	PolicyPacks []RegistryPolicyPack `json:"policyPacks"`
+}
+
 // ListPolicyViolationsV2Response Response containing a paginated list of policy violations (v2).
 type ListPolicyViolationsV2Response struct {
 	// ContinuationToken Continuation token for pagination.
@@ -764,6 +973,12 @@ type ListPolicyViolationsV2Response struct {
 
 	// PolicyViolations The list of policy violations.
 	PolicyViolations []PolicyViolationV2 `json:"policyViolations"`
+}
+
+// MemberLinks Links to a member.
+type MemberLinks struct {
+	// Self A self-referencing hypermedia link (URL) to this member resource.
+	Self *string `json:"self,omitempty"`
 }
 
 // NewPolicyGroupRequest Request to create a policy group.
@@ -779,6 +994,49 @@ type NewPolicyGroupRequest struct {
 	// Name The name of the new policy group.
 	Name string `json:"name"`
 }
+
+// OrganizationMember OrganizationMember defines a member of an organization.
+type OrganizationMember struct {
+	// Created When the member joined the organization.
+	Created time.Time `json:"created"`
+
+	// FgaRole The role currently assigned to this member (admin, member or viewer).
+	FgaRole FGARole `json:"fgaRole"`
+
+	// FollowsDefaultRole Whether the member has no role of their own and gets the organization's default role (never, here).
+	FollowsDefaultRole *bool `json:"followsDefaultRole,omitempty"`
+
+	// KnownToPulumi KnownToPulumi returns if the organization member has a Pulumi account (always true here).
+	KnownToPulumi bool `json:"knownToPulumi"`
+
+	// Links Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member).
+	Links *MemberLinks `json:"links,omitempty"`
+
+	// Role Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+	// built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+	// tells them apart).
+	Role OrganizationRole `json:"role"`
+
+	// Suspended Whether the membership is suspended (never, here).
+	Suspended *bool `json:"suspended,omitempty"`
+
+	// Teams Deprecated in Pulumi; policyresults has no teams and leaves it out.
+	Teams *[]string `json:"teams,omitempty"`
+
+	// User The user information for this organization member (`email` only for admin callers).
+	User UserInfo `json:"user"`
+
+	// VirtualAdmin VirtualAdmin indicates that the member does not have admin access on the backing identity
+	// provider, but does have admin access to the Pulumi organization (always false here: there
+	// is no backing identity provider).
+	VirtualAdmin bool `json:"virtualAdmin"`
+}
+
+// OrganizationMemberKind Which members ListOrganizationMembers lists.
+type OrganizationMemberKind string
+
+// OrganizationRole OrganizationRole is an enum defining a member's role within an organization.
+type OrganizationRole string
 
 // OrganizationSummary An organization.
 type OrganizationSummary struct {
@@ -1005,6 +1263,45 @@ type PolicyGroup struct {
 // PolicyGroupEntityType The type of entity a policy group targets.
 type PolicyGroupEntityType string
 
+// PolicyGroupMetadata PolicyGroupMetadata counts what an organization's policy groups protect.
+type PolicyGroupMetadata struct {
+	// AuditStackResources Number of resources in stacks in those audit policy groups.
+	AuditStackResources int `json:"AuditStackResources"`
+
+	// AuditStacks Number of stacks in audit policy groups that apply a policy pack.
+	AuditStacks int `json:"AuditStacks"`
+
+	// PreventativeStackResources Number of resources in stacks in those preventative policy groups.
+	PreventativeStackResources int `json:"PreventativeStackResources"`
+
+	// PreventativeStacks Number of stacks in preventative policy groups that apply a policy pack.
+	PreventativeStacks int `json:"PreventativeStacks"`
+
+	// ProtectedAccountResources Number of resources in those accounts.
+	ProtectedAccountResources int `json:"ProtectedAccountResources"`
+
+	// ProtectedAccounts Number of Insights accounts in policy groups that apply a policy pack.
+	ProtectedAccounts int `json:"ProtectedAccounts"`
+
+	// ProtectedStackResources Number of resources in those stacks.
+	ProtectedStackResources int `json:"ProtectedStackResources"`
+
+	// ProtectedStacks Number of unique stacks in any policy group (preventative or audit) that applies a policy pack.
+	ProtectedStacks int `json:"ProtectedStacks"`
+
+	// TotalAccountResources Total number of resources in all accounts (governed by their latest evaluations).
+	TotalAccountResources int `json:"TotalAccountResources"`
+
+	// TotalAccounts Total number of Insights accounts in the organization (that policyresults has seen).
+	TotalAccounts int `json:"TotalAccounts"`
+
+	// TotalStackResources Total number of resources in all stacks (governed by their latest evaluations).
+	TotalStackResources int `json:"TotalStackResources"`
+
+	// TotalStacks Total number of stacks in the organization (that policyresults has seen).
+	TotalStacks int `json:"TotalStacks"`
+}
+
 // PolicyGroupMode The enforcement mode of a policy group (also the type of the group an issue belongs to).
 type PolicyGroupMode string
 
@@ -1160,6 +1457,9 @@ type PolicyIssuePriority string
 
 // PolicyIssueStatus The triage status of a policy issue.
 type PolicyIssueStatus string
+
+// PolicyPackAccess The access of the policy packs to list: added and available are public packs (none here), enabled and private the organization's own.
+type PolicyPackAccess string
 
 // PolicyResultsCount A count of active issues for one value.
 type PolicyResultsCount struct {
@@ -1405,6 +1705,18 @@ type PolicyPackVersionNumber = int
 // ProjectName defines model for ProjectName.
 type ProjectName = string
 
+// RegistryPolicyPackName defines model for RegistryPolicyPackName.
+type RegistryPolicyPackName = string
+
+// RegistryPolicyPackVersion defines model for RegistryPolicyPackVersion.
+type RegistryPolicyPackVersion = string
+
+// RegistryPublisher defines model for RegistryPublisher.
+type RegistryPublisher = string
+
+// RegistrySource defines model for RegistrySource.
+type RegistrySource = string
+
 // ResourceTypeAndId defines model for ResourceTypeAndId.
 type ResourceTypeAndId = string
 
@@ -1467,6 +1779,17 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
+type ListOrganizationMembersParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
+	// Type Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+	// backend members (the same list here); `service-principal` for service principals (none
+	// here).
+	Type *OrganizationMemberKind `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -1480,6 +1803,33 @@ type UpdatePolicyIssueParams struct {
 type ListPolicyViolationsV2Params struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
+// GetOrgRegistryPolicyPackParams defines parameters for GetOrgRegistryPolicyPack.
+type GetOrgRegistryPolicyPackParams struct {
+	// Tag Version tag to retrieve (e.g. `1.2.0`); `latest` or absent for the latest published version.
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+}
+
+// ListPolicyPacksForAccountParams defines parameters for ListPolicyPacksForAccount.
+type ListPolicyPacksForAccountParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+}
+
+// GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
+type GetStackPolicyPacksParams struct {
+	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
+	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
@@ -1520,6 +1870,12 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -1927,12 +2283,18 @@ type ServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx echo.Context) error
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx echo.Context, orgName OrgName) error
 	// NewPolicyGroup New Policy Group
 	// (POST /api/orgs/{orgName}/policygroups)
 	NewPolicyGroup(ctx echo.Context, orgName OrgName) error
+	// GetPolicyGroupMetadata Get Policy Group Metadata
+	// (GET /api/orgs/{orgName}/policygroups/metadata)
+	GetPolicyGroupMetadata(ctx echo.Context, orgName OrgName) error
 	// DeletePolicyGroup Delete Policy Group
 	// (DELETE /api/orgs/{orgName}/policygroups/{policyGroup})
 	DeletePolicyGroup(ctx echo.Context, orgName OrgName, policyGroup PolicyGroupName) error
@@ -1965,7 +2327,10 @@ type ServerInterface interface {
 	UploadPolicyPackArchive(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
+	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
+	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
+	GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
 	// GetPolicyComplianceResults Get Policy Compliance Results
 	// (POST /api/orgs/{orgName}/policyresults/compliance)
 	GetPolicyComplianceResults(ctx echo.Context, orgName OrgName) error
@@ -2001,12 +2366,50 @@ type ServerInterface interface {
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error
+	// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+	// (GET /api/orgs/{orgName}/registry/policypacks/{policyPackName})
+	GetOrgRegistryPolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, params GetOrgRegistryPolicyPackParams) error
+	// ListPolicyPacksForAccount List Policy Packs For Account
+	// (GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs)
+	ListPolicyPacksForAccount(ctx echo.Context, orgName OrgName, accountName AccountName, params ListPolicyPacksForAccountParams) error
 	// UpdateResourceVersionPolicyResults Update Resource Version Policy Results
 	// (PUT /api/preview/insights/{orgName}/accounts/{accountName}/resources/{resourceTypeAndId}/versions/{resourceVersion}/policy/results)
 	UpdateResourceVersionPolicyResults(ctx echo.Context, orgName OrgName, accountName AccountName, resourceTypeAndId ResourceTypeAndId, resourceVersion ResourceVersion) error
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	// (POST /api/preview/registry/policypacks)
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetStackPolicyGroups Get Stack Policy Groups
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
+	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// GetStackPolicyPacks Get Stack Policy Packs
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks)
+	GetStackPolicyPacks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params GetStackPolicyPacksParams) error
 	// GetCurrentUser Get Current User
 	// (GET /api/user)
 	GetCurrentUser(ctx echo.Context) error
@@ -2047,6 +2450,38 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
 	return err
 }
 
+// ListOrganizationMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationMembers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationMembersParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationMembers(ctx, orgName, params)
+	return err
+}
+
 // ListPolicyGroups converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyGroups(ctx echo.Context) error {
 	var err error
@@ -2076,6 +2511,22 @@ func (w *ServerInterfaceWrapper) NewPolicyGroup(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.NewPolicyGroup(ctx, orgName)
+	return err
+}
+
+// GetPolicyGroupMetadata converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyGroupMetadata(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyGroupMetadata(ctx, orgName)
 	return err
 }
 
@@ -2347,15 +2798,47 @@ func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) err
 	}
 
 	// ------------- Path parameter "version" -------------
-	var version PolicyPackVersionNumber
+	var version PolicyPackVersion
 
-	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CompletePolicyPackPublish(ctx, orgName, policyPackName, version)
+	return err
+}
+
+// GetPolicyPackConfigSchema converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackConfigSchema(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "policyPackName" -------------
+	var policyPackName PolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "policyPackName", ctx.Param("policyPackName"), &policyPackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policyPackName: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version PolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackConfigSchema(ctx, orgName, policyPackName, version)
 	return err
 }
 
@@ -2588,6 +3071,72 @@ func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error 
 	return err
 }
 
+// GetOrgRegistryPolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrgRegistryPolicyPack(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "policyPackName" -------------
+	var policyPackName PolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "policyPackName", ctx.Param("policyPackName"), &policyPackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policyPackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOrgRegistryPolicyPackParams
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrgRegistryPolicyPack(ctx, orgName, policyPackName, params)
+	return err
+}
+
+// ListPolicyPacksForAccount converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksForAccount(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "accountName" -------------
+	var accountName AccountName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountName", ctx.Param("accountName"), &accountName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksForAccountParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksForAccount(ctx, orgName, accountName, params)
+	return err
+}
+
 // UpdateResourceVersionPolicyResults converts echo context to params.
 func (w *ServerInterfaceWrapper) UpdateResourceVersionPolicyResults(ctx echo.Context) error {
 	var err error
@@ -2665,6 +3214,329 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateStackPolicyResults(ctx, orgName, projectName, stackName, version)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Optional query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetStackPolicyGroups converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackPolicyGroups(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// GetStackPolicyPacks converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackPolicyPacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStackPolicyPacksParams
+	// ------------- Optional query parameter "mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "mode", ctx.QueryParams(), &params.Mode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mode: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackPolicyPacks(ctx, orgName, projectName, stackName, params)
 	return err
 }
 
@@ -2780,12 +3652,27 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.GetPolicyPack, options.OperationMiddlewares["GetPolicyPack"]...)
 	router.PUT(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/archive", wrapper.UploadPolicyPackArchive, options.OperationMiddlewares["UploadPolicyPackArchive"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPackPublish, options.OperationMiddlewares["CompletePolicyPackPublish"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/schema", wrapper.GetPolicyPackConfigSchema, options.OperationMiddlewares["GetPolicyPackConfigSchema"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/registry/policypacks/:policyPackName", wrapper.GetOrgRegistryPolicyPack, options.OperationMiddlewares["GetOrgRegistryPolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.ListPolicyGroups, options.OperationMiddlewares["ListPolicyGroups"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.NewPolicyGroup, options.OperationMiddlewares["NewPolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/metadata", wrapper.GetPolicyGroupMetadata, options.OperationMiddlewares["GetPolicyGroupMetadata"]...)
 	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.DeletePolicyGroup, options.OperationMiddlewares["DeletePolicyGroup"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.GetPolicyGroup, options.OperationMiddlewares["GetPolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.UpdatePolicyGroup, options.OperationMiddlewares["UpdatePolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup/batch", wrapper.BatchUpdatePolicyGroup, options.OperationMiddlewares["BatchUpdatePolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policygroups", wrapper.GetStackPolicyGroups, options.OperationMiddlewares["GetStackPolicyGroups"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policypacks", wrapper.GetStackPolicyPacks, options.OperationMiddlewares["GetStackPolicyPacks"]...)
+	router.GET(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/policy/packs", wrapper.ListPolicyPacksForAccount, options.OperationMiddlewares["ListPolicyPacksForAccount"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
@@ -3021,6 +3908,116 @@ func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONRespons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembersRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationMembersParams
+}
+
+type ListOrganizationMembersResponseObject interface {
+	VisitListOrganizationMembersResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationMembers200JSONResponse ListOrganizationMembersResponse
+
+func (response ListOrganizationMembers200JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationMembers400JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationMembers401JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationMembers403JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationMembers404JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationMembers429JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationMembers503JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3271,6 +4268,115 @@ func (response NewPolicyGroup429JSONResponse) VisitNewPolicyGroupResponse(w http
 type NewPolicyGroup503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response NewPolicyGroup503JSONResponse) VisitNewPolicyGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadataRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+}
+
+type GetPolicyGroupMetadataResponseObject interface {
+	VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyGroupMetadata200JSONResponse PolicyGroupMetadata
+
+func (response GetPolicyGroupMetadata200JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyGroupMetadata400JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyGroupMetadata401JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyGroupMetadata403JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyGroupMetadata404JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyGroupMetadata429JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyGroupMetadata503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyGroupMetadata503JSONResponse) VisitGetPolicyGroupMetadataResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4557,9 +5663,9 @@ func (response UploadPolicyPackArchive503JSONResponse) VisitUploadPolicyPackArch
 }
 
 type CompletePolicyPackPublishRequestObject struct {
-	OrgName        OrgName                 `json:"orgName"`
-	PolicyPackName PolicyPackName          `json:"policyPackName"`
-	Version        PolicyPackVersionNumber `json:"version"`
+	OrgName        OrgName           `json:"orgName"`
+	PolicyPackName PolicyPackName    `json:"policyPackName"`
+	Version        PolicyPackVersion `json:"version"`
 }
 
 type CompletePolicyPackPublishResponseObject interface {
@@ -4664,6 +5770,117 @@ func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPack
 type CompletePolicyPackPublish503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CompletePolicyPackPublish503JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchemaRequestObject struct {
+	OrgName        OrgName           `json:"orgName"`
+	PolicyPackName PolicyPackName    `json:"policyPackName"`
+	Version        PolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackConfigSchemaResponseObject interface {
+	VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackConfigSchema200JSONResponse AppGetPolicyPackConfigSchemaResponse
+
+func (response GetPolicyPackConfigSchema200JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackConfigSchema400JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackConfigSchema401JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackConfigSchema403JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackConfigSchema404JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackConfigSchema429JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackConfigSchema503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackConfigSchema503JSONResponse) VisitGetPolicyPackConfigSchemaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6172,6 +7389,228 @@ func (response ListPolicyViolationsV2503JSONResponse) VisitListPolicyViolationsV
 	return err
 }
 
+type GetOrgRegistryPolicyPackRequestObject struct {
+	OrgName        OrgName        `json:"orgName"`
+	PolicyPackName PolicyPackName `json:"policyPackName"`
+	Params         GetOrgRegistryPolicyPackParams
+}
+
+type GetOrgRegistryPolicyPackResponseObject interface {
+	VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error
+}
+
+type GetOrgRegistryPolicyPack200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetOrgRegistryPolicyPack200JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrgRegistryPolicyPack400JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrgRegistryPolicyPack401JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrgRegistryPolicyPack403JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrgRegistryPolicyPack404JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrgRegistryPolicyPack429JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrgRegistryPolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrgRegistryPolicyPack503JSONResponse) VisitGetOrgRegistryPolicyPackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccountRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	AccountName AccountName `json:"accountName"`
+	Params      ListPolicyPacksForAccountParams
+}
+
+type ListPolicyPacksForAccountResponseObject interface {
+	VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksForAccount200JSONResponse ListPolicyPacksForInsightsAccountResponse
+
+func (response ListPolicyPacksForAccount200JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksForAccount400JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksForAccount401JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksForAccount403JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksForAccount404JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksForAccount429JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksForAccount503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksForAccount503JSONResponse) VisitListPolicyPacksForAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateResourceVersionPolicyResultsRequestObject struct {
 	OrgName           OrgName           `json:"orgName"`
 	AccountName       AccountName       `json:"accountName"`
@@ -6463,6 +7902,1183 @@ func (response UpdateStackPolicyResults429JSONResponse) VisitUpdateStackPolicyRe
 type UpdateStackPolicyResults503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroupsRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+}
+
+type GetStackPolicyGroupsResponseObject interface {
+	VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error
+}
+
+type GetStackPolicyGroups200JSONResponse AppListPolicyGroupsResponse
+
+func (response GetStackPolicyGroups200JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackPolicyGroups400JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackPolicyGroups401JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackPolicyGroups403JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackPolicyGroups404JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackPolicyGroups429JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyGroups503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackPolicyGroups503JSONResponse) VisitGetStackPolicyGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      GetStackPolicyPacksParams
+}
+
+type GetStackPolicyPacksResponseObject interface {
+	VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error
+}
+
+type GetStackPolicyPacks200JSONResponse AppGetStackPolicyPacksResponse
+
+func (response GetStackPolicyPacks200JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackPolicyPacks400JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackPolicyPacks401JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackPolicyPacks403JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackPolicyPacks404JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackPolicyPacks429JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackPolicyPacks503JSONResponse) VisitGetStackPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7000,12 +9616,18 @@ type StrictServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx context.Context, request ListPolicyGroupsRequestObject) (ListPolicyGroupsResponseObject, error)
 	// NewPolicyGroup New Policy Group
 	// (POST /api/orgs/{orgName}/policygroups)
 	NewPolicyGroup(ctx context.Context, request NewPolicyGroupRequestObject) (NewPolicyGroupResponseObject, error)
+	// GetPolicyGroupMetadata Get Policy Group Metadata
+	// (GET /api/orgs/{orgName}/policygroups/metadata)
+	GetPolicyGroupMetadata(ctx context.Context, request GetPolicyGroupMetadataRequestObject) (GetPolicyGroupMetadataResponseObject, error)
 	// DeletePolicyGroup Delete Policy Group
 	// (DELETE /api/orgs/{orgName}/policygroups/{policyGroup})
 	DeletePolicyGroup(ctx context.Context, request DeletePolicyGroupRequestObject) (DeletePolicyGroupResponseObject, error)
@@ -7039,6 +9661,9 @@ type StrictServerInterface interface {
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
 	CompletePolicyPackPublish(ctx context.Context, request CompletePolicyPackPublishRequestObject) (CompletePolicyPackPublishResponseObject, error)
+	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
+	GetPolicyPackConfigSchema(ctx context.Context, request GetPolicyPackConfigSchemaRequestObject) (GetPolicyPackConfigSchemaResponseObject, error)
 	// GetPolicyComplianceResults Get Policy Compliance Results
 	// (POST /api/orgs/{orgName}/policyresults/compliance)
 	GetPolicyComplianceResults(ctx context.Context, request GetPolicyComplianceResultsRequestObject) (GetPolicyComplianceResultsResponseObject, error)
@@ -7074,12 +9699,50 @@ type StrictServerInterface interface {
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2(ctx context.Context, request ListPolicyViolationsV2RequestObject) (ListPolicyViolationsV2ResponseObject, error)
+	// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+	// (GET /api/orgs/{orgName}/registry/policypacks/{policyPackName})
+	GetOrgRegistryPolicyPack(ctx context.Context, request GetOrgRegistryPolicyPackRequestObject) (GetOrgRegistryPolicyPackResponseObject, error)
+	// ListPolicyPacksForAccount List Policy Packs For Account
+	// (GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs)
+	ListPolicyPacksForAccount(ctx context.Context, request ListPolicyPacksForAccountRequestObject) (ListPolicyPacksForAccountResponseObject, error)
 	// UpdateResourceVersionPolicyResults Update Resource Version Policy Results
 	// (PUT /api/preview/insights/{orgName}/accounts/{accountName}/resources/{resourceTypeAndId}/versions/{resourceVersion}/policy/results)
 	UpdateResourceVersionPolicyResults(ctx context.Context, request UpdateResourceVersionPolicyResultsRequestObject) (UpdateResourceVersionPolicyResultsResponseObject, error)
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	// (POST /api/preview/registry/policypacks)
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
+	// GetStackPolicyGroups Get Stack Policy Groups
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
+	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
+	// GetStackPolicyPacks Get Stack Policy Packs
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks)
+	GetStackPolicyPacks(ctx context.Context, request GetStackPolicyPacksRequestObject) (GetStackPolicyPacksResponseObject, error)
 	// GetCurrentUser Get Current User
 	// (GET /api/user)
 	GetCurrentUser(ctx context.Context, request GetCurrentUserRequestObject) (GetCurrentUserResponseObject, error)
@@ -7155,6 +9818,32 @@ func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
 	return nil
 }
 
+// ListOrganizationMembers operation middleware
+func (sh *strictHandler) ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error {
+	var request ListOrganizationMembersRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationMembers(ctx.Request().Context(), request.(ListOrganizationMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationMembersResponseObject); ok {
+		return validResponse.VisitListOrganizationMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyGroups operation middleware
 func (sh *strictHandler) ListPolicyGroups(ctx echo.Context, orgName OrgName) error {
 	var request ListPolicyGroupsRequestObject
@@ -7222,6 +9911,31 @@ func (sh *strictHandler) NewPolicyGroup(ctx echo.Context, orgName OrgName) error
 		return err
 	} else if validResponse, ok := response.(NewPolicyGroupResponseObject); ok {
 		return validResponse.VisitNewPolicyGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyGroupMetadata operation middleware
+func (sh *strictHandler) GetPolicyGroupMetadata(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyGroupMetadataRequestObject
+
+	request.OrgName = orgName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyGroupMetadata(ctx.Request().Context(), request.(GetPolicyGroupMetadataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyGroupMetadata")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyGroupMetadataResponseObject); ok {
+		return validResponse.VisitGetPolicyGroupMetadataResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7562,7 +10276,7 @@ func (sh *strictHandler) UploadPolicyPackArchive(ctx echo.Context, orgName OrgNa
 }
 
 // CompletePolicyPackPublish operation middleware
-func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error {
+func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
 	var request CompletePolicyPackPublishRequestObject
 
 	request.OrgName = orgName
@@ -7582,6 +10296,33 @@ func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName Org
 		return err
 	} else if validResponse, ok := response.(CompletePolicyPackPublishResponseObject); ok {
 		return validResponse.VisitCompletePolicyPackPublishResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackConfigSchema operation middleware
+func (sh *strictHandler) GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
+	var request GetPolicyPackConfigSchemaRequestObject
+
+	request.OrgName = orgName
+	request.PolicyPackName = policyPackName
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackConfigSchema(ctx.Request().Context(), request.(GetPolicyPackConfigSchemaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackConfigSchema")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackConfigSchemaResponseObject); ok {
+		return validResponse.VisitGetPolicyPackConfigSchemaResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8029,6 +10770,60 @@ func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetOrgRegistryPolicyPack operation middleware
+func (sh *strictHandler) GetOrgRegistryPolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, params GetOrgRegistryPolicyPackParams) error {
+	var request GetOrgRegistryPolicyPackRequestObject
+
+	request.OrgName = orgName
+	request.PolicyPackName = policyPackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrgRegistryPolicyPack(ctx.Request().Context(), request.(GetOrgRegistryPolicyPackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrgRegistryPolicyPack")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrgRegistryPolicyPackResponseObject); ok {
+		return validResponse.VisitGetOrgRegistryPolicyPackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksForAccount operation middleware
+func (sh *strictHandler) ListPolicyPacksForAccount(ctx echo.Context, orgName OrgName, accountName AccountName, params ListPolicyPacksForAccountParams) error {
+	var request ListPolicyPacksForAccountRequestObject
+
+	request.OrgName = orgName
+	request.AccountName = accountName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksForAccount(ctx.Request().Context(), request.(ListPolicyPacksForAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksForAccount")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksForAccountResponseObject); ok {
+		return validResponse.VisitListPolicyPacksForAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UpdateResourceVersionPolicyResults operation middleware
 func (sh *strictHandler) UpdateResourceVersionPolicyResults(ctx echo.Context, orgName OrgName, accountName AccountName, resourceTypeAndId ResourceTypeAndId, resourceVersion ResourceVersion) error {
 	var request UpdateResourceVersionPolicyResultsRequestObject
@@ -8125,6 +10920,323 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 		return err
 	} else if validResponse, ok := response.(UpdateStackPolicyResultsResponseObject); ok {
 		return validResponse.VisitUpdateStackPolicyResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackPolicyGroups operation middleware
+func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request GetStackPolicyGroupsRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackPolicyGroups(ctx.Request().Context(), request.(GetStackPolicyGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackPolicyGroups")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackPolicyGroupsResponseObject); ok {
+		return validResponse.VisitGetStackPolicyGroupsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackPolicyPacks operation middleware
+func (sh *strictHandler) GetStackPolicyPacks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params GetStackPolicyPacksParams) error {
+	var request GetStackPolicyPacksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackPolicyPacks(ctx.Request().Context(), request.(GetStackPolicyPacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackPolicyPacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackPolicyPacksResponseObject); ok {
+		return validResponse.VisitGetStackPolicyPacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8251,285 +11363,369 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rc9s41jD4V1DarYq8Ly3bSeaZGbmeqtedpLv9TOdSdpKueVtdjyASkjChAA4AWlFn/X0/75f9QftP",
-	"9pds4RyABElQFydOeqb9pTsWSVwODs798mmQylUhBRNGD8afBgVVdMUMU/DXRZrKUphXdMXsnxnTqeKF",
-	"4VIMxoO3S0YuheaLpdGE4ptE2FeTAbcvFNQsB8kAfhoPaDBWMlDsnyVXLBuMjSpZMtDpkq2oncRsCvu6",
-	"NoqLxeD2Nhk8k8JwUVI771v5gYnuWsJXiLHvEDknZslIodgNl6UmBV2wc0JnmglD5lLB0zlX2sCjkV/1",
-	"P0umNvWy087k2xd7OX9JTbrsLvE7tpEiI2/KvFzxEbHQe/GWLuw6f2Dmjcx5urnUumTnZL1kgnBDuCba",
-	"0JzBUssio4bZ36jQa6ZYRp6ePa6WvWQ0Y6pe9+X8GBeyY7l2xsssfrrcPiQ8Y8LwOWcqIZS8e3f5nAyp",
-	"2JglFwvCct1a0+kpmQw4DktWpTZkxtx3k8HRKI4c7v0DEeO1WvSjplQLKvhviBL9aCndGIfNjMf1g5Jl",
-	"0b+CAl4iC/vWlhUU9Vh3WsUbmn7YuYiCph92rqEa6a7LeM+Uhql3reQGXySiXM0sXklFpjk1TJtpD4a4",
-	"Lz53aa9gwkMXWKP3bEOeKUYNq0f+jAWvuOCrcjUYnyV+8VwYtmAKV6/kP1i6hfwW+MK2gw2GOAx0V0zL",
-	"UqXs7aZgFyLroxHKvfZIEzsGoSIjPCNrbukDEC7PGobvrn46ZiKVGcv66IDqTHq3RW9FRD9JdcgGfyxz",
-	"y8gUs9xhx/reH3K4p9HDvTZb760222+sNne7rDDtO+AlW4GE8zumczigbj4XQLf2S11IoRmIIt/R7Ir9",
-	"s2Ta2L8sV2YC/kmLIucpkPmTf2jcTj3H/67YfDAe/G8ntZhzgk/1yQulpLpyk+CUMWSBSS2P4+KG5jw7",
-	"BzCsmNZ0weCEtJMlWJ5Z/E9AvGCiXOkEb0CeyzXLyA3NS6ZHA5Rp5jlPv9FmUje7hnsKa0xLpaxkpI09",
-	"8CF1kgeza4b1WOaflbg83HZCqCByBhSIC1JqdgR7+16qGc8ylNO+3uZSmudMPdJEyZyRTDJNhDQIfGKW",
-	"XBNZMAXTwzJfSfO9LEX2dVfZEEuG0rIWaZZMNR480iSjhh4RJ6ZaaGce1GuKG5vbxcNO3tBNLmn2Vsqf",
-	"qFqwb4NTM5ltCPuYMpbhfdD8N0ZyvuImIcABWEbo3DBFMpbKzEqPlCx+4wV5hos9fiHwd9yUYqkUGbdT",
-	"fU95zr7yQXkBGqV0L4qfE8VoBvtzx0EXlAtge4oZtYG1XzN1w1P2TtAbynM6y7/ymWicn6RUwBUA6YUI",
-	"uSZDIE0f6apwaoXFsxlFIb6s14s3+a2UL6nYOMKrv+ImpCQrKjYeu/Q5QpdYIRF4Duo7sKQr++T4wqJW",
-	"l5ddAxZpYiRZU26VkblUDEcDVIuwy4AL3SaDd4KWZikV/+1royAqslyTFdfa3hepSCk+CLlGCvZO6LIo",
-	"pDIse8kyTt/C8r/V5X+kOxfZrl0wDvQNbvrw47H9/xERUjnF0tgrc+tPAc0OYlHmVP2geHaR3VCRsux7",
-	"nhumXsqM5bCtDAkDzd8oS9UNt1ICChjdVc7hY7KyX4/IRZqywhIjvaQF02MyFWWeT8/J9NPt9Jxc/EDs",
-	"xI80oW5u971lgP+QXEzE9NNkgL9ZiE8GYzIZwJNBQiaARPjbxavnk8H/ORm8vsInFT3T9vkvo9Ho19sp",
-	"EUzb1RhJLMJnrDDL84lAO8EjTexkhw5pubosDZnWq5yeE0osEuVsIkqxVrQoWEaq78kwtivDPho/UX6Z",
-	"4Y9WRCh1e7PsnyXN7a8T4cfBB7JgYjK4nR6dW/ytwZvKvFyJxuGEEsUHtkF9y73HMzCaTIQlbkyRgirN",
-	"NBBeEMus9oh8xx4rKRRLuWb5hgyfnp5aDmrxESQdGC9BdUUqlMqORhMrrFpMQHKNuFQE2PUJYRAzPrkF",
-	"Ejm3G4hA15KZliyeBGfXHfMnro0drn4HBgcEBJHbsJXedYWDexTen9vuPt3aqFJ0Y59baH6v5CquG4BO",
-	"AMuBfwU49Pe///3vxy9fHj9/npD632S5HK9WY60tuK++f0aePHnyV1ABe9ZRw8hO8FbGl1EWhRUmmovh",
-	"4oqKBWuCfuc0iIRAWcTm9Xww/uXTzo8qdoE2gvCXmZQ5o2Jw+2uMHAHC9eMKCt/K0XvqTBDnxK4H0N2N",
-	"jioYddQMwPnxeCGPAyam5jRln27DJ8f6Ay+OZYHU87iQ8B7usQIEQvwrgAKPcGYlWQeQzvltBQfX9wQA",
-	"x0mbK/ZUHvQ7vIvnxJLIpDJkITYqoplxb9UbkapJ86JEAXUUGZFkLl49t0O8viIzZtaMCUfNmgRi9wwm",
-	"ujeQNyxFHNbzNLYZzoVv6jJdEqoJUn4r5AtDudCJP8SEzHIqPrQBcRRdFirH8YXhM9yghWzjclek8J7x",
-	"9QKmxstb4WRSYaT9l/vYgs8u4Quh5HZiXZ3oABmnhWVA+JE5RbCJLBTPPLqU2oo5UqGx2t+1xUKxBfVw",
-	"bvJCulh8X4o0fl50sSDzUqRkCIpfQlYcgLKiH+OHn3Fd5HTTbw5zL4AmHB0BrC/xb+FR9CPe80Up+D8b",
-	"ng8yrCUHwrPYJm5DU9cvduhft5/MnUXaCy8zNUgL9YKkva9N0aF7ej2SzNt6k837DmqEla/kwZLM2wiR",
-	"Clb6IMz8OwgzRhJ7ZFYgAYvigwjzryHCBBfxAEnmdye4tASToZdIhDQv7D9D2URI86z6QxuqjP6Zm2VC",
-	"mMjcv0BqgTe/w3/lTOu3Syrqf71WbuAFeAMVPg3+qF6oZCGuLyw22n+8koK9noN59+LV85OGqPUgHH09",
-	"4egHZq7kWgeOpdau0FhB0ORwrHnGiJJrNFZ449eIvLhhauP8P+BmwLWOAc+nBVhyvHcZIh0mIufaTC3N",
-	"XFlyqC3uESnyDZh7ACuv5HoyGJ8mkwETGf5xdmr/1FIZ4H2Twdju/naKtgtn1bW7wC/wA0cOKjkj5NW/",
-	"VJLAQLMbprjZDJr0Y6CZqRHSofCgRshfBqnihqc0HySDJV8sB79afKlGBVPRoOZJYA1qz2EJTz0JXl7A",
-	"scZb9nLUb128em4PswJGYzNyBieWXdhh7SuDMZwsDOqhOxif3nblop2hRi6Ox6EG+vp+4hojeDjTz+Sq",
-	"yDkVKYMDHXti1xw3Gp40moifl0yQBb9hAl2H9mdHpch6yRRrfiUFs3SLZWTIDVGsyGnKNPFbPAJm+4Gx",
-	"Qk8ENxp8MiNyuRDSBTOAIwP9T945puOmsA5N8kgWo0lMZHBRhuxjmpea37CEZGxOy9xUiyP/g5ydnp4T",
-	"ashKamP/OLUfaVKAeW/BQjG7ssl3EJrmuaNse4qPMZtynLc3bZPg5tn4k0PrsccDADTabEmaczs13Oot",
-	"AltNkUDp+hvbbLEDYhDRB7bRCRy6BRH7WFA4e3yYsxuWN2h+58h2ScpKriEO6ZnMt6zFHixOmcpc30WA",
-	"d0rpHisK7nffcuwrjiLDOpxcZRkqBvutQNIEZ5dDQakylDEOXfi1X86lYau91l8Rm54gC2XwonDRuSin",
-	"PfgPtHf7ESEjtsdDhl6NRxkBDk6fE6e/k7iCfl8HuoMfN8Hb2d1rwfC0P7DN3jqts85fooelKHIkejBO",
-	"jzqLHKPjSbRfZFyx1AtXTJQrywKpTgdIPgKdv8cugKt0c0QtBEXRjjDrlU96XrQYxIVzhzT885ZZpfYj",
-	"9L4Ltib4NXkTRr2BNCoaIQmjpoTRMNgMLn6+Js8ur0nN+4K437U+Trk+TsNnhWOWQLabe7pCYOmG0MVE",
-	"qjYFmjoEuX5CZmX6gRkgPs2lVM+Cb+Co5lKlbMWE+cnSycF4YCUvq7CAyKPoiq2l+mD35iN/uYbwpTlT",
-	"zK56PHg8OhudWeHHB04NzkZP7Zm5YKBweo2xr0t6w/p2woS9KMgiXFDXk2P8+rix+Eo2G6OIlQwMXYDw",
-	"pZ/A3qp3f7V8zC3vLV3ACh+PTgcdQacB865tcKY4m5Pg10peqWMkDzfkXVjBxRi04lUx2CECmiXFsOcS",
-	"DE6ViGLnc0HanSlXzNCMGtpvRItwwhZhcRI7REMQOpOlgWmZuOFKCos1luPOpaq8iEU5y7lehjFFkcss",
-	"onCw0AG93xsa3139dKzpvGlxpLgGqRbI2o8qiHlokMt5FR5EllQTmitGsw2ZWSUbbLpexAtuctIgC0AN",
-	"mHbEwBMAd9rB0URBX1/jGHfzEjGRpcm5QNFVFyzlc57WT12YaHDE+3GfosDlAQ5wcYkfnXV5cKHkDc/6",
-	"on7TXJYZ8e+cFDk19pwxYiwMCbYHprVMOTUMA1wTwkaLEbn4+TohF7+ViiWEmTQKKXsuMVS4enHx/OUL",
-	"ML0EeLfrlilWSM2BdkUu2burnyyvw1P2L4baQ3NTyCziBnKkMx2w0YV2yNiE0Xbps30uIZ1qT/G+emaX",
-	"CIjDVlQYnm7DUfLaql20esWuDu8pyxLCjQ+ImgFk/JPdxnwXhhsStwD59+biLpamLygZnpK5kquQR0f4",
-	"c4JGVneikpRFLmlGOETlpkt+w7rSkd/Oj3Xc1B2JpRsB9VpQdZDVeUMhJqvAiowkukxT1oBxDSR8693V",
-	"ZRwk764u7Qhv3r3t8Am3zT4B7mZbZHMrtN+hEdLBLAbumBTeQpA63LneUw9avOhIIu1F/ijXhNb2IuJk",
-	"l6whcmY3XKPsEsoxiq1YZgkUYivIFxGZFBZSZR1tR04rdAdXromQgIcW7/xliDgKkZN3B/55ycDwAEQk",
-	"uLHuAxDXGzk0wTlUhsgv4ToUvZ/2frKd8RUV45s3dnc33tZDNvdB7h79cQvdDccwdHFH0lhfh2CuAGpJ",
-	"hRU9l8TnFboExKtaCG8vuO/NWpTSVpXpJCpaStVI0FoxCzG95EUXh7djiCch7Tn2BF4PCCqbIqaG6f4b",
-	"2vcmybm2qyG6XK2oqixXrUhzd5/x2+7eg/S0LQaHEJT6cDyH4a9xmV2cb0GtsaKd0LN0ai/gNV70UkfF",
-	"lo0EcLbV4hp+8Hkf+ODhTugVfojDgGcH/5mbpZOZ9J4AxDX1wM+RnyjOe4Wrcndm/IZnJc39PlzyF22L",
-	"hh1b+5wvrqtg5MNiev/r+vUrgqBoaZIQWmqHLpXLsvhUT5wQDwgMAL092stCu1Vdfh6oyVyj3mWkVynI",
-	"Sip0ALRk/FIVUrOmYn1PwTEsInPsaTaPCCxxW3kwhzdF37YMK3tPiQdZW5O+r0aJz13blkg1IdoSQg1l",
-	"xnIpFj6IZeeZV0adNshfutQvRyJ8JhjMt+Z5btULdySICUxkFiuUxsxus2QbcsNlTg0LF3iAcPKuZTdo",
-	"GFTcaOStHRrSOuBlkKcq9btPpOvRN1Gs5FJcGxbjAxcxY5G274IqSj/A/JV4WtMGhENfUEFt+doXe3Ar",
-	"1/67OL74YduXb7vG29L+W9d2f723VPkWtR3IBbeXaYXkq20WuKNMFk4XoQg1vm/lCLE7GdlL/4Wk8du4",
-	"r7wVHbiX7ql+ubF3sOqbOEK6+0NNrwgeHbXx3eE6a3TMrnoa4EP/ETZkrcjZBdIibQiH3XPC/B0faXTI",
-	"BYUBX9Sfx+8ppmjMCc7TIOYotBuqFsxoMoR0ZQjJc8K3xgw2rl+rxXN0qO1QQTm60+NCsvfJdeTcrkK6",
-	"ktndwPHSfribudrxW+Z4px5v1WUdFwgVlh7lOvQXr5xeFaGJryr7CZpQPeAtneQLgayvc2RxlVSUqxfo",
-	"DXmzTV6upwwlZp+7nG+8SwVtylzvmBJy4bdO49Dq4B3FCXIDGcMVJOFNchjUB5St5Nm+8jLwh3T8L5ES",
-	"F1vtLTGR/XBhvSmPF1RrD8uGWS8hs41fQYumB6L4F5CGK69O5PArCwJILi+un4VeIPit1Cxq/SZDH8gJ",
-	"sYOgCBwdJhqIveu4fK7d85ycRkMksArLNtPnfRiQdiJ1Q7+NIHbDOCwyQvMc7eE+odkvKqKifxMLYg3D",
-	"bWEcNSD1nXwru8eOjhuc9VZDwjbjnx40N9l3xBAzBXRwi5XvAikxEAjgYPaMXW2bQ8THuqpKXF6UpeFi",
-	"4eru7K65s7co3ho4BotntKAznnPTa1b2caUkDV6tdC1M+Y/Q7J3jhm+cO0JTVXkRQpZADIUUTefsNhbQ",
-	"2d1WNGosMQYbxzNfBzJZj5CjoQJIHefVDGBpQuYHbn4sZz/JBe8ZLTbMI40IOBTSMFJlab+hOqX5M6oZ",
-	"+cA2e+QHhZPHttxMv+8sr5qY2fcguKcVoZOCGPr09DQMT8F43LGLD+NYSCSQepuVasgvPns7mQy4+O9C",
-	"yYViGpK8B7PNf2fMikXw15x/ZBm+h8Glk8Gvg0h4bdZzMX98+/YNwdUR+1ac8fSaZC7IslxRcawYzYDa",
-	"R6wRAKndB5Oi8LVNG648Z7U2fIX3pTdSy0dmeRtNoNCtqFH846gdwW0w4Aco1iAZaP4bg4DuOwUtR+oj",
-	"ggOELrjoV0n9ItqjvXDqmNXOjHSq2GwT+if9sp1SEAYxxdyRuLt+OdyTI7AhmVIJMvSX8+z0NGnEEB/t",
-	"IZC7nR16uNt8pBCp7Z3JO04Xc10ggisaHvehnDElmGH6eMa0OS4UTQ1PkTpGjnsALGaN4XS4NxcOV9AN",
-	"yK0nhZIQdphKBWF3f3mSHJ9BrH7j/TWbnWhj0WIRvm2BfPz419tfI8jnttITd4n1sYZt8VUfEYg4bcfh",
-	"7hRs7o7sECnFPppmJVCpCFsVZkNcebOcBgVBIwLCercbJzh9xFuIat/brxPHvt1M1B2EW+RW1Iaqn/3o",
-	"fNFIVmk5+TcYMOTyQq0Yts3JU1R+pAON/z2GkO4SwKqYUvS6oB1Hl2xEXtINmTGXY9ewdyypxgi5jOXM",
-	"sMziQLP60V7+gaIG5aHmHvxo6w4R9BkzlOdYMq722u0/3RVbcG3UplakemZV7sWGnukdfduA6aPIDoNe",
-	"1CGJUIkh7o+M5mZ5jclEfeFTIKnNCSVLeJukS4YYGRJe+xsO4epe2Xk+uEh9GN392aJy1Xd3DJpyygdm",
-	"9zKaLknGCiYyJizBsKOzjAwhnPDTpFrcZDCeDOSHyeD2KGoL0T0QwY/Q24TQ2CRkMgjOaDLAtJ8113to",
-	"MW6e2NH4oAfEMMcpY/IPMvCaStaVBYE6V8ETvsRmRFF3sWTbg4lYZILqw6oyUuV26jHi1s/j+JY3SX79",
-	"OpblS+wtoWKzN9FvgvG9H26vjIrGSVUg2n1Y9Sz9HKDamCVFLLXUMishk7k6sA64Y36Cb+B/9sKY87Rm",
-	"oZfvA8e6jwcT7b/ZD+MLsGMGKIFsaKvW8rZanQWwe60/3myLhSpi1Ud3NNXV/rcMvL2EdGRwoPoup9pH",
-	"xHfgvHW69/uYKvdMOvAk493Vq75I0ld+rKr4L8CnWvMh7tXgMDoAjN26eHboftpEwdRxRKx08uRX0gO3",
-	"Rzvm/dLvZ4m9ch2T/400NH8GOmW8hpF9HsT2hoGpO5TCrQHddZwY0IE9lcGQFmgoc16l4CF39vV2uqcJ",
-	"T55H/TjgLbSUmBoaBjKizBiU7cFcUVdQr2CuvA8ZfpqUp6dPUshYh3+yxCcC1tmCt0dfytzXkJX3wyKE",
-	"2IHI48TqaF7roSjjoQkJycP+gzvaF7H87pPgZLcjWsWf9fvH/ehWRSwG5Jj6G82yLZLK8Obx0demIsGm",
-	"DhSsDsSFap73j/eMhwxWFjuXV2wd+Op3GvqMdCkFEadqx87nay14bzCGEAwKxW6YMNTwG9Yo6Z+VqZcO",
-	"v3FABmsGYpx7mzmY6nA/o68VFNGcPAQeoKf35YuM0DLjrqqNC1oY7XbjeQlCsPWuyIl9XZyhQ6M/Ikfs",
-	"8GPQG2qoeheLKkPh56eeoBb8MHpZF9wst/pGoj4RbjTJ7TdHB7pJ29E22x2uLfCGa028x60GSgzwPTa2",
-	"KC9Xcr3Vrhu7gXFh2tnNEVYT35vjBBDTlWRCJE0ajTOq4E6PrInz+LkgRvjO/2H5VRz63pjbpebVpvAV",
-	"Mjw9Pjs9PSKpVIrlmIjmojWclZEAIR2R4zMI/04hhfTVyQXWyUMrr10RUVR4yypC5uicHD8OPvLvP9I+",
-	"9CDQ21NZ5hn4qFTZzJ5Z0Y+ucwo4uHwniePHyaE+7ODAKhjthTJ9RR0CJJFzLNaB1ML/BRYzET7pCbeZ",
-	"U55zsfBNTfQODwm+RNxXPZHFAVgW8oYpwbIt479tiUb1LP5jzDDeMVPBVMqE8cCLXLQ3+IYTm+tpMGZU",
-	"1VA1HjtHkPoWxYLT6BoObtnUHzveI9vA4Hdmvls4nWe7Zt8l3slksENj3x2XdADA7juwu2EBqgw/2xT5",
-	"sABW+97F7koEqxvQ6mJcF0366cyLigi6AMyoXNDJaoMAa51SQYb+Dh2FsVz7xslE+/rF8eOA5PoqysB3",
-	"hAJ7N13rhNDfSsWOBUhrCVmkxdHhAW6wb6k6/Z2AUmxvxhQJ2fFT7XNG8evRDLd0bA3tcC2ZQSkZbV1h",
-	"qoQRb3EL+KEHXyu6EgY7OgeHXdph7TOWyhUjx48PFND2Cj/stxP5Ahv5JnE5M3UKWSABVImzQ38bk65d",
-	"NyGj0ejoi+bS9kYyxuJlDV040ENtlaO9g8CCyfZBql4V0wqlcLLMhA2avHzhmmqQFx9pavKND++Zgmg5",
-	"Bf1n6m7g1DdonAioOUeG3hXl6oZg5ZqjEbmqzKabgiWNGDy82pZHZ0zxG5ZhCQODdteJABS2OAtTdGoV",
-	"oim+resGFfzGg8enj/90fHZ2/Pj07elfx09Ox6en/6tBbDHwYVvBoVhNnF9ry3FjAMVSxgujI1PMXSOi",
-	"X+Klen7dUfUIAp+bX7uFWbSB4j01PbVj1KhF13qsn5zgV+Pv4H+DZFAqixGlEmMsMzkulMzGYx/2MR7H",
-	"vhuPqy26gohpWPjIhYoUPgqyCiIJSx89fdzykv3yaVeRpc+ukhSKNH21kkJ5JX4KDW/BZ4CuW5cpEh5D",
-	"a+59iJjTZf9xeafDpysuk7iSshUztNzx3n1fNTVqGmPagusjDRYbWE941SNuXac81mRO0cjghq+Ya5kL",
-	"B3SDGINZdIMxlN4+ti/tkN73UgvayyGlyJjqLgop8SNdfWjFM19J3XG9xLXQNXXUan8+ztZk8ha/0k2J",
-	"4wDTaUuu2VVeSW1RHwOHmw5xs5k/yb2i5zJDLGNBSkssAaDp8s478Hwrxvwrune3mwkx6316iGmIfP4y",
-	"hk01R/uEGQTWesWw09edQdEIKvis+gC9QI6IwBX92SL/xtowfF/bu2oUShou3Ec63mn2QNG2WqF95Twq",
-	"xKAYjhGDh1/MN1DO1l71PTEe9Gi/rM9GfX+JDyuLVkGlkvDAtGcHsYI6FmtzBdDoWh/dEXD9Nd1VKHHe",
-	"cXSQjrYO/u7q1WGK5h54eUe90y72kNvWb5ORpQEtLzA4hsqVRNtjiGBduyPL+s1GumFYqXAZP/uqCW9e",
-	"oj5wpfjZISvd16MTZxJ9+UxgrxGtLstfMJ+p+IxEpl3Glkh/6AMR3q8uuYvJpddd9vMSgRq6EZZULFz9",
-	"tMD1Wr1wmQ3GZ6dPHycDDDv4nn+0K6z+fl0wYX944n+4YtL9dOZ/eifcLIPxnwOZ6AdnNxyMHz/temsb",
-	"K4hBOagHWsUvpVJlLGvF23Xt3Y2tdKpmwUMiJMmlWDBVSRcJlvGzX20b1kOkZ1yEjjci7LfSGqYdkmtX",
-	"4yJCqoVi392EKPfZtqGDs+lZcHNUsl5KzXw6UsbR5IZjxOeJnHckTqMtB1sAUUNyRrUJ3EF7RJQ0TqED",
-	"webhd6EQW+8+d25LwChUCaxCGStw2g0Gu/qdR4V+5UDNwwImD4vNHDqrXyCYHn127KQDgVhUssO5T56p",
-	"MskrJ/YxgjsSf/fVy/t0z7pX4WlamfovRY+x4KJRMKXOnHHFBTH4xNVb2F43jvbW3YjZfSo5p7Id7C+C",
-	"ufW8Oci2EBSNiE+7d+W6qlxFZGm/l/oyD6VkdhGdfpuVNv0o5av2zO+IRLHaAXvWLGjVYonVX6nC8aq7",
-	"GL0sO4jEiwYO78RB2oOArdTaxrJiGbVtZOhp09PFhdYChjTXzsQaBCHgMypckGzt7D9qFCkuMw5e8dC3",
-	"07/YKpVuWzZiEsbN+FCXlkbb9IQlhKZKat2oeBHoAb64j+sYWAfTDex7K8rtP2nOU/Y/abpiI/9pK0gO",
-	"X6nDNC/sn+QiW3FRk7LLrPav4C9vYl6WblToAJuVDk5nT+f/Qf/0+PhJesaOn87/zI7/Sk/T48fZn2d/",
-	"Yn+Zn9EnTwdJj1Mtp9q8lJnVJ7LQrXb29uzp+PTx+Ozsf9m37sN1s78/L4jQGThS6TIgjgHrImEUnY1+",
-	"GUdR/UboNrTozKVz+xRngTD9quM+9E/etJ16/sHbrc69+/NUOeL2vvbmBQmQQaWHboRx67bsxZjeaaYu",
-	"xVz2ddDUzcQ9pCm8UXZrr4zc+o7tp0uHbN/lTmzvc9u6srusKmRYScM4F2camj4WVFmSG42ywY9qs7n/",
-	"bsuC7iIgAbG9k4DUhdRBnZSbcoPLkgs8dWXJs9hWv1bKHhlidLg9poCqYDnBJgWNsnO+YtrQVVGH7rgs",
-	"eqqxuMDKfb+/fzKP9wnYqt+6LbkYIdctICEVUU+I7w9w1NNVZ99SK77+Lb42qxrk7FPfdZvvdyc051xp",
-	"Q/wQd3L3vjpYxg3vwO85KLS7wq+TRnqYmQKt8ZDQ0izfsH2S3ngtQxexaarQrYOmq9j8HYjOG/9xT5EH",
-	"9zh6Z+vM4aZksQuwd0ltjckoPWytEcL5eXPt1oY+f477SgauZ9iawtx2Bgb9l2oK5nPq40blr1r8OiTU",
-	"t23xsN8B9Bm7q2pXHHy5XCGQnlrwWAzWW+/jV6ttTs/aJoCmpBeIltEYb0+TkmZIeYiKkYvWug+t6540",
-	"uxjnrkp3EKZeNVcG0SggWP0WibbUd5BFIiYit+t9cSfSHvvAtx3qPvbgfU/zsq/1EFSqA7sENtiubKpV",
-	"rEc7f7U30ReF7HaSMVlRky6rjBnX8xfm7akcvBc17hlne4hwG2bR80OY7V9rLuPacJGaoFO8FMyBk66k",
-	"E9gqMNS514GVBN6O9QkPGot/fs/vjrrppu26BO3aUV3yRcoBNi5BLS7Tfp3G0VUzybB7dN18FrPHmcH2",
-	"blV52hBd9Ihcu5y/FTWEup4iXLQQN+faHF5sCUG6L45t61nXs/oGgkWiS+JHiv22q2O1yLte8nTZGpuq",
-	"ShiJi6K+M/0hC/Y3pVrxoUUHQjK2ywCN+68WuuMgfuTaqmsvhIkFO0AqAHh1LYLVtzq041YSbmjzTI1U",
-	"gc0S/nY3s9TAm6jpNxFWxMBfdav+n/05GQi2drS8YUVKBjLP/AOgBpFAaRPLgfl5KcmKZihauJ0OKZqM",
-	"INM4IdSVILBoAyU2JkFgxWQQJwXBhj9tMQzAayGfc8CBGe3P1URRRke3hTS73VhJye5wf/115wXCknjo",
-	"7IfWCKbUSaVzJKS24SU+pcYp8QlpCDR1qk1nEXxvK9sSMdiKE6onP7RGm6jnHUQAOjfOTIg7c23evV1A",
-	"uXK2Ylv5ucDwUOFj/4wzNpeKbZ3SHt6ec8ZETmr83WvcwWQ/Gu1IQz+N/o5tpMhckeIReRscRpRAdDLZ",
-	"VX/NaABIFenuXDOCrUHw4AoZ06FktEHs9kjcVnw3Af2bsxt+rvXv89xabwJjwj7mgAj1drMX4II4s/95",
-	"bP/zxP7n6a75t9VONIrTBQsUpv7JnSTXpO1VJWhAXBdyhFWgtyzLVQTsqctzUQvrNIUSHk7msaxaer3g",
-	"IOm/zmJvjuhyEai5m8yPtGJIyZaURYtOFtuOvpgi4KDX3+vjR75YhiE4jcJc9qitUpBq18NvS6d/BBbG",
-	"yX236Xav/aUC+l8q32ftOrxNqsf/USfH+ea1Vnhujo+3tR7z7DSoexNct2Dcp/W4cDG7g1YGkWDgJ9VX",
-	"qeKGpzQPxzw7qx67zC6v2r8N6o89/Yv/9Wduljibe/TXIMYu/OTJ2ePgSeezx3+OCUZb4b+D6F80cH22",
-	"ifXpO4hQN+5tLJwocp6HrtHelXtd1nVgWjtgaUNL/6BccE0Aj+yC/d3/wovuotyuAh3byt31IuuONkvc",
-	"E8naMLAlAvaQ1da5Yam8YQoDRrdvof/u7FMbZcc2omGBwYb6IBjf/pbF9hP2fsxs2249lz5HXzbEYSJT",
-	"ce18SuG6zjVbhw+SQS7XENSR8XI1SHxIQEUI+5l2WFWtm+fUfoUoViimoW8S3V1Rts6ECB3gmLfaEx75",
-	"6rAKFtEWjtWCMEvPT3ysU1mwLF4peLcetMvx3fCL/h6c3/W5bHWA38EV3Qq//Tf0SdewswrhXT3Sv2+/",
-	"7Hag3YtvdseU6JzZE2ouLCdasziMaN/q8fsaftg/tm+0eZN2ehD3LVuNzsq7Hf7dXaH7byZmHArx+/O9",
-	"jnEXo6eoPc5GYDsxWSXSV6LnpF1biUbP+O0tQ2iaMq17tJuL+qHvv53mnAnzSAfGE3ip3azTz+bloHmZ",
-	"2z3ecLY+liLfQI9kEe9PtLVF4PP6IUQttplR0Jy7tZqqRbfZFFbyyjfY/rka/wauHzIZw9KlsG/t3+dd",
-	"x2pQtl4Bj0oDjr4JWIeh6/guDso2iclLl8/9WXalpmijTZfv77GrhiMl795dPncGcKkUmEazdgkSlxDt",
-	"u2yQy+d7CWFxG5A/9gOWH5QsKMpZzvUSutZBwnJBUzbyuUF1uyRfqKlu+U5F5ucrmKoHivNK/zTWSc49",
-	"8psIbUFWCHThuZY7u1ezPkyOgBwV6eagvfjbV0biGtlFXTXU09g2XmiylNr4VioJmQwKxW+oYZMB/AGL",
-	"mQyORuSZ7xmcEHv5wzdbmU6KEV0WdfGN/fOkHdPwgNVsRYVp9t7vAWSgOAVNWaXq9u+fMWRgLv0l221h",
-	"BOR2kA4xo5OG3W7sGRLmGK2JMYp3oNB5ZeyqKR00jCD7VNR26qGDl28KB7VVBOHtDjL9CfVpTvmqL04c",
-	"HpLL55VXONrgJCb5+NY3+2lp8c45W5tChWWH8P1uLJNfR/9p7FPGvO9NH72sW73hz6G6G2a9KWRiVRwM",
-	"y7NOzk2WNUWHPWq3DcZPbhP75XW8Xlm7eWudUNMNK6FZ5sF/cWiFrouiaH0bJJ91Ti9WpdNIQrMsVhcL",
-	"dOwOcA5sndbMquyuqKnpSZem00b3xnquzcFLiebmRRaDwvMOkAi23iLoszXKWHYQcG3Hx4le2pW8Yd8W",
-	"FXANdWGbzubxha+KEs4O048TuKavgRY7wHO7g8y5Voc9ZC5wfyKdgr4NztlP8xy4v++7vCVvsAqkaeeG",
-	"3SWpqi9Dqsbudq6UkWRIXZL5I1eCHztbUp4fubAFiIyZDEgpcBi9V6DEfUbBQycF7/puoVodBH9fgcJ2",
-	"dufzjs5N3tOc+1bIY6hpkoSOn4RUju+EOH/3iLySho2xgApJqRASpHbNDFlRUVoVbyvSws34knIRXqR2",
-	"G0Qv/wz+PP9r+jg7c6YBL8AEjfbmNNfs0Eqf8fTTr1z/89W2SqzdPmRVeueXyrq8/bUrd/xhBU/dWyHc",
-	"hetbEpcQquuW6hdvLgkVes2UJty0ie99pGkng1BNRUxvTdQaK10FQ8FfsRqwe/dnce3rt/RlcRvd0vse",
-	"3rhbTxc3ArKPoenp8uLUrYZGD/GQhzZ9cdP1WgNah7GrbwyqyhgLmlJhh9/bHR9rxLMr/mxH25n2+vuu",
-	"BSRGRzxaFjqf0+vnd4RLXxQv4vFSzcPY1vwHEqvS0soc1/b0Ea5IdXr6neHDY202OauNyx+YGGOAK6OZ",
-	"jyUnXJMp4iD22IN/Y4+9aRL4BvCdXMoPmuT8A5uIivANp0WZH0/JXDpD7GxDnp6SJftIM5byFc2tiKpo",
-	"apjSR1iDcyKmF6VZSuXwbewmsCOdnj1+8vRP//Hnv/yVztKMzfv+no7IBVlxraGkhiKl+CDkWkwEDsW1",
-	"I8csI09Pz0YEoIUGMuoPrWBKQ/KDwYdSRQiFi8OgE6Fk7g0FXBG5FmRILSlOnDBrv7/hbM3UERaOB7KL",
-	"AA9oeLjzoGR6wf/G7L29td/FbhlyNy8vgf1Ys3x+vJTagP5jZRLufWC6YPSDZ1DkWS7L7JH2VhDf4Pji",
-	"zeVoIibi0vhC1JEOudpSVyXLxbJmd3bzlXrIxQIMfgVT7gMQCeCTiWgs+1G0F8BcqtVRQkypkC6uCBdG",
-	"tvJH8BRIzucs3aQ5m4jhXlJugvLtUYL1rByPBmtvExj/LJnyRTftstdM1Rt2737PRcbFQkPPTKyQZUea",
-	"otDVWPGUnLR/r6W66USkcmWlUD2uY5I1WSiekeHFD+QH+49QyFRyjck5RwmZ05QZnZBn1+8J+1hIZRKn",
-	"GEJtVxi72forifdmTWpXl99KxgrFUvCeBvWcIXnHYsrr6pATUlCz1El97oRnCBJkVM4XgIShjYhXL67f",
-	"AvqResSJgMrCqNquqPrAMjIZzMIYt8kAc2qaOGWx0Xf81LBMe8mYMDx19IXdMLUJVso+pqwwniBWDdjr",
-	"E9UFS0km0xLEZyIYg731Ua4u+XSEdkReKCWVIzyeIgEuV7gFTVDITGabiZh+mgxSmbHJYOwG/fHt2zdO",
-	"9fPdTydeO4G3BqPRaDK4ncLGvZ41kxmHbEFohb/4jRegU9hLwjIynD6TwjBhjl+IVFqMHsM7UxBqA4ye",
-	"kmc/XRLNRKYnwt7MIwzg0vw3RnK+4ka7TDFnxMpYMI3dEhk+PXtC8BCrO7jBfu4T0V5Gk26f/QnpqJV6",
-	"Xc6AJ6IFTZfsGHWgEuTdpTGFHp+crNfrEYXHI6kWJ+5bffLT5bMXr65f2G9GS7PKQWTiJmdt0hoacQdn",
-	"o9PRKch3BRO04IPx4MnodARx7Bb97ZpOaMFPUlrQGc951RGXRbXgisZVhpqKbIcjdM/AnmSp2XkT94lV",
-	"2kuRsjqzo0JyUJl/YOZZuDLQwCADA1b5+PTUt1FlzpZYFLm7Nif/0Ogowvu8SyxtzAN8LBYSCHt9pBu7",
-	"BcvJU1xKbIZqySff0cybGOCTs92fvBPU3ViW4UdPdn/0vVQznmWY+/X09OnuL15J870sBU7x+K+7P3gr",
-	"5UsqNm47YGf70z5Lu0YQvhNVfiCKib7EsD1y0jpzQxdWQUTNFjR9wFmH0yeFExkLlo78me/AX64t4RZW",
-	"7fVU0pKO/7p+/QqVMW21r/CRn220oav86LzijbTgU6IYzbzi3EFgN9F1wVI7/ufi8Lbe0B0buN/kk9Fp",
-	"tZtAzq/k9Ci2tyH0gOfOv+V1msH4l1/bqOuBZo+bDO2BHwUYfO1cyi6NsUZltdAnn6RavKIrdnuCRBKr",
-	"Ve7EZkrcCrApjJUUGiVqIpUxrdSZ5mXmo7PMWvpSmRPhOm9PYwXhppDiCF1TG/Gq2OnKf+GLJTY/nYhh",
-	"3VQVwl6dntG8MXVP7h9w//dI8y+Koj1dleHXcylaVppWYdGHC/LlGIE9mYbfO2QFDQwBMyBVdMWslt5r",
-	"k61fOXmNN83lGsUs/s+gobhudxQn07p0yTTSgPucTK2aM+1tjz0Ru/tjkwsXQZ9bxrIhHAxsLaPAX2OX",
-	"p9k4fYDmG6bNdzLbfLFbE+/Oftu0FlmGdNu5uk/36Pm0ptq1c8/+7S7U6R4X6pkU85yj0fLp2R5rekM3",
-	"uaTZWyl/omrB8Ls/7QOAKtbqJcs4xdqE3/rav2Lrxq3vv/R7MM+TT0FhuFtEvpyZWGAp/N6972/7i0o7",
-	"Rll7HnHsjAyfup7JzcuJU7Tv553uh5vpgeF8SczD89kT+ZJdQlnzzHwhJS89dYvKh+Xqw6DIqE6xFYm+",
-	"nHwUTtMjD3WiVR7Q8Qsqwvvi4h2ln2Tnq29a9TtBYKImXcZQHy2mTdRPCM0yjVmGK3kDzzHeCF2b7YsA",
-	"VWV83TOpJiJjhqbLcFyM3b2oY9EOl5M6IZf3JCr1BoF+UWkJQ1IepKU/oLSECHZfAtPJzF/13wOBuXBU",
-	"ARKzad68B3gHNKFGrjC9JyEQmAfdYrmrkkZ5rhOwNQOVQHbb5bDf2QV8SRoRcby79fpadfVq9w6k6Ccu",
-	"nWiKuxGbF2BMcgFvltBUAHsgNH80QgNXgnw5clP4TjW7PU1RixsmDPnCAlwFCVO+9wiI1FXKM11EROna",
-	"+vfGNXr5OrZGmO1upkanFDxI2vdjafR40MRp133oXu2MVpwNstVos8ccpvco17wwdV/5zuZHGLOP7c8w",
-	"JALDEXyBl2b4iAuNkqQsLImqhiFUpUt+w6x0DX/XEcNh70QfFYPWkTo7LpVW/i8xnUGKFKOv3JiW4eJ0",
-	"rgdzkJJJuHZRH2DVIBfhta3E+/qG7yHhI1zfhJnc9yHgXxRFe6aDRPyz+13JdgJTZdHXFtfzECX8yRlJ",
-	"pvjzu6vL6QP3/+Nxf8SskEb2ksjdXN/rGD5x4DC7LNIpS8zyHAhe1WrME62gX2LLDNemG1tNtBXVOEAn",
-	"x5Tzf2MD7cF35Xdk0d2KtvduQ6vSZCBr4dArcuKx/OST+9detwaqd/bIFCGb/YJX5n2V0X74zQkZ0sMN",
-	"+n3eIFIfcN9N2qrSbUPJ2k9SFUO0lH7t+r1yE1hturi6xVMSp+VfVLlrzLVL8oog/YNKd0/Ok98L2T/k",
-	"C3/HvhSvOHGi/Fcw5X7WhrGOKKrLZYSIXBupnNrrlZMhhdjvwlIEqmY0z4+6dMUTHKflkNlmItra0nnV",
-	"Txqil2uFBzNS6uh7p0Wj9ltrtxOh+W/sGMLKIQigDhyPu6Ds+PX0F+6E9tVT/49dFuaGvNwPrEY5phkX",
-	"FLKK24lgUSrmR51tDNMJ0S5UdhouU6aGmWNtFKOradJ8BjH74ORr/PzxGB8MM5bm1AoePqq/sf8pUdDU",
-	"AVomU7SLLJiwMGbZRCypyHKmMAsFCm0Rs1SMucO4o+/Nb9lKKNpAGvqDOvwH9LqBjSSUiurr+8XU4hgd",
-	"90ayfyVCHrV7+lJouodSg/kQ8nPcjVtSTWaMicqI2BX3njng1Ktxs+ytjNzUVcQqa+PDBf+2piefcRne",
-	"tvpc73DbXPLRSVCl4u63qRfBvb4TJDOGxUKa2aGgv2D2McYXo3ABP3OxgBz7GQOxBYJnEpLmsswaQTN1",
-	"Twzs2WW/y/gcCv8YyOzVsVyAyrPUyLu0eyoVG5Fn0OOtrlyJMT7tTAO4ui4lFrunQSJnM+dAAxlPSJVf",
-	"I4UfhS7A56BTib2Fzk5Pyf/7/5CCYoJ0pQ2e+BIlzgVhf6unHSqL4ywjmVyLo4Qcn2HZaCENcaLDLGfo",
-	"S8Fyj3Z6K0YQ6VaM0Md8huPHddVpV8bSFQcMkn9TWeYZzKBKMSJXco2wAle+kzRxUCheCT4ZusCjnlqB",
-	"EeQcDCg9Oz1NCDVkJTX8cXrkvDZEFvSfJZuIqRUGucC5ISd8mhA6A8kLahAVZuP2gg2wAbIR6bPSVp9V",
-	"Z35V5Q/eh6Okf8KD/CWnX2VB/cr7a8EApv4mdVKV/+24xR9PugtsBzVukPp6NFmO/31PphMUJrgPrtNo",
-	"qTImiqVSZWh0q0oXdOsMuSaSrgnt0EdoUlP3iZgIJxslPYGbdSlQ+1mnMOjRuKKjAcl2Cf9105CamFc9",
-	"IypCj3VxKeRmQ6o95TnLgIvQdJlUTuWgi8REvPhIU5NvsFrmnExhZ1PMV3Mrn1YFfxf8hokRwe4hrh4d",
-	"E3aZivl/Ybkxq7TmbG5IKXzzPy5gEqOo0DSFElLkQjTAnGdY3lc0Ks2KOoLV2TYxSQhajbi+wMA2sOpu",
-	"wxxPXrnUfgK1PKAgKFbzUDJnuxzjL+qWivdD9dvTfCNa315GVXaoS+B/tkgGkA94PJ7wgyLwR3d8N+6L",
-	"ZwMvAoq+JxNAqf8+tQ6a5y0VI1ZKDGisAztqJXTBhbdyZoS6JswTgT18rSx+wyncD6j1our21ytqqlrq",
-	"bsqqsnZYi6XqRGQl4zDoyrcmQt7j42OlIk7mlWVDmdIpFXpEXtDUdZlyOc1oHp6IbscJ33DVLgEDgbtt",
-	"dIa+VQ5QUl9m8SiptSuMq2r0cYTSJW8s6BZj4DDKXMn1FBek+Q1LyJSJDH5jH91vtdh/Ohp1JH+irCJR",
-	"MDURVtw8OidTJdfPkF05EzWzrC3o8FU1Fbffjsi1VMatSCoDHbSnZOjKk06E0xqwfVWtOxqr8dQNKhpt",
-	"Rs8JFPeYKUY/ECiYczTCIFCYx2LTRNh1wm/PZK6ndl2vXKNwdOZNQan9G9vgww+uTgx5RT6wjUbtEFmc",
-	"36fLs5Nzy3LtIUFTAhznOTV0SobToi5EqqeoByUhyEyjKSWOuCP9HAe7r7ixutP5D8xiy7dSg9r73Vf5",
-	"aRAXkAkruLq26w4vHhSif3kmGMbHVrfis7QgRJsTrP51H3zwBYys9+CBRkIhMtf/H1rezuc5t0K5oPlG",
-	"c0xDU6xAeoqWOVx5zXKQAznGQnSZLr3Tagsfgi7qE9HhQqjKVH0uYUK7xuHV98/I07O/nB6BNZz6aohK",
-	"ru3tC64xliGbCLDWJWRaF72e+nW5n5gvPZmQUjvXKhjnXNd+WIndKtUV24f1TYRr8YS/r5cy9xZOUoqc",
-	"aR2wwpOK/1mlyqlZz1ieO61uxhbciSPT/5wmEzH9H9OETI/tf/7nNCGGzkASoAr5rgIxBwYTrDSK5hy0",
-	"woVdD4ojZU4JF/9gqIlFKD2iyL8erTfsozlJ9c02/69HFEAbV3pwB7KgZXe0r++3EjaaN4xqO2VC0OGL",
-	"ThqcGHbjC6Y957qQmptoK5cpNYamS3sfzi0aQl7pf7paMjjPMQoNUi2wqJz7GwwV8MMo1TdTO3kNoc62",
-	"HvjSvzhfwht8L5wJqd+9qmhAhP3OPLnFsnrIqXKuTeeGJRVzCVwvFaHvthGrNRdXXR+ZS91xcFMwXTf1",
-	"KjVG1hWyKHMw+7mFZUoWmVwL7RuCNe/9u0sXDtOQ3DPYQeq6vYPbaArEZjoRdCVd9Sk3REVRpjglaiwJ",
-	"ki9fNwoUpDlQaeG0ElRZZshOR1CU0dXS9J4QR9SZq85JuNEsnwP3ABueLE3dQQd2O4QapcwyYarSpdX/",
-	"5ETQCgrkA2OFJnop11D20WgsCUnSpeSpBegLcMW4fduZkGVhMMt0MpgMplv9MojN3zs0vE/rHMzkJvqm",
-	"9rnmQrYHUEYwq2qAFGYFuopKDzrIv5FTxpnn67vxJQj+J/j/ZXa7V06qF/Qh0LDqExeSxHaJvZgaAHaq",
-	"dlpLoBugbDzP6WLBsnb/bBNtAx3aryYiasCq/CS+HUTDluVvkuvL4gwrlc0J/3ykJ6IqvVx1C8IWkeCa",
-	"aITygNWnjm2ahg71TtPS84mYSSuvWtG+zHM0Jrjy6OBQmbqTcnGZXKN/H7tRQl3xp6en5+C5wq8Iz8A+",
-	"IdhE2AMTSKobWqD77umItDxorj0voCnqHxCUTqYv3tLFFHIoNZsIVF0u58cvLRebWs7T6Yy0m94Pvoa/",
-	"23Vp2itAHdXaZlT+JkRT35Q0kPFfRLtSvw/7MDr0eqRD3GNk2CiWfXQOlZsJN2TmGpHWAP5jifa/K8q7",
-	"heDeYzT9JV76bfVB3vkSIA3sbSJZiUZopACr0jjZG9omkos8x6Lfrog7VZZiuELX59i7FGOrWNBukWxk",
-	"SdZUBN2hRmD6MKWexnpZTURV5t/SJVfonwyn4Fqe9rSyGhOoKkemvovXdEyKU5DVn44mIjTxjElvgzKw",
-	"1E4tYYUC/yCHwrpdozIypERIceycyJYsTgRO/B56Q2iyYIY8PX0yIlgeRDHskSEWdVGTaU61eYndKzN0",
-	"tkOj1VSqLAgP8+ez5NoyqXNCyZuLt89+dD2FYUyg7qAWrBU39Z8dQu28DxWFSLDQVM6IJUityuyPiZYk",
-	"laLFAh0v0TyHdrVE3jBlpzVM7Koi5a/GYRfgcg6LBay+7/pTje583yrYai/m4+pZfRsmROeGYeyFK3zT",
-	"4kp/MKPS4z0UDXuxnc79PcTkPBTj2oNZ3kk7OXG0sldL6QSA1UqL+7SRHeV0ldDL6wm7o+mzjWUB2GsI",
-	"qn+bEqp/IxNKKj8CxqratxsxT8NG3FQYSIWuDqtIQDMQAuEH6Qco+eEibo4sRXaRaWpTkwCaGqkSYviK",
-	"JU7nB67u/i/YeiLQMLCHi/dHB9GvY99ws+0igS3W2Dqhh1TR+/RukhojvqmguxeB8HrzTrPFki+Wx2gk",
-	"6DRSAtbHteFp1Ec6boZPTIQLwq9DM4dgZ4NgzJSRgqlmEQGocOcsISskFMCCpXZ8naZYG93buFvhGlYO",
-	"E6y2WuveIZwxuSUdJhPBDaG5lhi8optvQ76AJV21jaRrWbEzfuAi26rFOwyp2j/fO01pT3hQKbEoAjwQ",
-	"l3tSnn2jtgA5vjh52Y9m+Gt7n96tLoqBsTBIdGpWCd5iBk0mwjtalnJtFeJNSAkUqwnEbFNFhtvXGQQH",
-	"iozf8KysK4aqEkKjpwVTKRPGB/ljZJ1LPRpWY/5//9f/7Qc8IicBMQqSjcjQfuaTjax+amlZ9e7RiFyj",
-	"vKqDEMuE1FGVPswC2kGCeqxZFTYXhlxORCvmcpuAw5l+FrZi/mNEsjV2vXc8W6zBIEZSPjiP/n0C2Kyw",
-	"0rgSn6Wd1WHNN48bAphvQhlvzPW8ej6GguXtGEzChTaMZiOypQ6qN1355M0gxHroxBohTdU9NNQfkiAF",
-	"sZtQOCLQGN/JRhAAkJNCyX+w1FggJBihXaUzwl/OsnLeTQvyoXd2FPeb/7RO/HGfYwxB191Cph5kXArf",
-	"mxIj1Mn0Jy4+gA2zDcbtut/7Cl7vHx9st3vWhpqz4N17kG646gNDdYO0qKatLIBtl5+/pOqD7/hYFUDR",
-	"YZ/V4dTi+NS11rSn4Q8Ic4Wh7UUJnZyl2m49Swb283hqfjUEyv1c1wtKOkc/JlOMCNvXwoJRY+dEsfw/",
-	"J4NqrmPnw5wMHjxO30YjrxGewD29P5G5UOyGs/UJdxQswBjfpOXkU0DBbk8qIfTkk/+n5XcXIrvMwuod",
-	"LSrnMfDEd2y9z1oeF/WC93n9qr2PQz6qq1b1lG+6cumoQfyYr4ngUlAbleGqIDWdUiHQcRRrGTIRVNf9",
-	"iH1D2kwyPSJTuMssY9nU5bq0kvsUxcBjWYZpSucTUX85JnOaazZFQ4OQYToTjklRcWkVA7joZMFiCuhE",
-	"7JEDun8bkxb4mzfjPv1K/iC2LeBLNDzxOGJhUXkRH7Ix/7AOFo9vvhRly8IScAmPoYFAv4XMO7KMPbpO",
-	"PgUy7+3Jp0rovT1xbu6gLNPXoORv6uXs8/q1OaB+E7yM0P1MIk4b+ZvQkH1fygwt2vcgzeRwyjwRLdIM",
-	"8c5zqVaVkiFkTa25uGEC/S5aVlac4+q5a9mWyhWbCAgLqYLgqioLwT7sPBC65jzKDWYQqwcwEXdmBnCS",
-	"X48FdKd7IPgPBP9LE3w0SBxC5UvN1F6RvPZF7IFt1XgyY7kUC02MTOoKJKHlxeqzUI6r1KzuAg9BVtOJ",
-	"SGmeQyN4e9tbaYZ2eN+Ag6JaHL7R41d6hmYeaH1/jxYGGL/HeeQtTRZUD96hL+0dcgdM3Al7nIY/m/h8",
-	"0sDDE1c+4OAeSlhKFRF3Sp79dImJn855gZ3RMEMzho/PcdbXwYD3iZex6fpSQlw5hcalekDXL4yu7kBI",
-	"CwEiaLtkNDfL33rx88LRwsfgOeM5xtQWSqZMQy4aiIuQMIEb8cWOhERq2sXPH92U94iQOMU1hEH1Bs/X",
-	"e6A5v2EPWGix0KISS0vFzWYw/uXXpsHvhgkLsXTJGsXaEdoOoWTBBC34aENX+R5Uj2vyumDi4s0lyWRa",
-	"rpgwoI6w1YxldRgywZrXUWLnvr8uWHoYTvkl1jhFMwyQpPkbZecx4H+PeYfehit/MjodPQnWzwX5+8XL",
-	"n4I0bTmzWmEfKrYh8ICKO1DR0jgPNHvuZGjhfRTg5LVL90LSh6gJytq+pM6VFPXasBUmodwOMYrO5zzF",
-	"AqUZNXRGtU+p1UcJ+dPpE8xcWHPNdlPDK1zUNyaGfpuQAECzzQMGNljytzgHsIKAeWE4l4qwj3RVOPZb",
-	"YV0mnQMZ0e9otPXWWFTjOyh48/NPAzQLofd0/Muvt3ZAew2c4awvJ83bBvBdpPOeunmpgWVgkLFXolT5",
-	"YDw4AXOWW1O3FLmzT7UCtS7eXI6rrPs6KCSpchWxwWhtcYLkwpb8mQwEXVk63bTJ3CbtVTR294jItei1",
-	"JbVTEgJVtWvCCpYQVqrrLqACg7OQ1n4WLhZgmPLUpVHBOrD9oeEU/fKtoqA6WEalrm9ZQ6Mw3MWby4To",
-	"VBau688OGGMR8N2DY6PaQ0d37W27w1sUnbO1OxQ0LAQg62hdaCsAdpDLxQLqCITToUremaaSlbCMQ+Pe",
-	"hVB2Fy+2zj7JyHI6PD1N/uv69atgtCbTu/319v8PAAD//w==",
+	"7L3bcuM4tij4KwjNRKQ8h5btzOzT3XbsiOPOS5V35y3SzqrYp1RxBJGQhDYFsAnISlWO3+d5XuaD5k/m",
+	"SyawFgCCJChRTjvr5peqtEjisrCw7pcvg1QuCymY0Gpw+mVQ0JIumWYl/HWepnIl9Du6ZObPjKm05IXm",
+	"UgxOB1cLRi6E4vOFVoTim0SYV5MBNy8UVC8GyQB+Oh3QYKxkULJ/r3jJssGpLlcsGah0wZbUTKI3hXld",
+	"6ZKL+eD2Nhm8kEJzsaJm3it5zUR7LeErRJt3iJwRvWCkKNkNlytFCjpnZ4ROFROazGQJT2e8VBoejdyq",
+	"/71i5aZadtqafPtiL2ZvqU4X7SX+g22kyMiHVb5a8hEx0Ht1Redmnd8x/UHmPN1cKLViZ2S9YIJwTbgi",
+	"StOcwVJXRUY1M79RodasZBl5fvLUL3vBaMbKat0Xs0NcyI7lmhkvsvjpcvOQ8IwJzWeclQmh5NOni5dk",
+	"SMVGL7iYE5arxpqOj8l4wHFYslwpTabMfjceHIziyGHf3xMx3pfzbtSU5ZwK/guiRDdaSjvGfjPjcX1X",
+	"ylXRvYICXiJz89aWFRTVWHdaxQeaXu9cREHT651r8CPddRk/sFLB1LtWcoMvJmS6IWK1nBrcmm7cz0TT",
+	"ORmy0XxEJiejp6PjSUKoglswKeD+TMiLNxekoEoxRbg+ILIkk5xqpvSkA8Xs2F+7t3ew2t47tLur7sd0",
+	"Q16UjGpWjfwVC15ywZer5eD0JHGL50KzOStx9aX8F0u30O8CX9iGGcEQ+4HuI5tzpcvN/WGpuI9FdOLo",
+	"JVtSoXnqjw6HIUODdwFmHiQk/MWhryzJE8TAJ/eKgX4Hq2nO1SKGe+9DUqcXVBO5FnhfQsAOuVYA3S4q",
+	"XPgp7rbES7kq0x4nrOC9U/KkKPkN1ewJwliKfGOf2ddLpla5VmQh80x1rRq/2HvJ+NnVpmDnIuvigKV9",
+	"7YkiZgxCRUZ4RtbccD8AsBN8hp8+vjlkIpUZy7pWWrYmvduit5JZN0mFsvgjAJKWzMg+O9b3wz6U5zhK",
+	"eS711vuu9PabrvTdWBFM+wkkpa1AwvmtSLU/oG6+FkC35ktVSKEYCNr/oNlH9u8VU9r8ZWROJuCftChy",
+	"nsLNPvqXwu1Uc/zvJZsNTgf/21ElxB/hU3X0qixl+dFOglPGkAUmNRIcFzc059kZgGHJlKJzBiekrKTM",
+	"8szgfwLCMxOrpUJCSPNcrllGbmi+Ymo0QIl9lvP0V9pMamdXcE9hjemqLI3cr7Q58CG1cjUza4b1GNE2",
+	"W+HycNsJoYLIKbBHLshKGbJ5mwxey3LKswy1kG+3uZTmOSufKFLKnJFMMkWE1Ah8ohdcEVmwEqaHZb6T",
+	"+rVciezbrrImdA+lkXukXrCy9uCJIhnVFIQ2czgG2pkD9ZrixmZm8bCTD3STS5pdSfmGlnP26+DUVGYb",
+	"wj6njGV4HxT/hZGcL7lOCHAAlhE606wkGUtlZgQHSua/8IK8wMUevhL4O26qZKkUGTdTvaY8Z9/4oJx6",
+	"iDqoUzTPSMloBvuzx0HnlAtgeyXT5QbWfsnKG56yT4LeUJ7Taf6Nz0Th/CSlAq4AiNZEyDUZAmn6TJeF",
+	"VZoNnk0pqqirar14k6+kfEvFxhJe9Q03ISVZUrFx2KXOELrEyI/Ac1CbhyV9NE8Ozw1qxWRWg0WKaEnW",
+	"lBtVeyZLhqMBqkXYZcCFbpPBJ0FXeiFL/su3RkE003BFllwpc19kSVbiWsg1UrBPQq2KQpaaZW9ZxukV",
+	"LP/XuvxPVOsim7ULxoG+wU0ffj40/z8gQpbWbKLNlbl1p4BGNTFf5bT8ruTZeXZDRcqy1zzXrHwrM5bD",
+	"tjIkDDT/UBqqrrmRElDAaK9yBh+Tpfl6RM7TlBWGGKkFLZg6JROxyvPJGZl8uZ2ckfPviJn4iSLUzm2/",
+	"NwzwX5KLsZh8GQ/wNwPx8eCUjAfwZJCQMSAR/nb+7uV48H+OB+8/4hNPz5R5/tNoNPr5dkIEU2Y1WhKD",
+	"8Bkr9OJsLNAK9kQRM9m+QxquLleaTKpVTs4IJQaJcjYWK7EuaVGwjPjvyTC2K80+azdRfpHhj0ZEWKnm",
+	"Ztm/VzQ3v46FGwcfyIKJ8eB2cnBm8LcCbyrz1VLUDieUKK7ZBo0B9j2egUlwLAxxYyUpaKmYAsILYplR",
+	"LJHvmGMlRclSrli+IcPnx8eGgxp8BEkHxktQXZElSmUHo7ERVg0mILlGXCoC7PqCMIiZVu0CiZyZDUSg",
+	"a8hMQxZPgrNrj/mGK22Gq96BwQEBQeTWbKl2XeHgHoX357a9T7s2WpZ0Y54baL4u5TKuG4BOAMuBfwU4",
+	"9F//9V//dfj27eHLlwmp/k0Wi9Pl8lQpA+6Pr1+QZ8+e/R1UwI51VDAyE1zJ+DJWRWGEifpiuPhIxZzV",
+	"Qb9zGkRCoCxi8342OP3py86PPLtA+0b4y1TKnFExuP05Ro4A4bpxBYXv0tJ7as0nZ8SsB9Ddjo4qGLXU",
+	"DMD5+XAuDwMmVs5oyr7chk8O1TUvDmWB1POwkPAe7tEDAiH+DUCBRzg1kqwFSOv8toKDqwcCgOWk9RU7",
+	"Kg/6Hd7FM2JIZOJtXIiNJVFM27eqjciyTvOiRAF1FBmRZM7fvTRDvP9IpkyvGROWmtUJxO4ZdHRvIG8Y",
+	"ijis5qltM5wL31SrdEGoIkj5jZAvNOVCJe4QEzLNqbhuAuIguixUjuMLw2e4QQPZ2uX2pPCB8fUcpsbL",
+	"63Ey8Rhp/mU/NuAzS7gnlNxOrP2JDpBxGlgGhB+ZUwSbyLzkmUOXlTJijizRFePu2nxesjl1cK7zQjqf",
+	"v16JNH5edD4ns5VIyRAUv4QsOQBlST/HDz/jqsjpptscZl8ATTg6Alhf4t/Co+hHvOOLleD/rvn10Pzq",
+	"JZHYJm5DU9dPZuift5/MnUXacycz1UgLdYKkua910aF9eh2SzFW1yfp9BzXCyFdyb0nmKkKkgpU+CjN/",
+	"BGFGS2KOzAgkYFF8FGF+HyJMcBH3kGR+c4JLQzAZOolESP3K/DOUTYTUL/wfStNSqx+5XiSEicz+C6QW",
+	"ePMf+K+cKXW1oKL61/vSDjwHV3WJT4M//AteFuLq3GCj+cc7Kdj7GZh3z9+9PKqJWo/C0bcTjr5j+qNc",
+	"q8Cx1NgVGisImhwOFc8YKeUajRXO+DUir25YubH+H3Az4FpPw3gM596FOJ6xyLnSE0Mzl4YcKoN76N2d",
+	"fAEDS2kWNh6cHifjARMZ/nFybP5UstTA+8aDU7P72wnaLqxV1+wCv8APLDnwckbIq3/yksBAsRtWcr0Z",
+	"1OnHQDFdIaRF4UGFkD8N0pJrntJ8kAwWfL4Y/GzwxY8KpqJBxZPAGtScwxCeahK8vIBjtbfM5ajeOn/3",
+	"0hymB0ZtM3IKJ5adm2HNK4NTOFkY1EF3cHp825aLdgbS2Sg1ixro63vDFcancaZeyGWRcypSdNefOmJX",
+	"HzcafDcaix8XTJA5v2ECXYfmZ0ulyHrBSlb/Sgpm6BbLyJBrUrIipylTxG3xAJjtNWOFGguuFfhkRuRi",
+	"LqSNtAFHBvqfnHNMxU1hLZrkkCxGk5jI4KIM2ec0Xyl+wxKSsRld5dovjvw3cnJ8fEaoJkuptPnj2Hyk",
+	"SAHmvTkLxWxvk28hNM1zS9l6io8xm3Kct9dtk+Dm2biTQ+uxwwMANNpsSZpzMzXc6i0CW0WRQOn6J9ts",
+	"sQNiiNw126gEDt2AiH0uKJw9PszZDctrNL91ZLsk5VKuIcruhcy3rMUcLE6ZylzdRYC3SmmPFQX3u2s5",
+	"5hVLkWEdVq4yDBVDWZcgaYKzy6KgLDOUMfZd+KVbzoVmy17r98SmI8ii1HhRuGhdlOMO/Afau/2IkBGb",
+	"4yFDp8ajjAAHp86I1d9JXEF/qAPdwY/r4G1HcQmGp33NNr11Wmudv0APS1HkSPRgnA51FjlGy5Novsh4",
+	"yVInXDGxWhoWSFU6QPIR6PwddgFcpZ0jaiEoimb4Y6d80vGiwSAurDuk5p83zCo1H6H3XbA1wa/JhzAk",
+	"E6RRUQtJGNUljJrBZnD+4yV5cXFJKt4XRLWv1WHK1WEaPissswSyXd/TRwSWqgldTKTlpkBThyCXz8h0",
+	"lV4zDcSnvhT/LPgGjmomy5QtmdBvDJ0cnA6M5GUUFhB5Srpka1lem725uHauIHxpxkpmVn06eDo6GZ0Y",
+	"4ccFTg1ORs/NmdlgoHB6hZHdC3rDunbChLkoyCJsUNezQ/z6sLZ4L5udooiVDDSdg/ClnsHe/Ls/Gz5m",
+	"l3dF57DCp6PjQUvQqcG8bRuclpzNSPCrl1eqIMX9DXnnRnDRGq14PsMgREAIzeSKqBUYnLyIYuazKQit",
+	"KZdM04xq2m1Ei3DCBmGxEjtEQxA6lSsN0zJxw0spDNYYjjuTpfci2kjQMKYocplFFA4GOqD3O0Pjp49v",
+	"DhWd1S2OFNcgyzmy9gMPMQcNcjHz4UFkQRWheclotiFTo2SDTdeJeMFNTmpkAagBU5YYOAJgTzs4mijo",
+	"q2sc425OIiZypXMuUHRVBUv5jKfVUxsmGhxxP+5TFLg8wAEuLvCjkzYPLkp5w7OukPQ0l6uMuHeOipxq",
+	"c84YMRbG5JoDU0qmnGqGAa4JgQj88x8vE3L+y6pkCWE6jULKnEsMFT6+On/59hWYXgK823XLSlZIxYF2",
+	"RS7Zp49vDK/DU3YvhtpDfVPILOIGcqQzLbDRubLIWIfRdumzeS4hnWpO8YN/ZpYIiNMMPo/gKHlv1C7q",
+	"XzGrsxHbWUK4dgFRU4CMe7LbmG/DcEPiFiB/by5uY2m6gpLhKZmVchny6Ah/TtDIak9UklWRS5oRDlG5",
+	"6YLfsLZ05LbzfRU3dUdiaUdAvRZUHWR1zlCIqViwIi2JWqUpq8G4AhK+9enjRRwknz5emBE+fLpq8Qm7",
+	"zS4B7mZbZHMj78SiEdLBLAbumBTeQJAq3LnaUwdavGpJIs1Ffi/XhFb2ImJll6wmcmY3XKHsEsoxJVuy",
+	"zBAoxFaQLyIyKSzE59SZvb6QYsbnl0BbuxG1z1fuvnqERp5u1JvMiqT/efn+HbF03MDfswKbNUBJQUvN",
+	"U6MWNHlQIIOmwewQ1+alp5Jpw0cRA+r3YEk/n8/ZS7pR0YC/+rEGL7dP8zZmPaotqOuC9WJrIWwH0eC7",
+	"AIwYcU7ThQUXhFeZ71el5fnTjcMokBaGRQhzw3dq74NfJmczbXj3QeTy3saRu4Yd3XhkFLmAjNeJHNA2",
+	"Q8vcEiPOZ5QO2wP/uGBgzALGFHAB+wGogLWsw2Br3rh9H+5o0flp5yfbhSl/XkCvqt3dTV7qYMV9CGaH",
+	"TWILL7+qZ4fdkd1WJDaYK4Ba4rHi507chOSXCkHVLkrX9T7JudKqyZUUkjprYzCYBkk0DarlNvohVIHx",
+	"8m0hYjv015CqPTu+baLw/gq6R4hncX3y59suAeNDJxp/bLyBKlDurIr2aQOikpQrQbJV6RQvTEnaB+1r",
+	"80bQv4OWucx9m+L/sTIENDfW9WalzilCRbsUgCHatRToJTM3TC140aZ52ymKE2Oac/S8bB1XxnAY5EBX",
+	"nb5XUJkxlnbmiWuT/zg2NaT5mm5UFeZ7EAo1du4OecU7WTATfMvl7XrTXltK1Gq5pKU35TdSbywC4rft",
+	"gwiy0bdYYMNzVfsTaRj+EpcZxdjwCGsr6jjKCiY7KF/Hi22xTuLVbdgJK/jB513gg4c7oVe4IfYDnhn8",
+	"R64XVolUPQGIa+qAnyUe0SvgLFA+/iPjNzxb0dzto5Jr67ryDvGxn2MrLjD+3EdirBhY88L28lttNSK+",
+	"DIyHXKE1SktnaCFLWaJbtGH5WJWFVKxubnygkEEW0cR6w7ylxsUhHszhHHS3DXPz3sfs2PRrP0p87oqh",
+	"Ez8hiiih3WbKcinmLrRv55l7U3cT5G9tQqylEy4/FuZb8zwnU38kiAlMZAYrSoXVXPSCbcgNlznVLFzg",
+	"HuL1p4Y1tWZmtqORKzM0JLvByyinOaNkl1LSYYVDZZtLcalZjBmcx0zoyrwLBjp6DfN7pb0iEAiHrlCr",
+	"yh/QF3twK5fuuzi+uGGbl2+7HbBhE21c2/7WwFWZbzFmArng5jItrYLaMJbeUasIp4tQhArft7KF2J2M",
+	"7KX7QtL4bewrAUYH7qR7Zbck2zmY/yaOkPb+UN2pREZHrX23vyUvOmbbaBfgw7YjrDPfljrYfq3mZg1Z",
+	"KwrCTRNWjMUGeuE2M9WOIja9TVYtWaxuVYmbq1q2J4QBsR9bg5KWCAILmiUtoibfaqld2qEFEqnWth8d",
+	"cVGivdlqQ8mJ0Eaj3IRnXak8rrKDYzI47Kh1KrCorSSkJvBHaEegstCahtKmE5hVe7UXHIJFvKo+j/MJ",
+	"p+zhPDVhAtVYTcs504oMwf4BgfJWHVWYV87V+3L+EsNcdhjxOAa5xTU1FynTUrbaJr2lzO4Gjrfmw93C",
+	"nRm/4SS3Bsat1kArhYQqfId5MoziWlpLQ4Qnv/NeDXRsOsAbPs3nAkWv1pHFjXpitXyFMQoftilt1ZSh",
+	"2uYqiuQbF+iAnl6udkwJRret01i02ntHcYGghozhCpLwJlkM6gLK1rttXnkbRCm0oiIiVdG2WqxjeuP+",
+	"afF1Cw2Uisuc4ziQfZu+gyhdvw9tzMdaRG2HVv4AyfnV5YswNgN+WykW9UmToUuvgIh+UEQP9mMpondV",
+	"tq/1Rp6R42jgIpZN2+aQfAgT/E6krhlZIohdc9mKzLBL9FK7MiNuURE70a/ig6lguC24sgKkulPEw+6x",
+	"o+MGZ73VmrXNfaIG9U12HTFEMgMd3GL3PkdKjDUqDQczZ2zLIe6jvlS1zuL6ilxpLua2VOPuMo29VcHG",
+	"wB2waLgPYrpB/RX0a7TC2mwOZUJsYJen9CLQnOs02Xo/uIYXHoryu6A7LcmU9ecDvuJoTfaDQoSE67tx",
+	"iTA+0IpDMb/Q/TOQ9UIqrAyY3/hKbTD/izcXRC3kKjfyi611ZoETUv+ilClTigwFu2GYNbdgJbs3ToNe",
+	"eysuGpRxVq6DvQFl1vtGdinrP/o4sRCDUyrAgCfXIpc0MypPKZdkaDiq2atHDVseMCHrBU8XGPqqiJAI",
+	"Jfe9Org7p+y33bsxxj1hGScrHZ7qEPljpOYFLeiU51x3xgC4xDKSBq96syLW/IoQiZ3jhm+cNQqLUiHk",
+	"Cq6NkKLudt1Gc1q728qxakuMwcaK52EZ1w59SkEJwCrRox7BXofMd1x/v5q+kXPeMVpsmCfK3kUhNSO+",
+	"TNMHqlKav6CKkWu26VEgIJw8tuV6/a3W8vzEzLwH0f2t8Cij8T4/Pg7j0zEh79QmiHCsJBgo2PVSleQn",
+	"V74pGQ+4+F9FKeclU1DlaTDd/K+MGQ0M/prxzyzD9zC7bDz4eRCJkMo66Nv3V1cfCK6OmLfiV7nT+3BO",
+	"FqslFYcloxkIlhHDO0Bq98GkqOdtM/y+/u78o8yjy4Dik6FmSq1Xv41+/atPOKpkxh7SbMlFYkeFAlac",
+	"rVkZp6hLmZkhsvMOuUnzJVOaLgvvhMFZ1lSRnCqwa8AAZOhfsDP/S3JhlCrP5tA4PziFOgeHZuT9pfL6",
+	"Vs9xq2/9Vn/o3Gq7/Ebi6HEAg9hh+pi1yor/EYlfZ96Ny7NxZr/AEL2kuuSfR818XI3pGyDpDpKB4r8w",
+	"SM+9UwpqpJcDhJLQORfdpnS3iOZor6wZb1OAFRfFuOkmDMxwy7bGpDAlJRasgbvrtt843gK+L70qBRk6",
+	"SntyfJzUMkIPehhy7M72Pdxt0YmQd+tCg3ecLlYugHycaCzV9WrKSsE0U4dTpvRhUdJU8xRZXeS4B6Ca",
+	"rDEyDPdmw7gKugFx9agoJSSRpbKECLK/PUsOTyDzuvb+mk2PlDZoMQ/fNkA+fPpzJIjLb6Ujiw6rHQ+b",
+	"Zg91QCB/sJlVuVPevTuyQ94L+6zrXUtkSdiy0Btii1UDCSu6MocQyDtiUILTR7yFHOXeQSlx7NstEdmD",
+	"sIvcitrQoWRLKGOt9EAjvHaDjg1b5ceo79siVAqvAu8ZtNBhQG8vAXTRlGK0CNr/1YqNyFu6MfoHVkyp",
+	"2ckXVGG+U8ZypllmcKBey7ZXXENRgXJfNwF+tHWHCPqMacpzLABehRz1n67dqqFj1tK+WNNQXZTSNmC6",
+	"nKD9oBeNpkKodCBuZ9OJbjTu85Uv82JBDT6HZsxAV7hHAILE5iv4ZL8mnnbFtUVVLB/v6ldnxmxHiQXD",
+	"e1eJz/iB4H5/d6PBleb6RuKN7iM+/MGwtXpYh44PqfMm/eahjbZE8UXR7ntGc724xIokXTlYoO0ZbFjA",
+	"2yRdsHbeifkNh7DFs8081zbdH0a3fzaYq//ujplX1laKJcIAITJWMJExYfiUGd3I6ZCT+GXsFzcenI4H",
+	"8no8uD2IGuVUB0TwI9QLEBqbhIwHAWkYD7B2yJqrHkZXO0/saFzUMmKDFdBiYjfKjRVzrtoTAKL46GfX",
+	"pyNyT21C2vbsERaZwH/oU2Z8lFaHz7l6Hse3vC5pVK9jbf/EEGcqNr2vcB2MP7jhepVlqJ2UB9Huw6pm",
+	"6RY8/MYMWWapYdI2oN8fWAvcsbCGXyFc0+kANjAxC4Pirjk2j9hbVvin+TC+ADNmgBIo/Wy1fFz51RkA",
+	"29e6E4y2GN8jQQgYvUmV3/+Wgbf3r4oMXgRU33HaFpy3TvfDHvbi3TnVSDI+fXzXlY76rjIP2w5CAB+/",
+	"5n2iEYPDaAEwduuMVhKaP9EmsiOOf8sHLhciz13WiY9S31r4w76MWUuYMzs4HTw9fvqXw5OTw+OnV8d/",
+	"Oz0+Pj0+/p+DZDCbU2cn4+Y1MF3VLTKd39rsJDABwW0Tci2uJNo9HRkrYXQ/7krZupc3VNPyU5mjMs2W",
+	"lJt/0pyn7H/QdMlGbkfJYM71whuB8ZVgdvMn8Wu44aVe0Rz/Pp3RXDGodtaGw7OtcECLXScgnsUAgaav",
+	"XZDA49kNihuealluhwW+E67A/E2qhcTA8fNdDFrngsiCYji2U/BnTKcLRxa8pm9uoEXBSunvo+t7vN3G",
+	"iGvNeewXvblv+7Lt1PLdoroufLumXD+rVcHKw4j5wtotvpG9cXs+a95tZfkq84pcR4NCpab5C7Bdxs3g",
+	"5nlQESBMPd5hfNxaBqJKpgLG39PoGDJ/BX0TfeEuFMddle72acKTl9E4M4hmNKKXU6tqtomg2DdWmLNt",
+	"OApmi4KT4Zfx6vj4WQp1LuGfLHHlw6oaY7cH9+UjrNlk+mERQmxP5LHmm2g1vH1RxkETyhgOuw/uoC9i",
+	"ud0nwcluRzSIR3wty1ZSas+Ev+5Pt2c9C5pvfmGxPNcnW/WxIh7tGZ6u98bfNS2wRwZwDfKdIZ2t5MgO",
+	"B1H8PVtP0iVSonnkiWptKxC3aJoypQanAxtDO0gGspx7aSVdsradwX2zn2ZiFnqOX8ZVExw2Ik4rlws6",
+	"ItZPT7giE7viCUZ8Z9EAwbyd70kuXioybBuPCM/UgZvpzKjGtkwqlM0NSnKxzEfR+bgqxcznWNWCQ8nr",
+	"YcvJ1O21WNLPrrrU8fFxm1BUJxKPrhBS8NQQi0AHqokaLpe2BtSZLGvd2BlUGa5/59seNhKHemS+fHVC",
+	"MFKDmKn566UMrJFrg45c6ihIhG1x0HoTPaycn7pkcN7CJo8Nm3Etam2uIkIV7d4CS6s2Ks/GFM8uKy8+",
+	"rJsyYzb4ynNs224W+5Q+i1lWvzLDuTpkb9BRPzztRoqmxR1rVVmJkGVbTFvDm6cH31oKDTa1pyVuT1nC",
+	"z/PD055HEqwsdi6oSLzhIp4tL5D4dseYKJbPooG7LJ8duqQ+c3iLTcFKyEMlORfX0K35wGdW2JAPx8Z7",
+	"kph3bB0k0uyMptDSVuGKZDy0gilceXKXqoH5PYOiZDdMaKr5Dau1aM9WqbOF/srZUqyeJXXmoszgJHE/",
+	"o2+VsVSfPAQe3C2XaCMyQlcZt40gbEbRqH80j2DrXWlNffMPIlr21m7vNnbIpe9RHzc1ixm6GkTJ2XUi",
+	"joJIKFSLr/cPigoMRP2O20Wgdfh/Zc6C/KtWopRd9pZQMrMmmedyraxIF493Cz0mdpQFtCfGJeDx85LI",
+	"NUYXQFrglkQ+DPuCEOogsKztWWmYwJrL+mf42MYYKefqjhh5sHiqq9/uG9bbYjVGW922mNxR535HF5L0",
+	"9vF5mh6A1FZItct7IYVCMO2IvbYnkdr3QV4y6jyOiodc7oV14cXqQL+XrChZCjIAF3bJbkHQuwM2N7EI",
+	"PzkN9vlEkemK5/qQC0CExJaYlIopPRb+mc31CGPBAR41IDyxuIxC/wRnmMAxnlXTj4VmeQ4ouSS0oKWG",
+	"RqC3yUCtFLhWsz5Irxa8wLLF9qM+OKwZXapY3ZQ2AJtB2fZkYQS4VzmjN0wRDvX69qy74AzFvTDgk2Ll",
+	"hZjJrmZICtC1Crnw7vvYrRtOwBw9QRUOeIshSFalsbnCdSNzq05s8BRCKlLbB9Ym2diZfDd4qMeNszh9",
+	"Fi/XlKbX0LHYNiUeC1cSOCHTlcYR2l+7NBm8mvXm7pZ8gF0cEOEU1ZKxgLjr1pS+CLFtRttEmQaLhKtr",
+	"zy/xvKpJGxsArFhNP+b6T+vjbN4Ac52d36jD04QKYhhGajbMRAb11qFTNMQwYt7CYVFykfKC5tGQ0hbl",
+	"2cr0zRuQhSWImdtG1oCK4kkNhjl3u7zsmoUUGA1u/SrO1VRIqM5H80P/CKSlw1TmOZ1K7IWVDKY8z7mY",
+	"Hy6poHNW7txcdwmAXdJK4OmJuy/fdGTR44dR7anmEIqmpMQyI7hWJDffHOyZl9mUCrZneDbuQ7hWH/td",
+	"ASWG7x3BmVHjfCnXWwOCY1pF3B1uA64RVuOBZWdHgD62MxsK3sgAnTjiqxk5ATyxeT+2ag985/4o5boj",
+	"x8pFAbfVa78pfIUMjw9Pjo8PSCrLkuVYj9rSOxueSoCLjMjhSUB73x2dY7tMDA+GdLiSCkdoETIHZ+Tw",
+	"aY1g4/tPlMt1DiJvUsi+M+S7XNULni7pZ1sYBdJcXJmUw6fJvkmzwYF5GPVCma7eLgGSyBkallADcn+F",
+	"Jqet+f0zyg0J+ehs6DtC6/ElYr/qKKUVgGUub1gpWLZl/KuGr6OaxX2MjQZ2zFSwMmVCO+BFLtoHfKOy",
+	"7Nlp0MVQVlDVDjtHWP00hgXH0TVUevK7XWn9Vk/vLJbWYWyCwe9sUNiivTtTgu67xDsF/ewwfe4uhLAH",
+	"wB66klkthsuHbm0LxQn74DXvXeyuRLC6Bq02xrXRpJvOvPJE0PrionJBq7AsVBRTKRVk6O7QQVg8om9i",
+	"fmvg7uLVe/TY8LmGTs+GiFW6Vgmhv6xKdijAApWQeVrcIU8Y9i0rY2W48W20YXsyb58zil+Pen0Xy9Yw",
+	"kq4hM5RlrH3qJat8Gi5mLuCHDnyNmHAY7ODMRos3WfuUpXLJyOHTPQW0XvVOugM/XJ+dfJPUo7zdDUUJ",
+	"wNc6H7rbmLQjMxMyGo0O7rX8eWeGeKxAj6ZzC3ooiX2wb3q4mawPUnWazY1QCifLNAulJStfoEAzIq8+",
+	"01TnG5fkOwHRcgJWg4m9gRNs4DFlYwE+VTJ0weS2fRA2sDoYkY8+8HFTsKRW9AOvtuHRGSv5jasQoDFy",
+	"ciwAhQ3OwhStlqUYTNu03weNPKv4uKfHV8d/P33m4uNqXrmfvvQpa14vZV7FftYGKFnKeKFVZIoZ5JZg",
+	"A65Ix66fdzQ/gwob9a/twgzaQA+vip6aMSrUomt1qp4d4Ven/4D/DZLBqjQYsSrFKXabPS1KmZ2eunzB",
+	"09PYd6enfou2L2oa9j+zOYaFK7visw/D8vDPnzbi3H/aXav+a5ulhSJNV8u0UF6Jn0It3vcrQNduzxaJ",
+	"gaQV995HzGmz/7i80+LTnssktrO0Z4aGOz549HpFjeoOpqbg+kSBFwrWE171Tn9LQOZKGhlc8yUjHOJP",
+	"4IBuEGP6OWECsayXWtBcDlmJjJXtRSElfqL8h1UxIM/1EsJyxYBbO19IdwHArXEIV83gnJrEsYcvuyHX",
+	"7OqyVm5RH4OQeRXiZr1gMHeKni1BZBgLUlpiCABNF3fegeNbMebv6d7dbiYUyerSQ3RN5HOXEX92jSx6",
+	"JAoF4RMlK2T5NYdZSwv6qpiRTiDHymI4+rNF/o3Vw3hd2bsqFEpqSRhPFOGZs+QGesWeoq1foXnlLCrE",
+	"oBiOYUZ3CBCCrtbmqvfEeNCjw5CLr0L9eJjQLs3NQ8VLeGDaM4MYQR17Nto+iHStDu4ION3ZXqQMJc47",
+	"jg7S0dbBP318t5+i2QMv76h3msXuc9u6bTJypUHLCwyOoXIl0fYYIljb7siybrNRPRbU4zJ+9k0rbDqJ",
+	"es+V4mf7rLRvlEqcSXQVUAR7jbAM4S52mh0FFIuvqJy4y9gSsLI7IrxbXXIXk0unu+xHDEqvuREWVMxt",
+	"G8UgnMy/cJENTk+Onz9NBphH8Jp/Niv0f78vmDA/PHM/fGTS/nTifvok7CyD078GMtF31m44OH36vB2B",
+	"VltBDMqRUlAslWXGskbGbNveXdtKq3EVPCRCklyKOQT4oXSRYDdP89W2YR1EOsZF6DgjQr+VVjBtkVyz",
+	"Gpvi4RdK6JxykZDSfrZt6OBsOhZcH9UWhbRFyTKOJjccIz5P5LwjgbNNOdgAiGqSM6p04A7qkSJSO4UW",
+	"BOuH34ZCbL197tyWlG9o7OiTkT04zQaDXf3G87q/car1finP+2VXD63VLxBMD746+9mCQMy97HDmqi6V",
+	"YcICxkMguCMJdd+8n037rLsLiNSOsPtSdBgLzmsdGqqyLS5iBgJqbYH37d3SaGeh/5jdx8s53nbQXwSz",
+	"6/mwl20hqFIfn7Z3vzZfHz+ytN9KQ4vH3hW7iE63zUrpbpRybUJmd0SiWLHynkXSG80fYg0ffIqBv4vR",
+	"y7KDSLyq4fBOHKQdCNioyVhbViy0LESGzg4UkZeIpSdrK0Y3kLeGtEaF0NGS7+erjGt7MHsFr3DhkAJs",
+	"OkYMwwSErtsSCGHVpH2aiHARGzns5Es7SocEU34IvFb3tN1aLkaPXbeW0HPz3fPsDQOJtX2qrOE9QWDP",
+	"2aeX9Jll6+ht9mg2fB97vOMha6dQWF6/a4atI9sywQEei02dagxrh2uEM4PpB3UPRI9tQ/jX7mPtjhIz",
+	"i8vz6hiG9bAxxst21J862L2YHouI4kArDWSI9qBWkL1iTGxbxy482AkSe3pfDZAudGkuICQzXwuDBkdt",
+	"om73dYlSq61UtE7VkyhjqUMifkAxArKNdDXRresu7GD+bzvLnsfEsAbvH9JcWe9mEP+Hz6iwBSeqOLta",
+	"R2248MCWg7CKbjnBlz/dVkE2CUNWXZRpw5hcD0JJCE1LqVStu01Y5MDmp13JhyzehGu5yKrQBvzlQyzA",
+	"oZ1kaoRF8+3x9Pnsv9O/PD18lp6ww+ezv7LDv9Pj9PBp9tfpX9jfZif02fNB0hHPklOl39qaT2FEy8nV",
+	"yfPT46enJyf/07z1EFET/UNpguDYgdVSbDWhQ8C6SARja6P3E6NRvRFG7Bh05tJGXBQngR3rXStyxz35",
+	"0IyncQ+utsbVPFyQiNUrfqgCaYLqoUGrhUh5j/ptube0Ld0sV8xrLfZ6VVGu7lg/M3aocds6RC4wQm4p",
+	"Yt+7FRQZekMUzsWZOiBQNQDKLkQDXPGjymPtvtuyoLvYJoDY3sk20YbUbbJ/N4l6ickgSGa1gu4Jra1+",
+	"q3qXZIgamTmmgKpgOmCdgvZsaWErnzd7WvQPDcqdYXoP07Ldkg3PzW64kuUmIZ6oJyTjCshzR+uO3r1O",
+	"XK91fG3aqFq9vZf4trCrndCc8VJp4oa4U6TVu73NS+Ed+C3nY7RX+G1qsO7nIUChH+pj1Evub5+kM1Q6",
+	"aKIVjZreazrP5u9AdD64jzsK89vH0Ttbld2tSxY7u9bcoS5sTEbpYGu17Imvm2u3IfLr53ioSrrVDFvr",
+	"/zbjcAwBs53tKgrmClLHVetv5JhqE+rbpnjYHXvxFbvzhd/3vly2in58e66mlXWcx69WrF9Tzfpel/QC",
+	"0TKaXuVoUlLP5gpRMXLRGvehcd1rzNHJALUMMQtBKxoFBKvbHtCU+vZyBsRE5GaPJm5F2kMXc75D3X8N",
+	"NQl/oPmqoyoptooDuwSU/gy7UNgwy2Ytr86imShkNwt2kiX1tX65slUScd6OLuG9qHHHONuzc5owi54f",
+	"wqx/f7CMK81Fql1bPWsdQXDSpbQCmwdDVcc0sJLA22b9QYYirMNIKLnt3gTmDY+W+NzsomDC/21VXs0+",
+	"6woq7N8rmiuASiMKEKdtR+OYtaO65JrdAmxsbnhcpm0suGeYh5ivclp+V/LsPLuhImXZ62CcNhFyaWYO",
+	"A5bmPaiTBoZ+rMTKNIQwVK2oQ3RRI3Jp0+2XVBOqsAhh5T6wiAtVL/dukIMg7YtjXSX4oCZnfPU1BIsE",
+	"dsaP9GrhUNKXGsC6PfWxaemFkbgoiu/tt2B3U/yK9y3gG5KxXb5f3L9f6I6D+J4ro669EjoWZwhZeBBQ",
+	"ZRCsutWhHddLuLXCrlqWgc0S/rY305Z0obrbROiJgbvqRv0/+WsyEGxtaXnNipQMZJ65B0ANIjlKOpZ+",
+	"+uNCkiXNULSwOx1SNBlBkY+EUFuOEbtCy5KMg5jG8SBOCoINf9liGIDXQj5ngQMzmp/9RFFGR7dlE9nd",
+	"GEnJ7HCPcm27LhC2McM4OzLEQ0q8zpGQyoaXuGxWq8QnpCbQVFmurUXw3la2BWKwESfKjtIMFdpEg95A",
+	"BKAzbc2EuLMz7CAW1FvlVZfgDooYGB48PnbPOGUzWbKtU65p7zljIifV7u7V7mDSj0Zb0tBNo//BNlJk",
+	"tjzUiFwFhxElEK0iMmV302YAiE8ys64ZwdZYaLpU+i5ktEbsetRMKfluAhqvIbW/9e/r3FofAmNCH3NA",
+	"hHrb2QtwQZyY/zw1/3lm/vN81/zbGo/pktM5CxSm7smtJFen7b4VMyCujfbFNsxblhVU/I7z6p0Fv08J",
+	"zTKbt1RxdhAQVtOcp/btobmgWAovcS4pmzbOb6hmsfA4ua6V4YJ5sJ4TzgLPXEl0O86WvdrWYR31/M8r",
+	"xYSmECxh5TsjlkinA+2l6VQu9/qINuWR6rvpN0gXh5RsqYxgro65WQf3pvRY6HVHkH3P54sw0rfW0MOg",
+	"tVGAUtVRdbUuFvEbhuH4/9i0oruh6xAC/W/ez1u5SaEZDz7+71UOvjW9g6JQHx8pUzXmyXFQMjggLcG4",
+	"z6txgQi1B/XGn2DgZ/6rtOSapzQPxzw58Y9tArkzY1wFfUue/839+iPXC5zNPvp7EMoffvLs5GnwpPXZ",
+	"07/GhMCt8N/B4M5ruD7dfEU/ysi9jUUtR85z3zWau/Kgy7oMzIh7LG1oaD20s62I/YFZsLv797zoNsrt",
+	"iiba1ianE1m7I9p8dh5amLwRZEuizT6rrYKvUnnDSgy22r6F7rvTJ+Jvxzai2QfBhrogGN/+lsV2E/Zu",
+	"zGzaqZ1EcoZ+e0j3QKZClowKRVbCdmi1GXaWcQ+SQS7XEMCS8dVykLjwB08Iu5l2WE2/I2g5eIWUrCiZ",
+	"MohfyU/drSerhMvQ2Y/lMTqyMN7tVyjLaHky5eDQ8JUO/IKwGICb+FClsmBZvKXobp1vl5O/5gP+LTj6",
+	"q3PZ6uy/g9u9keXzB/S/V7Azyu9dve+/bR/0dqA9iB96x5ToiOoJNRuCFG1uGibObfVufguf85/bD1y/",
+	"STu9pX3726Jj9m6Hf3e3b//NxAxhIX5/vYc17k51FLXDsQpsJyarRPoddZy07UUV1hVs5TfEmqV1aDfn",
+	"1UPClW1HwBm0tKsMRUEleK6aszk5aLbKcyjGztaHUuSbgWGSYhOVfmzd6ziyvaweQoRmkxl5301rNeTK",
+	"JiXqTWEkr3yDnbH8+Ddw/ZDJaJYuqq5lHaGPde1QxUpdN14B41ANjjTP5ZplbYau4rvYK6k1Ji9dvHRn",
+	"2ZaaYjO6ZAmHXRUcKfn06eKlNfbLsgQzcNasdGbrrrh2/OTiZS8hLG4Dcse+x/KDykiuQ15pS7WrgqZs",
+	"5FKQfY0V5epBkk8f3xwqOsMij3a+gpXVQHFe6Z5GpHb3yG2iloIiSxeKbLizb+fXgckRkMf6MHTib1e1",
+	"qktkF1Vxckdjm3ihyEJiM0EjYyZk7AyR4wH8AYsZDw5G5IXrxWPbFQZvNhKqS0bUqqhqfPUvx2KZhgOs",
+	"YksqNE/rfdCjgAwUJ2ykDJlHsiRWo6vGmDJkYDbLNtttYQTktpAOMaNV7aVO9pIaYY7Rmhij+AQKnVPG",
+	"Ptalg5oRpE8zMqseWni5lCgo4SaIC7OJlntqWIlzypddMfHwkFy89B5wO120WkpN8jGr6a+lOaDUoNAV",
+	"G9lcgtt8O27LraP7NPp0gOt600VqQ3OmoKLCGRSRxeT6EpmYj/lhedbKL8qyuujQo0Ts4PTZbWK+vIyX",
+	"RS3lyghzkeShdggNzbJGS929apy02vH6HPfW6cWKgWtJaJbFym+Cjt0CTu91xYo3tFdU1/Sk9f800b22",
+	"nku991KiJQAii0HheQdIBFtvEfTZGmUsMwi48ePjRC/tUt6wXxcVcA1V/bzW5vGFb4oS1g7TjRO4pm+B",
+	"FjvAc7uDzIEVrJPMBa5epFPQ8tIGNkCCtCFkNnhtS46kDxpq5sHdJYGsKxuswu5mXpiWZBg0UoIgIEOH",
+	"IVPzwIZoQBTQeEBWAodRvYJCHjLiH5pQOjd/A9WqgP+HCoo2s1v/fnRu8gPNeWbD4U6hdFoSOn4S4p38",
+	"CbG+/RF5JzU7xTptJKVCSJDaFdNkScXKqHhbkRZuxn3KRXiRGqjr5Z/BX2d/T59mJ9Y04AQYtUpTxqDV",
+	"HvRK27egeDzV9huXGX+3reC7f8sbdnwq631lmN7+3JY7/rSCp+psRGJTEwyJSwhVVmF8osj5hwvfE5zr",
+	"JvF9iJR06Bvv1VTE9MZEjbHSZTAU9v6PlJrv3QbOAGF7+ze70S4m8UQhzb9b6zg7ArKPoe5oJmfVrUa7",
+	"/Gu2d285O12nNaBxGLva06GqrH2f+pXqX6I51u9vV6zdju52zfV3XQtIAo94tAx0vqal4G8Il+4VL+Lx",
+	"UvXD2NZjEJLI0pWROS7N6SNckep09LnHh4dKb3JWGZevmcBeuQtGMxc3T7giE8TB8er4+FkK/4Z/skkS",
+	"+AbwnVzKa0Vyfs3GwhO+4aRY5YcTgu2eMSji+TFZsM80Yylf0tyIqCVNNSvVAZb6HovJ+UovZGnx7dRO",
+	"YEY6Pnn67Plf/vtf//Z3Ok0zNuv6ezIi52TJlYLyISVZCWhcOhY4FHTvNOSYZeT58cmIALTQQEbdoRWs",
+	"VJDoofGhLCOEwsZh0LFo96Tu7oA9xijLwekAAR7Q8HDnQWeWgv+TmXt7a76L3bJ6aR2wH0Mb/oVUGvQf",
+	"2woVzZ+qYPRa+abPuVxlT5Szglg2arjWaCzG4kK7fheqzUSVoa6lXM0XFbszm/fqIRdzMPgVrLQfgEgA",
+	"n4xFo61yrOXQTJbLg4Rgm23opcyFlo1cGTwFkvMZSzdpzsZi2EvKTVC+PUgwzNTyaLD21oHx7xUrXW1v",
+	"s+w1K6sN23dfc5FxMVfQDRsLcZqRJih01VY8IUfN3yupbjIWqVwaKVSdVvHXisxLnpHh+XfkO/OPUMgs",
+	"5RoTkQ4SMqMp0yohLy5/IOxzIUudWMUQSsjD2PUOo4nB9cPWMpLK1eW2klX9o4O2EZCoZDDlvT/khBRU",
+	"L1RSnTvhGYIEGZX1BSBhaCLix1eXV4B+pBpxLKCBAaq2S1pes4yMB9Mwxm08wPDgOk5Be/gs4xj4YpZp",
+	"LhkTmqeWvrAbVm6ClbLPKSu0I4i5XhBoWVWdqCpYSjKZrkB8JoIx2FsX5WqTT0toR+RVWUrbRtxTJMBl",
+	"j1vQa41MZbYZi8mX8SCVGRsPTu2g319dfbCqHw6dkLHTTuCtwWg0Gg9uJ7Bxp2dNZcYhM3JjNLr5L7wA",
+	"ncJcEpaR4eQFNFDWh69EKg1Gn8I7ExBqA4yekBdvLohiIlNjYW7mAQZwKf4LIzlfcq1sVpw1YmUsmMZs",
+	"iQyfnzwjeIj+Dm6I1AtWjkVzGXW6ffIXpKNG6rX5EY6IFjRdsEPUgVYg7y60LtTp0dF6vR5ReDyS5fzI",
+	"fquO3ly8ePXu8pX5ZrTQyxxEJq5z1iStoRF3cDI6Hh2DfFcwQQs+OB08Gx2PIGbfoL9Z0xEt+FFKCzrl",
+	"OXeyz5xFtWBP47yhxpPtcIT2GZiTXCnWbOVulPaVSFmVxeKRHFTm75h+Ea4MNDDINoFVPj0+xkB0OAaQ",
+	"2Yoit9fm6F8KHUV4n3eJpbV5gI/FQgJhr09UbbdgOXmOS4nN4Jd89A+aORMDfHKy+5NPgtobyzL86Nnu",
+	"j17LcsqzDPPcnh8/3/3FO6lfy5XAKZ7+ffcHV1K+pWJjtwN2tr/0WdolgvCTqHIZQEx0nQzMkZPGmWs6",
+	"Nwoiarag6QPOWpw+KqzIWLB05M58B/5yZQi3MGqvo5KGdPzn5ft3qIwpo32Fj9xsow1d5gdnnjfSgk9I",
+	"yWjmFOcWAtuJLguWmvG/Focdp6D5h0BbQYtiywbuNvlsdOx3E8j5Xk6PYnsTQo94bv1bTqcZnP70cxN1",
+	"HdDMcZOhOfCDAIMvrUvZpmxWqFzO1dEXWc7f0SW7PbKV0jsR+Q1X1lvtaqpHqmxjJ3qjK6izqGJgeLqQ",
+	"2o1xkIzFdOOyWk+OjwkFOXFEPlBle7WV7IbLFcqPTxSZGKzlAuVgUFEm6EagKIYI9lnDu2djgX3pbIF8",
+	"2w0d6lHhHOdi4/QQwyuMxIay9BA7rgslczOlNd8zfAMunmft3qJFMslUQiag14NiPcFy5PmGcJHmq8xI",
+	"MT4RluY5hmRQI4gtuQBZxA0F1QvmK64WTJHJrISLmk086AHMRoZzMS4H6ECZTGl6XX8TpNuGnQcDWPTG",
+	"l7g5aDLJa8YKrKVu9pxUEsYM5C69gGhFIzleaKhZKqTnykXJRcoLmquEKEkm5s3/sA8P/cOJVyyosNHt",
+	"VmRuETSDeqEF561FVSNQlHTJNOBth1W0euXoRRNzICWojuY4NsZi+py74ATM/u0pWbZS3YcygP+soRmP",
+	"hX1UOxmk+YBWkKx3RiYRQEFFvRZwMclvLODDQHs2StmmUp41Bgb2E0jaUMYAc9uy9WGkoI7j9Tm+EVbx",
+	"Hrprzbsq/VsQPzKP+xSSzDGR8JxIdQ8dr3lfN4ne7ntD3yM3Qit7jEshlcJS4jtlLkrs6rFDqtFna0Xj",
+	"IsiTWFrtYoj1Wrq+EWNhK5hPYiVaJ1B0IL2GogNBVgW2fXZfuJLY9U/HYugeJLZieBcZDCJ2HlQzOS+K",
+	"5nTb7uNV+w42Kug/3sR7volhdFZ4BWsY8jU3MBkUMuaXflEyiNGsF80ekUlVTGxS68iL9+KMTJYyazwK",
+	"r8pY+Mqxtl8PpCnNqr6PakTObZ5XbqQwI1gZYbNhuv67mcoa6YwMNhYlw+B3GOw7piPtN6C3pl6Q4fPj",
+	"4wOw6UCYpqBLSF1zZSal0bgid/MdW4f9idCHwZT+h8w293Yp65P4a1J3mRit7LZFGZ736K+8poqkcLjZ",
+	"H+6+Hve4ry+kmOUcPXfPT3qs6QPd5JJmV1K+oeWc4Xd/6QMAH3D8lmWcYjHiX5uqvGPrGlHppik9ePPR",
+	"MqhcsJVJL+SaLFfpIqpORrvenIZEotVtIhkLl/rJy7BTLDdKqKY5fMZFrB9JuyWg7R883WDb9LFwkWtB",
+	"N1rb5YL6BTpFz1ENroOitGEbEJpenxGukULZFGaXrhE0rtAq0puCuAYWMXIUp3EPKTDEpttLULCwg7ah",
+	"th3No8xwvybOWou8ACnuXXToQyC+BKWib5E85EzH0q/g97a8cdXd4c1e7So+D8fOkLu3LaY4RZOB34mB",
+	"2pkekfc+kRfPpyd3SnYphfUzc6VVnfbWbl8U9o4MU4dGO8juNyK3XWS2FdP9iI4PREsfgIQmO1/90Kjo",
+	"Dwob1ekihvoYV1BH/YTQLFNYi2Mpb+B5Jdu0cxmgzqQTXmQ5FhnTNF20GpoZHc1lbGzX02KSSysx6YF0",
+	"qc5UqXtVpzBw+1Gd+hOqU4hg96hR1QSmo6m76r8FAnNuqQKUL6J5/R7gHVCEarnEJHjQxWSZsfKMcFs3",
+	"mfJcJRCRAVQC2W2bw/7DLOA+aUQkPNWu11WvrlbbO9y4m7i0Yo7vRmxegTHbpoUYQuMB9kho/myEBq4E",
+	"uT9yU7i+lrvjseKKPNhmAhtMVVbAdSMEkdoXBqLziChdeR8+2O6S38bXAbPdzdVhlYJHSfthPB0OD+o4",
+	"bVuBP6ifw4izQU2HmriLbnzblkswa0C3oSs0vbaBGUbDdCZRDNp1ZRDrQdY2gUCSVWFIlB+G0DJd8Btm",
+	"pGv4u8qrC62WLnYcrSNVDYlUGvl/hUm/UqRoYrRjGoaL09kiwUHhEnCfuAD0zMweXFsv3lc3vIeEj3D9",
+	"ENY7eggB/7womjPtJeKfPOxKthMYX2uqcsmchSjhTk5LMsGfP328mDxy/z8f90fMCmlkJ4nczfWdjuHS",
+	"a/ezyyKdMsQsz4Hg+ebDjmg5K5oRretKQpNubDXReqqxh06OhZn+wAbave/Kb8iiuxVtH9yG5pPJdzgu",
+	"4lfkyGH50Rf7r163Bmrcd8gUIZu9xyvzg6/7tP/NCRnS4w36bd4gUh1w103aqtJtQ8nKT+JLhhtKv14w",
+	"DaXldGC1aePqFk9JnJbfq3JXm2uX5BVB+keV7oGcJ78Vsr/PF+6O3RevOLKi/Dcw5X7VhrHaPqrLqwgR",
+	"udSytGqvU06GFDIkC0MRaDmleX7QpiuO4Fgth0w3Y9HUls5c22LM8asUHgzeqXJUrRaN2m+l3Y6F4r+w",
+	"Q0i+hCCAKr0y7oIy4wcde+wJ9dVT/49dFuaavNwNrFrR0ikXFML6m+USolTMjTrdaKYSomxC2SRcpkw1",
+	"04dKl4wuJ0n9GWS2gpOv9vPnQ3wwzFiaUyN4uNzX2v4npIQ2b0raAxKMzJkwMGbZWCyoyHKGKQ0MytES",
+	"vSiZS2K4o+/NbdlIKEpDsaZHdfhP6HUDG0koFVXX997U4hgdd0ay3zoh32LxdKWCVQeNBsMh5K/bu7ag",
+	"ikwZE958WLc7cizygkRdVy26mvS90mNkSaab0HZANJ1DNHajLoS1OE7GAkMbuB6RF3gCGK/dcjoQOqdc",
+	"+CZ+QuoFF/OogdKeZLVAC5jemlMAAL+OR2r069rJXBGVkDRU5/qgpKGSBXa61CAbPJVixucrK9TY0iBy",
+	"RhhNF+4CdApSwHHNxZSCYXatfQt7xdLKNRGa7fWoecNuaM6hqQmuZuJ/UISORX2JM54zvF9K41h2NRMn",
+	"tLnVIQVIar9pirlWL95cjEVBlWLK9pCZQM2+yQGkVmII9GRruLM5hhewtEuE+TfULMN5d2mZsRP2CdUW",
+	"Lk9U0CrrUQN9MA2U4MERjzF/RH3U5nUfBVUy7y6ndAoQjpIFxZTCYqX16lRgGcLqZ5g5hsID/Gx4eEoF",
+	"mTKQHSAsMSFpLldZLRyx6smJmezmu4zPoPCwhspiqiNFGNdSq/tk9rQqmREk8tVSVKkYKGI0c0iBhNqE",
+	"DOxU30q1T4gCARnpHeR6S+FGwRIERKUS+zifHB+T//f/IYYAmm14O9uRK5Fqnbvmt2raYWkuFctIJtfi",
+	"ICGHJ5h7IiRmtfAUfL5DT/SFmd4oaLYgwlgg9DFT9fBpVaPAttFopZ6QVK7yDGYoV2JEPso1wgqCpKy4",
+	"h4NC8wzwdtM5HvXEqOKgQWKo/snxcUKoJkup4I/jA+sPJ7Kg/16xsYgUfEh8TYfSlg5oFXfYxiVe+DP/",
+	"6OsXPYQLunvCvTzRx99kQf2T7Vul0v5w7OnPpzcHPLHCDVJdjzpPdL/vkJAd0wmy1h6C69Raup6SkqWy",
+	"zNCd4UsntuscSww8tYVQhi72neqqT+VYWFEs6QiJr1qRmM9ajUkOTj0dDUi2LThY5fdVxNz3rPSEHvvy",
+	"UKgNB6X+KM+NnixAGUh8uE7QxXIsXn2mqc432K1jRiawswlWIrArn/iGQ3N+w8SIYPdSWw+fCbPMkrl/",
+	"YblzWY5FzmaarARq0cD0zCS6pEJRSN4bkXNRA3OeYXshUet0I6rcAOs1wvRvaHWKR4JsA7v+1Byd5J0t",
+	"LYiFc6AhCVZtKWXOdoUcvfJreyCq35zmV6L1zWX4ssdtAv+jQTKAfMDj8YQfrRZ/9pCi2n1xbOBVQNF7",
+	"MgGU+h9S66B53lAxYqXMgcZasKNWQudcOP9RRmh2Y3ifoUc81ww6F99wCvcDas1amkHQNeN7udkpfWev",
+	"sBas74RsJOMwnNW1Rkbe4zIPZEmszCtXNWVKpVSoEXlFU9vl2lUWU8hT2h0vEweRjGlMsWi38R26Vr1A",
+	"SV2bh4Ok0q4wYtU2UsHCqliuzIBufgocptQf5XqCC1L8hiVkwkQGv7HP9rdK7D8ejVqSPymNIlGwciyM",
+	"uHlwRialXL9AdmXtSMywtqDD+JLqdAEblms1Ipey1HZFstRvZcbyCRna9ihjYbUGbJ9d6Y7aaDxVg0wi",
+	"2BoOmJdKnxEoLjotGb0mULD3YITh9TCPwaaxMOuE317IXE3Mut6R1CmRhuuCUvtPtsGH17ZOLXlHrtlG",
+	"oXaILM7t02Ywy5lhueaQoCkijvMS6poMJ0XVCEVNUA9KQpAFFnc5syPuKCyEgz1URK6Yr3Jaflfy7Dtm",
+	"sOXXUoOa++2r/NSIC8iEHq6oNTvbxaNC9LtngmHmgb8VX6UFIdocYfXxh+CDr2Bk1YMHagmF0JGDYanC",
+	"2SznRigXNN8ojgm+JSuQnqJlDldesRzkQJaxELVKF867sIUPgRdiLFpcCFUZR5NxQrPG4cfXL8jzk78d",
+	"H4BTg7puDKVcm9sXXGMsg24dggmZVE23Jm5drpCna32RkJWyQStgnEOOjysxW6XKs31YH/g9NOXWWbNe",
+	"yNxZOMlK5EypgBUeef5nlCqrZr1geW61uimbcyuOTP5jkozF5L9NEjI5NP/5H5OEaDoFSYCWyHdLEHOw",
+	"gipb6ZLmHLRC63Yxh7nKKeHiX1hGJUbpEUV+f7Res8/6KFU32yJrHKIA2tjWBzuQBS27o75RNV7YqN8w",
+	"qsyUCcFQGsxaxYlhN65g+0uuCqm4jraSnVCtabow9+EM3GlmZf9hqwTiPIcoNMhyjkXt7d9gqIAfRqm6",
+	"mYxqtT5b23rkS79zvoQ3+EE4E1K/B1XRgAi7nTlyi2X9kVPlWPm4KWo55hK4Xjyhb7cxrzQX290PmYs3",
+	"z2HpYt9UfKUwZrmQxSoHs59dWFbKIpNroVxD8vq9/3RhAw1rkjvWbk61nRoMcEBsJmNBl9LWFbVDeIoy",
+	"wSlRY0mQfLmKoKAgzYBKC6uVoMoyRXY6gqYQtpeH84RYos5sdxDCtWL5DLgH2PDkSlcdfGG3Q+iRwgwT",
+	"pmW6MPqfHAvqoWBrQquFXEPbCa2wJQVJF5KnBqCvwBVj921mQpaFYYKT8WA82O69R2x+bdHwIa1zMJOd",
+	"6Fe1z9UXsj1oIIJZvgFzmG/9By2f9qd2yljzfHU37oPgf4H/X2S3vUKTnKAPkUe+T31IEpvFk2NqANip",
+	"mgmDgW6AsvEsp/M5a7g2Eusd2Ga/GouoAcv7SVw7ypoty90k2xfWGla8zQn/fKLGwrd+8t2KSzbnSoNr",
+	"ohaFBVafKjRsEjrU8Zty4xPCz8YCSuqDaL/KczQm2PZs4FCZ2JOyEe9coX+ffPp08RL7mj0/Pj4DzxV+",
+	"RTgEU0JKuDkwgaS6pgXa756PSMODZstPApqi/gHpPmTy6orOodvCSjFbZnNyMTt8a7jYxHCeVmfm3fR+",
+	"8C383bZLdK/UH1Rr6/lOmxBNC9twN5DxDWDat+eHKpnKo9cTFeIeI8Nas66DM+gcBRVDwfUlAgD/uUT7",
+	"3xTl3UJwHzAu7AIv/bbKS59ccaUa9taRbIVGaKQAy5W2sjfLMzUi53mOTcdsEzlaGophG22dYfsS2yWk",
+	"kjYU2cgVWVMRdKcegelDr9Qk1kt7LHybQUOXbKNBMpyAa3nS0Ur7lEC9TjJxXcQnp6Q4Bln9+WgsQhPP",
+	"KelskA6W2okhrNBgEORQWLdtlE6GlAgpDq0TmUOAK078A/SmVGTONHl+/GxEsPBSybBHp5hX5aImOVX6",
+	"rcz4jJsNQZFhZYMRgvAwdz4LrgyTOiOUfDi/evE9EvZGdDpZl1wHwepNQm29D55CJFjCL2fEEKRGZ7in",
+	"REmSStFggZaXKJ4zAUEDN6w002omdtXnc1djvwtwMYPFDrCnyMNW9rN0/9cNturFfGylwF+HCdGZZhh7",
+	"YUuKNbjSn8yo9LSHomEuttW5X0NMzmOZwx7M8k7ayZGllZ1aSisArFJa7Ke1dAmrq4ReXkfYLU2fbgwL",
+	"wF7H0NdFr6CvCzKhxPsRMFbVvF2LeRrW4qbCQCp0dRhFApqREgg/SK8hBcJG3Bxg1zAIgyo3FQmgqZZl",
+	"QjRfssTq/MDV7f8FW48FGgZ6uHi/txD9NvYNO9suEthgjY0TekyBeEjvJqkw4lcVdHsRiP69Jfh8cYhG",
+	"glYjZ2B9XGmeRn2kp/XwibGwQfhVaOYQ7GwQjJkyUrCyXp4FaodaS8gSCQWwYKksX6cpdr1xNu5GuIbt",
+	"7hD0gegawhqTG9JhAu0Paa4kBq+o+tuQL2BIV2UjaVtWzIzXXGxvMWEx5Ns1mWhOuFeRxigCPBKXB1Ke",
+	"XaP4zmYT90Be+tEMd20f0rvVRjEwFgaJTvX661vMoMlYOEcLNMihYkPqPWI8gZhufGS4eR2SRLnI+A3P",
+	"VlUt5nIFodGTgpUpE9oF+WNknU09Gvox/7//6/92Ax6Qo4AYBclGZGg+c8lGRj81tMy/ezAilyivqiDE",
+	"MiFVVKULszD/Rq+VYj5sLgy5HItGzOU2AYczVWUw/Gki2Wq77h3PxsrDNs5CJOWj8+iPE8BmhJXalfgq",
+	"7awKa755WhPAipKlVDusT1p179zzU2gF0YzBJFwozWg2IlsqTDvTlUveDEKsh1asEVKj2nVQ1x+SIAWx",
+	"nVA4IpcaU03MIBAAkJOilP9iqX4HefMQoe3TGeEva1k5a6cFudA7M4r9zX1aJf7YzzGGoO1uIRMHMsij",
+	"t5FMEKFOJm+4uAYbZhOM23W/Hzy8fnh6H92Tf/4mQbrhqvcM1Q3Souq2sgC2bX7+lpbXFv+q0lKKVChO",
+	"hhOD45ODM3jLnIY7IFeOBAIiU6aULLdbz5KB+TxeR8QPgXI/V9WCktbRn5IJRoT1tbBg1NgZKVn+H+OB",
+	"n+vQ+jDHg0eP06+jkVcIT+CefjOR2Xmmd9YE3t5hS2wpkO9iar0THMeYwqUhQxuhNSlKfkM1myRj4aqU",
+	"lC2OcBBJmJSzsF9iqwqQi9rHMIRWjaA16NaazslE0/nExofGtd/35fyj3UStlGXjTOLWeKh5IknJdMnZ",
+	"DWvUOznz1U4g8RSzVlx6ZNfWRl0N4Ol86zX++WF9IG0YWRjcoRJnuwrpo+Z+35r7+3JO3Jn9ZuszFyW7",
+	"4Wx9xK3kFdAw17bv6EsgeTkGeNS/uUmtm4mr12OL2wqab36ptWjFoEsbFcXabWlPsQAajmZdcfZRs1c6",
+	"1Gj6jmmQSANQ+x4ResGWaLJEOXQ0Fud5bkddGlWOucRsIw6dGYGxLfKSoWu2BAVBQCRA50OQbH1sxhZe",
+	"rq1JEZCPgdVEFGOi8eVzMh6c289AJjcYPh5sl09hn69laT/8/YiobuHu2O0G9iBxtUbEWoYI8kjjHrSl",
+	"DHktS1JhnCNy7igflsKdVzTqq8ibJ0VHX9w/rzYFOxfZRRbWpGson54u2jv9oMUra3vd/frH5j72+ahW",
+	"7HIVJfVYJSQg9Y6u2cogtVLoPndApVQIjOeJ9cgcC6qsA+aJggq3PGUkk0yNyARULJaxbGJTkBs1F0qK",
+	"Eo5chdnjZ2NRfXlKZjRXbIKSkJBhljmOiW3FmzWazlvFSbAyh2FLO0tz9O/b2QB/XWF5yHAfdxDbFnAf",
+	"HT4djhhY+OCuxyIZf9q4F4dvrvdCw/EV5yc9yLwly9iU+uhLYIq8PfribZG3Rzb6MCg2+i0o+YdqOX1e",
+	"v9R7lDaElxG6X0nEaa2sBojVfSkzSuu7STPZnzKPRYM0QxraTJZLb/sVsqLWXNwwgeEwSnrn2qF/bnuU",
+	"G6F/LCBa1+cm+OJXwT7MPJBRYAP9aswgVqZpLO7MDAIF5luwgPZ0jwT/keDfN8FHP9FdqHzMuLqHA83o",
+	"LRHLRKS6KZnIcv5GzrmwBkwydMh/kGB8ANWBlTRiCE18bimpHHdG5nUxlkXJZtYi++H95ZWjKySlec5K",
+	"sl5IG1g+Fi4uHzJhq5W1zQXvwz0ENoMzqFrHlJqQCc0yG10/FhN/VBMyhC2kCJQDSCN2UQkJUVykzJdd",
+	"Ta8JNNnkURejXIseNooPeKbOTrbL6otpexCpARtxiWuuGtLEBpdNDrqMuPhdzY67O1AKmpfgh7eG8zaZ",
+	"J+LEiFTLk2sB0RgBTLpW5E7yV7MtP/bs/b0YWIaB5/S7V1cHAb303gG8UGhsiQZZddA/EHSQ6KRUkJVi",
+	"MRJHohQu9C1BDDVdslMbX9mHrjpnElKW8FWUH+26piyXYg4N5YftSjzXTJxiMn3o2RqRCc/UxObcg1wX",
+	"d1n5Tttm0RwyutpEmOymwWNxFyJMetLg/UnqB4MEDyMutgiHlxJvfzvk6g9Nn+4qPf5me5G3yVgf6e/o",
+	"Cypxt0dfPCG6Pfoivq7zrvWAO/oAem+zFSjovVV1YgJxm0bZA+VxsqPpyYRoKfdr6mvIi6/cC74NKN1b",
+	"ypz54iqeFtfEjwjlaO6mRToq+fqxS/AftktwVHTYy+LlRriEW9jPvWDndLi610e7vNn70gjv1+l0aAdC",
+	"U1twaLYQagZMQhvvyo/sL7xeUD0WhoKAgMA+G8LYUOd2M/wf3Np/QzwX63O0QfWoIDwkIyUBKvxxLneX",
+	"HnOpaWnvpF7Lw2JBlb+d3V29tvJI6O4yFlgZrN5Qter2dXBqu/TVerS6SAN3dYPmqrYuslEmxsKI4xYu",
+	"rSvsW6v5aLygs1czK82G2HnKMBaaXqPNeyozLMbsS2w7g3hQPMeX4KGq3UcQpRoj/UwMgZyMhetygCPo",
+	"xRNsSYjlGcx7dqlQ2GYYBiaCk2BJheap7+eAFR2s2WQs3lu1rApXJM4qj72LKkqiZVz4idHJbbB+qISW",
+	"omgCcy/j+cnDrmQ72Q5709s2wmcduB6g96No97vUwszlcH0bdzS/v3+lLNLcsY+etq2xflQ9c85kkLGG",
+	"MLyrqZZTpX1fGqumBETeCGm+BlkfxYzU9bKx+DaKWbf0t6Ol6qNy9ttVznrdwWRH8kCkc29LKmqFgZMh",
+	"2Hz977X+mmNhW6gapt9Kcj/o7lYaEQHI0Ayv6fwgMRONhWtoGnQo9ZH6ULi1ZCkWVmoH7O/qZBry/N9H",
+	"gP6jovSQjUr7Xa/flZp0ly/bLU/vkZ9/RR/33zUou9RVp9zVrEhkm4pCoAMCyxIsjBJK4Fz5TvG2p9AS",
+	"lL9QZ6zKgw+56GeKPqj3fo8ldsWbv9+LSuYg9Ngd/vcry+zSKkhwyLvVCxe16RG2O34TURkTf/ZJS7Jd",
+	"hyDpCCKSKiczaBSV5fM7fBP3ym27E4jVgQ/H4l+SC9XyQD8xYjZGp6DOAIU+6glAaHBSDHI3gxH3TBPC",
+	"kKodSUL1hCjc1AN3d2/CsKc85I+G+l451Tk9Ckj3LSDVAvI8XrhLGuDMA6cq3jkk+uc7k407JjN6ZGxm",
+	"HmL2WRU/UzPluqZ0Y4F2BUWGBRdQ1XBHYnKQpg0jPGnoZxDZTMmLC0OLpmA7peqarKErqcQg6clSZqwZ",
+	"DlOFQPp2eXjtzMuVu2otxyLcoNsatHwKmHHOlSvnllRLri3VhQVZSASNjQnVuuTTlWaEw7KHbk16EUZW",
+	"O6IqBXN+trCXxwHUaKLp9RvpKn+4Ar1MnzboLzQsBNN5gdbvtTDClfqmpNiFQvQMgKzZoUJl3JwZGT6h",
+	"q4zrJwalnhipnglNNb9hTzojI813e8ZFApV4a7572AjF86KIwOork0If2cjDs5FmeM/viYusFCt78QTz",
+	"Iroh5bUhQIEA6YlfKBFCgQ4bY3lGJgX487DU+mQsUprnVgyMhTj65HXaFjU7aMwLLPb0yeznAS8pjN9x",
+	"FV29KQOqxyt331fOHjCxJ+wuG/xZKVMG9kc1PDyyPLQXltdREXy1gLgT8uLNBbZ/tCUMsRgC9mmM4eNL",
+	"nDUMkH1IvIxN19UYyskUtbD9R3S9X3S1B0IaCBBB2wWjuV780omf55YWPoX6mTy34QmlhNwQbrMToW0S",
+	"bsQZqoREatrGz+/tlA+IkDjFJRRD75Rdqj3QnN+wRyzUClGJpauS683g9Kef67FQN0wYiKULVotuRGhb",
+	"hJIFE7Tgow1d5j2oHlfkfcHE+YcLksl0ZcRrMAqx5ZRlVTMSMuWClpsosbPfXxYs3Q+n3BIrnKIZtkmg",
+	"+YfSzKOhCm8sxe0qXPmz0fHoWbB+Lsh/nb99EzRrlVMjK3WhYhMCj6i4AxWh+JMFmjl3MjTwDpN1Lm3T",
+	"NyR9iJqQG9yX1DFbJskmXxthEnRYoks6m/EUI7AyqumUKheVpg4S8pfjZ6hIr7liu6nhR1zUr0wM3TYh",
+	"aIxmm0cMrLHkX+McIOkestmHM1kS9pkuC8t+Pdb5wGZEv4PR1ltjUI3voOD1z78MMBQSC1Sd/vTzrRnQ",
+	"XIOo6aQyCdTMPiXSeUfdnNTAMsj/N1diVeaD08ER+Pbsmppj+3IIjXLt5x8uTn3v3ao0dBJEX4osLHAA",
+	"LQZbaaPWQlMvAdBORK3t7gmRa9FZuqDZmChQVdsVE4IlvKoMdZEFeDBYP3JV1oeLOdRBcNQFW0W0S02g",
+	"6RZTcGzRM1+RKViGzw7fsoZa5uT5h4uEqFQWrvDcdhij3WL34NYntOfo1ri+Zfj3NXMBDI9m2lLHTZdA",
+	"7zE1MYZEB8EaamNvWwT6w+wZVSeXGFE7XTQt3iKzljZvZHNV9aqpQ/NPD+zxpU3jaAPTJdBnrTJD2zWg",
+	"zhoW/avGCBbUdD22F2Woxoyt7T1BW0+wnJYijOYb4NC5nM+hwXOIAWglSdr5JVZ8xf7aNVIYLtjSwtg6",
+	"u4RVI3zghVLkPy/fvwvPoyaH3P58+/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

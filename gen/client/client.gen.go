@@ -63,6 +63,21 @@ func (e AppEnforcementLevel) Valid() bool {
 	}
 }
 
+// Defines values for AppJSONSchemaType.
+const (
+	AppJSONSchemaTypeObject AppJSONSchemaType = "object"
+)
+
+// Valid indicates whether the value is a known member of the AppJSONSchemaType enum.
+func (e AppJSONSchemaType) Valid() bool {
+	switch e {
+	case AppJSONSchemaTypeObject:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -78,6 +93,57 @@ func (e GetPolicyComplianceResultsRequestEntity) Valid() bool {
 	case GetPolicyComplianceResultsRequestEntitySeverity:
 		return true
 	case GetPolicyComplianceResultsRequestEntityStack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationMemberKind.
+const (
+	OrganizationMemberKindBackend          OrganizationMemberKind = "backend"
+	OrganizationMemberKindFrontend         OrganizationMemberKind = "frontend"
+	OrganizationMemberKindServicePrincipal OrganizationMemberKind = "service-principal"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationMemberKind enum.
+func (e OrganizationMemberKind) Valid() bool {
+	switch e {
+	case OrganizationMemberKindBackend:
+		return true
+	case OrganizationMemberKindFrontend:
+		return true
+	case OrganizationMemberKindServicePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationRole.
+const (
+	OrganizationRoleAdmin             OrganizationRole = "admin"
+	OrganizationRoleBillingManager    OrganizationRole = "billing-manager"
+	OrganizationRoleMember            OrganizationRole = "member"
+	OrganizationRoleNone              OrganizationRole = "none"
+	OrganizationRolePotentialMember   OrganizationRole = "potential-member"
+	OrganizationRoleStackCollaborator OrganizationRole = "stack-collaborator"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRole enum.
+func (e OrganizationRole) Valid() bool {
+	switch e {
+	case OrganizationRoleAdmin:
+		return true
+	case OrganizationRoleBillingManager:
+		return true
+	case OrganizationRoleMember:
+		return true
+	case OrganizationRoleNone:
+		return true
+	case OrganizationRolePotentialMember:
+		return true
+	case OrganizationRoleStackCollaborator:
 		return true
 	default:
 		return false
@@ -225,6 +291,30 @@ func (e PolicyIssueStatus) Valid() bool {
 	case PolicyIssueStatusInProgress:
 		return true
 	case PolicyIssueStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyPackAccess.
+const (
+	PolicyPackAccessAdded     PolicyPackAccess = "added"
+	PolicyPackAccessAvailable PolicyPackAccess = "available"
+	PolicyPackAccessEnabled   PolicyPackAccess = "enabled"
+	PolicyPackAccessPrivate   PolicyPackAccess = "private"
+)
+
+// Valid indicates whether the value is a known member of the PolicyPackAccess enum.
+func (e PolicyPackAccess) Valid() bool {
+	switch e {
+	case PolicyPackAccessAdded:
+		return true
+	case PolicyPackAccessAvailable:
+		return true
+	case PolicyPackAccessEnabled:
+		return true
+	case PolicyPackAccessPrivate:
 		return true
 	default:
 		return false
@@ -461,6 +551,14 @@ type AppCreatePolicyPackResponse struct {
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
 
+// AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
+//
+// Example: {"configSchema":{"s3-bucket-retention":{"properties":{"maxAgeDays":{"type":"integer"}},"required":["maxAgeDays"],"type":"object"}}}
+type AppGetPolicyPackConfigSchemaResponse struct {
+	// ConfigSchema The JSON schema for each Policy's configuration, by policy name (policies without configuration are left out).
+	ConfigSchema *map[string]AppPolicyConfigSchema `json:"configSchema,omitempty"`
+}
+
 // AppGetPolicyPackResponse One version of a Policy Pack with its policies.
 type AppGetPolicyPackResponse struct {
 	// Applied Whether this version is applied to a policy group.
@@ -482,11 +580,22 @@ type AppGetPolicyPackResponse struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// AppGetStackPolicyPacksResponse AppGetStackPolicyPacksResponse lists the Policy Packs that apply to a stack.
+//
+// Example: {"requiredPolicies":[{"config":{"s3-bucket-retention":{"enforcementLevel":"mandatory","maxAgeDays":30}},"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","version":3,"versionTag":"1.2.0"}]}
+type AppGetStackPolicyPacksResponse struct {
+	// RequiredPolicies RequiredPolicies is a list of required Policy Packs to run during the update.
+	RequiredPolicies *[]AppRequiredPolicy `json:"requiredPolicies,omitempty"`
+}
+
 // AppInsightsAccountReference InsightsAccountReference identifies an Insights account for policy group membership.
 type AppInsightsAccountReference struct {
 	// Name The name of the Insights account.
 	Name string `json:"name"`
 }
+
+// AppJSONSchemaType The data type of a policy's configuration schema (always an object).
+type AppJSONSchemaType string
 
 // AppListPolicyGroupsResponse ListPolicyGroupsResponse lists a summary of the organization's Policy Groups.
 type AppListPolicyGroupsResponse struct {
@@ -502,8 +611,8 @@ type AppListPolicyPacksResponse struct {
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
-	// ConfigSchema The JSON schema for the Policy's configuration ({properties, required, type}).
-	ConfigSchema nullable.Nullable[map[string]interface{}] `json:"configSchema,omitempty"`
+	// ConfigSchema The JSON schema for the Policy's configuration.
+	ConfigSchema nullable.Nullable[AppPolicyConfigSchema] `json:"configSchema,omitempty"`
 
 	// Description Description is used to provide more context about the purpose of the policy.
 	Description string `json:"description"`
@@ -549,6 +658,20 @@ type AppPolicyComplianceFramework struct {
 
 	// Version The compliance framework version.
 	Version *string `json:"version,omitempty"`
+}
+
+// AppPolicyConfigSchema AppPolicyConfigSchema defines the JSON schema of a particular Policy's configuration.
+//
+// Example: {"properties":{"maxAgeDays":{"minimum":1,"type":"integer"}},"required":["maxAgeDays"],"type":"object"}
+type AppPolicyConfigSchema struct {
+	// Properties Config property name to JSON Schema map.
+	Properties *map[string]interface{} `json:"properties,omitempty"`
+
+	// Required Required config properties.
+	Required *[]string `json:"required,omitempty"`
+
+	// Type Type defines the data type allowed for the schema.
+	Type AppJSONSchemaType `json:"type"`
 }
 
 // AppPolicyGroupSummary A summary of a Policy Group.
@@ -620,6 +743,30 @@ type AppPulumiStackReference struct {
 	RoutingProject string `json:"routingProject"`
 }
 
+// AppRequiredPolicy AppRequiredPolicy is a Policy Pack that applies, at the version and with the configuration to run it with.
+type AppRequiredPolicy struct {
+	// Config The configuration that is to be passed to the Policy Pack, by policy name, as the policy group holds it.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// DisplayName The pretty name of the required Policy Pack.
+	DisplayName string `json:"displayName"`
+
+	// Environments References to ESC environments whose resolved values the CLI should inject into the policy pack process (never set here).
+	Environments *[]string `json:"environments,omitempty"`
+
+	// Name The name (unique and URL-safe) of the required Policy Pack.
+	Name string `json:"name"`
+
+	// PackLocation Where the Policy Pack can be downloaded from (not set by policyresults, which serves no pack downloads).
+	PackLocation *string `json:"packLocation,omitempty"`
+
+	// Version The version of the required Policy Pack.
+	Version int `json:"version"`
+
+	// VersionTag The version tag of the required Policy Pack.
+	VersionTag string `json:"versionTag"`
+}
+
 // Capabilities The optional capabilities of the service.
 type Capabilities struct {
 	// Capabilities The capabilities; policyresults announces none.
@@ -641,6 +788,18 @@ type ErrorResponse struct {
 
 	// Message A human-readable description of the error.
 	Message string `json:"message"`
+}
+
+// FGARole A role assigned to a member.
+type FGARole struct {
+	// Id The unique identifier of the role (admin, member or viewer).
+	Id string `json:"id"`
+
+	// ModifiedAt The timestamp when the role was last modified (when the member joined, here).
+	ModifiedAt time.Time `json:"modifiedAt"`
+
+	// Name The name of the role (Admin, Member or Viewer).
+	Name string `json:"name"`
 }
 
 // GetPolicyComplianceResultsRequest Request for the compliance matrix.
@@ -684,6 +843,15 @@ type GetPolicyIssueResponse struct {
 
 	// PolicyPack The registry policy pack metadata. May be null if the policy pack is unavailable.
 	PolicyPack nullable.Nullable[RegistryPolicyPack] `json:"policyPack,omitempty"`
+}
+
+// GetRegistryPolicyPackVersionResponse GetRegistryPolicyPackVersionResponse contains detailed information about a specific version of a policy pack, including the policy definitions.
+type GetRegistryPolicyPackVersionResponse struct {
+	// Policies Policies contains the individual policy definitions in this version, each with its configuration schema and enforcement level.
+	Policies *[]AppPolicy `json:"policies,omitempty"`
+
+	// PolicyPack PolicyPack contains the metadata for this specific version.
+	PolicyPack RegistryPolicyPack `json:"policyPack"`
 }
 
 // HealthStatus The result of a health check.
@@ -730,6 +898,17 @@ type InsightsPolicyViolation struct {
 	ResourceURN *string `json:"resourceURN,omitempty"`
 }
 
+// ListOrganizationMembersResponse ListOrganizationMembersResponse lists all members within an organization.
+//
+// Example: {"members":[{"created":"2025-11-02T08:00:00Z","fgaRole":{"id":"admin","modifiedAt":"2025-11-02T08:00:00Z","name":"Admin"},"knownToPulumi":true,"role":"admin","user":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"virtualAdmin":false},{"created":"2025-11-03T08:00:00Z","fgaRole":{"id":"viewer","modifiedAt":"2025-11-03T08:00:00Z","name":"Viewer"},"knownToPulumi":true,"role":"member","user":{"avatarUrl":"","email":"victor@acme.example","githubLogin":"victor","name":"Victor Viewer"},"virtualAdmin":false}]}
+type ListOrganizationMembersResponse struct {
+	// ContinuationToken An opaque token for fetching the next page of members; absent on the last page.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// Members The list of organization members.
+	Members []OrganizationMember `json:"members"`
+}
+
 // ListPoliciesComplianceResponse One page of per-policy compliance rows.
 type ListPoliciesComplianceResponse struct {
 	// ContinuationToken Continuation token for pagination.
@@ -754,6 +933,35 @@ type ListPolicyIssuesResponse struct {
 	RowCount *int `json:"rowCount,omitempty"`
 }
 
+// ListPolicyPacksForInsightsAccountResponse ListPolicyPacksForInsightsAccountResponse lists the Policy Packs that analyze an Insights account's resources.
+type ListPolicyPacksForInsightsAccountResponse struct {
+	// Packs The list of required policy packs.
+	Packs []AppRequiredPolicy `json:"packs"`
+}
+
+// ListPolicyPacksRequest ListPolicyPacksRequest filters the registry's policy packs.
+//
+// Example: {"access":"enabled","orgLogin":"acme"}
+type ListPolicyPacksRequest struct {
+	// Access The access of the policy packs to list. Default is `enabled`.
+	Access *PolicyPackAccess `json:"access,omitempty"`
+
+	// Ids A list of policy pack IDs (RegistryPolicyPack ids) to list; if given, only the published versions with these ids are listed (at most 1000).
+	Ids *[]string `json:"ids,omitempty"`
+
+	// OrgLogin The canonical name of the organization to list policy packs for; absent for every organization the caller belongs to.
+	OrgLogin *string `json:"orgLogin,omitempty"`
+}
+
+// ListPolicyPacksResponse ListPolicyPacksResponse lists registry policy packs.
+type ListPolicyPacksResponse struct {
+	// ContinuationToken ContinuationToken can be used to fetch the next page of results; absent when there are no more (policyresults answers every pack in one page).
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// PolicyPacks PolicyPacks contains the policy pack metadata for the current page.
+	PolicyPacks []RegistryPolicyPack `json:"policyPacks"`
+}
+
 // ListPolicyViolationsV2Response Response containing a paginated list of policy violations (v2).
 type ListPolicyViolationsV2Response struct {
 	// ContinuationToken Continuation token for pagination.
@@ -761,6 +969,12 @@ type ListPolicyViolationsV2Response struct {
 
 	// PolicyViolations The list of policy violations.
 	PolicyViolations []PolicyViolationV2 `json:"policyViolations"`
+}
+
+// MemberLinks Links to a member.
+type MemberLinks struct {
+	// Self A self-referencing hypermedia link (URL) to this member resource.
+	Self *string `json:"self,omitempty"`
 }
 
 // NewPolicyGroupRequest Request to create a policy group.
@@ -776,6 +990,49 @@ type NewPolicyGroupRequest struct {
 	// Name The name of the new policy group.
 	Name string `json:"name"`
 }
+
+// OrganizationMember OrganizationMember defines a member of an organization.
+type OrganizationMember struct {
+	// Created When the member joined the organization.
+	Created time.Time `json:"created"`
+
+	// FgaRole The role currently assigned to this member (admin, member or viewer).
+	FgaRole FGARole `json:"fgaRole"`
+
+	// FollowsDefaultRole Whether the member has no role of their own and gets the organization's default role (never, here).
+	FollowsDefaultRole *bool `json:"followsDefaultRole,omitempty"`
+
+	// KnownToPulumi KnownToPulumi returns if the organization member has a Pulumi account (always true here).
+	KnownToPulumi bool `json:"knownToPulumi"`
+
+	// Links Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member).
+	Links *MemberLinks `json:"links,omitempty"`
+
+	// Role Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+	// built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+	// tells them apart).
+	Role OrganizationRole `json:"role"`
+
+	// Suspended Whether the membership is suspended (never, here).
+	Suspended *bool `json:"suspended,omitempty"`
+
+	// Teams Deprecated in Pulumi; policyresults has no teams and leaves it out.
+	Teams *[]string `json:"teams,omitempty"`
+
+	// User The user information for this organization member (`email` only for admin callers).
+	User UserInfo `json:"user"`
+
+	// VirtualAdmin VirtualAdmin indicates that the member does not have admin access on the backing identity
+	// provider, but does have admin access to the Pulumi organization (always false here: there
+	// is no backing identity provider).
+	VirtualAdmin bool `json:"virtualAdmin"`
+}
+
+// OrganizationMemberKind Which members ListOrganizationMembers lists.
+type OrganizationMemberKind string
+
+// OrganizationRole OrganizationRole is an enum defining a member's role within an organization.
+type OrganizationRole string
 
 // OrganizationSummary An organization.
 type OrganizationSummary struct {
@@ -1002,6 +1259,45 @@ type PolicyGroup struct {
 // PolicyGroupEntityType The type of entity a policy group targets.
 type PolicyGroupEntityType string
 
+// PolicyGroupMetadata PolicyGroupMetadata counts what an organization's policy groups protect.
+type PolicyGroupMetadata struct {
+	// AuditStackResources Number of resources in stacks in those audit policy groups.
+	AuditStackResources int `json:"AuditStackResources"`
+
+	// AuditStacks Number of stacks in audit policy groups that apply a policy pack.
+	AuditStacks int `json:"AuditStacks"`
+
+	// PreventativeStackResources Number of resources in stacks in those preventative policy groups.
+	PreventativeStackResources int `json:"PreventativeStackResources"`
+
+	// PreventativeStacks Number of stacks in preventative policy groups that apply a policy pack.
+	PreventativeStacks int `json:"PreventativeStacks"`
+
+	// ProtectedAccountResources Number of resources in those accounts.
+	ProtectedAccountResources int `json:"ProtectedAccountResources"`
+
+	// ProtectedAccounts Number of Insights accounts in policy groups that apply a policy pack.
+	ProtectedAccounts int `json:"ProtectedAccounts"`
+
+	// ProtectedStackResources Number of resources in those stacks.
+	ProtectedStackResources int `json:"ProtectedStackResources"`
+
+	// ProtectedStacks Number of unique stacks in any policy group (preventative or audit) that applies a policy pack.
+	ProtectedStacks int `json:"ProtectedStacks"`
+
+	// TotalAccountResources Total number of resources in all accounts (governed by their latest evaluations).
+	TotalAccountResources int `json:"TotalAccountResources"`
+
+	// TotalAccounts Total number of Insights accounts in the organization (that policyresults has seen).
+	TotalAccounts int `json:"TotalAccounts"`
+
+	// TotalStackResources Total number of resources in all stacks (governed by their latest evaluations).
+	TotalStackResources int `json:"TotalStackResources"`
+
+	// TotalStacks Total number of stacks in the organization (that policyresults has seen).
+	TotalStacks int `json:"TotalStacks"`
+}
+
 // PolicyGroupMode The enforcement mode of a policy group (also the type of the group an issue belongs to).
 type PolicyGroupMode string
 
@@ -1157,6 +1453,9 @@ type PolicyIssuePriority string
 
 // PolicyIssueStatus The triage status of a policy issue.
 type PolicyIssueStatus string
+
+// PolicyPackAccess The access of the policy packs to list: added and available are public packs (none here), enabled and private the organization's own.
+type PolicyPackAccess string
 
 // PolicyResultsCount A count of active issues for one value.
 type PolicyResultsCount struct {
@@ -1402,6 +1701,18 @@ type PolicyPackVersionNumber = int
 // ProjectName defines model for ProjectName.
 type ProjectName = string
 
+// RegistryPolicyPackName defines model for RegistryPolicyPackName.
+type RegistryPolicyPackName = string
+
+// RegistryPolicyPackVersion defines model for RegistryPolicyPackVersion.
+type RegistryPolicyPackVersion = string
+
+// RegistryPublisher defines model for RegistryPublisher.
+type RegistryPublisher = string
+
+// RegistrySource defines model for RegistrySource.
+type RegistrySource = string
+
 // ResourceTypeAndId defines model for ResourceTypeAndId.
 type ResourceTypeAndId = string
 
@@ -1464,6 +1775,17 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
+type ListOrganizationMembersParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
+	// Type Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+	// backend members (the same list here); `service-principal` for service principals (none
+	// here).
+	Type *OrganizationMemberKind `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -1477,6 +1799,33 @@ type UpdatePolicyIssueParams struct {
 type ListPolicyViolationsV2Params struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
+// GetOrgRegistryPolicyPackParams defines parameters for GetOrgRegistryPolicyPack.
+type GetOrgRegistryPolicyPackParams struct {
+	// Tag Version tag to retrieve (e.g. `1.2.0`); `latest` or absent for the latest published version.
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+}
+
+// ListPolicyPacksForAccountParams defines parameters for ListPolicyPacksForAccount.
+type ListPolicyPacksForAccountParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+}
+
+// GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
+type GetStackPolicyPacksParams struct {
+	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
+	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
@@ -1517,6 +1866,12 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2004,6 +2359,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
 	GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrganizationMembers List Organization Members
+	//
+	// Lists the members of the organization (its users; organization tokens are not members),
+	// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+	// it is absent on the last page. Any member may list them (the console's assignee list reads
+	// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+	//
+	// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+	// organization's identity provider); policyresults keeps one list, answered for both types.
+	// It has no service principals, so `type=service-principal` answers an empty list.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+	ListOrganizationMembers(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPolicyGroups List Policy Groups
 	//
 	// Returns a summary of every policy group of the organization, including the two default
@@ -2016,7 +2385,8 @@ type ClientInterface interface {
 	// NewPolicyGroupWithBody New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2026,12 +2396,23 @@ type ClientInterface interface {
 	// NewPolicyGroup New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policygroups (the `NewPolicyGroup` operationId).
 	NewPolicyGroup(ctx context.Context, orgName OrgName, body NewPolicyGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyGroupMetadata Get Policy Group Metadata
+	//
+	// Returns how much of the organization policy groups protect: stacks and Insights accounts,
+	// with their resources, in total and in groups that apply at least one policy pack, by mode.
+	// A stack or account counts as protected when a group it belongs to applies a pack; its
+	// resources are the resources its latest evaluations governed.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/policygroups/metadata (the `GetPolicyGroupMetadata` operationId).
+	GetPolicyGroupMetadata(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeletePolicyGroup Delete Policy Group
 	//
@@ -2150,10 +2531,22 @@ type ClientInterface interface {
 
 	// CompletePolicyPackPublish Complete Policy Pack Publish
 	//
-	// Publishes a policy pack version once its archive has been uploaded.
+	// Publishes a policy pack version once its archive has been uploaded. The version is named by
+	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+	// names it. Completing a published version again changes nothing.
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+	//
+	// Returns the JSON configuration schema of each policy of a policy pack version that has one,
+	// by policy name, as the pack published it. `pulumi policy validate-config` validates a
+	// configuration file against it. `version` is the version number, the version tag the CLI
+	// passes (e.g. `1.2.0`) or `latest`.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema (the `GetPolicyPackConfigSchema` operationId).
+	GetPolicyPackConfigSchema(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPolicyComplianceResultsWithBody Get Policy Compliance Results
 	//
@@ -2410,6 +2803,25 @@ type ClientInterface interface {
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2(ctx context.Context, orgName OrgName, params *ListPolicyViolationsV2Params, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+	//
+	// Returns an organization's policy pack as the registry describes it (source `private`,
+	// publisher the organization) with the policies of its latest published version, or of the
+	// published version whose tag `tag` names.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/registry/policypacks/{policyPackName} (the `GetOrgRegistryPolicyPack` operationId).
+	GetOrgRegistryPolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, params *GetOrgRegistryPolicyPackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksForAccount List Policy Packs For Account
+	//
+	// Returns the policy packs configured to analyze resources in the specified Insights account:
+	// the packs of the account's policy groups, as GetStackPolicyPacks answers them for a stack.
+	// All of them come in one page; a `continuationToken` (none is ever issued) is answered 400.
+	// An account policyresults has never seen is answered 404 "Account not found".
+	//
+	// Corresponds with GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs (the `ListPolicyPacksForAccount` operationId).
+	ListPolicyPacksForAccount(ctx context.Context, orgName OrgName, accountName AccountName, params *ListPolicyPacksForAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateResourceVersionPolicyResultsWithBody Update Resource Version Policy Results
 	//
 	// Records the policy results of one version of a resource scanned in an Insights account,
@@ -2459,6 +2871,138 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	//
+	// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
+	// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
+	// a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
+	// `available` (public packs) list nothing, since every pack here is the organization's own.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs
+	//
+	// Lists the policy packs the caller can use, each at its latest published version, by
+	// publisher and name: those of the organization `orgLogin` names, or of every organization
+	// the caller belongs to (an organization token: its organization). `ids` keeps only the
+	// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+	// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	//
+	// Lists the policy packs the caller can use, each at its latest published version, by
+	// publisher and name: those of the organization `orgLogin` names, or of every organization
+	// the caller belongs to (an organization token: its organization). `ids` keeps only the
+	// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+	// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	//
+	// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+	// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
+	// 409. Needs the admin role in the publisher organization.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPackVersions List Policy Pack Versions
+	//
+	// Lists the published versions of a policy pack, newest first, all in one page. A pack that
+	// does not exist is answered 404.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version
+	//
+	// Starts the two-phase publish of a policy pack version in the publisher organization (the
+	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+	// Only the `private` source can be published to. Needs the admin role.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	//
+	// Starts the two-phase publish of a policy pack version in the publisher organization (the
+	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+	// Only the `private` source can be published to. Needs the admin role.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	//
+	// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
+	// version deletes the pack). A version applied to a policy group is answered 409. Needs the
+	// admin role in the publisher organization.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyPackVersion Get Policy Pack Version
+	//
+	// Returns a published version of a policy pack with its policies (each with its configuration
+	// schema and enforcement level). `version` is the version's semantic version (its tag), its
+	// number, or `latest` for the most recently published version.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	//
+	// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+	// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
+	// published version again changes nothing. Needs the admin role.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackPolicyGroups Get Stack Policy Groups
+	//
+	// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
+	// joins its organization's default group when policyresults first sees it. A stack
+	// policyresults has never seen is answered 404 "Stack not found".
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups (the `GetStackPolicyGroups` operationId).
+	GetStackPolicyGroups(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackPolicyPacks Get Stack Policy Packs
+	//
+	// Returns the policy packs the stack's policy groups apply, each at the version the group
+	// applies (pinned, or the latest published version) with the group's configuration, so a CI
+	// job can ask what to run. `mode` keeps only the packs of groups of that mode. A pack two
+	// groups apply at the same version is listed once, with the configuration of the group
+	// evaluations attribute it to (groups other than the default one first, then by name).
+	// `packLocation` is not set: policyresults serves no pack downloads. A stack
+	// policyresults has never seen is answered 404 "Stack not found".
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks (the `GetStackPolicyPacks` operationId).
+	GetStackPolicyPacks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *GetStackPolicyPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCurrentUser Get Current User
 	//
@@ -2531,6 +3075,30 @@ func (c *Client) GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEd
 	return c.Client.Do(req)
 }
 
+// ListOrganizationMembers List Organization Members
+//
+// Lists the members of the organization (its users; organization tokens are not members),
+// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+// it is absent on the last page. Any member may list them (the console's assignee list reads
+// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+//
+// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+// organization's identity provider); policyresults keeps one list, answered for both types.
+// It has no service principals, so `type=service-principal` answers an empty list.
+//
+// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+func (c *Client) ListOrganizationMembers(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationMembersRequest(c.Server, orgName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPolicyGroups List Policy Groups
 //
 // Returns a summary of every policy group of the organization, including the two default
@@ -2553,7 +3121,8 @@ func (c *Client) ListPolicyGroups(ctx context.Context, orgName OrgName, reqEdito
 // NewPolicyGroupWithBody New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2573,13 +3142,34 @@ func (c *Client) NewPolicyGroupWithBody(ctx context.Context, orgName OrgName, co
 // NewPolicyGroup New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/orgs/{orgName}/policygroups (the `NewPolicyGroup` operationId).
 func (c *Client) NewPolicyGroup(ctx context.Context, orgName OrgName, body NewPolicyGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewNewPolicyGroupRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyGroupMetadata Get Policy Group Metadata
+//
+// Returns how much of the organization policy groups protect: stacks and Insights accounts,
+// with their resources, in total and in groups that apply at least one policy pack, by mode.
+// A stack or account counts as protected when a group it belongs to applies a pack; its
+// resources are the resources its latest evaluations governed.
+//
+// Corresponds with GET /api/orgs/{orgName}/policygroups/metadata (the `GetPolicyGroupMetadata` operationId).
+func (c *Client) GetPolicyGroupMetadata(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyGroupMetadataRequest(c.Server, orgName)
 	if err != nil {
 		return nil, err
 	}
@@ -2837,11 +3427,33 @@ func (c *Client) UploadPolicyPackArchiveWithBody(ctx context.Context, orgName Or
 
 // CompletePolicyPackPublish Complete Policy Pack Publish
 //
-// Publishes a policy pack version once its archive has been uploaded.
+// Publishes a policy pack version once its archive has been uploaded. The version is named by
+// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+// names it. Completing a published version again changes nothing.
 //
 // Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *Client) CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCompletePolicyPackPublishRequest(c.Server, orgName, policyPackName, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyPackConfigSchema Get Policy Pack Config Schema
+//
+// Returns the JSON configuration schema of each policy of a policy pack version that has one,
+// by policy name, as the pack published it. `pulumi policy validate-config` validates a
+// configuration file against it. `version` is the version number, the version tag the CLI
+// passes (e.g. `1.2.0`) or `latest`.
+//
+// Corresponds with GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema (the `GetPolicyPackConfigSchema` operationId).
+func (c *Client) GetPolicyPackConfigSchema(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyPackConfigSchemaRequest(c.Server, orgName, policyPackName, version)
 	if err != nil {
 		return nil, err
 	}
@@ -3286,6 +3898,45 @@ func (c *Client) ListPolicyViolationsV2(ctx context.Context, orgName OrgName, pa
 	return c.Client.Do(req)
 }
 
+// GetOrgRegistryPolicyPack Get Org Registry Policy Pack
+//
+// Returns an organization's policy pack as the registry describes it (source `private`,
+// publisher the organization) with the policies of its latest published version, or of the
+// published version whose tag `tag` names.
+//
+// Corresponds with GET /api/orgs/{orgName}/registry/policypacks/{policyPackName} (the `GetOrgRegistryPolicyPack` operationId).
+func (c *Client) GetOrgRegistryPolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, params *GetOrgRegistryPolicyPackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrgRegistryPolicyPackRequest(c.Server, orgName, policyPackName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksForAccount List Policy Packs For Account
+//
+// Returns the policy packs configured to analyze resources in the specified Insights account:
+// the packs of the account's policy groups, as GetStackPolicyPacks answers them for a stack.
+// All of them come in one page; a `continuationToken` (none is ever issued) is answered 400.
+// An account policyresults has never seen is answered 404 "Account not found".
+//
+// Corresponds with GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs (the `ListPolicyPacksForAccount` operationId).
+func (c *Client) ListPolicyPacksForAccount(ctx context.Context, orgName OrgName, accountName AccountName, params *ListPolicyPacksForAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksForAccountRequest(c.Server, orgName, accountName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateResourceVersionPolicyResultsWithBody Update Resource Version Policy Results
 //
 // Records the policy results of one version of a resource scanned in an Insights account,
@@ -3366,6 +4017,257 @@ func (c *Client) UpdateStackPolicyResultsWithBody(ctx context.Context, orgName O
 // Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 func (c *Client) UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStackPolicyResultsRequest(c.Server, orgName, projectName, stackName, version, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+//
+// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
+// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
+// a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
+// `available` (public packs) list nothing, since every pack here is the organization's own.
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs
+//
+// Lists the policy packs the caller can use, each at its latest published version, by
+// publisher and name: those of the organization `orgLogin` names, or of every organization
+// the caller belongs to (an organization token: its organization). `ids` keeps only the
+// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPost List Policy Packs
+//
+// Lists the policy packs the caller can use, each at its latest published version, by
+// publisher and name: those of the organization `orgLogin` names, or of every organization
+// the caller belongs to (an organization token: its organization). `ids` keeps only the
+// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+func (c *Client) ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+//
+// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
+// 409. Needs the admin role in the publisher organization.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPackVersions List Policy Pack Versions
+//
+// Lists the published versions of a policy pack, newest first, all in one page. A pack that
+// does not exist is answered 404.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+func (c *Client) ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPackVersionsRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version
+//
+// Starts the two-phase publish of a policy pack version in the publisher organization (the
+// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+// Only the `private` source can be published to. Needs the admin role.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+func (c *Client) PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequestWithBody(c.Server, source, publisher, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+//
+// Starts the two-phase publish of a policy pack version in the publisher organization (the
+// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+// Only the `private` source can be published to. Needs the admin role.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+func (c *Client) PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequest(c.Server, source, publisher, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+//
+// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
+// version deletes the pack). A version applied to a policy group is answered 409. Needs the
+// admin role in the publisher organization.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyPackVersion Get Policy Pack Version
+//
+// Returns a published version of a policy pack with its policies (each with its configuration
+// schema and enforcement level). `version` is the version's semantic version (its tag), its
+// number, or `latest` for the most recently published version.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+func (c *Client) GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyPackVersionRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+//
+// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
+// published version again changes nothing. Needs the admin role.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+func (c *Client) PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionCompleteRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackPolicyGroups Get Stack Policy Groups
+//
+// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
+// joins its organization's default group when policyresults first sees it. A stack
+// policyresults has never seen is answered 404 "Stack not found".
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups (the `GetStackPolicyGroups` operationId).
+func (c *Client) GetStackPolicyGroups(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackPolicyGroupsRequest(c.Server, orgName, projectName, stackName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackPolicyPacks Get Stack Policy Packs
+//
+// Returns the policy packs the stack's policy groups apply, each at the version the group
+// applies (pinned, or the latest published version) with the group's configuration, so a CI
+// job can ask what to run. `mode` keeps only the packs of groups of that mode. A pack two
+// groups apply at the same version is listed once, with the configuration of the group
+// evaluations attribute it to (groups other than the default one first, then by name).
+// `packLocation` is not set: policyresults serves no pack downloads. A stack
+// policyresults has never seen is answered 404 "Stack not found".
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks (the `GetStackPolicyPacks` operationId).
+func (c *Client) GetStackPolicyPacks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *GetStackPolicyPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackPolicyPacksRequest(c.Server, orgName, projectName, stackName, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3516,6 +4418,79 @@ func NewGetOpenAPISpecJSONRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListOrganizationMembersRequest constructs an http.Request for the ListOrganizationMembers method
+func NewListOrganizationMembersRequest(server string, orgName OrgName, params *ListOrganizationMembersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListPolicyGroupsRequest constructs an http.Request for the ListPolicyGroups method
 func NewListPolicyGroupsRequest(server string, orgName OrgName) (*http.Request, error) {
 	var err error
@@ -3593,6 +4568,40 @@ func NewNewPolicyGroupRequestWithBody(server string, orgName OrgName, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPolicyGroupMetadataRequest constructs an http.Request for the GetPolicyGroupMetadata method
+func NewGetPolicyGroupMetadataRequest(server string, orgName OrgName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policygroups/metadata", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4056,7 +5065,7 @@ func NewUploadPolicyPackArchiveRequestWithBody(server string, orgName OrgName, p
 }
 
 // NewCompletePolicyPackPublishRequest constructs an http.Request for the CompletePolicyPackPublish method
-func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) (*http.Request, error) {
+func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4075,7 +5084,7 @@ func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyP
 
 	var pathParam2 string
 
-	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -4096,6 +5105,54 @@ func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyP
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPolicyPackConfigSchemaRequest constructs an http.Request for the GetPolicyPackConfigSchema method
+func NewGetPolicyPackConfigSchemaRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "policyPackName", policyPackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policypacks/%s/versions/%s/schema", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4631,6 +5688,142 @@ func NewListPolicyViolationsV2Request(server string, orgName OrgName, params *Li
 	return req, nil
 }
 
+// NewGetOrgRegistryPolicyPackRequest constructs an http.Request for the GetOrgRegistryPolicyPack method
+func NewGetOrgRegistryPolicyPackRequest(server string, orgName OrgName, policyPackName PolicyPackName, params *GetOrgRegistryPolicyPackParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "policyPackName", policyPackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/registry/policypacks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPacksForAccountRequest constructs an http.Request for the ListPolicyPacksForAccount method
+func NewListPolicyPacksForAccountRequest(server string, orgName OrgName, accountName AccountName, params *ListPolicyPacksForAccountParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "accountName", accountName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/insights/%s/accounts/%s/policy/packs", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUpdateResourceVersionPolicyResultsRequest calls the generic UpdateResourceVersionPolicyResults builder with application/json body
 func NewUpdateResourceVersionPolicyResultsRequest(server string, orgName OrgName, accountName AccountName, resourceTypeAndId ResourceTypeAndId, resourceVersion ResourceVersion, body UpdateResourceVersionPolicyResultsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4763,6 +5956,557 @@ func NewUpdateStackPolicyResultsRequestWithBody(server string, orgName OrgName, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryRequest constructs an http.Request for the ListPolicyPacksPreviewRegistry method
+func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyPacksPreviewRegistryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Access != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "access", *params.Access, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrgLogin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", *params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequest calls the generic ListPolicyPacksPreviewRegistryPost builder with application/json body
+func NewListPolicyPacksPreviewRegistryPostRequest(server string, body ListPolicyPacksPreviewRegistryPostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewListPolicyPacksPreviewRegistryPostRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequestWithBody constructs an http.Request for the ListPolicyPacksPreviewRegistryPost method, with any body, and a specified content type
+func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacks method
+func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPackVersionsRequest constructs an http.Request for the ListPolicyPackVersions method
+func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionRequest calls the generic PostPublishPolicyPackVersion builder with application/json body
+func NewPostPublishPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostPublishPolicyPackVersionRequestWithBody(server, source, publisher, name, "application/json", bodyReader)
+}
+
+// NewPostPublishPolicyPackVersionRequestWithBody constructs an http.Request for the PostPublishPolicyPackVersion method, with any body, and a specified content type
+func NewPostPublishPolicyPackVersionRequestWithBody(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacksVersions method
+func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPolicyPackVersionRequest constructs an http.Request for the GetPolicyPackVersion method
+func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionCompleteRequest constructs an http.Request for the PostPublishPolicyPackVersionComplete method
+func NewPostPublishPolicyPackVersionCompleteRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s/complete", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetStackPolicyGroupsRequest constructs an http.Request for the GetStackPolicyGroups method
+func NewGetStackPolicyGroupsRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/policygroups", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetStackPolicyPacksRequest constructs an http.Request for the GetStackPolicyPacks method
+func NewGetStackPolicyPacksRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, params *GetStackPolicyPacksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/policypacks", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Mode != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "mode", *params.Mode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4964,6 +6708,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
 	GetOpenAPISpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecJSONHTTPResponse, error)
 
+	// ListOrganizationMembersWithResponse List Organization Members
+	//
+	// Lists the members of the organization (its users; organization tokens are not members),
+	// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+	// it is absent on the last page. Any member may list them (the console's assignee list reads
+	// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+	//
+	// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+	// organization's identity provider); policyresults keeps one list, answered for both types.
+	// It has no service principals, so `type=service-principal` answers an empty list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+	ListOrganizationMembersWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*ListOrganizationMembersHTTPResponse, error)
+
 	// ListPolicyGroupsWithResponse List Policy Groups
 	//
 	// Returns a summary of every policy group of the organization, including the two default
@@ -4978,7 +6738,8 @@ type ClientWithResponsesInterface interface {
 	// NewPolicyGroupWithBodyWithResponse New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4988,12 +6749,25 @@ type ClientWithResponsesInterface interface {
 	// NewPolicyGroupWithResponse New Policy Group
 	//
 	// Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-	// for stacks and audit for accounts. A name already in use is answered 409.
+	// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+	// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policygroups (the `NewPolicyGroup` operationId).
 	NewPolicyGroupWithResponse(ctx context.Context, orgName OrgName, body NewPolicyGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*NewPolicyGroupHTTPResponse, error)
+
+	// GetPolicyGroupMetadataWithResponse Get Policy Group Metadata
+	//
+	// Returns how much of the organization policy groups protect: stacks and Insights accounts,
+	// with their resources, in total and in groups that apply at least one policy pack, by mode.
+	// A stack or account counts as protected when a group it belongs to applies a pack; its
+	// resources are the resources its latest evaluations governed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/policygroups/metadata (the `GetPolicyGroupMetadata` operationId).
+	GetPolicyGroupMetadataWithResponse(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*GetPolicyGroupMetadataHTTPResponse, error)
 
 	// DeletePolicyGroupWithResponse Delete Policy Group
 	//
@@ -5124,12 +6898,26 @@ type ClientWithResponsesInterface interface {
 
 	// CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
 	//
-	// Publishes a policy pack version once its archive has been uploaded.
+	// Publishes a policy pack version once its archive has been uploaded. The version is named by
+	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+	// names it. Completing a published version again changes nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error)
+	CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error)
+
+	// GetPolicyPackConfigSchemaWithResponse Get Policy Pack Config Schema
+	//
+	// Returns the JSON configuration schema of each policy of a policy pack version that has one,
+	// by policy name, as the pack published it. `pulumi policy validate-config` validates a
+	// configuration file against it. `version` is the version number, the version tag the CLI
+	// passes (e.g. `1.2.0`) or `latest`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema (the `GetPolicyPackConfigSchema` operationId).
+	GetPolicyPackConfigSchemaWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackConfigSchemaHTTPResponse, error)
 
 	// GetPolicyComplianceResultsWithBodyWithResponse Get Policy Compliance Results
 	//
@@ -5394,6 +7182,29 @@ type ClientWithResponsesInterface interface {
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPolicyViolationsV2WithResponse(ctx context.Context, orgName OrgName, params *ListPolicyViolationsV2Params, reqEditors ...RequestEditorFn) (*ListPolicyViolationsV2HTTPResponse, error)
 
+	// GetOrgRegistryPolicyPackWithResponse Get Org Registry Policy Pack
+	//
+	// Returns an organization's policy pack as the registry describes it (source `private`,
+	// publisher the organization) with the policies of its latest published version, or of the
+	// published version whose tag `tag` names.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/registry/policypacks/{policyPackName} (the `GetOrgRegistryPolicyPack` operationId).
+	GetOrgRegistryPolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, params *GetOrgRegistryPolicyPackParams, reqEditors ...RequestEditorFn) (*GetOrgRegistryPolicyPackHTTPResponse, error)
+
+	// ListPolicyPacksForAccountWithResponse List Policy Packs For Account
+	//
+	// Returns the policy packs configured to analyze resources in the specified Insights account:
+	// the packs of the account's policy groups, as GetStackPolicyPacks answers them for a stack.
+	// All of them come in one page; a `continuationToken` (none is ever issued) is answered 400.
+	// An account policyresults has never seen is answered 404 "Account not found".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs (the `ListPolicyPacksForAccount` operationId).
+	ListPolicyPacksForAccountWithResponse(ctx context.Context, orgName OrgName, accountName AccountName, params *ListPolicyPacksForAccountParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksForAccountHTTPResponse, error)
+
 	// UpdateResourceVersionPolicyResultsWithBodyWithResponse Update Resource Version Policy Results
 	//
 	// Records the policy results of one version of a resource scanned in an Insights account,
@@ -5443,6 +7254,154 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResultsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackPolicyResultsHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET)
+	//
+	// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
+	// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
+	// a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
+	// `available` (public packs) list nothing, since every pack here is the organization's own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs
+	//
+	// Lists the policy packs the caller can use, each at its latest published version, by
+	// publisher and name: those of the organization `orgLogin` names, or of every organization
+	// the caller belongs to (an organization token: its organization). `ids` keeps only the
+	// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+	// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs
+	//
+	// Lists the policy packs the caller can use, each at its latest published version, by
+	// publisher and name: those of the organization `orgLogin` names, or of every organization
+	// the caller belongs to (an organization token: its organization). `ids` keeps only the
+	// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+	// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack
+	//
+	// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+	// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
+	// 409. Needs the admin role in the publisher organization.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error)
+
+	// ListPolicyPackVersionsWithResponse List Policy Pack Versions
+	//
+	// Lists the published versions of a policy pack, newest first, all in one page. A pack that
+	// does not exist is answered 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version
+	//
+	// Starts the two-phase publish of a policy pack version in the publisher organization (the
+	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+	// Only the `private` source can be published to. Needs the admin role.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version
+	//
+	// Starts the two-phase publish of a policy pack version in the publisher organization (the
+	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+	// Only the `private` source can be published to. Needs the admin role.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version
+	//
+	// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
+	// version deletes the pack). A version applied to a policy group is answered 409. Needs the
+	// admin role in the publisher organization.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error)
+
+	// GetPolicyPackVersionWithResponse Get Policy Pack Version
+	//
+	// Returns a published version of a policy pack with its policies (each with its configuration
+	// schema and enforcement level). `version` is the version's semantic version (its tag), its
+	// number, or `latest` for the most recently published version.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete
+	//
+	// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+	// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
+	// published version again changes nothing. Needs the admin role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error)
+
+	// GetStackPolicyGroupsWithResponse Get Stack Policy Groups
+	//
+	// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
+	// joins its organization's default group when policyresults first sees it. A stack
+	// policyresults has never seen is answered 404 "Stack not found".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups (the `GetStackPolicyGroups` operationId).
+	GetStackPolicyGroupsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, reqEditors ...RequestEditorFn) (*GetStackPolicyGroupsHTTPResponse, error)
+
+	// GetStackPolicyPacksWithResponse Get Stack Policy Packs
+	//
+	// Returns the policy packs the stack's policy groups apply, each at the version the group
+	// applies (pinned, or the latest published version) with the group's configuration, so a CI
+	// job can ask what to run. `mode` keeps only the packs of groups of that mode. A pack two
+	// groups apply at the same version is listed once, with the configuration of the group
+	// evaluations attribute it to (groups other than the default one first, then by name).
+	// `packLocation` is not set: policyresults serves no pack downloads. A stack
+	// policyresults has never seen is answered 404 "Stack not found".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks (the `GetStackPolicyPacks` operationId).
+	GetStackPolicyPacksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *GetStackPolicyPacksParams, reqEditors ...RequestEditorFn) (*GetStackPolicyPacksHTTPResponse, error)
 
 	// GetCurrentUserWithResponse Get Current User
 	//
@@ -5664,6 +7623,96 @@ func (r GetOpenAPISpecJSONHTTPResponse) ContentType() string {
 	return ""
 }
 
+// ListOrganizationMembersHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListOrganizationMembers
+type ListOrganizationMembersHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOrganizationMembersHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListOrganizationMembersResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOrganizationMembersHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON200() *ListOrganizationMembersResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationMembersHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationMembersHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationMembersHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationMembersHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPolicyGroupsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyGroups
 type ListPolicyGroupsHTTPResponse429Headers struct {
 	RetryAfter *int
@@ -5852,6 +7901,96 @@ func (r NewPolicyGroupHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r NewPolicyGroupHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPolicyGroupMetadataHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyGroupMetadata
+type GetPolicyGroupMetadataHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyGroupMetadataHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PolicyGroupMetadata
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyGroupMetadataHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON200() *PolicyGroupMetadata {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyGroupMetadataHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyGroupMetadataHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyGroupMetadataHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyGroupMetadataHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyGroupMetadataHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6898,6 +9037,96 @@ func (r CompletePolicyPackPublishHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CompletePolicyPackPublishHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPolicyPackConfigSchemaHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackConfigSchema
+type GetPolicyPackConfigSchemaHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyPackConfigSchemaHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppGetPolicyPackConfigSchemaResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyPackConfigSchemaHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON200() *AppGetPolicyPackConfigSchemaResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyPackConfigSchemaHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyPackConfigSchemaHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyPackConfigSchemaHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyPackConfigSchemaHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8028,6 +10257,186 @@ func (r ListPolicyViolationsV2HTTPResponse) ContentType() string {
 	return ""
 }
 
+// GetOrgRegistryPolicyPackHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOrgRegistryPolicyPack
+type GetOrgRegistryPolicyPackHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOrgRegistryPolicyPackHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetRegistryPolicyPackVersionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOrgRegistryPolicyPackHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrgRegistryPolicyPackHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrgRegistryPolicyPackHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrgRegistryPolicyPackHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrgRegistryPolicyPackHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksForAccountHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksForAccount
+type ListPolicyPacksForAccountHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksForAccountHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksForInsightsAccountResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksForAccountHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON200() *ListPolicyPacksForInsightsAccountResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksForAccountHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksForAccountHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksForAccountHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksForAccountHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksForAccountHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateResourceVersionPolicyResultsHTTPResponse429Headers the declared response headers of an HTTP 429 response for UpdateResourceVersionPolicyResults
 type UpdateResourceVersionPolicyResultsHTTPResponse429Headers struct {
 	RetryAfter *int
@@ -8230,6 +10639,927 @@ func (r UpdateStackPolicyResultsHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateStackPolicyResultsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistry
+type ListPolicyPacksPreviewRegistryHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistryPost
+type ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryPostHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacks
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPackVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPackVersions
+type ListPolicyPackVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPackVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPackVersionsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPackVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPackVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPackVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPackVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersion
+type PostPublishPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppCreatePolicyPackResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON201() *AppCreatePolicyPackResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacksVersions
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackVersion
+type GetPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetRegistryPolicyPackVersionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionCompleteHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionComplete
+type PostPublishPolicyPackVersionCompleteHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionCompleteHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackPolicyGroupsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackPolicyGroups
+type GetStackPolicyGroupsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackPolicyGroupsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppListPolicyGroupsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackPolicyGroupsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON200() *AppListPolicyGroupsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackPolicyGroupsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackPolicyGroupsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackPolicyGroupsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackPolicyGroupsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackPolicyGroupsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackPolicyPacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackPolicyPacks
+type GetStackPolicyPacksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackPolicyPacksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppGetStackPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackPolicyPacksHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON200() *AppGetStackPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackPolicyPacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackPolicyPacksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackPolicyPacksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackPolicyPacksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackPolicyPacksHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8702,6 +12032,28 @@ func (c *ClientWithResponses) GetOpenAPISpecJSONWithResponse(ctx context.Context
 	return ParseGetOpenAPISpecJSONHTTPResponse(rsp)
 }
 
+// ListOrganizationMembersWithResponse List Organization Members
+//
+// Lists the members of the organization (its users; organization tokens are not members),
+// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+// it is absent on the last page. Any member may list them (the console's assignee list reads
+// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+//
+// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+// organization's identity provider); policyresults keeps one list, answered for both types.
+// It has no service principals, so `type=service-principal` answers an empty list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+func (c *ClientWithResponses) ListOrganizationMembersWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*ListOrganizationMembersHTTPResponse, error) {
+	rsp, err := c.ListOrganizationMembers(ctx, orgName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationMembersHTTPResponse(rsp)
+}
+
 // ListPolicyGroupsWithResponse List Policy Groups
 //
 // Returns a summary of every policy group of the organization, including the two default
@@ -8722,7 +12074,8 @@ func (c *ClientWithResponses) ListPolicyGroupsWithResponse(ctx context.Context, 
 // NewPolicyGroupWithBodyWithResponse New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8738,7 +12091,8 @@ func (c *ClientWithResponses) NewPolicyGroupWithBodyWithResponse(ctx context.Con
 // NewPolicyGroupWithResponse New Policy Group
 //
 // Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-// for stacks and audit for accounts. A name already in use is answered 409.
+// for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+// reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8749,6 +12103,24 @@ func (c *ClientWithResponses) NewPolicyGroupWithResponse(ctx context.Context, or
 		return nil, err
 	}
 	return ParseNewPolicyGroupHTTPResponse(rsp)
+}
+
+// GetPolicyGroupMetadataWithResponse Get Policy Group Metadata
+//
+// Returns how much of the organization policy groups protect: stacks and Insights accounts,
+// with their resources, in total and in groups that apply at least one policy pack, by mode.
+// A stack or account counts as protected when a group it belongs to applies a pack; its
+// resources are the resources its latest evaluations governed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/policygroups/metadata (the `GetPolicyGroupMetadata` operationId).
+func (c *ClientWithResponses) GetPolicyGroupMetadataWithResponse(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*GetPolicyGroupMetadataHTTPResponse, error) {
+	rsp, err := c.GetPolicyGroupMetadata(ctx, orgName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyGroupMetadataHTTPResponse(rsp)
 }
 
 // DeletePolicyGroupWithResponse Delete Policy Group
@@ -8958,17 +12330,37 @@ func (c *ClientWithResponses) UploadPolicyPackArchiveWithBodyWithResponse(ctx co
 
 // CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
 //
-// Publishes a policy pack version once its archive has been uploaded.
+// Publishes a policy pack version once its archive has been uploaded. The version is named by
+// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+// names it. Completing a published version again changes nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *ClientWithResponses) CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error) {
+func (c *ClientWithResponses) CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error) {
 	rsp, err := c.CompletePolicyPackPublish(ctx, orgName, policyPackName, version, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCompletePolicyPackPublishHTTPResponse(rsp)
+}
+
+// GetPolicyPackConfigSchemaWithResponse Get Policy Pack Config Schema
+//
+// Returns the JSON configuration schema of each policy of a policy pack version that has one,
+// by policy name, as the pack published it. `pulumi policy validate-config` validates a
+// configuration file against it. `version` is the version number, the version tag the CLI
+// passes (e.g. `1.2.0`) or `latest`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema (the `GetPolicyPackConfigSchema` operationId).
+func (c *ClientWithResponses) GetPolicyPackConfigSchemaWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackConfigSchemaHTTPResponse, error) {
+	rsp, err := c.GetPolicyPackConfigSchema(ctx, orgName, policyPackName, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyPackConfigSchemaHTTPResponse(rsp)
 }
 
 // GetPolicyComplianceResultsWithBodyWithResponse Get Policy Compliance Results
@@ -9342,6 +12734,41 @@ func (c *ClientWithResponses) ListPolicyViolationsV2WithResponse(ctx context.Con
 	return ParseListPolicyViolationsV2HTTPResponse(rsp)
 }
 
+// GetOrgRegistryPolicyPackWithResponse Get Org Registry Policy Pack
+//
+// Returns an organization's policy pack as the registry describes it (source `private`,
+// publisher the organization) with the policies of its latest published version, or of the
+// published version whose tag `tag` names.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/registry/policypacks/{policyPackName} (the `GetOrgRegistryPolicyPack` operationId).
+func (c *ClientWithResponses) GetOrgRegistryPolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, params *GetOrgRegistryPolicyPackParams, reqEditors ...RequestEditorFn) (*GetOrgRegistryPolicyPackHTTPResponse, error) {
+	rsp, err := c.GetOrgRegistryPolicyPack(ctx, orgName, policyPackName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrgRegistryPolicyPackHTTPResponse(rsp)
+}
+
+// ListPolicyPacksForAccountWithResponse List Policy Packs For Account
+//
+// Returns the policy packs configured to analyze resources in the specified Insights account:
+// the packs of the account's policy groups, as GetStackPolicyPacks answers them for a stack.
+// All of them come in one page; a `continuationToken` (none is ever issued) is answered 400.
+// An account policyresults has never seen is answered 404 "Account not found".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/insights/{orgName}/accounts/{accountName}/policy/packs (the `ListPolicyPacksForAccount` operationId).
+func (c *ClientWithResponses) ListPolicyPacksForAccountWithResponse(ctx context.Context, orgName OrgName, accountName AccountName, params *ListPolicyPacksForAccountParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksForAccountHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksForAccount(ctx, orgName, accountName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksForAccountHTTPResponse(rsp)
+}
+
 // UpdateResourceVersionPolicyResultsWithBodyWithResponse Update Resource Version Policy Results
 //
 // Records the policy results of one version of a resource scanned in an Insights account,
@@ -9414,6 +12841,226 @@ func (c *ClientWithResponses) UpdateStackPolicyResultsWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseUpdateStackPolicyResultsHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET)
+//
+// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
+// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
+// a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
+// `available` (public packs) list nothing, since every pack here is the organization's own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistry(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs
+//
+// Lists the policy packs the caller can use, each at its latest published version, by
+// publisher and name: those of the organization `orgLogin` names, or of every organization
+// the caller belongs to (an organization token: its organization). `ids` keeps only the
+// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPostWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs
+//
+// Lists the policy packs the caller can use, each at its latest published version, by
+// publisher and name: those of the organization `orgLogin` names, or of every organization
+// the caller belongs to (an organization token: its organization). `ids` keeps only the
+// published versions with those ids. A caller who is not a member of `orgLogin` is answered
+// 404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPost(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack
+//
+// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
+// 409. Needs the admin role in the publisher organization.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp)
+}
+
+// ListPolicyPackVersionsWithResponse List Policy Pack Versions
+//
+// Lists the published versions of a policy pack, newest first, all in one page. A pack that
+// does not exist is answered 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+func (c *ClientWithResponses) ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error) {
+	rsp, err := c.ListPolicyPackVersions(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPackVersionsHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version
+//
+// Starts the two-phase publish of a policy pack version in the publisher organization (the
+// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+// Only the `private` source can be published to. Needs the admin role.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionWithBody(ctx, source, publisher, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version
+//
+// Starts the two-phase publish of a policy pack version in the publisher organization (the
+// first version creates the pack): upload the archive to the answered `uploadURI`, then call
+// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+// must be the path's name and its `versionTag` (the registry's semantic version) is required.
+// Only the `private` source can be published to. Needs the admin role.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersion(ctx, source, publisher, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version
+//
+// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
+// version deletes the pack). A version applied to a policy group is answered 409. Needs the
+// admin role in the publisher organization.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp)
+}
+
+// GetPolicyPackVersionWithResponse Get Policy Pack Version
+//
+// Returns a published version of a policy pack with its policies (each with its configuration
+// schema and enforcement level). `version` is the version's semantic version (its tag), its
+// number, or `latest` for the most recently published version.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+func (c *ClientWithResponses) GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.GetPolicyPackVersion(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete
+//
+// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
+// published version again changes nothing. Needs the admin role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp)
+}
+
+// GetStackPolicyGroupsWithResponse Get Stack Policy Groups
+//
+// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
+// joins its organization's default group when policyresults first sees it. A stack
+// policyresults has never seen is answered 404 "Stack not found".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups (the `GetStackPolicyGroups` operationId).
+func (c *ClientWithResponses) GetStackPolicyGroupsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, reqEditors ...RequestEditorFn) (*GetStackPolicyGroupsHTTPResponse, error) {
+	rsp, err := c.GetStackPolicyGroups(ctx, orgName, projectName, stackName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackPolicyGroupsHTTPResponse(rsp)
+}
+
+// GetStackPolicyPacksWithResponse Get Stack Policy Packs
+//
+// Returns the policy packs the stack's policy groups apply, each at the version the group
+// applies (pinned, or the latest published version) with the group's configuration, so a CI
+// job can ask what to run. `mode` keeps only the packs of groups of that mode. A pack two
+// groups apply at the same version is listed once, with the configuration of the group
+// evaluations attribute it to (groups other than the default one first, then by name).
+// `packLocation` is not set: policyresults serves no pack downloads. A stack
+// policyresults has never seen is answered 404 "Stack not found".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/policypacks (the `GetStackPolicyPacks` operationId).
+func (c *ClientWithResponses) GetStackPolicyPacksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *GetStackPolicyPacksParams, reqEditors ...RequestEditorFn) (*GetStackPolicyPacksHTTPResponse, error) {
+	rsp, err := c.GetStackPolicyPacks(ctx, orgName, projectName, stackName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackPolicyPacksHTTPResponse(rsp)
 }
 
 // GetCurrentUserWithResponse Get Current User
@@ -9647,6 +13294,87 @@ func ParseGetOpenAPISpecJSONHTTPResponse(rsp *http.Response) (*GetOpenAPISpecJSO
 	return response, nil
 }
 
+// ParseListOrganizationMembersHTTPResponse parses an HTTP response from a ListOrganizationMembersWithResponse call
+func ParseListOrganizationMembersHTTPResponse(rsp *http.Response) (*ListOrganizationMembersHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationMembersHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListOrganizationMembersResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOrganizationMembersHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPolicyGroupsHTTPResponse parses an HTTP response from a ListPolicyGroupsWithResponse call
 func ParseListPolicyGroupsHTTPResponse(rsp *http.Response) (*ListPolicyGroupsHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9813,6 +13541,87 @@ func ParseNewPolicyGroupHTTPResponse(rsp *http.Response) (*NewPolicyGroupHTTPRes
 	switch {
 	case rsp.StatusCode == 429:
 		var headers NewPolicyGroupHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyGroupMetadataHTTPResponse parses an HTTP response from a GetPolicyGroupMetadataWithResponse call
+func ParseGetPolicyGroupMetadataHTTPResponse(rsp *http.Response) (*GetPolicyGroupMetadataHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyGroupMetadataHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PolicyGroupMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyGroupMetadataHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -10781,6 +14590,87 @@ func ParseCompletePolicyPackPublishHTTPResponse(rsp *http.Response) (*CompletePo
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CompletePolicyPackPublishHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyPackConfigSchemaHTTPResponse parses an HTTP response from a GetPolicyPackConfigSchemaWithResponse call
+func ParseGetPolicyPackConfigSchemaHTTPResponse(rsp *http.Response) (*GetPolicyPackConfigSchemaHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyPackConfigSchemaHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppGetPolicyPackConfigSchemaResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyPackConfigSchemaHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -11837,6 +15727,168 @@ func ParseListPolicyViolationsV2HTTPResponse(rsp *http.Response) (*ListPolicyVio
 	return response, nil
 }
 
+// ParseGetOrgRegistryPolicyPackHTTPResponse parses an HTTP response from a GetOrgRegistryPolicyPackWithResponse call
+func ParseGetOrgRegistryPolicyPackHTTPResponse(rsp *http.Response) (*GetOrgRegistryPolicyPackHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrgRegistryPolicyPackHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetRegistryPolicyPackVersionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOrgRegistryPolicyPackHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksForAccountHTTPResponse parses an HTTP response from a ListPolicyPacksForAccountWithResponse call
+func ParseListPolicyPacksForAccountHTTPResponse(rsp *http.Response) (*ListPolicyPacksForAccountHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksForAccountHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksForInsightsAccountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksForAccountHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUpdateResourceVersionPolicyResultsHTTPResponse parses an HTTP response from a UpdateResourceVersionPolicyResultsWithResponse call
 func ParseUpdateResourceVersionPolicyResultsHTTPResponse(rsp *http.Response) (*UpdateResourceVersionPolicyResultsHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12020,6 +16072,846 @@ func ParseUpdateStackPolicyResultsHTTPResponse(rsp *http.Response) (*UpdateStack
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateStackPolicyResultsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryWithResponse call
+func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryPostHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryPostWithResponse call
+func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryPostHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPackVersionsHTTPResponse parses an HTTP response from a ListPolicyPackVersionsWithResponse call
+func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPackVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPackVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPackVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionWithResponse call
+func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppCreatePolicyPackResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyPackVersionHTTPResponse parses an HTTP response from a GetPolicyPackVersionWithResponse call
+func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetRegistryPolicyPackVersionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionCompleteHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionCompleteWithResponse call
+func ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionCompleteHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackPolicyGroupsHTTPResponse parses an HTTP response from a GetStackPolicyGroupsWithResponse call
+func ParseGetStackPolicyGroupsHTTPResponse(rsp *http.Response) (*GetStackPolicyGroupsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackPolicyGroupsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppListPolicyGroupsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackPolicyGroupsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackPolicyPacksHTTPResponse parses an HTTP response from a GetStackPolicyPacksWithResponse call
+func ParseGetStackPolicyPacksHTTPResponse(rsp *http.Response) (*GetStackPolicyPacksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackPolicyPacksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppGetStackPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackPolicyPacksHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

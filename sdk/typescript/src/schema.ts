@@ -429,7 +429,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number, or `latest`. */
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -489,8 +489,8 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
-                version: components["parameters"]["PolicyPackVersionNumber"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
         };
@@ -498,9 +498,68 @@ export interface paths {
         put?: never;
         /**
          * Complete Policy Pack Publish
-         * @description Publishes a policy pack version once its archive has been uploaded.
+         * @description Publishes a policy pack version once its archive has been uploaded. The version is named by
+         *     the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
+         *     names it. Completing a published version again changes nothing.
          */
         post: operations["CompletePolicyPackPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The policy pack name */
+                policyPackName: components["parameters"]["PolicyPackName"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pack Config Schema
+         * @description Returns the JSON configuration schema of each policy of a policy pack version that has one,
+         *     by policy name, as the pack published it. `pulumi policy validate-config` validates a
+         *     configuration file against it. `version` is the version number, the version tag the CLI
+         *     passes (e.g. `1.2.0`) or `latest`.
+         */
+        get: operations["GetPolicyPackConfigSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/registry/policypacks/{policyPackName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The policy pack name */
+                policyPackName: components["parameters"]["PolicyPackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Org Registry Policy Pack
+         * @description Returns an organization's policy pack as the registry describes it (source `private`,
+         *     publisher the organization) with the policies of its latest published version, or of the
+         *     published version whose tag `tag` names.
+         */
+        get: operations["GetOrgRegistryPolicyPack"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -528,9 +587,36 @@ export interface paths {
         /**
          * New Policy Group
          * @description Creates a policy group. `entityType` defaults to stacks; `mode` defaults to preventative
-         *     for stacks and audit for accounts. A name already in use is answered 409.
+         *     for stacks and audit for accounts. A name already in use is answered 409; `metadata` is
+         *     reserved for GetPolicyGroupMetadata's path (400), as is renaming a group to it.
          */
         post: operations["NewPolicyGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/policygroups/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Group Metadata
+         * @description Returns how much of the organization policy groups protect: stacks and Insights accounts,
+         *     with their resources, in total and in groups that apply at least one policy pack, by mode.
+         *     A stack or account counts as protected when a group it belongs to applies a pack; its
+         *     resources are the resources its latest evaluations governed.
+         */
+        get: operations["GetPolicyGroupMetadata"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -594,6 +680,292 @@ export interface paths {
          * @description Applies several policy group updates atomically, in order; if one fails, none is applied.
          */
         patch: operations["BatchUpdatePolicyGroup"];
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/policygroups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Policy Groups
+         * @description Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
+         *     joins its organization's default group when policyresults first sees it. A stack
+         *     policyresults has never seen is answered 404 "Stack not found".
+         */
+        get: operations["GetStackPolicyGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/policypacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Policy Packs
+         * @description Returns the policy packs the stack's policy groups apply, each at the version the group
+         *     applies (pinned, or the latest published version) with the group's configuration, so a CI
+         *     job can ask what to run. `mode` keeps only the packs of groups of that mode. A pack two
+         *     groups apply at the same version is listed once, with the configuration of the group
+         *     evaluations attribute it to (groups other than the default one first, then by name).
+         *     `packLocation` is not set: policyresults serves no pack downloads. A stack
+         *     policyresults has never seen is answered 404 "Stack not found".
+         */
+        get: operations["GetStackPolicyPacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/insights/{orgName}/accounts/{accountName}/policy/packs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The Insights account name */
+                accountName: components["parameters"]["AccountName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Policy Packs For Account
+         * @description Returns the policy packs configured to analyze resources in the specified Insights account:
+         *     the packs of the account's policy groups, as GetStackPolicyPacks answers them for a stack.
+         *     All of them come in one page; a `continuationToken` (none is ever issued) is answered 400.
+         *     An account policyresults has never seen is answered 404 "Account not found".
+         */
+        get: operations["ListPolicyPacksForAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Policy Packs (deprecated GET)
+         * @deprecated
+         * @description Lists the policy packs of the organization `orgLogin` names (required), each at its latest
+         *     published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
+         *     a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
+         *     `available` (public packs) list nothing, since every pack here is the organization's own.
+         */
+        get: operations["ListPolicyPacks_preview_registry"];
+        put?: never;
+        /**
+         * List Policy Packs
+         * @description Lists the policy packs the caller can use, each at its latest published version, by
+         *     publisher and name: those of the organization `orgLogin` names, or of every organization
+         *     the caller belongs to (an organization token: its organization). `ids` keeps only the
+         *     published versions with those ids. A caller who is not a member of `orgLogin` is answered
+         *     404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
+         */
+        post: operations["ListPolicyPacks_preview_registry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack
+         * @description Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+         *     from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
+         *     409. Needs the admin role in the publisher organization.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Policy Pack Versions
+         * @description Lists the published versions of a policy pack, newest first, all in one page. A pack that
+         *     does not exist is answered 404.
+         */
+        get: operations["ListPolicyPackVersions"];
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version
+         * @description Starts the two-phase publish of a policy pack version in the publisher organization (the
+         *     first version creates the pack): upload the archive to the answered `uploadURI`, then call
+         *     PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+         *     takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
+         *     must be the path's name and its `versionTag` (the registry's semantic version) is required.
+         *     Only the `private` source can be published to. Needs the admin role.
+         */
+        post: operations["PostPublishPolicyPackVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pack Version
+         * @description Returns a published version of a policy pack with its policies (each with its configuration
+         *     schema and enforcement level). `version` is the version's semantic version (its tag), its
+         *     number, or `latest` for the most recently published version.
+         */
+        get: operations["GetPolicyPackVersion"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack Version
+         * @description Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
+         *     version deletes the pack). A version applied to a policy group is answered 409. Needs the
+         *     admin role in the publisher organization.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks_versions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version Complete
+         * @description Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+         *     and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
+         *     published version again changes nothing. Needs the admin role.
+         */
+        post: operations["PostPublishPolicyPackVersionComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Organization Members
+         * @description Lists the members of the organization (its users; organization tokens are not members),
+         *     by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+         *     it is absent on the last page. Any member may list them (the console's assignee list reads
+         *     them); as Pulumi does, `user.email` is only included when the caller is an admin.
+         *
+         *     Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+         *     organization's identity provider); policyresults keeps one list, answered for both types.
+         *     It has no service principals, so `type=service-principal` answers an empty list.
+         */
+        get: operations["ListOrganizationMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/user": {
@@ -1123,10 +1495,8 @@ export interface components {
             enforcementLevel: components["schemas"]["AppEnforcementLevel"];
             /** @description Message is the message that will be displayed to end users when they violate this policy. */
             message: string;
-            /** @description The JSON schema for the Policy's configuration ({properties, required, type}). */
-            configSchema?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description The JSON schema for the Policy's configuration. */
+            configSchema?: components["schemas"]["AppPolicyConfigSchema"] | null;
             /** @description The severity of the policy. */
             severity?: components["schemas"]["PolicySeverity"];
             /** @description The compliance framework that this policy belongs to. */
@@ -1714,6 +2084,168 @@ export interface components {
             /** @description Whether this version is applied to a policy group. */
             applied: boolean;
         };
+        /**
+         * @description AppPolicyConfigSchema defines the JSON schema of a particular Policy's configuration.
+         * @example {
+         *       "type": "object",
+         *       "properties": {
+         *         "maxAgeDays": {
+         *           "type": "integer",
+         *           "minimum": 1
+         *         }
+         *       },
+         *       "required": [
+         *         "maxAgeDays"
+         *       ]
+         *     }
+         */
+        AppPolicyConfigSchema: {
+            /** @description Config property name to JSON Schema map. */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** @description Required config properties. */
+            required?: string[];
+            /** @description Type defines the data type allowed for the schema. */
+            type: components["schemas"]["AppJSONSchemaType"];
+        };
+        /**
+         * @description The data type of a policy's configuration schema (always an object).
+         * @enum {string}
+         */
+        AppJSONSchemaType: "object";
+        /**
+         * @description AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
+         * @example {
+         *       "configSchema": {
+         *         "s3-bucket-retention": {
+         *           "type": "object",
+         *           "properties": {
+         *             "maxAgeDays": {
+         *               "type": "integer"
+         *             }
+         *           },
+         *           "required": [
+         *             "maxAgeDays"
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        AppGetPolicyPackConfigSchemaResponse: {
+            /** @description The JSON schema for each Policy's configuration, by policy name (policies without configuration are left out). */
+            configSchema?: {
+                [key: string]: components["schemas"]["AppPolicyConfigSchema"];
+            };
+        };
+        /** @description AppRequiredPolicy is a Policy Pack that applies, at the version and with the configuration to run it with. */
+        AppRequiredPolicy: {
+            /** @description The name (unique and URL-safe) of the required Policy Pack. */
+            name: string;
+            /** @description The version of the required Policy Pack. */
+            version: number;
+            /** @description The version tag of the required Policy Pack. */
+            versionTag: string;
+            /** @description The pretty name of the required Policy Pack. */
+            displayName: string;
+            /** @description Where the Policy Pack can be downloaded from (not set by policyresults, which serves no pack downloads). */
+            packLocation?: string;
+            /** @description The configuration that is to be passed to the Policy Pack, by policy name, as the policy group holds it. */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** @description References to ESC environments whose resolved values the CLI should inject into the policy pack process (never set here). */
+            environments?: string[];
+        };
+        /**
+         * @description AppGetStackPolicyPacksResponse lists the Policy Packs that apply to a stack.
+         * @example {
+         *       "requiredPolicies": [
+         *         {
+         *           "name": "aws-cis-compliance",
+         *           "version": 3,
+         *           "versionTag": "1.2.0",
+         *           "displayName": "AWS CIS Compliance",
+         *           "config": {
+         *             "s3-bucket-retention": {
+         *               "enforcementLevel": "mandatory",
+         *               "maxAgeDays": 30
+         *             }
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        AppGetStackPolicyPacksResponse: {
+            /** @description RequiredPolicies is a list of required Policy Packs to run during the update. */
+            requiredPolicies?: components["schemas"]["AppRequiredPolicy"][];
+        };
+        /** @description ListPolicyPacksForInsightsAccountResponse lists the Policy Packs that analyze an Insights account's resources. */
+        ListPolicyPacksForInsightsAccountResponse: {
+            /** @description The list of required policy packs. */
+            packs: components["schemas"]["AppRequiredPolicy"][];
+        };
+        /** @description PolicyGroupMetadata counts what an organization's policy groups protect. */
+        PolicyGroupMetadata: {
+            /** @description Number of unique stacks in any policy group (preventative or audit) that applies a policy pack. */
+            ProtectedStacks: number;
+            /** @description Number of resources in those stacks. */
+            ProtectedStackResources: number;
+            /** @description Number of stacks in preventative policy groups that apply a policy pack. */
+            PreventativeStacks: number;
+            /** @description Number of resources in stacks in those preventative policy groups. */
+            PreventativeStackResources: number;
+            /** @description Number of stacks in audit policy groups that apply a policy pack. */
+            AuditStacks: number;
+            /** @description Number of resources in stacks in those audit policy groups. */
+            AuditStackResources: number;
+            /** @description Total number of stacks in the organization (that policyresults has seen). */
+            TotalStacks: number;
+            /** @description Total number of resources in all stacks (governed by their latest evaluations). */
+            TotalStackResources: number;
+            /** @description Number of Insights accounts in policy groups that apply a policy pack. */
+            ProtectedAccounts: number;
+            /** @description Number of resources in those accounts. */
+            ProtectedAccountResources: number;
+            /** @description Total number of Insights accounts in the organization (that policyresults has seen). */
+            TotalAccounts: number;
+            /** @description Total number of resources in all accounts (governed by their latest evaluations). */
+            TotalAccountResources: number;
+        };
+        /**
+         * @description The access of the policy packs to list: added and available are public packs (none here), enabled and private the organization's own.
+         * @enum {string}
+         */
+        PolicyPackAccess: "added" | "available" | "enabled" | "private";
+        /**
+         * @description ListPolicyPacksRequest filters the registry's policy packs.
+         * @example {
+         *       "orgLogin": "acme",
+         *       "access": "enabled"
+         *     }
+         */
+        ListPolicyPacksRequest: {
+            /** @description The access of the policy packs to list. Default is `enabled`. */
+            access?: components["schemas"]["PolicyPackAccess"];
+            /** @description A list of policy pack IDs (RegistryPolicyPack ids) to list; if given, only the published versions with these ids are listed (at most 1000). */
+            ids?: string[];
+            /** @description The canonical name of the organization to list policy packs for; absent for every organization the caller belongs to. */
+            orgLogin?: string;
+        };
+        /** @description ListPolicyPacksResponse lists registry policy packs. */
+        ListPolicyPacksResponse: {
+            /** @description ContinuationToken can be used to fetch the next page of results; absent when there are no more (policyresults answers every pack in one page). */
+            continuationToken?: string;
+            /** @description PolicyPacks contains the policy pack metadata for the current page. */
+            policyPacks: components["schemas"]["RegistryPolicyPack"][];
+        };
+        /** @description GetRegistryPolicyPackVersionResponse contains detailed information about a specific version of a policy pack, including the policy definitions. */
+        GetRegistryPolicyPackVersionResponse: {
+            /** @description PolicyPack contains the metadata for this specific version. */
+            policyPack: components["schemas"]["RegistryPolicyPack"];
+            /** @description Policies contains the individual policy definitions in this version, each with its configuration schema and enforcement level. */
+            policies?: components["schemas"]["AppPolicy"][];
+        };
         /** @description ListPolicyGroupsResponse lists a summary of the organization's Policy Groups. */
         AppListPolicyGroupsResponse: {
             /** @description List of policy groups. */
@@ -1826,6 +2358,114 @@ export interface components {
             addInsightsAccount?: components["schemas"]["AppInsightsAccountReference"];
             /** @description An Insights account to remove from the policy group. */
             removeInsightsAccount?: components["schemas"]["AppInsightsAccountReference"];
+        };
+        /**
+         * @description Which members ListOrganizationMembers lists.
+         * @enum {string}
+         */
+        OrganizationMemberKind: "backend" | "frontend" | "service-principal";
+        /**
+         * @description OrganizationRole is an enum defining a member's role within an organization.
+         * @enum {string}
+         */
+        OrganizationRole: "none" | "member" | "admin" | "potential-member" | "stack-collaborator" | "billing-manager";
+        /**
+         * @description ListOrganizationMembersResponse lists all members within an organization.
+         * @example {
+         *       "members": [
+         *         {
+         *           "role": "admin",
+         *           "user": {
+         *             "name": "Alice Admin",
+         *             "githubLogin": "alice",
+         *             "avatarUrl": "",
+         *             "email": "alice@acme.example"
+         *           },
+         *           "created": "2025-11-02T08:00:00Z",
+         *           "knownToPulumi": true,
+         *           "virtualAdmin": false,
+         *           "fgaRole": {
+         *             "id": "admin",
+         *             "name": "Admin",
+         *             "modifiedAt": "2025-11-02T08:00:00Z"
+         *           }
+         *         },
+         *         {
+         *           "role": "member",
+         *           "user": {
+         *             "name": "Victor Viewer",
+         *             "githubLogin": "victor",
+         *             "avatarUrl": "",
+         *             "email": "victor@acme.example"
+         *           },
+         *           "created": "2025-11-03T08:00:00Z",
+         *           "knownToPulumi": true,
+         *           "virtualAdmin": false,
+         *           "fgaRole": {
+         *             "id": "viewer",
+         *             "name": "Viewer",
+         *             "modifiedAt": "2025-11-03T08:00:00Z"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ListOrganizationMembersResponse: {
+            /** @description The list of organization members. */
+            members: components["schemas"]["OrganizationMember"][];
+            /** @description An opaque token for fetching the next page of members; absent on the last page. */
+            continuationToken?: string;
+        };
+        /** @description OrganizationMember defines a member of an organization. */
+        OrganizationMember: {
+            /**
+             * @description Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+             *     built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+             *     tells them apart).
+             */
+            role: components["schemas"]["OrganizationRole"];
+            /** @description The user information for this organization member (`email` only for admin callers). */
+            user: components["schemas"]["UserInfo"];
+            /**
+             * Format: date-time
+             * @description When the member joined the organization.
+             */
+            created: string;
+            /** @description KnownToPulumi returns if the organization member has a Pulumi account (always true here). */
+            knownToPulumi: boolean;
+            /**
+             * @description VirtualAdmin indicates that the member does not have admin access on the backing identity
+             *     provider, but does have admin access to the Pulumi organization (always false here: there
+             *     is no backing identity provider).
+             */
+            virtualAdmin: boolean;
+            /** @description Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member). */
+            links?: components["schemas"]["MemberLinks"];
+            /** @description The role currently assigned to this member (admin, member or viewer). */
+            fgaRole: components["schemas"]["FGARole"];
+            /** @description Deprecated in Pulumi; policyresults has no teams and leaves it out. */
+            teams?: string[];
+            /** @description Whether the membership is suspended (never, here). */
+            suspended?: boolean;
+            /** @description Whether the member has no role of their own and gets the organization's default role (never, here). */
+            followsDefaultRole?: boolean;
+        };
+        /** @description Links to a member. */
+        MemberLinks: {
+            /** @description A self-referencing hypermedia link (URL) to this member resource. */
+            self?: string;
+        };
+        /** @description A role assigned to a member. */
+        FGARole: {
+            /** @description The unique identifier of the role (admin, member or viewer). */
+            id: string;
+            /** @description The name of the role (Admin, Member or Viewer). */
+            name: string;
+            /**
+             * Format: date-time
+             * @description The timestamp when the role was last modified (when the member joined, here).
+             */
+            modifiedAt: string;
         };
         /**
          * @description The current user, as Pulumi's API answers it.
@@ -2011,10 +2651,18 @@ export interface components {
         ResourceVersion: number;
         /** @description The policy pack name */
         PolicyPackName: string;
-        /** @description The policy pack version number, or `latest`. */
+        /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
         PolicyPackVersion: string;
         /** @description The policy pack version number answered by CreatePolicyPack. */
         PolicyPackVersionNumber: number;
+        /** @description The policy pack source: 'private' (the only source policyresults holds). */
+        RegistrySource: string;
+        /** @description Organization that owns the policy pack (its name). */
+        RegistryPublisher: string;
+        /** @description The policy pack name */
+        RegistryPolicyPackName: string;
+        /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+        RegistryPolicyPackVersion: string;
         /** @description The policy group name */
         PolicyGroupName: string;
     };
@@ -2593,7 +3241,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number, or `latest`. */
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -2626,7 +3274,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number, or `latest`. */
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -2701,8 +3349,8 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
-                version: components["parameters"]["PolicyPackVersionNumber"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
         };
@@ -2720,6 +3368,73 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyPackConfigSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The policy pack name */
+                policyPackName: components["parameters"]["PolicyPackName"];
+                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                version: components["parameters"]["PolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration schemas of the version's policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppGetPolicyPackConfigSchemaResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetOrgRegistryPolicyPack: {
+        parameters: {
+            query?: {
+                /** @description Version tag to retrieve (e.g. `1.2.0`); `latest` or absent for the latest published version. */
+                tag?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The policy pack name */
+                policyPackName: components["parameters"]["PolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack version with its policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegistryPolicyPackVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2783,6 +3498,35 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyGroupMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's policy protection counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyGroupMetadata"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2915,6 +3659,416 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackPolicyGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy groups that include the stack. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppListPolicyGroupsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackPolicyPacks: {
+        parameters: {
+            query?: {
+                /** @description Filter by policy group enforcement mode ('audit' or 'preventative'). */
+                mode?: components["schemas"]["PolicyGroupMode"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy packs that apply to the stack. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppGetStackPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacksForAccount: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The Insights account name */
+                accountName: components["parameters"]["AccountName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy packs that apply to the account. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksForInsightsAccountResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry: {
+        parameters: {
+            query?: {
+                /** @description Filter by access level (default `enabled`). */
+                access?: components["schemas"]["PolicyPackAccess"];
+                /** @description Required. Filter by owning organization. */
+                orgLogin?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ListPolicyPacksRequest"];
+            };
+        };
+        responses: {
+            /** @description The policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPackVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pack's published versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreatePolicyPackRequest"];
+            };
+        };
+        responses: {
+            /** @description The version was created; upload the archive to `uploadURI`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppCreatePolicyPackResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegistryPolicyPackVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersionComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version is published. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+                /**
+                 * @description Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+                 *     backend members (the same list here); `service-principal` for service principals (none
+                 *     here).
+                 */
+                type?: components["schemas"]["OrganizationMemberKind"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the organization's members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOrganizationMembersResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

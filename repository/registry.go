@@ -1,0 +1,97 @@
+package repository
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Accesses lists what the caller may do in each organisation it can use, by
+// name: a user's memberships, or an organisation token's organisation. With
+// orgName, only that organisation, and none when the caller may not use it.
+func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([]Access, error) {
+	var rows []struct {
+		ID        int64
+		Name      string
+		CreatedAt time.Time
+		Role      Role
+	}
+	q := r.db.WithContext(ctx).Table("organizations o")
+	switch {
+	case c.OrgID != nil:
+		q = q.Select("o.id, o.name, o.created_at, CAST(? AS text) AS role", c.Role).Where("o.id = ?", *c.OrgID)
+	case c.User != nil:
+		q = q.Select("o.id, o.name, o.created_at, m.role").
+			Joins("JOIN memberships m ON m.org_id = o.id AND m.user_id = ?", c.User.ID)
+	default:
+		return nil, nil
+	}
+	if orgName != "" {
+		q = q.Where("o.name = ?", orgName)
+	}
+	if err := q.Order(textOrder("o.name", r.dialect)).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Access, len(rows))
+	for i, row := range rows {
+		out[i] = Access{Org: Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
+	}
+	return out, nil
+}
+
+// RegistryPack is a published pack version as the registry lists it.
+type RegistryPack struct {
+	OrgID int64
+	// ID is the version's id (a UUID), the registry's id of the pack.
+	ID         string
+	Name       string
+	Version    int
+	VersionTag string
+	// DisplayName is the version's display name, else the pack's.
+	DisplayName string
+}
+
+// registryPacks selects published versions with their packs; the caller
+// adds the conditions and the order.
+func registryPacks(db *gorm.DB) *gorm.DB {
+	return db.Table("policy_pack_versions v").
+		Select(`p.org_id, v.uuid AS id, p.name, v.version, v.version_tag,
+			COALESCE(NULLIF(v.display_name, ''), NULLIF(p.display_name, ''), p.name) AS display_name`).
+		Joins("JOIN policy_packs p ON p.org_id = v.org_id AND p.id = v.pack_id").
+		Where("v.published = ?", true)
+}
+
+// RegistryPacks lists, for the organisations, the latest published version
+// of each pack by organisation name then pack name (byte order); with ids,
+// the published versions with these ids instead, in the same order.
+func (r *Repository) RegistryPacks(ctx context.Context, orgIDs []int64, ids []string) ([]RegistryPack, error) {
+	out := []RegistryPack{}
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	q := registryPacks(r.db.WithContext(ctx)).
+		Joins("JOIN organizations o ON o.id = p.org_id").
+		Where("p.org_id IN ?", orgIDs)
+	if ids != nil {
+		q = q.Where("v.uuid IN ?", ids)
+	} else {
+		q = q.Where(`v.version = (SELECT MAX(v2.version) FROM policy_pack_versions v2
+			WHERE v2.org_id = v.org_id AND v2.pack_id = v.pack_id AND v2.published = ?)`, true)
+	}
+	err := q.Order(textOrder("o.name", r.dialect) + ", " + textOrder("p.name", r.dialect) + ", v.version DESC").Scan(&out).Error
+	return out, err
+}
+
+// RegistryPackVersions lists a pack's published versions, newest first;
+// ErrNotFound when the organisation has no pack of that name.
+func (r *Repository) RegistryPackVersions(ctx context.Context, orgID int64, name string) ([]RegistryPack, error) {
+	db := r.db.WithContext(ctx)
+	var pack PolicyPack
+	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+		return nil, translate(err, "")
+	}
+	out := []RegistryPack{}
+	err := registryPacks(db).Where("v.org_id = ? AND v.pack_id = ?", orgID, pack.ID).Order("v.version DESC").Scan(&out).Error
+	return out, err
+}
