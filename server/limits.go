@@ -81,6 +81,15 @@ func (p *fieldPath) String() string {
 	return s + "." + p.name
 }
 
+// field names p in a message: `field "violations[0].message"`, or the
+// request body itself when p is empty (a body that is a list).
+func (p *fieldPath) field() string {
+	if p == nil {
+		return "the request body"
+	}
+	return fmt.Sprintf("field %q", p)
+}
+
 // child is the path of a field or key named name ("" stays at p: the
 // request body's fields are top level).
 func (p *fieldPath) child(name string) *fieldPath {
@@ -153,10 +162,10 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			max = l.MaxNameBytes
 		}
 		if n > max {
-			return invalidInput("field %q is %d bytes long; at most %d", path, n, max)
+			return invalidInput("%s is %d bytes long; at most %d", path.field(), n, max)
 		}
 		if strings.IndexByte(v.String(), 0) >= 0 {
-			return invalidInput("field %q holds a NUL character, which no string may hold", path)
+			return invalidInput("%s holds a NUL character, which no string may hold", path.field())
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
@@ -164,7 +173,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			return nil
 		}
 		if v.Len() > l.MaxItems {
-			return invalidInput("field %q has %d items; at most %d", path, v.Len(), l.MaxItems)
+			return invalidInput("%s has %d items; at most %d", path.field(), v.Len(), l.MaxItems)
 		}
 		item := &fieldPath{parent: path}
 		for i := 0; i < v.Len(); i++ {
@@ -175,7 +184,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 		}
 	case reflect.Map:
 		if v.Len() > l.MaxItems {
-			return invalidInput("field %q has %d entries; at most %d", path, v.Len(), l.MaxItems)
+			return invalidInput("%s has %d entries; at most %d", path.field(), v.Len(), l.MaxItems)
 		}
 		// nullable.Nullable is a map keyed by bool: its value is the field.
 		keyed := v.Type().Key().Kind() == reflect.String
@@ -185,7 +194,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			if keyed {
 				k := iter.Key().String()
 				if len(k) > l.MaxNameBytes {
-					return invalidInput("field %q has a key %d bytes long; at most %d", path, len(k), l.MaxNameBytes)
+					return invalidInput("%s has a key %d bytes long; at most %d", path.field(), len(k), l.MaxNameBytes)
 				}
 				p = path.child(k)
 			}
