@@ -146,6 +146,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(s.timeout)
 	e.Use(s.authenticate)
 	e.Use(s.rateLimit)
+	registerStrictJSON()
 	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		SilenceServersWarning: true,
 		Options: openapi3filter.Options{
