@@ -26,7 +26,9 @@
 //     oneOf (one branch; the value must match exactly one) and anyOf (one
 //     branch);
 //   - $ref (resolved by kin-openapi's loader), recursion bounded by
-//     MaxDepth (beyond it only required members and minItems items).
+//     MaxDepth (beyond it only required members and minItems items);
+//   - example: an object's or an array's example, drawn whole now and
+//     then (ExamplePercent), as Schemathesis's explicit examples.
 //
 // Hints give values for properties by name ("colId") or by schema and name
 // ("AngularGridColumn.aggFunc"), so that requests also carry values that

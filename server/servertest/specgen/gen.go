@@ -38,6 +38,20 @@ type Gen struct {
 	MaxItems int
 	// MaxString is the longest string drawn, in runes (default 24).
 	MaxString int
+	// Rune draws the runes of strings without a format or pattern
+	// (default rapid.Rune(): any rune, control characters included).
+	Rune *rapid.Generator[rune]
+	// ExamplePercent is how often an object's or an array's example, where
+	// the schema gives one and it is valid, is drawn whole, in percent
+	// (default 0): examples are coherent values random draws rarely are.
+	ExamplePercent int
+}
+
+func (g *Gen) rune() *rapid.Generator[rune] {
+	if g.Rune != nil {
+		return g.Rune
+	}
+	return rapid.Rune()
 }
 
 func (g *Gen) maxDepth() int { return orDefault(g.MaxDepth, 4) }
@@ -108,6 +122,12 @@ func (g *Gen) draw(t *rapid.T, ref *openapi3.SchemaRef, name, label string, dept
 	case len(s.Enum) > 0:
 		return rapid.SampledFrom(s.Enum).Draw(t, label)
 	}
+	if k := kindOf(s); (k == "object" || k == "array") && s.Example != nil && g.ExamplePercent > 0 &&
+		rapid.IntRange(0, 99).Draw(t, label+" example?") < g.ExamplePercent {
+		if v := jsonValue(s.Example); Validate(ref, v) == nil {
+			return v
+		}
+	}
 	switch kindOf(s) {
 	case "object":
 		return g.drawObject(t, objectShape{props: s.Properties, required: s.Required, additional: s.AdditionalProperties, minProps: int(s.MinProps)}, name, label, depth)
@@ -145,7 +165,7 @@ func kindOf(s *openapi3.Schema) string {
 // drawAny draws a JSON scalar an untyped schema accepts.
 func (g *Gen) drawAny(t *rapid.T, ref *openapi3.SchemaRef, label string) any {
 	candidates := []func() any{
-		func() any { return rapid.StringN(0, g.maxString(), -1).Draw(t, label) },
+		func() any { return rapid.StringOfN(g.rune(), 0, g.maxString(), -1).Draw(t, label) },
 		func() any { return float64(rapid.Int64Range(-1<<31, 1<<31).Draw(t, label)) },
 		func() any { return rapid.Bool().Draw(t, label) },
 	}
@@ -366,7 +386,17 @@ func (g *Gen) drawString(t *rapid.T, s *openapi3.Schema, label string) string {
 			return n >= lo && n <= hi
 		}).Draw(t, label)
 	}
-	return rapid.StringN(lo, hi, -1).Draw(t, label)
+	return rapid.StringOfN(g.rune(), lo, hi, -1).Draw(t, label)
+}
+
+// jsonValue is v as encoding/json decodes it (an example as the YAML
+// loader left it may hold other number types).
+func jsonValue(v any) any {
+	var out any
+	if err := json.Unmarshal([]byte(JSON(v)), &out); err != nil {
+		return v
+	}
+	return out
 }
 
 // drawTime draws an instant between the years 1 and 9999 (RFC 3339's

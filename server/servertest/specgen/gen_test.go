@@ -252,6 +252,40 @@ func TestOneMemberOf(t *testing.T) {
 	}
 }
 
+func TestExamplesAndRunes(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(`
+openapi: 3.0.3
+info: {title: examples, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pair:
+      type: object
+      required: [a, b]
+      properties: {a: {type: string}, b: {type: integer}}
+      example: {a: "from the example", b: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := doc.Components.Schemas["Pair"]
+	g := &specgen.Gen{ExamplePercent: 50, Rune: rapid.RuneFrom([]rune("xyz"))}
+	examples := 0
+	rapid.Check(t, func(t *rapid.T) {
+		v := g.Draw(t, ref, "v").(map[string]any)
+		if v["a"] == "from the example" {
+			examples++
+			return
+		}
+		if strings.Trim(v["a"].(string), "xyz") != "" {
+			t.Fatalf("a = %q: runes outside the alphabet", v["a"])
+		}
+	})
+	if examples < 20 || examples > 80 {
+		t.Errorf("the example was drawn %d times in 100", examples)
+	}
+}
+
 // limits are small, so that oversized values stay small.
 var limits = specgen.Limits{Items: 5, StringBytes: func(p specgen.Path) int {
 	if strings.HasSuffix(p.Field(), "name") {
