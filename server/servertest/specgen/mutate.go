@@ -123,7 +123,7 @@ func applies(k Kind, s Site) bool {
 func (g *Gen) mutateAt(t *rapid.T, ref *openapi3.SchemaRef, v any, k Kind, s Site, lim Limits) (Mutation, bool) {
 	label := string(k) + " " + s.Path.String()
 	invalid := func(replacement any) (Mutation, bool) {
-		out := replace(v, s.Path, replacement)
+		out := Replace(v, s.Path, replacement)
 		if Validate(ref, out) == nil {
 			return Mutation{}, false
 		}
@@ -169,7 +169,7 @@ func (g *Gen) mutateAt(t *rapid.T, ref *openapi3.SchemaRef, v any, k Kind, s Sit
 			limit = m
 		}
 		n := limit + 1 + rapid.IntRange(0, 16).Draw(t, label)
-		return Mutation{Kind: k, Path: s.Path, Value: replace(v, s.Path, strings.Repeat("x", n))}, true
+		return Mutation{Kind: k, Path: s.Path, Value: Replace(v, s.Path, strings.Repeat("x", n))}, true
 	case OversizedArray:
 		limit := lim.Items
 		if m := s.maxLength(true); m >= 0 && m < limit {
@@ -182,7 +182,7 @@ func (g *Gen) mutateAt(t *rapid.T, ref *openapi3.SchemaRef, v any, k Kind, s Sit
 		for i := 0; len(items) <= limit; i++ {
 			items = append(items, items[i%len(items)])
 		}
-		return Mutation{Kind: k, Path: s.Path, Value: replace(v, s.Path, items)}, true
+		return Mutation{Kind: k, Path: s.Path, Value: Replace(v, s.Path, items)}, true
 	case BadFormat:
 		return invalid(rapid.SampledFrom([]string{"yesterday", "2024-13-45T25:61:00Z", "2024-02-30", "1700000000", "2024-01-02 03:04:05+0000"}).Draw(t, label))
 	case OutOfRange:
@@ -217,8 +217,8 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// replace returns a copy of v with the value at path replaced.
-func replace(v any, path Path, with any) any {
+// Replace returns a copy of v with the value at path replaced.
+func Replace(v any, path Path, with any) any {
 	if len(path) == 0 {
 		return with
 	}
@@ -229,12 +229,12 @@ func replace(v any, path Path, with any) any {
 			out[k] = val
 		}
 		key := path[0].(string)
-		out[key] = replace(c[key], path[1:], with)
+		out[key] = Replace(c[key], path[1:], with)
 		return out
 	case []any:
 		out := slices.Clone(c)
 		i := path[0].(int)
-		out[i] = replace(c[i], path[1:], with)
+		out[i] = Replace(c[i], path[1:], with)
 		return out
 	}
 	panic(fmt.Sprintf("specgen: no %v in %s", path, JSON(v)))
