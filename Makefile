@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test cli-test fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test cli-test fuzz-smoke contract-fuzz soak fault-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -57,6 +57,11 @@ vet:
 ## fuzz-smoke: every fuzz target for FUZZTIME (default 5s) each
 fuzz-smoke:
 	scripts/fuzz-smoke.sh
+
+## contract-fuzz: the contract fuzz's long run, CHECKS (default 300) valid and invalid requests per
+## operation on SQLite and PostgreSQL, with its figures (RELIABILITY.md); make test runs 6
+contract-fuzz:
+	$(GO) test -count=1 -v -timeout 60m -run '^TestContractFuzz$$' ./server/ -rapid.checks=$${CHECKS:-300}
 
 ## soak: 8 clients for 60 s on SQLite and PostgreSQL
 soak:

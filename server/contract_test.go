@@ -113,7 +113,12 @@ func TestBadInputIs400WithFieldNamed(t *testing.T) {
 			{"wrong type", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/issues", `{"startRow":"zero"}`, []string{"startRow"}},
 			{"missing required field", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/compliance", `{"size":10}`, []string{"entity"}},
 			{"bad compliance entity", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/compliance", `{"entity":"planet"}`, []string{"entity", "planet", "stack"}},
-			{"malformed JSON", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/issues", `{"startRow":`, nil},
+			{"malformed JSON", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/issues", `{"startRow":`, []string{"body"}},
+			// encoding/json's Decoder stops after the first value: the rest
+			// must not be ignored.
+			{"JSON with a stray brace", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/issues", `{}}`, []string{"body", "after top-level value"}},
+			{"JSON with a trailing comma", http.MethodPatch, issue, `{"status":"open"},`, []string{"body", "after top-level value"}},
+			{"two JSON values", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/compliance", `{"entity":"stack"} {"entity":"stack"}`, []string{"body", "after top-level value"}},
 			{"issue id not a UUID", http.MethodGet, "/api/orgs/" + org.Name + "/policyresults/issues/42", "", []string{"issueId", "UUID"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

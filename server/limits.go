@@ -17,7 +17,9 @@ import (
 // Limits bound what one request may carry beyond its byte size (BodyLimit):
 // a list longer than MaxItems, a name longer than MaxNameBytes or any other
 // string longer than MaxTextBytes is answered 400 naming the field, before
-// the handler runs. They apply to every operation, parameters and body.
+// the handler runs, and so is a string holding a NUL character (PostgreSQL's
+// text can't store one, so SQLite refuses it too). They apply to every
+// operation, parameters and body.
 type Limits struct {
 	// MaxItems bounds every list: resources and violations of an ingest,
 	// policies of a pack, values of a filter (default 100,000).
@@ -77,6 +79,15 @@ func (p *fieldPath) String() string {
 		return p.name
 	}
 	return s + "." + p.name
+}
+
+// field names p in a message: `field "violations[0].message"`, or the
+// request body itself when p is empty (a body that is a list).
+func (p *fieldPath) field() string {
+	if p == nil {
+		return "the request body"
+	}
+	return fmt.Sprintf("field %q", p)
 }
 
 // child is the path of a field or key named name ("" stays at p: the
@@ -151,7 +162,10 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			max = l.MaxNameBytes
 		}
 		if n > max {
-			return tooLarge("field %q is %d bytes long; at most %d", path, n, max)
+			return invalidInput("%s is %d bytes long; at most %d", path.field(), n, max)
+		}
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return invalidInput("%s holds a NUL character, which no string may hold", path.field())
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
@@ -159,7 +173,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			return nil
 		}
 		if v.Len() > l.MaxItems {
-			return tooLarge("field %q has %d items; at most %d", path, v.Len(), l.MaxItems)
+			return invalidInput("%s has %d items; at most %d", path.field(), v.Len(), l.MaxItems)
 		}
 		item := &fieldPath{parent: path}
 		for i := 0; i < v.Len(); i++ {
@@ -170,7 +184,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 		}
 	case reflect.Map:
 		if v.Len() > l.MaxItems {
-			return tooLarge("field %q has %d entries; at most %d", path, v.Len(), l.MaxItems)
+			return invalidInput("%s has %d entries; at most %d", path.field(), v.Len(), l.MaxItems)
 		}
 		// nullable.Nullable is a map keyed by bool: its value is the field.
 		keyed := v.Type().Key().Kind() == reflect.String
@@ -180,7 +194,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 			if keyed {
 				k := iter.Key().String()
 				if len(k) > l.MaxNameBytes {
-					return tooLarge("field %q has a key %d bytes long; at most %d", path, len(k), l.MaxNameBytes)
+					return invalidInput("%s has a key %d bytes long; at most %d", path.field(), len(k), l.MaxNameBytes)
 				}
 				p = path.child(k)
 			}
@@ -200,6 +214,7 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 
 var readerType = reflect.TypeFor[io.Reader]()
 
-func tooLarge(format string, args ...any) error {
+// invalidInput is a 400 for input beyond the limits.
+func invalidInput(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, message: "invalid request: " + fmt.Sprintf(format, args...)}
 }

@@ -130,3 +130,27 @@ func TestPolicyPacksAndGroups(t *testing.T) {
 		}
 	})
 }
+
+// TestArchiveUploadParametersAreValidated: the archive upload's body is
+// binary and skips the request validator, but its parameters do not: a
+// version below the spec's minimum of 1 is a 400 naming it, as on
+// CompletePolicyPackPublish, not a 404.
+func TestArchiveUploadParametersAreValidated(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		publishPack(t, env, org, "p", "1.0.0", testPolicies())
+		for _, version := range []string{"0", "-1", "abc"} {
+			for _, suffix := range []string{"/archive", "/complete"} {
+				method := http.MethodPut
+				if suffix == "/complete" {
+					method = http.MethodPost
+				}
+				status, _, raw := call(t, env, "token "+org.Admin, method, "/api/orgs/"+org.Name+"/policypacks/p/versions/"+version+suffix, "")
+				if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "version") {
+					t.Errorf("%s version %s: %d %s, want 400 naming version", suffix, version, status, raw)
+				}
+			}
+		}
+	})
+}

@@ -319,10 +319,11 @@ func TestRequestLimits(t *testing.T) {
 		{"name too long", http.MethodPost, "/api/orgs/" + org.Name + "/policygroups", `{"name":"` + strings.Repeat("n", 1025) + `","entityType":"stacks"}`, 400, `field "name" is 1025 bytes long; at most 1024`},
 		{"too many violations", http.MethodPost, evaluations, eval(1001, 0, ""), 400, `field "violations" has 1001 items; at most 1000`},
 		{"too many resources", http.MethodPost, evaluations, eval(0, 1001, ""), 400, `field "resources" has 1001 items; at most 1000`},
+		{"a body that is too long a list", http.MethodPatch, "/api/orgs/" + org.Name + "/policygroups/default-policy-group/batch", "[" + strings.Repeat(`{},`, 1000) + "{}]", 400, `the request body has 1001 items; at most 1000`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			admin := auth
-			if strings.HasSuffix(c.path, "/policygroups") {
+			if strings.Contains(c.path, "/policygroups") {
 				admin = "token " + org.Admin
 			}
 			status, _, raw := call(t, env, admin, c.method, c.path, c.body)

@@ -153,20 +153,39 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(s.timeout)
 	e.Use(s.authenticate)
 	e.Use(s.rateLimit)
-	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
+	registerStrictJSON()
+	unvalidated := func(c echo.Context) bool {
+		return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs")
+	}
+	isArchive := func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/archive") }
+	e.Use(requestValidator(spec, openapi3filter.Options{
+		// The strict handlers bind the value the validator decoded
+		// instead of decoding the body a second time (a complete
+		// evaluation of 1,000 resources is a 200 KB body).
+		KeepValidatedValue: true,
+	}, func(c echo.Context) bool { return unvalidated(c) || isArchive(c) }))
+	// The archive upload is binary and size-checked by its handler: only
+	// its parameters are validated.
+	e.Use(requestValidator(spec, openapi3filter.Options{ExcludeRequestBody: true},
+		func(c echo.Context) bool { return !isArchive(c) }))
+	// The last strict middleware runs first: operationName names the
+	// operation before the limits may refuse the request.
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
+	registerDocs(e)
+	if cfg.ServeMetrics {
+		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
+	}
+	return s, e, nil
+}
+
+// requestValidator checks requests against the spec with opts, except
+// those skip picks, and answers 400 naming the field or parameter.
+func requestValidator(spec *openapi3.T, opts openapi3filter.Options, skip func(echo.Context) bool) echo.MiddlewareFunc {
+	opts.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc
+	return echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		SilenceServersWarning: true,
-		Options: openapi3filter.Options{
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			ExcludeRequestBody: false,
-			// The strict handlers bind the value the validator decoded
-			// instead of decoding the body a second time (a complete
-			// evaluation of 1,000 resources is a 200 KB body).
-			KeepValidatedValue: true,
-		},
-		Skipper: func(c echo.Context) bool {
-			// The archive upload is binary and size-checked by its handler.
-			return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || strings.HasSuffix(c.Path(), "/archive")
-		},
+		Options:               opts,
+		Skipper:               skip,
 		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
 			if err.Code == http.StatusNotFound {
 				return err
@@ -183,15 +202,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 			}
 			return &apiError{status: err.Code, message: msg}
 		},
-	}))
-	// The last strict middleware runs first: operationName names the
-	// operation before the limits may refuse the request.
-	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
-	registerDocs(e)
-	if cfg.ServeMetrics {
-		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
-	}
-	return s, e, nil
+	})
 }
 
 // MetricsHandler serves the server's Prometheus metrics, for a listener of

@@ -14,7 +14,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/gen/client"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -72,21 +71,12 @@ func namesOrganization(path string, op *openapi3.Operation, params openapi3.Para
 // embedded spec, so operations added later are walked too.
 func orgOperations(t *testing.T) []specOperation {
 	t.Helper()
-	spec, err := api.GetSwagger()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []specOperation
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			params := append(openapi3.Parameters{}, item.Parameters...)
-			params = append(params, op.Parameters...)
-			if namesOrganization(path, op, params) {
-				out = append(out, specOperation{method: method, path: path, op: op, params: params})
-			}
+	for _, o := range specOperations(t) {
+		if namesOrganization(o.path, o.op, o.params) {
+			out = append(out, o)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	if len(out) < 40 {
 		t.Fatalf("only %d operations that name an organisation in the spec", len(out))
 	}
@@ -277,21 +267,11 @@ func (b *tenantB) request(t *testing.T, env *servertest.Env, o specOperation, to
 func orgSnapshot(t *testing.T, r *repository.Repository, orgID int64) string {
 	t.Helper()
 	db := r.DB()
-	var tables []string
-	q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'org_id' ORDER BY 1`
-	if r.Dialect() == repository.Postgres {
-		q = `SELECT table_name FROM information_schema.columns WHERE column_name = 'org_id' AND table_schema = current_schema() ORDER BY 1`
-	}
-	if err := db.Raw(q).Scan(&tables).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(tables) < 10 {
-		t.Fatalf("only %d tables with org_id: %v", len(tables), tables)
-	}
+	tables := tenantTables(t, r)
 	var sb strings.Builder
 	snap := func(name, where string, arg any) {
 		// Table names come from the catalogue, never from input.
-		rows, err := db.Raw(`SELECT * FROM `+name+` WHERE `+where, arg).Rows()
+		rows, err := db.Raw(`SELECT * FROM `+name+` WHERE `+where, repeat(arg, strings.Count(where, "?"))...).Rows()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,16 +304,49 @@ func orgSnapshot(t *testing.T, r *repository.Repository, orgID int64) string {
 	}
 	snap("organizations", "id = ?", orgID)
 	for _, table := range tables {
-		where := "org_id = ?"
-		if table == "issue_texts" {
-			where += ` AND id IN (SELECT i.name_ref FROM policy_issues i WHERE i.org_id = issue_texts.org_id
-				UNION SELECT i.message_ref FROM policy_issues i WHERE i.org_id = issue_texts.org_id
-				UNION SELECT i.urn_prefix_ref FROM policy_issues i WHERE i.org_id = issue_texts.org_id
-				UNION SELECT i.urn_suffix_ref FROM policy_issues i WHERE i.org_id = issue_texts.org_id)`
-		}
-		snap(table, where, orgID)
+		snap(table, orgRowsWhere(table), orgID)
 	}
 	return sb.String()
+}
+
+// tenantTables are the tables with an org_id column.
+func tenantTables(t testing.TB, r *repository.Repository) []string {
+	t.Helper()
+	var tables []string
+	q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'org_id' ORDER BY 1`
+	if r.Dialect() == repository.Postgres {
+		q = `SELECT table_name FROM information_schema.columns WHERE column_name = 'org_id' AND table_schema = current_schema() ORDER BY 1`
+	}
+	if err := r.DB().Raw(q).Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables with org_id: %v", len(tables), tables)
+	}
+	return tables
+}
+
+// orgRowsWhere picks a table's rows of the organisation, whose id every
+// placeholder binds: every row with its org_id but, of the text
+// dictionary, only the values issues refer to (see orgSnapshot). The
+// subquery is not correlated, so that it runs once, not once a row.
+func orgRowsWhere(table string) string {
+	if table != "issue_texts" {
+		return "org_id = ?"
+	}
+	return `org_id = ? AND id IN (SELECT name_ref FROM policy_issues WHERE org_id = ?
+		UNION SELECT message_ref FROM policy_issues WHERE org_id = ?
+		UNION SELECT urn_prefix_ref FROM policy_issues WHERE org_id = ?
+		UNION SELECT urn_suffix_ref FROM policy_issues WHERE org_id = ?)`
+}
+
+// repeat is n copies of v, for the placeholders of orgRowsWhere.
+func repeat(v any, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 // TestTenancyWalk walks every operation that names an organisation in

@@ -123,20 +123,33 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if verr := v.validate(req, resp, body); verr != nil {
+	if verr := checkResponse(v.router, req, resp, body); verr != nil {
 		v.t.Errorf("response to %s %s (status %d) does not match openapi.yaml: %v\nbody: %.600s", req.Method, req.URL.Path, resp.StatusCode, verr, body)
 	}
 	return resp, nil
 }
 
-func (v *validatingTransport) validate(req *http.Request, resp *http.Response, body []byte) error {
-	route, params, err := v.router.FindRoute(req)
+// CheckResponse tells how a response (its body read into body) departs
+// from openapi.yaml: a status the operation does not declare, a header or
+// a body that does not match; nil when it matches.
+func (e *Env) CheckResponse(req *http.Request, resp *http.Response, body []byte) error {
+	return checkResponse(e.router, req, resp, body)
+}
+
+func checkResponse(router routers.Router, req *http.Request, resp *http.Response, body []byte) error {
+	route, params, err := router.FindRoute(req)
 	if err != nil {
 		// Only unknown routes may answer outside the spec, and only with 404/405.
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			return nil
 		}
 		return fmt.Errorf("no route in the spec: %w", err)
+	}
+	// openapi3filter.ValidateResponse lets through any status of a HEAD
+	// request and 301, 304, 307 and 308 unchecked: every status must be
+	// declared (or covered by a range or a default response).
+	if responses := route.Operation.Responses; responses.Status(resp.StatusCode) == nil && responses.Default() == nil {
+		return fmt.Errorf("status %d is not declared by %s", resp.StatusCode, route.Operation.OperationID)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
