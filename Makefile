@@ -20,17 +20,19 @@ test: vet
 build:
 	$(GO) build -o $(BIN) ./cmd/policyresults
 
-## generate: regenerate gen/, the TypeScript SDK's types and the embedded Redoc bundle
+## generate: regenerate gen/, the TypeScript SDK's types, the embedded Redoc bundle and the console
 generate:
 	$(GO) generate ./gen/...
 	scripts/sdk-generate.sh
 	scripts/docs-build.sh
+	scripts/console-build.sh
 
-## generate-check: fail when gen/, sdk/typescript/src/schema.ts or web/docs/dist is stale
+## generate-check: fail when gen/, sdk/typescript/src/schema.ts, web/docs/dist or web/console/dist is stale
 generate-check:
 	@scripts/generate-check.sh
 	@scripts/sdk-generate.sh --check
 	@scripts/docs-build.sh --check
+	@scripts/console-build.sh --check
 
 ## lint-spec: Redocly lint of openapi.yaml with .redocly.yaml (no errors, no warnings)
 lint-spec:

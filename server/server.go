@@ -158,7 +158,8 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		},
 		Skipper: func(c echo.Context) bool {
 			// The archive upload is binary and size-checked by its handler.
-			return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || strings.HasSuffix(c.Path(), "/archive")
+			return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") ||
+				consoleRoutes[c.Path()] || strings.HasSuffix(c.Path(), "/archive")
 		},
 		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
 			if err.Code == http.StatusNotFound {
@@ -175,6 +176,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	// operation before the limits may refuse the request.
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
 	registerDocs(e)
+	registerConsole(e)
 	if cfg.ServeMetrics {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
 	}
