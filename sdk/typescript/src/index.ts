@@ -192,6 +192,25 @@ export async function exportIssuesCsv(
 }
 
 /**
+ * Reads one issue with its policy and policy pack, and its ETag: pass the
+ * ETag to updateIssue as `ifMatch` so that a change someone made meanwhile
+ * is answered 412 instead of being overwritten.
+ */
+export async function getIssue(
+  client: PolicyResultsClient,
+  orgName: string,
+  issueId: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<GetPolicyIssueResponse & { etag: string | undefined }> {
+  const result = await client.GET("/api/orgs/{orgName}/policyresults/issues/{issueId}", {
+    params: { path: { orgName, issueId } },
+    signal: options.signal,
+  });
+  const data = unwrap(result);
+  return { ...data, etag: result.response.headers.get("ETag") ?? undefined };
+}
+
+/**
  * Updates an issue's triage fields (status, priority, assignedTo). With
  * `ifMatch` (the ETag of getIssue), a concurrent change is answered 412.
  * Returns the updated issue and its new ETag.
