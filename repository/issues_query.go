@@ -501,8 +501,8 @@ func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, fi
 // then by value (byte order on both databases).
 func (r *Repository) facetQuery(db *gorm.DB, col grid.ColumnDef, query, count string, args []any) ([]FacetValue, error) {
 	name := col.Expr
-	if col.Kind == grid.KindText && r.dialect == Postgres {
-		name += ` COLLATE "C"`
+	if col.Kind == grid.KindText {
+		name = textOrder(name, r.dialect)
 	}
 	query += " ORDER BY " + count + " DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
 	rows, err := db.Raw(query, args...).Rows()
@@ -973,8 +973,8 @@ func gridSortExpr(col grid.ColumnDef, d Dialect) string {
 	switch {
 	case col.RankExpr != "":
 		return col.RankExpr
-	case col.Kind == grid.KindText && d == Postgres:
-		return col.Expr + ` COLLATE "C"`
+	case col.Kind == grid.KindText:
+		return textOrder(col.Expr, d)
 	}
 	return col.Expr
 }

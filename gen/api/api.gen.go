@@ -87,6 +87,57 @@ func (e GetPolicyComplianceResultsRequestEntity) Valid() bool {
 	}
 }
 
+// Defines values for OrganizationMemberKind.
+const (
+	OrganizationMemberKindBackend          OrganizationMemberKind = "backend"
+	OrganizationMemberKindFrontend         OrganizationMemberKind = "frontend"
+	OrganizationMemberKindServicePrincipal OrganizationMemberKind = "service-principal"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationMemberKind enum.
+func (e OrganizationMemberKind) Valid() bool {
+	switch e {
+	case OrganizationMemberKindBackend:
+		return true
+	case OrganizationMemberKindFrontend:
+		return true
+	case OrganizationMemberKindServicePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationRole.
+const (
+	OrganizationRoleAdmin             OrganizationRole = "admin"
+	OrganizationRoleBillingManager    OrganizationRole = "billing-manager"
+	OrganizationRoleMember            OrganizationRole = "member"
+	OrganizationRoleNone              OrganizationRole = "none"
+	OrganizationRolePotentialMember   OrganizationRole = "potential-member"
+	OrganizationRoleStackCollaborator OrganizationRole = "stack-collaborator"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRole enum.
+func (e OrganizationRole) Valid() bool {
+	switch e {
+	case OrganizationRoleAdmin:
+		return true
+	case OrganizationRoleBillingManager:
+		return true
+	case OrganizationRoleMember:
+		return true
+	case OrganizationRoleNone:
+		return true
+	case OrganizationRolePotentialMember:
+		return true
+	case OrganizationRoleStackCollaborator:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrganizationSummaryRole.
 const (
 	OrganizationSummaryRoleAdmin  OrganizationSummaryRole = "admin"
@@ -667,6 +718,18 @@ type ErrorResponse struct {
 	Message string `json:"message"`
 }
 
+// FGARole A role assigned to a member.
+type FGARole struct {
+	// Id The unique identifier of the role (admin, member or viewer).
+	Id string `json:"id"`
+
+	// ModifiedAt The timestamp when the role was last modified (when the member joined, here).
+	ModifiedAt time.Time `json:"modifiedAt"`
+
+	// Name The name of the role (Admin, Member or Viewer).
+	Name string `json:"name"`
+}
+
 // GetPolicyComplianceResultsRequest Request for the compliance matrix.
 //
 // Example: {"entity":"stack","size":1000}
@@ -754,6 +817,17 @@ type InsightsPolicyViolation struct {
 	ResourceURN *string `json:"resourceURN,omitempty"`
 }
 
+// ListOrganizationMembersResponse ListOrganizationMembersResponse lists all members within an organization.
+//
+// Example: {"members":[{"created":"2025-11-02T08:00:00Z","fgaRole":{"id":"admin","modifiedAt":"2025-11-02T08:00:00Z","name":"Admin"},"knownToPulumi":true,"role":"admin","user":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"virtualAdmin":false},{"created":"2025-11-03T08:00:00Z","fgaRole":{"id":"viewer","modifiedAt":"2025-11-03T08:00:00Z","name":"Viewer"},"knownToPulumi":true,"role":"member","user":{"avatarUrl":"","email":"victor@acme.example","githubLogin":"victor","name":"Victor Viewer"},"virtualAdmin":false}]}
+type ListOrganizationMembersResponse struct {
+	// ContinuationToken An opaque token for fetching the next page of members; absent on the last page.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// Members The list of organization members.
+	Members []OrganizationMember `json:"members"`
+}
+
 // ListPoliciesComplianceResponse One page of per-policy compliance rows.
 type ListPoliciesComplianceResponse struct {
 	// ContinuationToken Continuation token for pagination.
@@ -787,6 +861,12 @@ type ListPolicyViolationsV2Response struct {
 	PolicyViolations []PolicyViolationV2 `json:"policyViolations"`
 }
 
+// MemberLinks Links to a member.
+type MemberLinks struct {
+	// Self A self-referencing hypermedia link (URL) to this member resource.
+	Self *string `json:"self,omitempty"`
+}
+
 // NewPolicyGroupRequest Request to create a policy group.
 //
 // Example: {"entityType":"stacks","mode":"preventative","name":"production"}
@@ -800,6 +880,49 @@ type NewPolicyGroupRequest struct {
 	// Name The name of the new policy group.
 	Name string `json:"name"`
 }
+
+// OrganizationMember OrganizationMember defines a member of an organization.
+type OrganizationMember struct {
+	// Created When the member joined the organization.
+	Created time.Time `json:"created"`
+
+	// FgaRole The role currently assigned to this member (admin, member or viewer).
+	FgaRole FGARole `json:"fgaRole"`
+
+	// FollowsDefaultRole Whether the member has no role of their own and gets the organization's default role (never, here).
+	FollowsDefaultRole *bool `json:"followsDefaultRole,omitempty"`
+
+	// KnownToPulumi KnownToPulumi returns if the organization member has a Pulumi account (always true here).
+	KnownToPulumi bool `json:"knownToPulumi"`
+
+	// Links Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member).
+	Links *MemberLinks `json:"links,omitempty"`
+
+	// Role Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+	// built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+	// tells them apart).
+	Role OrganizationRole `json:"role"`
+
+	// Suspended Whether the membership is suspended (never, here).
+	Suspended *bool `json:"suspended,omitempty"`
+
+	// Teams Deprecated in Pulumi; policyresults has no teams and leaves it out.
+	Teams *[]string `json:"teams,omitempty"`
+
+	// User The user information for this organization member (`email` only for admin callers).
+	User UserInfo `json:"user"`
+
+	// VirtualAdmin VirtualAdmin indicates that the member does not have admin access on the backing identity
+	// provider, but does have admin access to the Pulumi organization (always false here: there
+	// is no backing identity provider).
+	VirtualAdmin bool `json:"virtualAdmin"`
+}
+
+// OrganizationMemberKind Which members ListOrganizationMembers lists.
+type OrganizationMemberKind string
+
+// OrganizationRole OrganizationRole is an enum defining a member's role within an organization.
+type OrganizationRole string
 
 // OrganizationSummary An organization.
 type OrganizationSummary struct {
@@ -1495,6 +1618,17 @@ type TooManyRequests = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type Unauthorized = ErrorResponse
 
+// ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
+type ListOrganizationMembersParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
+	// Type Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+	// backend members (the same list here); `service-principal` for service principals (none
+	// here).
+	Type *OrganizationMemberKind `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -1955,6 +2089,9 @@ type ServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx echo.Context) error
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx echo.Context, orgName OrgName) error
@@ -2072,6 +2209,38 @@ func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenAPISpecJSON(ctx)
+	return err
+}
+
+// ListOrganizationMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationMembers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationMembersParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationMembers(ctx, orgName, params)
 	return err
 }
 
@@ -2814,6 +2983,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.GetPolicyGroup, options.OperationMiddlewares["GetPolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup", wrapper.UpdatePolicyGroup, options.OperationMiddlewares["UpdatePolicyGroup"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policygroups/:policyGroup/batch", wrapper.BatchUpdatePolicyGroup, options.OperationMiddlewares["BatchUpdatePolicyGroup"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
@@ -3047,6 +3217,116 @@ func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONRespons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembersRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationMembersParams
+}
+
+type ListOrganizationMembersResponseObject interface {
+	VisitListOrganizationMembersResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationMembers200JSONResponse ListOrganizationMembersResponse
+
+func (response ListOrganizationMembers200JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationMembers400JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationMembers401JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationMembers403JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationMembers404JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationMembers429JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationMembers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationMembers503JSONResponse) VisitListOrganizationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6802,6 +7082,9 @@ type StrictServerInterface interface {
 	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	// ListOrganizationMembers List Organization Members
+	// (GET /api/orgs/{orgName}/members)
+	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
 	// ListPolicyGroups List Policy Groups
 	// (GET /api/orgs/{orgName}/policygroups)
 	ListPolicyGroups(ctx context.Context, request ListPolicyGroupsRequestObject) (ListPolicyGroupsResponseObject, error)
@@ -6951,6 +7234,32 @@ func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetOpenAPISpecJSONResponseObject); ok {
 		return validResponse.VisitGetOpenAPISpecJSONResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationMembers operation middleware
+func (sh *strictHandler) ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error {
+	var request ListOrganizationMembersRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationMembers(ctx.Request().Context(), request.(ListOrganizationMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationMembersResponseObject); ok {
+		return validResponse.VisitListOrganizationMembersResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8053,285 +8362,308 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dctw4sjD4KojajbC0H1WSbM+ZmVKciE8t29060207JNsd83V1nEKRqCqMWAAHAFWu9up+r/dmH2jf",
-	"ZJ9kA5kACZJg/ciW3T2jm26rSAKJRCKR//lpkMplIQUTRg9GnwYFVXTJDFPw13maylKY13TJ7J8Z06ni",
-	"heFSDEaDdwtGLoXm84XRhOKbRNhXkwG3LxTULAbJAH4aDWgwVjJQ7J8lVywbjIwqWTLQ6YItqZ3ErAv7",
-	"ujaKi/ng7i4ZXEhhuCipnfedvGGiC0v4CjH2HSJnxCwYKRS75bLUpKBzdkboVDNhyEwqeDrjSht4NPRQ",
-	"/7Nkal2DnXYm3wzs5ewnatJFF8Tv2FqKjLwt83LJh8Ri7+U7Ordwfs/MW5nzdH2pdcnOyGrBBOGGcE20",
-	"oTkDUMsio4bZ36jQK6ZYRp6fPq3AXjCaMVXDfTk7QkC2gGtnvMziu8vtQ8IzJgyfcaYSQsn795cvyAEV",
-	"a7PgYk5YrlswnZyQ8YDjsGRZakOmzH03HhwO48Th3t+TMN6oeT9pSjWngv+GJNFPltKNsd/MuF3fK1kW",
-	"/RAU8BKZ27c2QFDUY90Lirc0vdkKREHTm60wVCPdF4wPTGmYehskt/giEeVyaulKKjLJqWHaTHooxH3x",
-	"uaC9hgn3BbAm7+maXChGDatH/gyAl1zwZbkcjE4TDzwXhs2ZQuiV/AdLN7DfAl/YtLHBEPuh7oppWaqU",
-	"vVsX7FxkfTxCudeeaGLHIFRkhGdkxS1/AMblr4aD91c/HjGRyoxlfXxAdSa9H9AbCdFPUm2ywR/L3F5k",
-	"itnbYQt8H/bZ3JPo5l6bjedWm80nVpv7HVaY9j3cJRuRhPO7S2d/RN1+LoLu7Je6kEIzEEW+o9kV+2fJ",
-	"tLF/2VuZCfgnLYqcp8Dmj/+hcTn1HP+7YrPBaPC/HddizjE+1ccvlZLqyk2CU8aIBSa1dxwXtzTn2Rmg",
-	"Ycm0pnMGO6SdLMHyzNJ/AuIFE+VSJ3gC8lyuWEZuaV4yPRygTDPLefqNFpO62TWcU4AxLZWykpE2dsMP",
-	"qJM8mIUZ4LGXf1YieLjshFBB5BQ4EBek1OwQ1vZKqinPMpTTvt7iUprnTD3RRMmckUwyTYQ0iHxiFlwT",
-	"WTAF0wOYr6V5JUuRfV0oG2LJgbRXizQLphoPnmiSUUMPiRNTLbYzj+oVxYXNLPCwkrd0nUuavZPyR6rm",
-	"7NvQ1FRma8I+poxleB40/42RnC+5QSAVS6XIuP30FeU5+8qI9wIxSt1etD4jitEM4HXopXPKBVxjihm1",
-	"BtivmbrlKXsv6C3lOZ3mXxnHGucnKRVA0iCNECFX5ABYzUe6LJyaYOlmSlEoL2t48WS+k/InKtaOkeqv",
-	"uAgpyZKKtacWfYbYJVbogzsE9RcA6co+OTqfmZigdg1UpImRZEW5VS5mUjEcjYv5MKbvBLfKXTJ4L2hp",
-	"FlLx3742CaJiyjVZcq2t9iQVKcWNkCvLke485Kh6i3mZU/W94tl5dktFyrJXPDdM/SQzlgOwGR4mmr9V",
-	"lrMZbm9KvGS7c8/gY7K0Xw/JeZqywrCM6AUtmB6RiSjzfHJGJp/uJmfk/HtiJ36iCXVzu+/tJfAPycVY",
-	"TD6NB/ibldXGgxEZD+DJICFjQDz+dv76xXjwf44Hb67wScUDtH3+y3A4/PVuQgTTFhojiSWSjBVmcTYW",
-	"qCs/0cROtu+Q9maTpSGTGsrJGaHEIj5nY1GKlaJFwTJSfU8OYqsy7KPxE+WXGf5or8lStxfL/lnS3P46",
-	"Fn4cfCALJsaDu8nhmd3zGr2pzMulaGxOeKvesDXqHO49noHhYCwsQ2CKFFRppoFZgWhiNSjkvXZbSaFY",
-	"yjXL1+TAquWCLi3RwW0P4yUoskuFksnhcGwFNksJyOKQloqAuj4hDmIGGAcgkTO7gAh27dFsyaNJsHfd",
-	"MX/k2tjh6ndgcCBAEDsNW+ptBzM4R+H5ueuu08FGlaJr+9xi85WSy7h8DHIxgAP/Cmjo73//+9+Pfvrp",
-	"6MWLhNT/JovFaLkcaW3RffXqgjx79uyvoAb1wFHjyE7wTsbBKIuCqTYwXFxRMWdN1G+dBokQOItYv5kN",
-	"Rr982vpRxWJRTw5/mUqZMyoGd7/G2BEQXD+toACqHI+kTg0/IxYeIHc3Oqoh1HEzQOfHo7k8Chi/mtGU",
-	"fboLnxzpG14cyQK551Eh4T1cY4UIxPhXQAVu4dRKcw4hnf3biA6uHwgBMESb6DyXBx0Hz+IZsSwyqYw5",
-	"SI2KaGbcW/VCpGryvChTQDldRm7/89cv7BBvrsiUmRVjwnGzJoPYPoOJrg3uaMsRD+p5GssM58I3dZku",
-	"CNUEOX9iHxvKhU78JiZkmlNx00bEYRQsVBDjgOEzXKDFbONwV6zwgen1HKbGw1vRZFJRpP2X+9iiz4Lw",
-	"hUhyM7OudnSAF6fFZcD48XKKUBOZK555cim1FXOkQoOtP2vzuWJz6vHcvAvpfP6qFGl8v+h8TmalSMkB",
-	"mL8SsuSAlCX9GN/8jOsip+t+k5B7AbTB6AhggYh/C4+iH/GeL0rB/9mw/pODWnIgPIst4i409/xih/51",
-	"887cW6Q99zJTg7VQL0ja89oUHbq71yPJvKsX2TzvoBxY+UruLcm8izCpANJHYeZfQZgxktgtswIJWNUe",
-	"RZg/hggTHMQ9JJnfneDSEkwOvEQipHlp/xnKJkKai+oPbagy+mduFglhInP/AqkF3vwO/5Uzrd8tqKj/",
-	"9Ua5gefgEVP4NPijeqGShbg+t9Ro//FaCvZmBibO89cvjhui1qNw9PWEo++ZuZIrHThXWqtCYwVBk8OR",
-	"5hkjSq7QWOHteUPy8paptfOBgKkdYR0BnU8KsOR4Dyt4+8ci59pMLM9cWnaoLe0RKfI1mHuAKq/kajwY",
-	"nSTjARMZ/nF6Yv/UUhm4+8aDkV393QRtF84SaleBX+AHjh1UckZ4V/9SSQIDzW6Z4mY9aPKPgWamJkhH",
-	"woOaIH8ZpIobntJ8kAwWfL4Y/GrppRoVTEWD+k4Ca1B7Dst46knw8AKNNd6yh6N+6/z1C7uZFTIai5FT",
-	"2LHs3A5rXxmMYGdhUI/dwejkrisXbQ23cbEsjjTQ3/Uj1xjFwpm+kMsi51SkDDZ05Jldc9xoiM5wLH5e",
-	"MEHm/JYJdJ/Znx2XIqsFU6z5lRTM8i2WkQNuiGJFTlOmiV/iIVy2N4wVeiy40eCXGJLLuZDOoQ/Gf/TB",
-	"eAeRjpvCOjzJE1mMJzGRwUE5YB/TvNT8liUkYzNa5qYCjvwPcnpyckaoIUupjf3jxH6kSQHmvTkLxezK",
-	"jt0haJrnjrPtKD7GbMrxu71pmwTXyNrvHFqPPR0AotFmS9Kc26nhVG8Q2GqOBErX39h6gx0QA2lu2Fon",
-	"sOkWRexjQWHv8WHOblne4PmdLdsmKSu5glicC5lvgMVuLE6ZylzfR4B3SukOEAXnuw8c+4rjyACHk6vs",
-	"hYoBb0uQNMFB5EhQqgxljH0Bv/bgXBq23An+itn0BBoogweFi85BOemhf+C9m7cIL2K7PeTAq/EoI8DG",
-	"6TPi9HcSV9AfakO33MdN9HZW90Yw3O0btt5Zp3XW+Uv0sBRFjkwPxulRZ/HG6Hjf7BcZVyz1whUT5dJe",
-	"gVSnA2Qfgc7fYxdAKN0cUQtBUbSjrHrlk54XLQVx4dwhDR+1vaxS+5HVRaz4vyL4NXkbRn6BNCoabvlh",
-	"U8JoGGwG5z9fk4vLa1LffUHs60ofpVwfpeGzwl2WwLaba7pCZOmG0MVEqtYFmjoEuX5GpmV6wwwwnyYo",
-	"1bPgG9iqmVQpWzJhfrR8cjAaWMnLKiwg8ii6ZCupbuzafPQr1xDCM2OKWahHg6fD0+GpFX588NDgdPjc",
-	"7pkLiAmn1xj/uaC3rG8lTNiDgleEC2x6doRfHzWAr2SzEYpYycDQOQhf+hmsrXr3V3uPOfDe0TlA+HR4",
-	"MugIOg2cd22DU8XZjAS/VvJKHSe4vyHv3AouxqAVr4pDDgnQLCiG/pZgcKpEFDufC1TuTLlkhmbU0H4j",
-	"WuQmbDEWJ7FDBAGhU1kamJaJW66ksFRjb9yZVJUXsSinOdeLMK4mcphFFA8WO6D3e0Pj+6sfjzSdNS2O",
-	"FGGQao5X+2GFMY8NcjmrQmTIgmpCc8VotiZTq2SDTdeLeMFJThpsAbgB044ZeAbgdjvYmijq62Mcu928",
-	"RExkaXIuUHTVBUv5jKf1UxcqGWzxbrdPUSB4QANcXOJHp907uFDylmd9ka9pLsuM+HeOi5wau88YNRWG",
-	"xdoN01qmnBqGQZ4JYcP5kJz/fJ2Q899KxRLCTBrFlN2XGClcvTx/8dNLML0EdLftlClWSM2Bd0UO2fur",
-	"H+1dh7vsXwy1h+ai8LKIG8iRz3TQRufaEWMTR5ulz/a+hHyqPcWH6pkFEQiHLakwPN1Eo+SNVbto9YqF",
-	"Ds8pyxLCjQ8imgJm/JPtxnwXihoyt4D4d77FXYRMX2AuPCUzJZfhHR25nxM0srodlaQsckkzwiEyNV3w",
-	"W9aVjvxyfqhjje7JLN0IqNeCqoNXnTcUYsIGQGQk0WWasgaOayThW++vLuMoeX91aUd4+/5d555wy+wT",
-	"4G43Rfe2wtsdGSEfzGLojknhLQKpQ37rNfWQxcuOJNIG8ge5IrS2FxEnu2QNkTO75Rpll1COUWzJMsug",
-	"kFpBvojIpABIlXmzmTit0B0cuSZBAh1auvOHIeIoxJu8O/DPCwaGB2AiwYl1H4C43sgjCfahMkR+Cdeh",
-	"6P2095PNF19RXXyzxurud7f1sM1diLtHf9zAd8MxDJ3fkzXWxyGYK8BaUlFFzyHxuXUuCe+qFsLbAPe9",
-	"WYtS2qoynWQ9y6kaSUpLZjGmF7zo0vBmCvEspD3HjsjrQUFlU8T0KN1/QvveJDnXFhqiy+WSqspy1Yq2",
-	"ducZv+2uPUjR2mBwCFGp96dzGP4awezSfAtrDYi2Ys/yqZ2Q13jRSx3VtWwkoLOtFtf4g8/70AcPt2Kv",
-	"8EPshzw7+M/cLJzMpHdEIMLUgz/HfqI07xWuyt2Z8VuelTT363AJULQtGnZs7TM+v65CjPeL6f2v6zev",
-	"CaKipUlCaKkdulQu0+BTPXFCPCIwAPTucCcL7UZ1+UWgJnONepeRXqUgS6nQAdCS8UtVSM2aivUDBcew",
-	"iMyxo9k8IrDEbeXBHN4UfdcyrOw8JW5kbU16VY0Sn7u2LZFqQrQlhBrKlOVSzH0Qy9Y9r4w6bZT/5NKf",
-	"HIvw2VAw34rnuVUv3JYgJTCRWapQGrObzYKtyS2XOTUsBHAP4eR9y27QMKi40cg7OzSkQsDLIE9V6nef",
-	"SNejb6JYyaW4Nix2D5zHjEXavguqKL2B+SvxtOYNiIe+oILa8rUr9eBSrv13cXrxw7YP32aNt6X9t47t",
-	"7npvqfINajuwC24P0xLZV9sscE+ZLJwuwhFqet94I8TOZGQt/QeSxk/jrvJWdOBevqf65cbewapv4gTp",
-	"zg81vSJ4dNTGd/vrrNExu+ppQA/9W9iQtSJ7F0iLtCEcdvfJSthm7SON9jmgMODL+vP4OcUUjRnBeRrM",
-	"HIV2Q9WcGU0OIGUXQvKc8K0x64vrN2r+Ah1qW1RQju70uJDsfXIdOberkC5ldj90/GQ/3H652vFb5nin",
-	"Hm/UZd0tECosPcp16C9eOr0qwhNfV/YTNKF6xFs+yecCr77OlsVVUlEuX6I35O0mebmeMpSYff5uvvYu",
-	"FbQpc71lSsgH3ziNI6u9VxRnyA1iDCFIwpPkKKgPKRvZs33lp8Af0vG/RMo8bLS3xET2/YX1pjxeUK09",
-	"LhtmvYRM1x6CFk8PRPEvIA1XXp3I5lcWBJBcXl5fhF4g+K3ULGr9Jgc+kBNiB0ERONxPNBA71zL5XLvn",
-	"GTmJhkhgJZJNps+HMCBtJeqGfhsh7IZxWGSE5jnaw30SsAcqoqJ/EwtijcNNYRw1IvW9fCvbx46OG+z1",
-	"RkPCJuOfHjQX2bfFEDMFfHCDle8cOTEwCLjB7B67+i77iI91ZZG4vChLw8Xc1Z7ZXndmZ1G8NXAMFxe0",
-	"oFOec9NrVvZxpSQNXq10LUyTj/DsreOGb5w5RlNVOhFClsAMhRRN5+ymK6Czuo1k1AAxhht3Z74JZLIe",
-	"IUdDFYw6zqsZwNLEzPfc/FBOf5Rz3jNabJgnGgnwQEjDSJWl/ZbqlOYXVDNyw9Y75AeFk8eW3Eyq74BX",
-	"TczsexDc04rQSUEMfX5yEoanYDzuyMWHcSymEUi9zWot5BefvZ2MB1z8d6HkXDENSd6D6fq/M2bFIvhr",
-	"xj+yDN/D4NLx4NdBJLw26zmYP7x795YgdMS+Fb94ek0y52RRLqk4UoxmwO0j1gjA1PaNSVH42qQNV56z",
-	"Whu+wvPSG6nlI7O8jSZQ6JbUKP5x2I7gNhjwAxxrkAw0/41BQPe9gpYjNQLBAULnXPSrpB6I9mgvnTpm",
-	"tTMjnSo2XYf+SQ+2UwrCIKaYOxJX1y+He3YENiRTKkEO/OE8PTlJGjHEhzsI5G5l+27uJh8pRGp7Z/KW",
-	"3cVcF4jgiobH3ZRTpgQzTB9NmTZHhaKp4Slyx8h2D+CKWWE4Ha7NhcMVdA1y63GhJIQdplJB2N1fniVH",
-	"pxCr33h/xabH2liymIdvWyQfPf317tcI8bml9MRdYo2og7b4qg8JRJy243C3Cjb3J3aIlGIfTbMaplSE",
-	"LQuzJq7EV06DopgRAWG13Y0T7D7SLUS17+zXiVPf9kvUbYQDciNpQ+XLfnI+bySrtJz8awwYcnmhVgzb",
-	"5OQpKj/Snsb/HkNIFwSwKqYUvS5ox9ElG5Kf6JpMmcuxa9g7FlRjhFzGcmZYZmmgWTFoJ/9AUaNyX3MP",
-	"frRxhYj6jBnKcyybVnvtdp/uis25NmpdK1I9syr3YkPP9I6+Tcj0UWT7YS/qkESsxAj3B0Zzs7jGZKK+",
-	"8CmQ1GaEkgW8TdIFQ4oMGa/9DYdwtaLsPDcuUh9Gd3+2uFz13T2Dppzygdm9jKYLkrGCiYwJyzDs6Cwj",
-	"BxBO+GlcATcejMYDeTMe3B1GbSG6ByP4EXqbEBvrhIwHwR6NB5j2s+J6By3GzRPbGh/0gBTmbsqY/IMX",
-	"eM0l6+p6wJ2r4AlfZjKiqLtYss3BRCwyQfVhVRmpcjv1GHHr53F6y5ssv34dS9Ml9pRQsd6Z6TfR+MEP",
-	"t1NGRWOnKhRt36x6lv4boFqYZUUstdwyKyGTudqwDrpjfoJv4H/2wpjztGahl++GY+3DvZn23+yHcQDs",
-	"mAFJ4DW0UWt5V0FnEexe648322Chilj10R1NdbX+DQNvLqMcGRy4vsup9hHxHTxvnO7DLqbKHZMOPMt4",
-	"f/W6L5L0tR+rKoAL+Klg3se9GmxGB4GxUxfPDt1NmyiYOoqIlU6e/Ep64OZox7xf+v0ssVeuYvK/kYbm",
-	"F6BTxmsY2edBbG8YmLpFKdwY0F3HiQEf2FEZDHmBhlLfVQoe3s6+3k53N+HJi6gfB7yFlhNTQ8NARpQZ",
-	"g7I9mCvqCuoVzJX3IQefxuXJybMUMtbhnyzxiYB1tuDd4Zcy9zVk5d2oCDG2J/E4sTqa17ovyXhsQkLy",
-	"Qf/GHe5KWH71SbCzmwmtup/1h6f95FZFLAbsmPoTzbINksrB7dPDr81FgkXtKVjtSQvVPB+e7hgPGUAW",
-	"25fXbBX46rca+ox0KQURp2rHzudrLXhvMIYQDArFbpkw1PBb1ihrn5Wplw6/cUAGawZinHmbOZjqcD3D",
-	"rxUU0Zw8RB6Qp/fli4zQMuOuqo0LWhhud+N5CUKw1bbIiV1dnKFDoz8iR2zxY9Bbaqh6H4sqQ+Hnx56g",
-	"Fvwweljn3Cw2+kaiPhFuNMntN4d7uknb0TbbHK5K5n0xXY1K6C63sJv+iMVa5Kz24ET24mduFlcyZ6Ox",
-	"mNBsycUEmnVgpsDEXucJmYatbRIyueVsxdTEWzyd4foJlNo+ggovFrCErBZSs7FYKQ7Zl1jV+vnJs8Mh",
-	"edXNvkYui6DDP59oIlcCxsJ+OqkU2q7YzqMJN2NhJJGzmdWJFQdxxE4OQRdSMzs/WdI1WdIbRrhxJWSq",
-	"7KIl1FrBlQ6sOmxXtT27PSSbxDs/a/qMnYEec2dUrFJytdHEHmOGcb3GuTCQbMe+Vcgx8AhXHQv5RdLo",
-	"41HF2Xq+kTjnq4snhe/8H1Z0iB8Eb1fvXqzVovAVcnBydHpyckhSqRTLMSfQBc44gy+BO21Ijk4hEj+F",
-	"bN7Xx+dYshAN7hYioqjwRm7EzOEZOXoafOTff6J9FEhgQkllmWfgLlRlM5FpST+6Ri7ga/SNLY6eJvuG",
-	"EwQbVuFoJ5Lpq68REImcYd0UZNz+LzBeivBJT+TTjPKci7nvsaK3OKvwJeK+6gnyDtAyl7dMCZZtGP9d",
-	"S0qtZ/EfY7L3lpkKplImjEde5KC9xTecBlNPg+G7qsaq8dQ5hCzEKBWcRGHYu4NUfxh/j5gJg99bDtog",
-	"dHgJyOwK4r2sN1uMJ9tDxPZA2EPH2DeMcZUNbpNNJaxF1j53sbMSoeoGtroU1yWTfj7zsmKCLhY2KqJ1",
-	"Egwh1l2nVJADf4YOw7C6XUOWom0G4/SxR52DKuDDN6gC1wNd6YTQ30rFjgQIzgmZp8Xh/rGGsG6pOu2m",
-	"gFNs7g0ViZ7yU+2yR/Hj0Yx8ddcamkRbMoNSMtp5w1S5O974GdyHHn2tQFcY7PAMfKdp52qfslQuGTl6",
-	"uqesvFMkaL/Jztc6ydeJS1+qs/kCCaDKYT7wpzHpmtgTMhwOD79oWnNvUGksdNnQuUM9lLk53DkeL5hs",
-	"F6Lq1fatUAo7y0zYL8rLFyjQDMnLjzQ1+dpHWk1AtJyAKjpxJ3Di+0WOBZT/IwfeK+hKuGARocMhuaos",
-	"2OuCJY1wSDza9o7OmOK3LMNqEgZN4GMBJGxpFqbolI1Er0jb7BAUUxwNnp48/dPR6enR05N3J38dPTsZ",
-	"nZz8rwazxRiUTbWfYuWJfq2N+I0BFEsZL4yOTDFzfZR+iVdN+nVLASqIQW9+7QCzZAN1lGp+aseoSYuu",
-	"9Eg/O8avRt/B/wbJoFSWIkolRljxc1QomY1GPgJnNIp9NxpVS3S1KdOwBpWL2il8QGoVzxNWoXr+tOWw",
-	"/OXTtnpXn12wKhRp+spWhfJKfBcajpvPQF23RFYkUonWt/c+Yk73+o/LO517urplElfdt7oM7e344G7I",
-	"mhs17WJtwfWJBuMZwBMe9YiH3SmPNZtTNDK44UvmOvjCBt0ixWBC42AEVdCP7EtbpPed1II2OKQUGVNd",
-	"oJATP9HVh1Y880Xt3a2XuI6+pg4g7k+N2pjX37qvdFPi2MOK3ZJrtlW6UhvUx8D3qUPabKaycq/ouSQd",
-	"e7EgpyWWAdB0ce8V+HsrdvlXfO9+JxPSB/r0ENMQ+fxhDHt8DneJ+AgcJ4oVUn3OZjbiOz6rVEMvkiMi",
-	"cMV/Nsi/sY4Yr2p7V01CScOb/kTHG9/uKdpWENpXzqJCDIrhGLy5/8F8C5WF7VHfkeJBj/ZgfTbp+0O8",
-	"X4W6CiuVhAemPTuIFdSxbp6rRUdX+vCeiOsvr69CifOeo4N0tHHw91ev91M0d6DLe+qdFth9Tlu/TUaW",
-	"BrS8wOAYKlcSbY8hgXXtjizrNxvphmGlomX87KvmHnqJek9I8bN9IN3VuRa/JPpSy8BeI1pNn79galnx",
-	"GTll24wtkXbVexK8hy65j8ml13P58wKRGroRFlTMXSm7wAtevXCZDUanJ8+fJgOMAHnFP1oIq7/fFEzY",
-	"H575H66YdD+d+p/eCzfLYPTnQCb63tkNB6Onz7uO8wYEMSwHpVmrULJUqoxlrdDHrr27sZROATN4SIQk",
-	"uRRzpirpIsGKivarTcN6jPSMi9jxRoTdIK1x2mG5FhoXnFMBim2DE6LcZ5uGDvamB+DmqOgn9ZlhGUeT",
-	"G44Rnyey35GQmbYcbBFEDckZ1SZwB+0Q3NPYhQ4Gm5vfxUIM3l3O3IbYXSjYWEWVVui0CwxW9TsP0P3K",
-	"MbP7xa7uFyZ74Kx+gWB6+NlhrA4FYl7JDmc+j6lK6q+c2EeI7kgo5FevtNTd616Fp2ll6j8UPcaC80bt",
-	"mjqJydV5xDggV/picwk/2lsCJWb3qeScynawuwjm4Hm7l20hqN8Rn3bnIoJV5ZAIaL+XUj+PVX22MZ1+",
-	"m5U2/STlCyjN7klEsTIOO5aPaJXFiZXCqSIjq7MYPSxbmMTLBg1vpUHaQ4CtLOcGWLHk5jYx9HRM6tJC",
-	"C4ADmmtnYg2CEPAZFS5euXb2HzbqRZcZB6946NvpB7bKatyUGJqEcTM+1KWl0TY9YQmhqZJaN4qPBHqA",
-	"r7PkmjfWcY0D+96ScvtPmvOU/U+aLtnQf9qKV8RX6ojZc/snOYegtoqVXWa1fwV/eRvzsnQDdAfYN3Zw",
-	"Mn0++w/6p6dHz9JTdvR89md29Fd6kh49zf48/RP7y+yUPns+SHqcajnV5ieZWX0iC91qp+9On49Ono5O",
-	"T/+XfeshXDe7+/OCCJ2BY5UuGeUIqC4SRtFZ6JdxFNVvhG5DS85cOrdPcRoI06877kP/5G3bqecfvNvo",
-	"3Hs4T5Vjbh9qb16QixoU3egGe7dOy04X03vN1KWYyb5mprqZQ4k8hTcqoO2UHF2fsd106fDad2ksm1sO",
-	"t47sNqsKOaikYZyLMw39NwuqLMuNRtngR7XZ3H+3AaD7CEjAbO8lIHUxtVdT66bc4BIWA09dWfIsttSv",
-	"lT1JDjBQ325TwFWwsmOTg0avc75k2tBlUYfuuIIGVGOdh6X7fnf/ZB5v2bBRv3VLcjFCrnFDQiqmnhDf",
-	"quGwp8HRrlVvfClifG1a9SrapdTuJt/vVmzOuNKG+CHu5e59vbeMG56B33NQaBfCr5PRu5+ZAq3xkFvU",
-	"rKSxeZLeeC1D57FpqtCtvaarrvl7MJ23/uOeehvucfTM1kncTcliG2Lvk2Uck1F6rrVGCOfnzbVdG/r8",
-	"OR4qL7ueYWM2edsZGLTCqjmYL28QNyp/1TrkIaO+a4uH/Q6gz1hdVUZk78PlarL0lOXHurzeeh8/Wm1z",
-	"etY2ATQlvUC0jMZ4e56UNEPKQ1KMHLTWeWgd96TZUDp3BdODMPWqzzWIRgHD6rdItKW+vSwSMRG5XXqN",
-	"O5H2yAe+bVH3sR3yB5qXfV2goGgg2CUwfa6yqVaxHu1U4t6caxSy2/neZElNuqgyZlz7ZZi3p4jzTty4",
-	"Z5zNIcJtnEX3D3G2e9m/jGvDRWqCpv1S+GxEupROYKvQUKfBB1YSeDvWsj3o8f757dc76qabtusStLCj",
-	"uuTrxQNuXIJaXKb9Oj28q76eYSPvug8wJvIzg532qkrBIbnoIbl2OX9Lagh17V24aBFuzrXZv+4VonRX",
-	"GtvUPrAH+gaBRaJL4lv6rkqQrfIdVwueLlpjU1UJI3FRFN/bD2B/UiqI963/ELKxbQZoXH8F6JaN+IFr",
-	"q669FCYW7ACpAODVtQRWn+rQjltJuKHNMzVSBTZL+NudzFLD3URNv4mwYgb+qFv1//TPyUCwlePlDStS",
-	"MpB55h8AN4gESptYDszPkDGcoWjhVnpA0WQESd8Joa4ahCUbqHYyDgIrxoM4KwgW/GmDYQBeC+85hxyY",
-	"0f5cTRS96OimkGa3Gisp2RXurr9uPUBYnRCd/dClwpQ6qXSOhNQ2vMSn1DglPiENgaZOtekAwXe2si2Q",
-	"gq04oXryQ2uyiXreQQSgM+PMhLgy13Hf2wWUqywsNlUCDAwPFT32zzhlM6nYxint5u04Z0zkpMafvcYZ",
-	"THbj0Y419PPo78IyAZix7zcjyiA6meyqv3w3IKSKdHeuGcFWIHhwhRfTvmy0wex2SNxWfDsD/ZuzG36u",
-	"9e/z3FpvA2PCLuaACPd2sxfggji1/3lq//PM/uf5tvk3lbF0pRpqhal/cifJNXl7VZQbCNeFHGFB7g1g",
-	"ueKMPSWSzmthnaZQTcXJPPaqll4v2Ev6r7PYmyO6XARq7ifzI684oGRDyqIlJ0tth19MEXDY62+78gOf",
-	"L8IQnEaNNLvVVilItWun2K710hQV+C3DOLnv1t1Gwr9USP9L5fusXYd3SfX4P+rkON9H2ArPzfHxtNZj",
-	"np4EJYiC4xaM+7weFw5md9DKIBIM/Kz6KlXc8JTm4Zinp9Vjl9nlVft3QSm453/xv/7MzQJnc4/+GsTY",
-	"hZ88O30aPOl89vTPMcFoI/63MP3zBq1P17GWiXsx6sa5jYUTRfZzXxjtWXlQsK4D09oeoB1Y/geVm2sG",
-	"eGgB9mf/CwPdJbltBTo2VR7sJdYtHa+4Z5K1YWBDBOw+0Na5Yam8ZQoDRjcvof/s7FIbZcsyomGBwYL6",
-	"MBhf/gZg+xl7P2W2bbf+lj5DXzbEYeKl4jorlcI1AGx2cR8kg1yuIKgj4+VykPiQgIoR9l/aYYG7bp5T",
-	"+xWiWKGYhhZWdHtx3zoTInSAY95qT3jk6/0qWES7aVYAYZaen/hIp7JgWbxo83Y9aJvju+EX/T04v+t9",
-	"2egAv4cruhV++y/ok65xZxXC+3qkf99+2c1IexDf7JYp0TmzI9ZcWE60fHQY0b7R4/c1/LD/3r7R5kna",
-	"6kHctYI4Oivvt/n3d4XuvpiYcSik78/3OsZdjJ6j9jgb4dqJySqRFh89O+06fDTa92/u3kLTlGndo92c",
-	"1w99K/Q050yYJzownsBL7b6pfjYvB83KPHdVJqFGJrSrFvFWURu7Nb6oH0LUYvsyCvqkt6CpuqWbdWEl",
-	"r3yNnbir8W/h+OElY1i6EPat3Vvu61gNytYr4FFp4NH3Y+tc6Dq+ir2yTWLy0uULv5ddqSna89Tl+3vq",
-	"qvFIyfv3ly+cAVwqBabRrF2CxCVE+4Yn5PLFTkJY3Abkt30P8IOSBUU5zbleQPFYSFguaMqGPjeo7lzl",
-	"CzXV3fepyPx8BVP1QPG70j+NNfVzj/wiGiVgpfLhufZ2dq9mfZQcQTkq0s1Be+m3r4zENV4XddVQz2Pb",
-	"dKHJQmrju9okZDwoFL+lho0H8AcAMx4cDsmFb9+cYI3a4M1WppNiRJdFXXxj9zxpd2l4xGq2pMLwtNlp",
-	"IorIQHEK+uNKVbV0r8aYMrzAXPpLtt3CCMTtMB1SRicNu91jNWTMMV4Tuyjeg0LnlbGrpnTQMILsUtzc",
-	"qYcOX74/3wxLF/N2M5/+hPo0p3zZFycOD8nli8orHO01E5N8fBei3bS0eBOjjf25wrJD+H43lsnD0b8b",
-	"u1SU73vTRy/rVpv+M6juhllvCi+xKg6G5Vkn5ybLmqLDDrXbBqNnd4n98jper6zdR7dOqOmGldAs8+g/",
-	"37dC13lRtL4Nks86uxer0mkkoVkWq4sFOnYHOXt2sWtmVXYhamp60qXptMm9Ac+12RuUaG5eBBgUnreg",
-	"RLDVBkGfrVDGsoOAazs+TvTQLuUt+7akgDDUhW06i8cXvipJODtMP00gTF+DLLag524Lm3NdJ3vYXOD+",
-	"RD4FLTScs5/mOdz+vgX2hrzBKpCmnRt2n6SqvgypmrrbuVJGkgPqksyfuG4I2GSU8vzQhS1AZMx4QEqB",
-	"w+idAiUeMgoemlp413eL1Oog+IcKFLazO593dG7ygebcd6UeQU2TJHT8JKRyfCfE+buH5LU0bIQFVEhK",
-	"hZAgtWtmyJKK0qp4G4kWTsaXlIvwILU7Unr5Z/Dn2V/Tp9mpMw14ASboeTijuWb7VvqMp59+5fqfrzdV",
-	"Yu22hKvSO79U1uXdr125499W8NS9FcJduL5lcQmhuu6Ncv720rUo0YSbNvN9iDTtZBCqqUjprYlaY6XL",
-	"YCj3F7aJce1MYiVhd+6cY3GyuWOOW3ffnfFE4xVwv247bgS8TQ5MT/+dWV/jmH3b8bjpeo0Drb3Z1tFH",
-	"131rLCO2w+/snY+1SNoWjralC00b/r5TAnnSEQeXxc7ndGH6HdHSF6WLePhUczM29QKCPKu0tCLItd19",
-	"xCsyoZ5OdPjwSJt1zmpb8w0TI4x3ZTTzoeWEazJBGsTuh/Bv7H44SQJXAb6TS3mjSc5v2FhUfPBgUpT5",
-	"0YTMpLPLTtfk+QlZsI80Yylf0txKrIqmhil9iCU5x2JyXpqFVI7eRm4CO9LJ6dNnz//0H3/+y1/pNM3Y",
-	"rO/vyZCckyXXGipsKFKKGyFXYixwKO4bSLGMPD85HRLAFtrLqN+0gikNuRAGH0oVYRQuLIOOBbTPQoLl",
-	"CnpNHQAbTZxsa7/HrlCHWEceuDAiPGDp4cqDCuoF/xuz5/bOfhc7ZY3uWWhO1iyfHS2kNqAOWRGFe5eY",
-	"Lhi98fcVuchlmT3R3ijiW0+fv70cjsVYXBpflzrSu1hb7qpkOV/Ut59dfKUtcjEH+1/BlPsAJAT4ZCxa",
-	"Tb9irQFmUi0PE2JKhXxxSbgwspVOgrtAcj5j6TrN2Vgc7CT0JijuHiZY3spd2WD8bSLjnyVTvganBXvF",
-	"VL1g9+4rLjIu5hq6mWLBLDvSBGWwBsQTctz+vRbyJmORyqUVSvWoDlHWZK54Rg7Ovyff23+EMqeSK8zV",
-	"OUzIjKbM6IRcXH8g7GMhlUmcngilXmHsZiewJN41N6k9X34pGSsUS8GZGpR3hlweSylvqk1OSEHNQif1",
-	"vhOeIUrwonKuAWQMbUK8enn9DsiP1COOBRQaRk13SdUNy8h40OgmNx5gik2Tpiw1+l6sGsC0h4wJw1PH",
-	"X9gtU+sAUvYxZYXxDLFqjV/vqC5YSjKZliBNE8EYrK2Pc3XZp2O0Q/JSKakc4/EcCWi5oi3oiUKmMluP",
-	"xeTTeJDKjI0HIzfoD+/evXWaoO9LO/bKCrw1GA6H48HdBHmOFRhduL1nOAVNF+wI1YcSRMWFMYUeHR+v",
-	"VqshhcdDqebH7lt9/OPlxcvX1y/tN8OFWeYgXnADkmMD96H9c3A6PBmegCxUMEELPhgNng1PhhACbknF",
-	"wnRMC36c0oJOec6rvr4sqkBW/KCycVQsLhwhPIETcvHjJTTxKzU7a9IJsfpuKVJWJ0VUBAHa5vfMXISQ",
-	"gfICyQsA5dOTE98MljkzXFHkjsSO/6HRx4K0v02Ea8wDPD8WTQdrfaIbqwWjw3MEJTZDBfLxdzTz2jl8",
-	"crr9k/eCOupmGX70bPtHr6Sa8izDtKnnJ8+3f/FamleyFDjF079u/+CdlD9RsXbLARPVn3YB7RpR+F5U",
-	"qXUoUvnqvHbLSWvPDZ1b3QqVQlCSgWYdTR8XTrwqWDr0e76Ffrm2TE5YjdFzFKtK/tf1m9eouGirqYSP",
-	"/GzDNV3mh2fVPUILPqnaWUYJ2E10XbDUjv+5NLypw3XHfOwX+Wx4Uq0mkIkrmTZK7W0MPdK5cw15+X8w",
-	"+uXXNul6pNntJgd2ww8DCr523liXAViTsprr409SzV/TJbs7RiaJhR63UjMlDgLsp2Jv1UZ1l0hRSSuh",
-	"pXmZ+cAms5K+yuRYuP7hk1gttQlkB0LD0UaoJzaJ8l/4OoPNT8fioO5HChGjTiZvnpi6s/j3uP4H5Pnn",
-	"RdGerkqO6zkULYtGqybn4wH5cheB3ZmGyzi8ChoUAiYzquiSWY2215xZv3L8Bk+aS9OJGcsvoC26bvdF",
-	"J5O66sck0kb8jEysSjDpbfI9Ftu7fJNzF3ye24tlTTgYo1oK9F9jh6fZ/n2Apg6mzXcyW3+xUxPvMX/X",
-	"tKzYC+muc3Sf79AuaUW1a0qf/csdqJMdDtSFFLOco4Hv+ekOML2l61zS7J2UP1I1Z9/+5L5mq8bB7T+3",
-	"O9x/x5+Csmh3SD85M7GwSvi9e2Tf9ZdUdndd7XfDsTNy8Nx1DG6eL5yifcTuReJupsc740tSHu7PjsSX",
-	"bJOrmnvmywh5AahbUj0s1h6GBEbVgo1E9OVEnHCaHpGmE6vxSI5fUJfdlRbvKcAkW19926peCTIPNeki",
-	"RvpoIGySfkJolmnMsVvKW3iO0TboyWsfBKip4qt+STUWGTM0XYTjYuTqeR2Jtb+o0wk4fCBppzcE8osK",
-	"PBiQ8Sjw/DEFHqSRh5J5jqf+tP4eeMS5O9iQWUzzJikjGWtCjVxifkpCILIM2p1yV+aL8lwnYPGFg443",
-	"ZveS/M4C8CWPecRV7OD1xdZqaHd2/ffzh47//3784iWYdFzEluUVFcIeecUfkFcAVZMvxzEK3y1lu8sm",
-	"arrCpBWf3M5VkLTj+1+AYBt0s48ItLUZ7a1rNvJ1jHYw2/1sdk40f5R3H8Zk5+mgSdOuA86DGuysUBlk",
-	"TNFmnzNMMVGugV7qvvLdtQ8xbhxbcKEfHn3gvshIM2bBxeNIUhaWy1TDEKrSBb9lVsaFv+uo1bB/nw/F",
-	"QBtFnaGVSiuFlxhSL0WKIT9uTHtn4nSuD3CQFki4dqEGYFsg5+GxrYTs+oTvIGcjXt+G2cQPIWafF0V7",
-	"pr0E7dOHhWQzg6kyuWvT5VlIEn7njCQT/Pn91eXk8QL/Q17gSBwhm+vlctsvbi/p+/jz/QycyGosP8pz",
-	"4FlVxyrPd4K2ey17Vvvob7R1Vgd/D+UWM5f/hS2de5P778g0upFsH9wYVWVbQLT7vkfk2FP58Sf3r51O",
-	"DRSB7BELwpvyCx6ZD1Vi9P4nJ7xTHk/Q7/MEkXqD+07SRq1sE0nWDoeqpp7l9CvXNpSbwHbSpdUNLoc4",
-	"L/+i+lljrm3CU4ToH7WyB/JC/F7Y/j5f+DP2pe6KYyeNfwWD6mctGMtRosZbRpjItZHKaa5evzigZP4b",
-	"LwrLEaia0jw/7PIVz3CcokKm67FoKzxnVVtiiOStdRbMZKijtp0ijApsraCOhea/saOcLzl600+fEYwa",
-	"P4z7cuz49fTnbod2VTX/j2123oa83I+sRlWfKRcUklPbCURRLuZHna4N0wnRLmx0EoIpU8PMkTaK0eUk",
-	"aT6zoEzAW9b4+eMRPjjIWJpTK3hQtyeN9U+Igt4A0HmXomljzoTFMcvGYkFFljOF2QtQr4mYhWLMbcY9",
-	"nVh+yVZC0QaymR812j+m+wosFaFgU5/AL6bZxlixN1X9kXhx1Proi2LpHmYLRjwrzPlDs6CaTBkTlSmv",
-	"K7FdOOTU0LhZdtYnbut6UpXN7/GMflvrkU+2C09bva/3OG0ul+Y4qFdw/9PUS+BeZQny2MKyEc3EQFBB",
-	"MPEUw2VRPoCfuZhDevWUgeQBgSQJSXNZZo0Akro7AnZvst9lfAYlYAwkdepYaHvl32mk3Nk1lYoNyQV0",
-	"+6prGGK8SztwHo6uy4bEPlqQw9cModdQ4C0hVbqIFH4UOgfLv04ldpk5PTkh/+//QwqKubGVQnfsi1U4",
-	"R4D9rZ72QFkaZxnJ5EocJuToFAsIC2mIu/2nOUOPBhb+s9NbSYBIBzFiH8Pzj57W9YddQUNXJi7I+0xl",
-	"mWcwgyrFkFzJFeIKfOJOWMRBoYwheEboHLd6YmU+EFUwuPL05CQh1JCl1PDHyaHznRBZ0H+WbCwmVp7j",
-	"AueGdOBJQugUhCeoRlOYtVsLtkIGzEYEyErhvKj2/KpKh3sId0X/hHt5LU6+CkD9+vcbwQCn/iR1slT/",
-	"5W6LP6SAFmjw9faSmsKbt4b/fcd7I0grf4iLo9EfY0QUS6XK0PRVJZ53i8a4joCuo+iBDzikpi76PxZO",
-	"vEl64hDruo72s06Vx8NRxQoDruvStesOEDU/rhoAVLwai5xSrZ0ndkZ5zjK4CGi6SCrvbNASYCxefqSp",
-	"yddY+nBGJrCyCWZQOcgnVfXWOb9lYkiwFYQrLsaEBVMx/y+sHWVVx5zNDCmF7+TGBUxiFBWaplAPiJyL",
-	"BprzDGu1ikbZUFEHZDoLI6atQN8I1+QVOD+WUG0Yxclrl5hNoBIDVHfEWgxK5mybh/ll3R/vYRh3e5pv",
-	"xK7bYFRFY7o8+mdLZID54JrGHX6U5f8FPMgNkvec/GXAlHfk4yh7P6TsT/O8JejHajkBm3QFkFE3oHMu",
-	"vLkwI9Q1xR0L7KlqJeJbToHEodiGqtsRL6mpalu7KatKx2ExjKozjJVPwwAk3yoGrw8f7ikVcZKnLBsq",
-	"jU6p0EPykqau649LlEU761h0OwD4BpgWBIxr7bY1OfCtS4AZ+rJ3h0mt42CMUaOvHhTNeGtRNx/BJaHM",
-	"lVxNECDNb1lCJkxk8Bv76H6rhe+T4bAjfxNlxfmCqbGwQt/hGZkoubrAG8fZepm9nYKOS1WTZ/vtkFxL",
-	"ZRxEUhnoaDwhB65c5Fg42R3bCdUanLF6R90woNH28YxAxYipYvSGQMWSwyEGRMI8lprGwsIJv13IXE8s",
-	"XK9d42b0ik1AtfwbW+PDG1eog7wmN2ytUUfDW8qv02V+yZm9Ne0mQZF4HOcFNXRCDiZFXRhST1AbSUKU",
-	"mUaTQBxxS04zDvZQMVR15+nvmaWWb6WMtNe7qwrSYC4g1lV4dW2wHV08qiW/h3ssDPesCPuzdBHc+WOs",
-	"oPQQV9lLGFnvcI0ZCcWcXEt16CI6m+XcisaC5mvNMbdJsQJZIpq4EPL61sBLxN0NRJfpwjtwNlwl0Jh6",
-	"LDoXCSoUVetAmNDCeHD16oI8P/3LySGYlamvKKfkyh6gsNs9lHIaCzB7JWRS1xGeeLjcT8yX70tIqZ2b",
-	"EaxcrhE6QGKXSnV1cwN8Y+G65uDvq4XMvamQlCJnWge32XF1hVnVxik7FyzPnW41ZXPuJIrJf06SsZj8",
-	"j0lCJkf2P/9zkhBDp3CZU4VXpwJJBQYTrDSK5hx0s7mFByWKMqeEi38w1IcizBpJ5I/Hrg37aI5TfbvJ",
-	"F+oJBcjGlW/bQixoIh3u6get5IXmCaPaTpkQdH6itwMnhtVc4DKOXnBdSM1NtDvGhBpD04U9D2eWDCFZ",
-	"8T9djRGc5wjvfanmWJjL/Q3mAvhhmOrbiZ28xlBnWY9Xy7e/WvAQPsjlggzsQRUl4KN+ZZ5jYsU0vGxy",
-	"rk3nkCTV/RC4ISpe3W2uVOsPruY43g91H7Z1wXTd6qjUGChWyKLMwX7mAMuULDK5Etq3SWoe3feXLrqj",
-	"IT9nsILU9cAGF8oE+MVkLOhSusJCboiKKUxwStQbEuRAviQQqCkzYLTC6QaoOEzxRhyOxYUUrqSg9wo4",
-	"vsxckULCjWb5DC4AMIbJ0tR9RWC1B1Cqkdl7lKp0YbUwORa0wgK5YazQRC/kykLMjSYSIu7SheSpRehL",
-	"cEu4dduZ8NbB2IzJeDAeTDb6KJCaXzkyfEgzF8zkJvqmhq4mIJvjASOUVbWFCfPUXLGcR03g9+WgcKbq",
-	"mry/BM/+BP+/zO52SnT04jaEvlUNsEKu1i6AFhPGweDTTrQIJHSUUGc5nc9Z1m4MbKL9bUND0FhELUGV",
-	"z8DXuW8YhfxhcA0nnIWiMt7gn0/0WFRFZKs2KNj7Dsz0jcgUMJ/UoTqT0D/c6cZ4NhZTaaVGK2CXeY5a",
-	"uSv0DM6FidspFynINbqrsc0eVEh+fnJyBl4c/IrwDBR9wcbCbphAbtvQxdx3z4ek5U1yfUeBTFELgDBp",
-	"Mnn5js4nkJin2VigAnE5O/rJXkQTe3l0Wr5sZ9mDr+G+de1ndgqZRuWyGSe+DsnUd1sMJO2X0Xa7H8IG",
-	"c468nuiQ9hg5aJT9PTwjmgl74ZKp67BYI/jfS8D+XXHeDQz3AeO7L/HQb6ob8d6XhmhQb5PISrTmIgdY",
-	"lsaJz9APjpznOVRk9uWoqbIcw5UhPsOmjBgqxII+cmQtS7KiImh7MwQDhCn1JNakZyyqguWWL7mS5eRg",
-	"Am7WSU+PnhGBgmFk4tsTTUakOAFx+/lwLEJDy4j0dl4Ck+fEMlYoVQ6iJMDtOjCRA0qEFEfOoWrZ4ljg",
-	"xB+gyr0mc2bI85NnQ4JlIxTDav9iXhe7mORUm5+wLV+GjmfoIJlKlQXRTn5/FlzbS+qMUPL2/N3FD65Z",
-	"KowJ3B0k+5Xipv6zw6idGb/iEAnWEMoZsQyp6UQ+fUq0JKkUrSvQ3SXaav7gQL9lyk5rmNhWIMgfjf0O",
-	"wOUMgAWqfujSQo22Y98qdminy8eVKvo2lxCdGYZxCK4gSutW+jcz7TzdQVewB9upza8gPuVfpc7Stvvu",
-	"XgrGsWN3vYpGJ56p1jvcp42UG6duhB5Pz5sdW56uLRfHxidQXtmUUF4Z75GkMshj9KR9uxHCc9AIAwrj",
-	"gtBnYHUB6ExAwBWf3kApCBdAcmiZqgu0Uuv6FNPUSJUQw5cscZo3XMzu/4KtxgLV8x3cnT84jH4dK4Ob",
-	"bRsXa91urR16zD98SDchqSnim8qqOzEIr/putTws+HxxhHp+p6sL3F5cG55GnY2jZijBWLiw8DrS8ACs",
-	"XRBbmLr+7WFmOhQvc8aMJTIKuEWldlczTbH4tLc0t0IXrCglWG071r1DOJNuS8BLxoIbQnMtMZBDN9+G",
-	"CHbLumozR9c4Yme84SLbqIg7Cqla0z44T2lPuFeJqSgBPDKXB9J/fdeogDi+OHvZjWf4Y/uQPqYuiYG9",
-	"L0i9adZw3WDJTMbCuzsWcmV12nXICRSrGcR0XQU629cZBMqJjN/yrKyLQaoSIn0nBVMpE8bHrGOUmUuG",
-	"OajG/P/+r//bD3hIjgNmFKS/kAP7mU9/sSqm5WXVu4dDco0RhzoIN0xIHWHo4xWgNx1ouJpVIWRh+OFY",
-	"tOIPNwk4nOmLsE3sv0dUV2PVO8d2xbqdYVThowvndxXMZeWNBlV/loJVR+nePm3IUL6pXbx50Yvq+Qgq",
-	"QrdDCgkX2jCaDcmGEpfegOQzAoOI4QMnmQhpqm6EoQqQBHlt3Sy1IYG+2068AU96Tgol/8FSY5GQYMBx",
-	"lSMHfzn7xlk3UcWHodlR3G/+0zoVxX2Ozviu04NMPMq4FL7XHQZck8mPXNyAJbGNxs3q24cKXx+e7m09",
-	"u2hjzdnRHjzmNIR6z8jTIFGnabEKcNu9kn+i6sZ3xasKY+iwb+PBxNL45PAM3rK74TcIE1Chr0AJnWGl",
-	"2mzDSgb283i+dzUEiu5Wt/cAJZ2tH5EJRkftaiTBCKozolj+n+NBNdeR8ySOB49+n2+jVNcET+CcPpzU",
-	"Wyh2y9nqmDsOFlCM74Jx/CngYHfHlRx5/Mn/8926YOciu8zCkhAtLucp8DhoVv9gFoHzGuBdXr9qr2Of",
-	"j+pqRj1lfa5cgmQQiOUT7V1SZKNiWBXtpVMqBLpvYj0ZxiJsle+bdmbSqvITOMssY9nEpW600s0UxSBc",
-	"WYZZN2djUX85IjOaazZBW4GQYXYOjklR92hlmJ938jIxKXEsdshK3L1PRAv9zZPxkN4dvxGbAPgSHSU8",
-	"jVhcVL68x/zAP7Kbw5OMrzLYsnMEjN4TWSCTb+DUjrNiH6PjT4HYenf8qZJb746dvzgo1/M1mPHbGpxd",
-	"Xr82e9T1gZcRu5/Jh2kjozAhezBXy9l24a5kf+Y6Fi3uCrG/M6mWlZ4gZM1wubhlAr0fWla2lKPquWtr",
-	"lcolGwuIr6iiyfp6xkMMmHPNNvh5LMl8LO7Nz2Envx4X7073yLMfeXaEZ6NZYB9GXWqmdopqtS9it17o",
-	"bz9luRRzTYxM6soUof3DapVQaanUrIoqtYM80VCKYSw41qmom1lDNNKEpDTPoZ21PcytpDg7te9+QFFx",
-	"bZZF8rCMBbzsJutx6lyggQYaez+gbQDG7/HceBuRxcyja+aLd3J32HU73NPJ3eL+uEG7xy6Pfe/GNlgc",
-	"E+l5Qi5+vMT0Rec5wI5TmGcYo8cXOOubYMCHpMvYdH1ZES6vP1zrI7l+aXJ1G0JaBBAh2wWjuVn81kuf",
-	"545HPgW3Fc8xJrVQMmUa0rFASoSEA1yIL5wjJHLZLn3+4KZ8QILEKa4hBqk3+LxeA835LXukQkuFlpRY",
-	"Wipu1oPRL782TXW3TFiMpQvWKL+N2HYEJQsmaMGHa7rMd+B6XJM3BRPnby9JJtNyyYQBLYQtpyyrw3gJ",
-	"VjGOMjv3/XXB0v1oyoNY0xTNMMCQ5m+VnceA8zvm13kXQv5seDJ8FsDPBfn7+U8/BsnGcmqVwT5SbGPg",
-	"kRS3kKLlcR5pdt/JgcX3YUCT1y5dClkfkiboaLuyOldh0ivBVgCFui/EKDqb8RTrVWbU0CnVPqtUHybk",
-	"TyfPMPJ/xTXbzg2vEKhvzAz9MiGAnmbrRwpsXMnfYh/A+AFWhYOZVIR9pMvCXb8V1WXSuX6R/A6HG0+N",
-	"JTW+hYM3P/80QGsQ+j1Hv/x6Zwe0x8DZy/pyurxJAN9FPu+5m5caWAZ2GHskSpUPRoNjsGI5mLqVqZ1Z",
-	"qhUldf72clQlntcRGUmV64ddH2tDEyTnteTPZCDo0vLppinmLmlD0VjdEyJXoteE1A7pD9TbruUqACEs",
-	"mdYFoEKDM4zWHhIu5mCP8tylUdA4MPmhvRQ96q0CkzoAo1LxN8DQqFB2/vYyITqVhevjsgXHWBN6++DY",
-	"PXTf0V3P0e7wlkRnbOU2BY0RAco6WhfaEOA6yOV8Dqn04XSoknemqWQlrGTQOHchlt3Bi8HZJxnZmw53",
-	"T5P/un7zOhiteend/Xr3/wcAAP//",
+	"7L3bctw4tij4K4icibA0h0pJtnt3dyp2xFH5UqXdLtshya7oU+nYiSSRmWgxATYAKp3l0fs8z8t80PzJ",
+	"fMkE1gJIkATzIlt2VbdfqqwkCSwAC+t++TRI5bKQggmjB6NPg4IqumSGKfjrPE1lKcxrumT2z4zpVPHC",
+	"cCkGo8H1gpELofl8YTSh+CYR9tVkwO0LBTWLQTKAn0YDGoyVDBT7Z8kVywYjo0qWDHS6YEtqJzHrwr6u",
+	"jeJiPri7SwbPpDBclNTOey1vmOjCEr5CjH2HyBkxC0YKxW65LDUp6JydETrVTBgykwqezrjSBh4NPdT/",
+	"LJla12Cnnck3A3sx+5madNEF8Qe2liIjb8u8XPIhsbv34prOLZw/MvNW5jxdX2hdsjOyWjBBuCFcE21o",
+	"zgDUssioYfY3KvSKKZaRp6ePK7AXjGZM1XBfzI4QkC3g2hkvsvjpcvuQ8IwJw2ecqYRQ8u7dxXNyQMXa",
+	"LLiYE5brFkwnJ2Q84DgsWZbakClz340Hh8M4crj390SMN2rej5pSzangvyFK9KOldGPsNzMe149KlkU/",
+	"BAW8ROb2rQ0QFPVY94LiLU1vtgJR0PRmKwzVSPcF4z1TGqbeBsktvkhEuZxavJKKTHJqmDaTHgxxX3wu",
+	"aK9hwn0BrNF7uibPFKOG1SN/BsBLLviyXA5Gp4kHngvD5kwh9Er+g6UbyG+BL2w62GCI/bbukmlZqpRd",
+	"rwt2LrI+GqHca480sWMQKjLCM7Lilj4A4fKs4eDd5asjJlKZsayPDqjOpPcDeiMi+kmqQzb4Y5lbRqaY",
+	"5Q5b4Hu/z+GeRA/3ymy8t9psvrHa3O+ywrTvgJds3CSc3zGd/Tfq9nM36M5+qQspNANR5AeaXbJ/lkwb",
+	"+5flykzAP2lR5DwFMn/8D43Lqef43xWbDUaD/+24FnOO8ak+fqGUVJduEpwyhiwwqeVxXNzSnGdnsA1L",
+	"pjWdMzgh7WQJlmcW/xMQL5golzrBG5DncsUyckvzkunhAGWaWc7Tb7SY1M2u4Z4CjGmplJWMtLEHfkCd",
+	"5MEszACPZf5ZieDhshNCBZFToEBckFKzQ1jbS6mmPMtQTvt6i0tpnjP1SBMlc0YyyTQR0uDmE7PgmsiC",
+	"KZgewHwtzUtZiuzrQtkQSw6kZS3SLJhqPHikSUYNPSROTLW7nfmtXlFc2MwCDyt5S9e5pNm1lK+omrNv",
+	"g1NTma0J+5gyluF90Pw3RnK+5AaBVCyVIuP205eU5+wrb7wXiFHq9qL1GVGMZgCv2146p1wAG1PMqDXA",
+	"fsXULU/ZO0FvKc/pNP/Ke6xxfpJSASgN0ggRckUOgNR8pMvCqQkWb6YUhfKyhhdv5rWUP1OxdoRUf8VF",
+	"SEmWVKw9tugz3F1ihT7gIai/AEiX9snR+czEBLUrwCJNjCQryq1yMZOK4WhczIcxfSfgKnfJ4J2gpVlI",
+	"xX/72iiIiinXZMm1ttqTVKQUN0KuLEW685Cj6i3mZU7Vj4pn59ktFSnLXvLcMPWzzFgOwGZ4mWj+VlnK",
+	"ZrjllMhku3PP4GOytF8PyXmassKwjOgFLZgekYko83xyRiaf7iZn5PxHYid+pAl1c7vvLRP4h+RiLCaf",
+	"xgP8zcpq48GIjAfwZJCQMWw8/nb++vl48H+OB28u8UlFA7R9/utwOPxwNyGCaQuNkcQiScYKszgbC9SV",
+	"H2liJ9t3SMvZZGnIpIZyckYosRufs7EoxUrRomAZqb4nB7FVGfbR+Inyiwx/tGyy1O3Fsn+WNLe/joUf",
+	"Bx/Igonx4G5yeGbPvN7eVOblUjQOJ+SqN2yNOod7j2dgOBgLSxCYIgVVmmkgViCaWA0Kaa89VlIolnLN",
+	"8jU5sGq5oEuLdMDtYbwERXapUDI5HI6twGYxAUkc4lIRYNcn3IOYAcYBSOTMLiCyu/ZqtuTRJDi77piv",
+	"uDZ2uPodGBwQEMROw5Z628UM7lF4f+6663SwUaXo2j63u/lSyWVcPga5GMCBfwU49Pe///3vRz//fPT8",
+	"eULqf5PFYrRcjrS223358hl58uTJX0EN6oGj3iM7wbWMg1EWBVNtYLi4pGLOmlu/dRpEQqAsYv1mNhj9",
+	"+mnrRxWJRT05/GUqZc6oGNx9iJEjQLh+XEEBVDkaSZ0afkYsPIDubnRUQ6ijZrCdH4/m8igg/GpGU/bp",
+	"LnxypG94cSQLpJ5HhYT3cI3VRuCOf4WtwCOcWmnObUjn/DZuB9cPtAEwRBvpPJUHHQfv4hmxJDKpjDmI",
+	"jYpoZtxb9UKkatK8KFFAOV1GuP/56+d2iDeXZMrMijHhqFmTQGyfwUTXBjzaUsSDep7GMsO58E1dpgtC",
+	"NUHKn9jHhnKhE3+ICZnmVNy0N+IwChYqiHHA8Bku0O5s43JXpPCB8fUcpsbLW+FkUmGk/Zf72G6fBeEL",
+	"oeRmYl2d6AAZp93LgPAjc4pgE5krnnl0KbUVc6RCg62/a/O5YnPq97nJC+l8/rIUafy86HxOZqVIyQGY",
+	"vxKy5LApS/oxfvgZ10VO1/0mIfcCaIPREcACEf8WHkU/4j1flIL/s2H9Jwe15EB4FlvEXWju+dUO/WHz",
+	"ydxbpD33MlODtFAvSNr72hQduqfXI8lc14ts3ndQDqx8JfeWZK4jRCqA9Lsw868gzBhJ7JFZgQSsat9F",
+	"mD+GCBNcxD0kmd+d4NISTA68RCKkeWH/GcomQppn1R/aUGX0L9wsEsJE5v4FUgu8+QP+K2daXy+oqP/1",
+	"RrmB5+ARU/g0+KN6oZKFuD632Gj/8VoK9mYGJs7z18+PG6LWd+Ho6wlHPzJzKVc6cK60VoXGCoImhyPN",
+	"M0aUXKGxwtvzhuTFLVNr5wMBUzvCOgI8nxRgyfEeVvD2j0XOtZlYmrm05FBb3CNS5Gsw9wBWXsrVeDA6",
+	"ScYDJjL84/TE/qmlMsD7xoORXf3dBG0XzhJqV4Ff4AeOHFRyRsirf60kgYFmt0xxsx406cdAM1MjpEPh",
+	"QY2Qvw5SxQ1PaT5IBgs+Xww+WHypRgVT0aDmSWANas9hCU89CV5ewLHGW/Zy1G+dv35uD7PajMZi5BRO",
+	"LDu3w9pXBiM4WRjU7+5gdHLXlYu2htu4WBaHGujvesU1RrFwpp/JZZFzKlIGBzryxK45bjREZzgWvyyY",
+	"IHN+ywS6z+zPjkqR1YIp1vxKCmbpFsvIATdEsSKnKdPEL/EQmO0NY4UeC240+CWG5GIupHPog/EffTDe",
+	"QaTjprAOTfJIFqNJTGRwUQ7YxzQvNb9lCcnYjJa5qYAj/4OcnpycEWrIUmpj/zixH2lSgHlvzkIxu7Jj",
+	"dxCa5rmjbDuKjzGbcpy3N22T4BpZ+5ND67HHA9hotNmSNOd2arjVGwS2miKB0vU3tt5gB8RAmhu21gkc",
+	"ut0i9rGgcPb4MGe3LG/Q/M6RbZOUlVxBLM4zmW+AxR4sTpnKXN9HgHdK6Q4QBfe7Dxz7iqPIAIeTqyxD",
+	"xYC3JUia4CByKChVhjLGvoBfeXAuDFvuBH9FbHoCDZTBi8JF56Kc9OA/0N7NR4SM2B4POfBqPMoIcHD6",
+	"jDj9ncQV9Ic60C38uLm9ndW9EQxP+4atd9ZpnXX+Aj0sRZEj0YNxetRZ5Bgd75v9IuOKpV64YqJcWhZI",
+	"dTpA8hHo/D12AYTSzRG1EBRFO8qqVz7pedFiEBfOHdLwUVtmldqPrC5ixf8Vwa/J2zDyC6RR0XDLD5sS",
+	"RsNgMzj/5Yo8u7giNe8LYl9X+ijl+igNnxWOWQLZbq7pEjdLN4QuJlK1LtDUIcjVEzIt0xtmgPg0Qame",
+	"Bd/AUc2kStmSCfPK0snBaGAlL6uwgMij6JKtpLqxa/PRr1xDCM+MKWahHg0eD0+Hp1b48cFDg9PhU3tm",
+	"LiAmnF5j/OeC3rK+lTBhLwqyCBfY9OQIvz5qAF/JZiMUsZKBoXMQvvQTWFv17gfLxxx413QOED4engw6",
+	"gk5jz7u2wanibEaCXyt5pY4T3N+Qd24FF2PQilfFIYcIaBYUQ39LMDhVIoqdzwUqd6ZcMkMzami/ES3C",
+	"CVuExUnsEEFA6FSWBqZl4pYrKSzWWI47k6ryIhblNOd6EcbVRC6ziO6D3R3Q+72h8d3lqyNNZ02LI0UY",
+	"pJojaz+sdszvBrmYVSEyZEE1obliNFuTqVWywabrRbzgJicNsgDUgGlHDDwBcKcdHE106+trHONuXiIm",
+	"sjQ5Fyi66oKlfMbT+qkLlQyOeDfuUxQIHuAAFxf40WmXBxdK3vKsL/I1zWWZEf/OcZFTY88Zo6bCsFh7",
+	"YFrLlFPDMMgzIWw4H5LzX64Scv5bqVhCmEmjO2XPJYYKly/On//8AkwvAd5tu2WKFVJzoF2RS/bu8pXl",
+	"dXjK/sVQe2guCplF3ECOdKazbXSuHTI292iz9Nk+l5BOtad4Xz2zIALisCUVhqebcJS8sWoXrV6x0OE9",
+	"ZVlCuPFBRFPYGf9kuzHfhaKGxC1A/p25uIuQ6QvMhadkpuQy5NER/pygkdWdqCRlkUuaEQ6RqemC37Ku",
+	"dOSX81Mda3RPYulGQL0WVB1kdd5QiAkbAJGRRJdpyhp7XG8SvvXu8iK+Je8uL+wIb99dd/iEW2afAHe7",
+	"Kbq3Fd7u0AjpYBbb7pgU3kKQOuS3XlMPWrzoSCJtIH+SK0JrexFxskvWEDmzW65RdgnlGMWWLLMECrEV",
+	"5IuITAqAVJk3m5HTCt3BlWsiJOChxTt/GSKOQuTk3YF/WTAwPAARCW6s+wDE9UYeSXAOlSHyS7gORe+n",
+	"vZ9sZnxFxfhmjdXdj7f1kM1dkLtHf9xAd8MxDJ3fkzTW1yGYK9i1pMKKnkvic+tcEt5lLYS3Ae57sxal",
+	"tFVlOsl6llI1kpSWzO6YXvCii8ObMcSTkPYcO25ezxZUNkVMj9L9N7TvTZJzbaEhulwuqaosV61oa3ef",
+	"8dvu2oMUrQ0Gh3Ar9f54DsNfIZhdnG/tWgOirbtn6dROm9d40UsdFVs2ErazrRbX+wef920fPNy6e4Uf",
+	"Yr/Ns4P/ws3CyUx6xw1EmHr2z5GfKM57hatyd2b8lmclzf06XAIUbYuGHVv7jM+vqhDj/WJ6/+vqzWuC",
+	"W9HSJCG01A5dKpdp8KmeOCF+IzAA9O5wJwvtRnX5eaAmc416l5FepSBLqdAB0JLxS1VIzZqK9QMFx7CI",
+	"zLGj2TwisMRt5cEc3hR91zKs7DwlHmRtTXpZjRKfu7YtkWpCtCWEGsqU5VLMfRDL1jOvjDrtLf/ZpT85",
+	"EuGzoWC+Fc9zq164I0FMYCKzWKE0ZjebBVuTWy5zalgI4B7CybuW3aBhUHGjkWs7NKRCwMsgT1Xqd59I",
+	"16NvoljJpbgyLMYHzmPGIm3fBVWU3sD8lXha0wbch76ggtrytSv24FKu/HdxfPHDti/fZo23pf23ru3u",
+	"em+p8g1qO5ALbi/TEslX2yxwT5ksnC5CEWp838gRYncyspb+C0njt3FXeSs6cC/dU/1yY+9g1TdxhHT3",
+	"h5peETw6auO7/XXW6Jhd9TTAh/4jbMhakbMLpEXaEA6752QlbLP2kUb7XFAY8EX9efyeYorGjOA8DWKO",
+	"Qruhas6MJgeQsgsheU741pj1xfUbNX+ODrUtKihHd3pcSPY+uY6c21VIlzK733b8bD/czlzt+C1zvFOP",
+	"N+qyjguECkuPch36i5dOr4rQxNeV/QRNqH7jLZ3kc4Gsr3NkcZVUlMsX6A15u0lerqcMJWafv5uvvUsF",
+	"bcpcb5kS8sE3TuPQau8VxQlyAxlDCJLwJjkM6tuUjeTZvvJz4A/p+F8iZR422ltiIvv+wnpTHi+o1n4v",
+	"G2a9hEzXHoIWTQ9E8S8gDVdencjhVxYEkFxeXD0LvUDwW6lZ1PpNDnwgJ8QOgiJwuJ9oIHauZfK5ds8z",
+	"chINkcBKJJtMnw9hQNqK1A39NoLYDeOwyAjNc7SH+yRgD1RERf8mFsR6DzeFcdQbqe/lW9k+dnTc4Kw3",
+	"GhI2Gf/0oLnIviOGmCmggxusfOdIiYFAAAezZ+zqu+wjPtaVReLyoiwNF3NXe2Z73ZmdRfHWwLG9eEYL",
+	"OuU5N71mZR9XStLg1UrXwjT5CM3eOm74xpkjNFWlEyFkCcRQSNF0zm5iAZ3VbUSjBoixvXE8800gk/UI",
+	"ORqqYNRxXs0AlubO/MjNT+X0lZzzntFiwzzSiIAHQhpGqiztt1SnNH9GNSM3bL1DflA4eWzJzaT6DnjV",
+	"xMy+B8E9rQidFMTQpycnYXgKxuOOXHwYx2IagdTbrNZCfvXZ28l4wMV/F0rOFdOQ5D2Yrv87Y1Ysgr9m",
+	"/CPL8D0MLh0PPgwi4bVZz8X86fr6LUHoiH0rznh6TTLnZFEuqThSjGZA7SPWCNip7QeTovC1SRt++eP5",
+	"pcyjYED9lVBcpM6x0EW/3ZPP3AJg7AOaLblI3KiQv87Ziql4Xt1SZnaI7LyHmBm+ZNrQZVFZpnCWFdUk",
+	"pxqUDRiAHFQvuJn/Ibmwks6CKQzURYvFYARpTkd25P1ZZXOp57jUn6ulvu9dajf7LvG0N9iD2GFWbtDa",
+	"tHGJxK837M6H2XmDW6CdL6lR/OOwHY5vMHoL2M8gGWj+G4Po/HtFoEcKPoI3i8656LcveCDao71wurVV",
+	"tY10evV0HTqbPdhOwwsj0mK+ZVxdv1LleQsYBE2pBDnwlPb05CRpBIQf7qBduZXte7ibHN4Qdu8jA7ac",
+	"LiYuQTheNNbxppwyJZhh+mjKtDkqFE0NT5HVRY57APLCCmMjcW0utrGga1BCjgslIYY0lQpiKP/yJDk6",
+	"hcSLxvsrNj3WxqLFPHzbbvLR4w93HyLI55bSE0SLBb8O2rqIPiQQPtwOqt4qpd4f2SHsjX00zdKmUhG2",
+	"LMyauHptQMKKvsBB3OQtPrng9BFvIUVhZyddHPu2S0TuIByQG1Ebypj2o/N5I/OoFbGxxugvl+RrZepN",
+	"Hruicgru6cnpsWp1QQATcUrRhYZGOV2yIfmZrsmUuYTJhvFqQTWGO2YsZ4ZlFgea5Z92cvYU9Vbua7vD",
+	"jzauELc+Y4byHGvg1S7Y3ae7ZHOujVrXWnHPrMq92DAaeK/tps30IYH77V7Uu4y7EkPcnxjNzeIKM8P6",
+	"YuFA7J4RShbwNkkXDDEyJLz2NxzCFf6y89y4tAsY3f3ZonLVd/eMgHOaJKZqM5ouSMYKJjImLMGwo1uB",
+	"CWJDP40r4MaD0Xggb8aDu8OoYUv37Ah+hAIa7sY6IeNBcEbjAeZwrbjeQSV188SOxkewIIY5ThmTf5CB",
+	"11SyLpUI1LmKhPE1QyNWFxcYuDkyjEUmqD6sylxVPsQei3z9PI5veZPk169jncHE3hIq1jsT/eY2vvfD",
+	"7ZQe0zipaou2H1Y9Sz8HqBZmSRFLLbXMSkhLrw6ss90xp883CCbwwphzm2ehy/aGYyHLvYn23+yHcQDs",
+	"mAFKIBvaqIJeV9DZDXav9QcPbjA3Rlw0GFtAdbX+DQNvrokdGRyovkuQ9+kNnX3eON37XezOO2aQeJLx",
+	"7vJ1X1jw60pN9NWMYX8qmPfxlQeH0dnA2K2z4mFoh0LldEuA2YYPfJBenvsIxCp8amMClnsZ054xdnkw",
+	"Gjw+efyno9PTo5PH1yd/GZ2cjE5O/pdVzefUGyy4fQ1sCE3VuPdbl5oEujjcNiFX4lqiAcqTMQWjV+OW",
+	"2tUfuaWGqncqR62GLSm3/6Q5T9n/pOmSDf2KksGcm0VljcNXgtntn6SC4ZYrU9Ic/x7NaK4ZZJ139+HJ",
+	"xn1A00nvRjyJbQTaILbtBB7P9q245amRavNe4DshBPZvUgMS244P97EsnAsiC4rBQl7TmjGTLjxZqFQu",
+	"ewMdCtba1y5KV4W3mxhxo1Cw+2Jn7tu9bFvVLQ9U34Xv5vbvZj4omDqK6JFOgfxKhp/Nsep5v7r7WXqu",
+	"XMUUfiMNzZ+BESluj7TPg8yMMK1gixVoYzpOHeULjH9H60/I/DU0aqgSqFEc99XSuqcJT55HvfAQ62FF",
+	"L2poGIaOSmJQdA0z/V051IK54mzk4NO4PDl5kkK9EfgnS3wad53rfXf4pZw1DeV4NyzCHdsTeZweHa1K",
+	"sC/K+N2EchIH/Qd3uCti+dUnwcluRrRKINfvH/ejWyUGBPIX9TeaZRtUk4Pbx4dfm4oEi9pTk9oTF6p5",
+	"3j/eMZo9gCx2LsgIXnERD8MXN3qzs0azfBZ1S7N8duRDBu3hLdYFUxDlSnIubqDzx2EVN+R8J15u3TF0",
+	"7zVbBWFiW90SRrpstkg8T8cr4cv8+EAkjF4bFIrdMmGo4bes0VElK1Ovy37jWEDWjAE88+5aOElcz/Br",
+	"xeM1Jw83D+6WDyMTGaFlxl1BNRcvN9zdLSbYalvQ3q7RNREpqcsLO+9UlSVo5YCcxRSVFlHycnnE0BPx",
+	"KXbiL3f3LgYC/m7H7V25PYZUmbMgurATBujA3uCTtTDJPJcr7WIY4o7j0OLlRllAqwsEAY+fKyJXaKaH",
+	"oNcNYaroPxXslqnAQ9u1jLVUmDZYfwsfO2ed9jbjiJCORQh8HaSq+RHNV3StiZU2NgGTe+q829GFJL17",
+	"fBVND7bUVRpw4D2TQuM2SUxeroIPnYMyIasFTxf+JFL3PkiHVhzDUfGQ1V5YF16sHvR7zgrFUpABuHAg",
+	"e4CgBh4sbuIQfjIK1vlIk2nJc3PEBSBC4lK1pWbajEX1zEUyBbYZRJvGJjxyuIylOic4wwSO8ayefiwM",
+	"y3NAySWhBVUGCurfJQNdajCNZ7sgvV7wAst/uI92wWHD6FLHsrK6G9iObnInCyPAvcoZvWWacENkafbM",
+	"6vCK/k4Y8E4zdSFmsq+oqAZ0rZNAqnjT2K07mIA5YYIVBIG3WILkugK5SPimkaBTbyF4Chl9qeun4KqQ",
+	"uJmqzkJQ1wZnoWnKtPba/5SmN1YOwvAVsx4LX1ojIdPS4Ajdr30wMF7NZqMgRz7ArgGIAMiu2FhAAFNn",
+	"yqqYh2vq0EaZFouEq+vOL6l4VZs2tjawZjW7Mde/ORt1+wbY6+ztfj2WQrQQhvEYdsFMZFC3CBq4QDAA",
+	"BgAeFYqLlBc0j8ZmdCjPRqZv38AOl9DSy3lqQUWpSA3GC/WbLB3MQgoMq3J2MW8qLKSxp0bzo+oRSEtH",
+	"qcxzOpVYUzYZTHmeczE/WlJBrZa2bXH9CS7bpJXAUhc3P7/qyRHBD6PaU8Ogt61jZxViyI0muf3mcM+o",
+	"47ZUsC1+WUUxodtYzDHQbjUhrH0qZ3VAZOQsfuFmYTFqNBYTOP4J9L50LCUh0pKIsFNsQibIfCYdpqQY",
+	"zY6A3CGHWy2kZmOxUhyKGWGTqKcnTw6H5GW3mBmqvQg6/PORBtHKjoXtaT2zt/NYfjAWRhI5m1l2pTjY",
+	"h+zkQLakZnZ+sqRrsqQ3jHDjKrJWxTqcud1juLM7by0WF6JNFc9W42eM9PQEnETtXEquNgY5xRS8uGfJ",
+	"BZEh2o59581juMmu2DTqQEmjLWaVtup1ocTFMrv0TPjO/6HkSscvgo9s6lo6qkXhK+Tg5Oj05OSQpFIp",
+	"lmOJHcd6XMgNAYY+JEenARt8fXyOHQAw5MlCRBQVnufhzhyekaPHDd6J7z/SPqkicGKnsswz4KSqbNYF",
+	"WdKPri8qhO76PpFHj5N9o/ODA6v2aCeU6StXGSCJnGEZUlRG/V8QPiLCJz2JRDPKLTX3LUv1lnBBfIm4",
+	"r3pypoNtmctbpgTLNox/3TIb1rP4j7F22paZCqZSJozfvMhFe4tvOJNyPQ1mw6p6V43HziEU9YliwUkU",
+	"hr0bMvdnxffY/WDwe9t2NhhSvFXH7ArivfznW9zX2zOu9tiwh05Zb4RDVFEQm7zaYWnv9r2L3ZUIVjd2",
+	"q4txXTTppzMvKiLoUkujIlqnXg+kjuuUCnLg79BhmKW2awZQtGt/HD/2KBtY5U94kwcEf9GVTgj9rVTs",
+	"SIAxMCHztDjcP3UP1i1Vp3szUIrNrZYjyUh+ql3OKH49momkjq1hUEpLZlBKRhtZmjrhwIWfBPzQb18r",
+	"bxQGOzyD6NW0w9qnLJVLRo4e7ykr75RY2e9D9aVD83XiFOW6OE4gAVQlwQ78bUy6QU4JGQ6Hh1+0Slhv",
+	"jmYsE9jQudt6qBp7uHN6WzDZLkjV68GwQimcLDNh+2UvX6BAMyQvPtLU5GufuDQB0XICBpyJu4ETrEk4",
+	"ZWMB1fTJgY/LdBVRsSbv4ZBcVjFE64IljexCvNqWR2dM8VuWYXFGg0FIYwEobHEWpuh0YcC4tLYrJehN",
+	"UIeaPD65Pvnr6IkPNWkUjfr108ZSyrFqvx/qMKrGAIqljBdGR6aYubbEv8aLEH/YUs8ZUrqbXzvALNpA",
+	"WeKantoxatSiKz3ST47xq9EP8L9BMiiVxYhSiRE20BgVSmajkc+BGI1i341G1RJdq4c0LOns8iYKn99Z",
+	"ZVSERZ2fPm6FjP76aVv56M+u/xyKNH1VoEN5JX4KjdC5z9i6bsXpSDgRrbn3PmJOl/3H5Z0On664TOKa",
+	"5VTM0HLHBw8EralR09fXFlwfaXAIAjzhVe91fQVkTtHI4IYvGeFQFRsO6BYxZjd/WCCW7aQWtMEhpciY",
+	"6gKFlPiRrj604pnvEee4XkJYrhlwa++W6q80srFMXotf6abEsUdYQUuu2VY4Wm1QH4PoUx3iZrMyFPeK",
+	"nqt5YRkLUlpiCQBNF/degedbMeZf0b373UzIxu/TQ0xD5POXEX8uC4uNw11i7oNIFsUKqT7nMBsR9p9V",
+	"+bB3k2Opvp7+bJB/Yzm+L2t7V41CSSOe+ZEmPPNG9UCv2FO0rSC0r5xFhRgUwzGAc/+L+RYa9dirviPG",
+	"gx4dRr98Fur7S7xfwfdqVyoJD0x7dhArqGMZelfana704T03rr9bnQolznuODtLRxsHfXb7eT9HcAS/v",
+	"qXdaYPe5bf02GVka0PICg2OoXEm0PYYI1rU7sqzfbKQbhpUKl/Gzr1rKx0vUe0KKn+0D6a4BQ3Em0Vep",
+	"Bew1wjGE+9hptlRqKT6jRMs2Y0vAyu6J8B665D4ml17P5S8L3NTQjbCgYu4qwweRfdULF9lgdHry9HEy",
+	"wJDcl/yjhbD6+03BhP3hif/hkkn306n/6Z1wswxGfw5koh+d3XAwevy0GwzYgCC2y5HyFiyVKmNZK/ms",
+	"a+9uLKVTDxweEiFJLsUcYi1RukiwQYH9atOwfkd6xsXd8UaE3SCt97RDci00Llq6ApTQOeUiIcp9tmno",
+	"4Gx6AG6Oin5SX2gl42hywzHi80TOOxLD3JaD7QZRQ3JGtQncQTtEWzdOobODzcPv7kIM3l3u3IbsSeh/",
+	"UOX1VdtpFxis6neeIvmVsxb3yx7cL1HxwFn9AsH08LMTCd0WiHklO5z5ShJVjbzKiX2E2x3JTfnqhYu7",
+	"Z92r8DStTP2XosdYcN4oBVuXkfDBSxDb7CpJbq6IT3srisbsPpWcU9kOdhfBHDxv97ItBOUw49PuXJO/",
+	"KsQZAe33Ujn3e5HcbUSn32alTT9K+XrEs3siUawq4o7VGFtVZmOVZatsj+ouRi/LFiLxooHDW3GQ9iBg",
+	"q85UA6xYlF8bGXoaEHdxoQXAAc21M7EGQQj4jAqXQFY7+w8b7ZfKjINXPPTt9ANb1ZXZVJonCeNmfKhL",
+	"S6NtesISQlMltW7U8gz0AJ+vcC0fMhkbYbnIav8K/vI25mXpJh1ZjLXfnkyfzv6D/unx0ZP0lB09nf2Z",
+	"Hf2VnqRHj7M/T//E/jI7pU+eDpIep1pOtfnZ5XCHbrXT69Ono5PHo9PT/2XfegjXze7+vCBCZ+BIpcsO",
+	"PgKsi4RRdBb6ZRxF9Ruh29CiM5fO7VOcBsL064770D9523bq+QfXG517D+epcsTtfe3NC6oBBTUsuwls",
+	"rdvyxcL4TbsOFG8UFN+pPFV9x3bTpUO27/KKvXdGbqgOuHPhW3JQScM4F2f6kEAWqbIkNxplgx/VZnP/",
+	"3QaA7iMgAbG9l4DU3am7ZP8ync2SMYGnriyhLGVnqV+rfg05wORDe0wBVcH0kCYF3bFWqCsp1y4Wurt/",
+	"Mo93QNyo37oluRgh1wcxIRVRT4jvfNhTE3XnIrK+sw++Nq1a/+7SuWaT73frbs640ob4Ie7l7n29t4wb",
+	"3oHfc1BoF8KvU1NpPzMFWuMhX7pZy3DzJL3xWobOY9NUoVt7TVex+XsQnbf+456Kh+5x9M7WZbSaksXW",
+	"csD3qPMUk1F62FojhPPz5tquDX3+HA9VGaueYWM9r7YzMOgsXVMwX2AublT+qm29QkJ91xYP+x1An7G6",
+	"qpDj3pfLVcXs6XKHiejeeh+/WrFC2A0TQFPSC0TLaIy3p0lJM6Q8RMXIRWvdh9Z1bzBHLwM0wtTdDjrR",
+	"KCBY/RaJttS3l0UiJiK3i19zJ9Ie+cC3Ler+S54bpt7TvOxrqgw1+MEugelzlU21ivVo13bpLYKDQna7",
+	"AA9Z0qp2F7dShYUI5+3pibQTNe4ZZ3OIcHvPoueHe7Z74fWMa8NFany/Amcdwe2kS+kEtmob6rpEgZUE",
+	"3rbwB2kSAIeVUHJXFhvMGxVa4nO7ioKJ6m+n8hr20dS7wv5Z0lzDrrRCEXDarkvQwo7qkm+/BnvjEtTi",
+	"Mm0L4B19TWJe5lT9qHh2nt1SkbLsZTBOlwj5WHePAUv7HtTNKYp87SorMYON66vGOyG66CG5cjl/S2oI",
+	"dd1SuWghbs612b/yMG7prji2qRt/D/QNBItEl8SP9LpKkK3yHbGOQ3NsqiphJC6K4nv7AexvSgXxvgW5",
+	"QjK2zQCN668A3XIQP3Ft1bUXwsSCHSAVALy6FsHqWx3acSsJN7R5Qq3E2mYJf7ub6VL8qek3EVbEwF91",
+	"q/6f/jkZCLZytLxhRUoGMs/8A6AGkUBpE8uB+QUyhjMULdxKDyiajCDpOyHUleeyaAPl58ZBYMV4ECcF",
+	"wYI/bTAMwGshn3ObAzPan6uJooyObgppdquxkpJd4R7le7ZdIKwPj85+aPpoSp1UOkdCahte4lNqnBKf",
+	"kIZAU6fadIDgO1vZFojBVpxQPfmhNdpEPe8gAtCZcWZCXNkZlmb3dgHlGvWITbXYA8NDhY/9M07ZTCq2",
+	"ccoV3XnOmMhJjb97jTuY7EajHWnop9E/hGUCMGPfH0aUQHQy2VV/NyzYkCrS3blmBFuB4MGVNvchow1i",
+	"t0PituLbCWi8psj+1r/Pc2u9DYwJu5gDItTbzV6AC+LU/uex/c8T+5+n2+bf1EjAlWqoFab+yZ0k16Tt",
+	"VY8rQFwXcoT9rTaA5crj99SsPK+FdZpChTgn81hWLb1esJf0X2exN0d0uQjU3E/mR1pxQMmGlEWLThbb",
+	"Dr+YIuB2r7+L6U98vghDcBpFa+1RW6Ug1T2V6ZqiAr9lGCf3w7oTdgWVtXHT/1L5PmvXIRScxsf/USfH",
+	"OXM0CM/N8fG21mOengRlFYPrFoz7tB4XLmZ30MogEgz8pPoqVdzwlObhmKen1WOX2eVV++ugNu/Tv/hf",
+	"f+FmgbO5R38NYuzCT56cPg6edD57/OeYYLRx/7cQ/fMGrk/XXeTck1A37m0snChynvvCaO/Kg4J1FZjW",
+	"9gDtwNI/6J1TE8BDC7C/+18Y6C7KbSvQsakUdC+ybmkgzT2RrA0DGyJg94G2zg1L5S1TGDC6eQn9d2eX",
+	"2ihblhENCwwW1LeD8eVvALafsPdjZtt267n0GfqyIQ4TmYprVFwK10/fhb47Hj5IBrlcQVBHxsvlIPEh",
+	"ARUh7GfaYcXhbp5T+xWiWKGYho7QdHt7lToTInSAY95qT3jk6/0qWFjNR6YcjPxVCmIFEGbp+YmPdCoL",
+	"lsXb5mzXg7Y5vht+0d+D87s+l40O8Hu4olvht/+CPul676xCeF+P9O/bL7t50x7EN7tlSnTO7LhrLiwn",
+	"2sAnjGjf6PH7Gn7Yf2/faPMmbfUg7trDCZ2V9zv8+7tCd19MzDgU4vfnex3jLkZPUXucjcB2YrJKpMli",
+	"z0m7HothwR+6uX8m1rrt0W7O64eEa1eymTNhHunAeBJUy60j+v1sXg6alXnuqkxCjcyBZZIi3qw37N3f",
+	"raFcP4SoxTYzqvwZHWjItcsWMOvCSl75miylCvpy38L1QyZjWLoQ9q3+jM12RpWO1aBsvQIelcY++vbm",
+	"HYau46vYK9skJi9dPPdn2ZWaYjP6Cqseu+p9pOTdu4vnzgAulQLTaNYuQeISon3LSXLxfCchLG4D8se+",
+	"B/hByYKinOZcL6B4LCQsFzRlQ58bVPcO9oWayLvLV0eazrD6kpuvYKoeKM4r/dNYj3z3yC+iUQJWKh+e",
+	"a7mzezXrw+TIlsdqVffib18ZiStkF3XVUE9j23ihyUJq4/uKJmQ8KBS/pYaNB/AHADMeHA7JM9+vIMEa",
+	"tcGbrUwnxYgui7r4xu550o5p+I3VbEmF4Wmz1190IwPFCZuFQWVUqYjT6OoxpgwZmEt/yXbs+u52OsSM",
+	"Thp2k+wlDcIcozUxRvEOFDqvjF02pYOGEWSXhi1OPXT75evTz7B0MW+3U+1PqE9zypd9ceLwkFw8r7zC",
+	"0W6fMcnH94HdTUuLt5Hd2CE5LDuE73djmTwc/aexS5ecvjd99DI0sAhSHc+guhtmvSlkYlUcDMuzTs5N",
+	"ljVFhx1qtw1GT+4S++VVvF6ZkqUV5iIJNd2wEpplfvvP963QdV4UrW+D5LPO6cWqdBpJaJbF6mKBjt3Z",
+	"nD37iDezKrsQNTU96dJ02ujegOfK7A1KNDcvAgwKz1u2RLDVBkGfrVDGsoOAazs+TvTSLuUt+7aogDDU",
+	"hW06i8cXvipKODtMP04gTF8DLbZsz90WMuf6/veQucD9iXQK2oI5Zz/Nc+D+0gV0bcgbrAJp2rlh90mq",
+	"6suQqrG7nStlJDkImk1AYIylw5C9eOjCFiAyZjwgpcBh9E6BEg8ZBQ+Nurzru4VqdRD8QwUK29mdzzs6",
+	"N3lPc565ELER1DRJQsdPQirHd0Kcv3tIXkvDRlhAhaRUCAlSu2aGLKkorYq3EWnhZnxJuQgvUgt1K/ln",
+	"8OfZX9PH2akzDXgBJug6D/1k9q30GU8//cr1P19vqsTabcpdpXd+qazLuw9duePfVvDUvRXCXbi+JXEJ",
+	"obrujXL+9sK1KNGEmzbxfYg07WQQqqmI6a2JWmOly2Ao91ejy3esJOzOnXPsnmzumOPW3cczHmlkAffr",
+	"tuNGQG5yYHr678z6Gsfs247HTddrHGidzbaOPrruW2MJsR3+Xs2xfaGxbeFoW7rQtOHvuyWQJx1xcNnd",
+	"+ZwuTL8jXPqieBEPn2oexqZeQJBnlZZWBLmyp4/7ikSopzUwPjzSZp2z2tZ8wwS2F1wwmvnQcsI1mSAO",
+	"Yjtq+De2o54kgasA38mlvNEk5zdsLCo6eDApyvxoQrBDJsZIPD0hC/aRZizlS5pbiVXR1DClD7Ek51hM",
+	"zkuzkMrh28hNYEc6OX385Omf/uPPf/krnaYZm/X9PRmSc7LkWkOFDUVKAb3exgKH4r6BFMvI05PTIYHd",
+	"QnsZ9YdWMKUhF8LgQ6kihMKFZdCx6Lbx7G8aOsZAxMFogBsekPRw5UEF9YL/jdl7e2e/i92yZttDMCdD",
+	"5+KF1AbUIdc9Dq2humD0Rld9MnNZZo+0N4o4rmqZ2HAsxuLC+LrUustTtaWuSpbzRc397OIrbZGLOdj/",
+	"CqbcByAhwCdj0Wr6FWsNMJNqeZgQ7EwK7Se5MLKVToKnQHI+Y+k6zdlYHOwk9CYo7h4mWN7KsWww/jY3",
+	"458lU74GpwV7xVS9YPfuSy4yLuYaGohiwSw70gRlsAbEE3Lc/r0W8iZjkcqlFUr1qA5R1mSueEYOzn8k",
+	"P9p/hDKnkivM1TlMyIymzOiEPLt6T9jHQiqTOD0RSr3C2M1OYInF9aMOGEnt+fJLyeqWm0F5Z8jlsZjy",
+	"pjrkhBTULHRSnzvhGW4JMirnGkDC0EbEyxdX14B+pB5xLKDQMGq6S6puWEbGg0Y3ufEAU2yaOAUddV1z",
+	"fA1g2kvGhOGpoy/slql1ACn7mLLCeIKYmwWB1hL1ieqCpSSTaQnSNBGMwdr6KFeXfDpCOyQvlJKu82pF",
+	"kQCXK9yCnihkKrP1WEw+jQepzNh4MHKD/nR9/dZpgjh0QsZeWYG3BsPhcDy4myDNsQKjC7f3BKeg6YId",
+	"ofpQgqi4MKbQo+Pj1Wo1pPB4KNX82H2rj19dPHvx+uqF/Wa4MMscxAtuQHJs7H1o/xycDk+GJyALFUzQ",
+	"gg9GgyfDkyGEgFtUsTAd04Ifp7SgU55zLyfMWVSBrOhBZeOoSFw4QngDJ+TZqwto4ldq1u4Ua/XdUqSs",
+	"ToqoEAK0zR+ZeRZCBsoLJC8AlI9PTnx3fubMcEWROxQ7/odGHwvi/jYRrjEP0PxYNB2s9ZFurBaMDk8R",
+	"lNgMFcjHP9DMa+fwyen2T94J6rCbZfjRk+0fvZRqyrMM06aenjzd/sVraV7KUuAUj/+6/YNrKX+mYu2W",
+	"AyaqP+0C2hVu4TtRpdahSOWr89ojJ60zN3RudStUCkFJBpx1OH1cOPGqYOnQn/kW/OXaEjlhNUZPUawq",
+	"+V9Xb16j4qKtphI+8rMN13SZH55VfIQWfFK1s4wisJvoqmCpHf9zcdhTVZq/DSR7NMZ1zMd+kU+GJ9Vq",
+	"Apm4kmmj2N7eoe947lxDXv4fjH790EZdv2n2uMmBPfDDAIOvnDfWZQDWqKzm+viTVPPXdMnujl31z15E",
+	"fsW1c/T6OqGRypHY6NbK1fosKkRb/iek8WMcJmMxXfskydOTE0JBphqSt1S7/iOK3XJZoqz1SJOJxVou",
+	"UGYEcX6CFniKLFuwjwbePRsL7LXiir66Dp9Q3gjnOBdrL7NbXmGlG5Q7D0zdN/ZRVeKL4Rtw8cbCvnh4",
+	"VhuDoB12QiagA7sm3lBiM18TLtK8zCzHr/IqoRmva8gM6gMILH4oSIafl1wvmCYT3xp6Um09bLOVd3x4",
+	"yCH6Hiaun3TwJkiCLZtIt712m0neMFZgfVC75qSWWWYgo5gFBPpZKevC+N7rnitXbat1QrQkE/vmf3Z6",
+	"Wk8qIZwKFxjuxMsOQevppg0ChaJLZgBvewyK9SvHz9qYA9k0TTTHsTGM0UgAaRSegF2/OyXHVur7oIL9",
+	"n7W0yLFwjxongzQf0Ara4p+RSWSjsHdue3PJgZVfxgL76deaplVg1rWiaTCmbjeBpKfb+Z1rQ/YwUlDP",
+	"8VYpoxFW8QY6Rsz7qte6Lf7OPL6kkGSPqdELnNT30POaN03z4d2+N/QNciO0SMe4FFIpLEe8VeaixEGP",
+	"Xb+s7teoQRZBnsTRah9+a1bS10IeC5yWTGIVPyeQww5tsRsJCdjK0H/hq+E2Px2Lg7prNuQ1HPaRwSDY",
+	"5UE1k/OiaE+36T5GOtW3Kkd/v4lf+CaGgU3hFWxgyOfcwGRQyJhL95liEN7YrME8JJO6NtWk0WUO78UZ",
+	"mSxl1noUXpWxqHvLo5EOMnzCnvJDcu5SpHIrhVnBygqbLTPvX2OX5zVbhUXx0SDPtPlBZusvdmuak1R4",
+	"3LT/W7XprnN1n+7Q1G9FNUlh97N/uQt1ssOFeibFLOfohnp6ugNMb+k6lzS7lvIVVXP27W/ua7ZqXNz+",
+	"e7sD/zv+FBTvvEP8yZmJBf/D790re91f+N/xujo6BMfOyMFT19e+eb9wivYVuxeKu5m+84wviXl4Pjsi",
+	"X7JNrmqemS925wWgbuOPsKVIGLgeNV5tRKIvJ+KE0/SINJ2Iwu/o+AUtrrvi4j0FmGTrq29bNZZB5qEm",
+	"XcRQH91YTdRPCM0yjZngS3kLzzEmFONN2hcBKn/52pRSjUXGDE0X4biYX3FexwvvL+p0wuIfSNrpDdT/",
+	"ogIPhg1+F3j+mAIP4shDyTzHU39bfw804txdbKh/QfMmKiMaa0KNXGIWZUIg/hmacnNXjJLyXCfgl4SL",
+	"jhyzyyR/sAB8yWseCWhy8PqSoDW0Oweo9dOHTpTa/ejFCzDpuLhiSyuqDftOK/6AtAKwmnw5ilH4nl7b",
+	"AwuipitMrfQlWLgKUkt9lyYQbKviEHQeEWhrM9pb1xLr6xjtYLb72eycaP5d3n0Yk53HgyZOuz5tD2qw",
+	"s0JlkNdLm904MRFSuTavqfsKfLA0vXEeRmwUidFiGKnlS2E1I+tc1KgkZWGpTDUMoSpd8FtmZVz4u86t",
+	"CLvM+oBBtFHUecSptFJ4iYlfUqQYmOrGtDwTp3Pd6oPkdcK1C4gD2wI5D69tJWTXN3wHORv39W1Y8+Ih",
+	"xOzzomjPtJegffqwkGwmMFW9kdp0eRaihD85I8kEf353eTH5zsD/kAwckSMkc71Ubjvj9pK+z5Laz8CJ",
+	"pMbSozwHmlX1VfR0J2gO27Jnta/+RltndfH3UG6xvsa/sKVzb3T/HZlGN6LtgxujqpzALR7w+BU59lh+",
+	"/Mn9a6dbA6WKe8SCkFN+wSvzvirfsf/NCXnK9xv0+7xBpD7gvpu0USvbhJK1w6Gq/Gop/co1t3ZBf324",
+	"usHlEKflX1Q/a8y1TXiKIP13reyBvBC/F7K/zxf+jn0pXnHspPGvYFD9rAVj0WTUeMsIEbkyUjnN1esX",
+	"B5TMf+NFYSkCVVOa54dduuIJjlNUyHQ9Fm2F56xqng/5JrXOgvl2dW6RU4RRga0V1LHQ/Dd2lPMlR2/6",
+	"6ROCuU2HcV+OHb+e/tyd0K6q5v+xzc7bkJf7N6tRe27KBYUQ03aaa5SK+VGna8N0QrRLbpiEYMrUMHOk",
+	"jWJ0OUmazywoE/CWNX7+eIQPDjKW5tQKHtSdSWP9E6Kggw30h6do2pgzYfeYZWOxoCLLGYbXMqgqSMxC",
+	"MR9Qe08nll+ylVC0gZob3zXaP6b7CiwVoWBT38AvptnGSLE3Vf2RaHHU+uhLN+oeYgtGPCvM+UuzoJpM",
+	"GROVKa8rsT1zm1ND42bZWZ+4raseVja/73f021qPfEp4eNvqc73HbXPJLMdBVZ3736ZeBPcqS5BtHRY3",
+	"aqavgwqC5REwXBblA/iZizkUAZkykDwgkCQhaS7LrBFAUvfwwfQd+13GZ1CozEDpAd2TF4GwNBLD7ZpK",
+	"xYbkGfSkrCvtYrxLO3Aerq7L2cduj538ooRoKEOakCrBRQo/CuZdEZ1K7IV2enJC/t//hxQUKzhUCt2x",
+	"L6nkHAH2t3raA2VxnGUkkytxmJCjU8ysEtIQx/2nOUOPBpantdNbScBlgY0F7j6G5x89rhOzXNldV8w0",
+	"qE6QyjLPYAZViiG5lCvcK/CJO2ERB4Viu+AZoXM86omV+UBUweDK05OThFBDllLDHyeHzndCZEH/WbKx",
+	"iGS5JVUim3L5Up2MtogAWSmcz6ozv6ySth/CXdE/4V5ei5OvAtDuGUadWgr/ctziDymgBRp8fbykxvAm",
+	"1/C/78g3guInD8E4Gl2cRkSxVKoMTV9VeZRuaTPXt9YlcB74gENq6tY0Y+HEm6QnDrGuPmw/69QiPhxV",
+	"pDCguq6oSN2nqKbHVZuailZjKW6qtfPEzijPWQaMgKaLpPLOBo1rxuLFR5qafI0FemdkAiubYAaVg3xS",
+	"1Rif81smhgQbFrkSmExYMBXz/8IKh1Z1zNnMkFL4fqNcwCRGUaFpClXryLlobHOeYUVx0ShuLeqATGdh",
+	"xLQV6G7kWpED5cdC3w2jOHntyodgwi/UIMZsUyVzts3D/KLu4vowhLs9zTci120wqtJmXRr9i0Uy2PmA",
+	"TeMJf5fl/wU8yA2U95T8RUCUd6TjKHs/pOxP87wl6McqDgKZdGX6UTegcy68uTAj1LVuHwvs/G0l4ltO",
+	"AcWhJJSqm+Yvqak6MLgpq3r8Ycmmqn+ZlU/DACTf0AzZhw/3lIo4yVOWDZVGp1ToIXlBU9ebzhc10MgW",
+	"un1qfJtmCwLGtXabbx34BltADH1x1sOk1nEwxqjR/RUrJditm4+ASShzKVcTBEjzW5aQCRMZ/MY+ut9q",
+	"4ftkOOzI30RZcb5gaiys0Hd4RiZKrp4hx3G2Xma5U9AXcElNuoAFy5UekiupjINIKgN99yfkwBU1Hgsn",
+	"u2PTu1qDM1bvqNvaNJoTnxGoazRVjN4QqKt1OMSASJjHYtNYWDjht2cy1xML12uSelXOMk5QLf/G1vjw",
+	"xpWTIq/JDVtr1NGQS/l1uswvObNc0x4StDLBcZ5TQyfkYFLU5Yv1BLWRJNwy02hliyNuyWnGwR4qhkrM",
+	"y5yqHxXPfmQWW76VMtJe764qSIO4gFhX7Svqrt6C8F0t+T3wsTDcs0Lsz9JF8OSPsc7fQ7CyFzCy3oGN",
+	"GQklB5EJYaGT2SznVjQWNF9rjrlNihVIEtHEhZDXXAOZiOMNRJfpwjtwNrASQZcsGYsOI0GFompwCxNa",
+	"GA8uXz4jT0//cnIIZmXq654qubIXKLiJWHBwLMDslZBJXe1+4uHyZYB8kdmElNq5GcHKhUwbIbFLpbri",
+	"3ADfWLjebvj7aiFzbyokpciZ1gE3O65YmFVtnLLzjOW5062mbM6dRDH5z0kyFpP/MUnI5Mj+539OEmLo",
+	"FJg5Vcg6FUgqWH+JlUbRnINuNrfwoERR5pRw8Q+G+lCEWCOK/PHItWEfzXGqbzf5Qj2iANq4IqNbkAVN",
+	"pMNd/aCVvNC8YVTbKROCzk/0duDEsJpnuIyj51wXUnMT7eE0ocbQdGHvw5lFQ0hW/E9XYwTnOUK+L9Uc",
+	"y0e6v8FcAD8MU307GTYqBXWW9Z21fHvWgpfwQZgLErAHVZSAjvqVeYqJdT2R2eRY+qwt8Hj+ELghKlrd",
+	"bQFY6w+uMwbyh7pbKNQuqxrylRoDxQpZlDnYzxxgmZJFJldC+2Z+zav77sJFdzTkZyzelho3NViygF5M",
+	"xoIupSss5IaoiMIEp0S9IUEK5EsCgZoyA0IrnG6AisMUOeJwLJ5J4Qrfeq+Ao8vMldIl3GiWz4ABgDFM",
+	"lqbufgWrPYCCwszyUarShdXC5FjQahdcUTi9kCsLMZSgg4i7dCF5ajf0Bbgl3LrtTMh1MDZjMh6MB5ON",
+	"PgrE5pcODR/SzAUzuYm+qaGrCcjmeMAIZlXNy8I8NVcs57sm8PtyUDhTdY3eX4Jmf4L/X2R3OyU6enEb",
+	"Qt+qNo0hVWsXQIsJ42DwaSdaBBI6SqiznM7nLGu3rzfRLuyhIWgsopagymfgu7E0jEL+Mri2SM5CURlv",
+	"8M9HeiyqUudVsy7s0Apm+kZkCphP6lCdSegf7vQMPhsLKIsJAnaZ56iVu3YE4FyYuJNykYJco7sam8FC",
+	"Hf+nJydn4MXBrwjPQNEXbCzsgQmktg1dzH33dEha3iTXHRvQFLUACJMmkxfXdA4VU0vNxgIViIvZ0c+W",
+	"EU0s8+g0JttOsgdfw33rmqTtFDKNymUzTnwdoqnvCRxI2i+iTeHfh21QHXo90iHuMXLQKE5/eEY0E5bh",
+	"kqnrA1xv8L+XgP27orwbCO4Dxndf4KXfVDfinS8N0cDeJpKVaM1FCrAsjROfoWspOc9z6BvgmyZQZSmG",
+	"K5Z/hiWIXaXfoNspWcuSrKgImrMNwQBhSj2JtZIbi6qthqVLrrEGOZiAm3XS00luRKBgGJn4JnqTESlO",
+	"QNx+OhyL0NAyIr39AcHkObGEFRpqgCgJcLs+geSAEiHFkXOoWrI4Fjjxe+jFosmcGfL05MmQYNkIxbAn",
+	"jZjXxS4mOdXmZ2wem6HjGfocp1JlQbSTP58F15ZJnRFK3p5fP/vJtfSGMYG6g2S/UtzUf3YItTPjVxQi",
+	"wRpCOSOWIDWdyKePiZYklaLFAh0v0VbzBwf6LVN2WsPEtgJB/mrsdwEuZgDsAOsCP2xpoUZzzG8VO7QT",
+	"83Glir4NE6IzwzAOwRVEaXGlfzPTzuMddAV7sZ3a/BLiU/5V6ixt43f3UjCOHbnrVTQ68Uy13uE+baTc",
+	"OHUj9Hh62uzI8nRtqTi254LyyqaE8srIR5LKII/Rk/btRgjPQSMMKIwLQp+B1QWgfw4BV3x6A6UgXADJ",
+	"IRbvh6geta5vMU2NVAkxfMkSp3kDY3b/F2w1Fqie7+Du/Mnt6NexMrjZtlGxFndrndD3/MOHdBOSGiO+",
+	"qay6E4Hwqu9Wy8OCzxdHqOd3eo8B9+La8DTqbBw1QwnGwoWF15GGB2DtgtjClJGCqWZmOhQvc8aMJRIK",
+	"4KJSO9ZMUyw+7S3NrdAFK0oJVtuOde8QzqTbEvAS6EJCcy0xkEM334YIdku6ajNH1zhiZ7zhItuoiDsM",
+	"qRqoPzhNaU+4V4mpKAJ8Jy4PpP/63oYBcnxx8rIbzfDX9iF9TF0UA3tfkHrTrOG6wZKZjIV3dyzkyuq0",
+	"65ASKFYTiOm6CnS2rzMIlBMZv+VZWReDVCVE+k4KplImjI9ZxygzlwxzUI35//1f/7cf8JAcB8QoSH8h",
+	"B/Yzn/5iVUxLy6p3D4fkCiMOdRBumJA6wtDHK0AHVdBwNatCyMLww7FoxR9uEnA408/CZub/HlFdjVXv",
+	"HNsV68mJUYXfXTi/q2AuK280sPqzFKw6Svf2cUOG8q1X4y32nlfPR1ARuh1SSLjQhtFsSDaUuPQGJJ8R",
+	"GEQMHzjJREhT9cwNVYAkyGvrZqkNyZXB5Ac7CHjSc1Io+Q+WGrsJCQYcVzly8Jezb5x1E1V8GJodxf3m",
+	"P61TUdzn6IzvOj3IxG8Zl8J3ZMWAazJ5xcUNWBLb27hZfXtf7df7x1+iD9mHrxJzGkK9Z+RpkKjTtFgF",
+	"e9tlyT9TdeN7t1aFMXTYXfhgYnF8cngGb9nT8AeECajQV6CE/uVSbbZhJQP7eTzfuxoCRXer23uAks7R",
+	"j8gEo6N2NZJgBNUZUSz/z/GgmuvIeRLHg+9+n2+jVNcIT+CePpzUC20q2eqYOwoWYIzvgnH8KaBgd8eV",
+	"HHn8yf/zel2wc5FdZGFJiBaV8xh47HsvP2SBiPMa4F1ev2yvY5+P6mpGPWV9Ll2CZBCI5RPtXVJko2JY",
+	"Fe2lUyoEum9iPRnGourh+UhXfRYzaVX5CdxlljHoqEkdLw1sjIpiEK4sw6ybs7GovxyRGc01m6CtQMgw",
+	"OwfHpKh7tDLMzzt5mZiUOBY7ZCXu3ieitf3Nm/GQ3h1/EJsA+BIdJTyO2L2ofHnf8wP/yG4OjzK+ymDL",
+	"zhEQeo9kgUy+gVI7yop9jI4/BWLr3fGnSm69O3b+4qBcz9cgxm9rcHZ5/crsUdcHXsbd/Uw6TBsZhQnZ",
+	"g7hCU+UdqCvZn7iORYu6QuzvTKplpScIWRNcLm6ZQO+HlpUt5ah67tpapXLJxgLiK6posip1P1iHnQdi",
+	"wJxrtkHPY0nmY3Fveg4n+fWoeHe67zT7O82O0Gw0C+xDqEvN1E5RrfZF7NZrlWkyZbkUc02MTOrKFKH9",
+	"w2qVUGmp1KyKKrWDPNJQimEsONapOCOTAnt9QzTSBNq226/hMnf729ctzVFxbZZF8rCMBbzsJutx6jxD",
+	"A807uwcPaBuA8Xs8N95GBB3tv7tmvrBrxh0wcSfs7wH82bwDxw3cPXZ57Hs3tsHimIjPE/Ls1QWmLzrP",
+	"AXacwjzDGD4+x1nDBt8PiZex6fqyIlxef7jW7+j6pdHVHQhpIUAEbReM5mbxWy9+njsa+RjcVjzHmNRC",
+	"yZRpSMcCKRESDnAhvnCOkEhlu/j5k5vyARESp7iCGKTe4PN6DTTnt+w7FlostKjE0lJxsx6Mfv3QNNXd",
+	"MmF3LF2wRvlt3G2HULJgghZ8uKbLfAeqxzV5UzBx/vaCZDItl0wY0ELYcsqyOoyXYBXjKLFz318VLN0P",
+	"pzyINU7RDAMMaf5W2XkMOL9jfp3rEPInw5PhkwB+Lsjfz39+FSQby6lVBvtQsb0D31FxCypaGuc3zZ47",
+	"ObD7fRjg5JVLl0LSh6gJOtqupM5VmPRKsBVAoe4LMYrOZjzFepUZNXRKtc8q1YcJ+dPJE4z8X3HNtlPD",
+	"SwTqGxNDv0wIoKfZ+jsGNljytzgHMH6AVeFgJhVhH+mycOy3wrpMOtcvot/hcOOtsajGt1Dw5uefBmgN",
+	"Qr/n6NcPd3ZAew2cvawvp8ubBPBdpPOeunmpgWVgh7FXolT5YDQ4BiuWg6lbmdqZpVpRUudvL0ZV4nkd",
+	"kZFUuX7Y9bE2NEFyXkv+TAaCLi2dbppi7pI2FI3VPSJyJXpNSO2Q/kC97VquAhDCkmldAKptcIbR2kPC",
+	"xRzsUZ66NAoaByY/tJeiR71VYFIHYFQq/gYYGhXKzt9eJESnsnB9XLbsMdaE3j44dg/dd3TXc3TD8G8a",
+	"JgYYHjNGlYnhsEZ6jxlLMSQ6DGBojB0Bwt6TGVs5zECLSHBuHdUPDRnAk3I5n0M+f7hmtAt0pqkENiyn",
+	"0Lj84VG72x+Ds088s+wWUUiT/7p68zoYrcl57z7c/f8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -84,6 +84,57 @@ func (e GetPolicyComplianceResultsRequestEntity) Valid() bool {
 	}
 }
 
+// Defines values for OrganizationMemberKind.
+const (
+	OrganizationMemberKindBackend          OrganizationMemberKind = "backend"
+	OrganizationMemberKindFrontend         OrganizationMemberKind = "frontend"
+	OrganizationMemberKindServicePrincipal OrganizationMemberKind = "service-principal"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationMemberKind enum.
+func (e OrganizationMemberKind) Valid() bool {
+	switch e {
+	case OrganizationMemberKindBackend:
+		return true
+	case OrganizationMemberKindFrontend:
+		return true
+	case OrganizationMemberKindServicePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationRole.
+const (
+	OrganizationRoleAdmin             OrganizationRole = "admin"
+	OrganizationRoleBillingManager    OrganizationRole = "billing-manager"
+	OrganizationRoleMember            OrganizationRole = "member"
+	OrganizationRoleNone              OrganizationRole = "none"
+	OrganizationRolePotentialMember   OrganizationRole = "potential-member"
+	OrganizationRoleStackCollaborator OrganizationRole = "stack-collaborator"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRole enum.
+func (e OrganizationRole) Valid() bool {
+	switch e {
+	case OrganizationRoleAdmin:
+		return true
+	case OrganizationRoleBillingManager:
+		return true
+	case OrganizationRoleMember:
+		return true
+	case OrganizationRoleNone:
+		return true
+	case OrganizationRolePotentialMember:
+		return true
+	case OrganizationRoleStackCollaborator:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrganizationSummaryRole.
 const (
 	OrganizationSummaryRoleAdmin  OrganizationSummaryRole = "admin"
@@ -664,6 +715,18 @@ type ErrorResponse struct {
 	Message string `json:"message"`
 }
 
+// FGARole A role assigned to a member.
+type FGARole struct {
+	// Id The unique identifier of the role (admin, member or viewer).
+	Id string `json:"id"`
+
+	// ModifiedAt The timestamp when the role was last modified (when the member joined, here).
+	ModifiedAt time.Time `json:"modifiedAt"`
+
+	// Name The name of the role (Admin, Member or Viewer).
+	Name string `json:"name"`
+}
+
 // GetPolicyComplianceResultsRequest Request for the compliance matrix.
 //
 // Example: {"entity":"stack","size":1000}
@@ -751,6 +814,17 @@ type InsightsPolicyViolation struct {
 	ResourceURN *string `json:"resourceURN,omitempty"`
 }
 
+// ListOrganizationMembersResponse ListOrganizationMembersResponse lists all members within an organization.
+//
+// Example: {"members":[{"created":"2025-11-02T08:00:00Z","fgaRole":{"id":"admin","modifiedAt":"2025-11-02T08:00:00Z","name":"Admin"},"knownToPulumi":true,"role":"admin","user":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"virtualAdmin":false},{"created":"2025-11-03T08:00:00Z","fgaRole":{"id":"viewer","modifiedAt":"2025-11-03T08:00:00Z","name":"Viewer"},"knownToPulumi":true,"role":"member","user":{"avatarUrl":"","email":"victor@acme.example","githubLogin":"victor","name":"Victor Viewer"},"virtualAdmin":false}]}
+type ListOrganizationMembersResponse struct {
+	// ContinuationToken An opaque token for fetching the next page of members; absent on the last page.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// Members The list of organization members.
+	Members []OrganizationMember `json:"members"`
+}
+
 // ListPoliciesComplianceResponse One page of per-policy compliance rows.
 type ListPoliciesComplianceResponse struct {
 	// ContinuationToken Continuation token for pagination.
@@ -784,6 +858,12 @@ type ListPolicyViolationsV2Response struct {
 	PolicyViolations []PolicyViolationV2 `json:"policyViolations"`
 }
 
+// MemberLinks Links to a member.
+type MemberLinks struct {
+	// Self A self-referencing hypermedia link (URL) to this member resource.
+	Self *string `json:"self,omitempty"`
+}
+
 // NewPolicyGroupRequest Request to create a policy group.
 //
 // Example: {"entityType":"stacks","mode":"preventative","name":"production"}
@@ -797,6 +877,49 @@ type NewPolicyGroupRequest struct {
 	// Name The name of the new policy group.
 	Name string `json:"name"`
 }
+
+// OrganizationMember OrganizationMember defines a member of an organization.
+type OrganizationMember struct {
+	// Created When the member joined the organization.
+	Created time.Time `json:"created"`
+
+	// FgaRole The role currently assigned to this member (admin, member or viewer).
+	FgaRole FGARole `json:"fgaRole"`
+
+	// FollowsDefaultRole Whether the member has no role of their own and gets the organization's default role (never, here).
+	FollowsDefaultRole *bool `json:"followsDefaultRole,omitempty"`
+
+	// KnownToPulumi KnownToPulumi returns if the organization member has a Pulumi account (always true here).
+	KnownToPulumi bool `json:"knownToPulumi"`
+
+	// Links Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member).
+	Links *MemberLinks `json:"links,omitempty"`
+
+	// Role Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+	// built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+	// tells them apart).
+	Role OrganizationRole `json:"role"`
+
+	// Suspended Whether the membership is suspended (never, here).
+	Suspended *bool `json:"suspended,omitempty"`
+
+	// Teams Deprecated in Pulumi; policyresults has no teams and leaves it out.
+	Teams *[]string `json:"teams,omitempty"`
+
+	// User The user information for this organization member (`email` only for admin callers).
+	User UserInfo `json:"user"`
+
+	// VirtualAdmin VirtualAdmin indicates that the member does not have admin access on the backing identity
+	// provider, but does have admin access to the Pulumi organization (always false here: there
+	// is no backing identity provider).
+	VirtualAdmin bool `json:"virtualAdmin"`
+}
+
+// OrganizationMemberKind Which members ListOrganizationMembers lists.
+type OrganizationMemberKind string
+
+// OrganizationRole OrganizationRole is an enum defining a member's role within an organization.
+type OrganizationRole string
 
 // OrganizationSummary An organization.
 type OrganizationSummary struct {
@@ -1492,6 +1615,17 @@ type TooManyRequests = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type Unauthorized = ErrorResponse
 
+// ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
+type ListOrganizationMembersParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
+	// Type Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+	// backend members (the same list here); `service-principal` for service principals (none
+	// here).
+	Type *OrganizationMemberKind `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
@@ -2032,6 +2166,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
 	GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrganizationMembers List Organization Members
+	//
+	// Lists the members of the organization (its users; organization tokens are not members),
+	// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+	// it is absent on the last page. Any member may list them (the console's assignee list reads
+	// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+	//
+	// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+	// organization's identity provider); policyresults keeps one list, answered for both types.
+	// It has no service principals, so `type=service-principal` answers an empty list.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+	ListOrganizationMembers(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPolicyGroups List Policy Groups
 	//
 	// Returns a summary of every policy group of the organization, including the two default
@@ -2550,6 +2698,30 @@ func (c *Client) GetCapabilities(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
 func (c *Client) GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPISpecJSONRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrganizationMembers List Organization Members
+//
+// Lists the members of the organization (its users; organization tokens are not members),
+// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+// it is absent on the last page. Any member may list them (the console's assignee list reads
+// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+//
+// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+// organization's identity provider); policyresults keeps one list, answered for both types.
+// It has no service principals, so `type=service-principal` answers an empty list.
+//
+// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+func (c *Client) ListOrganizationMembers(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationMembersRequest(c.Server, orgName, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3536,6 +3708,79 @@ func NewGetOpenAPISpecJSONRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOrganizationMembersRequest constructs an http.Request for the ListOrganizationMembers method
+func NewListOrganizationMembersRequest(server string, orgName OrgName, params *ListOrganizationMembersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4994,6 +5239,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
 	GetOpenAPISpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecJSONHTTPResponse, error)
 
+	// ListOrganizationMembersWithResponse List Organization Members
+	//
+	// Lists the members of the organization (its users; organization tokens are not members),
+	// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+	// it is absent on the last page. Any member may list them (the console's assignee list reads
+	// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+	//
+	// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+	// organization's identity provider); policyresults keeps one list, answered for both types.
+	// It has no service principals, so `type=service-principal` answers an empty list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+	ListOrganizationMembersWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*ListOrganizationMembersHTTPResponse, error)
+
 	// ListPolicyGroupsWithResponse List Policy Groups
 	//
 	// Returns a summary of every policy group of the organization, including the two default
@@ -5689,6 +5950,96 @@ func (r GetOpenAPISpecJSONHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPISpecJSONHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOrganizationMembersHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListOrganizationMembers
+type ListOrganizationMembersHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOrganizationMembersHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListOrganizationMembersResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOrganizationMembersHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON200() *ListOrganizationMembersResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOrganizationMembersHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationMembersHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationMembersHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationMembersHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationMembersHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8635,6 +8986,28 @@ func (c *ClientWithResponses) GetOpenAPISpecJSONWithResponse(ctx context.Context
 	return ParseGetOpenAPISpecJSONHTTPResponse(rsp)
 }
 
+// ListOrganizationMembersWithResponse List Organization Members
+//
+// Lists the members of the organization (its users; organization tokens are not members),
+// by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+// it is absent on the last page. Any member may list them (the console's assignee list reads
+// them); as Pulumi does, `user.email` is only included when the caller is an admin.
+//
+// Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+// organization's identity provider); policyresults keeps one list, answered for both types.
+// It has no service principals, so `type=service-principal` answers an empty list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/members (the `ListOrganizationMembers` operationId).
+func (c *ClientWithResponses) ListOrganizationMembersWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationMembersParams, reqEditors ...RequestEditorFn) (*ListOrganizationMembersHTTPResponse, error) {
+	rsp, err := c.ListOrganizationMembers(ctx, orgName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationMembersHTTPResponse(rsp)
+}
+
 // ListPolicyGroupsWithResponse List Policy Groups
 //
 // Returns a summary of every policy group of the organization, including the two default
@@ -9568,6 +9941,87 @@ func ParseGetOpenAPISpecJSONHTTPResponse(rsp *http.Response) (*GetOpenAPISpecJSO
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetOpenAPISpecJSONHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOrganizationMembersHTTPResponse parses an HTTP response from a ListOrganizationMembersWithResponse call
+func ParseListOrganizationMembersHTTPResponse(rsp *http.Response) (*ListOrganizationMembersHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationMembersHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListOrganizationMembersResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOrganizationMembersHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -596,6 +596,36 @@ export interface paths {
         patch: operations["BatchUpdatePolicyGroup"];
         trace?: never;
     };
+    "/api/orgs/{orgName}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Organization Members
+         * @description Lists the members of the organization (its users; organization tokens are not members),
+         *     by login, 100 a page. Pass the previous page's `continuationToken` to read the next page;
+         *     it is absent on the last page. Any member may list them (the console's assignee list reads
+         *     them); as Pulumi does, `user.email` is only included when the caller is an admin.
+         *
+         *     Pulumi distinguishes `frontend` members (its own database) from `backend` members (the
+         *     organization's identity provider); policyresults keeps one list, answered for both types.
+         *     It has no service principals, so `type=service-principal` answers an empty list.
+         */
+        get: operations["ListOrganizationMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/user": {
         parameters: {
             query?: never;
@@ -1829,6 +1859,114 @@ export interface components {
             removeInsightsAccount?: components["schemas"]["AppInsightsAccountReference"];
         };
         /**
+         * @description Which members ListOrganizationMembers lists.
+         * @enum {string}
+         */
+        OrganizationMemberKind: "backend" | "frontend" | "service-principal";
+        /**
+         * @description OrganizationRole is an enum defining a member's role within an organization.
+         * @enum {string}
+         */
+        OrganizationRole: "none" | "member" | "admin" | "potential-member" | "stack-collaborator" | "billing-manager";
+        /**
+         * @description ListOrganizationMembersResponse lists all members within an organization.
+         * @example {
+         *       "members": [
+         *         {
+         *           "role": "admin",
+         *           "user": {
+         *             "name": "Alice Admin",
+         *             "githubLogin": "alice",
+         *             "avatarUrl": "",
+         *             "email": "alice@acme.example"
+         *           },
+         *           "created": "2025-11-02T08:00:00Z",
+         *           "knownToPulumi": true,
+         *           "virtualAdmin": false,
+         *           "fgaRole": {
+         *             "id": "admin",
+         *             "name": "Admin",
+         *             "modifiedAt": "2025-11-02T08:00:00Z"
+         *           }
+         *         },
+         *         {
+         *           "role": "member",
+         *           "user": {
+         *             "name": "Victor Viewer",
+         *             "githubLogin": "victor",
+         *             "avatarUrl": "",
+         *             "email": "victor@acme.example"
+         *           },
+         *           "created": "2025-11-03T08:00:00Z",
+         *           "knownToPulumi": true,
+         *           "virtualAdmin": false,
+         *           "fgaRole": {
+         *             "id": "viewer",
+         *             "name": "Viewer",
+         *             "modifiedAt": "2025-11-03T08:00:00Z"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ListOrganizationMembersResponse: {
+            /** @description The list of organization members. */
+            members: components["schemas"]["OrganizationMember"][];
+            /** @description An opaque token for fetching the next page of members; absent on the last page. */
+            continuationToken?: string;
+        };
+        /** @description OrganizationMember defines a member of an organization. */
+        OrganizationMember: {
+            /**
+             * @description Deprecated in Pulumi, which points to `fgaRole`: the member's built-in role, the closest
+             *     built-in projection of the role (policyresults' viewers are `member` here; `fgaRole`
+             *     tells them apart).
+             */
+            role: components["schemas"]["OrganizationRole"];
+            /** @description The user information for this organization member (`email` only for admin callers). */
+            user: components["schemas"]["UserInfo"];
+            /**
+             * Format: date-time
+             * @description When the member joined the organization.
+             */
+            created: string;
+            /** @description KnownToPulumi returns if the organization member has a Pulumi account (always true here). */
+            knownToPulumi: boolean;
+            /**
+             * @description VirtualAdmin indicates that the member does not have admin access on the backing identity
+             *     provider, but does have admin access to the Pulumi organization (always false here: there
+             *     is no backing identity provider).
+             */
+            virtualAdmin: boolean;
+            /** @description Links to the member in the Pulumi Console (not set by policyresults, which has no console page per member). */
+            links?: components["schemas"]["MemberLinks"];
+            /** @description The role currently assigned to this member (admin, member or viewer). */
+            fgaRole: components["schemas"]["FGARole"];
+            /** @description Deprecated in Pulumi; policyresults has no teams and leaves it out. */
+            teams?: string[];
+            /** @description Whether the membership is suspended (never, here). */
+            suspended?: boolean;
+            /** @description Whether the member has no role of their own and gets the organization's default role (never, here). */
+            followsDefaultRole?: boolean;
+        };
+        /** @description Links to a member. */
+        MemberLinks: {
+            /** @description A self-referencing hypermedia link (URL) to this member resource. */
+            self?: string;
+        };
+        /** @description A role assigned to a member. */
+        FGARole: {
+            /** @description The unique identifier of the role (admin, member or viewer). */
+            id: string;
+            /** @description The name of the role (Admin, Member or Viewer). */
+            name: string;
+            /**
+             * Format: date-time
+             * @description The timestamp when the role was last modified (when the member joined, here).
+             */
+            modifiedAt: string;
+        };
+        /**
          * @description The current user, as Pulumi's API answers it.
          * @example {
          *       "githubLogin": "alice",
@@ -2902,6 +3040,44 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+                /**
+                 * @description Member type to list: `frontend` for Pulumi Service members or `backend` for organization
+                 *     backend members (the same list here); `service-principal` for service principals (none
+                 *     here).
+                 */
+                type?: components["schemas"]["OrganizationMemberKind"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the organization's members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOrganizationMembersResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
