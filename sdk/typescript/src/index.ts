@@ -271,6 +271,33 @@ export async function getComplianceMatrix(
   return matrix;
 }
 
+/** A member of an organisation (ListOrganizationMembers). */
+export type OrganizationMember = Schemas["OrganizationMember"];
+
+/**
+ * Reads every member of an organisation (its users, by login), following
+ * continuationToken: the choices of an issue's assignee.
+ */
+export async function listOrganizationMembers(
+  client: PolicyResultsClient,
+  orgName: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<OrganizationMember[]> {
+  const members: OrganizationMember[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = unwrap(
+      await client.GET("/api/orgs/{orgName}/members", {
+        params: { path: { orgName }, query: continuationToken ? { continuationToken } : {} },
+        signal: options.signal,
+      }),
+    );
+    members.push(...page.members);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return members;
+}
+
 /** Type of an operation's JSON answer by operation id, e.g. `Answer<"ListPolicyIssues">`. */
 export type Answer<Op extends keyof operations> = operations[Op]["responses"] extends {
   200: { content: { "application/json": infer T } };

@@ -12,6 +12,7 @@ import {
   unwrap,
   updateIssue,
   getIssue,
+  listOrganizationMembers,
   type GridRequest,
   type PolicyIssue,
   type PolicyResultsClient,
@@ -230,6 +231,20 @@ describe("policyresults TypeScript SDK", () => {
     assert.match(raw.response.headers.get("Content-Type") ?? "", /^text\/csv/);
     assert.match(raw.response.headers.get("Content-Disposition") ?? "", /attachment; filename="?policy-issues-acme-/);
     assert.equal(parseCsv(raw.data ?? "").length, 4, "header and three rows");
+  });
+
+  test("lists the organisation's members", async () => {
+    const members = await listOrganizationMembers(client, org);
+    assert.deepEqual(
+      members.map((m) => [m.user.githubLogin, m.fgaRole.id]),
+      [
+        ["alice", "admin"],
+        ["bob", "member"],
+        ["carol", "viewer"],
+      ],
+    );
+    // alice is an admin: she sees the emails.
+    assert.ok(members.every((m) => m.user.email?.includes("@")));
   });
 
   test("a wrong token is a 401 error", async () => {

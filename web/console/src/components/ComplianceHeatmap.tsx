@@ -112,7 +112,7 @@ export function ComplianceHeatmap() {
                       {row.scores.map((score, i) => {
                         const pack = page.data!.columns[i] ?? "";
                         const band = scoreBand(score);
-                        const label = `${rowName}, ${pack}: ${score === -1 ? "not evaluated" : score === -2 ? "evaluation failed" : `${score}% compliant`}`;
+                        const label = `${rowName}, ${pack}: ${score === -1 ? "N/A, not evaluated" : score === -2 ? "Error, the evaluation could not run" : `${score}% compliant`}`;
                         return (
                           <td key={pack} class={`cell score-${band}`}>
                             {score === -1 ? (

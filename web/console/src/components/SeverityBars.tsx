@@ -24,7 +24,6 @@ export function SeverityBars({ counts }: { counts: Schemas["PolicyResultsCount"]
           <li key={r.severity}>
             <Link
               href={issuesHref(org, { filter: { severity: setFilter([r.severity]), status: setFilter(activeStatuses) } })}
-              aria-label={`${severityLabel(r.severity)}: ${r.count} active issues`}
             >
               <span class="bar-label">{severityLabel(r.severity)}</span>
               <span class="bar-track" aria-hidden="true">

@@ -3,6 +3,7 @@ import "ag-grid-community/styles/ag-theme-quartz.css";
 
 import { unwrap, type PolicyIssue, type PolicyResultsClient } from "@policyresults/sdk";
 import {
+  ColumnApiModule,
   createGrid,
   CustomFilterModule,
   DateFilterModule,
@@ -22,7 +23,7 @@ import { cellValue, columnById, defaultColumns, issueColumns, valueLabel } from 
 import { SetFacetFilter, type SetFacetParams } from "./SetFacetFilter";
 import { rowsRequest, type FilterModel, type IssueView, type SortItem } from "./view";
 
-ModuleRegistry.registerModules([InfiniteRowModelModule, TextFilterModule, DateFilterModule, NumberFilterModule, CustomFilterModule]);
+ModuleRegistry.registerModules([ColumnApiModule, InfiniteRowModelModule, TextFilterModule, DateFilterModule, NumberFilterModule, CustomFilterModule]);
 
 /** Rows per request: one block of the infinite row model. */
 export const gridPageSize = 100;
