@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 export DATABASE_URL="sqlite:$tmp/console-bench.db"
 echo "loading the demo: ${size[*]}"
-bin/policyresults demo "${size[@]}" 2>"$tmp/demo.log"
+bin/policyresults demo "${size[@]}" >/dev/null 2>"$tmp/demo.log"
 token=$(bin/policyresults token create --org acme --user alice)
 port="${CONSOLE_BENCH_PORT:-18190}"
 bin/policyresults serve --addr "127.0.0.1:$port" --rate-limit 0 --log-level warn 2>"$tmp/serve.log" &

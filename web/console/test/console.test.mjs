@@ -180,12 +180,13 @@ describe("the console", () => {
     await page.getByText("The server refused this token").waitFor();
 
     // An organisation token, revoked while it is in use.
-    const token = await server.cli("token", "create", "--org", "acme", "--name", "console-test", "--role", "member");
+    const name = `console-test-${Date.now()}`;
+    const token = await server.cli("token", "create", "--org", "acme", "--name", name, "--role", "member");
     await signIn(page, token);
     assert.equal(await page.evaluate(() => sessionStorage.getItem("policyresults.token")), token);
     assert.equal(await page.evaluate(() => localStorage.getItem("policyresults.token")), null);
     const list = await server.cli("token", "list", "--org", "acme");
-    const id = list.split("\n").find((l) => /\bconsole-test\b/.test(l))?.trim().split(/\s+/)[0];
+    const id = list.split("\n").find((l) => l.split(/\s+/).includes(name))?.trim().split(/\s+/)[0];
     assert.ok(id, list);
     await server.cli("token", "revoke", "--org", "acme", "--id", id);
     await nav(page, "Policies").click();

@@ -11,8 +11,11 @@ import { createClient, forgetToken, loadOrg, loadToken, saveOrg, saveToken } fro
 import { SessionContext, type Session } from "./SessionContext";
 
 // The grid and its library load when a grid page is first opened, so the
-// overview's first paint does not wait for them.
-const IssuesPage = lazy(() => import("../pages/IssuesPage").then((m) => m.IssuesPage));
+// overview's first paint does not wait for them. Opened directly, the grid
+// page's code starts loading at once, alongside the sign-in call.
+const loadIssuesPage = () => import("../pages/IssuesPage");
+if (window.location.pathname === "/issues") void loadIssuesPage();
+const IssuesPage = lazy(() => loadIssuesPage().then((m) => m.IssuesPage));
 const IssuePage = lazy(() => import("../pages/IssuePage").then((m) => m.IssuePage));
 const PoliciesPage = lazy(() => import("../pages/PoliciesPage").then((m) => m.PoliciesPage));
 const PacksPage = lazy(() => import("../pages/PacksPage").then((m) => m.PacksPage));
