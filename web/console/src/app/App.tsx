@@ -7,6 +7,8 @@ import { AppShell } from "../components/AppShell";
 import { Loading, ErrorNotice } from "../components/StatusBlocks";
 import { SignIn } from "../components/SignIn";
 import { OverviewPage } from "../pages/OverviewPage";
+import { prefetchRows } from "../issues/prefetch";
+import { gridPageSize, rowsRequest, showsGroups, viewFromSearch } from "../issues/view";
 import { createClient, forgetToken, loadOrg, loadToken, saveOrg, saveToken } from "./session";
 import { SessionContext, type Session } from "./SessionContext";
 
@@ -77,6 +79,11 @@ function SignedIn({ client, user, signOut }: Pick<Session, "client" | "user" | "
   useEffect(() => {
     if (org) saveOrg(org);
   }, [org]);
+  // A grid page opened directly reads its first rows while its code loads.
+  useState(() => {
+    const view = viewFromSearch(search);
+    if (org && location === "/issues" && !showsGroups(view)) prefetchRows(client, org, rowsRequest(view, 0, gridPageSize));
+  });
   const setOrg = useCallback((next: string) => navigate(`/?org=${encodeURIComponent(next)}`), [navigate]);
   const session = useMemo<Session | undefined>(
     () => (org ? { client, user, org, role: current?.role, setOrg, signOut } : undefined),

@@ -21,12 +21,10 @@ import { useEffect, useRef } from "preact/hooks";
 import { formatDate } from "./format";
 import { cellValue, columnById, defaultColumns, issueColumns, valueLabel } from "./columns";
 import { SetFacetFilter, type SetFacetParams } from "./SetFacetFilter";
-import { rowsRequest, type FilterModel, type IssueView, type SortItem } from "./view";
+import { takePrefetched } from "./prefetch";
+import { gridPageSize, rowsRequest, type FilterModel, type IssueView, type SortItem } from "./view";
 
 ModuleRegistry.registerModules([ColumnApiModule, InfiniteRowModelModule, TextFilterModule, DateFilterModule, NumberFilterModule, CustomFilterModule]);
-
-/** Rows per request: one block of the infinite row model. */
-export const gridPageSize = 100;
 
 function badge(kind: "sev" | "status", value: string, label: string): HTMLElement {
   const el = document.createElement("span");
@@ -130,9 +128,7 @@ export function IssueGrid(props: IssueGridProps) {
           params.startRow,
           params.endRow,
         );
-        client
-          .POST("/api/orgs/{orgName}/policyresults/issues", { params: { path: { orgName: org } }, body: request })
-          .then(unwrap)
+        (takePrefetched(org, request) ?? client.POST("/api/orgs/{orgName}/policyresults/issues", { params: { path: { orgName: org } }, body: request }).then(unwrap))
           .then(
             (page) => {
               latest.current.onRowCount(page.rowCount);
@@ -152,7 +148,7 @@ export function IssueGrid(props: IssueGridProps) {
       cacheBlockSize: gridPageSize,
       maxBlocksInCache: 50,
       maxConcurrentDatasourceRequests: 2,
-      blockLoadDebounceMillis: 60,
+      blockLoadDebounceMillis: 30,
       rowHeight: 34,
       headerHeight: 38,
       getRowId: (r) => r.data.id,

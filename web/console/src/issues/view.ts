@@ -108,6 +108,9 @@ export function rowsRequest(view: IssueView, startRow?: number, endRow?: number)
   return request;
 }
 
+/** Rows per grid request: one block of the grid's infinite row model. */
+export const gridPageSize = 100;
+
 /** The id of the count aggregate a group list sorts by. */
 export const groupCountCol = "id";
 
