@@ -516,6 +516,35 @@ describe("the console", () => {
     assert.deepEqual(page.problems, []);
   });
 
+  test("keyboard: the column dialog keeps the focus, the grid moves by arrows and opens an issue with Enter", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.goto(`${server.url}/issues?org=acme`);
+    await waitForRows(page);
+    await page.getByRole("button", { name: "Columns" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Columns" });
+    await dialog.waitFor();
+    await checkAxe(page, "the column dialog");
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      assert.ok(await page.evaluate(() => document.activeElement?.closest("dialog") !== null), `Tab ${i + 1} left the dialog`);
+    }
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+
+    // From the header, down into the rows.
+    await page.locator('.ag-header-cell[col-id="severity"]').focus();
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await page.evaluate(() => document.activeElement?.closest(".ag-row")?.getAttribute("row-index")), "0");
+    await page.keyboard.press("ArrowDown");
+    const second = await page.locator('.ag-row[row-index="1"]').first().getAttribute("row-id");
+    assert.equal(await page.evaluate(() => document.activeElement?.closest(".ag-row")?.getAttribute("row-index")), "1");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(new RegExp(`/issues/${second}`));
+    await page.waitForSelector(".issue-title");
+  });
+
   test("the first screen's JavaScript is within its budget, without the grid", async () => {
     const page = await newPage();
     await signIn(page);

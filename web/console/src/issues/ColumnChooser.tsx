@@ -3,8 +3,31 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { defaultColumns, issueColumns } from "./columns";
 
 /**
- * Chooses the grid's columns in a modal dialog (the browser's <dialog>
- * keeps the focus inside it and Escape closes it).
+ * Keeps Tab inside a modal dialog: a modal <dialog> makes the page behind it
+ * inert, but Tab from its last control still leaves it for the browser's
+ * own UI; this wraps it around to the first control (and Shift+Tab back).
+ */
+export function trapTab(e: KeyboardEvent): void {
+  if (e.key !== "Tab") return;
+  const box = e.currentTarget as HTMLElement;
+  const controls = [...box.querySelectorAll<HTMLElement>("button, input, select, textarea, a[href], [tabindex]:not([tabindex='-1'])")].filter(
+    (el) => !(el as HTMLButtonElement).disabled,
+  );
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (!first || !last) return;
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/**
+ * Chooses the grid's columns in a modal dialog (the browser's <dialog>: the
+ * page behind is inert, Escape closes it; trapTab keeps Tab inside).
  */
 export function ColumnChooser({ columns, onChange }: { columns: string[] | undefined; onChange: (cols: string[] | undefined) => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -30,7 +53,7 @@ export function ColumnChooser({ columns, onChange }: { columns: string[] | undef
       <button type="button" class="button" onClick={() => setOpen(true)} aria-haspopup="dialog">
         Columns
       </button>
-      <dialog ref={dialog} aria-labelledby="columns-title" onClose={() => setOpen(false)}>
+      <dialog ref={dialog} aria-labelledby="columns-title" onClose={() => setOpen(false)} onKeyDown={trapTab}>
         <h2 id="columns-title">Columns</h2>
         <ul class="column-list">
           {issueColumns.map((c) => (
