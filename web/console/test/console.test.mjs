@@ -561,8 +561,10 @@ describe("the console", () => {
     console.log(`first screen JavaScript: ${scripts.length} files, ${total} bytes gzip`);
   });
 
-  test("no request carried a token in its URL", () => {
+  test("no request carried a token in its URL, and none left the server", () => {
     assert.ok(requestURLs.length > 50, `${requestURLs.length} requests recorded`);
+    // Offline: nothing from a CDN or any other origin.
+    assert.deepEqual(requestURLs.filter((u) => !u.startsWith(`${server.url}/`) && !u.startsWith("data:") && !u.startsWith("blob:")), []);
     for (const t of new Set([...tokens, server.token])) {
       assert.deepEqual(requestURLs.filter((u) => u.includes(t) || u.includes(encodeURIComponent(t))), []);
     }
