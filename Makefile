@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test console-test console-bench fuzz-smoke soak fault-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -45,6 +45,14 @@ sdk-test:
 ## docs-test: GET /docs in headless Chromium
 docs-test:
 	@scripts/docs-test.sh
+
+## console-test: the web console's unit tests and every page in headless Chromium
+console-test:
+	@scripts/console-test.sh
+
+## console-bench: the console in Chromium on the ~100k demo (BENCHMARKS.md, "The console")
+console-bench:
+	scripts/console-bench.sh
 
 vet:
 	$(GO) vet $(PKGS)
