@@ -72,7 +72,7 @@ func tokenFromHeader(h string) string {
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		path := c.Path()
-		if publicPaths[path] || path == "" || strings.HasPrefix(path, "/docs/") {
+		if publicPaths[path] || path == "" || strings.HasPrefix(path, "/docs/") || consoleRoutes[path] {
 			return next(c)
 		}
 		req := c.Request()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/repository"
 )
 
 // Healthz answers as long as the process serves.
@@ -62,7 +63,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 			GithubLogin:   org.Name,
 			Name:          org.Name,
 			AvatarUrl:     "",
-			Organizations: []api.OrganizationSummary{{GithubLogin: org.Name, Name: org.Name, AvatarUrl: ""}},
+			Organizations: []api.OrganizationSummary{{GithubLogin: org.Name, Name: org.Name, AvatarUrl: "", Role: apiRole(c.Role)}},
 		}, nil
 	}
 	orgs, err := s.repo.OrganizationsOfUser(ctx, c.User.ID)
@@ -71,7 +72,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 	}
 	summaries := make([]api.OrganizationSummary, 0, len(orgs))
 	for _, o := range orgs {
-		summaries = append(summaries, api.OrganizationSummary{GithubLogin: o.Name, Name: o.Name, AvatarUrl: ""})
+		summaries = append(summaries, api.OrganizationSummary{GithubLogin: o.Name, Name: o.Name, AvatarUrl: "", Role: apiRole(o.Role)})
 	}
 	email := c.User.Email
 	return api.GetCurrentUser200JSONResponse{
@@ -81,6 +82,12 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 		AvatarUrl:     c.User.AvatarURL,
 		Organizations: summaries,
 	}, nil
+}
+
+// apiRole is a role as OrganizationSummary.role names it.
+func apiRole(r repository.Role) *api.OrganizationSummaryRole {
+	role := api.OrganizationSummaryRole(r)
+	return &role
 }
 
 // GetDefaultOrganization answers the caller's first organisation by name.

@@ -155,7 +155,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(s.rateLimit)
 	registerStrictJSON()
 	unvalidated := func(c echo.Context) bool {
-		return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs")
+		return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || consoleRoutes[c.Path()]
 	}
 	isArchive := func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/archive") }
 	e.Use(requestValidator(spec, openapi3filter.Options{
@@ -172,6 +172,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	// operation before the limits may refuse the request.
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
 	registerDocs(e)
+	registerConsole(e)
 	if cfg.ServeMetrics {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
 	}

@@ -150,6 +150,27 @@ func (e OrganizationRole) Valid() bool {
 	}
 }
 
+// Defines values for OrganizationSummaryRole.
+const (
+	OrganizationSummaryRoleAdmin  OrganizationSummaryRole = "admin"
+	OrganizationSummaryRoleMember OrganizationSummaryRole = "member"
+	OrganizationSummaryRoleViewer OrganizationSummaryRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationSummaryRole enum.
+func (e OrganizationSummaryRole) Valid() bool {
+	switch e {
+	case OrganizationSummaryRoleAdmin:
+		return true
+	case OrganizationSummaryRoleMember:
+		return true
+	case OrganizationSummaryRoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicyGroupEntityType.
 const (
 	PolicyGroupEntityTypeAccounts PolicyGroupEntityType = "accounts"
@@ -1044,7 +1065,19 @@ type OrganizationSummary struct {
 
 	// Name The organization's display name.
 	Name string `json:"name"`
+
+	// Role The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+	// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+	// writes answer 403). For an organization token, the token's own role. The console reads it
+	// to offer triage only to those who may make it.
+	Role *OrganizationSummaryRole `json:"role,omitempty"`
 }
+
+// OrganizationSummaryRole The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+// writes answer 403). For an organization token, the token's own role. The console reads it
+// to offer triage only to those who may make it.
+type OrganizationSummaryRole string
 
 // PolicyComplianceResult One row of the compliance matrix.
 type PolicyComplianceResult struct {
@@ -1638,7 +1671,7 @@ type UpdateStackPolicyResultsRequest struct {
 
 // User The current user, as Pulumi's API answers it.
 //
-// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme"}]}
+// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme","role":"admin"}]}
 type User struct {
 	// AvatarUrl The URL of the user's avatar.
 	AvatarUrl string `json:"avatarUrl"`
@@ -3006,8 +3039,9 @@ type ClientInterface interface {
 
 	// GetCurrentUser Get Current User
 	//
-	// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-	// calls it. An organization token answers as its organization.
+	// Returns the user the token belongs to, with the organizations it can use and the user's role
+	// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+	// token's role.
 	//
 	// Corresponds with GET /api/user (the `GetCurrentUser` operationId).
 	GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4280,8 +4314,9 @@ func (c *Client) GetStackPolicyPacks(ctx context.Context, orgName OrgName, proje
 
 // GetCurrentUser Get Current User
 //
-// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-// calls it. An organization token answers as its organization.
+// Returns the user the token belongs to, with the organizations it can use and the user's role
+// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+// token's role.
 //
 // Corresponds with GET /api/user (the `GetCurrentUser` operationId).
 func (c *Client) GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7405,8 +7440,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetCurrentUserWithResponse Get Current User
 	//
-	// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-	// calls it. An organization token answers as its organization.
+	// Returns the user the token belongs to, with the organizations it can use and the user's role
+	// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+	// token's role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13065,8 +13101,9 @@ func (c *ClientWithResponses) GetStackPolicyPacksWithResponse(ctx context.Contex
 
 // GetCurrentUserWithResponse Get Current User
 //
-// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-// calls it. An organization token answers as its organization.
+// Returns the user the token belongs to, with the organizations it can use and the user's role
+// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+// token's role.
 //
 // Returns a wrapper object for the known response body format(s).
 //

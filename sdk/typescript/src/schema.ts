@@ -977,8 +977,9 @@ export interface paths {
         };
         /**
          * Get Current User
-         * @description Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-         *     calls it. An organization token answers as its organization.
+         * @description Returns the user the token belongs to, with the organizations it can use and the user's role
+         *     in each; `pulumi login` calls it. An organization token answers as its organization, with the
+         *     token's role.
          */
         get: operations["GetCurrentUser"];
         put?: never;
@@ -2478,7 +2479,8 @@ export interface components {
          *         {
          *           "githubLogin": "acme",
          *           "name": "acme",
-         *           "avatarUrl": ""
+         *           "avatarUrl": "",
+         *           "role": "admin"
          *         }
          *       ]
          *     }
@@ -2503,6 +2505,14 @@ export interface components {
             name: string;
             /** @description The URL of the organization's avatar. */
             avatarUrl: string;
+            /**
+             * @description The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+             *     `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+             *     writes answer 403). For an organization token, the token's own role. The console reads it
+             *     to offer triage only to those who may make it.
+             * @enum {string}
+             */
+            role?: "admin" | "member" | "viewer";
         };
         /** @description The user's default organization. */
         DefaultOrganization: {
