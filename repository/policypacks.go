@@ -369,19 +369,23 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 }
 
 // ListPolicyPacks lists the organisation's packs that have a published
-// version, by name, each with its published versions.
-func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64) ([]PackSummary, error) {
+// version, by name, each with its published versions; a non-empty name keeps
+// only that pack.
+func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]PackSummary, error) {
 	var rows []struct {
 		Name        string
 		DisplayName string
 		Version     int
 		VersionTag  string
 	}
-	err := r.db.WithContext(ctx).Table("policy_packs p").
+	q := r.db.WithContext(ctx).Table("policy_packs p").
 		Select("p.name, p.display_name, v.version, v.version_tag").
 		Joins("JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id").
-		Where("p.org_id = ? AND v.published = ?", orgID, true).
-		Order("p.name, v.version").Scan(&rows).Error
+		Where("p.org_id = ? AND v.published = ?", orgID, true)
+	if name != "" {
+		q = q.Where("p.name = ?", name)
+	}
+	err := q.Order("p.name, v.version").Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}

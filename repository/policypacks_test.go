@@ -30,7 +30,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 			t.Fatalf("create: %d %q %v", v, id, err)
 		}
 		// Unpublished versions are not listed.
-		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+		if list, err := r.ListPolicyPacks(ctx, org, ""); err != nil || len(list) != 0 {
 			t.Fatalf("list before publish = %+v, %v", list, err)
 		}
 		var ve *repository.ValidationError
@@ -74,7 +74,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		}
 		e.publishPack("gcp", "0.1.0", repository.PolicyInput{Name: "x"})
 
-		list, err := r.ListPolicyPacks(ctx, org)
+		list, err := r.ListPolicyPacks(ctx, org, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if err := r.DeletePolicyPackVersion(ctx, org, "gcp", "latest"); err != nil {
 			t.Errorf("delete last version: %v", err)
 		}
-		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+		if list, err := r.ListPolicyPacks(ctx, org, ""); err != nil || len(list) != 0 {
 			t.Errorf("list after deletes = %+v, %v", list, err)
 		}
 		var n int64

@@ -88,7 +88,7 @@ func TestPulumiCLILogin(t *testing.T) {
 		if r, err := c.GetCurrentUserWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
 			t.Fatalf("client /api/user: %v", err)
 		}
-		if r, err := c.GetCapabilitiesWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
+		if r, err := c.CapabilitiesWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
 			t.Fatalf("client capabilities: %v", err)
 		}
 		if r, err := c.GetDefaultOrganizationWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
@@ -235,10 +235,22 @@ func TestPulumiAPISpecDocument(t *testing.T) {
 		if doc.OpenAPI != "3.0.3" || !ok || op["operationId"] != "ListPolicyIssues" {
 			t.Fatalf("spec JSON lacks ListPolicyIssues: %v", doc.Paths["/api/orgs/{orgName}/policyresults/issues"])
 		}
-		// Operation ids are Pulumi's as openapi.yaml spells them, not the
-		// generated code's names.
-		if op, _ := doc.Paths["/api/preview/registry/policypacks"]["post"].(map[string]any); op["operationId"] != "ListPolicyPacks_preview_registry_post" {
-			t.Fatalf("registry list operation id: %v", op["operationId"])
+		// Operation ids are Pulumi's as openapi.yaml spells them (what
+		// `pulumi api <operationId>` takes), not the generated code's names.
+		for _, want := range []struct{ path, method, id string }{
+			{"/api/orgs/{orgName}/policypacks", "get", "ListPolicyPacks_orgs"},
+			{"/api/orgs/{orgName}/policypacks/{policyPackName}", "delete", "DeletePolicyPack_orgs_policypacks"},
+			{"/api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete", "post", "CompletePolicyPack"},
+			{"/api/registry/policypacks", "get", "ListPolicyPacks"},
+			{"/api/registry/policypacks", "post", "ListPolicyPacks_post"},
+			{"/api/registry/policypacks/{source}/{publisher}/{name}", "delete", "DeletePolicyPack"},
+			{"/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}", "delete", "DeleteRegistryPolicyPackVersion"},
+			{"/api/capabilities", "get", "Capabilities"},
+			{"/api/openapi/pulumi-spec.json", "get", "FetchRestSpecification"},
+		} {
+			if op, _ := doc.Paths[want.path][want.method].(map[string]any); op["operationId"] != want.id {
+				t.Errorf("%s %s: operation id %v, want %s", want.method, want.path, op["operationId"], want.id)
+			}
 		}
 	})
 }

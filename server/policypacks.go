@@ -23,14 +23,15 @@ func jsonRaw(v any) (json.RawMessage, error) {
 	return json.Marshal(v)
 }
 
-// ListPolicyPacks lists the organisation's packs with their versions.
-func (s *Server) ListPolicyPacks(ctx context.Context, _ api.ListPolicyPacksRequestObject) (api.ListPolicyPacksResponseObject, error) {
+// ListPolicyPacksOrgs (ListPolicyPacks_orgs) lists the organisation's packs
+// with their versions, or only the one policypack names.
+func (s *Server) ListPolicyPacksOrgs(ctx context.Context, req api.ListPolicyPacksOrgsRequestObject) (api.ListPolicyPacksOrgsResponseObject, error) {
 	a := accessFrom(ctx)
-	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID)
+	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID, deref(req.Params.Policypack))
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListPolicyPacks200JSONResponse{PolicyPacks: make([]api.AppPolicyPackWithVersions, 0, len(packs))}
+	out := api.ListPolicyPacksOrgs200JSONResponse{PolicyPacks: make([]api.AppPolicyPackWithVersions, 0, len(packs))}
 	for _, p := range packs {
 		out.PolicyPacks = append(out.PolicyPacks, api.AppPolicyPackWithVersions{
 			Name: p.Name, DisplayName: firstNonEmpty(p.DisplayName, p.Name),
@@ -101,8 +102,8 @@ func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPoli
 	return api.UploadPolicyPackArchive204Response{}, nil
 }
 
-// CompletePolicyPackPublish publishes an uploaded version.
-func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.CompletePolicyPackPublishRequestObject) (api.CompletePolicyPackPublishResponseObject, error) {
+// CompletePolicyPack publishes an uploaded version.
+func (s *Server) CompletePolicyPack(ctx context.Context, req api.CompletePolicyPackRequestObject) (api.CompletePolicyPackResponseObject, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.Complete
 	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, expected(err)
 	}
-	return api.CompletePolicyPackPublish204Response{}, nil
+	return api.CompletePolicyPack204Response{}, nil
 }
 
 // GetPolicyPack answers one version of a pack ("latest" or a number).
@@ -134,9 +135,9 @@ func (s *Server) GetPolicyPack(ctx context.Context, req api.GetPolicyPackRequest
 	return out, nil
 }
 
-// DeletePolicyPack deletes a pack and all its versions; 409 while a group
-// applies it.
-func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackRequestObject) (api.DeletePolicyPackResponseObject, error) {
+// DeletePolicyPackOrgsPolicypacks (DeletePolicyPack_orgs_policypacks)
+// deletes a pack and all its versions; 409 while a group applies it.
+func (s *Server) DeletePolicyPackOrgsPolicypacks(ctx context.Context, req api.DeletePolicyPackOrgsPolicypacksRequestObject) (api.DeletePolicyPackOrgsPolicypacksResponseObject, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -144,7 +145,7 @@ func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackR
 	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
 		return nil, expected(err)
 	}
-	return api.DeletePolicyPack204Response{}, nil
+	return api.DeletePolicyPackOrgsPolicypacks204Response{}, nil
 }
 
 // DeletePolicyPackVersion deletes one version; 409 while a group applies it.

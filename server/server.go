@@ -91,7 +91,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
 	// The JSON document is openapi.yaml as written: the generated spec
-	// renames operation ids such as ListPolicyPacks_preview_registry_post.
+	// renames operation ids such as ListPolicyPacks_orgs.
 	doc, err := openapi3.NewLoader().LoadFromData(policyresults.OpenAPIYAML)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load openapi.yaml: %w", err)

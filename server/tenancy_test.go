@@ -31,8 +31,8 @@ var readOnlyPOSTs = map[string]bool{
 	"GetPolicyIssuesFilters":     true, // /issues/filters
 	"ListPoliciesCompliance":     true, // /policies
 
-	// ListPolicyPacks_preview_registry_post, as the generated spec names it.
-	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
+	// ListPolicyPacks_post, as the generated spec names it.
+	"ListPolicyPacksPost": true, // /api/registry/policypacks
 }
 
 // specOperation is one operation of openapi.yaml.

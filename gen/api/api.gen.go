@@ -82,6 +82,27 @@ func (e AppJSONSchemaType) Valid() bool {
 	}
 }
 
+// Defines values for AppMessageSeverity.
+const (
+	AppMessageSeverityError   AppMessageSeverity = "error"
+	AppMessageSeverityInfo    AppMessageSeverity = "info"
+	AppMessageSeverityWarning AppMessageSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AppMessageSeverity enum.
+func (e AppMessageSeverity) Valid() bool {
+	switch e {
+	case AppMessageSeverityError:
+		return true
+	case AppMessageSeverityInfo:
+		return true
+	case AppMessageSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -505,6 +526,24 @@ type AngularGridSortModelItem struct {
 // AngularGridSortModelItemSort Sort direction.
 type AngularGridSortModelItemSort string
 
+// AppAPICapabilityConfig One capability the service supports, with its version and configuration.
+type AppAPICapabilityConfig struct {
+	// Capability The capability's name, such as `stack-policy-packs` or `batch-encrypt`.
+	Capability string `json:"capability"`
+
+	// Configuration Configuration a client needs to use the capability.
+	Configuration *map[string]interface{} `json:"configuration,omitempty"`
+
+	// Version The version of the capability the service supports.
+	Version *int `json:"version,omitempty"`
+}
+
+// AppCapabilitiesResponse The optional capabilities of the service.
+type AppCapabilitiesResponse struct {
+	// Capabilities The capabilities; policyresults announces none.
+	Capabilities []AppAPICapabilityConfig `json:"capabilities"`
+}
+
 // AppCreatePolicyPackRequest CreatePolicyPackRequest defines the request body for creating a new Policy Pack version for an organization.
 //
 // Example: {"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","policies":[{"description":"Requires server-side encryption on S3 buckets.","displayName":"S3 bucket encryption","enforcementLevel":"mandatory","framework":{"name":"cis","reference":"2.1.1","version":"1.4"},"message":"S3 buckets must have server-side encryption enabled.","name":"s3-bucket-encryption","severity":"high","tags":["s3","encryption"]}],"versionTag":"1.2.0"}
@@ -554,6 +593,15 @@ type AppCreatePolicyPackResponse struct {
 
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
+
+// AppGetDefaultOrganizationResponse The user's default organization.
+type AppGetDefaultOrganizationResponse struct {
+	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
+	GitHubLogin string `json:"GitHubLogin"`
+
+	// Messages Messages to show the user about the default organization; policyresults has none.
+	Messages []AppMessage `json:"Messages"`
+}
 
 // AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
 //
@@ -612,6 +660,18 @@ type AppListPolicyPacksResponse struct {
 	// PolicyPacks List of policy packs.
 	PolicyPacks []AppPolicyPackWithVersions `json:"policyPacks"`
 }
+
+// AppMessage A message from the service to show the user.
+type AppMessage struct {
+	// Message The message to show.
+	Message string `json:"message"`
+
+	// Severity The message's severity.
+	Severity *AppMessageSeverity `json:"severity,omitempty"`
+}
+
+// AppMessageSeverity The message's severity.
+type AppMessageSeverity string
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
@@ -769,18 +829,6 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
-}
-
-// Capabilities The optional capabilities of the service.
-type Capabilities struct {
-	// Capabilities The capabilities; policyresults announces none.
-	Capabilities []map[string]interface{} `json:"capabilities"`
-}
-
-// DefaultOrganization The user's default organization.
-type DefaultOrganization struct {
-	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
-	GitHubLogin string `json:"GitHubLogin"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1793,6 +1841,12 @@ type ListOrganizationMembersParams struct {
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
+// ListPolicyPacksOrgsParams defines parameters for ListPolicyPacksOrgs.
+type ListPolicyPacksOrgsParams struct {
+	// Policypack Keeps only the policy pack of this name (none when the organization has no such pack).
+	Policypack *string `form:"policypack,omitempty" json:"policypack,omitempty"`
+}
+
 // UpdatePolicyIssueParams defines parameters for UpdatePolicyIssue.
 type UpdatePolicyIssueParams struct {
 	// IfMatch Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412.
@@ -1817,8 +1871,8 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
-// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
-type ListPolicyPacksPreviewRegistryParams struct {
+// ListPolicyPacksParams defines parameters for ListPolicyPacks.
+type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
@@ -1871,11 +1925,11 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
-// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
-type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+// ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
+type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
-// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
-type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+// PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
+type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2277,12 +2331,12 @@ func (a AngularGridFilterModel) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx echo.Context) error
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx echo.Context) error
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx echo.Context) error
+	FetchRestSpecification(ctx echo.Context) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2307,15 +2361,15 @@ type ServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgName, policyGroup PolicyGroupName) error
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx echo.Context, orgName OrgName) error
+	ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx echo.Context, orgName OrgName) error
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
+	DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2325,9 +2379,9 @@ type ServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
+	CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2378,32 +2432,32 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx echo.Context) error
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2432,21 +2486,21 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
-// GetCapabilities converts echo context to params.
-func (w *ServerInterfaceWrapper) GetCapabilities(ctx echo.Context) error {
+// Capabilities converts echo context to params.
+func (w *ServerInterfaceWrapper) Capabilities(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCapabilities(ctx)
+	err = w.Handler.Capabilities(ctx)
 	return err
 }
 
-// GetOpenAPISpecJSON converts echo context to params.
-func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
+// FetchRestSpecification converts echo context to params.
+func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenAPISpecJSON(ctx)
+	err = w.Handler.FetchRestSpecification(ctx)
 	return err
 }
 
@@ -2626,8 +2680,8 @@ func (w *ServerInterfaceWrapper) BatchUpdatePolicyGroup(ctx echo.Context) error 
 	return err
 }
 
-// ListPolicyPacks converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
+// ListPolicyPacksOrgs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksOrgs(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2637,8 +2691,17 @@ func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksOrgsParams
+	// ------------- Optional query parameter "policypack" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "policypack", ctx.QueryParams(), &params.Policypack, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policypack: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacks(ctx, orgName)
+	err = w.Handler.ListPolicyPacksOrgs(ctx, orgName, params)
 	return err
 }
 
@@ -2658,8 +2721,8 @@ func (w *ServerInterfaceWrapper) CreatePolicyPack(ctx echo.Context) error {
 	return err
 }
 
-// DeletePolicyPack converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
+// DeletePolicyPackOrgsPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackOrgsPolicypacks(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2678,7 +2741,7 @@ func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPack(ctx, orgName, policyPackName)
+	err = w.Handler.DeletePolicyPackOrgsPolicypacks(ctx, orgName, policyPackName)
 	return err
 }
 
@@ -2778,8 +2841,8 @@ func (w *ServerInterfaceWrapper) UploadPolicyPackArchive(ctx echo.Context) error
 	return err
 }
 
-// CompletePolicyPackPublish converts echo context to params.
-func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) error {
+// CompletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) CompletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2806,7 +2869,7 @@ func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) err
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompletePolicyPackPublish(ctx, orgName, policyPackName, version)
+	err = w.Handler.CompletePolicyPack(ctx, orgName, policyPackName, version)
 	return err
 }
 
@@ -3217,12 +3280,12 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 	return err
 }
 
-// ListPolicyPacksPreviewRegistry converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+// ListPolicyPacks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params ListPolicyPacksPreviewRegistryParams
+	var params ListPolicyPacksParams
 	// ------------- Optional query parameter "access" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3238,53 +3301,21 @@ func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	err = w.Handler.ListPolicyPacks(ctx, params)
 	return err
 }
 
-// ListPolicyPacksPreviewRegistryPost converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+// ListPolicyPacksPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPost(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	err = w.Handler.ListPolicyPacksPost(ctx)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "source" -------------
-	var source RegistrySource
-
-	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
-	}
-
-	// ------------- Path parameter "publisher" -------------
-	var publisher RegistryPublisher
-
-	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
-	}
-
-	// ------------- Path parameter "name" -------------
-	var name RegistryPolicyPackName
-
-	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
-	return err
-}
-
-// ListPolicyPackVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+// DeletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3311,12 +3342,12 @@ func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	err = w.Handler.DeletePolicyPack(ctx, source, publisher, name)
 	return err
 }
 
-// PostPublishPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+// ListPolicyPackVersionsForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersionsForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3343,12 +3374,12 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	err = w.Handler.ListPolicyPackVersionsForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+// PostPublishPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3374,21 +3405,13 @@ func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersi
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
-	// ------------- Path parameter "version" -------------
-	var version RegistryPolicyPackVersion
-
-	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
-	}
-
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	err = w.Handler.PostPublishPolicyPackVersionForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// GetPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+// DeleteRegistryPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRegistryPolicyPackVersion(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3423,12 +3446,12 @@ func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	err = w.Handler.DeleteRegistryPolicyPackVersion(ctx, source, publisher, name, version)
 	return err
 }
 
-// PostPublishPolicyPackVersionComplete converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+// GetPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3463,7 +3486,47 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.C
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	err = w.Handler.GetPolicyPackVersionForRegistry(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionCompleteForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionCompleteForRegistry(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -3645,13 +3708,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/policy/stacks/:projectName/:stackName/updates/:version/results", wrapper.UpdateStackPolicyResults, options.OperationMiddlewares["UpdateStackPolicyResults"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/resources/:resourceTypeAndId/versions/:resourceVersion/policy/results", wrapper.UpdateResourceVersionPolicyResults, options.OperationMiddlewares["UpdateResourceVersionPolicyResults"]...)
-	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacksOrgs, options.OperationMiddlewares["ListPolicyPacks_orgs"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.CreatePolicyPack, options.OperationMiddlewares["CreatePolicyPack"]...)
-	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPackOrgsPolicypacks, options.OperationMiddlewares["DeletePolicyPack_orgs_policypacks"]...)
 	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.DeletePolicyPackVersion, options.OperationMiddlewares["DeletePolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.GetPolicyPack, options.OperationMiddlewares["GetPolicyPack"]...)
 	router.PUT(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/archive", wrapper.UploadPolicyPackArchive, options.OperationMiddlewares["UploadPolicyPackArchive"]...)
-	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPackPublish, options.OperationMiddlewares["CompletePolicyPackPublish"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPack, options.OperationMiddlewares["CompletePolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/schema", wrapper.GetPolicyPackConfigSchema, options.OperationMiddlewares["GetPolicyPackConfigSchema"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/registry/policypacks/:policyPackName", wrapper.GetOrgRegistryPolicyPack, options.OperationMiddlewares["GetOrgRegistryPolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.ListPolicyGroups, options.OperationMiddlewares["ListPolicyGroups"]...)
@@ -3664,19 +3727,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policygroups", wrapper.GetStackPolicyGroups, options.OperationMiddlewares["GetStackPolicyGroups"]...)
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policypacks", wrapper.GetStackPolicyPacks, options.OperationMiddlewares["GetStackPolicyPacks"]...)
 	router.GET(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/policy/packs", wrapper.ListPolicyPacksForAccount, options.OperationMiddlewares["ListPolicyPacksForAccount"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacksPost, options.OperationMiddlewares["ListPolicyPacks_post"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersionsForRegistry, options.OperationMiddlewares["ListPolicyPackVersionsForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersionForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionForRegistry"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
-	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
-	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.GetOpenAPISpecJSON, options.OperationMiddlewares["GetOpenAPISpecJSON"]...)
+	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
+	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.FetchRestSpecification, options.OperationMiddlewares["FetchRestSpecification"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["GetOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["Healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["Readyz"]...)
@@ -3710,16 +3773,16 @@ type UnauthorizedJSONResponse ErrorResponse
 
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
-type GetCapabilitiesRequestObject struct {
+type CapabilitiesRequestObject struct {
 }
 
-type GetCapabilitiesResponseObject interface {
-	VisitGetCapabilitiesResponse(w http.ResponseWriter) error
+type CapabilitiesResponseObject interface {
+	VisitCapabilitiesResponse(w http.ResponseWriter) error
 }
 
-type GetCapabilities200JSONResponse Capabilities
+type Capabilities200JSONResponse AppCapabilitiesResponse
 
-func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities200JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3731,9 +3794,9 @@ func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities400JSONResponse struct{ BadRequestJSONResponse }
+type Capabilities400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities400JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3745,9 +3808,9 @@ func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities401JSONResponse struct{ UnauthorizedJSONResponse }
+type Capabilities401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities401JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3759,9 +3822,9 @@ func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities403JSONResponse struct{ ForbiddenJSONResponse }
+type Capabilities403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities403JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3773,9 +3836,9 @@ func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities404JSONResponse struct{ NotFoundJSONResponse }
+type Capabilities404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities404JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3787,9 +3850,9 @@ func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
+type Capabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities429JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3804,9 +3867,9 @@ func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type Capabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities503JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3818,16 +3881,16 @@ func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetOpenAPISpecJSONRequestObject struct {
+type FetchRestSpecificationRequestObject struct {
 }
 
-type GetOpenAPISpecJSONResponseObject interface {
-	VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error
+type FetchRestSpecificationResponseObject interface {
+	VisitFetchRestSpecificationResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPISpecJSON200JSONResponse map[string]interface{}
+type FetchRestSpecification200JSONResponse map[string]interface{}
 
-func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification200JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3839,9 +3902,9 @@ func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON400JSONResponse struct{ BadRequestJSONResponse }
+type FetchRestSpecification400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification400JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3853,9 +3916,9 @@ func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON401JSONResponse struct{ UnauthorizedJSONResponse }
+type FetchRestSpecification401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification401JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3867,9 +3930,9 @@ func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON403JSONResponse struct{ ForbiddenJSONResponse }
+type FetchRestSpecification403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification403JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3881,9 +3944,9 @@ func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON404JSONResponse struct{ NotFoundJSONResponse }
+type FetchRestSpecification404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification404JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3895,9 +3958,9 @@ func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON429JSONResponse struct{ TooManyRequestsJSONResponse }
+type FetchRestSpecification429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4900,17 +4963,18 @@ func (response BatchUpdatePolicyGroup503JSONResponse) VisitBatchUpdatePolicyGrou
 	return err
 }
 
-type ListPolicyPacksRequestObject struct {
+type ListPolicyPacksOrgsRequestObject struct {
 	OrgName OrgName `json:"orgName"`
+	Params  ListPolicyPacksOrgsParams
 }
 
-type ListPolicyPacksResponseObject interface {
-	VisitListPolicyPacksResponse(w http.ResponseWriter) error
+type ListPolicyPacksOrgsResponseObject interface {
+	VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacks200JSONResponse AppListPolicyPacksResponse
+type ListPolicyPacksOrgs200JSONResponse AppListPolicyPacksResponse
 
-func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs200JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4922,9 +4986,9 @@ func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksOrgs400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs400JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4936,9 +5000,9 @@ func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksOrgs401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs401JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4950,9 +5014,9 @@ func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksOrgs403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs403JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4964,9 +5028,9 @@ func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksOrgs404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs404JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4978,9 +5042,9 @@ func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksOrgs429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs429JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4995,9 +5059,9 @@ func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksOrgs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs503JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5163,26 +5227,26 @@ func (response CreatePolicyPack503JSONResponse) VisitCreatePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPackRequestObject struct {
+type DeletePolicyPackOrgsPolicypacksRequestObject struct {
 	OrgName        OrgName        `json:"orgName"`
 	PolicyPackName PolicyPackName `json:"policyPackName"`
 }
 
-type DeletePolicyPackResponseObject interface {
-	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
+type DeletePolicyPackOrgsPolicypacksResponseObject interface {
+	VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPack204Response struct {
+type DeletePolicyPackOrgsPolicypacks204Response struct {
 }
 
-func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks204Response) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPackOrgsPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks400JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5194,9 +5258,9 @@ func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPackOrgsPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks401JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5208,9 +5272,9 @@ func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPackOrgsPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks403JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5222,9 +5286,9 @@ func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPackOrgsPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks404JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5236,9 +5300,9 @@ func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPackOrgsPolicypacks409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks409JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5250,9 +5314,9 @@ func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPackOrgsPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks429JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5267,9 +5331,9 @@ func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPackOrgsPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks503JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5662,27 +5726,27 @@ func (response UploadPolicyPackArchive503JSONResponse) VisitUploadPolicyPackArch
 	return err
 }
 
-type CompletePolicyPackPublishRequestObject struct {
+type CompletePolicyPackRequestObject struct {
 	OrgName        OrgName           `json:"orgName"`
 	PolicyPackName PolicyPackName    `json:"policyPackName"`
 	Version        PolicyPackVersion `json:"version"`
 }
 
-type CompletePolicyPackPublishResponseObject interface {
-	VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error
+type CompletePolicyPackResponseObject interface {
+	VisitCompletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type CompletePolicyPackPublish204Response struct {
+type CompletePolicyPack204Response struct {
 }
 
-func (response CompletePolicyPackPublish204Response) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack204Response) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type CompletePolicyPackPublish400JSONResponse struct{ BadRequestJSONResponse }
+type CompletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack400JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5694,9 +5758,9 @@ func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish401JSONResponse struct{ UnauthorizedJSONResponse }
+type CompletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack401JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5708,9 +5772,9 @@ func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish403JSONResponse struct{ ForbiddenJSONResponse }
+type CompletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack403JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5722,9 +5786,9 @@ func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish404JSONResponse struct{ NotFoundJSONResponse }
+type CompletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack404JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5736,9 +5800,9 @@ func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish409JSONResponse struct{ ConflictJSONResponse }
+type CompletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack409JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5750,9 +5814,9 @@ func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish429JSONResponse struct{ TooManyRequestsJSONResponse }
+type CompletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack429JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5767,9 +5831,9 @@ func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type CompletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response CompletePolicyPackPublish503JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack503JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7913,17 +7977,17 @@ func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyRe
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryRequestObject struct {
-	Params ListPolicyPacksPreviewRegistryParams
+type ListPolicyPacksRequestObject struct {
+	Params ListPolicyPacksParams
 }
 
-type ListPolicyPacksPreviewRegistryResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+type ListPolicyPacksResponseObject interface {
+	VisitListPolicyPacksResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacks200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7935,9 +7999,9 @@ func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7949,9 +8013,9 @@ func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7963,9 +8027,9 @@ func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7977,9 +8041,9 @@ func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7991,9 +8055,9 @@ func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8008,9 +8072,9 @@ func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8022,17 +8086,17 @@ func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPostRequestObject struct {
-	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+type ListPolicyPacksPostRequestObject struct {
+	Body *ListPolicyPacksPostJSONRequestBody
 }
 
-type ListPolicyPacksPreviewRegistryPostResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+type ListPolicyPacksPostResponseObject interface {
+	VisitListPolicyPacksPostResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacksPost200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost200JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8044,9 +8108,9 @@ func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksPost400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost400JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8058,9 +8122,9 @@ func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost401JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8072,9 +8136,9 @@ func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksPost403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost403JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8086,9 +8150,9 @@ func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksPost404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost404JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8100,9 +8164,9 @@ func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type ListPolicyPacksPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost413JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8114,9 +8178,25 @@ func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost415JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPost429JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8131,9 +8211,9 @@ func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost503JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8145,27 +8225,27 @@ func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolic
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+type DeletePolicyPackRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+type DeletePolicyPackResponseObject interface {
+	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+type DeletePolicyPack204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8177,9 +8257,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8191,9 +8271,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8205,9 +8285,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8219,9 +8299,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8233,9 +8313,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8250,9 +8330,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8264,19 +8344,19 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitD
 	return err
 }
 
-type ListPolicyPackVersionsRequestObject struct {
+type ListPolicyPackVersionsForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type ListPolicyPackVersionsResponseObject interface {
-	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+type ListPolicyPackVersionsForRegistryResponseObject interface {
+	VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+type ListPolicyPackVersionsForRegistry200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry200JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8288,9 +8368,9 @@ func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPackVersionsForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry400JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8302,9 +8382,9 @@ func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPackVersionsForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry401JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8316,9 +8396,9 @@ func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPackVersionsForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry403JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8330,9 +8410,9 @@ func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPackVersionsForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry404JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8344,9 +8424,9 @@ func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPackVersionsForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry429JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8361,9 +8441,9 @@ func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPackVersionsForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry503JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8375,20 +8455,20 @@ func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type PostPublishPolicyPackVersionRequestObject struct {
+type PostPublishPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
-	Body      *PostPublishPolicyPackVersionJSONRequestBody
+	Body      *PostPublishPolicyPackVersionForRegistryJSONRequestBody
 }
 
-type PostPublishPolicyPackVersionResponseObject interface {
-	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+type PostPublishPolicyPackVersionForRegistry201JSONResponse AppCreatePolicyPackResponse
 
-func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry201JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8400,9 +8480,9 @@ func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8414,9 +8494,9 @@ func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8428,9 +8508,9 @@ func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8442,9 +8522,9 @@ func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8456,9 +8536,9 @@ func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8470,9 +8550,9 @@ func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type PostPublishPolicyPackVersionForRegistry413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry413JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8484,9 +8564,25 @@ func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionForRegistry415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry415JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8501,9 +8597,9 @@ func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8515,28 +8611,28 @@ func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+type DeleteRegistryPolicyPackVersionRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+type DeleteRegistryPolicyPackVersionResponseObject interface {
+	VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+type DeleteRegistryPolicyPackVersion204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion204Response) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+type DeleteRegistryPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion400JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8548,9 +8644,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeleteRegistryPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion401JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8562,9 +8658,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type DeleteRegistryPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion403JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8576,9 +8672,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+type DeleteRegistryPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion404JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8590,9 +8686,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+type DeleteRegistryPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion409JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8604,9 +8700,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeleteRegistryPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion429JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8621,9 +8717,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeleteRegistryPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion503JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8635,20 +8731,20 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse
 	return err
 }
 
-type GetPolicyPackVersionRequestObject struct {
+type GetPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type GetPolicyPackVersionResponseObject interface {
-	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+type GetPolicyPackVersionForRegistryResponseObject interface {
+	VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+type GetPolicyPackVersionForRegistry200JSONResponse GetRegistryPolicyPackVersionResponse
 
-func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry200JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8660,9 +8756,9 @@ func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type GetPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry400JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8674,9 +8770,9 @@ func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type GetPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry401JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8688,9 +8784,9 @@ func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type GetPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry403JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8702,9 +8798,9 @@ func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type GetPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry404JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8716,9 +8812,9 @@ func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type GetPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry429JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8733,9 +8829,9 @@ func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type GetPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry503JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8747,28 +8843,28 @@ func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type PostPublishPolicyPackVersionCompleteRequestObject struct {
+type PostPublishPolicyPackVersionCompleteForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type PostPublishPolicyPackVersionCompleteResponseObject interface {
-	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionCompleteForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersionComplete204Response struct {
+type PostPublishPolicyPackVersionCompleteForRegistry204Response struct {
 }
 
-func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry204Response) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8780,9 +8876,9 @@ func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8794,9 +8890,9 @@ func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8808,9 +8904,9 @@ func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8822,9 +8918,9 @@ func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8836,9 +8932,9 @@ func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8853,9 +8949,9 @@ func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9205,7 +9301,7 @@ type GetDefaultOrganizationResponseObject interface {
 	VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error
 }
 
-type GetDefaultOrganization200JSONResponse DefaultOrganization
+type GetDefaultOrganization200JSONResponse AppGetDefaultOrganizationResponse
 
 func (response GetDefaultOrganization200JSONResponse) VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error {
 
@@ -9610,12 +9706,12 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx context.Context, request GetCapabilitiesRequestObject) (GetCapabilitiesResponseObject, error)
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx context.Context, request CapabilitiesRequestObject) (CapabilitiesResponseObject, error)
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -9640,15 +9736,15 @@ type StrictServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx context.Context, request BatchUpdatePolicyGroupRequestObject) (BatchUpdatePolicyGroupResponseObject, error)
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	ListPolicyPacksOrgs(ctx context.Context, request ListPolicyPacksOrgsRequestObject) (ListPolicyPacksOrgsResponseObject, error)
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx context.Context, request CreatePolicyPackRequestObject) (CreatePolicyPackResponseObject, error)
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	DeletePolicyPackOrgsPolicypacks(ctx context.Context, request DeletePolicyPackOrgsPolicypacksRequestObject) (DeletePolicyPackOrgsPolicypacksResponseObject, error)
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx context.Context, request DeletePolicyPackVersionRequestObject) (DeletePolicyPackVersionResponseObject, error)
@@ -9658,9 +9754,9 @@ type StrictServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx context.Context, request UploadPolicyPackArchiveRequestObject) (UploadPolicyPackArchiveResponseObject, error)
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx context.Context, request CompletePolicyPackPublishRequestObject) (CompletePolicyPackPublishResponseObject, error)
+	CompletePolicyPack(ctx context.Context, request CompletePolicyPackRequestObject) (CompletePolicyPackResponseObject, error)
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx context.Context, request GetPolicyPackConfigSchemaRequestObject) (GetPolicyPackConfigSchemaResponseObject, error)
@@ -9711,32 +9807,32 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
+	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx context.Context, request ListPolicyPacksPostRequestObject) (ListPolicyPacksPostResponseObject, error)
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx context.Context, request ListPolicyPackVersionsForRegistryRequestObject) (ListPolicyPackVersionsForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx context.Context, request PostPublishPolicyPackVersionForRegistryRequestObject) (PostPublishPolicyPackVersionForRegistryResponseObject, error)
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx context.Context, request DeleteRegistryPolicyPackVersionRequestObject) (DeleteRegistryPolicyPackVersionResponseObject, error)
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx context.Context, request GetPolicyPackVersionForRegistryRequestObject) (GetPolicyPackVersionForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -9772,46 +9868,46 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
-// GetCapabilities operation middleware
-func (sh *strictHandler) GetCapabilities(ctx echo.Context) error {
-	var request GetCapabilitiesRequestObject
+// Capabilities operation middleware
+func (sh *strictHandler) Capabilities(ctx echo.Context) error {
+	var request CapabilitiesRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetCapabilities(ctx.Request().Context(), request.(GetCapabilitiesRequestObject))
+		return sh.ssi.Capabilities(ctx.Request().Context(), request.(CapabilitiesRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetCapabilities")
+		handler = middleware(handler, "Capabilities")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetCapabilitiesResponseObject); ok {
-		return validResponse.VisitGetCapabilitiesResponse(ctx.Response())
+	} else if validResponse, ok := response.(CapabilitiesResponseObject); ok {
+		return validResponse.VisitCapabilitiesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetOpenAPISpecJSON operation middleware
-func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
-	var request GetOpenAPISpecJSONRequestObject
+// FetchRestSpecification operation middleware
+func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
+	var request FetchRestSpecificationRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetOpenAPISpecJSON(ctx.Request().Context(), request.(GetOpenAPISpecJSONRequestObject))
+		return sh.ssi.FetchRestSpecification(ctx.Request().Context(), request.(FetchRestSpecificationRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetOpenAPISpecJSON")
+		handler = middleware(handler, "FetchRestSpecification")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetOpenAPISpecJSONResponseObject); ok {
-		return validResponse.VisitGetOpenAPISpecJSONResponse(ctx.Response())
+	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
+		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10092,25 +10188,26 @@ func (sh *strictHandler) BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
-// ListPolicyPacks operation middleware
-func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, orgName OrgName) error {
-	var request ListPolicyPacksRequestObject
+// ListPolicyPacksOrgs operation middleware
+func (sh *strictHandler) ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error {
+	var request ListPolicyPacksOrgsRequestObject
 
 	request.OrgName = orgName
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
+		return sh.ssi.ListPolicyPacksOrgs(ctx.Request().Context(), request.(ListPolicyPacksOrgsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacks")
+		handler = middleware(handler, "ListPolicyPacksOrgs")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
-		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksOrgsResponseObject); ok {
+		return validResponse.VisitListPolicyPacksOrgsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10165,26 +10262,26 @@ func (sh *strictHandler) CreatePolicyPack(ctx echo.Context, orgName OrgName) err
 	return nil
 }
 
-// DeletePolicyPack operation middleware
-func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
-	var request DeletePolicyPackRequestObject
+// DeletePolicyPackOrgsPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
+	var request DeletePolicyPackOrgsPolicypacksRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
+		return sh.ssi.DeletePolicyPackOrgsPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackOrgsPolicypacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPack")
+		handler = middleware(handler, "DeletePolicyPackOrgsPolicypacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackOrgsPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackOrgsPolicypacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10275,27 +10372,27 @@ func (sh *strictHandler) UploadPolicyPackArchive(ctx echo.Context, orgName OrgNa
 	return nil
 }
 
-// CompletePolicyPackPublish operation middleware
-func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
-	var request CompletePolicyPackPublishRequestObject
+// CompletePolicyPack operation middleware
+func (sh *strictHandler) CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
+	var request CompletePolicyPackRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.CompletePolicyPackPublish(ctx.Request().Context(), request.(CompletePolicyPackPublishRequestObject))
+		return sh.ssi.CompletePolicyPack(ctx.Request().Context(), request.(CompletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "CompletePolicyPackPublish")
+		handler = middleware(handler, "CompletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(CompletePolicyPackPublishResponseObject); ok {
-		return validResponse.VisitCompletePolicyPackPublishResponse(ctx.Response())
+	} else if validResponse, ok := response.(CompletePolicyPackResponseObject); ok {
+		return validResponse.VisitCompletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10926,36 +11023,36 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistry operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
-	var request ListPolicyPacksPreviewRegistryRequestObject
+// ListPolicyPacks operation middleware
+func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error {
+	var request ListPolicyPacksRequestObject
 
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+		handler = middleware(handler, "ListPolicyPacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
+		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistryPost operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
-	var request ListPolicyPacksPreviewRegistryPostRequestObject
+// ListPolicyPacksPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPost(ctx echo.Context) error {
+	var request ListPolicyPacksPostRequestObject
 
-	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var body ListPolicyPacksPostJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -10982,87 +11079,87 @@ func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) er
 	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+		return sh.ssi.ListPolicyPacksPost(ctx.Request().Context(), request.(ListPolicyPacksPostRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+		handler = middleware(handler, "ListPolicyPacksPost")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPostResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+// DeletePolicyPack operation middleware
+func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+		handler = middleware(handler, "DeletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPackVersions operation middleware
-func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request ListPolicyPackVersionsRequestObject
+// ListPolicyPackVersionsForRegistry operation middleware
+func (sh *strictHandler) ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+		return sh.ssi.ListPolicyPackVersionsForRegistry(ctx.Request().Context(), request.(ListPolicyPackVersionsForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPackVersions")
+		handler = middleware(handler, "ListPolicyPackVersionsForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
-		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPackVersionsForRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersion operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request PostPublishPolicyPackVersionRequestObject
+// PostPublishPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
-	var body PostPublishPolicyPackVersionJSONRequestBody
+	var body PostPublishPolicyPackVersionForRegistryJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -11086,27 +11183,27 @@ func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source R
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersion")
+		handler = middleware(handler, "PostPublishPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+// DeleteRegistryPolicyPackVersion operation middleware
+func (sh *strictHandler) DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeleteRegistryPolicyPackVersionRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11114,27 +11211,27 @@ func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+		return sh.ssi.DeleteRegistryPolicyPackVersion(ctx.Request().Context(), request.(DeleteRegistryPolicyPackVersionRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+		handler = middleware(handler, "DeleteRegistryPolicyPackVersion")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeleteRegistryPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitDeleteRegistryPolicyPackVersionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetPolicyPackVersion operation middleware
-func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request GetPolicyPackVersionRequestObject
+// GetPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11142,27 +11239,27 @@ func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistryS
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+		return sh.ssi.GetPolicyPackVersionForRegistry(ctx.Request().Context(), request.(GetPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetPolicyPackVersion")
+		handler = middleware(handler, "GetPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersionComplete operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request PostPublishPolicyPackVersionCompleteRequestObject
+// PostPublishPolicyPackVersionCompleteForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11170,18 +11267,18 @@ func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionCompleteForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+		handler = middleware(handler, "PostPublishPolicyPackVersionCompleteForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11363,369 +11460,381 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bcuM4tij4KwjNRKQ8h5btzOzT3XbsiOPOS5V35y3SzqrYp1RxBJGQhDYFsAnISlWO3+d5XuaD5k/m",
-	"SyawFgCCJChRTjvr5peqtEjisrCw7pcvg1QuCymY0Gpw+mVQ0JIumWYl/HWepnIl9Du6ZObPjKm05IXm",
-	"UgxOB1cLRi6E4vOFVoTim0SYV5MBNy8UVC8GyQB+Oh3QYKxkULJ/r3jJssGpLlcsGah0wZbUTKI3hXld",
-	"6ZKL+eD2Nhm8kEJzsaJm3it5zUR7LeErRJt3iJwRvWCkKNkNlytFCjpnZ4ROFROazGQJT2e8VBoejdyq",
-	"/71i5aZadtqafPtiL2ZvqU4X7SX+g22kyMiHVb5a8hEx0Ht1Redmnd8x/UHmPN1cKLViZ2S9YIJwTbgi",
-	"StOcwVJXRUY1M79RodasZBl5fvLUL3vBaMbKat0Xs0NcyI7lmhkvsvjpcvOQ8IwJzWeclQmh5NOni5dk",
-	"SMVGL7iYE5arxpqOj8l4wHFYslwpTabMfjceHIziyGHf3xMx3pfzbtSU5ZwK/guiRDdaSjvGfjPjcX1X",
-	"ylXRvYICXiJz89aWFRTVWHdaxQeaXu9cREHT651r8CPddRk/sFLB1LtWcoMvJmS6IWK1nBrcmm7cz0TT",
-	"ORmy0XxEJiejp6PjSUKoglswKeD+TMiLNxekoEoxRbg+ILIkk5xqpvSkA8Xs2F+7t3ew2t47tLur7sd0",
-	"Q16UjGpWjfwVC15ywZer5eD0JHGL50KzOStx9aX8F0u30O8CX9iGGcEQ+4HuI5tzpcvN/WGpuI9FdOLo",
-	"JVtSoXnqjw6HIUODdwFmHiQk/MWhryzJE8TAJ/eKgX4Hq2nO1SKGe+9DUqcXVBO5FnhfQsAOuVYA3S4q",
-	"XPgp7rbES7kq0x4nrOC9U/KkKPkN1ewJwliKfGOf2ddLpla5VmQh80x1rRq/2HvJ+NnVpmDnIuvigKV9",
-	"7YkiZgxCRUZ4RtbccD8AsBN8hp8+vjlkIpUZy7pWWrYmvduit5JZN0mFsvgjAJKWzMg+O9b3wz6U5zhK",
-	"eS711vuu9PabrvTdWBFM+wkkpa1AwvmtSLU/oG6+FkC35ktVSKEYCNr/oNlH9u8VU9r8ZWROJuCftChy",
-	"nsLNPvqXwu1Uc/zvJZsNTgf/21ElxB/hU3X0qixl+dFOglPGkAUmNRIcFzc059kZgGHJlKJzBiekrKTM",
-	"8szgfwLCMxOrpUJCSPNcrllGbmi+Ymo0QIl9lvP0V9pMamdXcE9hjemqLI3cr7Q58CG1cjUza4b1GNE2",
-	"W+HycNsJoYLIKbBHLshKGbJ5mwxey3LKswy1kG+3uZTmOSufKFLKnJFMMkWE1Ah8ohdcEVmwEqaHZb6T",
-	"+rVciezbrrImdA+lkXukXrCy9uCJIhnVFIQ2czgG2pkD9ZrixmZm8bCTD3STS5pdSfmGlnP26+DUVGYb",
-	"wj6njGV4HxT/hZGcL7lOCHAAlhE606wkGUtlZgQHSua/8IK8wMUevhL4O26qZKkUGTdTvaY8Z9/4oJx6",
-	"iDqoUzTPSMloBvuzx0HnlAtgeyXT5QbWfsnKG56yT4LeUJ7Taf6Nz0Th/CSlAq4AiNZEyDUZAmn6TJeF",
-	"VZoNnk0pqqirar14k6+kfEvFxhJe9Q03ISVZUrFx2KXOELrEyI/Ac1CbhyV9NE8Ozw1qxWRWg0WKaEnW",
-	"lBtVeyZLhqMBqkXYZcCFbpPBJ0FXeiFL/su3RkE003BFllwpc19kSVbiWsg1UrBPQq2KQpaaZW9ZxukV",
-	"LP/XuvxPVOsim7ULxoG+wU0ffj40/z8gQpbWbKLNlbl1p4BGNTFf5bT8ruTZeXZDRcqy1zzXrHwrM5bD",
-	"tjIkDDT/UBqqrrmRElDAaK9yBh+Tpfl6RM7TlBWGGKkFLZg6JROxyvPJGZl8uZ2ckfPviJn4iSLUzm2/",
-	"NwzwX5KLsZh8GQ/wNwPx8eCUjAfwZJCQMSAR/nb+7uV48H+OB+8/4hNPz5R5/tNoNPr5dkIEU2Y1WhKD",
-	"8Bkr9OJsLNAK9kQRM9m+QxquLleaTKpVTs4IJQaJcjYWK7EuaVGwjPjvyTC2K80+azdRfpHhj0ZEWKnm",
-	"Ztm/VzQ3v46FGwcfyIKJ8eB2cnBm8LcCbyrz1VLUDieUKK7ZBo0B9j2egUlwLAxxYyUpaKmYAsILYplR",
-	"LJHvmGMlRclSrli+IcPnx8eGgxp8BEkHxktQXZElSmUHo7ERVg0mILlGXCoC7PqCMIiZVu0CiZyZDUSg",
-	"a8hMQxZPgrNrj/mGK22Gq96BwQEBQeTWbKl2XeHgHoX357a9T7s2WpZ0Y54baL4u5TKuG4BOAMuBfwU4",
-	"9F//9V//dfj27eHLlwmp/k0Wi9Pl8lQpA+6Pr1+QZ8+e/R1UwI51VDAyE1zJ+DJWRWGEifpiuPhIxZzV",
-	"Qb9zGkRCoCxi8342OP3py86PPLtA+0b4y1TKnFExuP05Ro4A4bpxBYXv0tJ7as0nZ8SsB9Ddjo4qGLXU",
-	"DMD5+XAuDwMmVs5oyr7chk8O1TUvDmWB1POwkPAe7tEDAiH+DUCBRzg1kqwFSOv8toKDqwcCgOWk9RU7",
-	"Kg/6Hd7FM2JIZOJtXIiNJVFM27eqjciyTvOiRAF1FBmRZM7fvTRDvP9IpkyvGROWmtUJxO4ZdHRvIG8Y",
-	"ijis5qltM5wL31SrdEGoIkj5jZAvNOVCJe4QEzLNqbhuAuIguixUjuMLw2e4QQPZ2uX2pPCB8fUcpsbL",
-	"63Ey8Rhp/mU/NuAzS7gnlNxOrP2JDpBxGlgGhB+ZUwSbyLzkmUOXlTJijizRFePu2nxesjl1cK7zQjqf",
-	"v16JNH5edD4ns5VIyRAUv4QsOQBlST/HDz/jqsjpptscZl8ATTg6Alhf4t/Co+hHvOOLleD/rvn10Pzq",
-	"JZHYJm5DU9dPZuift5/MnUXacycz1UgLdYKkua910aF9eh2SzFW1yfp9BzXCyFdyb0nmKkKkgpU+CjN/",
-	"BGFGS2KOzAgkYFF8FGF+HyJMcBH3kGR+c4JLQzAZOolESP3K/DOUTYTUL/wfStNSqx+5XiSEicz+C6QW",
-	"ePMf+K+cKXW1oKL61/vSDjwHV3WJT4M//AteFuLq3GCj+cc7Kdj7GZh3z9+9PKqJWo/C0bcTjr5j+qNc",
-	"q8Cx1NgVGisImhwOFc8YKeUajRXO+DUir25YubH+H3Az4FpPw3gM596FOJ6xyLnSE0Mzl4YcKoN76N2d",
-	"fAEDS2kWNh6cHifjARMZ/nFybP5UstTA+8aDU7P72wnaLqxV1+wCv8APLDnwckbIq3/yksBAsRtWcr0Z",
-	"1OnHQDFdIaRF4UGFkD8N0pJrntJ8kAwWfL4Y/GzwxY8KpqJBxZPAGtScwxCeahK8vIBjtbfM5ajeOn/3",
-	"0hymB0ZtM3IKJ5adm2HNK4NTOFkY1EF3cHp825aLdgbS2Sg1ixro63vDFcancaZeyGWRcypSdNefOmJX",
-	"HzcafDcaix8XTJA5v2ECXYfmZ0ulyHrBSlb/Sgpm6BbLyJBrUrIipylTxG3xAJjtNWOFGguuFfhkRuRi",
-	"LqSNtAFHBvqfnHNMxU1hLZrkkCxGk5jI4KIM2ec0Xyl+wxKSsRld5dovjvw3cnJ8fEaoJkuptPnj2Hyk",
-	"SAHmvTkLxWxvk28hNM1zS9l6io8xm3Kct9dtk+Dm2biTQ+uxwwMANNpsSZpzMzXc6i0CW0WRQOn6J9ts",
-	"sQNiiNw126gEDt2AiH0uKJw9PszZDctrNL91ZLsk5VKuIcruhcy3rMUcLE6ZylzdRYC3SmmPFQX3u2s5",
-	"5hVLkWEdVq4yDBVDWZcgaYKzy6KgLDOUMfZd+KVbzoVmy17r98SmI8ii1HhRuGhdlOMO/Afau/2IkBGb",
-	"4yFDp8ajjAAHp86I1d9JXEF/qAPdwY/r4G1HcQmGp33NNr11Wmudv0APS1HkSPRgnA51FjlGy5Novsh4",
-	"yVInXDGxWhoWSFU6QPIR6PwddgFcpZ0jaiEoimb4Y6d80vGiwSAurDuk5p83zCo1H6H3XbA1wa/JhzAk",
-	"E6RRUQtJGNUljJrBZnD+4yV5cXFJKt4XRLWv1WHK1WEaPissswSyXd/TRwSWqgldTKTlpkBThyCXz8h0",
-	"lV4zDcSnvhT/LPgGjmomy5QtmdBvDJ0cnA6M5GUUFhB5Srpka1lem725uHauIHxpxkpmVn06eDo6GZ0Y",
-	"4ccFTg1ORs/NmdlgoHB6hZHdC3rDunbChLkoyCJsUNezQ/z6sLZ4L5udooiVDDSdg/ClnsHe/Ls/Gz5m",
-	"l3dF57DCp6PjQUvQqcG8bRuclpzNSPCrl1eqIMX9DXnnRnDRGq14PsMgREAIzeSKqBUYnLyIYuazKQit",
-	"KZdM04xq2m1Ei3DCBmGxEjtEQxA6lSsN0zJxw0spDNYYjjuTpfci2kjQMKYocplFFA4GOqD3O0Pjp49v",
-	"DhWd1S2OFNcgyzmy9gMPMQcNcjHz4UFkQRWheclotiFTo2SDTdeJeMFNTmpkAagBU5YYOAJgTzs4mijo",
-	"q2sc425OIiZypXMuUHRVBUv5jKfVUxsmGhxxP+5TFLg8wAEuLvCjkzYPLkp5w7OukPQ0l6uMuHeOipxq",
-	"c84YMRbG5JoDU0qmnGqGAa4JgQj88x8vE3L+y6pkCWE6jULKnEsMFT6+On/59hWYXgK823XLSlZIxYF2",
-	"RS7Zp49vDK/DU3YvhtpDfVPILOIGcqQzLbDRubLIWIfRdumzeS4hnWpO8YN/ZpYIiNMMPo/gKHlv1C7q",
-	"XzGrsxHbWUK4dgFRU4CMe7LbmG/DcEPiFiB/by5uY2m6gpLhKZmVchny6Ah/TtDIak9UklWRS5oRDlG5",
-	"6YLfsLZ05LbzfRU3dUdiaUdAvRZUHWR1zlCIqViwIi2JWqUpq8G4AhK+9enjRRwknz5emBE+fLpq8Qm7",
-	"zS4B7mZbZHMj78SiEdLBLAbumBTeQJAq3LnaUwdavGpJIs1Ffi/XhFb2ImJll6wmcmY3XKHsEsoxJVuy",
-	"zBAoxFaQLyIyKSzE59SZvb6QYsbnl0BbuxG1z1fuvnqERp5u1JvMiqT/efn+HbF03MDfswKbNUBJQUvN",
-	"U6MWNHlQIIOmwewQ1+alp5Jpw0cRA+r3YEk/n8/ZS7pR0YC/+rEGL7dP8zZmPaotqOuC9WJrIWwH0eC7",
-	"AIwYcU7ThQUXhFeZ71el5fnTjcMokBaGRQhzw3dq74NfJmczbXj3QeTy3saRu4Yd3XhkFLmAjNeJHNA2",
-	"Q8vcEiPOZ5QO2wP/uGBgzALGFHAB+wGogLWsw2Br3rh9H+5o0flp5yfbhSl/XkCvqt3dTV7qYMV9CGaH",
-	"TWILL7+qZ4fdkd1WJDaYK4Ba4rHi507chOSXCkHVLkrX9T7JudKqyZUUkjprYzCYBkk0DarlNvohVIHx",
-	"8m0hYjv015CqPTu+baLw/gq6R4hncX3y59suAeNDJxp/bLyBKlDurIr2aQOikpQrQbJV6RQvTEnaB+1r",
-	"80bQv4OWucx9m+L/sTIENDfW9WalzilCRbsUgCHatRToJTM3TC140aZ52ymKE2Oac/S8bB1XxnAY5EBX",
-	"nb5XUJkxlnbmiWuT/zg2NaT5mm5UFeZ7EAo1du4OecU7WTATfMvl7XrTXltK1Gq5pKU35TdSbywC4rft",
-	"gwiy0bdYYMNzVfsTaRj+EpcZxdjwCGsr6jjKCiY7KF/Hi22xTuLVbdgJK/jB513gg4c7oVe4IfYDnhn8",
-	"R64XVolUPQGIa+qAnyUe0SvgLFA+/iPjNzxb0dzto5Jr67ryDvGxn2MrLjD+3EdirBhY88L28lttNSK+",
-	"DIyHXKE1SktnaCFLWaJbtGH5WJWFVKxubnygkEEW0cR6w7ylxsUhHszhHHS3DXPz3sfs2PRrP0p87oqh",
-	"Ez8hiiih3WbKcinmLrRv55l7U3cT5G9tQqylEy4/FuZb8zwnU38kiAlMZAYrSoXVXPSCbcgNlznVLFzg",
-	"HuL1p4Y1tWZmtqORKzM0JLvByyinOaNkl1LSYYVDZZtLcalZjBmcx0zoyrwLBjp6DfN7pb0iEAiHrlCr",
-	"yh/QF3twK5fuuzi+uGGbl2+7HbBhE21c2/7WwFWZbzFmArng5jItrYLaMJbeUasIp4tQhArft7KF2J2M",
-	"7KX7QtL4bewrAUYH7qR7Zbck2zmY/yaOkPb+UN2pREZHrX23vyUvOmbbaBfgw7YjrDPfljrYfq3mZg1Z",
-	"KwrCTRNWjMUGeuE2M9WOIja9TVYtWaxuVYmbq1q2J4QBsR9bg5KWCAILmiUtoibfaqld2qEFEqnWth8d",
-	"cVGivdlqQ8mJ0Eaj3IRnXak8rrKDYzI47Kh1KrCorSSkJvBHaEegstCahtKmE5hVe7UXHIJFvKo+j/MJ",
-	"p+zhPDVhAtVYTcs504oMwf4BgfJWHVWYV87V+3L+EsNcdhjxOAa5xTU1FynTUrbaJr2lzO4Gjrfmw93C",
-	"nRm/4SS3Bsat1kArhYQqfId5MoziWlpLQ4Qnv/NeDXRsOsAbPs3nAkWv1pHFjXpitXyFMQoftilt1ZSh",
-	"2uYqiuQbF+iAnl6udkwJRret01i02ntHcYGghozhCpLwJlkM6gLK1rttXnkbRCm0oiIiVdG2WqxjeuP+",
-	"afF1Cw2Uisuc4ziQfZu+gyhdvw9tzMdaRG2HVv4AyfnV5YswNgN+WykW9UmToUuvgIh+UEQP9mMpondV",
-	"tq/1Rp6R42jgIpZN2+aQfAgT/E6krhlZIohdc9mKzLBL9FK7MiNuURE70a/ig6lguC24sgKkulPEw+6x",
-	"o+MGZ73VmrXNfaIG9U12HTFEMgMd3GL3PkdKjDUqDQczZ2zLIe6jvlS1zuL6ilxpLua2VOPuMo29VcHG",
-	"wB2waLgPYrpB/RX0a7TC2mwOZUJsYJen9CLQnOs02Xo/uIYXHoryu6A7LcmU9ecDvuJoTfaDQoSE67tx",
-	"iTA+0IpDMb/Q/TOQ9UIqrAyY3/hKbTD/izcXRC3kKjfyi611ZoETUv+ilClTigwFu2GYNbdgJbs3ToNe",
-	"eysuGpRxVq6DvQFl1vtGdinrP/o4sRCDUyrAgCfXIpc0MypPKZdkaDiq2atHDVseMCHrBU8XGPqqiJAI",
-	"Jfe9Org7p+y33bsxxj1hGScrHZ7qEPljpOYFLeiU51x3xgC4xDKSBq96syLW/IoQiZ3jhm+cNQqLUiHk",
-	"Cq6NkKLudt1Gc1q728qxakuMwcaK52EZ1w59SkEJwCrRox7BXofMd1x/v5q+kXPeMVpsmCfK3kUhNSO+",
-	"TNMHqlKav6CKkWu26VEgIJw8tuV6/a3W8vzEzLwH0f2t8Cij8T4/Pg7j0zEh79QmiHCsJBgo2PVSleQn",
-	"V74pGQ+4+F9FKeclU1DlaTDd/K+MGQ0M/prxzyzD9zC7bDz4eRCJkMo66Nv3V1cfCK6OmLfiV7nT+3BO",
-	"FqslFYcloxkIlhHDO0Bq98GkqOdtM/y+/u78o8yjy4Dik6FmSq1Xv41+/atPOKpkxh7SbMlFYkeFAlac",
-	"rVkZp6hLmZkhsvMOuUnzJVOaLgvvhMFZ1lSRnCqwa8AAZOhfsDP/S3JhlCrP5tA4PziFOgeHZuT9pfL6",
-	"Vs9xq2/9Vn/o3Gq7/Ebi6HEAg9hh+pi1yor/EYlfZ96Ny7NxZr/AEL2kuuSfR818XI3pGyDpDpKB4r8w",
-	"SM+9UwpqpJcDhJLQORfdpnS3iOZor6wZb1OAFRfFuOkmDMxwy7bGpDAlJRasgbvrtt843gK+L70qBRk6",
-	"SntyfJzUMkIPehhy7M72Pdxt0YmQd+tCg3ecLlYugHycaCzV9WrKSsE0U4dTpvRhUdJU8xRZXeS4B6Ca",
-	"rDEyDPdmw7gKugFx9agoJSSRpbKECLK/PUsOTyDzuvb+mk2PlDZoMQ/fNkA+fPpzJIjLb6Ujiw6rHQ+b",
-	"Zg91QCB/sJlVuVPevTuyQ94L+6zrXUtkSdiy0Btii1UDCSu6MocQyDtiUILTR7yFHOXeQSlx7NstEdmD",
-	"sIvcitrQoWRLKGOt9EAjvHaDjg1b5ceo79siVAqvAu8ZtNBhQG8vAXTRlGK0CNr/1YqNyFu6MfoHVkyp",
-	"2ckXVGG+U8ZypllmcKBey7ZXXENRgXJfNwF+tHWHCPqMacpzLABehRz1n67dqqFj1tK+WNNQXZTSNmC6",
-	"nKD9oBeNpkKodCBuZ9OJbjTu85Uv82JBDT6HZsxAV7hHAILE5iv4ZL8mnnbFtUVVLB/v6ldnxmxHiQXD",
-	"e1eJz/iB4H5/d6PBleb6RuKN7iM+/MGwtXpYh44PqfMm/eahjbZE8UXR7ntGc724xIokXTlYoO0ZbFjA",
-	"2yRdsHbeifkNh7DFs8081zbdH0a3fzaYq//ujplX1laKJcIAITJWMJExYfiUGd3I6ZCT+GXsFzcenI4H",
-	"8no8uD2IGuVUB0TwI9QLEBqbhIwHAWkYD7B2yJqrHkZXO0/saFzUMmKDFdBiYjfKjRVzrtoTAKL46GfX",
-	"pyNyT21C2vbsERaZwH/oU2Z8lFaHz7l6Hse3vC5pVK9jbf/EEGcqNr2vcB2MP7jhepVlqJ2UB9Huw6pm",
-	"6RY8/MYMWWapYdI2oN8fWAvcsbCGXyFc0+kANjAxC4Pirjk2j9hbVvin+TC+ADNmgBIo/Wy1fFz51RkA",
-	"29e6E4y2GN8jQQgYvUmV3/+Wgbf3r4oMXgRU33HaFpy3TvfDHvbi3TnVSDI+fXzXlY76rjIP2w5CAB+/",
-	"5n2iEYPDaAEwduuMVhKaP9EmsiOOf8sHLhciz13WiY9S31r4w76MWUuYMzs4HTw9fvqXw5OTw+OnV8d/",
-	"Oz0+Pj0+/p+DZDCbU2cn4+Y1MF3VLTKd39rsJDABwW0Tci2uJNo9HRkrYXQ/7krZupc3VNPyU5mjMs2W",
-	"lJt/0pyn7H/QdMlGbkfJYM71whuB8ZVgdvMn8Wu44aVe0Rz/Pp3RXDGodtaGw7OtcECLXScgnsUAgaav",
-	"XZDA49kNihuealluhwW+E67A/E2qhcTA8fNdDFrngsiCYji2U/BnTKcLRxa8pm9uoEXBSunvo+t7vN3G",
-	"iGvNeewXvblv+7Lt1PLdoroufLumXD+rVcHKw4j5wtotvpG9cXs+a95tZfkq84pcR4NCpab5C7Bdxs3g",
-	"5nlQESBMPd5hfNxaBqJKpgLG39PoGDJ/BX0TfeEuFMddle72acKTl9E4M4hmNKKXU6tqtomg2DdWmLNt",
-	"OApmi4KT4Zfx6vj4WQp1LuGfLHHlw6oaY7cH9+UjrNlk+mERQmxP5LHmm2g1vH1RxkETyhgOuw/uoC9i",
-	"ud0nwcluRzSIR3wty1ZSas+Ev+5Pt2c9C5pvfmGxPNcnW/WxIh7tGZ6u98bfNS2wRwZwDfKdIZ2t5MgO",
-	"B1H8PVtP0iVSonnkiWptKxC3aJoypQanAxtDO0gGspx7aSVdsradwX2zn2ZiFnqOX8ZVExw2Ik4rlws6",
-	"ItZPT7giE7viCUZ8Z9EAwbyd70kuXioybBuPCM/UgZvpzKjGtkwqlM0NSnKxzEfR+bgqxcznWNWCQ8nr",
-	"YcvJ1O21WNLPrrrU8fFxm1BUJxKPrhBS8NQQi0AHqokaLpe2BtSZLGvd2BlUGa5/59seNhKHemS+fHVC",
-	"MFKDmKn566UMrJFrg45c6ihIhG1x0HoTPaycn7pkcN7CJo8Nm3Etam2uIkIV7d4CS6s2Ks/GFM8uKy8+",
-	"rJsyYzb4ynNs224W+5Q+i1lWvzLDuTpkb9BRPzztRoqmxR1rVVmJkGVbTFvDm6cH31oKDTa1pyVuT1nC",
-	"z/PD055HEqwsdi6oSLzhIp4tL5D4dseYKJbPooG7LJ8duqQ+c3iLTcFKyEMlORfX0K35wGdW2JAPx8Z7",
-	"kph3bB0k0uyMptDSVuGKZDy0gilceXKXqoH5PYOiZDdMaKr5Dau1aM9WqbOF/srZUqyeJXXmoszgJHE/",
-	"o2+VsVSfPAQe3C2XaCMyQlcZt40gbEbRqH80j2DrXWlNffMPIlr21m7vNnbIpe9RHzc1ixm6GkTJ2XUi",
-	"joJIKFSLr/cPigoMRP2O20Wgdfh/Zc6C/KtWopRd9pZQMrMmmedyraxIF493Cz0mdpQFtCfGJeDx85LI",
-	"NUYXQFrglkQ+DPuCEOogsKztWWmYwJrL+mf42MYYKefqjhh5sHiqq9/uG9bbYjVGW922mNxR535HF5L0",
-	"9vF5mh6A1FZItct7IYVCMO2IvbYnkdr3QV4y6jyOiodc7oV14cXqQL+XrChZCjIAF3bJbkHQuwM2N7EI",
-	"PzkN9vlEkemK5/qQC0CExJaYlIopPRb+mc31CGPBAR41IDyxuIxC/wRnmMAxnlXTj4VmeQ4ouSS0oKWG",
-	"RqC3yUCtFLhWsz5Irxa8wLLF9qM+OKwZXapY3ZQ2AJtB2fZkYQS4VzmjN0wRDvX69qy74AzFvTDgk2Ll",
-	"hZjJrmZICtC1Crnw7vvYrRtOwBw9QRUOeIshSFalsbnCdSNzq05s8BRCKlLbB9Ym2diZfDd4qMeNszh9",
-	"Fi/XlKbX0LHYNiUeC1cSOCHTlcYR2l+7NBm8mvXm7pZ8gF0cEOEU1ZKxgLjr1pS+CLFtRttEmQaLhKtr",
-	"zy/xvKpJGxsArFhNP+b6T+vjbN4Ac52d36jD04QKYhhGajbMRAb11qFTNMQwYt7CYVFykfKC5tGQ0hbl",
-	"2cr0zRuQhSWImdtG1oCK4kkNhjl3u7zsmoUUGA1u/SrO1VRIqM5H80P/CKSlw1TmOZ1K7IWVDKY8z7mY",
-	"Hy6poHNW7txcdwmAXdJK4OmJuy/fdGTR44dR7anmEIqmpMQyI7hWJDffHOyZl9mUCrZneDbuQ7hWH/td",
-	"ASWG7x3BmVHjfCnXWwOCY1pF3B1uA64RVuOBZWdHgD62MxsK3sgAnTjiqxk5ATyxeT+2ag985/4o5boj",
-	"x8pFAbfVa78pfIUMjw9Pjo8PSCrLkuVYj9rSOxueSoCLjMjhSUB73x2dY7tMDA+GdLiSCkdoETIHZ+Tw",
-	"aY1g4/tPlMt1DiJvUsi+M+S7XNULni7pZ1sYBdJcXJmUw6fJvkmzwYF5GPVCma7eLgGSyBkallADcn+F",
-	"Jqet+f0zyg0J+ehs6DtC6/ElYr/qKKUVgGUub1gpWLZl/KuGr6OaxX2MjQZ2zFSwMmVCO+BFLtoHfKOy",
-	"7Nlp0MVQVlDVDjtHWP00hgXH0TVUevK7XWn9Vk/vLJbWYWyCwe9sUNiivTtTgu67xDsF/ewwfe4uhLAH",
-	"wB66klkthsuHbm0LxQn74DXvXeyuRLC6Bq02xrXRpJvOvPJE0PrionJBq7AsVBRTKRVk6O7QQVg8om9i",
-	"fmvg7uLVe/TY8LmGTs+GiFW6Vgmhv6xKdijAApWQeVrcIU8Y9i0rY2W48W20YXsyb58zil+Pen0Xy9Yw",
-	"kq4hM5RlrH3qJat8Gi5mLuCHDnyNmHAY7ODMRos3WfuUpXLJyOHTPQW0XvVOugM/XJ+dfJPUo7zdDUUJ",
-	"wNc6H7rbmLQjMxMyGo0O7rX8eWeGeKxAj6ZzC3ooiX2wb3q4mawPUnWazY1QCifLNAulJStfoEAzIq8+",
-	"01TnG5fkOwHRcgJWg4m9gRNs4DFlYwE+VTJ0weS2fRA2sDoYkY8+8HFTsKRW9AOvtuHRGSv5jasQoDFy",
-	"ciwAhQ3OwhStlqUYTNu03weNPKv4uKfHV8d/P33m4uNqXrmfvvQpa14vZV7FftYGKFnKeKFVZIoZ5JZg",
-	"A65Ix66fdzQ/gwob9a/twgzaQA+vip6aMSrUomt1qp4d4Ven/4D/DZLBqjQYsSrFKXabPS1KmZ2eunzB",
-	"09PYd6enfou2L2oa9j+zOYaFK7visw/D8vDPnzbi3H/aXav+a5ulhSJNV8u0UF6Jn0It3vcrQNduzxaJ",
-	"gaQV995HzGmz/7i80+LTnssktrO0Z4aGOz549HpFjeoOpqbg+kSBFwrWE171Tn9LQOZKGhlc8yUjHOJP",
-	"4IBuEGP6OWECsayXWtBcDlmJjJXtRSElfqL8h1UxIM/1EsJyxYBbO19IdwHArXEIV83gnJrEsYcvuyHX",
-	"7OqyVm5RH4OQeRXiZr1gMHeKni1BZBgLUlpiCABNF3fegeNbMebv6d7dbiYUyerSQ3RN5HOXEX92jSx6",
-	"JAoF4RMlK2T5NYdZSwv6qpiRTiDHymI4+rNF/o3Vw3hd2bsqFEpqSRhPFOGZs+QGesWeoq1foXnlLCrE",
-	"oBiOYUZ3CBCCrtbmqvfEeNCjw5CLr0L9eJjQLs3NQ8VLeGDaM4MYQR17Nto+iHStDu4ION3ZXqQMJc47",
-	"jg7S0dbBP318t5+i2QMv76h3msXuc9u6bTJypUHLCwyOoXIl0fYYIljb7siybrNRPRbU4zJ+9k0rbDqJ",
-	"es+V4mf7rLRvlEqcSXQVUAR7jbAM4S52mh0FFIuvqJy4y9gSsLI7IrxbXXIXk0unu+xHDEqvuREWVMxt",
-	"G8UgnMy/cJENTk+Onz9NBphH8Jp/Niv0f78vmDA/PHM/fGTS/nTifvok7CyD078GMtF31m44OH36vB2B",
-	"VltBDMqRUlAslWXGskbGbNveXdtKq3EVPCRCklyKOQT4oXSRYDdP89W2YR1EOsZF6DgjQr+VVjBtkVyz",
-	"Gpvi4RdK6JxykZDSfrZt6OBsOhZcH9UWhbRFyTKOJjccIz5P5LwjgbNNOdgAiGqSM6p04A7qkSJSO4UW",
-	"BOuH34ZCbL197tyWlG9o7OiTkT04zQaDXf3G87q/car1finP+2VXD63VLxBMD746+9mCQMy97HDmqi6V",
-	"YcICxkMguCMJdd+8n037rLsLiNSOsPtSdBgLzmsdGqqyLS5iBgJqbYH37d3SaGeh/5jdx8s53nbQXwSz",
-	"6/mwl20hqFIfn7Z3vzZfHz+ytN9KQ4vH3hW7iE63zUrpbpRybUJmd0SiWLHynkXSG80fYg0ffIqBv4vR",
-	"y7KDSLyq4fBOHKQdCNioyVhbViy0LESGzg4UkZeIpSdrK0Y3kLeGtEaF0NGS7+erjGt7MHsFr3DhkAJs",
-	"OkYMwwSErtsSCGHVpH2aiHARGzns5Es7SocEU34IvFb3tN1aLkaPXbeW0HPz3fPsDQOJtX2qrOE9QWDP",
-	"2aeX9Jll6+ht9mg2fB97vOMha6dQWF6/a4atI9sywQEei02dagxrh2uEM4PpB3UPRI9tQ/jX7mPtjhIz",
-	"i8vz6hiG9bAxxst21J862L2YHouI4kArDWSI9qBWkL1iTGxbxy482AkSe3pfDZAudGkuICQzXwuDBkdt",
-	"om73dYlSq61UtE7VkyhjqUMifkAxArKNdDXRresu7GD+bzvLnsfEsAbvH9JcWe9mEP+Hz6iwBSeqOLta",
-	"R2248MCWg7CKbjnBlz/dVkE2CUNWXZRpw5hcD0JJCE1LqVStu01Y5MDmp13JhyzehGu5yKrQBvzlQyzA",
-	"oZ1kaoRF8+3x9Pnsv9O/PD18lp6ww+ezv7LDv9Pj9PBp9tfpX9jfZif02fNB0hHPklOl39qaT2FEy8nV",
-	"yfPT46enJyf/07z1EFET/UNpguDYgdVSbDWhQ8C6SARja6P3E6NRvRFG7Bh05tJGXBQngR3rXStyxz35",
-	"0IyncQ+utsbVPFyQiNUrfqgCaYLqoUGrhUh5j/ptube0Ld0sV8xrLfZ6VVGu7lg/M3aocds6RC4wQm4p",
-	"Yt+7FRQZekMUzsWZOiBQNQDKLkQDXPGjymPtvtuyoLvYJoDY3sk20YbUbbJ/N4l6ickgSGa1gu4Jra1+",
-	"q3qXZIgamTmmgKpgOmCdgvZsaWErnzd7WvQPDcqdYXoP07Ldkg3PzW64kuUmIZ6oJyTjCshzR+uO3r1O",
-	"XK91fG3aqFq9vZf4trCrndCc8VJp4oa4U6TVu73NS+Ed+C3nY7RX+G1qsO7nIUChH+pj1Evub5+kM1Q6",
-	"aKIVjZreazrP5u9AdD64jzsK89vH0Ttbld2tSxY7u9bcoS5sTEbpYGu17Imvm2u3IfLr53ioSrrVDFvr",
-	"/zbjcAwBs53tKgrmClLHVetv5JhqE+rbpnjYHXvxFbvzhd/3vly2in58e66mlXWcx69WrF9Tzfpel/QC",
-	"0TKaXuVoUlLP5gpRMXLRGvehcd1rzNHJALUMMQtBKxoFBKvbHtCU+vZyBsRE5GaPJm5F2kMXc75D3X8N",
-	"NQl/oPmqoyoptooDuwSU/gy7UNgwy2Ytr86imShkNwt2kiX1tX65slUScd6OLuG9qHHHONuzc5owi54f",
-	"wqx/f7CMK81Fql1bPWsdQXDSpbQCmwdDVcc0sJLA22b9QYYirMNIKLnt3gTmDY+W+NzsomDC/21VXs0+",
-	"6woq7N8rmiuASiMKEKdtR+OYtaO65JrdAmxsbnhcpm0suGeYh5ivclp+V/LsPLuhImXZ62CcNhFyaWYO",
-	"A5bmPaiTBoZ+rMTKNIQwVK2oQ3RRI3Jp0+2XVBOqsAhh5T6wiAtVL/dukIMg7YtjXSX4oCZnfPU1BIsE",
-	"dsaP9GrhUNKXGsC6PfWxaemFkbgoiu/tt2B3U/yK9y3gG5KxXb5f3L9f6I6D+J4ro669EjoWZwhZeBBQ",
-	"ZRCsutWhHddLuLXCrlqWgc0S/rY305Z0obrbROiJgbvqRv0/+WsyEGxtaXnNipQMZJ65B0ANIjlKOpZ+",
-	"+uNCkiXNULSwOx1SNBlBkY+EUFuOEbtCy5KMg5jG8SBOCoINf9liGIDXQj5ngQMzmp/9RFFGR7dlE9nd",
-	"GEnJ7HCPcm27LhC2McM4OzLEQ0q8zpGQyoaXuGxWq8QnpCbQVFmurUXw3la2BWKwESfKjtIMFdpEg95A",
-	"BKAzbc2EuLMz7CAW1FvlVZfgDooYGB48PnbPOGUzWbKtU65p7zljIifV7u7V7mDSj0Zb0tBNo//BNlJk",
-	"tjzUiFwFhxElEK0iMmV302YAiE8ys64ZwdZYaLpU+i5ktEbsetRMKfluAhqvIbW/9e/r3FofAmNCH3NA",
-	"hHrb2QtwQZyY/zw1/3lm/vN81/zbGo/pktM5CxSm7smtJFen7b4VMyCujfbFNsxblhVU/I7z6p0Fv08J",
-	"zTKbt1RxdhAQVtOcp/btobmgWAovcS4pmzbOb6hmsfA4ua6V4YJ5sJ4TzgLPXEl0O86WvdrWYR31/M8r",
-	"xYSmECxh5TsjlkinA+2l6VQu9/qINuWR6rvpN0gXh5RsqYxgro65WQf3pvRY6HVHkH3P54sw0rfW0MOg",
-	"tVGAUtVRdbUuFvEbhuH4/9i0oruh6xAC/W/ez1u5SaEZDz7+71UOvjW9g6JQHx8pUzXmyXFQMjggLcG4",
-	"z6txgQi1B/XGn2DgZ/6rtOSapzQPxzw58Y9tArkzY1wFfUue/839+iPXC5zNPvp7EMoffvLs5GnwpPXZ",
-	"07/GhMCt8N/B4M5ruD7dfEU/ysi9jUUtR85z3zWau/Kgy7oMzIh7LG1oaD20s62I/YFZsLv797zoNsrt",
-	"iiba1ianE1m7I9p8dh5amLwRZEuizT6rrYKvUnnDSgy22r6F7rvTJ+Jvxzai2QfBhrogGN/+lsV2E/Zu",
-	"zGzaqZ1EcoZ+e0j3QKZClowKRVbCdmi1GXaWcQ+SQS7XEMCS8dVykLjwB08Iu5l2WE2/I2g5eIWUrCiZ",
-	"MohfyU/drSerhMvQ2Y/lMTqyMN7tVyjLaHky5eDQ8JUO/IKwGICb+FClsmBZvKXobp1vl5O/5gP+LTj6",
-	"q3PZ6uy/g9u9keXzB/S/V7Azyu9dve+/bR/0dqA9iB96x5ToiOoJNRuCFG1uGibObfVufguf85/bD1y/",
-	"STu9pX3726Jj9m6Hf3e3b//NxAxhIX5/vYc17k51FLXDsQpsJyarRPoddZy07UUV1hVs5TfEmqV1aDfn",
-	"1UPClW1HwBm0tKsMRUEleK6aszk5aLbKcyjGztaHUuSbgWGSYhOVfmzd6ziyvaweQoRmkxl5301rNeTK",
-	"JiXqTWEkr3yDnbH8+Ddw/ZDJaJYuqq5lHaGPde1QxUpdN14B41ANjjTP5ZplbYau4rvYK6k1Ji9dvHRn",
-	"2ZaaYjO6ZAmHXRUcKfn06eKlNfbLsgQzcNasdGbrrrh2/OTiZS8hLG4Dcse+x/KDykiuQ15pS7WrgqZs",
-	"5FKQfY0V5epBkk8f3xwqOsMij3a+gpXVQHFe6Z5GpHb3yG2iloIiSxeKbLizb+fXgckRkMf6MHTib1e1",
-	"qktkF1Vxckdjm3ihyEJiM0EjYyZk7AyR4wH8AYsZDw5G5IXrxWPbFQZvNhKqS0bUqqhqfPUvx2KZhgOs",
-	"YksqNE/rfdCjgAwUJ2ykDJlHsiRWo6vGmDJkYDbLNtttYQTktpAOMaNV7aVO9pIaYY7Rmhij+AQKnVPG",
-	"Ptalg5oRpE8zMqseWni5lCgo4SaIC7OJlntqWIlzypddMfHwkFy89B5wO120WkpN8jGr6a+lOaDUoNAV",
-	"G9lcgtt8O27LraP7NPp0gOt600VqQ3OmoKLCGRSRxeT6EpmYj/lhedbKL8qyuujQo0Ts4PTZbWK+vIyX",
-	"RS3lyghzkeShdggNzbJGS929apy02vH6HPfW6cWKgWtJaJbFym+Cjt0CTu91xYo3tFdU1/Sk9f800b22",
-	"nku991KiJQAii0HheQdIBFtvEfTZGmUsMwi48ePjRC/tUt6wXxcVcA1V/bzW5vGFb4oS1g7TjRO4pm+B",
-	"FjvAc7uDzIEVrJPMBa5epFPQ8tIGNkCCtCFkNnhtS46kDxpq5sHdJYGsKxuswu5mXpiWZBg0UoIgIEOH",
-	"IVPzwIZoQBTQeEBWAodRvYJCHjLiH5pQOjd/A9WqgP+HCoo2s1v/fnRu8gPNeWbD4U6hdFoSOn4S4p38",
-	"CbG+/RF5JzU7xTptJKVCSJDaFdNkScXKqHhbkRZuxn3KRXiRGqjr5Z/BX2d/T59mJ9Y04AQYtUpTxqDV",
-	"HvRK27egeDzV9huXGX+3reC7f8sbdnwq631lmN7+3JY7/rSCp+psRGJTEwyJSwhVVmF8osj5hwvfE5zr",
-	"JvF9iJR06Bvv1VTE9MZEjbHSZTAU9v6PlJrv3QbOAGF7+ze70S4m8UQhzb9b6zg7ArKPoe5oJmfVrUa7",
-	"/Gu2d285O12nNaBxGLva06GqrH2f+pXqX6I51u9vV6zdju52zfV3XQtIAo94tAx0vqal4G8Il+4VL+Lx",
-	"UvXD2NZjEJLI0pWROS7N6SNckep09LnHh4dKb3JWGZevmcBeuQtGMxc3T7giE8TB8er4+FkK/4Z/skkS",
-	"+AbwnVzKa0Vyfs3GwhO+4aRY5YcTgu2eMSji+TFZsM80Yylf0tyIqCVNNSvVAZb6HovJ+UovZGnx7dRO",
-	"YEY6Pnn67Plf/vtf//Z3Ok0zNuv6ezIi52TJlYLyISVZCWhcOhY4FHTvNOSYZeT58cmIALTQQEbdoRWs",
-	"VJDoofGhLCOEwsZh0LFo96Tu7oA9xijLwekAAR7Q8HDnQWeWgv+TmXt7a76L3bJ6aR2wH0Mb/oVUGvQf",
-	"2woVzZ+qYPRa+abPuVxlT5Szglg2arjWaCzG4kK7fheqzUSVoa6lXM0XFbszm/fqIRdzMPgVrLQfgEgA",
-	"n4xFo61yrOXQTJbLg4Rgm23opcyFlo1cGTwFkvMZSzdpzsZi2EvKTVC+PUgwzNTyaLD21oHx7xUrXW1v",
-	"s+w1K6sN23dfc5FxMVfQDRsLcZqRJih01VY8IUfN3yupbjIWqVwaKVSdVvHXisxLnpHh+XfkO/OPUMgs",
-	"5RoTkQ4SMqMp0yohLy5/IOxzIUudWMUQSsjD2PUOo4nB9cPWMpLK1eW2klX9o4O2EZCoZDDlvT/khBRU",
-	"L1RSnTvhGYIEGZX1BSBhaCLix1eXV4B+pBpxLKCBAaq2S1pes4yMB9Mwxm08wPDgOk5Be/gs4xj4YpZp",
-	"LhkTmqeWvrAbVm6ClbLPKSu0I4i5XhBoWVWdqCpYSjKZrkB8JoIx2FsX5WqTT0toR+RVWUrbRtxTJMBl",
-	"j1vQa41MZbYZi8mX8SCVGRsPTu2g319dfbCqHw6dkLHTTuCtwWg0Gg9uJ7Bxp2dNZcYhM3JjNLr5L7wA",
-	"ncJcEpaR4eQFNFDWh69EKg1Gn8I7ExBqA4yekBdvLohiIlNjYW7mAQZwKf4LIzlfcq1sVpw1YmUsmMZs",
-	"iQyfnzwjeIj+Dm6I1AtWjkVzGXW6ffIXpKNG6rX5EY6IFjRdsEPUgVYg7y60LtTp0dF6vR5ReDyS5fzI",
-	"fquO3ly8ePXu8pX5ZrTQyxxEJq5z1iStoRF3cDI6Hh2DfFcwQQs+OB08Gx2PIGbfoL9Z0xEt+FFKCzrl",
-	"OXeyz5xFtWBP47yhxpPtcIT2GZiTXCnWbOVulPaVSFmVxeKRHFTm75h+Ea4MNDDINoFVPj0+xkB0OAaQ",
-	"2Yoit9fm6F8KHUV4n3eJpbV5gI/FQgJhr09UbbdgOXmOS4nN4Jd89A+aORMDfHKy+5NPgtobyzL86Nnu",
-	"j17LcsqzDPPcnh8/3/3FO6lfy5XAKZ7+ffcHV1K+pWJjtwN2tr/0WdolgvCTqHIZQEx0nQzMkZPGmWs6",
-	"Nwoiarag6QPOWpw+KqzIWLB05M58B/5yZQi3MGqvo5KGdPzn5ft3qIwpo32Fj9xsow1d5gdnnjfSgk9I",
-	"yWjmFOcWAtuJLguWmvG/Focdp6D5h0BbQYtiywbuNvlsdOx3E8j5Xk6PYnsTQo94bv1bTqcZnP70cxN1",
-	"HdDMcZOhOfCDAIMvrUvZpmxWqFzO1dEXWc7f0SW7PbKV0jsR+Q1X1lvtaqpHqmxjJ3qjK6izqGJgeLqQ",
-	"2o1xkIzFdOOyWk+OjwkFOXFEPlBle7WV7IbLFcqPTxSZGKzlAuVgUFEm6EagKIYI9lnDu2djgX3pbIF8",
-	"2w0d6lHhHOdi4/QQwyuMxIay9BA7rgslczOlNd8zfAMunmft3qJFMslUQiag14NiPcFy5PmGcJHmq8xI",
-	"MT4RluY5hmRQI4gtuQBZxA0F1QvmK64WTJHJrISLmk086AHMRoZzMS4H6ECZTGl6XX8TpNuGnQcDWPTG",
-	"l7g5aDLJa8YKrKVu9pxUEsYM5C69gGhFIzleaKhZKqTnykXJRcoLmquEKEkm5s3/sA8P/cOJVyyosNHt",
-	"VmRuETSDeqEF561FVSNQlHTJNOBth1W0euXoRRNzICWojuY4NsZi+py74ATM/u0pWbZS3YcygP+soRmP",
-	"hX1UOxmk+YBWkKx3RiYRQEFFvRZwMclvLODDQHs2StmmUp41Bgb2E0jaUMYAc9uy9WGkoI7j9Tm+EVbx",
-	"Hrprzbsq/VsQPzKP+xSSzDGR8JxIdQ8dr3lfN4ne7ntD3yM3Qit7jEshlcJS4jtlLkrs6rFDqtFna0Xj",
-	"IsiTWFrtYoj1Wrq+EWNhK5hPYiVaJ1B0IL2GogNBVgW2fXZfuJLY9U/HYugeJLZieBcZDCJ2HlQzOS+K",
-	"5nTb7uNV+w42Kug/3sR7volhdFZ4BWsY8jU3MBkUMuaXflEyiNGsF80ekUlVTGxS68iL9+KMTJYyazwK",
-	"r8pY+Mqxtl8PpCnNqr6PakTObZ5XbqQwI1gZYbNhuv67mcoa6YwMNhYlw+B3GOw7piPtN6C3pl6Q4fPj",
-	"4wOw6UCYpqBLSF1zZSal0bgid/MdW4f9idCHwZT+h8w293Yp65P4a1J3mRit7LZFGZ736K+8poqkcLjZ",
-	"H+6+Hve4ry+kmOUcPXfPT3qs6QPd5JJmV1K+oeWc4Xd/6QMAH3D8lmWcYjHiX5uqvGPrGlHppik9ePPR",
-	"MqhcsJVJL+SaLFfpIqpORrvenIZEotVtIhkLl/rJy7BTLDdKqKY5fMZFrB9JuyWg7R883WDb9LFwkWtB",
-	"N1rb5YL6BTpFz1ENroOitGEbEJpenxGukULZFGaXrhE0rtAq0puCuAYWMXIUp3EPKTDEpttLULCwg7ah",
-	"th3No8xwvybOWou8ACnuXXToQyC+BKWib5E85EzH0q/g97a8cdXd4c1e7So+D8fOkLu3LaY4RZOB34mB",
-	"2pkekfc+kRfPpyd3SnYphfUzc6VVnfbWbl8U9o4MU4dGO8juNyK3XWS2FdP9iI4PREsfgIQmO1/90Kjo",
-	"Dwob1ekihvoYV1BH/YTQLFNYi2Mpb+B5Jdu0cxmgzqQTXmQ5FhnTNF20GpoZHc1lbGzX02KSSysx6YF0",
-	"qc5UqXtVpzBw+1Gd+hOqU4hg96hR1QSmo6m76r8FAnNuqQKUL6J5/R7gHVCEarnEJHjQxWSZsfKMcFs3",
-	"mfJcJRCRAVQC2W2bw/7DLOA+aUQkPNWu11WvrlbbO9y4m7i0Yo7vRmxegTHbpoUYQuMB9kho/myEBq4E",
-	"uT9yU7i+lrvjseKKPNhmAhtMVVbAdSMEkdoXBqLziChdeR8+2O6S38bXAbPdzdVhlYJHSfthPB0OD+o4",
-	"bVuBP6ifw4izQU2HmriLbnzblkswa0C3oSs0vbaBGUbDdCZRDNp1ZRDrQdY2gUCSVWFIlB+G0DJd8Btm",
-	"pGv4u8qrC62WLnYcrSNVDYlUGvl/hUm/UqRoYrRjGoaL09kiwUHhEnCfuAD0zMweXFsv3lc3vIeEj3D9",
-	"ENY7eggB/7womjPtJeKfPOxKthMYX2uqcsmchSjhTk5LMsGfP328mDxy/z8f90fMCmlkJ4nczfWdjuHS",
-	"a/ezyyKdMsQsz4Hg+ebDjmg5K5oRretKQpNubDXReqqxh06OhZn+wAbave/Kb8iiuxVtH9yG5pPJdzgu",
-	"4lfkyGH50Rf7r163Bmrcd8gUIZu9xyvzg6/7tP/NCRnS4w36bd4gUh1w103aqtJtQ8nKT+JLhhtKv14w",
-	"DaXldGC1aePqFk9JnJbfq3JXm2uX5BVB+keV7oGcJ78Vsr/PF+6O3RevOLKi/Dcw5X7VhrHaPqrLqwgR",
-	"udSytGqvU06GFDIkC0MRaDmleX7QpiuO4Fgth0w3Y9HUls5c22LM8asUHgzeqXJUrRaN2m+l3Y6F4r+w",
-	"Q0i+hCCAKr0y7oIy4wcde+wJ9dVT/49dFuaavNwNrFrR0ikXFML6m+USolTMjTrdaKYSomxC2SRcpkw1",
-	"04dKl4wuJ0n9GWS2gpOv9vPnQ3wwzFiaUyN4uNzX2v4npIQ2b0raAxKMzJkwMGbZWCyoyHKGKQ0MytES",
-	"vSiZS2K4o+/NbdlIKEpDsaZHdfhP6HUDG0koFVXX997U4hgdd0ay3zoh32LxdKWCVQeNBsMh5K/bu7ag",
-	"ikwZE958WLc7cizygkRdVy26mvS90mNkSaab0HZANJ1DNHajLoS1OE7GAkMbuB6RF3gCGK/dcjoQOqdc",
-	"+CZ+QuoFF/OogdKeZLVAC5jemlMAAL+OR2r069rJXBGVkDRU5/qgpKGSBXa61CAbPJVixucrK9TY0iBy",
-	"RhhNF+4CdApSwHHNxZSCYXatfQt7xdLKNRGa7fWoecNuaM6hqQmuZuJ/UISORX2JM54zvF9K41h2NRMn",
-	"tLnVIQVIar9pirlWL95cjEVBlWLK9pCZQM2+yQGkVmII9GRruLM5hhewtEuE+TfULMN5d2mZsRP2CdUW",
-	"Lk9U0CrrUQN9MA2U4MERjzF/RH3U5nUfBVUy7y6ndAoQjpIFxZTCYqX16lRgGcLqZ5g5hsID/Gx4eEoF",
-	"mTKQHSAsMSFpLldZLRyx6smJmezmu4zPoPCwhspiqiNFGNdSq/tk9rQqmREk8tVSVKkYKGI0c0iBhNqE",
-	"DOxU30q1T4gCARnpHeR6S+FGwRIERKUS+zifHB+T//f/IYYAmm14O9uRK5Fqnbvmt2raYWkuFctIJtfi",
-	"ICGHJ5h7IiRmtfAUfL5DT/SFmd4oaLYgwlgg9DFT9fBpVaPAttFopZ6QVK7yDGYoV2JEPso1wgqCpKy4",
-	"h4NC8wzwdtM5HvXEqOKgQWKo/snxcUKoJkup4I/jA+sPJ7Kg/16xsYgUfEh8TYfSlg5oFXfYxiVe+DP/",
-	"6OsXPYQLunvCvTzRx99kQf2T7Vul0v5w7OnPpzcHPLHCDVJdjzpPdL/vkJAd0wmy1h6C69Raup6SkqWy",
-	"zNCd4UsntuscSww8tYVQhi72neqqT+VYWFEs6QiJr1qRmM9ajUkOTj0dDUi2LThY5fdVxNz3rPSEHvvy",
-	"UKgNB6X+KM+NnixAGUh8uE7QxXIsXn2mqc432K1jRiawswlWIrArn/iGQ3N+w8SIYPdSWw+fCbPMkrl/",
-	"YblzWY5FzmaarARq0cD0zCS6pEJRSN4bkXNRA3OeYXshUet0I6rcAOs1wvRvaHWKR4JsA7v+1Byd5J0t",
-	"LYiFc6AhCVZtKWXOdoUcvfJreyCq35zmV6L1zWX4ssdtAv+jQTKAfMDj8YQfrRZ/9pCi2n1xbOBVQNF7",
-	"MgGU+h9S66B53lAxYqXMgcZasKNWQudcOP9RRmh2Y3ifoUc81ww6F99wCvcDas1amkHQNeN7udkpfWev",
-	"sBas74RsJOMwnNW1Rkbe4zIPZEmszCtXNWVKpVSoEXlFU9vl2lUWU8hT2h0vEweRjGlMsWi38R26Vr1A",
-	"SV2bh4Ok0q4wYtU2UsHCqliuzIBufgocptQf5XqCC1L8hiVkwkQGv7HP9rdK7D8ejVqSPymNIlGwciyM",
-	"uHlwRialXL9AdmXtSMywtqDD+JLqdAEblms1Ipey1HZFstRvZcbyCRna9ihjYbUGbJ9d6Y7aaDxVg0wi",
-	"2BoOmJdKnxEoLjotGb0mULD3YITh9TCPwaaxMOuE317IXE3Mut6R1CmRhuuCUvtPtsGH17ZOLXlHrtlG",
-	"oXaILM7t02Ywy5lhueaQoCkijvMS6poMJ0XVCEVNUA9KQpAFFnc5syPuKCyEgz1URK6Yr3Jaflfy7Dtm",
-	"sOXXUoOa++2r/NSIC8iEHq6oNTvbxaNC9LtngmHmgb8VX6UFIdocYfXxh+CDr2Bk1YMHagmF0JGDYanC",
-	"2SznRigXNN8ojgm+JSuQnqJlDldesRzkQJaxELVKF867sIUPgRdiLFpcCFUZR5NxQrPG4cfXL8jzk78d",
-	"H4BTg7puDKVcm9sXXGMsg24dggmZVE23Jm5drpCna32RkJWyQStgnEOOjysxW6XKs31YH/g9NOXWWbNe",
-	"yNxZOMlK5EypgBUeef5nlCqrZr1geW61uimbcyuOTP5jkozF5L9NEjI5NP/5H5OEaDoFSYCWyHdLEHOw",
-	"gipb6ZLmHLRC63Yxh7nKKeHiX1hGJUbpEUV+f7Res8/6KFU32yJrHKIA2tjWBzuQBS27o75RNV7YqN8w",
-	"qsyUCcFQGsxaxYlhN65g+0uuCqm4jraSnVCtabow9+EM3GlmZf9hqwTiPIcoNMhyjkXt7d9gqIAfRqm6",
-	"mYxqtT5b23rkS79zvoQ3+EE4E1K/B1XRgAi7nTlyi2X9kVPlWPm4KWo55hK4Xjyhb7cxrzQX290PmYs3",
-	"z2HpYt9UfKUwZrmQxSoHs59dWFbKIpNroVxD8vq9/3RhAw1rkjvWbk61nRoMcEBsJmNBl9LWFbVDeIoy",
-	"wSlRY0mQfLmKoKAgzYBKC6uVoMoyRXY6gqYQtpeH84RYos5sdxDCtWL5DLgH2PDkSlcdfGG3Q+iRwgwT",
-	"pmW6MPqfHAvqoWBrQquFXEPbCa2wJQVJF5KnBqCvwBVj921mQpaFYYKT8WA82O69R2x+bdHwIa1zMJOd",
-	"6Fe1z9UXsj1oIIJZvgFzmG/9By2f9qd2yljzfHU37oPgf4H/X2S3vUKTnKAPkUe+T31IEpvFk2NqANip",
-	"mgmDgW6AsvEsp/M5a7g2Eusd2Ga/GouoAcv7SVw7ypoty90k2xfWGla8zQn/fKLGwrd+8t2KSzbnSoNr",
-	"ohaFBVafKjRsEjrU8Zty4xPCz8YCSuqDaL/KczQm2PZs4FCZ2JOyEe9coX+ffPp08RL7mj0/Pj4DzxV+",
-	"RTgEU0JKuDkwgaS6pgXa756PSMODZstPApqi/gHpPmTy6orOodvCSjFbZnNyMTt8a7jYxHCeVmfm3fR+",
-	"8C383bZLdK/UH1Rr6/lOmxBNC9twN5DxDWDat+eHKpnKo9cTFeIeI8Nas66DM+gcBRVDwfUlAgD/uUT7",
-	"3xTl3UJwHzAu7AIv/bbKS59ccaUa9taRbIVGaKQAy5W2sjfLMzUi53mOTcdsEzlaGophG22dYfsS2yWk",
-	"kjYU2cgVWVMRdKcegelDr9Qk1kt7LHybQUOXbKNBMpyAa3nS0Ur7lEC9TjJxXcQnp6Q4Bln9+WgsQhPP",
-	"KelskA6W2okhrNBgEORQWLdtlE6GlAgpDq0TmUOAK078A/SmVGTONHl+/GxEsPBSybBHp5hX5aImOVX6",
-	"rcz4jJsNQZFhZYMRgvAwdz4LrgyTOiOUfDi/evE9EvZGdDpZl1wHwepNQm29D55CJFjCL2fEEKRGZ7in",
-	"REmSStFggZaXKJ4zAUEDN6w002omdtXnc1djvwtwMYPFDrCnyMNW9rN0/9cNturFfGylwF+HCdGZZhh7",
-	"YUuKNbjSn8yo9LSHomEuttW5X0NMzmOZwx7M8k7ayZGllZ1aSisArFJa7Ke1dAmrq4ReXkfYLU2fbgwL",
-	"wF7H0NdFr6CvCzKhxPsRMFbVvF2LeRrW4qbCQCp0dRhFApqREgg/SK8hBcJG3Bxg1zAIgyo3FQmgqZZl",
-	"QjRfssTq/MDV7f8FW48FGgZ6uHi/txD9NvYNO9suEthgjY0TekyBeEjvJqkw4lcVdHsRiP69Jfh8cYhG",
-	"glYjZ2B9XGmeRn2kp/XwibGwQfhVaOYQ7GwQjJkyUrCyXp4FaodaS8gSCQWwYKksX6cpdr1xNu5GuIbt",
-	"7hD0gegawhqTG9JhAu0Paa4kBq+o+tuQL2BIV2UjaVtWzIzXXGxvMWEx5Ns1mWhOuFeRxigCPBKXB1Ke",
-	"XaP4zmYT90Be+tEMd20f0rvVRjEwFgaJTvX661vMoMlYOEcLNMihYkPqPWI8gZhufGS4eR2SRLnI+A3P",
-	"VlUt5nIFodGTgpUpE9oF+WNknU09Gvox/7//6/92Ax6Qo4AYBclGZGg+c8lGRj81tMy/ezAilyivqiDE",
-	"MiFVVKULszD/Rq+VYj5sLgy5HItGzOU2AYczVWUw/Gki2Wq77h3PxsrDNs5CJOWj8+iPE8BmhJXalfgq",
-	"7awKa755WhPAipKlVDusT1p179zzU2gF0YzBJFwozWg2IlsqTDvTlUveDEKsh1asEVKj2nVQ1x+SIAWx",
-	"nVA4IpcaU03MIBAAkJOilP9iqX4HefMQoe3TGeEva1k5a6cFudA7M4r9zX1aJf7YzzGGoO1uIRMHMsij",
-	"t5FMEKFOJm+4uAYbZhOM23W/Hzy8fnh6H92Tf/4mQbrhqvcM1Q3Souq2sgC2bX7+lpbXFv+q0lKKVChO",
-	"hhOD45ODM3jLnIY7IFeOBAIiU6aULLdbz5KB+TxeR8QPgXI/V9WCktbRn5IJRoT1tbBg1NgZKVn+H+OB",
-	"n+vQ+jDHg0eP06+jkVcIT+CefjOR2Xmmd9YE3t5hS2wpkO9iar0THMeYwqUhQxuhNSlKfkM1myRj4aqU",
-	"lC2OcBBJmJSzsF9iqwqQi9rHMIRWjaA16NaazslE0/nExofGtd/35fyj3UStlGXjTOLWeKh5IknJdMnZ",
-	"DWvUOznz1U4g8RSzVlx6ZNfWRl0N4Ol86zX++WF9IG0YWRjcoRJnuwrpo+Z+35r7+3JO3Jn9ZuszFyW7",
-	"4Wx9xK3kFdAw17bv6EsgeTkGeNS/uUmtm4mr12OL2wqab36ptWjFoEsbFcXabWlPsQAajmZdcfZRs1c6",
-	"1Gj6jmmQSANQ+x4ResGWaLJEOXQ0Fud5bkddGlWOucRsIw6dGYGxLfKSoWu2BAVBQCRA50OQbH1sxhZe",
-	"rq1JEZCPgdVEFGOi8eVzMh6c289AJjcYPh5sl09hn69laT/8/YiobuHu2O0G9iBxtUbEWoYI8kjjHrSl",
-	"DHktS1JhnCNy7igflsKdVzTqq8ibJ0VHX9w/rzYFOxfZRRbWpGson54u2jv9oMUra3vd/frH5j72+ahW",
-	"7HIVJfVYJSQg9Y6u2cogtVLoPndApVQIjOeJ9cgcC6qsA+aJggq3PGUkk0yNyARULJaxbGJTkBs1F0qK",
-	"Eo5chdnjZ2NRfXlKZjRXbIKSkJBhljmOiW3FmzWazlvFSbAyh2FLO0tz9O/b2QB/XWF5yHAfdxDbFnAf",
-	"HT4djhhY+OCuxyIZf9q4F4dvrvdCw/EV5yc9yLwly9iU+uhLYIq8PfribZG3Rzb6MCg2+i0o+YdqOX1e",
-	"v9R7lDaElxG6X0nEaa2sBojVfSkzSuu7STPZnzKPRYM0QxraTJZLb/sVsqLWXNwwgeEwSnrn2qF/bnuU",
-	"G6F/LCBa1+cm+OJXwT7MPJBRYAP9aswgVqZpLO7MDAIF5luwgPZ0jwT/keDfN8FHP9FdqHzMuLqHA83o",
-	"LRHLRKS6KZnIcv5GzrmwBkwydMh/kGB8ANWBlTRiCE18bimpHHdG5nUxlkXJZtYi++H95ZWjKySlec5K",
-	"sl5IG1g+Fi4uHzJhq5W1zQXvwz0ENoMzqFrHlJqQCc0yG10/FhN/VBMyhC2kCJQDSCN2UQkJUVykzJdd",
-	"Ta8JNNnkURejXIseNooPeKbOTrbL6otpexCpARtxiWuuGtLEBpdNDrqMuPhdzY67O1AKmpfgh7eG8zaZ",
-	"J+LEiFTLk2sB0RgBTLpW5E7yV7MtP/bs/b0YWIaB5/S7V1cHAb303gG8UGhsiQZZddA/EHSQ6KRUkJVi",
-	"MRJHohQu9C1BDDVdslMbX9mHrjpnElKW8FWUH+26piyXYg4N5YftSjzXTJxiMn3o2RqRCc/UxObcg1wX",
-	"d1n5Tttm0RwyutpEmOymwWNxFyJMetLg/UnqB4MEDyMutgiHlxJvfzvk6g9Nn+4qPf5me5G3yVgf6e/o",
-	"Cypxt0dfPCG6Pfoivq7zrvWAO/oAem+zFSjovVV1YgJxm0bZA+VxsqPpyYRoKfdr6mvIi6/cC74NKN1b",
-	"ypz54iqeFtfEjwjlaO6mRToq+fqxS/AftktwVHTYy+LlRriEW9jPvWDndLi610e7vNn70gjv1+l0aAdC",
-	"U1twaLYQagZMQhvvyo/sL7xeUD0WhoKAgMA+G8LYUOd2M/wf3Np/QzwX63O0QfWoIDwkIyUBKvxxLneX",
-	"HnOpaWnvpF7Lw2JBlb+d3V29tvJI6O4yFlgZrN5Qter2dXBqu/TVerS6SAN3dYPmqrYuslEmxsKI4xYu",
-	"rSvsW6v5aLygs1czK82G2HnKMBaaXqPNeyozLMbsS2w7g3hQPMeX4KGq3UcQpRoj/UwMgZyMhetygCPo",
-	"xRNsSYjlGcx7dqlQ2GYYBiaCk2BJheap7+eAFR2s2WQs3lu1rApXJM4qj72LKkqiZVz4idHJbbB+qISW",
-	"omgCcy/j+cnDrmQ72Q5709s2wmcduB6g96No97vUwszlcH0bdzS/v3+lLNLcsY+etq2xflQ9c85kkLGG",
-	"MLyrqZZTpX1fGqumBETeCGm+BlkfxYzU9bKx+DaKWbf0t6Ol6qNy9ttVznrdwWRH8kCkc29LKmqFgZMh",
-	"2Hz977X+mmNhW6gapt9Kcj/o7lYaEQHI0Ayv6fwgMRONhWtoGnQo9ZH6ULi1ZCkWVmoH7O/qZBry/N9H",
-	"gP6jovSQjUr7Xa/flZp0ly/bLU/vkZ9/RR/33zUou9RVp9zVrEhkm4pCoAMCyxIsjBJK4Fz5TvG2p9AS",
-	"lL9QZ6zKgw+56GeKPqj3fo8ldsWbv9+LSuYg9Ngd/vcry+zSKkhwyLvVCxe16RG2O34TURkTf/ZJS7Jd",
-	"hyDpCCKSKiczaBSV5fM7fBP3ym27E4jVgQ/H4l+SC9XyQD8xYjZGp6DOAIU+6glAaHBSDHI3gxH3TBPC",
-	"kKodSUL1hCjc1AN3d2/CsKc85I+G+l451Tk9Ckj3LSDVAvI8XrhLGuDMA6cq3jkk+uc7k407JjN6ZGxm",
-	"HmL2WRU/UzPluqZ0Y4F2BUWGBRdQ1XBHYnKQpg0jPGnoZxDZTMmLC0OLpmA7peqarKErqcQg6clSZqwZ",
-	"DlOFQPp2eXjtzMuVu2otxyLcoNsatHwKmHHOlSvnllRLri3VhQVZSASNjQnVuuTTlWaEw7KHbk16EUZW",
-	"O6IqBXN+trCXxwHUaKLp9RvpKn+4Ar1MnzboLzQsBNN5gdbvtTDClfqmpNiFQvQMgKzZoUJl3JwZGT6h",
-	"q4zrJwalnhipnglNNb9hTzojI813e8ZFApV4a7572AjF86KIwOork0If2cjDs5FmeM/viYusFCt78QTz",
-	"Iroh5bUhQIEA6YlfKBFCgQ4bY3lGJgX487DU+mQsUprnVgyMhTj65HXaFjU7aMwLLPb0yeznAS8pjN9x",
-	"FV29KQOqxyt331fOHjCxJ+wuG/xZKVMG9kc1PDyyPLQXltdREXy1gLgT8uLNBbZ/tCUMsRgC9mmM4eNL",
-	"nDUMkH1IvIxN19UYyskUtbD9R3S9X3S1B0IaCBBB2wWjuV780omf55YWPoX6mTy34QmlhNwQbrMToW0S",
-	"bsQZqoREatrGz+/tlA+IkDjFJRRD75Rdqj3QnN+wRyzUClGJpauS683g9Kef67FQN0wYiKULVotuRGhb",
-	"hJIFE7Tgow1d5j2oHlfkfcHE+YcLksl0ZcRrMAqx5ZRlVTMSMuWClpsosbPfXxYs3Q+n3BIrnKIZtkmg",
-	"+YfSzKOhCm8sxe0qXPmz0fHoWbB+Lsh/nb99EzRrlVMjK3WhYhMCj6i4AxWh+JMFmjl3MjTwDpN1Lm3T",
-	"NyR9iJqQG9yX1DFbJskmXxthEnRYoks6m/EUI7AyqumUKheVpg4S8pfjZ6hIr7liu6nhR1zUr0wM3TYh",
-	"aIxmm0cMrLHkX+McIOkestmHM1kS9pkuC8t+Pdb5wGZEv4PR1ltjUI3voOD1z78MMBQSC1Sd/vTzrRnQ",
-	"XIOo6aQyCdTMPiXSeUfdnNTAMsj/N1diVeaD08ER+Pbsmppj+3IIjXLt5x8uTn3v3ao0dBJEX4osLHAA",
-	"LQZbaaPWQlMvAdBORK3t7gmRa9FZuqDZmChQVdsVE4IlvKoMdZEFeDBYP3JV1oeLOdRBcNQFW0W0S02g",
-	"6RZTcGzRM1+RKViGzw7fsoZa5uT5h4uEqFQWrvDcdhij3WL34NYntOfo1ri+Zfj3NXMBDI9m2lLHTZdA",
-	"7zE1MYZEB8EaamNvWwT6w+wZVSeXGFE7XTQt3iKzljZvZHNV9aqpQ/NPD+zxpU3jaAPTJdBnrTJD2zWg",
-	"zhoW/avGCBbUdD22F2Woxoyt7T1BW0+wnJYijOYb4NC5nM+hwXOIAWglSdr5JVZ8xf7aNVIYLtjSwtg6",
-	"u4RVI3zghVLkPy/fvwvPoyaH3P58+/8HAAD//w==",
+	"7L3bchs5tjb4KgjORJiaP0VJtnt3txQ74lf7UKXdPoUtV0f/RccmlAmSaCeBbAAUzfLofq7nZh5o3mSe",
+	"ZAJrAUhkJpIHWXJVd+mmymJm4riwsI7f+jrI5aKSggmjB6dfBxVVdMEMU/DXeZ7LpTBv6ILZPwumc8Ur",
+	"w6UYnA4u54xcCM1nc6MJxTeJsK9mA25fqKiZD7IB/HQ6oFFb2UCxfy65YsXg1KglywY6n7MFtZ2YdWVf",
+	"10ZxMRvc3GSDZ1IYLpbU9nspPzPRHUv8CjH2HSKnxMwZqRS75nKpSUVn7IzQK82EIVOp4OmUK23g0ciP",
+	"+p9Lptb1sPNO55sHezF9TU0+7w7xL2wtRUHeLcvlgo+IXb0Xl3Rmx/kDM+9kyfP1hdZLdkZWcyYIN4Rr",
+	"og0tGQx1WRXUMPsbFXrFFCvI05PHYdhzRgum6nFfTA9xIFuGa3u8KNK7y+1DwgsmDJ9ypjJCycePF8/J",
+	"kIq1mXMxI6zUrTEdH5PxgGOzZLHUhlwx9914cDBKE4d7f0/CeKtm/aQp1YwK/guSRD9ZStfGfj3jdv2g",
+	"5LLqH0EFL5GZfWvDCKq6rVuN4h3NP28dREXzz1vHEFq67TB+YkpD19tGco0vZuRqTcRycWVp62rtfyaG",
+	"zsiQjWYjMjkZPR4dTzJCNZyCSQXnZ0KevbogFdWaacLNAZGKTEpqmDaTHhJzbX/r3N7AaHeeoZtdfT6u",
+	"1uSZYtSwuuVvGPCCC75YLganJ5kfPBeGzZjC0Sv5D5Zv4N8VvrCJMqIm9lu692zGtVHru6NScReD6KXR",
+	"D2xBheF52Dpshgwt3UWUeZCR+BdPvlKRR0iBj+6UAsMMllcl1/MU7b2NWZ2ZU0PkSuB5iRd2yI2G1e3j",
+	"wlXo4nZD/CCXKt9hhzW8d0oeVYpfU8Me4RpLUa7dM/e6YnpZGk3msix036jxi72HjJ9drit2Loq+G1C5",
+	"1x5pYtsgVBSEF2TF7e0HC+wFn+HH968OmchlwYq+kapOp7cb9EY26zupSRZ/hIWkilnZZ8v4ftqH8xwn",
+	"Oc8Hs/G8a7P5pGtzu6sIuv0IktLGRcL+nUi1/0Jdf+sC3dgvdSWFZiBo/4UW79k/l0wb+5eVOZmAf9Kq",
+	"KnkOJ/voHxqnU/fxvys2HZwO/rejWog/wqf66IVSUr13nWCXKWKBTq0Ex8U1LXlxBsuwYFrTGYMd0k5S",
+	"ZmVh6T8D4ZmJ5UIjI6RlKVesINe0XDI9GqDEPi15/itNJne9azinMMZ8qZSV+7WxGz6kTq5mdswwHiva",
+	"FkscHk47I1QQeQXXIxdkqS3bvMkGL6W64kWBWsj3m1xOy5KpR5ooWTJSSKaJkAYXn5g510RWTEH3MMw3",
+	"0ryUS1F831E2hO6htHKPNHOmGg8eaVJQQ0Fos5tjV7vwS72iOLGpHTzM5B1dl5IWl1K+omrGfh2aupLF",
+	"mrAvOWMFngfNf2Gk5AtuMgI3ACsInRqmSMFyWVjBgZLZL7wiz3Cwhy8E/o6TUiyXouC2q5eUl+w7b5RX",
+	"D1EH9YrmGVGMFjA/tx10RrmAa08xo9Yw9g9MXfOcfRT0mvKSXpXfeU809k9yKuAIgGhNhFyRIbCmL3RR",
+	"OaXZ0tkVRRV1WY8XT/KllK+pWDvGq7/jJKQkCyrWnrr0Ga4usfIj3DmozcOQ3tsnh+eWtFIyq6UiTYwk",
+	"K8qtqj2VimFrQGqJ6zK6hW6ywUdBl2YuFf/le5Mgmmm4JguutT0vUpGl+CzkCjnYR6GXVSWVYcVrVnB6",
+	"CcP/tQ7/I905yHbsgnHgb3DSh18O7f8PiJDKmU2MPTI3fhfQqCZmy5KqHxQvzotrKnJWvOSlYeq1LFgJ",
+	"0yqQMdDynbJc3XArJaCA0R3lFD4mC/v1iJznOassM9JzWjF9SiZiWZaTMzL5ejM5I+c/ENvxI02o69t9",
+	"by/Af0guxmLydTzA3+yKjwenZDyAJ4OMjIGI8LfzN8/Hg/9zPHj7Hp8Efqbt859Ho9GnmwkRTNvRGEks",
+	"wResMvOzsUAr2CNNbGf7Nmlvdbk0ZFKPcnJGKLFEVLKxWIqVolXFChK+J8PUrAz7YnxH5UWBP1oRYanb",
+	"k2X/XNLS/joWvh18ICsmxoObycGZpd96eXNZLheisTmxRPGZrdEY4N7jBZgEx8IyN6ZIRZVmGhgviGVW",
+	"scR7x24rqRTLuWblmgyfHh/bG9TSI0g60F6G6opUKJUdjMZWWLWUgOwaaamKqOsrrkHKtOoGSOTUTiCx",
+	"upbNtGTxLNq7bpuvuDa2ufodaBwIEERuwxZ62xGOzlF8fm6683Rjo0rRtX1uV/Olkou0bgA6AQwH/hXR",
+	"0N///ve/H75+ffj8eUbqf5P5/HSxONXaLvf7l8/IkydP/gwqYM846jWyHVzK9DCWVWWFieZguHhPxYw1",
+	"l35rN0iEwFnE+u10cPrz160fhesC7RvxL1dSloyKwc2nFDsCguunFRS+leP31JlPzogdD5C7ax1VMOq4",
+	"GSznl8OZPIwuMTWlOft6Ez851J95dSgr5J6HlYT3cI5hIXDFv8NS4BZeWUnWLUhn/zYuB9f3tADuJm2O",
+	"2HN50O/wLJ4RyyKzYONCalREM+PeqiciVZPnJZkC6igyIcmcv3lum3j7nlwxs2JMOG7WZBDbezDJuYG8",
+	"YTnisO6nMc24L3xTL/M5oZog57dCvjCUC535TczIVUnF5/ZCHCSHhcpxemD4DCdoV7ZxuAMrvGd6PYeu",
+	"8fAGmswCRdp/uY/t8tkh3BFJbmbWYUcHeHHatYwYP15OCWoiM8ULTy5LbcUcqdAV48/abKbYjPp1bt6F",
+	"dDZ7uRR5er/obEamS5GTISh+GVlwWJQF/ZLe/ILrqqTrfnOYewE04WQLYH1JfwuPkh/xni+Wgv+z4ddD",
+	"82uQRFKTuIlNXT/bpj9t3plbi7TnXmZqsBbqBUl7XpuiQ3f3eiSZy3qSzfMOaoSVr+TeksxlgklFI30Q",
+	"Zv4dhBkjid0yK5CARfFBhPnXEGGig7iHJPObE1xagsnQSyRCmhf2n7FsIqR5Fv7Qhiqj/8bNPCNMFO5f",
+	"ILXAm3/Bf5VM68s5FfW/3irX8Axc1QqfRn+EF4IsxPW5pUb7jzdSsLdTMO+ev3l+1BC1HoSj7ycc/cDM",
+	"e7nSkWOpNSs0VhA0ORxqXjCi5AqNFd74NSIvrplaO/8PuBlwrKdxPIZ370Icz1iUXJuJ5ZkLyw61pT30",
+	"7k6+goFF2YGNB6fH2XjARIF/nBzbP7VUBu6+8eDUzv5mgrYLZ9W1s8Av8APHDoKcEd/VPwdJYKDZNVPc",
+	"rAdN/jHQzNQE6Uh4UBPkz4NcccNzWg6ywZzP5oNPll5Cq2AqGtR3EliD2n1YxlN3gocXaKzxlj0c9Vvn",
+	"b57bzQyL0ZiMvIIdK85ts/aVwSnsLDTqV3dwenzTlYu2BtK5KDVHGujre8U1xqdxpp/JRVVyKnJ01596",
+	"ZtdsNxl8NxqLv82ZIDN+zQS6Du3PjkuR1Zwp1vxKCmb5FivIkBuiWFXSnGnip3gAl+1nxio9Ftxo8MmM",
+	"yMVMSBdpA44M9D9555hOm8I6PMkTWYonMVHAQRmyL3m51PyaZaRgU7osTRgc+R/k5Pj4jFBDFlIb+8ex",
+	"/UiTCsx7MxaL2cEm3yFoWpaOs+0oPqZsyum7vWmbBDfP2u8cWo89HcBCo82W5CW3XcOp3iCw1RwJlK6/",
+	"svUGOyCGyH1ma53BptslYl8qCnuPD0t2zcoGz+9s2TZJWckVRNk9k+WGsdiNxS5zWerbCPBOKd1hRNH5",
+	"7huOfcVxZBiHk6vshYqhrAuQNMHZ5UhQqgJljH0H/sEP58KwxU7jD8ymJ8hCGTwoXHQOynEP/QPv3bxF",
+	"eBHb7SFDr8ajjAAbp8+I099JWkG/rw3dch83l7cbxSUY7vZntt5Zp3XW+Qv0sFRViUwP2ulRZ/HG6HgS",
+	"7RcFVyz3whUTy4W9AqnOB8g+Ip2/xy6Ao3R9JC0EVXX+7uIZregVL7lZP5NiymfpxcjDWzgn5/Z1XkGd",
+	"oTJmGb+P4LFsKocWl6rHslM32iNsh+ePtIsD8ZbACUQNHaKoc1jR/LOeQODpFTX5/JCJXK0rjD9N2RDq",
+	"Ue1nEHkWf2pVCWDARGAogiRLjddmPfJoBPXKX2+Kh/IL6Lj/lpVPHdw2IdTL3EMGgQY408ERm47kdhJn",
+	"PSyOpz0a24aN5n2qRfzGWSvikAohlyKHKBvBdmcaafK+SXCK5GrZsfatVytquFes73nRMl4unBexEdZi",
+	"ZbzcfoRBK4KtCH5N3sWRzKDEiUYkz6gpmDfsnIPzv30gzy4+kFpkjJJBVvow5/owj59VTsYEaac5p/e4",
+	"WLqhq7gDB3QryIcn5GqZf2ZIns2hhGfRN8DhplLlbMGEeWXFi8HpwCosVs8HTUHRBVtJ9dnOzaeDcA1R",
+	"f1OmmB316eDx6GR0MojO1+Bk9NTumYuhi7vXmBAxp9esbyZM2PsFJSsXC/nkEL8+bAw+qDSnqJlkA0Nn",
+	"oLPoJzC38O4nK/654V3SGYzw8eh40NEPGmveNalfKc6mJPo1iPl1bO/+9u9zK+8bg8bvkJgTEyBENHMN",
+	"7KfktWRv+3OZO50uF8zQghraz2oTAmTrCvJsx7ZD6JVcGuiWiWuupLBUYwXVqVTB+e4CqONQvMRhFsl1",
+	"sKsD5jJvn//4/tWhptOmoZ7iGKSaoUR8EFbMrwa5mIaoOjKnmtBSMVqsyRVjzhXiNaPoJGcNtgDcgGnH",
+	"DFqXQ7Q1yaWvj3GK6XpFksilKbnAq0tXLOdTntdPXXR1tMW78l8cHtAAFxf40UlXdK2UvOZFXyZHXspl",
+	"Qfw7R1VJjd1nDLSMQ9nthmktc04Nw7jwjEDiyvnfPmTk/JelYhlhJk+ulN2XFCm8f3H+/PULsFhGdLft",
+	"lClWSc2BdyUO2cf3r6ywgLvsX4yV7uak8LJI+5WQz3SWjc60I8bmGm1W2tr7EvOpdhc/hWd2iHj7t3I2",
+	"EjRK3oqcERpesaNziQ5FRrjxcYRXsDL+yXYfmItej5lbRPw73+KbJB8fI06mSi7iOzpxPztx2O2oJMuq",
+	"lLQA8ZiqfM6vEzKSn86PdbjhLZmlawGlRxRQ4arz9nXMYIQRGWkl6pw11rheJHzr4/uL9JJ8fH9hW3j3",
+	"8bJzT7hp9uk9OwnALl3Ly8GwW0VquXeQgessgXpOPWTxoiOJtAf5o1wRWptZiZNdioamVlxzjbJLLMco",
+	"tmCFZVBIrSBfJFQ5GMgPzDxHBT1OKtpMpUsNgem1+aEpIDZJ7gduflxevZIz3rMTqWacKkaGQhpGQvDg",
+	"O6pzWj6jmlmdOe17f41SWIJh+SdAkHOIose5RDw3NZi2qjCn+ysJru+tikG8WtFceqgo5BFbQkXV4wP0",
+	"2b9/u3zlmW3gRiiQibxcFk6f+K8Pb98QNz97eMI97jKlKKmoMjxfllS1BYhIgcij3iGWN4i+ihkrBOHx",
+	"bVLUgn45n7HndK2TQc7NBY1e7i7iTcpi3hhQH3fcSSaJ13aQDDiOlhGzbGg+d8sFIaWRIQDyZR07wLNR",
+	"xWtuCThvGg4UIyWbGit4HSQ4780ONNVPR29Fw4jQvKGCncYPMRFwg6J9t+G/zRkY8EGqiK5w9wGYvRqZ",
+	"1tHUgkPvLkJwRO+nvZ9sloTDfsFlU8/udsJujxy1y23XY4fdIIhdNjNibykr1fdj1Fe0almgin5+Bwl/",
+	"NYHqbZyu731Scm10W6TQyOqcXdVSGpgAW1zLT/RdbL/Ig2Gzh4ltMT7EXO3J8U2bhPe3rgSCeJI2Bny6",
+	"6ZMO3/WS8fvWG6i/lt6T4p62VlQStRSkWCqvNWMa5j5k3+h3nbxFU/Ti0UocrMn72orTnljfm7UurgkV",
+	"XfgTy7QbsA8LZk+YnvOqy/M2cxQvg7b72PGw9RwZe8PgDXTZG28C9g7MH5gG5tq+f/w1NaTliq51ndpw",
+	"EEukru8eYTM4lhH9YsPh7XvTHVtK9HKxoCq4L1vCoyNA/La7ERECxwavU7yven8mDc1/wGFulfsaI+rZ",
+	"ynpNtnC+nhe7Yp3Eo9sy8tbrB5/3LR883Lp6lW9iv8Wzjf+Nm7mzAOgdFxDH1LN+XgZPGEt8+jOo3bEH",
+	"pK0qdBdj0dfqZZRW7ZpJu+eCXXdDC4808e/Fx21FlbDNZAOmlFSQvD6V2912ftA9K+XYbM+A0NAaogML",
+	"fs2LJS39jtcaQNMktEXQ3i3sIS1af9pFtq6v+jZr2ymqYaOt/HlkI+caja5GensiWUiFQTMtA99SVVKz",
+	"plX9ngLKWcLgsPOad6wV6RWP+vDhGzctr8re2+wFmpehlXTftehDQocozMXmyStWSjHzgd9b97z3bDtW",
+	"4jlqOOa2vxUvS3IVtgQpgYkC+IdGrC8zZ2tyzWVJDYsHuIci8rHlNGh4U1xr5NI2DanQ8DJKtN723qe+",
+	"9Rib0abEpfhgWOraPE95irR9F+zQ9DP0H2xTNYPAdegLxI3Z427Ug1P54L9L04tvtn34Npu7W6b/1rHd",
+	"3ei9VOUGmz2wC8vI1cKp8i2fwC31r7i7BEfIdrsWUmcyMZf+A0nTp3FXWTnZcC/fU/0yf29j4Zs0Qbrz",
+	"Q02vup1stfHd/gbrZJtd23RED5u2sHn5dhTn7muNaIL4akWVoW3sS12xkQa9yaC3BeJsZ+NeR2pt2p/S",
+	"hr2bdDAOcR8705uRuARuaRa0Sno26qH26dFukUg9tv34iM8h2PlabamDCd5o1cB4r2vl0OP++EsGmx11",
+	"dgUGtZGFNFSjBO+IlDva0OW6fAIxFy73WodoEC/qz9P3hFeLsZ+GMIEKv6FqxowmQ7AUQRqVU9w1oo5w",
+	"/VbNnI9li7mTYwh0Wqf1romOWto1fi5kcbvleG0/3C7c2fZbsSDOFLvRbuqkkNjY0WPIjWN8F84mk7iT",
+	"3wTnHfrv/cLbe5rPBIpenS1Lmz/FcvECQ3HebVJv6y5jBdfjTZVrH8+DAQ1cb+kSzJMbu3FktfeM0gJB",
+	"gxjjEWTxSXIU1LcoG8+2feV1FIzTCf5JYGZutO2n9Mb9QVOatiwAEi18fEQk+7a9LEm+fhfaWAgpSlpZ",
+	"nfwBkvOLD8/iEKQQApoKvSBDn3wH+V6giB7sd6WInTE7v9XpfkaOk2HtCKq5ye9+H86KrUTdMEclCLsR",
+	"mSAKe11iMIYHofKDSljUfhVvVb2Gm0Lv64XUtwrs2d52st1orzfa/TY5mvSgOcm+LYbwAuCDGzwE58iJ",
+	"EcHY3mB2jx1Y7j7qS42EmdZX5NJwMXNAvttBfHdWBVsN96xFy9GS0g2ar6AHqBO96TLsM+LiF+OA/Rqk",
+	"scGTnZ+IG3jhvji/jy01klyx3e+BgEfdkP0AppZwc7tbIg6DdeJQyoN29xfIai414saW1wHHE/p/9uqC",
+	"6LlcllZ+cUiYbnFi7l8pmTOtyVCwa4Y51XOm2J3dNBjf4MRFSzLeynWw90LZ8b6Sfcr630I4ZEzBORVg",
+	"wJMrUUpaWJVHyQUEI8FcA2m4iKCMrOY8n2OEtyZC4ir57/XB7W/K3aZ7u4txz7VMs5Uen35M/ClW04Tj",
+	"64w0RHyBWwOyFjqRQ1bFeXp8HMfdY37uqcsX4wgsGmlUTeRa8rNHc8vGAy7+u1JyppgG0LfB1fq/C2ZF",
+	"bvhryr+wAt/DZNPx4NMgETxU9BD0j5eX7wiOjti30nu36HdQzZcLKg4VowVIEglLK6zU9m3LUbDfZOl7",
+	"+cP5e1kmhwFYtLEqQp3Du8uudwej8WRo2x7SYsFF5loFPDvOVkylj9BCFraJ4rznojR8wbShiypY3bGX",
+	"FdWkpBoUWWiADMMLrud/SC6sFB34GlpjB6cAe3JoW95fDGtO9Ryn+jpM9afeqXbReDJ/AKM1SG1mCOeq",
+	"zbbvkWv15hP5/CFv54ksjwtqFP8yaqfnG0xLAdFmkA00/4VBtv6tMtITpV0gyoLOuOi3nfpBtFt74ew2",
+	"6wrMdnhvXzWcqH7YznoQp9qk4hhwdv0Kuw8TBWeHWSpBht50c3J8nDUSxA920NzdzPbd3E2Be5CG70Oe",
+	"t+wuAplAnlEyzOjz8oopwQzTh1dMm8NK0dzwHINWE9s9AFl0hUFTODcX4VTRNcgnR5WSkFOaSwXBVX96",
+	"kh2eABBD4/0VuzrSxpLFLH7bLvLh40+J+KYwlZ6kWgQ/H7b1XH1AIJ24nWS9VcC5PbFDPg/7YppFjKQi",
+	"bFGZNXHY9cDCqr6MKFzkLeEZ0e4j3QJkwc7xGmnq257+6DbCDXIjaUPBog1Rfg0kklbk6Rot2Q70y+pr",
+	"m0ISqqDz7Oml7rGYdocAykdOMTwADb56yUbkNV1bgRMBlBqG0TnVmMdVsJIZVlgaaEJb7+TIruql3Ncu",
+	"jB9tnCEufcEM5SXWA6ijcXbvrlu5padX5V5sqCQ+LGXTYvpcp/1WLxlohKvSQ7i9NWj6yXiXrwLqk1tq",
+	"MDK3ncR9/v1oCTIXyh+SGNt02hfylQwJDaGgYXS2zW5YUNR8sI2HTCaIew9nNxl3aI9vIsDkLkKn741a",
+	"64fN1QkxVMGG29600YYAtyTZ/choaeYfEKCoL7cMMlssNczhbZLPWTclw/6GTTgsfdvPZ4f+Aa27P1uX",
+	"a/julhllzjiGiIFAEAWrmCiYsPeUbd3K6ZBr+XUcBjcenI4H8vN4cHOQtMLonhXBj1AvwNVYZ2Q8iFjD",
+	"eIBQQiuud7CyuX5SW+MDepEanICWErtRbqwv57paCRBKCAz2ZXsS59Ql2m1OrGCJDsKHIZskhOX0OBnr",
+	"52l6K5uSRv06lvrILHOmYr3zEW4u40++uZ1QWho7FZZo+2bVvfQLHmFili2z3F7SLtY9bFhnuVN+7F8h",
+	"Ps/rAC4SrYijoD5zrCWzt6zwV/thegC2zYgkUPrZaPm4DKOzC+xe68+92WBtTXidMVyP6jD/DQ1vLmeX",
+	"aLyKuL6/aTvrvLG7n/YwEG7PFUeW8fH9m7402ze1PdAVFIP1CWPeJ/ws2ozOAqZOndVK4vxTtIlsCXHf",
+	"8IFPEyhLn5ARwpI3Apq4lzGhB3OBB6eDx8eP/3B4cnJ4/Pjy+E+nx8enx8f/a5ANpjPq7WTcvgamq6ZF",
+	"pvdbl7gDJiA4bUKuxKVEu6dnYwpaD+0utYPBvaaGqo+qRGWaLSi3/6Qlz9n/pPmCjfyMssGMm3nIvsVX",
+	"ot7tnySM4Zors6Ql/n06paVmAH7YXYcnG9cBLXa9C/EktRBo+tq2Erg925fimudGqs1rge/EI7B/k3og",
+	"qeX4dBuD1rkgsqIYf+sV/Ckz+dyzhaDp2xPoSLBW+nfR9QPdbrqIG7W63Bc7377dw7ZVy/eD6jvwXYjJ",
+	"3axWFVOHCfOFs1t8J3vj5lTPst/K8k3mFblKRgFKQ8tnYLtMm8Ht8wjpIM7K3WJ83AhvUecZwcW/o9Ex",
+	"vvw1lFENOH4ojnvQ/u5uwpPnycAiCF+zopdXqxq2iQj7HwEnXVWeirkaAWT4dbw8Pn6SA+wt/JNlHk2w",
+	"hhy8abo4NzmiO6uV1jpx5XaiIlyxPYnHmW+S4Jj7koxfTUA1HfZv3MGuhOVnn0U7u5nQIADtpVSdfM0d",
+	"c+H6P92cECxouf6FpVJAH23Ux6p0eF+8u8H9etuMuR2SYxsr3xvD18kb7HEQpd9z8LI+xxDNI490Z1qR",
+	"uEXznGk9OB24oMlBNpBqFqSVfMG6dgb/zX6aiR3oOX6ZVk2w2YQ4rX2a5Ii4uEnCNZm4EU8wxLdIRoSV",
+	"3VRIcvFck2HXeER4oQ98T2dWNXaoyYCiHUGNsSKETYVAGs3s5wj4wAEBf9hxMvV7LRb0i0fNOj4+7jKK",
+	"ekfSmIpCCp5bZhHpQA1Rw6eZNhZ1KlUQcQD5AkDHm9+FKqitTJEdUh2+OVcWuUHK1PztUgZCZrsoE58r",
+	"CBJhVxx03sSwVt5PrRjst3DZQsM2mqVe2aOIq4p2b4FIyy0g6pTi2WflxYdNU2bKBl97jl0V3mofSLeU",
+	"ZfUbk3/rTQ4GHf3T436iaFvcEYPLSYSs2GDaGl4/PvjeUmg0qT0tcXvKEqGfnx7vuCXRyFL7gorEKy7S",
+	"ieQCmW9/jIlm5TQZqcnK6aHP4rKbN19XTEHiISm5+AzF2w9CKL0L+fDX+I4s5g1bRZkTW6MpjHToYokQ",
+	"904wha9W4GPzMaFjUCl2zYShhl9HanylZLHMvS30V06PYc20mDOftoKoWwb553dKUWl2Hi8enC2fWSEK",
+	"QpcFd3VhXArJaPdoHsFW2/JYdg04T2jZXV2q807I16IhbmqaMnS1mJK36yQcBYlQqM69vntQVGQg2m27",
+	"fQRaj/9XlixKuOlkxrhhbwgls2OSZSlX2ol06Xi32GPiWkHsNxwCbj9XRK4wugDywDZkbmHYF8TMRoFl",
+	"Xc9KywTWHtZf48cuxkh7V3fCyIOgsL6cg0eu8TguVlvdNJjSc+fdti5m6d3tCzw9WlKH/OqG90wKjcu0",
+	"JdjW7UTu3gd5yarz2CpustqL6hoAiGnye84qxXKQAbhwQ/YDglI+MLmJI/jJaTTPR5pcLXlpDrkAQsgc",
+	"dKbUTJuxCM9ccH8c/Avr0ViER46WUeifYA8T2MazuvuxMKwsgSQXhFZUGagLfJMN9FKDa7XYhej1nFcI",
+	"x+w+2oWGDaMLnQLK6C5gGl+RQAtwrkpGr5kmHKDs9ky094binSjgo2bqQkxlX200DeRah1wE933q1A0n",
+	"YI6eoAoHd4tlSE6lccmhTSNzB/82egohFbkrC+2yKlxPhWQY6gw449iL12fxcF3R/DMUMHc1ysfCQx1n",
+	"5GppsIXu1z4vAo9mY5KefYBdHAjhFNWSsYC4606XAVzZ1aZuk0zrioSj6/YvC3dVmze2FrC+ana7XP/q",
+	"fJztE2CPs/cb9XiaUEGMw0jthJkoAEceCsdDDCPiCB1WioucV7RMhpR2OM/GS9++AWk3gti+XWQNqCiB",
+	"1WCYc7/Ly41ZSIHR4M6v4l1NlQTgOloehkdYCyOXZUmvJJbGywZXvCy5mB0uqKAzprZOrj/ne5u0Enl6",
+	"0u7LVz1p0/hhUntqOISShShSkLTcaFLabw72TMRrSwWbU/pa5yEea4j9rhclRe89wZlJ47ySq40BwSmt",
+	"Iu0OdwHXuFbjgbvOjoB8XKFGFLzxAvTiSICv8QJ45nC4HEwLfOf/UHLVk1Tjo4C76nWYFL5ChseHJ8fH",
+	"BySXSrEScbYdv3PhqQRukRE5PIl475ujc6yei+HBkP+kqPCMFlfm4IwcPm4wbHz/kfbJrVHkTQ7pVpZ9",
+	"q2UTC3RBvzgkDEhz8bgYh4+zfbMkow0La7QTyfSVeoqIRE7RsIQakP8rNjltTOieUm5ZyHtvQ98SWo8v",
+	"EfdVD3ZStCwzec2UYMWG9i9bvo66F/8xFlDY0lPFVM6E8YuXOGjv8I3asue6QReDqlfVeOocITBoigqO",
+	"k2Oo9eQ32/K4nZ7ei47VY2yCxm9tUNigvXtTgtl1iLcK+tli+tye+b7Hgt03dFUjhiuEbm0KxYnLYrbP",
+	"XeqsJKi6sVpdiuuSST+feRGYoPPFJeWCDuYqQEjpnAoy9GfoIEYL2DUTu9NwP67zHrVDQq6h17MhYpWu",
+	"dEboL0vFDgVYoDIyy6tbJIbCvGVtrIwnvok3bM7e3GWP0sejCejhrjWMpGvJDABQ2S1Dx2qfho+Zi+5D",
+	"v3ytmHBo7ODMRYu3r/YrlssFI4eP9xTQdgK46A/88PWDynXWjPL2JxQlgAADPvSnMetGZmZkNBod3Cky",
+	"eG9KcAqRxdCZW3pAiz7YNx/YdrYLUfWazaEeoN1ZZlgsLTn5AgWaEXnxheamXPskX6zYNwGrwcSdwAkW",
+	"JrliYwE+VTL0weRXdbU7q5aS9yHwcV2xrIHygEfb3tEFU/zap4QbjJwcCyBhS7PQRaeCMQbTtu33UV3f",
+	"Oj7u8fHl8Z9Pn/j4uIZX7uevuyB+N1G+69jPRgOK5YxXRie6mEJuCRYWS1Qi+7SlqBtAKjS/dgOzZAO1",
+	"yWp+atuoSYuu9Kl+coRfnf4F/jfIBktlKWKpxCkWnz6tlCxOT32+4Olp6rvT0zBFVyY5j+u6uRzDyuNs",
+	"hOzDGDn96eNWnPvP22Hcv7UIXCzS9JWCi+WV9C404n2/Yem6ZecSMZC0vr33EXO6139a3unc0+GWyVyh",
+	"+XAZ2tvx3qPXa27UdDC1BddHGrxQMJ74qPf6WyI2p2iiccMXjHCIP4ENukaK2c0JE4llO6kF7eGQpSiY",
+	"6g4KOfEjHT6s0V/CrZcRVmoGt7X3hfQjvm2MQ7hsB+c0JI49fNktuWZb9Ti1QX2MQuZ1TJtNhFjuFT2H",
+	"OWMvFuS0xDIAms9vPQN/b6Uu/8D3bncyARWpTw8xDZHPH0b82dd42CFRKAqfUKyS6ls2s5EW9E0xI72L",
+	"nILF8Pxng/ybwsN4Wdu7ahLKGkkYjzThhbfkRnrFnqJtGKF95SwpxKAYjmFGtwgQgiL39qjvSPGgR8ch",
+	"F99E+ukwoW2aW1iVIOGBac82YgV1rEXp6jvSlT645cKZ3sobKpY4b9k6SEcbG//4/s1+iuYOdHlLvdMO",
+	"dp/T1m+TkUsDWl5kcIyVK4m2x5jAunZHVvSbjZqxoIGW8bPvCqnoJeo9R4qf7TPSXaNU0pdEH2Ie2GuE",
+	"uxBuY6fZgphXfQNU3jZjS3SV3ZLg/eiy25hcet1lf8Og9IYbYU7FzJWHjMLJwgsXxeD05Pjp42yAeQQv",
+	"+Rc7wvD324oJ+8MT/8N7Jt1PJ/6nj8L1Mjj9YyQT/eDshoPTx0+7EWiNEaRWOQEFxXKpCla0Mma79u7G",
+	"VDo1neAhEZKUUswgwA+liwyrlNqvNjXrV6SnXVwdb0TYbaT1mnZYrh2NS/EIAyV0RrnIiHKfbWo62pue",
+	"ATdbdSiADpSs4GhywzbS/ST2OxE425aD7QJRQ0pGtYncQTukiDR2obOCzc3vrkJqvLucuQ0p31DzMCQj",
+	"h+W0E4xm9RvP6/7Oqdb7pTzvl109dFa/SDA9+ObsZ7cEYhZkhzOPuqTihAWMh8DlTiTUffcCJt297gcQ",
+	"aWxh/6HoMRacNyD5a9gWHzEDAbUO0XtzITHai+yesvsEOSfYDnYXwdx43u1lW4hgydPd7lzKLACiJ4b2",
+	"W6lg8FCsYBvT6bdZadNPUr4uxPSWRJRCp94RFbuF9p9C+A8pBuEsJg/LFibxokHDW2mQ9hBgC5OxMaxU",
+	"aFlMDL0lBxIvEcdPVk6MbhFvg2itCmGSGN/ny4IbtzF7Ba9w4YkCbDpWDMMEhL7TEglhdae7VI3gItVy",
+	"XOSW9kCHRF2+i7xWdzTdRi7GDrPuDGHHyff3s/caSMT2qbOG91wCt88hvWSXXja23r0e7YTvYo633GTj",
+	"FQp312/rYWPLDiY4omOxbnKNYWNzrXBmKf2g6YHYYdoQ/rV9W/ujxOzgyrLehmEzbIxx1Y360wfbB7PD",
+	"IJI00EkDGaI9qBNkrxkTm8axjQ62LonbvW9ekD5yaQ8gZjPfugatG7VNuv3HJcmtNnLRJlfPkhdLcyXS",
+	"G5RiIJtYV5vc+s7Clsv/dS/seUoMa939Q1pq592M4v/wGRUOcKKOs2sUm4YDD9dyFFbRLycE+NNNCLJZ",
+	"HLLqo0xbxuRmEEpGaK6k1o1yJjHIgctPu5T3Cd6EY7ko6tAG/OVdKsChm2RqhUX77fHV0+l/0D88PnyS",
+	"n7DDp9M/ssM/0+P88HHxx6s/sD9NT+iTp4OsJ56lpNq8dphPcUTLyeXJ09Pjx6cnJ//LvnUfURO7h9JE",
+	"wbEDp6U4NKFDoLpEBGNnoncTo1G/EUfsWHLm0kVcVCeRHetNJ3LHP3nXjqfxDy43xtXcX5CI0yt+qgNp",
+	"IvTQqNRCAt6jeVruLG3LtOGKeaOm2k4oyvUZ282MHWvcDofIB0bIDSD2O9f+IcNgiMK+ONMHBFADAHYh",
+	"GeCKH9Uea//dhgHdxjYBzPZWtonuSt1k+1eTaEJMRkEyyyVUT+hM9XvhXZIhamR2myKugumATQ66Y0kL",
+	"h3zermmxe2hQ6Q3Te5iW3ZRceG5xzbVU64wEpp6Rgmtgzz2lO3audeKLa+NrVy3U6s3FozeFXW1dzSlX",
+	"2hDfxK0ird7sbV6Kz8BvOR+jO8Lvg8G6n4cAhX7Ax2hC7m/upDdUOqqalIya3qu7cM3fgum88x/3APO7",
+	"x8kzW8PuNiWLrVVrboELm5JReq61RvbEt/W13RD57X3cF5Ju3cNG/N92HI5lYK6UWc3BPCB1WrX+rpX1",
+	"Y0Z90xYP+2MvvmF2Afh978PlUPTT0/OYVs5xnj5aqXpNDet7U9KLRMtkepXnSVkzmysmxcRBa52H1nFv",
+	"XI5eBmhkiLkVdKJRxLD67QFtqW8vZ0BKRG7XaOJOpD30Medb1P2XgEn4Ey2XPaikWCoO7BIA/RlXoXBh",
+	"lm0sr17QTBSy24CdZEED1i/XDiUR++0pC70TN+5pZ3N2TnvNkvuHa7Z7fbCCa8NFbnxZPWcdweWkC+kE",
+	"trAMNY5pZCWBt+34owxFGIeVUEpXvQnMG4Es8bmdRcVE+NupvIZ9MfWqsH8uaalhVVpRgNhtNxrHjh3V",
+	"JV/dFNbG5YanZdrWgHcM8xCzZUnVD4oX58U1FTkrXkbtdJmQTzPzFLCw7wFOGhj6EYmVGQhhqGsPx+Si",
+	"R+SDS7dfUEOoRhDC2n3gCBdQL/cukINLuiuN9UHwASZnevQNAksEdqa39HLuSTJADSBuT7NtqoIwkhZF",
+	"8b39BuxPShjxvgC+MRvb5vvF+YeBbtmIH7m26toLYVJxhpCFBwFVlsDqUx3bcYOE2wB2NVJFNkv4251M",
+	"B+lCTb+JMDADf9St+n/yx2wg2Mrx8oYVKRvIsvAPgBskcpRMKv30b3NJFrRA0cLNdEjRZAQgHxmhDo4R",
+	"ywBLRcZRTON4kGYF0YS/bjAMwGvxPecWB3q0P4eOkhcd3ZRN5GZjJSU7wz3g2rYdICxjhnF2ZIiblAWd",
+	"IyO1DS/z2axOic9IQ6Cps1w7g+A7W9nmSMFWnFA90Aw12SSD3kAEoFPjzIQ4szOsIBbhrQKukdhUMiwy",
+	"PAR67O/xik2lYhu7XNGd+0yJnNT4s9c4g9luPNqxhn4e/Re2lqJw8FAjchltRpJBdEBkVC+APi5ISDJz",
+	"rhnBVgg0rbS5DRttMLsdMFMU385A0xhS+1v/vs2t9S4yJuxiDkhwb9d7BS6IE/ufx/Y/T+x/nm7rf1Ph",
+	"MaM4nbFIYerv3ElyTd4eSjED4bpoXyzDvGFYEeJ3+q7eCvh9SmhRuLyl+mYHAWF5VfLcvT20BxSh8DLv",
+	"knJp4/yaGpYKj5OrBgwX9IN4TtgLPPOQ6K6dDXN1pcN68PzPa8WE5hAs4eQ7K5ZIrwPtpenULvdmiy7l",
+	"kZrb6TfIF4eUbEBGsEfHnqyDO1N63Or1R5D9yGfzONK3UdDDkrVVgHLdg7raFIv4NcNw/L+sO9HdUHUI",
+	"F/1Pwc9bu0mhGA8+/o86B9+Z3kFRaLaPnKlu8+Q4ggyOWEvU7tO6XWBC3UaD8Sdq+En4Klfc8JyWcZsn",
+	"J+GxSyD3ZozLqG7J0z/5X//GzRx7c4/+HIXyx588OXkcPel89viPKSFw4/pvueDOG7R+tf6GepSJc5uK",
+	"Wk7s575jtGflXof1ITIj7jG0oeX1UM62ZvYHdsD+7N/xoLskty2aaFOZnF5i7Y9oC9l5aGEKRpANiTb7",
+	"jLYOvsrlNVMYbLV5Cv1nZ5eIvy3TSGYfRBPqW8H09DcMtp+x91Nm207tJZIz9NtDugdeKmTBqNBkKVyF",
+	"Vpdh5y7uQTYo5QoCWAq+XAwyH/4QGGH/pR2j6fcELUevEMUqxbQl/Fp+6i89WSdcxs5+hMfoycJ4sx9Q",
+	"ltXyZM7BoRGQDsKAEAzAd3yoc1mxIl1SdLvOt83J3/AB/xYc/fW+bHT238Lt3sry+Tf0v9drZ5Xf23rf",
+	"f9s+6M2Ldi9+6C1doiNqx1VzIUjJ4qZx4txG7+b38Dn/vv3AzZO01Vu6a31bdMzebvNv7/bdfTIpQ1hM",
+	"39/uYU27Uz1H7XGswrWTklUS9Y56dtrVoopxBTv5DaliaT3azXn9kHDtyhFwBiXtakNRhATPdbs3LwdN",
+	"l2UJYOxsdShFuR7YS1Ksk9KPw71OE9vz+iFEaLYvo+C76YyGXLqkRLOurORVrrEyVmj/Go4fXjKG5fO6",
+	"allP6GNTO9QpqOvWK2AcaqwjLUu5YkX3QtfpWeyV1JqSly6e+73sSk2pHn2yhKeueh0p+fjx4rkz9kul",
+	"wAxctJHOHO6KL8dPLp7vJISlbUB+2/cYfoSM5CvkKQfVriuas5FPQQ4YK9rjQZKP718dajpFkEfXX8VU",
+	"3VD6rvRPE1K7f+Qn0UhBkcqHItvbOZTz66HkxJKn6jD00m8fWtUHvC5qcHLPY9t0oclcYjFBK2NmZOwN",
+	"keMB/AGDGQ8ORuSZr8XjyhVGb7YSqhUjelnVGF+7w7G4S8MvrGYLKgzPm3XQkwsZKU5YSBkyj6QiTqOr",
+	"27hieIG5LNtiu4URiNutdEwZHbSXJtvLGow5xWtSF8VHUOi8Mva+KR00jCC7FCNz6qFbL58SBRBugvgw",
+	"myTcU8tKXFK+6IuJh4fk4nnwgLvukmgpDcnHjmZ3Lc0vSmMV+mIj20Pwk+/Gbflx9O/GLhXg+t70kdpQ",
+	"nClCVDgDEFlMrld4iYWYH1YWnfyiomiKDjtAxA5On9xk9ssPaVhUJZdWmEskD3VDaGhRtErq7oVx0inH",
+	"G3LcO7uXAgM3ktCiSMFvgo7dWZydx5UCb+iOqKnpSef/aZN7YzwfzN5DSUIAJAaDwvOWJRFstUHQZyuU",
+	"sWwj4MZPt5M8tAt5zX5dUsAx1Ph5ncnjC9+VJJwdpp8mcEzfgyy2LM/NFjYHVrBeNhe5epFPQclLF9gA",
+	"CdKWkbngtQ05kiFoqJ0Hd5sEsr5ssJq623lhRpJhVEgJgoAsH4ZMzQMXogFRQOMBWQpsRu8UFHKfEf9Q",
+	"hNK7+VukVgf831dQtO3d+feTfZOfaMkLFw53CtBpWez4yUhw8mfE+fZH5I007BRx2khOhZAgtWtmyIKK",
+	"pVXxNhItnIy7lIvwILVIN8g/gz9O/5w/Lk6cacALMHqZ54xBqT2olbYvoHg61fY7w4y/2QT4Ht4Khp2Q",
+	"ynpXGaY3n7pyx+9W8NS9hUhcaoJlcRmh2imMjzQ5f3cRaoJz02a+95GSDnXjg5qKlN7qqNVWvoiawtr/",
+	"Caj5ncvA2UXYXP7NTbTvknikkeffrnScawGvj6HpKSbn1K1WufzPbO/acq67XmtAazO2ladDVdmEOvVL",
+	"vTtEc6re37ZYuy3V7drj7zsWkASe8GjZ1fmWkoK/IVq6U7pIx0s1N2NTjUFIIsuXVub4YHcf1/WdYiiC",
+	"faxKSfsYtGIFlph0Zmz/EVnCV7D8w6s4giRzkKXhhQsfru8+HQscGNFGKiuHfnz/Sh9gEd4JfvXx/cUE",
+	"DXDPoKRoLdITKoqxeCe1cVa8d+177aVU3lbvmCnJqVIcS9NSDVlDk3piE/LPJVPrsaioogtmmBqRC0Po",
+	"0syl4r8wTXCBonhFlc9R9S/XWbi60BBQ03+GqgWM15uuODowQdoq7JeZ5y1zuVTOwGl46TxQtTHN19gp",
+	"zgi7ZmpNpJkzNRb2oCA/QnEM5jhccTOXSxNi4s2chbV4enxyABPkWIyWCrh24EXYg7E4d1PHhueMFnH1",
+	"WkM/M3s7kctQlAd2EtC8yzUs74cfzw8f/+E/yJzqOcwKKjCORSlncLONMXx0cDqAtR9EkWl+W6JyMxX/",
+	"KwPmhAR2CVH3CauufXiozbpktT/Ez8pPA2MXuSYTXJrx8vj4SQ7/hn+ySRa5s/CdUsrPmpT8MxuLcFcP",
+	"J9WyPJwQrFCOcTxPj8mcfaEFy/mCllarUjQ3TOkDRKcfi0ljbU9dB7al45PHT57+4T/++Kc/06u8YNO+",
+	"vycjck4WXGtAvFFkKaDW7lhgU1Bw1m40K+xWjwisFp5A6vlMxZSG3CSDD6VK3G0udIiORbeMen/R9npn",
+	"ccEjsSOeeXd3LZfiyYuhiQYFLg/NyunhXGoDKrur3ouHRleMftahTnkpl8Uj7Q13TvKzFD8ai7G4ML5E",
+	"i+7KfdoKBEouZ/NaQrOTDxYNLmZgo/ZnEBbSfTIWrUrgqSpZU6kWBxnByvBQ/psLI1vpXbgLpORTlq/z",
+	"ko3FcCfFLEOV7CDDyGgnVoKDorkY9gh6OHo7bMslwoTduy+5KLiYaSjgjtixwK5RT2iMeEKO2r/Xishk",
+	"LHK5sIqTPq1TBjSZKV6Q4fkP5Af7j1gvUnKFuXMHGZnSnBmdkWcffiLsSyWVyZwtI0PO1SmKm1laP+wM",
+	"I6u9s34qRV3yPKp0Arl1llLehk22fN3MdUYi3lvgkqBs5dxXyBjahPj+xYdLID9StzgWUHMDrTELqj6z",
+	"gowHjUt1PMA7tElTlhppUXCM1bLDtIfM8s/c8Rd3WYSRsi85q4xniKWZE6iyVu+orlhOCpkvQeMjgjGY",
+	"Wx/n6rJPx2hH5IVS0lW+DxwJaDnQFpQHJFeyWI/F5Ot4kMuCjQenrtEfLy/fOWsFNp2RsVeo4a3BaDQa",
+	"D24mMHFvGriSBYdk3jW5YmT2C69ADbaHhBVkOHkGNb/N4QuRS0vRp/DOBPSwiKIn5NmrC6KZKPRY2JN5",
+	"gDGHmv/CSMkX9pLDRE5ndy1Y1I2dEhk+PXlCcBPDGQz3dnsYTb598gfko1ZRcyk9nolWNJ+zQ1Tbl6Ci",
+	"zY2p9OnR0Wq1GlF4PJJqduS+1UevLp69ePPhhf1mNDeLEqR8bkrWZq2x32FwMjoeHYNKUjFBKz44HTwZ",
+	"HY8gzcSSvx3TEa34UU4resVL7sX1GUsabgKPC7bFwLbjFrp7YHdyqdlZCxSQCiGXImd14lUgcrDyPIuH",
+	"BRYDyI6CIT4+PsbECdgD0DGqqnRn5ugfGh2beJh3gP6NuwpZWHCfpaJZYc6PdGPWYPR7iqNKdRZGf/QX",
+	"WnjrGHxysv2TjyKIsgV+9GT7Ry+luuJFgSmaT4+fbv/ijTQv5VJgF4//vP2DSylfU7F20wET8R92GdoH",
+	"XMKPok7DAQ3HF+EY/MAMaW2/oTNtVScwyoCRCmjX0fZR5UTHiuUjv/1b6Jhry8CFFZ09t7Qs5L8+vH2D",
+	"dgRNF6zxyPc2WtNFeXAW7kha8QlRjBbe5tMk5JfM5PP3TJsPzg/u5advIml/a9DyXaRso0G848LxE30y",
+	"Og4zitTUoGYmKb69Sg+07tyzXiUfnP78qU2+ftHsnpOhJaqDiIqblBCRs5rpo69Szd7QBbs5ckD/vcT8",
+	"imsXbOFLAiRA4snQXnVWb9BnSSXB3u9WLXRtHGRjcbX2Sdknx8eEgsw4Iu+odqUGFbvmcomy5COri0th",
+	"uECZGNSVCXrBKIokgn0x8O7ZWGBZRVffwRXzBzg17ONcrL1OYu8NK72hXA1HMpdCy9J26bxPDN+Awxeu",
+	"+WCQBZU3IxMwS4FdaIJo+lbJFXm5LKxEE/K4aVliRBG1QtmCC5BLfFMAvjFbcj1nmkymCg5qMQlLD8ts",
+	"5TkfonWA/r/JFc0/N98ESbdlpsT4K7MOCE0H7QvzM2MVlgKwc85qaWMKMpiZQ7CtlSIvDEDuChlu6Epx",
+	"kfOKljojWpKJffM/3cPD8HASlAwqXHKGE587TM2SXmyAfO1I1QoXzgije4369StHz9qUAxltTTLHtjGU",
+	"OKSMRjtg5+92yV0t9XlQ0fpPW1ryWLhHjZ1Bvg9kBbmmZ2SSWCgAhOwsLuaojgV82G8jMRjXupt80l1l",
+	"zI9wFYfvRyjq2d5NwtFbKA436ytU4Zb44fK4S0HJbhOJ94nU59DfNW+bFv2bfU/oW7yN0EmUuqWQSyES",
+	"/la5ixI3eizwa3XbBuZhgngyx6t9CLxZSV/2ZCwcAP8khTA8AcyM/DNgZkRJQVi13H/hEd2bn47F0D/I",
+	"HOB9HxuMAs7uW1Fpd7dNWdlUb+PhJN75SYyDC+Mj2KCQbzmB2aCSqbAK9LHoFub7iExqLLxJo6A0nosz",
+	"MlnIovUoPipjEYCPXbkpyLKb1mVL9YicuzTF0kphVrCywmbLjP1n25Uz2FkZbCwUw9wNaOwHZhLVY6A0",
+	"rJmT4dPj4wOw70CUsaALyLz0KKky+COaZ/MNW8XltdAFx7T5iyzWd3Yom52EY9L0+Fmt7KbDGZ7uUB58",
+	"RTXJYXOLf7vzerzDeX0mxbTk6Hh+erLDmN7RdSlpcSnlK6pmDL/7wy4LEOLlX7OCU8TS/rW5yhu2ajCV",
+	"fp6yw918tIiANzZe0nO5IotlPk+qk8miTacxk+gUS8nGwmcucxUXOuZWCTW0hM+4SJXT6Va0dOWvr9ZY",
+	"9X8sfOBlVEzZFWmhYYBe0fNcg5sIUzmuYkPzz2eEG+RQLgPfZxtFdVeMTpRWIb7+SoodpXncfQoMqe72",
+	"EhTc2kHVW1dN6UFmuFszZ6PCY0QUdy467MIgvkZI5zfIHkpmUtmD8HtX3rjsL1DojnYdXoptF3i7d62m",
+	"2EX7Ar/VBep6eiDeuyRe3J8db6dsm1LY3DOPDOy1t271rbj0aZz5NtrCdr8Tu+1js52UhAdyvCdeeg8s",
+	"NNv66rtWQQpQ2KjJ5ynSxxiDJulnhBaFRiiZhbyG57Vs003FAZhUL7xINRYFMzSfd+rxWR3NJxxt1tNS",
+	"kksnr+6edKneTL87Vacw7+BBnfodqlNIYHeoUTUEpqMrf9R/Cwzm3HEFQN+iZfMc4BnQhBq5QAwH0MWk",
+	"Kpg6I9zBflNe6gyiM4BL4HXbvWH/YgdwlzwiEV3txuvB1+vR7hwt389cOiHzt2M2L8CY7bKaLKMJC/bA",
+	"aH5vjAaOBLk7dlP5sqzbY7PSijzYZiIbTI2K4YtpgkgdcK3oLCFK194HqFX+Vs0S/t7m0P7qfNbluoOh",
+	"5YEksPgDcJngim8YnLwre5nP4UtQFlNu1XqtGs7Vdi7Gp+/lo4FVup2LxikzDxrC/Xho3rnivs2z6Crw",
+	"36t/xorhEZRKQ0zH8ANXDU8wZ/h3ITeW8DGgxGrG3pSLgccefbQZKO6SIKTP4/HNEIrZL1YrgL/rdNbY",
+	"2urj39GqU0O35NLqLUvMtZciR9Ooa9MKCtidw+aO8ILA7RPSYGzvEbsJaknNmXbQTNq5RfekmJxXVbun",
+	"vVSTk/sdyWYGEyDealfSWUwSfueMjHO3HqSW35/UgpQV88heFrldWvG6kc9q38+e7BPvAM/CMrxQ89sz",
+	"LW/9sypBU7lp842NpmU7PCvIvIvkrD1NCwiP9m9sZ9776PyGDNMbqfjeTYEB0mGL/yV9Yo480R99df/a",
+	"6RBBpYkeESO+de/wBP0U0Nf2Pznx/fRwgn6bJ4jUG9x3kjZqpptIsnb3BOB+y/hXc2YA4NFExqcurW5w",
+	"+ASB8P50vUZf2wSxBNE/aHj35AP6rbD9fb7wZ+yu7oojJ9l/B4v0N00Ya16g9rw0W6qbpLApKskRla6J",
+	"SnHqQQ1iLWdIIV20YsVYGKquaFkedFmS51VOXyJX6y6MhVT7oFgUkGKzZoZEGvBlBy9DahZBQvhrGMFY",
+	"ua7TgB9pwO2owTxcjnkXFYOEpR8LsC+0UEMw5ZkdQF4IdYDKLhGfiQJMbwGDQjEIw2wmh4+F09knLt8G",
+	"gGygccwQjyBIuCbXgFAWMIajq+GRDtuEmBpjMZdLlQVEDZYE1LAyjaGLCsQVqQj7UlllPOoW3KS2Iyi/",
+	"OrU7RwXk8abwPqTy3WQtSejJiJy71KBHDprCwTr3QG6spIIyZ3LkIEggcHVGufBFCd0sEA+3KmnepNfR",
+	"WFw2rSua/8IOIX8ZYmfqDOW05zaJe7KzmeT/2OaYaahrnSNG/AlrQFVfcUHBbNs2zCZvTd/q1dpY2tIu",
+	"F3MSD1PmhplDbRSji0nWfAbJ4XBYGz9/OcQHw4LlJbXb69PHG/OfEAXFPbXEI2GJaMaEXWPLQeZUFCXD",
+	"TCAGIOTEzBXzuT+3dFn7KVuJGFjYg0D8+7HG1DmlX5toOT9/spdrB/Pp5083n5o+buDqsfBen/o7M+ak",
+	"xA3PkH/r8sYGO73Hldc98gCYuwE5wh3ROdXkijERjN5Na7lzb1kBArJTfRmxBCaWu2SkssJGZPEihs4S",
+	"l663k0/GAgOJuBmRZ/VlQrsuPnfx+Iqv9gLkYpY0q7ud3KRH9fCuaOZhAA/c69c163rcopgnOEq/b55Q",
+	"yw5bPdcAvJBLMeWzpcO6cWg8ckoYzeee8nuldbih7YmUgmESu3sLK4rT2pMWe5nMqH20QEKlhh3iaCbh",
+	"B03oWDSHOOUlw4OlDbblRjPxFRT86PDoZ43fDMWUxmevLsaioloz7SqNTQDZdXIAGcyYaTDZmFVgt+EZ",
+	"DO0Drvl3tHzE/W6zgqR2OOAW1IpAXVDxwUJybxYSghtHAsX8O9pLHHzCUYSlfHsBpVdy8Jwswi+LIa2b",
+	"gHBguUSzAiZootQAP9vL2yrQVwyEBoj+zUheymXRiPqtKzcjYIT9ruBTgKc3AOanezLxvdYeDdXOaamY",
+	"lSDK5ULUGU8oW7RTtYGFurwnVgQVuKlLaxCokd8BpIIUvhVE+iA6l1jt/+T4mPy//w+xDNBOI9iBjzyQ",
+	"totFsL/V3Q6VPVSsIIVciYOMHJ5gABFgYiJvuyoZBlVgUSLbvVXoHO7IWODqY0L44eM6/sgVW+pkeJFc",
+	"Lks05ailGJH3coVrBbGITs7DRqHEEgRn0Blu9cSq7qBxYkbMyfFxRqghC6nhj+MDF75BZEX/uWRjkcBV",
+	"yQJ0inIIHR0MlU23xLOw5+8DZNh9REz0d7hX4MTxdxnQ7pgWHXTCf7vr6fcX9RDdiTVtkPp4NO9E//sW",
+	"CdlfOlFy6H3cOg3T+ClRLJeqQJtqQCvtouFLjO92eENDn2JCTV3NOAAeZz2ZJ3XBKvtZp3yVA4PGuNPA",
+	"sh3GZ51GWzPzUNk4MHqs3kYBjhHQNSkvrYIsQBnIQnRZVOt4LF58obkp1wjlPCUTmNkEAT/cyCehLN2M",
+	"XzMxIljj2lVNYcIOUzH/LyyKIdVYlGxqyFKg+gyXnu3EKCo0hRxZMA7Hy1wWWIRONOqhiToFx3k1EWUB",
+	"CmLjluC1gbXhGo548saheaIRGspWITiSkiXbFiH3Ioztnrh+u5tfide3hxHA8bsM/m+WyGDlozsed/jB",
+	"avF7j4BrnBd/DbyIOPqOlwBK/fepddCybKkYqYIXwGPdsqNWQmdc4DOQPItre/dZfsRLw6C+/TWncD4A",
+	"3tnxDIKunFDx03UZ6j/G8MuhXr6VjOPoa19AH+8en+AjFXEyr1w2lCmdU6FH5AXN565+lAPw03indOsi",
+	"Z35FCmYwk6lb7H3oC7oDJ/XFgA6yWrvCAGtXbguxjBEV0C7d7BRuGGXey9UEB6T5NcvIhIkCfmNf3G+1",
+	"2H88GnUkf6KsIlExNRZW3Dw4IxMlV8/wunJ2JGavNm9AllMrgOZzmLBc6RH5IJVxI5LKvJYFKydk6Ipo",
+	"jYXTGhaMCh3pjsZqPHUZZSLYCjaYK23OCOD5XilGPxPAyD4YYRYL9GOpaSzsOOG3Z7LUEzuuNyT3SqS9",
+	"dUGp/Stb48PPDhqavCGf2Vqjdhg7uZkHCpBTe+XaTYLSudjOc4APGk6qulyWnqAelMVLFpna5dS1uAW/",
+	"Cxu7rwByMVuWVP2gePEDs9Tya6lB7fnuqvw0mAu60/26otbsbRcPCtG//CUYJ8qEU/FNWhCSzREC/t/H",
+	"PfgCWtY73IFGQu0BvMEQEXQ6LbkVygUt15pjHr1iFfJTtMzhyOsrB28gd7FgZprzLmy4h8ALMRadWwhV",
+	"Gc+TsUM7xuH7l8/I05M/HR+AU4P6oBIlV/b0RccYKw84T2BGJnVpxokfl8fL9QWSMrLULtQEjHN44+NI",
+	"7FSpDtd+hhVwLP+h3DlrVnNZegsnWYqSaR1dhUfh/rNKlVOznrGydFrdFZtxJ45M/nOSjcXkf0wyMjm0",
+	"//mfk4wYegWSAFV47yoQcxComC2NoiUHrdC5XexmLktKuPgHohWlOD2SyL8erzfsiznK9fWmSBxPKEA2",
+	"LhJsC7GgZXe0axROEDaaJ4xq22VGMPQGk8OxY5iNr5HwnOtKam6SBccn1Biaz+15OAN3mh3ZfzowTuzn",
+	"EIUGqWZYR8L9DYYK+GGU6+vJaGPW583DvfQvfi/hCb6Xmwm5372qaMCE/cw8u8VKGnhTlQgw3ha1/OUS",
+	"uV4Co+9cJbrWXFwNWLxcgnkOEcKxXj/XGA8J9YqqZQlmPzewQsmqkCuhnXOnde4/XuA11ZTcESI9N65r",
+	"MMABs5mMBV1IB9/rmggcZYJdosaSIfvywLugIE2BSwunlaDKcoXX6QjqsLjyOd4T4pg6cwV5CDealVO4",
+	"PcCGJ5emrvMOsx1CWSJmL2Gq8jnEwo4FDavgoNf1XK6g0ovRWAWG5HPJc7ugL8AV4+Zte8IrC8MKJ+PB",
+	"eLDZe4/U/NKR4X1a56An19Gvap9rDmRz0ECCskKZ/hjW4N8UpfB37ZRx5vn6bNwFw/8K/78obnYKTfKC",
+	"PkQeaVe7o8ES2xjlKTUA7FTt/NZIN0DZeFrS2Yy1XBuZ8w5ssl+NRdKAFfwkvmhxw5blT5KrHu4MK8Hm",
+	"hH8+0mMRqq2FmvYKkhvANdGIwgKrTx0aNokd6sonRPjmzsYCKleAaL8sSzQmuIqI4FCZuJ1y1UR9zUvy",
+	"8ePFcywl+PT4+Aw8V/gV4YUL9x8Lu2GJQH//3dMRaXnQHMorkGkoOkoFmby4pDMoarLUzKHZTi6mh6/t",
+	"LTaxN0+nfv92fj/4Hv5u6GnH1DRUa5v5eOuYTCtXlj2S8e3CdE/PT3WyXyCvRzqmPdYqOntwBvkmAMwL",
+	"ri8RLfDvS7T/TXHeDQz3HuPCLvDQbwI4++gxzBrU2ySyJRqhkQMslsbJ3qws9IiclyXW+XN1G6mC3Css",
+	"qnWGoEWuGE8tbWiylkuyophwhm6LEZg+zFJPTkm3sOdYhMqeli+52p5kOAHX8iRCxNXMkAUVS1qW61MC",
+	"sLhkUikuLSOfnJLqGGT1p6OxiE08p4Q6L3Cogw7BQWDlkYpMLGOFmp4gh8K4BX5PhpQIKQ6dE5lDgCt2",
+	"/BOUg9VkxgxmPiG+mWJYFlfMalS2SUm1eS0LPuV2QoDlrV0wQhQe5vdnzrW9pM4IJe/OL5/9iIy9FZZO",
+	"VoqbKEq9zaid9yFwiAyRMktGLENqFWN8TLQkuRStK9DdJZqXTEDQwDVTtlvDxDYYTH809jsAF1MY7AAh",
+	"qO4XQNPx/V832Gqny8cBcv46lxCdGoaxFw65r3Ur/c6MSo93UDTswXY690uIyXlAE93hsryVdnLkeGWv",
+	"ltIJAKuVFvdpI13C6Sqxl9czdsfTr9b2CsDy4lA+ySyhfBJeQlnwI2Csqn27EfM0bMRNxYFU6OqwigTU",
+	"/yUQfpB/hhQIF3FzQFw+MBNWRwgsgOZGqowYvmCZ0/nhVnf/F2w1FmgY2MHF+6Nb0e9j33C9bWOBraux",
+	"tUMPKRD36d0kNUX8qoLuTgxi9xIufDY/RCNBp3Y6XH1cG54nfaSnzfCJsXBB+HVo5hDsbBCMmTNSMdWE",
+	"DwKIXmcJWSCjgCtYanev0xyLS3kbdytcwxVRicqt9DXhjMkt6TCDKqO01BKDV3TzbcgXsKyrtpF0LSu2",
+	"x89cbK7k4ijk+9VyaXe4F6ZokgAemMs9Kc9uq/prutwBe9mNZ/hje5/erS6JgbEwSnRqljnYYAbNxsI7",
+	"WqAOFRVr0izFFBjE1TpEhtvXIUmUi4Jf82JZQ56rJYRGTyqmciaMD/LHyDqXejQMbf5//9f/7Rs8IEcR",
+	"M4qSjcjQfuaTjax+anlZePdgRD6gvKqjEMuM1FGVPszC/hu9VpqFsLk45HIsWjGXmwQcznSdwfC7iWRr",
+	"zHrneDamDrs0C5GUD86jf58ANiusNI7EN2lndVjz9eOGAFYpllPjqT7r4DL656dQcaUdg0m40IbRYkQ2",
+	"ALl705VP3oxCrIdOrBHSoNp10NQfsigFsZtQOCIfDKaa2EYgAKAklZL/YLl5A3nzEKEd0hnhL2dZOeum",
+	"BfnQO9uK+81/Wif+uM8xhqDrbiETv2SQR+8imSBCnUxecfEZbJjtZdys+/0U1uunx3dRpPzTdwnSjUe9",
+	"Z6hulBbVtJVFa9u9z19TAKyasxpqjAAupydhMpxYGp8cnMFbdjf8BnkcEgiIzJnWUm22nmUD+3kaRyQ0",
+	"EeoEhAFlna0/JROMCNvVwoJRY2dEsfI/x4PQ16HzYY4HDx6nX0cjrwmewDn9biKz90xvhbDeXMhObKjn",
+	"4GNqgxMc27iCQ0OGLkJrUil+TQ2bZAFXzxmo45YPEgmTchqXJe3A//iofQxD6IADIayioTMyMXQ2cfGh",
+	"ae33rZp5aMMGRNDGUiA/xZgnkihmFGfXrIV3chbQTiDxFLNWfHpk39T6CoIYOvvVKoFY6bizRm4NboEU",
+	"20XJfdDc71pzf6tmJEB2/lbxwyvFrjlbHXEneUU8zFfHPPoaSV7+AjzavYZQo2iQx+tx4MuClutfGpWQ",
+	"MejSRUWxbvXnU0Q+w9acK849qvkjphIBRtMPzIBEGi11KGli5myBJkuUQ0djcV6WrtWFVeWYT8y24tAZ",
+	"IKJ2RF5XbYhrwCNBkRWdD1Gy9bFtWwS5tiFFYEki+FgzJlpfPiXjwbn7DGRyS+HjwWb5FOb5Uir34b+O",
+	"iOoH7rfdTWAPFteo921kTCAPPO5eKyCRl1KRmuI8k/Nbeb8c7rzmUd/E3gIrOvrq/3m5rti5KC6KGJOu",
+	"pXwGvujO9L2iVjbmuv319+157PNRA+VymWT1iBISsXrP1xwySAOqP+QO6JwKgfE8qVK0Y0G1c8A80oCI",
+	"y3MGiNAjMgEVixWsmLgU5BbmgqIo4chlnD1+Nhb1l6dkSkvNJigJCRlnmWObWL2/jdF03gEnQWQOey1t",
+	"hebYvTxua/mbCst9hvv4jdg0gLsopOtpxK5FCO56AMn43ca9eHrztUFajq/0fbIDm3dsGWu/H32NTJE3",
+	"R1+DLfLmyEUfRmCj34OTv6uHs8vrH8we0IbwMq7uNzJx2oDVALF6V86M0vp21kz258xj0WLNkIY2lWoR",
+	"bL9C1tyai2smMBxGy+BcOwzPURoAoX8sIFo35CYE8KtoHrYfyChwgX6NyyAF0zQWt74MIgXme1wB3e4e",
+	"GP4Dw79rho9+on24fMqouofjzOorCYtEAtWUTKSavZIzLpzhkgw90R9kGBdATWQdTRhAs5BTSmqHnZV1",
+	"fWxlpdjUWWLfvf1w6fkJyWlZMkVWc+kCysfCx+NDBmw9sq6Z4G08h8hWcAZodUzrCZnQonBR9WMxCVs0",
+	"IUOYQo6LcgDpwz4aISOai5wFuNX8M4FasDzpWpQrsYNtYpt5F/PzICQDRu4z1Dzs0cRFkU16yzfjdw2D",
+	"7faIKKhqgh/e2Cu2fUsiEYxIPTy5EhB2ES1C34j81v1qRuSHWtL/KpaUYeQi/eHF5UHEGL1JGc0pyTCq",
+	"Hk4HogyyF6ippFmKmZEkL4u9RxAlTRfs1EVQ7sJBvbsIeUj8KkqIblxXrJRipomRZNjF2vnMxCmmy8e+",
+	"qxGZ8EJPXFa9Lw6f4MmhZL0dNIecrS67Jdu57Vjcht2SHbntDszznd31+5EAOywiCH43vx3G9G/NiX7f",
+	"CGHtUvoRt9skBh59RS3u5uhr4FM3R1/Ft1WKdi5wzz5A8W3Xqv1vqWb6v6OhgCZc4xUTiOS06h+ok5Mt",
+	"ZVAmWN5tn6rUlh0FLF/wdgCYr5IlC3ArgXc35JQEp2lP76F69b9v9eqmJLGXict/+gFO3W7+BBe94Elx",
+	"r4/63Nf78oLgwOn1XEeyU1d+aNcKakdGQnn52mEczrGZUzMWljGAnMC+WI7X0t+23/vOiqejUqCD39Cl",
+	"jJgc3VV70BXu87L09nL973Gw+1SaD4Yqdy7NSh5Wc6rDCe0v4bXx+oNSLmOBMGDNEr11aa+DU18bOC77",
+	"68MK/PGNqu46EGSrV2wu6OvrqMWFfUMUXlTRq52N5kLrAqMYC0M/o637ShYIwhygtb0hPALNCdA7VHcL",
+	"B6LsYoWeieWXk7Hw1Q2wBTN/hDUIEZbBvueGCoA2wzggEZwDCyoMz0MdB0RycFaUsXjrlLU6TJF4azzW",
+	"LKq5iZFpESfFNneso3xfOS1V1V7XveznJ/c7ks1cPMQHUu3LVZ/1nICI6B+kvN+f1mYPma/7mLqQ7laJ",
+	"S1SD3EWv64SfNIS3hDrnvc8gqw2heQ/CVlJtQiEbp99EF4UV9gJo2S56G2mqbWPx7Xpbb4jw3gVXH1S4",
+	"364Kt/mEZVtyChKVfDvyUyc6nAzBUBx+b5TdHAtXWdXKBJ3c94P+IqYJCYEMbfOGzg4y29FY+DqnUeHS",
+	"EMAPeK6K5Yi31I3j31bgtEck+NcI4X9Qq+6zlOmWI/YvpVTd5stuNdQ7uLG/oab7v/QS9im1XgVs2JvI",
+	"jtoLgfoIrMgQNiUWzrkOBeRdxaEFqIixZlmDhw+52M0sfdAsCZ9K+0rXhL8TxS2hLz+Ukf/XFWu2qQ+e",
+	"1NhmPcLHdQai7Y/wRHLG1KB9EpdcXSJIS4KYpdpJDSpEbSf9Ad/ESXJXEAWieuDDsfiH5EJ3PNiPrKiN",
+	"YS2oJAAUSDNFCK1UmkF2Z9TinolEGHS1JY2omTKFk7rn+u/tNdxRHgpbQ0M1nXqfHgSkuxaQGiF7gS78",
+	"6Yxo5p6TGW8dNP3p1mzjlumOgRjbuYmYn1bH3zSMvr5s3VigIUGTYcUF4B5uSV2OErmhhUctVQ1inyl5",
+	"dmF50RVYWan+TFZQt1RiGPVkIQvWDqepgyVDQT08dvbl2s+1kmMRT9BPDYpCRbdwybUHfMvqITeG6sOK",
+	"3EpEpY8JNUbxq6VhhMOwh35MZh7HXnumKgXzDrq42scBoDjR/PMr6bFBPIQvM6ct/gslDcHIXqGdfCWs",
+	"gKW/KyveM3KyYXiK9XK7Z2T4iC4Lbh5ZknpUKXbNhKGGX7NHvSGV9rs9AyqBS7y2391vaON5VSXW6hvT",
+	"Rh+ukfu/RtoBP/9Kt8hSM7XTnWBfRN+l/GwZUCRABuYXS4QA4eFiNM/IpALPH4KxT8Yip2XpxMBUiGRI",
+	"b6ddUbOHxzxDOKiPdj73eEih/Z6j6BGp7FI9HLm7PnJug4nbYX/Y4M9ambJrf9SgwyN3h+5E5U1SBK8u",
+	"EO6EPHt1gQUiHcghwiVgJccUPT7HXuMA28G9Xx6JTrcWkvISRiP6/4F475Z43caQFjkkiHjOaGnmv/RS",
+	"67njjI8Bb5OXLqxBSUgx4S6bEcos4US86UpI5K1dav3RdXmP5IldfADw9F5Jpp4DLfk1e6BCo5GUWL5U",
+	"3KwHpz9/asZRXTNhVyyfs0ZUJK62IyhZMUErPlrTRbkDD+SavK2YOH93QQqZL62wDSYitrhiRV28hFxx",
+	"QdU6yfrc9x8qlu9HU36INU3RAssq0PKdsv0YQO1NpcZdxiN/MjoePYnGzwX5+/nrV1FxV3llJac+Umyv",
+	"wAMpbiFFAItyi2b3nQztesc5Px9ckThkfUiakEu8K6tjDlbJJWtb0RI0WmIUnU55jpFbBTX0imof2KYP",
+	"MvKH4yeoVq+4Ztu54Xsc1K/MDP00IdiMFusHCmxcyb/GPkCSPmS/D6dSEfaFLip3/QaqC/HRSH4Ho42n",
+	"xpIa38LBm59/HWAIJQJanf786cY2aI9B0pBSGwgaRiCFfN5zNy81sALwAuyRWKpycDo4AsefG1O77QCf",
+	"0IJ3P393cRpq9dZQ0lkUtSmKGBABShJ2sk+dvaYJGdDNZ23M7hGRK9ELddAuZBQprl2EhWgIL2qzXWIA",
+	"YRkcgEcNA8TFDHATPHfB0hJdaAo05GLGjgNJCwhO0TBCNvmGMTQSMM/fXWRE57LyQHWb1xitGNsbdx6i",
+	"PVt3pvYNzb9tGA+geTTaKpM2ZAK/x0THFBEdRGNotL1pEOgdc3tU71xmRe183rZ/i8LZ3YLJzaPw1V3H",
+	"xqANHQcI1DS5QDcZ1GOrjdGub9RcY3DAuo1oIMHz2B2FZRNTtnIHA0090Tg6ejBab+BKLuVsBhWg4y1H",
+	"I0nWzUtx8ioW4G7wvnikjvmlxtknnVppA0+QJv/14e2beAMagsfNp5v/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
