@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
@@ -69,24 +68,33 @@ func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b 
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))
 	}
-	version, _, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
+	in.UploadExpiresAt = s.now().Add(uploadURLLifetime)
+	created, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
 	if err != nil {
 		return api.AppCreatePolicyPackResponse{}, expected(err)
 	}
 	headers := map[string]string{"Content-Type": "application/octet-stream"}
 	return api.AppCreatePolicyPackResponse{
-		Version:         version,
-		UploadURI:       fmt.Sprintf("%s/api/orgs/%s/policypacks/%s/versions/%d/archive", s.externalURL(ctx), url.PathEscape(a.Org.Name), url.PathEscape(b.Name), version),
+		Version:         created.Version,
+		UploadURI:       s.uploadURL(ctx, a.Org.Name, b.Name, created.Version, created.UploadCredential),
 		RequiredHeaders: &headers,
 	}, nil
 }
 
 // UploadPolicyPackArchive stores a pack version's archive, up to the
-// configured size.
+// configured size, for an admin's token or a presigned upload URL's
+// credential.
 func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPolicyPackArchiveRequestObject) (api.UploadPolicyPackArchiveResponseObject, error) {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
+	grant := uploadGrantFrom(ctx)
+	var orgID int64
+	if grant != nil {
+		orgID = grant.orgID
+	} else {
+		a, err := requireAdmin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		orgID = a.Org.ID
 	}
 	data, err := io.ReadAll(io.LimitReader(req.Body, s.archiveLimit+1))
 	if err != nil {
@@ -96,7 +104,12 @@ func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPoli
 		return api.UploadPolicyPackArchive413JSONResponse{PayloadTooLargeJSONResponse: api.PayloadTooLargeJSONResponse{
 			Code: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the archive is larger than %d bytes", s.archiveLimit)}}, nil
 	}
-	if err := s.repo.StorePolicyPackArchive(ctx, a.Org.ID, req.PolicyPackName, req.Version, data); err != nil {
+	if grant != nil {
+		err = s.repo.StorePresignedPolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, grant.credential, s.now(), data)
+	} else {
+		err = s.repo.StorePolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, data)
+	}
+	if err != nil {
 		return nil, expected(err)
 	}
 	return api.UploadPolicyPackArchive204Response{}, nil

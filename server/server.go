@@ -56,6 +56,8 @@ type Config struct {
 	// a token. Metrics are collected either way; MetricsHandler serves them
 	// on another listener.
 	ServeMetrics bool
+	// Now is the clock presigned upload URLs expire by (default time.Now).
+	Now func() time.Time
 }
 
 // Server implements api.StrictServerInterface.
@@ -73,6 +75,7 @@ type Server struct {
 	limiter        *rateLimiter
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
+	now            func() time.Time
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -90,8 +93,9 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	// The JSON document is openapi.yaml as written: the generated spec
-	// renames operation ids such as ListPolicyPacks_orgs.
+	// The JSON document, the logs and the metrics name operations as
+	// openapi.yaml writes them: the generated spec renames operation ids
+	// such as ListPolicyPacks_orgs (ListPolicyPacksOrgs).
 	doc, err := openapi3.NewLoader().LoadFromData(policyresults.OpenAPIYAML)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load openapi.yaml: %w", err)
@@ -113,7 +117,11 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
 		limits:         cfg.Limits.withDefaults(),
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
-		routeOps:       routeOperations(spec),
+		routeOps:       routeOperations(doc),
+		now:            cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.metrics, err = newMetrics(cfg.Repo); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -153,10 +161,26 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(s.timeout)
 	e.Use(s.authenticate)
 	e.Use(s.rateLimit)
+	validationFailed := func(c echo.Context, err *echo.HTTPError) error {
+		if err.Code == http.StatusNotFound {
+			return err
+		}
+		// A body that could not be read (too large, a corrupt gzip
+		// stream) keeps the answer requestBodies gave it.
+		var ae *apiError
+		if errors.As(err.Internal, &ae) {
+			return ae
+		}
+		msg := fmt.Sprint(err.Message)
+		if err.Internal != nil {
+			msg = validationMessage(err.Internal)
+		}
+		return &apiError{status: err.Code, message: msg}
+	}
 	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		SilenceServersWarning: true,
 		Options: openapi3filter.Options{
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			AuthenticationFunc: authorizeScheme,
 			ExcludeRequestBody: false,
 			// The strict handlers bind the value the validator decoded
 			// instead of decoding the body a second time (a complete
@@ -164,29 +188,22 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 			KeepValidatedValue: true,
 		},
 		Skipper: func(c echo.Context) bool {
-			// The archive upload is binary and size-checked by its handler.
-			return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || strings.HasSuffix(c.Path(), "/archive")
+			return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || c.Path() == archiveRoute
 		},
-		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
-			if err.Code == http.StatusNotFound {
-				return err
-			}
-			// A body that could not be read (too large, a corrupt gzip
-			// stream) keeps the answer requestBodies gave it.
-			var ae *apiError
-			if errors.As(err.Internal, &ae) {
-				return ae
-			}
-			msg := fmt.Sprint(err.Message)
-			if err.Internal != nil {
-				msg = validationMessage(err.Internal)
-			}
-			return &apiError{status: err.Code, message: msg}
-		},
+		ErrorHandler: validationFailed,
 	}))
-	// The last strict middleware runs first: operationName names the
-	// operation before the limits may refuse the request.
-	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
+	// The archive upload's parameters and security, without its body: the
+	// body is binary and streamed, size-checked, by its handler.
+	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
+		SilenceServersWarning: true,
+		Options: openapi3filter.Options{
+			AuthenticationFunc: authorizeScheme,
+			ExcludeRequestBody: true,
+		},
+		Skipper:      func(c echo.Context) bool { return c.Path() != archiveRoute },
+		ErrorHandler: validationFailed,
+	}))
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest}))
 	registerDocs(e)
 	if cfg.ServeMetrics {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
@@ -237,14 +254,6 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
-}
-
-// operationName records the operation id for logs and metrics.
-func operationName(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
-	return func(c echo.Context, request any) (any, error) {
-		c.Set("operation", operationID)
-		return f(c, request)
-	}
 }
 
 // timeout bounds the database work of a request. The CSV export streams for
