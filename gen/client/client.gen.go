@@ -3082,21 +3082,21 @@ type ClientInterface interface {
 
 	// Healthz Liveness check
 	//
-	// Answers 200 while the process is serving requests. Needs no token.
+	// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPISpec Get OpenAPI Spec (YAML)
 	//
-	// Returns this OpenAPI document, as embedded in the binary.
+	// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz Readiness check
 	//
-	// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+	// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4383,7 +4383,7 @@ func (c *Client) GetDefaultOrganization(ctx context.Context, reqEditors ...Reque
 
 // Healthz Liveness check
 //
-// Answers 200 while the process is serving requests. Needs no token.
+// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 //
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4400,7 +4400,7 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // GetOpenAPISpec Get OpenAPI Spec (YAML)
 //
-// Returns this OpenAPI document, as embedded in the binary.
+// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 //
 // Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
 func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4417,7 +4417,7 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 
 // Readyz Readiness check
 //
-// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7526,7 +7526,7 @@ type ClientWithResponsesInterface interface {
 
 	// HealthzWithResponse Liveness check
 	//
-	// Answers 200 while the process is serving requests. Needs no token.
+	// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7535,7 +7535,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetOpenAPISpecWithResponse Get OpenAPI Spec (YAML)
 	//
-	// Returns this OpenAPI document, as embedded in the binary.
+	// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7544,7 +7544,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReadyzWithResponse Readiness check
 	//
-	// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+	// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13219,7 +13219,7 @@ func (c *ClientWithResponses) GetDefaultOrganizationWithResponse(ctx context.Con
 
 // HealthzWithResponse Liveness check
 //
-// Answers 200 while the process is serving requests. Needs no token.
+// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13234,7 +13234,7 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 
 // GetOpenAPISpecWithResponse Get OpenAPI Spec (YAML)
 //
-// Returns this OpenAPI document, as embedded in the binary.
+// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13249,7 +13249,7 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 
 // ReadyzWithResponse Readiness check
 //
-// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 //
 // Returns a wrapper object for the known response body format(s).
 //

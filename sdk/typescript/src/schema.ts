@@ -1065,7 +1065,7 @@ export interface paths {
         };
         /**
          * Get OpenAPI Spec (YAML)
-         * @description Returns this OpenAPI document, as embedded in the binary.
+         * @description Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
          */
         get: operations["GetOpenAPISpec"];
         put?: never;
@@ -1085,7 +1085,7 @@ export interface paths {
         };
         /**
          * Liveness check
-         * @description Answers 200 while the process is serving requests. Needs no token.
+         * @description Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
          */
         get: operations["Healthz"];
         put?: never;
@@ -1105,7 +1105,7 @@ export interface paths {
         };
         /**
          * Readiness check
-         * @description Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+         * @description Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
          */
         get: operations["Readyz"];
         put?: never;
