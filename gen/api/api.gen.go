@@ -82,6 +82,27 @@ func (e AppJSONSchemaType) Valid() bool {
 	}
 }
 
+// Defines values for AppMessageSeverity.
+const (
+	AppMessageSeverityError   AppMessageSeverity = "error"
+	AppMessageSeverityInfo    AppMessageSeverity = "info"
+	AppMessageSeverityWarning AppMessageSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AppMessageSeverity enum.
+func (e AppMessageSeverity) Valid() bool {
+	switch e {
+	case AppMessageSeverityError:
+		return true
+	case AppMessageSeverityInfo:
+		return true
+	case AppMessageSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -526,6 +547,24 @@ type AngularGridSortModelItem struct {
 // AngularGridSortModelItemSort Sort direction.
 type AngularGridSortModelItemSort string
 
+// AppAPICapabilityConfig One capability the service supports, with its version and configuration.
+type AppAPICapabilityConfig struct {
+	// Capability The capability's name, such as `stack-policy-packs` or `batch-encrypt`.
+	Capability string `json:"capability"`
+
+	// Configuration Configuration a client needs to use the capability.
+	Configuration *map[string]interface{} `json:"configuration,omitempty"`
+
+	// Version The version of the capability the service supports.
+	Version *int `json:"version,omitempty"`
+}
+
+// AppCapabilitiesResponse The optional capabilities of the service.
+type AppCapabilitiesResponse struct {
+	// Capabilities The capabilities; policyresults announces none.
+	Capabilities []AppAPICapabilityConfig `json:"capabilities"`
+}
+
 // AppCreatePolicyPackRequest CreatePolicyPackRequest defines the request body for creating a new Policy Pack version for an organization.
 //
 // Example: {"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","policies":[{"description":"Requires server-side encryption on S3 buckets.","displayName":"S3 bucket encryption","enforcementLevel":"mandatory","framework":{"name":"cis","reference":"2.1.1","version":"1.4"},"message":"S3 buckets must have server-side encryption enabled.","name":"s3-bucket-encryption","severity":"high","tags":["s3","encryption"]}],"versionTag":"1.2.0"}
@@ -575,6 +614,15 @@ type AppCreatePolicyPackResponse struct {
 
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
+
+// AppGetDefaultOrganizationResponse The user's default organization.
+type AppGetDefaultOrganizationResponse struct {
+	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
+	GitHubLogin string `json:"GitHubLogin"`
+
+	// Messages Messages to show the user about the default organization; policyresults has none.
+	Messages []AppMessage `json:"Messages"`
+}
 
 // AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
 //
@@ -633,6 +681,18 @@ type AppListPolicyPacksResponse struct {
 	// PolicyPacks List of policy packs.
 	PolicyPacks []AppPolicyPackWithVersions `json:"policyPacks"`
 }
+
+// AppMessage A message from the service to show the user.
+type AppMessage struct {
+	// Message The message to show.
+	Message string `json:"message"`
+
+	// Severity The message's severity.
+	Severity *AppMessageSeverity `json:"severity,omitempty"`
+}
+
+// AppMessageSeverity The message's severity.
+type AppMessageSeverity string
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
@@ -790,18 +850,6 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
-}
-
-// Capabilities The optional capabilities of the service.
-type Capabilities struct {
-	// Capabilities The capabilities; policyresults announces none.
-	Capabilities []map[string]interface{} `json:"capabilities"`
-}
-
-// DefaultOrganization The user's default organization.
-type DefaultOrganization struct {
-	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
-	GitHubLogin string `json:"GitHubLogin"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1826,6 +1874,12 @@ type ListOrganizationMembersParams struct {
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
+// ListPolicyPacksOrgsParams defines parameters for ListPolicyPacksOrgs.
+type ListPolicyPacksOrgsParams struct {
+	// Policypack Keeps only the policy pack of this name (none when the organization has no such pack).
+	Policypack *string `form:"policypack,omitempty" json:"policypack,omitempty"`
+}
+
 // UpdatePolicyIssueParams defines parameters for UpdatePolicyIssue.
 type UpdatePolicyIssueParams struct {
 	// IfMatch Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412.
@@ -1850,8 +1904,8 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
-// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
-type ListPolicyPacksPreviewRegistryParams struct {
+// ListPolicyPacksParams defines parameters for ListPolicyPacks.
+type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
@@ -1904,11 +1958,11 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
-// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
-type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+// ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
+type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
-// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
-type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+// PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
+type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2310,12 +2364,12 @@ func (a AngularGridFilterModel) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx echo.Context) error
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx echo.Context) error
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx echo.Context) error
+	FetchRestSpecification(ctx echo.Context) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2340,15 +2394,15 @@ type ServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgName, policyGroup PolicyGroupName) error
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx echo.Context, orgName OrgName) error
+	ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx echo.Context, orgName OrgName) error
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
+	DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2358,9 +2412,9 @@ type ServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
+	CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2411,32 +2465,32 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx echo.Context) error
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2465,21 +2519,21 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
-// GetCapabilities converts echo context to params.
-func (w *ServerInterfaceWrapper) GetCapabilities(ctx echo.Context) error {
+// Capabilities converts echo context to params.
+func (w *ServerInterfaceWrapper) Capabilities(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCapabilities(ctx)
+	err = w.Handler.Capabilities(ctx)
 	return err
 }
 
-// GetOpenAPISpecJSON converts echo context to params.
-func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
+// FetchRestSpecification converts echo context to params.
+func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenAPISpecJSON(ctx)
+	err = w.Handler.FetchRestSpecification(ctx)
 	return err
 }
 
@@ -2659,8 +2713,8 @@ func (w *ServerInterfaceWrapper) BatchUpdatePolicyGroup(ctx echo.Context) error 
 	return err
 }
 
-// ListPolicyPacks converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
+// ListPolicyPacksOrgs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksOrgs(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2670,8 +2724,17 @@ func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksOrgsParams
+	// ------------- Optional query parameter "policypack" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "policypack", ctx.QueryParams(), &params.Policypack, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policypack: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacks(ctx, orgName)
+	err = w.Handler.ListPolicyPacksOrgs(ctx, orgName, params)
 	return err
 }
 
@@ -2691,8 +2754,8 @@ func (w *ServerInterfaceWrapper) CreatePolicyPack(ctx echo.Context) error {
 	return err
 }
 
-// DeletePolicyPack converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
+// DeletePolicyPackOrgsPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackOrgsPolicypacks(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2711,7 +2774,7 @@ func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPack(ctx, orgName, policyPackName)
+	err = w.Handler.DeletePolicyPackOrgsPolicypacks(ctx, orgName, policyPackName)
 	return err
 }
 
@@ -2811,8 +2874,8 @@ func (w *ServerInterfaceWrapper) UploadPolicyPackArchive(ctx echo.Context) error
 	return err
 }
 
-// CompletePolicyPackPublish converts echo context to params.
-func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) error {
+// CompletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) CompletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2839,7 +2902,7 @@ func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) err
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompletePolicyPackPublish(ctx, orgName, policyPackName, version)
+	err = w.Handler.CompletePolicyPack(ctx, orgName, policyPackName, version)
 	return err
 }
 
@@ -3250,12 +3313,12 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 	return err
 }
 
-// ListPolicyPacksPreviewRegistry converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+// ListPolicyPacks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params ListPolicyPacksPreviewRegistryParams
+	var params ListPolicyPacksParams
 	// ------------- Optional query parameter "access" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3271,53 +3334,21 @@ func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	err = w.Handler.ListPolicyPacks(ctx, params)
 	return err
 }
 
-// ListPolicyPacksPreviewRegistryPost converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+// ListPolicyPacksPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPost(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	err = w.Handler.ListPolicyPacksPost(ctx)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "source" -------------
-	var source RegistrySource
-
-	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
-	}
-
-	// ------------- Path parameter "publisher" -------------
-	var publisher RegistryPublisher
-
-	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
-	}
-
-	// ------------- Path parameter "name" -------------
-	var name RegistryPolicyPackName
-
-	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
-	return err
-}
-
-// ListPolicyPackVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+// DeletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3344,12 +3375,12 @@ func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	err = w.Handler.DeletePolicyPack(ctx, source, publisher, name)
 	return err
 }
 
-// PostPublishPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+// ListPolicyPackVersionsForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersionsForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3376,12 +3407,12 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	err = w.Handler.ListPolicyPackVersionsForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+// PostPublishPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3407,21 +3438,13 @@ func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersi
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
-	// ------------- Path parameter "version" -------------
-	var version RegistryPolicyPackVersion
-
-	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
-	}
-
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	err = w.Handler.PostPublishPolicyPackVersionForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// GetPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+// DeleteRegistryPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRegistryPolicyPackVersion(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3456,12 +3479,12 @@ func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	err = w.Handler.DeleteRegistryPolicyPackVersion(ctx, source, publisher, name, version)
 	return err
 }
 
-// PostPublishPolicyPackVersionComplete converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+// GetPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3496,7 +3519,47 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.C
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	err = w.Handler.GetPolicyPackVersionForRegistry(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionCompleteForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionCompleteForRegistry(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -3678,13 +3741,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/policy/stacks/:projectName/:stackName/updates/:version/results", wrapper.UpdateStackPolicyResults, options.OperationMiddlewares["UpdateStackPolicyResults"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/resources/:resourceTypeAndId/versions/:resourceVersion/policy/results", wrapper.UpdateResourceVersionPolicyResults, options.OperationMiddlewares["UpdateResourceVersionPolicyResults"]...)
-	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacksOrgs, options.OperationMiddlewares["ListPolicyPacks_orgs"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.CreatePolicyPack, options.OperationMiddlewares["CreatePolicyPack"]...)
-	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPackOrgsPolicypacks, options.OperationMiddlewares["DeletePolicyPack_orgs_policypacks"]...)
 	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.DeletePolicyPackVersion, options.OperationMiddlewares["DeletePolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.GetPolicyPack, options.OperationMiddlewares["GetPolicyPack"]...)
 	router.PUT(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/archive", wrapper.UploadPolicyPackArchive, options.OperationMiddlewares["UploadPolicyPackArchive"]...)
-	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPackPublish, options.OperationMiddlewares["CompletePolicyPackPublish"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPack, options.OperationMiddlewares["CompletePolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/schema", wrapper.GetPolicyPackConfigSchema, options.OperationMiddlewares["GetPolicyPackConfigSchema"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/registry/policypacks/:policyPackName", wrapper.GetOrgRegistryPolicyPack, options.OperationMiddlewares["GetOrgRegistryPolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.ListPolicyGroups, options.OperationMiddlewares["ListPolicyGroups"]...)
@@ -3697,19 +3760,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policygroups", wrapper.GetStackPolicyGroups, options.OperationMiddlewares["GetStackPolicyGroups"]...)
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policypacks", wrapper.GetStackPolicyPacks, options.OperationMiddlewares["GetStackPolicyPacks"]...)
 	router.GET(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/policy/packs", wrapper.ListPolicyPacksForAccount, options.OperationMiddlewares["ListPolicyPacksForAccount"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacksPost, options.OperationMiddlewares["ListPolicyPacks_post"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersionsForRegistry, options.OperationMiddlewares["ListPolicyPackVersionsForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersionForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionForRegistry"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
-	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
-	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.GetOpenAPISpecJSON, options.OperationMiddlewares["GetOpenAPISpecJSON"]...)
+	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
+	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.FetchRestSpecification, options.OperationMiddlewares["FetchRestSpecification"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["GetOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["Healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["Readyz"]...)
@@ -3743,16 +3806,16 @@ type UnauthorizedJSONResponse ErrorResponse
 
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
-type GetCapabilitiesRequestObject struct {
+type CapabilitiesRequestObject struct {
 }
 
-type GetCapabilitiesResponseObject interface {
-	VisitGetCapabilitiesResponse(w http.ResponseWriter) error
+type CapabilitiesResponseObject interface {
+	VisitCapabilitiesResponse(w http.ResponseWriter) error
 }
 
-type GetCapabilities200JSONResponse Capabilities
+type Capabilities200JSONResponse AppCapabilitiesResponse
 
-func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities200JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3764,9 +3827,9 @@ func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities400JSONResponse struct{ BadRequestJSONResponse }
+type Capabilities400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities400JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3778,9 +3841,9 @@ func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities401JSONResponse struct{ UnauthorizedJSONResponse }
+type Capabilities401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities401JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3792,9 +3855,9 @@ func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities403JSONResponse struct{ ForbiddenJSONResponse }
+type Capabilities403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities403JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3806,9 +3869,9 @@ func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities404JSONResponse struct{ NotFoundJSONResponse }
+type Capabilities404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities404JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3820,9 +3883,9 @@ func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
+type Capabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities429JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3837,9 +3900,9 @@ func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type Capabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities503JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3851,16 +3914,16 @@ func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetOpenAPISpecJSONRequestObject struct {
+type FetchRestSpecificationRequestObject struct {
 }
 
-type GetOpenAPISpecJSONResponseObject interface {
-	VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error
+type FetchRestSpecificationResponseObject interface {
+	VisitFetchRestSpecificationResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPISpecJSON200JSONResponse map[string]interface{}
+type FetchRestSpecification200JSONResponse map[string]interface{}
 
-func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification200JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3872,9 +3935,9 @@ func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON400JSONResponse struct{ BadRequestJSONResponse }
+type FetchRestSpecification400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification400JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3886,9 +3949,9 @@ func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON401JSONResponse struct{ UnauthorizedJSONResponse }
+type FetchRestSpecification401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification401JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3900,9 +3963,9 @@ func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON403JSONResponse struct{ ForbiddenJSONResponse }
+type FetchRestSpecification403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification403JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3914,9 +3977,9 @@ func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON404JSONResponse struct{ NotFoundJSONResponse }
+type FetchRestSpecification404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification404JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3928,9 +3991,9 @@ func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON429JSONResponse struct{ TooManyRequestsJSONResponse }
+type FetchRestSpecification429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4933,17 +4996,18 @@ func (response BatchUpdatePolicyGroup503JSONResponse) VisitBatchUpdatePolicyGrou
 	return err
 }
 
-type ListPolicyPacksRequestObject struct {
+type ListPolicyPacksOrgsRequestObject struct {
 	OrgName OrgName `json:"orgName"`
+	Params  ListPolicyPacksOrgsParams
 }
 
-type ListPolicyPacksResponseObject interface {
-	VisitListPolicyPacksResponse(w http.ResponseWriter) error
+type ListPolicyPacksOrgsResponseObject interface {
+	VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacks200JSONResponse AppListPolicyPacksResponse
+type ListPolicyPacksOrgs200JSONResponse AppListPolicyPacksResponse
 
-func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs200JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4955,9 +5019,9 @@ func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksOrgs400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs400JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4969,9 +5033,9 @@ func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksOrgs401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs401JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4983,9 +5047,9 @@ func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksOrgs403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs403JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4997,9 +5061,9 @@ func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksOrgs404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs404JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5011,9 +5075,9 @@ func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksOrgs429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs429JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5028,9 +5092,9 @@ func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksOrgs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs503JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5196,26 +5260,26 @@ func (response CreatePolicyPack503JSONResponse) VisitCreatePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPackRequestObject struct {
+type DeletePolicyPackOrgsPolicypacksRequestObject struct {
 	OrgName        OrgName        `json:"orgName"`
 	PolicyPackName PolicyPackName `json:"policyPackName"`
 }
 
-type DeletePolicyPackResponseObject interface {
-	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
+type DeletePolicyPackOrgsPolicypacksResponseObject interface {
+	VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPack204Response struct {
+type DeletePolicyPackOrgsPolicypacks204Response struct {
 }
 
-func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks204Response) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPackOrgsPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks400JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5227,9 +5291,9 @@ func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPackOrgsPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks401JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5241,9 +5305,9 @@ func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPackOrgsPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks403JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5255,9 +5319,9 @@ func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPackOrgsPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks404JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5269,9 +5333,9 @@ func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPackOrgsPolicypacks409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks409JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5283,9 +5347,9 @@ func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPackOrgsPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks429JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5300,9 +5364,9 @@ func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPackOrgsPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks503JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5695,27 +5759,27 @@ func (response UploadPolicyPackArchive503JSONResponse) VisitUploadPolicyPackArch
 	return err
 }
 
-type CompletePolicyPackPublishRequestObject struct {
+type CompletePolicyPackRequestObject struct {
 	OrgName        OrgName           `json:"orgName"`
 	PolicyPackName PolicyPackName    `json:"policyPackName"`
 	Version        PolicyPackVersion `json:"version"`
 }
 
-type CompletePolicyPackPublishResponseObject interface {
-	VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error
+type CompletePolicyPackResponseObject interface {
+	VisitCompletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type CompletePolicyPackPublish204Response struct {
+type CompletePolicyPack204Response struct {
 }
 
-func (response CompletePolicyPackPublish204Response) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack204Response) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type CompletePolicyPackPublish400JSONResponse struct{ BadRequestJSONResponse }
+type CompletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack400JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5727,9 +5791,9 @@ func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish401JSONResponse struct{ UnauthorizedJSONResponse }
+type CompletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack401JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5741,9 +5805,9 @@ func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish403JSONResponse struct{ ForbiddenJSONResponse }
+type CompletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack403JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5755,9 +5819,9 @@ func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish404JSONResponse struct{ NotFoundJSONResponse }
+type CompletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack404JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5769,9 +5833,9 @@ func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish409JSONResponse struct{ ConflictJSONResponse }
+type CompletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack409JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5783,9 +5847,9 @@ func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish429JSONResponse struct{ TooManyRequestsJSONResponse }
+type CompletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack429JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5800,9 +5864,9 @@ func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type CompletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response CompletePolicyPackPublish503JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack503JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7946,17 +8010,17 @@ func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyRe
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryRequestObject struct {
-	Params ListPolicyPacksPreviewRegistryParams
+type ListPolicyPacksRequestObject struct {
+	Params ListPolicyPacksParams
 }
 
-type ListPolicyPacksPreviewRegistryResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+type ListPolicyPacksResponseObject interface {
+	VisitListPolicyPacksResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacks200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7968,9 +8032,9 @@ func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7982,9 +8046,9 @@ func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7996,9 +8060,9 @@ func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8010,9 +8074,9 @@ func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8024,9 +8088,9 @@ func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8041,9 +8105,9 @@ func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8055,17 +8119,17 @@ func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPostRequestObject struct {
-	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+type ListPolicyPacksPostRequestObject struct {
+	Body *ListPolicyPacksPostJSONRequestBody
 }
 
-type ListPolicyPacksPreviewRegistryPostResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+type ListPolicyPacksPostResponseObject interface {
+	VisitListPolicyPacksPostResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacksPost200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost200JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8077,9 +8141,9 @@ func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksPost400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost400JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8091,9 +8155,9 @@ func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost401JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8105,9 +8169,9 @@ func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksPost403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost403JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8119,9 +8183,9 @@ func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksPost404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost404JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8133,9 +8197,9 @@ func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type ListPolicyPacksPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost413JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8147,9 +8211,25 @@ func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost415JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPost429JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8164,9 +8244,9 @@ func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost503JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8178,27 +8258,27 @@ func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolic
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+type DeletePolicyPackRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+type DeletePolicyPackResponseObject interface {
+	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+type DeletePolicyPack204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8210,9 +8290,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8224,9 +8304,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8238,9 +8318,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8252,9 +8332,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8266,9 +8346,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8283,9 +8363,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8297,19 +8377,19 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitD
 	return err
 }
 
-type ListPolicyPackVersionsRequestObject struct {
+type ListPolicyPackVersionsForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type ListPolicyPackVersionsResponseObject interface {
-	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+type ListPolicyPackVersionsForRegistryResponseObject interface {
+	VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+type ListPolicyPackVersionsForRegistry200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry200JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8321,9 +8401,9 @@ func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPackVersionsForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry400JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8335,9 +8415,9 @@ func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPackVersionsForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry401JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8349,9 +8429,9 @@ func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPackVersionsForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry403JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8363,9 +8443,9 @@ func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPackVersionsForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry404JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8377,9 +8457,9 @@ func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPackVersionsForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry429JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8394,9 +8474,9 @@ func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPackVersionsForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry503JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8408,20 +8488,20 @@ func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type PostPublishPolicyPackVersionRequestObject struct {
+type PostPublishPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
-	Body      *PostPublishPolicyPackVersionJSONRequestBody
+	Body      *PostPublishPolicyPackVersionForRegistryJSONRequestBody
 }
 
-type PostPublishPolicyPackVersionResponseObject interface {
-	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+type PostPublishPolicyPackVersionForRegistry201JSONResponse AppCreatePolicyPackResponse
 
-func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry201JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8433,9 +8513,9 @@ func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8447,9 +8527,9 @@ func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8461,9 +8541,9 @@ func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8475,9 +8555,9 @@ func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8489,9 +8569,9 @@ func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8503,9 +8583,9 @@ func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type PostPublishPolicyPackVersionForRegistry413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry413JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8517,9 +8597,25 @@ func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionForRegistry415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry415JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8534,9 +8630,9 @@ func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8548,28 +8644,28 @@ func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+type DeleteRegistryPolicyPackVersionRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+type DeleteRegistryPolicyPackVersionResponseObject interface {
+	VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+type DeleteRegistryPolicyPackVersion204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion204Response) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+type DeleteRegistryPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion400JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8581,9 +8677,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeleteRegistryPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion401JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8595,9 +8691,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type DeleteRegistryPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion403JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8609,9 +8705,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+type DeleteRegistryPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion404JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8623,9 +8719,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+type DeleteRegistryPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion409JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8637,9 +8733,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeleteRegistryPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion429JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8654,9 +8750,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeleteRegistryPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion503JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8668,20 +8764,20 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse
 	return err
 }
 
-type GetPolicyPackVersionRequestObject struct {
+type GetPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type GetPolicyPackVersionResponseObject interface {
-	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+type GetPolicyPackVersionForRegistryResponseObject interface {
+	VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+type GetPolicyPackVersionForRegistry200JSONResponse GetRegistryPolicyPackVersionResponse
 
-func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry200JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8693,9 +8789,9 @@ func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type GetPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry400JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8707,9 +8803,9 @@ func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type GetPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry401JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8721,9 +8817,9 @@ func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type GetPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry403JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8735,9 +8831,9 @@ func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type GetPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry404JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8749,9 +8845,9 @@ func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type GetPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry429JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8766,9 +8862,9 @@ func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type GetPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry503JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8780,28 +8876,28 @@ func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type PostPublishPolicyPackVersionCompleteRequestObject struct {
+type PostPublishPolicyPackVersionCompleteForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type PostPublishPolicyPackVersionCompleteResponseObject interface {
-	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionCompleteForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersionComplete204Response struct {
+type PostPublishPolicyPackVersionCompleteForRegistry204Response struct {
 }
 
-func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry204Response) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8813,9 +8909,9 @@ func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8827,9 +8923,9 @@ func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8841,9 +8937,9 @@ func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8855,9 +8951,9 @@ func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8869,9 +8965,9 @@ func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8886,9 +8982,9 @@ func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9238,7 +9334,7 @@ type GetDefaultOrganizationResponseObject interface {
 	VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error
 }
 
-type GetDefaultOrganization200JSONResponse DefaultOrganization
+type GetDefaultOrganization200JSONResponse AppGetDefaultOrganizationResponse
 
 func (response GetDefaultOrganization200JSONResponse) VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error {
 
@@ -9643,12 +9739,12 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx context.Context, request GetCapabilitiesRequestObject) (GetCapabilitiesResponseObject, error)
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx context.Context, request CapabilitiesRequestObject) (CapabilitiesResponseObject, error)
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -9673,15 +9769,15 @@ type StrictServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx context.Context, request BatchUpdatePolicyGroupRequestObject) (BatchUpdatePolicyGroupResponseObject, error)
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	ListPolicyPacksOrgs(ctx context.Context, request ListPolicyPacksOrgsRequestObject) (ListPolicyPacksOrgsResponseObject, error)
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx context.Context, request CreatePolicyPackRequestObject) (CreatePolicyPackResponseObject, error)
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	DeletePolicyPackOrgsPolicypacks(ctx context.Context, request DeletePolicyPackOrgsPolicypacksRequestObject) (DeletePolicyPackOrgsPolicypacksResponseObject, error)
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx context.Context, request DeletePolicyPackVersionRequestObject) (DeletePolicyPackVersionResponseObject, error)
@@ -9691,9 +9787,9 @@ type StrictServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx context.Context, request UploadPolicyPackArchiveRequestObject) (UploadPolicyPackArchiveResponseObject, error)
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx context.Context, request CompletePolicyPackPublishRequestObject) (CompletePolicyPackPublishResponseObject, error)
+	CompletePolicyPack(ctx context.Context, request CompletePolicyPackRequestObject) (CompletePolicyPackResponseObject, error)
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx context.Context, request GetPolicyPackConfigSchemaRequestObject) (GetPolicyPackConfigSchemaResponseObject, error)
@@ -9744,32 +9840,32 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
+	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx context.Context, request ListPolicyPacksPostRequestObject) (ListPolicyPacksPostResponseObject, error)
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx context.Context, request ListPolicyPackVersionsForRegistryRequestObject) (ListPolicyPackVersionsForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx context.Context, request PostPublishPolicyPackVersionForRegistryRequestObject) (PostPublishPolicyPackVersionForRegistryResponseObject, error)
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx context.Context, request DeleteRegistryPolicyPackVersionRequestObject) (DeleteRegistryPolicyPackVersionResponseObject, error)
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx context.Context, request GetPolicyPackVersionForRegistryRequestObject) (GetPolicyPackVersionForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -9805,46 +9901,46 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
-// GetCapabilities operation middleware
-func (sh *strictHandler) GetCapabilities(ctx echo.Context) error {
-	var request GetCapabilitiesRequestObject
+// Capabilities operation middleware
+func (sh *strictHandler) Capabilities(ctx echo.Context) error {
+	var request CapabilitiesRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetCapabilities(ctx.Request().Context(), request.(GetCapabilitiesRequestObject))
+		return sh.ssi.Capabilities(ctx.Request().Context(), request.(CapabilitiesRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetCapabilities")
+		handler = middleware(handler, "Capabilities")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetCapabilitiesResponseObject); ok {
-		return validResponse.VisitGetCapabilitiesResponse(ctx.Response())
+	} else if validResponse, ok := response.(CapabilitiesResponseObject); ok {
+		return validResponse.VisitCapabilitiesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetOpenAPISpecJSON operation middleware
-func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
-	var request GetOpenAPISpecJSONRequestObject
+// FetchRestSpecification operation middleware
+func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
+	var request FetchRestSpecificationRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetOpenAPISpecJSON(ctx.Request().Context(), request.(GetOpenAPISpecJSONRequestObject))
+		return sh.ssi.FetchRestSpecification(ctx.Request().Context(), request.(FetchRestSpecificationRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetOpenAPISpecJSON")
+		handler = middleware(handler, "FetchRestSpecification")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetOpenAPISpecJSONResponseObject); ok {
-		return validResponse.VisitGetOpenAPISpecJSONResponse(ctx.Response())
+	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
+		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10125,25 +10221,26 @@ func (sh *strictHandler) BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
-// ListPolicyPacks operation middleware
-func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, orgName OrgName) error {
-	var request ListPolicyPacksRequestObject
+// ListPolicyPacksOrgs operation middleware
+func (sh *strictHandler) ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error {
+	var request ListPolicyPacksOrgsRequestObject
 
 	request.OrgName = orgName
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
+		return sh.ssi.ListPolicyPacksOrgs(ctx.Request().Context(), request.(ListPolicyPacksOrgsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacks")
+		handler = middleware(handler, "ListPolicyPacksOrgs")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
-		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksOrgsResponseObject); ok {
+		return validResponse.VisitListPolicyPacksOrgsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10198,26 +10295,26 @@ func (sh *strictHandler) CreatePolicyPack(ctx echo.Context, orgName OrgName) err
 	return nil
 }
 
-// DeletePolicyPack operation middleware
-func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
-	var request DeletePolicyPackRequestObject
+// DeletePolicyPackOrgsPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
+	var request DeletePolicyPackOrgsPolicypacksRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
+		return sh.ssi.DeletePolicyPackOrgsPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackOrgsPolicypacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPack")
+		handler = middleware(handler, "DeletePolicyPackOrgsPolicypacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackOrgsPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackOrgsPolicypacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10308,27 +10405,27 @@ func (sh *strictHandler) UploadPolicyPackArchive(ctx echo.Context, orgName OrgNa
 	return nil
 }
 
-// CompletePolicyPackPublish operation middleware
-func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
-	var request CompletePolicyPackPublishRequestObject
+// CompletePolicyPack operation middleware
+func (sh *strictHandler) CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
+	var request CompletePolicyPackRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.CompletePolicyPackPublish(ctx.Request().Context(), request.(CompletePolicyPackPublishRequestObject))
+		return sh.ssi.CompletePolicyPack(ctx.Request().Context(), request.(CompletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "CompletePolicyPackPublish")
+		handler = middleware(handler, "CompletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(CompletePolicyPackPublishResponseObject); ok {
-		return validResponse.VisitCompletePolicyPackPublishResponse(ctx.Response())
+	} else if validResponse, ok := response.(CompletePolicyPackResponseObject); ok {
+		return validResponse.VisitCompletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10959,36 +11056,36 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistry operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
-	var request ListPolicyPacksPreviewRegistryRequestObject
+// ListPolicyPacks operation middleware
+func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error {
+	var request ListPolicyPacksRequestObject
 
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+		handler = middleware(handler, "ListPolicyPacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
+		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistryPost operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
-	var request ListPolicyPacksPreviewRegistryPostRequestObject
+// ListPolicyPacksPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPost(ctx echo.Context) error {
+	var request ListPolicyPacksPostRequestObject
 
-	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var body ListPolicyPacksPostJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -11015,87 +11112,87 @@ func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) er
 	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+		return sh.ssi.ListPolicyPacksPost(ctx.Request().Context(), request.(ListPolicyPacksPostRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+		handler = middleware(handler, "ListPolicyPacksPost")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPostResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+// DeletePolicyPack operation middleware
+func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+		handler = middleware(handler, "DeletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPackVersions operation middleware
-func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request ListPolicyPackVersionsRequestObject
+// ListPolicyPackVersionsForRegistry operation middleware
+func (sh *strictHandler) ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+		return sh.ssi.ListPolicyPackVersionsForRegistry(ctx.Request().Context(), request.(ListPolicyPackVersionsForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPackVersions")
+		handler = middleware(handler, "ListPolicyPackVersionsForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
-		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPackVersionsForRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersion operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request PostPublishPolicyPackVersionRequestObject
+// PostPublishPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
-	var body PostPublishPolicyPackVersionJSONRequestBody
+	var body PostPublishPolicyPackVersionForRegistryJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -11119,27 +11216,27 @@ func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source R
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersion")
+		handler = middleware(handler, "PostPublishPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+// DeleteRegistryPolicyPackVersion operation middleware
+func (sh *strictHandler) DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeleteRegistryPolicyPackVersionRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11147,27 +11244,27 @@ func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+		return sh.ssi.DeleteRegistryPolicyPackVersion(ctx.Request().Context(), request.(DeleteRegistryPolicyPackVersionRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+		handler = middleware(handler, "DeleteRegistryPolicyPackVersion")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeleteRegistryPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitDeleteRegistryPolicyPackVersionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetPolicyPackVersion operation middleware
-func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request GetPolicyPackVersionRequestObject
+// GetPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11175,27 +11272,27 @@ func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistryS
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+		return sh.ssi.GetPolicyPackVersionForRegistry(ctx.Request().Context(), request.(GetPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetPolicyPackVersion")
+		handler = middleware(handler, "GetPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersionComplete operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request PostPublishPolicyPackVersionCompleteRequestObject
+// PostPublishPolicyPackVersionCompleteForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11203,18 +11300,18 @@ func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionCompleteForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+		handler = middleware(handler, "PostPublishPolicyPackVersionCompleteForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11396,372 +11493,384 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bcuM4tij4KwjNRKQ8h5btzOzT3XLsiOPOS5V35y3SzqrYp1RxBJOQhDYFsAnISlWO3+d5XuaD5k/m",
-	"SyawFgCCJChRTjvr5peqtEgCC8DCul++DFK5LKRgQqvB+MugoCVdMs1K+OssTeVK6Hd0ycyfGVNpyQvN",
-	"pRiMB5cLRs6F4vOFVoTim0SYV5MBNy8UVC8GyQB+Gg9oMFYyKNm/V7xk2WCsyxVLBipdsCU1k+hNYV5X",
-	"uuRiPri9TQYvpNBcrKiZ91JeM9GGJXyFaPMOkTOiF4wUJbvhcqVIQefslNArxYQmM1nC0xkvlYZHIwf1",
-	"v1es3FRgp63JtwN7PntLdbpog/gPtpEiIx9W+WrJR8Ts3qtLOjdwfsf0B5nzdHOu1IqdkvWCCcI14Yoo",
-	"TXMGoK6KjGpmfqNCrVnJMvL85KkHe8FoxsoK7vPZIQKyA1wz43kWP11uHhKeMaH5jLMyIZR8+nT+kgyp",
-	"2OgFF3PCctWA6fiYTAYchyXLldLkitnvJoODURw57Pt7Isb7ct6NmrKcU8F/QZToRktpx9hvZjyu70q5",
-	"KrohKOAlMjdvbYGgqMa6ExQfaHq9E4iCptc7YfAj3RWMH1ipYOpdkNzgiwm52hCxWl4Z3LrauJ+JpnMy",
-	"ZKP5iExPRk9Hx9OEUAW3YFrA/ZmSF2/OSUGVYopwfUBkSaY51UzpaQeK2bG/dm3vANreK7Srq+7H1Ya8",
-	"KBnVrBr5KwBecsGXq+VgfJI44LnQbM5KhL6U/2LpFvpd4AvbMCMYYr+t+8jmXOlyc39YKu4DiE4cvWBL",
-	"KjRP/dHhMGRo8C7AzIOEhL849JUleYIY+OReMdCvYHWVc7WI4d77kNTpBdVErgXel3Bjh1wr2N0uKlz4",
-	"Ke4G4oVclWmPE1bw3pg8KUp+QzV7gnssRb6xz+zrJVOrXCuykHmmuqDGL/YGGT+73BTsTGRdHLC0rz1R",
-	"xIxBqMgIz8iaG+4HG+wEn+Gnj28OmUhlxrIuSMvWpHcDeiuZdZNUKIs/wkbSkhnZZwd8P+xDeY6jlOdC",
-	"b73vSm+/6UrfjRXBtJ9AUtq6STi/Fan236ibr92gW/OlKqRQDATtf9DsI/v3iilt/jIyJxPwT1oUOU/h",
-	"Zh/9S+Fyqjn+95LNBuPB/3ZUCfFH+FQdvSpLWX60k+CUMWSBSY0Ex8UNzXl2CtuwZErROYMTUlZSZnlm",
-	"8D8B4ZmJ1VIhIaR5LtcsIzc0XzE1GqDEPst5+istJrWzK7inAGO6Kksj9yttDnxIrVzNDMwAjxFtsxWC",
-	"h8tOCBVEXgF75IKslCGbt8ngtSyveJahFvLtFpfSPGflE0VKmTOSSaaIkBo3n+gFV0QWrITpAcx3Ur+W",
-	"K5F9WyhrQvdQGrlH6gUraw+eKJJRTUFoM4djdjtzW72muLCZAR5W8oFuckmzSynf0HLOfh2cupLZhrDP",
-	"KWMZ3gfFf2Ek50uuEwIcgGWEzjQrScZSmRnBgZL5L7wgLxDYw1cCf8dFlSyVIuNmqteU5+wbH5RTD1EH",
-	"dYrmKSkZzWB99jjonHIBbK9kutwA7BesvOEp+yToDeU5vcq/8ZkonJ+kVMAVANGaCLkmQyBNn+mysEqz",
-	"wbMriirqqoIXb/KllG+p2FjCq77hIqQkSyo2DrvUKe4uMfIj8BzU5gGkj+bJ4ZlBrZjMarBIES3JmnKj",
-	"as9kyXA0QLUIuwy40G0y+CToSi9kyX/51iiIZhquyJIrZe6LLMlKXAu5Rgr2SahVUchSs+wtyzi9BPB/",
-	"rcv/RLUusoFdMA70DW768POh+f8BEbK0ZhNtrsytOwU0qon5KqfldyXPzrIbKlKWvea5ZuVbmbEclpUh",
-	"YaD5h9JQdc2NlIACRhvKGXxMlubrETlLU1YYYqQWtGBqTKZilefTUzL9cjs9JWffETPxE0Wondt+bxjg",
-	"vyQXEzH9Mhngb2bHJ4MxmQzgySAhE0Ai/O3s3cvJ4P+cDN5/xCeeninz/KfRaPTz7ZQIpgw0WhKD8Bkr",
-	"9OJ0ItAK9kQRM9m+QxquLleaTCsop6eEEoNEOZuIlViXtChYRvz3ZBhblWaftZsoP8/wRyMirFRzsezf",
-	"K5qbXyfCjYMPZMHEZHA7PTg1+Fttbyrz1VLUDieUKK7ZBo0B9j2egUlwIgxxYyUpaKmYAsILYplRLJHv",
-	"mGMlRclSrli+IcPnx8eGgxp8BEkHxktQXZElSmUHo4kRVg0mILlGXCoC7PqCexAzrVoAiZyZBUR215CZ",
-	"hiyeBGfXHvMNV9oMV70DgwMCgsit2VLtusLBPQrvz217nRY2WpZ0Y56b3XxdymVcNwCdAMCBfwU49F//",
-	"9V//dfj27eHLlwmp/k0Wi/FyOVbKbPfH1y/Is2fP/g4qYAcc1R6ZCS5lHIxVURhhog4MFx+pmLP61u+c",
-	"BpEQKIvYvJ8Nxj992fmRZxdo3wh/uZIyZ1QMbn+OkSNAuG5cQeG7tPSeWvPJKTHwALrb0VEFo5aawXZ+",
-	"PpzLw4CJlTOasi+34ZNDdc2LQ1kg9TwsJLyHa/QbgTv+DbYCj/DKSLJ2Q1rnt3U7uHqgDbCctA6xo/Kg",
-	"3+FdPCWGRCbexoXYWBLFtH2rWogs6zQvShRQR5ERSebs3UszxPuP5IrpNWPCUrM6gdg9g46uDeQNQxGH",
-	"1Ty1ZYZz4ZtqlS4IVQQpvxHyhaZcqMQdYkKuciqumxtxEAULleM4YPgMF2h2tna5PSl8YHw9g6nx8nqc",
-	"TDxGmn/Zj832GRDuCSW3E2t/ogNknGYvA8KPzCmCTWRe8syhy0oZMUeW6Ipxd20+L9mcun2u80I6n79e",
-	"iTR+XnQ+J7OVSMkQFL+ELDlsypJ+jh9+xlWR0023Ocy+AJpwdASwvsS/hUfRj3jHFyvB/13z66H51Usi",
-	"sUXchqaun8zQP28/mTuLtGdOZqqRFuoESXNf66JD+/Q6JJnLapH1+w5qhJGv5N6SzGWESAWQPgozfwRh",
-	"RktijswIJGBRfBRhfh8iTHAR95BkfnOCS0MwGTqJREj9yvwzlE2E1C/8H0rTUqsfuV4khInM/gukFnjz",
-	"H/ivnCl1uaCi+tf70g48B1d1iU+DP/wLXhbi6sxgo/nHOynY+xmYd8/evTyqiVqPwtG3E46+Y/qjXKvA",
-	"sdRYFRorCJocDhXPGCnlGo0Vzvg1Iq9uWLmx/h9wMyCs4zAew7l3IY5nInKu9NTQzKUhh8rgHnp3p1/A",
-	"wFIawCaD8XEyGTCR4R8nx+ZPJUsNvG8yGJvV307RdmGtumYV+AV+YMmBlzNCXv2TlwQGit2wkuvNoE4/",
-	"BorpCiEtCg8qhPxpkJZc85Tmg2Sw4PPF4GeDL35UMBUNKp4E1qDmHIbwVJPg5QUcq71lLkf11tm7l+Yw",
-	"/WbUFiOv4MSyMzOseWUwhpOFQd3uDsbHt225aGcgnY1Ss6iBvr43XGF8GmfqhVwWOaciRXf92BG7+rjR",
-	"4LvRRPy4YILM+Q0T6Do0P1sqRdYLVrL6V1IwQ7dYRoZck5IVOU2ZIm6JB8Bsrxkr1ERwrcAnMyLncyFt",
-	"pA04MtD/5JxjKm4Ka9Ekh2QxmsREBhdlyD6n+UrxG5aQjM3oKtceOPLfyMnx8Smhmiyl0uaPY/ORIgWY",
-	"9+YsFLO9Tb6F0DTPLWXrKT7GbMpx3l63TYKbZ+NODq3HDg9go9FmS9Kcm6nhVm8R2CqKBErXP9lmix0Q",
-	"Q+Su2UYlcOhmi9jngsLZ48Oc3bC8RvNbR7ZLUi7lGqLsXsh8CyzmYHHKVObqLgK8VUp7QBTc7y5wzCuW",
-	"IgMcVq4yDBVDWZcgaYKzy6KgLDOUMfYF/MKBc67Zshf8nth0BFmUGi8KF62LctyB/0B7tx8RMmJzPGTo",
-	"1HiUEeDg1Cmx+juJK+gPdaA7+HF9e9tRXILhaV+zTW+d1lrnz9HDUhQ5Ej0Yp0OdRY7R8iSaLzJestQJ",
-	"V0ysloYFUpUOkHwEOn+HXQChtHNELQRF0Qx/7JRPOl40GMSFdYfU/POGWaXmI/S+C7Ym+DX5EIZkgjQq",
-	"aiEJo7qEUTPYDM5+vCAvzi9IxfuCqPa1Oky5OkzDZ4VllkC262v6iJulakIXE2m5KdDUIcjFM3K1Sq+Z",
-	"BuJTB8U/C76Bo5rJMmVLJvQbQycH44GRvIzCAiJPSZdsLctrszYX184VhC/NWMkM1OPB09HJ6MQIPy5w",
-	"anAyem7OzAYDhdMrjOxe0BvWtRImzEVBFmGDup4d4teHNeC9bDZGESsZaDoH4Us9g7X5d382fMyCd0nn",
-	"AOHT0fGgJejU9rxtG7wqOZuR4Fcvr1RBivsb8s6M4KI1WvF8hkGIgBCayRVRKzA4eRHFzGdTEFpTLpmm",
-	"GdW024gW4YQNwmIldoiGIPRKrjRMy8QNL6UwWGM47kyW3otoI0HDmKLIZRbRfTC7A3q/MzR++vjmUNFZ",
-	"3eJIEQZZzpG1H/gdc7tBzmc+PIgsqCI0LxnNNuTKKNlg03UiXnCTkxpZAGrAlCUGjgDY0w6OJrr11TWO",
-	"cTcnERO50jkXKLqqgqV8xtPqqQ0TDY64H/cpCgQPcICLc/zopM2Di1Le8KwrJD3N5Soj7p2jIqfanDNG",
-	"jIUxuebAlJIpp5phgGtCIAL/7MeLhJz9sipZQphOoztlziWGCh9fnb18+wpMLwHe7bplJSuk4kC7Ipfs",
-	"08c3htfhKbsXQ+2hvihkFnEDOdKZ1rbRubLIWN+j7dJn81xCOtWc4gf/zIAIiNMMPo/gKHlv1C7qXzHQ",
-	"2YjtLCFcu4CoK9gZ92S3Md+G4YbELUD+3lzcxtJ0BSXDUzIr5TLk0RH+nKCR1Z6oJKsilzQjHKJy0wW/",
-	"YW3pyC3n+ypu6o7E0o6Aei2oOsjqnKEQU7EAIi2JWqUpq+1xtUn41qeP5/Et+fTx3Izw4dNli0/YZXYJ",
-	"cDfbIpsbeScWjZAOZrHtjknhDQSpwp2rNXWgxauWJNIE8nu5JrSyFxEru2Q1kTO74Qpll1COKdmSZYZA",
-	"IbaCfBGRSQEQn1Nn1vpCihmfXwBt7UbUPl+5++oRGnm6UW8yK5L+58X7d8TScbP/nhXYrAFKClpqnhq1",
-	"oMmDAhk0DWaHuDYvPZVMGz6KGFC/B0v6+WzOXtKNigb81Y81eLl9mrcx61ENoK4L1outhXs7iAbfBduI",
-	"Eec0XdjtgvAq8/2qtDz/auMwCqSFYRHuueE7tffBL5OzmTa8+yByeW/jyF3Djm48MopcQMbrRA5om6Fl",
-	"DsSI8xmlw/bAPy4YGLOAMQVcwH4AKmAt6zBYmjdu34c7WnR+2vnJdmHKnxfQq2p1d5OXOlhxH4LZYZPY",
-	"wssv69lhd2S3FYkN5gp2LfFY8XMnbkLyS4Wgahel63qf5Fxp1eRKCkmdtTEYTIMkmgbVcgv9EKrAePm2",
-	"ELEd+mtI1Z4d3zZReH8F3SPEs7g++fNtl4DxoRONPzbeQBUod1ZF+7Sxo5KUK0GyVekUL0xJ2gfta/NG",
-	"0L+DlrnMfZvi/7EyBDQX1vVmpc4pQkW7FIAh2rUU6CUzN0wteNGmedspihNjmnP0vGwdV8ZwGORAl52+",
-	"V1CZMZZ25olrk/84NjWk+ZpuVBXmexAKNXbuDnnFO1kwE3zL5e16015bStRquaSlN+U3Um8sAuK37YMI",
-	"stG3WGDDc1X7E2kY/gLBjGJseIQ1iDqOstqTHZSv48W2WCfx6jbshNX+wedd2wcPd+5e4YbYb/PM4D9y",
-	"vbBKpOq5gQhTx/5Z4hG9As4C5eM/Mn7DsxXN3ToqubauK+8QH/s5tuIC4899JMaKgTUvbC+/1VYj4svA",
-	"eMgVWqO0dIYWspQlukUblo9VWUjF6ubGBwoZZBFNrPeet9S4+I4HczgH3W3D3Lz3MTs2/dqPEp+7YujE",
-	"T4giSmi3uWK5FHMX2rfzzL2pu7nlb21CrKUTLj8W5lvzPCdX/kgQE5jIDFaUCqu56AXbkBsuc6pZCOAe",
-	"4vWnhjW1Zma2o5FLMzQku8HLKKc5o2SXUtJhhUNlm0txoVmMGZzFTOjKvAsGOnoN83ulvSIQuA9doVaV",
-	"P6Av9uBSLtx3cXxxwzYv33Y7YMMm2ri2/a2BqzLfYswEcsHNZVpaBbVhLL2jVhFOF6EIFb5vZQuxOxlZ",
-	"S/eFpPHb2FcCjA7cSffKbkm2czD/TRwh7f2hulOJjI5a+25/S150zLbRLsCHbUdYZ74tdbD9Ws3NGrJW",
-	"FISbJqwYiw30wm1mqh1FbHqbrFqyWN2qEjdXtWxPuAfEfmwNSlriFtitWdIiavKtQO3SDu0mkQq2/eiI",
-	"ixLtzVYbSk6ENhrlJjzrSuVxlR0ck8FhR61TAaC2kpCawB+hHYHKQmsaSptOYFbt5V77EADxqvo8ziec",
-	"sofz1IQJVGM1LedMKzIE+wcEylt1VGFeOVfvy/lLDHPZYcTjGOQW19RcpExL2Wqb9JYyu9t2vDUf7hbu",
-	"zPgNJ7k1MG61BlopJFThO8yTYRTX0loaIjz5nfdqoGPTbbzh03wuUPRqHVncqCdWy1cYo/Bhm9JWTRmq",
-	"ba6iSL5xgQ7o6eVqx5RgdNs6jUWrvVcUFwhqyBhCkIQ3yWJQ16ZsvdvmlbdBlEIrKiJSFW2rxTqmN+6f",
-	"Fl+30ECpuMw5jgPZt+k7iNL1+9DGfKxF1HZo5Q+QnF9dvAhjM+C3lWJRnzQZuvQKiOgHRfRgP5Yieldl",
-	"+1pv5Ck5jgYuYtm0bQ7JhzDB70TqmpElgtg1l63IDLtEL7UrM+KAitiJfhUfTLWH24Irq41Ud4p42D12",
-	"dNzgrLdas7a5T9SgvsiuI4ZIZqCDW+zeZ0iJsUal4WDmjG05xH3Ul6rWWVxfkSvNxdyWatxdprG3KtgY",
-	"uGMvGu6DmG5QfwX9Gq2wNptDmRAb2OUpvQg05zpNtt4PruGFh6L8LuhOS3LF+vMBX3G0JvtBIULC9d24",
-	"RBgfaMWhmF/o/hnIeiEVVgbMb3ylNpj/xZtzohZylRv5xdY6s5sTUv+ilClTigwFu2GYNbdgJbs3ToNe",
-	"eysuGpRxVq6DvTfKwPtGdinrP/o4sRCDUyrAgCfXIpc0MypPKZdkaDiqWatHDVseMCHrBU8XGPqqiJC4",
-	"S+57dXB3TtlvuXdjjHvuZZysdHiqQ+SPkZoXtKBXPOe6MwbAJZaRNHjVmxWx5leESOwcN3zjtFFYlAoh",
-	"V3BthBR1t+s2mtNa3VaOVQMxtjdWPA/LuHboUwpKAFaJHvUI9vrOfMf196urN3LOO0aLDfNE2bsopGbE",
-	"l2n6QFVK8xdUMXLNNj0KBISTx5Zcr7/VAs9PzMx7EN3fCo8yGu/z4+MwPh0T8sY2QYRjJcFAwa6XqiQ/",
-	"ufJNyWTAxf8qSjkvmYIqT4Orzf/KmNHA4K8Z/8wyfA+zyyaDnweRCKmsg759f3n5gSB0xLwVv8qd3ocz",
-	"slgtqTgsGc1AsIwY3mGndh9MinreNsPv6+/OPso8CgYUnww1U2q9+m306199wlElM/aQZksuEjsqFLDi",
-	"bM3KOEVdyswMkZ11yE2aL5nSdFl4JwzOsqaK5FSBXQMGIEP/gp35X5ILo1R5NofG+cEY6hwcmpH3l8rr",
-	"Sz3Dpb71S/2hc6nt8huJo8fBHsQO08esVVb8j0j8OvNuXJ6NM/sFhugl1SX/PGrm42pM3wBJd5AMFP+F",
-	"QXrunVJQI70cIJSEzrnoNqU7IJqjvbJmvE0BVlwU4642YWCGA9sak8KUlFiwBq6u237jeAv4vvSqFGTo",
-	"KO3J8XFSywg96GHIsSvb93C3RSdC3q0LDd5xuli5APJxorFU16srVgqmmTq8YkofFiVNNU+R1UWOewCq",
-	"yRojw3BtNoyroBsQV4+KUkISWSpLiCD727Pk8AQyr2vvr9nVkdIGLebh22aTD5/+HAni8kvpyKLDasfD",
-	"ptlDHRDIH2xmVe6Ud++O7JD3wj7retcSWRK2LPSG2GLVQMKKrswh3OQdMSjB6SPeQo5y76CUOPbtlojs",
-	"QVggt6I2dCjZEspYKz3QCK/doGPDVvkx6vu2CJXCq8B7Bi10GNDbIIAumlKMFkH7v1qxEXlLN0b/wIop",
-	"NTv5girMd8pYzjTLDA7Ua9n2imsoqq3c102AH21dIW59xjTlORYAr0KO+k/XbtXQMWtpX6xpqC5Kadtm",
-	"upyg/XYvGk2Fu9KBuJ1NJ7rRuM9XvsyL3WrwOTRjBrrCPYItSGy+gk/2a+JpV1xbVMXy8a4eOjNmO0os",
-	"GN67SnzGDwT3+7sbDa401zcSb3Qf8eEPhq3Vw/ru+JA6b9JvHtpoSxRfFO2+ZzTXiwusSNKVgwXansGG",
-	"BbxN0gVr552Y33AIWzzbzHNt0/1hdPtng7n67+6YeWVtpVgiDBAiYwUTGROGT5nRjZwOOYlfJh64yWA8",
-	"GcjryeD2IGqUUx07gh+hXoC7sUnIZBCQhskAa4esuephdLXzxI7GRS0jNlgBLSZ2o9xYMeeqPQEgio9+",
-	"dn06IvfUJqRtzx5hkQn8hz5lxkdpdficq+dxfMvrkkb1Otb2TwxxpmLT+wrXt/EHN1yvsgy1k/JbtPuw",
-	"qlm6BQ+/MEOWWWqYtA3o9wfW2u5YWMOvEK7pdAAbmJiFQXHXHJtH7C0r/NN8GAfAjBmgBEo/Wy0flx46",
-	"s8H2te4Eoy3G90gQAkZvUuXXv2Xg7f2rIoMXAdV3nLa1z1un+2EPe/HunGokGZ8+vutKR31XmYdtByHY",
-	"Hw/zPtGIwWG0NjB264xWEpo/0SayI45/ywcuFyLPXdaJj1LfWvjDvoxZS5gzOxgPnh4//cvhycnh8dPL",
-	"47+Nj4/Hx8f/c5AMZnPq7GTcvAamq7pFpvNbm50EJiC4bUKuxaVEu6cjYyWM7sddKVv38oZqWn4qc1Sm",
-	"2ZJy80+a85T9D5ou2citKBnMuV54IzC+Esxu/iQehhte6hXN8e/xjOaKQbWz9j4827oPaLHr3IhnsY1A",
-	"09euncDj2b0VNzzVsty+F/hOCIH5m1SAxLbj57sYtM4EkQXFcGyn4M+YTheOLHhN39xAi4KV0t9H1/d4",
-	"u40R15rz2C96c9/2Zdup5Tugui58u6ZcP6tVwcrDiPnC2i2+kb1xez5r3m1l+SrzilxHg0KlpvkLsF3G",
-	"zeDmeVARIEw93mF83FoGokqmAsbf0+gYMn8FfRN94S4Ux12V7vZpwpOX0TgziGY0opdTq2q2iaDYN1aY",
-	"s204CmaLgpPhl8nq+PhZCnUu4Z8sceXDqhpjtwf35SOs2WT6YRHu2J7IY8030Wp4+6KM200oYzjsPriD",
-	"vojlVp8EJ7sd0SAe8bUsW0mpPRP+uj/dnvUsaL75hcXyXJ9s1ceKeLRneLreG3/XtMAeGcC1ne8M6Wwl",
-	"R3Y4iOLv2XqSLpESzSNPVGtZgbhF05QpNRgPbAztIBnIcu6llXTJ2nYG981+mokB9Ay/jKsmOGxEnFYu",
-	"F3RErJ+ecEWmFuIpRnxn0QDBvJ3vSc5fKjJsG48Iz9SBm+nUqMa2TCqUzQ1KcrHMR9H5uCrFzOdY1YJD",
-	"yethy8nU7bVY0s+uutTx8XGbUFQnEo+uEFLw1BCLQAeqiRoul7a2qTNZ1rqxM6gyXP/Otz1sJA71yHz5",
-	"6oRgpAYxU/PXSxlYI9cGHbnUUZAI2+Kg9Sb6vXJ+6pLBeQubPDZsxrWotbmKuKto9xZYWrVReTameHZZ",
-	"efFh3ZQZs8FXnmPbdrPYp/RZzLL6lRnO1SF7g4764Wk3UjQt7lirykqELNti2hrePD341lJosKg9LXF7",
-	"yhJ+nh+e9jySALLYuaAi8YaLeLa8QOLbHWOiWD6LBu6yfHbokvrM4S02BSshD5XkXFxDt+YDn1lhQz4c",
-	"G+9JYt6xdZBIszOaQktbhSuS8dAKpnDlyV2qBub3DIqS3TChqeY3rNaiPVulzhb6K2dLsXqW1KmLMoOT",
-	"xPWMvlXGUn3ycPPgbrlEG5ERusq4bQRhM4pG/aN5BFvvSmvqm38Q0bK3dnu3sUMufY/6uKlZzNDVIErO",
-	"rhNxFERCoVp8vX9QVGAg6nfcLgKtw/8rcxbkX7USpSzYW0LJDEwyz+VaWZEuHu8WekzsKAtoT4wg4PHz",
-	"ksg1RhdAWuCWRD4M+4IQ6iCwrO1ZaZjAmmD9M3xsY4yUc3VHjDxYPNXVb/cN622xGqOtbgMmd9S539GF",
-	"JL19fJ6mB1tqK6Ra8F5IoXCbdsRe25NI7fsgLxl1HkfFQy73wrrwYnWg30tWlCwFGYALC7IDCHp3wOKm",
-	"FuGn42CdTxS5WvFcH3IBiJDYEpNSMaUnwj+zuR5hLDjsR20TnlhcRqF/ijNM4RhPq+knQrM8B5RcElrQ",
-	"UkMj0NtkoFYKXKtZH6RXC15g2WL7UR8c1owuVaxuSnsDm0HZ9mRhBLhXOaM3TBEO9fr2rLvgDMW9MOCT",
-	"YuW5mMmuZkgK0LUKufDu+9itG07BHD1FFQ54iyFIVqWxucJ1I3OrTmzwFEIqUtsH1ibZ2Jl8N3iox42z",
-	"OH0WL9cVTa+hY7FtSjwRriRwQq5WGkdof+3SZPBq1pu7W/IBdnFAhDGqJRMBcdetKX0RYtuMtokyDRYJ",
-	"V9eeX+J5VZM2NjawYjX9mOs/rY+zeQPMdXZ+ow5PEyqIYRipWTATGdRbh07REMOIeQuHRclFyguaR0NK",
-	"W5RnK9M3b0AWliBmbhtZAyqKJzUY5tzt8rIwCykwGtz6VZyrqZBQnY/mh/4RSEuHqcxzeiWxF1YyuOJ5",
-	"zsX8cEkFnbNy5+K6SwDsklYCT0/cffmmI4seP4xqTzWHUDQlJZYZwbUiufnmYM+8zKZUsCvDs4xiwqW3",
-	"irhjtgy0XQUdezbJWZXHETmLH7leGIwaT8QUjn9qRCXHUhIiDYnArkCO302R+UxbTKlkNDsEcoccDvLO",
-	"JmJdcijCjo36nx8/OxiR1+0mDKj2IujwzycKRCszFnTH9szezGP4wURoSeRsZthVycFiIrA6pYaMt/VC",
-	"kiXdkCW9ZoRr20nKFxm27lqH4dZvubPJRYg2Pgy/ws8Y6emIk436SUq53hqbHVPw4pEJNvYd0XYysJLF",
-	"Edxk2yQPdSDccycZ+sJSThdKbAqWLaAE37k/SrnuSHdzAdltS4dfFL5ChseHJ8fHBySVZclyLA1uWY+N",
-	"FCbA0Efk8CRgg++OzrBzKUZqQ2ZiSYXjebgzB6fk8GmNd+L7T5RLOw+CoFJIhDSctFzVa88u6WdbowYy",
-	"jlzFmsOnyb75y8GB+T3qhTJdbXYCJJEztPGhMur+Cq1/W0stzCg31Pyjc2fsyHLAl4j9qqOqWbAtc3nD",
-	"SsGyLeNfNtxO1SzuY+z5sGOmgpUpE9ptXuSifcA3KiOrnQa9PWW1q9ph5wgL0caw4DgKQ2WyeLerwoI1",
-	"mXTWreuw+8Hgd7btbDGkOKuO7gvineKvdlihd9ek2GPDHrqoXC2czkfRbYuKClsSNu9d7K5EsLq2W22M",
-	"a6NJN5155YmgdYtGRbRWjV8o7qZSKsjQ3aGDsI5H3xoJrYG764jv0e7Ep306kwcED9O1Sgj9ZVWyQwHG",
-	"wITM0+IOKduwblnZjcOFb6MN2/Oq+5xR/HrUS+1YtoZBjQ2ZoSxjnWwvWOVecuGLAT9029cIz4fBDk5t",
-	"4H6TtV+xVC4ZOXy6p6zcq/RMdwyOa3mUb5J6wL27oSgB+LLzQ3cbk3aQbEJGo9HBvVai70zWj9VK0nRu",
-	"tx6qkx/sm6lvJuuDVJ0eDCOUwskyzUJpycoXKNCMyKvPNNX5xuVbT0G0nIIBZ2pv4BR7qVyxiQD3Nhm6",
-	"uH7byQl7iR2MyEcfg7opWFKrv4JX2/DojJX8xhVr0BjEOhGAwgZnYYpW91iMa266UoKeqlWo4tPjy+O/",
-	"j5+5UMWag/SnL30qzNeryldhuLUBSpYyXmgVmWIGaT7YCy3SPO3nHX3ooNhJ/WsLmEEbaKdW0VMzRoVa",
-	"dK3G6tkRfjX+B/xvkAxWpcGIVSnG2Ph3XJQyG49d6uZ4HPtuPPZLtC1q07AVnU33LFwFHJ8IGlbqf/60",
-	"kXLw0+62AV/bty4Uabq614XySvwUaqHXX7F17U55kXBUWnHvfcScNvuPyzstPu25TGKbfHtmaLjjgycS",
-	"VNSo7utrCq5PFDgEAZ7wqne6vgIyV9LI4JovGeEQCgQHdIMY088fFohlvdSCJjhkJTJWtoFCSvxE+Q+r",
-	"ukye6yWE5YoBt3Zuqe5ajFtDQi6bcVI1iWOPsIKGXLOr4V25RX0MshdUiJv12s3cKXq2GpRhLEhpiSEA",
-	"NF3ceQWOb8WYv6d7d7uZUK+sSw/RNZHPXUb82fUU6ZGzFUSylKyQ5dccZi1D66vCdzo3OVahxNGfLfJv",
-	"rDTJ68reVaFQUsuHeaIIz5xRPdAr9hRtPYTmldOoEINiOEZ83SFWCxqMm6veE+NBjw6jX74K9eMRW7s0",
-	"N78rXsID054ZxAjq2D7TtqSka3Vwx43TnZ1eylDivOPoIB1tHfzTx3f7KZo98PKOeqcBdp/b1m2TkSsN",
-	"Wl5gcAyVK4m2xxDB2nZHlnWbjephuR6X8bNvWuzUSdR7Qoqf7QNp34ChOJPoqmUJ9hphGcJd7DQ7alkW",
-	"X1HEcpexJWBld0R4B11yF5NLp+fyR8wPqLkRFlTMbUfLILLPv3CeDcYnx8+fJgNM6XjNPxsI/d/vCybM",
-	"D8/cDx+ZtD+duJ8+CTvLYPzXQCb6ztoNB+Onz9vBgDUIYrscqcrFUllmLGskL7ft3bWltHqIwUMiJMml",
-	"mEOsJUoXCTZWNV9tG9btSMe4uDvOiNAP0mpPWyTXQGOzbTyghM4pFwkp7Wfbhg7OpgPg+qi2PqetD5dx",
-	"NLnhGPF5IucdiWFuysFmg6gmOaNKB+6gHtk6tVNo7WD98Nu7EIO3z53bkn0PPTZ9XrjfTrPAYFW/8RT7",
-	"b5z1vl/2+X6J7kNr9QsE04OvTkS3WyDmXnY4dQWwyjB3BENTcLsjuY3fvLVQ+6y7a7nUjrD7UnQYC85q",
-	"zTKqCjoueAlim22t/e2N62hnz4WY3cfLOd520F8Es/B82Mu2EDQMiE/bu3Web1UQAe230lvksY3ILqLT",
-	"bbNSuhulXMeW2R2RKFY3vme9+kYfjljvDZ/t4e9i9LLsIBKvaji8EwdpBwI2ymPWwIpF+YXI0NkMJPIS",
-	"sfRkbcXoBvLWkNaoEDpaff9slXFtD2av4BUuHFKATceIYZgL0nVbAiGsmrRPPxcuYiOHTZVpRxWXYMoP",
-	"gdfqnpZbS4vpseoWCD0X3z3P3nsgscxSlcC95xbYc/aZPn1m2Tp6mz2aBd/HGu94yNopFJbX75ph68i2",
-	"YnOAx2JTpxrD2uEa4cxg+kHdA9Fj2RD+tftYu6PEDHB5Xh3DsB42xnjZjvpTB7uB6QFEFAdaGTlDtAe1",
-	"8h0UY2IbHLvwYOeW2NP76g3pQpcmACGZ+do9aHDUJup2X5cotdpKRetUPYkylvpOxA8oRkC2ka4munXd",
-	"hR3M/21nBfqYGNbg/UOaK+vdDOL/8BkVtvZHFWdXa24OFx7YchBW0S0n+Eq024r5JmHIqosybRiT60Eo",
-	"CaFpKZWqNRoK603YVMFL+ZB1tBCW86wKbcBfPsQCHNr5vkZYNN8eXz2f/Xf6l6eHz9ITdvh89ld2+Hd6",
-	"nB4+zf569Rf2t9kJffZ8kHTEs+RU6be2/FYY0XJyefJ8fPx0fHLyP81bDxE10T+UJgiOHVgtxRZ2OgSs",
-	"i0QwthZ6PzEa1RthxI5BZy5txEVxEtix3rUid9yTD814GvfgcmtczcMFiVi94ocqkCYo5Bp0vYhUWqnf",
-	"lnvLoNPNytG81u2wV0Hr6o71M2OHGrctCeUCI+SWfgK9u3KRoTdE4VycqQMCBRygAkY0wBU/qjzW7rst",
-	"AN3FNgHE9k62ifZO3Sb7N/aoV/sMgmRWK2hk0Vrqtyo9SoaokZljCqgKZmbWKWjP7iK2CH2zvUj/0KDc",
-	"Gab3MC3bJdnw3OyGK1luEuKJekIyroA8d3RR6d12xrW9x9euGgXEt7d13xZ2tXM3Z7xUmrgh7hRp9W5v",
-	"81J4B37L+RhtCL9NOdz9PAQo9EOpknr3g+2TdIZKB/3MolHTe03n2fwdiM4H93FHjwT7OHpnqwrIdcli",
-	"ZwOhO5TojckoHWytlj3xdXPtNkR+/RwPVdS4mmFrKeZmHI4hYLbJYEXBXG3wuGr9jRxTbUJ92xQPu2Mv",
-	"vmJ1vgb/3pfLNjSIL8+VF7OO8/jVirXOqlnf65JeIFpG06scTUrq2VwhKkYuWuM+NK57jTk6GaCWIWZ3",
-	"0IpGAcHqtgc0pb69nAExEbnZLotbkfbQxZzvUPdfQ3nIH2i+6igQi137wC6BmetBQxAbZtksq9ZZvxSF",
-	"7GbtVLKkvuwyV7ZgJc7b0bC9FzXuGGd7dk5zz6Lnh3vWv1VbxpXmItWuw6G1juB20qW0ApvfhqqkbGAl",
-	"gbcN/EGGIsBhJJTcNtIC84ZHS3xuVlEw4f+2Kq9mn3W1K+zfK5or2JVGFCBO247GMbCjuuT6DsPe2Nzw",
-	"uEzbALhnmIeYr3Jaflfy7Cy7oSJl2etgnDYRcmlmDgOW5j0oWQeGfiyKyzSEMFRdwUN0USNyYdPtl1QT",
-	"qrAeZOU+sIgLBUj37lWEW9oXx7qqIUJ51Dj0NQSLBHbGj/TS16bwpQawhFJ9bFp6YSQuiuJ7+wHsboqH",
-	"eN9ayiEZ2+X7xfV7QHccxPdcGXXtldCxOEPIwoOAKoNg1a0O7bhewq3V2NWyDGyW8Le9mba6DtXdJkJP",
-	"DNxVN+r/yV+TgWBrS8trVqRkIPPMPQBqEMlR0rH00x+hWEeGooVd6ZCiyQjqrSSE2sqY2KBblmQSxDRO",
-	"BnFSECz4yxbDALwW8jm7OTCj+dlPFGV0dFs2kV2NkZTMCveonLfrAmFHOYyzI0M8pMTrHAmpbHiJy2a1",
-	"SnxCagJNleXaAoL3trItEIONOFF2lGao0CYa9AYiAJ1paybElZ1iM7eg9C2vGjZ3UMTA8ODxsXvGKzaT",
-	"Jds65Zr2njMmclLt7l7tDib9aLQlDd00+h9hhR4sluMOI0ogWkVkyu7+2bAhPsnMumYEW2PN71Lpu5DR",
-	"GrHrUTOl5LsJaLyc1/7Wv69za30IjAl9zAER6m1nL8AFcWL+89T855n5z/Nd82/rAWerJFUKU/fkVpKr",
-	"03bfFRsQ10b7YkfsLWAFxdfjvHpn7fUxoVlm85Yqzg4Cwuoq56l9e2guKFYlTJxLyqaN8xuqWSw8Tq5r",
-	"FdFgHqznhLPAM1ed3o6zZa22i1tHa4WzSjGhKQRLWPnOiCXS6UB7aTqVy70+ok15pPpu+g3SxSElWyoj",
-	"mKtjbtbBvSk9dve6I8i+5/NFGOlb661i0NooQKnqKIBbF4v4DcNw/H9sWtHd0AAKN/1v3s9buUmhLxI+",
-	"/u9VDr41vYOiUB8fKVM15slxUL05IC3BuM+rcYEItQf1xp9g4Gf+q7Tkmqc0D8c8OfGPbQK5M2NcBi1k",
-	"nv/N/foj1wuczT76exDKH37y7ORp8KT12dO/xoTArfu/g8Gd1XD9avMVrUEj9zYWtRw5z31hNHflQcG6",
-	"CMyIe4A2NLQeOgtXxP7AAOzu/j0D3Ua5XdFE2zoWdSJrd0Sbz85DC5M3gmxJtNkH2ir4KpU3rMRgq+1L",
-	"6L47fSL+diwjmn0QLKhrB+PL3wJsN2HvxsymndpJJKfot4d0D2QqZMmoUGQlbLNcm2FnGfcgGeRyDQEs",
-	"GV8tB4kLf/CEsJtph40NOoKWg1dIyYqSKYP4lfzU3QW0SrgMnf1YHqMjC+PdfoWyjJYnUw4ODV/pwAOE",
-	"xQDcxIcqlQXL4t1dd+t8u5z8NR/wb8HRX53LVmf/HdzujSyfP6D/vdo7o/ze1fv+2/ZBb9+0B/FD75gS",
-	"HVE9d82GIEX7zIaJc1u9m9/C5/zn9gPXb9JOb2nfVsPomL3b4d/d7dt/MTFDWIjfX+9hjbtTHUXtcKwC",
-	"24nJKpHWUx0nbduChXUFW/kNsb51HdrNWfWQcGU7Q3AG3QUrQ1FQlJ+r5mxODpqt8twWs4ZS3APDJMUm",
-	"Kv3YEuRxZHtZPYQIzSYz8r6bFjTk0iYl6k1hJK98g03K/Pg3cP2QyWiWLqoGch2hj3XtUMVKXTdeAeNQ",
-	"bR9pnss1y9oMXcVXsVdSa0xeOn/pzrItNcVmdMkSDruqfaTk06fzl9bYL8sSzMBZs9KZrbti8PGKKkbO",
-	"X/YSwuI2IHfse4AfVEZyzQpLWzVfFTRlI5eC7GusKFcPknz6+OZQ0RkWebTzFaysBorzSvc0IrW7R24R",
-	"tRQUWbpQZMOdfWfFDkyObHmsJUYn/nZVq7pAdlEVJ3c0tokXiiwk9nU0MmZCJs4QORnAHwDMZHAwIi9c",
-	"WyTbOTJ4s5FQXTKiVkVV46t/ORbLNNzGKrakQvO03pI+upGB4oQ9rSHzSJbEanTVGFcMGZjNss12WxgB",
-	"ue1Oh5jRqvZSJ3tJjTDHaE2MUXwChc4pYx/r0kHNCNKnL5xVD+1+uZSoGXZIcGE20XJPDStxTvmyKyYe",
-	"HpLzl94DbqeLVkupST4Gmv5amtuU2i50xUY2QXCLb8dtOTi6T6NPM76uN12kNvTJCioqnEIRWUyuL5GJ",
-	"+Zgflmet/KIsq4sOPUrEDsbPbhPz5UW8LGopV0aYiyQPtUNoaJY1uhvvVeOk1RnZ57i3Ti9WDFxLQrMs",
-	"Vn4TdOzW5vSGK1a8oQ1RXdOT1v/TRPcaPBd6b1CiJQAiwKDwvGNLBFtvEfTZGmUsMwi48ePjRC/tUt6w",
-	"XxcVEIaqfl5r8fjCN0UJa4fpxgmE6VugxY7tud1B5sAK1knmAlcv0inoPmoDGyBB2hAyG7y2JUfSBw01",
-	"8+DukkDWlQ1WYXczL0xLMgx6WkEQkKHDkKl5YEM0IApoMiArgcOoXkEhDxnxD/1AnZu/gWpVwP9DBUWb",
-	"2a1/Pzo3+YHmPLPhcGMonZaEjp+EeCd/Qqxvf0TeSc3GWKeNpFQICVK7YposqVgZFW8r0sLNuE+5CC9S",
-	"A3W9/DP46+zv6dPsxJoGnACjVmnKGHQ9hLZ1+xYUj6fafuMy4++2FXz3b3nDjk9lva8M09uf23LHn1bw",
-	"VJ2NSGxqgiFxCaGqasF29uHct2fnukl8HyIlHVr4ezUVMb0xUWOsdBkMZf/CbnS2a1qs8nzvBn1mT7Y3",
-	"5rPr7uIZTxSygLs19bMjIDcZ6o42f7Ou/nT7dv2z03UaBxpns6txoKra4xlCbIbv7Z2PdWLcFXq3o9ld",
-	"E/6uWwI54REHl9mdr2n2+BvCpXvFi3j4VP0wtrUchJyydGVEkAtz+rivSIQuIaI5YjEzDw+V3uSssjVf",
-	"M4FdjBeMZi6MnnBFpoiDk9Xx8bMU/g3/ZNMkcBXgO7mU14rk/JpNhKeDw2mxyg+nBBtxY4zE82OyYJ9p",
-	"xlK+pLmRWEuaalaqA6z8PRHTs5VeyNLi29hOYEY6Pnn67Plf/vtf//Z3epVmbNb193REzsiSKwXVREqy",
-	"EtBSdiJwKO76VLKMPD8+GRHYLbSXUXdoBSsV5H1ofCjLCKGwYRl0Itrdwrt7k08w6HIwHuCGByQ9XHnQ",
-	"qKXg/2Tm3t6a72K3rF5pB8zJiuWzw4VUGtQh26QWraGqYPRa+XbcuVxlT5QziliuapjYaCIm4ly79heq",
-	"zVOVoa6lXM0XFfczi/faIhdzsP8VrLQfgIQAn0xEo7dorAPRTJbLg4RgA3Tocs2Flo3UGTwFkvMZSzdp",
-	"ziZi2EvoTVDcPUgw6tSybDD+1jfj3ytWulLfBuw1K6sF23dfc5FxMVfQpxzrcpqRpiiD1SCekqPm75WQ",
-	"N52IVC6NUKrGVTi2IvOSZ2R49h35zvwjlDlLuca8pIOEzGjKtErIi4sfCPtcyFInVk+EivIwdr3haGJw",
-	"/bAFRlJ5vtxSsqqzd9BFAvKWDKa894eckILqhUqqcyc8wy1BRmVdA0gYmoj48dXFJaAfqUacCOhngJru",
-	"kpbXLCOTQa1p7WSA0cJ1nILG/VnGMQ7GgGkuGROap5a+sBtWbgJI2eeUFdoRxFwvCHSwqk5UFSwlmUxX",
-	"IE0TwRisrYtytcmnJbQj8qospW3w7ikS4LLHLWi9Rq5ktpmI6ZfJIJUZmwzGdtDvLy8/WE0Qh07IxCkr",
-	"8NZgNBpNBrdTWLhTu65kxiFRcmMUvPkvvAAVw1wSlpHh9AW0ttaHr0QqDUaP4Z0pyLgBRk/JizfnRDGR",
-	"qYkwN/MA47kU/4WRnC+5VjZJztq0MhZMY5ZEhs9PntnOw/4ObojUC1ZORBOMOt0++QvSUSME23QJR0QL",
-	"mi7YIapEKxB/F1oXanx0tF6vRxQej2Q5P7LfqqM35y9evbt4Zb4ZLfQyB5GJa5CGa/gU2nQHJ6Pj0THI",
-	"dwUTtOCD8eDZ6HgEIfwG/Q1MR7TgRykt6BXPuZN95iyqFHsa5+02nmyHI7TPwJzkSrFmk32jw69Eyqqk",
-	"Fo/koEF/x/SLEDJQyCD5BKB8enyMcelwDCCzFUVur83RvxT6jfA+7xJLa/MAH4tFCMJan6jaasGQ8hxB",
-	"ic3gQT76B82cxQE+Odn9ySdB7Y1lGX70bPdHr2V5xbMM096eHz/f/cU7qV/LlcApnv599weXUr6lYmOX",
-	"A2a3v/QB7QK38JOoUhtATHSNDcyRk8aZazo3+iIquqD4A85anD4qrMhYsHTkznwH/nJlCLcwWrCjkoZ0",
-	"/OfF+3eojCmjfYWP3GyjDV3mB6eeN9KCT30n8CgC24kuCpaa8b8Whx2noPmHQFtBA2PLJO4W+Wx07FcT",
-	"yPleTo9ie3OHHvHcurucTjMY//RzE3XdppnjJkNz4AcBBl9YD7PN4KxQuZyroy+ynL+jS3Z7ZAundyLy",
-	"G66s89qVWI8U3SZDw96MrqBOo4qB4elCajfGQTIRVxuX5HpyfEwoyIkj8oEq27qtZDdcrlB+fKLI1GAt",
-	"FygHg4oyRa8CRTFEsM8a3j2dCGxTZ+vl2+boUJ4K5zgTG6eHGF5hJDaUpYe6arn/xJdoY/gGXDzP2r2B",
-	"i2SSqYRMQa8HxXqK1cnzDeEizVeZkWJ8XizNc4zQoEYQW3IBsogbCooZzFdcLZgi01kJFzWb+q2HbTYy",
-	"nAt5OUB/yvSKptf1N0G6bdh5MJ5Fb3zFm4Mmk7xmrMDS6mbNSSVhzEDu0gsIXjSS47mGEqZCeq5clFyk",
-	"vKC5SoiSZGre/A/78NA/nHrFggob7G5F5hZBM6gXWnDeWlQ1AkVJl0wD3nYYSatXjl40MQcyhOpojmNj",
-	"aKZPwQtOwKzfnpJlK9V9KIP9nzU044mwj2ongzQf0Apy907JNLJRUGCvtbmY8zcR8GGgPRulbFMpzxrj",
-	"BPsJJO1dxnhz28H1YaSgjuP1Kb8RVvEemm3Nuwr/2y1+ZB73KSSZYyLhOZHqHjpe875uEr3d94a+R26E",
-	"VvYYl0IqhZXFd8pclFjosWGq0WdrNeQiyJNYWu1CivVaujYSE2ELmk9jFVunUIMgvYYaBEGSBXaBdl+4",
-	"Ctn1Tydi6B4ktoB4FxkMAngeVDM5K4rmdNvu42X7DjYK6j/exHu+iWGwVngFaxjyNTcwGRQy5qZ+UTII",
-	"2azX0B6RaVVbbFpr0Iv34pRMlzJrPAqvykT4QrK2fQ9kLc2qNpBqRM5s2ldupDAjWBlhs2G6/ruZyhrp",
-	"jAw2ESXDWHgY7DumI904oNWmXpDh8+PjA7DpQNSmoEvIZHNVJ6XRuCJ38x1bh+2K0IfBlP6HzDb3dinr",
-	"k/hrUneZGK3stkUZnvdot7ymiqRwuNkf7r4e97ivL6SY5Rw9d89PesD0gW5ySbNLKd/Qcs7wu7/02QAf",
-	"f/yWZZxibeJfm6q8Y+saUemmKT1489EyKGSwlUkv5JosV+kiqk5Gm+CMQyLRaj6RTITLBOVl2DiWGyVU",
-	"0xw+4yLWnqTdIdC2E77aYBf1iXCBbEFzWtv0gnoAnaLnqAbXQY3asCsITa9PCddIoWxGs8veCPpYaBVp",
-	"VUFcP4sYOYrTuIcUGGLT7SUo2L2DLqK2O82jzHC/Js5ax7wAKe5ddOhDIL4ElaNvkTzkTMeyseD3trxx",
-	"2d3wzV7tKlwPx86Qu7ctpjhFk4HfiYHamR6R9z6RF8+nJ3dKdimF9TNzlVad9tbuZhS2kgwziUY7yO43",
-	"IrddZLYV4v2Ijg9ESx+AhCY7X/3QKPAPChvV6SKG+hhXUEf9hNAsU1iaYylv4Hkl27RTG6DspBNeZDkR",
-	"GdM0XbT6mxkdzSVwbNfTYpJLK0/pgXSpzsype1WnMI77UZ36E6pTiGD3qFHVBKajK3fVfwsE5sxSBahm",
-	"RPP6PcA7oAjVcok58aCLyTJj5Snhtowy5blKICIDqASy2zaH/YcB4D5pRCQ81cLrillX0PYON+4mLq2Y",
-	"47sRm1dgzLZZIobQ+A17JDR/NkIDV4LcH7kpXJvL3fFYcUUebDOBDaaqMuCaE4JI7esE0XlElK68Dx9s",
-	"s8lv4+uA2e7m6rBKwaOk/TCeDocHdZy2ncEf1M9hxNmgxENN3EU3vu3SJZg1oNvQFZpe28AMo2E6kygG",
-	"7bqqiPUga5tAIMmqMCTKD0NomS74DTPSNfxdpdmFVksXO47WkaqkRCqN/L/CHGApUjQx2jENw8XpbM3g",
-	"oI4JuE9cAHpmZg+urRfvqxveQ8LHff0Qlj96CAH/rCiaM+0l4p88LCTbCYwvPVW5ZE5DlHAnpyWZ4s+f",
-	"Pp5PH7n/n4/7I2aFNLKTRO7m+k7HcNm2+9llkU4ZYpbnQPB8L2JHtJwVzYjWdSWhSTe2mmg91dhDJ8c6",
-	"TX9gA+3ed+U3ZNHdirYPbkPzueU7HBfxK3LksPzoi/1Xr1sDJe87ZIqQzd7jlfnBl4Ha/+aEDOnxBv02",
-	"bxCpDrjrJm1V6bahZOUn8RXEDaVfL5iGSnM6sNq0cXWLpyROy+9VuavNtUvyiiD9o0r3QM6T3wrZ3+cL",
-	"d8fui1ccWVH+G5hyv2rBWHwf1eVVhIhcaFlatdcpJ0MKGZKFoQi0vKJ5ftCmK47gWC2HXG0moqktnbou",
-	"xpjjVyk8GLxT5ahaLRq130q7nQjFf2GHkHwJQQBVemXcBWXGDxr42BPqq6f+H7sszDV5uXuzajVMr7ig",
-	"ENbfLJcQpWJu1KuNZiohyiaUTUMwZaqZPlS6ZHQ5TerPILMVnHy1nz8f4oNhxtKcGsHD5b7W1j8lJXR9",
-	"U9IekGBkzoTZY5ZNxIKKLGeY0sCgOi3Ri5K5JIY7+t7cko2EojTUbnpUh/+EXjewkYRSUXV9700tjtFx",
-	"ZyT7rRPyLRZPVzlYddBoMBxC/rq9awuqyBVjwpsP63ZHjkVekKjrqmNXk75XeowsydUmtB0QTecQjd2o",
-	"C2EtjtOJwNAGrkfkBZ4Axmu3nA6EzikXvqefkHrBxTxqoLQnWQFoN6a35hRsgIfjkRr9unYyV0QlJA3V",
-	"uT4oaahkgZ0uNcgGT6WY8fnKCjW2NIicEUbThbsAnYIUcFxzMaVgmF1r38LWsbRyTYRmez1q3rAbmnPo",
-	"cYLQTP0PitCJqIM44znD+6U0jmWhmTqhzUGHFCCp/aYp5lq9eHM+EQVViinbUmYKJfymB5BaiSHQ063h",
-	"zuYYXgBoF7jn31CzDOfdpWXGTtgnVNt9eaKCzlmPGuiDaaAED454jPkj6qM2r/soKJp5dzmlU4BwlCwo",
-	"phTWLq1XpwLLEFY/w8wxFB7gZ8PDUyrIFQPZAcISE5LmcpXVwhGrFp2YyW6+y/gM6hBrqCymOlKEEZZa",
-	"3SezplXJjCCRr5aiSsVAEaOZQwok1CZkYOP6Vqp9QhQIyEjvINdbCjcKliAgKpXY1vnk+Jj8v/8PMQTQ",
-	"LMPb2Y5cxVTr3DW/VdMOS3OpWEYyuRYHCTk8wdwTITGrhafg8x16oi/M9EZBswURJgJ3HzNVD59WNQps",
-	"V41W6glJ5SrPYIZyJUbko1zjXkGQlBX3cFDopQHebjrHo54aVRw0SAzVPzk+TgjVZCkV/HF8YP3hRBb0",
-	"3ys2EZGCD4mv6VDa0gGt4g7buMQLf+Yfff2ih3BBd0+4lyf6+JsA1D/ZvlUq7Q/Hnv58enPAEyvcINX1",
-	"qPNE9/sOCdkxnSBr7SG4Tq3D65iULJVlhu4MXzqxXfZYYuCpLYQydLHvVFdtKyfCimJJR0h81ZnEfNbq",
-	"U3Iw9nQ0INm24GCV31cRc9/C0hN6bNNDoTYclPqjPDd6sgBlIPHhOkFTy4l49ZmmOt9g844ZmcLKpliJ",
-	"wEI+9f2H5vyGiRHBZqa2PD4TBsySuX9h9XNZTkTOZpqsBGrRwPTMJLqkQlFI3huRM1Hb5jzDbkOi1vhG",
-	"VLkB1muE6d/Q+RSPBNkGNgGqOTrJO1taEAvnQH8SrNpSypztCjl65WF7IKrfnOZXovVNMHzZ4zaB/9Eg",
-	"Gex8wOPxhB+tFn/2kKLafXFs4FVA0XsyAZT6H1LroHneUDFipcyBxtptR62Ezrlw/qOM0OzG8D5Dj3iu",
-	"GTQyvuEU7gfUmrU0g6Brxrd2s1P6Rl9hLVjfGNlIxmE4q+uUjLzHZR7IkliZV65qypRKqVAj8oqmtum1",
-	"qyymkKe0G2AmbkcypjHFot3Vd+g69wIldV0fDpJKu8KIVdtXBQurYrkys3XzMXCYUn+U6ykCpPgNS8iU",
-	"iQx+Y5/tb5XYfzwatSR/UhpFomDlRBhx8+CUTEu5foHsytqRmGFtQcPxJdXpAhYs12pELmSpLUSy1G9l",
-	"xvIpGdpuKRNhtQbspl3pjtpoPFW/TCLYGg6Yl0qfEiguelUyek2gYO/BCMPrYR6DTRNh4ITfXshcTQ1c",
-	"70jqlEjDdUGp/Sfb4MNrW6eWvCPXbKNQO0QW59ZpM5jlzLBcc0jQIxHHeQl1TYbTouqLoqaoByXhlgUW",
-	"dzmzI+4oLISDPVRErpivclp+V/LsO2aw5ddSg5rr7av81IgLyIR+X1FrdraLR4Xod88Ew8wDfyu+SgtC",
-	"tDnC6uMPwQdfwciqBw/UEgqhIwfDUoWzWc6NUC5ovlEcE3xLViA9RcscQl6xHORAlrEQtUoXzruwhQ+B",
-	"F2IiWlwIVRlHk3FCA+Pw4+sX5PnJ344PwKlBXTeGUq7N7QuuMZZBtw7BhEyrHlxTB5cr5OlaXyRkpWzQ",
-	"ChjnkOMjJGapVHm2D/CB30NTbp0164XMnYWTrETOlApY4ZHnf0apsmrWC5bnVqu7YnNuxZHpf0yTiZj+",
-	"t2lCpofmP/9jmhBNr0ASoCXy3RLEHKygyla6pDkHrdC6XcxhrnJKuPgXllGJUXpEkd8frdfssz5K1c22",
-	"yBqHKIA2tvXBDmRBy+6ob1SNFzbqN4wqM2VCMJQGs1ZxYliNK9j+kqtCKq6jnWWnVGuaLsx9OAV3moHs",
-	"P2yVQJznEIUGWc6xqL39GwwV8MMoVTfTUa3WZ2tZj3zpd86X8AY/CGdC6vegKhoQYbcyR26xrD9yqhwr",
-	"HzdFLcdcAteLJ/TtruaV5mKb/SFz8eY5LF3se4yvFMYsF7JY5WD2s4BlpSwyuRbK9Sev3/tP5zbQsCa5",
-	"Y+3mVNupwQAHxGY6EXQpbV1RO4SnKFOcEjWWBMmXqwgKCtIMqLSwWgmqLFfITkfQFML28nCeEEvUme0O",
-	"QrhWLJ8B9wAbnlzpqqEvrHYIPVKYYcK0TBdG/5MTQf0u2JrQaiHX0HZCK2xJQdKF5KnZ0FfgirHrNjMh",
-	"y8IwwelkMBls994jNr+2aPiQ1jmYyU70q9rn6oBsDxqIYJbvxxzmW/9By6f9qZ0y1jxf3Y37IPhf4P/n",
-	"2W2v0CQn6EPkkW9bH5LEZvHkmBoAdqpmwmCgG6BsPMvpfM4aro3Eege22a8mImrA8n4S152yZstyN8m2",
-	"ibWGFW9zwj+fqInwrZ988+KSzbnS4JqoRWGB1acKDZuGDnX8ptz4hPDTiYCS+iDar/IcjQm2PRs4VKb2",
-	"pGzEO1fo3yefPp2/xL5mz4+PT8FzhV8RDsGUkBJuDkwgqa5pgfa75yPS8KDZ8pOApqh/QLoPmb66pHPo",
-	"trBSzJbZnJ7PDt8aLjY1nKfVqHk3vR98C3+3bRrdK/UH1dp6vtMmRNPC9t8NZHyzMe3b80OVTOXR64kK",
-	"cY+RYa1Z18EpdI6CiqHg+hLBBv+5RPvfFOXdQnAfMC7sHC/9tspLn1xxpRr21pFshUZopADLlbayN8sz",
-	"NSJneY5Nx2wTOVoaimEbbZ1i+xLbJaSSNhTZyBVZUxE0qx6B6UOv1DTWWnsifJtBQ5dso0EynIJredrR",
-	"WXtMoF4nmbqm4tMxKY5BVn8+mojQxDMmnf3SwVI7NYQVGgyCHApw277pZEiJkOLQOpE5BLjixD9Ab0pF",
-	"5kyT58fPRgQLL5UMe3SKeVUuappTpd/KjM+4WRAUGVY2GCEID3Pns+DKMKlTQsmHs8sX3yNhb0Snk3XJ",
-	"dRCs3iTU1vvgKUSCJfxyRgxBanSGe0qUJKkUDRZoeYniORMQNHDDSjOtZmJXfT53Nfa7AOczAHaAPUUe",
-	"trKfpfu/brBVL+ZjKwX+OkyIzjTD2AtbUqzBlf5kRqWnPRQNc7Gtzv0aYnIeyxz2YJZ30k6OLK3s1FJa",
-	"AWCV0mI/raVLWF0l9PI6wm5p+tXGsADsdQx9XfQK+rogE0q8HwFjVc3btZinYS1uKgykQleHUSSgGSmB",
-	"8IP0GlIgbMTNAXYNgzCoclORAJpqWSZE8yVLrM4PXN3+X7D1RKBhoIeL93u7o9/GvmFn20UCG6yxcUKP",
-	"KRAP6d0kFUb8qoJuLwLRv7cEny8O0UjQauQMrI8rzdOoj3RcD5+YCBuEX4VmDsHOBsGYKSMFK+vlWaB2",
-	"qLWELJFQAAuWyvJ1mmLXG2fjboRr2O4OQR+IriGsMbkhHSbQ/pDmSmLwiqq/DfkChnRVNpK2ZcXMeM3F",
-	"9hYTFkO+XZOJ5oR7FWmMIsAjcXkg5dk1iu9sNnEP5KUfzXDX9iG9W20UA2NhkOhUr7++xQyaTIRztECD",
-	"HCo2pN4jxhOIq42PDDevQ5IoFxm/4dmqqsVcriA0elqwMmVCuyB/jKyzqUdDP+b/93/9327AA3IUEKMg",
-	"2YgMzWcu2cjop4aW+XcPRuQC5VUVhFgmpIqqdGEW5t/otVLMh82FIZcT0Yi53CbgcKaqDIY/TSRbbdW9",
-	"49lYedjGWYikfHQe/XEC2IywUrsSX6WdVWHNN09rAlhRspRqh/VJq+6dez6GVhDNGEzChdKMZiOypcK0",
-	"M1255M0gxHpoxRohNapdB3X9IQlSENsJhSNyoTHVxAwCAQA5KUr5L5bqd5A3DxHaPp0R/rKWldN2WpAL",
-	"vTOj2N/cp1Xij/0cYwja7hYydVsGefQ2kgki1Mn0DRfXYMNsbuN23e8Hv18/PL2P7sk/f5Mg3RDqPUN1",
-	"g7Souq0s2Ns2P39Ly2uLf1VpKUUqFCfDqcHx6cEpvGVOwx2QK0cCAZEpU0qW261nycB8Hq8j4odAuZ+r",
-	"CqCkdfRjMsWIsL4WFowaOyUly/9jMvBzHVof5mTw6HH6dTTyCuEJ3NNvJjI7z/TOmsDbO2yJLQXyXUyt",
-	"d4LjGFdwacjQRmhNi5LfUM2myUS4KiVliyMcRBIm5Szsl9iqAuSi9jEMoVUjaA26taZzMtV0PrXxoXHt",
-	"9305/2gXUStl2TiTuDUeap5IUjJdcnbDGvVOTn21E0g8xawVlx7ZtbRRVwN4Ot96jX9+WB9Ie4/sHtyh",
-	"Eme7Cumj5n7fmvv7ck7cmf1m6zMXJbvhbH3EreQV0DDXtu/oSyB5OQZ41L+5Sa2biavXY4vbCppvfqm1",
-	"aMWgSxsVxdptacdYAA1Hs644+6jZKx1qNH3HNEikwVb7HhF6wZZoskQ5dDQRZ3luR10aVY65xGwjDp0a",
-	"gbEt8pKha7YEBUFAJEDnQ5BsfWzGFl6urUkRkI+B1UQUY6Lx5XMyGZzZz0AmNxg+GWyXT2Gdr2VpP/z9",
-	"iKgOcHfsdgF7kLhaI2ItQwR5pHEP2lKGvJYlqTDOETl3lA9L4c4qGvVV5M2ToqMv7p+Xm4Kdiew8C2vS",
-	"NZRPTxftnX7Q4pW1te5+/WNzHft8VCt2uYqSeqwSEpB6R9dsZZBaKXSfO6BSKgTG88R6ZE4EVdYB80RB",
-	"hVueMpJJpkZkCioWy1g2tSnIjZoLJUUJR67C7PHTiai+HJMZzRWboiQkZJhljmNiW/FmjaazVnESrMxh",
-	"2NLO0hz9+3Y2tr+usDxkuI87iG0A3EeHT4cjZi98cNdjkYw/bdyLwzfXe6Hh+Irzkx5k3pJlbEp99CUw",
-	"Rd4effG2yNsjG30YFBv9FpT8QwVOn9cv9B6lDeFl3N2vJOK0VlYDxOq+lBml9d2kmexPmSeiQZohDW0m",
-	"y6W3/QpZUWsubpjAcBglvXPt0D+3PcqN0D8REK3rcxN88atgHWYeyCiwgX41ZhAr0zQRd2YGgQLzLVhA",
-	"e7pHgv9I8O+b4KOf6C5UPmZc3cOBZvSWiGUiUt2UTGU5fyPnXFgDJhk65D9IMD6A6sBKGjGEJj63lFSO",
-	"OyPzuhjLomQza5H98P7i0tEVktI8ZyVZL6QNLJ8IF5cPmbAVZG1zwftwDYHN4BSq1jGlpmRKs8xG10/E",
-	"1B/VlAxhCSluygGkEbuohIQoLlLmy66m1wSabPKoi1GuRQ8bxQc8U2cn22X1xbQ9iNSAhbjENVcNaWqD",
-	"y6YHXUZc/K5mx90dKAXNS/DDW8N5m8wTcWJEKvDkWkA0RrAnXRC5k/zVbMuPPXt/LwaWYeA5/e7V5UFA",
-	"L713AC8UGluiQVYd9A8EHSQ6KRVkpViMxJEohQt9SxBDTZdsbOMr+9BV50xCyhK+ivKjheuK5VLMoaH8",
-	"sF2J55qJMSbTh56tEZnyTE1tzj3IdXGXle+0bYDmkNHVJsJkNw2eiLsQYdKTBu9PUj8YJHgYcbFFOLyU",
-	"ePvbIVd/aPp0V+nxN9uLvE3G+kh/R19Qibs9+uIJ0e3RF/F1nXetB9zRB9B7m61AQe+tqhMTiNs0yh4o",
-	"j9MdTU+mREu5X1NfQ1585V7wbUDp3lLmzBdX8bS4Jn5EKEdzNS3SUcnXj12C/7BdgqOiw14WLzfCBdzC",
-	"fu4FO6fD1b0+2uXN3pdGeL9Op0M7EJragkOzhVAzYBLaeFd+ZH/h9YLqiTAUBAQE9tkQxoY6t5vh/+Bg",
-	"/w3xXKzP0d6qRwXhIRkpCVDhj3O5u/SYC01Leyf1Wh4WC6r87ezu6rWVR0J3l4nAymD1hqpVt6+Dse3S",
-	"V+vR6iIN3NUNmqvaushGmZgII47bfWldYd9azUfjBZ29mllpNsTOU4aJ0PQabd5XMsNizL7EtjOIB8Vz",
-	"fAkeqtp9BFGqMdLP1BDI6US4Lgc4gl48wZaEWJ7BvGdBhcI2wzAwEZwESyo0T30/B6zoYM0mE/HeqmVV",
-	"uCJxVnnsXVRREi3jwk+MTm7b64dKaCmK5mbuZTw/eVhItpPtsDe9bSN82oHrAXo/ina/Sy3MXA7Xt3FH",
-	"8/v7V8oizR376GnbGutH1TPnTAYZawjDu5pqOVXa96WxakpA5I2Q5muQ9VHMSF0vm4hvo5h1S387Wqo+",
-	"Kme/XeWs1x1MdiQPRDr3tqSiVhg4GYLN1/9e6685EbaFqmH6rST3g+5upRERgAzN8JrODxIz0US4hqZB",
-	"h1IfqQ+FW0uWYmGldsD+rk6mIc//fQToPypKD9motN/1+l2pSXf5st3y9B75+Vf0cf9db2WXuuqUu5oV",
-	"iWxTUQh0QGBZgoVRQgmcK98p3vYUWoLyF+qMVXnwIRf9TNEH9d7vscSuePP3e1HJ3A49dof//coyu7QK",
-	"EhzybvXCRW16hO2O30RUxsSffdKSbNchSDqCiKTKyQwaRWX5/A7fxLVy2+4EYnXgw4n4l+RCtTzQT4yY",
-	"jdEpqDNAoY96AhAanBSD3M1gxD3ThDCkakeSUD0hChf1wN3dm3vYUx7yR0N9r5zqnB4FpPsWkGoBeR4v",
-	"3CUNcOaBUxXvHBL9853Jxh2TGT0yNjMPMfusip+pmXJdU7qJQLuCIsOCC6hquCMxOUjThhGeNPQziGym",
-	"5MW5oUVXYDul6pqsoSupxCDp6VJmrBkOU4VA+nZ5eO3My5W7ai0nIlygWxq0fAqYcc6VK+eWVCDXQHVh",
-	"QXYngsbGhGpd8quVZoQD2EMHk16EkdWOqErBnJ8t7OVxADWaaHr9RrrKH65AL9PjBv2FhoVgOi/Q+r0W",
-	"RrhS35QUu1CIngGQNTtUqIybMyPDJ3SVcf3EoNQTI9UzoanmN+xJZ2Sk+W7PuEigEm/Ndw8boXhWFJG9",
-	"+sqk0Ec28vBspBne83viIivFyl48wbyIbkh5bQhQIEB64hdKhFCgw8ZY+n4aZpAnCvSmieDYlfyUTAtw",
-	"9mEd9im4EK2IGAt/9InttC2GVrBMBLxsJ+ugSy+wQNQnswcPeLFh/I7r62pUmZ15vKb3fU3tARN7wu6C",
-	"wp+VAmb2/qiGu0eW7/a6GXUUBf8u4POUvHhzji0jbdlDLKCAvR1j+PgSZw2Dah8SL2PTdTWTcnJILdT/",
-	"EV3vF13tgZAGAkTQdsForhe/dOLnmaWRT6HmJs9tSEMpIZ+E24xGaLWEC3HGLSGRyrbx83s75QMiJE5x",
-	"AQXUO+Wdag005zfsEQu1QlRi6arkejMY//RzPX7qhgmzY+mC1SIicbctQsmCCVrw0YYu8x5UjyvyvmDi",
-	"7MM5yWS6MiI5GJLY8oplVQMTcsUFLTdRYme/vyhYuh9OORArnKIZtlag+YfSzKOhcm8sLe4yhPzZ6Hj0",
-	"LICfC/JfZ2/fBA1e5ZWRr7pQsbkDj6i4AxWhYJTdNHPuZGj2O0zwubCN4pD0IWpCPnFfUsdsaSWbsG0E",
-	"UNB7iS7pbMZTjNrKqKZXVLlINnWQkL8cP0Ple80V200NPyJQvzIxdMuEQDOabR4xsMaSf41zgER9yIAf",
-	"zmRJ2Ge6LCz79Vjng6ER/Q5GW2+NQTW+g4LXP/8ywPBJLGo1/unnWzOguQZRc0tlRqiZikqk8466OamB",
-	"ZVAzwFyJVZkPxoMj8AdamJpj+xIKjRLvZx/Ox75fb1VOOgkiNkUWFkWAtoStVFNr1amXDWgnr9ZW94TI",
-	"tegsd9BsZhSot+0qCwEIryrjXgQAvw3W91yVAuJiDrUTHHXB9hLt8hRo7sW0HVsozVdxCsDwGeVbYKhl",
-	"W559OE+ISmXhitVt32O0dewe3PqR9hzdGuS3DP++ZmKA4dG0W+q4uRPoPaYzxpDoIIChNvY2INCHZs+o",
-	"OrnEiNrpomklF5m1znnDnKvEV00dmox6YI8vhxpHG5gugd5slenawoA6a1gosBojAKjprmwDZajGjK3t",
-	"PUH7UABOSxFGsw5w6FzO59AUOsQAtJIk7ZwUK75iT+4aKQwBtrQwBmeXsGqED7xQivznxft34XnU5JDb",
-	"n2///wAAAP//",
+	"7L3bchs5tjb4KgjORJiaP0VJtnt3txQ74lf7UKXdPoUtV0X/xYpNKBMk0U4C2QAomuXR/VzPzTzQvMk8",
+	"yQTWApDITCQPsuSqrtJNlcXMxHFhYR2/9WWQy0UlBRNGD06/DCqq6IIZpuCv8zyXS2He0AWzfxZM54pX",
+	"hksxOB1czhm5EJrP5kYTim8SYV/NBty+UFEzH2QD+Ol0QKO2soFi/1pyxYrBqVFLlg10PmcLajsx68q+",
+	"ro3iYja4uckGz6QwXCyp7fdSfmKiO5b4FWLsO0ROiZkzUil2zeVSk4rO2BmhV5oJQ6ZSwdMpV9rAo5Ef",
+	"9b+WTK3rYeedzjcP9mL6mpp83h3i39haioK8W5bLBR8Ru3ovLunMjvM7Zt7JkufrC62X7Iys5kwQbgjX",
+	"RBtaMhjqsiqoYfY3KvSKKVaQpyePw7DnjBZM1eO+mB7iQLYM1/Z4UaR3l9uHhBdMGD7lTGWEko8fL56T",
+	"IRVrM+diRlipW2M6PibjAcdmyWKpDbli7rvx4GCUJg73/p6E8VbN+klTqhkV/BckiX6ylK6N/XrG7fpO",
+	"yWXVP4IKXiIz+9aGEVR1W7caxTuaf9o6iIrmn7aOIbR022H8wJSGrreN5BpfzMjVmojl4srS1tXa/0wM",
+	"nZEhG81GZHIyejw6nmSEajgFkwrOz4Q8e3VBKqo104SbAyIVmZTUMG0mPSTm2v7aub2B0e48Qze7+nxc",
+	"rckzxahhdctfMeAFF3yxXAxOTzI/eC4MmzGFo1fynyzfwL8rfGETZURN7Ld079mMa6PWd0el4i4G0Uuj",
+	"H9iCCsPzsHXYDBlauoso8yAj8S+efKUij5ACH90pBYYZLK9Krucp2nsbszozp4bIlcDzEi/skBsNq9vH",
+	"havQxe2G+EEuVb7DDmt475Q8qhS/poY9wjWWoly7Z+51xfSyNJrMZVnovlHjF3sPGT+7XFfsXBR9N6By",
+	"rz3SxLZBqCgIL8iK29sPFtgLPsOP718dMpHLghV9I1WdTm836I1s1ndSkyz+CAtJFbOyz5bx/bAP5zlO",
+	"cp4PZuN512bzSdfmdlcRdPsRJKWNi4T9O5Fq/4W6/toFurFf6koKzUDQ/hst3rN/LZk29i8rczIB/6RV",
+	"VfIcTvbRPzVOp+7jf1dsOjgd/G9HtRB/hE/10QulpHrvOsEuU8QCnVoJjotrWvLiDJZhwbSmMwY7pJ2k",
+	"zMrC0n8GwjMTy4VGRkjLUq5YQa5puWR6NECJfVry/FeaTO5613BOYYz5Uikr92tjN3xInVzN7JhhPFa0",
+	"LZY4PJx2Rqgg8gquRy7IUlu2eZMNXkp1xYsCtZBvN7mcliVTjzRRsmSkkEwTIQ0uPjFzromsmILuYZhv",
+	"pHkpl6L4tqNsCN1DaeUeaeZMNR480qSghoLQZjfHrnbhl3pFcWJTO3iYyTu6LiUtLqV8RdWM/To0dSWL",
+	"NWGfc8YKPA+a/8JIyRfcZARuAFYQOjVMkYLlsrCCAyWzX3hFnuFgD18I/B0npVguRcFtVy8pL9k33iiv",
+	"HqIO6hXNM6IYLWB+bjvojHIB155iRq1h7B+YuuY5+yjoNeUlvSq/8Z5o7J/kVMARANGaCLkiQ2BNn+mi",
+	"ckqzpbMriirqsh4vnuRLKV9TsXaMV3/DSUhJFlSsPXXpM1xdYuVHuHNQm4chvbdPDs8taaVkVktFmhhJ",
+	"VpRbVXsqFcPWgNQS12V0C91kg4+CLs1cKv7LtyZBNNNwTRZca3tepCJL8UnIFXKwj0Ivq0oqw4rXrOD0",
+	"Eob/ax3+R7pzkO3YBePA3+CkDz8f2v8fECGVM5sYe2Ru/C6gUU3MliVV3ylenBfXVOSseMlLw9RrWbAS",
+	"plUgY6DlO2W5uuFWSkABozvKKXxMFvbrETnPc1ZZZqTntGL6lEzEsiwnZ2Ty5WZyRs6/I7bjR5pQ17f7",
+	"3l6A/5RcjMXky3iAv9kVHw9OyXgATwYZGQMR4W/nb56PB//nePD2PT4J/Ezb5z+NRqOfbyZEMG1HYySx",
+	"BF+wyszPxgKtYI80sZ3t26S91eXSkEk9yskZocQSUcnGYilWilYVK0j4ngxTszLss/EdlRcF/mhFhKVu",
+	"T5b9a0lL++tY+HbwgayYGA9uJgdnln7r5c1luVyIxubEEsUntkZjgHuPF2ASHAvL3JgiFVWaaWC8IJZZ",
+	"xRLvHbutpFIs55qVazJ8enxsb1BLjyDpQHsZqitSoVR2MBpbYdVSArJrpKUqoq4vuAYp06obIJFTO4HE",
+	"6lo205LFs2jvum2+4trY5up3oHEgQBC5DVvobUc4Okfx+bnpztONjSpF1/a5Xc2XSi7SugHoBDAc+FdE",
+	"Q//4xz/+cfj69eHz5xmp/03m89PF4lRru9zvXz4jT548+SuogD3jqNfIdnAp08NYVpUVJpqD4eI9FTPW",
+	"XPqt3SARAmcR67fTwelPX7Z+FK4LtG/Ev1xJWTIqBjc/p9gREFw/raDwrRy/p858ckbseIDcXeuoglHH",
+	"zWA5Px/O5GF0iakpzdmXm/jJof7Eq0NZIfc8rCS8h3MMC4Er/g2WArfwykqybkE6+7dxObi+pwVwN2lz",
+	"xJ7Lg36HZ/GMWBaZBRsXUqMimhn3Vj0RqZo8L8kUUEeRCUnm/M1z28Tb9+SKmRVjwnGzJoPY3oNJzg3k",
+	"DcsRh3U/jWnGfeGbepnPCdUEOb8V8oWhXOjMb2JGrkoqPrUX4iA5LFSO0wPDZzhBu7KNwx1Y4T3T6zl0",
+	"jYc30GQWKNL+y31sl88O4Y5IcjOzDjs6wIvTrmXE+PFySlATmSleeHJZaivmSIWuGH/WZjPFZtSvc/Mu",
+	"pLPZy6XI0/tFZzMyXYqcDEHxy8iCw6Is6Of05hdcVyVd95vD3AugCSdbAOtL+lt4lPyI93yxFPxfDb8e",
+	"ml+DJJKaxE1s6vrJNv3z5p25tUh77mWmBmuhXpC057UpOnR3r0eSuawn2TzvoEZY+UruLclcJphUNNIH",
+	"Yeb3IMwYSeyWWYEELIoPIsy/hwgTHcQ9JJnfnODSEkyGXiIR0ryw/4xlEyHNs/CHNlQZ/SM384wwUbh/",
+	"gdQCb/4N/1UyrS/nVNT/eqtcwzNwVSt8Gv0RXgiyENfnlhrtP95Iwd5Owbx7/ub5UUPUehCOvp1w9B0z",
+	"7+VKR46l1qzQWEHQ5HCoecGIkis0Vnjj14i8uGZq7fw/4GbAsZ7G8RjevQtxPGNRcm0mlmcuLDvUlvbQ",
+	"uzv5AgYWZQc2HpweZ+MBEwX+cXJs/9RSGbj7xoNTO/ubCdounFXXzgK/wA8cOwhyRnxX/xQkgYFm10xx",
+	"sx40+cdAM1MTpCPhQU2QPw1yxQ3PaTnIBnM+mw9+tvQSWgVT0aC+k8Aa1O7DMp66Ezy8QGONt+zhqN86",
+	"f/PcbmZYjMZk5BXsWHFum7WvDE5hZ6FRv7qD0+Obrly0NZDORak50kBf3yuuMT6NM/1MLqqSU5Gju/7U",
+	"M7tmu8ngu9FY/Dhngsz4NRPoOrQ/Oy5FVnOmWPMrKZjlW6wgQ26IYlVJc6aJn+IBXLafGKv0WHCjwScz",
+	"IhczIV2kDTgy0P/knWM6bQrr8CRPZCmexEQBB2XIPuflUvNrlpGCTemyNGFw5H+Qk+PjM0INWUht7B/H",
+	"9iNNKjDvzVgsZgebfIegaVk6zraj+JiyKafv9qZtEtw8a79zaD32dAALjTZbkpfcdg2neoPAVnMkULr+",
+	"ztYb7IAYIveJrXUGm26XiH2uKOw9PizZNSsbPL+zZdskZSVXEGX3TJYbxmI3FrvMZalvI8A7pXSHEUXn",
+	"u2849hXHkWEcTq6yFyqGsi5A0gRnlyNBqQqUMfYd+Ac/nAvDFjuNPzCbniALZfCgcNE5KMc99A+8d/MW",
+	"4UVst4cMvRqPMgJsnD4jTn8naQX9vjZ0y33cXN5uFJdguNuf2HpnndZZ5y/Qw1JVJTI9aKdHncUbo+NJ",
+	"tF8UXLHcC1dMLBf2CqQ6HyD7iHT+HrsAjtL1kbQQVNX5u4tntKJXvORm/UyKKZ+lFyMPb+GcnNvXeQV1",
+	"hsqYZfw+gseyqRxaXKoey07daI+wHZ4/0i4OxFsCJxA1dIiizmFF8096AoGnV9Tk80MmcrWuMP40ZUOo",
+	"R7WfQeRZ/KlVJYABE4GhCJIsNV6b9cijEdQrf70pHsovoOP+W1Y+dXDbhFAvcw8ZBBrgTAdHbDqS20mc",
+	"9bA4nvZobBs2mvepFvEbZ62IQyqEXIocomwE251ppMn7JsEpkqtlx9q3Xq2o4V6xvudFy3i5cF7ERliL",
+	"lfFy+xEGrQi2Ivg1eRdHMoMSJxqRPKOmYN6wcw7Of/xAnl18ILXIGCWDrPRhzvVhHj+rnIwJ0k5zTu9x",
+	"sXRDV3EHDuhWkA9PyNUy/8SQPJtDCc+ib4DDTaXK2YIJ88qKF4PTgVVYrJ4PmoKiC7aS6pOdm08H4Rqi",
+	"/qZMMTvq08Hj0cnoZBCdr8HJ6KndMxdDF3evMSFiTq9Z30yYsPcLSlYuFvLJIX592Bh8UGlOUTPJBobO",
+	"QGfRT2Bu4d2frfjnhndJZzDCx6PjQUc/aKx516R+pTibkujXIObXsb3727/PrbxvDBq/Q2JOTIAQ0cw1",
+	"sJ+S15K97c9l7nS6XDBDC2poP6tNCJCtK8izHdsOoVdyaaBbJq65ksJSjRVUp1IF57sLoI5D8RKHWSTX",
+	"wa4OmMu8ff7j+1eHmk6bhnqKY5BqhhLxQVgxvxrkYhqi6sicakJLxWixJleMOVeI14yik5w12AJwA6Yd",
+	"M2hdDtHWJJe+PsYppusVSSKXpuQCry5dsZxPeV4/ddHV0Rbvyn9xeEADXFzgRydd0bVS8poXfZkceSmX",
+	"BfHvHFUlNXafMdAyDmW3G6a1zDk1DOPCMwKJK+c/fsjI+S9LxTLCTJ5cKbsvKVJ4/+L8+esXYLGM6G7b",
+	"KVOskpoD70ocso/vX1lhAXfZvxgr3c1J4WWR9ishn+ksG51pR4zNNdqstLX3JeZT7S5+CM/sEPH2b+Vs",
+	"JGiUvBU5IzS8YkfnEh2KjHDj4wivYGX8k+0+MBe9HjO3iPh3vsU3ST4+RpxMlVzEd3TifnbisNtRSZZV",
+	"KWkB4jFV+ZxfJ2QkP53v63DDWzJL1wJKjyigwlXn7euYwQgjMtJK1DlrrHG9SPjWx/cX6SX5+P7CtvDu",
+	"42XnnnDT7NN7dhKAXbqWl4Nht4rUcu8gA9dZAvWcesjiRUcSaQ/ye7kitDazEie7FA1NrbjmGmWXWI5R",
+	"bMEKy6CQWkG+SKhyMJDvmHmOCnqcVLSZSpcaAtNr80NTQGyS3HfcfL+8eiVnvGcnUs04VYwMhTSMhODB",
+	"d1TntHxGNbM6c9r3/hqlsATD8k+AIOcQRY9ziXhuajBtVWFO91cSXN9bFYN4taK59FBRyCO2hIqqxwfo",
+	"s3//dvnKM9vAjVAgE3m5LJw+8V8f3r4hbn728IR73GVKUVJRZXi+LKlqCxCRApFHvUMsbxB9FTNWCMLj",
+	"26SoBf18PmPP6Vong5ybCxq93F3Em5TFvDGgPu64k0wSr+0gGXAcLSNm2dB87pYLQkojQwDkyzp2gGej",
+	"itfcEnDeNBwoRko2NVbwOkhw3psdaKqfjt6KhhGheUMFO40fYiLgBkX7bsM/zhkY8EGqiK5w9wGYvRqZ",
+	"1tHUgkPvLkJwRO+nvZ9sloTDfsFlU8/udsJujxy1y23XY4fdIIhdNjNibykr1fdj1Fe0almgin5+Bwl/",
+	"NYHqbZyu731Scm10W6TQyOqcXdVSGpgAW1zLT/RdbL/Ig2Gzh4ltMT7EXO3J8U2bhPe3rgSCeJI2Bvx8",
+	"0ycdvusl4/etN1B/Lb0nxT1tragkailIsVRea8Y0zH3IvtHvOnmLpujFo5U4WJP3tRWnPbG+N2tdXBMq",
+	"uvAnlmk3YB8WzJ4wPedVl+dt5iheBm33seNh6zky9obBG+iyN94E7B2YPzANzLV9//hrakjLFV3rOrXh",
+	"IJZIXd89wmZwLCP6xYbD2/emO7aU6OViQVVwX7aER0eA+G13IyIEjg1ep3hf9f5MGpr/gMPcKvc1RtSz",
+	"lfWabOF8PS92xTqJR7dl5K3XDz7vWz54uHX1Kt/EfotnG/+Rm7mzAOgdFxDH1LN+XgZPGEt8+jOo3bEH",
+	"pK0qdBdj0dfqZZRW7ZpJu+eCXXdDC4808e/Fx21FlbDNZAOmlFSQvD6V2912ftA9K+XYbM+A0NAaogML",
+	"fs2LJS39jtcaQNMktEXQ3i3sIS1a/7yLbF1f9W3WtlNUw0Zb+fPIRs41Gl2N9PZEspAKg2ZaBr6lqqRm",
+	"Tav6PQWUs4TBYec171gr0ise9eHDN25aXpW9t9kLNC9DK+m+a9GHhA5RmIvNk1eslGLmA7+37nnv2Xas",
+	"xHPUcMxtfyteluQqbAlSAhMF8A+NWF9mztbkmsuSGhYPcA9F5GPLadDwprjWyKVtGlKh4WWUaL3tvU99",
+	"6zE2o02JS/HBsNS1eZ7yFGn7Ltih6SfoP9imagaB69AXiBuzx92oB6fywX+XphffbPvwbTZ3t0z/rWO7",
+	"u9F7qcoNNntgF5aRq4VT5Vs+gVvqX3F3CY6Q7XYtpM5kYi79B5KmT+OusnKy4V6+p/pl/t7GwjdpgnTn",
+	"h5pedTvZauO7/Q3WyTa7tumIHjZtYfPy7SjO3dca0QTx1YoqQ9vYl7piIw16k0FvC8TZzsa9jtTatD+l",
+	"DXs36WAc4j52pjcjcQnc0ixolfRs1EPt06PdIpF6bPvxEZ9DsPO12lIHE7zRqoHxXtfKocf98ZcMNjvq",
+	"7AoMaiMLaahGCd4RKXe0oct1+QRiLlzutQ7RIF7Un6fvCa8WYz8NYQIVfkPVjBlNhmApgjQqp7hrRB3h",
+	"+q2aOR/LFnMnxxDotE7rXRMdtbRr/FzI4nbL8dp+uF24s+23YkGcKXaj3dRJIbGxo8eQG8f4LpxNJnEn",
+	"vwnOO/Tf+4W39zSfCRS9OluWNn+K5eIFhuK826Te1l3GCq7HmyrXPp4HAxq43tIlmCc3duPIau8ZpQWC",
+	"BjHGI8jik+QoqG9RNp5t+8rrKBinE/yTwMzcaNtP6Y37g6Y0bVkAJFr4+IhI9m17WZJ8/S60sRBSlLSy",
+	"OvkDJOcXH57FIUghBDQVekGGPvkO8r1AET3Y70oRO2N2fq3T/YwcJ8PaEVRzk9/9PpwVW4m6YY5KEHYj",
+	"MkEU9rrEYAwPQuUHlbCo/SreqnoNN4Xe1wupbxXYs73tZLvRXm+0+21yNOlBc5J9WwzhBcAHN3gIzpET",
+	"I4KxvcHsHjuw3H3UlxoJM62vyKXhYuaAfLeD+O6sCrYa7lmLlqMlpRs0X0EPUCd602XYZ8TFL8YB+zVI",
+	"Y4MnOz8RN/DCfXF+H1tqJLliu98DAY+6IfsBTC3h5na3RBwG68ShlAft7i+Q1VxqxI0trwOOJ/T/7NUF",
+	"0XO5LK384pAw3eLE3L9SMmdak6Fg1wxzqudMsTu7aTC+wYmLlmS8letg74Wy430l+5T1H0M4ZEzBORVg",
+	"wJMrUUpaWJVHyQUEI8FcA2m4iKCMrOY8n2OEtyZC4ir57/XB7W/K3aZ7u4txz7VMs5Uen35M/ClW04Tj",
+	"64w0RHyBWwOyFjqRQ1bFeXp8HMfdY37uqcsX4wgsGmlUTeRa8pNHc8vGAy7+u1JyppgG0LfB1fq/C2ZF",
+	"bvhryj+zAt/DZNPx4OdBInio6CHo7y8v3xEcHbFvpfdu0e+gmi8XVBwqRguQJBKWVlip7duWo2C/ydL3",
+	"8rvz97JMDgOwaGNVhDqHd5dd7w5G48nQtj2kxYKLzLUKeHacrZhKH6GFLGwTxXnPRWn4gmlDF1WwumMv",
+	"K6pJSTUostAAGYYXXM//lFxYKTrwNbTGDk4B9uTQtry/GNac6jlO9XWY6g+9U+2i8WT+AEZrkNrMEM5V",
+	"m23fI9fqzSfy+UPezhNZHhfUKP551E7PN5iWAqLNIBto/guDbP1bZaQnSrtAlAWdcdFvO/WDaLf2wtlt",
+	"1hWY7fDevmo4Uf2wnfUgTrVJxTHg7PoVdh8mCs4Os1SCDL3p5uT4OGskiB/soLm7me27uZsC9yAN34c8",
+	"b9ldBDKBPKNkmNGn5RVTghmmD6+YNoeVornhOQatJrZ7ALLoCoOmcG4uwqmia5BPjiolIac0lwqCq/7y",
+	"JDs8ASCGxvsrdnWkjSWLWfy2XeTDxz8n4pvCVHqSahH8fNjWc/UBgXTidpL1VgHn9sQO+Tzss2kWMZKK",
+	"sEVl1sRh1wMLq/oyonCRt4RnRLuPdAuQBTvHa6Spb3v6o9sIN8iNpA0FizZE+TWQSFqRp2u0ZDvQL6uv",
+	"bQpJqILOs6eXusdi2h0CKB85xfAANPjqJRuR13RtBU4EUGoYRudUYx5XwUpmWGFpoAltvZMju6qXcl+7",
+	"MH60cYa49AUzlJdYD6COxtm9u27llp5elXuxoZL4sJRNi+lznfZbvWSgEa5KD+H21qDpJ+NdvgqoT26p",
+	"wcjcdhL3+fejJchcKH9IYmzTaV/IVzIkNISChtHZNrthQVHzwTYeMpkg7j2c3WTcoT2+iQCTuwidvjdq",
+	"rR82VyfEUAUbbnvTRhsC3JJk9z2jpZl/QICivtwyyGyx1DCHt0k+Z92UDPsbNuGw9G0/nxz6B7Tu/mxd",
+	"ruG7W2aUOeMYIgYCQRSsYqJgwt5TtnUrp0Ou5ZdxGNx4cDoeyE/jwc1B0gqje1YEP0K9AFdjnZHxIGIN",
+	"4wFCCa243sHK5vpJbY0P6EVqcAJaSuxGubG+nOtqJUAoITDYl+1JnFOXaLc5sYIlOggfhmySEJbT42Ss",
+	"n6fprWxKGvXrWOojs8yZivXOR7i5jD/45nZCaWnsVFii7ZtV99IveISJWbbMcntJu1j3sGGd5U75sX+F",
+	"+DyvA7hItCKOgvrEsZbM3rLC3+2H6QHYNiOSQOlno+XjMozOLrB7rT/3ZoO1NeF1xnA9qsP8NzS8uZxd",
+	"ovEq4vr+pu2s88buftjDQLg9VxxZxsf3b/rSbN/U9kBXUAzWJ4x5n/CzaDM6C5g6dVYrifNP0SayJcR9",
+	"wwc+TaAsfUJGCEveCGjiXsaEHswFHpwOHh8//tPhycnh8ePL47+cHh+fHh//r0E2mM6ot5Nx+xqYrpoW",
+	"md5vXeIOmIDgtAm5EpcS7Z6ejSloPbS71A4G95oaqj6qEpVptqDc/pOWPGf/k+YLNvIzygYzbuYh+xZf",
+	"iXq3f5IwhmuuzJKW+PfplJaaAfhhdx2ebFwHtNj1LsST1EKg6WvbSuD2bF+Ka54bqTavBb4Tj8D+TeqB",
+	"pJbj59sYtM4FkRXF+Fuv4E+ZyeeeLQRN355AR4K10r+Lrh/odtNF3KjV5b7Y+fbtHratWr4fVN+B70JM",
+	"7ma1qpg6TJgvnN3iG9kbN6d6lv1Wlq8yr8hVMgpQGlo+A9tl2gxun0dIB3FW7hbj40Z4izrPCC7+HY2O",
+	"8eWvoYxqwPFDcdyD9nd3E548TwYWQfiaFb28WtWwTUTY/wg46aryVMzVCCDDL+Pl8fGTHGBv4Z8s82iC",
+	"NeTgTdPFuckR3VmttNaJK7cTFeGK7Uk8znyTBMfcl2T8agKq6bB/4w52JSw/+yza2c2EBgFoL6Xq5Gvu",
+	"mAvX/+nmhGBBy/UvLJUC+mijPlalw/vi3Q3u19tmzO2QHNtY+d4Yvk7eYI+DKP2eg5f1OYZoHnmkO9OK",
+	"xC2a50zrwenABU0OsoFUsyCt5AvWtTP4b/bTTOxAz/HLtGqCzSbEae3TJEfExU0SrsnEjXiCIb5FMiKs",
+	"7KZCkovnmgy7xiPCC33gezqzqrFDTQYU7QhqjBUhbCoE0mhmP0fABw4I+MOOk6nfa7Ggnz1q1vHxcZdR",
+	"1DuSxlQUUvDcMotIB2qIGj7NtLGoU6mCiAPIFwA63vwuVEFtZYrskOrw1bmyyA1SpuavlzIQMttFmfhc",
+	"QZAIu+Kg8yaGtfJ+asVgv4XLFhq20Sz1yh5FXFW0ewtEWm4BUacUzz4rLz5smjJTNvjac+yq8Fb7QLql",
+	"LKtfmfxbb3Iw6OgfHvcTRdvijhhcTiJkxQbT1vD68cG3lkKjSe1pidtTlgj9/PB4xy2JRpbaF1QkXnGR",
+	"TiQXyHz7Y0w0K6fJSE1WTg99FpfdvPm6YgoSD0nJxSco3n4QQuldyIe/xndkMW/YKsqc2BpNYaRDF0uE",
+	"uHeCKXy1Ah+bjwkdg0qxayYMNfw6UuMrJYtl7m2hv3J6DGumxZz5tBVE3TLIP79Rikqz83jx4Gz5zApR",
+	"ELosuKsL41JIRrtH8wi22pbHsmvAeULL7upSnXdCvhYNcVPTlKGrxZS8XSfhKEiEQnXu9d2DoiID0W7b",
+	"7SPQevy/smRRwk0nM8YNe0MomR2TLEu50k6kS8e7xR4T1wpiv+EQcPu5InKF0QWQB7YhcwvDviBmNgos",
+	"63pWWiaw9rD+Hj92MUbau7oTRh4EhfXlHDxyjcdxsdrqpsGUnjvvtnUxS+9uX+Dp0ZI65Fc3vGdSaFym",
+	"LcG2bidy9z7IS1adx1Zxk9VeVNcAQEyT33NWKZaDDMCFG7IfEJTygclNHMFPTqN5PtLkaslLc8gFEELm",
+	"oDOlZtqMRXjmgvvj4F9Yj8YiPHK0jEL/BHuYwDae1d2PhWFlCSS5ILSiykBd4JtsoJcaXKvFLkSv57xC",
+	"OGb30S40bBhd6BRQRncB0/iKBFqAc1Uyes004QBlt2eivTcU70QBHzVTF2Iq+2qjaSDXOuQiuO9Tp244",
+	"AXP0BFU4uFssQ3IqjUsObRqZO/i30VMIqchdWWiXVeF6KiTDUGfAGcdevD6Lh+uK5p+ggLmrUT4WHuo4",
+	"I1dLgy10v/Z5EXg0G5P07APs4kAIp6iWjAXEXXe6DODKrjZ1m2RaVyQcXbd/Wbir2ryxtYD1VbPb5fp3",
+	"5+NsnwB7nL3fqMfThApiHEZqJ8xEATjyUDgeYhgRR+iwUlzkvKJlMqS0w3k2Xvr2DUi7EcT27SJrQEUJ",
+	"rAbDnPtdXm7MQgqMBnd+Fe9qqiQA19HyMDzCWhi5LEt6JbE0Xja44mXJxexwQQWdMbV1cv0539uklcjT",
+	"k3ZfvupJm8YPk9pTwyGULESRgqTlRpPSfnOwZyJeWyrYltKnkpRwGawifpvdBdpFd8cSbnJaA+gm9uJH",
+	"buaWok7HYgLbjyVO3JWSEWlZBBYJ8/fdBC+fSedSUowWh8Du8IaDRKOxWCkO4PJglCBPj58cjMjLbnEJ",
+	"VHtx6PDPRxpEK9sWFMsPl73tx94HY2EkkdOpva4UB4uJQOBGAylOq7kkC7omC/qJEW5cYbkAnuzctZ7C",
+	"nd9yK3hWTDYhDL+mzxTr6YmTTfpJlFxtjM1OKXjpyAQX+45kOx44yeIITrKrmYk6EK65lwwDkpDXhTIH",
+	"ieYQc+A7/4eSq578Jh+Q3bV0hEnhK2R4fHhyfHxAcqkUKxHy3F09LlKYwIU+Iocn0TX45ugcCxljpDak",
+	"oikq/J2HK3NwRg4fN+5OfP+R9nnGURBUDplv9iZVyyYs64J+dqAkkHHkIUoOH2f7JqxGGxbWaCeS6au6",
+	"FRGJnKKND5VR/1ds/duYWz+l3HLz996dsSXLAV8i7qseGKtoWWbyminBig3tX7bcTnUv/mOsZbGlp4qp",
+	"nAnjFy9x0N7hG7WR1XWD3h5Vr6rx1DlCjNYUFRwnx1CbLN5sS6l3JpNeoLIeux80fmvbzgZDirfqmF2H",
+	"eKv4qy1W6O0gBHss2H2jiDXC6UIU3aaoqLhCafvcpc5Kgqobq9WluC6Z9POZF4EJOrdoUkTrwN8CmpfO",
+	"qSBDf4YOYuCGXZPiOw33Q2zvUcYlpH16kwcED9OVzgj9ZanYoQBjYEZmeXWLHF2Yt6ztxvHEN/GGzYm0",
+	"u+xR+ng0sVXctYZBjS2ZAbBCuxUBWe1e8uGL0X3ol68Vng+NHZy5wP321X7Fcrlg5PDxnrLyTlgj/TE4",
+	"vpRTuc6aAff+hKIEEBDZh/40Zt0g2YyMRqODOwVp783OToHjGDpzSw/A3Qf7pmbbznYhql4PBpRmtDvL",
+	"DIulJSdfoEAzIi8+09yUa59vjcUTJ2DAmbgTOMEaMVdsLMC9TYY+rv+qLjzI1MGIvA8xqOuKZQ3ADTza",
+	"9o4umOLXPjvfYBDrWAAJW5qFLjrFpDGuue1KiUos16GKj48vj/96+sSHKjYcpD992QV8vQm4XofhNhpQ",
+	"LGe8MjrRxRTSfLDGW6Io3M9b6usBukXzazcwSzZQJq7mp7aNmrToSp/qJ0f41enf4H+DbLBUliKWSpxi",
+	"HfDTSsni9NSnbp6epr47PQ1TdBWr87jEnkv3rDzkSUgEjUHsnz5upRz8tB1R/2vr8cUiTV9VvlheSe9C",
+	"I/T6K5auWwEwEY5K69t7HzGne/2n5Z3OPR1umczV/A+Xob0d7z2RoOZGTV9fW3B9pMEhCOOJj3qv6yti",
+	"c4omGjd8wQiHUCDYoGukmN38YZFYtpNa0B4OWYqCqe6gkBM/0uHDGogn3HoZYaVmcFt7t1Q/+N7GkJDL",
+	"dpxUQ+LYI6ygJddsK+SnNqiPUfaCjmmzCdbLvaLn4H/sxYKcllgGQPP5rWfg763U5R/43u1OJgBU9ekh",
+	"piHy+cOIP/tyGzvkbEWRLIpVUn3NZjYytL4qfKd3kVMIJZ7/bJB/U9AkL2t7V01CWSMf5pEmvPBG9Uiv",
+	"2FO0DSO0r5wlhRgUwzHi6xaxWky5o74jxYMeHUe/fBXppyO2tmluYVWChAemPduIFdSxLKgrtUlX+uCW",
+	"C2d6i6CoWOK8ZesgHW1s/OP7N/spmjvQ5S31TjvYfU5bv01GLg1oeZHBMVauJNoeYwLr2h1Z0W82aobl",
+	"BlrGz74puqWXqPccKX62z0h3DRhKXxJ94IVgrxHuQriNnWYLeGH1FaiF24wt0VV2S4L3o8tuY3Lp9Vz+",
+	"iPkBDTfCnIqZq9QZRfaFFy6KwenJ8dPH2QBTOl7yz3aE4e+3FRP2hyf+h/dMup9O/E8fhetlcPrnSCb6",
+	"ztkNB6ePn3aDARsjSK1yApWL5VIVrGglL3ft3Y2pdMprwUMiJCmlmEGsJUoXGRaMtV9tatavSE+7uDre",
+	"iLDbSOs17bBcOxqXbRMGSuiMcpER5T7b1HS0Nz0DbrbqABkdPlzB0eSGbaT7Sex3Ioa5LQfbBaKGlIxq",
+	"E7mDdsjWaexCZwWbm99dhdR4dzlzG7LvofxkyAsPy2knGM3qN55i/42z3vfLPt8v0X3orH6RYHrw1Yno",
+	"bgnELMgOZx4AS8W5IxiagsudyG385rVkunvdj+XS2ML+Q9FjLDhvVEeoEXR88BLENjtw9c013WgvyH7K",
+	"7hPknGA72F0Ec+N5t5dtIUKIT3e7c1W5gE2fGNpvpZjEQ92IbUyn32alTT9J+RId01sSUQoofEeA8lbh",
+	"hVSxhZDtEc5i8rBsYRIvGjS8lQZpDwG24DEbw0pF+cXE0Fv9IfEScfxk5cToFvE2iNaqECYJt36+LLhx",
+	"G7NX8AoXnijApmPFMMwF6TstkRBWd7pLAQ8uUi3H9YZpD4pL1OW7yGt1R9NtpMXsMOvOEHacfH8/e6+B",
+	"RJilOoF7zyVw+xwyfXbpZWPr3evRTvgu5njLTTZeoXB3/bYeNrbsEJsjOhbrJtcYNjbXCmeW0g+aHogd",
+	"pg3hX9u3tT9KzA6uLOttGDbDxhhX3ag/fbB9MDsMIkkDnYycIdqDOvkOmjGxaRzb6GDrkrjd++oF6SOX",
+	"9gBiNvO1a9C6Uduk239cktxqIxdtcvUsebE0VyK9QSkGsol1tcmt7yxsufxf9yLQp8Sw1t0/pKV23s0o",
+	"/g+fUeGwP+o4u0bdbzjwcC1HYRX9ckJAot0E5pvFIas+yrRlTG4GoWSE5kpq3agsE+NNuFTBS3mfOFo4",
+	"louiDm3AX96lAhy6+b5WWLTfHl89nf4H/dPjwyf5CTt8Ov0zO/wrPc4PHxd/vvoT+8v0hD55Osh64llK",
+	"qs1rB78VR7ScXJ48PT1+fHpy8r/sW/cRNbF7KE0UHDtwWooDdjoEqktEMHYmejcxGvUbccSOJWcuXcRF",
+	"dRLZsd50Inf8k3fteBr/4HJjXM39BYk4veKHOpAmAnKNql4kkFaap+XOMuhMGzmaN8rb7QRoXZ+x3czY",
+	"scbtIKF8YITcUE9g5zJMZBgMUdgXZ/qAAIADIGAkA1zxo9pj7b/bMKDb2CaA2d7KNtFdqZts/8IeTbTP",
+	"KEhmuYRCFp2pfivoUTJEjcxuU8RVMDOzyUF3rC7iQOjb5UV2Dw0qvWF6D9Oym5ILzy2uuZZqnZHA1DNS",
+	"cA3suaeKys5lZ3ydc3ztqgUgvrmO96awq62rOeVKG+KbuFWk1Zu9zUvxGfgt52N0R/ht4HD38xCg0A9Q",
+	"Jc3qB5s76Q2VjgpYJaOm9+ouXPO3YDrv/Mc9NRLc4+SZrRGQm5LF1gJCt4DoTckoPddaI3vi6/raboj8",
+	"+j7uC9S47mEjFHM7DscyMFdVruZgHhs8rVp/I8dUl1HftMXD/tiLr5hdwODf+3C5ggbp6Xl4Mec4Tx+t",
+	"VOmshvW9KelFomUyvcrzpKyZzRWTYuKgtc5D67g3LkcvAzQyxNwKOtEoYlj99oC21LeXMyAlIrfLZXEn",
+	"0h76mPMt6v5LgIf8gZbLHoBYrNoHdgnMXI8KgrgwyzasWi9+KQrZbexUsqABdplrB1iJ/fZU6N6JG/e0",
+	"szk7p71myf3DNdu9VFvBteEiN77CobOO4HLShXQCW1iGGlI2spLA23b8UYYijMNKKKUrpAXmjUCW+NzO",
+	"omIi/O1UXsM+m3pV2L+WtNSwKq0oQOy2G41jx47qki80C2vjcsPTMm1rwDuGeYjZsqTqO8WL8+KaipwV",
+	"L6N2ukzIp5l5CljY9wCyDgz9CIrLDIQw1GWgY3LRI/LBpdsvqCFUIx5k7T5whAsApHvXKsIl3ZXG+tAQ",
+	"AR41PfoGgSUCO9NbehmwKQLUAEIoNdumKggjaVEU39tvwP6khBHvi6Ucs7Ftvl+cfxjolo34nmurrr0Q",
+	"JhVnCFl4EFBlCaw+1bEdN0i4DYxdI1Vks4S/3cl06DrU9JsIAzPwR92q/yd/zgaCrRwvb1iRsoEsC/8A",
+	"uEEiR8mk0k9/BLCOAkULN9MhRZMR4K1khDpkTKzILBUZRzGN40GaFUQT/rLBMACvxfecWxzo0f4cOkpe",
+	"dHRTNpGbjZWU7Az3QM7bdoCwohzG2ZEhblIWdI6M1Da8zGezOiU+Iw2Bps5y7QyC72xlmyMFW3FC9UAz",
+	"1GSTDHoDEYBOjTMT4szOsJhbBH0LEFNiU/W2yPAQ6LG/xys2lYpt7HJFd+4zJXJS489e4wxmu/Foxxr6",
+	"efTfYoQeBMvxm5FkEB0QGdVbywAXJCSZOdeMYCvE/Fba3IaNNpjdDpgpim9noGk4r/2tf1/n1noXGRN2",
+	"MQckuLfrvQIXxIn9z2P7nyf2P0+39b+pBpxDSaoVpv7OnSTX5O2hKjYQrov2xYrYG4YVga+n7+qt2Oun",
+	"hBaFy1uqb3YQEJZXJc/d20N7QBGVMPMuKZc2zq+pYanwOLlqIKJBP4jnhL3AM49O79rZMFdXxa2ntMJ5",
+	"rZjQHIIlnHxnxRLpdaC9NJ3a5d5s0aU8UnM7/Qb54pCSDcgI9ujYk3VwZ0qPW73+CLLv+WweR/o2aqtY",
+	"srYKUK57AHCbYhG/ZhiO/7d1J7obCkDhov8l+HlrNynURcLH/1Hn4DvTOygKzfaRM9VtnhxH6M0Ra4na",
+	"fVq3C0yo22gw/kQNPwlf5YobntMybvPkJDx2CeTejHEZlZB5+hf/64/czLE39+ivUSh//MmTk8fRk85n",
+	"j/+cEgI3rv+WC+68QetX668oDZo4t6mo5cR+7jtGe1budVgfIjPiHkMbWl4PlYVrZn9gB+zP/h0Pukty",
+	"26KJNlUs6iXW/oi2kJ2HFqZgBNmQaLPPaOvgq1xeM4XBVpun0H92don42zKNZPZBNKG+FUxPf8Ng+xl7",
+	"P2W27dReIjlDvz2ke+ClQhaMCk2WwhXLdRl27uIeZINSriCApeDLxSDz4Q+BEfZf2nFhg56g5egVolil",
+	"mLaEX8tP/VVA64TL2NmP8Bg9WRhv9gPKslqezDk4NALSQRgQggH4jg91LitWpKu7btf5tjn5Gz7g34Kj",
+	"v96Xjc7+W7jdW1k+v0P/e712Vvm9rff9t+2D3rxo9+KH3tIlOqJ2XDUXgpSsMxsnzm30bn4Ln/Mf2w/c",
+	"PElbvaW7lhpGx+ztNv/2bt/dJ5MyhMX0/fUe1rQ71XPUHscqXDspWSVReqpnp11ZsBhXsJPfkKpb16Pd",
+	"nNcPCdeuMgRnUF2wNhRFoPxct3vzctB0WZYOzBqguAf2khTrpPTjIMjTxPa8fggRmu3LKPhuOqMhly4p",
+	"0awrK3mVayxSFtq/huOHl4xh+bwuINcT+tjUDnUK6rr1ChiHGutIy1KuWNG90HV6FnsltabkpYvnfi+7",
+	"UlOqR58s4amrXkdKPn68eO6M/VIpMAMXbaQzh7ti6fGKakYunu8khKVtQH7b9xh+hIzkixUqh5qvK5qz",
+	"kU9BDhgr2uNBko/vXx1qOkWQR9dfxVTdUPqu9E8TUrt/5CfRSEGRyoci29s5VFbsoeTEkqdKYvTSbx9a",
+	"1Qe8Lmpwcs9j23ShyVxiXUcrY2Zk7A2R4wH8AYMZDw5G5Jkvi+QqR0ZvthKqFSN6WdUYX7vDsbhLwy+s",
+	"ZgsqDM+bJemTCxkpTljTGjKPpCJOo6vbuGJ4gbks22K7hRGI2610TBkdtJcm28sajDnFa1IXxUdQ6Lwy",
+	"9r4pHTSMILvUhXPqoVsvnxI1xQoJPswmCffUshKXlC/6YuLhIbl4HjzgrrskWkpD8rGj2V1L84vSWIW+",
+	"2Mj2EPzku3Fbfhz9u7FLMb6+N32kNtTJihAVzgBEFpPrFV5iIeaHlUUnv6gomqLDDhCxg9MnN5n98kMa",
+	"FlXJpRXmEslD3RAaWhSt6sZ7YZx0KiOHHPfO7qXAwI0ktChS8JugY3cWZ+dxpcAbuiNqanrS+X/a5N4Y",
+	"zwez91CSEACJwaDwvGVJBFttEPTZCmUs2wi48dPtJA/tQl6zX5cUcAw1fl5n8vjCNyUJZ4fppwkc07cg",
+	"iy3Lc7OFzYEVrJfNRa5e5FNQfdQFNkCCtGVkLnhtQ45kCBpq58HdJoGsLxuspu52XpiRZBjVtIIgIMuH",
+	"IVPzwIVoQBTQeECWApvROwWF3GfEP9QD9W7+FqnVAf/3FRRte3f+/WTf5Ada8sKFw50CdFoWO34yEpz8",
+	"GXG+/RF5Iw07RZw2klMhJEjtmhmyoGJpVbyNRAsn4y7lIjxILdIN8s/gz9O/5o+LE2ca8AKMXuY5Y1D1",
+	"EMrW7Qsonk61/cYw4282Ab6Ht4JhJ6Sy3lWG6c3PXbnjDyt46t5CJC41wbK4jFBdl2A7f3cRyrNz02a+",
+	"95GSDiX8g5qKlN7qqNVWvoiacn9hNTpXNS2FPL9zgT67JpsL87l5990ZjzReAbcr6udawNtkaHrK/E37",
+	"6tPtW/XPdddrHGjtzbbCgbouj2cZsW1+Z+98qhLjttC7LcXu2uPvOyWQE55wcNnV+Zpij78hWrpTukiH",
+	"TzU3Y1PJQcgpy5dWBPlgdx/X9Z1iKJF9rEpJ+/i1YgUW/3RWbf8RWcJXsPzDVklIRDANL1z46H336Vjg",
+	"wIg2Ulmx9OP7V/oAyyNP8KuP7y8maI97BsVeawmfUFGMxTupjTPqvWtfcy+l8qZ7X2Uyp0pxLBpMNSQR",
+	"TeqJTci/lkytx6Kiii6YYWpELgyhSzOXiv/CNMEFisIXVT5HS0C5zsJNhnaBuOxmFcbrLVkc/ZkgfBX2",
+	"y8zzlrlcKmfvNLx0DqnatuZL7hRnhF0ztSbSzJkaC3tQkB+hdAZzHK64mculCSHyZs7WdcXNkwOYIMcy",
+	"wVTALQQvwh6MxbmbOjY8Z7SI6wobVz+TXIYaPbCTAO5drmF5P3x/fvj4T/9B5lTPYVZQkHEsSjnTofYm",
+	"XC+w9oMoUM1vS1R9puJ/Z8CckMAuIQg/YeS1Dw+1WZesdo/4WflpYCgj12SCSzNeHh8/yeHf8E82ySLv",
+	"Fr5TSvlJk5J/YmMRru7hpFqWhxOCteMxrOfpMZmzz7RgOV/Q0ipZiuaGKX2AYPVjMWms7anrwLZ0fPL4",
+	"ydM//cef//JXepUXbNr392REzsmCaw0AOIosBVRBHgtsivvSqqywWz0isFp4AqnnMxVTGlKVDD6UKnG3",
+	"uUgiOhbdAvf95fTrncUFj6SQeObd3bVciicvhiY4FHhANCunh3OpDWjwrq4yHhpdMfpJhwrypVwWj7S3",
+	"4zlB0FL8aCzG4sL4ii26KwZqKxAouZzNa4HNTj4YOLiYgcnan0FYSPfJWLTK4aaKZk2lWhxkBGv2Q2F2",
+	"LoxsZXvhLpCST1m+zks2FsOd9LQMNbSDDAOlnZQJ/ormYtgj6NHp7bAtlwgTdu++5KLgYqahtD5CyQK7",
+	"RrWhMeIJOWr/Xuslk7HI5cLqUfq0ziDQZKZ4QYbn35Hv7D9iNUnJFabSHWRkSnNmdEaeffiBsM+VVCZz",
+	"po0MOVenRm5maf2wM4ysdtb6qRR1Mfqo8Amk2llKeRs22fJ1M9cZiXhvgUuCspXzZiFjaBPi+xcfLoH8",
+	"SN3iWEAJDjTOLKj6xAoyHjQu1fEA79AmTVlqpEXBMXTLDtMeMss/c8df3GURRso+56wyniGWZk6g6Fq9",
+	"o7piOSlkvgQFkAjGYG59nKvLPh2jHZEXSknlGI/nSEDLgbagWiC5ksV6LCZfxoNcFmw8OHWNfn95+c4Z",
+	"L7DpjIy9fg1vDUaj0XhwM4GJe0vBlSw45PauyRUjs194BVqxPSSsIMPJM6jGbg5fiFxaij6FdyaglkUU",
+	"PSHPXl0QzUShx8KezAMMQdT8F0ZKvrCXHOZ1OjNswaJu7JTI8OnJE1csO5zBcG+3h9Hk2yd/Qj5q9TaX",
+	"4eOZaEXzOTtELX4JGtvcmEqfHh2tVqsRhccjqWZH7lt99Ori2Ys3H17Yb0ZzsyhByucGFLgGPcVuiMHJ",
+	"6Hh0DCpJxQSt+OB08GR0PIKsE0v+dkxHtOJHOa3oFS+5F9dnLGnHCTwumBoD245b6O6B3cmlZmctjEAq",
+	"hFyKnNV5WIHIwejzLB4WGBAgWQqG+Pj4GPMoYA9Ax6iq0p2Zo39q9HPiYd4BCTjuKiRlwX2WCm6FOT/S",
+	"jVmDDfApjirVWRj90d9o4Y1l8MnJ9k8+iiDKFvjRk+0fvZTqihcFZmw+PX66/Ys30ryUS4FdPP7r9g8u",
+	"pXxNxdpNByzGf9plaB9wCT+KOisHNBxfk2PwHTOktf2GzrRVncBGAzYroF1H20eVEx0rlo/89m+hY64t",
+	"AxdWdPbc0rKQ//rw9g3aETRdsMYj39toTRflwVm4I2nFJ6GIfZeQXzKTz98zbT44t7iXn76KpP2tQct3",
+	"kbKN9vGOR8dP9MnoOMwoUlODmpmk+PYqPdC689Z6lXxw+tPPbfL1i2b3nAwtUR1EVNykhIic1UwffZFq",
+	"9oYu2M2Rw/3vJeZXXLvYC18hIIEZT4b2qrN6gz5LKgn2frdqoWvjIBuLq7XP0T45PiYUZMYReUe1qzyo",
+	"2DWXS5QlH1ldXArDBcrEoK5M0ClGUSQR7LOBd8/GAqssunIPrrY/oKthH+di7XUSe29Y6Q3lajiSuRRa",
+	"lrZL54xi+AYcvnDNB/ssqLwZmYBZCuxCEwTXt0quyMtlYSWakNZNyxIDjKgVyhZcgFzimwIsjtmS6znT",
+	"ZDJVcFCLSVh6WGYrz/mIrQN0B06uaP6p+SZIui0zJYZjmXUAbDpoX5ifGKuwMoCdc1ZLG1OQwcwcYm+t",
+	"FHlhAIFXyHBDV4qLnFe01BnRkkzsm//pHh6Gh5OgZFDhcjWc+Nxhapb0YgPka0eqVrhwRhjda+OvXzl6",
+	"1qYcSHBrkjm2jZHFIYM02gE7f7dL7mqpz4OK1n/a0pLHwj1q7AzyfSArSD09I5PEQgE+ZGdxMWV1LODD",
+	"fhuJwTDX3eST7ipjuoQrQHw/QlHP9m4Sjt5CrbhZX90Kt8QPl8ddCkp2m0i8T6Q+h/6uedu06N/se0Lf",
+	"4m2ETqLULYVcCoHxt8pdlLjRY71fq9s2IBATxJM5Xu0j4s1K+iooY+Hw+CcpwOEJQGjknwBCI8oRwiLm",
+	"/gsP8N78dCyG/kHm8O/72GAUf3bfikq7u23KyqbyGw8n8c5PYhxrGB/BBoV8zQnMBpVMRVmgj0W3IOBH",
+	"ZFJD400a9aXxXJyRyUIWrUfxURmLgIPsqk9B0t20rmKqR+TcZS2WVgqzgpUVNltm7L/arpzBzspgY6EY",
+	"pnJAY98xkygmA5VizZwMnx4fH4B9B4KOBV1AIqYHTZXBH9E8m2/YKq62hS44ps3fZLG+s0PZ7CQck6bH",
+	"z2plNx3O8HSHauErqkkOm1v87s7r8Q7n9ZkU05Kj4/npyQ5jekfXpaTFpZSvqJox/O5PuyxACJ9/zQpO",
+	"EVr71+Yqb9iqwVT6ecoOd/PRIsLh2HhJz+WKLJb5PKlOJms4ncZMolM7JRsLn8jMVVz3mFsl1NASPuMi",
+	"VV2nW+DSVcO+WoNXYTQWPg4zqq3sarbQMECv6HmuwU0EsRwXtaH5pzPCDXIol5Dvk4+iMixGJyqtEF+O",
+	"JcWO0jzuPgWGVHd7CQpu7aAIriuu9CAz3K2Zs1HwMSKKOxcddmEQXyLg8xtkDyUzqWRC+L0rb1z21yt0",
+	"R7uONsW2C7zdu1ZT7KJ9gd/qAnU9PRDvXRIv7s+Ot1O2TSls7pkHCvbaW7cYV1wJNU6EG21hu9+I3fax",
+	"2U6GwgM53hMvvQcWmm199V2rPgUobNTk8xTpY4xBk/QzQotCI7LMQl7D81q26WbmAGqqF16kGouCGZrP",
+	"O+X5rI7m848262kpyaWTZndPulRv4t+dqlOYhvCgTv0B1SkksDvUqBoC09GVP+q/BQZz7rgCgHHRsnkO",
+	"8AxoQo1cIKQD6GJSFUydEe5QwCkvdQbRGcAl8Lrt3rB/swO4Sx6RiK524/VY7PVod46W72cunZD52zGb",
+	"F2DMdklOltGEBXtgNH80RgNHgtwdu6l8ldbtsVlpRR5sM5ENpgbJ8LU1QaQOMFd0lhCla+8DlC5/q2YJ",
+	"f29zaH93Puty3YHU8rgSWAsCuExwxTcMTt6Vvczn8CUoiym3ar1WDedqOxfj52/lo4FVup2LxikzDxrC",
+	"/Xho3rlav82z6Ary36t/xorhEbJKQ0zH8ANXHE8wZ/h3ITeW8DGgxGrG3pSLgccejLQZKO6SIKTP4/HN",
+	"EIrZL1YrgL/r7NbY2urj39GqUyO55NLqLUtMvZciR9Ooa9MKCtidg+qO4IPA7RPSYGzvEbsJaknNmXbQ",
+	"TNq5RfekmJxXVbunvVSTk/sdyWYGExDfalfSWUwSfueMjHO3HqSWP57UgpQV88heFrldWvG6kU9y38+e",
+	"7BPvAN7CMrxQAtwzLW/9sypBU7lp842NpmU7PCvIvIvkrD1NC4iW9ju2M+99dH5DhumNVHzvpsCA8LDF",
+	"/5I+MUee6I++uH/tdIig8ESPiBHfund4gn4IYGz7n5z4fno4Qb/NE0TqDe47SRs1000kWbt7Ao6/Zfyr",
+	"OTOA92gi41OXVjc4fIJAeH+6XqOvbYJYgugfNLx78gH9Vtj+Pl/4M3ZXd8WRk+y/gUX6qyaMJTBQe16a",
+	"LcVOUtgUleQIUtdEpTj1oAaxljOkkC5asWIsDFVXtCwPuizJ8yqnL5GrdRfGQqp9UCwKSLFZM0MiDfiy",
+	"g5chNYsgIfw1jNisXNdpwI804HbUYB4ux7yLikHC0o8F2BdaqCGY8swOIC+EOnxll4jPRAGmt4BBoRiE",
+	"YTaTw8fC6ewTl28DQDbQOGaIRxAkXJNrACwLkMPR1fBIh21CTI2xmMulygKiBksCaliZxtBFBeKKVIR9",
+	"rqwyHnULblLbEVRjndqdowLyeFN4H1L5brKWJPRkRM5datAjB03hUJ57IDdWUkHVMzlyECQQuDqjXPga",
+	"hW4WCI9blTRv0utoLC6b1hXNf2GHkL8MsTN1hnLac5vEPdnZTPJ/bHPMNNS1zhEj/oQ1kKuvuKBgtm0b",
+	"ZpO3pm/1am0sbWmXizmJhylzw8yhNorRxSRrPoPkcDisjZ8/H+KDYcHyktrt9enjjflPiIJan1rikbBE",
+	"NGPCrrHlIHMqipJhJhADTHJi5or53J9buqz9lK1EDCzsQSD+41hj6pzSL020nJ9+tpdrB/Ppp59vfm76",
+	"uIGrx8J7fervzJiTEjc8Q/6tyxsb7PQeZl73yANg7gbkCHdE51STK8ZEMHo3reXOvWUFCMhO9VXFEphY",
+	"7pKRygobkcWLGDpLXLreTj4ZCwwk4mZEntWXCe26+NzF4wvA2guQi1nSrO52cpMe1cO7opmHATxwr1/X",
+	"rOtxi2Ke4Cj9vnlCLTts9VwD8EIuxZTPlg7rxqHxyClhNJ97yu+V1uGGtidSCoZJ7O4tLDBOa09a7GUy",
+	"o/bRAgmVGnaIo5mEHzShY9Ec4pSXDA+WNtiWG83EF1Two8OjnzV+MxRTGp+9uhiLimrNtCs8NgGg18kB",
+	"ZDBjpsFkY1aB3YZnMLQPuObf0PIR97vNCpLa4YBbUCsCdX3FBwvJvVlICG4cCRTze7SXOPiEowha+fYC",
+	"Sq/k4DlZhF8WI1w3AeHAcolmBUzQRKkBfraXt1WgrxgIDRD9m5G8lMuiEfVbF3JGwAj7XcGngFZvAMxP",
+	"92Tie609Gqqd01IxK0GUy4WoM55QtminagMLdXlPrAgqcFOX1iBQI78DSAUpfCuI9EF0LrH4/8nxMfl/",
+	"/x9iGaCdRrADH3lcbReLYH+rux0qe6hYQQq5EgcZOTzBACLAxETedlUyDKrAGkW2e6vQOdyRscDVx4Tw",
+	"w8d1/JGrvdTJ8CK5XJZoylFLMSLv5QrXCmIRnZyHjULFJQjOoDPc6olV3UHjxIyYk+PjjFBDFlLDH8cH",
+	"LnyDyIr+a8nGIoGrkgXoFOUQOjoYKptuiWdhz98HyLD7iJjo73CvwInjbzKg3TEtOuiEv7vr6Y8X9RDd",
+	"iTVtkPp4NO9E//sWCdlfOlFy6H3cOg3T+ClRLJeqQJtqQCvtguNLjO92eENDn2JCTV3cOAAeZz2ZJ3X9",
+	"KvtZp5qVA4PGuNPAsh3GZ51GWzPzUOg4MHos5kYBjhHQNSkvrYIsQBnIQnRZVPp4LF58prkp1wjlPCUT",
+	"mNkEAT/cyCehSt2MXzMxIljy2hVRYcIOUzH/L6yRIdVYlGxqyFKg+gyXnu3EKCo0hRxZMA7Hy1wWWJNO",
+	"NMqjiToFx3k1EWUB6mPjluC1gaXiGo548saheaIRGqpYITiSkiXbFiH3Ioztnrh+u5tfide3hxHA8bsM",
+	"/kdLZLDy0R2PO/xgtfijR8A1zou/Bl5EHH3HSwCl/vvUOmhZtlSMVMEL4LFu2VEroTMu8BlInsW1vfss",
+	"P+KlYVDu/ppTOB8A7+x4BkFXTigA6roM5SBj+OVQPt9KxnH0ta+nj3ePT/CRijiZVy4bypTOqdAj8oLm",
+	"c1dOygH4abxTumWSM78iBTOYydSt/T709d2Bk/raQAdZrV1hgLWrvoVYxogKaJdudgo3jDLv5WqCA9L8",
+	"mmVkwkQBv7HP7rda7D8ejTqSP1FWkaiYGgsrbh6ckYmSq2d4XTk7ErNXmzcgy6kVQPM5TFiu9Ih8kMq4",
+	"EUllXsuClRMydDW1xsJpDQtGhY50R2M1nrqqMhFsBRvMlTZnBPB8rxSjnwhgZB+MMIsF+rHUNBZ2nPDb",
+	"M1nqiR3XG5J7JdLeuqDU/p2t8eEnBw1N3pBPbK1RO4yd3MwDBcipvXLtJkElXWznOcAHDSdVXT1LT1AP",
+	"yuIli0ztcupa3ILfhY3dVwC5mC1Lqr5TvPiOWWr5tdSg9nx3VX4azAXd6X5dUWv2tosHhejf/hKME2XC",
+	"qfgqLQjJ5ggB/+/jHnwBLesd7kAjofYA3mCICDqdltwK5YKWa80xj16xCvkpWuZw5PWVgzeQu1gwM815",
+	"FzbcQ+CFGIvOLYSqjOfJ2KEd4/D9y2fk6clfjg/AqUF9UImSK3v6omOMlQecJzAjk7pS48SPy+Pl+gJJ",
+	"GVlqF2oCxjm88XEkdqpUh2s/wwo4lv9Q7pw1q7ksvYWTLEXJtI6uwqNw/1mlyqlZz1hZOq3uis24E0cm",
+	"/znJxmLyPyYZmRza//zPSUYMvQJJgCq8dxWIOQhUzJZG0ZKDVujcLnYzlyUlXPwT0YpSnB5J5N+P1xv2",
+	"2Rzl+npTJI4nFCAbFwm2hVjQsjvaNQonCBvNE0a17TIjGHqDyeHYMczG10h4znUlNTfJ+uMTagzN5/Y8",
+	"nIE7zY7sPx0YJ/ZziEKDVDOsI+H+BkMF/DDK9fVktDHr8+bhXvo3v5fwBN/LzYTc715VNGDCfmae3WIl",
+	"DbypSgQYb4ta/nKJXC+B0XeuEl1rLq4kLF4uwTyHCOFYvp9rjIeEekXVsgSznxtYoWRVyJXQzrnTOvcf",
+	"L/CaakruCJGeG9c1GOCA2UzGgi6kg+91TQSOMsEuUWPJkH154F1QkKbApYXTSlBlucLrdAR1WFz5HO8J",
+	"cUyduYI8hBvNyincHmDDk0tTl32H2Q6hLBGzlzBV+RxiYceChlVw0Ot6LldQ6cVorAJD8rnkuV3QF+CK",
+	"cfO2PeGVhWGFk/FgPNjsvUdqfunI8D6tc9CT6+hXtc81B7I5aCBBWaFqfwxr8DtFKfxDO2Wceb4+G3fB",
+	"8L/A/y+Km51Ck7ygD5FH2tXuaLDENkZ5Sg0AO1U7vzXSDVA2npZ0NmMt10bmvAOb7FdjkTRgBT+Jr2Hc",
+	"sGX5k+SKiTvDSrA54Z+P9FiEamuhxL2C5AZwTTSisMDqU4eGTWKHuvIJEb65s7GAyhUg2i/LEo0JriIi",
+	"OFQmbqdcNVFf85J8/HjxHEsJPj0+PgPPFX5FeOHC/cfCblgi0N9/93REWh40h/IKZBqKjlJBJi8u6QyK",
+	"miw1c2i2k4vp4Wt7i03szdMp57+d3w++hb8betoxNQ3V2mY+3jom08pVaY9kfLsw3dPzQ53sF8jrkY5p",
+	"j7WKzh6cQb4JAPOC60tEC/zHEu1/U5x3A8O9x7iwCzz0mwDOPnoMswb1NolsiUZo5ACLpXGyNysLPSLn",
+	"ZYl1/lzdRqog9wqLap0haJErxlNLG5qs5ZKsKCacodtiBKYPs9STU9It7DkWobKn5UuuticZTsC1PIkQ",
+	"cTUzZEHFkpbl+pQALC6ZVIpLy8gnp6Q6Bln96WgsYhPPKaHOCxzqoENwEFh5pCITy1ihpifIoTBugd+T",
+	"ISVCikPnROYQ4Iod/wDlYDWZMYOZT4hvphiWxRWzGpVtUlJtXsuCT7mdEGB5axeMEIWH+f2Zc20vqTNC",
+	"ybvzy2ffI2NvhaWTleImilJvM2rnfQgcIkOkzJIRy5BaxRgfEy1JLkXrCnR3ieYlExA0cM2U7dYwsQ0G",
+	"0x+N/Q7AxRQGO0AIqvsF0HR8/9cNttrp8nGAnL/OJUSnhmHshUPua91KfzCj0uMdFA17sJ3O/RJich7Q",
+	"RHe4LG+lnRw5XtmrpXQCwGqlxX3aSJdwukrs5fWM3fH0q7W9ArC8OJRPMkson4SXUBb8CBirat9uxDwN",
+	"G3FTcSAVujqsIgH1fwmEH+SfIAXCRdwcEJcPzITVEQILoLmRKiOGL1jmdH641d3/BVuNBRoGdnDxfu9W",
+	"9NvYN1xv21hg62ps7dBDCsR9ejdJTRG/qqC7E4PYvYQLn80P0UjQqZ0OVx/XhudJH+lpM3xiLFwQfh2a",
+	"OQQ7GwRj5oxUTDXhgwCi11lCFsgo4AqW2t3rNMfiUt7G3QrXcEVUonIrfU04Y3JLOsygyigttcTgFd18",
+	"G/IFLOuqbSRdy4rt8RMXmyu5OAr5drVc2h3uhSmaJIAH5nJPyrPbqv6aLnfAXnbjGf7Y3qd3q0tiYCyM",
+	"Ep2aZQ42mEGzsfCOFqhDRcWaNEsxBQZxtQ6R4fZ1SBLlouDXvFjWkOdqCaHRk4qpnAnjg/wxss6lHg1D",
+	"m//f//V/+wYPyFHEjKJkIzK0n/lkI6ufWl4W3j0YkQ8or+ooxDIjdVSlD7Ow/0avlWYhbC4OuRyLVszl",
+	"JgGHM11nMPxhItkas945no2pwy7NQiTlg/Po9xPAZoWVxpH4Ku2sDmu+ftwQwCrFcmo81WcdXEb//BQq",
+	"rrRjMAkX2jBajMgGIHdvuvLJm1GI9dCJNUIaVLsOmvpDFqUgdhMKR+SDwVQT2wgEAJSkUvKfLDdvIG8e",
+	"IrRDOiP85SwrZ920IB96Z1txv/lP68Qf9znGEHTdLWTilwzy6F0kE0Sok8krLj6BDbO9jJt1vx/Cev3w",
+	"+C6KlP/8TYJ041HvGaobpUU1bWXR2nbv89cUAKvmrIYaI4DL6UmYDCeWxicHZ/CW3Q2/QR6HBAIic6a1",
+	"VJutZ9nAfp7GEQlNhDoBYUBZZ+tPyQQjwna1sGDU2BlRrPzP8SD0deh8mOPBg8fp19HIa4IncE6/mcjs",
+	"PdNbIaw3F7ITG+o5+Jja4ATHNq7g0JChi9CaVIpfU8MmWcDVcwbquOWDRMKknMZlSTvwPz5qH8MQOuBA",
+	"CKto6IxMDJ1NXHxoWvt9q2Ye2rABEbSxFMgPMeaJJIoZxdk1a+GdnAW0E0g8xawVnx7ZN7W+giCGzn61",
+	"SiBWOu6skVuDWyDFdlFyHzT3u9bc36oZCZCdv1X88Eqxa85WR9xJXhEP89Uxj75Ekpe/AI92ryHUKBrk",
+	"8Xoc+LKg5fqXRiVkDLp0UVGsW/35FJHPsDXninOPav6IqUSA0fQdMyCRRksdSpqYOVugyRLl0NFYnJel",
+	"a3VhVTnmE7OtOHQGiKgdkddVG+Ia8EhQZEXnQ5RsfWzbFkGubUgRWJIIPtaMidaXT8l4cO4+A5ncUvh4",
+	"sFk+hXm+lMp9+O8jovqB+213E9iDxTXqfRsZE8gDj7vXCkjkpVSkpjjP5PxW3i+HO6951Fext8CKjr74",
+	"f16uK3YuiosixqRrKZ+BL7ozfa+olY25bn/9fXse+3zUQLlcJlk9ooRErN7zNYcM0oDqD7kDOqdCYDxP",
+	"qhTtWFDtHDCPNCDi8pwBIvSITEDFYgUrJi4FuYW5oChKOHIZZ4+fjUX95SmZ0lKzCUpCQsZZ5tgmVu9v",
+	"YzSdd8BJEJnDXktboTl2L4/bWv6mwnKf4T5+IzYN4C4K6XoasWsRgrseQDL+sHEvnt58bZCW4yt9n+zA",
+	"5h1bxtrvR18iU+TN0Zdgi7w5ctGHEdjot+Dk7+rh7PL6B7MHtCG8jKv7lUycNmA1QKzelTOjtL6dNZP9",
+	"OfNYtFgzpKFNpVoE26+QNbfm4poJDIfRMjjXDsNzlAZA6B8LiNYNuQkB/Cqah+0HMgpcoF/jMkjBNI3F",
+	"rS+DSIH5FldAt7sHhv/A8O+a4aOfaB8unzKq7uE4s/pKwiKRQDUlE6lmr+SMC2e4JENP9AcZxgVQE1lH",
+	"EwbQLOSUktphZ2VdH1tZKTZ1lth3bz9cen5CclqWTJHVXLqA8rHw8fiQAVuPrGsmeBvPIbIVnAFaHdN6",
+	"Qia0KFxU/VhMwhZNyBCmkOOiHED6sI9GyIjmImcBbjX/RKAWLE+6FuVK7GCb2Gbexfw8CMmAkfsMNQ97",
+	"NHFRZJPe8s34XcNguz0iCqqa4Ic39opt35JIBCNSD0+uBIRdRIvQNyK/db+aEfmhlvS/iyVlGLlIv3tx",
+	"eRAxRm9SRnNKMoyqh9OBKIPsBWoqaZZiZiTJy2LvEURJ0wU7dRGUu3BQ7y5CHhK/ihKiG9cVK6WYaWIk",
+	"GXaxdj4xcYrp8rHvakQmvNATl1Xvi8MneHIoWW8HzSFnq8tuyXZuOxa3YbdkR267A/N8Z3f9fiTADosI",
+	"gt/Nb4cx/a450R8bIaxdSj/idpvEwKMvqMXdHH0JfOrm6Iv4ukrRzgXu2Qcovu1atf8t1Uz/dzQU0IRr",
+	"vGICkZxW/QN1crKlDMoEy7vtU5XasqOA5QveDgDzVbJkAW4l8O6GnJLgNO3pPVSv/v1Wr25KEnuZuPyn",
+	"H+DU7eZPcNELnhT3+qjPfb0vLwgOnF7PdSQ7deWHdq2gdmQklJevHcbhHJs5NWNhGQPICeyz5Xgt/W37",
+	"ve+seDoqBTr4DV3KiMnRXbUHXeE+L0tvL9e/j4Pdp9J8MFS5c2lW8rCaUx1OaH8Jr43XH5RyGQuEAWuW",
+	"6K1Lex2c+trAcdlfH1bgj29UddeBIFu9YnNBX19HLS7sG6Lwoope7Ww0F1oXGMVYGPoJbd1XskAQ5gCt",
+	"7Q3hEWhOgN6huls4EGUXK/RMLL+cjIWvboAtmPkjrEGIsAz2PTdUALQZxgGJ4BxYUGF4Huo4IJKDs6KM",
+	"xVunrNVhisRb47FmUc1NjEyLOCm2uWMd5fvKaamq9rruZT8/ud+RbObiIT6Qal+u+qznBERE/yDl/fG0",
+	"NnvIfN3H1IV0t0pcohrkLnpdJ/ykIbwl1DnvfQZZbQjNexC2kmoTCtk4/Sa6KKywF0DLdtHbSFNtG4uv",
+	"19t6Q4T3Lrj6oML9dlW4zScs25JTkKjk25GfOtHhZAiG4vB7o+zmWLjKqlYm6OS+H/QXMU1ICGRomzd0",
+	"dpDZjsbC1zmNCpeGAH7Ac1UsR7ylbhz/tgKnPSLBv0cI/4NadZ+lTLccsX8rpeo2X3arod7Bjf0VNd3/",
+	"rZewT6n1KmDD3kR21F4I1EdgRYawKbFwznUoIO8qDi1ARYw1yxo8fMjFbmbpg2ZJ+FTaV7om/J0obgl9",
+	"+aGM/L+vWLNNffCkxjbrET6uMxBtf4QnkjOmBu2TuOTqEkFaEsQs1U5qUCFqO+l3+CZOkruCKBDVAx+O",
+	"xT8lF7rjwX5kRW0Ma0ElAaBAmilCaKXSDLI7oxb3TCTCoKstaUTNlCmc1D3Xf2+v4Y7yUNgaGqrp1Pv0",
+	"ICDdtYDUCNkLdOFPZ0Qz95zMeOug6Z9vzTZume4YiLGdm4j5aXX8TcPo68vWjQUaEjQZVlwA7uGW1OUo",
+	"kRtaeNRS1SD2mZJnF5YXXYGVlepPZAV1SyWGUU8WsmDtcJo6WDIU1MNjZ1+u/VwrORbxBP3UoChUdAuX",
+	"XHvAt6wecmOoPqzIrURU+phQYxS/WhpGOAx76Mdk5nHstWeqUjDvoIurfRwAihPNP72SHhvEQ/gyc9ri",
+	"v1DSEIzsFdrJV8IKWPqbsuI9IycbhqdYL7d7RoaP6LLg5pElqUeVYtdMGGr4NXvUG1Jpv9szoBK4xGv7",
+	"3f2GNp5XVWKtvjJt9OEauf9rpB3w8+90iyw1UzvdCfZF9F3KT5YBRQJkYH6xRAgQHi5GM1TcsI080qA7",
+	"jQXHuuVnZFKBWxCR2ifgd3QiYip8MqS+064YWo9lLOBl11kPX3qGEFIf7Rrc48GG9nuOr0exsivzcEzv",
+	"+pi6DSZuh/0BhT9rBcyu/VGDdo/cvbvTyWiSKHiCgZ4n5NmrCywq6YAREWIBqz+m6PE59hoH5Q7u/cJJ",
+	"dLq1+JSXShoZAw/Ee7fE6zaGtMghQcRzRksz/2U3THTLVpGBPgbITl66yAglIUuFu4RIqNSE8/LWLyGR",
+	"BXeJ93s3gnukVuziA+Cv9wpD9Rxoya/ZA1EajZTF8qXiZj04/ennZijWNRN2xfI5awRW4mo7+pIVE7Ti",
+	"ozVdlLsSWc0huSZvKybO312QQuZLK76D0YktrlhRl0MhV1xQtU4yRvf9h4rl+5GYH3FNYrTAQg20fKds",
+	"PwZwgFPJdpfxyJ+MjkdPovFzQf5x/vpVVC5WXllZrI8y2yvwQJlbKBPgp9yi2X0nQ7vecRbRB1d2Dhkj",
+	"UipkJ9+SETKH2+Sywa3sCiozMYpOpzzH0LCCGnpFtY+c0wcZ+dPxE9TbV1yz7bzyPY7xV2aVfpoQzUaL",
+	"9QNBNu7vX2MfAAUA0uuHU6kI+0wXlbucA9WFAGwkv4PRxkNkSY1v4e/Nz78M8HAgYtbpTz/f2AbtMUha",
+	"amoLRMPKpJDte2bnZQpWACCBPRJLVQ5OB0fgWXRjarcd8Bla+PHn7y5OQzHgGqs6i8JCRREjLkDNw056",
+	"qzMINTEJugmzjdk9InIlerEU2pWSIs24C+EQDeFFbRdMDCAsg0MIqXGGuJgBMIPnLli7oot9gZZiTAly",
+	"KGwBIioaRkhX3zCGRobn+buLjOhcVh4Jb/Mao5lke+POBbVn686Wv6H5tw3rBDSPVmFl0pZS4PeYSZki",
+	"ooNoDI22Nw0C3W9uj+qdy6wgns/bBnZROMNesOl5mL+669jatKHjgLGaJhfoJoOCb7W12/WNam6MPli3",
+	"EQ0kuDa7o7BsYspW7mCgLSkaR0dpRhMQXMmlnM2gxHS85WhRybqJL06axQrfDd4Xj9Qxv9Q4+4RVK3zg",
+	"CdLkvz68fRNvQEMOufn55v8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
