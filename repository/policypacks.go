@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,11 @@ import (
 
 // MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
 const MaxPolicyPackArchiveSize = 64 << 20
+
+// MaxPackVersion is the highest version number of a pack: the schema stores
+// version numbers as 32-bit integers (openapi.yaml states it as the maximum
+// of every version number a request carries).
+const MaxPackVersion = math.MaxInt32
 
 // Enforcement levels of a policy.
 const (
@@ -405,8 +411,8 @@ func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64) ([]PackSu
 func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack, *PolicyPackVersion, error) {
 	var pick func(*gorm.DB) *gorm.DB
 	if n, err := strconv.Atoi(version); err == nil {
-		if n < 1 {
-			return nil, nil, invalid("version", "%q is not a version number (they count from 1)", version)
+		if n < 1 || n > MaxPackVersion {
+			return nil, nil, invalid("version", "%q is not a version number (they count from 1 to %d)", version, MaxPackVersion)
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version = ?", n) }
 	} else if version == "latest" {

@@ -712,7 +712,7 @@ type AppPolicyPackMetadata struct {
 	// Name The policy pack name.
 	Name string `json:"name"`
 
-	// Version The version number; 0 or absent means the latest version.
+	// Version The version number (at most 2147483647); 0 or absent means the latest version.
 	Version *int `json:"version,omitempty"`
 
 	// VersionTag The version tag.

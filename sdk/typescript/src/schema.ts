@@ -429,7 +429,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -460,7 +460,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
+                /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
                 version: components["parameters"]["PolicyPackVersionNumber"];
             };
             cookie?: never;
@@ -489,7 +489,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -518,7 +518,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -881,7 +881,7 @@ export interface paths {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -918,7 +918,7 @@ export interface paths {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -2314,7 +2314,7 @@ export interface components {
             name: string;
             /** @description The display name. */
             displayName?: string;
-            /** @description The version number; 0 or absent means the latest version. */
+            /** @description The version number (at most 2147483647); 0 or absent means the latest version. */
             version?: number;
             /** @description The version tag. */
             versionTag?: string;
@@ -2651,9 +2651,9 @@ export interface components {
         ResourceVersion: number;
         /** @description The policy pack name */
         PolicyPackName: string;
-        /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+        /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
         PolicyPackVersion: string;
-        /** @description The policy pack version number answered by CreatePolicyPack. */
+        /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
         PolicyPackVersionNumber: number;
         /** @description The policy pack source: 'private' (the only source policyresults holds). */
         RegistrySource: string;
@@ -2661,7 +2661,7 @@ export interface components {
         RegistryPublisher: string;
         /** @description The policy pack name */
         RegistryPolicyPackName: string;
-        /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+        /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
         RegistryPolicyPackVersion: string;
         /** @description The policy group name */
         PolicyGroupName: string;
@@ -3241,7 +3241,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3274,7 +3274,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3306,7 +3306,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
+                /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
                 version: components["parameters"]["PolicyPackVersionNumber"];
             };
             cookie?: never;
@@ -3349,7 +3349,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3381,7 +3381,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3943,7 +3943,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -3978,7 +3978,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -4012,7 +4012,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
