@@ -136,6 +136,11 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		if r, _ := viewer.GetOrgRegistryPolicyPackWithResponse(ctx, org.Name, "storage", &client.GetOrgRegistryPolicyPackParams{Tag: ptr("1.0.0")}); r.JSON200 == nil || r.JSON200.PolicyPack.Version != "1.0.0" {
 			t.Fatalf("org registry pack by tag: %s", r.Body)
 		}
+		// A tag that is none is a 400 naming tag (it named version, a
+		// parameter this operation does not have).
+		if r, _ := viewer.GetOrgRegistryPolicyPackWithResponse(ctx, org.Name, "storage", &client.GetOrgRegistryPolicyPackParams{Tag: ptr("one")}); r.StatusCode() != http.StatusBadRequest || !strings.HasPrefix(errorBodyOf(t, r.StatusCode(), r.Body).Message, "tag: ") {
+			t.Fatalf("org registry pack by a tag that is none: %d %s", r.StatusCode(), r.Body)
+		}
 		for _, r := range []interface{ StatusCode() int }{
 			must(viewer.GetOrgRegistryPolicyPackWithResponse(ctx, org.Name, "nope", nil)),
 			must(viewer.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", "9.9.9")),
