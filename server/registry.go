@@ -117,13 +117,10 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 }
 
 // ListPolicyPacksPreviewRegistry is the deprecated GET form of the registry
-// list; it needs orgLogin.
+// list; it needs orgLogin (the request validator refuses it absent or
+// empty, as openapi.yaml states).
 func (s *Server) ListPolicyPacksPreviewRegistry(ctx context.Context, req api.ListPolicyPacksPreviewRegistryRequestObject) (api.ListPolicyPacksPreviewRegistryResponseObject, error) {
-	orgLogin := deref(req.Params.OrgLogin)
-	if orgLogin == "" {
-		return nil, badRequest("orgLogin: required; name the organization whose policy packs to list")
-	}
-	out, err := s.listRegistryPacks(ctx, orgLogin, req.Params.Access, nil)
+	out, err := s.listRegistryPacks(ctx, req.Params.OrgLogin, req.Params.Access, nil)
 	if err != nil {
 		return nil, err
 	}

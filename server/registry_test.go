@@ -73,12 +73,15 @@ func TestRegistryPolicyPacks(t *testing.T) {
 			t.Fatalf("registry list: %s", list.Body)
 		}
 		// The deprecated GET answers the same; it needs orgLogin.
-		get, err := admin.ListPolicyPacksPreviewRegistryWithResponse(ctx, &client.ListPolicyPacksPreviewRegistryParams{OrgLogin: &org.Name})
+		get, err := admin.ListPolicyPacksPreviewRegistryWithResponse(ctx, &client.ListPolicyPacksPreviewRegistryParams{OrgLogin: org.Name})
 		if err != nil || get.JSON200 == nil || len(get.JSON200.PolicyPacks) != 2 || get.JSON200.PolicyPacks[1].AccessLevel != client.RegistryPolicyPackAccessLevelFull {
 			t.Fatalf("registry GET list: %v %s", err, get.Body)
 		}
-		if r, _ := admin.ListPolicyPacksPreviewRegistryWithResponse(ctx, nil); r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), "orgLogin") {
-			t.Fatalf("GET without orgLogin: %d %s", r.StatusCode(), r.Body)
+		for _, query := range []string{"", "?orgLogin=", "?access=enabled"} {
+			status, _, raw := call(t, env, "token "+org.Admin, http.MethodGet, "/api/preview/registry/policypacks"+query, "")
+			if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "orgLogin") {
+				t.Fatalf("GET %q without orgLogin: %d %s", query, status, raw)
+			}
 		}
 		// ids picks versions; public access lists nothing.
 		byID, _ := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name, Ids: &[]string{base.Id.String()}})

@@ -1823,7 +1823,7 @@ type ListPolicyPacksPreviewRegistryParams struct {
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
 	// OrgLogin Required. Filter by owning organization.
-	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
@@ -3230,9 +3230,9 @@ func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
 	}
 
-	// ------------- Optional query parameter "orgLogin" -------------
+	// ------------- Required query parameter "orgLogin" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
 	}
@@ -11692,41 +11692,41 @@ var swaggerSpec = []string{
 	"NtCvxgxiZZom4s7MIFBgvgULaE/3SPAfCf59E3z0E92FyseMq3s40IzeErFMRKqbkqks52/knAtrwCRD",
 	"h/wHCcYHUB1YSSOG0MTnlpLKcWdkXhdjWZRsZi2yH95fXDq6QlKa56wk64W0geUT4eLyIRO2WlnbXPA+",
 	"3ENgMziFqnVMqSmZ0iyz0fUTMfVHNSVD2EKKQDmANGIXlZAQxUXKfNnV9JpAk00edTHKtehho/iAZ+rs",
-	"ZLusvpi2B5EasBGXuOaqIU1tcNn0oMuIi9/V7Li7A6WgeQl+eGs4b5N5Ik6MSLU8uRYQjRHApGtF7iR/",
-	"NdvyY8/e34uBZRh4Tr97dXkQ0EvvHcALhcaWaJBVB/0DQQeJTkoFWSkWI3EkSuFC3xLEUNMlG9v4yj50",
-	"1TmTkLKEr6L8aNd1xXIp5tBQftiuxHPNxBiT6UPP1ohMeaamNuce5Lq4y8p32jaL5pDR1SbCZDcNnoi7",
-	"EGHSkwbvT1I/GCR4GHGxRTi8lHj72yFXf2j6dFfp8Tfbi7xNxvpIf0dfUIm7PfriCdHt0RfxdZ13rQfc",
-	"0QfQe5utQEHvraoTE4jbNMoeKI/THU1PpkRLuV9TX0NefOVe8G1A6d5S5swXV/G0uCZ+RChHczct0lHJ",
-	"149dgv+wXYKjosNeFi83wgXcwn7uBTunw9W9Ptrlzd6XRni/TqdDOxCa2oJDs4VQM2AS2nhXfmR/4fWC",
-	"6okwFAQEBPbZEMaGOreb4f/g1v4b4rlYn6MNqkcF4SEZKQlQ4Y9zubv0mAtNS3sn9VoeFguq/O3s7uq1",
-	"lUdCd5eJwMpg9YaqVbevg7Ht0lfr0eoiDdzVDZqr2rrIRpmYCCOOW7i0rrBvreaj8YLOXs2sNBti5ynD",
-	"RGh6jTbvK5lhMWZfYtsZxIPiOb4ED1XtPoIo1RjpZ2oI5HQiXJcDHEEvnmBLQizPYN6zS4XCNsMwMBGc",
-	"BEsqNE99Pwes6GDNJhPx3qplVbgicVZ57F1UURIt48JPjE5ug/VDJbQURROYexnPTx52JdvJdtib3rYR",
-	"Pu3A9QC9H0W736UWZi6H69u4o/n9/StlkeaOffS0bY31o+qZcyaDjDWE4V1NtZwq7fvSWDUlIPJGSPM1",
-	"yPooZqSul03Et1HMuqW/HS1VH5Wz365y1usOJjuSByKde1tSUSsMnAzB5ut/r/XXnAjbQtUw/VaS+0F3",
-	"t9KICECGZnhN5weJmWgiXEPToEOpj9SHwq0lS7GwUjtgf1cn05Dn/z4C9B8VpYdsVNrvev2u1KS7fNlu",
-	"eXqP/Pwr+rj/rkHZpa465a5mRSLbVBQCHRBYlmBhlFAC58p3irc9hZag/IU6Y1UefMhFP1P0Qb33eyyx",
-	"K978/V5UMgehx+7wv19ZZpdWQYJD3q1euKhNj7Dd8ZuIypj4s09aku06BElHEJFUOZlBo6gsn9/hm7hX",
-	"btudQKwOfDgR/5JcqJYH+okRszE6BXUGKPRRTwBCg5NikLsZjLhnmhCGVO1IEqonROGmHri7exOGPeUh",
-	"fzTU98qpzulRQLpvAakWkOfxwl3SAGceOFXxziHRP9+ZbNwxmdEjYzPzELPPqviZminXNaWbCLQrKDIs",
-	"uICqhjsSk4M0bRjhSUM/g8hmSl6cG1p0BbZTqq7JGrqSSgySni5lxprhMFUIpG+Xh9fOvFy5q9ZyIsIN",
-	"uq1By6eAGedcuXJuSbXk2lJdWJCFRNDYmFCtS3610oxwWPbQrUkvwshqR1SlYM7PFvbyOIAaTTS9fiNd",
-	"5Q9XoJfpcYP+QsNCMJ0XaP1eCyNcqW9Kil0oRM8AyJodKlTGzZmR4RO6yrh+YlDqiZHqmdBU8xv2pDMy",
-	"0ny3Z1wkUIm35ruHjVA8K4oIrL4yKfSRjTw8G2mG9/yeuMhKsbIXTzAvohtSXhsCFAiQnviFEiEU6LAx",
-	"lqdkWoA/D0utTycipXluxcBYiKNPXqdtUbODxrzAYk+fzH4e8JLC+B1X0dWbMqB6vHL3feXsARN7wu6y",
-	"wZ+VMmVgf1TDwyPLQ3theR0VwVcLiDslL96cY/tHW8IQiyFgn8YYPr7EWcMA2YfEy9h0XY2hnExRC9t/",
-	"RNf7RVd7IKSBABG0XTCa68Uvnfh5ZmnhU6ifyXMbnlBKyA3hNjsR2ibhRpyhSkikpm38/N5O+YAIiVNc",
-	"QDH0Ttml2gPN+Q17xEKtEJVYuiq53gzGP/1cj4W6YcJALF2wWnQjQtsilCyYoAUfbegy70H1uCLvCybO",
-	"PpyTTKYrI16DUYgtr1hWNSMhV1zQchMldvb7i4Kl++GUW2KFUzTDNgk0/1CaeTRU4Y2luF2GK382Oh49",
-	"C9bPBfmvs7dvgmat8srISl2o2ITAIyruQEUo/mSBZs6dDA28w2SdC9v0DUkfoibkBvcldcyWSbLJ10aY",
-	"BB2W6JLOZjzFCKyManpFlYtKUwcJ+cvxM1Sk11yx3dTwIy7qVyaGbpsQNEazzSMG1ljyr3EOkHQP2ezD",
-	"mSwJ+0yXhWW/Hut8YDOi38Fo660xqMZ3UPD6518GGAqJBarGP/18awY01yBqOqlMAjWzT4l03lE3JzWw",
-	"DPL/zZVYlflgPDgC355dU3NsXw6hUa797MP52PferUpDJ0H0pcjCAgfQYrCVNmotNPUSAO1E1NrunhC5",
-	"Fp2lC5qNiQJVtV0xIVjCq8pQF1mAB4P1I1dlfbiYQx0ER12wVUS71ASabjEFxxY98xWZgmX47PAta6hl",
-	"Tp59OE+ISmXhCs9thzHaLXYPbn1Ce45ujetbhn9fMxfA8GimLXXcdAn0HlMTY0h0EKyhNva2RaA/zJ5R",
-	"dXKJEbXTRdPiLTJrafNGNldVr5o6NP/0wB5f2jSONjBdAn3WKjO0XQPqrGHRv2qMYEFN12N7UYZqzNja",
-	"3hO09QTLaSnCaL4BDp3L+RwaPIcYgFaSpJ1fYsVX7K9dI4Xhgi0tjK2zS1g1wgdeKEX+x8X7d+F51OSQ",
-	"259v//8AAAD//w==",
+	"ZLusvpi2B5EasBGXuOaqIU1tcNn0oMuIi9/V7Li7A6WgeQl+eGs4b5N5Ik6MSLU8uRYQjRHApGtF7iRb",
+	"HTvCNS65eMPEXC8G45Pkm1qeHzv6/l7ML8PAr/rdq8uDgJp63wFeNzTFREOwOqgjiEFIklIqyEqxGAEk",
+	"UfoXep4gwpou2dhGX/ahus7VhHQnfBWlS7uuK5ZLMYd288N2nZ5rJsaYah/6vUZkyjM1tRn5IPXFHVq+",
+	"D7dZNId8rzaJJrsp9ETchUSTnhR6f4L7wSDBwwiTLcLhZcjb3w65+kPTp7vKlr/ZTuVtMtZHNjz6gire",
+	"7dEXT4huj76Ir+vLa/3jjj6AVtxsFApacVW7mEBUp1EFQbWc7miJMiVayv1a/hry4uv6gucDCvuWMme+",
+	"9IqnxTXhJEI5mrtpkY5K+n7sIfyH7SEcFR32soe5ES7gFvZzPtg5Ha7u9dEuX/e+NMJ7fTrd3YHQ1BYc",
+	"mg2GmuGU0OS78jL7C68XVE+EoSAgILDPhjA2lL3dDP8Ht/bfEM/F6h1tUD0qCA/JSEmACn+cy92lx1xo",
+	"Wto7qdfysFhQ5W9nd8+vrTwSer9MBNYNq7dbrXqBHYxtD79aB1cXh+CubtB61VZNNsrERBhx3MKldYV9",
+	"4zUfqxf0/WrmrNkAPE8ZJkLTa7SIX8kMSzX7AtzOXB6U1vEFeqhqdxlEqcZIP1NDIKcT4Xog4Ah68QQb",
+	"FmLxBvOeXSqUvRmGYYvgQlhSoXnquz1gvQdrVJmI91Ytq4IZibPZY2ejipJoGRd+YnRyG6wfKt2lKJrA",
+	"3Mu0fvKwK9lOtsPO9bbJ8GkHrgfo/Sja/S61MHM5XFfHHa3x718pi7R+7KOnbWu7H1XPnKsZZKwhDO8q",
+	"ruVUad+1xqopAZE3QpqvUNZHMSN1vWwivo1i1i397Wi4+qic/XaVs153MNmRWhDp69uSilpB4mQINl//",
+	"e6375kTYBquG6bdS4A+6e5lGRAAyNMNrOj9IzEQT4dqdBv1LfRw/lHUtWYpll9rh/Lv6nIY8//cRvv+o",
+	"KD1kG9N+1+t3pSbd5ct2Q9R75Odf0eX9dw3KLnXVKXc1KxLZpqIQ6I/AsgTLpoQSOFe+j7ztOLQE5S/U",
+	"Gavi4UMu+pmiD+qd4WNpX/HW8PeikjkIPfaO//3KMru0ChIc8m71wsV0eoTtju5EVMa0oH2SlmxPIkhJ",
+	"gnilyskMGkVl+fwO38S9ctsMBSJ54MOJ+JfkQrU80E+MmI2xK6gzQBmQenoQGpwUg8zOYMQ9k4gw4GpH",
+	"ClE9XQo39cC935sw7CkP+aOhvpNOdU6PAtJ9C0i1cD2PF+6SBjjzwImMdw6Y/vnOZOOOqY4eGZt5iZib",
+	"VsXP1Ey5rmXdRKBdQZFhwQXUPNyRthwkccMITxr6GcQ9U/Li3NCiK7CdUnVN1tCzVGII9XQpM9YMh6kC",
+	"JH0zPbx25uXKXbWWExFu0G0NGkIFzDjnyhV7S6ol15bqwoIsJIK2x4RqXfKrlWaEw7KHbk16EcZdO6Iq",
+	"BXN+trDTxwFUcKLp9Rvp6oK48r1Mjxv0F9oZgum8QOv3WhjhSn1TUuxCIXqGR9bsUKEybs6MDJ/QVcb1",
+	"E4NST4xUz4Smmt+wJ51xk+a7PaMmgUq8Nd89bITiWVFEYPWVKaOPbOTh2UgzvOf3xEVWipW9eIJ5Ed2Q",
+	"8toQoECA9MQvlAihfIeNsTwl0wL8eViIfToRKc1zKwbGQhx9ajtti5odNOYFloL6ZPbzgJcUxu+4iq4a",
+	"lQHV45W77ytnD5jYE3aXDf6slCkD+6MaHh5ZHtoLy+uoCL5aQNwpefHmHJtD2gKHWCoBuzjG8PElzhoG",
+	"yD4kXsam62ob5WSKWlD/I7reL7raAyENBIig7YLRXC9+6cTPM0sLn0J1TZ7b8IRSQuYIt7mL0FQJN+IM",
+	"VUIiNW3j5/d2ygdESJziAkqld8ou1R5ozm/YIxZqhajE0lXJ9WYw/unneizUDRMGYumC1aIbEdoWoWTB",
+	"BC34aEOXeQ+qxxV5XzBx9uGcZDJdGfEajEJsecWyqlUJueKClpsosbPfXxQs3Q+n3BIrnKIZNlGg+YfS",
+	"zKOhRm8sAe4yXPmz0fHoWbB+Lsh/nb19E7RylVdGVupCxSYEHlFxBypCaSgLNHPuZGjgHSbrXNiWcEj6",
+	"EDUhc7gvqWO2iJJNzTbCJOiwRJd0NuMpRmBlVNMrqlxUmjpIyF+On6EiveaK7aaGH3FRvzIxdNuEoDGa",
+	"bR4xsMaSf41zgJR8yHUfzmRJ2Ge6LCz79VjnA5sR/Q5GW2+NQTW+g4LXP/8ywFBILF81/unnWzOguQZR",
+	"00llEqiZfUqk8466OamBZVAdwFyJVZkPxoMj8O3ZNTXH9sUSGsXczz6cj31n3qpwdBJEX4osLH8ADQhb",
+	"SaXWQlMvENBOU63t7gmRa9FZ2KDZtihQVdv1FIIlvKoMdZEFeDBYP3JV9IeLOVRJcNQFG0m0C1Gg6RZT",
+	"cGxJNF+vKViGzx3fsoZa5uTZh/OEqFQWrizddhij3WL34NYntOfo1ri+Zfj3NXMBDI9m2lLHTZdA7zE1",
+	"MYZEB8EaamNvWwT6w+wZVSeXGFE7XTQt3iKzljZvZHM196qpQ/NPD+zxhU/jaAPTJdCFrTJD2zWgzhqW",
+	"BKzGCBbUdD22F2Woxoyt7T1BW0+wnJYijOYb4NC5nM+h/XOIAWglSdr5JVZ8xe7bNVIYLtjSwtg6u4RV",
+	"I3zghVLkf1y8fxeeR00Ouf359v8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

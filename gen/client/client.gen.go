@@ -1819,7 +1819,7 @@ type ListPolicyPacksPreviewRegistryParams struct {
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
 	// OrgLogin Required. Filter by owning organization.
-	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
@@ -6000,16 +6000,12 @@ func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyP
 
 		}
 
-		if params.OrgLogin != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", *params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
 			}
-
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {

@@ -3768,11 +3768,11 @@ export interface operations {
     };
     ListPolicyPacks_preview_registry: {
         parameters: {
-            query?: {
+            query: {
                 /** @description Filter by access level (default `enabled`). */
                 access?: components["schemas"]["PolicyPackAccess"];
                 /** @description Required. Filter by owning organization. */
-                orgLogin?: string;
+                orgLogin: string;
             };
             header?: never;
             path?: never;
