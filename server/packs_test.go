@@ -111,6 +111,11 @@ func TestPolicyPacksAndGroups(t *testing.T) {
 		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", bad); r.StatusCode() < 400 || r.StatusCode() >= 500 {
 			t.Fatalf("bad batch: %d %s", r.StatusCode(), r.Body)
 		}
+		// An empty batch is refused as openapi.yaml states (minItems 1).
+		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", client.BatchUpdatePolicyGroupJSONRequestBody{}); r.StatusCode() != http.StatusBadRequest ||
+			!strings.Contains(errorBodyOf(t, r.StatusCode(), r.Body).Message, "request body: minimum number of items is 1") {
+			t.Fatalf("empty batch: %d %s", r.StatusCode(), r.Body)
+		}
 		g, err := admin.GetPolicyGroupWithResponse(ctx, org.Name, "prod")
 		if err != nil || g.JSON200 == nil || len(g.JSON200.Stacks) != 1 || len(g.JSON200.AppliedPolicyPacks) != 1 || g.JSON200.Mode != client.PolicyGroupModeAudit {
 			t.Fatalf("group after batches %s", g.Body)
