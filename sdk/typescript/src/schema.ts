@@ -130,7 +130,7 @@ export interface paths {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -171,7 +171,7 @@ export interface paths {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -2631,7 +2631,7 @@ export interface components {
     parameters: {
         /** @description The organization name */
         OrgName: string;
-        /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+        /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
         IssueId: string;
         /** @description Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412. */
         IfMatch: string;
@@ -2821,7 +2821,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -2857,7 +2857,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -2897,7 +2897,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
