@@ -141,6 +141,18 @@ func normalizeTag(tag string) string {
 	return tag
 }
 
+// newVersionTag checks the tag of a new pack version: empty (its number
+// becomes its tag) or a semantic version, a leading "v" dropped.
+// openapi.yaml states the same rule as AppCreatePolicyPackRequest's
+// versionTag pattern.
+func newVersionTag(tag string) (string, error) {
+	normal := normalizeTag(tag)
+	if normal != "" && !versionTagRe.MatchString(normal) {
+		return "", invalid("versionTag", "%q is not a semantic version such as 1.2.0", tag)
+	}
+	return normal, nil
+}
+
 // validatePolicy checks one policy's metadata and fills defaults; field is
 // its path in the request.
 func validatePolicy(field string, p *PolicyInput) error {
@@ -204,9 +216,9 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	if !packNamePattern.MatchString(in.Name) {
 		return 0, "", invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
-	tag := normalizeTag(strings.TrimSpace(in.VersionTag))
-	if tag != "" && !versionTagRe.MatchString(tag) {
-		return 0, "", invalid("versionTag", "%q is not a semantic version such as 1.2.0", in.VersionTag)
+	tag, err := newVersionTag(in.VersionTag)
+	if err != nil {
+		return 0, "", err
 	}
 	if len(in.Policies) == 0 {
 		return 0, "", invalid("policies", "a policy pack needs at least one policy")
