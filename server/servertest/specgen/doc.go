@@ -39,8 +39,8 @@
 //
 // Invalid values (Mutate): a value of a type the location does not allow,
 // a string outside an enum, a required member removed, a string longer or
-// a list longer than a limit, a malformed date-time, a number beyond
-// minimum or maximum. Every mutation is checked to make the whole value
+// a list longer than a limit, a malformed date-time, a string its pattern
+// refuses, a number beyond minimum or maximum. Every mutation is checked to make the whole value
 // invalid for the schema (or, for the size limits the schema does not
 // state, to exceed the limit given). BreakJSON corrupts JSON text.
 //
