@@ -42,7 +42,25 @@ type contractWorld struct {
 	a, b *fuzzOrg
 	gen  *specgen.Gen
 	dig  *orgDigester
-	op   specOperation // the operation under test, for the hints
+	cur  fuzzCurrent // what the request being drawn names, for the hints
+}
+
+// fuzzCurrent is the operation under test and the path parameters of the
+// request being drawn, which hints read (a body naming the pack its path
+// names, a tag of the path's pack).
+type fuzzCurrent struct {
+	op   specOperation
+	path map[string]string
+}
+
+// pathPack is the pack the current request's path names, "" when none.
+func (c *fuzzCurrent) pathPack() string {
+	for _, name := range packNameParams {
+		if strings.Contains(c.op.path, "{"+name+"}") {
+			return c.path[name]
+		}
+	}
+	return ""
 }
 
 // TestContractFuzz sends every operation of openapi.yaml (read from the
@@ -73,7 +91,7 @@ func TestContractFuzz(t *testing.T) {
 		w.b = seedFuzzOrg(t, env, "-b")
 		// NUL is no valid string's rune: every string refuses it (NUL
 		// mutations test that).
-		w.gen = &specgen.Gen{Hints: fuzzHints(t, w.a, &w.op), HintPercent: 75, OneMemberOf: fuzzOneMemberOf, ExamplePercent: 20,
+		w.gen = &specgen.Gen{Hints: fuzzHints(t, w.a, w.b, &w.cur), HintPercent: 75, OneMemberOf: fuzzOneMemberOf, ExamplePercent: 20,
 			Rune: rapid.Rune().Filter(func(r rune) bool { return r != 0 })}
 		// A token's use is recorded at most once a minute, which would
 		// change the data a refused request must leave as it was: the
@@ -91,7 +109,7 @@ func TestContractFuzz(t *testing.T) {
 			f := &opFigures{validStatus: map[int]int{}, refusals: map[string]int{}, invalidWhat: map[string]int{}}
 			figures[o.op.OperationID] = f
 			opStart := time.Now()
-			w.op = o
+			w.cur = fuzzCurrent{op: o}
 			t.Run(o.op.OperationID+"/valid", rapid.MakeCheck(func(rt *rapid.T) { w.checkValid(rt, o, f) }))
 			// An operation few valid requests get through gets more rounds
 			// until one does, so that the short run stays deterministic in
@@ -372,12 +390,31 @@ func countList[K int | string](m map[K]int, keep func(K) bool) string {
 }
 
 // TestContractFuzzHintsNameProperties keeps the fuzz's hints in step with
-// the specification: a hint whose property was renamed would silently
-// stop applying.
+// the specification: a hint whose property or parameter was renamed would
+// silently stop applying. A hint keyed "Schema.property" must name a
+// property of that schema; one keyed by a bare name, a parameter or a
+// property of some schema.
 func TestContractFuzzHintsNameProperties(t *testing.T) {
 	spec := loadSpec(t)
-	for key := range fuzzHints(t, &fuzzOrg{}, &specOperation{}) {
-		schema, prop, _ := strings.Cut(key, ".")
+	names := map[string]bool{}
+	for _, o := range specOperations(t) {
+		for _, p := range o.params {
+			names[p.Value.Name] = true
+		}
+	}
+	for _, s := range spec.Components.Schemas {
+		for prop := range s.Value.Properties {
+			names[prop] = true
+		}
+	}
+	for key := range fuzzHints(t, &fuzzOrg{}, &fuzzOrg{}, &fuzzCurrent{}) {
+		schema, prop, qualified := strings.Cut(key, ".")
+		if !qualified {
+			if !names[key] {
+				t.Errorf("hint %s: no parameter or property %s", key, key)
+			}
+			continue
+		}
 		s, ok := spec.Components.Schemas[schema]
 		if !ok {
 			t.Errorf("hint %s: no schema %s", key, schema)
