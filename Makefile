@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test cli-test fuzz-smoke contract-fuzz soak fault-drill bench bench-full bench-smoke clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test console-test console-bench cli-test fuzz-smoke contract-fuzz soak fault-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -22,17 +22,19 @@ build:
 	$(GO) build -o $(BIN) ./cmd/policyresults
 	$(GO) build -o bin/policyresults-bench ./cmd/policyresults-bench
 
-## generate: regenerate gen/, the TypeScript SDK's types and the embedded Redoc bundle
+## generate: regenerate gen/, the TypeScript SDK's types, the embedded Redoc bundle and the console
 generate:
 	$(GO) generate ./gen/...
 	scripts/sdk-generate.sh
 	scripts/docs-build.sh
+	scripts/console-build.sh
 
-## generate-check: fail when gen/, sdk/typescript/src/schema.ts or web/docs/dist is stale
+## generate-check: fail when gen/, sdk/typescript/src/schema.ts, web/docs/dist or web/console/dist is stale
 generate-check:
 	@scripts/generate-check.sh
 	@scripts/sdk-generate.sh --check
 	@scripts/docs-build.sh --check
+	@scripts/console-build.sh --check
 
 ## lint-spec: Redocly lint of openapi.yaml with .redocly.yaml (no errors, no warnings)
 lint-spec:
@@ -45,6 +47,14 @@ sdk-test:
 ## docs-test: GET /docs in headless Chromium
 docs-test:
 	@scripts/docs-test.sh
+
+## console-test: the web console's unit tests and every page in headless Chromium
+console-test:
+	@scripts/console-test.sh
+
+## console-bench: the console in Chromium on the ~100k demo (BENCHMARKS.md, "The console")
+console-bench:
+	scripts/console-bench.sh
 
 ## cli-test: the real pulumi CLI (built from the Go module proxy at the version
 ## tools/pulumicli pins; minutes on a first build) against a demo server; not in make test or CI

@@ -216,10 +216,11 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 					ConfigSchema: []byte(`{"type":"object","properties":{"enforcementLevel":{"type":"string"}}}`),
 				})
 			}
-			version, _, err := repo.CreatePolicyPackVersion(ctx, orgID, in)
+			created, err := repo.CreatePolicyPackVersion(ctx, orgID, in)
 			if err != nil {
 				return fmt.Errorf("pack %s %s: %w", p.name, tag, err)
 			}
+			version := created.Version
 			archive, err := packArchive(p, tag)
 			if err != nil {
 				return err

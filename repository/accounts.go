@@ -126,12 +126,21 @@ func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who 
 	return &u, nil
 }
 
-// OrganizationsOfUser lists the organisations a user belongs to, by name.
-func (r *Repository) OrganizationsOfUser(ctx context.Context, userID int64) ([]Organization, error) {
-	var orgs []Organization
-	err := r.db.WithContext(ctx).
+// UserOrganization is an organisation a user belongs to, with the user's
+// role in it.
+type UserOrganization struct {
+	Organization
+	Role Role
+}
+
+// OrganizationsOfUser lists the organisations a user belongs to, by name,
+// with the user's role in each.
+func (r *Repository) OrganizationsOfUser(ctx context.Context, userID int64) ([]UserOrganization, error) {
+	var orgs []UserOrganization
+	err := r.db.WithContext(ctx).Model(&Organization{}).
+		Select("organizations.*, m.role AS role").
 		Joins("JOIN memberships m ON m.org_id = organizations.id AND m.user_id = ?", userID).
-		Order("organizations.name").Find(&orgs).Error
+		Order("organizations.name").Scan(&orgs).Error
 	return orgs, err
 }
 

@@ -138,10 +138,11 @@ func (e *ingestEnv) group(name string) *repository.GroupDetail {
 // publishPack publishes a pack version with an archive.
 func (e *ingestEnv) publishPack(name, tag string, policies ...repository.PolicyInput) int {
 	e.t.Helper()
-	v, _, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, repository.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
+	created, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, repository.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	v := created.Version
 	if err := e.r.StorePolicyPackArchive(e.ctx, e.org.ID, name, v, []byte("archive of "+name)); err != nil {
 		e.t.Fatal(err)
 	}

@@ -148,6 +148,11 @@ type PolicyPackVersion struct {
 	Published   bool
 	ArchiveSize int64
 	CreatedAt   time.Time
+	// UploadCredentialHash is the SHA-256 of the version's presigned upload
+	// credential, which authorizes its archive upload until UploadExpiresAt;
+	// nil when none was issued.
+	UploadCredentialHash *string
+	UploadExpiresAt      *time.Time
 }
 
 // PolicyPackArchive holds the uploaded archive of a pack version.

@@ -91,6 +91,20 @@ type PackInput struct {
 	VersionTag  string
 	Description string
 	Policies    []PolicyInput
+	// UploadExpiresAt, when set, issues the version a presigned upload
+	// credential (NewPackVersion.UploadCredential) that authorizes its
+	// archive upload until then.
+	UploadExpiresAt time.Time
+}
+
+// NewPackVersion is a version CreatePolicyPackVersion registered.
+type NewPackVersion struct {
+	Version int
+	UUID    string
+	// UploadCredential is the presigned upload credential issued when
+	// PackInput.UploadExpiresAt was set; it is shown once and only its
+	// hash is stored.
+	UploadCredential string
 }
 
 // PackSummary is a pack with its published versions, oldest first.
@@ -211,30 +225,38 @@ func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB {
 // pack if new) with its policies, unpublished until CompletePolicyPackPublish.
 // Version numbers count 1, 2, 3… per pack. A tag already published is a
 // ConflictError; an unpublished version with the same tag (an interrupted
-// publish) is replaced, keeping its number.
-func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (version int, versionUUID string, err error) {
+// publish) is replaced, keeping its number, and an upload credential issued
+// for it before no longer authorizes anything.
+func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
 	if !packNamePattern.MatchString(in.Name) {
-		return 0, "", invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
+		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
 	tag, err := newVersionTag(in.VersionTag)
 	if err != nil {
-		return 0, "", err
+		return NewPackVersion{}, err
 	}
 	if len(in.Policies) == 0 {
-		return 0, "", invalid("policies", "a policy pack needs at least one policy")
+		return NewPackVersion{}, invalid("policies", "a policy pack needs at least one policy")
 	}
 	seen := make(map[string]bool, len(in.Policies))
 	for i := range in.Policies {
 		field := fmt.Sprintf("policies[%d]", i)
 		if err := validatePolicy(field, &in.Policies[i]); err != nil {
-			return 0, "", err
+			return NewPackVersion{}, err
 		}
 		if seen[in.Policies[i].Name] {
-			return 0, "", invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
+			return NewPackVersion{}, invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
 		}
 		seen[in.Policies[i].Name] = true
 	}
-	versionUUID = uuid.NewString()
+	out := NewPackVersion{UUID: uuid.NewString()}
+	var credentialHash *string
+	var expiresAt *time.Time
+	if !in.UploadExpiresAt.IsZero() {
+		out.UploadCredential = newUploadCredential()
+		h, t := HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
+		credentialHash, expiresAt = &h, &t
+	}
 	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		pack, err := r.ensurePack(tx, orgID, in.Name, in.DisplayName)
 		if err != nil {
@@ -264,7 +286,8 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 				return err
 			}
 			if err := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Updates(map[string]any{
-				"uuid": versionUUID, "display_name": in.DisplayName, "description": in.Description, "archive_size": 0,
+				"uuid": out.UUID, "display_name": in.DisplayName, "description": in.Description, "archive_size": 0,
+				"upload_credential_hash": credentialHash, "upload_expires_at": expiresAt,
 			}).Error; err != nil {
 				return err
 			}
@@ -274,8 +297,9 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 			if err != nil {
 				return err
 			}
-			v = PolicyPackVersion{OrgID: orgID, UUID: versionUUID, PackID: pack.ID, Version: last + 1,
-				VersionTag: tag, DisplayName: in.DisplayName, Description: in.Description}
+			v = PolicyPackVersion{OrgID: orgID, UUID: out.UUID, PackID: pack.ID, Version: last + 1,
+				VersionTag: tag, DisplayName: in.DisplayName, Description: in.Description,
+				UploadCredentialHash: credentialHash, UploadExpiresAt: expiresAt}
 			if v.VersionTag == "" {
 				v.VersionTag = strconv.Itoa(v.Version)
 			}
@@ -290,13 +314,13 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
 			return err
 		}
-		version = v.Version
+		out.Version = v.Version
 		return nil
 	})
 	if err != nil {
-		return 0, "", err
+		return NewPackVersion{}, err
 	}
-	return version, versionUUID, nil
+	return out, nil
 }
 
 // ensurePack finds or creates a pack, locking it so concurrent publishes of
@@ -332,6 +356,12 @@ func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*PolicyPac
 // StorePolicyPackArchive stores (or replaces) the archive of an unpublished
 // pack version.
 func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, name string, version int, data []byte) error {
+	return r.storeArchive(ctx, orgID, name, version, data, nil)
+}
+
+// storeArchive stores the archive of an unpublished pack version once
+// authorize, if set, accepts the version, in the same transaction.
+func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string, version int, data []byte, authorize func(*PolicyPackVersion) error) error {
 	if len(data) > MaxPolicyPackArchiveSize {
 		return invalid("archive", "the archive is %d bytes; the limit is %d", len(data), MaxPolicyPackArchiveSize)
 	}
@@ -342,6 +372,16 @@ func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, na
 		_, v, err := packVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
+		}
+		// Read the row again under its lock, so that a publish completing
+		// meanwhile is seen here rather than followed by a new archive.
+		if err := r.lockClause(tx).Where("org_id = ? AND id = ?", orgID, v.ID).Take(v).Error; err != nil {
+			return translate(err, "")
+		}
+		if authorize != nil {
+			if err := authorize(v); err != nil {
+				return err
+			}
 		}
 		if v.Published {
 			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is already published", name, version)}
@@ -387,19 +427,23 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 }
 
 // ListPolicyPacks lists the organisation's packs that have a published
-// version, by name, each with its published versions.
-func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64) ([]PackSummary, error) {
+// version, by name, each with its published versions; a non-empty name keeps
+// only that pack.
+func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]PackSummary, error) {
 	var rows []struct {
 		Name        string
 		DisplayName string
 		Version     int
 		VersionTag  string
 	}
-	err := r.db.WithContext(ctx).Table("policy_packs p").
+	q := r.db.WithContext(ctx).Table("policy_packs p").
 		Select("p.name, p.display_name, v.version, v.version_tag").
 		Joins("JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id").
-		Where("p.org_id = ? AND v.published = ?", orgID, true).
-		Order("p.name, v.version").Scan(&rows).Error
+		Where("p.org_id = ? AND v.published = ?", orgID, true)
+	if name != "" {
+		q = q.Where("p.name = ?", name)
+	}
+	err := q.Order("p.name, v.version").Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}

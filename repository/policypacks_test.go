@@ -25,12 +25,12 @@ func TestPolicyPackPublishing(t *testing.T) {
 		ctx, r, org := e.ctx, e.r, e.org.ID
 		in := repository.PackInput{Name: "aws-cis", DisplayName: "AWS CIS", VersionTag: "1.0.0", Description: "CIS benchmark",
 			Policies: []repository.PolicyInput{richPolicy, {Name: "s3-versioning"}}}
-		v, id, err := r.CreatePolicyPackVersion(ctx, org, in)
-		if err != nil || v != 1 || id == "" {
-			t.Fatalf("create: %d %q %v", v, id, err)
+		created, err := r.CreatePolicyPackVersion(ctx, org, in)
+		if err != nil || created.Version != 1 || created.UUID == "" || created.UploadCredential != "" {
+			t.Fatalf("create: %+v %v", created, err)
 		}
 		// Unpublished versions are not listed.
-		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+		if list, err := r.ListPolicyPacks(ctx, org, ""); err != nil || len(list) != 0 {
 			t.Fatalf("list before publish = %+v, %v", list, err)
 		}
 		var ve *repository.ValidationError
@@ -53,17 +53,17 @@ func TestPolicyPackPublishing(t *testing.T) {
 			t.Errorf("archive of a published version: %v", err)
 		}
 		// A published tag can't be published again.
-		if _, _, err := r.CreatePolicyPackVersion(ctx, org, in); !errors.Is(err, repository.ErrConflict) {
+		if _, err := r.CreatePolicyPackVersion(ctx, org, in); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("republish 1.0.0: %v", err)
 		}
 		// An interrupted publish is replaced, keeping its number.
 		in.VersionTag = "v1.1.0"
-		if v, _, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || v != 2 {
-			t.Fatalf("create 1.1.0: %d %v", v, err)
+		if created, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || created.Version != 2 {
+			t.Fatalf("create 1.1.0: %+v %v", created, err)
 		}
 		in.Policies = []repository.PolicyInput{{Name: "s3-versioning", Severity: "low"}}
-		if v, _, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || v != 2 {
-			t.Fatalf("re-create unpublished 1.1.0: %d %v", v, err)
+		if created, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || created.Version != 2 {
+			t.Fatalf("re-create unpublished 1.1.0: %+v %v", created, err)
 		}
 		e.publishPack("aws-cis", "", repository.PolicyInput{Name: "untagged"}) // version 3, tagged "3"
 		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 2, []byte("tgz")); err != nil {
@@ -74,7 +74,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		}
 		e.publishPack("gcp", "0.1.0", repository.PolicyInput{Name: "x"})
 
-		list, err := r.ListPolicyPacks(ctx, org)
+		list, err := r.ListPolicyPacks(ctx, org, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if err := r.DeletePolicyPackVersion(ctx, org, "gcp", "latest"); err != nil {
 			t.Errorf("delete last version: %v", err)
 		}
-		if list, err := r.ListPolicyPacks(ctx, org); err != nil || len(list) != 0 {
+		if list, err := r.ListPolicyPacks(ctx, org, ""); err != nil || len(list) != 0 {
 			t.Errorf("list after deletes = %+v, %v", list, err)
 		}
 		var n int64
@@ -194,7 +194,7 @@ func TestCreatePolicyPackValidation(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				in := repository.PackInput{Name: "aws-cis", VersionTag: "1.0.0", Policies: []repository.PolicyInput{richPolicy, {Name: "b"}}}
 				tt.edit(&in)
-				_, _, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, in)
+				_, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, in)
 				var ve *repository.ValidationError
 				if !errors.As(err, &ve) || ve.Field != tt.field {
 					t.Fatalf("error = %v, want a ValidationError on %s", err, tt.field)

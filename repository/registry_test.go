@@ -24,7 +24,7 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		other.publishPack("beta", "0.1.0", repository.PolicyInput{Name: "p"})
 		stranger.publishPack("secret", "1.0.0", repository.PolicyInput{Name: "p"})
 		// Being published: not in the registry.
-		if _, _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []repository.PolicyInput{{Name: "p"}}}); err != nil {
+		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []repository.PolicyInput{{Name: "p"}}}); err != nil {
 			t.Fatal(err)
 		}
 

@@ -3,15 +3,17 @@
 # pulumi CLI (the module in tools/pulumicli pins its version; the first build
 # fetches it from the Go module proxy and compiles for several minutes), starts
 # `policyresults serve --demo` on a free port with a fresh SQLite database,
-# publishes a policy pack with a config schema, then runs the CLI's policy
-# commands and `pulumi api` against it. Each command's exit code and output
-# are checked; one PASS or FAIL line per check, a summary, and a non-zero exit
-# when any check failed. Needs go, curl, jq and python3.
+# publishes the policy pack in tools/pulumicli/policypack with `pulumi policy
+# publish` (its npm dependencies installed from its lock file), then runs the
+# CLI's policy commands and `pulumi api` against it. Each command's exit code
+# and output are checked; one PASS or FAIL line per check, a summary, and a
+# non-zero exit when any check failed. Needs go, curl, jq, python3 and
+# Node.js 20 or later with npm.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-for tool in go curl jq python3; do
+for tool in go curl jq python3 node npm; do
   command -v "$tool" >/dev/null || { echo "cli-test: $tool is required" >&2; exit 2; }
 done
 
@@ -23,6 +25,11 @@ go build -o bin/policyresults ./cmd/policyresults || exit 2
 (cd tools/pulumicli && go build \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
   -o "$root/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) || exit 2
+
+# The pack's program runs under Node.js with @pulumi/policy and
+# @pulumi/pulumi from npm.
+pack_dir=$root/tools/pulumicli/policypack
+scripts/npm-ci.sh "$pack_dir" || exit 2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/policyresults-cli.XXXXXX")
 server_pid=""
@@ -62,7 +69,23 @@ echo "demo server on $base"
 # ask pulumi.com.
 export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="$base" PULUMI_ACCESS_TOKEN="$token"
 export PULUMI_SKIP_UPDATE_CHECK=true NO_COLOR=1
-mkdir -p "$work/cwd" "$PULUMI_HOME"
+mkdir -p "$work/cwd" "$PULUMI_HOME" "$work/plugins"
+
+# The CLI runs a Node.js policy pack through the nodejs language host,
+# which Pulumi ships beside the CLI and the Go module proxy does not carry;
+# without it the CLI falls back to the analyzer plugin
+# pulumi-analyzer-policy-nodejs on $PATH. This one is Pulumi's own
+# pulumi-analyzer-policy script (sdk/nodejs/dist): it runs the pack with the
+# @pulumi/pulumi of the pack's node_modules.
+cat >"$work/plugins/pulumi-analyzer-policy-nodejs" <<'SH'
+#!/bin/sh
+PULUMI_RUN_SCRIPT_PATH=$(node -e "try { console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack')) } catch (e) { console.error(e.message) }")
+if [ ! -z "$PULUMI_RUN_SCRIPT_PATH" ]; then
+    node "$PULUMI_RUN_SCRIPT_PATH" $@
+fi
+SH
+chmod +x "$work/plugins/pulumi-analyzer-policy-nodejs"
+export PATH="$work/plugins:$PATH"
 
 passed=0
 failed=0
@@ -72,9 +95,15 @@ err=""
 rc=0
 
 # cli runs the CLI (outside any Pulumi project), keeping its standard output
-# in $out, its standard error in $err and its exit code in $rc.
+# in $out, its standard error in $err and its exit code in $rc; cli_in DIR
+# runs it in DIR.
 cli() {
-  out=$(cd "$work/cwd" && "$root/bin/pulumi" --non-interactive "$@" 2>"$work/stderr")
+  cli_in "$work/cwd" "$@"
+}
+cli_in() {
+  local dir=$1
+  shift
+  out=$(cd "$dir" && "$root/bin/pulumi" --non-interactive "$@" 2>"$work/stderr")
   rc=$?
   err=$(cat "$work/stderr")
 }
@@ -124,36 +153,18 @@ api() {
   err=""
 }
 
-# A pack with a config schema, published as `pulumi policy publish` does:
-# create the version, upload the archive, complete.
+# --- pulumi policy publish -------------------------------------------------
+# The CLI runs the pack to read its policies, packs it with `npm pack`,
+# creates the version, PUTs the archive to the presigned upload URL without
+# a token and completes the version by its tag.
 pack=cli-test-pack
-api POST /api/orgs/acme/policypacks -H 'Content-Type: application/json' --data @- <<'EOF'
-{"name": "cli-test-pack", "displayName": "CLI test pack", "versionTag": "1.0.0",
- "policies": [{"name": "max-buckets", "displayName": "Bucket limit", "description": "Limits S3 buckets.",
-   "enforcementLevel": "advisory", "message": "Too many buckets.", "severity": "low",
-   "configSchema": {"type": "object", "properties": {"maxBuckets": {"type": "integer", "minimum": 1}},
-                    "required": ["maxBuckets"]}}]}
-EOF
-pack_version=$(jq -r '.version // empty' <<<"$out" 2>/dev/null)
-upload_uri=$(jq -r '.uploadURI // empty' <<<"$out" 2>/dev/null)
-upload_type=$(jq -r '.requiredHeaders["Content-Type"] // "application/octet-stream"' <<<"$out" 2>/dev/null)
-if [ "$rc" = 201 ] && [ -n "$pack_version" ] && [ -n "$upload_uri" ]; then
-  mkdir -p "$work/pack"
-  printf 'runtime: nodejs\ndescription: CLI test pack\n' >"$work/pack/PulumiPolicy.yaml"
-  cat >"$work/pack/index.js" <<'JS'
-const { PolicyPack } = require("@pulumi/policy");
-new PolicyPack("cli-test-pack", { policies: [{
-  name: "max-buckets", description: "Limits S3 buckets.", enforcementLevel: "advisory",
-  configSchema: { properties: { maxBuckets: { type: "integer", minimum: 1 } }, required: ["maxBuckets"] },
-  validateStack: () => {},
-}] });
-JS
-  tar -czf "$work/pack.tgz" -C "$work/pack" .
-  api PUT "$upload_uri" -H "Content-Type: $upload_type" --data-binary "@$work/pack.tgz"
-  [ "$rc" = 204 ] && api POST "/api/orgs/acme/policypacks/$pack/versions/$pack_version/complete"
-fi
-if [ "$rc" = 204 ]; then rc=0; fi
-check "publish $pack (CreatePolicyPack, archive, complete; curl)" 0 ""
+cli_in "$pack_dir" policy publish acme
+check_text "pulumi policy publish acme ($pack 1.0.0: create, presigned upload, complete)" 0 \
+  "Publishing \"$pack\" - version 1.0.0 to \"acme\""
+api GET "/api/orgs/acme/policypacks/$pack/versions/1.0.0" -H 'Accept: application/json'
+[ "$rc" = 200 ] && rc=0
+check "GET $pack 1.0.0 after the publish: its policy with its config schema (curl)" 0 \
+  '.versionTag == "1.0.0" and ([.policies[].name] == ["max-buckets"]) and .policies[0].configSchema.required == ["maxBuckets"]'
 
 # --- pulumi policy issue ---------------------------------------------------
 cli policy issue list --output json
@@ -191,8 +202,12 @@ check_text "pulumi policy compliance list --group-by severity (table)" 0 '[0-9]+
 
 # --- pulumi policy ls, pulumi policy group ls ------------------------------
 cli policy ls --output json
-check "pulumi policy ls" 0 \
-  "[.[].name] as \$n | (\$n | index(\"aws-cis-benchmark\")) != null and (\$n | index(\"$pack\")) != null"
+check "pulumi policy ls (the published pack with its version)" 0 \
+  "[.[].name] as \$n | (\$n | index(\"aws-cis-benchmark\")) != null and any(.[]; .name == \"$pack\" and .versions == [\"1.0.0\"])"
+# Pulumi's operation id for it (openapi.yaml as the server serves it).
+cli api ListPolicyPacks_orgs -F orgName=acme -F "policypack=$pack"
+check "pulumi api ListPolicyPacks_orgs policypack=$pack" 0 \
+  ".policyPacks | length == 1 and .[0].name == \"$pack\" and .[0].versionTags == [\"1.0.0\"]"
 cli policy group ls --output json
 check "pulumi policy group ls" 0 \
   '[.[].name] as $n | ($n | index("default-policy-group")) != null and ($n | index("production-stacks")) != null'
@@ -204,6 +219,24 @@ cli policy validate-config "acme/$pack" 1.0.0 --config "$work/valid.json"
 check_text "pulumi policy validate-config acme/$pack 1.0.0 (valid config)" 0 'Policy Pack configuration is valid'
 cli policy validate-config "acme/$pack" 1.0.0 --config "$work/invalid.json"
 check_text "pulumi policy validate-config acme/$pack 1.0.0 (maxBuckets 0 refused)" 1 'configuration is invalid.*(maxBuckets|greater)'
+
+# --- pulumi policy enable, disable, rm --------------------------------------
+group=production-stacks
+cli policy enable "acme/$pack" 1.0.0 --policy-group "$group" --config "$work/valid.json"
+check_text "pulumi policy enable acme/$pack 1.0.0 --policy-group $group --config" 0 ''
+api GET "/api/orgs/acme/policygroups/$group" -H 'Accept: application/json'
+[ "$rc" = 200 ] && rc=0
+check "GET group $group after the enable: $pack 1.0.0 with the configuration (curl)" 0 \
+  "any(.appliedPolicyPacks[]; .name == \"$pack\" and .versionTag == \"1.0.0\" and .config[\"max-buckets\"].maxBuckets == 3)"
+cli policy disable "acme/$pack" --policy-group "$group" --version 1.0.0
+check_text "pulumi policy disable acme/$pack --policy-group $group --version 1.0.0" 0 ''
+api GET "/api/orgs/acme/policygroups/$group" -H 'Accept: application/json'
+[ "$rc" = 200 ] && rc=0
+check "GET group $group after the disable: no $pack (curl)" 0 "all(.appliedPolicyPacks[]; .name != \"$pack\")"
+cli policy rm "acme/$pack" 1.0.0 --yes
+check_text "pulumi policy rm acme/$pack 1.0.0" 0 ''
+cli policy ls --output json
+check "pulumi policy ls after the rm: no $pack" 0 "all(.[]; .name != \"$pack\")"
 
 # --- pulumi api --------------------------------------------------------------
 api GET /api/orgs/acme/policyresults/metadata -H 'Accept: application/json'

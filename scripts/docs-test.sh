@@ -7,13 +7,7 @@
 # /tmp/docs.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null; then
-  echo "installing chromium"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
+scripts/ensure-chromium.sh
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 scripts/npm-ci.sh web/docs
 node web/docs/build.mjs --check

@@ -17,6 +17,7 @@ const (
 	callerKey contextKey = iota
 	accessKey
 	requestBaseKey
+	uploadGrantKey
 )
 
 // withCaller and callerFrom carry the authenticated caller in the request
@@ -68,16 +69,26 @@ func tokenFromHeader(h string) string {
 
 // authenticate checks the token of every request but the public ones, then
 // resolves the {orgName} (or registry {publisher}) of the path for the caller: 401 without a valid
-// token, 404 "Organization not found" when the caller is not a member.
+// token, 404 "Organization not found" when the caller is not a member. An
+// archive upload without a token may present a presigned credential
+// instead (authorizeUpload).
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		path := c.Path()
-		if publicPaths[path] || path == "" || strings.HasPrefix(path, "/docs/") {
+		if publicPaths[path] || path == "" || strings.HasPrefix(path, "/docs/") || consoleRoutes[path] {
 			return next(c)
 		}
 		req := c.Request()
 		ctx := req.Context()
 		secret := tokenFromHeader(req.Header.Get(echo.HeaderAuthorization))
+		if credential, ok := presignedUpload(c); ok && secret == "" {
+			uploadCtx, err := s.authorizeUpload(c, credential)
+			if err != nil {
+				return err
+			}
+			c.SetRequest(req.WithContext(context.WithValue(uploadCtx, requestBaseKey, c.Scheme()+"://"+req.Host)))
+			return next(c)
+		}
 		if secret == "" {
 			return &apiError{status: http.StatusUnauthorized, message: "Unauthorized: no token; send the header 'Authorization: token <token>'"}
 		}

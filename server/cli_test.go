@@ -88,7 +88,7 @@ func TestPulumiCLILogin(t *testing.T) {
 		if r, err := c.GetCurrentUserWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
 			t.Fatalf("client /api/user: %v", err)
 		}
-		if r, err := c.GetCapabilitiesWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
+		if r, err := c.CapabilitiesWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
 			t.Fatalf("client capabilities: %v", err)
 		}
 		if r, err := c.GetDefaultOrganizationWithResponse(ctx); err != nil || r.StatusCode() != http.StatusOK {
@@ -235,10 +235,22 @@ func TestPulumiAPISpecDocument(t *testing.T) {
 		if doc.OpenAPI != "3.0.3" || !ok || op["operationId"] != "ListPolicyIssues" {
 			t.Fatalf("spec JSON lacks ListPolicyIssues: %v", doc.Paths["/api/orgs/{orgName}/policyresults/issues"])
 		}
-		// Operation ids are Pulumi's as openapi.yaml spells them, not the
-		// generated code's names.
-		if op, _ := doc.Paths["/api/preview/registry/policypacks"]["post"].(map[string]any); op["operationId"] != "ListPolicyPacks_preview_registry_post" {
-			t.Fatalf("registry list operation id: %v", op["operationId"])
+		// Operation ids are Pulumi's as openapi.yaml spells them (what
+		// `pulumi api <operationId>` takes), not the generated code's names.
+		for _, want := range []struct{ path, method, id string }{
+			{"/api/orgs/{orgName}/policypacks", "get", "ListPolicyPacks_orgs"},
+			{"/api/orgs/{orgName}/policypacks/{policyPackName}", "delete", "DeletePolicyPack_orgs_policypacks"},
+			{"/api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete", "post", "CompletePolicyPack"},
+			{"/api/registry/policypacks", "get", "ListPolicyPacks"},
+			{"/api/registry/policypacks", "post", "ListPolicyPacks_post"},
+			{"/api/registry/policypacks/{source}/{publisher}/{name}", "delete", "DeletePolicyPack"},
+			{"/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}", "delete", "DeleteRegistryPolicyPackVersion"},
+			{"/api/capabilities", "get", "Capabilities"},
+			{"/api/openapi/pulumi-spec.json", "get", "FetchRestSpecification"},
+		} {
+			if op, _ := doc.Paths[want.path][want.method].(map[string]any); op["operationId"] != want.id {
+				t.Errorf("%s %s: operation id %v, want %s", want.method, want.path, op["operationId"], want.id)
+			}
 		}
 	})
 }
@@ -297,9 +309,9 @@ func TestPulumiCLIPolicyConfig(t *testing.T) {
 }
 
 // TestPulumiCLIPolicyPublishAndRemove replays `pulumi policy publish` (create
-// with the CLI's body, PUT the archive to the answered URI with its required
-// headers, complete by version tag) and `pulumi policy rm ORG/PACK 1.0.0`
-// (delete by version tag).
+// with the CLI's body, PUT the archive to the answered presigned URI with
+// only its required headers and no token, complete by version tag) and
+// `pulumi policy rm ORG/PACK 1.0.0` (delete by version tag).
 func TestPulumiCLIPolicyPublishAndRemove(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		env := servertest.Start(t, b)
@@ -317,9 +329,9 @@ func TestPulumiCLIPolicyPublishAndRemove(t *testing.T) {
 		if status != http.StatusCreated || json.Unmarshal(raw, &created) != nil || created.UploadURI == "" {
 			t.Fatalf("publish: %d %s", status, raw)
 		}
-		// The CLI sends only the required headers to an upload URI; this
-		// server's upload needs the token as well (docs/policy-packs.md).
-		header := map[string]string{"Authorization": "token " + org.Admin}
+		// The CLI sends only the required headers to the upload URI, which
+		// is presigned.
+		header := map[string]string{}
 		for k, v := range created.RequiredHeaders {
 			header[k] = v
 		}

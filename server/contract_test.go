@@ -181,7 +181,7 @@ func TestUnknownRouteAndHealth(t *testing.T) {
 		if err != nil || spec.StatusCode() != http.StatusOK || !bytes.Contains(spec.Body, []byte("openapi: 3.0.3")) {
 			t.Fatalf("openapi.yaml: %v %d", err, spec.StatusCode())
 		}
-		js, err := c.GetOpenAPISpecJSONWithResponse(ctx)
+		js, err := c.FetchRestSpecificationWithResponse(ctx)
 		if err != nil || js.StatusCode() != http.StatusOK || (*js.JSON200)["openapi"] != "3.0.3" {
 			t.Fatalf("pulumi-spec.json: %v %d", err, js.StatusCode())
 		}

@@ -215,14 +215,17 @@ func logError(ctx context.Context, log *slog.Logger, requestID string, err error
 }
 
 // expected maps the repository's expected failures to their API status:
-// validation 400, not found 404, conflict 409, stale revision 412. Other
-// errors stay unexpected.
+// validation 400, a refused presigned upload 403, not found 404, conflict
+// 409, stale revision 412. Other errors stay unexpected.
 func expected(err error) error {
 	var ve *repository.ValidationError
 	var ce *repository.ConflictError
+	var ude *repository.UploadDeniedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ude):
+		return forbidden(ude.Message)
 	case errors.As(err, &ve):
 		return &apiError{status: http.StatusBadRequest, message: ve.Error()}
 	case errors.As(err, &ce):

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/repository"
 )
 
 // Healthz answers as long as the process serves.
@@ -36,14 +37,14 @@ func (s *Server) GetOpenAPISpec(context.Context, api.GetOpenAPISpecRequestObject
 	return api.GetOpenAPISpec200ApplicationyamlResponse{Body: bytes.NewReader(s.specYAML), ContentLength: int64(len(s.specYAML))}, nil
 }
 
-// GetOpenAPISpecJSON serves the same document as JSON, where `pulumi api`
-// looks for a server's spec.
-func (s *Server) GetOpenAPISpecJSON(context.Context, api.GetOpenAPISpecJSONRequestObject) (api.GetOpenAPISpecJSONResponseObject, error) {
+// FetchRestSpecification serves the same document as JSON, where `pulumi
+// api` looks for a server's spec.
+func (s *Server) FetchRestSpecification(context.Context, api.FetchRestSpecificationRequestObject) (api.FetchRestSpecificationResponseObject, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(s.specJSON, &doc); err != nil {
 		return nil, err
 	}
-	return api.GetOpenAPISpecJSON200JSONResponse(doc), nil
+	return api.FetchRestSpecification200JSONResponse(doc), nil
 }
 
 // GetCurrentUser answers the caller as Pulumi's User: a person with their
@@ -62,7 +63,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 			GithubLogin:   org.Name,
 			Name:          org.Name,
 			AvatarUrl:     "",
-			Organizations: []api.OrganizationSummary{{GithubLogin: org.Name, Name: org.Name, AvatarUrl: ""}},
+			Organizations: []api.OrganizationSummary{{GithubLogin: org.Name, Name: org.Name, AvatarUrl: "", Role: apiRole(c.Role)}},
 		}, nil
 	}
 	orgs, err := s.repo.OrganizationsOfUser(ctx, c.User.ID)
@@ -71,7 +72,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 	}
 	summaries := make([]api.OrganizationSummary, 0, len(orgs))
 	for _, o := range orgs {
-		summaries = append(summaries, api.OrganizationSummary{GithubLogin: o.Name, Name: o.Name, AvatarUrl: ""})
+		summaries = append(summaries, api.OrganizationSummary{GithubLogin: o.Name, Name: o.Name, AvatarUrl: "", Role: apiRole(o.Role)})
 	}
 	email := c.User.Email
 	return api.GetCurrentUser200JSONResponse{
@@ -83,6 +84,12 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 	}, nil
 }
 
+// apiRole is a role as OrganizationSummary.role names it.
+func apiRole(r repository.Role) *api.OrganizationSummaryRole {
+	role := api.OrganizationSummaryRole(r)
+	return &role
+}
+
 // GetDefaultOrganization answers the caller's first organisation by name.
 func (s *Server) GetDefaultOrganization(ctx context.Context, _ api.GetDefaultOrganizationRequestObject) (api.GetDefaultOrganizationResponseObject, error) {
 	c := callerFrom(ctx)
@@ -91,7 +98,7 @@ func (s *Server) GetDefaultOrganization(ctx context.Context, _ api.GetDefaultOrg
 		if err != nil {
 			return nil, err
 		}
-		return api.GetDefaultOrganization200JSONResponse{GitHubLogin: org.Name}, nil
+		return api.GetDefaultOrganization200JSONResponse{GitHubLogin: org.Name, Messages: []api.AppMessage{}}, nil
 	}
 	orgs, err := s.repo.OrganizationsOfUser(ctx, c.User.ID)
 	if err != nil {
@@ -100,10 +107,10 @@ func (s *Server) GetDefaultOrganization(ctx context.Context, _ api.GetDefaultOrg
 	if len(orgs) == 0 {
 		return api.GetDefaultOrganization404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse{Code: http.StatusNotFound, Message: "The user belongs to no organisation"}}, nil
 	}
-	return api.GetDefaultOrganization200JSONResponse{GitHubLogin: orgs[0].Name}, nil
+	return api.GetDefaultOrganization200JSONResponse{GitHubLogin: orgs[0].Name, Messages: []api.AppMessage{}}, nil
 }
 
-// GetCapabilities answers that this server offers no optional capabilities.
-func (s *Server) GetCapabilities(context.Context, api.GetCapabilitiesRequestObject) (api.GetCapabilitiesResponseObject, error) {
-	return api.GetCapabilities200JSONResponse{Capabilities: []map[string]any{}}, nil
+// Capabilities answers that this server offers no optional capabilities.
+func (s *Server) Capabilities(context.Context, api.CapabilitiesRequestObject) (api.CapabilitiesResponseObject, error) {
+	return api.Capabilities200JSONResponse{Capabilities: []api.AppAPICapabilityConfig{}}, nil
 }

@@ -216,13 +216,10 @@ func (s *Server) routeOp(c echo.Context) *openapi3.Operation {
 	return s.routeOps[c.Request().Method+" "+c.Path()]
 }
 
-// operationOf names the operation of a request for logs and metrics: the
-// strict handler's operation id, else the route's, else the route itself for
-// routes outside the spec, else "unmatched".
+// operationOf names the operation of a request for logs and metrics: its
+// operation id as openapi.yaml writes it, else the route itself for routes
+// outside the spec, else "unmatched".
 func (s *Server) operationOf(c echo.Context) string {
-	if op, ok := c.Get("operation").(string); ok {
-		return op
-	}
 	if op := s.routeOp(c); op != nil {
 		return op.OperationID
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 )
 
 // publishPack publishes a pack version the way `pulumi policy publish`
-// does: create, upload the archive to the returned URI, complete.
+// does: create, upload the archive to the returned presigned URI without a
+// token, complete.
 func publishPack(t *testing.T, env *servertest.Env, org *servertest.Org, name, tag string, policies []client.AppPolicy) int {
 	t.Helper()
 	admin := env.Client(t, org.Admin)
@@ -29,14 +31,13 @@ func publishPack(t *testing.T, env *servertest.Env, org *servertest.Org, name, t
 	for k, v := range *created.JSON201.RequiredHeaders {
 		req.Header.Set(k, v)
 	}
-	req.Header.Set("Authorization", "token "+org.Admin)
 	up, err := (&http.Client{Transport: env.ValidatingTransport(t)}).Do(req)
 	if err != nil || up.StatusCode != http.StatusNoContent {
 		t.Fatalf("upload: %v %v", err, up.Status)
 	}
 	up.Body.Close()
 	// The CLI completes by the version's tag.
-	done, err := admin.CompletePolicyPackPublishWithResponse(ctx, org.Name, name, tag)
+	done, err := admin.CompletePolicyPackWithResponse(ctx, org.Name, name, tag)
 	if err != nil || done.StatusCode() != http.StatusNoContent {
 		t.Fatalf("complete: %v %s", err, done.Body)
 	}
@@ -70,9 +71,24 @@ func TestPolicyPacksAndGroups(t *testing.T) {
 		if v1 != 1 || v2 != 2 {
 			t.Fatalf("versions %d %d", v1, v2)
 		}
-		list, err := admin.ListPolicyPacksWithResponse(ctx, org.Name)
+		list, err := admin.ListPolicyPacksOrgsWithResponse(ctx, org.Name, nil)
 		if err != nil || len(list.JSON200.PolicyPacks) != 1 || len(list.JSON200.PolicyPacks[0].Versions) != 2 || list.JSON200.PolicyPacks[0].VersionTags[1] != "1.1.0" {
 			t.Fatalf("list packs %s", list.Body)
+		}
+		// ListPolicyPacks_orgs' policypack keeps only the pack of that name.
+		publishPack(t, env, org, "storage", "1.0.0", testPolicies())
+		for name, want := range map[string][]string{"baseline": {"baseline"}, "storage": {"storage"}, "nope": {}, "": {"baseline", "storage"}} {
+			r, err := admin.ListPolicyPacksOrgsWithResponse(ctx, org.Name, &client.ListPolicyPacksOrgsParams{Policypack: &name})
+			if err != nil || r.JSON200 == nil {
+				t.Fatalf("list packs policypack=%q: %v %s", name, err, r.Body)
+			}
+			got := []string{}
+			for _, p := range r.JSON200.PolicyPacks {
+				got = append(got, p.Name)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("list packs policypack=%q: %v, want %v", name, got, want)
+			}
 		}
 		got, err := admin.GetPolicyPackWithResponse(ctx, org.Name, "baseline", "latest")
 		if err != nil || got.JSON200 == nil || got.JSON200.Version != 2 || len(got.JSON200.Policies) != 2 || got.JSON200.Applied {
@@ -130,7 +146,7 @@ func TestPolicyPacksAndGroups(t *testing.T) {
 		if r, _ := admin.DeletePolicyGroupWithResponse(ctx, org.Name, "prod"); r.StatusCode() != http.StatusNoContent {
 			t.Fatalf("delete group: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := admin.DeletePolicyPackWithResponse(ctx, org.Name, "baseline"); r.StatusCode() != http.StatusNoContent {
+		if r, _ := admin.DeletePolicyPackOrgsPolicypacksWithResponse(ctx, org.Name, "baseline"); r.StatusCode() != http.StatusNoContent {
 			t.Fatalf("delete pack: %d %s", r.StatusCode(), r.Body)
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
@@ -23,14 +22,15 @@ func jsonRaw(v any) (json.RawMessage, error) {
 	return json.Marshal(v)
 }
 
-// ListPolicyPacks lists the organisation's packs with their versions.
-func (s *Server) ListPolicyPacks(ctx context.Context, _ api.ListPolicyPacksRequestObject) (api.ListPolicyPacksResponseObject, error) {
+// ListPolicyPacksOrgs (ListPolicyPacks_orgs) lists the organisation's packs
+// with their versions, or only the one policypack names.
+func (s *Server) ListPolicyPacksOrgs(ctx context.Context, req api.ListPolicyPacksOrgsRequestObject) (api.ListPolicyPacksOrgsResponseObject, error) {
 	a := accessFrom(ctx)
-	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID)
+	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID, deref(req.Params.Policypack))
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListPolicyPacks200JSONResponse{PolicyPacks: make([]api.AppPolicyPackWithVersions, 0, len(packs))}
+	out := api.ListPolicyPacksOrgs200JSONResponse{PolicyPacks: make([]api.AppPolicyPackWithVersions, 0, len(packs))}
 	for _, p := range packs {
 		out.PolicyPacks = append(out.PolicyPacks, api.AppPolicyPackWithVersions{
 			Name: p.Name, DisplayName: firstNonEmpty(p.DisplayName, p.Name),
@@ -68,24 +68,33 @@ func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b 
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))
 	}
-	version, _, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
+	in.UploadExpiresAt = s.now().Add(uploadURLLifetime)
+	created, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
 	if err != nil {
 		return api.AppCreatePolicyPackResponse{}, expected(err)
 	}
 	headers := map[string]string{"Content-Type": "application/octet-stream"}
 	return api.AppCreatePolicyPackResponse{
-		Version:         version,
-		UploadURI:       fmt.Sprintf("%s/api/orgs/%s/policypacks/%s/versions/%d/archive", s.externalURL(ctx), url.PathEscape(a.Org.Name), url.PathEscape(b.Name), version),
+		Version:         created.Version,
+		UploadURI:       s.uploadURL(ctx, a.Org.Name, b.Name, created.Version, created.UploadCredential),
 		RequiredHeaders: &headers,
 	}, nil
 }
 
 // UploadPolicyPackArchive stores a pack version's archive, up to the
-// configured size.
+// configured size, for an admin's token or a presigned upload URL's
+// credential.
 func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPolicyPackArchiveRequestObject) (api.UploadPolicyPackArchiveResponseObject, error) {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
+	grant := uploadGrantFrom(ctx)
+	var orgID int64
+	if grant != nil {
+		orgID = grant.orgID
+	} else {
+		a, err := requireAdmin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		orgID = a.Org.ID
 	}
 	data, err := io.ReadAll(io.LimitReader(req.Body, s.archiveLimit+1))
 	if err != nil {
@@ -95,14 +104,19 @@ func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPoli
 		return api.UploadPolicyPackArchive413JSONResponse{PayloadTooLargeJSONResponse: api.PayloadTooLargeJSONResponse{
 			Code: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the archive is larger than %d bytes", s.archiveLimit)}}, nil
 	}
-	if err := s.repo.StorePolicyPackArchive(ctx, a.Org.ID, req.PolicyPackName, req.Version, data); err != nil {
+	if grant != nil {
+		err = s.repo.StorePresignedPolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, grant.credential, s.now(), data)
+	} else {
+		err = s.repo.StorePolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, data)
+	}
+	if err != nil {
 		return nil, expected(err)
 	}
 	return api.UploadPolicyPackArchive204Response{}, nil
 }
 
-// CompletePolicyPackPublish publishes an uploaded version.
-func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.CompletePolicyPackPublishRequestObject) (api.CompletePolicyPackPublishResponseObject, error) {
+// CompletePolicyPack publishes an uploaded version.
+func (s *Server) CompletePolicyPack(ctx context.Context, req api.CompletePolicyPackRequestObject) (api.CompletePolicyPackResponseObject, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -110,7 +124,7 @@ func (s *Server) CompletePolicyPackPublish(ctx context.Context, req api.Complete
 	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, expected(err)
 	}
-	return api.CompletePolicyPackPublish204Response{}, nil
+	return api.CompletePolicyPack204Response{}, nil
 }
 
 // GetPolicyPack answers one version of a pack ("latest" or a number).
@@ -134,9 +148,9 @@ func (s *Server) GetPolicyPack(ctx context.Context, req api.GetPolicyPackRequest
 	return out, nil
 }
 
-// DeletePolicyPack deletes a pack and all its versions; 409 while a group
-// applies it.
-func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackRequestObject) (api.DeletePolicyPackResponseObject, error) {
+// DeletePolicyPackOrgsPolicypacks (DeletePolicyPack_orgs_policypacks)
+// deletes a pack and all its versions; 409 while a group applies it.
+func (s *Server) DeletePolicyPackOrgsPolicypacks(ctx context.Context, req api.DeletePolicyPackOrgsPolicypacksRequestObject) (api.DeletePolicyPackOrgsPolicypacksResponseObject, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -144,7 +158,7 @@ func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackR
 	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
 		return nil, expected(err)
 	}
-	return api.DeletePolicyPack204Response{}, nil
+	return api.DeletePolicyPackOrgsPolicypacks204Response{}, nil
 }
 
 // DeletePolicyPackVersion deletes one version; 409 while a group applies it.

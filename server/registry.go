@@ -116,20 +116,20 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 	return out, nil
 }
 
-// ListPolicyPacksPreviewRegistry is the deprecated GET form of the registry
-// list; it needs orgLogin (the request validator refuses it absent or
-// empty, as openapi.yaml states).
-func (s *Server) ListPolicyPacksPreviewRegistry(ctx context.Context, req api.ListPolicyPacksPreviewRegistryRequestObject) (api.ListPolicyPacksPreviewRegistryResponseObject, error) {
+// ListPolicyPacks is the GET form of the registry list; it needs orgLogin
+// (the request validator refuses it absent or empty, as openapi.yaml
+// states).
+func (s *Server) ListPolicyPacks(ctx context.Context, req api.ListPolicyPacksRequestObject) (api.ListPolicyPacksResponseObject, error) {
 	out, err := s.listRegistryPacks(ctx, req.Params.OrgLogin, req.Params.Access, nil)
 	if err != nil {
 		return nil, err
 	}
-	return api.ListPolicyPacksPreviewRegistry200JSONResponse(out), nil
+	return api.ListPolicyPacks200JSONResponse(out), nil
 }
 
-// ListPolicyPacksPreviewRegistryPost lists the registry's packs the caller
+// ListPolicyPacksPost lists the registry's packs the caller
 // can use.
-func (s *Server) ListPolicyPacksPreviewRegistryPost(ctx context.Context, req api.ListPolicyPacksPreviewRegistryPostRequestObject) (api.ListPolicyPacksPreviewRegistryPostResponseObject, error) {
+func (s *Server) ListPolicyPacksPost(ctx context.Context, req api.ListPolicyPacksPostRequestObject) (api.ListPolicyPacksPostResponseObject, error) {
 	var body api.ListPolicyPacksRequest
 	if req.Body != nil {
 		body = *req.Body
@@ -138,7 +138,7 @@ func (s *Server) ListPolicyPacksPreviewRegistryPost(ctx context.Context, req api
 	if err != nil {
 		return nil, err
 	}
-	return api.ListPolicyPacksPreviewRegistryPost200JSONResponse(out), nil
+	return api.ListPolicyPacksPost200JSONResponse(out), nil
 }
 
 // registryAccess is the caller's access to a registry path's publisher (the
@@ -166,8 +166,8 @@ func packNotFound(err error) error {
 	return expected(err)
 }
 
-// ListPolicyPackVersions lists a pack's published versions, newest first.
-func (s *Server) ListPolicyPackVersions(ctx context.Context, req api.ListPolicyPackVersionsRequestObject) (api.ListPolicyPackVersionsResponseObject, error) {
+// ListPolicyPackVersionsForRegistry lists a pack's published versions, newest first.
+func (s *Server) ListPolicyPackVersionsForRegistry(ctx context.Context, req api.ListPolicyPackVersionsForRegistryRequestObject) (api.ListPolicyPackVersionsForRegistryResponseObject, error) {
 	a, err := registryAccess(ctx, req.Source, false)
 	if err != nil {
 		return nil, err
@@ -176,16 +176,16 @@ func (s *Server) ListPolicyPackVersions(ctx context.Context, req api.ListPolicyP
 	if err != nil {
 		return nil, packNotFound(err)
 	}
-	out := api.ListPolicyPackVersions200JSONResponse{PolicyPacks: make([]api.RegistryPolicyPack, 0, len(versions))}
+	out := api.ListPolicyPackVersionsForRegistry200JSONResponse{PolicyPacks: make([]api.RegistryPolicyPack, 0, len(versions))}
 	for _, v := range versions {
 		out.PolicyPacks = append(out.PolicyPacks, registryPackToAPI(*a, v))
 	}
 	return out, nil
 }
 
-// GetPolicyPackVersion answers a published version of a pack with its
+// GetPolicyPackVersionForRegistry answers a published version of a pack with its
 // policies.
-func (s *Server) GetPolicyPackVersion(ctx context.Context, req api.GetPolicyPackVersionRequestObject) (api.GetPolicyPackVersionResponseObject, error) {
+func (s *Server) GetPolicyPackVersionForRegistry(ctx context.Context, req api.GetPolicyPackVersionForRegistryRequestObject) (api.GetPolicyPackVersionForRegistryResponseObject, error) {
 	a, err := registryAccess(ctx, req.Source, false)
 	if err != nil {
 		return nil, err
@@ -194,13 +194,13 @@ func (s *Server) GetPolicyPackVersion(ctx context.Context, req api.GetPolicyPack
 	if err != nil {
 		return nil, err
 	}
-	return api.GetPolicyPackVersion200JSONResponse(out), nil
+	return api.GetPolicyPackVersionForRegistry200JSONResponse(out), nil
 }
 
-// PostPublishPolicyPackVersion starts publishing a version through the
+// PostPublishPolicyPackVersionForRegistry starts publishing a version through the
 // registry: the same pack store as CreatePolicyPack, with the version's
 // semantic version required.
-func (s *Server) PostPublishPolicyPackVersion(ctx context.Context, req api.PostPublishPolicyPackVersionRequestObject) (api.PostPublishPolicyPackVersionResponseObject, error) {
+func (s *Server) PostPublishPolicyPackVersionForRegistry(ctx context.Context, req api.PostPublishPolicyPackVersionForRegistryRequestObject) (api.PostPublishPolicyPackVersionForRegistryResponseObject, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -218,12 +218,12 @@ func (s *Server) PostPublishPolicyPackVersion(ctx context.Context, req api.PostP
 	if err != nil {
 		return nil, err
 	}
-	return api.PostPublishPolicyPackVersion201JSONResponse(created), nil
+	return api.PostPublishPolicyPackVersionForRegistry201JSONResponse(created), nil
 }
 
-// PostPublishPolicyPackVersionComplete publishes a version whose archive was
+// PostPublishPolicyPackVersionCompleteForRegistry publishes a version whose archive was
 // uploaded.
-func (s *Server) PostPublishPolicyPackVersionComplete(ctx context.Context, req api.PostPublishPolicyPackVersionCompleteRequestObject) (api.PostPublishPolicyPackVersionCompleteResponseObject, error) {
+func (s *Server) PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, req api.PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (api.PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error) {
 	a, err := registryAccess(ctx, req.Source, true)
 	if err != nil {
 		return nil, err
@@ -231,12 +231,12 @@ func (s *Server) PostPublishPolicyPackVersionComplete(ctx context.Context, req a
 	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
 		return nil, packNotFound(err)
 	}
-	return api.PostPublishPolicyPackVersionComplete204Response{}, nil
+	return api.PostPublishPolicyPackVersionCompleteForRegistry204Response{}, nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks deletes a pack with all its
+// DeletePolicyPack deletes a pack with all its
 // versions.
-func (s *Server) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, req api.DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (api.DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error) {
+func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackRequestObject) (api.DeletePolicyPackResponseObject, error) {
 	a, err := registryAccess(ctx, req.Source, true)
 	if err != nil {
 		return nil, err
@@ -244,12 +244,12 @@ func (s *Server) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context,
 	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.Name); err != nil {
 		return nil, packNotFound(err)
 	}
-	return api.DeletePolicyPackPreviewRegistryPolicypacks204Response{}, nil
+	return api.DeletePolicyPack204Response{}, nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions deletes one version of
+// DeleteRegistryPolicyPackVersion deletes one version of
 // a pack.
-func (s *Server) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, req api.DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (api.DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error) {
+func (s *Server) DeleteRegistryPolicyPackVersion(ctx context.Context, req api.DeleteRegistryPolicyPackVersionRequestObject) (api.DeleteRegistryPolicyPackVersionResponseObject, error) {
 	a, err := registryAccess(ctx, req.Source, true)
 	if err != nil {
 		return nil, err
@@ -257,5 +257,5 @@ func (s *Server) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.
 	if err := s.repo.DeletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
 		return nil, packNotFound(err)
 	}
-	return api.DeletePolicyPackPreviewRegistryPolicypacksVersions204Response{}, nil
+	return api.DeleteRegistryPolicyPackVersion204Response{}, nil
 }

@@ -14,25 +14,25 @@ import (
 )
 
 // registryPublish publishes a version through the registry: start, upload
-// the archive to the answered URI, complete by semantic version.
+// the archive to the answered presigned URI without a token, complete by
+// semantic version.
 func registryPublish(t *testing.T, env *servertest.Env, org *servertest.Org, name, tag string) {
 	t.Helper()
 	ctx := context.Background()
 	admin := env.Client(t, org.Admin)
-	started, err := admin.PostPublishPolicyPackVersionWithResponse(ctx, "private", org.Name, name,
+	started, err := admin.PostPublishPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, name,
 		client.AppCreatePolicyPackRequest{Name: name, DisplayName: "Registry " + name, VersionTag: &tag, Policies: configuredPolicies()})
 	if err != nil || started.JSON201 == nil {
 		t.Fatalf("publish %s %s: %v %s", name, tag, err, started.Body)
 	}
 	req, _ := http.NewRequest(http.MethodPut, started.JSON201.UploadURI, bytes.NewReader([]byte("\x1f\x8b registry archive")))
 	req.Header.Set("Content-Type", "application/gzip")
-	req.Header.Set("Authorization", "token "+org.Admin)
 	up, err := (&http.Client{Transport: env.ValidatingTransport(t)}).Do(req)
 	if err != nil || up.StatusCode != http.StatusNoContent {
 		t.Fatalf("upload: %v %v", err, up.Status)
 	}
 	up.Body.Close()
-	if r, err := admin.PostPublishPolicyPackVersionCompleteWithResponse(ctx, "private", org.Name, name, tag); err != nil || r.StatusCode() != http.StatusNoContent {
+	if r, err := admin.PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx, "private", org.Name, name, tag); err != nil || r.StatusCode() != http.StatusNoContent {
 		t.Fatalf("complete: %v %s", err, r.Body)
 	}
 }
@@ -55,14 +55,14 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		publishPack(t, env, other, "elsewhere", "1.0.0", testPolicies())
 
 		// The registry's publish is visible to the organisation's API.
-		orgList, err := viewer.ListPolicyPacksWithResponse(ctx, org.Name)
+		orgList, err := viewer.ListPolicyPacksOrgsWithResponse(ctx, org.Name, nil)
 		if err != nil || orgList.JSON200 == nil || len(orgList.JSON200.PolicyPacks) != 2 || orgList.JSON200.PolicyPacks[1].Name != "storage" ||
 			len(orgList.JSON200.PolicyPacks[1].Versions) != 2 {
 			t.Fatalf("organisation list: %v %s", err, orgList.Body)
 		}
 
 		// Both packs are in the registry, at their latest versions.
-		list, err := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name})
+		list, err := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name})
 		if err != nil || list.JSON200 == nil || len(list.JSON200.PolicyPacks) != 2 {
 			t.Fatalf("registry list: %v %s", err, list.Body)
 		}
@@ -73,22 +73,22 @@ func TestRegistryPolicyPacks(t *testing.T) {
 			t.Fatalf("registry list: %s", list.Body)
 		}
 		// The deprecated GET answers the same; it needs orgLogin.
-		get, err := admin.ListPolicyPacksPreviewRegistryWithResponse(ctx, &client.ListPolicyPacksPreviewRegistryParams{OrgLogin: org.Name})
+		get, err := admin.ListPolicyPacksWithResponse(ctx, &client.ListPolicyPacksParams{OrgLogin: org.Name})
 		if err != nil || get.JSON200 == nil || len(get.JSON200.PolicyPacks) != 2 || get.JSON200.PolicyPacks[1].AccessLevel != client.RegistryPolicyPackAccessLevelFull {
 			t.Fatalf("registry GET list: %v %s", err, get.Body)
 		}
 		for _, query := range []string{"", "?orgLogin=", "?access=enabled"} {
-			status, _, raw := call(t, env, "token "+org.Admin, http.MethodGet, "/api/preview/registry/policypacks"+query, "")
+			status, _, raw := call(t, env, "token "+org.Admin, http.MethodGet, "/api/registry/policypacks"+query, "")
 			if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "orgLogin") {
 				t.Fatalf("GET %q without orgLogin: %d %s", query, status, raw)
 			}
 		}
 		// ids picks versions; public access lists nothing.
-		byID, _ := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name, Ids: &[]string{base.Id.String()}})
+		byID, _ := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name, Ids: &[]string{base.Id.String()}})
 		if byID.JSON200 == nil || len(byID.JSON200.PolicyPacks) != 1 || byID.JSON200.PolicyPacks[0].Name != "baseline" {
 			t.Fatalf("by id: %s", byID.Body)
 		}
-		public, _ := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name, Access: ptr(client.PolicyPackAccessAvailable)})
+		public, _ := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name, Access: ptr(client.PolicyPackAccessAvailable)})
 		if public.JSON200 == nil || len(public.JSON200.PolicyPacks) != 0 {
 			t.Fatalf("available: %s", public.Body)
 		}
@@ -97,33 +97,33 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		if err := b.Repo.AddMember(ctx, other.ID, mustUser(t, b, org.ViewerLogin), repository.RoleViewer); err != nil {
 			t.Fatal(err)
 		}
-		mine, _ := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{})
+		mine, _ := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{})
 		if mine.JSON200 == nil || len(mine.JSON200.PolicyPacks) != 3 {
 			t.Fatalf("every organisation: %s", mine.Body)
 		}
 		// An organisation token: its organisation.
-		if r, _ := env.Client(t, org.OrgViewerToken).ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{}); r.JSON200 == nil || len(r.JSON200.PolicyPacks) != 2 || r.JSON200.PolicyPacks[0].Publisher != org.Name {
+		if r, _ := env.Client(t, org.OrgViewerToken).ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{}); r.JSON200 == nil || len(r.JSON200.PolicyPacks) != 2 || r.JSON200.PolicyPacks[0].Publisher != org.Name {
 			t.Fatalf("organisation token's list: %s", r.Body)
 		}
 		// A caller never sees another organisation's packs.
 		outsider := env.Client(t, other.Admin)
-		if r, _ := outsider.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name}); r.StatusCode() != http.StatusNotFound || !strings.Contains(string(r.Body), "Organization not found") {
+		if r, _ := outsider.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name}); r.StatusCode() != http.StatusNotFound || !strings.Contains(string(r.Body), "Organization not found") {
 			t.Fatalf("outsider POST list: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := outsider.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{}); r.JSON200 == nil || len(r.JSON200.PolicyPacks) != 1 || r.JSON200.PolicyPacks[0].Publisher != other.Name {
+		if r, _ := outsider.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{}); r.JSON200 == nil || len(r.JSON200.PolicyPacks) != 1 || r.JSON200.PolicyPacks[0].Publisher != other.Name {
 			t.Fatalf("outsider's own list: %s", r.Body)
 		}
-		if r, _ := outsider.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", "latest"); r.StatusCode() != http.StatusNotFound {
+		if r, _ := outsider.GetPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage", "latest"); r.StatusCode() != http.StatusNotFound {
 			t.Fatalf("outsider get: %d %s", r.StatusCode(), r.Body)
 		}
 
 		// Versions, newest first; one version by tag, number or latest.
-		versions, err := viewer.ListPolicyPackVersionsWithResponse(ctx, "private", org.Name, "storage")
+		versions, err := viewer.ListPolicyPackVersionsForRegistryWithResponse(ctx, "private", org.Name, "storage")
 		if err != nil || versions.JSON200 == nil || len(versions.JSON200.PolicyPacks) != 2 || versions.JSON200.PolicyPacks[0].Version != "1.1.0" {
 			t.Fatalf("versions: %v %s", err, versions.Body)
 		}
 		for _, v := range []string{"1.0.0", "1", "latest"} {
-			r, err := viewer.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", v)
+			r, err := viewer.GetPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage", v)
 			if err != nil || r.JSON200 == nil || r.JSON200.Policies == nil || len(*r.JSON200.Policies) != 3 {
 				t.Fatalf("version %s: %v %s", v, err, r.Body)
 			}
@@ -146,9 +146,9 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		}
 		for _, r := range []interface{ StatusCode() int }{
 			must(viewer.GetOrgRegistryPolicyPackWithResponse(ctx, org.Name, "nope", nil)),
-			must(viewer.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", "9.9.9")),
-			must(viewer.GetPolicyPackVersionWithResponse(ctx, "pulumi", org.Name, "storage", "latest")),
-			must(viewer.ListPolicyPackVersionsWithResponse(ctx, "private", org.Name, "nope")),
+			must(viewer.GetPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage", "9.9.9")),
+			must(viewer.GetPolicyPackVersionForRegistryWithResponse(ctx, "pulumi", org.Name, "storage", "latest")),
+			must(viewer.ListPolicyPackVersionsForRegistryWithResponse(ctx, "private", org.Name, "nope")),
 		} {
 			if r.StatusCode() != http.StatusNotFound {
 				t.Fatalf("missing pack: %d", r.StatusCode())
@@ -156,15 +156,15 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		}
 
 		// A version being published is not in the registry yet.
-		started, _ := admin.PostPublishPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage",
+		started, _ := admin.PostPublishPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage",
 			client.AppCreatePolicyPackRequest{Name: "storage", DisplayName: "Storage", VersionTag: ptr("2.0.0"), Policies: testPolicies()})
 		if started.JSON201 == nil || started.JSON201.Version != 3 {
 			t.Fatalf("start 2.0.0: %s", started.Body)
 		}
-		if r, _ := viewer.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", "2.0.0"); r.StatusCode() != http.StatusNotFound {
+		if r, _ := viewer.GetPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage", "2.0.0"); r.StatusCode() != http.StatusNotFound {
 			t.Fatalf("unpublished version: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := admin.PostPublishPolicyPackVersionCompleteWithResponse(ctx, "private", org.Name, "storage", "2.0.0"); r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), "archive") {
+		if r, _ := admin.PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx, "private", org.Name, "storage", "2.0.0"); r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), "archive") {
 			t.Fatalf("complete without archive: %d %s", r.StatusCode(), r.Body)
 		}
 
@@ -179,25 +179,25 @@ func TestRegistryPolicyPacks(t *testing.T) {
 			{"private", "storage", client.AppCreatePolicyPackRequest{Name: "storage", DisplayName: "S", Policies: testPolicies()}, "versionTag"},
 			{"private", "storage", client.AppCreatePolicyPackRequest{Name: "storage", DisplayName: "S", VersionTag: ptr("1.0.0"), Policies: testPolicies()}, "already published"},
 		} {
-			r, err := admin.PostPublishPolicyPackVersionWithResponse(ctx, c.source, org.Name, c.name, c.body)
+			r, err := admin.PostPublishPolicyPackVersionForRegistryWithResponse(ctx, c.source, org.Name, c.name, c.body)
 			if err != nil || r.StatusCode() < 400 || r.StatusCode() >= 500 || !strings.Contains(string(r.Body), c.field) {
 				t.Fatalf("bad publish (%s): %v %d %s", c.field, err, r.StatusCode(), r.Body)
 			}
 		}
-		if r, _ := viewer.PostPublishPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage",
+		if r, _ := viewer.PostPublishPolicyPackVersionForRegistryWithResponse(ctx, "private", org.Name, "storage",
 			client.AppCreatePolicyPackRequest{Name: "storage", DisplayName: "S", VersionTag: ptr("3.0.0"), Policies: testPolicies()}); r.StatusCode() != http.StatusForbidden {
 			t.Fatalf("viewer publishes: %d", r.StatusCode())
 		}
-		if r, _ := viewer.DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusForbidden {
+		if r, _ := viewer.DeletePolicyPackWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusForbidden {
 			t.Fatalf("viewer deletes: %d", r.StatusCode())
 		}
 
 		// Deletes: an applied version is kept (409); then a version, then the pack.
 		applyPack(t, env, org, "default-policy-group", "storage")
-		if r, _ := admin.DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusConflict {
+		if r, _ := admin.DeletePolicyPackWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusConflict {
 			t.Fatalf("delete applied pack: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := admin.DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx, "private", org.Name, "storage", "1.0.0"); r.StatusCode() != http.StatusNoContent {
+		if r, _ := admin.DeleteRegistryPolicyPackVersionWithResponse(ctx, "private", org.Name, "storage", "1.0.0"); r.StatusCode() != http.StatusNoContent {
 			t.Fatalf("delete version: %d %s", r.StatusCode(), r.Body)
 		}
 		if r, _ := viewer.GetPolicyPackWithResponse(ctx, org.Name, "storage", "1"); r.StatusCode() != http.StatusNotFound {
@@ -206,13 +206,13 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		if r, err := admin.UpdatePolicyGroupWithResponse(ctx, org.Name, "default-policy-group", client.UpdatePolicyGroupRequest{RemovePolicyPack: &client.AppPolicyPackMetadata{Name: "storage"}}); err != nil || r.StatusCode() != http.StatusNoContent {
 			t.Fatalf("detach: %v %s", err, r.Body)
 		}
-		if r, _ := admin.DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusNoContent {
+		if r, _ := admin.DeletePolicyPackWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusNoContent {
 			t.Fatalf("delete pack: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := admin.DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusNotFound {
+		if r, _ := admin.DeletePolicyPackWithResponse(ctx, "private", org.Name, "storage"); r.StatusCode() != http.StatusNotFound {
 			t.Fatalf("delete deleted pack: %d %s", r.StatusCode(), r.Body)
 		}
-		if r, _ := viewer.ListPolicyPacksWithResponse(ctx, org.Name); len(r.JSON200.PolicyPacks) != 1 {
+		if r, _ := viewer.ListPolicyPacksOrgsWithResponse(ctx, org.Name, nil); len(r.JSON200.PolicyPacks) != 1 {
 			t.Fatalf("organisation list after the registry's delete: %s", r.Body)
 		}
 	})

@@ -78,6 +78,13 @@ func call(t *testing.T, env *servertest.Env, auth, method, path, body string) (i
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
+	return doValidated(t, env, req)
+}
+
+// doValidated sends req through the validating transport and returns the
+// status, headers and body.
+func doValidated(t *testing.T, env *servertest.Env, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
 	resp, err := (&http.Client{Transport: env.ValidatingTransport(t), Timeout: time.Minute}).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +92,21 @@ func call(t *testing.T, env *servertest.Env, auth, method, path, body string) (i
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, raw
+}
+
+// startLogged serves cfg on b with a server and a repository that log at
+// debug level into the returned buffer.
+func startLogged(t *testing.T, b *repotest.Backend, cfg server.Config) (*servertest.Env, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg.Logger = jsonLogger(logs)
+	repo, err := repository.Open(context.Background(), b.URL, repository.Options{Logger: cfg.Logger, MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = repo.Close() })
+	cfg.Repo = repo
+	return servertest.StartWith(t, b, cfg), logs
 }
 
 // errorBodyOf checks that raw is Pulumi's error body for status.
@@ -104,14 +126,8 @@ func errorBodyOf(t *testing.T, status int, raw []byte) server.ErrorBody {
 func TestTokensNeverLogged(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		ctx := context.Background()
-		var logs logBuffer
-		log := jsonLogger(&logs)
-		repo, err := repository.Open(ctx, b.URL, repository.Options{Logger: log, MaxOpenConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = repo.Close() })
-		env := servertest.StartWith(t, b, server.Config{Repo: repo, Logger: log})
+		env, logs := startLogged(t, b, server.Config{})
+		repo := env.Repo
 		org := env.NewOrg(t)
 		revoked, tok, err := repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "revoked", Role: repository.RoleMember})
 		if err != nil {

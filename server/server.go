@@ -56,6 +56,8 @@ type Config struct {
 	// a token. Metrics are collected either way; MetricsHandler serves them
 	// on another listener.
 	ServeMetrics bool
+	// Now is the clock presigned upload URLs expire by (default time.Now).
+	Now func() time.Time
 }
 
 // Server implements api.StrictServerInterface.
@@ -73,6 +75,7 @@ type Server struct {
 	limiter        *rateLimiter
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
+	now            func() time.Time
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -90,8 +93,9 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	// The JSON document is openapi.yaml as written: the generated spec
-	// renames operation ids such as ListPolicyPacks_preview_registry_post.
+	// The JSON document, the logs and the metrics name operations as
+	// openapi.yaml writes them: the generated spec renames operation ids
+	// such as ListPolicyPacks_orgs (ListPolicyPacksOrgs).
 	doc, err := openapi3.NewLoader().LoadFromData(policyresults.OpenAPIYAML)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load openapi.yaml: %w", err)
@@ -113,7 +117,11 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
 		limits:         cfg.Limits.withDefaults(),
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
-		routeOps:       routeOperations(spec),
+		routeOps:       routeOperations(doc),
+		now:            cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.metrics, err = newMetrics(cfg.Repo); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -155,23 +163,22 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 	e.Use(s.rateLimit)
 	registerStrictJSON()
 	unvalidated := func(c echo.Context) bool {
-		return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs")
+		return c.Path() == "" || c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/docs") || consoleRoutes[c.Path()]
 	}
-	isArchive := func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/archive") }
+	isArchive := func(c echo.Context) bool { return c.Path() == archiveRoute }
 	e.Use(requestValidator(spec, openapi3filter.Options{
 		// The strict handlers bind the value the validator decoded
 		// instead of decoding the body a second time (a complete
 		// evaluation of 1,000 resources is a 200 KB body).
 		KeepValidatedValue: true,
 	}, func(c echo.Context) bool { return unvalidated(c) || isArchive(c) }))
-	// The archive upload is binary and size-checked by its handler: only
-	// its parameters are validated.
+	// The archive upload's parameters and security, without its body: the
+	// body is binary and streamed, size-checked, by its handler.
 	e.Use(requestValidator(spec, openapi3filter.Options{ExcludeRequestBody: true},
 		func(c echo.Context) bool { return !isArchive(c) }))
-	// The last strict middleware runs first: operationName names the
-	// operation before the limits may refuse the request.
-	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest, operationName}))
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.enforceLimits, s.metrics.countIngest}))
 	registerDocs(e)
+	registerConsole(e)
 	if cfg.ServeMetrics {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.handler(false)))
 	}
@@ -181,7 +188,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 // requestValidator checks requests against the spec with opts, except
 // those skip picks, and answers 400 naming the field or parameter.
 func requestValidator(spec *openapi3.T, opts openapi3filter.Options, skip func(echo.Context) bool) echo.MiddlewareFunc {
-	opts.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc
+	opts.AuthenticationFunc = authorizeScheme
 	return echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		SilenceServersWarning: true,
 		Options:               opts,
@@ -248,14 +255,6 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
-}
-
-// operationName records the operation id for logs and metrics.
-func operationName(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
-	return func(c echo.Context, request any) (any, error) {
-		c.Set("operation", operationID)
-		return f(c, request)
-	}
 }
 
 // timeout bounds the database work of a request. The CSV export streams for

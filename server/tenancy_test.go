@@ -30,8 +30,8 @@ var readOnlyPOSTs = map[string]bool{
 	"GetPolicyIssuesFilters":     true, // /issues/filters
 	"ListPoliciesCompliance":     true, // /policies
 
-	// ListPolicyPacks_preview_registry_post, as the generated spec names it.
-	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
+	// ListPolicyPacks_post, as the generated spec names it.
+	"ListPolicyPacksPost": true, // /api/registry/policypacks
 }
 
 // specOperation is one operation of openapi.yaml.
@@ -352,14 +352,16 @@ func repeat(v any, n int) []any {
 // TestTenancyWalk walks every operation that names an organisation in
 // openapi.yaml (namesOrganization) against organisation B: with tokens of organisation A every one answers
 // 404 "Organization not found"; with no token or an unknown one 401; with
-// B's viewer tokens every write answers 403 and every read succeeds; and no
-// row of A or B changes.
+// the credential of A's presigned upload URL and no token the archive
+// upload 403 and every other operation 401; with B's viewer tokens every
+// write answers 403 and every read succeeds; and no row of A or B changes.
 func TestTenancyWalk(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		env := servertest.Start(t, b)
 		orgA := env.NewOrg(t)
 		seedStacks(t, env, orgA, 1, 2)
 		tb := seedTenant(t, env)
+		credentialA := credentialOf(t, createVersion(t, env, orgA, "a-pack", "1.0.0").UploadURI)
 		ops := orgOperations(t)
 		hc := &http.Client{Transport: env.ValidatingTransport(t), Timeout: time.Minute}
 		do := func(req *http.Request) (int, server.ErrorBody) {
@@ -407,6 +409,21 @@ func TestTenancyWalk(t *testing.T) {
 			}
 		}
 		checkUnchanged("requests without a valid token")
+
+		for _, o := range ops {
+			req := tb.request(t, env, o, "")
+			q := req.URL.Query()
+			q.Set("credential", credentialA)
+			req.URL.RawQuery = q.Encode()
+			want := http.StatusUnauthorized
+			if o.op.OperationID == "UploadPolicyPackArchive" {
+				want = http.StatusForbidden
+			}
+			if status, eb := do(req); status != want {
+				t.Errorf("%s with A's upload credential and no token: %d %q, want %d", o, status, eb.Message, want)
+			}
+		}
+		checkUnchanged("A's upload credential")
 
 		writes := 0
 		for _, tok := range []struct{ name, token string }{{"B's viewer", tb.org.Viewer}, {"B's viewer organisation token", tb.org.OrgViewerToken}} {

@@ -52,6 +52,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 					return fmt.Errorf("seed demo data: %w", err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "\npolicyresults is serving the demo organisation 'acme' on http://%s\n\n", addr)
+				fmt.Fprintf(cmd.OutOrStdout(), "  console: open http://%s/ and sign in with the token\n", addr)
 				fmt.Fprintf(cmd.OutOrStdout(), "  export TOKEN=%s\n", token)
 				fmt.Fprintf(cmd.OutOrStdout(), "  curl -H \"Authorization: token $TOKEN\" -X POST http://%s/api/orgs/acme/policyresults/issues -d '{\"startRow\":0,\"endRow\":10}'\n\n", addr)
 			}

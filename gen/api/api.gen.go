@@ -82,6 +82,27 @@ func (e AppJSONSchemaType) Valid() bool {
 	}
 }
 
+// Defines values for AppMessageSeverity.
+const (
+	AppMessageSeverityError   AppMessageSeverity = "error"
+	AppMessageSeverityInfo    AppMessageSeverity = "info"
+	AppMessageSeverityWarning AppMessageSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AppMessageSeverity enum.
+func (e AppMessageSeverity) Valid() bool {
+	switch e {
+	case AppMessageSeverityError:
+		return true
+	case AppMessageSeverityInfo:
+		return true
+	case AppMessageSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -148,6 +169,27 @@ func (e OrganizationRole) Valid() bool {
 	case OrganizationRolePotentialMember:
 		return true
 	case OrganizationRoleStackCollaborator:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationSummaryRole.
+const (
+	OrganizationSummaryRoleAdmin  OrganizationSummaryRole = "admin"
+	OrganizationSummaryRoleMember OrganizationSummaryRole = "member"
+	OrganizationSummaryRoleViewer OrganizationSummaryRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationSummaryRole enum.
+func (e OrganizationSummaryRole) Valid() bool {
+	switch e {
+	case OrganizationSummaryRoleAdmin:
+		return true
+	case OrganizationSummaryRoleMember:
+		return true
+	case OrganizationSummaryRoleViewer:
 		return true
 	default:
 		return false
@@ -505,6 +547,24 @@ type AngularGridSortModelItem struct {
 // AngularGridSortModelItemSort Sort direction.
 type AngularGridSortModelItemSort string
 
+// AppAPICapabilityConfig One capability the service supports, with its version and configuration.
+type AppAPICapabilityConfig struct {
+	// Capability The capability's name, such as `stack-policy-packs` or `batch-encrypt`.
+	Capability string `json:"capability"`
+
+	// Configuration Configuration a client needs to use the capability.
+	Configuration *map[string]interface{} `json:"configuration,omitempty"`
+
+	// Version The version of the capability the service supports.
+	Version *int `json:"version,omitempty"`
+}
+
+// AppCapabilitiesResponse The optional capabilities of the service.
+type AppCapabilitiesResponse struct {
+	// Capabilities The capabilities; policyresults announces none.
+	Capabilities []AppAPICapabilityConfig `json:"capabilities"`
+}
+
 // AppCreatePolicyPackRequest CreatePolicyPackRequest defines the request body for creating a new Policy Pack version for an organization.
 //
 // Example: {"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","policies":[{"description":"Requires server-side encryption on S3 buckets.","displayName":"S3 bucket encryption","enforcementLevel":"mandatory","framework":{"name":"cis","reference":"2.1.1","version":"1.4"},"message":"S3 buckets must have server-side encryption enabled.","name":"s3-bucket-encryption","severity":"high","tags":["s3","encryption"]}],"versionTag":"1.2.0"}
@@ -554,6 +614,15 @@ type AppCreatePolicyPackResponse struct {
 
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
+
+// AppGetDefaultOrganizationResponse The user's default organization.
+type AppGetDefaultOrganizationResponse struct {
+	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
+	GitHubLogin string `json:"GitHubLogin"`
+
+	// Messages Messages to show the user about the default organization; policyresults has none.
+	Messages []AppMessage `json:"Messages"`
+}
 
 // AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
 //
@@ -612,6 +681,18 @@ type AppListPolicyPacksResponse struct {
 	// PolicyPacks List of policy packs.
 	PolicyPacks []AppPolicyPackWithVersions `json:"policyPacks"`
 }
+
+// AppMessage A message from the service to show the user.
+type AppMessage struct {
+	// Message The message to show.
+	Message string `json:"message"`
+
+	// Severity The message's severity.
+	Severity *AppMessageSeverity `json:"severity,omitempty"`
+}
+
+// AppMessageSeverity The message's severity.
+type AppMessageSeverity string
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
@@ -769,18 +850,6 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
-}
-
-// Capabilities The optional capabilities of the service.
-type Capabilities struct {
-	// Capabilities The capabilities; policyresults announces none.
-	Capabilities []map[string]interface{} `json:"capabilities"`
-}
-
-// DefaultOrganization The user's default organization.
-type DefaultOrganization struct {
-	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
-	GitHubLogin string `json:"GitHubLogin"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1048,7 +1117,19 @@ type OrganizationSummary struct {
 
 	// Name The organization's display name.
 	Name string `json:"name"`
+
+	// Role The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+	// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+	// writes answer 403). For an organization token, the token's own role. The console reads it
+	// to offer triage only to those who may make it.
+	Role *OrganizationSummaryRole `json:"role,omitempty"`
 }
+
+// OrganizationSummaryRole The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+// writes answer 403). For an organization token, the token's own role. The console reads it
+// to offer triage only to those who may make it.
+type OrganizationSummaryRole string
 
 // PolicyComplianceResult One row of the compliance matrix.
 type PolicyComplianceResult struct {
@@ -1642,7 +1723,7 @@ type UpdateStackPolicyResultsRequest struct {
 
 // User The current user, as Pulumi's API answers it.
 //
-// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme"}]}
+// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme","role":"admin"}]}
 type User struct {
 	// AvatarUrl The URL of the user's avatar.
 	AvatarUrl string `json:"avatarUrl"`
@@ -1793,6 +1874,12 @@ type ListOrganizationMembersParams struct {
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
+// ListPolicyPacksOrgsParams defines parameters for ListPolicyPacksOrgs.
+type ListPolicyPacksOrgsParams struct {
+	// Policypack Keeps only the policy pack of this name (none when the organization has no such pack).
+	Policypack *string `form:"policypack,omitempty" json:"policypack,omitempty"`
+}
+
 // UpdatePolicyIssueParams defines parameters for UpdatePolicyIssue.
 type UpdatePolicyIssueParams struct {
 	// IfMatch Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412.
@@ -1817,8 +1904,8 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
-// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
-type ListPolicyPacksPreviewRegistryParams struct {
+// ListPolicyPacksParams defines parameters for ListPolicyPacks.
+type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
@@ -1871,11 +1958,11 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
-// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
-type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+// ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
+type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
-// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
-type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+// PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
+type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2277,12 +2364,12 @@ func (a AngularGridFilterModel) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx echo.Context) error
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx echo.Context) error
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx echo.Context) error
+	FetchRestSpecification(ctx echo.Context) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2307,15 +2394,15 @@ type ServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgName, policyGroup PolicyGroupName) error
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx echo.Context, orgName OrgName) error
+	ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx echo.Context, orgName OrgName) error
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
+	DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2325,9 +2412,9 @@ type ServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber) error
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
+	CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error
@@ -2378,32 +2465,32 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx echo.Context) error
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2432,21 +2519,21 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
-// GetCapabilities converts echo context to params.
-func (w *ServerInterfaceWrapper) GetCapabilities(ctx echo.Context) error {
+// Capabilities converts echo context to params.
+func (w *ServerInterfaceWrapper) Capabilities(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCapabilities(ctx)
+	err = w.Handler.Capabilities(ctx)
 	return err
 }
 
-// GetOpenAPISpecJSON converts echo context to params.
-func (w *ServerInterfaceWrapper) GetOpenAPISpecJSON(ctx echo.Context) error {
+// FetchRestSpecification converts echo context to params.
+func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenAPISpecJSON(ctx)
+	err = w.Handler.FetchRestSpecification(ctx)
 	return err
 }
 
@@ -2626,8 +2713,8 @@ func (w *ServerInterfaceWrapper) BatchUpdatePolicyGroup(ctx echo.Context) error 
 	return err
 }
 
-// ListPolicyPacks converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
+// ListPolicyPacksOrgs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksOrgs(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2637,8 +2724,17 @@ func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksOrgsParams
+	// ------------- Optional query parameter "policypack" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "policypack", ctx.QueryParams(), &params.Policypack, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter policypack: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacks(ctx, orgName)
+	err = w.Handler.ListPolicyPacksOrgs(ctx, orgName, params)
 	return err
 }
 
@@ -2658,8 +2754,8 @@ func (w *ServerInterfaceWrapper) CreatePolicyPack(ctx echo.Context) error {
 	return err
 }
 
-// DeletePolicyPack converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
+// DeletePolicyPackOrgsPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackOrgsPolicypacks(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2678,7 +2774,7 @@ func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPack(ctx, orgName, policyPackName)
+	err = w.Handler.DeletePolicyPackOrgsPolicypacks(ctx, orgName, policyPackName)
 	return err
 }
 
@@ -2778,8 +2874,8 @@ func (w *ServerInterfaceWrapper) UploadPolicyPackArchive(ctx echo.Context) error
 	return err
 }
 
-// CompletePolicyPackPublish converts echo context to params.
-func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) error {
+// CompletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) CompletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "orgName" -------------
 	var orgName OrgName
@@ -2806,7 +2902,7 @@ func (w *ServerInterfaceWrapper) CompletePolicyPackPublish(ctx echo.Context) err
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompletePolicyPackPublish(ctx, orgName, policyPackName, version)
+	err = w.Handler.CompletePolicyPack(ctx, orgName, policyPackName, version)
 	return err
 }
 
@@ -3217,12 +3313,12 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 	return err
 }
 
-// ListPolicyPacksPreviewRegistry converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+// ListPolicyPacks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params ListPolicyPacksPreviewRegistryParams
+	var params ListPolicyPacksParams
 	// ------------- Optional query parameter "access" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3238,53 +3334,21 @@ func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	err = w.Handler.ListPolicyPacks(ctx, params)
 	return err
 }
 
-// ListPolicyPacksPreviewRegistryPost converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+// ListPolicyPacksPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPost(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	err = w.Handler.ListPolicyPacksPost(ctx)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "source" -------------
-	var source RegistrySource
-
-	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
-	}
-
-	// ------------- Path parameter "publisher" -------------
-	var publisher RegistryPublisher
-
-	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
-	}
-
-	// ------------- Path parameter "name" -------------
-	var name RegistryPolicyPackName
-
-	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
-	return err
-}
-
-// ListPolicyPackVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+// DeletePolicyPack converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPack(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3311,12 +3375,12 @@ func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	err = w.Handler.DeletePolicyPack(ctx, source, publisher, name)
 	return err
 }
 
-// PostPublishPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+// ListPolicyPackVersionsForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersionsForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3343,12 +3407,12 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) 
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	err = w.Handler.ListPolicyPackVersionsForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
-func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+// PostPublishPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3374,21 +3438,13 @@ func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersi
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
-	// ------------- Path parameter "version" -------------
-	var version RegistryPolicyPackVersion
-
-	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
-	}
-
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	err = w.Handler.PostPublishPolicyPackVersionForRegistry(ctx, source, publisher, name)
 	return err
 }
 
-// GetPolicyPackVersion converts echo context to params.
-func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+// DeleteRegistryPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRegistryPolicyPackVersion(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3423,12 +3479,12 @@ func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	err = w.Handler.DeleteRegistryPolicyPackVersion(ctx, source, publisher, name, version)
 	return err
 }
 
-// PostPublishPolicyPackVersionComplete converts echo context to params.
-func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+// GetPolicyPackVersionForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersionForRegistry(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "source" -------------
 	var source RegistrySource
@@ -3463,7 +3519,47 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.C
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	err = w.Handler.GetPolicyPackVersionForRegistry(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionCompleteForRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionCompleteForRegistry(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -3645,13 +3741,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/policy/stacks/:projectName/:stackName/updates/:version/results", wrapper.UpdateStackPolicyResults, options.OperationMiddlewares["UpdateStackPolicyResults"]...)
 	router.PUT(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/resources/:resourceTypeAndId/versions/:resourceVersion/policy/results", wrapper.UpdateResourceVersionPolicyResults, options.OperationMiddlewares["UpdateResourceVersionPolicyResults"]...)
-	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.ListPolicyPacksOrgs, options.OperationMiddlewares["ListPolicyPacks_orgs"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks", wrapper.CreatePolicyPack, options.OperationMiddlewares["CreatePolicyPack"]...)
-	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName", wrapper.DeletePolicyPackOrgsPolicypacks, options.OperationMiddlewares["DeletePolicyPack_orgs_policypacks"]...)
 	router.DELETE(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.DeletePolicyPackVersion, options.OperationMiddlewares["DeletePolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version", wrapper.GetPolicyPack, options.OperationMiddlewares["GetPolicyPack"]...)
 	router.PUT(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/archive", wrapper.UploadPolicyPackArchive, options.OperationMiddlewares["UploadPolicyPackArchive"]...)
-	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPackPublish, options.OperationMiddlewares["CompletePolicyPackPublish"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/complete", wrapper.CompletePolicyPack, options.OperationMiddlewares["CompletePolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policypacks/:policyPackName/versions/:version/schema", wrapper.GetPolicyPackConfigSchema, options.OperationMiddlewares["GetPolicyPackConfigSchema"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/registry/policypacks/:policyPackName", wrapper.GetOrgRegistryPolicyPack, options.OperationMiddlewares["GetOrgRegistryPolicyPack"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policygroups", wrapper.ListPolicyGroups, options.OperationMiddlewares["ListPolicyGroups"]...)
@@ -3664,19 +3760,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policygroups", wrapper.GetStackPolicyGroups, options.OperationMiddlewares["GetStackPolicyGroups"]...)
 	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/policypacks", wrapper.GetStackPolicyPacks, options.OperationMiddlewares["GetStackPolicyPacks"]...)
 	router.GET(options.BaseURL+"/api/preview/insights/:orgName/accounts/:accountName/policy/packs", wrapper.ListPolicyPacksForAccount, options.OperationMiddlewares["ListPolicyPacksForAccount"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
-	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
-	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
-	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacks, options.OperationMiddlewares["ListPolicyPacks"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks", wrapper.ListPolicyPacksPost, options.OperationMiddlewares["ListPolicyPacks_post"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPack, options.OperationMiddlewares["DeletePolicyPack"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersionsForRegistry, options.OperationMiddlewares["ListPolicyPackVersionsForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersionForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionForRegistry"]...)
+	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
+	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
+	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
-	router.GET(options.BaseURL+"/api/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["GetCapabilities"]...)
-	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.GetOpenAPISpecJSON, options.OperationMiddlewares["GetOpenAPISpecJSON"]...)
+	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
+	router.GET(options.BaseURL+"/api/openapi/pulumi-spec.json", wrapper.FetchRestSpecification, options.OperationMiddlewares["FetchRestSpecification"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["GetOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["Healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["Readyz"]...)
@@ -3710,16 +3806,16 @@ type UnauthorizedJSONResponse ErrorResponse
 
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
-type GetCapabilitiesRequestObject struct {
+type CapabilitiesRequestObject struct {
 }
 
-type GetCapabilitiesResponseObject interface {
-	VisitGetCapabilitiesResponse(w http.ResponseWriter) error
+type CapabilitiesResponseObject interface {
+	VisitCapabilitiesResponse(w http.ResponseWriter) error
 }
 
-type GetCapabilities200JSONResponse Capabilities
+type Capabilities200JSONResponse AppCapabilitiesResponse
 
-func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities200JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3731,9 +3827,9 @@ func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities400JSONResponse struct{ BadRequestJSONResponse }
+type Capabilities400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities400JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3745,9 +3841,9 @@ func (response GetCapabilities400JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities401JSONResponse struct{ UnauthorizedJSONResponse }
+type Capabilities401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities401JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3759,9 +3855,9 @@ func (response GetCapabilities401JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities403JSONResponse struct{ ForbiddenJSONResponse }
+type Capabilities403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities403JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3773,9 +3869,9 @@ func (response GetCapabilities403JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities404JSONResponse struct{ NotFoundJSONResponse }
+type Capabilities404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities404JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3787,9 +3883,9 @@ func (response GetCapabilities404JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
+type Capabilities429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities429JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3804,9 +3900,9 @@ func (response GetCapabilities429JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetCapabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type Capabilities503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+func (response Capabilities503JSONResponse) VisitCapabilitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3818,16 +3914,16 @@ func (response GetCapabilities503JSONResponse) VisitGetCapabilitiesResponse(w ht
 	return err
 }
 
-type GetOpenAPISpecJSONRequestObject struct {
+type FetchRestSpecificationRequestObject struct {
 }
 
-type GetOpenAPISpecJSONResponseObject interface {
-	VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error
+type FetchRestSpecificationResponseObject interface {
+	VisitFetchRestSpecificationResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPISpecJSON200JSONResponse map[string]interface{}
+type FetchRestSpecification200JSONResponse map[string]interface{}
 
-func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification200JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3839,9 +3935,9 @@ func (response GetOpenAPISpecJSON200JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON400JSONResponse struct{ BadRequestJSONResponse }
+type FetchRestSpecification400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification400JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3853,9 +3949,9 @@ func (response GetOpenAPISpecJSON400JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON401JSONResponse struct{ UnauthorizedJSONResponse }
+type FetchRestSpecification401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification401JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3867,9 +3963,9 @@ func (response GetOpenAPISpecJSON401JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON403JSONResponse struct{ ForbiddenJSONResponse }
+type FetchRestSpecification403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification403JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3881,9 +3977,9 @@ func (response GetOpenAPISpecJSON403JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON404JSONResponse struct{ NotFoundJSONResponse }
+type FetchRestSpecification404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification404JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3895,9 +3991,9 @@ func (response GetOpenAPISpecJSON404JSONResponse) VisitGetOpenAPISpecJSONRespons
 	return err
 }
 
-type GetOpenAPISpecJSON429JSONResponse struct{ TooManyRequestsJSONResponse }
+type FetchRestSpecification429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetOpenAPISpecJSON429JSONResponse) VisitGetOpenAPISpecJSONResponse(w http.ResponseWriter) error {
+func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4900,17 +4996,18 @@ func (response BatchUpdatePolicyGroup503JSONResponse) VisitBatchUpdatePolicyGrou
 	return err
 }
 
-type ListPolicyPacksRequestObject struct {
+type ListPolicyPacksOrgsRequestObject struct {
 	OrgName OrgName `json:"orgName"`
+	Params  ListPolicyPacksOrgsParams
 }
 
-type ListPolicyPacksResponseObject interface {
-	VisitListPolicyPacksResponse(w http.ResponseWriter) error
+type ListPolicyPacksOrgsResponseObject interface {
+	VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacks200JSONResponse AppListPolicyPacksResponse
+type ListPolicyPacksOrgs200JSONResponse AppListPolicyPacksResponse
 
-func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs200JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4922,9 +5019,9 @@ func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksOrgs400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs400JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4936,9 +5033,9 @@ func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksOrgs401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs401JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4950,9 +5047,9 @@ func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksOrgs403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs403JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4964,9 +5061,9 @@ func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksOrgs404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs404JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4978,9 +5075,9 @@ func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksOrgs429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs429JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4995,9 +5092,9 @@ func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w ht
 	return err
 }
 
-type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksOrgs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksOrgs503JSONResponse) VisitListPolicyPacksOrgsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5163,26 +5260,26 @@ func (response CreatePolicyPack503JSONResponse) VisitCreatePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPackRequestObject struct {
+type DeletePolicyPackOrgsPolicypacksRequestObject struct {
 	OrgName        OrgName        `json:"orgName"`
 	PolicyPackName PolicyPackName `json:"policyPackName"`
 }
 
-type DeletePolicyPackResponseObject interface {
-	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
+type DeletePolicyPackOrgsPolicypacksResponseObject interface {
+	VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPack204Response struct {
+type DeletePolicyPackOrgsPolicypacks204Response struct {
 }
 
-func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks204Response) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPackOrgsPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks400JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5194,9 +5291,9 @@ func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPackOrgsPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks401JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5208,9 +5305,9 @@ func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPackOrgsPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks403JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5222,9 +5319,9 @@ func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPackOrgsPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks404JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5236,9 +5333,9 @@ func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPackOrgsPolicypacks409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks409JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5250,9 +5347,9 @@ func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPackOrgsPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks429JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5267,9 +5364,9 @@ func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w 
 	return err
 }
 
-type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPackOrgsPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPackOrgsPolicypacks503JSONResponse) VisitDeletePolicyPackOrgsPolicypacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5662,27 +5759,27 @@ func (response UploadPolicyPackArchive503JSONResponse) VisitUploadPolicyPackArch
 	return err
 }
 
-type CompletePolicyPackPublishRequestObject struct {
+type CompletePolicyPackRequestObject struct {
 	OrgName        OrgName           `json:"orgName"`
 	PolicyPackName PolicyPackName    `json:"policyPackName"`
 	Version        PolicyPackVersion `json:"version"`
 }
 
-type CompletePolicyPackPublishResponseObject interface {
-	VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error
+type CompletePolicyPackResponseObject interface {
+	VisitCompletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type CompletePolicyPackPublish204Response struct {
+type CompletePolicyPack204Response struct {
 }
 
-func (response CompletePolicyPackPublish204Response) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack204Response) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type CompletePolicyPackPublish400JSONResponse struct{ BadRequestJSONResponse }
+type CompletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack400JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5694,9 +5791,9 @@ func (response CompletePolicyPackPublish400JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish401JSONResponse struct{ UnauthorizedJSONResponse }
+type CompletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack401JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5708,9 +5805,9 @@ func (response CompletePolicyPackPublish401JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish403JSONResponse struct{ ForbiddenJSONResponse }
+type CompletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack403JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5722,9 +5819,9 @@ func (response CompletePolicyPackPublish403JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish404JSONResponse struct{ NotFoundJSONResponse }
+type CompletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack404JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5736,9 +5833,9 @@ func (response CompletePolicyPackPublish404JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish409JSONResponse struct{ ConflictJSONResponse }
+type CompletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack409JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5750,9 +5847,9 @@ func (response CompletePolicyPackPublish409JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish429JSONResponse struct{ TooManyRequestsJSONResponse }
+type CompletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack429JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5767,9 +5864,9 @@ func (response CompletePolicyPackPublish429JSONResponse) VisitCompletePolicyPack
 	return err
 }
 
-type CompletePolicyPackPublish503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type CompletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response CompletePolicyPackPublish503JSONResponse) VisitCompletePolicyPackPublishResponse(w http.ResponseWriter) error {
+func (response CompletePolicyPack503JSONResponse) VisitCompletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7913,17 +8010,17 @@ func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyRe
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryRequestObject struct {
-	Params ListPolicyPacksPreviewRegistryParams
+type ListPolicyPacksRequestObject struct {
+	Params ListPolicyPacksParams
 }
 
-type ListPolicyPacksPreviewRegistryResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+type ListPolicyPacksResponseObject interface {
+	VisitListPolicyPacksResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacks200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks200JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7935,9 +8032,9 @@ func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacks400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks400JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7949,9 +8046,9 @@ func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacks401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks401JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7963,9 +8060,9 @@ func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacks403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks403JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7977,9 +8074,9 @@ func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacks404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks404JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7991,9 +8088,9 @@ func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacks429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks429JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8008,9 +8105,9 @@ func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacks503JSONResponse) VisitListPolicyPacksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8022,17 +8119,17 @@ func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPac
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPostRequestObject struct {
-	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+type ListPolicyPacksPostRequestObject struct {
+	Body *ListPolicyPacksPostJSONRequestBody
 }
 
-type ListPolicyPacksPreviewRegistryPostResponseObject interface {
-	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+type ListPolicyPacksPostResponseObject interface {
+	VisitListPolicyPacksPostResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+type ListPolicyPacksPost200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost200JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8044,9 +8141,9 @@ func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPacksPost400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost400JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8058,9 +8155,9 @@ func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPacksPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost401JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8072,9 +8169,9 @@ func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPacksPost403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost403JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8086,9 +8183,9 @@ func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPacksPost404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost404JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8100,9 +8197,9 @@ func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type ListPolicyPacksPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost413JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8114,9 +8211,25 @@ func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPacksPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost415JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPost429JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8131,9 +8244,9 @@ func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolic
 	return err
 }
 
-type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPacksPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+func (response ListPolicyPacksPost503JSONResponse) VisitListPolicyPacksPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8145,27 +8258,27 @@ func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolic
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+type DeletePolicyPackRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+type DeletePolicyPackResponseObject interface {
+	VisitDeletePolicyPackResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+type DeletePolicyPack204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack204Response) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+type DeletePolicyPack400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack400JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8177,9 +8290,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeletePolicyPack401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack401JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8191,9 +8304,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+type DeletePolicyPack403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack403JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8205,9 +8318,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+type DeletePolicyPack404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack404JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8219,9 +8332,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+type DeletePolicyPack409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack409JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8233,9 +8346,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeletePolicyPack429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack429JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8250,9 +8363,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitD
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeletePolicyPack503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+func (response DeletePolicyPack503JSONResponse) VisitDeletePolicyPackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8264,19 +8377,19 @@ func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitD
 	return err
 }
 
-type ListPolicyPackVersionsRequestObject struct {
+type ListPolicyPackVersionsForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
 }
 
-type ListPolicyPackVersionsResponseObject interface {
-	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+type ListPolicyPackVersionsForRegistryResponseObject interface {
+	VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error
 }
 
-type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+type ListPolicyPackVersionsForRegistry200JSONResponse ListPolicyPacksResponse
 
-func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry200JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8288,9 +8401,9 @@ func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+type ListPolicyPackVersionsForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry400JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8302,9 +8415,9 @@ func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type ListPolicyPackVersionsForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry401JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8316,9 +8429,9 @@ func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type ListPolicyPackVersionsForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry403JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8330,9 +8443,9 @@ func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+type ListPolicyPackVersionsForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry404JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8344,9 +8457,9 @@ func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type ListPolicyPackVersionsForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry429JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8361,9 +8474,9 @@ func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ListPolicyPackVersionsForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+func (response ListPolicyPackVersionsForRegistry503JSONResponse) VisitListPolicyPackVersionsForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8375,20 +8488,20 @@ func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersion
 	return err
 }
 
-type PostPublishPolicyPackVersionRequestObject struct {
+type PostPublishPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource         `json:"source"`
 	Publisher RegistryPublisher      `json:"publisher"`
 	Name      RegistryPolicyPackName `json:"name"`
-	Body      *PostPublishPolicyPackVersionJSONRequestBody
+	Body      *PostPublishPolicyPackVersionForRegistryJSONRequestBody
 }
 
-type PostPublishPolicyPackVersionResponseObject interface {
-	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+type PostPublishPolicyPackVersionForRegistry201JSONResponse AppCreatePolicyPackResponse
 
-func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry201JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8400,9 +8513,9 @@ func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8414,9 +8527,9 @@ func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8428,9 +8541,9 @@ func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8442,9 +8555,9 @@ func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8456,9 +8569,9 @@ func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8470,9 +8583,9 @@ func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+type PostPublishPolicyPackVersionForRegistry413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
-func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry413JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8484,9 +8597,25 @@ func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionForRegistry415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
 
-func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry415JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8501,9 +8630,9 @@ func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8515,28 +8644,28 @@ func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPoli
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+type DeleteRegistryPolicyPackVersionRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
-	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+type DeleteRegistryPolicyPackVersionResponseObject interface {
+	VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+type DeleteRegistryPolicyPackVersion204Response struct {
 }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion204Response) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+type DeleteRegistryPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion400JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8548,9 +8677,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeleteRegistryPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion401JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8562,9 +8691,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+type DeleteRegistryPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion403JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8576,9 +8705,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+type DeleteRegistryPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion404JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8590,9 +8719,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+type DeleteRegistryPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion409JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8604,9 +8733,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+type DeleteRegistryPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion429JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8621,9 +8750,9 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse
 	return err
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type DeleteRegistryPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+func (response DeleteRegistryPolicyPackVersion503JSONResponse) VisitDeleteRegistryPolicyPackVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8635,20 +8764,20 @@ func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse
 	return err
 }
 
-type GetPolicyPackVersionRequestObject struct {
+type GetPolicyPackVersionForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type GetPolicyPackVersionResponseObject interface {
-	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+type GetPolicyPackVersionForRegistryResponseObject interface {
+	VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error
 }
 
-type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+type GetPolicyPackVersionForRegistry200JSONResponse GetRegistryPolicyPackVersionResponse
 
-func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry200JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8660,9 +8789,9 @@ func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+type GetPolicyPackVersionForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry400JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8674,9 +8803,9 @@ func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+type GetPolicyPackVersionForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry401JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8688,9 +8817,9 @@ func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+type GetPolicyPackVersionForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry403JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8702,9 +8831,9 @@ func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+type GetPolicyPackVersionForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry404JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8716,9 +8845,9 @@ func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+type GetPolicyPackVersionForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry429JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8733,9 +8862,9 @@ func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type GetPolicyPackVersionForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+func (response GetPolicyPackVersionForRegistry503JSONResponse) VisitGetPolicyPackVersionForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8747,28 +8876,28 @@ func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionRes
 	return err
 }
 
-type PostPublishPolicyPackVersionCompleteRequestObject struct {
+type PostPublishPolicyPackVersionCompleteForRegistryRequestObject struct {
 	Source    RegistrySource            `json:"source"`
 	Publisher RegistryPublisher         `json:"publisher"`
 	Name      RegistryPolicyPackName    `json:"name"`
 	Version   RegistryPolicyPackVersion `json:"version"`
 }
 
-type PostPublishPolicyPackVersionCompleteResponseObject interface {
-	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+type PostPublishPolicyPackVersionCompleteForRegistryResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error
 }
 
-type PostPublishPolicyPackVersionComplete204Response struct {
+type PostPublishPolicyPackVersionCompleteForRegistry204Response struct {
 }
 
-func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry204Response) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry400JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8780,9 +8909,9 @@ func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry401JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8794,9 +8923,9 @@ func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry403JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8808,9 +8937,9 @@ func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry404JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8822,9 +8951,9 @@ func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse struct{ ConflictJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry409JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8836,9 +8965,9 @@ func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry429JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8853,9 +8982,9 @@ func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPub
 	return err
 }
 
-type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
-func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9205,7 +9334,7 @@ type GetDefaultOrganizationResponseObject interface {
 	VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error
 }
 
-type GetDefaultOrganization200JSONResponse DefaultOrganization
+type GetDefaultOrganization200JSONResponse AppGetDefaultOrganizationResponse
 
 func (response GetDefaultOrganization200JSONResponse) VisitGetDefaultOrganizationResponse(w http.ResponseWriter) error {
 
@@ -9610,12 +9739,12 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	// (GET /api/capabilities)
-	GetCapabilities(ctx context.Context, request GetCapabilitiesRequestObject) (GetCapabilitiesResponseObject, error)
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	Capabilities(ctx context.Context, request CapabilitiesRequestObject) (CapabilitiesResponseObject, error)
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
-	GetOpenAPISpecJSON(ctx context.Context, request GetOpenAPISpecJSONRequestObject) (GetOpenAPISpecJSONResponseObject, error)
+	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -9640,15 +9769,15 @@ type StrictServerInterface interface {
 	// BatchUpdatePolicyGroup Batch Update Policy Group
 	// (PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch)
 	BatchUpdatePolicyGroup(ctx context.Context, request BatchUpdatePolicyGroupRequestObject) (BatchUpdatePolicyGroupResponseObject, error)
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	// (GET /api/orgs/{orgName}/policypacks)
-	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	ListPolicyPacksOrgs(ctx context.Context, request ListPolicyPacksOrgsRequestObject) (ListPolicyPacksOrgsResponseObject, error)
 	// CreatePolicyPack Create Policy Pack
 	// (POST /api/orgs/{orgName}/policypacks)
 	CreatePolicyPack(ctx context.Context, request CreatePolicyPackRequestObject) (CreatePolicyPackResponseObject, error)
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName})
-	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	DeletePolicyPackOrgsPolicypacks(ctx context.Context, request DeletePolicyPackOrgsPolicypacksRequestObject) (DeletePolicyPackOrgsPolicypacksResponseObject, error)
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	// (DELETE /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version})
 	DeletePolicyPackVersion(ctx context.Context, request DeletePolicyPackVersionRequestObject) (DeletePolicyPackVersionResponseObject, error)
@@ -9658,9 +9787,9 @@ type StrictServerInterface interface {
 	// UploadPolicyPackArchive Upload Policy Pack Archive
 	// (PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive)
 	UploadPolicyPackArchive(ctx context.Context, request UploadPolicyPackArchiveRequestObject) (UploadPolicyPackArchiveResponseObject, error)
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	// (POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete)
-	CompletePolicyPackPublish(ctx context.Context, request CompletePolicyPackPublishRequestObject) (CompletePolicyPackPublishResponseObject, error)
+	CompletePolicyPack(ctx context.Context, request CompletePolicyPackRequestObject) (CompletePolicyPackResponseObject, error)
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	// (GET /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/schema)
 	GetPolicyPackConfigSchema(ctx context.Context, request GetPolicyPackConfigSchemaRequestObject) (GetPolicyPackConfigSchemaResponseObject, error)
@@ -9711,32 +9840,32 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
-	// (GET /api/preview/registry/policypacks)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
+	// (GET /api/registry/policypacks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
-	// (POST /api/preview/registry/policypacks)
-	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
-	// ListPolicyPackVersions List Policy Pack Versions
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
-	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
-	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
-	// GetPolicyPackVersion Get Policy Pack Version
-	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
-	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
-	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
-	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
+	ListPolicyPacks(ctx context.Context, request ListPolicyPacksRequestObject) (ListPolicyPacksResponseObject, error)
+	// ListPolicyPacksPost List Policy Packs
+	// (POST /api/registry/policypacks)
+	ListPolicyPacksPost(ctx context.Context, request ListPolicyPacksPostRequestObject) (ListPolicyPacksPostResponseObject, error)
+	// DeletePolicyPack Delete Policy Pack
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name})
+	DeletePolicyPack(ctx context.Context, request DeletePolicyPackRequestObject) (DeletePolicyPackResponseObject, error)
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	ListPolicyPackVersionsForRegistry(ctx context.Context, request ListPolicyPackVersionsForRegistryRequestObject) (ListPolicyPackVersionsForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions)
+	PostPublishPolicyPackVersionForRegistry(ctx context.Context, request PostPublishPolicyPackVersionForRegistryRequestObject) (PostPublishPolicyPackVersionForRegistryResponseObject, error)
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
+	// (DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	DeleteRegistryPolicyPackVersion(ctx context.Context, request DeleteRegistryPolicyPackVersionRequestObject) (DeleteRegistryPolicyPackVersionResponseObject, error)
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
+	// (GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	GetPolicyPackVersionForRegistry(ctx context.Context, request GetPolicyPackVersionForRegistryRequestObject) (GetPolicyPackVersionForRegistryResponseObject, error)
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
+	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -9772,46 +9901,46 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
-// GetCapabilities operation middleware
-func (sh *strictHandler) GetCapabilities(ctx echo.Context) error {
-	var request GetCapabilitiesRequestObject
+// Capabilities operation middleware
+func (sh *strictHandler) Capabilities(ctx echo.Context) error {
+	var request CapabilitiesRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetCapabilities(ctx.Request().Context(), request.(GetCapabilitiesRequestObject))
+		return sh.ssi.Capabilities(ctx.Request().Context(), request.(CapabilitiesRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetCapabilities")
+		handler = middleware(handler, "Capabilities")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetCapabilitiesResponseObject); ok {
-		return validResponse.VisitGetCapabilitiesResponse(ctx.Response())
+	} else if validResponse, ok := response.(CapabilitiesResponseObject); ok {
+		return validResponse.VisitCapabilitiesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetOpenAPISpecJSON operation middleware
-func (sh *strictHandler) GetOpenAPISpecJSON(ctx echo.Context) error {
-	var request GetOpenAPISpecJSONRequestObject
+// FetchRestSpecification operation middleware
+func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
+	var request FetchRestSpecificationRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetOpenAPISpecJSON(ctx.Request().Context(), request.(GetOpenAPISpecJSONRequestObject))
+		return sh.ssi.FetchRestSpecification(ctx.Request().Context(), request.(FetchRestSpecificationRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetOpenAPISpecJSON")
+		handler = middleware(handler, "FetchRestSpecification")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetOpenAPISpecJSONResponseObject); ok {
-		return validResponse.VisitGetOpenAPISpecJSONResponse(ctx.Response())
+	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
+		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10092,25 +10221,26 @@ func (sh *strictHandler) BatchUpdatePolicyGroup(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
-// ListPolicyPacks operation middleware
-func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, orgName OrgName) error {
-	var request ListPolicyPacksRequestObject
+// ListPolicyPacksOrgs operation middleware
+func (sh *strictHandler) ListPolicyPacksOrgs(ctx echo.Context, orgName OrgName, params ListPolicyPacksOrgsParams) error {
+	var request ListPolicyPacksOrgsRequestObject
 
 	request.OrgName = orgName
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
+		return sh.ssi.ListPolicyPacksOrgs(ctx.Request().Context(), request.(ListPolicyPacksOrgsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacks")
+		handler = middleware(handler, "ListPolicyPacksOrgs")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
-		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksOrgsResponseObject); ok {
+		return validResponse.VisitListPolicyPacksOrgsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10165,26 +10295,26 @@ func (sh *strictHandler) CreatePolicyPack(ctx echo.Context, orgName OrgName) err
 	return nil
 }
 
-// DeletePolicyPack operation middleware
-func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
-	var request DeletePolicyPackRequestObject
+// DeletePolicyPackOrgsPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackOrgsPolicypacks(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName) error {
+	var request DeletePolicyPackOrgsPolicypacksRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
+		return sh.ssi.DeletePolicyPackOrgsPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackOrgsPolicypacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPack")
+		handler = middleware(handler, "DeletePolicyPackOrgsPolicypacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackOrgsPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackOrgsPolicypacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10275,27 +10405,27 @@ func (sh *strictHandler) UploadPolicyPackArchive(ctx echo.Context, orgName OrgNa
 	return nil
 }
 
-// CompletePolicyPackPublish operation middleware
-func (sh *strictHandler) CompletePolicyPackPublish(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
-	var request CompletePolicyPackPublishRequestObject
+// CompletePolicyPack operation middleware
+func (sh *strictHandler) CompletePolicyPack(ctx echo.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) error {
+	var request CompletePolicyPackRequestObject
 
 	request.OrgName = orgName
 	request.PolicyPackName = policyPackName
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.CompletePolicyPackPublish(ctx.Request().Context(), request.(CompletePolicyPackPublishRequestObject))
+		return sh.ssi.CompletePolicyPack(ctx.Request().Context(), request.(CompletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "CompletePolicyPackPublish")
+		handler = middleware(handler, "CompletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(CompletePolicyPackPublishResponseObject); ok {
-		return validResponse.VisitCompletePolicyPackPublishResponse(ctx.Response())
+	} else if validResponse, ok := response.(CompletePolicyPackResponseObject); ok {
+		return validResponse.VisitCompletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10926,36 +11056,36 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistry operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
-	var request ListPolicyPacksPreviewRegistryRequestObject
+// ListPolicyPacks operation middleware
+func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error {
+	var request ListPolicyPacksRequestObject
 
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+		return sh.ssi.ListPolicyPacks(ctx.Request().Context(), request.(ListPolicyPacksRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+		handler = middleware(handler, "ListPolicyPacks")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksResponseObject); ok {
+		return validResponse.VisitListPolicyPacksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPacksPreviewRegistryPost operation middleware
-func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
-	var request ListPolicyPacksPreviewRegistryPostRequestObject
+// ListPolicyPacksPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPost(ctx echo.Context) error {
+	var request ListPolicyPacksPostRequestObject
 
-	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var body ListPolicyPacksPostJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -10982,87 +11112,87 @@ func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) er
 	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+		return sh.ssi.ListPolicyPacksPost(ctx.Request().Context(), request.(ListPolicyPacksPostRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+		handler = middleware(handler, "ListPolicyPacksPost")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
-		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPacksPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPostResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+// DeletePolicyPack operation middleware
+func (sh *strictHandler) DeletePolicyPack(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+		return sh.ssi.DeletePolicyPack(ctx.Request().Context(), request.(DeletePolicyPackRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+		handler = middleware(handler, "DeletePolicyPack")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeletePolicyPackResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ListPolicyPackVersions operation middleware
-func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request ListPolicyPackVersionsRequestObject
+// ListPolicyPackVersionsForRegistry operation middleware
+func (sh *strictHandler) ListPolicyPackVersionsForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+		return sh.ssi.ListPolicyPackVersionsForRegistry(ctx.Request().Context(), request.(ListPolicyPackVersionsForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListPolicyPackVersions")
+		handler = middleware(handler, "ListPolicyPackVersionsForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
-		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListPolicyPackVersionsForRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersion operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
-	var request PostPublishPolicyPackVersionRequestObject
+// PostPublishPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
 	request.Name = name
 
-	var body PostPublishPolicyPackVersionJSONRequestBody
+	var body PostPublishPolicyPackVersionForRegistryJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -11086,27 +11216,27 @@ func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source R
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersion")
+		handler = middleware(handler, "PostPublishPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
-func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+// DeleteRegistryPolicyPackVersion operation middleware
+func (sh *strictHandler) DeleteRegistryPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeleteRegistryPolicyPackVersionRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11114,27 +11244,27 @@ func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+		return sh.ssi.DeleteRegistryPolicyPackVersion(ctx.Request().Context(), request.(DeleteRegistryPolicyPackVersionRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+		handler = middleware(handler, "DeleteRegistryPolicyPackVersion")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
-		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if validResponse, ok := response.(DeleteRegistryPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitDeleteRegistryPolicyPackVersionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetPolicyPackVersion operation middleware
-func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request GetPolicyPackVersionRequestObject
+// GetPolicyPackVersionForRegistry operation middleware
+func (sh *strictHandler) GetPolicyPackVersionForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11142,27 +11272,27 @@ func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistryS
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+		return sh.ssi.GetPolicyPackVersionForRegistry(ctx.Request().Context(), request.(GetPolicyPackVersionForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetPolicyPackVersion")
+		handler = middleware(handler, "GetPolicyPackVersionForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
-		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetPolicyPackVersionForRegistryResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// PostPublishPolicyPackVersionComplete operation middleware
-func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
-	var request PostPublishPolicyPackVersionCompleteRequestObject
+// PostPublishPolicyPackVersionCompleteForRegistry operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteForRegistryRequestObject
 
 	request.Source = source
 	request.Publisher = publisher
@@ -11170,18 +11300,18 @@ func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, 
 	request.Version = version
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+		return sh.ssi.PostPublishPolicyPackVersionCompleteForRegistry(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteForRegistryRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+		handler = middleware(handler, "PostPublishPolicyPackVersionCompleteForRegistry")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
-		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteForRegistryResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteForRegistryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11363,373 +11493,388 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4KgjuRJj8JkVRtnu6S4qJGbUvVZr2LSzZFT1F7xDKBEm0kkB2AhTN8qf/+3v/7APtm+yT",
-	"bOAcAInMRPIiS66b/lRZzExcDg7O/fKll8pFIQUTWvWOv/QKWtIF06yEv07TVC6FfkMXzPyZMZWWvNBc",
-	"it5x72LOyJlQfDbXilB8kwjzatLj5oWC6nkv6cFPxz0ajJX0SvbPJS9Z1jvW5ZIlPZXO2YKaSfS6MK8r",
-	"XXIx693cJL1nUmgultTMeyGvmGivJXyFaPMOkVOi54wUJbvmcqlIQWfshNBLxYQmU1nC0ykvlYZHQ7fq",
-	"fy5Zua6WnbYm37zYs+lrqtN5e4l/ZWspMvJumS8XfEgM9F5c0JlZ5/dMv5M5T9dnSi3ZCVnNmSBcE66I",
-	"0jRnsNRlkVHNzG9UqBUrWUaeHj32y54zmrGyWvfZ9AAXsmW5ZsazLH663DwkPGNC8ylnZUIo+fDh7Dnh",
-	"ZnmKPPm3g3ROS5pqVhqQLkifirWeczEjLFeNxY5GZNzjOB9ZLJUml8wOOO4NhnGsse9vxBgzM9W9495y",
-	"yc2b9V0mvc8HM3nQ3vrbctaN2LKcUcF/RoTqRmppx9gPofGwvy/lsuheQQEvkZl5a8MKimqsW63iHU2v",
-	"ti6ioOnV1jX4kW67jI+sVDD1tpVc44sJuVwTsVxcspL0j4iW5PHR0z8//cuTf3v65wE8tC8STWekz4az",
-	"IZkcDR8PR5OEUAW3alLAfZyQZ6/OSEGVYopwPSCyJJOcaqb0pAMz7dhfu9s3sP6d9+z266/V5Zo8KxnV",
-	"rBqZ9KkmC6l0CI+v2MWCfuaL5aJ3XA2X9BZc4I9H/sJxodmMlbjPUv6DpRs4R4EvbMKqYIj9gPyezbjS",
-	"5fruMFzcxSI68fucLajQPPWHjMOQvsHQAIcHCQl/6UZ9WZJHiL2P7hR7/Z6WlzlX8xjevg0Jp55TTeRK",
-	"4F0LQd03/MOspQsxCz/F7ZZ4LpdlusOZK3jvmDwqSn5NNXuEUJciX9tn9vWSqWWuFZnLPFNdq8Yv9l4y",
-	"fnaxLtipyLq4cWlfe6SIGYNQkRGekRU3DBcA7ISw/of3rw6YSGXGsq6Vlq1Jb7fojUTbTVIhMf4IgKQl",
-	"M0LDlvV93IVAOVo0itKic72RAii9+e4rfTvGBtN+AKltI5Bwfive7Q+o668F0I35UhVSKAZC/19p9p79",
-	"c8mUNn8Z+ZcJ+CctipyncLMP/6FwO9Uc/1Kyae+4938cVgrFIT5Vhy/KUpbv7SQ4ZQxZYFIjNHJxTXOe",
-	"nQAYFkwpOmNwQspK7SzPDP4nIMgzsVwoJI00z+WKZeSa5kumhj3UHqY5T3+hzaR2dgX3FNaYLsvS6CBK",
-	"mwPvUyvjM7NmWI8Rs7MlLg+3nRAqiLwEhskFWSpDNm+S3ktZXvIsQ43o220upXnOykeKlDJnJJNMESE1",
-	"Ap/oOVdEFqyE6WGZb6R+KZci+7arrInwfWlkJqnnrKw9eKRIRjUFgc8cjoF25kC9orixqVk87OQdXeeS",
-	"ZhdSvqLljP0yOHUpszVhn1PGMrwPiv/MSM4XXCcEOADLCJ0apSxjqcyMKEHJ7GdekGe42IMXAn/HTZUs",
-	"lSLjZqqXlOfsGx+UU1VRH3ZK7wkpGc1gf/Y46IxyAWyvZLpcw9rPWXnNU/ZB0GvKc3qZf+MzUTg/SamA",
-	"KwBiORFyRfpAmj7TRWEVeINnlxS14mW1XrzJF1K+pmJtCa/6hpuQkiyoWDvsUicIXWLkR+A5aFmAJb03",
-	"Tw5ODWrFpFiDRcoIoyvKjXY/lSXD0QDVIuwy4EI3Se+DoEs9lyX/+VujIJqMuCILrpS5L7IkS3El5Aop",
-	"2AehlkUhS82y1yzj9AKW/0td/keqdZHN2gXjQN/gpvc/H5j/D4iQpTXhaHNlbtwpoIFPzJY5Lb8veXaa",
-	"XVORsuwlzzUrX8uM5bCtDAkDzd+VhqprbqQEFDDaq5zCx2Rhvh6S0zRlhSFGak4Lpo7JRCzzfHJCJl9u",
-	"Jifk9HtiJn6kCLVz2+8NA/yH5GIsJl/GPfzNQHzcOybjHjzpJWQMSIS/nb55Pu7973Hv7Xt84umZMs9/",
-	"Gg6Hn24mRDBlVqMlMQifsULPT8YCLXKPFDGT7Tuk4epyqcmkWuXkhFBikChnY7EUq5IWBcuI/570Y7vS",
-	"7LN2E+VnGf5oRISlam6W/XNJc/PrWLhx8IEsmBj3biaDE4O/FXhTmS8XonY4oURxxdZoSLDv8QzMk2Nh",
-	"iBsrSUFLxRQQXhDLjGKJfMccKylKlnLF8jXpPx2NDAc1+AiSDoyXoLoiS5TKBsOxEVYNJiC5RlwqAuz6",
-	"gjCImXntAomcmg1EoDtsGQBvkuDs2mO+4kqb4ap3YHBAQBC5NVuobVc4uEfh/blp79OujZYlXZvnBpov",
-	"S7mI6wagE8By4F8BDv3973//+8Hr1wfPnyek+jeZz48Xi2OlDLjfv3xGnjx58h2ogB3rqGBkJriQ8WUs",
-	"i8IIE/XFcPGeihmrg37rNIiEQFnE+u20d/zTl60feXaBFo/wl0spc0ZF7+ZTjBwBwnXjCgrfpaX31BpU",
-	"TohZD6C7HR1VMGqpGYAztCkbJlZOacq+3IRPDtQVLw5kgdTzoJDwHu7RAwIh/g1AgUd4aSRZC5DW+W0E",
-	"B1f3BADLSesrdlQe9Du8iyfEkMjEriqx2FgSxbR9q9qILOs0L0oUUEeREUnm9M1zM8Tb9+SS6RVjwlKz",
-	"OoHYPoOO7g3kDUMR+9U8tW2Gc+GbapnOCVUEKb8R8oWmXKjEHWJCLnMqrpqAGESXhcpxfGH4DDdoIFu7",
-	"3J4U3jO+nsLUeHk9TiYeI82/7McGfGYJd4SSm4m1P9EeMk4Dy4DwI3OKYBOZlTxz6LJURsyRJTp23F2b",
-	"zUo2ow7OdV5IZ7OXS5HGz4vOZmS6FCnpg+KXkAUHoCzo5/jhZ1wVOV13m8PsC6AJR0cA60v8W3gU/Yh3",
-	"fLEU/J81HyOaX70kEtvETWjq+skM/WnzydxapD11MlONtFAnSJr7Whcd2qfXIclcVJus33dQI4x8JfeW",
-	"ZC4iRCpY6YMw83sQZrQk5siMQAIWxQcR5rchwgQXcQ9J5lcnuDQEk76TSITUL8w/Q9lESP3M/6E0LbX6",
-	"ket5QpjI7L9AaoE3/4r/yplSF3Mqqn+9Le3AM3Bzl/g0+MO/4GUhrk4NNpp/vJGCvZ2Ceff0zfPDmqj1",
-	"IBx9O+Hoe6bfy5UKHEuNXaGxgqDJ4UDxjJFSrtBY4YxfQ/LimpVr6/8BNwOu9TiM5XDuXQgdGoucKz0x",
-	"NHNhyKEyuIfe3ckXMLCUZmHj3vEoGfeYyPCPo5H5U8lSA+8b947N7m8maLuwVl2zC/wCP7DkwMsZIa/+",
-	"yUsCPcWuWcn1ulenHz3FdIWQFoV7FUL+1EtLrnlK817Sm/PZvPfJ4IsfFUxFvYongTWoOYchPNUkeHkB",
-	"x2pvmctRvXX65rk5TA+M2mbkJZxYdmqGNa/0juFkYVAH3d7x6KYtF20N6rMRcxY10Nf3iiuMleNMPZOL",
-	"IudUpOiuP3bErj5uNBBwOBY/zpkgM37NBLoOzc+WSpHVnJWs/pUUzNAtlpE+16RkRU5Tpojb4gCY7RVj",
-	"hRoLrhX4ZIbkbCakjdIBRwb6n5xzTMVNYS2a5JAsRpOYyOCi9NnnNF8qfs0SkrEpXebaL478KzkajU6I",
-	"Cws6Go1G5iNFCjDvzVgoZnubfAuhaZ5byraj+BizKcd5e902CW6etTs5tB47PABAo82WpDk3U8Ot3iCw",
-	"VRQJlK6/sfUGOyAG3F2xtUrg0A2I2OeCwtnjw5xds7xG81tHtk1SLuUKYvaeyXzDWszB4pSpzNVtBHir",
-	"lO6wouB+dy3HvGIpMqzDylWGoWJY7QIkTXB2WRSUZYYyxr4LP3fLOdNssdP6PbHpCLIoNV4ULloXZdSB",
-	"/0B7Nx8RMmJzPKTv1HiUEeDg1Amx+juJK+j3daBb+HEdvO0oLsHwtK/Yemed1lrnz9DDUhQ5Ej0Yp0Od",
-	"RY7R8iSaLzJestQJV0wsF4YFUpX2kHwEOn+HXQBXaeeIWgiKohk62SmfdLxoMIgL6w6p+ecNs0rNR+h9",
-	"F2xF8GvyLgznBGlU1EIShnUJo2aw6Z3+eE6enZ2TivcFEfYrdZBydZCGzwrLLIFs1/f0HoGlakIXE2m5",
-	"LtDUIcj5E3K5TK+YBuJTX4p/FnwDRzWVZcoWTOhXhk72jntG8jIKC4g8JV2wlSyvzN5cjD1XEL40ZSUz",
-	"qz7uPR4eDY+M8OMCp3pHw6fmzGwwUDi9wmDyOb1mXTthwlwUZBE2qOvJAX59UFu8l82OUcRKeprOQPhS",
-	"T2Bv/t1Pho/Z5V3QGazw8XDUawk6NZi3bYOXJWdTEvzq5ZUqSHF/Q96pEVy0Riuez3YIERBCM7kiagkG",
-	"Jy+imPlsOkRrygXTNKOadhvRIpywQVisxA7REIReyqWGaZm45qUUBmsMx53K0nsRbSRoGFMUucwiCgcD",
-	"HdD7naHxw/tXB4pO6xZHimuQ5QxZ+8BDzEGDnE19eBCZU0VoXjKarcmlUbLBputEvOAmJzWyANSAKUsM",
-	"HAGwpx0cDdBbqjUrzQ7+z59OD/6bHvw8Ovjuf4YHn74cJUej0c2/xI6nuuoxDuikZiKXOucCxVtVsJRP",
-	"eVo9taGkARrsxqGKArcAeMLFGX501ObTRSmvedYV8p7mcpkR985hkVMNiSUQVRbG7ZpDVUqmnGqGQbAJ",
-	"gQj/0x/PE3L687JkCWE6jSKyObsYurx/cfr89QswzwS4ue0mlqyQigN9i1zED+9fGX6ImOBeDDWM+qaQ",
-	"ocSN6EiLWmCjM2URtg6jzRJq81xCWtac4qN/ZpYIiNMMWY/gMXlrVDPqXzGrs1HdWUK4dkFTlwAZ96SB",
-	"/v2frj9++o/+6H//dHTw3aefRgffffpfg/F4uPWX/oH5B16e4cGnfx38R388/tfmb4P/+JetDgYbGhwS",
-	"3OCy7SxZ2PierkBpeEqmpVyEckNEZkjQ8GsxSJJlkUuaQUIWLdM5v2Ztic1t54cqluuWBNyOgLo2qF/I",
-	"fp3xElPVYEVaErVMU1bD5gpI+NaH92dxkHx4f2ZGePfhosW77Da7hMrrTdHWjeQJi7ZIm7MYuGOaQQNB",
-	"qhDsak8daPGiJR01F/mDXBFa2bCIlaeymhicXXOF8lQoW5VswTJDEBFbQeaJyMmwEJ9zaPb6TIopn50D",
-	"Le9G1F2+cvTBIzTKGUblyqyY/F/nb98QyzcM/D3rsZkMlBS01Dw1qkqTLwZycRrMDrF2XqIrmTa8HTGg",
-	"fg8W9PPpjD2naxUNQqwfa/By+zRvYhat2oK6LthObDSEbS8aEBiAEaPgaTq34IKQL/P9srRyyOXaYRRI",
-	"MP0ihLnhc7X3wVeUs6k2ssIgcnlv4shdw45uPDLKZcA26kQOaJuhZW6JEYc4SqztgX+cMzCwASMMuI79",
-	"ANTSWl5lsDVvcL8LF7no/LTzk83Cmz8voFfV7m4nn3Ww/l0IZoedZIPscFHPYRvejt1WJDaYK4Ba4rHi",
-	"UyduQkJOhaBqG6Xrep/kXGnV5EoKSZ21exhMg8SeBtVyG30XquV4+TYQsS06dUjVnoxumii8v9HAI8ST",
-	"uI776aZLwHjXicbvG2+gWpY7S6d92oCoJOVSkGxZOmUQ06T2QfvavBH076BlrrKBLYHwvjJONDfW9Wal",
-	"YipCRbtUgiHatSTvBTM3TM150aZ5mymKE2Oac+x42TqujOEwyIEuOv3BoMZjfO/UE9cm/3Fsqk/zFV2r",
-	"KvR4EAo1du4OecU7fjDXfcPl7XrTXltK1HKxoKV3LzTSgSwC4rftgwjy7TdYhcNzVfsTaRj+HJcZxdjw",
-	"CGsr6jjKCiZbKF/Hi22xTuLVbdguK/jB513gg4dboVe4IfYDnhn8R67nVmlVOwIQ19QBP0s8olfAWcV8",
-	"TErGr3m2pLnbRyXX1nXzLeLjbs62uMD4aReJsWJgzQu7ky9to2HzeWDQ5AotZFo6ww5ZyBJdtQ1Ly7Is",
-	"pGJ1E+g9hTGyiCa2M8xbalwc4sEczml40zCB733Mjk2/9KPE564YOvEToogS2okuWS7FzIUbbj1zb35v",
-	"gvy1TdK1dMLl7MJ8K57n5NIfCWICE5nBilJhtRs9Z2tyzWVONQsXuId4/aFh4a2Zvu1o5MIMDQl48DLK",
-	"ac4I2qWU3Noi6xRyLsW5ZjGGcRoz/SvzLhgN6RWs0Sv2FRFBWHWFiFV+jF0xDLd77r6L45QbtnlBN9sm",
-	"G3baxtXe3UK5LPMNBlYgKVxgMSBQYhsG3FtqHuF0EapR3YmNrCN2byN76b60NH5jd5USowN30sayW9rt",
-	"HMx/E0dIe8eo7lQ0o6PWvtvf2hcds23YC/Bh0xHWGXRLZWy/VnMPh+wXheWmmSvGhgPdcZMpa0s5np3N",
-	"Wi15rW55iZu0WvYphAGxH1ujk5YIAguaBS2iZuFqqV0apAUSqda2Hx1x0a07s96GIhShjUYBCs+6Uotc",
-	"RQrHiHDYYetUYFEbSUhNKYjQjkCtoTUtpk0nMBv4Yi84BIt4UX0e5xNOIcR5agIHqrqaljOmFemDjQQC",
-	"/K3KqjAfnqu35ew5hudsMfRxDM6La3MuwqelkLXNfguZ3Q4cr82H2wVAM37DuW+NkBsthlZSCdX8DhNm",
-	"GH22sNaICE9+4z0f6Gx1gDd8ms8EimetI4sb/sRy8QJjK95tUuyqKUPVzlVCydcuQAO9z1xtmRIMcxun",
-	"sWi1947iAkENGcMVJOFNshjUBZSNd9u88jqIrmhFc0QqwW20asd0y/3T+etWHCiPlzlndiAfN/0LUbp+",
-	"FxqbjxGJ2het/AGS84vzZ2FMCfy2VCzqJyd9lxYCmQigrA72Yyli5/pyX+2xjBX3OyGjaBQm1oALBZ7N",
-	"tfxG38a4v/Uq1Mw3ketQcwaLzDBZ9H+7oipuUREL1C/i3alguCmUtAKkulXsxvaxo+MGZ73RTrbJMaN6",
-	"9U12HTHEbQP13GBRP0X6jfU9Dd8zZ2zLQe6j9FSV3W6vwcul5mJmy1luL2V5y4nikG5M3gHThoMjppnU",
-	"X0HPSysY0GaeJsSGw3k+IwK9vc4RrH+Ga3jhvviOC1XUklyy3bmQr/FakzyhfCPh+nY8KoyqtMJYzHN1",
-	"9+xrNZcK6ynm176+Hcz/7NUZUXO5zI30ZCvEWeCEvKcoZcqUIn3BrhnmGs5Zye6Mz2FcgRVWDco4O9xg",
-	"b0CZ9b6SXaaCH33kXIjBKRVgYpQrkUuaGYWrlAvSN/zc7NWjhi2qmJDVnKdzDBhWREiEkvteDW7Pp3fb",
-	"7u0Y7J6wjJOVDl96iPwxUvOMFvSS51x3Rim4dDySBq96oyZWSosQia3jhm+cNMqxUiHkEq6NkKLuGN5E",
-	"c1q728j5akuMwcYqB2Hx2w5tTkHhxCo9ph73X4fM91z/sLx8JWe8Y7TYMI+UvYtCakZ8cat3VKU0f0YV",
-	"I1dsvUNZhXDy2JbrVctay/MTM/Me5ES0AriMvv10NAqj+jGN8dim1XCsvxio9/UCn+QnV/QqGfe4+J+i",
-	"lLOSKaiN1btc/0/GjP4Hf035Z5bhe5iTN+596kViuLIO+vbDxcU7gqsj5q34Ve70j5yS+XJBxUHJaAYC",
-	"asTsD5DafjApapmbzM4vvz99L/PoMqBkZ6gXUxt30Ea/3Wt2OKpkxu7TbMFFYkeFsl+crVgZp6gLmZkh",
-	"stMO2UrzBVOaLgrvJsJZVlSRnCqwqsAApO9fsDP/Q3JhVDrP5nyfgIxqdmBG3l+6r2/1FLf62m/1Y+dW",
-	"20VLEkePAxjEDtNH1VU+hPdI/DqzlVx2kjM6BmbwBdUl/zxsZjFrTHoBibmX9BT/mUFS860SdyPdOCDY",
-	"hc646Dbku0U0R3thjYjrAmzIKMZdrsPQEbdsa8oKE3li4SS4u27rkeMt4HnTy1KQvqO0R6NRUsujHexg",
-	"RrI72/dwN8VPQrayC17ecrpY7wGymKLRXlfLS1YKppk6uGRKHxQlTTVPkdVFjrsHqskKY9dwbzbQrKBr",
-	"EFcPi1JC6l0qS4hx+8uT5OAI8tVr76/Y5aHSBi1m4dsGyAePP0XCzPxWOnIPsUZ0v2l0UQMCWZfNXNSt",
-	"8u7tkR2yhdhnXe87I0vCFoVeE1viG0hY0ZVvhUDeEiUTnD7iLWR27xw2E8e+7RKRPQi7yI2oDT1mNgRb",
-	"1go2NAKA1+hWsbWRRLY5hqbwKvCeYRUd5vv2EkAXTSnGs6D3QS3ZkLyma6N/YJ2ZmpV+ThVmiWUsZ5pl",
-	"BgfqFYB3irwoKlDu66TAjzbuEEGfMU15jmXTq6Co3adrt7zomLW0L9Y0VBdHtQmYLktqP+hF470QKh2I",
-	"29m8oxuNd/nKF8exoAaPRzNioSsgJQBBYjMqfIpkE0+7Iu+iKpaPyPWrM2O249iC4b2jxuckQfqBv7vR",
-	"8E9zfSMRUXcRwX5v2Bp01alBxwf9eYdC89CGG+IMo2j3A6O5np9jHZeuLDHQ9gw2zOFtks5ZOzPG/IZD",
-	"2JLjZp4rWyQBRrd/Npir/+6WuWHW5oqF1QAhMlYwkTFh+JQZ3cjpkKX5ZewXN+4dj3vyaty7GUSNcqoD",
-	"IvgR6gUIjXVCxr2ANIx7WHFlxRXbLpLbeWJH4+KqERusgBYTu1FurJhz1dQBEMXHZ7vuJpF7alPmNue3",
-	"sMgE/kOf1ONjxDo83tXzOL7ldUmjeh07IiSGOFOx3vkK18H40Q23UzGL2kl5EG0/rGqWbsHDb8yQZZYa",
-	"Jm1TDvyBtcAdC6r4BQJKnQ5gQyezMCTvimPLjb1lhb+ZD+MLMGMGKIHSz0bLx4VfnQGwfa07BWqD8T0S",
-	"AoHxpVT5/X9d8vyWXmGRBRQBZ3DcuHUWX72kj3vYnbdnqyPp+fD+TVfi7ZvKzGz7NwGc/b72iakMDrUF",
-	"5NjtNdpNaEZF28qWjIUNH7isjzx3+TU+Hn9j2RX7MuZnYXZw77j3ePT4TwdHRwejxxejvxyPRsej0X/3",
-	"kt50Rp29jZvXwARWt+x0fmvzsMCUBLdWyJW4kGg/deSwhNH9uEtlq45eU03LD2WOSjlbUG7+SXOesv+k",
-	"6YIN3Y6S3ozruTcm4yvB7OZP4tdwzUu9pDn+fTyluWJQa64Nhycb4YCWv05APIkBAk1o2yCBx7MdFNc8",
-	"1bLcDAt8J1yB+ZtUC4mB49NtDGOngsiCYuC5MxRMmU7njnR4i4G5gRYFK+PBLjYDj7ebGHqtNZL9Ymcu",
-	"3r5sW60FblFdF75d0W8361fByoOIGcTaP76R3XJz5m7eba35KjONXEVDW6Wm+TOwgcbN6eZ5UPsgTLLe",
-	"YsTcWPCiShsDAWJH42UoRCjoWunLpqFY72qkt08TnjyPRstBTKYR4Zx6VrNxBKXWsb6fbYJSMFuSnfS/",
-	"jJej0ZMUqozCP1niirdVFd5uBnfla6zZdnbDIoTYnshjzUDRWoT7ooyDJhSR7Hcf3GBXxHK7T4KT3Yxo",
-	"EFX5Upat9NsdUxu7P92c3y1ovv6ZxTJ6H23U64p4zGp4ut6rf9sEyB1ynWuQ7wxMbaWBdjia4u/Zap4u",
-	"ZRTNLI9Ua1uBuEXTlCnVO+7ZSOBe0pPlzEsr6YK17RXum/00HLPQU/wyruLgsBFxWrms1yGx/n7CFZnY",
-	"FU8wbj2LBizm7cxWcvZckX7bCEV4pgZuphOjYtsitVC0OCiIxjIf1efjsxQzn2P9Dg4Fx/stZ1W392NB",
-	"P7u6XaPRqE0oqhOJR2kIKXhqiEWgJ9VEDZc1XAPqVJa1vvwMajzXv/NNJxvpTzvk73x16jNSg5jJ+uul",
-	"DKxQbIOXXJIsSIRtcdB6JT2snL+7ZHDewqbA9ZvxMWplriJCFe3nAgvbNur+xhTPLmsxPqybRGO2/MoD",
-	"bZueFvsUlYtZaL8yl7s6ZG8YUh8fdyNF03KPVbmsRMiyDSay/vXjwbeWQoNN7WnR21OW8PN8fLzjkQQr",
-	"i50LKhKvuIjXBRBIfLtjVRTLp9FAYpZPD1xqojm8+bpgJWTTkpyLK+iVPfD5ITZ0xLHxHUnMG7YK0oG2",
-	"RmVoaeuNRfI2WkEZrji8SzjBLKVeUbJrJjTV/JrVWuZny9TZVH/hnC9Wz/U6cdFqcJK4n+G3yruqTx4C",
-	"D+6WSxcSGaHLjNs2HDYvarh7VJBgq3YmTsz096lhBRwl3323a1x47PpEdPKNnfltxJJLWaQ+WmsaM4s1",
-	"SJizAkXcE5EArJYUsHsoVmBO2g05XNxbh9dZ5izIOWslh9llbwhgM2uSeS5XygqA8Si70E9jR5lDK2lc",
-	"AiILL4lcYUwDpEJuSF7EYDMI3A7C2dr+nIbBrLmsv4WPbWSTcg72iEkIC926WvuubJEr4mN0202LyR0t",
-	"3+3oQgbQPj7PAQKQ2kq1dnnPpFAIpi0R3/YkUvs+SFdG+cdR8ZDLvbAuvFgd6PecFSVLQWLgwi7ZLQj6",
-	"rMDmJhbhJ8fBPh8pcrnkuT7gAhAhsaU3pWJKj4V/ZrNQwgh0gEcNCI8sLqOKMMEZJnCMJ9X0Y6FZngNK",
-	"LggtaKmhaetN0lNLBQ7dbBekV3NeYIlp+9EuOKwZXahYPZk2AJuh4PZkYQS4Vzmj10wRDnUM96w14czK",
-	"O2HAB8XKMzGVXY2rFKBrFejhgwZit64/AeP1BBU+4ESGIFkFyOZH103SrXq9wVMI5Ehtz16b2mNn8p37",
-	"oXY6zuK0X7xclzS9gu7StoH0WLjSzAm5XGocof21S87Bq1lvxG/JB1jRARGOUYkZC4j2bk3pi0HbxsFN",
-	"lGmwSLi69vwSz6uatLEBwIrV7MZc/2Y9q80bYK6z8zJ1+KVQnQyDV82GmcigNj509YbIScyWOChKLlJe",
-	"0DwayNqiPBuZvnkDcr8EMXPbeB5QaDypweDqbgeZXbOQAmPQrRfGOaYKCVULaX7gH4FsdZDKPKeXEvuW",
-	"Jb1LnudczA4WVNAZK7durrvswTZpJfALxZ2drzoqB+CHUV2r5j6KJsLE8jG4ViQ33wz2zCptSgWb81Mb",
-	"9yFcq484r4ASw/eOkNCoKb+Uq41hyDEdJO5gt2HeCKtxz7KzQ0Af20UPxXRkgE4c8VWenLie2GwjW6kI",
-	"vnN/lHLVkdnlYo/byrjfFL5C+qODo9FoQFJZlizHOt2W3tmgWAJcZEgOjgLa++bwFFubYlAyJOGVVDhC",
-	"i5AZnJCDxzWCje8/Ui6VO4j3SSHnz5DvclkvBOuTvKErmc/uPnic7JvyGxyYh9FOKNPVhydAEjlFMxTq",
-	"S+6v0EC1sabBlHJDQt47i/uWgH58idivOkqMBWCZyWtWCpZtGP+i4RmpZnEfY1OILTMVrEyZ0A54kYv2",
-	"Dt+o7IB2GnRIlBVUtcPOWqp/HQuiOf5BDck320oZWK2+s4hch2kKBr+1+WGDru8MD3rXJd4q1GiLoXR7",
-	"8Yc9AHbf1dtqkWM+YGxT4E7Ys7B572J3JYLVNWi1Ma6NJt105oUngtZzF5ULWgV3oYqaSqkgfXeHBmFt",
-	"jF3LCrQG3pj4XzP1/OchGHuO4tae/Zqj+JRIp5hDYC1dqYTQn5clOxBg4ErILC1ukc4MgJKVLbRWRWQD",
-	"Mdmcc7zLocbvU70IjuWDNuCvLmSUZaw37jmrXCYubC9goA58jdB1GGxwYoPam7LAJUvlgpGDx3tKdLGi",
-	"MHfc8sc1WsrXST1g3V17FCt8Yfm+u+JJO8g0IcPhcHCnteY7k91jlY40ndnjgfrjg30z3c1kuyBep+Xe",
-	"SLpw+kyzUASzQgtKSUPy4jNNdb52+coTkFcnYIqY2Fs6wW4pl2wswK1L+i4u3vaPwg5mgyF572Mv1wVL",
-	"anVQ8Pobxp+xkl+7YgcagzfHAtDc4DVM0epZi3HBTRdC0Mm1CtF7PLoYfXf8xIXo1RyDP33ZpYZ8vW58",
-	"FX5aG6BkKeOFVpEpppAmgx3YIi3bPm3pfgfFQupf24UZtIEmbhXNNWNUqEVX6lg9OcSvjv8K/+slvSXc",
-	"0WUpjrHd8HFRyuz42KU+Hh/Hvjs+9lu0jXHTsAGeTZcsXJUZn0gZ1uJ/+rgRsv/T9sYAX9stL5STunrm",
-	"hUJQ/BRqIcdfAbp2f75IGCatRIJ9ZKe2TBEXolrM33OixLYW9wzTcNB7D8SvqFHdx9WUhh8pcITBesKr",
-	"3unECchcSSODa75ghEMIDBzQNWLMbp6dQNbbSddoLocsRcbK9qKQEj9S/sOqrpHneglhuWLA0Z2DpbuS",
-	"4sZQiItmfFBNKtnDnd6Qfba10Cs36KRB1L4KcbNeeZk77dFWUzKMBSktMQSApvNb78DxrRjz93TvdjcT",
-	"6oZ1KTe6Jha6y4g/u64hO+Q8BREcJStk+TWHWctw+qqwlU4gxyp8OPqzQUaOlfZ4WRnRKhRKankgjxTh",
-	"mTMPB7rHnuKvX6F55SQqxKCojpFOt4hRgrbm5qrviPGgnIdRH1+F+vFIpW3anYeKl/DAXmgGMYI6NuS0",
-	"TS7pSg1uCTjd2culDCXOW44O0tHGwT+8f7OfMroDXt5SNzWL3ee2dRt65FKDJhhYMUPlSqJBM0SwtjGT",
-	"Zd22qHo4qsdl/KyGr7dSI7+unOntNFcrme+5Y/zsrne8a5hNnCF11a8Eg5OwzOc2hqY7qF9Z3HPhym1G",
-	"pID93vKSuh0ktzEldfoNf8RY/po/ZU7FzPbZDKLw/AtnWe/4aPT0cdLD9IuX/LNZof/7bcGE+eGJ++E9",
-	"k/anI/fTB2Fn6R3/OZDjvrcG1N7x46ftwL3aCmJQjlTiYqksM5Y1Epbbhv/aVlqdzeAhEZLkUswgLhIl",
-	"ogTbvZqvNg3rINIxLkLHGT52W2kF0xabMKuxmTF+oYTOKBcJKe1nm4YOzqZjwfVRbU1OWxMu42hKxDHi",
-	"80TOOxJv3JTdDYCoJjmjSgd+sR0ya2qn0IJg/fDbUIitd5c7tyHjHjp/+lxwD06zwTBZ+tedVv+NM93v",
-	"Ppt8v+T2vrVmBgL34CsaIu2efG5BKWZebjpxxbPKMF8EA0zw2CL5jN+8KVIbZ7rrwNRQoftydRhKTmtt",
-	"PqrqOy4ECeKZbZeAzW35aGe3iJjNy8tm3m6ye2CdXc+7vewqQauD+LQ7Nwb0TRYiS/u1dEV5aICyjTB1",
-	"2+uU7kYp12tmekskitWu37FmfqODSKxriM/w8Hcxelm2EIkXNRzeioO0AwEbpTVry4rF6oXI0NnGJPIS",
-	"sfRkZcXxBvLWkNaoKzraAeB0mXFtD2avaCAuHFKAPcuIc5j/0XVbAmGumnSXTjRcxEYOW0bTjsotwZTv",
-	"Ao/dHW23lgqzw65bS9hx893z7A0DiSWaqqTtPUFgz9ln9+wyy8bR2+zRbPgu9njLQ9ZOMbG8ftsMG0e2",
-	"1Z4DPBbrOtXo1w7XCGcG0wd178sO24Z4uu3H2h12ZxaX59Ux9OtxeIyX7TBKNdi+mB0WEcWBVl5NH21Y",
-	"rawFxZjYtI5teLAVJPb0vhogXejSXEBIZr4WBg2O2kTd7usSpVYbqWidqidRxlKHRPyAYgRkE+lqolvX",
-	"XdjC/F93Vq+PiWEN3t+nubKe3SCgEp9RYet9VIGLtdbtcOGBLQchJd1ygq9iu6kQcBLGALuw3YYhvR6A",
-	"kxCallKpWrOjsMaETfi7kPdZOwvXcpZVYR34y7tYcEc7x9cIi+bb0eXT6b/RPz0+eJIesYOn0z+zg+/o",
-	"KD14nP358k/sL9Mj+uRpL+mI5cmp0q9tya0wmufo4ujp8ejx8dHRf5u37iNiZPcwoiDauGe1FFvM6QCw",
-	"LhIS2tro3cSnVG+E0UoGnbm00SbFUWAPe9OKWnJP3jVjidyDi40xRfcXIGP1io9VEFFQBDbomBGprlK/",
-	"LXeWB6ebVad5rU/jTsWwqzu2mzk81LhtGSgXFCI39CLYuesX6XtDFM7FmRoQKNoAVS+iEcP4UeWtd99t",
-	"WNBtbBNAbG9lm2hD6ibZvylIvVJoECC0XEITjNZWv1XZUtJHjcwcU0BVML+yTkF37ExiC9g3W5PsHhaV",
-	"OwP3HiZquyUbvpxdcyXLdUI8UU9IxhWQ544OLDu3rHFN/fG1y0bx8c0N6TeFnG2F5pSXShM3xK2izN7s",
-	"bV4K78CvOcGlvcI7LKV7Z14EFPqhPEm9c8LmSTrDxINeaNGI8b2m82z+FkTnnfu4o7+CfRy9s1X15Lpk",
-	"sbX50C3K8sZklA62Vssu+bq5thsiv36O+ypkXM2wsfxyMwbJEDDboLCiYK6ueFy1/kaOqTahvmmKh90x",
-	"HF+xO1+/f+/LZZshxLfnSopZB3z8asXabtWs73VJLxAto/lqjiYl9fS4EBUjF61xHxrXvcYcnQxQS7mz",
-	"ELSiUUCwuu0BTalvL2dATERuttriVqQ9cPH2W9T9l1AS8iPNlx1FYbHjH9gloPJq2EzEhpg2S6l11ixF",
-	"IbtZL5UsqC+1zJUtUonzdrSa34kad4yzOTOpCbPo+SHMdm/zlnGluUi1645orSMITrqQVmDzYKjKyAZW",
-	"EnjbrD9I+YR1GAklt024wLzh0RKfm10UTPi/rcqr2WddQYX9c0lzBVBpREDitO2oHrN2VJdcz2KAjU22",
-	"j8u0jQXvGC4iZsuclt+XPDvNrqlIWfYyGKdNhFyKncOAhXkPytSBoR8L4TINIQxVZ/IQXdSQnNv6BQuq",
-	"CVVYA7JyH1jEhaKje/c5QpDuimNdFRChJGp89TUEiwS1xo/0Yu5Q0tduwEJI9bFp6YWRuCiK7+23YHdT",
-	"/Ir3rZ8ckrFtvl/cv1/oloP4gSujrr0QOhavCBmIEJhlEKy61aEd10u4tbq6WpaBzRL+tjfT1sihuttE",
-	"6ImBu+pG/T/6c9ITbGVpec2KlPRknrkHQA0i+Vk6lp7741ySBc1QtLA77VM0GUHVlIRQWw0Tm3vLkoyD",
-	"2MhxL04Kgg1/2WAYgNdCPmeBAzOan/1EUUZHN2VS2d0YScnscI/6d9suEHajw3g90sdDSrzOkZDKhpe4",
-	"TF6rxCekJtBUGb6tRfCdrWxzxGAjTpQdtS4qtIkGz4EIQKfamglxZyfYCC4od8urZs8dFDEwPHh87J7x",
-	"kk1lyTZOuaI7zxkTOal2d692B5PdaLQlDd00+q9sLUVm620NyUVwGFEC0arKU3b33gaA+AQ765oRbIV1",
-	"vkulb0NGa8RuhyI0Jd9OQONFufa3/n2dW+tdYEzYxRwQod529gJcEEfmP4/Nf56Y/zzdNv+m/nG65HTG",
-	"AoWpe3IrydVpu++oDYhro4axm/aGZQUF1+O8emu99WNCs8zmbFWcHQSE5WXOU/t231xQrC2YOJeUTZnn",
-	"11SzWHicXNXqmsE8WCALZ4FnriK9HWfDXm0HuI52CqeVYkJTCJaw8p0RS6TTgfbSdCqXe31Em+5J9e30",
-	"G6SLfUo2VIUwV8fcrMGdKT0Wet0RZD/w2TyM9K31UzFobRSgVHWUsa2LRfyaYVj/X9etKHFo+oRA/4v3",
-	"81ZuUuiFhI//rao/YE3voCjUx0fKVI15NAoqNgekJRj3aTUuEKH2oN74Ewz8xH+VllzzlObhmEdH/rFN",
-	"nndmjIugbczTv7hff+R6jrPZR98FKQHhJ0+OHgdPWp89/nNMCNwI/y0M7rSG65frr2grGrm3sajlyHnu",
-	"u0ZzV+51WeeBGXGPpfUNrYeuxBWxH5gFu7t/x4tuo9y2aKJNXYo6kbU7os1nFKKFyRtBNiTs7LPaKvgq",
-	"ldesxGCrzVvovju7RPxt2UY0+yDYUBcE49vfsNhuwt6NmU07tZNITtBvD+keyFTIglGhyFLYRrs2U88y",
-	"7l7Sy+UKAlgyvlz0Ehf+4AlhN9MOmxl0BC0Hr5CSFSVTBvEr+am7g2iVABo6+7E0SEcWxpv9Ko8ZLU+m",
-	"HBwavsqDXxAWQnATH6hUFiyLd4bdrvNtc/LXfMC/Bkd/dS4bnf23cLs3snx+h/73CnZG+b2t9/3X7YPe",
-	"DLR78UNvmRIdUTtCzYYgRfvPholzG72b38Ln/Mf2A9dv0lZv6a4tiNExe7vDv73bd/fNxAxhIX5/vYc1",
-	"7k51FLXDsQpsJyarRNpNdZy0bQUW1lRs5TfEetV1aDen1UPCle3vwBl0FKwMRUFpfa6aszk5aLrMc6hu",
-	"z1YHUuTrnmGSYh2Vfmwh8TiyPa8eQoRmkxl5301rNeTCJiXqdWEkr3yNjcn8+Ndw/ZDJaJbOq6ZxHaGP",
-	"de1QxWqHN14B41ANjjTP5YplbYau4rvYK6k1Ji+dPXdn2ZaaYjO6ZAmHXRUcKfnw4ey5NfbLsgQzcNas",
-	"8mZrzhh8vKSKkbPnOwlhcRuQO/Y9lh9UhXINCktb+14VNGVDl4Lsa8coVwuTfHj/6kDRKRa4tPMVrKwG",
-	"ivNK9zQitbtHbhO1FBRZulBkw519N8UOTI6APNbYohN/uyp1nSO7qKq9OxrbxAtF5hJ7ORoZMyFjZ4gc",
-	"9+APWMy4NxiSZ665ke0WGbzZSKguGVHLoqpvtntZF8s0HGAVW1CheVpvQx8FZKA4YR9ryDySJbEaXTXG",
-	"JUMGZrNss+0WRkBuC+kQM1pVY+pkL6kR5hitiTGKD6DQOWXsfV06qBlBdukFZ9VDCy+XEgXl6wRxYTbR",
-	"UlcNK3FO+aIrJh4ekrPn3gNup4tWXalJPmY1u2tpDig1KHTFRjaX4Dbfjtty6+g+jV0a8HW96SK1odtV",
-	"UFHhBAroYnJ9iUzMx/ywPGvlF2VZXXTYoTxu7/jJTWK+PI+XhC3l0ghzkeShdggNzbJGR+O9aqW0uiH7",
-	"HPfW6cWqq2tJaJbFSo+Cjt0Czs7rihVvaK+orulJ6/9ponttPed676VESwBEFoPC8xaQCLbaIOizFcpY",
-	"ZhBw48fHiV7ahbxmvywq4Bqq2oGtzeML3xQlrB2mGydwTd8CLbaA52YLmQMrWCeZC1y9SKeg46gNbIAE",
-	"aUPIbPDahhxJHzTUzIO7TQJZVzZYhd3NvDAtST/oTAVBQIYOQ6bmwIZoQBTQuEeWAodROwWF3GfEP/QA",
-	"dW7+BqpVAf/3FRRtZrf+/ejc5CPNeWbD4Y6hBFsSOn4S4p38CbG+/SF5IzU7xnpvJKVCSJDaFdNkQcXS",
-	"qHgbkRZuxl3KRXiRGqjr5Z/en6ffpY+zI2sacAKMWqYpY9C7EJrP7VtMPZ5q+41LrL/ZVOzev+UNOz6V",
-	"9a4yTG8+teWOP6zgqTobtdjUBEPiEkKVVRgfKXL67sy3ZOe6SXzvIyUd2vZ7NRUxvTFRY6x0EQwFf8XK",
-	"7O/cV88AYXM/PbvRLibxSCHNv10vPjsCso++7ujOZ9WtmkYPsZ/7Nuuz03VaAxqHsa3fH6rKGPeaUmGG",
-	"39kdH2uguC3Wbku7wOb6u64FJIFHPFoGOl/To/FXhEt3ihfxeKn6YWxq2ghJZOnSyBzn5vQRrkh1LiCE",
-	"OWIiMw8PlF7nrDIuXzGBzYfnjGYubp5wRSaIg+PlaPQkhX/DP9kkCXwD+E4u5ZUiOb9iY+EJX39SLPOD",
-	"CcH+2RgU8XRE5uwzzVjKFzQ3ImpJU81KNcAy52MxOV3quSwtvh3bCcxIo6PHT57+6d/+/Jfv6GWasWnX",
-	"35MhOSULrhSUDynJUkAn2LHAoaAdqiHHLCNPR0dDAtBCAxl1h1awUkGih8aHsowQChuHQcei3eS7u6X4",
-	"GKMse8c9BHhAw8OdB11pCv43Zu7tjfkudsvqpXXAfqxYPj2YS6VB/7G9ZdH8qQpGr5Tvop3LZfZIOSuI",
-	"ZaOGaw3HYizOtOv1odpMVBnqWsrlbF6xO7N5rx5yMQODX8FK+wGIBPDJWDT6VMfaLU1luRgkBPuWQ3Nq",
-	"LrRs5MrgKZCcT1m6TnM2Fv2dpNwE5dtBgmGmlkeDtbcOjH8uWenqkZtlr1hZbdi++5KLjIuZgvbiWIjT",
-	"jDRBoau24gk5bP5eSXWTsUjlwkih6riKv1ZkVvKM9E+/J9+bf4RCZilXmIg0SMiUpkyrhDw7/0jY50KW",
-	"OrGKIZTPh7HrLVsTg+sHrWUklavLbSWrGnIHLTMgUclgylt/yAkpqJ6rpDp3wjMECTIq6wtAwtBExPcv",
-	"zi8A/Ug14lhA8wZUbRe0vGIZGfcuwxi3cQ/Dg+s4Bf32s4xj4ItZprlkTGieWvrCrlm5DlbKPqes0I4g",
-	"5npOoF1XdaKqYCnJZLoE8ZkIxmBvXZSrTT4toR2SF2UpbV92T5EAlz1uQS86cimz9VhMvox7qczYuHds",
-	"B/3h4uKdVf1w6ISMnXYCb/WGw+G4dzOBjTs961JmHDIj10ajm/3MC9ApzCVhGelPnkFHan3wQqTSYPQx",
-	"vDMBoTbA6Al59uqMKCYyNRbmZg4wgEvxnxnJ+YJrZbPirBErY8E0Zkuk//ToCcFD9HdwTaSes3Ismsuo",
-	"0+2jPyEdNVKvzY9wRLSg6ZwdoA60BHl3rnWhjg8PV6vVkMLjoSxnh/Zbdfjq7NmLN+cvzDfDuV7kIDJx",
-	"nbMmaQ2NuL2j4Wg4AvmuYIIWvHfcezIcDZ9goeQ5sONDWvDDlBb0kufcyT4zFtWCPY3zhhpPtsMR2mdg",
-	"TnKpWLM3vlHalyJlVRaLR3JQmb9n+lm4MtDAINsEVvl4NMJAdDgGkNmKIrfX5vAfCh1FeJ+3iaW1eYCP",
-	"xUICYa+PVG23YDl5ikuJzeCXfPhXmjkTA3xytP2TD4LaG8sy/OjJ9o9eyvKSZxnmuT0dPd3+xRupX8ql",
-	"wCkef7f9gwspX1OxttsBO9ufdlnaOYLwg6hyGUBMdB0RzJGTxplrOjMKImq2oOkDzlqcPiysyFiwdOjO",
-	"fAv+cmUItzBqr6OShnT81/nbN6iMKaN9hY/cbMM1XeSDE88bacEnpGQ0c4pzC4HtROcFS834X4vDjlPQ",
-	"/F2graBFsWUDd5t8Mhz53QRyvpfTo9jehNADnlv/ltNpesc/fWqirgOaOW7SNwc+CDD43LqUbcpmhcrl",
-	"TB1+keXsDV2wm0NbKb0TkV9xZb3VrqZ6pMo2tvY3uoI6iSoGhqcLqd0Yg2QsLtcuq/VoNCIU5MQheUeV",
-	"7VNXsmsulyg/PlJkYrCWC5SDQUWZoBuBohgi2GcN756MBfbkswXybXt5qEeFc5yKtdNDDK8wEhvK0n1s",
-	"YS+UzM2U1nzP8A24eJ61e4sWySRTCZmAXg+K9QTLkedrwkWaLzMjxfhEWJrnGJJBjSC24AJkETcUVC+Y",
-	"LbmaM0Um0xIuajbxoAcwGxnOxbgM0IEyuaTpVf1NkG4bdh4MYNFrX+Jm0GSSV4wVWEvd7DmpJIwpyF16",
-	"DtGKRnI801CzVEjPlYuSi5QXNFcJUZJMzJv/bh8e+IcTr1hQYaPbrcjcImgG9UILzmuLqkagKOmCacDb",
-	"Dqto9crhsybmQEpQHc1xbIzF9Dl3wQmY/dtTsmylug9lAP9pQzMeC/uodjJI8wGtIFnvhEwigIKKei3g",
-	"YpLfWMCHgfZslLJ1pTxrDAzcTSBpQxkDzG272vuRgjqO1+f4RljFW+gsNuuq9G9B/MA87lJIMsdEwnMi",
-	"1T10vOZt3SR6s+8NfYvcCK3sMS6FVApLiW+VuSixq8fusEafrRWNiyBPYmm1iyHWK+n6RoyFrWA+iZVo",
-	"nUDRgfQKig4EWRXY8tp94Upi1z8di757kNiK4V1kMIjYuVfN5LQomtNtuo8X7TvYqKD/cBPv+CaG0Vnh",
-	"FaxhyNfcwKRXyJhf+lnJIEazXjR7SCZVMbFJrRsx3osTMlnIrPEovCpj4SvH2n49kKY0rXpeqiE5tXle",
-	"uZHCjGBlhM2G6fo7M5U10hkZbCxKhsHvMNj3TEfab0BfUT0n/aej0QBsOhCmKegCUtdcmUlpNK7I3XzD",
-	"VmF/IvRhMKX/KrP1nV3K+iT+mtRdJkYru2lRhqc79JZeUUVSONzsd3dfRzvc12dSTHOOnrunRzus6R1d",
-	"55JmF1K+ouWM4Xd/2gUAPuD4Ncs4xWLEvzRVecNWNaLSTVN24M2Hi6BywUYmPZcrslim86g6Ge16cxwS",
-	"iVa3iWQsXOonL8MuudwooZrm8BkXsX4k7daCtnfy5Rpbxo+Fi1wLOvHaLhfUL9Apeo5qcB0UpQ3bgND0",
-	"6oRwjRTKpjC7dI2gcYVWkd4UxDWwiJGjOI27T4EhNt1egoKFHbQfte1oHmSGuzVx1lrkBUhx56LDLgTi",
-	"S1Aq+gbJQ850LP0Kfm/LGxfdHd7s1a7i83DsDLl722KKUzQZ+K0YqJ3pAXnvEnnxfHbkTsk2pbB+Zq60",
-	"qtPe2u2Lwt6RYerQcAvZ/UbktovMtmK6H9DxnmjpPZDQZOur7xoV/UFhozqdx1Af4wrqqJ8QmmUKa3Es",
-	"5DU8r2Sbdi4D1Jl0wossxyJjmqbzVkMzo6O5jI3NelpMcmklJt2TLtWZKnWn6hQGbj+oU39AdQoR7A41",
-	"qprAdHjprvqvgcCcWqoA5YtoXr8HeAcUoVouMAkedDFZZqw8IdzWTaY8VwlEZACVQHbb5rB/NQu4SxoR",
-	"CU+163XVq6vVkn6oIQ52jj7upjVJb8HFGY5x1IpHvh0hegGGbpsyYoiQB+YDEfqjESG4LuTuSFHhel5u",
-	"j9WKK/lgtwnsM1XJAdepEMRtXzSIziJiduWZeGc7T34bPwjMdjs3iFUYHqTw+/GCODyo47RtE36vPhAj",
-	"6gb1HmqiMLr4bcsuwaxx3Ya10PTKBm0Y7dOZSzGg15VIrAdg2+QCSZaFIVF+GELLdM6vmZG84e8q5y7k",
-	"Vy6uHC0nVX2JVBrdYIkJwVKkaH60YxpmjNPZAsJBURNwrbjg9MzMHlxbL/pXN3wH6R/h+i6shXQfwv9p",
-	"UTRn2kv8P7rflWwmML4OVeWuOQlRwp2clmSCP394fzZ54P5/PO6PmBXSyE4SuZ3rO/3Dpd7uZ7NFOmWI",
-	"WZ4DwfONiR3RchY2I3bXFYgm3dhovvVUYw99HYs2/Y6Nt3vflV+RtXcj2t67fc0nmm9xasSvyKHD8sMv",
-	"9l873Rqof98hU4Rs9g6vzEdfE2r/mxMypIcb9Ou8QaQ64K6btFGl24SSlQ/FlxM3lH41ZxrKzunAotPG",
-	"1Q1elDgtv1PlrjbXNskrgvQPKt09OVZ+LWR/ny/cHbsrXnFoRflvYOb9qg1jJX5Ul5cRInKuZWnVXqec",
-	"9ClkTxaGItDykub5oE1XHMGxWg65XI9FU1s6cS2NMf+vUngwsKfKX7VaNGq/lXY7For/zA4gMRMCBKrU",
-	"y7h7yowfdPOxJ7Srnvq/tlmfa/JyN7BqBU0vuaAQ8t8spRClYm7Uy7VmKiHKJptNwmXKVDN9oHTJ6GKS",
-	"1J9B1is4AGs/fz7AB/2MpTk1gofLi63tf0JKaAGnpD0gwciMCQNjlo3FnIosZ5juwKBULdHzkrkEh1v6",
-	"5dyWjYSiNBRyelCH/4AeObCRhFJRdX3vTC2O0XFnJPu1E/INFk9XRlh10GgwHEJuu71rc6rIJWPCmw/r",
-	"dkeOBWCQqOuqfVeTvld6jCzJ5Tq0HRBNZxCp3agZYS2Ok7HAsAeuh+QZngDGcrecDoTOKBe+wZ+Qes7F",
-	"LGqgtCdZLdACZmfNKQCAX8cDNfpl7WSuwEpIGqpzvVfSUMkCW11qkCmeSjHls6UVamzZEDkljKZzdwE6",
-	"BSnguOZiSsEw89a+hX1kaeWaCM32eti8Ydc059DwBFcz8T8oQseivsQpzxneL6VxLLuaiRPa3OqQAiS1",
-	"3zTFPKxnr87GoqBKMWX7y0ygnt9kAGmXGB492RgKbY7hGSztHGH+DTXLcN5tWmbshH2ytYXLIxW00XrQ",
-	"QO9NAyV4cMRjzO9RH7U534dBBc3byymdAoSjZEGhpbCQab1yFViGsDIaZpWh8AA/Gx6eUkEuGcgOELKY",
-	"kDSXy6wWqlj168Qsd/NdxqdQlFhD1THVkT6Ma6nVhDJ7WpbMCBL5ciGqNA0UMZr5pUBCbbIGdrFvpeEn",
-	"RIGAjPQO8sClcKNgeQKiUok9no9GI/L//j/EEECzDW9nO3TlU61z1/xWTdsvzaViGcnkSgwScnCEeSlC",
-	"YsYLT8Hn2/dEX5jpjYJmiyWMBUIfs1gPHlf1C2yLjVZaCknlMs9ghnIphuS9XCGsIIDKins4KDTWAG83",
-	"neFRT4wqDhokhvEfjUYJoZospII/RgPrDyeyoP9csrGIFINIfL2H0pYVaBV+2MQlnvkzf+9rG92HC7p7",
-	"wr080aNvsqDdE/FbZdR+d+zpj6c3Bzyxwg1SXY86T3S/b5GQHdMJMtrug+vU2r0ek5KlsszQneHLKrZr",
-	"IEsMSrVFUvouLp7qqoflWFhRLOkIl6/alJjPWk1LBseejgYk2xYjrHL/KmLu+1l6Qo89eyjUjYMygJTn",
-	"Rk8WoAwkPlwn6HA5Fi8+01Tna+zkMSUT2NkEqxTYlU98M6IZv2ZiSLCzqa2Vz4RZZsncv7AUuizHImdT",
-	"TZYCtWhgemYSXVKhKCT2DcmpqIE5z7D1kKh1wRFV3oD1GmFqOLRBxSNBtoEdgWqOTvLGlh3EojrQrAQr",
-	"upQyZ9tCjl74td0T1W9O8wvR+uYyfEnkNoH/0SAZQD7g8XjCD1aLP3pIUe2+ODbwIqDoOzIBlPrvU+ug",
-	"ed5QMWJlzoHGWrCjVkJnXDj/UUZodm14n6FHPNcMuhpfcwr3A+rQWppB0DXj+7zZKX3Xr7BOrO+SbCTj",
-	"MJzVtU1G3uOyEmRJrMwrlzVlSqVUqCF5QVPbAdtVHVPIU9rdMBMHkYxpTL9ot/jtuza+QEldC4hBUmlX",
-	"GLFqm6xg0VUsZWZANzsGDlPq93I1wQUpfs0SMmEig9/YZ/tbJfaPhsOW5E9Ko0gUrBwLI24OTsiklKtn",
-	"yK6sHYkZ1hZ0H19Qnc5hw3KlhuRcltquSJb6tcxYPiF92zplLKzWgK21K91RG42nap5JBFvBAfNS6RMC",
-	"hUcvS0avCBTzHQwxvB7mMdg0Fmad8NszmauJWdcbkjol0nBdUGr/xtb48MrWsCVvyBVbK9QOkcW5fdrs",
-	"Zjk1LNccEjRMxHGeQ82T/qSomqSoCepBSQiywOIup3bELUWHcLD7isgVs2VOy+9Lnn3PDLb8UmpQc7+7",
-	"Kj814gIyoYcras3OdvGgEP3mmWCYeeBvxVdpQYg2h1iZ/D744AsYWe3AA7WEIunIwbCM4XSacyOUC5qv",
-	"Fcfk35IVSE/RMocrr1gOciDLWIhapnPnXdjAh8ALMRYtLoSqjKPJOKFZY//9y2fk6dFfRgNwalDXqaGU",
-	"K3P7gmuMJdKtQzAhk6oh18StyxX5dG0xErJUNmgFjHPI8XElZqtUebYP6wO/h6bcOmtWc5k7CydZipwp",
-	"FbDCQ8//jFJl1axnLM+tVnfJZtyKI5N/nyRjMfnXSUImB+Y//zlJiKaXIAnQEvluCWIOVldlS13SnINW",
-	"aN0u5jCXOSVc/ANLrMQoPaLIb4/Wa/ZZH6bqelNkjUMUQBvbFmELsqBld7hrVI0XNuo3jCozZUIwlAYz",
-	"WnFi2I0r5v6cq0IqrqNtZidUa5rOzX04AXeaWdm/2wqCOM8BCg2ynGHBe/s3GCrgh2GqrifDWh3Q1rYe",
-	"+NJvnC/hDb4XzoTU715VNCDCbmeO3GLJf+RUOVZFbopajrkErhdP6NstzivNxXb+Q+bizXNY1tg3HF8q",
-	"jFkuZLHMwexnF5aVssjkSijXrLx+7z+c2UDDmuSOdZ1TbacGAxwQm8lY0IW0NUftEJ6iTHBK1FgSJF+u",
-	"WigoSFOg0sJqJaiyXCI7HULDCNvnw3lCLFFntnMI4VqxfArcA2x4cqmr7r6w2z70T2GGCdMynRv9T44F",
-	"9VCw9aLVXK6gJYVW2K6CpHPJUwPQF+CKsfs2MyHLwjDBybg37m323iM2v7RoeJ/WOZjJTvSL2ufqC9kc",
-	"NBDBLN+cOcy3/p2WVvtDO2Wseb66G3dB8L/A/8+ym51Ck5ygD5FHvod9SBKbhZVjagDYqZoJg4FugLLx",
-	"NKezGWu4NhLrHdhkvxqLqAHL+0lcq8qaLcvdJNsz1hpWvM0J/3ykxsK3hfKdjEs240qDa6IWhQVWnyo0",
-	"bBI61PGbcu0Twk/GAsrtg2i/zHM0JtjWbeBQmdiTshHvXKF/n3z4cPYce549HY1OwHOFXxEOwZSQEm4O",
-	"TCCprmmB9runQ9LwoNnSlICmqH9Aug+ZvLigM+jEsFTMluCcnE0PXhsuNjGcp9W1eTu9730Lf7ftIL1T",
-	"6g+qtfV8p3WIpoVtxhvI+AYw7dvzsUqm8uj1SIW4x0i/1shrcAJdpaCaKLi+RADgP5Zo/6uivBsI7j3G",
-	"hZ3hpd9UlemDK7xUw946ki3RCI0UYLHUVvZmeaaG5DTPsSGZbTBHS0MxbBOuE2xtYjuIVNKGImu5JCsq",
-	"gs7VQzB96KWaxPpsj4VvQWjokm1CSPoTcC1POtpsHxOo5UkmrsP45JgUI5DVnw7HIjTxHJPO5ulgqZ0Y",
-	"wgrNB0EOhXXbJuqkT4mQ4sA6kTkEuOLEH6FvpSIzpsnT0ZMhwcJLJcP+nWJWlZKa5FTp1zLjU242BAWI",
-	"lQ1GCMLD3PnMuTJM6oRQ8u704tkPSNgb0elkVXIdBKs3CbX1PngKkWB5v5wRQ5AaXeMeEyVJKkWDBVpe",
-	"onjOBAQNXLPSTKuZ2Fa7z12N/S7A2RQW28N+I/db9c/S/V822Gon5mOrCP4yTIhONcPYC1tSrMGV/mBG",
-	"pcc7KBrmYlud+yXE5DyUQNyBWd5KOzm0tLJTS2kFgFVKi/20li5hdZXQy+sIu6Xpl2vDArAPMvR80Uvo",
-	"+YJMKPF+BIxVNW/XYp76tbipMJAKXR1GkYBGpQTCD9IrSIGwETcD7CgGYVDluiIBNNWyTIjmC5ZYnR+4",
-	"uv2/YKuxQMPADi7eHyxEv419w862jQQ2WGPjhB5SIO7Tu0kqjPhFBd2dCMTufSf4bH6ARoJWk2dgfVxp",
-	"nkZ9pMf18ImxsEH4VWhmH+xsEIyZMlKwsl6eBeqKWkvIAgkFsGCpLF+nKXbEcTbuRriG7fwQ9IjoGsIa",
-	"kxvSYQKtEWmuJAavqPrbkC9gSFdlI2lbVsyMV1xsbj9hMeTbNaBoTrhXkcYoAjwQl3tSnl0T+c5GFHdA",
-	"XnajGe7a3qd3q41iYCwMEp3qtdk3mEGTsXCOFmieQ8Wa1PvHeAJxufaR4eZ1SBLlIuPXPFtWdZrLJYRG",
-	"TwpWpkxoF+SPkXU29ajvx/z//q//2w04IIcBMQqSjUjffOaSjYx+amiZf3cwJOcor6ogxDIhVVSlC7Mw",
-	"/0avlWI+bC4MuRyLRszlJgGHM1VlMPxhItlqu945no2VB22chUjKB+fR7yeAzQgrtSvxVdpZFdZ8/bgm",
-	"gBUlS6l2WJ+06t6558fQJqIZg0m4UJrRbEg2VJh2piuXvBmEWPetWCOkRrVrUNcfkiAFsZ1QOCTnGlNN",
-	"zCAQAJCTopT/YKl+A3nzEKHt0xnhL2tZOWmnBbnQOzOK/c19WiX+2M8xhqDtbiETBzLIo7eRTBChTiav",
-	"uLgCG2YTjJt1v48eXh8f30Vn5U/fJEg3XPWeobpBWlTdVhbAts3PX9PyyuJfVVpKkQrFSX9icHwyOIG3",
-	"zGm4A3LlSCAgMmVKyXKz9Szpmc/jdUT8ECj3c1UtKGkd/TGZYETYrhYWjBo7ISXL/33c83MdWB/muPfg",
-	"cfplNPIK4Qnc028mMjvP9NaawJu7b4kNBfJdTK13guMYl3BpSN9GaE2Kkl9TzSbJWLgqJWWLIwwiCZNy",
-	"GvZSbFUBclH7GIbQqhG0At1a0xmZaDqb2PjQuPb7tpy9t5uolbJsnEncGg81TyQpmS45u2aNeicnvtoJ",
-	"JJ5i1opLj+za2rCrOTydbbzGn+7XB9KGkYXBLSpxtquQPmjud625vy1nxJ3Zr7Y+c1Gya85Wh9xKXgEN",
-	"cy39Dr8EkpdjgIe7NzepdTNx9XpscVtB8/XPtfatGHRpo6JYu2XtMRZAw9GsK84+avZRhxpN3zMNEmkA",
-	"at8jQs/ZAk2WKIcOx+I0z+2oC6PKMZeYbcShEyMwtkVe0neNmKAgCIgE6HwIkq1HZmzh5dqaFAH5GFhN",
-	"RDEmGl8+JePeqf0MZHKD4ePeZvkU9vlSlvbD346I6hbujt1uYA8SV2tSrGWIIA807l5bypCXsiQVxjki",
-	"547yfincaUWjvoq8eVJ0+MX982JdsFORnWVhTbqG8unpor3T91q8srbX7a+/b+5jn49qxS6XUVKPVUIC",
-	"Uu/omq0MUiuF7nMHVEqFwHieWP/MsaDKOmAeKahwy1NGMsnUkExAxWIZyyY2BblRc6GkKOHIZZg9fjIW",
-	"1ZfHZEpzxSYoCQkZZpnjmNhyvFmj6bRVnAQrcxi2tLU0x+49PRvgryss9xnu4w5i0wLuovunwxEDCx/c",
-	"9VAk4w8b9+LwzfVeaDi+4vxkBzJvyTI2rD78Epgibw6/eFvkzaGNPgyKjX4LSv6uWs4ur5/rPUobwssI",
-	"3a8k4rRWVgPE6l0pM0rr20kz2Z8yj0WDNEMa2lSWC2/7FbKi1lxcM4HhMEp659qBf277lxuhfywgWtfn",
-	"JvjiV8E+zDyQUWAD/WrMIFamaSxuzQwCBeZbsID2dA8E/4Hg3zXBRz/Rbah8zLi6hwPN6C0Ry0SkuimZ",
-	"yHL2Ss64sAZM0nfIP0gwPoDqwEoaMYQmPreUVI47I/O6GMuiZFNrkX339vzC0RWS0jxnJVnNpQ0sHwsX",
-	"lw+ZsNXK2uaCt+EeApvBCVStY0pNyIRmmY2uH4uJP6oJ6cMWUgTKANKIXVRCQhQXKfNlV9MrAk02edTF",
-	"KFdiBxvFOzxTZyfbZvXFtD2I1ICNuMQ1Vw1pYoPLJoMuIy5+V7Pjbg+UguYl+OGN4bxN5ok4MSTV8uRK",
-	"QDRGAJOuFbmTbHXsCNe44OIVEzM9D1tffxPL80NH39+K+aUf+FW/f3ExCKip9x3gdUNTTDQEq4M6ghiE",
-	"JCmlgiwVixFAEqV/oecJIqzpgh3b6MtdqK5zNSHdCV9F6dKu65LlUsygFX2/XafnioljTLUP/V5DMuGZ",
-	"mtiMfJD64g4t34fbLJpDvlebRJPtFHosbkOiyY4Uen+C+84gwf0Iky3C4WXIm18Pufpd06fbypa/2k7l",
-	"bTK2i2x4+AVVvJvDL54Q3Rx+EV/Xl9f6xx19AK242SgUtOKqdjGBqE6jCoJqOdnSEmVCtJT7tfw15MXX",
-	"9QXPBxT2LWXOfOkVT4trwkmEcjR30yIdlfT90EP4d9tDOCo67GUPcyOcwy3czflg53S4utdH23zd+9II",
-	"7/XpdHcHQlNbcGg2GGqGU0KT78rL7C+8nlM9FoaCgIDAPhvC2FD2tjP8j27tvyKei9U72qB6UBDuk5GS",
-	"ABV+P5e7S48517S0d1Kv5EExp8rfzu6eXxt5JPR+GQusG1Zvt1r1Ahsc2x5+tQ6uLg7BXd2g9aqtmmyU",
-	"ibEw4riFS+sK+8ZrPlYv6PvVzFmzAXieMoyFpldoEb+UGZZq9gW4nbk8KK3jC/RQ1e4yiFKNkX4mhkBO",
-	"xsL1QMAR9PwRNizE4g3mPbtUKHvTD8MWwYWwoELz1Hd7wHoP1qgyFm+tWlYFMxJns8fORhUl0TIu/MTo",
-	"5CZY31e6S1E0gbmXaf3ofleymWyHnettk+GTDlwP0PtBtPtNamHmcriujlta49+9UhZp/biLnrap7X5U",
-	"PXOuZpCx+jC8q7iWU6V91xqrpgRE3ghpvkLZLooZqetlY/FtFLNu6W9Lw9UH5ezXq5ztdAeTLakFkb6+",
-	"LamoFSRO+mDz9b/Xum+OhW2waph+KwV+0N3LNCICkL4ZXtPZIDETjYVrdxr0L/Vx/FDWtWQpll1qh/Nv",
-	"63Ma8vzfRvj+g6J0n21Md7tevyk16TZfthui3iE//4ou779pUHapq065q1mRyCYVhUB/BJYlWDYllMC5",
-	"8n3kbcehBSh/oc5YFQ/vc7GbKXpQ7wwfS/uKt4a/E5XMQeihd/xvV5bZplWQ4JC3qxcuptMjbHd0J6Iy",
-	"pgXtk7RkexJBShLEK1VOZtAoKsvn9/gm7pXbZigQyQMfjsU/JBeq5YF+ZMRsjF1BnQHKgNTTg9DgpBhk",
-	"dgYj7plEhAFXW1KI6ulSuKl77v3ehOGO8pA/Guo76VTn9CAg3bWAVAvX83jhLmmAM/ecyHjrgOlPtyYb",
-	"t0x19MjYzEvE3LQqfqZmynUt68YC7QqK9AsuoObhlrTlIIkbRnjU0M8g7pmSZ2eGFl2C7ZSqK7KCnqUS",
-	"Q6gnC5mxZjhMFSDpm+nhtTMvV+6qlRyLcINua9AQKmDGOVeu2FtSLbm2VBcWZCERtD0mVOuSXy41IxyW",
-	"3Xdr0vMw7toRVSmY87OFnT4GUMGJplevpKsL4sr3Mn3coL/QzhBM5wVav1fCCFfqm5JiFwqxY3hkzQ4V",
-	"KuPmzEj/EV1mXD8yKPXISPVMaKr5NXvUGTdpvtszahKoxGvz3f1GKJ4WRQRWX5ky+sBG7p+NNMN7fktc",
-	"ZKlYuRNPMC+iG1JeGQIUCJCe+IUSIZTvsDGWJ2RSgD8PC7FPxiKleW7FwFiIo09tp21Rs4PGPMNSUB/M",
-	"fu7xksL4HVfRVaMyoHq4cnd95ewBE3vC7rLBn5UyZWB/WMPDQ8tDd8LyOiqCrxYQd0KevTrD5pC2wCGW",
-	"SsAujjF8fI6zhgGy94mXsem62kY5maIW1P+ArneLrvZASAMBImg7ZzTX85878fPU0sLHUF2T5zY8oZSQ",
-	"OcJt7iI0VcKNOEOVkEhN2/j5g53yHhESpziHUumdsku1B5rza/aAhVohKrF0WXK97h3/9KkeC3XNhIFY",
-	"Ome16EaEtkUoWTBBCz5c00W+A9XjirwtmDh9d0YymS6NeA1GIba4ZFnVqoRcckHLdZTY2e/PC5buh1Nu",
-	"iRVO0QybKND8XWnm0VCjN5YAdxGu/MlwNHwSrJ8L8vfT16+CVq7y0shKXajYhMADKm5BRSgNZYFmzp30",
-	"DbzDZJ1z2xIOSR+iJmQO70rqmC2iZFOzjTAJOizRJZ1OeYoRWBnV9JIqF5WmBgn50+gJKtIrrth2avge",
-	"F/ULE0O3TQgao9n6AQNrLPmXOAdIyYdc9/5UloR9povCsl+PdT6wGdFvMNx4awyq8S0UvP75lx6GQmL5",
-	"quOfPt2YAc01iJpOKpNAzexTIp131M1JDSyD6gDmSizLvHfcOwTfnl1Tc2xfLKFRzP303dmx78xbFY5O",
-	"guhLkYXlD6ABYSup1Fpo6gUC2mmqtd09InIlOgsbNNsWBapqu55CsIQXlaEusgAPButHror+cDGDKgmO",
-	"umAjiXYhCjTdYgqOLYnm6zUFy/C54xvWUMucPH13lhCVysKVpdsMY7RbbB/c+oT2HN0a1zcM/7ZmLoDh",
-	"0Uxb6rjpEug9pibGkGgQrKE29qZFoD/MnlF1cokRtdN50+ItMmtp80Y2V3Ovmjo0/+yAPb7waRxtYLoE",
-	"urBVZmi7BtRZw5KA1RjBgpqux/aiDNWYspW9J2jrCZbTUoTRfAMcOpezGbR/DjEArSRJO7/Eiq/YfbtG",
-	"CsMFW1oYW2eXsGqED7xQivzX+ds34XnU5JCbTzf/fwAAAP//",
+	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
+	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
+	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
+	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
+	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
+	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
+	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
+	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
+	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
+	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
+	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
+	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
+	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
+	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
+	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
+	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
+	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
+	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
+	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
+	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
+	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
+	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
+	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
+	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
+	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
+	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
+	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
+	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
+	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
+	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
+	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
+	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
+	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
+	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
+	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
+	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
+	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
+	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
+	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
+	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
+	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
+	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
+	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
+	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
+	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
+	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
+	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
+	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
+	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
+	"FC46B+W4h/6B927eIryI7faQoVfjUUaAjdNnxOnvJK2g39eGbrmPm8vbjeISDHf7I1vvrNM66/wFeliq",
+	"qkSmB+30qLN4Y3Q8ifaLgiuWe+GKieXCXoFU5wNkH5HO32MXwFG6PpIWgqo6f3PxjFb0ipfcrJ9JMeWz",
+	"9GLk4S2ck3P7Oq+gzlAZs4zfR/BYNpVDi0vVY9mpG+0RtsPzR9rFgXhL4ASihg5R1DmsaP5RTyBo9Yqa",
+	"fH7IRK7WFcaupmwI9aj2M4g8iz+1qgQwYCIwFEGSpcZrsx55NIJ65a83xUP5BXTcf8vKpw5umxDqZe4h",
+	"g0ADnOngiE3HhTuJsx4Wx9MejW3DRvM+1SJ+46wVcUiFkEuRQ5SNYLszjTR53yQ4RXK17Fj71qsVcdwr",
+	"1ve8aBkvF86L2AhrsTJebj/CoBXBVgS/Jm/iKGhQ4kQjkmfUFMwbds7B+U/vyLOLd6QWGaPElJU+zLk+",
+	"zONnlZMxQdppzuktLpZu6CruwAHdCvLuCbla5h8ZkmdzKOFZ9A1wuKlUOVswYV5a8WJwOrAKi9XzQVNQ",
+	"dMFWUn20c/OpKVxD1N+UKWZHfTp4PDoZnQyi8zU4GT21e+Zi6OLuNeZgzOk165sJE/Z+QcnKxUI+OcSv",
+	"DxuDDyrNKWom2cDQGegs+gnMLbz7wYp/bniXdAYjfDw6HnT0g8aad03qV4qzKYl+DWJ+Hdu7v/373Mr7",
+	"xqDxOyQJxQQIEc1cA/speS3Z2/5cFlGnywUztKCG9rPahADZuoI827HtEHollwa6ZeKaKyks1VhBdSpV",
+	"cL67AOo4FC9xmEVyHezqgLnM2+ffv315qOm0aainOAapZigRH4QV86tBLqYhqo7MqSa0VIwWa3LFmHOF",
+	"eM0oOslZgy0AN2DaMYPW5RBtDXBdagxTdgb/58/nh/9ND385Pvzmf0aHHz6fZCfHxzf/ktqe+qinGLNX",
+	"NolcmpILvN50xXI+5Xn91EVgR2SwK4/GKQCdcHGBH510xdtKyWte9GWK5KVcFsS/c1SV1EA+FgRjxuHu",
+	"dlO1ljmnhmHseEYgMeb8p3cZOf9lqVhGmMmThGz3LkUub5+ff/vDc7BqRrS57SQqVknNgb8lDuL7ty+t",
+	"QIGU4F+MFfPmpPBCSfuekBd1lo3OtCPY5hptVuza+xLzsnYXP4ZndogoIbQyPRJ0TF6LnBEaXrGjc8kQ",
+	"RUa48bGGV7Ay/kmL/Ic/X//44d+Hx//755PDbz78fHz4zYf/dTAej7b+Mjy0/8DDMzr88K8H/z4cj/+1",
+	"/dvBv//LVr+ci6iPGW502HaWLDZJYz5unUyVXMRyQ0JmcCK6oyBJllUpaQEiO1X5nF8n5DY/ne/rEMhb",
+	"MnDXAkq0KDTD9ett/pjhCSMy0kr5OWtQc71I+Nb7txfpJXn/9sK28Ob9ZefuctPs08V2EspdzpGXzWG3",
+	"itRy7yCX15kL9Zx6yOJ5RzpqD/J7uSK0Nv0SJ08VDe2xuOYa5alYtlJswQrLEJFaQeZJqJcwkO+Y+RaN",
+	"BnGi02YqXWoIlq9NIk2htUly33Hz/fLqpZzxnp1INePUQzIU0jASAhrfUJ3T8hnVzOrx6XiAH1AyTDBI",
+	"/wQIcg6R/TiXiMenBtNWX+Z0f8XF9b1VWYlXK5pLDxWFPGtLqKgOvYM++/dvl688cw/cCIVEkZfLwuk4",
+	"//nu9Svi5mcPT5AbXPYWJRVVhufLkqq2UBMpNXnUO8QXB3FcMWMFMzy+TYpa0E/nM/YtXetk4HVzQaOX",
+	"u4t4k7LiNwbUxx13koHitR0kg6CjZcTMH5rP3XJBmGtknID8X8cO8GxU8ZpbAs6bxgzFSMmmxgp6BwnO",
+	"e7MDTfXT0WvRMGw0b6hgO/JDTAQBobrRbfinOQOnAkgxkcjgPgBTXCOXPJpacDLeRViQ6P2095PNknfY",
+	"L7hs6tndTrjukdt2ue16bMMbBL/LZt7u6HayUn0/Rn1Fq5YFqujnd5CEWBOo3sbp+t4nJddGt0UKjazO",
+	"2XotpYFZssW1/ETfxDaVPBhbe5jYFoNIzNWeHN+0SXh/i08giCdpA8WHmz7p8E0vGb9tvYE6dem9O+5p",
+	"a0UlUUtBiqXymjymhu5D9o1+18lbNEUvHs3Fwb68rS1L7Yn1vVnbBzShogsPY5l2A9hiwewJ03NedXne",
+	"Zo7iZdB2Hzsetp4jY28YvIEue2NgwAaDOQ3TwFzb94+/poa0XNG1rtMtDmKJ1PXdI2wGZzfie2w4vH1v",
+	"umNLiV4uFlQFl2pLeHQEiN92NyLCGNngCYv3Ve/PpKH5dzjMrXJfY0Q9W1mvyRbO1/NiV6yTeHRbhud6",
+	"/eDzvuWDh1tXr/JN7Ld4tvGfuJk7i4PecQFxTD3r52XwhHHGp2SD2h17ZdqqQncxFn2tXkap3q6ZtMsw",
+	"2Jo3tPBIE/9efNxWVAnEBGJKSQUJ9VO53ZXoB92zUo7N9gwIjb8hYrHg17xY0tLveK0BNE1QWwTt3UIx",
+	"0qL1h11k6/qqb7O2nSItNtrvv43s9lyjIdhIb78kC6kwkKdlUFyqSmrWtPTfU5A7Sxgcdl7zjrUiveJR",
+	"Hz6k5Kbl6dl7m71A8yK0ku67Fn1I6BCFudgcesVKKWY+GH3rnveebcdKPEcNx9z2t+JlSa7CliAlMFEA",
+	"/9CIhWbmbE2uuSypYfEA91BE3rccGQ0Pj2uNXNqmIT0bXkaJ1tv6+9S3WzsevN2JS/HOsNTVep7ycGn7",
+	"LtjG6UcYY7Bf1UwE16ovgDhmobtRGE73nf8uTVO+2fYB3WyCb7kjWkd7d0P8UpUb/AjAUiyzVwun7rf8",
+	"FLfU0eLuElwj2+3qSJ3bxFz6Dy1Nn9hd5elkw728UfXrBb2NhW/SBOnOGDW9Knmy1cZ3+xu1k2127dcR",
+	"PWzawuYF3VGuu681oiDi6xfVirZBMHUNR1r2JqPfFrC2nQ2AHcm2aaNKG/9u0kFExH3szHNG4hK4pVnQ",
+	"Kun9qIfap2u7RSL12PbjIz73Yeert6UyJnijVRXjva4VSI9X5C8ibHbU2RUY1EYW0lCfErwjUgBpQ9/r",
+	"8gnEirjcax2iQTyvP0/fE151xn4aAgcaBQxVM2Y0GYI1CdK/nHKvES2F69dq5vwwW0yiHEO303qvd190",
+	"VNeugXQhi9stxw/2w+0CoG2/FcPizLUbbatOUokNIj3G3jg2eeHsNok7+VVw8GFMgV94e0/zmUDxrLNl",
+	"aROpWC6eYwjRm00qcN1lrAR7nKxy7eOQMMiC6y1dgglzYzeOrPaeUVogaBBjPIIsPkmOgvoWZePZtq/8",
+	"EAURdYKWEjihG+3/Kd1yf7CXpr0LwFMLH7MRycdtT0ySr9+FxhZCoZKWWCd/gOT8/N2zOHQqhK6mwkHI",
+	"0CcNQp4aKKsH+10pYmf00S92zKegX8/IcTJGHxFCY4FnM9Lr8ddxg2w9Cg1DV+I4NGIeRGEvWQzz8JBb",
+	"flAJW92v4ger13BTokG9kPpWIUrb2062G+31RoviJheWHjQn2bfFELgA3HOD7+Ec+TeiP9t7z+6xAwve",
+	"R+mpcT9vr8HLpeFi5sCOtwMd37Kj9Eq3Ou9Z05YrKKWZNF9BH1Un5tXhEmTERX3GaQ41tGXjRnCeLG7g",
+	"hfu6d3xErpHkiu1+CwUE8IbkCeC+hJvb3VFx8LATxlI+vru/vlZzqRFtt7wO6KfQ/7OXF0TP5bK00pPD",
+	"D3WLE989lZI505oMBbtmmIk+Z4rd2T2HERhOWLUk4+1wB3svlB3vS9lnKvgpBIjGFJxTASZGuRKlpIVV",
+	"uJRcQLgUzDWQhotZyshqzvM5xsVrIiSukv9eH9z+nt5ture7YPdcyzRb6Yk6iIk/xWqaIIadkYaYNHC8",
+	"QK5HJ7bJKlhPj4/jbAXMaj51WXYc4Vgjfa6J90t+9hh42XjAxf9USs4U0wCVN7ha/0/BrMAPf035J1bg",
+	"e5iiOx58GCTCm4oegv7+8vINwdER+1Z67xb9LrT5ckHFoWK0AIkkYeeFldq+bTmqFZvsjC++O38ry+Qw",
+	"AME3VoSoc8l32fXuED6eDG3bQ1osuMhcq4ACyNmKqfQRWsjCNlGc91ymhi+YNnRRBb8A9rKimpRUgxoN",
+	"DZBheMH1/DfJhZXhA18LZUMKatihbXl/ca451XOc6g9hqj/2TrWLYZT5AxitQWozQ8BZbTR+i1yrNwvL",
+	"Z115K1Nk91xQo/inURvUwGAyD4hIg2yg+S8MMA5ulcefKM4DcSB0xkW/5dYPot3ac2c1WldgNMR7+6rh",
+	"5vXDdraLOEEpFWmBs+s3F/hAVnC1mKUSZOgNRyfHx1kjrf5gB7uBm9m+m7sptBDAC3xQ9pbdRfgXyM5K",
+	"BkJ9XF4xJZhh+vCKaXNYKZobnmNYbWK7ByCLrjCsC+fmYrAqugb55KhSEjJxc6kg/OvPT7LDE4CvaLy/",
+	"YldH2liymMVv20U+fPwhEYEVptKTioyQ8cO2lq0PCCRht1PTtwo4tyd2yIJin0yzDJVUhC0qsyYO8R9Y",
+	"WNWXR4aLvCWAJNp9pFsAetg5oiRNfduTRt1GuEFuJG0oObUhDrGB39KKjV2jHd1BpVm9b1PQRBV0nj39",
+	"6D322u4QQPnIKQYwoLlZL9mI/EDXVuBE2KmGWXZONWa/FaxkhhWWBpqA4Du52qt6Kfe1SuNHG2eIS18w",
+	"Q3mJVRTqeKHdu+tWwOnpVbkXGyqJD5zZtJg++2u/1UuGQuGq9BBuby2ffjLe5auAleWWGkzcbRd1XwRC",
+	"tASZSzYIqZ9tOu0LSksGrYZg1TA622Y3cClqPljmQ64VROaHs5uMjLTHNxECcxfB3fdGrVGRrcbqhCiv",
+	"YEFub9poQwhekuy+Z7Q083cI69SX/Qa5N5Ya5vA2yeesmzRif8MmXAUC289Hh5kCrbs/W5dr+O6WOW/O",
+	"yIY4i0AQBauYKJiw95Rt3crpkH36eRwGNx6cjgfy43hwc5C0wuieFcGPUC/A1VhnZDyIWMN4gABMK67Z",
+	"dpHc9ZPaGh9yjNTgBLSU2I1yY3051zVegFBC6LIvdpQ4py4VcHPqB0t0ED4M+S4hKKjHxVk/T9Nb2ZQ0",
+	"6texQEpmmTMV652PcHMZf/TN7YRt09ipsETbN6vupV/wCBOzbJnl9pJ20fhhwzrLnfKi/woRhF4HcLFy",
+	"RRyD9ZFjBZ69ZYW/2g/TA7BtRiSB0s9Gy8dlGJ1dYPdaf3bQBmtrwueNAYVUh/l/GSjAltKBiQFU0c3g",
+	"b+POXnzxkH7cw9C4PQsfWc/7t6/6Eopf1XZFV84N1jnMa58gumhTO4ucOr1Wu4kzbdG2siWYf8MHPiGi",
+	"LH3qSQjA3ggn417G1CXMeh6cDh4fP/7D4cnJ4fHjy+M/nx4fnx4f//cgG0xn1NvbuH0NTGBNy07vty5F",
+	"CUxJcGqFXIlLifZTzw4VtB7aXWoHQnxNDVXvVYlKOVtQbv9JS56z/6D5go38jLLBjJt5yDPGV6Le7Z8k",
+	"jOGaK7OkJf59OqWlZgA92V2HJxvXAS1/vQvxJLUQaELbthK4PduX4prnRqrNa4HvxCOwf5N6IKnl+HAb",
+	"w9i5ILKiGGnsDQVTZvK5Zx3BYmBPoCPB2niwi80g0O2mC71RKc19sfMt3j1sW60FflB9B74L8Lmb9ati",
+	"6jBhBnH2j69kt9yc1Fr2W2u+yEwjV8lYRmlo+QxsoGlzun0eYTrE+cdbjJgbgTzqjCoQIHY0XsZChIYi",
+	"tgFFEcV6XzKhu5vw5NtkeBQE4VkRzqtnDRtHVHkB4T5dTaSKuQoNZPh5vDw+fpID6DD8k2Uey7EGfLxp",
+	"uko3ObQ7q5XWXnHldqIiXLE9iceZgZLQpPuSjF9NwJQd9m/cwa6E5WefRTu7mdAgjO6FVJ3M1B2z/vo/",
+	"3Zz6LGi5/oWlkl0fbdTrqnSQYry7wY1729zAHdKAGyvfG4nYyZDscTSl33Pgvj6bEs0sj3RnWpG4RfOc",
+	"aT04HbjQz0E2kGoWpJV8wbr2Cv/NfhqOHeg5fplWcbDZhDitfULoiLjoT8I1mbgRTzBQuUhGqJXdpE9y",
+	"8a0mw64RivBCH/iezqyK7TCrAcM8AnpjRQjjCgE5mtnPEdqCQ/2BYcdZ1e/9WNBPHo/s+Pi4yyjqHUkj",
+	"WgopeG6ZRaQnNUQNn1DbWNSpVEHEAYwPgHxvfhdq0LbyXXZI2PjirGDkBimT9ZdLGQhY7qJVfFYkSIRd",
+	"cdB5JcNaeX+3YrDfwuU8DdtYonpljyKuKtrPBeJct2DAU4pnn7UYHzZNoilbfu2BdjWQq33A8lIW2i9M",
+	"c643ORiG9I+P+4mibblHtDEnEbJig4lseP344GtLodGk9rTo7SlLhH5+fLzjlkQjS+0LKhIvuUinzAtk",
+	"vv2xKpqV02TkKCunhz4XzW7efF0xBemTpOTiI5TOPwgJAS50xF/jO7KYV2wV5X9sjcow0uGoJQL1O0EZ",
+	"vlaEzzDAtJRBpdg1E4Yafh2p8ZWSxTL3NtVfOcmHNZN7znzyDeKLGeSfXynRptl5vHhwtnx+iCgIXRbc",
+	"VeVxiTCj3aOCBFt1Uy9Spr8PLSvgcfbNN7sGAqeOT0In72penXdCjhoN0VrTlFmsxcK8FSjhnkgEYHWk",
+	"gN1DsSJz0m7E4ePeerzOsmRRklEnG8gNe0MAmx2TLEu50k4ATEfZxX4a1wpi4uEQkFi4InKFMQ2Q+7Yh",
+	"Ww2DzSBSNwpn6/pzWgaz9rD+Gj92kU3aO9gTJiEE8PWlNzyij8e3sbrtpsGUnpfvtnXxBdDdvnADREvq",
+	"EHjd8J5JoXGZtoT4up3I3fsgXVnlH1vFTVZ7UV0DGDJNft+ySrEcJAYu3JD9gKDsEkxu4gh+chrN85Em",
+	"V0temkMugBAyBykqNdNmLMIzl3YQhxzDejQW4ZGjZVQRJtjDBLbxrO5+LAwrSyDJBaEVVQZqON9kA73U",
+	"4NAtdiF6PecVQme7j3ahYcPoQqcARLoLmMadJNACnKuS0WumCQeIvz3BBbxZeScKeK+ZuhBT2VfHTgO5",
+	"1oEeIWggdeqGEzBeT1Dhg5vIMiSnALmE2KZJuoNDHD2FQI7clfB2uRyup0IyDLAGTHjsxWu/eLiuaP4R",
+	"is27evJj4SGnM3K1NNhC92ufjYFHszFJzz7Aig6EcIpKzFhAtHenywBy7eqIt0mmdUXC0XX7l4W7qs0b",
+	"WwtYXzW7Xa5/dZ7V9gmwx9l7mXr8UqhOxsGrdsJMFID5D0X+IXIS8ZUOK8VFzitaJgNZO5xn46Vv34Bk",
+	"H0Fs3y6eBxSawGowuLrfQebGLKTAGHTnhfGOqUoCoB8tD8MjrFuSy7KkVxLLGGaDK16WXMwOF1TQGVNb",
+	"J9ef575NWon8Qmln58ueVHH8MKlrNdxHyaIhKahebjQp7TcHe6YRtqWCbQmJKkkJl8GG4rfZXaBdJH4s",
+	"tyenNbBwYi9+4mZuKep0LCaw/ViOxl0pGZGWRWBBN3/fTfDymXQuJcVocQjsDm84SG8ai5XiUAgATBjk",
+	"6fGTgxF50S0EgkoyDh3++UiDaGXbGhGXQAaXve3H3gdjYSSR06m9rhQH+4pAQEsDiVWruSQLuiYL+pER",
+	"blwRwAAq7Zy7nsKdl3MrqFhMNiH4v6bPFOvpic5NelWUXG2MCE+pg+lYBxdxj2Q7HjjJ4ghOsqtvihoT",
+	"rrmXDAPCktecMgcV51CC4Dv/h5KrnqwqHwbetYuESeErZHh8eHJ8fEByqRQrEQreXT0uPpnAhT4ihyfR",
+	"Nfjq6ByLTmN8OCTAKSr8nYcrc3BGDh837k58/5H2adRR6FUO+Xb2JlXLJlxtSLCGepEhs/rwcbZvum20",
+	"YWGNdiKZvgppEZHIKVoEUXX1f8W2wo14AlPKLTd/650fW3Ir8CXivuqB94qWZSavmRKs2ND+ZctJVffi",
+	"P8a6I1t6qpjKmTB+8RIH7Q2+UZtkXTfoG1L1qhpPnY00+yYVJPPrI6TLV9tgBJyBpRfArcdKCI3f2hK0",
+	"wezibUBm1yHeKupri816O/DCHgt238hpjSC+ELu3KYYqribbPneps5Kg6sZqdSmuSyb9fOZ5YILOiZoU",
+	"0TqwwIBgpnMqyNCfoYMYl2LXlP5OwxuT7htWt/84ArvbSdrwtl/9nZCd6m0kEONMVzoj9JelYocCbI0Z",
+	"meXVLVKJYaFkbZZuIHhsYCab83132dT0eWoC0Lh70MVeNoUMAF3tlntktffKR1BGF6hfvlYWATR2cOby",
+	"C9qywBXL5YKRw8d7CtcpQJY7rirla3mV66yZO+CPPYoVAf5+6I941o33zchoNDq4U0T83kTzFMqQoTO3",
+	"PYCSfrBvlrntbBfC63WiQG1Ou/vMsFgEc0ILSkkj8vwTzU259qnjWD1zAlahiTulEyzIc8XGAjzsZOhT",
+	"FK7qypNMHYzI2xAGu65Y1sAgweNvL/6CKX7tgQYMxtGOBZC5pWvoolNNHEO0296cqMZ2HS35+Pjy+JvT",
+	"Jz5asuGj/fnzLkj3TXT7OhK40YBiOeOV0YkuppCxhEX+ElUBP2wpsAhAHc2v3cAs2UCdwJrn2jZq0qIr",
+	"faqfHOFXp3+B/w2ywRLO6FKJUywEf1opWZye+izU09PUd6enYYquZHke11h0mauVR3gJOa1xxYCnj1vZ",
+	"Ez9vL1/wpQUZYzmpryxjLASld6ER/f0FS9ctAZmIiKW1SLCP7NSVKdJCVOfyDzcRlo6n9YVpb9B7z4mo",
+	"uVHT3diWhh9p8EnCeOKj3utPi9icoonGDV8wwiEaCTboGilmNydbJOvtpGu0h0OWomCqOyjkxI90+LDG",
+	"FAq3XkZYqRnc6N7X1Y9iuDEq5bIdqtWQSvaIbGjJPtuqNKoNOmmUQKFj2myiHnOvPTokI3uxIKcllgHQ",
+	"fH7rGfh7K3X5B753u5MJmF19yo1piIX+MOLPvrbJDulnUTCNYpVUX7KZjWSzL4og6l3kFNiK5z8bZOQU",
+	"ysqL2ohWk1DWSMl5pAkvvKU+0j32FH/DCO0rZ0khBkV1DDq7RbgYU+6o70jxoJzHAThfRPrpoLFt2l1Y",
+	"lSDhgb3QNmIFdaz56uqo0pU+uOXCmd6KMyqWOG/ZOkhHGxt///bVfsroDnR5S93UDnaf09Zv6JFLA5pg",
+	"ZMWMlSuJBs2YwLrGTFb026KakcGBlvGzBr3eSo38MijR22muTjLfc8b42V3PeNeIp/SF1IcdCQYn4S6f",
+	"2xia7gA7srpn0MhtRqTo+r3lIfUzyG5jSup14f6EaRUNf8qcipkr5RoFRIYXLorB6cnx08fZADNhXvBP",
+	"doTh79cVE/aHJ/6Ht0y6n078T++F62Vw+qdIjvvOGVAHp4+fdmMoGyNIrXICFI3lUhWsaOWOdw3/jal0",
+	"6q/BQyIkKaWYQYgqSkQZVhS2X21q1q9IT7u4Ot7wsdtI6zXtXBN2NC5JKQyU0BnlIiPKfbap6Whvegbc",
+	"bNXhYTp4voKjKRHbSPeT2O9E6HdbdrcLRA0pGdUm8ovtkOTU2IXOCjY3v7sKqfHucuY2gB9AfdKQlh+W",
+	"004wzlv/bSMcfGXQgbtP7N8PZ2DorJmRwH3wBcWIdscBcEspZkFuOvM4ZipO3cFYH9y2RGrpVy9I1KWZ",
+	"fkieBin0H64eQ8l5o8RGDYTko8EgtNwh9G8uHkh7KzWkbF5BNgt2k91jHN143uxlV4nKDKS73bl8YShw",
+	"kBjab6UiyUPxkW2Mqd9ep00/Sfk6L9NbElEKN35HvPpW9Y5UxY6QbBPOYvKwbGESzxs0vJUGaQ8BtlBO",
+	"G8NKhU3GxNBbQiTxEnH8ZOXE8RbxNojWqismib5/viy4cRuzVzQQF54owJ5lxTlMxek7LZEwV3e6SxUY",
+	"LlItx4WtaQ+ITtTlm8hjd0fTbWQl7TDrzhB2nHx/P3uvgUS0rDp/fs8lcPscEq126WVj693r0U74LuZ4",
+	"y002XjFxd/22Hja27IC3IzoW6ybXGDY21wpnltIPmt6XHaYN8XTbt7U/7M4OrizrbRg24/AYV90wSn2w",
+	"fTA7DCJJA50UpyHasDoJJJoxsWkc2+hg65K43fviBekjl/YAYjbzpWvQulHbpNt/XJLcaiMXbXL1LHmx",
+	"NFcivUEpBrKJdbXJre8sbLn8f+gtJJASw1p3/5CW2nl2o4BKfEaFg16pAxcbBebhwMO1HIWU9MsJAVB4",
+	"EyZzFscA+7DdliG9GYCTEZorqXWj0FAM9+FyLy/lfcKY4VguijqsA395kwru6KZbW2HRfnt89XT6R/qH",
+	"x4dP8hN2+HT6J3b4DT3ODx8Xf7r6A/vz9IQ+eTrIemJ5SqrNDw79LI7mObk8eXp6/Pj05OS/7Vv3ETGy",
+	"exhRFG08cFqKw9U6BKpLhIR2Jno38Sn1G3G0kiVnLl20SXUS2cNedaKW/JM37Vgi/+ByY0zR/QXIOL3i",
+	"xzqIKMLjjYqXJIBumqflzlISTRsAnDdqJO6ES16fsd3M4bHG7RC5fFCI3FAWYueKW2QYDFHYF2f6gAB+",
+	"BgCQJCOG8aPaW++/2zCg29gmgNneyjbRXambbP/6LE3Q1ihAaLmEeiSdqX4tBFkyRI3MblPEVTDVtclB",
+	"dywS42oJtKvE7B4WVXoD9x4majclF75cXHMt1TojgalnpOAa2HNPMZydqwf5gvr42lULB35zMfhNIWdb",
+	"V3PKlTbEN3GrKLNXe5uX4jPwW05w6Y7wDlGN78yLgEI/IMU0i1hs7qQ3TDyqQ5aMGN+ru3DN34LpvPEf",
+	"95S6cI+TZ7YGsm5KFlvrQN0CITklo/Rca43ski/ra7sh8sv7uC9M6bqHjUjY7Rgky8BcccCag3mI97Rq",
+	"/ZUcU11GfdMWD/tjOL5gdqGUwt6Hy9WlSE/Po7s5B3z6aKUqoDWs701JLxItk/lqnidlzfS4mBQTB611",
+	"HlrHvXE5ehmgkXLnVtCJRhHD6rcHtKW+vZwBKRG5XfWMO5H20Mfbb1H3XwA654+0XPbg82LxRbBLIBRA",
+	"VNfFhZi2Ue164WNRyG5D15IFDajXXDu8UOy3p8z7Tty4p53NmUntNUvuH67Z7hX3Cq4NF7nxhSqddQSX",
+	"ky6kE9jCMtSIvpGVBN62449SPmEcVkIpXT00MG8EssTndhYVE+Fvp/Ia9snUq8L+vqSlhlVpRUBit92o",
+	"Hjt2VJd8vWBYG5dsn5ZpWwPeMVxEzJYlVd8pXpwX11TkrHgRtdNlQj7FzlPAwr4HiIFg6EdMYmYghKGu",
+	"Ch6Tix6Rdw6/YEENoRrhOGv3gSNcwH/du+QULumuNNYHRgnotOnRNwgsEdSa3tLLAPYRsBsQk6rZNlVB",
+	"GEmLovjefgP2JyWMeF8o65iNbfP94vzDQLdsxPdcW3XtuTCpeEXIQITALEtg9amO7bhBwm1AHBupIpsl",
+	"/O1OpoMroqbfRBiYgT/qVv0/+VM2EGzleHnDipQNZFn4B8ANEvlZJpWe+xOgnxQoWriZDimajADAJiPU",
+	"AZNiYW2pyDiKjRwP0qwgmvDnDYYBeC2+59ziQI/259BR8qKjmzKp3GyspGRnuAcU4bYDhIUBMV6PDHGT",
+	"sqBzZKS24WU+k9cp8RlpCDR1hm9nEHxnK9scKdiKE6oH66Imm2TwHIgAdGqcmRBndoY1+SLkYcDsEpuK",
+	"8EWGh0CP/T1esalUbGOXK7pznymRkxp/9hpnMNuNRzvW0M+j/xJDHiH6kN+MJIPooPKo3lISuCAhwc65",
+	"ZgRbIeS60uY2bLTB7HYAoVF8OwNN46Ptb/37MrfWm8iYsIs5IMG9Xe8VuCBO7H8e2/88sf95uq3/TaX8",
+	"HOxUrTD1d+4kuSZvD8XNgXBd1DAWNt8wrAj7Pn1Xb4W+PyW0KFzOVn2zg4CwvCp57t4e2gOKMI+Zd0m5",
+	"lHl+TQ1LhcfJVQNiDvpBgCzsBZ754gCunQ1zdcX4eipbnNeKCc0hWMLJd1YskV4H2kvTqV3uzRZduic1",
+	"t9NvkC8OKdmACmGPjj1ZB3em9LjV648g+57P5nGkb6O0jSVrqwDlugdRuCkW8WuGYf1/WXeixKH+Fi76",
+	"n4Oft3aTQlkqfPzHGn/Amd5BUWi2j5ypbvPkOALPjlhL1O7Tul1gQt1Gg/EnavhJ+CpX3PCclnGbJyfh",
+	"sUue92aMy6iCz9M/+19/4maOvblH30QpAfEnT04eR086nz3+U0oI3Lj+Wy648watX62/oMJr4tymopYT",
+	"+7nvGO1ZuddhvYvMiHsMbWh5PRSIrpn9gR2wP/t3POguyW2LJtpUMKqXWPsj2kJGIVqYghFkQ8LOPqOt",
+	"g69yec0UBlttnkL/2dkl4m/LNJLZB9GE+lYwPf0Ng+1n7P2U2bZTe4nkDP32kO6BlwpZMCo0WQpX89hl",
+	"6rmLe5ANSrmCAJaCLxeDzIc/BEbYf2nHdSV6gpajV4hilWLaEn4tP/UXc60TQGNnP0KD9GRhvNoPecxq",
+	"eTLn4NAIKA9hQAiE4Ds+1LmsWJEu0rtd59vm5G/4gH8Ljv56XzY6+2/hdm9l+fwT+t/rtbPK7229779t",
+	"H/TmRbsXP/SWLtERteOquRCkZCngOHFuo3fza/icf99+4OZJ2uot3bUaNDpmb7f5t3f77j6ZlCEspu8v",
+	"97Cm3ameo/Y4VuHaSckqicpfPTvtqrLFmIqd/IZU2cAe7ea8fki4dqU2OIPijrWhKKpywHW7Ny8HTZdl",
+	"6dDBAdt8YC9JsU5KPw7TPU1s39YPIUKzfRkF301nNOTSJSWadWUlr3KNNeJC+9dw/PCSMSyf1/X7ekIf",
+	"m9qhTmGHt14B41BjHWlZyhUruhe6Ts9ir6TWlLx08a3fy67UlOrRJ0t46qrXkZL37y++dcZ+qRSYgYs2",
+	"ypvDnLH0eEU1Ixff7iSEpW1Aftv3GH6ECuVrRSpXhkBXNGcjn4IcsGO0x8Ik79++PNR0igCXrr+Kqbqh",
+	"9F3pnyakdv/IT6KRgiKVD0W2t3MobNlDyYklT9UY6aXfPqSud3hd1Gjvnse26UKTucSymlbGzMjYGyLH",
+	"A/gDBjMeHIzIM19nyhXujN5sJVQrRvSyqvHNdod1cZeGX1jNFlQYnoebAi6n5EJGihOWFIfMI6mI0+jq",
+	"Nq4YXmAuy7bYbmEE4nYrHVNGBzWmyfayBmNO8ZrURfEeFDqvjL1tSgcNI8guZfmceujWy6dETbHkhA+z",
+	"SUJdtazEJeWLvph4eEguvg0ecNddEnWlIfnY0eyupflFaaxCX2xkewh+8t24LT+O/t3YpRZi35s+UhsK",
+	"j0WICmcAoIvJ9QovsRDzw8qik19UFE3RYQd43MHpk5vMfvkuDQmr5NIKc4nkoW4IDS2KVnHpvbBSOoWp",
+	"Q457Z/dS6OpGEloUKehR0LE7i7PzuFLgDd0RNTU96fw/bXJvjOed2XsoSQiAxGBQeN6yJIKtNgj6bIUy",
+	"lm0E3PjpdpKHdiGv2a9LCjiGGjuwM3l84auShLPD9NMEjulrkMWW5bnZwubACtbL5iJXL/IpKP7qAhsg",
+	"QdoyMhe8tiFHMgQNtfPgbpNA1pcNVlN3Oy/MSDKMioRBEJDlw5CpeeBCNCAKaDwgS4HN6J2CQu4z4h/K",
+	"sXo3f4vU6oD/+wqKtr07/36yb/IjLXnhwuFOAYItix0/GQlO/ow43/6IvJKGnSLeG8mpEBKkds0MWVCx",
+	"tCreRqKFk3GXchEepBbpBvln8KfpN/nj4sSZBrwAo5d5zhiUkYQ6gPuCqadTbb8yxPqrTWD34a1g2Amp",
+	"rHeVYXrzoSt3/G4FT91bqMWlJlgWlxGq65p2528uQnV8btrM9z5S0rNBrKYipbc6arWVL6Km3F9Y3s+V",
+	"oUuh7u9c8dCuyeZKh27efXfGI41XwO2qJLoW8DYZmp66idO+gn/7llF03fUaB1p7s60So67rDVpGbJvf",
+	"2TufKm25LfRuS/XA9vj7TgnkhCccXHZ1vqR65m+Ilu6ULtLhU83N2FTDEXLK8qUVQd7Z3cd1faMYSmTv",
+	"q1LSPn6tWIHVVJ1V239ElvAVLP+wVWMTkVDDCxc+et99OhY4MKKNVFYsff/2pT7AetMT/Or924sJ2uOe",
+	"QfXcWsInVBRj8UZq44x6b9rX3AupvOnel+3MqVIcqzBTDUlEk3piE/L3JVPrsaioogtmmBqRC0Po0syl",
+	"4r8wTXCBovBFlc/RElCus3CToV0grmNahfF6SxZHfyYIX4X9MvO8ZS6Xytk7DS+dQ6q2rflyQ8UZYddM",
+	"rYk0c6bGwh4U5EconcEchytu5nJpQoi8mbN1XcL05AAmyLHuMhVwC8GLsAdjce6mjg3PGS3iQs3GFSQl",
+	"l6E+EewkAJuXa1jed9+fHz7+wx/JnOo5zAoqXI5FKWc6FDOF6wXWfhAFqvltiSrvVPyvDJgTEtglBOEn",
+	"jLz24aE265LV7hE/Kz8NDGXkmkxwacbL4+MnOfwb/skmWeTdwndKKT9qUvKPbCzC1T2cVMvycEKwGD+G",
+	"9Tw9JnP2iRYs5wtaWiVL0dwwpQ8QqH8sJo21PXUd2JaOTx4/efqHP/7pz9/Qq7xg076/JyNyThZcawDA",
+	"UWQpoKz0WGBT3NeqZYXd6hGB1cITSD2fqZjSkKpk8KFUibvNRRLRsYBKvchjuYKytkO4+TNfxFsqV9P9",
+	"INpZXPBIColn3t1dy6V48mJogkOBB0Szcno4l9qABu8KVeOh0RWjH3UoyV/KZfFIezueEwQtxY/GYiwu",
+	"jK9Wo7tioLYCgZLL2bwW2Ozkg4GDixmYrP0ZhIV0n4xFq75wqmDYVKrFQUbMUglX6Z4LI1vZXrgLpORT",
+	"lq/zko3FcCc9LUMN7SDDQGknZYK/orkY9gh6RH07bMslwoTduy+4KLiYaVLRGUMoWWDXqDY0RjwhR+3f",
+	"a71kMha5XFg9Sp/WGQSazBQvyPD8O/Kd/UesJim5wlS6g4xMac6Mzsizdz8S9qmSymTOtJEh5+oUHc4s",
+	"rR92hpHVzlo/laKu7h8VfYFUO0spr8MmW75u5jojEe8tcElQtnLeLGQMbUJ8+/zdJZAfqVscCyg/gsaZ",
+	"BVUfWUHGg8alOh7gHdqkKUuNtCg4hm7ZYdpDZvln7viLuyzCSNmnnFXGM8TSzAkUnKt3VFcsJ4XMl6AA",
+	"EsEYzK2Pc3XZp2O0I/JcKakc4/EcCWg50BZUUyRXsliPxeTzeJDLgo0Hp67R7y8v3zjjBTadkbHXr+Gt",
+	"wWg0Gg9uJjBxbym4kgWH3N41uWJk9guvQCu2h4QVZDh5BuXtzeFzkUtL0afwzgTUsoiiJ+TZywuimSj0",
+	"WNiTeYAhiJr/wkjJF/aSw7xOZ4YtWNSNnRIZPj154qqPhzMY7u32MJp8++QPyEet3uYyfDwTrWg+Z4eo",
+	"xS9BY5sbU+nTo6PVajWi8Hgk1ezIfauPXl48e/7q3XP7zWhuFiVI+dyAAtegp9gNMTgZHY+OQSWpmKAV",
+	"H5wOnoyOR08Q6nsOEuQRrfhRTit6xUvuxfUZS9pxAo8LpsbAtuMWuntgd3Kp2VkLI5AKIZciZ3UeViBy",
+	"MPo8i4cFBgRIloIhPj4+xjwK2APQMaqqdGfm6G8a/Zx4mHdAAo67CklZcJ+lglthzo90Y9ZgA3yKo0p1",
+	"FkZ/9BdaeGMZfHKy/ZP3IoiyBX70ZPtHL6S64kWBGZtPj59u/+KVNC/kUmAXj7/Z/sGllD9QsXbTAYvx",
+	"H3YZ2jtcwveizsoBDcfX9hh8xwxpbb+hM21VJ7DRgM0KaNfR9lHlRMeK5SO//VvomGvLwIUVnT23tCzk",
+	"P9+9foV2BE0XrPHI9zZa00V5cBbuSFrxCVGMFt4E1CTkF8zk87dMm3fOLe7lpy8iaX9r0PJNpGyjfbzj",
+	"0fETfTI6DjOK1NSgZiYpvr1KD7TuvLVeJR+c/vyhTb5+0eyek6ElqoOIipuUEJGzmumjz1LNXtEFuzly",
+	"uP+9xPySaxd74SsEJDDjydBedVZv0GdJJcHe71YtdG0cZGNxtfY52ifHx4SCzDgib6h2VRcVu+ZyibLk",
+	"I6uLS2G4QJkY1JUJOsUoiiSCfTLw7tlYYIVJV+5BChc5oo3r41ysvU5i7w0rvaFcDUcyl0LL0nbpnFEM",
+	"34DDF675YJ8FlTcjEzBLgV1oguD6VskVebksrEQT0rppWWKAEbVC2YILkEt8U4DFMVtyPWeaTKYKDmox",
+	"CUsPy2zlOR+xdYDuwMkVzT823wRJt2WmxHAssw6ATQftC/MjYxVWBrBzzmppYwoymJlD7K2VIi8MIPAK",
+	"GW7oSnGR84qWOiNakol989/cw8PwcBKUDCpcroYTnztMzZJebID8wZGqFS6cEUb32vjrV46etSkHEtya",
+	"ZI5tY2RxyCCNdsDO3+2Su1rq86Ci9Z+2tOSxcI8aO4N8H8gKUk/PyCSxUIAP2VlcTFkdC/iw30ZiMMx1",
+	"N/mku8qYLuGKL9+PUNSzvZuEo9dQJ2/WV7fCLfHD5XGXgpLdJhLvE6nPob9rXjct+jf7ntDXeBuhkyh1",
+	"SyGXQmD8rXIXJW70WOvY6rYNCMQE8WSOV/uIeLOSvgrKWDg8/kkKcHgCEBr5R4DQiHKEsIC7/8IDvDc/",
+	"HYuhf5A5/Ps+NhjFn923otLubpuysqn8xsNJvPOTGMcaxkewQSFfcgKzQSVTURboY9EtCPgRmdTQeJNG",
+	"bW08F2dkspBF61F8VMYi4CC76lOQdDetK7jqETl3WYullcKsYGWFzZYZ+xvblTPYWRlsLBTDVA5o7Dtm",
+	"EsVkoEqumZPh0+PjA7DvQNCxoAtIxPSgqTL4I5pn8xVbxdW20AXHtPmLLNZ3diibnYRj0vT4Wa3spsMZ",
+	"nu5QKX1FNclhc4t/uvN6vMN5fSbFtOToeH56ssOY3tB1KWlxKeVLqmYMv/vDLgsQwud/YAWnCK39a3OV",
+	"V2zVYCr9PGWHu/loEeFwbLyk53JFFst8nlQnkzWcTmMm0amdko2FT2TmKq75zK0SamgJn3GRqq7TLZTp",
+	"KoFfrcGrMBoLH4cZ1ZV2NVtoGKBX9DzX4CaCWI6L2tD84xnhBjmUS8j3yUdRGRajE5VWiC/HkmJHaR53",
+	"nwJDqru9BAW3dlBM1xVXepAZ7tbM2Sj4GBHFnYsOuzCIzxHw+Q2yh5KZVDIh/N6VNy776xW6o11Hm2Lb",
+	"Bd7uXaspdtG+wG91gbqeHoj3LokX92fH2ynbphQ298wDBXvtrVuMK66EGifCjbaw3a/EbvvYbCdD4YEc",
+	"74mX3gMLzba++qZVnwIUNmryeYr0McagSfoZoUWhEVlmIa/heS3bdDNzADXVCy9SjUXBDM3nnfJ8Vkfz",
+	"+Ueb9bSU5NJJs7snXao38e9O1SlMQ3hQp36H6hQS2B1qVA2B6ejKH/XfAoM5d1wBwLho2TwHeAY0oUYu",
+	"ENIBdDGpCqbOCHco4JSXOoPoDOASeN12b9i/2AHcJY9IRFe78Xos9nq0ZBhriAc7B8/385pssODiAts4",
+	"6YTT344RPQdDt0uAskwoLOYDE/q9MSE4LuTuWFHlK7huj9tKK/lgt4nsMzWAhq+7CeJ2gMCis4SYXXsm",
+	"oKz5azVL+IKbQ/ur82eX6w7clsecwDoRwIGCm75hjPJu7mU+hy+RASRcrvVaNRyv7TyND1/LfwOrdDv3",
+	"jVN0HrSH+/HevHF1gJtn0RXrv1ffjRXRI9SVhgiPoQmucJ5gzingwnEs4WOwidWavZkXg5I9UGkziNwl",
+	"SEif4+ObIRQzY6zGAH/Xma/xPetj49HiU6O85NLqNEtMy5ciR7Opa9MKEdidg/GOoIXAJRRSZGzvEbsJ",
+	"KkvNmXbQWtp5R/ektJxXVbunvdSWk/sdyWYGE9DgajfTWUwSfueMjPO6HqSW35/UgpQV88heFrldWvF6",
+	"k0+A38/W7JPyAPrCMrxQHtwzLW8ZtOpCU/Fp842NZmc7PCvIvInkrD3NDoik9k9sg9776PyGjNYbqfje",
+	"zYQB/WGLbyZ9Yo480R99dv/a6RBBUYoeESO+de/wBP0YgNr2Pznx/fRwgn6bJ4jUG9x3kjZqpptIsnYF",
+	"BYx/y/hXc2YAC9JEhqkurW5wBgWB8P50vUZf2wSxBNE/aHj35B/6rbD9fb7wZ+yu7oojJ9l/BWv1F00Y",
+	"y2Og9rw0WwqhpHArKskRwK6JWHHqAQ9iLWdIIZW0YsVYGKquaFkedFmS51VOXyJX6y7EhVT7IFwUkH6z",
+	"ZoZEGvBlB0tDahbBRfhrGHFbua5ThB9pwPSogT5c/nkXMYOEpR8LsC+0EEUwHZodQM4IddjLLkmfiQJM",
+	"bwGfQjEI0Wwmjo+F09knLhcHQG6gccwej+BJuCbXAGYW4Iijq+GRDtuEeBtjMZdLlQW0DZYE27AyjaGL",
+	"CsQVqQj7VFllPOoWXKi2I6jUOrU7RwXk+KawQKTy3WQtSejJiJy7tKFHDrbCIUD3wHGspIKKaHLk4Ekg",
+	"qHVGufD1C90sEDq3KmnepNfRWFw2rSua/8IOIbcZ4mrq7OW0VzeJibKzmeR/bXPaNNS1zhEj/oQ1UK2v",
+	"uKBgtm0bZpO3pm/1am0sbWmXpzmJhylzw8yhNorRxSRrPoPEcTisjZ8/HeKDYcHyktrt9anljflPiII6",
+	"oFrikbBENGPCrrHlIHMqipJhlhADvHJi5or5vKBburP9lK1EDCzsQSD+/Vhj6nzTz00knZ8/2Mu1gwf1",
+	"84ebD03/N3D1WHivT/2dGXNS4oZnyL91eWODnd5D0OseeQDM3YAq4Y7onGpyxZgIRu+mtdy5t6wAAZmr",
+	"vuJYAi/LXTJSWWEjsngRQ2eJS9fbySdjgUFG3IzIs/oyoV0Xn7t4fHFYewFyMUua1d1ObtKjenhXNPMw",
+	"gAfu9euadT2mUcwTHKXfN0+oZYetnmsAZcilmPLZ0uHgOKQeOSWM5nNP+b3SOtzQ9kRKwTDB3b2Fxcdp",
+	"7UmLvUxm1D5aIKFSww5xNJPwgyZ0LJpDnPKS4cHSBttyo5n4Ygt+dHj0s8ZvhmK647OXF2NRUa2ZdkXJ",
+	"JgACOzmA7GbMQphszDiw2/AMhvYO1/wrWj7ifrdZQVI7HDANakWgrr34YCG5NwsJwY0jgWL+Ge0lDlrh",
+	"KIJdvr2A0is5eE4WYZvF6NdNsDiwXKJZAZM3UWqAn+3lbRXoKwZCA0QGZyQv5bJoRATXRZ4RTMJ+V/Ap",
+	"INkbAPrTPVn6XmuPhmrntFTMShDlciHqbCiULdpp3MBCXU4UK4IK3NSlNQjUyO8AbkEK3wqigBCdWw2Y",
+	"awAg+X//H2IZoJ1GsAMfecxtF4tgf6u7HSp7qFhBCrkSBxk5PMEAIsDLRN52VTIMqsD6RbZ7q9A5TJKx",
+	"wNXHZPHDx3X8kavL1Mn+IrlclmjKUUsxIm/lCtcK4hSdnIeNQjUmCM6gM9zqiVXdQePEbJmT4+OMUEMW",
+	"UsMfxwcufIPIiv59ycYigbmSBVgV5dA7Ovgqm26JZ2HP3wY4sfuImOjvcK/AieOvMqDd8S46yIX/dNfT",
+	"7y/qIboTa9og9fFo3on+9y0Ssr90osTR+7h1GqbxU6JYLlWBNtWAZNoFzpcY++2wiIY+/YSauvBxAEPO",
+	"erJS6tpW9rNOpSsHFI1xp4FlO/zPOsW2ZuahCHJg9FjojQJUIyBvUl5aBVmAMpCF6LKoLPJYPP9Ec1Ou",
+	"EeZ5SiYwswmCgbiRT0IFuxm/ZmJEsBy2K7DChB2mYv5fWD9DqrEo2dSQpUD1GS4924lRVGgK+bNgHI6X",
+	"uSywXp1olE4TdXqO82oiAgPUzsYtwWsDy8g1HPHklUP6RCM0VLhC4CQlS7YtQu55GNs9cf12N78Sr28P",
+	"IwDndxn8T5bIYOWjOx53+MFq8XuPgGucF38NPI84+o6XAEr996l10LJsqRipYhjAY92yo1ZCZ1zgM5A8",
+	"i2t791l+xEvDoBT+NadwPgD62fEMgq6cUBzUdRlKRcbQzKG0vpWM4+hrX2sf7x6f/CMVcTKvXDaUKZ1T",
+	"oUfkOc3nrtSUA/fTeKd0SyhnfkUKZjDLqVsXfuhrvwMn9XWDDrJau8IAa1eZC3GOETHQLt3sFG4YZd7K",
+	"1QQHpPk1y8iEiQJ+Y5/cb7XYfzwadSR/oqwiUTE1FlbcPDgjEyVXz/C6cnYkZq82b0CWUyuA5nOYsFzp",
+	"EXknlXEjksr8IAtWTsjQ1dsaC6c1LBgVOtIdjdV46orLRLAVbDBX2pwRwPq9Uox+JICffTDCLBbox1LT",
+	"WNhxwm/PZKkndlyvSO6VSHvrglL7V7bGhx8dbDR5RT6ytUbtMHZyMw8iIKf2yrWbBFV2sZ1vAVpoOKnq",
+	"ylp6gnpQFi9ZZGqXU9fiFmwvbOy+AsjFbFlS9Z3ixXfMUsuvpQa157ur8tNgLuhO9+uKWrO3XTwoRP/w",
+	"l2CcKBNOxRdpQUg2R1gM4D7uwefQst7hDjQS6hLgDYZoodNpya1QLmi51hxz7BWrkJ+iZQ5HXl85eAO5",
+	"iwUz05x3YcM9BF6IsejcQqjKeJ6MHdoxDt++eEaenvz5+ACcGtQHlSi5sqcvOsZYlcB5AjMyqas4Tvy4",
+	"PJauL56UkaV2oSZgnMMbH0dip0p1uPYzrI5j+Q/lzlmzmsvSWzjJUpRM6+gqPAr3n1WqnJr1jJWl0+qu",
+	"2Iw7cWTyb5NsLCb/OsnI5ND+5z8mGTH0CiQBqvDeVSDmIIgxWxpFSw5aoXO72M1clpRw8TdEMkpxeiSR",
+	"fzxeb9gnc5Tr602ROJ5QgGxcJNgWYkHL7mjXKJwgbDRPGNW2y4xg6A0mjmPHMBtfP+FbriupuUnWJp9Q",
+	"Y2g+t+fhDNxpdmT/5oA6sZ9DFBqkmmGNCfc3GCrgh1GuryejjVmfNw/30j/4vYQn+F5uJuR+96qiARP2",
+	"M/PsFqts4E1VIvh4W9Tyl0vkegmMvnOV6FpzceVi8XIJ5jlED8fS/lxjPCTUMqqWJZj93MAKJatCroR2",
+	"zp3WuX9/gddUU3JH+PTcuK7BAAfMZjIWdCEdtK9rInCUCXaJGkuG7MuD8oKCNAUuLZxWgirLFV6nI6jR",
+	"4krreE+IY+rMFesh3GhWTuH2ABueXJq6JDzMdggli5i9hKnK5xALOxY0rIKDZddzuYIqMEZjhRiSzyXP",
+	"7YI+B1eMm7ftCa8sDCucjAfjwWbvPVLzC0eG92mdg55cR7+qfa45kM1BAwnKChX9Y1iDf1IEw9+1U8aZ",
+	"5+uzcRcM/zP8/6K42Sk0yQv6EHmkXV2PBkts45en1ACwU7XzWyPdAGXjaUlnM9ZybWTOO7DJfjUWSQNW",
+	"8JP4+sYNW5Y/Sa7QuDOsBJsT/vlIj0WoxBbK3ytIbgDXRCMKC6w+dWjYJHaoK58Q4Zs7GwuoagGi/bIs",
+	"0ZjgqiWCQ2XidspVGvX1MMn79xffYpnBp8fHZ+C5wq8IL1y4/1jYDUsE+vvvno5Iy4PmEGCBTENBUirI",
+	"5PklnUHBk6VmDul2cjE9/MHeYhN788RgQ0Cy2/n94Gv4u6GnHVPTUK1t5uOtYzKtXAX3SMa3C9M9PT/W",
+	"yX6BvB7pmPZYqyDtwRnkmwBoL7i+RLTAvy/R/jfFeTcw3HuMC7vAQ78J/Oy9xzdrUG+TyJZohEYOsFga",
+	"J3uzstAjcl6WWAPQ1XSkCnKvsODWGYIWuUI9tbShyVouyYpiwhm6LUZg+jBLPTkl3aKfYxGqflq+5Op+",
+	"kuEEXMuTCC1XM0MWVCxpWa5PCUDmkkmluLSMfHJKqmOQ1Z+OxiI28ZwS6rzAoUY6BAeBlUcqMrGMFep9",
+	"ghwK4xb4PRlSIqQ4dE5kDgGu2PGPUCpWkxkzmPmE+GaKYclcMasR2yYl1eYHWfAptxMCnG/tghGi8DC/",
+	"P3Ou7SV1Rih5c3757Htk7K2wdLJS3ERR6m1G7bwPgUNkiKJZMmIZUqtQ42OiJcmlaF2B7i7RvGQCggau",
+	"mbLdGia2QWT6o7HfAbiYwmAHCEF1v+Caju//usFWO10+Dqzz17mE6NQwjL1wyH2tW+l3ZlR6vIOiYQ+2",
+	"07lfQEzOA9LoDpflrbSTI8cre7WUTgBYrbS4TxvpEk5Xib28nrE7nn61tlcAlh6H0kpmCaWV8BLKgh8B",
+	"Y1Xt242Yp2EjbioOpEJXh1UkoDYwgfCD/COkQLiImwPi8oGZsDpCYAE0N1JlxPAFy5zOD7e6+79gq7FA",
+	"w8AOLt7v3Yp+HfuG620bC2xdja0dekiBuE/vJqkp4lcVdHdiELuXd+Gz+SEaCTp11eHq49rwPOkjPW2G",
+	"T4yFC8KvQzOHYGeDYMyckYqpJnwQwPc6S8gCGQVcwVK7e53mWHjK27hb4RquwEpUiqWvCWdMbkmHGVQg",
+	"paWWGLyim29DvoBlXbWNpGtZsT1+5GJzlRdHIV+vzku7w70wRZME8MBc7kl5dlvVX+/lDtjLbjzDH9v7",
+	"9G51SQyMhVGiU7MEwgYzaDYW3tECNaqoWJNmmabAIK7WITLcvg5JolwU/JoXyxoOXS0hNHpSMZUzYXyQ",
+	"P0bWudSjYWjz//u//m/f4AE5iphRlGxEhvYzn2xk9VPLy8K7ByPyDuVVHYVYZqSOqvRhFvbf6LXSLITN",
+	"xSGXY9GKudwk4HCm6wyG300kW2PWO8ezMXXYpVmIpHxwHv3zBLBZYaVxJL5IO6vDmq8fNwSwSrGcGk/1",
+	"WQeX0T8/hWos7RhMwoU2jBYjsgHI3ZuufPJmFGI9dGKNkAbVroOm/pBFKYjdhMIReWcw1cQ2AgEAJamU",
+	"/BvLzSvIm4cI7ZDOCH85y8pZNy3Ih97ZVtxv/tM68cd9jjEEXXcLmfglgzx6F8kEEepk8pKLj2DDbC/j",
+	"Zt3vx7BePz6+iwLmH75KkG486j1DdaO0qKatLFrb7n3+AwXAqjmrocYI4HJ6EibDiaXxycEZvGV3w2+Q",
+	"xyGBgMicaS3VZutZNrCfp3FEQhOhTkAYUNbZ+lMywYiwXS0sGDV2RhQr/208CH0dOh/mePDgcfp1NPKa",
+	"4Amc068mMnvP9FYI681F7sSGeg4+pjY4wbGNKzg0ZOgitCaV4tfUsEkWcPWcgTpu+SCRMCmnccnSDvyP",
+	"j9rHMIQOOBDCKho6IxNDZxMXH5rWfl+rmYc2bEAEbSwF8mOMeSKJYkZxds1aeCdnAe0EEk8xa8WnR/ZN",
+	"ra8giKGzX60SiJWOO2vk1uAWSLFdlNwHzf2uNffXakYCZOdvFT+8Uuyas9URd5JXxMN85cyjz5Hk5S/A",
+	"o91rCDWKBnm8Hge+LGi5/qVRJRmDLl1UFOtWhj5F5DNszbni3KOaP2IqEWA0fccMSKTRUoeSJmbOFmiy",
+	"RDl0NBbnZelaXVhVjvnEbCsOnQEiakfkddWGuAY8EhRZ0fkQJVsf27ZFkGsbUgSWJIKPNWOi9eVTMh6c",
+	"u89AJrcUPh5slk9hni+kch/+44iofuB+290E9mBxjVrgRsYE8sDj7rUCEnkhFakpzjM5v5X3y+HOax71",
+	"RewtsKKjz/6fl+uKnYvioogx6VrKZ+CL7kzfK2plY67bX3/bnsc+HzVQLpdJVo8oIRGr93zNIYM0oPpD",
+	"7oDOqRAYz5MqUzsWVDsHzCMNiLg8Z4AIPSITULFYwYqJS0FuYS4oihKOXMbZ42djUX95Sqa01GyCkpCQ",
+	"cZY5tomV/dsYTecdcBJE5rDX0lZojt1L57aWv6mw3Ge4j9+ITQO4iyK7nkbsWoTgrgeQjN9t3IunN18b",
+	"pOX4St8nO7B5x5axLvzR58gUeXP0Odgib45c9GEENvo1OPmbeji7vP7O7AFtCC/j6n4hE6cNWA0Qq3fl",
+	"zCitb2fNZH/OPBYt1gxpaFOpFsH2K2TNrbm4ZgLDYbQMzrXD8BylARD6xwKidUNuQgC/iuZh+4GMAhfo",
+	"17gMUjBNY3HryyBSYL7GFdDt7oHhPzD8u2b46Cfah8unjKp7OM6svpKwSCRQTclEqtlLOePCGS7J0BP9",
+	"QYZxAdRE1tGEATQLOaWkdthZWdfHVlaKTZ0l9s3rd5een5CcliVTZDWXLqB8LHw8PmTA1iPrmglex3OI",
+	"bAVngFbHtJ6QCS0KF1U/FpOwRRMyhCnkuCgHkD7soxEyornIWYBbzT8SqAXLk65FuRI72Ca2mXcxPw9C",
+	"MmDkPkPNwx5NXBTZpLd8M37XMNhuj4iCqib44Y29Ytu3JBLBiNTDkysBYRfRIvSNyG9dp5RHPMYFFy+Z",
+	"mJl5XEr+q5iYHypN/6PYWYaRA/W755cHEdv0Bmc0tiSDrHr4IAg6yHyg4pJmKVZHkpwu9i1BDDVdsFMX",
+	"X7kLf/XOJOQw8asoP7pxXbFSipkmRpJhF4nnIxOnmEwfe7ZGZMILPXE59750fIJjh4L2dtAcMrq6zJhs",
+	"58VjcRtmTHbkxTuw1jd21+9HPuywiCAW3vx2GNM/NSf6feOHtQvtR9xuk5B49Bl1vJujz4FP3Rx9Fl9W",
+	"R9o5yD37ALW4Xcn2f6Sa6f+JhgJ6co1mTCDO0yqHoGxOthRJmWDxt31qVlt2FJB+wRcCUL9KliyAsQTe",
+	"3ZBiEpymPb2H2tb/vLWtm5LEXgYw/+k7OHW7eRtcbIMnxb0+6nNu78sLgnun168dyU5d+aFdSagdNwnF",
+	"52t3cjjHZk7NWFjGAHIC+2Q5Xku7237vOxufjgqFDn5DlzIidnRX7UFXuM/L0lvT9T/Hwe5Tad4Zqty5",
+	"NCt5WM2pDie0v8DXxusPCr2MBYKENQv41oW/Dk595eC4KLAPOvDHN6rJ6yCSrV6xudyvr7IWl/0NMXpR",
+	"va92rpoLvAuMYiwM/YiW8CtZIERzAN72ZvIIUicA81DdLSuIsosVeiaWX07Gwtc+wBbM/BFWKETQBvue",
+	"GyrA3QzjcEVwHSyoMDwPVR4Q58HZWMbitVPW6iBG4m31WNGo5iZGpkWcFNvcscryfWW8VFV7Xfeyrp/c",
+	"70g2c/EQPUi1L2Z91nMCIqJ/kPJ+f1qbPWS+KmTqQrpbJS5RK3IXva4TnNIQ3hLqnPdNg6w2hOY9RFtJ",
+	"tQllbpx+E10UVtgLkGa76G2kqbaNxZfrbb0BxHuXY31Q4X67KtzmE5ZtyThI1PntyE+d2HEyBENx+L1R",
+	"lHMsXN1VKxN0MuMP+kucJiQEMrTNGzo7yGxHY+GroEZlTUN4P6C9KpYjGlM3yn9b+dMekeAfI8D/Qa26",
+	"z0KnW47YP5RSdZsvu7VS7+DG/oKK7//QS9in1HoVsGFvIjtqLwSqJ7AiQ1CVWDjnOpSXd/WIFqAixppl",
+	"DS0+5GI3s/RBs2B8KiksXTH+ThS3hL78UGT+H1es2aY+eFJjm/UIH/UZiLY//hPJGROH9klrclWLIGkJ",
+	"IppqJzWoELWd9Dt8EyfJXbkUiPmBD8fib5IL3fFgP7KiNga9oJIAQCHNBCK0UmkGuZ9Ri3umGWFI1pYk",
+	"o2ZCFU7qnqvDt9dwR3kobA0NtXbqfXoQkO5aQGoE9AW68Kczopl7TnW8dUj1h1uzjVsmQwZibGcuYvZa",
+	"HX/TMPr6onZjgYYETYYVF4CKuCWxOUrzhhYetVQ1iIym5NmF5UVXYGWl+iNZQVVTiUHWk4UsWDucpg6l",
+	"DOX28NjZl2s/10qORTxBPzUoGRXdwiXXHg4uq4fcGKoPK3IrERVGJtQYxa+WhhEOwx76MZl5HJntmaoU",
+	"zDvo4logB4DxRPOPL6VHDvEAv8yctvgvFDwEI3uFdvKVsAKW/qqseM+4yobhKdbL7Z6R4SO6LLh5ZEnq",
+	"UaXYNROGGn7NHvUGXNrv9gy3BC7xg/3ufkMbz6sqsVZfmFT6cI3c/zXSDvj5R7pFlpqpne4E+yL6LuVH",
+	"y4AiATIwv1giBIAPF6MZ6nHYRh5p0J3GgmNV8zMyqcAtiDjuE/A7OhExFT4ZEuNpVwytxzIW8LLrrIcv",
+	"PUOAqfd2De7xYEP7PcfXY1zZlXk4pnd9TN0GE7fD/oDCn7UCZtf+qEG7R+7e3elkNEkUPMFAzxPy7OUF",
+	"lpx0sIkIwIC1IVP0+C32GgflDu79wkl0urU0lZdKGvkED8R7t8TrNoa0yCFBxHNGSzP/ZTfEdMtWkYE+",
+	"BkBPXrrICCUhh4W7dEmo44Tz8tYvIZEFd4n3ezeCe6RW7OIdoLP3CkP1HGjJr9kDURqNlMXypeJmPTj9",
+	"+UMzFOuaCbti+Zw1AitxtR19yYoJWvHRmi7KXYms5pBck9cVE+dvLkgh86UV38HoxBZXrKiLpZArLqha",
+	"Jxmj+/5dxfL9SMyPuCYxWmAZB1q+UbYfAyjBqVS8y3jkT0bHoyfR+Lkg/3X+w8uomKy8srJYH2W2V+CB",
+	"MrdQJoBTuUWz+06Gdr3jLKJ3rigdMkakVMhdviUjZA7VyeWKW9kVVGZiFJ1OeY6hYQU19IpqHzmnDzLy",
+	"h+MnqLevuGbbeeVbHOOvzCr9NCGajRbrB4Js3N+/xj4ARgAk3w+nUhH2iS4qdzkHqgsB2Eh+B6ONh8iS",
+	"Gt/C35uffx7g4UA8rdOfP9zYBu0xSFpqagtEw8qkkO17ZudlClYAXIE9EktVDk4HR+BZdGNqtx3QG1ro",
+	"8udvLk5DqeAayTqLwkJFEeMxQEXETvKrMwg1EQu66bSN2T0iciV6kRbadZQizbgL8BAN4XltF0wMICyD",
+	"ww+pUYi4mAFsg+cuWNmii4yBlmJMCXIYbQFAKhpGSGbfMIZGhuf5m4uM6FxWHidv8xqjmWR7484FtWfr",
+	"zpa/ofnXDesENI9WYWXSllLg95hJmSKig2gMjbY3DQLdb26P6p3LrCCez9sGdlE4w16w6XkQwLrr2Nq0",
+	"oeOAwJomF+gmg3JwtbXb9Y1qboxNWLcRDSS4NrujsGxiylbuYKAtKRpHR2lGExBcyaWczaAAdbzlaFHJ",
+	"uokvTprF+t8N3heP1DG/1Dj7hFUrfOAJ0uQ/371+FW9AQw65+XDz/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -78,6 +78,27 @@ func (e AppJSONSchemaType) Valid() bool {
 	}
 }
 
+// Defines values for AppMessageSeverity.
+const (
+	AppMessageSeverityError   AppMessageSeverity = "error"
+	AppMessageSeverityInfo    AppMessageSeverity = "info"
+	AppMessageSeverityWarning AppMessageSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AppMessageSeverity enum.
+func (e AppMessageSeverity) Valid() bool {
+	switch e {
+	case AppMessageSeverityError:
+		return true
+	case AppMessageSeverityInfo:
+		return true
+	case AppMessageSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetPolicyComplianceResultsRequestEntity.
 const (
 	GetPolicyComplianceResultsRequestEntityAccount  GetPolicyComplianceResultsRequestEntity = "account"
@@ -144,6 +165,27 @@ func (e OrganizationRole) Valid() bool {
 	case OrganizationRolePotentialMember:
 		return true
 	case OrganizationRoleStackCollaborator:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationSummaryRole.
+const (
+	OrganizationSummaryRoleAdmin  OrganizationSummaryRole = "admin"
+	OrganizationSummaryRoleMember OrganizationSummaryRole = "member"
+	OrganizationSummaryRoleViewer OrganizationSummaryRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationSummaryRole enum.
+func (e OrganizationSummaryRole) Valid() bool {
+	switch e {
+	case OrganizationSummaryRoleAdmin:
+		return true
+	case OrganizationSummaryRoleMember:
+		return true
+	case OrganizationSummaryRoleViewer:
 		return true
 	default:
 		return false
@@ -501,6 +543,24 @@ type AngularGridSortModelItem struct {
 // AngularGridSortModelItemSort Sort direction.
 type AngularGridSortModelItemSort string
 
+// AppAPICapabilityConfig One capability the service supports, with its version and configuration.
+type AppAPICapabilityConfig struct {
+	// Capability The capability's name, such as `stack-policy-packs` or `batch-encrypt`.
+	Capability string `json:"capability"`
+
+	// Configuration Configuration a client needs to use the capability.
+	Configuration *map[string]interface{} `json:"configuration,omitempty"`
+
+	// Version The version of the capability the service supports.
+	Version *int `json:"version,omitempty"`
+}
+
+// AppCapabilitiesResponse The optional capabilities of the service.
+type AppCapabilitiesResponse struct {
+	// Capabilities The capabilities; policyresults announces none.
+	Capabilities []AppAPICapabilityConfig `json:"capabilities"`
+}
+
 // AppCreatePolicyPackRequest CreatePolicyPackRequest defines the request body for creating a new Policy Pack version for an organization.
 //
 // Example: {"displayName":"AWS CIS Compliance","name":"aws-cis-compliance","policies":[{"description":"Requires server-side encryption on S3 buckets.","displayName":"S3 bucket encryption","enforcementLevel":"mandatory","framework":{"name":"cis","reference":"2.1.1","version":"1.4"},"message":"S3 buckets must have server-side encryption enabled.","name":"s3-bucket-encryption","severity":"high","tags":["s3","encryption"]}],"versionTag":"1.2.0"}
@@ -550,6 +610,15 @@ type AppCreatePolicyPackResponse struct {
 
 // AppEnforcementLevel How a policy is enforced.
 type AppEnforcementLevel string
+
+// AppGetDefaultOrganizationResponse The user's default organization.
+type AppGetDefaultOrganizationResponse struct {
+	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
+	GitHubLogin string `json:"GitHubLogin"`
+
+	// Messages Messages to show the user about the default organization; policyresults has none.
+	Messages []AppMessage `json:"Messages"`
+}
 
 // AppGetPolicyPackConfigSchemaResponse AppGetPolicyPackConfigSchemaResponse is the response that includes the JSON schemas of Policies within a particular Policy Pack.
 //
@@ -608,6 +677,18 @@ type AppListPolicyPacksResponse struct {
 	// PolicyPacks List of policy packs.
 	PolicyPacks []AppPolicyPackWithVersions `json:"policyPacks"`
 }
+
+// AppMessage A message from the service to show the user.
+type AppMessage struct {
+	// Message The message to show.
+	Message string `json:"message"`
+
+	// Severity The message's severity.
+	Severity *AppMessageSeverity `json:"severity,omitempty"`
+}
+
+// AppMessageSeverity The message's severity.
+type AppMessageSeverity string
 
 // AppPolicy The metadata of an individual policy within a policy pack.
 type AppPolicy struct {
@@ -765,18 +846,6 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
-}
-
-// Capabilities The optional capabilities of the service.
-type Capabilities struct {
-	// Capabilities The capabilities; policyresults announces none.
-	Capabilities []map[string]interface{} `json:"capabilities"`
-}
-
-// DefaultOrganization The user's default organization.
-type DefaultOrganization struct {
-	// GitHubLogin The default organization's name (note Pulumi's PascalCase key).
-	GitHubLogin string `json:"GitHubLogin"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1044,7 +1113,19 @@ type OrganizationSummary struct {
 
 	// Name The organization's display name.
 	Name string `json:"name"`
+
+	// Role The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+	// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+	// writes answer 403). For an organization token, the token's own role. The console reads it
+	// to offer triage only to those who may make it.
+	Role *OrganizationSummaryRole `json:"role,omitempty"`
 }
+
+// OrganizationSummaryRole The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+// `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+// writes answer 403). For an organization token, the token's own role. The console reads it
+// to offer triage only to those who may make it.
+type OrganizationSummaryRole string
 
 // PolicyComplianceResult One row of the compliance matrix.
 type PolicyComplianceResult struct {
@@ -1638,7 +1719,7 @@ type UpdateStackPolicyResultsRequest struct {
 
 // User The current user, as Pulumi's API answers it.
 //
-// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme"}]}
+// Example: {"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin","organizations":[{"avatarUrl":"","githubLogin":"acme","name":"acme","role":"admin"}]}
 type User struct {
 	// AvatarUrl The URL of the user's avatar.
 	AvatarUrl string `json:"avatarUrl"`
@@ -1789,6 +1870,12 @@ type ListOrganizationMembersParams struct {
 // BatchUpdatePolicyGroupJSONBody defines parameters for BatchUpdatePolicyGroup.
 type BatchUpdatePolicyGroupJSONBody = []UpdatePolicyGroupRequest
 
+// ListPolicyPacksOrgsParams defines parameters for ListPolicyPacksOrgs.
+type ListPolicyPacksOrgsParams struct {
+	// Policypack Keeps only the policy pack of this name (none when the organization has no such pack).
+	Policypack *string `form:"policypack,omitempty" json:"policypack,omitempty"`
+}
+
 // UpdatePolicyIssueParams defines parameters for UpdatePolicyIssue.
 type UpdatePolicyIssueParams struct {
 	// IfMatch Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412.
@@ -1813,8 +1900,8 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
-// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
-type ListPolicyPacksPreviewRegistryParams struct {
+// ListPolicyPacksParams defines parameters for ListPolicyPacks.
+type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
@@ -1867,11 +1954,11 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
-// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
-type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+// ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
+type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
-// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
-type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+// PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
+type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2345,19 +2432,19 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// GetCapabilities Get Capabilities
+	// Capabilities Get Capabilities
 	//
 	// Returns the optional service capabilities the `pulumi` CLI may use; policyresults announces none.
 	//
-	// Corresponds with GET /api/capabilities (the `GetCapabilities` operationId).
-	GetCapabilities(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/capabilities (the `Capabilities` operationId).
+	Capabilities(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	//
 	// Returns this OpenAPI document as JSON (the same document as /openapi.yaml); `pulumi api` reads it.
 	//
-	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
-	GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
+	FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListOrganizationMembers List Organization Members
 	//
@@ -2466,12 +2553,12 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch (the `BatchUpdatePolicyGroup` operationId).
 	BatchUpdatePolicyGroup(ctx context.Context, orgName OrgName, policyGroup PolicyGroupName, body BatchUpdatePolicyGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPolicyPacks List Policy Packs
+	// ListPolicyPacksOrgs List Policy Packs
 	//
 	// Returns the organization's policy packs with their published versions and version tags.
 	//
-	// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacks` operationId).
-	ListPolicyPacks(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacksOrgs` operationId).
+	ListPolicyPacksOrgs(ctx context.Context, orgName OrgName, params *ListPolicyPacksOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePolicyPackWithBody Create Policy Pack
 	//
@@ -2497,12 +2584,12 @@ type ClientInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policypacks (the `CreatePolicyPack` operationId).
 	CreatePolicyPack(ctx context.Context, orgName OrgName, body CreatePolicyPackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeletePolicyPack Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 	//
 	// Deletes a policy pack and all its versions. A pack applied to a policy group is answered 409.
 	//
-	// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPack` operationId).
-	DeletePolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPackOrgsPolicypacks` operationId).
+	DeletePolicyPackOrgsPolicypacks(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeletePolicyPackVersion Delete Policy Pack Version
 	//
@@ -2520,23 +2607,30 @@ type ClientInterface interface {
 
 	// UploadPolicyPackArchiveWithBody Upload Policy Pack Archive
 	//
-	// Stores the archive (a gzipped tarball) of a policy pack version created by
-	// CreatePolicyPack; this is the `uploadURI` that operation answers. The archive is
-	// size-limited (413 beyond).
+	// Beyond Pulumi, whose upload URIs point to object storage: stores the archive (a gzipped
+	// tarball) of a policy pack version created by CreatePolicyPack or
+	// PostPublishPolicyPackVersionForRegistry and not yet completed. The `uploadURI` those
+	// operations answer is this operation's URL presigned with a `credential` query parameter
+	// (the PresignedUpload scheme), so a client that sends no token there, as `pulumi policy
+	// publish` does, can upload: the credential is valid for this one version's archive for an
+	// hour, until the version is completed. A tampered or expired credential, or one used for
+	// another organization, pack or version, is answered 403. An admin's token in the
+	// Authorization header works too. Uploading again before completing replaces the archive.
+	// The archive is size-limited (413 beyond).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive (the `UploadPolicyPackArchive` operationId).
 	UploadPolicyPackArchiveWithBody(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CompletePolicyPackPublish Complete Policy Pack Publish
+	// CompletePolicyPack Complete Policy Pack Publish
 	//
 	// Publishes a policy pack version once its archive has been uploaded. The version is named by
 	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
 	// names it. Completing a published version again changes nothing.
 	//
-	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPack` operationId).
+	CompletePolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPolicyPackConfigSchema Get Policy Pack Config Schema
 	//
@@ -2872,19 +2966,19 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+	// ListPolicyPacks List Policy Packs (deprecated GET)
 	//
 	// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
 	// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
 	// a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
 	// `available` (public packs) list nothing, since every pack here is the organization's own.
 	//
-	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	// Corresponds with GET /api/registry/policypacks (the `ListPolicyPacks` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListPolicyPacks(ctx context.Context, params *ListPolicyPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs
+	// ListPolicyPacksPostWithBody List Policy Packs
 	//
 	// Lists the policy packs the caller can use, each at its latest published version, by
 	// publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -2894,10 +2988,10 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-	ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+	ListPolicyPacksPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPolicyPacksPreviewRegistryPost List Policy Packs
+	// ListPolicyPacksPost List Policy Packs
 	//
 	// Lists the policy packs the caller can use, each at its latest published version, by
 	// publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -2907,80 +3001,80 @@ type ClientInterface interface {
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-	ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+	ListPolicyPacksPost(ctx context.Context, body ListPolicyPacksPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+	// DeletePolicyPack Delete Policy Pack
 	//
-	// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+	// Deletes a policy pack and all of its versions, as DeletePolicyPack_orgs_policypacks does: the pack is gone
 	// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
 	// 409. Needs the admin role in the publisher organization.
 	//
-	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
-	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPack` operationId).
+	DeletePolicyPack(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPolicyPackVersions List Policy Pack Versions
+	// ListPolicyPackVersionsForRegistry List Policy Pack Versions
 	//
 	// Lists the published versions of a policy pack, newest first, all in one page. A pack that
 	// does not exist is answered 404.
 	//
-	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
-	ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersionsForRegistry` operationId).
+	ListPolicyPackVersionsForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version
+	// PostPublishPolicyPackVersionForRegistryWithBody Post Publish Policy Pack Version
 	//
 	// Starts the two-phase publish of a policy pack version in the publisher organization (the
 	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
-	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
 	// Only the `private` source can be published to. Needs the admin role.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-	PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+	PostPublishPolicyPackVersionForRegistryWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+	// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
 	//
 	// Starts the two-phase publish of a policy pack version in the publisher organization (the
 	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
-	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
 	// Only the `private` source can be published to. Needs the admin role.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-	PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+	PostPublishPolicyPackVersionForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionForRegistryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+	// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
 	//
 	// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
 	// version deletes the pack). A version applied to a policy group is answered 409. Needs the
 	// admin role in the publisher organization.
 	//
-	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
-	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeleteRegistryPolicyPackVersion` operationId).
+	DeleteRegistryPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetPolicyPackVersion Get Policy Pack Version
+	// GetPolicyPackVersionForRegistry Get Policy Pack Version
 	//
 	// Returns a published version of a policy pack with its policies (each with its configuration
 	// schema and enforcement level). `version` is the version's semantic version (its tag), its
 	// number, or `latest` for the most recently published version.
 	//
-	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
-	GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersionForRegistry` operationId).
+	GetPolicyPackVersionForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	//
-	// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+	// Completes the publish PostPublishPolicyPackVersionForRegistry started, once the archive is uploaded,
 	// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
 	// published version again changes nothing. Needs the admin role.
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
-	PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
+	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStackPolicyGroups Get Stack Policy Groups
 	//
@@ -3006,8 +3100,9 @@ type ClientInterface interface {
 
 	// GetCurrentUser Get Current User
 	//
-	// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-	// calls it. An organization token answers as its organization.
+	// Returns the user the token belongs to, with the organizations it can use and the user's role
+	// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+	// token's role.
 	//
 	// Corresponds with GET /api/user (the `GetCurrentUser` operationId).
 	GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3021,33 +3116,33 @@ type ClientInterface interface {
 
 	// Healthz Liveness check
 	//
-	// Answers 200 while the process is serving requests. Needs no token.
+	// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPISpec Get OpenAPI Spec (YAML)
 	//
-	// Returns this OpenAPI document, as embedded in the binary.
+	// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz Readiness check
 	//
-	// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+	// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// GetCapabilities Get Capabilities
+// Capabilities Get Capabilities
 //
 // Returns the optional service capabilities the `pulumi` CLI may use; policyresults announces none.
 //
-// Corresponds with GET /api/capabilities (the `GetCapabilities` operationId).
-func (c *Client) GetCapabilities(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCapabilitiesRequest(c.Server)
+// Corresponds with GET /api/capabilities (the `Capabilities` operationId).
+func (c *Client) Capabilities(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCapabilitiesRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3058,13 +3153,13 @@ func (c *Client) GetCapabilities(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
-// GetOpenAPISpecJSON Get OpenAPI Spec (JSON)
+// FetchRestSpecification Get OpenAPI Spec (JSON)
 //
 // Returns this OpenAPI document as JSON (the same document as /openapi.yaml); `pulumi api` reads it.
 //
-// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
-func (c *Client) GetOpenAPISpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOpenAPISpecJSONRequest(c.Server)
+// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
+func (c *Client) FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFetchRestSpecificationRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3292,13 +3387,13 @@ func (c *Client) BatchUpdatePolicyGroup(ctx context.Context, orgName OrgName, po
 	return c.Client.Do(req)
 }
 
-// ListPolicyPacks List Policy Packs
+// ListPolicyPacksOrgs List Policy Packs
 //
 // Returns the organization's policy packs with their published versions and version tags.
 //
-// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacks` operationId).
-func (c *Client) ListPolicyPacks(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPolicyPacksRequest(c.Server, orgName)
+// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacksOrgs` operationId).
+func (c *Client) ListPolicyPacksOrgs(ctx context.Context, orgName OrgName, params *ListPolicyPacksOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksOrgsRequest(c.Server, orgName, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3353,13 +3448,13 @@ func (c *Client) CreatePolicyPack(ctx context.Context, orgName OrgName, body Cre
 	return c.Client.Do(req)
 }
 
-// DeletePolicyPack Delete Policy Pack
+// DeletePolicyPackOrgsPolicypacks Delete Policy Pack
 //
 // Deletes a policy pack and all its versions. A pack applied to a policy group is answered 409.
 //
-// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPack` operationId).
-func (c *Client) DeletePolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeletePolicyPackRequest(c.Server, orgName, policyPackName)
+// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPackOrgsPolicypacks` operationId).
+func (c *Client) DeletePolicyPackOrgsPolicypacks(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackOrgsPolicypacksRequest(c.Server, orgName, policyPackName)
 	if err != nil {
 		return nil, err
 	}
@@ -3406,9 +3501,16 @@ func (c *Client) GetPolicyPack(ctx context.Context, orgName OrgName, policyPackN
 
 // UploadPolicyPackArchiveWithBody Upload Policy Pack Archive
 //
-// Stores the archive (a gzipped tarball) of a policy pack version created by
-// CreatePolicyPack; this is the `uploadURI` that operation answers. The archive is
-// size-limited (413 beyond).
+// Beyond Pulumi, whose upload URIs point to object storage: stores the archive (a gzipped
+// tarball) of a policy pack version created by CreatePolicyPack or
+// PostPublishPolicyPackVersionForRegistry and not yet completed. The `uploadURI` those
+// operations answer is this operation's URL presigned with a `credential` query parameter
+// (the PresignedUpload scheme), so a client that sends no token there, as `pulumi policy
+// publish` does, can upload: the credential is valid for this one version's archive for an
+// hour, until the version is completed. A tampered or expired credential, or one used for
+// another organization, pack or version, is answered 403. An admin's token in the
+// Authorization header works too. Uploading again before completing replaces the archive.
+// The archive is size-limited (413 beyond).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3425,15 +3527,15 @@ func (c *Client) UploadPolicyPackArchiveWithBody(ctx context.Context, orgName Or
 	return c.Client.Do(req)
 }
 
-// CompletePolicyPackPublish Complete Policy Pack Publish
+// CompletePolicyPack Complete Policy Pack Publish
 //
 // Publishes a policy pack version once its archive has been uploaded. The version is named by
 // the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
 // names it. Completing a published version again changes nothing.
 //
-// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *Client) CompletePolicyPackPublish(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCompletePolicyPackPublishRequest(c.Server, orgName, policyPackName, version)
+// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPack` operationId).
+func (c *Client) CompletePolicyPack(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompletePolicyPackRequest(c.Server, orgName, policyPackName, version)
 	if err != nil {
 		return nil, err
 	}
@@ -4027,17 +4129,17 @@ func (c *Client) UpdateStackPolicyResults(ctx context.Context, orgName OrgName, 
 	return c.Client.Do(req)
 }
 
-// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET)
+// ListPolicyPacks List Policy Packs (deprecated GET)
 //
 // Lists the policy packs of the organization `orgLogin` names (required), each at its latest
 // published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
 // a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
 // `available` (public packs) list nothing, since every pack here is the organization's own.
 //
-// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+// Corresponds with GET /api/registry/policypacks (the `ListPolicyPacks` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPolicyPacksPreviewRegistryRequest(c.Server, params)
+func (c *Client) ListPolicyPacks(ctx context.Context, params *ListPolicyPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4048,7 +4150,7 @@ func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *Lis
 	return c.Client.Do(req)
 }
 
-// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs
+// ListPolicyPacksPostWithBody List Policy Packs
 //
 // Lists the policy packs the caller can use, each at its latest published version, by
 // publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -4058,9 +4160,9 @@ func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *Lis
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPolicyPacksPreviewRegistryPostRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+func (c *Client) ListPolicyPacksPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPostRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4071,7 +4173,7 @@ func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context,
 	return c.Client.Do(req)
 }
 
-// ListPolicyPacksPreviewRegistryPost List Policy Packs
+// ListPolicyPacksPost List Policy Packs
 //
 // Lists the policy packs the caller can use, each at its latest published version, by
 // publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -4081,9 +4183,9 @@ func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context,
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-func (c *Client) ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPolicyPacksPreviewRegistryPostRequest(c.Server, body)
+// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+func (c *Client) ListPolicyPacksPost(ctx context.Context, body ListPolicyPacksPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPostRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4094,15 +4196,15 @@ func (c *Client) ListPolicyPacksPreviewRegistryPost(ctx context.Context, body Li
 	return c.Client.Do(req)
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack
+// DeletePolicyPack Delete Policy Pack
 //
-// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+// Deletes a policy pack and all of its versions, as DeletePolicyPack_orgs_policypacks does: the pack is gone
 // from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
 // 409. Needs the admin role in the publisher organization.
 //
-// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
-func (c *Client) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksRequest(c.Server, source, publisher, name)
+// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPack` operationId).
+func (c *Client) DeletePolicyPack(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackRequest(c.Server, source, publisher, name)
 	if err != nil {
 		return nil, err
 	}
@@ -4113,14 +4215,14 @@ func (c *Client) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context,
 	return c.Client.Do(req)
 }
 
-// ListPolicyPackVersions List Policy Pack Versions
+// ListPolicyPackVersionsForRegistry List Policy Pack Versions
 //
 // Lists the published versions of a policy pack, newest first, all in one page. A pack that
 // does not exist is answered 404.
 //
-// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
-func (c *Client) ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPolicyPackVersionsRequest(c.Server, source, publisher, name)
+// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersionsForRegistry` operationId).
+func (c *Client) ListPolicyPackVersionsForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPackVersionsForRegistryRequest(c.Server, source, publisher, name)
 	if err != nil {
 		return nil, err
 	}
@@ -4131,20 +4233,20 @@ func (c *Client) ListPolicyPackVersions(ctx context.Context, source RegistrySour
 	return c.Client.Do(req)
 }
 
-// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version
+// PostPublishPolicyPackVersionForRegistryWithBody Post Publish Policy Pack Version
 //
 // Starts the two-phase publish of a policy pack version in the publisher organization (the
 // first version creates the pack): upload the archive to the answered `uploadURI`, then call
-// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 // takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 // must be the path's name and its `versionTag` (the registry's semantic version) is required.
 // Only the `private` source can be published to. Needs the admin role.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-func (c *Client) PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostPublishPolicyPackVersionRequestWithBody(c.Server, source, publisher, name, contentType, body)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+func (c *Client) PostPublishPolicyPackVersionForRegistryWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionForRegistryRequestWithBody(c.Server, source, publisher, name, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4155,20 +4257,20 @@ func (c *Client) PostPublishPolicyPackVersionWithBody(ctx context.Context, sourc
 	return c.Client.Do(req)
 }
 
-// PostPublishPolicyPackVersion Post Publish Policy Pack Version
+// PostPublishPolicyPackVersionForRegistry Post Publish Policy Pack Version
 //
 // Starts the two-phase publish of a policy pack version in the publisher organization (the
 // first version creates the pack): upload the archive to the answered `uploadURI`, then call
-// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 // takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 // must be the path's name and its `versionTag` (the registry's semantic version) is required.
 // Only the `private` source can be published to. Needs the admin role.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-func (c *Client) PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostPublishPolicyPackVersionRequest(c.Server, source, publisher, name, body)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+func (c *Client) PostPublishPolicyPackVersionForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionForRegistryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionForRegistryRequest(c.Server, source, publisher, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4179,15 +4281,15 @@ func (c *Client) PostPublishPolicyPackVersion(ctx context.Context, source Regist
 	return c.Client.Do(req)
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version
+// DeleteRegistryPolicyPackVersion Delete Policy Pack Version
 //
 // Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
 // version deletes the pack). A version applied to a policy group is answered 409. Needs the
 // admin role in the publisher organization.
 //
-// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
-func (c *Client) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(c.Server, source, publisher, name, version)
+// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeleteRegistryPolicyPackVersion` operationId).
+func (c *Client) DeleteRegistryPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRegistryPolicyPackVersionRequest(c.Server, source, publisher, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -4198,15 +4300,15 @@ func (c *Client) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.
 	return c.Client.Do(req)
 }
 
-// GetPolicyPackVersion Get Policy Pack Version
+// GetPolicyPackVersionForRegistry Get Policy Pack Version
 //
 // Returns a published version of a policy pack with its policies (each with its configuration
 // schema and enforcement level). `version` is the version's semantic version (its tag), its
 // number, or `latest` for the most recently published version.
 //
-// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
-func (c *Client) GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetPolicyPackVersionRequest(c.Server, source, publisher, name, version)
+// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersionForRegistry` operationId).
+func (c *Client) GetPolicyPackVersionForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyPackVersionForRegistryRequest(c.Server, source, publisher, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -4217,15 +4319,15 @@ func (c *Client) GetPolicyPackVersion(ctx context.Context, source RegistrySource
 	return c.Client.Do(req)
 }
 
-// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete
+// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 //
-// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+// Completes the publish PostPublishPolicyPackVersionForRegistry started, once the archive is uploaded,
 // and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
 // published version again changes nothing. Needs the admin role.
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
-func (c *Client) PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostPublishPolicyPackVersionCompleteRequest(c.Server, source, publisher, name, version)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
+func (c *Client) PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionCompleteForRegistryRequest(c.Server, source, publisher, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -4280,8 +4382,9 @@ func (c *Client) GetStackPolicyPacks(ctx context.Context, orgName OrgName, proje
 
 // GetCurrentUser Get Current User
 //
-// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-// calls it. An organization token answers as its organization.
+// Returns the user the token belongs to, with the organizations it can use and the user's role
+// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+// token's role.
 //
 // Corresponds with GET /api/user (the `GetCurrentUser` operationId).
 func (c *Client) GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4315,7 +4418,7 @@ func (c *Client) GetDefaultOrganization(ctx context.Context, reqEditors ...Reque
 
 // Healthz Liveness check
 //
-// Answers 200 while the process is serving requests. Needs no token.
+// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 //
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4332,7 +4435,7 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // GetOpenAPISpec Get OpenAPI Spec (YAML)
 //
-// Returns this OpenAPI document, as embedded in the binary.
+// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 //
 // Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
 func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4349,7 +4452,7 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 
 // Readyz Readiness check
 //
-// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4364,8 +4467,8 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 	return c.Client.Do(req)
 }
 
-// NewGetCapabilitiesRequest constructs an http.Request for the GetCapabilities method
-func NewGetCapabilitiesRequest(server string) (*http.Request, error) {
+// NewCapabilitiesRequest constructs an http.Request for the Capabilities method
+func NewCapabilitiesRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4391,8 +4494,8 @@ func NewGetCapabilitiesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewGetOpenAPISpecJSONRequest constructs an http.Request for the GetOpenAPISpecJSON method
-func NewGetOpenAPISpecJSONRequest(server string) (*http.Request, error) {
+// NewFetchRestSpecificationRequest constructs an http.Request for the FetchRestSpecification method
+func NewFetchRestSpecificationRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4796,8 +4899,8 @@ func NewBatchUpdatePolicyGroupRequestWithBody(server string, orgName OrgName, po
 	return req, nil
 }
 
-// NewListPolicyPacksRequest constructs an http.Request for the ListPolicyPacks method
-func NewListPolicyPacksRequest(server string, orgName OrgName) (*http.Request, error) {
+// NewListPolicyPacksOrgsRequest constructs an http.Request for the ListPolicyPacksOrgs method
+func NewListPolicyPacksOrgsRequest(server string, orgName OrgName, params *ListPolicyPacksOrgsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4820,6 +4923,33 @@ func NewListPolicyPacksRequest(server string, orgName OrgName) (*http.Request, e
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Policypack != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "policypack", *params.Policypack, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4877,8 +5007,8 @@ func NewCreatePolicyPackRequestWithBody(server string, orgName OrgName, contentT
 	return req, nil
 }
 
-// NewDeletePolicyPackRequest constructs an http.Request for the DeletePolicyPack method
-func NewDeletePolicyPackRequest(server string, orgName OrgName, policyPackName PolicyPackName) (*http.Request, error) {
+// NewDeletePolicyPackOrgsPolicypacksRequest constructs an http.Request for the DeletePolicyPackOrgsPolicypacks method
+func NewDeletePolicyPackOrgsPolicypacksRequest(server string, orgName OrgName, policyPackName PolicyPackName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5064,8 +5194,8 @@ func NewUploadPolicyPackArchiveRequestWithBody(server string, orgName OrgName, p
 	return req, nil
 }
 
-// NewCompletePolicyPackPublishRequest constructs an http.Request for the CompletePolicyPackPublish method
-func NewCompletePolicyPackPublishRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) (*http.Request, error) {
+// NewCompletePolicyPackRequest constructs an http.Request for the CompletePolicyPack method
+func NewCompletePolicyPackRequest(server string, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5960,8 +6090,8 @@ func NewUpdateStackPolicyResultsRequestWithBody(server string, orgName OrgName, 
 	return req, nil
 }
 
-// NewListPolicyPacksPreviewRegistryRequest constructs an http.Request for the ListPolicyPacksPreviewRegistry method
-func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyPacksPreviewRegistryParams) (*http.Request, error) {
+// NewListPolicyPacksRequest constructs an http.Request for the ListPolicyPacks method
+func NewListPolicyPacksRequest(server string, params *ListPolicyPacksParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5969,7 +6099,7 @@ func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyP
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	operationPath := fmt.Sprintf("/api/registry/policypacks")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6022,19 +6152,19 @@ func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyP
 	return req, nil
 }
 
-// NewListPolicyPacksPreviewRegistryPostRequest calls the generic ListPolicyPacksPreviewRegistryPost builder with application/json body
-func NewListPolicyPacksPreviewRegistryPostRequest(server string, body ListPolicyPacksPreviewRegistryPostJSONRequestBody) (*http.Request, error) {
+// NewListPolicyPacksPostRequest calls the generic ListPolicyPacksPost builder with application/json body
+func NewListPolicyPacksPostRequest(server string, body ListPolicyPacksPostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewListPolicyPacksPreviewRegistryPostRequestWithBody(server, "application/json", bodyReader)
+	return NewListPolicyPacksPostRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewListPolicyPacksPreviewRegistryPostRequestWithBody constructs an http.Request for the ListPolicyPacksPreviewRegistryPost method, with any body, and a specified content type
-func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewListPolicyPacksPostRequestWithBody constructs an http.Request for the ListPolicyPacksPost method, with any body, and a specified content type
+func NewListPolicyPacksPostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6042,7 +6172,7 @@ func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, content
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	operationPath := fmt.Sprintf("/api/registry/policypacks")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6062,8 +6192,8 @@ func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, content
 	return req, nil
 }
 
-// NewDeletePolicyPackPreviewRegistryPolicypacksRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacks method
-func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+// NewDeletePolicyPackRequest constructs an http.Request for the DeletePolicyPack method
+func NewDeletePolicyPackRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6092,7 +6222,7 @@ func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source 
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s", pathParam0, pathParam1, pathParam2)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s", pathParam0, pathParam1, pathParam2)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6110,8 +6240,8 @@ func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source 
 	return req, nil
 }
 
-// NewListPolicyPackVersionsRequest constructs an http.Request for the ListPolicyPackVersions method
-func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+// NewListPolicyPackVersionsForRegistryRequest constructs an http.Request for the ListPolicyPackVersionsForRegistry method
+func NewListPolicyPackVersionsForRegistryRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6140,7 +6270,7 @@ func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publ
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6158,19 +6288,19 @@ func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publ
 	return req, nil
 }
 
-// NewPostPublishPolicyPackVersionRequest calls the generic PostPublishPolicyPackVersion builder with application/json body
-func NewPostPublishPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody) (*http.Request, error) {
+// NewPostPublishPolicyPackVersionForRegistryRequest calls the generic PostPublishPolicyPackVersionForRegistry builder with application/json body
+func NewPostPublishPolicyPackVersionForRegistryRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionForRegistryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostPublishPolicyPackVersionRequestWithBody(server, source, publisher, name, "application/json", bodyReader)
+	return NewPostPublishPolicyPackVersionForRegistryRequestWithBody(server, source, publisher, name, "application/json", bodyReader)
 }
 
-// NewPostPublishPolicyPackVersionRequestWithBody constructs an http.Request for the PostPublishPolicyPackVersion method, with any body, and a specified content type
-func NewPostPublishPolicyPackVersionRequestWithBody(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader) (*http.Request, error) {
+// NewPostPublishPolicyPackVersionForRegistryRequestWithBody constructs an http.Request for the PostPublishPolicyPackVersionForRegistry method, with any body, and a specified content type
+func NewPostPublishPolicyPackVersionForRegistryRequestWithBody(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6199,7 +6329,7 @@ func NewPostPublishPolicyPackVersionRequestWithBody(server string, source Regist
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6219,8 +6349,8 @@ func NewPostPublishPolicyPackVersionRequestWithBody(server string, source Regist
 	return req, nil
 }
 
-// NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacksVersions method
-func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+// NewDeleteRegistryPolicyPackVersionRequest constructs an http.Request for the DeleteRegistryPolicyPackVersion method
+func NewDeleteRegistryPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6256,7 +6386,7 @@ func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string,
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6274,8 +6404,8 @@ func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string,
 	return req, nil
 }
 
-// NewGetPolicyPackVersionRequest constructs an http.Request for the GetPolicyPackVersion method
-func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+// NewGetPolicyPackVersionForRegistryRequest constructs an http.Request for the GetPolicyPackVersionForRegistry method
+func NewGetPolicyPackVersionForRegistryRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6311,7 +6441,7 @@ func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publis
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6329,8 +6459,8 @@ func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publis
 	return req, nil
 }
 
-// NewPostPublishPolicyPackVersionCompleteRequest constructs an http.Request for the PostPublishPolicyPackVersionComplete method
-func NewPostPublishPolicyPackVersionCompleteRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+// NewPostPublishPolicyPackVersionCompleteForRegistryRequest constructs an http.Request for the PostPublishPolicyPackVersionCompleteForRegistry method
+func NewPostPublishPolicyPackVersionCompleteForRegistryRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6366,7 +6496,7 @@ func NewPostPublishPolicyPackVersionCompleteRequest(server string, source Regist
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s/complete", pathParam0, pathParam1, pathParam2, pathParam3)
+	operationPath := fmt.Sprintf("/api/registry/policypacks/%s/%s/%s/versions/%s/complete", pathParam0, pathParam1, pathParam2, pathParam3)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6686,23 +6816,23 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// GetCapabilitiesWithResponse Get Capabilities
+	// CapabilitiesWithResponse Get Capabilities
 	//
 	// Returns the optional service capabilities the `pulumi` CLI may use; policyresults announces none.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/capabilities (the `GetCapabilities` operationId).
-	GetCapabilitiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCapabilitiesHTTPResponse, error)
+	// Corresponds with GET /api/capabilities (the `Capabilities` operationId).
+	CapabilitiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CapabilitiesHTTPResponse, error)
 
-	// GetOpenAPISpecJSONWithResponse Get OpenAPI Spec (JSON)
+	// FetchRestSpecificationWithResponse Get OpenAPI Spec (JSON)
 	//
 	// Returns this OpenAPI document as JSON (the same document as /openapi.yaml); `pulumi api` reads it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
-	GetOpenAPISpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecJSONHTTPResponse, error)
+	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
+	FetchRestSpecificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FetchRestSpecificationHTTPResponse, error)
 
 	// ListOrganizationMembersWithResponse List Organization Members
 	//
@@ -6821,14 +6951,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/orgs/{orgName}/policygroups/{policyGroup}/batch (the `BatchUpdatePolicyGroup` operationId).
 	BatchUpdatePolicyGroupWithResponse(ctx context.Context, orgName OrgName, policyGroup PolicyGroupName, body BatchUpdatePolicyGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyGroupHTTPResponse, error)
 
-	// ListPolicyPacksWithResponse List Policy Packs
+	// ListPolicyPacksOrgsWithResponse List Policy Packs
 	//
 	// Returns the organization's policy packs with their published versions and version tags.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacks` operationId).
-	ListPolicyPacksWithResponse(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*ListPolicyPacksHTTPResponse, error)
+	// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacksOrgs` operationId).
+	ListPolicyPacksOrgsWithResponse(ctx context.Context, orgName OrgName, params *ListPolicyPacksOrgsParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksOrgsHTTPResponse, error)
 
 	// CreatePolicyPackWithBodyWithResponse Create Policy Pack
 	//
@@ -6854,14 +6984,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policypacks (the `CreatePolicyPack` operationId).
 	CreatePolicyPackWithResponse(ctx context.Context, orgName OrgName, body CreatePolicyPackJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePolicyPackHTTPResponse, error)
 
-	// DeletePolicyPackWithResponse Delete Policy Pack
+	// DeletePolicyPackOrgsPolicypacksWithResponse Delete Policy Pack
 	//
 	// Deletes a policy pack and all its versions. A pack applied to a policy group is answered 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPack` operationId).
-	DeletePolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackHTTPResponse, error)
+	// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPackOrgsPolicypacks` operationId).
+	DeletePolicyPackOrgsPolicypacksWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackOrgsPolicypacksHTTPResponse, error)
 
 	// DeletePolicyPackVersionWithResponse Delete Policy Pack Version
 	//
@@ -6883,16 +7013,23 @@ type ClientWithResponsesInterface interface {
 
 	// UploadPolicyPackArchiveWithBodyWithResponse Upload Policy Pack Archive
 	//
-	// Stores the archive (a gzipped tarball) of a policy pack version created by
-	// CreatePolicyPack; this is the `uploadURI` that operation answers. The archive is
-	// size-limited (413 beyond).
+	// Beyond Pulumi, whose upload URIs point to object storage: stores the archive (a gzipped
+	// tarball) of a policy pack version created by CreatePolicyPack or
+	// PostPublishPolicyPackVersionForRegistry and not yet completed. The `uploadURI` those
+	// operations answer is this operation's URL presigned with a `credential` query parameter
+	// (the PresignedUpload scheme), so a client that sends no token there, as `pulumi policy
+	// publish` does, can upload: the credential is valid for this one version's archive for an
+	// hour, until the version is completed. A tampered or expired credential, or one used for
+	// another organization, pack or version, is answered 403. An admin's token in the
+	// Authorization header works too. Uploading again before completing replaces the archive.
+	// The archive is size-limited (413 beyond).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/archive (the `UploadPolicyPackArchive` operationId).
 	UploadPolicyPackArchiveWithBodyWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersionNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadPolicyPackArchiveHTTPResponse, error)
 
-	// CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
+	// CompletePolicyPackWithResponse Complete Policy Pack Publish
 	//
 	// Publishes a policy pack version once its archive has been uploaded. The version is named by
 	// the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
@@ -6900,8 +7037,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-	CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error)
+	// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPack` operationId).
+	CompletePolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackHTTPResponse, error)
 
 	// GetPolicyPackConfigSchemaWithResponse Get Policy Pack Config Schema
 	//
@@ -7251,7 +7388,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResultsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackPolicyResultsHTTPResponse, error)
 
-	// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET)
+	// ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
 	//
 	// Lists the policy packs of the organization `orgLogin` names (required), each at its latest
 	// published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
@@ -7260,12 +7397,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	// Corresponds with GET /api/registry/policypacks (the `ListPolicyPacks` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error)
+	ListPolicyPacksWithResponse(ctx context.Context, params *ListPolicyPacksParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksHTTPResponse, error)
 
-	// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs
+	// ListPolicyPacksPostWithBodyWithResponse List Policy Packs
 	//
 	// Lists the policy packs the caller can use, each at its latest published version, by
 	// publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -7275,10 +7412,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-	ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+	// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+	ListPolicyPacksPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPostHTTPResponse, error)
 
-	// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs
+	// ListPolicyPacksPostWithResponse List Policy Packs
 	//
 	// Lists the policy packs the caller can use, each at its latest published version, by
 	// publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -7288,59 +7425,59 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-	ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+	// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+	ListPolicyPacksPostWithResponse(ctx context.Context, body ListPolicyPacksPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPostHTTPResponse, error)
 
-	// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack
+	// DeletePolicyPackWithResponse Delete Policy Pack
 	//
-	// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+	// Deletes a policy pack and all of its versions, as DeletePolicyPack_orgs_policypacks does: the pack is gone
 	// from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
 	// 409. Needs the admin role in the publisher organization.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
-	DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error)
+	// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPack` operationId).
+	DeletePolicyPackWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackHTTPResponse, error)
 
-	// ListPolicyPackVersionsWithResponse List Policy Pack Versions
+	// ListPolicyPackVersionsForRegistryWithResponse List Policy Pack Versions
 	//
 	// Lists the published versions of a policy pack, newest first, all in one page. A pack that
 	// does not exist is answered 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
-	ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error)
+	// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersionsForRegistry` operationId).
+	ListPolicyPackVersionsForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsForRegistryHTTPResponse, error)
 
-	// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version
+	// PostPublishPolicyPackVersionForRegistryWithBodyWithResponse Post Publish Policy Pack Version
 	//
 	// Starts the two-phase publish of a policy pack version in the publisher organization (the
 	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
-	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
 	// Only the `private` source can be published to. Needs the admin role.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-	PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+	PostPublishPolicyPackVersionForRegistryWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionForRegistryHTTPResponse, error)
 
-	// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version
+	// PostPublishPolicyPackVersionForRegistryWithResponse Post Publish Policy Pack Version
 	//
 	// Starts the two-phase publish of a policy pack version in the publisher organization (the
 	// first version creates the pack): upload the archive to the answered `uploadURI`, then call
-	// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+	// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 	// takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 	// must be the path's name and its `versionTag` (the registry's semantic version) is required.
 	// Only the `private` source can be published to. Needs the admin role.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-	PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+	PostPublishPolicyPackVersionForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionForRegistryJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionForRegistryHTTPResponse, error)
 
-	// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version
+	// DeleteRegistryPolicyPackVersionWithResponse Delete Policy Pack Version
 	//
 	// Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
 	// version deletes the pack). A version applied to a policy group is answered 409. Needs the
@@ -7348,10 +7485,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
-	DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error)
+	// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeleteRegistryPolicyPackVersion` operationId).
+	DeleteRegistryPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeleteRegistryPolicyPackVersionHTTPResponse, error)
 
-	// GetPolicyPackVersionWithResponse Get Policy Pack Version
+	// GetPolicyPackVersionForRegistryWithResponse Get Policy Pack Version
 	//
 	// Returns a published version of a policy pack with its policies (each with its configuration
 	// schema and enforcement level). `version` is the version's semantic version (its tag), its
@@ -7359,19 +7496,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
-	GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error)
+	// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersionForRegistry` operationId).
+	GetPolicyPackVersionForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionForRegistryHTTPResponse, error)
 
-	// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete
+	// PostPublishPolicyPackVersionCompleteForRegistryWithResponse Post Publish Policy Pack Version Complete
 	//
-	// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+	// Completes the publish PostPublishPolicyPackVersionForRegistry started, once the archive is uploaded,
 	// and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
 	// published version again changes nothing. Needs the admin role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
-	PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error)
+	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
+	PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse, error)
 
 	// GetStackPolicyGroupsWithResponse Get Stack Policy Groups
 	//
@@ -7401,8 +7538,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetCurrentUserWithResponse Get Current User
 	//
-	// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-	// calls it. An organization token answers as its organization.
+	// Returns the user the token belongs to, with the organizations it can use and the user's role
+	// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+	// token's role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7420,7 +7558,7 @@ type ClientWithResponsesInterface interface {
 
 	// HealthzWithResponse Liveness check
 	//
-	// Answers 200 while the process is serving requests. Needs no token.
+	// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7429,7 +7567,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetOpenAPISpecWithResponse Get OpenAPI Spec (YAML)
 	//
-	// Returns this OpenAPI document, as embedded in the binary.
+	// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7438,7 +7576,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReadyzWithResponse Readiness check
 	//
-	// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+	// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7446,16 +7584,16 @@ type ClientWithResponsesInterface interface {
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzHTTPResponse, error)
 }
 
-// GetCapabilitiesHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetCapabilities
-type GetCapabilitiesHTTPResponse429Headers struct {
+// CapabilitiesHTTPResponse429Headers the declared response headers of an HTTP 429 response for Capabilities
+type CapabilitiesHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type GetCapabilitiesHTTPResponse struct {
+type CapabilitiesHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Capabilities
+	JSON200 *AppCapabilitiesResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -7469,51 +7607,51 @@ type GetCapabilitiesHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetCapabilitiesHTTPResponse429Headers
+	Headers429 *CapabilitiesHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON200() *Capabilities {
+func (r CapabilitiesHTTPResponse) GetJSON200() *AppCapabilitiesResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON400() *BadRequest {
+func (r CapabilitiesHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON401() *Unauthorized {
+func (r CapabilitiesHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON403() *Forbidden {
+func (r CapabilitiesHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON404() *NotFound {
+func (r CapabilitiesHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON429() *TooManyRequests {
+func (r CapabilitiesHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetCapabilitiesHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r CapabilitiesHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetCapabilitiesHTTPResponse) GetBody() []byte {
+func (r CapabilitiesHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetCapabilitiesHTTPResponse) Status() string {
+func (r CapabilitiesHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -7521,7 +7659,7 @@ func (r GetCapabilitiesHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetCapabilitiesHTTPResponse) StatusCode() int {
+func (r CapabilitiesHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -7529,19 +7667,19 @@ func (r GetCapabilitiesHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetCapabilitiesHTTPResponse) ContentType() string {
+func (r CapabilitiesHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetOpenAPISpecJSONHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOpenAPISpecJSON
-type GetOpenAPISpecJSONHTTPResponse429Headers struct {
+// FetchRestSpecificationHTTPResponse429Headers the declared response headers of an HTTP 429 response for FetchRestSpecification
+type FetchRestSpecificationHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type GetOpenAPISpecJSONHTTPResponse struct {
+type FetchRestSpecificationHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -7557,46 +7695,46 @@ type GetOpenAPISpecJSONHTTPResponse struct {
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetOpenAPISpecJSONHTTPResponse429Headers
+	Headers429 *FetchRestSpecificationHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON200() *map[string]interface{} {
+func (r FetchRestSpecificationHTTPResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON400() *BadRequest {
+func (r FetchRestSpecificationHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON401() *Unauthorized {
+func (r FetchRestSpecificationHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON403() *Forbidden {
+func (r FetchRestSpecificationHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON404() *NotFound {
+func (r FetchRestSpecificationHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetOpenAPISpecJSONHTTPResponse) GetJSON429() *TooManyRequests {
+func (r FetchRestSpecificationHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
-func (r GetOpenAPISpecJSONHTTPResponse) GetBody() []byte {
+func (r FetchRestSpecificationHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetOpenAPISpecJSONHTTPResponse) Status() string {
+func (r FetchRestSpecificationHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -7604,7 +7742,7 @@ func (r GetOpenAPISpecJSONHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetOpenAPISpecJSONHTTPResponse) StatusCode() int {
+func (r FetchRestSpecificationHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -7612,7 +7750,7 @@ func (r GetOpenAPISpecJSONHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetOpenAPISpecJSONHTTPResponse) ContentType() string {
+func (r FetchRestSpecificationHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8374,12 +8512,12 @@ func (r BatchUpdatePolicyGroupHTTPResponse) ContentType() string {
 	return ""
 }
 
-// ListPolicyPacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacks
-type ListPolicyPacksHTTPResponse429Headers struct {
+// ListPolicyPacksOrgsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksOrgs
+type ListPolicyPacksOrgsHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type ListPolicyPacksHTTPResponse struct {
+type ListPolicyPacksOrgsHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -8397,51 +8535,51 @@ type ListPolicyPacksHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPolicyPacksHTTPResponse429Headers
+	Headers429 *ListPolicyPacksOrgsHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON200() *AppListPolicyPacksResponse {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON200() *AppListPolicyPacksResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON400() *BadRequest {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON401() *Unauthorized {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON403() *Forbidden {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON404() *NotFound {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON429() *TooManyRequests {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPolicyPacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPolicyPacksOrgsHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListPolicyPacksHTTPResponse) GetBody() []byte {
+func (r ListPolicyPacksOrgsHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListPolicyPacksHTTPResponse) Status() string {
+func (r ListPolicyPacksOrgsHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -8449,7 +8587,7 @@ func (r ListPolicyPacksHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListPolicyPacksHTTPResponse) StatusCode() int {
+func (r ListPolicyPacksOrgsHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -8457,7 +8595,7 @@ func (r ListPolicyPacksHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListPolicyPacksHTTPResponse) ContentType() string {
+func (r ListPolicyPacksOrgsHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8575,12 +8713,12 @@ func (r CreatePolicyPackHTTPResponse) ContentType() string {
 	return ""
 }
 
-// DeletePolicyPackHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPack
-type DeletePolicyPackHTTPResponse429Headers struct {
+// DeletePolicyPackOrgsPolicypacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackOrgsPolicypacks
+type DeletePolicyPackOrgsPolicypacksHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type DeletePolicyPackHTTPResponse struct {
+type DeletePolicyPackOrgsPolicypacksHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -8598,51 +8736,51 @@ type DeletePolicyPackHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeletePolicyPackHTTPResponse429Headers
+	Headers429 *DeletePolicyPackOrgsPolicypacksHTTPResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON400() *BadRequest {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON401() *Unauthorized {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON403() *Forbidden {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON404() *NotFound {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON409() *Conflict {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON429() *TooManyRequests {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeletePolicyPackHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r DeletePolicyPackHTTPResponse) GetBody() []byte {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeletePolicyPackHTTPResponse) Status() string {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -8650,7 +8788,7 @@ func (r DeletePolicyPackHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeletePolicyPackHTTPResponse) StatusCode() int {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -8658,7 +8796,7 @@ func (r DeletePolicyPackHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeletePolicyPackHTTPResponse) ContentType() string {
+func (r DeletePolicyPackOrgsPolicypacksHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8949,12 +9087,12 @@ func (r UploadPolicyPackArchiveHTTPResponse) ContentType() string {
 	return ""
 }
 
-// CompletePolicyPackPublishHTTPResponse429Headers the declared response headers of an HTTP 429 response for CompletePolicyPackPublish
-type CompletePolicyPackPublishHTTPResponse429Headers struct {
+// CompletePolicyPackHTTPResponse429Headers the declared response headers of an HTTP 429 response for CompletePolicyPack
+type CompletePolicyPackHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type CompletePolicyPackPublishHTTPResponse struct {
+type CompletePolicyPackHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -8972,51 +9110,51 @@ type CompletePolicyPackPublishHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CompletePolicyPackPublishHTTPResponse429Headers
+	Headers429 *CompletePolicyPackHTTPResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON400() *BadRequest {
+func (r CompletePolicyPackHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON401() *Unauthorized {
+func (r CompletePolicyPackHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON403() *Forbidden {
+func (r CompletePolicyPackHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON404() *NotFound {
+func (r CompletePolicyPackHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON409() *Conflict {
+func (r CompletePolicyPackHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON429() *TooManyRequests {
+func (r CompletePolicyPackHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CompletePolicyPackPublishHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r CompletePolicyPackHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CompletePolicyPackPublishHTTPResponse) GetBody() []byte {
+func (r CompletePolicyPackHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CompletePolicyPackPublishHTTPResponse) Status() string {
+func (r CompletePolicyPackHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -9024,7 +9162,7 @@ func (r CompletePolicyPackPublishHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CompletePolicyPackPublishHTTPResponse) StatusCode() int {
+func (r CompletePolicyPackHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -9032,7 +9170,7 @@ func (r CompletePolicyPackPublishHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CompletePolicyPackPublishHTTPResponse) ContentType() string {
+func (r CompletePolicyPackHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10641,12 +10779,12 @@ func (r UpdateStackPolicyResultsHTTPResponse) ContentType() string {
 	return ""
 }
 
-// ListPolicyPacksPreviewRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistry
-type ListPolicyPacksPreviewRegistryHTTPResponse429Headers struct {
+// ListPolicyPacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacks
+type ListPolicyPacksHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type ListPolicyPacksPreviewRegistryHTTPResponse struct {
+type ListPolicyPacksHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -10664,51 +10802,51 @@ type ListPolicyPacksPreviewRegistryHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+	Headers429 *ListPolicyPacksHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+func (r ListPolicyPacksHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON400() *BadRequest {
+func (r ListPolicyPacksHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON401() *Unauthorized {
+func (r ListPolicyPacksHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON403() *Forbidden {
+func (r ListPolicyPacksHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON404() *NotFound {
+func (r ListPolicyPacksHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON429() *TooManyRequests {
+func (r ListPolicyPacksHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPolicyPacksHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetBody() []byte {
+func (r ListPolicyPacksHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) Status() string {
+func (r ListPolicyPacksHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -10716,7 +10854,7 @@ func (r ListPolicyPacksPreviewRegistryHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) StatusCode() int {
+func (r ListPolicyPacksHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -10724,19 +10862,19 @@ func (r ListPolicyPacksPreviewRegistryHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListPolicyPacksPreviewRegistryHTTPResponse) ContentType() string {
+func (r ListPolicyPacksHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistryPost
-type ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers struct {
+// ListPolicyPacksPostHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPost
+type ListPolicyPacksPostHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type ListPolicyPacksPreviewRegistryPostHTTPResponse struct {
+type ListPolicyPacksPostHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -10751,61 +10889,68 @@ type ListPolicyPacksPreviewRegistryPostHTTPResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+	Headers429 *ListPolicyPacksPostHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON400() *BadRequest {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON401() *Unauthorized {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON403() *Forbidden {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON404() *NotFound {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON413() *PayloadTooLarge {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListPolicyPacksPostHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON429() *TooManyRequests {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPolicyPacksPostHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetBody() []byte {
+func (r ListPolicyPacksPostHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) Status() string {
+func (r ListPolicyPacksPostHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -10813,7 +10958,7 @@ func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) StatusCode() int {
+func (r ListPolicyPacksPostHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -10821,19 +10966,19 @@ func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) ContentType() string {
+func (r ListPolicyPacksPostHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacks
-type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers struct {
+// DeletePolicyPackHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPack
+type DeletePolicyPackHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse struct {
+type DeletePolicyPackHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -10851,51 +10996,51 @@ type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+	Headers429 *DeletePolicyPackHTTPResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON400() *BadRequest {
+func (r DeletePolicyPackHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON401() *Unauthorized {
+func (r DeletePolicyPackHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON403() *Forbidden {
+func (r DeletePolicyPackHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON404() *NotFound {
+func (r DeletePolicyPackHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON409() *Conflict {
+func (r DeletePolicyPackHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON429() *TooManyRequests {
+func (r DeletePolicyPackHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r DeletePolicyPackHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetBody() []byte {
+func (r DeletePolicyPackHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) Status() string {
+func (r DeletePolicyPackHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -10903,7 +11048,7 @@ func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) Status() string 
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) StatusCode() int {
+func (r DeletePolicyPackHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -10911,19 +11056,19 @@ func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) StatusCode() int
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) ContentType() string {
+func (r DeletePolicyPackHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ListPolicyPackVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPackVersions
-type ListPolicyPackVersionsHTTPResponse429Headers struct {
+// ListPolicyPackVersionsForRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPackVersionsForRegistry
+type ListPolicyPackVersionsForRegistryHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type ListPolicyPackVersionsHTTPResponse struct {
+type ListPolicyPackVersionsForRegistryHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -10941,51 +11086,51 @@ type ListPolicyPackVersionsHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPolicyPackVersionsHTTPResponse429Headers
+	Headers429 *ListPolicyPackVersionsForRegistryHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON400() *BadRequest {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON401() *Unauthorized {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON403() *Forbidden {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON404() *NotFound {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPolicyPackVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListPolicyPackVersionsHTTPResponse) GetBody() []byte {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListPolicyPackVersionsHTTPResponse) Status() string {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -10993,7 +11138,7 @@ func (r ListPolicyPackVersionsHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListPolicyPackVersionsHTTPResponse) StatusCode() int {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11001,19 +11146,19 @@ func (r ListPolicyPackVersionsHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListPolicyPackVersionsHTTPResponse) ContentType() string {
+func (r ListPolicyPackVersionsForRegistryHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PostPublishPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersion
-type PostPublishPolicyPackVersionHTTPResponse429Headers struct {
+// PostPublishPolicyPackVersionForRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionForRegistry
+type PostPublishPolicyPackVersionForRegistryHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type PostPublishPolicyPackVersionHTTPResponse struct {
+type PostPublishPolicyPackVersionForRegistryHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
@@ -11030,66 +11175,73 @@ type PostPublishPolicyPackVersionHTTPResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PostPublishPolicyPackVersionHTTPResponse429Headers
+	Headers429 *PostPublishPolicyPackVersionForRegistryHTTPResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON201() *AppCreatePolicyPackResponse {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON201() *AppCreatePolicyPackResponse {
 	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON409() *Conflict {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON413() *PayloadTooLarge {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r PostPublishPolicyPackVersionHTTPResponse) GetBody() []byte {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PostPublishPolicyPackVersionHTTPResponse) Status() string {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11097,7 +11249,7 @@ func (r PostPublishPolicyPackVersionHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PostPublishPolicyPackVersionHTTPResponse) StatusCode() int {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11105,19 +11257,19 @@ func (r PostPublishPolicyPackVersionHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PostPublishPolicyPackVersionHTTPResponse) ContentType() string {
+func (r PostPublishPolicyPackVersionForRegistryHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacksVersions
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers struct {
+// DeleteRegistryPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteRegistryPolicyPackVersion
+type DeleteRegistryPolicyPackVersionHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse struct {
+type DeleteRegistryPolicyPackVersionHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -11135,51 +11287,51 @@ type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+	Headers429 *DeleteRegistryPolicyPackVersionHTTPResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON400() *BadRequest {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON401() *Unauthorized {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON403() *Forbidden {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON404() *NotFound {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON409() *Conflict {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetBody() []byte {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) Status() string {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11187,7 +11339,7 @@ func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) Status()
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) StatusCode() int {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11195,19 +11347,19 @@ func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) StatusCo
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) ContentType() string {
+func (r DeleteRegistryPolicyPackVersionHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackVersion
-type GetPolicyPackVersionHTTPResponse429Headers struct {
+// GetPolicyPackVersionForRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackVersionForRegistry
+type GetPolicyPackVersionForRegistryHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type GetPolicyPackVersionHTTPResponse struct {
+type GetPolicyPackVersionForRegistryHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -11225,51 +11377,51 @@ type GetPolicyPackVersionHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetPolicyPackVersionHTTPResponse429Headers
+	Headers429 *GetPolicyPackVersionForRegistryHTTPResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetPolicyPackVersionHTTPResponse) GetBody() []byte {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetPolicyPackVersionHTTPResponse) Status() string {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11277,7 +11429,7 @@ func (r GetPolicyPackVersionHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetPolicyPackVersionHTTPResponse) StatusCode() int {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11285,19 +11437,19 @@ func (r GetPolicyPackVersionHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetPolicyPackVersionHTTPResponse) ContentType() string {
+func (r GetPolicyPackVersionForRegistryHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PostPublishPolicyPackVersionCompleteHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionComplete
-type PostPublishPolicyPackVersionCompleteHTTPResponse429Headers struct {
+// PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionCompleteForRegistry
+type PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers struct {
 	RetryAfter *int
 }
 
-type PostPublishPolicyPackVersionCompleteHTTPResponse struct {
+type PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -11315,51 +11467,51 @@ type PostPublishPolicyPackVersionCompleteHTTPResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+	Headers429 *PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON400() *BadRequest {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON401() *Unauthorized {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON403() *Forbidden {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON404() *NotFound {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON409() *Conflict {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON429() *TooManyRequests {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON503() *ServiceUnavailable {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetBody() []byte {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) Status() string {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11367,7 +11519,7 @@ func (r PostPublishPolicyPackVersionCompleteHTTPResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) StatusCode() int {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11375,7 +11527,7 @@ func (r PostPublishPolicyPackVersionCompleteHTTPResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PostPublishPolicyPackVersionCompleteHTTPResponse) ContentType() string {
+func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11661,7 +11813,7 @@ type GetDefaultOrganizationHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DefaultOrganization
+	JSON200 *AppGetDefaultOrganizationResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -11679,7 +11831,7 @@ type GetDefaultOrganizationHTTPResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetDefaultOrganizationHTTPResponse) GetJSON200() *DefaultOrganization {
+func (r GetDefaultOrganizationHTTPResponse) GetJSON200() *AppGetDefaultOrganizationResponse {
 	return r.JSON200
 }
 
@@ -11998,34 +12150,34 @@ func (r ReadyzHTTPResponse) ContentType() string {
 	return ""
 }
 
-// GetCapabilitiesWithResponse Get Capabilities
+// CapabilitiesWithResponse Get Capabilities
 //
 // Returns the optional service capabilities the `pulumi` CLI may use; policyresults announces none.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/capabilities (the `GetCapabilities` operationId).
-func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCapabilitiesHTTPResponse, error) {
-	rsp, err := c.GetCapabilities(ctx, reqEditors...)
+// Corresponds with GET /api/capabilities (the `Capabilities` operationId).
+func (c *ClientWithResponses) CapabilitiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CapabilitiesHTTPResponse, error) {
+	rsp, err := c.Capabilities(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetCapabilitiesHTTPResponse(rsp)
+	return ParseCapabilitiesHTTPResponse(rsp)
 }
 
-// GetOpenAPISpecJSONWithResponse Get OpenAPI Spec (JSON)
+// FetchRestSpecificationWithResponse Get OpenAPI Spec (JSON)
 //
 // Returns this OpenAPI document as JSON (the same document as /openapi.yaml); `pulumi api` reads it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/openapi/pulumi-spec.json (the `GetOpenAPISpecJSON` operationId).
-func (c *ClientWithResponses) GetOpenAPISpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecJSONHTTPResponse, error) {
-	rsp, err := c.GetOpenAPISpecJSON(ctx, reqEditors...)
+// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
+func (c *ClientWithResponses) FetchRestSpecificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FetchRestSpecificationHTTPResponse, error) {
+	rsp, err := c.FetchRestSpecification(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetOpenAPISpecJSONHTTPResponse(rsp)
+	return ParseFetchRestSpecificationHTTPResponse(rsp)
 }
 
 // ListOrganizationMembersWithResponse List Organization Members
@@ -12211,19 +12363,19 @@ func (c *ClientWithResponses) BatchUpdatePolicyGroupWithResponse(ctx context.Con
 	return ParseBatchUpdatePolicyGroupHTTPResponse(rsp)
 }
 
-// ListPolicyPacksWithResponse List Policy Packs
+// ListPolicyPacksOrgsWithResponse List Policy Packs
 //
 // Returns the organization's policy packs with their published versions and version tags.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacks` operationId).
-func (c *ClientWithResponses) ListPolicyPacksWithResponse(ctx context.Context, orgName OrgName, reqEditors ...RequestEditorFn) (*ListPolicyPacksHTTPResponse, error) {
-	rsp, err := c.ListPolicyPacks(ctx, orgName, reqEditors...)
+// Corresponds with GET /api/orgs/{orgName}/policypacks (the `ListPolicyPacksOrgs` operationId).
+func (c *ClientWithResponses) ListPolicyPacksOrgsWithResponse(ctx context.Context, orgName OrgName, params *ListPolicyPacksOrgsParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksOrgsHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksOrgs(ctx, orgName, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListPolicyPacksHTTPResponse(rsp)
+	return ParseListPolicyPacksOrgsHTTPResponse(rsp)
 }
 
 // CreatePolicyPackWithBodyWithResponse Create Policy Pack
@@ -12262,19 +12414,19 @@ func (c *ClientWithResponses) CreatePolicyPackWithResponse(ctx context.Context, 
 	return ParseCreatePolicyPackHTTPResponse(rsp)
 }
 
-// DeletePolicyPackWithResponse Delete Policy Pack
+// DeletePolicyPackOrgsPolicypacksWithResponse Delete Policy Pack
 //
 // Deletes a policy pack and all its versions. A pack applied to a policy group is answered 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPack` operationId).
-func (c *ClientWithResponses) DeletePolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackHTTPResponse, error) {
-	rsp, err := c.DeletePolicyPack(ctx, orgName, policyPackName, reqEditors...)
+// Corresponds with DELETE /api/orgs/{orgName}/policypacks/{policyPackName} (the `DeletePolicyPackOrgsPolicypacks` operationId).
+func (c *ClientWithResponses) DeletePolicyPackOrgsPolicypacksWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackOrgsPolicypacksHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackOrgsPolicypacks(ctx, orgName, policyPackName, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeletePolicyPackHTTPResponse(rsp)
+	return ParseDeletePolicyPackOrgsPolicypacksHTTPResponse(rsp)
 }
 
 // DeletePolicyPackVersionWithResponse Delete Policy Pack Version
@@ -12309,9 +12461,16 @@ func (c *ClientWithResponses) GetPolicyPackWithResponse(ctx context.Context, org
 
 // UploadPolicyPackArchiveWithBodyWithResponse Upload Policy Pack Archive
 //
-// Stores the archive (a gzipped tarball) of a policy pack version created by
-// CreatePolicyPack; this is the `uploadURI` that operation answers. The archive is
-// size-limited (413 beyond).
+// Beyond Pulumi, whose upload URIs point to object storage: stores the archive (a gzipped
+// tarball) of a policy pack version created by CreatePolicyPack or
+// PostPublishPolicyPackVersionForRegistry and not yet completed. The `uploadURI` those
+// operations answer is this operation's URL presigned with a `credential` query parameter
+// (the PresignedUpload scheme), so a client that sends no token there, as `pulumi policy
+// publish` does, can upload: the credential is valid for this one version's archive for an
+// hour, until the version is completed. A tampered or expired credential, or one used for
+// another organization, pack or version, is answered 403. An admin's token in the
+// Authorization header works too. Uploading again before completing replaces the archive.
+// The archive is size-limited (413 beyond).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12324,7 +12483,7 @@ func (c *ClientWithResponses) UploadPolicyPackArchiveWithBodyWithResponse(ctx co
 	return ParseUploadPolicyPackArchiveHTTPResponse(rsp)
 }
 
-// CompletePolicyPackPublishWithResponse Complete Policy Pack Publish
+// CompletePolicyPackWithResponse Complete Policy Pack Publish
 //
 // Publishes a policy pack version once its archive has been uploaded. The version is named by
 // the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
@@ -12332,13 +12491,13 @@ func (c *ClientWithResponses) UploadPolicyPackArchiveWithBodyWithResponse(ctx co
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPackPublish` operationId).
-func (c *ClientWithResponses) CompletePolicyPackPublishWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackPublishHTTPResponse, error) {
-	rsp, err := c.CompletePolicyPackPublish(ctx, orgName, policyPackName, version, reqEditors...)
+// Corresponds with POST /api/orgs/{orgName}/policypacks/{policyPackName}/versions/{version}/complete (the `CompletePolicyPack` operationId).
+func (c *ClientWithResponses) CompletePolicyPackWithResponse(ctx context.Context, orgName OrgName, policyPackName PolicyPackName, version PolicyPackVersion, reqEditors ...RequestEditorFn) (*CompletePolicyPackHTTPResponse, error) {
+	rsp, err := c.CompletePolicyPack(ctx, orgName, policyPackName, version, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCompletePolicyPackPublishHTTPResponse(rsp)
+	return ParseCompletePolicyPackHTTPResponse(rsp)
 }
 
 // GetPolicyPackConfigSchemaWithResponse Get Policy Pack Config Schema
@@ -12839,7 +12998,7 @@ func (c *ClientWithResponses) UpdateStackPolicyResultsWithResponse(ctx context.C
 	return ParseUpdateStackPolicyResultsHTTPResponse(rsp)
 }
 
-// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET)
+// ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
 //
 // Lists the policy packs of the organization `orgLogin` names (required), each at its latest
 // published version, by name. Deprecated in Pulumi: prefer the POST form. A caller who is not
@@ -12848,18 +13007,18 @@ func (c *ClientWithResponses) UpdateStackPolicyResultsWithResponse(ctx context.C
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+// Corresponds with GET /api/registry/policypacks (the `ListPolicyPacks` operationId).
 //
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
-	rsp, err := c.ListPolicyPacksPreviewRegistry(ctx, params, reqEditors...)
+func (c *ClientWithResponses) ListPolicyPacksWithResponse(ctx context.Context, params *ListPolicyPacksParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacks(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp)
+	return ParseListPolicyPacksHTTPResponse(rsp)
 }
 
-// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs
+// ListPolicyPacksPostWithBodyWithResponse List Policy Packs
 //
 // Lists the policy packs the caller can use, each at its latest published version, by
 // publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -12869,16 +13028,16 @@ func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryWithResponse(ctx con
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
-	rsp, err := c.ListPolicyPacksPreviewRegistryPostWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+func (c *ClientWithResponses) ListPolicyPacksPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPostWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+	return ParseListPolicyPacksPostHTTPResponse(rsp)
 }
 
-// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs
+// ListPolicyPacksPostWithResponse List Policy Packs
 //
 // Lists the policy packs the caller can use, each at its latest published version, by
 // publisher and name: those of the organization `orgLogin` names, or of every organization
@@ -12888,89 +13047,89 @@ func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithBodyWithResp
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
-func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
-	rsp, err := c.ListPolicyPacksPreviewRegistryPost(ctx, body, reqEditors...)
+// Corresponds with POST /api/registry/policypacks (the `ListPolicyPacksPost` operationId).
+func (c *ClientWithResponses) ListPolicyPacksPostWithResponse(ctx context.Context, body ListPolicyPacksPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPost(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+	return ParseListPolicyPacksPostHTTPResponse(rsp)
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack
+// DeletePolicyPackWithResponse Delete Policy Pack
 //
-// Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+// Deletes a policy pack and all of its versions, as DeletePolicyPack_orgs_policypacks does: the pack is gone
 // from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
 // 409. Needs the admin role in the publisher organization.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
-func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
-	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name, reqEditors...)
+// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPack` operationId).
+func (c *ClientWithResponses) DeletePolicyPackWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPack(ctx, source, publisher, name, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp)
+	return ParseDeletePolicyPackHTTPResponse(rsp)
 }
 
-// ListPolicyPackVersionsWithResponse List Policy Pack Versions
+// ListPolicyPackVersionsForRegistryWithResponse List Policy Pack Versions
 //
 // Lists the published versions of a policy pack, newest first, all in one page. A pack that
 // does not exist is answered 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
-func (c *ClientWithResponses) ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error) {
-	rsp, err := c.ListPolicyPackVersions(ctx, source, publisher, name, reqEditors...)
+// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersionsForRegistry` operationId).
+func (c *ClientWithResponses) ListPolicyPackVersionsForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsForRegistryHTTPResponse, error) {
+	rsp, err := c.ListPolicyPackVersionsForRegistry(ctx, source, publisher, name, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListPolicyPackVersionsHTTPResponse(rsp)
+	return ParseListPolicyPackVersionsForRegistryHTTPResponse(rsp)
 }
 
-// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version
+// PostPublishPolicyPackVersionForRegistryWithBodyWithResponse Post Publish Policy Pack Version
 //
 // Starts the two-phase publish of a policy pack version in the publisher organization (the
 // first version creates the pack): upload the archive to the answered `uploadURI`, then call
-// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 // takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 // must be the path's name and its `versionTag` (the registry's semantic version) is required.
 // Only the `private` source can be published to. Needs the admin role.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-func (c *ClientWithResponses) PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
-	rsp, err := c.PostPublishPolicyPackVersionWithBody(ctx, source, publisher, name, contentType, body, reqEditors...)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionForRegistryWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionForRegistryHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionForRegistryWithBody(ctx, source, publisher, name, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+	return ParsePostPublishPolicyPackVersionForRegistryHTTPResponse(rsp)
 }
 
-// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version
+// PostPublishPolicyPackVersionForRegistryWithResponse Post Publish Policy Pack Version
 //
 // Starts the two-phase publish of a policy pack version in the publisher organization (the
 // first version creates the pack): upload the archive to the answered `uploadURI`, then call
-// PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+// PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
 // takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
 // must be the path's name and its `versionTag` (the registry's semantic version) is required.
 // Only the `private` source can be published to. Needs the admin role.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
-func (c *ClientWithResponses) PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
-	rsp, err := c.PostPublishPolicyPackVersion(ctx, source, publisher, name, body, reqEditors...)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersionForRegistry` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionForRegistryJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionForRegistryHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionForRegistry(ctx, source, publisher, name, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+	return ParsePostPublishPolicyPackVersionForRegistryHTTPResponse(rsp)
 }
 
-// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version
+// DeleteRegistryPolicyPackVersionWithResponse Delete Policy Pack Version
 //
 // Deletes one version of a policy pack, as DeletePolicyPackVersion does (deleting the last
 // version deletes the pack). A version applied to a policy group is answered 409. Needs the
@@ -12978,16 +13137,16 @@ func (c *ClientWithResponses) PostPublishPolicyPackVersionWithResponse(ctx conte
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
-func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
-	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version, reqEditors...)
+// Corresponds with DELETE /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeleteRegistryPolicyPackVersion` operationId).
+func (c *ClientWithResponses) DeleteRegistryPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeleteRegistryPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.DeleteRegistryPolicyPackVersion(ctx, source, publisher, name, version, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp)
+	return ParseDeleteRegistryPolicyPackVersionHTTPResponse(rsp)
 }
 
-// GetPolicyPackVersionWithResponse Get Policy Pack Version
+// GetPolicyPackVersionForRegistryWithResponse Get Policy Pack Version
 //
 // Returns a published version of a policy pack with its policies (each with its configuration
 // schema and enforcement level). `version` is the version's semantic version (its tag), its
@@ -12995,30 +13154,30 @@ func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksVersions
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
-func (c *ClientWithResponses) GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error) {
-	rsp, err := c.GetPolicyPackVersion(ctx, source, publisher, name, version, reqEditors...)
+// Corresponds with GET /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersionForRegistry` operationId).
+func (c *ClientWithResponses) GetPolicyPackVersionForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionForRegistryHTTPResponse, error) {
+	rsp, err := c.GetPolicyPackVersionForRegistry(ctx, source, publisher, name, version, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetPolicyPackVersionHTTPResponse(rsp)
+	return ParseGetPolicyPackVersionForRegistryHTTPResponse(rsp)
 }
 
-// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete
+// PostPublishPolicyPackVersionCompleteForRegistryWithResponse Post Publish Policy Pack Version Complete
 //
-// Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+// Completes the publish PostPublishPolicyPackVersionForRegistry started, once the archive is uploaded,
 // and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
 // published version again changes nothing. Needs the admin role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
-func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
-	rsp, err := c.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version, reqEditors...)
+// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
+func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionCompleteForRegistry(ctx, source, publisher, name, version, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp)
+	return ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp)
 }
 
 // GetStackPolicyGroupsWithResponse Get Stack Policy Groups
@@ -13061,8 +13220,9 @@ func (c *ClientWithResponses) GetStackPolicyPacksWithResponse(ctx context.Contex
 
 // GetCurrentUserWithResponse Get Current User
 //
-// Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-// calls it. An organization token answers as its organization.
+// Returns the user the token belongs to, with the organizations it can use and the user's role
+// in each; `pulumi login` calls it. An organization token answers as its organization, with the
+// token's role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13092,7 +13252,7 @@ func (c *ClientWithResponses) GetDefaultOrganizationWithResponse(ctx context.Con
 
 // HealthzWithResponse Liveness check
 //
-// Answers 200 while the process is serving requests. Needs no token.
+// Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13107,7 +13267,7 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 
 // GetOpenAPISpecWithResponse Get OpenAPI Spec (YAML)
 //
-// Returns this OpenAPI document, as embedded in the binary.
+// Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13122,7 +13282,7 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 
 // ReadyzWithResponse Readiness check
 //
-// Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+// Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13135,22 +13295,22 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 	return ParseReadyzHTTPResponse(rsp)
 }
 
-// ParseGetCapabilitiesHTTPResponse parses an HTTP response from a GetCapabilitiesWithResponse call
-func ParseGetCapabilitiesHTTPResponse(rsp *http.Response) (*GetCapabilitiesHTTPResponse, error) {
+// ParseCapabilitiesHTTPResponse parses an HTTP response from a CapabilitiesWithResponse call
+func ParseCapabilitiesHTTPResponse(rsp *http.Response) (*CapabilitiesHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetCapabilitiesHTTPResponse{
+	response := &CapabilitiesHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Capabilities
+		var dest AppCapabilitiesResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13202,7 +13362,7 @@ func ParseGetCapabilitiesHTTPResponse(rsp *http.Response) (*GetCapabilitiesHTTPR
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers GetCapabilitiesHTTPResponse429Headers
+		var headers CapabilitiesHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -13216,15 +13376,15 @@ func ParseGetCapabilitiesHTTPResponse(rsp *http.Response) (*GetCapabilitiesHTTPR
 	return response, nil
 }
 
-// ParseGetOpenAPISpecJSONHTTPResponse parses an HTTP response from a GetOpenAPISpecJSONWithResponse call
-func ParseGetOpenAPISpecJSONHTTPResponse(rsp *http.Response) (*GetOpenAPISpecJSONHTTPResponse, error) {
+// ParseFetchRestSpecificationHTTPResponse parses an HTTP response from a FetchRestSpecificationWithResponse call
+func ParseFetchRestSpecificationHTTPResponse(rsp *http.Response) (*FetchRestSpecificationHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetOpenAPISpecJSONHTTPResponse{
+	response := &FetchRestSpecificationHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -13276,7 +13436,7 @@ func ParseGetOpenAPISpecJSONHTTPResponse(rsp *http.Response) (*GetOpenAPISpecJSO
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers GetOpenAPISpecJSONHTTPResponse429Headers
+		var headers FetchRestSpecificationHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -13985,15 +14145,15 @@ func ParseBatchUpdatePolicyGroupHTTPResponse(rsp *http.Response) (*BatchUpdatePo
 	return response, nil
 }
 
-// ParseListPolicyPacksHTTPResponse parses an HTTP response from a ListPolicyPacksWithResponse call
-func ParseListPolicyPacksHTTPResponse(rsp *http.Response) (*ListPolicyPacksHTTPResponse, error) {
+// ParseListPolicyPacksOrgsHTTPResponse parses an HTTP response from a ListPolicyPacksOrgsWithResponse call
+func ParseListPolicyPacksOrgsHTTPResponse(rsp *http.Response) (*ListPolicyPacksOrgsHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListPolicyPacksHTTPResponse{
+	response := &ListPolicyPacksOrgsHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -14052,7 +14212,7 @@ func ParseListPolicyPacksHTTPResponse(rsp *http.Response) (*ListPolicyPacksHTTPR
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers ListPolicyPacksHTTPResponse429Headers
+		var headers ListPolicyPacksOrgsHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -14168,15 +14328,15 @@ func ParseCreatePolicyPackHTTPResponse(rsp *http.Response) (*CreatePolicyPackHTT
 	return response, nil
 }
 
-// ParseDeletePolicyPackHTTPResponse parses an HTTP response from a DeletePolicyPackWithResponse call
-func ParseDeletePolicyPackHTTPResponse(rsp *http.Response) (*DeletePolicyPackHTTPResponse, error) {
+// ParseDeletePolicyPackOrgsPolicypacksHTTPResponse parses an HTTP response from a DeletePolicyPackOrgsPolicypacksWithResponse call
+func ParseDeletePolicyPackOrgsPolicypacksHTTPResponse(rsp *http.Response) (*DeletePolicyPackOrgsPolicypacksHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeletePolicyPackHTTPResponse{
+	response := &DeletePolicyPackOrgsPolicypacksHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -14238,7 +14398,7 @@ func ParseDeletePolicyPackHTTPResponse(rsp *http.Response) (*DeletePolicyPackHTT
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers DeletePolicyPackHTTPResponse429Headers
+		var headers DeletePolicyPackOrgsPolicypacksHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -14515,15 +14675,15 @@ func ParseUploadPolicyPackArchiveHTTPResponse(rsp *http.Response) (*UploadPolicy
 	return response, nil
 }
 
-// ParseCompletePolicyPackPublishHTTPResponse parses an HTTP response from a CompletePolicyPackPublishWithResponse call
-func ParseCompletePolicyPackPublishHTTPResponse(rsp *http.Response) (*CompletePolicyPackPublishHTTPResponse, error) {
+// ParseCompletePolicyPackHTTPResponse parses an HTTP response from a CompletePolicyPackWithResponse call
+func ParseCompletePolicyPackHTTPResponse(rsp *http.Response) (*CompletePolicyPackHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CompletePolicyPackPublishHTTPResponse{
+	response := &CompletePolicyPackHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -14585,7 +14745,7 @@ func ParseCompletePolicyPackPublishHTTPResponse(rsp *http.Response) (*CompletePo
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers CompletePolicyPackPublishHTTPResponse429Headers
+		var headers CompletePolicyPackHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16081,15 +16241,15 @@ func ParseUpdateStackPolicyResultsHTTPResponse(rsp *http.Response) (*UpdateStack
 	return response, nil
 }
 
-// ParseListPolicyPacksPreviewRegistryHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryWithResponse call
-func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+// ParseListPolicyPacksHTTPResponse parses an HTTP response from a ListPolicyPacksWithResponse call
+func ParseListPolicyPacksHTTPResponse(rsp *http.Response) (*ListPolicyPacksHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListPolicyPacksPreviewRegistryHTTPResponse{
+	response := &ListPolicyPacksHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16148,7 +16308,7 @@ func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListP
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+		var headers ListPolicyPacksHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16162,15 +16322,15 @@ func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListP
 	return response, nil
 }
 
-// ParseListPolicyPacksPreviewRegistryPostHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryPostWithResponse call
-func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+// ParseListPolicyPacksPostHTTPResponse parses an HTTP response from a ListPolicyPacksPostWithResponse call
+func ParseListPolicyPacksPostHTTPResponse(rsp *http.Response) (*ListPolicyPacksPostHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListPolicyPacksPreviewRegistryPostHTTPResponse{
+	response := &ListPolicyPacksPostHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16218,6 +16378,13 @@ func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*L
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16236,7 +16403,7 @@ func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*L
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+		var headers ListPolicyPacksPostHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16250,15 +16417,15 @@ func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*L
 	return response, nil
 }
 
-// ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksWithResponse call
-func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+// ParseDeletePolicyPackHTTPResponse parses an HTTP response from a DeletePolicyPackWithResponse call
+func ParseDeletePolicyPackHTTPResponse(rsp *http.Response) (*DeletePolicyPackHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse{
+	response := &DeletePolicyPackHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16320,7 +16487,7 @@ func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Respo
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+		var headers DeletePolicyPackHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16334,15 +16501,15 @@ func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Respo
 	return response, nil
 }
 
-// ParseListPolicyPackVersionsHTTPResponse parses an HTTP response from a ListPolicyPackVersionsWithResponse call
-func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPackVersionsHTTPResponse, error) {
+// ParseListPolicyPackVersionsForRegistryHTTPResponse parses an HTTP response from a ListPolicyPackVersionsForRegistryWithResponse call
+func ParseListPolicyPackVersionsForRegistryHTTPResponse(rsp *http.Response) (*ListPolicyPackVersionsForRegistryHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListPolicyPackVersionsHTTPResponse{
+	response := &ListPolicyPackVersionsForRegistryHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16401,7 +16568,7 @@ func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPac
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers ListPolicyPackVersionsHTTPResponse429Headers
+		var headers ListPolicyPackVersionsForRegistryHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16415,15 +16582,15 @@ func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPac
 	return response, nil
 }
 
-// ParsePostPublishPolicyPackVersionHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionWithResponse call
-func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+// ParsePostPublishPolicyPackVersionForRegistryHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionForRegistryWithResponse call
+func ParsePostPublishPolicyPackVersionForRegistryHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionForRegistryHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PostPublishPolicyPackVersionHTTPResponse{
+	response := &PostPublishPolicyPackVersionForRegistryHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16478,6 +16645,13 @@ func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPub
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16496,7 +16670,7 @@ func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPub
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers PostPublishPolicyPackVersionHTTPResponse429Headers
+		var headers PostPublishPolicyPackVersionForRegistryHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16510,15 +16684,15 @@ func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPub
 	return response, nil
 }
 
-// ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse call
-func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+// ParseDeleteRegistryPolicyPackVersionHTTPResponse parses an HTTP response from a DeleteRegistryPolicyPackVersionWithResponse call
+func ParseDeleteRegistryPolicyPackVersionHTTPResponse(rsp *http.Response) (*DeleteRegistryPolicyPackVersionHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse{
+	response := &DeleteRegistryPolicyPackVersionHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16580,7 +16754,7 @@ func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *ht
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+		var headers DeleteRegistryPolicyPackVersionHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16594,15 +16768,15 @@ func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *ht
 	return response, nil
 }
 
-// ParseGetPolicyPackVersionHTTPResponse parses an HTTP response from a GetPolicyPackVersionWithResponse call
-func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVersionHTTPResponse, error) {
+// ParseGetPolicyPackVersionForRegistryHTTPResponse parses an HTTP response from a GetPolicyPackVersionForRegistryWithResponse call
+func ParseGetPolicyPackVersionForRegistryHTTPResponse(rsp *http.Response) (*GetPolicyPackVersionForRegistryHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetPolicyPackVersionHTTPResponse{
+	response := &GetPolicyPackVersionForRegistryHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16661,7 +16835,7 @@ func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVe
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers GetPolicyPackVersionHTTPResponse429Headers
+		var headers GetPolicyPackVersionForRegistryHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16675,15 +16849,15 @@ func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVe
 	return response, nil
 }
 
-// ParsePostPublishPolicyPackVersionCompleteHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionCompleteWithResponse call
-func ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+// ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionCompleteForRegistryWithResponse call
+func ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PostPublishPolicyPackVersionCompleteHTTPResponse{
+	response := &PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -16745,7 +16919,7 @@ func ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp *http.Response) (
 
 	switch {
 	case rsp.StatusCode == 429:
-		var headers PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+		var headers PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17017,7 +17191,7 @@ func ParseGetDefaultOrganizationHTTPResponse(rsp *http.Response) (*GetDefaultOrg
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DefaultOrganization
+		var dest AppGetDefaultOrganizationResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

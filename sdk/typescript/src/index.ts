@@ -232,6 +232,25 @@ export async function exportIssuesCsv(
 }
 
 /**
+ * Reads one issue with its policy and policy pack, and its ETag: pass the
+ * ETag to updateIssue as `ifMatch` so that a change someone made meanwhile
+ * is answered 412 instead of being overwritten.
+ */
+export async function getIssue(
+  client: PolicyResultsClient,
+  orgName: string,
+  issueId: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<GetPolicyIssueResponse & { etag: string | undefined }> {
+  const result = await client.GET("/api/orgs/{orgName}/policyresults/issues/{issueId}", {
+    params: { path: { orgName, issueId } },
+    signal: options.signal,
+  });
+  const data = unwrap(result);
+  return { ...data, etag: result.response.headers.get("ETag") ?? undefined };
+}
+
+/**
  * Updates an issue's triage fields (status, priority, assignedTo). With
  * `ifMatch` (the ETag of getIssue), a concurrent change is answered 412.
  * Returns the updated issue and its new ETag.
@@ -290,6 +309,33 @@ export async function getComplianceMatrix(
     continuationToken = page.continuationToken;
   } while (continuationToken);
   return matrix;
+}
+
+/** A member of an organisation (ListOrganizationMembers). */
+export type OrganizationMember = Schemas["OrganizationMember"];
+
+/**
+ * Reads every member of an organisation (its users, by login), following
+ * continuationToken: the choices of an issue's assignee.
+ */
+export async function listOrganizationMembers(
+  client: PolicyResultsClient,
+  orgName: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<OrganizationMember[]> {
+  const members: OrganizationMember[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = unwrap(
+      await client.GET("/api/orgs/{orgName}/members", {
+        params: { path: { orgName }, query: continuationToken ? { continuationToken } : {} },
+        signal: options.signal,
+      }),
+    );
+    members.push(...page.members);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return members;
 }
 
 /** Type of an operation's JSON answer by operation id, e.g. `Answer<"ListPolicyIssues">`. */

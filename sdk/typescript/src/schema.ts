@@ -379,7 +379,7 @@ export interface paths {
          * List Policy Packs
          * @description Returns the organization's policy packs with their published versions and version tags.
          */
-        get: operations["ListPolicyPacks"];
+        get: operations["ListPolicyPacks_orgs"];
         put?: never;
         /**
          * Create Policy Pack
@@ -414,7 +414,7 @@ export interface paths {
          * Delete Policy Pack
          * @description Deletes a policy pack and all its versions. A pack applied to a policy group is answered 409.
          */
-        delete: operations["DeletePolicyPack"];
+        delete: operations["DeletePolicyPack_orgs_policypacks"];
         options?: never;
         head?: never;
         patch?: never;
@@ -468,9 +468,16 @@ export interface paths {
         get?: never;
         /**
          * Upload Policy Pack Archive
-         * @description Stores the archive (a gzipped tarball) of a policy pack version created by
-         *     CreatePolicyPack; this is the `uploadURI` that operation answers. The archive is
-         *     size-limited (413 beyond).
+         * @description Beyond Pulumi, whose upload URIs point to object storage: stores the archive (a gzipped
+         *     tarball) of a policy pack version created by CreatePolicyPack or
+         *     PostPublishPolicyPackVersionForRegistry and not yet completed. The `uploadURI` those
+         *     operations answer is this operation's URL presigned with a `credential` query parameter
+         *     (the PresignedUpload scheme), so a client that sends no token there, as `pulumi policy
+         *     publish` does, can upload: the credential is valid for this one version's archive for an
+         *     hour, until the version is completed. A tampered or expired credential, or one used for
+         *     another organization, pack or version, is answered 403. An admin's token in the
+         *     Authorization header works too. Uploading again before completing replaces the archive.
+         *     The archive is size-limited (413 beyond).
          */
         put: operations["UploadPolicyPackArchive"];
         post?: never;
@@ -502,7 +509,7 @@ export interface paths {
          *     the number CreatePolicyPack answered or by its version tag, as `pulumi policy publish`
          *     names it. Completing a published version again changes nothing.
          */
-        post: operations["CompletePolicyPackPublish"];
+        post: operations["CompletePolicyPack"];
         delete?: never;
         options?: never;
         head?: never;
@@ -772,7 +779,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/preview/registry/policypacks": {
+    "/api/registry/policypacks": {
         parameters: {
             query?: never;
             header?: never;
@@ -787,7 +794,7 @@ export interface paths {
          *     a member of `orgLogin` is answered 404 "Organization not found"; `access` `added` and
          *     `available` (public packs) list nothing, since every pack here is the organization's own.
          */
-        get: operations["ListPolicyPacks_preview_registry"];
+        get: operations["ListPolicyPacks"];
         put?: never;
         /**
          * List Policy Packs
@@ -797,14 +804,14 @@ export interface paths {
          *     published versions with those ids. A caller who is not a member of `orgLogin` is answered
          *     404 "Organization not found"; `access` `added` and `available` (public packs) list nothing.
          */
-        post: operations["ListPolicyPacks_preview_registry_post"];
+        post: operations["ListPolicyPacks_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/preview/registry/policypacks/{source}/{publisher}/{name}": {
+    "/api/registry/policypacks/{source}/{publisher}/{name}": {
         parameters: {
             query?: never;
             header?: never;
@@ -823,17 +830,17 @@ export interface paths {
         post?: never;
         /**
          * Delete Policy Pack
-         * @description Deletes a policy pack and all of its versions, as DeletePolicyPack does: the pack is gone
+         * @description Deletes a policy pack and all of its versions, as DeletePolicyPack_orgs_policypacks does: the pack is gone
          *     from `/api/orgs/{orgName}/policypacks` too. A pack applied to a policy group is answered
          *     409. Needs the admin role in the publisher organization.
          */
-        delete: operations["DeletePolicyPack_preview_registry_policypacks"];
+        delete: operations["DeletePolicyPack"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions": {
+    "/api/registry/policypacks/{source}/{publisher}/{name}/versions": {
         parameters: {
             query?: never;
             header?: never;
@@ -852,25 +859,25 @@ export interface paths {
          * @description Lists the published versions of a policy pack, newest first, all in one page. A pack that
          *     does not exist is answered 404.
          */
-        get: operations["ListPolicyPackVersions"];
+        get: operations["ListPolicyPackVersionsForRegistry"];
         put?: never;
         /**
          * Post Publish Policy Pack Version
          * @description Starts the two-phase publish of a policy pack version in the publisher organization (the
          *     first version creates the pack): upload the archive to the answered `uploadURI`, then call
-         *     PostPublishPolicyPackVersionComplete with the version tag. Beyond Pulumi, whose operation
+         *     PostPublishPolicyPackVersionCompleteForRegistry with the version tag. Beyond Pulumi, whose operation
          *     takes no body, the request carries the pack's metadata as CreatePolicyPack does: its `name`
          *     must be the path's name and its `versionTag` (the registry's semantic version) is required.
          *     Only the `private` source can be published to. Needs the admin role.
          */
-        post: operations["PostPublishPolicyPackVersion"];
+        post: operations["PostPublishPolicyPackVersionForRegistry"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
+    "/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
         parameters: {
             query?: never;
             header?: never;
@@ -892,7 +899,7 @@ export interface paths {
          *     schema and enforcement level). `version` is the version's semantic version (its tag), its
          *     number, or `latest` for the most recently published version.
          */
-        get: operations["GetPolicyPackVersion"];
+        get: operations["GetPolicyPackVersionForRegistry"];
         put?: never;
         post?: never;
         /**
@@ -901,13 +908,13 @@ export interface paths {
          *     version deletes the pack). A version applied to a policy group is answered 409. Needs the
          *     admin role in the publisher organization.
          */
-        delete: operations["DeletePolicyPack_preview_registry_policypacks_versions"];
+        delete: operations["DeleteRegistryPolicyPackVersion"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
+    "/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
         parameters: {
             query?: never;
             header?: never;
@@ -927,11 +934,11 @@ export interface paths {
         put?: never;
         /**
          * Post Publish Policy Pack Version Complete
-         * @description Completes the publish PostPublishPolicyPackVersion started, once the archive is uploaded,
+         * @description Completes the publish PostPublishPolicyPackVersionForRegistry started, once the archive is uploaded,
          *     and makes the version available (in `/api/orgs/{orgName}/policypacks` too). Completing a
          *     published version again changes nothing. Needs the admin role.
          */
-        post: operations["PostPublishPolicyPackVersionComplete"];
+        post: operations["PostPublishPolicyPackVersionCompleteForRegistry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -977,8 +984,9 @@ export interface paths {
         };
         /**
          * Get Current User
-         * @description Returns the user the token belongs to, with the organizations it can use; `pulumi login`
-         *     calls it. An organization token answers as its organization.
+         * @description Returns the user the token belongs to, with the organizations it can use and the user's role
+         *     in each; `pulumi login` calls it. An organization token answers as its organization, with the
+         *     token's role.
          */
         get: operations["GetCurrentUser"];
         put?: never;
@@ -1020,7 +1028,7 @@ export interface paths {
          * Get Capabilities
          * @description Returns the optional service capabilities the `pulumi` CLI may use; policyresults announces none.
          */
-        get: operations["GetCapabilities"];
+        get: operations["Capabilities"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1040,7 +1048,7 @@ export interface paths {
          * Get OpenAPI Spec (JSON)
          * @description Returns this OpenAPI document as JSON (the same document as /openapi.yaml); `pulumi api` reads it.
          */
-        get: operations["GetOpenAPISpecJSON"];
+        get: operations["FetchRestSpecification"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1058,7 +1066,7 @@ export interface paths {
         };
         /**
          * Get OpenAPI Spec (YAML)
-         * @description Returns this OpenAPI document, as embedded in the binary.
+         * @description Beyond Pulumi. Returns this OpenAPI document, as embedded in the binary.
          */
         get: operations["GetOpenAPISpec"];
         put?: never;
@@ -1078,7 +1086,7 @@ export interface paths {
         };
         /**
          * Liveness check
-         * @description Answers 200 while the process is serving requests. Needs no token.
+         * @description Beyond Pulumi. Answers 200 while the process is serving requests. Needs no token.
          */
         get: operations["Healthz"];
         put?: never;
@@ -1098,7 +1106,7 @@ export interface paths {
         };
         /**
          * Readiness check
-         * @description Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
+         * @description Beyond Pulumi. Answers 200 when the service can serve traffic (the database answers), 503 otherwise. Needs no token.
          */
         get: operations["Readyz"];
         put?: never;
@@ -2478,7 +2486,8 @@ export interface components {
          *         {
          *           "githubLogin": "acme",
          *           "name": "acme",
-         *           "avatarUrl": ""
+         *           "avatarUrl": "",
+         *           "role": "admin"
          *         }
          *       ]
          *     }
@@ -2503,18 +2512,47 @@ export interface components {
             name: string;
             /** @description The URL of the organization's avatar. */
             avatarUrl: string;
+            /**
+             * @description The caller's role in the organization, the field of Pulumi's OrganizationSummaryWithRole:
+             *     `admin` or `member`, or, beyond Pulumi, `viewer` (policyresults' read-only role, whose
+             *     writes answer 403). For an organization token, the token's own role. The console reads it
+             *     to offer triage only to those who may make it.
+             * @enum {string}
+             */
+            role?: "admin" | "member" | "viewer";
         };
         /** @description The user's default organization. */
-        DefaultOrganization: {
+        AppGetDefaultOrganizationResponse: {
             /** @description The default organization's name (note Pulumi's PascalCase key). */
             GitHubLogin: string;
+            /** @description Messages to show the user about the default organization; policyresults has none. */
+            Messages: components["schemas"]["AppMessage"][];
+        };
+        /** @description A message from the service to show the user. */
+        AppMessage: {
+            /**
+             * @description The message's severity.
+             * @enum {string}
+             */
+            severity?: "warning" | "error" | "info";
+            /** @description The message to show. */
+            message: string;
         };
         /** @description The optional capabilities of the service. */
-        Capabilities: {
+        AppCapabilitiesResponse: {
             /** @description The capabilities; policyresults announces none. */
-            capabilities: {
+            capabilities: components["schemas"]["AppAPICapabilityConfig"][];
+        };
+        /** @description One capability the service supports, with its version and configuration. */
+        AppAPICapabilityConfig: {
+            /** @description The capability's name, such as `stack-policy-packs` or `batch-encrypt`. */
+            capability: string;
+            /** @description The version of the capability the service supports. */
+            version?: number;
+            /** @description Configuration a client needs to use the capability. */
+            configuration?: {
                 [key: string]: unknown;
-            }[];
+            };
         };
         /**
          * @description The result of a health check.
@@ -3137,9 +3175,12 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    ListPolicyPacks: {
+    ListPolicyPacks_orgs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Keeps only the policy pack of this name (none when the organization has no such pack). */
+                policypack?: string;
+            };
             header?: never;
             path: {
                 /** @description The organization name */
@@ -3202,7 +3243,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    DeletePolicyPack: {
+    DeletePolicyPack_orgs_policypacks: {
         parameters: {
             query?: never;
             header?: never;
@@ -3340,7 +3381,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    CompletePolicyPackPublish: {
+    CompletePolicyPack: {
         parameters: {
             query?: never;
             header?: never;
@@ -3766,7 +3807,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    ListPolicyPacks_preview_registry: {
+    ListPolicyPacks: {
         parameters: {
             query: {
                 /** @description Filter by access level (default `enabled`). */
@@ -3797,7 +3838,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    ListPolicyPacks_preview_registry_post: {
+    ListPolicyPacks_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -3824,11 +3865,12 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    DeletePolicyPack_preview_registry_policypacks: {
+    DeletePolicyPack: {
         parameters: {
             query?: never;
             header?: never;
@@ -3860,7 +3902,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    ListPolicyPackVersions: {
+    ListPolicyPackVersionsForRegistry: {
         parameters: {
             query?: never;
             header?: never;
@@ -3893,7 +3935,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    PostPublishPolicyPackVersion: {
+    PostPublishPolicyPackVersionForRegistry: {
         parameters: {
             query?: never;
             header?: never;
@@ -3928,11 +3970,12 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    GetPolicyPackVersion: {
+    GetPolicyPackVersionForRegistry: {
         parameters: {
             query?: never;
             header?: never;
@@ -3967,7 +4010,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    DeletePolicyPack_preview_registry_policypacks_versions: {
+    DeleteRegistryPolicyPackVersion: {
         parameters: {
             query?: never;
             header?: never;
@@ -4001,7 +4044,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    PostPublishPolicyPackVersionComplete: {
+    PostPublishPolicyPackVersionCompleteForRegistry: {
         parameters: {
             query?: never;
             header?: never;
@@ -4114,7 +4157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DefaultOrganization"];
+                    "application/json": components["schemas"]["AppGetDefaultOrganizationResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4125,7 +4168,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    GetCapabilities: {
+    Capabilities: {
         parameters: {
             query?: never;
             header?: never;
@@ -4140,7 +4183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Capabilities"];
+                    "application/json": components["schemas"]["AppCapabilitiesResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4151,7 +4194,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    GetOpenAPISpecJSON: {
+    FetchRestSpecification: {
         parameters: {
             query?: never;
             header?: never;

@@ -13,6 +13,8 @@ import {
   PolicyResultsError,
   unwrap,
   updateIssue,
+  getIssue,
+  listOrganizationMembers,
   type GridRequest,
   type PolicyIssue,
   type PolicyResultsClient,
@@ -136,11 +138,10 @@ describe("policyresults TypeScript SDK", () => {
     ).policyIssues[0];
     assert.ok(open, "the demo has an open issue");
 
-    const got = await client.GET("/api/orgs/{orgName}/policyresults/issues/{issueId}", {
-      params: { path: { orgName: org, issueId: open.id } },
-    });
-    assert.equal(unwrap(got).policyIssue.status, "open");
-    const etag = got.response.headers.get("ETag");
+    const got = await getIssue(client, org, open.id);
+    assert.equal(got.policyIssue.status, "open");
+    assert.equal(got.policyIssue.id, open.id);
+    const etag = got.etag;
     assert.ok(etag, "GetPolicyIssue answers an ETag");
 
     const updated = await updateIssue(client, org, open.id, { status: "in_progress", priority: "p1" }, { ifMatch: etag });
@@ -150,12 +151,9 @@ describe("policyresults TypeScript SDK", () => {
     assert.ok(updated.etag && updated.etag !== etag, "the ETag changes");
     assert.ok(Date.parse(updated.policyIssue.lastModified!) >= Date.parse(open.lastModified!));
 
-    const reread = unwrap(
-      await client.GET("/api/orgs/{orgName}/policyresults/issues/{issueId}", {
-        params: { path: { orgName: org, issueId: open.id } },
-      }),
-    );
+    const reread = await getIssue(client, org, open.id);
     assert.equal(reread.policyIssue.status, "in_progress");
+    assert.equal(reread.etag, updated.etag, "a read after the change answers the change's ETag");
 
     const history = unwrap(
       await client.GET("/api/orgs/{orgName}/policyresults/issues/{issueId}/history", {
@@ -281,6 +279,20 @@ describe("policyresults TypeScript SDK", () => {
     assert.match(raw.response.headers.get("Content-Type") ?? "", /^text\/csv/);
     assert.match(raw.response.headers.get("Content-Disposition") ?? "", /attachment; filename="?policy-issues-acme-/);
     assert.equal(parseCsv(raw.data ?? "").length, 4, "header and three rows");
+  });
+
+  test("lists the organisation's members", async () => {
+    const members = await listOrganizationMembers(client, org);
+    assert.deepEqual(
+      members.map((m) => [m.user.githubLogin, m.fgaRole.id]),
+      [
+        ["alice", "admin"],
+        ["bob", "member"],
+        ["carol", "viewer"],
+      ],
+    );
+    // alice is an admin: she sees the emails.
+    assert.ok(members.every((m) => m.user.email?.includes("@")));
   });
 
   test("a wrong token is a 401 error", async () => {

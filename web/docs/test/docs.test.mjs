@@ -3,66 +3,16 @@
 // only. Run by scripts/docs-test.sh, which builds the binary and names it in
 // POLICYRESULTS_BIN.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+import { startServer } from "../../testserver.mjs";
+
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const screenshotPath = process.env.DOCS_SCREENSHOT ?? join(tmpdir(), "docs.png");
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// startServer runs `policyresults serve --demo` on an empty SQLite database
-// and waits for /readyz.
-async function startServer() {
-  const dir = await mkdtemp(join(tmpdir(), "policyresults-docs-"));
-  const addr = `127.0.0.1:${await freePort()}`;
-  const bin = process.env.POLICYRESULTS_BIN ?? join(repoRoot, "bin", "policyresults");
-  const child = spawn(bin, ["serve", "--demo", "--addr", addr], {
-    env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, "policyresults.db")}` },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  child.stderr.setEncoding("utf8").on("data", (chunk) => (log = (log + chunk).slice(-8000)));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const url = `http://${addr}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`policyresults did not get ready:\n${log}`);
-    }
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) {
-      return { url, stop };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("GET /docs in headless Chromium", () => {
   let server;
