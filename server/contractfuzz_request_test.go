@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -144,6 +145,9 @@ func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign b
 	// real values.
 	w.pathValues(t, r, foreign, mayBeForeign)
 	w.cur.path = r.path
+	if o.credentialParam != "" && mayBeForeign && specgen.OneIn(t, "a credential instead of the token?", 3) {
+		w.presign(t, r)
+	}
 	for _, ref := range o.params {
 		p := ref.Value
 		switch p.In {
@@ -182,6 +186,35 @@ func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign b
 		r.foreign = append(r.foreign, "orgLogin")
 	}
 	return r
+}
+
+// presign authorizes r by the credential of a presigned URL instead of a
+// token: most of the time the one answered for its path, else one of
+// organisation A's answered for another path, one of B's (which must not
+// authorize anything of A's), or garbage.
+func (w *contractWorld) presign(t *rapid.T, r *fuzzRequest) {
+	r.token = ""
+	own, ok := w.a.uploads[r.rawPath()]
+	credential := own
+	switch k := specgen.Uniform(t, "credential", 6); {
+	case k == 0:
+		credential = rapid.StringMatching(`[A-Za-z0-9_.-]{1,60}`).Draw(t, "credential")
+	case k == 1 && len(w.b.uploads) > 0:
+		credential = rapid.SampledFrom(slices.Sorted(maps.Values(w.b.uploads))).Draw(t, "B's credential")
+		r.foreign = append(r.foreign, r.op.credentialParam)
+	case (k == 2 || !ok) && len(w.a.uploads) > 0:
+		credential = rapid.SampledFrom(slices.Sorted(maps.Values(w.a.uploads))).Draw(t, "another credential")
+	}
+	r.query.Set(r.op.credentialParam, credential)
+}
+
+// rawPath is r's path with its parameters, unescaped.
+func (r *fuzzRequest) rawPath() string {
+	p := r.op.path
+	for name, v := range r.path {
+		p = strings.ReplaceAll(p, "{"+name+"}", v)
+	}
+	return p
 }
 
 // drawParam draws a query or path parameter: from the hint of its name
@@ -235,8 +268,8 @@ func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign, fromSche
 		case p.Name == "source":
 			// The registry holds one source; another finds nothing.
 			r.path[p.Name] = "private"
-			if fromSchema && specgen.OneIn(t, "another source?", 8) {
-				r.path[p.Name] = paramText(w.gen.Draw(t, p.Schema, p.Name))
+			if v := paramText(w.gen.Draw(t, p.Schema, p.Name)); fromSchema && v != "" && specgen.OneIn(t, "another source?", 8) {
+				r.path[p.Name] = v
 			}
 		case p.Name == "issueId":
 			ids := notIn(issueIDs(src), issueIDs(w.a), foreign)
@@ -287,7 +320,11 @@ func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign, fromSche
 	}
 	if len(drawable) > 0 {
 		p := rapid.SampledFrom(drawable).Draw(t, "parameter from its schema")
-		r.path[p.Name] = paramText(w.gen.Draw(t, p.Schema, p.Name))
+		// An empty segment makes a URL that names no operation of the
+		// specification: its answer owes the contract nothing.
+		if v := paramText(w.gen.Draw(t, p.Schema, p.Name)); v != "" {
+			r.path[p.Name] = v
+		}
 	}
 }
 

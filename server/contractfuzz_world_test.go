@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,31 @@ type fuzzOrg struct {
 	policies []string
 	urns     []string
 	members  []string // logins and emails
+	// uploads are the credentials of the presigned upload URLs answered
+	// for its pack versions, by the URL's path (unescaped).
+	uploads map[string]string
+}
+
+// keepUploadURI keeps the credential of the presigned uploadURI an answer
+// holds, if any.
+func (o *fuzzOrg) keepUploadURI(answer []byte) error {
+	var created struct {
+		UploadURI string `json:"uploadURI"`
+	}
+	if json.Unmarshal(answer, &created) != nil || created.UploadURI == "" {
+		return nil
+	}
+	u, err := url.Parse(created.UploadURI)
+	if err != nil {
+		return fmt.Errorf("uploadURI %q: %v", created.UploadURI, err)
+	}
+	if credential := u.Query().Get("credential"); credential != "" {
+		if o.uploads == nil {
+			o.uploads = map[string]string{}
+		}
+		o.uploads[u.Path] = credential
+	}
+	return nil
 }
 
 type issueRef struct {
@@ -185,7 +211,10 @@ func (o *fuzzOrg) replenish(env *servertest.Env) error {
 			return 0, fmt.Errorf("create pack %s: %v %d %s", name, err, status, raw)
 		}
 		var created client.AppCreatePolicyPackResponse
-		return created.Version, json.Unmarshal(raw, &created)
+		if err := json.Unmarshal(raw, &created); err != nil {
+			return 0, err
+		}
+		return created.Version, o.keepUploadURI(raw)
 	}
 	upload := func(name string, version int) error {
 		status, raw, err := o.send(env, http.MethodPut, fmt.Sprintf("/api/orgs/%s/policypacks/%s/versions/%d/archive", o.Name, name, version), "application/gzip", []byte("\x1f\x8b archive"))
@@ -501,7 +530,8 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		})),
 		// By name alone, hints for parameters and properties alike:
 		// orgLogin names an organisation (B's one time in eight, which must
-		// not be found); tag a version of the path's pack.
+		// not be found); tag a version of the path's pack; policypack (a
+		// filter) a pack.
 		"orgLogin": func(t *rapid.T, label string) any {
 			if specgen.OneIn(t, label+" B's?", 8) {
 				return b.Name
@@ -511,6 +541,7 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		"tag": func(t *rapid.T, label string) any {
 			return versionRef(t, a.versions, cur.pathPack(), false, label)
 		},
+		"policypack": pack,
 	}
 	for _, model := range []string{"AngularGridFilterModel", "AngularGridAdvancedFilterModel"} {
 		hints[model+".colId"] = column
