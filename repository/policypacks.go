@@ -420,7 +420,8 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 			return err
 		}
 		if n == 0 {
-			return invalid("archive", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
+			// The request names the version; the archive is no field of it.
+			return invalid("version", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
 		}
 		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
 	})
