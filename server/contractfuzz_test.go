@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -209,6 +210,10 @@ func (w *contractWorld) checkValid(t *rapid.T, o specOperation, f *opFigures) {
 	f.validStatus[a.status]++
 	if a.status == http.StatusBadRequest {
 		f.refusals[truncate(a.err.Message, 90)]++
+		// A message that starts with a field names one the request has.
+		if field := leadingField(a.err.Message); field != "" && !slices.Contains(requestFields(o), field) {
+			t.Fatalf("%s was refused naming %q, which is neither a parameter nor a member of its body: %s", r, field, a.err.Message)
+		}
 		// The request validator and the limits refuse only what the
 		// specification or the limits do: a request drawn within both
 		// must get past them.
@@ -262,6 +267,47 @@ func (w *contractWorld) checkInvalid(t *rapid.T, o specOperation, f *opFigures) 
 		t.Fatalf("%s (%s): the message %q does not name %s", r, want.what, a.err.Message, strings.Join(want.names, " "))
 	}
 	w.checkWrites(t, o, r, a, before)
+}
+
+// fieldPrefix matches a message that starts with a field, as the server's
+// messages do ("results.violations[1].policyPackVersion: ...", in a list
+// body "[0].addStack: ..."); its second group is the field's first name.
+var fieldPrefix = regexp.MustCompile(`^(\[\d+\]\.)?([A-Za-z][A-Za-z0-9]*)(\[\d+\]|\.[A-Za-z][A-Za-z0-9]*)*: `)
+
+// leadingField is the first name of the field a message starts with, ""
+// when it starts with none.
+func leadingField(message string) string {
+	if m := fieldPrefix.FindStringSubmatch(message); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+// requestFields are the names a request of the operation has at its top:
+// its parameters and the members of its JSON body (of its items, for a
+// list).
+func requestFields(o specOperation) []string {
+	var out []string
+	for _, p := range o.params {
+		out = append(out, p.Value.Name)
+	}
+	if o.op.RequestBody == nil {
+		return out
+	}
+	mt := o.op.RequestBody.Value.Content["application/json"]
+	if mt == nil {
+		return out
+	}
+	schema := mt.Schema.Value
+	if schema.Items != nil {
+		schema = schema.Items.Value
+	}
+	for _, part := range append(openapi3.SchemaRefs{{Value: schema}}, schema.AllOf...) {
+		for name := range part.Value.Properties {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // inputless tells an operation that takes nothing but the organisation
