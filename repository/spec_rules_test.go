@@ -1,9 +1,12 @@
 package repository
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/policyresults/policyresults/gen/api"
 )
@@ -64,4 +67,34 @@ func TestSpecPatternsAreTheServersRules(t *testing.T) {
 			t.Errorf("version tag %q: the server says %v, the pattern %v; want %v", tag, err, versionTag.MatchString(tag), ok)
 		}
 	}
+}
+
+// TestSpecBoundsAreTheServersLimits keeps the bounds openapi.yaml states for
+// numbers the repository limits identical to its limits.
+func TestSpecBoundsAreTheServersLimits(t *testing.T) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		schema   *openapi3.Schema
+		min, max float64
+	}{
+		{"GetPolicyComplianceResultsRequest.size", spec.Components.Schemas["GetPolicyComplianceResultsRequest"].Value.Properties["size"].Value, 1, MaxCompliancePageSize},
+		{"AppPolicyPackMetadata.version", spec.Components.Schemas["AppPolicyPackMetadata"].Value.Properties["version"].Value, 0, MaxPackVersion},
+		{"parameter PolicyPackVersionNumber", spec.Components.Parameters["PolicyPackVersionNumber"].Value.Schema.Value, 1, MaxPackVersion},
+	} {
+		if s := c.schema; s.Min == nil || *s.Min != c.min || s.Max == nil || *s.Max != c.max {
+			t.Errorf("%s: openapi.yaml's bounds are %s..%s, the server's %v..%v", c.name, bound(c.schema.Min), bound(c.schema.Max), c.min, c.max)
+		}
+	}
+}
+
+// bound renders a schema's minimum or maximum.
+func bound(p *float64) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprint(*p)
 }
