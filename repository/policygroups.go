@@ -380,8 +380,8 @@ func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
 		}
 		return err
 	}
-	if p.Version < 0 {
-		return invalid(field+".version", "a version is a positive number (0 means the latest)")
+	if p.Version < 0 || p.Version > MaxPackVersion {
+		return invalid(field+".version", "a version is a number from 1 to %d (0 means the latest)", MaxPackVersion)
 	}
 	if p.Version == 0 && p.VersionTag != "" && p.VersionTag != "latest" {
 		// The pulumi CLI's `policy enable ORG/PACK 1.2.0` names the version

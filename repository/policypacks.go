@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,11 @@ import (
 
 // MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
 const MaxPolicyPackArchiveSize = 64 << 20
+
+// MaxPackVersion is the highest version number of a pack: the schema stores
+// version numbers as 32-bit integers (openapi.yaml states it as the maximum
+// of every version number a request carries).
+const MaxPackVersion = math.MaxInt32
 
 // Enforcement levels of a policy.
 const (
@@ -149,6 +155,18 @@ func normalizeTag(tag string) string {
 	return tag
 }
 
+// newVersionTag checks the tag of a new pack version: empty (its number
+// becomes its tag) or a semantic version, a leading "v" dropped.
+// openapi.yaml states the same rule as AppCreatePolicyPackRequest's
+// versionTag pattern.
+func newVersionTag(tag string) (string, error) {
+	normal := normalizeTag(tag)
+	if normal != "" && !versionTagRe.MatchString(normal) {
+		return "", invalid("versionTag", "%q is not a semantic version such as 1.2.0", tag)
+	}
+	return normal, nil
+}
+
 // validatePolicy checks one policy's metadata and fills defaults; field is
 // its path in the request.
 func validatePolicy(field string, p *PolicyInput) error {
@@ -213,9 +231,9 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	if !packNamePattern.MatchString(in.Name) {
 		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
-	tag := normalizeTag(strings.TrimSpace(in.VersionTag))
-	if tag != "" && !versionTagRe.MatchString(tag) {
-		return NewPackVersion{}, invalid("versionTag", "%q is not a semantic version such as 1.2.0", in.VersionTag)
+	tag, err := newVersionTag(in.VersionTag)
+	if err != nil {
+		return NewPackVersion{}, err
 	}
 	if len(in.Policies) == 0 {
 		return NewPackVersion{}, invalid("policies", "a policy pack needs at least one policy")
@@ -239,7 +257,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 		h, t := HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
 		credentialHash, expiresAt = &h, &t
 	}
-	err := r.transaction(ctx, func(tx *gorm.DB) error {
+	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		pack, err := r.ensurePack(tx, orgID, in.Name, in.DisplayName)
 		if err != nil {
 			return err
@@ -402,7 +420,8 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 			return err
 		}
 		if n == 0 {
-			return invalid("archive", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
+			// The request names the version; the archive is no field of it.
+			return invalid("version", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
 		}
 		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
 	})
@@ -449,8 +468,8 @@ func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name stri
 func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack, *PolicyPackVersion, error) {
 	var pick func(*gorm.DB) *gorm.DB
 	if n, err := strconv.Atoi(version); err == nil {
-		if n < 1 {
-			return nil, nil, invalid("version", "%q is not a version number (they count from 1)", version)
+		if n < 1 || n > MaxPackVersion {
+			return nil, nil, invalid("version", "%q is not a version number (they count from 1 to %d)", version, MaxPackVersion)
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version = ?", n) }
 	} else if version == "latest" {

@@ -120,6 +120,10 @@ func TestBadInputIs400WithFieldNamed(t *testing.T) {
 			{"JSON with a trailing comma", http.MethodPatch, issue, `{"status":"open"},`, []string{"body", "after top-level value"}},
 			{"two JSON values", http.MethodPost, "/api/orgs/" + org.Name + "/policyresults/compliance", `{"entity":"stack"} {"entity":"stack"}`, []string{"body", "after top-level value"}},
 			{"issue id not a UUID", http.MethodGet, "/api/orgs/" + org.Name + "/policyresults/issues/42", "", []string{"issueId", "UUID"}},
+			// uuid.Parse takes these; format uuid is the 36-character form.
+			{"issue id a URN", http.MethodGet, "/api/orgs/" + org.Name + "/policyresults/issues/urn:uuid:" + uuid.NewString(), "", []string{"issueId", "UUID"}},
+			{"issue id in braces", http.MethodGet, "/api/orgs/" + org.Name + "/policyresults/issues/%7B" + uuid.NewString() + "%7D", "", []string{"issueId", "UUID"}},
+			{"issue id without hyphens", http.MethodGet, "/api/orgs/" + org.Name + "/policyresults/issues/" + strings.ReplaceAll(uuid.NewString(), "-", ""), "", []string{"issueId", "UUID"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				status, e, raw := rawCall(t, env, org.Admin, tc.method, tc.path, tc.body)

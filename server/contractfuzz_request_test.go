@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -106,7 +107,17 @@ func (w *contractWorld) send(t *rapid.T, r *fuzzRequest) fuzzAnswer {
 
 // lookupParams name existing objects: with another organisation's value,
 // the request must find nothing.
-var lookupParams = []string{"issueId", "policyPackName", "policyGroup"}
+var lookupParams = []string{"issueId", "policyPackName", "name", "policyGroup"}
+
+// orgParams name the organisation of the path (the registry's paths name it
+// as the publisher): organisation A, whose admin sends the requests. Their
+// validity is membership (TestTenancyWalk), so no invalid request changes
+// them.
+var orgParams = []string{"orgName", "publisher"}
+
+// packNameParams name a policy pack in a path (the registry's paths call
+// it name).
+var packNameParams = []string{"policyPackName", "name"}
 
 // validRequest draws a request the specification allows: path parameters
 // naming real objects of organisation A (one time in eight, the lookups
@@ -114,26 +125,35 @@ var lookupParams = []string{"issueId", "policyPackName", "policyGroup"}
 // drawn from their schemas.
 func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign bool) *fuzzRequest {
 	r := &fuzzRequest{op: o, path: map[string]string{}, query: url.Values{}, header: http.Header{}, token: w.a.Admin}
-	if rapid.IntRange(0, 3).Draw(t, "organisation token?") == 0 {
+	if specgen.OneIn(t, "organisation token?", 4) {
 		r.token = w.a.OrgToken
 	}
 	foreign := false
+	// An operation answering 201 creates what its path names: another
+	// organisation's name there names a new object of A's.
+	creates := o.op.Responses.Status(http.StatusCreated) != nil
 	for _, p := range o.params {
-		if !mayBeForeign {
+		if !mayBeForeign || creates {
 			break
 		}
 		if p.Value.In == openapi3.ParameterInPath && slices.Contains(lookupParams, p.Value.Name) {
-			foreign = rapid.IntRange(0, 7).Draw(t, "another organisation's objects?") == 0
+			foreign = specgen.OneIn(t, "another organisation's objects?", 8)
 			break
 		}
 	}
-	w.pathValues(t, r, foreign)
+	// An invalid request has one thing wrong: its other parameters are
+	// real values.
+	w.pathValues(t, r, foreign, mayBeForeign)
+	w.cur.path = r.path
+	if o.credentialParam != "" && mayBeForeign && specgen.OneIn(t, "a credential instead of the token?", 3) {
+		w.presign(t, r)
+	}
 	for _, ref := range o.params {
 		p := ref.Value
 		switch p.In {
 		case openapi3.ParameterInQuery:
 			if p.Required || rapid.Bool().Draw(t, p.Name+" given?") {
-				r.query.Set(p.Name, paramText(w.gen.Draw(t, p.Schema, p.Name)))
+				r.query.Set(p.Name, paramText(w.drawParam(t, p)))
 			}
 		case openapi3.ParameterInHeader:
 			if v, ok := w.headerValue(t, r, p); ok {
@@ -160,7 +180,53 @@ func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign b
 			t.Fatalf("%s: no way to draw a body of %v", o, content)
 		}
 	}
+	// An orgLogin (query or body) naming organisation B must find nothing.
+	body, _ := r.bodyValue.(map[string]any)
+	if r.query.Get("orgLogin") == w.b.Name || (body != nil && body["orgLogin"] == w.b.Name) {
+		r.foreign = append(r.foreign, "orgLogin")
+	}
 	return r
+}
+
+// presign authorizes r by the credential of a presigned URL instead of a
+// token: most of the time the one answered for its path, else one of
+// organisation A's answered for another path, one of B's (which must not
+// authorize anything of A's), or garbage.
+func (w *contractWorld) presign(t *rapid.T, r *fuzzRequest) {
+	r.token = ""
+	own, ok := w.a.uploads[r.rawPath()]
+	credential := own
+	switch k := specgen.Uniform(t, "credential", 6); {
+	case k == 0:
+		credential = rapid.StringMatching(`[A-Za-z0-9_.-]{1,60}`).Draw(t, "credential")
+	case k == 1 && len(w.b.uploads) > 0:
+		credential = rapid.SampledFrom(slices.Sorted(maps.Values(w.b.uploads))).Draw(t, "B's credential")
+		r.foreign = append(r.foreign, r.op.credentialParam)
+	case (k == 2 || !ok) && len(w.a.uploads) > 0:
+		credential = rapid.SampledFrom(slices.Sorted(maps.Values(w.a.uploads))).Draw(t, "another credential")
+	}
+	r.query.Set(r.op.credentialParam, credential)
+}
+
+// rawPath is r's path with its parameters, unescaped.
+func (r *fuzzRequest) rawPath() string {
+	p := r.op.path
+	for name, v := range r.path {
+		p = strings.ReplaceAll(p, "{"+name+"}", v)
+	}
+	return p
+}
+
+// drawParam draws a query or path parameter: from the hint of its name
+// (fuzzHints) as often as specgen uses hints, if valid for its schema, else
+// from its schema.
+func (w *contractWorld) drawParam(t *rapid.T, p *openapi3.Parameter) any {
+	if hint, ok := w.gen.Hints[p.Name]; ok && specgen.Percent(t, p.Name+" hinted?", w.gen.HintPercent) {
+		if v := hint(t, p.Name); specgen.Validate(p.Schema, v) == nil {
+			return v
+		}
+	}
+	return w.gen.Draw(t, p.Schema, p.Name)
 }
 
 // paramText renders a drawn parameter value as the text of a URL.
@@ -177,9 +243,10 @@ func paramText(v any) string {
 }
 
 // pathValues fills the path parameters with the names and ids of real
-// objects. An operation with a path parameter this does not know fails
-// the test: add its source here.
-func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign bool) {
+// objects (fromSchema: now and then one drawn from its schema). An
+// operation with a path parameter this does not know fails the test: add
+// its source here.
+func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign, fromSchema bool) {
 	src := w.a
 	if foreign {
 		src = w.b
@@ -196,25 +263,31 @@ func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign bool) {
 			continue
 		}
 		switch {
-		case p.Name == "orgName":
+		case slices.Contains(orgParams, p.Name):
 			r.path[p.Name] = w.a.Name
+		case p.Name == "source":
+			// The registry holds one source; another finds nothing.
+			r.path[p.Name] = "private"
+			if v := paramText(w.gen.Draw(t, p.Schema, p.Name)); fromSchema && v != "" && specgen.OneIn(t, "another source?", 8) {
+				r.path[p.Name] = v
+			}
 		case p.Name == "issueId":
 			ids := notIn(issueIDs(src), issueIDs(w.a), foreign)
 			r.path[p.Name] = rapid.SampledFrom(ids).Draw(t, "issueId")
 		case p.Name == "policyGroup":
 			groups := notIn(src.groups, w.a.groups, foreign)
 			// The default groups refuse renames and deletion: pick them less.
-			if own := slices.DeleteFunc(slices.Clone(groups), isDefaultGroup); len(own) > 0 && rapid.IntRange(0, 3).Draw(t, "a group of its own?") > 0 {
+			if own := slices.DeleteFunc(slices.Clone(groups), isDefaultGroup); len(own) > 0 && !specgen.OneIn(t, "a group of its own?", 4) {
 				groups = own
 			}
 			r.path[p.Name] = rapid.SampledFrom(groups).Draw(t, "policyGroup")
-		case p.Name == "policyPackName":
+		case slices.Contains(packNameParams, p.Name):
 			v := w.packVersion(t, r.op, src, foreign)
 			r.path[p.Name] = v.Name
 			if has("version") {
 				r.path["version"] = strconv.Itoa(v.Version)
-				if versionParam(r.op).Schema.Value.Type.Is("string") && rapid.IntRange(0, 3).Draw(t, "latest?") == 0 {
-					r.path["version"] = "latest"
+				if versionParam(r.op).Schema.Value.Type.Is("string") {
+					r.path["version"] = versionText(t, v, "version")
 				}
 			}
 		case p.Name == "projectName" || p.Name == "stackName" || (p.Name == "version" && has("stackName")):
@@ -230,6 +303,27 @@ func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign bool) {
 		}
 		if foreign && slices.Contains(lookupParams, p.Name) {
 			r.foreign = append(r.foreign, p.Name)
+		}
+	}
+	// One time in ten a parameter is drawn from its schema instead, as a
+	// client may send any value the specification allows: the server must
+	// answer it within the contract too (a version number beyond what the
+	// database stores was a 500).
+	if foreign || !fromSchema || !specgen.OneIn(t, "a path parameter from its schema?", 10) {
+		return
+	}
+	var drawable []*openapi3.Parameter
+	for _, ref := range r.op.params {
+		if p := ref.Value; p.In == openapi3.ParameterInPath && !slices.Contains(orgParams, p.Name) {
+			drawable = append(drawable, p)
+		}
+	}
+	if len(drawable) > 0 {
+		p := rapid.SampledFrom(drawable).Draw(t, "parameter from its schema")
+		// An empty segment makes a URL that names no operation of the
+		// specification: its answer owes the contract nothing.
+		if v := paramText(w.gen.Draw(t, p.Schema, p.Name)); v != "" {
+			r.path[p.Name] = v
 		}
 	}
 }
@@ -274,7 +368,7 @@ func (w *contractWorld) packVersion(t *rapid.T, o specOperation, src *fuzzOrg, f
 			fitting = append(fitting, v)
 		}
 	}
-	if len(fitting) > 0 && rapid.IntRange(0, 4).Draw(t, "a fitting pack version?") > 0 {
+	if len(fitting) > 0 && !specgen.OneIn(t, "a fitting pack version?", 5) {
 		return rapid.SampledFrom(fitting).Draw(t, "pack version")
 	}
 	return rapid.SampledFrom(all).Draw(t, "pack version")
@@ -282,7 +376,7 @@ func (w *contractWorld) packVersion(t *rapid.T, o specOperation, src *fuzzOrg, f
 
 // entity picks a stack or an account resource, now and then a new one.
 func (w *contractWorld) entity(t *rapid.T, known []entityVersion, label string) entityVersion {
-	if len(known) == 0 || rapid.IntRange(0, 7).Draw(t, "new "+label+"?") == 0 {
+	if len(known) == 0 || specgen.OneIn(t, "new "+label+"?", 8) {
 		name := rapid.StringMatching(`[a-z][a-z0-9-]{0,15}`)
 		return entityVersion{Project: name.Draw(t, label+" project"), Name: name.Draw(t, label+" name")}
 	}
@@ -315,7 +409,7 @@ func notIn(values, mine []string, foreign bool) []string {
 // ETag, a stale one, "*" or garbage (or absent); another header a
 // printable string from its schema.
 func (w *contractWorld) headerValue(t *rapid.T, r *fuzzRequest, p *openapi3.Parameter) (string, bool) {
-	if !p.Required && rapid.IntRange(0, 3).Draw(t, p.Name+" absent?") == 0 {
+	if !p.Required && specgen.OneIn(t, p.Name+" absent?", 4) {
 		return "", false
 	}
 	if p.Name != "If-Match" {
@@ -347,7 +441,7 @@ type expectation struct {
 // schemas, as their descriptions in openapi.yaml state: values that break
 // them, by parameter name and schema type.
 var paramFormats = map[string][]string{
-	"issueId string":           {"42", "not-a-uuid", "00000000-0000-0000-0000-00000000000g"},
+	"issueId string":           {"42", "not-a-uuid", "00000000-0000-0000-0000-00000000000g", "urn:uuid:00000000-0000-4000-8000-000000000000", "00000000000040008000000000000000"},
 	"version string":           {"v1", "one", "1.5", "-1", "99999999999999999999"},
 	"continuationToken string": {"not-a-token", "eyJ0YW1wZXJlZCI6dHJ1ZX0"},
 }
@@ -375,7 +469,7 @@ func (w *contractWorld) invalidRequest(t *rapid.T, o specOperation) (*fuzzReques
 	}
 	var params []*openapi3.Parameter
 	for _, ref := range o.params {
-		if p := ref.Value; (p.In == openapi3.ParameterInPath && p.Name != "orgName") || p.In == openapi3.ParameterInQuery {
+		if p := ref.Value; (p.In == openapi3.ParameterInPath && !slices.Contains(orgParams, p.Name)) || p.In == openapi3.ParameterInQuery {
 			params = append(params, p)
 		}
 	}

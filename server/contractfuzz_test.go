@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -42,7 +43,25 @@ type contractWorld struct {
 	a, b *fuzzOrg
 	gen  *specgen.Gen
 	dig  *orgDigester
-	op   specOperation // the operation under test, for the hints
+	cur  fuzzCurrent // what the request being drawn names, for the hints
+}
+
+// fuzzCurrent is the operation under test and the path parameters of the
+// request being drawn, which hints read (a body naming the pack its path
+// names, a tag of the path's pack).
+type fuzzCurrent struct {
+	op   specOperation
+	path map[string]string
+}
+
+// pathPack is the pack the current request's path names, "" when none.
+func (c *fuzzCurrent) pathPack() string {
+	for _, name := range packNameParams {
+		if strings.Contains(c.op.path, "{"+name+"}") {
+			return c.path[name]
+		}
+	}
+	return ""
 }
 
 // TestContractFuzz sends every operation of openapi.yaml (read from the
@@ -73,7 +92,7 @@ func TestContractFuzz(t *testing.T) {
 		w.b = seedFuzzOrg(t, env, "-b")
 		// NUL is no valid string's rune: every string refuses it (NUL
 		// mutations test that).
-		w.gen = &specgen.Gen{Hints: fuzzHints(t, w.a, &w.op), HintPercent: 75, OneMemberOf: fuzzOneMemberOf, ExamplePercent: 20,
+		w.gen = &specgen.Gen{Hints: fuzzHints(t, w.a, w.b, &w.cur), HintPercent: 75, OneMemberOf: fuzzOneMemberOf, ExamplePercent: 20,
 			Rune: rapid.Rune().Filter(func(r rune) bool { return r != 0 })}
 		// A token's use is recorded at most once a minute, which would
 		// change the data a refused request must leave as it was: the
@@ -91,7 +110,7 @@ func TestContractFuzz(t *testing.T) {
 			f := &opFigures{validStatus: map[int]int{}, refusals: map[string]int{}, invalidWhat: map[string]int{}}
 			figures[o.op.OperationID] = f
 			opStart := time.Now()
-			w.op = o
+			w.cur = fuzzCurrent{op: o}
 			t.Run(o.op.OperationID+"/valid", rapid.MakeCheck(func(rt *rapid.T) { w.checkValid(rt, o, f) }))
 			// An operation few valid requests get through gets more rounds
 			// until one does, so that the short run stays deterministic in
@@ -101,7 +120,9 @@ func TestContractFuzz(t *testing.T) {
 			}
 			t.Run(o.op.OperationID+"/invalid", rapid.MakeCheck(func(rt *rapid.T) { w.checkInvalid(rt, o, f) }))
 			f.elapsed = time.Since(opStart)
-			if f.accepted == 0 {
+			// (None sent: -run left the operation out, or its subtest
+			// failed already.)
+			if f.accepted == 0 && f.valid > 0 {
 				t.Errorf("%s: none of %d valid requests was accepted (%v): the fuzz cannot drive this operation; give it hints or fixtures", o, f.valid, f.validStatus)
 			}
 			if after := w.digestOf(w.b); after != bBefore {
@@ -133,15 +154,32 @@ func setShortChecks(t *testing.T) {
 func specOperations(t *testing.T) []specOperation {
 	t.Helper()
 	var out []specOperation
-	for path, item := range loadSpec(t).Paths.Map() {
+	spec := loadSpec(t)
+	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			params := append(openapi3.Parameters{}, item.Parameters...)
 			params = append(params, op.Parameters...)
-			out = append(out, specOperation{method: method, path: path, op: op, params: params})
+			out = append(out, specOperation{method: method, path: path, op: op, params: params, credentialParam: credentialParam(spec, op)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
+}
+
+// credentialParam is the query parameter of an apiKey security scheme the
+// operation accepts, "" when it accepts none.
+func credentialParam(spec *openapi3.T, op *openapi3.Operation) string {
+	if op.Security == nil {
+		return ""
+	}
+	for _, requirement := range *op.Security {
+		for name := range requirement {
+			if s := spec.Components.SecuritySchemes[name]; s != nil && s.Value.Type == "apiKey" && s.Value.In == "query" {
+				return s.Value.Name
+			}
+		}
+	}
+	return ""
 }
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -172,6 +210,10 @@ func (w *contractWorld) checkValid(t *rapid.T, o specOperation, f *opFigures) {
 	f.validStatus[a.status]++
 	if a.status == http.StatusBadRequest {
 		f.refusals[truncate(a.err.Message, 90)]++
+		// A message that starts with a field names one the request has.
+		if field := leadingField(a.err.Message); field != "" && !slices.Contains(requestFields(o), field) {
+			t.Fatalf("%s was refused naming %q, which is neither a parameter nor a member of its body: %s", r, field, a.err.Message)
+		}
 		// The request validator and the limits refuse only what the
 		// specification or the limits do: a request drawn within both
 		// must get past them.
@@ -183,6 +225,15 @@ func (w *contractWorld) checkValid(t *rapid.T, o specOperation, f *opFigures) {
 	}
 	if a.status < 300 {
 		f.accepted++
+		if err := w.a.keepUploadURI(a.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.token == "" && r.op.credentialParam != "" {
+		f.presigned++
+		if a.status < 300 {
+			f.presignedAccepted++
+		}
 	}
 	if len(r.foreign) > 0 {
 		f.foreign++
@@ -216,6 +267,47 @@ func (w *contractWorld) checkInvalid(t *rapid.T, o specOperation, f *opFigures) 
 		t.Fatalf("%s (%s): the message %q does not name %s", r, want.what, a.err.Message, strings.Join(want.names, " "))
 	}
 	w.checkWrites(t, o, r, a, before)
+}
+
+// fieldPrefix matches a message that starts with a field, as the server's
+// messages do ("results.violations[1].policyPackVersion: ...", in a list
+// body "[0].addStack: ..."); its second group is the field's first name.
+var fieldPrefix = regexp.MustCompile(`^(\[\d+\]\.)?([A-Za-z][A-Za-z0-9]*)(\[\d+\]|\.[A-Za-z][A-Za-z0-9]*)*: `)
+
+// leadingField is the first name of the field a message starts with, ""
+// when it starts with none.
+func leadingField(message string) string {
+	if m := fieldPrefix.FindStringSubmatch(message); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+// requestFields are the names a request of the operation has at its top:
+// its parameters and the members of its JSON body (of its items, for a
+// list).
+func requestFields(o specOperation) []string {
+	var out []string
+	for _, p := range o.params {
+		out = append(out, p.Value.Name)
+	}
+	if o.op.RequestBody == nil {
+		return out
+	}
+	mt := o.op.RequestBody.Value.Content["application/json"]
+	if mt == nil {
+		return out
+	}
+	schema := mt.Schema.Value
+	if schema.Items != nil {
+		schema = schema.Items.Value
+	}
+	for _, part := range append(openapi3.SchemaRefs{{Value: schema}}, schema.AllOf...) {
+		for name := range part.Value.Properties {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // inputless tells an operation that takes nothing but the organisation
@@ -303,11 +395,14 @@ func firstDifference(before, after string) string {
 // opFigures count what the fuzz sent one operation.
 type opFigures struct {
 	valid, accepted, foreign int
-	validStatus              map[int]int
-	refusals                 map[string]int // 400 messages of valid requests
-	invalid                  int
-	invalidWhat              map[string]int
-	elapsed                  time.Duration
+	// presigned of the valid requests carried a credential instead of a
+	// token, presignedAccepted of them were answered 2xx.
+	presigned, presignedAccepted int
+	validStatus                  map[int]int
+	refusals                     map[string]int // 400 messages of valid requests
+	invalid                      int
+	invalidWhat                  map[string]int
+	elapsed                      time.Duration
 }
 
 func truncate(s string, n int) string {
@@ -346,11 +441,15 @@ func refusalList(ops []specOperation, figures map[string]*opFigures) string {
 // figureTable renders the figures as a Markdown table.
 func figureTable(ops []specOperation, figures map[string]*opFigures) string {
 	var sb strings.Builder
-	sb.WriteString("| operation | valid sent | 2xx | other statuses | B's ids | invalid sent | invalid by kind | time |\n|---|---|---|---|---|---|---|---|\n")
+	sb.WriteString("| operation | valid sent | 2xx | other statuses | B's ids | by credential (2xx) | invalid sent | invalid by kind | time |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, o := range ops {
 		f := figures[o.op.OperationID]
-		fmt.Fprintf(&sb, "| %s | %d | %d | %s | %d | %d | %s | %v |\n", o.op.OperationID, f.valid, f.accepted,
-			countList(f.validStatus, func(s int) bool { return s >= 300 }), f.foreign, f.invalid,
+		presigned := "—"
+		if o.credentialParam != "" {
+			presigned = fmt.Sprintf("%d (%d)", f.presigned, f.presignedAccepted)
+		}
+		fmt.Fprintf(&sb, "| %s | %d | %d | %s | %d | %s | %d | %s | %v |\n", o.op.OperationID, f.valid, f.accepted,
+			countList(f.validStatus, func(s int) bool { return s >= 300 }), f.foreign, presigned, f.invalid,
 			countList(f.invalidWhat, func(string) bool { return true }), f.elapsed.Round(time.Millisecond))
 	}
 	return sb.String()
@@ -372,12 +471,31 @@ func countList[K int | string](m map[K]int, keep func(K) bool) string {
 }
 
 // TestContractFuzzHintsNameProperties keeps the fuzz's hints in step with
-// the specification: a hint whose property was renamed would silently
-// stop applying.
+// the specification: a hint whose property or parameter was renamed would
+// silently stop applying. A hint keyed "Schema.property" must name a
+// property of that schema; one keyed by a bare name, a parameter or a
+// property of some schema.
 func TestContractFuzzHintsNameProperties(t *testing.T) {
 	spec := loadSpec(t)
-	for key := range fuzzHints(t, &fuzzOrg{}, &specOperation{}) {
-		schema, prop, _ := strings.Cut(key, ".")
+	names := map[string]bool{}
+	for _, o := range specOperations(t) {
+		for _, p := range o.params {
+			names[p.Value.Name] = true
+		}
+	}
+	for _, s := range spec.Components.Schemas {
+		for prop := range s.Value.Properties {
+			names[prop] = true
+		}
+	}
+	for key := range fuzzHints(t, &fuzzOrg{}, &fuzzOrg{}, &fuzzCurrent{}) {
+		schema, prop, qualified := strings.Cut(key, ".")
+		if !qualified {
+			if !names[key] {
+				t.Errorf("hint %s: no parameter or property %s", key, key)
+			}
+			continue
+		}
 		s, ok := spec.Components.Schemas[schema]
 		if !ok {
 			t.Errorf("hint %s: no schema %s", key, schema)

@@ -8,8 +8,10 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +40,31 @@ type fuzzOrg struct {
 	policies []string
 	urns     []string
 	members  []string // logins and emails
+	// uploads are the credentials of the presigned upload URLs answered
+	// for its pack versions, by the URL's path (unescaped).
+	uploads map[string]string
+}
+
+// keepUploadURI keeps the credential of the presigned uploadURI an answer
+// holds, if any.
+func (o *fuzzOrg) keepUploadURI(answer []byte) error {
+	var created struct {
+		UploadURI string `json:"uploadURI"`
+	}
+	if json.Unmarshal(answer, &created) != nil || created.UploadURI == "" {
+		return nil
+	}
+	u, err := url.Parse(created.UploadURI)
+	if err != nil {
+		return fmt.Errorf("uploadURI %q: %v", created.UploadURI, err)
+	}
+	if credential := u.Query().Get("credential"); credential != "" {
+		if o.uploads == nil {
+			o.uploads = map[string]string{}
+		}
+		o.uploads[u.Path] = credential
+	}
+	return nil
 }
 
 type issueRef struct {
@@ -47,6 +74,8 @@ type issueRef struct {
 type packVersion struct {
 	Name      string
 	Version   int
+	Tag       string // its semantic version, or its number when published without one
+	UUID      string // its registry id
 	Published bool
 	Archived  bool
 	Applied   bool // a policy group applies the pack
@@ -104,7 +133,7 @@ func (o *fuzzOrg) refresh(env *servertest.Env) error {
 		return err
 	}
 	o.versions = nil
-	if err := db.Raw(`SELECT p.name, v.version, v.published, v.archive_size > 0 AS archived,
+	if err := db.Raw(`SELECT p.name, v.version, v.version_tag AS tag, v.uuid, v.published, v.archive_size > 0 AS archived,
 			EXISTS (SELECT 1 FROM policy_group_packs gp WHERE gp.org_id = p.org_id AND gp.pack_name = p.name) AS applied
 		FROM policy_pack_versions v JOIN policy_packs p ON p.org_id = v.org_id AND p.id = v.pack_id
 		WHERE v.org_id = ? ORDER BY p.name, v.version`, o.ID).Scan(&o.versions).Error; err != nil {
@@ -182,7 +211,10 @@ func (o *fuzzOrg) replenish(env *servertest.Env) error {
 			return 0, fmt.Errorf("create pack %s: %v %d %s", name, err, status, raw)
 		}
 		var created client.AppCreatePolicyPackResponse
-		return created.Version, json.Unmarshal(raw, &created)
+		if err := json.Unmarshal(raw, &created); err != nil {
+			return 0, err
+		}
+		return created.Version, o.keepUploadURI(raw)
 	}
 	upload := func(name string, version int) error {
 		status, raw, err := o.send(env, http.MethodPut, fmt.Sprintf("/api/orgs/%s/policypacks/%s/versions/%d/archive", o.Name, name, version), "application/gzip", []byte("\x1f\x8b archive"))
@@ -300,14 +332,14 @@ var gridRows = map[string]string{"ListPoliciesCompliance": "PolicyComplianceRow"
 // that generated requests get past its semantic checks as often as they
 // fail them. Every key must name a property of the specification
 // (TestContractFuzzHintsNameProperties).
-func fuzzHints(t *testing.T, a *fuzzOrg, op *specOperation) map[string]specgen.Hint {
+func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen.Hint {
 	t.Helper()
 	columnsOf := map[string][]string{}
 	for _, row := range []string{"PolicyIssue", "PolicyComplianceRow"} {
 		columnsOf[row] = gridColumns(t, row)
 	}
 	columns := func() []string {
-		if row, ok := gridRows[op.op.OperationID]; ok {
+		if row, ok := gridRows[cur.op.op.OperationID]; ok {
 			return columnsOf[row]
 		}
 		return columnsOf["PolicyIssue"]
@@ -429,7 +461,7 @@ func fuzzHints(t *testing.T, a *fuzzOrg, op *specOperation) map[string]specgen.H
 		"AngularGridGetRowsRequest.startRow": func(t *rapid.T, label string) any { return float64(rapid.IntRange(0, 20).Draw(t, label)) },
 		"AngularGridGetRowsRequest.endRow":   func(t *rapid.T, label string) any { return float64(rapid.IntRange(20, 150).Draw(t, label)) },
 		"AngularGridGetRowsRequest.groupKeys": func(t *rapid.T, label string) any {
-			if rapid.IntRange(0, 3).Draw(t, label+" empty?") > 0 {
+			if !specgen.OneIn(t, label+" empty?", 4) {
 				return []any{}
 			}
 			return listOf(value)(t, label)
@@ -468,11 +500,13 @@ func fuzzHints(t *testing.T, a *fuzzOrg, op *specOperation) map[string]specgen.H
 		"InsightsPolicyViolation.policyPackVersion": semver,
 		"InsightsPolicyViolation.resourceURN":       urnHint,
 		"AppPolicy.name":                            freshName,
+		// A body publishing to a path that names the pack names it too
+		// (the draws without the hint name others).
 		"AppCreatePolicyPackRequest.name": func(t *rapid.T, label string) any {
-			if rapid.Bool().Draw(t, label+" known?") {
-				return pack(t, label)
+			if name := cur.pathPack(); name != "" {
+				return name
 			}
-			return freshName(t, label)
+			return packOrFresh(t, label)
 		},
 		"AppCreatePolicyPackRequest.versionTag":  semver,
 		"NewPolicyGroupRequest.name":             freshName,
@@ -487,6 +521,27 @@ func fuzzHints(t *testing.T, a *fuzzOrg, op *specOperation) map[string]specgen.H
 		},
 		"UpdatePolicyIssueRequest.assignedTo": pick(func() []string { return append([]string{""}, a.members...) }),
 		"UpdatePolicyIssueRequest.status":     pick(fixed("open", "in_progress", "by_design", "ignored")),
+		"ListPolicyPacksRequest.ids": listOf(pick(func() []string {
+			out := []string{"00000000-0000-4000-8000-000000000000"}
+			for _, v := range a.versions {
+				out = append(out, v.UUID)
+			}
+			return out
+		})),
+		// By name alone, hints for parameters and properties alike:
+		// orgLogin names an organisation (B's one time in eight, which must
+		// not be found); tag a version of the path's pack; policypack (a
+		// filter) a pack.
+		"orgLogin": func(t *rapid.T, label string) any {
+			if specgen.OneIn(t, label+" B's?", 8) {
+				return b.Name
+			}
+			return a.Name
+		},
+		"tag": func(t *rapid.T, label string) any {
+			return versionRef(t, a.versions, cur.pathPack(), false, label)
+		},
+		"policypack": pack,
 	}
 	for _, model := range []string{"AngularGridFilterModel", "AngularGridAdvancedFilterModel"} {
 		hints[model+".colId"] = column
@@ -514,4 +569,41 @@ func fuzzHints(t *testing.T, a *fuzzOrg, op *specOperation) map[string]specgen.H
 var fuzzOneMemberOf = map[string][]string{
 	"PolicyEvaluationRequest":  {"stack", "account"},
 	"UpdatePolicyGroupRequest": {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
+}
+
+// versionRef names a version of a pack (any pack when pack is "") as a path
+// or query parameter does: its number, its tag (now and then with a leading
+// "v", as the pulumi CLI may send it) or "latest"; only a number when
+// numeric.
+func versionRef(t *rapid.T, versions []packVersion, pack string, numeric bool, label string) string {
+	var of []packVersion
+	for _, v := range versions {
+		if pack == "" || v.Name == pack {
+			of = append(of, v)
+		}
+	}
+	if len(of) == 0 {
+		return "latest"
+	}
+	v := rapid.SampledFrom(of).Draw(t, label+" version")
+	if numeric {
+		return strconv.Itoa(v.Version)
+	}
+	return versionText(t, v, label)
+}
+
+// versionText names v by number, tag or "latest".
+func versionText(t *rapid.T, v packVersion, label string) string {
+	switch rapid.IntRange(0, 5).Draw(t, label+" by") {
+	case 0:
+		return "latest"
+	case 1:
+		if strings.Contains(v.Tag, ".") {
+			return "v" + v.Tag
+		}
+		return v.Tag
+	case 2, 3:
+		return v.Tag
+	}
+	return strconv.Itoa(v.Version)
 }

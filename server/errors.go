@@ -39,6 +39,15 @@ func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
+// noContinuation refuses a continuation token sent to a listing that answers
+// everything (every what) in one page: it never issues one.
+func noContinuation(token *string, what string) error {
+	if deref(token) == "" {
+		return nil
+	}
+	return badRequest("continuationToken: the continuation token is not one this server issued for this listing (it answers every %s in one page); start again without it", what)
+}
+
 func forbidden(message string) error {
 	return &apiError{status: http.StatusForbidden, message: message}
 }

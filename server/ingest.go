@@ -106,8 +106,9 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 
 // pulumiEvaluation maps Pulumi's violations-only results to an evaluation.
 // succeeded: false without violations means the packs could not run.
-func pulumiEvaluation(results api.InsightsPolicyResults) repository.Evaluation {
-	ev := repository.Evaluation{}
+// packFrom is, for each of the evaluation's packs, the index of the first
+// violation naming it (for messages: pulumiFieldError).
+func pulumiEvaluation(results api.InsightsPolicyResults) (ev repository.Evaluation, packFrom []int) {
 	var violations []api.InsightsPolicyViolation
 	if results.Violations.IsSpecified() && !results.Violations.IsNull() {
 		violations = results.Violations.MustGet()
@@ -116,10 +117,11 @@ func pulumiEvaluation(results api.InsightsPolicyResults) repository.Evaluation {
 		ev.Error = "the policy evaluation did not succeed"
 	}
 	seen := map[string]bool{}
-	for _, v := range violations {
+	for i, v := range violations {
 		if !seen[v.PolicyPackName] {
 			seen[v.PolicyPackName] = true
 			ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: v.PolicyPackName, VersionTag: deref(v.PolicyPackVersion)})
+			packFrom = append(packFrom, i)
 		}
 		if v.Kind != nil && ev.Kind == "" {
 			ev.Kind = string(*v.Kind)
@@ -129,7 +131,7 @@ func pulumiEvaluation(results api.InsightsPolicyResults) repository.Evaluation {
 			Message: deref(v.Message), EnforcementLevel: string(deref(v.EnforcementLevel)),
 		})
 	}
-	return ev
+	return ev, packFrom
 }
 
 // UpdateStackPolicyResults ingests Pulumi's results of a stack update.
@@ -138,10 +140,10 @@ func (s *Server) UpdateStackPolicyResults(ctx context.Context, req api.UpdateSta
 	if err != nil {
 		return api.UpdateStackPolicyResults403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
 	}
-	ev := pulumiEvaluation(req.Body.Results)
+	ev, packFrom := pulumiEvaluation(req.Body.Results)
 	ev.Stack = &repository.StackRef{Project: req.ProjectName, Name: req.StackName, Version: int64(req.Version)}
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(err)
+		return nil, expected(pulumiFieldError(err, stackPathFields, packFrom))
 	}
 	return api.UpdateStackPolicyResults204Response{}, nil
 }
@@ -153,11 +155,11 @@ func (s *Server) UpdateResourceVersionPolicyResults(ctx context.Context, req api
 	if err != nil {
 		return api.UpdateResourceVersionPolicyResults403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
 	}
-	ev := pulumiEvaluation(req.Body.Results)
+	ev, packFrom := pulumiEvaluation(req.Body.Results)
 	ev.Account = &repository.AccountRef{Name: req.AccountName, Version: int64(req.ResourceVersion)}
 	ev.Scope = req.ResourceTypeAndId
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(err)
+		return nil, expected(pulumiFieldError(err, accountPathFields, packFrom))
 	}
 	return api.UpdateResourceVersionPolicyResults204Response{}, nil
 }

@@ -61,10 +61,12 @@ func issueToAPI(is *repository.Issue) api.PolicyIssue {
 	return out
 }
 
-// parseIssueID checks the issueId path parameter.
+// parseIssueID checks the issueId path parameter: a UUID in its
+// 36-character form, as openapi.yaml's format uuid says (uuid.Parse also
+// takes braces, a urn:uuid: prefix or no hyphens).
 func parseIssueID(s string) (string, error) {
 	id, err := uuid.Parse(s)
-	if err != nil {
+	if err != nil || len(s) != 36 {
 		return "", badRequest("issueId must be a UUID, got %q", s)
 	}
 	return id.String(), nil

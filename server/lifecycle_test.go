@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/policyresults/policyresults/gen/client"
@@ -262,6 +263,43 @@ func TestBadEvaluationsWriteNothing(t *testing.T) {
 		md, err := ci.GetPolicyResultsMetadataWithResponse(context.Background(), org.Name)
 		if err != nil || md.JSON200.ResourcesTotalCount != 0 {
 			t.Fatalf("bad evaluations wrote resources: %+v", md.JSON200)
+		}
+	})
+}
+
+// TestPulumiResultsErrorsNameTheRequestsFields: Pulumi's results operations
+// take the stack or account from their path and the packs from their
+// violations; a 400 names the field the client sent (a path parameter,
+// results.violations[i]...), not the evaluation's own (stack.name,
+// policyPacks[0].versionTag), which the request does not have.
+func TestPulumiResultsErrorsNameTheRequestsFields(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		stack := "/api/preview/insights/" + org.Name + "/policy/stacks/"
+		account := "/api/preview/insights/" + org.Name + "/accounts/"
+		violations := func(v ...string) string {
+			return `{"results":{"succeeded":false,"violations":[` + strings.Join(v, ",") + `]}}`
+		}
+		good := `{"policyPackName":"p","policyPackVersion":"1.0.0","policyName":"a","resourceURN":"urn:pulumi:s::web::aws:s3/bucket:Bucket::b"}`
+		for _, c := range []struct {
+			name, path, body, field string
+		}{
+			{"stack name", stack + "web/a%20b/updates/1/results", violations(good), "stackName: "},
+			{"project name", stack + "a%20b/prod/updates/1/results", violations(good), "projectName: "},
+			{"account name", account + "-acct/resources/ec2%2Fi-1/versions/1/policy/results", violations(good), "accountName: "},
+			{"resource type and id", account + "acct/resources/" + strings.Repeat("r", 1001) + "/versions/1/policy/results", violations(good), "resourceTypeAndId: "},
+			{"pack version of a later violation", stack + "web/prod/updates/1/results",
+				violations(good, `{"policyPackName":"q","policyPackVersion":"1 0","policyName":"a"}`), "results.violations[1].policyPackVersion: "},
+			{"violation URN", stack + "web/prod/updates/1/results",
+				violations(`{"policyPackName":"p","policyName":"a","resourceURN":"not-a-urn"}`), "results.violations[0].resourceURN: "},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				status, _, raw := call(t, env, "token "+org.OrgToken, http.MethodPut, c.path, c.body)
+				if status != http.StatusBadRequest || !strings.HasPrefix(errorBodyOf(t, status, raw).Message, c.field) {
+					t.Fatalf("%d %s, want 400 naming %q", status, raw, c.field)
+				}
+			})
 		}
 	})
 }

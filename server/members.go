@@ -14,6 +14,10 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 	a := accessFrom(ctx)
 	out := api.ListOrganizationMembers200JSONResponse{Members: []api.OrganizationMember{}}
 	if req.Params.Type != nil && *req.Params.Type == api.OrganizationMemberKindServicePrincipal {
+		// There are none: their list is one empty page.
+		if err := noContinuation(req.Params.ContinuationToken, "service principal"); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	members, next, err := s.repo.ListMembers(ctx, a.Org.ID, deref(req.Params.ContinuationToken))

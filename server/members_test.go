@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -116,9 +117,14 @@ func TestListOrganizationMembers(t *testing.T) {
 		}
 
 		// Bad input names the parameter.
-		for _, q := range []string{"type=robots", "continuationToken=forged"} {
+		// A forged token is refused whatever the type, service principals'
+		// (which answered their empty list) included; so is the token of
+		// another type's listing.
+		for _, q := range []string{"type=robots", "continuationToken=forged", "type=service-principal&continuationToken=forged",
+			"type=service-principal&continuationToken=" + url.QueryEscape(deref(token))} {
 			resp, body := send(t, http.MethodGet, env.URL+"/api/orgs/"+org.Name+"/members?"+q, "", map[string]string{"Authorization": "token " + org.Viewer})
-			name, _, _ := strings.Cut(q, "=")
+			// The parameter named last is the wrong one.
+			name, _, _ := strings.Cut(q[strings.LastIndex(q, "&")+1:], "=")
 			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), name) {
 				t.Fatalf("%s: %d %s", q, resp.StatusCode, body)
 			}

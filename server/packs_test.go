@@ -127,6 +127,11 @@ func TestPolicyPacksAndGroups(t *testing.T) {
 		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", bad); r.StatusCode() < 400 || r.StatusCode() >= 500 {
 			t.Fatalf("bad batch: %d %s", r.StatusCode(), r.Body)
 		}
+		// An empty batch is refused as openapi.yaml states (minItems 1).
+		if r, _ := admin.BatchUpdatePolicyGroupWithResponse(ctx, org.Name, "prod", client.BatchUpdatePolicyGroupJSONRequestBody{}); r.StatusCode() != http.StatusBadRequest ||
+			!strings.Contains(errorBodyOf(t, r.StatusCode(), r.Body).Message, "request body: minimum number of items is 1") {
+			t.Fatalf("empty batch: %d %s", r.StatusCode(), r.Body)
+		}
 		g, err := admin.GetPolicyGroupWithResponse(ctx, org.Name, "prod")
 		if err != nil || g.JSON200 == nil || len(g.JSON200.Stacks) != 1 || len(g.JSON200.AppliedPolicyPacks) != 1 || g.JSON200.Mode != client.PolicyGroupModeAudit {
 			t.Fatalf("group after batches %s", g.Body)
@@ -166,6 +171,58 @@ func TestArchiveUploadParametersAreValidated(t *testing.T) {
 				if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "version") {
 					t.Errorf("%s version %s: %d %s, want 400 naming version", suffix, version, status, raw)
 				}
+			}
+		}
+	})
+}
+
+// TestPackVersionNumbersBeyondTheSchema: pack version numbers are stored as
+// 32-bit integers. A version number beyond 2147483647 in the path of any
+// operation taking a pack version (read from openapi.yaml, so that the
+// registry's are walked too), in the version tag query of
+// GetOrgRegistryPolicyPack or in a policy group's addPolicyPack was a 500 on
+// PostgreSQL; it is a 400 naming the version, on both databases, and the
+// highest number is a version that does not exist (404).
+func TestPackVersionNumbersBeyondTheSchema(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		publishPack(t, env, org, "p", "1.0.0", testPolicies())
+		auth := "token " + org.Admin
+		walked := 0
+		for _, o := range specOperations(t) {
+			if !strings.Contains(o.path, "{version}") || strings.Contains(o.path, "{stackName}") {
+				continue
+			}
+			walked++
+			for version, want := range map[string]int{"2147483648": http.StatusBadRequest, "9223372036854775807": http.StatusBadRequest, "2147483647": http.StatusNotFound} {
+				path := strings.NewReplacer("{orgName}", org.Name, "{publisher}", org.Name, "{source}", "private",
+					"{policyPackName}", "p", "{name}", "p", "{version}", version).Replace(o.path)
+				body := ""
+				if o.op.RequestBody != nil && o.op.RequestBody.Value.Content.Get("application/json") != nil {
+					body = `{"name":"p","displayName":"p","versionTag":"2.0.0","policies":[{"name":"a","displayName":"a","description":"a","enforcementLevel":"advisory","message":"a"}]}`
+				}
+				status, _, raw := call(t, env, auth, o.method, path, body)
+				if status == http.StatusNotFound && want == http.StatusNotFound {
+					continue
+				}
+				if status != want || !strings.Contains(errorBodyOf(t, status, raw).Message, "version") {
+					t.Errorf("%s with version %s: %d %s, want %d naming version", o, version, status, raw, want)
+				}
+			}
+		}
+		if walked < 6 {
+			t.Fatalf("only %d operations take a pack version", walked)
+		}
+		status, _, raw := call(t, env, auth, http.MethodGet, "/api/orgs/"+org.Name+"/registry/policypacks/p?tag=2147483648", "")
+		if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "2147483648") {
+			t.Errorf("registry pack with tag 2147483648: %d %s, want 400", status, raw)
+		}
+		for _, version := range []string{"2147483648", "-1"} {
+			status, _, raw = call(t, env, auth, http.MethodPatch, "/api/orgs/"+org.Name+"/policygroups/default-policy-group",
+				`{"addPolicyPack":{"name":"p","version":`+version+`}}`)
+			if status != http.StatusBadRequest || !strings.Contains(errorBodyOf(t, status, raw).Message, "addPolicyPack.version") {
+				t.Errorf("apply version %s: %d %s, want 400 naming addPolicyPack.version", version, status, raw)
 			}
 		}
 	})

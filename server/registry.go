@@ -44,12 +44,16 @@ func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.Regis
 
 // publishedPackVersion reads a published version of a pack ("latest", a
 // number or a tag) with its policies as the registry answers it; versions
-// still being published are not found.
-func (s *Server) publishedPackVersion(ctx context.Context, a *repository.Access, name, version string) (api.GetRegistryPolicyPackVersionResponse, error) {
+// still being published are not found. field names the version in the
+// request, for the message of a version that is none.
+func (s *Server) publishedPackVersion(ctx context.Context, a *repository.Access, name, version, field string) (api.GetRegistryPolicyPackVersionResponse, error) {
 	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, name, version)
+	var ve *repository.ValidationError
 	switch {
 	case errors.Is(err, repository.ErrNotFound) || (err == nil && !d.Version.Published):
 		return api.GetRegistryPolicyPackVersionResponse{}, errPackNotFound
+	case errors.As(err, &ve):
+		return api.GetRegistryPolicyPackVersionResponse{}, badRequest("%s: %s", field, ve.Message)
 	case err != nil:
 		return api.GetRegistryPolicyPackVersionResponse{}, expected(err)
 	}
@@ -70,7 +74,7 @@ func (s *Server) GetOrgRegistryPolicyPack(ctx context.Context, req api.GetOrgReg
 	if version == "" {
 		version = "latest"
 	}
-	out, err := s.publishedPackVersion(ctx, accessFrom(ctx), req.PolicyPackName, version)
+	out, err := s.publishedPackVersion(ctx, accessFrom(ctx), req.PolicyPackName, version, "tag")
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +116,11 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 	return out, nil
 }
 
-// ListPolicyPacks is the GET form of the registry list; it needs
-// orgLogin.
+// ListPolicyPacks is the GET form of the registry list; it needs orgLogin
+// (the request validator refuses it absent or empty, as openapi.yaml
+// states).
 func (s *Server) ListPolicyPacks(ctx context.Context, req api.ListPolicyPacksRequestObject) (api.ListPolicyPacksResponseObject, error) {
-	orgLogin := deref(req.Params.OrgLogin)
-	if orgLogin == "" {
-		return nil, badRequest("orgLogin: required; name the organization whose policy packs to list")
-	}
-	out, err := s.listRegistryPacks(ctx, orgLogin, req.Params.Access, nil)
+	out, err := s.listRegistryPacks(ctx, req.Params.OrgLogin, req.Params.Access, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (s *Server) GetPolicyPackVersionForRegistry(ctx context.Context, req api.Ge
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.publishedPackVersion(ctx, a, req.Name, req.Version)
+	out, err := s.publishedPackVersion(ctx, a, req.Name, req.Version, "version")
 	if err != nil {
 		return nil, err
 	}

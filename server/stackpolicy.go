@@ -37,8 +37,8 @@ func (s *Server) GetStackPolicyPacks(ctx context.Context, req api.GetStackPolicy
 // ListPolicyPacksForAccount answers the packs an Insights account's policy
 // groups apply, all in one page.
 func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPolicyPacksForAccountRequestObject) (api.ListPolicyPacksForAccountResponseObject, error) {
-	if deref(req.Params.ContinuationToken) != "" {
-		return nil, badRequest("continuationToken: the continuation token is not one this server issued for this listing (it answers every pack in one page); start again without it")
+	if err := noContinuation(req.Params.ContinuationToken, "pack"); err != nil {
+		return nil, err
 	}
 	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, repository.EntityAccount, req.AccountName, "", "")
 	if errors.Is(err, repository.ErrNotFound) {

@@ -39,6 +39,10 @@ type specOperation struct {
 	method, path string
 	op           *openapi3.Operation
 	params       openapi3.Parameters
+	// credentialParam is the query parameter of a security scheme that
+	// authorizes the operation instead of a token (a presigned URL's
+	// credential), "" when none does.
+	credentialParam string
 }
 
 func (o specOperation) String() string { return o.op.OperationID + " " + o.method + " " + o.path }

@@ -793,7 +793,7 @@ type AppPolicyPackMetadata struct {
 	// Name The policy pack name.
 	Name string `json:"name"`
 
-	// Version The version number; 0 or absent means the latest version.
+	// Version The version number (at most 2147483647); 0 or absent means the latest version.
 	Version *int `json:"version,omitempty"`
 
 	// VersionTag The version tag.
@@ -1906,7 +1906,7 @@ type ListPolicyPacksParams struct {
 	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
 
 	// OrgLogin Required. Filter by owning organization.
-	OrgLogin *string `form:"orgLogin,omitempty" json:"orgLogin,omitempty"`
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
@@ -5538,7 +5538,7 @@ func NewGetPolicyIssueRequest(server string, orgName OrgName, issueId IssueId) (
 
 	var pathParam1 string
 
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
 	if err != nil {
 		return nil, err
 	}
@@ -5590,7 +5590,7 @@ func NewUpdatePolicyIssueRequestWithBody(server string, orgName OrgName, issueId
 
 	var pathParam1 string
 
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
 	if err != nil {
 		return nil, err
 	}
@@ -5648,7 +5648,7 @@ func NewListPolicyIssueHistoryRequest(server string, orgName OrgName, issueId Is
 
 	var pathParam1 string
 
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issueId", issueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
 	if err != nil {
 		return nil, err
 	}
@@ -6130,16 +6130,12 @@ func NewListPolicyPacksRequest(server string, params *ListPolicyPacksParams) (*h
 
 		}
 
-		if params.OrgLogin != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", *params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
 			}
-
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {

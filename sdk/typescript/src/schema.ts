@@ -130,7 +130,7 @@ export interface paths {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -171,7 +171,7 @@ export interface paths {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -429,7 +429,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -460,7 +460,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
+                /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
                 version: components["parameters"]["PolicyPackVersionNumber"];
             };
             cookie?: never;
@@ -496,7 +496,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -525,7 +525,7 @@ export interface paths {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -888,7 +888,7 @@ export interface paths {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -925,7 +925,7 @@ export interface paths {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -2322,7 +2322,7 @@ export interface components {
             name: string;
             /** @description The display name. */
             displayName?: string;
-            /** @description The version number; 0 or absent means the latest version. */
+            /** @description The version number (at most 2147483647); 0 or absent means the latest version. */
             version?: number;
             /** @description The version tag. */
             versionTag?: string;
@@ -2669,7 +2669,7 @@ export interface components {
     parameters: {
         /** @description The organization name */
         OrgName: string;
-        /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+        /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
         IssueId: string;
         /** @description Beyond Pulumi. The ETag of GetPolicyIssue; when it is stale the update is answered 412. */
         IfMatch: string;
@@ -2689,9 +2689,9 @@ export interface components {
         ResourceVersion: number;
         /** @description The policy pack name */
         PolicyPackName: string;
-        /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+        /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
         PolicyPackVersion: string;
-        /** @description The policy pack version number answered by CreatePolicyPack. */
+        /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
         PolicyPackVersionNumber: number;
         /** @description The policy pack source: 'private' (the only source policyresults holds). */
         RegistrySource: string;
@@ -2699,7 +2699,7 @@ export interface components {
         RegistryPublisher: string;
         /** @description The policy pack name */
         RegistryPolicyPackName: string;
-        /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+        /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
         RegistryPolicyPackVersion: string;
         /** @description The policy group name */
         PolicyGroupName: string;
@@ -2859,7 +2859,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -2895,7 +2895,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -2935,7 +2935,7 @@ export interface operations {
             path: {
                 /** @description The organization name */
                 orgName: components["parameters"]["OrgName"];
-                /** @description The issue identifier, a UUID (anything else is answered 400 "issueId must be a UUID"). */
+                /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
                 issueId: components["parameters"]["IssueId"];
             };
             cookie?: never;
@@ -3282,7 +3282,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3315,7 +3315,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3347,7 +3347,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version number answered by CreatePolicyPack. */
+                /** @description The policy pack version number answered by CreatePolicyPack (at most 2147483647). */
                 version: components["parameters"]["PolicyPackVersionNumber"];
             };
             cookie?: never;
@@ -3390,7 +3390,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3422,7 +3422,7 @@ export interface operations {
                 orgName: components["parameters"]["OrgName"];
                 /** @description The policy pack name */
                 policyPackName: components["parameters"]["PolicyPackName"];
-                /** @description The policy pack version, by number, by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
+                /** @description The policy pack version, by number (1 to 2147483647), by version tag (e.g. `1.2.0`, as the `pulumi` CLI passes it) or `latest`. */
                 version: components["parameters"]["PolicyPackVersion"];
             };
             cookie?: never;
@@ -3809,11 +3809,11 @@ export interface operations {
     };
     ListPolicyPacks: {
         parameters: {
-            query?: {
+            query: {
                 /** @description Filter by access level (default `enabled`). */
                 access?: components["schemas"]["PolicyPackAccess"];
                 /** @description Required. Filter by owning organization. */
-                orgLogin?: string;
+                orgLogin: string;
             };
             header?: never;
             path?: never;
@@ -3986,7 +3986,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -4021,7 +4021,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;
@@ -4055,7 +4055,7 @@ export interface operations {
                 publisher: components["parameters"]["RegistryPublisher"];
                 /** @description The policy pack name */
                 name: components["parameters"]["RegistryPolicyPackName"];
-                /** @description Semantic version string (the version tag), the version number, or 'latest'. */
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
                 version: components["parameters"]["RegistryPolicyPackVersion"];
             };
             cookie?: never;

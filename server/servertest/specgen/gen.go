@@ -109,7 +109,7 @@ func (g *Gen) draw(t *rapid.T, ref *openapi3.SchemaRef, name, label string, dept
 	if s.Not != nil || s.Discriminator != nil {
 		t.Fatalf("specgen: %s uses not or a discriminator, which specgen does not draw", label)
 	}
-	if s.Nullable && rapid.IntRange(0, 7).Draw(t, label+" null?") == 0 {
+	if s.Nullable && OneIn(t, label+" null?", 8) {
 		return nil
 	}
 	switch {
@@ -123,7 +123,7 @@ func (g *Gen) draw(t *rapid.T, ref *openapi3.SchemaRef, name, label string, dept
 		return rapid.SampledFrom(s.Enum).Draw(t, label)
 	}
 	if k := kindOf(s); (k == "object" || k == "array") && s.Example != nil && g.ExamplePercent > 0 &&
-		rapid.IntRange(0, 99).Draw(t, label+" example?") < g.ExamplePercent {
+		Percent(t, label+" example?", g.ExamplePercent) {
 		if v := jsonValue(s.Example); Validate(ref, v) == nil {
 			return v
 		}
@@ -273,7 +273,7 @@ func (g *Gen) drawObject(t *rapid.T, shape objectShape, name, label string, dept
 		}
 	}
 	chosen := ""
-	if len(one) > 0 && rapid.IntRange(0, 7).Draw(t, label+" one member?") > 0 {
+	if len(one) > 0 && !OneIn(t, label+" one member?", 8) {
 		chosen = rapid.SampledFrom(one).Draw(t, label+" the member")
 	}
 	for _, k := range keys {
@@ -294,7 +294,7 @@ func (g *Gen) drawObject(t *rapid.T, shape objectShape, name, label string, dept
 		if len(obj) < shape.minProps {
 			extra = shape.minProps - len(obj)
 		}
-		if depth < g.maxDepth() && rapid.IntRange(0, 3).Draw(t, label+" extra members?") == 0 {
+		if depth < g.maxDepth() && OneIn(t, label+" extra members?", 4) {
 			extra += rapid.IntRange(1, 2).Draw(t, label+" extra members")
 		}
 	}
@@ -320,7 +320,7 @@ func (g *Gen) property(t *rapid.T, object, member string, ref *openapi3.SchemaRe
 		if !ok || (object == "" && key != member) {
 			continue
 		}
-		if rapid.IntRange(0, 99).Draw(t, label+" hinted?") < orDefault(g.HintPercent, 50) {
+		if Percent(t, label+" hinted?", orDefault(g.HintPercent, 50)) {
 			if v := hint(t, label); Validate(ref, v) == nil {
 				return v
 			}

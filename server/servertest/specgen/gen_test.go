@@ -3,6 +3,7 @@ package specgen_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -404,4 +405,37 @@ func lookup(v any, path specgen.Path) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// TestChancesAreEven: OneIn and Percent hold as often as they say, within
+// a margin four standard deviations wide (rapid.IntRange(0, 99) < 20, which
+// they replace, held about half of the time).
+func TestChancesAreEven(t *testing.T) {
+	const perCheck = 40
+	n, oneIn8, percent20 := 0, 0, 0
+	counts := make([]int, 3)
+	rapid.Check(t, func(rt *rapid.T) {
+		for range perCheck {
+			n++
+			if specgen.OneIn(rt, "one in 8", 8) {
+				oneIn8++
+			}
+			if specgen.Percent(rt, "20%", 20) {
+				percent20++
+			}
+			counts[specgen.Uniform(rt, "0..2", 3)]++
+		}
+	})
+	near := func(got int, p float64) bool {
+		sd := math.Sqrt(float64(n) * p * (1 - p))
+		return math.Abs(float64(got)-float64(n)*p) <= 4*sd
+	}
+	if n < 1000 || !near(oneIn8, 1.0/8) || !near(percent20, 0.2) {
+		t.Errorf("OneIn(8) held %d times and Percent(20) %d in %d", oneIn8, percent20, n)
+	}
+	for v, c := range counts {
+		if !near(c, 1.0/3) {
+			t.Errorf("Uniform(3) drew %d %d times in %d", v, c, n)
+		}
+	}
 }

@@ -23,11 +23,12 @@ const (
 	OversizedString Kind = "oversized string"
 	OversizedArray  Kind = "oversized array"
 	BadFormat       Kind = "bad format"
+	OffPattern      Kind = "string off its pattern"
 	OutOfRange      Kind = "out of range"
 )
 
 // Kinds are all kinds of value mutation.
-var Kinds = []Kind{WrongType, UnknownEnum, MissingRequired, OversizedString, OversizedArray, BadFormat, OutOfRange}
+var Kinds = []Kind{WrongType, UnknownEnum, MissingRequired, OversizedString, OversizedArray, BadFormat, OffPattern, OutOfRange}
 
 // Limits are the sizes a server refuses beyond without the schema saying
 // so (a schema's maxLength and maxItems count too, when smaller).
@@ -110,6 +111,9 @@ func applies(k Kind, s Site) bool {
 		_, isString := s.Value.(string)
 		f := s.format()
 		return isString && (f == "date-time" || f == "date")
+	case OffPattern:
+		_, isString := s.Value.(string)
+		return isString && s.pattern() != ""
 	case OutOfRange:
 		_, isNumber := s.Value.(float64)
 		lo, hi := s.bounds()
@@ -185,6 +189,19 @@ func (g *Gen) mutateAt(t *rapid.T, ref *openapi3.SchemaRef, v any, k Kind, s Sit
 		return Mutation{Kind: k, Path: s.Path, Value: Replace(v, s.Path, items)}, true
 	case BadFormat:
 		return invalid(rapid.SampledFrom([]string{"yesterday", "2024-13-45T25:61:00Z", "2024-02-30", "1700000000", "2024-01-02 03:04:05+0000"}).Draw(t, label))
+	case OffPattern:
+		// Strings most patterns refuse: a character beyond the usual
+		// classes, a space, the empty string; the first the pattern
+		// refuses is sent.
+		value := s.Value.(string)
+		offs := []any{value + "\u00e9", " " + value, value + "/ ?", "", "\x01"}
+		start := rapid.IntRange(0, len(offs)-1).Draw(t, label)
+		for i := range offs {
+			if m, ok := invalid(offs[(start+i)%len(offs)]); ok {
+				return m, true
+			}
+		}
+		return Mutation{}, false
 	case OutOfRange:
 		lo, hi := s.bounds()
 		var outside []any

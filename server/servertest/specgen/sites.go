@@ -154,6 +154,15 @@ func (s Site) format() string {
 	return ""
 }
 
+func (s Site) pattern() string {
+	for _, r := range s.Schemas {
+		if r.Value.Pattern != "" {
+			return r.Value.Pattern
+		}
+	}
+	return ""
+}
+
 // itemsSchema is the schema of a list site's items.
 func (s Site) itemsSchema() *openapi3.SchemaRef {
 	for _, r := range s.Schemas {
