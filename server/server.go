@@ -56,8 +56,12 @@ type Config struct {
 	// a token. Metrics are collected either way; MetricsHandler serves them
 	// on another listener.
 	ServeMetrics bool
-	// Now is the clock presigned upload URLs expire by (default time.Now).
+	// Now is the clock presigned upload URLs expire by and risk acceptances
+	// are checked against (default time.Now).
 	Now func() time.Time
+	// AcceptanceMaxDays bounds how far ahead a risk acceptance may end
+	// (default 365).
+	AcceptanceMaxDays int
 }
 
 // Server implements api.StrictServerInterface.
@@ -76,6 +80,8 @@ type Server struct {
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
 	now            func() time.Time
+	// maxAcceptance bounds how far ahead a risk acceptance may end.
+	maxAcceptance time.Duration
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -119,6 +125,10 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		routeOps:       routeOperations(doc),
 		now:            cfg.Now,
+		maxAcceptance:  repository.DefaultMaxAcceptance,
+	}
+	if cfg.AcceptanceMaxDays > 0 {
+		s.maxAcceptance = time.Duration(cfg.AcceptanceMaxDays) * 24 * time.Hour
 	}
 	if s.now == nil {
 		s.now = time.Now

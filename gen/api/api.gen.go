@@ -253,6 +253,7 @@ func (e PolicyIssueEntityType) Valid() bool {
 // Defines values for PolicyIssueHistoryEntryActorType.
 const (
 	PolicyIssueHistoryEntryActorTypeEvaluation PolicyIssueHistoryEntryActorType = "evaluation"
+	PolicyIssueHistoryEntryActorTypeSystem     PolicyIssueHistoryEntryActorType = "system"
 	PolicyIssueHistoryEntryActorTypeToken      PolicyIssueHistoryEntryActorType = "token"
 	PolicyIssueHistoryEntryActorTypeUser       PolicyIssueHistoryEntryActorType = "user"
 )
@@ -261,6 +262,8 @@ const (
 func (e PolicyIssueHistoryEntryActorType) Valid() bool {
 	switch e {
 	case PolicyIssueHistoryEntryActorTypeEvaluation:
+		return true
+	case PolicyIssueHistoryEntryActorTypeSystem:
 		return true
 	case PolicyIssueHistoryEntryActorTypeToken:
 		return true
@@ -852,6 +855,69 @@ type AppRequiredPolicy struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// BatchUpdatePolicyIssuesConflict Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+//
+// Example: {"code":409,"matched":45,"message":"expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45"}
+type BatchUpdatePolicyIssuesConflict struct {
+	// Code The HTTP status code (409).
+	Code int `json:"code"`
+
+	// Matched The number of issues the selection matches now.
+	Matched int `json:"matched"`
+
+	// Message A human-readable description of the error.
+	Message string `json:"message"`
+}
+
+// BatchUpdatePolicyIssuesRequest Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+//
+// Example: {"assignedTo":"alice","expectedCount":42,"filterModel":{"conditions":[{"colId":"policyName","filter":"s3-bucket-encryption","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"status":"in_progress"}
+type BatchUpdatePolicyIssuesRequest struct {
+	// AcceptanceReason Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
+	// AssignedTo A member's login or email to assign the issues to; null or "" unassigns.
+	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
+
+	// ExpectedCount The number of issues the client expects the selection to match; another number is a 409.
+	ExpectedCount int `json:"expectedCount"`
+
+	// FilterModel The issues to update, as the issue grid's filter (at most 100000 matching); not with ids.
+	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
+
+	// Ids The issues to update, by id (UUIDs); not with filterModel.
+	Ids *[]string `json:"ids,omitempty"`
+
+	// Priority The new priority.
+	Priority *PolicyIssuePriority `json:"priority,omitempty"`
+
+	// Status The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status.
+	Status *PolicyIssueStatus `json:"status,omitempty"`
+}
+
+// BatchUpdatePolicyIssuesResponse Beyond Pulumi. What a batch update matched and changed.
+//
+// Example: {"batchId":"01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f","changed":40,"matched":42,"statusUnchanged":3,"unchanged":2}
+type BatchUpdatePolicyIssuesResponse struct {
+	// BatchId The batch's id, carried by every history entry it wrote.
+	BatchId string `json:"batchId"`
+
+	// Changed The matched issues at least one field of which changed.
+	Changed int `json:"changed"`
+
+	// Matched The issues the selection matched (equal to expectedCount).
+	Matched int `json:"matched"`
+
+	// StatusUnchanged The matched issues whose status was left as it was because they are fixed.
+	StatusUnchanged int `json:"statusUnchanged"`
+
+	// Unchanged The matched issues that already held every value sent.
+	Unchanged int `json:"unchanged"`
+}
+
 // ErrorResponse Pulumi's error body.
 //
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
@@ -1390,6 +1456,12 @@ type PolicyGroupMode string
 //
 // Example: {"assignedTo":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"entityId":"prod","entityProject":"payments","entityType":"stack","id":"0b4f6a52-3c1e-4f7e-9a0c-2d7b5e8f1a34","kind":"preventative","lastModified":"2025-11-21T14:02:11Z","level":"mandatory","message":"S3 buckets must have server-side encryption enabled.","observedAt":"2025-11-20T09:30:00Z","policyGroupName":"default-policy-group","policyGroupType":"preventative","policyName":"s3-bucket-encryption","policyPack":"aws-cis-compliance","policyPackTag":"1.2.0","priority":"p1","resourceName":"receipts","resourceProvider":"aws","resourceType":"aws:s3/bucket:Bucket","resourceURN":"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts","severity":"high","stackVersion":42,"status":"in_progress"}
 type PolicyIssue struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user the policy issue is assigned to.
 	AssignedTo nullable.Nullable[UserInfo] `json:"assignedTo,omitempty"`
 
@@ -1499,14 +1571,17 @@ type PolicyIssueFiltersResponse struct {
 //
 // Example: {"actor":"alice","actorType":"user","at":"2025-11-21T14:02:11Z","field":"status","id":17,"newValue":"in_progress","oldValue":"open"}
 type PolicyIssueHistoryEntry struct {
-	// Actor Who made the change (a user login, a token name, or "evaluation").
+	// Actor Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance).
 	Actor string `json:"actor"`
 
-	// ActorType The kind of actor.
+	// ActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 	ActorType PolicyIssueHistoryEntryActorType `json:"actorType"`
 
 	// At When the change was made.
 	At time.Time `json:"at"`
+
+	// BatchId Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did.
+	BatchId *string `json:"batchId,omitempty"`
 
 	// Field The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...).
 	Field string `json:"field"`
@@ -1519,9 +1594,12 @@ type PolicyIssueHistoryEntry struct {
 
 	// OldValue The value before the change; null when there was none.
 	OldValue nullable.Nullable[string] `json:"oldValue,omitempty"`
+
+	// Reason Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired").
+	Reason *string `json:"reason,omitempty"`
 }
 
-// PolicyIssueHistoryEntryActorType The kind of actor.
+// PolicyIssueHistoryEntryActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 type PolicyIssueHistoryEntryActorType string
 
 // PolicyIssueHistoryResponse Beyond Pulumi. The history of a policy issue.
@@ -1700,6 +1778,12 @@ type UpdatePolicyGroupRequest struct {
 //
 // Example: {"assignedTo":"alice","priority":"p1","status":"in_progress"}
 type UpdatePolicyIssueRequest struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user to assign the policy issue to (a member's login or email); null or "" unassigns.
 	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
 
@@ -1939,6 +2023,9 @@ type CreatePolicyEvaluationJSONRequestBody = PolicyEvaluationRequest
 
 // ListPolicyIssuesJSONRequestBody defines body for ListPolicyIssues for application/json ContentType.
 type ListPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
+
+// BatchUpdatePolicyIssuesJSONRequestBody defines body for BatchUpdatePolicyIssues for application/json ContentType.
+type BatchUpdatePolicyIssuesJSONRequestBody = BatchUpdatePolicyIssuesRequest
 
 // ExportPolicyIssuesJSONRequestBody defines body for ExportPolicyIssues for application/json ContentType.
 type ExportPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
@@ -2427,6 +2514,9 @@ type ServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx echo.Context, orgName OrgName) error
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx echo.Context, orgName OrgName) error
@@ -2983,6 +3073,22 @@ func (w *ServerInterfaceWrapper) ListPolicyIssues(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListPolicyIssues(ctx, orgName)
+	return err
+}
+
+// BatchUpdatePolicyIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) BatchUpdatePolicyIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BatchUpdatePolicyIssues(ctx, orgName)
 	return err
 }
 
@@ -3732,6 +3838,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues", wrapper.ListPolicyIssues, options.OperationMiddlewares["ListPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/export", wrapper.ExportPolicyIssues, options.OperationMiddlewares["ExportPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/filters", wrapper.GetPolicyIssuesFilters, options.OperationMiddlewares["GetPolicyIssuesFilters"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/batch", wrapper.BatchUpdatePolicyIssues, options.OperationMiddlewares["BatchUpdatePolicyIssues"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.GetPolicyIssue, options.OperationMiddlewares["GetPolicyIssue"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
@@ -6412,6 +6519,160 @@ func (response ListPolicyIssues429JSONResponse) VisitListPolicyIssuesResponse(w 
 type ListPolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPolicyIssues503JSONResponse) VisitListPolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssuesRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *BatchUpdatePolicyIssuesJSONRequestBody
+}
+
+type BatchUpdatePolicyIssuesResponseObject interface {
+	VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error
+}
+
+type BatchUpdatePolicyIssues200JSONResponse BatchUpdatePolicyIssuesResponse
+
+func (response BatchUpdatePolicyIssues200JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BatchUpdatePolicyIssues400JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BatchUpdatePolicyIssues401JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BatchUpdatePolicyIssues403JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BatchUpdatePolicyIssues404JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues409JSONResponse BatchUpdatePolicyIssuesConflict
+
+func (response BatchUpdatePolicyIssues409JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response BatchUpdatePolicyIssues413JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BatchUpdatePolicyIssues415JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response BatchUpdatePolicyIssues429JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BatchUpdatePolicyIssues503JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9802,6 +10063,9 @@ type StrictServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx context.Context, request ListPolicyIssuesRequestObject) (ListPolicyIssuesResponseObject, error)
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx context.Context, request BatchUpdatePolicyIssuesRequestObject) (BatchUpdatePolicyIssuesResponseObject, error)
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx context.Context, request ExportPolicyIssuesRequestObject) (ExportPolicyIssuesResponseObject, error)
@@ -10597,6 +10861,54 @@ func (sh *strictHandler) ListPolicyIssues(ctx echo.Context, orgName OrgName) err
 		return err
 	} else if validResponse, ok := response.(ListPolicyIssuesResponseObject); ok {
 		return validResponse.VisitListPolicyIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BatchUpdatePolicyIssues operation middleware
+func (sh *strictHandler) BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error {
+	var request BatchUpdatePolicyIssuesRequestObject
+
+	request.OrgName = orgName
+
+	var body BatchUpdatePolicyIssuesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BatchUpdatePolicyIssues(ctx.Request().Context(), request.(BatchUpdatePolicyIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BatchUpdatePolicyIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BatchUpdatePolicyIssuesResponseObject); ok {
+		return validResponse.VisitBatchUpdatePolicyIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11493,388 +11805,416 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
-	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
-	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
-	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
-	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
-	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
-	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
-	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
-	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
-	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
-	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
-	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
-	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
-	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
-	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
-	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
-	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
-	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
-	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
-	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
-	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
-	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
-	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
-	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
-	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
-	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
-	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
-	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
-	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
-	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
-	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
-	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
-	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
-	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
-	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
-	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
-	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
-	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
-	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
-	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
-	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
-	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
-	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
-	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
-	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
-	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
-	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
-	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
-	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
-	"FC46B+UY6H9TlITjw5u3Cy9lu1Vk6FV6lBdgE/UZcbo8SSvr97W5W+7m5lJ3I7oEw53/yNY767fOUn+B",
-	"3paqKpEBQjs9qi3eHh2vov2i4IrlXtBiwu7RzwOq8wGykkj/77ER4ChdH0lrQVWdv7l4Rit6xUtu1s+k",
-	"mPJZejHy8BbOybmAnYdQZ6iY2UvAR/NYlpVDi0vVY+WpG+0RvMPzR9rFhHir4AQiiA5R7DmsaP5RTyCA",
-	"9YqafH7IRK7WFcaxpuwJ9aj2M448iz+1agUwYyIwLEGSpcYrtB55NIJ65a83xUb5BXQ3wZaVT11ibUKo",
-	"l7mHDAINcKaDUzYdI+6kz3pYHE97NLYNG8371Iz4jbNW9CEVQi5FDhE3gu3ONNLkfZPgFMnVsmPtW69W",
-	"9HGviN/zomXCXDiPYiPExcp7uf0IA1gEWxH8mryJI6JBoRONqJ5RU0hv2DwH5z+9I88u3pFafIySVFb6",
-	"MOf6MI+fVU7eBMmnOae3uFi6obe4Awd0K8i7J+RqmX9kSJ7NoYRn0TfA4aZS5WzBhHlpRY3B6cAqL1bn",
-	"B61B0QVbSfXRzs2nqXANEYBTppgd9eng8ehkdDKIztfgZPTU7pmLp4u715iPMafXrG8mTNj7BaUsFxf5",
-	"5BC/PmwMPqg3p6ilZANDZ6C/6Ccwt/DuBysKuuFd0hmM8PHoeNDRFRpr3jWvXynOpiT6NYj8dZzv/rbw",
-	"cyv7G4OG8JAwFBMgRDdzDeyn5LWUb/tzGUWdLhfM0IIa2s9qE8Jk6wrybMe2Q+iVXBrololrrqSwVGOF",
-	"1qlUwRHvgqnjsLzEYRbJdbCrA6Yzb6t///bloabTptGe4hikmqF0fBBWzK8GuZiGCDsyp5rQUjFarMkV",
-	"Y84t4rWk6CRnDbYA3IBpxwxal0O0NcB1qTFM2Rn8nz+fH/43Pfzl+PCb/xkdfvh8kp0cH9/8S2p76qOe",
-	"Ysxe8SRyaUou8HrTFcv5lOf1UxeNHZHBrjwapwB0wsUFfnTSFXUrJa950Zc1kpdyWRD/zlFVUgO5WRCY",
-	"GYe+203VWuacGoZx5BmBJJnzn95l5PyXpWIZYSZPErLduxS5vH1+/u0Pz8HCGdHmtpOoWCU1B/6WOIjv",
-	"3760AgVSgn8xVtKbk8ILJe2HQl7UWTY6045gm2u0Wclr70vMy9pd/Bie2SGihNDK+kjQMXktckZoeMWO",
-	"ziVGFBnhxscdXsHK+Cct8h/+fP3jh38fHv/vn08Ov/nw8/HhNx/+18F4PNr6y/DQ/gMPz+jww78e/Ptw",
-	"PP7X9m8H//4vW310Lro+ZrjRYdtZstgkjfkYdjJVchHLDQmZwYnojoIkWValpAWI7FTlc36dkNv8dL6v",
-	"wyFvycBdCyjRotAM16+3/2O2J4zISCvl56xBzfUi4Vvv316kl+T92wvbwpv3l527y02zTxfbSSh3+Ude",
-	"NofdKlLLvYNcXmcx1HPqIYvnHemoPcjv5YrQ2gxMnDxVNLTH4pprlKdi2UqxBSssQ0RqBZknoV7CQL5j",
-	"5ls0IMRJT5updKkhcL42jzSF1ibJfcfN98url3LGe3Yi1YxTD8lQSMNICG58Q3VOy2dUM6vHp2MDfkDJ",
-	"MMEg/RMgyDlE+eNcIh6fGkxbfZnT/RUX1/dWZSVerWguPVQUcq4toaI69A767N+/Xb7yzD1wIxQSRV4u",
-	"C6fj/Oe716+Im589PEFucJlclFRUGZ4vS6raQk2k1ORR7xBrHMRxxYwVzPD4NilqQT+dz9i3dK2TQdjN",
-	"BY1e7i7iTcqi3xhQH3fcSQaK13aQDIiOlhGzgGg+d8sFIa+RcQJygR07wLNRxWtuCThvGjMUIyWbGivo",
-	"HSQ4780ONNVPR69Fw7DRvKGC7cgPMREQhOpGt+Gf5gwcDCDFRCKD+wBMcY288mhqweF4FyFCovfT3k82",
-	"S95hv+CyqWd3O+G6R27b5bZL+0k2CX6XzRze0e1kpfp+jPqKVi0LVNHP7yAhsSZQvY3T9b1PSq6NbosU",
-	"Glmds/VaSgOzZItr+Ym+iW0qeTC29jCxLQaRmKs9Ob5pk/D+Fp9AEE/SBooPN33S4ZteMn7begN16tJ7",
-	"etzT1opKopaCFEvlNXlME92H7Bv9rpO3aIpePLKLg4B5W1uW2hPre7O2D2hCRRcqxjLtBsjFgtkTpue8",
-	"6vK8zRzFy6DtPnY8bD1Hxt4weANd9sbDgA0G8xumgbm27x9/TQ1puaJrXadeHMQSqeu7R9gMjm/E+thw",
-	"ePvedMeWEr1cLKgK7tWW8OgIEL/tbkSEN7LBExbvq96fSUPz73CYW+W+xoh6trJeky2cr+fFrlgn8ei2",
-	"DM/1+sHnfcsHD7euXuWb2G/xbOM/cTN3Fge94wLimHrWz8vgCeOMT88GtTv2yrRVhe5iLPpavYzSvl0z",
-	"aZdhsDVvaOGRJv69+LitqBKID8SUkgqS66dyuyvRD7pnpRyb7RkQGn9D9GLBr3mxpKXf8VoDaJqgtgja",
-	"u4VlpEXrD7vI1vVV32ZtO0VdbLTffxvZ7blGQ7CR3n5JFlJhUE/LoLhUldSsaem/p4B3ljA47LzmHWtF",
-	"esWjPnx4yU3L07P3NnuB5kVoJd13LfqQ0CEKc7E59IqVUsx8YPrWPe89246VeI4ajrntb8XLklyFLUFK",
-	"YKIA/qERF83M2Zpcc1lSw+IB7qGIvG85MhoeHtcaubRNQ6o2vIwSrbf196lvt3Y8eLsTl+KdYamr9Tzl",
-	"4dL2XbCN048wxmC/qpkIrlVfMHHMQnejMJzuO/9dmqZ8s+0DutkE33JHtI727ob4pSo3+BGApVhmrxZO",
-	"3W/5KW6po8XdJbhGttvVkTq3ibn0H1qaPrG7ytPJhnt5o+rXC3obC9+kCdKdMWp6VfJkq43v9jdqJ9vs",
-	"2q8jeti0hc0LuqNcd19rREHE1y+qFW2DYOoajrTsTUa/LcBtOxsAO5Jt00aVNv7dpIOIiPvYmeeMxCVw",
-	"S7OgVdL7UQ+1T9d2i0Tqse3HR3wexM5Xb0tlTPBGqyrGe10rkB67yF9E2OyosyswqI0spKE+JXhHpADS",
-	"hr7X5ROIG3G51zpEg3hef56+J7zqjP00BA40ChiqZsxoMgRrEqSCOeVeI3IK16/VzPlhtphEOYZxp/Ve",
-	"777oqK5dA+lCFrdbjh/sh9sFQNt+K4bFmWs32ladpBIbRHqMvXGc8sLZbRJ38qvg4MOYAr/w9p7mM4Hi",
-	"WWfL0iZSsVw8xxCiN5tU4LrLWAn2mFnl2schYZAF11u6BBPmxm4cWe09o7RA0CDGeARZfJIcBfUtysaz",
-	"bV/5IQoi6gQtJTBDN9r/U7rl/sAvTXsXAKkWPmYjko/bnpgkX78LjS2EQiUtsU7+AMn5+btncehUCF1N",
-	"hYOQoU8ghJw1UFYP9rtSxM5IpF/smE/BwJ6R42S8PqKFxgLPZtTX46/jBtl6FBqGrsRxaMQ8iMJeshjm",
-	"4eG3/KAStrpfxQ9Wr+GmRIN6IfWtQpS2t51sN9rrjRbFTS4sPWhOsm+LIXABuOcG38M58m9Egrb3nt1j",
-	"Bxy8j9JTY4DeXoOXS8PFzAEfbwc9vmVH6ZVudd6zpi1XUEozab6CPqpOzKvDKMiIi/qM0xxqmMvGjeA8",
-	"WdzAC/d17/iIXCPJFdv9Fgpo4A3JE4B+CTe3u6Pi4GEnjKV8fHd/fa3mUiPybnkdkFCh/2cvL4iey2Vp",
-	"pSeHJeoWJ757KiVzpjUZCnbNMCt9zhS7s3sOIzCcsGpJxtvhDvZeKDvel7LPVPBTCBCNKTinAkyMciVK",
-	"SQurcCm5gHApmGsgDRezlJHVnOdzjIvXREhcJf+9Prj9Pb3bdG93we65lmm20hN1EBN/itU0AQ07Iw0x",
-	"aeB4gVyPTmyTVbCeHh/H2QqY4Xzqsuw4QrNG+lwT+5f87PHwsvGAi/+plJwppgE2b3C1/p+CWYEf/pry",
-	"T6zA9zBddzz4MEiENxU9BP395eUbgqMj9q303i36XWjz5YKKQ8VoARJJws4LK7V923JUKzbZGV98d/5W",
-	"lslhAJpvrAhR55Lvsuvd4Xw8Gdq2h7RYcJG5VgERkLMVU+kjtJCFbaI477lMDV8wbeiiCn4B7GVFNSmp",
-	"BjUaGiDD8ILr+W+SCyvDB74WSogU1LBD2/L+4lxzquc41R/CVH/snWoXzyjzBzBag9RmhoCz2mj8FrlW",
-	"bxaWz7ryVqbI7rmgRvFPozbAgcFkHhCRBtlA818Y4B3cKqc/UagH4kDojIt+y60fRLu1585qtK7AaIj3",
-	"9lXDzeuH7WwXcYJSKtICZ9dvLvCBrOBqMUslyNAbjk6Oj7NGiv1BQ42yv2T7WF/dpPfd901Rh4Bx4OO1",
-	"t2w8osRA4lYyRurj8oopwQzTh1dMm8NK0dzwHCNuE5QwADF1hRFfODcXnlXRNYguR5WSkKSbSwWRYX9+",
-	"kh2eAMpF4/0VuzrSxlLMLH7brv/h4w+J4KwwlZ4sZUSWH7YVcH1AID+7ncG+Vfa5/TmABCn2yTSrVUlF",
-	"2KIya+IKAwB3q/pSzHCRt8SWRLuPJA14EDsHm6Spb3s+qdsIN8iNpA2VqTaEKDZgXlphs2s0sTtENasS",
-	"boqnqII6tKeLvceU2x0C6CU5xdgGtETrJRuRH+jayqKITtWw2M6pxsS4gpXMsMLSQBM3fCcvfFUv5b4G",
-	"a/xo4wxx6QtmKC+x2EIdSrR7d91COT29KvdiQ1vxMTWbFtMnhu23eskoKVyVHsLtLfnTT8a7fBUgtdxS",
-	"g/W77b3uC06IliBzeQghK7RNp33xasl41hDHGkZn2+zGNEXNB6N9SMOCoP1wdpNBk/b4JqJj7iLu+96o",
-	"NarF1VidEAAWjMvtTRttiM5Lkt33jJZm/g7Rn/oS4yAtx1LDHN4m+Zx180nsb9iEK1Rg+/nooFWgdfdn",
-	"63IN390yHc7Z3xCOEQiiYBUTBRP2nrKtWxEeElM/j8PgxoPT8UB+HA9uDpIGGt2zIvgRqgy4GuuMjAcR",
-	"axgPEKdpxTXbLq27flJb46ORkRqcgJaSyFGkrC/nuhQMEEqIavY1kRLn1GUJbs4KYYkOwochFSbEC/V4",
-	"P+vnaXorm5JG/TrWUcksc6ZivfMRbi7jj765nWBvGjsVlmj7ZtW99AseYWKWLbPcXtIuUD9sWGe5Uw72",
-	"XyG40OsALoyuiMOzPnIs1LO3rPBX+2F6ALbNiCRQ+tloFLkMo7ML7F7rTxzaYIhNuMMx1pDqMP8vwwvY",
-	"UmEwMYAquhn8bdzZiy8e0o972CC3J+gj63n/9lVfrvGr2uToqr7BOod57RNfF21qZ5FTp9dqN3ESLppd",
-	"tsT5b/jA50qUpc9KCbHZG5Fm3MuY1YQJ0YPTwePjx384PDk5PH58efzn0+Pj0+Pj/x5kg+mMelMct6+B",
-	"daxp9On91mUvgZUJTq2QK3Ep0bTq2aGC1kO7S+2wiq+poeq9KlEpZwvK7T9pyXP2HzRfsJGfUTaYcTMP",
-	"Kcj4StS7/ZOEMVxzZZa0xL9Pp7TUDBAqu+vwZOM6oFGwdyGepBYCrWvbVgK3Z/tSXPPcSLV5LfCdeAT2",
-	"b1IPJLUcH25jMzsXRFYUg5C9oWDKTD73rCNYDOwJdCRYGw92sRkEut10oTcKqrkvdr7Fu4dtq7XAD6rv",
-	"wHdxQHezflVMHSbMIM7+8ZVMmpvzXct+a80XmWnkKhnmKA0tn4F5NG1pt88juIc4NXmLEXMjxkedbAUC",
-	"xI7Gy1iI0FDrNgAsoljvKyt0dxOefJuMnIL4PCvCefWsYeOICjQgKqgrnVQxV8iBDD+Pl8fHT3LAJoZ/",
-	"sszDPNZYkDdNL+omX3dntdLaK67cTlSEK7Yn8TgzUBLBdF+S8asJ0LPD/o072JWw/OyzaGc3ExpE2L2Q",
-	"qpO0umNCYP+nm7OiBS3Xv7BUHuyjjXpdlY5fjHc3eHhvmza4Q4ZwY+V7gxQ7yZM9Pqj0ew4D2Cdaopnl",
-	"ke5MKxK3aJ4zrQenAxcVOsgGUs2CtJIvWNde4b/ZT8OxAz3HL9MqDjabEKe1zxUdERcYSrgmEzfiCcYw",
-	"F8ngtbKbD0ouvtVk2DVCEV7oA9/TmVWxHbQ1QJ1HGHCsCBFeIVZHM/s5ol5wKFMw7Pix+r0fC/rJQ5WB",
-	"i6vNKOodSYNdCil4bplFpCc1RA2fa9tY1KlUQcQB+A9Ahm9+F0rVtlJhdsjl+OKEYeQGKZP1l0sZiGvu",
-	"All8wiRIhF1x0Dksw1p5V7hisN/CpUMN2zCjemWPIq4q2s8FwmG30MJTimeftRgfNk2iKVt+7Zx2pZKr",
-	"fXD0UhbaL8yArjc5GIb0j4/7iaJtuUcgMicRsmKDiWx4/fjga0uh0aT2tOjtKUuEfn58vOOWRCNL7Qsq",
-	"Ei+5SGfTC2S+/WEsmpXTZFApK6eHPk3Nbt58XTEFmZWk5OIjVNg/CLkCLqrEX+M7sphXbBWlhmwN2DDS",
-	"QawlYvg78Rq+pIRPPsCMlUGl2DUThhp+HanxlZLFMvc21V85/4c1837OfF4OQo8Z5J9fKQen2Xm8eHC2",
-	"fOqIKAhdFtwV73E5MqPdA4YEW3WzMlKmvw8tK+Bx9s03u8YIp45PQifval6dd0L6Gg2BXNOUWazFwrwV",
-	"KOGeSMRmdaSA3aO0InPSbsThQ+J6vM6yZFH+USdRyA17Q2ybHZMsS7nSTgBMB+DFfhrXCsLl4RCQWLgi",
-	"coUxDZAWtyGRDePQIIg3inTr+nNaBrP2sP4aP3ZBT9o72BMmIcT29RU6PNiPh76xuu2mwZSel++2dfEF",
-	"0N2+cANES+rAed3wnkmhcZm2RP+6ncjd+yBdWeUfW8VNVntRXQMzMk1+37JKsRwkBi7ckP2AoDoTTG7i",
-	"CH5yGs3zkSZXS16aQy6AEDKHNio102YswjOXkRBHI8N6NBbhkaNlVBEm2MMEtvGs7n4sDCtLIMkFoRVV",
-	"Bko932QDvdTg0C12IXo95xWiaruPdqFhw+hCp7BFuguYhqQk0AKcq5LRa6YJB/S/PXEHvFl5Jwp4r5m6",
-	"EFPZV+5OA7nWgR4haCB16oYTMF5PUOGDm8gyJKcAuVzZpkm6A1EcPYVAjtxV+nZpHq6nQjKMvQa4eOzF",
-	"a794uK5o/hFq0ruy82Ph0agzcrU02EL3a5+ogUezMUnPPsCKDoRwikrMWEAgeKfLgH/tyo23SaZ1RcLR",
-	"dfuXhbuqzRtbC1hfNbtdrn91ntX2CbDH2XuZevxSqE7Gca12wkwUUA5ACoP/dNBLh5XiIucVLZMxrh3O",
-	"s/HSt29AHpAgtm8XzwMKTWA1GHfd7yBzYxZSYHi688J4x1QlAeuPlofhEZY0yWVZ0iuJ1Q6zwRUvSy5m",
-	"hwsq6IyprZPrT4HfJq1EfqG0s/NlTxY5fpjUtRruo2Q9kRSKLzealPabgz0zDNtSwbZcRZWkhMtgQ/Hb",
-	"7C7QLkg/VuWT0xpzOLEXP3EztxR1OhYT2H6sVOOulIxIyyKw7pu/7yZ4+Uw6l5JitDgEdoc3HGQ+jcVK",
-	"cagRACYM8vT4ycGIvOjWCEElGYcO/3ykQbSybY2Iyy2Dy972Y++DsTCSyOnUXleKg31FINalgZyr1VyS",
-	"BV2TBf3ICDeuVmDAm3bOXU/hzsu5FW8sJpuQF1DTZ4r19ETnJr0qSq42RoSn1MF0rIMLxkeyHQ+cZHEE",
-	"J9mVQUWNCdfcS4YBfMlrTplDkXMAQvCd/0PJVU/ClQ8D79pFwqTwFTI8Pjw5Pj4guVSKlYgS764eF59M",
-	"4EIfkcOT6Bp8dXSOtakxPhxy4xQV/s7DlTk4I4ePG3cnvv9I+wzrKPQqh1Q8e5OqZRPJNk4aiHIGDh9n",
-	"+2biRhsW1mgnkukrpBYRiZyiRRBVV/9XbCvcCDUwpdxy87fe+bEl7QJfIu6rHuSvaFlm8popwYoN7V+2",
-	"nFR1L/5jLEmypaeKqZwJ4xcvcdDe4Bu1SdZ1g74hVa+q8dTZTh3ZlnofgWC+2oYw4AwsvdhuPVZCaPzW",
-	"lqANZhdvAzK7DvFWUV9bbNbbMRn2WLD7BlVrBPGF2L1NMVRx0dn2uUudlQRVN1arS3FdMunnM88DE3RO",
-	"1KSI1kEMBnAznVNBhv4MHcSQFbtm+3ca3piP37C6/ccR2N1O0oa3/UrzhMRVbyOBGGe60hmhvywVOxRg",
-	"a8zILK9ukWUMCyVrs3QD3GMDM9mcCrzLpqbPUxObxt2DLvayKWQAHmu3EiSrvVc+gjK6QP3ytbIIoLGD",
-	"M5df0JYFrlguF4wcPt5TuE5htdxxwSlf5qtcZ83cAX/sUawIyPhDf8SzbrxvRkaj0cGdguX35qCnAIgM",
-	"nbntAQD1g30T0G1nuxBerxMFynba3WeGxSKYE1pQShqR559obsq1zyrHwpoTsApN3CmdYK2eKzYW4GEn",
-	"Q5+icFUXpWTqYETehjDYdcWyBjwJHn978RdM8WuPQWAwjnYsgMwtXUMXnaLjGKLd9uZEpbjraMnHx5fH",
-	"35w+8dGSDR/tz593AcFvAt/XkcCNBhTLGa+MTnQxhYwlrP+XKBj4YUvtRcDwaH7tBmbJBkoI1jzXtlGT",
-	"Fl3pU/3kCL86/Qv8b5ANlnBGl0qcYr3400rJ4vTUZ6Genqa+Oz0NU3SVzfO4/KLLXK08+EvIaY2LCTx9",
-	"3Mqe+Hl7ZYMvrdUYy0l9FRtjISi9C43o7y9Yum51yERELK1Fgn1kp65MkRaiOpd/uImwwjytL0x7g957",
-	"TkTNjZruxrY0/EiDTxLGEx/1Xn9axOYUTTRu+IIRDtFIsEHXSDG7OdkiWW8nXaM9HLIUBVPdQSEnfqTD",
-	"hzXcULj1MsJKzeBG976ufoDDjVEpl+1QrYZUskdkQ0v22VbAUW3QSaMECh3TZhMQmXvt0YEc2YsFOS2x",
-	"DIDm81vPwN9bqcs/8L3bnUyA8+pTbkxDLPSHEX/2ZU92SD+LgmkUq6T6ks1sJJt9UQRR7yKncFg8/9kg",
-	"I6cAWF7URrSahLJGSs4jTXjhLfWR7rGn+BtGaF85SwoxKKpj0NktwsWYckd9R4oH5TwOwPki0k8HjW3T",
-	"7sKqBAkP7IW2ESuoYzlYV2KVrvTBLRfO9BajUbHEecvWQTra2Pj7t6/2U0Z3oMtb6qZ2sPuctn5Dj1wa",
-	"0AQjK2asXEk0aMYE1jVmsqLfFtWMDA60jJ816PVWauSXoYzeTnN1kvmeM8bP7nrGu0Y8pS+kPlhJMDgJ",
-	"d/ncxtB0B7CS1T3jSW4zIkXX7y0PqZ9BdhtTUq8L9ydMq2j4U+ZUzFyV1yggMrxwUQxOT46fPs4GmAnz",
-	"gn+yIwx/v66YsD888T+8ZdL9dOJ/ei9cL4PTP0Vy3HfOgDo4ffy0G0PZGEFqlRN4aSyXqmBFK3e8a/hv",
-	"TKVTmg0eEiFJKcUMQlRRIsqw2LD9alOzfkV62sXV8YaP3UZar2nnmrCjcUlKYaCEzigXGVHus01NR3vT",
-	"M+Bmqw4q0yH3FRxNidhGup/EfidCv9uyu10gakjJqDaRX2yHJKfGLnRWsLn53VVIjXeXM7cB/ABKl4a0",
-	"/LCcdoJx3vpvG+HgK4MO3H1i/344A0NnzYwE7oMvqFO0Ow6AW0oxC3LTmccxU3HqDsb64LYlUku/eq2i",
-	"Ls30Q/I0SKH/cPUYSs4b1TdqICQfDQah5Q68f3NdQdpbxCFl8wqyWbCb7B7j6MbzZi+7SlSBIN3tzpUN",
-	"Q+2DxNB+K8VKHuqSbGNM/fY6bfpJypeAmd6SiFKQ8jtC2bcKe6SKeYRkm3AWk4dlC5N43qDhrTRIewiw",
-	"BYDaGFYqbDImht7qIomXiOMnKyeOt4i3QbRWXTFJYP7zZcGN25i9ooG48EQB9iwrzmEqTt9piYS5utNd",
-	"CsRwkWo5rnlNe0B0oi7fRB67O5puIytph1l3hrDj5Pv72XsNJKJl1fnzey6B2+eQaLVLLxtb716PdsJ3",
-	"McdbbrLxiom767f1sLFlh8kd0bFYN7nGsLG5VjizlH7Q9L7sMG2Ip9u+rf1hd3ZwZVlvw7AZh8e46oZR",
-	"6oPtg9lhEEka6KQ4DdGG1Ukg0YyJTePYRgdbl8Tt3hcvSB+5tAcQs5kvXYPWjdom3f7jkuRWG7lok6tn",
-	"yYuluRLpDUoxkE2sq01ufWdhy+X/Q2+NgZQY1rr7h7TUzrMbBVTiMyoc9EoduNioPQ8HHq7lKKSkX04I",
-	"gMKbMJmzOAbYh+22DOnNAJyM0FxJrRs1iGK4D5d7eSnvE8YMx3JR1GEd+MubVHBHN93aCov22+Orp9M/",
-	"0j88PnySn7DDp9M/scNv6HF++Lj409Uf2J+nJ/TJ00HWE8tTUm1+cOhncTTPyeXJ09Pjx6cnJ/9t37qP",
-	"iJHdw4iiaOOB01IcrtYhUF0iJLQz0buJT6nfiKOVLDlz6aJNqpPIHvaqE7Xkn7xpxxL5B5cbY4ruL0DG",
-	"6RU/1kFEER5vVNckAXTTPC13lpJo2gDgvFE+cSdc8vqM7WYOjzVuh8jlg0LkhooROxfjIsNgiMK+ONMH",
-	"BPAzAIAkGTGMH9Xeev/dhgHdxjYBzPZWtonuSt1k+5duaYK2RgFCyyWUKulM9WshyJIhamR2myKugqmu",
-	"TQ66Y/0YV0ugXUBm97Co0hu49zBRuym58OXimmup1hkJTD0jBdfAnnvq5OxcWMjX2sfXrlo48JvrxG8K",
-	"Odu6mlOutCG+iVtFmb3a27wUn4HfcoJLd4R3iGp8Z14EFPoBKaZZxGJzJ71h4lGJsmTE+F7dhWv+Fkzn",
-	"jf+4p9SFe5w8szWQdVOy2Foi6hYIySkZpedaa2SXfFlf2w2RX97HfWFK1z1sRMJuxyBZBubqBtYczEO8",
-	"p1Xrr+SY6jLqm7Z42B/D8QWzC6UU9j5cri5Fenoe3c054NNHK1UcrWF9b0p6kWiZzFfzPClrpsfFpJg4",
-	"aK3z0DrujcvRywCNlDu3gk40ihhWvz2gLfXt5QxIicjtgmjcibSHPt5+i7r/AtA5f6TlsgefF+sygl0C",
-	"oQCiui4uxLSNatcLH4tCdhu6lixoQL3m2uGFYr89FeB34sY97WzOTGqvWXL/cM12L8ZXcG24yI2vYems",
-	"I7icdCGdwBaWoUb0jawk8LYdf5TyCeOwEkrp6qGBeSOQJT63s6iYCH87ldewT6ZeFfb3JS01rEorAhK7",
-	"7Ub12LGjuuRLCcPauGT7tEzbGvCO4SJitiyp+k7x4ry4piJnxYuonS4T8il2ngIW9j1ADARDP2ISMwMh",
-	"DHXB8Jhc9Ii8c/gFC2oI1QjHWbsPHOEC/uveJadwSXelsT4wSkCnTY++QWCJoNb0ll4GsI+A3YCYVM22",
-	"qQrCSFoUxff2G7A/KWHE+0JZx2xsm+8X5x8GumUjvufaqmvPhUnFK0IGIgRmWQKrT3Vsxw0SbgPi2EgV",
-	"2Szhb3cyHVwRNf0mwsAM/FG36v/Jn7KBYCvHyxtWpGwgy8I/AG6QyM8yqfTcnwD9pEDRws10SNFkBAA2",
-	"GaEOmBRrbktFxlFs5HiQZgXRhD9vMAzAa/E95xYHerQ/h46SFx3dlEnlZmMlJTvDPaAItx0gLAyI8Xpk",
-	"iJuUBZ0jI7UNL/OZvE6Jz0hDoKkzfDuD4Dtb2eZIwVacUD1YFzXZJIPnQASgU+PMhDizM6zJFyEPA2aX",
-	"2FSELzI8BHrs7/GKTaViG7tc0Z37TImc1Piz1ziD2W482rGGfh79lxjyCNGH/GYkGUQHlUf1lpLABQkJ",
-	"ds41I9gKIdeVNrdhow1mtwMIjeLbGWgaH21/69+XubXeRMaEXcwBCe7teq/ABXFi//PY/ueJ/c/Tbf1v",
-	"KuXnYKdqham/cyfJNXl7qHsOhOuihrHm+YZhRdj36bt6K/T9KaFF4XK26psdBITlVclz9/bQHlCEecy8",
-	"S8qlzPNralgqPE6uGhBz0A8CZGEv8MwXB3DtbJirK8bXU9nivFZMaA7BEk6+s2KJ9DrQXppO7XJvtujS",
-	"Pam5nX6DfHFIyQZUCHt07Mk6uDOlx61efwTZ93w2jyN9G6VtLFlbBSjXPYjCTbGIXzMM6//LuhMlDvW3",
-	"cNH/HPy8tZsUylLh4z/W+APO9A6KQrN95Ex1myfHEXh2xFqidp/W7QIT6jYajD9Rw0/CV7nihue0jNs8",
-	"OQmPXfK8N2NcRhV8nv7Z//oTN3PszT36JkoJiD95cvI4etL57PGfUkLgxvXfcsGdN2j9av0FFV4T5zYV",
-	"tZzYz33HaM/KvQ7rXWRG3GNoQ8vroUB0zewP7ID92b/jQXdJbls00aaCUb3E2h/RFjIK0cIUjCAbEnb2",
-	"GW0dfJXLa6Yw2GrzFPrPzi4Rf1umkcw+iCbUt4Lp6W8YbD9j76fMtp3aSyRn6LeHdA+8VMiCUaHJUria",
-	"xy5Tz13cg2xQyhUEsBR8uRhkPvwhMML+SzuuK9ETtBy9QhSrFNOW8Gv5qb+Ya50AGjv7ERqkJwvj1X7I",
-	"Y1bLkzkHh0ZAeQgDQiAE3/GhzmXFinSR3u063zYnf8MH/Ftw9Nf7stHZfwu3eyvL55/Q/16vnVV+b+t9",
-	"/237oDcv2r34obd0iY6oHVfNhSAlSwHHiXMbvZtfw+f8+/YDN0/SVm/prtWg0TF7u82/vdt398mkDGEx",
-	"fX+5hzXtTvUctcexCtdOSlZJVP7q2WlXlS3GVOzkN6TKBvZoN+f1Q8K1K7XBGRR3rA1FUZUDrtu9eTlo",
-	"uixLhw4O2OYDe0mKdVL6cZjuaWL7tn4IEZrtyyj4bjqjIZcuKdGsKyt5lWusERfav4bjh5eMYfm8rt/X",
-	"E/rY1A51Cju89QoYhxrrSMtSrljRvdB1ehZ7JbWm5KWLb/1edqWmVI8+WcJTV72OlLx/f/GtM/ZLpcAM",
-	"XLRR3hzmjKXHK6oZufh2JyEsbQPy277H8CNUKF8rUrkyBLqiORv5FOSAHaM9FiZ5//bloaZTBLh0/VVM",
-	"1Q2l70r/NCG1+0d+Eo0UFKl8KLK9nUNhyx5KTix5qsZIL/32IXW9w+uiRnv3PLZNF5rMJZbVtDJmRsbe",
-	"EDkewB8wmPHgYESe+TpTrnBn9GYroVoxopdVjW+2O6yLuzT8wmq2oMLwPNwUcDklFzJSnLCkOGQeSUWc",
-	"Rle3ccXwAnNZtsV2CyMQt1vpmDI6qDFNtpc1GHOK16Quiveg0Hll7G1TOmgYQXYpy+fUQ7dePiVqiiUn",
-	"fJhNEuqqZSUuKV/0xcTDQ3LxbfCAu+6SqCsNyceOZnctzS9KYxX6YiPbQ/CT78Zt+XH078YutRD73vSR",
-	"2lB4LEJUOAMAXUyuV3iJhZgfVhad/KKiaIoOO8DjDk6f3GT2y3dpSFgll1aYSyQPdUNoaFG0ikvvhZXS",
-	"KUwdctw7u5dCVzeS0KJIQY+Cjt1ZnJ3HlQJv6I6oqelJ5/9pk3tjPO/M3kNJQgAkBoPC85YlEWy1QdBn",
-	"K5SxbCPgxk+3kzy0C3nNfl1SwDHU2IGdyeMLX5UknB2mnyZwTF+DLLYsz80WNgdWsF42F7l6kU9B8VcX",
-	"2AAJ0paRueC1DTmSIWionQd3mwSyvmywmrrbeWFGkmFUJAyCgCwfhkzNAxeiAVFA4wFZCmxG7xQUcp8R",
-	"/1CO1bv5W6RWB/zfV1C07d3595N9kx9pyQsXDncKEGxZ7PjJSHDyZ8T59kfklTTsFPHeSE6FkCC1a2bI",
-	"goqlVfE2Ei2cjLuUi/AgtUg3yD+DP02/yR8XJ8404AUYvcxzxqCMJNQB3BdMPZ1q+5Uh1l9tArsPbwXD",
-	"TkhlvasM05sPXbnjdyt46t5CLS41wbK4jFBd17Q7f3MRquNz02a+95GSng1iNRUpvdVRq618ETXl/sLy",
-	"fq4MXQp1f+eKh3ZNNlc6dPPuuzMeabwCblcl0bWAt8nQ9NRNnPYV/Nu3jKLrrtc40NqbbZUYdV1v0DJi",
-	"2/zO3vlUacttoXdbqge2x993SiAnPOHgsqvzJdUzf0O0dKd0kQ6fam7GphqOkFOWL60I8s7uPq7rG8VQ",
-	"IntflZL28WvFCqym6qza/iOyhK9g+YetGpuIhBpeuPDR++7TscCBEW2ksmLp+7cv9QHWm57gV+/fXkzQ",
-	"HvcMqufWEj6hohiLN1IbZ9R7077mXkjlTfe+bGdOleJYhZlqSCKa1BObkL8vmVqPRUUVXTDD1IhcGEKX",
-	"Zi4V/4VpggsUhS+qfI6WgHKdhZsM7QJxHdMqjNdbsjj6M0H4KuyXmectc7lUzt5peOkcUrVtzZcbKs4I",
-	"u2ZqTaSZMzUW9qAgP0LpDOY4XHEzl0sTQuTNnK3rEqYnBzBBjnWXqYBbCF6EPRiLczd1bHjOaBEXajau",
-	"ICm5DPWJYCcB2Lxcw/K++/788PEf/kjmVM9hVlDhcixKOdOhmClcL7D2gyhQzW9LVHmn4n9lwJyQwC4h",
-	"CD9h5LUPD7VZl6x2j/hZ+WlgKCPXZIJLM14eHz/J4d/wTzbJIu8WvlNK+VGTkn9kYxGu7uGkWpaHE4LF",
-	"+DGs5+kxmbNPtGA5X9DSKlmK5oYpfYBA/WMxaaztqevAtnR88vjJ0z/88U9//oZe5QWb9v09GZFzsuBa",
-	"AwCOIksBZaXHApvivlYtK+xWjwisFp5A6vlMxZSGVCWDD6VK3G0ukoiOBVTqRR7LFZS1HcLNn/ki3lK5",
-	"mu4H0c7igkdSSDzz7u5aLsWTF0MTHAo8IJqV08O51AY0eFeoGg+Nrhj9qENJ/lIui0fa2/GcIGgpfjQW",
-	"Y3FhfLUa3RUDtRUIlFzO5rXAZicfDBxczMBk7c8gLKT7ZCxa9YVTBcOmUi0OMmKWSrhK91wY2cr2wl0g",
-	"JZ+yfJ2XbCyGO+lpGWpoBxkGSjspE/wVzcWwR9Aj6tthWy4RJuzefcFFwcVMk4rOGELJArtGtaEx4gk5",
-	"av9e6yWTscjlwupR+rTOINBkpnhBhuffke/sP2I1SckVptIdZGRKc2Z0Rp69+5GwT5VUJnOmjQw5V6fo",
-	"cGZp/bAzjKx21vqpFHV1/6joC6TaWUp5HTbZ8nUz1xmJeG+BS4KylfNmIWNoE+Lb5+8ugfxI3eJYQPkR",
-	"NM4sqPrICjIeNC7V8QDv0CZNWWqkRcExdMsO0x4yyz9zx1/cZRFGyj7lrDKeIZZmTqDgXL2jumI5KWS+",
-	"BAWQCMZgbn2cq8s+HaMdkedKSeUYj+dIQMuBtqCaIrmSxXosJp/Hg1wWbDw4dY1+f3n5xhkvsOmMjL1+",
-	"DW8NRqPReHAzgYl7S8GVLDjk9q7JFSOzX3gFWrE9JKwgw8kzKG9vDp+LXFqKPoV3JqCWRRQ9Ic9eXhDN",
-	"RKHHwp7MAwxB1PwXRkq+sJcc5nU6M2zBom7slMjw6ckTV308nMFwb7eH0eTbJ39APmr1Npfh45loRfM5",
-	"O0Qtfgka29yYSp8eHa1WqxGFxyOpZkfuW3308uLZ81fvnttvRnOzKEHK5wYUuAY9xW6IwcnoeHQMKknF",
-	"BK344HTwZHQ8eoJQ33OQII9oxY9yWtErXnIvrs9Y0o4TeFwwNQa2HbfQ3QO7k0vNzloYgVQIuRQ5q/Ow",
-	"ApGD0edZPCwwIECyFAzx8fEx5lHAHoCOUVWlOzNHf9Po58TDvAMScNxVSMqC+ywV3ApzfqQbswYb4FMc",
-	"VaqzMPqjv9DCG8vgk5Ptn7wXQZQt8KMn2z96IdUVLwrM2Hx6/HT7F6+keSGXArt4/M32Dy6l/IGKtZsO",
-	"WIz/sMvQ3uESvhd1Vg5oOL62x+A7Zkhr+w2daas6gY0GbFZAu462jyonOlYsH/nt30LHXFsGLqzo7Lml",
-	"ZSH/+e71K7QjaLpgjUe+t9GaLsqDs3BH0opPiGK08CagJiG/YCafv2XavHNucS8/fRFJ+1uDlm8iZRvt",
-	"4x2Pjp/ok9FxmFGkpgY1M0nx7VV6oHXnrfUq+eD05w9t8vWLZvecDC1RHURU3KSEiJzVTB99lmr2ii7Y",
-	"zZHD/e8l5pdcu9gLXyEggRlPhvaqs3qDPksqCfZ+t2qha+MgG4urtc/RPjk+JhRkxhF5Q7WruqjYNZdL",
-	"lCUfWV1cCsMFysSgrkzQKUZRJBHsk4F3z8YCK0y6cg9SuMgRbVwf52LtdRJ7b1jpDeVqOJK5FFqWtkvn",
-	"jGL4Bhy+cM0H+yyovBmZgFkK7EITBNe3Sq7Iy2VhJZqQ1k3LEgOMqBXKFlyAXOKbAiyO2ZLrOdNkMlVw",
-	"UItJWHpYZivP+YitA3QHTq5o/rH5Jki6LTMlhmOZdQBsOmhfmB8Zq7AygJ1zVksbU5DBzBxib60UeWEA",
-	"gVfIcENXioucV7TUGdGSTOyb/+YeHoaHk6BkUOFyNZz43GFqlvRiA+QPjlStcOGMMLrXxl+/cvSsTTmQ",
-	"4NYkc2wbI4tDBmm0A3b+bpfc1VKfBxWt/7SlJY+Fe9TYGeT7QFaQenpGJomFAnzIzuJiyupYwIf9NhKD",
-	"Ya67ySfdVcZ0CVd8+X6Eop7t3SQcvYY6ebO+uhVuiR8uj7sUlOw2kXifSH0O/V3zumnRv9n3hL7G2wid",
-	"RKlbCrkUAuNvlbsocaPHWsdWt21AICaIJ3O82kfEm5X0VVDGwuHxT1KAwxOA0Mg/AoRGlCOEBdz9Fx7g",
-	"vfnpWAz9g8zh3/exwSj+7L4VlXZ325SVTeU3Hk7inZ/EONYwPoINCvmSE5gNKpmKskAfi25BwI/IpIbG",
-	"mzRqa+O5OCOThSxaj+KjMhYBB9lVn4Kku2ldwVWPyLnLWiytFGYFKytstszY39iunMHOymBjoRimckBj",
-	"3zGTKCYDVXLNnAyfHh8fgH0Hgo4FXUAipgdNlcEf0Tybr9gqrraFLjimzV9ksb6zQ9nsJByTpsfPamU3",
-	"Hc7wdIdK6SuqSQ6bW/zTndfjHc7rMymmJUfH89OTHcb0hq5LSYtLKV9SNWP43R92WYAQPv8DKzhFaO1f",
-	"m6u8YqsGU+nnKTvczUeLCIdj4yU9lyuyWObzpDqZrOF0GjOJTu2UbCx8IjNXcc1nbpVQQ0v4jItUdZ1u",
-	"oUxXCfxqDV6F0Vj4OMyorrSr2ULDAL2i57kGNxHEclzUhuYfzwg3yKFcQr5PPorKsBidqLRCfDmWFDtK",
-	"87j7FBhS3e0lKLi1g2K6rrjSg8xwt2bORsHHiCjuXHTYhUF8joDPb5A9lMykkgnh9668cdlfr9Ad7Tra",
-	"FNsu8HbvWk2xi/YFfqsL1PX0QLx3Sby4PzveTtk2pbC5Zx4o2Gtv3WJccSXUOBFutIXtfiV228dmOxkK",
-	"D+R4T7z0HlhotvXVN636FKCwUZPPU6SPMQZN0s8ILQqNyDILeQ3Pa9mmm5kDqKleeJFqLApmaD7vlOez",
-	"OprPP9qsp6Ukl06a3T3pUr2Jf3eqTmEawoM69TtUp5DA7lCjaghMR1f+qP8WGMy54woAxkXL5jnAM6AJ",
-	"NXKBkA6gi0lVMHVGuEMBp7zUGURnAJfA67Z7w/7FDuAueUQiutqN12Ox16Mlw1hDPNg5eL6f12SDBRcX",
-	"2MZJJ5z+dozoORi6XQKUZUJhMR+Y0O+NCcFxIXfHiipfwXV73FZayQe7TWSfqQE0fN1NELcDBBadJcTs",
-	"2jMBZc1fq1nCF9wc2l+dP7tcd+C2POYE1okADhTc9A1jlHdzL/M5fIkMIOFyrdeq4Xht52l8+Fr+G1il",
-	"27lvnKLzoD3cj/fmjasD3DyLrlj/vfpurIgeoa40RHgMTXCF8wRzTgEXjmMJH4NNrNbszbwYlOyBSptB",
-	"5C5BQvocH98MoZgZYzUG+LvOfI3vWR8bjxafGuUll1anWWJavhQ5mk1dm1aIwO4cjHcELQQuoZAiY3uP",
-	"2E1QWWrOtIPW0s47uiel5byq2j3tpbac3O9INjOYgAZXu5nOYpLwO2dknNf1ILX8/qQWpKyYR/ayyO3S",
-	"itebfAL8frZmn5QH0BeW4YXy4J5pecugVReaik+bb2w0O9vhWUHmTSRn7Wl2QCS1f2Ib9N5H5zdktN5I",
-	"xfduJgzoD1t8M+kTc+SJ/uiz+9dOhwiKUvSIGPGte4cn6McA1Lb/yYnvp4cT9Ns8QaTe4L6TtFEz3USS",
-	"tSsoYPxbxr+aMwNYkCYyTHVpdYMzKAiE96frNfraJogliP5Bw7sn/9Bvhe3v84U/Y3d1Vxw5yf4rWKu/",
-	"aMJYHgO156XZUgglhVtRSY4Adk3EilMPeBBrOUMKqaQVK8bCUHVFy/Kgy5I8r3L6ErladyEupNoH4aKA",
-	"9Js1MyTSgC87WBpSswguwl/DiNvKdZ0i/EgDpkcN9OHyz7uIGSQs/ViAfaGFKILp0OwAckaow152SfpM",
-	"FGB6C/gUikGIZjNxfCyczj5xuTgAcgONY/Z4BE/CNbkGMLMARxxdDY902CbE2xiLuVyqLKBtsCTYhpVp",
-	"DF1UIK5IRdinyirjUbfgQrUdQaXWqd05KiDHN4UFIpXvJmtJQk9G5NylDT1ysBUOAboHjmMlFVREkyMH",
-	"TwJBrTPKha9f6GaB0LlVSfMmvY7G4rJpXdH8F3YIuc0QV1NnL6e9uklMlJ3NJP9rm9Omoa51jhjxJ6yB",
-	"an3FBQWzbdswm7w1fatXa2NpS7s8zUk8TJkbZg61UYwuJlnzGSSOw2Ft/PzpEB8MC5aX1G6vTy1vzH9C",
-	"FNQB1RKPhCWiGRN2jS0HmVNRlAyzhBjglRMzV8znBd3Sne2nbCViYGEPAvHvxxpT55t+biLp/PzBXq4d",
-	"PKifP9x8aPq/gavHwnt96u/MmJMSNzxD/q3LGxvs9B6CXvfIA2DuBlQJd0TnVJMrxkQwejet5c69ZQUI",
-	"yFz1FccSeFnukpHKChuRxYsYOktcut5OPhkLDDLiZkSe1ZcJ7br43MXji8PaC5CLWdKs7nZykx7Vw7ui",
-	"mYcBPHCvX9es6zGNYp7gKP2+eUItO2z1XAMoQy7FlM+WDgfHIfXIKWE0n3vK75XW4Ya2J1IKhgnu7i0s",
-	"Pk5rT1rsZTKj9tECCZUadoijmYQfNKFj0RzilJcMD5Y22JYbzcQXW/Cjw6OfNX4zFNMdn728GIuKas20",
-	"K0o2ARDYyQFkN2MWwmRjxoHdhmcwtHe45l/R8hH3u80KktrhgGlQKwJ17cUHC8m9WUgIbhwJFPPPaC9x",
-	"0ApHEezy7QWUXsnBc7II2yxGv26CxYHlEs0KmLyJUgP8bC9vq0BfMRAaIDI4I3kpl0UjIrgu8oxgEva7",
-	"gk8Byd4A0J/uydL3Wns0VDunpWJWgiiXC1FnQ6Fs0U7jBhbqcqJYEVTgpi6tQaBGfgdwC1L4VhAFhOjc",
-	"asBcAwDJ//v/EMsA7TSCHfjIY267WAT7W93tUNlDxQpSyJU4yMjhCQYQAV4m8rarkmFQBdYvst1bhc5h",
-	"kowFrj4mix8+ruOPXF2mTvYXyeWyRFOOWooReStXuFYQp+jkPGwUqjFBcAad4VZPrOoOGidmy5wcH2eE",
-	"GrKQGv44PnDhG0RW9O9LNhYJzJUswKooh97RwVfZdEs8C3v+NsCJ3UfERH+HewVOHH+VAe2Od9FBLvyn",
-	"u55+f1EP0Z1Y0wapj0fzTvS/b5GQ/aUTJY7ex63TMI2fEsVyqQq0qQYk0y5wvsTYb4dFNPTpJ9TUhY8D",
-	"GHLWk5VS17ayn3UqXTmgaIw7DSzb4X/WKbY1Mw9FkAOjx0JvFKAaAXmT8tIqyAKUgSxEl0Vlkcfi+Sea",
-	"m3KNMM9TMoGZTRAMxI18EirYzfg1EyOC5bBdgRUm7DAV8//C+hlSjUXJpoYsBarPcOnZToyiQlPInwXj",
-	"cLzMZYH16kSjdJqo03OcVxMRGKB2Nm4JXhtYRq7hiCevHNInGqGhwhUCJylZsm0Rcs/D2O6J67e7+ZV4",
-	"fXsYATi/y+B/skQGKx/d8bjDD1aL33sEXOO8+GvgecTRd7wEUOq/T62DlmVLxUgVwwAe65YdtRI64wKf",
-	"geRZXNu7z/IjXhoGpfCvOYXzAdDPjmcQdOWE4qCuy1AqMoZmDqX1rWQcR1/7Wvt49/jkH6mIk3nlsqFM",
-	"6ZwKPSLPaT53paYcuJ/GO6VbQjnzK1Iwg1lO3brwQ1/7HTiprxt0kNXaFQZYu8pciHOMiIF26WancMMo",
-	"81auJjggza9ZRiZMFPAb++R+q8X+49GoI/kTZRWJiqmxsOLmwRmZKLl6hteVsyMxe7V5A7KcWgE0n8OE",
-	"5UqPyDupjBuRVOYHWbByQoau3tZYOK1hwajQke5orMZTV1wmgq1gg7nS5owA1u+VYvQjAfzsgxFmsUA/",
-	"lprGwo4TfnsmSz2x43pFcq9E2lsXlNq/sjU+/Ohgo8kr8pGtNWqHsZObeRABObVXrt0kqLKL7XwL0ELD",
-	"SVVX1tIT1IOyeMkiU7ucuha3YHthY/cVQC5my5Kq7xQvvmOWWn4tNag9312VnwZzQXe6X1fUmr3t4kEh",
-	"+oe/BONEmXAqvkgLQrI5wmIA93EPPoeW9Q53oJFQlwBvMEQLnU5LboVyQcu15phjr1iF/BQtczjy+srB",
-	"G8hdLJiZ5rwLG+4h8EKMRecWQlXG82Ts0I5x+PbFM/L05M/HB+DUoD6oRMmVPX3RMcaqBM4TmJFJXcVx",
-	"4sflsXR98aSMLLULNQHjHN74OBI7VarDtZ9hdRzLfyh3zprVXJbewkmWomRaR1fhUbj/rFLl1KxnrCyd",
-	"VnfFZtyJI5N/m2RjMfnXSUYmh/Y//zHJiKFXIAlQhfeuAjEHQYzZ0ihactAKndvFbuaypISLvyGSUYrT",
-	"I4n84/F6wz6Zo1xfb4rE8YQCZOMiwbYQC1p2R7tG4QRho3nCqLZdZgRDbzBxHDuG2fj6Cd9yXUnNTbI2",
-	"+YQaQ/O5PQ9n4E6zI/s3B9SJ/Ryi0CDVDGtMuL/BUAE/jHJ9PRltzPq8ebiX/sHvJTzB93IzIfe7VxUN",
-	"mLCfmWe3WGUDb6oSwcfbopa/XCLXS2D0natE15qLKxeLl0swzyF6OJb25xrjIaGWUbUsweznBlYoWRVy",
-	"JbRz7rTO/fsLvKaakjvCp+fGdQ0GOGA2k7GgC+mgfV0TgaNMsEvUWDJkXx6UFxSkKXBp4bQSVFmu8Dod",
-	"QY0WV1rHe0IcU2euWA/hRrNyCrcH2PDk0tQl4WG2QyhZxOwlTFU+h1jYsaBhFRwsu57LFVSBMRorxJB8",
-	"LnluF/Q5uGLcvG1PeGVhWOFkPBgPNnvvkZpfODK8T+sc9OQ6+lXtc82BbA4aSFBWqOgfwxr8kyIY/q6d",
-	"Ms48X5+Nu2D4n+H/F8XNTqFJXtCHyCPt6no0WGIbvzylBoCdqp3fGukGKBtPSzqbsZZrI3PegU32q7FI",
-	"GrCCn8TXN27YsvxJcoXGnWEl2Jzwz0d6LEIltlD+XkFyA7gmGlFYYPWpQ8MmsUNd+YQI39zZWEBVCxDt",
-	"l2WJxgRXLREcKhO3U67SqK+HSd6/v/gWyww+PT4+A88VfkV44cL9x8JuWCLQ33/3dERaHjSHAAtkGgqS",
-	"UkEmzy/pDAqeLDVzSLeTi+nhD/YWm9ibJwYbApLdzu8HX8PfDT3tmJqGam0zH28dk2nlKrhHMr5dmO7p",
-	"+bFO9gvk9UjHtMdaBWkPziDfBEB7wfUlogX+fYn2vynOu4Hh3mNc2AUe+k3gZ+89vlmDeptEtkQjNHKA",
-	"xdI42ZuVhR6R87LEGoCupiNVkHuFBbfOELTIFeqppQ1N1nJJVhQTztBtMQLTh1nqySnpFv0ci1D10/Il",
-	"V/eTDCfgWp5EaLmaGbKgYknLcn1KADKXTCrFpWXkk1NSHYOs/nQ0FrGJ55RQ5wUONdIhOAisPFKRiWWs",
-	"UO8T5FAYt8DvyZASIcWhcyJzCHDFjn+EUrGazJjBzCfEN1MMS+aKWY3YNimpNj/Igk+5nRDgfGsXjBCF",
-	"h/n9mXNtL6kzQsmb88tn3yNjb4Wlk5XiJopSbzNq530IHCJDFM2SEcuQWoUaHxMtSS5F6wp0d4nmJRMQ",
-	"NHDNlO3WMLENItMfjf0OwMUUBjtACKr7Bdd0fP/XDbba6fJxYJ2/ziVEp4Zh7IVD7mvdSr8zo9LjHRQN",
-	"e7Cdzv0CYnIekEZ3uCxvpZ0cOV7Zq6V0AsBqpcV92kiXcLpK7OX1jN3x9Ku1vQKw9DiUVjJLKK2El1AW",
-	"/AgYq2rfbsQ8DRtxU3EgFbo6rCIBtYEJhB/kHyEFwkXcHBCXD8yE1RECC6C5kSojhi9Y5nR+uNXd/wVb",
-	"jQUaBnZw8X7vVvTr2Ddcb9tYYOtqbO3QQwrEfXo3SU0Rv6qguxOD2L28C5/ND9FI0KmrDlcf14bnSR/p",
-	"aTN8YixcEH4dmjkEOxsEY+aMVEw14YMAvtdZQhbIKOAKltrd6zTHwlPext0K13AFVqJSLH1NOGNySzrM",
-	"oAIpLbXE4BXdfBvyBSzrqm0kXcuK7fEjF5urvDgK+Xp1Xtod7oUpmiSAB+ZyT8qz26r+ei93wF524xn+",
-	"2N6nd6tLYmAsjBKdmiUQNphBs7HwjhaoUUXFmjTLNAUGcbUOkeH2dUgS5aLg17xY1nDoagmh0ZOKqZwJ",
-	"44P8MbLOpR4NQ5v/3//1f/sGD8hRxIyiZCMytJ/5ZCOrn1peFt49GJF3KK/qKMQyI3VUpQ+zsP9Gr5Vm",
-	"IWwuDrkci1bM5SYBhzNdZzD8biLZGrPeOZ6NqcMuzUIk5YPz6J8ngM0KK40j8UXaWR3WfP24IYBViuXU",
-	"eKrPOriM/vkpVGNpx2ASLrRhtBiRDUDu3nTlkzejEOuhE2uENKh2HTT1hyxKQewmFI7IO4OpJrYRCAAo",
-	"SaXk31huXkHePERoh3RG+MtZVs66aUE+9M624n7zn9aJP+5zjCHoulvIxC8Z5NG7SCaIUCeTl1x8BBtm",
-	"exk3634/hvX68fFdFDD/8FWCdONR7xmqG6VFNW1l0dp27/MfKABWzVkNNUYAl9OTMBlOLI1PDs7gLbsb",
-	"foM8DgkEROZMa6k2W8+ygf08jSMSmgh1AsKAss7Wn5IJRoTtamHBqLEzolj5b+NB6OvQ+TDHgweP06+j",
-	"kdcET+CcfjWR2Xumt0JYby5yJzbUc/AxtcEJjm1cwaEhQxehNakUv6aGTbKAq+cM1HHLB4mESTmNS5Z2",
-	"4H981D6GIXTAgRBW0dAZmRg6m7j40LT2+1rNPLRhAyJoYymQH2PME0kUM4qza9bCOzkLaCeQeIpZKz49",
-	"sm9qfQVBDJ39apVArHTcWSO3BrdAiu2i5D5o7netub9WMxIgO3+r+OGVYtecrY64k7wiHuYrZx59jiQv",
-	"fwEe7V5DqFE0yOP1OPBlQcv1L40qyRh06aKiWLcy9Ckin2FrzhXnHtX8EVOJAKPpO2ZAIo2WOpQ0MXO2",
-	"QJMlyqGjsTgvS9fqwqpyzCdmW3HoDBBROyKvqzbENeCRoMiKzoco2frYti2CXNuQIrAkEXysGROtL5+S",
-	"8eDcfQYyuaXw8WCzfArzfCGV+/AfR0T1A/fb7iawB4tr1AI3MiaQBx53rxWQyAupSE1xnsn5rbxfDnde",
-	"86gvYm+BFR199v+8XFfsXBQXRYxJ11I+A190Z/peUSsbc93++tv2PPb5qIFyuUyyekQJiVi952sOGaQB",
-	"1R9yB3ROhcB4nlSZ2rGg2jlgHmlAxOU5A0ToEZmAisUKVkxcCnILc0FRlHDkMs4ePxuL+stTMqWlZhOU",
-	"hISMs8yxTazs38ZoOu+AkyAyh72WtkJz7F46t7X8TYXlPsN9/EZsGsBdFNn1NGLXIgR3PYBk/G7jXjy9",
-	"+dogLcdX+j7Zgc07tox14Y8+R6bIm6PPwRZ5c+SiDyOw0a/Byd/Uw9nl9XdmD2hDeBlX9wuZOG3AaoBY",
-	"vStnRml9O2sm+3PmsWixZkhDm0q1CLZfIWtuzcU1ExgOo2Vwrh2G5ygNgNA/FhCtG3ITAvhVNA/bD2QU",
-	"uEC/xmWQgmkai1tfBpEC8zWugG53Dwz/geHfNcNHP9E+XD5lVN3DcWb1lYRFIoFqSiZSzV7KGRfOcEmG",
-	"nugPMowLoCayjiYMoFnIKSW1w87Kuj62slJs6iyxb16/u/T8hOS0LJkiq7l0AeVj4ePxIQO2HlnXTPA6",
-	"nkNkKzgDtDqm9YRMaFG4qPqxmIQtmpAhTCHHRTmA9GEfjZARzUXOAtxq/pFALViedC3KldjBNrHNvIv5",
-	"eRCSASP3GWoe9mjiosgmveWb8buGwXZ7RBRUNcEPb+wV274lkQhGpB6eXAkIu4gWoW9Efus6pTziMS64",
-	"eMnEzMzjUvJfxcT8UGn6H8XOMowcqN89vzyI2KY3OKOxJRlk1cMHQdBB5gMVlzRLsTqS5HSxbwliqOmC",
-	"nbr4yl34q3cmIYeJX0X50Y3ripVSzDQxkgy7SDwfmTjFZPrYszUiE17oicu596XjExw7FLS3g+aQ0dVl",
-	"xmQ7Lx6L2zBjsiMv3oG1vrG7fj/yYYdFBLHw5rfDmP6pOdHvGz+sXWg/4nabhMSjz6jj3Rx9Dnzq5uiz",
-	"+LI60s5B7tkHqMXtSrb/I9VM/080FNCTazRjAnGeVjkEZXOypUjKBIu/7VOz2rKjgPQLvhCA+lWyZAGM",
-	"JfDuhhST4DTt6T3Utv7nrW3dlCT2MoD5T9/BqdvN2+BiGzwp7vVRn3N7X14Q3Du9fu1IdurKD+1KQu24",
-	"SSg+X7uTwzk2c2rGwjIGkBPYJ8vxWtrd9nvf2fh0VCh08Bu6lBGxo7tqD7rCfV6W3pqu/zkOdp9K885Q",
-	"5c6lWcnDak51OKH9Bb42Xn9Q6GUsECSsWcC3Lvx1cOorB8dFgX3QgT++UU1eB5Fs9YrN5X59lbW47G+I",
-	"0YvqfbVz1VzgXWAUY2HoR7SEX8kCIZoD8LY3k0eQOgGYh+puWUGUXazQM7H8cjIWvvYBtmDmj7BCIYI2",
-	"2PfcUAHuZhiHK4LrYEGF4Xmo8oA4D87GMhavnbJWBzESb6vHikY1NzEyLeKk2OaOVZbvK+Olqtrrupd1",
-	"/eR+R7KZi4foQap9MeuznhMQEf2DlPf709rsIfNVIVMX0t0qcYlakbvodZ3glIbwllDnvG8aZLUhNO8h",
-	"2kqqTShz4/Sb6KKwwl6ANNtFbyNNtW0svlxv6w0g3rsc64MK99tV4TafsGxLxkGizm9HfurEjpMhGIrD",
-	"742inGPh6q5amaCTGX/QX+I0ISGQoW3e0NlBZjsaC18FNSprGsL7Ae1VsRzRmLpR/tvKn/aIBP8YAf4P",
-	"atV9FjrdcsT+oZSq23zZrZV6Bzf2F1R8/4dewj6l1quADXsT2VF7IVA9gRUZgqrEwjnXoby8q0e0ABUx",
-	"1ixraPEhF7uZpQ+aBeNTSWHpivF3orgl9OWHIvP/uGLNNvXBkxrbrEf4qM9AtP3xn0jOmDi0T1qTq1oE",
-	"SUsQ0VQ7qUGFqO2k3+GbOEnuyqVAzA98OBZ/k1zojgf7kRW1MegFlQQACmkmEKGVSjPI/Yxa3DPNCEOy",
-	"tiQZNROqcFL3XB2+vYY7ykNha2iotVPv04OAdNcCUiOgL9CFP50RzdxzquOtQ6o/3Jpt3DIZMhBjO3MR",
-	"s9fq+JuG0dcXtRsLNCRoMqy4AFTELYnNUZo3tPCopapBZDQlzy4sL7oCKyvVH8kKqppKDLKeLGTB2uE0",
-	"dShlKLeHx86+XPu5VnIs4gn6qUHJqOgWLrn2cHBZPeTGUH1YkVuJqDAyocYofrU0jHAY9tCPyczjyGzP",
-	"VKVg3kEX1wI5AIwnmn98KT1yiAf4Zea0xX+h4CEY2Su0k6+EFbD0V2XFe8ZVNgxPsV5u94wMH9Flwc0j",
-	"S1KPKsWumTDU8Gv2qDfg0n63Z7glcIkf7Hf3G9p4XlWJtfrCpNKHa+T+r5F2wM8/0i2y1EztdCfYF9F3",
-	"KT9aBhQJkIH5xRIhAHy4GM1Qj8M28kiD7jQWHKuan5FJBW5BxHGfgN/RiYip8MmQGE+7Ymg9lrGAl11n",
-	"PXzpGQJMvbdrcI8HG9rvOb4e48quzMMxvetj6jaYuB32BxT+rBUwu/ZHDdo9cvfuTiejSaLgCQZ6npBn",
-	"Ly+w5KSDTUQABqwNmaLHb7HXOCh3cO8XTqLTraWpvFTSyCd4IN67JV63MaRFDgkinjNamvkvuyGmW7aK",
-	"DPQxAHry0kVGKAk5LNylS0IdJ5yXt34JiSy4S7zfuxHcI7ViF+8Anb1XGKrnQEt+zR6I0mikLJYvFTfr",
-	"wenPH5qhWNdM2BXL56wRWImr7ehLVkzQio/WdFHuSmQ1h+SavK6YOH9zQQqZL634DkYntrhiRV0shVxx",
-	"QdU6yRjd9+8qlu9HYn7ENYnRAss40PKNsv0YQAlOpeJdxiN/MjoePYnGzwX5r/MfXkbFZOWVlcX6KLO9",
-	"Ag+UuYUyAZzKLZrddzK06x1nEb1zRemQMSKlQu7yLRkhc6hOLlfcyq6gMhOj6HTKcwwNK6ihV1T7yDl9",
-	"kJE/HD9BvX3FNdvOK9/iGH9lVumnCdFstFg/EGTj/v419gEwAiD5fjiVirBPdFG5yzlQXQjARvI7GG08",
-	"RJbU+Bb+3vz88wAPB+Jpnf784cY2aI9B0lJTWyAaViaFbN8zOy9TsALgCuyRWKpycDo4As+iG1O77YDe",
-	"0EKXP39zcRpKBddI1lkUFiqKGI8BKiJ2kl+dQaiJWNBNp23M7hGRK9GLtNCuoxRpxl2Ah2gIz2u7YGIA",
-	"YRkcfkiNQsTFDGAbPHfByhZdZAy0FGNKkMNoCwBS0TBCMvuGMTQyPM/fXGRE57LyOHmb1xjNJNsbdy6o",
-	"PVt3tvwNzb9uWCegebQKK5O2lAK/x0zKFBEdRGNotL1pEOh+c3tU71xmBfF83jawi8IZ9oJNz4MA1l3H",
-	"1qYNHQcE1jS5QDcZlIOrrd2ub1RzY2zCuo1oIMG12R2FZRNTtnIHA21J0Tg6SjOagOBKLuVsBgWo4y1H",
-	"i0rWTXxx0izW/27wvnikjvmlxtknrFrhA0+QJv/57vWreAMacsjNh5v/PwAA//8=",
+	"7L3bciO3ljb4KghOR4j8O0lJVeVtW4qObu062Opdp6hS2dFt1jShTJDEVhLInQDFouvX/VzPzTzQvMk8",
+	"yQTWApDITCQPKqnsbevGLjEzcVxYWMdvfe6lclFIwYRWvZPPvYKWdME0K+GvszSVS6Ff0wUzf2ZMpSUv",
+	"NJeid9K7mDNyLhSfzbUiFN8kwrya9Lh5oaB63kt68NNJjwZtJb2S/WPJS5b1TnS5ZElPpXO2oKYTvS7M",
+	"60qXXMx6NzdJ76kUmoslNf1eyCsm2mMJXyHavEPklOg5I0XJrrlcKlLQGTsl9FIxoclUlvB0ykul4dHI",
+	"jfofS1auq2Gnrc43D/Z8+orqdN4e4l/ZWoqMvF3mywUfEbN6zy/ozIzzB6bfypyn63OlluyUrOZMEK4J",
+	"V0RpmjMY6rLIqGbmNyrUipUsI0+OH/lhzxnNWFmN+3w6xIFsGa7p8TyL7y43DwnPmNB8ylmZEEo+fDh/",
+	"RrgZniKP/zJM57SkqWalWdIF6VOx1nMuZoTlqjHYoyMy7nHsjyyWSpNLZhsc9wajONXY9zdSjOmZ6t5J",
+	"b7nk5s36LJPep+FMDttTf1POuglbljMq+K9IUN1ELW0b+xE0bvYPpVwW3SMo4CUyM29tGEFRtXWrUbyl",
+	"6dXWQRQ0vdo6Bt/SbYfxEysVdL1tJNf4YkIu10QsF5esJP1joiV5dPzk2yffPf7Lk28H8NC+SDSdkT4b",
+	"zUZkcjx6NDqaJIQqOFWTAs7jhDx9eU4KqhRThOsBkSWZ5FQzpScdlGnb/tLZvobx7zxnN19/rC7X5GnJ",
+	"qGZVy6RPNVlIpcP1+IJZLOgnvlgueidVc0lvwQX+eOwPHBeazViJ8yzl31m64eYo8IVNVBU0sd8iv2Mz",
+	"rnS5vjsKF3cxiE76fs8WVGie+k3GZkjfUGhAw4OEhL90k74syQFS78GdUq+f0/Iy52oeo9s3IePUc6qJ",
+	"XAk8a+FS9839YcbSRZiF7+J2Q3wvl2W6w54reO+EHBQlv6aaHeCqS5Gv7TP7esnUMteKzGWeqa5R4xd7",
+	"Dxk/u1gX7ExkXbdxaV87UMS0QajICM/IipsLFxbYCWH9D+9eDplIZcayrpGWrU5vN+iNTNt1UhEx/ggL",
+	"SUtmhIYt4/tpFwbleNFRlBe91xs5gNKbz77St7vYoNsPILVtXCTs34p3+y/U9Zcu0I35UhVSKAZC/19p",
+	"9o79Y8mUNn8Z+ZcJ+CctipyncLIP/65wOlUf/1Kyae+k938cVgrFIT5Vh8/LUpbvbCfYZYxYoFMjNHJx",
+	"TXOencIyLJhSdMZgh5SV2lmeGfpPQJBnYrlQyBppnssVy8g1zZdMjXqoPUxznv5Gk0lt7wrOKYwxXZal",
+	"0UGUNhvep1bGZ2bMMB4jZmdLHB5OOyFUEHkJFyYXZKkM27xJei9kecmzDDWirze5lOY5Kw8UKWXOSCaZ",
+	"IkJqXHyi51wRWbASuodhvpb6hVyK7OuOsibC96WRmaSes7L24ECRjGoKAp/ZHLPamVvqFcWJTc3gYSZv",
+	"6TqXNLuQ8iUtZ+y3oalLma0J+5QyluF5UPxXRnK+4DohcAOwjNCpUcoylsrMiBKUzH7lBXmKgx0+F/g7",
+	"TqpkqRQZN129oDxnX3mjnKqK+rBTek9JyWgG87PbQWeUC7j2SqbLNYz9PSuveco+CHpNeU4v86+8Jwr7",
+	"JykVcARALCdCrkgfWNMnuiisAm/o7JKiVrysxosn+ULKV1SsLeNVX3ESUpIFFWtHXeoUV5cY+RHuHLQs",
+	"wJDemSfDM0NaMSnWUJEywuiKcqPdT2XJsDUgtch1GdxCN0nvg6BLPZcl//VrkyCajLgiC66UOS+yJEtx",
+	"JeQKOdgHoZZFIUvNslcs4/QChv9bHf4D1TrIZuyCceBvcNL7n4bm/wMiZGlNONocmRu3C2jgE7NlTssf",
+	"Sp6dZddUpCx7wXPNylcyYzlMK0PGQPO3peHqmhspAQWM9iin8DFZmK9H5CxNWWGYkZrTgqkTMhHLPJ+c",
+	"ksnnm8kpOfuBmI4PFKG2b/u9uQD/LrkYi8nncQ9/Mys+7p2QcQ+e9BIyBiLC385ePxv3/ve49+YdPvH8",
+	"TJnnv4xGo483EyKYMqPRkhiCz1ih56djgRa5A0VMZ/s2aW51udRkUo1yckooMUSUs7FYilVJi4JlxH9P",
+	"+rFZafZJu47y8wx/NCLCUjUny/6xpLn5dSxcO/hAFkyMezeTwamh32p5U5kvF6K2OaFEccXWaEiw7/EM",
+	"zJNjYZgbK0lBS8UUMF4Qy4xiifeO2VZSlCzliuVr0n9ydGRuUEOPIOlAewmqK7JEqWwwGhth1VACsmuk",
+	"pSKgrs+4BjEzrx0gkVMzgcjqjloGwJsk2Lt2my+50qa56h1oHAgQRG7NFmrbEQ7OUXh+btrztGOjZUnX",
+	"5rlZzRelXMR1A9AJYDjwr4CG/uu//uu/hq9eDZ89S0j1bzKfnywWJ0qZ5X734il5/Pjx96ACdoyjWiPT",
+	"wYWMD2NZFEaYqA+Gi3dUzFh96bd2g0QInEWs30x7J7983vqRvy7Q4hH+cillzqjo3XyMsSMguG5aQeG7",
+	"tPyeWoPKKTHjAXK3raMKRi03g+UMbcrmEiunNGWfb8InQ3XFi6EskHsOCwnv4Rz9QuCKf4WlwC28NJKs",
+	"XZDW/m1cDq7uaQHsTVofsePyoN/hWTwlhkUmdlSJpcaSKKbtW9VEZFnneVGmgDqKjEgyZ6+fmSbevCOX",
+	"TK8YE5ab1RnE9h50dG4gbxiO2K/6qU0z7AvfVMt0TqgiyPmNkC805UIlbhMTcplTcdVciEF0WKgcxweG",
+	"z3CCZmVrh9uzwnum1zPoGg+vp8nEU6T5l/3YLJ8Zwh2R5GZm7Xe0hxenWcuA8ePlFKEmMit55shlqYyY",
+	"I0t07LizNpuVbEbdOtfvQjqbvViKNL5fdDYj06VISR8Uv4QsOCzKgn6Kb37GVZHTdbc5zL4AmnC0BbC+",
+	"xL+FR9GPeMcXS8H/UfMxovnVSyKxSdyEpq5fTNMfN+/MrUXaMycz1VgLdYKkOa910aG9ex2SzEU1yfp5",
+	"BzXCyFdyb0nmIsKkgpE+CDN/BGFGS2K2zAgkYFF8EGH+OUSY4CDuIcn87gSXhmDSdxKJkPq5+Wcomwip",
+	"n/o/lKalVj9zPU8IE5n9F0gt8OZf8V85U+piTkX1rzelbXgGbu4SnwZ/+Be8LMTVmaFG84/XUrA3UzDv",
+	"nr1+dlgTtR6Eo68nHP3A9Du5UoFjqTErNFYQNDkMFc8YKeUKjRXO+DUiz69Zubb+H3Az4FhPwlgO596F",
+	"0KGxyLnSE8MzF4YdKkN76N2dfAYDS2kGNu6dHCXjHhMZ/nF8ZP5UstRw9417J2b2NxO0XVirrpkFfoEf",
+	"WHbg5Yzwrv7FSwI9xa5ZyfW6V+cfPcV0RZCWhHsVQf7SS0uueUrzXtKb89m899HQi28VTEW96k4Ca1Cz",
+	"D8N4qk7w8AKN1d4yh6N66+z1M7OZfjFqk5GXsGPZmWnWvNI7gZ2FRt3q9k6Obtpy0dagPhsxZ0kDfX0v",
+	"ucJYOc7UU7kock5Fiu76E8fs6u1GAwFHY/HznAky49dMoOvQ/Gy5FFnNWcnqX0nBDN9iGelzTUpW5DRl",
+	"irgpDuCyvWKsUGPBtQKfzIicz4S0UTrgyED/k3OOqbgprMWTHJHFeBITGRyUPvuU5kvFr1lCMjaly1z7",
+	"wZF/JcdHR6fEhQUdHx0dmY8UKcC8N2OhmO1t8i2CpnluOduO4mPMphy/2+u2SXDzrN3OofXY0QEsNNps",
+	"SZpz0zWc6g0CW8WRQOn6G1tvsANiwN0VW6sENt0sEftUUNh7fJiza5bXeH5ry7ZJyqVcQczeU5lvGIvZ",
+	"WOwylbm6jQBvldIdRhSc767hmFcsR4ZxWLnKXKgYVrsASROcXZYEZZmhjLHvwN+74Zxrtthp/J7ZdARZ",
+	"lBoPChetg3IE9L8pSsLy4c3bhZey2SrSdyo9yguwieqUWF2exJX1+9rcLXdzfanbEV2C4c5fsfXO+q21",
+	"1J+jt6UocmSA0E6Haou3R8uraL7IeMlSJ2gxYfbolx5VaQ9ZSaD/d9gIcJS2j6i1oCjO3p4/pQW95DnX",
+	"66dSTPksvhipfwvnZF3A1kOoElTMzCXgonkMy0qhxWXZYeWpGu0QvP3zA2VjQpxVcAIRREMUe4YFTa/U",
+	"BAJYL6lO50Mm0nJdYBxrzJ5QjWo/48jT8FOjVgAzJgLDEiRZKrxCq5EHI6hW/npTbJRbQHsTbFn52CXW",
+	"JIRqmTvIwNMAZ8o7ZeMx4lb6rIbF8bQHY9uw0bxLzQjfOG1EH1Ih5FKkEHEj2O5MI07eNxFOEV0tM9au",
+	"9WpEH3eK+B0vGibMhfUo1kJcjLyXmo8wgEWwFcGvydswIhoUOlGL6hnVhfSazbN39vN78vT8PanExyBJ",
+	"ZaWGKVfDNHxWWHkTJJ/6nN7hYqma3mIPHNCtIO8fk8tlesWQPOtD8c+Cb4DDTWWZsgUT+qURNXonPaO8",
+	"GJ0ftIaSLthKlldmbi5NhSuIAJyykplRn/QejY5Hx73gfPWOR0/Mntl4urB7hfkYc3rNumbChLlfUMqy",
+	"cZGPh/j1sDZ4r96coJaS9DSdgf6iHsPc/LsfjShoh3dBZzDCR6OjXktXqK1527x+WXI2JcGvXuSv4nz3",
+	"t4WfGdlfazSE+4ShkAAhupkrYD85r6R805/NKGp1uWCaZlTTblYbESYbV5BjO6YdQi/lUkO3TFzzUgpD",
+	"NUZoncrSO+JtMHUYlhc5zCK6DmZ1wHTmbPUf3r0cKjqtG+0pjkGWM5SOB37F3GqQ86mPsCNzqgjNS0az",
+	"NblkzLpFnJYUnOSkxhaAGzBlmUHjcgi2Brgu1ZqVZgb/5y9nw/+mw1+Pht//z2j48fNxcnx0dPMvse2p",
+	"jnqMMTvFk8ilzrnA600VLOVTnlZPbTR2QAa78micAtAJF+f40XFb1C1Kec2zrqyRNJfLjLh3DoucasjN",
+	"gsDMMPTdbKpSMuVUM4wjTwgkyZz9/D4hZ78uS5YQptMoIZu9i5HLu+dnz149BwtnQJvbTmLJCqk48LfI",
+	"Qfzw7qURKJAS3Iuhkl6fFF4ocT8U8qLWstGZsgRbX6PNSl5zX0Je1uziJ//MDBElhEbWR4SOyRuRMkL9",
+	"K2Z0NjEiSwjXLu7wElbGPWmQf/+X658+/nv/6H//cjz8/uMvR8PvP/6vwXg82vpLf2j+gYdnNPz4r4N/",
+	"74/H/9r8bfDv/7LVR2ej60OGGxy2nSWLTdKYi2En01IuQrkhIjNYEd1SkCTLIpc0A5GdlumcX0fkNjed",
+	"H6twyFsycNsCSrQoNMP16+z/mO0JI9LSSPkpq1FztUj41od35/El+fDu3LTw9sNF6+6y0+zSxXYSym3+",
+	"kZPNYbey2HLvIJdXWQzVnDrI4nlLOmoO8ke5IrQyAxMrT2U17TG75grlqVC2KtmCZYYhIrWCzBNRL2Eg",
+	"PzD9DA0IYdLTZipdKgicr8wjdaG1TnI/cP3j8vKlnPGOnYg1Y9VD0hdSM+KDG99SldL8KVXM6PHx2IBX",
+	"KBlGGKR7AgQ5hyh/nEvA42ODaaovc7q/4mL73qqshKsVzKWDinzOtSFUVIfeQ5/d+7fLV465e26EQqJI",
+	"82VmdZz/fP/mNbHzM4fHyw02k4uSgpaap8uclk2hJlBq0qB3iDX24njJtBHM8PjWKWpBP53N2DO6VtEg",
+	"7PqCBi+3F/EmZtGvDaiLO+4kA4Vr24sGRAfLiFlANJ3b5YKQ18A4AbnAlh3g2SjCNTcEnNaNGSUjOZtq",
+	"I+gNIpz3Zgea6qajN6Jm2KjfUN525IYYCQhCdaPd8M9zBg4GkGICkcF+AKa4Wl55MDXvcLyLECHR+Wnn",
+	"J5slb79fcNlUs7udcN0ht+1y28X9JJsEv4t6Du/odrJSdT8GfQWrlniq6OZ3kJBYEajaxum63ic5V1o1",
+	"RQqFrM7aeg2lgVmywbXcRN+GNpXUG1s7mNgWg0jI1R4f3TRJeH+LjyeIx3EDxcebLunwbScZv2u8gTp1",
+	"7jw99mljRSUpl4Jky9Jp8pgmug/Z1/pdR2/RGL04ZBcLAfOusiw1J9b1ZmUfUISKNlSMYdo1kIsFMydM",
+	"zXnR5nmbOYqTQZt97HjYOo6MuWHwBrrojIcBGwzmN0w9c23eP+6a6tN8RdeqSr0YhBKp7btD2PSOb8T6",
+	"2HB4u960x5YStVwsaOndqw3h0RIgftveiABvZIMnLNxXtT+Thubf4zC3yn21EXVsZbUmWzhfx4ttsU7i",
+	"0W0Ynqv1g8+7lg8ebl29wjWx3+KZxn/mem4tDmrHBcQxdayfk8EjxhmXng1qd+iVaaoK7cVYdLV6EaR9",
+	"22biLkNva97QwoEi7r3wuK1oKRAfiJWlLCG5fiq3uxLdoDtWyrLZjgGh8ddHL2b8mmdLmrsdrzSAuglq",
+	"i6C9W1hGXLT+uItsXV31Tda2U9TFRvv9s8BuzxUagrV09kuykCUG9TQMisuykIrVLf33FPDOIgaHnde8",
+	"Za2Ir3jQhwsvuWl4evbeZifQvPCtxPuuRB/iO0RhLjSHXrJcipkLTN+6551n27ISx1H9MTf9rXiek0u/",
+	"JUgJTGTAPxTiouk5W5NrLnOqWTjAPRSRDw1HRs3DY1sjF6ZpSNWGl1Gidbb+LvXt1o4HZ3fiUrzXLHa1",
+	"nsU8XMq8C7ZxegVj9PariongWnUFE4csdDcKw+m+d9/Faco12zygm03wDXdE42jvbohflvkGPwKwFMPs",
+	"y4VV9xt+ilvqaGF3Ea6R7HZ1xM5tZC7dh5bGT+yu8nS04U7eWHbrBZ2N+W/iBGnPGNWdKnm01dp3+xu1",
+	"o2227dcBPWzawvoF3VKu26/VoiDC6xfViqZBMHYNB1r2JqPfFuC2nQ2ALcm2bqOKG/9u4kFExH5szXNa",
+	"4hLYpVnQIur9qIbapWvbRSLV2PbjIy4PYuert6EyRnijURXDva4USIdd5C4ibHbU2hUY1EYWUlOfIrwj",
+	"UABpTd9r8wnEjbjYax2CQTyvPo/fE051xn5qAgcaBTQtZ0wr0gdrEqSCWeVeIXIKV2/KmfXDbDGJcgzj",
+	"juu9zn3RUl3bBtKFzG63HK/Mh9sFQNN+I4bFmms32latpBIaRDqMvWGc8sLabSJ38mvv4MOYArfw5p7m",
+	"M4HiWWvL4iZSsVw8xxCit5tU4KrLUAl2mFn52sUhYZAFV1u6BBPmxm4sWe09o7hAUCPGcARJeJIsBXUt",
+	"ysazbV55FQQRtYKWIpihG+3/Md1yf+CXur0LgFQzF7MRyMdNT0yUr9+FxuZDoaKWWCt/gOT8/P3TMHTK",
+	"h67GwkFI3yUQQs4aKKuD/a4UsTMS6Rc75mMwsKfkKBqvj2ihocCzGfX16Ou4QbYehZqhK3IcajEPIjOX",
+	"LIZ5OPgtN6iIre438YNVa7gp0aBaSHWrEKXtbUfbDfZ6o0VxkwtL9eqT7NpiCFwA7rnB93CG/BuRoM29",
+	"Z/bYAgfvo/RUGKC31+DlUnMxs8DH20GPb9lRfKUbnXesacMVFNNM6q+gj6oV82oxChJioz7DNIcK5rJ2",
+	"I1hPFtfwwn3dOy4iV0tyyXa/hTwaeE3yBKBfwvXt7qgweNgKYzEf391fX6u5VIi8m197JFTo/+nLc6Lm",
+	"cpkb6cliidrFCe+eopQpU4r0BbtmmJU+ZyW7s3sOIzCssGpIxtnhBnsvlBnvS9llKvjZB4iGFJxSASZG",
+	"uRK5pJlRuEq5gHApmKsnDRuzlJDVnKdzjItXREhcJfe9Gtz+nt5ture7YPdcyzhb6Yg6CIk/xmr+SnU6",
+	"R+TjoK6FCpF4N9bG8EFr4JnBZBDPV6qoQ0jwdrG0OSaIkYXpG/Zp1QqYMlrbk6PvjWxjXsp6J0++CfMh",
+	"2KeCpZplT42Wc9LR8JNvbMcoAj55dEpKds3ZqvG+yzYntVbJk296kciprOOs/Hhx8ZZgajcxb5H+k6Pv",
+	"O5J1/aSih26vVYs03u0AnC8XVAxLRjOQpyJWatjG7USXolLkuqpmtAeNdWYfNUjsLJh8tSh9noGFIch7",
+	"xsRuMwtdcvBzcpZjgpvhFgjVvWiQmtMmL6RhiTmHoJIaHfROnjzaFTAA2ZGVonx6f0f6zZ2l+yOegCGC",
+	"/ylKOSuZUm3KRXWIipS9Y1TFmTAmdZRcXYUILKcVZ4Kj7X7/IDTPrf7xkomZngO4whHoHv6HCMetNdCd",
+	"K+/YohlONXqQALggLYKyKc6AGoGigK82Y94car5gu6TwhxQR86Gb03mgSC5nmBLMFpTnoLDDhzBmd3Jl",
+	"lXc97o17ZCnwJbUTZlGDDHdmFjZSHT9v8g8tkYWcepBt2wYIkE+Ovt+eX/31sAb8OtpoKi/+Yb2jGYKm",
+	"WkSCfgiacHSE0+RiNjgF9o/hmpmKCok8UxsKK9VGcLkmPCP9Dx/On6mw6WBVavJXqDkcDb+nw+nZ8MXH",
+	"z9/dDMM/n+zz5/GjuGKzoJ9cKpI7h5tSk7i8jTsRDttb93F83wRbEdf+KORRt+jqPX7a3RG2fUJkwURC",
+	"AiZo9up/MganUpaEW4SP/pR/YlmQj6OYHozIC/jV7vcVY4UhNF7a5tvG/frp3Ovi6wppatx8P6OPEHLD",
+	"XdUJe9FinvqcipnNlahuNHgdbqOj4+8f/2V6xIbf0ePL4bfpo2z4PXs8HT6h31z+Jf02+459P+0lPduM",
+	"EbhCeeuR27UPwr/xOOktq78etS4Z33fsKMHDA0V4lpCUlqXNw2QAFDTnClLFmNDlGpTPUuq43cX3Hw3c",
+	"setj95FqkjOqNHgTEIxITq2aECzfniLaBsEss0BbEA4RUkiHKNha4h0mhXqjlTVXVGEAvLkWsRDCJUup",
+	"TelfY0kSQ9rx/pd79Yw2BZsNOjeribuHcBqK1eI4u32VuLTVTobDaC9J4skqdsjqkOytSUQUlA5l4yjU",
+	"LxxPwYlxLC4ReKTq1UvILw7ROxmHUhj87XkQ/AVbge8hOxr3Pn6JmvG70QFie/Pih7N3Mo8OA+qRhK4c",
+	"akWrtsFpd0BSJzGatvs0W3CR2FYB05yzFSvjRoCFzEwT2VmHnGWER6XpovCRTdgLnD7DX1wDpO9fsD0b",
+	"mZ1lSWWZiYqlexqk61M9w6m+8lP9qXOqbUTWxJkQgjWIbaZPmanCXt6h3aVTk3O4Ec5PHkRuLKgu+adR",
+	"E6JNIxwBGHkNK+C/MhRmboNKFik1CpHsdMZFd+yJG0SztefW770uIOwBLY+XtUBVN2zrfQ0hFmKx4ji7",
+	"boenS8WDYDG9LAXpO9f38dFRUgMJG9QcQV782zV+xE56333flDcFKG0u43TLxiPOJUBPRLM8rpaXrBRM",
+	"MzW8ZEoPi5KmmqeYMxihhB4Y2leonOPcbIJJQddgfD0sSgmXTSpLyG357nEyPAacvtr7K3Z5qLShmFn4",
+	"tln/4aOPkfQSP5UOnCWsjdVvuhDVgIA62cTg2mq9vf05ABMd+6Tr9XZBoy302tpLkLsVXSAZuMhbouOD",
+	"3UeSBkS7ncPl49S3HRHHboQd5EbSBsF8Q5JVDaiykfi3xiAh7k2JGyPCC+/Q2TNIuEMBag8BZDQQADMX",
+	"S6OWbERe0bVRdhBftxZzMgeZkQmSsZxploGyVKt8tFMccVEt5a0Uvc0zxKXPmKY8x3JxVTLE7t21S312",
+	"9FraF2v+FpcVsGkxHbTFfqsXzfPAVekg3M6ipd1kvMtXHhTYLjXE7zTjb7vCq4MlSGwmtce1adJpV8ZN",
+	"NCPPZ+L50YERqJWVETTvw448kASkHfuzG037Msc3Et9/F5mr90atQTXh2ur4FBYfHtPctNGG/KIo2f3I",
+	"aK7n770tJwrtAcAChhrm8DZJ56ydEW9+wyZsqTXTz1XNmo1/Ni5X/90tAT1sBAECygNBZKxgImPC3FOm",
+	"ddDgR7MR+Tz2gxv3TsY9eTXu3Qyi1kPVsSL4EaoMuBrrhIx7AWsY9xBpdsUV2y6t235iW+PyKZEarIAW",
+	"k8hRpKwu56qYJRCKz8t0VV0j59TinGzOa2eRDvyHPpnfZzx0xG9Wz+P0ltcljep1rASZGOZMxXrnI1xf",
+	"xp9cczsBd9Z2yi/R9s2qeukWPPzEDFsGo5JLNfYb1lruWIjwb5Ae5XQAmwiUhQkmVxxLje4tK/zNfBgf",
+	"gGkzIAmUfjYaRS786MCOh691Qx9sCCWJBPRithRVfv5fhni2pUZ6ZABFcDO427i1F188pJ/2iKLYDjGG",
+	"rOfDu9ddaEmvq6AJW7ca1tnPa58MoZrTtrHIsdNrtJsQRgjNLlsylTd84LK989zl1fvs0o1YmfZldEAj",
+	"pFPvpPfo6NE3w+Pj4dGji6PvTo6OTo6O/ruX9KYz6kxx3LwG1rG60afzW4u/AFYmOLVCrsSFRNOqY4cl",
+	"tO7bXSpbbeWaalp+KHNUysFZ6jzt/0HTBRu5GSW9GddzD6LknfGud/Mn8WO45qVe0hz/PpnSXDHA2G+v",
+	"w+ON64BGwc6FeBxbCLSubVsJ3J7tS3HNUy3LzWuB74QjMH+TaiCx5fh4G5vZmSCyoJhG6QwFU4aO1LrF",
+	"wJxAS4KV8WAXm4Gn200Xeq0ktP1i51u8fdi2WgvcoLoOfLuSwW7Wr4KVw4gZxNo/vpJJczNiT95trfki",
+	"M41cRRO1pKb5hogGeB7ENYTgSluMmBtRCiu4iG1e2Nr2BUKESogsK4h4FOtdbbj2bsKTZ9HcD8gwMiKc",
+	"U89qNo6gxBzWNbDFXwtmS9GR/ufx8ujocQoOTfgnSxxQfYVmf1OPA90Urdtarbj2iiu3ExXhiu1JPNYM",
+	"FK3BsC/JuNWE4hn97o0b7EpYbvZJsLObCQ1yhF7IsgW7syOkSfenm3GdBM3Xv7IYks/BRr2uiGdghbvr",
+	"I8FuC3yyA8ZRbeU706xa8C8dPqj4ezZax0HFoJnlQLWmFUYKpilTqnfSs3ltvaQny5mXVtIFiwfdqb3D",
+	"XsxAz/DLuIqDzUbEaeXQbkbEprYRrsjEjngy6gx1OmueX9Aazp8p0m8boQjP1MD1dGpUbFucB4o1BSjW",
+	"LPM5Kj4qWDHzOeL2cSi01m/5sbq9H80IpyajqHYkDtcvpOCpYRaBnlQTNRxaUG1Rp7L0Ig4AGELQQ/07",
+	"aD7PWdlI5t8hG/2LIY+QG8RM1l8uZWBlJhuK7yBfQCJsi4PWYenXyrnCSwb7LSygQ79ZKEGtzFHEVUX7",
+	"ucCCPo16RzHFs8tajA/rJtGYLb9yTmPiqpdbd+JoMQvtF2I4VZvsDUPqp0fdRNG03COUspUIWbbBRNa/",
+	"fjT42lJoMKk9LXp7yhK+n58e7bglwchi+4KKxEsu4nhgAplvdxiLYvk0mhbH8unQAW2YzZuvC1YCNgzJ",
+	"ubgi/Q/vXg58trONKnHX+I4s5jVbBcntWwM2tLQg0ZEs5Fa8hiuK59KnMee+V5TsmglNNb8O1PiilNky",
+	"dTbV3xjBgNWRC04dsgDmDGjkn18JRaDeebh4cLZc8rvICF1m3JYftVn+o90DhiAyt5lXHjP9fWxYAY+S",
+	"77/fNcsxdnwiOnlb82q94wE4qA/kmsbMYg0W5qxAEfdEJDarJQXsHqUVmJN2Iw4XEtfhdZY5CxAUWlAH",
+	"dtgbYtvMmGSey5WyAmA8AC/009hWEPAbh4DEwksiVxjTAMAeG6A4MA4N0hCDSLe2P6dhMGsO62/hYxv0",
+	"pJyDPWISwuokrsaggyt14J1Gt900mNzx8t22LrwA2tvnb4BgSW15ETu8p1IoXKYt+Yt2J1L7PkhXRvnH",
+	"VnGTy72oroZ6Hye/Z6woWQoSAxd2yG5AUF8WJjexBD85CeZ5oMjlkud6yAUQQmKzUKRiSo+Ff2ZzqsN8",
+	"SliP2iIcWFpGFWGCPUxgG0+r7sdCszwHklwQWtBSD0Zj2FS1VODQzXYhejXnBdYFsh/tQsOa0YWKoSO2",
+	"FzAOqk+gBThXOaPXDAK35VLviZzmzMo7UcAHxcpzMZVdBbsVkGsV6OGDBmKnrj8B4/UEFT64iQxDsgqQ",
+	"Rfupm6RbRVaCpxDIkUK5IItl6E9QJhnGXkPBK+zFab94uC5pemWkJgwD1uuxcPV0EnK51NhC+2uXao5H",
+	"szZJxz7Aig6EcIJKzFhAIHirS1/BZ4BVYpsk07gi4eja/Uv8XdXkjY0FrK6a3S7Xv1nPavMEmOPsvEwd",
+	"filUJ8O4VjNhJjIoaCaFxn9a8NhhUXKR8oLm0RjXFufZeOmbNyARTRDTt43nAYXGsxqMu+52kNkxCykw",
+	"PN16YZxjqpCAVk7zoX+ERRlTmef0UmK99qR3yfOci9lwQQWdsXLr5LpBvLZJK4FfKO7sfNmBg4UfRnWt",
+	"mvsoWhExVoeEa5vXONgTI6UpFWxDWymjlHDhbShum+0F2i4z5lN5fH5HZC9+5npuKOpkLCaw/Vhr014p",
+	"CZGGRYQpVwmZ4OUzaV1KJaPZENgd3nCQgzMWq5JDlTMwYZAnR48HI/KiXeUQlWQcOvzzQIFoZdoaEYuO",
+	"AZe96cfcB2OhJZHTqbmuMJsZjWuGbUnFTP9kQddkQa8Y4dpWO/cVc6xz11G49XJuRUwOycbnBVT0GWM9",
+	"HdG5Ua9KKVcbI8Jj6mA81sEG4yPZjntWsjiEkzzuBRoTrrmTDD18rNOcEpvEZSFQ4Tv3RylXHZARLgy8",
+	"bRfxk8JXSP9oeHx0NCCpLEuWY50re/XY+GQCF/qIDI+Da/D14Rnpu8p0BNE9SircnYcrMzglw0e1uxPf",
+	"P1AOIyoIvUoBTMTcpOWyXosjTBoIcgaGj5J9sYSCDfNrtBPJdJWCDohETtEiiKqr+yu0FW4ES5tSbrj5",
+	"O+f82JJ2gS8R+1UHdnGwLDN5zUrBsg3tXzScVFUv7mMsqrilp4KVKRPaLV7koL3FNyqTrO0GfUNltara",
+	"UWczdWRb/ncA4/96G0aaNbB0olN3WAmh8VtbgjaYXZwNSO86xFtFfW2xWW9Hldtjwe4bFroWxOdj9zbF",
+	"UPkRJe1zFzsrEaqurVab4tpk0s1nnnsmaJ2oURGtVfMEUq9VSgXpuzM0CEH3dsUrazW8EVGsZnX7j0Ow",
+	"ux3HDW/7FRf1iavORgIxznSlEkJ/XZZsKMDWmJBZWtwCJwkWSlZm6Ro84QZmshnMaJdNjZ+nOrqmvQdt",
+	"7GVdyICKEu1a9qzyXrkIyuACdcvXyCKAxganNr+gKQtcslQuGBk+2lO4jqFN3nHJXFeoOF8n9dwBd+xR",
+	"rPC1vfruiCfteN+EjEajwZ2W++pE0YpBqGo6s9sDJaAG+0Jomc52IbxOJ4qRdGH3mWahCGaFFpSSRuT5",
+	"J5rqfO2yyicgr07AKjSxp3SC1UYv2ViAh530XYrCZVVWn5WDEXnnw2DXBUtqAIt4/M3Fn7GSXzsUNY1x",
+	"tGMBZG7oGrqwikTl48EQ7aY3R15C1/VoyUdHF0ffnzx20ZI1H+0vn3cp41Uv3VVFAtcaKFnKeKFVpIsp",
+	"ZCxhBfMI5tLHLdXjAYWw/rUdmCEbKIJe8VzTRkVadKVO1OND/Orkr/C/XtJbwhldluKkAA3zpChldnLi",
+	"slBPTmLfnZz4KZouMau4KiBvM1cLB1/pc1rDcmhPHjWyJ37ZXpvtS6vNh3JSF+hVKATFd6EW/f0FS9eu",
+	"bx+JiKWVSLCP7NSWKeJCVOvy9zdRgmpodWGaG/TecyIqblR3Nzal4QMFPkkYT3jUO/1pAZsraaRxzReM",
+	"cIhGgg26RorZzckWyHo76RrN4ZClyFjZHhRy4gPlP6wAU/2tlxCWKwY3uvN1dUO0b4xKuWiGatWkkj0i",
+	"Gxqyz7YS9OUGnTRIoFAhbdZLunCnPVqYVnOxIKclhgHQdH7rGbh7K3b5e753u5MJgMRdyo2uiYXuMOLP",
+	"rnDjDulnQTBNyQpZfslm1pLNviiCqHORYzgsjv9skJFjACwvKiNaRUJJLSUHoJ6cpT7QPfYUf/0IzSun",
+	"USEGRXUMOrtFuBgr7VHfkeJBOQ8DcL6I9ONBY9u0O78qXsIDe6FpxAjqNL2iM5YQp+UNbrlwurOcZhlK",
+	"nLdsHaSjjY1/ePd6P2V0B7q8pW5qBrvPaes29MilBk0wsGKGypVEg2ZIYG1jZid6LMCLhNYaT8v4WSc2",
+	"4c5q5JfVSbid5mol8z1njJ/d9Yx3jXiKX0hdwPhgcBIO5u8WhqY7AMYv7hkRf5sRKbh+b3lI3QyS25iS",
+	"Ol24CMQoav6UKPZi9cJ51js5PnryKOlhJgygS/ZO/N9vCiYsoiK3+UjS/nTsfgpQAb8N5LgfrAG1d/Lo",
+	"STuGsjaCKHhhGy+NpbLMWNbIHW8b/mtTaRWXRohAIUkuxQxCVFEiSiDYaQMGYX1FOtrF1XGGj91GWq1p",
+	"65oIwT7dQAmdUS4SUtrPNjW9AbHxPNZqHbQx42hKxDbi/UT2OxL63ZTdzQLVQC+7nUlNKLhwF1orWN/8",
+	"9irExrvLmdsAfvBGhGn5fjnNBMO89d83wsFXBh24+8T+/XAG+taaGQjcgy+otLo7DoBdSjHzctOpwzEr",
+	"w9QdjPXBbYukln71aqttmumG5KmRQvfh6jCUnNXqB1ZASC4aDELLbfmxzZXRaWcZupjNy8tm3m6ye4yj",
+	"Hc/bvewqQQ21eLc712b31dsiQ/u9lFt8qKy4jTF12+uU7iYpV8RyeksiihXF2rEYV6M0YawcoU+28Wcx",
+	"eli2MInnNRreSoO0gwAbAKi1YcXCJkNi6KyPGHmJWH6ysuJ4g3hrRGvUFR0tLXa2zLi2G7NXNBAXjijA",
+	"nmXEOUzF6TotgTBXdbpLiUsuYi1XBup1HWsv3uXbwGN3R9OtZSXtMOvWEHacfHc/e6+BRLSsKn9+zyWw",
+	"++wTrXbpZWPr7evRTPgu5njLTdZOMbF3/bYeNrZsMbkDOhbrOtfo1zbXCGeG0gd178sO04Z4uu3b2h12",
+	"ZwaX59U29OtxeIyX7TBKNdg+mB0GEaWBVopTH21YrQQSxZjYNI5tdLB1SezuffGCdJFLcwAhm/nSNWjc",
+	"qE3S7T4uUW61kYvWuXoSvVjqKxHfoBgD2cS6muTWdRa2XP6vOmsMxMSwxt3fp7mynt0goBKfUWGhV6rA",
+	"xUEoJMCBh2s5CCnplhM8oPAmTOYkjAF2YbsNQ3o9ACchNC2lUrUqqh2Fwe4PxgzHgrXDMKwDf3kbC+5o",
+	"p1sbYREqvVw+mf6FfvNo+Dg9ZsMn02/Z8Ht6lA4fZd9efsO+mx7Tx096SUcsT06VfmXRz8JonuOL4ycn",
+	"R49Ojo//27x1HxEju4cRBdHGPaulWFytIVBdJCS0NdG7iU+p3gijlcJ6Sr3iOLCHvW5FLbknb5uxRO7B",
+	"xcaYovsLkLF6xU9VENHdVZdr1TYKis2taFVtjiyF5nm9yFwLUMQyGFuXxb0b1fG2FJtrDctV96hXnbNp",
+	"566ElCyD0lI4FiYytcc4d4t8aTChO8v01E1cdV6rq78T3HvFunbzMoSGDAt05mJt5IZCHDtXaSZ9b9/D",
+	"vjhTAwKwJIDrEg3Exo+qIAj33YYB3cbkA3fYrUw+7ZW6SfaviFPHwg2ob7mECjCtqX4tYF7SR0XXbFPA",
+	"rDGDuH4x7ViWx5ZoaNbl2f3M5c5vsIfl307JRoVn11zJcp0Qf1cmJOMKbr2O8kM712uyb9q6TZcNeH3v",
+	"UIj2simSb+tqTnmpNHFN3Cp47/XeVrvwDPye84baI7xDsOg7c86gLgUAPPXaIJs76Yy+D2pXRwPx9+ru",
+	"HqtRurajZ7bCB68LbFsrb90CeDom+nVca7WknS/ra7t998v7uC+o7qqHjQDjzdAuw8BsQfmKgznk/I5C",
+	"jF/H39dm1DdNqbs7NOYLZndP9VcdaJ6Na4gfrVjNuZpToy7pBaJlNA3Q8aSknnUYkmLkoDXOQ+O41y5H",
+	"JwPUMhntClrRKGBY3WaWptS3l48lJiI368xxK9IOXRrDFisKFlz+iebLDthjLHcJ5h5EWAjK5djI3SZY",
+	"YCcqLwrZTURgX5UZLwRbuhn6jVPubq6+jnY2J3ylnZV7W2u2e43DjCvNRapdaVBrdMLlpAtpBTa/DBVQ",
+	"cmB8grfN+INM2mYBeqw478nSV5uXBduxunxLi7fdtoOlzNhRXaIkWBuLYRCXab9OlXCXuegoYGHeAyBG",
+	"8J8g1DPTEBniq+7UyEWNyHsLC7GgUEYXUE4rr4wlXIDV3buSFy7prjTWhfEJoL/x0dcILBIrHN/SC4+h",
+	"4iExEOqr3jYtvTASF0Xxvf0G7E6KH/G+COEhG9vmUsf5+4Fu2YgfsQr1c6FjYaCQ2AnxbobAahWlaUvF",
+	"riFHa1kGpmD4255MiwJFdbfl1TMDd9SN+n/8bdITbGV5ec04l/RknrkHwA0i5jody3r+GUBlMhQt7Ez7",
+	"FE1GgAuUEGrxXg3ZJGQcxJuOe4CPP+7VvDUWjIUKwj4VgBxeGdUGHQY7vzqfN1gR4LVTotZKswXp13B8",
+	"Bp7G0ARt0XZwRiohapnOzUGPjiq8aO3uwJTNz36yRiCAnqNXLt2UKmfX1chsZq1316Q7i6s3bJhofnM3",
+	"Y616fL+jJL11vzb2PkH2aQg941kHk9/CXrAaJQaJkj6ScOI1soRUFs7EpY9bE0dCauJelVbeGgTf2QZZ",
+	"qzLfIW/4QxWN2AQBiU61NaLizE6xEGQAdw0WX7Gp8mNglvGntbvHSzaVJdvY5Yru0We5n5Uej1GbPsDi",
+	"iifQHi5rAxsHHgF3xsa9XQtSU+24ZI1bJrvdppaJd9+mkfPiCCPKyluwVGVnLRW3Cjb20PomBVthzYFS",
+	"6dtceLVraQcUppJvv+riAIH722m/zK/7NjD77GK4idyztvcCfHDH5j+PzH8em/882db/plqWFnetUm27",
+	"O7cyd/0W9h4iIFwbNo8OpA3DCoo/xKWqrbUfTgjNMpu0WMlgIMotL3Oe2rf7hlkgzmnifLIWM4Jfm8si",
+	"Eh8qVzWMRegHEeKwF3jmqmPYdjbM1Vaj7CjtclapkDSFaCEriRuuI522updOWsWc1Fu0+c5U304TRR7d",
+	"p2QDLIo5OuZkDe5MPbWr1x1C+SOfzcNQ91ptJ0PWRlVNVQekdl2A5dcMRYW/rltpElCADhf9Ox/oUMUJ",
+	"QF02fPyXCoDDOklApau3j5ypavP4KECPD1hL0O6Tql1gQu1GvZkuaPix/yotueYpzcM2j4/9Y4se4QxO",
+	"F0EJqyffuV9/5nqOvdlH3wc5MeEnj48fBU9anz36Niaub1z/LRfcWY3WL9dfUOI4cm5jYfuR/dx3jOas",
+	"3Ouw3gcG3z2G1je8HiqkV8x+YAbszv4dD7pNctvC6TZVTOsk1u6QTp9Si7ZAb67akLG2z2ir6MNUXrMS",
+	"ow03T6H77OwS8rplGtH0m2BCXSsYn/6GwXYz9m7KbHoUnERyihEWkO+ElwpZMCoUWQpb9NumqtqLu5f0",
+	"crmCCK6MLxe9xMX/eEbYfWmHhVU6ovaDV0jJipIpQ/iV/NRdzbjKgA7DMhAbpyMN6fV+0HtG45QpB9eT",
+	"hznxA0KVxnU8VKksWBavUr1d/9wWjlHz1v8eQjKqfdkYlnGLAIlGmtsfMFKiWjujiN82TuL3HS2wedHu",
+	"JWJgS5foMtxx1WywWLQWdpg5utEP/TWiA/7cHvv6Sdrq1961HDq60G+3+bd30O8+mZghLKTvL/eFxx3f",
+	"jqN2uMDh2onJKpHSdx07bcsShqCirQSfWN3MDu3mrHpIuLK1ZjiD6qaVoSgo88FVszcnB02XeW7h8QHc",
+	"v2cuSbGOSj+2qEGc2J5VDyGWtnkZeS9bazTkwmbl6nVhJK98jUUSffvXcPzwktEsnVcFLDuCVOvaoYqB",
+	"5zdeAeNQbR1pnssVy9oXuorPYq+s7pi8dP7M7WVbaor16LKFHHVV60jJhw/nz6zjQZYlmIGzJsyhBV0y",
+	"9HhJFSPnz3YSwuI2ILfteww/gEVzxVJLW4dDFTRlI5eD78GTlAODJR/evRwqOkWEV9tfwcqqofhd6Z5G",
+	"pHb3yE2iloMlSxc0bm5nX9m1g5IjSx4rstNJv11Qde/xuqjKHTge26QLReYS68oaGTMhY2eIHPfgDxjM",
+	"uDcYkaeu0JqtXBu82UAUKBlRy6IC+Nsd18heGm5hFVtQoXnqbwq4nKILGShOWFMfUu9kSaxGV7VxyfAC",
+	"s2nm2Y5eFrvSIWW0YJPqbC+pMeYYr4ldFOhudMrYu7p0UDOC7FKX0qqHdr1cTqD1MbuAqCjWW8NKnFO+",
+	"6MpegIfk/Jn3I9vuorBDNcnHjGZ3Lc0tSm0VuqJYm0Nwk29H2LlxdO/GLsVAu950MfVQeS+AFDkFBGlE",
+	"lyjxEvPRWSzPWgl2WVYXHXbAh+6dPL5JzJfv45jIpVwaYS6SPdcOdqJZ1qiuvhdYUKsyuwd5aO1erLyA",
+	"loRmWQx7F3Ts1uLsPK4Yekl7RHVNT1r/T5Pca+N5r/ceShQDIzIYFJ63LIlgqw2CPluhjGUagZCCeDvR",
+	"Q7uQ1+y3JQUcQwWe2Zo8vvBVScLaYbppAsf0Nchiy/LcbGFzYAXrZHOBqxf5FFQ/tkEWgBBgGJkNM9yQ",
+	"JOzDu5qJoF8jg5JXCZSnxF0FaN+sJUDaUj8vmZjpuSuiv+DC//DFGZRoBvThR808yv50qZclS0IB2Adp",
+	"2SJEg1OUx2D41v0ey7y0MTAMRE3rGq9iuKJmt62BMfWMy670yYrJNBMptST9oFghRM2ZQUPG+MCOGMLk",
+	"xj2yFNiM2ilm5z5TZKAstIu2aJz4KkPmvrIITO92n6N9k59ozjMbP3oCUJBJ6H9LKppIHKWMyGup2Qni",
+	"TpKUCiFBeVJMkwUVS6Npb+QdwKDuUjxFftbgIF4M7X07/T59lB1bC42TI9UyTRmDcrZQj3Tfog7xlP+v",
+	"XOrh9aaiG/4tb1/zKfV3lel+87Et/v1p5X/VWTDK5vIYFpcQqqrammdvz22JS0W4bt6B9wGNkfRCawFS",
+	"eqOjRlvpImjK/oVlRm05zFj1j50rr5o12Vxx1c676844UHgF3K5aq20Bb5O+7qjfOu0qPLpvOVfbXaeN",
+	"prE32yrCqqruqWHEpvmdgyRiJXa3RUBuqWLaHH/XKQEQhYif0azOl1Tx/R3R0p3SRTyKrb4Zm2rJQhJm",
+	"ujQiyHuz+7iub0uGEtmHIpe0i1+XLMOqzta54D4iS/gKlr/fqPWLiMz+hXOX7mI/HQscGFFalkY7+PDu",
+	"pRpg3fsJfvXh3fkEzaJPoYp3pWgRKrKxeCuVtrbVt81r7oUsnQfFlQ9OaVlyrAZPFWTdTaqJTcg/lqxc",
+	"j0VBS7pgmpUjcq4JXeq5LPmvTBFcoCCKtEznaJDJ14m/ydA8E9ZTLvx4nUGRo1sZhK/MfJk43jKXy9Ka",
+	"nTXPrV+wMnG6smfZKWHXrFwTqeesHAtzUJAfoXQGc+wb+V4utc8p0XO2rkopHw9ggg47RcAtBC/CHozF",
+	"mZ06NjxnNAsLxmtbGJlcVPHrZiehwEK+huV9/+PZ8NE3fyFzquYwK6i0Oxa5nClfVBmuF1j7XhAv6LYl",
+	"qABW8L8xYE5IYBeQNBKxtZuHQ6XXOau8VG5WbhoYUcoVmeDSjJdHR49T+Df8k02SwMmI7+RSXimS8ys2",
+	"Fv7q7k+KZT6ckKm0Hp3LNXlyRObsE81Yyhc0N7puSVPNSjXAgiFjMamt7YntwLR0dPzo8ZNv/vLtd9/T",
+	"yzRj066/JyNyRhZcKQDiKslSQHn7scCmuKuZzTKz1SMCq4UnkDo+U7BSQW6fxoeyjNxtNqCLjgVUDEce",
+	"y0tI+OnDzZ9Ydcx8j4WwB8HO4oIHUkg48/buGi7FoxdDHaQOHFGK5dPhXCoNhhRbMB8PjSoYvXIiFnma",
+	"y2V2oJw51QqChuJHYzEW59pVzVJtMVAZgaCUy9m8EtjM5L2diYsZeA7cGYSFtJ+MRaPOeaxwodGkBwnR",
+	"yxKv8gXhQstGeiTuAsn5lKXrNGdj0d9JT0tQQxskGK9upUxwG9UXwxxBV9nDDNtwCT9h++4LLjIuZooU",
+	"dMYQ0hrYNaoNtRFPyGHz90ovmYxFKhdGj1InVSKHIrOSZ6R/9gP5wfwjVJNKucLc00FCpjRlWiXk6fuf",
+	"CPtUyFIn1sKUIOdqFT9PDK0PW8NIKp+5m0rGipKlEIYRFJ+C3FRDKW/8Jhu+rucqIQHvzXBJULayTkVk",
+	"DE1CfPf8/QWQH6laHAsog4Q2sgUtr1hGxr3apTru4R1apylDjTTLOEbQmWGaQ2b4Z2r5i70s/EjZp5QV",
+	"2jHEXM8JFL6sdlQVLCWZTJegABLBGMyti3O12adltCPyvCxlaRmP40hAy562oKoruZTZeiwmn8e9VGZs",
+	"3Duxjf54cfHWGi+w6YSMnX4Nb/VGo9G4dzOBiTtLwaXMOCTDr8klI7NfeQFasTkkLCP9yVMpNBN6+Fyk",
+	"0lD0CbwzAbUsoOgJefrynCgmMjUW5mQOMBJU8V8ZyfnCXHKYCG2t4RkLujFTIv0nx48JbqI/g/7ebg6j",
+	"zrePv0E+avQ2m2jlmGhB0zkboha/BI1trnWhTg4PV6vViMLjkSxnh/Zbdfjy/Onz1++fm29Gc73IQcrn",
+	"GhS4Gj2F3qDe8ehodAQqScEELXjvpPd4dDR6jCUH5iBBHtKCH6a0oJc8505cn7GoHcfzOG/x9Ww7bKG9",
+	"B2Ynl4qdNrBKqRByKVJWpeZ5Igejz9NwWGBAgJw1GOKjoyNMZ4E9AB2jKHJ7Zg7/bm3EeJh3QCQPu/K5",
+	"cXCfxWKMYc4HqjZrsAE+wVHFOvOjP/wrzZyxDD453v7JB+FF2Qw/erz9oxeyvORZhinOT46ebP/itdQv",
+	"5FJgF4++3/7BhZSvqFjb6YDh/ptdhvYel/CDqJKjQMNxNYZ6PzBNGtuv6UwZ1QlsNGCzAtq1tH1YWNGx",
+	"YOnIbf8WOubKMHBhRGfHLQ0L+c/3b16jHUHRBas9cr2N1nSRD079HUkLPiElo5kzAdUJ+QXT6fwdU/q9",
+	"jU5w8tMXkbS7NWj+NlC20T7ecqy5iT4eHfkZBWqqVzOjFN9cpQdat05zp5L3Tn752CRft2hmz0nfENUg",
+	"oOI6JQTkXM7U4WdZzl7TBbs5tPVHOon5JVc2BMZVKonUriB9c9UZvUGdRpUEc78btdC2MUjG4nLtQA2O",
+	"j44IBZlxRN5SZau/luyayyXKkgdGF5dCc4EyMagrE/RNUhRJBPuk4d3TscBKtxYMVAobwKO07eNMrJ1O",
+	"Yu4NI72hXA1HMpVCydx0aZ1RDN+Aw+eveW+fBZU3IRMwS4FdaIJFPoySK9J8mRmJxqMP0DzHOC9qhLIF",
+	"FyCXuKYAvGa25GrOFJlMSzio2cQvPSyzkedc4NwAvbKTS5pe1d8ESbdhpsSoOL32CGeD5oV5xViBFUrM",
+	"nJNK2piCDKbnEAJtpMhzDUjgQvobuii5SHlBc5UQJcnEvPlv9uHQP5x4JYMKmzJjxecWUzOkFxogX1lS",
+	"NcKFNcKoTht/9crh0yblQJ5hncyxbQzw9om8wQ6Y+dtdsldLdR7KYP2nDS15LOyj2s4g3weyggzgUzKJ",
+	"LBSk97cWFzOHxwI+7LaRaIw23k0+aa8yZq3YIvD3IxR1bO8m4egN1OucddXPsUv8cHncpaBktomE+0Sq",
+	"c+jumjd1i/7Nvif0Dd5G6CSK3VLIpbBAx1a5ixI7eqy5bnTbGmZohHgSy6tdYoJeSVeNaSxsXZBJDPh8",
+	"Aqgq6RWgqgSpWqDK+S9coYn6p2PRdw8SW4ejiw0GYYD3rag0u9umrGwqA/RwEu/8JIYhn+ERrFHIl5zA",
+	"pFfIWJQF+lhUoxTFiEwqLMlJrcY/notTMlnIrPEoPCpj4YHDbRU8yH2cVpWk1Yic2eTR3EhhRrAywmbD",
+	"jP296coa7IwMNhYlw4waaOwHpiNFraBat56T/pOjowHYdyD2W9AF5MM6lGHp/RH1s/marcKqf+iCY0r/",
+	"VWbrOzuU9U78Mal7/IxWdtPiDE82FuzDya2oIilsbvaHO69HO5zXp1JMc46O5yfHO4zpLV3nkmYXUr6k",
+	"5Yzhd9/ssgA+i+EVyzhFLPrfmqu8ZqsaU+nmKTvczYeLAA5l4yU9lyuyWKbzqDoZrSV3EjKJVg2nZCxc",
+	"Pjkvw9rz3CihmubwGRexKl/tgr3glU3I5Rq8CqOxcOGwQX17WzuK+gE6Rc9xDa4DTPKwuBZNr04J18ih",
+	"LC6CywELykFpFan4RFxZqBg7ivO4+xQYYt3tJSjYtYOi3rbI24PMcLdmzlrh2YAo7lx02IVBfA4qBdwg",
+	"e8iZjuV0wu9teeOiu26qPdpVtCm2neHt3raaYhfNC/xWF6jt6YF475J4cX92vJ2SbUphfc8csrbT3tpF",
+	"AcOKzGE+4mgL2/1K7LaLzbYSRR7I8Z546T2w0GTrq28bBV1AYaM6ncdIH2MM6qSfEJplCgF+FvIanley",
+	"TTtBCmCFnfAiy7HImKbpvFUm1OhoLg1ss54Wk1xa2Y73pEt15l/eqTqFaQgP6tSfUJ1CArtDjaomMB1e",
+	"uqP+e2AwZ5YrACYazevnAM+AIlTLBSJrgC4my4yVp4Rb2HzKc5VAdAZwCbxu2zdsCzj7S3lEJLrajtcV",
+	"L6hGS/qhhjjYOXi+m9dA0t85tnHcCqe/HSN6DoZumwAFJR3dYj4woT8bE4LjQu6OFRWukvT2uK24kg92",
+	"m8A+U+GYuPq/IG57JDI6i4jZlWfirWnvTTmL+ILrQ/ub9Wfn6xbqmYP+wMIqwIG8m75mjHJu7mU6hy+R",
+	"AURcrtVa1RyvzTyNj1/LfwOrdDv3jVV0HrSH+/HevLX1yOtnEX+9X9+NEdED8JuaCI+hCbbSpGDWKWDD",
+	"cQzhY7CJ0ZqdmReDkh1ebD2I3CZISJfj45ohFDNjjMYAf1eZr+E962Lj0eJTge2k0ug0S0RHkCJFs6lt",
+	"0wgR2J1FUw8QnsAl5FNkTO8Bu/EqS8WZdtBamnlH96S0nBVFs6e91Jbj+x3JZgbjQfkqN9NpSBJu57QM",
+	"87oepJY/n9SClBXyyE4WuV1acXqTS4Dfz9bskvIAgcQwPCemeKblLINGXagrPk2+sdHsbIZnBJm3gZy1",
+	"p9kBAe3+wDbovY/O78hovZGK791M6NEftvhm4ifm0BH94Wf7r50OEdQG6RAxwlv3Dk/QTx4vb/+TE95P",
+	"Dyfo93mCSLXBXSdpo2a6iSQrV5AvtWAY/2rONEBy6sAw1abVDc4gLxDen65X62ubIBYh+gcN7578Q78X",
+	"tr/PF+6M3dVdcWgl+69grf6iCWOVEtSel3oLwloMt6KQHHEE64gVJw7wINRy+hRSSQuWjYWm5SXN80Gb",
+	"JTleZfUlcrluQ1zIch+EiwzSb9ZMk0ADvmhhaUjFArgIdw0jfC5XVYrwgQJMjwrow+aftxEziF/6sQD7",
+	"QgNRBNOh2QByRqiFwLZJ+gAtJ2SFT1EyCNGsJ46PhdXZJzYXB0BuoHHMHg/gSbgi1wBm5lGhg6vhQPlt",
+	"QryNsZjLZZl4tA0WBdswMo2mi4JZgDxX07TqFlyopiMobTw1O0cF5PjGsEBk6bpJGpLQ4xE5s2lDBxa2",
+	"wgJxd8BxrGQJhenkyMKTQFDrjHLhSlraWSCCcZHTtE6vo7G4qFtXFP+VDSG3GeJqquzluFc3iomys5nk",
+	"f21z2tTUtdYRI+6E1QAJL7mgYLZtGmajt6Zr9XKtoXatzdOchMOUqWZ6qHTJ6GKS1J9B4jgc1trPn4b4",
+	"oJ+xNKdQAtemNdfmPyEllKtVEo+EIaIZE2aNDQeZU5HlDLOEGMDGEz0vmcsLuqU7203ZSMTAwh4E4j+P",
+	"NabKN/1cR9L55aO5XFt4UL98vPlY938DVw+F9+rU35kxJyZuOIb8e5c3NtjpXSUA1SEPgLkbUCXsEZ1T",
+	"RS4ZE97oXbeWW/eWESAgc9UVfovgZdlLBgBeQ4sX0XQWuXSdnXwyFhhkxPWIPK0uE9p28dmLx9XoNRcg",
+	"F7OoWd3u5CY9qoN3BTP3A3jgXr+tWddhGoU8wVL6ffOESnbY6rkGUIZUiimfLS0OjkXqkVPCaDp3lN8p",
+	"rcMNbU6kFAwT3O1bWK2fVp600MukR82jBRIq1WyIo5n4HxShY1Ef4pTnDA+W0tiWHc3E1bxwo8Ojn9R+",
+	"0xTTHZ++PB+LgirlK4hPAAR2MoDsZsxCmGzMODDb8BSG9h7X/CtaPsJ+t1lBYjvsMQ0qRaAqgflgIbk3",
+	"CwnBjSOeYv6I9hILrXAYwC7fXkDplBwcJwuwzUL06zpYHFgu0ayAyZsoNcDP5vI2CvQlA6EBIoMTkuZy",
+	"mdUigqta2wgmYb7L+BQKCmgA+lMdWfpOaw+Gaua0LJmRIPLlQlTZUChbNNO4gYXanCiWeRW4rksrEKiR",
+	"3wHcghSuFUQBISo1GjBXAEDy//4/xDBAMw1vBz50mNs2FsH8VnXbL82hYhnJ5EoMEjI8xgAiwMtE3naZ",
+	"MwyqwDJSpnuj0FlMkrHA1cdk8eGjKv7IlsdqZX+RVC5zNOWUSzEi7+QK1wriFK2ch41CUSwIzqAz3OqJ",
+	"Ud1B48RsmeOjo4RQTRZSwR9HAxu+QWRB/7FkYxHBXEk8rEpp0Tta+Cqbbomnfs/feTix+4iY6O5wr8CJ",
+	"o68yoN3xLlrIhX+46+nPF/UQ3IkVbZDqeNTvRPf7FgnZXTpB4uh93Do10/gJKVkqywxtqh7JtA2cLzH2",
+	"22IR9V36CdVV/WkPhpx0ZKVUJcbMZ62CYxYoGuNOPcu2+J9Vim3FzH0tas/osd4eBahGQN6kPDcKsgBl",
+	"IPHRZUF16rF4/ommOl8jzPOUTGBmEwQDsSOf+EKCM37NxIhgVXJb54YJM8ySuX9h/QxZjkXOpposBarP",
+	"cOmZTnRJhaKQPwvG4XCZ8wzLBopaBTtRpedYryYiMEAJc9wSvDawml/NEU9eW6RPNEJDoTEETiplzrZF",
+	"yD33Y7snrt/s5jfi9c1heOD8NoP/2RAZrHxwx+MOP1gt/uwRcLXz4q6B5wFH3/ESQKn/PrUOmucNFSNW",
+	"DAMLSuGyo1ZCZ1zgM5A8s2tz9xl+xHPNSiOLX3MK5wOgny3PIOjK8TVabZe+YmcIzexKPoNkHEZfk2wJ",
+	"HeDd45J/ZEmszCuXNWVKpVSoEXlO07ktNWXB/RTeKe1K1olbkYxpzHJql+fvuxL8wEld3aBBUmlXGGBt",
+	"C6QhzjEiBpqlm53ADVPqd3I1wQEpfs0SMmEig9/YJ/tbJfYfjUYtyZ+URpEoWDkWRtwcnJJJKVdP8bqy",
+	"diRmrjZnQJZTI4Cmc5iwXKkReS9LbUckS/1KZiyfkL6ttzUWVmtYMCpUoDtqo/FUha+JYCvYYF4qfUoA",
+	"6/eyZPSKAH72YIRZLNCPoaaxMOOE357KXE3MuF6T1CmR5tYFpfZvbI0PryxsNHlNrthaoXYYOrmZAxGQ",
+	"U3Plmk2CYsfYzjOAFupPiqqylpqgHpSESxaY2uXUtrgF2wsbu68AcjFb5rT8oeTZD8xQy2+lBjXnu6vy",
+	"U2Mu6E5364pas7NdPChE//SXYJgo40/FF2lBSDZfnDu7qxqE3FoZhu4vJ/Ddm0uBYgFC5/2y9VFyC4HD",
+	"FWEcAkMmPFOTsegfEy2RR9trJ1NolMc70jFaXyUBbsoDRfAxyamYLaH0AVVj0Tx+UKZFEa5Pa9fB0VHF",
+	"3XH8g8Rary6lno/IhH0q4FpFfjcWlndWPM9Ou6pqTxRd2Ymy7KQydVVzF3KF3UIEpoXAty2aN2H7EJ5t",
+	"CoE0IE88Ofreq2KuhBpqiP0JtpZNLLK+XXPIA1qVXGvQvjKwL7ajcVRQNwVrNzgMY2wVruGLeVi2VDFt",
+	"LZdSAdtqlUFtpBLj/a2XakKwXMdYbKnXcWo2/hPLJljiBFHrJq52JASf+BKak0pJLbm6GougEOikVlZ0",
+	"UgXBTpqVUCekrxhrT2UwImeonprtN3ND8GALqqKXivRhI1BZtRP94BTYyQAgsOzC2zWESu9Mo5w1rnRd",
+	"JGym0bQw58qISUZbLddQet+9CM0klTJv4ZapIjTVsnTLMRZASweKTOAf59nk1NrXEIzTlRCp1f8IpEEr",
+	"MeigeCaDA6akkWWVQ/IClgdRU0zoEfkJyt8oMxOI5ooIBK1E93uVCzp6+42Eg87RdMsIXn9G5mCPJm7X",
+	"H1qNvs8Fr5TwrvIUjmU32HWM/1PRvC1OPSNeUUUcI37I1Gf3IvRgBaT7kHqeQ8tqB8VfSyjGhGo7QqRP",
+	"pzkXhpHSfK04AguVrEAl0paxhvYrPRtvAatNYzq+5bQblG8IvRiLluqNV6NTRLFDM8b+uxdPyZPj744G",
+	"EMlBXSRtKVeGrMOrHC4bG/5Uv3fduFwBAVcxMiFLZYUi8EhaGQ1GYqZKlbd1JFgS0Bxzym2Eymouc+fW",
+	"JUuRM6UC/f/QK/3mFrW25acsz60p+5LNuLXBTP5tkozF5F+NuDA0//mPSUI0vQTzBy3R2FCCbQelHrbU",
+	"Jc05mMJtrInZzGVOCRd/R2YQu82QRP75FFzNPunDVF1vCj92hAJkY8PftxALurNHu4Yeexm8fsKoMl0m",
+	"BOONES0HO4bZuKJRz7gqpOLYXnPwE6o1TefmPJxCDJEZ2b9ZdHLsZ4iWElnOsLCW/Ru8M/DDKFXXk9FG",
+	"qIubB2X8n/x+whN8LzcTcr97tUsDE3Yzc+wWS4vhTZVjxZWmfcldLkG8iWf0ratEVeZaWyMfLxfvk8SS",
+	"KeRizgFdHHRXKOBYLHPwddqBZaUsMrkSyka0NM79h3O8purmSqwZk2rbNXgdgdlMxoIupK1nYJvwHKVm",
+	"PbAKk1N+wAwwBS4trCkW7bSXeJ2OoDCdrSfowj8sU3c6mFHtWD6F2wMcl3KpXRCDnW0flCxmLmFapnNI",
+	"ABoL6lfBqpNqLlegtHtdMZ1LnpoFfQ7xJ3bepie8sjCXYjLujXubQxaRml9YMrxPlyT0ZDv6TZ2S9YFs",
+	"jpSMUJZ25o4Qy+kPCtv8p45EsebB6mzcBcP/DP8/z252isd2gj6EWytbzKzGEptFW2JqAFh7mqAegW6A",
+	"svE0p7MZa8RzJDYkYpPTbiyiXruWRbLmwHMnCSYxItab5B1t+OeBGgtvfgLcJWSzM640xGPUQs/B1VXF",
+	"w0/CKMLSZYG65k7HAkp5gWi/zHM0xlpTJ0SRTOxO2fLqrgg4+fDh/Jk3PJ5CuI43kNocx7EwGxbJbnTf",
+	"PRmRpr08NJa5KuxUkMnzCzqDKm9LxSy8/+R8OnxlbrGJuXlatovt/L73NYL8oKcd8/FRra2DEKxDMgXc",
+	"jLqMbxamfXp+qhAOPHkdqJD2WKMK/+AUkmyhUgHE+4hggf9cov3vivNuYLj3GAx/jod+E+LrBwfqWqPe",
+	"OpEt0fOOHGCx1Fb2ZnmmRuQsz7HwcWXxHwtX7PcUkRptdcJK2lBkLZdkRTHLHmM1Rt51ckLalc7HwrtO",
+	"DF+yzhPSd86TqkSAYposqFjSPF+fgD9lFPhTTkhxBLL6k9FYhCaeE0Jt6NuBwjqWGBENVh5ZkolhrFDk",
+	"HORQGLfA70mfEiHF0EbOccjqwY6bDgKCoK4lo7m1Z/tIlUlOlX4lMz7lZkJQ3ETZCMwgJt7tj/WZnBJK",
+	"3p5dPP0RGXsjFw+MsUFqXpNR25ALzyEShA7PGTEMqVGd+hFRkqRSNK5Ae5conjMBkZLXrHQ24LEYiwba",
+	"QsnVFalcUifWgOW8Zm5jIW3RbXhfMZukELDBsR8IfjtIWj6wPiXTpV6WjED2leaQtWX9otrWZTYbPhaT",
+	"4bAa1HBBPw0zulaThDz+yzdGT7LBNgmhhmsPfABo07Pm5H/H/wfOSee9dhX4gDhtjPiEIJEBTAKour6D",
+	"EfnZ3OncRrAqKwjhBOC8qGpxbGJmX5bgz1OE6wRlgmgJGiIkyaWYsZKgxVaNBdeDpEl83k/n3XHohJvU",
+	"hMMJ1mNFboFbY2N+xyLoE8U0GJ0fd0LSnNFSYWFSx2Hemz1Ge5wIW4XDTbCwFybDwhfbwOgdP96P655P",
+	"4YT0EOz1fmHsrbDx26Y17CTxWFj830byoVNtXbYWI7shCv3JLJmPdtBuzYG2hp4XEP3+gOm/g4R2K5X4",
+	"0DLLTtW4lWpRacqOz4aJyZZBhvGUTpqwgsTl2sgdBSuVFFDEFDivk3wS77zCy8u8Xcsu6NcyFMKUBfSv",
+	"Ge1VKQjfK1FX1XTmnPIDYpF3MITDswC4IBKCNy8amkCUtP8XbDUWaI3aIZjyR7uiX8eoZnvbxgIb8lhj",
+	"hx6Sje8zjpBUFPGbalc7MYjdCyny2XyIlil79sOwdU01V5qnUcf8ST1obyxsumuVBOUjuAB5pGBlHagT",
+	"CmVY89sCGQVcwVLZe52mWOLVOVYagdG2lGFQ9LCrCevBaKgkCdT6p7mSGCau6m9DZq5hXZVhrm3OMz1e",
+	"cbG5nqKlkK9XUbHZ4V7o/VECeGAu92SxsVvVXVnxDtjLbjzDHdv7dKm2SQws1AGkQL3Y2AbbezIWzrsH",
+	"1WCpWJN6QVTPIC7XPgfTvA5wLFxk/Jpny6rwULmEJMRJwcqUCe3SaTGHxSb5932b/9//9X+7BgfkMGBG",
+	"QVo/6ZvPXFr/HFRHXtVgHYzIe5RXVZDMlJAqf8nF9ph/o6tUMZ+gEiY3jUUju2mTgMOZqnKF/zQ5I7VZ",
+	"75w5wsphm2YhZ+nBY/nHSRUxwkrtSHyRdlYlEF4/qglgRclSqh3VJy0EdPf8BOoettItuFCa0WxENpRM",
+	"cmZKB5MSJDP2rVgjJNrCskFdf0gCsI82dMeIvNeY1G0agaiTnBSl/DtL9WtAqIJcSA8cAn9Zy8ppOwHf",
+	"xXuaVuxv7tMqxd5+joErbR8fmbglA8QqGz4HuaBk8pKLKzCcN5dxs+73k1+vnx7tbbd72ly13r2Wa4qP",
+	"es+kuACAoG4rC9a2fZ+/ogANO2cVqC8BBHxHwqQ/MTQ+GWBqhNkNt0EO8Q+icFOmlCw3W8+Snvk8jtjn",
+	"m/AVufyAktbWn5AJhiHuamHBUMVTUrL838Y939fQOs7HvQc352+jkVcET+CcfjWR2YVDbC0Ws7mctNhQ",
+	"Oa3KALKRF9jGJRwa0rdhgZOi5NdUs0niEaytgTpseRCBJpHT0DPTAtp0+bEY+9KC4UQAc01nZKLpbGKD",
+	"kuPa75ty5kDEa2CcG4vu/RSiC0pSMl1yds0ayIKnHlcQ3D2YH+6ASLqm1lV6T9PZb1Zzz0jHrTWya3CL",
+	"mgztehQPmvtda+5vyhnx4Pi/10o9RcmuOVsdcit5BTzM1ag//BxIXu4CPNy9WmetPKdDxrRlTgTN17+y",
+	"QCG3Xl0biseylkh4gm5VbM264uyjij9i0j6gof7ANEikwVL74oF6zhZoskQ5dDQWZ3luW10YVY45CCQj",
+	"Dp1C7YGWyGvrenIFyH8osqLzIYA1OjJtCy/X1qQILP4JHyvGROPLJ2TcO7OfgUxuKHzc2yyfwjxfyNJ+",
+	"+M8jorqBu223E9iDxdlMJLAaGxoLCOSBx91rrVHyQpakojjH5NxW3i+HO6t41BexN8+KDj+7f16sC3Ym",
+	"svMsRH9uKJ+eL9ozfa/48LW5bn/9XXMe+3xUw5NfRlk94vEFrN7xNYvBVyuK5RNWVEqFwDieCPReMhZU",
+	"WQfMgYKgKJ4yqL0yIhNQsVjGsokF+2mgm5UUJRy5DHGaTsei+vKETGmumAUlEDLEc8I2KUpMDTTUsxYM",
+	"IGLgmWtpKwjeLuVeMQ6gsfx1heU+w33cRmwawF422g4MfUcjZi18UNcDHN2fNu7F0ZurwtdwfMXvkx3Y",
+	"vGXLIN8ZFbwyRd4cfva2yJtDG/IawPp/DU7+thrOLq+/13uAiMPLuLpfyMRpDcAOxOpdOTNK69tZM9mf",
+	"M49FgzVD7uNUlgtv+xWy4tZcXDOB4TBKeufa0D9HaQCE/rGAEHGfEONhZoN5mH4gjcUG+tUugxgg6ljc",
+	"+jIIFJivcQW0u3tg+A8M/64ZPvqJ9uHyMaPqHo4zo69ELBKR+gFkIsvZSznjwhouqxj6QYJxAVQH1tGI",
+	"ATTxicykctgZWdfFVhYlm1pL7Ns37y8cP3FoUqu5tFkMY+GSQCDtuhpZ20zwJpxDYCuwMf1KTciEZplN",
+	"5RiLid+iCenDFFJclAHkrLtohIQoLlLmCxukV2TOsKhBxLUoV2IH28Q28y4mhUJIBozcpUU6gNGJjSKb",
+	"DLqstfhdzWC7PSIK6gfihzfmim3ekkgEI1INT64EhF0Ei9A1Ird1raJ54RgXXLxkYqbnvZPj5KuamBs7",
+	"tM3k0u2ZeLAl37OdpR84UH94fjEI2KYzOKOxJRpk1cEHAyg7qG2qWIzVkSinC31LEENNF+ykQijcyl+d",
+	"Mwk5TPgqyo92XJcsl2IGKIj9NvzTFRMniOAQerZGCHJpgR5Arou7rJTzgZlBc0gjbDNjsp0Xj8VtmDHZ",
+	"kRfvwFrfml2/H/mwxSK8WHjz+2FMf2hO9OdG6nWiQ4TbbRISDz+jjndz+NnzqZvDz8I54TPmSno2Q63M",
+	"7806mRA5hG6ioIQlepvwi4pY/0eWM/U/wVBAT67qhhCI8zTKISibky3lCCdYZvnMDsTqkVpWI8SQ+QY7",
+	"8jU1wBcCRTVKmTOPAOR5d02KiXCa5vR2rpgZrt8KIoCwqvVD0czf8mjhdnb4puuSxF4GMPfpezh1u3kb",
+	"bGyDI8W9Pupybu/LC7x7p9OvHchObfmhWbOzGTdpmEbgTvbnWM+pHgvDGEBOYJ8Mx2tod9vvfWvjU0FJ",
+	"/t7v6FJGmJj2qj3oCvd5WTpruvpjHOwulea9pqU9l3olh8WcKn9Cu0vpbrz+AO1+LBCZzn2RQumcqsTu",
+	"4MTWxMab1dbLdkEH7vhO8J0P784nthiJ0SvGwgjqdl1ax9jVMw5OcxWjF1TWbeaq2cA7zyjGAtH3hQRE",
+	"lCTE0fNm8gDHqQIjV+0C3ii7AIC74ZeTsXBVxrAFPT/AWuCIFGLes0MFjKV+GK4IroMFFZqnvp4agotY",
+	"G8tYvLHKWhXESJytHmuHVtxEy7iIE2Obm5a9yTzvIeOlKJrrupd1/fh+R7KZi/voQarsWchOO05AQPQP",
+	"Ut6fT2szh8zVX49dSHerxEWqsu+i17WCU2rCW0Sdc75pkNX60LzDBcyp0r6gpNVvgovCCHseR28XvY3U",
+	"1bax+HK9rTOAeGc1Ljz/Dyrc71OF23zCki0ZB20JvS0/tWLHSR8Mxf73Wvn7scALB2SCVmb8YORlBI9N",
+	"WRXIb0oIpG+a13Q2SExHrnIPgqG5QH8X3g+IWiVLEQKsHeW/KRV/g0jwzxHg/6BW3VMi/i5H7J9KqbrN",
+	"l1U80R3e2IcuzGb/iKt/6iXsUmqdClizN5EdtRcCJTtYliCoSiicc2VFdpbZyp8LUBFDzbLCs+9zsZtZ",
+	"ejAidsQASRBLCkMIwAYe5N0obhF9eW+phgf2qQex5netPjhSY5v1CBf16Ym2O/4TyRkTh/ZJa7L1QSFp",
+	"CSKaKic1qBCVnfQHfBMnyW2NHoj5gQ/H4u+SC9XyYB8oB/RplQQACqknEKGVSjHI/Qxa3DPNCEOytiQZ",
+	"1ROqcFL3KRidFUVzDXeUh/zWUF/gqdqnBwHprgWkWkCfpwt3OgOauedUx1uHVH+8Ndu4ZTKkJ8Zm5iJm",
+	"r1XxNzWjrysfPRZoSFCkX3ABqIhbEpuDNG9o4aChqkFkNCVPzw0vugQrK1VXZAX1DyUGWU8WMmPNcJoq",
+	"lNIXtsZjZ16u/FwrORbhBN3UoE5ZcAvnXDk4uLDOZjhUF1ZkV6IKzFaEal3yy6VmhMOw+25Meh5GZjum",
+	"KgVzDrqwAM0AMJ5oevVSOuQQhyrN9EmD/wLkMRjZC7STr4QRsNRXZcV7xlXWDE+hXm72jPQP6DLj+sCQ",
+	"1EFRsmsmNNX8mh10Blya7/YMtwQu8cp8d7+hjWdFEVmrL0wqfbhG7v8aaQb8/DPdIkvFyp3uBPMi+i7l",
+	"lWFAgQDpmV+9aDTXLkbTF4ExjRwo0J3Gggu4Ok7JpAC3IBYPmIDf0YqIsfBJnxhP22JoNZaxgJdtZx18",
+	"6SkCTH0wa3CPBxva7zi+DuPKrMzDMb3rY2o3mNgddgcU/qwUMLP2hzXaPbT37k4no06i4AkGep6Qpy/P",
+	"sc6phU1EAAYsSBqjx2fYaxiU27v3CyfS6dZ6aE4qqeUTPBDv3RKv3RjSIIcIEc8ZzfX8190Q0w1bRQb6",
+	"CAA9eW4jI0oJOSzcpktC8TCcl7N+CYksuE28P9oR3CO1YhfvAZ29Uxiq5kBzfs0eiFIrpCyWLkuu172T",
+	"Xz7WQ7GumTArls5ZLbASV9vSlyyYoAUfreki35XIKg7JFXlTMHH29pxkMl0uoCQNVYQtLlkWFEm55IKW",
+	"6yhjtN+/L1i6H4m5EVckRjMs40Dzt6XpRwNKcCwV7yIc+ePR0ehxMH4uyH+dvXoZVDCWl0YW66LM5go8",
+	"UOYWygRwKrtoZt9J36x3mEX03lZCRMaIlAq5y7dkhEz40kbchm+Bykx0SadTnmJoWEY1vaTKRc6pQUK+",
+	"OXqMevuKK7adV77DMf7GrNJNE6LZaLZ+IMja/f1b7ANgBEDyfX8qS8I+0UVhL2dPdT4AG8lvMNp4iAyp",
+	"8S38vf755x4eDsTTOvnl441pEIplxSw1lQWiZmUqke07ZudkCpYBXIE5Essy7530DsGzaMfUbNujNzTQ",
+	"5c/enp/4+tQVknUShIWKLMRjgDKcreRXaxCqIxa002lrszsgciU6kRaadZQCzbgN8BAM4XllF4wMwC+D",
+	"xQ+pUIi4mAFsg+MuWNmijYyBlmJMCbIYbR5AKhiGT2bfMIZahufZ2/OEqFQWDidv8xqjmWR749YFtWfr",
+	"1pa/ofk3NesENI9W4VLHLaXA7zGTMkZEg2AMtbY3DQLdb3aPqp1LjCCezpsGdpFZw5636TkQwKrr0Nq0",
+	"oWOPwBonF+gmgRqElbXb9o1qbohNWLURDMS7NtujMGxiylb2YKAtKRhHS2lGExBcybmczaDqebjlaFFJ",
+	"2okvVprFovM13heO1DK/2Di7hFUjfOAJUuQ/3795HW5ATQ65+Xjz/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
