@@ -606,8 +606,8 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 // valid, and drawn now and then).
 var fuzzOneMemberOf = map[string][]string{
 	"BatchUpdatePolicyIssuesRequest": {"ids", "filterModel"},
-	"PolicyEvaluationRequest":  {"stack", "account"},
-	"UpdatePolicyGroupRequest": {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
+	"PolicyEvaluationRequest":        {"stack", "account"},
+	"UpdatePolicyGroupRequest":       {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
 }
 
 // versionRef names a version of a pack (any pack when pack is "") as a path
