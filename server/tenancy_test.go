@@ -29,6 +29,7 @@ var readOnlyPOSTs = map[string]bool{
 	"ExportPolicyIssues":         true, // /issues/export
 	"GetPolicyIssuesFilters":     true, // /issues/filters
 	"ListPoliciesCompliance":     true, // /policies
+	"GetPolicyResultsTrends":     true, // /trends
 
 	// ListPolicyPacks_post, as the generated spec names it.
 	"ListPolicyPacksPost": true, // /api/registry/policypacks

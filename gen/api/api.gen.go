@@ -367,6 +367,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -1577,6 +1667,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -1951,6 +2132,9 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
+
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
 
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
@@ -2448,6 +2632,9 @@ type ServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx echo.Context, orgName OrgName) error
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -3142,6 +3329,22 @@ func (w *ServerInterfaceWrapper) ListPoliciesCompliance(ctx echo.Context) error 
 	return err
 }
 
+// GetPolicyResultsTrends converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyResultsTrends(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyResultsTrends(ctx, orgName)
+	return err
+}
+
 // ListPolicyViolationsV2 converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error {
 	var err error
@@ -3736,6 +3939,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/metadata", wrapper.GetPolicyResultsMetadata, options.OperationMiddlewares["GetPolicyResultsMetadata"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/trends", wrapper.GetPolicyResultsTrends, options.OperationMiddlewares["GetPolicyResultsTrends"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/policies", wrapper.ListPoliciesCompliance, options.OperationMiddlewares["ListPoliciesCompliance"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/violationsv2", wrapper.ListPolicyViolationsV2, options.OperationMiddlewares["ListPolicyViolationsV2"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
@@ -7362,6 +7566,146 @@ func (response ListPoliciesCompliance503JSONResponse) VisitListPoliciesComplianc
 	return err
 }
 
+type GetPolicyResultsTrendsRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *GetPolicyResultsTrendsJSONRequestBody
+}
+
+type GetPolicyResultsTrendsResponseObject interface {
+	VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyResultsTrends200JSONResponse PolicyResultsTrends
+
+func (response GetPolicyResultsTrends200JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyResultsTrends400JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyResultsTrends401JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyResultsTrends403JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyResultsTrends404JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetPolicyResultsTrends413JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyResultsTrends415JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyResultsTrends429JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyResultsTrends503JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyViolationsV2RequestObject struct {
 	OrgName OrgName `json:"orgName"`
 	Params  ListPolicyViolationsV2Params
@@ -9823,6 +10167,9 @@ type StrictServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx context.Context, request ListPoliciesComplianceRequestObject) (ListPoliciesComplianceResponseObject, error)
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx context.Context, request GetPolicyResultsTrendsRequestObject) (GetPolicyResultsTrendsResponseObject, error)
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -10874,6 +11221,54 @@ func (sh *strictHandler) ListPoliciesCompliance(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetPolicyResultsTrends operation middleware
+func (sh *strictHandler) GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyResultsTrendsRequestObject
+
+	request.OrgName = orgName
+
+	var body GetPolicyResultsTrendsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyResultsTrends(ctx.Request().Context(), request.(GetPolicyResultsTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyResultsTrends")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyResultsTrendsResponseObject); ok {
+		return validResponse.VisitGetPolicyResultsTrendsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyViolationsV2 operation middleware
 func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error {
 	var request ListPolicyViolationsV2RequestObject
@@ -11493,388 +11888,412 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
-	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
-	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
-	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
-	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
-	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
-	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
-	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
-	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
-	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
-	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
-	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
-	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
-	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
-	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
-	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
-	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
-	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
-	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
-	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
-	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
-	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
-	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
-	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
-	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
-	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
-	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
-	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
-	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
-	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
-	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
-	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
-	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
-	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
-	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
-	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
-	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
-	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
-	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
-	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
-	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
-	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
-	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
-	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
-	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
-	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
-	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
-	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
-	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
-	"FC46B+UY6H9TlITjw5u3Cy9lu1Vk6FV6lBdgE/UZcbo8SSvr97W5W+7m5lJ3I7oEw53/yNY767fOUn+B",
-	"3paqKpEBQjs9qi3eHh2vov2i4IrlXtBiwu7RzwOq8wGykkj/77ER4ChdH0lrQVWdv7l4Rit6xUtu1s+k",
-	"mPJZejHy8BbOybmAnYdQZ6iY2UvAR/NYlpVDi0vVY+WpG+0RvMPzR9rFhHir4AQiiA5R7DmsaP5RTyCA",
-	"9YqafH7IRK7WFcaxpuwJ9aj2M448iz+1agUwYyIwLEGSpcYrtB55NIJ65a83xUb5BXQ3wZaVT11ibUKo",
-	"l7mHDAINcKaDUzYdI+6kz3pYHE97NLYNG8371Iz4jbNW9CEVQi5FDhE3gu3ONNLkfZPgFMnVsmPtW69W",
-	"9HGviN/zomXCXDiPYiPExcp7uf0IA1gEWxH8mryJI6JBoRONqJ5RU0hv2DwH5z+9I88u3pFafIySVFb6",
-	"MOf6MI+fVU7eBMmnOae3uFi6obe4Awd0K8i7J+RqmX9kSJ7NoYRn0TfA4aZS5WzBhHlpRY3B6cAqL1bn",
-	"B61B0QVbSfXRzs2nqXANEYBTppgd9eng8ehkdDKIztfgZPTU7pmLp4u715iPMafXrG8mTNj7BaUsFxf5",
-	"5BC/PmwMPqg3p6ilZANDZ6C/6Ccwt/DuBysKuuFd0hmM8PHoeNDRFRpr3jWvXynOpiT6NYj8dZzv/rbw",
-	"cyv7G4OG8JAwFBMgRDdzDeyn5LWUb/tzGUWdLhfM0IIa2s9qE8Jk6wrybMe2Q+iVXBrololrrqSwVGOF",
-	"1qlUwRHvgqnjsLzEYRbJdbCrA6Yzb6t///bloabTptGe4hikmqF0fBBWzK8GuZiGCDsyp5rQUjFarMkV",
-	"Y84t4rWk6CRnDbYA3IBpxwxal0O0NcB1qTFM2Rn8nz+fH/43Pfzl+PCb/xkdfvh8kp0cH9/8S2p76qOe",
-	"Ysxe8SRyaUou8HrTFcv5lOf1UxeNHZHBrjwapwB0wsUFfnTSFXUrJa950Zc1kpdyWRD/zlFVUgO5WRCY",
-	"GYe+203VWuacGoZx5BmBJJnzn95l5PyXpWIZYSZPErLduxS5vH1+/u0Pz8HCGdHmtpOoWCU1B/6WOIjv",
-	"3760AgVSgn8xVtKbk8ILJe2HQl7UWTY6045gm2u0Wclr70vMy9pd/Bie2SGihNDK+kjQMXktckZoeMWO",
-	"ziVGFBnhxscdXsHK+Cct8h/+fP3jh38fHv/vn08Ov/nw8/HhNx/+18F4PNr6y/DQ/gMPz+jww78e/Ptw",
-	"PP7X9m8H//4vW310Lro+ZrjRYdtZstgkjfkYdjJVchHLDQmZwYnojoIkWValpAWI7FTlc36dkNv8dL6v",
-	"wyFvycBdCyjRotAM16+3/2O2J4zISCvl56xBzfUi4Vvv316kl+T92wvbwpv3l527y02zTxfbSSh3+Ude",
-	"NofdKlLLvYNcXmcx1HPqIYvnHemoPcjv5YrQ2gxMnDxVNLTH4pprlKdi2UqxBSssQ0RqBZknoV7CQL5j",
-	"5ls0IMRJT5updKkhcL42jzSF1ibJfcfN98url3LGe3Yi1YxTD8lQSMNICG58Q3VOy2dUM6vHp2MDfkDJ",
-	"MMEg/RMgyDlE+eNcIh6fGkxbfZnT/RUX1/dWZSVerWguPVQUcq4toaI69A767N+/Xb7yzD1wIxQSRV4u",
-	"C6fj/Oe716+Im589PEFucJlclFRUGZ4vS6raQk2k1ORR7xBrHMRxxYwVzPD4NilqQT+dz9i3dK2TQdjN",
-	"BY1e7i7iTcqi3xhQH3fcSQaK13aQDIiOlhGzgGg+d8sFIa+RcQJygR07wLNRxWtuCThvGjMUIyWbGivo",
-	"HSQ4780ONNVPR69Fw7DRvKGC7cgPMREQhOpGt+Gf5gwcDCDFRCKD+wBMcY288mhqweF4FyFCovfT3k82",
-	"S95hv+CyqWd3O+G6R27b5bZL+0k2CX6XzRze0e1kpfp+jPqKVi0LVNHP7yAhsSZQvY3T9b1PSq6NbosU",
-	"Glmds/VaSgOzZItr+Ym+iW0qeTC29jCxLQaRmKs9Ob5pk/D+Fp9AEE/SBooPN33S4ZteMn7begN16tJ7",
-	"etzT1opKopaCFEvlNXlME92H7Bv9rpO3aIpePLKLg4B5W1uW2hPre7O2D2hCRRcqxjLtBsjFgtkTpue8",
-	"6vK8zRzFy6DtPnY8bD1Hxt4weANd9sbDgA0G8xumgbm27x9/TQ1puaJrXadeHMQSqeu7R9gMjm/E+thw",
-	"ePvedMeWEr1cLKgK7tWW8OgIEL/tbkSEN7LBExbvq96fSUPz73CYW+W+xoh6trJeky2cr+fFrlgn8ei2",
-	"DM/1+sHnfcsHD7euXuWb2G/xbOM/cTN3Fge94wLimHrWz8vgCeOMT88GtTv2yrRVhe5iLPpavYzSvl0z",
-	"aZdhsDVvaOGRJv69+LitqBKID8SUkgqS66dyuyvRD7pnpRyb7RkQGn9D9GLBr3mxpKXf8VoDaJqgtgja",
-	"u4VlpEXrD7vI1vVV32ZtO0VdbLTffxvZ7blGQ7CR3n5JFlJhUE/LoLhUldSsaem/p4B3ljA47LzmHWtF",
-	"esWjPnx4yU3L07P3NnuB5kVoJd13LfqQ0CEKc7E59IqVUsx8YPrWPe89246VeI4ajrntb8XLklyFLUFK",
-	"YKIA/qERF83M2Zpcc1lSw+IB7qGIvG85MhoeHtcaubRNQ6o2vIwSrbf196lvt3Y8eLsTl+KdYamr9Tzl",
-	"4dL2XbCN048wxmC/qpkIrlVfMHHMQnejMJzuO/9dmqZ8s+0DutkE33JHtI727ob4pSo3+BGApVhmrxZO",
-	"3W/5KW6po8XdJbhGttvVkTq3ibn0H1qaPrG7ytPJhnt5o+rXC3obC9+kCdKdMWp6VfJkq43v9jdqJ9vs",
-	"2q8jeti0hc0LuqNcd19rREHE1y+qFW2DYOoajrTsTUa/LcBtOxsAO5Jt00aVNv7dpIOIiPvYmeeMxCVw",
-	"S7OgVdL7UQ+1T9d2i0Tqse3HR3wexM5Xb0tlTPBGqyrGe10rkB67yF9E2OyosyswqI0spKE+JXhHpADS",
-	"hr7X5ROIG3G51zpEg3hef56+J7zqjP00BA40ChiqZsxoMgRrEqSCOeVeI3IK16/VzPlhtphEOYZxp/Ve",
-	"777oqK5dA+lCFrdbjh/sh9sFQNt+K4bFmWs32ladpBIbRHqMvXGc8sLZbRJ38qvg4MOYAr/w9p7mM4Hi",
-	"WWfL0iZSsVw8xxCiN5tU4LrLWAn2mFnl2schYZAF11u6BBPmxm4cWe09o7RA0CDGeARZfJIcBfUtysaz",
-	"bV/5IQoi6gQtJTBDN9r/U7rl/sAvTXsXAKkWPmYjko/bnpgkX78LjS2EQiUtsU7+AMn5+btncehUCF1N",
-	"hYOQoU8ghJw1UFYP9rtSxM5IpF/smE/BwJ6R42S8PqKFxgLPZtTX46/jBtl6FBqGrsRxaMQ8iMJeshjm",
-	"4eG3/KAStrpfxQ9Wr+GmRIN6IfWtQpS2t51sN9rrjRbFTS4sPWhOsm+LIXABuOcG38M58m9Egrb3nt1j",
-	"Bxy8j9JTY4DeXoOXS8PFzAEfbwc9vmVH6ZVudd6zpi1XUEozab6CPqpOzKvDKMiIi/qM0xxqmMvGjeA8",
-	"WdzAC/d17/iIXCPJFdv9Fgpo4A3JE4B+CTe3u6Pi4GEnjKV8fHd/fa3mUiPybnkdkFCh/2cvL4iey2Vp",
-	"pSeHJeoWJ757KiVzpjUZCnbNMCt9zhS7s3sOIzCcsGpJxtvhDvZeKDvel7LPVPBTCBCNKTinAkyMciVK",
-	"SQurcCm5gHApmGsgDRezlJHVnOdzjIvXREhcJf+9Prj9Pb3bdG93we65lmm20hN1EBN/itU0AQ07Iw0x",
-	"aeB4gVyPTmyTVbCeHh/H2QqY4Xzqsuw4QrNG+lwT+5f87PHwsvGAi/+plJwppgE2b3C1/p+CWYEf/pry",
-	"T6zA9zBddzz4MEiENxU9BP395eUbgqMj9q303i36XWjz5YKKQ8VoARJJws4LK7V923JUKzbZGV98d/5W",
-	"lslhAJpvrAhR55Lvsuvd4Xw8Gdq2h7RYcJG5VgERkLMVU+kjtJCFbaI477lMDV8wbeiiCn4B7GVFNSmp",
-	"BjUaGiDD8ILr+W+SCyvDB74WSogU1LBD2/L+4lxzquc41R/CVH/snWoXzyjzBzBag9RmhoCz2mj8FrlW",
-	"bxaWz7ryVqbI7rmgRvFPozbAgcFkHhCRBtlA818Y4B3cKqc/UagH4kDojIt+y60fRLu1585qtK7AaIj3",
-	"9lXDzeuH7WwXcYJSKtICZ9dvLvCBrOBqMUslyNAbjk6Oj7NGiv1BQ42yv2T7WF/dpPfd901Rh4Bx4OO1",
-	"t2w8osRA4lYyRurj8oopwQzTh1dMm8NK0dzwHCNuE5QwADF1hRFfODcXnlXRNYguR5WSkKSbSwWRYX9+",
-	"kh2eAMpF4/0VuzrSxlLMLH7brv/h4w+J4KwwlZ4sZUSWH7YVcH1AID+7ncG+Vfa5/TmABCn2yTSrVUlF",
-	"2KIya+IKAwB3q/pSzHCRt8SWRLuPJA14EDsHm6Spb3s+qdsIN8iNpA2VqTaEKDZgXlphs2s0sTtENasS",
-	"boqnqII6tKeLvceU2x0C6CU5xdgGtETrJRuRH+jayqKITtWw2M6pxsS4gpXMsMLSQBM3fCcvfFUv5b4G",
-	"a/xo4wxx6QtmKC+x2EIdSrR7d91COT29KvdiQ1vxMTWbFtMnhu23eskoKVyVHsLtLfnTT8a7fBUgtdxS",
-	"g/W77b3uC06IliBzeQghK7RNp33xasl41hDHGkZn2+zGNEXNB6N9SMOCoP1wdpNBk/b4JqJj7iLu+96o",
-	"NarF1VidEAAWjMvtTRttiM5Lkt33jJZm/g7Rn/oS4yAtx1LDHN4m+Zx180nsb9iEK1Rg+/nooFWgdfdn",
-	"63IN390yHc7Z3xCOEQiiYBUTBRP2nrKtWxEeElM/j8PgxoPT8UB+HA9uDpIGGt2zIvgRqgy4GuuMjAcR",
-	"axgPEKdpxTXbLq27flJb46ORkRqcgJaSyFGkrC/nuhQMEEqIavY1kRLn1GUJbs4KYYkOwochFSbEC/V4",
-	"P+vnaXorm5JG/TrWUcksc6ZivfMRbi7jj765nWBvGjsVlmj7ZtW99AseYWKWLbPcXtIuUD9sWGe5Uw72",
-	"XyG40OsALoyuiMOzPnIs1LO3rPBX+2F6ALbNiCRQ+tloFLkMo7ML7F7rTxzaYIhNuMMx1pDqMP8vwwvY",
-	"UmEwMYAquhn8bdzZiy8e0o972CC3J+gj63n/9lVfrvGr2uToqr7BOod57RNfF21qZ5FTp9dqN3ESLppd",
-	"tsT5b/jA50qUpc9KCbHZG5Fm3MuY1YQJ0YPTwePjx384PDk5PH58efzn0+Pj0+Pj/x5kg+mMelMct6+B",
-	"daxp9On91mUvgZUJTq2QK3Ep0bTq2aGC1kO7S+2wiq+poeq9KlEpZwvK7T9pyXP2HzRfsJGfUTaYcTMP",
-	"Kcj4StS7/ZOEMVxzZZa0xL9Pp7TUDBAqu+vwZOM6oFGwdyGepBYCrWvbVgK3Z/tSXPPcSLV5LfCdeAT2",
-	"b1IPJLUcH25jMzsXRFYUg5C9oWDKTD73rCNYDOwJdCRYGw92sRkEut10oTcKqrkvdr7Fu4dtq7XAD6rv",
-	"wHdxQHezflVMHSbMIM7+8ZVMmpvzXct+a80XmWnkKhnmKA0tn4F5NG1pt88juIc4NXmLEXMjxkedbAUC",
-	"xI7Gy1iI0FDrNgAsoljvKyt0dxOefJuMnIL4PCvCefWsYeOICjQgKqgrnVQxV8iBDD+Pl8fHT3LAJoZ/",
-	"sszDPNZYkDdNL+omX3dntdLaK67cTlSEK7Yn8TgzUBLBdF+S8asJ0LPD/o072JWw/OyzaGc3ExpE2L2Q",
-	"qpO0umNCYP+nm7OiBS3Xv7BUHuyjjXpdlY5fjHc3eHhvmza4Q4ZwY+V7gxQ7yZM9Pqj0ew4D2Cdaopnl",
-	"ke5MKxK3aJ4zrQenAxcVOsgGUs2CtJIvWNde4b/ZT8OxAz3HL9MqDjabEKe1zxUdERcYSrgmEzfiCcYw",
-	"F8ngtbKbD0ouvtVk2DVCEV7oA9/TmVWxHbQ1QJ1HGHCsCBFeIVZHM/s5ol5wKFMw7Pix+r0fC/rJQ5WB",
-	"i6vNKOodSYNdCil4bplFpCc1RA2fa9tY1KlUQcQB+A9Ahm9+F0rVtlJhdsjl+OKEYeQGKZP1l0sZiGvu",
-	"All8wiRIhF1x0Dksw1p5V7hisN/CpUMN2zCjemWPIq4q2s8FwmG30MJTimeftRgfNk2iKVt+7Zx2pZKr",
-	"fXD0UhbaL8yArjc5GIb0j4/7iaJtuUcgMicRsmKDiWx4/fjga0uh0aT2tOjtKUuEfn58vOOWRCNL7Qsq",
-	"Ei+5SGfTC2S+/WEsmpXTZFApK6eHPk3Nbt58XTEFmZWk5OIjVNg/CLkCLqrEX+M7sphXbBWlhmwN2DDS",
-	"QawlYvg78Rq+pIRPPsCMlUGl2DUThhp+HanxlZLFMvc21V85/4c1837OfF4OQo8Z5J9fKQen2Xm8eHC2",
-	"fOqIKAhdFtwV73E5MqPdA4YEW3WzMlKmvw8tK+Bx9s03u8YIp45PQifval6dd0L6Gg2BXNOUWazFwrwV",
-	"KOGeSMRmdaSA3aO0InPSbsThQ+J6vM6yZFH+USdRyA17Q2ybHZMsS7nSTgBMB+DFfhrXCsLl4RCQWLgi",
-	"coUxDZAWtyGRDePQIIg3inTr+nNaBrP2sP4aP3ZBT9o72BMmIcT29RU6PNiPh76xuu2mwZSel++2dfEF",
-	"0N2+cANES+rAed3wnkmhcZm2RP+6ncjd+yBdWeUfW8VNVntRXQMzMk1+37JKsRwkBi7ckP2AoDoTTG7i",
-	"CH5yGs3zkSZXS16aQy6AEDKHNio102YswjOXkRBHI8N6NBbhkaNlVBEm2MMEtvGs7n4sDCtLIMkFoRVV",
-	"Bko932QDvdTg0C12IXo95xWiaruPdqFhw+hCp7BFuguYhqQk0AKcq5LRa6YJB/S/PXEHvFl5Jwp4r5m6",
-	"EFPZV+5OA7nWgR4haCB16oYTMF5PUOGDm8gyJKcAuVzZpkm6A1EcPYVAjtxV+nZpHq6nQjKMvQa4eOzF",
-	"a794uK5o/hFq0ruy82Ph0agzcrU02EL3a5+ogUezMUnPPsCKDoRwikrMWEAgeKfLgH/tyo23SaZ1RcLR",
-	"dfuXhbuqzRtbC1hfNbtdrn91ntX2CbDH2XuZevxSqE7Gca12wkwUUA5ACoP/dNBLh5XiIucVLZMxrh3O",
-	"s/HSt29AHpAgtm8XzwMKTWA1GHfd7yBzYxZSYHi688J4x1QlAeuPlofhEZY0yWVZ0iuJ1Q6zwRUvSy5m",
-	"hwsq6IyprZPrT4HfJq1EfqG0s/NlTxY5fpjUtRruo2Q9kRSKLzealPabgz0zDNtSwbZcRZWkhMtgQ/Hb",
-	"7C7QLkg/VuWT0xpzOLEXP3EztxR1OhYT2H6sVOOulIxIyyKw7pu/7yZ4+Uw6l5JitDgEdoc3HGQ+jcVK",
-	"cagRACYM8vT4ycGIvOjWCEElGYcO/3ykQbSybY2Iyy2Dy972Y++DsTCSyOnUXleKg31FINalgZyr1VyS",
-	"BV2TBf3ICDeuVmDAm3bOXU/hzsu5FW8sJpuQF1DTZ4r19ETnJr0qSq42RoSn1MF0rIMLxkeyHQ+cZHEE",
-	"J9mVQUWNCdfcS4YBfMlrTplDkXMAQvCd/0PJVU/ClQ8D79pFwqTwFTI8Pjw5Pj4guVSKlYgS764eF59M",
-	"4EIfkcOT6Bp8dXSOtakxPhxy4xQV/s7DlTk4I4ePG3cnvv9I+wzrKPQqh1Q8e5OqZRPJNk4aiHIGDh9n",
-	"+2biRhsW1mgnkukrpBYRiZyiRRBVV/9XbCvcCDUwpdxy87fe+bEl7QJfIu6rHuSvaFlm8popwYoN7V+2",
-	"nFR1L/5jLEmypaeKqZwJ4xcvcdDe4Bu1SdZ1g74hVa+q8dTZTh3ZlnofgWC+2oYw4AwsvdhuPVZCaPzW",
-	"lqANZhdvAzK7DvFWUV9bbNbbMRn2WLD7BlVrBPGF2L1NMVRx0dn2uUudlQRVN1arS3FdMunnM88DE3RO",
-	"1KSI1kEMBnAznVNBhv4MHcSQFbtm+3ca3piP37C6/ccR2N1O0oa3/UrzhMRVbyOBGGe60hmhvywVOxRg",
-	"a8zILK9ukWUMCyVrs3QD3GMDM9mcCrzLpqbPUxObxt2DLvayKWQAHmu3EiSrvVc+gjK6QP3ytbIIoLGD",
-	"M5df0JYFrlguF4wcPt5TuE5htdxxwSlf5qtcZ83cAX/sUawIyPhDf8SzbrxvRkaj0cGdguX35qCnAIgM",
-	"nbntAQD1g30T0G1nuxBerxMFynba3WeGxSKYE1pQShqR559obsq1zyrHwpoTsApN3CmdYK2eKzYW4GEn",
-	"Q5+icFUXpWTqYETehjDYdcWyBjwJHn978RdM8WuPQWAwjnYsgMwtXUMXnaLjGKLd9uZEpbjraMnHx5fH",
-	"35w+8dGSDR/tz593AcFvAt/XkcCNBhTLGa+MTnQxhYwlrP+XKBj4YUvtRcDwaH7tBmbJBkoI1jzXtlGT",
-	"Fl3pU/3kCL86/Qv8b5ANlnBGl0qcYr3400rJ4vTUZ6Genqa+Oz0NU3SVzfO4/KLLXK08+EvIaY2LCTx9",
-	"3Mqe+Hl7ZYMvrdUYy0l9FRtjISi9C43o7y9Yum51yERELK1Fgn1kp65MkRaiOpd/uImwwjytL0x7g957",
-	"TkTNjZruxrY0/EiDTxLGEx/1Xn9axOYUTTRu+IIRDtFIsEHXSDG7OdkiWW8nXaM9HLIUBVPdQSEnfqTD",
-	"hzXcULj1MsJKzeBG976ufoDDjVEpl+1QrYZUskdkQ0v22VbAUW3QSaMECh3TZhMQmXvt0YEc2YsFOS2x",
-	"DIDm81vPwN9bqcs/8L3bnUyA8+pTbkxDLPSHEX/2ZU92SD+LgmkUq6T6ks1sJJt9UQRR7yKncFg8/9kg",
-	"I6cAWF7URrSahLJGSs4jTXjhLfWR7rGn+BtGaF85SwoxKKpj0NktwsWYckd9R4oH5TwOwPki0k8HjW3T",
-	"7sKqBAkP7IW2ESuoYzlYV2KVrvTBLRfO9BajUbHEecvWQTra2Pj7t6/2U0Z3oMtb6qZ2sPuctn5Dj1wa",
-	"0AQjK2asXEk0aMYE1jVmsqLfFtWMDA60jJ816PVWauSXoYzeTnN1kvmeM8bP7nrGu0Y8pS+kPlhJMDgJ",
-	"d/ncxtB0B7CS1T3jSW4zIkXX7y0PqZ9BdhtTUq8L9ydMq2j4U+ZUzFyV1yggMrxwUQxOT46fPs4GmAnz",
-	"gn+yIwx/v66YsD888T+8ZdL9dOJ/ei9cL4PTP0Vy3HfOgDo4ffy0G0PZGEFqlRN4aSyXqmBFK3e8a/hv",
-	"TKVTmg0eEiFJKcUMQlRRIsqw2LD9alOzfkV62sXV8YaP3UZar2nnmrCjcUlKYaCEzigXGVHus01NR3vT",
-	"M+Bmqw4q0yH3FRxNidhGup/EfidCv9uyu10gakjJqDaRX2yHJKfGLnRWsLn53VVIjXeXM7cB/ABKl4a0",
-	"/LCcdoJx3vpvG+HgK4MO3H1i/344A0NnzYwE7oMvqFO0Ow6AW0oxC3LTmccxU3HqDsb64LYlUku/eq2i",
-	"Ls30Q/I0SKH/cPUYSs4b1TdqICQfDQah5Q68f3NdQdpbxCFl8wqyWbCb7B7j6MbzZi+7SlSBIN3tzpUN",
-	"Q+2DxNB+K8VKHuqSbGNM/fY6bfpJypeAmd6SiFKQ8jtC2bcKe6SKeYRkm3AWk4dlC5N43qDhrTRIewiw",
-	"BYDaGFYqbDImht7qIomXiOMnKyeOt4i3QbRWXTFJYP7zZcGN25i9ooG48EQB9iwrzmEqTt9piYS5utNd",
-	"CsRwkWo5rnlNe0B0oi7fRB67O5puIytph1l3hrDj5Pv72XsNJKJl1fnzey6B2+eQaLVLLxtb716PdsJ3",
-	"McdbbrLxiom767f1sLFlh8kd0bFYN7nGsLG5VjizlH7Q9L7sMG2Ip9u+rf1hd3ZwZVlvw7AZh8e46oZR",
-	"6oPtg9lhEEka6KQ4DdGG1Ukg0YyJTePYRgdbl8Tt3hcvSB+5tAcQs5kvXYPWjdom3f7jkuRWG7lok6tn",
-	"yYuluRLpDUoxkE2sq01ufWdhy+X/Q2+NgZQY1rr7h7TUzrMbBVTiMyoc9EoduNioPQ8HHq7lKKSkX04I",
-	"gMKbMJmzOAbYh+22DOnNAJyM0FxJrRs1iGK4D5d7eSnvE8YMx3JR1GEd+MubVHBHN93aCov22+Orp9M/",
-	"0j88PnySn7DDp9M/scNv6HF++Lj409Uf2J+nJ/TJ00HWE8tTUm1+cOhncTTPyeXJ09Pjx6cnJ/9t37qP",
-	"iJHdw4iiaOOB01IcrtYhUF0iJLQz0buJT6nfiKOVLDlz6aJNqpPIHvaqE7Xkn7xpxxL5B5cbY4ruL0DG",
-	"6RU/1kFEER5vVNckAXTTPC13lpJo2gDgvFE+cSdc8vqM7WYOjzVuh8jlg0LkhooROxfjIsNgiMK+ONMH",
-	"BPAzAIAkGTGMH9Xeev/dhgHdxjYBzPZWtonuSt1k+5duaYK2RgFCyyWUKulM9WshyJIhamR2myKugqmu",
-	"TQ66Y/0YV0ugXUBm97Co0hu49zBRuym58OXimmup1hkJTD0jBdfAnnvq5OxcWMjX2sfXrlo48JvrxG8K",
-	"Odu6mlOutCG+iVtFmb3a27wUn4HfcoJLd4R3iGp8Z14EFPoBKaZZxGJzJ71h4lGJsmTE+F7dhWv+Fkzn",
-	"jf+4p9SFe5w8szWQdVOy2Foi6hYIySkZpedaa2SXfFlf2w2RX97HfWFK1z1sRMJuxyBZBubqBtYczEO8",
-	"p1Xrr+SY6jLqm7Z42B/D8QWzC6UU9j5cri5Fenoe3c054NNHK1UcrWF9b0p6kWiZzFfzPClrpsfFpJg4",
-	"aK3z0DrujcvRywCNlDu3gk40ihhWvz2gLfXt5QxIicjtgmjcibSHPt5+i7r/AtA5f6TlsgefF+sygl0C",
-	"oQCiui4uxLSNatcLH4tCdhu6lixoQL3m2uGFYr89FeB34sY97WzOTGqvWXL/cM12L8ZXcG24yI2vYems",
-	"I7icdCGdwBaWoUb0jawk8LYdf5TyCeOwEkrp6qGBeSOQJT63s6iYCH87ldewT6ZeFfb3JS01rEorAhK7",
-	"7Ub12LGjuuRLCcPauGT7tEzbGvCO4SJitiyp+k7x4ry4piJnxYuonS4T8il2ngIW9j1ADARDP2ISMwMh",
-	"DHXB8Jhc9Ii8c/gFC2oI1QjHWbsPHOEC/uveJadwSXelsT4wSkCnTY++QWCJoNb0ll4GsI+A3YCYVM22",
-	"qQrCSFoUxff2G7A/KWHE+0JZx2xsm+8X5x8GumUjvufaqmvPhUnFK0IGIgRmWQKrT3Vsxw0SbgPi2EgV",
-	"2Szhb3cyHVwRNf0mwsAM/FG36v/Jn7KBYCvHyxtWpGwgy8I/AG6QyM8yqfTcnwD9pEDRws10SNFkBAA2",
-	"GaEOmBRrbktFxlFs5HiQZgXRhD9vMAzAa/E95xYHerQ/h46SFx3dlEnlZmMlJTvDPaAItx0gLAyI8Xpk",
-	"iJuUBZ0jI7UNL/OZvE6Jz0hDoKkzfDuD4Dtb2eZIwVacUD1YFzXZJIPnQASgU+PMhDizM6zJFyEPA2aX",
-	"2FSELzI8BHrs7/GKTaViG7tc0Z37TImc1Piz1ziD2W482rGGfh79lxjyCNGH/GYkGUQHlUf1lpLABQkJ",
-	"ds41I9gKIdeVNrdhow1mtwMIjeLbGWgaH21/69+XubXeRMaEXcwBCe7teq/ABXFi//PY/ueJ/c/Tbf1v",
-	"KuXnYKdqham/cyfJNXl7qHsOhOuihrHm+YZhRdj36bt6K/T9KaFF4XK26psdBITlVclz9/bQHlCEecy8",
-	"S8qlzPNralgqPE6uGhBz0A8CZGEv8MwXB3DtbJirK8bXU9nivFZMaA7BEk6+s2KJ9DrQXppO7XJvtujS",
-	"Pam5nX6DfHFIyQZUCHt07Mk6uDOlx61efwTZ93w2jyN9G6VtLFlbBSjXPYjCTbGIXzMM6//LuhMlDvW3",
-	"cNH/HPy8tZsUylLh4z/W+APO9A6KQrN95Ex1myfHEXh2xFqidp/W7QIT6jYajD9Rw0/CV7nihue0jNs8",
-	"OQmPXfK8N2NcRhV8nv7Z//oTN3PszT36JkoJiD95cvI4etL57PGfUkLgxvXfcsGdN2j9av0FFV4T5zYV",
-	"tZzYz33HaM/KvQ7rXWRG3GNoQ8vroUB0zewP7ID92b/jQXdJbls00aaCUb3E2h/RFjIK0cIUjCAbEnb2",
-	"GW0dfJXLa6Yw2GrzFPrPzi4Rf1umkcw+iCbUt4Lp6W8YbD9j76fMtp3aSyRn6LeHdA+8VMiCUaHJUria",
-	"xy5Tz13cg2xQyhUEsBR8uRhkPvwhMML+SzuuK9ETtBy9QhSrFNOW8Gv5qb+Ya50AGjv7ERqkJwvj1X7I",
-	"Y1bLkzkHh0ZAeQgDQiAE3/GhzmXFinSR3u063zYnf8MH/Ftw9Nf7stHZfwu3eyvL55/Q/16vnVV+b+t9",
-	"/237oDcv2r34obd0iY6oHVfNhSAlSwHHiXMbvZtfw+f8+/YDN0/SVm/prtWg0TF7u82/vdt398mkDGEx",
-	"fX+5hzXtTvUctcexCtdOSlZJVP7q2WlXlS3GVOzkN6TKBvZoN+f1Q8K1K7XBGRR3rA1FUZUDrtu9eTlo",
-	"uixLhw4O2OYDe0mKdVL6cZjuaWL7tn4IEZrtyyj4bjqjIZcuKdGsKyt5lWusERfav4bjh5eMYfm8rt/X",
-	"E/rY1A51Cju89QoYhxrrSMtSrljRvdB1ehZ7JbWm5KWLb/1edqWmVI8+WcJTV72OlLx/f/GtM/ZLpcAM",
-	"XLRR3hzmjKXHK6oZufh2JyEsbQPy277H8CNUKF8rUrkyBLqiORv5FOSAHaM9FiZ5//bloaZTBLh0/VVM",
-	"1Q2l70r/NCG1+0d+Eo0UFKl8KLK9nUNhyx5KTix5qsZIL/32IXW9w+uiRnv3PLZNF5rMJZbVtDJmRsbe",
-	"EDkewB8wmPHgYESe+TpTrnBn9GYroVoxopdVjW+2O6yLuzT8wmq2oMLwPNwUcDklFzJSnLCkOGQeSUWc",
-	"Rle3ccXwAnNZtsV2CyMQt1vpmDI6qDFNtpc1GHOK16Quiveg0Hll7G1TOmgYQXYpy+fUQ7dePiVqiiUn",
-	"fJhNEuqqZSUuKV/0xcTDQ3LxbfCAu+6SqCsNyceOZnctzS9KYxX6YiPbQ/CT78Zt+XH078YutRD73vSR",
-	"2lB4LEJUOAMAXUyuV3iJhZgfVhad/KKiaIoOO8DjDk6f3GT2y3dpSFgll1aYSyQPdUNoaFG0ikvvhZXS",
-	"KUwdctw7u5dCVzeS0KJIQY+Cjt1ZnJ3HlQJv6I6oqelJ5/9pk3tjPO/M3kNJQgAkBoPC85YlEWy1QdBn",
-	"K5SxbCPgxk+3kzy0C3nNfl1SwDHU2IGdyeMLX5UknB2mnyZwTF+DLLYsz80WNgdWsF42F7l6kU9B8VcX",
-	"2AAJ0paRueC1DTmSIWionQd3mwSyvmywmrrbeWFGkmFUJAyCgCwfhkzNAxeiAVFA4wFZCmxG7xQUcp8R",
-	"/1CO1bv5W6RWB/zfV1C07d3595N9kx9pyQsXDncKEGxZ7PjJSHDyZ8T59kfklTTsFPHeSE6FkCC1a2bI",
-	"goqlVfE2Ei2cjLuUi/AgtUg3yD+DP02/yR8XJ8404AUYvcxzxqCMJNQB3BdMPZ1q+5Uh1l9tArsPbwXD",
-	"TkhlvasM05sPXbnjdyt46t5CLS41wbK4jFBd17Q7f3MRquNz02a+95GSng1iNRUpvdVRq618ETXl/sLy",
-	"fq4MXQp1f+eKh3ZNNlc6dPPuuzMeabwCblcl0bWAt8nQ9NRNnPYV/Nu3jKLrrtc40NqbbZUYdV1v0DJi",
-	"2/zO3vlUacttoXdbqge2x993SiAnPOHgsqvzJdUzf0O0dKd0kQ6fam7GphqOkFOWL60I8s7uPq7rG8VQ",
-	"IntflZL28WvFCqym6qza/iOyhK9g+YetGpuIhBpeuPDR++7TscCBEW2ksmLp+7cv9QHWm57gV+/fXkzQ",
-	"HvcMqufWEj6hohiLN1IbZ9R7077mXkjlTfe+bGdOleJYhZlqSCKa1BObkL8vmVqPRUUVXTDD1IhcGEKX",
-	"Zi4V/4VpggsUhS+qfI6WgHKdhZsM7QJxHdMqjNdbsjj6M0H4KuyXmectc7lUzt5peOkcUrVtzZcbKs4I",
-	"u2ZqTaSZMzUW9qAgP0LpDOY4XHEzl0sTQuTNnK3rEqYnBzBBjnWXqYBbCF6EPRiLczd1bHjOaBEXajau",
-	"ICm5DPWJYCcB2Lxcw/K++/788PEf/kjmVM9hVlDhcixKOdOhmClcL7D2gyhQzW9LVHmn4n9lwJyQwC4h",
-	"CD9h5LUPD7VZl6x2j/hZ+WlgKCPXZIJLM14eHz/J4d/wTzbJIu8WvlNK+VGTkn9kYxGu7uGkWpaHE4LF",
-	"+DGs5+kxmbNPtGA5X9DSKlmK5oYpfYBA/WMxaaztqevAtnR88vjJ0z/88U9//oZe5QWb9v09GZFzsuBa",
-	"AwCOIksBZaXHApvivlYtK+xWjwisFp5A6vlMxZSGVCWDD6VK3G0ukoiOBVTqRR7LFZS1HcLNn/ki3lK5",
-	"mu4H0c7igkdSSDzz7u5aLsWTF0MTHAo8IJqV08O51AY0eFeoGg+Nrhj9qENJ/lIui0fa2/GcIGgpfjQW",
-	"Y3FhfLUa3RUDtRUIlFzO5rXAZicfDBxczMBk7c8gLKT7ZCxa9YVTBcOmUi0OMmKWSrhK91wY2cr2wl0g",
-	"JZ+yfJ2XbCyGO+lpGWpoBxkGSjspE/wVzcWwR9Aj6tthWy4RJuzefcFFwcVMk4rOGELJArtGtaEx4gk5",
-	"av9e6yWTscjlwupR+rTOINBkpnhBhuffke/sP2I1SckVptIdZGRKc2Z0Rp69+5GwT5VUJnOmjQw5V6fo",
-	"cGZp/bAzjKx21vqpFHV1/6joC6TaWUp5HTbZ8nUz1xmJeG+BS4KylfNmIWNoE+Lb5+8ugfxI3eJYQPkR",
-	"NM4sqPrICjIeNC7V8QDv0CZNWWqkRcExdMsO0x4yyz9zx1/cZRFGyj7lrDKeIZZmTqDgXL2jumI5KWS+",
-	"BAWQCMZgbn2cq8s+HaMdkedKSeUYj+dIQMuBtqCaIrmSxXosJp/Hg1wWbDw4dY1+f3n5xhkvsOmMjL1+",
-	"DW8NRqPReHAzgYl7S8GVLDjk9q7JFSOzX3gFWrE9JKwgw8kzKG9vDp+LXFqKPoV3JqCWRRQ9Ic9eXhDN",
-	"RKHHwp7MAwxB1PwXRkq+sJcc5nU6M2zBom7slMjw6ckTV308nMFwb7eH0eTbJ39APmr1Npfh45loRfM5",
-	"O0Qtfgka29yYSp8eHa1WqxGFxyOpZkfuW3308uLZ81fvnttvRnOzKEHK5wYUuAY9xW6IwcnoeHQMKknF",
-	"BK344HTwZHQ8eoJQ33OQII9oxY9yWtErXnIvrs9Y0o4TeFwwNQa2HbfQ3QO7k0vNzloYgVQIuRQ5q/Ow",
-	"ApGD0edZPCwwIECyFAzx8fEx5lHAHoCOUVWlOzNHf9Po58TDvAMScNxVSMqC+ywV3ApzfqQbswYb4FMc",
-	"VaqzMPqjv9DCG8vgk5Ptn7wXQZQt8KMn2z96IdUVLwrM2Hx6/HT7F6+keSGXArt4/M32Dy6l/IGKtZsO",
-	"WIz/sMvQ3uESvhd1Vg5oOL62x+A7Zkhr+w2daas6gY0GbFZAu462jyonOlYsH/nt30LHXFsGLqzo7Lml",
-	"ZSH/+e71K7QjaLpgjUe+t9GaLsqDs3BH0opPiGK08CagJiG/YCafv2XavHNucS8/fRFJ+1uDlm8iZRvt",
-	"4x2Pjp/ok9FxmFGkpgY1M0nx7VV6oHXnrfUq+eD05w9t8vWLZvecDC1RHURU3KSEiJzVTB99lmr2ii7Y",
-	"zZHD/e8l5pdcu9gLXyEggRlPhvaqs3qDPksqCfZ+t2qha+MgG4urtc/RPjk+JhRkxhF5Q7WruqjYNZdL",
-	"lCUfWV1cCsMFysSgrkzQKUZRJBHsk4F3z8YCK0y6cg9SuMgRbVwf52LtdRJ7b1jpDeVqOJK5FFqWtkvn",
-	"jGL4Bhy+cM0H+yyovBmZgFkK7EITBNe3Sq7Iy2VhJZqQ1k3LEgOMqBXKFlyAXOKbAiyO2ZLrOdNkMlVw",
-	"UItJWHpYZivP+YitA3QHTq5o/rH5Jki6LTMlhmOZdQBsOmhfmB8Zq7AygJ1zVksbU5DBzBxib60UeWEA",
-	"gVfIcENXioucV7TUGdGSTOyb/+YeHoaHk6BkUOFyNZz43GFqlvRiA+QPjlStcOGMMLrXxl+/cvSsTTmQ",
-	"4NYkc2wbI4tDBmm0A3b+bpfc1VKfBxWt/7SlJY+Fe9TYGeT7QFaQenpGJomFAnzIzuJiyupYwIf9NhKD",
-	"Ya67ySfdVcZ0CVd8+X6Eop7t3SQcvYY6ebO+uhVuiR8uj7sUlOw2kXifSH0O/V3zumnRv9n3hL7G2wid",
-	"RKlbCrkUAuNvlbsocaPHWsdWt21AICaIJ3O82kfEm5X0VVDGwuHxT1KAwxOA0Mg/AoRGlCOEBdz9Fx7g",
-	"vfnpWAz9g8zh3/exwSj+7L4VlXZ325SVTeU3Hk7inZ/EONYwPoINCvmSE5gNKpmKskAfi25BwI/IpIbG",
-	"mzRqa+O5OCOThSxaj+KjMhYBB9lVn4Kku2ldwVWPyLnLWiytFGYFKytstszY39iunMHOymBjoRimckBj",
-	"3zGTKCYDVXLNnAyfHh8fgH0Hgo4FXUAipgdNlcEf0Tybr9gqrraFLjimzV9ksb6zQ9nsJByTpsfPamU3",
-	"Hc7wdIdK6SuqSQ6bW/zTndfjHc7rMymmJUfH89OTHcb0hq5LSYtLKV9SNWP43R92WYAQPv8DKzhFaO1f",
-	"m6u8YqsGU+nnKTvczUeLCIdj4yU9lyuyWObzpDqZrOF0GjOJTu2UbCx8IjNXcc1nbpVQQ0v4jItUdZ1u",
-	"oUxXCfxqDV6F0Vj4OMyorrSr2ULDAL2i57kGNxHEclzUhuYfzwg3yKFcQr5PPorKsBidqLRCfDmWFDtK",
-	"87j7FBhS3e0lKLi1g2K6rrjSg8xwt2bORsHHiCjuXHTYhUF8joDPb5A9lMykkgnh9668cdlfr9Ad7Tra",
-	"FNsu8HbvWk2xi/YFfqsL1PX0QLx3Sby4PzveTtk2pbC5Zx4o2Gtv3WJccSXUOBFutIXtfiV228dmOxkK",
-	"D+R4T7z0HlhotvXVN636FKCwUZPPU6SPMQZN0s8ILQqNyDILeQ3Pa9mmm5kDqKleeJFqLApmaD7vlOez",
-	"OprPP9qsp6Ukl06a3T3pUr2Jf3eqTmEawoM69TtUp5DA7lCjaghMR1f+qP8WGMy54woAxkXL5jnAM6AJ",
-	"NXKBkA6gi0lVMHVGuEMBp7zUGURnAJfA67Z7w/7FDuAueUQiutqN12Ox16Mlw1hDPNg5eL6f12SDBRcX",
-	"2MZJJ5z+dozoORi6XQKUZUJhMR+Y0O+NCcFxIXfHiipfwXV73FZayQe7TWSfqQE0fN1NELcDBBadJcTs",
-	"2jMBZc1fq1nCF9wc2l+dP7tcd+C2POYE1okADhTc9A1jlHdzL/M5fIkMIOFyrdeq4Xht52l8+Fr+G1il",
-	"27lvnKLzoD3cj/fmjasD3DyLrlj/vfpurIgeoa40RHgMTXCF8wRzTgEXjmMJH4NNrNbszbwYlOyBSptB",
-	"5C5BQvocH98MoZgZYzUG+LvOfI3vWR8bjxafGuUll1anWWJavhQ5mk1dm1aIwO4cjHcELQQuoZAiY3uP",
-	"2E1QWWrOtIPW0s47uiel5byq2j3tpbac3O9INjOYgAZXu5nOYpLwO2dknNf1ILX8/qQWpKyYR/ayyO3S",
-	"itebfAL8frZmn5QH0BeW4YXy4J5pecugVReaik+bb2w0O9vhWUHmTSRn7Wl2QCS1f2Ib9N5H5zdktN5I",
-	"xfduJgzoD1t8M+kTc+SJ/uiz+9dOhwiKUvSIGPGte4cn6McA1Lb/yYnvp4cT9Ns8QaTe4L6TtFEz3USS",
-	"tSsoYPxbxr+aMwNYkCYyTHVpdYMzKAiE96frNfraJogliP5Bw7sn/9Bvhe3v84U/Y3d1Vxw5yf4rWKu/",
-	"aMJYHgO156XZUgglhVtRSY4Adk3EilMPeBBrOUMKqaQVK8bCUHVFy/Kgy5I8r3L6ErladyEupNoH4aKA",
-	"9Js1MyTSgC87WBpSswguwl/DiNvKdZ0i/EgDpkcN9OHyz7uIGSQs/ViAfaGFKILp0OwAckaow152SfpM",
-	"FGB6C/gUikGIZjNxfCyczj5xuTgAcgONY/Z4BE/CNbkGMLMARxxdDY902CbE2xiLuVyqLKBtsCTYhpVp",
-	"DF1UIK5IRdinyirjUbfgQrUdQaXWqd05KiDHN4UFIpXvJmtJQk9G5NylDT1ysBUOAboHjmMlFVREkyMH",
-	"TwJBrTPKha9f6GaB0LlVSfMmvY7G4rJpXdH8F3YIuc0QV1NnL6e9uklMlJ3NJP9rm9Omoa51jhjxJ6yB",
-	"an3FBQWzbdswm7w1fatXa2NpS7s8zUk8TJkbZg61UYwuJlnzGSSOw2Ft/PzpEB8MC5aX1G6vTy1vzH9C",
-	"FNQB1RKPhCWiGRN2jS0HmVNRlAyzhBjglRMzV8znBd3Sne2nbCViYGEPAvHvxxpT55t+biLp/PzBXq4d",
-	"PKifP9x8aPq/gavHwnt96u/MmJMSNzxD/q3LGxvs9B6CXvfIA2DuBlQJd0TnVJMrxkQwejet5c69ZQUI",
-	"yFz1FccSeFnukpHKChuRxYsYOktcut5OPhkLDDLiZkSe1ZcJ7br43MXji8PaC5CLWdKs7nZykx7Vw7ui",
-	"mYcBPHCvX9es6zGNYp7gKP2+eUItO2z1XAMoQy7FlM+WDgfHIfXIKWE0n3vK75XW4Ya2J1IKhgnu7i0s",
-	"Pk5rT1rsZTKj9tECCZUadoijmYQfNKFj0RzilJcMD5Y22JYbzcQXW/Cjw6OfNX4zFNMdn728GIuKas20",
-	"K0o2ARDYyQFkN2MWwmRjxoHdhmcwtHe45l/R8hH3u80KktrhgGlQKwJ17cUHC8m9WUgIbhwJFPPPaC9x",
-	"0ApHEezy7QWUXsnBc7II2yxGv26CxYHlEs0KmLyJUgP8bC9vq0BfMRAaIDI4I3kpl0UjIrgu8oxgEva7",
-	"gk8Byd4A0J/uydL3Wns0VDunpWJWgiiXC1FnQ6Fs0U7jBhbqcqJYEVTgpi6tQaBGfgdwC1L4VhAFhOjc",
-	"asBcAwDJ//v/EMsA7TSCHfjIY267WAT7W93tUNlDxQpSyJU4yMjhCQYQAV4m8rarkmFQBdYvst1bhc5h",
-	"kowFrj4mix8+ruOPXF2mTvYXyeWyRFOOWooReStXuFYQp+jkPGwUqjFBcAad4VZPrOoOGidmy5wcH2eE",
-	"GrKQGv44PnDhG0RW9O9LNhYJzJUswKooh97RwVfZdEs8C3v+NsCJ3UfERH+HewVOHH+VAe2Od9FBLvyn",
-	"u55+f1EP0Z1Y0wapj0fzTvS/b5GQ/aUTJY7ex63TMI2fEsVyqQq0qQYk0y5wvsTYb4dFNPTpJ9TUhY8D",
-	"GHLWk5VS17ayn3UqXTmgaIw7DSzb4X/WKbY1Mw9FkAOjx0JvFKAaAXmT8tIqyAKUgSxEl0Vlkcfi+Sea",
-	"m3KNMM9TMoGZTRAMxI18EirYzfg1EyOC5bBdgRUm7DAV8//C+hlSjUXJpoYsBarPcOnZToyiQlPInwXj",
-	"cLzMZYH16kSjdJqo03OcVxMRGKB2Nm4JXhtYRq7hiCevHNInGqGhwhUCJylZsm0Rcs/D2O6J67e7+ZV4",
-	"fXsYATi/y+B/skQGKx/d8bjDD1aL33sEXOO8+GvgecTRd7wEUOq/T62DlmVLxUgVwwAe65YdtRI64wKf",
-	"geRZXNu7z/IjXhoGpfCvOYXzAdDPjmcQdOWE4qCuy1AqMoZmDqX1rWQcR1/7Wvt49/jkH6mIk3nlsqFM",
-	"6ZwKPSLPaT53paYcuJ/GO6VbQjnzK1Iwg1lO3brwQ1/7HTiprxt0kNXaFQZYu8pciHOMiIF26WancMMo",
-	"81auJjggza9ZRiZMFPAb++R+q8X+49GoI/kTZRWJiqmxsOLmwRmZKLl6hteVsyMxe7V5A7KcWgE0n8OE",
-	"5UqPyDupjBuRVOYHWbByQoau3tZYOK1hwajQke5orMZTV1wmgq1gg7nS5owA1u+VYvQjAfzsgxFmsUA/",
-	"lprGwo4TfnsmSz2x43pFcq9E2lsXlNq/sjU+/Ohgo8kr8pGtNWqHsZObeRABObVXrt0kqLKL7XwL0ELD",
-	"SVVX1tIT1IOyeMkiU7ucuha3YHthY/cVQC5my5Kq7xQvvmOWWn4tNag9312VnwZzQXe6X1fUmr3t4kEh",
-	"+oe/BONEmXAqvkgLQrI5wmIA93EPPoeW9Q53oJFQlwBvMEQLnU5LboVyQcu15phjr1iF/BQtczjy+srB",
-	"G8hdLJiZ5rwLG+4h8EKMRecWQlXG82Ts0I5x+PbFM/L05M/HB+DUoD6oRMmVPX3RMcaqBM4TmJFJXcVx",
-	"4sflsXR98aSMLLULNQHjHN74OBI7VarDtZ9hdRzLfyh3zprVXJbewkmWomRaR1fhUbj/rFLl1KxnrCyd",
-	"VnfFZtyJI5N/m2RjMfnXSUYmh/Y//zHJiKFXIAlQhfeuAjEHQYzZ0ihactAKndvFbuaypISLvyGSUYrT",
-	"I4n84/F6wz6Zo1xfb4rE8YQCZOMiwbYQC1p2R7tG4QRho3nCqLZdZgRDbzBxHDuG2fj6Cd9yXUnNTbI2",
-	"+YQaQ/O5PQ9n4E6zI/s3B9SJ/Ryi0CDVDGtMuL/BUAE/jHJ9PRltzPq8ebiX/sHvJTzB93IzIfe7VxUN",
-	"mLCfmWe3WGUDb6oSwcfbopa/XCLXS2D0natE15qLKxeLl0swzyF6OJb25xrjIaGWUbUsweznBlYoWRVy",
-	"JbRz7rTO/fsLvKaakjvCp+fGdQ0GOGA2k7GgC+mgfV0TgaNMsEvUWDJkXx6UFxSkKXBp4bQSVFmu8Dod",
-	"QY0WV1rHe0IcU2euWA/hRrNyCrcH2PDk0tQl4WG2QyhZxOwlTFU+h1jYsaBhFRwsu57LFVSBMRorxJB8",
-	"LnluF/Q5uGLcvG1PeGVhWOFkPBgPNnvvkZpfODK8T+sc9OQ6+lXtc82BbA4aSFBWqOgfwxr8kyIY/q6d",
-	"Ms48X5+Nu2D4n+H/F8XNTqFJXtCHyCPt6no0WGIbvzylBoCdqp3fGukGKBtPSzqbsZZrI3PegU32q7FI",
-	"GrCCn8TXN27YsvxJcoXGnWEl2Jzwz0d6LEIltlD+XkFyA7gmGlFYYPWpQ8MmsUNd+YQI39zZWEBVCxDt",
-	"l2WJxgRXLREcKhO3U67SqK+HSd6/v/gWyww+PT4+A88VfkV44cL9x8JuWCLQ33/3dERaHjSHAAtkGgqS",
-	"UkEmzy/pDAqeLDVzSLeTi+nhD/YWm9ibJwYbApLdzu8HX8PfDT3tmJqGam0zH28dk2nlKrhHMr5dmO7p",
-	"+bFO9gvk9UjHtMdaBWkPziDfBEB7wfUlogX+fYn2vynOu4Hh3mNc2AUe+k3gZ+89vlmDeptEtkQjNHKA",
-	"xdI42ZuVhR6R87LEGoCupiNVkHuFBbfOELTIFeqppQ1N1nJJVhQTztBtMQLTh1nqySnpFv0ci1D10/Il",
-	"V/eTDCfgWp5EaLmaGbKgYknLcn1KADKXTCrFpWXkk1NSHYOs/nQ0FrGJ55RQ5wUONdIhOAisPFKRiWWs",
-	"UO8T5FAYt8DvyZASIcWhcyJzCHDFjn+EUrGazJjBzCfEN1MMS+aKWY3YNimpNj/Igk+5nRDgfGsXjBCF",
-	"h/n9mXNtL6kzQsmb88tn3yNjb4Wlk5XiJopSbzNq530IHCJDFM2SEcuQWoUaHxMtSS5F6wp0d4nmJRMQ",
-	"NHDNlO3WMLENItMfjf0OwMUUBjtACKr7Bdd0fP/XDbba6fJxYJ2/ziVEp4Zh7IVD7mvdSr8zo9LjHRQN",
-	"e7Cdzv0CYnIekEZ3uCxvpZ0cOV7Zq6V0AsBqpcV92kiXcLpK7OX1jN3x9Ku1vQKw9DiUVjJLKK2El1AW",
-	"/AgYq2rfbsQ8DRtxU3EgFbo6rCIBtYEJhB/kHyEFwkXcHBCXD8yE1RECC6C5kSojhi9Y5nR+uNXd/wVb",
-	"jQUaBnZw8X7vVvTr2Ddcb9tYYOtqbO3QQwrEfXo3SU0Rv6qguxOD2L28C5/ND9FI0KmrDlcf14bnSR/p",
-	"aTN8YixcEH4dmjkEOxsEY+aMVEw14YMAvtdZQhbIKOAKltrd6zTHwlPext0K13AFVqJSLH1NOGNySzrM",
-	"oAIpLbXE4BXdfBvyBSzrqm0kXcuK7fEjF5urvDgK+Xp1Xtod7oUpmiSAB+ZyT8qz26r+ei93wF524xn+",
-	"2N6nd6tLYmAsjBKdmiUQNphBs7HwjhaoUUXFmjTLNAUGcbUOkeH2dUgS5aLg17xY1nDoagmh0ZOKqZwJ",
-	"44P8MbLOpR4NQ5v/3//1f/sGD8hRxIyiZCMytJ/5ZCOrn1peFt49GJF3KK/qKMQyI3VUpQ+zsP9Gr5Vm",
-	"IWwuDrkci1bM5SYBhzNdZzD8biLZGrPeOZ6NqcMuzUIk5YPz6J8ngM0KK40j8UXaWR3WfP24IYBViuXU",
-	"eKrPOriM/vkpVGNpx2ASLrRhtBiRDUDu3nTlkzejEOuhE2uENKh2HTT1hyxKQewmFI7IO4OpJrYRCAAo",
-	"SaXk31huXkHePERoh3RG+MtZVs66aUE+9M624n7zn9aJP+5zjCHoulvIxC8Z5NG7SCaIUCeTl1x8BBtm",
-	"exk3634/hvX68fFdFDD/8FWCdONR7xmqG6VFNW1l0dp27/MfKABWzVkNNUYAl9OTMBlOLI1PDs7gLbsb",
-	"foM8DgkEROZMa6k2W8+ygf08jSMSmgh1AsKAss7Wn5IJRoTtamHBqLEzolj5b+NB6OvQ+TDHgweP06+j",
-	"kdcET+CcfjWR2Xumt0JYby5yJzbUc/AxtcEJjm1cwaEhQxehNakUv6aGTbKAq+cM1HHLB4mESTmNS5Z2",
-	"4H981D6GIXTAgRBW0dAZmRg6m7j40LT2+1rNPLRhAyJoYymQH2PME0kUM4qza9bCOzkLaCeQeIpZKz49",
-	"sm9qfQVBDJ39apVArHTcWSO3BrdAiu2i5D5o7netub9WMxIgO3+r+OGVYtecrY64k7wiHuYrZx59jiQv",
-	"fwEe7V5DqFE0yOP1OPBlQcv1L40qyRh06aKiWLcy9Ckin2FrzhXnHtX8EVOJAKPpO2ZAIo2WOpQ0MXO2",
-	"QJMlyqGjsTgvS9fqwqpyzCdmW3HoDBBROyKvqzbENeCRoMiKzoco2frYti2CXNuQIrAkEXysGROtL5+S",
-	"8eDcfQYyuaXw8WCzfArzfCGV+/AfR0T1A/fb7iawB4tr1AI3MiaQBx53rxWQyAupSE1xnsn5rbxfDnde",
-	"86gvYm+BFR199v+8XFfsXBQXRYxJ11I+A190Z/peUSsbc93++tv2PPb5qIFyuUyyekQJiVi952sOGaQB",
-	"1R9yB3ROhcB4nlSZ2rGg2jlgHmlAxOU5A0ToEZmAisUKVkxcCnILc0FRlHDkMs4ePxuL+stTMqWlZhOU",
-	"hISMs8yxTazs38ZoOu+AkyAyh72WtkJz7F46t7X8TYXlPsN9/EZsGsBdFNn1NGLXIgR3PYBk/G7jXjy9",
-	"+dogLcdX+j7Zgc07tox14Y8+R6bIm6PPwRZ5c+SiDyOw0a/Byd/Uw9nl9XdmD2hDeBlX9wuZOG3AaoBY",
-	"vStnRml9O2sm+3PmsWixZkhDm0q1CLZfIWtuzcU1ExgOo2Vwrh2G5ygNgNA/FhCtG3ITAvhVNA/bD2QU",
-	"uEC/xmWQgmkai1tfBpEC8zWugG53Dwz/geHfNcNHP9E+XD5lVN3DcWb1lYRFIoFqSiZSzV7KGRfOcEmG",
-	"nugPMowLoCayjiYMoFnIKSW1w87Kuj62slJs6iyxb16/u/T8hOS0LJkiq7l0AeVj4ePxIQO2HlnXTPA6",
-	"nkNkKzgDtDqm9YRMaFG4qPqxmIQtmpAhTCHHRTmA9GEfjZARzUXOAtxq/pFALViedC3KldjBNrHNvIv5",
-	"eRCSASP3GWoe9mjiosgmveWb8buGwXZ7RBRUNcEPb+wV274lkQhGpB6eXAkIu4gWoW9Efus6pTziMS64",
-	"eMnEzMzjUvJfxcT8UGn6H8XOMowcqN89vzyI2KY3OKOxJRlk1cMHQdBB5gMVlzRLsTqS5HSxbwliqOmC",
-	"nbr4yl34q3cmIYeJX0X50Y3ripVSzDQxkgy7SDwfmTjFZPrYszUiE17oicu596XjExw7FLS3g+aQ0dVl",
-	"xmQ7Lx6L2zBjsiMv3oG1vrG7fj/yYYdFBLHw5rfDmP6pOdHvGz+sXWg/4nabhMSjz6jj3Rx9Dnzq5uiz",
-	"+LI60s5B7tkHqMXtSrb/I9VM/080FNCTazRjAnGeVjkEZXOypUjKBIu/7VOz2rKjgPQLvhCA+lWyZAGM",
-	"JfDuhhST4DTt6T3Utv7nrW3dlCT2MoD5T9/BqdvN2+BiGzwp7vVRn3N7X14Q3Du9fu1IdurKD+1KQu24",
-	"SSg+X7uTwzk2c2rGwjIGkBPYJ8vxWtrd9nvf2fh0VCh08Bu6lBGxo7tqD7rCfV6W3pqu/zkOdp9K885Q",
-	"5c6lWcnDak51OKH9Bb42Xn9Q6GUsECSsWcC3Lvx1cOorB8dFgX3QgT++UU1eB5Fs9YrN5X59lbW47G+I",
-	"0YvqfbVz1VzgXWAUY2HoR7SEX8kCIZoD8LY3k0eQOgGYh+puWUGUXazQM7H8cjIWvvYBtmDmj7BCIYI2",
-	"2PfcUAHuZhiHK4LrYEGF4Xmo8oA4D87GMhavnbJWBzESb6vHikY1NzEyLeKk2OaOVZbvK+Olqtrrupd1",
-	"/eR+R7KZi4foQap9MeuznhMQEf2DlPf709rsIfNVIVMX0t0qcYlakbvodZ3glIbwllDnvG8aZLUhNO8h",
-	"2kqqTShz4/Sb6KKwwl6ANNtFbyNNtW0svlxv6w0g3rsc64MK99tV4TafsGxLxkGizm9HfurEjpMhGIrD",
-	"742inGPh6q5amaCTGX/QX+I0ISGQoW3e0NlBZjsaC18FNSprGsL7Ae1VsRzRmLpR/tvKn/aIBP8YAf4P",
-	"atV9FjrdcsT+oZSq23zZrZV6Bzf2F1R8/4dewj6l1quADXsT2VF7IVA9gRUZgqrEwjnXoby8q0e0ABUx",
-	"1ixraPEhF7uZpQ+aBeNTSWHpivF3orgl9OWHIvP/uGLNNvXBkxrbrEf4qM9AtP3xn0jOmDi0T1qTq1oE",
-	"SUsQ0VQ7qUGFqO2k3+GbOEnuyqVAzA98OBZ/k1zojgf7kRW1MegFlQQACmkmEKGVSjPI/Yxa3DPNCEOy",
-	"tiQZNROqcFL3XB2+vYY7ykNha2iotVPv04OAdNcCUiOgL9CFP50RzdxzquOtQ6o/3Jpt3DIZMhBjO3MR",
-	"s9fq+JuG0dcXtRsLNCRoMqy4AFTELYnNUZo3tPCopapBZDQlzy4sL7oCKyvVH8kKqppKDLKeLGTB2uE0",
-	"dShlKLeHx86+XPu5VnIs4gn6qUHJqOgWLrn2cHBZPeTGUH1YkVuJqDAyocYofrU0jHAY9tCPyczjyGzP",
-	"VKVg3kEX1wI5AIwnmn98KT1yiAf4Zea0xX+h4CEY2Su0k6+EFbD0V2XFe8ZVNgxPsV5u94wMH9Flwc0j",
-	"S1KPKsWumTDU8Gv2qDfg0n63Z7glcIkf7Hf3G9p4XlWJtfrCpNKHa+T+r5F2wM8/0i2y1EztdCfYF9F3",
-	"KT9aBhQJkIH5xRIhAHy4GM1Qj8M28kiD7jQWHKuan5FJBW5BxHGfgN/RiYip8MmQGE+7Ymg9lrGAl11n",
-	"PXzpGQJMvbdrcI8HG9rvOb4e48quzMMxvetj6jaYuB32BxT+rBUwu/ZHDdo9cvfuTiejSaLgCQZ6npBn",
-	"Ly+w5KSDTUQABqwNmaLHb7HXOCh3cO8XTqLTraWpvFTSyCd4IN67JV63MaRFDgkinjNamvkvuyGmW7aK",
-	"DPQxAHry0kVGKAk5LNylS0IdJ5yXt34JiSy4S7zfuxHcI7ViF+8Anb1XGKrnQEt+zR6I0mikLJYvFTfr",
-	"wenPH5qhWNdM2BXL56wRWImr7ehLVkzQio/WdFHuSmQ1h+SavK6YOH9zQQqZL634DkYntrhiRV0shVxx",
-	"QdU6yRjd9+8qlu9HYn7ENYnRAss40PKNsv0YQAlOpeJdxiN/MjoePYnGzwX5r/MfXkbFZOWVlcX6KLO9",
-	"Ag+UuYUyAZzKLZrddzK06x1nEb1zRemQMSKlQu7yLRkhc6hOLlfcyq6gMhOj6HTKcwwNK6ihV1T7yDl9",
-	"kJE/HD9BvX3FNdvOK9/iGH9lVumnCdFstFg/EGTj/v419gEwAiD5fjiVirBPdFG5yzlQXQjARvI7GG08",
-	"RJbU+Bb+3vz88wAPB+Jpnf784cY2aI9B0lJTWyAaViaFbN8zOy9TsALgCuyRWKpycDo4As+iG1O77YDe",
-	"0EKXP39zcRpKBddI1lkUFiqKGI8BKiJ2kl+dQaiJWNBNp23M7hGRK9GLtNCuoxRpxl2Ah2gIz2u7YGIA",
-	"YRkcfkiNQsTFDGAbPHfByhZdZAy0FGNKkMNoCwBS0TBCMvuGMTQyPM/fXGRE57LyOHmb1xjNJNsbdy6o",
-	"PVt3tvwNzb9uWCegebQKK5O2lAK/x0zKFBEdRGNotL1pEOh+c3tU71xmBfF83jawi8IZ9oJNz4MA1l3H",
-	"1qYNHQcE1jS5QDcZlIOrrd2ub1RzY2zCuo1oIMG12R2FZRNTtnIHA21J0Tg6SjOagOBKLuVsBgWo4y1H",
-	"i0rWTXxx0izW/27wvnikjvmlxtknrFrhA0+QJv/57vWreAMacsjNh5v/PwAA//8=",
+	"7L3bchs5tjb4KgjOHyHy3ymKsl3dXVLs+LfKhyrt9ilsuSp6m55NKBMk0UoC2QlQNMu/7ud6buaB5k3m",
+	"SSawFoBEZiJ5kCVXdZduqixmJo4L64S1vvWll8pFIQUTWvVOvvQKWtIF06yEv87SVC6Ffk0XzPyZMZWW",
+	"vNBcit5J72LOyLlQfDbXilB8kwjzatLj5oWC6nkv6cFPJz0atJX0SvaPJS9Z1jvR5ZIlPZXO2YKaTvS6",
+	"MK8rXXIx693cJL2nUmgultT0eyGvmGiPJXyFaPMOkVOi54wUJbvmcqlIQWfslNBLxYQmU1nC0ykvlYZH",
+	"QzfqfyxZua6GnbY63zzY8+krqtN5e4g/sLUUGXm7zJcLPiRm9Z5f0JkZ549Mv5U5T9fnSi3ZKVnNmSBc",
+	"E66I0jRnMNRlkVHNzG9UqBUrWUaeHD/yw54zmrGyGvf59BAHsmW4psfzLL673DwkPGNC8ylnZUIo+fDh",
+	"/BnhZniKPP7TYTqnJU01K82SLkifirWeczEjLFeNwY5GZNzj2B9ZLJUml8w2OO4NhnGqse9vpBjTM9W9",
+	"k95yyc2b9Vkmvc+HM3nYnvqbctZN2LKcUcF/RYLqJmpp29iPoHGzfyzlsugeQQEvkZl5a8MIiqqtW43i",
+	"LU2vtg6ioOnV1jH4lm47jJ9ZqaDrbSO5xhcTcrkmYrm4ZCXpHxMtyaPjJ39+8pfHf3ry5wE8tC8STWek",
+	"z4azIZkcDx8NR5OEUAWnalLAeZyQpy/PSUGVYopwPSCyJJOcaqb0pIMybdtfO9vXMP6d5+zm64/V5Zo8",
+	"LRnVrGqZ9KkmC6l0uB5fMYsF/cwXy0XvpGou6S24wB+P/YHjQrMZK3Gepfw7SzdIjgJf2ERVQRP7LfI7",
+	"NuNKl+u7o3BxF4PopO/3bEGF5qnfZGyG9A2FBjQ8SEj4Szfpy5IcIPUe3Cn1+jktL3Ou5jG6fRMyTj2n",
+	"msiVwLMWLnXfyA8zli7CLHwXtxvie7ks0x32XMF7J+SgKPk11ewAV12KfG2f2ddLppa5VmQu80x1jRq/",
+	"2HvI+NnFumBnIuuSxqV97UAR0wahIiM8IytuBC4ssFPC+h/evTxkIpUZy7pGWrY6vd2gNzJt10lFxPgj",
+	"LCQtmVEatozv510YlONFoygveq83cgClN599pW8n2KDbD6C1bVwk7N+qd/sv1PXXLtCN+VIVUigGSv8P",
+	"NHvH/rFkSpu/jP7LBPyTFkXOUzjZR39XOJ2qj/9RsmnvpPd/HFUGxRE+VUfPy1KW72wn2GWMWKBTozRy",
+	"cU1znp3CMiyYUnTGYIeU1dpZnhn6T0CRZ2K5UMgaaZ7LFcvINc2XTA17aD1Mc57+RpNJbe8KzimMMV2W",
+	"pbFBlDYb3qdWx2dmzDAeo2ZnSxweTjshVBB5CQKTC7JUhm3eJL0XsrzkWYYW0bebXErznJUHipQyZyST",
+	"TBEhNS4+0XOuiCxYCd3DMF9L/UIuRfZtR1lT4fvS6ExSz1lZe3CgSEY1BYXPbI5Z7cwt9YrixKZm8DCT",
+	"t3SdS5pdSPmSljP229DUpczWhH1OGcvwPCj+KyM5X3CdEJAALCN0aoyyjKUyM6oEJbNfeUGe4mAPnwv8",
+	"HSdVslSKjJuuXlCes2+8Uc5URXvYGb2npGQ0g/nZ7aAzygWIvZLpcg1jf8/Ka56yD4JeU57Ty/wb74nC",
+	"/klKBRwBUMuJkCvSB9b0mS4Ka8AbOrukaBUvq/HiSb6Q8hUVa8t41TechJRkQcXaUZc6xdUlRn8EmYOe",
+	"BRjSO/Pk8MyQVkyLNVSkjDK6otxY91NZMmwNSC0iLgMpdJP0Pgi61HNZ8l+/NQmiy4grsuBKmfMiS7IU",
+	"V0KukIN9EGpZFLLULHvFMk4vYPi/1eE/UK2DbMYuGAf+Bie9//nQ/H9AhCytC0ebI3PjdgEdfGK2zGn5",
+	"Y8mzs+yaipRlL3iuWflKZiyHaWXIGGj+tjRcXXOjJaCC0R7lFD4mC/P1kJylKSsMM1JzWjB1QiZimeeT",
+	"UzL5cjM5JWc/EtPxgSLU9m2/NwLw75KLsZh8GffwN7Pi494JGffgSS8hYyAi/O3s9bNx73+Pe2/e4RPP",
+	"z5R5/nE4HH66mRDBlBmNlsQQfMYKPT8dC/TIHShiOtu3SSPV5VKTSTXKySmhxBBRzsZiKVYlLQqWEf89",
+	"6cdmpdln7TrKzzP80agIS9WcLPvHkubm17Fw7eADWTAx7t1MBqeGfqvlTWW+XIja5oQaxRVboyPBvscz",
+	"cE+OhWFurCQFLRVTwHhBLTOGJcods62kKFnKFcvXpP9kNDIS1NAjaDrQXoLmiixRKxsMx0ZZNZSA7Bpp",
+	"qQio6wuuQczNawdI5NRMILK6w5YD8CYJ9q7d5kuutGmuegcaBwIElVuzhdp2hINzFJ6fm/Y87dhoWdK1",
+	"eW5W80UpF3HbAGwCGA78K6Chv/3tb387fPXq8NmzhFT/JvP5yWJxopRZ7ncvnpLHjx9/DyZgxziqNTId",
+	"XMj4MJZFYZSJ+mC4eEfFjNWXfms3SITAWcT6zbR38vHL1o+8uECPR/jLpZQ5o6J38ynGjoDgumkFle/S",
+	"8ntqHSqnxIwHyN22jiYYtdwMljP0KRshVk5pyr7chE8O1RUvDmWB3POwkPAeztEvBK74N1gK3MJLo8na",
+	"BWnt38bl4OqeFsBK0vqIHZcH+w7P4ikxLDKxo0osNZZEMW3fqiYiyzrPizIFtFFkRJM5e/3MNPHmHblk",
+	"esWYsNysziC296CjcwN9w3DEftVPbZphX/imWqZzQhVBzm+UfKEpFypxm5iQy5yKq+ZCDKLDQuM4PjB8",
+	"hhM0K1s73J4V3jO9nkHXeHg9TSaeIs2/7Mdm+cwQ7ogkNzNrv6M9FJxmLQPGj8IpQk1kVvLMkctSGTVH",
+	"lnix487abFayGXXrXJeFdDZ7sRRpfL/obEamS5GSPhh+CVlwWJQF/Rzf/IyrIqfrbneYfQEs4WgL4H2J",
+	"fwuPoh/xji+Wgv+jdseI7levicQmcRO6uj6apj9t3plbq7RnTmeqsRbqFElzXuuqQ3v3OjSZi2qS9fMO",
+	"ZoTRr+TemsxFhEkFI31QZv4VlBktidkyo5CAR/FBhfnnUGGCg7iHJvO7U1waiknfaSRC6ufmn6FuIqR+",
+	"6v9QmpZa/cL1PCFMZPZfoLXAmz/gv3Km1MWciupfb0rb8AyuuUt8GvzhX/C6EFdnhhrNP15Lwd5Mwb17",
+	"9vrZUU3VelCOvp1y9CPT7+RKBRdLjVmhs4Kgy+FQ8YyRUq7QWeGcX0Py/JqVa3v/A9cMONaTMJbDXe9C",
+	"6NBY5FzpieGZC8MOlaE9vN2dfAEHS2kGNu6djJJxj4kM/zgemT+VLDXIvnHvxMz+ZoK+C+vVNbPAL/AD",
+	"yw68nhHK6o9eE+gpds1Krte9Ov/oKaYrgrQk3KsI8mMvLbnmKc17SW/OZ/PeJ0MvvlVwFfUqmQTeoGYf",
+	"hvFUneDhBRqrvWUOR/XW2etnZjP9YtQmIy9hx7Iz06x5pXcCOwuNutXtnYxu2nrR1qA+GzFnSQPv+l5y",
+	"hbFynKmnclHknIoUr+tPHLOrtxsNBByOxS9zJsiMXzOBV4fmZ8ulyGrOSlb/Sgpm+BbLSJ9rUrIipylT",
+	"xE1xAML2irFCjQXXCu5khuR8JqSN0oGLDLx/cpdjKu4Ka/EkR2QxnsREBgelzz6n+VLxa5aQjE3pMtd+",
+	"cOTfyPFodEpcWNDxaDQyHylSgHtvxkI12/vkWwRN89xyth3Vx5hPOS7b675JuOZZu51D77GjA1ho9NmS",
+	"NOemazjVGxS2iiOB0fVXtt7gB8SAuyu2Vglsulki9rmgsPf4MGfXLK/x/NaWbdOUS7mCmL2nMt8wFrOx",
+	"2GUqc3UbBd4apTuMKDjfXcMxr1iODOOwepURqBhWuwBNEy67LAnKMkMdY9+Bv3fDOddssdP4PbPpCLIo",
+	"NR4ULloHZQT0vylKwvLhzduFQtlsFek7kx71BdhEdUqsLU/ixvp9be4W2Vxf6nZEl2C481dsvbN9az31",
+	"53jbUhQ5MkBop8O0RenRulU0X2S8ZKlTtJgwe/SxR1XaQ1YS2P8dPgIcpe0j6i0oirO3509pQS95zvX6",
+	"qRRTPosvRurfwjnZK2B7Q6gSNMyMEHDRPIZlpdDisuzw8lSNdije/vmBsjEhzis4gQiiQ1R7DguaXqkJ",
+	"BLBeUp3OD5lIy3WBcawxf0I1qv2cI0/DT41ZAcyYCAxLkGSpUIRWIw9GUK389abYKLeAVhJsWfmYEGsS",
+	"QrXMHWTgaYAz5S9l4zHiVvushsXxtAdj27DRvMvMCN84bUQfUiHkUqQQcSPY7kwjTt43EU4RXS0z1q71",
+	"akQfd6r4HS8aJsyFvVGshbgYfS81H2EAi2Argl+Tt2FENBh0ohbVM6wr6TWfZ+/sl/fk6fl7UqmPQZLK",
+	"Sh2mXB2m4bPC6pug+dTn9A4XS9XsFnvggG4Fef+YXC7TK4bkWR+KfxZ8AxxuKsuULZjQL42q0TvpGePF",
+	"2PxgNZR0wVayvDJzc2kqXEEE4JSVzIz6pPdoeDw87gXnq3c8fGL2zMbThd0rzMeY02vWNRMmjHxBLcvG",
+	"RT4+xK8Pa4P35s0JWilJT9MZ2C/qMczNv/vJqIJ2eBd0BiN8NBz1WrZCbc3b7vXLkrMpCX71Kn8V57u/",
+	"L/zM6P5aoyPcJwyFBAjRzVwB+8l5peWb/mxGUavLBdM0o5p2s9qIMtkQQY7tmHYIvZRLDd0ycc1LKQzV",
+	"GKV1Kkt/EW+DqcOwvMhhFtF1MKsDrjPnq//w7uWhotO6057iGGQ5Q+144FfMrQY5n/oIOzKnitC8ZDRb",
+	"k0vG7LWIs5KCk5zU2AJwA6YsM2gIh2BrgOtSrVlpZvB/fjw7/C96+Ovo8Pv/Hh5++nKcHI9GN/8jtj3V",
+	"UY8xZmd4ErnUORco3lTBUj7lafXURmMHZLArj8YpAJ1wcY4fHbdV3aKU1zzryhpJc7nMiHvnqMiphtws",
+	"CMwMQ9/NpiolU041wzjyhECSzNkv7xNy9uuyZAlhOo0Sstm7GLm8e3727NVz8HAGtLntJJaskIoDf4sc",
+	"xA/vXhqFAinBvRga6fVJoUCJ30MhL2otG50pS7D1Ndps5DX3JeRlzS5+9s/MEFFDaGR9ROiYvBEpI9S/",
+	"YkZnEyOyhHDt4g4vYWXckwb59z9e//zpf/VH//vj8eH3nz6ODr//9D8H4/Fw6y/9Q/MPPDzDw0//Nvhf",
+	"/fH435q/Df7X/9h6R2ej60OGGxy2nTWLTdqYi2En01IuQr0hojNYFd1SkCTLIpc0A5WdlumcX0f0Njed",
+	"n6pwyFsycNsCarSoNIP4df5/zPaEEWlptPyU1ai5WiR868O78/iSfHh3blp4++GiJbvsNLtssZ2Ucpt/",
+	"5HRz2K0sttw76OVVFkM1pw6yeN7SjpqD/EmuCK3cwMTqU1nNesyuuUJ9KtStSrZgmWGISK2g80TMSxjI",
+	"j0w/QwdCmPS0mUqXCgLnK/dIXWmtk9yPXP+0vHwpZ7xjJ2LNWPOQ9IXUjPjgxrdUpTR/ShUzdnw8NuAV",
+	"aoYRBumeAEHOIcof5xLw+NhgmubLnO5vuNi+txor4WoFc+mgIp9zbQgVzaH30Gf3/u3ylWPunhuhkijS",
+	"fJlZG+c/3795Tez8zOHxeoPN5KKkoKXm6TKnZVOpCYyaNOgdYo29Ol4ybRQzPL51ilrQz2cz9oyuVTQI",
+	"u76gwcvtRbyJefRrA+rijjvpQOHa9qIB0cEyYhYQTed2uSDkNXBOQC6wZQd4NopwzQ0Bp3VnRslIzqba",
+	"KHqDCOe92YGmuunojag5NuoSyvuO3BAjAUFobrQb/mXO4IIBtJhAZbAfgCuullceTM1fON5FiJDo/LTz",
+	"k82at98vEDbV7G6nXHfobbtIu/g9ySbF76Kewzu8na5Uycegr2DVEk8V3fwOEhIrAlXbOF3X+yTnSqum",
+	"SqGQ1Vlfr6E0cEs2uJab6NvQp5J6Z2sHE9viEAm52uPRTZOE9/f4eIJ4HHdQfLrp0g7fdpLxu8YbaFPn",
+	"7qbHPm2sqCTlUpBsWTpLHtNE9yH7Wr/rqBSN0YtDdrEQMO8qz1JzYl1vVv4BRahoQ8UYpl0DuVgwc8LU",
+	"nBdtnreZozgdtNnHjoet48gYCYMS6KIzHgZ8MJjfMPXMtSl/nJjq03xF16pKvRiEGqntu0PZ9BffiPWx",
+	"4fB2vWmPLSVquVjQ0l+vNpRHS4D4bXsjAryRDTdh4b6q/Zk0NP8eh7lV76uNqGMrqzXZwvk6XmyrdRKP",
+	"bsPxXK0ffN61fPBw6+oVron9Fs80/gvXc+txUDsuII6pY/2cDh5xzrj0bDC7w1uZpqnQXoxFV6sXQdq3",
+	"bSZ+Zeh9zRtaOFDEvRcetxUtBeIDsbKUJSTXT+X2q0Q36I6Vsmy2Y0Do/PXRixm/5tmS5m7HKwug7oLa",
+	"omjvFpYRV60/7aJbV6K+ydp2irrY6L9/FvjtuUJHsJbOf0kWssSgnoZDcVkWUrG6p/+eAt5ZxOGw85q3",
+	"vBXxFQ/6cOElN42bnr232Sk0L3wr8b4r1Yf4DlGZC92hlyyXYuYC07fueefZtqzEcVR/zE1/K57n5NJv",
+	"CVICExnwD4W4aHrO1uSay5xqFg5wD0PkQ+Mio3bDY1sjF6ZpSNWGl1Gjdb7+LvPt1hcPzu/EpXivWUy0",
+	"nsVuuJR5F3zj9ArG6P1XFRPBteoKJg5Z6G4UhtN9776L05RrtnlAN7vgG9cRjaO9uyN+WeYb7hGApRhm",
+	"Xy6sud+4p7iljRZ2F+EayW6iI3ZuI3PpPrQ0fmJ31aejDXfyxrLbLuhszH8TJ0h7xqjuNMmjrda+29+p",
+	"HW2z7b8O6GHTFtYFdMu4br9Wi4IIxS+aFU2HYEwMB1b2JqffFuC2nR2ALc227qOKO/9u4kFExH5s3XNa",
+	"4hLYpVnQInr7UQ21y9a2i0Sqse3HR1wexM6it2EyRnijMRXDva4MSIdd5AQRNjts7QoMaiMLqZlPEd4R",
+	"GIC0Zu+1+QTiRlzstQ7BIJ5Xn8flhDOdsZ+awoFOAU3LGdOK9MGbBKlg1rhXiJzC1ZtyZu9htrhEOYZx",
+	"x+1ed33RMl3bDtKFzG63HK/Mh9sVQNN+I4bFums3+latphI6RDqcvWGc8sL6bSIy+bW/4MOYArfwRk7z",
+	"mUD1rLVlcRepWC6eYwjR200mcNVlaAQ7zKx87eKQMMiCqy1dggtzYzeWrPaeUVwhqBFjOIIkPEmWgroW",
+	"ZePZNq+8CoKIWkFLEczQjf7/mG25P/BL3d8FQKqZi9kI9OPmTUyUr9+FxeZDoaKeWKt/gOb8/P3TMHTK",
+	"h67GwkFI3yUQQs4aGKuD/USK2BmJ9Ksv5mMwsKdkFI3XR7TQUOHZjPo6+jbXIFuPQs3RFTkOtZgHkRkh",
+	"i2EeDn7LDSriq/tN7sGqNdyUaFAtpLpViNL2tqPtBnu90aO46QpL9eqT7NpiCFwA7rnh7uEM+TciQRu5",
+	"Z/bYAgfvY/RUGKC3t+DlUnMxs8DH20GPb9lRfKUbnXesaeMqKGaZ1F/BO6pWzKvFKEiIjfoM0xwqmMua",
+	"RLA3WVzDC/cld1xErpbkku0uhTwaeE3zBKBfwvXtZFQYPGyVsdgd392Lr9VcKkTeza89Eir0//TlOVFz",
+	"ucyN9mSxRO3ihLKnKGXKlCJ9wa4ZZqXPWcnuTM5hBIZVVg3JOD/cYO+FMuN9KbtcBb/4ANGQglMqwMUo",
+	"VyKXNDMGVykXEC4Fc/WkYWOWErKa83SOcfGKCImr5L5Xg9vL6d2mezsBu+daxtlKR9RBSPwxVlMHNGyN",
+	"1MekwcUL5Hq0YpuMgfVkNAqzFTDD+cRm2XGEZg3suTr2L/no8PCScY+L/y5KOSuZAti83uX6vzNmFH74",
+	"a8o/swzfw3Tdce9TLxLelHUQ9E8XF28Jjo6Yt+J7t+i+QpsvF1QcloxmoJFE/LywUtu3LUWzYpOf8cWP",
+	"Z+9kHh0GoPmGhhC1V/Jtdr07nI8jQ9N2n2YLLhLbKiACcrZiZfwILWRmmsjOOoSp5gumNF0U/l4Ae1lR",
+	"RXKqwIyGBkjfv2B7/rvkwujwnq/5EiIZ1ezQtLy/Olef6hlO9ZWf6s+dU23jGSXuAAZrENtMH3BWOY3f",
+	"IdfqzMJyWVfOyxT4PRdUl/zzsAlwoDGZB1SkXtJT/FcGeAe3yumPFOqBOBA646Lbc+sG0WztufUarQtw",
+	"GqLcvqxd87phW99FmKAUi7TA2XW7C1wgK1y16GUpSN85jo5Ho6SWYj+omVHml2Qf76ud9L77vinqEDAO",
+	"XLz2lo1HlBhI3IrGSF0tL1kpmGbq8JIpfViUNNU8xYjbCCX0QE1dYcQXzs2GZxV0DarLUVFKSNJNZQmR",
+	"YX95nBweA8pF7f0VuzxS2lDMLHzbrP/ho0+R4Cw/lY4sZUSW7zcNcDUgkJ/dzGDfqvvc/hxAghT7rOvV",
+	"qmRJ2KLQa2ILAwB3K7pSzHCRt8SWBLuPJA14EDsHm8Spb3s+qd0IO8iNpA2VqTaEKNZgXhphs2t0sVtE",
+	"NWMSboqnKLw5tOcVe4crtz0EsEtSirEN6IlWSzYkr+ja6KKITlXz2M6pwsS4jOVMs8zQQB03fKdb+KJa",
+	"yn0d1vjRxhni0mdMU55jsYUqlGj37tqFcjp6Le2LNWvFxdRsWkyXGLbf6kWjpHBVOgi3s+RPNxnv8pWH",
+	"1LJLDd7v5u11V3BCsASJzUPwWaFNOu2KV4vGs/o4Vj8602Y7pilo3jvtfRoWBO37sxsNmjTHNxIdcxdx",
+	"3/dGrUEtrtrq+AAw71xubtpwQ3RelOx+YjTX8/eI/tSVGAdpOYYa5vA2SeesnU9ifsMmbKEC08+VhVaB",
+	"1u2fDeHqv7tlOpz1vyEcIxBExgomMiaMnDKtGxUeElO/jP3gxr2TcU9ejXs3g6iDRnWsCH6EJgOuxjoh",
+	"417AGsY9xGlaccW2a+u2n9jWuGhkpAaroMU0clQpK+FclYIBQvFRza4mUuSc2izBzVkhLNKB/9Cnwvh4",
+	"oY7bz+p5nN7yuqZRvY51VBLDnKlY73yE68v4s2tuJ9ib2k75Jdq+WVUv3YqHn5hhyyw1QtoG6vsNay13",
+	"7IL9NwgudDaADaPLwvCsK46FevbWFf5qPowPwLQZkARqPxudIhd+dGaB7WvdiUMbHLGR63CMNaTKz//r",
+	"8AK2VBiMDKAIJIOTxq29+Ooh/byHD3J7gj6yng/vXnflGr+uXI626huss5/XPvF1waa2Fjl2eo11Eybh",
+	"ottlS5z/hg9crkSeu6wUH5u9EWnGvoxZTZgQ3TvpPRo9+u7w+Phw9Ohi9JeT0ehkNPqvXtKbzqhzxXHz",
+	"GnjH6k6fzm9t9hJ4meDUCrkSFxJdq44dltC6b3epLFbxNdW0/FDmaJSzBeXmnzTnKfsPmi7Y0M0o6c24",
+	"nvsUZHwl6N38SfwYrnmplzTHv0+mNFcMECrb6/B44zqgU7BzIR7HFgK9a9tWArdn+1Jc81TLcvNa4Dvh",
+	"CMzfpBpIbDk+3cZndiaILCgGITtHwZTpdO5Yh/cYmBNoSbByHuziM/B0u0mg1wqq2S92luLtw7bVW+AG",
+	"1XXg2zigu3m/ClYeRtwg1v/xjVyam/Nd825vzVe5aeQqGuYoNc2fgns07mk3zwO4hzA1eYsTcyPGR5Vs",
+	"BQrEjs7LUIlQUOvWAyyiWu8qK7R3E548i0ZOQXyeUeGceVbzcQQFGhAV1JZOKpgt5ED6X8bL0ehxCtjE",
+	"8E+WOJjHCgvypn6Luumuu7VacesVV24nKsIV25N4rBsoimC6L8m41QTo2X73xg12JSw3+yTY2c2EBhF2",
+	"L2TZSlrdMSGw+9PNWdGC5utfWSwP9mCjXVfE4xfD3fU3vLdNG9whQ7i28p1Biq3kyY47qPh7FgPYJVqi",
+	"m+VAtaYVqFs0TZlSvZOejQrtJT1Zzry2ki5Y21/hvtnPwjEDPcMv4yYONhtRp5XLFR0SGxhKuCITO+IJ",
+	"xjBn0eC1vJ0PSs6fKdJvO6EIz9TA9XRqTGwLbQ1Q5wEGHMt8hJeP1VHMfI6oFxzKFPRb91jdtx8L+tlB",
+	"lcEVV5NRVDsSB7sUUvDUMIvATqqpGi7XtraoU1l6FQfgPwAZvv6dL1XbSIXZIZfjqxOGkRvEXNZfr2Ug",
+	"rrkNZHEJk6ARttVBe2Hp18pdhZcM9lvYdKh+E2ZUrcxRxFVF/7lAOOwGWnjM8OzyFuPDuks05suvLqdt",
+	"qeRiHxy9mIf2KzOgq032jiH186Nuomh67hGIzGqELNvgIutfPxp8ay00mNSeHr09dQnfz8+PdtySYGSx",
+	"fUFD4iUX8Wx6gcy3O4xFsXwaDSpl+fTQpamZzZuvC1ZCZiXJubiCCvsDnytgo0qcGN+RxbxmqyA1ZGvA",
+	"hpYWYi0Sw9+K13AlJVzyAWas9IqSXTOhqebXgRlflDJbps6n+hvn/7B63s+py8tB6DGN/PMb5eDUOw8X",
+	"D86WSx0RGaHLjNviPTZHZrh7wJBgq3ZWRsz196nhBRwl33+/a4xw7PhEbPK25dV6x6evUR/INY25xRos",
+	"zHmBItcTkdislhawe5RW4E7ajThcSFzHrbPMWZB/1EoUssPeENtmxiTzXK6UVQDjAXjhPY1tBeHycAhI",
+	"LLwkcoUxDZAWtyGRDePQIIg3iHRr3+c0HGbNYf01fGyDnpS7YI+4hBDb11XocGA/DvrG2LabBpM7Xr7b",
+	"1oUCoL19XgIES2rBee3wnkqhcJm2RP/anUjt+6BdGeMfW8VNLveiuhpmZJz8nrGiZCloDFzYIbsBQXUm",
+	"mNzEEvzkJJjngSKXS57rQy6AEBKLNioVU3os/DObkRBGI8N61BbhwNIymggT7GEC23hadT8WmuU5kOSC",
+	"0IKWGko93yQ9tVRwoZvtQvRqzgtE1bYf7ULDmtGFimGLtBcwDklJoAU4Vzmj10wRDuh/e+IOOLfyThTw",
+	"QbHyXExlV7k7BeRaBXr4oIHYqetPwHk9QYMPJJFhSNYAsrmydZd0C6I4eAqBHKmt9G3TPGxPmWQYew1w",
+	"8diLs37xcF3S9Apq0tuy82Ph0KgTcrnU2EL7a5eogUezNknHPsCLDoRwgkbMWEAgeKtLj39ty403SaYh",
+	"IuHo2v1LvKxq8sbGAlaiZjfh+ld7s9o8AeY4u1umjnspNCfDuFYzYSYyKAcghcZ/Wuilw6LkIuUFzaMx",
+	"ri3Os1HomzcgD0gQ07eN5wGDxrMajLvuviCzYxZSYHi6vYVxF1OFBKw/mh/6R1jSJJV5Ti8lVjtMepc8",
+	"z7mYHS6ooDNWbp1cdwr8Nm0luBeKX3a+7Mgixw+jtlbt+ihaTySG4su1Irn5ZrBnhmFTK9iWq1hGKeHC",
+	"+1DcNlsB2gbpx6p8clphDkf24heu54aiTsZiAtuPlWqsSEmINCwC6745eTdB4TNpCaWS0ewQ2B1KOMh8",
+	"GotVyaFGALgwyJPR48GQvGjXCEEjGYcO/zxQoFqZtobE5paBsDf9GHkwFloSOZ0acVVy8K8IxLrUkHO1",
+	"mkuyoGuyoFeMcG1rBXq8aXu56yjc3nJuxRsLycbnBVT0GWM9HdG50VuVUq42RoTHzMF4rIMNxkeyHfes",
+	"ZnEEJ9mWQUWLCdfcaYYefMlZTolFkbMAQvCd+6OUq46EKxcG3vaL+EnhK6Q/OjwejQYklWXJckSJt6LH",
+	"xicTEOhDcngciMHXR2dYmxrjwyE3rqTCyTxcmcEpOXxUk534/oFyGdZB6FUKqXhGkpbLOpJtmDQQ5Awc",
+	"Pkr2zcQNNsyv0U4k01VILSASOUWPIJqu7q/QV7gRamBKueHm79zlx5a0C3yJ2K86kL+CZZnJa1YKlm1o",
+	"/6JxSVX14j7GkiRbeipYmTKh3eJFDtpbfKNyydpu8G6orFZVO+pspo5sS70PQDBfb0MYsA6WTmy3Di8h",
+	"NH5rT9AGt4vzAeldh3irqK8tPuvtmAx7LNh9g6rVgvh87N6mGKqw6Gzz3MXOSoSqa6vVprg2mXTzmeee",
+	"CdpL1KiK1kIMBnAzlVJB+u4MDULIil2z/VsNb8zHr3nd/uMI/G7HccfbfqV5fOKq85FAjDNdqYTQX5cl",
+	"OxTga0zILC1ukWUMCyUrt3QN3GMDM9mcCrzLpsbPUx2bxspBG3tZVzIAj7VdCZJVt1cugjIQoG75GlkE",
+	"0Njg1OYXNHWBS5bKBSOHj/ZUrmNYLXdccMqV+crXST13wB17VCs8Mn7fHfGkHe+bkOFwOLhTsPzOHPQY",
+	"AJGmM7s9AKA+2DcB3XS2C+F1XqJA2U6z+0yzUAWzSgtqSUPy/DNNdb52WeVYWHMCXqGJPaUTrNVzycYC",
+	"bthJ36UoXFZFKVk5GJJ3Pgx2XbCkBk+Cx98I/oyV/NphEGiMox0LIHND19BFq+g4hmg3b3OCUtxVtOSj",
+	"0cXo+5PHLlqydkf78csuIPh14PsqErjWQMlSxgutIl1MIWMJ6/9FCgZ+2lJ7ETA86l/bgRmygRKCFc81",
+	"bVSkRVfqRD0+wq9OfoD/9ZLeEs7oshQnWC/+pChldnLislBPTmLfnZz4KdrK5mlYftFmrhYO/MXntIbF",
+	"BJ48amRPfNxe2eBrazWGelJXxcZQCYrvQi36+yuWrl0dMhIRSyuVYB/dqa1TxJWolvD3kggrzNNKYBoJ",
+	"eu85ERU3ql83NrXhAwV3kjCe8Kh33qcFbK6kkcY1XzDCIRoJNugaKWa3S7ZA19vJ1mgOhyxFxsr2oJAT",
+	"Hyj/YQU35KVeQliuGEh0d9fVDXC4MSrlohmqVdNK9ohsaOg+2wo4lhts0iCBQoW0WQdE5s56tCBHRrAg",
+	"pyWGAdB0fusZOLkVE/6e793uZAKcV5dxo2tqoTuM+LMre7JD+lkQTFOyQpZfs5m1ZLOviiDqXOQYDovj",
+	"Pxt05BgAy4vKiVaRUFJLyTlQhGfOUx/YHnuqv36E5pXTqBKDqjoGnd0iXIyV9qjvSPFgnIcBOF9F+vGg",
+	"sW3WnV8Vr+GBv9A0YhR1LAdrS6zSlRrccuF0ZzGaMtQ4b9k6aEcbG//w7vV+xugOdHlL29QMdp/T1u3o",
+	"kUsNlmDgxQyNK4kOzZDA2s5MlnX7ouqRwZ6W8bMavd7KjPw6lNHbWa5WM99zxvjZXc9414inuEDqgpUE",
+	"h5Owwuc2jqY7gJUs7hlPcpsTKRC/tzykbgbJbVxJnVe4v2BaRe0+ZU7FzFZ5DQIi/QvnWe/kePTkUdLD",
+	"TJgX/LMZof/7TcGE+eGx++Edk/anY/fTB2F76Z38OdDjfrQO1N7JoyftGMraCGKrHMFLY6ksM5Y1csfb",
+	"jv/aVFql2eAhEZLkUswgRBU1ogSLDZuvNjXrVqSjXVwd5/jYbaTVmrbEhBmNTVLyAyV0RrlISGk/29R0",
+	"sDcdA663aqEyLXJfxtGViG3E+4nsdyT0u6m7mwWimuSMKh3ci+2Q5FTbhdYK1je/vQqx8e5y5jaAH0Dp",
+	"Up+W75fTTDDMW/99Ixx8Y9CBu0/s3w9noG+9mYHCPfiKOkW74wDYpRQzrzedOhyzMkzdwVgf3LZIauk3",
+	"r1XUppluSJ4aKXQfrg5HyVmt+kYFhOSiwSC03IL3b64rSDuLOMR8Xl43836T3WMc7Xje7uVXCSoQxLvd",
+	"ubKhr30QGdrvpVjJQ12SbYyp21+ndDdJuRIw01sSUQxSfkco+0Zhj1gxD59s489i9LBsYRLPazS8lQZp",
+	"BwE2AFBrw4qFTYbE0FldJPISsfxkZdXxBvHWiNaYKzoKzH+2zLi2G7NXNBAXjijAn2XUOUzF6TotgTJX",
+	"dbpLgRguYi2HNa9pB4hO0OXb4MbujqZby0raYdatIew4+e5+9l4DiWhZVf78nktg99knWu3Sy8bW2+LR",
+	"TPgu5njLTdbOMLGyflsPG1u2mNwBHYt1nWv0a5trlDND6YP67csO04Z4uu3b2h12ZwaX59U29OtxeIyX",
+	"7TBKNdg+mB0GEaWBVopTH31YrQQSxZjYNI5tdLB1SezuffWCdJFLcwAhm/naNWhI1Cbpdh+XKLfayEXr",
+	"XD2JCpb6SsQ3KMZANrGuJrl1nYUtwv9VZ42BmBrWkP19mit7sxsEVOIzKiz0ShW4WKs9DwcexHIQUtKt",
+	"J3hA4U2YzEkYA+zCdhuO9HoATkJoWkqlajWIQrgPm3t5Ie8TxgzHcp5VYR34y9tYcEc73dooi+bb0eWT",
+	"6Z/od48OH6fH7PDJ9M/s8Hs6Sg8fZX++/I79ZXpMHz/pJR2xPDlV+pVFPwujeY4vjp+cjB6dHB//l3nr",
+	"PiJGdg8jCqKNe9ZKsbhah0B1kZDQ1kTvJj6leiOMVjLkzKWNNimOA3/Y61bUknvythlL5B5cbIwpur8A",
+	"GWtX/FwFEQV4vEFdkwjQTf203FlKom4CgPNa+cSdcMmrM7abOzy0uC0ilwsKkRsqRuxcjIv0vSMK++JM",
+	"DQjgZwAASTRiGD+qbuvddxsGdBvfBDDbW/km2it1k+xfuqUO2hoECC2XUKqkNdVvhSBL+miRmW0KuAqm",
+	"utY56I71Y2wtgWYBmd3DonLn4N7DRW2nZMOXs2uuZLlOiGfqCcm4AvbcUSdn58JCrtY+vnbZwIHfXCd+",
+	"U8jZ1tWc8lJp4pq4VZTZ673dS+EZ+D0nuLRHeIeoxnd2i4BKPyDF1ItYbO6kM0w8KFEWjRjfqzsv5m/B",
+	"dN66jztKXdjH0TNbAVnXNYutJaJugZAc01E6xFotu+Tr+truiPz6Pu4LU7rqYSMSdjMGyTAwWzew4mAO",
+	"4j1uWn+ji6k2o75pqofdMRxfMTtfSmHvw2XrUsSn59Dd7AV8/GjFiqPVvO91TS9QLaP5ao4nJfX0uJAU",
+	"IwetcR4ax70mHJ0OUEu5sytoVaOAYXX7A5pa316XATEVuVkQjVuV9tDF228x918AOufPNF924PNiXUbw",
+	"SyAUQFDXxYaYNlHtOuFjUcluQteSBfWo11xZvFDst6MC/E7cuKOdzZlJzTWL7h+u2e7F+DKuNBepdjUs",
+	"rXcEl5MupFXY/DJUiL6BlwTeNuMPUj5hHEZDyW09NHBveLLE52YWBRP+b2vyavZZV6vC/rGkuYJVaURA",
+	"YrftqB4zdjSXXClhWBubbB/XaRsD3jFcRMyWOS1/LHl2ll1TkbLsRdBOmwm5FDtHAQvzHiAGgqMfMYmZ",
+	"hhCGqmB4SC5qSN5b/IIF1YQqhOOsrg8s4QL+694lp3BJd6WxLjBKQKeNj75GYJGg1viWXniwD4/dgJhU",
+	"9bZp6ZWRuCqK7+03YHdS/Ij3hbIO2di2u1+cvx/olo34iStjrj0XOhavCBmIEJhlCKw61aEf12u4NYhj",
+	"LcvAZwl/25Np4Yqo7nYRembgjrox/4//nPQEW1leXvMiJT2ZZ+4BcINIfpaOpef+AugnGaoWdqZ9ii4j",
+	"ALBJCLXApFhzW5ZkHMRGjntxVhBM+MsGxwC8Fso5uzjQo/nZdxQVdHRTJpWdjdGUzAz3gCLcdoCwMCDG",
+	"65E+blLibY6EVD68xGXyWiM+ITWFpsrwbQ2C7+xlmyMFG3Wi7MC6qMgmGjwHKgCdausmxJmdYk2+AHkY",
+	"MLvEpiJ8gePB02N3j5dsKku2scsV3bnPmMpJtTt7tTOY7MajLWvo5tE/hJBHiD7kNiPKIFqoPGVnKQlc",
+	"EJ9gZ69mBFsh5Hqp9G3YaI3Z7QBCU/LtDDSOj7a/9+/rrrXeBs6EXdwBEe5tey/gCuLY/OeR+c9j858n",
+	"2/rfVMrPwk5VBlN351aTq/N2X/ccCNdGDWPN8w3DCrDv47J6K/T9CaFZZnO2KskOCsLyMuepfbtvDijC",
+	"PCbuSsqmzPNrqlksPE6uahBz0A8CZGEv8MwVB7DtbJirLcbXUdnirDJMaArBEla/M2qJdDbQXpZOdeVe",
+	"b9Gme1J9O/sG+WKfkg2oEObomJM1uDOjx65edwTZT3w2DyN9a6VtDFkbAyhVHYjCdbWIXzMM6/9h3YoS",
+	"h/pbuOh/8fe81TUplKXCx3+q8Aes6x0MhXr7yJmqNo9HAXh2wFqCdp9U7QITajfqnT9Bw4/9V2nJNU9p",
+	"HrZ5fOwf2+R558a4CCr4PPmL+/UXrufYm330fZASEH7y+PhR8KT12aM/x5TAjeu/RcCd1Wj9cv0VFV4j",
+	"5zYWtRzZz33HaM7KvQ7rfeBG3GNofcProUB0xewHZsDu7N/xoNskty2aaFPBqE5i7Y5o8xmF6GHyTpAN",
+	"CTv7jLYKvkrlNSsx2GrzFLrPzi4Rf1umEc0+CCbUtYLx6W8Y7FbGflEykb1ncWUzosNy6+hxKQey7ibU",
+	"pjmH9cDFzEYMAeyxZuU1zWOJDtWJ6bBrquS0xqEgFsiYWeQNms5rPfkz4q07LvSfnvS2oy46dWrTgECY",
+	"X7IUfCaY6ybudgxdmXXBIPAm1idu3fUISrZpDNPuDL87H8n1NpsxjI/jYnagrEneH/csWqmQwQ0M/Akv",
+	"J6CSumrJE/jth/VkBy0Kx1Tn+j2/bZVK7ldxtwP5c4cfrSk0wO+SEQXnF46j838i71O7nL8Nyc7BWtVv",
+	"jlnoEpTTvZyB1c1COK7Kvkezv+5TaNNNJpdoC3SY/rgAuyaDbPUHhruzy8YAI0xITnlGDFEZ6kvntNTq",
+	"hEzcnNUE1s8s52dCP3OFhIglmmC8Y2GJ2m7xnKqA5Ybrl7jIXgX3IGXGyhbKWBBhF4EKu2QinS9oeVWt",
+	"x8nHvxwPH32X/OUJwHJNS7lAx+SfDkfHh6PvXJm+H9b12wk3qN5Jb8XYVfCLabPegPvj+JFZ/gWj4oIv",
+	"2IV8wT+Ho7Shc35gj0fD7xKz9zAyZSXYx6Y4+fhklDz+7pPn5h8fJX/5VPHVj8ePksefQi73cZQcf/LM",
+	"ptLKtQxmfvyXSNX8YHGj4CfVAUpiZq+ZeQvPkPRHxuI+Ho1OG4DOY4GIzgeKpFCkIQARTGy6AcinkorB",
+	"JjFpDx463MYiACJ0ksXmrcOAhuQ94iwawvWPPB5JRjFzHMhfkRXi+QulaY6wLieE0TLnrDSv2pIBcMiB",
+	"VvdXaUN2GZPhQLFxyWUmZ8br4hFcknjNERyFfXckH2vXSR9EGwSynCSEKijqyJS9kvdXt9WZqV1t1+7D",
+	"3RVzI3Qq5vKoDl5UY7BPfVosXngF48moGQqc2U3Nqx3WtEZkCZF5FndPbl3u5p42WETsrHnBBXq4Ofo+",
+	"8QG2OcFSiPCaHbaD5KQCYdS0NN9tVmLuikoV63b21hTuwl2bAXU5PYX0rTCG2QrpggVSl/zjriNwCcYC",
+	"1gCLQ7IpFEU5dUtmhExkbSSkttpuuED5MsBSvYKNhRVPHtEMBwl6V0ut+qqjbk2VaMnjjlJ39HbnvHlz",
+	"aDgJ9BKcsvBE+G1sUmgSioYdNYzO+IKISWYp2h9uqCQVcCFrlTVjChqy/Hh3WR6IwseHj4/bonAb1/1w",
+	"8bS1I6T/t7/97W+Hr14dPns2+Ho2jEfARq2AMLTEC6d5xgB3Gvbr1FMo16guV+o0amItT/y349p1XTmj",
+	"azhyhWVxAoUoSN+J+e8E8cmA5D09gCSmmky0nAz2YPYbD9TWLUwgMai0V4c4utPgXQ5jAlbzZDSCidzR",
+	"oew+Yt3euGZsnruFwREjxAWOAUSEIkuhCpb6WHK3pL2kl8sVsICML83YrN7qnb/dFxVhLc2ORO3gFWNt",
+	"l0wZdlndGVVQJy7+j2RLGHUFehUmOCAcagfyxOv90NYJVUqmHII4KzngBoTgj67jQ5XKgmWNuqM733Nv",
+	"S2yoxb3/HpIbqn3ZmOBwi1SDBrLJv2DOQbV2K2P83jLj4Pcdd7950e4l9n5Llxh8u+Oq2bSroDRyHCxo",
+	"Y0T3t4iz/2PHvtdP0tYI8fRqty3BYPTbbf7tQ913n0ws+Cek76+PKo+HkDuO2hFMDmInpqtEqp137LSt",
+	"RB/WkWhhOrREO1Oq40b3rHpo1DMsL8qZ0AcqCI4JKjtWYEmuN6cHTZd5biuiQT23nhGSYh3Vfmwduzix",
+	"PasegsrYFEY+XrU1GnJhgZj0ujCaV77Guvi+/Ws4fihkNEvnwrzVXU2vCXqnYvXSGq94965fR5rncsWy",
+	"tkBX8VnsBeQV05fOn7m9bGtNsR69n8RSV7WOlHz4cP7MBjjKsoTQt6yJbG99h4YeL6li5PzZTkpY/BLC",
+	"bfseww+QsCESSc2h0CHg1xY0ZUMHu+bxcpWr/0E+vHt5qOgUi3rY/oyt5RuKy0r3NKK1u0duEjXYDVm6",
+	"9Gsjne2rWRclR5Y8Vle1k3670Mnfo7ioKtw5HtukC0XmUhkxBTpmQsYu+Grcgz9gMOPeYEieutraCdZT",
+	"DN5sgMiVjKhlUWG67w5la4WGW1jFFlRonnpJAcIpupCB4YTGMqCtyJJYi65q45KhALPIYtn2+0AgbrvS",
+	"IWW0kHLrbC+pMeYYr4kJig9g0Dlj7F1dO6g5lbamq2jpzEO7Xg4GZoplNl1qURTeu3EPklO+6MIBgIfk",
+	"/JmP+rfdRZFma5qPGc3uVppblNoqdOWDNofgJt/OVXPj6N6NIH24c9G73nTZ6VBsPUCRPIWiQQgoWKIQ",
+	"83lOLM9amCpZVlcddigJ1Dt5fJOYL9/Hy+CUcmmUuQhgSjttiGaZW/6zfQu/nBVF49sA16+1e7GKcloS",
+	"mmWxcitgY7cWZ+dxxQAr2yOqW3rSxrw2yb02nvd676FEYQ8jg0HlecuSCLbaoOizFepYphFIXYi3Ez20",
+	"C3nNfltSwDFU95OtyeML35QkrB+mmyZwTN+CLLYsz80WNgdesE42F4S3I58yPbpkDgCFM4zMBqxswIXy",
+	"iVJN7J/bgOZ0IeBU1N3EwtGS9IPC6JD4ZPgwoFMN7O05ZD6Ne2QpsBm1UyLMfaIcmIPrUxsapFaBHNxX",
+	"Irjp3eY0RPsmP9OcZ/ZO5gQi+5Iwri8hPrEhITafYUheS81ObMxZSoWQoLUrpsmCiqUx8TYSLZyMu9SL",
+	"8CA1SNfrP70/T79PH2XH1jXgFBi1TFPGMqNQTGmu2L4F5OLwYt+4rNzrTQX+/FvesePhu+4KVevmU1vv",
+	"+MMqnqqzOK2FYzAsDmJQfB3/s7fntpy+Ilw3me99wPAlvdBMtaFa9Y4abaWLoCn7VylzTOwAZL9IpcGq",
+	"xbgL9qVTnc2aHCiCH8QdPjjvLplxoFAERL+tTWVDCyhN+pFwsKqIfj1rBhNuB3uW97LddToHGnsTracU",
+	"voJOM0j9Takwze8cGPMmaMfVgtkWpRkupzelq71ujr/rlAAOXuSCy6xOxFf6z0hLd0oX8VjZ+mZUq/Qp",
+	"Bn6gWLo0Ksh7s/u4rm9LhhrZhyKXtItflwwcfdRlZLqPyBK+guXvX4bRMIkN9PAvnDvEAvvpWODAiNKy",
+	"NGrph3cv1eAEtnCCX314dz5Bf9zTknk99y1UjhLZWLyVSlun3tummHshS+e6t7yVpLSEUBIOQBJcKzKp",
+	"JjYh/1iycj0WBS3pgmlWDsm5JnSp57LkvzJFcIGClM0ynaMnIF8nXpKhX6Ci/wQtDRiv82RxvM8E5Ssz",
+	"XyaOt8zlsrT+Ts1zeyFV+dZcieXs1AbDQCTYWJiDgvwItTOYY99F0jhYAD1nfi2ejI4HMEEI6wZoeSOF",
+	"4MUTjEs7s1PHhueMZqwkmWT4gaZXzAgrcuFrMsNOQjG3fA3L+/6ns8NH3/2JzKmaw6yEGfVY5HIGgg5D",
+	"zwyRwdr3guQ8ty1BteGC/5UBc0ICuwDggYiT1zw8VHqds+p6xM3KTQOjeLgiE1ya8XI0epzCv+GfbJIE",
+	"t1v4Ti7llSI5v2Jj4UV3f1Is88MJmUp7lXC5Jk9GZM4+04ylfEFzCDSnqWalGmBxwrGY1Nb2xHZgWhod",
+	"P3r85Ls//fkv39PLNGPTrr8nQ3JGFlwpCCsryVJcCbkSY4FNcWU3mmVmq4cEVgtPIHV8pmClgvQEjQ9l",
+	"GZFtNoyQjoWR9pbH8pLIlSB9kPyJNcfM99ecrVg5CHYWFzzQQsKZt3f3BgKwYoKhDogNNyCK5dPDuVQa",
+	"LHhDhNzd4qqC0SunYpGnuVxmB8r58awiaCh+OBZjca5dhV7VVgOVUQhKuZzNK4XNTN47OLiYgcvanUFY",
+	"SPvJWNSGfRAtkj6V5WKQEL0sUZQvCBdaNhBucBdIzqcsXac5G4v+TnZaghbaAJMZnJYJ9xX1xTBH0FUR",
+	"NMM2XMJP2L77gouMi5kiBZ0xLJ8D7BrNhtqIJ+So+Xtll0zGIpULY0epkwo1QZFZyTPSP/uR/Gj+EZpJ",
+	"pVwhfNAgIVOaMq0S8vT9z4R9LmSpE+vaSJBzBXH7GJafGFo/bA0jqS5r3VQyVpQshfv/oNAtwAsZSnnj",
+	"N9nwdT1XCQl4b4ZLgrqVvc1CxtAkxHfP318A+ZGqxbGAkqvonFnQ8oplZNyrCdVxD2VonaYMNdIs4xi6",
+	"ZYZpDpnhn6nlL1ZY+JGyzykrtGOIuZ4TKLJf7agqWEoymS7BACSCMZhbF+dqs0/LaIfkeVnK0jIex5GA",
+	"lj1tMfMGuZTZeiwmX8a9VGZs3Duxjf50cfHWOi+w6YSMnX0Nb/WGw+G4dzOBiTtPwaXMIHaarsklI7Nf",
+	"eQFWsTkkLCP9yVMpNBP68LlIpaHoE3gHUwMCip6Qpy/PiWIiU5CLsRhgCKLivzKS84URcohlZd2wGQu6",
+	"MVMi/SfHjwluoj+DXm43h1Hn28ffIR81dptFNXFMtKDpnB2iFb8Ei22udaFOjo5Wq9WQwuOhLGdH9lt1",
+	"9PL86fPX75+bb4ZzvchBy+caDLgaPYXXEL3j4Wg4cqmPtOC9k97j4Wj4GMubzUGDPKIFP0ppQS95zp26",
+	"PmNRP47ncVVunGPbYQvtPTA7uVTstFEXgQohlyJlVW6aJ3Jw+jwNhwUOBACIgSE+Go0wUwj2AGyMosjt",
+	"mTn6u8J7TjzMO1Q/CrvyQDQgz2LBrTDnA1WbNfgAn+CoYp350R/9QDPnLINPjrd/8kF4VTbDjx5v/+iF",
+	"LC95liFK1ZPRk+1fvJb6hVwK7OLR99s/uJDyFRVrOx3wGH+3y9De4xJ+EBUSCVg4rp5p70emSWP7NZ1B",
+	"xhv4aMBnBbRrafuosKpjwdKh2/4tdMyVYeDCqM6OWxoW8p/v37xGPwLk/4WPXG/DNV3kg1MvI2nBJ6Rk",
+	"NHMuoDohv2A6nb9jSr+31+JOf/oqknZSg+ZvA2Mb/eOtGx030cfDkZ9RYKZ6MzNK8c1VeqB1e1vrTPLe",
+	"ycdPTfJ1i2b2nPQNUQ0CKq5TQkDO5UwdfZHl7DVdsJsjW+uwk5hfcmVjL1xVxEidPNI3os7YDeo0aiQY",
+	"+W7MQtvGIBmLy7XDpTsejQgFnXFI3lKlbJwqu+ZyibrkgbHFpdBcoE4M5soEL8UoqiSCfdbw7ulYcLBb",
+	"bYlLKYhPs8A+zsTa2SRGbhjtDfXqPmZtCiVz06W9jGL4Bhw+L+a9fxZM3oRMwC0FfqEJFhQ0Rq5I82Vm",
+	"NBoPZUfzHAOMqFHKFlyAXuKaAvzR2ZKrOVOQhmEOajbxSw/LbPQ5F7E1sPkklzS9qr8Jmm7DTYnhWHrt",
+	"QaoHTYF5xViBSctmzkmlbUxBB9NziL01WuS5hvxmSNJHCV2UXKS8oLlKiJJkYt78d/vw0D+ceCODCpur",
+	"YdXnFlMzpBc6IF9ZUjXKhXXCqE4ff/XK0dMm5QCoT53MsW2MLPaoWcEOmPnbXbKipToPZbD+04aVPBb2",
+	"UW1nkO8DWQHc1ilknzYXCmpitBYXYbrGAj7s9pFoDHPdTT9przKmS9x8ukelqGN7NylHbwSDM9xRq9Mu",
+	"8YPwuEtFyWwTCfeJVOfQyZo3dY/+zb4n9A1KI7wkikkp5FJYDHCr3kWJHX2VFVgr+xAhnsTyahcRr1fS",
+	"VX4dC1uDcBIrsjQB2ND0CmBDgxwhMOX8F66oXf3Tsei7B4mt+dfFBoP4s/s2VJrdbTNWNpUcfTiJd34S",
+	"w1jD8AjWKORrTmDSK2QsygLvWFSj7N2QTKpE2ok7MxA9hOfilEwWMms8Co/KWPjaT7biNiTdwY2HqzFq",
+	"wXMIzY0WZhQro2w23Njfm66sw87oYGNRMkzlgMZ+ZDpSQNdQLNVz0n8yGg3AvwNBx4IuIBHTFYqR/j6i",
+	"fjZfs1VYYRyv4JjSP8hsfWeHst6JPyb1Gz9jld20OMOTjcXBcXIrqkgKm5v9y53X0Q7n9akU05zjxfOT",
+	"4x3G9Jauc0mzCylf0nLG8LvvdlkAHz7/imWcYjmx35qrvGarGlPp5ik7yOajRYA9ulFIz+WKLJbpPGpO",
+	"RutWn4RMolUvNhkLl8jMq9xlhUhLgDBoPuMiVlFYk5wZ8zAomInIPJdruFUYjoWLw6y4koP5oH6AztBz",
+	"XIProKxUWMiXplenhGvkUBaE0CUfBaVntYpUlyWuBG2MHcV53H0qDLHu9lIU7NqZXXcFpR90hrt1c4an",
+	"mwREceeqwy4M4kuAsXGD7CFnOpZMCL+39Y0IKVnVwh3tKtoU285Qure9pthFU4DfSoDanh6I9y6JF/dn",
+	"R+mUbDMK63vmiiM5661dgBx0UWDaWS0RbriF7X4jdtvFZlsZCg/keE+89B5YaLL11bcNiCIw2KhO5zHS",
+	"xxiDOuknhGaZQmSZhbyG55Vu087MARAjp7zIciwypmk6D9vFfM2zKv9os50W01xaaXb3ZEt1Jv7dqTmF",
+	"aQgP5tQf0JxCArtDi6qmMB1duqP+e2AwZ5YrABgXzevnAM+AIlTLBUI6JB6M8JRwW/mM8lwlEJ0BXALF",
+	"bVvC/mAGcJc8IhJdbcfr6s9VoyX90EIc7Bw8381rkt6Ci3Ns47gVTn87RvQcHN02AcowIb+YD0zoj8aE",
+	"4LiQu2NFoPfuFrcVN/LBbxP4ZyoADRtMhuq2h8Cis4iaXd1MvDXtvSlnkbvg+tD+au+z83ULbsthTmBt",
+	"TOBA/pq+5oxy19zLdA5fIgOIXLlWa1W7eG3maXz6Vvc3sEq3u76xhs6D9XA/tzewM62ziL/e792NUdED",
+	"1JWaCo+hCYj6ao5Dar9yKOM22MRYzc7Ni0HJrjhLPYjcJkhIl+PjmiEUM2OMxQB/V5mvoZx1sfHo8alQ",
+	"XlJpbJolpuVLkaLb1LZplAjszpYuC6CF4ErIp8iY3gN2402WijPtYLU0847uyWg5K4pmT3uZLcf3O5LN",
+	"DMajwVXXTKchSbid0zLM63rQWv54WgtSVsgjO1nkdm3F2U0uAX4/X7NLygPoC8PwnJrimZbzDBpzoW74",
+	"NPnGRrezGZ5RZN4GetaebgdEUvsX9kHvfXR+R07rjVR8725Cj/6w5W4mfmKOHNEffbH/2ukQQcmbDhUj",
+	"lLp3eIJ+9kBt+5+cUD49nKDf5wki1QZ3naSNlukmkqyugnxdQygwNmdQRsPGknfR6obLIK8Q3p+tV+tr",
+	"myIWIfoHC++e7od+L2x/ny/cGbsrWXFkNftv4K3+qgm/tsXnjPW83FbFJYZbUUiOAHZ1xIoTB3gQWjl9",
+	"CqmkBcvGQtPykub5oM2SHK+y9hK5XLchLmS5D8JFBuk3a6ZJYAFftLA0pGIBXIQTw4jbylWVInygANOj",
+	"Avqw+edtxAzil34swL/QQBTBdGg2gJwRarGXbZI+FEMRssKnKBmEaNYTx8fC2uwTm4sDIDfQOGaPB/Ak",
+	"XJFrADPzcMSBaDhQfpsQb2Ms5nJZJh5tg0XBNqCCIF0UoK7IkrDPhTHGg25d6SWyVBiMOhZUYJWmCBaI",
+	"LF03SUMTejwkZzZt6MDCVvgyUVE4jpUsoQq8HFp4EghqhYKfWELOzQKhc4ucpnV6HY7FRd27oviv7BBy",
+	"myGupspejt/qRjFRdnaT/M9tlzY1c611xIg7YTVU60suKLhtm47ZqNR0rV6utaEtZfM0J+EwZaqZPlS6",
+	"ZHQxSerPIHEcDmvt58+H+KCfsTSnZntdanlt/hNbgEdJPBKGiGZMmDU2HGRORZYzzBJigFdO9LxkLi/o",
+	"ltfZbspGIwYW9qAQ/3G8MVW+6Zc6ks7HT0a4tvCgPmJJz+D+G7h6qLxXp/7OnDkxdcMx5N+7vrHBT+8g",
+	"6FWHPgDubkCVsEd0ThW5ZEx4p3fdW26vt4wCgcVCbZX1CF6WFTKyNMpG4PEims4iQtf5ySdjgUFGXA/J",
+	"00qY0PYVnxU8CCoLKFFzLmZRt7rdyU12VAfvCmbuB/DAvX5bt67DNAp5gqX0++YJle6w9eYaQBlSKaZ8",
+	"trQ4OBapx9VHtZTfqa2DhLZFnzHB3b5lTojHjoFPglsmPWweLdBQqWaHOJqJ/0EROhb1IU55zvBgKY1t",
+	"2dFMXLEFNzo8+kntN00x3fHpy/OxKKhSTNmiZBMAgZ0MILsZsxAmGzMOzDY8haG9xzX/hp6PsN9tXpDY",
+	"DntMg8oQcL6gBw/JPXpICG4c8RTzr+gvsdAKR/WS43d9w+84WYBtFqJf18HiwHOJbgVM3kStwdehNQb0",
+	"JQOlASKDE5LmcpnVIoJdAc7EgkmY7zI+BSR7DUB/qiNL31ntwVDNnJYlMxpEvlyIKhsKdYtmGjewUJsT",
+	"FVRKrtvSChTqJCizL1wriAJii7ZzBQAk/+//QwwDNNPwfuAjh7ltYxHMb1W3/dIcKpaRTK7EICGHxxhA",
+	"BHiZyNsuc4ZBFVi/yHRvDDqLSTIWuPqYLH74qIo/snWZWtlfJJXLHF055VIMyTu5wrWCOEWr52GjUI0J",
+	"gjPoDLd6Ykx3sDgxW+Z4NEp8Wdfj0Wg0sOEbRBb0H0s2FhHMlcTDqpQWvaOFr7JJSjz1e/7Ow4ndR8RE",
+	"d4d7BU6MvsmAdse7aCEX/suJpz9e1EMgEyvaINXxqMtE9/sWDdkJnSBx9D6kTs01fkJKlsoyQ5+qRzJt",
+	"A+dLjP22WER9l35CdVX42IMhJx1ZKVVtK/NZq9KVBYrGuFPPsi3+Z5ViWzFzXwTZM3os9EYBqhGQNynP",
+	"jYEswBhIfHRZUBZ5LJ5/pqnO1wjzPCUTmNkEwUDsyCe+gt2MXzMxJOcolLHAChNmmCVz/8L6GbIcC6j+",
+	"vxRoPoPQM53okgpFIX8WnMPhMucZ1qsTtdJpokrPsbeaiMAAtbNxS1BsYBm52kU8eW2RPtEJDRWuEDip",
+	"lDnbFiH33I/tnrh+s5vfiNc3h+GB89sM/hdDZLDygYzHHX7wWvzRI+Bq58WJgecBR99RCKDWf59WB83z",
+	"hokRK4YBPNYuO1oldMYFPgPNM7s2ss/wI55rBqXwrzmF8wHQz5ZnELzK8cVBbZe+VGQIzexL6xvNOIy+",
+	"drX2Ufa45B9ZEqvzymXNmFIpFWpIntN0bktNWXA/hTKlXUI5cSuSMY1ZTu268H1X+x04qasbNEgq6woD",
+	"rG1lLsQ5RsRAs3SzE5AwpX4nVxMckOLXLCETJjL4jX22v1Vq/2g4bGn+pDSGRMHKsTDq5uCUTEq5eori",
+	"yvqRmBFtzoEsp0YBTecwYblSQ/JeltqOSJb6lcxYPiF9W29rLKzVsGBUqMB21MbiqSouE8FWsMG8VPqU",
+	"ANbvZcnoFQH87MEQs1igH0NNY2HGCb89lbmamHG9JqkzIo3UBaP2r2yND68sbDR5Ta7YWqF1GF5yMwci",
+	"IKdG5JpNgiq72M4zgBbqT4qqspaaoB2UhEsWuNrl1La4BdsLG7uvAHIxW+a0/LHk2Y/MUMtvZQY157ur",
+	"8VNjLnid7tYVrWbnu3gwiP7phWCYKONPxVdZQUg2R1gM4D7k4HNoWe0gA7WEugQowRAtdDrNuVHKBc3X",
+	"imOOfckK5KfomcORVyIHJZAVLJiZZm8XNsghuIUYi5YUQlPG8WTs0Iyx/+7FU/Lk+C+jAVxqUBdUUsqV",
+	"OX3BMcaqBPYmMCGTqorjxI3LYem64kkJWSobagLOOZT4OBIzVaq82E+wOo7hP5Tby5rVXObOw0mWImdK",
+	"BaLwyMs/Y1RZM+spy3Nr1V2yGbfqyOTfJ8lYTP5tkpDJofnPf0wSouklaAK0RLlbgpqDIMZsqUuac7AK",
+	"7bWL2cxlTgkXf0ckoxinRxL55+P1mn3WR6m63hSJ4wgFyMZGgm0hFvTsDneNwvHKRv2EUWW6TAiG3mDi",
+	"OHYMs3H1E55xVUjFdbQ2+YRqTdO5OQ+ncJ1mRvbvFqgT+zlEpUGWM6wxYf8GRwX8MEzV9WS4Mevz5kEu",
+	"/ZPLJTzB9yKZkPvdq4kGTNjNzLFbrLKBkipH8PGmquWES3D14hl9S5SoynKx5WJRuHj3HKKHY2l/rjAe",
+	"EmoZFcsc3H52YFkpi0yuhLKXO41z/+EcxVRdc0f49FTbrsEBB8xmMhZ0IS20r23Cc5QJdokWS4Lsy4Hy",
+	"goE0BS4trFWCJsslitMh1GixpXXcTYhl6swW6yFcK5ZPQXqAD08udVUSHmbbh5JFzAhhWqZziIUdC+pX",
+	"wcKyq7lcQRUYrbBCDEnnkqdmQZ/DVYydt+kJRRaGFU7GvXFv8+09UvMLS4b36Z2DnmxHv6l/rj6QzUED",
+	"EcryFf1DWIN/UQTDP/SljHXPV2fjLhj+F/j/eXazU2iSU/Qh8kjZuh41ltjEL4+ZAeCnaua3BrYB6sbT",
+	"nM5mrHG1kdjbgU3+q7GIOrD8PYmrb1zzZbmTZAuNW8eK9znhnwdqLHwlNl/+voTkBriaqEVhgdenCg2b",
+	"hBfqpUuIcM2djgVUtQDVfpnn6Eyw1RLhQmVid8pWGnX1MMmHD+fPsMzgk9HoFG6u8CvCMxvuPxZmwyKB",
+	"/u67J0PSuEGzCLBApr4gKRVk8vyCzqDgyVIxi3Q7OZ8evjJSbGIkT6vU/3Z+3/sW993Q046paWjW1vPx",
+	"1iGZFraCe6Djm4Vpn56fq2Q/T14HKqQ91ihIOziFfBMA7YWrLxEs8B9Ltf9dcd4NDPce48LO8dBvAj/7",
+	"4PDNatRbJ7IlOqGRAyyW2ureLM/UkJzlOdYAtDUdaQm5V1hw6xRBi2yhnkrbUGQtl2RFMeEMry2G4PrQ",
+	"SzU5Ie2in2Phq34avmTrfpL+BK6WJwFarmKaLKhY0jxfnxCAzCWTouTSMPLJCSlGoKs/GY5F6OI5IdTe",
+	"Avsa6RAcBF4eWZKJYaxQ7xP0UBi3wO9JnxIhxaG9ROYQ4Iod/wylYhWZMY2ZT4hvVjIsmStmFWLbJKdK",
+	"v5IZn3IzIcD5VjYYIQgPc/sz58oIqVNCyduzi6c/IWNvhKWTVcl1EKXeZNT29sFziARRNHNGDENqFGp8",
+	"RJQkqRQNEWhlieI5ExA0cM1K061mYhtEpjsa+x2A8ykMtocQVPcLrmn5/m8bbLWT8LFgnb+NEKJTzTD2",
+	"wiL3NaTSH8yp9GgHQ8McbGtzv4CYnAek0R2E5a2skyPLKzutlFYAWGW02E9r6RLWVglveR1jtzz9cm1E",
+	"AJYeh9JKegmllVAIJf4eAWNVzdu1mKd+LW4qDKTCqw5jSEBtYALhB+kVpEDYiJsBsfnATBgbwbMAmmpZ",
+	"JkTzBUuszQ9S3f5fsNVYoGNghyven+yKfhv/hu1tGwtsiMbGDj2kQNzn7SapKOI3VXR3YhC7l3fhs/kh",
+	"OgladdVB9HGleRq9Iz2ph0+MhQ3Cr0Iz++Bng2DMlJGClXX4IIDvtZ6QBTIKEMFSWblOUyw85XzcjXAN",
+	"W2AlKMXS1YR1Jje0wwQqkNJcSQxeUfW3IV/AsK7KR9L2rJger7jYXOXFUsi3q/PS7HAvTNEoATwwl3sy",
+	"nu1Wddd7uQP2shvPcMf2Pm+32iQGzsIg0aleAmGDGzQZC3fRAjWqqFiTepkmzyAu1z4y3LwOSaJcZPya",
+	"Z8sKDr1cQmj0pGBlyoR2Qf4YWWdTj/q+zf/v//q/XYMDchQwoyDZiPTNZy7ZyNinhpf5dwdD8h71VRWE",
+	"WCakiqp0YRbm33hrpZgPmwtDLseiEXO5ScHhTFUZDH+YSLbarHeOZ2PlYZtmIZLy4fLoXyeAzSgrtSPx",
+	"VdaZLpnIvkUej+F7kcRNF3Qjsloimrw2mtg1Kwm1aDVySj5cPCUZXaP70fzLIkusGLtKQOtL57TUakhe",
+	"yNJxTs3Ka5qTvsOsAOsLb90zatMk4VWwtkA3xLjcH9YT0jeWm2JwY2JUNLnUhGubCFRXwMBKBGdo5Scd",
+	"EJeJAboewmW4IVW3WLaFenoOhjjgb6RvTU+IE8A4PhcrNiBcGN3wFHTWWhQ0REaTuVyWCq+4qPBWGa4A",
+	"NoWlSM1vn3HNq0GNBY7GRky4sZ+GCjKWNYyWzqaiHu8uS2aXxGjgmfdi2Wa93Q7ZWFOZ53Klqts5HNKB",
+	"syhPCHUWvq2u5byytZLMbsa4v3ZDjN3tEyChjSE583XpTYcZ5fmalDLPlwUWn4fiiqk0hMMKgBGzwRmG",
+	"JmG/MHg4AQ+sfVaZAFat30H3vsAzeZ8RE7WeftOQifqcO5R/5FIJAqvBPhr684ebuyxsPKoP4u5fKVbC",
+	"GR3+VHyVvKvSeK4f1RwORclSqh3dJy0cYvf8BKqPNXMOCBdKM5oNyYbCJe6qxoEVBClFfSsDDOcAjjuo",
+	"+8uSIOW+nUA/JO81plY6np3npCjl31mqXwNODGQk+fR9+MveJJy202BdqLlpxf7mPq0SXe3nGDPXDi8g",
+	"E7dkgBtjI3chI4tMXnJxBXd2zWXc7Ov82a/Xz4/2vqd62ly13r0WTYmPes/UlCANuH43FKxtW/F6RQGg",
+	"cc4qaE0CONSOhEl/Ymh8MjiFt8xuuA1yuFuQAJAypWS5+bYo6ZnP47hZvglfF8cPKGlt/QmZYAT0rjcK",
+	"GCV9SkqW//u45/s6tDE7495DhMVv44GuCJ7AOf1mLiIXibW1ZMPmoq5iQ/0il0Pig76wjUs4NKRvI5In",
+	"RcmvqWaTxOPIWq06bHkQAQgwemJVorsFd+ey1DDsrgWGhzDCms7IRNPZxOZDxDXON+XMQfnWIPE2lr76",
+	"OcT4kqRkuuTsmjXwvU49uhcALWCWpoMD6JpaVwEsTWe/WeWrH5lur5Fdg1sgo7dR4R881XetNL4pZ8RD",
+	"VP9e62UUJbvmbHXEreYV8DBXKfroS6B5OQF4tHvNvFqRPIdPZ4sNCJqvf2WBA9pa9zYKmGUtlfAEXRfY",
+	"mjWb7aOKPzrrlyryI9OgkQZL7Ut46Tlb4BUd6qHDsTjLc9vqgqRywRwQiVGHTgEBvKXy2up6XIHlhyor",
+	"XrYH4CIj07bwem1Ni8ASfPCxYkw0vnxCxr0z+xno5IbCx73N+inM84Us7Yf/PCqqG7jbdjuBPVicTYKE",
+	"W1JDYwGBPPC4e634B77OiuIck3Nbeb8c7qziUV/F3jwrOvri/nmxLtiZyM6zEIO1YXx6vmjP9L2iNNfm",
+	"uv31d8157PNRDdV5GWX1iIoVsHrH1ywSVq00jc+VUykVAv25sbLsY0GV9dgfKECA5ymDCghDMgETi2Us",
+	"m1jIjQbGUEmFd5JXluvpWFRfnpApzRWboCYkZIiqgm1S1JgamIRnLTAuRKIyYmkrFNXupeIby183WO4z",
+	"vNVtxKYB3EVReUcjZi18MPMDKNQfNs7T0ZurhdXwucblyQ5s3rJl0O+MCV65Im+Ovnhf5M2RjbYPwLW/",
+	"BSd/Ww1nl9ff6z2gfOFlXN2vZOK0BiMFavWunBm19e2smezPmceiwZoh7Xoqy4X3/QpZcWsurpnA8E8l",
+	"fTDJoX9uL+6M0j8WkJ3ib/s82GMwD9MPZNDZwPaaMIjBEo7FrYVBYMB8CxHQ7u6B4T8w/Ltm+HhPtA+X",
+	"jzlV97g4M/ZKxCMRQfEmE1nOXsoZF9ZxSfqO6AcJhmhQHXhHIw7QxGMokOrCzui6LgilKNnUemLfvnl/",
+	"4fgJSWmes5Ks5tImUI2Fyz8DxIdqZG03wZtwDoGv4BTQWZlSEzKhWWazyMZi4rdoQvowhRQXZQBwGS76",
+	"LiGKi5R5ePH0ikDtcx69WpQrsYNvYpt7F/PRIQQRRu4ysh3M38RGTU8GXd5a/K7msN0eAgBVvPDDGyNi",
+	"m1ISiWBIquHJlYAww2ARukbktq5Vuioc44KLl0zM9Lx3cpx8UxdzY4e2uVy6byYefMn37GfpBxeoPz6/",
+	"GARs0zmc0dkSjYbr4IOg6CDzgQqDisVYHYlyuvBuCXKG6IKd2HyCXfiru0xCDhO+ivqjHdcly6WYKaIl",
+	"6beR566YOEHwmPBma0gmPFMTizEDel38ykq5OzAzaA4ZzG1mTLbz4rG4DTMmO/LiHVjrW7Pr96MftliE",
+	"Vwtvfj+M6V+aE/2x8TKd6hDhdpuUxKMvaOPdHH3xfOrm6Itwl/DbSr7TVkIFxWuioJAc3jY1K7f/tyxn",
+	"6r+DoYCdXKH3E8hrMMYhGJuTLUXBJljs9MwOZJcK84YdeWR7uAsBaPtS5syDj3neXdNiIpymOb1bVaR/",
+	"qET/+61E36lJ7OUAc5++h1O3222DjW1wpLjXR12X2/vyAn+903mvHehObf2hWTmvGTdpmEZwnezPsZ5T",
+	"PRaGMYCewD4bjtew7rbLfevjU0Fh7N7vSCgjQlV71R5shfsUls6brv41DnaXSfNe09KeS72Sh8WcKn9C",
+	"uwtabhR/UNhsLDA5pV6wvip0OThxlfLDIvgu6MAd36AGvc2bMXbF5vL2rqpoWObex+gF9S2budk28M4z",
+	"irHQ9Ao94Zcys8k4LunRuckDCDkPREdVu4wu6i5G6ZkYfjkZC1frB1vQ8wOsyIsgReY9O1SAd+uH4Ypw",
+	"dbCgQvPUVzVCXCPrYxmLN9ZYq4IYifPVYwW/iptoGVdxYmxz07I3mec9ZHgWRXNd9/KuH9/vSDZzcR89",
+	"SJU9C9lpxwkIiP5By/vjWW3mkLkqyDGBdLdGXKQ28i52XSs4paa8Rcw5dzcNulofmneQpDlV2pd1s/ZN",
+	"ICiMsuchPHex20jdbBuLr7fbOgOI9y4//mDC/X5NuM0nLNmScRCpa9/Sn1qx46QPjmL/e60I9VjYOuOQ",
+	"3txEghl0l/SOaAikb5rXdDZIMAfWVf0Oynj78H5ANy9ZiuiD7Sj/beW+O1SCf44A/wez6j4Le285Yv9U",
+	"RtVtvmzXBr8DiX3kwmz2j7j6p17CLqPWmYA1fxPZ0XohUC2IZQmCiIXKOVdWZWeZrb+3ABMxtCyrUhp9",
+	"LnZzSw+GxI4YIHhiSWGAEtGEor0bwy1iL++t1fDAP/Wg1vyuzQdHamyzHeGiPj3Rdsd/Ijlj4tA+aU22",
+	"Sh8kLUFEU3VJDSZE5Sf9Ed/ESXJbHgxifuDDsfi75EK1brAPjKqNQS9oJAAwVj2BCL1UikHuZ9DinmlG",
+	"GJK1JcmonlCFk7pPxeisKJpruKM+5LeG+tpy1T49KEh3rSDVAvo8XbjTGdDMPac63jqk+tOt2cYtkyE9",
+	"MTYzFzF7rYq/qTl9XRHXsUBHgiL9ggvAa9qS2BykeUMLBw1TDSKjKXl6bnjRJXhZqboiK6jiLTHIerKQ",
+	"GWuG01ShlL68LB4783J1z7WSFhDJTtBNDUokBlI458rBnybVkGtDdWFFdiWqwGxFqNYlv1xqRjgMu+/G",
+	"pOdhZLZjqlIwd0EX1r4aAKYhTa9eSocc4gDtmT5p8F8o8AtO9gL95CthFCz1TVnxnnGVNcdTaJebPSP9",
+	"A7rMuD4wJHVQlOyaCU01v2YHnQGX5rs9wy2BS7wy391vaONZUUTW6iuTSh/EyP2LkWbAzz+TFFkqVu4k",
+	"E8yLeHcprwwDChRIz/xCjRAAPmyMpkfuM40cKLCdxoILEB2nZFLAtSDWLZnAvaNVEWPhkz4xnrbV0Gos",
+	"YwEv2846+NJTBJj6YNbgHg82tN9xfB3GlVmZh2N618fUbjCxO+wOKPxZGWBm7Y9qtHtk5e5OJ6NOonAT",
+	"DPQ8IU9fnmOJZQsTjAAMWAs5Ro/PsNcwKLd37wIn0unWUoxOK6nlEzwQ790Sr90Y0iCHCBHPGc31/Nfd",
+	"KoQ44E5FHgGANc9tZEQpIYeF23RJqFuI83LeLyGRBbeJ9yc7gnukVuziPVQj6VSGqjnQnF+zB6LUCimL",
+	"pcuS63Xv5OOneijWNRNmxdI5qwVW4mpb+pIFE7TgwzVd5LsSWcUhuSJvCibO3p6TTKZLo76D04ktLllW",
+	"FQcjl1zQch1ljPb79wVL9yMxN+KKxGiGZYto/rY0/WhAxY+l4l2EI388HA0fB+Pngvzt7NXLoHi6vDS6",
+	"WBdlNlfggTK3UCaAU9lFM/tO+ma9wyyi97YIKzJGpFTIXb4lI2QW1cnmihvdFUxmoks6nfIUQ8Myqukl",
+	"VS5yTg0S8t3oMdrtK67Ydl75Dsf4G7NKN02IZqPZ+oEga/L7t9gHwAiA5Pv+VJaEfaaLwgpnT3U+ABvJ",
+	"bzDceIgMqfEt/L3++ZceHg7E0zr5+OnGNGiOQdRTU3kgal6mEtm+Y3ZOp7BY4eZILMu8d9I7gptFO6Zm",
+	"2x69oQFsfPb2/MSXxq/g0pMgLFRkIR4DVABuJb9ah1AdsaCdTlub3QGRK9GJtNCsGxhYxm2Ah2AIzyu/",
+	"YGQAfhksfkiFQsTFDGAbHHfBSk5tZAz0FGNKkMVo8wBSwTB8MvuGMdQyPM/enidEpbJwOHmb1xjdJNsb",
+	"t1dQe7Zuffkbmn9T805A8+gVLnXcU9rHmgCLSyMj2kQ0CMZQa3vTIPD6ze5RtXOJUcTTedPBLjLr2PM+",
+	"PQcCWHUdeps2dOwRWOPkAt0kVTkD8HbbvtHMDbEJqzaCgfirzfYoDJuYspU9GOhLCsbRMprRBQQiOZez",
+	"mbFFeLjl6FFJ2okvVpvFYhA13heO1DK/2Di7lFWjfOAJUuQ/3795HW5ATQ+5+XTz/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

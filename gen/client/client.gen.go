@@ -363,6 +363,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -1573,6 +1663,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -1947,6 +2128,9 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
+
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
 
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
@@ -2884,6 +3068,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesCompliance(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyResultsTrends Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPolicyViolationsV2 List Policy Violations V2
 	//
@@ -3969,6 +4187,60 @@ func (c *Client) ListPoliciesComplianceWithBody(ctx context.Context, orgName Org
 // Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 func (c *Client) ListPoliciesCompliance(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPoliciesComplianceRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyResultsTrends Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequest(c.Server, orgName, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5757,6 +6029,53 @@ func NewListPoliciesComplianceRequestWithBody(server string, orgName OrgName, co
 	return req, nil
 }
 
+// NewGetPolicyResultsTrendsRequest calls the generic GetPolicyResultsTrends builder with application/json body
+func NewGetPolicyResultsTrendsRequest(server string, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetPolicyResultsTrendsRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewGetPolicyResultsTrendsRequestWithBody constructs an http.Request for the GetPolicyResultsTrends method, with any body, and a specified content type
+func NewGetPolicyResultsTrendsRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/trends", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPolicyViolationsV2Request constructs an http.Request for the ListPolicyViolationsV2 method
 func NewListPolicyViolationsV2Request(server string, orgName OrgName, params *ListPolicyViolationsV2Params) (*http.Request, error) {
 	var err error
@@ -7300,6 +7619,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesComplianceWithResponse(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPoliciesComplianceHTTPResponse, error)
+
+	// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
+
+	// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
 
 	// ListPolicyViolationsV2WithResponse List Policy Violations V2
 	//
@@ -10293,6 +10646,110 @@ func (r ListPoliciesComplianceHTTPResponse) ContentType() string {
 	return ""
 }
 
+// GetPolicyResultsTrendsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyResultsTrends
+type GetPolicyResultsTrendsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyResultsTrendsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PolicyResultsTrends
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyResultsTrendsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON200() *PolicyResultsTrends {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyResultsTrendsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyResultsTrendsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyResultsTrendsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyResultsTrendsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPolicyViolationsV2HTTPResponse200Headers the declared response headers of an HTTP 200 response for ListPolicyViolationsV2
 type ListPolicyViolationsV2HTTPResponse200Headers struct {
 	Deprecation *string
@@ -12867,6 +13324,52 @@ func (c *ClientWithResponses) ListPoliciesComplianceWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseListPoliciesComplianceHTTPResponse(rsp)
+}
+
+// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrendsWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
+}
+
+// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrends(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
 }
 
 // ListPolicyViolationsV2WithResponse List Policy Violations V2
@@ -15772,6 +16275,101 @@ func ParseListPoliciesComplianceHTTPResponse(rsp *http.Response) (*ListPoliciesC
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ListPoliciesComplianceHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyResultsTrendsHTTPResponse parses an HTTP response from a GetPolicyResultsTrendsWithResponse call
+func ParseGetPolicyResultsTrendsHTTPResponse(rsp *http.Response) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyResultsTrendsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PolicyResultsTrends
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyResultsTrendsHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
