@@ -31,7 +31,8 @@ var readOnlyPOSTs = map[string]bool{
 	"ListPoliciesCompliance":     true, // /policies
 
 	// ListPolicyPacks_post, as the generated spec names it.
-	"ListPolicyPacksPost": true, // /api/registry/policypacks
+	"ListPolicyPacksPost":                true, // /api/registry/policypacks
+	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
 }
 
 // specOperation is one operation of openapi.yaml.

@@ -1904,6 +1904,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -1957,6 +1966,16 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
@@ -2465,6 +2484,46 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -3313,6 +3372,256 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 	return err
 }
 
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Required query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	return err
+}
+
 // ListPolicyPacks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 	var err error
@@ -3768,6 +4077,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
@@ -8010,6 +8327,992 @@ func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyRe
 	return err
 }
 
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyPacksPreviewRegistryPost415JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostPublishPolicyPackVersion415JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyPacksRequestObject struct {
 	Params ListPolicyPacksParams
 }
@@ -9840,6 +11143,46 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -11056,6 +12399,268 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 	return nil
 }
 
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyPacks operation middleware
 func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error {
 	var request ListPolicyPacksRequestObject
@@ -11493,388 +13098,394 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
-	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
-	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
-	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
-	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
-	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
-	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
-	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
-	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
-	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
-	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
-	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
-	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
-	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
-	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
-	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
-	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
-	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
-	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
-	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
-	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
-	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
-	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
-	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
-	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
-	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
-	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
-	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
-	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
-	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
-	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
-	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
-	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
-	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
-	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
-	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
-	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
-	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
-	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
-	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
-	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
-	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
-	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
-	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
-	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
-	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
-	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
-	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
-	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
-	"FC46B+UY6H9TlITjw5u3Cy9lu1Vk6FV6lBdgE/UZcbo8SSvr97W5W+7m5lJ3I7oEw53/yNY767fOUn+B",
-	"3paqKpEBQjs9qi3eHh2vov2i4IrlXtBiwu7RzwOq8wGykkj/77ER4ChdH0lrQVWdv7l4Rit6xUtu1s+k",
-	"mPJZejHy8BbOybmAnYdQZ6iY2UvAR/NYlpVDi0vVY+WpG+0RvMPzR9rFhHir4AQiiA5R7DmsaP5RTyCA",
-	"9YqafH7IRK7WFcaxpuwJ9aj2M448iz+1agUwYyIwLEGSpcYrtB55NIJ65a83xUb5BXQ3wZaVT11ibUKo",
-	"l7mHDAINcKaDUzYdI+6kz3pYHE97NLYNG8371Iz4jbNW9CEVQi5FDhE3gu3ONNLkfZPgFMnVsmPtW69W",
-	"9HGviN/zomXCXDiPYiPExcp7uf0IA1gEWxH8mryJI6JBoRONqJ5RU0hv2DwH5z+9I88u3pFafIySVFb6",
-	"MOf6MI+fVU7eBMmnOae3uFi6obe4Awd0K8i7J+RqmX9kSJ7NoYRn0TfA4aZS5WzBhHlpRY3B6cAqL1bn",
-	"B61B0QVbSfXRzs2nqXANEYBTppgd9eng8ehkdDKIztfgZPTU7pmLp4u715iPMafXrG8mTNj7BaUsFxf5",
-	"5BC/PmwMPqg3p6ilZANDZ6C/6Ccwt/DuBysKuuFd0hmM8PHoeNDRFRpr3jWvXynOpiT6NYj8dZzv/rbw",
-	"cyv7G4OG8JAwFBMgRDdzDeyn5LWUb/tzGUWdLhfM0IIa2s9qE8Jk6wrybMe2Q+iVXBrololrrqSwVGOF",
-	"1qlUwRHvgqnjsLzEYRbJdbCrA6Yzb6t///bloabTptGe4hikmqF0fBBWzK8GuZiGCDsyp5rQUjFarMkV",
-	"Y84t4rWk6CRnDbYA3IBpxwxal0O0NcB1qTFM2Rn8nz+fH/43Pfzl+PCb/xkdfvh8kp0cH9/8S2p76qOe",
-	"Ysxe8SRyaUou8HrTFcv5lOf1UxeNHZHBrjwapwB0wsUFfnTSFXUrJa950Zc1kpdyWRD/zlFVUgO5WRCY",
-	"GYe+203VWuacGoZx5BmBJJnzn95l5PyXpWIZYSZPErLduxS5vH1+/u0Pz8HCGdHmtpOoWCU1B/6WOIjv",
-	"3760AgVSgn8xVtKbk8ILJe2HQl7UWTY6045gm2u0Wclr70vMy9pd/Bie2SGihNDK+kjQMXktckZoeMWO",
-	"ziVGFBnhxscdXsHK+Cct8h/+fP3jh38fHv/vn08Ov/nw8/HhNx/+18F4PNr6y/DQ/gMPz+jww78e/Ptw",
-	"PP7X9m8H//4vW310Lro+ZrjRYdtZstgkjfkYdjJVchHLDQmZwYnojoIkWValpAWI7FTlc36dkNv8dL6v",
-	"wyFvycBdCyjRotAM16+3/2O2J4zISCvl56xBzfUi4Vvv316kl+T92wvbwpv3l527y02zTxfbSSh3+Ude",
-	"NofdKlLLvYNcXmcx1HPqIYvnHemoPcjv5YrQ2gxMnDxVNLTH4pprlKdi2UqxBSssQ0RqBZknoV7CQL5j",
-	"5ls0IMRJT5updKkhcL42jzSF1ibJfcfN98url3LGe3Yi1YxTD8lQSMNICG58Q3VOy2dUM6vHp2MDfkDJ",
-	"MMEg/RMgyDlE+eNcIh6fGkxbfZnT/RUX1/dWZSVerWguPVQUcq4toaI69A767N+/Xb7yzD1wIxQSRV4u",
-	"C6fj/Oe716+Im589PEFucJlclFRUGZ4vS6raQk2k1ORR7xBrHMRxxYwVzPD4NilqQT+dz9i3dK2TQdjN",
-	"BY1e7i7iTcqi3xhQH3fcSQaK13aQDIiOlhGzgGg+d8sFIa+RcQJygR07wLNRxWtuCThvGjMUIyWbGivo",
-	"HSQ4780ONNVPR69Fw7DRvKGC7cgPMREQhOpGt+Gf5gwcDCDFRCKD+wBMcY288mhqweF4FyFCovfT3k82",
-	"S95hv+CyqWd3O+G6R27b5bZL+0k2CX6XzRze0e1kpfp+jPqKVi0LVNHP7yAhsSZQvY3T9b1PSq6NbosU",
-	"Glmds/VaSgOzZItr+Ym+iW0qeTC29jCxLQaRmKs9Ob5pk/D+Fp9AEE/SBooPN33S4ZteMn7begN16tJ7",
-	"etzT1opKopaCFEvlNXlME92H7Bv9rpO3aIpePLKLg4B5W1uW2hPre7O2D2hCRRcqxjLtBsjFgtkTpue8",
-	"6vK8zRzFy6DtPnY8bD1Hxt4weANd9sbDgA0G8xumgbm27x9/TQ1puaJrXadeHMQSqeu7R9gMjm/E+thw",
-	"ePvedMeWEr1cLKgK7tWW8OgIEL/tbkSEN7LBExbvq96fSUPz73CYW+W+xoh6trJeky2cr+fFrlgn8ei2",
-	"DM/1+sHnfcsHD7euXuWb2G/xbOM/cTN3Fge94wLimHrWz8vgCeOMT88GtTv2yrRVhe5iLPpavYzSvl0z",
-	"aZdhsDVvaOGRJv69+LitqBKID8SUkgqS66dyuyvRD7pnpRyb7RkQGn9D9GLBr3mxpKXf8VoDaJqgtgja",
-	"u4VlpEXrD7vI1vVV32ZtO0VdbLTffxvZ7blGQ7CR3n5JFlJhUE/LoLhUldSsaem/p4B3ljA47LzmHWtF",
-	"esWjPnx4yU3L07P3NnuB5kVoJd13LfqQ0CEKc7E59IqVUsx8YPrWPe89246VeI4ajrntb8XLklyFLUFK",
-	"YKIA/qERF83M2Zpcc1lSw+IB7qGIvG85MhoeHtcaubRNQ6o2vIwSrbf196lvt3Y8eLsTl+KdYamr9Tzl",
-	"4dL2XbCN048wxmC/qpkIrlVfMHHMQnejMJzuO/9dmqZ8s+0DutkE33JHtI727ob4pSo3+BGApVhmrxZO",
-	"3W/5KW6po8XdJbhGttvVkTq3ibn0H1qaPrG7ytPJhnt5o+rXC3obC9+kCdKdMWp6VfJkq43v9jdqJ9vs",
-	"2q8jeti0hc0LuqNcd19rREHE1y+qFW2DYOoajrTsTUa/LcBtOxsAO5Jt00aVNv7dpIOIiPvYmeeMxCVw",
-	"S7OgVdL7UQ+1T9d2i0Tqse3HR3wexM5Xb0tlTPBGqyrGe10rkB67yF9E2OyosyswqI0spKE+JXhHpADS",
-	"hr7X5ROIG3G51zpEg3hef56+J7zqjP00BA40ChiqZsxoMgRrEqSCOeVeI3IK16/VzPlhtphEOYZxp/Ve",
-	"777oqK5dA+lCFrdbjh/sh9sFQNt+K4bFmWs32ladpBIbRHqMvXGc8sLZbRJ38qvg4MOYAr/w9p7mM4Hi",
-	"WWfL0iZSsVw8xxCiN5tU4LrLWAn2mFnl2schYZAF11u6BBPmxm4cWe09o7RA0CDGeARZfJIcBfUtysaz",
-	"bV/5IQoi6gQtJTBDN9r/U7rl/sAvTXsXAKkWPmYjko/bnpgkX78LjS2EQiUtsU7+AMn5+btncehUCF1N",
-	"hYOQoU8ghJw1UFYP9rtSxM5IpF/smE/BwJ6R42S8PqKFxgLPZtTX46/jBtl6FBqGrsRxaMQ8iMJeshjm",
-	"4eG3/KAStrpfxQ9Wr+GmRIN6IfWtQpS2t51sN9rrjRbFTS4sPWhOsm+LIXABuOcG38M58m9Egrb3nt1j",
-	"Bxy8j9JTY4DeXoOXS8PFzAEfbwc9vmVH6ZVudd6zpi1XUEozab6CPqpOzKvDKMiIi/qM0xxqmMvGjeA8",
-	"WdzAC/d17/iIXCPJFdv9Fgpo4A3JE4B+CTe3u6Pi4GEnjKV8fHd/fa3mUiPybnkdkFCh/2cvL4iey2Vp",
-	"pSeHJeoWJ757KiVzpjUZCnbNMCt9zhS7s3sOIzCcsGpJxtvhDvZeKDvel7LPVPBTCBCNKTinAkyMciVK",
-	"SQurcCm5gHApmGsgDRezlJHVnOdzjIvXREhcJf+9Prj9Pb3bdG93we65lmm20hN1EBN/itU0AQ07Iw0x",
-	"aeB4gVyPTmyTVbCeHh/H2QqY4Xzqsuw4QrNG+lwT+5f87PHwsvGAi/+plJwppgE2b3C1/p+CWYEf/pry",
-	"T6zA9zBddzz4MEiENxU9BP395eUbgqMj9q303i36XWjz5YKKQ8VoARJJws4LK7V923JUKzbZGV98d/5W",
-	"lslhAJpvrAhR55Lvsuvd4Xw8Gdq2h7RYcJG5VgERkLMVU+kjtJCFbaI477lMDV8wbeiiCn4B7GVFNSmp",
-	"BjUaGiDD8ILr+W+SCyvDB74WSogU1LBD2/L+4lxzquc41R/CVH/snWoXzyjzBzBag9RmhoCz2mj8FrlW",
-	"bxaWz7ryVqbI7rmgRvFPozbAgcFkHhCRBtlA818Y4B3cKqc/UagH4kDojIt+y60fRLu1585qtK7AaIj3",
-	"9lXDzeuH7WwXcYJSKtICZ9dvLvCBrOBqMUslyNAbjk6Oj7NGiv1BQ42yv2T7WF/dpPfd901Rh4Bx4OO1",
-	"t2w8osRA4lYyRurj8oopwQzTh1dMm8NK0dzwHCNuE5QwADF1hRFfODcXnlXRNYguR5WSkKSbSwWRYX9+",
-	"kh2eAMpF4/0VuzrSxlLMLH7brv/h4w+J4KwwlZ4sZUSWH7YVcH1AID+7ncG+Vfa5/TmABCn2yTSrVUlF",
-	"2KIya+IKAwB3q/pSzHCRt8SWRLuPJA14EDsHm6Spb3s+qdsIN8iNpA2VqTaEKDZgXlphs2s0sTtENasS",
-	"boqnqII6tKeLvceU2x0C6CU5xdgGtETrJRuRH+jayqKITtWw2M6pxsS4gpXMsMLSQBM3fCcvfFUv5b4G",
-	"a/xo4wxx6QtmKC+x2EIdSrR7d91COT29KvdiQ1vxMTWbFtMnhu23eskoKVyVHsLtLfnTT8a7fBUgtdxS",
-	"g/W77b3uC06IliBzeQghK7RNp33xasl41hDHGkZn2+zGNEXNB6N9SMOCoP1wdpNBk/b4JqJj7iLu+96o",
-	"NarF1VidEAAWjMvtTRttiM5Lkt33jJZm/g7Rn/oS4yAtx1LDHN4m+Zx180nsb9iEK1Rg+/nooFWgdfdn",
-	"63IN390yHc7Z3xCOEQiiYBUTBRP2nrKtWxEeElM/j8PgxoPT8UB+HA9uDpIGGt2zIvgRqgy4GuuMjAcR",
-	"axgPEKdpxTXbLq27flJb46ORkRqcgJaSyFGkrC/nuhQMEEqIavY1kRLn1GUJbs4KYYkOwochFSbEC/V4",
-	"P+vnaXorm5JG/TrWUcksc6ZivfMRbi7jj765nWBvGjsVlmj7ZtW99AseYWKWLbPcXtIuUD9sWGe5Uw72",
-	"XyG40OsALoyuiMOzPnIs1LO3rPBX+2F6ALbNiCRQ+tloFLkMo7ML7F7rTxzaYIhNuMMx1pDqMP8vwwvY",
-	"UmEwMYAquhn8bdzZiy8e0o972CC3J+gj63n/9lVfrvGr2uToqr7BOod57RNfF21qZ5FTp9dqN3ESLppd",
-	"tsT5b/jA50qUpc9KCbHZG5Fm3MuY1YQJ0YPTwePjx384PDk5PH58efzn0+Pj0+Pj/x5kg+mMelMct6+B",
-	"daxp9On91mUvgZUJTq2QK3Ep0bTq2aGC1kO7S+2wiq+poeq9KlEpZwvK7T9pyXP2HzRfsJGfUTaYcTMP",
-	"Kcj4StS7/ZOEMVxzZZa0xL9Pp7TUDBAqu+vwZOM6oFGwdyGepBYCrWvbVgK3Z/tSXPPcSLV5LfCdeAT2",
-	"b1IPJLUcH25jMzsXRFYUg5C9oWDKTD73rCNYDOwJdCRYGw92sRkEut10oTcKqrkvdr7Fu4dtq7XAD6rv",
-	"wHdxQHezflVMHSbMIM7+8ZVMmpvzXct+a80XmWnkKhnmKA0tn4F5NG1pt88juIc4NXmLEXMjxkedbAUC",
-	"xI7Gy1iI0FDrNgAsoljvKyt0dxOefJuMnIL4PCvCefWsYeOICjQgKqgrnVQxV8iBDD+Pl8fHT3LAJoZ/",
-	"sszDPNZYkDdNL+omX3dntdLaK67cTlSEK7Yn8TgzUBLBdF+S8asJ0LPD/o072JWw/OyzaGc3ExpE2L2Q",
-	"qpO0umNCYP+nm7OiBS3Xv7BUHuyjjXpdlY5fjHc3eHhvmza4Q4ZwY+V7gxQ7yZM9Pqj0ew4D2Cdaopnl",
-	"ke5MKxK3aJ4zrQenAxcVOsgGUs2CtJIvWNde4b/ZT8OxAz3HL9MqDjabEKe1zxUdERcYSrgmEzfiCcYw",
-	"F8ngtbKbD0ouvtVk2DVCEV7oA9/TmVWxHbQ1QJ1HGHCsCBFeIVZHM/s5ol5wKFMw7Pix+r0fC/rJQ5WB",
-	"i6vNKOodSYNdCil4bplFpCc1RA2fa9tY1KlUQcQB+A9Ahm9+F0rVtlJhdsjl+OKEYeQGKZP1l0sZiGvu",
-	"All8wiRIhF1x0Dksw1p5V7hisN/CpUMN2zCjemWPIq4q2s8FwmG30MJTimeftRgfNk2iKVt+7Zx2pZKr",
-	"fXD0UhbaL8yArjc5GIb0j4/7iaJtuUcgMicRsmKDiWx4/fjga0uh0aT2tOjtKUuEfn58vOOWRCNL7Qsq",
-	"Ei+5SGfTC2S+/WEsmpXTZFApK6eHPk3Nbt58XTEFmZWk5OIjVNg/CLkCLqrEX+M7sphXbBWlhmwN2DDS",
-	"QawlYvg78Rq+pIRPPsCMlUGl2DUThhp+HanxlZLFMvc21V85/4c1837OfF4OQo8Z5J9fKQen2Xm8eHC2",
-	"fOqIKAhdFtwV73E5MqPdA4YEW3WzMlKmvw8tK+Bx9s03u8YIp45PQifval6dd0L6Gg2BXNOUWazFwrwV",
-	"KOGeSMRmdaSA3aO0InPSbsThQ+J6vM6yZFH+USdRyA17Q2ybHZMsS7nSTgBMB+DFfhrXCsLl4RCQWLgi",
-	"coUxDZAWtyGRDePQIIg3inTr+nNaBrP2sP4aP3ZBT9o72BMmIcT29RU6PNiPh76xuu2mwZSel++2dfEF",
-	"0N2+cANES+rAed3wnkmhcZm2RP+6ncjd+yBdWeUfW8VNVntRXQMzMk1+37JKsRwkBi7ckP2AoDoTTG7i",
-	"CH5yGs3zkSZXS16aQy6AEDKHNio102YswjOXkRBHI8N6NBbhkaNlVBEm2MMEtvGs7n4sDCtLIMkFoRVV",
-	"Bko932QDvdTg0C12IXo95xWiaruPdqFhw+hCp7BFuguYhqQk0AKcq5LRa6YJB/S/PXEHvFl5Jwp4r5m6",
-	"EFPZV+5OA7nWgR4haCB16oYTMF5PUOGDm8gyJKcAuVzZpkm6A1EcPYVAjtxV+nZpHq6nQjKMvQa4eOzF",
-	"a794uK5o/hFq0ruy82Ph0agzcrU02EL3a5+ogUezMUnPPsCKDoRwikrMWEAgeKfLgH/tyo23SaZ1RcLR",
-	"dfuXhbuqzRtbC1hfNbtdrn91ntX2CbDH2XuZevxSqE7Gca12wkwUUA5ACoP/dNBLh5XiIucVLZMxrh3O",
-	"s/HSt29AHpAgtm8XzwMKTWA1GHfd7yBzYxZSYHi688J4x1QlAeuPlofhEZY0yWVZ0iuJ1Q6zwRUvSy5m",
-	"hwsq6IyprZPrT4HfJq1EfqG0s/NlTxY5fpjUtRruo2Q9kRSKLzealPabgz0zDNtSwbZcRZWkhMtgQ/Hb",
-	"7C7QLkg/VuWT0xpzOLEXP3EztxR1OhYT2H6sVOOulIxIyyKw7pu/7yZ4+Uw6l5JitDgEdoc3HGQ+jcVK",
-	"cagRACYM8vT4ycGIvOjWCEElGYcO/3ykQbSybY2Iyy2Dy972Y++DsTCSyOnUXleKg31FINalgZyr1VyS",
-	"BV2TBf3ICDeuVmDAm3bOXU/hzsu5FW8sJpuQF1DTZ4r19ETnJr0qSq42RoSn1MF0rIMLxkeyHQ+cZHEE",
-	"J9mVQUWNCdfcS4YBfMlrTplDkXMAQvCd/0PJVU/ClQ8D79pFwqTwFTI8Pjw5Pj4guVSKlYgS764eF59M",
-	"4EIfkcOT6Bp8dXSOtakxPhxy4xQV/s7DlTk4I4ePG3cnvv9I+wzrKPQqh1Q8e5OqZRPJNk4aiHIGDh9n",
-	"+2biRhsW1mgnkukrpBYRiZyiRRBVV/9XbCvcCDUwpdxy87fe+bEl7QJfIu6rHuSvaFlm8popwYoN7V+2",
-	"nFR1L/5jLEmypaeKqZwJ4xcvcdDe4Bu1SdZ1g74hVa+q8dTZTh3ZlnofgWC+2oYw4AwsvdhuPVZCaPzW",
-	"lqANZhdvAzK7DvFWUV9bbNbbMRn2WLD7BlVrBPGF2L1NMVRx0dn2uUudlQRVN1arS3FdMunnM88DE3RO",
-	"1KSI1kEMBnAznVNBhv4MHcSQFbtm+3ca3piP37C6/ccR2N1O0oa3/UrzhMRVbyOBGGe60hmhvywVOxRg",
-	"a8zILK9ukWUMCyVrs3QD3GMDM9mcCrzLpqbPUxObxt2DLvayKWQAHmu3EiSrvVc+gjK6QP3ytbIIoLGD",
-	"M5df0JYFrlguF4wcPt5TuE5htdxxwSlf5qtcZ83cAX/sUawIyPhDf8SzbrxvRkaj0cGdguX35qCnAIgM",
-	"nbntAQD1g30T0G1nuxBerxMFynba3WeGxSKYE1pQShqR559obsq1zyrHwpoTsApN3CmdYK2eKzYW4GEn",
-	"Q5+icFUXpWTqYETehjDYdcWyBjwJHn978RdM8WuPQWAwjnYsgMwtXUMXnaLjGKLd9uZEpbjraMnHx5fH",
-	"35w+8dGSDR/tz593AcFvAt/XkcCNBhTLGa+MTnQxhYwlrP+XKBj4YUvtRcDwaH7tBmbJBkoI1jzXtlGT",
-	"Fl3pU/3kCL86/Qv8b5ANlnBGl0qcYr3400rJ4vTUZ6Genqa+Oz0NU3SVzfO4/KLLXK08+EvIaY2LCTx9",
-	"3Mqe+Hl7ZYMvrdUYy0l9FRtjISi9C43o7y9Yum51yERELK1Fgn1kp65MkRaiOpd/uImwwjytL0x7g957",
-	"TkTNjZruxrY0/EiDTxLGEx/1Xn9axOYUTTRu+IIRDtFIsEHXSDG7OdkiWW8nXaM9HLIUBVPdQSEnfqTD",
-	"hzXcULj1MsJKzeBG976ufoDDjVEpl+1QrYZUskdkQ0v22VbAUW3QSaMECh3TZhMQmXvt0YEc2YsFOS2x",
-	"DIDm81vPwN9bqcs/8L3bnUyA8+pTbkxDLPSHEX/2ZU92SD+LgmkUq6T6ks1sJJt9UQRR7yKncFg8/9kg",
-	"I6cAWF7URrSahLJGSs4jTXjhLfWR7rGn+BtGaF85SwoxKKpj0NktwsWYckd9R4oH5TwOwPki0k8HjW3T",
-	"7sKqBAkP7IW2ESuoYzlYV2KVrvTBLRfO9BajUbHEecvWQTra2Pj7t6/2U0Z3oMtb6qZ2sPuctn5Dj1wa",
-	"0AQjK2asXEk0aMYE1jVmsqLfFtWMDA60jJ816PVWauSXoYzeTnN1kvmeM8bP7nrGu0Y8pS+kPlhJMDgJ",
-	"d/ncxtB0B7CS1T3jSW4zIkXX7y0PqZ9BdhtTUq8L9ydMq2j4U+ZUzFyV1yggMrxwUQxOT46fPs4GmAnz",
-	"gn+yIwx/v66YsD888T+8ZdL9dOJ/ei9cL4PTP0Vy3HfOgDo4ffy0G0PZGEFqlRN4aSyXqmBFK3e8a/hv",
-	"TKVTmg0eEiFJKcUMQlRRIsqw2LD9alOzfkV62sXV8YaP3UZar2nnmrCjcUlKYaCEzigXGVHus01NR3vT",
-	"M+Bmqw4q0yH3FRxNidhGup/EfidCv9uyu10gakjJqDaRX2yHJKfGLnRWsLn53VVIjXeXM7cB/ABKl4a0",
-	"/LCcdoJx3vpvG+HgK4MO3H1i/344A0NnzYwE7oMvqFO0Ow6AW0oxC3LTmccxU3HqDsb64LYlUku/eq2i",
-	"Ls30Q/I0SKH/cPUYSs4b1TdqICQfDQah5Q68f3NdQdpbxCFl8wqyWbCb7B7j6MbzZi+7SlSBIN3tzpUN",
-	"Q+2DxNB+K8VKHuqSbGNM/fY6bfpJypeAmd6SiFKQ8jtC2bcKe6SKeYRkm3AWk4dlC5N43qDhrTRIewiw",
-	"BYDaGFYqbDImht7qIomXiOMnKyeOt4i3QbRWXTFJYP7zZcGN25i9ooG48EQB9iwrzmEqTt9piYS5utNd",
-	"CsRwkWo5rnlNe0B0oi7fRB67O5puIytph1l3hrDj5Pv72XsNJKJl1fnzey6B2+eQaLVLLxtb716PdsJ3",
-	"McdbbrLxiom767f1sLFlh8kd0bFYN7nGsLG5VjizlH7Q9L7sMG2Ip9u+rf1hd3ZwZVlvw7AZh8e46oZR",
-	"6oPtg9lhEEka6KQ4DdGG1Ukg0YyJTePYRgdbl8Tt3hcvSB+5tAcQs5kvXYPWjdom3f7jkuRWG7lok6tn",
-	"yYuluRLpDUoxkE2sq01ufWdhy+X/Q2+NgZQY1rr7h7TUzrMbBVTiMyoc9EoduNioPQ8HHq7lKKSkX04I",
-	"gMKbMJmzOAbYh+22DOnNAJyM0FxJrRs1iGK4D5d7eSnvE8YMx3JR1GEd+MubVHBHN93aCov22+Orp9M/",
-	"0j88PnySn7DDp9M/scNv6HF++Lj409Uf2J+nJ/TJ00HWE8tTUm1+cOhncTTPyeXJ09Pjx6cnJ/9t37qP",
-	"iJHdw4iiaOOB01IcrtYhUF0iJLQz0buJT6nfiKOVLDlz6aJNqpPIHvaqE7Xkn7xpxxL5B5cbY4ruL0DG",
-	"6RU/1kFEER5vVNckAXTTPC13lpJo2gDgvFE+cSdc8vqM7WYOjzVuh8jlg0LkhooROxfjIsNgiMK+ONMH",
-	"BPAzAIAkGTGMH9Xeev/dhgHdxjYBzPZWtonuSt1k+5duaYK2RgFCyyWUKulM9WshyJIhamR2myKugqmu",
-	"TQ66Y/0YV0ugXUBm97Co0hu49zBRuym58OXimmup1hkJTD0jBdfAnnvq5OxcWMjX2sfXrlo48JvrxG8K",
-	"Odu6mlOutCG+iVtFmb3a27wUn4HfcoJLd4R3iGp8Z14EFPoBKaZZxGJzJ71h4lGJsmTE+F7dhWv+Fkzn",
-	"jf+4p9SFe5w8szWQdVOy2Foi6hYIySkZpedaa2SXfFlf2w2RX97HfWFK1z1sRMJuxyBZBubqBtYczEO8",
-	"p1Xrr+SY6jLqm7Z42B/D8QWzC6UU9j5cri5Fenoe3c054NNHK1UcrWF9b0p6kWiZzFfzPClrpsfFpJg4",
-	"aK3z0DrujcvRywCNlDu3gk40ihhWvz2gLfXt5QxIicjtgmjcibSHPt5+i7r/AtA5f6TlsgefF+sygl0C",
-	"oQCiui4uxLSNatcLH4tCdhu6lixoQL3m2uGFYr89FeB34sY97WzOTGqvWXL/cM12L8ZXcG24yI2vYems",
-	"I7icdCGdwBaWoUb0jawk8LYdf5TyCeOwEkrp6qGBeSOQJT63s6iYCH87ldewT6ZeFfb3JS01rEorAhK7",
-	"7Ub12LGjuuRLCcPauGT7tEzbGvCO4SJitiyp+k7x4ry4piJnxYuonS4T8il2ngIW9j1ADARDP2ISMwMh",
-	"DHXB8Jhc9Ii8c/gFC2oI1QjHWbsPHOEC/uveJadwSXelsT4wSkCnTY++QWCJoNb0ll4GsI+A3YCYVM22",
-	"qQrCSFoUxff2G7A/KWHE+0JZx2xsm+8X5x8GumUjvufaqmvPhUnFK0IGIgRmWQKrT3Vsxw0SbgPi2EgV",
-	"2Szhb3cyHVwRNf0mwsAM/FG36v/Jn7KBYCvHyxtWpGwgy8I/AG6QyM8yqfTcnwD9pEDRws10SNFkBAA2",
-	"GaEOmBRrbktFxlFs5HiQZgXRhD9vMAzAa/E95xYHerQ/h46SFx3dlEnlZmMlJTvDPaAItx0gLAyI8Xpk",
-	"iJuUBZ0jI7UNL/OZvE6Jz0hDoKkzfDuD4Dtb2eZIwVacUD1YFzXZJIPnQASgU+PMhDizM6zJFyEPA2aX",
-	"2FSELzI8BHrs7/GKTaViG7tc0Z37TImc1Piz1ziD2W482rGGfh79lxjyCNGH/GYkGUQHlUf1lpLABQkJ",
-	"ds41I9gKIdeVNrdhow1mtwMIjeLbGWgaH21/69+XubXeRMaEXcwBCe7teq/ABXFi//PY/ueJ/c/Tbf1v",
-	"KuXnYKdqham/cyfJNXl7qHsOhOuihrHm+YZhRdj36bt6K/T9KaFF4XK26psdBITlVclz9/bQHlCEecy8",
-	"S8qlzPNralgqPE6uGhBz0A8CZGEv8MwXB3DtbJirK8bXU9nivFZMaA7BEk6+s2KJ9DrQXppO7XJvtujS",
-	"Pam5nX6DfHFIyQZUCHt07Mk6uDOlx61efwTZ93w2jyN9G6VtLFlbBSjXPYjCTbGIXzMM6//LuhMlDvW3",
-	"cNH/HPy8tZsUylLh4z/W+APO9A6KQrN95Ex1myfHEXh2xFqidp/W7QIT6jYajD9Rw0/CV7nihue0jNs8",
-	"OQmPXfK8N2NcRhV8nv7Z//oTN3PszT36JkoJiD95cvI4etL57PGfUkLgxvXfcsGdN2j9av0FFV4T5zYV",
-	"tZzYz33HaM/KvQ7rXWRG3GNoQ8vroUB0zewP7ID92b/jQXdJbls00aaCUb3E2h/RFjIK0cIUjCAbEnb2",
-	"GW0dfJXLa6Yw2GrzFPrPzi4Rf1umkcw+iCbUt4Lp6W8YbD9j76fMtp3aSyRn6LeHdA+8VMiCUaHJUria",
-	"xy5Tz13cg2xQyhUEsBR8uRhkPvwhMML+SzuuK9ETtBy9QhSrFNOW8Gv5qb+Ya50AGjv7ERqkJwvj1X7I",
-	"Y1bLkzkHh0ZAeQgDQiAE3/GhzmXFinSR3u063zYnf8MH/Ftw9Nf7stHZfwu3eyvL55/Q/16vnVV+b+t9",
-	"/237oDcv2r34obd0iY6oHVfNhSAlSwHHiXMbvZtfw+f8+/YDN0/SVm/prtWg0TF7u82/vdt398mkDGEx",
-	"fX+5hzXtTvUctcexCtdOSlZJVP7q2WlXlS3GVOzkN6TKBvZoN+f1Q8K1K7XBGRR3rA1FUZUDrtu9eTlo",
-	"uixLhw4O2OYDe0mKdVL6cZjuaWL7tn4IEZrtyyj4bjqjIZcuKdGsKyt5lWusERfav4bjh5eMYfm8rt/X",
-	"E/rY1A51Cju89QoYhxrrSMtSrljRvdB1ehZ7JbWm5KWLb/1edqWmVI8+WcJTV72OlLx/f/GtM/ZLpcAM",
-	"XLRR3hzmjKXHK6oZufh2JyEsbQPy277H8CNUKF8rUrkyBLqiORv5FOSAHaM9FiZ5//bloaZTBLh0/VVM",
-	"1Q2l70r/NCG1+0d+Eo0UFKl8KLK9nUNhyx5KTix5qsZIL/32IXW9w+uiRnv3PLZNF5rMJZbVtDJmRsbe",
-	"EDkewB8wmPHgYESe+TpTrnBn9GYroVoxopdVjW+2O6yLuzT8wmq2oMLwPNwUcDklFzJSnLCkOGQeSUWc",
-	"Rle3ccXwAnNZtsV2CyMQt1vpmDI6qDFNtpc1GHOK16Quiveg0Hll7G1TOmgYQXYpy+fUQ7dePiVqiiUn",
-	"fJhNEuqqZSUuKV/0xcTDQ3LxbfCAu+6SqCsNyceOZnctzS9KYxX6YiPbQ/CT78Zt+XH078YutRD73vSR",
-	"2lB4LEJUOAMAXUyuV3iJhZgfVhad/KKiaIoOO8DjDk6f3GT2y3dpSFgll1aYSyQPdUNoaFG0ikvvhZXS",
-	"KUwdctw7u5dCVzeS0KJIQY+Cjt1ZnJ3HlQJv6I6oqelJ5/9pk3tjPO/M3kNJQgAkBoPC85YlEWy1QdBn",
-	"K5SxbCPgxk+3kzy0C3nNfl1SwDHU2IGdyeMLX5UknB2mnyZwTF+DLLYsz80WNgdWsF42F7l6kU9B8VcX",
-	"2AAJ0paRueC1DTmSIWionQd3mwSyvmywmrrbeWFGkmFUJAyCgCwfhkzNAxeiAVFA4wFZCmxG7xQUcp8R",
-	"/1CO1bv5W6RWB/zfV1C07d3595N9kx9pyQsXDncKEGxZ7PjJSHDyZ8T59kfklTTsFPHeSE6FkCC1a2bI",
-	"goqlVfE2Ei2cjLuUi/AgtUg3yD+DP02/yR8XJ8404AUYvcxzxqCMJNQB3BdMPZ1q+5Uh1l9tArsPbwXD",
-	"TkhlvasM05sPXbnjdyt46t5CLS41wbK4jFBd17Q7f3MRquNz02a+95GSng1iNRUpvdVRq618ETXl/sLy",
-	"fq4MXQp1f+eKh3ZNNlc6dPPuuzMeabwCblcl0bWAt8nQ9NRNnPYV/Nu3jKLrrtc40NqbbZUYdV1v0DJi",
-	"2/zO3vlUacttoXdbqge2x993SiAnPOHgsqvzJdUzf0O0dKd0kQ6fam7GphqOkFOWL60I8s7uPq7rG8VQ",
-	"IntflZL28WvFCqym6qza/iOyhK9g+YetGpuIhBpeuPDR++7TscCBEW2ksmLp+7cv9QHWm57gV+/fXkzQ",
-	"HvcMqufWEj6hohiLN1IbZ9R7077mXkjlTfe+bGdOleJYhZlqSCKa1BObkL8vmVqPRUUVXTDD1IhcGEKX",
-	"Zi4V/4VpggsUhS+qfI6WgHKdhZsM7QJxHdMqjNdbsjj6M0H4KuyXmectc7lUzt5peOkcUrVtzZcbKs4I",
-	"u2ZqTaSZMzUW9qAgP0LpDOY4XHEzl0sTQuTNnK3rEqYnBzBBjnWXqYBbCF6EPRiLczd1bHjOaBEXajau",
-	"ICm5DPWJYCcB2Lxcw/K++/788PEf/kjmVM9hVlDhcixKOdOhmClcL7D2gyhQzW9LVHmn4n9lwJyQwC4h",
-	"CD9h5LUPD7VZl6x2j/hZ+WlgKCPXZIJLM14eHz/J4d/wTzbJIu8WvlNK+VGTkn9kYxGu7uGkWpaHE4LF",
-	"+DGs5+kxmbNPtGA5X9DSKlmK5oYpfYBA/WMxaaztqevAtnR88vjJ0z/88U9//oZe5QWb9v09GZFzsuBa",
-	"AwCOIksBZaXHApvivlYtK+xWjwisFp5A6vlMxZSGVCWDD6VK3G0ukoiOBVTqRR7LFZS1HcLNn/ki3lK5",
-	"mu4H0c7igkdSSDzz7u5aLsWTF0MTHAo8IJqV08O51AY0eFeoGg+Nrhj9qENJ/lIui0fa2/GcIGgpfjQW",
-	"Y3FhfLUa3RUDtRUIlFzO5rXAZicfDBxczMBk7c8gLKT7ZCxa9YVTBcOmUi0OMmKWSrhK91wY2cr2wl0g",
-	"JZ+yfJ2XbCyGO+lpGWpoBxkGSjspE/wVzcWwR9Aj6tthWy4RJuzefcFFwcVMk4rOGELJArtGtaEx4gk5",
-	"av9e6yWTscjlwupR+rTOINBkpnhBhuffke/sP2I1SckVptIdZGRKc2Z0Rp69+5GwT5VUJnOmjQw5V6fo",
-	"cGZp/bAzjKx21vqpFHV1/6joC6TaWUp5HTbZ8nUz1xmJeG+BS4KylfNmIWNoE+Lb5+8ugfxI3eJYQPkR",
-	"NM4sqPrICjIeNC7V8QDv0CZNWWqkRcExdMsO0x4yyz9zx1/cZRFGyj7lrDKeIZZmTqDgXL2jumI5KWS+",
-	"BAWQCMZgbn2cq8s+HaMdkedKSeUYj+dIQMuBtqCaIrmSxXosJp/Hg1wWbDw4dY1+f3n5xhkvsOmMjL1+",
-	"DW8NRqPReHAzgYl7S8GVLDjk9q7JFSOzX3gFWrE9JKwgw8kzKG9vDp+LXFqKPoV3JqCWRRQ9Ic9eXhDN",
-	"RKHHwp7MAwxB1PwXRkq+sJcc5nU6M2zBom7slMjw6ckTV308nMFwb7eH0eTbJ39APmr1Npfh45loRfM5",
-	"O0Qtfgka29yYSp8eHa1WqxGFxyOpZkfuW3308uLZ81fvnttvRnOzKEHK5wYUuAY9xW6IwcnoeHQMKknF",
-	"BK344HTwZHQ8eoJQ33OQII9oxY9yWtErXnIvrs9Y0o4TeFwwNQa2HbfQ3QO7k0vNzloYgVQIuRQ5q/Ow",
-	"ApGD0edZPCwwIECyFAzx8fEx5lHAHoCOUVWlOzNHf9Po58TDvAMScNxVSMqC+ywV3ApzfqQbswYb4FMc",
-	"VaqzMPqjv9DCG8vgk5Ptn7wXQZQt8KMn2z96IdUVLwrM2Hx6/HT7F6+keSGXArt4/M32Dy6l/IGKtZsO",
-	"WIz/sMvQ3uESvhd1Vg5oOL62x+A7Zkhr+w2daas6gY0GbFZAu462jyonOlYsH/nt30LHXFsGLqzo7Lml",
-	"ZSH/+e71K7QjaLpgjUe+t9GaLsqDs3BH0opPiGK08CagJiG/YCafv2XavHNucS8/fRFJ+1uDlm8iZRvt",
-	"4x2Pjp/ok9FxmFGkpgY1M0nx7VV6oHXnrfUq+eD05w9t8vWLZvecDC1RHURU3KSEiJzVTB99lmr2ii7Y",
-	"zZHD/e8l5pdcu9gLXyEggRlPhvaqs3qDPksqCfZ+t2qha+MgG4urtc/RPjk+JhRkxhF5Q7WruqjYNZdL",
-	"lCUfWV1cCsMFysSgrkzQKUZRJBHsk4F3z8YCK0y6cg9SuMgRbVwf52LtdRJ7b1jpDeVqOJK5FFqWtkvn",
-	"jGL4Bhy+cM0H+yyovBmZgFkK7EITBNe3Sq7Iy2VhJZqQ1k3LEgOMqBXKFlyAXOKbAiyO2ZLrOdNkMlVw",
-	"UItJWHpYZivP+YitA3QHTq5o/rH5Jki6LTMlhmOZdQBsOmhfmB8Zq7AygJ1zVksbU5DBzBxib60UeWEA",
-	"gVfIcENXioucV7TUGdGSTOyb/+YeHoaHk6BkUOFyNZz43GFqlvRiA+QPjlStcOGMMLrXxl+/cvSsTTmQ",
-	"4NYkc2wbI4tDBmm0A3b+bpfc1VKfBxWt/7SlJY+Fe9TYGeT7QFaQenpGJomFAnzIzuJiyupYwIf9NhKD",
-	"Ya67ySfdVcZ0CVd8+X6Eop7t3SQcvYY6ebO+uhVuiR8uj7sUlOw2kXifSH0O/V3zumnRv9n3hL7G2wid",
-	"RKlbCrkUAuNvlbsocaPHWsdWt21AICaIJ3O82kfEm5X0VVDGwuHxT1KAwxOA0Mg/AoRGlCOEBdz9Fx7g",
-	"vfnpWAz9g8zh3/exwSj+7L4VlXZ325SVTeU3Hk7inZ/EONYwPoINCvmSE5gNKpmKskAfi25BwI/IpIbG",
-	"mzRqa+O5OCOThSxaj+KjMhYBB9lVn4Kku2ldwVWPyLnLWiytFGYFKytstszY39iunMHOymBjoRimckBj",
-	"3zGTKCYDVXLNnAyfHh8fgH0Hgo4FXUAipgdNlcEf0Tybr9gqrraFLjimzV9ksb6zQ9nsJByTpsfPamU3",
-	"Hc7wdIdK6SuqSQ6bW/zTndfjHc7rMymmJUfH89OTHcb0hq5LSYtLKV9SNWP43R92WYAQPv8DKzhFaO1f",
-	"m6u8YqsGU+nnKTvczUeLCIdj4yU9lyuyWObzpDqZrOF0GjOJTu2UbCx8IjNXcc1nbpVQQ0v4jItUdZ1u",
-	"oUxXCfxqDV6F0Vj4OMyorrSr2ULDAL2i57kGNxHEclzUhuYfzwg3yKFcQr5PPorKsBidqLRCfDmWFDtK",
-	"87j7FBhS3e0lKLi1g2K6rrjSg8xwt2bORsHHiCjuXHTYhUF8joDPb5A9lMykkgnh9668cdlfr9Ad7Tra",
-	"FNsu8HbvWk2xi/YFfqsL1PX0QLx3Sby4PzveTtk2pbC5Zx4o2Gtv3WJccSXUOBFutIXtfiV228dmOxkK",
-	"D+R4T7z0HlhotvXVN636FKCwUZPPU6SPMQZN0s8ILQqNyDILeQ3Pa9mmm5kDqKleeJFqLApmaD7vlOez",
-	"OprPP9qsp6Ukl06a3T3pUr2Jf3eqTmEawoM69TtUp5DA7lCjaghMR1f+qP8WGMy54woAxkXL5jnAM6AJ",
-	"NXKBkA6gi0lVMHVGuEMBp7zUGURnAJfA67Z7w/7FDuAueUQiutqN12Ox16Mlw1hDPNg5eL6f12SDBRcX",
-	"2MZJJ5z+dozoORi6XQKUZUJhMR+Y0O+NCcFxIXfHiipfwXV73FZayQe7TWSfqQE0fN1NELcDBBadJcTs",
-	"2jMBZc1fq1nCF9wc2l+dP7tcd+C2POYE1okADhTc9A1jlHdzL/M5fIkMIOFyrdeq4Xht52l8+Fr+G1il",
-	"27lvnKLzoD3cj/fmjasD3DyLrlj/vfpurIgeoa40RHgMTXCF8wRzTgEXjmMJH4NNrNbszbwYlOyBSptB",
-	"5C5BQvocH98MoZgZYzUG+LvOfI3vWR8bjxafGuUll1anWWJavhQ5mk1dm1aIwO4cjHcELQQuoZAiY3uP",
-	"2E1QWWrOtIPW0s47uiel5byq2j3tpbac3O9INjOYgAZXu5nOYpLwO2dknNf1ILX8/qQWpKyYR/ayyO3S",
-	"itebfAL8frZmn5QH0BeW4YXy4J5pecugVReaik+bb2w0O9vhWUHmTSRn7Wl2QCS1f2Ib9N5H5zdktN5I",
-	"xfduJgzoD1t8M+kTc+SJ/uiz+9dOhwiKUvSIGPGte4cn6McA1Lb/yYnvp4cT9Ns8QaTe4L6TtFEz3USS",
-	"tSsoYPxbxr+aMwNYkCYyTHVpdYMzKAiE96frNfraJogliP5Bw7sn/9Bvhe3v84U/Y3d1Vxw5yf4rWKu/",
-	"aMJYHgO156XZUgglhVtRSY4Adk3EilMPeBBrOUMKqaQVK8bCUHVFy/Kgy5I8r3L6ErladyEupNoH4aKA",
-	"9Js1MyTSgC87WBpSswguwl/DiNvKdZ0i/EgDpkcN9OHyz7uIGSQs/ViAfaGFKILp0OwAckaow152SfpM",
-	"FGB6C/gUikGIZjNxfCyczj5xuTgAcgONY/Z4BE/CNbkGMLMARxxdDY902CbE2xiLuVyqLKBtsCTYhpVp",
-	"DF1UIK5IRdinyirjUbfgQrUdQaXWqd05KiDHN4UFIpXvJmtJQk9G5NylDT1ysBUOAboHjmMlFVREkyMH",
-	"TwJBrTPKha9f6GaB0LlVSfMmvY7G4rJpXdH8F3YIuc0QV1NnL6e9uklMlJ3NJP9rm9Omoa51jhjxJ6yB",
-	"an3FBQWzbdswm7w1fatXa2NpS7s8zUk8TJkbZg61UYwuJlnzGSSOw2Ft/PzpEB8MC5aX1G6vTy1vzH9C",
-	"FNQB1RKPhCWiGRN2jS0HmVNRlAyzhBjglRMzV8znBd3Sne2nbCViYGEPAvHvxxpT55t+biLp/PzBXq4d",
-	"PKifP9x8aPq/gavHwnt96u/MmJMSNzxD/q3LGxvs9B6CXvfIA2DuBlQJd0TnVJMrxkQwejet5c69ZQUI",
-	"yFz1FccSeFnukpHKChuRxYsYOktcut5OPhkLDDLiZkSe1ZcJ7br43MXji8PaC5CLWdKs7nZykx7Vw7ui",
-	"mYcBPHCvX9es6zGNYp7gKP2+eUItO2z1XAMoQy7FlM+WDgfHIfXIKWE0n3vK75XW4Ya2J1IKhgnu7i0s",
-	"Pk5rT1rsZTKj9tECCZUadoijmYQfNKFj0RzilJcMD5Y22JYbzcQXW/Cjw6OfNX4zFNMdn728GIuKas20",
-	"K0o2ARDYyQFkN2MWwmRjxoHdhmcwtHe45l/R8hH3u80KktrhgGlQKwJ17cUHC8m9WUgIbhwJFPPPaC9x",
-	"0ApHEezy7QWUXsnBc7II2yxGv26CxYHlEs0KmLyJUgP8bC9vq0BfMRAaIDI4I3kpl0UjIrgu8oxgEva7",
-	"gk8Byd4A0J/uydL3Wns0VDunpWJWgiiXC1FnQ6Fs0U7jBhbqcqJYEVTgpi6tQaBGfgdwC1L4VhAFhOjc",
-	"asBcAwDJ//v/EMsA7TSCHfjIY267WAT7W93tUNlDxQpSyJU4yMjhCQYQAV4m8rarkmFQBdYvst1bhc5h",
-	"kowFrj4mix8+ruOPXF2mTvYXyeWyRFOOWooReStXuFYQp+jkPGwUqjFBcAad4VZPrOoOGidmy5wcH2eE",
-	"GrKQGv44PnDhG0RW9O9LNhYJzJUswKooh97RwVfZdEs8C3v+NsCJ3UfERH+HewVOHH+VAe2Od9FBLvyn",
-	"u55+f1EP0Z1Y0wapj0fzTvS/b5GQ/aUTJY7ex63TMI2fEsVyqQq0qQYk0y5wvsTYb4dFNPTpJ9TUhY8D",
-	"GHLWk5VS17ayn3UqXTmgaIw7DSzb4X/WKbY1Mw9FkAOjx0JvFKAaAXmT8tIqyAKUgSxEl0Vlkcfi+Sea",
-	"m3KNMM9TMoGZTRAMxI18EirYzfg1EyOC5bBdgRUm7DAV8//C+hlSjUXJpoYsBarPcOnZToyiQlPInwXj",
-	"cLzMZYH16kSjdJqo03OcVxMRGKB2Nm4JXhtYRq7hiCevHNInGqGhwhUCJylZsm0Rcs/D2O6J67e7+ZV4",
-	"fXsYATi/y+B/skQGKx/d8bjDD1aL33sEXOO8+GvgecTRd7wEUOq/T62DlmVLxUgVwwAe65YdtRI64wKf",
-	"geRZXNu7z/IjXhoGpfCvOYXzAdDPjmcQdOWE4qCuy1AqMoZmDqX1rWQcR1/7Wvt49/jkH6mIk3nlsqFM",
-	"6ZwKPSLPaT53paYcuJ/GO6VbQjnzK1Iwg1lO3brwQ1/7HTiprxt0kNXaFQZYu8pciHOMiIF26WancMMo",
-	"81auJjggza9ZRiZMFPAb++R+q8X+49GoI/kTZRWJiqmxsOLmwRmZKLl6hteVsyMxe7V5A7KcWgE0n8OE",
-	"5UqPyDupjBuRVOYHWbByQoau3tZYOK1hwajQke5orMZTV1wmgq1gg7nS5owA1u+VYvQjAfzsgxFmsUA/",
-	"lprGwo4TfnsmSz2x43pFcq9E2lsXlNq/sjU+/Ohgo8kr8pGtNWqHsZObeRABObVXrt0kqLKL7XwL0ELD",
-	"SVVX1tIT1IOyeMkiU7ucuha3YHthY/cVQC5my5Kq7xQvvmOWWn4tNag9312VnwZzQXe6X1fUmr3t4kEh",
-	"+oe/BONEmXAqvkgLQrI5wmIA93EPPoeW9Q53oJFQlwBvMEQLnU5LboVyQcu15phjr1iF/BQtczjy+srB",
-	"G8hdLJiZ5rwLG+4h8EKMRecWQlXG82Ts0I5x+PbFM/L05M/HB+DUoD6oRMmVPX3RMcaqBM4TmJFJXcVx",
-	"4sflsXR98aSMLLULNQHjHN74OBI7VarDtZ9hdRzLfyh3zprVXJbewkmWomRaR1fhUbj/rFLl1KxnrCyd",
-	"VnfFZtyJI5N/m2RjMfnXSUYmh/Y//zHJiKFXIAlQhfeuAjEHQYzZ0ihactAKndvFbuaypISLvyGSUYrT",
-	"I4n84/F6wz6Zo1xfb4rE8YQCZOMiwbYQC1p2R7tG4QRho3nCqLZdZgRDbzBxHDuG2fj6Cd9yXUnNTbI2",
-	"+YQaQ/O5PQ9n4E6zI/s3B9SJ/Ryi0CDVDGtMuL/BUAE/jHJ9PRltzPq8ebiX/sHvJTzB93IzIfe7VxUN",
-	"mLCfmWe3WGUDb6oSwcfbopa/XCLXS2D0natE15qLKxeLl0swzyF6OJb25xrjIaGWUbUsweznBlYoWRVy",
-	"JbRz7rTO/fsLvKaakjvCp+fGdQ0GOGA2k7GgC+mgfV0TgaNMsEvUWDJkXx6UFxSkKXBp4bQSVFmu8Dod",
-	"QY0WV1rHe0IcU2euWA/hRrNyCrcH2PDk0tQl4WG2QyhZxOwlTFU+h1jYsaBhFRwsu57LFVSBMRorxJB8",
-	"LnluF/Q5uGLcvG1PeGVhWOFkPBgPNnvvkZpfODK8T+sc9OQ6+lXtc82BbA4aSFBWqOgfwxr8kyIY/q6d",
-	"Ms48X5+Nu2D4n+H/F8XNTqFJXtCHyCPt6no0WGIbvzylBoCdqp3fGukGKBtPSzqbsZZrI3PegU32q7FI",
-	"GrCCn8TXN27YsvxJcoXGnWEl2Jzwz0d6LEIltlD+XkFyA7gmGlFYYPWpQ8MmsUNd+YQI39zZWEBVCxDt",
-	"l2WJxgRXLREcKhO3U67SqK+HSd6/v/gWyww+PT4+A88VfkV44cL9x8JuWCLQ33/3dERaHjSHAAtkGgqS",
-	"UkEmzy/pDAqeLDVzSLeTi+nhD/YWm9ibJwYbApLdzu8HX8PfDT3tmJqGam0zH28dk2nlKrhHMr5dmO7p",
-	"+bFO9gvk9UjHtMdaBWkPziDfBEB7wfUlogX+fYn2vynOu4Hh3mNc2AUe+k3gZ+89vlmDeptEtkQjNHKA",
-	"xdI42ZuVhR6R87LEGoCupiNVkHuFBbfOELTIFeqppQ1N1nJJVhQTztBtMQLTh1nqySnpFv0ci1D10/Il",
-	"V/eTDCfgWp5EaLmaGbKgYknLcn1KADKXTCrFpWXkk1NSHYOs/nQ0FrGJ55RQ5wUONdIhOAisPFKRiWWs",
-	"UO8T5FAYt8DvyZASIcWhcyJzCHDFjn+EUrGazJjBzCfEN1MMS+aKWY3YNimpNj/Igk+5nRDgfGsXjBCF",
-	"h/n9mXNtL6kzQsmb88tn3yNjb4Wlk5XiJopSbzNq530IHCJDFM2SEcuQWoUaHxMtSS5F6wp0d4nmJRMQ",
-	"NHDNlO3WMLENItMfjf0OwMUUBjtACKr7Bdd0fP/XDbba6fJxYJ2/ziVEp4Zh7IVD7mvdSr8zo9LjHRQN",
-	"e7Cdzv0CYnIekEZ3uCxvpZ0cOV7Zq6V0AsBqpcV92kiXcLpK7OX1jN3x9Ku1vQKw9DiUVjJLKK2El1AW",
-	"/AgYq2rfbsQ8DRtxU3EgFbo6rCIBtYEJhB/kHyEFwkXcHBCXD8yE1RECC6C5kSojhi9Y5nR+uNXd/wVb",
-	"jQUaBnZw8X7vVvTr2Ddcb9tYYOtqbO3QQwrEfXo3SU0Rv6qguxOD2L28C5/ND9FI0KmrDlcf14bnSR/p",
-	"aTN8YixcEH4dmjkEOxsEY+aMVEw14YMAvtdZQhbIKOAKltrd6zTHwlPext0K13AFVqJSLH1NOGNySzrM",
-	"oAIpLbXE4BXdfBvyBSzrqm0kXcuK7fEjF5urvDgK+Xp1Xtod7oUpmiSAB+ZyT8qz26r+ei93wF524xn+",
-	"2N6nd6tLYmAsjBKdmiUQNphBs7HwjhaoUUXFmjTLNAUGcbUOkeH2dUgS5aLg17xY1nDoagmh0ZOKqZwJ",
-	"44P8MbLOpR4NQ5v/3//1f/sGD8hRxIyiZCMytJ/5ZCOrn1peFt49GJF3KK/qKMQyI3VUpQ+zsP9Gr5Vm",
-	"IWwuDrkci1bM5SYBhzNdZzD8biLZGrPeOZ6NqcMuzUIk5YPz6J8ngM0KK40j8UXaWR3WfP24IYBViuXU",
-	"eKrPOriM/vkpVGNpx2ASLrRhtBiRDUDu3nTlkzejEOuhE2uENKh2HTT1hyxKQewmFI7IO4OpJrYRCAAo",
-	"SaXk31huXkHePERoh3RG+MtZVs66aUE+9M624n7zn9aJP+5zjCHoulvIxC8Z5NG7SCaIUCeTl1x8BBtm",
-	"exk3634/hvX68fFdFDD/8FWCdONR7xmqG6VFNW1l0dp27/MfKABWzVkNNUYAl9OTMBlOLI1PDs7gLbsb",
-	"foM8DgkEROZMa6k2W8+ygf08jSMSmgh1AsKAss7Wn5IJRoTtamHBqLEzolj5b+NB6OvQ+TDHgweP06+j",
-	"kdcET+CcfjWR2Xumt0JYby5yJzbUc/AxtcEJjm1cwaEhQxehNakUv6aGTbKAq+cM1HHLB4mESTmNS5Z2",
-	"4H981D6GIXTAgRBW0dAZmRg6m7j40LT2+1rNPLRhAyJoYymQH2PME0kUM4qza9bCOzkLaCeQeIpZKz49",
-	"sm9qfQVBDJ39apVArHTcWSO3BrdAiu2i5D5o7netub9WMxIgO3+r+OGVYtecrY64k7wiHuYrZx59jiQv",
-	"fwEe7V5DqFE0yOP1OPBlQcv1L40qyRh06aKiWLcy9Ckin2FrzhXnHtX8EVOJAKPpO2ZAIo2WOpQ0MXO2",
-	"QJMlyqGjsTgvS9fqwqpyzCdmW3HoDBBROyKvqzbENeCRoMiKzoco2frYti2CXNuQIrAkEXysGROtL5+S",
-	"8eDcfQYyuaXw8WCzfArzfCGV+/AfR0T1A/fb7iawB4tr1AI3MiaQBx53rxWQyAupSE1xnsn5rbxfDnde",
-	"86gvYm+BFR199v+8XFfsXBQXRYxJ11I+A190Z/peUSsbc93++tv2PPb5qIFyuUyyekQJiVi952sOGaQB",
-	"1R9yB3ROhcB4nlSZ2rGg2jlgHmlAxOU5A0ToEZmAisUKVkxcCnILc0FRlHDkMs4ePxuL+stTMqWlZhOU",
-	"hISMs8yxTazs38ZoOu+AkyAyh72WtkJz7F46t7X8TYXlPsN9/EZsGsBdFNn1NGLXIgR3PYBk/G7jXjy9",
-	"+dogLcdX+j7Zgc07tox14Y8+R6bIm6PPwRZ5c+SiDyOw0a/Byd/Uw9nl9XdmD2hDeBlX9wuZOG3AaoBY",
-	"vStnRml9O2sm+3PmsWixZkhDm0q1CLZfIWtuzcU1ExgOo2Vwrh2G5ygNgNA/FhCtG3ITAvhVNA/bD2QU",
-	"uEC/xmWQgmkai1tfBpEC8zWugG53Dwz/geHfNcNHP9E+XD5lVN3DcWb1lYRFIoFqSiZSzV7KGRfOcEmG",
-	"nugPMowLoCayjiYMoFnIKSW1w87Kuj62slJs6iyxb16/u/T8hOS0LJkiq7l0AeVj4ePxIQO2HlnXTPA6",
-	"nkNkKzgDtDqm9YRMaFG4qPqxmIQtmpAhTCHHRTmA9GEfjZARzUXOAtxq/pFALViedC3KldjBNrHNvIv5",
-	"eRCSASP3GWoe9mjiosgmveWb8buGwXZ7RBRUNcEPb+wV274lkQhGpB6eXAkIu4gWoW9Efus6pTziMS64",
-	"eMnEzMzjUvJfxcT8UGn6H8XOMowcqN89vzyI2KY3OKOxJRlk1cMHQdBB5gMVlzRLsTqS5HSxbwliqOmC",
-	"nbr4yl34q3cmIYeJX0X50Y3ripVSzDQxkgy7SDwfmTjFZPrYszUiE17oicu596XjExw7FLS3g+aQ0dVl",
-	"xmQ7Lx6L2zBjsiMv3oG1vrG7fj/yYYdFBLHw5rfDmP6pOdHvGz+sXWg/4nabhMSjz6jj3Rx9Dnzq5uiz",
-	"+LI60s5B7tkHqMXtSrb/I9VM/080FNCTazRjAnGeVjkEZXOypUjKBIu/7VOz2rKjgPQLvhCA+lWyZAGM",
-	"JfDuhhST4DTt6T3Utv7nrW3dlCT2MoD5T9/BqdvN2+BiGzwp7vVRn3N7X14Q3Du9fu1IdurKD+1KQu24",
-	"SSg+X7uTwzk2c2rGwjIGkBPYJ8vxWtrd9nvf2fh0VCh08Bu6lBGxo7tqD7rCfV6W3pqu/zkOdp9K885Q",
-	"5c6lWcnDak51OKH9Bb42Xn9Q6GUsECSsWcC3Lvx1cOorB8dFgX3QgT++UU1eB5Fs9YrN5X59lbW47G+I",
-	"0YvqfbVz1VzgXWAUY2HoR7SEX8kCIZoD8LY3k0eQOgGYh+puWUGUXazQM7H8cjIWvvYBtmDmj7BCIYI2",
-	"2PfcUAHuZhiHK4LrYEGF4Xmo8oA4D87GMhavnbJWBzESb6vHikY1NzEyLeKk2OaOVZbvK+Olqtrrupd1",
-	"/eR+R7KZi4foQap9MeuznhMQEf2DlPf709rsIfNVIVMX0t0qcYlakbvodZ3glIbwllDnvG8aZLUhNO8h",
-	"2kqqTShz4/Sb6KKwwl6ANNtFbyNNtW0svlxv6w0g3rsc64MK99tV4TafsGxLxkGizm9HfurEjpMhGIrD",
-	"742inGPh6q5amaCTGX/QX+I0ISGQoW3e0NlBZjsaC18FNSprGsL7Ae1VsRzRmLpR/tvKn/aIBP8YAf4P",
-	"atV9FjrdcsT+oZSq23zZrZV6Bzf2F1R8/4dewj6l1quADXsT2VF7IVA9gRUZgqrEwjnXoby8q0e0ABUx",
-	"1ixraPEhF7uZpQ+aBeNTSWHpivF3orgl9OWHIvP/uGLNNvXBkxrbrEf4qM9AtP3xn0jOmDi0T1qTq1oE",
-	"SUsQ0VQ7qUGFqO2k3+GbOEnuyqVAzA98OBZ/k1zojgf7kRW1MegFlQQACmkmEKGVSjPI/Yxa3DPNCEOy",
-	"tiQZNROqcFL3XB2+vYY7ykNha2iotVPv04OAdNcCUiOgL9CFP50RzdxzquOtQ6o/3Jpt3DIZMhBjO3MR",
-	"s9fq+JuG0dcXtRsLNCRoMqy4AFTELYnNUZo3tPCopapBZDQlzy4sL7oCKyvVH8kKqppKDLKeLGTB2uE0",
-	"dShlKLeHx86+XPu5VnIs4gn6qUHJqOgWLrn2cHBZPeTGUH1YkVuJqDAyocYofrU0jHAY9tCPyczjyGzP",
-	"VKVg3kEX1wI5AIwnmn98KT1yiAf4Zea0xX+h4CEY2Su0k6+EFbD0V2XFe8ZVNgxPsV5u94wMH9Flwc0j",
-	"S1KPKsWumTDU8Gv2qDfg0n63Z7glcIkf7Hf3G9p4XlWJtfrCpNKHa+T+r5F2wM8/0i2y1EztdCfYF9F3",
-	"KT9aBhQJkIH5xRIhAHy4GM1Qj8M28kiD7jQWHKuan5FJBW5BxHGfgN/RiYip8MmQGE+7Ymg9lrGAl11n",
-	"PXzpGQJMvbdrcI8HG9rvOb4e48quzMMxvetj6jaYuB32BxT+rBUwu/ZHDdo9cvfuTiejSaLgCQZ6npBn",
-	"Ly+w5KSDTUQABqwNmaLHb7HXOCh3cO8XTqLTraWpvFTSyCd4IN67JV63MaRFDgkinjNamvkvuyGmW7aK",
-	"DPQxAHry0kVGKAk5LNylS0IdJ5yXt34JiSy4S7zfuxHcI7ViF+8Anb1XGKrnQEt+zR6I0mikLJYvFTfr",
-	"wenPH5qhWNdM2BXL56wRWImr7ehLVkzQio/WdFHuSmQ1h+SavK6YOH9zQQqZL634DkYntrhiRV0shVxx",
-	"QdU6yRjd9+8qlu9HYn7ENYnRAss40PKNsv0YQAlOpeJdxiN/MjoePYnGzwX5r/MfXkbFZOWVlcX6KLO9",
-	"Ag+UuYUyAZzKLZrddzK06x1nEb1zRemQMSKlQu7yLRkhc6hOLlfcyq6gMhOj6HTKcwwNK6ihV1T7yDl9",
-	"kJE/HD9BvX3FNdvOK9/iGH9lVumnCdFstFg/EGTj/v419gEwAiD5fjiVirBPdFG5yzlQXQjARvI7GG08",
-	"RJbU+Bb+3vz88wAPB+Jpnf784cY2aI9B0lJTWyAaViaFbN8zOy9TsALgCuyRWKpycDo4As+iG1O77YDe",
-	"0EKXP39zcRpKBddI1lkUFiqKGI8BKiJ2kl+dQaiJWNBNp23M7hGRK9GLtNCuoxRpxl2Ah2gIz2u7YGIA",
-	"YRkcfkiNQsTFDGAbPHfByhZdZAy0FGNKkMNoCwBS0TBCMvuGMTQyPM/fXGRE57LyOHmb1xjNJNsbdy6o",
-	"PVt3tvwNzb9uWCegebQKK5O2lAK/x0zKFBEdRGNotL1pEOh+c3tU71xmBfF83jawi8IZ9oJNz4MA1l3H",
-	"1qYNHQcE1jS5QDcZlIOrrd2ub1RzY2zCuo1oIMG12R2FZRNTtnIHA21J0Tg6SjOagOBKLuVsBgWo4y1H",
-	"i0rWTXxx0izW/27wvnikjvmlxtknrFrhA0+QJv/57vWreAMacsjNh5v/PwAA//8=",
+	"7L3Zchu5tij4Kwj2jTB1T4qSbO+hpDhxj7aHKp3tKWy5Ks4pujehTJDEdhLIDYCSWb567+d+6Q/qP+kv",
+	"6cBaABKZieQgS3YNeqmymJnAArCw5uHzIJeLSgomjB4cfx5UVNEFM0zBX6d5LpfCvKILZv8smM4VrwyX",
+	"YnA8OJ8zciY0n82NJhTfJMK+mg24faGiZj7IBvDT8YBGY2UDxf615IoVg2Ojliwb6HzOFtROYlaVfV0b",
+	"xcVscH2dDZ5IYbhYUjvvufzIRBeW+BVi7DtETomZM1IpdsnlUpOKztgJoReaCUOmUsHTKVfawKORh/pf",
+	"S6ZWNdh5Z/L1wJ5NX1KTz7sg/o2tpCjIm2W5XPARsbv37JzOLJzfM/NGljxfnWm9ZCfkas4E4YZwTbSh",
+	"JQNQl1VBDbO/UaGvmGIFeXz0MIA9Z7Rgqob7bLqPgGwA1854VqRPl9uHhBdMGD7lTGWEkvfvz54SbsHT",
+	"5NGf9/M5VTQ3TNktXZAhFSsz52JGWKlbwB4ekvGA43xksdSGXDA34HiwN0pjjXt/LcbYmakZHA+WS27f",
+	"bK4yG3zan8n97tJfq1k/Yks1o4L/ggjVj9TSjbEbQuNhf6/ksuqHoIKXyMy+tQaCqh7rRlC8ofnHjUBU",
+	"NP+4EYYw0k3B+JEpDVNvguQSX8zIxYqI5eKCKTI8IkaSh0eP//L4r4/+/Pgve/DQvUgMnZEhG81GZHI0",
+	"ejg6nGSEarhVkwru44Q8eXFGKqo104SbPSIVmZTUMG0mPZjpxv7S1b4C+Ldes19vuFYXK/JEMWpYPTIZ",
+	"UkMWUpt4P75gFQv6iS+Wi8FxPVw2WHCBPx6FC8eFYTOmcJ1K/pPlazhHhS+sw6poiN02+S2bcW3U6vYw",
+	"XNwGEL34/Y4tqDA8D4eMw5ChxdAIh/cyEv/Sj/pSkQeIvQ9uFXvDmpYXJdfzFN6+jgmnmVND5JXAuxZv",
+	"9dDyDwtLH2JWYYqbgfhOLlW+xZlreO+YPKgUv6SGPcBdl6JcuWfudcX0sjSazGVZ6D6o8YudQcbPzlcV",
+	"OxVFHzdW7rUHmtgxCBUF4QW54pbhwgZ7IWz4/u2LfSZyWbCiD1LVmfRmQK8l2n6SGonxR9hIqpgVGjbA",
+	"9+M2BMrTosMkLXpn1lIAbdbffW1uxthg2vcgta3dJJzfiXe7b9Tll27Qtf1SV1JoBkL/32jxlv1rybSx",
+	"f1n5lwn4J62qkudwsw/+qXE59Rz/Q7Hp4HjwfxzUCsUBPtUHz5SS6q2bBKdMIQtMaoVGLi5pyYsT2IYF",
+	"05rOGJyQdlI7KwuL/xkI8kwsFxpJIy1LecUKcknLJdOjAWoP05Ln32gxuZtdwz0FGPOlUlYH0cYe+JA6",
+	"GZ9ZmAEeK2YXSwQPl50RKoi8AIbJBVlqSzavs8FzqS54UaBG9PUWl9OyZOqBJkqWjBSSaSKkwc0nZs41",
+	"kRVTMD2A+Uqa53Ipiq8LZUOEH0orM0kzZ6rx4IEmBTUUBD57OHa3C7/VVxQXNrXAw0re0FUpaXEu5Quq",
+	"Zuzb4NSFLFaEfcoZK/A+aP4LIyVfcJMR4ACsIHRqlbKC5bKwogQls194RZ4gsPvPBP6Oi1Isl6Lgdqrn",
+	"lJfsKx+UV1VRH/ZK7wlRjBawPnccdEa5ALanmFErgP0dU5c8Z+8FvaS8pBflVz4TjfOTnAq4AiCWEyGv",
+	"yBBI0ye6qJwCb/HsgqJWvKzhxZt8LuVLKlaO8OqvuAgpyYKKlccufYK7S6z8CDwHLQsA0lv7ZP/UolZK",
+	"irVYpK0wekW51e6nUjEcDVAtwS4jLnSdDd4LujRzqfgvXxsF0WTENVlwre19kYosxUchr5CCvRd6WVVS",
+	"GVa8ZAWn5wD+t7r8D3TnIlvYBeNA3+CmDz/t2//vESGVM+EYe2Wu/SmggU/MliVV3ytenBaXVOSseM5L",
+	"w9RLWbASllUgYaDlG2WpuuFWSkABowvlFD4mC/v1iJzmOassMdJzWjF9TCZiWZaTEzL5fD05IaffEzvx",
+	"A02om9t9bxngPyUXYzH5PB7gb3bHx4NjMh7Ak0FGxoBE+Nvpq6fjwf8eD16/xSeBnmn7/OfRaPThekIE",
+	"0xYaI4lF+IJVZn4yFmiRe6CJnWzXIS1Xl0tDJjWUkxNCiUWiko3FUlwpWlWsIOF7MkytyrBPxk9UnhX4",
+	"oxURlrq9WPavJS3tr2Phx8EHsmJiPLie7J1Y/K23N5flciEahxNLFB/ZCg0J7j1egHlyLCxxY4pUVGmm",
+	"gfCCWGYVS+Q79lhJpVjONStXZPj48NByUIuPIOnAeBmqK1KhVLY3Glth1WICkmvEpSrCrs+4BykzrwOQ",
+	"yKldQGJ3Rx0D4HUWnV13zBdcGztc/Q4MDggIIrdhC73pCkf3KL4/1911OtioUnRln9vdfK7kIq0bgE4A",
+	"4MC/Ihz6r//6r//af/ly/+nTjNT/JvP58WJxrLXd7rfPn5BHjx59BypgDxz1HtkJzmUajGVVWWGiCQwX",
+	"b6mYsebWb5wGkRAoi1i9ng6Of/688aPALtDiEf9yIWXJqBhcf0iRI0C4flxB4Vs5ek+dQeWEWHgA3d3o",
+	"qIJRR81gO2ObsmViakpz9vk6frKvP/JqX1ZIPfcrCe/hGsNG4I5/ha3AI7ywkqzbkM75rd0Oru9oAxwn",
+	"bULsqTzod3gXT4glkZmDKnPYqIhmxr1VL0SqJs1LEgXUUWRCkjl99dQO8fotuWDmijHhqFmTQGyewSTX",
+	"BvKGpYjDep7GMuO58E29zOeEaoKU3wr5wlAudOYPMSMXJRUf2xuxlwQLleM0YPgMF2h3tnG5Aym8Y3w9",
+	"hanx8gaczAJG2n+5j+32WRBuCSXXE+twogNknHYvI8KPzCmBTWSmeOHRZamtmCMVOnb8XZvNFJtRv89N",
+	"Xkhns+dLkafPi85mZLoUORmC4peRBYdNWdBP6cMvuK5Kuuo3h7kXQBNOjgDWl/S38Cj5Ee/5Yin4vxo+",
+	"RjS/BkkktYjr2NT1sx36w/qTubFIe+plpgZpoV6QtPe1KTp0T69HkjmvF9m876BGWPlK7izJnCeIVATp",
+	"vTDzexBmjCT2yKxAAhbFexHmtyHCRBdxB0nmVye4tASToZdIhDTP7D9j2URI8yT8oQ1VRv/EzTwjTBTu",
+	"XyC1wJt/w3+VTOvzORX1v14rN/AM3NwKn0Z/hBeCLMT1qcVG+49XUrDXUzDvnr56etAQte6Fo68nHH3P",
+	"zFt5pSPHUmtVaKwgaHLY17xgRMkrNFZ449eIPLtkauX8P+BmQFiP41gO796F0KGxKLk2E0szF5Ycaot7",
+	"6N2dfAYDi7KAjQfHh9l4wESBfxwd2j+1VAZ433hwbFd/PUHbhbPq2lXgF/iBIwdBzoh59c9BEhhodskU",
+	"N6tBk34MNDM1QjoUHtQI+fMgV9zwnJaDbDDns/ngg8WXMCqYigY1TwJrUHsOS3jqSfDyAo413rKXo37r",
+	"9NVTe5hhMxqLkRdwYsWpHda+MjiGk4VB/e4Ojg+vu3LRxqA+FzHnUAN9fS+4xlg5zvQTuahKTkWO7vpj",
+	"T+ya4yYDAUdj8dOcCTLjl0yg69D+7KgUuZozxZpfScEs3WIFGXJDFKtKmjNN/BL3gNl+ZKzSY8GNBp/M",
+	"iJzNhHRROuDIQP+Td47ptCmsQ5M8kqVoEhMFXJQh+5SXS80vWUYKNqXL0gTgyL+Ro8PDE+LDgo4ODw/t",
+	"R5pUYN6bsVjMDjb5DkLTsnSUbUvxMWVTTvP2pm0S3Dwrf3JoPfZ4ABuNNluSl9xODbd6jcBWUyRQuv7O",
+	"VmvsgBhw95GtdAaHbreIfaoonD0+LNklKxs0v3NkmyRlJa8gZu+JLNfAYg8Wp8xlqW8iwDuldAuIovvd",
+	"B459xVFkgMPJVZahYljtAiRNcHY5FJSqQBljV8DfeXDODFtsBX8gNj1BFsrgReGic1EOAf/XRUk4Orz+",
+	"uJAp26MiQ6/So7wAh6hPiNPlSVpZv6vD3cCbm1vdjegSDE/+I1ttrd86S/0ZeluqqkQCCOP0qLbIPTpe",
+	"RftFwRXLvaDFhD2jnwdU5wMkJZH+32MjQCjdHElrQVWdvjl7Qit6wUtuVk+kmPJZejPy8BauybmAnYdQ",
+	"Z6iYWSbgo3ksycphxKXqsfLUg/YI3uH5A+1iQrxVcAIRRPso9uxXNP+oJxDAekFNPt9nIlerCuNYU/aE",
+	"GqrdjCNP4k+tWgHEmAgMS5BkqZGF1pBHENQ7f7kuNspvoOMEG3Y+xcTaiFBvcw8aBBzgTAenbDpG3Emf",
+	"NVgcb3sE25qD5n1qRvzGSSv6kAohlyKHiBvBticaafS+TlCK5G5ZWPv2qxV93Cvi97xoiTAXzqPYCHGx",
+	"8l5uP8IAFsGuCH5N3sQR0aDQiUZUz6gppDdsnoPTn96RJ2fvSC0+RkkqV3o/53o/j59VTt4Eyae5pre4",
+	"Wbqht7gLB3gryLtH5GKZf2SInk1QwrPoG6BwU6lytmDCvLCixuB4YJUXq/OD1qDogl1J9dGuzaepcA0R",
+	"gFOmmIX6ePBwdDQ6GkT3a3A0emzPzMXTxdNrzMeY00vWtxImLH9BKcvFRT7ax6/3G8AH9eYYtZRsYOgM",
+	"9Bf9CNYW3v1gRUEH3jmdAYQPR4eDjq7Q2POuef1CcTYl0a9B5K/jfHe3hZ9a2d8YNISHhKEYASG6mWsg",
+	"PyWvpXw7n8so6ky5YIYW1NB+UpsQJlssyJMdOw6hF3JpYFomLrmSwmKNFVqnUgVHvAumjsPyEpdZJPfB",
+	"7g6Yzryt/v3bF/uaTptGe4owSDVD6Xgv7JjfDXI2DRF2ZE41oaVitFiRC8acW8RrSdFNzhpkAagB044Y",
+	"tJhDdDRAdakxTNkV/J8/n+7/N93/5XD/u3+M9j98PsqODg+v/0fqeOqrniLMXvEkcmlKLpC96YrlfMrz",
+	"+qmLxo7QYFsajUsAPOHiDD866oq6lZKXvOjLGslLuSyIf+egKqmB3CwIzIxD3+2hai1zTg3DOPKMQJLM",
+	"6U/vMnL6y1KxjDCTJxHZnl0KXd4+O3368hlYOCPc3HQTFauk5kDfEhfx/dsXVqBATPAvxkp6c1HIUNJ+",
+	"KKRFnW2jM+0QtrlH65W89rnEtKw9xY/hmQURJYRW1kcCj8lrkTNCwysWOpcYUWSEGx93eAE745+00H/4",
+	"8+WPH/7X8PB//3y0/92Hnw/3v/vwP/fG49HGX4b79h94eUb7H/5t738Nx+N/a/+297/+x0YfnYuujwlu",
+	"dNm2lizWSWM+hp1MlVzEckNCZnAiusMgSZZVKWkBIjtV+ZxfJuQ2v5wf6nDIGxJwNwJKtCg0A/v19n/M",
+	"9gSIjLRSfs4a2FxvEr71/u1Zekvevz2zI7x5f97hXW6ZfbrYVkK5yz/ysjmcVpHa7i3k8jqLoV5TD1o8",
+	"60hHbSB/kFeE1mZg4uSpoqE9FpdcozwVy1aKLVhhCSJiK8g8CfUSAPmemadoQIiTntZj6VJD4HxtHmkK",
+	"rU2U+56bH5YXL+SM95xEahinHpKhkIaRENz4huqclk+oZlaPT8cGvETJMEEg/RNAyDlE+eNaIhqfAqat",
+	"vszp7oqLm3ujshLvVrSWHiwKOdcWUVEdegdz9p/fNl954h6oEQqJIi+XhdNx/vPd61fErc9eniA3uEwu",
+	"SiqqDM+XJVVtoSZSavJodog1DuK4YsYKZnh9mxi1oJ9OZ+wpXelkEHZzQ6OXu5t4nbLoNwDqo45byUDx",
+	"3g6SAdHRNmIWEM3nbrsg5DUyTkAusCMHeDeqeM8tAudNY4ZipGRTYwW9vQTlvd4Cp/rx6LVoGDaaHCrY",
+	"jjyIiYAgVDe6A/80Z+BgACkmEhncB2CKa+SVR0sLDsfbCBESvZ/2frJe8g7nBcymXt3NhOseuW0bbpf2",
+	"k6wT/M6bObyjm8lKNX+M5op2LQtY0U/vICGxRlC9idL1vU9Kro1uixQaSZ2z9VpMA7Nki2r5hb6JbSp5",
+	"MLb2ELENBpGYqj06vG6j8O4Wn4AQj9IGig/XfdLhm140ftt6A3Xq0nt63NPWjkqiloIUS+U1eUwT3QXt",
+	"G/Ouklw0hS++sosrAfO2tiy1F9b3Zm0f0ISKbqkYS7QbRS4WzN4wPedVl+atpyheBm3PseVl67kylsMg",
+	"BzrvjYcBGwzmN0wDcW3zH8+mhrS8oitdp17sxRKpm7tH2AyOb6z1seby9r3pri0lerlYUBXcqy3h0SEg",
+	"fts9iKjeyBpPWHyuenciDcO/QzA3yn0NiHqOst6TDZSv58WuWCfx6rYMz/X+wed92wcPN+5e5YfYbfPs",
+	"4D9xM3cWB73lBiJMPfvnZfCEccanZ4PaHXtl2qpCdzMWfaOeR2nfbpi0yzDYmteM8EAT/1583a6oElgf",
+	"iCklFSTXT+VmV6IHumenHJntAQiNvyF6seCXvFjS0p94rQE0TVAbBO3twjLSovWHbWTrmtW3SdtWURdr",
+	"7fdPI7s912gINtLbL8lCKgzqaRkUl6qSmjUt/XcU8M4SBoet97xjrUjveDSHDy+5bnl6dj5mL9A8D6Ok",
+	"565FHxImRGEuNodesFKKmQ9M33jmvXfbkRJPUcM1t/Nd8bIkF+FIEBOYKIB+aKyLZuZsRS65LKlhMYA7",
+	"KCLvW46MhofHjUbO7dCQqg0vo0Trbf196tuNHQ/e7sSleGdYirWepjxc2r4LtnH6EWAM9quaiOBe9QUT",
+	"xyR0OwzD5b7z36Vxyg/bvqDrTfAtd0Tram9viF+qco0fAUiKJfZq4dT9lp/ihjpaPF2CamTbsY7UvU2s",
+	"pf/S0vSN3VaeTg7cSxtVv17QO1j4Jo2Q7o5R06uSJ0dtfLe7UTs5Ztd+HeHDuiNsMuiOct19rREFEbNf",
+	"VCvaBsEUG4607HVGvw2F27Y2AHYk26aNKm38u04HERH3sTPPGYlb4LZmQauk96MGtU/XdptEath2oyM+",
+	"D2Jr1ttSGRO00aqK8VnXCqSvXeQZEQ476pwKALWWhDTUpwTtiBRA2tD3unQC60ac77QPERDP6s/TfMKr",
+	"zjhPQ+BAo4ChasaMJkOwJkEqmFPuNVZO4fq1mjk/zAaTKMcw7rTe690XHdW1ayBdyOJm2/HSfrhZALTj",
+	"t2JYnLl2rW3VSSqxQaTH2BvHKS+c3SbBk18FBx/GFPiNt3yazwSKZ50jS5tIxXLxDEOI3qxTgespYyXY",
+	"18wqVz4OCYMsuN4wJZgw107j0GrnFaUFggYyxhBk8U1yGNS3KWvvtn3lZRRE1AlaStQMXWv/T+mWuxd+",
+	"adq7oJBq4WM2Ivm47YlJ0vXb0NhCKFTSEuvkD5Ccn717EodOhdDVVDgIGfoEQshZA2V1bzeWIrauRPrF",
+	"jvlUGdgTcpiM18dqobHAs77q6+HXcYNsvAoNQ1fiOjRiHkRhmSyGefjyWx6ohK3um/jB6j1cl2hQb6S+",
+	"UYjS5rGT40ZnvdaiuM6FpQfNRfYdMQQuAPVc43s4RfqNlaAt37Nn7AoH76L01DVAb67By6XhYuYKH28u",
+	"enzDidI73Zq8Z09brqCUZtJ8BX1UnZhXV6MgIy7qM05zqMtcNjiC82RxAy/cFd/xEblGkgu2PRcK1cAb",
+	"kicU+iXc3IxHxcHDThhL+fhun31dzaXGyrvlZaiECvM/eXFG9FwuSys9uVqibnNi3lMpmTOtyVCwS4ZZ",
+	"6XOm2K3xOYzAcMKqRRlvh9vbeaMsvC9kn6ngpxAgGmNwTgWYGOWVKCUtrMKl5ALCpWCtATVczFJGruY8",
+	"n2NcvCZC4i757/Xezfn0dsu9GYPdcS/TZKUn6iBG/hSpaRY07EAaYtLA8QK5Hp3YJqtgPT48jLMVMMP5",
+	"2GXZcSzNGulzzdq/5GdfDy8bD7j4R6XkTDENZfMGF6t/FMwK/PDXlH9iBb6H6brjwYdBIryp6EHoH87P",
+	"3xCEjti30me36HehzZcLKvYVowVIJAk7L+zU5mPLUa1YZ2d8/v3pW1kmwYBqvrEiRJ1Lvkuuty/n49HQ",
+	"jj2kxYKLzI0KFQE5u2IqfYUWsrBDFKc9zNTwBdOGLqrgF8BZrqgmJdWgRsMAZBhecDP/U3JhZfhA10IL",
+	"kYIatm9H3l2cay71FJf6Miz1x96ldusZZf4CRnuQOswQcFYbjd8i1erNwvJZV97KFNk9F9Qo/mnULnBg",
+	"MJkHRKRBNtD8Fwb1Dm6U059o1ANxIHTGRb/l1gPRHu2ZsxqtKjAaIt++aLh5PdjOdhEnKKUiLXB1/eYC",
+	"H8gKrhazVIIMveHo6PAwa6TY7zXUKPtLtov11S1613NfF3UINQ58vPaGg8cqMZC4lYyR+ri8YEoww/T+",
+	"BdNmv1I0NzzHiNsEJgxATL3CiC9cmwvPqugKRJeDSklI0s2lgsiwvz7K9o+gykXj/St2caCNxZhZ/Lbd",
+	"//2HHxLBWWEpPVnKWFl+2FbA9R6B/Ox2BvtG2efm9wASpNgn0+xWJRVhi8qsiGsMANSt6ksxw03eEFsS",
+	"nT6iNNSD2DrYJI19m/NJ3UE4INeiNnSmWhOi2Cjz0gqbXaGJ3VVUsyrhuniKKqhDO7rYe0y5XRBAL8kp",
+	"xjagJVov2Yi8pCsri2J1qobFdk41JsYVrGSGFRYHmnXDt/LCV/VW7mqwxo/WrhC3vmCG8hKbLdShRNtP",
+	"122U0zOrci82tBUfU7NuM31i2G67l4ySwl3pQdzelj/9aLzNV6GklttqsH63vdd9wQnRFmQuDyFkhbbx",
+	"tC9eLRnPGuJYA3R2zG5MUzR8MNqHNCwI2g93Nxk0aa9vIjrmNuK+7wxbo15cjd0JAWDBuNw+tNGa6Lwk",
+	"2v3AaGnm77D6U19iHKTlWGyYw9skn7NuPon9DYdwjQrsPB9daRUY3f3ZYq7huxumwzn7G5ZjBIQoWMVE",
+	"wYTlU3Z0K8JDYurncQBuPDgeD+TH8eB6L2mg0T07gh+hyoC7scrIeBCRhvEA6zRdcc02S+tuntTR+Ghk",
+	"xAYnoKUkchQpa+Zct4IBRAlRzb4nUuKeuizB9VkhLDFB+DCkwoR4oR7vZ/08jW9lU9KoX8c+KpklzlSs",
+	"tr7CzW380Q+3VdmbxkmFLdp8WPUs/YJHWJglyyy3TNoF6ocD62x3ysH+DYILvQ7gwuiKODzrI8dGPTvL",
+	"Cn+3H6YBsGNGKIHSz1qjyHmAzm6we60/cWiNITbhDsdYQ6rD+r+sXsCGDoMJAKqIM3hu3DmLLwbpxx1s",
+	"kJsT9JH0vH/7qi/X+FVtcnRd32Cfw7p2ia+LDrWzyanba7WbOAkXzS4b4vzXfOBzJcrSZ6WE2Oy1lWbc",
+	"y5jVhAnRg+PBw8OHf9o/Oto/fHh++Nfjw8Pjw8P/HmSD6Yx6Uxy3r4F1rGn06f3WZS+BlQlurZBX4lyi",
+	"adWTQwWjh3GX2tUqvqSGqveqRKWcLSi3/6Qlz9l/0HzBRn5F2WDGzTykIOMr0ez2TxJguOTKLGmJfx9P",
+	"aakZVKjs7sOjtfuARsHejXiU2gi0rm3aCTyezVtxyXMj1fq9wHdiCOzfpAYktR0fbmIzOxVEVhSDkL2h",
+	"YMpMPvekI1gM7A10KFgbD7axGQS8XcfQGw3V3Bdbc/HuZdtoLfBA9V34bh3Q7axfFVP7CTOIs398JZPm",
+	"+nzXst9a80VmGnmVDHOUhpZPwDyatrTb51G5hzg1eYMRc22NjzrZCgSILY2XsRChoddtKLCIYr3vrNA9",
+	"TXjyNBk5BfF5VoTz6lnDxhE1aMCqoK51UsVcIwcy/DxeHh4+yqE2MfyTZb7MY10L8rrpRV3n6+7sVlp7",
+	"xZ3bCotwx3ZEHmcGSlYw3RVl/G5C6dlh/8HtbYtYfvVZdLLrEQ0i7J5L1Ula3TIhsP/T9VnRgparX1gq",
+	"D/bBWr2uSscvxqcbPLw3TRvcIkO4sfO9QYqd5MkeH1T6PVcD2Cdaopnlge4sKxK3aJ4zrQfHAxcVOsgG",
+	"Us2CtJIvWNde4b/ZTcOxgJ7il2kVB4dNiNPa54qOiAsMJVyTiYN4gjHMRTJ4rezmg5Kzp5oMu0Yowgu9",
+	"52c6sSq2K20Npc6jGnCsCBFeIVZHM/s5Vr3g0KZg2PFj9Xs/FvSTL1UGLq42oahPJF3sUkjBc0ssIj2p",
+	"IWr4XNvGpk6lCiIOlP+AyvDN70Kr2lYqzBa5HF+cMIzUIGWy/nIpA+uau0AWnzAJEmFXHHQOy7BX3hWu",
+	"GJy3cOlQw3aZUX1lryLuKtrPBZbDblULTymefdZifNg0iaZs+bVz2rVKrnapo5ey0H5hBnR9yMEwpH98",
+	"2I8Ubcs9FiJzEiEr1pjIhpcP9762FBotakeL3o6yRJjnx4dbHkkEWepcUJF4wUU6m14g8e0PY9GsnCaD",
+	"Slk53fdpavbw5quKKcisJCUXH6HD/l7IFXBRJZ6Nb0liXrGrKDVkY8CGka7EWiKGvxOv4VtK+OQDzFgZ",
+	"VIpdMmGo4ZeRGl8pWSxzb1P9xvk/rJn3c+LzcrD0mEH6+ZVycJqTx5sHd8unjoiC0GXBXfMelyMz2j5g",
+	"SLCrblZGyvT3oWUFPMy++27bGOHU9Uno5F3Nq/NOSF+jIZBrmjKLtUiYtwIl3BOJ2KyOFLB9lFZkTtoO",
+	"OXxIXI/XWZYsyj/qJAo5sNfEtlmYZFnKK+0EwHQAXuyncaNguTwEAZGFKyKvMKYB0uLWJLJhHBoE8UaR",
+	"bl1/Tstg1gbr7/FjF/SkvYM9YRLC2r6+Q4cv9uNL31jddh0wpafl2x1dzAC6xxc4QLSlrjivA++JFBq3",
+	"aUP0rzuJ3L0P0pVV/nFUPGS1E9Y1akam0e8pqxTLQWLgwoHsAYLuTLC4iUP4yXG0zgeaXCx5afa5AETI",
+	"XLVRqZk2YxGeuYyEOBoZ9qOxCQ8cLqOKMMEZJnCMJ/X0Y2FYWQJKLgitqDLQ6vk6G+ilBodusQ3S6zmv",
+	"sKq2+2gbHDaMLnSqtkh3A9MlKQmMAPeqZPSSacKh+t+OdQe8WXkrDHivmToTU9nX7k4DutaBHiFoIHXr",
+	"hhMwXk9Q4QNOZAmSU4BcrmzTJN0pURw9hUCO3HX6dmkebqZCMoy9hnLxOIvXfvFyXdD8I/Skd23nx8JX",
+	"o87IxdLgCN2vfaIGXs3GIj35ACs6IMIxKjFjAYHgnSlD/WvXbryNMi0WCVfXnV8WeFWbNrY2sGY12zHX",
+	"vzvPavsG2OvsvUw9filUJ+O4VrtgJgpoByCFwX+60kv7leIi5xUtkzGuHcqzlunbNyAPSBA7t4vnAYUm",
+	"kBqMu+53kDmYhRQYnu68MN4xVUmo9UfL/fAIW5rksizphcRuh9nggpclF7P9BRV0xtTGxfWnwG+SViK/",
+	"UNrZ+aInixw/TOpaDfdRsp9IqoovN5qU9pu9HTMM21LBplxFlcSE82BD8cfsGGi3SD925ZPTuuZw4ix+",
+	"4mZuMep4LCZw/NipxrGUjEhLIrDvm+d3E2Q+kw5TUowW+0DukMNB5tNYXCkOPQLAhEEeHz7aG5Hn3R4h",
+	"qCQj6PDPBxpEKzvWiLjcMmD2dh7LD8bCSCKnU8uuFAf7isBalwZyrq7mkizoiizoR0a4cb0CQ71p59z1",
+	"GO68nBvrjcVoE/ICavxMkZ6e6NykV0XJq7UR4Sl1MB3r4ILxEW3HAydZHMBNdm1QUWPCPfeSYSi+5DWn",
+	"zFWRcwWE4Dv/h5JXPQlXPgy8axcJi8JXyPBw/+jwcI/kUilWYpV4x3pcfDIBhj4i+0cRG3x1cIq9qTE+",
+	"HHLjFBWe5+HO7J2Q/YcN3onvP9A+wzoKvcohFc9yUrVsVrKNkwainIH9h9mumbjRgYU92gpl+hqpRUgi",
+	"p2gRRNXV/xXbCteWGphSbqn5W+/82JB2gS8R91VP5a9oW2bykinBijXjn7ecVPUs/mNsSbJhpoqpnAnj",
+	"Ny9x0d7gG7VJ1k2DviFV76rx2NlOHdmUeh8VwXy1qcKAM7D01nbrsRLC4De2BK0xu3gbkNkWxBtFfW2w",
+	"WW+uybDDht11UbVGEF+I3VsXQxU3nW3fu9RdSWB1Y7e6GNdFk3468ywQQedETYponYrBUNxM51SQob9D",
+	"e3HJim2z/TsDr83Hb1jd/uMA7G5HacPbbq15QuKqt5FAjDO90hmhvywV2xdga8zILK9ukGUMGyVrs3Sj",
+	"uMcaYrI+FXibQ03fp2ZtGscHXexlU8iAeqzdTpCs9l75CMqIgfrta2URwGB7Jy6/oC0LXLBcLhjZf7ij",
+	"cJ2q1XLLDad8m69ylTVzB/y1R7EiVMYf+iuedeN9MzIajfZutVh+bw56qgCRoTN3PFBAfW/XBHQ72TaI",
+	"1+tEgbad9vSZYbEI5oQWlJJG5Nknmpty5bPKsbHmBKxCE3dLJ9ir54KNBXjYydCnKFzUTSmZ2huRtyEM",
+	"dlWxrFGeBK+/ZfwFU/zS1yAwGEc7FoDmFq9hik7TcQzRbntzolbcdbTkw8Pzw++OH/loyYaP9ufP2xTB",
+	"bxa+ryOBGwMoljNeGZ2YYgoZS9j/L9Ew8MOG3otQw6P5tQPMog20EKxprh2jRi16pY/1owP86vhv8L9B",
+	"NljCHV0qcYz94o8rJYvjY5+Fenyc+u74OCzRdTbP4/aLLnO18sVfQk5r3Ezg8cNW9sTPmzsbfGmvxlhO",
+	"6uvYGAtB6VNoRH9/wdZ1u0MmImJpLRLsIjt1ZYq0ENVh/oETYYd5WjNMy0HvPCeipkZNd2NbGn6gwScJ",
+	"8MRXvdefFpE5RRODG75ghEM0EhzQJWLMdk62SNbbStdog0OWomCqCxRS4gc6fFiXGwpcLyOs1Aw4uvd1",
+	"9Rc4XBuVct4O1WpIJTtENrRkn00NHNUanTRKoNAxbjYLInOvPboiR5axIKUllgDQfH7jFXi+lWL+ge7d",
+	"7GZCOa8+5cY0xEJ/GfFn3/Zki/SzKJhGsUqqLznMRrLZF0UQ9W5yqg6Lpz9rZORUAZbntRGtRqGskZLz",
+	"QBNeeEt9pHvsKP4GCO0rJ0khBkV1DDq7QbgYU+6qb4nxoJzHAThfhPrpoLFN2l3YlSDhgb3QDmIFdWwH",
+	"61qs0iu9d8ONM73NaFQscd5wdJCO1g7+/u2r3ZTRLfDyhrqpBXaX29Zv6JFLA5pgZMWMlSuJBs0YwbrG",
+	"TFb026KakcEBl/GzBr7eSI38siqjN9NcnWS+44rxs9te8bYRT2mG1FdWEgxOwjGfmxiabqGsZHXH9SQ3",
+	"GZEi9nvDS+pXkN3ElNTrwv0J0yoa/pQ5FTPX5TUKiAwvnBWD46PDxw+zAWbCPOefLITh79cVE/aHR/6H",
+	"t0y6n478T++Fm2Vw/JdIjvveGVAHxw8fd2MoGxCkdjlRL43lUhWsaOWOdw3/jaV0WrPBQyIkKaWYQYgq",
+	"SkQZNhu2X60b1u9Iz7i4O97wsR2k9Z522ISFxiUpBUAJnVEuMqLcZ+uGjs6mB+DmqK5UpqvcV3A0JeIY",
+	"6XkS550I/W7L7naDqCElo9pEfrEtkpwap9DZwebhd3chBe82d25N8QNoXRrS8sN22gXGeeu/7goHX7no",
+	"wO0n9u9WZ2DorJmRwL33BX2Ktq8D4LZSzILcdOLrmKk4dQdjffDYEqmlX71XURdn+kvyNFCh/3L1GEpO",
+	"G9036kJIPhoMQstd8f71fQVpbxOHlM0ryGbBbrJ9jKOD581OdpWoA0F62q07G4beBwnQfi3NSu77kmwi",
+	"TP32Om36Ucq3gJneEIlSJeW3LGXfauyRauYRkm3CXUxelg1E4lkDhzfiIO1BwFYB1AZYqbDJGBl6u4sk",
+	"XiKOnlw5cbyFvA2kteqKSRbmP10W3LiD2SkaiAuPFGDPsuIcpuL03ZZImKsn3aZBDBepkeOe17SniE40",
+	"5ZvIY3dLy21kJW2x6g4IWy6+f56d90Bitaw6f37HLXDnHBKttpll7ehd9mgXfBtrvOEhG6+YOF6/aYa1",
+	"I7ua3BEei1WTagwbh2uFM4vpe03vyxbLhni6zcfaH3ZngSvL+hiGzTg8xlU3jFLvbQZmCyCSONBJcRqi",
+	"DauTQKIZE+vg2IQHG7fEnd4Xb0gfurQBiMnMl+5Bi6O2Ubf/uiSp1Voq2qTqWZKxNHcifUApArKOdLXR",
+	"re8ubGD+L3t7DKTEsBbvH9JSO89uFFCJz6hwpVfqwMVG73m48MCWo5CSfjkhFBReV5M5i2OAfdhuy5De",
+	"DMDJCM2V1LrRgygu9+FyL8/lXZYxQ1jOijqsA395kwru6KZbW2HRfnt48Xj6Z/qnh/uP8iO2/3j6F7b/",
+	"HT3M9x8Wf7n4E/vr9Ig+ejzIemJ5SqrNS1f9LI7mOTo/enx8+PD46Oi/7Vt3ETGyfRhRFG08cFqKq6u1",
+	"D1iXCAntLPR24lPqN+JoJYvOXLpok+oosoe96kQt+Sdv2rFE/sH52piiuwuQcXrFj3UQUVSPN+prkih0",
+	"07wtt5aSaNoFwHmjfeJWdcnrO7adOTzWuF1FLh8UItd0jNi6GRcZBkMUzsWZ3iNQPwMKkCQjhvGj2lvv",
+	"v1sD0E1sE0Bsb2Sb6O7UdbZ765Zm0dYoQGi5hFYlnaV+rQqyZIgamT2miKpgqmuTgm7ZP8b1Emg3kNk+",
+	"LKr0Bu4dTNRuSS58ubjkWqpVRgJRz0jBNZDnnj45WzcW8r328bWLVh349X3i14WcbdzNKVfaED/EjaLM",
+	"Xu1sXorvwK85waUL4S1WNb41LwIK/VApptnEYv0kvWHiUYuyZMT4TtMFNn8DovPGf9zT6sI9Tt7ZupB1",
+	"U7LY2CLqBhWSUzJKD1trZJd82VybDZFfPsdd1ZSuZ1hbCbsdg2QJmOsbWFMwX+I9rVp/JcdUl1Bft8XD",
+	"/hiOL1hdaKWw8+VyfSnSy/PV3ZwDPn21Us3RGtb3pqQXiZbJfDVPk7JmelyMiomL1roPreveYI5eBmik",
+	"3LkddKJRRLD67QFtqW8nZ0BKRG43RONOpN338fYb1P3nUJ3zR1oue+rzYl9GsEtgKYCor4sLMW1Xtest",
+	"H4tCdrt0LVnQUPWaa1cvFOft6QC/FTXuGWd9ZlJ7z5Lnh3u2fTO+gmvDRW58D0tnHcHtpAvpBLawDXVF",
+	"38hKAm9b+KOUT4DDSiil64cG5o2AlvjcrqJiIvztVF7DPpl6V9i/lrTUsCutCEicthvVY2FHdcm3Eoa9",
+	"ccn2aZm2BfCW4SJitiyp+l7x4rS4pCJnxfNonC4R8il2HgMW9j2oGAiGfqxJzAyEMNQNw2N00SPyztUv",
+	"WFBDqMZynLX7wCEu1H/dueUUbum2ONZXjBKq06ahbyBYIqg1faTnodhHqN2ANamaY1MVhJG0KIrv7Qaw",
+	"vykB4l1LWcdkbJPvF9cfAN1wED9wbdW1Z8Kk4hUhAxECsyyC1bc6tuMGCbdR4thIFdks4W93M125Imr6",
+	"TYSBGPirbtX/o79kA8GuHC1vWJGygSwL/wCoQSI/y6TSc3+C6icFihZupUOKJiMoYJMR6gqTYs9tqcg4",
+	"io0cD9KkIFrw5zWGAXgt5nNuc2BG+3OYKMno6LpMKrcaKynZFe5QinDTBcLGgBivR4Z4SFnQOTJS2/Ay",
+	"n8nrlPiMNASaOsO3AwTf2so2Rwy24oTqqXVRo00yeA5EADo1zkyIKzvBnnxR5WGo2SXWNeGLDA8BH/tn",
+	"vGBTqdjaKa/o1nOmRE5q/N1r3MFsOxrtSEM/jf5bXPIIqw/5w0gSiE5VHtXbSgI3JCTYOdeMYFdYcl1p",
+	"cxMy2iB2WxShUXwzAU3XR9vd+vdlbq03kTFhG3NAgnq72StwQRzZ/zy0/3lk//N40/zrWvm5slO1wtQ/",
+	"uZPkmrQ99D0HxHVRw9jzfA1YUe37NK/eWPr+mNCicDlbNWcHAWF5UfLcvT20FxTLPGbeJeVS5vklNSwV",
+	"HievGiXmYB4skIWzwDPfHMCNs2atrhlfT2eL01oxoTkESzj5zool0utAO2k6tcu9OaJL96TmZvoN0sUh",
+	"JWuqQtirY2/W3q0pPW73+iPIfuCzeRzp22htY9HaKkC57qko3BSL+CXDsP6/rTpR4tB/Czf9r8HPW7tJ",
+	"oS0VPv5zXX/Amd5BUWiOj5SpHvPoMCqeHZGWaNzH9bhAhLqDBuNPNPCj8FWuuOE5LeMxj47CY5c8780Y",
+	"51EHn8d/9b/+xM0cZ3OPvotSAuJPHh09jJ50Pnv4l5QQuHb/NzC40wauX6y+oMNr4t6mopYT57krjPau",
+	"3ClY7yIz4g6gDS2thwbRNbHfswD7u3/LQHdRblM00bqGUb3I2h/RFjIK0cIUjCBrEnZ2gbYOvsrlJVMY",
+	"bLV+Cf13Z5uIvw3LSGYfRAvq28H08tcA20/Y+zGzbaf2EskJ+u0h3QOZClkwKjRZCtfz2GXqOcY9yAal",
+	"vIIAloIvF4PMhz8EQtjPtOO+Ej1By9ErRLFKMW0Rv5af+pu51gmgsbMfS4P0ZGG82q3ymNXyZM7BoRGq",
+	"PASAsBCCn3hf57JiRbpJ72adb5OTv+ED/jU4+utzWevsv4HbvZXl8zv0v9d7Z5Xfm3rff90+6PWbdid+",
+	"6A1ToiNqy11zIUjJVsBx4txa7+bX8Dn/sf3AzZu00Vu6bTdodMze7PBv7vbdfjEpQ1iM31/uYU27Uz1F",
+	"7XGsAttJySqJzl89J+26ssU1FTv5Dam2gT3azWn9kHDtWm1wBs0da0NR1OWA6/ZsXg6aLsvSVQeH2uYD",
+	"yyTFKin9uJruaWR7Wj+ECM02Mwq+mw405NwlJZpVZSWvcoU94sL4l3D9kMkYls/r/n09oY9N7VCnaoe3",
+	"XgHjUGMfaVnKK1Z0GbpOr2KnpNaUvHT21J9lV2pKzeiTJTx21ftIyfv3Z0+dsV8qBWbgol3lzdWcsfh4",
+	"QTUjZ0+3EsLSNiB/7DuAH1WF8r0ilWtDoCuas5FPQQ61Y7SvhUnev32xr+kUC1y6+Sqm6oHSvNI/TUjt",
+	"/pFfRCMFRSofimy5c2hs2YPJiS1P9Rjpxd++Sl3vkF3U1d49jW3jhSZziW01rYyZkbE3RI4H8AcAMx7s",
+	"jcgT32fKNe6M3mwlVCtG9LKq65ttX9bFMQ2/sZotqDA8D5wCmFNyIyPFCVuKQ+aRVMRpdPUYFwwZmMuy",
+	"LTZbGAG53U7HmNGpGtMke1mDMKdoTYpRvAeFzitjb5vSQcMIsk1bPqceuv3yKVFTbDnhw2ySpa5aVuKS",
+	"8kVfTDw8JGdPgwfcTZesutKQfCw022tpflMau9AXG9kGwS++G7fl4eg/jW16Ifa96SO1ofFYVFHhBAro",
+	"YnK9QiYWYn5YWXTyi4qiKTpsUR53cPzoOrNfvkuXhFVyaYW5RPJQN4SGFkWrufROtVI6jalDjnvn9FLV",
+	"1Y0ktChSpUdBx+5sztZwpYo3dCFqanrS+X/a6N6A553ZGZRkCYAEMCg8b9gSwa7WCPrsCmUsOwi48dPj",
+	"JC/tQl6yb4sKCENdO7CzeHzhq6KEs8P04wTC9DXQYsP2XG8gc2AF6yVzkasX6RQ0f3WBDZAgbQmZC15b",
+	"kyMZgobaeXA3SSDrywarsbudF2YkGUZNwiAIyNJhyNTccyEaEAU0HpClwGH0VkEhdxnxD+1YvZu/hWp1",
+	"wP9dBUXb2Z1/Pzk3+ZGWvHDhcMdQgi2LHT8ZCU7+jDjf/oi8koYdY703klMhJEjtmhmyoGJpVby1SAs3",
+	"4zblIrxILdQN8s/gL9Pv8ofFkTMNeAFGL/OcMWgjCX0Ady2mnk61/col1l+tK3Yf3gqGnZDKelsZptcf",
+	"unLHH1bw1L2NWlxqgiVxGaG67ml3+uYsdMfnpk187yIlPRvEaipiemui1lj5IhrK/YXt/VwbulTV/a07",
+	"Hto9Wd/p0K27j2c80MgCbtYl0Y2A3GRoevomTvsa/u3aRtFN12scaJ3Npk6Muu43aAmxHX5r73yqteWm",
+	"0LsN3QPb8PfdEsgJTzi47O58SffMXxEu3SpepMOnmoexrocj5JTlSyuCvLOnj/v6RjGUyN5XpaR99Fqx",
+	"ArupOqu2/4gs4SvY/mGrxyZWQg0vnPnofffpWCBgRBuprFj6/u0LvYf9pif41fu3ZxO0xz2B7rm1hE+o",
+	"KMbijdTGGfXetNncc6m86d637cypUhy7MFMNSUSTemET8q8lU6uxqKiiC2aYGpEzQ+jSzKXivzBNcIOi",
+	"8EWVz9ESUK6ywMnQLhD3Ma0CvN6SxdGfCcJXYb/MPG2Zy6Vy9k7DS+eQqm1rvt1QcULYJVMrIs2cqbGw",
+	"FwXpEUpnsMbhFTdzuTQhRN7M2apuYXq0Bwvk2HeZCuBC8CKcwVicuqXjwHNGi7hRs3ENScl56E8EJwmF",
+	"zcsVbO+7H073H/7pz2RO9RxWBR0ux6KUMx2amQJ7gb0fRIFq/liizjsV/zsD4oQIdg5B+Akjr324r82q",
+	"ZLV7xK/KLwNDGbkmE9ya8fLw8FEO/4Z/skkWebfwnVLKj5qU/CMbi8C6h5NqWe5PCDbjx7Cex4dkzj7R",
+	"guV8QUurZCmaG6b0HhbqH4tJY2+P3QR2pMOjh48e/+nPf/nrd/QiL9i07+/JiJySBdcaCuAoshTQVnos",
+	"cCjue9Wywh71iMBu4Q2kns5UTGlIVTL4UKoEb3ORRHQsoFMv0liuoK3tEDh/5pt4S+V6uu9FJ4sbHkkh",
+	"8cq7p2upFE8yhmZxKPCAaFZO9+dSG9DgXaNqvDS6YvSjDi35S7ksHmhvx3OCoMX40ViMxZnx3Wp0VwzU",
+	"ViBQcjmb1wKbXXwwcHAxA5O1v4Owke6TsWj1F041DJtKtdjLiFkq4Trdc2FkK9sLT4GUfMryVV6ysRhu",
+	"padlqKHtZRgo7aRM8Fc0N8NeQV9R34JtqURYsHv3ORcFFzNNKjpjWEoWyDWqDQ2IJ+Sg/Xutl0zGIpcL",
+	"q0fp4zqDQJOZ4gUZnn5Pvrf/iNUkJa8wlW4vI1OaM6Mz8uTdj4R9qqQymTNtZEi5Ok2HM4vr+x0wstpZ",
+	"65dS1N39o6YvkGpnMeV1OGRL181cZySivQVuCcpWzpuFhKGNiG+fvTsH9CP1iGMB7UfQOLOg6iMryHjQ",
+	"YKrjAfLQJk5ZbKRFwTF0y4JpL5mln7mjL45ZBEjZp5xVxhPE0swJNJyrT1RXLCeFzJegABLBGKytj3J1",
+	"yacjtCPyTCmpHOHxFAlwOeAWdFMkF7JYjcXk83iQy4KNB8du0B/Oz9844wUOnZGx16/hrcFoNBoPriew",
+	"cG8puJAFh9zeFblgZPYLr0ArtpeEFWQ4eQLt7c3+M5FLi9HH8M4E1LIIoyfkyYszopko9FjYm7mHIYia",
+	"/8JIyReWyWFepzPDFiyaxi6JDB8fPXLdx8MdDHy7DUaTbh/9Cemo1dtcho8nohXN52wftfglaGxzYyp9",
+	"fHBwdXU1ovB4JNXswH2rD16cPXn26t0z+81obhYlSPncgALXwKfYDTE4Gh2ODkElqZigFR8cDx6NDkeP",
+	"sNT3HCTIA1rxg5xW9IKX3IvrM5a04wQaF0yNgWzHI3TPwJ7kUrOTVo1AKoRcipzVeVgBycHo8yQGCwwI",
+	"kCwFID48PMQ8CjgD0DGqqnR35uCfGv2ceJm3qAQcTxWSsoCfpYJbYc0PdGPVYAN8jFClJgvQH/yNFt5Y",
+	"Bp8cbf7kvQiibIEfPdr80XOpLnhRYMbm48PHm794Jc1zuRQ4xcPvNn9wLuVLKlZuOWAx/tM2oL3DLXwv",
+	"6qwc0HB8b4/B98yQ1vEbOtNWdQIbDdisAHcdbh9UTnSsWD7yx78Bj7m2BFxY0dlTS0tC/vPd61doR9B0",
+	"wRqP/GyjFV2UeyeBR9KKT4hitPAmoCYiP2cmn79l2rxzbnEvP30RSnuuQcs3kbKN9vGOR8cv9NHoMKwo",
+	"UlODmpnE+PYu3eO689Z6lXxw/POHNvr6TbNnToYWqfYiLG5iQoTOaqYPPks1e0UX7PrA1f3vReYXXLvY",
+	"C98hIFEzngwtq7N6gz5JKgmWv1u10I2xl43FxcrnaB8dHhIKMuOIvKHadV1U7JLLJcqSD6wuLoXhAmVi",
+	"UFcm6BSjKJII9snAuydjgR0mXbsHKVzkiDZujlOx8jqJ5RtWekO5Gq5kLoWWpZ3SOaMYvgGXL7D5YJ8F",
+	"lTcjEzBLgV1ogsX1rZIr8nJZWIkmpHXTssQAI2qFsgUXIJf4oaAWx2zJ9ZxpMpkquKjFJGw9bLOV53zE",
+	"1h66AycXNP/YfBMk3ZaZEsOxzCoUbNprM8yPjFXYGcCuOauljSnIYGYOsbdWijwzUIFXyMChK8VFzita",
+	"6oxoSSb2zX93D/fDw0lQMqhwuRpOfO4QNYt6sQHypUNVK1w4I4zutfHXrxw8aWMOJLg10RzHxsjikEEa",
+	"nYBdvzslx1rq+6Ci/Z+2tOSxcI8aJ4N0H9AKUk9PyCSxUVAfsrO5mLI6FvBhv43EYJjrdvJJd5cxXcI1",
+	"X74boajneNcJR6+hT96sr2+F2+J75nGbgpI9JhKfE6nvoec1r5sW/etdb+hr5EboJEpxKaRSWBh/o9xF",
+	"iYMeex1b3bZRAjGBPJmj1T4i3lxJ3wVlLFw9/kmq4PAESmjkH6GERpQjhA3c/Re+wHvz07EY+geZq3/f",
+	"Rwaj+LO7VlTa021SVta137i/ibd+E+NYw/gKNjDkS25gNqhkKsoCfSy6VQJ+RCZ1abxJo7c23osTMlnI",
+	"ovUovipjEeogu+5TkHQ3rTu46hE5dVmLpZXCrGBlhc2WGfs7O5Uz2FkZbCwUw1QOGOx7ZhLNZKBLrpmT",
+	"4ePDwz2w70DQsaALSMT0RVNl8Ec07+YrdhV320IXHNPmb7JY3dqlbE4SrknT42e1susOZXi8Raf0K6pJ",
+	"Dodb/O7u6+EW9/WJFNOSo+P58dEWML2hq1LS4lzKF1TNGH73p202IITPv2QFp1ha+1tTlVfsqkFU+mnK",
+	"Frz5YBHV4VjLpOfyiiyW+TypTiZ7OB3HRKLTOyUbC5/IzFXc85lbJdTQEj7jItVdp9so03UCv1iBV2E0",
+	"Fj4OM+or7Xq20ACgV/Q81eAmKrEcN7Wh+ccTwg1SKJeQ75OPojYsRic6rRDfjiVFjtI07i4FhtR0OwkK",
+	"bu+gma5rrnQvM9yumbPR8DFCilsXHbYhEJ+jwufXSB5KZlLJhPB7V9447+9X6K52HW2KYxfI3btWU5yi",
+	"zcBvxEDdTPfIe5vIi+ezJXfKNimFzTPzhYK99tZtxhV3Qo0T4UYbyO5XIrd9ZLaToXCPjndES++AhGYb",
+	"X33T6k8BChs1+TyF+hhj0ET9jNCi0FhZZiEv4Xkt23Qzc6BqqhdepBqLghmazzvt+ayO5vOP1utpKcml",
+	"k2Z3R7pUb+LfrapTmIZwr079AdUpRLBb1KgaAtPBhb/qvwYCc+qoAhTjomXzHuAd0IQaucCSDqCLSVUw",
+	"dUK4qwJOeakziM4AKoHststh/2YBuE0akYiudvD6Wuw1tGQYa4h7WwfP99OabLDg4gzHOOqE09+MED0D",
+	"Q7dLgLJEKGzmPRH6oxEhuC7k9khR5Tu4bo7bSiv5YLeJ7DN1AQ3fdxPE7VACi84SYnbtmYC25q/VLOEL",
+	"boL2d+fPLledclu+5gT2iQAKFNz0DWOUd3Mv8zl8iQQg4XKt96rheG3naXz4Wv4b2KWbuW+conOvPdyN",
+	"9+aN6wPcvIuuWf+d+m6siB5VXWmI8Bia4BrnCeacAi4cxyI+BptYrdmbeTEo2RcqbQaRuwQJ6XN8/DCE",
+	"YmaM1Rjg7zrzNeazPjYeLT51lZdcWp1miWn5UuRoNnVjWiECp3NlvKPSQuASCikydvaI3ASVpaZMW2gt",
+	"7byjO1JaTquqPdNOasvR3UKynsCEanC1m+kkRgl/ckbGeV33UssfT2pBzIppZC+J3CyteL3JJ8DvZmv2",
+	"SXlQ+sISvNAe3BMtbxm06kJT8WnTjbVmZwueFWTeRHLWjmYHrKT2O7ZB73x1fkVG67VYfOdmwlD9YYNv",
+	"Jn1jDjzSH3x2/9rqEkFTih4RI+a6t3iDfgyF2na/OTF/ur9Bv84bROoD7rtJazXTdShZu4JCjX9L+K/m",
+	"zEAtSBMZprq4usYZFATCu9P1GnNtEsQSSH+v4d2Rf+jXQvZ3+cLfsdviFQdOsv8K1uovWjC2x0DteWk2",
+	"NEJJ1a2oJMcCds2KFce+4EGs5QwppJJWrBgLQ9UFLcu9LknytMrpS+Ri1S1xIdUuFS4KSL9ZMUMiDfi8",
+	"U0tDahaVi/BsGOu2cl2nCD/QUNOjLvTh8s+7FTNI2PqxAPtCq6IIpkOzPcgZoa72skvSZ6IA01uoT6EY",
+	"hGg2E8fHwunsE5eLA0VuYHDMHo/Kk3BNLqGYWShHHLGGBzocE9bbGIu5XKosVNtgyWIbVqYxdFGBuCIV",
+	"YZ8qq4xH04IL1U4EnVqn9uSogBzfVC0Qqfw0WUsSejQipy5t6IErW+EqQPeU47iSCjqiyZErTwJBrTPK",
+	"he9f6FaBpXOrkuZNfB2NxXnTuqL5L2wfcpshrqbOXk57dZM1UbY2k/zPTU6bhrrWuWLE37BGVesLLiiY",
+	"bduG2STX9KNerIzFLe3yNCcxmDI3zOxroxhdTLLmM0gch8va+PnTPj4YFiwvqT1en1reWP+EKOgDqiVe",
+	"CYtEMybsHlsKMqeiKBlmCTGoV07MXDGfF3RDd7ZfspWIgYTdC8R/HGtMnW/6uVlJ5+cPlrl26kH9/OH6",
+	"Q9P/DVQ9Ft7rW39rxpyUuOEJ8q9d3lhjp/cl6HWPPADmbqgq4a7onGpywZgIRu+mtdy5t6wAAZmrvuNY",
+	"ol6WYzJSWWEjsngRQ2cJpuvt5JOxwCAjbkbkSc1MaNfF5xiPbw5rGSAXs6RZ3Z3kOj2qh3ZFKw8A3FOv",
+	"b2vW9TWNYprgMP2uaUItO2z0XENRhlyKKZ8tXR0cV6lHTgmj+dxjfq+0Dhza3kgpGCa4u7ew+TitPWmx",
+	"l8mM2lcLJFRq2D5CMwk/aELHognilJcML5Y2OJaDZuKbLXjo8Opnjd8MxXTHJy/OxqKiWjPtmpJNoAjs",
+	"ZA+ymzELYbI248AewxMA7R3u+Ve0fMTzbrKCpE441DSoFYG69+K9heTOLCQED44EjPk92ktcaYWDqOzy",
+	"zQWUXsnBU7Kotllc/bpZLA4sl2hWwORNlBrgZ8u8rQJ9wUBogMjgjOSlXBaNiOC6yTMWk7DfFXwKlewN",
+	"FPrTPVn6XmuPQLVrWipmJYhyuRB1NhTKFu00biChLieKFUEFburSGgRqpHdQbkEKPwpWASE6txow11CA",
+	"5P/9f4glgHYZwQ584Gtuu1gE+1s97VDZS8UKUsgrsZeR/SMMIIJ6mUjbLkqGQRXYv8hObxU6V5NkLHD3",
+	"MVl8/2Edf+T6MnWyv0gulyWactRSjMhbeYV7BXGKTs7DQaEbEwRn0Bke9cSq7qBxYrbM0eFhRqghC6nh",
+	"j8M9F75BZEX/tWRjkai5koWyKspV7+jUV1nHJZ6EM38byondRcRE/4Q7BU4cfhWAtq930alc+LtjT3+8",
+	"qIeIJ9a4Qerr0eSJ/vcNErJnOlHi6F1wnYZp/JgolktVoE01VDLtFs6XGPvtahENffoJNXXj41AMOevJ",
+	"Sql7W9nPOp2uXKFojDsNJNvV/6xTbGtiHpogB0KPjd4olGqEypuUl1ZBFqAMZCG6LGqLPBbPPtHclCss",
+	"8zwlE1jZBIuBOMgnoYPdjF8yMSLYDts1WGHCgqmY/xf2z5BqLEo2NWQpUH0GpmcnMYoKTSF/FozD8TaX",
+	"BfarE43WaaJOz3FeTazAAL2z8UiQbWAbuYYjnrxylT7RCA0drrBwkpIl2xQh9yzAdkdUvz3NN6L1bTBC",
+	"4fwugf/JIhnsfMTj8YTvrRZ/9Ai4xn3xbOBZRNG3ZAIo9d+l1kHLsqVipJphAI11245aCZ1xgc9A8iwu",
+	"Le+z9IiXhkEr/EtO4X5A6WdHMwi6ckJzUDdlaBUZl2YOrfWtZBxHX/te+8h7fPKPVMTJvHLZUKZ0ToUe",
+	"kWc0n7tWU664n0ae0m2hnPkdKZjBLKduX/ih7/0OlNT3DdrLau0KA6xdZy6sc4wVA+3WzY6BwyjzVl5N",
+	"ECDNL1lGJkwU8Bv75H6rxf7D0agj+RNlFYmKqbGw4ubeCZkoefUE2ZWzIzHL2rwBWU6tAJrPYcHySo/I",
+	"O6mMg0gq81IWrJyQoeu3NRZOa1gwKnSkOxqr8dQdl4lgV3DAXGlzQqDW74Vi9COB+tl7I8xigXksNo2F",
+	"hRN+eyJLPbFwvSK5VyIt1wWl9u9shQ8/urLR5BX5yFYatcPYyc18EQE5tSzXHhJ02cVxnkJpoeGkqjtr",
+	"6QnqQVm8ZZGpXU7diBtqe+FgdxVALmbLkqrvFS++ZxZbvpUa1F7vtspPg7igO93vK2rN3nZxrxD95plg",
+	"nCgTbsUXaUGINgfYDOAu+OAzGFlvwQONhL4EyMGwWuh0WnIrlAtarjTHHHvFKqSnaJlDyGuWgxzIMRbM",
+	"THPehTV8CLwQY9HhQqjKeJqME1oYh2+fPyGPj/56uAdODeqDSpS8srcvusbYlcB5AjMyqbs4Tjxcvpau",
+	"b56UkaV2oSZgnEOOj5DYpVId2H6G3XEs/aHcOWuu5rL0Fk6yFCXTOmKFB4H/WaXKqVlPWFk6re6CzbgT",
+	"Ryb/PsnGYvJvk4xM9u1//mOSEUMvQBKgCvmuAjEHixizpVG05KAVOreLPcxlSQkX/8RKRilKjyjy26P1",
+	"hn0yB7m+XBeJ4xEF0MZFgm1AFrTsjraNwgnCRvOGUW2nzAiG3mDiOE4Mq/H9E55yXUnNTbI3+YQaQ/O5",
+	"vQ8n4E6zkP27K9SJ8+yj0CDVDHtMuL/BUAE/jHJ9ORmtzfq8vudLv3G+hDf4TjgTUr87VdGACPuVeXKL",
+	"XTaQU5VYfLwtannmErleAqHvsBJday6uXSwyl2Cew+rh2Nqfa4yHhF5G1bIEs58DrFCyKuSV0M6507r3",
+	"78+QTTUldyyfnhs3NRjggNhMxoIupCvt64YIFGWCU6LGkiH58kV5QUGaApUWTitBleUC2ekIerS41jre",
+	"E+KIOnPNegg3mpVT4B5gw5NLU7eEh9UOoWURs0yYqnwOsbBjQcMuuLLsei6voAuM0dghhuRzyXO7oc/A",
+	"FePWbWdCloVhhZPxYDxY771HbH7u0PAurXMwk5vom9rnmoCsDxpIYFbo6B+XNfidVjD8QztlnHm+vhu3",
+	"QfA/w//PiuutQpO8oA+RR9r19WiQxHb98pQaAHaqdn5rpBugbDwt6WzGWq6NzHkH1tmvxiJpwAp+Et/f",
+	"uGHL8jfJNRp3hpVgc8I/H+ixCJ3YQvt7BckN4JpoRGGB1acODZvEDnXlEyL8cCdjAV0tQLRfliUaE1y3",
+	"RHCoTNxJuU6jvh8mef/+7Cm2GXx8eHgCniv8ivDChfuPhT2wRKC//+7xiLQ8aK4CLKBpaEhKBZk8O6cz",
+	"aHiy1MxVup2cTfdfWi42sZwnLjYEKLuZ3g++hr8bZtoyNQ3V2mY+3ipG08p1cI9kfLsx3dvzY53sF9Dr",
+	"gY5xj7Ua0u6dQL4JFO0F15eINviPJdr/qijvGoJ7h3FhZ3jp1xU/e+/rmzWwt4lkSzRCIwVYLI2TvVlZ",
+	"6BE5LUvsAeh6OlIFuVfYcOsEixa5Rj21tKHJSi7JFcWEM3RbjMD0YZZ6cky6TT/HInT9tHTJ9f0kwwm4",
+	"lidRtVzNDFlQsaRluTomUDKXTCrFpSXkk2NSHYKs/ng0FrGJ55hQ5wUOPdIhOAisPFKRiSWs0O8T5FCA",
+	"W+D3ZEiJkGLfOZE5BLjixD9Cq1hNZsxg5hPWN1MMW+aKWV2xbVJSbV7Kgk+5XRDU+dYuGCEKD/PnM+fa",
+	"MqkTQsmb0/MnPyBhb4WlkyvFTRSl3ibUzvsQKESGVTRLRixBajVqfEi0JLkULRboeInmJRMQNHDJlJ3W",
+	"MLGpRKa/GrtdgLMpADvAElR3W1zT0f1vG2y1FfNxxTq/DROiU8Mw9sJV7mtxpT+YUenhFoqGvdhO534O",
+	"MTn3lUa3YJY30k4OHK3s1VI6AWC10uI+baRLOF0l9vJ6wu5o+sXKsgBsPQ6tlcwSWishE8qCHwFjVe3b",
+	"jZinYSNuKg6kQleHVSSgNzCB8IP8I6RAuIibPeLygZmwOkIgATQ3UmXE8AXLnM4PXN39X7CrsUDDwBYu",
+	"3h/cjn4d+4abbRMJbLHG1gndp0DcpXeT1BjxTQXdrQjE9u1d+Gy+j0aCTl91YH1cG54nfaTHzfCJsXBB",
+	"+HVo5hDsbBCMmTNSMdUsHwTle50lZIGEAliw1I6v0xwbT3kbdytcwzVYiVqx9A3hjMkt6TCDDqS01BKD",
+	"V3TzbcgXsKSrtpF0LSt2xo9crO/y4jDk6/V5aU+4U03RJALcE5c7Up7dUfX3e7kF8rIdzfDX9i69W10U",
+	"A2NhlOjUbIGwxgyajYV3tECPKipWpNmmKRCIi1WIDLevQ5IoFwW/5MWyLoeulhAaPamYypkwPsgfI+tc",
+	"6tEwjPn//V//tx9wjxxExChKNiJD+5lPNrL6qaVl4d29EXmH8qqOQiwzUkdV+jAL+2/0WmkWwubikMux",
+	"aMVcrhNwONN1BsMfJpKtseqt49mY2u/iLERS3juPfj8BbFZYaVyJL9LO6rDmy4cNAaxSLKfGY33Wqcvo",
+	"nx9DN5Z2DCbhQhtGixFZU8jdm6588mYUYj10Yo2QBtWuvab+kEUpiN2EwhF5ZzDVxA4CAQAlqZT8J8vN",
+	"K8ibhwjtkM4IfznLykk3LciH3tlR3G/+0zrxx32OMQRddwuZ+C2DPHoXyQQR6mTygouPYMNsb+N63e/H",
+	"sF8/PryNBuYfvkqQbgz1jqG6UVpU01YW7W2Xn7+kULBqzupSYwTqcnoUJsOJxfHJ3gm8ZU/DH5CvQwIB",
+	"kTnTWqr11rNsYD9P1xEJQ4Q+AQGgrHP0x2SCEWHbWlgwauyEKFb++3gQ5tp3Pszx4N7j9G008hrhCdzT",
+	"ryYye8/0xhLW65vciTX9HHxMbXCC4xgXcGnI0EVoTSrFL6lhkyzU1XMG6njkvUTCpJzGLUs75X981D6G",
+	"IXSKA2FZRUNnZGLobOLiQ9Pa72s186UNGyWC1rYC+TGueSKJYkZxdsla9U5OQrUTSDzFrBWfHtm3tL6G",
+	"IIbOvlknECsdd/bI7cENKsV2q+Tea+63rbm/VjMSSnb+WuuHV4pdcnZ1wJ3kFdEw3znz4HMkeXkGeLB9",
+	"D6FG0yBfr8cVXxa0XP3S6JKMQZcuKop1O0MfY+UzHM254tyjmj5iKhHUaPqeGZBIo60OLU3MnC3QZIly",
+	"6GgsTsvSjbqwqhzzidlWHDqBiqgdkdd1G+Ia6pGgyIrOhyjZ+tCOLYJc25AisCURfKwZE60vH5Px4NR9",
+	"BjK5xfDxYL18Cut8LpX78LcjonrA/bG7BexA4hq9wI2MEeSext1pByTyXCpSY5wncv4o75bCndY06ovI",
+	"WyBFB5/9P89XFTsVxVkR16RrKZ+BLro7fadVKxtr3fz62/Y6dvmoUeVymST1WCUkIvWerrnKII1S/SF3",
+	"QOdUCIznSbWpHQuqnQPmgYaKuDxnUBF6RCagYrGCFROXgtyquaAoSjhyGWePn4xF/eUxmdJSswlKQkLG",
+	"WeY4Jnb2b9doOu0UJ8HKHJYtbSzNsX3r3Nb2NxWWuwz38QexDoDbaLLrccTuRQjuui+S8YeNe/H45nuD",
+	"tBxfaX6yBZl3ZBn7wh98jkyR1wefgy3y+sBFH0bFRr8GJX9Tg7PN6+/MDqUN4WXc3S8k4rRRVgPE6m0p",
+	"M0rrm0kz2Z0yj0WLNEMa2lSqRbD9CllTay4umcBwGC2Dc20/PEdpAIT+sYBo3ZCbEIpfReuw80BGgQv0",
+	"azCDVJmmsbgxM4gUmK/BArrT3RP8e4J/2wQf/UQ3ofIp4+oODrTzyGj6QBNGVcmZIhU184xczXk+d9SN",
+	"aMPL0nVjOA5WA+aKwlE9Fi3FlQwnAGkKwsmeo5FvFJsiiTAw6Raa/BtcubcmbbKNYnIbxDOAK8Knd/ma",
+	"QRMXgjXp7X2M3zWsnZvDiaAlCH54bflTm8Ug2RiRGjx5JSBmITJF90Ek1eyFnPFuH4wYxgUXL5iYmXnc",
+	"h/2r2Gfv2zT/VowUw8j7+P2z8z0ydHQFLuNeRILCdQPDRQhY+mbU5R8Whq9EYt7Y5d6NkNG5KkG2uP71",
+	"XNDf9Y38YxehcmRgi1u/jeBx8Bn1h+uDz8G/en3wWaR6FH89ytHuqLqOaqxbwU4UpT1ph6Tc90T+3XZ0",
+	"3ZKJ7mRH8Z++A/TczmjtUM3j8U4fbfKR7np5grfgV6GcOBuQjhtJ3pAqhIV9gcDhwRn8ing+VpXoxIPc",
+	"i+R3you9xVf/LonIt9Ectu0k+1UJwDqg7iq/oKrazfF2smUe3S0k6+lR3MretQ4+8Z2K4ybERsZtf+9l",
+	"oz+eemNvlu/BlyKtX0XbSTTs+9YKUG/I5BcTvnqNd6Qi9ctHG1pl3qtJv2I1aZf7mH0LnaHRiPEOBIYb",
+	"3psUWIPfTrj1vQJxl20nd7tUvyn14SZfdhtZ3iJH/4K23L/prfz1qXG+D/PdUOdwzrem4Xl473t//3Yl",
+	"mo16RmgOvovC8YXxHC+4NolMk0S3WjLxUQQuIY0MvQFgL8N6D9REWW+JxLYs1AondSI24SLUzKr8NWHk",
+	"zet35z5OjOS0LJkiV3PpCgWOha+zCJXNa8i66R+v4zVEOSAn0IWQaT0hE1oUrlriWEzC+U3IEJaQ46bs",
+	"QVl4X2UiI5qLnIU2uvlHMmfYQjeRMi6vxBZu5PvQlPvQlHsx9pZCUzbHomxBByGAFYlPTgVZapYidSRJ",
+	"6eKcYaiNRxfs2NXN2oa++iRhpDDxqxgX7OC6YKUUM02MJMNuh6WPTBxjk4Q4Y3lEJrzQE9dLAeJ106nI",
+	"2uc2W6A5VOrtEmOymRaPxU2IMdmSFm8ToXMfknMfkvM7DsnZXUjcJfamWULH/h7V+g6Fwyim/1pq48kH",
+	"pDu07bb/kGqm/xGBAkpS3aWaQP0uwcYCkggm/ZVEMHCPGCktYUJAXH6AkTWEWAqxRY5CB2fwBkELZyVL",
+	"FprsBNrdkGK2MEvfx+f8zgzPv6+AnNsJxOmRnbryQ1zy2M7VrodliUZUJiDcYzOnZiwsYQA5gX2yFK+l",
+	"3W0fKBPZee5jZu5jZmr34O8sSCbGsHeGKncvzZXcr+ZUhxvauZa1wXAd+yNDUBOw+Zv/AqMrdGDfe8c9",
+	"cRZ1f2lWxEEXrvW11St2t9qG2kuXdU2jdg1iV1ApEIqxMPQjZjheyAJbb4eG6j79MWqVFBouUU3acShO",
+	"drFCz8TSy8lYLJYaeojgCGb+QGNPKWjGYd9zoEIbo6Fpmrw1W1BheO7Xs4f9O5yNZSxeO2WtLk5FfA4m",
+	"FXbWmpoYmRZxdjU+t4nnfaTRfaTRfaTRHXgAbleJ2yKkKKXXdYqONIS3hDrn3Rcgqw1heN96r6TajIUf",
+	"rXAzBEZhhb3Qqm4bvY001bax+HK9rd9veR879PuLHdoYLJSsJNmV0LvyU6cmIBmCoTj87ou3OQkEGQ7I",
+	"BJ2OB3ujICOE9o/u74SEQIZ2eENne5mdaCywfQP2G/MFHH3ZRujiq1iOXba61Ru3DB/6SvrUfSTRby+S",
+	"6D506MMtcuz7kKHmzfYqYMPeRLbN2NBWJWZFhs1yYuGcayeysyIbC0uVF6Aixppl3TJ+yMV2Zum9kY/q",
+	"gFYTqWK/dEa5aLdcvB3FLaEv3wcQ/QECiNbrEb6aV0Da/rpeiM5YEHaXcrX4BRajhUo1tZMaVIjaTvo9",
+	"vomL5BpvHMT8wIdj8U/Jhe54sB9YURuDXlBJgAYwzcKwaKXSDGp6RyPuWD4WS+1sKB7bLJSLi7pLwei0",
+	"qtp7uKU8FI6GGtcnndXndC8g3baA1CjUFPDC384IZ+64hPWNS+V9uDHZuGGR64CM7YrUWJW4jr9pGH2h",
+	"R5NcVmOBhgRNhhUX0O1yQ8H6qHw/jPCgpapBxTtKnpxZWnQBVlaqP5Ire4GMxOJ5k4UsWDucpg6ldPBD",
+	"0A81xL5c+7mu5FjEC/RL03TR4MIl177NX1aD3ADVhxW5nagL7mlCjVH8YmkY4QD20MNk5nHFPU9UpWDe",
+	"QQe2eRe3uQe9u2j+8YX0HWF842Zmjlv0F2OziZC40EJeCStg6a9KineMq2wYnmK93J4ZGT6gy4KbBxal",
+	"HlSKXTJhqOGX7EFvwKX9bsdwS6ASL+13dxvaeFpVib36wmLh92zk7tlIO+Dnt8RFlpqprXiCfRF9l/Kj",
+	"JUCRABmIXywRQuMWF6MJVjU/yAMNutNYcAGs44RMKkwhKTFMMadl6UTEVPhkyC2hXTG0hmUs4GU3WQ9d",
+	"eoKNw97bPbjDiw3j91xf37vM7sz9Nb3ta+oOmLgT9hcU/qwVMLv3Bw3cPXB8d6ub0URR8AQDPk/Ikxdn",
+	"9mC1b4eJjTVm/JJB+H0HH5/irHFQ7uDOGU5i0k08J0gljXyCe+S9XeR1B0Na6JBA4jmjpZn/sl0nfEtW",
+	"kYA+hEatvHSREUpCDgt3ZbDFzIdgaG/9EhJJcBd5f3AQ3CG24hTvoOt+rzBUr4GW/JLdI6XRiFksXypu",
+	"VoPjnz80Q7EumbA7ls9ZI7ASd9vhl6yYoBUfreii3BbJagrJNXldMXH65owUMl9a8R2MTmxxwYoCE84s",
+	"Al5wQdUqSRjd9+8qlu+GYh7iGsVoUXD7iJZvlJ3HQPfndO5rBPmj0eHoUQQ/F+S/Tl++sNC69Cd5YWWx",
+	"Psxs78A9Zm7ATGg65jbNnjsZ2v2Os4jeYVst164TMRVq0t+QEDLXrcv1ALCyK6jMxCg6nfIcQ8MKaugF",
+	"1T5yTu9l5E+Hj1Bvv+KabaaVbxHGb0wq/TIhmo0Wq3uEbPDvb3EO0PsBmioMp1IR9okuKsecA9aFAGxE",
+	"v73R2ktkUY1voO/Nzz8P8HJgn7Tjnz9c2wHtNUhaamoLRMPKpJDse2LnZQpWQBsKeyWWqhwcDw7As+hg",
+	"ao8dunI0y+qT0zdnx66XchZ1KM+isFBRxH025LTdfHRUG4SanSi66bSN1T0g8kr0dtAgw4uYvuxFmnG3",
+	"cUcEwrPaLpgAIGyDT0IP3aW4mEE7Dk9doF9IouMJWooxJcj13guNwSIwQpOCNTA0MjxP35xlROey8v0P",
+	"1+8xmkk2D+5cUDuO7mz5a4Z/3bBOwPBoFVYmbSkFeo+ZlCkk2otgaIy9Dgh0v7kzqk/OF9NoGdhF4Qx7",
+	"wabnmzvWU8fWpjUTh866aXSBaTIiL52VB6zdbm5Uc+POEPUYESDBtdmFwpKJKbvytULAlhTB0VGa0QQE",
+	"LLmUs5nVRXh85GhRybqJL06atRunmrQvhtQRvxScfcKqFT7wBmnyn+9ev4oPoCGHXH+4/v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
