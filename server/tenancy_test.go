@@ -32,7 +32,8 @@ var readOnlyPOSTs = map[string]bool{
 	"GetPolicyResultsTrends":     true, // /trends
 
 	// ListPolicyPacks_post, as the generated spec names it.
-	"ListPolicyPacksPost": true, // /api/registry/policypacks
+	"ListPolicyPacksPost":                true, // /api/registry/policypacks
+	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
 }
 
 // specOperation is one operation of openapi.yaml.

@@ -2085,6 +2085,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -2141,6 +2150,16 @@ type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceV
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
@@ -2652,6 +2671,46 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -3516,6 +3575,256 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 	return err
 }
 
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Required query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
+	return err
+}
+
 // ListPolicyPacks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyPacks(ctx echo.Context) error {
 	var err error
@@ -3972,6 +4281,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
@@ -8354,6 +8671,992 @@ func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyRe
 	return err
 }
 
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyPacksPreviewRegistryPost415JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostPublishPolicyPackVersion415JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyPacksRequestObject struct {
 	Params ListPolicyPacksParams
 }
@@ -10187,6 +11490,46 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -11451,6 +12794,268 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 	return nil
 }
 
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyPacks operation middleware
 func (sh *strictHandler) ListPolicyPacks(ctx echo.Context, params ListPolicyPacksParams) error {
 	var request ListPolicyPacksRequestObject
@@ -11888,412 +13493,418 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5tjb4KgjOHyHy3ymKsl3dXVLs+LfKhyrt9ilsuSp6m55NKBMk0UoC2QlQNMu/7ud6buaB5k3m",
-	"SSawFoBEZiJ5kCVXdZduqixmJo4L64S1vvWll8pFIQUTWvVOvvQKWtIF06yEv87SVC6Ffk0XzPyZMZWW",
-	"vNBcit5J72LOyLlQfDbXilB8kwjzatLj5oWC6nkv6cFPJz0atJX0SvaPJS9Z1jvR5ZIlPZXO2YKaTvS6",
-	"MK8rXXIx693cJL2nUmgultT0eyGvmGiPJXyFaPMOkVOi54wUJbvmcqlIQWfslNBLxYQmU1nC0ykvlYZH",
-	"QzfqfyxZua6GnbY63zzY8+krqtN5e4g/sLUUGXm7zJcLPiRm9Z5f0JkZ549Mv5U5T9fnSi3ZKVnNmSBc",
-	"E66I0jRnMNRlkVHNzG9UqBUrWUaeHD/yw54zmrGyGvf59BAHsmW4psfzLL673DwkPGNC8ylnZUIo+fDh",
-	"/BnhZniKPP7TYTqnJU01K82SLkifirWeczEjLFeNwY5GZNzj2B9ZLJUml8w2OO4NhnGqse9vpBjTM9W9",
-	"k95yyc2b9Vkmvc+HM3nYnvqbctZN2LKcUcF/RYLqJmpp29iPoHGzfyzlsugeQQEvkZl5a8MIiqqtW43i",
-	"LU2vtg6ioOnV1jH4lm47jJ9ZqaDrbSO5xhcTcrkmYrm4ZCXpHxMtyaPjJ39+8pfHf3ry5wE8tC8STWek",
-	"z4azIZkcDx8NR5OEUAWnalLAeZyQpy/PSUGVYopwPSCyJJOcaqb0pIMybdtfO9vXMP6d5+zm64/V5Zo8",
-	"LRnVrGqZ9KkmC6l0uB5fMYsF/cwXy0XvpGou6S24wB+P/YHjQrMZK3Gepfw7SzdIjgJf2ERVQRP7LfI7",
-	"NuNKl+u7o3BxF4PopO/3bEGF5qnfZGyG9A2FBjQ8SEj4Szfpy5IcIPUe3Cn1+jktL3Ou5jG6fRMyTj2n",
-	"msiVwLMWLnXfyA8zli7CLHwXtxvie7ks0x32XMF7J+SgKPk11ewAV12KfG2f2ddLppa5VmQu80x1jRq/",
-	"2HvI+NnFumBnIuuSxqV97UAR0wahIiM8IytuBC4ssFPC+h/evTxkIpUZy7pGWrY6vd2gNzJt10lFxPgj",
-	"LCQtmVEatozv510YlONFoygveq83cgClN599pW8n2KDbD6C1bVwk7N+qd/sv1PXXLtCN+VIVUigGSv8P",
-	"NHvH/rFkSpu/jP7LBPyTFkXOUzjZR39XOJ2qj/9RsmnvpPd/HFUGxRE+VUfPy1KW72wn2GWMWKBTozRy",
-	"cU1znp3CMiyYUnTGYIeU1dpZnhn6T0CRZ2K5UMgaaZ7LFcvINc2XTA17aD1Mc57+RpNJbe8KzimMMV2W",
-	"pbFBlDYb3qdWx2dmzDAeo2ZnSxweTjshVBB5CQKTC7JUhm3eJL0XsrzkWYYW0bebXErznJUHipQyZyST",
-	"TBEhNS4+0XOuiCxYCd3DMF9L/UIuRfZtR1lT4fvS6ExSz1lZe3CgSEY1BYXPbI5Z7cwt9YrixKZm8DCT",
-	"t3SdS5pdSPmSljP229DUpczWhH1OGcvwPCj+KyM5X3CdEJAALCN0aoyyjKUyM6oEJbNfeUGe4mAPnwv8",
-	"HSdVslSKjJuuXlCes2+8Uc5URXvYGb2npGQ0g/nZ7aAzygWIvZLpcg1jf8/Ka56yD4JeU57Ty/wb74nC",
-	"/klKBRwBUMuJkCvSB9b0mS4Ka8AbOrukaBUvq/HiSb6Q8hUVa8t41TechJRkQcXaUZc6xdUlRn8EmYOe",
-	"BRjSO/Pk8MyQVkyLNVSkjDK6otxY91NZMmwNSC0iLgMpdJP0Pgi61HNZ8l+/NQmiy4grsuBKmfMiS7IU",
-	"V0KukIN9EGpZFLLULHvFMk4vYPi/1eE/UK2DbMYuGAf+Bie9//nQ/H9AhCytC0ebI3PjdgEdfGK2zGn5",
-	"Y8mzs+yaipRlL3iuWflKZiyHaWXIGGj+tjRcXXOjJaCC0R7lFD4mC/P1kJylKSsMM1JzWjB1QiZimeeT",
-	"UzL5cjM5JWc/EtPxgSLU9m2/NwLw75KLsZh8GffwN7Pi494JGffgSS8hYyAi/O3s9bNx73+Pe2/e4RPP",
-	"z5R5/nE4HH66mRDBlBmNlsQQfMYKPT8dC/TIHShiOtu3SSPV5VKTSTXKySmhxBBRzsZiKVYlLQqWEf89",
-	"6cdmpdln7TrKzzP80agIS9WcLPvHkubm17Fw7eADWTAx7t1MBqeGfqvlTWW+XIja5oQaxRVboyPBvscz",
-	"cE+OhWFurCQFLRVTwHhBLTOGJcods62kKFnKFcvXpP9kNDIS1NAjaDrQXoLmiixRKxsMx0ZZNZSA7Bpp",
-	"qQio6wuuQczNawdI5NRMILK6w5YD8CYJ9q7d5kuutGmuegcaBwIElVuzhdp2hINzFJ6fm/Y87dhoWdK1",
-	"eW5W80UpF3HbAGwCGA78K6Chv/3tb387fPXq8NmzhFT/JvP5yWJxopRZ7ncvnpLHjx9/DyZgxziqNTId",
-	"XMj4MJZFYZSJ+mC4eEfFjNWXfms3SITAWcT6zbR38vHL1o+8uECPR/jLpZQ5o6J38ynGjoDgumkFle/S",
-	"8ntqHSqnxIwHyN22jiYYtdwMljP0KRshVk5pyr7chE8O1RUvDmWB3POwkPAeztEvBK74N1gK3MJLo8na",
-	"BWnt38bl4OqeFsBK0vqIHZcH+w7P4ikxLDKxo0osNZZEMW3fqiYiyzrPizIFtFFkRJM5e/3MNPHmHblk",
-	"esWYsNysziC296CjcwN9w3DEftVPbZphX/imWqZzQhVBzm+UfKEpFypxm5iQy5yKq+ZCDKLDQuM4PjB8",
-	"hhM0K1s73J4V3jO9nkHXeHg9TSaeIs2/7Mdm+cwQ7ogkNzNrv6M9FJxmLQPGj8IpQk1kVvLMkctSGTVH",
-	"lnix487abFayGXXrXJeFdDZ7sRRpfL/obEamS5GSPhh+CVlwWJQF/Rzf/IyrIqfrbneYfQEs4WgL4H2J",
-	"fwuPoh/xji+Wgv+jdseI7levicQmcRO6uj6apj9t3plbq7RnTmeqsRbqFElzXuuqQ3v3OjSZi2qS9fMO",
-	"ZoTRr+TemsxFhEkFI31QZv4VlBktidkyo5CAR/FBhfnnUGGCg7iHJvO7U1waiknfaSRC6ufmn6FuIqR+",
-	"6v9QmpZa/cL1PCFMZPZfoLXAmz/gv3Km1MWciupfb0rb8AyuuUt8GvzhX/C6EFdnhhrNP15Lwd5Mwb17",
-	"9vrZUU3VelCOvp1y9CPT7+RKBRdLjVmhs4Kgy+FQ8YyRUq7QWeGcX0Py/JqVa3v/A9cMONaTMJbDXe9C",
-	"6NBY5FzpieGZC8MOlaE9vN2dfAEHS2kGNu6djJJxj4kM/zgemT+VLDXIvnHvxMz+ZoK+C+vVNbPAL/AD",
-	"yw68nhHK6o9eE+gpds1Krte9Ov/oKaYrgrQk3KsI8mMvLbnmKc17SW/OZ/PeJ0MvvlVwFfUqmQTeoGYf",
-	"hvFUneDhBRqrvWUOR/XW2etnZjP9YtQmIy9hx7Iz06x5pXcCOwuNutXtnYxu2nrR1qA+GzFnSQPv+l5y",
-	"hbFynKmnclHknIoUr+tPHLOrtxsNBByOxS9zJsiMXzOBV4fmZ8ulyGrOSlb/Sgpm+BbLSJ9rUrIipylT",
-	"xE1xAML2irFCjQXXCu5khuR8JqSN0oGLDLx/cpdjKu4Ka/EkR2QxnsREBgelzz6n+VLxa5aQjE3pMtd+",
-	"cOTfyPFodEpcWNDxaDQyHylSgHtvxkI12/vkWwRN89xyth3Vx5hPOS7b675JuOZZu51D77GjA1ho9NmS",
-	"NOemazjVGxS2iiOB0fVXtt7gB8SAuyu2Vglsulki9rmgsPf4MGfXLK/x/NaWbdOUS7mCmL2nMt8wFrOx",
-	"2GUqc3UbBd4apTuMKDjfXcMxr1iODOOwepURqBhWuwBNEy67LAnKMkMdY9+Bv3fDOddssdP4PbPpCLIo",
-	"NR4ULloHZQT0vylKwvLhzduFQtlsFek7kx71BdhEdUqsLU/ixvp9be4W2Vxf6nZEl2C481dsvbN9az31",
-	"53jbUhQ5MkBop8O0RenRulU0X2S8ZKlTtJgwe/SxR1XaQ1YS2P8dPgIcpe0j6i0oirO3509pQS95zvX6",
-	"qRRTPosvRurfwjnZK2B7Q6gSNMyMEHDRPIZlpdDisuzw8lSNdije/vmBsjEhzis4gQiiQ1R7DguaXqkJ",
-	"BLBeUp3OD5lIy3WBcawxf0I1qv2cI0/DT41ZAcyYCAxLkGSpUIRWIw9GUK389abYKLeAVhJsWfmYEGsS",
-	"QrXMHWTgaYAz5S9l4zHiVvushsXxtAdj27DRvMvMCN84bUQfUiHkUqQQcSPY7kwjTt43EU4RXS0z1q71",
-	"akQfd6r4HS8aJsyFvVGshbgYfS81H2EAi2Argl+Tt2FENBh0ohbVM6wr6TWfZ+/sl/fk6fl7UqmPQZLK",
-	"Sh2mXB2m4bPC6pug+dTn9A4XS9XsFnvggG4Fef+YXC7TK4bkWR+KfxZ8AxxuKsuULZjQL42q0TvpGePF",
-	"2PxgNZR0wVayvDJzc2kqXEEE4JSVzIz6pPdoeDw87gXnq3c8fGL2zMbThd0rzMeY02vWNRMmjHxBLcvG",
-	"RT4+xK8Pa4P35s0JWilJT9MZ2C/qMczNv/vJqIJ2eBd0BiN8NBz1WrZCbc3b7vXLkrMpCX71Kn8V57u/",
-	"L/zM6P5aoyPcJwyFBAjRzVwB+8l5peWb/mxGUavLBdM0o5p2s9qIMtkQQY7tmHYIvZRLDd0ycc1LKQzV",
-	"GKV1Kkt/EW+DqcOwvMhhFtF1MKsDrjPnq//w7uWhotO6057iGGQ5Q+144FfMrQY5n/oIOzKnitC8ZDRb",
-	"k0vG7LWIs5KCk5zU2AJwA6YsM2gIh2BrgOtSrVlpZvB/fjw7/C96+Ovo8Pv/Hh5++nKcHI9GN/8jtj3V",
-	"UY8xZmd4ErnUORco3lTBUj7lafXURmMHZLArj8YpAJ1wcY4fHbdV3aKU1zzryhpJc7nMiHvnqMiphtws",
-	"CMwMQ9/NpiolU041wzjyhECSzNkv7xNy9uuyZAlhOo0Sstm7GLm8e3727NVz8HAGtLntJJaskIoDf4sc",
-	"xA/vXhqFAinBvRga6fVJoUCJ30MhL2otG50pS7D1Ndps5DX3JeRlzS5+9s/MEFFDaGR9ROiYvBEpI9S/",
-	"YkZnEyOyhHDt4g4vYWXckwb59z9e//zpf/VH//vj8eH3nz6ODr//9D8H4/Fw6y/9Q/MPPDzDw0//Nvhf",
-	"/fH435q/Df7X/9h6R2ej60OGGxy2nTWLTdqYi2En01IuQr0hojNYFd1SkCTLIpc0A5WdlumcX0f0Njed",
-	"n6pwyFsycNsCarSoNIP4df5/zPaEEWlptPyU1ai5WiR868O78/iSfHh3blp4++GiJbvsNLtssZ2Ucpt/",
-	"5HRz2K0sttw76OVVFkM1pw6yeN7SjpqD/EmuCK3cwMTqU1nNesyuuUJ9KtStSrZgmWGISK2g80TMSxjI",
-	"j0w/QwdCmPS0mUqXCgLnK/dIXWmtk9yPXP+0vHwpZ7xjJ2LNWPOQ9IXUjPjgxrdUpTR/ShUzdnw8NuAV",
-	"aoYRBumeAEHOIcof5xLw+NhgmubLnO5vuNi+txor4WoFc+mgIp9zbQgVzaH30Gf3/u3ylWPunhuhkijS",
-	"fJlZG+c/3795Tez8zOHxeoPN5KKkoKXm6TKnZVOpCYyaNOgdYo29Ol4ybRQzPL51ilrQz2cz9oyuVTQI",
-	"u76gwcvtRbyJefRrA+rijjvpQOHa9qIB0cEyYhYQTed2uSDkNXBOQC6wZQd4NopwzQ0Bp3VnRslIzqba",
-	"KHqDCOe92YGmuunojag5NuoSyvuO3BAjAUFobrQb/mXO4IIBtJhAZbAfgCuullceTM1fON5FiJDo/LTz",
-	"k82at98vEDbV7G6nXHfobbtIu/g9ySbF76Kewzu8na5Uycegr2DVEk8V3fwOEhIrAlXbOF3X+yTnSqum",
-	"SqGQ1Vlfr6E0cEs2uJab6NvQp5J6Z2sHE9viEAm52uPRTZOE9/f4eIJ4HHdQfLrp0g7fdpLxu8YbaFPn",
-	"7qbHPm2sqCTlUpBsWTpLHtNE9yH7Wr/rqBSN0YtDdrEQMO8qz1JzYl1vVv4BRahoQ8UYpl0DuVgwc8LU",
-	"nBdtnreZozgdtNnHjoet48gYCYMS6KIzHgZ8MJjfMPXMtSl/nJjq03xF16pKvRiEGqntu0PZ9BffiPWx",
-	"4fB2vWmPLSVquVjQ0l+vNpRHS4D4bXsjAryRDTdh4b6q/Zk0NP8eh7lV76uNqGMrqzXZwvk6XmyrdRKP",
-	"bsPxXK0ffN61fPBw6+oVron9Fs80/gvXc+txUDsuII6pY/2cDh5xzrj0bDC7w1uZpqnQXoxFV6sXQdq3",
-	"bSZ+Zeh9zRtaOFDEvRcetxUtBeIDsbKUJSTXT+X2q0Q36I6Vsmy2Y0Do/PXRixm/5tmS5m7HKwug7oLa",
-	"omjvFpYRV60/7aJbV6K+ydp2irrY6L9/FvjtuUJHsJbOf0kWssSgnoZDcVkWUrG6p/+eAt5ZxOGw85q3",
-	"vBXxFQ/6cOElN42bnr232Sk0L3wr8b4r1Yf4DlGZC92hlyyXYuYC07fueefZtqzEcVR/zE1/K57n5NJv",
-	"CVICExnwD4W4aHrO1uSay5xqFg5wD0PkQ+Mio3bDY1sjF6ZpSNWGl1Gjdb7+LvPt1hcPzu/EpXivWUy0",
-	"nsVuuJR5F3zj9ArG6P1XFRPBteoKJg5Z6G4UhtN9776L05RrtnlAN7vgG9cRjaO9uyN+WeYb7hGApRhm",
-	"Xy6sud+4p7iljRZ2F+EayW6iI3ZuI3PpPrQ0fmJ31aejDXfyxrLbLuhszH8TJ0h7xqjuNMmjrda+29+p",
-	"HW2z7b8O6GHTFtYFdMu4br9Wi4IIxS+aFU2HYEwMB1b2JqffFuC2nR2ALc227qOKO/9u4kFExH5s3XNa",
-	"4hLYpVnQInr7UQ21y9a2i0Sqse3HR1wexM6it2EyRnijMRXDva4MSIdd5AQRNjts7QoMaiMLqZlPEd4R",
-	"GIC0Zu+1+QTiRlzstQ7BIJ5Xn8flhDOdsZ+awoFOAU3LGdOK9MGbBKlg1rhXiJzC1ZtyZu9htrhEOYZx",
-	"x+1ed33RMl3bDtKFzG63HK/Mh9sVQNN+I4bFums3+latphI6RDqcvWGc8sL6bSIy+bW/4MOYArfwRk7z",
-	"mUD1rLVlcRepWC6eYwjR200mcNVlaAQ7zKx87eKQMMiCqy1dggtzYzeWrPaeUVwhqBFjOIIkPEmWgroW",
-	"ZePZNq+8CoKIWkFLEczQjf7/mG25P/BL3d8FQKqZi9kI9OPmTUyUr9+FxeZDoaKeWKt/gOb8/P3TMHTK",
-	"h67GwkFI3yUQQs4aGKuD/USK2BmJ9Ksv5mMwsKdkFI3XR7TQUOHZjPo6+jbXIFuPQs3RFTkOtZgHkRkh",
-	"i2EeDn7LDSriq/tN7sGqNdyUaFAtpLpViNL2tqPtBnu90aO46QpL9eqT7NpiCFwA7rnh7uEM+TciQRu5",
-	"Z/bYAgfvY/RUGKC3t+DlUnMxs8DH20GPb9lRfKUbnXesaeMqKGaZ1F/BO6pWzKvFKEiIjfoM0xwqmMua",
-	"RLA3WVzDC/cld1xErpbkku0uhTwaeE3zBKBfwvXtZFQYPGyVsdgd392Lr9VcKkTeza89Eir0//TlOVFz",
-	"ucyN9mSxRO3ihLKnKGXKlCJ9wa4ZZqXPWcnuTM5hBIZVVg3JOD/cYO+FMuN9KbtcBb/4ANGQglMqwMUo",
-	"VyKXNDMGVykXEC4Fc/WkYWOWErKa83SOcfGKCImr5L5Xg9vL6d2mezsBu+daxtlKR9RBSPwxVlMHNGyN",
-	"1MekwcUL5Hq0YpuMgfVkNAqzFTDD+cRm2XGEZg3suTr2L/no8PCScY+L/y5KOSuZAti83uX6vzNmFH74",
-	"a8o/swzfw3Tdce9TLxLelHUQ9E8XF28Jjo6Yt+J7t+i+QpsvF1QcloxmoJFE/LywUtu3LUWzYpOf8cWP",
-	"Z+9kHh0GoPmGhhC1V/Jtdr07nI8jQ9N2n2YLLhLbKiACcrZiZfwILWRmmsjOOoSp5gumNF0U/l4Ae1lR",
-	"RXKqwIyGBkjfv2B7/rvkwujwnq/5EiIZ1ezQtLy/Olef6hlO9ZWf6s+dU23jGSXuAAZrENtMH3BWOY3f",
-	"IdfqzMJyWVfOyxT4PRdUl/zzsAlwoDGZB1SkXtJT/FcGeAe3yumPFOqBOBA646Lbc+sG0WztufUarQtw",
-	"GqLcvqxd87phW99FmKAUi7TA2XW7C1wgK1y16GUpSN85jo5Ho6SWYj+omVHml2Qf76ud9L77vinqEDAO",
-	"XLz2lo1HlBhI3IrGSF0tL1kpmGbq8JIpfViUNNU8xYjbCCX0QE1dYcQXzs2GZxV0DarLUVFKSNJNZQmR",
-	"YX95nBweA8pF7f0VuzxS2lDMLHzbrP/ho0+R4Cw/lY4sZUSW7zcNcDUgkJ/dzGDfqvvc/hxAghT7rOvV",
-	"qmRJ2KLQa2ILAwB3K7pSzHCRt8SWBLuPJA14EDsHm8Spb3s+qd0IO8iNpA2VqTaEKNZgXhphs2t0sVtE",
-	"NWMSboqnKLw5tOcVe4crtz0EsEtSirEN6IlWSzYkr+ja6KKITlXz2M6pwsS4jOVMs8zQQB03fKdb+KJa",
-	"yn0d1vjRxhni0mdMU55jsYUqlGj37tqFcjp6Le2LNWvFxdRsWkyXGLbf6kWjpHBVOgi3s+RPNxnv8pWH",
-	"1LJLDd7v5u11V3BCsASJzUPwWaFNOu2KV4vGs/o4Vj8602Y7pilo3jvtfRoWBO37sxsNmjTHNxIdcxdx",
-	"3/dGrUEtrtrq+AAw71xubtpwQ3RelOx+YjTX8/eI/tSVGAdpOYYa5vA2SeesnU9ifsMmbKEC08+VhVaB",
-	"1u2fDeHqv7tlOpz1vyEcIxBExgomMiaMnDKtGxUeElO/jP3gxr2TcU9ejXs3g6iDRnWsCH6EJgOuxjoh",
-	"417AGsY9xGlaccW2a+u2n9jWuGhkpAaroMU0clQpK+FclYIBQvFRza4mUuSc2izBzVkhLNKB/9Cnwvh4",
-	"oY7bz+p5nN7yuqZRvY51VBLDnKlY73yE68v4s2tuJ9ib2k75Jdq+WVUv3YqHn5hhyyw1QtoG6vsNay13",
-	"7IL9NwgudDaADaPLwvCsK46FevbWFf5qPowPwLQZkARqPxudIhd+dGaB7WvdiUMbHLGR63CMNaTKz//r",
-	"8AK2VBiMDKAIJIOTxq29+Ooh/byHD3J7gj6yng/vXnflGr+uXI626huss5/XPvF1waa2Fjl2eo11Eybh",
-	"ottlS5z/hg9crkSeu6wUH5u9EWnGvoxZTZgQ3TvpPRo9+u7w+Phw9Ohi9JeT0ehkNPqvXtKbzqhzxXHz",
-	"GnjH6k6fzm9t9hJ4meDUCrkSFxJdq44dltC6b3epLFbxNdW0/FDmaJSzBeXmnzTnKfsPmi7Y0M0o6c24",
-	"nvsUZHwl6N38SfwYrnmplzTHv0+mNFcMECrb6/B44zqgU7BzIR7HFgK9a9tWArdn+1Jc81TLcvNa4Dvh",
-	"CMzfpBpIbDk+3cZndiaILCgGITtHwZTpdO5Yh/cYmBNoSbByHuziM/B0u0mg1wqq2S92luLtw7bVW+AG",
-	"1XXg2zigu3m/ClYeRtwg1v/xjVyam/Nd825vzVe5aeQqGuYoNc2fgns07mk3zwO4hzA1eYsTcyPGR5Vs",
-	"BQrEjs7LUIlQUOvWAyyiWu8qK7R3E548i0ZOQXyeUeGceVbzcQQFGhAV1JZOKpgt5ED6X8bL0ehxCtjE",
-	"8E+WOJjHCgvypn6Luumuu7VacesVV24nKsIV25N4rBsoimC6L8m41QTo2X73xg12JSw3+yTY2c2EBhF2",
-	"L2TZSlrdMSGw+9PNWdGC5utfWSwP9mCjXVfE4xfD3fU3vLdNG9whQ7i28p1Biq3kyY47qPh7FgPYJVqi",
-	"m+VAtaYVqFs0TZlSvZOejQrtJT1Zzry2ki5Y21/hvtnPwjEDPcMv4yYONhtRp5XLFR0SGxhKuCITO+IJ",
-	"xjBn0eC1vJ0PSs6fKdJvO6EIz9TA9XRqTGwLbQ1Q5wEGHMt8hJeP1VHMfI6oFxzKFPRb91jdtx8L+tlB",
-	"lcEVV5NRVDsSB7sUUvDUMIvATqqpGi7XtraoU1l6FQfgPwAZvv6dL1XbSIXZIZfjqxOGkRvEXNZfr2Ug",
-	"rrkNZHEJk6ARttVBe2Hp18pdhZcM9lvYdKh+E2ZUrcxRxFVF/7lAOOwGWnjM8OzyFuPDuks05suvLqdt",
-	"qeRiHxy9mIf2KzOgq032jiH186Nuomh67hGIzGqELNvgIutfPxp8ay00mNSeHr09dQnfz8+PdtySYGSx",
-	"fUFD4iUX8Wx6gcy3O4xFsXwaDSpl+fTQpamZzZuvC1ZCZiXJubiCCvsDnytgo0qcGN+RxbxmqyA1ZGvA",
-	"hpYWYi0Sw9+K13AlJVzyAWas9IqSXTOhqebXgRlflDJbps6n+hvn/7B63s+py8tB6DGN/PMb5eDUOw8X",
-	"D86WSx0RGaHLjNviPTZHZrh7wJBgq3ZWRsz196nhBRwl33+/a4xw7PhEbPK25dV6x6evUR/INY25xRos",
-	"zHmBItcTkdislhawe5RW4E7ajThcSFzHrbPMWZB/1EoUssPeENtmxiTzXK6UVQDjAXjhPY1tBeHycAhI",
-	"LLwkcoUxDZAWtyGRDePQIIg3iHRr3+c0HGbNYf01fGyDnpS7YI+4hBDb11XocGA/DvrG2LabBpM7Xr7b",
-	"1oUCoL19XgIES2rBee3wnkqhcJm2RP/anUjt+6BdGeMfW8VNLveiuhpmZJz8nrGiZCloDFzYIbsBQXUm",
-	"mNzEEvzkJJjngSKXS57rQy6AEBKLNioVU3os/DObkRBGI8N61BbhwNIymggT7GEC23hadT8WmuU5kOSC",
-	"0IKWGko93yQ9tVRwoZvtQvRqzgtE1bYf7ULDmtGFimGLtBcwDklJoAU4Vzmj10wRDuh/e+IOOLfyThTw",
-	"QbHyXExlV7k7BeRaBXr4oIHYqetPwHk9QYMPJJFhSNYAsrmydZd0C6I4eAqBHKmt9G3TPGxPmWQYew1w",
-	"8diLs37xcF3S9Apq0tuy82Ph0KgTcrnU2EL7a5eogUezNknHPsCLDoRwgkbMWEAgeKtLj39ty403SaYh",
-	"IuHo2v1LvKxq8sbGAlaiZjfh+ld7s9o8AeY4u1umjnspNCfDuFYzYSYyKAcghcZ/Wuilw6LkIuUFzaMx",
-	"ri3Os1HomzcgD0gQ07eN5wGDxrMajLvuviCzYxZSYHi6vYVxF1OFBKw/mh/6R1jSJJV5Ti8lVjtMepc8",
-	"z7mYHS6ooDNWbp1cdwr8Nm0luBeKX3a+7Mgixw+jtlbt+ihaTySG4su1Irn5ZrBnhmFTK9iWq1hGKeHC",
-	"+1DcNlsB2gbpx6p8clphDkf24heu54aiTsZiAtuPlWqsSEmINCwC6745eTdB4TNpCaWS0ewQ2B1KOMh8",
-	"GotVyaFGALgwyJPR48GQvGjXCEEjGYcO/zxQoFqZtobE5paBsDf9GHkwFloSOZ0acVVy8K8IxLrUkHO1",
-	"mkuyoGuyoFeMcG1rBXq8aXu56yjc3nJuxRsLycbnBVT0GWM9HdG50VuVUq42RoTHzMF4rIMNxkeyHfes",
-	"ZnEEJ9mWQUWLCdfcaYYefMlZTolFkbMAQvCd+6OUq46EKxcG3vaL+EnhK6Q/OjwejQYklWXJckSJt6LH",
-	"xicTEOhDcngciMHXR2dYmxrjwyE3rqTCyTxcmcEpOXxUk534/oFyGdZB6FUKqXhGkpbLOpJtmDQQ5Awc",
-	"Pkr2zcQNNsyv0U4k01VILSASOUWPIJqu7q/QV7gRamBKueHm79zlx5a0C3yJ2K86kL+CZZnJa1YKlm1o",
-	"/6JxSVX14j7GkiRbeipYmTKh3eJFDtpbfKNyydpu8G6orFZVO+pspo5sS70PQDBfb0MYsA6WTmy3Di8h",
-	"NH5rT9AGt4vzAeldh3irqK8tPuvtmAx7LNh9g6rVgvh87N6mGKqw6Gzz3MXOSoSqa6vVprg2mXTzmeee",
-	"CdpL1KiK1kIMBnAzlVJB+u4MDULIil2z/VsNb8zHr3nd/uMI/G7HccfbfqV5fOKq85FAjDNdqYTQX5cl",
-	"OxTga0zILC1ukWUMCyUrt3QN3GMDM9mcCrzLpsbPUx2bxspBG3tZVzIAj7VdCZJVt1cugjIQoG75GlkE",
-	"0Njg1OYXNHWBS5bKBSOHj/ZUrmNYLXdccMqV+crXST13wB17VCs8Mn7fHfGkHe+bkOFwOLhTsPzOHPQY",
-	"AJGmM7s9AKA+2DcB3XS2C+F1XqJA2U6z+0yzUAWzSgtqSUPy/DNNdb52WeVYWHMCXqGJPaUTrNVzycYC",
-	"bthJ36UoXFZFKVk5GJJ3Pgx2XbCkBk+Cx98I/oyV/NphEGiMox0LIHND19BFq+g4hmg3b3OCUtxVtOSj",
-	"0cXo+5PHLlqydkf78csuIPh14PsqErjWQMlSxgutIl1MIWMJ6/9FCgZ+2lJ7ETA86l/bgRmygRKCFc81",
-	"bVSkRVfqRD0+wq9OfoD/9ZLeEs7oshQnWC/+pChldnLislBPTmLfnZz4KdrK5mlYftFmrhYO/MXntIbF",
-	"BJ48amRPfNxe2eBrazWGelJXxcZQCYrvQi36+yuWrl0dMhIRSyuVYB/dqa1TxJWolvD3kggrzNNKYBoJ",
-	"eu85ERU3ql83NrXhAwV3kjCe8Kh33qcFbK6kkcY1XzDCIRoJNugaKWa3S7ZA19vJ1mgOhyxFxsr2oJAT",
-	"Hyj/YQU35KVeQliuGEh0d9fVDXC4MSrlohmqVdNK9ohsaOg+2wo4lhts0iCBQoW0WQdE5s56tCBHRrAg",
-	"pyWGAdB0fusZOLkVE/6e793uZAKcV5dxo2tqoTuM+LMre7JD+lkQTFOyQpZfs5m1ZLOviiDqXOQYDovj",
-	"Pxt05BgAy4vKiVaRUFJLyTlQhGfOUx/YHnuqv36E5pXTqBKDqjoGnd0iXIyV9qjvSPFgnIcBOF9F+vGg",
-	"sW3WnV8Vr+GBv9A0YhR1LAdrS6zSlRrccuF0ZzGaMtQ4b9k6aEcbG//w7vV+xugOdHlL29QMdp/T1u3o",
-	"kUsNlmDgxQyNK4kOzZDA2s5MlnX7ouqRwZ6W8bMavd7KjPw6lNHbWa5WM99zxvjZXc9414inuEDqgpUE",
-	"h5Owwuc2jqY7gJUs7hlPcpsTKRC/tzykbgbJbVxJnVe4v2BaRe0+ZU7FzFZ5DQIi/QvnWe/kePTkUdLD",
-	"TJgX/LMZof/7TcGE+eGx++Edk/anY/fTB2F76Z38OdDjfrQO1N7JoyftGMraCGKrHMFLY6ksM5Y1csfb",
-	"jv/aVFql2eAhEZLkUswgRBU1ogSLDZuvNjXrVqSjXVwd5/jYbaTVmrbEhBmNTVLyAyV0RrlISGk/29R0",
-	"sDcdA663aqEyLXJfxtGViG3E+4nsdyT0u6m7mwWimuSMKh3ci+2Q5FTbhdYK1je/vQqx8e5y5jaAH0Dp",
-	"Up+W75fTTDDMW/99Ixx8Y9CBu0/s3w9noG+9mYHCPfiKOkW74wDYpRQzrzedOhyzMkzdwVgf3LZIauk3",
-	"r1XUppluSJ4aKXQfrg5HyVmt+kYFhOSiwSC03IL3b64rSDuLOMR8Xl43836T3WMc7Xje7uVXCSoQxLvd",
-	"ubKhr30QGdrvpVjJQ12SbYyp21+ndDdJuRIw01sSUQxSfkco+0Zhj1gxD59s489i9LBsYRLPazS8lQZp",
-	"BwE2AFBrw4qFTYbE0FldJPISsfxkZdXxBvHWiNaYKzoKzH+2zLi2G7NXNBAXjijAn2XUOUzF6TotgTJX",
-	"dbpLgRguYi2HNa9pB4hO0OXb4MbujqZby0raYdatIew4+e5+9l4DiWhZVf78nktg99knWu3Sy8bW2+LR",
-	"TPgu5njLTdbOMLGyflsPG1u2mNwBHYt1nWv0a5trlDND6YP67csO04Z4uu3b2h12ZwaX59U29OtxeIyX",
-	"7TBKNdg+mB0GEaWBVopTH31YrQQSxZjYNI5tdLB1SezuffWCdJFLcwAhm/naNWhI1Cbpdh+XKLfayEXr",
-	"XD2JCpb6SsQ3KMZANrGuJrl1nYUtwv9VZ42BmBrWkP19mit7sxsEVOIzKiz0ShW4WKs9DwcexHIQUtKt",
-	"J3hA4U2YzEkYA+zCdhuO9HoATkJoWkqlajWIQrgPm3t5Ie8TxgzHcp5VYR34y9tYcEc73dooi+bb0eWT",
-	"6Z/od48OH6fH7PDJ9M/s8Hs6Sg8fZX++/I79ZXpMHz/pJR2xPDlV+pVFPwujeY4vjp+cjB6dHB//l3nr",
-	"PiJGdg8jCqKNe9ZKsbhah0B1kZDQ1kTvJj6leiOMVjLkzKWNNimOA3/Y61bUknvythlL5B5cbIwpur8A",
-	"GWtX/FwFEQV4vEFdkwjQTf203FlKom4CgPNa+cSdcMmrM7abOzy0uC0ilwsKkRsqRuxcjIv0vSMK++JM",
-	"DQjgZwAASTRiGD+qbuvddxsGdBvfBDDbW/km2it1k+xfuqUO2hoECC2XUKqkNdVvhSBL+miRmW0KuAqm",
-	"utY56I71Y2wtgWYBmd3DonLn4N7DRW2nZMOXs2uuZLlOiGfqCcm4AvbcUSdn58JCrtY+vnbZwIHfXCd+",
-	"U8jZ1tWc8lJp4pq4VZTZ673dS+EZ+D0nuLRHeIeoxnd2i4BKPyDF1ItYbO6kM0w8KFEWjRjfqzsv5m/B",
-	"dN66jztKXdjH0TNbAVnXNYutJaJugZAc01E6xFotu+Tr+truiPz6Pu4LU7rqYSMSdjMGyTAwWzew4mAO",
-	"4j1uWn+ji6k2o75pqofdMRxfMTtfSmHvw2XrUsSn59Dd7AV8/GjFiqPVvO91TS9QLaP5ao4nJfX0uJAU",
-	"IwetcR4ax70mHJ0OUEu5sytoVaOAYXX7A5pa316XATEVuVkQjVuV9tDF228x918AOufPNF924PNiXUbw",
-	"SyAUQFDXxYaYNlHtOuFjUcluQteSBfWo11xZvFDst6MC/E7cuKOdzZlJzTWL7h+u2e7F+DKuNBepdjUs",
-	"rXcEl5MupFXY/DJUiL6BlwTeNuMPUj5hHEZDyW09NHBveLLE52YWBRP+b2vyavZZV6vC/rGkuYJVaURA",
-	"YrftqB4zdjSXXClhWBubbB/XaRsD3jFcRMyWOS1/LHl2ll1TkbLsRdBOmwm5FDtHAQvzHiAGgqMfMYmZ",
-	"hhCGqmB4SC5qSN5b/IIF1YQqhOOsrg8s4QL+694lp3BJd6WxLjBKQKeNj75GYJGg1viWXniwD4/dgJhU",
-	"9bZp6ZWRuCqK7+03YHdS/Ij3hbIO2di2u1+cvx/olo34iStjrj0XOhavCBmIEJhlCKw61aEf12u4NYhj",
-	"LcvAZwl/25Np4Yqo7nYRembgjrox/4//nPQEW1leXvMiJT2ZZ+4BcINIfpaOpef+AugnGaoWdqZ9ii4j",
-	"ALBJCLXApFhzW5ZkHMRGjntxVhBM+MsGxwC8Fso5uzjQo/nZdxQVdHRTJpWdjdGUzAz3gCLcdoCwMCDG",
-	"65E+blLibY6EVD68xGXyWiM+ITWFpsrwbQ2C7+xlmyMFG3Wi7MC6qMgmGjwHKgCdausmxJmdYk2+AHkY",
-	"MLvEpiJ8gePB02N3j5dsKku2scsV3bnPmMpJtTt7tTOY7MajLWvo5tE/hJBHiD7kNiPKIFqoPGVnKQlc",
-	"EJ9gZ69mBFsh5Hqp9G3YaI3Z7QBCU/LtDDSOj7a/9+/rrrXeBs6EXdwBEe5tey/gCuLY/OeR+c9j858n",
-	"2/rfVMrPwk5VBlN351aTq/N2X/ccCNdGDWPN8w3DCrDv47J6K/T9CaFZZnO2KskOCsLyMuepfbtvDijC",
-	"PCbuSsqmzPNrqlksPE6uahBz0A8CZGEv8MwVB7DtbJirLcbXUdnirDJMaArBEla/M2qJdDbQXpZOdeVe",
-	"b9Gme1J9O/sG+WKfkg2oEObomJM1uDOjx65edwTZT3w2DyN9a6VtDFkbAyhVHYjCdbWIXzMM6/9h3YoS",
-	"h/pbuOh/8fe81TUplKXCx3+q8Aes6x0MhXr7yJmqNo9HAXh2wFqCdp9U7QITajfqnT9Bw4/9V2nJNU9p",
-	"HrZ5fOwf2+R558a4CCr4PPmL+/UXrufYm330fZASEH7y+PhR8KT12aM/x5TAjeu/RcCd1Wj9cv0VFV4j",
-	"5zYWtRzZz33HaM7KvQ7rfeBG3GNofcProUB0xewHZsDu7N/xoNskty2aaFPBqE5i7Y5o8xmF6GHyTpAN",
-	"CTv7jLYKvkrlNSsx2GrzFLrPzi4Rf1umEc0+CCbUtYLx6W8Y7FbGflEykb1ncWUzosNy6+hxKQey7ibU",
-	"pjmH9cDFzEYMAeyxZuU1zWOJDtWJ6bBrquS0xqEgFsiYWeQNms5rPfkz4q07LvSfnvS2oy46dWrTgECY",
-	"X7IUfCaY6ybudgxdmXXBIPAm1idu3fUISrZpDNPuDL87H8n1NpsxjI/jYnagrEneH/csWqmQwQ0M/Akv",
-	"J6CSumrJE/jth/VkBy0Kx1Tn+j2/bZVK7ldxtwP5c4cfrSk0wO+SEQXnF46j838i71O7nL8Nyc7BWtVv",
-	"jlnoEpTTvZyB1c1COK7Kvkezv+5TaNNNJpdoC3SY/rgAuyaDbPUHhruzy8YAI0xITnlGDFEZ6kvntNTq",
-	"hEzcnNUE1s8s52dCP3OFhIglmmC8Y2GJ2m7xnKqA5Ybrl7jIXgX3IGXGyhbKWBBhF4EKu2QinS9oeVWt",
-	"x8nHvxwPH32X/OUJwHJNS7lAx+SfDkfHh6PvXJm+H9b12wk3qN5Jb8XYVfCLabPegPvj+JFZ/gWj4oIv",
-	"2IV8wT+Ho7Shc35gj0fD7xKz9zAyZSXYx6Y4+fhklDz+7pPn5h8fJX/5VPHVj8ePksefQi73cZQcf/LM",
-	"ptLKtQxmfvyXSNX8YHGj4CfVAUpiZq+ZeQvPkPRHxuI+Ho1OG4DOY4GIzgeKpFCkIQARTGy6AcinkorB",
-	"JjFpDx463MYiACJ0ksXmrcOAhuQ94iwawvWPPB5JRjFzHMhfkRXi+QulaY6wLieE0TLnrDSv2pIBcMiB",
-	"VvdXaUN2GZPhQLFxyWUmZ8br4hFcknjNERyFfXckH2vXSR9EGwSynCSEKijqyJS9kvdXt9WZqV1t1+7D",
-	"3RVzI3Qq5vKoDl5UY7BPfVosXngF48moGQqc2U3Nqx3WtEZkCZF5FndPbl3u5p42WETsrHnBBXq4Ofo+",
-	"8QG2OcFSiPCaHbaD5KQCYdS0NN9tVmLuikoV63b21hTuwl2bAXU5PYX0rTCG2QrpggVSl/zjriNwCcYC",
-	"1gCLQ7IpFEU5dUtmhExkbSSkttpuuED5MsBSvYKNhRVPHtEMBwl6V0ut+qqjbk2VaMnjjlJ39HbnvHlz",
-	"aDgJ9BKcsvBE+G1sUmgSioYdNYzO+IKISWYp2h9uqCQVcCFrlTVjChqy/Hh3WR6IwseHj4/bonAb1/1w",
-	"8bS1I6T/t7/97W+Hr14dPns2+Ho2jEfARq2AMLTEC6d5xgB3Gvbr1FMo16guV+o0amItT/y349p1XTmj",
-	"azhyhWVxAoUoSN+J+e8E8cmA5D09gCSmmky0nAz2YPYbD9TWLUwgMai0V4c4utPgXQ5jAlbzZDSCidzR",
-	"oew+Yt3euGZsnruFwREjxAWOAUSEIkuhCpb6WHK3pL2kl8sVsICML83YrN7qnb/dFxVhLc2ORO3gFWNt",
-	"l0wZdlndGVVQJy7+j2RLGHUFehUmOCAcagfyxOv90NYJVUqmHII4KzngBoTgj67jQ5XKgmWNuqM733Nv",
-	"S2yoxb3/HpIbqn3ZmOBwi1SDBrLJv2DOQbV2K2P83jLj4Pcdd7950e4l9n5Llxh8u+Oq2bSroDRyHCxo",
-	"Y0T3t4iz/2PHvtdP0tYI8fRqty3BYPTbbf7tQ913n0ws+Cek76+PKo+HkDuO2hFMDmInpqtEqp137LSt",
-	"RB/WkWhhOrREO1Oq40b3rHpo1DMsL8qZ0AcqCI4JKjtWYEmuN6cHTZd5biuiQT23nhGSYh3Vfmwduzix",
-	"PasegsrYFEY+XrU1GnJhgZj0ujCaV77Guvi+/Ws4fihkNEvnwrzVXU2vCXqnYvXSGq94965fR5rncsWy",
-	"tkBX8VnsBeQV05fOn7m9bGtNsR69n8RSV7WOlHz4cP7MBjjKsoTQt6yJbG99h4YeL6li5PzZTkpY/BLC",
-	"bfseww+QsCESSc2h0CHg1xY0ZUMHu+bxcpWr/0E+vHt5qOgUi3rY/oyt5RuKy0r3NKK1u0duEjXYDVm6",
-	"9Gsjne2rWRclR5Y8Vle1k3670Mnfo7ioKtw5HtukC0XmUhkxBTpmQsYu+Grcgz9gMOPeYEieutraCdZT",
-	"DN5sgMiVjKhlUWG67w5la4WGW1jFFlRonnpJAcIpupCB4YTGMqCtyJJYi65q45KhALPIYtn2+0AgbrvS",
-	"IWW0kHLrbC+pMeYYr4kJig9g0Dlj7F1dO6g5lbamq2jpzEO7Xg4GZoplNl1qURTeu3EPklO+6MIBgIfk",
-	"/JmP+rfdRZFma5qPGc3uVppblNoqdOWDNofgJt/OVXPj6N6NIH24c9G73nTZ6VBsPUCRPIWiQQgoWKIQ",
-	"83lOLM9amCpZVlcddigJ1Dt5fJOYL9/Hy+CUcmmUuQhgSjttiGaZW/6zfQu/nBVF49sA16+1e7GKcloS",
-	"mmWxcitgY7cWZ+dxxQAr2yOqW3rSxrw2yb02nvd676FEYQ8jg0HlecuSCLbaoOizFepYphFIXYi3Ez20",
-	"C3nNfltSwDFU95OtyeML35QkrB+mmyZwTN+CLLYsz80WNgdesE42F4S3I58yPbpkDgCFM4zMBqxswIXy",
-	"iVJN7J/bgOZ0IeBU1N3EwtGS9IPC6JD4ZPgwoFMN7O05ZD6Ne2QpsBm1UyLMfaIcmIPrUxsapFaBHNxX",
-	"Irjp3eY0RPsmP9OcZ/ZO5gQi+5Iwri8hPrEhITafYUheS81ObMxZSoWQoLUrpsmCiqUx8TYSLZyMu9SL",
-	"8CA1SNfrP70/T79PH2XH1jXgFBi1TFPGMqNQTGmu2L4F5OLwYt+4rNzrTQX+/FvesePhu+4KVevmU1vv",
-	"+MMqnqqzOK2FYzAsDmJQfB3/s7fntpy+Ilw3me99wPAlvdBMtaFa9Y4abaWLoCn7VylzTOwAZL9IpcGq",
-	"xbgL9qVTnc2aHCiCH8QdPjjvLplxoFAERL+tTWVDCyhN+pFwsKqIfj1rBhNuB3uW97LddToHGnsTracU",
-	"voJOM0j9Takwze8cGPMmaMfVgtkWpRkupzelq71ujr/rlAAOXuSCy6xOxFf6z0hLd0oX8VjZ+mZUq/Qp",
-	"Bn6gWLo0Ksh7s/u4rm9LhhrZhyKXtItflwwcfdRlZLqPyBK+guXvX4bRMIkN9PAvnDvEAvvpWODAiNKy",
-	"NGrph3cv1eAEtnCCX314dz5Bf9zTknk99y1UjhLZWLyVSlun3tummHshS+e6t7yVpLSEUBIOQBJcKzKp",
-	"JjYh/1iycj0WBS3pgmlWDsm5JnSp57LkvzJFcIGClM0ynaMnIF8nXpKhX6Ci/wQtDRiv82RxvM8E5Ssz",
-	"XyaOt8zlsrT+Ts1zeyFV+dZcieXs1AbDQCTYWJiDgvwItTOYY99F0jhYAD1nfi2ejI4HMEEI6wZoeSOF",
-	"4MUTjEs7s1PHhueMZqwkmWT4gaZXzAgrcuFrMsNOQjG3fA3L+/6ns8NH3/2JzKmaw6yEGfVY5HIGgg5D",
-	"zwyRwdr3guQ8ty1BteGC/5UBc0ICuwDggYiT1zw8VHqds+p6xM3KTQOjeLgiE1ya8XI0epzCv+GfbJIE",
-	"t1v4Ti7llSI5v2Jj4UV3f1Is88MJmUp7lXC5Jk9GZM4+04ylfEFzCDSnqWalGmBxwrGY1Nb2xHZgWhod",
-	"P3r85Ls//fkv39PLNGPTrr8nQ3JGFlwpCCsryVJcCbkSY4FNcWU3mmVmq4cEVgtPIHV8pmClgvQEjQ9l",
-	"GZFtNoyQjoWR9pbH8pLIlSB9kPyJNcfM99ecrVg5CHYWFzzQQsKZt3f3BgKwYoKhDogNNyCK5dPDuVQa",
-	"LHhDhNzd4qqC0SunYpGnuVxmB8r58awiaCh+OBZjca5dhV7VVgOVUQhKuZzNK4XNTN47OLiYgcvanUFY",
-	"SPvJWNSGfRAtkj6V5WKQEL0sUZQvCBdaNhBucBdIzqcsXac5G4v+TnZaghbaAJMZnJYJ9xX1xTBH0FUR",
-	"NMM2XMJP2L77gouMi5kiBZ0xLJ8D7BrNhtqIJ+So+Xtll0zGIpULY0epkwo1QZFZyTPSP/uR/Gj+EZpJ",
-	"pVwhfNAgIVOaMq0S8vT9z4R9LmSpE+vaSJBzBXH7GJafGFo/bA0jqS5r3VQyVpQshfv/oNAtwAsZSnnj",
-	"N9nwdT1XCQl4b4ZLgrqVvc1CxtAkxHfP318A+ZGqxbGAkqvonFnQ8oplZNyrCdVxD2VonaYMNdIs4xi6",
-	"ZYZpDpnhn6nlL1ZY+JGyzykrtGOIuZ4TKLJf7agqWEoymS7BACSCMZhbF+dqs0/LaIfkeVnK0jIex5GA",
-	"lj1tMfMGuZTZeiwmX8a9VGZs3Duxjf50cfHWOi+w6YSMnX0Nb/WGw+G4dzOBiTtPwaXMIHaarsklI7Nf",
-	"eQFWsTkkLCP9yVMpNBP68LlIpaHoE3gHUwMCip6Qpy/PiWIiU5CLsRhgCKLivzKS84URcohlZd2wGQu6",
-	"MVMi/SfHjwluoj+DXm43h1Hn28ffIR81dptFNXFMtKDpnB2iFb8Ei22udaFOjo5Wq9WQwuOhLGdH9lt1",
-	"9PL86fPX75+bb4ZzvchBy+caDLgaPYXXEL3j4Wg4cqmPtOC9k97j4Wj4GMubzUGDPKIFP0ppQS95zp26",
-	"PmNRP47ncVVunGPbYQvtPTA7uVTstFEXgQohlyJlVW6aJ3Jw+jwNhwUOBACIgSE+Go0wUwj2AGyMosjt",
-	"mTn6u8J7TjzMO1Q/CrvyQDQgz2LBrTDnA1WbNfgAn+CoYp350R/9QDPnLINPjrd/8kF4VTbDjx5v/+iF",
-	"LC95liFK1ZPRk+1fvJb6hVwK7OLR99s/uJDyFRVrOx3wGH+3y9De4xJ+EBUSCVg4rp5p70emSWP7NZ1B",
-	"xhv4aMBnBbRrafuosKpjwdKh2/4tdMyVYeDCqM6OWxoW8p/v37xGPwLk/4WPXG/DNV3kg1MvI2nBJ6Rk",
-	"NHMuoDohv2A6nb9jSr+31+JOf/oqknZSg+ZvA2Mb/eOtGx030cfDkZ9RYKZ6MzNK8c1VeqB1e1vrTPLe",
-	"ycdPTfJ1i2b2nPQNUQ0CKq5TQkDO5UwdfZHl7DVdsJsjW+uwk5hfcmVjL1xVxEidPNI3os7YDeo0aiQY",
-	"+W7MQtvGIBmLy7XDpTsejQgFnXFI3lKlbJwqu+ZyibrkgbHFpdBcoE4M5soEL8UoqiSCfdbw7ulYcLBb",
-	"bYlLKYhPs8A+zsTa2SRGbhjtDfXqPmZtCiVz06W9jGL4Bhw+L+a9fxZM3oRMwC0FfqEJFhQ0Rq5I82Vm",
-	"NBoPZUfzHAOMqFHKFlyAXuKaAvzR2ZKrOVOQhmEOajbxSw/LbPQ5F7E1sPkklzS9qr8Jmm7DTYnhWHrt",
-	"QaoHTYF5xViBSctmzkmlbUxBB9NziL01WuS5hvxmSNJHCV2UXKS8oLlKiJJkYt78d/vw0D+ceCODCpur",
-	"YdXnFlMzpBc6IF9ZUjXKhXXCqE4ff/XK0dMm5QCoT53MsW2MLPaoWcEOmPnbXbKipToPZbD+04aVPBb2",
-	"UW1nkO8DWQHc1ilknzYXCmpitBYXYbrGAj7s9pFoDHPdTT9przKmS9x8ukelqGN7NylHbwSDM9xRq9Mu",
-	"8YPwuEtFyWwTCfeJVOfQyZo3dY/+zb4n9A1KI7wkikkp5FJYDHCr3kWJHX2VFVgr+xAhnsTyahcRr1fS",
-	"VX4dC1uDcBIrsjQB2ND0CmBDgxwhMOX8F66oXf3Tsei7B4mt+dfFBoP4s/s2VJrdbTNWNpUcfTiJd34S",
-	"w1jD8AjWKORrTmDSK2QsygLvWFSj7N2QTKpE2ok7MxA9hOfilEwWMms8Co/KWPjaT7biNiTdwY2HqzFq",
-	"wXMIzY0WZhQro2w23Njfm66sw87oYGNRMkzlgMZ+ZDpSQNdQLNVz0n8yGg3AvwNBx4IuIBHTFYqR/j6i",
-	"fjZfs1VYYRyv4JjSP8hsfWeHst6JPyb1Gz9jld20OMOTjcXBcXIrqkgKm5v9y53X0Q7n9akU05zjxfOT",
-	"4x3G9Jauc0mzCylf0nLG8LvvdlkAHz7/imWcYjmx35qrvGarGlPp5ik7yOajRYA9ulFIz+WKLJbpPGpO",
-	"RutWn4RMolUvNhkLl8jMq9xlhUhLgDBoPuMiVlFYk5wZ8zAomInIPJdruFUYjoWLw6y4koP5oH6AztBz",
-	"XIProKxUWMiXplenhGvkUBaE0CUfBaVntYpUlyWuBG2MHcV53H0qDLHu9lIU7NqZXXcFpR90hrt1c4an",
-	"mwREceeqwy4M4kuAsXGD7CFnOpZMCL+39Y0IKVnVwh3tKtoU285Qure9pthFU4DfSoDanh6I9y6JF/dn",
-	"R+mUbDMK63vmiiM5661dgBx0UWDaWS0RbriF7X4jdtvFZlsZCg/keE+89B5YaLL11bcNiCIw2KhO5zHS",
-	"xxiDOuknhGaZQmSZhbyG55Vu087MARAjp7zIciwypmk6D9vFfM2zKv9os50W01xaaXb3ZEt1Jv7dqTmF",
-	"aQgP5tQf0JxCArtDi6qmMB1duqP+e2AwZ5YrABgXzevnAM+AIlTLBUI6JB6M8JRwW/mM8lwlEJ0BXALF",
-	"bVvC/mAGcJc8IhJdbcfr6s9VoyX90EIc7Bw8381rkt6Ci3Ns47gVTn87RvQcHN02AcowIb+YD0zoj8aE",
-	"4LiQu2NFoPfuFrcVN/LBbxP4ZyoADRtMhuq2h8Cis4iaXd1MvDXtvSlnkbvg+tD+au+z83ULbsthTmBt",
-	"TOBA/pq+5oxy19zLdA5fIgOIXLlWa1W7eG3maXz6Vvc3sEq3u76xhs6D9XA/tzewM62ziL/e792NUdED",
-	"1JWaCo+hCYj6ao5Dar9yKOM22MRYzc7Ni0HJrjhLPYjcJkhIl+PjmiEUM2OMxQB/V5mvoZx1sfHo8alQ",
-	"XlJpbJolpuVLkaLb1LZplAjszpYuC6CF4ErIp8iY3gN2402WijPtYLU0847uyWg5K4pmT3uZLcf3O5LN",
-	"DMajwVXXTKchSbid0zLM63rQWv54WgtSVsgjO1nkdm3F2U0uAX4/X7NLygPoC8PwnJrimZbzDBpzoW74",
-	"NPnGRrezGZ5RZN4GetaebgdEUvsX9kHvfXR+R07rjVR8725Cj/6w5W4mfmKOHNEffbH/2ukQQcmbDhUj",
-	"lLp3eIJ+9kBt+5+cUD49nKDf5wki1QZ3naSNlukmkqyugnxdQygwNmdQRsPGknfR6obLIK8Q3p+tV+tr",
-	"myIWIfoHC++e7od+L2x/ny/cGbsrWXFkNftv4K3+qgm/tsXnjPW83FbFJYZbUUiOAHZ1xIoTB3gQWjl9",
-	"CqmkBcvGQtPykub5oM2SHK+y9hK5XLchLmS5D8JFBuk3a6ZJYAFftLA0pGIBXIQTw4jbylWVInygANOj",
-	"Avqw+edtxAzil34swL/QQBTBdGg2gJwRarGXbZI+FEMRssKnKBmEaNYTx8fC2uwTm4sDIDfQOGaPB/Ak",
-	"XJFrADPzcMSBaDhQfpsQb2Ms5nJZJh5tg0XBNqCCIF0UoK7IkrDPhTHGg25d6SWyVBiMOhZUYJWmCBaI",
-	"LF03SUMTejwkZzZt6MDCVvgyUVE4jpUsoQq8HFp4EghqhYKfWELOzQKhc4ucpnV6HY7FRd27oviv7BBy",
-	"myGupspejt/qRjFRdnaT/M9tlzY1c611xIg7YTVU60suKLhtm47ZqNR0rV6utaEtZfM0J+EwZaqZPlS6",
-	"ZHQxSerPIHEcDmvt58+H+KCfsTSnZntdanlt/hNbgEdJPBKGiGZMmDU2HGRORZYzzBJigFdO9LxkLi/o",
-	"ltfZbspGIwYW9qAQ/3G8MVW+6Zc6ks7HT0a4tvCgPmJJz+D+G7h6qLxXp/7OnDkxdcMx5N+7vrHBT+8g",
-	"6FWHPgDubkCVsEd0ThW5ZEx4p3fdW26vt4wCgcVCbZX1CF6WFTKyNMpG4PEims4iQtf5ySdjgUFGXA/J",
-	"00qY0PYVnxU8CCoLKFFzLmZRt7rdyU12VAfvCmbuB/DAvX5bt67DNAp5gqX0++YJle6w9eYaQBlSKaZ8",
-	"trQ4OBapx9VHtZTfqa2DhLZFnzHB3b5lTojHjoFPglsmPWweLdBQqWaHOJqJ/0EROhb1IU55zvBgKY1t",
-	"2dFMXLEFNzo8+kntN00x3fHpy/OxKKhSTNmiZBMAgZ0MILsZsxAmGzMOzDY8haG9xzX/hp6PsN9tXpDY",
-	"DntMg8oQcL6gBw/JPXpICG4c8RTzr+gvsdAKR/WS43d9w+84WYBtFqJf18HiwHOJbgVM3kStwdehNQb0",
-	"JQOlASKDE5LmcpnVIoJdAc7EgkmY7zI+BSR7DUB/qiNL31ntwVDNnJYlMxpEvlyIKhsKdYtmGjewUJsT",
-	"FVRKrtvSChTqJCizL1wriAJii7ZzBQAk/+//QwwDNNPwfuAjh7ltYxHMb1W3/dIcKpaRTK7EICGHxxhA",
-	"BHiZyNsuc4ZBFVi/yHRvDDqLSTIWuPqYLH74qIo/snWZWtlfJJXLHF055VIMyTu5wrWCOEWr52GjUI0J",
-	"gjPoDLd6Ykx3sDgxW+Z4NEp8Wdfj0Wg0sOEbRBb0H0s2FhHMlcTDqpQWvaOFr7JJSjz1e/7Ow4ndR8RE",
-	"d4d7BU6MvsmAdse7aCEX/suJpz9e1EMgEyvaINXxqMtE9/sWDdkJnSBx9D6kTs01fkJKlsoyQ5+qRzJt",
-	"A+dLjP22WER9l35CdVX42IMhJx1ZKVVtK/NZq9KVBYrGuFPPsi3+Z5ViWzFzXwTZM3os9EYBqhGQNynP",
-	"jYEswBhIfHRZUBZ5LJ5/pqnO1wjzPCUTmNkEwUDsyCe+gt2MXzMxJOcolLHAChNmmCVz/8L6GbIcC6j+",
-	"vxRoPoPQM53okgpFIX8WnMPhMucZ1qsTtdJpokrPsbeaiMAAtbNxS1BsYBm52kU8eW2RPtEJDRWuEDip",
-	"lDnbFiH33I/tnrh+s5vfiNc3h+GB89sM/hdDZLDygYzHHX7wWvzRI+Bq58WJgecBR99RCKDWf59WB83z",
-	"hokRK4YBPNYuO1oldMYFPgPNM7s2ss/wI55rBqXwrzmF8wHQz5ZnELzK8cVBbZe+VGQIzexL6xvNOIy+",
-	"drX2Ufa45B9ZEqvzymXNmFIpFWpIntN0bktNWXA/hTKlXUI5cSuSMY1ZTu268H1X+x04qasbNEgq6woD",
-	"rG1lLsQ5RsRAs3SzE5AwpX4nVxMckOLXLCETJjL4jX22v1Vq/2g4bGn+pDSGRMHKsTDq5uCUTEq5eori",
-	"yvqRmBFtzoEsp0YBTecwYblSQ/JeltqOSJb6lcxYPiF9W29rLKzVsGBUqMB21MbiqSouE8FWsMG8VPqU",
-	"ANbvZcnoFQH87MEQs1igH0NNY2HGCb89lbmamHG9JqkzIo3UBaP2r2yND68sbDR5Ta7YWqF1GF5yMwci",
-	"IKdG5JpNgiq72M4zgBbqT4qqspaaoB2UhEsWuNrl1La4BdsLG7uvAHIxW+a0/LHk2Y/MUMtvZQY157ur",
-	"8VNjLnid7tYVrWbnu3gwiP7phWCYKONPxVdZQUg2R1gM4D7k4HNoWe0gA7WEugQowRAtdDrNuVHKBc3X",
-	"imOOfckK5KfomcORVyIHJZAVLJiZZm8XNsghuIUYi5YUQlPG8WTs0Iyx/+7FU/Lk+C+jAVxqUBdUUsqV",
-	"OX3BMcaqBPYmMCGTqorjxI3LYem64kkJWSobagLOOZT4OBIzVaq82E+wOo7hP5Tby5rVXObOw0mWImdK",
-	"BaLwyMs/Y1RZM+spy3Nr1V2yGbfqyOTfJ8lYTP5tkpDJofnPf0wSouklaAK0RLlbgpqDIMZsqUuac7AK",
-	"7bWL2cxlTgkXf0ckoxinRxL55+P1mn3WR6m63hSJ4wgFyMZGgm0hFvTsDneNwvHKRv2EUWW6TAiG3mDi",
-	"OHYMs3H1E55xVUjFdbQ2+YRqTdO5OQ+ncJ1mRvbvFqgT+zlEpUGWM6wxYf8GRwX8MEzV9WS4Mevz5kEu",
-	"/ZPLJTzB9yKZkPvdq4kGTNjNzLFbrLKBkipH8PGmquWES3D14hl9S5SoynKx5WJRuHj3HKKHY2l/rjAe",
-	"EmoZFcsc3H52YFkpi0yuhLKXO41z/+EcxVRdc0f49FTbrsEBB8xmMhZ0IS20r23Cc5QJdokWS4Lsy4Hy",
-	"goE0BS4trFWCJsslitMh1GixpXXcTYhl6swW6yFcK5ZPQXqAD08udVUSHmbbh5JFzAhhWqZziIUdC+pX",
-	"wcKyq7lcQRUYrbBCDEnnkqdmQZ/DVYydt+kJRRaGFU7GvXFv8+09UvMLS4b36Z2DnmxHv6l/rj6QzUED",
-	"EcryFf1DWIN/UQTDP/SljHXPV2fjLhj+F/j/eXazU2iSU/Qh8kjZuh41ltjEL4+ZAeCnaua3BrYB6sbT",
-	"nM5mrHG1kdjbgU3+q7GIOrD8PYmrb1zzZbmTZAuNW8eK9znhnwdqLHwlNl/+voTkBriaqEVhgdenCg2b",
-	"hBfqpUuIcM2djgVUtQDVfpnn6Eyw1RLhQmVid8pWGnX1MMmHD+fPsMzgk9HoFG6u8CvCMxvuPxZmwyKB",
-	"/u67J0PSuEGzCLBApr4gKRVk8vyCzqDgyVIxi3Q7OZ8evjJSbGIkT6vU/3Z+3/sW993Q046paWjW1vPx",
-	"1iGZFraCe6Djm4Vpn56fq2Q/T14HKqQ91ihIOziFfBMA7YWrLxEs8B9Ltf9dcd4NDPce48LO8dBvAj/7",
-	"4PDNatRbJ7IlOqGRAyyW2ureLM/UkJzlOdYAtDUdaQm5V1hw6xRBi2yhnkrbUGQtl2RFMeEMry2G4PrQ",
-	"SzU5Ie2in2Phq34avmTrfpL+BK6WJwFarmKaLKhY0jxfnxCAzCWTouTSMPLJCSlGoKs/GY5F6OI5IdTe",
-	"Avsa6RAcBF4eWZKJYaxQ7xP0UBi3wO9JnxIhxaG9ROYQ4Iod/wylYhWZMY2ZT4hvVjIsmStmFWLbJKdK",
-	"v5IZn3IzIcD5VjYYIQgPc/sz58oIqVNCyduzi6c/IWNvhKWTVcl1EKXeZNT29sFziARRNHNGDENqFGp8",
-	"RJQkqRQNEWhlieI5ExA0cM1K061mYhtEpjsa+x2A8ykMtocQVPcLrmn5/m8bbLWT8LFgnb+NEKJTzTD2",
-	"wiL3NaTSH8yp9GgHQ8McbGtzv4CYnAek0R2E5a2skyPLKzutlFYAWGW02E9r6RLWVglveR1jtzz9cm1E",
-	"AJYeh9JKegmllVAIJf4eAWNVzdu1mKd+LW4qDKTCqw5jSEBtYALhB+kVpEDYiJsBsfnATBgbwbMAmmpZ",
-	"JkTzBUuszQ9S3f5fsNVYoGNghyven+yKfhv/hu1tGwtsiMbGDj2kQNzn7SapKOI3VXR3YhC7l3fhs/kh",
-	"OgladdVB9HGleRq9Iz2ph0+MhQ3Cr0Iz++Bng2DMlJGClXX4IIDvtZ6QBTIKEMFSWblOUyw85XzcjXAN",
-	"W2AlKMXS1YR1Jje0wwQqkNJcSQxeUfW3IV/AsK7KR9L2rJger7jYXOXFUsi3q/PS7HAvTNEoATwwl3sy",
-	"nu1Wddd7uQP2shvPcMf2Pm+32iQGzsIg0aleAmGDGzQZC3fRAjWqqFiTepkmzyAu1z4y3LwOSaJcZPya",
-	"Z8sKDr1cQmj0pGBlyoR2Qf4YWWdTj/q+zf/v//q/XYMDchQwoyDZiPTNZy7ZyNinhpf5dwdD8h71VRWE",
-	"WCakiqp0YRbm33hrpZgPmwtDLseiEXO5ScHhTFUZDH+YSLbarHeOZ2PlYZtmIZLy4fLoXyeAzSgrtSPx",
-	"VdaZLpnIvkUej+F7kcRNF3Qjsloimrw2mtg1Kwm1aDVySj5cPCUZXaP70fzLIkusGLtKQOtL57TUakhe",
-	"yNJxTs3Ka5qTvsOsAOsLb90zatMk4VWwtkA3xLjcH9YT0jeWm2JwY2JUNLnUhGubCFRXwMBKBGdo5Scd",
-	"EJeJAboewmW4IVW3WLaFenoOhjjgb6RvTU+IE8A4PhcrNiBcGN3wFHTWWhQ0REaTuVyWCq+4qPBWGa4A",
-	"NoWlSM1vn3HNq0GNBY7GRky4sZ+GCjKWNYyWzqaiHu8uS2aXxGjgmfdi2Wa93Q7ZWFOZ53Klqts5HNKB",
-	"syhPCHUWvq2u5byytZLMbsa4v3ZDjN3tEyChjSE583XpTYcZ5fmalDLPlwUWn4fiiqk0hMMKgBGzwRmG",
-	"JmG/MHg4AQ+sfVaZAFat30H3vsAzeZ8RE7WeftOQifqcO5R/5FIJAqvBPhr684ebuyxsPKoP4u5fKVbC",
-	"GR3+VHyVvKvSeK4f1RwORclSqh3dJy0cYvf8BKqPNXMOCBdKM5oNyYbCJe6qxoEVBClFfSsDDOcAjjuo",
-	"+8uSIOW+nUA/JO81plY6np3npCjl31mqXwNODGQk+fR9+MveJJy202BdqLlpxf7mPq0SXe3nGDPXDi8g",
-	"E7dkgBtjI3chI4tMXnJxBXd2zWXc7Ov82a/Xz4/2vqd62ly13r0WTYmPes/UlCANuH43FKxtW/F6RQGg",
-	"cc4qaE0CONSOhEl/Ymh8MjiFt8xuuA1yuFuQAJAypWS5+bYo6ZnP47hZvglfF8cPKGlt/QmZYAT0rjcK",
-	"GCV9SkqW//u45/s6tDE7495DhMVv44GuCJ7AOf1mLiIXibW1ZMPmoq5iQ/0il0Pig76wjUs4NKRvI5In",
-	"RcmvqWaTxOPIWq06bHkQAQgwemJVorsFd+ey1DDsrgWGhzDCms7IRNPZxOZDxDXON+XMQfnWIPE2lr76",
-	"OcT4kqRkuuTsmjXwvU49uhcALWCWpoMD6JpaVwEsTWe/WeWrH5lur5Fdg1sgo7dR4R881XetNL4pZ8RD",
-	"VP9e62UUJbvmbHXEreYV8DBXKfroS6B5OQF4tHvNvFqRPIdPZ4sNCJqvf2WBA9pa9zYKmGUtlfAEXRfY",
-	"mjWb7aOKPzrrlyryI9OgkQZL7Ut46Tlb4BUd6qHDsTjLc9vqgqRywRwQiVGHTgEBvKXy2up6XIHlhyor",
-	"XrYH4CIj07bwem1Ni8ASfPCxYkw0vnxCxr0z+xno5IbCx73N+inM84Us7Yf/PCqqG7jbdjuBPVicTYKE",
-	"W1JDYwGBPPC4e634B77OiuIck3Nbeb8c7qziUV/F3jwrOvri/nmxLtiZyM6zEIO1YXx6vmjP9L2iNNfm",
-	"uv31d8157PNRDdV5GWX1iIoVsHrH1ywSVq00jc+VUykVAv25sbLsY0GV9dgfKECA5ymDCghDMgETi2Us",
-	"m1jIjQbGUEmFd5JXluvpWFRfnpApzRWboCYkZIiqgm1S1JgamIRnLTAuRKIyYmkrFNXupeIby183WO4z",
-	"vNVtxKYB3EVReUcjZi18MPMDKNQfNs7T0ZurhdXwucblyQ5s3rJl0O+MCV65Im+Ovnhf5M2RjbYPwLW/",
-	"BSd/Ww1nl9ff6z2gfOFlXN2vZOK0BiMFavWunBm19e2smezPmceiwZoh7Xoqy4X3/QpZcWsurpnA8E8l",
-	"fTDJoX9uL+6M0j8WkJ3ib/s82GMwD9MPZNDZwPaaMIjBEo7FrYVBYMB8CxHQ7u6B4T8w/Ltm+HhPtA+X",
-	"jzlV97g4M/ZKxCMRQfEmE1nOXsoZF9ZxSfqO6AcJhmhQHXhHIw7QxGMokOrCzui6LgilKNnUemLfvnl/",
-	"4fgJSWmes5Ks5tImUI2Fyz8DxIdqZG03wZtwDoGv4BTQWZlSEzKhWWazyMZi4rdoQvowhRQXZQBwGS76",
-	"LiGKi5R5ePH0ikDtcx69WpQrsYNvYpt7F/PRIQQRRu4ysh3M38RGTU8GXd5a/K7msN0eAgBVvPDDGyNi",
-	"m1ISiWBIquHJlYAww2ARukbktq5Vuioc44KLl0zM9Lx3cpx8UxdzY4e2uVy6byYefMn37GfpBxeoPz6/",
-	"GARs0zmc0dkSjYbr4IOg6CDzgQqDisVYHYlyuvBuCXKG6IKd2HyCXfiru0xCDhO+ivqjHdcly6WYKaIl",
-	"6beR566YOEHwmPBma0gmPFMTizEDel38ykq5OzAzaA4ZzG1mTLbz4rG4DTMmO/LiHVjrW7Pr96MftliE",
-	"Vwtvfj+M6V+aE/2x8TKd6hDhdpuUxKMvaOPdHH3xfOrm6Itwl/DbSr7TVkIFxWuioJAc3jY1K7f/tyxn",
-	"6r+DoYCdXKH3E8hrMMYhGJuTLUXBJljs9MwOZJcK84YdeWR7uAsBaPtS5syDj3neXdNiIpymOb1bVaR/",
-	"qET/+61E36lJ7OUAc5++h1O3222DjW1wpLjXR12X2/vyAn+903mvHehObf2hWTmvGTdpmEZwnezPsZ5T",
-	"PRaGMYCewD4bjtew7rbLfevjU0Fh7N7vSCgjQlV71R5shfsUls6brv41DnaXSfNe09KeS72Sh8WcKn9C",
-	"uwtabhR/UNhsLDA5pV6wvip0OThxlfLDIvgu6MAd36AGvc2bMXbF5vL2rqpoWObex+gF9S2budk28M4z",
-	"irHQ9Ao94Zcys8k4LunRuckDCDkPREdVu4wu6i5G6ZkYfjkZC1frB1vQ8wOsyIsgReY9O1SAd+uH4Ypw",
-	"dbCgQvPUVzVCXCPrYxmLN9ZYq4IYifPVYwW/iptoGVdxYmxz07I3mec9ZHgWRXNd9/KuH9/vSDZzcR89",
-	"SJU9C9lpxwkIiP5By/vjWW3mkLkqyDGBdLdGXKQ28i52XSs4paa8Rcw5dzcNulofmneQpDlV2pd1s/ZN",
-	"ICiMsuchPHex20jdbBuLr7fbOgOI9y4//mDC/X5NuM0nLNmScRCpa9/Sn1qx46QPjmL/e60I9VjYOuOQ",
-	"3txEghl0l/SOaAikb5rXdDZIMAfWVf0Oynj78H5ANy9ZiuiD7Sj/beW+O1SCf44A/wez6j4Le285Yv9U",
-	"RtVtvmzXBr8DiX3kwmz2j7j6p17CLqPWmYA1fxPZ0XohUC2IZQmCiIXKOVdWZWeZrb+3ABMxtCyrUhp9",
-	"LnZzSw+GxI4YIHhiSWGAEtGEor0bwy1iL++t1fDAP/Wg1vyuzQdHamyzHeGiPj3Rdsd/Ijlj4tA+aU22",
-	"Sh8kLUFEU3VJDSZE5Sf9Ed/ESXJbHgxifuDDsfi75EK1brAPjKqNQS9oJAAwVj2BCL1UikHuZ9DinmlG",
-	"GJK1JcmonlCFk7pPxeisKJpruKM+5LeG+tpy1T49KEh3rSDVAvo8XbjTGdDMPac63jqk+tOt2cYtkyE9",
-	"MTYzFzF7rYq/qTl9XRHXsUBHgiL9ggvAa9qS2BykeUMLBw1TDSKjKXl6bnjRJXhZqboiK6jiLTHIerKQ",
-	"GWuG01ShlL68LB4783J1z7WSFhDJTtBNDUokBlI458rBnybVkGtDdWFFdiWqwGxFqNYlv1xqRjgMu+/G",
-	"pOdhZLZjqlIwd0EX1r4aAKYhTa9eSocc4gDtmT5p8F8o8AtO9gL95CthFCz1TVnxnnGVNcdTaJebPSP9",
-	"A7rMuD4wJHVQlOyaCU01v2YHnQGX5rs9wy2BS7wy391vaONZUUTW6iuTSh/EyP2LkWbAzz+TFFkqVu4k",
-	"E8yLeHcprwwDChRIz/xCjRAAPmyMpkfuM40cKLCdxoILEB2nZFLAtSDWLZnAvaNVEWPhkz4xnrbV0Gos",
-	"YwEv2846+NJTBJj6YNbgHg82tN9xfB3GlVmZh2N618fUbjCxO+wOKPxZGWBm7Y9qtHtk5e5OJ6NOonAT",
-	"DPQ8IU9fnmOJZQsTjAAMWAs5Ro/PsNcwKLd37wIn0unWUoxOK6nlEzwQ790Sr90Y0iCHCBHPGc31/Nfd",
-	"KoQ44E5FHgGANc9tZEQpIYeF23RJqFuI83LeLyGRBbeJ9yc7gnukVuziPVQj6VSGqjnQnF+zB6LUCimL",
-	"pcuS63Xv5OOneijWNRNmxdI5qwVW4mpb+pIFE7TgwzVd5LsSWcUhuSJvCibO3p6TTKZLo76D04ktLllW",
-	"FQcjl1zQch1ljPb79wVL9yMxN+KKxGiGZYto/rY0/WhAxY+l4l2EI388HA0fB+Pngvzt7NXLoHi6vDS6",
-	"WBdlNlfggTK3UCaAU9lFM/tO+ma9wyyi97YIKzJGpFTIXb4lI2QW1cnmihvdFUxmoks6nfIUQ8Myqukl",
-	"VS5yTg0S8t3oMdrtK67Ydl75Dsf4G7NKN02IZqPZ+oEga/L7t9gHwAiA5Pv+VJaEfaaLwgpnT3U+ABvJ",
-	"bzDceIgMqfEt/L3++ZceHg7E0zr5+OnGNGiOQdRTU3kgal6mEtm+Y3ZOp7BY4eZILMu8d9I7gptFO6Zm",
-	"2x69oQFsfPb2/MSXxq/g0pMgLFRkIR4DVABuJb9ah1AdsaCdTlub3QGRK9GJtNCsGxhYxm2Ah2AIzyu/",
-	"YGQAfhksfkiFQsTFDGAbHHfBSk5tZAz0FGNKkMVo8wBSwTB8MvuGMdQyPM/enidEpbJwOHmb1xjdJNsb",
-	"t1dQe7Zuffkbmn9T805A8+gVLnXcU9rHmgCLSyMj2kQ0CMZQa3vTIPD6ze5RtXOJUcTTedPBLjLr2PM+",
-	"PQcCWHUdeps2dOwRWOPkAt0kVTkD8HbbvtHMDbEJqzaCgfirzfYoDJuYspU9GOhLCsbRMprRBQQiOZez",
-	"mbFFeLjl6FFJ2okvVpvFYhA13heO1DK/2Di7lFWjfOAJUuQ/3795HW5ATQ+5+XTz/wcAAP//",
+	"7L3bchs51i74KgjOjjC5/xQl2a7uKir+2FvlQ5V2+xS2XBX9m54mlAmSaCWB7AQomuWt+7mem3mgeZN5",
+	"kgmsBSCRmUgeZMmurtJNlcXMxHFhnbDWtz73UrkopGBCq97oc6+gJV0wzUr46zRN5VLoV3TBzJ8ZU2nJ",
+	"C82l6I1653NGzoTis7lWhOKbRJhXkx43LxRUz3tJD34a9WjQVtIr2b+WvGRZb6TLJUt6Kp2zBTWd6HVh",
+	"Xle65GLWu75Oek+k0Fwsqen3XF4y0R5L+ArR5h0ip0TPGSlKdsXlUpGCztgJoReKCU2msoSnU14qDY+G",
+	"btT/WrJyXQ07bXW+ebBn05dUp/P2EH9kayky8maZLxd8SMzqPTunMzPOn5h+I3Oers+UWrITspozQbgm",
+	"XBGlac5gqMsio5qZ36hQK1ayjDw+fuiHPWc0Y2U17rPpAQ5ky3BNj2dZfHe5eUh4xoTmU87KhFDy/v3Z",
+	"U8LN8BR59JeDdE5LmmpWmiVdkD4Vaz3nYkZYrhqDPToi4x7H/shiqTS5YLbBcW8wjFONfX8jxZieqe6N",
+	"esslN2/WZ5n0Ph3M5EF76q/LWTdhy3JGBf8NCaqbqKVtYz+Cxs3+qZTLonsEBbxEZuatDSMoqrZuNIo3",
+	"NL3cOoiCppdbx+BbuukwfmGlgq63jeQKX0zIxZqI5eKClaR/TLQkD48f//Xx94/+8vivA3hoXySazkif",
+	"DWdDMjkePhweTRJCFZyqSQHncUKevDgjBVWKKcL1gMiSTHKqmdKTDsq0bX/pbF/B+Hees5uvP1YXa/Kk",
+	"ZFSzqmXSp5ospNLhenzBLBb0E18sF71R1VzSW3CBPx77A8eFZjNW4jxL+U+WbpAcBb6wiaqCJvZb5Lds",
+	"xpUu17dH4eI2BtFJ3+/YggrNU7/J2AzpGwoNaHiQkPCXbtKXJXmA1PvgVqnXz2l5kXM1j9Ht65Bx6jnV",
+	"RK4EnrVwqftGfpixdBFm4bu42RDfyWWZ7rDnCt4bkQdFya+oZg9w1aXI1/aZfb1kaplrReYyz1TXqPGL",
+	"vYeMn52vC3Yqsi5pXNrXHihi2iBUZIRnZMWNwIUFdkpY//3bFwdMpDJjWddIy1anNxv0RqbtOqmIGH+E",
+	"haQlM0rDlvH9sguDcrzoKMqL3umNHEDpzWdf6ZsJNuj2PWhtGxcJ+7fq3f4LdfWlC3RtvlSFFIqB0v8j",
+	"zd6yfy2Z0uYvo/8yAf+kRZHzFE724T8VTqfq47+VbNob9f6Pw8qgOMSn6vBZWcryre0Eu4wRC3RqlEYu",
+	"rmjOsxNYhgVTis4Y7JCyWjvLM0P/CSjyTCwXClkjzXO5Yhm5ovmSqWEPrYdpztNvNJnU9q7gnMIY02VZ",
+	"GhtEabPhfWp1fGbGDOMxana2xOHhtBNCBZEXIDC5IEtl2OZ10nsuywueZWgRfb3JpTTPWflAkVLmjGSS",
+	"KSKkxsUnes4VkQUroXsY5iupn8ulyL7uKGsqfF8anUnqOStrDx4oklFNQeEzm2NWO3NLvaI4sakZPMzk",
+	"DV3nkmbnUr6g5Yx9G5q6kNmasE8pYxmeB8V/YyTnC64TAhKAZYROjVGWsVRmRpWgZPYbL8gTHOzBM4G/",
+	"46RKlkqRcdPVc8pz9pU3ypmqaA87o/eElIxmMD+7HXRGuQCxVzJdrmHs71h5xVP2XtArynN6kX/lPVHY",
+	"P0mpgCMAajkRckX6wJo+0UVhDXhDZxcUreJlNV48yedSvqRibRmv+oqTkJIsqFg76lInuLrE6I8gc9Cz",
+	"AEN6a54cnBrSimmxhoqUUUZXlBvrfipLhq0BqUXEZSCFrpPee0GXei5L/tvXJkF0GXFFFlwpc15kSZbi",
+	"UsgVcrD3Qi2LQpaaZS9Zxuk5DP9bHf4HqnWQzdgF48Df4KT3Px2Y/w+IkKV14WhzZK7dLqCDT8yWOS1/",
+	"Knl2ml1RkbLsOc81K1/KjOUwrQwZA83flIara260BFQw2qOcwsdkYb4ektM0ZYVhRmpOC6ZGZCKWeT45",
+	"IZPP15MTcvoTMR0/UITavu33RgD+U3IxFpPP4x7+ZlZ83BuRcQ+e9BIyBiLC305fPR33/ve49/otPvH8",
+	"TJnnH4bD4cfrCRFMmdFoSQzBZ6zQ85OxQI/cA0VMZ/s2aaS6XGoyqUY5OSGUGCLK2VgsxaqkRcEy4r8n",
+	"/disNPukXUf5WYY/GhVhqZqTZf9a0tz8OhauHXwgCybGvevJ4MTQb7W8qcyXC1HbnFCjuGRrdCTY93gG",
+	"7smxMMyNlaSgpWIKGC+oZcawRLljtpUUJUu5Yvma9B8fHRkJaugRNB1oL0FzRZaolQ2GY6OsGkpAdo20",
+	"VATU9RnXIObmtQMkcmomEFndYcsBeJ0Ee9du8wVX2jRXvQONAwGCyq3ZQm07wsE5Cs/PdXuedmy0LOna",
+	"PDer+byUi7htADYBDAf+FdDQ3//+978fvHx58PRpQqp/k/l8tFiMlDLL/fb5E/Lo0aMfwATsGEe1RqaD",
+	"cxkfxrIojDJRHwwXb6mYsfrSb+0GiRA4i1i/nvZGHz5v/ciLC/R4hL9cSJkzKnrXH2PsCAium1ZQ+S4t",
+	"v6fWoXJCzHiA3G3raIJRy81gOUOfshFi5ZSm7PN1+ORAXfLiQBbIPQ8KCe/hHP1C4Ip/haXALbwwmqxd",
+	"kNb+bVwOru5oAawkrY/YcXmw7/AsnhDDIhM7qsRSY0kU0/ataiKyrPO8KFNAG0VGNJnTV09NE6/fkgum",
+	"V4wJy83qDGJ7Dzo6N9A3DEfsV/3Uphn2hW+qZTonVBHk/EbJF5pyoRK3iQm5yKm4bC7EIDosNI7jA8Nn",
+	"OEGzsrXD7VnhHdPrKXSNh9fTZOIp0vzLfmyWzwzhlkhyM7P2O9pDwWnWMmD8KJwi1ERmJc8cuSyVUXNk",
+	"iRc77qzNZiWbUbfOdVlIZ7PnS5HG94vOZmS6FCnpg+GXkAWHRVnQT/HNz7gqcrrudofZF8ASjrYA3pf4",
+	"t/Ao+hHv+GIp+L9qd4zofvWaSGwS16Gr64Np+uPmnbmxSnvqdKYaa6FOkTTnta46tHevQ5M5ryZZP+9g",
+	"Rhj9Su6tyZxHmFQw0ntl5o+gzGhJzJYZhQQ8ivcqzL+HChMcxD00md+d4tJQTPpOIxFSPzP/DHUTIfUT",
+	"/4fStNTqV67nCWEis/8CrQXe/BH/lTOlzudUVP96XdqGZ3DNXeLT4A//gteFuDo11Gj+8UoK9noK7t3T",
+	"V08Pa6rWvXL09ZSjn5h+K1cquFhqzAqdFQRdDgeKZ4yUcoXOCuf8GpJnV6xc2/sfuGbAsY7CWA53vQuh",
+	"Q2ORc6UnhmcuDDtUhvbwdnfyGRwspRnYuDc6SsY9JjL84/jI/KlkqUH2jXsjM/vrCfourFfXzAK/wA8s",
+	"O/B6RiirP3hNoKfYFSu5Xvfq/KOnmK4I0pJwryLID7205JqnNO8lvTmfzXsfDb34VsFV1KtkEniDmn0Y",
+	"xlN1gocXaKz2ljkc1Vunr56azfSLUZuMvIAdy05Ns+aV3gh2Fhp1q9sbHV239aKtQX02Ys6SBt71veAK",
+	"Y+U4U0/kosg5FSle148cs6u3Gw0EHI7Fr3MmyIxfMYFXh+Zny6XIas5KVv9KCmb4FstIn2tSsiKnKVPE",
+	"TXEAwvaSsUKNBdcK7mSG5GwmpI3SgYsMvH9yl2Mq7gpr8SRHZDGexEQGB6XPPqX5UvErlpCMTeky135w",
+	"5D/I8dHRCXFhQcdHR0fmI0UKcO/NWKhme598i6BpnlvOtqP6GPMpx2V73TcJ1zxrt3PoPXZ0AAuNPluS",
+	"5tx0Dad6g8JWcSQwuv7G1hv8gBhwd8nWKoFNN0vEPhUU9h4f5uyK5TWe39qybZpyKVcQs/dE5hvGYjYW",
+	"u0xlrm6iwFujdIcRBee7azjmFcuRYRxWrzICFcNqF6BpwmWXJUFZZqhj7Dvwd244Z5otdhq/ZzYdQRal",
+	"xoPCReugHAH9b4qSsHx483ahUDZbRfrOpEd9ATZRnRBry5O4sX5Xm7tFNteXuh3RJRju/CVb72zfWk/9",
+	"Gd62FEWODBDa6TBtUXq0bhXNFxkvWeoULSbMHn3oUZX2kJUE9n+HjwBHafuIeguK4vTN2RNa0Auec71+",
+	"IsWUz+KLkfq3cE72CtjeEKoEDTMjBFw0j2FZKbS4LDu8PFWjHYq3f/5A2ZgQ5xWcQATRAao9BwVNL9UE",
+	"AlgvqE7nB0yk5brAONaYP6Ea1X7OkSfhp8asAGZMBIYlSLJUKEKrkQcjqFb+alNslFtAKwm2rHxMiDUJ",
+	"oVrmDjLwNMCZ8pey8Rhxq31Ww+J42oOxbdho3mVmhG+cNKIPqRByKVKIuBFsd6YRJ+/rCKeIrpYZa9d6",
+	"NaKPO1X8jhcNE+bC3ijWQlyMvpeajzCARbAVwa/JmzAiGgw6UYvqGdaV9JrPs3f66zvy5OwdqdTHIEll",
+	"pQ5Srg7S8Flh9U3QfOpzeouLpWp2iz1wQLeCvHtELpbpJUPyrA/FPwu+AQ43lWXKFkzoF0bV6I16xngx",
+	"Nj9YDSVdsJUsL83cXJoKVxABOGUlM6Me9R4Oj4fHveB89Y6Hj82e2Xi6sHuF+RhzesW6ZsKEkS+oZdm4",
+	"yEcH+PVBbfDevBmhlZL0NJ2B/aIewdz8ux+NKmiHd05nMMKHw6Ney1aorXnbvX5RcjYlwa9e5a/ifPf3",
+	"hZ8a3V9rdIT7hKGQACG6mStgPzmvtHzTn80oanW5YJpmVNNuVhtRJhsiyLEd0w6hF3KpoVsmrngphaEa",
+	"o7ROZekv4m0wdRiWFznMIroOZnXAdeZ89e/fvjhQdFp32lMcgyxnqB0P/Iq51SBnUx9hR+ZUEZqXjGZr",
+	"csGYvRZxVlJwkpMaWwBuwJRlBg3hEGwNcF2qNSvNDP7PD6cH/0UPfjs6+OEfw4OPn4+T46Oj6/8W257q",
+	"qMcYszM8iVzqnAsUb6pgKZ/ytHpqo7EDMtiVR+MUgE64OMOPjtuqblHKK551ZY2kuVxmxL1zWORUQ24W",
+	"BGaGoe9mU5WSKaeaYRx5QiBJ5vTXdwk5/W1ZsoQwnUYJ2exdjFzePjt9+vIZeDgD2tx2EktWSMWBv0UO",
+	"4vu3L4xCgZTgXgyN9PqkUKDE76GQF7WWjc6UJdj6Gm028pr7EvKyZhe/+GdmiKghNLI+InRMXouUEepf",
+	"MaOziRFZQrh2cYcXsDLuSYP8+x+ufvn4P/pH//vD8cEPHz8cHfzw8b8PxuPh1l/6B+YfeHiGBx//Y/A/",
+	"+uPxfzR/G/yP/7b1js5G14cMNzhsO2sWm7QxF8NOpqVchHpDRGewKrqlIEmWRS5pBio7LdM5v4robW46",
+	"P1fhkDdk4LYF1GhRaQbx6/z/mO0JI9LSaPkpq1FztUj41vu3Z/Elef/2zLTw5v15S3bZaXbZYjsp5Tb/",
+	"yOnmsFtZbLl30MurLIZqTh1k8aylHTUH+bNcEVq5gYnVp7Ka9ZhdcYX6VKhblWzBMsMQkVpB54mYlzCQ",
+	"n5h+ig6EMOlpM5UuFQTOV+6RutJaJ7mfuP55efFCznjHTsSaseYh6QupGfHBjW+oSmn+hCpm7Ph4bMBL",
+	"1AwjDNI9AYKcQ5Q/ziXg8bHBNM2XOd3fcLF9bzVWwtUK5tJBRT7n2hAqmkPvoM/u/dvlK8fcPTdCJVGk",
+	"+TKzNs7/evf6FbHzM4fH6w02k4uSgpaap8uclk2lJjBq0qB3iDX26njJtFHM8PjWKWpBP53O2FO6VtEg",
+	"7PqCBi+3F/E65tGvDaiLO+6kA4Vr24sGRAfLiFlANJ3b5YKQ18A5AbnAlh3g2SjCNTcEnNadGSUjOZtq",
+	"o+gNIpz3egea6qaj16Lm2KhLKO87ckOMBAShudFu+Nc5gwsG0GIClcF+AK64Wl55MDV/4XgbIUKi89PO",
+	"TzZr3n6/QNhUs7uZct2ht+0i7eL3JJsUv/N6Du/wZrpSJR+DvoJVSzxVdPM7SEisCFRt43Rd75OcK62a",
+	"KoVCVmd9vYbSwC3Z4Fpuom9Cn0rqna0dTGyLQyTkao+OrpskvL/HxxPEo7iD4uN1l3b4ppOM3zbeQJs6",
+	"dzc99mljRSUpl4Jky9JZ8pgmug/Z1/pdR6VojF4csouFgHlbeZaaE+t6s/IPKEJFGyrGMO0ayMWCmROm",
+	"5rxo87zNHMXpoM0+djxsHUfGSBiUQOed8TDgg8H8hqlnrk3548RUn+YrulZV6sUg1Eht3x3Kpr/4RqyP",
+	"DYe36017bClRy8WClv56taE8WgLEb9sbEeCNbLgJC/dV7c+kofl3OMytel9tRB1bWa3JFs7X8WJbrZN4",
+	"dBuO52r94POu5YOHW1evcE3st3im8V+5nluPg9pxAXFMHevndPCIc8alZ4PZHd7KNE2F9mIsulo9D9K+",
+	"bTPxK0Pva97QwgNF3HvhcVvRUiA+ECtLWUJy/VRuv0p0g+5YKctmOwaEzl8fvZjxK54tae52vLIA6i6o",
+	"LYr2bmEZcdX64y66dSXqm6xtp6iLjf77p4Hfnit0BGvp/JdkIUsM6mk4FJdlIRWre/rvKOCdRRwOO695",
+	"y1sRX/GgDxdect246dl7m51C89y3Eu+7Un2I7xCVudAdesFyKWYuMH3rnneebctKHEf1x9z0t+J5Ti78",
+	"liAlMJEB/1CIi6bnbE2uuMypZuEA9zBE3jcuMmo3PLY1cm6ahlRteBk1Wufr7zLfbnzx4PxOXIp3msVE",
+	"62nshkuZd8E3Ti9hjN5/VTERXKuuYOKQhe5GYTjdd+67OE25ZpsHdLMLvnEd0Tjauzvil2W+4R4BWIph",
+	"9uXCmvuNe4ob2mhhdxGukewmOmLnNjKX7kNL4yd2V3062nAnbyy77YLOxvw3cYK0Z4zqTpM82mrtu/2d",
+	"2tE22/7rgB42bWFdQLeM6/ZrtSiIUPyiWdF0CMbEcGBlb3L6bQFu29kB2NJs6z6quPPvOh5EROzH1j2n",
+	"JS6BXZoFLaK3H9VQu2xtu0ikGtt+fMTlQewsehsmY4Q3GlMx3OvKgHTYRU4QYbPD1q7AoDaykJr5FOEd",
+	"gQFIa/Zem08gbsT5XusQDOJZ9XlcTjjTGfupKRzoFNC0nDGtSB+8SZAKZo17hcgpXL0uZ/YeZotLlGMY",
+	"d9zuddcXLdO17SBdyOxmy/HSfLhdATTtN2JYrLt2o2/VaiqhQ6TD2RvGKS+s3yYik1/5Cz6MKXALb+Q0",
+	"nwlUz1pbFneRiuXiGYYQvdlkAlddhkaww8zK1y4OCYMsuNrSJbgwN3ZjyWrvGcUVghoxhiNIwpNkKahr",
+	"UTaebfPKyyCIqBW0FMEM3ej/j9mW+wO/1P1dAKSauZiNQD9u3sRE+fptWGw+FCrqibX6B2jOz949CUOn",
+	"fOhqLByE9F0CIeSsgbE62E+kiJ2RSL/4Yj4GA3tCjqLx+ogWGio8m1Ffj77ONcjWo1BzdEWOQy3mQWRG",
+	"yGKYh4PfcoOK+Oq+yT1YtYabEg2qhVQ3ClHa3na03WCvN3oUN11hqV59kl1bDIELwD033D2cIv9GJGgj",
+	"98weW+DgfYyeCgP05ha8XGouZhb4eDvo8Q07iq90o/OONW1cBcUsk/oreEfVinm1GAUJsVGfYZpDBXNZ",
+	"kwj2JotreOGu5I6LyNWSXLDdpZBHA69pngD0S7i+mYwKg4etMha747t98bWaS4XIu/mVR0KF/p+8OCNq",
+	"Lpe50Z4slqhdnFD2FKVMmVKkL9gVw6z0OSvZrck5jMCwyqohGeeHG+y9UGa8L2SXq+BXHyAaUnBKBbgY",
+	"5UrkkmbG4CrlAsKlYK6eNGzMUkJWc57OMS5eESFxldz3anBzOb3bdG8mYPdcyzhb6Yg6CIk/xmrqgIat",
+	"kfqYNLh4gVyPVmyTMbAeHx2F2QqY4TyyWXYcoVkDe66O/Us+ODy8ZNzj4h9FKWclUwCb17tY/yNjRuGH",
+	"v6b8E8vwPUzXHfc+9iLhTVkHQf98fv6G4OiIeSu+d4vuK7T5ckHFQcloBhpJxM8LK7V921I0Kzb5GZ//",
+	"dPpW5tFhAJpvaAhReyXfZte7w/k4MjRt92m24CKxrQIiIGcrVsaP0EJmponstEOYar5gStNF4e8FsJcV",
+	"VSSnCsxoaID0/Qu2539KLowO7/maLyGSUc0OTMv7q3P1qZ7iVF/6qf7SOdU2nlHiDmCwBrHN9AFnldP4",
+	"LXKtziwsl3XlvEyB33NBdck/DZsABxqTeUBF6iU9xX9jgHdwo5z+SKEeiAOhMy66PbduEM3Wnlmv0boA",
+	"pyHK7YvaNa8btvVdhAlKsUgLnF23u8AFssJVi16WgvSd4+j46CippdgPamaU+SXZx/tqJ73vvm+KOgSM",
+	"AxevvWXjESUGEreiMVKXywtWCqaZOrhgSh8UJU01TzHiNkIJPVBTVxjxhXOz4VkFXYPqcliUEpJ0U1lC",
+	"ZNj3j5KDY0C5qL2/YheHShuKmYVvm/U/ePgxEpzlp9KRpYzI8v2mAa4GBPKzmxnsW3Wfm58DSJBin3S9",
+	"WpUsCVsUek1sYQDgbkVXihku8pbYkmD3kaQBD2LnYJM49W3PJ7UbYQe5kbShMtWGEMUazEsjbHaNLnaL",
+	"qGZMwk3xFIU3h/a8Yu9w5baHAHZJSjG2AT3RasmG5CVdG10U0alqHts5VZgYl7GcaZYZGqjjhu90C19U",
+	"S7mvwxo/2jhDXPqMacpzLLZQhRLt3l27UE5Hr6V9sWatuJiaTYvpEsP2W71olBSuSgfhdpb86SbjXb7y",
+	"kFp2qcH73by97gpOCJYgsXkIPiu0Sadd8WrReFYfx+pHZ9psxzQFzXunvU/DgqB9f3ajQZPm+EaiY24j",
+	"7vvOqDWoxVVbHR8A5p3LzU0bbojOi5Ldz4zmev4O0Z+6EuMgLcdQwxzeJumctfNJzG/YhC1UYPq5tNAq",
+	"0Lr9syFc/Xc3TIez/jeEYwSCyFjBRMaEkVOmdaPCQ2Lq57Ef3Lg3Gvfk5bh3PYg6aFTHiuBHaDLgaqwT",
+	"Mu4FrGHcQ5ymFVdsu7Zu+4ltjYtGRmqwClpMI0eVshLOVSkYIBQf1exqIkXOqc0S3JwVwiId+A99KoyP",
+	"F+q4/ayex+ktr2sa1etYRyUxzJmK9c5HuL6Mv7jmdoK9qe2UX6Ltm1X10q14+IkZtsxSI6RtoL7fsNZy",
+	"xy7Yv0FwobMBbBhdFoZnXXIs1LO3rvA382F8AKbNgCRQ+9noFDn3ozMLbF/rThza4IiNXIdjrCFVfv5f",
+	"hhewpcJgZABFIBmcNG7txRcP6Zc9fJDbE/SR9bx/+6or1/hV5XK0Vd9gnf289omvCza1tcix02usmzAJ",
+	"F90uW+L8N3zgciXy3GWl+NjsjUgz9mXMasKE6N6o9/Do4XcHx8cHRw/Pj74fHR2Njo7+q5f0pjPqXHHc",
+	"vAbesbrTp/Nbm70EXiY4tUKuxLlE16pjhyW07ttdKotVfEU1Ld+XORrlbEG5+SfNecr+J00XbOhmlPRm",
+	"XM99CjK+EvRu/iR+DFe81Eua49+jKc0VA4TK9jo82rgO6BTsXIhHsYVA79q2lcDt2b4UVzzVsty8FvhO",
+	"OALzN6kGEluOjzfxmZ0KIguKQcjOUTBlOp071uE9BuYEWhKsnAe7+Aw83W4S6LWCavaLnaV4+7Bt9Ra4",
+	"QXUd+DYO6G7er4KVBxE3iPV/fCWX5uZ817zbW/NFbhq5ioY5Sk3zJ+AejXvazfMA7iFMTd7ixNyI8VEl",
+	"W4ECsaPzMlQiFNS69QCLqNa7ygrt3YQnT6ORUxCfZ1Q4Z57VfBxBgQZEBbWlkwpmCzmQ/ufx8ujoUQrY",
+	"xPBPljiYxwoL8rp+i7rprru1WnHrFVduJyrCFduTeKwbKIpgui/JuNUE6Nl+98YNdiUsN/sk2NnNhAYR",
+	"ds9l2Upa3TEhsPvTzVnRgubr31gsD/bBRruuiMcvhrvrb3hvmja4Q4ZwbeU7gxRbyZMdd1Dx9ywGsEu0",
+	"RDfLA9WaVqBu0TRlSvVGPRsV2kt6spx5bSVdsLa/wn2zn4VjBnqKX8ZNHGw2ok4rlys6JDYwlHBFJnbE",
+	"E4xhzqLBa3k7H5ScPVWk33ZCEZ6pgevpxJjYFtoaoM4DDDiW+QgvH6ujmPkcUS84lCnot+6xum8/FvST",
+	"gyqDK64mo6h2JA52KaTgqWEWgZ1UUzVcrm1tUaey9CoOwH8AMnz9O1+qtpEKs0MuxxcnDCM3iLmsv1zL",
+	"QFxzG8jiEiZBI2yrg/bC0q+VuwovGey3sOlQ/SbMqFqZo4iriv5zgXDYDbTwmOHZ5S3Gh3WXaMyXX11O",
+	"21LJxT44ejEP7RdmQFeb7B1D6peH3UTR9NwjEJnVCFm2wUXWv3o4+NpaaDCpPT16e+oSvp9fHu64JcHI",
+	"YvuChsQLLuLZ9AKZb3cYi2L5NBpUyvLpgUtTM5s3XxeshMxKknNxCRX2Bz5XwEaVODG+I4t5xVZBasjW",
+	"gA0tLcRaJIa/Fa/hSkq45APMWOkVJbtiQlPNrwIzvihltkydT/Ub5/+wet7PicvLQegxjfzzK+Xg1DsP",
+	"Fw/OlksdERmhy4zb4j02R2a4e8CQYKt2VkbM9fex4QU8Sn74YdcY4djxidjkbcur9Y5PX6M+kGsac4s1",
+	"WJjzAkWuJyKxWS0tYPcorcCdtBtxuJC4jltnmbMg/6iVKGSHvSG2zYxJ5rlcKasAxgPwwnsa2wrC5eEQ",
+	"kFh4SeQKYxogLW5DIhvGoUEQbxDp1r7PaTjMmsP6W/jYBj0pd8EecQkhtq+r0OHAfhz0jbFtNw0md7x8",
+	"t60LBUB7+7wECJbUgvPa4T2RQuEybYn+tTuR2vdBuzLGP7aKm1zuRXU1zMg4+T1lRclS0Bi4sEN2A4Lq",
+	"TDC5iSX4ySiY5wNFLpY81wdcACEkFm1UKqb0WPhnNiMhjEaG9agtwgNLy2giTLCHCWzjSdX9WGiW50CS",
+	"C0ILWmoo9Xyd9NRSwYVutgvRqzkvEFXbfrQLDWtGFyqGLdJewDgkJYEW4FzljF4xRTig/+2JO+DcyjtR",
+	"wHvFyjMxlV3l7hSQaxXo4YMGYqeuPwHn9QQNPpBEhiFZA8jmytZd0i2I4uApBHKkttK3TfOwPWWSYew1",
+	"wMVjL876xcN1QdNLqElvy86PhUOjTsjFUmML7a9dogYezdokHfsALzoQwgiNmLGAQPBWlx7/2pYbb5JM",
+	"Q0TC0bX7l3hZ1eSNjQWsRM1uwvVv9ma1eQLMcXa3TB33UmhOhnGtZsJMZFAOQAqN/7TQSwdFyUXKC5pH",
+	"Y1xbnGej0DdvQB6QIKZvG88DBo1nNRh33X1BZscspMDwdHsL4y6mCglYfzQ/8I+wpEkq85xeSKx2mPQu",
+	"eJ5zMTtYUEFnrNw6ue4U+G3aSnAvFL/sfNGRRY4fRm2t2vVRtJ5IDMWXa0Vy881gzwzDplawLVexjFLC",
+	"ufehuG22ArQN0o9V+eS0whyO7MWvXM8NRY3GYgLbj5VqrEhJiDQsAuu+OXk3QeEzaQmlktHsANgdSjjI",
+	"fBqLVcmhRgC4MMjjo0eDIXnerhGCRjIOHf75QIFqZdoaEptbBsLe9GPkwVhoSeR0asRVycG/IhDrUkPO",
+	"1WouyYKuyYJeMsK1rRXo8abt5a6jcHvLuRVvLCQbnxdQ0WeM9XRE50ZvVUq52hgRHjMH47EONhgfyXbc",
+	"s5rFIZxkWwYVLSZcc6cZevAlZzklFkXOAgjBd+6PUq46Eq5cGHjbL+Inha+Q/tHB8dHRgKSyLFmOKPFW",
+	"9Nj4ZAICfUgOjgMx+OrwFGtTY3w45MaVVDiZhyszOCEHD2uyE99/oFyGdRB6lUIqnpGk5bKOZBsmDQQ5",
+	"AwcPk30zcYMN82u0E8l0FVILiERO0SOIpqv7K/QVboQamFJuuPlbd/mxJe0CXyL2qw7kr2BZZvKKlYJl",
+	"G9o/b1xSVb24j7EkyZaeClamTGi3eJGD9gbfqFyythu8GyqrVdWOOpupI9tS7wMQzFfbEAasg6UT263D",
+	"SwiN39gTtMHt4nxAetch3ijqa4vPejsmwx4LdtegarUgPh+7tymGKiw62zx3sbMSoeraarUprk0m3Xzm",
+	"mWeC9hI1qqK1EIMB3EylVJC+O0ODELJi12z/VsMb8/FrXrf/eQh+t+O4422/0jw+cdX5SCDGma5UQuhv",
+	"y5IdCPA1JmSWFjfIMoaFkpVbugbusYGZbE4F3mVT4+epjk1j5aCNvawrGYDH2q4EyarbKxdBGQhQt3yN",
+	"LAJobHBi8wuausAFS+WCkYOHeyrXMayWWy445cp85euknjvgjj2qFR4Zv++OeNKO903IcDgc3CpYfmcO",
+	"egyASNOZ3R4AUB/sm4BuOtuF8DovUaBsp9l9plmoglmlBbWkIXn2iaY6X7usciysOQGv0MSe0gnW6rlg",
+	"YwE37KTvUhQuqqKUrBwMyVsfBrsuWFKDJ8HjbwR/xkp+5TAINMbRjgWQuaFr6KJVdBxDtJu3OUEp7ipa",
+	"8uHR+dEPo0cuWrJ2R/vh8y4g+HXg+yoSuNZAyVLGC60iXUwhYwnr/0UKBn7cUnsRMDzqX9uBGbKBEoIV",
+	"zzVtVKRFV2qkHh3iV6Mf4X+9pLeEM7osxQjrxY+KUmajkctCHY1i341Gfoq2snkall+0mauFA3/xOa1h",
+	"MYHHDxvZEx+2Vzb40lqNoZ7UVbExVILiu1CL/v6CpWtXh4xExNJKJdhHd2rrFHElqiX8vSTCCvO0EphG",
+	"gt55TkTFjerXjU1t+IGCO0kYT3jUO+/TAjZX0kjjmi8Y4RCNBBt0hRSz2yVboOvtZGs0h0OWImNle1DI",
+	"iR8o/2EFN+SlXkJYrhhIdHfX1Q1wuDEq5bwZqlXTSvaIbGjoPtsKOJYbbNIggUKFtFkHRObOerQgR0aw",
+	"IKclhgHQdH7jGTi5FRP+nu/d7GQCnFeXcaNraqE7jPizK3uyQ/pZEExTskKWX7KZtWSzL4og6lzkGA6L",
+	"4z8bdOQYAMvzyolWkVBSS8l5oAjPnKc+sD32VH/9CM0rJ1ElBlV1DDq7QbgYK+1R35HiwTgPA3C+iPTj",
+	"QWPbrDu/Kl7DA3+hacQo6lgO1pZYpSs1uOHC6c5iNGWocd6wddCONjb+/u2r/YzRHejyhrapGew+p63b",
+	"0SOXGizBwIsZGlcSHZohgbWdmSzr9kXVI4M9LeNnNXq9kRn5ZSijN7NcrWa+54zxs9ue8a4RT3GB1AUr",
+	"CQ4nYYXPTRxNtwArWdwxnuQ2J1Igfm94SN0Mkpu4kjqvcH/FtIrafcqcipmt8hoERPoXzrLe6Pjo8cOk",
+	"h5kwz/knM0L/9+uCCfPDI/fDWybtT8fup/fC9tIb/TXQ436yDtTe6OHjdgxlbQSxVY7gpbFUlhnLGrnj",
+	"bcd/bSqt0mzwkAhJcilmEKKKGlGCxYbNV5uadSvS0S6ujnN87DbSak1bYsKMxiYp+YESOqNcJKS0n21q",
+	"OtibjgHXW7VQmRa5L+PoSsQ24v1E9jsS+t3U3c0CUU1yRpUO7sV2SHKq7UJrBeub316F2Hh3OXMbwA+g",
+	"dKlPy/fLaSYY5q3/vhEOvjLowO0n9u+HM9C33sxA4R58QZ2i3XEA7FKKmdebThyOWRmm7mCsD25bJLX0",
+	"q9cqatNMNyRPjRS6D1eHo+S0Vn2jAkJy0WAQWm7B+zfXFaSdRRxiPi+vm3m/ye4xjnY8b/byqwQVCOLd",
+	"7lzZ0Nc+iAzt91Ks5L4uyTbG1O2vU7qbpFwJmOkNiSgGKb8jlH2jsEesmIdPtvFnMXpYtjCJZzUa3kqD",
+	"tIMAGwCotWHFwiZDYuisLhJ5iVh+srLqeIN4a0RrzBUdBeY/XWZc243ZKxqIC0cU4M8y6hym4nSdlkCZ",
+	"qzrdpUAMF7GWw5rXtANEJ+jyTXBjd0vTrWUl7TDr1hB2nHx3P3uvgUS0rCp/fs8lsPvsE6126WVj623x",
+	"aCZ8G3O84SZrZ5hYWb+th40tW0zugI7Fus41+rXNNcqZofRB/fZlh2lDPN32be0OuzODy/NqG/r1ODzG",
+	"y3YYpRpsH8wOg4jSQCvFqY8+rFYCiWJMbBrHNjrYuiR29754QbrIpTmAkM186Ro0JGqTdLuPS5RbbeSi",
+	"da6eRAVLfSXiGxRjIJtYV5Pcus7CFuH/srPGQEwNa8j+Ps2VvdkNAirxGRUWeqUKXKzVnocDD2I5CCnp",
+	"1hM8oPAmTOYkjAF2YbsNR3o9ACchNC2lUrUaRCHch829PJd3CWOGYznLqrAO/OVNLLijnW5tlEXz7dHF",
+	"4+lf6HcPDx6lx+zg8fSv7OAHepQePMz+evEd+356TB897iUdsTw5VfqlRT8Lo3mOz48fj44ejo6P/8u8",
+	"dRcRI7uHEQXRxj1rpVhcrQOgukhIaGuitxOfUr0RRisZcubSRpsUx4E/7FUrask9edOMJXIPzjfGFN1d",
+	"gIy1K36pgogCPN6grkkE6KZ+Wm4tJVE3AcB5rXziTrjk1RnbzR0eWtwWkcsFhcgNFSN2LsZF+t4RhX1x",
+	"pgYE8DMAgCQaMYwfVbf17rsNA7qJbwKY7Y18E+2Vuk72L91SB20NAoSWSyhV0prq10KQJX20yMw2BVwF",
+	"U13rHHTH+jG2lkCzgMzuYVG5c3Dv4aK2U7Lhy9kVV7JcJ8Qz9YRkXAF77qiTs3NhIVdrH1+7aODAb64T",
+	"vynkbOtqTnmpNHFN3CjK7NXe7qXwDPyeE1zaI7xFVONbu0VApR+QYupFLDZ30hkmHpQoi0aM79WdF/M3",
+	"YDpv3McdpS7s4+iZrYCs65rF1hJRN0BIjukoHWKtll3yZX1td0R+eR93hSld9bARCbsZg2QYmK0bWHEw",
+	"B/EeN62/0sVUm1FfN9XD7hiOL5idL6Ww9+GydSni03PobvYCPn60YsXRat73uqYXqJbRfDXHk5J6elxI",
+	"ipGD1jgPjeNeE45OB6il3NkVtKpRwLC6/QFNrW+vy4CYitwsiMatSnvg4u23mPvPAZ3zF5ovO/B5sS4j",
+	"+CUQCiCo62JDTJuodp3wsahkN6FryYJ61GuuLF4o9ttRAX4nbtzRzubMpOaaRfcP12z3YnwZV5qLVLsa",
+	"ltY7gstJF9IqbH4ZKkTfwEsCb5vxBymfMA6joeS2Hhq4NzxZ4nMzi4IJ/7c1eTX7pKtVYf9a0lzBqjQi",
+	"ILHbdlSPGTuaS66UMKyNTbaP67SNAe8YLiJmy5yWP5U8O82uqEhZ9jxop82EXIqdo4CFeQ8QA8HRj5jE",
+	"TEMIQ1UwPCQXNSTvLH7BgmpCFcJxVtcHlnAB/3XvklO4pLvSWBcYJaDTxkdfI7BIUGt8S8892IfHbkBM",
+	"qnrbtPTKSFwVxff2G7A7KX7E+0JZh2xs290vzt8PdMtG/MyVMdeeCR2LV4QMRAjMMgRWnerQj+s13BrE",
+	"sZZl4LOEv+3JtHBFVHe7CD0zcEfdmP/Hf016gq0sL695kZKezDP3ALhBJD9Lx9JzfwX0kwxVCzvTPkWX",
+	"EQDYJIRaYFKsuS1LMg5iI8e9OCsIJvx5g2MAXgvlnF0c6NH87DuKCjq6KZPKzsZoSmaGe0ARbjtAWBgQ",
+	"4/VIHzcp8TZHQiofXuIyea0Rn5CaQlNl+LYGwXf2ss2Rgo06UXZgXVRkEw2eAxWATrV1E+LMTrAmX4A8",
+	"DJhdYlMRvsDx4Omxu8cLNpUl29jliu7cZ0zlpNqdvdoZTHbj0ZY1dPPoH0PII0QfcpsRZRAtVJ6ys5QE",
+	"LohPsLNXM4KtEHK9VPombLTG7HYAoSn5dgYax0fb3/v3ZddabwJnwi7ugAj3tr0XcAVxbP7z0PznkfnP",
+	"4239byrlZ2GnKoOpu3OrydV5u697DoRro4ax5vmGYQXY93FZvRX6fkRoltmcrUqyg4KwvMh5at/umwOK",
+	"MI+Ju5KyKfP8imoWC4+TqxrEHPSDAFnYCzxzxQFsOxvmaovxdVS2OK0ME5pCsITV74xaIp0NtJelU125",
+	"11u06Z5U38y+Qb7Yp2QDKoQ5OuZkDW7N6LGr1x1B9jOfzcNI31ppG0PWxgBKVQeicF0t4lcMw/p/XLei",
+	"xKH+Fi769/6et7omhbJU+PgvFf6Adb2DoVBvHzlT1ebxUQCeHbCWoN3HVbvAhNqNeudP0PAj/1Vacs1T",
+	"modtHh/7xzZ53rkxzoMKPo+/d7/+yvUce7OPfghSAsJPHh0/DJ60Pnv415gSuHH9twi40xqtX6y/oMJr",
+	"5NzGopYj+7nvGM1ZudNhvQvciHsMrW94PRSIrpj9wAzYnf1bHnSb5LZFE20qGNVJrN0RbT6jED1M3gmy",
+	"IWFnn9FWwVepvGIlBlttnkL32dkl4m/LNKLZB8GEulYwPv0Ng93K2M9LJrJ3LK5sRnRYbh09LuVA1t2E",
+	"2jTnsB64mNmIIYA91qy8onks0aE6MR12TZWc1jgUxAIZM4u8QdN5rSd/Rrx1x4X+y+PedtRFp05tGhAI",
+	"8wuWgs8Ec93E7Y6hK7MuGATexPrErdseQck2jWHaneF36yO52mYzhvFxXMweKGuS98c9i1YqZHADA3/C",
+	"ywmopK5a8gR++3E92UGLwjHVuX7Pb1ulkvtV3O1A/tLhR2sKDfC7ZETB+YXj6PyfyPvULudvQ7JzsFb1",
+	"m2MWugTldC9nYHWzEI6rsu/R7K/7FNp0k8kl2gIdpj8uwK7JIFv9geHu7LIxwAgTklOeEUNUhvrSOS21",
+	"GpGJm7OawPqZ5fxE6CeukBCxRBOMdywsUdstnlMVsNxw/RIX2avgHqTMWNlCGQsi7CJQYRdMpPMFLS+r",
+	"9Rh9+P54+PC75PvHAMs1LeUCHZN/OTg6Pjj6zpXp+3Fdv51wg+qNeivGLoNfTJv1Btwfxw/N8i8YFed8",
+	"wc7lc/4pHKUNnfMDe3Q0/C4xew8jU1aCfWiKkw+Pj5JH33303PzDw+T7jxVf/XD8MHn0MeRyH46S44+e",
+	"2VRauZbBzI+/j1TNDxY3Cn5SHaAkZvaambfwDEn/yFjcx0dHJw1A57FAROcHiqRQpCEAEUxsugHIp5KK",
+	"wSYxaQ8eOtzGIgAidJLF5q3DgIbkHeIsGsL1jzweSUYxcxzIX5EV4vkLpWmOsC4jwmiZc1aaV23JADjk",
+	"QKv7q7Qhu4zJcKDYuOQykzPjdfEILkm85giOwr47ko+166QPog0CWU4SQhUUdWTKXsn7q9vqzNSutmv3",
+	"4e6KuRE6FXN5VAcvqjHYpz4tFi+8gvFk1AwFzuym5tUOa1ojsoTIPIu7J7cud3NPGywidta84AI93Bx9",
+	"n/gA25xgKUR4zQ7bQXJSgTBqWprvNisxt0WlinU7e2sKd+GuzYC6nJ5C+lYYw2yFdMECqUv+cdcRuARj",
+	"AWuAxSHZFIqinLglM0ImsjYSUlttN1ygfBlgqV7BxsKKJ49ohoMEvaulVn3RUbemSrTkcUepO3qzc968",
+	"OTScBHoJTll4Ivw2Nik0CUXDjhpGZ3xBxCSzFO0PN1SSCriQtcqaMQUNWX68uywPROGjg0fHbVG4jeu+",
+	"P3/S2hHS//vf//73g5cvD54+HXw5G8YjYKNWQBha4oXTPGOAOw37deIplGtUlyt1GjWxlif+63Htuq6c",
+	"0TUcucKyOIFCFKTvxPx3gvhkQPKeHkASU00mWk4GezD7jQdq6xYmkBhU2qtDHN1J8C6HMQGreXx0BBO5",
+	"pUPZfcS6vXHN2Dx3C4MjRogLHAOICEWWQhUs9bHkbkl7SS+XK2ABGV+asVm91Tt/uy8qwlqaHYnawSvG",
+	"2i6ZMuyyujOqoE5c/B/JljDqCvQqTHBAONQO5IlX+6GtE6qUTDkEcVZywA0IwR9dxwcqlQXLGnVHd77n",
+	"3pbYUIt7/z0kN1T7sjHB4QapBg1kkz9gzkG1ditj/N4w4+D3HXe/edHuJPZ+S5cYfLvjqtm0q6A0chws",
+	"aGNE99eIs/9zx77XT9LWCPH0crctwWD0m23+zUPdd59MLPgnpO8vjyqPh5A7jtoRTA5iJ6arRKqdd+y0",
+	"rUQf1pFoYTq0RDtTquNG97R6aNQzLC/KmdAPVBAcE1R2rMCSXG9OD5ou89xWRIN6bj0jJMU6qv3YOnZx",
+	"YntaPQSVsSmMfLxqazTk3AIx6XVhNK98jXXxfftXcPxQyGiWzoV5q7uaXhP0TsXqpTVe8e5dv440z+WK",
+	"ZW2BruKz2AvIK6YvnT11e9nWmmI9ej+Jpa5qHSl5//7sqQ1wlGUJoW9ZE9ne+g4NPV5QxcjZ052UsPgl",
+	"hNv2PYYfIGFDJJKaQ6FDwK8taMqGDnbN4+UqV/+DvH/74kDRKRb1sP0ZW8s3FJeV7mlEa3eP3CRqsBuy",
+	"dOnXRjrbV7MuSo4seayuaif9dqGTv0NxUVW4czy2SReKzKUyYgp0zISMXfDVuAd/wGDGvcGQPHG1tROs",
+	"pxi82QCRKxlRy6LCdN8dytYKDbewii2o0Dz1kgKEU3QhA8MJjWVAW5ElsRZd1cYFQwFmkcWy7feBQNx2",
+	"pUPKaCHl1tleUmPMMV4TExTvwaBzxtjbunZQcyptTVfR0pmHdr0cDMwUy2y61KIovHfjHiSnfNGFAwAP",
+	"ydlTH/Vvu4sizdY0HzOa3a00tyi1VejKB20OwU2+navmxtG9G0H6cOeid73pstOh2HqAInkCRYMQULBE",
+	"IebznFietTBVsqyuOuxQEqg3enSdmC/fxcvglHJplLkIYEo7bYhmmVv+030Lv5wWRePbANevtXuxinJa",
+	"EpplsXIrYGO3FmfnccUAK9sjqlt60sa8Nsm9Np53eu+hRGEPI4NB5XnLkgi22qDosxXqWKYRSF2ItxM9",
+	"tAt5xb4tKeAYqvvJ1uTxha9KEtYP000TOKavQRZblud6C5sDL1gnmwvC25FPmR5dMgeAwhlGZgNWNuBC",
+	"+USpJvbPTUBzuhBwKupuYuFoSfpBYXRIfDJ8GNCpBvb2HDKfxj2yFNiM2ikR5i5RDszB9akNDVKrQA7u",
+	"KhHc9G5zGqJ9k19ozjN7JzOCyL4kjOtLiE9sSIjNZxiSV1KzkY05S6kQErR2xTRZULE0Jt5GooWTcZt6",
+	"ER6kBul6/af31+kP6cPs2LoGnAKjlmnKWGYUiinNFdu3gFwcXuwrl5V7tanAn3/LO3Y8fNdtoWpdf2zr",
+	"HX9axVN1Fqe1cAyGxUEMiq/jf/rmzJbTV4TrJvO9Cxi+pBeaqTZUq95Ro610ETRl/ypljokdgOwXqTRY",
+	"tRh3wb5wqrNZkweK4Adxhw/Ou0tmPFAoAqLf1qayoQWUJv1IOFhVRL+eNYMJt4M9y3vZ7jqdA429idZT",
+	"Cl9Bpxmk/qZUmOZ3Dox5HbTjasFsi9IMl9Ob0tVeN8ffdUoABy9ywWVWJ+Ir/XekpVuli3isbH0zqlX6",
+	"GAM/UCxdGhXkndl9XNc3JUON7H2RS9rFr0sGjj7qMjLdR2QJX8Hy9y/CaJjEBnr4F84cYoH9dCxwYERp",
+	"WRq19P3bF2owgi2c4Ffv355N0B/3pGRez30DlaNENhZvpNLWqfemKeaey9K57i1vJSktIZSEA5AE14pM",
+	"qolNyL+WrFyPRUFLumCalUNypgld6rks+W9MEVygIGWzTOfoCcjXiZdk6Beo6D9BSwPG6zxZHO8zQfnK",
+	"zJeJ4y1zuSytv1Pz3F5IVb41V2I5O7HBMBAJNhbmoCA/Qu0M5th3kTQOFkDPmV+Lx0fHA5gghHUDtLyR",
+	"QvDiCOPSTu3UseE5oxkrSSYZfqDpJTPCipz7msywk1DMLV/D8r77+fTg4Xd/IXOq5jArYUY9FrmcgaDD",
+	"0DNDZLD2vSA5z21LUG244H9jwJyQwM4BeCDi5DUPD5Re56y6HnGzctPAKB6uyASXZrw8OnqUwr/hn2yS",
+	"BLdb+E4u5aUiOb9kY+FFd39SLPODCZlKe5VwsSaPj8icfaIZS/mC5hBoTlPNSjXA4oRjMamt7ch2YFo6",
+	"On746PF3f/nr9z/QizRj066/J0NyShZcKQgrK8lSXAq5EmOBTXFlN5plZquHBFYLTyB1fKZgpYL0BI0P",
+	"ZRmRbTaMkI6FkfaWx/KSyJUgfZD8iTXHzPdXnK1YOQh2Fhc80ELCmbd39xoCsGKCoQ6IDTcgiuXTg7lU",
+	"Gix4Q4Tc3eKqgtFLp2KRJ7lcZg+U8+NZRdBQ/HAsxuJMuwq9qq0GKqMQlHI5m1cKm5m8d3BwMQOXtTuD",
+	"sJD2k7GoDftBtEj6VJaLQUL0skRRviBcaNlAuMFdIDmfsnSd5mws+jvZaQlaaANMZnBaJtxX1BfDHEFX",
+	"RdAM23AJP2H77nMuMi5mihR0xrB8DrBrNBtqI56Qw+bvlV0yGYtULowdpUYVaoIis5JnpH/6E/nJ/CM0",
+	"k0q5QvigQUKmNGVaJeTJu18I+1TIUifWtZEg5wri9jEsPzG0ftAaRlJd1rqpZKwoWQr3/0GhW4AXMpTy",
+	"2m+y4et6rhIS8N4MlwR1K3ubhYyhSYhvn707B/IjVYtjASVX0TmzoOUly8i4VxOq4x7K0DpNGWqkWcYx",
+	"dMsM0xwywz9Ty1+ssPAjZZ9SVmjHEHM9J1Bkv9pRVbCUZDJdggFIBGMwty7O1WafltEOybOylKVlPI4j",
+	"AS172mLmDXIhs/VYTD6Pe6nM2Lg3so3+fH7+xjovsOmEjJ19DW/1hsPhuHc9gYk7T8GFzCB2mq7JBSOz",
+	"33gBVrE5JCwj/ckTKTQT+uCZSKWh6BG8g6kBAUVPyJMXZ0QxkSnIxVgMMARR8d8YyfnCCDnEsrJu2IwF",
+	"3Zgpkf7j40cEN9GfQS+3m8Oo8+3j75CPGrvNopo4JlrQdM4O0IpfgsU217pQo8PD1Wo1pPB4KMvZof1W",
+	"Hb44e/Ls1btn5pvhXC9y0PK5BgOuRk/hNUTveHg0PHKpj7TgvVHv0fBo+AjLm81BgzykBT9MaUEveM6d",
+	"uj5jUT+O53FVbpxj22EL7T0wO7lU7KRRF4EKIZciZVVumidycPo8CYcFDgQAiIEhPjw6wkwh2AOwMYoi",
+	"t2fm8J8K7znxMO9Q/SjsygPRgDyLBbfCnB+o2qzBB/gYRxXrzI/+8EeaOWcZfHK8/ZP3wquyGX70aPtH",
+	"z2V5wbMMUaoeHz3e/sUrqZ/LpcAuHv6w/YNzKV9SsbbTAY/xd7sM7R0u4XtRIZGAhePqmfZ+Ypo0tl/T",
+	"GWS8gY8GfFZAu5a2DwurOhYsHbrt30LHXBkGLozq7LilYSH/693rV+hHgPy/8JHrbbimi3xw4mUkLfiE",
+	"lIxmzgVUJ+TnTKfzt0zpd/Za3OlPX0TSTmrQ/E1gbKN/vHWj4yb6aHjkZxSYqd7MjFJ8c5Xuad3e1jqT",
+	"vDf68LFJvm7RzJ6TviGqQUDFdUoIyLmcqcPPspy9ogt2fWhrHXYS8wuubOyFq4oYqZNH+kbUGbtBnUSN",
+	"BCPfjVlo2xgkY3Gxdrh0x0dHhILOOCRvqFI2TpVdcblEXfKBscWl0FygTgzmygQvxSiqJIJ90vDuyVhw",
+	"sFttiUspiE+zwD5OxdrZJEZuGO0N9eo+Zm0KJXPTpb2MYvgGHD4v5r1/FkzehEzALQV+oQkWFDRGrkjz",
+	"ZWY0Gg9lR/McA4yoUcoWXIBe4poC/NHZkqs5U5CGYQ5qNvFLD8ts9DkXsTWw+SQXNL2svwmabsNNieFY",
+	"eu1BqgdNgXnJWIFJy2bOSaVtTEEH03OIvTVa5JmG/GZI0kcJXZRcpLyguUqIkmRi3vxP+/DAP5x4I4MK",
+	"m6th1ecWUzOkFzogX1pSNcqFdcKoTh9/9crhkyblAKhPncyxbYws9qhZwQ6Y+dtdsqKlOg9lsP7ThpU8",
+	"FvZRbWeQ7wNZAdzWCWSfNhcKamK0FhdhusYCPuz2kWgMc91NP2mvMqZLXH+8Q6WoY3s3KUevBYMz3FGr",
+	"0y7xvfC4TUXJbBMJ94lU59DJmtd1j/71vif0NUojvCSKSSnkUlgMcKveRYkdfZUVWCv7ECGexPJqFxGv",
+	"V9JVfh0LW4NwEiuyNAHY0PQSYEODHCEw5fwXrqhd/dOx6LsHia3518UGg/izuzZUmt1tM1Y2lRy9P4m3",
+	"fhLDWMPwCNYo5EtOYNIrZCzKAu9YVKPs3ZBMqkTaiTszED2E5+KETBYyazwKj8pY+NpPtuI2JN3BjYer",
+	"MWrBcwjNjRZmFCujbDbc2D+YrqzDzuhgY1EyTOWAxn5iOlJA11As1XPSf3x0NAD/DgQdC7qARExXKEb6",
+	"+4j62XzFVmGFcbyCY0r/KLP1rR3Keif+mNRv/IxVdt3iDI83FgfHya2oIilsbvaHO69HO5zXJ1JMc44X",
+	"z4+PdxjTG7rOJc3OpXxByxnD777bZQF8+PxLlnGK5cS+NVd5xVY1ptLNU3aQzYeLAHt0o5CeyxVZLNN5",
+	"1JyM1q0ehUyiVS82GQuXyMyr3GWFSEuAMGg+4yJWUViTnBnzMCiYicg8F2u4VRiOhYvDrLiSg/mgfoDO",
+	"0HNcg+ugrFRYyJemlyeEa+RQFoTQJR8FpWe1ilSXJa4EbYwdxXncXSoMse72UhTs2plddwWl73WG23Vz",
+	"hqebBERx66rDLgzic4CxcY3sIWc6lkwIv7f1jQgpWdXCHe0q2hTbzlC6t72m2EVTgN9IgNqe7on3NokX",
+	"92dH6ZRsMwrre+aKIznrrV2AHHRRYNpZLRFuuIXtfiV228VmWxkK9+R4R7z0DlhosvXVNw2IIjDYqE7n",
+	"MdLHGIM66SeEZplCZJmFvILnlW7TzswBECOnvMhyLDKmaToP28V8zdMq/2iznRbTXFppdndkS3Um/t2q",
+	"OYVpCPfm1J/QnEICu0WLqqYwHV64o/57YDCnlisAGBfN6+cAz4AiVMsFQjokHozwhHBb+YzyXCUQnQFc",
+	"AsVtW8L+aAZwmzwiEl1tx+vqz1WjJf3QQhzsHDzfzWuS3oKLM2zjuBVOfzNG9Awc3TYByjAhv5j3TOjP",
+	"xoTguJDbY0Wg9+4WtxU38sFvE/hnKgANG0yG6raHwKKziJpd3Uy8Me29LmeRu+D60P5m77PzdQtuy2FO",
+	"YG1M4ED+mr7mjHLX3Mt0Dl8iA4hcuVZrVbt4beZpfPxa9zewSje7vrGGzr31cDe3N7AzrbOIv97t3Y1R",
+	"0QPUlZoKj6EJiPpqjkNqv3Io4zbYxFjNzs2LQcmuOEs9iNwmSEiX4+OaIRQzY4zFAH9Xma+hnHWx8ejx",
+	"qVBeUmlsmiWm5UuRotvUtmmUCOzOli4LoIXgSsinyJjeA3bjTZaKM+1gtTTzju7IaDktimZPe5ktx3c7",
+	"ks0MxqPBVddMJyFJuJ3TMszrutda/nxaC1JWyCM7WeR2bcXZTS4Bfj9fs0vKA+gLw/CcmuKZlvMMGnOh",
+	"bvg0+cZGt7MZnlFk3gR61p5uB0RS+wP7oPc+Or8jp/VGKr5zN6FHf9hyNxM/MYeO6A8/23/tdIig5E2H",
+	"ihFK3Vs8Qb94oLb9T04on+5P0O/zBJFqg7tO0kbLdBNJVldBvq4hFBibMyijYWPJu2h1w2WQVwjvztar",
+	"9bVNEYsQ/b2Fd0f3Q78Xtr/PF+6M3ZasOLSa/VfwVn/RhF/Z4nPGel5uq+ISw60oJEcAuzpixcgBHoRW",
+	"Tp9CKmnBsrHQtLygeT5osyTHq6y9RC7WbYgLWe6DcJFB+s2aaRJYwOctLA2pWAAX4cQw4rZyVaUIP1CA",
+	"6VEBfdj88zZiBvFLPxbgX2ggimA6NBtAzgi12Ms2SR+KoQhZ4VOUDEI064njY2Ft9onNxQGQG2gcs8cD",
+	"eBKuyBWAmXk44kA0PFB+mxBvYyzmclkmHm2DRcE2oIIgXRSgrsiSsE+FMcaDbl3pJbJUGIw6FlRglaYI",
+	"FogsXTdJQxN6NCSnNm3ogYWt8GWionAcK1lCFXg5tPAkENQKBT+xhJybBULnFjlN6/Q6HIvzundF8d/Y",
+	"AeQ2Q1xNlb0cv9WNYqLs7Cb579subWrmWuuIEXfCaqjWF1xQcNs2HbNRqelavVhrQ1vK5mlOwmHKVDN9",
+	"oHTJ6GKS1J9B4jgc1trPnw7wQT9jaU7N9rrU8tr8J7YAj5J4JAwRzZgwa2w4yJyKLGeYJcQAr5zoeclc",
+	"XtANr7PdlI1GDCzsXiH+83hjqnzTz3UknQ8fjXBt4UF9wJKewf03cPVQea9O/a05c2LqhmPIv3d9Y4Of",
+	"3kHQqw59ANzdgCphj+icKnLBmPBO77q33F5vGQUCi4XaKusRvCwrZGRplI3A40U0nUWErvOTT8YCg4y4",
+	"HpInlTCh7Ss+K3gQVBZQouZczKJudbuTm+yoDt4VzNwP4J57fVu3rsM0CnmCpfS75gmV7rD15hpAGVIp",
+	"pny2tDg4FqnH1Ue1lN+prYOEtkWfMcHdvmVOiMeOgU+CWyY9bB4t0FCpZgc4mon/QRE6FvUhTnnO8GAp",
+	"jW3Z0UxcsQU3Ojz6Se03TTHd8cmLs7EoqFJM2aJkEwCBnQwguxmzECYbMw7MNjyBob3DNf+Kno+w321e",
+	"kNgOe0yDyhBwvqB7D8kdekgIbhzxFPNH9JdYaIXDesnx277hd5wswDYL0a/rYHHguUS3AiZvotbg69Aa",
+	"A/qCgdIAkcEJSXO5zGoRwa4AZ2LBJMx3GZ8Ckr0GoD/VkaXvrPZgqGZOy5IZDSJfLkSVDYW6RTONG1io",
+	"zYkKKiXXbWkFCnUSlNkXrhVEAbFF27kCAJL/9/8hhgGaaXg/8KHD3LaxCOa3qtt+aQ4Vy0gmV2KQkINj",
+	"DCACvEzkbRc5w6AKrF9kujcGncUkGQtcfUwWP3hYxR/Zukyt7C+SymWOrpxyKYbkrVzhWkGcotXzsFGo",
+	"xgTBGXSGWz0xpjtYnJgtc3x0lPiyrsdHR0cDG75BZEH/tWRjEcFcSTysSmnRO1r4KpukxBO/5289nNhd",
+	"REx0d7hX4MTRVxnQ7ngXLeTCP5x4+vNFPQQysaINUh2Pukx0v2/RkJ3QCRJH70Lq1FzjI1KyVJYZ+lQ9",
+	"kmkbOF9i7LfFIuq79BOqq8LHHgw56chKqWpbmc9ala4sUDTGnXqWbfE/qxTbipn7Isie0WOhNwpQjYC8",
+	"SXluDGQBxkDio8uCsshj8ewTTXW+RpjnKZnAzCYIBmJHPvEV7Gb8iokhOUOhjAVWmDDDLJn7F9bPkOVY",
+	"QPX/pUDzGYSe6USXVCgK+bPgHA6XOc+wXp2olU4TVXqOvdVEBAaonY1bgmIDy8jVLuLJK4v0iU5oqHCF",
+	"wEmlzNm2CLlnfmx3xPWb3XwjXt8chgfObzP4Xw2RwcoHMh53+N5r8WePgKudFycGngUcfUchgFr/XVod",
+	"NM8bJkasGAbwWLvsaJXQGRf4DDTP7MrIPsOPeK4ZlMK/4hTOB0A/W55B8CrHFwe1XfpSkSE0sy+tbzTj",
+	"MPra1dpH2eOSf2RJrM4rlzVjSqVUqCF5RtO5LTVlwf0UypR2CeXErUjGNGY5tevC913td+Ckrm7QIKms",
+	"KwywtpW5EOcYEQPN0s1GIGFK/VauJjggxa9YQiZMZPAb+2R/q9T+o+GwpfmT0hgSBSvHwqibgxMyKeXq",
+	"CYor60diRrQ5B7KcGgU0ncOE5UoNyTtZajsiWeqXMmP5hPRtva2xsFbDglGhAttRG4unqrhMBFvBBvNS",
+	"6RMCWL8XJaOXBPCzB0PMYoF+DDWNhRkn/PZE5mpixvWKpM6INFIXjNq/sTU+vLSw0eQVuWRrhdZheMnN",
+	"HIiAnBqRazYJquxiO08BWqg/KarKWmqCdlASLlngapdT2+IWbC9s7K4CyMVsmdPyp5JnPzFDLd/KDGrO",
+	"d1fjp8Zc8DrdrStazc53cW8Q/dsLwTBRxp+KL7KCkGwOsRjAXcjBZ9Cy2kEGagl1CVCCIVrodJpzo5QL",
+	"mq8Vxxz7khXIT9EzhyOvRA5KICtYMDPN3i5skENwCzEWLSmEpozjydihGWP/7fMn5PHx90cDuNSgLqik",
+	"lCtz+oJjjFUJ7E1gQiZVFceJG5fD0nXFkxKyVDbUBJxzKPFxJGaqVHmxn2B1HMN/KLeXNau5zJ2HkyxF",
+	"zpQKROGhl3/GqLJm1hOW59aqu2AzbtWRyX9OkrGY/MckIZMD85//OUmIphegCdAS5W4Jag6CGLOlLmnO",
+	"wSq01y5mM5c5JVz8E5GMYpweSeTfj9dr9kkfpupqUySOIxQgGxsJtoVY0LM73DUKxysb9RNGlekyIRh6",
+	"g4nj2DHMxtVPeMpVIRXX0drkE6o1TefmPJzAdZoZ2X9aoE7s5wCVBlnOsMaE/RscFfDDMFVXk+HGrM/r",
+	"e7n0by6X8ATfiWRC7nenJhowYTczx26xygZKqhzBx5uqlhMuwdWLZ/QtUaIqy8WWi0Xh4t1ziB6Opf25",
+	"wnhIqGVULHNw+9mBZaUsMrkSyl7uNM79+zMUU3XNHeHTU227BgccMJvJWNCFtNC+tgnPUSbYJVosCbIv",
+	"B8oLBtIUuLSwVgmaLBcoTodQo8WW1nE3IZapM1ush3CtWD4F6QE+PLnUVUl4mG0fShYxI4Rpmc4hFnYs",
+	"qF8FC8uu5nIFVWC0wgoxJJ1LnpoFfQZXMXbepicUWRhWOBn3xr3Nt/dIzc8tGd6ldw56sh19U/9cfSCb",
+	"gwYilOUr+oewBn9QBMM/9aWMdc9XZ+M2GP5n+P9Zdr1TaJJT9CHySNm6HjWW2MQvj5kB4Kdq5rcGtgHq",
+	"xtOczmascbWR2NuBTf6rsYg6sPw9iatvXPNluZNkC41bx4r3OeGfD9RY+Epsvvx9CckNcDVRi8ICr08V",
+	"GjYJL9RLlxDhmjsZC6hqAar9Ms/RmWCrJcKFysTulK006uphkvfvz55imcHHR0cncHOFXxGe2XD/sTAb",
+	"Fgn0d989HpLGDZpFgAUy9QVJqSCTZ+d0BgVPlopZpNvJ2fTgpZFiEyN5WqX+t/P73te474aedkxNQ7O2",
+	"no+3Dsm0sBXcAx3fLEz79PxSJft58nqgQtpjjYK0gxPINwHQXrj6EsEC/7lU+98V593AcO8wLuwMD/0m",
+	"8LP3Dt+sRr11IluiExo5wGKpre7N8kwNyWmeYw1AW9ORlpB7hQW3ThC0yBbqqbQNRdZySVYUE87w2mII",
+	"rg+9VJMRaRf9HAtf9dPwJVv3k/QncLU8CdByFdNkQcWS5vl6RAAyl0yKkkvDyCcjUhyBrv54OBahi2dE",
+	"qL0F9jXSITgIvDyyJBPDWKHeJ+ihMG6B35M+JUKKA3uJzCHAFTv+BUrFKjJjGjOfEN+sZFgyV8wqxLZJ",
+	"TpV+KTM+5WZCgPOtbDBCEB7m9mfOlRFSJ4SSN6fnT35Gxt4ISyerkusgSr3JqO3tg+cQCaJo5owYhtQo",
+	"1PiQKElSKRoi0MoSxXMmIGjgipWmW83ENohMdzT2OwBnUxhsDyGo7hZc0/L9bxtstZPwsWCd30YI0alm",
+	"GHthkfsaUulP5lR6uIOhYQ62tbmfQ0zOPdLoDsLyRtbJoeWVnVZKKwCsMlrsp7V0CWurhLe8jrFbnn6x",
+	"NiIAS49DaSW9hNJKKIQSf4+Asarm7VrMU78WNxUGUuFVhzEkoDYwgfCD9BJSIGzEzYDYfGAmjI3gWQBN",
+	"tSwTovmCJdbmB6lu/y/YaizQMbDDFe/PdkW/jn/D9raNBTZEY2OH7lMg7vJ2k1QU8U0V3Z0YxO7lXfhs",
+	"foBOglZddRB9XGmeRu9IR/XwibGwQfhVaGYf/GwQjJkyUrCyDh8E8L3WE7JARgEiWCor12mKhaecj7sR",
+	"rmELrASlWLqasM7khnaYQAVSmiuJwSuq/jbkCxjWVflI2p4V0+MlF5urvFgK+Xp1Xpod7oUpGiWAe+Zy",
+	"R8az3aruei+3wF524xnu2N7l7VabxMBZGCQ61UsgbHCDJmPhLlqgRhUVa1Iv0+QZxMXaR4ab1yFJlIuM",
+	"X/FsWcGhl0sIjZ4UrEyZ0C7IHyPrbOpR37f5//1f/7drcEAOA2YUJBuRvvnMJRsZ+9TwMv/uYEjeob6q",
+	"ghDLhFRRlS7Mwvwbb60U82FzYcjlWDRiLjcpOJypKoPhTxPJVpv1zvFsrDxo0yxEUt5fHv1xAtiMslI7",
+	"El9knemSiexr5PEYvhdJ3HRBNyKrJaLJK6OJXbGSUItWI6fk/fkTktE1uh/NvyyyxIqxywS0vnROS62G",
+	"5LksHefUrLyiOek7zAqwvvDWPaM2TRJeBWsLdEOMy/1xPSF9Y7kpBjcmRkWTS024tolAdQUMrERwhlZ+",
+	"0gFxmRig6yFchhtSdYtlW6in52CIA/5G+tb0hDgBjONzsWIDwoXRDU9AZ61FQUNkNJnLZanwiosKb5Xh",
+	"CmBTWIrU/PYJ17wa1FjgaGzEhBv7SaggY1nDaOlsKurx7rJkdkmMBp55L5Zt1tvtkI01lXkuV6q6ncMh",
+	"PXAW5YhQZ+Hb6lrOK1sryexmjPtrN8TY3T4BEtoYklNfl950mFGer0kp83xZYPF5KK6YSkM4rAAYMRuc",
+	"YWgS9guDhxPwwNpnlQlg1foddO9zPJN3GTFR6+mbhkzU59yh/COXShBYDfbR0J8/3NxlYeNRvRd3f6RY",
+	"CWd0+FPxRfKuSuO5elhzOBQlS6l2dJ+0cIjd8xFUH2vmHBAulGY0G5INhUvcVY0DKwhSivpWBhjOARx3",
+	"UPeXJUHKfTuBfkjeaUytdDw7z0lRyn+yVL8CnBjISPLp+/CXvUk4aafBulBz04r9zX1aJbrazzFmrh1e",
+	"QCZuyQA3xkbuQkYWmbzg4hLu7JrLuNnX+Ytfr18e7n1P9aS5ar07LZoSH/WeqSlBGnD9bihY27bi9ZIC",
+	"QOOcVdCaBHCoHQmT/sTQ+GRwAm+Z3XAb5HC3IAEgZUrJcvNtUdIzn8dxs3wTvi6OH1DS2voRmWAE9K43",
+	"ChglfUJKlv/nuOf7OrAxO+PefYTFt/FAVwRP4Jx+NReRi8TaWrJhc1FXsaF+kcsh8UFf2MYFHBrStxHJ",
+	"k6LkV1SzSeJxZK1WHbY8iAAEGD2xKtHdgrtzWWoYdtcCw0MYYU1nZKLpbGLzIeIa5+ty5qB8a5B4G0tf",
+	"/RJifElSMl1ydsUa+F4nHt0LgBYwS9PBAXRNrasAlqazb1b56iem22tk1+AGyOhtVPh7T/VtK42vyxnx",
+	"ENW/13oZRcmuOFsdcqt5BTzMVYo+/BxoXk4AHu5eM69WJM/h09liA4Lm699Y4IC21r2NAmZZSyUcoesC",
+	"W7Nms31U8Udn/VJFfmIaNNJgqX0JLz1nC7yiQz10OBaneW5bXZBULpgDIjHq0AkggLdUXltdjyuw/FBl",
+	"xcv2AFzkyLQtvF5b0yKwBB98rBgTjS8fk3Hv1H4GOrmh8HFvs34K83wuS/vhv4+K6gbutt1OYA8WZ5Mg",
+	"4ZbU0FhAIPc87k4r/oGvs6I4x+TcVt4thzuteNQXsTfPig4/u3+erwt2KrKzLMRgbRifni/aM32nKM21",
+	"uW5//W1zHvt8VEN1XkZZPaJiBaze8TWLhFUrTeNz5VRKhUB/bqws+1hQZT32DxQgwPOUQQWEIZmAicUy",
+	"lk0s5EYDY6ikwjvJK8v1ZCyqL0dkSnPFJqgJCRmiqmCbFDWmBibhaQuMC5GojFjaCkW1e6n4xvLXDZa7",
+	"DG91G7FpALdRVN7RiFkLH8x8Dwr1p43zdPTmamE1fK5xebIDm7dsGfQ7Y4JXrsjrw8/eF3l9aKPtA3Dt",
+	"r8HJ31TD2eX1d3oPKF94GVf3C5k4rcFIgVq9K2dGbX07ayb7c+axaLBmSLueynLhfb9CVtyaiysmMPxT",
+	"SR9McuCf24s7o/SPBWSn+Ns+D/YYzMP0Axl0NrC9JgxisIRjcWNhEBgwX0MEtLu7Z/j3DP+2GT7eE92E",
+	"y8ecq3tcoJ0HTtMHijBa5pyVpKB6npDVnKdzy92I0jzPbfWhkfcaMAuCStVYNAxX0p/ASGMjnAwsj3xT",
+	"simyCA2d7mDJv8GZO2/SNt8oJnND/B5cRbh0ZoeRN7Ehx5POWv/4Xc3buf3+HEpg4YfXRj41RQyyjSGp",
+	"hidXAmL0Ald014hkOXshZ7xd9ykc44KLF0zM9Lw3Ok6+qn+2sWHb/BXdbv17R+wdOyn6we3jT8/OB6Rv",
+	"+QocxkHAgvxxA8eFjyz7ZtzlH2YMX4nFvDHTvRslo3VUvG5x/fs5oH/oE/nnBl20bGCHU7+L4nH4Ge2H",
+	"68PP/n71+vCziNXk/3qco1lBfBPX2DSDvThKs9MWS6m0tZtUMr+vYP47rmC+oxDdy4/iPn0H5Lmb09qS",
+	"mqPjvT7adke67+HxtwW/C+PE+oBUWDj5hlzBT+wLFA43nN7vSOYjilIrHuReJb9TWew8vuoPyUS+jeWw",
+	"a+X0r8oANg3qrvLpiqJZDHYvX+bx3Y5kMz/ysVpUuVL5J64yf1h0X8uwzP29bvTnM2/MyXI1Z2Os9atY",
+	"O5ECtd/aAOoMmfxixlfN8Y5MpG79aEtp6Hsz6XdsJu1zHpNvYTPUCg/fgcJww3MTG1bv3yfc+t6AuMsy",
+	"y/sdqn8r8+EmX7YLN9+iRD90sRD7h8X8Wy/l78+Me2I34m64s9/nW7Pw3Hj3Vmh44JK512h+33aG2+S9",
+	"DI4vjOd4wZWOZJpEqrOTiYsisAlppO8cAIMEoTeoDrLeIoltia+NQapEbMKFBxcp3DFh5M3rd+cuToyk",
+	"NM9ZSVZzaYFxx8LhCkMlj2pk7fSP1+EcghyQE6i6y5SakAnNMosOPBYTv38T0ocppLgoAyiD4lCVEqK4",
+	"SJkvG59ekjnDkvGRlHG5EjtcI9+HptyHptyrsbcUmrI9FmUHPggBrMh8UirIUrEYqyNRThfmDAMWLF2w",
+	"kcWJ3IW/uiRh5DDhqxgXbMd1wXIpZopoSfrtioKXTIywKFCYsTwkE56pia0dBPG68VRk5XKbzaA5INO3",
+	"mTHZzovH4ibMmOzIi3eJ0LkPybkPyfkDh+TsryTuE3tTh9Axvwe1LTxQJsX0X8NtHPuAdIem3/Yfspyp",
+	"fwRDASNp5IvxEMCrFGwsIIlg0o0kgoF7REtpGBMOxOYHaFmNEHHEGuzohyF5xZhN26DZggtSypz5onKe",
+	"d9e0mB3c0vfxOX8wx/MfKyDndgJxOnSntv4QQvwjwmAdD8swjQAmwJ9jPad6LAxjAD2BfTIcr2Hd7R4o",
+	"E/h57mNm7mNmquvBP1iQTEhh7zQt7bnUK3lQzKnyJ7R1LCuH4SbxR/pgJiDoqPsCoyuUF9+DUUechfZV",
+	"WVkWBl1YPFRjV+zvtfXYS1cVplETc98CKnlGMRaaXmKG44XMLMiqA7N26Y9BaUBfYJAq0oxDsbqLUXom",
+	"hl9OxmKxVFAzC1vQ8wcKayhC8Snznh0qlO3r67rLW7EFFZqnbj4DrFdlfSxj8doaaxU4FXE5mFSYXitu",
+	"omVcxdnX+dxknveRRveRRveRRndwA3C7RtwOIUUxu64FOlJT3iLmnLu+AF2tD827UrM5VXosXGuZ7cEL",
+	"CqPs+dKsu9htpG62jcWX223d95b3sUN/vNihrcFCUSTJtobe1p9amICkD45i/7sDb7MaCAochK1vVvgZ",
+	"DL2O4Msd278jGgLpm+Y1nQ0SxDZHrHKsr+kAHB1sI1StL1mKVSXb6I07hg99JXvqPpLo3y+S6D506OMt",
+	"Suz7kKH6yXYmYM3fRHbN2FDGJGZZgsXhQuWcK6uysywZC8OVF2AihpalPwikz8VubunB0EV1QGmlGNgv",
+	"VP9olhi+HcMtYi/fBxD9CQKINtsRDs3LE203rheSMwLC7gNXi18gGC0g1VSX1GBCVH7Sn/BNnCRXeOIg",
+	"5gc+HIt/Si5U6wb7gVG1MegFjQQoeFYHhkUvlWKA6R20uCd8LELtbAGPrQPl4qTuUjE6LYrmGu6oD/mt",
+	"oZpwkeZLW0EeMXzvFaRbVpBqQE2eLtzpDGjmjiGsbwyV9/HGbOOGINeeGJuI1IhKXMXf1Jy+UJNQLoux",
+	"QEeCIv2CC6jDtQWwPoDvhxYeNEw1QLyj5MmZ4UUX4GWl6pKszAHSEsHzJguZsWY4TRVKaccPQT9UE/Ny",
+	"dc+1krbQlZ2gm5qii5oUzrlyZW2Tasi1obqwIrsSFeCeIlTrkl8sNSMcht13Y9LzEHHPMVUpmLugA9+8",
+	"jdscQK1Kml6+kK4ijA0BUkyPGvwXY7OJkDjRTK6EUbDUV2XFe8ZV1hxPoV1u9oz0H9BlxvUDQ1IPipJd",
+	"MaGp5lfsQWfApfluz3BL4BIvzXd3G9p4WhSRtfpCsPB7MXL3YqQZ8PPvJEWWipU7yQTzIt5dykvDgAIF",
+	"0jO/UCOEwi02RtNXZDSNPFBgO40FFyA6TsikwBSSHMMUU5rnVkWMhU/63BLaVkOrsYwFvGw76+BLT7Bw",
+	"2HuzBnd4sKH9juPrapeZlbk/prd9TO0GE7vD7oDCn5UBZtb+sEa7h1bu7nQy6iQKN8FAzxPy5MWZ2Vjl",
+	"yj9jYY0Zv2IQft+ix6fYaxiU27tzgRPpdJvM8VpJLZ/gnnhvl3jtxpAGOUSIeM5orue/dVJrLfrCFWRV",
+	"5CEUJue5jYwoJeSwcAuDLWYuBEM575eQyILbxPuzHcEdUit28U5TveysZxrMgeb8it0TpVZIWSxdllyv",
+	"e6MPH+uhWFdMmBVL56wWWImrbelLFkzQgg/XdJHvSmQVh+SKvC6YOH1zRjKZLo36Dk4ntrhgWVYVQb7g",
+	"gpbrKGO0378rWLofibkRVyRGs4ybRzR/U5p+NDftxHNfg5E/Gh4NHwXj54L8/fTlCzNam/4kL4wu1kWZ",
+	"zRW4p8wtlAlFx+yimX0nfbPeYRbROyyrZct1IqUCJv0NGSGz1bpsDQCju4LJTHRJp1OeYmhYRjW9oMpF",
+	"zqlBQr47eoR2+4ortp1XvsUxfmNW6aYJ0Ww0W98TZE1+f4t9gNoPUFShP5UlYZ/oorDC2VOdD8BG8hsM",
+	"Nx4iQ2p8C3+vf/65h4cD66SNPny8Ng2aYxD11FQeiJqXqUS275id0ylsDXhzJJZl3hv1DuFm0Y6p2bav",
+	"ytEoWH365mxkayknQRn8JAgLFVlYZ0NOm8VHh5VDqF6Jop1OW5vdAyJXorOCBulfhPxlEFjG7cIdwRCe",
+	"VX7ByAD8MrgkdF9diosZlONw3AXqhUQqnqCnGFOCbO09XxgsGIYvUrBhDLUMz9M3ZwlRqSxc/cPNa4xu",
+	"ku2N2yuoPVu3vvwNzb+ueSegefQKlzruKQV+j5mUMSIaBGOotb1pEHj9Zveo2jkHptFwsIvMOva8T88V",
+	"d6y6Dr1NGzr2lXXj5ALdJEReWS8PeLtt32jmhpUhqjaCgfirzfYoDJuYspXDCgFfUjCOltGMLiAQybmc",
+	"zYwtwsMtR49K0k58sdqsWbiyzvvCkVrmFxtnl7JqlA88QYr8r3evX4UbUNNDrj9e//8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

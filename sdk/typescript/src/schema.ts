@@ -976,6 +976,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/preview/registry/policypacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Policy Packs (deprecated GET) (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPacks_preview_registry"];
+        put?: never;
+        /**
+         * List Policy Packs (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        post: operations["ListPolicyPacks_preview_registry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Policy Pack Versions (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPackVersions"];
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        get: operations["GetPolicyPackVersion"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks_versions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version Complete (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersionComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/members": {
         parameters: {
             query?: never;
@@ -4254,6 +4414,277 @@ export interface operations {
         };
     };
     PostPublishPolicyPackVersionCompleteForRegistry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version is published. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry: {
+        parameters: {
+            query: {
+                /** @description Filter by access level (default `enabled`). */
+                access?: components["schemas"]["PolicyPackAccess"];
+                /** @description Required. Filter by owning organization. */
+                orgLogin: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ListPolicyPacksRequest"];
+            };
+        };
+        responses: {
+            /** @description The policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPackVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pack's published versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreatePolicyPackRequest"];
+            };
+        };
+        responses: {
+            /** @description The version was created; upload the archive to `uploadURI`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppCreatePolicyPackResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegistryPolicyPackVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersionComplete: {
         parameters: {
             query?: never;
             header?: never;
