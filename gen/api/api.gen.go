@@ -415,6 +415,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
 // AngularGridAdvancedFilterModel The filter model. Accepted shapes: `null`; `{}`; AG Grid's advanced filter, a join
 // `{"filterType": "join", "type": "AND"|"OR", "conditions": [...]}` nested to any depth;
 // Pulumi's `{"type": "AND"|"OR", "conditions": [...]}` without `filterType`; a single
@@ -1756,11 +1936,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -1860,6 +2190,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -1913,11 +2249,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -1963,6 +2311,12 @@ type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2370,6 +2724,27 @@ type ServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx echo.Context) error
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2491,6 +2866,27 @@ type ServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2534,6 +2930,167 @@ func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FetchRestSpecification(ctx)
+	return err
+}
+
+// ListOrganizationWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationWebhooks(ctx, orgName, params)
+	return err
+}
+
+// CreateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOrganizationWebhook(ctx, orgName)
+	return err
+}
+
+// DeleteOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// UpdateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhookDeliveries(ctx, orgName, hookName)
+	return err
+}
+
+// PingOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingOrganizationWebhook(ctx, orgName, hookName)
 	return err
 }
 
@@ -3563,6 +4120,279 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry
 	return err
 }
 
+// ListStackWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStackWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStackWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStackWebhooks(ctx, orgName, projectName, stackName, params)
+	return err
+}
+
+// CreateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateStackWebhook(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// DeleteStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// UpdateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// PingStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
 // GetStackPolicyGroups converts echo context to params.
 func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
 	var err error
@@ -3769,6 +4599,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.ListOrganizationWebhooks, options.OperationMiddlewares["ListOrganizationWebhooks"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.CreateOrganizationWebhook, options.OperationMiddlewares["CreateOrganizationWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.DeleteOrganizationWebhook, options.OperationMiddlewares["DeleteOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.GetOrganizationWebhook, options.OperationMiddlewares["GetOrganizationWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.UpdateOrganizationWebhook, options.OperationMiddlewares["UpdateOrganizationWebhook"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/ping", wrapper.PingOrganizationWebhook, options.OperationMiddlewares["PingOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/deliveries", wrapper.GetOrganizationWebhookDeliveries, options.OperationMiddlewares["GetOrganizationWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.ListStackWebhooks, options.OperationMiddlewares["ListStackWebhooks"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.CreateStackWebhook, options.OperationMiddlewares["CreateStackWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.DeleteStackWebhook, options.OperationMiddlewares["DeleteStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.GetStackWebhook, options.OperationMiddlewares["GetStackWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.UpdateStackWebhook, options.OperationMiddlewares["UpdateStackWebhook"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/ping", wrapper.PingStackWebhook, options.OperationMiddlewares["PingStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/deliveries", wrapper.GetStackWebhookDeliveries, options.OperationMiddlewares["GetStackWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
@@ -4004,6 +4848,845 @@ func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificatio
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooksRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationWebhooksParams
+}
+
+type ListOrganizationWebhooksResponseObject interface {
+	VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationWebhooks200JSONResponse []Webhook
+
+func (response ListOrganizationWebhooks200JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationWebhooks400JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationWebhooks401JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationWebhooks403JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationWebhooks404JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationWebhooks429JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationWebhooks503JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhookRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *CreateOrganizationWebhookJSONRequestBody
+}
+
+type CreateOrganizationWebhookResponseObject interface {
+	VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateOrganizationWebhook201JSONResponse Webhook
+
+func (response CreateOrganizationWebhook201JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateOrganizationWebhook400JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateOrganizationWebhook401JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateOrganizationWebhook403JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateOrganizationWebhook404JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateOrganizationWebhook409JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateOrganizationWebhook413JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateOrganizationWebhook415JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateOrganizationWebhook429JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateOrganizationWebhook503JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type DeleteOrganizationWebhookResponseObject interface {
+	VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteOrganizationWebhook204Response struct {
+}
+
+func (response DeleteOrganizationWebhook204Response) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteOrganizationWebhook400JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteOrganizationWebhook401JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteOrganizationWebhook403JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteOrganizationWebhook404JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteOrganizationWebhook429JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteOrganizationWebhook503JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookResponseObject interface {
+	VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhook200JSONResponse Webhook
+
+func (response GetOrganizationWebhook200JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhook400JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhook401JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhook403JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhook404JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhook429JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhook503JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+	Body     *UpdateOrganizationWebhookJSONRequestBody
+}
+
+type UpdateOrganizationWebhookResponseObject interface {
+	VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateOrganizationWebhook200JSONResponse Webhook
+
+func (response UpdateOrganizationWebhook200JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateOrganizationWebhook400JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateOrganizationWebhook401JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateOrganizationWebhook403JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateOrganizationWebhook404JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateOrganizationWebhook413JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateOrganizationWebhook415JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateOrganizationWebhook429JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateOrganizationWebhook503JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveriesRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookDeliveriesResponseObject interface {
+	VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetOrganizationWebhookDeliveries200JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries400JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries401JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries403JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries404JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries429JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries503JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type PingOrganizationWebhookResponseObject interface {
+	VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingOrganizationWebhook200JSONResponse WebhookDelivery
+
+func (response PingOrganizationWebhook200JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingOrganizationWebhook400JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingOrganizationWebhook401JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingOrganizationWebhook403JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingOrganizationWebhook404JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingOrganizationWebhook429JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingOrganizationWebhook503JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8996,6 +10679,859 @@ func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) V
 	return err
 }
 
+type ListStackWebhooksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      ListStackWebhooksParams
+}
+
+type ListStackWebhooksResponseObject interface {
+	VisitListStackWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListStackWebhooks200JSONResponse []Webhook
+
+func (response ListStackWebhooks200JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStackWebhooks400JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListStackWebhooks401JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListStackWebhooks403JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListStackWebhooks404JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListStackWebhooks429JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListStackWebhooks503JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Body        *CreateStackWebhookJSONRequestBody
+}
+
+type CreateStackWebhookResponseObject interface {
+	VisitCreateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateStackWebhook201JSONResponse Webhook
+
+func (response CreateStackWebhook201JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateStackWebhook400JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateStackWebhook401JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateStackWebhook403JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateStackWebhook404JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateStackWebhook409JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateStackWebhook413JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateStackWebhook415JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateStackWebhook429JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateStackWebhook503JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type DeleteStackWebhookResponseObject interface {
+	VisitDeleteStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteStackWebhook204Response struct {
+}
+
+func (response DeleteStackWebhook204Response) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteStackWebhook400JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteStackWebhook401JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteStackWebhook403JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteStackWebhook404JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteStackWebhook429JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteStackWebhook503JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookResponseObject interface {
+	VisitGetStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhook200JSONResponse Webhook
+
+func (response GetStackWebhook200JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhook400JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhook401JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhook403JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhook404JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhook429JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhook503JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+	Body        *UpdateStackWebhookJSONRequestBody
+}
+
+type UpdateStackWebhookResponseObject interface {
+	VisitUpdateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateStackWebhook200JSONResponse Webhook
+
+func (response UpdateStackWebhook200JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateStackWebhook400JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateStackWebhook401JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateStackWebhook403JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateStackWebhook404JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateStackWebhook413JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateStackWebhook415JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateStackWebhook429JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateStackWebhook503JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveriesRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookDeliveriesResponseObject interface {
+	VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetStackWebhookDeliveries200JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhookDeliveries400JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhookDeliveries401JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhookDeliveries403JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhookDeliveries404JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhookDeliveries429JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhookDeliveries503JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type PingStackWebhookResponseObject interface {
+	VisitPingStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingStackWebhook200JSONResponse WebhookDelivery
+
+func (response PingStackWebhook200JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingStackWebhook400JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingStackWebhook401JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingStackWebhook403JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingStackWebhook404JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingStackWebhook429JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingStackWebhook503JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStackPolicyGroupsRequestObject struct {
 	OrgName     OrgName     `json:"orgName"`
 	ProjectName ProjectName `json:"projectName"`
@@ -9745,6 +12281,27 @@ type StrictServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx context.Context, request ListOrganizationWebhooksRequestObject) (ListOrganizationWebhooksResponseObject, error)
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx context.Context, request CreateOrganizationWebhookRequestObject) (CreateOrganizationWebhookResponseObject, error)
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx context.Context, request DeleteOrganizationWebhookRequestObject) (DeleteOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx context.Context, request GetOrganizationWebhookRequestObject) (GetOrganizationWebhookResponseObject, error)
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx context.Context, request UpdateOrganizationWebhookRequestObject) (UpdateOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx context.Context, request GetOrganizationWebhookDeliveriesRequestObject) (GetOrganizationWebhookDeliveriesResponseObject, error)
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx context.Context, request PingOrganizationWebhookRequestObject) (PingOrganizationWebhookResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -9866,6 +12423,27 @@ type StrictServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx context.Context, request ListStackWebhooksRequestObject) (ListStackWebhooksResponseObject, error)
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx context.Context, request CreateStackWebhookRequestObject) (CreateStackWebhookResponseObject, error)
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx context.Context, request DeleteStackWebhookRequestObject) (DeleteStackWebhookResponseObject, error)
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx context.Context, request GetStackWebhookRequestObject) (GetStackWebhookResponseObject, error)
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx context.Context, request UpdateStackWebhookRequestObject) (UpdateStackWebhookResponseObject, error)
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx context.Context, request GetStackWebhookDeliveriesRequestObject) (GetStackWebhookDeliveriesResponseObject, error)
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx context.Context, request PingStackWebhookRequestObject) (PingStackWebhookResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -9941,6 +12519,233 @@ func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
 		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationWebhooks operation middleware
+func (sh *strictHandler) ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error {
+	var request ListOrganizationWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationWebhooks(ctx.Request().Context(), request.(ListOrganizationWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationWebhooksResponseObject); ok {
+		return validResponse.VisitListOrganizationWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOrganizationWebhook operation middleware
+func (sh *strictHandler) CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error {
+	var request CreateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+
+	var body CreateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrganizationWebhook(ctx.Request().Context(), request.(CreateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitCreateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteOrganizationWebhook operation middleware
+func (sh *strictHandler) DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request DeleteOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOrganizationWebhook(ctx.Request().Context(), request.(DeleteOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitDeleteOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhook operation middleware
+func (sh *strictHandler) GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhook(ctx.Request().Context(), request.(GetOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateOrganizationWebhook operation middleware
+func (sh *strictHandler) UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request UpdateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	var body UpdateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateOrganizationWebhook(ctx.Request().Context(), request.(UpdateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitUpdateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhookDeliveries operation middleware
+func (sh *strictHandler) GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhookDeliveries(ctx.Request().Context(), request.(GetOrganizationWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingOrganizationWebhook operation middleware
+func (sh *strictHandler) PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request PingOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingOrganizationWebhook(ctx.Request().Context(), request.(PingOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitPingOrganizationWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11318,6 +14123,247 @@ func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx ech
 	return nil
 }
 
+// ListStackWebhooks operation middleware
+func (sh *strictHandler) ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error {
+	var request ListStackWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStackWebhooks(ctx.Request().Context(), request.(ListStackWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStackWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStackWebhooksResponseObject); ok {
+		return validResponse.VisitListStackWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateStackWebhook operation middleware
+func (sh *strictHandler) CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request CreateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	var body CreateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateStackWebhook(ctx.Request().Context(), request.(CreateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateStackWebhookResponseObject); ok {
+		return validResponse.VisitCreateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteStackWebhook operation middleware
+func (sh *strictHandler) DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request DeleteStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteStackWebhook(ctx.Request().Context(), request.(DeleteStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteStackWebhookResponseObject); ok {
+		return validResponse.VisitDeleteStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhook operation middleware
+func (sh *strictHandler) GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhook(ctx.Request().Context(), request.(GetStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookResponseObject); ok {
+		return validResponse.VisitGetStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateStackWebhook operation middleware
+func (sh *strictHandler) UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request UpdateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	var body UpdateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateStackWebhook(ctx.Request().Context(), request.(UpdateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateStackWebhookResponseObject); ok {
+		return validResponse.VisitUpdateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhookDeliveries operation middleware
+func (sh *strictHandler) GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhookDeliveries(ctx.Request().Context(), request.(GetStackWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetStackWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingStackWebhook operation middleware
+func (sh *strictHandler) PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request PingStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingStackWebhook(ctx.Request().Context(), request.(PingStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingStackWebhookResponseObject); ok {
+		return validResponse.VisitPingStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetStackPolicyGroups operation middleware
 func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
 	var request GetStackPolicyGroupsRequestObject
@@ -11493,388 +14539,451 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
-	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
-	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
-	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
-	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
-	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
-	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
-	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
-	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
-	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
-	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
-	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
-	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
-	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
-	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
-	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
-	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
-	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
-	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
-	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
-	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
-	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
-	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
-	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
-	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
-	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
-	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
-	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
-	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
-	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
-	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
-	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
-	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
-	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
-	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
-	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
-	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
-	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
-	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
-	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
-	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
-	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
-	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
-	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
-	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
-	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
-	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
-	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
-	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
-	"FC46B+UY6H9TlITjw5u3Cy9lu1Vk6FV6lBdgE/UZcbo8SSvr97W5W+7m5lJ3I7oEw53/yNY767fOUn+B",
-	"3paqKpEBQjs9qi3eHh2vov2i4IrlXtBiwu7RzwOq8wGykkj/77ER4ChdH0lrQVWdv7l4Rit6xUtu1s+k",
-	"mPJZejHy8BbOybmAnYdQZ6iY2UvAR/NYlpVDi0vVY+WpG+0RvMPzR9rFhHir4AQiiA5R7DmsaP5RTyCA",
-	"9YqafH7IRK7WFcaxpuwJ9aj2M448iz+1agUwYyIwLEGSpcYrtB55NIJ65a83xUb5BXQ3wZaVT11ibUKo",
-	"l7mHDAINcKaDUzYdI+6kz3pYHE97NLYNG8371Iz4jbNW9CEVQi5FDhE3gu3ONNLkfZPgFMnVsmPtW69W",
-	"9HGviN/zomXCXDiPYiPExcp7uf0IA1gEWxH8mryJI6JBoRONqJ5RU0hv2DwH5z+9I88u3pFafIySVFb6",
-	"MOf6MI+fVU7eBMmnOae3uFi6obe4Awd0K8i7J+RqmX9kSJ7NoYRn0TfA4aZS5WzBhHlpRY3B6cAqL1bn",
-	"B61B0QVbSfXRzs2nqXANEYBTppgd9eng8ehkdDKIztfgZPTU7pmLp4u715iPMafXrG8mTNj7BaUsFxf5",
-	"5BC/PmwMPqg3p6ilZANDZ6C/6Ccwt/DuBysKuuFd0hmM8PHoeNDRFRpr3jWvXynOpiT6NYj8dZzv/rbw",
-	"cyv7G4OG8JAwFBMgRDdzDeyn5LWUb/tzGUWdLhfM0IIa2s9qE8Jk6wrybMe2Q+iVXBrololrrqSwVGOF",
-	"1qlUwRHvgqnjsLzEYRbJdbCrA6Yzb6t///bloabTptGe4hikmqF0fBBWzK8GuZiGCDsyp5rQUjFarMkV",
-	"Y84t4rWk6CRnDbYA3IBpxwxal0O0NcB1qTFM2Rn8nz+fH/43Pfzl+PCb/xkdfvh8kp0cH9/8S2p76qOe",
-	"Ysxe8SRyaUou8HrTFcv5lOf1UxeNHZHBrjwapwB0wsUFfnTSFXUrJa950Zc1kpdyWRD/zlFVUgO5WRCY",
-	"GYe+203VWuacGoZx5BmBJJnzn95l5PyXpWIZYSZPErLduxS5vH1+/u0Pz8HCGdHmtpOoWCU1B/6WOIjv",
-	"3760AgVSgn8xVtKbk8ILJe2HQl7UWTY6045gm2u0Wclr70vMy9pd/Bie2SGihNDK+kjQMXktckZoeMWO",
-	"ziVGFBnhxscdXsHK+Cct8h/+fP3jh38fHv/vn08Ov/nw8/HhNx/+18F4PNr6y/DQ/gMPz+jww78e/Ptw",
-	"PP7X9m8H//4vW310Lro+ZrjRYdtZstgkjfkYdjJVchHLDQmZwYnojoIkWValpAWI7FTlc36dkNv8dL6v",
-	"wyFvycBdCyjRotAM16+3/2O2J4zISCvl56xBzfUi4Vvv316kl+T92wvbwpv3l527y02zTxfbSSh3+Ude",
-	"NofdKlLLvYNcXmcx1HPqIYvnHemoPcjv5YrQ2gxMnDxVNLTH4pprlKdi2UqxBSssQ0RqBZknoV7CQL5j",
-	"5ls0IMRJT5updKkhcL42jzSF1ibJfcfN98url3LGe3Yi1YxTD8lQSMNICG58Q3VOy2dUM6vHp2MDfkDJ",
-	"MMEg/RMgyDlE+eNcIh6fGkxbfZnT/RUX1/dWZSVerWguPVQUcq4toaI69A767N+/Xb7yzD1wIxQSRV4u",
-	"C6fj/Oe716+Im589PEFucJlclFRUGZ4vS6raQk2k1ORR7xBrHMRxxYwVzPD4NilqQT+dz9i3dK2TQdjN",
-	"BY1e7i7iTcqi3xhQH3fcSQaK13aQDIiOlhGzgGg+d8sFIa+RcQJygR07wLNRxWtuCThvGjMUIyWbGivo",
-	"HSQ4780ONNVPR69Fw7DRvKGC7cgPMREQhOpGt+Gf5gwcDCDFRCKD+wBMcY288mhqweF4FyFCovfT3k82",
-	"S95hv+CyqWd3O+G6R27b5bZL+0k2CX6XzRze0e1kpfp+jPqKVi0LVNHP7yAhsSZQvY3T9b1PSq6NbosU",
-	"Glmds/VaSgOzZItr+Ym+iW0qeTC29jCxLQaRmKs9Ob5pk/D+Fp9AEE/SBooPN33S4ZteMn7begN16tJ7",
-	"etzT1opKopaCFEvlNXlME92H7Bv9rpO3aIpePLKLg4B5W1uW2hPre7O2D2hCRRcqxjLtBsjFgtkTpue8",
-	"6vK8zRzFy6DtPnY8bD1Hxt4weANd9sbDgA0G8xumgbm27x9/TQ1puaJrXadeHMQSqeu7R9gMjm/E+thw",
-	"ePvedMeWEr1cLKgK7tWW8OgIEL/tbkSEN7LBExbvq96fSUPz73CYW+W+xoh6trJeky2cr+fFrlgn8ei2",
-	"DM/1+sHnfcsHD7euXuWb2G/xbOM/cTN3Fge94wLimHrWz8vgCeOMT88GtTv2yrRVhe5iLPpavYzSvl0z",
-	"aZdhsDVvaOGRJv69+LitqBKID8SUkgqS66dyuyvRD7pnpRyb7RkQGn9D9GLBr3mxpKXf8VoDaJqgtgja",
-	"u4VlpEXrD7vI1vVV32ZtO0VdbLTffxvZ7blGQ7CR3n5JFlJhUE/LoLhUldSsaem/p4B3ljA47LzmHWtF",
-	"esWjPnx4yU3L07P3NnuB5kVoJd13LfqQ0CEKc7E59IqVUsx8YPrWPe89246VeI4ajrntb8XLklyFLUFK",
-	"YKIA/qERF83M2Zpcc1lSw+IB7qGIvG85MhoeHtcaubRNQ6o2vIwSrbf196lvt3Y8eLsTl+KdYamr9Tzl",
-	"4dL2XbCN048wxmC/qpkIrlVfMHHMQnejMJzuO/9dmqZ8s+0DutkE33JHtI727ob4pSo3+BGApVhmrxZO",
-	"3W/5KW6po8XdJbhGttvVkTq3ibn0H1qaPrG7ytPJhnt5o+rXC3obC9+kCdKdMWp6VfJkq43v9jdqJ9vs",
-	"2q8jeti0hc0LuqNcd19rREHE1y+qFW2DYOoajrTsTUa/LcBtOxsAO5Jt00aVNv7dpIOIiPvYmeeMxCVw",
-	"S7OgVdL7UQ+1T9d2i0Tqse3HR3wexM5Xb0tlTPBGqyrGe10rkB67yF9E2OyosyswqI0spKE+JXhHpADS",
-	"hr7X5ROIG3G51zpEg3hef56+J7zqjP00BA40ChiqZsxoMgRrEqSCOeVeI3IK16/VzPlhtphEOYZxp/Ve",
-	"777oqK5dA+lCFrdbjh/sh9sFQNt+K4bFmWs32ladpBIbRHqMvXGc8sLZbRJ38qvg4MOYAr/w9p7mM4Hi",
-	"WWfL0iZSsVw8xxCiN5tU4LrLWAn2mFnl2schYZAF11u6BBPmxm4cWe09o7RA0CDGeARZfJIcBfUtysaz",
-	"bV/5IQoi6gQtJTBDN9r/U7rl/sAvTXsXAKkWPmYjko/bnpgkX78LjS2EQiUtsU7+AMn5+btncehUCF1N",
-	"hYOQoU8ghJw1UFYP9rtSxM5IpF/smE/BwJ6R42S8PqKFxgLPZtTX46/jBtl6FBqGrsRxaMQ8iMJeshjm",
-	"4eG3/KAStrpfxQ9Wr+GmRIN6IfWtQpS2t51sN9rrjRbFTS4sPWhOsm+LIXABuOcG38M58m9Egrb3nt1j",
-	"Bxy8j9JTY4DeXoOXS8PFzAEfbwc9vmVH6ZVudd6zpi1XUEozab6CPqpOzKvDKMiIi/qM0xxqmMvGjeA8",
-	"WdzAC/d17/iIXCPJFdv9Fgpo4A3JE4B+CTe3u6Pi4GEnjKV8fHd/fa3mUiPybnkdkFCh/2cvL4iey2Vp",
-	"pSeHJeoWJ757KiVzpjUZCnbNMCt9zhS7s3sOIzCcsGpJxtvhDvZeKDvel7LPVPBTCBCNKTinAkyMciVK",
-	"SQurcCm5gHApmGsgDRezlJHVnOdzjIvXREhcJf+9Prj9Pb3bdG93we65lmm20hN1EBN/itU0AQ07Iw0x",
-	"aeB4gVyPTmyTVbCeHh/H2QqY4Xzqsuw4QrNG+lwT+5f87PHwsvGAi/+plJwppgE2b3C1/p+CWYEf/pry",
-	"T6zA9zBddzz4MEiENxU9BP395eUbgqMj9q303i36XWjz5YKKQ8VoARJJws4LK7V923JUKzbZGV98d/5W",
-	"lslhAJpvrAhR55Lvsuvd4Xw8Gdq2h7RYcJG5VgERkLMVU+kjtJCFbaI477lMDV8wbeiiCn4B7GVFNSmp",
-	"BjUaGiDD8ILr+W+SCyvDB74WSogU1LBD2/L+4lxzquc41R/CVH/snWoXzyjzBzBag9RmhoCz2mj8FrlW",
-	"bxaWz7ryVqbI7rmgRvFPozbAgcFkHhCRBtlA818Y4B3cKqc/UagH4kDojIt+y60fRLu1585qtK7AaIj3",
-	"9lXDzeuH7WwXcYJSKtICZ9dvLvCBrOBqMUslyNAbjk6Oj7NGiv1BQ42yv2T7WF/dpPfd901Rh4Bx4OO1",
-	"t2w8osRA4lYyRurj8oopwQzTh1dMm8NK0dzwHCNuE5QwADF1hRFfODcXnlXRNYguR5WSkKSbSwWRYX9+",
-	"kh2eAMpF4/0VuzrSxlLMLH7brv/h4w+J4KwwlZ4sZUSWH7YVcH1AID+7ncG+Vfa5/TmABCn2yTSrVUlF",
-	"2KIya+IKAwB3q/pSzHCRt8SWRLuPJA14EDsHm6Spb3s+qdsIN8iNpA2VqTaEKDZgXlphs2s0sTtENasS",
-	"boqnqII6tKeLvceU2x0C6CU5xdgGtETrJRuRH+jayqKITtWw2M6pxsS4gpXMsMLSQBM3fCcvfFUv5b4G",
-	"a/xo4wxx6QtmKC+x2EIdSrR7d91COT29KvdiQ1vxMTWbFtMnhu23eskoKVyVHsLtLfnTT8a7fBUgtdxS",
-	"g/W77b3uC06IliBzeQghK7RNp33xasl41hDHGkZn2+zGNEXNB6N9SMOCoP1wdpNBk/b4JqJj7iLu+96o",
-	"NarF1VidEAAWjMvtTRttiM5Lkt33jJZm/g7Rn/oS4yAtx1LDHN4m+Zx180nsb9iEK1Rg+/nooFWgdfdn",
-	"63IN390yHc7Z3xCOEQiiYBUTBRP2nrKtWxEeElM/j8PgxoPT8UB+HA9uDpIGGt2zIvgRqgy4GuuMjAcR",
-	"axgPEKdpxTXbLq27flJb46ORkRqcgJaSyFGkrC/nuhQMEEqIavY1kRLn1GUJbs4KYYkOwochFSbEC/V4",
-	"P+vnaXorm5JG/TrWUcksc6ZivfMRbi7jj765nWBvGjsVlmj7ZtW99AseYWKWLbPcXtIuUD9sWGe5Uw72",
-	"XyG40OsALoyuiMOzPnIs1LO3rPBX+2F6ALbNiCRQ+tloFLkMo7ML7F7rTxzaYIhNuMMx1pDqMP8vwwvY",
-	"UmEwMYAquhn8bdzZiy8e0o972CC3J+gj63n/9lVfrvGr2uToqr7BOod57RNfF21qZ5FTp9dqN3ESLppd",
-	"tsT5b/jA50qUpc9KCbHZG5Fm3MuY1YQJ0YPTwePjx384PDk5PH58efzn0+Pj0+Pj/x5kg+mMelMct6+B",
-	"daxp9On91mUvgZUJTq2QK3Ep0bTq2aGC1kO7S+2wiq+poeq9KlEpZwvK7T9pyXP2HzRfsJGfUTaYcTMP",
-	"Kcj4StS7/ZOEMVxzZZa0xL9Pp7TUDBAqu+vwZOM6oFGwdyGepBYCrWvbVgK3Z/tSXPPcSLV5LfCdeAT2",
-	"b1IPJLUcH25jMzsXRFYUg5C9oWDKTD73rCNYDOwJdCRYGw92sRkEut10oTcKqrkvdr7Fu4dtq7XAD6rv",
-	"wHdxQHezflVMHSbMIM7+8ZVMmpvzXct+a80XmWnkKhnmKA0tn4F5NG1pt88juIc4NXmLEXMjxkedbAUC",
-	"xI7Gy1iI0FDrNgAsoljvKyt0dxOefJuMnIL4PCvCefWsYeOICjQgKqgrnVQxV8iBDD+Pl8fHT3LAJoZ/",
-	"sszDPNZYkDdNL+omX3dntdLaK67cTlSEK7Yn8TgzUBLBdF+S8asJ0LPD/o072JWw/OyzaGc3ExpE2L2Q",
-	"qpO0umNCYP+nm7OiBS3Xv7BUHuyjjXpdlY5fjHc3eHhvmza4Q4ZwY+V7gxQ7yZM9Pqj0ew4D2Cdaopnl",
-	"ke5MKxK3aJ4zrQenAxcVOsgGUs2CtJIvWNde4b/ZT8OxAz3HL9MqDjabEKe1zxUdERcYSrgmEzfiCcYw",
-	"F8ngtbKbD0ouvtVk2DVCEV7oA9/TmVWxHbQ1QJ1HGHCsCBFeIVZHM/s5ol5wKFMw7Pix+r0fC/rJQ5WB",
-	"i6vNKOodSYNdCil4bplFpCc1RA2fa9tY1KlUQcQB+A9Ahm9+F0rVtlJhdsjl+OKEYeQGKZP1l0sZiGvu",
-	"All8wiRIhF1x0Dksw1p5V7hisN/CpUMN2zCjemWPIq4q2s8FwmG30MJTimeftRgfNk2iKVt+7Zx2pZKr",
-	"fXD0UhbaL8yArjc5GIb0j4/7iaJtuUcgMicRsmKDiWx4/fjga0uh0aT2tOjtKUuEfn58vOOWRCNL7Qsq",
-	"Ei+5SGfTC2S+/WEsmpXTZFApK6eHPk3Nbt58XTEFmZWk5OIjVNg/CLkCLqrEX+M7sphXbBWlhmwN2DDS",
-	"QawlYvg78Rq+pIRPPsCMlUGl2DUThhp+HanxlZLFMvc21V85/4c1837OfF4OQo8Z5J9fKQen2Xm8eHC2",
-	"fOqIKAhdFtwV73E5MqPdA4YEW3WzMlKmvw8tK+Bx9s03u8YIp45PQifval6dd0L6Gg2BXNOUWazFwrwV",
-	"KOGeSMRmdaSA3aO0InPSbsThQ+J6vM6yZFH+USdRyA17Q2ybHZMsS7nSTgBMB+DFfhrXCsLl4RCQWLgi",
-	"coUxDZAWtyGRDePQIIg3inTr+nNaBrP2sP4aP3ZBT9o72BMmIcT29RU6PNiPh76xuu2mwZSel++2dfEF",
-	"0N2+cANES+rAed3wnkmhcZm2RP+6ncjd+yBdWeUfW8VNVntRXQMzMk1+37JKsRwkBi7ckP2AoDoTTG7i",
-	"CH5yGs3zkSZXS16aQy6AEDKHNio102YswjOXkRBHI8N6NBbhkaNlVBEm2MMEtvGs7n4sDCtLIMkFoRVV",
-	"Bko932QDvdTg0C12IXo95xWiaruPdqFhw+hCp7BFuguYhqQk0AKcq5LRa6YJB/S/PXEHvFl5Jwp4r5m6",
-	"EFPZV+5OA7nWgR4haCB16oYTMF5PUOGDm8gyJKcAuVzZpkm6A1EcPYVAjtxV+nZpHq6nQjKMvQa4eOzF",
-	"a794uK5o/hFq0ruy82Ph0agzcrU02EL3a5+ogUezMUnPPsCKDoRwikrMWEAgeKfLgH/tyo23SaZ1RcLR",
-	"dfuXhbuqzRtbC1hfNbtdrn91ntX2CbDH2XuZevxSqE7Gca12wkwUUA5ACoP/dNBLh5XiIucVLZMxrh3O",
-	"s/HSt29AHpAgtm8XzwMKTWA1GHfd7yBzYxZSYHi688J4x1QlAeuPlofhEZY0yWVZ0iuJ1Q6zwRUvSy5m",
-	"hwsq6IyprZPrT4HfJq1EfqG0s/NlTxY5fpjUtRruo2Q9kRSKLzealPabgz0zDNtSwbZcRZWkhMtgQ/Hb",
-	"7C7QLkg/VuWT0xpzOLEXP3EztxR1OhYT2H6sVOOulIxIyyKw7pu/7yZ4+Uw6l5JitDgEdoc3HGQ+jcVK",
-	"cagRACYM8vT4ycGIvOjWCEElGYcO/3ykQbSybY2Iyy2Dy972Y++DsTCSyOnUXleKg31FINalgZyr1VyS",
-	"BV2TBf3ICDeuVmDAm3bOXU/hzsu5FW8sJpuQF1DTZ4r19ETnJr0qSq42RoSn1MF0rIMLxkeyHQ+cZHEE",
-	"J9mVQUWNCdfcS4YBfMlrTplDkXMAQvCd/0PJVU/ClQ8D79pFwqTwFTI8Pjw5Pj4guVSKlYgS764eF59M",
-	"4EIfkcOT6Bp8dXSOtakxPhxy4xQV/s7DlTk4I4ePG3cnvv9I+wzrKPQqh1Q8e5OqZRPJNk4aiHIGDh9n",
-	"+2biRhsW1mgnkukrpBYRiZyiRRBVV/9XbCvcCDUwpdxy87fe+bEl7QJfIu6rHuSvaFlm8popwYoN7V+2",
-	"nFR1L/5jLEmypaeKqZwJ4xcvcdDe4Bu1SdZ1g74hVa+q8dTZTh3ZlnofgWC+2oYw4AwsvdhuPVZCaPzW",
-	"lqANZhdvAzK7DvFWUV9bbNbbMRn2WLD7BlVrBPGF2L1NMVRx0dn2uUudlQRVN1arS3FdMunnM88DE3RO",
-	"1KSI1kEMBnAznVNBhv4MHcSQFbtm+3ca3piP37C6/ccR2N1O0oa3/UrzhMRVbyOBGGe60hmhvywVOxRg",
-	"a8zILK9ukWUMCyVrs3QD3GMDM9mcCrzLpqbPUxObxt2DLvayKWQAHmu3EiSrvVc+gjK6QP3ytbIIoLGD",
-	"M5df0JYFrlguF4wcPt5TuE5htdxxwSlf5qtcZ83cAX/sUawIyPhDf8SzbrxvRkaj0cGdguX35qCnAIgM",
-	"nbntAQD1g30T0G1nuxBerxMFynba3WeGxSKYE1pQShqR559obsq1zyrHwpoTsApN3CmdYK2eKzYW4GEn",
-	"Q5+icFUXpWTqYETehjDYdcWyBjwJHn978RdM8WuPQWAwjnYsgMwtXUMXnaLjGKLd9uZEpbjraMnHx5fH",
-	"35w+8dGSDR/tz593AcFvAt/XkcCNBhTLGa+MTnQxhYwlrP+XKBj4YUvtRcDwaH7tBmbJBkoI1jzXtlGT",
-	"Fl3pU/3kCL86/Qv8b5ANlnBGl0qcYr3400rJ4vTUZ6Genqa+Oz0NU3SVzfO4/KLLXK08+EvIaY2LCTx9",
-	"3Mqe+Hl7ZYMvrdUYy0l9FRtjISi9C43o7y9Yum51yERELK1Fgn1kp65MkRaiOpd/uImwwjytL0x7g957",
-	"TkTNjZruxrY0/EiDTxLGEx/1Xn9axOYUTTRu+IIRDtFIsEHXSDG7OdkiWW8nXaM9HLIUBVPdQSEnfqTD",
-	"hzXcULj1MsJKzeBG976ufoDDjVEpl+1QrYZUskdkQ0v22VbAUW3QSaMECh3TZhMQmXvt0YEc2YsFOS2x",
-	"DIDm81vPwN9bqcs/8L3bnUyA8+pTbkxDLPSHEX/2ZU92SD+LgmkUq6T6ks1sJJt9UQRR7yKncFg8/9kg",
-	"I6cAWF7URrSahLJGSs4jTXjhLfWR7rGn+BtGaF85SwoxKKpj0NktwsWYckd9R4oH5TwOwPki0k8HjW3T",
-	"7sKqBAkP7IW2ESuoYzlYV2KVrvTBLRfO9BajUbHEecvWQTra2Pj7t6/2U0Z3oMtb6qZ2sPuctn5Dj1wa",
-	"0AQjK2asXEk0aMYE1jVmsqLfFtWMDA60jJ816PVWauSXoYzeTnN1kvmeM8bP7nrGu0Y8pS+kPlhJMDgJ",
-	"d/ncxtB0B7CS1T3jSW4zIkXX7y0PqZ9BdhtTUq8L9ydMq2j4U+ZUzFyV1yggMrxwUQxOT46fPs4GmAnz",
-	"gn+yIwx/v66YsD888T+8ZdL9dOJ/ei9cL4PTP0Vy3HfOgDo4ffy0G0PZGEFqlRN4aSyXqmBFK3e8a/hv",
-	"TKVTmg0eEiFJKcUMQlRRIsqw2LD9alOzfkV62sXV8YaP3UZar2nnmrCjcUlKYaCEzigXGVHus01NR3vT",
-	"M+Bmqw4q0yH3FRxNidhGup/EfidCv9uyu10gakjJqDaRX2yHJKfGLnRWsLn53VVIjXeXM7cB/ABKl4a0",
-	"/LCcdoJx3vpvG+HgK4MO3H1i/344A0NnzYwE7oMvqFO0Ow6AW0oxC3LTmccxU3HqDsb64LYlUku/eq2i",
-	"Ls30Q/I0SKH/cPUYSs4b1TdqICQfDQah5Q68f3NdQdpbxCFl8wqyWbCb7B7j6MbzZi+7SlSBIN3tzpUN",
-	"Q+2DxNB+K8VKHuqSbGNM/fY6bfpJypeAmd6SiFKQ8jtC2bcKe6SKeYRkm3AWk4dlC5N43qDhrTRIewiw",
-	"BYDaGFYqbDImht7qIomXiOMnKyeOt4i3QbRWXTFJYP7zZcGN25i9ooG48EQB9iwrzmEqTt9piYS5utNd",
-	"CsRwkWo5rnlNe0B0oi7fRB67O5puIytph1l3hrDj5Pv72XsNJKJl1fnzey6B2+eQaLVLLxtb716PdsJ3",
-	"McdbbrLxiom767f1sLFlh8kd0bFYN7nGsLG5VjizlH7Q9L7sMG2Ip9u+rf1hd3ZwZVlvw7AZh8e46oZR",
-	"6oPtg9lhEEka6KQ4DdGG1Ukg0YyJTePYRgdbl8Tt3hcvSB+5tAcQs5kvXYPWjdom3f7jkuRWG7lok6tn",
-	"yYuluRLpDUoxkE2sq01ufWdhy+X/Q2+NgZQY1rr7h7TUzrMbBVTiMyoc9EoduNioPQ8HHq7lKKSkX04I",
-	"gMKbMJmzOAbYh+22DOnNAJyM0FxJrRs1iGK4D5d7eSnvE8YMx3JR1GEd+MubVHBHN93aCov22+Orp9M/",
-	"0j88PnySn7DDp9M/scNv6HF++Lj409Uf2J+nJ/TJ00HWE8tTUm1+cOhncTTPyeXJ09Pjx6cnJ/9t37qP",
-	"iJHdw4iiaOOB01IcrtYhUF0iJLQz0buJT6nfiKOVLDlz6aJNqpPIHvaqE7Xkn7xpxxL5B5cbY4ruL0DG",
-	"6RU/1kFEER5vVNckAXTTPC13lpJo2gDgvFE+cSdc8vqM7WYOjzVuh8jlg0LkhooROxfjIsNgiMK+ONMH",
-	"BPAzAIAkGTGMH9Xeev/dhgHdxjYBzPZWtonuSt1k+5duaYK2RgFCyyWUKulM9WshyJIhamR2myKugqmu",
-	"TQ66Y/0YV0ugXUBm97Co0hu49zBRuym58OXimmup1hkJTD0jBdfAnnvq5OxcWMjX2sfXrlo48JvrxG8K",
-	"Odu6mlOutCG+iVtFmb3a27wUn4HfcoJLd4R3iGp8Z14EFPoBKaZZxGJzJ71h4lGJsmTE+F7dhWv+Fkzn",
-	"jf+4p9SFe5w8szWQdVOy2Foi6hYIySkZpedaa2SXfFlf2w2RX97HfWFK1z1sRMJuxyBZBubqBtYczEO8",
-	"p1Xrr+SY6jLqm7Z42B/D8QWzC6UU9j5cri5Fenoe3c054NNHK1UcrWF9b0p6kWiZzFfzPClrpsfFpJg4",
-	"aK3z0DrujcvRywCNlDu3gk40ihhWvz2gLfXt5QxIicjtgmjcibSHPt5+i7r/AtA5f6TlsgefF+sygl0C",
-	"oQCiui4uxLSNatcLH4tCdhu6lixoQL3m2uGFYr89FeB34sY97WzOTGqvWXL/cM12L8ZXcG24yI2vYems",
-	"I7icdCGdwBaWoUb0jawk8LYdf5TyCeOwEkrp6qGBeSOQJT63s6iYCH87ldewT6ZeFfb3JS01rEorAhK7",
-	"7Ub12LGjuuRLCcPauGT7tEzbGvCO4SJitiyp+k7x4ry4piJnxYuonS4T8il2ngIW9j1ADARDP2ISMwMh",
-	"DHXB8Jhc9Ii8c/gFC2oI1QjHWbsPHOEC/uveJadwSXelsT4wSkCnTY++QWCJoNb0ll4GsI+A3YCYVM22",
-	"qQrCSFoUxff2G7A/KWHE+0JZx2xsm+8X5x8GumUjvufaqmvPhUnFK0IGIgRmWQKrT3Vsxw0SbgPi2EgV",
-	"2Szhb3cyHVwRNf0mwsAM/FG36v/Jn7KBYCvHyxtWpGwgy8I/AG6QyM8yqfTcnwD9pEDRws10SNFkBAA2",
-	"GaEOmBRrbktFxlFs5HiQZgXRhD9vMAzAa/E95xYHerQ/h46SFx3dlEnlZmMlJTvDPaAItx0gLAyI8Xpk",
-	"iJuUBZ0jI7UNL/OZvE6Jz0hDoKkzfDuD4Dtb2eZIwVacUD1YFzXZJIPnQASgU+PMhDizM6zJFyEPA2aX",
-	"2FSELzI8BHrs7/GKTaViG7tc0Z37TImc1Piz1ziD2W482rGGfh79lxjyCNGH/GYkGUQHlUf1lpLABQkJ",
-	"ds41I9gKIdeVNrdhow1mtwMIjeLbGWgaH21/69+XubXeRMaEXcwBCe7teq/ABXFi//PY/ueJ/c/Tbf1v",
-	"KuXnYKdqham/cyfJNXl7qHsOhOuihrHm+YZhRdj36bt6K/T9KaFF4XK26psdBITlVclz9/bQHlCEecy8",
-	"S8qlzPNralgqPE6uGhBz0A8CZGEv8MwXB3DtbJirK8bXU9nivFZMaA7BEk6+s2KJ9DrQXppO7XJvtujS",
-	"Pam5nX6DfHFIyQZUCHt07Mk6uDOlx61efwTZ93w2jyN9G6VtLFlbBSjXPYjCTbGIXzMM6//LuhMlDvW3",
-	"cNH/HPy8tZsUylLh4z/W+APO9A6KQrN95Ex1myfHEXh2xFqidp/W7QIT6jYajD9Rw0/CV7nihue0jNs8",
-	"OQmPXfK8N2NcRhV8nv7Z//oTN3PszT36JkoJiD95cvI4etL57PGfUkLgxvXfcsGdN2j9av0FFV4T5zYV",
-	"tZzYz33HaM/KvQ7rXWRG3GNoQ8vroUB0zewP7ID92b/jQXdJbls00aaCUb3E2h/RFjIK0cIUjCAbEnb2",
-	"GW0dfJXLa6Yw2GrzFPrPzi4Rf1umkcw+iCbUt4Lp6W8YbD9j76fMtp3aSyRn6LeHdA+8VMiCUaHJUria",
-	"xy5Tz13cg2xQyhUEsBR8uRhkPvwhMML+SzuuK9ETtBy9QhSrFNOW8Gv5qb+Ya50AGjv7ERqkJwvj1X7I",
-	"Y1bLkzkHh0ZAeQgDQiAE3/GhzmXFinSR3u063zYnf8MH/Ftw9Nf7stHZfwu3eyvL55/Q/16vnVV+b+t9",
-	"/237oDcv2r34obd0iY6oHVfNhSAlSwHHiXMbvZtfw+f8+/YDN0/SVm/prtWg0TF7u82/vdt398mkDGEx",
-	"fX+5hzXtTvUctcexCtdOSlZJVP7q2WlXlS3GVOzkN6TKBvZoN+f1Q8K1K7XBGRR3rA1FUZUDrtu9eTlo",
-	"uixLhw4O2OYDe0mKdVL6cZjuaWL7tn4IEZrtyyj4bjqjIZcuKdGsKyt5lWusERfav4bjh5eMYfm8rt/X",
-	"E/rY1A51Cju89QoYhxrrSMtSrljRvdB1ehZ7JbWm5KWLb/1edqWmVI8+WcJTV72OlLx/f/GtM/ZLpcAM",
-	"XLRR3hzmjKXHK6oZufh2JyEsbQPy277H8CNUKF8rUrkyBLqiORv5FOSAHaM9FiZ5//bloaZTBLh0/VVM",
-	"1Q2l70r/NCG1+0d+Eo0UFKl8KLK9nUNhyx5KTix5qsZIL/32IXW9w+uiRnv3PLZNF5rMJZbVtDJmRsbe",
-	"EDkewB8wmPHgYESe+TpTrnBn9GYroVoxopdVjW+2O6yLuzT8wmq2oMLwPNwUcDklFzJSnLCkOGQeSUWc",
-	"Rle3ccXwAnNZtsV2CyMQt1vpmDI6qDFNtpc1GHOK16Quiveg0Hll7G1TOmgYQXYpy+fUQ7dePiVqiiUn",
-	"fJhNEuqqZSUuKV/0xcTDQ3LxbfCAu+6SqCsNyceOZnctzS9KYxX6YiPbQ/CT78Zt+XH078YutRD73vSR",
-	"2lB4LEJUOAMAXUyuV3iJhZgfVhad/KKiaIoOO8DjDk6f3GT2y3dpSFgll1aYSyQPdUNoaFG0ikvvhZXS",
-	"KUwdctw7u5dCVzeS0KJIQY+Cjt1ZnJ3HlQJv6I6oqelJ5/9pk3tjPO/M3kNJQgAkBoPC85YlEWy1QdBn",
-	"K5SxbCPgxk+3kzy0C3nNfl1SwDHU2IGdyeMLX5UknB2mnyZwTF+DLLYsz80WNgdWsF42F7l6kU9B8VcX",
-	"2AAJ0paRueC1DTmSIWionQd3mwSyvmywmrrbeWFGkmFUJAyCgCwfhkzNAxeiAVFA4wFZCmxG7xQUcp8R",
-	"/1CO1bv5W6RWB/zfV1C07d3595N9kx9pyQsXDncKEGxZ7PjJSHDyZ8T59kfklTTsFPHeSE6FkCC1a2bI",
-	"goqlVfE2Ei2cjLuUi/AgtUg3yD+DP02/yR8XJ8404AUYvcxzxqCMJNQB3BdMPZ1q+5Uh1l9tArsPbwXD",
-	"TkhlvasM05sPXbnjdyt46t5CLS41wbK4jFBd17Q7f3MRquNz02a+95GSng1iNRUpvdVRq618ETXl/sLy",
-	"fq4MXQp1f+eKh3ZNNlc6dPPuuzMeabwCblcl0bWAt8nQ9NRNnPYV/Nu3jKLrrtc40NqbbZUYdV1v0DJi",
-	"2/zO3vlUacttoXdbqge2x993SiAnPOHgsqvzJdUzf0O0dKd0kQ6fam7GphqOkFOWL60I8s7uPq7rG8VQ",
-	"IntflZL28WvFCqym6qza/iOyhK9g+YetGpuIhBpeuPDR++7TscCBEW2ksmLp+7cv9QHWm57gV+/fXkzQ",
-	"HvcMqufWEj6hohiLN1IbZ9R7077mXkjlTfe+bGdOleJYhZlqSCKa1BObkL8vmVqPRUUVXTDD1IhcGEKX",
-	"Zi4V/4VpggsUhS+qfI6WgHKdhZsM7QJxHdMqjNdbsjj6M0H4KuyXmectc7lUzt5peOkcUrVtzZcbKs4I",
-	"u2ZqTaSZMzUW9qAgP0LpDOY4XHEzl0sTQuTNnK3rEqYnBzBBjnWXqYBbCF6EPRiLczd1bHjOaBEXajau",
-	"ICm5DPWJYCcB2Lxcw/K++/788PEf/kjmVM9hVlDhcixKOdOhmClcL7D2gyhQzW9LVHmn4n9lwJyQwC4h",
-	"CD9h5LUPD7VZl6x2j/hZ+WlgKCPXZIJLM14eHz/J4d/wTzbJIu8WvlNK+VGTkn9kYxGu7uGkWpaHE4LF",
-	"+DGs5+kxmbNPtGA5X9DSKlmK5oYpfYBA/WMxaaztqevAtnR88vjJ0z/88U9//oZe5QWb9v09GZFzsuBa",
-	"AwCOIksBZaXHApvivlYtK+xWjwisFp5A6vlMxZSGVCWDD6VK3G0ukoiOBVTqRR7LFZS1HcLNn/ki3lK5",
-	"mu4H0c7igkdSSDzz7u5aLsWTF0MTHAo8IJqV08O51AY0eFeoGg+Nrhj9qENJ/lIui0fa2/GcIGgpfjQW",
-	"Y3FhfLUa3RUDtRUIlFzO5rXAZicfDBxczMBk7c8gLKT7ZCxa9YVTBcOmUi0OMmKWSrhK91wY2cr2wl0g",
-	"JZ+yfJ2XbCyGO+lpGWpoBxkGSjspE/wVzcWwR9Aj6tthWy4RJuzefcFFwcVMk4rOGELJArtGtaEx4gk5",
-	"av9e6yWTscjlwupR+rTOINBkpnhBhuffke/sP2I1SckVptIdZGRKc2Z0Rp69+5GwT5VUJnOmjQw5V6fo",
-	"cGZp/bAzjKx21vqpFHV1/6joC6TaWUp5HTbZ8nUz1xmJeG+BS4KylfNmIWNoE+Lb5+8ugfxI3eJYQPkR",
-	"NM4sqPrICjIeNC7V8QDv0CZNWWqkRcExdMsO0x4yyz9zx1/cZRFGyj7lrDKeIZZmTqDgXL2jumI5KWS+",
-	"BAWQCMZgbn2cq8s+HaMdkedKSeUYj+dIQMuBtqCaIrmSxXosJp/Hg1wWbDw4dY1+f3n5xhkvsOmMjL1+",
-	"DW8NRqPReHAzgYl7S8GVLDjk9q7JFSOzX3gFWrE9JKwgw8kzKG9vDp+LXFqKPoV3JqCWRRQ9Ic9eXhDN",
-	"RKHHwp7MAwxB1PwXRkq+sJcc5nU6M2zBom7slMjw6ckTV308nMFwb7eH0eTbJ39APmr1Npfh45loRfM5",
-	"O0Qtfgka29yYSp8eHa1WqxGFxyOpZkfuW3308uLZ81fvnttvRnOzKEHK5wYUuAY9xW6IwcnoeHQMKknF",
-	"BK344HTwZHQ8eoJQ33OQII9oxY9yWtErXnIvrs9Y0o4TeFwwNQa2HbfQ3QO7k0vNzloYgVQIuRQ5q/Ow",
-	"ApGD0edZPCwwIECyFAzx8fEx5lHAHoCOUVWlOzNHf9Po58TDvAMScNxVSMqC+ywV3ApzfqQbswYb4FMc",
-	"VaqzMPqjv9DCG8vgk5Ptn7wXQZQt8KMn2z96IdUVLwrM2Hx6/HT7F6+keSGXArt4/M32Dy6l/IGKtZsO",
-	"WIz/sMvQ3uESvhd1Vg5oOL62x+A7Zkhr+w2daas6gY0GbFZAu462jyonOlYsH/nt30LHXFsGLqzo7Lml",
-	"ZSH/+e71K7QjaLpgjUe+t9GaLsqDs3BH0opPiGK08CagJiG/YCafv2XavHNucS8/fRFJ+1uDlm8iZRvt",
-	"4x2Pjp/ok9FxmFGkpgY1M0nx7VV6oHXnrfUq+eD05w9t8vWLZvecDC1RHURU3KSEiJzVTB99lmr2ii7Y",
-	"zZHD/e8l5pdcu9gLXyEggRlPhvaqs3qDPksqCfZ+t2qha+MgG4urtc/RPjk+JhRkxhF5Q7WruqjYNZdL",
-	"lCUfWV1cCsMFysSgrkzQKUZRJBHsk4F3z8YCK0y6cg9SuMgRbVwf52LtdRJ7b1jpDeVqOJK5FFqWtkvn",
-	"jGL4Bhy+cM0H+yyovBmZgFkK7EITBNe3Sq7Iy2VhJZqQ1k3LEgOMqBXKFlyAXOKbAiyO2ZLrOdNkMlVw",
-	"UItJWHpYZivP+YitA3QHTq5o/rH5Jki6LTMlhmOZdQBsOmhfmB8Zq7AygJ1zVksbU5DBzBxib60UeWEA",
-	"gVfIcENXioucV7TUGdGSTOyb/+YeHoaHk6BkUOFyNZz43GFqlvRiA+QPjlStcOGMMLrXxl+/cvSsTTmQ",
-	"4NYkc2wbI4tDBmm0A3b+bpfc1VKfBxWt/7SlJY+Fe9TYGeT7QFaQenpGJomFAnzIzuJiyupYwIf9NhKD",
-	"Ya67ySfdVcZ0CVd8+X6Eop7t3SQcvYY6ebO+uhVuiR8uj7sUlOw2kXifSH0O/V3zumnRv9n3hL7G2wid",
-	"RKlbCrkUAuNvlbsocaPHWsdWt21AICaIJ3O82kfEm5X0VVDGwuHxT1KAwxOA0Mg/AoRGlCOEBdz9Fx7g",
-	"vfnpWAz9g8zh3/exwSj+7L4VlXZ325SVTeU3Hk7inZ/EONYwPoINCvmSE5gNKpmKskAfi25BwI/IpIbG",
-	"mzRqa+O5OCOThSxaj+KjMhYBB9lVn4Kku2ldwVWPyLnLWiytFGYFKytstszY39iunMHOymBjoRimckBj",
-	"3zGTKCYDVXLNnAyfHh8fgH0Hgo4FXUAipgdNlcEf0Tybr9gqrraFLjimzV9ksb6zQ9nsJByTpsfPamU3",
-	"Hc7wdIdK6SuqSQ6bW/zTndfjHc7rMymmJUfH89OTHcb0hq5LSYtLKV9SNWP43R92WYAQPv8DKzhFaO1f",
-	"m6u8YqsGU+nnKTvczUeLCIdj4yU9lyuyWObzpDqZrOF0GjOJTu2UbCx8IjNXcc1nbpVQQ0v4jItUdZ1u",
-	"oUxXCfxqDV6F0Vj4OMyorrSr2ULDAL2i57kGNxHEclzUhuYfzwg3yKFcQr5PPorKsBidqLRCfDmWFDtK",
-	"87j7FBhS3e0lKLi1g2K6rrjSg8xwt2bORsHHiCjuXHTYhUF8joDPb5A9lMykkgnh9668cdlfr9Ad7Tra",
-	"FNsu8HbvWk2xi/YFfqsL1PX0QLx3Sby4PzveTtk2pbC5Zx4o2Gtv3WJccSXUOBFutIXtfiV228dmOxkK",
-	"D+R4T7z0HlhotvXVN636FKCwUZPPU6SPMQZN0s8ILQqNyDILeQ3Pa9mmm5kDqKleeJFqLApmaD7vlOez",
-	"OprPP9qsp6Ukl06a3T3pUr2Jf3eqTmEawoM69TtUp5DA7lCjaghMR1f+qP8WGMy54woAxkXL5jnAM6AJ",
-	"NXKBkA6gi0lVMHVGuEMBp7zUGURnAJfA67Z7w/7FDuAueUQiutqN12Ox16Mlw1hDPNg5eL6f12SDBRcX",
-	"2MZJJ5z+dozoORi6XQKUZUJhMR+Y0O+NCcFxIXfHiipfwXV73FZayQe7TWSfqQE0fN1NELcDBBadJcTs",
-	"2jMBZc1fq1nCF9wc2l+dP7tcd+C2POYE1okADhTc9A1jlHdzL/M5fIkMIOFyrdeq4Xht52l8+Fr+G1il",
-	"27lvnKLzoD3cj/fmjasD3DyLrlj/vfpurIgeoa40RHgMTXCF8wRzTgEXjmMJH4NNrNbszbwYlOyBSptB",
-	"5C5BQvocH98MoZgZYzUG+LvOfI3vWR8bjxafGuUll1anWWJavhQ5mk1dm1aIwO4cjHcELQQuoZAiY3uP",
-	"2E1QWWrOtIPW0s47uiel5byq2j3tpbac3O9INjOYgAZXu5nOYpLwO2dknNf1ILX8/qQWpKyYR/ayyO3S",
-	"itebfAL8frZmn5QH0BeW4YXy4J5pecugVReaik+bb2w0O9vhWUHmTSRn7Wl2QCS1f2Ib9N5H5zdktN5I",
-	"xfduJgzoD1t8M+kTc+SJ/uiz+9dOhwiKUvSIGPGte4cn6McA1Lb/yYnvp4cT9Ns8QaTe4L6TtFEz3USS",
-	"tSsoYPxbxr+aMwNYkCYyTHVpdYMzKAiE96frNfraJogliP5Bw7sn/9Bvhe3v84U/Y3d1Vxw5yf4rWKu/",
-	"aMJYHgO156XZUgglhVtRSY4Adk3EilMPeBBrOUMKqaQVK8bCUHVFy/Kgy5I8r3L6ErladyEupNoH4aKA",
-	"9Js1MyTSgC87WBpSswguwl/DiNvKdZ0i/EgDpkcN9OHyz7uIGSQs/ViAfaGFKILp0OwAckaow152SfpM",
-	"FGB6C/gUikGIZjNxfCyczj5xuTgAcgONY/Z4BE/CNbkGMLMARxxdDY902CbE2xiLuVyqLKBtsCTYhpVp",
-	"DF1UIK5IRdinyirjUbfgQrUdQaXWqd05KiDHN4UFIpXvJmtJQk9G5NylDT1ysBUOAboHjmMlFVREkyMH",
-	"TwJBrTPKha9f6GaB0LlVSfMmvY7G4rJpXdH8F3YIuc0QV1NnL6e9uklMlJ3NJP9rm9Omoa51jhjxJ6yB",
-	"an3FBQWzbdswm7w1fatXa2NpS7s8zUk8TJkbZg61UYwuJlnzGSSOw2Ft/PzpEB8MC5aX1G6vTy1vzH9C",
-	"FNQB1RKPhCWiGRN2jS0HmVNRlAyzhBjglRMzV8znBd3Sne2nbCViYGEPAvHvxxpT55t+biLp/PzBXq4d",
-	"PKifP9x8aPq/gavHwnt96u/MmJMSNzxD/q3LGxvs9B6CXvfIA2DuBlQJd0TnVJMrxkQwejet5c69ZQUI",
-	"yFz1FccSeFnukpHKChuRxYsYOktcut5OPhkLDDLiZkSe1ZcJ7br43MXji8PaC5CLWdKs7nZykx7Vw7ui",
-	"mYcBPHCvX9es6zGNYp7gKP2+eUItO2z1XAMoQy7FlM+WDgfHIfXIKWE0n3vK75XW4Ya2J1IKhgnu7i0s",
-	"Pk5rT1rsZTKj9tECCZUadoijmYQfNKFj0RzilJcMD5Y22JYbzcQXW/Cjw6OfNX4zFNMdn728GIuKas20",
-	"K0o2ARDYyQFkN2MWwmRjxoHdhmcwtHe45l/R8hH3u80KktrhgGlQKwJ17cUHC8m9WUgIbhwJFPPPaC9x",
-	"0ApHEezy7QWUXsnBc7II2yxGv26CxYHlEs0KmLyJUgP8bC9vq0BfMRAaIDI4I3kpl0UjIrgu8oxgEva7",
-	"gk8Byd4A0J/uydL3Wns0VDunpWJWgiiXC1FnQ6Fs0U7jBhbqcqJYEVTgpi6tQaBGfgdwC1L4VhAFhOjc",
-	"asBcAwDJ//v/EMsA7TSCHfjIY267WAT7W93tUNlDxQpSyJU4yMjhCQYQAV4m8rarkmFQBdYvst1bhc5h",
-	"kowFrj4mix8+ruOPXF2mTvYXyeWyRFOOWooReStXuFYQp+jkPGwUqjFBcAad4VZPrOoOGidmy5wcH2eE",
-	"GrKQGv44PnDhG0RW9O9LNhYJzJUswKooh97RwVfZdEs8C3v+NsCJ3UfERH+HewVOHH+VAe2Od9FBLvyn",
-	"u55+f1EP0Z1Y0wapj0fzTvS/b5GQ/aUTJY7ex63TMI2fEsVyqQq0qQYk0y5wvsTYb4dFNPTpJ9TUhY8D",
-	"GHLWk5VS17ayn3UqXTmgaIw7DSzb4X/WKbY1Mw9FkAOjx0JvFKAaAXmT8tIqyAKUgSxEl0Vlkcfi+Sea",
-	"m3KNMM9TMoGZTRAMxI18EirYzfg1EyOC5bBdgRUm7DAV8//C+hlSjUXJpoYsBarPcOnZToyiQlPInwXj",
-	"cLzMZYH16kSjdJqo03OcVxMRGKB2Nm4JXhtYRq7hiCevHNInGqGhwhUCJylZsm0Rcs/D2O6J67e7+ZV4",
-	"fXsYATi/y+B/skQGKx/d8bjDD1aL33sEXOO8+GvgecTRd7wEUOq/T62DlmVLxUgVwwAe65YdtRI64wKf",
-	"geRZXNu7z/IjXhoGpfCvOYXzAdDPjmcQdOWE4qCuy1AqMoZmDqX1rWQcR1/7Wvt49/jkH6mIk3nlsqFM",
-	"6ZwKPSLPaT53paYcuJ/GO6VbQjnzK1Iwg1lO3brwQ1/7HTiprxt0kNXaFQZYu8pciHOMiIF26WancMMo",
-	"81auJjggza9ZRiZMFPAb++R+q8X+49GoI/kTZRWJiqmxsOLmwRmZKLl6hteVsyMxe7V5A7KcWgE0n8OE",
-	"5UqPyDupjBuRVOYHWbByQoau3tZYOK1hwajQke5orMZTV1wmgq1gg7nS5owA1u+VYvQjAfzsgxFmsUA/",
-	"lprGwo4TfnsmSz2x43pFcq9E2lsXlNq/sjU+/Ohgo8kr8pGtNWqHsZObeRABObVXrt0kqLKL7XwL0ELD",
-	"SVVX1tIT1IOyeMkiU7ucuha3YHthY/cVQC5my5Kq7xQvvmOWWn4tNag9312VnwZzQXe6X1fUmr3t4kEh",
-	"+oe/BONEmXAqvkgLQrI5wmIA93EPPoeW9Q53oJFQlwBvMEQLnU5LboVyQcu15phjr1iF/BQtczjy+srB",
-	"G8hdLJiZ5rwLG+4h8EKMRecWQlXG82Ts0I5x+PbFM/L05M/HB+DUoD6oRMmVPX3RMcaqBM4TmJFJXcVx",
-	"4sflsXR98aSMLLULNQHjHN74OBI7VarDtZ9hdRzLfyh3zprVXJbewkmWomRaR1fhUbj/rFLl1KxnrCyd",
-	"VnfFZtyJI5N/m2RjMfnXSUYmh/Y//zHJiKFXIAlQhfeuAjEHQYzZ0ihactAKndvFbuaypISLvyGSUYrT",
-	"I4n84/F6wz6Zo1xfb4rE8YQCZOMiwbYQC1p2R7tG4QRho3nCqLZdZgRDbzBxHDuG2fj6Cd9yXUnNTbI2",
-	"+YQaQ/O5PQ9n4E6zI/s3B9SJ/Ryi0CDVDGtMuL/BUAE/jHJ9PRltzPq8ebiX/sHvJTzB93IzIfe7VxUN",
-	"mLCfmWe3WGUDb6oSwcfbopa/XCLXS2D0natE15qLKxeLl0swzyF6OJb25xrjIaGWUbUsweznBlYoWRVy",
-	"JbRz7rTO/fsLvKaakjvCp+fGdQ0GOGA2k7GgC+mgfV0TgaNMsEvUWDJkXx6UFxSkKXBp4bQSVFmu8Dod",
-	"QY0WV1rHe0IcU2euWA/hRrNyCrcH2PDk0tQl4WG2QyhZxOwlTFU+h1jYsaBhFRwsu57LFVSBMRorxJB8",
-	"LnluF/Q5uGLcvG1PeGVhWOFkPBgPNnvvkZpfODK8T+sc9OQ6+lXtc82BbA4aSFBWqOgfwxr8kyIY/q6d",
-	"Ms48X5+Nu2D4n+H/F8XNTqFJXtCHyCPt6no0WGIbvzylBoCdqp3fGukGKBtPSzqbsZZrI3PegU32q7FI",
-	"GrCCn8TXN27YsvxJcoXGnWEl2Jzwz0d6LEIltlD+XkFyA7gmGlFYYPWpQ8MmsUNd+YQI39zZWEBVCxDt",
-	"l2WJxgRXLREcKhO3U67SqK+HSd6/v/gWyww+PT4+A88VfkV44cL9x8JuWCLQ33/3dERaHjSHAAtkGgqS",
-	"UkEmzy/pDAqeLDVzSLeTi+nhD/YWm9ibJwYbApLdzu8HX8PfDT3tmJqGam0zH28dk2nlKrhHMr5dmO7p",
-	"+bFO9gvk9UjHtMdaBWkPziDfBEB7wfUlogX+fYn2vynOu4Hh3mNc2AUe+k3gZ+89vlmDeptEtkQjNHKA",
-	"xdI42ZuVhR6R87LEGoCupiNVkHuFBbfOELTIFeqppQ1N1nJJVhQTztBtMQLTh1nqySnpFv0ci1D10/Il",
-	"V/eTDCfgWp5EaLmaGbKgYknLcn1KADKXTCrFpWXkk1NSHYOs/nQ0FrGJ55RQ5wUONdIhOAisPFKRiWWs",
-	"UO8T5FAYt8DvyZASIcWhcyJzCHDFjn+EUrGazJjBzCfEN1MMS+aKWY3YNimpNj/Igk+5nRDgfGsXjBCF",
-	"h/n9mXNtL6kzQsmb88tn3yNjb4Wlk5XiJopSbzNq530IHCJDFM2SEcuQWoUaHxMtSS5F6wp0d4nmJRMQ",
-	"NHDNlO3WMLENItMfjf0OwMUUBjtACKr7Bdd0fP/XDbba6fJxYJ2/ziVEp4Zh7IVD7mvdSr8zo9LjHRQN",
-	"e7Cdzv0CYnIekEZ3uCxvpZ0cOV7Zq6V0AsBqpcV92kiXcLpK7OX1jN3x9Ku1vQKw9DiUVjJLKK2El1AW",
-	"/AgYq2rfbsQ8DRtxU3EgFbo6rCIBtYEJhB/kHyEFwkXcHBCXD8yE1RECC6C5kSojhi9Y5nR+uNXd/wVb",
-	"jQUaBnZw8X7vVvTr2Ddcb9tYYOtqbO3QQwrEfXo3SU0Rv6qguxOD2L28C5/ND9FI0KmrDlcf14bnSR/p",
-	"aTN8YixcEH4dmjkEOxsEY+aMVEw14YMAvtdZQhbIKOAKltrd6zTHwlPext0K13AFVqJSLH1NOGNySzrM",
-	"oAIpLbXE4BXdfBvyBSzrqm0kXcuK7fEjF5urvDgK+Xp1Xtod7oUpmiSAB+ZyT8qz26r+ei93wF524xn+",
-	"2N6nd6tLYmAsjBKdmiUQNphBs7HwjhaoUUXFmjTLNAUGcbUOkeH2dUgS5aLg17xY1nDoagmh0ZOKqZwJ",
-	"44P8MbLOpR4NQ5v/3//1f/sGD8hRxIyiZCMytJ/5ZCOrn1peFt49GJF3KK/qKMQyI3VUpQ+zsP9Gr5Vm",
-	"IWwuDrkci1bM5SYBhzNdZzD8biLZGrPeOZ6NqcMuzUIk5YPz6J8ngM0KK40j8UXaWR3WfP24IYBViuXU",
-	"eKrPOriM/vkpVGNpx2ASLrRhtBiRDUDu3nTlkzejEOuhE2uENKh2HTT1hyxKQewmFI7IO4OpJrYRCAAo",
-	"SaXk31huXkHePERoh3RG+MtZVs66aUE+9M624n7zn9aJP+5zjCHoulvIxC8Z5NG7SCaIUCeTl1x8BBtm",
-	"exk3634/hvX68fFdFDD/8FWCdONR7xmqG6VFNW1l0dp27/MfKABWzVkNNUYAl9OTMBlOLI1PDs7gLbsb",
-	"foM8DgkEROZMa6k2W8+ygf08jSMSmgh1AsKAss7Wn5IJRoTtamHBqLEzolj5b+NB6OvQ+TDHgweP06+j",
-	"kdcET+CcfjWR2Xumt0JYby5yJzbUc/AxtcEJjm1cwaEhQxehNakUv6aGTbKAq+cM1HHLB4mESTmNS5Z2",
-	"4H981D6GIXTAgRBW0dAZmRg6m7j40LT2+1rNPLRhAyJoYymQH2PME0kUM4qza9bCOzkLaCeQeIpZKz49",
-	"sm9qfQVBDJ39apVArHTcWSO3BrdAiu2i5D5o7netub9WMxIgO3+r+OGVYtecrY64k7wiHuYrZx59jiQv",
-	"fwEe7V5DqFE0yOP1OPBlQcv1L40qyRh06aKiWLcy9Ckin2FrzhXnHtX8EVOJAKPpO2ZAIo2WOpQ0MXO2",
-	"QJMlyqGjsTgvS9fqwqpyzCdmW3HoDBBROyKvqzbENeCRoMiKzoco2frYti2CXNuQIrAkEXysGROtL5+S",
-	"8eDcfQYyuaXw8WCzfArzfCGV+/AfR0T1A/fb7iawB4tr1AI3MiaQBx53rxWQyAupSE1xnsn5rbxfDnde",
-	"86gvYm+BFR199v+8XFfsXBQXRYxJ11I+A190Z/peUSsbc93++tv2PPb5qIFyuUyyekQJiVi952sOGaQB",
-	"1R9yB3ROhcB4nlSZ2rGg2jlgHmlAxOU5A0ToEZmAisUKVkxcCnILc0FRlHDkMs4ePxuL+stTMqWlZhOU",
-	"hISMs8yxTazs38ZoOu+AkyAyh72WtkJz7F46t7X8TYXlPsN9/EZsGsBdFNn1NGLXIgR3PYBk/G7jXjy9",
-	"+dogLcdX+j7Zgc07tox14Y8+R6bIm6PPwRZ5c+SiDyOw0a/Byd/Uw9nl9XdmD2hDeBlX9wuZOG3AaoBY",
-	"vStnRml9O2sm+3PmsWixZkhDm0q1CLZfIWtuzcU1ExgOo2Vwrh2G5ygNgNA/FhCtG3ITAvhVNA/bD2QU",
-	"uEC/xmWQgmkai1tfBpEC8zWugG53Dwz/geHfNcNHP9E+XD5lVN3DcWb1lYRFIoFqSiZSzV7KGRfOcEmG",
-	"nugPMowLoCayjiYMoFnIKSW1w87Kuj62slJs6iyxb16/u/T8hOS0LJkiq7l0AeVj4ePxIQO2HlnXTPA6",
-	"nkNkKzgDtDqm9YRMaFG4qPqxmIQtmpAhTCHHRTmA9GEfjZARzUXOAtxq/pFALViedC3KldjBNrHNvIv5",
-	"eRCSASP3GWoe9mjiosgmveWb8buGwXZ7RBRUNcEPb+wV274lkQhGpB6eXAkIu4gWoW9Efus6pTziMS64",
-	"eMnEzMzjUvJfxcT8UGn6H8XOMowcqN89vzyI2KY3OKOxJRlk1cMHQdBB5gMVlzRLsTqS5HSxbwliqOmC",
-	"nbr4yl34q3cmIYeJX0X50Y3ripVSzDQxkgy7SDwfmTjFZPrYszUiE17oicu596XjExw7FLS3g+aQ0dVl",
-	"xmQ7Lx6L2zBjsiMv3oG1vrG7fj/yYYdFBLHw5rfDmP6pOdHvGz+sXWg/4nabhMSjz6jj3Rx9Dnzq5uiz",
-	"+LI60s5B7tkHqMXtSrb/I9VM/080FNCTazRjAnGeVjkEZXOypUjKBIu/7VOz2rKjgPQLvhCA+lWyZAGM",
-	"JfDuhhST4DTt6T3Utv7nrW3dlCT2MoD5T9/BqdvN2+BiGzwp7vVRn3N7X14Q3Du9fu1IdurKD+1KQu24",
-	"SSg+X7uTwzk2c2rGwjIGkBPYJ8vxWtrd9nvf2fh0VCh08Bu6lBGxo7tqD7rCfV6W3pqu/zkOdp9K885Q",
-	"5c6lWcnDak51OKH9Bb42Xn9Q6GUsECSsWcC3Lvx1cOorB8dFgX3QgT++UU1eB5Fs9YrN5X59lbW47G+I",
-	"0YvqfbVz1VzgXWAUY2HoR7SEX8kCIZoD8LY3k0eQOgGYh+puWUGUXazQM7H8cjIWvvYBtmDmj7BCIYI2",
-	"2PfcUAHuZhiHK4LrYEGF4Xmo8oA4D87GMhavnbJWBzESb6vHikY1NzEyLeKk2OaOVZbvK+Olqtrrupd1",
-	"/eR+R7KZi4foQap9MeuznhMQEf2DlPf709rsIfNVIVMX0t0qcYlakbvodZ3glIbwllDnvG8aZLUhNO8h",
-	"2kqqTShz4/Sb6KKwwl6ANNtFbyNNtW0svlxv6w0g3rsc64MK99tV4TafsGxLxkGizm9HfurEjpMhGIrD",
-	"742inGPh6q5amaCTGX/QX+I0ISGQoW3e0NlBZjsaC18FNSprGsL7Ae1VsRzRmLpR/tvKn/aIBP8YAf4P",
-	"atV9FjrdcsT+oZSq23zZrZV6Bzf2F1R8/4dewj6l1quADXsT2VF7IVA9gRUZgqrEwjnXoby8q0e0ABUx",
-	"1ixraPEhF7uZpQ+aBeNTSWHpivF3orgl9OWHIvP/uGLNNvXBkxrbrEf4qM9AtP3xn0jOmDi0T1qTq1oE",
-	"SUsQ0VQ7qUGFqO2k3+GbOEnuyqVAzA98OBZ/k1zojgf7kRW1MegFlQQACmkmEKGVSjPI/Yxa3DPNCEOy",
-	"tiQZNROqcFL3XB2+vYY7ykNha2iotVPv04OAdNcCUiOgL9CFP50RzdxzquOtQ6o/3Jpt3DIZMhBjO3MR",
-	"s9fq+JuG0dcXtRsLNCRoMqy4AFTELYnNUZo3tPCopapBZDQlzy4sL7oCKyvVH8kKqppKDLKeLGTB2uE0",
-	"dShlKLeHx86+XPu5VnIs4gn6qUHJqOgWLrn2cHBZPeTGUH1YkVuJqDAyocYofrU0jHAY9tCPyczjyGzP",
-	"VKVg3kEX1wI5AIwnmn98KT1yiAf4Zea0xX+h4CEY2Su0k6+EFbD0V2XFe8ZVNgxPsV5u94wMH9Flwc0j",
-	"S1KPKsWumTDU8Gv2qDfg0n63Z7glcIkf7Hf3G9p4XlWJtfrCpNKHa+T+r5F2wM8/0i2y1EztdCfYF9F3",
-	"KT9aBhQJkIH5xRIhAHy4GM1Qj8M28kiD7jQWHKuan5FJBW5BxHGfgN/RiYip8MmQGE+7Ymg9lrGAl11n",
-	"PXzpGQJMvbdrcI8HG9rvOb4e48quzMMxvetj6jaYuB32BxT+rBUwu/ZHDdo9cvfuTiejSaLgCQZ6npBn",
-	"Ly+w5KSDTUQABqwNmaLHb7HXOCh3cO8XTqLTraWpvFTSyCd4IN67JV63MaRFDgkinjNamvkvuyGmW7aK",
-	"DPQxAHry0kVGKAk5LNylS0IdJ5yXt34JiSy4S7zfuxHcI7ViF+8Anb1XGKrnQEt+zR6I0mikLJYvFTfr",
-	"wenPH5qhWNdM2BXL56wRWImr7ehLVkzQio/WdFHuSmQ1h+SavK6YOH9zQQqZL634DkYntrhiRV0shVxx",
-	"QdU6yRjd9+8qlu9HYn7ENYnRAss40PKNsv0YQAlOpeJdxiN/MjoePYnGzwX5r/MfXkbFZOWVlcX6KLO9",
-	"Ag+UuYUyAZzKLZrddzK06x1nEb1zRemQMSKlQu7yLRkhc6hOLlfcyq6gMhOj6HTKcwwNK6ihV1T7yDl9",
-	"kJE/HD9BvX3FNdvOK9/iGH9lVumnCdFstFg/EGTj/v419gEwAiD5fjiVirBPdFG5yzlQXQjARvI7GG08",
-	"RJbU+Bb+3vz88wAPB+Jpnf784cY2aI9B0lJTWyAaViaFbN8zOy9TsALgCuyRWKpycDo4As+iG1O77YDe",
-	"0EKXP39zcRpKBddI1lkUFiqKGI8BKiJ2kl+dQaiJWNBNp23M7hGRK9GLtNCuoxRpxl2Ah2gIz2u7YGIA",
-	"YRkcfkiNQsTFDGAbPHfByhZdZAy0FGNKkMNoCwBS0TBCMvuGMTQyPM/fXGRE57LyOHmb1xjNJNsbdy6o",
-	"PVt3tvwNzb9uWCegebQKK5O2lAK/x0zKFBEdRGNotL1pEOh+c3tU71xmBfF83jawi8IZ9oJNz4MA1l3H",
-	"1qYNHQcE1jS5QDcZlIOrrd2ub1RzY2zCuo1oIMG12R2FZRNTtnIHA21J0Tg6SjOagOBKLuVsBgWo4y1H",
-	"i0rWTXxx0izW/27wvnikjvmlxtknrFrhA0+QJv/57vWreAMacsjNh5v/PwAA//8=",
+	"7L1rdxu3sjb4V7A471qm3tOiKNvJ3pHWWe/R9iXx2b4tS07WOaEnhLpBEltNgBsARTN+/X0+z5f5QfNP",
+	"5pfMQhWARnejeZElJ9nRl8Rid+NaKNTlqapPvVzOF1IwYXTv5FNvQRWdM8MU/HWW53IpzGs6Z/bPgulc",
+	"8YXhUvROehczRl4IzaczownFN4mwr2Y9bl9YUDPrZT346aRHo7aynmL/XHLFit6JUUuW9XQ+Y3NqOzHr",
+	"hX1dG8XFtPf5c9Z7IoXhYkltvxfyion2WOJXiLHvEDkhZsbIQrFrLpeaLOiUnRJ6qZkwZCIVPJ1wpQ08",
+	"GvhR/3PJ1Loadt7qfPNgf5Dyqnu9VuxyJuXVhmWa+e/3W6MXk1fU5LN2r39jaykK8nZZLud8QOwgnl3Q",
+	"qV2e75l5K0uer19ovWSnZDVjgnBDuCba0JLBCi0XBTXM/kaFXjHFCvL4+GFYrRmjBVPV8F9MDnEgW4Zr",
+	"e3xRpBeJ24eEF0wYPuFMZYSS9+9fPCXcDk+TR98e5jOqaG6Ysjs5J30q1mbGxZSwUjcGOxySUY9jf2S+",
+	"1IZcMtfgqHcwSO+Ce3/jJtieqemd9JZLbt+szzLrfTycysP21N+oaTd9SDWlgv+KdNxNJNK1sR+N4GZ/",
+	"r+Ry0T2CBbxEpvatDSNYVG3daBRvaX61dRALml9tHUNo6abD+JEpDV1vG8k1vpiRyzURy/klU6R/TIwk",
+	"D48f/+XxXx99+/gvB/DQvUgMnZI+G0wHZHw8eDgYjjNCNZyq8QLO45g8efmCLKjWTBNuDohUZFxSw7QZ",
+	"d1Cma/tLZ/saxr/znP18w7G6XJMnilHDqpZJnxoyl9rE6/EFs5jTj3y+nPdOquay3pwL/PE4HDguDJsy",
+	"hfNU8h8s33BhLfCFTVQVNbHfIr9jU66NWt8ehYvbGEQnfZ+zORWG52GTsRnStxQa0fBBRuJfuklfKvIA",
+	"qffBrVJvmNPysuR6lqLbNzHjNDNqiFwJPGvxUvft/WHH0kWYi9DFzYZ4Lpcq32HPNbx3Qh4sFL+mhj3A",
+	"VZeiXLtn7nXF9LI0msxkWeiuUeMXew8ZP7tYL9iZKLpuY+Vee6CJbYNQURBekBW3Fy4ssJf9+u/fvTxk",
+	"IpcFK7pGqlqd3mzQG5m276QiYvwRFpIqZoWGLeP7cRcG5XnRMMmLzs1GDqDN5rOvzc0uNuj2PUhtGxcJ",
+	"+3fi3f4Ldf2lC/TZfqkXUmgGusbfaPGO/XPJtLF/WbGbCfgnXSxKnsPJPvqHxulUffwPxSa9k97/cVTp",
+	"MUf4VB89U0qqd64T7DJFLNCpFRq5uKYlL05hGeZMazplsEPaKQusLCz9Z6A/MLGca2SNtCzlihXkmpZL",
+	"pgc9VFomJc9/o8nkrncN5xTGmC+VsqqPNnbD+9TJ+MyOGcZjxexiicPDaWeECiIv4cLkgiy1ZZufs95z",
+	"qS55UaAi9vUml9OyZOqBJkqWjBSSaSKkwcUnZsY1kQumoHsY5mtpnsulKL7uKGsifF9amUmaGVO1Bw80",
+	"KaihIPDZzbGrXfilXlGc2MQOHmbylq5LSYsLKV9SNWW/DU1dymJN2MecsQLPg+a/MlLyOTcZgRuAFYRO",
+	"rFJWsFwWVpSgZPorX5AnONjDZwJ/x0kplktRcNvVc8pL9pU3yquqqA97pfeUKEYLmJ/bDjqlXMC1p5hR",
+	"axj7OVPXPGfvBb2mvKSX5VfeE439k5wKOAIglhMhV6QPrOkjnS+cAm/p7JKiVrysxosn+ULKV1SsHePV",
+	"X3ESUpI5FWtPXfoUV5dY+RHuHLQswJDe2SeHZ5a0UlKspSJthdEV5Va7n0jFsDUgtcR1Gd1Cn7Pee0GX",
+	"ZiYV//VrkyBaqrgmc661PS9SkaW4EnKFHOy90MvFQirDiles4PQChv9bHf4HunWQ7dgF48Df4KT3Px7a",
+	"/x8QIZUz4Rh7ZD77XUC7opguS6q+V7w4K66pyFnxnJeGqVeyYCVMq0DGQMu3ynJ1w62UgAJGe5QT+JjM",
+	"7dcDcpbnbGGZkZ7RBdMnZCyWZTk+JeNPn8en5Ox7Yjt+oAl1fbvv7QX4D8nFSIw/jXr4m13xUe+EjHrw",
+	"pJeRERAR/nb2+umo979HvTfv8EngZ9o+/3kwGHz4PCaCaTsaI4kl+IItzOx0JNAi90AT29m+TdpbXS4N",
+	"GVejHJ8SSiwRlWwklmKl6GLBChK+J/3UrAz7aHxH5YsCf7QiwlI3J8v+uaSl/XUkfDv4QC6YGPU+jw9O",
+	"Lf1Wy5vLcjkXtc2JJYortkZDgnuPF2CeHAnL3JgiC6o008B4QSyziiXeO3ZbyUKxnGtWrkn/8XBob1BL",
+	"jyDpQHsZqitSoVR2MBhZYdVSArJrpKVFRF2fcA1S1mU3QCIndgKJ1R20DICfs2jv2m2+5NrY5qp3oHEg",
+	"QBC5DZvrbUc4Okfx+fncnqcbG1WKru1zu5rPlZyndQPQCWA48K+Ihv7rv/7rvw5fvTp8+jQj1b/JbHYy",
+	"n59obZf73fMn5NGjR9+BCtgxjmqNbAcXMj2M5WJhhYn6YLh4R8WU1Zd+azdIhMBZxPrNpHfy86etH4Xr",
+	"Ai0e8S+XUpaMit7nDyl2BATXTSsofCvH76kzqJwSOx4gd9c6qmDUcTNYztimbC8xNaE5+/Q5fnKor/ji",
+	"UC6Qex4uJLyHcwwLgSv+FZYCt/DSSrJuQVr7t3E5uL6jBXA3aX3EnsuDfodn8ZRYFpm5UWWOGhXRzLi3",
+	"qolIVed5SaaAOopMSDJnr5/aJt68I5fMrBgTjpvVGcT2HkxybiBvWI7Yr/qpTTPuC9/Uy3xGqCbI+a2Q",
+	"LwzlQmd+EzNyWVJx1VyIg+SwUDlODwyf4QTtytYOd2CFd0yvZ9A1Ht5Ak1mgSPsv97FdPjuEWyLJzcw6",
+	"7GgPL067lhHjx8spQU1kqnjhyWWprZgjFTp2/FmbThWbUr/O9buQTqfPlyJP7xedTslkKXLSB8UvI3MO",
+	"izKnH9ObX3C9KOm62xzmXgBNONkCWF/S38Kj5Ee844ul4P+s+RjR/BokkdQkPsemrp9t0x8278yNRdoz",
+	"LzPVWAv1gqQ9r3XRob17HZLMRTXJ+nkHNcLKV3JvSeYiwaSikd4LM/8KwoyRxG6ZFUjAongvwvwxRJjo",
+	"IO4hyfzuBJeGYNL3EomQ5pn9ZyybCGmehD+0ocron7iZZYSJwv0LpBZ482/4r5JpfTGjovrXG+UanoKb",
+	"W+HT6I/wQpCFuD6z1Gj/8VoK9mYC5t2z10+PaqLWvXD09YSj75l5J1c6ciw1ZoXGCoImh0PNC0aUXKGx",
+	"whu/BuTZNVNr5/8BNwOO9STGcnj3LkCHRqLk2owtz5xbdqgt7aF3d/wJDCzKDmzUOxlmox4TBf5xPLR/",
+	"aqkM3H2j3omd/ecx2i6cVdfOAr/ADxw7CHJGfFf/HCSBnmbXTHGz7tX5R08zUxGkI+FeRZA/93LFDc9p",
+	"2ct6Mz6d9T5YegmtgqmoV91JYA1q9mEZT9UJHl6gsdpb9nBUb529fmo3MyxGbTLyEnasOLPN2ld6J7Cz",
+	"0Khf3d7J8HNbLtqKJXSIOUca6Ot7yTVi5TjTT+R8UXIqcnTXn3hmV283iT8cjMRPMybIlF8zga5D+7Pj",
+	"UmQ1Y4rVv5KCWb7FCtLnhii2KGnONPFTPIDL9oqxhR4JbjT4ZAbkxVRIh9IBRwb6n7xzTKdNYS2e5Iks",
+	"xZOYKOCg9NnHvFxqfs0yUrAJXZYmDI78GzkeDk+JhwUdD4dD+5EmCzDvTVksZgebfIugaVk6zraj+Jiy",
+	"Kafv9rptEtw8a79zaD32dAALjTZbkpfcdg2neoPAVnEkULr+ztYb7IAIuLtia53BptslYh8XFPYeH5bs",
+	"mpU1nt/asm2SspIrwOw9keWGsdiNxS5zWeqbCPBOKd1hRNH57hqOfcVxZBiHk6vshYpo3jlImuDsciQo",
+	"VYEyxr4DP/fDeWHYfKfxB2bTAbJQBg8KF62DMgT634SScHx483bhpWy3ivS9So/yAmyiPiVOlydpZf2u",
+	"NnfL3Vxf6jaiSzDc+Su23lm/dZb6F+htWSxKZIDQTodqi7dHy6tovyi4YrkXtJiwe/Rzj+q8h6wk0v87",
+	"bAQ4StdH0lqwWJy9ffGELuglL7lZP5FiwqfpxcjDWzgn5wJ2HkKdoWJmLwGP5rEsK4cWl6rDylM12iF4",
+	"h+cPtMOEeKvgGBBEhyj2HC5ofqXHAGC9pCafHTKRq/UCcawpe0I1qv2MI0/iT61aAcyYCIQlSLLUeIVW",
+	"I49GUK389SZslF9AdxNsWfnUJdYkhGqZO8gg0ABnOjhl0xhxJ31Ww+J42qOxbdho3qVmxG+cNtCHVAi5",
+	"FDkgbgTbnWmkyftzglMkV8uOtWu9GujjThG/40XLhLlwHsUaxMXKe7n9CAEsgq0Ifk3exohoUOhEDdUz",
+	"qAvpNZtn7+ync/LkxTmpxMcoNmalD3OuD/P42cLJmyD51Of0DhdL1/QWd+CAbgU5f0Qul/kVQ/KsDyU8",
+	"i74BDjeRKmdzJsxLK2r0TnpWebE6P2gNis7ZSqorOzcfHcM1IAAnTDE76pPew8Hx4LgXna/e8eCx3TOH",
+	"p4u71xiPMaPXrGsmTNj7BaUsh4t8dIhfH9YGH9SbE9RSsp6hU9Bf9COYW3j3gxUF3fAu6BRG+HAw7LV0",
+	"hdqat83rl4qzCYl+DSJ/hfPd3xZ+ZmV/Y9AQHuKUYgIEdDPXwH5KXkn5tj8XyNTqcs4MLaih3aw2IUw2",
+	"riDPdmw7hF7KpYFumbjmSgpLNVZonUgVHPEOTB3D8hKHWSTXwa4OmM68rf79u5eHmk7qRnuKY5BqitLx",
+	"QVgxvxrkxSQg7MiMakJLxWixJpeMObeI15Kik5zV2AJwA6YdM2hcDtHWANelxjBlZ/B//nx2+N/08Nfh",
+	"4Xe/DA4/fDrOjofDz/8jtT3VUU8xZq94Erk0JRd4vekFy/mE59VTh8aOyGBXHo1TADrh4gV+dNwWdRdK",
+	"XvOiK2okL+WyIP6do0VJDcRmATAzhr7bTdVa5pwahjjyjECQzNlP5xk5+3WpWEaYyZOEbPcuRS7vnp09",
+	"ffUMLJwRbW47iYotpObA3xIH8f27l1agQErwL8ZKen1SeKGk/VDIi1rLRqfaEWx9jTYrec19iXlZs4sf",
+	"wzM7RJQQGlEfCTomb0TOCA2v2NG5wIgiI9x43OElrIx/0iD//s/XP374X/3h//75+PC7Dz8PD7/78D8P",
+	"RqPB1l/6h/YfeHgGhx/+7eB/9Uejf2v+dvC//sdWH51D18cMNzpsO0sWm6Qxj2EnEyXnsdyQkBmciO4o",
+	"SJLlopS0AJGdqnzGrxNym5/ODxUc8oYM3LWAEi0KzXD9evs/RnvCiIy0Un7OatRcLRK+9f7di/SSvH/3",
+	"wrbw9v1F6+5y0+zSxXYSyl38kZfNYbeK1HLvIJdXUQzVnDrI4llLOmoO8ge5IrQyAxMnTxU17bG45hrl",
+	"qVi2UmzOCssQkVpB5kmolzCQ75l5igaEOOhpM5UuNQDnK/NIXWitk9z33PywvHwpp7xjJ1LNOPWQ9IU0",
+	"jARw41uqc1o+oZpZPT6NDXiFkmGCQfonQJAzQPnjXCIenxpMU32Z0f0VF9f3VmUlXq1oLh1UFGKuLaGi",
+	"OnQOfXbv3y5feeYeuBEKiSIvl4XTcf7z/M1r4uZnD0+QG1wkFyULqgzPlyVVTaEmUmryqHfAGgdxXDFj",
+	"BTM8vnWKmtOPZ1P2lK51EoRdX9Do5fYifk5Z9GsD6uKOO8lA8dr2koDoaBkxCojmM7dcAHmNjBMQC+zY",
+	"AZ6NRbzmloDzujFDMVKyibGC3kGC837egaa66eiNqBk26jdUsB35ISYAQahutBv+acbAwQBSTCQyuA/A",
+	"FFeLK4+mFhyOtwEREp2fdn6yWfIO+wWXTTW7mwnXHXLbLrdd2k+ySfC7qMfwDm4mK1X3Y9RXtGpZoIpu",
+	"fgcBiRWB6m2crut9UnJtdFOk0MjqnK3XUhqYJRtcy0/0bWxTyYOxtYOJbTGIxFzt0fBzk4T3t/gEgniU",
+	"NlB8+NwlHb7tJON3jTdQpy69p8c9bayoJGopSLFUXpPHMNF9yL7W7zp5i6boxSeUcZln3lWWpebEut6s",
+	"7AOaUNHOUGOZdi3JxZzZE6ZnfNHmeZs5ipdBm33seNg6joy9YfAGuujEw4ANBuMbJoG5Nu8ff031abmi",
+	"a12FXhzEEqnru0PYDI5vzPWx4fB2vemOLSV6OZ9TFdyrDeHRESB+296IKN/IBk9YvK96fyYNzZ/jMLfK",
+	"fbURdWxltSZbOF/Hi22xTuLRbRieq/WDz7uWDx5uXb2Fb2K/xbON/8TNzFkc9I4LiGPqWD8vgyeMMz48",
+	"G9Tu2CvTVBXaizHvavUiCvt2zaRdhsHWvKGFB5r49+LjtqJKYH4gppRUEFw/kdtdiX7QHSvl2GzHgND4",
+	"G9CLBb/mxZKWfscrDaBugtoiaO8Gy0iL1h92ka2rq77J2nZCXWy03z+N7PZcoyHYSG+/JHOpENTTMCgu",
+	"1UJqVrf03xHgnSUMDjuvectakV7xqA8PL/nc8PTsvc1eoHkeWkn3XYk+JHSIwlxsDr1kpRRTD0zfuued",
+	"Z9uxEs9RwzG3/a14WZLLsCVICUwUwD805kUzM7Ym11yW1LB4gHsoIu8bjoyah8e1Ri5s0xCqDS+jROtt",
+	"/V3q240dD97uxKU4Nyx1tZ6lPFzavgu2cXoFYwz2q4qJ4Fp1gYljFrobheF0z/13aZryzTYP6GYTfMMd",
+	"0Tjauxvil6rc4EcAlmKZvZo7db/hp7ihjhZ3l+Aa2W5XR+rcJubSfWhp+sTuKk8nG+7kjapbL+hsLHyT",
+	"Jkh3xqjpVMmTrda+29+onWyzbb+O6GHTFtYv6JZy3X6thoKIr19UK5oGwdQ1HGnZm4x+WxK37WwAbEm2",
+	"dRtV2vj3OQ0iIu5jZ54zEpfALc2cLpLej2qoXbq2WyRSjW0/PuLjIHa+ehsqY4I3WlUx3utKgfS5i/xF",
+	"hM0OWrsCg9rIQmrqU4J3RAogrel7bT6BeSMu9lqHaBDPqs/T94RXnbGfmsCBRgFD1ZQZTfpgTYJQMKfc",
+	"a8ycwvUbNXV+mC0mUY4w7rTe690XLdW1bSCdy+Jmy/HKfrhdALTtNzAszly70bbqJJXYINJh7I1xynNn",
+	"t0ncya+Dgw8xBX7h7T3NpwLFs9aWpU2kYjl/hhCit5tU4KrLWAn2ObPKtcchIciC6y1dgglzYzeOrPae",
+	"UVogqBFjPIIsPkmOgroWZePZtq+8ikBELdBSImfoRvt/SrfcP/FL3d4FiVQLj9mI5OOmJybJ129DYwtQ",
+	"qKQl1skfIDk/O38SQ6cCdDUFByF9H0AIMWugrB7sd6WInTORfrFjPpUG9pQMk3h9zBYaCzybs74Ov44b",
+	"ZOtRqBm6EsehhnkQhb1kEebh02/5QSVsdb+JH6xaw02BBtVC6htBlLa3nWw32uuNFsVNLizdq0+ya4sB",
+	"uADcc4Pv4Qz5N2aCtvee3WOXOHgfpafKAXpzDV4uDRdTl/h4e9LjG3aUXulG5x1r2nAFpTST+ivoo2ph",
+	"Xl2Ogow41Gcc5lCluazdCM6TxQ28cFf3jkfkGkku2e63UMgGXpM8IdEv4eZmd1QMHnbCWMrHd/vX12om",
+	"NWbeLa9DJlTo/8nLF0TP5LK00pPLJeoWJ757FkrmTGvSF+yaYVT6jCl2a/ccIjCcsGpJxtvhDvZeKDve",
+	"l7LLVPBTAIjGFJxTASZGuRKlpIVVuJScA1wK5hpIw2GWMrKa8XyGuHhNhMRV8t/rg5vf07tN92YX7J5r",
+	"mWYrHaiDmPhTrKae0LA10oBJA8cLxHq0sE1WwXo8HMbRChjhfOKi7DimZo30uXruX/Kzz4eXjXpc/LJQ",
+	"cqqYhrR5vcv1LwWzAj/8NeEfWYHvYbjuqPehl4A3FR0E/cPFxVuCoyP2rfTezbtdaLPlnIpDxWgBEknC",
+	"zgsrtX3bclQrNtkZn39/9k6WyWFANt9YEaLOJd9m17un8/FkaNvu02LOReZahYyAnK2YSh+huSxsE8VZ",
+	"x2Vq+JxpQ+eL4BfAXlZUk5JqUKOhAdIPL7ie/yG5sDJ84GuhhEhBDTu0Le8vztWneoZTfRWm+mPnVNv5",
+	"jDJ/AKM1SG1mAJxVRuN3yLU6o7B81JW3MkV2zzk1in8cNBMcGAzmARGpl/U0/5VBvoMbxfQn6gMBDoRO",
+	"uei23PpBNFt75qxG6wUYDfHevqy5ef2wne0iDlBKIS1wdt3mAg9kBVeLWSpB+t5wdDwcZrUQ+4OaGmV/",
+	"yfaxvrpJ77vvm1CHkOPA47W3bDxmiYHArSRG6mp5yZRghunDS6bN4ULR3PAcEbcJSuiBmLpCxBfOzcGz",
+	"FnQNosvRQkkI0s2lAmTYXx9lh8eQ5aL2/opdHmljKWYav23X//DhhwQ4K0ylI0oZM8v3mwq4PiAQn92M",
+	"YN8q+9z8HECAFPto6kWypCJsvjBr4goDAHdbdIWY4SJvwZZEu48kDfkgdgabpKlvezyp2wg3yI2kDZWp",
+	"NkAUa2leGrDZNZrYXUY1qxJuwlMsgjq0p4u9w5TbHgLoJTlFbANaovWSDcgrurayKGanqllsZ1RjYFzB",
+	"SmZYYWmgnjd8Jy/8olrKfQ3W+NHGGeLSF8xQXmKxhQpKtHt37UI5Hb0q92JNW/GYmk2L6QPD9lu9JEoK",
+	"V6WDcDtL/nST8S5fhZRabqnB+t30XneBE6IlyFwcQogKbdJpF14tiWcNONYwOttmG9MUNR+M9iEMC0D7",
+	"4ewmQZP2+CbQMbeB+74zao1qcdVWJwDAgnG5uWmDDei8JNn9wGhpZueY/akrMA7Cciw1zOBtks9YO57E",
+	"/oZNuEIFtp8rl1oFWnd/Ni7X8N0Nw+Gc/Q3TMQJBFGzBRMGEvads61aEh8DUT6MwuFHvZNSTV6Pe54Ok",
+	"gUZ3rAh+hCoDrsY6I6NexBpGPczTtOKabZfWXT+prfFoZKQGJ6ClJHIUKavLuSoFA4QSUM2+JlLinLoo",
+	"wc1RISzRQfgwhMIEvFCH97N6nqa3si5pVK9jHZXMMmcq1jsf4foy/uib2yntTW2nwhJt36yql27BI0zM",
+	"smWW20vaAfXDhrWWO+Vg/w3AhV4HcDC6IoZnXXEs1LO3rPB3+2F6ALbNiCRQ+tloFLkIo7ML7F7rDhza",
+	"YIhNuMMRa0h1mP+X5QvYUmEwMYBFdDP427i1F188pB/3sEFuD9BH1vP+3euuWOPXlcnRVX2DdQ7z2gdf",
+	"F21qa5FTp9dqN3EQLppdtuD8N3zgYyXK0kelBGz2xkwz7mWMasKA6N5J7+Hw4TeHx8eHw4cXw7+eDIcn",
+	"w+F/97LeZEq9KY7b18A6Vjf6dH7ropfAygSnVsiVuJBoWvXsUEHrod2ldrmKr6mh6r0qUSlnc8rtP2nJ",
+	"c/YfNJ+zgZ9R1ptyMwshyPhK1Lv9k4QxXHNllrTEv08mtNQMMlS21+HRxnVAo2DnQjxKLQRa17atBG7P",
+	"9qW45rmRavNa4DvxCOzfpBpIajk+3MRmdiaIXFAEIXtDwYSZfOZZR7AY2BPoSLAyHuxiMwh0u+lCrxVU",
+	"c1/sfIu3D9tWa4EfVNeBb+cB3c36tWDqMGEGcfaPr2TS3BzvWnZba77ITCNXSZijNLR8AubRtKXdPo/S",
+	"PcShyVuMmBtzfFTBViBA7Gi8jIUIDbVuQ4JFFOt9ZYX2bsKTp0nkFODzrAjn1bOajSMq0IBZQV3ppAVz",
+	"hRxI/9NoORw+yiE3MfyTZT7NY5UL8nPdi7rJ191arbT2iiu3ExXhiu1JPM4MlMxgui/J+NWE1LP97o07",
+	"2JWw/OyzaGc3Exog7J5L1Qpa3TEgsPvTzVHRgpbrX1kqDvbBRr1ukcYvxrsbPLw3DRvcIUK4tvKdIMVW",
+	"8GSHDyr9nssB7AMt0czyQLemFYlbNM+Z1r2TnkOF9rKeVNMgreRz1rZX+G/203DsQM/wy7SKg80mxGnt",
+	"Y0UHxAFDCddk7EY8RgxzkQSvle14UPLiqSb9thGK8EIf+J5OrYrtUltDqvMoBxwrAsIrYHU0s59j1gsO",
+	"ZQr6LT9Wt/djTj/6VGXg4moyimpH0skuhRQ8t8wi0pNqooaPta0t6kSqIOJA+g/IDF//LpSqbYTC7BDL",
+	"8cUBw8gNUibrL5cyMK+5A7L4gEmQCNvioHNYhrXyrnDFYL+FC4fqN9OM6pU9iriqaD8XmA67kS08pXh2",
+	"WYvxYd0kmrLlV85pVyp5sU8evZSF9gsjoKtNDoYh/ePDbqJoWu4xEZmTCFmxwUTWv3548LWl0GhSe1r0",
+	"9pQlQj8/PtxxS6KRpfYFFYmXXKSj6QUy324Yi2blJAkqZeXk0Iep2c2brRdMQWQlKbm4ggr7ByFWwKFK",
+	"/DW+I4t5zVZRaMhWwIaRLsVaAsPfwmv4khI++AAjVnoLxa6ZMNTw60iNXyhZLHNvU/2N439YPe7n1Mfl",
+	"YOoxg/zzK8Xg1DuPFw/Olg8dEQWhy4K74j0uRmawO2BIsFU7KiNl+vvQsAIOs+++2xUjnDo+CZ28rXm1",
+	"3gnhazQAuSYps1iDhXkrUMI9kcBmtaSA3VFakTlpN+LwkLgOr7MsWRR/1AoUcsPegG2zY5JlKVfaCYBp",
+	"AF7sp3GtYLo8HAISC1dErhDTAGFxGwLZEIcGIN4I6db25zQMZs1h/T1+7EBP2jvYEyYhzO3rK3T4ZD8+",
+	"9Y3VbTcNpvS8fLetiy+A9vaFGyBaUpec1w3viRQal2kL+tftRO7eB+nKKv/YKm6y2ovqajkj0+T3lC0U",
+	"y0Fi4MIN2Q8IqjPB5MaO4Mcn0TwfaHK55KU55AIIIXPZRqVm2oxEeOYiEmI0MqxHbREeOFpGFWGMPYxh",
+	"G0+r7kfCsLIEkpwTuqDKQKnnz1lPLzU4dItdiF7P+AKzaruPdqFhw+hcp3KLtBcwnZKSQAtwrkpGr5km",
+	"HLL/7Zl3wJuVd6KA95qpF2Iiu8rdaSDXCugRQAOpU9cfg/F6jAof3ESWITkFyMXK1k3SrRTF0VMAcuSu",
+	"0rcL83A9FZIh9hrSxWMvXvvFw3VJ8yuoSe/Kzo+Ez0adkculwRbaX/tADTyatUl69gFWdCCEE1RiRgKA",
+	"4K0uQ/5rV268STKNKxKOrtu/LNxVTd7YWMDqqtntcv2786w2T4A9zt7L1OGXQnUyxrXaCTNRQDkAKQz+",
+	"06VeOlwoLnK+oGUS49riPBsvffsGxAEJYvt2eB5QaAKrQdx1t4PMjVlIgfB054XxjqmFhFx/tDwMj7Ck",
+	"SS7Lkl5KrHaY9S55WXIxPZxTQadMbZ1cdwj8Nmkl8gulnZ0vO6LI8cOkrlVzHyXriaSy+HKjSWm/Odgz",
+	"wrApFWyLVVRJSrgINhS/ze4CbSfpx6p8clLlHE7sxU/czCxFnYzEGLYfK9W4KyUj0rIIrPvm77sxXj7j",
+	"1qWkGC0Ogd3hDQeRTyOxUhxqBIAJgzwePjoYkOftGiGoJOPQ4Z8PNIhWtq0BcbFlcNnbfux9MBJGEjmZ",
+	"2OtKcbCvCMx1aSDmajWTZE7XZE6vGOHG1QoM+aadc9dTuPNybs03FpNNiAuo6DPFejrQuUmvipKrjYjw",
+	"lDqYxjo4MD6S7ajnJIsjOMmuDCpqTLjmXjIMyZe85pS5LHIugRB85/9QctURcOVh4G27SJgUvkL6w8Pj",
+	"4fCA5FIpVmKWeHf1OHwygQt9QA6Po2vw9dEZ1qZGfDjExikq/J2HK3NwSg4f1u5OfP+B9hHWEfQqh1A8",
+	"e5OqZT2TbRw0EMUMHD7M9o3EjTYsrNFOJNNVSC0iEjlBiyCqrv6v2Fa4MdXAhHLLzd9558eWsAt8ibiv",
+	"OjJ/RcsylddMCVZsaP+i4aSqevEfY0mSLT0tmMqZMH7xEgftLb5RmWRdN+gbUtWqGk+dzdCRbaH3URLM",
+	"19syDDgDS2dutw4rITR+Y0vQBrOLtwGZXYd4I9TXFpv19pwMeyzYXSdVq4H4AnZvE4YqLjrbPHeps5Kg",
+	"6tpqtSmuTSbdfOZZYILOiZoU0VoZgyG5mc6pIH1/hg7ilBW7Rvu3Gt4Yj1+zuv3HEdjdjtOGt/1K84TA",
+	"VW8jAYwzXemM0F+Xih0KsDVmZJovbhBlDAslK7N0LbnHBmayORR4l01Nn6d6bhp3DzrsZV3IgHys7UqQ",
+	"rPJeeQRldIH65WtEEUBjB6cuvqApC1yyXM4ZOXy4p3CdytVyywWnfJmvcp3VYwf8sUexImTG7/sjnrXx",
+	"vhkZDAYHt5osvzMGPZWAyNCp2x5IoH6wbwC67WwXwut0okDZTrv7zLBYBHNCC0pJA/LsI81NufZR5VhY",
+	"cwxWobE7pWOs1XPJRgI87KTvQxQuq6KUTB0MyLsAg10vWFZLT4LH3178BVP82ucgMIijHQkgc0vX0EWr",
+	"6DhCtJvenKgUd4WWfDi8GH538sijJWs+2p8/7ZIEv574vkIC1xpQLGd8YXSiiwlELGH9v0TBwA9bai9C",
+	"Do/6125glmyghGDFc20bFWnRlT7Rj47wq5O/wf96WW8JZ3SpxAnWiz9ZKFmcnPgo1JOT1HcnJ2GKrrJ5",
+	"HpdfdJGrC5/8JcS0xsUEHj9sRE/8vL2ywZfWaozlpK6KjbEQlN6FGvr7C5auXR0ygYillUiwj+zUlinS",
+	"QlTr8g83EVaYp9WFaW/QO4+JqLhR3d3YlIYfaPBJwnjio97pT4vYnKKJxg2fM8IBjQQbdI0Us5uTLZL1",
+	"dtI1msMhS1Ew1R4UcuIHOnxYpRsKt15GWKkZ3Oje19Wd4HAjKuWiCdWqSSV7IBsass+2Ao5qg04aBVDo",
+	"mDbrCZG51x5dkiN7sSCnJZYB0Hx24xn4eyt1+Qe+d7OTCem8upQbUxML/WHEn33Zkx3CzyIwjWILqb5k",
+	"M2vBZl+EIOpc5FQeFs9/NsjIqQQszysjWkVCWS0k54EmvPCW+kj32FP8DSO0r5wmhRgU1RF0dgO4GFPu",
+	"qO9I8aCcxwCcLyL9NGhsm3YXViVIeGAvtI1YQR3LwboSq3SlD264cKazGI2KJc4btg7S0cbG3797vZ8y",
+	"ugNd3lA3tYPd57R1G3rk0oAmGFkxY+VKokEzJrC2MZMV3baoOjI40DJ+VqPXG6mRX5Zl9Gaaq5PM95wx",
+	"fnbbM94V8ZS+kLrSSoLBSbjL5yaGpltIK7m443yS24xI0fV7w0PqZ5DdxJTU6cL9CcMqav6UGRVTV+U1",
+	"AkSGF14UvZPj4eOHWQ8jYZ7zj3aE4e83CybsD4/8D++YdD8d+5/eC9dL7+QvkRz3vTOg9k4ePm5jKGsj",
+	"SK1yIl8ay6UqWNGIHW8b/mtTaZVmg4dESFJKMQWIKkpEGRYbtl9tatavSEe7uDre8LHbSKs1bV0TdjQu",
+	"SCkMlNAp5SIjyn22qelobzoGXG/Vpcp0mfsKjqZEbCPdT2K/E9DvpuxuF4gaUjKqTeQX2yHIqbYLrRWs",
+	"b357FVLj3eXMbUh+AKVLQ1h+WE47wThu/fed4eArJx24/cD+/fIM9J01MxK4D76gTtHueQDcUoppkJtO",
+	"fR4zFYfuINYHty0RWvrVaxW1aaY7JU+NFLoPV4eh5KxWfaNKhOTRYAAtd8n7N9cVpJ1FHFI2ryCbBbvJ",
+	"7hhHN563e9lVogoE6W53rmwYah8khvZ7KVZyX5dkG2Pqttdp001SvgTM5IZElEopv2Mq+0Zhj1QxjxBs",
+	"E85i8rBsYRLPajS8lQZpBwE2EqDWhpWCTcbE0FldJPEScfxk5cTxBvHWiNaqKyaZmP9sWXDjNmYvNBAX",
+	"nijAnmXFOQzF6TotkTBXdbpLgRguUi3HNa9pRxKdqMu3kcfulqZbi0raYdatIew4+e5+9l4Didmyqvj5",
+	"PZfA7XMItNqll42tt69HO+HbmOMNN9l4xcTd9dt62Niyy8kd0bFY17lGv7a5VjizlH5Q977sMG3A023f",
+	"1m7YnR1cWVbb0K/j8BhXbRilPtg+mB0GkaSBVohTH21YrQASzZjYNI5tdLB1SdzuffGCdJFLcwAxm/nS",
+	"NWjcqE3S7T4uSW61kYvWuXqWvFjqK5HeoBQD2cS6muTWdRa2XP6vOmsMpMSwxt3fp6V2nt0IUInPqHCp",
+	"VyrgYq32PBx4uJYjSEm3nBASCm/KyZzFGGAP220Y0usAnIzQXEmtazWI4nQfLvbyQt5lGjMcy4uignXg",
+	"L29T4I52uLUVFu23w8vHk2/pNw8PH+XH7PDx5C/s8Ds6zA8fFn+5/Ib9dXJMHz3uZR1YnpJq88plP4vR",
+	"PMcXx49Phg9Pjo//2751F4iR3WFEEdq457QUl1frEKguAQltTfR28CnVGzFayZIzlw5tsjiO7GGvW6gl",
+	"/+RtE0vkH1xsxBTdHUDG6RU/ViCiKB9vVNckkeimflpuLSTRNBOA81r5xJ3ykldnbDdzeKxxu4xcHhQi",
+	"N1SM2LkYF+kHQxT2xZk+IJA/AxKQJBHD+FHlrfffbRjQTWwTwGxvZJtor9TnbP/SLfWkrRFAaLmEUiWt",
+	"qX6tDLKkjxqZ3aaIq2Coa52D7lg/xtUSaBaQ2R0WVXoD9x4majclB18urrmWap2RwNQzUnAN7LmjTs7O",
+	"hYV8rX187bKRB35znfhNkLOtqznhShvim7gRyuz13ual+Az8ngNc2iO8xazGt+ZFQKEfMsXUi1hs7qQT",
+	"Jh6VKEsixvfqLlzzN2A6b/3HHaUu3OPkma0SWdcli60lom6QITklo3Rca7Xoki/ra7sh8sv7uKuc0lUP",
+	"GzNhNzFIloG5uoEVB/Mp3tOq9VdyTLUZ9eemeNiN4fiC2YVSCnsfLleXIj09n93NOeDTRytVHK1mfa9L",
+	"epFomYxX8zwpq4fHxaSYOGiN89A47rXL0csAtZA7t4JONIoYVrc9oCn17eUMSInIzYJo3Im0hx5vv0Xd",
+	"fw7ZOX+k5bIjPy/WZQS7BKYCiOq6OIhpM6tdZ/pYFLKbqWvJnIas11y7fKHYb0cF+J24cUc7myOTmmuW",
+	"3D9cs92L8RVcGy5y42tYOusILiedSyewhWWoMvpGVhJ4244/CvmEcVgJpXT10MC8EcgSn9tZLJgIfzuV",
+	"17CPploV9s8lLTWsSgMBid22UT127Kgu+VLCsDYu2D4t0zYGvCNcREyXJVXfK16cFddU5Kx4HrXTZkI+",
+	"xM5TwNy+BxkDwdCPOYmZAQhDVTA8Jhc9IOcuf8GcGkI1puOs3AeOcCH/694lp3BJd6WxrmSUkJ02Pfoa",
+	"gSVArektvQjJPkLuBsxJVW+bqiCMpEVRfG+/AfuTEka8byrrmI1t8/3i/MNAt2zED1xbde2ZMCm8IkQg",
+	"AjDLElh1qmM7bpBwaymOjVSRzRL+difTpSuipttEGJiBP+pW/T/+S9YTbOV4ec2KlPVkWfgHwA0S8Vkm",
+	"FZ77E2Q/KVC0cDPtUzQZQQKbjFCXmBRrbktFRhE2ctRLs4Jowp82GAbgtfiec4sDPdqfQ0fJi45uiqRy",
+	"s7GSkp3hHqkItx0gLAyIeD3Sx03Kgs6RkcqGl/lIXqfEZ6Qm0FQRvq1B8J2tbDOkYCtOqI5cFxXZJMFz",
+	"IALQiXFmQpzZKdbkizIPQ84usakIX2R4CPTY3eMlm0jFNna5ojv3mRI5qfFnr3YGs914tGMN3Tz6b3HK",
+	"I8w+5DcjySBaWXlUZykJXJAQYOdcM4KtMOW60uYmbLTG7HZIQqP4dgaazo+2v/Xvy9xabyNjwi7mgAT3",
+	"dr0vwAVxbP/z0P7nkf3P4239byrl59JOVQpTd+dOkqvz9lD3HAjXoYax5vmGYUW579N39dbU9yeEFoWL",
+	"2apudhAQlpclz93bfXtAMc1j5l1SLmSeX1PDUvA4uaqlmIN+MEEW9gLPfHEA186GubpifB2VLc4qxYTm",
+	"AJZw8p0VS6TXgfbSdCqXe71FF+5Jzc30G+SLfUo2ZIWwR8eerINbU3rc6nUjyH7g01mM9K2VtrFkbRWg",
+	"XHdkFK6LRfyaIaz/b+sWShzqb+Gi/zX4eSs3KZSlwsffVvkHnOkdFIV6+8iZqjaPh1Hy7Ii1RO0+rtoF",
+	"JtRuNBh/ooYfha9yxQ3PaRm3eXwcHrvgeW/GuIgq+Dz+q//1J25m2Jt79F0UEhB/8uj4YfSk9dnDv6SE",
+	"wI3rv+WCO6vR+uX6Cyq8Js5tCrWc2M99x2jPyp0O6zwyI+4xtL7l9VAgumL2B3bA/uzf8qDbJLcNTbSp",
+	"YFQnsXYj2kJEIVqYghFkQ8DOPqOtwFe5vGYKwVabp9B9dnZB/G2ZRjL6IJpQ1wqmp79hsN2MvZsym3Zq",
+	"L5Gcot8ewj3wUiFzRoUmS+FqHrtIPXdx97JeKVcAYCn4ct7LPPwhMMLuSzuuK9EBWo5eIYotFNOW8Cv5",
+	"qbuYaxUAGjv7MTVIRxTG6/0yj1ktT+YcHBohy0MYECZC8B0f6lwuWJEu0rtd59vm5K/5gH8Pjv5qXzY6",
+	"+2/gdm9E+fwL+t+rtbPK7029779vH/TmRbsTP/SWLtERteOqOQhSshRwHDi30bv5NXzOf24/cP0kbfWW",
+	"7loNGh2zN9v8m7t9d59MyhAW0/eXe1jT7lTPUTscq3DtpGSVROWvjp12VdninIqt+IZU2cAO7easeki4",
+	"dqU2OIPijpWhKKpywHWzNy8HTZZl6bKDQ27znr0kxTop/bic7mlie1o9BIRm8zIKvpvWaMiFC0o064WV",
+	"vMo11ogL7V/D8cNLxrB8VtXv64A+1rVDncod3ngFjEO1daRlKVesaF/oOj2LvYJaU/LSi6d+L9tSU6pH",
+	"HyzhqataR0rev3/x1Bn7pVJgBi6aWd5czhlLj5dUM/Li6U5CWNoG5Ld9j+FHWaF8rUjlyhDoBc3ZwIcg",
+	"h9wx2ufCJO/fvTzUdIIJLl1/C6aqhtJ3pX+akNr9Iz+JWgiKVB6KbG/nUNiyg5ITS56qMdJJv12Zus7x",
+	"uqiyvXse26QLTWYSy2paGTMjI2+IHPXgDxjMqHcwIE98nSlXuDN6sxFQrRjRy0WV32z3tC7u0vALq9mc",
+	"CsPzcFPA5ZRcyEhxwpLiEHkkFXEaXdXGJcMLzEXZFtstjEDcbqVjymhljamzvazGmFO8JnVRvAeFzitj",
+	"7+rSQc0IsktZPqceuvXyIVETLDnhYTbJVFcNK3FJ+bwLEw8PyYunwQPuuktmXalJPnY0u2tpflFqq9CF",
+	"jWwOwU++jdvy4+jejV1qIXa96ZHaUHgsyqhwCgl0Mbhe4SUWMD+sLFrxRUVRFx12SI/bO3n0ObNfnqdT",
+	"wiq5tMJcInioDaGhRdEoLr1XrpRWYeoQ497avVR2dSMJLYpU6lHQsVuLs/O4Uskb2iOqa3rS+X+a5F4b",
+	"z7nZeyjJFACJwaDwvGVJBFttEPTZCmUs2wi48dPtJA/tXF6z35YUcAxV7sDW5PGFr0oSzg7TTRM4pq9B",
+	"FluW5/MWNgdWsE42F7l6kU9B8VcHbIAAacvIHHhtQ4xkAA014+BuEkDWFQ1WUXczLsxI0o+KhAEIyPJh",
+	"iNQ8cBANQAGNemQpsBm9EyjkLhH/UI7Vu/kbpFYB/u8KFG17d/79ZN/kR1rywsHhTiAFWxY7fjISnPwZ",
+	"cb79AXktDTvBfG8kp0JIkNo1M2ROxdKqeBuJFk7GbcpFeJAapBvkn95fJt/lD4tjZxrwAoxe5jljUEYS",
+	"6gDum0w9HWr7lVOsv96U7D68FQw7IZT1tiJMP39oyx1/WsFTdxZqcaEJlsVlhOqqpt3Z2xehOj43TeZ7",
+	"FyHpWS9WU5HSGx012srnUVPuLyzv58rQpbLu71zx0K7J5kqHbt5dd8YDjVfAzaokuhbwNumbjrqJk66C",
+	"f/uWUXTddRoHGnuzrRKjruoNWkZsm9/ZO58qbbkNerelemBz/F2nBGLCEw4uuzpfUj3zd0RLt0oXafhU",
+	"fTM213D8iV3OpEzmJl7howRIykpTYMqG6zViXN7lCHWNB8Rd0ppoJopIHx4JM2NrkAv648jM4krgLOi6",
+	"lLR4r8pxSGh6cBrYIdZE5CIvlwUjY81yxcy4Vb0GMS9etKvZsHtvxGFuBVwr7Aow6CD8X1fAh1/Cpf9L",
+	"fLm7hyAk/eKzxdqVDQZURVdV4uLzVpoFxy6lsANoHIzXNVZaLYP92piFPjk6sjuiPXsf5HJ+tAgllFLQ",
+	"qc2lsP0Wu8IcmhSs5HbETJO+zwgItdSlIFiuuKMydsGgP2pY8Y5RnTIINsBFP83iQkYkaqA2tD7W3wjD",
+	"crn4LeN9+JjM5FJpSxuY5lPama24ZqTvqUWKcp1mxhvdGsGHpmdyJbzN3ZVqdVUTXzIxNbPeyUNXN9H/",
+	"fdwZadTBuUFQBA+nrs2dw8kxpwjXENIFqWDCTiFd0rDMfq/W2MogiBAjMe6mZH/Smi94XMKYTLhiLot/",
+	"Lfu1pXg9EoAVgX97eBiwWmrajhOE6IxrJ+d/wgCqIdI8Zwtj5dNf2MeF5WfjarKK1Wv1VnPEDY/fHAls",
+	"yiF6kVfAXGZMMWQSO92CjjFiHA/gL+hHV2nlm2Hbs+OP/26N4sv26oAdTDiqgCJCUriKJPTy0nNYI0/d",
+	"qnKmxw72dCnNrA1qcQvUWjjXgV3hjcu256JhGtramh0n1mxG9Tkw7x14BfIsSpDb48kw3ac8zlba5MQ7",
+	"TeFV46uNl7TbHHdPZ8ETJiAsFaBUpH9sddVvH5OSGbsXGSn4lBudkfHhOCPjX7BC9WB8cEqmTDCFOC04",
+	"gI71EuWUXjm37aJakEyvPPgF0it/+zidXbl952yTJ/FoyxUIllxX3Bk0WAgUdXWTzAwHbRlXmu/G91qq",
+	"X3vV2bWAKw+kuIj9W1J9++b8IuQAqvHhx3/dyoi3AmfifD2Yvz4gnfysqyQasYkhkUc6Tdy2lx9enT05",
+	"PP/h7OE335IrBpDGMVL7oaPAw3M+FdQsFRsPyE+KGwaO+lN3OJHy0TQQrcE3xw+7UByvd6gf8SUTbgij",
+	"dfdZtOkbxNCnuNEdcY2ODNbEkvx8gfERYYxw/XXKog3ZEBsACilcCc/eyfF337qkaowOj+ll8fDwu+Hl",
+	"48PH3/5leGj54+HxN3k+PP6OFd+yOKmanX6YYu+k92nUCzi5Ue/k+NtHD//y6JvHf/1LNvJ2oFHvZNT7",
+	"T3t4KJkozkRRroltCG29tbSHo97nHq4t0+YHRgsQJHpPpDBMmMOL9YKdYBR+DjM5+oeWYqRGokFQL4oT",
+	"ssvMEp/+nYviBMZnH1aj2VE4BTsNxKT9TRZWGH7z9+i3J5COEKQo/1PXLA37aI4WJeXCjUMbajAxHNAG",
+	"hN+EtY+Xvi0fexrYIUjOvWsZPOKqA7LB02SG+3acBmtVNNaKVJErKJqBVbIcXRsprzJ7fcx5WXLNcinQ",
+	"iRiUDC7Mt4+TXXVUtU0I30I6JkJyFzav2ATiymlRoI2XAt5TLu25IoKZlVRXrtTtXnhgv0pQFyyDu8Ee",
+	"1HGLQMcoLGpArwkn2EbHXUZsYLAJK9wlZNvn3QOwZD4m/bEldHspN+Xj6DeUY9F9UkS/JyTZjddgF3QM",
+	"b/pLWaxJZxGtJkvY1NIMX4LGMGXmCNA7J2jjH/UIJSUXDG1d2t89VtIq2cQQuey4zmNO0GWGMdFAVhQH",
+	"0ZUkq84p0lMCbVU9ALQDvAwLlZF8CdW7H5O//21j2086E6BGbf9wcfHW+0hyWbBTMiSuYm794GjGyBhO",
+	"xfigM26jztZ2nZbbtU0btn3WjkfuwOeicwofhRhrrv0pjEGEihm1xssv5r+uSFkKShix5s4weH/ctaFY",
+	"Q4gL8l7wj2QfRpiC/fisOO7gxaOJWHSNoltnrEFD7a1tEPAGYceplqmS9JVBIBJw5nRdqX+pbDu/oJpQ",
+	"+GSevxSsZMZFpLJrzla/VL6t6je3XVkPHWm1d9xP4ZWCaaPkuvaO/y28pNhEMT2rveR/i1palBKcSb/8",
+	"c8mWzd/c5jd+rPUafq7aVHxifvFQ48YPXIp6A41njVYUm7OC047P4qfhw10Mh21TS9OoGKoupU2Njd99",
+	"eHXqVqp+bl9KydNZN0+ktSM8PA+0y0VzQsaKrsakX5NYH5D/PH/zOiOFzPWRo189mBcHGRnrEoqd9yk5",
+	"t/8aCS5yObeSbyB0FJEhMep4rn8xjM41fPGK50pqOTHkwv4WIl1yqoqDuukL/vlLRSV6DNnDhQRDie0O",
+	"UJRUFFiZGCQfZ0T27A0suTBeq2S5gWxaua76O/5EuyzZux9pXaP0UPe8nuWgNYxXbZPHRtb/RpTrmhkP",
+	"zCs+2E6RGZ/O7G3nQDsrqgqNZkE7qX4USi6XZiSqaHD3CdWgQVpJdxUZa1Urds+bMkNEaW0/bha759YE",
+	"EQYbkqToujoZoDCkj5/GbjHXZkYi3IL77QAlWLCvaXLF2MIl0HeJnHq3bKfvMMf/UWzbpK/YoqS5e1py",
+	"jWLmH8BGW81um532Nia5o0311qydv62Vrst0dgbApR9enT0hVywV/IuAOQ85t43ExrMdjGWfU9nSNMuX",
+	"dmHO7bLhsX2rGMLW3i+61bhcMYiGoD6Fi/+ILOErWLd+zbmRuXKR4YUXPsWZ+3QkcGBEG6ns5ff+3Ut9",
+	"cIJOFvzq/bsXY7TYPgGJsIJBotflrdTGRT68bWKBnkvl45sqLUfBrnLg5NxoMq4mNib/XDK1HokFVXTO",
+	"DFMD8sIQujQzqfivTBNcoCjHi8pnCJcu11mA+yB4umKxGcIxYbwe7s9Re4T7BlyAmQdgzORSuaAQw0sX",
+	"tVcFIAD8yYrCp+6CAfY8EpYPo30bIWwwx767yEIeMXBWu7V4PDw+gAlCbimoRXX29gW+CHswEmdu6tgw",
+	"anCkkAw/MPSKgXP8ovJ92p1k6MSA5T3/4ezw4TffWoFlVvljRqKUUzBmohfLEhmsfS/K5uG3pboV6IL/",
+	"ncGRRgK7gExliUgYsIRosy5ZFUPmZ+WngfleuCZjXJrRcjh8lMO/4Z9snEUhgPhOaYU/UvIr5s2KDzTp",
+	"WwntcEwm0sVbXa7J4yGZsY+0YDmfU3DOK5rbm+UAq5mPxLi2tieuA9vS8Pjho8fffPuXv35HL/OCTbr+",
+	"Hg/IGZlzraFKiCJLcSXkSowENmX1XGdYt1s9ILBazkPmwRgLpjTkczT4UKoEAMilW6AjoWTp4wG4IvbG",
+	"7QM8KnOYVfu9VcSYOoh2Fhc8gmrFM2/vruVSPImeqVfQgTAxzcrJ4UxqAzBnS4Tch7rqBaNXwYT+pJRL",
+	"K+u7YAeHlrMUPxiJkXhhKomkhZXTpG9mSi6ns8jruIpQ4FxMwZnlz6BGiRA+GYmGPuFPcOyKtvf5QUbM",
+	"UiHeaU64MLKREhN3gZR8wvJ1XrKR6O8EZs0QxnqQYTYp52eEoK76Ytgj6MuO22FbLhEm7N59zkXBxVST",
+	"BZ0ydN+jTxyXOR7xmBw1f6/Am+OR1ZWsWqlPqjRrmkwVL0j/7Hvyvf1HjCVVcoX5Rg8yMqE5MzojT85/",
+	"JOzjQiqTOfx3hpwrSpI0p0bxj5ml9cPWMLIqotVPpWALxXLwWVZoWcxHainlTdjkDHyEOiMR7y1wSVAo",
+	"cSF/yBiahPju2fkFkB+pWhwJ+7GT4edUXbGCjHq1S3XUwzu0TlOWGmlRcMxvYYdpD5nln7njL+6yCCNl",
+	"H60e7RliaWYknzGIk3PLoBcst1rvEtQ1IhiDuXVxrjb7dIx2QJ4pJR34IXAkoOVAW2BxBMPnSIw/jXq5",
+	"LNiod+IajayX2HRGYucTGfUGg8Go93kME39X2Zs5JEBek0tGpr/yBUCH7SFhBemPvTfmmcilpegTeGcM",
+	"breIosfkycsXgPpCrNfcaUWa/2rFX3BfY/JbF6tSsKgbMHr3Hx8/crCPcAbDvd0cRp1vH3+DfLTkOXNp",
+	"ED0TXdB8xg4R6rys+a5Wq9WAwuOBVNMj960+evniybPX58/sN4OZmZdoxTSAcq3RUxyr1TseDAdDcLUv",
+	"mKAL3jvpPRoMB4/QYT8DCfKILvhRThf0kpfca4NTlgS7Bx4X4jEC245baO+B3cmlZqeNQmpUCLkUOauS",
+	"VQYiB2T8k3hYlUkThvhwOMRkc7AHoMI2fI+AoofDvEO51LirkLkS7rNUBiCY8wNdmzUESjzGUaU6C6M/",
+	"+hstfEQBfHK8/ZP3IoiyBX70aPtHz6W65EWBaW0fDx9v/+K1NM/lUmAXD7/b/sGFlK+oWHuIpf3um12G",
+	"do5L+F5UqQtBw3FA35Pe98yQxvYbOgVkJADZAdgPtOto+2jhRMcFywd++7fQMdeWgQsrOntuaVnIf56/",
+	"ee0cUHTOao98b4M1nZcHp+GOpAs+JorRwrv564T8nJl89o5pc+5ihysj/xeQtL81aPk2suU4pGnT9Ocn",
+	"+mgwDDOKrDZBzUxSfHOV7mndhbR6lbx38vOHJvn6RbN7TvqWqA4iKq5TQkTOaqqPPkk1fU3n7DOCGTpJ",
+	"+SXXRqcShXprt5UpHaTG65OoAKBVQg/IWQNU3bSMGW9fAsukM4wapxS3gykTZb0HGNqBmiXeifXTYWeR",
+	"sGuCndmr87ozpKZ65cheyFygXI4K5ucPX3jGOmF2el/TWSJ6oXXWnsHyRpB3YEKI3IP6knTqkoDdXzS3",
+	"dNFY4iMx9ZGI/PxhDT9BKNFeNPkGT7JLX5oKIkTrmK6s/l/nUI4FxDpw3QJ6XiLce9wEaI5HohNoOeXX",
+	"TJD+4+Gwgr8fgHlpJHxwhO3rymouLlrQwXy5boAJT2Mjbk6VWm9AJY4E9M89GndQj9zwOVuoaNuKB+TM",
+	"pSQs7dW9DuUswqkbibop5rutvAw3M8HNKie+h5TciugamEsda2CFgM8t1nd8N9128kgrMYFVsaiuH8Ai",
+	"o0n8X42PDXfgY0+kmJQcERiPj3cY01sk5gspX1I1ZfjdN7ssQMiY84oVnGI1zd+a2+LxSPLbNLvdJBYd",
+	"fbL/gx+Qq5Ys5Vt9Cr/XHGMZkOGCgT2s5jKy/KgK9Vn7wgT1c9869dhF16mvncHHG6UKgmBOBnmO7q/5",
+	"2yM83KE9CC/brDyCo2iyWfROsLzNZPQ9MzvR0PAr8/F7Urxt08Y+dHhDeTPb+uoPjnuibGqFuoRw6guq",
+	"VAAV+0+PCC70FqCJFWXRNR6kQOccB5NsOBfnrvLYGIEoYzDJqiUjdEq5IHnJqLIicgjQhMRrcezmVtGs",
+	"E0Bzt6KZg/zsJKANfwMBDcGVfw4J7c8ncCH13b7AdVQJTTtYp6rQxGb0VKikAzXIHw1JQde6XrEpI9SQ",
+	"udSGHA+HJ4TRfDYSodxmM7Kgj7pkxVsOMg8XzVwEQAC4R7D6zDeAfjx0/kSQ9gMQDT0822qOYSaKGcVZ",
+	"AczPAVN4MSY0V1IHwLoejMQW/pS+/Z9W63zrpqzWZuxr0wqRcjvYtpIdNmtz3csZdy9nkBpJ/WYix66M",
+	"BuIaTz59LTEoaaI7t5IOoQRDsjyaVDZ42/t3Ly27kIBNWDngLBqmXLkrqYiQpgbmQDEoHIxQEiMVhxMF",
+	"xwFoSFleCOgZ23Vsqno4HEJTIzGOI0XGZIgpF3yc0DaZ6S0X099GJalYS5qV2J2I7pN71nGbrMNu+5fL",
+	"DAgs20U+cG+mNGpMvbLUTOnTJMCNKgaQRtfGQTYSl2tfhPV4OCQU3CYD8pZq7QpRsGsul4iDeqDJOG/6",
+	"jcaY9ZIinEawjwbePR0Jd5xd7ICoRBfs40ysPZ5uTteAPEJMWD8Ctz/QvtQporDRcRwgKlHsuGQ6I2PI",
+	"OwWJn8CEjgBNTDxUVFHyOS1LzCBOBQFoH2BqfFNQbHu65HrGNBlPFBzVYhyWHpZZrkRIyX6AscTjS5pf",
+	"1d8ElFbD6oH51s3aF0FWB02wB4pHUuCcs4pXTQA/ZNneesGsnPTC+CAZjy5ZKC5yvqClzoiWZGzf/Hf3",
+	"8DA8HAeAHPVKp4N+bXU5vnKkegsex6xJ5tg2xtGFEpHRDtj5u11yB7M6Dypa/0kD4TkS7lFtZxCzAGQF",
+	"tSVPreLdWijbVntxsSblSMCH3fheg3UsdmPn7VXGekhf7Jnd1GnH9m4C9rxx7tUOq55b4vtr5m59r9U5",
+	"9NfMm3rKvi/wv3bcUsilqvCajWZfStzoK79rnAw5RTyZ49W+5I1ZSeKSmo2Ei9kZux8cyPUQfh5Djez8",
+	"CmpkR0XAUILzXzgfr65/OhJ9/yAjUEvsoIsNRgnm7xpk1+xuG9CucQbjlb4/ibd/EuNiAvERrFHI3SIg",
+	"apnFyRhliov1go39mYFINjwXp2Q8B6UmfhQflZGAe85QD47GqnoQreNORwsDwCFNaSME4zvblQObWxls",
+	"JBTDWk3Q2PcsJmuf5N1SLDUzAEUcADYZQnwFhTBj6jiGkSGWpn42X7NV1Ogd2ajrnYRjsoutusORWWOH",
+	"K6pd1rDi3tv/5zM+v2arGlPp5ik73M1H86jQ9sZLeiZXZL7MZ0l1snaJWG3FsNycxEyiCZ/SmTM3o2Mr",
+	"FJSFlCAGyukCbEBUEbjUuMACnzgW9J6owAPgMi3zGoyEL7RQcSUMWLdaoh9glYQPDxY3tWxo9vwj/6T5",
+	"1SnhBjmUq7jrq4tVv1hdzxU0ikOlpvKaKeETELSs0wked5cCQ6q7vQQFt3Z21x2zv5cZbtm+HJ9uEhHF",
+	"rYsOuzCIT4uqt50QQU15I0FKPv2wO9pVOQmH0sHbvQsR1LzAb3SB3uOB7g4PtNvtlG1TCut75l2TXntr",
+	"XSgoiwLTLmqV7gZb2O5XYredNvdmCaJ7crwjXnoHLHS7IyzqaRss6B3D+Ng66WeEFoXG0vGYAINGsk27",
+	"9FYGvzvhRaqRKJih+SxuFwsynlUFxjbrad24n7vXpTor+92qOuXgOvfq1J8Wy3N7GlVNYDq69Ef998Bg",
+	"zhxXgBxctKyfAzwDmlAj51izGXQxqQqmTgnHBK0TykudQWQxcAm8bts37N/sAG6TRyTKp7jxOlUtGi3p",
+	"xxri7umYunkNJDXyqZlSqJwbMCIMS3MVziwTCot5z4T+bEwIjgu5PVYEcu9uOQfSSj7YbSL7TFUh2yVC",
+	"QHHb52GyYxxscIS8te29UdOEL7g+tL87f3a5btY1D9kLQWABn2rlpq8Zo7ybe5nP4EtkAAmXa7VWNcdr",
+	"M2vYh6/lv4FVupn7xik699rD3Xhv3rp8nfWziL/ere/GiuhRWfWaCI/QBAB5wuWcu68wiDS/cmATqzV7",
+	"My8CcX2i0XoCJJfcS/r8dL4ZQjGrm9UY4O+qtGV8z/q8Tmjxqcq459LqNEusuytFjmZT16YVIrA7F7cK",
+	"nSKzAZdQSO9me4/YTVBZKs60g9bSzJl3R0rL2WLR7GkvteX4bkeymcH4RY7cTKcxSfidMzLOSXgvtfxp",
+	"404jHtnJIrdLK15v8hVu97M1+4SSUNvaMjwvpgSm5S2DUOempvg0+cZGs7MdnhVk3kZy1p5mBxjOv7IN",
+	"eu+j8zsyWm+k4js3E4byzlt8M+kTc+SJ/uiT+9dOh8iKDl0iRnzr3uIJ8sWpb3Jy4vvp/gT9Pk8QqTa4",
+	"6yRtDQTvlHqDK8iLscD4G6EhXbS6wRkUBMK70/VqfW0TxBJEf6/h3ZF/6PfC9vf5wp+x27orjpxk/xWs",
+	"1V804ddQpw215+W2Im+pnOsLyTHSrJ5t/cQn6461nD6FNKgLVoyEoeqSluVBmyV5XuX0JXK5bqdnl2qf",
+	"7OwFhN+smSGRBnzRygMvNYtSnftr2HJAsJWFJy6QrkpS73Int7O9k7D0IwH2hUY2fEzlyw4gZoSSvOSY",
+	"O4saTF1AhKxyqysGEM160uORcDr72MXiQBV7aBwzH0ep9bkm17TkRVWVL7oaHuiwTZgrfiRmcqmykCme",
+	"JRPFW5nG0PkCxBWpiCubE3ULLlTbEUQFTuzOUYFldRN57KXy3WQNSegRZGqAsKEHLuW6y4TVkUp+JdWV",
+	"fVEOXGp9ALVCsoZLNpGK+VlgPYSo8IS30YzERd26ovmv7BDy8gKupsq8m/bqJvP572wm+Z/bnDY1da11",
+	"xIg/YbU6YJdcUDDbNg2zyVvTt3q5Npa2QjnAeJgyN8wcaqMYnY+z+jNIegyHtfbzx0N80C9YXlK7vT4t",
+	"cm3+Y6KgsIyWrqyuYFUmuJGYUVGUDKOErNxSWipVzMcF3dCd7ae8CpnB7gXiP401psqV+qleBeLnD/Zy",
+	"bdUy+fnD5w91/zdw9Vh4r079rRlzUuKGZ8i/d3ljg53e3eUtS1TQXUTOQFXxR3QG9bKYCEbvurXcubes",
+	"AIEh7K4mbaLWi7tkpLLCRmTxIoZOE5eut5OPRwJBRtwMyJPqMqFtF5/PEuSSFdkLkItp0qzudnKTHtXB",
+	"u6KZhwHcc6/f1qzr63HEPMFR+l3zhEp22Oq5hoTiuRQTPnUJZHyVCTmBfDae8juldbih7YmUgmGAu3sL",
+	"czvTypMWe5kgGWrtaIGESg07xNGMww+a0JGoD3HCS5d+Sxtsy41mjEJ7dSLw6Ge13wzFcMcnL1+MxIJq",
+	"zTTps8F0QMbHg4eD4RgLK2IUwnhjxIHdhicwtHNc869o+Yj73WYFSe1wyGlQKQLeFnRvIblDCwnBjSOB",
+	"Yv4V7SUutcJRVRPnCwSUTsnBc7KoLo/P6WB12XqhI7BcolkBgzdRaoCf7eVtFehLBkIDIIMzkpdyWdQQ",
+	"wb7uZuaSSUCOVj6ZMGU1pGvOVrojSt9r7dFQ7ZyWilkJolzORRUNhbJFM4wbWKiLiQrJoOvZLjKiJZaE",
+	"bheJd1lAiM4lVi0/Hg7J//v/EMsA7TSCHfiIMGGpuHBYBPtb1W1f2UPFClLIlTjIyOGxr/mNgWU8B4hC",
+	"PzB9THqmqHA5SUYCVx+DxQ8fVvgj+/qDRPQXyeWyRFOOWooBeSdXuFaAU3RyHjb6GnDYooDZwlaPreoO",
+	"GidGyxwPh7WsbcMDB98gckH/uWQjkci5kkUlWTF7Ryu/yqZb4knY83ehFM5dICa6O9wLODH8KgPaPd9F",
+	"q+rWffLHPzzqIboTK9og1fGo34n+9y0Ssr90osDRu7h1aqbxE6JYLlWBNtVQha9V7c8Ss33D5SLq+/AT",
+	"CiUyEcAcCnlmHVEpIU4WPqv+cp+5IqeIOw0s29Wuq0JsK2YeUroFRg/SPMjEiCTD2u1wi9B8lgV0WVXD",
+	"bjASzz7S3JRrn3l6DDMbYzIQN/Kq3AGUYxiQF3gpAxuHwu0Z8SXcXWVBMB+WbGLIUqD6DJee7cQoKjTN",
+	"Xb5LUVvmsoAcm9QzaLhM7Ece6+a8mpiBAcpV4JbgtZFftRzx5LWrUodGaLs3LpGWkiXbhpB7FsZ2R1y/",
+	"2c1vxOubwzh3Zz3B4H+yRIaFQqo7Hnf43mrxZ0fA1c6LvwaeRRx9x0sApf671DpoWTZUDFdsuV4gx/JY",
+	"t+yoldApF/gMJM/i2t59lh9BmXYri19zCucDypb6NMLoyhn4dXJdKrZQTKP2EcqKFsxlZrCScYy+JsUS",
+	"OsC7xwf/SEWczCuXNWVK51ToAXlG8xn255P7abxTXJfgRsPbJfMrUjCDUU7M8tmcQZm6kl2zkvRpcc21",
+	"VGvgpFQU1Ei1Psgq7QoB1lh61aVCxoyBdummJ3DDKPNOrsY4IM2vWUbGTBTwG/vofqvE/uFg0JL8ibKK",
+	"xIKpkYDqVadkrOTqCV5Xzo7E7NXmDchyggWGYMJypQfkXCrjRiSVeSULVo5JXyzLEm4vpzXMGRU60h2N",
+	"1XjkJabpOTO1RMOnBOpUXipGrwjUfj0YYBQL9OMzp8oV/PZElnpsx/Wa5F6JtLcuKLV/Z2t8eOVKnpLX",
+	"5IqtNWqHsZOb+SQCcmKvXLtJV/auxXaeQmqh/hh3Fi/uMepBWbxkkaldTlyLW3J7YWN3BSAX02VJ1feK",
+	"F98zSy2/lRrUnO+uyk+NuaA73a+rK23l6OJeIfrDX4JxoEw4FV+kBSHZHGEh67u4B59By3qHO9BIqKmN",
+	"NxhmC51MSm6FckHLteYYY6/YAvkpWuZw5NWVgzeQu1gwMs15FzbcQ+CFGInWLYSqjOfJ2KEdY//d8yfk",
+	"8fFfhwfg1KAeVKLkyp6+6Bhj0RHnCczI2CXOLS7k2I/L59J9oAkkyc3IUjuoCRjn8MbHkdipUh2ufRgf",
+	"+D0M5c5Zs5rJ0ls4yVKUTOvoKjwK959Vqpya9YSVpdPqLtmUO3Fk/O/jbCTG/zbOyPjQ/uc/xhkx9BIk",
+	"Aarw3lUg5mASY7Y0ipYctELndrGbuSwp4eIfmMkoxemRRP54vN6wj+Yo19ebkDieUIBsHBJsC7GgZXew",
+	"KwonCBv1E0a17TIjCL3BwHFXIsKO0tf+fsr1QmqO7TUHP6bG0Hw2h3KKE15C0ox/d4k6sZ9DFBqkmmJ9",
+	"dPc3GCrgh0Gur8eDjVGfn+/vpT/4vYQn+E5uJuR+d6qiARP2M/PsFivE401VYvLxpqjlL5fI9RIYfesq",
+	"0ZXm4mpL4eUSzHOYPZxczDgk2gQ8pJFkIRfLEsx+bmCFkotCroT2lT7r5/79C7ym6pI7pk/PjesaDHDA",
+	"bMYjQefSpfZ1TQSOMsYuUWPBAkvEJ+UFBWkCXFo4rQRVFleweTAST6TAAt/ae0IcU2eF43TcaFZO4PYA",
+	"G55chmKvbrb9Cc0hT5lmVOUzwMKOBA2r4NKy65lc2RFDEnhAj+YzyXO7oM/AFePmbXvCKwthheNRb9Tb",
+	"7L1Han7uyPAurXPQk+voN7XP1QeyGTSQoKxQay1Oa/AvmsHwT+2Uceb56mzcBsP/BP9/UXzeCZrkBX1A",
+	"HmlXk77GEpv5y1NqANipmvGtkW6AsvGkpNMpa7g2Mucd2GS/GomkASv4SfKlAmhAzZblTxJMYkCcYSXY",
+	"nPDPB3okfMIBTEGAbHbKtQHXRA2FBVafCho2jh3qygdE+OZORwKqWoBovyxLNCYsxZWQK3SojN1OjXF5",
+	"uEb/Pnn//sVT8I+Qx8PhKXiu8CvCCwf3Hwm7YQmgv//u8YA0PGguAyxWEgL9A8LRyPjZBZ1CwZOlZi7T",
+	"7fjF5PCVvcXG9uaJkw0ByW7n972v4e+GnnYMTUO1th6Pt47JFEJI6zK+XZj26fmxCvYL5PVAx7THSP8y",
+	"XvuDU4g3gaS94PoS0QL/uUT73xXn3cBw7xAX9gIP/abkZ+99frMa9daJbIlGaOQA86VxsjcrCz0gZ2WJ",
+	"JQxdyVaqIPbKNk/LU0xa5Ar1xJVd13JJVhQDztBtMQDTh1nq8Ql4kO1l8MtCyaliWgMQ9ZcCUPuWL/Gp",
+	"kJZn9sfgWh5H2XI1M2ROxZKW5fqEQMpcMl4oLi0jH5+QxRBk9ceDkYhNPCeEOi/wA40lnRAcBFYeqcjY",
+	"MtYxOXJyKIxb4PekT4mQ4tA5kTkAXLHjHzmDLDJTZjDy6Zmr40hL5yENTptxSbV5JQs+4XZCkOdbOzBC",
+	"BA/z++OqhZ8SSt6eXTz5ARl7A5ZOVoqbCKXeZNTO+xA4RIZZNEtGLEOqO86PHxItSS5F4wp0d4nmJRMA",
+	"GrhmynZrmNiWItMfjf0OwIsJDLaHKajuNrmm4/u/Ldhqp8vHJev8bS4hOjGuEKrL3Ne4lf5kRqWHOyga",
+	"9mA7nfs5YHLuM43ucFneSDs5cryyU0tpAcAqpcV9WguXcLpKrZysY+yOp1+u7RWwYEpLAaWVzBJKK+El",
+	"lAU/AmJV7ds1zFO/hpuKgVTo6rCKhNbgVFSoNhg69YibA+LigZkwvsonBFvlRqqMGD5nmdP54VZ3/xds",
+	"NRKukvp2F+8PbkW/jn3D9baNBTauxvuCv1/Ru0kqivhNBd2dGMTu5V34dHaIRgJ39mMwjaGGa8PzpI/0",
+	"pA6fGAkHwq+gmX2wswEYM2dkwVQ9fRCk73WWkDkyCriCpXb3Ohb6dRKhA4FEcA1XYCUqxdLVhDMmN6TD",
+	"DCqQ0lJLBK/o+tsQL2BZV2UjaVtWbI9XXGyu8uIo5OvVeWl2uFdO0SQB3DOXO1Ke3VZ113u5BfayG8/w",
+	"x/YuvVttEgNjYRToVC+BsMEMmo2Ed7RAjSoq1qRepikwiMt1QIbb1yFIlIuCX/NiWaVDV0uARo8XTOVM",
+	"GA/yR2SdCz3qhzb/v//r//YNHpCjiBlFwUakbz/zwUZWP7W8LLx7MCDnKK/qCGKZkQpV6WEW9t/otdIs",
+	"wOZiyOVINDCXmwQcznQVwfCnQbLVZr0zno2pwzbNApLy3nn0rwNgs8JK7Uh8kXZWwZqvH9YEsIViOTWe",
+	"6rNWXkb//ASqsTQxmIQLbRgtBmRDIndvuvLBmxHEuu/EGiENql0Hdf0hi0IQ2wGFA3JuMNTENgIAgJIs",
+	"lPwHy81riJsHhHYIZ4S/nGXltB0W5KF3thX3m/+0CvxxnyOGoO1uIWO/ZBBH75BMgFAn45dcXIENs7mM",
+	"m3W/H8N6/fjwNgqYf/gqIN141HtCdaOwqLqtLFrb9n3+ikLCqhmrUo0RyMvpSZj0x5bGxwen8JbdDb9B",
+	"Pg8JACJzprVUm61nWc9+ns4jEpoIdQLCgLLW1p+QMSLCdrWwIGrslChW/vuoF/o6dD7MUe/e4/TbaOQV",
+	"wRM4p19NZPae6a0prDcXuRMb6jl4TG1wgmMbl3BoSN8htMYLxa+pYeMs5NVzBuq45YNEwKScxCVLW+l/",
+	"PGofYQit5ECYVtHQKRkbOh07fGha+32jpj61YS1F0MZSID/GOU8kUcwozq5ZI9/Jach2AoGnGLXiwyO7",
+	"ptZVEMTQ6W9WCcRKx601cmtwg0yx7Sy595r7bWvub9SUhJSdv9f84QvFrjlbHXEneUU8zFfOPPoUSV7+",
+	"AjzavYZQrWiQz9fjki8LWq5/rVVJRtClQ0WxdmXoE8x8hq05V5x7VPFHDCWCHE3fMwMSabTUoaSJmbE5",
+	"mixRDh2MxFlZulbnVpVjPjDbikOnkBG1JfK6akNcQz4SFFnR+RAFWw9t2yLItTUpAksSwceaMdH48jEZ",
+	"9c7cZyCTWwof9TbLpzDP51K5D/84IqofuN92N4E9WFytFriRMYHc87g7rYBEnktFKorzTM5v5d1yuLOK",
+	"R30Rewus6OiT/+fFesHORPGiiHPSNZTPwBfdmb7TrJW1uW5//V1zHvt8VMtyuUyyeswSErF6z9dcZpBa",
+	"qv4QO6BzKgTieVJlakeCaueAeaAhIy7PGWSEHpAxqFisYMXYhSA3ci4oihKOXMbR46cjUX15Qia01GyM",
+	"kpCQcZQ5tomV/Zs5ms5ayUkwM4e9lram5ti9dG5j+esKy13CffxGbBrAbRTZ9TRi1yKAu+6TZPxpcS+e",
+	"3nxtkIbjK32f7MDmHVvGuvBHnyJT5OejT8EW+fnIoQ+jZKNfg5O/rYazy+vnZo/UhvAyru4XMnFaS6sB",
+	"YvWunBml9e2smezPmUeiwZohDG0i1TzYfoWsuDUX10wgHEbL4Fw7DM9RGgChfyQArRtiE0Lyq2geth+I",
+	"KHBAv9plkErTNBI3vgwiBeZrXAHt7u4Z/j3Dv22Gj36ifbh8yqi6h+PM6isJi0QiqykZSzV9KadcOMMl",
+	"6XuiP8gQF0BNZB1NGECzEFNKKoedlXU9tnKh2MRZYt++Ob/w/ITktCyZIquZdIDykfB4fIiArUbWNhO8",
+	"iecQ2QpOIVsd03pMxrQoHKp+JMZhi8akD1PIcVEOIHzYoxEyornIWUi3ml8RqAXLk65FuRI72Ca2mXcx",
+	"Pg8gGTByH6Hm0x6NHYps3Fm+Gb+rGWy3I6Kgqgl++Nlesc1bEolgQKrhyZUA2EW0CF0j8lvXKuURj3HO",
+	"xUsmpmYWl5L/Kibm+0rTfxQ7Sz9yoH7/7OIgYpve4IzGliTIqoMPgqCDzAcqLmmWYnUkyeli3xJgqOmc",
+	"nTh85S781TuTkMPEr6L86MZ1yUopppoYSfrtTDxXTJxgMH3s2RqQMS/02MXc+9LxCY4dCtrbQXOI6Goz",
+	"Y7KdF4/ETZgx2ZEX78Ba39pdvxv5sMUiglj4+ffDmP6lOdGfO39Ys9B+xO02CYlHn1DH+3z0KfCpz0ef",
+	"xJfVkXYOcs8+QC1uVrL9Raqp/iUaCujJVTZjAjhPqxyCsjneUiRljMXf9qlZbdlRyPQLvhBI9atkyUIy",
+	"lsC7a1JMgtM0p3df2/pft7Z1XZLYywDmPz2HU7ebt8FhGzwp7vVRl3N7X14Q3Dudfu1IdmrLD81KQk3c",
+	"JBSfr9zJ4RybGTUjYRkDyAnso+V4De1u+73vbHw6KhTa+x1dypixo71q97rCXV6W3pqu/zUOdpdKc26o",
+	"cufSrOThYkZ1OKHdBb42Xn9Q6GUkMElYvYBvVfjr4MRXDo6LAnvQgT++UU1elyLZ6hWby/36Kmtx2d+A",
+	"0YvqfTVj1RzwLjCKkTD0Ci3hl7LAFM0h8bY3k0cpdUJiHqrbZQVRdrFCz9jyy/FI+NoH2IKZPcAKhZi0",
+	"wb7nhgrpbvoxXBFcB3MqDM9DlQfM8+BsLCPxxilrFYiReFs9VjSquImRaREnxTZ3rLJ8VxEvi0VzXfey",
+	"rh/f7Ug2c/GAHqTaF7M+7TgBEdHfS3l/Pq3NHjJfFTJ1Id2uEpeoFbmLXtcCp9SEt4Q6533TIKv1oXmf",
+	"oq2k2oQyN06/iS4KK+yFlGa76G2krraNxJfrbZ0A4r3Lsd6rcL9fFW7zCcu2RBwk6vy25KcWdpz0wVAc",
+	"fq8V5RwJV3fVygStyPiD7hKnCQmB9G3zhk4PMtvRSPgqqFFZ0wDvh2yviuWYjamN8t9W/rRDJPhjAPzv",
+	"1aq7LHS65Yj9oZSqm3zZrpV6Czf2F1R8/0MvYZdS61XAmr2J7Ki9EKiewIoMk6rEwjnXoby8q0c0BxUx",
+	"1iyr1OJ9LnYzSx/UC8angsLSFeNvRXFL6Mv3Reb/uGLNNvXBkxrbrEd41Gcg2m7850zKq13svvDJA01W",
+	"7BI+CUCfLMAaMXm4ZrliBtzIiJ50X1gygzBEBEbalUEfOTXuRSnK9WnVGRGMIcpxRq8ZuWRMRJUu18wM",
+	"yJk9N+jd7jIUA9zqJzfo30M8UPsc+iUF/Ixhc71NZnLTsWTngDJUKZqszIhZ6fwWOEyCzuWCkb43yB/c",
+	"C023botGlF9Ed/60hp/uNu7xxvjq7mvZ2YCpp6avcsLR4AruYibs2WYFZgzCmOZTAKMEG8BrtM5i7vRq",
+	"CcZH48DxXN1aqJsRzLeu+Bq/ZoL0Hw+HmOp4xTU7gOwaIzFGtgYjuWILQ5jI1XphXFVd7gMZvRnjlBSs",
+	"5NcM7Mw5VWpNxmiqPnQUcHjOp4KapbIjhv65wRW0016gVey9KqtCu1SQmTELq/TZ/2vy/t1LuwloeXYg",
+	"a6hF4qNJ7TmHnEp168oWtok7HTPOO7IJBz72dQ3AtW472TGhmmgjlZUl/Q0HWTmAEO7lpD9tWdsaa09z",
+	"9pvKYUef7P9e74rPMRW1ZmiYYgJqZ0S8x3uk3E9rnxy1zgU6LKctHrCLWhHdBv+qttLfg+lzBzLcYvR0",
+	"1d3T0n2C5W2mGJ9woJNchl+Zgd9T3W2bAnciuT9kzOAPju1uqpTxxNlvoiIW9p9Q+0IzUWiUbEF01IC7",
+	"dhqxS6pNzgTWWCZBmFRsLq+ZCxb0p+ycGTAljTHdLmRpsyKRNyOVjCorhhcMXkDUxiUiBqACtdoq4UXx",
+	"bl9FwsP+vnZuy93lPFc74U8h6P3JA+/uWm47qmSvHaxqjgYfRPIZNcZyiRCgV1JtyKMhKehat5CVVfH7",
+	"EwhacTW1LPl6sJPLWUj6qKBWnOYgI07L9OionNkhPNC+6E8uC5b5BlCtBm7Xz5fG9v2Y/P1vmJi8cE5P",
+	"q46GmWBussKFoAAsihdjQnMltQ7zHIzEFm7VkCyeVgt866a41i7sa5Nzg1vvYptLdnhftOAryjCkRkv/",
+	"kuLMbbC0BRfTP2w6iLpol4bRWumNUDK2Ex2j6dKjWSsO/f7dS8v0pMhZRlYzBtXQ0GbnCiNIRYQ0WCvS",
+	"5VpD0S6c8gBljZhtyNzbp0SxCRjwpCJLoSxHB2ek7Tq24j0cDn3pLv/1E1mwMRliTB1TSqrxwVY58C0X",
+	"06+stFUMsgPTwcU0ug7vGeCtuhetXnE3chC6xTEB4T7pEfGLyCdQBbsCFLGKt/ge38TZcI2a2Dx4IUbi",
+	"H9LSejMSFogJg+cRbAi29noiQkS7awY5ZKMW90xXiCu7JVlhPTEjTuouz93ZYtFcwx1xVWFrqHF1eVm1",
+	"T/cH824kE+f0D3ThT2dEM79b1+GN2cYNk6rGlss6zUIWzCqOvxY8AjVB5HIxEghI1qS/4AKqq21JkByl",
+	"i4YWHjQgn5BhiZInLywvuoRoDaqvyMoeICMxWdN4Dhd1PSy/Ssnixu/dpvblKl5uJUcinqCfmqbzGpqn",
+	"5NqXlcqqIdeG6rVLtxJVgidQzBS/XBpmhRsjSd+PycziDE+eqUrBvDoKMT4OFnIAtWJofvVS+goEvlAo",
+	"MycN/gtmKwjWWWC8zUpYvVR/VVa8Z36WGoA9xvfaPSP9B3RZcPPAktSDhQKRkloh8UFn4hb73Z5pW4BL",
+	"vLLf3W2KlLPFIrFWX5ic9v4auftrpJk44I90iyw1UzvdCfZFjIGUV5YBRQJkYH6xRAiFAlyul1DX3zZi",
+	"lTFZspHgAq6OUzJeAGYD60GP/3/2rqe1jR+IfhXhyy8GYwfC7+KeTBqoS9qYuj2UNFB5V7YFa61ZbZKm",
+	"Jd+9aGb0b1e7TkpCLj4GYmkkPY20M6P34P0iXRFTNCyOYJu3r6Helh8K/pk66/BL5yhU883MwStubGi/",
+	"Y/tarRwzM8dt+tLblBaY0QrbDQp/+g8wM/eTCLsTOneftDNiiMKLUsDzT3Z+OTcLq638GhK5QwVUMrX7",
+	"HnsNyX0Gr37gJDo9dOa4W0nES3YE78uClxaGNeCQAPFW8KLe/n6a8rJxq+hAIcC1lQW9sK5K4MKTRLuq",
+	"Nja7oW0VvSrRBbfB+4EseEW0YhdLSJp0Xob8GHgh78QRlLVGZInstpL1w2B6fROX0d4JZWYs24qIoAVn",
+	"m/BV7oXiezl+4LviqSDzHlJqdrUXaraYs7zMbs31HYJOYrcSee4LKVdS8Spd80K/X+5F9jyIWYs9xHiO",
+	"cvC8WFSmnxpyiClKz6+h5Wfj0/FZYL9U7Pvs06WxljJQ5crcxbqQ2ZyBIzIPIBNEbmjSzLqzEzPfIRvh",
+	"EmVcSB4OkQrluf/oCIVy1R2SaCDgk5nVFV+vZYYUEzmv+Ypry8ChhyP2/+mZr2U+7Cu/oI1v7CrtMIEV",
+	"g+fHHEB8fr/FOgDXONSXn6zLiolffLenw9mhzhE5IfyG495NZKAmD/j3+Od/Brg58B3O9Prm0TQIBU+p",
+	"SI2PQERRpgrdvnV29k4hcqA9N1vitioG08EE8oVkU7NtxwLfUKmeLeZTZuXYvSLuKKCXUXnI616um2J3",
+	"Yx8QipnP27S80ej+Y+W96mRsZyer0L8MR2EmskkUH5hw4eOCCQPcNJAOgVczkWoD9O/Wu6BCfpthHyPF",
+	"mDAlrScnRBOY4Uixe2yImGJni/kInz+Q3lb/HGOY5HDjlIJ6ZusUy+9p/iqKTkDzGBWu6nSkFPw9MrKm",
+	"QDQMbIja7jMC02+0Rn7lRuYinm2bAXaVU2DPxfSsmJjvOow29XTslBzTcIFuRqx01Ut8ZwPmJAUZapz5",
+	"NgJD3BPJthXGTazFPW0MjCUFdrQ+mjEEBEdyUW425ltEhkuOEZXuwUaf5E4JOCi81lTDT6PHd1RTLzzR",
+	"FKYFreEaok5OAT7yCeCPmP2nhiMYswt8qMUrV6YgcsZrVghgdoFn1OAssJxLv2NaGGef6Yl7uLjLHfsE",
+	"lZRpVzeGg7RvnTDcRXPlMs7t+XK3f/PrKj4rwpWlwyK1rl2Xe3NZQ4+j2cfl1ecQsNG97fHm8W8AAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
