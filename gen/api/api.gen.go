@@ -367,6 +367,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -1577,6 +1667,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -1904,6 +2085,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -1952,11 +2142,24 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
 
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
+
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
@@ -2448,6 +2651,9 @@ type ServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx echo.Context, orgName OrgName) error
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -2465,6 +2671,46 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -3142,6 +3388,22 @@ func (w *ServerInterfaceWrapper) ListPoliciesCompliance(ctx echo.Context) error 
 	return err
 }
 
+// GetPolicyResultsTrends converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyResultsTrends(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyResultsTrends(ctx, orgName)
+	return err
+}
+
 // ListPolicyViolationsV2 converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error {
 	var err error
@@ -3310,6 +3572,256 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateStackPolicyResults(ctx, orgName, projectName, stackName, version)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Required query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -3736,6 +4248,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/metadata", wrapper.GetPolicyResultsMetadata, options.OperationMiddlewares["GetPolicyResultsMetadata"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/trends", wrapper.GetPolicyResultsTrends, options.OperationMiddlewares["GetPolicyResultsTrends"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/policies", wrapper.ListPoliciesCompliance, options.OperationMiddlewares["ListPoliciesCompliance"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/violationsv2", wrapper.ListPolicyViolationsV2, options.OperationMiddlewares["ListPolicyViolationsV2"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
@@ -3768,6 +4281,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
@@ -7362,6 +7883,146 @@ func (response ListPoliciesCompliance503JSONResponse) VisitListPoliciesComplianc
 	return err
 }
 
+type GetPolicyResultsTrendsRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *GetPolicyResultsTrendsJSONRequestBody
+}
+
+type GetPolicyResultsTrendsResponseObject interface {
+	VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyResultsTrends200JSONResponse PolicyResultsTrends
+
+func (response GetPolicyResultsTrends200JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyResultsTrends400JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyResultsTrends401JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyResultsTrends403JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyResultsTrends404JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetPolicyResultsTrends413JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyResultsTrends415JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyResultsTrends429JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyResultsTrends503JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyViolationsV2RequestObject struct {
 	OrgName OrgName `json:"orgName"`
 	Params  ListPolicyViolationsV2Params
@@ -7999,6 +8660,992 @@ func (response UpdateStackPolicyResults429JSONResponse) VisitUpdateStackPolicyRe
 type UpdateStackPolicyResults503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyPacksPreviewRegistryPost415JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostPublishPolicyPackVersion415JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9823,6 +11470,9 @@ type StrictServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx context.Context, request ListPoliciesComplianceRequestObject) (ListPoliciesComplianceResponseObject, error)
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx context.Context, request GetPolicyResultsTrendsRequestObject) (GetPolicyResultsTrendsResponseObject, error)
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -9840,6 +11490,46 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -10874,6 +12564,54 @@ func (sh *strictHandler) ListPoliciesCompliance(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetPolicyResultsTrends operation middleware
+func (sh *strictHandler) GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyResultsTrendsRequestObject
+
+	request.OrgName = orgName
+
+	var body GetPolicyResultsTrendsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyResultsTrends(ctx.Request().Context(), request.(GetPolicyResultsTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyResultsTrends")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyResultsTrendsResponseObject); ok {
+		return validResponse.VisitGetPolicyResultsTrendsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyViolationsV2 operation middleware
 func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error {
 	var request ListPolicyViolationsV2RequestObject
@@ -11050,6 +12788,268 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 		return err
 	} else if validResponse, ok := response.(UpdateStackPolicyResultsResponseObject); ok {
 		return validResponse.VisitUpdateStackPolicyResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11493,388 +13493,418 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchw3lj/4KojaiVDxP8kiKak/TMbEDFuWbE7LkkKi7JhxaafATFQVWllANoBiqaw/7/d6b/aB9k32",
-	"STZwDoBEZiLrgyJld5s3tliZic+Dg/P5O58HuVxUUjBh9OD086Ciii6YYQr+Os9zuRTmFV0w+2fBdK54",
-	"ZbgUg9PB5ZyRC6H5bG40ofgmEfbVbMDtCxU180E2gJ9OBzRqKxso9vclV6wYnBq1ZNlA53O2oLYTs67s",
-	"69ooLmaDm5ts8EwKw8WS2n4v5UcmumOJXyHGvkPklJg5I5Vi11wuNanojJ0ReqWZMGQqFTydcqUNPBr5",
-	"Uf99ydS6Hnbe6XzzYC+mP1CTz7tD/AtbS1GQN8tyueAjYlfv+SWd2XF+x8wbWfJ8faH1kp2R1ZwJwg3h",
-	"mmhDSwZDXVYFNcz+RoVeMcUK8vTkcRj2nNGCqXrcF9NDHMiW4doeL4r07nL7kPCCCcOnnKmMUPL+/cW3",
-	"hNvhafLkj4f5nCqaG6bski7IkIq1mXMxI6zUrcEeH5PxgGN/ZLHUhlwx1+B4cDBKU417fyPF2J6pGZwO",
-	"lktu32zOMht8OpzJw+7UX6tZP2FLNaOC/4IE1U/U0rWxH0HjZn+n5LLqH0EFL5GZfWvDCKq6rVuN4g3N",
-	"P24dREXzj1vHEFq67TB+ZEpD19tGco0vZuRqTcRyccUUGZ4QI8njk6d/evrnJ398+qcDeOheJIbOyJCN",
-	"ZiMyORk9Hh1PMkI1nKpJBedxQp69vCAV1Zppws0BkYpMSmqYNpMeynRtf+lsX8H4d56zn284Vldr8kwx",
-	"aljdMhlSQxZSm3g9vmAWC/qJL5aLwWndXDZYcIE/noQDx4VhM6Zwnkr+jeUbbo4KX9hEVVET+y3yWzbj",
-	"2qj13VG4uItB9NL3O7agwvA8bDI2Q4aWQiMaPshI/Es/6UtFHiH1PrpT6g1zWl6VXM9TdPs6ZpxmTg2R",
-	"K4FnLV7qob0/7Fj6CLMKXdxuiO/kUuU77LmG907Jo0rxa2rYI1x1Kcq1e+ZeV0wvS6PJXJaF7hs1frH3",
-	"kPGzy3XFzkXRdxsr99ojTWwbhIqC8IKsuL1wYYG9EDZ8//blIRO5LFjRN1LV6fR2g97ItH0nNRHjj7CQ",
-	"VDErNGwZ34+7MCjPi46TvOid2cgBtNl89rW53cUG3b4HqW3jImH/Trzbf6Guv3SBbuyXupJCMxD6/0KL",
-	"t+zvS6aN/cvKv0zAP2lVlTyHk330N43Tqfv4F8Wmg9PB/3FUKxRH+FQfPVdKqreuE+wyRSzQqRUaubim",
-	"JS/OYBkWTGs6Y7BD2kntrCws/WcgyDOxXGhkjbQs5YoV5JqWS6ZHA9QepiXPf6XJ5K53DecUxpgvlbI6",
-	"iDZ2w4fUyfjMjhnGY8XsYonDw2lnhAoir+DC5IIstWWbN9nghVRXvChQI/p6k8tpWTL1SBMlS0YKyTQR",
-	"0uDiEzPnmsiKKegehvlKmhdyKYqvO8qGCD+UVmaSZs5U48EjTQpqKAh8dnPsahd+qVcUJza1g4eZvKHr",
-	"UtLiUsqXVM3Yr0NTV7JYE/YpZ6zA86D5L4yUfMFNRuAGYAWhU6uUFSyXhRUlKJn9wivyDAd7+Fzg7zgp",
-	"xXIpCm67ekF5yb7yRnlVFfVhr/SeEcVoAfNz20FnlAu49hQzag1jf8fUNc/Ze0GvKS/pVfmV90Rj/ySn",
-	"Ao4AiOVEyBUZAmv6RBeVU+AtnV1R1IqX9XjxJF9K+QMVa8d49VechJRkQcXaU5c+w9UlVn6EOwctCzCk",
-	"t/bJ4bklrZQUa6lIW2F0RbnV7qdSMWwNSC1xXUa30E02eC/o0syl4r98bRJEkxHXZMG1tudFKrIUH4Vc",
-	"IQd7L/SyqqQyrPiBFZxewvB/rcP/SHcOsh27YBz4G5z04adD+/8DIqRyJhxjj8yN3wU08InZsqTqO8WL",
-	"8+KaipwVL3hpmPpBFqyEaRXIGGj5RlmubriVElDA6I5yCh+Thf16RM7znFWWGek5rZg+JROxLMvJGZl8",
-	"vpmckfPviO34kSbU9e2+txfg3yQXYzH5PB7gb3bFx4NTMh7Ak0FGxkBE+Nv5q2/Hg/89Hrx+i08CP9P2",
-	"+c+j0ejDzYQIpu1ojCSW4AtWmfnZWKBF7pEmtrN9m7S3ulwaMqlHOTkjlFgiKtlYLMVK0apiBQnfk2Fq",
-	"VoZ9Mr6j8qLAH62IsNTtybK/L2lpfx0L3w4+kBUT48HN5ODM0m+9vLkslwvR2JxYovjI1mhIcO/xAsyT",
-	"Y2GZG1OkokozDYwXxDKrWOK9Y7eVVIrlXLNyTYZPj4/tDWrpESQdaC9DdUUqlMoORmMrrFpKQHaNtFRF",
-	"1PUZ1yBl5nUDJHJqJ5BY3VHHAHiTRXvXbfMl18Y2V78DjQMBgsht2EJvO8LROYrPz013nm5sVCm6ts/t",
-	"ar5QcpHWDUAngOHAvyIa+q//+q//Ovzhh8Nvv81I/W8yn58uFqda2+V+++IZefLkyTegAvaMo14j28Gl",
-	"TA9jWVVWmGgOhou3VMxYc+m3doNECJxFrF9PB6c/f976Ubgu0OIR/3IlZcmoGNx8SLEjILh+WkHhWzl+",
-	"T51B5YzY8QC5u9ZRBaOOm8FyxjZle4mpKc3Z55v4yaH+yKtDWSH3PKwkvIdzDAuBK/4VlgK38MpKsm5B",
-	"Ovu3cTm4vqcFcDdpc8Sey4N+h2fxjFgWmblRZY4aFdHMuLfqiUjV5HlJpoA6ikxIMuevvrVNvH5LrphZ",
-	"MSYcN2syiO09mOTcQN6wHHFY99OYZtwXvqmX+ZxQTZDzWyFfGMqFzvwmZuSqpOJjeyEOksNC5Tg9MHyG",
-	"E7Qr2zjcgRXeM72eQ9d4eANNZoEi7b/cx3b57BDuiCQ3M+uwowO8OO1aRowfL6cENZGZ4oUnl6W2Yo5U",
-	"6NjxZ202U2xG/To370I6m71Yijy9X3Q2I9OlyMkQFL+MLDgsyoJ+Sm9+wXVV0nW/Ocy9AJpwsgWwvqS/",
-	"hUfJj3jPF0vB/97wMaL5NUgiqUncxKaun23THzbvzK1F2nMvMzVYC/WCpD2vTdGhu3s9ksxlPcnmeQc1",
-	"wspXcm9J5jLBpKKRPggz/wzCjJHEbpkVSMCi+CDC/GOIMNFB3EOS+c0JLi3BZOglEiHNc/vPWDYR0jwL",
-	"f2hDldE/cTPPCBOF+xdILfDmX/BfJdP6ck5F/a/XyjU8Aze3wqfRH+GFIAtxfW6p0f7jlRTs9RTMu+ev",
-	"vj1qiFoPwtHXE46+Y+atXOnIsdSaFRorCJocDjUvGFFyhcYKb/wakefXTK2d/wfcDDjW0ziWw7t3IXRo",
-	"LEquzcTyzIVlh9rSHnp3J5/BwKLswMaD0+NsPGCiwD9Oju2fWioDd994cGpnfzNB24Wz6tpZ4Bf4gWMH",
-	"Qc6I7+qfgyQw0OyaKW7Wgyb/GGhmaoJ0JDyoCfLnQa644TktB9lgzmfzwQdLL6FVMBUN6jsJrEHtPizj",
-	"qTvBwws01njLHo76rfNX39rNDIvRmIy8gh0rzm2z9pXBKewsNOpXd3B6fNOVi7YG9bmIOUca6Ot7yTXG",
-	"ynGmn8lFVXIqcnTXn3pm12w3GQg4Gouf5kyQGb9mAl2H9mfHpchqzhRrfiUFs3yLFWTIDVGsKmnONPFT",
-	"PIDL9iNjlR4LbjT4ZEbkYiaki9IBRwb6n7xzTKdNYR2e5IksxZOYKOCgDNmnvFxqfs0yUrApXZYmDI78",
-	"Kzk5Pj4jPizo5Pj42H6kSQXmvRmLxexgk+8QNC1Lx9l2FB9TNuX03d60TYKbZ+13Dq3Hng5godFmS/KS",
-	"267hVG8Q2GqOBErXX9l6gx0QA+4+srXOYNPtErFPFYW9x4clu2Zlg+d3tmybpKzkCmL2nslyw1jsxmKX",
-	"uSz1bQR4p5TuMKLofPcNx77iODKMw8lV9kLFsNoFSJrg7HIkKFWBMsa+A3/nh3Nh2GKn8Qdm0xNkoQwe",
-	"FC46B+UY6H9TlITjw5u3Cy9lu1Vk6FV6lBdgE/UZcbo8SSvr97W5W+7m5lJ3I7oEw53/yNY767fOUn+B",
-	"3paqKpEBQjs9qi3eHh2vov2i4IrlXtBiwu7RzwOq8wGykkj/77ER4ChdH0lrQVWdv7l4Rit6xUtu1s+k",
-	"mPJZejHy8BbOybmAnYdQZ6iY2UvAR/NYlpVDi0vVY+WpG+0RvMPzR9rFhHir4AQiiA5R7DmsaP5RTyCA",
-	"9YqafH7IRK7WFcaxpuwJ9aj2M448iz+1agUwYyIwLEGSpcYrtB55NIJ65a83xUb5BXQ3wZaVT11ibUKo",
-	"l7mHDAINcKaDUzYdI+6kz3pYHE97NLYNG8371Iz4jbNW9CEVQi5FDhE3gu3ONNLkfZPgFMnVsmPtW69W",
-	"9HGviN/zomXCXDiPYiPExcp7uf0IA1gEWxH8mryJI6JBoRONqJ5RU0hv2DwH5z+9I88u3pFafIySVFb6",
-	"MOf6MI+fVU7eBMmnOae3uFi6obe4Awd0K8i7J+RqmX9kSJ7NoYRn0TfA4aZS5WzBhHlpRY3B6cAqL1bn",
-	"B61B0QVbSfXRzs2nqXANEYBTppgd9eng8ehkdDKIztfgZPTU7pmLp4u715iPMafXrG8mTNj7BaUsFxf5",
-	"5BC/PmwMPqg3p6ilZANDZ6C/6Ccwt/DuBysKuuFd0hmM8PHoeNDRFRpr3jWvXynOpiT6NYj8dZzv/rbw",
-	"cyv7G4OG8JAwFBMgRDdzDeyn5LWUb/tzGUWdLhfM0IIa2s9qE8Jk6wrybMe2Q+iVXBrololrrqSwVGOF",
-	"1qlUwRHvgqnjsLzEYRbJdbCrA6Yzb6t///bloabTptGe4hikmqF0fBBWzK8GuZiGCDsyp5rQUjFarMkV",
-	"Y84t4rWk6CRnDbYA3IBpxwxal0O0NcB1qTFM2Rn8nz+fH/43Pfzl+PCb/xkdfvh8kp0cH9/8S2p76qOe",
-	"Ysxe8SRyaUou8HrTFcv5lOf1UxeNHZHBrjwapwB0wsUFfnTSFXUrJa950Zc1kpdyWRD/zlFVUgO5WRCY",
-	"GYe+203VWuacGoZx5BmBJJnzn95l5PyXpWIZYSZPErLduxS5vH1+/u0Pz8HCGdHmtpOoWCU1B/6WOIjv",
-	"3760AgVSgn8xVtKbk8ILJe2HQl7UWTY6045gm2u0Wclr70vMy9pd/Bie2SGihNDK+kjQMXktckZoeMWO",
-	"ziVGFBnhxscdXsHK+Cct8h/+fP3jh38fHv/vn08Ov/nw8/HhNx/+18F4PNr6y/DQ/gMPz+jww78e/Ptw",
-	"PP7X9m8H//4vW310Lro+ZrjRYdtZstgkjfkYdjJVchHLDQmZwYnojoIkWValpAWI7FTlc36dkNv8dL6v",
-	"wyFvycBdCyjRotAM16+3/2O2J4zISCvl56xBzfUi4Vvv316kl+T92wvbwpv3l527y02zTxfbSSh3+Ude",
-	"NofdKlLLvYNcXmcx1HPqIYvnHemoPcjv5YrQ2gxMnDxVNLTH4pprlKdi2UqxBSssQ0RqBZknoV7CQL5j",
-	"5ls0IMRJT5updKkhcL42jzSF1ibJfcfN98url3LGe3Yi1YxTD8lQSMNICG58Q3VOy2dUM6vHp2MDfkDJ",
-	"MMEg/RMgyDlE+eNcIh6fGkxbfZnT/RUX1/dWZSVerWguPVQUcq4toaI69A767N+/Xb7yzD1wIxQSRV4u",
-	"C6fj/Oe716+Im589PEFucJlclFRUGZ4vS6raQk2k1ORR7xBrHMRxxYwVzPD4NilqQT+dz9i3dK2TQdjN",
-	"BY1e7i7iTcqi3xhQH3fcSQaK13aQDIiOlhGzgGg+d8sFIa+RcQJygR07wLNRxWtuCThvGjMUIyWbGivo",
-	"HSQ4780ONNVPR69Fw7DRvKGC7cgPMREQhOpGt+Gf5gwcDCDFRCKD+wBMcY288mhqweF4FyFCovfT3k82",
-	"S95hv+CyqWd3O+G6R27b5bZL+0k2CX6XzRze0e1kpfp+jPqKVi0LVNHP7yAhsSZQvY3T9b1PSq6NbosU",
-	"Glmds/VaSgOzZItr+Ym+iW0qeTC29jCxLQaRmKs9Ob5pk/D+Fp9AEE/SBooPN33S4ZteMn7begN16tJ7",
-	"etzT1opKopaCFEvlNXlME92H7Bv9rpO3aIpePLKLg4B5W1uW2hPre7O2D2hCRRcqxjLtBsjFgtkTpue8",
-	"6vK8zRzFy6DtPnY8bD1Hxt4weANd9sbDgA0G8xumgbm27x9/TQ1puaJrXadeHMQSqeu7R9gMjm/E+thw",
-	"ePvedMeWEr1cLKgK7tWW8OgIEL/tbkSEN7LBExbvq96fSUPz73CYW+W+xoh6trJeky2cr+fFrlgn8ei2",
-	"DM/1+sHnfcsHD7euXuWb2G/xbOM/cTN3Fge94wLimHrWz8vgCeOMT88GtTv2yrRVhe5iLPpavYzSvl0z",
-	"aZdhsDVvaOGRJv69+LitqBKID8SUkgqS66dyuyvRD7pnpRyb7RkQGn9D9GLBr3mxpKXf8VoDaJqgtgja",
-	"u4VlpEXrD7vI1vVV32ZtO0VdbLTffxvZ7blGQ7CR3n5JFlJhUE/LoLhUldSsaem/p4B3ljA47LzmHWtF",
-	"esWjPnx4yU3L07P3NnuB5kVoJd13LfqQ0CEKc7E59IqVUsx8YPrWPe89246VeI4ajrntb8XLklyFLUFK",
-	"YKIA/qERF83M2Zpcc1lSw+IB7qGIvG85MhoeHtcaubRNQ6o2vIwSrbf196lvt3Y8eLsTl+KdYamr9Tzl",
-	"4dL2XbCN048wxmC/qpkIrlVfMHHMQnejMJzuO/9dmqZ8s+0DutkE33JHtI727ob4pSo3+BGApVhmrxZO",
-	"3W/5KW6po8XdJbhGttvVkTq3ibn0H1qaPrG7ytPJhnt5o+rXC3obC9+kCdKdMWp6VfJkq43v9jdqJ9vs",
-	"2q8jeti0hc0LuqNcd19rREHE1y+qFW2DYOoajrTsTUa/LcBtOxsAO5Jt00aVNv7dpIOIiPvYmeeMxCVw",
-	"S7OgVdL7UQ+1T9d2i0Tqse3HR3wexM5Xb0tlTPBGqyrGe10rkB67yF9E2OyosyswqI0spKE+JXhHpADS",
-	"hr7X5ROIG3G51zpEg3hef56+J7zqjP00BA40ChiqZsxoMgRrEqSCOeVeI3IK16/VzPlhtphEOYZxp/Ve",
-	"777oqK5dA+lCFrdbjh/sh9sFQNt+K4bFmWs32ladpBIbRHqMvXGc8sLZbRJ38qvg4MOYAr/w9p7mM4Hi",
-	"WWfL0iZSsVw8xxCiN5tU4LrLWAn2mFnl2schYZAF11u6BBPmxm4cWe09o7RA0CDGeARZfJIcBfUtysaz",
-	"bV/5IQoi6gQtJTBDN9r/U7rl/sAvTXsXAKkWPmYjko/bnpgkX78LjS2EQiUtsU7+AMn5+btncehUCF1N",
-	"hYOQoU8ghJw1UFYP9rtSxM5IpF/smE/BwJ6R42S8PqKFxgLPZtTX46/jBtl6FBqGrsRxaMQ8iMJeshjm",
-	"4eG3/KAStrpfxQ9Wr+GmRIN6IfWtQpS2t51sN9rrjRbFTS4sPWhOsm+LIXABuOcG38M58m9Egrb3nt1j",
-	"Bxy8j9JTY4DeXoOXS8PFzAEfbwc9vmVH6ZVudd6zpi1XUEozab6CPqpOzKvDKMiIi/qM0xxqmMvGjeA8",
-	"WdzAC/d17/iIXCPJFdv9Fgpo4A3JE4B+CTe3u6Pi4GEnjKV8fHd/fa3mUiPybnkdkFCh/2cvL4iey2Vp",
-	"pSeHJeoWJ757KiVzpjUZCnbNMCt9zhS7s3sOIzCcsGpJxtvhDvZeKDvel7LPVPBTCBCNKTinAkyMciVK",
-	"SQurcCm5gHApmGsgDRezlJHVnOdzjIvXREhcJf+9Prj9Pb3bdG93we65lmm20hN1EBN/itU0AQ07Iw0x",
-	"aeB4gVyPTmyTVbCeHh/H2QqY4Xzqsuw4QrNG+lwT+5f87PHwsvGAi/+plJwppgE2b3C1/p+CWYEf/pry",
-	"T6zA9zBddzz4MEiENxU9BP395eUbgqMj9q303i36XWjz5YKKQ8VoARJJws4LK7V923JUKzbZGV98d/5W",
-	"lslhAJpvrAhR55Lvsuvd4Xw8Gdq2h7RYcJG5VgERkLMVU+kjtJCFbaI477lMDV8wbeiiCn4B7GVFNSmp",
-	"BjUaGiDD8ILr+W+SCyvDB74WSogU1LBD2/L+4lxzquc41R/CVH/snWoXzyjzBzBag9RmhoCz2mj8FrlW",
-	"bxaWz7ryVqbI7rmgRvFPozbAgcFkHhCRBtlA818Y4B3cKqc/UagH4kDojIt+y60fRLu1585qtK7AaIj3",
-	"9lXDzeuH7WwXcYJSKtICZ9dvLvCBrOBqMUslyNAbjk6Oj7NGiv1BQ42yv2T7WF/dpPfd901Rh4Bx4OO1",
-	"t2w8osRA4lYyRurj8oopwQzTh1dMm8NK0dzwHCNuE5QwADF1hRFfODcXnlXRNYguR5WSkKSbSwWRYX9+",
-	"kh2eAMpF4/0VuzrSxlLMLH7brv/h4w+J4KwwlZ4sZUSWH7YVcH1AID+7ncG+Vfa5/TmABCn2yTSrVUlF",
-	"2KIya+IKAwB3q/pSzHCRt8SWRLuPJA14EDsHm6Spb3s+qdsIN8iNpA2VqTaEKDZgXlphs2s0sTtENasS",
-	"boqnqII6tKeLvceU2x0C6CU5xdgGtETrJRuRH+jayqKITtWw2M6pxsS4gpXMsMLSQBM3fCcvfFUv5b4G",
-	"a/xo4wxx6QtmKC+x2EIdSrR7d91COT29KvdiQ1vxMTWbFtMnhu23eskoKVyVHsLtLfnTT8a7fBUgtdxS",
-	"g/W77b3uC06IliBzeQghK7RNp33xasl41hDHGkZn2+zGNEXNB6N9SMOCoP1wdpNBk/b4JqJj7iLu+96o",
-	"NarF1VidEAAWjMvtTRttiM5Lkt33jJZm/g7Rn/oS4yAtx1LDHN4m+Zx180nsb9iEK1Rg+/nooFWgdfdn",
-	"63IN390yHc7Z3xCOEQiiYBUTBRP2nrKtWxEeElM/j8PgxoPT8UB+HA9uDpIGGt2zIvgRqgy4GuuMjAcR",
-	"axgPEKdpxTXbLq27flJb46ORkRqcgJaSyFGkrC/nuhQMEEqIavY1kRLn1GUJbs4KYYkOwochFSbEC/V4",
-	"P+vnaXorm5JG/TrWUcksc6ZivfMRbi7jj765nWBvGjsVlmj7ZtW99AseYWKWLbPcXtIuUD9sWGe5Uw72",
-	"XyG40OsALoyuiMOzPnIs1LO3rPBX+2F6ALbNiCRQ+tloFLkMo7ML7F7rTxzaYIhNuMMx1pDqMP8vwwvY",
-	"UmEwMYAquhn8bdzZiy8e0o972CC3J+gj63n/9lVfrvGr2uToqr7BOod57RNfF21qZ5FTp9dqN3ESLppd",
-	"tsT5b/jA50qUpc9KCbHZG5Fm3MuY1YQJ0YPTwePjx384PDk5PH58efzn0+Pj0+Pj/x5kg+mMelMct6+B",
-	"daxp9On91mUvgZUJTq2QK3Ep0bTq2aGC1kO7S+2wiq+poeq9KlEpZwvK7T9pyXP2HzRfsJGfUTaYcTMP",
-	"Kcj4StS7/ZOEMVxzZZa0xL9Pp7TUDBAqu+vwZOM6oFGwdyGepBYCrWvbVgK3Z/tSXPPcSLV5LfCdeAT2",
-	"b1IPJLUcH25jMzsXRFYUg5C9oWDKTD73rCNYDOwJdCRYGw92sRkEut10oTcKqrkvdr7Fu4dtq7XAD6rv",
-	"wHdxQHezflVMHSbMIM7+8ZVMmpvzXct+a80XmWnkKhnmKA0tn4F5NG1pt88juIc4NXmLEXMjxkedbAUC",
-	"xI7Gy1iI0FDrNgAsoljvKyt0dxOefJuMnIL4PCvCefWsYeOICjQgKqgrnVQxV8iBDD+Pl8fHT3LAJoZ/",
-	"sszDPNZYkDdNL+omX3dntdLaK67cTlSEK7Yn8TgzUBLBdF+S8asJ0LPD/o072JWw/OyzaGc3ExpE2L2Q",
-	"qpO0umNCYP+nm7OiBS3Xv7BUHuyjjXpdlY5fjHc3eHhvmza4Q4ZwY+V7gxQ7yZM9Pqj0ew4D2Cdaopnl",
-	"ke5MKxK3aJ4zrQenAxcVOsgGUs2CtJIvWNde4b/ZT8OxAz3HL9MqDjabEKe1zxUdERcYSrgmEzfiCcYw",
-	"F8ngtbKbD0ouvtVk2DVCEV7oA9/TmVWxHbQ1QJ1HGHCsCBFeIVZHM/s5ol5wKFMw7Pix+r0fC/rJQ5WB",
-	"i6vNKOodSYNdCil4bplFpCc1RA2fa9tY1KlUQcQB+A9Ahm9+F0rVtlJhdsjl+OKEYeQGKZP1l0sZiGvu",
-	"All8wiRIhF1x0Dksw1p5V7hisN/CpUMN2zCjemWPIq4q2s8FwmG30MJTimeftRgfNk2iKVt+7Zx2pZKr",
-	"fXD0UhbaL8yArjc5GIb0j4/7iaJtuUcgMicRsmKDiWx4/fjga0uh0aT2tOjtKUuEfn58vOOWRCNL7Qsq",
-	"Ei+5SGfTC2S+/WEsmpXTZFApK6eHPk3Nbt58XTEFmZWk5OIjVNg/CLkCLqrEX+M7sphXbBWlhmwN2DDS",
-	"QawlYvg78Rq+pIRPPsCMlUGl2DUThhp+HanxlZLFMvc21V85/4c1837OfF4OQo8Z5J9fKQen2Xm8eHC2",
-	"fOqIKAhdFtwV73E5MqPdA4YEW3WzMlKmvw8tK+Bx9s03u8YIp45PQifval6dd0L6Gg2BXNOUWazFwrwV",
-	"KOGeSMRmdaSA3aO0InPSbsThQ+J6vM6yZFH+USdRyA17Q2ybHZMsS7nSTgBMB+DFfhrXCsLl4RCQWLgi",
-	"coUxDZAWtyGRDePQIIg3inTr+nNaBrP2sP4aP3ZBT9o72BMmIcT29RU6PNiPh76xuu2mwZSel++2dfEF",
-	"0N2+cANES+rAed3wnkmhcZm2RP+6ncjd+yBdWeUfW8VNVntRXQMzMk1+37JKsRwkBi7ckP2AoDoTTG7i",
-	"CH5yGs3zkSZXS16aQy6AEDKHNio102YswjOXkRBHI8N6NBbhkaNlVBEm2MMEtvGs7n4sDCtLIMkFoRVV",
-	"Bko932QDvdTg0C12IXo95xWiaruPdqFhw+hCp7BFuguYhqQk0AKcq5LRa6YJB/S/PXEHvFl5Jwp4r5m6",
-	"EFPZV+5OA7nWgR4haCB16oYTMF5PUOGDm8gyJKcAuVzZpkm6A1EcPYVAjtxV+nZpHq6nQjKMvQa4eOzF",
-	"a794uK5o/hFq0ruy82Ph0agzcrU02EL3a5+ogUezMUnPPsCKDoRwikrMWEAgeKfLgH/tyo23SaZ1RcLR",
-	"dfuXhbuqzRtbC1hfNbtdrn91ntX2CbDH2XuZevxSqE7Gca12wkwUUA5ACoP/dNBLh5XiIucVLZMxrh3O",
-	"s/HSt29AHpAgtm8XzwMKTWA1GHfd7yBzYxZSYHi688J4x1QlAeuPlofhEZY0yWVZ0iuJ1Q6zwRUvSy5m",
-	"hwsq6IyprZPrT4HfJq1EfqG0s/NlTxY5fpjUtRruo2Q9kRSKLzealPabgz0zDNtSwbZcRZWkhMtgQ/Hb",
-	"7C7QLkg/VuWT0xpzOLEXP3EztxR1OhYT2H6sVOOulIxIyyKw7pu/7yZ4+Uw6l5JitDgEdoc3HGQ+jcVK",
-	"cagRACYM8vT4ycGIvOjWCEElGYcO/3ykQbSybY2Iyy2Dy972Y++DsTCSyOnUXleKg31FINalgZyr1VyS",
-	"BV2TBf3ICDeuVmDAm3bOXU/hzsu5FW8sJpuQF1DTZ4r19ETnJr0qSq42RoSn1MF0rIMLxkeyHQ+cZHEE",
-	"J9mVQUWNCdfcS4YBfMlrTplDkXMAQvCd/0PJVU/ClQ8D79pFwqTwFTI8Pjw5Pj4guVSKlYgS764eF59M",
-	"4EIfkcOT6Bp8dXSOtakxPhxy4xQV/s7DlTk4I4ePG3cnvv9I+wzrKPQqh1Q8e5OqZRPJNk4aiHIGDh9n",
-	"+2biRhsW1mgnkukrpBYRiZyiRRBVV/9XbCvcCDUwpdxy87fe+bEl7QJfIu6rHuSvaFlm8popwYoN7V+2",
-	"nFR1L/5jLEmypaeKqZwJ4xcvcdDe4Bu1SdZ1g74hVa+q8dTZTh3ZlnofgWC+2oYw4AwsvdhuPVZCaPzW",
-	"lqANZhdvAzK7DvFWUV9bbNbbMRn2WLD7BlVrBPGF2L1NMVRx0dn2uUudlQRVN1arS3FdMunnM88DE3RO",
-	"1KSI1kEMBnAznVNBhv4MHcSQFbtm+3ca3piP37C6/ccR2N1O0oa3/UrzhMRVbyOBGGe60hmhvywVOxRg",
-	"a8zILK9ukWUMCyVrs3QD3GMDM9mcCrzLpqbPUxObxt2DLvayKWQAHmu3EiSrvVc+gjK6QP3ytbIIoLGD",
-	"M5df0JYFrlguF4wcPt5TuE5htdxxwSlf5qtcZ83cAX/sUawIyPhDf8SzbrxvRkaj0cGdguX35qCnAIgM",
-	"nbntAQD1g30T0G1nuxBerxMFynba3WeGxSKYE1pQShqR559obsq1zyrHwpoTsApN3CmdYK2eKzYW4GEn",
-	"Q5+icFUXpWTqYETehjDYdcWyBjwJHn978RdM8WuPQWAwjnYsgMwtXUMXnaLjGKLd9uZEpbjraMnHx5fH",
-	"35w+8dGSDR/tz593AcFvAt/XkcCNBhTLGa+MTnQxhYwlrP+XKBj4YUvtRcDwaH7tBmbJBkoI1jzXtlGT",
-	"Fl3pU/3kCL86/Qv8b5ANlnBGl0qcYr3400rJ4vTUZ6Genqa+Oz0NU3SVzfO4/KLLXK08+EvIaY2LCTx9",
-	"3Mqe+Hl7ZYMvrdUYy0l9FRtjISi9C43o7y9Yum51yERELK1Fgn1kp65MkRaiOpd/uImwwjytL0x7g957",
-	"TkTNjZruxrY0/EiDTxLGEx/1Xn9axOYUTTRu+IIRDtFIsEHXSDG7OdkiWW8nXaM9HLIUBVPdQSEnfqTD",
-	"hzXcULj1MsJKzeBG976ufoDDjVEpl+1QrYZUskdkQ0v22VbAUW3QSaMECh3TZhMQmXvt0YEc2YsFOS2x",
-	"DIDm81vPwN9bqcs/8L3bnUyA8+pTbkxDLPSHEX/2ZU92SD+LgmkUq6T6ks1sJJt9UQRR7yKncFg8/9kg",
-	"I6cAWF7URrSahLJGSs4jTXjhLfWR7rGn+BtGaF85SwoxKKpj0NktwsWYckd9R4oH5TwOwPki0k8HjW3T",
-	"7sKqBAkP7IW2ESuoYzlYV2KVrvTBLRfO9BajUbHEecvWQTra2Pj7t6/2U0Z3oMtb6qZ2sPuctn5Dj1wa",
-	"0AQjK2asXEk0aMYE1jVmsqLfFtWMDA60jJ816PVWauSXoYzeTnN1kvmeM8bP7nrGu0Y8pS+kPlhJMDgJ",
-	"d/ncxtB0B7CS1T3jSW4zIkXX7y0PqZ9BdhtTUq8L9ydMq2j4U+ZUzFyV1yggMrxwUQxOT46fPs4GmAnz",
-	"gn+yIwx/v66YsD888T+8ZdL9dOJ/ei9cL4PTP0Vy3HfOgDo4ffy0G0PZGEFqlRN4aSyXqmBFK3e8a/hv",
-	"TKVTmg0eEiFJKcUMQlRRIsqw2LD9alOzfkV62sXV8YaP3UZar2nnmrCjcUlKYaCEzigXGVHus01NR3vT",
-	"M+Bmqw4q0yH3FRxNidhGup/EfidCv9uyu10gakjJqDaRX2yHJKfGLnRWsLn53VVIjXeXM7cB/ABKl4a0",
-	"/LCcdoJx3vpvG+HgK4MO3H1i/344A0NnzYwE7oMvqFO0Ow6AW0oxC3LTmccxU3HqDsb64LYlUku/eq2i",
-	"Ls30Q/I0SKH/cPUYSs4b1TdqICQfDQah5Q68f3NdQdpbxCFl8wqyWbCb7B7j6MbzZi+7SlSBIN3tzpUN",
-	"Q+2DxNB+K8VKHuqSbGNM/fY6bfpJypeAmd6SiFKQ8jtC2bcKe6SKeYRkm3AWk4dlC5N43qDhrTRIewiw",
-	"BYDaGFYqbDImht7qIomXiOMnKyeOt4i3QbRWXTFJYP7zZcGN25i9ooG48EQB9iwrzmEqTt9piYS5utNd",
-	"CsRwkWo5rnlNe0B0oi7fRB67O5puIytph1l3hrDj5Pv72XsNJKJl1fnzey6B2+eQaLVLLxtb716PdsJ3",
-	"McdbbrLxiom767f1sLFlh8kd0bFYN7nGsLG5VjizlH7Q9L7sMG2Ip9u+rf1hd3ZwZVlvw7AZh8e46oZR",
-	"6oPtg9lhEEka6KQ4DdGG1Ukg0YyJTePYRgdbl8Tt3hcvSB+5tAcQs5kvXYPWjdom3f7jkuRWG7lok6tn",
-	"yYuluRLpDUoxkE2sq01ufWdhy+X/Q2+NgZQY1rr7h7TUzrMbBVTiMyoc9EoduNioPQ8HHq7lKKSkX04I",
-	"gMKbMJmzOAbYh+22DOnNAJyM0FxJrRs1iGK4D5d7eSnvE8YMx3JR1GEd+MubVHBHN93aCov22+Orp9M/",
-	"0j88PnySn7DDp9M/scNv6HF++Lj409Uf2J+nJ/TJ00HWE8tTUm1+cOhncTTPyeXJ09Pjx6cnJ/9t37qP",
-	"iJHdw4iiaOOB01IcrtYhUF0iJLQz0buJT6nfiKOVLDlz6aJNqpPIHvaqE7Xkn7xpxxL5B5cbY4ruL0DG",
-	"6RU/1kFEER5vVNckAXTTPC13lpJo2gDgvFE+cSdc8vqM7WYOjzVuh8jlg0LkhooROxfjIsNgiMK+ONMH",
-	"BPAzAIAkGTGMH9Xeev/dhgHdxjYBzPZWtonuSt1k+5duaYK2RgFCyyWUKulM9WshyJIhamR2myKugqmu",
-	"TQ66Y/0YV0ugXUBm97Co0hu49zBRuym58OXimmup1hkJTD0jBdfAnnvq5OxcWMjX2sfXrlo48JvrxG8K",
-	"Odu6mlOutCG+iVtFmb3a27wUn4HfcoJLd4R3iGp8Z14EFPoBKaZZxGJzJ71h4lGJsmTE+F7dhWv+Fkzn",
-	"jf+4p9SFe5w8szWQdVOy2Foi6hYIySkZpedaa2SXfFlf2w2RX97HfWFK1z1sRMJuxyBZBubqBtYczEO8",
-	"p1Xrr+SY6jLqm7Z42B/D8QWzC6UU9j5cri5Fenoe3c054NNHK1UcrWF9b0p6kWiZzFfzPClrpsfFpJg4",
-	"aK3z0DrujcvRywCNlDu3gk40ihhWvz2gLfXt5QxIicjtgmjcibSHPt5+i7r/AtA5f6TlsgefF+sygl0C",
-	"oQCiui4uxLSNatcLH4tCdhu6lixoQL3m2uGFYr89FeB34sY97WzOTGqvWXL/cM12L8ZXcG24yI2vYems",
-	"I7icdCGdwBaWoUb0jawk8LYdf5TyCeOwEkrp6qGBeSOQJT63s6iYCH87ldewT6ZeFfb3JS01rEorAhK7",
-	"7Ub12LGjuuRLCcPauGT7tEzbGvCO4SJitiyp+k7x4ry4piJnxYuonS4T8il2ngIW9j1ADARDP2ISMwMh",
-	"DHXB8Jhc9Ii8c/gFC2oI1QjHWbsPHOEC/uveJadwSXelsT4wSkCnTY++QWCJoNb0ll4GsI+A3YCYVM22",
-	"qQrCSFoUxff2G7A/KWHE+0JZx2xsm+8X5x8GumUjvufaqmvPhUnFK0IGIgRmWQKrT3Vsxw0SbgPi2EgV",
-	"2Szhb3cyHVwRNf0mwsAM/FG36v/Jn7KBYCvHyxtWpGwgy8I/AG6QyM8yqfTcnwD9pEDRws10SNFkBAA2",
-	"GaEOmBRrbktFxlFs5HiQZgXRhD9vMAzAa/E95xYHerQ/h46SFx3dlEnlZmMlJTvDPaAItx0gLAyI8Xpk",
-	"iJuUBZ0jI7UNL/OZvE6Jz0hDoKkzfDuD4Dtb2eZIwVacUD1YFzXZJIPnQASgU+PMhDizM6zJFyEPA2aX",
-	"2FSELzI8BHrs7/GKTaViG7tc0Z37TImc1Piz1ziD2W482rGGfh79lxjyCNGH/GYkGUQHlUf1lpLABQkJ",
-	"ds41I9gKIdeVNrdhow1mtwMIjeLbGWgaH21/69+XubXeRMaEXcwBCe7teq/ABXFi//PY/ueJ/c/Tbf1v",
-	"KuXnYKdqham/cyfJNXl7qHsOhOuihrHm+YZhRdj36bt6K/T9KaFF4XK26psdBITlVclz9/bQHlCEecy8",
-	"S8qlzPNralgqPE6uGhBz0A8CZGEv8MwXB3DtbJirK8bXU9nivFZMaA7BEk6+s2KJ9DrQXppO7XJvtujS",
-	"Pam5nX6DfHFIyQZUCHt07Mk6uDOlx61efwTZ93w2jyN9G6VtLFlbBSjXPYjCTbGIXzMM6//LuhMlDvW3",
-	"cNH/HPy8tZsUylLh4z/W+APO9A6KQrN95Ex1myfHEXh2xFqidp/W7QIT6jYajD9Rw0/CV7nihue0jNs8",
-	"OQmPXfK8N2NcRhV8nv7Z//oTN3PszT36JkoJiD95cvI4etL57PGfUkLgxvXfcsGdN2j9av0FFV4T5zYV",
-	"tZzYz33HaM/KvQ7rXWRG3GNoQ8vroUB0zewP7ID92b/jQXdJbls00aaCUb3E2h/RFjIK0cIUjCAbEnb2",
-	"GW0dfJXLa6Yw2GrzFPrPzi4Rf1umkcw+iCbUt4Lp6W8YbD9j76fMtp3aSyRn6LeHdA+8VMiCUaHJUria",
-	"xy5Tz13cg2xQyhUEsBR8uRhkPvwhMML+SzuuK9ETtBy9QhSrFNOW8Gv5qb+Ya50AGjv7ERqkJwvj1X7I",
-	"Y1bLkzkHh0ZAeQgDQiAE3/GhzmXFinSR3u063zYnf8MH/Ftw9Nf7stHZfwu3eyvL55/Q/16vnVV+b+t9",
-	"/237oDcv2r34obd0iY6oHVfNhSAlSwHHiXMbvZtfw+f8+/YDN0/SVm/prtWg0TF7u82/vdt398mkDGEx",
-	"fX+5hzXtTvUctcexCtdOSlZJVP7q2WlXlS3GVOzkN6TKBvZoN+f1Q8K1K7XBGRR3rA1FUZUDrtu9eTlo",
-	"uixLhw4O2OYDe0mKdVL6cZjuaWL7tn4IEZrtyyj4bjqjIZcuKdGsKyt5lWusERfav4bjh5eMYfm8rt/X",
-	"E/rY1A51Cju89QoYhxrrSMtSrljRvdB1ehZ7JbWm5KWLb/1edqWmVI8+WcJTV72OlLx/f/GtM/ZLpcAM",
-	"XLRR3hzmjKXHK6oZufh2JyEsbQPy277H8CNUKF8rUrkyBLqiORv5FOSAHaM9FiZ5//bloaZTBLh0/VVM",
-	"1Q2l70r/NCG1+0d+Eo0UFKl8KLK9nUNhyx5KTix5qsZIL/32IXW9w+uiRnv3PLZNF5rMJZbVtDJmRsbe",
-	"EDkewB8wmPHgYESe+TpTrnBn9GYroVoxopdVjW+2O6yLuzT8wmq2oMLwPNwUcDklFzJSnLCkOGQeSUWc",
-	"Rle3ccXwAnNZtsV2CyMQt1vpmDI6qDFNtpc1GHOK16Quiveg0Hll7G1TOmgYQXYpy+fUQ7dePiVqiiUn",
-	"fJhNEuqqZSUuKV/0xcTDQ3LxbfCAu+6SqCsNyceOZnctzS9KYxX6YiPbQ/CT78Zt+XH078YutRD73vSR",
-	"2lB4LEJUOAMAXUyuV3iJhZgfVhad/KKiaIoOO8DjDk6f3GT2y3dpSFgll1aYSyQPdUNoaFG0ikvvhZXS",
-	"KUwdctw7u5dCVzeS0KJIQY+Cjt1ZnJ3HlQJv6I6oqelJ5/9pk3tjPO/M3kNJQgAkBoPC85YlEWy1QdBn",
-	"K5SxbCPgxk+3kzy0C3nNfl1SwDHU2IGdyeMLX5UknB2mnyZwTF+DLLYsz80WNgdWsF42F7l6kU9B8VcX",
-	"2AAJ0paRueC1DTmSIWionQd3mwSyvmywmrrbeWFGkmFUJAyCgCwfhkzNAxeiAVFA4wFZCmxG7xQUcp8R",
-	"/1CO1bv5W6RWB/zfV1C07d3595N9kx9pyQsXDncKEGxZ7PjJSHDyZ8T59kfklTTsFPHeSE6FkCC1a2bI",
-	"goqlVfE2Ei2cjLuUi/AgtUg3yD+DP02/yR8XJ8404AUYvcxzxqCMJNQB3BdMPZ1q+5Uh1l9tArsPbwXD",
-	"TkhlvasM05sPXbnjdyt46t5CLS41wbK4jFBd17Q7f3MRquNz02a+95GSng1iNRUpvdVRq618ETXl/sLy",
-	"fq4MXQp1f+eKh3ZNNlc6dPPuuzMeabwCblcl0bWAt8nQ9NRNnPYV/Nu3jKLrrtc40NqbbZUYdV1v0DJi",
-	"2/zO3vlUacttoXdbqge2x993SiAnPOHgsqvzJdUzf0O0dKd0kQ6fam7GphqOkFOWL60I8s7uPq7rG8VQ",
-	"IntflZL28WvFCqym6qza/iOyhK9g+YetGpuIhBpeuPDR++7TscCBEW2ksmLp+7cv9QHWm57gV+/fXkzQ",
-	"HvcMqufWEj6hohiLN1IbZ9R7077mXkjlTfe+bGdOleJYhZlqSCKa1BObkL8vmVqPRUUVXTDD1IhcGEKX",
-	"Zi4V/4VpggsUhS+qfI6WgHKdhZsM7QJxHdMqjNdbsjj6M0H4KuyXmectc7lUzt5peOkcUrVtzZcbKs4I",
-	"u2ZqTaSZMzUW9qAgP0LpDOY4XHEzl0sTQuTNnK3rEqYnBzBBjnWXqYBbCF6EPRiLczd1bHjOaBEXajau",
-	"ICm5DPWJYCcB2Lxcw/K++/788PEf/kjmVM9hVlDhcixKOdOhmClcL7D2gyhQzW9LVHmn4n9lwJyQwC4h",
-	"CD9h5LUPD7VZl6x2j/hZ+WlgKCPXZIJLM14eHz/J4d/wTzbJIu8WvlNK+VGTkn9kYxGu7uGkWpaHE4LF",
-	"+DGs5+kxmbNPtGA5X9DSKlmK5oYpfYBA/WMxaaztqevAtnR88vjJ0z/88U9//oZe5QWb9v09GZFzsuBa",
-	"AwCOIksBZaXHApvivlYtK+xWjwisFp5A6vlMxZSGVCWDD6VK3G0ukoiOBVTqRR7LFZS1HcLNn/ki3lK5",
-	"mu4H0c7igkdSSDzz7u5aLsWTF0MTHAo8IJqV08O51AY0eFeoGg+Nrhj9qENJ/lIui0fa2/GcIGgpfjQW",
-	"Y3FhfLUa3RUDtRUIlFzO5rXAZicfDBxczMBk7c8gLKT7ZCxa9YVTBcOmUi0OMmKWSrhK91wY2cr2wl0g",
-	"JZ+yfJ2XbCyGO+lpGWpoBxkGSjspE/wVzcWwR9Aj6tthWy4RJuzefcFFwcVMk4rOGELJArtGtaEx4gk5",
-	"av9e6yWTscjlwupR+rTOINBkpnhBhuffke/sP2I1SckVptIdZGRKc2Z0Rp69+5GwT5VUJnOmjQw5V6fo",
-	"cGZp/bAzjKx21vqpFHV1/6joC6TaWUp5HTbZ8nUz1xmJeG+BS4KylfNmIWNoE+Lb5+8ugfxI3eJYQPkR",
-	"NM4sqPrICjIeNC7V8QDv0CZNWWqkRcExdMsO0x4yyz9zx1/cZRFGyj7lrDKeIZZmTqDgXL2jumI5KWS+",
-	"BAWQCMZgbn2cq8s+HaMdkedKSeUYj+dIQMuBtqCaIrmSxXosJp/Hg1wWbDw4dY1+f3n5xhkvsOmMjL1+",
-	"DW8NRqPReHAzgYl7S8GVLDjk9q7JFSOzX3gFWrE9JKwgw8kzKG9vDp+LXFqKPoV3JqCWRRQ9Ic9eXhDN",
-	"RKHHwp7MAwxB1PwXRkq+sJcc5nU6M2zBom7slMjw6ckTV308nMFwb7eH0eTbJ39APmr1Npfh45loRfM5",
-	"O0Qtfgka29yYSp8eHa1WqxGFxyOpZkfuW3308uLZ81fvnttvRnOzKEHK5wYUuAY9xW6IwcnoeHQMKknF",
-	"BK344HTwZHQ8eoJQ33OQII9oxY9yWtErXnIvrs9Y0o4TeFwwNQa2HbfQ3QO7k0vNzloYgVQIuRQ5q/Ow",
-	"ApGD0edZPCwwIECyFAzx8fEx5lHAHoCOUVWlOzNHf9Po58TDvAMScNxVSMqC+ywV3ApzfqQbswYb4FMc",
-	"VaqzMPqjv9DCG8vgk5Ptn7wXQZQt8KMn2z96IdUVLwrM2Hx6/HT7F6+keSGXArt4/M32Dy6l/IGKtZsO",
-	"WIz/sMvQ3uESvhd1Vg5oOL62x+A7Zkhr+w2daas6gY0GbFZAu462jyonOlYsH/nt30LHXFsGLqzo7Lml",
-	"ZSH/+e71K7QjaLpgjUe+t9GaLsqDs3BH0opPiGK08CagJiG/YCafv2XavHNucS8/fRFJ+1uDlm8iZRvt",
-	"4x2Pjp/ok9FxmFGkpgY1M0nx7VV6oHXnrfUq+eD05w9t8vWLZvecDC1RHURU3KSEiJzVTB99lmr2ii7Y",
-	"zZHD/e8l5pdcu9gLXyEggRlPhvaqs3qDPksqCfZ+t2qha+MgG4urtc/RPjk+JhRkxhF5Q7WruqjYNZdL",
-	"lCUfWV1cCsMFysSgrkzQKUZRJBHsk4F3z8YCK0y6cg9SuMgRbVwf52LtdRJ7b1jpDeVqOJK5FFqWtkvn",
-	"jGL4Bhy+cM0H+yyovBmZgFkK7EITBNe3Sq7Iy2VhJZqQ1k3LEgOMqBXKFlyAXOKbAiyO2ZLrOdNkMlVw",
-	"UItJWHpYZivP+YitA3QHTq5o/rH5Jki6LTMlhmOZdQBsOmhfmB8Zq7AygJ1zVksbU5DBzBxib60UeWEA",
-	"gVfIcENXioucV7TUGdGSTOyb/+YeHoaHk6BkUOFyNZz43GFqlvRiA+QPjlStcOGMMLrXxl+/cvSsTTmQ",
-	"4NYkc2wbI4tDBmm0A3b+bpfc1VKfBxWt/7SlJY+Fe9TYGeT7QFaQenpGJomFAnzIzuJiyupYwIf9NhKD",
-	"Ya67ySfdVcZ0CVd8+X6Eop7t3SQcvYY6ebO+uhVuiR8uj7sUlOw2kXifSH0O/V3zumnRv9n3hL7G2wid",
-	"RKlbCrkUAuNvlbsocaPHWsdWt21AICaIJ3O82kfEm5X0VVDGwuHxT1KAwxOA0Mg/AoRGlCOEBdz9Fx7g",
-	"vfnpWAz9g8zh3/exwSj+7L4VlXZ325SVTeU3Hk7inZ/EONYwPoINCvmSE5gNKpmKskAfi25BwI/IpIbG",
-	"mzRqa+O5OCOThSxaj+KjMhYBB9lVn4Kku2ldwVWPyLnLWiytFGYFKytstszY39iunMHOymBjoRimckBj",
-	"3zGTKCYDVXLNnAyfHh8fgH0Hgo4FXUAipgdNlcEf0Tybr9gqrraFLjimzV9ksb6zQ9nsJByTpsfPamU3",
-	"Hc7wdIdK6SuqSQ6bW/zTndfjHc7rMymmJUfH89OTHcb0hq5LSYtLKV9SNWP43R92WYAQPv8DKzhFaO1f",
-	"m6u8YqsGU+nnKTvczUeLCIdj4yU9lyuyWObzpDqZrOF0GjOJTu2UbCx8IjNXcc1nbpVQQ0v4jItUdZ1u",
-	"oUxXCfxqDV6F0Vj4OMyorrSr2ULDAL2i57kGNxHEclzUhuYfzwg3yKFcQr5PPorKsBidqLRCfDmWFDtK",
-	"87j7FBhS3e0lKLi1g2K6rrjSg8xwt2bORsHHiCjuXHTYhUF8joDPb5A9lMykkgnh9668cdlfr9Ad7Tra",
-	"FNsu8HbvWk2xi/YFfqsL1PX0QLx3Sby4PzveTtk2pbC5Zx4o2Gtv3WJccSXUOBFutIXtfiV228dmOxkK",
-	"D+R4T7z0HlhotvXVN636FKCwUZPPU6SPMQZN0s8ILQqNyDILeQ3Pa9mmm5kDqKleeJFqLApmaD7vlOez",
-	"OprPP9qsp6Ukl06a3T3pUr2Jf3eqTmEawoM69TtUp5DA7lCjaghMR1f+qP8WGMy54woAxkXL5jnAM6AJ",
-	"NXKBkA6gi0lVMHVGuEMBp7zUGURnAJfA67Z7w/7FDuAueUQiutqN12Ox16Mlw1hDPNg5eL6f12SDBRcX",
-	"2MZJJ5z+dozoORi6XQKUZUJhMR+Y0O+NCcFxIXfHiipfwXV73FZayQe7TWSfqQE0fN1NELcDBBadJcTs",
-	"2jMBZc1fq1nCF9wc2l+dP7tcd+C2POYE1okADhTc9A1jlHdzL/M5fIkMIOFyrdeq4Xht52l8+Fr+G1il",
-	"27lvnKLzoD3cj/fmjasD3DyLrlj/vfpurIgeoa40RHgMTXCF8wRzTgEXjmMJH4NNrNbszbwYlOyBSptB",
-	"5C5BQvocH98MoZgZYzUG+LvOfI3vWR8bjxafGuUll1anWWJavhQ5mk1dm1aIwO4cjHcELQQuoZAiY3uP",
-	"2E1QWWrOtIPW0s47uiel5byq2j3tpbac3O9INjOYgAZXu5nOYpLwO2dknNf1ILX8/qQWpKyYR/ayyO3S",
-	"itebfAL8frZmn5QH0BeW4YXy4J5pecugVReaik+bb2w0O9vhWUHmTSRn7Wl2QCS1f2Ib9N5H5zdktN5I",
-	"xfduJgzoD1t8M+kTc+SJ/uiz+9dOhwiKUvSIGPGte4cn6McA1Lb/yYnvp4cT9Ns8QaTe4L6TtFEz3USS",
-	"tSsoYPxbxr+aMwNYkCYyTHVpdYMzKAiE96frNfraJogliP5Bw7sn/9Bvhe3v84U/Y3d1Vxw5yf4rWKu/",
-	"aMJYHgO156XZUgglhVtRSY4Adk3EilMPeBBrOUMKqaQVK8bCUHVFy/Kgy5I8r3L6ErladyEupNoH4aKA",
-	"9Js1MyTSgC87WBpSswguwl/DiNvKdZ0i/EgDpkcN9OHyz7uIGSQs/ViAfaGFKILp0OwAckaow152SfpM",
-	"FGB6C/gUikGIZjNxfCyczj5xuTgAcgONY/Z4BE/CNbkGMLMARxxdDY902CbE2xiLuVyqLKBtsCTYhpVp",
-	"DF1UIK5IRdinyirjUbfgQrUdQaXWqd05KiDHN4UFIpXvJmtJQk9G5NylDT1ysBUOAboHjmMlFVREkyMH",
-	"TwJBrTPKha9f6GaB0LlVSfMmvY7G4rJpXdH8F3YIuc0QV1NnL6e9uklMlJ3NJP9rm9Omoa51jhjxJ6yB",
-	"an3FBQWzbdswm7w1fatXa2NpS7s8zUk8TJkbZg61UYwuJlnzGSSOw2Ft/PzpEB8MC5aX1G6vTy1vzH9C",
-	"FNQB1RKPhCWiGRN2jS0HmVNRlAyzhBjglRMzV8znBd3Sne2nbCViYGEPAvHvxxpT55t+biLp/PzBXq4d",
-	"PKifP9x8aPq/gavHwnt96u/MmJMSNzxD/q3LGxvs9B6CXvfIA2DuBlQJd0TnVJMrxkQwejet5c69ZQUI",
-	"yFz1FccSeFnukpHKChuRxYsYOktcut5OPhkLDDLiZkSe1ZcJ7br43MXji8PaC5CLWdKs7nZykx7Vw7ui",
-	"mYcBPHCvX9es6zGNYp7gKP2+eUItO2z1XAMoQy7FlM+WDgfHIfXIKWE0n3vK75XW4Ya2J1IKhgnu7i0s",
-	"Pk5rT1rsZTKj9tECCZUadoijmYQfNKFj0RzilJcMD5Y22JYbzcQXW/Cjw6OfNX4zFNMdn728GIuKas20",
-	"K0o2ARDYyQFkN2MWwmRjxoHdhmcwtHe45l/R8hH3u80KktrhgGlQKwJ17cUHC8m9WUgIbhwJFPPPaC9x",
-	"0ApHEezy7QWUXsnBc7II2yxGv26CxYHlEs0KmLyJUgP8bC9vq0BfMRAaIDI4I3kpl0UjIrgu8oxgEva7",
-	"gk8Byd4A0J/uydL3Wns0VDunpWJWgiiXC1FnQ6Fs0U7jBhbqcqJYEVTgpi6tQaBGfgdwC1L4VhAFhOjc",
-	"asBcAwDJ//v/EMsA7TSCHfjIY267WAT7W93tUNlDxQpSyJU4yMjhCQYQAV4m8rarkmFQBdYvst1bhc5h",
-	"kowFrj4mix8+ruOPXF2mTvYXyeWyRFOOWooReStXuFYQp+jkPGwUqjFBcAad4VZPrOoOGidmy5wcH2eE",
-	"GrKQGv44PnDhG0RW9O9LNhYJzJUswKooh97RwVfZdEs8C3v+NsCJ3UfERH+HewVOHH+VAe2Od9FBLvyn",
-	"u55+f1EP0Z1Y0wapj0fzTvS/b5GQ/aUTJY7ex63TMI2fEsVyqQq0qQYk0y5wvsTYb4dFNPTpJ9TUhY8D",
-	"GHLWk5VS17ayn3UqXTmgaIw7DSzb4X/WKbY1Mw9FkAOjx0JvFKAaAXmT8tIqyAKUgSxEl0Vlkcfi+Sea",
-	"m3KNMM9TMoGZTRAMxI18EirYzfg1EyOC5bBdgRUm7DAV8//C+hlSjUXJpoYsBarPcOnZToyiQlPInwXj",
-	"cLzMZYH16kSjdJqo03OcVxMRGKB2Nm4JXhtYRq7hiCevHNInGqGhwhUCJylZsm0Rcs/D2O6J67e7+ZV4",
-	"fXsYATi/y+B/skQGKx/d8bjDD1aL33sEXOO8+GvgecTRd7wEUOq/T62DlmVLxUgVwwAe65YdtRI64wKf",
-	"geRZXNu7z/IjXhoGpfCvOYXzAdDPjmcQdOWE4qCuy1AqMoZmDqX1rWQcR1/7Wvt49/jkH6mIk3nlsqFM",
-	"6ZwKPSLPaT53paYcuJ/GO6VbQjnzK1Iwg1lO3brwQ1/7HTiprxt0kNXaFQZYu8pciHOMiIF26WancMMo",
-	"81auJjggza9ZRiZMFPAb++R+q8X+49GoI/kTZRWJiqmxsOLmwRmZKLl6hteVsyMxe7V5A7KcWgE0n8OE",
-	"5UqPyDupjBuRVOYHWbByQoau3tZYOK1hwajQke5orMZTV1wmgq1gg7nS5owA1u+VYvQjAfzsgxFmsUA/",
-	"lprGwo4TfnsmSz2x43pFcq9E2lsXlNq/sjU+/Ohgo8kr8pGtNWqHsZObeRABObVXrt0kqLKL7XwL0ELD",
-	"SVVX1tIT1IOyeMkiU7ucuha3YHthY/cVQC5my5Kq7xQvvmOWWn4tNag9312VnwZzQXe6X1fUmr3t4kEh",
-	"+oe/BONEmXAqvkgLQrI5wmIA93EPPoeW9Q53oJFQlwBvMEQLnU5LboVyQcu15phjr1iF/BQtczjy+srB",
-	"G8hdLJiZ5rwLG+4h8EKMRecWQlXG82Ts0I5x+PbFM/L05M/HB+DUoD6oRMmVPX3RMcaqBM4TmJFJXcVx",
-	"4sflsXR98aSMLLULNQHjHN74OBI7VarDtZ9hdRzLfyh3zprVXJbewkmWomRaR1fhUbj/rFLl1KxnrCyd",
-	"VnfFZtyJI5N/m2RjMfnXSUYmh/Y//zHJiKFXIAlQhfeuAjEHQYzZ0ihactAKndvFbuaypISLvyGSUYrT",
-	"I4n84/F6wz6Zo1xfb4rE8YQCZOMiwbYQC1p2R7tG4QRho3nCqLZdZgRDbzBxHDuG2fj6Cd9yXUnNTbI2",
-	"+YQaQ/O5PQ9n4E6zI/s3B9SJ/Ryi0CDVDGtMuL/BUAE/jHJ9PRltzPq8ebiX/sHvJTzB93IzIfe7VxUN",
-	"mLCfmWe3WGUDb6oSwcfbopa/XCLXS2D0natE15qLKxeLl0swzyF6OJb25xrjIaGWUbUsweznBlYoWRVy",
-	"JbRz7rTO/fsLvKaakjvCp+fGdQ0GOGA2k7GgC+mgfV0TgaNMsEvUWDJkXx6UFxSkKXBp4bQSVFmu8Dod",
-	"QY0WV1rHe0IcU2euWA/hRrNyCrcH2PDk0tQl4WG2QyhZxOwlTFU+h1jYsaBhFRwsu57LFVSBMRorxJB8",
-	"LnluF/Q5uGLcvG1PeGVhWOFkPBgPNnvvkZpfODK8T+sc9OQ6+lXtc82BbA4aSFBWqOgfwxr8kyIY/q6d",
-	"Ms48X5+Nu2D4n+H/F8XNTqFJXtCHyCPt6no0WGIbvzylBoCdqp3fGukGKBtPSzqbsZZrI3PegU32q7FI",
-	"GrCCn8TXN27YsvxJcoXGnWEl2Jzwz0d6LEIltlD+XkFyA7gmGlFYYPWpQ8MmsUNd+YQI39zZWEBVCxDt",
-	"l2WJxgRXLREcKhO3U67SqK+HSd6/v/gWyww+PT4+A88VfkV44cL9x8JuWCLQ33/3dERaHjSHAAtkGgqS",
-	"UkEmzy/pDAqeLDVzSLeTi+nhD/YWm9ibJwYbApLdzu8HX8PfDT3tmJqGam0zH28dk2nlKrhHMr5dmO7p",
-	"+bFO9gvk9UjHtMdaBWkPziDfBEB7wfUlogX+fYn2vynOu4Hh3mNc2AUe+k3gZ+89vlmDeptEtkQjNHKA",
-	"xdI42ZuVhR6R87LEGoCupiNVkHuFBbfOELTIFeqppQ1N1nJJVhQTztBtMQLTh1nqySnpFv0ci1D10/Il",
-	"V/eTDCfgWp5EaLmaGbKgYknLcn1KADKXTCrFpWXkk1NSHYOs/nQ0FrGJ55RQ5wUONdIhOAisPFKRiWWs",
-	"UO8T5FAYt8DvyZASIcWhcyJzCHDFjn+EUrGazJjBzCfEN1MMS+aKWY3YNimpNj/Igk+5nRDgfGsXjBCF",
-	"h/n9mXNtL6kzQsmb88tn3yNjb4Wlk5XiJopSbzNq530IHCJDFM2SEcuQWoUaHxMtSS5F6wp0d4nmJRMQ",
-	"NHDNlO3WMLENItMfjf0OwMUUBjtACKr7Bdd0fP/XDbba6fJxYJ2/ziVEp4Zh7IVD7mvdSr8zo9LjHRQN",
-	"e7Cdzv0CYnIekEZ3uCxvpZ0cOV7Zq6V0AsBqpcV92kiXcLpK7OX1jN3x9Ku1vQKw9DiUVjJLKK2El1AW",
-	"/AgYq2rfbsQ8DRtxU3EgFbo6rCIBtYEJhB/kHyEFwkXcHBCXD8yE1RECC6C5kSojhi9Y5nR+uNXd/wVb",
-	"jQUaBnZw8X7vVvTr2Ddcb9tYYOtqbO3QQwrEfXo3SU0Rv6qguxOD2L28C5/ND9FI0KmrDlcf14bnSR/p",
-	"aTN8YixcEH4dmjkEOxsEY+aMVEw14YMAvtdZQhbIKOAKltrd6zTHwlPext0K13AFVqJSLH1NOGNySzrM",
-	"oAIpLbXE4BXdfBvyBSzrqm0kXcuK7fEjF5urvDgK+Xp1Xtod7oUpmiSAB+ZyT8qz26r+ei93wF524xn+",
-	"2N6nd6tLYmAsjBKdmiUQNphBs7HwjhaoUUXFmjTLNAUGcbUOkeH2dUgS5aLg17xY1nDoagmh0ZOKqZwJ",
-	"44P8MbLOpR4NQ5v/3//1f/sGD8hRxIyiZCMytJ/5ZCOrn1peFt49GJF3KK/qKMQyI3VUpQ+zsP9Gr5Vm",
-	"IWwuDrkci1bM5SYBhzNdZzD8biLZGrPeOZ6NqcMuzUIk5YPz6J8ngM0KK40j8UXaWR3WfP24IYBViuXU",
-	"eKrPOriM/vkpVGNpx2ASLrRhtBiRDUDu3nTlkzejEOuhE2uENKh2HTT1hyxKQewmFI7IO4OpJrYRCAAo",
-	"SaXk31huXkHePERoh3RG+MtZVs66aUE+9M624n7zn9aJP+5zjCHoulvIxC8Z5NG7SCaIUCeTl1x8BBtm",
-	"exk3634/hvX68fFdFDD/8FWCdONR7xmqG6VFNW1l0dp27/MfKABWzVkNNUYAl9OTMBlOLI1PDs7gLbsb",
-	"foM8DgkEROZMa6k2W8+ygf08jSMSmgh1AsKAss7Wn5IJRoTtamHBqLEzolj5b+NB6OvQ+TDHgweP06+j",
-	"kdcET+CcfjWR2Xumt0JYby5yJzbUc/AxtcEJjm1cwaEhQxehNakUv6aGTbKAq+cM1HHLB4mESTmNS5Z2",
-	"4H981D6GIXTAgRBW0dAZmRg6m7j40LT2+1rNPLRhAyJoYymQH2PME0kUM4qza9bCOzkLaCeQeIpZKz49",
-	"sm9qfQVBDJ39apVArHTcWSO3BrdAiu2i5D5o7netub9WMxIgO3+r+OGVYtecrY64k7wiHuYrZx59jiQv",
-	"fwEe7V5DqFE0yOP1OPBlQcv1L40qyRh06aKiWLcy9Ckin2FrzhXnHtX8EVOJAKPpO2ZAIo2WOpQ0MXO2",
-	"QJMlyqGjsTgvS9fqwqpyzCdmW3HoDBBROyKvqzbENeCRoMiKzoco2frYti2CXNuQIrAkEXysGROtL5+S",
-	"8eDcfQYyuaXw8WCzfArzfCGV+/AfR0T1A/fb7iawB4tr1AI3MiaQBx53rxWQyAupSE1xnsn5rbxfDnde",
-	"86gvYm+BFR199v+8XFfsXBQXRYxJ11I+A190Z/peUSsbc93++tv2PPb5qIFyuUyyekQJiVi952sOGaQB",
-	"1R9yB3ROhcB4nlSZ2rGg2jlgHmlAxOU5A0ToEZmAisUKVkxcCnILc0FRlHDkMs4ePxuL+stTMqWlZhOU",
-	"hISMs8yxTazs38ZoOu+AkyAyh72WtkJz7F46t7X8TYXlPsN9/EZsGsBdFNn1NGLXIgR3PYBk/G7jXjy9",
-	"+dogLcdX+j7Zgc07tox14Y8+R6bIm6PPwRZ5c+SiDyOw0a/Byd/Uw9nl9XdmD2hDeBlX9wuZOG3AaoBY",
-	"vStnRml9O2sm+3PmsWixZkhDm0q1CLZfIWtuzcU1ExgOo2Vwrh2G5ygNgNA/FhCtG3ITAvhVNA/bD2QU",
-	"uEC/xmWQgmkai1tfBpEC8zWugG53Dwz/geHfNcNHP9E+XD5lVN3DcWb1lYRFIoFqSiZSzV7KGRfOcEmG",
-	"nugPMowLoCayjiYMoFnIKSW1w87Kuj62slJs6iyxb16/u/T8hOS0LJkiq7l0AeVj4ePxIQO2HlnXTPA6",
-	"nkNkKzgDtDqm9YRMaFG4qPqxmIQtmpAhTCHHRTmA9GEfjZARzUXOAtxq/pFALViedC3KldjBNrHNvIv5",
-	"eRCSASP3GWoe9mjiosgmveWb8buGwXZ7RBRUNcEPb+wV274lkQhGpB6eXAkIu4gWoW9Efus6pTziMS64",
-	"eMnEzMzjUvJfxcT8UGn6H8XOMowcqN89vzyI2KY3OKOxJRlk1cMHQdBB5gMVlzRLsTqS5HSxbwliqOmC",
-	"nbr4yl34q3cmIYeJX0X50Y3ripVSzDQxkgy7SDwfmTjFZPrYszUiE17oicu596XjExw7FLS3g+aQ0dVl",
-	"xmQ7Lx6L2zBjsiMv3oG1vrG7fj/yYYdFBLHw5rfDmP6pOdHvGz+sXWg/4nabhMSjz6jj3Rx9Dnzq5uiz",
-	"+LI60s5B7tkHqMXtSrb/I9VM/080FNCTazRjAnGeVjkEZXOypUjKBIu/7VOz2rKjgPQLvhCA+lWyZAGM",
-	"JfDuhhST4DTt6T3Utv7nrW3dlCT2MoD5T9/BqdvN2+BiGzwp7vVRn3N7X14Q3Du9fu1IdurKD+1KQu24",
-	"SSg+X7uTwzk2c2rGwjIGkBPYJ8vxWtrd9nvf2fh0VCh08Bu6lBGxo7tqD7rCfV6W3pqu/zkOdp9K885Q",
-	"5c6lWcnDak51OKH9Bb42Xn9Q6GUsECSsWcC3Lvx1cOorB8dFgX3QgT++UU1eB5Fs9YrN5X59lbW47G+I",
-	"0YvqfbVz1VzgXWAUY2HoR7SEX8kCIZoD8LY3k0eQOgGYh+puWUGUXazQM7H8cjIWvvYBtmDmj7BCIYI2",
-	"2PfcUAHuZhiHK4LrYEGF4Xmo8oA4D87GMhavnbJWBzESb6vHikY1NzEyLeKk2OaOVZbvK+Olqtrrupd1",
-	"/eR+R7KZi4foQap9MeuznhMQEf2DlPf709rsIfNVIVMX0t0qcYlakbvodZ3glIbwllDnvG8aZLUhNO8h",
-	"2kqqTShz4/Sb6KKwwl6ANNtFbyNNtW0svlxv6w0g3rsc64MK99tV4TafsGxLxkGizm9HfurEjpMhGIrD",
-	"742inGPh6q5amaCTGX/QX+I0ISGQoW3e0NlBZjsaC18FNSprGsL7Ae1VsRzRmLpR/tvKn/aIBP8YAf4P",
-	"atV9FjrdcsT+oZSq23zZrZV6Bzf2F1R8/4dewj6l1quADXsT2VF7IVA9gRUZgqrEwjnXoby8q0e0ABUx",
-	"1ixraPEhF7uZpQ+aBeNTSWHpivF3orgl9OWHIvP/uGLNNvXBkxrbrEf4qM9AtP3xn0jOmDi0T1qTq1oE",
-	"SUsQ0VQ7qUGFqO2k3+GbOEnuyqVAzA98OBZ/k1zojgf7kRW1MegFlQQACmkmEKGVSjPI/Yxa3DPNCEOy",
-	"tiQZNROqcFL3XB2+vYY7ykNha2iotVPv04OAdNcCUiOgL9CFP50RzdxzquOtQ6o/3Jpt3DIZMhBjO3MR",
-	"s9fq+JuG0dcXtRsLNCRoMqy4AFTELYnNUZo3tPCopapBZDQlzy4sL7oCKyvVH8kKqppKDLKeLGTB2uE0",
-	"dShlKLeHx86+XPu5VnIs4gn6qUHJqOgWLrn2cHBZPeTGUH1YkVuJqDAyocYofrU0jHAY9tCPyczjyGzP",
-	"VKVg3kEX1wI5AIwnmn98KT1yiAf4Zea0xX+h4CEY2Su0k6+EFbD0V2XFe8ZVNgxPsV5u94wMH9Flwc0j",
-	"S1KPKsWumTDU8Gv2qDfg0n63Z7glcIkf7Hf3G9p4XlWJtfrCpNKHa+T+r5F2wM8/0i2y1EztdCfYF9F3",
-	"KT9aBhQJkIH5xRIhAHy4GM1Qj8M28kiD7jQWHKuan5FJBW5BxHGfgN/RiYip8MmQGE+7Ymg9lrGAl11n",
-	"PXzpGQJMvbdrcI8HG9rvOb4e48quzMMxvetj6jaYuB32BxT+rBUwu/ZHDdo9cvfuTiejSaLgCQZ6npBn",
-	"Ly+w5KSDTUQABqwNmaLHb7HXOCh3cO8XTqLTraWpvFTSyCd4IN67JV63MaRFDgkinjNamvkvuyGmW7aK",
-	"DPQxAHry0kVGKAk5LNylS0IdJ5yXt34JiSy4S7zfuxHcI7ViF+8Anb1XGKrnQEt+zR6I0mikLJYvFTfr",
-	"wenPH5qhWNdM2BXL56wRWImr7ehLVkzQio/WdFHuSmQ1h+SavK6YOH9zQQqZL634DkYntrhiRV0shVxx",
-	"QdU6yRjd9+8qlu9HYn7ENYnRAss40PKNsv0YQAlOpeJdxiN/MjoePYnGzwX5r/MfXkbFZOWVlcX6KLO9",
-	"Ag+UuYUyAZzKLZrddzK06x1nEb1zRemQMSKlQu7yLRkhc6hOLlfcyq6gMhOj6HTKcwwNK6ihV1T7yDl9",
-	"kJE/HD9BvX3FNdvOK9/iGH9lVumnCdFstFg/EGTj/v419gEwAiD5fjiVirBPdFG5yzlQXQjARvI7GG08",
-	"RJbU+Bb+3vz88wAPB+Jpnf784cY2aI9B0lJTWyAaViaFbN8zOy9TsALgCuyRWKpycDo4As+iG1O77YDe",
-	"0EKXP39zcRpKBddI1lkUFiqKGI8BKiJ2kl+dQaiJWNBNp23M7hGRK9GLtNCuoxRpxl2Ah2gIz2u7YGIA",
-	"YRkcfkiNQsTFDGAbPHfByhZdZAy0FGNKkMNoCwBS0TBCMvuGMTQyPM/fXGRE57LyOHmb1xjNJNsbdy6o",
-	"PVt3tvwNzb9uWCegebQKK5O2lAK/x0zKFBEdRGNotL1pEOh+c3tU71xmBfF83jawi8IZ9oJNz4MA1l3H",
-	"1qYNHQcE1jS5QDcZlIOrrd2ub1RzY2zCuo1oIMG12R2FZRNTtnIHA21J0Tg6SjOagOBKLuVsBgWo4y1H",
-	"i0rWTXxx0izW/27wvnikjvmlxtknrFrhA0+QJv/57vWreAMacsjNh5v/PwAA//8=",
+	"7L3bchs51i74KgjOjjC5/xQl2a7uKir+2FvlQ5V2+xS2XBX9m54mlAmSaCWB7AQomuWt+7mem3mgeZN5",
+	"kgmsBSCRmUgeZMmurtJNlcXMxHFhnbDWtz73UrkopGBCq97oc6+gJV0wzUr46zRN5VLoV3TBzJ8ZU2nJ",
+	"C82l6I1653NGzoTis7lWhOKbRJhXkx43LxRUz3tJD34a9WjQVtIr2b+WvGRZb6TLJUt6Kp2zBTWd6HVh",
+	"Xle65GLWu75Oek+k0Fwsqen3XF4y0R5L+ArR5h0ip0TPGSlKdsXlUpGCztgJoReKCU2msoSnU14qDY+G",
+	"btT/WrJyXQ07bXW+ebBn05dUp/P2EH9kayky8maZLxd8SMzqPTunMzPOn5h+I3Oers+UWrITspozQbgm",
+	"XBGlac5gqMsio5qZ36hQK1ayjDw+fuiHPWc0Y2U17rPpAQ5ky3BNj2dZfHe5eUh4xoTmU87KhFDy/v3Z",
+	"U8LN8BR59JeDdE5LmmpWmiVdkD4Vaz3nYkZYrhqDPToi4x7H/shiqTS5YLbBcW8wjFONfX8jxZieqe6N",
+	"esslN2/WZ5n0Ph3M5EF76q/LWTdhy3JGBf8NCaqbqKVtYz+Cxs3+qZTLonsEBbxEZuatDSMoqrZuNIo3",
+	"NL3cOoiCppdbx+BbuukwfmGlgq63jeQKX0zIxZqI5eKClaR/TLQkD48f//Xx94/+8vivA3hoXySazkif",
+	"DWdDMjkePhweTRJCFZyqSQHncUKevDgjBVWKKcL1gMiSTHKqmdKTDsq0bX/pbF/B+Hees5uvP1YXa/Kk",
+	"ZFSzqmXSp5ospNLhenzBLBb0E18sF71R1VzSW3CBPx77A8eFZjNW4jxL+U+WbpAcBb6wiaqCJvZb5Lds",
+	"xpUu17dH4eI2BtFJ3+/YggrNU7/J2AzpGwoNaHiQkPCXbtKXJXmA1PvgVqnXz2l5kXM1j9Ht65Bx6jnV",
+	"RK4EnrVwqftGfpixdBFm4bu42RDfyWWZ7rDnCt4bkQdFya+oZg9w1aXI1/aZfb1kaplrReYyz1TXqPGL",
+	"vYeMn52vC3Yqsi5pXNrXHihi2iBUZIRnZMWNwIUFdkpY//3bFwdMpDJjWddIy1anNxv0RqbtOqmIGH+E",
+	"haQlM0rDlvH9sguDcrzoKMqL3umNHEDpzWdf6ZsJNuj2PWhtGxcJ+7fq3f4LdfWlC3RtvlSFFIqB0v8j",
+	"zd6yfy2Z0uYvo/8yAf+kRZHzFE724T8VTqfq47+VbNob9f6Pw8qgOMSn6vBZWcryre0Eu4wRC3RqlEYu",
+	"rmjOsxNYhgVTis4Y7JCyWjvLM0P/CSjyTCwXClkjzXO5Yhm5ovmSqWEPrYdpztNvNJnU9q7gnMIY02VZ",
+	"GhtEabPhfWp1fGbGDOMxana2xOHhtBNCBZEXIDC5IEtl2OZ10nsuywueZWgRfb3JpTTPWflAkVLmjGSS",
+	"KSKkxsUnes4VkQUroXsY5iupn8ulyL7uKGsqfF8anUnqOStrDx4oklFNQeEzm2NWO3NLvaI4sakZPMzk",
+	"DV3nkmbnUr6g5Yx9G5q6kNmasE8pYxmeB8V/YyTnC64TAhKAZYROjVGWsVRmRpWgZPYbL8gTHOzBM4G/",
+	"46RKlkqRcdPVc8pz9pU3ypmqaA87o/eElIxmMD+7HXRGuQCxVzJdrmHs71h5xVP2XtArynN6kX/lPVHY",
+	"P0mpgCMAajkRckX6wJo+0UVhDXhDZxcUreJlNV48yedSvqRibRmv+oqTkJIsqFg76lInuLrE6I8gc9Cz",
+	"AEN6a54cnBrSimmxhoqUUUZXlBvrfipLhq0BqUXEZSCFrpPee0GXei5L/tvXJkF0GXFFFlwpc15kSZbi",
+	"UsgVcrD3Qi2LQpaaZS9Zxuk5DP9bHf4HqnWQzdgF48Df4KT3Px2Y/w+IkKV14WhzZK7dLqCDT8yWOS1/",
+	"Knl2ml1RkbLsOc81K1/KjOUwrQwZA83flIara260BFQw2qOcwsdkYb4ektM0ZYVhRmpOC6ZGZCKWeT45",
+	"IZPP15MTcvoTMR0/UITavu33RgD+U3IxFpPP4x7+ZlZ83BuRcQ+e9BIyBiLC305fPR33/ve49/otPvH8",
+	"TJnnH4bD4cfrCRFMmdFoSQzBZ6zQ85OxQI/cA0VMZ/s2aaS6XGoyqUY5OSGUGCLK2VgsxaqkRcEy4r8n",
+	"/disNPukXUf5WYY/GhVhqZqTZf9a0tz8OhauHXwgCybGvevJ4MTQb7W8qcyXC1HbnFCjuGRrdCTY93gG",
+	"7smxMMyNlaSgpWIKGC+oZcawRLljtpUUJUu5Yvma9B8fHRkJaugRNB1oL0FzRZaolQ2GY6OsGkpAdo20",
+	"VATU9RnXIObmtQMkcmomEFndYcsBeJ0Ee9du8wVX2jRXvQONAwGCyq3ZQm07wsE5Cs/PdXuedmy0LOna",
+	"PDer+byUi7htADYBDAf+FdDQ3//+978fvHx58PRpQqp/k/l8tFiMlDLL/fb5E/Lo0aMfwATsGEe1RqaD",
+	"cxkfxrIojDJRHwwXb6mYsfrSb+0GiRA4i1i/nvZGHz5v/ciLC/R4hL9cSJkzKnrXH2PsCAium1ZQ+S4t",
+	"v6fWoXJCzHiA3G3raIJRy81gOUOfshFi5ZSm7PN1+ORAXfLiQBbIPQ8KCe/hHP1C4Ip/haXALbwwmqxd",
+	"kNb+bVwOru5oAawkrY/YcXmw7/AsnhDDIhM7qsRSY0kU0/ataiKyrPO8KFNAG0VGNJnTV09NE6/fkgum",
+	"V4wJy83qDGJ7Dzo6N9A3DEfsV/3Uphn2hW+qZTonVBHk/EbJF5pyoRK3iQm5yKm4bC7EIDosNI7jA8Nn",
+	"OEGzsrXD7VnhHdPrKXSNh9fTZOIp0vzLfmyWzwzhlkhyM7P2O9pDwWnWMmD8KJwi1ERmJc8cuSyVUXNk",
+	"iRc77qzNZiWbUbfOdVlIZ7PnS5HG94vOZmS6FCnpg+GXkAWHRVnQT/HNz7gqcrrudofZF8ASjrYA3pf4",
+	"t/Ao+hHv+GIp+L9qd4zofvWaSGwS16Gr64Np+uPmnbmxSnvqdKYaa6FOkTTnta46tHevQ5M5ryZZP+9g",
+	"Rhj9Su6tyZxHmFQw0ntl5o+gzGhJzJYZhQQ8ivcqzL+HChMcxD00md+d4tJQTPpOIxFSPzP/DHUTIfUT",
+	"/4fStNTqV67nCWEis/8CrQXe/BH/lTOlzudUVP96XdqGZ3DNXeLT4A//gteFuDo11Gj+8UoK9noK7t3T",
+	"V08Pa6rWvXL09ZSjn5h+K1cquFhqzAqdFQRdDgeKZ4yUcoXOCuf8GpJnV6xc2/sfuGbAsY7CWA53vQuh",
+	"Q2ORc6UnhmcuDDtUhvbwdnfyGRwspRnYuDc6SsY9JjL84/jI/KlkqUH2jXsjM/vrCfourFfXzAK/wA8s",
+	"O/B6RiirP3hNoKfYFSu5Xvfq/KOnmK4I0pJwryLID7205JqnNO8lvTmfzXsfDb34VsFV1KtkEniDmn0Y",
+	"xlN1gocXaKz2ljkc1Vunr56azfSLUZuMvIAdy05Ns+aV3gh2Fhp1q9sbHV239aKtQX02Ys6SBt71veAK",
+	"Y+U4U0/kosg5FSle148cs6u3Gw0EHI7Fr3MmyIxfMYFXh+Zny6XIas5KVv9KCmb4FstIn2tSsiKnKVPE",
+	"TXEAwvaSsUKNBdcK7mSG5GwmpI3SgYsMvH9yl2Mq7gpr8SRHZDGexEQGB6XPPqX5UvErlpCMTeky135w",
+	"5D/I8dHRCXFhQcdHR0fmI0UKcO/NWKhme598i6BpnlvOtqP6GPMpx2V73TcJ1zxrt3PoPXZ0AAuNPluS",
+	"5tx0Dad6g8JWcSQwuv7G1hv8gBhwd8nWKoFNN0vEPhUU9h4f5uyK5TWe39qybZpyKVcQs/dE5hvGYjYW",
+	"u0xlrm6iwFujdIcRBee7azjmFcuRYRxWrzICFcNqF6BpwmWXJUFZZqhj7Dvwd244Z5otdhq/ZzYdQRal",
+	"xoPCReugHAH9b4qSsHx483ahUDZbRfrOpEd9ATZRnRBry5O4sX5Xm7tFNteXuh3RJRju/CVb72zfWk/9",
+	"Gd62FEWODBDa6TBtUXq0bhXNFxkvWeoULSbMHn3oUZX2kJUE9n+HjwBHafuIeguK4vTN2RNa0Auec71+",
+	"IsWUz+KLkfq3cE72CtjeEKoEDTMjBFw0j2FZKbS4LDu8PFWjHYq3f/5A2ZgQ5xWcQATRAao9BwVNL9UE",
+	"AlgvqE7nB0yk5brAONaYP6Ea1X7OkSfhp8asAGZMBIYlSLJUKEKrkQcjqFb+alNslFtAKwm2rHxMiDUJ",
+	"oVrmDjLwNMCZ8pey8Rhxq31Ww+J42oOxbdho3mVmhG+cNKIPqRByKVKIuBFsd6YRJ+/rCKeIrpYZa9d6",
+	"NaKPO1X8jhcNE+bC3ijWQlyMvpeajzCARbAVwa/JmzAiGgw6UYvqGdaV9JrPs3f66zvy5OwdqdTHIEll",
+	"pQ5Srg7S8Flh9U3QfOpzeouLpWp2iz1wQLeCvHtELpbpJUPyrA/FPwu+AQ43lWXKFkzoF0bV6I16xngx",
+	"Nj9YDSVdsJUsL83cXJoKVxABOGUlM6Me9R4Oj4fHveB89Y6Hj82e2Xi6sHuF+RhzesW6ZsKEkS+oZdm4",
+	"yEcH+PVBbfDevBmhlZL0NJ2B/aIewdz8ux+NKmiHd05nMMKHw6Ney1aorXnbvX5RcjYlwa9e5a/ifPf3",
+	"hZ8a3V9rdIT7hKGQACG6mStgPzmvtHzTn80oanW5YJpmVNNuVhtRJhsiyLEd0w6hF3KpoVsmrngphaEa",
+	"o7ROZekv4m0wdRiWFznMIroOZnXAdeZ89e/fvjhQdFp32lMcgyxnqB0P/Iq51SBnUx9hR+ZUEZqXjGZr",
+	"csGYvRZxVlJwkpMaWwBuwJRlBg3hEGwNcF2qNSvNDP7PD6cH/0UPfjs6+OEfw4OPn4+T46Oj6/8W257q",
+	"qMcYszM8iVzqnAsUb6pgKZ/ytHpqo7EDMtiVR+MUgE64OMOPjtuqblHKK551ZY2kuVxmxL1zWORUQ24W",
+	"BGaGoe9mU5WSKaeaYRx5QiBJ5vTXdwk5/W1ZsoQwnUYJ2exdjFzePjt9+vIZeDgD2tx2EktWSMWBv0UO",
+	"4vu3L4xCgZTgXgyN9PqkUKDE76GQF7WWjc6UJdj6Gm028pr7EvKyZhe/+GdmiKghNLI+InRMXouUEepf",
+	"MaOziRFZQrh2cYcXsDLuSYP8+x+ufvn4P/pH//vD8cEPHz8cHfzw8b8PxuPh1l/6B+YfeHiGBx//Y/A/",
+	"+uPxfzR/G/yP/7b1js5G14cMNzhsO2sWm7QxF8NOpqVchHpDRGewKrqlIEmWRS5pBio7LdM5v4robW46",
+	"P1fhkDdk4LYF1GhRaQbx6/z/mO0JI9LSaPkpq1FztUj41vu3Z/Elef/2zLTw5v15S3bZaXbZYjsp5Tb/",
+	"yOnmsFtZbLl30MurLIZqTh1k8aylHTUH+bNcEVq5gYnVp7Ka9ZhdcYX6VKhblWzBMsMQkVpB54mYlzCQ",
+	"n5h+ig6EMOlpM5UuFQTOV+6RutJaJ7mfuP55efFCznjHTsSaseYh6QupGfHBjW+oSmn+hCpm7Ph4bMBL",
+	"1AwjDNI9AYKcQ5Q/ziXg8bHBNM2XOd3fcLF9bzVWwtUK5tJBRT7n2hAqmkPvoM/u/dvlK8fcPTdCJVGk",
+	"+TKzNs7/evf6FbHzM4fH6w02k4uSgpaap8uclk2lJjBq0qB3iDX26njJtFHM8PjWKWpBP53O2FO6VtEg",
+	"7PqCBi+3F/E65tGvDaiLO+6kA4Vr24sGRAfLiFlANJ3b5YKQ18A5AbnAlh3g2SjCNTcEnNadGSUjOZtq",
+	"o+gNIpz3egea6qaj16Lm2KhLKO87ckOMBAShudFu+Nc5gwsG0GIClcF+AK64Wl55MDV/4XgbIUKi89PO",
+	"TzZr3n6/QNhUs7uZct2ht+0i7eL3JJsUv/N6Du/wZrpSJR+DvoJVSzxVdPM7SEisCFRt43Rd75OcK62a",
+	"KoVCVmd9vYbSwC3Z4Fpuom9Cn0rqna0dTGyLQyTkao+OrpskvL/HxxPEo7iD4uN1l3b4ppOM3zbeQJs6",
+	"dzc99mljRSUpl4Jky9JZ8pgmug/Z1/pdR6VojF4csouFgHlbeZaaE+t6s/IPKEJFGyrGMO0ayMWCmROm",
+	"5rxo87zNHMXpoM0+djxsHUfGSBiUQOed8TDgg8H8hqlnrk3548RUn+YrulZV6sUg1Eht3x3Kpr/4RqyP",
+	"DYe36017bClRy8WClv56taE8WgLEb9sbEeCNbLgJC/dV7c+kofl3OMytel9tRB1bWa3JFs7X8WJbrZN4",
+	"dBuO52r94POu5YOHW1evcE3st3im8V+5nluPg9pxAXFMHevndPCIc8alZ4PZHd7KNE2F9mIsulo9D9K+",
+	"bTPxK0Pva97QwgNF3HvhcVvRUiA+ECtLWUJy/VRuv0p0g+5YKctmOwaEzl8fvZjxK54tae52vLIA6i6o",
+	"LYr2bmEZcdX64y66dSXqm6xtp6iLjf77p4Hfnit0BGvp/JdkIUsM6mk4FJdlIRWre/rvKOCdRRwOO695",
+	"y1sRX/GgDxdect246dl7m51C89y3Eu+7Un2I7xCVudAdesFyKWYuMH3rnneebctKHEf1x9z0t+J5Ti78",
+	"liAlMJEB/1CIi6bnbE2uuMypZuEA9zBE3jcuMmo3PLY1cm6ahlRteBk1Wufr7zLfbnzx4PxOXIp3msVE",
+	"62nshkuZd8E3Ti9hjN5/VTERXKuuYOKQhe5GYTjdd+67OE25ZpsHdLMLvnEd0Tjauzvil2W+4R4BWIph",
+	"9uXCmvuNe4ob2mhhdxGukewmOmLnNjKX7kNL4yd2V3062nAnbyy77YLOxvw3cYK0Z4zqTpM82mrtu/2d",
+	"2tE22/7rgB42bWFdQLeM6/ZrtSiIUPyiWdF0CMbEcGBlb3L6bQFu29kB2NJs6z6quPPvOh5EROzH1j2n",
+	"JS6BXZoFLaK3H9VQu2xtu0ikGtt+fMTlQewsehsmY4Q3GlMx3OvKgHTYRU4QYbPD1q7AoDaykJr5FOEd",
+	"gQFIa/Zem08gbsT5XusQDOJZ9XlcTjjTGfupKRzoFNC0nDGtSB+8SZAKZo17hcgpXL0uZ/YeZotLlGMY",
+	"d9zuddcXLdO17SBdyOxmy/HSfLhdATTtN2JYrLt2o2/VaiqhQ6TD2RvGKS+s3yYik1/5Cz6MKXALb+Q0",
+	"nwlUz1pbFneRiuXiGYYQvdlkAlddhkaww8zK1y4OCYMsuNrSJbgwN3ZjyWrvGcUVghoxhiNIwpNkKahr",
+	"UTaebfPKyyCIqBW0FMEM3ej/j9mW+wO/1P1dAKSauZiNQD9u3sRE+fptWGw+FCrqibX6B2jOz949CUOn",
+	"fOhqLByE9F0CIeSsgbE62E+kiJ2RSL/4Yj4GA3tCjqLx+ogWGio8m1Ffj77ONcjWo1BzdEWOQy3mQWRG",
+	"yGKYh4PfcoOK+Oq+yT1YtYabEg2qhVQ3ClHa3na03WCvN3oUN11hqV59kl1bDIELwD033D2cIv9GJGgj",
+	"98weW+DgfYyeCgP05ha8XGouZhb4eDvo8Q07iq90o/OONW1cBcUsk/oreEfVinm1GAUJsVGfYZpDBXNZ",
+	"kwj2JotreOGu5I6LyNWSXLDdpZBHA69pngD0S7i+mYwKg4etMha747t98bWaS4XIu/mVR0KF/p+8OCNq",
+	"Lpe50Z4slqhdnFD2FKVMmVKkL9gVw6z0OSvZrck5jMCwyqohGeeHG+y9UGa8L2SXq+BXHyAaUnBKBbgY",
+	"5UrkkmbG4CrlAsKlYK6eNGzMUkJWc57OMS5eESFxldz3anBzOb3bdG8mYPdcyzhb6Yg6CIk/xmrqgIat",
+	"kfqYNLh4gVyPVmyTMbAeHx2F2QqY4TyyWXYcoVkDe66O/Us+ODy8ZNzj4h9FKWclUwCb17tY/yNjRuGH",
+	"v6b8E8vwPUzXHfc+9iLhTVkHQf98fv6G4OiIeSu+d4vuK7T5ckHFQcloBhpJxM8LK7V921I0Kzb5GZ//",
+	"dPpW5tFhAJpvaAhReyXfZte7w/k4MjRt92m24CKxrQIiIGcrVsaP0EJmponstEOYar5gStNF4e8FsJcV",
+	"VSSnCsxoaID0/Qu2539KLowO7/maLyGSUc0OTMv7q3P1qZ7iVF/6qf7SOdU2nlHiDmCwBrHN9AFnldP4",
+	"LXKtziwsl3XlvEyB33NBdck/DZsABxqTeUBF6iU9xX9jgHdwo5z+SKEeiAOhMy66PbduEM3Wnlmv0boA",
+	"pyHK7YvaNa8btvVdhAlKsUgLnF23u8AFssJVi16WgvSd4+j46CippdgPamaU+SXZx/tqJ73vvm+KOgSM",
+	"AxevvWXjESUGEreiMVKXywtWCqaZOrhgSh8UJU01TzHiNkIJPVBTVxjxhXOz4VkFXYPqcliUEpJ0U1lC",
+	"ZNj3j5KDY0C5qL2/YheHShuKmYVvm/U/ePgxEpzlp9KRpYzI8v2mAa4GBPKzmxnsW3Wfm58DSJBin3S9",
+	"WpUsCVsUek1sYQDgbkVXihku8pbYkmD3kaQBD2LnYJM49W3PJ7UbYQe5kbShMtWGEMUazEsjbHaNLnaL",
+	"qGZMwk3xFIU3h/a8Yu9w5baHAHZJSjG2AT3RasmG5CVdG10U0alqHts5VZgYl7GcaZYZGqjjhu90C19U",
+	"S7mvwxo/2jhDXPqMacpzLLZQhRLt3l27UE5Hr6V9sWatuJiaTYvpEsP2W71olBSuSgfhdpb86SbjXb7y",
+	"kFp2qcH73by97gpOCJYgsXkIPiu0Sadd8WrReFYfx+pHZ9psxzQFzXunvU/DgqB9f3ajQZPm+EaiY24j",
+	"7vvOqDWoxVVbHR8A5p3LzU0bbojOi5Ldz4zmev4O0Z+6EuMgLcdQwxzeJumctfNJzG/YhC1UYPq5tNAq",
+	"0Lr9syFc/Xc3TIez/jeEYwSCyFjBRMaEkVOmdaPCQ2Lq57Ef3Lg3Gvfk5bh3PYg6aFTHiuBHaDLgaqwT",
+	"Mu4FrGHcQ5ymFVdsu7Zu+4ltjYtGRmqwClpMI0eVshLOVSkYIBQf1exqIkXOqc0S3JwVwiId+A99KoyP",
+	"F+q4/ayex+ktr2sa1etYRyUxzJmK9c5HuL6Mv7jmdoK9qe2UX6Ltm1X10q14+IkZtsxSI6RtoL7fsNZy",
+	"xy7Yv0FwobMBbBhdFoZnXXIs1LO3rvA382F8AKbNgCRQ+9noFDn3ozMLbF/rThza4IiNXIdjrCFVfv5f",
+	"hhewpcJgZABFIBmcNG7txRcP6Zc9fJDbE/SR9bx/+6or1/hV5XK0Vd9gnf289omvCza1tcix02usmzAJ",
+	"F90uW+L8N3zgciXy3GWl+NjsjUgz9mXMasKE6N6o9/Do4XcHx8cHRw/Pj74fHR2Njo7+q5f0pjPqXHHc",
+	"vAbesbrTp/Nbm70EXiY4tUKuxLlE16pjhyW07ttdKotVfEU1Ld+XORrlbEG5+SfNecr+J00XbOhmlPRm",
+	"XM99CjK+EvRu/iR+DFe81Eua49+jKc0VA4TK9jo82rgO6BTsXIhHsYVA79q2lcDt2b4UVzzVsty8FvhO",
+	"OALzN6kGEluOjzfxmZ0KIguKQcjOUTBlOp071uE9BuYEWhKsnAe7+Aw83W4S6LWCavaLnaV4+7Bt9Ra4",
+	"QXUd+DYO6G7er4KVBxE3iPV/fCWX5uZ817zbW/NFbhq5ioY5Sk3zJ+AejXvazfMA7iFMTd7ixNyI8VEl",
+	"W4ECsaPzMlQiFNS69QCLqNa7ygrt3YQnT6ORUxCfZ1Q4Z57VfBxBgQZEBbWlkwpmCzmQ/ufx8ujoUQrY",
+	"xPBPljiYxwoL8rp+i7rprru1WnHrFVduJyrCFduTeKwbKIpgui/JuNUE6Nl+98YNdiUsN/sk2NnNhAYR",
+	"ds9l2Upa3TEhsPvTzVnRgubr31gsD/bBRruuiMcvhrvrb3hvmja4Q4ZwbeU7gxRbyZMdd1Dx9ywGsEu0",
+	"RDfLA9WaVqBu0TRlSvVGPRsV2kt6spx5bSVdsLa/wn2zn4VjBnqKX8ZNHGw2ok4rlys6JDYwlHBFJnbE",
+	"E4xhzqLBa3k7H5ScPVWk33ZCEZ6pgevpxJjYFtoaoM4DDDiW+QgvH6ujmPkcUS84lCnot+6xum8/FvST",
+	"gyqDK64mo6h2JA52KaTgqWEWgZ1UUzVcrm1tUaey9CoOwH8AMnz9O1+qtpEKs0MuxxcnDCM3iLmsv1zL",
+	"QFxzG8jiEiZBI2yrg/bC0q+VuwovGey3sOlQ/SbMqFqZo4iriv5zgXDYDbTwmOHZ5S3Gh3WXaMyXX11O",
+	"21LJxT44ejEP7RdmQFeb7B1D6peH3UTR9NwjEJnVCFm2wUXWv3o4+NpaaDCpPT16e+oSvp9fHu64JcHI",
+	"YvuChsQLLuLZ9AKZb3cYi2L5NBpUyvLpgUtTM5s3XxeshMxKknNxCRX2Bz5XwEaVODG+I4t5xVZBasjW",
+	"gA0tLcRaJIa/Fa/hSkq45APMWOkVJbtiQlPNrwIzvihltkydT/Ub5/+wet7PicvLQegxjfzzK+Xg1DsP",
+	"Fw/OlksdERmhy4zb4j02R2a4e8CQYKt2VkbM9fex4QU8Sn74YdcY4djxidjkbcur9Y5PX6M+kGsac4s1",
+	"WJjzAkWuJyKxWS0tYPcorcCdtBtxuJC4jltnmbMg/6iVKGSHvSG2zYxJ5rlcKasAxgPwwnsa2wrC5eEQ",
+	"kFh4SeQKYxogLW5DIhvGoUEQbxDp1r7PaTjMmsP6W/jYBj0pd8EecQkhtq+r0OHAfhz0jbFtNw0md7x8",
+	"t60LBUB7+7wECJbUgvPa4T2RQuEybYn+tTuR2vdBuzLGP7aKm1zuRXU1zMg4+T1lRclS0Bi4sEN2A4Lq",
+	"TDC5iSX4ySiY5wNFLpY81wdcACEkFm1UKqb0WPhnNiMhjEaG9agtwgNLy2giTLCHCWzjSdX9WGiW50CS",
+	"C0ILWmoo9Xyd9NRSwYVutgvRqzkvEFXbfrQLDWtGFyqGLdJewDgkJYEW4FzljF4xRTig/+2JO+DcyjtR",
+	"wHvFyjMxlV3l7hSQaxXo4YMGYqeuPwHn9QQNPpBEhiFZA8jmytZd0i2I4uApBHKkttK3TfOwPWWSYew1",
+	"wMVjL876xcN1QdNLqElvy86PhUOjTsjFUmML7a9dogYezdokHfsALzoQwgiNmLGAQPBWlx7/2pYbb5JM",
+	"Q0TC0bX7l3hZ1eSNjQWsRM1uwvVv9ma1eQLMcXa3TB33UmhOhnGtZsJMZFAOQAqN/7TQSwdFyUXKC5pH",
+	"Y1xbnGej0DdvQB6QIKZvG88DBo1nNRh33X1BZscspMDwdHsL4y6mCglYfzQ/8I+wpEkq85xeSKx2mPQu",
+	"eJ5zMTtYUEFnrNw6ue4U+G3aSnAvFL/sfNGRRY4fRm2t2vVRtJ5IDMWXa0Vy881gzwzDplawLVexjFLC",
+	"ufehuG22ArQN0o9V+eS0whyO7MWvXM8NRY3GYgLbj5VqrEhJiDQsAuu+OXk3QeEzaQmlktHsANgdSjjI",
+	"fBqLVcmhRgC4MMjjo0eDIXnerhGCRjIOHf75QIFqZdoaEptbBsLe9GPkwVhoSeR0asRVycG/IhDrUkPO",
+	"1WouyYKuyYJeMsK1rRXo8abt5a6jcHvLuRVvLCQbnxdQ0WeM9XRE50ZvVUq52hgRHjMH47EONhgfyXbc",
+	"s5rFIZxkWwYVLSZcc6cZevAlZzklFkXOAgjBd+6PUq46Eq5cGHjbL+Inha+Q/tHB8dHRgKSyLFmOKPFW",
+	"9Nj4ZAICfUgOjgMx+OrwFGtTY3w45MaVVDiZhyszOCEHD2uyE99/oFyGdRB6lUIqnpGk5bKOZBsmDQQ5",
+	"AwcPk30zcYMN82u0E8l0FVILiERO0SOIpqv7K/QVboQamFJuuPlbd/mxJe0CXyL2qw7kr2BZZvKKlYJl",
+	"G9o/b1xSVb24j7EkyZaeClamTGi3eJGD9gbfqFyythu8GyqrVdWOOpupI9tS7wMQzFfbEAasg6UT263D",
+	"SwiN39gTtMHt4nxAetch3ijqa4vPejsmwx4LdtegarUgPh+7tymGKiw62zx3sbMSoeraarUprk0m3Xzm",
+	"mWeC9hI1qqK1EIMB3EylVJC+O0ODELJi12z/VsMb8/FrXrf/eQh+t+O4422/0jw+cdX5SCDGma5UQuhv",
+	"y5IdCPA1JmSWFjfIMoaFkpVbugbusYGZbE4F3mVT4+epjk1j5aCNvawrGYDH2q4EyarbKxdBGQhQt3yN",
+	"LAJobHBi8wuausAFS+WCkYOHeyrXMayWWy445cp85euknjvgjj2qFR4Zv++OeNKO903IcDgc3CpYfmcO",
+	"egyASNOZ3R4AUB/sm4BuOtuF8DovUaBsp9l9plmoglmlBbWkIXn2iaY6X7usciysOQGv0MSe0gnW6rlg",
+	"YwE37KTvUhQuqqKUrBwMyVsfBrsuWFKDJ8HjbwR/xkp+5TAINMbRjgWQuaFr6KJVdBxDtJu3OUEp7ipa",
+	"8uHR+dEPo0cuWrJ2R/vh8y4g+HXg+yoSuNZAyVLGC60iXUwhYwnr/0UKBn7cUnsRMDzqX9uBGbKBEoIV",
+	"zzVtVKRFV2qkHh3iV6Mf4X+9pLeEM7osxQjrxY+KUmajkctCHY1i341Gfoq2snkall+0mauFA3/xOa1h",
+	"MYHHDxvZEx+2Vzb40lqNoZ7UVbExVILiu1CL/v6CpWtXh4xExNJKJdhHd2rrFHElqiX8vSTCCvO0EphG",
+	"gt55TkTFjerXjU1t+IGCO0kYT3jUO+/TAjZX0kjjmi8Y4RCNBBt0hRSz2yVboOvtZGs0h0OWImNle1DI",
+	"iR8o/2EFN+SlXkJYrhhIdHfX1Q1wuDEq5bwZqlXTSvaIbGjoPtsKOJYbbNIggUKFtFkHRObOerQgR0aw",
+	"IKclhgHQdH7jGTi5FRP+nu/d7GQCnFeXcaNraqE7jPizK3uyQ/pZEExTskKWX7KZtWSzL4og6lzkGA6L",
+	"4z8bdOQYAMvzyolWkVBSS8l5oAjPnKc+sD32VH/9CM0rJ1ElBlV1DDq7QbgYK+1R35HiwTgPA3C+iPTj",
+	"QWPbrDu/Kl7DA3+hacQo6lgO1pZYpSs1uOHC6c5iNGWocd6wddCONjb+/u2r/YzRHejyhrapGew+p63b",
+	"0SOXGizBwIsZGlcSHZohgbWdmSzr9kXVI4M9LeNnNXq9kRn5ZSijN7NcrWa+54zxs9ue8a4RT3GB1AUr",
+	"CQ4nYYXPTRxNtwArWdwxnuQ2J1Igfm94SN0Mkpu4kjqvcH/FtIrafcqcipmt8hoERPoXzrLe6Pjo8cOk",
+	"h5kwz/knM0L/9+uCCfPDI/fDWybtT8fup/fC9tIb/TXQ436yDtTe6OHjdgxlbQSxVY7gpbFUlhnLGrnj",
+	"bcd/bSqt0mzwkAhJcilmEKKKGlGCxYbNV5uadSvS0S6ujnN87DbSak1bYsKMxiYp+YESOqNcJKS0n21q",
+	"OtibjgHXW7VQmRa5L+PoSsQ24v1E9jsS+t3U3c0CUU1yRpUO7sV2SHKq7UJrBeub316F2Hh3OXMbwA+g",
+	"dKlPy/fLaSYY5q3/vhEOvjLowO0n9u+HM9C33sxA4R58QZ2i3XEA7FKKmdebThyOWRmm7mCsD25bJLX0",
+	"q9cqatNMNyRPjRS6D1eHo+S0Vn2jAkJy0WAQWm7B+zfXFaSdRRxiPi+vm3m/ye4xjnY8b/byqwQVCOLd",
+	"7lzZ0Nc+iAzt91Ks5L4uyTbG1O2vU7qbpFwJmOkNiSgGKb8jlH2jsEesmIdPtvFnMXpYtjCJZzUa3kqD",
+	"tIMAGwCotWHFwiZDYuisLhJ5iVh+srLqeIN4a0RrzBUdBeY/XWZc243ZKxqIC0cU4M8y6hym4nSdlkCZ",
+	"qzrdpUAMF7GWw5rXtANEJ+jyTXBjd0vTrWUl7TDr1hB2nHx3P3uvgUS0rCp/fs8lsPvsE6126WVj623x",
+	"aCZ8G3O84SZrZ5hYWb+th40tW0zugI7Fus41+rXNNcqZofRB/fZlh2lDPN32be0OuzODy/NqG/r1ODzG",
+	"y3YYpRpsH8wOg4jSQCvFqY8+rFYCiWJMbBrHNjrYuiR29754QbrIpTmAkM186Ro0JGqTdLuPS5RbbeSi",
+	"da6eRAVLfSXiGxRjIJtYV5Pcus7CFuH/srPGQEwNa8j+Ps2VvdkNAirxGRUWeqUKXKzVnocDD2I5CCnp",
+	"1hM8oPAmTOYkjAF2YbsNR3o9ACchNC2lUrUaRCHch829PJd3CWOGYznLqrAO/OVNLLijnW5tlEXz7dHF",
+	"4+lf6HcPDx6lx+zg8fSv7OAHepQePMz+evEd+356TB897iUdsTw5VfqlRT8Lo3mOz48fj44ejo6P/8u8",
+	"dRcRI7uHEQXRxj1rpVhcrQOgukhIaGuitxOfUr0RRisZcubSRpsUx4E/7FUrask9edOMJXIPzjfGFN1d",
+	"gIy1K36pgogCPN6grkkE6KZ+Wm4tJVE3AcB5rXziTrjk1RnbzR0eWtwWkcsFhcgNFSN2LsZF+t4RhX1x",
+	"pgYE8DMAgCQaMYwfVbf17rsNA7qJbwKY7Y18E+2Vuk72L91SB20NAoSWSyhV0prq10KQJX20yMw2BVwF",
+	"U13rHHTH+jG2lkCzgMzuYVG5c3Dv4aK2U7Lhy9kVV7JcJ8Qz9YRkXAF77qiTs3NhIVdrH1+7aODAb64T",
+	"vynkbOtqTnmpNHFN3CjK7NXe7qXwDPyeE1zaI7xFVONbu0VApR+QYupFLDZ30hkmHpQoi0aM79WdF/M3",
+	"YDpv3McdpS7s4+iZrYCs65rF1hJRN0BIjukoHWKtll3yZX1td0R+eR93hSld9bARCbsZg2QYmK0bWHEw",
+	"B/EeN62/0sVUm1FfN9XD7hiOL5idL6Ww9+GydSni03PobvYCPn60YsXRat73uqYXqJbRfDXHk5J6elxI",
+	"ipGD1jgPjeNeE45OB6il3NkVtKpRwLC6/QFNrW+vy4CYitwsiMatSnvg4u23mPvPAZ3zF5ovO/B5sS4j",
+	"+CUQCiCo62JDTJuodp3wsahkN6FryYJ61GuuLF4o9ttRAX4nbtzRzubMpOaaRfcP12z3YnwZV5qLVLsa",
+	"ltY7gstJF9IqbH4ZKkTfwEsCb5vxBymfMA6joeS2Hhq4NzxZ4nMzi4IJ/7c1eTX7pKtVYf9a0lzBqjQi",
+	"ILHbdlSPGTuaS66UMKyNTbaP67SNAe8YLiJmy5yWP5U8O82uqEhZ9jxop82EXIqdo4CFeQ8QA8HRj5jE",
+	"TEMIQ1UwPCQXNSTvLH7BgmpCFcJxVtcHlnAB/3XvklO4pLvSWBcYJaDTxkdfI7BIUGt8S8892IfHbkBM",
+	"qnrbtPTKSFwVxff2G7A7KX7E+0JZh2xs290vzt8PdMtG/MyVMdeeCR2LV4QMRAjMMgRWnerQj+s13BrE",
+	"sZZl4LOEv+3JtHBFVHe7CD0zcEfdmP/Hf016gq0sL695kZKezDP3ALhBJD9Lx9JzfwX0kwxVCzvTPkWX",
+	"EQDYJIRaYFKsuS1LMg5iI8e9OCsIJvx5g2MAXgvlnF0c6NH87DuKCjq6KZPKzsZoSmaGe0ARbjtAWBgQ",
+	"4/VIHzcp8TZHQiofXuIyea0Rn5CaQlNl+LYGwXf2ss2Rgo06UXZgXVRkEw2eAxWATrV1E+LMTrAmX4A8",
+	"DJhdYlMRvsDx4Omxu8cLNpUl29jliu7cZ0zlpNqdvdoZTHbj0ZY1dPPoH0PII0QfcpsRZRAtVJ6ys5QE",
+	"LohPsLNXM4KtEHK9VPombLTG7HYAoSn5dgYax0fb3/v3ZddabwJnwi7ugAj3tr0XcAVxbP7z0PznkfnP",
+	"4239byrlZ2GnKoOpu3OrydV5u697DoRro4ax5vmGYQXY93FZvRX6fkRoltmcrUqyg4KwvMh5at/umwOK",
+	"MI+Ju5KyKfP8imoWC4+TqxrEHPSDAFnYCzxzxQFsOxvmaovxdVS2OK0ME5pCsITV74xaIp0NtJelU125",
+	"11u06Z5U38y+Qb7Yp2QDKoQ5OuZkDW7N6LGr1x1B9jOfzcNI31ppG0PWxgBKVQeicF0t4lcMw/p/XLei",
+	"xKH+Fi769/6et7omhbJU+PgvFf6Adb2DoVBvHzlT1ebxUQCeHbCWoN3HVbvAhNqNeudP0PAj/1Vacs1T",
+	"modtHh/7xzZ53rkxzoMKPo+/d7/+yvUce7OPfghSAsJPHh0/DJ60Pnv415gSuHH9twi40xqtX6y/oMJr",
+	"5NzGopYj+7nvGM1ZudNhvQvciHsMrW94PRSIrpj9wAzYnf1bHnSb5LZFE20qGNVJrN0RbT6jED1M3gmy",
+	"IWFnn9FWwVepvGIlBlttnkL32dkl4m/LNKLZB8GEulYwPv0Ng93K2M9LJrJ3LK5sRnRYbh09LuVA1t2E",
+	"2jTnsB64mNmIIYA91qy8onks0aE6MR12TZWc1jgUxAIZM4u8QdN5rSd/Rrx1x4X+y+PedtRFp05tGhAI",
+	"8wuWgs8Ec93E7Y6hK7MuGATexPrErdseQck2jWHaneF36yO52mYzhvFxXMweKGuS98c9i1YqZHADA3/C",
+	"ywmopK5a8gR++3E92UGLwjHVuX7Pb1ulkvtV3O1A/tLhR2sKDfC7ZETB+YXj6PyfyPvULudvQ7JzsFb1",
+	"m2MWugTldC9nYHWzEI6rsu/R7K/7FNp0k8kl2gIdpj8uwK7JIFv9geHu7LIxwAgTklOeEUNUhvrSOS21",
+	"GpGJm7OawPqZ5fxE6CeukBCxRBOMdywsUdstnlMVsNxw/RIX2avgHqTMWNlCGQsi7CJQYRdMpPMFLS+r",
+	"9Rh9+P54+PC75PvHAMs1LeUCHZN/OTg6Pjj6zpXp+3Fdv51wg+qNeivGLoNfTJv1Btwfxw/N8i8YFed8",
+	"wc7lc/4pHKUNnfMDe3Q0/C4xew8jU1aCfWiKkw+Pj5JH33303PzDw+T7jxVf/XD8MHn0MeRyH46S44+e",
+	"2VRauZbBzI+/j1TNDxY3Cn5SHaAkZvaambfwDEn/yFjcx0dHJw1A57FAROcHiqRQpCEAEUxsugHIp5KK",
+	"wSYxaQ8eOtzGIgAidJLF5q3DgIbkHeIsGsL1jzweSUYxcxzIX5EV4vkLpWmOsC4jwmiZc1aaV23JADjk",
+	"QKv7q7Qhu4zJcKDYuOQykzPjdfEILkm85giOwr47ko+166QPog0CWU4SQhUUdWTKXsn7q9vqzNSutmv3",
+	"4e6KuRE6FXN5VAcvqjHYpz4tFi+8gvFk1AwFzuym5tUOa1ojsoTIPIu7J7cud3NPGywidta84AI93Bx9",
+	"n/gA25xgKUR4zQ7bQXJSgTBqWprvNisxt0WlinU7e2sKd+GuzYC6nJ5C+lYYw2yFdMECqUv+cdcRuARj",
+	"AWuAxSHZFIqinLglM0ImsjYSUlttN1ygfBlgqV7BxsKKJ49ohoMEvaulVn3RUbemSrTkcUepO3qzc968",
+	"OTScBHoJTll4Ivw2Nik0CUXDjhpGZ3xBxCSzFO0PN1SSCriQtcqaMQUNWX68uywPROGjg0fHbVG4jeu+",
+	"P3/S2hHS//vf//73g5cvD54+HXw5G8YjYKNWQBha4oXTPGOAOw37deIplGtUlyt1GjWxlif+63Htuq6c",
+	"0TUcucKyOIFCFKTvxPx3gvhkQPKeHkASU00mWk4GezD7jQdq6xYmkBhU2qtDHN1J8C6HMQGreXx0BBO5",
+	"pUPZfcS6vXHN2Dx3C4MjRogLHAOICEWWQhUs9bHkbkl7SS+XK2ABGV+asVm91Tt/uy8qwlqaHYnawSvG",
+	"2i6ZMuyyujOqoE5c/B/JljDqCvQqTHBAONQO5IlX+6GtE6qUTDkEcVZywA0IwR9dxwcqlQXLGnVHd77n",
+	"3pbYUIt7/z0kN1T7sjHB4QapBg1kkz9gzkG1ditj/N4w4+D3HXe/edHuJPZ+S5cYfLvjqtm0q6A0chws",
+	"aGNE99eIs/9zx77XT9LWCPH0crctwWD0m23+zUPdd59MLPgnpO8vjyqPh5A7jtoRTA5iJ6arRKqdd+y0",
+	"rUQf1pFoYTq0RDtTquNG97R6aNQzLC/KmdAPVBAcE1R2rMCSXG9OD5ou89xWRIN6bj0jJMU6qv3YOnZx",
+	"YntaPQSVsSmMfLxqazTk3AIx6XVhNK98jXXxfftXcPxQyGiWzoV5q7uaXhP0TsXqpTVe8e5dv440z+WK",
+	"ZW2BruKz2AvIK6YvnT11e9nWmmI9ej+Jpa5qHSl5//7sqQ1wlGUJoW9ZE9ne+g4NPV5QxcjZ052UsPgl",
+	"hNv2PYYfIGFDJJKaQ6FDwK8taMqGDnbN4+UqV/+DvH/74kDRKRb1sP0ZW8s3FJeV7mlEa3eP3CRqsBuy",
+	"dOnXRjrbV7MuSo4seayuaif9dqGTv0NxUVW4czy2SReKzKUyYgp0zISMXfDVuAd/wGDGvcGQPHG1tROs",
+	"pxi82QCRKxlRy6LCdN8dytYKDbewii2o0Dz1kgKEU3QhA8MJjWVAW5ElsRZd1cYFQwFmkcWy7feBQNx2",
+	"pUPKaCHl1tleUmPMMV4TExTvwaBzxtjbunZQcyptTVfR0pmHdr0cDMwUy2y61KIovHfjHiSnfNGFAwAP",
+	"ydlTH/Vvu4sizdY0HzOa3a00tyi1VejKB20OwU2+navmxtG9G0H6cOeid73pstOh2HqAInkCRYMQULBE",
+	"IebznFietTBVsqyuOuxQEqg3enSdmC/fxcvglHJplLkIYEo7bYhmmVv+030Lv5wWRePbANevtXuxinJa",
+	"EpplsXIrYGO3FmfnccUAK9sjqlt60sa8Nsm9Np53eu+hRGEPI4NB5XnLkgi22qDosxXqWKYRSF2ItxM9",
+	"tAt5xb4tKeAYqvvJ1uTxha9KEtYP000TOKavQRZblud6C5sDL1gnmwvC25FPmR5dMgeAwhlGZgNWNuBC",
+	"+USpJvbPTUBzuhBwKupuYuFoSfpBYXRIfDJ8GNCpBvb2HDKfxj2yFNiM2ikR5i5RDszB9akNDVKrQA7u",
+	"KhHc9G5zGqJ9k19ozjN7JzOCyL4kjOtLiE9sSIjNZxiSV1KzkY05S6kQErR2xTRZULE0Jt5GooWTcZt6",
+	"ER6kBul6/af31+kP6cPs2LoGnAKjlmnKWGYUiinNFdu3gFwcXuwrl5V7tanAn3/LO3Y8fNdtoWpdf2zr",
+	"HX9axVN1Fqe1cAyGxUEMiq/jf/rmzJbTV4TrJvO9Cxi+pBeaqTZUq95Ro610ETRl/ypljokdgOwXqTRY",
+	"tRh3wb5wqrNZkweK4Adxhw/Ou0tmPFAoAqLf1qayoQWUJv1IOFhVRL+eNYMJt4M9y3vZ7jqdA429idZT",
+	"Cl9Bpxmk/qZUmOZ3Dox5HbTjasFsi9IMl9Ob0tVeN8ffdUoABy9ywWVWJ+Ir/XekpVuli3isbH0zqlX6",
+	"GAM/UCxdGhXkndl9XNc3JUON7H2RS9rFr0sGjj7qMjLdR2QJX8Hy9y/CaJjEBnr4F84cYoH9dCxwYERp",
+	"WRq19P3bF2owgi2c4Ffv355N0B/3pGRez30DlaNENhZvpNLWqfemKeaey9K57i1vJSktIZSEA5AE14pM",
+	"qolNyL+WrFyPRUFLumCalUNypgld6rks+W9MEVygIGWzTOfoCcjXiZdk6Beo6D9BSwPG6zxZHO8zQfnK",
+	"zJeJ4y1zuSytv1Pz3F5IVb41V2I5O7HBMBAJNhbmoCA/Qu0M5th3kTQOFkDPmV+Lx0fHA5gghHUDtLyR",
+	"QvDiCOPSTu3UseE5oxkrSSYZfqDpJTPCipz7msywk1DMLV/D8r77+fTg4Xd/IXOq5jArYUY9FrmcgaDD",
+	"0DNDZLD2vSA5z21LUG244H9jwJyQwM4BeCDi5DUPD5Re56y6HnGzctPAKB6uyASXZrw8OnqUwr/hn2yS",
+	"BLdb+E4u5aUiOb9kY+FFd39SLPODCZlKe5VwsSaPj8icfaIZS/mC5hBoTlPNSjXA4oRjMamt7ch2YFo6",
+	"On746PF3f/nr9z/QizRj066/J0NyShZcKQgrK8lSXAq5EmOBTXFlN5plZquHBFYLTyB1fKZgpYL0BI0P",
+	"ZRmRbTaMkI6FkfaWx/KSyJUgfZD8iTXHzPdXnK1YOQh2Fhc80ELCmbd39xoCsGKCoQ6IDTcgiuXTg7lU",
+	"Gix4Q4Tc3eKqgtFLp2KRJ7lcZg+U8+NZRdBQ/HAsxuJMuwq9qq0GKqMQlHI5m1cKm5m8d3BwMQOXtTuD",
+	"sJD2k7GoDftBtEj6VJaLQUL0skRRviBcaNlAuMFdIDmfsnSd5mws+jvZaQlaaANMZnBaJtxX1BfDHEFX",
+	"RdAM23AJP2H77nMuMi5mihR0xrB8DrBrNBtqI56Qw+bvlV0yGYtULowdpUYVaoIis5JnpH/6E/nJ/CM0",
+	"k0q5QvigQUKmNGVaJeTJu18I+1TIUifWtZEg5wri9jEsPzG0ftAaRlJd1rqpZKwoWQr3/0GhW4AXMpTy",
+	"2m+y4et6rhIS8N4MlwR1K3ubhYyhSYhvn707B/IjVYtjASVX0TmzoOUly8i4VxOq4x7K0DpNGWqkWcYx",
+	"dMsM0xwywz9Ty1+ssPAjZZ9SVmjHEHM9J1Bkv9pRVbCUZDJdggFIBGMwty7O1WafltEOybOylKVlPI4j",
+	"AS172mLmDXIhs/VYTD6Pe6nM2Lg3so3+fH7+xjovsOmEjJ19DW/1hsPhuHc9gYk7T8GFzCB2mq7JBSOz",
+	"33gBVrE5JCwj/ckTKTQT+uCZSKWh6BG8g6kBAUVPyJMXZ0QxkSnIxVgMMARR8d8YyfnCCDnEsrJu2IwF",
+	"3Zgpkf7j40cEN9GfQS+3m8Oo8+3j75CPGrvNopo4JlrQdM4O0IpfgsU217pQo8PD1Wo1pPB4KMvZof1W",
+	"Hb44e/Ls1btn5pvhXC9y0PK5BgOuRk/hNUTveHg0PHKpj7TgvVHv0fBo+AjLm81BgzykBT9MaUEveM6d",
+	"uj5jUT+O53FVbpxj22EL7T0wO7lU7KRRF4EKIZciZVVumidycPo8CYcFDgQAiIEhPjw6wkwh2AOwMYoi",
+	"t2fm8J8K7znxMO9Q/SjsygPRgDyLBbfCnB+o2qzBB/gYRxXrzI/+8EeaOWcZfHK8/ZP3wquyGX70aPtH",
+	"z2V5wbMMUaoeHz3e/sUrqZ/LpcAuHv6w/YNzKV9SsbbTAY/xd7sM7R0u4XtRIZGAhePqmfZ+Ypo0tl/T",
+	"GWS8gY8GfFZAu5a2DwurOhYsHbrt30LHXBkGLozq7LilYSH/693rV+hHgPy/8JHrbbimi3xw4mUkLfiE",
+	"lIxmzgVUJ+TnTKfzt0zpd/Za3OlPX0TSTmrQ/E1gbKN/vHWj4yb6aHjkZxSYqd7MjFJ8c5Xuad3e1jqT",
+	"vDf68LFJvm7RzJ6TviGqQUDFdUoIyLmcqcPPspy9ogt2fWhrHXYS8wuubOyFq4oYqZNH+kbUGbtBnUSN",
+	"BCPfjVlo2xgkY3Gxdrh0x0dHhILOOCRvqFI2TpVdcblEXfKBscWl0FygTgzmygQvxSiqJIJ90vDuyVhw",
+	"sFttiUspiE+zwD5OxdrZJEZuGO0N9eo+Zm0KJXPTpb2MYvgGHD4v5r1/FkzehEzALQV+oQkWFDRGrkjz",
+	"ZWY0Gg9lR/McA4yoUcoWXIBe4poC/NHZkqs5U5CGYQ5qNvFLD8ts9DkXsTWw+SQXNL2svwmabsNNieFY",
+	"eu1BqgdNgXnJWIFJy2bOSaVtTEEH03OIvTVa5JmG/GZI0kcJXZRcpLyguUqIkmRi3vxP+/DAP5x4I4MK",
+	"m6th1ecWUzOkFzogX1pSNcqFdcKoTh9/9crhkyblAKhPncyxbYws9qhZwQ6Y+dtdsqKlOg9lsP7ThpU8",
+	"FvZRbWeQ7wNZAdzWCWSfNhcKamK0FhdhusYCPuz2kWgMc91NP2mvMqZLXH+8Q6WoY3s3KUevBYMz3FGr",
+	"0y7xvfC4TUXJbBMJ94lU59DJmtd1j/71vif0NUojvCSKSSnkUlgMcKveRYkdfZUVWCv7ECGexPJqFxGv",
+	"V9JVfh0LW4NwEiuyNAHY0PQSYEODHCEw5fwXrqhd/dOx6LsHia3518UGg/izuzZUmt1tM1Y2lRy9P4m3",
+	"fhLDWMPwCNYo5EtOYNIrZCzKAu9YVKPs3ZBMqkTaiTszED2E5+KETBYyazwKj8pY+NpPtuI2JN3BjYer",
+	"MWrBcwjNjRZmFCujbDbc2D+YrqzDzuhgY1EyTOWAxn5iOlJA11As1XPSf3x0NAD/DgQdC7qARExXKEb6",
+	"+4j62XzFVmGFcbyCY0r/KLP1rR3Keif+mNRv/IxVdt3iDI83FgfHya2oIilsbvaHO69HO5zXJ1JMc44X",
+	"z4+PdxjTG7rOJc3OpXxByxnD777bZQF8+PxLlnGK5cS+NVd5xVY1ptLNU3aQzYeLAHt0o5CeyxVZLNN5",
+	"1JyM1q0ehUyiVS82GQuXyMyr3GWFSEuAMGg+4yJWUViTnBnzMCiYicg8F2u4VRiOhYvDrLiSg/mgfoDO",
+	"0HNcg+ugrFRYyJemlyeEa+RQFoTQJR8FpWe1ilSXJa4EbYwdxXncXSoMse72UhTs2plddwWl73WG23Vz",
+	"hqebBERx66rDLgzic4CxcY3sIWc6lkwIv7f1jQgpWdXCHe0q2hTbzlC6t72m2EVTgN9IgNqe7on3NokX",
+	"92dH6ZRsMwrre+aKIznrrV2AHHRRYNpZLRFuuIXtfiV228VmWxkK9+R4R7z0DlhosvXVNw2IIjDYqE7n",
+	"MdLHGIM66SeEZplCZJmFvILnlW7TzswBECOnvMhyLDKmaToP28V8zdMq/2iznRbTXFppdndkS3Um/t2q",
+	"OYVpCPfm1J/QnEICu0WLqqYwHV64o/57YDCnlisAGBfN6+cAz4AiVMsFQjokHozwhHBb+YzyXCUQnQFc",
+	"AsVtW8L+aAZwmzwiEl1tx+vqz1WjJf3QQhzsHDzfzWuS3oKLM2zjuBVOfzNG9Awc3TYByjAhv5j3TOjP",
+	"xoTguJDbY0Wg9+4WtxU38sFvE/hnKgANG0yG6raHwKKziJpd3Uy8Me29LmeRu+D60P5m77PzdQtuy2FO",
+	"YG1M4ED+mr7mjHLX3Mt0Dl8iA4hcuVZrVbt4beZpfPxa9zewSje7vrGGzr31cDe3N7AzrbOIv97t3Y1R",
+	"0QPUlZoKj6EJiPpqjkNqv3Io4zbYxFjNzs2LQcmuOEs9iNwmSEiX4+OaIRQzY4zFAH9Xma+hnHWx8ejx",
+	"qVBeUmlsmiWm5UuRotvUtmmUCOzOli4LoIXgSsinyJjeA3bjTZaKM+1gtTTzju7IaDktimZPe5ktx3c7",
+	"ks0MxqPBVddMJyFJuJ3TMszrutda/nxaC1JWyCM7WeR2bcXZTS4Bfj9fs0vKA+gLw/CcmuKZlvMMGnOh",
+	"bvg0+cZGt7MZnlFk3gR61p5uB0RS+wP7oPc+Or8jp/VGKr5zN6FHf9hyNxM/MYeO6A8/23/tdIig5E2H",
+	"ihFK3Vs8Qb94oLb9T04on+5P0O/zBJFqg7tO0kbLdBNJVldBvq4hFBibMyijYWPJu2h1w2WQVwjvztar",
+	"9bVNEYsQ/b2Fd0f3Q78Xtr/PF+6M3ZasOLSa/VfwVn/RhF/Z4nPGel5uq+ISw60oJEcAuzpixcgBHoRW",
+	"Tp9CKmnBsrHQtLygeT5osyTHq6y9RC7WbYgLWe6DcJFB+s2aaRJYwOctLA2pWAAX4cQw4rZyVaUIP1CA",
+	"6VEBfdj88zZiBvFLPxbgX2ggimA6NBtAzgi12Ms2SR+KoQhZ4VOUDEI064njY2Ft9onNxQGQG2gcs8cD",
+	"eBKuyBWAmXk44kA0PFB+mxBvYyzmclkmHm2DRcE2oIIgXRSgrsiSsE+FMcaDbl3pJbJUGIw6FlRglaYI",
+	"FogsXTdJQxN6NCSnNm3ogYWt8GWionAcK1lCFXg5tPAkENQKBT+xhJybBULnFjlN6/Q6HIvzundF8d/Y",
+	"AeQ2Q1xNlb0cv9WNYqLs7Cb579subWrmWuuIEXfCaqjWF1xQcNs2HbNRqelavVhrQ1vK5mlOwmHKVDN9",
+	"oHTJ6GKS1J9B4jgc1trPnw7wQT9jaU7N9rrU8tr8J7YAj5J4JAwRzZgwa2w4yJyKLGeYJcQAr5zoeclc",
+	"XtANr7PdlI1GDCzsXiH+83hjqnzTz3UknQ8fjXBt4UF9wJKewf03cPVQea9O/a05c2LqhmPIv3d9Y4Of",
+	"3kHQqw59ANzdgCphj+icKnLBmPBO77q33F5vGQUCi4XaKusRvCwrZGRplI3A40U0nUWErvOTT8YCg4y4",
+	"HpInlTCh7Ss+K3gQVBZQouZczKJudbuTm+yoDt4VzNwP4J57fVu3rsM0CnmCpfS75gmV7rD15hpAGVIp",
+	"pny2tDg4FqnH1Ue1lN+prYOEtkWfMcHdvmVOiMeOgU+CWyY9bB4t0FCpZgc4mon/QRE6FvUhTnnO8GAp",
+	"jW3Z0UxcsQU3Ojz6Se03TTHd8cmLs7EoqFJM2aJkEwCBnQwguxmzECYbMw7MNjyBob3DNf+Kno+w321e",
+	"kNgOe0yDyhBwvqB7D8kdekgIbhzxFPNH9JdYaIXDesnx277hd5wswDYL0a/rYHHguUS3AiZvotbg69Aa",
+	"A/qCgdIAkcEJSXO5zGoRwa4AZ2LBJMx3GZ8Ckr0GoD/VkaXvrPZgqGZOy5IZDSJfLkSVDYW6RTONG1io",
+	"zYkKKiXXbWkFCnUSlNkXrhVEAbFF27kCAJL/9/8hhgGaaXg/8KHD3LaxCOa3qtt+aQ4Vy0gmV2KQkINj",
+	"DCACvEzkbRc5w6AKrF9kujcGncUkGQtcfUwWP3hYxR/Zukyt7C+SymWOrpxyKYbkrVzhWkGcotXzsFGo",
+	"xgTBGXSGWz0xpjtYnJgtc3x0lPiyrsdHR0cDG75BZEH/tWRjEcFcSTysSmnRO1r4KpukxBO/5289nNhd",
+	"REx0d7hX4MTRVxnQ7ngXLeTCP5x4+vNFPQQysaINUh2Pukx0v2/RkJ3QCRJH70Lq1FzjI1KyVJYZ+lQ9",
+	"kmkbOF9i7LfFIuq79BOqq8LHHgw56chKqWpbmc9ala4sUDTGnXqWbfE/qxTbipn7Isie0WOhNwpQjYC8",
+	"SXluDGQBxkDio8uCsshj8ewTTXW+RpjnKZnAzCYIBmJHPvEV7Gb8iokhOUOhjAVWmDDDLJn7F9bPkOVY",
+	"QPX/pUDzGYSe6USXVCgK+bPgHA6XOc+wXp2olU4TVXqOvdVEBAaonY1bgmIDy8jVLuLJK4v0iU5oqHCF",
+	"wEmlzNm2CLlnfmx3xPWb3XwjXt8chgfObzP4Xw2RwcoHMh53+N5r8WePgKudFycGngUcfUchgFr/XVod",
+	"NM8bJkasGAbwWLvsaJXQGRf4DDTP7MrIPsOPeK4ZlMK/4hTOB0A/W55B8CrHFwe1XfpSkSE0sy+tbzTj",
+	"MPra1dpH2eOSf2RJrM4rlzVjSqVUqCF5RtO5LTVlwf0UypR2CeXErUjGNGY5tevC913td+Ckrm7QIKms",
+	"KwywtpW5EOcYEQPN0s1GIGFK/VauJjggxa9YQiZMZPAb+2R/q9T+o+GwpfmT0hgSBSvHwqibgxMyKeXq",
+	"CYor60diRrQ5B7KcGgU0ncOE5UoNyTtZajsiWeqXMmP5hPRtva2xsFbDglGhAttRG4unqrhMBFvBBvNS",
+	"6RMCWL8XJaOXBPCzB0PMYoF+DDWNhRkn/PZE5mpixvWKpM6INFIXjNq/sTU+vLSw0eQVuWRrhdZheMnN",
+	"HIiAnBqRazYJquxiO08BWqg/KarKWmqCdlASLlngapdT2+IWbC9s7K4CyMVsmdPyp5JnPzFDLd/KDGrO",
+	"d1fjp8Zc8DrdrStazc53cW8Q/dsLwTBRxp+KL7KCkGwOsRjAXcjBZ9Cy2kEGagl1CVCCIVrodJpzo5QL",
+	"mq8Vxxz7khXIT9EzhyOvRA5KICtYMDPN3i5skENwCzEWLSmEpozjydihGWP/7fMn5PHx90cDuNSgLqik",
+	"lCtz+oJjjFUJ7E1gQiZVFceJG5fD0nXFkxKyVDbUBJxzKPFxJGaqVHmxn2B1HMN/KLeXNau5zJ2HkyxF",
+	"zpQKROGhl3/GqLJm1hOW59aqu2AzbtWRyX9OkrGY/MckIZMD85//OUmIphegCdAS5W4Jag6CGLOlLmnO",
+	"wSq01y5mM5c5JVz8E5GMYpweSeTfj9dr9kkfpupqUySOIxQgGxsJtoVY0LM73DUKxysb9RNGlekyIRh6",
+	"g4nj2DHMxtVPeMpVIRXX0drkE6o1TefmPJzAdZoZ2X9aoE7s5wCVBlnOsMaE/RscFfDDMFVXk+HGrM/r",
+	"e7n0by6X8ATfiWRC7nenJhowYTczx26xygZKqhzBx5uqlhMuwdWLZ/QtUaIqy8WWi0Xh4t1ziB6Opf25",
+	"wnhIqGVULHNw+9mBZaUsMrkSyl7uNM79+zMUU3XNHeHTU227BgccMJvJWNCFtNC+tgnPUSbYJVosCbIv",
+	"B8oLBtIUuLSwVgmaLBcoTodQo8WW1nE3IZapM1ush3CtWD4F6QE+PLnUVUl4mG0fShYxI4Rpmc4hFnYs",
+	"qF8FC8uu5nIFVWC0wgoxJJ1LnpoFfQZXMXbepicUWRhWOBn3xr3Nt/dIzc8tGd6ldw56sh19U/9cfSCb",
+	"gwYilOUr+oewBn9QBMM/9aWMdc9XZ+M2GP5n+P9Zdr1TaJJT9CHySNm6HjWW2MQvj5kB4Kdq5rcGtgHq",
+	"xtOczmascbWR2NuBTf6rsYg6sPw9iatvXPNluZNkC41bx4r3OeGfD9RY+Epsvvx9CckNcDVRi8ICr08V",
+	"GjYJL9RLlxDhmjsZC6hqAar9Ms/RmWCrJcKFysTulK006uphkvfvz55imcHHR0cncHOFXxGe2XD/sTAb",
+	"Fgn0d989HpLGDZpFgAUy9QVJqSCTZ+d0BgVPlopZpNvJ2fTgpZFiEyN5WqX+t/P73te474aedkxNQ7O2",
+	"no+3Dsm0sBXcAx3fLEz79PxSJft58nqgQtpjjYK0gxPINwHQXrj6EsEC/7lU+98V593AcO8wLuwMD/0m",
+	"8LP3Dt+sRr11IluiExo5wGKpre7N8kwNyWmeYw1AW9ORlpB7hQW3ThC0yBbqqbQNRdZySVYUE87w2mII",
+	"rg+9VJMRaRf9HAtf9dPwJVv3k/QncLU8CdByFdNkQcWS5vl6RAAyl0yKkkvDyCcjUhyBrv54OBahi2dE",
+	"qL0F9jXSITgIvDyyJBPDWKHeJ+ihMG6B35M+JUKKA3uJzCHAFTv+BUrFKjJjGjOfEN+sZFgyV8wqxLZJ",
+	"TpV+KTM+5WZCgPOtbDBCEB7m9mfOlRFSJ4SSN6fnT35Gxt4ISyerkusgSr3JqO3tg+cQCaJo5owYhtQo",
+	"1PiQKElSKRoi0MoSxXMmIGjgipWmW83ENohMdzT2OwBnUxhsDyGo7hZc0/L9bxtstZPwsWCd30YI0alm",
+	"GHthkfsaUulP5lR6uIOhYQ62tbmfQ0zOPdLoDsLyRtbJoeWVnVZKKwCsMlrsp7V0CWurhLe8jrFbnn6x",
+	"NiIAS49DaSW9hNJKKIQSf4+Asarm7VrMU78WNxUGUuFVhzEkoDYwgfCD9BJSIGzEzYDYfGAmjI3gWQBN",
+	"tSwTovmCJdbmB6lu/y/YaizQMbDDFe/PdkW/jn/D9raNBTZEY2OH7lMg7vJ2k1QU8U0V3Z0YxO7lXfhs",
+	"foBOglZddRB9XGmeRu9IR/XwibGwQfhVaGYf/GwQjJkyUrCyDh8E8L3WE7JARgEiWCor12mKhaecj7sR",
+	"rmELrASlWLqasM7khnaYQAVSmiuJwSuq/jbkCxjWVflI2p4V0+MlF5urvFgK+Xp1Xpod7oUpGiWAe+Zy",
+	"R8az3aruei+3wF524xnu2N7l7VabxMBZGCQ61UsgbHCDJmPhLlqgRhUVa1Iv0+QZxMXaR4ab1yFJlIuM",
+	"X/FsWcGhl0sIjZ4UrEyZ0C7IHyPrbOpR37f5//1f/7drcEAOA2YUJBuRvvnMJRsZ+9TwMv/uYEjeob6q",
+	"ghDLhFRRlS7Mwvwbb60U82FzYcjlWDRiLjcpOJypKoPhTxPJVpv1zvFsrDxo0yxEUt5fHv1xAtiMslI7",
+	"El9knemSiexr5PEYvhdJ3HRBNyKrJaLJK6OJXbGSUItWI6fk/fkTktE1uh/NvyyyxIqxywS0vnROS62G",
+	"5LksHefUrLyiOek7zAqwvvDWPaM2TRJeBWsLdEOMy/1xPSF9Y7kpBjcmRkWTS024tolAdQUMrERwhlZ+",
+	"0gFxmRig6yFchhtSdYtlW6in52CIA/5G+tb0hDgBjONzsWIDwoXRDU9AZ61FQUNkNJnLZanwiosKb5Xh",
+	"CmBTWIrU/PYJ17wa1FjgaGzEhBv7SaggY1nDaOlsKurx7rJkdkmMBp55L5Zt1tvtkI01lXkuV6q6ncMh",
+	"PXAW5YhQZ+Hb6lrOK1sryexmjPtrN8TY3T4BEtoYklNfl950mFGer0kp83xZYPF5KK6YSkM4rAAYMRuc",
+	"YWgS9guDhxPwwNpnlQlg1foddO9zPJN3GTFR6+mbhkzU59yh/COXShBYDfbR0J8/3NxlYeNRvRd3f6RY",
+	"CWd0+FPxRfKuSuO5elhzOBQlS6l2dJ+0cIjd8xFUH2vmHBAulGY0G5INhUvcVY0DKwhSivpWBhjOARx3",
+	"UPeXJUHKfTuBfkjeaUytdDw7z0lRyn+yVL8CnBjISPLp+/CXvUk4aafBulBz04r9zX1aJbrazzFmrh1e",
+	"QCZuyQA3xkbuQkYWmbzg4hLu7JrLuNnX+Ytfr18e7n1P9aS5ar07LZoSH/WeqSlBGnD9bihY27bi9ZIC",
+	"QOOcVdCaBHCoHQmT/sTQ+GRwAm+Z3XAb5HC3IAEgZUrJcvNtUdIzn8dxs3wTvi6OH1DS2voRmWAE9K43",
+	"ChglfUJKlv/nuOf7OrAxO+PefYTFt/FAVwRP4Jx+NReRi8TaWrJhc1FXsaF+kcsh8UFf2MYFHBrStxHJ",
+	"k6LkV1SzSeJxZK1WHbY8iAAEGD2xKtHdgrtzWWoYdtcCw0MYYU1nZKLpbGLzIeIa5+ty5qB8a5B4G0tf",
+	"/RJifElSMl1ydsUa+F4nHt0LgBYwS9PBAXRNrasAlqazb1b56iem22tk1+AGyOhtVPh7T/VtK42vyxnx",
+	"ENW/13oZRcmuOFsdcqt5BTzMVYo+/BxoXk4AHu5eM69WJM/h09liA4Lm699Y4IC21r2NAmZZSyUcoesC",
+	"W7Nms31U8Udn/VJFfmIaNNJgqX0JLz1nC7yiQz10OBaneW5bXZBULpgDIjHq0AkggLdUXltdjyuw/FBl",
+	"xcv2AFzkyLQtvF5b0yKwBB98rBgTjS8fk3Hv1H4GOrmh8HFvs34K83wuS/vhv4+K6gbutt1OYA8WZ5Mg",
+	"4ZbU0FhAIPc87k4r/oGvs6I4x+TcVt4thzuteNQXsTfPig4/u3+erwt2KrKzLMRgbRifni/aM32nKM21",
+	"uW5//W1zHvt8VEN1XkZZPaJiBaze8TWLhFUrTeNz5VRKhUB/bqws+1hQZT32DxQgwPOUQQWEIZmAicUy",
+	"lk0s5EYDY6ikwjvJK8v1ZCyqL0dkSnPFJqgJCRmiqmCbFDWmBibhaQuMC5GojFjaCkW1e6n4xvLXDZa7",
+	"DG91G7FpALdRVN7RiFkLH8x8Dwr1p43zdPTmamE1fK5xebIDm7dsGfQ7Y4JXrsjrw8/eF3l9aKPtA3Dt",
+	"r8HJ31TD2eX1d3oPKF94GVf3C5k4rcFIgVq9K2dGbX07ayb7c+axaLBmSLueynLhfb9CVtyaiysmMPxT",
+	"SR9McuCf24s7o/SPBWSn+Ns+D/YYzMP0Axl0NrC9JgxisIRjcWNhEBgwX0MEtLu7Z/j3DP+2GT7eE92E",
+	"y8ecq3tcoJ0HTtMHijBa5pyVpKB6npDVnKdzy92I0jzPbfWhkfcaMAuCStVYNAxX0p/ASGMjnAwsj3xT",
+	"simyCA2d7mDJv8GZO2/SNt8oJnND/B5cRbh0ZoeRN7Ehx5POWv/4Xc3buf3+HEpg4YfXRj41RQyyjSGp",
+	"hidXAmL0Ald014hkOXshZ7xd9ykc44KLF0zM9Lw3Ok6+qn+2sWHb/BXdbv17R+wdOyn6we3jT8/OB6Rv",
+	"+QocxkHAgvxxA8eFjyz7ZtzlH2YMX4nFvDHTvRslo3VUvG5x/fs5oH/oE/nnBl20bGCHU7+L4nH4Ge2H",
+	"68PP/n71+vCziNXk/3qco1lBfBPX2DSDvThKs9MWS6m0tZtUMr+vYP47rmC+oxDdy4/iPn0H5Lmb09qS",
+	"mqPjvT7adke67+HxtwW/C+PE+oBUWDj5hlzBT+wLFA43nN7vSOYjilIrHuReJb9TWew8vuoPyUS+jeWw",
+	"a+X0r8oANg3qrvLpiqJZDHYvX+bx3Y5kMz/ysVpUuVL5J64yf1h0X8uwzP29bvTnM2/MyXI1Z2Os9atY",
+	"O5ECtd/aAOoMmfxixlfN8Y5MpG79aEtp6Hsz6XdsJu1zHpNvYTPUCg/fgcJww3MTG1bv3yfc+t6AuMsy",
+	"y/sdqn8r8+EmX7YLN9+iRD90sRD7h8X8Wy/l78+Me2I34m64s9/nW7Pw3Hj3Vmh44JK512h+33aG2+S9",
+	"DI4vjOd4wZWOZJpEqrOTiYsisAlppO8cAIMEoTeoDrLeIoltia+NQapEbMKFBxcp3DFh5M3rd+cuToyk",
+	"NM9ZSVZzaYFxx8LhCkMlj2pk7fSP1+EcghyQE6i6y5SakAnNMosOPBYTv38T0ocppLgoAyiD4lCVEqK4",
+	"SJkvG59ekjnDkvGRlHG5EjtcI9+HptyHptyrsbcUmrI9FmUHPggBrMh8UirIUrEYqyNRThfmDAMWLF2w",
+	"kcWJ3IW/uiRh5DDhqxgXbMd1wXIpZopoSfrtioKXTIywKFCYsTwkE56pia0dBPG68VRk5XKbzaA5INO3",
+	"mTHZzovH4ibMmOzIi3eJ0LkPybkPyfkDh+TsryTuE3tTh9Axvwe1LTxQJsX0X8NtHPuAdIem3/Yfspyp",
+	"fwRDASNp5IvxEMCrFGwsIIlg0o0kgoF7REtpGBMOxOYHaFmNEHHEGuzohyF5xZhN26DZggtSypz5onKe",
+	"d9e0mB3c0vfxOX8wx/MfKyDndgJxOnSntv4QQvwjwmAdD8swjQAmwJ9jPad6LAxjAD2BfTIcr2Hd7R4o",
+	"E/h57mNm7mNmquvBP1iQTEhh7zQt7bnUK3lQzKnyJ7R1LCuH4SbxR/pgJiDoqPsCoyuUF9+DUUechfZV",
+	"WVkWBl1YPFRjV+zvtfXYS1cVplETc98CKnlGMRaaXmKG44XMLMiqA7N26Y9BaUBfYJAq0oxDsbqLUXom",
+	"hl9OxmKxVFAzC1vQ8wcKayhC8Snznh0qlO3r67rLW7EFFZqnbj4DrFdlfSxj8doaaxU4FXE5mFSYXitu",
+	"omVcxdnX+dxknveRRveRRveRRndwA3C7RtwOIUUxu64FOlJT3iLmnLu+AF2tD827UrM5VXosXGuZ7cEL",
+	"CqPs+dKsu9htpG62jcWX223d95b3sUN/vNihrcFCUSTJtobe1p9amICkD45i/7sDb7MaCAochK1vVvgZ",
+	"DL2O4Msd278jGgLpm+Y1nQ0SxDZHrHKsr+kAHB1sI1StL1mKVSXb6I07hg99JXvqPpLo3y+S6D506OMt",
+	"Suz7kKH6yXYmYM3fRHbN2FDGJGZZgsXhQuWcK6uysywZC8OVF2AihpalPwikz8VubunB0EV1QGmlGNgv",
+	"VP9olhi+HcMtYi/fBxD9CQKINtsRDs3LE203rheSMwLC7gNXi18gGC0g1VSX1GBCVH7Sn/BNnCRXeOIg",
+	"5gc+HIt/Si5U6wb7gVG1MegFjQQoeFYHhkUvlWKA6R20uCd8LELtbAGPrQPl4qTuUjE6LYrmGu6oD/mt",
+	"oZpwkeZLW0EeMXzvFaRbVpBqQE2eLtzpDGjmjiGsbwyV9/HGbOOGINeeGJuI1IhKXMXf1Jy+UJNQLoux",
+	"QEeCIv2CC6jDtQWwPoDvhxYeNEw1QLyj5MmZ4UUX4GWl6pKszAHSEsHzJguZsWY4TRVKaccPQT9UE/Ny",
+	"dc+1krbQlZ2gm5qii5oUzrlyZW2Tasi1obqwIrsSFeCeIlTrkl8sNSMcht13Y9LzEHHPMVUpmLugA9+8",
+	"jdscQK1Kml6+kK4ijA0BUkyPGvwXY7OJkDjRTK6EUbDUV2XFe8ZV1hxPoV1u9oz0H9BlxvUDQ1IPipJd",
+	"MaGp5lfsQWfApfluz3BL4BIvzXd3G9p4WhSRtfpCsPB7MXL3YqQZ8PPvJEWWipU7yQTzIt5dykvDgAIF",
+	"0jO/UCOEwi02RtNXZDSNPFBgO40FFyA6TsikwBSSHMMUU5rnVkWMhU/63BLaVkOrsYwFvGw76+BLT7Bw",
+	"2HuzBnd4sKH9juPrapeZlbk/prd9TO0GE7vD7oDCn5UBZtb+sEa7h1bu7nQy6iQKN8FAzxPy5MWZ2Vjl",
+	"yj9jYY0Zv2IQft+ix6fYaxiU27tzgRPpdJvM8VpJLZ/gnnhvl3jtxpAGOUSIeM5orue/dVJrLfrCFWRV",
+	"5CEUJue5jYwoJeSwcAuDLWYuBEM575eQyILbxPuzHcEdUit28U5TveysZxrMgeb8it0TpVZIWSxdllyv",
+	"e6MPH+uhWFdMmBVL56wWWImrbelLFkzQgg/XdJHvSmQVh+SKvC6YOH1zRjKZLo36Dk4ntrhgWVYVQb7g",
+	"gpbrKGO0378rWLofibkRVyRGs4ybRzR/U5p+NDftxHNfg5E/Gh4NHwXj54L8/fTlCzNam/4kL4wu1kWZ",
+	"zRW4p8wtlAlFx+yimX0nfbPeYRbROyyrZct1IqUCJv0NGSGz1bpsDQCju4LJTHRJp1OeYmhYRjW9oMpF",
+	"zqlBQr47eoR2+4ortp1XvsUxfmNW6aYJ0Ww0W98TZE1+f4t9gNoPUFShP5UlYZ/oorDC2VOdD8BG8hsM",
+	"Nx4iQ2p8C3+vf/65h4cD66SNPny8Ng2aYxD11FQeiJqXqUS275id0ylsDXhzJJZl3hv1DuFm0Y6p2bav",
+	"ytEoWH365mxkayknQRn8JAgLFVlYZ0NOm8VHh5VDqF6Jop1OW5vdAyJXorOCBulfhPxlEFjG7cIdwRCe",
+	"VX7ByAD8MrgkdF9diosZlONw3AXqhUQqnqCnGFOCbO09XxgsGIYvUrBhDLUMz9M3ZwlRqSxc/cPNa4xu",
+	"ku2N2yuoPVu3vvwNzb+ueSegefQKlzruKQV+j5mUMSIaBGOotb1pEHj9Zveo2jkHptFwsIvMOva8T88V",
+	"d6y6Dr1NGzr2lXXj5ALdJEReWS8PeLtt32jmhpUhqjaCgfirzfYoDJuYspXDCgFfUjCOltGMLiAQybmc",
+	"zYwtwsMtR49K0k58sdqsWbiyzvvCkVrmFxtnl7JqlA88QYr8r3evX4UbUNNDrj9e//8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
