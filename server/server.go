@@ -22,6 +22,7 @@ import (
 	"github.com/policyresults/policyresults"
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
 // RequestIDHeader carries the request id, as Pulumi Cloud names it.
@@ -58,6 +59,11 @@ type Config struct {
 	ServeMetrics bool
 	// Now is the clock presigned upload URLs expire by (default time.Now).
 	Now func() time.Time
+	// WebhookKey encrypts webhook secrets (see webhooks.New).
+	WebhookKey string
+	// WebhookClient sends pings (default webhooks.NewHTTPClient(false),
+	// which refuses internal addresses).
+	WebhookClient *http.Client
 }
 
 // Server implements api.StrictServerInterface.
@@ -76,6 +82,8 @@ type Server struct {
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
 	now            func() time.Time
+	hooks          *webhooks.Store
+	hookClient     *http.Client
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -119,6 +127,11 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		routeOps:       routeOperations(doc),
 		now:            cfg.Now,
+		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect() == repository.Postgres, cfg.WebhookKey),
+		hookClient:     cfg.WebhookClient,
+	}
+	if s.hookClient == nil {
+		s.hookClient = webhooks.NewHTTPClient(false)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -505,6 +505,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
 // AngularGridAdvancedFilterModel The filter model. Accepted shapes: `null`; `{}`; AG Grid's advanced filter, a join
 // `{"filterType": "join", "type": "AND"|"OR", "conditions": [...]}` nested to any depth;
 // Pulumi's `{"type": "AND"|"OR", "conditions": [...]}` without `filterType`; a single
@@ -1937,11 +2117,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -2041,6 +2371,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -2103,11 +2439,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -2166,6 +2514,12 @@ type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2573,6 +2927,27 @@ type ServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx echo.Context) error
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2737,6 +3112,27 @@ type ServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2780,6 +3176,167 @@ func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FetchRestSpecification(ctx)
+	return err
+}
+
+// ListOrganizationWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationWebhooks(ctx, orgName, params)
+	return err
+}
+
+// CreateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOrganizationWebhook(ctx, orgName)
+	return err
+}
+
+// DeleteOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// UpdateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhookDeliveries(ctx, orgName, hookName)
+	return err
+}
+
+// PingOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingOrganizationWebhook(ctx, orgName, hookName)
 	return err
 }
 
@@ -4075,6 +4632,279 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry
 	return err
 }
 
+// ListStackWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStackWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStackWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStackWebhooks(ctx, orgName, projectName, stackName, params)
+	return err
+}
+
+// CreateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateStackWebhook(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// DeleteStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// UpdateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// PingStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
 // GetStackPolicyGroups converts echo context to params.
 func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
 	var err error
@@ -4290,6 +5120,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
 	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.ListOrganizationWebhooks, options.OperationMiddlewares["ListOrganizationWebhooks"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.CreateOrganizationWebhook, options.OperationMiddlewares["CreateOrganizationWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.DeleteOrganizationWebhook, options.OperationMiddlewares["DeleteOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.GetOrganizationWebhook, options.OperationMiddlewares["GetOrganizationWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.UpdateOrganizationWebhook, options.OperationMiddlewares["UpdateOrganizationWebhook"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/ping", wrapper.PingOrganizationWebhook, options.OperationMiddlewares["PingOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/deliveries", wrapper.GetOrganizationWebhookDeliveries, options.OperationMiddlewares["GetOrganizationWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.ListStackWebhooks, options.OperationMiddlewares["ListStackWebhooks"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.CreateStackWebhook, options.OperationMiddlewares["CreateStackWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.DeleteStackWebhook, options.OperationMiddlewares["DeleteStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.GetStackWebhook, options.OperationMiddlewares["GetStackWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.UpdateStackWebhook, options.OperationMiddlewares["UpdateStackWebhook"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/ping", wrapper.PingStackWebhook, options.OperationMiddlewares["PingStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/deliveries", wrapper.GetStackWebhookDeliveries, options.OperationMiddlewares["GetStackWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
@@ -4525,6 +5369,845 @@ func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificatio
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooksRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationWebhooksParams
+}
+
+type ListOrganizationWebhooksResponseObject interface {
+	VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationWebhooks200JSONResponse []Webhook
+
+func (response ListOrganizationWebhooks200JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationWebhooks400JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationWebhooks401JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationWebhooks403JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationWebhooks404JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationWebhooks429JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationWebhooks503JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhookRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *CreateOrganizationWebhookJSONRequestBody
+}
+
+type CreateOrganizationWebhookResponseObject interface {
+	VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateOrganizationWebhook201JSONResponse Webhook
+
+func (response CreateOrganizationWebhook201JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateOrganizationWebhook400JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateOrganizationWebhook401JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateOrganizationWebhook403JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateOrganizationWebhook404JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateOrganizationWebhook409JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateOrganizationWebhook413JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateOrganizationWebhook415JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateOrganizationWebhook429JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateOrganizationWebhook503JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type DeleteOrganizationWebhookResponseObject interface {
+	VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteOrganizationWebhook204Response struct {
+}
+
+func (response DeleteOrganizationWebhook204Response) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteOrganizationWebhook400JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteOrganizationWebhook401JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteOrganizationWebhook403JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteOrganizationWebhook404JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteOrganizationWebhook429JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteOrganizationWebhook503JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookResponseObject interface {
+	VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhook200JSONResponse Webhook
+
+func (response GetOrganizationWebhook200JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhook400JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhook401JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhook403JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhook404JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhook429JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhook503JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+	Body     *UpdateOrganizationWebhookJSONRequestBody
+}
+
+type UpdateOrganizationWebhookResponseObject interface {
+	VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateOrganizationWebhook200JSONResponse Webhook
+
+func (response UpdateOrganizationWebhook200JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateOrganizationWebhook400JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateOrganizationWebhook401JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateOrganizationWebhook403JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateOrganizationWebhook404JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateOrganizationWebhook413JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateOrganizationWebhook415JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateOrganizationWebhook429JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateOrganizationWebhook503JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveriesRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookDeliveriesResponseObject interface {
+	VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetOrganizationWebhookDeliveries200JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries400JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries401JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries403JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries404JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries429JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries503JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type PingOrganizationWebhookResponseObject interface {
+	VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingOrganizationWebhook200JSONResponse WebhookDelivery
+
+func (response PingOrganizationWebhook200JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingOrganizationWebhook400JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingOrganizationWebhook401JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingOrganizationWebhook403JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingOrganizationWebhook404JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingOrganizationWebhook429JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingOrganizationWebhook503JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10643,6 +12326,859 @@ func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) V
 	return err
 }
 
+type ListStackWebhooksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      ListStackWebhooksParams
+}
+
+type ListStackWebhooksResponseObject interface {
+	VisitListStackWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListStackWebhooks200JSONResponse []Webhook
+
+func (response ListStackWebhooks200JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStackWebhooks400JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListStackWebhooks401JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListStackWebhooks403JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListStackWebhooks404JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListStackWebhooks429JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListStackWebhooks503JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Body        *CreateStackWebhookJSONRequestBody
+}
+
+type CreateStackWebhookResponseObject interface {
+	VisitCreateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateStackWebhook201JSONResponse Webhook
+
+func (response CreateStackWebhook201JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateStackWebhook400JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateStackWebhook401JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateStackWebhook403JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateStackWebhook404JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateStackWebhook409JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateStackWebhook413JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateStackWebhook415JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateStackWebhook429JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateStackWebhook503JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type DeleteStackWebhookResponseObject interface {
+	VisitDeleteStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteStackWebhook204Response struct {
+}
+
+func (response DeleteStackWebhook204Response) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteStackWebhook400JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteStackWebhook401JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteStackWebhook403JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteStackWebhook404JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteStackWebhook429JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteStackWebhook503JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookResponseObject interface {
+	VisitGetStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhook200JSONResponse Webhook
+
+func (response GetStackWebhook200JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhook400JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhook401JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhook403JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhook404JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhook429JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhook503JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+	Body        *UpdateStackWebhookJSONRequestBody
+}
+
+type UpdateStackWebhookResponseObject interface {
+	VisitUpdateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateStackWebhook200JSONResponse Webhook
+
+func (response UpdateStackWebhook200JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateStackWebhook400JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateStackWebhook401JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateStackWebhook403JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateStackWebhook404JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateStackWebhook413JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateStackWebhook415JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateStackWebhook429JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateStackWebhook503JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveriesRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookDeliveriesResponseObject interface {
+	VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetStackWebhookDeliveries200JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhookDeliveries400JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhookDeliveries401JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhookDeliveries403JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhookDeliveries404JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhookDeliveries429JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhookDeliveries503JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type PingStackWebhookResponseObject interface {
+	VisitPingStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingStackWebhook200JSONResponse WebhookDelivery
+
+func (response PingStackWebhook200JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingStackWebhook400JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingStackWebhook401JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingStackWebhook403JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingStackWebhook404JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingStackWebhook429JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingStackWebhook503JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStackPolicyGroupsRequestObject struct {
 	OrgName     OrgName     `json:"orgName"`
 	ProjectName ProjectName `json:"projectName"`
@@ -11392,6 +13928,27 @@ type StrictServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx context.Context, request ListOrganizationWebhooksRequestObject) (ListOrganizationWebhooksResponseObject, error)
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx context.Context, request CreateOrganizationWebhookRequestObject) (CreateOrganizationWebhookResponseObject, error)
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx context.Context, request DeleteOrganizationWebhookRequestObject) (DeleteOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx context.Context, request GetOrganizationWebhookRequestObject) (GetOrganizationWebhookResponseObject, error)
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx context.Context, request UpdateOrganizationWebhookRequestObject) (UpdateOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx context.Context, request GetOrganizationWebhookDeliveriesRequestObject) (GetOrganizationWebhookDeliveriesResponseObject, error)
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx context.Context, request PingOrganizationWebhookRequestObject) (PingOrganizationWebhookResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -11556,6 +14113,27 @@ type StrictServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx context.Context, request ListStackWebhooksRequestObject) (ListStackWebhooksResponseObject, error)
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx context.Context, request CreateStackWebhookRequestObject) (CreateStackWebhookResponseObject, error)
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx context.Context, request DeleteStackWebhookRequestObject) (DeleteStackWebhookResponseObject, error)
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx context.Context, request GetStackWebhookRequestObject) (GetStackWebhookResponseObject, error)
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx context.Context, request UpdateStackWebhookRequestObject) (UpdateStackWebhookResponseObject, error)
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx context.Context, request GetStackWebhookDeliveriesRequestObject) (GetStackWebhookDeliveriesResponseObject, error)
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx context.Context, request PingStackWebhookRequestObject) (PingStackWebhookResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -11631,6 +14209,233 @@ func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
 		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationWebhooks operation middleware
+func (sh *strictHandler) ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error {
+	var request ListOrganizationWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationWebhooks(ctx.Request().Context(), request.(ListOrganizationWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationWebhooksResponseObject); ok {
+		return validResponse.VisitListOrganizationWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOrganizationWebhook operation middleware
+func (sh *strictHandler) CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error {
+	var request CreateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+
+	var body CreateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrganizationWebhook(ctx.Request().Context(), request.(CreateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitCreateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteOrganizationWebhook operation middleware
+func (sh *strictHandler) DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request DeleteOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOrganizationWebhook(ctx.Request().Context(), request.(DeleteOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitDeleteOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhook operation middleware
+func (sh *strictHandler) GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhook(ctx.Request().Context(), request.(GetOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateOrganizationWebhook operation middleware
+func (sh *strictHandler) UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request UpdateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	var body UpdateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateOrganizationWebhook(ctx.Request().Context(), request.(UpdateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitUpdateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhookDeliveries operation middleware
+func (sh *strictHandler) GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhookDeliveries(ctx.Request().Context(), request.(GetOrganizationWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingOrganizationWebhook operation middleware
+func (sh *strictHandler) PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request PingOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingOrganizationWebhook(ctx.Request().Context(), request.(PingOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitPingOrganizationWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13318,6 +16123,247 @@ func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx ech
 	return nil
 }
 
+// ListStackWebhooks operation middleware
+func (sh *strictHandler) ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error {
+	var request ListStackWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStackWebhooks(ctx.Request().Context(), request.(ListStackWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStackWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStackWebhooksResponseObject); ok {
+		return validResponse.VisitListStackWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateStackWebhook operation middleware
+func (sh *strictHandler) CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request CreateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	var body CreateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateStackWebhook(ctx.Request().Context(), request.(CreateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateStackWebhookResponseObject); ok {
+		return validResponse.VisitCreateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteStackWebhook operation middleware
+func (sh *strictHandler) DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request DeleteStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteStackWebhook(ctx.Request().Context(), request.(DeleteStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteStackWebhookResponseObject); ok {
+		return validResponse.VisitDeleteStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhook operation middleware
+func (sh *strictHandler) GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhook(ctx.Request().Context(), request.(GetStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookResponseObject); ok {
+		return validResponse.VisitGetStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateStackWebhook operation middleware
+func (sh *strictHandler) UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request UpdateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	var body UpdateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateStackWebhook(ctx.Request().Context(), request.(UpdateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateStackWebhookResponseObject); ok {
+		return validResponse.VisitUpdateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhookDeliveries operation middleware
+func (sh *strictHandler) GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhookDeliveries(ctx.Request().Context(), request.(GetStackWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetStackWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingStackWebhook operation middleware
+func (sh *strictHandler) PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request PingStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingStackWebhook(ctx.Request().Context(), request.(PingStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingStackWebhookResponseObject); ok {
+		return validResponse.VisitPingStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetStackPolicyGroups operation middleware
 func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
 	var request GetStackPolicyGroupsRequestObject
@@ -13493,418 +16539,481 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs51i74KgjOjjC5/xQl2a7uKir+2FvlQ5V2+xS2XBX9m54mlAmSaCWB7AQomuWt+7mem3mgeZN5",
-	"kgmsBSCRmUgeZMmurtJNlcXMxHFhnbDWtz73UrkopGBCq97oc6+gJV0wzUr46zRN5VLoV3TBzJ8ZU2nJ",
-	"C82l6I1653NGzoTis7lWhOKbRJhXkx43LxRUz3tJD34a9WjQVtIr2b+WvGRZb6TLJUt6Kp2zBTWd6HVh",
-	"Xle65GLWu75Oek+k0Fwsqen3XF4y0R5L+ArR5h0ip0TPGSlKdsXlUpGCztgJoReKCU2msoSnU14qDY+G",
-	"btT/WrJyXQ07bXW+ebBn05dUp/P2EH9kayky8maZLxd8SMzqPTunMzPOn5h+I3Oers+UWrITspozQbgm",
-	"XBGlac5gqMsio5qZ36hQK1ayjDw+fuiHPWc0Y2U17rPpAQ5ky3BNj2dZfHe5eUh4xoTmU87KhFDy/v3Z",
-	"U8LN8BR59JeDdE5LmmpWmiVdkD4Vaz3nYkZYrhqDPToi4x7H/shiqTS5YLbBcW8wjFONfX8jxZieqe6N",
-	"esslN2/WZ5n0Ph3M5EF76q/LWTdhy3JGBf8NCaqbqKVtYz+Cxs3+qZTLonsEBbxEZuatDSMoqrZuNIo3",
-	"NL3cOoiCppdbx+BbuukwfmGlgq63jeQKX0zIxZqI5eKClaR/TLQkD48f//Xx94/+8vivA3hoXySazkif",
-	"DWdDMjkePhweTRJCFZyqSQHncUKevDgjBVWKKcL1gMiSTHKqmdKTDsq0bX/pbF/B+Hees5uvP1YXa/Kk",
-	"ZFSzqmXSp5ospNLhenzBLBb0E18sF71R1VzSW3CBPx77A8eFZjNW4jxL+U+WbpAcBb6wiaqCJvZb5Lds",
-	"xpUu17dH4eI2BtFJ3+/YggrNU7/J2AzpGwoNaHiQkPCXbtKXJXmA1PvgVqnXz2l5kXM1j9Ht65Bx6jnV",
-	"RK4EnrVwqftGfpixdBFm4bu42RDfyWWZ7rDnCt4bkQdFya+oZg9w1aXI1/aZfb1kaplrReYyz1TXqPGL",
-	"vYeMn52vC3Yqsi5pXNrXHihi2iBUZIRnZMWNwIUFdkpY//3bFwdMpDJjWddIy1anNxv0RqbtOqmIGH+E",
-	"haQlM0rDlvH9sguDcrzoKMqL3umNHEDpzWdf6ZsJNuj2PWhtGxcJ+7fq3f4LdfWlC3RtvlSFFIqB0v8j",
-	"zd6yfy2Z0uYvo/8yAf+kRZHzFE724T8VTqfq47+VbNob9f6Pw8qgOMSn6vBZWcryre0Eu4wRC3RqlEYu",
-	"rmjOsxNYhgVTis4Y7JCyWjvLM0P/CSjyTCwXClkjzXO5Yhm5ovmSqWEPrYdpztNvNJnU9q7gnMIY02VZ",
-	"GhtEabPhfWp1fGbGDOMxana2xOHhtBNCBZEXIDC5IEtl2OZ10nsuywueZWgRfb3JpTTPWflAkVLmjGSS",
-	"KSKkxsUnes4VkQUroXsY5iupn8ulyL7uKGsqfF8anUnqOStrDx4oklFNQeEzm2NWO3NLvaI4sakZPMzk",
-	"DV3nkmbnUr6g5Yx9G5q6kNmasE8pYxmeB8V/YyTnC64TAhKAZYROjVGWsVRmRpWgZPYbL8gTHOzBM4G/",
-	"46RKlkqRcdPVc8pz9pU3ypmqaA87o/eElIxmMD+7HXRGuQCxVzJdrmHs71h5xVP2XtArynN6kX/lPVHY",
-	"P0mpgCMAajkRckX6wJo+0UVhDXhDZxcUreJlNV48yedSvqRibRmv+oqTkJIsqFg76lInuLrE6I8gc9Cz",
-	"AEN6a54cnBrSimmxhoqUUUZXlBvrfipLhq0BqUXEZSCFrpPee0GXei5L/tvXJkF0GXFFFlwpc15kSZbi",
-	"UsgVcrD3Qi2LQpaaZS9Zxuk5DP9bHf4HqnWQzdgF48Df4KT3Px2Y/w+IkKV14WhzZK7dLqCDT8yWOS1/",
-	"Knl2ml1RkbLsOc81K1/KjOUwrQwZA83flIara260BFQw2qOcwsdkYb4ektM0ZYVhRmpOC6ZGZCKWeT45",
-	"IZPP15MTcvoTMR0/UITavu33RgD+U3IxFpPP4x7+ZlZ83BuRcQ+e9BIyBiLC305fPR33/ve49/otPvH8",
-	"TJnnH4bD4cfrCRFMmdFoSQzBZ6zQ85OxQI/cA0VMZ/s2aaS6XGoyqUY5OSGUGCLK2VgsxaqkRcEy4r8n",
-	"/disNPukXUf5WYY/GhVhqZqTZf9a0tz8OhauHXwgCybGvevJ4MTQb7W8qcyXC1HbnFCjuGRrdCTY93gG",
-	"7smxMMyNlaSgpWIKGC+oZcawRLljtpUUJUu5Yvma9B8fHRkJaugRNB1oL0FzRZaolQ2GY6OsGkpAdo20",
-	"VATU9RnXIObmtQMkcmomEFndYcsBeJ0Ee9du8wVX2jRXvQONAwGCyq3ZQm07wsE5Cs/PdXuedmy0LOna",
-	"PDer+byUi7htADYBDAf+FdDQ3//+978fvHx58PRpQqp/k/l8tFiMlDLL/fb5E/Lo0aMfwATsGEe1RqaD",
-	"cxkfxrIojDJRHwwXb6mYsfrSb+0GiRA4i1i/nvZGHz5v/ciLC/R4hL9cSJkzKnrXH2PsCAium1ZQ+S4t",
-	"v6fWoXJCzHiA3G3raIJRy81gOUOfshFi5ZSm7PN1+ORAXfLiQBbIPQ8KCe/hHP1C4Ip/haXALbwwmqxd",
-	"kNb+bVwOru5oAawkrY/YcXmw7/AsnhDDIhM7qsRSY0kU0/ataiKyrPO8KFNAG0VGNJnTV09NE6/fkgum",
-	"V4wJy83qDGJ7Dzo6N9A3DEfsV/3Uphn2hW+qZTonVBHk/EbJF5pyoRK3iQm5yKm4bC7EIDosNI7jA8Nn",
-	"OEGzsrXD7VnhHdPrKXSNh9fTZOIp0vzLfmyWzwzhlkhyM7P2O9pDwWnWMmD8KJwi1ERmJc8cuSyVUXNk",
-	"iRc77qzNZiWbUbfOdVlIZ7PnS5HG94vOZmS6FCnpg+GXkAWHRVnQT/HNz7gqcrrudofZF8ASjrYA3pf4",
-	"t/Ao+hHv+GIp+L9qd4zofvWaSGwS16Gr64Np+uPmnbmxSnvqdKYaa6FOkTTnta46tHevQ5M5ryZZP+9g",
-	"Rhj9Su6tyZxHmFQw0ntl5o+gzGhJzJYZhQQ8ivcqzL+HChMcxD00md+d4tJQTPpOIxFSPzP/DHUTIfUT",
-	"/4fStNTqV67nCWEis/8CrQXe/BH/lTOlzudUVP96XdqGZ3DNXeLT4A//gteFuDo11Gj+8UoK9noK7t3T",
-	"V08Pa6rWvXL09ZSjn5h+K1cquFhqzAqdFQRdDgeKZ4yUcoXOCuf8GpJnV6xc2/sfuGbAsY7CWA53vQuh",
-	"Q2ORc6UnhmcuDDtUhvbwdnfyGRwspRnYuDc6SsY9JjL84/jI/KlkqUH2jXsjM/vrCfourFfXzAK/wA8s",
-	"O/B6RiirP3hNoKfYFSu5Xvfq/KOnmK4I0pJwryLID7205JqnNO8lvTmfzXsfDb34VsFV1KtkEniDmn0Y",
-	"xlN1gocXaKz2ljkc1Vunr56azfSLUZuMvIAdy05Ns+aV3gh2Fhp1q9sbHV239aKtQX02Ys6SBt71veAK",
-	"Y+U4U0/kosg5FSle148cs6u3Gw0EHI7Fr3MmyIxfMYFXh+Zny6XIas5KVv9KCmb4FstIn2tSsiKnKVPE",
-	"TXEAwvaSsUKNBdcK7mSG5GwmpI3SgYsMvH9yl2Mq7gpr8SRHZDGexEQGB6XPPqX5UvErlpCMTeky135w",
-	"5D/I8dHRCXFhQcdHR0fmI0UKcO/NWKhme598i6BpnlvOtqP6GPMpx2V73TcJ1zxrt3PoPXZ0AAuNPluS",
-	"5tx0Dad6g8JWcSQwuv7G1hv8gBhwd8nWKoFNN0vEPhUU9h4f5uyK5TWe39qybZpyKVcQs/dE5hvGYjYW",
-	"u0xlrm6iwFujdIcRBee7azjmFcuRYRxWrzICFcNqF6BpwmWXJUFZZqhj7Dvwd244Z5otdhq/ZzYdQRal",
-	"xoPCReugHAH9b4qSsHx483ahUDZbRfrOpEd9ATZRnRBry5O4sX5Xm7tFNteXuh3RJRju/CVb72zfWk/9",
-	"Gd62FEWODBDa6TBtUXq0bhXNFxkvWeoULSbMHn3oUZX2kJUE9n+HjwBHafuIeguK4vTN2RNa0Auec71+",
-	"IsWUz+KLkfq3cE72CtjeEKoEDTMjBFw0j2FZKbS4LDu8PFWjHYq3f/5A2ZgQ5xWcQATRAao9BwVNL9UE",
-	"AlgvqE7nB0yk5brAONaYP6Ea1X7OkSfhp8asAGZMBIYlSLJUKEKrkQcjqFb+alNslFtAKwm2rHxMiDUJ",
-	"oVrmDjLwNMCZ8pey8Rhxq31Ww+J42oOxbdho3mVmhG+cNKIPqRByKVKIuBFsd6YRJ+/rCKeIrpYZa9d6",
-	"NaKPO1X8jhcNE+bC3ijWQlyMvpeajzCARbAVwa/JmzAiGgw6UYvqGdaV9JrPs3f66zvy5OwdqdTHIEll",
-	"pQ5Srg7S8Flh9U3QfOpzeouLpWp2iz1wQLeCvHtELpbpJUPyrA/FPwu+AQ43lWXKFkzoF0bV6I16xngx",
-	"Nj9YDSVdsJUsL83cXJoKVxABOGUlM6Me9R4Oj4fHveB89Y6Hj82e2Xi6sHuF+RhzesW6ZsKEkS+oZdm4",
-	"yEcH+PVBbfDevBmhlZL0NJ2B/aIewdz8ux+NKmiHd05nMMKHw6Ney1aorXnbvX5RcjYlwa9e5a/ifPf3",
-	"hZ8a3V9rdIT7hKGQACG6mStgPzmvtHzTn80oanW5YJpmVNNuVhtRJhsiyLEd0w6hF3KpoVsmrngphaEa",
-	"o7ROZekv4m0wdRiWFznMIroOZnXAdeZ89e/fvjhQdFp32lMcgyxnqB0P/Iq51SBnUx9hR+ZUEZqXjGZr",
-	"csGYvRZxVlJwkpMaWwBuwJRlBg3hEGwNcF2qNSvNDP7PD6cH/0UPfjs6+OEfw4OPn4+T46Oj6/8W257q",
-	"qMcYszM8iVzqnAsUb6pgKZ/ytHpqo7EDMtiVR+MUgE64OMOPjtuqblHKK551ZY2kuVxmxL1zWORUQ24W",
-	"BGaGoe9mU5WSKaeaYRx5QiBJ5vTXdwk5/W1ZsoQwnUYJ2exdjFzePjt9+vIZeDgD2tx2EktWSMWBv0UO",
-	"4vu3L4xCgZTgXgyN9PqkUKDE76GQF7WWjc6UJdj6Gm028pr7EvKyZhe/+GdmiKghNLI+InRMXouUEepf",
-	"MaOziRFZQrh2cYcXsDLuSYP8+x+ufvn4P/pH//vD8cEPHz8cHfzw8b8PxuPh1l/6B+YfeHiGBx//Y/A/",
-	"+uPxfzR/G/yP/7b1js5G14cMNzhsO2sWm7QxF8NOpqVchHpDRGewKrqlIEmWRS5pBio7LdM5v4robW46",
-	"P1fhkDdk4LYF1GhRaQbx6/z/mO0JI9LSaPkpq1FztUj41vu3Z/Elef/2zLTw5v15S3bZaXbZYjsp5Tb/",
-	"yOnmsFtZbLl30MurLIZqTh1k8aylHTUH+bNcEVq5gYnVp7Ka9ZhdcYX6VKhblWzBMsMQkVpB54mYlzCQ",
-	"n5h+ig6EMOlpM5UuFQTOV+6RutJaJ7mfuP55efFCznjHTsSaseYh6QupGfHBjW+oSmn+hCpm7Ph4bMBL",
-	"1AwjDNI9AYKcQ5Q/ziXg8bHBNM2XOd3fcLF9bzVWwtUK5tJBRT7n2hAqmkPvoM/u/dvlK8fcPTdCJVGk",
-	"+TKzNs7/evf6FbHzM4fH6w02k4uSgpaap8uclk2lJjBq0qB3iDX26njJtFHM8PjWKWpBP53O2FO6VtEg",
-	"7PqCBi+3F/E65tGvDaiLO+6kA4Vr24sGRAfLiFlANJ3b5YKQ18A5AbnAlh3g2SjCNTcEnNadGSUjOZtq",
-	"o+gNIpz3egea6qaj16Lm2KhLKO87ckOMBAShudFu+Nc5gwsG0GIClcF+AK64Wl55MDV/4XgbIUKi89PO",
-	"TzZr3n6/QNhUs7uZct2ht+0i7eL3JJsUv/N6Du/wZrpSJR+DvoJVSzxVdPM7SEisCFRt43Rd75OcK62a",
-	"KoVCVmd9vYbSwC3Z4Fpuom9Cn0rqna0dTGyLQyTkao+OrpskvL/HxxPEo7iD4uN1l3b4ppOM3zbeQJs6",
-	"dzc99mljRSUpl4Jky9JZ8pgmug/Z1/pdR6VojF4csouFgHlbeZaaE+t6s/IPKEJFGyrGMO0ayMWCmROm",
-	"5rxo87zNHMXpoM0+djxsHUfGSBiUQOed8TDgg8H8hqlnrk3548RUn+YrulZV6sUg1Eht3x3Kpr/4RqyP",
-	"DYe36017bClRy8WClv56taE8WgLEb9sbEeCNbLgJC/dV7c+kofl3OMytel9tRB1bWa3JFs7X8WJbrZN4",
-	"dBuO52r94POu5YOHW1evcE3st3im8V+5nluPg9pxAXFMHevndPCIc8alZ4PZHd7KNE2F9mIsulo9D9K+",
-	"bTPxK0Pva97QwgNF3HvhcVvRUiA+ECtLWUJy/VRuv0p0g+5YKctmOwaEzl8fvZjxK54tae52vLIA6i6o",
-	"LYr2bmEZcdX64y66dSXqm6xtp6iLjf77p4Hfnit0BGvp/JdkIUsM6mk4FJdlIRWre/rvKOCdRRwOO695",
-	"y1sRX/GgDxdect246dl7m51C89y3Eu+7Un2I7xCVudAdesFyKWYuMH3rnneebctKHEf1x9z0t+J5Ti78",
-	"liAlMJEB/1CIi6bnbE2uuMypZuEA9zBE3jcuMmo3PLY1cm6ahlRteBk1Wufr7zLfbnzx4PxOXIp3msVE",
-	"62nshkuZd8E3Ti9hjN5/VTERXKuuYOKQhe5GYTjdd+67OE25ZpsHdLMLvnEd0Tjauzvil2W+4R4BWIph",
-	"9uXCmvuNe4ob2mhhdxGukewmOmLnNjKX7kNL4yd2V3062nAnbyy77YLOxvw3cYK0Z4zqTpM82mrtu/2d",
-	"2tE22/7rgB42bWFdQLeM6/ZrtSiIUPyiWdF0CMbEcGBlb3L6bQFu29kB2NJs6z6quPPvOh5EROzH1j2n",
-	"JS6BXZoFLaK3H9VQu2xtu0ikGtt+fMTlQewsehsmY4Q3GlMx3OvKgHTYRU4QYbPD1q7AoDaykJr5FOEd",
-	"gQFIa/Zem08gbsT5XusQDOJZ9XlcTjjTGfupKRzoFNC0nDGtSB+8SZAKZo17hcgpXL0uZ/YeZotLlGMY",
-	"d9zuddcXLdO17SBdyOxmy/HSfLhdATTtN2JYrLt2o2/VaiqhQ6TD2RvGKS+s3yYik1/5Cz6MKXALb+Q0",
-	"nwlUz1pbFneRiuXiGYYQvdlkAlddhkaww8zK1y4OCYMsuNrSJbgwN3ZjyWrvGcUVghoxhiNIwpNkKahr",
-	"UTaebfPKyyCIqBW0FMEM3ej/j9mW+wO/1P1dAKSauZiNQD9u3sRE+fptWGw+FCrqibX6B2jOz949CUOn",
-	"fOhqLByE9F0CIeSsgbE62E+kiJ2RSL/4Yj4GA3tCjqLx+ogWGio8m1Ffj77ONcjWo1BzdEWOQy3mQWRG",
-	"yGKYh4PfcoOK+Oq+yT1YtYabEg2qhVQ3ClHa3na03WCvN3oUN11hqV59kl1bDIELwD033D2cIv9GJGgj",
-	"98weW+DgfYyeCgP05ha8XGouZhb4eDvo8Q07iq90o/OONW1cBcUsk/oreEfVinm1GAUJsVGfYZpDBXNZ",
-	"kwj2JotreOGu5I6LyNWSXLDdpZBHA69pngD0S7i+mYwKg4etMha747t98bWaS4XIu/mVR0KF/p+8OCNq",
-	"Lpe50Z4slqhdnFD2FKVMmVKkL9gVw6z0OSvZrck5jMCwyqohGeeHG+y9UGa8L2SXq+BXHyAaUnBKBbgY",
-	"5UrkkmbG4CrlAsKlYK6eNGzMUkJWc57OMS5eESFxldz3anBzOb3bdG8mYPdcyzhb6Yg6CIk/xmrqgIat",
-	"kfqYNLh4gVyPVmyTMbAeHx2F2QqY4TyyWXYcoVkDe66O/Us+ODy8ZNzj4h9FKWclUwCb17tY/yNjRuGH",
-	"v6b8E8vwPUzXHfc+9iLhTVkHQf98fv6G4OiIeSu+d4vuK7T5ckHFQcloBhpJxM8LK7V921I0Kzb5GZ//",
-	"dPpW5tFhAJpvaAhReyXfZte7w/k4MjRt92m24CKxrQIiIGcrVsaP0EJmponstEOYar5gStNF4e8FsJcV",
-	"VSSnCsxoaID0/Qu2539KLowO7/maLyGSUc0OTMv7q3P1qZ7iVF/6qf7SOdU2nlHiDmCwBrHN9AFnldP4",
-	"LXKtziwsl3XlvEyB33NBdck/DZsABxqTeUBF6iU9xX9jgHdwo5z+SKEeiAOhMy66PbduEM3Wnlmv0boA",
-	"pyHK7YvaNa8btvVdhAlKsUgLnF23u8AFssJVi16WgvSd4+j46CippdgPamaU+SXZx/tqJ73vvm+KOgSM",
-	"AxevvWXjESUGEreiMVKXywtWCqaZOrhgSh8UJU01TzHiNkIJPVBTVxjxhXOz4VkFXYPqcliUEpJ0U1lC",
-	"ZNj3j5KDY0C5qL2/YheHShuKmYVvm/U/ePgxEpzlp9KRpYzI8v2mAa4GBPKzmxnsW3Wfm58DSJBin3S9",
-	"WpUsCVsUek1sYQDgbkVXihku8pbYkmD3kaQBD2LnYJM49W3PJ7UbYQe5kbShMtWGEMUazEsjbHaNLnaL",
-	"qGZMwk3xFIU3h/a8Yu9w5baHAHZJSjG2AT3RasmG5CVdG10U0alqHts5VZgYl7GcaZYZGqjjhu90C19U",
-	"S7mvwxo/2jhDXPqMacpzLLZQhRLt3l27UE5Hr6V9sWatuJiaTYvpEsP2W71olBSuSgfhdpb86SbjXb7y",
-	"kFp2qcH73by97gpOCJYgsXkIPiu0Sadd8WrReFYfx+pHZ9psxzQFzXunvU/DgqB9f3ajQZPm+EaiY24j",
-	"7vvOqDWoxVVbHR8A5p3LzU0bbojOi5Ldz4zmev4O0Z+6EuMgLcdQwxzeJumctfNJzG/YhC1UYPq5tNAq",
-	"0Lr9syFc/Xc3TIez/jeEYwSCyFjBRMaEkVOmdaPCQ2Lq57Ef3Lg3Gvfk5bh3PYg6aFTHiuBHaDLgaqwT",
-	"Mu4FrGHcQ5ymFVdsu7Zu+4ltjYtGRmqwClpMI0eVshLOVSkYIBQf1exqIkXOqc0S3JwVwiId+A99KoyP",
-	"F+q4/ayex+ktr2sa1etYRyUxzJmK9c5HuL6Mv7jmdoK9qe2UX6Ltm1X10q14+IkZtsxSI6RtoL7fsNZy",
-	"xy7Yv0FwobMBbBhdFoZnXXIs1LO3rvA382F8AKbNgCRQ+9noFDn3ozMLbF/rThza4IiNXIdjrCFVfv5f",
-	"hhewpcJgZABFIBmcNG7txRcP6Zc9fJDbE/SR9bx/+6or1/hV5XK0Vd9gnf289omvCza1tcix02usmzAJ",
-	"F90uW+L8N3zgciXy3GWl+NjsjUgz9mXMasKE6N6o9/Do4XcHx8cHRw/Pj74fHR2Njo7+q5f0pjPqXHHc",
-	"vAbesbrTp/Nbm70EXiY4tUKuxLlE16pjhyW07ttdKotVfEU1Ld+XORrlbEG5+SfNecr+J00XbOhmlPRm",
-	"XM99CjK+EvRu/iR+DFe81Eua49+jKc0VA4TK9jo82rgO6BTsXIhHsYVA79q2lcDt2b4UVzzVsty8FvhO",
-	"OALzN6kGEluOjzfxmZ0KIguKQcjOUTBlOp071uE9BuYEWhKsnAe7+Aw83W4S6LWCavaLnaV4+7Bt9Ra4",
-	"QXUd+DYO6G7er4KVBxE3iPV/fCWX5uZ817zbW/NFbhq5ioY5Sk3zJ+AejXvazfMA7iFMTd7ixNyI8VEl",
-	"W4ECsaPzMlQiFNS69QCLqNa7ygrt3YQnT6ORUxCfZ1Q4Z57VfBxBgQZEBbWlkwpmCzmQ/ufx8ujoUQrY",
-	"xPBPljiYxwoL8rp+i7rprru1WnHrFVduJyrCFduTeKwbKIpgui/JuNUE6Nl+98YNdiUsN/sk2NnNhAYR",
-	"ds9l2Upa3TEhsPvTzVnRgubr31gsD/bBRruuiMcvhrvrb3hvmja4Q4ZwbeU7gxRbyZMdd1Dx9ywGsEu0",
-	"RDfLA9WaVqBu0TRlSvVGPRsV2kt6spx5bSVdsLa/wn2zn4VjBnqKX8ZNHGw2ok4rlys6JDYwlHBFJnbE",
-	"E4xhzqLBa3k7H5ScPVWk33ZCEZ6pgevpxJjYFtoaoM4DDDiW+QgvH6ujmPkcUS84lCnot+6xum8/FvST",
-	"gyqDK64mo6h2JA52KaTgqWEWgZ1UUzVcrm1tUaey9CoOwH8AMnz9O1+qtpEKs0MuxxcnDCM3iLmsv1zL",
-	"QFxzG8jiEiZBI2yrg/bC0q+VuwovGey3sOlQ/SbMqFqZo4iriv5zgXDYDbTwmOHZ5S3Gh3WXaMyXX11O",
-	"21LJxT44ejEP7RdmQFeb7B1D6peH3UTR9NwjEJnVCFm2wUXWv3o4+NpaaDCpPT16e+oSvp9fHu64JcHI",
-	"YvuChsQLLuLZ9AKZb3cYi2L5NBpUyvLpgUtTM5s3XxeshMxKknNxCRX2Bz5XwEaVODG+I4t5xVZBasjW",
-	"gA0tLcRaJIa/Fa/hSkq45APMWOkVJbtiQlPNrwIzvihltkydT/Ub5/+wet7PicvLQegxjfzzK+Xg1DsP",
-	"Fw/OlksdERmhy4zb4j02R2a4e8CQYKt2VkbM9fex4QU8Sn74YdcY4djxidjkbcur9Y5PX6M+kGsac4s1",
-	"WJjzAkWuJyKxWS0tYPcorcCdtBtxuJC4jltnmbMg/6iVKGSHvSG2zYxJ5rlcKasAxgPwwnsa2wrC5eEQ",
-	"kFh4SeQKYxogLW5DIhvGoUEQbxDp1r7PaTjMmsP6W/jYBj0pd8EecQkhtq+r0OHAfhz0jbFtNw0md7x8",
-	"t60LBUB7+7wECJbUgvPa4T2RQuEybYn+tTuR2vdBuzLGP7aKm1zuRXU1zMg4+T1lRclS0Bi4sEN2A4Lq",
-	"TDC5iSX4ySiY5wNFLpY81wdcACEkFm1UKqb0WPhnNiMhjEaG9agtwgNLy2giTLCHCWzjSdX9WGiW50CS",
-	"C0ILWmoo9Xyd9NRSwYVutgvRqzkvEFXbfrQLDWtGFyqGLdJewDgkJYEW4FzljF4xRTig/+2JO+DcyjtR",
-	"wHvFyjMxlV3l7hSQaxXo4YMGYqeuPwHn9QQNPpBEhiFZA8jmytZd0i2I4uApBHKkttK3TfOwPWWSYew1",
-	"wMVjL876xcN1QdNLqElvy86PhUOjTsjFUmML7a9dogYezdokHfsALzoQwgiNmLGAQPBWlx7/2pYbb5JM",
-	"Q0TC0bX7l3hZ1eSNjQWsRM1uwvVv9ma1eQLMcXa3TB33UmhOhnGtZsJMZFAOQAqN/7TQSwdFyUXKC5pH",
-	"Y1xbnGej0DdvQB6QIKZvG88DBo1nNRh33X1BZscspMDwdHsL4y6mCglYfzQ/8I+wpEkq85xeSKx2mPQu",
-	"eJ5zMTtYUEFnrNw6ue4U+G3aSnAvFL/sfNGRRY4fRm2t2vVRtJ5IDMWXa0Vy881gzwzDplawLVexjFLC",
-	"ufehuG22ArQN0o9V+eS0whyO7MWvXM8NRY3GYgLbj5VqrEhJiDQsAuu+OXk3QeEzaQmlktHsANgdSjjI",
-	"fBqLVcmhRgC4MMjjo0eDIXnerhGCRjIOHf75QIFqZdoaEptbBsLe9GPkwVhoSeR0asRVycG/IhDrUkPO",
-	"1WouyYKuyYJeMsK1rRXo8abt5a6jcHvLuRVvLCQbnxdQ0WeM9XRE50ZvVUq52hgRHjMH47EONhgfyXbc",
-	"s5rFIZxkWwYVLSZcc6cZevAlZzklFkXOAgjBd+6PUq46Eq5cGHjbL+Inha+Q/tHB8dHRgKSyLFmOKPFW",
-	"9Nj4ZAICfUgOjgMx+OrwFGtTY3w45MaVVDiZhyszOCEHD2uyE99/oFyGdRB6lUIqnpGk5bKOZBsmDQQ5",
-	"AwcPk30zcYMN82u0E8l0FVILiERO0SOIpqv7K/QVboQamFJuuPlbd/mxJe0CXyL2qw7kr2BZZvKKlYJl",
-	"G9o/b1xSVb24j7EkyZaeClamTGi3eJGD9gbfqFyythu8GyqrVdWOOpupI9tS7wMQzFfbEAasg6UT263D",
-	"SwiN39gTtMHt4nxAetch3ijqa4vPejsmwx4LdtegarUgPh+7tymGKiw62zx3sbMSoeraarUprk0m3Xzm",
-	"mWeC9hI1qqK1EIMB3EylVJC+O0ODELJi12z/VsMb8/FrXrf/eQh+t+O4422/0jw+cdX5SCDGma5UQuhv",
-	"y5IdCPA1JmSWFjfIMoaFkpVbugbusYGZbE4F3mVT4+epjk1j5aCNvawrGYDH2q4EyarbKxdBGQhQt3yN",
-	"LAJobHBi8wuausAFS+WCkYOHeyrXMayWWy445cp85euknjvgjj2qFR4Zv++OeNKO903IcDgc3CpYfmcO",
-	"egyASNOZ3R4AUB/sm4BuOtuF8DovUaBsp9l9plmoglmlBbWkIXn2iaY6X7usciysOQGv0MSe0gnW6rlg",
-	"YwE37KTvUhQuqqKUrBwMyVsfBrsuWFKDJ8HjbwR/xkp+5TAINMbRjgWQuaFr6KJVdBxDtJu3OUEp7ipa",
-	"8uHR+dEPo0cuWrJ2R/vh8y4g+HXg+yoSuNZAyVLGC60iXUwhYwnr/0UKBn7cUnsRMDzqX9uBGbKBEoIV",
-	"zzVtVKRFV2qkHh3iV6Mf4X+9pLeEM7osxQjrxY+KUmajkctCHY1i341Gfoq2snkall+0mauFA3/xOa1h",
-	"MYHHDxvZEx+2Vzb40lqNoZ7UVbExVILiu1CL/v6CpWtXh4xExNJKJdhHd2rrFHElqiX8vSTCCvO0EphG",
-	"gt55TkTFjerXjU1t+IGCO0kYT3jUO+/TAjZX0kjjmi8Y4RCNBBt0hRSz2yVboOvtZGs0h0OWImNle1DI",
-	"iR8o/2EFN+SlXkJYrhhIdHfX1Q1wuDEq5bwZqlXTSvaIbGjoPtsKOJYbbNIggUKFtFkHRObOerQgR0aw",
-	"IKclhgHQdH7jGTi5FRP+nu/d7GQCnFeXcaNraqE7jPizK3uyQ/pZEExTskKWX7KZtWSzL4og6lzkGA6L",
-	"4z8bdOQYAMvzyolWkVBSS8l5oAjPnKc+sD32VH/9CM0rJ1ElBlV1DDq7QbgYK+1R35HiwTgPA3C+iPTj",
-	"QWPbrDu/Kl7DA3+hacQo6lgO1pZYpSs1uOHC6c5iNGWocd6wddCONjb+/u2r/YzRHejyhrapGew+p63b",
-	"0SOXGizBwIsZGlcSHZohgbWdmSzr9kXVI4M9LeNnNXq9kRn5ZSijN7NcrWa+54zxs9ue8a4RT3GB1AUr",
-	"CQ4nYYXPTRxNtwArWdwxnuQ2J1Igfm94SN0Mkpu4kjqvcH/FtIrafcqcipmt8hoERPoXzrLe6Pjo8cOk",
-	"h5kwz/knM0L/9+uCCfPDI/fDWybtT8fup/fC9tIb/TXQ436yDtTe6OHjdgxlbQSxVY7gpbFUlhnLGrnj",
-	"bcd/bSqt0mzwkAhJcilmEKKKGlGCxYbNV5uadSvS0S6ujnN87DbSak1bYsKMxiYp+YESOqNcJKS0n21q",
-	"OtibjgHXW7VQmRa5L+PoSsQ24v1E9jsS+t3U3c0CUU1yRpUO7sV2SHKq7UJrBeub316F2Hh3OXMbwA+g",
-	"dKlPy/fLaSYY5q3/vhEOvjLowO0n9u+HM9C33sxA4R58QZ2i3XEA7FKKmdebThyOWRmm7mCsD25bJLX0",
-	"q9cqatNMNyRPjRS6D1eHo+S0Vn2jAkJy0WAQWm7B+zfXFaSdRRxiPi+vm3m/ye4xjnY8b/byqwQVCOLd",
-	"7lzZ0Nc+iAzt91Ks5L4uyTbG1O2vU7qbpFwJmOkNiSgGKb8jlH2jsEesmIdPtvFnMXpYtjCJZzUa3kqD",
-	"tIMAGwCotWHFwiZDYuisLhJ5iVh+srLqeIN4a0RrzBUdBeY/XWZc243ZKxqIC0cU4M8y6hym4nSdlkCZ",
-	"qzrdpUAMF7GWw5rXtANEJ+jyTXBjd0vTrWUl7TDr1hB2nHx3P3uvgUS0rCp/fs8lsPvsE6126WVj623x",
-	"aCZ8G3O84SZrZ5hYWb+th40tW0zugI7Fus41+rXNNcqZofRB/fZlh2lDPN32be0OuzODy/NqG/r1ODzG",
-	"y3YYpRpsH8wOg4jSQCvFqY8+rFYCiWJMbBrHNjrYuiR29754QbrIpTmAkM186Ro0JGqTdLuPS5RbbeSi",
-	"da6eRAVLfSXiGxRjIJtYV5Pcus7CFuH/srPGQEwNa8j+Ps2VvdkNAirxGRUWeqUKXKzVnocDD2I5CCnp",
-	"1hM8oPAmTOYkjAF2YbsNR3o9ACchNC2lUrUaRCHch829PJd3CWOGYznLqrAO/OVNLLijnW5tlEXz7dHF",
-	"4+lf6HcPDx6lx+zg8fSv7OAHepQePMz+evEd+356TB897iUdsTw5VfqlRT8Lo3mOz48fj44ejo6P/8u8",
-	"dRcRI7uHEQXRxj1rpVhcrQOgukhIaGuitxOfUr0RRisZcubSRpsUx4E/7FUrask9edOMJXIPzjfGFN1d",
-	"gIy1K36pgogCPN6grkkE6KZ+Wm4tJVE3AcB5rXziTrjk1RnbzR0eWtwWkcsFhcgNFSN2LsZF+t4RhX1x",
-	"pgYE8DMAgCQaMYwfVbf17rsNA7qJbwKY7Y18E+2Vuk72L91SB20NAoSWSyhV0prq10KQJX20yMw2BVwF",
-	"U13rHHTH+jG2lkCzgMzuYVG5c3Dv4aK2U7Lhy9kVV7JcJ8Qz9YRkXAF77qiTs3NhIVdrH1+7aODAb64T",
-	"vynkbOtqTnmpNHFN3CjK7NXe7qXwDPyeE1zaI7xFVONbu0VApR+QYupFLDZ30hkmHpQoi0aM79WdF/M3",
-	"YDpv3McdpS7s4+iZrYCs65rF1hJRN0BIjukoHWKtll3yZX1td0R+eR93hSld9bARCbsZg2QYmK0bWHEw",
-	"B/EeN62/0sVUm1FfN9XD7hiOL5idL6Ww9+GydSni03PobvYCPn60YsXRat73uqYXqJbRfDXHk5J6elxI",
-	"ipGD1jgPjeNeE45OB6il3NkVtKpRwLC6/QFNrW+vy4CYitwsiMatSnvg4u23mPvPAZ3zF5ovO/B5sS4j",
-	"+CUQCiCo62JDTJuodp3wsahkN6FryYJ61GuuLF4o9ttRAX4nbtzRzubMpOaaRfcP12z3YnwZV5qLVLsa",
-	"ltY7gstJF9IqbH4ZKkTfwEsCb5vxBymfMA6joeS2Hhq4NzxZ4nMzi4IJ/7c1eTX7pKtVYf9a0lzBqjQi",
-	"ILHbdlSPGTuaS66UMKyNTbaP67SNAe8YLiJmy5yWP5U8O82uqEhZ9jxop82EXIqdo4CFeQ8QA8HRj5jE",
-	"TEMIQ1UwPCQXNSTvLH7BgmpCFcJxVtcHlnAB/3XvklO4pLvSWBcYJaDTxkdfI7BIUGt8S8892IfHbkBM",
-	"qnrbtPTKSFwVxff2G7A7KX7E+0JZh2xs290vzt8PdMtG/MyVMdeeCR2LV4QMRAjMMgRWnerQj+s13BrE",
-	"sZZl4LOEv+3JtHBFVHe7CD0zcEfdmP/Hf016gq0sL695kZKezDP3ALhBJD9Lx9JzfwX0kwxVCzvTPkWX",
-	"EQDYJIRaYFKsuS1LMg5iI8e9OCsIJvx5g2MAXgvlnF0c6NH87DuKCjq6KZPKzsZoSmaGe0ARbjtAWBgQ",
-	"4/VIHzcp8TZHQiofXuIyea0Rn5CaQlNl+LYGwXf2ss2Rgo06UXZgXVRkEw2eAxWATrV1E+LMTrAmX4A8",
-	"DJhdYlMRvsDx4Omxu8cLNpUl29jliu7cZ0zlpNqdvdoZTHbj0ZY1dPPoH0PII0QfcpsRZRAtVJ6ys5QE",
-	"LohPsLNXM4KtEHK9VPombLTG7HYAoSn5dgYax0fb3/v3ZddabwJnwi7ugAj3tr0XcAVxbP7z0PznkfnP",
-	"4239byrlZ2GnKoOpu3OrydV5u697DoRro4ax5vmGYQXY93FZvRX6fkRoltmcrUqyg4KwvMh5at/umwOK",
-	"MI+Ju5KyKfP8imoWC4+TqxrEHPSDAFnYCzxzxQFsOxvmaovxdVS2OK0ME5pCsITV74xaIp0NtJelU125",
-	"11u06Z5U38y+Qb7Yp2QDKoQ5OuZkDW7N6LGr1x1B9jOfzcNI31ppG0PWxgBKVQeicF0t4lcMw/p/XLei",
-	"xKH+Fi769/6et7omhbJU+PgvFf6Adb2DoVBvHzlT1ebxUQCeHbCWoN3HVbvAhNqNeudP0PAj/1Vacs1T",
-	"modtHh/7xzZ53rkxzoMKPo+/d7/+yvUce7OPfghSAsJPHh0/DJ60Pnv415gSuHH9twi40xqtX6y/oMJr",
-	"5NzGopYj+7nvGM1ZudNhvQvciHsMrW94PRSIrpj9wAzYnf1bHnSb5LZFE20qGNVJrN0RbT6jED1M3gmy",
-	"IWFnn9FWwVepvGIlBlttnkL32dkl4m/LNKLZB8GEulYwPv0Ng93K2M9LJrJ3LK5sRnRYbh09LuVA1t2E",
-	"2jTnsB64mNmIIYA91qy8onks0aE6MR12TZWc1jgUxAIZM4u8QdN5rSd/Rrx1x4X+y+PedtRFp05tGhAI",
-	"8wuWgs8Ec93E7Y6hK7MuGATexPrErdseQck2jWHaneF36yO52mYzhvFxXMweKGuS98c9i1YqZHADA3/C",
-	"ywmopK5a8gR++3E92UGLwjHVuX7Pb1ulkvtV3O1A/tLhR2sKDfC7ZETB+YXj6PyfyPvULudvQ7JzsFb1",
-	"m2MWugTldC9nYHWzEI6rsu/R7K/7FNp0k8kl2gIdpj8uwK7JIFv9geHu7LIxwAgTklOeEUNUhvrSOS21",
-	"GpGJm7OawPqZ5fxE6CeukBCxRBOMdywsUdstnlMVsNxw/RIX2avgHqTMWNlCGQsi7CJQYRdMpPMFLS+r",
-	"9Rh9+P54+PC75PvHAMs1LeUCHZN/OTg6Pjj6zpXp+3Fdv51wg+qNeivGLoNfTJv1Btwfxw/N8i8YFed8",
-	"wc7lc/4pHKUNnfMDe3Q0/C4xew8jU1aCfWiKkw+Pj5JH33303PzDw+T7jxVf/XD8MHn0MeRyH46S44+e",
-	"2VRauZbBzI+/j1TNDxY3Cn5SHaAkZvaambfwDEn/yFjcx0dHJw1A57FAROcHiqRQpCEAEUxsugHIp5KK",
-	"wSYxaQ8eOtzGIgAidJLF5q3DgIbkHeIsGsL1jzweSUYxcxzIX5EV4vkLpWmOsC4jwmiZc1aaV23JADjk",
-	"QKv7q7Qhu4zJcKDYuOQykzPjdfEILkm85giOwr47ko+166QPog0CWU4SQhUUdWTKXsn7q9vqzNSutmv3",
-	"4e6KuRE6FXN5VAcvqjHYpz4tFi+8gvFk1AwFzuym5tUOa1ojsoTIPIu7J7cud3NPGywidta84AI93Bx9",
-	"n/gA25xgKUR4zQ7bQXJSgTBqWprvNisxt0WlinU7e2sKd+GuzYC6nJ5C+lYYw2yFdMECqUv+cdcRuARj",
-	"AWuAxSHZFIqinLglM0ImsjYSUlttN1ygfBlgqV7BxsKKJ49ohoMEvaulVn3RUbemSrTkcUepO3qzc968",
-	"OTScBHoJTll4Ivw2Nik0CUXDjhpGZ3xBxCSzFO0PN1SSCriQtcqaMQUNWX68uywPROGjg0fHbVG4jeu+",
-	"P3/S2hHS//vf//73g5cvD54+HXw5G8YjYKNWQBha4oXTPGOAOw37deIplGtUlyt1GjWxlif+63Htuq6c",
-	"0TUcucKyOIFCFKTvxPx3gvhkQPKeHkASU00mWk4GezD7jQdq6xYmkBhU2qtDHN1J8C6HMQGreXx0BBO5",
-	"pUPZfcS6vXHN2Dx3C4MjRogLHAOICEWWQhUs9bHkbkl7SS+XK2ABGV+asVm91Tt/uy8qwlqaHYnawSvG",
-	"2i6ZMuyyujOqoE5c/B/JljDqCvQqTHBAONQO5IlX+6GtE6qUTDkEcVZywA0IwR9dxwcqlQXLGnVHd77n",
-	"3pbYUIt7/z0kN1T7sjHB4QapBg1kkz9gzkG1ditj/N4w4+D3HXe/edHuJPZ+S5cYfLvjqtm0q6A0chws",
-	"aGNE99eIs/9zx77XT9LWCPH0crctwWD0m23+zUPdd59MLPgnpO8vjyqPh5A7jtoRTA5iJ6arRKqdd+y0",
-	"rUQf1pFoYTq0RDtTquNG97R6aNQzLC/KmdAPVBAcE1R2rMCSXG9OD5ou89xWRIN6bj0jJMU6qv3YOnZx",
-	"YntaPQSVsSmMfLxqazTk3AIx6XVhNK98jXXxfftXcPxQyGiWzoV5q7uaXhP0TsXqpTVe8e5dv440z+WK",
-	"ZW2BruKz2AvIK6YvnT11e9nWmmI9ej+Jpa5qHSl5//7sqQ1wlGUJoW9ZE9ne+g4NPV5QxcjZ052UsPgl",
-	"hNv2PYYfIGFDJJKaQ6FDwK8taMqGDnbN4+UqV/+DvH/74kDRKRb1sP0ZW8s3FJeV7mlEa3eP3CRqsBuy",
-	"dOnXRjrbV7MuSo4seayuaif9dqGTv0NxUVW4czy2SReKzKUyYgp0zISMXfDVuAd/wGDGvcGQPHG1tROs",
-	"pxi82QCRKxlRy6LCdN8dytYKDbewii2o0Dz1kgKEU3QhA8MJjWVAW5ElsRZd1cYFQwFmkcWy7feBQNx2",
-	"pUPKaCHl1tleUmPMMV4TExTvwaBzxtjbunZQcyptTVfR0pmHdr0cDMwUy2y61KIovHfjHiSnfNGFAwAP",
-	"ydlTH/Vvu4sizdY0HzOa3a00tyi1VejKB20OwU2+navmxtG9G0H6cOeid73pstOh2HqAInkCRYMQULBE",
-	"IebznFietTBVsqyuOuxQEqg3enSdmC/fxcvglHJplLkIYEo7bYhmmVv+030Lv5wWRePbANevtXuxinJa",
-	"EpplsXIrYGO3FmfnccUAK9sjqlt60sa8Nsm9Np53eu+hRGEPI4NB5XnLkgi22qDosxXqWKYRSF2ItxM9",
-	"tAt5xb4tKeAYqvvJ1uTxha9KEtYP000TOKavQRZblud6C5sDL1gnmwvC25FPmR5dMgeAwhlGZgNWNuBC",
-	"+USpJvbPTUBzuhBwKupuYuFoSfpBYXRIfDJ8GNCpBvb2HDKfxj2yFNiM2ikR5i5RDszB9akNDVKrQA7u",
-	"KhHc9G5zGqJ9k19ozjN7JzOCyL4kjOtLiE9sSIjNZxiSV1KzkY05S6kQErR2xTRZULE0Jt5GooWTcZt6",
-	"ER6kBul6/af31+kP6cPs2LoGnAKjlmnKWGYUiinNFdu3gFwcXuwrl5V7tanAn3/LO3Y8fNdtoWpdf2zr",
-	"HX9axVN1Fqe1cAyGxUEMiq/jf/rmzJbTV4TrJvO9Cxi+pBeaqTZUq95Ro610ETRl/ypljokdgOwXqTRY",
-	"tRh3wb5wqrNZkweK4Adxhw/Ou0tmPFAoAqLf1qayoQWUJv1IOFhVRL+eNYMJt4M9y3vZ7jqdA429idZT",
-	"Cl9Bpxmk/qZUmOZ3Dox5HbTjasFsi9IMl9Ob0tVeN8ffdUoABy9ywWVWJ+Ir/XekpVuli3isbH0zqlX6",
-	"GAM/UCxdGhXkndl9XNc3JUON7H2RS9rFr0sGjj7qMjLdR2QJX8Hy9y/CaJjEBnr4F84cYoH9dCxwYERp",
-	"WRq19P3bF2owgi2c4Ffv355N0B/3pGRez30DlaNENhZvpNLWqfemKeaey9K57i1vJSktIZSEA5AE14pM",
-	"qolNyL+WrFyPRUFLumCalUNypgld6rks+W9MEVygIGWzTOfoCcjXiZdk6Beo6D9BSwPG6zxZHO8zQfnK",
-	"zJeJ4y1zuSytv1Pz3F5IVb41V2I5O7HBMBAJNhbmoCA/Qu0M5th3kTQOFkDPmV+Lx0fHA5gghHUDtLyR",
-	"QvDiCOPSTu3UseE5oxkrSSYZfqDpJTPCipz7msywk1DMLV/D8r77+fTg4Xd/IXOq5jArYUY9FrmcgaDD",
-	"0DNDZLD2vSA5z21LUG244H9jwJyQwM4BeCDi5DUPD5Re56y6HnGzctPAKB6uyASXZrw8OnqUwr/hn2yS",
-	"BLdb+E4u5aUiOb9kY+FFd39SLPODCZlKe5VwsSaPj8icfaIZS/mC5hBoTlPNSjXA4oRjMamt7ch2YFo6",
-	"On746PF3f/nr9z/QizRj066/J0NyShZcKQgrK8lSXAq5EmOBTXFlN5plZquHBFYLTyB1fKZgpYL0BI0P",
-	"ZRmRbTaMkI6FkfaWx/KSyJUgfZD8iTXHzPdXnK1YOQh2Fhc80ELCmbd39xoCsGKCoQ6IDTcgiuXTg7lU",
-	"Gix4Q4Tc3eKqgtFLp2KRJ7lcZg+U8+NZRdBQ/HAsxuJMuwq9qq0GKqMQlHI5m1cKm5m8d3BwMQOXtTuD",
-	"sJD2k7GoDftBtEj6VJaLQUL0skRRviBcaNlAuMFdIDmfsnSd5mws+jvZaQlaaANMZnBaJtxX1BfDHEFX",
-	"RdAM23AJP2H77nMuMi5mihR0xrB8DrBrNBtqI56Qw+bvlV0yGYtULowdpUYVaoIis5JnpH/6E/nJ/CM0",
-	"k0q5QvigQUKmNGVaJeTJu18I+1TIUifWtZEg5wri9jEsPzG0ftAaRlJd1rqpZKwoWQr3/0GhW4AXMpTy",
-	"2m+y4et6rhIS8N4MlwR1K3ubhYyhSYhvn707B/IjVYtjASVX0TmzoOUly8i4VxOq4x7K0DpNGWqkWcYx",
-	"dMsM0xwywz9Ty1+ssPAjZZ9SVmjHEHM9J1Bkv9pRVbCUZDJdggFIBGMwty7O1WafltEOybOylKVlPI4j",
-	"AS172mLmDXIhs/VYTD6Pe6nM2Lg3so3+fH7+xjovsOmEjJ19DW/1hsPhuHc9gYk7T8GFzCB2mq7JBSOz",
-	"33gBVrE5JCwj/ckTKTQT+uCZSKWh6BG8g6kBAUVPyJMXZ0QxkSnIxVgMMARR8d8YyfnCCDnEsrJu2IwF",
-	"3Zgpkf7j40cEN9GfQS+3m8Oo8+3j75CPGrvNopo4JlrQdM4O0IpfgsU217pQo8PD1Wo1pPB4KMvZof1W",
-	"Hb44e/Ls1btn5pvhXC9y0PK5BgOuRk/hNUTveHg0PHKpj7TgvVHv0fBo+AjLm81BgzykBT9MaUEveM6d",
-	"uj5jUT+O53FVbpxj22EL7T0wO7lU7KRRF4EKIZciZVVumidycPo8CYcFDgQAiIEhPjw6wkwh2AOwMYoi",
-	"t2fm8J8K7znxMO9Q/SjsygPRgDyLBbfCnB+o2qzBB/gYRxXrzI/+8EeaOWcZfHK8/ZP3wquyGX70aPtH",
-	"z2V5wbMMUaoeHz3e/sUrqZ/LpcAuHv6w/YNzKV9SsbbTAY/xd7sM7R0u4XtRIZGAhePqmfZ+Ypo0tl/T",
-	"GWS8gY8GfFZAu5a2DwurOhYsHbrt30LHXBkGLozq7LilYSH/693rV+hHgPy/8JHrbbimi3xw4mUkLfiE",
-	"lIxmzgVUJ+TnTKfzt0zpd/Za3OlPX0TSTmrQ/E1gbKN/vHWj4yb6aHjkZxSYqd7MjFJ8c5Xuad3e1jqT",
-	"vDf68LFJvm7RzJ6TviGqQUDFdUoIyLmcqcPPspy9ogt2fWhrHXYS8wuubOyFq4oYqZNH+kbUGbtBnUSN",
-	"BCPfjVlo2xgkY3Gxdrh0x0dHhILOOCRvqFI2TpVdcblEXfKBscWl0FygTgzmygQvxSiqJIJ90vDuyVhw",
-	"sFttiUspiE+zwD5OxdrZJEZuGO0N9eo+Zm0KJXPTpb2MYvgGHD4v5r1/FkzehEzALQV+oQkWFDRGrkjz",
-	"ZWY0Gg9lR/McA4yoUcoWXIBe4poC/NHZkqs5U5CGYQ5qNvFLD8ts9DkXsTWw+SQXNL2svwmabsNNieFY",
-	"eu1BqgdNgXnJWIFJy2bOSaVtTEEH03OIvTVa5JmG/GZI0kcJXZRcpLyguUqIkmRi3vxP+/DAP5x4I4MK",
-	"m6th1ecWUzOkFzogX1pSNcqFdcKoTh9/9crhkyblAKhPncyxbYws9qhZwQ6Y+dtdsqKlOg9lsP7ThpU8",
-	"FvZRbWeQ7wNZAdzWCWSfNhcKamK0FhdhusYCPuz2kWgMc91NP2mvMqZLXH+8Q6WoY3s3KUevBYMz3FGr",
-	"0y7xvfC4TUXJbBMJ94lU59DJmtd1j/71vif0NUojvCSKSSnkUlgMcKveRYkdfZUVWCv7ECGexPJqFxGv",
-	"V9JVfh0LW4NwEiuyNAHY0PQSYEODHCEw5fwXrqhd/dOx6LsHia3518UGg/izuzZUmt1tM1Y2lRy9P4m3",
-	"fhLDWMPwCNYo5EtOYNIrZCzKAu9YVKPs3ZBMqkTaiTszED2E5+KETBYyazwKj8pY+NpPtuI2JN3BjYer",
-	"MWrBcwjNjRZmFCujbDbc2D+YrqzDzuhgY1EyTOWAxn5iOlJA11As1XPSf3x0NAD/DgQdC7qARExXKEb6",
-	"+4j62XzFVmGFcbyCY0r/KLP1rR3Keif+mNRv/IxVdt3iDI83FgfHya2oIilsbvaHO69HO5zXJ1JMc44X",
-	"z4+PdxjTG7rOJc3OpXxByxnD777bZQF8+PxLlnGK5cS+NVd5xVY1ptLNU3aQzYeLAHt0o5CeyxVZLNN5",
-	"1JyM1q0ehUyiVS82GQuXyMyr3GWFSEuAMGg+4yJWUViTnBnzMCiYicg8F2u4VRiOhYvDrLiSg/mgfoDO",
-	"0HNcg+ugrFRYyJemlyeEa+RQFoTQJR8FpWe1ilSXJa4EbYwdxXncXSoMse72UhTs2plddwWl73WG23Vz",
-	"hqebBERx66rDLgzic4CxcY3sIWc6lkwIv7f1jQgpWdXCHe0q2hTbzlC6t72m2EVTgN9IgNqe7on3NokX",
-	"92dH6ZRsMwrre+aKIznrrV2AHHRRYNpZLRFuuIXtfiV228VmWxkK9+R4R7z0DlhosvXVNw2IIjDYqE7n",
-	"MdLHGIM66SeEZplCZJmFvILnlW7TzswBECOnvMhyLDKmaToP28V8zdMq/2iznRbTXFppdndkS3Um/t2q",
-	"OYVpCPfm1J/QnEICu0WLqqYwHV64o/57YDCnlisAGBfN6+cAz4AiVMsFQjokHozwhHBb+YzyXCUQnQFc",
-	"AsVtW8L+aAZwmzwiEl1tx+vqz1WjJf3QQhzsHDzfzWuS3oKLM2zjuBVOfzNG9Awc3TYByjAhv5j3TOjP",
-	"xoTguJDbY0Wg9+4WtxU38sFvE/hnKgANG0yG6raHwKKziJpd3Uy8Me29LmeRu+D60P5m77PzdQtuy2FO",
-	"YG1M4ED+mr7mjHLX3Mt0Dl8iA4hcuVZrVbt4beZpfPxa9zewSje7vrGGzr31cDe3N7AzrbOIv97t3Y1R",
-	"0QPUlZoKj6EJiPpqjkNqv3Io4zbYxFjNzs2LQcmuOEs9iNwmSEiX4+OaIRQzY4zFAH9Xma+hnHWx8ejx",
-	"qVBeUmlsmiWm5UuRotvUtmmUCOzOli4LoIXgSsinyJjeA3bjTZaKM+1gtTTzju7IaDktimZPe5ktx3c7",
-	"ks0MxqPBVddMJyFJuJ3TMszrutda/nxaC1JWyCM7WeR2bcXZTS4Bfj9fs0vKA+gLw/CcmuKZlvMMGnOh",
-	"bvg0+cZGt7MZnlFk3gR61p5uB0RS+wP7oPc+Or8jp/VGKr5zN6FHf9hyNxM/MYeO6A8/23/tdIig5E2H",
-	"ihFK3Vs8Qb94oLb9T04on+5P0O/zBJFqg7tO0kbLdBNJVldBvq4hFBibMyijYWPJu2h1w2WQVwjvztar",
-	"9bVNEYsQ/b2Fd0f3Q78Xtr/PF+6M3ZasOLSa/VfwVn/RhF/Z4nPGel5uq+ISw60oJEcAuzpixcgBHoRW",
-	"Tp9CKmnBsrHQtLygeT5osyTHq6y9RC7WbYgLWe6DcJFB+s2aaRJYwOctLA2pWAAX4cQw4rZyVaUIP1CA",
-	"6VEBfdj88zZiBvFLPxbgX2ggimA6NBtAzgi12Ms2SR+KoQhZ4VOUDEI064njY2Ft9onNxQGQG2gcs8cD",
-	"eBKuyBWAmXk44kA0PFB+mxBvYyzmclkmHm2DRcE2oIIgXRSgrsiSsE+FMcaDbl3pJbJUGIw6FlRglaYI",
-	"FogsXTdJQxN6NCSnNm3ogYWt8GWionAcK1lCFXg5tPAkENQKBT+xhJybBULnFjlN6/Q6HIvzundF8d/Y",
-	"AeQ2Q1xNlb0cv9WNYqLs7Cb579subWrmWuuIEXfCaqjWF1xQcNs2HbNRqelavVhrQ1vK5mlOwmHKVDN9",
-	"oHTJ6GKS1J9B4jgc1trPnw7wQT9jaU7N9rrU8tr8J7YAj5J4JAwRzZgwa2w4yJyKLGeYJcQAr5zoeclc",
-	"XtANr7PdlI1GDCzsXiH+83hjqnzTz3UknQ8fjXBt4UF9wJKewf03cPVQea9O/a05c2LqhmPIv3d9Y4Of",
-	"3kHQqw59ANzdgCphj+icKnLBmPBO77q33F5vGQUCi4XaKusRvCwrZGRplI3A40U0nUWErvOTT8YCg4y4",
-	"HpInlTCh7Ss+K3gQVBZQouZczKJudbuTm+yoDt4VzNwP4J57fVu3rsM0CnmCpfS75gmV7rD15hpAGVIp",
-	"pny2tDg4FqnH1Ue1lN+prYOEtkWfMcHdvmVOiMeOgU+CWyY9bB4t0FCpZgc4mon/QRE6FvUhTnnO8GAp",
-	"jW3Z0UxcsQU3Ojz6Se03TTHd8cmLs7EoqFJM2aJkEwCBnQwguxmzECYbMw7MNjyBob3DNf+Kno+w321e",
-	"kNgOe0yDyhBwvqB7D8kdekgIbhzxFPNH9JdYaIXDesnx277hd5wswDYL0a/rYHHguUS3AiZvotbg69Aa",
-	"A/qCgdIAkcEJSXO5zGoRwa4AZ2LBJMx3GZ8Ckr0GoD/VkaXvrPZgqGZOy5IZDSJfLkSVDYW6RTONG1io",
-	"zYkKKiXXbWkFCnUSlNkXrhVEAbFF27kCAJL/9/8hhgGaaXg/8KHD3LaxCOa3qtt+aQ4Vy0gmV2KQkINj",
-	"DCACvEzkbRc5w6AKrF9kujcGncUkGQtcfUwWP3hYxR/Zukyt7C+SymWOrpxyKYbkrVzhWkGcotXzsFGo",
-	"xgTBGXSGWz0xpjtYnJgtc3x0lPiyrsdHR0cDG75BZEH/tWRjEcFcSTysSmnRO1r4KpukxBO/5289nNhd",
-	"REx0d7hX4MTRVxnQ7ngXLeTCP5x4+vNFPQQysaINUh2Pukx0v2/RkJ3QCRJH70Lq1FzjI1KyVJYZ+lQ9",
-	"kmkbOF9i7LfFIuq79BOqq8LHHgw56chKqWpbmc9ala4sUDTGnXqWbfE/qxTbipn7Isie0WOhNwpQjYC8",
-	"SXluDGQBxkDio8uCsshj8ewTTXW+RpjnKZnAzCYIBmJHPvEV7Gb8iokhOUOhjAVWmDDDLJn7F9bPkOVY",
-	"QPX/pUDzGYSe6USXVCgK+bPgHA6XOc+wXp2olU4TVXqOvdVEBAaonY1bgmIDy8jVLuLJK4v0iU5oqHCF",
-	"wEmlzNm2CLlnfmx3xPWb3XwjXt8chgfObzP4Xw2RwcoHMh53+N5r8WePgKudFycGngUcfUchgFr/XVod",
-	"NM8bJkasGAbwWLvsaJXQGRf4DDTP7MrIPsOPeK4ZlMK/4hTOB0A/W55B8CrHFwe1XfpSkSE0sy+tbzTj",
-	"MPra1dpH2eOSf2RJrM4rlzVjSqVUqCF5RtO5LTVlwf0UypR2CeXErUjGNGY5tevC913td+Ckrm7QIKms",
-	"KwywtpW5EOcYEQPN0s1GIGFK/VauJjggxa9YQiZMZPAb+2R/q9T+o+GwpfmT0hgSBSvHwqibgxMyKeXq",
-	"CYor60diRrQ5B7KcGgU0ncOE5UoNyTtZajsiWeqXMmP5hPRtva2xsFbDglGhAttRG4unqrhMBFvBBvNS",
-	"6RMCWL8XJaOXBPCzB0PMYoF+DDWNhRkn/PZE5mpixvWKpM6INFIXjNq/sTU+vLSw0eQVuWRrhdZheMnN",
-	"HIiAnBqRazYJquxiO08BWqg/KarKWmqCdlASLlngapdT2+IWbC9s7K4CyMVsmdPyp5JnPzFDLd/KDGrO",
-	"d1fjp8Zc8DrdrStazc53cW8Q/dsLwTBRxp+KL7KCkGwOsRjAXcjBZ9Cy2kEGagl1CVCCIVrodJpzo5QL",
-	"mq8Vxxz7khXIT9EzhyOvRA5KICtYMDPN3i5skENwCzEWLSmEpozjydihGWP/7fMn5PHx90cDuNSgLqik",
-	"lCtz+oJjjFUJ7E1gQiZVFceJG5fD0nXFkxKyVDbUBJxzKPFxJGaqVHmxn2B1HMN/KLeXNau5zJ2HkyxF",
-	"zpQKROGhl3/GqLJm1hOW59aqu2AzbtWRyX9OkrGY/MckIZMD85//OUmIphegCdAS5W4Jag6CGLOlLmnO",
-	"wSq01y5mM5c5JVz8E5GMYpweSeTfj9dr9kkfpupqUySOIxQgGxsJtoVY0LM73DUKxysb9RNGlekyIRh6",
-	"g4nj2DHMxtVPeMpVIRXX0drkE6o1TefmPJzAdZoZ2X9aoE7s5wCVBlnOsMaE/RscFfDDMFVXk+HGrM/r",
-	"e7n0by6X8ATfiWRC7nenJhowYTczx26xygZKqhzBx5uqlhMuwdWLZ/QtUaIqy8WWi0Xh4t1ziB6Opf25",
-	"wnhIqGVULHNw+9mBZaUsMrkSyl7uNM79+zMUU3XNHeHTU227BgccMJvJWNCFtNC+tgnPUSbYJVosCbIv",
-	"B8oLBtIUuLSwVgmaLBcoTodQo8WW1nE3IZapM1ush3CtWD4F6QE+PLnUVUl4mG0fShYxI4Rpmc4hFnYs",
-	"qF8FC8uu5nIFVWC0wgoxJJ1LnpoFfQZXMXbepicUWRhWOBn3xr3Nt/dIzc8tGd6ldw56sh19U/9cfSCb",
-	"gwYilOUr+oewBn9QBMM/9aWMdc9XZ+M2GP5n+P9Zdr1TaJJT9CHySNm6HjWW2MQvj5kB4Kdq5rcGtgHq",
-	"xtOczmascbWR2NuBTf6rsYg6sPw9iatvXPNluZNkC41bx4r3OeGfD9RY+Epsvvx9CckNcDVRi8ICr08V",
-	"GjYJL9RLlxDhmjsZC6hqAar9Ms/RmWCrJcKFysTulK006uphkvfvz55imcHHR0cncHOFXxGe2XD/sTAb",
-	"Fgn0d989HpLGDZpFgAUy9QVJqSCTZ+d0BgVPlopZpNvJ2fTgpZFiEyN5WqX+t/P73te474aedkxNQ7O2",
-	"no+3Dsm0sBXcAx3fLEz79PxSJft58nqgQtpjjYK0gxPINwHQXrj6EsEC/7lU+98V593AcO8wLuwMD/0m",
-	"8LP3Dt+sRr11IluiExo5wGKpre7N8kwNyWmeYw1AW9ORlpB7hQW3ThC0yBbqqbQNRdZySVYUE87w2mII",
-	"rg+9VJMRaRf9HAtf9dPwJVv3k/QncLU8CdByFdNkQcWS5vl6RAAyl0yKkkvDyCcjUhyBrv54OBahi2dE",
-	"qL0F9jXSITgIvDyyJBPDWKHeJ+ihMG6B35M+JUKKA3uJzCHAFTv+BUrFKjJjGjOfEN+sZFgyV8wqxLZJ",
-	"TpV+KTM+5WZCgPOtbDBCEB7m9mfOlRFSJ4SSN6fnT35Gxt4ISyerkusgSr3JqO3tg+cQCaJo5owYhtQo",
-	"1PiQKElSKRoi0MoSxXMmIGjgipWmW83ENohMdzT2OwBnUxhsDyGo7hZc0/L9bxtstZPwsWCd30YI0alm",
-	"GHthkfsaUulP5lR6uIOhYQ62tbmfQ0zOPdLoDsLyRtbJoeWVnVZKKwCsMlrsp7V0CWurhLe8jrFbnn6x",
-	"NiIAS49DaSW9hNJKKIQSf4+Asarm7VrMU78WNxUGUuFVhzEkoDYwgfCD9BJSIGzEzYDYfGAmjI3gWQBN",
-	"tSwTovmCJdbmB6lu/y/YaizQMbDDFe/PdkW/jn/D9raNBTZEY2OH7lMg7vJ2k1QU8U0V3Z0YxO7lXfhs",
-	"foBOglZddRB9XGmeRu9IR/XwibGwQfhVaGYf/GwQjJkyUrCyDh8E8L3WE7JARgEiWCor12mKhaecj7sR",
-	"rmELrASlWLqasM7khnaYQAVSmiuJwSuq/jbkCxjWVflI2p4V0+MlF5urvFgK+Xp1Xpod7oUpGiWAe+Zy",
-	"R8az3aruei+3wF524xnu2N7l7VabxMBZGCQ61UsgbHCDJmPhLlqgRhUVa1Iv0+QZxMXaR4ab1yFJlIuM",
-	"X/FsWcGhl0sIjZ4UrEyZ0C7IHyPrbOpR37f5//1f/7drcEAOA2YUJBuRvvnMJRsZ+9TwMv/uYEjeob6q",
-	"ghDLhFRRlS7Mwvwbb60U82FzYcjlWDRiLjcpOJypKoPhTxPJVpv1zvFsrDxo0yxEUt5fHv1xAtiMslI7",
-	"El9knemSiexr5PEYvhdJ3HRBNyKrJaLJK6OJXbGSUItWI6fk/fkTktE1uh/NvyyyxIqxywS0vnROS62G",
-	"5LksHefUrLyiOek7zAqwvvDWPaM2TRJeBWsLdEOMy/1xPSF9Y7kpBjcmRkWTS024tolAdQUMrERwhlZ+",
-	"0gFxmRig6yFchhtSdYtlW6in52CIA/5G+tb0hDgBjONzsWIDwoXRDU9AZ61FQUNkNJnLZanwiosKb5Xh",
-	"CmBTWIrU/PYJ17wa1FjgaGzEhBv7SaggY1nDaOlsKurx7rJkdkmMBp55L5Zt1tvtkI01lXkuV6q6ncMh",
-	"PXAW5YhQZ+Hb6lrOK1sryexmjPtrN8TY3T4BEtoYklNfl950mFGer0kp83xZYPF5KK6YSkM4rAAYMRuc",
-	"YWgS9guDhxPwwNpnlQlg1foddO9zPJN3GTFR6+mbhkzU59yh/COXShBYDfbR0J8/3NxlYeNRvRd3f6RY",
-	"CWd0+FPxRfKuSuO5elhzOBQlS6l2dJ+0cIjd8xFUH2vmHBAulGY0G5INhUvcVY0DKwhSivpWBhjOARx3",
-	"UPeXJUHKfTuBfkjeaUytdDw7z0lRyn+yVL8CnBjISPLp+/CXvUk4aafBulBz04r9zX1aJbrazzFmrh1e",
-	"QCZuyQA3xkbuQkYWmbzg4hLu7JrLuNnX+Ytfr18e7n1P9aS5ar07LZoSH/WeqSlBGnD9bihY27bi9ZIC",
-	"QOOcVdCaBHCoHQmT/sTQ+GRwAm+Z3XAb5HC3IAEgZUrJcvNtUdIzn8dxs3wTvi6OH1DS2voRmWAE9K43",
-	"ChglfUJKlv/nuOf7OrAxO+PefYTFt/FAVwRP4Jx+NReRi8TaWrJhc1FXsaF+kcsh8UFf2MYFHBrStxHJ",
-	"k6LkV1SzSeJxZK1WHbY8iAAEGD2xKtHdgrtzWWoYdtcCw0MYYU1nZKLpbGLzIeIa5+ty5qB8a5B4G0tf",
-	"/RJifElSMl1ydsUa+F4nHt0LgBYwS9PBAXRNrasAlqazb1b56iem22tk1+AGyOhtVPh7T/VtK42vyxnx",
-	"ENW/13oZRcmuOFsdcqt5BTzMVYo+/BxoXk4AHu5eM69WJM/h09liA4Lm699Y4IC21r2NAmZZSyUcoesC",
-	"W7Nms31U8Udn/VJFfmIaNNJgqX0JLz1nC7yiQz10OBaneW5bXZBULpgDIjHq0AkggLdUXltdjyuw/FBl",
-	"xcv2AFzkyLQtvF5b0yKwBB98rBgTjS8fk3Hv1H4GOrmh8HFvs34K83wuS/vhv4+K6gbutt1OYA8WZ5Mg",
-	"4ZbU0FhAIPc87k4r/oGvs6I4x+TcVt4thzuteNQXsTfPig4/u3+erwt2KrKzLMRgbRifni/aM32nKM21",
-	"uW5//W1zHvt8VEN1XkZZPaJiBaze8TWLhFUrTeNz5VRKhUB/bqws+1hQZT32DxQgwPOUQQWEIZmAicUy",
-	"lk0s5EYDY6ikwjvJK8v1ZCyqL0dkSnPFJqgJCRmiqmCbFDWmBibhaQuMC5GojFjaCkW1e6n4xvLXDZa7",
-	"DG91G7FpALdRVN7RiFkLH8x8Dwr1p43zdPTmamE1fK5xebIDm7dsGfQ7Y4JXrsjrw8/eF3l9aKPtA3Dt",
-	"r8HJ31TD2eX1d3oPKF94GVf3C5k4rcFIgVq9K2dGbX07ayb7c+axaLBmSLueynLhfb9CVtyaiysmMPxT",
-	"SR9McuCf24s7o/SPBWSn+Ns+D/YYzMP0Axl0NrC9JgxisIRjcWNhEBgwX0MEtLu7Z/j3DP+2GT7eE92E",
-	"y8ecq3tcoJ0HTtMHijBa5pyVpKB6npDVnKdzy92I0jzPbfWhkfcaMAuCStVYNAxX0p/ASGMjnAwsj3xT",
-	"simyCA2d7mDJv8GZO2/SNt8oJnND/B5cRbh0ZoeRN7Ehx5POWv/4Xc3buf3+HEpg4YfXRj41RQyyjSGp",
-	"hidXAmL0Ald014hkOXshZ7xd9ykc44KLF0zM9Lw3Ok6+qn+2sWHb/BXdbv17R+wdOyn6we3jT8/OB6Rv",
-	"+QocxkHAgvxxA8eFjyz7ZtzlH2YMX4nFvDHTvRslo3VUvG5x/fs5oH/oE/nnBl20bGCHU7+L4nH4Ge2H",
-	"68PP/n71+vCziNXk/3qco1lBfBPX2DSDvThKs9MWS6m0tZtUMr+vYP47rmC+oxDdy4/iPn0H5Lmb09qS",
-	"mqPjvT7adke67+HxtwW/C+PE+oBUWDj5hlzBT+wLFA43nN7vSOYjilIrHuReJb9TWew8vuoPyUS+jeWw",
-	"a+X0r8oANg3qrvLpiqJZDHYvX+bx3Y5kMz/ysVpUuVL5J64yf1h0X8uwzP29bvTnM2/MyXI1Z2Os9atY",
-	"O5ECtd/aAOoMmfxixlfN8Y5MpG79aEtp6Hsz6XdsJu1zHpNvYTPUCg/fgcJww3MTG1bv3yfc+t6AuMsy",
-	"y/sdqn8r8+EmX7YLN9+iRD90sRD7h8X8Wy/l78+Me2I34m64s9/nW7Pw3Hj3Vmh44JK512h+33aG2+S9",
-	"DI4vjOd4wZWOZJpEqrOTiYsisAlppO8cAIMEoTeoDrLeIoltia+NQapEbMKFBxcp3DFh5M3rd+cuToyk",
-	"NM9ZSVZzaYFxx8LhCkMlj2pk7fSP1+EcghyQE6i6y5SakAnNMosOPBYTv38T0ocppLgoAyiD4lCVEqK4",
-	"SJkvG59ekjnDkvGRlHG5EjtcI9+HptyHptyrsbcUmrI9FmUHPggBrMh8UirIUrEYqyNRThfmDAMWLF2w",
-	"kcWJ3IW/uiRh5DDhqxgXbMd1wXIpZopoSfrtioKXTIywKFCYsTwkE56pia0dBPG68VRk5XKbzaA5INO3",
-	"mTHZzovH4ibMmOzIi3eJ0LkPybkPyfkDh+TsryTuE3tTh9Axvwe1LTxQJsX0X8NtHPuAdIem3/Yfspyp",
-	"fwRDASNp5IvxEMCrFGwsIIlg0o0kgoF7REtpGBMOxOYHaFmNEHHEGuzohyF5xZhN26DZggtSypz5onKe",
-	"d9e0mB3c0vfxOX8wx/MfKyDndgJxOnSntv4QQvwjwmAdD8swjQAmwJ9jPad6LAxjAD2BfTIcr2Hd7R4o",
-	"E/h57mNm7mNmquvBP1iQTEhh7zQt7bnUK3lQzKnyJ7R1LCuH4SbxR/pgJiDoqPsCoyuUF9+DUUechfZV",
-	"WVkWBl1YPFRjV+zvtfXYS1cVplETc98CKnlGMRaaXmKG44XMLMiqA7N26Y9BaUBfYJAq0oxDsbqLUXom",
-	"hl9OxmKxVFAzC1vQ8wcKayhC8Snznh0qlO3r67rLW7EFFZqnbj4DrFdlfSxj8doaaxU4FXE5mFSYXitu",
-	"omVcxdnX+dxknveRRveRRveRRndwA3C7RtwOIUUxu64FOlJT3iLmnLu+AF2tD827UrM5VXosXGuZ7cEL",
-	"CqPs+dKsu9htpG62jcWX223d95b3sUN/vNihrcFCUSTJtobe1p9amICkD45i/7sDb7MaCAochK1vVvgZ",
-	"DL2O4Msd278jGgLpm+Y1nQ0SxDZHrHKsr+kAHB1sI1StL1mKVSXb6I07hg99JXvqPpLo3y+S6D506OMt",
-	"Suz7kKH6yXYmYM3fRHbN2FDGJGZZgsXhQuWcK6uysywZC8OVF2AihpalPwikz8VubunB0EV1QGmlGNgv",
-	"VP9olhi+HcMtYi/fBxD9CQKINtsRDs3LE203rheSMwLC7gNXi18gGC0g1VSX1GBCVH7Sn/BNnCRXeOIg",
-	"5gc+HIt/Si5U6wb7gVG1MegFjQQoeFYHhkUvlWKA6R20uCd8LELtbAGPrQPl4qTuUjE6LYrmGu6oD/mt",
-	"oZpwkeZLW0EeMXzvFaRbVpBqQE2eLtzpDGjmjiGsbwyV9/HGbOOGINeeGJuI1IhKXMXf1Jy+UJNQLoux",
-	"QEeCIv2CC6jDtQWwPoDvhxYeNEw1QLyj5MmZ4UUX4GWl6pKszAHSEsHzJguZsWY4TRVKaccPQT9UE/Ny",
-	"dc+1krbQlZ2gm5qii5oUzrlyZW2Tasi1obqwIrsSFeCeIlTrkl8sNSMcht13Y9LzEHHPMVUpmLugA9+8",
-	"jdscQK1Kml6+kK4ijA0BUkyPGvwXY7OJkDjRTK6EUbDUV2XFe8ZV1hxPoV1u9oz0H9BlxvUDQ1IPipJd",
-	"MaGp5lfsQWfApfluz3BL4BIvzXd3G9p4WhSRtfpCsPB7MXL3YqQZ8PPvJEWWipU7yQTzIt5dykvDgAIF",
-	"0jO/UCOEwi02RtNXZDSNPFBgO40FFyA6TsikwBSSHMMUU5rnVkWMhU/63BLaVkOrsYwFvGw76+BLT7Bw",
-	"2HuzBnd4sKH9juPrapeZlbk/prd9TO0GE7vD7oDCn5UBZtb+sEa7h1bu7nQy6iQKN8FAzxPy5MWZ2Vjl",
-	"yj9jYY0Zv2IQft+ix6fYaxiU27tzgRPpdJvM8VpJLZ/gnnhvl3jtxpAGOUSIeM5orue/dVJrLfrCFWRV",
-	"5CEUJue5jYwoJeSwcAuDLWYuBEM575eQyILbxPuzHcEdUit28U5TveysZxrMgeb8it0TpVZIWSxdllyv",
-	"e6MPH+uhWFdMmBVL56wWWImrbelLFkzQgg/XdJHvSmQVh+SKvC6YOH1zRjKZLo36Dk4ntrhgWVYVQb7g",
-	"gpbrKGO0378rWLofibkRVyRGs4ybRzR/U5p+NDftxHNfg5E/Gh4NHwXj54L8/fTlCzNam/4kL4wu1kWZ",
-	"zRW4p8wtlAlFx+yimX0nfbPeYRbROyyrZct1IqUCJv0NGSGz1bpsDQCju4LJTHRJp1OeYmhYRjW9oMpF",
-	"zqlBQr47eoR2+4ortp1XvsUxfmNW6aYJ0Ww0W98TZE1+f4t9gNoPUFShP5UlYZ/oorDC2VOdD8BG8hsM",
-	"Nx4iQ2p8C3+vf/65h4cD66SNPny8Ng2aYxD11FQeiJqXqUS275id0ylsDXhzJJZl3hv1DuFm0Y6p2bav",
-	"ytEoWH365mxkayknQRn8JAgLFVlYZ0NOm8VHh5VDqF6Jop1OW5vdAyJXorOCBulfhPxlEFjG7cIdwRCe",
-	"VX7ByAD8MrgkdF9diosZlONw3AXqhUQqnqCnGFOCbO09XxgsGIYvUrBhDLUMz9M3ZwlRqSxc/cPNa4xu",
-	"ku2N2yuoPVu3vvwNzb+ueSegefQKlzruKQV+j5mUMSIaBGOotb1pEHj9Zveo2jkHptFwsIvMOva8T88V",
-	"d6y6Dr1NGzr2lXXj5ALdJEReWS8PeLtt32jmhpUhqjaCgfirzfYoDJuYspXDCgFfUjCOltGMLiAQybmc",
-	"zYwtwsMtR49K0k58sdqsWbiyzvvCkVrmFxtnl7JqlA88QYr8r3evX4UbUNNDrj9e//8BAAD//w==",
+	"7L3rchu39i/4KijOqTJ5/k2Ksp3shKp/naP4kvi/fStLTmqf0BNC3SDZW02AGwBFMz76Pp/nyzzQvMk8",
+	"yRTWAtDobjQvsmQnO/qSWOxuXBfWDb+11qdOKhZLwRnXqjP61FlSSRdMMwl/naapWHH9mi6Y+TNjKpX5",
+	"UueCd0ad8zkjL7jKZ3OtCMU3CTevJp3cvLCket5JOvDTqEODtpKOZP9a5ZJlnZGWK5Z0VDpnC2o60Zul",
+	"eV1pmfNZ5/o66TwRXOd8RU2/5+KS8eZYwleINu8QMSV6zshSsqtcrBRZ0hk7IfRCMa7JVEh4Os2l0vBo",
+	"4Eb9rxWTm3LYaaPz7YP9SYjL9vVas4u5EJdblmnuvj9sjV5MX1Gdzpu9/sA2gmfk7apYLfIBMYN4dk5n",
+	"Znl+ZPqtKPJ080KpFTsh6znjJNckV0RpWjBYodUyo5qZ3yhXayZZRh4fP/SrNWc0Y7Ic/otpHweyY7im",
+	"xxdZfJFy85DkGeM6n+ZMJoSS9+9fPCW5GZ4ij77tp3MqaaqZNDu5IF3KN3qe8xlhhaoNdjgk406O/ZHF",
+	"SmlywWyD405vEN8F+/7WTTA9U90ZdVar3LxZnWXS+difiX5z6m/krJ0+hJxRnv+OdNxOJMK2cRiN4Gb/",
+	"KMVq2T6CJbxEZuatLSNYlm3daBRvaXq5cxBLml7uHINv6abD+JlJBV3vGskVvpiQiw3hq8UFk6R7TLQg",
+	"D48f/+3xd4++ffy3Hjy0LxJNZ6TLBrMBmRwPHg6Gk4RQBadqsoTzOCFPXr4gS6oUUyTXPSIkmRRUM6Un",
+	"LZRp2/7c2b6G8e89Zzdff6wuNuSJZFSzsmXSpZoshNLhenzGLBb0Y75YLTqjsrmks8g5/njsD1zONZsx",
+	"ifOU4p8s3SKwlvjCNqoKmjhskd+xWa603NwehfPbGEQrfZ+xBeU6T/0mYzOkayg0oOFeQsJf2klfSPIA",
+	"qffBrVKvn9PqosjVPEa3b0LGqedUE7HmeNbCpe4a+WHG0kaYS9/FzYZ4JlYy3WPPFbw3Ig+WMr+imj3A",
+	"VRe82Nhn9nXJ1KrQisxFkam2UeMXBw8ZPzvfLNkpz9qksbSvPVDEtEEoz0iekXVuBC4ssNP9uu/fvewz",
+	"noqMZW0jlY1ObzborUzbdVISMf4IC0klM0rDjvH9vA+DcrxoGOVFZ3orB1B6+9lX+maCDbp9D1rb1kXC",
+	"/q16d/hCXX3uAl2bL9VScMXA1viBZu/Yv1ZMafOXUbsZh3/S5bLIUzjZR/9UOJ2yj/8m2bQz6vwfR6Ud",
+	"c4RP1dEzKYV8ZzvBLmPEAp0apTHnV7TIsxNYhgVTis4Y7JCyxgIrMkP/CdgPjK8WClkjLQqxZhm5osWK",
+	"qUEHjZZpkadfaTKp7V3BOYUxpispjemjtNnwLrU6PjNjhvEYNTtb4fBw2gmhnIgLEJg5Jytl2OZ10nku",
+	"5EWeZWiIfbnJpbQomHygiBQFI5lginChcfGJnueKiCWT0D0M87XQz8WKZ192lBUVviuMziT0nMnKgweK",
+	"ZFRTUPjM5pjVztxSrylObGoGDzN5SzeFoNm5EC+pnLGvQ1MXItsQ9jFlLMPzoPLfGSnyRa4TAhKAZYRO",
+	"jVGWsVRkRpWgZPZ7viRPcLD9Zxx/x0lJlgqe5aar5zQv2BfeKGeqoj3sjN4TIhnNYH52O+iM5hzEnmRa",
+	"bmDsZ0xe5Sl7z+kVzQt6UXzhPVHYP0kphyMAajnhYk26wJo+0sXSGvCGzi4oWsWrcrx4ks+FeEX5xjJe",
+	"9QUnIQRZUL5x1KVOcHWJ0R9B5qBnAYb0zjzpnxrSimmxhoqUUUbXNDfW/VRIhq0BqUXEZSCFrpPOe05X",
+	"ei5k/vuXJkH0VOWKLHKlzHkRkqz4JRdr5GDvuVotl0Jqlr1iWU7PYfhf6/A/UI2DbMbOWQ78DU5692Pf",
+	"/L9HuJDWhaPNkbl2u4B+RT5bFVT+KPPsNLuiPGXZ87zQTL4SGStgWhkyBlq8lYar69xoCahgNEc5hY/J",
+	"wnw9IKdpypaGGak5XTI1IhO+KorJCZl8up6ckNMfien4gSLU9m2/NwLwnyLnYz75NO7gb2bFx50RGXfg",
+	"SSchYyAi/O309dNx53+PO2/e4RPPz5R5/utgMPhwPSGcKTMaLYgh+Iwt9fxkzNEj90AR09mhTRqpLlaa",
+	"TMpRTk4IJYaICjbmK76WdLlkGfHfk25sVpp91K6j4kWGPxoVYaXqk2X/WtHC/Drmrh18IJaMjzvXk96J",
+	"od9yeVNRrBa8sjmhRnHJNuhIsO/lGbgnx9wwNybJkkrFFDBeUMuMYYlyx2wrWUqW5ooVG9J9PBwaCWro",
+	"ETQdaC9Bc0VI1Mp6g7FRVg0lILtGWloG1PUJ1yDmXbYDJGJqJhBZ3UHDAXidBHvXbPNlrrRprnwHGgcC",
+	"BJVbs4XadYSDcxSen+vmPO3YqJR0Y56b1XwuxSJuG4BNAMOBfwU09I9//OMf/Vev+k+fJqT8N5nPR4vF",
+	"SCmz3O+ePyGPHj36HkzAlnGUa2Q6OBfxYayWS6NMVAeT83eUz1h16Xd2g0QInIVv3kw7o18/7fzIiwv0",
+	"eIS/XAhRMMo71x9i7AgIrp1WUPmWlt9T61A5IWY8QO62dTTBqOVmsJyhT9kIMTmlKft0HT7pq8t82RdL",
+	"5J79pYD3cI5+IXDFv8BS4BZeGE3WLkhj/7YuR67uaAGsJK2O2HF5sO/wLJ4QwyITO6rEUqMkimn7VjkR",
+	"Ias8L8oU0EYREU3m9PVT08Sbd+SC6TVj3HKzKoPY3YOOzg30DcMRu2U/lWmGfeGbapXOCVUEOb9R8rmm",
+	"OVeJ28SEXBSUX9YXohcdFhrH8YHhM5ygWdnK4fas8I7p9RS6xsPraTLxFGn+ZT82y2eGcEskuZ1Z+x3t",
+	"oOA0axkwfhROEWoiM5lnjlxWyqg5QuLFjjtrs5lkM+rWuSoL6Wz2fMXT+H7R2YxMVzwlXTD8ErLIYVEW",
+	"9GN887NcLQu6aXeH2RfAEo62AN6X+LfwKPpR3vLFiuf/qtwxovvVayKxSVyHrq5fTdMftu/MjVXaU6cz",
+	"VVgLdYqkOa9V1aG5ey2azHk5yep5BzPC6FfiYE3mPMKkgpHeKzP/DsqMFsRsmVFIwKN4r8L8OVSY4CAe",
+	"oMn84RSXmmLSdRoJF/qZ+Weom3Chn/g/lKZSq19yPU8I45n9F2gt8OYP+K+CKXU+p7z81xtpG57BNbfE",
+	"p8Ef/gWvC+Xq1FCj+cdrwdmbKbh3T18/PaqoWvfK0ZdTjn5k+p1Yq+BiqTYrdFYQdDn0VZ4xIsUanRXO",
+	"+TUgz66Y3Nj7H7hmwLGOQiyHu94F6NCYF7nSE8MzF4YdKkN7eLs7+QQOFmkGNu6Mhsm4w3iGfxwPzZ9K",
+	"SA2yb9wZmdlfT9B3Yb26Zhb4BX5g2YHXM0JZ/avXBDqKXTGZ602nyj86iumSIC0Jd0qC/LWTylznKS06",
+	"SWeez+adD4ZefKvgKuqUMgm8QfU+DOMpO8HDCzRWecscjvKt09dPzWb6xahMRlzAjmWnplnzSmcEOwuN",
+	"utXtjIbXTb1oJ5bQIuYsaeBd38tcIVYuZ+qJWCyLnPIUr+tHjtlV243iDwdj/succTLLrxjHq0Pzs+VS",
+	"ZD1nklW/EpwZvsUy0s01kWxZ0JQp4qbYA2F7ydhSjXmuFdzJDMiLGRcWpQMXGXj/5C7HVNwV1uBJjshi",
+	"PInxDA5Kl31Mi5XKr1hCMjalq0L7wZH/IMfD4QlxsKDj4XBoPlJkCe69GQvVbO+TbxA0LQrL2fZUH2M+",
+	"5bhsr/om4Zpn43YOvceODmCh0WdL0iI3XcOp3qKwlRwJjK6/s80WPyAC7i7ZRiWw6WaJ2Mclhb3HhwW7",
+	"YkWF5ze2bJemLMUaMHtPRLFlLGZjsctUFOomCrw1SvcYUXC+24ZjXrEcGcZh9SojUBHNuwBNEy67LAkK",
+	"maGOcejAz9xwXmi22Gv8ntm0gCykxoOS88ZBGQL9b0NJWD68fbtQKJutIl1n0qO+AJuoToi15UncWL+r",
+	"zd0hm6tL3UR0cYY7f8k2e9u31lP/Am9blssCGSC002LaovRo3CqaL7JcstQpWoybPfq1Q1XaQVYS2P8t",
+	"PgIcpe0j6i1YLk/fvnhCl/QiL3K9eSL4NJ/FFyP1b+Gc7BWwvSFUCRpmRgg4NI9hWSm0uJItXp6y0RbF",
+	"2z9/oCwmxHkFJ4Ag6qPa01/S9FJNAMB6QXU67zOeys0Scawxf0I5qsOcI0/CT41ZAcyYcIQlCLJSKELL",
+	"kQcjKFf+ahs2yi2glQQ7Vj4mxOqEUC5zCxl4GsiZ8peycYy41T7LYeV42oOxbdnovM3MCN84qaEPKedi",
+	"xVNA3HC2P9OIk/d1hFNEV8uMtW29aujjVhW/5UXDhHNubxQrEBej76XmIwSwcLYm+DV5GyKiwaDjFVTP",
+	"oKqkV3yendNfzsiTF2ekVB+D2Ji16qe56qfhs6XVN0Hzqc7pHS6Wqtgt9sAB3XJy9ohcrNJLhuRZHYp/",
+	"FnwDHG4qZMoWjOuXRtXojDrGeDE2P1gNki7YWshLMzcXHZMrQABOmWRm1KPOw8Hx4LgTnK/O8eCx2TOL",
+	"pwu7VxiPMadXrG0mjBv5glqWxUU+6uPX/crgvXkzQisl6Wg6A/tFPYK5+Xc/GFXQDu+czmCEDwfDTsNW",
+	"qKx5071+IXM2JcGvXuUvcb6H+8JPje6vNTrCfZxSSICAbs4VsJ8iL7V8058NZGp0uWCaZlTTdlYbUSZr",
+	"IsixHdMOoRdipaFbxq9yKbihGqO0ToX0F/EWTB3C8iKHmUfXwawOuM6cr/79u5d9RadVpz3FMQg5Q+24",
+	"51fMrQZ5MfUIOzKnitBCMpptyAVj9lrEWUnBSU4qbAG4AVOWGdSEQ7A1wHWp1kyaGfyfv572/xft/z7s",
+	"f//boP/h03FyPBxe/7fY9pRHPcaYneFJxEoXOUfxppYszad5Wj61aOyADPbl0TgFoJOcv8CPjpuq7lKK",
+	"qzxrixpJC7HKiHvnaFlQDbFZAMwMoe9mU5USaU41Qxx5QiBI5vSXs4Sc/r6SLCFMp1FCNnsXI5d3z06f",
+	"vnoGHs6ANnedRMmWQuXA3yIH8f27l0ahQEpwL4ZGenVSKFDi91DIixrLRmfKEmx1jbYbefV9CXlZvYuf",
+	"/TMzRNQQalEfETomb3jKCPWvmNHZwIgsIbl2uMMLWBn3pEb+3V+vfv7wP7rD//3rcf/7D78O+99/+O+9",
+	"8Xiw85du3/wDD8+g/+E/ev+jOx7/R/233v/4bzvv6Cy6PmS4wWHbW7PYpo05DDuZSrEI9YaIzmBVdEtB",
+	"gqyWhaAZqOxUpvP8KqK3uen8VMIhb8jAbQuo0aLSDOLX+f8x2hNGpIXR8lNWoeZykfCt9+9exJfk/bsX",
+	"poW3788bsstOs80W20spt/FHTjeH3cpiy72HXl5GMZRzaiGLZw3tqD7In8Sa0NINTKw+lVWsx+wqV6hP",
+	"hbqVZAuWGYaI1Ao6T8S8hIH8yPRTdCCEQU/bqXSlADhfukeqSmuV5H7M9U+ri5dilrfsRKwZax6SLhea",
+	"EQ9ufEtVSosnVDFjx8exAa9QM4wwSPcECHIOKH+cS8DjY4Opmy9zerjhYvveaayEqxXMpYWKfMy1IVQ0",
+	"h86gz/b92+crx9w9N0IlkafFKrM2zn+dvXlN7PzM4fF6g43komRJpc7TVUFlXakJjJo06B2wxl4dl0wb",
+	"xQyPb5WiFvTj6Yw9pRsVBWFXFzR4ubmI1zGPfmVAbdxxLx0oXNtOFBAdLCNGAdF0bpcLIK+BcwJigS07",
+	"wLOxDNfcEHBadWZIRgo21UbR60U47/UeNNVOR294xbFRlVDed+SGGAEEobnRbPiXOYMLBtBiApXBfgCu",
+	"uEpceTA1f+F4GxAh3vpp6yfbNW+/XyBsytndTLlu0dv2kXbxe5Jtit95NYZ3cDNdqZSPQV/BqiWeKtr5",
+	"HQQklgSqdnG6tvdJkSut6iqFQlZnfb2G0sAtWeNabqJvQ59K6p2tLUxsh0Mk5GqPhtd1Ej7c4+MJ4lHc",
+	"QfHhuk07fNtKxu9qb6BNXbibHvu0tqKCyBUn2Uo6Sx7DRA8h+0q/m6gUjdGLSyhjM8+8Kz1L9Ym1vVn6",
+	"BxShvJmhxjDtSpKLBTMnTM3zZZPnbecoTget97HnYWs5MkbCoAQ6b8XDgA8G4xumnrnW5Y8TU11arOlG",
+	"laEXvVAjtX23KJv+4htzfWw5vG1v2mNLiVotFlT669Wa8mgJEL9tbkSQb2TLTVi4r+pwJg3Nn+Ewd+p9",
+	"lRG1bGW5Jjs4X8uLTbVO4NGtOZ7L9YPP25YPHu5cvaVr4rDFM43/kuu59TioPRcQx9Syfk4HjzhnXHg2",
+	"mN3hrUzdVGguxqKt1fMg7Ns2E78y9L7mLS08UMS9Fx63NZUc8wMxKYWE4Pqp2H2V6AbdslKWzbYMCJ2/",
+	"Hr2Y5Vd5tqKF2/HSAqi6oHYo2vvBMuKq9Yd9dOtS1NdZ216oi63++6eB3z5X6AjWwvkvyUJIBPXUHIor",
+	"uRSKVT39dwR4ZxGHw95r3vBWxFc86MPBS65rNz0Hb7NTaJ77VuJ9l6oP8R2iMhe6Qy9YIfjMAdN37nnr",
+	"2basxHFUf8xNf+u8KMiF3xKkBMYz4B8K86LpOduQq1wUVLNwgAcYIu9rFxmVGx7bGjk3TUOoNryMGq3z",
+	"9beZbze+eHB+p1zwM81iovU0dsOlzLvgG6eXMEbvvyqZCK5VG5g4ZKH7URhO98x9F6cp12z9gG53wdeu",
+	"I2pHe39H/EoWW+4RgKUYZi8X1tyv3VPc0EYLu4twjWQ/0RE7t5G5tB9aGj+x++rT0YZbeaNstwtaG/Pf",
+	"xAnSnjGqW03yaKuV7w53akfbbPqvA3rYtoVVAd0wrpuvVVAQofhFs6LuEIyJ4cDK3ub025G4bW8HYEOz",
+	"rfqo4s6/6ziIiNiPrXtOC1wCuzQLuozefpRDbbO17SKRcmyH8REXB7G36K2ZjBHeaEzFcK9LA9LlLnKC",
+	"CJsdNHYFBrWVhVTMpwjvCAxAWrH3mnwC80acH7QOwSCelZ/H5YQznbGfisKBTgFN5YxpRbrgTYJQMGvc",
+	"K8yckqs3cmbvYXa4RHOEccftXnd90TBdmw7ShchuthyvzIe7FUDTfg3DYt21W32rVlMJHSItzt4Qp7yw",
+	"fpuITH7tL/gQU+AW3sjpfMZRPWtsWdxFyleLZwghervNBC67DI1glzOr2DgcEoIscrWjS3Bhbu3GktXB",
+	"M4orBBViDEeQhCfJUlDbomw92+aVVwGIqAFaiuQM3er/j9mWhyd+qfq7IJFq5jAbgX5cv4mJ8vXbsNg8",
+	"FCrqibX6B2jOz86ehNApD12NwUFI1wUQQswaGKu9w0QK3zsT6WdfzMfSwJ6QYRSvj9lCQ4Vne9bX4Ze5",
+	"Btl5FCqOrshxqGAeeGaELMI8XPotN6iIr+6r3IOVa7gt0KBcSHUjiNLutqPtBnu91aO47QpLdaqTbNti",
+	"AC4A99xy93CK/BszQRu5Z/bYJg4+xOgpc4De3IIXK53zmU18vDvp8Q07iq90rfOWNa1dBcUsk+oreEfV",
+	"wLzaHAUJsajPMMyhTHNZkQj2JivX8MJdyR2HyNWCXLD9pZDPBl7RPCHRL8n1zWRUCB62yljsju/2xdd6",
+	"LhRm3i2ufCZU6P/JyxdEzcWqMNqTzSVqFyeUPUspUqYU6XJ2xTAqfc4kuzU5hwgMq6waknF+uN7BC2XG",
+	"+1K0uQp+8QDRkIJTysHFKNa8EDQzBpcUC4BLwVw9aVjMUkLW8zydIy5eES5wldz3qndzOb3fdG8mYA9c",
+	"yzhbaUEdhMQfYzXVhIaNkXpMGly8QKxHA9tkDKzHw2EYrYARziMbZZdjatbAnqvm/iW/unx4ybiT89+W",
+	"UswkU5A2r3Ox+S1jRuGHv6b5R5bhexiuO+586ETgTVkLQf90fv6W4OiIeSu+d4v2K7T5akF5XzKagUYS",
+	"8fPCSu3ethTNim1+xuc/nr4TRXQYkM03NISovZJvsuv90/k4MjRtd2m2yHliW4WMgDlbMxk/QguRmSay",
+	"0xZhqvMFU5oulv5eAHtZU0UKqsCMhgZI179ge/6nyLnR4T1f8yVEMqpZ37R8uDpXneopTvWVn+rPrVNt",
+	"5jNK3AEM1iC2mR5wVjqN3yHXao3CclFXzssU+D0XVMv846Ce4EBjMA+oSJ2ko/LfGeQ7uFFMf6Q+EOBA",
+	"6Czn7Z5bN4h6a8+s12izBKchyu2LyjWvG7b1XYQBSjGkBc6u3V3ggKxw1aJXkpOucxwdD4dJJcS+VzGj",
+	"zC/JId5XO+lD930b6hByHDi89o6NxywxELgVxUhdri6Y5Ewz1b9gSveXkqY6TxFxG6GEDqipa0R84dws",
+	"PGtJN6C6HC2lgCDdVEhAhn33KOkfQ5aLyvtrdnGktKGYWfi2Wf/+ww8RcJafSkuUMmaW79YNcNUjEJ9d",
+	"j2Dfqfvc/BxAgBT7qKtFsoQkbLHUG2ILAwB3W7aFmOEi78CWBLuPJA35IPYGm8Spb3c8qd0IO8itpA2V",
+	"qbZAFCtpXmqw2Q262G1GNWMSbsNTLL05dOAVe4srtzkEsEtSitgG9ESrFRuQV3RjdFHMTlXx2M6pwsC4",
+	"jBVMs8zQQDVv+F638MtyKQ91WONHW2eIS58xTfMCiy2UUKL9u2sWymnpVdoXK9aKw9RsW0wXGHbY6kVR",
+	"UrgqLYTbWvKnnYz3+cqn1LJLDd7v+u11GzghWILExiH4qNA6nbbh1aJ4Vo9j9aMzbTYxTUHz3mnvw7AA",
+	"tO/PbhQ0aY5vBB1zG7jvO6PWoBZXZXU8AMw7l+ubNtiCzouS3U+MFnp+htmf2gLjICzHUMMc3ibpnDXj",
+	"Scxv2IQtVGD6ubSpVaB1+2dNuPrvbhgOZ/1vmI4RCCJjS8Yzxo2cMq0bFR4CUz+N/eDGndG4Iy7Hnete",
+	"1EGjWlYEP0KTAVdjk5BxJ2AN4w7maVrniu3W1m0/sa1xaGSkBqugxTRyVClL4VyWggFC8ahmVxMpck5t",
+	"lOD2qBAW6cB/6ENhPF6o5fazfB6nt6KqaZSvYx2VxDBnyjd7H+HqMv7smtsr7U1lp/wS7d6sspd2xcNP",
+	"zLBllhohbYH6fsMayx27YP8K4EJnA1gYXRbCsy5zLNRzsK7wd/NhfACmzYAkUPvZ6hQ596MzC2xfaw8c",
+	"2uKIjVyHI9aQKj//z8sXsKPCYGQAy0AyOGnc2IvPHtLPB/ggdwfoI+t5/+51W6zx69LlaKu+wTr7eR2C",
+	"rws2tbHIsdNrrJswCBfdLjtw/ls+cLESReGiUjw2e2umGfsyRjVhQHRn1Hk4fPhN//i4P3x4PvxuNByO",
+	"hsP/1Uk60xl1rrjcvAbesarTp/VbG70EXiY4tVys+blA16pjhxJa9+2ulM1VfEU1le9lgUY5W9Dc/JMW",
+	"ecr+J00XbOBmlHRmuZ77EGR8Jejd/En8GK5yqVe0wL9HU1ooBhkqm+vwaOs6oFOwdSEexRYCvWu7VgK3",
+	"Z/dSXOWpFnL7WuA74QjM36QcSGw5PtzEZ3bKiVhSBCE7R8GU6XTuWIf3GJgTaEmwdB7s4zPwdLtNoFcK",
+	"qtkv9pbizcO201vgBtV24Jt5QPfzfi2Z7EfcINb/8YVcmtvjXYt2b81nuWnEOgpzFJoWT8A9Gve0m+dB",
+	"uocwNHmHE3Nrjo8y2AoUiD2dl6ESoaDWrU+wiGq9q6zQ3E148jSKnAJ8nlHhnHlW8XEEBRowK6gtnbRk",
+	"tpAD6X4ar4bDRynkJoZ/ssSleSxzQV5Xb1G33XU3VituveLK7UVFuGIHEo91A0UzmB5KMm41IfVst33j",
+	"evsSlpt9EuzsdkIDhN1zIRtBq3sGBLZ/uj0qmtNi8zuLxcE+2GrXLeP4xXB3/Q3vTcMG94gQrqx8K0ix",
+	"ETzZcgcVf8/mAHaBluhmeaAa0wrULZqmTKnOqGNRoZ2kI+TMayvpgjX9Fe6bwywcM9BT/DJu4mCzEXVa",
+	"uVjRAbHAUJIrMrEjniCGOYuC14pmPCh58VSRbtMJRfJM9VxPJ8bEtqmtIdV5kAOOZR7h5bE6ipnPMetF",
+	"DmUKuo17rPbbjwX96FKVwRVXnVGUOxJPdskFz1PDLAI7qaJquFjbyqJOhfQqDqT/gMzw1e98qdpaKMwe",
+	"sRyfHTCM3CDmsv58LQPzmlsgiwuYBI2wqQ7aC0u/Vu4qXDLYb27Dobr1NKNqbY4irir6zzmmw65lC48Z",
+	"nm3eYnxYdYnGfPnl5bQtlbw8JI9ezEP7mRHQ5SZ7x5D6+WE7UdQ995iIzGqELNviIutePex9aS00mNSB",
+	"Hr0DdQnfz88P99ySYGSxfUFD4mXO49H0HJlvO4xFsWIaBZWyYtp3YWpm8+abJZMQWUmKnF9Chf2ejxWw",
+	"qBInxvdkMa/ZOggN2QnY0MKmWItg+Bt4DVdSwgUfYMRKZynZFeOa6vwqMOOXUmSr1PlUv3L8D6vG/Zy4",
+	"uBxMPaaRf36hGJxq5+HiwdlyoSM8I3SV5bZ4j42RGewPGOJs3YzKiLn+PtS8gMPk++/3xQjHjk/EJm9a",
+	"Xo13fPga9UCuacwtVmNhzgsUuZ6IYLMaWsD+KK3AnbQfcThIXMutsyhYEH/UCBSyw96CbTNjEkUh1soq",
+	"gHEAXnhPY1vBdHk4BCSWXBKxRkwDhMVtCWRDHBqAeAOkW/M+p+Ywqw/r7+FjC3pS7oI94hLC3L6uQodL",
+	"9uNS3xjbdttgCsfL99u6UAA0t89LgGBJbXJeO7wngitcph3oX7sTqX0ftCtj/GOruMnyIKqr5IyMk99T",
+	"tpQsBY0h53bIbkBQnQkmN7EEPxkF83ygyMUqL3Q/50AIic02KhRTesz9MxuREKKRYT0qi/DA0jKaCBPs",
+	"YQLbeFJ2P+aaFQWQ5ILQJZUaSj1fJx21UnChm+1D9GqeLzGrtv1oHxrWjC5ULLdIcwHjKSkJtADnqmD0",
+	"iimSQ/a/A/MOOLfyXhTwXjH5gk9FW7k7BeRaAj08aCB26roTcF5P0OADSWQYkjWAbKxs1SXdSFEcPAUg",
+	"R2orfdswD9tTJhhiryFdPPbirF88XBc0vYSa9Lbs/Ji7bNQJuVhpbKH5tQvUwKNZmaRjH+BFB0IYoREz",
+	"5gAEb3Tp81/bcuN1kqmJSDi6dv8SL6vqvLG2gKWo2U+4/t3erNZPgDnO7pap5V4KzckQ12omzHgG5QAE",
+	"1/hPm3qpv5Q5T/MlLaIY1wbn2Sr0zRsQB8SJ6dviecCg8awGcdftF2R2zFxwhKfbWxh3MbUUkOuPFn3/",
+	"CEuapKIo6IXAaodJ5yIvipzP+gvK6YzJnZNrD4Hfpa0E90Lxy86XLVHk+GHU1qpcH0XricSy+OZakcJ8",
+	"0zswwrCuFeyKVZRRSjj3PhS3zVaANpP0Y1U+MS1zDkf24pdczw1FjcZ8AtuPlWqsSEmIMCwC6745eTdB",
+	"4TNpCCXJaNYHdocSDiKfxnwtc6gRAC4M8nj4qDcgz5s1QtBIxqHDPx8oUK1MWwNiY8tA2Jt+jDwYcy2I",
+	"mE6NuJI5+Fc45rrUEHO1nguyoBuyoJeM5NrWCvT5pu3lrqNwe8u5M99YSDY+LqCkzxjraUHnRm9VpFhv",
+	"RYTHzME41sGC8ZFsxx2rWRzBSbZlUNFiwjV3mqFPvuQsp8RmkbMJhOA794cU65aAKwcDb/pF/KTwFdId",
+	"9o+Hwx5JhZSswCzxVvRYfDIBgT4g/eNADL4+OsXa1IgPh9g4SbmTebgyvRPSf1iRnfj+A+UirAPoVQqh",
+	"eEaSylU1k20YNBDEDPQfJodG4gYb5tdoL5JpK6QWEImYokcQTVf3V+gr3JpqYEpzw83fucuPHWEX+BKx",
+	"X7Vk/gqWZSaumOQs29L+ee2SquzFfYwlSXb0tGQyZVy7xYsctLf4RumStd3g3ZAsV1U76qyHjuwKvQ+S",
+	"YL7elWHAOlhac7u1eAmh8Rt7gra4XZwPSO87xBuhvnb4rHfnZDhgwe46qVoFxOexe9swVGHR2fq5i52V",
+	"CFVXVqtJcU0yaeczzzwTtJeoURWtkTEYkpuplHLSdWeoF6as2Dfav9Hw1nj8itftfx6B3+047ng7rDSP",
+	"D1x1PhLAONO1Sgj9fSVZn4OvMSGzdHmDKGNYKFG6pSvJPbYwk+2hwPtsavw8VXPTWDlosZdVJQPysTYr",
+	"QbLy9sohKAMB6pavFkUAjfVObHxBXRe4YKlYMNJ/eKByHcvVcssFp1yZr2KTVGMH3LFHtcJnxu+6I540",
+	"8b4JGQwGvVtNlt8agx5LQKTpzG4PJFDvHRqAbjrbh/BaL1GgbKfZfaZZqIJZpQW1pAF59pGmuti4qHIs",
+	"rDkBr9DEntIJ1uq5YGMON+yk60IULsqilEz2BuSdh8FuliyppCfB428Ef8ZkfuVyEGjE0Y45kLmha+ii",
+	"UXQcIdr125ygFHeJlnw4PB9+P3rk0JKVO9pfP+2TBL+a+L5EAlcakCxl+VKrSBdTiFjC+n+RgoEfdtRe",
+	"hBwe1a/twAzZQAnBkueaNkrSoms1Uo+O8KvRD/C/TtJZwRldST7CevGjpRTZaOSiUEej2HejkZ+irWye",
+	"huUXbeTq0iV/8TGtYTGBxw9r0RO/7q5s8Lm1GkM9qa1iY6gExXehgv7+jKVrVoeMIGJpqRIcojs1dYq4",
+	"EtUQ/l4SYYV5WgpMI0HvPCai5EbV68a6NvxAwZ0kjCc86q33aQGbkzTSuM4XjOSARoINukKK2e+SLdD1",
+	"9rI16sMhK54x2RwUcuIHyn9YphvyUi8hrFAMJLq762pPcLgVlXJeh2pVtJIDkA013WdXAUe5xSYNAihU",
+	"SJvVhMi5sx5tkiMjWJDTEsMAaDq/8Qyc3IoJf8/3bnYyIZ1Xm3GjK2qhO4z4syt7skf4WQCmkWwp5Ods",
+	"ZiXY7LMQRK2LHMvD4vjPFh05loDleelEK0koqYTkPFAkz5ynPrA9DlR//QjNKydRJQZVdQSd3QAuxqQ9",
+	"6ntSPBjnIQDns0g/DhrbZd35VfEaHvgLTSNGUcdysLbEKl2r3g0XTrcWo5GhxnnD1kE72tr4+3evDzNG",
+	"96DLG9qmZrCHnLZ2R49YabAEAy9maFwJdGiGBNZ0ZrKs3RdVRQZ7WsbPKvR6IzPy87KM3sxytZr5gTPG",
+	"z257xvsinuICqS2tJDicuBU+N3E03UJayeUd55Pc5UQKxO8ND6mbQXITV1LrFe4vGFZRuU+ZUz6zVV4D",
+	"QKR/4UXWGR0PHz9MOhgJ8zz/aEbo/36zZNz88Mj98I4J+9Ox++k9t710Rn8L9LgfrQO1M3r4uImhrIwg",
+	"tsqRfGksFTJjWS12vOn4r0ylUZoNHhIuSCH4DCCqqBElWGzYfLWtWbciLe3i6jjHx34jLde0ISbMaGyQ",
+	"kh8ooTOa84RI+9m2poO9aRlwtVWbKtNm7stydCViG/F+IvsdgX7XdXezQFSTglGlg3uxPYKcKrvQWMHq",
+	"5jdXITbefc7cluQHULrUh+X75TQTDOPW/9gZDr5w0oHbD+w/LM9A13ozA4W79xl1ivbPA2CXks+83nTi",
+	"8pjJMHQHsT64bZHQ0i9eq6hJM+0peSqk0H64Whwlp5XqG2UiJIcGA2i5Td6/va4gbS3iEPN5ed3M+032",
+	"xzja8bw9yK8SVCCId7t3ZUNf+yAytD9KsZL7uiS7GFO7v07pdpJyJWCmNySiWEr5PVPZ1wp7xIp5+GAb",
+	"fxajh2UHk3hWoeGdNEhbCLCWALUyrBhsMiSG1uoikZeI5Sdrq47XiLdCtMZc0dHE/KerLNd2Yw5CA+Xc",
+	"EQX4s4w6h6E4baclUObKTvcpEJPzWMthzWvakkQn6PJtcGN3S9OtRCXtMevGEPacfHs/B6+BwGxZZfz8",
+	"gUtg99kHWu3Ty9bWm+LRTPg25njDTdbOMLGyflcPW1u2ObkDOuabKtfoVjbXKGeG0nvV25c9pg14ut3b",
+	"2g67M4MrinIbulUcHstlE0apersHs8cgojTQCHHqog+rEUCiGOPbxrGLDnYuid29z16QNnKpDyBkM5+7",
+	"BjWJWifd9uMS5VZbuWiVqydRwVJdifgGxRjINtZVJ7e2s7BD+L9qrTEQU8Nqsr9LC2VvdgNAJT6j3KZe",
+	"KYGLldrzcOBBLAeQknY9wScU3paTOQkxwA62W3OkVwE4CaGpFEpVahCF6T5s7OW5uMs0ZjiWF1kJ68Bf",
+	"3sbAHc1wa6Msmm+HF4+n39JvHvYfpces/3j6N9b/ng7T/sPsbxffsO+mx/TR407SguUpqNKvbPazEM1z",
+	"fH78eDR8ODo+/l/mrbtAjOwPIwrQxh1rpdi8Wn2guggktDHR28GnlG+EaCVDzrmwaJPlceAPe91ALbkn",
+	"b+tYIvfgfCum6O4AMtau+LkEEQX5eIO6JpFEN9XTcmshibqeADyvlE/cKy95ecb2c4eHFrfNyOVAIWJL",
+	"xYi9i3GRrndEYV85Uz0C+TMgAUkUMYwflbf17rstA7qJbwKY7Y18E82Vuk4OL91STdoaAIRWKyhV0pjq",
+	"l8ogS7pokZltCrgKhrpWOeie9WNsLYF6AZn9YVGFc3Af4KK2U7Lw5ewqV0JuEuKZekKyXAF7bqmTs3dh",
+	"IVdrH1+7qOWB314nfhvkbOdqTnOpNHFN3Ahl9vpg91J4Bv7IAS7NEd5iVuNbu0VApR8yxVSLWGzvpBUm",
+	"HpQoiyLGD+rOi/kbMJ237uOWUhf2cfTMlomsq5rFzhJRN8iQHNNRWsRaJbrk8/ra7Yj8/D7uKqd02cPW",
+	"TNh1DJJhYLZuYMnBXIr3uGn9hS6mmoz6uq4etmM4PmN2vpTCwYfL1qWIT89ld7MX8PGjFSuOVvG+VzW9",
+	"QLWMxqs5npRUw+NCUowctNp5qB33inB0OkAl5M6uoFWNAobV7g+oa30HXQbEVOR6QbTcqrR9h7ffYe4/",
+	"h+ycP9Ni1ZKfF+sygl8CUwEEdV0sxLSe1a41fSwq2fXUtWRBfdbrXNl8odhvSwX4vbhxSzvbI5Pqaxbd",
+	"P1yz/YvxZbnSOU+1q2FpvSO4nHQhrMLml6HM6Bt4SeBtM/4g5BPGYTSUwtZDA/eGJ0t8bmaxZNz/bU1e",
+	"zT7qclXYv1a0ULAqNQQkdttE9Zixo7nkSgnD2thg+7hOWxvwnnARPlsVVP4o8+w0u6I8ZdnzoJ0mE3Ih",
+	"do4CFuY9yBgIjn7MScw0QBjKguEhuagBObP5CxZUE6owHWd5fWAJF/K/HlxyCpd0XxprS0YJ2Wnjo68Q",
+	"WATUGt/Sc5/sw+duwJxU1bap9MpIXBXF9w4bsDspfsSHprIO2diuu1+cvx/ojo34KVfGXHvGdQyvCBGI",
+	"AMwyBFae6tCP6zXcSopjLWTgs4S/7cm06YqobncRembgjrox/4//lnQ4W1teXvEiJR1RZO4BcINIfJaO",
+	"hef+AtlPMlQt7Ey7FF1GkMAmIdQmJsWa20KScYCNHHfirCCY8KctjgF4LZRzdnGgR/Oz7ygq6Oi2SCo7",
+	"G6MpmRkekIpw1wHCwoCI1yNd3KTE2xwJKX14iYvktUZ8QioKTRnh2xhEvreXbY4UbNQJ2ZLroiSbKHgO",
+	"VAA61dZNiDM7wZp8QeZhyNnFtxXhCxwPnh7be7xgUyHZ1i7XdO8+Yyon1e7sVc5gsh+PtqyhnUf/EKY8",
+	"wuxDbjOiDKKRlUe2lpLABfEBdvZqhrM1plyXSt+EjVaY3R5JaGS+m4HG86Md7v37vGutt4EzYR93QIR7",
+	"296XcAVxbP7z0PznkfnP4139byvlZ9NOlQZTe+dWk6vydl/3HAjXooax5vmWYQW57+Oyemfq+xGhWWZj",
+	"tkrJDgrC6qLIU/t21xxQTPOYuCspGzKfX1HNYvA4sa6kmIN+MEEW9gLPXHEA286WudpifC2VLU5Lw4Sm",
+	"AJaw+p1RS4SzgQ6ydMor92qLNtyT6pvZN8gXu5RsyQphjo45Wb1bM3rs6rUjyH7KZ/MQ6VspbWPI2hhA",
+	"qWrJKFxVi/IrhrD+HzYNlDjU38JF/87f85bXpFCWCh9/W+YfsK53MBSq7SNnKts8HgbJswPWErT7uGwX",
+	"mFCzUe/8CRp+5L9KZa7zlBZhm8fH/rENnndujPOggs/j79yvv+R6jr3ZR98HIQHhJ4+OHwZPGp89/FtM",
+	"Cdy6/jsE3GmF1i82n1HhNXJuY6jlyH4eOkZzVu50WGeBG/GAoXUNr4cC0SWz75kBu7N/y4NuktwuNNG2",
+	"glGtxNqOaPMRhehh8k6QLQE7h4y2BF+l4opJBFttn0L72dkH8bdjGtHog2BCbSsYn/6Wwe5k7OeS8eyM",
+	"xZXNiA6bW0ePCzkQVTehNs25XA85n1nEEKQ91kxe0SIW6FCemBa7pgxOqx0KYhMZM5t5g6bzSk/+jHjr",
+	"Luf628ed3VkXnTq1bUAgzC9YCj4TjHXjtzuGtsi6YBB4E+sDt257BJJtG8O0PcLv1kdytctmDPFxOZ89",
+	"UNYk7447NlspF8ENDPwJLyegkrpqyRP47YfNZA8tCsdU5fodv22lSu5Xcb8D+XOLH60uNMDvkhEF5xeO",
+	"o/N/Iu9T+5y/LcHOwVpVb45Z6BIU04OcgeXNQjiu0r5Hs7/qU2jSTSZWaAu0mP64APsGg+z0B4a7s8/G",
+	"ACNMSEHzjBiiMtSXzqnUakQmbs5qAutnlvMjoR9zhYSIJZpgvGNuidpu8ZyqgOWG65c4ZK+CexCZMdnI",
+	"MhYg7CKpwi4YT+cLKi/L9Rj9+t3x4OE3yXePIS3XVIoFOia/7Q+P+8NvXJm+HzbV2wk3qM6os2bsMvjF",
+	"tFltwP1x/NAs/4JRfp4v2Ll4nn8MR2mhc35gj4aDbxKz9zAyZSXYr3Vx8uvjYfLomw+em//6MPnuQ8lX",
+	"fz1+mDz6EHK5X4fJ8QfPbEqtXItg5sffRarmB4sbTX5SHqAkZvaamTfyGZLu0Fjcx8PhSS2h85hjRucH",
+	"iqRQpCFIIpjYcAOQT5Ly3jYxaQ8eOtzGPEhE6CSLjVuHAQ3IGeZZNITrH/l8JBnFyHEgf0XWmM+fK00L",
+	"TOsyIozKImfSvGpLBsAhB1o9XKUN2WVMhgPFxiWXmZwZr8MjuCDxiiM4mvbdkXysXSd9MNsgkOUkIVRB",
+	"UUem7JW8v7otz0zlartyH+6umGvQqZjLozx4UY3BPvVhsXjhFYwno2YocGa3Na/2WNMKkSVEFFncPblz",
+	"uet7WmMRsbPmBRfo4ebo+8AH2OYESyHCa3bYLiUn5ZhGTQvz3XYl5raoVLF2Z29F4V66azOgLqenkK4V",
+	"xjBbLhxYIHXBP+46ApdgzGENsDgkm0JRlBO3ZEbIRNZGQGir7SbnKF96WKqXszG34slnNMNBgt7VUKs+",
+	"66hbUyVa8ril1B292Tmv3xwaTgK9BKcsPBF+G+sUmoSiYU8NoxVfEDHJLEX7ww2VpAIuZK2yOqagJsuP",
+	"95flgSh81H903BSFu7ju+/MnjR0h3X/84x//6L961X/6tPf5bBiPgEWtgDC0xAunecYg7zTs14mn0Fyj",
+	"ulyq06iJNTzxX45rV3XljG7gyC0ti+MoREH6Tsx/J5ifDEje0wNIYqrJRItJ7wBmv/VA7dzCBAKDpL06",
+	"xNGdBO/mMCZgNY+HQ5jILR3K9iPW7o2rY/PcLQyOGFNc4BhARCiy4mrJUo8ld0vaSTqFWAMLyPKVGZvV",
+	"W73zt/2iIqyl2RKoHbxirG3JlGGX5Z1RmerE4f9ItoJRl0mvwgAHTIfaknni9WHZ1glVSqQ5gDhLOeAG",
+	"hMkfXcd9lYoly2p1R/e+594V2FDBvf8RghvKfdka4HCDUINaZpN/w5iDcu3Wxvi9YcTBHxt3v33R7gR7",
+	"v6NLBN/uuWo27CoojRxPFrQV0f0lcPZ/bex79STtRIinl/ttCYLRb7b5N4e67z+ZGPgnpO/PR5XHIeSO",
+	"o7aAyUHsxHSVSLXzlp22lejDOhKNnA4N0c6UarnRPS0fGvUMy4vmjOsHKgDHBJUdy2RJrjenB01XRWEr",
+	"okE9t44RknwT1X5sHbs4sT0tH4LKWBdGHq/aGA05t4mY9GZpNK9ig3XxfftXcPxQyGiWzrl5q72aXj3p",
+	"nYrVS6u94t27fh1pUYg1y5oCXcVncVAir5i+9OKp28um1hTr0ftJLHWV60jJ+/cvnlqAo5ASoG9ZPbO9",
+	"9R0aerygipEXT/dSwuKXEG7bDxh+kAkbkEhqDoUOIX/tkqZs4NKu+Xy5ytX/IO/fvewrOsWiHrY/Y2v5",
+	"huKy0j2NaO3ukZtEJe2GkC782khn+2rWRsmRJY/VVW2l37bs5GcoLsoKd47H1ulCkblQRkyBjpmQsQNf",
+	"jTvwBwxm3OkNyBNXWzvBeorBm7UkcpIRtVqWOd33T2VrhYZbWMUWlOs89ZIChFN0IQPDCY1lyLYiJLEW",
+	"XdnGBUMBZjOLZbvvA4G47UqHlNHIlFtle0mFMcd4TUxQvAeDzhlj76raQcWptDNcRQtnHtr1cmlgplhm",
+	"04UWRdN71+5BCpov2vIAwEPy4qlH/dvuoplmK5qPGc3+VppblMoqtMWD1ofgJt+MVXPjaN+NIHy4ddHb",
+	"3nTR6VBsPcgieQJFgzChoEQh5uOcWJE1cqpkWVV12KMkUGf06DoxX57Fy+BIsTLKXCRhSjNsiGaZW/7T",
+	"Qwu/nC6XtW+DvH6N3YtVlNOC0CyLlVsBG7uxOHuPK5awsjmiqqUnLOa1Tu6V8Zzpg4cSTXsYGQwqzzuW",
+	"hLP1FkWfrVHHMo1A6EK8neihXYgr9nVJAcdQ3k82Jo8vfFGSsH6YdprAMX0JstixPNc72Bx4wVrZXABv",
+	"Rz5lenTBHJAUzjAyC1jZkhfKB0rVc//cJGlOWwackrrruXC0IN2gMDoEPhk+DNmpevb2HCKfxh2y4tiM",
+	"2isQ5i6zHJiD60MbaqRWJjm4q0Bw07uNaYj2TX6mRZ7ZO5kRIPuSENeXEB/YkBAbzzAgr4VmI4s5Synn",
+	"ArR2xTRZUL4yJt5WooWTcZt6ER6kGul6/afzt+n36cPs2LoGnAKjVmnKWGYUiiktFDu0gFw8vdgXLiv3",
+	"eluBP/+Wd+z49F23lVXr+kNT7/jLKp6qtTitTcdgWBxgUHwd/9O3L2w5fUVyXWe+d5GGL+mEZqqFalU7",
+	"qrWVLoKm7F9SFBjYAZn9IpUGyxbjLtiXTnU2a/JAEfwg7vDBebfJjAcKRUD028pUtrSA0qQbgYOVRfSr",
+	"UTMYcNs7sLyX7a7VOVDbm2g9pfAVdJpB6G9KuWl+b2DMm6AdVwtmF0ozXE5vSpd7XR9/2ymBPHiRCy6z",
+	"OhFf6Z+Rlm6VLuJY2epmlKsUW/Vf2MVciGg9pjU+igSGAapo6sRrwLjclSMDpkWskFZEMZ4F9jCAGDeg",
+	"F3QngZvFlv1d0k0haPZeFhNfxKV34tkhZ1cAq02LVcbIRLFUMj1pYGkRXeVUu4oPu/OG91Oj4Bpll4ND",
+	"B1MeqDLY4zcv9H8Lhbt9CErSbyFo3DtQJV2XxZrOGqklLbsU3AygdjBeV1hpuQzma62XanR0ZHZEOfY+",
+	"SMXiaOnLRseiNraVQWB+i20xUkUyVuRXiK7puioIZgGJ4CSVjGrWi9dByBj0RzXL3jGqYg7BGjLql3lY",
+	"vJkEDVSG1sWao35Ytv6gYbwPH5O5WEllaANLmwAKbp0rRrqOWgQvNnFmvPVaw9+hqblYc+dzTwVXooCT",
+	"uKAfXzI+0/PO6OFwCBvu/j5uza7SwrlBUYQbTlWZew4nR5943KBtBY6Ji41QiUVBQSsDr0KM+aSdkt1J",
+	"q7/gcAkTMs0ls5ULKxW/DMWrMQesCPzbB/9M0U/euDhBiM6kcnL+OwygHCJNU7bURj/9jX1cGn42KScr",
+	"Gbmo0o5XkxD2GLw55tiUjWJGXgFzmTN5CIjZMkbMXQL4C/rRVpf9ZhjBMdvjv1+j+LKDyMUuqoAifCL8",
+	"kiTU6sJxWC1O7KrmTE0s7OlC6HkT1GIXqLFwtgOzwluX7cBFw9I7lTU7jqzZnKozYN578ArkWZQgt8eT",
+	"odtPeVihpc6J95rCq9pXW4W03RwrpxN/E8YhFRdAqUj32Niq3z4mBdMaAn+yfJZrlZBJf5KQyW8TI1Un",
+	"g0nvhMwYZxJxWnAALet1CHUiFqZdNAuiJaUGv0FJqW8fxytKNWXOLn0Sj7ZYg2KZq5I7gwULybFscIOe",
+	"46AN44rz3VCuxfo1os6sBYg80OIC9m9I9e2bs3Of97jChx9/t5MR7wTOhDmKsWafRzq5WZeJQ0MXQ6R2",
+	"Vpy4TS8/vTp90j/76fThN9+SSwaQxglSe99SYP8sn3GqV5JNBuQXmWsGF/Un9nAi5aNrIFiDb44ftqE4",
+	"Xu9RM/NzJlxTRqvXZ8Gmb1FDn+JGt+RysmSwIYbkF0vMCeHHCOKvVRet6YbYAFBItpK28t7x99/aRPKM",
+	"Do/pRfaw//3w4nH/8bd/G/YNf+wff5Omw+PvWfYtCxPJm+n7KXZGnU/jjsfJjTuj428fPfzbo28ef/e3",
+	"ZOz8QOPOaNz5L3N4KJnKnPGs2BAAhIOvt1LqYdy57uDaMqV/YjQDRaLzRHDNuO6fb5ZshJkHU5jJ0T+V",
+	"4GM55jWCepGNyD4zi3z695xnIxifeViOZk/lFPw0kIfnB5EZZfjN34PfnkAJBtCi3E9ts9Tsoz5aFjTn",
+	"dhxKU43J8IE2IJbTr3249E392NHAHgh++65h8BhL7pENjiYT3LfjOFirpLFGdg6xhkKhWBnc0rUW4hLC",
+	"BRd5UeSKpYJnVfB1e1AukzKWKiyifHNhmQhJbapAyaaQS49mGfp4KeA9xcqcK8KZXgt5SaCHw/JeuVWC",
+	"WugJyAZzUCcNArUIdAyR5C7QsjzuImADg21Y4TYl2zxvH4Ah8wnpTgyhG6Fc14+D31CPxeuTLPg9oslu",
+	"FYNt0DGU9Bci25DWwuF1lrCtpTm+BI1hFMUY0Dsj9PGPO4SSIucMfV3KyR6jabkYpN62QWx1w+hgIGuK",
+	"g2hLDF7lFPEpgbUqHwDaAV6GhUpIutKEavKY/P2HrW0/aS36ErT90/n5W3dHkoqMnZAhSsb6wVGMkQmc",
+	"ikmvNVdFla3tOy27a9s2bPesLY/cg88F5xQ+8nnlIBgETmEIIpRMyw0Kv5D/2sLs0ZCVkjW3pv5zx11p",
+	"inWTc07e8/wjOYQRxmA/LuDHHrxwNAGLrlB044zVaKi5tTUC3qLsWNOy6XnjgUMgUHAWdFOaf7EMw7+h",
+	"mZC5Aia/Zaxg2mbhYlc5W/9W3m2Vv9ntSjp4kVZ5x/7kX8mY0lJsKu+43/xLkk0lU/PKS+63oKVlIeAy",
+	"6bd/rdiq/pvd/NqPlV79z2WbMp/q3xzUuPZDLni1gdqzWiuSLViW05bPwqf+w30ch01XS92p6FNTxF2N",
+	"td9d/oqYVCp/bgql6Omsuifi1hEengfK5t8dkYmk6wnpVjTWB+S/zt68TkgmUnVk6VcNFlkvIRNV0PRy",
+	"YtSNM/OvMc95KhZG8/WEjioyFIOZLNRvmtGFgi9e5akUSkw1OTe/+UiXlMqsV3V9wT9/K6lETSA3Axfg",
+	"KDHdAYqS8owA5BA0H+tEduwNPLkwXmNk2YFsW7m2msPuRNvKYPsfaVWhdOV2tJrZsTGMV02Xx1bW/4YX",
+	"m4obD9wrZWqReT6bG2lnQTtrKjOFbkEzqW6QPk+s9JiXGfDsJ1SBBWk03XXgrJWN2D3nyvRZtCr7cbPY",
+	"PbsmiDDYkhhWVc1JD4UhXfw0vBazbSYkwC3Y33qowYJ/TZFLxpa2aGAZy3+rfvoWd/yfxbdNupItC5ra",
+	"p0WuUM38E/hoy9nt8tPexiT39Knemrfz63rp2lxnpwBc+unV6RNyyWLBvwiYc5Bz00joPNvDWXYdyxCv",
+	"WLoyC3Nmlg2P7VvJELb2ftluxqWSQTQEdWlr3UdkBV/BunUrlxuJjYb3L7xwad3tp2OOAyNKC2mE3/t3",
+	"L1VvhJcs+NX7dy8m6LF9AhphCYPEW5e3Qmkb+fC2jgV6LqSLbyqtHAm7mgMnz7Uik3JiE/KvFZObMV9S",
+	"SRdMMzkgLzShKz0XMv+dKYILFOS1lekc4dLFJvFwHwRPlyw2QTgmjNfB/XO0HkHewBVg4gAYc7GSNihE",
+	"54WN2isDEAD+ZFThEytggD2PueHD6N9GCBvMsevSDbjc6XBZbdfi8fC4BxOE3FdQf/v07Qt8cYTJO07t",
+	"1LFhtOBIJhh+oOklg8vx8/Lu0+wkw0sMWN6zn077D7/51igs8/I+ZswLMQNnJt5iGSKDte8EGUzdtpRS",
+	"gS7zvzM40khg55CdPRIJA54QpTcFK2PI3KzcNDDVQa7IBJdmvBoOH6Xwb/gnmyRBCCC+UxjljxT5JXNu",
+	"xQeKdI2G1p+QqbDxVhcb8nhI5uwjzViaLyhczkuaGsnSSwgbzAZjPqms7ch2YFoaHj989Pibb//23ff0",
+	"Is3YtO3vyYCckkWuFOTekGTFL7lY8zHHpoydax3rZqsHBFbL3pA5MMaSSQU53DQ+FDICALK5VuiYS1G4",
+	"eIBcEiNxuwCPSixm1XxvDDEme8HO4oIHUK1w5s3dvYYsFTH0TLVqMISJKVZM+3OhNMCcDRHmLtRVLRm9",
+	"9C70J4VYGV3fBjtYtJyh+MGYj/kLXWokDaycIl09l2I1mwe3jusABZ7zGVxmuTOoUCOET8a8Zk+4Exxe",
+	"RRt53kuIXknEOy1IzrWolQHBXSBFPmXpJi3YmHf3ArMmCGPtYcY3d88IQV3VxTBHMLe5Js2wDZfwE7bv",
+	"Ps95lvOZIks6Y3h9j3fiuMzhiCfkqP57Cd6cjI2tZMxKNSpTyysyk3lGuqc/kh/NP0IsqRRrrLHSS8iU",
+	"pkyrhDw5+5mwj0shdWLx3wlyriC5GeYuSwyt9xvDSMqIVjeVjC0lS+HOskTLYg0WQylv/CYncEeoEhLw",
+	"3gyXBJUSG/KHjKFOiO+enZ0D+ZGyxTE3H1sdfkHlJcvIuFMRquMOytAqTRlqpFmWY34LM0xzyAz/TC1/",
+	"scLCj5R9NHa0Y4iFnpN0ziBOzi6DWrLUWL0rMNcIZwzm1sa5muzTMtoBeSalsOAHz5GAlj1tgccRHJ9j",
+	"Pvk07qQiY+POyDYaeC+x6YSEl09k3BkMBuPO9QQm/q70N0OCKbohF4zMfs+XAB02h4RlpDtxtzHPeCoM",
+	"RY/gHcyfFlD0hDx5+QJQX4j1WlirSOW/G/UXrq+x4I+NVclY0A04vbuPjx9Z2Ic/g15u14dR5dvH3yAf",
+	"LfKU2dIPjokuaTpnfYQ6ryp3V+v1ekDh8UDI2ZH9Vh29fPHk2euzZ+abwVwvCvRiakC5VugpjNXqHA+G",
+	"g6HLD0uXeWfUeTQYDh7hhf0cNMgjusyPUrqkF3mRO2twxqJgd8/jygSijm2HLTT3wOzkSrGTWvF4yrlY",
+	"8ZSVCTw9kQMy/kk4rNKlCUN8OBxiOkXYAzBha3ePgKKHw7zL/jhdLsOufLUOkGexDEAw5weqMmsIlHiM",
+	"o4p15kd/9APNXEQBfHK8+5P33KuyGX70aPdHz4W8yLMMS/k8Hj7e/cVroZ+LFccuHn6/+4NzIV5RvnEQ",
+	"S/PdN/sM7QyX8D0vyzWAhWOBvqPOj0yT2vZrOgNkJADZAdgPtGtp+2hpVcclSwdu+3fQca4MA+dGdXbc",
+	"0rCQ/zp789peQNEFqzxyvQ02dFH0TryMpMt8QiSjmbvmrxLyc6bT+Tum9JmNHS6d/J9B0k5q0OJt4Mux",
+	"SNO6689N9NFg6GcUeG28mRml+Poq3dO6DWl1Jnln9OuHOvm6RTN7TrqGqHoBFVcpISBnOVNHn4ScvaYL",
+	"do1ghlZSfpkrrWJZYp232+iUFlLj7Ek0ANAroQbktAaqrnvGtPMvBZnuEKljpGEjmNJC3SsFPDC0Ay1L",
+	"lInV02FmEfFrgp/ZmfOqNaSmfOXICOSco16OBub1h888Y60wO3Wo6ywSvdA4a89geQPIOzAhRO5Bhm46",
+	"s0nA7gXNLQkaQ3wkpD4SkJ87rP4nCCU6iCbf4Em2JVtiQYToHVOl1//LHMoJh1iHXDWAnhcI957UAZqT",
+	"MW8FWs7yK8ZJ9/FwWMLfe+BeGnMXHGH6ujSWi40WtDDfXNXAhCehEzelUm62oBLHHPrPHRp3UI3ccDlb",
+	"KG/6il1mfEILI7o3voSnP3VjXnXFfL+Tl+FmRrhZeYnvICW3orp65lLFGhgl4LrB+o7vpttWHmk0JvAq",
+	"ZkmQPVU5l/i/Gx8b7sHHngg+LXJEYDw+3mNMb5GYz4V4SeWM4Xff7LMAPmPOK5blFJKPfXVui8cjym/j",
+	"7HabWnT0yfwPfkCuWrDY3epT+L1yMZYAGS4Z+MMqV0aGH5WhPhtXjLF67hunHrtoO/WVM/h4q1ZBEMzJ",
+	"IM/RvZi/PcLDHTqA8JLtxiNcFE23q94RlredjH5kei8aGn5hPn5Pirft2jiEDm+obyY7X/3Jck/UTY1S",
+	"F1FOXRHZEqBi/ukQwZnaATQxqixejXst0F6OYw0Rdy7ObLX1CQJRJuCSlStmi0SlBaPSqMg+QBMSr4Wx",
+	"mztVs1YAzd2qZhbys5eCNvwKChqCK/8aGtpfT+FC6rt9heuoVJr28E6VoYn16ClfkAjKBTzCDP/VKtWJ",
+	"rwBwPByOoDLDmGPlRK0akQVdtCVL3tJLHFw0sREAHuAewOoT1wDe4+HlTwBp74Fq6ODZxnL0M5FMy5xl",
+	"wPwsMCXPJoSmUigPWFeDMd/Bn+LS/2m5zrfuympsxqE+LR8pt4dvK9phvR75vZ5x93oGqZDUV1M59mU0",
+	"ENc4+vSl1KCoi+4Mi6MQDMlyaFJR423v37007EIANmFtgbPomCqLLHGhK2AOVIP8wfAlMWJxOEFwHICG",
+	"pOGFgJ4xXYeuqofDITQ15pMwUmRChphywcUJ7dKZ3uZ89nVMkpK1xFmJLd1ZhuHds47bYx1m2z9fZ0Bg",
+	"2T76gX0zZlFj6pWVYlKdRAFuVDKANNo2esmYX2wwy1FiNAZC4dpkQN5SpWwhCnaVixXioB4oMknr90YT",
+	"zHpJEU7D2UcN756MuT3ONnaAl6oL9nHKNw5Pt6AbQB4hJqwbgNsfKJtFkiEKGy+OPUQliB0XTCVkAnmn",
+	"IPETuNARoImJh7IySj6lRYEZxCknAO0DTI1rKlfGvlrlas4U1FkyRzWb+KWHZRZr7lOy92zBqAuaXlbf",
+	"BJRWzeuB+db1hiyluMozJnt1sAeqR4LjnJOSV00BP2TY3mbJjJ70QrsgGYcuWcqcp/mSFiohSpCJefM/",
+	"7cO+fzjxADnqjE4L/dp55fjKkuot3DgmdTLHtjGOTgsY0ijcATN/u0v2YJbnQQbrP60hPMfcPqrsDGIW",
+	"gKzmTLLeCZSXrC+Uaau5uKTLoUwffNiO79VYx2I/dt5cZayH9Nk3s9s6bdnebcCeN/Z6tcWrZ5f4Xszc",
+	"7d1reQ6dmHlTTdn3GfevLVIKuVQZXrPV7UuJHX157xomQ44RT2J5tSt5o9eC2KRmY25jdib2Bwty7cPP",
+	"E9LF6LukWgQMNTj3hb3jVdVPx7zrHiQEaon12thgkGD+rkF29e52Ae1qZzBc6fuTePsnMSwmEB7BCoXc",
+	"LQKiklmcTMpKmRN3ZiCSDc/FCZkswKgJH4VHZcxBzmnqwNFYVQ+idezpaGAAckhTWgvB+N50ZcHmRgcb",
+	"c8mwVhM09iMLydoleTcUS/UcQBE9wCZDiC+nEGZMLcfQwsfSVM/ma7YOGr0jH3W1E39M9vFVt1xkVtjh",
+	"miqbNSy7v+3/6zmfX7N1ham085Q9ZPORO4A7hfRcrMlilc6j5mRFiBhrRbNUj0ImUYdPqcS6m/Fiy+Um",
+	"V5ASRAttaynnvIzApdoGFrjEsWD3VEr7X2wgImYw5q7QQsmVXB1v6gdYJuHDg5XrSjY0c/6Rf9L08oTk",
+	"GjkUjtNXFyt/MbaeLWgUhkrNxBWT3CUgaHinIzzuLhWGWHcHKQp27cyuW2Z/rzPcsn85PN0kIIpbVx32",
+	"YRCfgiLaeyGC6vpGhJRc+mF7tMtyEhalg9K9DRFUF+A3EqD3eKC7wwPtJ52SXUZhdc/c1aSz3hoCBXVR",
+	"YNpZpdLdYAfb/ULsttXnXi9BdE+Od8RL74CF7r4IC3raBQt6xzA+tkr6CaFZprB0PCbAoIFu0yy9lcDv",
+	"VnkRcswzpmk6D9vFgoynZYGx7XZaO+7n7m2p1sp+t2pOWbjOvTn1l8Xy3J5FVVGYji7cUf8jMJhTyxUg",
+	"BxctqucAz4AiVIsF1mwGW0zIjMkTkmOC1inNC5VAZDFwCRS3TQn7gxnAbfKISPkUO15rqgWjJd3QQtw/",
+	"HVM7r4GkRi41UwyVcwNGhGFptsKZYUJ+Me+Z0F+NCcFxIbfHikDv3S/nQNzIB79N4J8pK2TbRAiobrs8",
+	"TGaMgy0XIW9Ne2/kLHIXXB3a3+19drGp1zX32QtBYYE71fKavuKMctfcq3QOXyIDiFy5lmtVuXitZw37",
+	"8KXub2CVbnZ9Yw2de+vhbm5v3tp8ndWziL/e7d2NUdGDsuoVFR6hCQDyBOGc2q8wiDS9tGATYzU7Ny8C",
+	"cV2i0WoCJJvcS7j8dK4ZQjGrm7EY4O+ytGUoZ11eJ/T4lGXcU2FsmhXW3RU8RbepbdMoEdidjVuFTpHZ",
+	"wJWQT+9meg/YjTdZSs60h9VSz5l3R0bL6XJZ7+kgs+X4bkeyncG4RQ6umU5CknA7p0WYk/Bea/nLxp0G",
+	"PLKVRe7WVpzd5CrcHuZrdgkloba1YXhOTfFMy3kGoc5NxfCp842tbmczPKPIvA30rAPdDjCcf2cf9MFH",
+	"5w/ktN5KxXfuJvTlnXfczcRPzJEj+qNP9l97HSKjOrSpGKHUvcUT5IpT3+TkhPLp/gT9MU8QKTe47STt",
+	"DARv1Xr9VZBTY4Hx10JD2mh1y2WQVwjvztar9LVLEYsQ/b2Fd0f3Q38Utn/IF+6M3ZasOLKa/RfwVn/W",
+	"hF9DnTa0nle7irzFcq4vRY6RZtVs6yOXrDu0croU0qAuWTbmmsoLWhS9JktyvMraS+Ri00zPLuQh2dkz",
+	"CL/ZME0CC/i8kQdeKBakOndi2HBA8JX5JzaQrkxSb3MnN7O9E7/0Yw7+hVo2fEzly3oQM0JJWuSYO4tq",
+	"TF1AuChzq0sGEM1q0uMxtzb7xMbiQBV7aBwzHwep9XNFrmiRZ2VVvkA0PFB+mzBX/JjPxUomPlM8iyaK",
+	"NzqNposlqCtCEls2J+gWrlBNRxAVODU7RzmW1Y3ksRfSdZPUNKFHkKkBwoYe2JTrNhNWSyr5tZCX5kUx",
+	"sKn1AdQKyRou2FRI5maB9RCCwhPORzPm51Xvisp/Z33Iywu4mjLzbvxWN5rPf283yX/fdWlTMdcaR4y4",
+	"E1apA3aRcwpu27pjNio1XasXG21oy5cDDIcpUs10X2nJ6GKSVJ9B0mM4rJWfP/bxQTdjaUHN9rq0yJX5",
+	"T4iEwjJK2LK6nJWZ4MZ8TnlWMIwSMnpLYahUMhcXdMPrbDfltc8Mdq8Q/2W8MWWu1E/VKhC/fjDCtVHL",
+	"5NcP1x+q99/A1UPlvTz1t+bMiakbjiH/0fWNLX56K8sbnihvu/CUganijugc6mUx7p3eVW+5vd4yCgSG",
+	"sNuatJFaL1bICGmUjcDjRTSdRYSu85NPxhxBRrkekCelMKHNKz6XJcgmKzICMOezqFvd7uQ2O6qFdwUz",
+	"9wO4515f163r6nGEPMFS+l3zhFJ32HlzDQnFU8Gn+cwmkHFVJsQU8tk4ym/V1kFCmxMpOMMAd/sW5nam",
+	"5U1aeMsEyVArRws0VKpZH0cz8T8oQse8OsRpXtj0W0pjW3Y0E1TayxOBRz+p/KYphjs+eflizJdUKaZI",
+	"lw1mAzI5HjwcDCdYWBGjECZbIw7MNjyBoZ3hmn9Bz0fY7y4vSGyHfU6D0hBwvqB7D8kdekgIbhzxFPPv",
+	"6C+xqRWOypo4n6GgtGoOjpMFdXlcTgdjy1YLHYHnEt0KGLyJWgP8bIS3MaAvGCgNgAxOSFqIVVZBBLu6",
+	"m4lNJgE5WvPplEljIV3lbK1aovSd1R4M1cxpJZnRIIrVgpfRUKhb1MO4gYXamCifDLqa7SIhSmBJ6GaR",
+	"eJsFhKhUYNXy4+GQ/L//DzEM0EzD+4GPCOOGijOLRTC/ld12pTlULCOZWPNeQvrHruY3BpblKUAUup7p",
+	"Y9IzSbnNSTLmuPoYLN5/WOKPzOsPItFfJBWrAl05csUH5J1Y41oBTtHqedjoa8Bh8wxmC1s9MaY7WJwY",
+	"LXM8HFaytg17Fr5BxJL+a8XGPJJzJQlKsmL2jkZ+lW1S4onf83e+FM5dICbaOzwIODH8IgPaP99Fo+rW",
+	"ffLHPz3qIZCJJW2Q8nhUZaL7fYeG7IROEDh6F1Kn4hofEclSITP0qfoqfI1qf4aYzRs2F1HXhZ9QKJGJ",
+	"AGZfyDNpiUrxcbLwWfmX/cwWOUXcqWfZtnZdGWJbMnOf0s0zetDmQSdGJBnWbgcpQtN54tFlZQ27wZg/",
+	"+0hTXWxc5ukJzGyCyUDsyMtyB1COYUBeoFAGNg6F2xPiSrjbyoLgPizYVJMVR/MZhJ7pREvKFU1tvkte",
+	"WeYigxyb1DFoECbmI4d1s7eamIEBylXglqDYSC8bF/Hkta1Sh05oszc2kZYUBduFkHvmx3ZHXL/ezVfi",
+	"9fVhnNmzHmHwvxgiw0IhpYzHHb73WvzVEXCV8+LEwLOAo+8pBFDrv0urgxZFzcSwxZarBXIMj7XLjlYJ",
+	"neUcn4HmmV0Z2Wf4EZRpN7r4VU7hfEDZUpdGGK9yBm6dbJeSLSVTaH34sqIZs5kZjGYcoq9JtoIOUPa4",
+	"4B8hidV5xapiTKmUcjUgz2g6x/5ccj+FMsV2CddoKF0StyIZ0xjlxAyfTRmUqSvYFStIl2ZXuRJyA5yU",
+	"8oxqITe9pLSuEGCNpVdtKmTMGGiWbjYCCSP1O7Ge4IBUfsUSMmE8g9/YR/tbqfYPB4OG5k+kMSSWTI45",
+	"VK86IRMp1k9QXFk/EjOizTmQxRQLDMGExVoNyJmQ2o5ISP1KZKyYkC5fFQVIL2s1LBjlKrAdtbF4xAWm",
+	"6TnVlUTDJwTqVF5IRi8J1H7tDTCKBfpxmVPFGn57Igo1MeN6TVJnRBqpC0bt39kGH17akqfkNblkG4XW",
+	"YXjJzVwSATE1Itds0qWRtdjOU0gt1J3gzqLgnqAdlIRLFrjaxdS2uCO3FzZ2VwByPlsVVP4o8+xHZqjl",
+	"a5lB9fnua/xUmAtep7t1taWtLF3cG0R/eiEYBsr4U/FZVhCSzREWsr4LOfgMWlZ7yEAtoKY2SjDMFjqd",
+	"FrlRyjktNirHGHvJlshP0TOHIy9FDkogK1gwMs3eLmyRQ3ALMeYNKYSmjOPJ2KEZY/fd8yfk8fF3wx5c",
+	"alAHKpFibU5fcIyx6Ii9CUzIxCbOzc7FxI3L5dJ9oAgkyU3ISlmoCTjnUOLjSMxUqfJiH8YH9x6a5vay",
+	"Zj0XhfNwkhUvmFKBKDzy8s8YVdbMesKKwlp1F2yWW3Vk8p+TZMwn/zFJyKRv/vM/JwnR9AI0ASpR7kpQ",
+	"czCJMVtpSYscrEJ77WI2c1VQkvN/YiajGKdHEvnz8XrNPuqjVF1tQ+I4QgGysUiwHcSCnt3Bvigcr2xU",
+	"TxhVpsuEIPQGA8dtiQgzSlf7+2mulkLl2F598BOqNU3nCyinOM0LSJrxnzZRJ/bTR6VByBnWR7d/g6MC",
+	"fhik6moy2Br1eX0vl/7kcglP8J1IJuR+d2qiARN2M3PsFivEo6QqMPl4XdVywiW4evGMviFKVGm52NpS",
+	"KFy8ew6zh5PzeQ6JNgEPqQVZiuWqALefHVgmxTITa65cpc/quX//AsVUVXPH9Omptl2DAw6YzWTM6ULY",
+	"1L62Cc9RJtglWixYYIm4pLxgIE2BS3NrlaDJYgs2D8b8ieBY4Fu5mxDL1FlmOV2uFSumID3AhydWvtir",
+	"nW13SlPIU6YYlekcsLBjTv0q2LTsai7WZsSQBB7Qo+lc5KlZ0GdwFWPnbXpCkYWwwsm4M+5sv71Han5u",
+	"yfAuvXPQk+3oq/rnqgPZDhqIUJavtRamNfg3zWD4l76Use758mzcBsP/BP9/kV3vBU1yij4gj5StSV9h",
+	"ifX85TEzAPxU9fjWwDZA3Xha0NmM1a42Ens7sM1/NeZRB5a/J0lXEqABFV+WO0kwiQGxjhXvc8I/H6gx",
+	"dwkHMAUBstlZrjRcTVRQWOD1KaFhk/BCXbqACNfcyZhDVQtQ7VdFgc6EFb/kYo0XKhO7UxNcnlzh/T55",
+	"//7FU7gfIY+HwxO4ucKvSJ5ZuP+Ymw2LAP3dd48HpHaDZjPAYiUhsD8gHI1Mnp3TGRQ8WSlmM91OXkz7",
+	"r4wUmxjJEyYbApLdze87X+K+G3raMzQNzdpqPN4mJFMIIa3q+GZhmqfn5zLYz5PXAxXSHiPdi3DteycQ",
+	"bwJJe+HqiwcL/NdS7f9QnHcLw71DXNgLPPTbkp+9d/nNKtRbJbIVOqGRAyxW2urerMjUgJwWBZYwtCVb",
+	"qYTYK9M8LU4waZEt1BNWdt2IFVlTDDjDa4sBuD70Sk1GcINshMFvSylmkikFQNTfMkDtG76Uz7gwPLM7",
+	"gavlSZAtVzFNFpSvaFFsRgRS5pLJUubCMPLJiCyHoKs/Hox56OIZEWpvgR8oLOmE4CDw8ghJJoaxTsiR",
+	"1UNh3By/J11KuOB9e4mcA8AVO/45Z5BFZsY0Rj49s3UcaWFvSP2lzaSgSr8SWT7NzYQgz7eyYIQAHub2",
+	"x1YLPyGUvD09f/ITMvYaLJ2sZa4DlHqdUdvbB88hEsyiWTBiGFL14vz4IVGCpILXRKCVJSovGAfQwBWT",
+	"plvN+K4Ume5oHHYAXkxhsB1MQXW3yTUt3/+6YKu9hI9N1vl1hBCdalsI1Wbuq0mlv5hT6eEehoY52Nbm",
+	"fg6YnPtMo3sIyxtZJ0eWV7ZaKQ0AWGm02E8r4RLWVqmUk7WM3fL0i40RAUsmleBQWkmvoLQSCqHE3yMg",
+	"VtW8XcE8dSu4qRBIhVcdxpBQCi4VJZoNms4c4qZHbDww49pV+YRgq1QLmRCdL1hibX6Q6vb/nK3H3FZS",
+	"333F+5Nd0S/j37C97WKBNdF4X/D3C95ukpIivqqiuxeD2L+8Sz6b99FJYM9+CKbRVOdK52n0jnRUhU+M",
+	"uQXhl9DMLvjZAIyZMrJkspo+CNL3Wk/IAhkFiGChrFzHQr9WI7QgkACuYQusBKVY2pqwzuSadphABVJa",
+	"KIHgFVV9G+IFDOsqfSRNz4rp8TLn26u8WAr5cnVe6h0elFM0SgD3zOWOjGe7Ve31Xm6BvezHM9yxvcvb",
+	"rSaJgbMwCHSqlkDY4gZNxtxdtECNKso3pFqmyTOIi41HhpvXIUg051l+lWerMh26XAE0erJkMmVcO5A/",
+	"Iuts6FHXt/n//V//t2uwR44CZhQEG5Gu+cwFGxn71PAy/25vQM5QX1UBxDIhJarSwSzMv/HWSjEPmwsh",
+	"l2New1xuU3BypsoIhr8Mkq0y673xbEz2mzQLSMr7y6N/HwCbUVYqR+KzrDMtGc++RByP4XuRwE0HuuFZ",
+	"JRBNXBlN7IpJQm22GjEl78+fkIxu0P1o/mUzS6wZu0xA60vnVGo1IM+FdJxTM3lFC9J1OSvA+sJb94za",
+	"MEl4Fawt0A0Rl/vDZkK6xnJTDG5MjIomVprk2gYCVRUwsBLBGVr6SXvERWKArofpMtyQylss20I1PAch",
+	"Dvgb6VrTE3ACiONzWLEeybnRDU9AZ62goAEZTeZiJRVecVHurTJcAWwKS5Ga3z7impeDGnMcjUVMuLGf",
+	"hAoyljWMls6mvIp3F5LZJTEaeOa9WLZZb7dDNNZUFIVYq/J2Dof0wFmUI0KdhW+razmvbKUks5sx7q/d",
+	"EGN3+wBIaGNATn1detNhRvNiQ6QoitUSi89DccVUGMJhS0gjZsEZhiZhvxA8nIAH1j4rTQCr1u+he5/j",
+	"mbxLxESlp68KmajOuUX5Ry6VYGI12EdDf/5w5y4KG4/qvbj7d8JKOKPDn4rPkndlGM/Vw4rDYSlZSrWj",
+	"+6SRh9g9H0H1sXrMAcm50oxmA7KlcIm7qnHJCoKQoq6VAYZzAMftVf1lSRBy3wygH5AzjaGVjmcXBVlK",
+	"8U+W6teQJwYiknz4PvxlbxJOmmGwDmpuWrG/uU/LQFf7OWLmmvACMnFLBnljLHIXIrLI5GXOL+HOrr6M",
+	"232dP/v1+vnhwfdUT+qr1rnToinxUR8YmhKEAVfvhoK1bSperygkaJyzMrUmgTzUjoRJd2JofNI7gbfM",
+	"brgNcnm3IAAgZUoJuf22KOmYz+N5s3wTvi6OH1DS2PoRmSACet8bBURJnxDJiv8cd3xffYvZGXfuERZf",
+	"xwNdEjyBc/rFXEQOibWzZMP2oq58S/0iF0PiQV/YxgUcGtK1iOTJUuZXVLNJ4vPIWq06bLkXSRBg9MSy",
+	"RHcj3Z2LUkPYXSMZHqYR1nRGJprOJjYeIq5xvpEzl8q3khJva+mrn8McX4JIpmXOrlgtv9eJz+4FiRYw",
+	"StOlA2ibWlsBLE1nX63y1Y9MN9fIrsENMqM3s8Lfe6pvW2l8I2fEp6j+o9bLWEp2lbP1UW41r4CHuUrR",
+	"R58CzcsJwKP9a+ZViuS5/HS22ACnxeZ3FjigrXVvUcAsa6iEI3RdYGvWbLaPSv7orF+qyI9Mg0YaLLUv",
+	"4aXnbIFXdKiHDsb8tChsqwuSigVziUiMOnQCGcAbKq+trpcrsPxQZcXL9iC5yNC0zb1eW9EisAQffKwY",
+	"47UvH5Nx59R+Bjq5ofBxZ7t+CvN8LqT98M+jorqBu223EziAxdkgSLglNTQWEMg9j7vTin/g6ywpzjE5",
+	"t5V3y+FOSx71WezNs6KjT+6f55slO+XZiyzMwVozPj1ftGf6TrM0V+a6+/V39Xkc8lElq/MqyuoxK1bA",
+	"6h1fs5mwKqVpfKycSinn6M+NlWUfc6qsx/6BggzwecqgAsKATMDEYhnLJjblRi3HkKTcO8lLy/VkzMsv",
+	"R2RKC8UmqAlxEWZVwTYpaky1nISnjWRcmInKiKWdqaj2LxVfW/6qwXKX8Fa3EdsGcBtF5R2NmLXwYOb7",
+	"pFB/WZynozdXC6vmc43Lkz3YvGXLoN8ZE7x0RV4fffK+yOsji7YPkmt/CU7+thzOPq+f6QNS+cLLuLqf",
+	"ycRpJY0UqNX7cmbU1nezZnI4Zx7zGmuGsOupkAvv++Wi5NY5v2Ic4Z9KeDBJ3z+3F3dG6R9ziE7xt30+",
+	"2WMwD9MPRNBZYHtFGMTSEo75jYVBYMB8CRHQ7O6e4d8z/Ntm+HhPdBMuH3OuHnCBdh44TR8owqgscibJ",
+	"kup5QtbzPJ1b7kaUzovCVh8aea8Bs0lQqRrzmuFKuhMYaWyEk57lkW8lmyKL0NDpHpb8W5y58ybt8o1i",
+	"MDfg9+AqwoUzuxx5Ews5nrTW+sfvKt7O3ffnUAILP7w28qkuYpBtDEg5PLHmgNELXNFtIxJy9lLM8mbd",
+	"p3CMi5y/ZHym553RcfJF/bO1Ddvlr2h36987Yu/YSdENbh9/fHbeI13LV+Aw9gIW5I8bOC48suyrcZff",
+	"zBi+EIt5a6Z7N0pG46h43eL6j3NA/61P5F876aJlA3uc+n0Uj6NPaD9cH33y96vXR594rCb/l+Mc9Qri",
+	"27jGthkcxFHqnTZYSqmt3aSS+X0F8z9wBfM9hehBfhT36RmQ535Oa0tqjo4P+mjXHemhh8ffFvwhjBPr",
+	"A1Jh4eQbcgU/sc9QONxwOn8gmY9ZlBp4kHuV/E5lsfP4qn9LJvJ1LId9K6d/UQawbVB3FU+3XNaLwR7k",
+	"yzy+25Fs50ceq0WVK5V/4irzh0X3tQjL3N/rRn8988acLFdzNsZav4i1EylQ+7UNoFbI5GczvnKOd2Qi",
+	"tetHO0pD35tJf2Az6ZDzmHwNm6FSePgOFIYbnpvYsDp/Hrj1vQFxl2WWDztUfyrz4SZfNgs336JEP3JY",
+	"iMNhMX/qpfzjmXFP7EbcDXf2+3xrFp4b78EKTR64ZO41mj+2neE2+SCD4zPxHC9zpSORJpHq7GTiUAQ2",
+	"II10nQOgl2DqDaqDqLdIYFvia2OQMhCb5NwnF1m6Y8LI2zdn5w4nRlJaFEyS9VzYxLhj7vIKQyWPcmTN",
+	"8I834RyCGJATqLrLlJqQCc0ymx14zCd+/yakC1NIcVF6UAbFZVVKiMp5ynzZ+PSSzBmWjI+EjIs13+Ma",
+	"+R6acg9NuVdjbwmashuLsgcfBAArMp+UcrJSLMbqSJTThTHDkAuWLtjI5onch7+6IGHkMOGriAu247pg",
+	"heAzRbQg3WZFwUvGR1gUKIxYHpBJnqmJrR0EeN14KLJysc1m0Dlkpm8yY7KbF4/5TZgx2ZMX74PQuYfk",
+	"3ENy/o0hOYcriYdgb6opdMzvQW0LnyiTYviv4TaOfUC4Q91v+5uQM/VbMBQwkka+GA+BfJWcjTkEEUza",
+	"M4kgcI9oIQxjwoHY+AAtyhFiHrEaO/p+QP5/9q6ot43cCP8VIi+WAEVWm+uL8+TmDr20uSSIERTFKYCo",
+	"XVpisyIXJGWfesh/L2aG5JLSriX7JF/i7NMhPi2XSw6HMx+H3/dWCH9tg5crqZjRlYiictF3Z1HMAbB0",
+	"X5/zxIDnp1WQc5xCnI7YaTd+SCn+iWEw58MCp5HQBMR17JbcTRU4BowTxG/g8bayu8MLZRKcp6+Z6Wtm",
+	"muPBJ1Ykk1rYlePGr0t3q5/XS27jCt1Zlg1geNf2xwaYJhDpaHiCqits3L6HFx11Fi6qsooyLbrwfKiQ",
+	"V9wftY3cSzcNp9E2574nVIqOYqoc/0w3HOe69CSrgcw6XH9MpAGjwCC3bLsOxccuEPTMwF/Opmq1tqiZ",
+	"RS245ZklDUUUn4Lf+a6ibN/A5ZC3FSuunCzC9wxJr8pjLFP1zidrDTkVC3cwuYK3Nt7E6fYQ577g87bz",
+	"7CuN+kqjvtLoBCcAx03iDigpasvrdkhHsuCtJZ0LxxcYqw2w+SA1W3Hrpiq0Vvo3xI0Cgr0ozXpI3sby",
+	"tG2q/nje1n1u2dcOPb3aob3FQq1MkrsR+m78tMMJyAYIFMe/B/I2H4HQhkO09dsKP8NxjBGi3LH/d0uE",
+	"wAbQvOOL4Yi4zYmrnPQ1A4FjoG1E1XojClKV3GVvPLB86JHyqb6S6NurJOpLhz4dccfuS4bylR1SwAxv",
+	"Yofe2LCQEotyROJwaXAurQ/ZRTmaKvDKK0wR08wyLgQ2kOowWHo4DlUdKK3URvaL6h/bEsPHSdxa8uW+",
+	"gOg7KCC6O48IbF7RaLt5vZZafz4E98VHziy7FXN8JBb6jCJdlVsKaZgVhREOj5GJFcs/AWaG9NJEeAUj",
+	"Q2fk3PkfalVtXjYvY0oIYq9a8hvB5kJErVdRso1wY3YJ64ZOt7uAYqTR+bfv9NfA87q7DsOQYv2MEyu7",
+	"L2bynwNm5wtluDF80xYmkUpPmAJfk2ALXQtSTKr5Qgz7oOnoWDSxNyV2F1Zr/NNp+awfzJvXvS17DJgH",
+	"a3qUFU6AKx4XCwVrW5SkfEhc9S+xGCViAG8JncW6ksTjzc5n0ePNGGK3K+6KZYRvqcmFvBGKDX6YTJh2",
+	"S2FupRVDVE2Zqhm5NezJZ1E7JlRhNrXz8l8yEFQHGOMlK0Ulb0iPrODGbNiMoOrn3gKeX8mF4m5toMf4",
+	"fuloBOGza0LFPprKd3guGFds6VwNSR/817KPH97AJBDy7Mnz1rbRAMN1jtqQObqyx23STKeO80SYcPRj",
+	"jwsAZ6/tdMeMW2adNhBLNoJy1u9vfZz0/WG7tC5y197u2R8ah53/Dv95e2h9jmusdUTAlFAlZCGJ7wkn",
+	"Uv5PmyDJl3uBDuR0xwccklYku8FTxUq/BujzADPcA3pC/Bciwp3ovsXl3W0xQUii01wmj+zAe6s7NhR4",
+	"kMl9k1zQP3u3S/EvxIYtAbDHb2C9XEtReexmrssNhL2lpcgWQ0eLddc+I0YZTItkyGJVuw2LwaQRK30j",
+	"PAl0WGVXwiGUNCPVWlTfg5AowEiV4AbC8FLgD6hqY04VA3hZzuyN8BIe40eJ8Oh9j61aenicRxzV30eg",
+	"950TKp86bjtvYq8DUDVvg2dJfMadAy8RL+hV3Dr2YkJy2tuVlY5O+/4ymVzgpZWpioeRodjJa1GyASWo",
+	"jacZjpjPMkN1VCGgC2eQ93C3tqzQpRiFBiitRm83KNYO3v0D+9ffSZa79IeekI7GLyHNudJfQcGyKFnO",
+	"GC+MtjZ+53iq9nirrcjix2aAjw7F7czCfTE537nNIdhc6wvzKe5jmJPGMCyzpScZzhzDpdVSLb5ZmY88",
+	"tGsvo0WJeM5m8KEzgi5DNWvjoT9+eANOT6tCjNjtUkCc5zE7itSYNkxpcMuqDHQFFNrFVR5LWRNnGxWZ",
+	"B5wZcY0AnjZsrQx4dDyMhFenKN5fJxNsaqpm4elXuhQzNqE7dcIYbWbDvXHge6kWj5y0NQ6yo6ZDqkWy",
+	"HfYO8KjHi5BXnCYOomNxEpa8j+wlPZGcCTSXXbEUsblv8Q/6JX2NtJSJreIpxFT9V4Otb9+ERWOiy/NU",
+	"bIhYey4wSdXuVqA2cNLiPWUoaWT3iFDmgpv0Uadcd5d1vT2GB9ZVxanhjklVVOtSNPPUL8zTRCb+0D/a",
+	"RVidic18tUeHD3YbDxTLTZHL3GZR3bS5x59dHlkK+tVUUUGyZYNaKoU1Q3cLXycy4NjC2VbJJypncfbq",
+	"NfiiOd7W4PYzu4UF5DSJcM1WuFHn1/IbShbf/3BsCj9u7svd6qlKPzB8muWrrJqnktZBEEGRSuhy1tWQ",
+	"XfqRaIS7MDEzcr52AoIbp9kg9MktU+Wu4FS1EiEdxTs+vixkOJ6qGXT7jSa3NQtUAla4iy3/SxxPTGn6",
+	"0FLfKshL7aO64nvys2QF7Gl9L8wZG5zxdSndGZjUWW0wpOQQJJ51ErfAc/ekbUEv8Qs8d1qKlMu6bhmr",
+	"Pyg63G8jp99GtokDvqVdZG2FOWhPgB/SHUj9GRxQEkBG55dGhBDkBa4XzJdCI5CM6UpMlVS4dbxks5qo",
+	"6CqiOyl4VfkQsY2GJXLU8d0wtOnLVOGP/cs6/NKrtTFCuY8wBidc2Nh+x/ItqAs4Mv0yPfYy9RPM/AyH",
+	"BYr/bBIwGPvzzHbP/b570MrITRRvlKI9z9irN69hYi1lQ0GgHyugWo92f6S3puQ+z06+4bS8dN+eE6OS",
+	"jJesN97jGq+fGLZlDi1GvBS8csv/dVprdosb3Co5UAS4lrLyN6yNRi486eV01SKcbthQRa80ueBd4/3Z",
+	"9+CE1kqvuMJDk85gqPkGXskb0Ruls2RZolgb6TbPLn79lJfR3ggFI1YsRUbQQqPt7UvXQvFajjd8VR1q",
+	"ZI2HlJa9q4W6fP+albpYQ/iOoJNYzUVZNoWUc6m4aa958c9f1aK4n4mFHjcmxstSwv/i1XsD73F4htjO",
+	"oZv0/MV4Mn6R9F8q9p/LX95Ab/0JlJ5DLNZlmdsj0FvmHssEDxgGDeadDWC8UzZC+Ku89jPtLRXLcx/o",
+	"CIWK1R3S00Bgysyc4dfXsiCKiZI7Puc2MHDY4Yj9bfKiqWXe7ys/UB//ZFcZPhNZMXjZnwHk+/efMQ+o",
+	"IY/15YNrbZj4ja9qvzlHq4tETmR+w/GdiwhMTe7x7/njvz+jxUH3cC5+/fQFGsSCpzakpkEgMpTJkNsP",
+	"zi7EFKJEOXtYEmtTPbt4do7nhb5P221Hdf9cnptdvn99waS1a2FHpIovOYJwDb2MKlO9fn3Ntgg9xw0g",
+	"lCva79LyZl93xvSt6lTiZ4N56l+Go/Qk0pPLSHUjFJYGN134qcEFWzoQhyGQWQdRcibVQljX0PFYvJ3u",
+	"AaEwH/qaMCAqUuZFodfKxf7YpBtR7PyOPmRMsZfvX4/o+gPRTewZY4JJ9jfuj6Du2brH8u9o/l2GTmDz",
+	"hAob146Uor8nRtY2IxomfcjavqsTdPzm56iZuUDKvwWwq9IDexHT4wHRi69O0aY7XhzuUHeYC75mxHSs",
+	"XuKrAJhzSnNThfmmjaQj8Yrkbi/ATVyL26A5gFhS0o+dpJkgINySK71YQC4i0yknRKX7Y7OUHEYxu0Jl",
+	"R1hKCq36r6d7VBesWWv09+hEpuoaMWk/J7s+Af0RCz/acgRj9hNd1OImlimIknHHKoHMLniNGp0FlXPZ",
+	"l8wKcPaFPY8XF1dlZJ/wJWU21o3RR4a7TgR3+bGKJ8674xWjf3ja5HtFOrN+s2ib167gHoI18jiW/fPq",
+	"3dvUYLO47cunL/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
