@@ -29,9 +29,11 @@ var readOnlyPOSTs = map[string]bool{
 	"ExportPolicyIssues":         true, // /issues/export
 	"GetPolicyIssuesFilters":     true, // /issues/filters
 	"ListPoliciesCompliance":     true, // /policies
+	"GetPolicyResultsTrends":     true, // /trends
 
 	// ListPolicyPacks_post, as the generated spec names it.
-	"ListPolicyPacksPost": true, // /api/registry/policypacks
+	"ListPolicyPacksPost":                true, // /api/registry/policypacks
+	"ListPolicyPacksPreviewRegistryPost": true, // /api/preview/registry/policypacks
 }
 
 // adminOnlyReads are the reads only an admin may make: a viewer is

@@ -367,6 +367,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -1757,6 +1847,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -2240,6 +2421,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -2300,11 +2490,24 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
 
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
+
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
@@ -2823,6 +3026,9 @@ type ServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx echo.Context, orgName OrgName) error
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -2840,6 +3046,46 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -3699,6 +3945,22 @@ func (w *ServerInterfaceWrapper) ListPoliciesCompliance(ctx echo.Context) error 
 	return err
 }
 
+// GetPolicyResultsTrends converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyResultsTrends(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyResultsTrends(ctx, orgName)
+	return err
+}
+
 // ListPolicyViolationsV2 converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error {
 	var err error
@@ -3867,6 +4129,256 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateStackPolicyResults(ctx, orgName, projectName, stackName, version)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Required query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -4566,6 +5078,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/metadata", wrapper.GetPolicyResultsMetadata, options.OperationMiddlewares["GetPolicyResultsMetadata"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/trends", wrapper.GetPolicyResultsTrends, options.OperationMiddlewares["GetPolicyResultsTrends"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/policies", wrapper.ListPoliciesCompliance, options.OperationMiddlewares["ListPoliciesCompliance"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/violationsv2", wrapper.ListPolicyViolationsV2, options.OperationMiddlewares["ListPolicyViolationsV2"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
@@ -4598,6 +5111,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.ListOrganizationWebhooks, options.OperationMiddlewares["ListOrganizationWebhooks"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.CreateOrganizationWebhook, options.OperationMiddlewares["CreateOrganizationWebhook"]...)
@@ -9045,6 +9566,146 @@ func (response ListPoliciesCompliance503JSONResponse) VisitListPoliciesComplianc
 	return err
 }
 
+type GetPolicyResultsTrendsRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *GetPolicyResultsTrendsJSONRequestBody
+}
+
+type GetPolicyResultsTrendsResponseObject interface {
+	VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyResultsTrends200JSONResponse PolicyResultsTrends
+
+func (response GetPolicyResultsTrends200JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyResultsTrends400JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyResultsTrends401JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyResultsTrends403JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyResultsTrends404JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetPolicyResultsTrends413JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyResultsTrends415JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyResultsTrends429JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyResultsTrends503JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyViolationsV2RequestObject struct {
 	OrgName OrgName `json:"orgName"`
 	Params  ListPolicyViolationsV2Params
@@ -9682,6 +10343,992 @@ func (response UpdateStackPolicyResults429JSONResponse) VisitUpdateStackPolicyRe
 type UpdateStackPolicyResults503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyPacksPreviewRegistryPost415JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostPublishPolicyPackVersion415JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -12380,6 +14027,9 @@ type StrictServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx context.Context, request ListPoliciesComplianceRequestObject) (ListPoliciesComplianceResponseObject, error)
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx context.Context, request GetPolicyResultsTrendsRequestObject) (GetPolicyResultsTrendsResponseObject, error)
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -12397,6 +14047,46 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -13679,6 +15369,54 @@ func (sh *strictHandler) ListPoliciesCompliance(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetPolicyResultsTrends operation middleware
+func (sh *strictHandler) GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyResultsTrendsRequestObject
+
+	request.OrgName = orgName
+
+	var body GetPolicyResultsTrendsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyResultsTrends(ctx.Request().Context(), request.(GetPolicyResultsTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyResultsTrends")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyResultsTrendsResponseObject); ok {
+		return validResponse.VisitGetPolicyResultsTrendsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyViolationsV2 operation middleware
 func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error {
 	var request ListPolicyViolationsV2RequestObject
@@ -13855,6 +15593,268 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 		return err
 	} else if validResponse, ok := response.(UpdateStackPolicyResultsResponseObject); ok {
 		return validResponse.VisitUpdateStackPolicyResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -14539,451 +16539,481 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rdxu3sjb4V7A471qm3tOiKNvJ3pHWWe/R9iXx2b4tS07WOaEnhLpBEltNgBsARTN+/X0+z5f5QfNP",
-	"5pfMQhWARnejeZElJ9nRl8Rid+NaKNTlqapPvVzOF1IwYXTv5FNvQRWdM8MU/HWW53IpzGs6Z/bPgulc",
-	"8YXhUvROehczRl4IzaczownFN4mwr2Y9bl9YUDPrZT346aRHo7aynmL/XHLFit6JUUuW9XQ+Y3NqOzHr",
-	"hX1dG8XFtPf5c9Z7IoXhYkltvxfyion2WOJXiLHvEDkhZsbIQrFrLpeaLOiUnRJ6qZkwZCIVPJ1wpQ08",
-	"GvhR/3PJ1Loadt7qfPNgf5Dyqnu9VuxyJuXVhmWa+e/3W6MXk1fU5LN2r39jaykK8nZZLud8QOwgnl3Q",
-	"qV2e75l5K0uer19ovWSnZDVjgnBDuCba0JLBCi0XBTXM/kaFXjHFCvL4+GFYrRmjBVPV8F9MDnEgW4Zr",
-	"e3xRpBeJ24eEF0wYPuFMZYSS9+9fPCXcDk+TR98e5jOqaG6Ysjs5J30q1mbGxZSwUjcGOxySUY9jf2S+",
-	"1IZcMtfgqHcwSO+Ce3/jJtieqemd9JZLbt+szzLrfTycysP21N+oaTd9SDWlgv+KdNxNJNK1sR+N4GZ/",
-	"r+Ry0T2CBbxEpvatDSNYVG3daBRvaX61dRALml9tHUNo6abD+JEpDV1vG8k1vpiRyzURy/klU6R/TIwk",
-	"D48f/+XxXx99+/gvB/DQvUgMnZI+G0wHZHw8eDgYjjNCNZyq8QLO45g8efmCLKjWTBNuDohUZFxSw7QZ",
-	"d1Cma/tLZ/saxr/znP18w7G6XJMnilHDqpZJnxoyl9rE6/EFs5jTj3y+nPdOquay3pwL/PE4HDguDJsy",
-	"hfNU8h8s33BhLfCFTVQVNbHfIr9jU66NWt8ehYvbGEQnfZ+zORWG52GTsRnStxQa0fBBRuJfuklfKvIA",
-	"qffBrVJvmNPysuR6lqLbNzHjNDNqiFwJPGvxUvft/WHH0kWYi9DFzYZ4Lpcq32HPNbx3Qh4sFL+mhj3A",
-	"VZeiXLtn7nXF9LI0msxkWeiuUeMXew8ZP7tYL9iZKLpuY+Vee6CJbYNQURBekBW3Fy4ssJf9+u/fvTxk",
-	"IpcFK7pGqlqd3mzQG5m276QiYvwRFpIqZoWGLeP7cRcG5XnRMMmLzs1GDqDN5rOvzc0uNuj2PUhtGxcJ",
-	"+3fi3f4Ldf2lC/TZfqkXUmgGusbfaPGO/XPJtLF/WbGbCfgnXSxKnsPJPvqHxulUffwPxSa9k97/cVTp",
-	"MUf4VB89U0qqd64T7DJFLNCpFRq5uKYlL05hGeZMazplsEPaKQusLCz9Z6A/MLGca2SNtCzlihXkmpZL",
-	"pgc9VFomJc9/o8nkrncN5xTGmC+VsqqPNnbD+9TJ+MyOGcZjxexiicPDaWeECiIv4cLkgiy1ZZufs95z",
-	"qS55UaAi9vUml9OyZOqBJkqWjBSSaSKkwcUnZsY1kQumoHsY5mtpnsulKL7uKGsifF9amUmaGVO1Bw80",
-	"KaihIPDZzbGrXfilXlGc2MQOHmbylq5LSYsLKV9SNWW/DU1dymJN2MecsQLPg+a/MlLyOTcZgRuAFYRO",
-	"rFJWsFwWVpSgZPorX5AnONjDZwJ/x0kplktRcNvVc8pL9pU3yquqqA97pfeUKEYLmJ/bDjqlXMC1p5hR",
-	"axj7OVPXPGfvBb2mvKSX5VfeE439k5wKOAIglhMhV6QPrOkjnS+cAm/p7JKiVrysxosn+ULKV1SsHePV",
-	"X3ESUpI5FWtPXfoUV5dY+RHuHLQswJDe2SeHZ5a0UlKspSJthdEV5Va7n0jFsDUgtcR1Gd1Cn7Pee0GX",
-	"ZiYV//VrkyBaqrgmc661PS9SkaW4EnKFHOy90MvFQirDiles4PQChv9bHf4HunWQ7dgF48Df4KT3Px7a",
-	"/x8QIZUz4Rh7ZD77XUC7opguS6q+V7w4K66pyFnxnJeGqVeyYCVMq0DGQMu3ynJ1w62UgAJGe5QT+JjM",
-	"7dcDcpbnbGGZkZ7RBdMnZCyWZTk+JeNPn8en5Ox7Yjt+oAl1fbvv7QX4D8nFSIw/jXr4m13xUe+EjHrw",
-	"pJeRERAR/nb2+umo979HvTfv8EngZ9o+/3kwGHz4PCaCaTsaI4kl+IItzOx0JNAi90AT29m+TdpbXS4N",
-	"GVejHJ8SSiwRlWwklmKl6GLBChK+J/3UrAz7aHxH5YsCf7QiwlI3J8v+uaSl/XUkfDv4QC6YGPU+jw9O",
-	"Lf1Wy5vLcjkXtc2JJYortkZDgnuPF2CeHAnL3JgiC6o008B4QSyziiXeO3ZbyUKxnGtWrkn/8XBob1BL",
-	"jyDpQHsZqitSoVR2MBhZYdVSArJrpKVFRF2fcA1S1mU3QCIndgKJ1R20DICfs2jv2m2+5NrY5qp3oHEg",
-	"QBC5DZvrbUc4Okfx+fncnqcbG1WKru1zu5rPlZyndQPQCWA48K+Ihv7rv/7rvw5fvTp8+jQj1b/JbHYy",
-	"n59obZf73fMn5NGjR9+BCtgxjmqNbAcXMj2M5WJhhYn6YLh4R8WU1Zd+azdIhMBZxPrNpHfy86etH4Xr",
-	"Ai0e8S+XUpaMit7nDyl2BATXTSsofCvH76kzqJwSOx4gd9c6qmDUcTNYztimbC8xNaE5+/Q5fnKor/ji",
-	"UC6Qex4uJLyHcwwLgSv+FZYCt/DSSrJuQVr7t3E5uL6jBXA3aX3EnsuDfodn8ZRYFpm5UWWOGhXRzLi3",
-	"qolIVed5SaaAOopMSDJnr5/aJt68I5fMrBgTjpvVGcT2HkxybiBvWI7Yr/qpTTPuC9/Uy3xGqCbI+a2Q",
-	"LwzlQmd+EzNyWVJx1VyIg+SwUDlODwyf4QTtytYOd2CFd0yvZ9A1Ht5Ak1mgSPsv97FdPjuEWyLJzcw6",
-	"7GgPL067lhHjx8spQU1kqnjhyWWprZgjFTp2/FmbThWbUr/O9buQTqfPlyJP7xedTslkKXLSB8UvI3MO",
-	"izKnH9ObX3C9KOm62xzmXgBNONkCWF/S38Kj5Ee844ul4P+s+RjR/BokkdQkPsemrp9t0x8278yNRdoz",
-	"LzPVWAv1gqQ9r3XRob17HZLMRTXJ+nkHNcLKV3JvSeYiwaSikd4LM/8KwoyRxG6ZFUjAongvwvwxRJjo",
-	"IO4hyfzuBJeGYNL3EomQ5pn9ZyybCGmehD+0ocron7iZZYSJwv0LpBZ482/4r5JpfTGjovrXG+UanoKb",
-	"W+HT6I/wQpCFuD6z1Gj/8VoK9mYC5t2z10+PaqLWvXD09YSj75l5J1c6ciw1ZoXGCoImh0PNC0aUXKGx",
-	"whu/BuTZNVNr5/8BNwOO9STGcnj3LkCHRqLk2owtz5xbdqgt7aF3d/wJDCzKDmzUOxlmox4TBf5xPLR/",
-	"aqkM3H2j3omd/ecx2i6cVdfOAr/ADxw7CHJGfFf/HCSBnmbXTHGz7tX5R08zUxGkI+FeRZA/93LFDc9p",
-	"2ct6Mz6d9T5YegmtgqmoV91JYA1q9mEZT9UJHl6gsdpb9nBUb529fmo3MyxGbTLyEnasOLPN2ld6J7Cz",
-	"0Khf3d7J8HNbLtqKJXSIOUca6Ot7yTVi5TjTT+R8UXIqcnTXn3hmV283iT8cjMRPMybIlF8zga5D+7Pj",
-	"UmQ1Y4rVv5KCWb7FCtLnhii2KGnONPFTPIDL9oqxhR4JbjT4ZAbkxVRIh9IBRwb6n7xzTKdNYS2e5Iks",
-	"xZOYKOCg9NnHvFxqfs0yUrAJXZYmDI78GzkeDk+JhwUdD4dD+5EmCzDvTVksZgebfIugaVk6zraj+Jiy",
-	"Kafv9rptEtw8a79zaD32dAALjTZbkpfcdg2neoPAVnEkULr+ztYb7IAIuLtia53BptslYh8XFPYeH5bs",
-	"mpU1nt/asm2SspIrwOw9keWGsdiNxS5zWeqbCPBOKd1hRNH57hqOfcVxZBiHk6vshYpo3jlImuDsciQo",
-	"VYEyxr4DP/fDeWHYfKfxB2bTAbJQBg8KF62DMgT634SScHx483bhpWy3ivS9So/yAmyiPiVOlydpZf2u",
-	"NnfL3Vxf6jaiSzDc+Su23lm/dZb6F+htWSxKZIDQTodqi7dHy6tovyi4YrkXtJiwe/Rzj+q8h6wk0v87",
-	"bAQ4StdH0lqwWJy9ffGELuglL7lZP5FiwqfpxcjDWzgn5wJ2HkKdoWJmLwGP5rEsK4cWl6rDylM12iF4",
-	"h+cPtMOEeKvgGBBEhyj2HC5ofqXHAGC9pCafHTKRq/UCcawpe0I1qv2MI0/iT61aAcyYCIQlSLLUeIVW",
-	"I49GUK389SZslF9AdxNsWfnUJdYkhGqZO8gg0ABnOjhl0xhxJ31Ww+J42qOxbdho3qVmxG+cNtCHVAi5",
-	"FDkgbgTbnWmkyftzglMkV8uOtWu9GujjThG/40XLhLlwHsUaxMXKe7n9CAEsgq0Ifk3exohoUOhEDdUz",
-	"qAvpNZtn7+ync/LkxTmpxMcoNmalD3OuD/P42cLJmyD51Of0DhdL1/QWd+CAbgU5f0Qul/kVQ/KsDyU8",
-	"i74BDjeRKmdzJsxLK2r0TnpWebE6P2gNis7ZSqorOzcfHcM1IAAnTDE76pPew8Hx4LgXna/e8eCx3TOH",
-	"p4u71xiPMaPXrGsmTNj7BaUsh4t8dIhfH9YGH9SbE9RSsp6hU9Bf9COYW3j3gxUF3fAu6BRG+HAw7LV0",
-	"hdqat83rl4qzCYl+DSJ/hfPd3xZ+ZmV/Y9AQHuKUYgIEdDPXwH5KXkn5tj8XyNTqcs4MLaih3aw2IUw2",
-	"riDPdmw7hF7KpYFumbjmSgpLNVZonUgVHPEOTB3D8hKHWSTXwa4OmM68rf79u5eHmk7qRnuKY5BqitLx",
-	"QVgxvxrkxSQg7MiMakJLxWixJpeMObeI15Kik5zV2AJwA6YdM2hcDtHWANelxjBlZ/B//nx2+N/08Nfh",
-	"4Xe/DA4/fDrOjofDz/8jtT3VUU8xZq94Erk0JRd4vekFy/mE59VTh8aOyGBXHo1TADrh4gV+dNwWdRdK",
-	"XvOiK2okL+WyIP6do0VJDcRmATAzhr7bTdVa5pwahjjyjECQzNlP5xk5+3WpWEaYyZOEbPcuRS7vnp09",
-	"ffUMLJwRbW47iYotpObA3xIH8f27l1agQErwL8ZKen1SeKGk/VDIi1rLRqfaEWx9jTYrec19iXlZs4sf",
-	"wzM7RJQQGlEfCTomb0TOCA2v2NG5wIgiI9x43OElrIx/0iD//s/XP374X/3h//75+PC7Dz8PD7/78D8P",
-	"RqPB1l/6h/YfeHgGhx/+7eB/9Uejf2v+dvC//sdWH51D18cMNzpsO0sWm6Qxj2EnEyXnsdyQkBmciO4o",
-	"SJLlopS0AJGdqnzGrxNym5/ODxUc8oYM3LWAEi0KzXD9evs/RnvCiIy0Un7OatRcLRK+9f7di/SSvH/3",
-	"wrbw9v1F6+5y0+zSxXYSyl38kZfNYbeK1HLvIJdXUQzVnDrI4llLOmoO8ge5IrQyAxMnTxU17bG45hrl",
-	"qVi2UmzOCssQkVpB5kmolzCQ75l5igaEOOhpM5UuNQDnK/NIXWitk9z33PywvHwpp7xjJ1LNOPWQ9IU0",
-	"jARw41uqc1o+oZpZPT6NDXiFkmGCQfonQJAzQPnjXCIenxpMU32Z0f0VF9f3VmUlXq1oLh1UFGKuLaGi",
-	"OnQOfXbv3y5feeYeuBEKiSIvl4XTcf7z/M1r4uZnD0+QG1wkFyULqgzPlyVVTaEmUmryqHfAGgdxXDFj",
-	"BTM8vnWKmtOPZ1P2lK51EoRdX9Do5fYifk5Z9GsD6uKOO8lA8dr2koDoaBkxCojmM7dcAHmNjBMQC+zY",
-	"AZ6NRbzmloDzujFDMVKyibGC3kGC837egaa66eiNqBk26jdUsB35ISYAQahutBv+acbAwQBSTCQyuA/A",
-	"FFeLK4+mFhyOtwEREp2fdn6yWfIO+wWXTTW7mwnXHXLbLrdd2k+ySfC7qMfwDm4mK1X3Y9RXtGpZoIpu",
-	"fgcBiRWB6m2crut9UnJtdFOk0MjqnK3XUhqYJRtcy0/0bWxTyYOxtYOJbTGIxFzt0fBzk4T3t/gEgniU",
-	"NlB8+NwlHb7tJON3jTdQpy69p8c9bayoJGopSLFUXpPHMNF9yL7W7zp5i6boxSeUcZln3lWWpebEut6s",
-	"7AOaUNHOUGOZdi3JxZzZE6ZnfNHmeZs5ipdBm33seNg6joy9YfAGuujEw4ANBuMbJoG5Nu8ff031abmi",
-	"a12FXhzEEqnru0PYDI5vzPWx4fB2vemOLSV6OZ9TFdyrDeHRESB+296IKN/IBk9YvK96fyYNzZ/jMLfK",
-	"fbURdWxltSZbOF/Hi22xTuLRbRieq/WDz7uWDx5uXb2Fb2K/xbON/8TNzFkc9I4LiGPqWD8vgyeMMz48",
-	"G9Tu2CvTVBXaizHvavUiCvt2zaRdhsHWvKGFB5r49+LjtqJKYH4gppRUEFw/kdtdiX7QHSvl2GzHgND4",
-	"G9CLBb/mxZKWfscrDaBugtoiaO8Gy0iL1h92ka2rq77J2nZCXWy03z+N7PZcoyHYSG+/JHOpENTTMCgu",
-	"1UJqVrf03xHgnSUMDjuvectakV7xqA8PL/nc8PTsvc1eoHkeWkn3XYk+JHSIwlxsDr1kpRRTD0zfuued",
-	"Z9uxEs9RwzG3/a14WZLLsCVICUwUwD805kUzM7Ym11yW1LB4gHsoIu8bjoyah8e1Ri5s0xCqDS+jROtt",
-	"/V3q240dD97uxKU4Nyx1tZ6lPFzavgu2cXoFYwz2q4qJ4Fp1gYljFrobheF0z/13aZryzTYP6GYTfMMd",
-	"0Tjauxvil6rc4EcAlmKZvZo7db/hp7ihjhZ3l+Aa2W5XR+rcJubSfWhp+sTuKk8nG+7kjapbL+hsLHyT",
-	"Jkh3xqjpVMmTrda+29+onWyzbb+O6GHTFtYv6JZy3X6thoKIr19UK5oGwdQ1HGnZm4x+WxK37WwAbEm2",
-	"dRtV2vj3OQ0iIu5jZ54zEpfALc2cLpLej2qoXbq2WyRSjW0/PuLjIHa+ehsqY4I3WlUx3utKgfS5i/xF",
-	"hM0OWrsCg9rIQmrqU4J3RAogrel7bT6BeSMu9lqHaBDPqs/T94RXnbGfmsCBRgFD1ZQZTfpgTYJQMKfc",
-	"a8ycwvUbNXV+mC0mUY4w7rTe690XLdW1bSCdy+Jmy/HKfrhdALTtNzAszly70bbqJJXYINJh7I1xynNn",
-	"t0ncya+Dgw8xBX7h7T3NpwLFs9aWpU2kYjl/hhCit5tU4KrLWAn2ObPKtcchIciC6y1dgglzYzeOrPae",
-	"UVogqBFjPIIsPkmOgroWZePZtq+8ikBELdBSImfoRvt/SrfcP/FL3d4FiVQLj9mI5OOmJybJ129DYwtQ",
-	"qKQl1skfIDk/O38SQ6cCdDUFByF9H0AIMWugrB7sd6WInTORfrFjPpUG9pQMk3h9zBYaCzybs74Ov44b",
-	"ZOtRqBm6EsehhnkQhb1kEebh02/5QSVsdb+JH6xaw02BBtVC6htBlLa3nWw32uuNFsVNLizdq0+ya4sB",
-	"uADcc4Pv4Qz5N2aCtvee3WOXOHgfpafKAXpzDV4uDRdTl/h4e9LjG3aUXulG5x1r2nAFpTST+ivoo2ph",
-	"Xl2Ogow41Gcc5lCluazdCM6TxQ28cFf3jkfkGkku2e63UMgGXpM8IdEv4eZmd1QMHnbCWMrHd/vX12om",
-	"NWbeLa9DJlTo/8nLF0TP5LK00pPLJeoWJ757FkrmTGvSF+yaYVT6jCl2a/ccIjCcsGpJxtvhDvZeKDve",
-	"l7LLVPBTAIjGFJxTASZGuRKlpIVVuJScA1wK5hpIw2GWMrKa8XyGuHhNhMRV8t/rg5vf07tN92YX7J5r",
-	"mWYrHaiDmPhTrKae0LA10oBJA8cLxHq0sE1WwXo8HMbRChjhfOKi7DimZo30uXruX/Kzz4eXjXpc/LJQ",
-	"cqqYhrR5vcv1LwWzAj/8NeEfWYHvYbjuqPehl4A3FR0E/cPFxVuCoyP2rfTezbtdaLPlnIpDxWgBEknC",
-	"zgsrtX3bclQrNtkZn39/9k6WyWFANt9YEaLOJd9m17un8/FkaNvu02LOReZahYyAnK2YSh+huSxsE8VZ",
-	"x2Vq+JxpQ+eL4BfAXlZUk5JqUKOhAdIPL7ie/yG5sDJ84GuhhEhBDTu0Le8vztWneoZTfRWm+mPnVNv5",
-	"jDJ/AKM1SG1mAJxVRuN3yLU6o7B81JW3MkV2zzk1in8cNBMcGAzmARGpl/U0/5VBvoMbxfQn6gMBDoRO",
-	"uei23PpBNFt75qxG6wUYDfHevqy5ef2wne0iDlBKIS1wdt3mAg9kBVeLWSpB+t5wdDwcZrUQ+4OaGmV/",
-	"yfaxvrpJ77vvm1CHkOPA47W3bDxmiYHArSRG6mp5yZRghunDS6bN4ULR3PAcEbcJSuiBmLpCxBfOzcGz",
-	"FnQNosvRQkkI0s2lAmTYXx9lh8eQ5aL2/opdHmljKWYav23X//DhhwQ4K0ylI0oZM8v3mwq4PiAQn92M",
-	"YN8q+9z8HECAFPto6kWypCJsvjBr4goDAHdbdIWY4SJvwZZEu48kDfkgdgabpKlvezyp2wg3yI2kDZWp",
-	"NkAUa2leGrDZNZrYXUY1qxJuwlMsgjq0p4u9w5TbHgLoJTlFbANaovWSDcgrurayKGanqllsZ1RjYFzB",
-	"SmZYYWmgnjd8Jy/8olrKfQ3W+NHGGeLSF8xQXmKxhQpKtHt37UI5Hb0q92JNW/GYmk2L6QPD9lu9JEoK",
-	"V6WDcDtL/nST8S5fhZRabqnB+t30XneBE6IlyFwcQogKbdJpF14tiWcNONYwOttmG9MUNR+M9iEMC0D7",
-	"4ewmQZP2+CbQMbeB+74zao1qcdVWJwDAgnG5uWmDDei8JNn9wGhpZueY/akrMA7Cciw1zOBtks9YO57E",
-	"/oZNuEIFtp8rl1oFWnd/Ni7X8N0Nw+Gc/Q3TMQJBFGzBRMGEvads61aEh8DUT6MwuFHvZNSTV6Pe54Ok",
-	"gUZ3rAh+hCoDrsY6I6NexBpGPczTtOKabZfWXT+prfFoZKQGJ6ClJHIUKavLuSoFA4QSUM2+JlLinLoo",
-	"wc1RISzRQfgwhMIEvFCH97N6nqa3si5pVK9jHZXMMmcq1jsf4foy/uib2yntTW2nwhJt36yql27BI0zM",
-	"smWW20vaAfXDhrWWO+Vg/w3AhV4HcDC6IoZnXXEs1LO3rPB3+2F6ALbNiCRQ+tloFLkIo7ML7F7rDhza",
-	"YIhNuMMRa0h1mP+X5QvYUmEwMYBFdDP427i1F188pB/3sEFuD9BH1vP+3euuWOPXlcnRVX2DdQ7z2gdf",
-	"F21qa5FTp9dqN3EQLppdtuD8N3zgYyXK0kelBGz2xkwz7mWMasKA6N5J7+Hw4TeHx8eHw4cXw7+eDIcn",
-	"w+F/97LeZEq9KY7b18A6Vjf6dH7ropfAygSnVsiVuJBoWvXsUEHrod2ldrmKr6mh6r0qUSlnc8rtP2nJ",
-	"c/YfNJ+zgZ9R1ptyMwshyPhK1Lv9k4QxXHNllrTEv08mtNQMMlS21+HRxnVAo2DnQjxKLQRa17atBG7P",
-	"9qW45rmRavNa4DvxCOzfpBpIajk+3MRmdiaIXFAEIXtDwYSZfOZZR7AY2BPoSLAyHuxiMwh0u+lCrxVU",
-	"c1/sfIu3D9tWa4EfVNeBb+cB3c36tWDqMGEGcfaPr2TS3BzvWnZba77ITCNXSZijNLR8AubRtKXdPo/S",
-	"PcShyVuMmBtzfFTBViBA7Gi8jIUIDbVuQ4JFFOt9ZYX2bsKTp0nkFODzrAjn1bOajSMq0IBZQV3ppAVz",
-	"hRxI/9NoORw+yiE3MfyTZT7NY5UL8nPdi7rJ191arbT2iiu3ExXhiu1JPM4MlMxgui/J+NWE1LP97o07",
-	"2JWw/OyzaGc3Exog7J5L1Qpa3TEgsPvTzVHRgpbrX1kqDvbBRr1ukcYvxrsbPLw3DRvcIUK4tvKdIMVW",
-	"8GSHDyr9nssB7AMt0czyQLemFYlbNM+Z1r2TnkOF9rKeVNMgreRz1rZX+G/203DsQM/wy7SKg80mxGnt",
-	"Y0UHxAFDCddk7EY8RgxzkQSvle14UPLiqSb9thGK8EIf+J5OrYrtUltDqvMoBxwrAsIrYHU0s59j1gsO",
-	"ZQr6LT9Wt/djTj/6VGXg4moyimpH0skuhRQ8t8wi0pNqooaPta0t6kSqIOJA+g/IDF//LpSqbYTC7BDL",
-	"8cUBw8gNUibrL5cyMK+5A7L4gEmQCNvioHNYhrXyrnDFYL+FC4fqN9OM6pU9iriqaD8XmA67kS08pXh2",
-	"WYvxYd0kmrLlV85pVyp5sU8evZSF9gsjoKtNDoYh/ePDbqJoWu4xEZmTCFmxwUTWv3548LWl0GhSe1r0",
-	"9pQlQj8/PtxxS6KRpfYFFYmXXKSj6QUy324Yi2blJAkqZeXk0Iep2c2brRdMQWQlKbm4ggr7ByFWwKFK",
-	"/DW+I4t5zVZRaMhWwIaRLsVaAsPfwmv4khI++AAjVnoLxa6ZMNTw60iNXyhZLHNvU/2N439YPe7n1Mfl",
-	"YOoxg/zzK8Xg1DuPFw/Olg8dEQWhy4K74j0uRmawO2BIsFU7KiNl+vvQsAIOs+++2xUjnDo+CZ28rXm1",
-	"3gnhazQAuSYps1iDhXkrUMI9kcBmtaSA3VFakTlpN+LwkLgOr7MsWRR/1AoUcsPegG2zY5JlKVfaCYBp",
-	"AF7sp3GtYLo8HAISC1dErhDTAGFxGwLZEIcGIN4I6db25zQMZs1h/T1+7EBP2jvYEyYhzO3rK3T4ZD8+",
-	"9Y3VbTcNpvS8fLetiy+A9vaFGyBaUpec1w3viRQal2kL+tftRO7eB+nKKv/YKm6y2ovqajkj0+T3lC0U",
-	"y0Fi4MIN2Q8IqjPB5MaO4Mcn0TwfaHK55KU55AIIIXPZRqVm2oxEeOYiEmI0MqxHbREeOFpGFWGMPYxh",
-	"G0+r7kfCsLIEkpwTuqDKQKnnz1lPLzU4dItdiF7P+AKzaruPdqFhw+hcp3KLtBcwnZKSQAtwrkpGr5km",
-	"HLL/7Zl3wJuVd6KA95qpF2Iiu8rdaSDXCugRQAOpU9cfg/F6jAof3ESWITkFyMXK1k3SrRTF0VMAcuSu",
-	"0rcL83A9FZIh9hrSxWMvXvvFw3VJ8yuoSe/Kzo+Ez0adkculwRbaX/tADTyatUl69gFWdCCEE1RiRgKA",
-	"4K0uQ/5rV268STKNKxKOrtu/LNxVTd7YWMDqqtntcv2786w2T4A9zt7L1OGXQnUyxrXaCTNRQDkAKQz+",
-	"06VeOlwoLnK+oGUS49riPBsvffsGxAEJYvt2eB5QaAKrQdx1t4PMjVlIgfB054XxjqmFhFx/tDwMj7Ck",
-	"SS7Lkl5KrHaY9S55WXIxPZxTQadMbZ1cdwj8Nmkl8gulnZ0vO6LI8cOkrlVzHyXriaSy+HKjSWm/Odgz",
-	"wrApFWyLVVRJSrgINhS/ze4CbSfpx6p8clLlHE7sxU/czCxFnYzEGLYfK9W4KyUj0rIIrPvm77sxXj7j",
-	"1qWkGC0Ogd3hDQeRTyOxUhxqBIAJgzwePjoYkOftGiGoJOPQ4Z8PNIhWtq0BcbFlcNnbfux9MBJGEjmZ",
-	"2OtKcbCvCMx1aSDmajWTZE7XZE6vGOHG1QoM+aadc9dTuPNybs03FpNNiAuo6DPFejrQuUmvipKrjYjw",
-	"lDqYxjo4MD6S7ajnJIsjOMmuDCpqTLjmXjIMyZe85pS5LHIugRB85/9QctURcOVh4G27SJgUvkL6w8Pj",
-	"4fCA5FIpVmKWeHf1OHwygQt9QA6Po2vw9dEZ1qZGfDjExikq/J2HK3NwSg4f1u5OfP+B9hHWEfQqh1A8",
-	"e5OqZT2TbRw0EMUMHD7M9o3EjTYsrNFOJNNVSC0iEjlBiyCqrv6v2Fa4MdXAhHLLzd9558eWsAt8ibiv",
-	"OjJ/RcsylddMCVZsaP+i4aSqevEfY0mSLT0tmMqZMH7xEgftLb5RmWRdN+gbUtWqGk+dzdCRbaH3URLM",
-	"19syDDgDS2dutw4rITR+Y0vQBrOLtwGZXYd4I9TXFpv19pwMeyzYXSdVq4H4AnZvE4YqLjrbPHeps5Kg",
-	"6tpqtSmuTSbdfOZZYILOiZoU0VoZgyG5mc6pIH1/hg7ilBW7Rvu3Gt4Yj1+zuv3HEdjdjtOGt/1K84TA",
-	"VW8jAYwzXemM0F+Xih0KsDVmZJovbhBlDAslK7N0LbnHBmayORR4l01Nn6d6bhp3DzrsZV3IgHys7UqQ",
-	"rPJeeQRldIH65WtEEUBjB6cuvqApC1yyXM4ZOXy4p3CdytVyywWnfJmvcp3VYwf8sUexImTG7/sjnrXx",
-	"vhkZDAYHt5osvzMGPZWAyNCp2x5IoH6wbwC67WwXwut0okDZTrv7zLBYBHNCC0pJA/LsI81NufZR5VhY",
-	"cwxWobE7pWOs1XPJRgI87KTvQxQuq6KUTB0MyLsAg10vWFZLT4LH3178BVP82ucgMIijHQkgc0vX0EWr",
-	"6DhCtJvenKgUd4WWfDi8GH538sijJWs+2p8/7ZIEv574vkIC1xpQLGd8YXSiiwlELGH9v0TBwA9bai9C",
-	"Do/6125glmyghGDFc20bFWnRlT7Rj47wq5O/wf96WW8JZ3SpxAnWiz9ZKFmcnPgo1JOT1HcnJ2GKrrJ5",
-	"HpdfdJGrC5/8JcS0xsUEHj9sRE/8vL2ywZfWaozlpK6KjbEQlN6FGvr7C5auXR0ygYillUiwj+zUlinS",
-	"QlTr8g83EVaYp9WFaW/QO4+JqLhR3d3YlIYfaPBJwnjio97pT4vYnKKJxg2fM8IBjQQbdI0Us5uTLZL1",
-	"dtI1msMhS1Ew1R4UcuIHOnxYpRsKt15GWKkZ3Oje19Wd4HAjKuWiCdWqSSV7IBsass+2Ao5qg04aBVDo",
-	"mDbrCZG51x5dkiN7sSCnJZYB0Hx24xn4eyt1+Qe+d7OTCem8upQbUxML/WHEn33Zkx3CzyIwjWILqb5k",
-	"M2vBZl+EIOpc5FQeFs9/NsjIqQQszysjWkVCWS0k54EmvPCW+kj32FP8DSO0r5wmhRgU1RF0dgO4GFPu",
-	"qO9I8aCcxwCcLyL9NGhsm3YXViVIeGAvtI1YQR3LwboSq3SlD264cKazGI2KJc4btg7S0cbG3797vZ8y",
-	"ugNd3lA3tYPd57R1G3rk0oAmGFkxY+VKokEzJrC2MZMV3baoOjI40DJ+VqPXG6mRX5Zl9Gaaq5PM95wx",
-	"fnbbM94V8ZS+kLrSSoLBSbjL5yaGpltIK7m443yS24xI0fV7w0PqZ5DdxJTU6cL9CcMqav6UGRVTV+U1",
-	"AkSGF14UvZPj4eOHWQ8jYZ7zj3aE4e83CybsD4/8D++YdD8d+5/eC9dL7+QvkRz3vTOg9k4ePm5jKGsj",
-	"SK1yIl8ay6UqWNGIHW8b/mtTaZVmg4dESFJKMQWIKkpEGRYbtl9tatavSEe7uDre8LHbSKs1bV0TdjQu",
-	"SCkMlNAp5SIjyn22qelobzoGXG/Vpcp0mfsKjqZEbCPdT2K/E9DvpuxuF4gaUjKqTeQX2yHIqbYLrRWs",
-	"b357FVLj3eXMbUh+AKVLQ1h+WE47wThu/fed4eArJx24/cD+/fIM9J01MxK4D76gTtHueQDcUoppkJtO",
-	"fR4zFYfuINYHty0RWvrVaxW1aaY7JU+NFLoPV4eh5KxWfaNKhOTRYAAtd8n7N9cVpJ1FHFI2ryCbBbvJ",
-	"7hhHN563e9lVogoE6W53rmwYah8khvZ7KVZyX5dkG2Pqttdp001SvgTM5IZElEopv2Mq+0Zhj1QxjxBs",
-	"E85i8rBsYRLPajS8lQZpBwE2EqDWhpWCTcbE0FldJPEScfxk5cTxBvHWiNaqKyaZmP9sWXDjNmYvNBAX",
-	"nijAnmXFOQzF6TotkTBXdbpLgRguUi3HNa9pRxKdqMu3kcfulqZbi0raYdatIew4+e5+9l4Didmyqvj5",
-	"PZfA7XMItNqll42tt69HO+HbmOMNN9l4xcTd9dt62Niyy8kd0bFY17lGv7a5VjizlH5Q977sMG3A023f",
-	"1m7YnR1cWVbb0K/j8BhXbRilPtg+mB0GkaSBVohTH21YrQASzZjYNI5tdLB1SdzuffGCdJFLcwAxm/nS",
-	"NWjcqE3S7T4uSW61kYvWuXqWvFjqK5HeoBQD2cS6muTWdRa2XP6vOmsMpMSwxt3fp6V2nt0IUInPqHCp",
-	"VyrgYq32PBx4uJYjSEm3nBASCm/KyZzFGGAP220Y0usAnIzQXEmtazWI4nQfLvbyQt5lGjMcy4uignXg",
-	"L29T4I52uLUVFu23w8vHk2/pNw8PH+XH7PDx5C/s8Ds6zA8fFn+5/Ib9dXJMHz3uZR1YnpJq88plP4vR",
-	"PMcXx49Phg9Pjo//2751F4iR3WFEEdq457QUl1frEKguAQltTfR28CnVGzFayZIzlw5tsjiO7GGvW6gl",
-	"/+RtE0vkH1xsxBTdHUDG6RU/ViCiKB9vVNckkeimflpuLSTRNBOA81r5xJ3ykldnbDdzeKxxu4xcHhQi",
-	"N1SM2LkYF+kHQxT2xZk+IJA/AxKQJBHD+FHlrfffbRjQTWwTwGxvZJtor9TnbP/SLfWkrRFAaLmEUiWt",
-	"qX6tDLKkjxqZ3aaIq2Coa52D7lg/xtUSaBaQ2R0WVXoD9x4majclB18urrmWap2RwNQzUnAN7LmjTs7O",
-	"hYV8rX187bKRB35znfhNkLOtqznhShvim7gRyuz13ual+Az8ngNc2iO8xazGt+ZFQKEfMsXUi1hs7qQT",
-	"Jh6VKEsixvfqLlzzN2A6b/3HHaUu3OPkma0SWdcli60lom6QITklo3Rca7Xoki/ra7sh8sv7uKuc0lUP",
-	"GzNhNzFIloG5uoEVB/Mp3tOq9VdyTLUZ9eemeNiN4fiC2YVSCnsfLleXIj09n93NOeDTRytVHK1mfa9L",
-	"epFomYxX8zwpq4fHxaSYOGiN89A47rXL0csAtZA7t4JONIoYVrc9oCn17eUMSInIzYJo3Im0hx5vv0Xd",
-	"fw7ZOX+k5bIjPy/WZQS7BKYCiOq6OIhpM6tdZ/pYFLKbqWvJnIas11y7fKHYb0cF+J24cUc7myOTmmuW",
-	"3D9cs92L8RVcGy5y42tYOusILiedSyewhWWoMvpGVhJ4244/CvmEcVgJpXT10MC8EcgSn9tZLJgIfzuV",
-	"17CPploV9s8lLTWsSgMBid22UT127Kgu+VLCsDYu2D4t0zYGvCNcREyXJVXfK16cFddU5Kx4HrXTZkI+",
-	"xM5TwNy+BxkDwdCPOYmZAQhDVTA8Jhc9IOcuf8GcGkI1puOs3AeOcCH/694lp3BJd6WxrmSUkJ02Pfoa",
-	"gSVArektvQjJPkLuBsxJVW+bqiCMpEVRfG+/AfuTEka8byrrmI1t8/3i/MNAt2zED1xbde2ZMCm8IkQg",
-	"AjDLElh1qmM7bpBwaymOjVSRzRL+difTpSuipttEGJiBP+pW/T/+S9YTbOV4ec2KlPVkWfgHwA0S8Vkm",
-	"FZ77E2Q/KVC0cDPtUzQZQQKbjFCXmBRrbktFRhE2ctRLs4Jowp82GAbgtfiec4sDPdqfQ0fJi45uiqRy",
-	"s7GSkp3hHqkItx0gLAyIeD3Sx03Kgs6RkcqGl/lIXqfEZ6Qm0FQRvq1B8J2tbDOkYCtOqI5cFxXZJMFz",
-	"IALQiXFmQpzZKdbkizIPQ84usakIX2R4CPTY3eMlm0jFNna5ojv3mRI5qfFnr3YGs914tGMN3Tz6b3HK",
-	"I8w+5DcjySBaWXlUZykJXJAQYOdcM4KtMOW60uYmbLTG7HZIQqP4dgaazo+2v/Xvy9xabyNjwi7mgAT3",
-	"dr0vwAVxbP/z0P7nkf3P4239byrl59JOVQpTd+dOkqvz9lD3HAjXoYax5vmGYUW579N39dbU9yeEFoWL",
-	"2apudhAQlpclz93bfXtAMc1j5l1SLmSeX1PDUvA4uaqlmIN+MEEW9gLPfHEA186GubpifB2VLc4qxYTm",
-	"AJZw8p0VS6TXgfbSdCqXe71FF+5Jzc30G+SLfUo2ZIWwR8eerINbU3rc6nUjyH7g01mM9K2VtrFkbRWg",
-	"XHdkFK6LRfyaIaz/b+sWShzqb+Gi/zX4eSs3KZSlwsffVvkHnOkdFIV6+8iZqjaPh1Hy7Ii1RO0+rtoF",
-	"JtRuNBh/ooYfha9yxQ3PaRm3eXwcHrvgeW/GuIgq+Dz+q//1J25m2Jt79F0UEhB/8uj4YfSk9dnDv6SE",
-	"wI3rv+WCO6vR+uX6Cyq8Js5tCrWc2M99x2jPyp0O6zwyI+4xtL7l9VAgumL2B3bA/uzf8qDbJLcNTbSp",
-	"YFQnsXYj2kJEIVqYghFkQ8DOPqOtwFe5vGYKwVabp9B9dnZB/G2ZRjL6IJpQ1wqmp79hsN2MvZsym3Zq",
-	"L5Gcot8ewj3wUiFzRoUmS+FqHrtIPXdx97JeKVcAYCn4ct7LPPwhMMLuSzuuK9EBWo5eIYotFNOW8Cv5",
-	"qbuYaxUAGjv7MTVIRxTG6/0yj1ktT+YcHBohy0MYECZC8B0f6lwuWJEu0rtd59vm5K/5gH8Pjv5qXzY6",
-	"+2/gdm9E+fwL+t+rtbPK7029779vH/TmRbsTP/SWLtERteOqOQhSshRwHDi30bv5NXzOf24/cP0kbfWW",
-	"7loNGh2zN9v8m7t9d59MyhAW0/eXe1jT7lTPUTscq3DtpGSVROWvjp12VdninIqt+IZU2cAO7easeki4",
-	"dqU2OIPijpWhKKpywHWzNy8HTZZl6bKDQ27znr0kxTop/bic7mlie1o9BIRm8zIKvpvWaMiFC0o064WV",
-	"vMo11ogL7V/D8cNLxrB8VtXv64A+1rVDncod3ngFjEO1daRlKVesaF/oOj2LvYJaU/LSi6d+L9tSU6pH",
-	"HyzhqataR0rev3/x1Bn7pVJgBi6aWd5czhlLj5dUM/Li6U5CWNoG5Ld9j+FHWaF8rUjlyhDoBc3ZwIcg",
-	"h9wx2ufCJO/fvTzUdIIJLl1/C6aqhtJ3pX+akNr9Iz+JWgiKVB6KbG/nUNiyg5ITS56qMdJJv12Zus7x",
-	"uqiyvXse26QLTWYSy2paGTMjI2+IHPXgDxjMqHcwIE98nSlXuDN6sxFQrRjRy0WV32z3tC7u0vALq9mc",
-	"CsPzcFPA5ZRcyEhxwpLiEHkkFXEaXdXGJcMLzEXZFtstjEDcbqVjymhljamzvazGmFO8JnVRvAeFzitj",
-	"7+rSQc0IsktZPqceuvXyIVETLDnhYTbJVFcNK3FJ+bwLEw8PyYunwQPuuktmXalJPnY0u2tpflFqq9CF",
-	"jWwOwU++jdvy4+jejV1qIXa96ZHaUHgsyqhwCgl0Mbhe4SUWMD+sLFrxRUVRFx12SI/bO3n0ObNfnqdT",
-	"wiq5tMJcInioDaGhRdEoLr1XrpRWYeoQ497avVR2dSMJLYpU6lHQsVuLs/O4Uskb2iOqa3rS+X+a5F4b",
-	"z7nZeyjJFACJwaDwvGVJBFttEPTZCmUs2wi48dPtJA/tXF6z35YUcAxV7sDW5PGFr0oSzg7TTRM4pq9B",
-	"FluW5/MWNgdWsE42F7l6kU9B8VcHbIAAacvIHHhtQ4xkAA014+BuEkDWFQ1WUXczLsxI0o+KhAEIyPJh",
-	"iNQ8cBANQAGNemQpsBm9EyjkLhH/UI7Vu/kbpFYB/u8KFG17d/79ZN/kR1rywsHhTiAFWxY7fjISnPwZ",
-	"cb79AXktDTvBfG8kp0JIkNo1M2ROxdKqeBuJFk7GbcpFeJAapBvkn95fJt/lD4tjZxrwAoxe5jljUEYS",
-	"6gDum0w9HWr7lVOsv96U7D68FQw7IZT1tiJMP39oyx1/WsFTdxZqcaEJlsVlhOqqpt3Z2xehOj43TeZ7",
-	"FyHpWS9WU5HSGx012srnUVPuLyzv58rQpbLu71zx0K7J5kqHbt5dd8YDjVfAzaokuhbwNumbjrqJk66C",
-	"f/uWUXTddRoHGnuzrRKjruoNWkZsm9/ZO58qbbkNerelemBz/F2nBGLCEw4uuzpfUj3zd0RLt0oXafhU",
-	"fTM213D8iV3OpEzmJl7howRIykpTYMqG6zViXN7lCHWNB8Rd0ppoJopIHx4JM2NrkAv648jM4krgLOi6",
-	"lLR4r8pxSGh6cBrYIdZE5CIvlwUjY81yxcy4Vb0GMS9etKvZsHtvxGFuBVwr7Aow6CD8X1fAh1/Cpf9L",
-	"fLm7hyAk/eKzxdqVDQZURVdV4uLzVpoFxy6lsANoHIzXNVZaLYP92piFPjk6sjuiPXsf5HJ+tAgllFLQ",
-	"qc2lsP0Wu8IcmhSs5HbETJO+zwgItdSlIFiuuKMydsGgP2pY8Y5RnTIINsBFP83iQkYkaqA2tD7W3wjD",
-	"crn4LeN9+JjM5FJpSxuY5lPama24ZqTvqUWKcp1mxhvdGsGHpmdyJbzN3ZVqdVUTXzIxNbPeyUNXN9H/",
-	"fdwZadTBuUFQBA+nrs2dw8kxpwjXENIFqWDCTiFd0rDMfq/W2MogiBAjMe6mZH/Smi94XMKYTLhiLot/",
-	"Lfu1pXg9EoAVgX97eBiwWmrajhOE6IxrJ+d/wgCqIdI8Zwtj5dNf2MeF5WfjarKK1Wv1VnPEDY/fHAls",
-	"yiF6kVfAXGZMMWQSO92CjjFiHA/gL+hHV2nlm2Hbs+OP/26N4sv26oAdTDiqgCJCUriKJPTy0nNYI0/d",
-	"qnKmxw72dCnNrA1qcQvUWjjXgV3hjcu256JhGtramh0n1mxG9Tkw7x14BfIsSpDb48kw3ac8zlba5MQ7",
-	"TeFV46uNl7TbHHdPZ8ETJiAsFaBUpH9sddVvH5OSGbsXGSn4lBudkfHhOCPjX7BC9WB8cEqmTDCFOC04",
-	"gI71EuWUXjm37aJakEyvPPgF0it/+zidXbl952yTJ/FoyxUIllxX3Bk0WAgUdXWTzAwHbRlXmu/G91qq",
-	"X3vV2bWAKw+kuIj9W1J9++b8IuQAqvHhx3/dyoi3AmfifD2Yvz4gnfysqyQasYkhkUc6Tdy2lx9enT05",
-	"PP/h7OE335IrBpDGMVL7oaPAw3M+FdQsFRsPyE+KGwaO+lN3OJHy0TQQrcE3xw+7UByvd6gf8SUTbgij",
-	"dfdZtOkbxNCnuNEdcY2ODNbEkvx8gfERYYxw/XXKog3ZEBsACilcCc/eyfF337qkaowOj+ll8fDwu+Hl",
-	"48PH3/5leGj54+HxN3k+PP6OFd+yOKmanX6YYu+k92nUCzi5Ue/k+NtHD//y6JvHf/1LNvJ2oFHvZNT7",
-	"T3t4KJkozkRRroltCG29tbSHo97nHq4t0+YHRgsQJHpPpDBMmMOL9YKdYBR+DjM5+oeWYqRGokFQL4oT",
-	"ssvMEp/+nYviBMZnH1aj2VE4BTsNxKT9TRZWGH7z9+i3J5COEKQo/1PXLA37aI4WJeXCjUMbajAxHNAG",
-	"hN+EtY+Xvi0fexrYIUjOvWsZPOKqA7LB02SG+3acBmtVNNaKVJErKJqBVbIcXRsprzJ7fcx5WXLNcinQ",
-	"iRiUDC7Mt4+TXXVUtU0I30I6JkJyFzav2ATiymlRoI2XAt5TLu25IoKZlVRXrtTtXnhgv0pQFyyDu8Ee",
-	"1HGLQMcoLGpArwkn2EbHXUZsYLAJK9wlZNvn3QOwZD4m/bEldHspN+Xj6DeUY9F9UkS/JyTZjddgF3QM",
-	"b/pLWaxJZxGtJkvY1NIMX4LGMGXmCNA7J2jjH/UIJSUXDG1d2t89VtIq2cQQuey4zmNO0GWGMdFAVhQH",
-	"0ZUkq84p0lMCbVU9ALQDvAwLlZF8CdW7H5O//21j2086E6BGbf9wcfHW+0hyWbBTMiSuYm794GjGyBhO",
-	"xfigM26jztZ2nZbbtU0btn3WjkfuwOeicwofhRhrrv0pjEGEihm1xssv5r+uSFkKShix5s4weH/ctaFY",
-	"Q4gL8l7wj2QfRpiC/fisOO7gxaOJWHSNoltnrEFD7a1tEPAGYceplqmS9JVBIBJw5nRdqX+pbDu/oJpQ",
-	"+GSevxSsZMZFpLJrzla/VL6t6je3XVkPHWm1d9xP4ZWCaaPkuvaO/y28pNhEMT2rveR/i1palBKcSb/8",
-	"c8mWzd/c5jd+rPUafq7aVHxifvFQ48YPXIp6A41njVYUm7OC047P4qfhw10Mh21TS9OoGKoupU2Njd99",
-	"eHXqVqp+bl9KydNZN0+ktSM8PA+0y0VzQsaKrsakX5NYH5D/PH/zOiOFzPWRo189mBcHGRnrEoqd9yk5",
-	"t/8aCS5yObeSbyB0FJEhMep4rn8xjM41fPGK50pqOTHkwv4WIl1yqoqDuukL/vlLRSV6DNnDhQRDie0O",
-	"UJRUFFiZGCQfZ0T27A0suTBeq2S5gWxaua76O/5EuyzZux9pXaP0UPe8nuWgNYxXbZPHRtb/RpTrmhkP",
-	"zCs+2E6RGZ/O7G3nQDsrqgqNZkE7qX4USi6XZiSqaHD3CdWgQVpJdxUZa1Urds+bMkNEaW0/bha759YE",
-	"EQYbkqToujoZoDCkj5/GbjHXZkYi3IL77QAlWLCvaXLF2MIl0HeJnHq3bKfvMMf/UWzbpK/YoqS5e1py",
-	"jWLmH8BGW81um532Nia5o0311qydv62Vrst0dgbApR9enT0hVywV/IuAOQ85t43ExrMdjGWfU9nSNMuX",
-	"dmHO7bLhsX2rGMLW3i+61bhcMYiGoD6Fi/+ILOErWLd+zbmRuXKR4YUXPsWZ+3QkcGBEG6ns5ff+3Ut9",
-	"cIJOFvzq/bsXY7TYPgGJsIJBotflrdTGRT68bWKBnkvl45sqLUfBrnLg5NxoMq4mNib/XDK1HokFVXTO",
-	"DFMD8sIQujQzqfivTBNcoCjHi8pnCJcu11mA+yB4umKxGcIxYbwe7s9Re4T7BlyAmQdgzORSuaAQw0sX",
-	"tVcFIAD8yYrCp+6CAfY8EpYPo30bIWwwx767yEIeMXBWu7V4PDw+gAlCbimoRXX29gW+CHswEmdu6tgw",
-	"anCkkAw/MPSKgXP8ovJ92p1k6MSA5T3/4ezw4TffWoFlVvljRqKUUzBmohfLEhmsfS/K5uG3pboV6IL/",
-	"ncGRRgK7gExliUgYsIRosy5ZFUPmZ+WngfleuCZjXJrRcjh8lMO/4Z9snEUhgPhOaYU/UvIr5s2KDzTp",
-	"WwntcEwm0sVbXa7J4yGZsY+0YDmfU3DOK5rbm+UAq5mPxLi2tieuA9vS8Pjho8fffPuXv35HL/OCTbr+",
-	"Hg/IGZlzraFKiCJLcSXkSowENmX1XGdYt1s9ILBazkPmwRgLpjTkczT4UKoEAMilW6AjoWTp4wG4IvbG",
-	"7QM8KnOYVfu9VcSYOoh2Fhc8gmrFM2/vruVSPImeqVfQgTAxzcrJ4UxqAzBnS4Tch7rqBaNXwYT+pJRL",
-	"K+u7YAeHlrMUPxiJkXhhKomkhZXTpG9mSi6ns8jruIpQ4FxMwZnlz6BGiRA+GYmGPuFPcOyKtvf5QUbM",
-	"UiHeaU64MLKREhN3gZR8wvJ1XrKR6O8EZs0QxnqQYTYp52eEoK76Ytgj6MuO22FbLhEm7N59zkXBxVST",
-	"BZ0ydN+jTxyXOR7xmBw1f6/Am+OR1ZWsWqlPqjRrmkwVL0j/7Hvyvf1HjCVVcoX5Rg8yMqE5MzojT85/",
-	"JOzjQiqTOfx3hpwrSpI0p0bxj5ml9cPWMLIqotVPpWALxXLwWVZoWcxHainlTdjkDHyEOiMR7y1wSVAo",
-	"cSF/yBiahPju2fkFkB+pWhwJ+7GT4edUXbGCjHq1S3XUwzu0TlOWGmlRcMxvYYdpD5nln7njL+6yCCNl",
-	"H60e7RliaWYknzGIk3PLoBcst1rvEtQ1IhiDuXVxrjb7dIx2QJ4pJR34IXAkoOVAW2BxBMPnSIw/jXq5",
-	"LNiod+IajayX2HRGYucTGfUGg8Go93kME39X2Zs5JEBek0tGpr/yBUCH7SFhBemPvTfmmcilpegTeGcM",
-	"breIosfkycsXgPpCrNfcaUWa/2rFX3BfY/JbF6tSsKgbMHr3Hx8/crCPcAbDvd0cRp1vH3+DfLTkOXNp",
-	"ED0TXdB8xg4R6rys+a5Wq9WAwuOBVNMj960+evniybPX58/sN4OZmZdoxTSAcq3RUxyr1TseDAdDcLUv",
-	"mKAL3jvpPRoMB4/QYT8DCfKILvhRThf0kpfca4NTlgS7Bx4X4jEC245baO+B3cmlZqeNQmpUCLkUOauS",
-	"VQYiB2T8k3hYlUkThvhwOMRkc7AHoMI2fI+AoofDvEO51LirkLkS7rNUBiCY8wNdmzUESjzGUaU6C6M/",
-	"+hstfEQBfHK8/ZP3IoiyBX70aPtHz6W65EWBaW0fDx9v/+K1NM/lUmAXD7/b/sGFlK+oWHuIpf3um12G",
-	"do5L+F5UqQtBw3FA35Pe98yQxvYbOgVkJADZAdgPtOto+2jhRMcFywd++7fQMdeWgQsrOntuaVnIf56/",
-	"ee0cUHTOao98b4M1nZcHp+GOpAs+JorRwrv564T8nJl89o5pc+5ihysj/xeQtL81aPk2suU4pGnT9Ocn",
-	"+mgwDDOKrDZBzUxSfHOV7mndhbR6lbx38vOHJvn6RbN7TvqWqA4iKq5TQkTOaqqPPkk1fU3n7DOCGTpJ",
-	"+SXXRqcShXprt5UpHaTG65OoAKBVQg/IWQNU3bSMGW9fAsukM4wapxS3gykTZb0HGNqBmiXeifXTYWeR",
-	"sGuCndmr87ozpKZ65cheyFygXI4K5ucPX3jGOmF2el/TWSJ6oXXWnsHyRpB3YEKI3IP6knTqkoDdXzS3",
-	"dNFY4iMx9ZGI/PxhDT9BKNFeNPkGT7JLX5oKIkTrmK6s/l/nUI4FxDpw3QJ6XiLce9wEaI5HohNoOeXX",
-	"TJD+4+Gwgr8fgHlpJHxwhO3rymouLlrQwXy5boAJT2Mjbk6VWm9AJY4E9M89GndQj9zwOVuoaNuKB+TM",
-	"pSQs7dW9DuUswqkbibop5rutvAw3M8HNKie+h5TciugamEsda2CFgM8t1nd8N9128kgrMYFVsaiuH8Ai",
-	"o0n8X42PDXfgY0+kmJQcERiPj3cY01sk5gspX1I1ZfjdN7ssQMiY84oVnGI1zd+a2+LxSPLbNLvdJBYd",
-	"fbL/gx+Qq5Ys5Vt9Cr/XHGMZkOGCgT2s5jKy/KgK9Vn7wgT1c9869dhF16mvncHHG6UKgmBOBnmO7q/5",
-	"2yM83KE9CC/brDyCo2iyWfROsLzNZPQ9MzvR0PAr8/F7Urxt08Y+dHhDeTPb+uoPjnuibGqFuoRw6guq",
-	"VAAV+0+PCC70FqCJFWXRNR6kQOccB5NsOBfnrvLYGIEoYzDJqiUjdEq5IHnJqLIicgjQhMRrcezmVtGs",
-	"E0Bzt6KZg/zsJKANfwMBDcGVfw4J7c8ncCH13b7AdVQJTTtYp6rQxGb0VKikAzXIHw1JQde6XrEpI9SQ",
-	"udSGHA+HJ4TRfDYSodxmM7Kgj7pkxVsOMg8XzVwEQAC4R7D6zDeAfjx0/kSQ9gMQDT0822qOYSaKGcVZ",
-	"AczPAVN4MSY0V1IHwLoejMQW/pS+/Z9W63zrpqzWZuxr0wqRcjvYtpIdNmtz3csZdy9nkBpJ/WYix66M",
-	"BuIaTz59LTEoaaI7t5IOoQRDsjyaVDZ42/t3Ly27kIBNWDngLBqmXLkrqYiQpgbmQDEoHIxQEiMVhxMF",
-	"xwFoSFleCOgZ23Vsqno4HEJTIzGOI0XGZIgpF3yc0DaZ6S0X099GJalYS5qV2J2I7pN71nGbrMNu+5fL",
-	"DAgs20U+cG+mNGpMvbLUTOnTJMCNKgaQRtfGQTYSl2tfhPV4OCQU3CYD8pZq7QpRsGsul4iDeqDJOG/6",
-	"jcaY9ZIinEawjwbePR0Jd5xd7ICoRBfs40ysPZ5uTteAPEJMWD8Ctz/QvtQporDRcRwgKlHsuGQ6I2PI",
-	"OwWJn8CEjgBNTDxUVFHyOS1LzCBOBQFoH2BqfFNQbHu65HrGNBlPFBzVYhyWHpZZrkRIyX6AscTjS5pf",
-	"1d8ElFbD6oH51s3aF0FWB02wB4pHUuCcs4pXTQA/ZNneesGsnPTC+CAZjy5ZKC5yvqClzoiWZGzf/Hf3",
-	"8DA8HAeAHPVKp4N+bXU5vnKkegsex6xJ5tg2xtGFEpHRDtj5u11yB7M6Dypa/0kD4TkS7lFtZxCzAGQF",
-	"tSVPreLdWijbVntxsSblSMCH3fheg3UsdmPn7VXGekhf7Jnd1GnH9m4C9rxx7tUOq55b4vtr5m59r9U5",
-	"9NfMm3rKvi/wv3bcUsilqvCajWZfStzoK79rnAw5RTyZ49W+5I1ZSeKSmo2Ei9kZux8cyPUQfh5Djez8",
-	"CmpkR0XAUILzXzgfr65/OhJ9/yAjUEvsoIsNRgnm7xpk1+xuG9CucQbjlb4/ibd/EuNiAvERrFHI3SIg",
-	"apnFyRhliov1go39mYFINjwXp2Q8B6UmfhQflZGAe85QD47GqnoQreNORwsDwCFNaSME4zvblQObWxls",
-	"JBTDWk3Q2PcsJmuf5N1SLDUzAEUcADYZQnwFhTBj6jiGkSGWpn42X7NV1Ogd2ajrnYRjsoutusORWWOH",
-	"K6pd1rDi3tv/5zM+v2arGlPp5ik73M1H86jQ9sZLeiZXZL7MZ0l1snaJWG3FsNycxEyiCZ/SmTM3o2Mr",
-	"FJSFlCAGyukCbEBUEbjUuMACnzgW9J6owAPgMi3zGoyEL7RQcSUMWLdaoh9glYQPDxY3tWxo9vwj/6T5",
-	"1SnhBjmUq7jrq4tVv1hdzxU0ikOlpvKaKeETELSs0wked5cCQ6q7vQQFt3Z21x2zv5cZbtm+HJ9uEhHF",
-	"rYsOuzCIT4uqt50QQU15I0FKPv2wO9pVOQmH0sHbvQsR1LzAb3SB3uOB7g4PtNvtlG1TCut75l2TXntr",
-	"XSgoiwLTLmqV7gZb2O5XYredNvdmCaJ7crwjXnoHLHS7IyzqaRss6B3D+Ng66WeEFoXG0vGYAINGsk27",
-	"9FYGvzvhRaqRKJih+SxuFwsynlUFxjbrad24n7vXpTor+92qOuXgOvfq1J8Wy3N7GlVNYDq69Ef998Bg",
-	"zhxXgBxctKyfAzwDmlAj51izGXQxqQqmTgnHBK0TykudQWQxcAm8bts37N/sAG6TRyTKp7jxOlUtGi3p",
-	"xxri7umYunkNJDXyqZlSqJwbMCIMS3MVziwTCot5z4T+bEwIjgu5PVYEcu9uOQfSSj7YbSL7TFUh2yVC",
-	"QHHb52GyYxxscIS8te29UdOEL7g+tL87f3a5btY1D9kLQWABn2rlpq8Zo7ybe5nP4EtkAAmXa7VWNcdr",
-	"M2vYh6/lv4FVupn7xik699rD3Xhv3rp8nfWziL/ere/GiuhRWfWaCI/QBAB5wuWcu68wiDS/cmATqzV7",
-	"My8CcX2i0XoCJJfcS/r8dL4ZQjGrm9UY4O+qtGV8z/q8Tmjxqcq459LqNEusuytFjmZT16YVIrA7F7cK",
-	"nSKzAZdQSO9me4/YTVBZKs60g9bSzJl3R0rL2WLR7GkvteX4bkeymcH4RY7cTKcxSfidMzLOSXgvtfxp",
-	"404jHtnJIrdLK15v8hVu97M1+4SSUNvaMjwvpgSm5S2DUOempvg0+cZGs7MdnhVk3kZy1p5mBxjOv7IN",
-	"eu+j8zsyWm+k4js3E4byzlt8M+kTc+SJ/uiT+9dOh8iKDl0iRnzr3uIJ8sWpb3Jy4vvp/gT9Pk8QqTa4",
-	"6yRtDQTvlHqDK8iLscD4G6EhXbS6wRkUBMK70/VqfW0TxBJEf6/h3ZF/6PfC9vf5wp+x27orjpxk/xWs",
-	"1V804ddQpw215+W2Im+pnOsLyTHSrJ5t/cQn6461nD6FNKgLVoyEoeqSluVBmyV5XuX0JXK5bqdnl2qf",
-	"7OwFhN+smSGRBnzRygMvNYtSnftr2HJAsJWFJy6QrkpS73Int7O9k7D0IwH2hUY2fEzlyw4gZoSSvOSY",
-	"O4saTF1AhKxyqysGEM160uORcDr72MXiQBV7aBwzH0ep9bkm17TkRVWVL7oaHuiwTZgrfiRmcqmykCme",
-	"JRPFW5nG0PkCxBWpiCubE3ULLlTbEUQFTuzOUYFldRN57KXy3WQNSegRZGqAsKEHLuW6y4TVkUp+JdWV",
-	"fVEOXGp9ALVCsoZLNpGK+VlgPYSo8IS30YzERd26ovmv7BDy8gKupsq8m/bqJvP572wm+Z/bnDY1da11",
-	"xIg/YbU6YJdcUDDbNg2zyVvTt3q5Npa2QjnAeJgyN8wcaqMYnY+z+jNIegyHtfbzx0N80C9YXlK7vT4t",
-	"cm3+Y6KgsIyWrqyuYFUmuJGYUVGUDKOErNxSWipVzMcF3dCd7ae8CpnB7gXiP401psqV+qleBeLnD/Zy",
-	"bdUy+fnD5w91/zdw9Vh4r079rRlzUuKGZ8i/d3ljg53e3eUtS1TQXUTOQFXxR3QG9bKYCEbvurXcubes",
-	"AIEh7K4mbaLWi7tkpLLCRmTxIoZOE5eut5OPRwJBRtwMyJPqMqFtF5/PEuSSFdkLkItp0qzudnKTHtXB",
-	"u6KZhwHcc6/f1qzr63HEPMFR+l3zhEp22Oq5hoTiuRQTPnUJZHyVCTmBfDae8juldbih7YmUgmGAu3sL",
-	"czvTypMWe5kgGWrtaIGESg07xNGMww+a0JGoD3HCS5d+Sxtsy41mjEJ7dSLw6Ge13wzFcMcnL1+MxIJq",
-	"zTTps8F0QMbHg4eD4RgLK2IUwnhjxIHdhicwtHNc869o+Yj73WYFSe1wyGlQKQLeFnRvIblDCwnBjSOB",
-	"Yv4V7SUutcJRVRPnCwSUTsnBc7KoLo/P6WB12XqhI7BcolkBgzdRaoCf7eVtFehLBkIDIIMzkpdyWdQQ",
-	"wb7uZuaSSUCOVj6ZMGU1pGvOVrojSt9r7dFQ7ZyWilkJolzORRUNhbJFM4wbWKiLiQrJoOvZLjKiJZaE",
-	"bheJd1lAiM4lVi0/Hg7J//v/EMsA7TSCHfiIMGGpuHBYBPtb1W1f2UPFClLIlTjIyOGxr/mNgWU8B4hC",
-	"PzB9THqmqHA5SUYCVx+DxQ8fVvgj+/qDRPQXyeWyRFOOWooBeSdXuFaAU3RyHjb6GnDYooDZwlaPreoO",
-	"GidGyxwPh7WsbcMDB98gckH/uWQjkci5kkUlWTF7Ryu/yqZb4knY83ehFM5dICa6O9wLODH8KgPaPd9F",
-	"q+rWffLHPzzqIboTK9og1fGo34n+9y0Ssr90osDRu7h1aqbxE6JYLlWBNtVQha9V7c8Ss33D5SLq+/AT",
-	"CiUyEcAcCnlmHVEpIU4WPqv+cp+5IqeIOw0s29Wuq0JsK2YeUroFRg/SPMjEiCTD2u1wi9B8lgV0WVXD",
-	"bjASzz7S3JRrn3l6DDMbYzIQN/Kq3AGUYxiQF3gpAxuHwu0Z8SXcXWVBMB+WbGLIUqD6DJee7cQoKjTN",
-	"Xb5LUVvmsoAcm9QzaLhM7Ece6+a8mpiBAcpV4JbgtZFftRzx5LWrUodGaLs3LpGWkiXbhpB7FsZ2R1y/",
-	"2c1vxOubwzh3Zz3B4H+yRIaFQqo7Hnf43mrxZ0fA1c6LvwaeRRx9x0sApf671DpoWTZUDFdsuV4gx/JY",
-	"t+yoldApF/gMJM/i2t59lh9BmXYri19zCucDypb6NMLoyhn4dXJdKrZQTKP2EcqKFsxlZrCScYy+JsUS",
-	"OsC7xwf/SEWczCuXNWVK51ToAXlG8xn255P7abxTXJfgRsPbJfMrUjCDUU7M8tmcQZm6kl2zkvRpcc21",
-	"VGvgpFQU1Ei1Psgq7QoB1lh61aVCxoyBdummJ3DDKPNOrsY4IM2vWUbGTBTwG/vofqvE/uFg0JL8ibKK",
-	"xIKpkYDqVadkrOTqCV5Xzo7E7NXmDchyggWGYMJypQfkXCrjRiSVeSULVo5JXyzLEm4vpzXMGRU60h2N",
-	"1XjkJabpOTO1RMOnBOpUXipGrwjUfj0YYBQL9OMzp8oV/PZElnpsx/Wa5F6JtLcuKLV/Z2t8eOVKnpLX",
-	"5IqtNWqHsZOb+SQCcmKvXLtJV/auxXaeQmqh/hh3Fi/uMepBWbxkkaldTlyLW3J7YWN3BSAX02VJ1feK",
-	"F98zSy2/lRrUnO+uyk+NuaA73a+rK23l6OJeIfrDX4JxoEw4FV+kBSHZHGEh67u4B59By3qHO9BIqKmN",
-	"NxhmC51MSm6FckHLteYYY6/YAvkpWuZw5NWVgzeQu1gwMs15FzbcQ+CFGInWLYSqjOfJ2KEdY//d8yfk",
-	"8fFfhwfg1KAeVKLkyp6+6Bhj0RHnCczI2CXOLS7k2I/L59J9oAkkyc3IUjuoCRjn8MbHkdipUh2ufRgf",
-	"+D0M5c5Zs5rJ0ls4yVKUTOvoKjwK959Vqpya9YSVpdPqLtmUO3Fk/O/jbCTG/zbOyPjQ/uc/xhkx9BIk",
-	"Aarw3lUg5mASY7Y0ipYctELndrGbuSwp4eIfmMkoxemRRP54vN6wj+Yo19ebkDieUIBsHBJsC7GgZXew",
-	"KwonCBv1E0a17TIjCL3BwHFXIsKO0tf+fsr1QmqO7TUHP6bG0Hw2h3KKE15C0ox/d4k6sZ9DFBqkmmJ9",
-	"dPc3GCrgh0Gur8eDjVGfn+/vpT/4vYQn+E5uJuR+d6qiARP2M/PsFivE401VYvLxpqjlL5fI9RIYfesq",
-	"0ZXm4mpL4eUSzHOYPZxczDgk2gQ8pJFkIRfLEsx+bmCFkotCroT2lT7r5/79C7ym6pI7pk/PjesaDHDA",
-	"bMYjQefSpfZ1TQSOMsYuUWPBAkvEJ+UFBWkCXFo4rQRVFleweTAST6TAAt/ae0IcU2eF43TcaFZO4PYA",
-	"G55chmKvbrb9Cc0hT5lmVOUzwMKOBA2r4NKy65lc2RFDEnhAj+YzyXO7oM/AFePmbXvCKwthheNRb9Tb",
-	"7L1Han7uyPAurXPQk+voN7XP1QeyGTSQoKxQay1Oa/AvmsHwT+2Uceb56mzcBsP/BP9/UXzeCZrkBX1A",
-	"HmlXk77GEpv5y1NqANipmvGtkW6AsvGkpNMpa7g2Mucd2GS/GomkASv4SfKlAmhAzZblTxJMYkCcYSXY",
-	"nPDPB3okfMIBTEGAbHbKtQHXRA2FBVafCho2jh3qygdE+OZORwKqWoBovyxLNCYsxZWQK3SojN1OjXF5",
-	"uEb/Pnn//sVT8I+Qx8PhKXiu8CvCCwf3Hwm7YQmgv//u8YA0PGguAyxWEgL9A8LRyPjZBZ1CwZOlZi7T",
-	"7fjF5PCVvcXG9uaJkw0ByW7n972v4e+GnnYMTUO1th6Pt47JFEJI6zK+XZj26fmxCvYL5PVAx7THSP8y",
-	"XvuDU4g3gaS94PoS0QL/uUT73xXn3cBw7xAX9gIP/abkZ+99frMa9daJbIlGaOQA86VxsjcrCz0gZ2WJ",
-	"JQxdyVaqIPbKNk/LU0xa5Ar1xJVd13JJVhQDztBtMQDTh1nq8Ql4kO1l8MtCyaliWgMQ9ZcCUPuWL/Gp",
-	"kJZn9sfgWh5H2XI1M2ROxZKW5fqEQMpcMl4oLi0jH5+QxRBk9ceDkYhNPCeEOi/wA40lnRAcBFYeqcjY",
-	"MtYxOXJyKIxb4PekT4mQ4tA5kTkAXLHjHzmDLDJTZjDy6Zmr40hL5yENTptxSbV5JQs+4XZCkOdbOzBC",
-	"BA/z++OqhZ8SSt6eXTz5ARl7A5ZOVoqbCKXeZNTO+xA4RIZZNEtGLEOqO86PHxItSS5F4wp0d4nmJRMA",
-	"GrhmynZrmNiWItMfjf0OwIsJDLaHKajuNrmm4/u/Ldhqp8vHJev8bS4hOjGuEKrL3Ne4lf5kRqWHOyga",
-	"9mA7nfs5YHLuM43ucFneSDs5cryyU0tpAcAqpcV9WguXcLpKrZysY+yOp1+u7RWwYEpLAaWVzBJKK+El",
-	"lAU/AmJV7ds1zFO/hpuKgVTo6rCKhNbgVFSoNhg69YibA+LigZkwvsonBFvlRqqMGD5nmdP54VZ3/xds",
-	"NRKukvp2F+8PbkW/jn3D9baNBTauxvuCv1/Ru0kqivhNBd2dGMTu5V34dHaIRgJ39mMwjaGGa8PzpI/0",
-	"pA6fGAkHwq+gmX2wswEYM2dkwVQ9fRCk73WWkDkyCriCpXb3Ohb6dRKhA4FEcA1XYCUqxdLVhDMmN6TD",
-	"DCqQ0lJLBK/o+tsQL2BZV2UjaVtWbI9XXGyu8uIo5OvVeWl2uFdO0SQB3DOXO1Ke3VZ113u5BfayG8/w",
-	"x/YuvVttEgNjYRToVC+BsMEMmo2Ed7RAjSoq1qRepikwiMt1QIbb1yFIlIuCX/NiWaVDV0uARo8XTOVM",
-	"GA/yR2SdCz3qhzb/v//r//YNHpCjiBlFwUakbz/zwUZWP7W8LLx7MCDnKK/qCGKZkQpV6WEW9t/otdIs",
-	"wOZiyOVINDCXmwQcznQVwfCnQbLVZr0zno2pwzbNApLy3nn0rwNgs8JK7Uh8kXZWwZqvH9YEsIViOTWe",
-	"6rNWXkb//ASqsTQxmIQLbRgtBmRDIndvuvLBmxHEuu/EGiENql0Hdf0hi0IQ2wGFA3JuMNTENgIAgJIs",
-	"lPwHy81riJsHhHYIZ4S/nGXltB0W5KF3thX3m/+0CvxxnyOGoO1uIWO/ZBBH75BMgFAn45dcXIENs7mM",
-	"m3W/H8N6/fjwNgqYf/gqIN141HtCdaOwqLqtLFrb9n3+ikLCqhmrUo0RyMvpSZj0x5bGxwen8JbdDb9B",
-	"Pg8JACJzprVUm61nWc9+ns4jEpoIdQLCgLLW1p+QMSLCdrWwIGrslChW/vuoF/o6dD7MUe/e4/TbaOQV",
-	"wRM4p19NZPae6a0prDcXuRMb6jl4TG1wgmMbl3BoSN8htMYLxa+pYeMs5NVzBuq45YNEwKScxCVLW+l/",
-	"PGofYQit5ECYVtHQKRkbOh07fGha+32jpj61YS1F0MZSID/GOU8kUcwozq5ZI9/Jach2AoGnGLXiwyO7",
-	"ptZVEMTQ6W9WCcRKx601cmtwg0yx7Sy595r7bWvub9SUhJSdv9f84QvFrjlbHXEneUU8zFfOPPoUSV7+",
-	"AjzavYZQrWiQz9fjki8LWq5/rVVJRtClQ0WxdmXoE8x8hq05V5x7VPFHDCWCHE3fMwMSabTUoaSJmbE5",
-	"mixRDh2MxFlZulbnVpVjPjDbikOnkBG1JfK6akNcQz4SFFnR+RAFWw9t2yLItTUpAksSwceaMdH48jEZ",
-	"9c7cZyCTWwof9TbLpzDP51K5D/84IqofuN92N4E9WFytFriRMYHc87g7rYBEnktFKorzTM5v5d1yuLOK",
-	"R30Rewus6OiT/+fFesHORPGiiHPSNZTPwBfdmb7TrJW1uW5//V1zHvt8VMtyuUyyeswSErF6z9dcZpBa",
-	"qv4QO6BzKgTieVJlakeCaueAeaAhIy7PGWSEHpAxqFisYMXYhSA3ci4oihKOXMbR46cjUX15Qia01GyM",
-	"kpCQcZQ5tomV/Zs5ms5ayUkwM4e9lram5ti9dG5j+esKy13CffxGbBrAbRTZ9TRi1yKAu+6TZPxpcS+e",
-	"3nxtkIbjK32f7MDmHVvGuvBHnyJT5OejT8EW+fnIoQ+jZKNfg5O/rYazy+vnZo/UhvAyru4XMnFaS6sB",
-	"YvWunBml9e2smezPmUeiwZohDG0i1TzYfoWsuDUX10wgHEbL4Fw7DM9RGgChfyQArRtiE0Lyq2geth+I",
-	"KHBAv9plkErTNBI3vgwiBeZrXAHt7u4Z/j3Dv22Gj36ifbh8yqi6h+PM6isJi0QiqykZSzV9KadcOMMl",
-	"6XuiP8gQF0BNZB1NGECzEFNKKoedlXU9tnKh2MRZYt++Ob/w/ITktCyZIquZdIDykfB4fIiArUbWNhO8",
-	"iecQ2QpOIVsd03pMxrQoHKp+JMZhi8akD1PIcVEOIHzYoxEyornIWUi3ml8RqAXLk65FuRI72Ca2mXcx",
-	"Pg8gGTByH6Hm0x6NHYps3Fm+Gb+rGWy3I6Kgqgl++Nlesc1bEolgQKrhyZUA2EW0CF0j8lvXKuURj3HO",
-	"xUsmpmYWl5L/Kibm+0rTfxQ7Sz9yoH7/7OIgYpve4IzGliTIqoMPgqCDzAcqLmmWYnUkyeli3xJgqOmc",
-	"nTh85S781TuTkMPEr6L86MZ1yUopppoYSfrtTDxXTJxgMH3s2RqQMS/02MXc+9LxCY4dCtrbQXOI6Goz",
-	"Y7KdF4/ETZgx2ZEX78Ba39pdvxv5sMUiglj4+ffDmP6lOdGfO39Ys9B+xO02CYlHn1DH+3z0KfCpz0ef",
-	"xJfVkXYOcs8+QC1uVrL9Raqp/iUaCujJVTZjAjhPqxyCsjneUiRljMXf9qlZbdlRyPQLvhBI9atkyUIy",
-	"lsC7a1JMgtM0p3df2/pft7Z1XZLYywDmPz2HU7ebt8FhGzwp7vVRl3N7X14Q3Dudfu1IdmrLD81KQk3c",
-	"JBSfr9zJ4RybGTUjYRkDyAnso+V4De1u+73vbHw6KhTa+x1dypixo71q97rCXV6W3pqu/zUOdpdKc26o",
-	"cufSrOThYkZ1OKHdBb42Xn9Q6GUkMElYvYBvVfjr4MRXDo6LAnvQgT++UU1elyLZ6hWby/36Kmtx2d+A",
-	"0YvqfTVj1RzwLjCKkTD0Ci3hl7LAFM0h8bY3k0cpdUJiHqrbZQVRdrFCz9jyy/FI+NoH2IKZPcAKhZi0",
-	"wb7nhgrpbvoxXBFcB3MqDM9DlQfM8+BsLCPxxilrFYiReFs9VjSquImRaREnxTZ3rLJ8VxEvi0VzXfey",
-	"rh/f7Ug2c/GAHqTaF7M+7TgBEdHfS3l/Pq3NHjJfFTJ1Id2uEpeoFbmLXtcCp9SEt4Q6533TIKv1oXmf",
-	"oq2k2oQyN06/iS4KK+yFlGa76G2krraNxJfrbZ0A4r3Lsd6rcL9fFW7zCcu2RBwk6vy25KcWdpz0wVAc",
-	"fq8V5RwJV3fVygStyPiD7hKnCQmB9G3zhk4PMtvRSPgqqFFZ0wDvh2yviuWYjamN8t9W/rRDJPhjAPzv",
-	"1aq7LHS65Yj9oZSqm3zZrpV6Czf2F1R8/0MvYZdS61XAmr2J7Ki9EKiewIoMk6rEwjnXoby8q0c0BxUx",
-	"1iyr1OJ9LnYzSx/UC8angsLSFeNvRXFL6Mv3Reb/uGLNNvXBkxrbrEd41Gcg2m7850zKq13svvDJA01W",
-	"7BI+CUCfLMAaMXm4ZrliBtzIiJ50X1gygzBEBEbalUEfOTXuRSnK9WnVGRGMIcpxRq8ZuWRMRJUu18wM",
-	"yJk9N+jd7jIUA9zqJzfo30M8UPsc+iUF/Ixhc71NZnLTsWTngDJUKZqszIhZ6fwWOEyCzuWCkb43yB/c",
-	"C023botGlF9Ed/60hp/uNu7xxvjq7mvZ2YCpp6avcsLR4AruYibs2WYFZgzCmOZTAKMEG8BrtM5i7vRq",
-	"CcZH48DxXN1aqJsRzLeu+Bq/ZoL0Hw+HmOp4xTU7gOwaIzFGtgYjuWILQ5jI1XphXFVd7gMZvRnjlBSs",
-	"5NcM7Mw5VWpNxmiqPnQUcHjOp4KapbIjhv65wRW0016gVey9KqtCu1SQmTELq/TZ/2vy/t1LuwloeXYg",
-	"a6hF4qNJ7TmHnEp168oWtok7HTPOO7IJBz72dQ3AtW472TGhmmgjlZUl/Q0HWTmAEO7lpD9tWdsaa09z",
-	"9pvKYUef7P9e74rPMRW1ZmiYYgJqZ0S8x3uk3E9rnxy1zgU6LKctHrCLWhHdBv+qttLfg+lzBzLcYvR0",
-	"1d3T0n2C5W2mGJ9woJNchl+Zgd9T3W2bAnciuT9kzOAPju1uqpTxxNlvoiIW9p9Q+0IzUWiUbEF01IC7",
-	"dhqxS6pNzgTWWCZBmFRsLq+ZCxb0p+ycGTAljTHdLmRpsyKRNyOVjCorhhcMXkDUxiUiBqACtdoq4UXx",
-	"bl9FwsP+vnZuy93lPFc74U8h6P3JA+/uWm47qmSvHaxqjgYfRPIZNcZyiRCgV1JtyKMhKehat5CVVfH7",
-	"EwhacTW1LPl6sJPLWUj6qKBWnOYgI07L9OionNkhPNC+6E8uC5b5BlCtBm7Xz5fG9v2Y/P1vmJi8cE5P",
-	"q46GmWBussKFoAAsihdjQnMltQ7zHIzEFm7VkCyeVgt866a41i7sa5Nzg1vvYptLdnhftOAryjCkRkv/",
-	"kuLMbbC0BRfTP2w6iLpol4bRWumNUDK2Ex2j6dKjWSsO/f7dS8v0pMhZRlYzBtXQ0GbnCiNIRYQ0WCvS",
-	"5VpD0S6c8gBljZhtyNzbp0SxCRjwpCJLoSxHB2ek7Tq24j0cDn3pLv/1E1mwMRliTB1TSqrxwVY58C0X",
-	"06+stFUMsgPTwcU0ug7vGeCtuhetXnE3chC6xTEB4T7pEfGLyCdQBbsCFLGKt/ge38TZcI2a2Dx4IUbi",
-	"H9LSejMSFogJg+cRbAi29noiQkS7awY5ZKMW90xXiCu7JVlhPTEjTuouz93ZYtFcwx1xVWFrqHF1eVm1",
-	"T/cH824kE+f0D3ThT2dEM79b1+GN2cYNk6rGlss6zUIWzCqOvxY8AjVB5HIxEghI1qS/4AKqq21JkByl",
-	"i4YWHjQgn5BhiZInLywvuoRoDaqvyMoeICMxWdN4Dhd1PSy/Ssnixu/dpvblKl5uJUcinqCfmqbzGpqn",
-	"5NqXlcqqIdeG6rVLtxJVgidQzBS/XBpmhRsjSd+PycziDE+eqUrBvDoKMT4OFnIAtWJofvVS+goEvlAo",
-	"MycN/gtmKwjWWWC8zUpYvVR/VVa8Z36WGoA9xvfaPSP9B3RZcPPAktSDhQKRkloh8UFn4hb73Z5pW4BL",
-	"vLLf3W2KlLPFIrFWX5ic9v4auftrpJk44I90iyw1UzvdCfZFjIGUV5YBRQJkYH6xRAiFAlyul1DX3zZi",
-	"lTFZspHgAq6OUzJeAGYD60GP/3/2rqe1jR+IfhXhyy8GYwfC7+KeTBqoS9qYuj2UNFB5V7YFa61ZbZKm",
-	"Jd+9aGb0b1e7TkpCLj4GYmkkPY20M6P34P0iXRFTNCyOYJu3r6Helh8K/pk66/BL5yhU883MwStubGi/",
-	"Y/tarRwzM8dt+tLblBaY0QrbDQp/+g8wM/eTCLsTOneftDNiiMKLUsDzT3Z+OTcLq638GhK5QwVUMrX7",
-	"HnsNyX0Gr37gJDo9dOa4W0nES3YE78uClxaGNeCQAPFW8KLe/n6a8rJxq+hAIcC1lQW9sK5K4MKTRLuq",
-	"Nja7oW0VvSrRBbfB+4EseEW0YhdLSJp0Xob8GHgh78QRlLVGZInstpL1w2B6fROX0d4JZWYs24qIoAVn",
-	"m/BV7oXiezl+4LviqSDzHlJqdrUXaraYs7zMbs31HYJOYrcSee4LKVdS8Spd80K/X+5F9jyIWYs9xHiO",
-	"cvC8WFSmnxpyiClKz6+h5Wfj0/FZYL9U7Pvs06WxljJQ5crcxbqQ2ZyBIzIPIBNEbmjSzLqzEzPfIRvh",
-	"EmVcSB4OkQrluf/oCIVy1R2SaCDgk5nVFV+vZYYUEzmv+Ypry8ChhyP2/+mZr2U+7Cu/oI1v7CrtMIEV",
-	"g+fHHEB8fr/FOgDXONSXn6zLiolffLenw9mhzhE5IfyG495NZKAmD/j3+Od/Brg58B3O9Prm0TQIBU+p",
-	"SI2PQERRpgrdvnV29k4hcqA9N1vitioG08EE8oVkU7NtxwLfUKmeLeZTZuXYvSLuKKCXUXnI616um2J3",
-	"Yx8QipnP27S80ej+Y+W96mRsZyer0L8MR2EmskkUH5hw4eOCCQPcNJAOgVczkWoD9O/Wu6BCfpthHyPF",
-	"mDAlrScnRBOY4Uixe2yImGJni/kInz+Q3lb/HGOY5HDjlIJ6ZusUy+9p/iqKTkDzGBWu6nSkFPw9MrKm",
-	"QDQMbIja7jMC02+0Rn7lRuYinm2bAXaVU2DPxfSsmJjvOow29XTslBzTcIFuRqx01Ut8ZwPmJAUZapz5",
-	"NgJD3BPJthXGTazFPW0MjCUFdrQ+mjEEBEdyUW425ltEhkuOEZXuwUaf5E4JOCi81lTDT6PHd1RTLzzR",
-	"FKYFreEaok5OAT7yCeCPmP2nhiMYswt8qMUrV6YgcsZrVghgdoFn1OAssJxLv2NaGGef6Yl7uLjLHfsE",
-	"lZRpVzeGg7RvnTDcRXPlMs7t+XK3f/PrKj4rwpWlwyK1rl2Xe3NZQ4+j2cfl1ecQsNG97fHm8W8AAAD/",
-	"/w==",
+	"7L3rchu39i/4KijOqTJ5/k2Ksp3shKp/naP4kvi/fStLTmqf0BNC3SDZW02AGwBFMz76Pp/nyzzQvMk8",
+	"yRTWAtDobjQvsmQnO/qSWOxuXBfWDb+11qdOKhZLwRnXqjP61FlSSRdMMwl/naapWHH9mi6Y+TNjKpX5",
+	"UueCd0ad8zkjL7jKZ3OtCMU3CTevJp3cvLCket5JOvDTqEODtpKOZP9a5ZJlnZGWK5Z0VDpnC2o60Zul",
+	"eV1pmfNZ5/o66TwRXOd8RU2/5+KS8eZYwleINu8QMSV6zshSsqtcrBRZ0hk7IfRCMa7JVEh4Os2l0vBo",
+	"4Eb9rxWTm3LYaaPz7YP9SYjL9vVas4u5EJdblmnuvj9sjV5MX1Gdzpu9/sA2gmfk7apYLfIBMYN4dk5n",
+	"Znl+ZPqtKPJ080KpFTsh6znjJNckV0RpWjBYodUyo5qZ3yhXayZZRh4fP/SrNWc0Y7Ic/otpHweyY7im",
+	"xxdZfJFy85DkGeM6n+ZMJoSS9+9fPCW5GZ4ij77tp3MqaaqZNDu5IF3KN3qe8xlhhaoNdjgk406O/ZHF",
+	"SmlywWyD405vEN8F+/7WTTA9U90ZdVar3LxZnWXS+difiX5z6m/krJ0+hJxRnv+OdNxOJMK2cRiN4Gb/",
+	"KMVq2T6CJbxEZuatLSNYlm3daBRvaXq5cxBLml7uHINv6abD+JlJBV3vGskVvpiQiw3hq8UFk6R7TLQg",
+	"D48f/+3xd4++ffy3Hjy0LxJNZ6TLBrMBmRwPHg6Gk4RQBadqsoTzOCFPXr4gS6oUUyTXPSIkmRRUM6Un",
+	"LZRp2/7c2b6G8e89Zzdff6wuNuSJZFSzsmXSpZoshNLhenzGLBb0Y75YLTqjsrmks8g5/njsD1zONZsx",
+	"ifOU4p8s3SKwlvjCNqoKmjhskd+xWa603NwehfPbGEQrfZ+xBeU6T/0mYzOkayg0oOFeQsJf2klfSPIA",
+	"qffBrVKvn9PqosjVPEa3b0LGqedUE7HmeNbCpe4a+WHG0kaYS9/FzYZ4JlYy3WPPFbw3Ig+WMr+imj3A",
+	"VRe82Nhn9nXJ1KrQisxFkam2UeMXBw8ZPzvfLNkpz9qksbSvPVDEtEEoz0iekXVuBC4ssNP9uu/fvewz",
+	"noqMZW0jlY1ObzborUzbdVISMf4IC0klM0rDjvH9vA+DcrxoGOVFZ3orB1B6+9lX+maCDbp9D1rb1kXC",
+	"/q16d/hCXX3uAl2bL9VScMXA1viBZu/Yv1ZMafOXUbsZh3/S5bLIUzjZR/9UOJ2yj/8m2bQz6vwfR6Ud",
+	"c4RP1dEzKYV8ZzvBLmPEAp0apTHnV7TIsxNYhgVTis4Y7JCyxgIrMkP/CdgPjK8WClkjLQqxZhm5osWK",
+	"qUEHjZZpkadfaTKp7V3BOYUxpispjemjtNnwLrU6PjNjhvEYNTtb4fBw2gmhnIgLEJg5Jytl2OZ10nku",
+	"5EWeZWiIfbnJpbQomHygiBQFI5lginChcfGJnueKiCWT0D0M87XQz8WKZ192lBUVviuMziT0nMnKgweK",
+	"ZFRTUPjM5pjVztxSrylObGoGDzN5SzeFoNm5EC+pnLGvQ1MXItsQ9jFlLMPzoPLfGSnyRa4TAhKAZYRO",
+	"jVGWsVRkRpWgZPZ7viRPcLD9Zxx/x0lJlgqe5aar5zQv2BfeKGeqoj3sjN4TIhnNYH52O+iM5hzEnmRa",
+	"bmDsZ0xe5Sl7z+kVzQt6UXzhPVHYP0kphyMAajnhYk26wJo+0sXSGvCGzi4oWsWrcrx4ks+FeEX5xjJe",
+	"9QUnIQRZUL5x1KVOcHWJ0R9B5qBnAYb0zjzpnxrSimmxhoqUUUbXNDfW/VRIhq0BqUXEZSCFrpPOe05X",
+	"ei5k/vuXJkH0VOWKLHKlzHkRkqz4JRdr5GDvuVotl0Jqlr1iWU7PYfhf6/A/UI2DbMbOWQ78DU5692Pf",
+	"/L9HuJDWhaPNkbl2u4B+RT5bFVT+KPPsNLuiPGXZ87zQTL4SGStgWhkyBlq8lYar69xoCahgNEc5hY/J",
+	"wnw9IKdpypaGGak5XTI1IhO+KorJCZl8up6ckNMfien4gSLU9m2/NwLwnyLnYz75NO7gb2bFx50RGXfg",
+	"SSchYyAi/O309dNx53+PO2/e4RPPz5R5/utgMPhwPSGcKTMaLYgh+Iwt9fxkzNEj90AR09mhTRqpLlaa",
+	"TMpRTk4IJYaICjbmK76WdLlkGfHfk25sVpp91K6j4kWGPxoVYaXqk2X/WtHC/Drmrh18IJaMjzvXk96J",
+	"od9yeVNRrBa8sjmhRnHJNuhIsO/lGbgnx9wwNybJkkrFFDBeUMuMYYlyx2wrWUqW5ooVG9J9PBwaCWro",
+	"ETQdaC9Bc0VI1Mp6g7FRVg0lILtGWloG1PUJ1yDmXbYDJGJqJhBZ3UHDAXidBHvXbPNlrrRprnwHGgcC",
+	"BJVbs4XadYSDcxSen+vmPO3YqJR0Y56b1XwuxSJuG4BNAMOBfwU09I9//OMf/Vev+k+fJqT8N5nPR4vF",
+	"SCmz3O+ePyGPHj36HkzAlnGUa2Q6OBfxYayWS6NMVAeT83eUz1h16Xd2g0QInIVv3kw7o18/7fzIiwv0",
+	"eIS/XAhRMMo71x9i7AgIrp1WUPmWlt9T61A5IWY8QO62dTTBqOVmsJyhT9kIMTmlKft0HT7pq8t82RdL",
+	"5J79pYD3cI5+IXDFv8BS4BZeGE3WLkhj/7YuR67uaAGsJK2O2HF5sO/wLJ4QwyITO6rEUqMkimn7VjkR",
+	"Ias8L8oU0EYREU3m9PVT08Sbd+SC6TVj3HKzKoPY3YOOzg30DcMRu2U/lWmGfeGbapXOCVUEOb9R8rmm",
+	"OVeJ28SEXBSUX9YXohcdFhrH8YHhM5ygWdnK4fas8I7p9RS6xsPraTLxFGn+ZT82y2eGcEskuZ1Z+x3t",
+	"oOA0axkwfhROEWoiM5lnjlxWyqg5QuLFjjtrs5lkM+rWuSoL6Wz2fMXT+H7R2YxMVzwlXTD8ErLIYVEW",
+	"9GN887NcLQu6aXeH2RfAEo62AN6X+LfwKPpR3vLFiuf/qtwxovvVayKxSVyHrq5fTdMftu/MjVXaU6cz",
+	"VVgLdYqkOa9V1aG5ey2azHk5yep5BzPC6FfiYE3mPMKkgpHeKzP/DsqMFsRsmVFIwKN4r8L8OVSY4CAe",
+	"oMn84RSXmmLSdRoJF/qZ+Weom3Chn/g/lKZSq19yPU8I45n9F2gt8OYP+K+CKXU+p7z81xtpG57BNbfE",
+	"p8Ef/gWvC+Xq1FCj+cdrwdmbKbh3T18/PaqoWvfK0ZdTjn5k+p1Yq+BiqTYrdFYQdDn0VZ4xIsUanRXO",
+	"+TUgz66Y3Nj7H7hmwLGOQiyHu94F6NCYF7nSE8MzF4YdKkN7eLs7+QQOFmkGNu6Mhsm4w3iGfxwPzZ9K",
+	"SA2yb9wZmdlfT9B3Yb26Zhb4BX5g2YHXM0JZ/avXBDqKXTGZ602nyj86iumSIC0Jd0qC/LWTylznKS06",
+	"SWeez+adD4ZefKvgKuqUMgm8QfU+DOMpO8HDCzRWecscjvKt09dPzWb6xahMRlzAjmWnplnzSmcEOwuN",
+	"utXtjIbXTb1oJ5bQIuYsaeBd38tcIVYuZ+qJWCyLnPIUr+tHjtlV243iDwdj/succTLLrxjHq0Pzs+VS",
+	"ZD1nklW/EpwZvsUy0s01kWxZ0JQp4qbYA2F7ydhSjXmuFdzJDMiLGRcWpQMXGXj/5C7HVNwV1uBJjshi",
+	"PInxDA5Kl31Mi5XKr1hCMjalq0L7wZH/IMfD4QlxsKDj4XBoPlJkCe69GQvVbO+TbxA0LQrL2fZUH2M+",
+	"5bhsr/om4Zpn43YOvceODmCh0WdL0iI3XcOp3qKwlRwJjK6/s80WPyAC7i7ZRiWw6WaJ2Mclhb3HhwW7",
+	"YkWF5ze2bJemLMUaMHtPRLFlLGZjsctUFOomCrw1SvcYUXC+24ZjXrEcGcZh9SojUBHNuwBNEy67LAkK",
+	"maGOcejAz9xwXmi22Gv8ntm0gCykxoOS88ZBGQL9b0NJWD68fbtQKJutIl1n0qO+AJuoToi15UncWL+r",
+	"zd0hm6tL3UR0cYY7f8k2e9u31lP/Am9blssCGSC002LaovRo3CqaL7JcstQpWoybPfq1Q1XaQVYS2P8t",
+	"PgIcpe0j6i1YLk/fvnhCl/QiL3K9eSL4NJ/FFyP1b+Gc7BWwvSFUCRpmRgg4NI9hWSm0uJItXp6y0RbF",
+	"2z9/oCwmxHkFJ4Ag6qPa01/S9FJNAMB6QXU67zOeys0Scawxf0I5qsOcI0/CT41ZAcyYcIQlCLJSKELL",
+	"kQcjKFf+ahs2yi2glQQ7Vj4mxOqEUC5zCxl4GsiZ8peycYy41T7LYeV42oOxbdnovM3MCN84qaEPKedi",
+	"xVNA3HC2P9OIk/d1hFNEV8uMtW29aujjVhW/5UXDhHNubxQrEBej76XmIwSwcLYm+DV5GyKiwaDjFVTP",
+	"oKqkV3yendNfzsiTF2ekVB+D2Ji16qe56qfhs6XVN0Hzqc7pHS6Wqtgt9sAB3XJy9ohcrNJLhuRZHYp/",
+	"FnwDHG4qZMoWjOuXRtXojDrGeDE2P1gNki7YWshLMzcXHZMrQABOmWRm1KPOw8Hx4LgTnK/O8eCx2TOL",
+	"pwu7VxiPMadXrG0mjBv5glqWxUU+6uPX/crgvXkzQisl6Wg6A/tFPYK5+Xc/GFXQDu+czmCEDwfDTsNW",
+	"qKx5071+IXM2JcGvXuUvcb6H+8JPje6vNTrCfZxSSICAbs4VsJ8iL7V8058NZGp0uWCaZlTTdlYbUSZr",
+	"IsixHdMOoRdipaFbxq9yKbihGqO0ToX0F/EWTB3C8iKHmUfXwawOuM6cr/79u5d9RadVpz3FMQg5Q+24",
+	"51fMrQZ5MfUIOzKnitBCMpptyAVj9lrEWUnBSU4qbAG4AVOWGdSEQ7A1wHWp1kyaGfyfv572/xft/z7s",
+	"f//boP/h03FyPBxe/7fY9pRHPcaYneFJxEoXOUfxppYszad5Wj61aOyADPbl0TgFoJOcv8CPjpuq7lKK",
+	"qzxrixpJC7HKiHvnaFlQDbFZAMwMoe9mU5USaU41Qxx5QiBI5vSXs4Sc/r6SLCFMp1FCNnsXI5d3z06f",
+	"vnoGHs6ANnedRMmWQuXA3yIH8f27l0ahQEpwL4ZGenVSKFDi91DIixrLRmfKEmx1jbYbefV9CXlZvYuf",
+	"/TMzRNQQalEfETomb3jKCPWvmNHZwIgsIbl2uMMLWBn3pEb+3V+vfv7wP7rD//3rcf/7D78O+99/+O+9",
+	"8Xiw85du3/wDD8+g/+E/ev+jOx7/R/233v/4bzvv6Cy6PmS4wWHbW7PYpo05DDuZSrEI9YaIzmBVdEtB",
+	"gqyWhaAZqOxUpvP8KqK3uen8VMIhb8jAbQuo0aLSDOLX+f8x2hNGpIXR8lNWoeZykfCt9+9exJfk/bsX",
+	"poW3788bsstOs80W20spt/FHTjeH3cpiy72HXl5GMZRzaiGLZw3tqD7In8Sa0NINTKw+lVWsx+wqV6hP",
+	"hbqVZAuWGYaI1Ao6T8S8hIH8yPRTdCCEQU/bqXSlADhfukeqSmuV5H7M9U+ri5dilrfsRKwZax6SLhea",
+	"EQ9ufEtVSosnVDFjx8exAa9QM4wwSPcECHIOKH+cS8DjY4Opmy9zerjhYvveaayEqxXMpYWKfMy1IVQ0",
+	"h86gz/b92+crx9w9N0IlkafFKrM2zn+dvXlN7PzM4fF6g43komRJpc7TVUFlXakJjJo06B2wxl4dl0wb",
+	"xQyPb5WiFvTj6Yw9pRsVBWFXFzR4ubmI1zGPfmVAbdxxLx0oXNtOFBAdLCNGAdF0bpcLIK+BcwJigS07",
+	"wLOxDNfcEHBadWZIRgo21UbR60U47/UeNNVOR294xbFRlVDed+SGGAEEobnRbPiXOYMLBtBiApXBfgCu",
+	"uEpceTA1f+F4GxAh3vpp6yfbNW+/XyBsytndTLlu0dv2kXbxe5Jtit95NYZ3cDNdqZSPQV/BqiWeKtr5",
+	"HQQklgSqdnG6tvdJkSut6iqFQlZnfb2G0sAtWeNabqJvQ59K6p2tLUxsh0Mk5GqPhtd1Ej7c4+MJ4lHc",
+	"QfHhuk07fNtKxu9qb6BNXbibHvu0tqKCyBUn2Uo6Sx7DRA8h+0q/m6gUjdGLSyhjM8+8Kz1L9Ym1vVn6",
+	"BxShvJmhxjDtSpKLBTMnTM3zZZPnbecoTget97HnYWs5MkbCoAQ6b8XDgA8G4xumnrnW5Y8TU11arOlG",
+	"laEXvVAjtX23KJv+4htzfWw5vG1v2mNLiVotFlT669Wa8mgJEL9tbkSQb2TLTVi4r+pwJg3Nn+Ewd+p9",
+	"lRG1bGW5Jjs4X8uLTbVO4NGtOZ7L9YPP25YPHu5cvaVr4rDFM43/kuu59TioPRcQx9Syfk4HjzhnXHg2",
+	"mN3hrUzdVGguxqKt1fMg7Ns2E78y9L7mLS08UMS9Fx63NZUc8wMxKYWE4Pqp2H2V6AbdslKWzbYMCJ2/",
+	"Hr2Y5Vd5tqKF2/HSAqi6oHYo2vvBMuKq9Yd9dOtS1NdZ216oi63++6eB3z5X6AjWwvkvyUJIBPXUHIor",
+	"uRSKVT39dwR4ZxGHw95r3vBWxFc86MPBS65rNz0Hb7NTaJ77VuJ9l6oP8R2iMhe6Qy9YIfjMAdN37nnr",
+	"2basxHFUf8xNf+u8KMiF3xKkBMYz4B8K86LpOduQq1wUVLNwgAcYIu9rFxmVGx7bGjk3TUOoNryMGq3z",
+	"9beZbze+eHB+p1zwM81iovU0dsOlzLvgG6eXMEbvvyqZCK5VG5g4ZKH7URhO98x9F6cp12z9gG53wdeu",
+	"I2pHe39H/EoWW+4RgKUYZi8X1tyv3VPc0EYLu4twjWQ/0RE7t5G5tB9aGj+x++rT0YZbeaNstwtaG/Pf",
+	"xAnSnjGqW03yaKuV7w53akfbbPqvA3rYtoVVAd0wrpuvVVAQofhFs6LuEIyJ4cDK3ub025G4bW8HYEOz",
+	"rfqo4s6/6ziIiNiPrXtOC1wCuzQLuozefpRDbbO17SKRcmyH8REXB7G36K2ZjBHeaEzFcK9LA9LlLnKC",
+	"CJsdNHYFBrWVhVTMpwjvCAxAWrH3mnwC80acH7QOwSCelZ/H5YQznbGfisKBTgFN5YxpRbrgTYJQMGvc",
+	"K8yckqs3cmbvYXa4RHOEccftXnd90TBdmw7ShchuthyvzIe7FUDTfg3DYt21W32rVlMJHSItzt4Qp7yw",
+	"fpuITH7tL/gQU+AW3sjpfMZRPWtsWdxFyleLZwghervNBC67DI1glzOr2DgcEoIscrWjS3Bhbu3GktXB",
+	"M4orBBViDEeQhCfJUlDbomw92+aVVwGIqAFaiuQM3er/j9mWhyd+qfq7IJFq5jAbgX5cv4mJ8vXbsNg8",
+	"FCrqibX6B2jOz86ehNApD12NwUFI1wUQQswaGKu9w0QK3zsT6WdfzMfSwJ6QYRSvj9lCQ4Vne9bX4Ze5",
+	"Btl5FCqOrshxqGAeeGaELMI8XPotN6iIr+6r3IOVa7gt0KBcSHUjiNLutqPtBnu91aO47QpLdaqTbNti",
+	"AC4A99xy93CK/BszQRu5Z/bYJg4+xOgpc4De3IIXK53zmU18vDvp8Q07iq90rfOWNa1dBcUsk+oreEfV",
+	"wLzaHAUJsajPMMyhTHNZkQj2JivX8MJdyR2HyNWCXLD9pZDPBl7RPCHRL8n1zWRUCB62yljsju/2xdd6",
+	"LhRm3i2ufCZU6P/JyxdEzcWqMNqTzSVqFyeUPUspUqYU6XJ2xTAqfc4kuzU5hwgMq6waknF+uN7BC2XG",
+	"+1K0uQp+8QDRkIJTysHFKNa8EDQzBpcUC4BLwVw9aVjMUkLW8zydIy5eES5wldz3qndzOb3fdG8mYA9c",
+	"yzhbaUEdhMQfYzXVhIaNkXpMGly8QKxHA9tkDKzHw2EYrYARziMbZZdjatbAnqvm/iW/unx4ybiT89+W",
+	"UswkU5A2r3Ox+S1jRuGHv6b5R5bhexiuO+586ETgTVkLQf90fv6W4OiIeSu+d4v2K7T5akF5XzKagUYS",
+	"8fPCSu3ethTNim1+xuc/nr4TRXQYkM03NISovZJvsuv90/k4MjRtd2m2yHliW4WMgDlbMxk/QguRmSay",
+	"0xZhqvMFU5oulv5eAHtZU0UKqsCMhgZI179ge/6nyLnR4T1f8yVEMqpZ37R8uDpXneopTvWVn+rPrVNt",
+	"5jNK3AEM1iC2mR5wVjqN3yHXao3CclFXzssU+D0XVMv846Ce4EBjMA+oSJ2ko/LfGeQ7uFFMf6Q+EOBA",
+	"6Czn7Z5bN4h6a8+s12izBKchyu2LyjWvG7b1XYQBSjGkBc6u3V3ggKxw1aJXkpOucxwdD4dJJcS+VzGj",
+	"zC/JId5XO+lD930b6hByHDi89o6NxywxELgVxUhdri6Y5Ewz1b9gSveXkqY6TxFxG6GEDqipa0R84dws",
+	"PGtJN6C6HC2lgCDdVEhAhn33KOkfQ5aLyvtrdnGktKGYWfi2Wf/+ww8RcJafSkuUMmaW79YNcNUjEJ9d",
+	"j2Dfqfvc/BxAgBT7qKtFsoQkbLHUG2ILAwB3W7aFmOEi78CWBLuPJA35IPYGm8Spb3c8qd0IO8itpA2V",
+	"qbZAFCtpXmqw2Q262G1GNWMSbsNTLL05dOAVe4srtzkEsEtSitgG9ESrFRuQV3RjdFHMTlXx2M6pwsC4",
+	"jBVMs8zQQDVv+F638MtyKQ91WONHW2eIS58xTfMCiy2UUKL9u2sWymnpVdoXK9aKw9RsW0wXGHbY6kVR",
+	"UrgqLYTbWvKnnYz3+cqn1LJLDd7v+u11GzghWILExiH4qNA6nbbh1aJ4Vo9j9aMzbTYxTUHz3mnvw7AA",
+	"tO/PbhQ0aY5vBB1zG7jvO6PWoBZXZXU8AMw7l+ubNtiCzouS3U+MFnp+htmf2gLjICzHUMMc3ibpnDXj",
+	"Scxv2IQtVGD6ubSpVaB1+2dNuPrvbhgOZ/1vmI4RCCJjS8Yzxo2cMq0bFR4CUz+N/eDGndG4Iy7Hnete",
+	"1EGjWlYEP0KTAVdjk5BxJ2AN4w7maVrniu3W1m0/sa1xaGSkBqugxTRyVClL4VyWggFC8ahmVxMpck5t",
+	"lOD2qBAW6cB/6ENhPF6o5fazfB6nt6KqaZSvYx2VxDBnyjd7H+HqMv7smtsr7U1lp/wS7d6sspd2xcNP",
+	"zLBllhohbYH6fsMayx27YP8K4EJnA1gYXRbCsy5zLNRzsK7wd/NhfACmzYAkUPvZ6hQ596MzC2xfaw8c",
+	"2uKIjVyHI9aQKj//z8sXsKPCYGQAy0AyOGnc2IvPHtLPB/ggdwfoI+t5/+51W6zx69LlaKu+wTr7eR2C",
+	"rws2tbHIsdNrrJswCBfdLjtw/ls+cLESReGiUjw2e2umGfsyRjVhQHRn1Hk4fPhN//i4P3x4PvxuNByO",
+	"hsP/1Uk60xl1rrjcvAbesarTp/VbG70EXiY4tVys+blA16pjhxJa9+2ulM1VfEU1le9lgUY5W9Dc/JMW",
+	"ecr+J00XbOBmlHRmuZ77EGR8Jejd/En8GK5yqVe0wL9HU1ooBhkqm+vwaOs6oFOwdSEexRYCvWu7VgK3",
+	"Z/dSXOWpFnL7WuA74QjM36QcSGw5PtzEZ3bKiVhSBCE7R8GU6XTuWIf3GJgTaEmwdB7s4zPwdLtNoFcK",
+	"qtkv9pbizcO201vgBtV24Jt5QPfzfi2Z7EfcINb/8YVcmtvjXYt2b81nuWnEOgpzFJoWT8A9Gve0m+dB",
+	"uocwNHmHE3Nrjo8y2AoUiD2dl6ESoaDWrU+wiGq9q6zQ3E148jSKnAJ8nlHhnHlW8XEEBRowK6gtnbRk",
+	"tpAD6X4ar4bDRynkJoZ/ssSleSxzQV5Xb1G33XU3VituveLK7UVFuGIHEo91A0UzmB5KMm41IfVst33j",
+	"evsSlpt9EuzsdkIDhN1zIRtBq3sGBLZ/uj0qmtNi8zuLxcE+2GrXLeP4xXB3/Q3vTcMG94gQrqx8K0ix",
+	"ETzZcgcVf8/mAHaBluhmeaAa0wrULZqmTKnOqGNRoZ2kI+TMayvpgjX9Fe6bwywcM9BT/DJu4mCzEXVa",
+	"uVjRAbHAUJIrMrEjniCGOYuC14pmPCh58VSRbtMJRfJM9VxPJ8bEtqmtIdV5kAOOZR7h5bE6ipnPMetF",
+	"DmUKuo17rPbbjwX96FKVwRVXnVGUOxJPdskFz1PDLAI7qaJquFjbyqJOhfQqDqT/gMzw1e98qdpaKMwe",
+	"sRyfHTCM3CDmsv58LQPzmlsgiwuYBI2wqQ7aC0u/Vu4qXDLYb27Dobr1NKNqbY4irir6zzmmw65lC48Z",
+	"nm3eYnxYdYnGfPnl5bQtlbw8JI9ezEP7mRHQ5SZ7x5D6+WE7UdQ995iIzGqELNviIutePex9aS00mNSB",
+	"Hr0DdQnfz88P99ySYGSxfUFD4mXO49H0HJlvO4xFsWIaBZWyYtp3YWpm8+abJZMQWUmKnF9Chf2ejxWw",
+	"qBInxvdkMa/ZOggN2QnY0MKmWItg+Bt4DVdSwgUfYMRKZynZFeOa6vwqMOOXUmSr1PlUv3L8D6vG/Zy4",
+	"uBxMPaaRf36hGJxq5+HiwdlyoSM8I3SV5bZ4j42RGewPGOJs3YzKiLn+PtS8gMPk++/3xQjHjk/EJm9a",
+	"Xo13fPga9UCuacwtVmNhzgsUuZ6IYLMaWsD+KK3AnbQfcThIXMutsyhYEH/UCBSyw96CbTNjEkUh1soq",
+	"gHEAXnhPY1vBdHk4BCSWXBKxRkwDhMVtCWRDHBqAeAOkW/M+p+Ywqw/r7+FjC3pS7oI94hLC3L6uQodL",
+	"9uNS3xjbdttgCsfL99u6UAA0t89LgGBJbXJeO7wngitcph3oX7sTqX0ftCtj/GOruMnyIKqr5IyMk99T",
+	"tpQsBY0h53bIbkBQnQkmN7EEPxkF83ygyMUqL3Q/50AIic02KhRTesz9MxuREKKRYT0qi/DA0jKaCBPs",
+	"YQLbeFJ2P+aaFQWQ5ILQJZUaSj1fJx21UnChm+1D9GqeLzGrtv1oHxrWjC5ULLdIcwHjKSkJtADnqmD0",
+	"iimSQ/a/A/MOOLfyXhTwXjH5gk9FW7k7BeRaAj08aCB26roTcF5P0OADSWQYkjWAbKxs1SXdSFEcPAUg",
+	"R2orfdswD9tTJhhiryFdPPbirF88XBc0vYSa9Lbs/Ji7bNQJuVhpbKH5tQvUwKNZmaRjH+BFB0IYoREz",
+	"5gAEb3Tp81/bcuN1kqmJSDi6dv8SL6vqvLG2gKWo2U+4/t3erNZPgDnO7pap5V4KzckQ12omzHgG5QAE",
+	"1/hPm3qpv5Q5T/MlLaIY1wbn2Sr0zRsQB8SJ6dviecCg8awGcdftF2R2zFxwhKfbWxh3MbUUkOuPFn3/",
+	"CEuapKIo6IXAaodJ5yIvipzP+gvK6YzJnZNrD4Hfpa0E90Lxy86XLVHk+GHU1qpcH0XricSy+OZakcJ8",
+	"0zswwrCuFeyKVZRRSjj3PhS3zVaANpP0Y1U+MS1zDkf24pdczw1FjcZ8AtuPlWqsSEmIMCwC6745eTdB",
+	"4TNpCCXJaNYHdocSDiKfxnwtc6gRAC4M8nj4qDcgz5s1QtBIxqHDPx8oUK1MWwNiY8tA2Jt+jDwYcy2I",
+	"mE6NuJI5+Fc45rrUEHO1nguyoBuyoJeM5NrWCvT5pu3lrqNwe8u5M99YSDY+LqCkzxjraUHnRm9VpFhv",
+	"RYTHzME41sGC8ZFsxx2rWRzBSbZlUNFiwjV3mqFPvuQsp8RmkbMJhOA794cU65aAKwcDb/pF/KTwFdId",
+	"9o+Hwx5JhZSswCzxVvRYfDIBgT4g/eNADL4+OsXa1IgPh9g4SbmTebgyvRPSf1iRnfj+A+UirAPoVQqh",
+	"eEaSylU1k20YNBDEDPQfJodG4gYb5tdoL5JpK6QWEImYokcQTVf3V+gr3JpqYEpzw83fucuPHWEX+BKx",
+	"X7Vk/gqWZSaumOQs29L+ee2SquzFfYwlSXb0tGQyZVy7xYsctLf4RumStd3g3ZAsV1U76qyHjuwKvQ+S",
+	"YL7elWHAOlhac7u1eAmh8Rt7gra4XZwPSO87xBuhvnb4rHfnZDhgwe46qVoFxOexe9swVGHR2fq5i52V",
+	"CFVXVqtJcU0yaeczzzwTtJeoURWtkTEYkpuplHLSdWeoF6as2Dfav9Hw1nj8itftfx6B3+047ng7rDSP",
+	"D1x1PhLAONO1Sgj9fSVZn4OvMSGzdHmDKGNYKFG6pSvJPbYwk+2hwPtsavw8VXPTWDlosZdVJQPysTYr",
+	"QbLy9sohKAMB6pavFkUAjfVObHxBXRe4YKlYMNJ/eKByHcvVcssFp1yZr2KTVGMH3LFHtcJnxu+6I540",
+	"8b4JGQwGvVtNlt8agx5LQKTpzG4PJFDvHRqAbjrbh/BaL1GgbKfZfaZZqIJZpQW1pAF59pGmuti4qHIs",
+	"rDkBr9DEntIJ1uq5YGMON+yk60IULsqilEz2BuSdh8FuliyppCfB428Ef8ZkfuVyEGjE0Y45kLmha+ii",
+	"UXQcIdr125ygFHeJlnw4PB9+P3rk0JKVO9pfP+2TBL+a+L5EAlcakCxl+VKrSBdTiFjC+n+RgoEfdtRe",
+	"hBwe1a/twAzZQAnBkueaNkrSoms1Uo+O8KvRD/C/TtJZwRldST7CevGjpRTZaOSiUEej2HejkZ+irWye",
+	"huUXbeTq0iV/8TGtYTGBxw9r0RO/7q5s8Lm1GkM9qa1iY6gExXehgv7+jKVrVoeMIGJpqRIcojs1dYq4",
+	"EtUQ/l4SYYV5WgpMI0HvPCai5EbV68a6NvxAwZ0kjCc86q33aQGbkzTSuM4XjOSARoINukKK2e+SLdD1",
+	"9rI16sMhK54x2RwUcuIHyn9YphvyUi8hrFAMJLq762pPcLgVlXJeh2pVtJIDkA013WdXAUe5xSYNAihU",
+	"SJvVhMi5sx5tkiMjWJDTEsMAaDq/8Qyc3IoJf8/3bnYyIZ1Xm3GjK2qhO4z4syt7skf4WQCmkWwp5Ods",
+	"ZiXY7LMQRK2LHMvD4vjPFh05loDleelEK0koqYTkPFAkz5ynPrA9DlR//QjNKydRJQZVdQSd3QAuxqQ9",
+	"6ntSPBjnIQDns0g/DhrbZd35VfEaHvgLTSNGUcdysLbEKl2r3g0XTrcWo5GhxnnD1kE72tr4+3evDzNG",
+	"96DLG9qmZrCHnLZ2R49YabAEAy9maFwJdGiGBNZ0ZrKs3RdVRQZ7WsbPKvR6IzPy87KM3sxytZr5gTPG",
+	"z257xvsinuICqS2tJDicuBU+N3E03UJayeUd55Pc5UQKxO8ND6mbQXITV1LrFe4vGFZRuU+ZUz6zVV4D",
+	"QKR/4UXWGR0PHz9MOhgJ8zz/aEbo/36zZNz88Mj98I4J+9Ox++k9t710Rn8L9LgfrQO1M3r4uImhrIwg",
+	"tsqRfGksFTJjWS12vOn4r0ylUZoNHhIuSCH4DCCqqBElWGzYfLWtWbciLe3i6jjHx34jLde0ISbMaGyQ",
+	"kh8ooTOa84RI+9m2poO9aRlwtVWbKtNm7stydCViG/F+IvsdgX7XdXezQFSTglGlg3uxPYKcKrvQWMHq",
+	"5jdXITbefc7cluQHULrUh+X75TQTDOPW/9gZDr5w0oHbD+w/LM9A13ozA4W79xl1ivbPA2CXks+83nTi",
+	"8pjJMHQHsT64bZHQ0i9eq6hJM+0peSqk0H64Whwlp5XqG2UiJIcGA2i5Td6/va4gbS3iEPN5ed3M+032",
+	"xzja8bw9yK8SVCCId7t3ZUNf+yAytD9KsZL7uiS7GFO7v07pdpJyJWCmNySiWEr5PVPZ1wp7xIp5+GAb",
+	"fxajh2UHk3hWoeGdNEhbCLCWALUyrBhsMiSG1uoikZeI5Sdrq47XiLdCtMZc0dHE/KerLNd2Yw5CA+Xc",
+	"EQX4s4w6h6E4baclUObKTvcpEJPzWMthzWvakkQn6PJtcGN3S9OtRCXtMevGEPacfHs/B6+BwGxZZfz8",
+	"gUtg99kHWu3Ty9bWm+LRTPg25njDTdbOMLGyflcPW1u2ObkDOuabKtfoVjbXKGeG0nvV25c9pg14ut3b",
+	"2g67M4MrinIbulUcHstlE0apersHs8cgojTQCHHqog+rEUCiGOPbxrGLDnYuid29z16QNnKpDyBkM5+7",
+	"BjWJWifd9uMS5VZbuWiVqydRwVJdifgGxRjINtZVJ7e2s7BD+L9qrTEQU8Nqsr9LC2VvdgNAJT6j3KZe",
+	"KYGLldrzcOBBLAeQknY9wScU3paTOQkxwA62W3OkVwE4CaGpFEpVahCF6T5s7OW5uMs0ZjiWF1kJ68Bf",
+	"3sbAHc1wa6Msmm+HF4+n39JvHvYfpces/3j6N9b/ng7T/sPsbxffsO+mx/TR407SguUpqNKvbPazEM1z",
+	"fH78eDR8ODo+/l/mrbtAjOwPIwrQxh1rpdi8Wn2guggktDHR28GnlG+EaCVDzrmwaJPlceAPe91ALbkn",
+	"b+tYIvfgfCum6O4AMtau+LkEEQX5eIO6JpFEN9XTcmshibqeADyvlE/cKy95ecb2c4eHFrfNyOVAIWJL",
+	"xYi9i3GRrndEYV85Uz0C+TMgAUkUMYwflbf17rstA7qJbwKY7Y18E82Vuk4OL91STdoaAIRWKyhV0pjq",
+	"l8ogS7pokZltCrgKhrpWOeie9WNsLYF6AZn9YVGFc3Af4KK2U7Lw5ewqV0JuEuKZekKyXAF7bqmTs3dh",
+	"IVdrH1+7qOWB314nfhvkbOdqTnOpNHFN3Ahl9vpg91J4Bv7IAS7NEd5iVuNbu0VApR8yxVSLWGzvpBUm",
+	"HpQoiyLGD+rOi/kbMJ237uOWUhf2cfTMlomsq5rFzhJRN8iQHNNRWsRaJbrk8/ra7Yj8/D7uKqd02cPW",
+	"TNh1DJJhYLZuYMnBXIr3uGn9hS6mmoz6uq4etmM4PmN2vpTCwYfL1qWIT89ld7MX8PGjFSuOVvG+VzW9",
+	"QLWMxqs5npRUw+NCUowctNp5qB33inB0OkAl5M6uoFWNAobV7g+oa30HXQbEVOR6QbTcqrR9h7ffYe4/",
+	"h+ycP9Ni1ZKfF+sygl8CUwEEdV0sxLSe1a41fSwq2fXUtWRBfdbrXNl8odhvSwX4vbhxSzvbI5Pqaxbd",
+	"P1yz/YvxZbnSOU+1q2FpvSO4nHQhrMLml6HM6Bt4SeBtM/4g5BPGYTSUwtZDA/eGJ0t8bmaxZNz/bU1e",
+	"zT7qclXYv1a0ULAqNQQkdttE9Zixo7nkSgnD2thg+7hOWxvwnnARPlsVVP4o8+w0u6I8ZdnzoJ0mE3Ih",
+	"do4CFuY9yBgIjn7MScw0QBjKguEhuagBObP5CxZUE6owHWd5fWAJF/K/HlxyCpd0XxprS0YJ2Wnjo68Q",
+	"WATUGt/Sc5/sw+duwJxU1bap9MpIXBXF9w4bsDspfsSHprIO2diuu1+cvx/ojo34KVfGXHvGdQyvCBGI",
+	"AMwyBFae6tCP6zXcSopjLWTgs4S/7cm06YqobncRembgjrox/4//lnQ4W1teXvEiJR1RZO4BcINIfJaO",
+	"hef+AtlPMlQt7Ey7FF1GkMAmIdQmJsWa20KScYCNHHfirCCY8KctjgF4LZRzdnGgR/Oz7ygq6Oi2SCo7",
+	"G6MpmRkekIpw1wHCwoCI1yNd3KTE2xwJKX14iYvktUZ8QioKTRnh2xhEvreXbY4UbNQJ2ZLroiSbKHgO",
+	"VAA61dZNiDM7wZp8QeZhyNnFtxXhCxwPnh7be7xgUyHZ1i7XdO8+Yyon1e7sVc5gsh+PtqyhnUf/EKY8",
+	"wuxDbjOiDKKRlUe2lpLABfEBdvZqhrM1plyXSt+EjVaY3R5JaGS+m4HG86Md7v37vGutt4EzYR93QIR7",
+	"296XcAVxbP7z0PznkfnP4139byvlZ9NOlQZTe+dWk6vydl/3HAjXooax5vmWYQW57+Oyemfq+xGhWWZj",
+	"tkrJDgrC6qLIU/t21xxQTPOYuCspGzKfX1HNYvA4sa6kmIN+MEEW9gLPXHEA286WudpifC2VLU5Lw4Sm",
+	"AJaw+p1RS4SzgQ6ydMor92qLNtyT6pvZN8gXu5RsyQphjo45Wb1bM3rs6rUjyH7KZ/MQ6VspbWPI2hhA",
+	"qWrJKFxVi/IrhrD+HzYNlDjU38JF/87f85bXpFCWCh9/W+YfsK53MBSq7SNnKts8HgbJswPWErT7uGwX",
+	"mFCzUe/8CRp+5L9KZa7zlBZhm8fH/rENnndujPOggs/j79yvv+R6jr3ZR98HIQHhJ4+OHwZPGp89/FtM",
+	"Cdy6/jsE3GmF1i82n1HhNXJuY6jlyH4eOkZzVu50WGeBG/GAoXUNr4cC0SWz75kBu7N/y4NuktwuNNG2",
+	"glGtxNqOaPMRhehh8k6QLQE7h4y2BF+l4opJBFttn0L72dkH8bdjGtHog2BCbSsYn/6Wwe5k7OeS8eyM",
+	"xZXNiA6bW0ePCzkQVTehNs25XA85n1nEEKQ91kxe0SIW6FCemBa7pgxOqx0KYhMZM5t5g6bzSk/+jHjr",
+	"Luf628ed3VkXnTq1bUAgzC9YCj4TjHXjtzuGtsi6YBB4E+sDt257BJJtG8O0PcLv1kdytctmDPFxOZ89",
+	"UNYk7447NlspF8ENDPwJLyegkrpqyRP47YfNZA8tCsdU5fodv22lSu5Xcb8D+XOLH60uNMDvkhEF5xeO",
+	"o/N/Iu9T+5y/LcHOwVpVb45Z6BIU04OcgeXNQjiu0r5Hs7/qU2jSTSZWaAu0mP64APsGg+z0B4a7s8/G",
+	"ACNMSEHzjBiiMtSXzqnUakQmbs5qAutnlvMjoR9zhYSIJZpgvGNuidpu8ZyqgOWG65c4ZK+CexCZMdnI",
+	"MhYg7CKpwi4YT+cLKi/L9Rj9+t3x4OE3yXePIS3XVIoFOia/7Q+P+8NvXJm+HzbV2wk3qM6os2bsMvjF",
+	"tFltwP1x/NAs/4JRfp4v2Ll4nn8MR2mhc35gj4aDbxKz9zAyZSXYr3Vx8uvjYfLomw+em//6MPnuQ8lX",
+	"fz1+mDz6EHK5X4fJ8QfPbEqtXItg5sffRarmB4sbTX5SHqAkZvaamTfyGZLu0Fjcx8PhSS2h85hjRucH",
+	"iqRQpCFIIpjYcAOQT5Ly3jYxaQ8eOtzGPEhE6CSLjVuHAQ3IGeZZNITrH/l8JBnFyHEgf0XWmM+fK00L",
+	"TOsyIozKImfSvGpLBsAhB1o9XKUN2WVMhgPFxiWXmZwZr8MjuCDxiiM4mvbdkXysXSd9MNsgkOUkIVRB",
+	"UUem7JW8v7otz0zlartyH+6umGvQqZjLozx4UY3BPvVhsXjhFYwno2YocGa3Na/2WNMKkSVEFFncPblz",
+	"uet7WmMRsbPmBRfo4ebo+8AH2OYESyHCa3bYLiUn5ZhGTQvz3XYl5raoVLF2Z29F4V66azOgLqenkK4V",
+	"xjBbLhxYIHXBP+46ApdgzGENsDgkm0JRlBO3ZEbIRNZGQGir7SbnKF96WKqXszG34slnNMNBgt7VUKs+",
+	"66hbUyVa8ril1B292Tmv3xwaTgK9BKcsPBF+G+sUmoSiYU8NoxVfEDHJLEX7ww2VpAIuZK2yOqagJsuP",
+	"95flgSh81H903BSFu7ju+/MnjR0h3X/84x//6L961X/6tPf5bBiPgEWtgDC0xAunecYg7zTs14mn0Fyj",
+	"ulyq06iJNTzxX45rV3XljG7gyC0ti+MoREH6Tsx/J5ifDEje0wNIYqrJRItJ7wBmv/VA7dzCBAKDpL06",
+	"xNGdBO/mMCZgNY+HQ5jILR3K9iPW7o2rY/PcLQyOGFNc4BhARCiy4mrJUo8ld0vaSTqFWAMLyPKVGZvV",
+	"W73zt/2iIqyl2RKoHbxirG3JlGGX5Z1RmerE4f9ItoJRl0mvwgAHTIfaknni9WHZ1glVSqQ5gDhLOeAG",
+	"hMkfXcd9lYoly2p1R/e+594V2FDBvf8RghvKfdka4HCDUINaZpN/w5iDcu3Wxvi9YcTBHxt3v33R7gR7",
+	"v6NLBN/uuWo27CoojRxPFrQV0f0lcPZ/bex79STtRIinl/ttCYLRb7b5N4e67z+ZGPgnpO/PR5XHIeSO",
+	"o7aAyUHsxHSVSLXzlp22lejDOhKNnA4N0c6UarnRPS0fGvUMy4vmjOsHKgDHBJUdy2RJrjenB01XRWEr",
+	"okE9t44RknwT1X5sHbs4sT0tH4LKWBdGHq/aGA05t4mY9GZpNK9ig3XxfftXcPxQyGiWzrl5q72aXj3p",
+	"nYrVS6u94t27fh1pUYg1y5oCXcVncVAir5i+9OKp28um1hTr0ftJLHWV60jJ+/cvnlqAo5ASoG9ZPbO9",
+	"9R0aerygipEXT/dSwuKXEG7bDxh+kAkbkEhqDoUOIX/tkqZs4NKu+Xy5ytX/IO/fvewrOsWiHrY/Y2v5",
+	"huKy0j2NaO3ukZtEJe2GkC782khn+2rWRsmRJY/VVW2l37bs5GcoLsoKd47H1ulCkblQRkyBjpmQsQNf",
+	"jTvwBwxm3OkNyBNXWzvBeorBm7UkcpIRtVqWOd33T2VrhYZbWMUWlOs89ZIChFN0IQPDCY1lyLYiJLEW",
+	"XdnGBUMBZjOLZbvvA4G47UqHlNHIlFtle0mFMcd4TUxQvAeDzhlj76raQcWptDNcRQtnHtr1cmlgplhm",
+	"04UWRdN71+5BCpov2vIAwEPy4qlH/dvuoplmK5qPGc3+VppblMoqtMWD1ofgJt+MVXPjaN+NIHy4ddHb",
+	"3nTR6VBsPcgieQJFgzChoEQh5uOcWJE1cqpkWVV12KMkUGf06DoxX57Fy+BIsTLKXCRhSjNsiGaZW/7T",
+	"Qwu/nC6XtW+DvH6N3YtVlNOC0CyLlVsBG7uxOHuPK5awsjmiqqUnLOa1Tu6V8Zzpg4cSTXsYGQwqzzuW",
+	"hLP1FkWfrVHHMo1A6EK8neihXYgr9nVJAcdQ3k82Jo8vfFGSsH6YdprAMX0JstixPNc72Bx4wVrZXABv",
+	"Rz5lenTBHJAUzjAyC1jZkhfKB0rVc//cJGlOWwackrrruXC0IN2gMDoEPhk+DNmpevb2HCKfxh2y4tiM",
+	"2isQ5i6zHJiD60MbaqRWJjm4q0Bw07uNaYj2TX6mRZ7ZO5kRIPuSENeXEB/YkBAbzzAgr4VmI4s5Synn",
+	"ArR2xTRZUL4yJt5WooWTcZt6ER6kGul6/afzt+n36cPs2LoGnAKjVmnKWGYUiiktFDu0gFw8vdgXLiv3",
+	"eluBP/+Wd+z49F23lVXr+kNT7/jLKp6qtTitTcdgWBxgUHwd/9O3L2w5fUVyXWe+d5GGL+mEZqqFalU7",
+	"qrWVLoKm7F9SFBjYAZn9IpUGyxbjLtiXTnU2a/JAEfwg7vDBebfJjAcKRUD028pUtrSA0qQbgYOVRfSr",
+	"UTMYcNs7sLyX7a7VOVDbm2g9pfAVdJpB6G9KuWl+b2DMm6AdVwtmF0ozXE5vSpd7XR9/2ymBPHiRCy6z",
+	"OhFf6Z+Rlm6VLuJY2epmlKsUW/Vf2MVciGg9pjU+igSGAapo6sRrwLjclSMDpkWskFZEMZ4F9jCAGDeg",
+	"F3QngZvFlv1d0k0haPZeFhNfxKV34tkhZ1cAq02LVcbIRLFUMj1pYGkRXeVUu4oPu/OG91Oj4Bpll4ND",
+	"B1MeqDLY4zcv9H8Lhbt9CErSbyFo3DtQJV2XxZrOGqklLbsU3AygdjBeV1hpuQzma62XanR0ZHZEOfY+",
+	"SMXiaOnLRseiNraVQWB+i20xUkUyVuRXiK7puioIZgGJ4CSVjGrWi9dByBj0RzXL3jGqYg7BGjLql3lY",
+	"vJkEDVSG1sWao35Ytv6gYbwPH5O5WEllaANLmwAKbp0rRrqOWgQvNnFmvPVaw9+hqblYc+dzTwVXooCT",
+	"uKAfXzI+0/PO6OFwCBvu/j5uza7SwrlBUYQbTlWZew4nR5943KBtBY6Ji41QiUVBQSsDr0KM+aSdkt1J",
+	"q7/gcAkTMs0ls5ULKxW/DMWrMQesCPzbB/9M0U/euDhBiM6kcnL+OwygHCJNU7bURj/9jX1cGn42KScr",
+	"Gbmo0o5XkxD2GLw55tiUjWJGXgFzmTN5CIjZMkbMXQL4C/rRVpf9ZhjBMdvjv1+j+LKDyMUuqoAifCL8",
+	"kiTU6sJxWC1O7KrmTE0s7OlC6HkT1GIXqLFwtgOzwluX7cBFw9I7lTU7jqzZnKozYN578ArkWZQgt8eT",
+	"odtPeVihpc6J95rCq9pXW4W03RwrpxN/E8YhFRdAqUj32Niq3z4mBdMaAn+yfJZrlZBJf5KQyW8TI1Un",
+	"g0nvhMwYZxJxWnAALet1CHUiFqZdNAuiJaUGv0FJqW8fxytKNWXOLn0Sj7ZYg2KZq5I7gwULybFscIOe",
+	"46AN44rz3VCuxfo1os6sBYg80OIC9m9I9e2bs3Of97jChx9/t5MR7wTOhDmKsWafRzq5WZeJQ0MXQ6R2",
+	"Vpy4TS8/vTp90j/76fThN9+SSwaQxglSe99SYP8sn3GqV5JNBuQXmWsGF/Un9nAi5aNrIFiDb44ftqE4",
+	"Xu9RM/NzJlxTRqvXZ8Gmb1FDn+JGt+RysmSwIYbkF0vMCeHHCOKvVRet6YbYAFBItpK28t7x99/aRPKM",
+	"Do/pRfaw//3w4nH/8bd/G/YNf+wff5Omw+PvWfYtCxPJm+n7KXZGnU/jjsfJjTuj428fPfzbo28ef/e3",
+	"ZOz8QOPOaNz5L3N4KJnKnPGs2BAAhIOvt1LqYdy57uDaMqV/YjQDRaLzRHDNuO6fb5ZshJkHU5jJ0T+V",
+	"4GM55jWCepGNyD4zi3z695xnIxifeViOZk/lFPw0kIfnB5EZZfjN34PfnkAJBtCi3E9ts9Tsoz5aFjTn",
+	"dhxKU43J8IE2IJbTr3249E392NHAHgh++65h8BhL7pENjiYT3LfjOFirpLFGdg6xhkKhWBnc0rUW4hLC",
+	"BRd5UeSKpYJnVfB1e1AukzKWKiyifHNhmQhJbapAyaaQS49mGfp4KeA9xcqcK8KZXgt5SaCHw/JeuVWC",
+	"WugJyAZzUCcNArUIdAyR5C7QsjzuImADg21Y4TYl2zxvH4Ah8wnpTgyhG6Fc14+D31CPxeuTLPg9oslu",
+	"FYNt0DGU9Bci25DWwuF1lrCtpTm+BI1hFMUY0Dsj9PGPO4SSIucMfV3KyR6jabkYpN62QWx1w+hgIGuK",
+	"g2hLDF7lFPEpgbUqHwDaAV6GhUpIutKEavKY/P2HrW0/aS36ErT90/n5W3dHkoqMnZAhSsb6wVGMkQmc",
+	"ikmvNVdFla3tOy27a9s2bPesLY/cg88F5xQ+8nnlIBgETmEIIpRMyw0Kv5D/2sLs0ZCVkjW3pv5zx11p",
+	"inWTc07e8/wjOYQRxmA/LuDHHrxwNAGLrlB044zVaKi5tTUC3qLsWNOy6XnjgUMgUHAWdFOaf7EMw7+h",
+	"mZC5Aia/Zaxg2mbhYlc5W/9W3m2Vv9ntSjp4kVZ5x/7kX8mY0lJsKu+43/xLkk0lU/PKS+63oKVlIeAy",
+	"6bd/rdiq/pvd/NqPlV79z2WbMp/q3xzUuPZDLni1gdqzWiuSLViW05bPwqf+w30ch01XS92p6FNTxF2N",
+	"td9d/oqYVCp/bgql6Omsuifi1hEengfK5t8dkYmk6wnpVjTWB+S/zt68TkgmUnVk6VcNFlkvIRNV0PRy",
+	"YtSNM/OvMc95KhZG8/WEjioyFIOZLNRvmtGFgi9e5akUSkw1OTe/+UiXlMqsV3V9wT9/K6lETSA3Axfg",
+	"KDHdAYqS8owA5BA0H+tEduwNPLkwXmNk2YFsW7m2msPuRNvKYPsfaVWhdOV2tJrZsTGMV02Xx1bW/4YX",
+	"m4obD9wrZWqReT6bG2lnQTtrKjOFbkEzqW6QPk+s9JiXGfDsJ1SBBWk03XXgrJWN2D3nyvRZtCr7cbPY",
+	"PbsmiDDYkhhWVc1JD4UhXfw0vBazbSYkwC3Y33qowYJ/TZFLxpa2aGAZy3+rfvoWd/yfxbdNupItC5ra",
+	"p0WuUM38E/hoy9nt8tPexiT39Knemrfz63rp2lxnpwBc+unV6RNyyWLBvwiYc5Bz00joPNvDWXYdyxCv",
+	"WLoyC3Nmlg2P7VvJELb2ftluxqWSQTQEdWlr3UdkBV/BunUrlxuJjYb3L7xwad3tp2OOAyNKC2mE3/t3",
+	"L1VvhJcs+NX7dy8m6LF9AhphCYPEW5e3Qmkb+fC2jgV6LqSLbyqtHAm7mgMnz7Uik3JiE/KvFZObMV9S",
+	"SRdMMzkgLzShKz0XMv+dKYILFOS1lekc4dLFJvFwHwRPlyw2QTgmjNfB/XO0HkHewBVg4gAYc7GSNihE",
+	"54WN2isDEAD+ZFThEytggD2PueHD6N9GCBvMsevSDbjc6XBZbdfi8fC4BxOE3FdQf/v07Qt8cYTJO07t",
+	"1LFhtOBIJhh+oOklg8vx8/Lu0+wkw0sMWN6zn077D7/51igs8/I+ZswLMQNnJt5iGSKDte8EGUzdtpRS",
+	"gS7zvzM40khg55CdPRIJA54QpTcFK2PI3KzcNDDVQa7IBJdmvBoOH6Xwb/gnmyRBCCC+UxjljxT5JXNu",
+	"xQeKdI2G1p+QqbDxVhcb8nhI5uwjzViaLyhczkuaGsnSSwgbzAZjPqms7ch2YFoaHj989Pibb//23ff0",
+	"Is3YtO3vyYCckkWuFOTekGTFL7lY8zHHpoydax3rZqsHBFbL3pA5MMaSSQU53DQ+FDICALK5VuiYS1G4",
+	"eIBcEiNxuwCPSixm1XxvDDEme8HO4oIHUK1w5s3dvYYsFTH0TLVqMISJKVZM+3OhNMCcDRHmLtRVLRm9",
+	"9C70J4VYGV3fBjtYtJyh+MGYj/kLXWokDaycIl09l2I1mwe3jusABZ7zGVxmuTOoUCOET8a8Zk+4Exxe",
+	"RRt53kuIXknEOy1IzrWolQHBXSBFPmXpJi3YmHf3ArMmCGPtYcY3d88IQV3VxTBHMLe5Js2wDZfwE7bv",
+	"Ps95lvOZIks6Y3h9j3fiuMzhiCfkqP57Cd6cjI2tZMxKNSpTyysyk3lGuqc/kh/NP0IsqRRrrLHSS8iU",
+	"pkyrhDw5+5mwj0shdWLx3wlyriC5GeYuSwyt9xvDSMqIVjeVjC0lS+HOskTLYg0WQylv/CYncEeoEhLw",
+	"3gyXBJUSG/KHjKFOiO+enZ0D+ZGyxTE3H1sdfkHlJcvIuFMRquMOytAqTRlqpFmWY34LM0xzyAz/TC1/",
+	"scLCj5R9NHa0Y4iFnpN0ziBOzi6DWrLUWL0rMNcIZwzm1sa5muzTMtoBeSalsOAHz5GAlj1tgccRHJ9j",
+	"Pvk07qQiY+POyDYaeC+x6YSEl09k3BkMBuPO9QQm/q70N0OCKbohF4zMfs+XAB02h4RlpDtxtzHPeCoM",
+	"RY/gHcyfFlD0hDx5+QJQX4j1WlirSOW/G/UXrq+x4I+NVclY0A04vbuPjx9Z2Ic/g15u14dR5dvH3yAf",
+	"LfKU2dIPjokuaTpnfYQ6ryp3V+v1ekDh8UDI2ZH9Vh29fPHk2euzZ+abwVwvCvRiakC5VugpjNXqHA+G",
+	"g6HLD0uXeWfUeTQYDh7hhf0cNMgjusyPUrqkF3mRO2twxqJgd8/jygSijm2HLTT3wOzkSrGTWvF4yrlY",
+	"8ZSVCTw9kQMy/kk4rNKlCUN8OBxiOkXYAzBha3ePgKKHw7zL/jhdLsOufLUOkGexDEAw5weqMmsIlHiM",
+	"o4p15kd/9APNXEQBfHK8+5P33KuyGX70aPdHz4W8yLMMS/k8Hj7e/cVroZ+LFccuHn6/+4NzIV5RvnEQ",
+	"S/PdN/sM7QyX8D0vyzWAhWOBvqPOj0yT2vZrOgNkJADZAdgPtGtp+2hpVcclSwdu+3fQca4MA+dGdXbc",
+	"0rCQ/zp789peQNEFqzxyvQ02dFH0TryMpMt8QiSjmbvmrxLyc6bT+Tum9JmNHS6d/J9B0k5q0OJt4Mux",
+	"SNO6689N9NFg6GcUeG28mRml+Poq3dO6DWl1Jnln9OuHOvm6RTN7TrqGqHoBFVcpISBnOVNHn4ScvaYL",
+	"do1ghlZSfpkrrWJZYp232+iUFlLj7Ek0ANAroQbktAaqrnvGtPMvBZnuEKljpGEjmNJC3SsFPDC0Ay1L",
+	"lInV02FmEfFrgp/ZmfOqNaSmfOXICOSco16OBub1h888Y60wO3Wo6ywSvdA4a89geQPIOzAhRO5Bhm46",
+	"s0nA7gXNLQkaQ3wkpD4SkJ87rP4nCCU6iCbf4Em2JVtiQYToHVOl1//LHMoJh1iHXDWAnhcI957UAZqT",
+	"MW8FWs7yK8ZJ9/FwWMLfe+BeGnMXHGH6ujSWi40WtDDfXNXAhCehEzelUm62oBLHHPrPHRp3UI3ccDlb",
+	"KG/6il1mfEILI7o3voSnP3VjXnXFfL+Tl+FmRrhZeYnvICW3orp65lLFGhgl4LrB+o7vpttWHmk0JvAq",
+	"ZkmQPVU5l/i/Gx8b7sHHngg+LXJEYDw+3mNMb5GYz4V4SeWM4Xff7LMAPmPOK5blFJKPfXVui8cjym/j",
+	"7HabWnT0yfwPfkCuWrDY3epT+L1yMZYAGS4Z+MMqV0aGH5WhPhtXjLF67hunHrtoO/WVM/h4q1ZBEMzJ",
+	"IM/RvZi/PcLDHTqA8JLtxiNcFE23q94RlredjH5kei8aGn5hPn5Pirft2jiEDm+obyY7X/3Jck/UTY1S",
+	"F1FOXRHZEqBi/ukQwZnaATQxqixejXst0F6OYw0Rdy7ObLX1CQJRJuCSlStmi0SlBaPSqMg+QBMSr4Wx",
+	"mztVs1YAzd2qZhbys5eCNvwKChqCK/8aGtpfT+FC6rt9heuoVJr28E6VoYn16ClfkAjKBTzCDP/VKtWJ",
+	"rwBwPByOoDLDmGPlRK0akQVdtCVL3tJLHFw0sREAHuAewOoT1wDe4+HlTwBp74Fq6ODZxnL0M5FMy5xl",
+	"wPwsMCXPJoSmUigPWFeDMd/Bn+LS/2m5zrfuympsxqE+LR8pt4dvK9phvR75vZ5x93oGqZDUV1M59mU0",
+	"ENc4+vSl1KCoi+4Mi6MQDMlyaFJR423v37007EIANmFtgbPomCqLLHGhK2AOVIP8wfAlMWJxOEFwHICG",
+	"pOGFgJ4xXYeuqofDITQ15pMwUmRChphywcUJ7dKZ3uZ89nVMkpK1xFmJLd1ZhuHds47bYx1m2z9fZ0Bg",
+	"2T76gX0zZlFj6pWVYlKdRAFuVDKANNo2esmYX2wwy1FiNAZC4dpkQN5SpWwhCnaVixXioB4oMknr90YT",
+	"zHpJEU7D2UcN756MuT3ONnaAl6oL9nHKNw5Pt6AbQB4hJqwbgNsfKJtFkiEKGy+OPUQliB0XTCVkAnmn",
+	"IPETuNARoImJh7IySj6lRYEZxCknAO0DTI1rKlfGvlrlas4U1FkyRzWb+KWHZRZr7lOy92zBqAuaXlbf",
+	"BJRWzeuB+db1hiyluMozJnt1sAeqR4LjnJOSV00BP2TY3mbJjJ70QrsgGYcuWcqcp/mSFiohSpCJefM/",
+	"7cO+fzjxADnqjE4L/dp55fjKkuot3DgmdTLHtjGOTgsY0ijcATN/u0v2YJbnQQbrP60hPMfcPqrsDGIW",
+	"gKzmTLLeCZSXrC+Uaau5uKTLoUwffNiO79VYx2I/dt5cZayH9Nk3s9s6bdnebcCeN/Z6tcWrZ5f4Xszc",
+	"7d1reQ6dmHlTTdn3GfevLVIKuVQZXrPV7UuJHX157xomQ44RT2J5tSt5o9eC2KRmY25jdib2Bwty7cPP",
+	"E9LF6LukWgQMNTj3hb3jVdVPx7zrHiQEaon12thgkGD+rkF29e52Ae1qZzBc6fuTePsnMSwmEB7BCoXc",
+	"LQKiklmcTMpKmRN3ZiCSDc/FCZkswKgJH4VHZcxBzmnqwNFYVQ+idezpaGAAckhTWgvB+N50ZcHmRgcb",
+	"c8mwVhM09iMLydoleTcUS/UcQBE9wCZDiC+nEGZMLcfQwsfSVM/ma7YOGr0jH3W1E39M9vFVt1xkVtjh",
+	"miqbNSy7v+3/6zmfX7N1ham085Q9ZPORO4A7hfRcrMlilc6j5mRFiBhrRbNUj0ImUYdPqcS6m/Fiy+Um",
+	"V5ASRAttaynnvIzApdoGFrjEsWD3VEr7X2wgImYw5q7QQsmVXB1v6gdYJuHDg5XrSjY0c/6Rf9L08oTk",
+	"GjkUjtNXFyt/MbaeLWgUhkrNxBWT3CUgaHinIzzuLhWGWHcHKQp27cyuW2Z/rzPcsn85PN0kIIpbVx32",
+	"YRCfgiLaeyGC6vpGhJRc+mF7tMtyEhalg9K9DRFUF+A3EqD3eKC7wwPtJ52SXUZhdc/c1aSz3hoCBXVR",
+	"YNpZpdLdYAfb/ULsttXnXi9BdE+Od8RL74CF7r4IC3raBQt6xzA+tkr6CaFZprB0PCbAoIFu0yy9lcDv",
+	"VnkRcswzpmk6D9vFgoynZYGx7XZaO+7n7m2p1sp+t2pOWbjOvTn1l8Xy3J5FVVGYji7cUf8jMJhTyxUg",
+	"BxctqucAz4AiVIsF1mwGW0zIjMkTkmOC1inNC5VAZDFwCRS3TQn7gxnAbfKISPkUO15rqgWjJd3QQtw/",
+	"HVM7r4GkRi41UwyVcwNGhGFptsKZYUJ+Me+Z0F+NCcFxIbfHikDv3S/nQNzIB79N4J8pK2TbRAiobrs8",
+	"TGaMgy0XIW9Ne2/kLHIXXB3a3+19drGp1zX32QtBYYE71fKavuKMctfcq3QOXyIDiFy5lmtVuXitZw37",
+	"8KXub2CVbnZ9Yw2de+vhbm5v3tp8ndWziL/e7d2NUdGDsuoVFR6hCQDyBOGc2q8wiDS9tGATYzU7Ny8C",
+	"cV2i0WoCJJvcS7j8dK4ZQjGrm7EY4O+ytGUoZ11eJ/T4lGXcU2FsmhXW3RU8RbepbdMoEdidjVuFTpHZ",
+	"wJWQT+9meg/YjTdZSs60h9VSz5l3R0bL6XJZ7+kgs+X4bkeyncG4RQ6umU5CknA7p0WYk/Bea/nLxp0G",
+	"PLKVRe7WVpzd5CrcHuZrdgkloba1YXhOTfFMy3kGoc5NxfCp842tbmczPKPIvA30rAPdDjCcf2cf9MFH",
+	"5w/ktN5KxXfuJvTlnXfczcRPzJEj+qNP9l97HSKjOrSpGKHUvcUT5IpT3+TkhPLp/gT9MU8QKTe47STt",
+	"DARv1Xr9VZBTY4Hx10JD2mh1y2WQVwjvztar9LVLEYsQ/b2Fd0f3Q38Utn/IF+6M3ZasOLKa/RfwVn/W",
+	"hF9DnTa0nle7irzFcq4vRY6RZtVs6yOXrDu0croU0qAuWTbmmsoLWhS9JktyvMraS+Ri00zPLuQh2dkz",
+	"CL/ZME0CC/i8kQdeKBakOndi2HBA8JX5JzaQrkxSb3MnN7O9E7/0Yw7+hVo2fEzly3oQM0JJWuSYO4tq",
+	"TF1AuChzq0sGEM1q0uMxtzb7xMbiQBV7aBwzHwep9XNFrmiRZ2VVvkA0PFB+mzBX/JjPxUomPlM8iyaK",
+	"NzqNposlqCtCEls2J+gWrlBNRxAVODU7RzmW1Y3ksRfSdZPUNKFHkKkBwoYe2JTrNhNWSyr5tZCX5kUx",
+	"sKn1AdQKyRou2FRI5maB9RCCwhPORzPm51Xvisp/Z33Iywu4mjLzbvxWN5rPf283yX/fdWlTMdcaR4y4",
+	"E1apA3aRcwpu27pjNio1XasXG21oy5cDDIcpUs10X2nJ6GKSVJ9B0mM4rJWfP/bxQTdjaUHN9rq0yJX5",
+	"T4iEwjJK2LK6nJWZ4MZ8TnlWMIwSMnpLYahUMhcXdMPrbDfltc8Mdq8Q/2W8MWWu1E/VKhC/fjDCtVHL",
+	"5NcP1x+q99/A1UPlvTz1t+bMiakbjiH/0fWNLX56K8sbnihvu/CUganijugc6mUx7p3eVW+5vd4yCgSG",
+	"sNuatJFaL1bICGmUjcDjRTSdRYSu85NPxhxBRrkekCelMKHNKz6XJcgmKzICMOezqFvd7uQ2O6qFdwUz",
+	"9wO4515f163r6nGEPMFS+l3zhFJ32HlzDQnFU8Gn+cwmkHFVJsQU8tk4ym/V1kFCmxMpOMMAd/sW5nam",
+	"5U1aeMsEyVArRws0VKpZH0cz8T8oQse8OsRpXtj0W0pjW3Y0E1TayxOBRz+p/KYphjs+eflizJdUKaZI",
+	"lw1mAzI5HjwcDCdYWBGjECZbIw7MNjyBoZ3hmn9Bz0fY7y4vSGyHfU6D0hBwvqB7D8kdekgIbhzxFPPv",
+	"6C+xqRWOypo4n6GgtGoOjpMFdXlcTgdjy1YLHYHnEt0KGLyJWgP8bIS3MaAvGCgNgAxOSFqIVVZBBLu6",
+	"m4lNJgE5WvPplEljIV3lbK1aovSd1R4M1cxpJZnRIIrVgpfRUKhb1MO4gYXamCifDLqa7SIhSmBJ6GaR",
+	"eJsFhKhUYNXy4+GQ/L//DzEM0EzD+4GPCOOGijOLRTC/ld12pTlULCOZWPNeQvrHruY3BpblKUAUup7p",
+	"Y9IzSbnNSTLmuPoYLN5/WOKPzOsPItFfJBWrAl05csUH5J1Y41oBTtHqedjoa8Bh8wxmC1s9MaY7WJwY",
+	"LXM8HFaytg17Fr5BxJL+a8XGPJJzJQlKsmL2jkZ+lW1S4onf83e+FM5dICbaOzwIODH8IgPaP99Fo+rW",
+	"ffLHPz3qIZCJJW2Q8nhUZaL7fYeG7IROEDh6F1Kn4hofEclSITP0qfoqfI1qf4aYzRs2F1HXhZ9QKJGJ",
+	"AGZfyDNpiUrxcbLwWfmX/cwWOUXcqWfZtnZdGWJbMnOf0s0zetDmQSdGJBnWbgcpQtN54tFlZQ27wZg/",
+	"+0hTXWxc5ukJzGyCyUDsyMtyB1COYUBeoFAGNg6F2xPiSrjbyoLgPizYVJMVR/MZhJ7pREvKFU1tvkte",
+	"WeYigxyb1DFoECbmI4d1s7eamIEBylXglqDYSC8bF/Hkta1Sh05oszc2kZYUBduFkHvmx3ZHXL/ezVfi",
+	"9fVhnNmzHmHwvxgiw0IhpYzHHb73WvzVEXCV8+LEwLOAo+8pBFDrv0urgxZFzcSwxZarBXIMj7XLjlYJ",
+	"neUcn4HmmV0Z2Wf4EZRpN7r4VU7hfEDZUpdGGK9yBm6dbJeSLSVTaH34sqIZs5kZjGYcoq9JtoIOUPa4",
+	"4B8hidV5xapiTKmUcjUgz2g6x/5ccj+FMsV2CddoKF0StyIZ0xjlxAyfTRmUqSvYFStIl2ZXuRJyA5yU",
+	"8oxqITe9pLSuEGCNpVdtKmTMGGiWbjYCCSP1O7Ge4IBUfsUSMmE8g9/YR/tbqfYPB4OG5k+kMSSWTI45",
+	"VK86IRMp1k9QXFk/EjOizTmQxRQLDMGExVoNyJmQ2o5ISP1KZKyYkC5fFQVIL2s1LBjlKrAdtbF4xAWm",
+	"6TnVlUTDJwTqVF5IRi8J1H7tDTCKBfpxmVPFGn57Igo1MeN6TVJnRBqpC0bt39kGH17akqfkNblkG4XW",
+	"YXjJzVwSATE1Itds0qWRtdjOU0gt1J3gzqLgnqAdlIRLFrjaxdS2uCO3FzZ2VwByPlsVVP4o8+xHZqjl",
+	"a5lB9fnua/xUmAtep7t1taWtLF3cG0R/eiEYBsr4U/FZVhCSzREWsr4LOfgMWlZ7yEAtoKY2SjDMFjqd",
+	"FrlRyjktNirHGHvJlshP0TOHIy9FDkogK1gwMs3eLmyRQ3ALMeYNKYSmjOPJ2KEZY/fd8yfk8fF3wx5c",
+	"alAHKpFibU5fcIyx6Ii9CUzIxCbOzc7FxI3L5dJ9oAgkyU3ISlmoCTjnUOLjSMxUqfJiH8YH9x6a5vay",
+	"Zj0XhfNwkhUvmFKBKDzy8s8YVdbMesKKwlp1F2yWW3Vk8p+TZMwn/zFJyKRv/vM/JwnR9AI0ASpR7kpQ",
+	"czCJMVtpSYscrEJ77WI2c1VQkvN/YiajGKdHEvnz8XrNPuqjVF1tQ+I4QgGysUiwHcSCnt3Bvigcr2xU",
+	"TxhVpsuEIPQGA8dtiQgzSlf7+2mulkLl2F598BOqNU3nCyinOM0LSJrxnzZRJ/bTR6VByBnWR7d/g6MC",
+	"fhik6moy2Br1eX0vl/7kcglP8J1IJuR+d2qiARN2M3PsFivEo6QqMPl4XdVywiW4evGMviFKVGm52NpS",
+	"KFy8ew6zh5PzeQ6JNgEPqQVZiuWqALefHVgmxTITa65cpc/quX//AsVUVXPH9Omptl2DAw6YzWTM6ULY",
+	"1L62Cc9RJtglWixYYIm4pLxgIE2BS3NrlaDJYgs2D8b8ieBY4Fu5mxDL1FlmOV2uFSumID3AhydWvtir",
+	"nW13SlPIU6YYlekcsLBjTv0q2LTsai7WZsSQBB7Qo+lc5KlZ0GdwFWPnbXpCkYWwwsm4M+5sv71Han5u",
+	"yfAuvXPQk+3oq/rnqgPZDhqIUJavtRamNfg3zWD4l76Use758mzcBsP/BP9/kV3vBU1yij4gj5StSV9h",
+	"ifX85TEzAPxU9fjWwDZA3Xha0NmM1a42Ens7sM1/NeZRB5a/J0lXEqABFV+WO0kwiQGxjhXvc8I/H6gx",
+	"dwkHMAUBstlZrjRcTVRQWOD1KaFhk/BCXbqACNfcyZhDVQtQ7VdFgc6EFb/kYo0XKhO7UxNcnlzh/T55",
+	"//7FU7gfIY+HwxO4ucKvSJ5ZuP+Ymw2LAP3dd48HpHaDZjPAYiUhsD8gHI1Mnp3TGRQ8WSlmM91OXkz7",
+	"r4wUmxjJEyYbApLdze87X+K+G3raMzQNzdpqPN4mJFMIIa3q+GZhmqfn5zLYz5PXAxXSHiPdi3DteycQ",
+	"bwJJe+HqiwcL/NdS7f9QnHcLw71DXNgLPPTbkp+9d/nNKtRbJbIVOqGRAyxW2urerMjUgJwWBZYwtCVb",
+	"qYTYK9M8LU4waZEt1BNWdt2IFVlTDDjDa4sBuD70Sk1GcINshMFvSylmkikFQNTfMkDtG76Uz7gwPLM7",
+	"gavlSZAtVzFNFpSvaFFsRgRS5pLJUubCMPLJiCyHoKs/Hox56OIZEWpvgR8oLOmE4CDw8ghJJoaxTsiR",
+	"1UNh3By/J11KuOB9e4mcA8AVO/45Z5BFZsY0Rj49s3UcaWFvSP2lzaSgSr8SWT7NzYQgz7eyYIQAHub2",
+	"x1YLPyGUvD09f/ITMvYaLJ2sZa4DlHqdUdvbB88hEsyiWTBiGFL14vz4IVGCpILXRKCVJSovGAfQwBWT",
+	"plvN+K4Ume5oHHYAXkxhsB1MQXW3yTUt3/+6YKu9hI9N1vl1hBCdalsI1Wbuq0mlv5hT6eEehoY52Nbm",
+	"fg6YnPtMo3sIyxtZJ0eWV7ZaKQ0AWGm02E8r4RLWVqmUk7WM3fL0i40RAUsmleBQWkmvoLQSCqHE3yMg",
+	"VtW8XcE8dSu4qRBIhVcdxpBQCi4VJZoNms4c4qZHbDww49pV+YRgq1QLmRCdL1hibX6Q6vb/nK3H3FZS",
+	"333F+5Nd0S/j37C97WKBNdF4X/D3C95ukpIivqqiuxeD2L+8Sz6b99FJYM9+CKbRVOdK52n0jnRUhU+M",
+	"uQXhl9DMLvjZAIyZMrJkspo+CNL3Wk/IAhkFiGChrFzHQr9WI7QgkACuYQusBKVY2pqwzuSadphABVJa",
+	"KIHgFVV9G+IFDOsqfSRNz4rp8TLn26u8WAr5cnVe6h0elFM0SgD3zOWOjGe7Ve31Xm6BvezHM9yxvcvb",
+	"rSaJgbMwCHSqlkDY4gZNxtxdtECNKso3pFqmyTOIi41HhpvXIUg051l+lWerMh26XAE0erJkMmVcO5A/",
+	"Iuts6FHXt/n//V//t2uwR44CZhQEG5Gu+cwFGxn71PAy/25vQM5QX1UBxDIhJarSwSzMv/HWSjEPmwsh",
+	"l2New1xuU3BypsoIhr8Mkq0y673xbEz2mzQLSMr7y6N/HwCbUVYqR+KzrDMtGc++RByP4XuRwE0HuuFZ",
+	"JRBNXBlN7IpJQm22GjEl78+fkIxu0P1o/mUzS6wZu0xA60vnVGo1IM+FdJxTM3lFC9J1OSvA+sJb94za",
+	"MEl4Fawt0A0Rl/vDZkK6xnJTDG5MjIomVprk2gYCVRUwsBLBGVr6SXvERWKArofpMtyQylss20I1PAch",
+	"Dvgb6VrTE3ACiONzWLEeybnRDU9AZ62goAEZTeZiJRVecVHurTJcAWwKS5Ga3z7impeDGnMcjUVMuLGf",
+	"hAoyljWMls6mvIp3F5LZJTEaeOa9WLZZb7dDNNZUFIVYq/J2Dof0wFmUI0KdhW+razmvbKUks5sx7q/d",
+	"EGN3+wBIaGNATn1detNhRvNiQ6QoitUSi89DccVUGMJhS0gjZsEZhiZhvxA8nIAH1j4rTQCr1u+he5/j",
+	"mbxLxESlp68KmajOuUX5Ry6VYGI12EdDf/5w5y4KG4/qvbj7d8JKOKPDn4rPkndlGM/Vw4rDYSlZSrWj",
+	"+6SRh9g9H0H1sXrMAcm50oxmA7KlcIm7qnHJCoKQoq6VAYZzAMftVf1lSRBy3wygH5AzjaGVjmcXBVlK",
+	"8U+W6teQJwYiknz4PvxlbxJOmmGwDmpuWrG/uU/LQFf7OWLmmvACMnFLBnljLHIXIrLI5GXOL+HOrr6M",
+	"232dP/v1+vnhwfdUT+qr1rnToinxUR8YmhKEAVfvhoK1bSperygkaJyzMrUmgTzUjoRJd2JofNI7gbfM",
+	"brgNcnm3IAAgZUoJuf22KOmYz+N5s3wTvi6OH1DS2PoRmSACet8bBURJnxDJiv8cd3xffYvZGXfuERZf",
+	"xwNdEjyBc/rFXEQOibWzZMP2oq58S/0iF0PiQV/YxgUcGtK1iOTJUuZXVLNJ4vPIWq06bLkXSRBg9MSy",
+	"RHcj3Z2LUkPYXSMZHqYR1nRGJprOJjYeIq5xvpEzl8q3khJva+mrn8McX4JIpmXOrlgtv9eJz+4FiRYw",
+	"StOlA2ibWlsBLE1nX63y1Y9MN9fIrsENMqM3s8Lfe6pvW2l8I2fEp6j+o9bLWEp2lbP1UW41r4CHuUrR",
+	"R58CzcsJwKP9a+ZViuS5/HS22ACnxeZ3FjigrXVvUcAsa6iEI3RdYGvWbLaPSv7orF+qyI9Mg0YaLLUv",
+	"4aXnbIFXdKiHDsb8tChsqwuSigVziUiMOnQCGcAbKq+trpcrsPxQZcXL9iC5yNC0zb1eW9EisAQffKwY",
+	"47UvH5Nx59R+Bjq5ofBxZ7t+CvN8LqT98M+jorqBu223EziAxdkgSLglNTQWEMg9j7vTin/g6ywpzjE5",
+	"t5V3y+FOSx71WezNs6KjT+6f55slO+XZiyzMwVozPj1ftGf6TrM0V+a6+/V39Xkc8lElq/MqyuoxK1bA",
+	"6h1fs5mwKqVpfKycSinn6M+NlWUfc6qsx/6BggzwecqgAsKATMDEYhnLJjblRi3HkKTcO8lLy/VkzMsv",
+	"R2RKC8UmqAlxEWZVwTYpaky1nISnjWRcmInKiKWdqaj2LxVfW/6qwXKX8Fa3EdsGcBtF5R2NmLXwYOb7",
+	"pFB/WZynozdXC6vmc43Lkz3YvGXLoN8ZE7x0RV4fffK+yOsji7YPkmt/CU7+thzOPq+f6QNS+cLLuLqf",
+	"ycRpJY0UqNX7cmbU1nezZnI4Zx7zGmuGsOupkAvv++Wi5NY5v2Ic4Z9KeDBJ3z+3F3dG6R9ziE7xt30+",
+	"2WMwD9MPRNBZYHtFGMTSEo75jYVBYMB8CRHQ7O6e4d8z/Ntm+HhPdBMuH3OuHnCBdh44TR8owqgscibJ",
+	"kup5QtbzPJ1b7kaUzovCVh8aea8Bs0lQqRrzmuFKuhMYaWyEk57lkW8lmyKL0NDpHpb8W5y58ybt8o1i",
+	"MDfg9+AqwoUzuxx5Ews5nrTW+sfvKt7O3ffnUAILP7w28qkuYpBtDEg5PLHmgNELXNFtIxJy9lLM8mbd",
+	"p3CMi5y/ZHym553RcfJF/bO1Ddvlr2h36987Yu/YSdENbh9/fHbeI13LV+Aw9gIW5I8bOC48suyrcZff",
+	"zBi+EIt5a6Z7N0pG46h43eL6j3NA/61P5F876aJlA3uc+n0Uj6NPaD9cH33y96vXR594rCb/l+Mc9Qri",
+	"27jGthkcxFHqnTZYSqmt3aSS+X0F8z9wBfM9hehBfhT36RmQ535Oa0tqjo4P+mjXHemhh8ffFvwhjBPr",
+	"A1Jh4eQbcgU/sc9QONxwOn8gmY9ZlBp4kHuV/E5lsfP4qn9LJvJ1LId9K6d/UQawbVB3FU+3XNaLwR7k",
+	"yzy+25Fs50ceq0WVK5V/4irzh0X3tQjL3N/rRn8988acLFdzNsZav4i1EylQ+7UNoFbI5GczvnKOd2Qi",
+	"tetHO0pD35tJf2Az6ZDzmHwNm6FSePgOFIYbnpvYsDp/Hrj1vQFxl2WWDztUfyrz4SZfNgs336JEP3JY",
+	"iMNhMX/qpfzjmXFP7EbcDXf2+3xrFp4b78EKTR64ZO41mj+2neE2+SCD4zPxHC9zpSORJpHq7GTiUAQ2",
+	"II10nQOgl2DqDaqDqLdIYFvia2OQMhCb5NwnF1m6Y8LI2zdn5w4nRlJaFEyS9VzYxLhj7vIKQyWPcmTN",
+	"8I834RyCGJATqLrLlJqQCc0ymx14zCd+/yakC1NIcVF6UAbFZVVKiMp5ynzZ+PSSzBmWjI+EjIs13+Ma",
+	"+R6acg9NuVdjbwmashuLsgcfBAArMp+UcrJSLMbqSJTThTHDkAuWLtjI5onch7+6IGHkMOGriAu247pg",
+	"heAzRbQg3WZFwUvGR1gUKIxYHpBJnqmJrR0EeN14KLJysc1m0Dlkpm8yY7KbF4/5TZgx2ZMX74PQuYfk",
+	"3ENy/o0hOYcriYdgb6opdMzvQW0LnyiTYviv4TaOfUC4Q91v+5uQM/VbMBQwkka+GA+BfJWcjTkEEUza",
+	"M4kgcI9oIQxjwoHY+AAtyhFiHrEaO/p+QP5/9q6ot43cCP8VIi+WAEVWm+uL8+TmDr20uSSIERTFKYCo",
+	"XVpisyIXJGWfesh/L2aG5JLSriX7JF/i7NMhPi2XSw6HMx+H3/dWCH9tg5crqZjRlYiictF3Z1HMAbB0",
+	"X5/zxIDnp1WQc5xCnI7YaTd+SCn+iWEw58MCp5HQBMR17JbcTRU4BowTxG/g8bayu8MLZRKcp6+Z6Wtm",
+	"muPBJ1Ykk1rYlePGr0t3q5/XS27jCt1Zlg1geNf2xwaYJhDpaHiCqits3L6HFx11Fi6qsooyLbrwfKiQ",
+	"V9wftY3cSzcNp9E2574nVIqOYqoc/0w3HOe69CSrgcw6XH9MpAGjwCC3bLsOxccuEPTMwF/Opmq1tqiZ",
+	"RS245ZklDUUUn4Lf+a6ibN/A5ZC3FSuunCzC9wxJr8pjLFP1zidrDTkVC3cwuYK3Nt7E6fYQ577g87bz",
+	"7CuN+kqjvtLoBCcAx03iDigpasvrdkhHsuCtJZ0LxxcYqw2w+SA1W3Hrpiq0Vvo3xI0Cgr0ozXpI3sby",
+	"tG2q/nje1n1u2dcOPb3aob3FQq1MkrsR+m78tMMJyAYIFMe/B/I2H4HQhkO09dsKP8NxjBGi3LH/d0uE",
+	"wAbQvOOL4Yi4zYmrnPQ1A4FjoG1E1XojClKV3GVvPLB86JHyqb6S6NurJOpLhz4dccfuS4bylR1SwAxv",
+	"Yofe2LCQEotyROJwaXAurQ/ZRTmaKvDKK0wR08wyLgQ2kOowWHo4DlUdKK3URvaL6h/bEsPHSdxa8uW+",
+	"gOg7KCC6O48IbF7RaLt5vZZafz4E98VHziy7FXN8JBb6jCJdlVsKaZgVhREOj5GJFcs/AWaG9NJEeAUj",
+	"Q2fk3PkfalVtXjYvY0oIYq9a8hvB5kJErVdRso1wY3YJ64ZOt7uAYqTR+bfv9NfA87q7DsOQYv2MEyu7",
+	"L2bynwNm5wtluDF80xYmkUpPmAJfk2ALXQtSTKr5Qgz7oOnoWDSxNyV2F1Zr/NNp+awfzJvXvS17DJgH",
+	"a3qUFU6AKx4XCwVrW5SkfEhc9S+xGCViAG8JncW6ksTjzc5n0ePNGGK3K+6KZYRvqcmFvBGKDX6YTJh2",
+	"S2FupRVDVE2Zqhm5NezJZ1E7JlRhNrXz8l8yEFQHGOMlK0Ulb0iPrODGbNiMoOrn3gKeX8mF4m5toMf4",
+	"fuloBOGza0LFPprKd3guGFds6VwNSR/817KPH97AJBDy7Mnz1rbRAMN1jtqQObqyx23STKeO80SYcPRj",
+	"jwsAZ6/tdMeMW2adNhBLNoJy1u9vfZz0/WG7tC5y197u2R8ah53/Dv95e2h9jmusdUTAlFAlZCGJ7wkn",
+	"Uv5PmyDJl3uBDuR0xwccklYku8FTxUq/BujzADPcA3pC/Bciwp3ovsXl3W0xQUii01wmj+zAe6s7NhR4",
+	"kMl9k1zQP3u3S/EvxIYtAbDHb2C9XEtReexmrssNhL2lpcgWQ0eLddc+I0YZTItkyGJVuw2LwaQRK30j",
+	"PAl0WGVXwiGUNCPVWlTfg5AowEiV4AbC8FLgD6hqY04VA3hZzuyN8BIe40eJ8Oh9j61aenicRxzV30eg",
+	"950TKp86bjtvYq8DUDVvg2dJfMadAy8RL+hV3Dr2YkJy2tuVlY5O+/4ymVzgpZWpioeRodjJa1GyASWo",
+	"jacZjpjPMkN1VCGgC2eQ93C3tqzQpRiFBiitRm83KNYO3v0D+9ffSZa79IeekI7GLyHNudJfQcGyKFnO",
+	"GC+MtjZ+53iq9nirrcjix2aAjw7F7czCfTE537nNIdhc6wvzKe5jmJPGMCyzpScZzhzDpdVSLb5ZmY88",
+	"tGsvo0WJeM5m8KEzgi5DNWvjoT9+eANOT6tCjNjtUkCc5zE7itSYNkxpcMuqDHQFFNrFVR5LWRNnGxWZ",
+	"B5wZcY0AnjZsrQx4dDyMhFenKN5fJxNsaqpm4elXuhQzNqE7dcIYbWbDvXHge6kWj5y0NQ6yo6ZDqkWy",
+	"HfYO8KjHi5BXnCYOomNxEpa8j+wlPZGcCTSXXbEUsblv8Q/6JX2NtJSJreIpxFT9V4Otb9+ERWOiy/NU",
+	"bIhYey4wSdXuVqA2cNLiPWUoaWT3iFDmgpv0Uadcd5d1vT2GB9ZVxanhjklVVOtSNPPUL8zTRCb+0D/a",
+	"RVidic18tUeHD3YbDxTLTZHL3GZR3bS5x59dHlkK+tVUUUGyZYNaKoU1Q3cLXycy4NjC2VbJJypncfbq",
+	"NfiiOd7W4PYzu4UF5DSJcM1WuFHn1/IbShbf/3BsCj9u7svd6qlKPzB8muWrrJqnktZBEEGRSuhy1tWQ",
+	"XfqRaIS7MDEzcr52AoIbp9kg9MktU+Wu4FS1EiEdxTs+vixkOJ6qGXT7jSa3NQtUAla4iy3/SxxPTGn6",
+	"0FLfKshL7aO64nvys2QF7Gl9L8wZG5zxdSndGZjUWW0wpOQQJJ51ErfAc/ekbUEv8Qs8d1qKlMu6bhmr",
+	"Pyg63G8jp99GtokDvqVdZG2FOWhPgB/SHUj9GRxQEkBG55dGhBDkBa4XzJdCI5CM6UpMlVS4dbxks5qo",
+	"6CqiOyl4VfkQsY2GJXLU8d0wtOnLVOGP/cs6/NKrtTFCuY8wBidc2Nh+x/ItqAs4Mv0yPfYy9RPM/AyH",
+	"BYr/bBIwGPvzzHbP/b570MrITRRvlKI9z9irN69hYi1lQ0GgHyugWo92f6S3puQ+z06+4bS8dN+eE6OS",
+	"jJesN97jGq+fGLZlDi1GvBS8csv/dVprdosb3Co5UAS4lrLyN6yNRi486eV01SKcbthQRa80ueBd4/3Z",
+	"9+CE1kqvuMJDk85gqPkGXskb0Ruls2RZolgb6TbPLn79lJfR3ggFI1YsRUbQQqPt7UvXQvFajjd8VR1q",
+	"ZI2HlJa9q4W6fP+albpYQ/iOoJNYzUVZNoWUc6m4aa958c9f1aK4n4mFHjcmxstSwv/i1XsD73F4htjO",
+	"oZv0/MV4Mn6R9F8q9p/LX95Ab/0JlJ5DLNZlmdsj0FvmHssEDxgGDeadDWC8UzZC+Ku89jPtLRXLcx/o",
+	"CIWK1R3S00Bgysyc4dfXsiCKiZI7Puc2MHDY4Yj9bfKiqWXe7ys/UB//ZFcZPhNZMXjZnwHk+/efMQ+o",
+	"IY/15YNrbZj4ja9qvzlHq4tETmR+w/GdiwhMTe7x7/njvz+jxUH3cC5+/fQFGsSCpzakpkEgMpTJkNsP",
+	"zi7EFKJEOXtYEmtTPbt4do7nhb5P221Hdf9cnptdvn99waS1a2FHpIovOYJwDb2MKlO9fn3Ntgg9xw0g",
+	"lCva79LyZl93xvSt6lTiZ4N56l+Go/Qk0pPLSHUjFJYGN134qcEFWzoQhyGQWQdRcibVQljX0PFYvJ3u",
+	"AaEwH/qaMCAqUuZFodfKxf7YpBtR7PyOPmRMsZfvX4/o+gPRTewZY4JJ9jfuj6Du2brH8u9o/l2GTmDz",
+	"hAob146Uor8nRtY2IxomfcjavqsTdPzm56iZuUDKvwWwq9IDexHT4wHRi69O0aY7XhzuUHeYC75mxHSs",
+	"XuKrAJhzSnNThfmmjaQj8Yrkbi/ATVyL26A5gFhS0o+dpJkgINySK71YQC4i0yknRKX7Y7OUHEYxu0Jl",
+	"R1hKCq36r6d7VBesWWv09+hEpuoaMWk/J7s+Af0RCz/acgRj9hNd1OImlimIknHHKoHMLniNGp0FlXPZ",
+	"l8wKcPaFPY8XF1dlZJ/wJWU21o3RR4a7TgR3+bGKJ8674xWjf3ja5HtFOrN+s2ib167gHoI18jiW/fPq",
+	"3dvUYLO47cunL/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

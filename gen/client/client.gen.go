@@ -363,6 +363,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -1753,6 +1843,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -2236,6 +2417,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -2296,11 +2486,24 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
 
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
+
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
+
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
 
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
@@ -3325,6 +3528,40 @@ type ClientInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesCompliance(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyResultsTrends Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPolicyViolationsV2 List Policy Violations V2
 	//
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -3405,6 +3642,114 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	//
@@ -4681,6 +5026,60 @@ func (c *Client) ListPoliciesCompliance(ctx context.Context, orgName OrgName, bo
 	return c.Client.Do(req)
 }
 
+// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyResultsTrends Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPolicyViolationsV2 List Policy Violations V2
 //
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -4821,6 +5220,204 @@ func (c *Client) UpdateStackPolicyResultsWithBody(ctx context.Context, orgName O
 // Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 func (c *Client) UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStackPolicyResultsRequest(c.Server, orgName, projectName, stackName, version, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPackVersions List Policy Pack Versions (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPackVersionsRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequestWithBody(c.Server, source, publisher, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequest(c.Server, source, publisher, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyPackVersion Get Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyPackVersionRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionCompleteRequest(c.Server, source, publisher, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -6961,6 +7558,53 @@ func NewListPoliciesComplianceRequestWithBody(server string, orgName OrgName, co
 	return req, nil
 }
 
+// NewGetPolicyResultsTrendsRequest calls the generic GetPolicyResultsTrends builder with application/json body
+func NewGetPolicyResultsTrendsRequest(server string, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetPolicyResultsTrendsRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewGetPolicyResultsTrendsRequestWithBody constructs an http.Request for the GetPolicyResultsTrends method, with any body, and a specified content type
+func NewGetPolicyResultsTrendsRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/trends", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPolicyViolationsV2Request constructs an http.Request for the ListPolicyViolationsV2 method
 func NewListPolicyViolationsV2Request(server string, orgName OrgName, params *ListPolicyViolationsV2Params) (*http.Request, error) {
 	var err error
@@ -7290,6 +7934,430 @@ func NewUpdateStackPolicyResultsRequestWithBody(server string, orgName OrgName, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryRequest constructs an http.Request for the ListPolicyPacksPreviewRegistry method
+func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyPacksPreviewRegistryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Access != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "access", *params.Access, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequest calls the generic ListPolicyPacksPreviewRegistryPost builder with application/json body
+func NewListPolicyPacksPreviewRegistryPostRequest(server string, body ListPolicyPacksPreviewRegistryPostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewListPolicyPacksPreviewRegistryPostRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequestWithBody constructs an http.Request for the ListPolicyPacksPreviewRegistryPost method, with any body, and a specified content type
+func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacks method
+func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPackVersionsRequest constructs an http.Request for the ListPolicyPackVersions method
+func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionRequest calls the generic PostPublishPolicyPackVersion builder with application/json body
+func NewPostPublishPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostPublishPolicyPackVersionRequestWithBody(server, source, publisher, name, "application/json", bodyReader)
+}
+
+// NewPostPublishPolicyPackVersionRequestWithBody constructs an http.Request for the PostPublishPolicyPackVersion method, with any body, and a specified content type
+func NewPostPublishPolicyPackVersionRequestWithBody(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacksVersions method
+func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPolicyPackVersionRequest constructs an http.Request for the GetPolicyPackVersion method
+func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionCompleteRequest constructs an http.Request for the PostPublishPolicyPackVersionComplete method
+func NewPostPublishPolicyPackVersionCompleteRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s/complete", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9025,6 +10093,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesComplianceWithResponse(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPoliciesComplianceHTTPResponse, error)
 
+	// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
+
+	// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
+
 	// ListPolicyViolationsV2WithResponse List Policy Violations V2
 	//
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -9111,6 +10213,126 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResultsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackPolicyResultsHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET) (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error)
+
+	// ListPolicyPackVersionsWithResponse List Policy Pack Versions (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error)
+
+	// GetPolicyPackVersionWithResponse Get Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error)
 
 	// ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
 	//
@@ -12771,6 +13993,110 @@ func (r ListPoliciesComplianceHTTPResponse) ContentType() string {
 	return ""
 }
 
+// GetPolicyResultsTrendsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyResultsTrends
+type GetPolicyResultsTrendsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyResultsTrendsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PolicyResultsTrends
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyResultsTrendsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON200() *PolicyResultsTrends {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyResultsTrendsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyResultsTrendsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyResultsTrendsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyResultsTrendsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPolicyViolationsV2HTTPResponse200Headers the declared response headers of an HTTP 200 response for ListPolicyViolationsV2
 type ListPolicyViolationsV2HTTPResponse200Headers struct {
 	Deprecation *string
@@ -13251,6 +14577,761 @@ func (r UpdateStackPolicyResultsHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateStackPolicyResultsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistry
+type ListPolicyPacksPreviewRegistryHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistryPost
+type ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryPostHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacks
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPackVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPackVersions
+type ListPolicyPackVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPackVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPackVersionsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPackVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPackVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPackVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPackVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersion
+type PostPublishPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppCreatePolicyPackResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON201() *AppCreatePolicyPackResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacksVersions
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackVersion
+type GetPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetRegistryPolicyPackVersionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionCompleteHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionComplete
+type PostPublishPolicyPackVersionCompleteHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionCompleteHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16155,6 +18236,52 @@ func (c *ClientWithResponses) ListPoliciesComplianceWithResponse(ctx context.Con
 	return ParseListPoliciesComplianceHTTPResponse(rsp)
 }
 
+// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrendsWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
+}
+
+// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrends(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
+}
+
 // ListPolicyViolationsV2WithResponse List Policy Violations V2
 //
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -16282,6 +18409,184 @@ func (c *ClientWithResponses) UpdateStackPolicyResultsWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseUpdateStackPolicyResultsHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET) (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistry(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPostWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPost(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp)
+}
+
+// ListPolicyPackVersionsWithResponse List Policy Pack Versions (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error) {
+	rsp, err := c.ListPolicyPackVersions(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPackVersionsHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionWithBody(ctx, source, publisher, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersion(ctx, source, publisher, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp)
+}
+
+// GetPolicyPackVersionWithResponse Get Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.GetPolicyPackVersion(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp)
 }
 
 // ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
@@ -19819,6 +22124,101 @@ func ParseListPoliciesComplianceHTTPResponse(rsp *http.Response) (*ListPoliciesC
 	return response, nil
 }
 
+// ParseGetPolicyResultsTrendsHTTPResponse parses an HTTP response from a GetPolicyResultsTrendsWithResponse call
+func ParseGetPolicyResultsTrendsHTTPResponse(rsp *http.Response) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyResultsTrendsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PolicyResultsTrends
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyResultsTrendsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPolicyViolationsV2HTTPResponse parses an HTTP response from a ListPolicyViolationsV2WithResponse call
 func ParseListPolicyViolationsV2HTTPResponse(rsp *http.Response) (*ListPolicyViolationsV2HTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20262,6 +22662,698 @@ func ParseUpdateStackPolicyResultsHTTPResponse(rsp *http.Response) (*UpdateStack
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateStackPolicyResultsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryWithResponse call
+func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryPostHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryPostWithResponse call
+func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryPostHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPackVersionsHTTPResponse parses an HTTP response from a ListPolicyPackVersionsWithResponse call
+func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPackVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPackVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPackVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionWithResponse call
+func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppCreatePolicyPackResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyPackVersionHTTPResponse parses an HTTP response from a GetPolicyPackVersionWithResponse call
+func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetRegistryPolicyPackVersionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionCompleteHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionCompleteWithResponse call
+func ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionCompleteHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -218,6 +218,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgName}/policyresults/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Policy Results Trends
+         * @description Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+         *     by day or by week, for charts. For each interval (named by its first day) and each value of
+         *     `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+         *     the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+         *     it; per severity, the mean hours from an issue's first report to its fix over the issues
+         *     fixed in the interval; per policy pack, the organization's mean compliance score at the
+         *     end of the interval. Every count follows from the issues' history: a change counts in the
+         *     group of the issue's value at the time of the change. Answered from daily rollups, so its
+         *     cost depends on the days and groups, not on the number of issues.
+         */
+        post: operations["GetPolicyResultsTrends"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/policyresults/policies": {
         parameters: {
             query?: never;
@@ -939,6 +970,166 @@ export interface paths {
          *     published version again changes nothing. Needs the admin role.
          */
         post: operations["PostPublishPolicyPackVersionCompleteForRegistry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Policy Packs (deprecated GET) (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPacks_preview_registry"];
+        put?: never;
+        /**
+         * List Policy Packs (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        post: operations["ListPolicyPacks_preview_registry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Policy Pack Versions (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPackVersions"];
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        get: operations["GetPolicyPackVersion"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks_versions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version Complete (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersionComplete"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1894,6 +2085,149 @@ export interface components {
             name: string;
             /** @description The count of policy issues matching this filter value. */
             count: number;
+        };
+        /**
+         * @description Beyond Pulumi. The range, interval and grouping of a trend.
+         * @example {
+         *       "from": "2026-01-01",
+         *       "to": "2026-03-31",
+         *       "interval": "week",
+         *       "groupBy": "severity"
+         *     }
+         */
+        PolicyResultsTrendsRequest: {
+            /**
+             * Format: date
+             * @description The first UTC day of the range (YYYY-MM-DD).
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+             */
+            to: string;
+            /**
+             * @description One value per day, or per seven days from `from` (the last interval ends at `to`).
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /**
+             * @description The issue field whose values each get a series; without it, one series of every issue.
+             * @enum {string}
+             */
+            groupBy?: "severity" | "policyPack" | "entityType" | "kind" | "policyGroupName";
+        };
+        /**
+         * @description Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+         *     of the series has one value per interval, in the same order.
+         * @example {
+         *       "from": "2026-01-05",
+         *       "to": "2026-01-18",
+         *       "interval": "week",
+         *       "groupBy": "severity",
+         *       "intervals": [
+         *         "2026-01-05",
+         *         "2026-01-12"
+         *       ],
+         *       "series": [
+         *         {
+         *           "value": "high",
+         *           "activeIssues": [
+         *             40,
+         *             35
+         *           ],
+         *           "opened": [
+         *             12,
+         *             3
+         *           ],
+         *           "fixed": [
+         *             2,
+         *             8
+         *           ],
+         *           "reopened": [
+         *             0,
+         *             1
+         *           ]
+         *         }
+         *       ],
+         *       "meanTimeToFix": [
+         *         {
+         *           "name": "high",
+         *           "values": [
+         *             30.5,
+         *             null
+         *           ]
+         *         }
+         *       ],
+         *       "compliance": [
+         *         {
+         *           "name": "aws-cis-benchmark",
+         *           "values": [
+         *             81.25,
+         *             84
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        PolicyResultsTrends: {
+            /**
+             * Format: date
+             * @description The first day of the range.
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The last day of the range.
+             */
+            to: string;
+            /**
+             * @description The interval of the values.
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /**
+             * @description The grouping of `series`, as requested.
+             * @enum {string}
+             */
+            groupBy?: "severity" | "policyPack" | "entityType" | "kind" | "policyGroupName";
+            /** @description The first day of each interval, oldest first. */
+            intervals: string[];
+            /**
+             * @description The issue counts per value of `groupBy` (values with no issue active or changed in the
+             *     range are left out; severities most severe first, other values in order), or one
+             *     series with the value "" without `groupBy`.
+             */
+            series: components["schemas"]["PolicyResultsTrendSeries"][];
+            /** @description Per severity with fixes in the range, most severe first, the mean time to fix in each interval. */
+            meanTimeToFix: components["schemas"]["PolicyResultsTrendValues"][];
+            /**
+             * @description Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+             *     matrix's cells of the pack, those that ran) at the end of each interval; null before
+             *     the pack's first recorded score. Scores are recorded from the day the trends were
+             *     installed on: earlier days have none.
+             */
+            compliance: components["schemas"]["PolicyResultsTrendValues"][];
+        };
+        /** @description Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval. */
+        PolicyResultsTrendSeries: {
+            /** @description The value of the grouping's field ("" for no severity or no group, and without `groupBy`). */
+            value: string;
+            /** @description The issues open or in_progress at the end of each interval. */
+            activeIssues: number[];
+            /** @description The issues first reported in each interval. */
+            opened: number[];
+            /** @description The issues that became fixed in each interval. */
+            fixed: number[];
+            /** @description The fixed issues reported again in each interval. */
+            reopened: number[];
+        };
+        /** @description Beyond Pulumi. A named series of optional numbers, one per interval. */
+        PolicyResultsTrendValues: {
+            /** @description The severity or policy pack the values are of. */
+            name: string;
+            /** @description One value per interval; null where there is none. */
+            values: (number | null)[];
         };
         /**
          * @description High-level policy compliance statistics of an organization.
@@ -3391,6 +3725,41 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    GetPolicyResultsTrends: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyResultsTrendsRequest"];
+            };
+        };
+        responses: {
+            /** @description The trends, one value per interval in every series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResultsTrends"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     ListPoliciesCompliance: {
         parameters: {
             query?: never;
@@ -4448,6 +4817,277 @@ export interface operations {
         };
     };
     PostPublishPolicyPackVersionCompleteForRegistry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version is published. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry: {
+        parameters: {
+            query: {
+                /** @description Filter by access level (default `enabled`). */
+                access?: components["schemas"]["PolicyPackAccess"];
+                /** @description Required. Filter by owning organization. */
+                orgLogin: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ListPolicyPacksRequest"];
+            };
+        };
+        responses: {
+            /** @description The policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPackVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pack's published versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreatePolicyPackRequest"];
+            };
+        };
+        responses: {
+            /** @description The version was created; upload the archive to `uploadURI`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppCreatePolicyPackResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegistryPolicyPackVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersionComplete: {
         parameters: {
             query?: never;
             header?: never;
