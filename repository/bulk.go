@@ -294,5 +294,5 @@ func writeIssuesPG(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			}
 		}
 	}
-	return insertHistoryPG(tx, d.history)
+	return nil
 }

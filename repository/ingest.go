@@ -542,7 +542,10 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	if resourcesChanged {
 		d.rollup.touchEntity(entity.ID)
 	}
-	if err := r.applyRollups(tx, orgID, d.rollup); err != nil {
+	if err := r.record(tx, &issueChanges{
+		orgID: orgID, cause: causeEvaluation, actor: evaluationActor, evaluationID: rec.ID,
+		changes: d.changes(), history: d.history, rollup: d.rollup,
+	}); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -857,6 +860,7 @@ func (p *plan) knownTexts() map[textKey]int64 {
 type issueDiff struct {
 	inserts                            []Issue
 	updates                            []Issue
+	befores                            []Issue               // updates[i] as it was
 	moved                              map[versions][]string // version-only changes: ids by new versions
 	history                            []HistoryEntry
 	opened, reopened, fixed, unchanged int
@@ -1039,6 +1043,19 @@ func (d *issueDiff) add(c change) {
 		d.history = append(d.history, c.history...)
 	}
 	d.updates = append(d.updates, *iss)
+	d.befores = append(d.befores, c.before)
+}
+
+// changes lists the issues d opens and changes, for record.
+func (d *issueDiff) changes() []issueChange {
+	out := make([]issueChange, 0, len(d.inserts)+len(d.updates))
+	for i := range d.inserts {
+		out = append(out, issueChange{after: &d.inserts[i]})
+	}
+	for i := range d.updates {
+		out = append(out, issueChange{before: &d.befores[i], after: &d.updates[i]})
+	}
+	return out
 }
 
 func newIssueID() string {
@@ -1116,6 +1133,8 @@ var issueUpdateColumns = []string{
 	"urn_prefix_ref", "urn_suffix_ref",
 }
 
+// writeIssues writes the issues d opens, changes and moves to a version;
+// record writes their history.
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 	if r.dialect == Postgres {
 		return writeIssuesPG(tx, orgID, d)
@@ -1147,11 +1166,6 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
 				return err
 			}
-		}
-	}
-	for _, batch := range chunk(d.history, r.batchRows(8)) {
-		if err := tx.Create(&batch).Error; err != nil {
-			return err
 		}
 	}
 	return nil

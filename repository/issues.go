@@ -156,6 +156,10 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 				return nil, err
 			}
 			if applied {
+				// The statement carried the whole change (recordCTEs).
+				if err := r.record(db, &t.rec); err != nil {
+					return nil, err
+				}
 				return d, nil
 			}
 		}
@@ -179,15 +183,10 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 			if !applied {
 				return fmt.Errorf("issue %s changed under its row lock", t.before.ID)
 			}
-		} else {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
-				return err
-			}
-			if err := tx.Create(&t.changes).Error; err != nil {
-				return err
-			}
+		} else if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
+			return err
 		}
-		return r.applyRollups(tx, orgID, t.rollup)
+		return r.record(tx, &t.rec)
 	})
 	if err != nil {
 		return nil, err
@@ -199,8 +198,8 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 type triageChange struct {
 	before  Issue
 	updates map[string]any // column → new value
-	changes []HistoryEntry
-	rollup  *rollupDelta
+	// rec is the change's history and rollup delta, for record.
+	rec issueChanges
 }
 
 // triage applies u to the issue d read (user is the member who names, when
@@ -211,6 +210,7 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 		return nil, ErrPreconditionFailed
 	}
 	t := &triageChange{before: *is, updates: map[string]any{}}
+	t.rec = issueChanges{orgID: is.OrgID, cause: causePerson, actor: actor.Name}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	record := func(field, oldV, newV string) {
 		o, n := oldV, newV
@@ -221,7 +221,7 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 		if n != "" {
 			entry.NewValue = &n
 		}
-		t.changes = append(t.changes, entry)
+		t.rec.history = append(t.rec.history, entry)
 	}
 	if u.Status != nil && *u.Status != is.Status {
 		record("status", is.Status, *u.Status)
@@ -254,16 +254,17 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 	is.Revision++
 	is.LastModified = now
 	t.updates["revision"], t.updates["last_modified"] = is.Revision, now
-	t.rollup = newRollupDelta()
-	t.rollup.change(&t.before, is)
+	t.rec.changes = []issueChange{{before: &t.before, after: is}}
+	t.rec.rollup = newRollupDelta()
+	t.rec.rollup.change(&t.before, is)
 	return t, nil
 }
 
 // writeTriagePG writes a triage change's new values, its history entries
-// and its change to the issue counts in one statement, if the issue still
-// holds every value the change was computed from (its revision and the
-// columns of the issue counts); it says whether it did. It takes the counts
-// out of the change's rollup.
+// and its change to the issue counts (recordCTEs) in one statement, if the
+// issue still holds every value the change was computed from (its revision
+// and the columns of the issue counts); it says whether it did. It takes the
+// history and the counts out of the change's record.
 func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var args []any
 	param := func(v any) string {
@@ -294,16 +295,7 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var q strings.Builder
 	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING 1)")
 
-	h := historyArrays(t.changes)
-	const ifUpdated = "WHERE EXISTS (SELECT 1 FROM updated)"
-	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", ifUpdated, len(args)+1) + ")")
-	args = append(args, h.cols...)
-	if keys := sortedChanges(t.rollup.counts, compareCountKeys); len(keys) > 0 {
-		c := countArrays(b.OrgID, keys, t.rollup.counts)
-		q.WriteString(", counts AS (" + c.countsUpsertSQL(len(args)+1, ifUpdated) + ")")
-		args = append(args, c.cols...)
-	}
-	t.rollup.counts = nil
+	args = recordCTEs(&t.rec, &q, args, "WHERE EXISTS (SELECT 1 FROM updated)")
 	q.WriteString(" SELECT count(*) FROM updated")
 	var applied int
 	if err := db.Raw(q.String(), args...).Row().Scan(&applied); err != nil {
