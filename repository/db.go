@@ -4,6 +4,7 @@ package repository
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 
 	"gorm.io/gorm"
@@ -65,7 +66,15 @@ func (r *Repository) Ping(ctx context.Context) error { return r.store.Ping(ctx) 
 func (r *Repository) Close() error { return r.store.Close() }
 
 // Migrate applies every pending migration (see store.Store.Migrate).
-func (r *Repository) Migrate(ctx context.Context) error { return r.store.Migrate(ctx) }
+func (r *Repository) Migrate(ctx context.Context) error {
+	if err := r.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := r.backfillTrends(ctx); err != nil {
+		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
+	}
+	return nil
+}
 
 // MigrationsCurrent reports whether the database schema is at the latest
 // version this binary knows.
