@@ -4,6 +4,7 @@ package repository
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 
 	"gorm.io/gorm"
@@ -64,8 +65,17 @@ func (r *Repository) Ping(ctx context.Context) error { return r.store.Ping(ctx) 
 // Close closes the connection pool.
 func (r *Repository) Close() error { return r.store.Close() }
 
-// Migrate applies every pending migration (see store.Store.Migrate).
-func (r *Repository) Migrate(ctx context.Context) error { return r.store.Migrate(ctx) }
+// Migrate applies every pending migration (see store.Store.Migrate), then
+// replays the trends of organisations that have none from their history.
+func (r *Repository) Migrate(ctx context.Context) error {
+	if err := r.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := r.backfillTrends(ctx); err != nil {
+		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
+	}
+	return nil
+}
 
 // MigrationsCurrent reports whether the database schema is at the latest
 // version this binary knows.

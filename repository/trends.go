@@ -143,7 +143,7 @@ func (r *Repository) writeTrends(tx *gorm.DB, orgID int64, d trendDelta) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		n := len(keys)
 		org := make([]int64, n)
 		dims, values, days := make([]string, n), make([]string, n), make([]string, n)

@@ -62,9 +62,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := r.backfillTrends(ctx); err != nil {
-		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
-	}
 	return nil
 }
 
