@@ -65,7 +65,8 @@ func (r *Repository) Ping(ctx context.Context) error { return r.store.Ping(ctx) 
 // Close closes the connection pool.
 func (r *Repository) Close() error { return r.store.Close() }
 
-// Migrate applies every pending migration (see store.Store.Migrate).
+// Migrate applies every pending migration (see store.Store.Migrate), then
+// replays the trends of organisations that have none from their history.
 func (r *Repository) Migrate(ctx context.Context) error {
 	if err := r.store.Migrate(ctx); err != nil {
 		return err
