@@ -134,6 +134,9 @@ func TestRollupsMatchRecount(t *testing.T) {
 			if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
+			if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
 		}
 
 		for round := 0; round < 12; round++ {

@@ -84,6 +84,12 @@ func (d trendDelta) bump(s *trendState, day string, f func(*trendCounts)) {
 // change counts an issue's move from before (nil: the issue was opened) to
 // after, made at the time at; observedAt is when the issue was first
 // reported, from which a fix's time is measured.
+//
+// A fix or a reopen counts in the groups the issue was in before the
+// change: a change's history lists the status first, so that is the
+// issue's state at the status entry, the one a replay of the history can
+// tell apart even when two changes have the same time. The active issues
+// move from the groups before to those after.
 func (d trendDelta) change(before *trendState, after trendState, at, observedAt time.Time) {
 	day := trendDay(at)
 	if before == nil {
@@ -99,9 +105,9 @@ func (d trendDelta) change(before *trendState, after trendState, at, observedAt 
 		// Whole seconds of each time, so the replay of the stored times agrees
 		// with the change made from the times in memory.
 		seconds := max(0, at.Unix()-observedAt.Unix())
-		d.bump(&after, day, func(c *trendCounts) { c.fixed++; c.fixSeconds += seconds })
+		d.bump(before, day, func(c *trendCounts) { c.fixed++; c.fixSeconds += seconds })
 	case wasFixed && !isFixed:
-		d.bump(&after, day, func(c *trendCounts) { c.reopened++ })
+		d.bump(before, day, func(c *trendCounts) { c.reopened++ })
 	}
 	wasActive, isActive := IsActive(before.status), IsActive(after.status)
 	if wasActive && isActive && before.values == after.values {
@@ -501,19 +507,32 @@ func round2(x float64) *float64 {
 	return &v
 }
 
-// recordTrends writes a transaction's trend changes: d to issue_trends,
-// then the compliance snapshot of the day of at for the packs of the
-// compliance cells the transaction recounted (cells, after the rollups).
-func (r *Repository) recordTrends(tx *gorm.DB, orgID int64, d trendDelta, cells map[cellKey]bool, at time.Time) error {
-	if err := r.writeTrends(tx, orgID, d); err != nil {
+// recordTrends writes the trend changes of c, after its rollups: its
+// issues' changes to issue_trends, then the day's compliance snapshot of
+// the packs whose compliance cells c recounted. The snapshot's day is that
+// of c's latest change (an evaluation's observedAt, a person's request),
+// or today when no issue changed.
+func (r *Repository) recordTrends(tx *gorm.DB, c *issueChanges) error {
+	d := trendDelta{}
+	var at time.Time
+	for _, ch := range c.changes {
+		d.issueChange(ch.before, ch.after)
+		if ch.after.LastModified.After(at) {
+			at = ch.after.LastModified
+		}
+	}
+	if err := r.writeTrends(tx, c.orgID, d); err != nil {
 		return err
 	}
-	packs := make([]string, 0, len(cells))
-	for c := range cells {
-		packs = append(packs, c.PackName)
-	}
-	if len(packs) == 0 {
+	if c.rollup == nil || len(c.rollup.cells) == 0 {
 		return nil
 	}
-	return r.snapshotCompliance(tx, orgID, trendDay(at), packs)
+	if at.IsZero() {
+		at = time.Now()
+	}
+	packs := make([]string, 0, len(c.rollup.cells))
+	for cell := range c.rollup.cells {
+		packs = append(packs, cell.PackName)
+	}
+	return r.snapshotCompliance(tx, c.orgID, trendDay(at), packs)
 }

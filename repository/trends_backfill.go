@@ -160,9 +160,9 @@ func (r *Repository) CheckTrends(ctx context.Context, orgID int64) error {
 // the status.
 var trendField = map[string]int{"status": -1, "severity": 1, "kind": 4, "policyGroupName": 5}
 
-// replay adds one issue's history (its rows in order) to d. The issue's
-// state before each row is its current state with the later rows undone;
-// rows at the same time are one change, unless a field repeats.
+// replay adds one issue's history (its rows in order) to d, one row at a
+// time: the state before each row is its current state with the
+// later rows undone.
 func (d trendDelta) replay(entries []trendEntry) {
 	if len(entries) == 0 {
 		return
@@ -184,19 +184,12 @@ func (d trendDelta) replay(entries []trendEntry) {
 		}
 		states[k] = s
 	}
-	for start := 0; start < len(entries); {
-		end := start + 1
-		seen := map[string]bool{entries[start].Field: true}
-		for end < len(entries) && entries[end].At.Equal(entries[start].At) && !seen[entries[end].Field] {
-			seen[entries[end].Field] = true
-			end++
+	for k, e := range entries {
+		switch {
+		case e.Field == "status" && e.OldValue == nil:
+			d.change(nil, states[k+1], e.At, cur.ObservedAt)
+		case states[k] != states[k+1]:
+			d.change(&states[k], states[k+1], e.At, cur.ObservedAt)
 		}
-		at := entries[start].At
-		if entries[start].Field == "status" && entries[start].OldValue == nil {
-			d.change(nil, states[end], at, cur.ObservedAt)
-		} else if states[start] != states[end] {
-			d.change(&states[start], states[end], at, cur.ObservedAt)
-		}
-		start = end
 	}
 }

@@ -207,6 +207,33 @@ describe("the console", () => {
     assert.equal(await page.evaluate(() => localStorage.getItem("policyresults.token") ?? sessionStorage.getItem("policyresults.token")), null);
   });
 
+  test("overview: trend charts of the last 90 days from the API, and a year by week", async () => {
+    const page = await newPage();
+    await signIn(page);
+    const day = (d) => d.toISOString().slice(0, 10);
+    const now = new Date();
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 89));
+    const trend = await api("/trends", { body: { from: day(from), to: day(now), interval: "day", groupBy: "severity" } });
+    assert.ok(trend.series.length > 0, "the demo has active issues in the last 90 days");
+    const label = (s) => (s === "" ? "Unset" : s[0].toUpperCase() + s.slice(1));
+    const active = page.getByRole("figure", { name: "Active issues by severity" });
+    await active.locator("svg").waitFor();
+    assert.deepEqual(await active.locator(".trend-legend li").allTextContents(), trend.series.map((s) => label(s.value)));
+    assert.ok((await active.locator("polyline").count()) >= trend.series.length);
+    const flow = page.getByRole("figure", { name: "Opened vs fixed" });
+    assert.deepEqual(await flow.locator(".trend-legend li").allTextContents(), ["Opened", "Fixed"]);
+    const svgLabel = await active.locator("svg").getAttribute("aria-label");
+    assert.ok(svgLabel.includes(`from ${trend.intervals[0]} to ${trend.intervals[trend.intervals.length - 1]}`), svgLabel);
+    await checkAxe(page, "overview trends");
+
+    const year = page.waitForRequest((r) => r.url().endsWith("/policyresults/trends") && JSON.parse(r.postData() ?? "{}").interval === "week");
+    await page.getByRole("button", { name: "365 days" }).click();
+    const body = JSON.parse((await year).postData());
+    assert.equal(body.to, day(now));
+    await page.waitForFunction(() => document.querySelector("#trend-active-title")?.closest("figure")?.querySelector("svg")?.getAttribute("aria-label")?.includes(" to "));
+    assert.equal(await page.getByRole("button", { name: "365 days" }).getAttribute("aria-pressed"), "true");
+  });
+
   test("overview: the totals, and a heatmap cell opens the grid of its issues", async () => {
     const page = await newPage();
     await signIn(page);
