@@ -127,7 +127,9 @@ func (r *Repository) ExpireAcceptances(ctx context.Context, now time.Time) (int,
 // more says whether others may remain.
 func (r *Repository) expireBatch(ctx context.Context, now time.Time) (n int, more bool, err error) {
 	err = r.transaction(ctx, func(tx *gorm.DB) error {
-		if r.dialect == Postgres {
+		if r.dialect.ConcurrentWrites() {
+			// Replicas write at once: one at a time does the work (on
+			// SQLite the write transaction holds the database).
 			var got bool
 			if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", int64(expiryLockKey)).Row().Scan(&got); err != nil {
 				return err
@@ -137,10 +139,8 @@ func (r *Repository) expireBatch(ctx context.Context, now time.Time) (n int, mor
 			}
 		}
 		query := "SELECT " + issueSelect + " FROM policy_issues WHERE policy_issues.accepted_until IS NOT NULL" +
-			" AND policy_issues.accepted_until <= ? ORDER BY policy_issues.org_id, policy_issues.id LIMIT ?"
-		if r.dialect == Postgres {
-			query += " FOR UPDATE OF policy_issues"
-		}
+			" AND policy_issues.accepted_until <= ? ORDER BY policy_issues.org_id, policy_issues.id LIMIT ?" +
+			r.dialect.LockRowsOf("policy_issues")
 		due, err := scanIssues(tx, query, now, expiryBatch)
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func (r *Repository) writeTriageRows(tx *gorm.DB, orgID int64, rows []triageRow)
 	// Rows are written in id order, the order a concurrent writer locks
 	// them in too.
 	slices.SortFunc(rows, func(a, b triageRow) int { return cmp.Compare(a.is.ID, b.is.ID) })
-	if r.dialect != Postgres {
+	if !r.dialect.Arrays() {
 		for _, row := range rows {
 			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, row.is.ID).Updates(row.updates).Error; err != nil {
 				return err

@@ -166,10 +166,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 // organisation a batch selects: those of ids, or those filter matches (at
 // most one more than MaxBatchFilterMatches).
 func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filter grid.Node) ([]Issue, error) {
-	lock := ""
-	if r.dialect == Postgres {
-		lock = " FOR UPDATE OF policy_issues"
-	}
+	lock := r.dialect.LockRowsOf("policy_issues")
 	if filter == nil {
 		var out []Issue
 		for _, batch := range chunk(ids, r.inBatch()) {

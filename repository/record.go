@@ -63,10 +63,15 @@ func (r *Repository) record(tx *gorm.DB, c *issueChanges) error {
 			return err
 		}
 	}
-	if c.rollup == nil {
-		return nil
+	if c.rollup != nil {
+		if err := r.applyRollups(tx, c.orgID, c.rollup); err != nil {
+			return err
+		}
 	}
-	return r.applyRollups(tx, c.orgID, c.rollup)
+	// The trends change only with a change between active and inactive or
+	// of an issue's status, severity, kind or group, which the inlined
+	// triage path never carries.
+	return r.recordTrends(tx, c)
 }
 
 // recordCTEs appends to a PostgreSQL statement that changes one issue
@@ -97,7 +102,7 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return insertHistoryPG(tx, rows)
 	}
 	for _, batch := range chunk(rows, r.batchRows(10)) {

@@ -47,7 +47,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		rng := rand.New(rand.NewPCG(7, uint64(len(b.Dialect))))
+		rng := rand.New(rand.NewPCG(7, uint64(len(b.Dialect.String()))))
 		versions := map[string]int64{}
 		next := func(key string) int64 { versions[key]++; return versions[key] }
 		groupName := "payments"
@@ -174,6 +174,9 @@ func TestRollupsMatchRecount(t *testing.T) {
 		check := func(round int) {
 			t.Helper()
 			if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}

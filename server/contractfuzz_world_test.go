@@ -40,6 +40,7 @@ type fuzzOrg struct {
 	policies []string
 	urns     []string
 	members  []string // logins and emails
+	hooks    []hookRef
 	// uploads are the credentials of the presigned upload URLs answered
 	// for its pack versions, by the URL's path (unescaped).
 	uploads map[string]string
@@ -65,6 +66,12 @@ func (o *fuzzOrg) keepUploadURI(answer []byte) error {
 		o.uploads[u.Path] = credential
 	}
 	return nil
+}
+
+// hookRef is a webhook of the organisation (Project and Stack empty) or of
+// a stack.
+type hookRef struct {
+	Project, Stack, Name string
 }
 
 type issueRef struct {
@@ -168,6 +175,10 @@ func (o *fuzzOrg) refresh(env *servertest.Env) error {
 		UNION SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = ? ORDER BY 1`, o.ID, o.ID).Scan(&o.members).Error; err != nil {
 		return err
 	}
+	o.hooks = nil
+	if err := db.Raw(`SELECT project, stack, name FROM webhooks WHERE org_id = ? ORDER BY 1, 2, 3`, o.ID).Scan(&o.hooks).Error; err != nil {
+		return err
+	}
 	packs := map[string]bool{"baseline": true}
 	policies := map[string]bool{}
 	for _, v := range o.versions {
@@ -260,6 +271,29 @@ func (o *fuzzOrg) replenish(env *servertest.Env) error {
 		body, _ := json.Marshal(client.NewPolicyGroupRequest{Name: name})
 		if status, raw, err := o.send(env, http.MethodPost, "/api/orgs/"+o.Name+"/policygroups", "application/json", body); err != nil || status != http.StatusNoContent {
 			return fmt.Errorf("new group: %v %d %s", err, status, raw)
+		}
+	}
+	// A webhook of the organisation and one of its first stack, pointing
+	// at an address deliveries refuse, so that pings answer at once.
+	hasHook := func(stack bool) bool {
+		return slices.ContainsFunc(o.hooks, func(h hookRef) bool { return (h.Stack != "") == stack })
+	}
+	newHook := func(path string) error {
+		changed = true
+		body, _ := json.Marshal(client.Webhook{DisplayName: "fuzz", PayloadUrl: "http://127.0.0.1:9/hook", Secret: ptr("fuzz-secret")})
+		if status, raw, err := o.send(env, http.MethodPost, path, "application/json", body); err != nil || status != http.StatusCreated {
+			return fmt.Errorf("new webhook: %v %d %s", err, status, raw)
+		}
+		return nil
+	}
+	if !hasHook(false) {
+		if err := newHook("/api/orgs/" + o.Name + "/hooks"); err != nil {
+			return err
+		}
+	}
+	if !hasHook(true) && len(o.stacks) > 0 {
+		if err := newHook("/api/stacks/" + o.Name + "/" + o.stacks[0].Project + "/" + o.stacks[0].Name + "/hooks"); err != nil {
+			return err
 		}
 	}
 	if changed {
@@ -579,6 +613,14 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 			return versionRef(t, a.versions, cur.pathPack(), false, label)
 		},
 		"policypack": pack,
+		// Webhooks name the organisation and stack of the path, and URLs
+		// that deliveries refuse at once (no name to resolve).
+		"Webhook.organizationName": func(*rapid.T, string) any { return a.Name },
+		"Webhook.projectName":      func(*rapid.T, string) any { return cur.path["projectName"] },
+		"Webhook.stackName":        func(*rapid.T, string) any { return cur.path["stackName"] },
+		"Webhook.name":             freshName,
+		"Webhook.payloadUrl":       pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook", "http://169.254.169.254/latest")),
+		"WebhookUpdate.payloadUrl": pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook")),
 	}
 	for _, model := range []string{"AngularGridFilterModel", "AngularGridAdvancedFilterModel"} {
 		hints[model+".colId"] = column

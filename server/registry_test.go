@@ -25,16 +25,22 @@ func registryPublish(t *testing.T, env *servertest.Env, org *servertest.Org, nam
 	if err != nil || started.JSON201 == nil {
 		t.Fatalf("publish %s %s: %v %s", name, tag, err, started.Body)
 	}
-	req, _ := http.NewRequest(http.MethodPut, started.JSON201.UploadURI, bytes.NewReader([]byte("\x1f\x8b registry archive")))
+	uploadArchive(t, env, started.JSON201.UploadURI)
+	if r, err := admin.PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx, "private", org.Name, name, tag); err != nil || r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("complete: %v %s", err, r.Body)
+	}
+}
+
+// uploadArchive uploads an archive to a presigned upload URI, without a token.
+func uploadArchive(t *testing.T, env *servertest.Env, uri string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, uri, bytes.NewReader([]byte("\x1f\x8b registry archive")))
 	req.Header.Set("Content-Type", "application/gzip")
 	up, err := (&http.Client{Transport: env.ValidatingTransport(t)}).Do(req)
 	if err != nil || up.StatusCode != http.StatusNoContent {
 		t.Fatalf("upload: %v %v", err, up.Status)
 	}
 	up.Body.Close()
-	if r, err := admin.PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx, "private", org.Name, name, tag); err != nil || r.StatusCode() != http.StatusNoContent {
-		t.Fatalf("complete: %v %s", err, r.Body)
-	}
 }
 
 // TestRegistryPolicyPacks drives the registry's policy pack operations over
@@ -241,4 +247,60 @@ func mustUser(t *testing.T, b *repotest.Backend, login string) int64 {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// TestRegistryPreviewPaths drives the registry's earlier paths under
+// /api/preview/registry/policypacks, as clients generated from Pulumi's spec
+// call them: publish, upload, complete, list, read, delete, each answering
+// what its /api/registry operation answers.
+func TestRegistryPreviewPaths(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		other := env.NewOrg(t)
+		ctx := context.Background()
+		admin, viewer := env.Client(t, org.Admin), env.Client(t, org.Viewer)
+
+		tag := "2.0.0"
+		started, err := admin.PostPublishPolicyPackVersionWithResponse(ctx, "private", org.Name, "preview",
+			client.AppCreatePolicyPackRequest{Name: "preview", DisplayName: "Preview pack", VersionTag: &tag, Policies: configuredPolicies()})
+		if err != nil || started.JSON201 == nil {
+			t.Fatalf("publish: %v %s", err, started.Body)
+		}
+		uploadArchive(t, env, started.JSON201.UploadURI)
+		if r, err := admin.PostPublishPolicyPackVersionCompleteWithResponse(ctx, "private", org.Name, "preview", tag); err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("complete: %v %s", err, r.Body)
+		}
+
+		list, err := viewer.ListPolicyPacksPreviewRegistryPostWithResponse(ctx, client.ListPolicyPacksRequest{OrgLogin: &org.Name})
+		if err != nil || list.JSON200 == nil || len(list.JSON200.PolicyPacks) != 1 || list.JSON200.PolicyPacks[0].Version != tag {
+			t.Fatalf("list: %v %s", err, list.Body)
+		}
+		get, err := viewer.ListPolicyPacksPreviewRegistryWithResponse(ctx, &client.ListPolicyPacksPreviewRegistryParams{OrgLogin: org.Name})
+		if err != nil || get.JSON200 == nil || len(get.JSON200.PolicyPacks) != 1 {
+			t.Fatalf("GET list: %v %s", err, get.Body)
+		}
+		versions, err := viewer.ListPolicyPackVersionsWithResponse(ctx, "private", org.Name, "preview")
+		if err != nil || versions.JSON200 == nil || len(versions.JSON200.PolicyPacks) != 1 {
+			t.Fatalf("versions: %v %s", err, versions.Body)
+		}
+		version, err := viewer.GetPolicyPackVersionWithResponse(ctx, "private", org.Name, "preview", "latest")
+		if err != nil || version.JSON200 == nil || version.JSON200.PolicyPack.Version != tag {
+			t.Fatalf("version: %v %s", err, version.Body)
+		}
+
+		// Another organisation's caller and a viewer change nothing.
+		if r, err := env.Client(t, other.Admin).DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "preview"); err != nil || r.StatusCode() != http.StatusNotFound {
+			t.Fatalf("other organisation's delete: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if r, err := viewer.DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx, "private", org.Name, "preview", tag); err != nil || r.StatusCode() != http.StatusForbidden {
+			t.Fatalf("viewer's delete: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if r, err := admin.DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx, "private", org.Name, "preview", tag); err != nil || r.StatusCode() != http.StatusNoContent {
+			t.Fatalf("delete version: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if r, err := admin.DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx, "private", org.Name, "preview"); err != nil || r.StatusCode() != http.StatusNotFound {
+			t.Fatalf("delete of a pack whose last version is gone: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+	})
 }

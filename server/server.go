@@ -22,6 +22,7 @@ import (
 	"github.com/policyresults/policyresults"
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
 // RequestIDHeader carries the request id, as Pulumi Cloud names it.
@@ -62,6 +63,11 @@ type Config struct {
 	// AcceptanceMaxDays bounds how far ahead a risk acceptance may end
 	// (default 365).
 	AcceptanceMaxDays int
+	// WebhookKey encrypts webhook secrets (see webhooks.New).
+	WebhookKey string
+	// WebhookClient sends pings (default webhooks.NewHTTPClient(false),
+	// which refuses internal addresses).
+	WebhookClient *http.Client
 }
 
 // Server implements api.StrictServerInterface.
@@ -80,6 +86,8 @@ type Server struct {
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
 	now            func() time.Time
+	hooks          *webhooks.Store
+	hookClient     *http.Client
 	// maxAcceptance bounds how far ahead a risk acceptance may end.
 	maxAcceptance time.Duration
 }
@@ -125,7 +133,12 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		routeOps:       routeOperations(doc),
 		now:            cfg.Now,
+		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect().ConcurrentWrites(), cfg.WebhookKey),
+		hookClient:     cfg.WebhookClient,
 		maxAcceptance:  repository.DefaultMaxAcceptance,
+	}
+	if s.hookClient == nil {
+		s.hookClient = webhooks.NewHTTPClient(false)
 	}
 	if cfg.AcceptanceMaxDays > 0 {
 		s.maxAcceptance = time.Duration(cfg.AcceptanceMaxDays) * 24 * time.Hour

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/policyresults/policyresults/repository/webhooks"
 	"github.com/policyresults/policyresults/server"
 )
 
@@ -32,6 +33,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		metricsAddr     string
 		acceptanceMax   int
 		expiryInterval  time.Duration
+		webhookKey      string
+		allowPrivate    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -61,6 +64,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			s, e, err := server.New(server.Config{
 				Repo: repo, Logger: log, BodyLimit: bodyLimit, BaseURL: baseURL, RequestTimeout: requestTimeout,
 				RateLimit: rateLimit, RateBurst: rateBurst, ServeMetrics: metricsAddr == "",
+				WebhookKey: webhookKey, WebhookClient: webhooks.NewHTTPClient(allowPrivate),
 				AcceptanceMaxDays: acceptanceMax,
 			})
 			if err != nil {
@@ -105,11 +109,22 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 					return err
 				}
 			}
+			// The webhook worker delivers the outbox until the servers have
+			// stopped; replicas share the work through the database.
+			wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+			workerDone := make(chan struct{})
+			go func() {
+				defer close(workerDone)
+				webhooks.NewWorker(webhooks.WorkerConfig{
+					Store: s.Webhooks(), Client: webhooks.NewHTTPClient(allowPrivate), Logger: log, ConsoleURL: baseURL,
+				}).Run(wctx)
+			}()
+			defer func() { stopWorker(); <-workerDone }()
 			errc := make(chan error, len(servers))
 			for i, srv := range servers {
 				go func() { errc <- srv.Serve(listeners[i]) }()
 			}
-			log.Info("serving", "addr", listeners[0].Addr().String(), "database", string(repo.Dialect()),
+			log.Info("serving", "addr", listeners[0].Addr().String(), "database", repo.Dialect().String(),
 				"metrics", metricsWhere(metricsAddr), "rate_limit", rateLimit, "rate_burst", rateBurst)
 			select {
 			case err := <-errc:
@@ -155,6 +170,10 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		"HOST:PORT to serve Go's profiler (/debug/pprof/) on, for operators; empty serves none (env POLICYRESULTS_PPROF_ADDR)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", os.Getenv("POLICYRESULTS_METRICS_ADDR"),
 		"where to serve Prometheus metrics: empty serves /metrics on --addr without a token; HOST:PORT serves them only there; off serves none (env POLICYRESULTS_METRICS_ADDR)")
+	cmd.Flags().StringVar(&webhookKey, "webhook-key", os.Getenv("POLICYRESULTS_WEBHOOK_KEY"),
+		"key that encrypts webhook secrets in the database; empty keeps a generated key in the database (env POLICYRESULTS_WEBHOOK_KEY)")
+	cmd.Flags().BoolVar(&allowPrivate, "webhook-allow-private", os.Getenv("POLICYRESULTS_WEBHOOK_ALLOW_PRIVATE") == "true",
+		"let webhook deliveries reach loopback, private and link-local addresses, for tests and closed networks (env POLICYRESULTS_WEBHOOK_ALLOW_PRIVATE=true)")
 	return cmd
 }
 

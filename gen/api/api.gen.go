@@ -370,6 +370,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -412,6 +502,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	case RegistryPolicyPackAccessLevelFull:
 		return true
 	case RegistryPolicyPackAccessLevelViewOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
 		return true
 	default:
 		return false
@@ -1655,6 +1925,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -1840,11 +2201,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -1944,6 +2455,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -1988,6 +2505,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -1997,11 +2523,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -2039,17 +2577,36 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
 
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
+
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2457,6 +3014,27 @@ type ServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx echo.Context) error
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2538,6 +3116,9 @@ type ServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx echo.Context, orgName OrgName) error
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -2555,6 +3136,46 @@ type ServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion) error
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -2581,6 +3202,27 @@ type ServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2624,6 +3266,167 @@ func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FetchRestSpecification(ctx)
+	return err
+}
+
+// ListOrganizationWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationWebhooks(ctx, orgName, params)
+	return err
+}
+
+// CreateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOrganizationWebhook(ctx, orgName)
+	return err
+}
+
+// DeleteOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// UpdateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhookDeliveries(ctx, orgName, hookName)
+	return err
+}
+
+// PingOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingOrganizationWebhook(ctx, orgName, hookName)
 	return err
 }
 
@@ -3248,6 +4051,22 @@ func (w *ServerInterfaceWrapper) ListPoliciesCompliance(ctx echo.Context) error 
 	return err
 }
 
+// GetPolicyResultsTrends converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyResultsTrends(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyResultsTrends(ctx, orgName)
+	return err
+}
+
 // ListPolicyViolationsV2 converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPolicyViolationsV2(ctx echo.Context) error {
 	var err error
@@ -3416,6 +4235,256 @@ func (w *ServerInterfaceWrapper) UpdateStackPolicyResults(ctx echo.Context) erro
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateStackPolicyResults(ctx, orgName, projectName, stackName, version)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistry converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistry(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPolicyPacksPreviewRegistryParams
+	// ------------- Optional query parameter "access" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "access", ctx.QueryParams(), &params.Access, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter access: %s", err))
+	}
+
+	// ------------- Required query parameter "orgLogin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "orgLogin", ctx.QueryParams(), &params.OrgLogin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgLogin: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistry(ctx, params)
+	return err
+}
+
+// ListPolicyPacksPreviewRegistryPost converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPacksPreviewRegistryPost(ctx)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name)
+	return err
+}
+
+// ListPolicyPackVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPolicyPackVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPolicyPackVersions(ctx, source, publisher, name)
+	return err
+}
+
+// PostPublishPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersion(ctx, source, publisher, name)
+	return err
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version)
+	return err
+}
+
+// GetPolicyPackVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPolicyPackVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPolicyPackVersion(ctx, source, publisher, name, version)
+	return err
+}
+
+// PostPublishPolicyPackVersionComplete converts echo context to params.
+func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionComplete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "source" -------------
+	var source RegistrySource
+
+	err = runtime.BindStyledParameterWithOptions("simple", "source", ctx.Param("source"), &source, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Path parameter "publisher" -------------
+	var publisher RegistryPublisher
+
+	err = runtime.BindStyledParameterWithOptions("simple", "publisher", ctx.Param("publisher"), &publisher, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter publisher: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name RegistryPolicyPackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version RegistryPolicyPackVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version)
 	return err
 }
 
@@ -3669,6 +4738,279 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry
 	return err
 }
 
+// ListStackWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStackWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStackWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStackWebhooks(ctx, orgName, projectName, stackName, params)
+	return err
+}
+
+// CreateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateStackWebhook(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// DeleteStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// UpdateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// PingStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
 // GetStackPolicyGroups converts echo context to params.
 func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
 	var err error
@@ -3843,6 +5185,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/metadata", wrapper.GetPolicyResultsMetadata, options.OperationMiddlewares["GetPolicyResultsMetadata"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/trends", wrapper.GetPolicyResultsTrends, options.OperationMiddlewares["GetPolicyResultsTrends"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/policies", wrapper.ListPoliciesCompliance, options.OperationMiddlewares["ListPoliciesCompliance"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/violationsv2", wrapper.ListPolicyViolationsV2, options.OperationMiddlewares["ListPolicyViolationsV2"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/evaluations", wrapper.CreatePolicyEvaluation, options.OperationMiddlewares["CreatePolicyEvaluation"]...)
@@ -3875,7 +5218,29 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeleteRegistryPolicyPackVersion, options.OperationMiddlewares["DeleteRegistryPolicyPackVersion"]...)
 	router.GET(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersionForRegistry, options.OperationMiddlewares["GetPolicyPackVersionForRegistry"]...)
 	router.POST(options.BaseURL+"/api/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionCompleteForRegistry, options.OperationMiddlewares["PostPublishPolicyPackVersionCompleteForRegistry"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistry, options.OperationMiddlewares["ListPolicyPacks_preview_registry"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks", wrapper.ListPolicyPacksPreviewRegistryPost, options.OperationMiddlewares["ListPolicyPacks_preview_registry_post"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name", wrapper.DeletePolicyPackPreviewRegistryPolicypacks, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.ListPolicyPackVersions, options.OperationMiddlewares["ListPolicyPackVersions"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions", wrapper.PostPublishPolicyPackVersion, options.OperationMiddlewares["PostPublishPolicyPackVersion"]...)
+	router.DELETE(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.DeletePolicyPackPreviewRegistryPolicypacksVersions, options.OperationMiddlewares["DeletePolicyPack_preview_registry_policypacks_versions"]...)
+	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
+	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.ListOrganizationWebhooks, options.OperationMiddlewares["ListOrganizationWebhooks"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.CreateOrganizationWebhook, options.OperationMiddlewares["CreateOrganizationWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.DeleteOrganizationWebhook, options.OperationMiddlewares["DeleteOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.GetOrganizationWebhook, options.OperationMiddlewares["GetOrganizationWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.UpdateOrganizationWebhook, options.OperationMiddlewares["UpdateOrganizationWebhook"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/ping", wrapper.PingOrganizationWebhook, options.OperationMiddlewares["PingOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/deliveries", wrapper.GetOrganizationWebhookDeliveries, options.OperationMiddlewares["GetOrganizationWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.ListStackWebhooks, options.OperationMiddlewares["ListStackWebhooks"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.CreateStackWebhook, options.OperationMiddlewares["CreateStackWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.DeleteStackWebhook, options.OperationMiddlewares["DeleteStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.GetStackWebhook, options.OperationMiddlewares["GetStackWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.UpdateStackWebhook, options.OperationMiddlewares["UpdateStackWebhook"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/ping", wrapper.PingStackWebhook, options.OperationMiddlewares["PingStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/deliveries", wrapper.GetStackWebhookDeliveries, options.OperationMiddlewares["GetStackWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
@@ -4111,6 +5476,845 @@ func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificatio
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooksRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationWebhooksParams
+}
+
+type ListOrganizationWebhooksResponseObject interface {
+	VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationWebhooks200JSONResponse []Webhook
+
+func (response ListOrganizationWebhooks200JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationWebhooks400JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationWebhooks401JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationWebhooks403JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationWebhooks404JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationWebhooks429JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationWebhooks503JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhookRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *CreateOrganizationWebhookJSONRequestBody
+}
+
+type CreateOrganizationWebhookResponseObject interface {
+	VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateOrganizationWebhook201JSONResponse Webhook
+
+func (response CreateOrganizationWebhook201JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateOrganizationWebhook400JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateOrganizationWebhook401JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateOrganizationWebhook403JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateOrganizationWebhook404JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateOrganizationWebhook409JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateOrganizationWebhook413JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateOrganizationWebhook415JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateOrganizationWebhook429JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateOrganizationWebhook503JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type DeleteOrganizationWebhookResponseObject interface {
+	VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteOrganizationWebhook204Response struct {
+}
+
+func (response DeleteOrganizationWebhook204Response) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteOrganizationWebhook400JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteOrganizationWebhook401JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteOrganizationWebhook403JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteOrganizationWebhook404JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteOrganizationWebhook429JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteOrganizationWebhook503JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookResponseObject interface {
+	VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhook200JSONResponse Webhook
+
+func (response GetOrganizationWebhook200JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhook400JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhook401JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhook403JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhook404JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhook429JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhook503JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+	Body     *UpdateOrganizationWebhookJSONRequestBody
+}
+
+type UpdateOrganizationWebhookResponseObject interface {
+	VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateOrganizationWebhook200JSONResponse Webhook
+
+func (response UpdateOrganizationWebhook200JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateOrganizationWebhook400JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateOrganizationWebhook401JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateOrganizationWebhook403JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateOrganizationWebhook404JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateOrganizationWebhook413JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateOrganizationWebhook415JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateOrganizationWebhook429JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateOrganizationWebhook503JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveriesRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookDeliveriesResponseObject interface {
+	VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetOrganizationWebhookDeliveries200JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries400JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries401JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries403JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries404JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries429JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries503JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type PingOrganizationWebhookResponseObject interface {
+	VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingOrganizationWebhook200JSONResponse WebhookDelivery
+
+func (response PingOrganizationWebhook200JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingOrganizationWebhook400JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingOrganizationWebhook401JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingOrganizationWebhook403JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingOrganizationWebhook404JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingOrganizationWebhook429JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingOrganizationWebhook503JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7623,6 +9827,146 @@ func (response ListPoliciesCompliance503JSONResponse) VisitListPoliciesComplianc
 	return err
 }
 
+type GetPolicyResultsTrendsRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *GetPolicyResultsTrendsJSONRequestBody
+}
+
+type GetPolicyResultsTrendsResponseObject interface {
+	VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyResultsTrends200JSONResponse PolicyResultsTrends
+
+func (response GetPolicyResultsTrends200JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyResultsTrends400JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyResultsTrends401JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyResultsTrends403JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyResultsTrends404JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetPolicyResultsTrends413JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GetPolicyResultsTrends415JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyResultsTrends429JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyResultsTrends503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyResultsTrends503JSONResponse) VisitGetPolicyResultsTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPolicyViolationsV2RequestObject struct {
 	OrgName OrgName `json:"orgName"`
 	Params  ListPolicyViolationsV2Params
@@ -8260,6 +10604,992 @@ func (response UpdateStackPolicyResults429JSONResponse) VisitUpdateStackPolicyRe
 type UpdateStackPolicyResults503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateStackPolicyResults503JSONResponse) VisitUpdateStackPolicyResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryRequestObject struct {
+	Params ListPolicyPacksPreviewRegistryParams
+}
+
+type ListPolicyPacksPreviewRegistryResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistry200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistry200JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry400JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry401JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry403JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry404JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry429JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistry503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistry503JSONResponse) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPostRequestObject struct {
+	Body *ListPolicyPacksPreviewRegistryPostJSONRequestBody
+}
+
+type ListPolicyPacksPreviewRegistryPostResponseObject interface {
+	VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPacksPreviewRegistryPost200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPacksPreviewRegistryPost200JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost400JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost401JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost403JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost404JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost413JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListPolicyPacksPreviewRegistryPost415JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost429JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPacksPreviewRegistryPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPacksPreviewRegistryPost503JSONResponse) VisitListPolicyPacksPreviewRegistryPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacks503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersionsRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+}
+
+type ListPolicyPackVersionsResponseObject interface {
+	VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListPolicyPackVersions200JSONResponse ListPolicyPacksResponse
+
+func (response ListPolicyPackVersions200JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPolicyPackVersions400JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPolicyPackVersions401JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPolicyPackVersions403JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPolicyPackVersions404JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPolicyPackVersions429JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPolicyPackVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPolicyPackVersions503JSONResponse) VisitListPolicyPackVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionRequestObject struct {
+	Source    RegistrySource         `json:"source"`
+	Publisher RegistryPublisher      `json:"publisher"`
+	Name      RegistryPolicyPackName `json:"name"`
+	Body      *PostPublishPolicyPackVersionJSONRequestBody
+}
+
+type PostPublishPolicyPackVersionResponseObject interface {
+	VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersion201JSONResponse AppCreatePolicyPackResponse
+
+func (response PostPublishPolicyPackVersion201JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersion400JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersion401JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersion403JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersion404JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersion409JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostPublishPolicyPackVersion413JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostPublishPolicyPackVersion415JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersion429JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersion503JSONResponse) VisitPostPublishPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject interface {
+	VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions204Response struct {
+}
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions204Response) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions400JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions401JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions403JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions404JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions409JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions429JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePolicyPackPreviewRegistryPolicypacksVersions503JSONResponse) VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersionRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type GetPolicyPackVersionResponseObject interface {
+	VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error
+}
+
+type GetPolicyPackVersion200JSONResponse GetRegistryPolicyPackVersionResponse
+
+func (response GetPolicyPackVersion200JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPolicyPackVersion400JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicyPackVersion401JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicyPackVersion403JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPolicyPackVersion404JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPolicyPackVersion429JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyPackVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPolicyPackVersion503JSONResponse) VisitGetPolicyPackVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionCompleteRequestObject struct {
+	Source    RegistrySource            `json:"source"`
+	Publisher RegistryPublisher         `json:"publisher"`
+	Name      RegistryPolicyPackName    `json:"name"`
+	Version   RegistryPolicyPackVersion `json:"version"`
+}
+
+type PostPublishPolicyPackVersionCompleteResponseObject interface {
+	VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error
+}
+
+type PostPublishPolicyPackVersionComplete204Response struct {
+}
+
+func (response PostPublishPolicyPackVersionComplete204Response) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PostPublishPolicyPackVersionComplete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete400JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete401JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete403JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete404JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete409JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete429JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostPublishPolicyPackVersionComplete503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostPublishPolicyPackVersionComplete503JSONResponse) VisitPostPublishPolicyPackVersionCompleteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9257,6 +12587,859 @@ func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) V
 	return err
 }
 
+type ListStackWebhooksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      ListStackWebhooksParams
+}
+
+type ListStackWebhooksResponseObject interface {
+	VisitListStackWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListStackWebhooks200JSONResponse []Webhook
+
+func (response ListStackWebhooks200JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStackWebhooks400JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListStackWebhooks401JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListStackWebhooks403JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListStackWebhooks404JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListStackWebhooks429JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListStackWebhooks503JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Body        *CreateStackWebhookJSONRequestBody
+}
+
+type CreateStackWebhookResponseObject interface {
+	VisitCreateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateStackWebhook201JSONResponse Webhook
+
+func (response CreateStackWebhook201JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateStackWebhook400JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateStackWebhook401JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateStackWebhook403JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateStackWebhook404JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateStackWebhook409JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateStackWebhook413JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateStackWebhook415JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateStackWebhook429JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateStackWebhook503JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type DeleteStackWebhookResponseObject interface {
+	VisitDeleteStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteStackWebhook204Response struct {
+}
+
+func (response DeleteStackWebhook204Response) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteStackWebhook400JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteStackWebhook401JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteStackWebhook403JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteStackWebhook404JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteStackWebhook429JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteStackWebhook503JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookResponseObject interface {
+	VisitGetStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhook200JSONResponse Webhook
+
+func (response GetStackWebhook200JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhook400JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhook401JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhook403JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhook404JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhook429JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhook503JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+	Body        *UpdateStackWebhookJSONRequestBody
+}
+
+type UpdateStackWebhookResponseObject interface {
+	VisitUpdateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateStackWebhook200JSONResponse Webhook
+
+func (response UpdateStackWebhook200JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateStackWebhook400JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateStackWebhook401JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateStackWebhook403JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateStackWebhook404JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateStackWebhook413JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateStackWebhook415JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateStackWebhook429JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateStackWebhook503JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveriesRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookDeliveriesResponseObject interface {
+	VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetStackWebhookDeliveries200JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhookDeliveries400JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhookDeliveries401JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhookDeliveries403JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhookDeliveries404JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhookDeliveries429JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhookDeliveries503JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type PingStackWebhookResponseObject interface {
+	VisitPingStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingStackWebhook200JSONResponse WebhookDelivery
+
+func (response PingStackWebhook200JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingStackWebhook400JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingStackWebhook401JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingStackWebhook403JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingStackWebhook404JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingStackWebhook429JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingStackWebhook503JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStackPolicyGroupsRequestObject struct {
 	OrgName     OrgName     `json:"orgName"`
 	ProjectName ProjectName `json:"projectName"`
@@ -10006,6 +14189,27 @@ type StrictServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx context.Context, request ListOrganizationWebhooksRequestObject) (ListOrganizationWebhooksResponseObject, error)
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx context.Context, request CreateOrganizationWebhookRequestObject) (CreateOrganizationWebhookResponseObject, error)
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx context.Context, request DeleteOrganizationWebhookRequestObject) (DeleteOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx context.Context, request GetOrganizationWebhookRequestObject) (GetOrganizationWebhookResponseObject, error)
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx context.Context, request UpdateOrganizationWebhookRequestObject) (UpdateOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx context.Context, request GetOrganizationWebhookDeliveriesRequestObject) (GetOrganizationWebhookDeliveriesResponseObject, error)
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx context.Context, request PingOrganizationWebhookRequestObject) (PingOrganizationWebhookResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -10087,6 +14291,9 @@ type StrictServerInterface interface {
 	// ListPoliciesCompliance List Policies Compliance
 	// (POST /api/orgs/{orgName}/policyresults/policies)
 	ListPoliciesCompliance(ctx context.Context, request ListPoliciesComplianceRequestObject) (ListPoliciesComplianceResponseObject, error)
+	// GetPolicyResultsTrends Get Policy Results Trends
+	// (POST /api/orgs/{orgName}/policyresults/trends)
+	GetPolicyResultsTrends(ctx context.Context, request GetPolicyResultsTrendsRequestObject) (GetPolicyResultsTrendsResponseObject, error)
 	// ListPolicyViolationsV2 List Policy Violations V2
 	// (GET /api/orgs/{orgName}/policyresults/violationsv2)
 	//
@@ -10104,6 +14311,46 @@ type StrictServerInterface interface {
 	// UpdateStackPolicyResults Update Stack Policy Results
 	// (PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results)
 	UpdateStackPolicyResults(ctx context.Context, request UpdateStackPolicyResultsRequestObject) (UpdateStackPolicyResultsResponseObject, error)
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	// (GET /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, request ListPolicyPacksPreviewRegistryRequestObject) (ListPolicyPacksPreviewRegistryResponseObject, error)
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	// (POST /api/preview/registry/policypacks)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, request ListPolicyPacksPreviewRegistryPostRequestObject) (ListPolicyPacksPreviewRegistryPostResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksResponseObject, error)
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, request ListPolicyPackVersionsRequestObject) (ListPolicyPackVersionsResponseObject, error)
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, request PostPublishPolicyPackVersionRequestObject) (PostPublishPolicyPackVersionResponseObject, error)
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	// (DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject) (DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject, error)
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	// (GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, request GetPolicyPackVersionRequestObject) (GetPolicyPackVersionResponseObject, error)
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	// (POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, request PostPublishPolicyPackVersionCompleteRequestObject) (PostPublishPolicyPackVersionCompleteResponseObject, error)
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	// (GET /api/registry/policypacks)
 	//
@@ -10130,6 +14377,27 @@ type StrictServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx context.Context, request ListStackWebhooksRequestObject) (ListStackWebhooksResponseObject, error)
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx context.Context, request CreateStackWebhookRequestObject) (CreateStackWebhookResponseObject, error)
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx context.Context, request DeleteStackWebhookRequestObject) (DeleteStackWebhookResponseObject, error)
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx context.Context, request GetStackWebhookRequestObject) (GetStackWebhookResponseObject, error)
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx context.Context, request UpdateStackWebhookRequestObject) (UpdateStackWebhookResponseObject, error)
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx context.Context, request GetStackWebhookDeliveriesRequestObject) (GetStackWebhookDeliveriesResponseObject, error)
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx context.Context, request PingStackWebhookRequestObject) (PingStackWebhookResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -10205,6 +14473,233 @@ func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
 		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationWebhooks operation middleware
+func (sh *strictHandler) ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error {
+	var request ListOrganizationWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationWebhooks(ctx.Request().Context(), request.(ListOrganizationWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationWebhooksResponseObject); ok {
+		return validResponse.VisitListOrganizationWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOrganizationWebhook operation middleware
+func (sh *strictHandler) CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error {
+	var request CreateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+
+	var body CreateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrganizationWebhook(ctx.Request().Context(), request.(CreateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitCreateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteOrganizationWebhook operation middleware
+func (sh *strictHandler) DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request DeleteOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOrganizationWebhook(ctx.Request().Context(), request.(DeleteOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitDeleteOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhook operation middleware
+func (sh *strictHandler) GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhook(ctx.Request().Context(), request.(GetOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateOrganizationWebhook operation middleware
+func (sh *strictHandler) UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request UpdateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	var body UpdateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateOrganizationWebhook(ctx.Request().Context(), request.(UpdateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitUpdateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhookDeliveries operation middleware
+func (sh *strictHandler) GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhookDeliveries(ctx.Request().Context(), request.(GetOrganizationWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingOrganizationWebhook operation middleware
+func (sh *strictHandler) PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request PingOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingOrganizationWebhook(ctx.Request().Context(), request.(PingOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitPingOrganizationWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11186,6 +15681,54 @@ func (sh *strictHandler) ListPoliciesCompliance(ctx echo.Context, orgName OrgNam
 	return nil
 }
 
+// GetPolicyResultsTrends operation middleware
+func (sh *strictHandler) GetPolicyResultsTrends(ctx echo.Context, orgName OrgName) error {
+	var request GetPolicyResultsTrendsRequestObject
+
+	request.OrgName = orgName
+
+	var body GetPolicyResultsTrendsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyResultsTrends(ctx.Request().Context(), request.(GetPolicyResultsTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyResultsTrends")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyResultsTrendsResponseObject); ok {
+		return validResponse.VisitGetPolicyResultsTrendsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPolicyViolationsV2 operation middleware
 func (sh *strictHandler) ListPolicyViolationsV2(ctx echo.Context, orgName OrgName, params ListPolicyViolationsV2Params) error {
 	var request ListPolicyViolationsV2RequestObject
@@ -11362,6 +15905,268 @@ func (sh *strictHandler) UpdateStackPolicyResults(ctx echo.Context, orgName OrgN
 		return err
 	} else if validResponse, ok := response.(UpdateStackPolicyResultsResponseObject); ok {
 		return validResponse.VisitUpdateStackPolicyResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistry operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistry(ctx echo.Context, params ListPolicyPacksPreviewRegistryParams) error {
+	var request ListPolicyPacksPreviewRegistryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistry(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPacksPreviewRegistryPost operation middleware
+func (sh *strictHandler) ListPolicyPacksPreviewRegistryPost(ctx echo.Context) error {
+	var request ListPolicyPacksPreviewRegistryPostRequestObject
+
+	var body ListPolicyPacksPreviewRegistryPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPacksPreviewRegistryPost(ctx.Request().Context(), request.(ListPolicyPacksPreviewRegistryPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPacksPreviewRegistryPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPacksPreviewRegistryPostResponseObject); ok {
+		return validResponse.VisitListPolicyPacksPreviewRegistryPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacks(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacks(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicyPackVersions operation middleware
+func (sh *strictHandler) ListPolicyPackVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request ListPolicyPackVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicyPackVersions(ctx.Request().Context(), request.(ListPolicyPackVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicyPackVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPolicyPackVersionsResponseObject); ok {
+		return validResponse.VisitListPolicyPackVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersion operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) error {
+	var request PostPublishPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+
+	var body PostPublishPolicyPackVersionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersion(ctx.Request().Context(), request.(PostPublishPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions operation middleware
+func (sh *strictHandler) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx.Request().Context(), request.(DeletePolicyPackPreviewRegistryPolicypacksVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePolicyPackPreviewRegistryPolicypacksVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePolicyPackPreviewRegistryPolicypacksVersionsResponseObject); ok {
+		return validResponse.VisitDeletePolicyPackPreviewRegistryPolicypacksVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPolicyPackVersion operation middleware
+func (sh *strictHandler) GetPolicyPackVersion(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request GetPolicyPackVersionRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicyPackVersion(ctx.Request().Context(), request.(GetPolicyPackVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicyPackVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPolicyPackVersionResponseObject); ok {
+		return validResponse.VisitGetPolicyPackVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostPublishPolicyPackVersionComplete operation middleware
+func (sh *strictHandler) PostPublishPolicyPackVersionComplete(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error {
+	var request PostPublishPolicyPackVersionCompleteRequestObject
+
+	request.Source = source
+	request.Publisher = publisher
+	request.Name = name
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostPublishPolicyPackVersionComplete(ctx.Request().Context(), request.(PostPublishPolicyPackVersionCompleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostPublishPolicyPackVersionComplete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostPublishPolicyPackVersionCompleteResponseObject); ok {
+		return validResponse.VisitPostPublishPolicyPackVersionCompleteResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11630,6 +16435,247 @@ func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx ech
 	return nil
 }
 
+// ListStackWebhooks operation middleware
+func (sh *strictHandler) ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error {
+	var request ListStackWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStackWebhooks(ctx.Request().Context(), request.(ListStackWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStackWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStackWebhooksResponseObject); ok {
+		return validResponse.VisitListStackWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateStackWebhook operation middleware
+func (sh *strictHandler) CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request CreateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	var body CreateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateStackWebhook(ctx.Request().Context(), request.(CreateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateStackWebhookResponseObject); ok {
+		return validResponse.VisitCreateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteStackWebhook operation middleware
+func (sh *strictHandler) DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request DeleteStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteStackWebhook(ctx.Request().Context(), request.(DeleteStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteStackWebhookResponseObject); ok {
+		return validResponse.VisitDeleteStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhook operation middleware
+func (sh *strictHandler) GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhook(ctx.Request().Context(), request.(GetStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookResponseObject); ok {
+		return validResponse.VisitGetStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateStackWebhook operation middleware
+func (sh *strictHandler) UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request UpdateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	var body UpdateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateStackWebhook(ctx.Request().Context(), request.(UpdateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateStackWebhookResponseObject); ok {
+		return validResponse.VisitUpdateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhookDeliveries operation middleware
+func (sh *strictHandler) GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhookDeliveries(ctx.Request().Context(), request.(GetStackWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetStackWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingStackWebhook operation middleware
+func (sh *strictHandler) PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request PingStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingStackWebhook(ctx.Request().Context(), request.(PingStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingStackWebhookResponseObject); ok {
+		return validResponse.VisitPingStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetStackPolicyGroups operation middleware
 func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
 	var request GetStackPolicyGroupsRequestObject
@@ -11805,416 +16851,507 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bciO3ljb4KghOR4j8O0lJVeVtW4qObu062Opdp6hS2dFt1jShTJDEVhLInQDFouvX/VzPzTzQvMk8",
-	"yQTWApDITCQPKqnsbevGLjEzcVxYWMdvfe6lclFIwYRWvZPPvYKWdME0K+GvszSVS6Ff0wUzf2ZMpSUv",
-	"NJeid9K7mDNyLhSfzbUiFN8kwrya9Lh5oaB63kt68NNJjwZtJb2S/WPJS5b1TnS5ZElPpXO2oKYTvS7M",
-	"60qXXMx6NzdJ76kUmoslNf1eyCsm2mMJXyHavEPklOg5I0XJrrlcKlLQGTsl9FIxoclUlvB0ykul4dHI",
-	"jfofS1auq2Gnrc43D/Z8+orqdN4e4l/ZWoqMvF3mywUfEbN6zy/ozIzzB6bfypyn63OlluyUrOZMEK4J",
-	"V0RpmjMY6rLIqGbmNyrUipUsI0+OH/lhzxnNWFmN+3w6xIFsGa7p8TyL7y43DwnPmNB8ylmZEEo+fDh/",
-	"RrgZniKP/zJM57SkqWalWdIF6VOx1nMuZoTlqjHYoyMy7nHsjyyWSpNLZhsc9wajONXY9zdSjOmZ6t5J",
-	"b7nk5s36LJPep+FMDttTf1POuglbljMq+K9IUN1ELW0b+xE0bvYPpVwW3SMo4CUyM29tGEFRtXWrUbyl",
-	"6dXWQRQ0vdo6Bt/SbYfxEysVdL1tJNf4YkIu10QsF5esJP1joiV5dPzk2yffPf7Lk28H8NC+SDSdkT4b",
-	"zUZkcjx6NDqaJIQqOFWTAs7jhDx9eU4KqhRThOsBkSWZ5FQzpScdlGnb/tLZvobx7zxnN19/rC7X5GnJ",
-	"qGZVy6RPNVlIpcP1+IJZLOgnvlgueidVc0lvwQX+eOwPHBeazViJ8yzl31m64eYo8IVNVBU0sd8iv2Mz",
-	"rnS5vjsKF3cxiE76fs8WVGie+k3GZkjfUGhAw4OEhL90k74syQFS78GdUq+f0/Iy52oeo9s3IePUc6qJ",
-	"XAk8a+FS9839YcbSRZiF7+J2Q3wvl2W6w54reO+EHBQlv6aaHeCqS5Gv7TP7esnUMteKzGWeqa5R4xd7",
-	"Dxk/u1gX7ExkXbdxaV87UMS0QajICM/IipsLFxbYCWH9D+9eDplIZcayrpGWrU5vN+iNTNt1UhEx/ggL",
-	"SUtmhIYt4/tpFwbleNFRlBe91xs5gNKbz77St7vYoNsPILVtXCTs34p3+y/U9Zcu0I35UhVSKAZC/19p",
-	"9o79Y8mUNn8Z+ZcJ+CctipyncLIP/65wOlUf/1Kyae+k938cVgrFIT5Vh8/LUpbvbCfYZYxYoFMjNHJx",
-	"TXOencIyLJhSdMZgh5SV2lmeGfpPQJBnYrlQyBppnssVy8g1zZdMjXqoPUxznv5Gk0lt7wrOKYwxXZal",
-	"0UGUNhvep1bGZ2bMMB4jZmdLHB5OOyFUEHkJFyYXZKkM27xJei9kecmzDDWirze5lOY5Kw8UKWXOSCaZ",
-	"IkJqXHyi51wRWbASuodhvpb6hVyK7OuOsibC96WRmaSes7L24ECRjGoKAp/ZHLPamVvqFcWJTc3gYSZv",
-	"6TqXNLuQ8iUtZ+y3oalLma0J+5QyluF5UPxXRnK+4DohcAOwjNCpUcoylsrMiBKUzH7lBXmKgx0+F/g7",
-	"TqpkqRQZN129oDxnX3mjnKqK+rBTek9JyWgG87PbQWeUC7j2SqbLNYz9PSuveco+CHpNeU4v86+8Jwr7",
-	"JykVcARALCdCrkgfWNMnuiisAm/o7JKiVrysxosn+ULKV1SsLeNVX3ESUpIFFWtHXeoUV5cY+RHuHLQs",
-	"wJDemSfDM0NaMSnWUJEywuiKcqPdT2XJsDUgtch1GdxCN0nvg6BLPZcl//VrkyCajLgiC66UOS+yJEtx",
-	"JeQKOdgHoZZFIUvNslcs4/QChv9bHf4D1TrIZuyCceBvcNL7n4bm/wMiZGlNONocmRu3C2jgE7NlTssf",
-	"Sp6dZddUpCx7wXPNylcyYzlMK0PGQPO3peHqmhspAQWM9iin8DFZmK9H5CxNWWGYkZrTgqkTMhHLPJ+c",
-	"ksnnm8kpOfuBmI4PFKG2b/u9uQD/LrkYi8nncQ9/Mys+7p2QcQ+e9BIyBiLC385ePxv3/ve49+YdPvH8",
-	"TJnnv4xGo483EyKYMqPRkhiCz1ih56djgRa5A0VMZ/s2aW51udRkUo1yckooMUSUs7FYilVJi4JlxH9P",
-	"+rFZafZJu47y8wx/NCLCUjUny/6xpLn5dSxcO/hAFkyMezeTwamh32p5U5kvF6K2OaFEccXWaEiw7/EM",
-	"zJNjYZgbK0lBS8UUMF4Qy4xiifeO2VZSlCzliuVr0n9ydGRuUEOPIOlAewmqK7JEqWwwGhth1VACsmuk",
-	"pSKgrs+4BjEzrx0gkVMzgcjqjloGwJsk2Lt2my+50qa56h1oHAgQRG7NFmrbEQ7OUXh+btrztGOjZUnX",
-	"5rlZzRelXMR1A9AJYDjwr4CG/uu//uu/hq9eDZ89S0j1bzKfnywWJ0qZ5X734il5/Pjx96ACdoyjWiPT",
-	"wYWMD2NZFEaYqA+Gi3dUzFh96bd2g0QInEWs30x7J7983vqRvy7Q4hH+cillzqjo3XyMsSMguG5aQeG7",
-	"tPyeWoPKKTHjAXK3raMKRi03g+UMbcrmEiunNGWfb8InQ3XFi6EskHsOCwnv4Rz9QuCKf4WlwC28NJKs",
-	"XZDW/m1cDq7uaQHsTVofsePyoN/hWTwlhkUmdlSJpcaSKKbtW9VEZFnneVGmgDqKjEgyZ6+fmSbevCOX",
-	"TK8YE5ab1RnE9h50dG4gbxiO2K/6qU0z7AvfVMt0TqgiyPmNkC805UIlbhMTcplTcdVciEF0WKgcxweG",
-	"z3CCZmVrh9uzwnum1zPoGg+vp8nEU6T5l/3YLJ8Zwh2R5GZm7Xe0hxenWcuA8ePlFKEmMit55shlqYyY",
-	"I0t07LizNpuVbEbdOtfvQjqbvViKNL5fdDYj06VISR8Uv4QsOCzKgn6Kb37GVZHTdbc5zL4AmnC0BbC+",
-	"xL+FR9GPeMcXS8H/UfMxovnVSyKxSdyEpq5fTNMfN+/MrUXaMycz1VgLdYKkOa910aG9ex2SzEU1yfp5",
-	"BzXCyFdyb0nmIsKkgpE+CDN/BGFGS2K2zAgkYFF8EGH+OUSY4CDuIcn87gSXhmDSdxKJkPq5+Wcomwip",
-	"n/o/lKalVj9zPU8IE5n9F0gt8OZf8V85U+piTkX1rzelbXgGbu4SnwZ/+Be8LMTVmaFG84/XUrA3UzDv",
-	"nr1+dlgTtR6Eo68nHP3A9Du5UoFjqTErNFYQNDkMFc8YKeUKjRXO+DUiz69Zubb+H3Az4FhPwlgO596F",
-	"0KGxyLnSE8MzF4YdKkN76N2dfAYDS2kGNu6dHCXjHhMZ/nF8ZP5UstRw9417J2b2NxO0XVirrpkFfoEf",
-	"WHbg5Yzwrv7FSwI9xa5ZyfW6V+cfPcV0RZCWhHsVQf7SS0uueUrzXtKb89m899HQi28VTEW96k4Ca1Cz",
-	"D8N4qk7w8AKN1d4yh6N66+z1M7OZfjFqk5GXsGPZmWnWvNI7gZ2FRt3q9k6Obtpy0dagPhsxZ0kDfX0v",
-	"ucJYOc7UU7kock5Fiu76E8fs6u1GAwFHY/HznAky49dMoOvQ/Gy5FFnNWcnqX0nBDN9iGelzTUpW5DRl",
-	"irgpDuCyvWKsUGPBtQKfzIicz4S0UTrgyED/k3OOqbgprMWTHJHFeBITGRyUPvuU5kvFr1lCMjaly1z7",
-	"wZF/JcdHR6fEhQUdHx0dmY8UKcC8N2OhmO1t8i2CpnluOduO4mPMphy/2+u2SXDzrN3OofXY0QEsNNps",
-	"SZpz0zWc6g0CW8WRQOn6G1tvsANiwN0VW6sENt0sEftUUNh7fJiza5bXeH5ry7ZJyqVcQczeU5lvGIvZ",
-	"WOwylbm6jQBvldIdRhSc767hmFcsR4ZxWLnKXKgYVrsASROcXZYEZZmhjLHvwN+74Zxrtthp/J7ZdARZ",
-	"lBoPChetg3IE9L8pSsLy4c3bhZey2SrSdyo9yguwieqUWF2exJX1+9rcLXdzfanbEV2C4c5fsfXO+q21",
-	"1J+jt6UocmSA0E6Haou3R8uraL7IeMlSJ2gxYfbolx5VaQ9ZSaD/d9gIcJS2j6i1oCjO3p4/pQW95DnX",
-	"66dSTPksvhipfwvnZF3A1kOoElTMzCXgonkMy0qhxWXZYeWpGu0QvP3zA2VjQpxVcAIRREMUe4YFTa/U",
-	"BAJYL6lO50Mm0nJdYBxrzJ5QjWo/48jT8FOjVgAzJgLDEiRZKrxCq5EHI6hW/npTbJRbQHsTbFn52CXW",
-	"JIRqmTvIwNMAZ8o7ZeMx4lb6rIbF8bQHY9uw0bxLzQjfOG1EH1Ih5FKkEHEj2O5MI07eNxFOEV0tM9au",
-	"9WpEH3eK+B0vGibMhfUo1kJcjLyXmo8wgEWwFcGvydswIhoUOlGL6hnVhfSazbN39vN78vT8PanExyBJ",
-	"ZaWGKVfDNHxWWHkTJJ/6nN7hYqma3mIPHNCtIO8fk8tlesWQPOtD8c+Cb4DDTWWZsgUT+qURNXonPaO8",
-	"GJ0ftIaSLthKlldmbi5NhSuIAJyykplRn/QejY5Hx73gfPWOR0/Mntl4urB7hfkYc3rNumbChLlfUMqy",
-	"cZGPh/j1sDZ4r96coJaS9DSdgf6iHsPc/LsfjShoh3dBZzDCR6OjXktXqK1527x+WXI2JcGvXuSv4nz3",
-	"t4WfGdlfazSE+4ShkAAhupkrYD85r6R805/NKGp1uWCaZlTTblYbESYbV5BjO6YdQi/lUkO3TFzzUgpD",
-	"NUZoncrSO+JtMHUYlhc5zCK6DmZ1wHTmbPUf3r0cKjqtG+0pjkGWM5SOB37F3GqQ86mPsCNzqgjNS0az",
-	"NblkzLpFnJYUnOSkxhaAGzBlmUHjcgi2Brgu1ZqVZgb/5y9nw/+mw1+Pht//z2j48fNxcnx0dPMvse2p",
-	"jnqMMTvFk8ilzrnA600VLOVTnlZPbTR2QAa78micAtAJF+f40XFb1C1Kec2zrqyRNJfLjLh3DoucasjN",
-	"gsDMMPTdbKpSMuVUM4wjTwgkyZz9/D4hZ78uS5YQptMoIZu9i5HLu+dnz149BwtnQJvbTmLJCqk48LfI",
-	"Qfzw7qURKJAS3Iuhkl6fFF4ocT8U8qLWstGZsgRbX6PNSl5zX0Je1uziJ//MDBElhEbWR4SOyRuRMkL9",
-	"K2Z0NjEiSwjXLu7wElbGPWmQf/+X658+/nv/6H//cjz8/uMvR8PvP/6vwXg82vpLf2j+gYdnNPz4r4N/",
-	"74/H/9r8bfDv/7LVR2ej60OGGxy2nSWLTdKYi2En01IuQrkhIjNYEd1SkCTLIpc0A5GdlumcX0fkNjed",
-	"H6twyFsycNsCSrQoNMP16+z/mO0JI9LSSPkpq1FztUj41od35/El+fDu3LTw9sNF6+6y0+zSxXYSym3+",
-	"kZPNYbey2HLvIJdXWQzVnDrI4nlLOmoO8ke5IrQyAxMrT2U17TG75grlqVC2KtmCZYYhIrWCzBNRL2Eg",
-	"PzD9DA0IYdLTZipdKgicr8wjdaG1TnI/cP3j8vKlnPGOnYg1Y9VD0hdSM+KDG99SldL8KVXM6PHx2IBX",
-	"KBlGGKR7AgQ5hyh/nEvA42ODaaovc7q/4mL73qqshKsVzKWDinzOtSFUVIfeQ5/d+7fLV465e26EQqJI",
-	"82VmdZz/fP/mNbHzM4fHyw02k4uSgpaap8uclk2hJlBq0qB3iDX24njJtBHM8PjWKWpBP53N2DO6VtEg",
-	"7PqCBi+3F/EmZtGvDaiLO+4kA4Vr24sGRAfLiFlANJ3b5YKQ18A4AbnAlh3g2SjCNTcEnNaNGSUjOZtq",
-	"I+gNIpz3Zgea6qajN6Jm2KjfUN525IYYCQhCdaPd8M9zBg4GkGICkcF+AKa4Wl55MDXvcLyLECHR+Wnn",
-	"J5slb79fcNlUs7udcN0ht+1y28X9JJsEv4t6Du/odrJSdT8GfQWrlniq6OZ3kJBYEajaxum63ic5V1o1",
-	"RQqFrM7aeg2lgVmywbXcRN+GNpXUG1s7mNgWg0jI1R4f3TRJeH+LjyeIx3EDxcebLunwbScZv2u8gTp1",
-	"7jw99mljRSUpl4Jky9Jp8pgmug/Z1/pdR2/RGL04ZBcLAfOusiw1J9b1ZmUfUISKNlSMYdo1kIsFMydM",
-	"zXnR5nmbOYqTQZt97HjYOo6MuWHwBrrojIcBGwzmN0w9c23eP+6a6tN8RdeqSr0YhBKp7btD2PSOb8T6",
-	"2HB4u960x5YStVwsaOndqw3h0RIgftveiABvZIMnLNxXtT+Thubf4zC3yn21EXVsZbUmWzhfx4ttsU7i",
-	"0W0Ynqv1g8+7lg8ebl29wjWx3+KZxn/mem4tDmrHBcQxdayfk8EjxhmXng1qd+iVaaoK7cVYdLV6EaR9",
-	"22biLkNva97QwoEi7r3wuK1oKRAfiJWlLCG5fiq3uxLdoDtWyrLZjgGh8ddHL2b8mmdLmrsdrzSAuglq",
-	"i6C9W1hGXLT+uItsXV31Tda2U9TFRvv9s8BuzxUagrV09kuykCUG9TQMisuykIrVLf33FPDOIgaHnde8",
-	"Za2Ir3jQhwsvuWl4evbeZifQvPCtxPuuRB/iO0RhLjSHXrJcipkLTN+6551n27ISx1H9MTf9rXiek0u/",
-	"JUgJTGTAPxTiouk5W5NrLnOqWTjAPRSRDw1HRs3DY1sjF6ZpSNWGl1Gidbb+LvXt1o4HZ3fiUrzXLHa1",
-	"nsU8XMq8C7ZxegVj9PariongWnUFE4csdDcKw+m+d9/Faco12zygm03wDXdE42jvbohflvkGPwKwFMPs",
-	"y4VV9xt+ilvqaGF3Ea6R7HZ1xM5tZC7dh5bGT+yu8nS04U7eWHbrBZ2N+W/iBGnPGNWdKnm01dp3+xu1",
-	"o2227dcBPWzawvoF3VKu26/VoiDC6xfViqZBMHYNB1r2JqPfFuC2nQ2ALcm2bqOKG/9u4kFExH5szXNa",
-	"4hLYpVnQIur9qIbapWvbRSLV2PbjIy4PYuert6EyRnijURXDva4USIdd5C4ibHbU2hUY1EYWUlOfIrwj",
-	"UABpTd9r8wnEjbjYax2CQTyvPo/fE051xn5qAgcaBTQtZ0wr0gdrEqSCWeVeIXIKV2/KmfXDbDGJcgzj",
-	"juu9zn3RUl3bBtKFzG63HK/Mh9sFQNN+I4bFmms32latpBIaRDqMvWGc8sLabSJ38mvv4MOYArfw5p7m",
-	"M4HiWWvL4iZSsVw8xxCit5tU4KrLUAl2mFn52sUhYZAFV1u6BBPmxm4sWe09o7hAUCPGcARJeJIsBXUt",
-	"ysazbV55FQQRtYKWIpihG+3/Md1yf+CXur0LgFQzF7MRyMdNT0yUr9+FxuZDoaKWWCt/gOT8/P3TMHTK",
-	"h67GwkFI3yUQQs4aKKuD/a4UsTMS6Rc75mMwsKfkKBqvj2ihocCzGfX16Ou4QbYehZqhK3IcajEPIjOX",
-	"LIZ5OPgtN6iIre438YNVa7gp0aBaSHWrEKXtbUfbDfZ6o0VxkwtL9eqT7NpiCFwA7rnB93CG/BuRoM29",
-	"Z/bYAgfvo/RUGKC31+DlUnMxs8DH20GPb9lRfKUbnXesacMVFNNM6q+gj6oV82oxChJioz7DNIcK5rJ2",
-	"I1hPFtfwwn3dOy4iV0tyyXa/hTwaeE3yBKBfwvXt7qgweNgKYzEf391fX6u5VIi8m197JFTo/+nLc6Lm",
-	"cpkb6cliidrFCe+eopQpU4r0BbtmmJU+ZyW7s3sOIzCssGpIxtnhBnsvlBnvS9llKvjZB4iGFJxSASZG",
-	"uRK5pJlRuEq5gHApmKsnDRuzlJDVnKdzjItXREhcJfe9Gtz+nt5ture7YPdcyzhb6Yg6CIk/xmr+SnU6",
-	"R+TjoK6FCpF4N9bG8EFr4JnBZBDPV6qoQ0jwdrG0OSaIkYXpG/Zp1QqYMlrbk6PvjWxjXsp6J0++CfMh",
-	"2KeCpZplT42Wc9LR8JNvbMcoAj55dEpKds3ZqvG+yzYntVbJk296kciprOOs/Hhx8ZZgajcxb5H+k6Pv",
-	"O5J1/aSih26vVYs03u0AnC8XVAxLRjOQpyJWatjG7USXolLkuqpmtAeNdWYfNUjsLJh8tSh9noGFIch7",
-	"xsRuMwtdcvBzcpZjgpvhFgjVvWiQmtMmL6RhiTmHoJIaHfROnjzaFTAA2ZGVonx6f0f6zZ2l+yOegCGC",
-	"/ylKOSuZUm3KRXWIipS9Y1TFmTAmdZRcXYUILKcVZ4Kj7X7/IDTPrf7xkomZngO4whHoHv6HCMetNdCd",
-	"K+/YohlONXqQALggLYKyKc6AGoGigK82Y94car5gu6TwhxQR86Gb03mgSC5nmBLMFpTnoLDDhzBmd3Jl",
-	"lXc97o17ZCnwJbUTZlGDDHdmFjZSHT9v8g8tkYWcepBt2wYIkE+Ovt+eX/31sAb8OtpoKi/+Yb2jGYKm",
-	"WkSCfgiacHSE0+RiNjgF9o/hmpmKCok8UxsKK9VGcLkmPCP9Dx/On6mw6WBVavJXqDkcDb+nw+nZ8MXH",
-	"z9/dDMM/n+zz5/GjuGKzoJ9cKpI7h5tSk7i8jTsRDttb93F83wRbEdf+KORRt+jqPX7a3RG2fUJkwURC",
-	"AiZo9up/MganUpaEW4SP/pR/YlmQj6OYHozIC/jV7vcVY4UhNF7a5tvG/frp3Ovi6wppatx8P6OPEHLD",
-	"XdUJe9FinvqcipnNlahuNHgdbqOj4+8f/2V6xIbf0ePL4bfpo2z4PXs8HT6h31z+Jf02+459P+0lPduM",
-	"EbhCeeuR27UPwr/xOOktq78etS4Z33fsKMHDA0V4lpCUlqXNw2QAFDTnClLFmNDlGpTPUuq43cX3Hw3c",
-	"setj95FqkjOqNHgTEIxITq2aECzfniLaBsEss0BbEA4RUkiHKNha4h0mhXqjlTVXVGEAvLkWsRDCJUup",
-	"TelfY0kSQ9rx/pd79Yw2BZsNOjeribuHcBqK1eI4u32VuLTVTobDaC9J4skqdsjqkOytSUQUlA5l4yjU",
-	"LxxPwYlxLC4ReKTq1UvILw7ROxmHUhj87XkQ/AVbge8hOxr3Pn6JmvG70QFie/Pih7N3Mo8OA+qRhK4c",
-	"akWrtsFpd0BSJzGatvs0W3CR2FYB05yzFSvjRoCFzEwT2VmHnGWER6XpovCRTdgLnD7DX1wDpO9fsD0b",
-	"mZ1lSWWZiYqlexqk61M9w6m+8lP9qXOqbUTWxJkQgjWIbaZPmanCXt6h3aVTk3O4Ec5PHkRuLKgu+adR",
-	"E6JNIxwBGHkNK+C/MhRmboNKFik1CpHsdMZFd+yJG0SztefW770uIOwBLY+XtUBVN2zrfQ0hFmKx4ji7",
-	"boenS8WDYDG9LAXpO9f38dFRUgMJG9QcQV782zV+xE56333flDcFKG0u43TLxiPOJUBPRLM8rpaXrBRM",
-	"MzW8ZEoPi5KmmqeYMxihhB4Y2leonOPcbIJJQddgfD0sSgmXTSpLyG357nEyPAacvtr7K3Z5qLShmFn4",
-	"tln/4aOPkfQSP5UOnCWsjdVvuhDVgIA62cTg2mq9vf05ABMd+6Tr9XZBoy302tpLkLsVXSAZuMhbouOD",
-	"3UeSBkS7ncPl49S3HRHHboQd5EbSBsF8Q5JVDaiykfi3xiAh7k2JGyPCC+/Q2TNIuEMBag8BZDQQADMX",
-	"S6OWbERe0bVRdhBftxZzMgeZkQmSsZxploGyVKt8tFMccVEt5a0Uvc0zxKXPmKY8x3JxVTLE7t21S312",
-	"9FraF2v+FpcVsGkxHbTFfqsXzfPAVekg3M6ipd1kvMtXHhTYLjXE7zTjb7vCq4MlSGwmtce1adJpV8ZN",
-	"NCPPZ+L50YERqJWVETTvw448kASkHfuzG037Msc3Et9/F5mr90atQTXh2ur4FBYfHtPctNGG/KIo2f3I",
-	"aK7n770tJwrtAcAChhrm8DZJ56ydEW9+wyZsqTXTz1XNmo1/Ni5X/90tAT1sBAECygNBZKxgImPC3FOm",
-	"ddDgR7MR+Tz2gxv3TsY9eTXu3Qyi1kPVsSL4EaoMuBrrhIx7AWsY9xBpdsUV2y6t235iW+PyKZEarIAW",
-	"k8hRpKwu56qYJRCKz8t0VV0j59TinGzOa2eRDvyHPpnfZzx0xG9Wz+P0ltcljep1rASZGOZMxXrnI1xf",
-	"xp9cczsBd9Z2yi/R9s2qeukWPPzEDFsGo5JLNfYb1lruWIjwb5Ae5XQAmwiUhQkmVxxLje4tK/zNfBgf",
-	"gGkzIAmUfjYaRS786MCOh691Qx9sCCWJBPRithRVfv5fhni2pUZ6ZABFcDO427i1F188pJ/2iKLYDjGG",
-	"rOfDu9ddaEmvq6AJW7ca1tnPa58MoZrTtrHIsdNrtJsQRgjNLlsylTd84LK989zl1fvs0o1YmfZldEAj",
-	"pFPvpPfo6NE3w+Pj4dGji6PvTo6OTo6O/ruX9KYz6kxx3LwG1rG60afzW4u/AFYmOLVCrsSFRNOqY4cl",
-	"tO7bXSpbbeWaalp+KHNUysFZ6jzt/0HTBRu5GSW9GddzD6LknfGud/Mn8WO45qVe0hz/PpnSXDHA2G+v",
-	"w+ON64BGwc6FeBxbCLSubVsJ3J7tS3HNUy3LzWuB74QjMH+TaiCx5fh4G5vZmSCyoJhG6QwFU4aO1LrF",
-	"wJxAS4KV8WAXm4Gn200Xeq0ktP1i51u8fdi2WgvcoLoOfLuSwW7Wr4KVw4gZxNo/vpJJczNiT95trfki",
-	"M41cRRO1pKb5hogGeB7ENYTgSluMmBtRCiu4iG1e2Nr2BUKESogsK4h4FOtdbbj2bsKTZ9HcD8gwMiKc",
-	"U89qNo6gxBzWNbDFXwtmS9GR/ufx8ujocQoOTfgnSxxQfYVmf1OPA90Urdtarbj2iiu3ExXhiu1JPNYM",
-	"FK3BsC/JuNWE4hn97o0b7EpYbvZJsLObCQ1yhF7IsgW7syOkSfenm3GdBM3Xv7IYks/BRr2uiGdghbvr",
-	"I8FuC3yyA8ZRbeU706xa8C8dPqj4ezZax0HFoJnlQLWmFUYKpilTqnfSs3ltvaQny5mXVtIFiwfdqb3D",
-	"XsxAz/DLuIqDzUbEaeXQbkbEprYRrsjEjngy6gx1OmueX9Aazp8p0m8boQjP1MD1dGpUbFucB4o1BSjW",
-	"LPM5Kj4qWDHzOeL2cSi01m/5sbq9H80IpyajqHYkDtcvpOCpYRaBnlQTNRxaUG1Rp7L0Ig4AGELQQ/07",
-	"aD7PWdlI5t8hG/2LIY+QG8RM1l8uZWBlJhuK7yBfQCJsi4PWYenXyrnCSwb7LSygQ79ZKEGtzFHEVUX7",
-	"ucCCPo16RzHFs8tajA/rJtGYLb9yTmPiqpdbd+JoMQvtF2I4VZvsDUPqp0fdRNG03COUspUIWbbBRNa/",
-	"fjT42lJoMKk9LXp7yhK+n58e7bglwchi+4KKxEsu4nhgAplvdxiLYvk0mhbH8unQAW2YzZuvC1YCNgzJ",
-	"ubgi/Q/vXg58trONKnHX+I4s5jVbBcntWwM2tLQg0ZEs5Fa8hiuK59KnMee+V5TsmglNNb8O1PiilNky",
-	"dTbV3xjBgNWRC04dsgDmDGjkn18JRaDeebh4cLZc8rvICF1m3JYftVn+o90DhiAyt5lXHjP9fWxYAY+S",
-	"77/fNcsxdnwiOnlb82q94wE4qA/kmsbMYg0W5qxAEfdEJDarJQXsHqUVmJN2Iw4XEtfhdZY5CxAUWlAH",
-	"dtgbYtvMmGSey5WyAmA8AC/009hWEPAbh4DEwksiVxjTAMAeG6A4MA4N0hCDSLe2P6dhMGsO62/hYxv0",
-	"pJyDPWISwuokrsaggyt14J1Gt900mNzx8t22LrwA2tvnb4BgSW15ETu8p1IoXKYt+Yt2J1L7PkhXRvnH",
-	"VnGTy72oroZ6Hye/Z6woWQoSAxd2yG5AUF8WJjexBD85CeZ5oMjlkud6yAUQQmKzUKRiSo+Ff2ZzqsN8",
-	"SliP2iIcWFpGFWGCPUxgG0+r7sdCszwHklwQWtBSD0Zj2FS1VODQzXYhejXnBdYFsh/tQsOa0YWKoSO2",
-	"FzAOqk+gBThXOaPXDAK35VLviZzmzMo7UcAHxcpzMZVdBbsVkGsV6OGDBmKnrj8B4/UEFT64iQxDsgqQ",
-	"Rfupm6RbRVaCpxDIkUK5IItl6E9QJhnGXkPBK+zFab94uC5pemWkJgwD1uuxcPV0EnK51NhC+2uXao5H",
-	"szZJxz7Aig6EcIJKzFhAIHirS1/BZ4BVYpsk07gi4eja/Uv8XdXkjY0FrK6a3S7Xv1nPavMEmOPsvEwd",
-	"filUJ8O4VjNhJjIoaCaFxn9a8NhhUXKR8oLm0RjXFufZeOmbNyARTRDTt43nAYXGsxqMu+52kNkxCykw",
-	"PN16YZxjqpCAVk7zoX+ERRlTmef0UmK99qR3yfOci9lwQQWdsXLr5LpBvLZJK4FfKO7sfNmBg4UfRnWt",
-	"mvsoWhExVoeEa5vXONgTI6UpFWxDWymjlHDhbShum+0F2i4z5lN5fH5HZC9+5npuKOpkLCaw/Vhr014p",
-	"CZGGRYQpVwmZ4OUzaV1KJaPZENgd3nCQgzMWq5JDlTMwYZAnR48HI/KiXeUQlWQcOvzzQIFoZdoaEYuO",
-	"AZe96cfcB2OhJZHTqbmuMJsZjWuGbUnFTP9kQddkQa8Y4dpWO/cVc6xz11G49XJuRUwOycbnBVT0GWM9",
-	"HdG5Ua9KKVcbI8Jj6mA81sEG4yPZjntWsjiEkzzuBRoTrrmTDD18rNOcEpvEZSFQ4Tv3RylXHZARLgy8",
-	"bRfxk8JXSP9oeHx0NCCpLEuWY50re/XY+GQCF/qIDI+Da/D14Rnpu8p0BNE9SircnYcrMzglw0e1uxPf",
-	"P1AOIyoIvUoBTMTcpOWyXosjTBoIcgaGj5J9sYSCDfNrtBPJdJWCDohETtEiiKqr+yu0FW4ES5tSbrj5",
-	"O+f82JJ2gS8R+1UHdnGwLDN5zUrBsg3tXzScVFUv7mMsqrilp4KVKRPaLV7koL3FNyqTrO0GfUNltara",
-	"UWczdWRb/ncA4/96G0aaNbB0olN3WAmh8VtbgjaYXZwNSO86xFtFfW2xWW9Hldtjwe4bFroWxOdj9zbF",
-	"UPkRJe1zFzsrEaqurVab4tpk0s1nnnsmaJ2oURGtVfMEUq9VSgXpuzM0CEH3dsUrazW8EVGsZnX7j0Ow",
-	"ux3HDW/7FRf1iavORgIxznSlEkJ/XZZsKMDWmJBZWtwCJwkWSlZm6Ro84QZmshnMaJdNjZ+nOrqmvQdt",
-	"7GVdyICKEu1a9qzyXrkIyuACdcvXyCKAxganNr+gKQtcslQuGBk+2lO4jqFN3nHJXFeoOF8n9dwBd+xR",
-	"rPC1vfruiCfteN+EjEajwZ2W++pE0YpBqGo6s9sDJaAG+0Jomc52IbxOJ4qRdGH3mWahCGaFFpSSRuT5",
-	"J5rqfO2yyicgr07AKjSxp3SC1UYv2ViAh530XYrCZVVWn5WDEXnnw2DXBUtqAIt4/M3Fn7GSXzsUNY1x",
-	"tGMBZG7oGrqwikTl48EQ7aY3R15C1/VoyUdHF0ffnzx20ZI1H+0vn3cp41Uv3VVFAtcaKFnKeKFVpIsp",
-	"ZCxhBfMI5tLHLdXjAYWw/rUdmCEbKIJe8VzTRkVadKVO1OND/Orkr/C/XtJbwhldluKkAA3zpChldnLi",
-	"slBPTmLfnZz4KZouMau4KiBvM1cLB1/pc1rDcmhPHjWyJ37ZXpvtS6vNh3JSF+hVKATFd6EW/f0FS9eu",
-	"bx+JiKWVSLCP7NSWKeJCVOvy9zdRgmpodWGaG/TecyIqblR3Nzal4QMFPkkYT3jUO/1pAZsraaRxzReM",
-	"cIhGgg26RorZzckWyHo76RrN4ZClyFjZHhRy4gPlP6wAU/2tlxCWKwY3uvN1dUO0b4xKuWiGatWkkj0i",
-	"Gxqyz7YS9OUGnTRIoFAhbdZLunCnPVqYVnOxIKclhgHQdH7rGbh7K3b5e753u5MJgMRdyo2uiYXuMOLP",
-	"rnDjDulnQTBNyQpZfslm1pLNviiCqHORYzgsjv9skJFjACwvKiNaRUJJLSUHoJ6cpT7QPfYUf/0IzSun",
-	"USEGRXUMOrtFuBgr7VHfkeJBOQ8DcL6I9ONBY9u0O78qXsIDe6FpxAjqNL2iM5YQp+UNbrlwurOcZhlK",
-	"nLdsHaSjjY1/ePd6P2V0B7q8pW5qBrvPaes29MilBk0wsGKGypVEg2ZIYG1jZid6LMCLhNYaT8v4WSc2",
-	"4c5q5JfVSbid5mol8z1njJ/d9Yx3jXiKX0hdwPhgcBIO5u8WhqY7AMYv7hkRf5sRKbh+b3lI3QyS25iS",
-	"Ol24CMQoav6UKPZi9cJ51js5PnryKOlhJgygS/ZO/N9vCiYsoiK3+UjS/nTsfgpQAb8N5LgfrAG1d/Lo",
-	"STuGsjaCKHhhGy+NpbLMWNbIHW8b/mtTaRWXRohAIUkuxQxCVFEiSiDYaQMGYX1FOtrF1XGGj91GWq1p",
-	"65oIwT7dQAmdUS4SUtrPNjW9AbHxPNZqHbQx42hKxDbi/UT2OxL63ZTdzQLVQC+7nUlNKLhwF1orWN/8",
-	"9irExrvLmdsAfvBGhGn5fjnNBMO89d83wsFXBh24+8T+/XAG+taaGQjcgy+otLo7DoBdSjHzctOpwzEr",
-	"w9QdjPXBbYukln71aqttmumG5KmRQvfh6jCUnNXqB1ZASC4aDELLbfmxzZXRaWcZupjNy8tm3m6ye4yj",
-	"Hc/bvewqQQ21eLc712b31dsiQ/u9lFt8qKy4jTF12+uU7iYpV8RyeksiihXF2rEYV6M0YawcoU+28Wcx",
-	"eli2MInnNRreSoO0gwAbAKi1YcXCJkNi6KyPGHmJWH6ysuJ4g3hrRGvUFR0tLXa2zLi2G7NXNBAXjijA",
-	"nmXEOUzF6TotgTBXdbpLiUsuYi1XBup1HWsv3uXbwGN3R9OtZSXtMOvWEHacfHc/e6+BRLSsKn9+zyWw",
-	"++wTrXbpZWPr7evRTPgu5njLTdZOMbF3/bYeNrZsMbkDOhbrOtfo1zbXCGeG0gd178sO04Z4uu3b2h12",
-	"ZwaX59U29OtxeIyX7TBKNdg+mB0GEaWBVopTH21YrQQSxZjYNI5tdLB1SezuffGCdJFLcwAhm/nSNWjc",
-	"qE3S7T4uUW61kYvWuXoSvVjqKxHfoBgD2cS6muTWdRa2XP6vOmsMxMSwxt3fp7mynt0goBKfUWGhV6rA",
-	"xUEoJMCBh2s5CCnplhM8oPAmTOYkjAF2YbsNQ3o9ACchNC2lUrUqqh2Fwe4PxgzHgrXDMKwDf3kbC+5o",
-	"p1sbYREqvVw+mf6FfvNo+Dg9ZsMn02/Z8Ht6lA4fZd9efsO+mx7Tx096SUcsT06VfmXRz8JonuOL4ycn",
-	"R49Ojo//27x1HxEju4cRBdHGPaulWFytIVBdJCS0NdG7iU+p3gijlcJ6Sr3iOLCHvW5FLbknb5uxRO7B",
-	"xcaYovsLkLF6xU9VENHdVZdr1TYKis2taFVtjiyF5nm9yFwLUMQyGFuXxb0b1fG2FJtrDctV96hXnbNp",
-	"566ElCyD0lI4FiYytcc4d4t8aTChO8v01E1cdV6rq78T3HvFunbzMoSGDAt05mJt5IZCHDtXaSZ9b9/D",
-	"vjhTAwKwJIDrEg3Exo+qIAj33YYB3cbkA3fYrUw+7ZW6SfaviFPHwg2ob7mECjCtqX4tYF7SR0XXbFPA",
-	"rDGDuH4x7ViWx5ZoaNbl2f3M5c5vsIfl307JRoVn11zJcp0Qf1cmJOMKbr2O8kM712uyb9q6TZcNeH3v",
-	"UIj2simSb+tqTnmpNHFN3Cp47/XeVrvwDPye84baI7xDsOg7c86gLgUAPPXaIJs76Yy+D2pXRwPx9+ru",
-	"HqtRurajZ7bCB68LbFsrb90CeDom+nVca7WknS/ra7t998v7uC+o7qqHjQDjzdAuw8BsQfmKgznk/I5C",
-	"jF/H39dm1DdNqbs7NOYLZndP9VcdaJ6Na4gfrVjNuZpToy7pBaJlNA3Q8aSknnUYkmLkoDXOQ+O41y5H",
-	"JwPUMhntClrRKGBY3WaWptS3l48lJiI368xxK9IOXRrDFisKFlz+iebLDthjLHcJ5h5EWAjK5djI3SZY",
-	"YCcqLwrZTURgX5UZLwRbuhn6jVPubq6+jnY2J3ylnZV7W2u2e43DjCvNRapdaVBrdMLlpAtpBTa/DBVQ",
-	"cmB8grfN+INM2mYBeqw478nSV5uXBduxunxLi7fdtoOlzNhRXaIkWBuLYRCXab9OlXCXuegoYGHeAyBG",
-	"8J8g1DPTEBniq+7UyEWNyHsLC7GgUEYXUE4rr4wlXIDV3buSFy7prjTWhfEJoL/x0dcILBIrHN/SC4+h",
-	"4iExEOqr3jYtvTASF0Xxvf0G7E6KH/G+COEhG9vmUsf5+4Fu2YgfsQr1c6FjYaCQ2AnxbobAahWlaUvF",
-	"riFHa1kGpmD4255MiwJFdbfl1TMDd9SN+n/8bdITbGV5ec04l/RknrkHwA0i5jody3r+GUBlMhQt7Ez7",
-	"FE1GgAuUEGrxXg3ZJGQcxJuOe4CPP+7VvDUWjIUKwj4VgBxeGdUGHQY7vzqfN1gR4LVTotZKswXp13B8",
-	"Bp7G0ARt0XZwRiohapnOzUGPjiq8aO3uwJTNz36yRiCAnqNXLt2UKmfX1chsZq1316Q7i6s3bJhofnM3",
-	"Y616fL+jJL11vzb2PkH2aQg941kHk9/CXrAaJQaJkj6ScOI1soRUFs7EpY9bE0dCauJelVbeGgTf2QZZ",
-	"qzLfIW/4QxWN2AQBiU61NaLizE6xEGQAdw0WX7Gp8mNglvGntbvHSzaVJdvY5Yru0We5n5Uej1GbPsDi",
-	"iifQHi5rAxsHHgF3xsa9XQtSU+24ZI1bJrvdppaJd9+mkfPiCCPKyluwVGVnLRW3Cjb20PomBVthzYFS",
-	"6dtceLVraQcUppJvv+riAIH722m/zK/7NjD77GK4idyztvcCfHDH5j+PzH8em/882db/plqWFnetUm27",
-	"O7cyd/0W9h4iIFwbNo8OpA3DCoo/xKWqrbUfTgjNMpu0WMlgIMotL3Oe2rf7hlkgzmnifLIWM4Jfm8si",
-	"Eh8qVzWMRegHEeKwF3jmqmPYdjbM1Vaj7CjtclapkDSFaCEriRuuI522updOWsWc1Fu0+c5U304TRR7d",
-	"p2QDLIo5OuZkDe5MPbWr1x1C+SOfzcNQ91ptJ0PWRlVNVQekdl2A5dcMRYW/rltpElCADhf9Ox/oUMUJ",
-	"QF02fPyXCoDDOklApau3j5ypavP4KECPD1hL0O6Tql1gQu1GvZkuaPix/yotueYpzcM2j4/9Y4se4QxO",
-	"F0EJqyffuV9/5nqOvdlH3wc5MeEnj48fBU9anz36Niaub1z/LRfcWY3WL9dfUOI4cm5jYfuR/dx3jOas",
-	"3Ouw3gcG3z2G1je8HiqkV8x+YAbszv4dD7pNctvC6TZVTOsk1u6QTp9Si7ZAb67akLG2z2ir6MNUXrMS",
-	"ow03T6H77OwS8rplGtH0m2BCXSsYn/6GwXYz9m7KbHoUnERyihEWkO+ElwpZMCoUWQpb9NumqtqLu5f0",
-	"crmCCK6MLxe9xMX/eEbYfWmHhVU6ovaDV0jJipIpQ/iV/NRdzbjKgA7DMhAbpyMN6fV+0HtG45QpB9eT",
-	"hznxA0KVxnU8VKksWBavUr1d/9wWjlHz1v8eQjKqfdkYlnGLAIlGmtsfMFKiWjujiN82TuL3HS2wedHu",
-	"JWJgS5foMtxx1WywWLQWdpg5utEP/TWiA/7cHvv6Sdrq1961HDq60G+3+bd30O8+mZghLKTvL/eFxx3f",
-	"jqN2uMDh2onJKpHSdx07bcsShqCirQSfWN3MDu3mrHpIuLK1ZjiD6qaVoSgo88FVszcnB02XeW7h8QHc",
-	"v2cuSbGOSj+2qEGc2J5VDyGWtnkZeS9bazTkwmbl6nVhJK98jUUSffvXcPzwktEsnVcFLDuCVOvaoYqB",
-	"5zdeAeNQbR1pnssVy9oXuorPYq+s7pi8dP7M7WVbaor16LKFHHVV60jJhw/nz6zjQZYlmIGzJsyhBV0y",
-	"9HhJFSPnz3YSwuI2ILfteww/gEVzxVJLW4dDFTRlI5eD78GTlAODJR/evRwqOkWEV9tfwcqqofhd6Z5G",
-	"pHb3yE2iloMlSxc0bm5nX9m1g5IjSx4rstNJv11Qde/xuqjKHTge26QLReYS68oaGTMhY2eIHPfgDxjM",
-	"uDcYkaeu0JqtXBu82UAUKBlRy6IC+Nsd18heGm5hFVtQoXnqbwq4nKILGShOWFMfUu9kSaxGV7VxyfAC",
-	"s2nm2Y5eFrvSIWW0YJPqbC+pMeYYr4ldFOhudMrYu7p0UDOC7FKX0qqHdr1cTqD1MbuAqCjWW8NKnFO+",
-	"6MpegIfk/Jn3I9vuorBDNcnHjGZ3Lc0tSm0VuqJYm0Nwk29H2LlxdO/GLsVAu950MfVQeS+AFDkFBGlE",
-	"lyjxEvPRWSzPWgl2WVYXHXbAh+6dPL5JzJfv45jIpVwaYS6SPdcOdqJZ1qiuvhdYUKsyuwd5aO1erLyA",
-	"loRmWQx7F3Ts1uLsPK4Yekl7RHVNT1r/T5Pca+N5r/ceShQDIzIYFJ63LIlgqw2CPluhjGUagZCCeDvR",
-	"Q7uQ1+y3JQUcQwWe2Zo8vvBVScLaYbppAsf0Nchiy/LcbGFzYAXrZHOBqxf5FFQ/tkEWgBBgGJkNM9yQ",
-	"JOzDu5qJoF8jg5JXCZSnxF0FaN+sJUDaUj8vmZjpuSuiv+DC//DFGZRoBvThR808yv50qZclS0IB2Adp",
-	"2SJEg1OUx2D41v0ey7y0MTAMRE3rGq9iuKJmt62BMfWMy670yYrJNBMptST9oFghRM2ZQUPG+MCOGMLk",
-	"xj2yFNiM2ilm5z5TZKAstIu2aJz4KkPmvrIITO92n6N9k59ozjMbP3oCUJBJ6H9LKppIHKWMyGup2Qni",
-	"TpKUCiFBeVJMkwUVS6Npb+QdwKDuUjxFftbgIF4M7X07/T59lB1bC42TI9UyTRmDcrZQj3Tfog7xlP+v",
-	"XOrh9aaiG/4tb1/zKfV3lel+87Et/v1p5X/VWTDK5vIYFpcQqqrammdvz22JS0W4bt6B9wGNkfRCawFS",
-	"eqOjRlvpImjK/oVlRm05zFj1j50rr5o12Vxx1c676844UHgF3K5aq20Bb5O+7qjfOu0qPLpvOVfbXaeN",
-	"prE32yrCqqruqWHEpvmdgyRiJXa3RUBuqWLaHH/XKQEQhYif0azOl1Tx/R3R0p3SRTyKrb4Zm2rJQhJm",
-	"ujQiyHuz+7iub0uGEtmHIpe0i1+XLMOqzta54D4iS/gKlr/fqPWLiMz+hXOX7mI/HQscGFFalkY7+PDu",
-	"pRpg3fsJfvXh3fkEzaJPoYp3pWgRKrKxeCuVtrbVt81r7oUsnQfFlQ9OaVlyrAZPFWTdTaqJTcg/lqxc",
-	"j0VBS7pgmpUjcq4JXeq5LPmvTBFcoCCKtEznaJDJ14m/ydA8E9ZTLvx4nUGRo1sZhK/MfJk43jKXy9Ka",
-	"nTXPrV+wMnG6smfZKWHXrFwTqeesHAtzUJAfoXQGc+wb+V4utc8p0XO2rkopHw9ggg47RcAtBC/CHozF",
-	"mZ06NjxnNAsLxmtbGJlcVPHrZiehwEK+huV9/+PZ8NE3fyFzquYwK6i0Oxa5nClfVBmuF1j7XhAv6LYl",
-	"qABW8L8xYE5IYBeQNBKxtZuHQ6XXOau8VG5WbhoYUcoVmeDSjJdHR49T+Df8k02SwMmI7+RSXimS8ys2",
-	"Fv7q7k+KZT6ckKm0Hp3LNXlyRObsE81Yyhc0N7puSVPNSjXAgiFjMamt7YntwLR0dPzo8ZNv/vLtd9/T",
-	"yzRj066/JyNyRhZcKQDiKslSQHn7scCmuKuZzTKz1SMCq4UnkDo+U7BSQW6fxoeyjNxtNqCLjgVUDEce",
-	"y0tI+OnDzZ9Ydcx8j4WwB8HO4oIHUkg48/buGi7FoxdDHaQOHFGK5dPhXCoNhhRbMB8PjSoYvXIiFnma",
-	"y2V2oJw51QqChuJHYzEW59pVzVJtMVAZgaCUy9m8EtjM5L2diYsZeA7cGYSFtJ+MRaPOeaxwodGkBwnR",
-	"yxKv8gXhQstGeiTuAsn5lKXrNGdj0d9JT0tQQxskGK9upUxwG9UXwxxBV9nDDNtwCT9h++4LLjIuZooU",
-	"dMYQ0hrYNaoNtRFPyGHz90ovmYxFKhdGj1InVSKHIrOSZ6R/9gP5wfwjVJNKucLc00FCpjRlWiXk6fuf",
-	"CPtUyFIn1sKUIOdqFT9PDK0PW8NIKp+5m0rGipKlEIYRFJ+C3FRDKW/8Jhu+rucqIQHvzXBJULayTkVk",
-	"DE1CfPf8/QWQH6laHAsog4Q2sgUtr1hGxr3apTru4R1apylDjTTLOEbQmWGaQ2b4Z2r5i70s/EjZp5QV",
-	"2jHEXM8JFL6sdlQVLCWZTJegABLBGMyti3O12adltCPyvCxlaRmP40hAy562oKoruZTZeiwmn8e9VGZs",
-	"3Duxjf54cfHWGi+w6YSMnX4Nb/VGo9G4dzOBiTtLwaXMOCTDr8klI7NfeQFasTkkLCP9yVMpNBN6+Fyk",
-	"0lD0CbwzAbUsoOgJefrynCgmMjUW5mQOMBJU8V8ZyfnCXHKYCG2t4RkLujFTIv0nx48JbqI/g/7ebg6j",
-	"zrePv0E+avQ2m2jlmGhB0zkboha/BI1trnWhTg4PV6vViMLjkSxnh/Zbdfjy/Onz1++fm29Gc73IQcrn",
-	"GhS4Gj2F3qDe8ehodAQqScEELXjvpPd4dDR6jCUH5iBBHtKCH6a0oJc8505cn7GoHcfzOG/x9Ww7bKG9",
-	"B2Ynl4qdNrBKqRByKVJWpeZ5Igejz9NwWGBAgJw1GOKjoyNMZ4E9AB2jKHJ7Zg7/bm3EeJh3QCQPu/K5",
-	"cXCfxWKMYc4HqjZrsAE+wVHFOvOjP/wrzZyxDD453v7JB+FF2Qw/erz9oxeyvORZhinOT46ebP/itdQv",
-	"5FJgF4++3/7BhZSvqFjb6YDh/ptdhvYel/CDqJKjQMNxNYZ6PzBNGtuv6UwZ1QlsNGCzAtq1tH1YWNGx",
-	"YOnIbf8WOubKMHBhRGfHLQ0L+c/3b16jHUHRBas9cr2N1nSRD079HUkLPiElo5kzAdUJ+QXT6fwdU/q9",
-	"jU5w8tMXkbS7NWj+NlC20T7ecqy5iT4eHfkZBWqqVzOjFN9cpQdat05zp5L3Tn752CRft2hmz0nfENUg",
-	"oOI6JQTkXM7U4WdZzl7TBbs5tPVHOon5JVc2BMZVKonUriB9c9UZvUGdRpUEc78btdC2MUjG4nLtQA2O",
-	"j44IBZlxRN5SZau/luyayyXKkgdGF5dCc4EyMagrE/RNUhRJBPuk4d3TscBKtxYMVAobwKO07eNMrJ1O",
-	"Yu4NI72hXA1HMpVCydx0aZ1RDN+Aw+eveW+fBZU3IRMwS4FdaIJFPoySK9J8mRmJxqMP0DzHOC9qhLIF",
-	"FyCXuKYAvGa25GrOFJlMSzio2cQvPSyzkedc4NwAvbKTS5pe1d8ESbdhpsSoOL32CGeD5oV5xViBFUrM",
-	"nJNK2piCDKbnEAJtpMhzDUjgQvobuii5SHlBc5UQJcnEvPlv9uHQP5x4JYMKmzJjxecWUzOkFxogX1lS",
-	"NcKFNcKoTht/9crh0yblQJ5hncyxbQzw9om8wQ6Y+dtdsldLdR7KYP2nDS15LOyj2s4g3weyggzgUzKJ",
-	"LBSk97cWFzOHxwI+7LaRaIw23k0+aa8yZq3YIvD3IxR1bO8m4egN1OucddXPsUv8cHncpaBktomE+0Sq",
-	"c+jumjd1i/7Nvif0Dd5G6CSK3VLIpbBAx1a5ixI7eqy5bnTbGmZohHgSy6tdYoJeSVeNaSxsXZBJDPh8",
-	"Aqgq6RWgqgSpWqDK+S9coYn6p2PRdw8SW4ejiw0GYYD3rag0u9umrGwqA/RwEu/8JIYhn+ERrFHIl5zA",
-	"pFfIWJQF+lhUoxTFiEwqLMlJrcY/notTMlnIrPEoPCpj4YHDbRU8yH2cVpWk1Yic2eTR3EhhRrAywmbD",
-	"jP296coa7IwMNhYlw4waaOwHpiNFraBat56T/pOjowHYdyD2W9AF5MM6lGHp/RH1s/marcKqf+iCY0r/",
-	"VWbrOzuU9U78Mal7/IxWdtPiDE82FuzDya2oIilsbvaHO69HO5zXp1JMc46O5yfHO4zpLV3nkmYXUr6k",
-	"5Yzhd9/ssgA+i+EVyzhFLPrfmqu8ZqsaU+nmKTvczYeLAA5l4yU9lyuyWKbzqDoZrSV3EjKJVg2nZCxc",
-	"Pjkvw9rz3CihmubwGRexKl/tgr3glU3I5Rq8CqOxcOGwQX17WzuK+gE6Rc9xDa4DTPKwuBZNr04J18ih",
-	"LC6CywELykFpFan4RFxZqBg7ivO4+xQYYt3tJSjYtYOi3rbI24PMcLdmzlrh2YAo7lx02IVBfA4qBdwg",
-	"e8iZjuV0wu9teeOiu26qPdpVtCm2neHt3raaYhfNC/xWF6jt6YF475J4cX92vJ2SbUphfc8csrbT3tpF",
-	"AcOKzGE+4mgL2/1K7LaLzbYSRR7I8Z546T2w0GTrq28bBV1AYaM6ncdIH2MM6qSfEJplCgF+FvIanley",
-	"TTtBCmCFnfAiy7HImKbpvFUm1OhoLg1ss54Wk1xa2Y73pEt15l/eqTqFaQgP6tSfUJ1CArtDjaomMB1e",
-	"uqP+e2AwZ5YrACYazevnAM+AIlTLBSJrgC4my4yVp4Rb2HzKc5VAdAZwCbxu2zdsCzj7S3lEJLrajtcV",
-	"L6hGS/qhhjjYOXi+m9dA0t85tnHcCqe/HSN6DoZumwAFJR3dYj4woT8bE4LjQu6OFRWukvT2uK24kg92",
-	"m8A+U+GYuPq/IG57JDI6i4jZlWfirWnvTTmL+ILrQ/ub9Wfn6xbqmYP+wMIqwIG8m75mjHJu7mU6hy+R",
-	"AURcrtVa1RyvzTyNj1/LfwOrdDv3jVV0HrSH+/HevLX1yOtnEX+9X9+NEdED8JuaCI+hCbbSpGDWKWDD",
-	"cQzhY7CJ0ZqdmReDkh1ebD2I3CZISJfj45ohFDNjjMYAf1eZr+E962Lj0eJTge2k0ug0S0RHkCJFs6lt",
-	"0wgR2J1FUw8QnsAl5FNkTO8Bu/EqS8WZdtBamnlH96S0nBVFs6e91Jbj+x3JZgbjQfkqN9NpSBJu57QM",
-	"87oepJY/n9SClBXyyE4WuV1acXqTS4Dfz9bskvIAgcQwPCemeKblLINGXagrPk2+sdHsbIZnBJm3gZy1",
-	"p9kBAe3+wDbovY/O78hovZGK791M6NEftvhm4ifm0BH94Wf7r50OEdQG6RAxwlv3Dk/QTx4vb/+TE95P",
-	"Dyfo93mCSLXBXSdpo2a6iSQrV5AvtWAY/2rONEBy6sAw1abVDc4gLxDen65X62ubIBYh+gcN7578Q78X",
-	"tr/PF+6M3dVdcWgl+69grf6iCWOVEtSel3oLwloMt6KQHHEE64gVJw7wINRy+hRSSQuWjYWm5SXN80Gb",
-	"JTleZfUlcrluQ1zIch+EiwzSb9ZMk0ADvmhhaUjFArgIdw0jfC5XVYrwgQJMjwrow+aftxEziF/6sQD7",
-	"QgNRBNOh2QByRqiFwLZJ+gAtJ2SFT1EyCNGsJ46PhdXZJzYXB0BuoHHMHg/gSbgi1wBm5lGhg6vhQPlt",
-	"QryNsZjLZZl4tA0WBdswMo2mi4JZgDxX07TqFlyopiMobTw1O0cF5PjGsEBk6bpJGpLQ4xE5s2lDBxa2",
-	"wgJxd8BxrGQJhenkyMKTQFDrjHLhSlraWSCCcZHTtE6vo7G4qFtXFP+VDSG3GeJqquzluFc3iomys5nk",
-	"f21z2tTUtdYRI+6E1QAJL7mgYLZtGmajt6Zr9XKtoXatzdOchMOUqWZ6qHTJ6GKS1J9B4jgc1trPn4b4",
-	"oJ+xNKdQAtemNdfmPyEllKtVEo+EIaIZE2aNDQeZU5HlDLOEGMDGEz0vmcsLuqU7203ZSMTAwh4E4j+P",
-	"NabKN/1cR9L55aO5XFt4UL98vPlY938DVw+F9+rU35kxJyZuOIb8e5c3NtjpXSUA1SEPgLkbUCXsEZ1T",
-	"RS4ZE97oXbeWW/eWESAgc9UVfovgZdlLBgBeQ4sX0XQWuXSdnXwyFhhkxPWIPK0uE9p28dmLx9XoNRcg",
-	"F7OoWd3u5CY9qoN3BTP3A3jgXr+tWddhGoU8wVL6ffOESnbY6rkGUIZUiimfLS0OjkXqkVPCaDp3lN8p",
-	"rcMNbU6kFAwT3O1bWK2fVp600MukR82jBRIq1WyIo5n4HxShY1Ef4pTnDA+W0tiWHc3E1bxwo8Ojn9R+",
-	"0xTTHZ++PB+LgirlK4hPAAR2MoDsZsxCmGzMODDb8BSG9h7X/CtaPsJ+t1lBYjvsMQ0qRaAqgflgIbk3",
-	"CwnBjSOeYv6I9hILrXAYwC7fXkDplBwcJwuwzUL06zpYHFgu0ayAyZsoNcDP5vI2CvQlA6EBIoMTkuZy",
-	"mdUigqta2wgmYb7L+BQKCmgA+lMdWfpOaw+Gaua0LJmRIPLlQlTZUChbNNO4gYXanCiWeRW4rksrEKiR",
-	"3wHcghSuFUQBISo1GjBXAEDy//4/xDBAMw1vBz50mNs2FsH8VnXbL82hYhnJ5EoMEjI8xgAiwMtE3naZ",
-	"MwyqwDJSpnuj0FlMkrHA1cdk8eGjKv7IlsdqZX+RVC5zNOWUSzEi7+QK1wriFK2ch41CUSwIzqAz3OqJ",
-	"Ud1B48RsmeOjo4RQTRZSwR9HAxu+QWRB/7FkYxHBXEk8rEpp0Tta+Cqbbomnfs/feTix+4iY6O5wr8CJ",
-	"o68yoN3xLlrIhX+46+nPF/UQ3IkVbZDqeNTvRPf7FgnZXTpB4uh93Do10/gJKVkqywxtqh7JtA2cLzH2",
-	"22IR9V36CdVV/WkPhpx0ZKVUJcbMZ62CYxYoGuNOPcu2+J9Vim3FzH0tas/osd4eBahGQN6kPDcKsgBl",
-	"IPHRZUF16rF4/ommOl8jzPOUTGBmEwQDsSOf+EKCM37NxIhgVXJb54YJM8ySuX9h/QxZjkXOpposBarP",
-	"cOmZTnRJhaKQPwvG4XCZ8wzLBopaBTtRpedYryYiMEAJc9wSvDawml/NEU9eW6RPNEJDoTEETiplzrZF",
-	"yD33Y7snrt/s5jfi9c1heOD8NoP/2RAZrHxwx+MOP1gt/uwRcLXz4q6B5wFH3/ESQKn/PrUOmucNFSNW",
-	"DAMLSuGyo1ZCZ1zgM5A8s2tz9xl+xHPNSiOLX3MK5wOgny3PIOjK8TVabZe+YmcIzexKPoNkHEZfk2wJ",
-	"HeDd45J/ZEmszCuXNWVKpVSoEXlO07ktNWXB/RTeKe1K1olbkYxpzHJql+fvuxL8wEld3aBBUmlXGGBt",
-	"C6QhzjEiBpqlm53ADVPqd3I1wQEpfs0SMmEig9/YJ/tbJfYfjUYtyZ+URpEoWDkWRtwcnJJJKVdP8bqy",
-	"diRmrjZnQJZTI4Cmc5iwXKkReS9LbUckS/1KZiyfkL6ttzUWVmtYMCpUoDtqo/FUha+JYCvYYF4qfUoA",
-	"6/eyZPSKAH72YIRZLNCPoaaxMOOE357KXE3MuF6T1CmR5tYFpfZvbI0PryxsNHlNrthaoXYYOrmZAxGQ",
-	"U3Plmk2CYsfYzjOAFupPiqqylpqgHpSESxaY2uXUtrgF2wsbu68AcjFb5rT8oeTZD8xQy2+lBjXnu6vy",
-	"U2Mu6E5364pas7NdPChE//SXYJgo40/FF2lBSDZfnDu7qxqE3FoZhu4vJ/Ddm0uBYgFC5/2y9VFyC4HD",
-	"FWEcAkMmPFOTsegfEy2RR9trJ1NolMc70jFaXyUBbsoDRfAxyamYLaH0AVVj0Tx+UKZFEa5Pa9fB0VHF",
-	"3XH8g8Rary6lno/IhH0q4FpFfjcWlndWPM9Ou6pqTxRd2Ymy7KQydVVzF3KF3UIEpoXAty2aN2H7EJ5t",
-	"CoE0IE88Ofreq2KuhBpqiP0JtpZNLLK+XXPIA1qVXGvQvjKwL7ajcVRQNwVrNzgMY2wVruGLeVi2VDFt",
-	"LZdSAdtqlUFtpBLj/a2XakKwXMdYbKnXcWo2/hPLJljiBFHrJq52JASf+BKak0pJLbm6GougEOikVlZ0",
-	"UgXBTpqVUCekrxhrT2UwImeonprtN3ND8GALqqKXivRhI1BZtRP94BTYyQAgsOzC2zWESu9Mo5w1rnRd",
-	"JGym0bQw58qISUZbLddQet+9CM0klTJv4ZapIjTVsnTLMRZASweKTOAf59nk1NrXEIzTlRCp1f8IpEEr",
-	"MeigeCaDA6akkWWVQ/IClgdRU0zoEfkJyt8oMxOI5ooIBK1E93uVCzp6+42Eg87RdMsIXn9G5mCPJm7X",
-	"H1qNvs8Fr5TwrvIUjmU32HWM/1PRvC1OPSNeUUUcI37I1Gf3IvRgBaT7kHqeQ8tqB8VfSyjGhGo7QqRP",
-	"pzkXhpHSfK04AguVrEAl0paxhvYrPRtvAatNYzq+5bQblG8IvRiLluqNV6NTRLFDM8b+uxdPyZPj744G",
-	"EMlBXSRtKVeGrMOrHC4bG/5Uv3fduFwBAVcxMiFLZYUi8EhaGQ1GYqZKlbd1JFgS0Bxzym2Eymouc+fW",
-	"JUuRM6UC/f/QK/3mFrW25acsz60p+5LNuLXBTP5tkozF5F+NuDA0//mPSUI0vQTzBy3R2FCCbQelHrbU",
-	"Jc05mMJtrInZzGVOCRd/R2YQu82QRP75FFzNPunDVF1vCj92hAJkY8PftxALurNHu4Yeexm8fsKoMl0m",
-	"BOONES0HO4bZuKJRz7gqpOLYXnPwE6o1TefmPJxCDJEZ2b9ZdHLsZ4iWElnOsLCW/Ru8M/DDKFXXk9FG",
-	"qIubB2X8n/x+whN8LzcTcr97tUsDE3Yzc+wWS4vhTZVjxZWmfcldLkG8iWf0ratEVeZaWyMfLxfvk8SS",
-	"KeRizgFdHHRXKOBYLHPwddqBZaUsMrkSyka0NM79h3O8purmSqwZk2rbNXgdgdlMxoIupK1nYJvwHKVm",
-	"PbAKk1N+wAwwBS4trCkW7bSXeJ2OoDCdrSfowj8sU3c6mFHtWD6F2wMcl3KpXRCDnW0flCxmLmFapnNI",
-	"ABoL6lfBqpNqLlegtHtdMZ1LnpoFfQ7xJ3bepie8sjCXYjLujXubQxaRml9YMrxPlyT0ZDv6TZ2S9YFs",
-	"jpSMUJZ25o4Qy+kPCtv8p45EsebB6mzcBcP/DP8/z252isd2gj6EWytbzKzGEptFW2JqAFh7mqAegW6A",
-	"svE0p7MZa8RzJDYkYpPTbiyiXruWRbLmwHMnCSYxItab5B1t+OeBGgtvfgLcJWSzM640xGPUQs/B1VXF",
-	"w0/CKMLSZYG65k7HAkp5gWi/zHM0xlpTJ0SRTOxO2fLqrgg4+fDh/Jk3PJ5CuI43kNocx7EwGxbJbnTf",
-	"PRmRpr08NJa5KuxUkMnzCzqDKm9LxSy8/+R8OnxlbrGJuXlatovt/L73NYL8oKcd8/FRra2DEKxDMgXc",
-	"jLqMbxamfXp+qhAOPHkdqJD2WKMK/+AUkmyhUgHE+4hggf9cov3vivNuYLj3GAx/jod+E+LrBwfqWqPe",
-	"OpEt0fOOHGCx1Fb2ZnmmRuQsz7HwcWXxHwtX7PcUkRptdcJK2lBkLZdkRTHLHmM1Rt51ckLalc7HwrtO",
-	"DF+yzhPSd86TqkSAYposqFjSPF+fgD9lFPhTTkhxBLL6k9FYhCaeE0Jt6NuBwjqWGBENVh5ZkolhrFDk",
-	"HORQGLfA70mfEiHF0EbOccjqwY6bDgKCoK4lo7m1Z/tIlUlOlX4lMz7lZkJQ3ETZCMwgJt7tj/WZnBJK",
-	"3p5dPP0RGXsjFw+MsUFqXpNR25ALzyEShA7PGTEMqVGd+hFRkqRSNK5Ae5conjMBkZLXrHQ24LEYiwba",
-	"QsnVFalcUifWgOW8Zm5jIW3RbXhfMZukELDBsR8IfjtIWj6wPiXTpV6WjED2leaQtWX9otrWZTYbPhaT",
-	"4bAa1HBBPw0zulaThDz+yzdGT7LBNgmhhmsPfABo07Pm5H/H/wfOSee9dhX4gDhtjPiEIJEBTAKour6D",
-	"EfnZ3OncRrAqKwjhBOC8qGpxbGJmX5bgz1OE6wRlgmgJGiIkyaWYsZKgxVaNBdeDpEl83k/n3XHohJvU",
-	"hMMJ1mNFboFbY2N+xyLoE8U0GJ0fd0LSnNFSYWFSx2Hemz1Ge5wIW4XDTbCwFybDwhfbwOgdP96P655P",
-	"4YT0EOz1fmHsrbDx26Y17CTxWFj830byoVNtXbYWI7shCv3JLJmPdtBuzYG2hp4XEP3+gOm/g4R2K5X4",
-	"0DLLTtW4lWpRacqOz4aJyZZBhvGUTpqwgsTl2sgdBSuVFFDEFDivk3wS77zCy8u8Xcsu6NcyFMKUBfSv",
-	"Ge1VKQjfK1FX1XTmnPIDYpF3MITDswC4IBKCNy8amkCUtP8XbDUWaI3aIZjyR7uiX8eoZnvbxgIb8lhj",
-	"hx6Sje8zjpBUFPGbalc7MYjdCyny2XyIlil79sOwdU01V5qnUcf8ST1obyxsumuVBOUjuAB5pGBlHagT",
-	"CmVY89sCGQVcwVLZe52mWOLVOVYagdG2lGFQ9LCrCevBaKgkCdT6p7mSGCau6m9DZq5hXZVhrm3OMz1e",
-	"cbG5nqKlkK9XUbHZ4V7o/VECeGAu92SxsVvVXVnxDtjLbjzDHdv7dKm2SQws1AGkQL3Y2AbbezIWzrsH",
-	"1WCpWJN6QVTPIC7XPgfTvA5wLFxk/Jpny6rwULmEJMRJwcqUCe3SaTGHxSb5932b/9//9X+7BgfkMGBG",
-	"QVo/6ZvPXFr/HFRHXtVgHYzIe5RXVZDMlJAqf8nF9ph/o6tUMZ+gEiY3jUUju2mTgMOZqnKF/zQ5I7VZ",
-	"75w5wsphm2YhZ+nBY/nHSRUxwkrtSHyRdlYlEF4/qglgRclSqh3VJy0EdPf8BOoettItuFCa0WxENpRM",
-	"cmZKB5MSJDP2rVgjJNrCskFdf0gCsI82dMeIvNeY1G0agaiTnBSl/DtL9WtAqIJcSA8cAn9Zy8ppOwHf",
-	"xXuaVuxv7tMqxd5+joErbR8fmbglA8QqGz4HuaBk8pKLKzCcN5dxs+73k1+vnx7tbbd72ly13r2Wa4qP",
-	"es+kuACAoG4rC9a2fZ+/ogANO2cVqC8BBHxHwqQ/MTQ+GWBqhNkNt0EO8Q+icFOmlCw3W8+Snvk8jtjn",
-	"m/AVufyAktbWn5AJhiHuamHBUMVTUrL838Y939fQOs7HvQc352+jkVcET+CcfjWR2YVDbC0Ws7mctNhQ",
-	"Oa3KALKRF9jGJRwa0rdhgZOi5NdUs0niEaytgTpseRCBJpHT0DPTAtp0+bEY+9KC4UQAc01nZKLpbGKD",
-	"kuPa75ty5kDEa2CcG4vu/RSiC0pSMl1yds0ayIKnHlcQ3D2YH+6ASLqm1lV6T9PZb1Zzz0jHrTWya3CL",
-	"mgztehQPmvtda+5vyhnx4Pi/10o9RcmuOVsdcit5BTzM1ag//BxIXu4CPNy9WmetPKdDxrRlTgTN17+y",
-	"QCG3Xl0biseylkh4gm5VbM264uyjij9i0j6gof7ANEikwVL74oF6zhZoskQ5dDQWZ3luW10YVY45CCQj",
-	"Dp1C7YGWyGvrenIFyH8osqLzIYA1OjJtCy/X1qQILP4JHyvGROPLJ2TcO7OfgUxuKHzc2yyfwjxfyNJ+",
-	"+M8jorqBu223E9iDxdlMJLAaGxoLCOSBx91rrVHyQpakojjH5NxW3i+HO6t41BexN8+KDj+7f16sC3Ym",
-	"svMsRH9uKJ+eL9ozfa/48LW5bn/9XXMe+3xUw5NfRlk94vEFrN7xNYvBVyuK5RNWVEqFwDieCPReMhZU",
-	"WQfMgYKgKJ4yqL0yIhNQsVjGsokF+2mgm5UUJRy5DHGaTsei+vKETGmumAUlEDLEc8I2KUpMDTTUsxYM",
-	"IGLgmWtpKwjeLuVeMQ6gsfx1heU+w33cRmwawF422g4MfUcjZi18UNcDHN2fNu7F0ZurwtdwfMXvkx3Y",
-	"vGXLIN8ZFbwyRd4cfva2yJtDG/IawPp/DU7+thrOLq+/13uAiMPLuLpfyMRpDcAOxOpdOTNK69tZM9mf",
-	"M49FgzVD7uNUlgtv+xWy4tZcXDOB4TBKeufa0D9HaQCE/rGAEHGfEONhZoN5mH4gjcUG+tUugxgg6ljc",
-	"+jIIFJivcQW0u3tg+A8M/64ZPvqJ9uHyMaPqHo4zo69ELBKR+gFkIsvZSznjwhouqxj6QYJxAVQH1tGI",
-	"ATTxicykctgZWdfFVhYlm1pL7Ns37y8cP3FoUqu5tFkMY+GSQCDtuhpZ20zwJpxDYCuwMf1KTciEZplN",
-	"5RiLid+iCenDFFJclAHkrLtohIQoLlLmCxukV2TOsKhBxLUoV2IH28Q28y4mhUJIBozcpUU6gNGJjSKb",
-	"DLqstfhdzWC7PSIK6gfihzfmim3ekkgEI1INT64EhF0Ei9A1Ird1raJ54RgXXLxkYqbnvZPj5KuamBs7",
-	"tM3k0u2ZeLAl37OdpR84UH94fjEI2KYzOKOxJRpk1cEHAyg7qG2qWIzVkSinC31LEENNF+ykQijcyl+d",
-	"Mwk5TPgqyo92XJcsl2IGKIj9NvzTFRMniOAQerZGCHJpgR5Arou7rJTzgZlBc0gjbDNjsp0Xj8VtmDHZ",
-	"kRfvwFrfml2/H/mwxSK8WHjz+2FMf2hO9OdG6nWiQ4TbbRISDz+jjndz+NnzqZvDz8I54TPmSno2Q63M",
-	"7806mRA5hG6ioIQlepvwi4pY/0eWM/U/wVBAT67qhhCI8zTKISibky3lCCdYZvnMDsTqkVpWI8SQ+QY7",
-	"8jU1wBcCRTVKmTOPAOR5d02KiXCa5vR2rpgZrt8KIoCwqvVD0czf8mjhdnb4puuSxF4GMPfpezh1u3kb",
-	"bGyDI8W9Pupybu/LC7x7p9OvHchObfmhWbOzGTdpmEbgTvbnWM+pHgvDGEBOYJ8Mx2tod9vvfWvjU0FJ",
-	"/t7v6FJGmJj2qj3oCvd5WTpruvpjHOwulea9pqU9l3olh8WcKn9Cu0vpbrz+AO1+LBCZzn2RQumcqsTu",
-	"4MTWxMab1dbLdkEH7vhO8J0P784nthiJ0SvGwgjqdl1ax9jVMw5OcxWjF1TWbeaq2cA7zyjGAtH3hQRE",
-	"lCTE0fNm8gDHqQIjV+0C3ii7AIC74ZeTsXBVxrAFPT/AWuCIFGLes0MFjKV+GK4IroMFFZqnvp4agotY",
-	"G8tYvLHKWhXESJytHmuHVtxEy7iIE2Obm5a9yTzvIeOlKJrrupd1/fh+R7KZi/voQarsWchOO05AQPQP",
-	"Ut6fT2szh8zVX49dSHerxEWqsu+i17WCU2rCW0Sdc75pkNX60LzDBcyp0r6gpNVvgovCCHseR28XvY3U",
-	"1bax+HK9rTOAeGc1Ljz/Dyrc71OF23zCki0ZB20JvS0/tWLHSR8Mxf73Wvn7scALB2SCVmb8YORlBI9N",
-	"WRXIb0oIpG+a13Q2SExHrnIPgqG5QH8X3g+IWiVLEQKsHeW/KRV/g0jwzxHg/6BW3VMi/i5H7J9KqbrN",
-	"l1U80R3e2IcuzGb/iKt/6iXsUmqdClizN5EdtRcCJTtYliCoSiicc2VFdpbZyp8LUBFDzbLCs+9zsZtZ",
-	"ejAidsQASRBLCkMIwAYe5N0obhF9eW+phgf2qQex5netPjhSY5v1CBf16Ym2O/4TyRkTh/ZJa7L1QSFp",
-	"CSKaKic1qBCVnfQHfBMnyW2NHoj5gQ/H4u+SC9XyYB8oB/RplQQACqknEKGVSjHI/Qxa3DPNCEOytiQZ",
-	"1ROqcFL3KRidFUVzDXeUh/zWUF/gqdqnBwHprgWkWkCfpwt3OgOauedUx1uHVH+8Ndu4ZTKkJ8Zm5iJm",
-	"r1XxNzWjrysfPRZoSFCkX3ABqIhbEpuDNG9o4aChqkFkNCVPzw0vugQrK1VXZAX1DyUGWU8WMmPNcJoq",
-	"lNIXtsZjZ16u/FwrORbhBN3UoE5ZcAvnXDk4uLDOZjhUF1ZkV6IKzFaEal3yy6VmhMOw+25Meh5GZjum",
-	"KgVzDrqwAM0AMJ5oevVSOuQQhyrN9EmD/wLkMRjZC7STr4QRsNRXZcV7xlXWDE+hXm72jPQP6DLj+sCQ",
-	"1EFRsmsmNNX8mh10Blya7/YMtwQu8cp8d7+hjWdFEVmrL0wqfbhG7v8aaQb8/DPdIkvFyp3uBPMi+i7l",
-	"lWFAgQDpmV+9aDTXLkbTF4ExjRwo0J3Gggu4Ok7JpAC3IBYPmIDf0YqIsfBJnxhP22JoNZaxgJdtZx18",
-	"6SkCTH0wa3CPBxva7zi+DuPKrMzDMb3rY2o3mNgddgcU/qwUMLP2hzXaPbT37k4no06i4AkGep6Qpy/P",
-	"sc6phU1EAAYsSBqjx2fYaxiU27v3CyfS6dZ6aE4qqeUTPBDv3RKv3RjSIIcIEc8ZzfX8190Q0w1bRQb6",
-	"CAA9eW4jI0oJOSzcpktC8TCcl7N+CYksuE28P9oR3CO1YhfvAZ29Uxiq5kBzfs0eiFIrpCyWLkuu172T",
-	"Xz7WQ7GumTArls5ZLbASV9vSlyyYoAUfreki35XIKg7JFXlTMHH29pxkMl0uoCQNVYQtLlkWFEm55IKW",
-	"6yhjtN+/L1i6H4m5EVckRjMs40Dzt6XpRwNKcCwV7yIc+ePR0ehxMH4uyH+dvXoZVDCWl0YW66LM5go8",
-	"UOYWygRwKrtoZt9J36x3mEX03lZCRMaIlAq5y7dkhEz40kbchm+Bykx0SadTnmJoWEY1vaTKRc6pQUK+",
-	"OXqMevuKK7adV77DMf7GrNJNE6LZaLZ+IMja/f1b7ANgBEDyfX8qS8I+0UVhL2dPdT4AG8lvMNp4iAyp",
-	"8S38vf755x4eDsTTOvnl441pEIplxSw1lQWiZmUqke07ZudkCpYBXIE5Essy7530DsGzaMfUbNujNzTQ",
-	"5c/enp/4+tQVknUShIWKLMRjgDKcreRXaxCqIxa002lrszsgciU6kRaadZQCzbgN8BAM4XllF4wMwC+D",
-	"xQ+pUIi4mAFsg+MuWNmijYyBlmJMCbIYbR5AKhiGT2bfMIZahufZ2/OEqFQWDidv8xqjmWR749YFtWfr",
-	"1pa/ofk3NesENI9W4VLHLaXA7zGTMkZEg2AMtbY3DQLdb3aPqp1LjCCezpsGdpFZw5636TkQwKrr0Nq0",
-	"oWOPwBonF+gmgRqElbXb9o1qbohNWLURDMS7NtujMGxiylb2YKAtKRhHS2lGExBcybmczaDqebjlaFFJ",
-	"2okvVprFovM13heO1DK/2Di7hFUjfOAJUuQ/3795HW5ATQ65+Xjz/wcAAP//",
+	"7L3rchu31ij4KijOqRJ5viZNycrFVJ06R/El8bd9K0tOan+hJ4S6QRJbTYAbaIpmfPx/fs+feaB5k3mS",
+	"KawFoNHdaF5kycne8Z/EYnfjsrCw7pePnVQullIwUejO6GNnSRVdsIIp+Os8TeVKFK/ogpk/M6ZTxZcF",
+	"l6Iz6lzOGXkuNJ/NC00ovkmEeTXpcPPCkhbzTtKBn0YdGoyVdBT754orlnVGhVqxpKPTOVtQM0mxWZrX",
+	"daG4mHU+fUo6j6UouFhRM++lvGaiuZbwFVKYd4ickmLOyFKxGy5XmizpjJ0ReqWZKMhUKng65UoX8Gjg",
+	"Vv3PFVObctlpY/Lti/1Jyut2eK3Z1VzK6y1gmrvvD4PR8+lLWqTz5qw/sI0UGXmzylcLPiBmEU8v6cyA",
+	"50dWvJE5TzfPtV6xM7KeM0F4QbgmuqA5AwitlhktmPmNCr1mimXk9PjEQ2vOaMZUufzn0z4uZMdyzYzP",
+	"sziQuHlIeMZEwaecqYRQ8u7d8yeEm+Vp8vDbfjqniqYFU+YkF6RLxaaYczEjLNe1xQ6HZNzhOB9ZrHRB",
+	"rpgdcNzpDeKnYN/feghmZlp0Rp3Vips3q7tMOh/6M9lvbv21mrXjh1QzKvjviMftSCLtGIfhCB72j0qu",
+	"lu0rWMJLZGbe2rKCZTnWrVbxhqbXOxexpOn1zjX4kW67jJ+Z0jD1rpXc4IsJudoQsVpcMUW6x6SQ5OT4",
+	"9LvT7x9+e/pdDx7aF0lBZ6TLBrMBmRwPTgbDSUKohls1WcJ9nJDHL56TJdWaacKLHpGKTHJaMF1MWjDT",
+	"jv25u30F6997z26//lpdbchjxWjBypFJlxZkIXURwuMzdrGgH/hiteiMyuGSzoIL/PHYXzguCjZjCvep",
+	"5D9YuoVhLfGFbVgVDHEYkN+yGdeF2twdhou7WEQrfl+wBRUFT/0h4zCkazA0wOFeQsJf2lFfKnKE2Ht0",
+	"p9jr97S6yrmex/D2dUg4izktiFwLvGshqLuGf5i1tCHm0k9xuyVeyJVK9zhzDe+NyNFS8RtasCOEuhT5",
+	"xj6zryumV3mhyVzmmW5bNX5x8JLxs8vNkp2LrI0bK/vakSZmDEJFRnhG1twwXACwk/26796+6DORyoxl",
+	"bStVjUlvt+itRNtNUiIx/giApIoZoWHH+n7eh0A5WjSM0qKLYisF0MX2u6+L2zE2mPYdSG1bgYTzW/Hu",
+	"cEDdfC6APpkv9VIKzUDX+IFmb9k/V0wX5i8jdjMB/6TLZc5TuNkP/qFxO+Uc/02xaWfU+T8elHrMA3yq",
+	"HzxVSqq3dhKcMoYsMKkRGrm4oTnPzgAMC6Y1nTE4IW2VBZZnBv8T0B+YWC00kkaa53LNMnJD8xXTgw4q",
+	"LdOcp3/QZlI7u4Z7CmtMV0oZ1UcX5sC71Mr4zKwZ1mPE7GyFy8NtJ4QKIq+AYXJBVtqQzU9J55lUVzzL",
+	"UBH7cptLaZ4zdaSJkjkjmWSaCFkg8Ekx55rIJVMwPSzzlSyeyZXIvuwqKyJ8VxqZSRZzpioPjjTJaEFB",
+	"4DOHY6CdOVCvKW5sahYPO3lDN7mk2aWUL6iasT8Gp65ktiHsQ8pYhvdB898ZyfmCFwkBDsAyQqdGKctY",
+	"KjMjSlAy+50vyWNcbP+pwN9xU4qlUmTcTPWM8px94YNyqirqw07pPSOK0Qz2Z4+DzigXwPYUK9QG1n7B",
+	"1A1P2TtBbyjP6VX+hc9E4/wkpQKuAIjlRMg16QJp+kAXS6vAGzy7oqgVr8r14k2+lPIlFRtLePUX3ISU",
+	"ZEHFxmGXPkPoEiM/As9BywIs6a150j83qBWTYg0WaSOMrik32v1UKoajAapF2GXAhT4lnXeCroq5VPz3",
+	"L42CaKnimiy41ua+SEVW4lrINVKwd0KvlkupCpa9ZBmnl7D8P+ryH+nGRTZrF4wDfYOb3v3QN//vESGV",
+	"NeEU5sp8cqeAdkUxW+VU/ah4dp7dUJGy7BnPC6ZeyozlsK0MCQPN3yhD1QtupAQUMJqrnMLHZGG+HpDz",
+	"NGVLQ4z0nC6ZHpGJWOX55IxMPn6anJHzH4mZ+EgTaue23xsG+A/JxVhMPo47+JuB+LgzIuMOPOkkZAxI",
+	"hL+dv3oy7vzvcef1W3zi6Zk2z38dDAbvP02IYNqsppDEIHzGlsX8bCzQInekiZns0CENV5ergkzKVU7O",
+	"CCUGiXI2FiuxVnS5ZBnx35NubFcF+1C4ifLnGf5oRISVrm+W/XNFc/PrWLhx8IFcMjHufJr0zgz+luBN",
+	"Zb5aiMrhhBLFNdugIcG+xzMwT46FIW5MkSVVmmkgvCCWGcUS+Y45VrJULOWa5RvSPR0ODQc1+AiSDoyX",
+	"oLoiFUplvcHYCKsGE5BcIy4tA+z6iDCIWZftAomcmg1EoDtoGAA/JcHZNcd8wXVhhivfgcEBAUHkLthC",
+	"77rCwT0K78+n5j7t2qhSdGOeG2g+U3IR1w1AJ4DlwL8CHPr73//+9/7Ll/0nTxJS/pvM56PFYqS1Affb",
+	"Z4/Jw4cPH4EK2LKOEkZmgksZX8ZquTTCRHUxXLylYsaqoN85DSIhUBaxeT3tjH79uPMjzy7Q4hH+ciVl",
+	"zqjofHofI0eAcO24gsK3svSeWoPKGTHrAXS3o6MKRi01A3CGNmXDxNSUpuzjp/BJX1/zZV8ukXr2lxLe",
+	"wz16QCDEvwAo8AivjCRrAdI4v63g4PqeAGA5aXXFjsqDfod38YwYEpnYVSUWGxXRrLBvlRuRqkrzokQB",
+	"dRQZkWTOXz0xQ7x+S65YsWZMWGpWJRC7ZyiiewN5w1DEbjlPZZvhXPimXqVzQjVBym+EfFFQLnTiDjEh",
+	"VzkV13VA9KLLQuU4vjB8hhs0kK1cbk8K7xlfz2FqvLweJxOPkeZf9mMDPrOEO0LJ7cTan2gHGaeBZUD4",
+	"kTlFsInMFM8cuqy0EXOkQseOu2uzmWIz6uBc5YV0Nnu2Emn8vOhsRqYrkZIuKH4JWXAAyoJ+iB9+xvUy",
+	"p5t2c5h9ATTh6AhgfYl/C4+iH/GWL1aC/7PiY0Tzq5dEYpv4FJq6fjVDv99+MrcWac+dzFQhLdQJkua+",
+	"VkWH5um1SDKX5Sar9x3UCCNfyYMlmcsIkQpW+lWY+XcQZgpJzJEZgQQsil9FmH8NESa4iAdIMn86waUm",
+	"mHSdRCJk8dT8M5RNhCwe+z90QVWhf+HFPCFMZPZfILXAmz/gv3Km9eWcivJfr5UdeAZuboVPgz/8C14W",
+	"4vrcYKP5xysp2OspmHfPXz15UBG1vgpHX044+pEVb+VaB46l2q7QWEHQ5NDXPGNEyTUaK5zxa0Ce3jC1",
+	"sf4fcDPgWkdhLIdz70Lo0FjkXBcTQzMXhhxqg3vo3Z18BAOLMgsbd0bDZNxhIsM/jofmTy1VAbxv3BmZ",
+	"3X+aoO3CWnXNLvAL/MCSAy9nhLz6Vy8JdDS7YYoXm06VfnQ0K0qEtCjcKRHy106qeMFTmneSzpzP5p33",
+	"Bl/8qGAq6pQ8CaxB9TkM4SknwcsLOFZ5y1yO8q3zV0/MYXpgVDYjr+DEsnMzrHmlM4KThUEddDuj4aem",
+	"XLQzltBGzFnUQF/fC64xVo4z/VguljmnIkV3/cgRu+q40fjDwVj8MmeCzPgNE+g6ND9bKkXWc6ZY9Ssp",
+	"mKFbLCNdXhDFljlNmSZuiz1gtteMLfVY8EKDT2ZAns+EtFE64MhA/5Nzjum4KaxBkxySxWgSExlclC77",
+	"kOYrzW9YQjI2pau88Isj/0GOh8Mz4sKCjofDoflIkyWY92YsFLO9Tb6B0DTPLWXbU3yM2ZTjvL1qmwQ3",
+	"z8adHFqPHR4AoNFmS9Kcm6nhVm8R2EqKBErX39hmix0QA+6u2UYncOgGROzDksLZ48Oc3bC8QvMbR7ZL",
+	"UlZyDTF7j2W+ZS3mYHHKVOb6NgK8VUr3WFFwv9uWY16xFBnWYeUqw1AxmncBkiY4uywKSpWhjHHowi/c",
+	"cp4XbLHX+j2xaQmyUAVeFC4aF2UI+L8tSsLS4e3HhUzZHBXpOpUe5QU4RH1GrC5P4sr6fR3uDt5cBXUz",
+	"okswPPlrttlbv7WW+ufobVkucySAME6Laovco+FVNF9kXLHUCVpMmDP6tUN12kFSEuj/LTYCXKWdI2ot",
+	"WC7P3zx/TJf0iue82DyWYspncWCk/i3ck3UBWw+hTlAxM0zARfMYkpXCiCvVYuUpB20RvP3zI21jQpxV",
+	"cAIRRH0Ue/pLml7rCQSwXtEinfeZSNVmiXGsMXtCuarDjCOPw0+NWgHEmAgMS5BkpZGFlisPVlBC/mZb",
+	"bJQDoOUEOyAfY2J1RCjB3IIGHgc4094pG48Rt9JnuSyOtz1Y25aD5m1qRvjGWS36kAohVyKFiBvB9ica",
+	"cfT+FKEUUWiZtbbBqxZ93Crit7xoiDAX1qNYCXEx8l5qPsIAFsHWBL8mb8KIaFDoRCWqZ1AV0is2z875",
+	"Lxfk8fMLUoqPQW7MWvdTrvtp+Gxp5U2QfKp7eovA0hW9xV44wFtBLh6Sq1V6zRA9q0vxz4JvgMJNpUrZ",
+	"gonihRE1OqOOUV6Mzg9ag6ILtpbq2uzNZcdwDRGAU6aYWfWoczI4Hhx3gvvVOR6cmjOz8XTh9BrzMeb0",
+	"hrXthAnDX1DKsnGRD/v4db+yeK/ejFBLSToFnYH+oh/C3vy7740oaJd3SWewwpPBsNPQFSowb5rXrxRn",
+	"UxL86kX+Ms73cFv4uZH9iwIN4T5PKURAiG7mGshPzksp38xnE5kaUy5YQTNa0HZSGxEmayzIkR0zDqFX",
+	"clXAtEzccCWFwRojtE6l8o54G0wdhuVFLrOIwsFAB0xnzlb/7u2LvqbTqtGe4hqkmqF03PMQc9Agz6c+",
+	"wo7MqSY0V4xmG3LFmHWLOC0puMlJhSwANWDaEoMacwiOBqguLQqmzA7+z1/P+/9F+78P+49+G/TffzxO",
+	"jofDT/8tdjzlVY8RZqd4Erkqci6QveklS/mUp+VTG40doMG+NBq3AHjCxXP86Lgp6i6VvOFZW9ZImstV",
+	"Rtw7D5Y5LSA3CwIzw9B3c6hay5TTgmEceUIgSeb8l4uEnP++UiwhrEijiGzOLoYub5+eP3n5FCycAW7u",
+	"uomKLaXmQN8iF/Hd2xdGoEBMcC+GSnp1U8hQ4n4opEUNsNGZtghbhdF2Ja9+LiEtq0/xs39mlogSQi3r",
+	"I4LH5LVIGaH+FbM6mxiRJYQXLu7wCiDjntTQv/vrzc/v/2d3+L9/Pe4/ev/rsP/o/X/vjceDnb90++Yf",
+	"eHkG/ff/0fuf3fH4P+q/9f7nf9vpo7PR9SHBDS7b3pLFNmnMxbCTqZKLUG6IyAxWRLcYJMlqmUuagchO",
+	"VTrnNxG5zW3npzIc8pYE3I6AEi0KzcB+nf0fsz1hRYU0Un7KKthcAgnfevf2eRwk794+NyO8eXfZ4F12",
+	"m2262F5Cuc0/crI5nFYWA/cecnmZxVDuqQUtnjako/oif5JrQkszMLHyVFbRHrMbrlGeCmUrxRYsMwQR",
+	"sRVknoh6CQv5kRVP0IAQJj1tx9KVhsD50jxSFVqrKPcjL35aXb2QM95yErFhrHpIukIWjPjgxjdUpzR/",
+	"TDUzenw8NuAlSoYRAumeAELOIcof9xLQ+Nhi6urLnB6uuNi5dyorIbSCvbRgkc+5NoiK6tAFzNl+fvt8",
+	"5Yi7p0YoJIo0X2VWx/nPi9eviN2fuTxebrCZXJQsqSp4usqpqgs1gVKTBrNDrLEXxxUrjGCG17eKUQv6",
+	"4XzGntCNjgZhVwEavNwE4qeYRb+yoDbquJcMFMK2Ew2IDsCIWUA0nVtwQchrYJyAXGBLDvBuLEOYGwRO",
+	"q8YMxUjOpoUR9HoRyvtpD5xqx6PXomLYqHIobztyS4wEBKG60Rz4lzkDBwNIMYHIYD8AU1wlrzzYmnc4",
+	"3kWIkGj9tPWT7ZK3Py9gNuXubidct8ht+3C7uJ9km+B3Wc3hHdxOVir5YzBXALXEY0U7vYOExBJB9S5K",
+	"1/Y+ybkudF2k0EjqrK3XYBqYJWtUy230TWhTSb2xtYWI7TCIhFTt4fBTHYUPt/h4hHgYN1C8/9QmHb5p",
+	"ReO3tTdQp86dp8c+rUFUErUSJFspp8ljmughaF+ZdxPlojF8cQVlbOWZt6Vlqb6xtjdL+4AmVDQr1Bii",
+	"XSlysWDmhuk5XzZp3naK4mTQ+hx7XraWK2M4DHKgy9Z4GLDBYH7D1BPXOv9xbKpL8zXd6DL1ohdKpHbu",
+	"FmHTO76x1seWy9v2pr22lOjVYkGVd6/WhEeLgPht8yCCeiNbPGHhuerDiTQMf4HL3Cn3VVbUcpQlTHZQ",
+	"vpYXm2KdxKtbMzyX8IPP28AHD3dCb+mGOAx4ZvBfeDG3Fge9JwBxTS3wczJ4xDjj0rNB7Q69MnVVoQmM",
+	"Rduol0Hatx0m7jL0tuYtIxxp4t4Lr9uaKoH1gZhSUkFy/VTudiW6RbdAypLZlgWh8ddHL2b8hmcrmrsT",
+	"LzWAqglqh6C9X1hGXLR+v49sXbL6OmnbK+piq/3+SWC35xoNwYV09kuykAqDemoGxZVaSs2qlv57Cnhn",
+	"EYPD3jBvWCviEA/mcOEln2qenoOP2Qk0z/wo8blL0Yf4CVGYC82hVyyXYuYC03eeeevdtqTEUVR/zc18",
+	"a57n5MofCWICExnQD4110Yo525AbLnNasHCBBygi72qOjIqHx45GLs3QkKoNL6NE62z9berbrR0Pzu7E",
+	"pbgoWIy1nsc8XNq8C7Zxeg1r9ParkoggrNqCiUMSuh+G4XYv3HdxnHLD1i/odhN8zR1Ru9r7G+JXKt/i",
+	"RwCSYoi9Wlh1v+anuKWOFk4XoRrJfqwjdm8je2m/tDR+Y/eVp6MDt9JG1a4XtA7mv4kjpL1jtGhVyaOj",
+	"Vr473KgdHbNpvw7wYdsRVhl0Q7luvlaJggjZL6oVdYNgjA0HWvY2o9+Owm17GwAbkm3VRhU3/n2KBxER",
+	"+7E1zxUSQWBBs6DLqPejXGqbrm2BRMq1HUZHXB7E3qy3pjJGaKNRFcOzLhVIV7vIMSIcdtA4FVjUVhJS",
+	"UZ8itCNQAGlF32vSCawbcXkQHIJFPC0/j/MJpzrjPBWBA40CBVUzVmjSBWsSpIJZ5V5j5RSuX6uZ9cPs",
+	"MIlyDOOO673OfdFQXZsG0oXMbgeOl+bD3QKgGb8Ww2LNtVttq1ZSCQ0iLcbeME55Ye02EZ78yjv4MKbA",
+	"Ad7waT4TKJ41jixuIhWrxVMMIXqzTQUupwyVYFczK9+4OCQMsuB6x5Rgwtw6jUWrg3cUFwgqyBiuIAlv",
+	"ksWgNqBsvdvmlZdBEFEjaClSM3Sr/T+mWx5e+KVq74JCqpmL2Qjk47onJkrX70Jj86FQUUuslT9Acn56",
+	"8TgMnfKhq7FwENJ1CYSQswbKau8wliL2rkT62Y75WBnYMzKMxutjtdBQ4Nle9XX4ZdwgO69CxdAVuQ6V",
+	"mAeRGSaLYR6u/JZbVMRW94f4wUoYbks0KAGpbxWitHvs6LjBWW+1KG5zYelOdZNtRwyBC0A9t/gezpF+",
+	"YyVow/fMGdvCwYcoPWUN0Ntr8HJVcDGzhY93Fz2+5URxSNcmb4FpzRUU00yqr6CPqhHzamsUJMRGfYZp",
+	"DmWZywpHsJ4sXsAL98V3XERuIckV258L+WrgFckTCv0SXtyOR4XBw1YYi/n47p59redSY+Xd/MZXQoX5",
+	"H794TvRcrnIjPdlaohY4Ie9ZKpkyrUlXsBuGWelzptid8TmMwLDCqkEZZ4frHQwos94Xss1U8IsPEA0x",
+	"OKUCTIxyLXJJM6NwKbmAcCnYq0cNG7OUkPWcp3OMi9dESISS+173bs+n99vu7RjsgbCMk5WWqIMQ+WOk",
+	"5gdapHOsfBz0tdBhJd6tvTF80Bp4ZjAZxNOVMuoQErxdLG2OCWJkYeaGc1o3AqaM1nY6fGRkG/NS1hmd",
+	"fhPmQ7APS5YWLHtstJxRy8Cn39iJUQQ8PTkjit1wtq6977LNSWVUcvpNJxI5lbXclZ8uL98QTO0m5i3S",
+	"PR0+aknW9ZuKXrqDoBYZvN0BOF8tqOgrRjOQpyJWajjG3UiXolLkpip3dACOtWYf1VDsPNh8CZQuz8DC",
+	"EOQ9Y2K32UWhOPg5Ocsxwc1QCyzVvaihmtMmL6UhiTmHoJIKHnRGpyf7FgxAcmSlKJ/e35J+c2fp/lhP",
+	"wCDBb0slZ4pp3cRcVIeoSNlbRnWcCGNSh+L6OqzAclZSJrja7vd3ouC51T9eMDEr5lBcYQi6h/8hQnEr",
+	"A7TnyjuyaJZTrh4kAC5IA6FsijNUjUBRwHebMW/2C75g+6TwhxgR86Gb23mkSS5nmBLMFpTnoLDDh7Bm",
+	"d3NlmXc97ow7ZCXwJb1XzaIaGu5NLGykOn5epx+FRBJy5ots2zFAgDwdPtqdX/3lag14ONpoKi/+Yb+j",
+	"GRZNtRUJumHRhOEQt8nFrHcG5B/DNTMdFRJ5prc0Vqqs4GpDeEa67949f6LDoQOoVOSvUHMY9h/R/vS8",
+	"/+z9x+8/9cM/Tw/58/gkrtgs6AeXiuTu4bbUJC5v406Ey/bGfRw/N8HWxI0/CGnULaa6wE/bJ8KxR0Qu",
+	"mUhIQATNWf2WMbiVUhFuK3x0p/wDy4J8HM2K3oA8g1/teV8ztjSIxpUdvmncr97OgxhfW0hTjfP9gj5C",
+	"yA13XScso8U89TkVM5srUXI0eB240fD40cNvp0PW/54eX/W/S0+y/iP2cNo/pd9cfZt+l33PHk07SccO",
+	"YwSuUN46caf2Tvg3HiadVfnXSYPJ+LljVwkeHmnCs4SkVCmbh8mgUNCca0gVY6JQG1A+lSzidhc/fzRw",
+	"x8LHniMtSM6oLsCbgMWI5NSqCQH4DhTRtghmmS20BeEQIYa0iIINEO+xKdQbray5phoD4A1bxEYIVyyl",
+	"NqV/gy1JDGrH518dNDPaFGw26NxAE08Py2loVonjbPdVImjLkwyX0QRJ4tEqdsmqJdkbm4goKC3KxjDU",
+	"LxxNwY1xbC4ReKSq3UvIr66idzIOpTD429Mg+AuOAt9DcjTuvP8cNeNPowPEzubZj+dvZR5dBvQjCV05",
+	"1IpWTYPT/gVJncRoxu7SbMFFYkeFmuacrZmKGwEWMjNDZOctcpYRHnVBF0sf2YSzwO0z9MUNQLr+BTuz",
+	"kdlZlpSWmahYeqBBurrVc9zqS7/Vn1u32qzImjgTQgCD2GH6lJky7OUt2l1aNTlXN8L5yYPIjQUtFP8w",
+	"qJdoK7AcARh5DSngvzMUZm5TlSzS4RQi2emMi/bYE7eI+mhPrd97s4SwB7Q8XlUCVd2yrfc1LLEQixXH",
+	"3bU7PF0qHgSLFSslSNe5vo+Hw6RSJKxXcQR58W/f+BG76UPPfVveFFRpcxmnOw4e61xC6Ylolsf16oop",
+	"wQqm+1dMF/2lomnBU8wZjGBCBwzta1TOcW82wWRJN2B8fbBUEphNKhXktnz/MOkfQ52+yvtrdvVAFwZj",
+	"ZuHbBv79k/eR9BK/lZY6S9gbq1t3IeoeAXWyXoNrp/X29vcATHTsQ1Ft8wsa7bLYWHsJUrdlW5EMBPKO",
+	"6Pjg9BGloaLd3uHycezbXRHHHoRd5FbUBsF8S5JVpVBlLfFvg0FC3JsSt0aEL71D58Ag4RYFqLkEkNFA",
+	"AMxcLI1esQF5STdG2cH6upWYkznIjEyQjOWsYBkoS5XOR3vFES9LUN5K0du+QwR9xgrKc2wXVyZD7D9d",
+	"s9Vny6zKvljxt7isgG3AdKUtDoNeNM8DodKCuK1NS9vReJ+vfFFgC2qI36nH37aFVwcgSGwmta9rU8fT",
+	"toybaEaez8TzqwMjUCMrIxjehx35QhKQduzvbjTty1zfSHz/XWSu3hu2Bt2EK9DxKSw+PKZ+aIMt+UVR",
+	"tPuJ0byYX3hbTrS0BxQWMNgwh7dJOmfNjHjzGw5hW62Zea4r1mz8s8Zc/Xe3LOhhIwiwoDwgRMaWTGRM",
+	"GD5lRgcNfjAbkI9jv7hxZzTuyOtx51Mvaj3ULRDBj1BlQGhsEjLuBKRh3MFKs2uu2W5p3c4TOxqXT4nY",
+	"YAW0mESOImXJnMtmloAoPi/TdXWN3FNb52R7XjuLTOA/9Mn8PuOhJX6zfB7Ht7wqaZSvYyfIxBBnKjZ7",
+	"X+EqGH92w+1VuLNyUh5Euw+rnKVd8PAbM2QZjEou1dgfWAPcsRDhPyA9yukANhEoCxNMrjm2Gj1YVvib",
+	"+TC+ADNmgBIo/Ww1ilz61YEdD19rL32wJZQkEtCL2VJU+/1/XsWzHT3SIwtYBpzBcePGWXz2kn4+IIpi",
+	"d4kxJD3v3r5qq5b0qgyasH2rAc5+X4dkCFWctjUgx26v0W7CMkJodtmRqbzlA5ftnecur95nl26tlWlf",
+	"Rgc0lnTqjDonw5Nv+sfH/eHJ5fD70XA4Gg7/q5N0pjPqTHHcvAbWsarRp/VbW38BrExwa4Vci0uJplVH",
+	"DhWM7sddadtt5YYWVL1TOSrl4Cx1nvb/RdMFG7gdJZ0ZL+a+iJJ3xrvZzZ/Er+GGq2JFc/x7NKW5ZlBj",
+	"vwmHh1vhgEbBVkA8jAECrWu7IIHHsxsUNzwtpNoOC3wnXIH5m5QLiYHj/W1sZueCyCXFNEpnKJgydKRW",
+	"LQbmBloULI0H+9gMPN5uY+iVltD2i725ePOy7bQWuEW1XfhmJ4P9rF9LpvoRM4i1f3whk+b2ij15u7Xm",
+	"s8w0ch1N1JIFzbdENMDzIK4hLK60w4i5tUphWS5ilxe2cnyBEKETIlVZIh7Fetcbrnma8ORJNPcDMoyM",
+	"COfUs4qNI2gxh30NbPPXJbOt6Ej343g1HD5MwaEJ/2SJK1RfVrP/VI0D3Rat24BWXHtFyO2FRQixA5HH",
+	"moGiPRgORRkHTWie0W0/uN6+iOV2nwQnux3RIEfomVSNsjt7ljRp/3R7XSdB883vLFbJ52irXreMZ2CF",
+	"p+sjwW5b+GSPGkcVyLemWTXKv7T4oOLv2WgdVyoGzSxHurGtMFIwTZnWnVHH5rV1ko5UMy+tpAsWD7rT",
+	"B4e9mIWe45dxFQeHjYjT2lW7GRCb2ka4JhO74smgNdTpvH5/QWt4/kSTbtMIRXime26mM6Ni2+Y80Kwp",
+	"qGLNMp+j4qOCNTOfY90+Do3Wug0/Vrv3ox7hVCcU5YnEy/ULKXhqiEWgJ1VEDVctqALUqVRexIEChhD0",
+	"UP0Ohs9zpmrJ/Htko392ySOkBjGT9edLGdiZyYbiu5IvIBE2xUHrsPSwcq5wxeC8hS3o0K03StBrcxUR",
+	"qmg/F9jQp9bvKKZ4tlmL8WHVJBqz5ZfOaUxc9XLrXhQtZqH9zBpO5SF7w5D++aQdKeqWeyylbCVClm0x",
+	"kXVvTnpfWgoNNnWgRe9AWcLP8/PJnkcSrCx2LqhIvOAiXg9MIPFtD2PRLJ9G0+JYPu27Qhvm8OabJVNQ",
+	"G4bkXFyT7ru3L3o+29lGlTg2vieJecXWQXL7zoCNQtoi0ZEs5Ea8hmuK59KnMee+s1TshomCFvwmUOOX",
+	"Smar1NlU/+AKBqxaueDMVRbAnIEC6ecXqiJQnTwEHtwtl/wuMkJXGbftR22W/2D/gCGIzK3nlcdMf+9r",
+	"VsBh8ujRvlmOsesT0cmbmlfjHV+Ag/pArmnMLFYjYc4KFHFPRGKzGlLA/lFagTlpP+RwIXEtXmeZs6CC",
+	"QqPUgV32ltg2syaZ53KtrQAYD8AL/TR2FCz4jUtAZOGKyDXGNEBhjy2lODAODdIQg0i3pj+nZjCrL+tv",
+	"4WMb9KSdgz1iEsLuJK7HoCtX6op3Gt1222JyR8v3O7qQATSPz3OAAKS2vYhd3mMpNIJpR/6iPYnUvg/S",
+	"lVH+cVQ8ZHUQ1lWq3sfR7wlbKpaCxMCFXbJbEPSXhc1NLMJPRsE+jzS5WvG86HMBiJDYLBSpmS7Gwj+z",
+	"OdVhPiXAowKEI4vLqCJMcIYJHONZOf1YFCzPASUXhC6pKnqDMRyqXmlw6Gb7IL2e8yX2BbIf7YPDBaML",
+	"HauO2ARgvKg+gRHgXuWM3jAI3Jar4sDKac6svBcGvNNMPRdT2dawWwO6loEePmggduu6EzBeT1DhA05k",
+	"CJJVgGy1n6pJutFkJXgKgRwptAuytQz9Dcokw9hraHiFszjtFy/XFU2vjdSEYcDFZixcP52EXK0KHKH5",
+	"tUs1x6tZ2aQjH2BFB0QYoRIzFhAI3pjSd/DpYZfYOsrUWCRcXXt+iedVddpYA2DJavZjrn+zntX6DTDX",
+	"2XmZWvxSqE6Gca1mw0xk0NBMigL/aYvH9peKi5QvaR6NcW1Qnq1M37wBiWiCmLltPA8oNJ7UYNx1u4PM",
+	"rllIgeHp1gvjHFNLCdXKad73j7ApYyrznF5J7NeedK54nnMx6y+ooDOmdm6uvYjXLmkl8AvFnZ0vWupg",
+	"4YdRXaviPop2RIz1IeGFzWvsHVgjpS4V7Kq2oqKYcOltKO6YLQNtthnzqTw+vyNyFr/wYm4wajQWEzh+",
+	"7LVpWUpCpCERYcpVQibIfCYNpqQYzfpA7pDDQQ7OWKwVhy5nYMIgp8OHvQF51uxyiEoyLh3+eaRBtDJj",
+	"DYitjgHM3sxj+MFYFJLI6dSwK8xmRuOaIVtSMzM/WdANWdBrRnhhu537jjnWuesw3Ho5d1ZMDtHG5wWU",
+	"+BkjPS3RuVGvipLrrRHhMXUwHutgg/ERbccdK1k8gJs87gQaE8LcSYa+fKzTnBKbxGVLoMJ37g8l1y0l",
+	"I1wYeNMu4jeFr5DusH88HPZIKpViOfa5sqzHxicTYOgD0j8O2OCrB+ek6zrTEazuoahwPA8h0zsj/ZMK",
+	"78T3j7SrERWEXqVQTMRwUrWq9uIIkwaCnIH+SXJoLaHgwDyM9kKZtlbQAZLIKVoEUXV1f4W2wq3F0qaU",
+	"G2r+1jk/dqRd4EvEftVSuzgAy0zeMCVYtmX8y5qTqpzFfYxNFXfMtGQqZaJwwItctDf4RmmStdOgb0iV",
+	"UC0cdtZTR3blfwdl/F/tqpFmDSyt1albrIQw+K0tQVvMLs4GVOy7xFtFfe2wWe+uKncAwO67LHQliM/H",
+	"7m2LofIrSpr3LnZXIlhdgVYT45po0k5nnnoiaJ2oURGt0fMEUq91SgXpujvUC4vu7VuvrDHw1opiFavb",
+	"/3oAdrfjuOHtsOaiPnHV2UggxpmudULo7yvF+gJsjQmZpctb1EkCQMnSLF0pT7iFmGwvZrTPocbvU7W6",
+	"puWDNvayKmRAR4lmL3tWeq9cBGXAQB34alkEMFjvzOYX1GWBK5bKBSP9kwOF61i1yTtumesaFeebpJo7",
+	"4K49ihW+t1fXXfGkGe+bkMFg0LvTdl+tVbRiJVQLOrPHAy2geoeW0DKT7YN4rU4UI+nC6bOChSKYFVpQ",
+	"ShqQpx9oWuQbl1U+AXl1Alahib2lE+w2esXGAjzspOtSFK7KtvpM9QbkrQ+D3SxZUimwiNffMP6MKX7j",
+	"qqgVGEc7FoDmBq9hCqtIlD4eDNGue3PkFUxdjZY8GV4OH40eumjJio/214/7tPGqtu4qI4ErAyiWMr4s",
+	"dGSKKWQsYQfzSM2l9zu6x0MVwurXdmEGbaAJeklzzRglatG1HumHD/Cr0Q/wv07SWcEdXSkxWoKGOVoq",
+	"mY1GLgt1NIp9Nxr5LZopMau4bCBvM1eXrnylz2kN26GdntSyJ37d3Zvtc7vNh3JSW9GrUAiKn0Il+vsz",
+	"QNfsbx+JiKWlSHCI7NSUKeJCVIP5e06UoBpaMkzDQe89J6KkRlV3Y10aPtLgk4T1hFe91Z8WkDlFI4MX",
+	"fMEIh2gkOKAbxJj9nGyBrLeXrlFfDlmJjKnmopASH2n/YVkw1XO9hLBcM+DoztfVXqJ9a1TKZT1UqyKV",
+	"HBDZUJN9drWgV1t00iCBQoe4WW3pwp32aMu0GsaClJYYAkDT+a134PhWjPl7une7mwkFiduUm6IiFrrL",
+	"iD+7xo17pJ8FwTSKLaX6nMOsJJt9VgRRK5BjdVgc/dkiI8cKsDwrjWglCiWVlBwo9eQs9YHucaD461do",
+	"XjmLCjEoqmPQ2S3CxZiyV31PjAflPAzA+SzUjweN7dLuPFS8hAf2QjOIEdRpek1nLCFOy+vdEnBFaztN",
+	"FUqctxwdpKOtg797++owZXQPvLylbmoWe8htazf0yFUBmmBgxQyVK4kGzRDBmsbM1uqxUF4ktNZ4XMbP",
+	"WmsT7q1Gfl6fhNtprlYyP3DH+Nld73jfiKc4Q2orjA8GJ+HK/N3C0HQHhfGX91wRf5cRKWC/t7ykbgfJ",
+	"bUxJrS5cLMQoKv6UaO3F8oXnWWd0PDw9STqYCQPVJTsj//frJRO2oiK3+UjS/nTsfgqqAn4XyHE/WgNq",
+	"Z3Ry2oyhrKwgWrywWS+NpVJlLKvljjcN/5WtNJpLY4lAIUkuxQxCVFEiSiDYaUsNwipEWsZF6DjDx34r",
+	"LWHaYBNhsU+3UEJnlIuEKPvZtqG3VGx8Hhu1WrQx42hKxDHi80TOOxL6XZfdDYAqRS/bnUn1UnDhKTQg",
+	"WD38JhRi693nzm0pfvBahGn5Hpxmg2He+p+7wsEXLjpw94n9h9UZ6FprZiBw9z6j0+r+dQAsKMXMy01n",
+	"ro6ZClN3MNYHjy2SWvrFu602caa9JE8FFdovV4uh5LzSP7AshOSiwSC03LYf294Znba2oYvZvLxs5u0m",
+	"+8c42vW8OciuEvRQi0+7d292370tsrQ/S7vFr50VdxGmdnudLtpRyjWxnN4SiWJNsfZsxlVrTRhrR+iT",
+	"bfxdjF6WHUTiaQWHd+IgbUHAWgHUyrJiYZMhMrT2R4y8RCw9WVtxvIa8FaQ16koRbS12vsp4YQ/moGgg",
+	"LhxSgD3LiHOYitN2WwJhrpx0nxaXXMRGLg3Um2qtvfiUbwKP3R1tt5KVtMeuG0vYc/Pt8xwMA4nVssr8",
+	"+QNBYM/ZJ1rtM8vW0Zvs0Wz4LvZ4y0MunGJief2uGbaObGtyB3gsNlWq0a0crhHODKb3qt6XPbYN8XS7",
+	"j7U97M4sLs/LY+hW4/AYV80wSt3bvZg9FhHFgUaKUxdtWI0EEs2Y2LaOXXiwEyT29D4bIG3oUl9ASGY+",
+	"FwY1jlpH3fbrEqVWW6lolaonUcZShUT8gGIEZBvpqqNb213YwfxftvYYiIlhNd7fpbm2nt0goBKfUWFL",
+	"r5SBi71QSIALD2w5CClplxN8QeFtNZmTMAbYhe3WDOnVAJyE0FRJrStdVFsag91fGTNcC/YOw7AO/OVN",
+	"LLijmW5thEXo9HJ1Ov2WfnPSf5ges/7p9DvWf0SHaf8k++7qG/b99Jg+PO0kLbE8OdXFS1v9LIzmOb48",
+	"Ph0NT0bHx/9l3rqPiJH9w4iCaOOO1VJsXa0+YF0kJLSx0buJTynfCKOVwn5KneVxYA971Yhack/e1GOJ",
+	"3IPLrTFF9xcgY/WKn8sgorvrLtfobRQ0m1vTstscWYmC59Umc42CIpbA2L4s7t2ojrej2VxjWa67R7Xr",
+	"nE07dy2kpApaS+FamMj0AevcL/KlRoTuLNOzqNdV55W++nuVey9J135ehtCQYQuduVgbuaURx95dmknX",
+	"2/dwLs50j0BZEqjrEg3Exo/KIAj33ZYF3cbkAzzsViafJqQ+JYd3xKnWwg2wb7WCDjCNrX6pwryki4qu",
+	"OaaAWGMGcZUx7dmWx7ZoqPfl2f/O5c5vcIDl327JRoVnN1xLtUmI55UJybgGrtfSfmjvfk32Tdu36apW",
+	"Xt87FKKzbIvk2wnNKVe6IG6IWwXvvTrYahfegT9z3lBzhXdYLPrOnDOoS0EBnmpvkO2TtEbfB72ro4H4",
+	"B013j90o3djRO1vWB68KbDs7b92i8HRM9Gtha5Wknc+ba7d99/PnuK9S3eUMWwuM10O7DAGzDeVLCuYq",
+	"57c0Yvwy/r4mof5Ul7rbQ2M+Y3f31H/VFc2zcQ3xqxXrOVdxalQlvUC0jKYBOpqUVLMOQ1SMXLTafahd",
+	"9wpzdDJAJZPRQtCKRgHBajez1KW+g3wsMRG53meOW5G279IYdlhRsOHyzzRftZQ9xnaXYO7BCgtBuxwb",
+	"uVsvFthalReF7HpFYN+VGRmCbd0M88Yxdz9XX8s42xO+0tbOvQ2Y7d/jMOO64CItXGtQa3RCcNKFtAKb",
+	"B0NZKDkwPsHbZv1BJm29AT12nPdo6bvNyyXbs7t8Q4u30zaDpczaUV2iJICNrWEQl2m/TJdwl7noMGBh",
+	"3oNCjOA/wVLPrIDIEN91p4IuekAubFmIBYU2ulDltPTKWMSFsroHd/JCkO6LY201PqHob3z1FQSLxArH",
+	"j/TS11DxJTGw1Fd1bKq8MBIXRfG9wxbsbopf8aEVwkMytsuljvv3C91xED9hF+qnooiFgUJiJ8S7GQSr",
+	"dJSmDRW7Ujm6kCowBcPf9mbaKlC0aLe8emLgrrpR/4+/SzqCrS0trxjnko7MM/cAqEHEXFfEsp5/gaIy",
+	"GYoWdqddiiYjqAuUEGrrvRq0Scg4iDcdd6A+/rhT8dbYYixUEPZhCZXDS6Nar8Vg56HzcYsVAV47I3qj",
+	"C7Yg3Uodn57HMTRB22o7uCOdEL1K5+aiR1cVMlp7OrBl87PfrBEIYOYoy6XbUuUsXI3MZmC9vybd2ly9",
+	"ZsNE85vjjJXu8d2WlvTW/Vo7+wTJp0H0jGctRH4HecFulBgkSrqIwonXyBJSWjgTlz5uTRwJqYh7ZVp5",
+	"YxF8bxtkpct8i7zhL1U0YhMEJDotrBEVd3aGjSCDctdg8RXbOj8GZhl/W9tnvGJTqdjWKdf0gDnVYVZ6",
+	"vEZN/ACLK95Ae7msDWwceATcHRt39m1ITQtHJSvUMtmPm1oi3s5NI/fFIUaUlDfKUqnWXioOCjb20Pom",
+	"BVtjzwGli9swvApb2qMKk+K7WV28QODhdtrP8+u+Ccw++xhuInzWzr4EH9yx+c+J+c9D85/TXfNv62Vp",
+	"666Vqm375FbmrnJh7yECxLVh8+hA2rKsoPlDXKra2fthRGiW2aTFUgYDUW51lfPUvt01xALrnCbOJ2tr",
+	"RvAbwywi8aFyXamxCPNghTicBZ657hh2nC17td0oW1q7nJcqJE0hWshK4obqSKetHqSTljEn1RFtvjMt",
+	"bqeJIo3uUrKlLIq5OuZm9e5MPbXQaw+h/InP5mGoe6W3k0Fro6qmuqWkdlWA5TcMRYUfNo00CWhAh0D/",
+	"3gc6lHEC0JcNH39bFuCwThJQ6arjI2UqxzweBtXjA9ISjHtajgtEqDmoN9MFAz/0X6WKFzyleTjm8bF/",
+	"bKtHOIPTZdDC6vR79+svvJjjbPbRoyAnJvzk4fFJ8KTx2cl3MXF9K/x3MLjzCq5fbT6jxXHk3sbC9iPn",
+	"eegazV2512VdBAbfA5bWNbQeOqSXxL5nFuzu/h0vuolyu8LptnVMa0XW9pBOn1KLtkBvrtqSsXbIasvo",
+	"w1TeMIXRhtu30H539gl53bGNaPpNsKE2CMa3v2WxOwn7pWIiu2BxYTOm81mTnMu5kVWDbmGGc8VOuJjZ",
+	"kDmo+10wdUPzWKZPeWNadKwyO7N2KYit5M1s6Rmazisz+TvitV8uim9PO7vLjjpxatuCgJlfsRSsW5js",
+	"Ke52DW2ppcEi0GfuMxfvegWKbVvDtD3F9c5XcrNLfw0DRLmYHWlrHuiOO9ZCJGTgK4M/4eUERFLXLnwC",
+	"v/2wmewhReGaqlS/44+tFMk9FPe7kD+3WDzrTAMsZJnRnLk10jpLNdI+vc/925LtH8Cq6uNnofFWTg8y",
+	"25Y+oHBdpa0BTRBV+0YTbzK5Ql2gxQyBANg3G2qn5TY8nX0OBghhQnLKM2KQymBfOqeq0CMycXvWE4Cf",
+	"AecHQj9wjYiIPcpgvWNhkdoe8ZzqgOSG8EtcaLsGj5XKmGqU2QtCTCO18q6YSOcLqq5LeIx+/f54cPJN",
+	"8v0p1KWbKrlAE/K3/eFxf/iN61P5w6bqR3KL6ow6a8aug1/MmNUB3B/HJwb8C0bFJV+wS/mMfwhXaWNH",
+	"/cIeDgffJObsYWXacrBf6+zk19Nh8vCb956a/3qSfP++pKu/Hp8kD9+HVO7XYXL83hObUiovZLDz4+87",
+	"kb7HJXCj1X/KC5TE1F6z80ZBT9IdGo37eDg8q1U0HwssaX6kSQpdSoIqmonNtwH+pKjobWOT9uKh8W8s",
+	"gkqcjrPYwg2woAG5wEKjBnH9I1+QJ6NoywP012SNDS2ELmiOdY1GhFGVc6bMq7ZnBlxywNXDRdqQXMZ4",
+	"OGBsnHOZzZn1usgRVyWhYiiP9j1wKB8b13EfLLcJaDlJCNXQ1ZRpGzzhnezlnakEIVQiF1wwQC3ILWby",
+	"KC9eVGKwT31eOLomg/Vk1CwF7uy24fUeMK0gWUJknsXNkzvBXT/TGomI3TXPuEAON1ffZ/4oNCpDL1B4",
+	"zS7b1aSlAusIFtJ8t12IuSss1azd2FsRuJfOwQnY5eQU0rXMGHYrpAvrSF32m3ONIAjGAmCA3VHZFLoC",
+	"nTmQGSYTgY2E3G47DRfIX3rYq1qwsbDsyZf0w0WC3NUQqz7rqltVJdrzu6XXI73dPa/7eA0lgVmCWxbe",
+	"CH+MdQxNQtawp4TRGgkSUcksRvvLDa3UAipktbJ69EeNlx/vz8sDVviw//C4yQp3Ud13l48bJ0K6f//7",
+	"3//ef/my/+RJ7/PJMF4BG18EzNAiL9zmGYPC63BeZx5DeYHicilOoyTWsMR/OapdlZUzuoErt7QkTiAT",
+	"Be47Mf+dYIE+QHmPD8CJaUEmhZz0DiD2Wy/UziNMIDNOWTcmru4seJfDmoDUnA6HsJE7upTtV6zdGleP",
+	"onReGFwx1njBNQCL0GQl9JKlPurfgbSTdHK5BhKQ8ZVZm5VbvfG33VERNpNtqVQQvGK0bcW0IZelz6is",
+	"9eMiNUm2glWXVd/CVBSsB9xSeuXVYe0GCNVaphzCbUs+4BaEblw3cV+ncsmyWuPdvX3uu1JQKhkKf4Y0",
+	"lPJctqai3CIppFba598wO6SE3doov7fMDflzZ0hsB9q9ZEnsmBLDpPeEmk2QC3qDx6tlbY29/xIZEX/t",
+	"LIXqTdoZy59e73ckmDZwu8O/fVLC/puJBf+E+P358f/xYH9HUVvC/oHtxGSVSLv/lpPG9yqNVBpFTZop",
+	"1Fq3eHTPy4dGPMP+upyJ4kgHwTFBa9OyWpibzclB01We25aA0NCwY5ik2ESlH9vIMY5sT8qHIDLWmZGP",
+	"LG6shlzaSmTFZmkkr3xDFlI5trUE3biYU2QyBUvnwrzV3k6yXvVRxxoG1l7x5l0PR5rncs2yJkPX8V0c",
+	"VMkuJi89f+LOsik1xWb0dhKLXSUcKXn37vkTG2wplYLQt6ze2sHaDg0+XlHNyPMnewlhcSeEO/YDlh+U",
+	"godIJD2H0Fwo4LykKRu4uoO+YLR2DXDIu7cv+ppOsauNnc/oWn6gOK90TyNSu3vkNlGpOyOVS5Q33Nm+",
+	"mrVhcgTkscbCrfjbVp7/AtlF2eLR0dg6Xmgyl9qwKZAxEzJ2wVfjDvwBixl3egPy2DWXT7ChaPBmrYqi",
+	"YkSvlmVTg/1rOVum4QCr2YKKgqeeUwBzigIyUJxQWYZyQ1IRq9GVY1wxZGC2tF62Z2SphXSIGY1S0VWy",
+	"l1QIc4zWxBgFhlg7ZextVTqoGJV2JhYV0qmHFl6uDpKNq3dJYNH69jU/SE75oq1iAzwkz5/42Hk7XbTU",
+	"ckXyMavZX0tzQKlAoS1zt74Et/lmVqFbR/tpBInerUBve9PVETCkNiyjegZds7CipkIm5jPSWJ41igpl",
+	"WVV02KMnVmf08FNivryI94FScmWEuUjFoGaCF80yB/7zQzsfnS+XtW+DwpaN04u1VCwkoVkW6zcEOnYD",
+	"OHuvK1axtbmiqqYnbcxrHd0r67koDl5KtO5nZDEoPO8AiWDrLYI+W6OMZQaBNIr4ONFLu5A37I9FBVxD",
+	"6Z9sbB5f+KIoYe0w7TiBa/oSaLEDPJ92kDmwgrWSuSC8HemUmdEllkBVREPIbMDKlsJoPqWtXvzqS1SN",
+	"4mXRqDPiWAHaNytFn2x74xdMzIo5NDjGDsf+h8+uGnVZ+u9jtaO601WxUiwJBWCfmGYbL/fOUB6D5duU",
+	"g1i1KRsSAI4D21MpyFuLmt12JgNVq0y1lYwqiUy9eFQhSZfaOuJGH5UzcEMSqJLXsyuG1MBxh6wEDqP3",
+	"ylO6z7Ighn76DJPajS+rgtxX5QQzuz3n6NzkZ5rzzLrGRhBgmYThlUmJE4nDlAF5JQs2sqF/KRVCgvKk",
+	"WUEWVKyMpr2VdgCBukvxFOlZjYJ4MbTz3fRRepIdWwuNkyP1Kk0Zy4xcN6W5Zoc2soyXOfzC7S1fbWs0",
+	"6t/y9jVfRvCuqvt9et8U//6y8r9ubZJt65cYEgehQEjSjzQ5f/OcUKHXTGnCizoPvI9yoEkntBbYiLnq",
+	"RLWx0kUwlP1LyRzza6DCaKTjaTli3BL+wrExA5MjTfCDuN0N993GM440soDot5WtbBkBuUk3EpXn7Yu1",
+	"5CXMUO8d2GbQTtdqo6mdTbSvW/gK2i4hVz6lwgy/d3zS62Ac15NqV7BsCE5v0SjPur7+tlsChSMjfkYD",
+	"nYjJ+l8Rl+4UL+Ihy9XDKKEUg/ov7GouZbQv3BofRfLzILhr6thrQLic55cB0SKWSWuijXhamiUglnQD",
+	"ckF3Eli7bPvxJd3kkmbvVD7xzaR6Z54cCnYD0c1pvsoYmWiWKlZMGiHNGOTmRLuKK6HzWvRTo2cYnUOA",
+	"XQ1rhOgy5+Y3z/R/C5m7fQhC0m9h7L6XfRVdl03jLholbi25lMIsoHYxXlVIaQkG83VRLPXowQNzItqR",
+	"90EqFw+Wvn19LHlmWzsW5o/YNkXWJGM5v8Egp67rxmIASKQgqWK0qFTNCPqxZAzmowXL3t4quT8YoLK0",
+	"LvY+9suyfVAN4T05JXO5UrrnC99CMOKaa0a6DluMWhMnxlu9S96VqedyLZzrI5VCy5zVVLqTPTQ6j1/R",
+	"GA4jKIKjWVf2zuHmFGc+fNOOAtfEpajoxAajwSgDL0KMxaQdk91Nq7/gwkMmZMoVsx1UK50HDcbrsYCQ",
+	"Hfi3z8Gaorui4b/CSKlJ5eb8d1hAucRSj/zNlmuYlJtVjFxVcceLSRh9Grw5Fr6SMwAJaAXsZc7UIbHk",
+	"ljBisR8Ig6EfbJfrb4aRcHJ7/fcbFF92kYoxfyFghG/IUaKEXl05ClvIMwtVzvTERp9dyWLejC2yAGoA",
+	"zk5gILwVbAcCDVuAVWB2HIHZnOoLIN771MWG9VKC1B5vRtF+y8NOUXVKvNcWXta+2sqk7eFYPp14h6SA",
+	"2nUQ0Ua6x0ZX/faU5KwoIP8q4zNe6IRM+pOETH6bGK46GUx6Z2TGBFMYLgcX0JJelyhA5MKMi2pBtLXd",
+	"4DdobfftabyzXZPn7JIn8WrLNQiWXJfUGTRYqCZnc0yKOS7aEK443Q35Wmxew+oMLIDlgRQXkH+Dqm9e",
+	"X1z6QuEVOnz6/U5CvDN+KSzqjb1DfcCZ23VZaTc0MUR6+MWR28zy08vzx/2Ln85PvvmWXDOILJ0gtvct",
+	"BvYv+EzQYqXYZEB+UbxgEC9xZi8nYj6aBgIYfHN80hZM82qP3r2fs+GaMFr1YgaHvkUMfYIH3VL8zKLB",
+	"hhiUXyyxNIdfI7C/Vlm0JhviAIAh2UrZDqDHj761DS0YHR7Tq+yk/2h4ddo//fa7Yd/Qx/7xN2k6PH7E",
+	"sm9Z2NDCbN9vsTPqfBx3fLjiuDM6/vbhyXcPvzn9/rtk7OxA485o3PlPc3komSrORJZvCMTlg8m9VsTs",
+	"Uwdhy3TxE6MZCBKdx1IUTBT9y82SjbBUZwo7efAPLcVYjUUNoZ5nI7LPziKf/o2LbATrMw/L1ewpnIKd",
+	"Bsoh/SAzIwy//lvw22NoBQNSlPupbZcF+1A8WOaUC7sOXdACm3IAbkBKrYd9CPqmfOxwYA/run3XEHhM",
+	"6fcBJg4nEzy343jMXIljjSIpcg0Ni9GabvG6kPIasjYXPM+5ZqkUWTUGvj03mikVq60XEb6FtESEpLa2",
+	"pmJTKD5JswxtvBTCbuXK3CsiWLGW6prADIeVQnNQOtKEQ0NmAZUuJw0EtYkAmKkqXL5red1lQAYG20K2",
+	"24Rs87x9AQbNJ6Q7MYhumHJdPg5+QzkWvVhZ8HtEkt3KBtsi+JDTX8lsA6ttMX5WScK2keb4EgyGySxj",
+	"CKIaoY1/3CGU5FwwtHVpx3uMpOVSwXrbFrHVDFMEC1lTXERbJf0qpYhvCbRVdQRBJ/AyACoh6aogtCCn",
+	"5G8/bB37cWvzqWDsny4v3zgfSSozdkaGyBnrF0czRiZwKya91pIhVbK277bsqW07sN27tjRyDzoX3FP4",
+	"yJcahJwcuIVhLKdihdog8wvpL6ro8cyhkjS3Vqh0110XFPu3c0HeCf6BHEIIY9FXLu/KXrxwNQGJrmB0",
+	"447VcKh5tDUE3iLsWNWyaXkTgUEgEHAWdFOqf7GS3L+hmpC5Rkq/ZSxnhS2Gxm44W/9W+rbK3+xxJR10",
+	"pFXesT/5VzKmCyU3lXfcb/4lxaaK6XnlJfdbMNIyl+BM+u2fK7aq/2YPv/ZjZVb/czmm4tPiNxfxXfuB",
+	"S1EdoPasNopiC5Zx2vJZ+NR/uI/hsGlqqRsVfYWQuKmx9rsrIxLjSuXPTaYUvZ1V80RcO8LLc6RtweoR",
+	"mSi6npBuRWI9Iv958fpVQjKZ6gcWf/VgkfUSMtE5Ta8nRty4MP8aCy5SuTCSr0d0FJGhe9JkoX8rGF1o",
+	"+OIlT5XUclqQS/ObTzhKqcp6VdMX/PO3Ekv0BEpkCAmGEjMdBLNSkRGI/ATJxxqRHXkDSy6s1yhZdiHb",
+	"INfW+9zdaNuhcP8rrSuYrt2JVgtsNpbxsmny2Er6X4t8UzHjgXmlrPAy57O54XY2dmpNVYbVi2FT3aCK",
+	"oVwVY1EWIrSfUA0apJF014GxVjVSKJ0p0xczq5zH7VIoLUwwwmBLrWBdVSd9RBLp4qehW8yOmZAgbsH+",
+	"1kMJFuxrmlwztrTNS8uSCndqp28xx/+r2LZJV7FlTlP7NOcaxcx/ARttubtddtq72OSeNtU7s3b+sVa6",
+	"NtPZOQQu/fTy/DG5ZrEcbIxbdJH/ZpDQeLaHsexTrKWCZunKAObCgA2v7RvFMGzt3bJdjUsVg6QU6qoH",
+	"u4/ICr4CuFWLxye2KIF/4bnrg2A/HQtcGNGFVIb5vXv7QvdG6GTBr969fT5Bi+1jkAjLaFT0uryRurAJ",
+	"KG/qsUDPpHJpZqWWo+BUOVByXmgyKTc2If9cMbUZiyVVdMEKpgbkeUHoqphLxX9nmiCAgvLCKp1j1Hq+",
+	"SXy4D8awlyQ2wahYWK/LuuCoPQK/ARdg4gIw5nKlbG5OwXObPFnmgUD4E4NITWQwQJ7HwtBhtG9jCBvs",
+	"seuqPrhmA+CstrA4HR73YIOuqaaAUB14cYQ1VM7t1nFg1OBIJhl+UNBrBs7xy9L3aU6SoRMDwHvx03n/",
+	"5JtvjcAyL/0xY5HLGRgz0YtlkAxg3wkKybpjKbkCXfK/MbjSiGCX0E0gkpAElhBdbHJWpvK5XbltYMUJ",
+	"rskEQTNeDYcPU/g3/JNNkiATE9/JjfBHcn7NnFnxSJOukdD6EzKVNu3takNOh2TOPtCMpXxBwTmvaGo4",
+	"Sy8hbDAbjMWkAtuRncCMNDw+eXj6zbffff+IXqUZm7b9PRmQc7LgWkMJFEVW4lrItRgLHMroudawbo56",
+	"QABa1kPmgjGWTGkopVfgQ6kiAUC25A0dCyVzl5bBFXSC6EJ4VGJjVs33RhFjqhecLAI8CNUKd9483U9Q",
+	"LCQWPVPtXg7Zeprl0/5c6gKizQ0ScpdxrJeMXnsT+uNcroysb3NObLScwfjBWIzF86KUSBqxcpp0i7mS",
+	"q9k88Dqug2B8LmbgzHJ3UKNECJ+MRU2fcDc4dEUbft5LSLFSGO+0IFwUstY3B0+B5HzK0k2as7Ho7hXM",
+	"mmAYaw8L7zk/I+TWVYFhriC3JT/Nsg2V8Bu27z7jIuNipsmSzhi679EnjmAOVzwhD+q/l8Gbk7HRlYxa",
+	"qUdlhX9NZopnpHv+I/nR/COMJVVyjU2JegmZ0pQVOiGPL34m7MNSqiKxYfgJUq6gxhyWkEsMrvcby0jK",
+	"xGK3lYwtFUvBZ1lGy2LTIoMpr/0hJ+Aj1AkJaG+GIEGhxGZeImGoI+LbpxeXgH6kHHEszMdWhl9Qdc0y",
+	"Mu5UmOq4gzy0ilMGG2mWcSwzYpZpLpmhn6mlL5ZZ+JWyD0aPdgQxL+YknTNIV7Rg0EuWGq13BeoaEYzB",
+	"3tooV5N8WkI7IE+Vkjb4wVMkwGWPW2BxBMPnWEw+jjupzNi4M7KDBtZLHDohofOJjDuDwWDc+TSBjb8t",
+	"7c1Q54tuyBUjs9/5EkKHzSVhGelOnDfmqUilwegRvINl7AKMnpDHL55D1BfGei2sVqT570b8Bfc1dsiy",
+	"KUMZC6YBo3f39PihDfvwd9Dz7foyqnT7+BukozlPme3A4YjokqZz1sdQ51XFd7VerwcUHg+kmj2w3+oH",
+	"L54/fvrq4qn5ZjAvFjlaMQuIcq3gU5gy1zkeDAdDV6aXLnln1Hk4GA4eosN+DhLkA7rkD1K6pFc8504b",
+	"nLFosLuncWUdV0e2wxGaZ2BOcqXZWRX3CRVCrkTKyjqqHskhMv5xuKzSpAlLPBkOsaolnAGosDXfI0TR",
+	"w2XepX+cL5fhVL5pCvCzWCEm2PORruwaEiVOcVWxyfzqH/xAM5dRAJ8c7/7knfCibIYfPdz90TOprniW",
+	"Ye+r0+Hp7i9eyeKZXAmc4uTR7g8upXxJxcaFWJrvvtlnaRcIwnei7JoBGo4N9B11fmQFqR1/QWcQGQmB",
+	"7BDYD7hrcfvB0oqOS5YO3PHvwGOuDQEXRnR21NKQkP+8eP3KOqDoglUeudkGG7rIe2eeR9IlnxDFaObc",
+	"/FVEfsaKdP6W6eLCpnCXRv7PQGnHNWj+JrDl2EjTuunPbfThYOh3FFhtvJoZxfg6lL7ius0sdip5Z/Tr",
+	"+zr6OqCZMyddg1S9AIurmBCgs5rpBx+lmr2iC/YJgxlaUfkF14WOFet11m4jU9qQGqdPogKAVgk9IOe1",
+	"oOq6Zaxw9qWg4CBG6hhu2MhptaHulT4qmNqBmiXyxOrtMLuI2DXBzuzUed2aUlO+8sAwZC5QLkcF89P7",
+	"z7xjrWF2+lDTWSR7oXHXngJ4g5B3IEIYuQeF0unM1mL7ymjuiNEY5CMh9pEA/dxl9T9BKtFBOPkab7Lt",
+	"nBNLIkTrmC6t/l/mUk4E5Dpw3Qj0vMJw70k9QHMyFq2BljN+wwTpng6HZfh7D8xLY+GSI8xc10ZzsdmC",
+	"NsyX61ow4VloxE2pUpstUYljAfNzF407qGZuuNI5VDRtxa5BAaG5Yd0b3/PW37qxqJpiHu2kZXiYEWpW",
+	"OvFdSMmdiK6euFRjDYwQ8KlB+o7vZ9pWGmkkJrAqZklQxFY7k/i/Gx0b7kHHHksxzTlGYJwe77GmN4jM",
+	"l1K+oGrG8Ltv9gGAL1z0kmWcQg24P5za4vWI0ts4ud0mFj34aP4HPyBVzVnMt/oEfq84xhJAwyUDe1jF",
+	"ZWToUZnqs3E9Mav3vnHrcYq2W1+5g6dbpQqCwZwMyk19ZfN3h3h4QgcgXrJdeQRH0XS76B0hedvR6EdW",
+	"7IVDwy9Mx7+i4l2bNg7Bw1vKm8nOV3+y1BNlUyPURYRT18u3DFCBhto2IjjTOwJNjCiLrnEvBVrnOLZy",
+	"cffighVQjXWCgSgTMMmqFbO9utKcUWVEZJ+gCfXvwtzNnaJZawDN/YpmNuRnLwFt+AcIaBhc+deQ0P56",
+	"Ahdi390LXA9KoWkP61SZmljPnvJ9oaBrw0NstFBtFp74RgzHw+EIGmSMBTawLHQjs6CLumRJW3qJCxdN",
+	"bAaAD3APwuoTNwD68dD5E4S090A0dOHZRnP0O1GsUJxlQPxsYArPJoSmSmofsK4HY7GDPsW5/5MSzndu",
+	"ymocxqE2LZ8pt4dtKzphvS38Vznj/uUMUkGpP0zk2JfQQF7j6OOXEoOiJroL7FFDMCXLRZPKGm179/aF",
+	"IRcSYhPWNnAWDVNlryshi0owB4pB/mL4ziSxPJwgOQ6ChpShhRA9Y6YOTVUnwyEMNRaTMFNkQoZYcsHl",
+	"Ce2Smd5wMftjVJKStMRJie2gWqbhfSUdd0c6zLF/vsyAgWX7yAf2zZhGjaVXVpopfRYNcKOKQUijHaOX",
+	"jMXVBqscJUZiIBTcJgPyhmpt+4GwGy5XGAd1pMkkrfuNJlh8lGI4jWAfCnj3bCzsdba5A6IUXXCOc7Fx",
+	"8XQLuoHII4wJ6wbB7UfaVpFkGIWNjmMfohLkjkumEzKBulNQ+AlM6BigiYWHsjJLPqV5joXcqSAQ2gcx",
+	"NW4oro1+teJ6zjS0uzJXNZt40AOY5Vr4yvg927friqbX1TchSqtm9cCy98WGLJW84RlTvXqwB4pHUuCe",
+	"k5JWTSF+yJC9zZIZOel54ZJkXHTJUnGR8iXNdUK0JBPz5v+wD/v+4cQHyFGndNrQr50ux5cWVe/A45jU",
+	"0RzHxjy6QsKSRuEJmP3bU7IXs7wPKoD/tBbhORb2UeVkMGYB0GrOFOudQZfPOqDMWE3gkq6AbonwYXt8",
+	"b4HtRPYj500oY1uqz/bMbpu05Xi3Bfa8tu7VFqueBfFXNnO/vtfyHjo287pasu8z/K8tXAqpVJles9Xs",
+	"S4ldfel3DWtSx5AnsbTadR4q1pLYomZjYXN2JvYHG+Tah58npIvZd0m1FxtKcO4L6+PV1U/HouseJARa",
+	"uvXayGBQ5/++g+zq0+0KtKvdwRDSX2/i3d/EsKdDeAUrGHK/ERCVAu9kUjYsnbg7A5lseC/OyGQBSk34",
+	"KLwqYwF8rqAuOBqbG0K2jr0djRgADmVKaykYj8xUNtjcyGBjoRi2zILBfmQhWrta+wZjaTGHoIgexCZD",
+	"iq+gkGZMLcUopM+lqd7NV2wdDHpPNurqJP6a7GOrbnFkVsjhmmpbNSz76u3/6xmfX7F1hai005Q9ePMD",
+	"dwF3Mum5XJPFKp1H1ckKEzHaSsHSYhQSiXr4lE6suRkdW642uYaSIIUsbEtrLsoMXFrYxAJXOBb0nqDP",
+	"BsRlGuI1GAvX76KkSq6dOvULLIvw4cXiRaUamrn/SD9pen1GeIEUCtfpm7yVvxhdz/aVClOlZvKGKeEK",
+	"EDSs0xEad58CQ2y6gwQFCztz6pbYf5UZ7ti+HN5uEiDFnYsO+xCIj0Ev870iguryRgSVXPlhe7XLdhI2",
+	"Sge5e1tEUJ2B34qBfo0Hur94oP24U7JLKayemXNNOu2twVBQFgWinVUaDg52kN0vRG5bbe71TlBf0fGe",
+	"aOk9kNDdjrBgpl1hQW8Z5sdWUT8hNMs0dvDHAhg0kG2aHdAS+N0KL1KNRcYKms7DcbEv5nnZ5227ntYe",
+	"93P/ulRrg8U7VadsuM5XdeovG8tzdxpVRWB6cOWu+p+BwJxbqgA1uGhevQd4BzShhVxg62zQxaTKmDoj",
+	"HAu0TinPdQKZxUAlkN02OewPZgF3SSMi7VPseq2qFqyWdEMNcf9yTO20BooaudJMsaicWxAiTEuzHc4M",
+	"EfLA/EqE/mpECK4LuTtSBHLvfjUH4ko+2G0C+0zZqNwWQkBx29VhMmscbHGEvDHjvVaziC+4urS/WX92",
+	"vqm3l/fVC0FgAZ9q6aavGKOcm3uVzuFLJAARl2sJq4rjtV417P2X8t8AlG7nvrGKzlft4X68N29svc7q",
+	"XcRf79d3Y0T0oLt9RYTH0AQI8gTmnNqvMIk0vbbBJkZrdmZeDMR1hUarBZBscS/p6tO5YQjFqm5GY4C/",
+	"y9aWIZ91dZ3Q4lN200+l0WlW2P5YihTNpnZMI0TgdDZvFSZFYgMuIV/ezcwekBuvspSUaQ+tpV4z756U",
+	"lvPlsj7TQWrL8f2uZDuBcUAO3ExnIUq4kytkWJPwq9Tyl807DWhkK4ncLa04vcl1uD3M1uwKSkKLcUPw",
+	"nJjiiZazDEKfm4riU6cbW83OZnlGkHkTyFkHmh1gOf/ONuiDr86fyGi9FYvv3Uzo2zvv8M3Eb8wDh/QP",
+	"Ptp/7XWJjOjQJmKEXPcOb5BrTn2bmxPyp6836M95g0h5wG03aWcieKvU611BTowFwl9LDWnD1S3OIC8Q",
+	"3p+uV5lrlyAWQfqvGt49+Yf+LGT/kC/cHbsrXvHASvZfwFr9WRt+BX3aUHte7WryFqu5vpQcM82q1dZH",
+	"rlh3qOV0KZRBXbJsLAqqrmie95okydEqqy+Rq02zPLtUh1RnzyD9ZsMKEmjAl4068FKzoNS5Y8OGAoKt",
+	"zD+xiXRlkXpbO7lZ7Z140I8F2Bdq1fCxlC/rQc4IJWnOsXYWLbB0ARGyrK2uGIRoVosej4XV2Sc2Fwe6",
+	"2MPgWPk4KK3PNbmhOc/KrnwBazjS/piwVvxYzOVKJb5SPIsWijcyTUEXSxBXpCK2bU4wLbhQzUSQFTg1",
+	"J0cFttWN1LGXyk2T1CShh1CpAdKGjmzJdVsJq6WU/Fqqa/OiHNjS+hDUCsUarthUKuZ2gf0QgsYTzkYz",
+	"FpdV64rmv7M+1OWFuJqy8m7cqxut57+3meS/73LaVNS1xhUj7oZV+oBdcUHBbFs3zEa5phv1alMY3PLt",
+	"AMNlyrRgRV8XitHFJKk+g6LHcFkrP3/o44NuxtKcmuN1ZZEr+58QBY1ltLRtdQUrK8GNxZyKLGeYJWTk",
+	"ltxgqWIuL+iW7my35bWvDPZVIP7LWGPKWqkfq10gfn1vmGujl8mv7z+9r/q/gaqHwnt56+/MmBMTNxxB",
+	"/rPLG1vs9JaXNyxRXncRKQNVxV3ROfTLYsIbvavWcuveMgIEprDbnrSRXi+WyUhlhI3A4kUKOoswXWcn",
+	"n4wFBhnxYkAel8yENl18rkqQLVZkGCAXs6hZ3Z7kNj2qhXYFO/cL+Eq9/lizruvHEdIEi+n3TRNK2WGn",
+	"5xoKiqdSTPnMFpBxXSbkFOrZOMxvldaBQ5sbKQXDBHf7FtZ2pqUnLfQyQTHUytUCCZUWrI+rmfgfNKFj",
+	"UV3ilOe2/JYucCy7mgkK7eWNwKufVH4rKKY7Pn7xfCyWVGumSZcNZgMyOR6cDIYTbKyIWQiTrRkH5hge",
+	"w9IuEOZf0PIRzrvLChI7YV/ToFQEnC3oq4XkHi0kBA+OeIz5d7SX2NIKD8qeOJ8hoLRKDo6SBX15XE0H",
+	"o8tWGx2B5RLNCpi8iVID/GyYt1GgrxgIDRAZnJA0l6usEhHs+m4mtpgE1Gjl0ylTRkO64WytW7L0ndYe",
+	"LNXsaaWYkSDy1UKU2VAoW9TTuIGE2pwoXwy6Wu0iIVpiS+hmk3hbBYToVGLX8uPhkPy//w8xBNBsw9uB",
+	"HxAmDBZnNhbB/FZO21XmUrGMZHItegnpH7ue35hYxlMIUeh6oo9FzxQVtibJWCD0MVm8f1LGH5nXjyLZ",
+	"XySVqxxNOWolBuStXCOsIE7Rynk46CuIwxYZ7BaOemJUd9A4MVvmeDisVG0b9mz4BpFL+s8VG4tIzZUk",
+	"aMmK1Tsa9VW2cYnH/szf+lY49xEx0T7hQYETwy+yoP3rXTS6bn0t/vgvH/UQ8MQSN0h5Pao80f2+Q0J2",
+	"TCdIHL0PrlMxjY+IYqlUGdpUfRe+Rrc/g8zmDVuLqOvSTyi0yMQAZt/IM2nJSvF5svBZ+Zf9zDY5xbhT",
+	"T7Jt77oyxbYk5r6kmyf0IM2DTIyRZNi7HbgITeeJjy4re9gNxuLpB5oW+cZVnp7AziZYDMSuvGx3AO0Y",
+	"BuQ5MmUg49C4PSGuhbvtLAjmw5xNC7ISqD4D0zOTFIoKTVNb71JUwJxnUGOTOgINzMR85GLdrFcTKzBA",
+	"uwo8EmQb6XXDEU9e2S51aIQ2Z2MLaSmZs10Rck/92u6J6ten+YNofX0ZF/auRwj8LwbJsFFIyePxhL9a",
+	"Lf7qEXCV++LYwNOAou/JBFDqv0+tg+Z5TcWwzZarDXIMjbVgR62EzrjAZyB5ZjeG9xl6BG3ajSx+wync",
+	"D2hb6soIoytn4OBkp1RsqZhG7cO3Fc2YrcxgJOMw+ppkK5gAeY9L/pGKWJlXrirKlE6p0APylKZznM8V",
+	"99PIU+yU4EZD7pI4iGSswCwnZuhsyqBNXc5uWE66NLvhWqoNUFIqMlpIteklpXaFAdbYetWWQsaKgQZ0",
+	"sxFwGFW8lesJLkjzG5aQCRMZ/MY+2N9KsX84GDQkf6KMIrFkaiyge9UZmSi5fozsytqRmGFtzoAsp9hg",
+	"CDYs13pALqQq7IqkKl7KjOUT0hWrPAfuZbWGBaNCB7pjYTQeeYVles6LSqHhMwJ9Kq8Uo9cEer/2BpjF",
+	"AvO4yqlyDb89lrmemHW9IqlTIg3XBaX2b2yDD69ty1PyilyzjUbtMHRyM1dEQE4NyzWHdG14LY7zBEoL",
+	"dSd4ssi4J6gHJSHIAlO7nNoRd9T2wsHuK4BczFY5VT8qnv3IDLb8UWpQfb/7Kj8V4oLudAdX29rK4sVX",
+	"hehfngmGiTL+VnyWFoRo89m5s/uqQUittSHonjn5ktMUCKL3ftne/rktgcM1YRwCQyY805Ox6B6TQiKN",
+	"tmwn02iURx7pCK3v8A2c8kgTfExyKmYraNtN9VjUrx8p6DX47s4q7GA4LKk7rr+XWOvVlSzmAzJhH5bA",
+	"VpHeQQe2Ks2z2wajBYb0aLq2G2XZqDR1lXsXco3TQgSmbd9sR4R2JpDUCOXZsLw2yBOnw0deFUtXCqyP",
+	"qCF2JzhaNrFdoS3MIQ9orXhRgPaVgX2xGY2jg57/2Hfc1TDGUYENXwYdVyTRrLCWS6mBbIUZwADxWiox",
+	"8u9ipScEW82PxY5e82fm4D+wbILt+bFq3WSpuDQMFYJPsGpxdiknpZKquL4eC5qmbFmAPDPBf7PsnSh4",
+	"PimDYCflS28Z1VJMSFcz1txKb0DOUT01x2/2VvZWsD0bunAQqKzajb5zCuykByWwLOAtDA3woD3gU+gf",
+	"4XVdRGxWoGnBtvsy2qraGKnFqUw4TFIq87bcMoXa7iCRZiiuAS4daTKBfzzPJmfWvobFOF37+0rv+kAa",
+	"tBID1p1ew3YZXDAtjSyrXSUvrAhvG0IOyM+cQWbcjBUQzRURCBqJ7vcqF7TM9gcJB62raZcRvP6MxMFe",
+	"TTyuf2s1+j4BXirhba3VHcmukesY/aeizi3OPCFeU00cIf6aqc/uRehhH8ye70PqeQoj6z0U/0KSxxc/",
+	"W7UdS6RPpzkXhpDSfKM5FhZSbIlKJEpFuPJSz0YuYLVpTMe3lHaL8g2hF2PRUL2RNTpFFCc0a+y+ffaY",
+	"nB5/P+xBJAd1kbRKrg1ah6wcmI0Nf6ryXbcu10DgSBPoDJCQlbZCEXgkrYwGKzFbpdrbOmB9EOxRUG4j",
+	"VNZzmTu3LlmJnGkd6P8PvNJvuKi1LT9meW5N2Vdsxq0NZvI/JslYTP7DiAt985//NUlIQa/A/EEVGhsU",
+	"2HZQ6mGrQtGcgyncxpqYw1zllHDxDyQGMW6GKPKvp+AW7EPxINU328KPHaIA2tjw9x3Igu7swb6hx14G",
+	"r94wqs2UCcF4Y6yWY/timVU+xm30n3C9lJrjePXFT2hR0HS+gB7SU55DpbD/YauT4zx9tJRINYN/MPs3",
+	"eGfgh0GqbyaDraUuPn1Vxv/F+RPe4HvhTEj97tUuDUTY7cyRW7lE9c7woRw7rtTtS465BPEmntA3WIku",
+	"zbW2oSYyF++TxJYp5HLOobo46K6FJEu5XOXg67QLy5RcZnIttGtvXr33754jm6qaK7FnTFrYqcHrCMRm",
+	"MhZ0IW0/AzuEpygV64FVmJzyA2aAKVBpYU2xaKe9QnY6GIvHUmTcKsnCKjuAeU4HM6ody6fAPcBxKVe+",
+	"w73dbReULGaYMFXpHBKAxoJ6KFh1Us/lGpR2ryumc8lTA9CnEH9i921mQpaFuRSTcWfc2R6yiNj8zKLh",
+	"fbokYSY70R/qlKwuZHukZASzfIPZsJbTv2nZ5r90JIo1D5Z34y4I/kf4//Ps017x2E7Qh3BrvWQpn/K0",
+	"QhLrTVtiagBYe+pFPQLdAGXjaU5nM1aL50hsSMQ2p91YRL12DYtkxYHnbhJsYkCsN8k72vDPIz0W3vwE",
+	"dZeQzM64LiAeoxJ6Dq6uMh5+EkYRKpcF6oY7Gwto5QWi/SrP0RhrTZ0QRTKxJzVB8HCNQY3k3bvnT7zh",
+	"8QzCdbyB1OY4joU5sEh2o/vudEDq9vLQWAb6B5gUyOTpJZ1Bl7eVZra8/+T5tP/ScLGJ4TwN28Vuet/5",
+	"EkF+MNOe+fio1laLEGxCNIW6GVUZ3wCmeXt+LiscePQ60iHuMdK9CmHfO4MkW+hUAPE+IgDwX0u0/1NR",
+	"3i0E9x6D4Z/jpd9W8fWdK+pawd4qkq3Q844UYLEqrOzN8kwPyHmeY9/m0uI/FiiR0/wMKzXa7oRhO/uN",
+	"XJE1xSx7jNUYeNfJCMLmDDMoPSdj4V0nhi5Z5wnpOudJ2SJAs4IsqFjRPN+MwJ8yCPwpI7Icgqx+OhiL",
+	"0MQzItSGvh1p7GOJEdFg5ZGKTAxhnZAHVg6FdQv8nnQpEVL0beQch6wenLjuICBPbfNqmlt7to9UmeRU",
+	"Fy9lxqfcbAiam2gbgRnExLvzsT6TM0LJm/PLxz8hYa/l4oExNkjNqxNqG3LhKUSCpcNzRgxBqkYLHp8Q",
+	"LUkqRY0FWl6iec4EREreMOVswGMxFrVqC4rra1K6pEbWgOW8Zu5gIW3RHXhXM5ukEJDBsV8IfttLGj6w",
+	"LiXTVbFSjED2VcEha8v6RdFXqaDZ71hM+v1yUf0F/dDP6EZPEvLw22+MnmSDbRJCDdXu+QDQumfNyf+O",
+	"/veck8577criA+KstuIRQSSDMgmg6voJBuQXw9O5jWDVVhDCDcB90SVwbGJmVyrw52nCiwRlgmgLGiIk",
+	"yaWYMUXQYqvHghe9pI583k/n3XHohJtUhMMJ9mNFaoFHY2N+xyKYE8U0WJ1fd0LSnFGlsTGpozAX5ozR",
+	"HifCUeFyE2zshcmw8MWuYvSOHh9GdZ9P4YZ0sNjr/Zaxt8LGH5vWsJfEY8vi/zGSD50W1mVra2TXRKG/",
+	"mCXzZA/t1lxoa+h5BtHvX2v67yGh3UolfmCJZatq3Ei1KDVlR2fDxGRLIMN4SidNWEHiamPkjiVTWgpo",
+	"YgqU10k+iXdeIfMyb1eyC7qVDIUwZQH9a0Z71RrC9xTqqgWdOad8j9jKOxjC4UkAMIiEIOdFQxOIkvb/",
+	"gq3HAq1RewRT/mQh+mWMana2XSSwJo/VTuhrsvF9xhGSEiP+UO1qLwKxfyNFPpv30TJl734Ytl7QguuC",
+	"p1HH/KgatDcWNt21TILyEVxQeWTJVLVQJzTKsOa3BRIKYMFSW75OU2zx6hwrtcBo28owaHrYNoT1YNRU",
+	"kgR6/dNcSwwT19W3ITPXkK7SMNc055kZr7nY3k/RYsiX66hYn/Cg6v1RBPhKXO7JYmOPqr2z4h2Ql/1o",
+	"hru29+lSbaIYWKiDkgLVZmNbbO/JWDjvHnSDpWJDqg1RPYG42vgcTPM6lGPhIuM3PFuVjYfUCpIQJ0um",
+	"UiYKl06LOSw2yb/rx/z//q//2w3YIw8CYhSk9ZOu+cyl9c9BdeRlD9begFygvKqDZKaElPlLLrbH/Btd",
+	"pZr5BJUwuWksatlN2wQcznSZK/yXyRmp7HrvzBGm+k2chZylrx7Lf59UESOsVK7EZ2lnhWIi+xIZ84bu",
+	"RUqkuEivatT5Qt4YSeyGKUJtXUg5Je8uH5OMbtDmbf5la7itGbtOQOpL51QVekCeSeUoZ8HUDc1J11WH",
+	"A+0LQz0yaguSwKugbYFsiBlwP2wmpGs0N83ATWdENLkqCC9syn1VAAMtESzwpXG+R1zOM8h6aItzSypd",
+	"p3aEaiI8xtXgb6RrVU8ITkFTpAtQ7BEujGx4BjJrJd8QchDJXK6URr8qFV4rQwjgUKSQFiofEOblosYC",
+	"V2PtnG7tZ6GAjA3EI2cL01cyS6ViFiRGAs+8FcsO6/V2yGqZyjyXa126hHFJR06jHBHqNHzbx9a5AlBk",
+	"r5nI8HztgRi925cagTEG5NxZ9GHCjPJ8Q5TM89VSQ8leaGOeSoM4bAmWaBsRZHASzgvT9BIw+9tn9Tjx",
+	"fWTvS7yT9xmmU5npD43Tqe65RfhHKpVgCWM4R4N//nJzV+8Ir+pXdvfvFKDjlA5/Kz6L35UJ8zcnFYPD",
+	"UrGUFg7vk0bHD/d8BH1+G+mFXOiC0WxAtrQIdG45VxYsSN7vWh5gKAdQ3F7VXpYExa2apaoG5KLAIiaO",
+	"Zuc5WSr5D5YWr6AiI+T++0JZ8Jf1JJw1C864/AYziv3NfVqWlLGfY6BmM6aFTBzIoEKjDReH2gdk8oKL",
+	"a3AU18G43db5s4fXzycH+6ke16HWudf2hPFVH5gEHhTcqfqGAtg2Ba+XFEqhz1lZxJ5AxxeHwqQ7MTg+",
+	"6WEqoDkNd0Cuwi1knfz/7F1dc9s4sv0rKL9YqlIkz83chyvXffBmZjLZ9cSuONmtrWFqCJGwxA0FqAjI",
+	"Go/L/30L3QAIfkmUI8lffNodRyRBAjjobhycEzEpRbZ+t2hwpC+vV6h1t3AOlK5Bg0rXj0mItPu2OwpI",
+	"zT8lGUv/Pzhyz3pjiGLBUUfreZwKdD7gCczTg5WILP1vozna2ipzqXJcdArNT7wapiHeYwKThvQMDT5c",
+	"ZMkNVSwcOMcGE1X7d+7XSHHpODFnIlSEpa0eBHI9K7LTaNih6JSEik5DcwinPuK8yKbWNKMgPr3WZPaf",
+	"vpquIBlTWcJuWElJ99Tp6AK9AfVQrPBW06s1Wc0qOn00j9n3TFW/kfkGD/AgqvovdZXqXQeNF9mUODOY",
+	"p+pMt8jYTcJWo8REXh6GmXhLju68yMsugKP27tQFO2qrBG1svThNb/9iXgHaZPeGes7iSkg4xtIF3s2k",
+	"zeafcny02S+V5D1TEJF6n9qZ5aoZm+MWHcahw4Cfpam565xEYs6s5J8Oh07Ba6cS8hof60RC5ochK262",
+	"ezJ+J/re3MW1hSgCza7hYskYL135IwmOzsxlEJPrER4crY9P4T1/EZm58PmEqLbhttvNC2wBcebkLeyS",
+	"6jHmDZAO4/bqrQ21znzEWZCzXblfhDvLMeq74M1B0ejO/t/Ptwt2xuMPse92UEo+HS6aOb1XP5TCu27+",
+	"+afye2xzUcE/ZVkL9ag/60G9xTWjOVswgXQHNGVEOcd6bo3U7CDgVJqK/bEEEnASMfAaG5IQUiwWszg0",
+	"4nYlNc+MclckzzPX04DnV47JNU0lMyI8XPj6hXhPihFTSf37rCJ7i5qvelnaKPraxt4ceW+lz19MWPZJ",
+	"b7Udsa4BW1VpGzxj7BjR38KRmDv51VfL87TjzbrOlmqu9etJC5g3sAzxnU7B81Lk/ejO1SLvR+aIh2dj",
+	"cwgkv8yb0+bnV2oL0wz4MX7d7wRxWhBshbC6LTJjtL4Zmsn2yBzwEjTDWf9rkc1d7ZeLHK0TfsM40j+l",
+	"cGSSN+7fzcadDvoDDkei3G6fk1X33kM/B45tGmJ7YTGoEwAP+IMXAy+BOcQSUH1cB/gd4O8a8HGf6CEo",
+	"X1dc3WID7bNXND2WhNEsTVhGFlTNBmQ1S6KZQTciVZKmxudz7KoGzNgNFLU9MQPqhdDSuhaGfYORlxm7",
+	"RohQ8NAWmfwlvrmtJm2qjaKCAPD3YCvCnqG3atShoRyH/aZSJ15XqHZu3j8Hs1m88F6vT+UlBmFjSPLm",
+	"iRUHjp5Xim5qkcim52KaVB1W/TbOE37O+FTNjsY/DA5any112KZ6RXNZvyvE7rlI0fN2H9///LlPegZX",
+	"YDL2PQhy0w0KF45Z9mjo8oduw4Eg5lK/7n6CjMpUcbHF/dOZoC96Rr5ueXMDAy1mfZvAY3SH+cP96M7t",
+	"r96P7rjd4I2ZtUc+JHL8xIpWvutQY90bbIUo5YdWICWP1tomDf7W5QqYI+j+35kLP+Zswo4umIq2XES3",
+	"qqPYS69geLYrWpuhZsfxVhdt2iPddvK43YInkZyYGpD8RWRuV/qBqOBe7DsCDtucoye05qN0V4UP0oXk",
+	"e12LbcVXvkgQeZzMQYfvpv2VKfdoALCuUfs6T7dY+GaI+oFb1TJ/2G9L1uOR42pRSSK4Nj4ly4UOy5HV",
+	"kEWz5IYRJUiIf/7y6UPYxUavL73RM4uYqVUHrQfJdjxyhN1De+wEqJEy+d3Al7/jnlKk5vioIVXy0aJL",
+	"k55omrTNfBw8Rs7gDgDuKWB44Lypa9bR86FbdwnEnk7kPWBSPav04SFX5mSPPazoI8uF2J4W86w/5dNL",
+	"496ZjtgPOrt+3lmGZ9u7dUCTeCWZLqJ52nmG7eStEo7v5HOcJ1LVnDQxZ0MKavihZRGYA2m5FnB/gNIb",
+	"VHmn3moOtg2cIQvJD2KThDtxkYWdJoxcXlx9tjwx64q5mgmjxhxwK2YN9jF5y6rHPy78d/DOgBhtYilD",
+	"EtI4NpLUAQ9d/4WkB68Q4Ufpg/eOVVUaEJnwiBnBAohXZixj1hKhxFEQK95iG7mjpnTUlC6M3RE1ZTMX",
+	"pQUOepa8EeVkKVkd1JFapPPPDIMWLJ2zce60vBFf7SFhRBj/p8gLNu2asFTwKbg596o2lt8YH6MTlX9i",
+	"eYhm3cawCvi69UeRpT3brBudgB1CFYzJZiwO+EPAmLTE4jYMnY6S01FyXjAlZ/sgcRvuTVFCR//dM1Rx",
+	"QpkUj/9qtLHwAccdynXbP0Q2lX94TYEkaewcoAjoVXIWcDhEEDYriSBxjyghNDBhQ8z5ACXyFqKOWAmO",
+	"/m9IPjJmfSjiecJJJlLmnAwddheimBZl6Y6f88IKzy+LkLMbIk5D7FSNH3yJf1QYLOphadDwZALcPFYz",
+	"qgKugQHiBPanRrxSdteeKOPVeTrOTMeZybcHXxhJxh9hV4pmZl6qlXizmFHpZmhlWuYFw3XLH+lBmoCi",
+	"o/YKZFdIt3z3xw08C+WsgFnsky6MHqrOK7av2jrtpZtc06isuW8ElRxQBFzRb3jCcSJiI7Jqxazt8UfP",
+	"j9K5WlJJyjwUE7vooCfUeBkGfL6UYNSGd1CzY4nGneB4pn9nmgpekT1VLHlLNqdcJZF9nz6apJkaS8Av",
+	"TLKWi1MRewaTcv3UHE2UqA9xti0+l8GzYxp1TKOOabSHHYDdJnEtKEV1eV1FdKQQvNWkc3b7AmK1Htze",
+	"+hunVKqA27vF5gluodDBnvMDbpO3kWLaFvDvz9ua9y077tDL4w5tJAvVKklWI/Rq/FTRBCQ9KBS7v1vx",
+	"NhOB4IKDsvVlh5/+0MUIzmPb/HdNhEB6+vaKTvsD1DZHrXI0dbUCjla2EZxBMxahlWlVvbElfehA+VTH",
+	"JHp+TKKOOvR1hyt2RxkqzmybAhbqTaTtiQ2pU2IWD9Aczg/OE2lCdhYPAq5ReQ4pop9ZuolAeglvV5bu",
+	"Dy2rA6yV6sR+0cq45Gu9m8StJl/uCESvgEC0Po+wal5u0Dbres2E+Nam7guXHEuyYhO4xBF9Bk6uSs1Y",
+	"khHJoowp2EZGVSxzhR5mIC+Nglf6y+AeOVXmh4Knt6f5wwhnDNWrZvSGkQljzuuVxeSWqSE50/MGd7eb",
+	"CsUgo/Mv0+inoPNanYf2kwJ/RrG53BQzmdfRw84QZWiW0du6MAldemwXGE6CjMSCoWPSgk5Zvwuadl6L",
+	"RvUmb9zZ2er+tF896wfr5jUvy6YGTO1oOsgMx4IrbBczruc2i9H5ELXqT4GM4moAH7E6C7wSD/HCUegQ",
+	"LyRQu51TFc1c+RZvOU1uGCe9H09O0Pl/lUjWB9eUgIcIa9CSb2yhCONRdrtQxv4rsQLVtoxxSmKWJjfo",
+	"RxbRLLslIZaq35gR8OYqmXKqlpluMTw/UfgF9WsvsCr2JUtNgyeMUE5mSi100qf/V5Ivn851J2Dl2Yjn",
+	"LWXuAQbzHLwhi9WVDbCJPe0D555qwg7HDlsALjy2EY4JlUQqkelYMjeUk2Z96+Kk11fbxXlRhPZ6ZH9o",
+	"HDa60//zsS0/R+WjdYCFKcZjnYV42GN3pMyfbq0lXxEFGiqnFQxok1Z4q8FLrZU+hdJni2G4oeip4z8b",
+	"EVai+xrIWz9irJFE43A5OTCAd6Nu16XAVkPuWWpB/2pgF+NfHRvWBMCmfqPny3XCUlO7mYj4Voe9scTI",
+	"FkJHCbxrkxGDDaYEMWQ2X6hb4oLJjM3FDTMi0HaWXTEFpaQQXWvBfU+HRLaMlDKa6TA8ZvADZG1MkDEA",
+	"h+WyjRGep2N8kAgPn3do19L2cR5qVL+OQO+VCyrvO24b5bFXi6qaGYPHXnxGldIo4Q7opVQq8vYE7bTL",
+	"zEqFu30/nJyM4dBKwN1mpCU7GS9K0sMENUea/oCYLNOyoyKmm3Cs8x6qlpJEImYDewNMqwHtetFS6Wf/",
+	"SP7xN7Tljs2mp05H3Zug51xsjqAALSqJQ0KjTEjp3nMY8A1oVYosfso/8M5LcZVe2LYmZxp326Y2V/vA",
+	"Yhd3McxeYxhSGEsvMpzZBaQtEj59tjYfxdCunkYLFvGUhPpFQyxdWjZrjtBfPp1r0BM8YgOymjEd55ma",
+	"HUZqRGSECw3LPLZyBRjauVnuqKwe2DpH5h4lGbuGAp7IyJJnGtFhM1I/2q/i/c/JCdwq4KG9+p2IWUhO",
+	"8EwdyzKRhf2NceBlwqcHTtpygGzgdCR86i2HHQDudHtR5xX7iYNwWxyNJbexvcQrvD2B/LArUBHz8xbv",
+	"8Zf4NonETGzudiEC/h+hx3r5JCwMJjw8j2RDqLUXDSaR7S4ZeAN7d9zShhK/7AYTyqLhJr7UPufd2WJR",
+	"/oYteVWua6giCY/SZczyfuom5n4iE7Pp78aFnZ3emHmyW4cPho0HmuX6lcvimAV30/wcf+HwyIzhrwKO",
+	"hGRJeouEc+AMrTe+9mzA4Q7HJconOGdR8u6DxqIJnNag8htZ6QmkBJpwhXNYqIvH8nNJFtN+u22qf5yf",
+	"l1uJgPsvaF9N0nmBzZMmUukgAiMV2+RCU212ab5EbtwFiVmWTJaK6eBGCdKzbVIz37nLgqrgzKajcMbH",
+	"0EL6w4CHutnnAmErtFICkqlxCX9R44lwgS8aixXXeak8KBRvqc9SILD7/F7dZ6R3TJdxoo71kDpeZBBS",
+	"Uh0kHjcKt+jrtpRtAZT4TV+3X4mUs8Wi5lt9p+lwt4zsfxkpCwc8p1VkKVnWak3QP8QzkOKbBiAvgHTg",
+	"50eEOsizWi+QL9mb6GRMpCzgCYel45SEC5SiS1HuJKJpakLEOhkWp1FHq2Fo3paAw4/Nwxpw6d0yyxhX",
+	"X/Q32OPEhvs3TN8ImwBfppumu56mpoOJ6WE7QeE/8wRMf/tRYeyOzLrbamYUhyicKIXxHJJ35x90x0rM",
+	"hqxBPzCgard2f8Kn+uI+R3tfcGoeumnNcVFJQZesG7y7HbymY0hpONQM4hmjqZr91ThaC6e4NawigEKB",
+	"a5ak5oR1JkALLzF2unxqdzekZdFzgRBcHby/mhbscbTiI65g06QxGMrfgabJDesGpZI4sli0zBJ1ezT+",
+	"/WuRRnvDuP5i0YwVBFrwa5vxJRaM00UyvKXztO0gyxEykeRiwfjZ5QcSi2ipw3coOrH5hMVxTqScJJxm",
+	"9ZwXc/3VgkXbDTHb4nyI0ThO9D/R9DLTz1Gwh1ivoeu1/O3wZPjWa3/Cyb/PfjvXrTU7UGKiY7GmkVn+",
+	"At3I3DAyNQLaj6b7nfT09/bVCPVfk2vT02akAj33gUDIuGN3JEYGAlJmojJ6fZ1EKDERU0UnVFoFDtkf",
+	"kP89eZtzmTdj5Sds4yNDpX1NUMWgcbcHUFy/H6MfwEMe+OW9a5ER9iedL8zi7EadE3LC4dcfrp1Eeqgl",
+	"G/C9ePndEU4OPIcz/v3rvb4hEJ7qKjV5BaJQZcoQ9i3Y2ZiCxWBnr6fEMkuPxkcj2C80bSrf27n7F+25",
+	"ydnlhzFJpFwyOUBX/IRCES6Xl+Gx79cvrklJ0HOYF4SKjvZVWd7C2x0TseKNTvykN/HxpT/wdyKNuEzC",
+	"bxgHanDehJ/zumBNA9xnsGLW1pScJHwKtv4WXSScTjcFIdsf4hprQEhSplEklly59kivGc7sfE0bCkqx",
+	"Z5cfBnj8AeUmNnxjLJNsvrnZgtry7qaWv+b2F4XqBNweq8KZqq+UAt6jImvdIOp7bSjce10jcPvN9FHe",
+	"c1aUv1Rg57Ep7LmaHrUVPfdov9q05sH2DHXDcIHHDIhw7CU6twVzimmu7zCf38NriDsiWW2FholrtrKe",
+	"A1BL8tpRSZqxBARLciqmU52LJH6XY0Wl+WULKbn+ioUjVHIAVFJ9V/P2eI5qTPK5hn93IBLwa6hJmz6p",
+	"YgLgEbE/KgHBkPyMB7Vo5mgKLCZUkZSBsgscowawQDqXPCWSabCP5MgdXJzHTn3CUMqk443hS9qzTlju",
+	"Mt/K7ThXv5eL/vXVWXGt8HvWLBZ1/doU3OtgDRFHkr9fXXz0B2whbrv/ev/fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -366,6 +366,96 @@ func (e PolicyPackAccess) Valid() bool {
 	}
 }
 
+// Defines values for PolicyResultsTrendsGroupBy.
+const (
+	PolicyResultsTrendsGroupByEntityType      PolicyResultsTrendsGroupBy = "entityType"
+	PolicyResultsTrendsGroupByKind            PolicyResultsTrendsGroupBy = "kind"
+	PolicyResultsTrendsGroupByPolicyGroupName PolicyResultsTrendsGroupBy = "policyGroupName"
+	PolicyResultsTrendsGroupByPolicyPack      PolicyResultsTrendsGroupBy = "policyPack"
+	PolicyResultsTrendsGroupBySeverity        PolicyResultsTrendsGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsGroupBy enum.
+func (e PolicyResultsTrendsGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsGroupByEntityType:
+		return true
+	case PolicyResultsTrendsGroupByKind:
+		return true
+	case PolicyResultsTrendsGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsInterval.
+const (
+	PolicyResultsTrendsIntervalDay  PolicyResultsTrendsInterval = "day"
+	PolicyResultsTrendsIntervalWeek PolicyResultsTrendsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsInterval enum.
+func (e PolicyResultsTrendsInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsIntervalDay:
+		return true
+	case PolicyResultsTrendsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestGroupBy.
+const (
+	PolicyResultsTrendsRequestGroupByEntityType      PolicyResultsTrendsRequestGroupBy = "entityType"
+	PolicyResultsTrendsRequestGroupByKind            PolicyResultsTrendsRequestGroupBy = "kind"
+	PolicyResultsTrendsRequestGroupByPolicyGroupName PolicyResultsTrendsRequestGroupBy = "policyGroupName"
+	PolicyResultsTrendsRequestGroupByPolicyPack      PolicyResultsTrendsRequestGroupBy = "policyPack"
+	PolicyResultsTrendsRequestGroupBySeverity        PolicyResultsTrendsRequestGroupBy = "severity"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestGroupBy enum.
+func (e PolicyResultsTrendsRequestGroupBy) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestGroupByEntityType:
+		return true
+	case PolicyResultsTrendsRequestGroupByKind:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyGroupName:
+		return true
+	case PolicyResultsTrendsRequestGroupByPolicyPack:
+		return true
+	case PolicyResultsTrendsRequestGroupBySeverity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyResultsTrendsRequestInterval.
+const (
+	PolicyResultsTrendsRequestIntervalDay  PolicyResultsTrendsRequestInterval = "day"
+	PolicyResultsTrendsRequestIntervalWeek PolicyResultsTrendsRequestInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the PolicyResultsTrendsRequestInterval enum.
+func (e PolicyResultsTrendsRequestInterval) Valid() bool {
+	switch e {
+	case PolicyResultsTrendsRequestIntervalDay:
+		return true
+	case PolicyResultsTrendsRequestIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicySeverity.
 const (
 	PolicySeverityCritical PolicySeverity = "critical"
@@ -408,6 +498,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	case RegistryPolicyPackAccessLevelFull:
 		return true
 	case RegistryPolicyPackAccessLevelViewOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
 		return true
 	default:
 		return false
@@ -1651,6 +1921,97 @@ type PolicyResultsMetadata struct {
 	ResourcesWithIssuesCount int `json:"resourcesWithIssuesCount"`
 }
 
+// PolicyResultsTrendSeries Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval.
+type PolicyResultsTrendSeries struct {
+	// ActiveIssues The issues open or in_progress at the end of each interval.
+	ActiveIssues []int64 `json:"activeIssues"`
+
+	// Fixed The issues that became fixed in each interval.
+	Fixed []int64 `json:"fixed"`
+
+	// Opened The issues first reported in each interval.
+	Opened []int64 `json:"opened"`
+
+	// Reopened The fixed issues reported again in each interval.
+	Reopened []int64 `json:"reopened"`
+
+	// Value The value of the grouping's field ("" for no severity or no group, and without `groupBy`).
+	Value string `json:"value"`
+}
+
+// PolicyResultsTrendValues Beyond Pulumi. A named series of optional numbers, one per interval.
+type PolicyResultsTrendValues struct {
+	// Name The severity or policy pack the values are of.
+	Name string `json:"name"`
+
+	// Values One value per interval; null where there is none.
+	Values []nullable.Nullable[float64] `json:"values"`
+}
+
+// PolicyResultsTrends Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+// of the series has one value per interval, in the same order.
+//
+// Example: {"compliance":[{"name":"aws-cis-benchmark","values":[81.25,84]}],"from":"2026-01-05","groupBy":"severity","interval":"week","intervals":["2026-01-05","2026-01-12"],"meanTimeToFix":[{"name":"high","values":[30.5,null]}],"series":[{"activeIssues":[40,35],"fixed":[2,8],"opened":[12,3],"reopened":[0,1],"value":"high"}],"to":"2026-01-18"}
+type PolicyResultsTrends struct {
+	// Compliance Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+	// matrix's cells of the pack, those that ran) at the end of each interval; null before
+	// the pack's first recorded score. Scores are recorded from the day the trends were
+	// installed on: earlier days have none.
+	Compliance []PolicyResultsTrendValues `json:"compliance"`
+
+	// From The first day of the range.
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The grouping of `series`, as requested.
+	GroupBy *PolicyResultsTrendsGroupBy `json:"groupBy,omitempty"`
+
+	// Interval The interval of the values.
+	Interval PolicyResultsTrendsInterval `json:"interval"`
+
+	// Intervals The first day of each interval, oldest first.
+	Intervals []openapi_types.Date `json:"intervals"`
+
+	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
+	MeanTimeToFix []PolicyResultsTrendValues `json:"meanTimeToFix"`
+
+	// Series The issue counts per value of `groupBy` (values with no issue active or changed in the
+	// range are left out; severities most severe first, other values in order), or one
+	// series with the value "" without `groupBy`.
+	Series []PolicyResultsTrendSeries `json:"series"`
+
+	// To The last day of the range.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsGroupBy The grouping of `series`, as requested.
+type PolicyResultsTrendsGroupBy string
+
+// PolicyResultsTrendsInterval The interval of the values.
+type PolicyResultsTrendsInterval string
+
+// PolicyResultsTrendsRequest Beyond Pulumi. The range, interval and grouping of a trend.
+//
+// Example: {"from":"2026-01-01","groupBy":"severity","interval":"week","to":"2026-03-31"}
+type PolicyResultsTrendsRequest struct {
+	// From The first UTC day of the range (YYYY-MM-DD).
+	From openapi_types.Date `json:"from"`
+
+	// GroupBy The issue field whose values each get a series; without it, one series of every issue.
+	GroupBy *PolicyResultsTrendsRequestGroupBy `json:"groupBy,omitempty"`
+
+	// Interval One value per day, or per seven days from `from` (the last interval ends at `to`).
+	Interval PolicyResultsTrendsRequestInterval `json:"interval"`
+
+	// To The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+	To openapi_types.Date `json:"to"`
+}
+
+// PolicyResultsTrendsRequestGroupBy The issue field whose values each get a series; without it, one series of every issue.
+type PolicyResultsTrendsRequestGroupBy string
+
+// PolicyResultsTrendsRequestInterval One value per day, or per seven days from `from` (the last interval ends at `to`).
+type PolicyResultsTrendsRequestInterval string
+
 // PolicySeverity The severity of a policy; the empty string means unspecified.
 type PolicySeverity string
 
@@ -1836,11 +2197,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -1940,6 +2451,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -1984,6 +2501,15 @@ type ListPolicyPacksForAccountParams struct {
 	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
 }
 
+// ListPolicyPacksPreviewRegistryParams defines parameters for ListPolicyPacksPreviewRegistry.
+type ListPolicyPacksPreviewRegistryParams struct {
+	// Access Filter by access level (default `enabled`).
+	Access *PolicyPackAccess `form:"access,omitempty" json:"access,omitempty"`
+
+	// OrgLogin Required. Filter by owning organization.
+	OrgLogin string `form:"orgLogin" json:"orgLogin"`
+}
+
 // ListPolicyPacksParams defines parameters for ListPolicyPacks.
 type ListPolicyPacksParams struct {
 	// Access Filter by access level (default `enabled`).
@@ -1993,11 +2519,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -2035,17 +2573,36 @@ type UpdatePolicyIssueJSONRequestBody = UpdatePolicyIssueRequest
 // ListPoliciesComplianceJSONRequestBody defines body for ListPoliciesCompliance for application/json ContentType.
 type ListPoliciesComplianceJSONRequestBody = AngularGridGetRowsRequest
 
+// GetPolicyResultsTrendsJSONRequestBody defines body for GetPolicyResultsTrends for application/json ContentType.
+type GetPolicyResultsTrendsJSONRequestBody = PolicyResultsTrendsRequest
+
 // UpdateResourceVersionPolicyResultsJSONRequestBody defines body for UpdateResourceVersionPolicyResults for application/json ContentType.
 type UpdateResourceVersionPolicyResultsJSONRequestBody = UpdateInsightsResourceVersionPolicyResultsRequest
 
 // UpdateStackPolicyResultsJSONRequestBody defines body for UpdateStackPolicyResults for application/json ContentType.
 type UpdateStackPolicyResultsJSONRequestBody = UpdateStackPolicyResultsRequest
 
+// ListPolicyPacksPreviewRegistryPostJSONRequestBody defines body for ListPolicyPacksPreviewRegistryPost for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type ListPolicyPacksPreviewRegistryPostJSONRequestBody = ListPolicyPacksRequest
+
+// PostPublishPolicyPackVersionJSONRequestBody defines body for PostPublishPolicyPackVersion for application/json ContentType.
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+type PostPublishPolicyPackVersionJSONRequestBody = AppCreatePolicyPackRequest
+
 // ListPolicyPacksPostJSONRequestBody defines body for ListPolicyPacksPost for application/json ContentType.
 type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2532,6 +3089,92 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 	FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOrganizationWebhooks List Organization Webhooks
+	//
+	// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+	ListOrganizationWebhooks(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrganizationWebhookWithBody Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrganizationWebhook Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhook(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+	DeleteOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrganizationWebhook Get Organization Webhook
+	//
+	// Returns one of the organization's webhooks, without its secret. Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+	GetOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOrganizationWebhookWithBody Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOrganizationWebhook Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+	GetOrganizationWebhookDeliveries(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PingOrganizationWebhook Ping Organization Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+	PingOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListOrganizationMembers List Organization Members
 	//
@@ -3034,6 +3677,40 @@ type ClientInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesCompliance(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyResultsTrends Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPolicyViolationsV2 List Policy Violations V2
 	//
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -3114,6 +3791,114 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPolicyPackVersions List Policy Pack Versions (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPolicyPackVersion Get Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPolicyPacks List Policy Packs (deprecated GET)
 	//
@@ -3225,6 +4010,92 @@ type ClientInterface interface {
 	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListStackWebhooks List Stack Webhooks
+	//
+	// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+	ListStackWebhooks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStackWebhookWithBody Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStackWebhook Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteStackWebhook Delete Stack Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+	DeleteStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackWebhook Get Stack Webhook
+	//
+	// Returns one of the stack's webhooks, without its secret. Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+	GetStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateStackWebhookWithBody Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateStackWebhook Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+	GetStackWebhookDeliveries(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PingStackWebhook Ping Stack Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+	PingStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetStackPolicyGroups Get Stack Policy Groups
 	//
 	// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -3309,6 +4180,182 @@ func (c *Client) Capabilities(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 func (c *Client) FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFetchRestSpecificationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrganizationWebhooks List Organization Webhooks
+//
+// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+func (c *Client) ListOrganizationWebhooks(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationWebhooksRequest(c.Server, orgName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrganizationWebhookWithBody Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *Client) CreateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrganizationWebhookRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrganizationWebhook Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *Client) CreateOrganizationWebhook(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrganizationWebhookRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteOrganizationWebhook Delete Organization Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+func (c *Client) DeleteOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOrganizationWebhookRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrganizationWebhook Get Organization Webhook
+//
+// Returns one of the organization's webhooks, without its secret. Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+func (c *Client) GetOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrganizationWebhookRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOrganizationWebhookWithBody Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *Client) UpdateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOrganizationWebhookRequestWithBody(c.Server, orgName, hookName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOrganizationWebhook Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *Client) UpdateOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOrganizationWebhookRequest(c.Server, orgName, hookName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+func (c *Client) GetOrganizationWebhookDeliveries(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrganizationWebhookDeliveriesRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PingOrganizationWebhook Ping Organization Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+func (c *Client) PingOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPingOrganizationWebhookRequest(c.Server, orgName, hookName)
 	if err != nil {
 		return nil, err
 	}
@@ -4210,6 +5257,60 @@ func (c *Client) ListPoliciesCompliance(ctx context.Context, orgName OrgName, bo
 	return c.Client.Do(req)
 }
 
+// GetPolicyResultsTrendsWithBody Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrendsWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyResultsTrends Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *Client) GetPolicyResultsTrends(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyResultsTrendsRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPolicyViolationsV2 List Policy Violations V2
 //
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -4350,6 +5451,204 @@ func (c *Client) UpdateStackPolicyResultsWithBody(ctx context.Context, orgName O
 // Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 func (c *Client) UpdateStackPolicyResults(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStackPolicyResultsRequest(c.Server, orgName, projectName, stackName, version, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistry List Policy Packs (deprecated GET) (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistry(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBody List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistryPostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPacksPreviewRegistryPost List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPacksPreviewRegistryPost(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPacksPreviewRegistryPostRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacks Delete Policy Pack (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacks(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPolicyPackVersions List Policy Pack Versions (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) ListPolicyPackVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPolicyPackVersionsRequest(c.Server, source, publisher, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionWithBody Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersionWithBody(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequestWithBody(c.Server, source, publisher, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersion Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionRequest(c.Server, source, publisher, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersions Delete Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPolicyPackVersion Get Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) GetPolicyPackVersion(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPolicyPackVersionRequest(c.Server, source, publisher, name, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostPublishPolicyPackVersionComplete Post Publish Policy Pack Version Complete (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) PostPublishPolicyPackVersionComplete(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostPublishPolicyPackVersionCompleteRequest(c.Server, source, publisher, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -4569,6 +5868,182 @@ func (c *Client) PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Con
 	return c.Client.Do(req)
 }
 
+// ListStackWebhooks List Stack Webhooks
+//
+// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+func (c *Client) ListStackWebhooks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStackWebhooksRequest(c.Server, orgName, projectName, stackName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStackWebhookWithBody Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *Client) CreateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStackWebhookRequestWithBody(c.Server, orgName, projectName, stackName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStackWebhook Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *Client) CreateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStackWebhookRequest(c.Server, orgName, projectName, stackName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteStackWebhook Delete Stack Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+func (c *Client) DeleteStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackWebhook Get Stack Webhook
+//
+// Returns one of the stack's webhooks, without its secret. Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+func (c *Client) GetStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateStackWebhookWithBody Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *Client) UpdateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStackWebhookRequestWithBody(c.Server, orgName, projectName, stackName, hookName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateStackWebhook Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *Client) UpdateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+func (c *Client) GetStackWebhookDeliveries(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackWebhookDeliveriesRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PingStackWebhook Ping Stack Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+func (c *Client) PingStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPingStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetStackPolicyGroups Get Stack Policy Groups
 //
 // Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -4745,6 +6220,332 @@ func NewFetchRestSpecificationRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOrganizationWebhooksRequest constructs an http.Request for the ListOrganizationWebhooks method
+func NewListOrganizationWebhooksRequest(server string, orgName OrgName, params *ListOrganizationWebhooksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateOrganizationWebhookRequest calls the generic CreateOrganizationWebhook builder with application/json body
+func NewCreateOrganizationWebhookRequest(server string, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOrganizationWebhookRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewCreateOrganizationWebhookRequestWithBody constructs an http.Request for the CreateOrganizationWebhook method, with any body, and a specified content type
+func NewCreateOrganizationWebhookRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteOrganizationWebhookRequest constructs an http.Request for the DeleteOrganizationWebhook method
+func NewDeleteOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOrganizationWebhookRequest constructs an http.Request for the GetOrganizationWebhook method
+func NewGetOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateOrganizationWebhookRequest calls the generic UpdateOrganizationWebhook builder with application/json body
+func NewUpdateOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOrganizationWebhookRequestWithBody(server, orgName, hookName, "application/json", bodyReader)
+}
+
+// NewUpdateOrganizationWebhookRequestWithBody constructs an http.Request for the UpdateOrganizationWebhook method, with any body, and a specified content type
+func NewUpdateOrganizationWebhookRequestWithBody(server string, orgName OrgName, hookName HookName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetOrganizationWebhookDeliveriesRequest constructs an http.Request for the GetOrganizationWebhookDeliveries method
+func NewGetOrganizationWebhookDeliveriesRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s/deliveries", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPingOrganizationWebhookRequest constructs an http.Request for the PingOrganizationWebhook method
+func NewPingOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s/ping", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6035,6 +7836,53 @@ func NewListPoliciesComplianceRequestWithBody(server string, orgName OrgName, co
 	return req, nil
 }
 
+// NewGetPolicyResultsTrendsRequest calls the generic GetPolicyResultsTrends builder with application/json body
+func NewGetPolicyResultsTrendsRequest(server string, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetPolicyResultsTrendsRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewGetPolicyResultsTrendsRequestWithBody constructs an http.Request for the GetPolicyResultsTrends method, with any body, and a specified content type
+func NewGetPolicyResultsTrendsRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/trends", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPolicyViolationsV2Request constructs an http.Request for the ListPolicyViolationsV2 method
 func NewListPolicyViolationsV2Request(server string, orgName OrgName, params *ListPolicyViolationsV2Params) (*http.Request, error) {
 	var err error
@@ -6364,6 +8212,430 @@ func NewUpdateStackPolicyResultsRequestWithBody(server string, orgName OrgName, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryRequest constructs an http.Request for the ListPolicyPacksPreviewRegistry method
+func NewListPolicyPacksPreviewRegistryRequest(server string, params *ListPolicyPacksPreviewRegistryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Access != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "access", *params.Access, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orgLogin", params.OrgLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequest calls the generic ListPolicyPacksPreviewRegistryPost builder with application/json body
+func NewListPolicyPacksPreviewRegistryPostRequest(server string, body ListPolicyPacksPreviewRegistryPostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewListPolicyPacksPreviewRegistryPostRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewListPolicyPacksPreviewRegistryPostRequestWithBody constructs an http.Request for the ListPolicyPacksPreviewRegistryPost method, with any body, and a specified content type
+func NewListPolicyPacksPreviewRegistryPostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacks method
+func NewDeletePolicyPackPreviewRegistryPolicypacksRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPolicyPackVersionsRequest constructs an http.Request for the ListPolicyPackVersions method
+func NewListPolicyPackVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionRequest calls the generic PostPublishPolicyPackVersion builder with application/json body
+func NewPostPublishPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostPublishPolicyPackVersionRequestWithBody(server, source, publisher, name, "application/json", bodyReader)
+}
+
+// NewPostPublishPolicyPackVersionRequestWithBody constructs an http.Request for the PostPublishPolicyPackVersion method, with any body, and a specified content type
+func NewPostPublishPolicyPackVersionRequestWithBody(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest constructs an http.Request for the DeletePolicyPackPreviewRegistryPolicypacksVersions method
+func NewDeletePolicyPackPreviewRegistryPolicypacksVersionsRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPolicyPackVersionRequest constructs an http.Request for the GetPolicyPackVersion method
+func NewGetPolicyPackVersionRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostPublishPolicyPackVersionCompleteRequest constructs an http.Request for the PostPublishPolicyPackVersionComplete method
+func NewPostPublishPolicyPackVersionCompleteRequest(server string, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "source", source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "publisher", publisher, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/preview/registry/policypacks/%s/%s/%s/versions/%s/complete", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6792,6 +9064,430 @@ func NewPostPublishPolicyPackVersionCompleteForRegistryRequest(server string, so
 	return req, nil
 }
 
+// NewListStackWebhooksRequest constructs an http.Request for the ListStackWebhooks method
+func NewListStackWebhooksRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateStackWebhookRequest calls the generic CreateStackWebhook builder with application/json body
+func NewCreateStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateStackWebhookRequestWithBody(server, orgName, projectName, stackName, "application/json", bodyReader)
+}
+
+// NewCreateStackWebhookRequestWithBody constructs an http.Request for the CreateStackWebhook method, with any body, and a specified content type
+func NewCreateStackWebhookRequestWithBody(server string, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteStackWebhookRequest constructs an http.Request for the DeleteStackWebhook method
+func NewDeleteStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetStackWebhookRequest constructs an http.Request for the GetStackWebhook method
+func NewGetStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateStackWebhookRequest calls the generic UpdateStackWebhook builder with application/json body
+func NewUpdateStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateStackWebhookRequestWithBody(server, orgName, projectName, stackName, hookName, "application/json", bodyReader)
+}
+
+// NewUpdateStackWebhookRequestWithBody constructs an http.Request for the UpdateStackWebhook method, with any body, and a specified content type
+func NewUpdateStackWebhookRequestWithBody(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetStackWebhookDeliveriesRequest constructs an http.Request for the GetStackWebhookDeliveries method
+func NewGetStackWebhookDeliveriesRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s/deliveries", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPingStackWebhookRequest constructs an http.Request for the PingStackWebhook method
+func NewPingStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s/ping", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetStackPolicyGroupsRequest constructs an http.Request for the GetStackPolicyGroups method
 func NewGetStackPolicyGroupsRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName) (*http.Request, error) {
 	var err error
@@ -7111,6 +9807,102 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 	FetchRestSpecificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FetchRestSpecificationHTTPResponse, error)
+
+	// ListOrganizationWebhooksWithResponse List Organization Webhooks
+	//
+	// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+	ListOrganizationWebhooksWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*ListOrganizationWebhooksHTTPResponse, error)
+
+	// CreateOrganizationWebhookWithBodyWithResponse Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error)
+
+	// CreateOrganizationWebhookWithResponse Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error)
+
+	// DeleteOrganizationWebhookWithResponse Delete Organization Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+	DeleteOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteOrganizationWebhookHTTPResponse, error)
+
+	// GetOrganizationWebhookWithResponse Get Organization Webhook
+	//
+	// Returns one of the organization's webhooks, without its secret. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+	GetOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookHTTPResponse, error)
+
+	// UpdateOrganizationWebhookWithBodyWithResponse Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error)
+
+	// UpdateOrganizationWebhookWithResponse Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error)
+
+	// GetOrganizationWebhookDeliveriesWithResponse Get Organization Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+	GetOrganizationWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookDeliveriesHTTPResponse, error)
+
+	// PingOrganizationWebhookWithResponse Ping Organization Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+	PingOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*PingOrganizationWebhookHTTPResponse, error)
 
 	// ListOrganizationMembersWithResponse List Organization Members
 	//
@@ -7641,6 +10433,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/policies (the `ListPoliciesCompliance` operationId).
 	ListPoliciesComplianceWithResponse(ctx context.Context, orgName OrgName, body ListPoliciesComplianceJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPoliciesComplianceHTTPResponse, error)
 
+	// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
+
+	// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+	//
+	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+	// it; per severity, the mean hours from an issue's first report to its fix over the issues
+	// fixed in the interval; per policy pack, the organization's mean compliance score at the
+	// end of the interval. Every count follows from the issues' history: a change counts in the
+	// group of the issue's value at the time of the change. Answered from daily rollups, so its
+	// cost depends on the days and groups, not on the number of issues.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+	GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error)
+
 	// ListPolicyViolationsV2WithResponse List Policy Violations V2
 	//
 	// Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -7727,6 +10553,126 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/preview/insights/{orgName}/policy/stacks/{projectName}/{stackName}/updates/{version}/results (the `UpdateStackPolicyResults` operationId).
 	UpdateStackPolicyResultsWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, version StackUpdateVersion, body UpdateStackPolicyResultsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackPolicyResultsHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET) (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error)
+
+	// ListPolicyPackVersionsWithResponse List Policy Pack Versions (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error)
+
+	// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error)
+
+	// GetPolicyPackVersionWithResponse Get Policy Pack Version (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error)
+
+	// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete (preview path)
+	//
+	// The registry's earlier path, which Pulumi still serves: answers exactly as
+	// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error)
 
 	// ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
 	//
@@ -7849,6 +10795,102 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
 	PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse, error)
+
+	// ListStackWebhooksWithResponse List Stack Webhooks
+	//
+	// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+	ListStackWebhooksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*ListStackWebhooksHTTPResponse, error)
+
+	// CreateStackWebhookWithBodyWithResponse Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error)
+
+	// CreateStackWebhookWithResponse Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error)
+
+	// DeleteStackWebhookWithResponse Delete Stack Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+	DeleteStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteStackWebhookHTTPResponse, error)
+
+	// GetStackWebhookWithResponse Get Stack Webhook
+	//
+	// Returns one of the stack's webhooks, without its secret. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+	GetStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookHTTPResponse, error)
+
+	// UpdateStackWebhookWithBodyWithResponse Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error)
+
+	// UpdateStackWebhookWithResponse Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error)
+
+	// GetStackWebhookDeliveriesWithResponse Get Stack Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+	GetStackWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookDeliveriesHTTPResponse, error)
+
+	// PingStackWebhookWithResponse Ping Stack Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+	PingStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*PingStackWebhookHTTPResponse, error)
 
 	// GetStackPolicyGroupsWithResponse Get Stack Policy Groups
 	//
@@ -8091,6 +11133,664 @@ func (r FetchRestSpecificationHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FetchRestSpecificationHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOrganizationWebhooksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListOrganizationWebhooks
+type ListOrganizationWebhooksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOrganizationWebhooksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOrganizationWebhooksHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON200() *[]Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationWebhooksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationWebhooksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationWebhooksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationWebhooksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for CreateOrganizationWebhook
+type CreateOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON201() *Webhook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteOrganizationWebhook
+type DeleteOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOrganizationWebhook
+type GetOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for UpdateOrganizationWebhook
+type UpdateOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrganizationWebhookDeliveriesHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOrganizationWebhookDeliveries
+type GetOrganizationWebhookDeliveriesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOrganizationWebhookDeliveriesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOrganizationWebhookDeliveriesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON200() *[]WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PingOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for PingOrganizationWebhook
+type PingOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PingOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PingOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PingOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PingOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PingOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PingOrganizationWebhookHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10744,6 +14444,110 @@ func (r ListPoliciesComplianceHTTPResponse) ContentType() string {
 	return ""
 }
 
+// GetPolicyResultsTrendsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyResultsTrends
+type GetPolicyResultsTrendsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyResultsTrendsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PolicyResultsTrends
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyResultsTrendsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON200() *PolicyResultsTrends {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyResultsTrendsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyResultsTrendsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyResultsTrendsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyResultsTrendsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyResultsTrendsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPolicyViolationsV2HTTPResponse200Headers the declared response headers of an HTTP 200 response for ListPolicyViolationsV2
 type ListPolicyViolationsV2HTTPResponse200Headers struct {
 	Deprecation *string
@@ -11224,6 +15028,761 @@ func (r UpdateStackPolicyResultsHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateStackPolicyResultsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistry
+type ListPolicyPacksPreviewRegistryHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPacksPreviewRegistryPost
+type ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPacksPreviewRegistryPostHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPacksPreviewRegistryPostHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacks
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPolicyPackVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListPolicyPackVersions
+type ListPolicyPackVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPolicyPackVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPolicyPacksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPolicyPackVersionsHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON200() *ListPolicyPacksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPolicyPackVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPolicyPackVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPolicyPackVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPolicyPackVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPolicyPackVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersion
+type PostPublishPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppCreatePolicyPackResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON201() *AppCreatePolicyPackResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeletePolicyPackPreviewRegistryPolicypacksVersions
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPolicyPackVersionHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetPolicyPackVersion
+type GetPolicyPackVersionHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetPolicyPackVersionHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetRegistryPolicyPackVersionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPolicyPackVersionHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON200() *GetRegistryPolicyPackVersionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPolicyPackVersionHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPolicyPackVersionHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPolicyPackVersionHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPolicyPackVersionHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPolicyPackVersionHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostPublishPolicyPackVersionCompleteHTTPResponse429Headers the declared response headers of an HTTP 429 response for PostPublishPolicyPackVersionComplete
+type PostPublishPolicyPackVersionCompleteHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostPublishPolicyPackVersionCompleteHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostPublishPolicyPackVersionCompleteHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11985,6 +16544,664 @@ func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) ContentType
 	return ""
 }
 
+// ListStackWebhooksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListStackWebhooks
+type ListStackWebhooksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListStackWebhooksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListStackWebhooksHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON200() *[]Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStackWebhooksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStackWebhooksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStackWebhooksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStackWebhooksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for CreateStackWebhook
+type CreateStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON201() *Webhook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteStackWebhook
+type DeleteStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackWebhook
+type GetStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for UpdateStackWebhook
+type UpdateStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackWebhookDeliveriesHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackWebhookDeliveries
+type GetStackWebhookDeliveriesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackWebhookDeliveriesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackWebhookDeliveriesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON200() *[]WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackWebhookDeliveriesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackWebhookDeliveriesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackWebhookDeliveriesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackWebhookDeliveriesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PingStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for PingStackWebhook
+type PingStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PingStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PingStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PingStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PingStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PingStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PingStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetStackPolicyGroupsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackPolicyGroups
 type GetStackPolicyGroupsHTTPResponse429Headers struct {
 	RetryAfter *int
@@ -12629,6 +17846,156 @@ func (c *ClientWithResponses) FetchRestSpecificationWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseFetchRestSpecificationHTTPResponse(rsp)
+}
+
+// ListOrganizationWebhooksWithResponse List Organization Webhooks
+//
+// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+func (c *ClientWithResponses) ListOrganizationWebhooksWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*ListOrganizationWebhooksHTTPResponse, error) {
+	rsp, err := c.ListOrganizationWebhooks(ctx, orgName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationWebhooksHTTPResponse(rsp)
+}
+
+// CreateOrganizationWebhookWithBodyWithResponse Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) CreateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.CreateOrganizationWebhookWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// CreateOrganizationWebhookWithResponse Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) CreateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.CreateOrganizationWebhook(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// DeleteOrganizationWebhookWithResponse Delete Organization Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+func (c *ClientWithResponses) DeleteOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.DeleteOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteOrganizationWebhookHTTPResponse(rsp)
+}
+
+// GetOrganizationWebhookWithResponse Get Organization Webhook
+//
+// Returns one of the organization's webhooks, without its secret. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+func (c *ClientWithResponses) GetOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.GetOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrganizationWebhookHTTPResponse(rsp)
+}
+
+// UpdateOrganizationWebhookWithBodyWithResponse Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) UpdateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateOrganizationWebhookWithBody(ctx, orgName, hookName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// UpdateOrganizationWebhookWithResponse Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) UpdateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateOrganizationWebhook(ctx, orgName, hookName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// GetOrganizationWebhookDeliveriesWithResponse Get Organization Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+func (c *ClientWithResponses) GetOrganizationWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookDeliveriesHTTPResponse, error) {
+	rsp, err := c.GetOrganizationWebhookDeliveries(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrganizationWebhookDeliveriesHTTPResponse(rsp)
+}
+
+// PingOrganizationWebhookWithResponse Ping Organization Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+func (c *ClientWithResponses) PingOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*PingOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.PingOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePingOrganizationWebhookHTTPResponse(rsp)
 }
 
 // ListOrganizationMembersWithResponse List Organization Members
@@ -13394,6 +18761,52 @@ func (c *ClientWithResponses) ListPoliciesComplianceWithResponse(ctx context.Con
 	return ParseListPoliciesComplianceHTTPResponse(rsp)
 }
 
+// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrendsWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
+}
+
+// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
+//
+// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+// by day or by week, for charts. For each interval (named by its first day) and each value of
+// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+// it; per severity, the mean hours from an issue's first report to its fix over the issues
+// fixed in the interval; per policy pack, the organization's mean compliance score at the
+// end of the interval. Every count follows from the issues' history: a change counts in the
+// group of the issue's value at the time of the change. Answered from daily rollups, so its
+// cost depends on the days and groups, not on the number of issues.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/trends (the `GetPolicyResultsTrends` operationId).
+func (c *ClientWithResponses) GetPolicyResultsTrendsWithResponse(ctx context.Context, orgName OrgName, body GetPolicyResultsTrendsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	rsp, err := c.GetPolicyResultsTrends(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyResultsTrendsHTTPResponse(rsp)
+}
+
 // ListPolicyViolationsV2WithResponse List Policy Violations V2
 //
 // Deprecated: use ListPolicyIssues instead. Returns the organization's current policy
@@ -13521,6 +18934,184 @@ func (c *ClientWithResponses) UpdateStackPolicyResultsWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseUpdateStackPolicyResultsHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryWithResponse List Policy Packs (deprecated GET) (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistry` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryWithResponse(ctx context.Context, params *ListPolicyPacksPreviewRegistryParams, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistry(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithBodyWithResponse List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPostWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// ListPolicyPacksPreviewRegistryPostWithResponse List Policy Packs (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks (the `ListPolicyPacksPreviewRegistryPost` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPacksPreviewRegistryPostWithResponse(ctx context.Context, body ListPolicyPacksPreviewRegistryPostJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	rsp, err := c.ListPolicyPacksPreviewRegistryPost(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksWithResponse Delete Policy Pack (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name} (the `DeletePolicyPackPreviewRegistryPolicypacks` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacks(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp)
+}
+
+// ListPolicyPackVersionsWithResponse List Policy Pack Versions (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `ListPolicyPackVersions` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) ListPolicyPackVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, reqEditors ...RequestEditorFn) (*ListPolicyPackVersionsHTTPResponse, error) {
+	rsp, err := c.ListPolicyPackVersions(ctx, source, publisher, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPolicyPackVersionsHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithBodyWithResponse Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithBodyWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionWithBody(ctx, source, publisher, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionWithResponse Post Publish Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions (the `PostPublishPolicyPackVersion` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, body PostPublishPolicyPackVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersion(ctx, source, publisher, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionHTTPResponse(rsp)
+}
+
+// DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse Delete Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `DeletePolicyPackPreviewRegistryPolicypacksVersions` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	rsp, err := c.DeletePolicyPackPreviewRegistryPolicypacksVersions(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp)
+}
+
+// GetPolicyPackVersionWithResponse Get Policy Pack Version (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version} (the `GetPolicyPackVersion` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) GetPolicyPackVersionWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*GetPolicyPackVersionHTTPResponse, error) {
+	rsp, err := c.GetPolicyPackVersion(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPolicyPackVersionHTTPResponse(rsp)
+}
+
+// PostPublishPolicyPackVersionCompleteWithResponse Post Publish Policy Pack Version Complete (preview path)
+//
+// The registry's earlier path, which Pulumi still serves: answers exactly as
+// PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionComplete` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	rsp, err := c.PostPublishPolicyPackVersionComplete(ctx, source, publisher, name, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp)
 }
 
 // ListPolicyPacksWithResponse List Policy Packs (deprecated GET)
@@ -13703,6 +19294,156 @@ func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteForRegistryWit
 		return nil, err
 	}
 	return ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp)
+}
+
+// ListStackWebhooksWithResponse List Stack Webhooks
+//
+// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+func (c *ClientWithResponses) ListStackWebhooksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*ListStackWebhooksHTTPResponse, error) {
+	rsp, err := c.ListStackWebhooks(ctx, orgName, projectName, stackName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStackWebhooksHTTPResponse(rsp)
+}
+
+// CreateStackWebhookWithBodyWithResponse Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *ClientWithResponses) CreateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error) {
+	rsp, err := c.CreateStackWebhookWithBody(ctx, orgName, projectName, stackName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStackWebhookHTTPResponse(rsp)
+}
+
+// CreateStackWebhookWithResponse Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *ClientWithResponses) CreateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error) {
+	rsp, err := c.CreateStackWebhook(ctx, orgName, projectName, stackName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStackWebhookHTTPResponse(rsp)
+}
+
+// DeleteStackWebhookWithResponse Delete Stack Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+func (c *ClientWithResponses) DeleteStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteStackWebhookHTTPResponse, error) {
+	rsp, err := c.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteStackWebhookHTTPResponse(rsp)
+}
+
+// GetStackWebhookWithResponse Get Stack Webhook
+//
+// Returns one of the stack's webhooks, without its secret. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+func (c *ClientWithResponses) GetStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookHTTPResponse, error) {
+	rsp, err := c.GetStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackWebhookHTTPResponse(rsp)
+}
+
+// UpdateStackWebhookWithBodyWithResponse Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *ClientWithResponses) UpdateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateStackWebhookWithBody(ctx, orgName, projectName, stackName, hookName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateStackWebhookHTTPResponse(rsp)
+}
+
+// UpdateStackWebhookWithResponse Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *ClientWithResponses) UpdateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateStackWebhookHTTPResponse(rsp)
+}
+
+// GetStackWebhookDeliveriesWithResponse Get Stack Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+func (c *ClientWithResponses) GetStackWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookDeliveriesHTTPResponse, error) {
+	rsp, err := c.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackWebhookDeliveriesHTTPResponse(rsp)
+}
+
+// PingStackWebhookWithResponse Ping Stack Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+func (c *ClientWithResponses) PingStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*PingStackWebhookHTTPResponse, error) {
+	rsp, err := c.PingStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePingStackWebhookHTTPResponse(rsp)
 }
 
 // GetStackPolicyGroupsWithResponse Get Stack Policy Groups
@@ -13962,6 +19703,604 @@ func ParseFetchRestSpecificationHTTPResponse(rsp *http.Response) (*FetchRestSpec
 	switch {
 	case rsp.StatusCode == 429:
 		var headers FetchRestSpecificationHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOrganizationWebhooksHTTPResponse parses an HTTP response from a ListOrganizationWebhooksWithResponse call
+func ParseListOrganizationWebhooksHTTPResponse(rsp *http.Response) (*ListOrganizationWebhooksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationWebhooksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOrganizationWebhooksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateOrganizationWebhookHTTPResponse parses an HTTP response from a CreateOrganizationWebhookWithResponse call
+func ParseCreateOrganizationWebhookHTTPResponse(rsp *http.Response) (*CreateOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteOrganizationWebhookHTTPResponse parses an HTTP response from a DeleteOrganizationWebhookWithResponse call
+func ParseDeleteOrganizationWebhookHTTPResponse(rsp *http.Response) (*DeleteOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrganizationWebhookHTTPResponse parses an HTTP response from a GetOrganizationWebhookWithResponse call
+func ParseGetOrganizationWebhookHTTPResponse(rsp *http.Response) (*GetOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateOrganizationWebhookHTTPResponse parses an HTTP response from a UpdateOrganizationWebhookWithResponse call
+func ParseUpdateOrganizationWebhookHTTPResponse(rsp *http.Response) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrganizationWebhookDeliveriesHTTPResponse parses an HTTP response from a GetOrganizationWebhookDeliveriesWithResponse call
+func ParseGetOrganizationWebhookDeliveriesHTTPResponse(rsp *http.Response) (*GetOrganizationWebhookDeliveriesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrganizationWebhookDeliveriesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOrganizationWebhookDeliveriesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePingOrganizationWebhookHTTPResponse parses an HTTP response from a PingOrganizationWebhookWithResponse call
+func ParsePingOrganizationWebhookHTTPResponse(rsp *http.Response) (*PingOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PingOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PingOrganizationWebhookHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16412,6 +22751,101 @@ func ParseListPoliciesComplianceHTTPResponse(rsp *http.Response) (*ListPoliciesC
 	return response, nil
 }
 
+// ParseGetPolicyResultsTrendsHTTPResponse parses an HTTP response from a GetPolicyResultsTrendsWithResponse call
+func ParseGetPolicyResultsTrendsHTTPResponse(rsp *http.Response) (*GetPolicyResultsTrendsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyResultsTrendsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PolicyResultsTrends
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyResultsTrendsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPolicyViolationsV2HTTPResponse parses an HTTP response from a ListPolicyViolationsV2WithResponse call
 func ParseListPolicyViolationsV2HTTPResponse(rsp *http.Response) (*ListPolicyViolationsV2HTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16855,6 +23289,698 @@ func ParseUpdateStackPolicyResultsHTTPResponse(rsp *http.Response) (*UpdateStack
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateStackPolicyResultsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryWithResponse call
+func ParseListPolicyPacksPreviewRegistryHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPacksPreviewRegistryPostHTTPResponse parses an HTTP response from a ListPolicyPacksPreviewRegistryPostWithResponse call
+func ParseListPolicyPacksPreviewRegistryPostHTTPResponse(rsp *http.Response) (*ListPolicyPacksPreviewRegistryPostHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPacksPreviewRegistryPostHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPacksPreviewRegistryPostHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPolicyPackVersionsHTTPResponse parses an HTTP response from a ListPolicyPackVersionsWithResponse call
+func ParseListPolicyPackVersionsHTTPResponse(rsp *http.Response) (*ListPolicyPackVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPolicyPackVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPolicyPacksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPolicyPackVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionWithResponse call
+func ParsePostPublishPolicyPackVersionHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppCreatePolicyPackResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse parses an HTTP response from a DeletePolicyPackPreviewRegistryPolicypacksVersionsWithResponse call
+func ParseDeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse(rsp *http.Response) (*DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeletePolicyPackPreviewRegistryPolicypacksVersionsHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPolicyPackVersionHTTPResponse parses an HTTP response from a GetPolicyPackVersionWithResponse call
+func ParseGetPolicyPackVersionHTTPResponse(rsp *http.Response) (*GetPolicyPackVersionHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPolicyPackVersionHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetRegistryPolicyPackVersionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetPolicyPackVersionHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostPublishPolicyPackVersionCompleteHTTPResponse parses an HTTP response from a PostPublishPolicyPackVersionCompleteWithResponse call
+func ParsePostPublishPolicyPackVersionCompleteHTTPResponse(rsp *http.Response) (*PostPublishPolicyPackVersionCompleteHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostPublishPolicyPackVersionCompleteHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostPublishPolicyPackVersionCompleteHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17547,6 +24673,604 @@ func ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp *http.
 	switch {
 	case rsp.StatusCode == 429:
 		var headers PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListStackWebhooksHTTPResponse parses an HTTP response from a ListStackWebhooksWithResponse call
+func ParseListStackWebhooksHTTPResponse(rsp *http.Response) (*ListStackWebhooksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStackWebhooksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListStackWebhooksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateStackWebhookHTTPResponse parses an HTTP response from a CreateStackWebhookWithResponse call
+func ParseCreateStackWebhookHTTPResponse(rsp *http.Response) (*CreateStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteStackWebhookHTTPResponse parses an HTTP response from a DeleteStackWebhookWithResponse call
+func ParseDeleteStackWebhookHTTPResponse(rsp *http.Response) (*DeleteStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackWebhookHTTPResponse parses an HTTP response from a GetStackWebhookWithResponse call
+func ParseGetStackWebhookHTTPResponse(rsp *http.Response) (*GetStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateStackWebhookHTTPResponse parses an HTTP response from a UpdateStackWebhookWithResponse call
+func ParseUpdateStackWebhookHTTPResponse(rsp *http.Response) (*UpdateStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackWebhookDeliveriesHTTPResponse parses an HTTP response from a GetStackWebhookDeliveriesWithResponse call
+func ParseGetStackWebhookDeliveriesHTTPResponse(rsp *http.Response) (*GetStackWebhookDeliveriesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackWebhookDeliveriesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackWebhookDeliveriesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePingStackWebhookHTTPResponse parses an HTTP response from a PingStackWebhookWithResponse call
+func ParsePingStackWebhookHTTPResponse(rsp *http.Response) (*PingStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PingStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PingStackWebhookHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -263,6 +263,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgName}/policyresults/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Policy Results Trends
+         * @description Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
+         *     by day or by week, for charts. For each interval (named by its first day) and each value of
+         *     `groupBy` (one series without it): the active issues (open or in_progress) at the end of
+         *     the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
+         *     it; per severity, the mean hours from an issue's first report to its fix over the issues
+         *     fixed in the interval; per policy pack, the organization's mean compliance score at the
+         *     end of the interval. Every count follows from the issues' history: a change counts in the
+         *     group of the issue's value at the time of the change. Answered from daily rollups, so its
+         *     cost depends on the days and groups, not on the number of issues.
+         */
+        post: operations["GetPolicyResultsTrends"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/policyresults/policies": {
         parameters: {
             query?: never;
@@ -990,6 +1021,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/preview/registry/policypacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Policy Packs (deprecated GET) (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPacks_preview_registry"];
+        put?: never;
+        /**
+         * List Policy Packs (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPacks_post (`/api/registry/policypacks`) does. Prefer that path.
+         */
+        post: operations["ListPolicyPacks_preview_registry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeletePolicyPack (`/api/registry/policypacks/{source}/{publisher}/{name}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Policy Pack Versions (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     ListPolicyPackVersionsForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        get: operations["ListPolicyPackVersions"];
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     GetPolicyPackVersionForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        get: operations["GetPolicyPackVersion"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Policy Pack Version (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     DeleteRegistryPolicyPackVersion (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}`) does. Prefer that path.
+         */
+        delete: operations["DeletePolicyPack_preview_registry_policypacks_versions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Publish Policy Pack Version Complete (preview path)
+         * @deprecated
+         * @description The registry's earlier path, which Pulumi still serves: answers exactly as
+         *     PostPublishPolicyPackVersionCompleteForRegistry (`/api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete`) does. Prefer that path.
+         */
+        post: operations["PostPublishPolicyPackVersionComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/members": {
         parameters: {
             query?: never;
@@ -1012,6 +1203,262 @@ export interface paths {
          *     It has no service principals, so `type=service-principal` answers an empty list.
          */
         get: operations["ListOrganizationMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Organization Webhooks
+         * @description Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+         */
+        get: operations["ListOrganizationWebhooks"];
+        put?: never;
+        /**
+         * Create Organization Webhook
+         * @description Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+         *     must match the path when given (400 otherwise). The
+         *     `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+         *     when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+         *     is answered 409. Admins only.
+         */
+        post: operations["CreateOrganizationWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Organization Webhook
+         * @description Returns one of the organization's webhooks, without its secret. Admins only.
+         */
+        get: operations["GetOrganizationWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Organization Webhook
+         * @description Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+         */
+        delete: operations["DeleteOrganizationWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Organization Webhook
+         * @description Changes the fields the body sends; the others keep their values. An empty `secret` removes
+         *     the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+         */
+        patch: operations["UpdateOrganizationWebhook"];
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Organization Webhook
+         * @description Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+         *     the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+         *     `responseCode` 0 and `error`). Admins only.
+         */
+        post: operations["PingOrganizationWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Organization Webhook Deliveries
+         * @description Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+         *     with its request headers (never the secret), payload, the receiver's status code, headers
+         *     and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+         *     Admins only.
+         */
+        get: operations["GetOrganizationWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Stack Webhooks
+         * @description Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+         */
+        get: operations["ListStackWebhooks"];
+        put?: never;
+        /**
+         * Create Stack Webhook
+         * @description Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+         *     and `projectName`/`stackName` must match the path when given (400 otherwise). The
+         *     `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+         *     when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+         *     is answered 409. Admins only.
+         */
+        post: operations["CreateStackWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Webhook
+         * @description Returns one of the stack's webhooks, without its secret. Admins only.
+         */
+        get: operations["GetStackWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Stack Webhook
+         * @description Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+         */
+        delete: operations["DeleteStackWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Stack Webhook
+         * @description Changes the fields the body sends; the others keep their values. An empty `secret` removes
+         *     the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+         */
+        patch: operations["UpdateStackWebhook"];
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Stack Webhook
+         * @description Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+         *     the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+         *     `responseCode` 0 and `error`). Admins only.
+         */
+        post: operations["PingStackWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Webhook Deliveries
+         * @description Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+         *     with its request headers (never the secret), payload, the receiver's status code, headers
+         *     and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+         *     Admins only.
+         */
+        get: operations["GetStackWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1780,6 +2227,149 @@ export interface components {
             name: string;
             /** @description The count of policy issues matching this filter value. */
             count: number;
+        };
+        /**
+         * @description Beyond Pulumi. The range, interval and grouping of a trend.
+         * @example {
+         *       "from": "2026-01-01",
+         *       "to": "2026-03-31",
+         *       "interval": "week",
+         *       "groupBy": "severity"
+         *     }
+         */
+        PolicyResultsTrendsRequest: {
+            /**
+             * Format: date
+             * @description The first UTC day of the range (YYYY-MM-DD).
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The last UTC day of the range (YYYY-MM-DD), on or after `from`; the range is at most 400 days.
+             */
+            to: string;
+            /**
+             * @description One value per day, or per seven days from `from` (the last interval ends at `to`).
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /**
+             * @description The issue field whose values each get a series; without it, one series of every issue.
+             * @enum {string}
+             */
+            groupBy?: "severity" | "policyPack" | "entityType" | "kind" | "policyGroupName";
+        };
+        /**
+         * @description Beyond Pulumi. A trend, laid out for charts: `intervals` are the x axis, and every array
+         *     of the series has one value per interval, in the same order.
+         * @example {
+         *       "from": "2026-01-05",
+         *       "to": "2026-01-18",
+         *       "interval": "week",
+         *       "groupBy": "severity",
+         *       "intervals": [
+         *         "2026-01-05",
+         *         "2026-01-12"
+         *       ],
+         *       "series": [
+         *         {
+         *           "value": "high",
+         *           "activeIssues": [
+         *             40,
+         *             35
+         *           ],
+         *           "opened": [
+         *             12,
+         *             3
+         *           ],
+         *           "fixed": [
+         *             2,
+         *             8
+         *           ],
+         *           "reopened": [
+         *             0,
+         *             1
+         *           ]
+         *         }
+         *       ],
+         *       "meanTimeToFix": [
+         *         {
+         *           "name": "high",
+         *           "values": [
+         *             30.5,
+         *             null
+         *           ]
+         *         }
+         *       ],
+         *       "compliance": [
+         *         {
+         *           "name": "aws-cis-benchmark",
+         *           "values": [
+         *             81.25,
+         *             84
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        PolicyResultsTrends: {
+            /**
+             * Format: date
+             * @description The first day of the range.
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The last day of the range.
+             */
+            to: string;
+            /**
+             * @description The interval of the values.
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /**
+             * @description The grouping of `series`, as requested.
+             * @enum {string}
+             */
+            groupBy?: "severity" | "policyPack" | "entityType" | "kind" | "policyGroupName";
+            /** @description The first day of each interval, oldest first. */
+            intervals: string[];
+            /**
+             * @description The issue counts per value of `groupBy` (values with no issue active or changed in the
+             *     range are left out; severities most severe first, other values in order), or one
+             *     series with the value "" without `groupBy`.
+             */
+            series: components["schemas"]["PolicyResultsTrendSeries"][];
+            /** @description Per severity with fixes in the range, most severe first, the mean time to fix in each interval. */
+            meanTimeToFix: components["schemas"]["PolicyResultsTrendValues"][];
+            /**
+             * @description Per policy pack, the organization's mean compliance score (0 to 100; the compliance
+             *     matrix's cells of the pack, those that ran) at the end of each interval; null before
+             *     the pack's first recorded score. Scores are recorded from the day the trends were
+             *     installed on: earlier days have none.
+             */
+            compliance: components["schemas"]["PolicyResultsTrendValues"][];
+        };
+        /** @description Beyond Pulumi. The issue counts of one value of a trend's grouping, one per interval. */
+        PolicyResultsTrendSeries: {
+            /** @description The value of the grouping's field ("" for no severity or no group, and without `groupBy`). */
+            value: string;
+            /** @description The issues open or in_progress at the end of each interval. */
+            activeIssues: number[];
+            /** @description The issues first reported in each interval. */
+            opened: number[];
+            /** @description The issues that became fixed in each interval. */
+            fixed: number[];
+            /** @description The fixed issues reported again in each interval. */
+            reopened: number[];
+        };
+        /** @description Beyond Pulumi. A named series of optional numbers, one per interval. */
+        PolicyResultsTrendValues: {
+            /** @description The severity or policy pack the values are of. */
+            name: string;
+            /** @description One value per interval; null where there is none. */
+            values: (number | null)[];
         };
         /**
          * @description High-level policy compliance statistics of an organization.
@@ -2697,6 +3287,151 @@ export interface components {
             };
         };
         /**
+         * @description A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+         *     they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+         * @example {
+         *       "organizationName": "acme",
+         *       "name": "oncall",
+         *       "displayName": "On-call channel",
+         *       "payloadUrl": "https://hooks.example.com/policy",
+         *       "active": true,
+         *       "format": "raw",
+         *       "filters": [
+         *         "policy_violation_mandatory",
+         *         "policy_issue_reopened"
+         *       ],
+         *       "minimumSeverity": "high"
+         *     }
+         */
+        Webhook: {
+            /** @description The organization that owns this webhook (must match the path when sent). */
+            organizationName?: string;
+            /** @description The project name, set when the webhook belongs to a stack. */
+            projectName?: string;
+            /** @description The stack name, set when the webhook belongs to a stack. */
+            stackName?: string;
+            /** @description The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it. */
+            name?: string;
+            /** @description The name shown in the console. */
+            displayName: string;
+            /** @description The http or https URL deliveries are POSTed to. */
+            payloadUrl: string;
+            /** @description The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered. */
+            secret?: string;
+            /** @description Whether the webhook receives deliveries (default true on create). */
+            active?: boolean;
+            format?: components["schemas"]["WebhookFormat"];
+            /**
+             * @description The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+             *     `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+             *     or reopens issues of that enforcement level; the `policy_issue_*` and
+             *     `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+             *     accepted and never fire here.
+             */
+            filters?: components["schemas"]["WebhookFilter"][];
+            /** @description Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here. */
+            groups?: components["schemas"]["WebhookGroup"][];
+            minimumSeverity?: components["schemas"]["WebhookMinimumSeverity"];
+            /** @description Beyond Pulumi. Whether a secret is set (answers only). */
+            hasSecret?: boolean;
+            /** @description Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only). */
+            deactivatedReason?: string;
+        };
+        /** @description The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values. */
+        WebhookUpdate: {
+            /** @description The name shown in the console. */
+            displayName?: string;
+            /** @description The http or https URL deliveries are POSTed to. */
+            payloadUrl?: string;
+            /** @description A new HMAC key; the empty string removes the secret. Write-only. */
+            secret?: string;
+            /** @description Whether the webhook receives deliveries. */
+            active?: boolean;
+            format?: components["schemas"]["WebhookFormat"];
+            /** @description The event types the webhook is sent (replaces the list). */
+            filters?: components["schemas"]["WebhookFilter"][];
+            /** @description The event groups the webhook subscribes to (replaces the list). */
+            groups?: components["schemas"]["WebhookGroup"][];
+            minimumSeverity?: components["schemas"]["WebhookMinimumSeverity"];
+        };
+        /**
+         * @description The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+         *     incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+         *     `pulumi_deployments` has no meaning here and is refused.
+         * @enum {string}
+         */
+        WebhookFormat: "raw" | "slack" | "ms_teams";
+        /**
+         * @description An event type a webhook may subscribe to.
+         * @enum {string}
+         */
+        WebhookFilter: "stack_created" | "stack_deleted" | "preview_succeeded" | "preview_failed" | "update_succeeded" | "update_failed" | "destroy_succeeded" | "destroy_failed" | "refresh_succeeded" | "refresh_failed" | "deployment_queued" | "deployment_started" | "deployment_succeeded" | "deployment_failed" | "drift_detected" | "drift_detection_succeeded" | "drift_detection_failed" | "drift_remediation_succeeded" | "drift_remediation_failed" | "policy_violation_mandatory" | "policy_violation_advisory" | "policy_issue_opened" | "policy_issue_reopened" | "policy_issue_fixed" | "policy_issue_triaged" | "policy_acceptance_expired";
+        /**
+         * @description An event group a webhook may subscribe to.
+         * @enum {string}
+         */
+        WebhookGroup: "stacks" | "deployments" | "policies";
+        /**
+         * @description Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+         *     a severity count as below low); absent or the empty string, every severity.
+         * @enum {string}
+         */
+        WebhookMinimumSeverity: "" | "low" | "medium" | "high" | "critical";
+        /**
+         * @description One delivery attempt of a webhook event, as Pulumi describes it.
+         * @example {
+         *       "id": "ea01abd2-90b4-4670-acce-15cc019ed6e4",
+         *       "kind": "ping",
+         *       "payload": "{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}",
+         *       "timestamp": 1632735487,
+         *       "duration": 196,
+         *       "requestUrl": "https://hooks.example.com/policy",
+         *       "requestHeaders": "Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n",
+         *       "responseCode": 200,
+         *       "responseHeaders": "Content-Type: text/plain\r\n",
+         *       "responseBody": "OK",
+         *       "attempt": 1,
+         *       "state": "delivered"
+         *     }
+         */
+        WebhookDelivery: {
+            /** @description The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery. */
+            id: string;
+            /** @description The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`). */
+            kind: string;
+            /** @description The request body sent. */
+            payload: string;
+            /**
+             * Format: int64
+             * @description When the attempt started, in Unix seconds.
+             */
+            timestamp: number;
+            /**
+             * Format: int64
+             * @description How long the attempt took, in milliseconds.
+             */
+            duration: number;
+            /** @description The URL the request was sent to. */
+            requestUrl: string;
+            /** @description The request headers sent, one "Name: value" a line (the signature is left out). */
+            requestHeaders: string;
+            /** @description The receiver's HTTP status code; 0 when no answer came (see `error`). */
+            responseCode: number;
+            /** @description The receiver's response headers, one "Name: value" a line, cut at 4 KB. */
+            responseHeaders: string;
+            /** @description The receiver's response body, cut at 4 KB. */
+            responseBody: string;
+            /** @description Beyond Pulumi. The attempt's number for this delivery, from 1. */
+            attempt?: number;
+            /**
+             * @description Beyond Pulumi. The delivery's state after this attempt.
+             * @enum {string}
+             */
+            state?: "retrying" | "delivered" | "failed";
+            /** @description Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error). */
+            error?: string;
+        };
+        /**
          * @description The result of a health check.
          * @example {
          *       "status": "ok",
@@ -2809,6 +3544,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The webhook name */
+        HookName: string;
         /** @description The organization name */
         OrgName: string;
         /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
@@ -3170,6 +3907,41 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyResultsTrends: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyResultsTrendsRequest"];
+            };
+        };
+        responses: {
+            /** @description The trends, one value per interval in every series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResultsTrends"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4264,6 +5036,277 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    ListPolicyPacks_preview_registry: {
+        parameters: {
+            query: {
+                /** @description Filter by access level (default `enabled`). */
+                access?: components["schemas"]["PolicyPackAccess"];
+                /** @description Required. Filter by owning organization. */
+                orgLogin: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPacks_preview_registry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ListPolicyPacksRequest"];
+            };
+        };
+        responses: {
+            /** @description The policy packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListPolicyPackVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pack's published versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPolicyPacksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreatePolicyPackRequest"];
+            };
+        };
+        responses: {
+            /** @description The version was created; upload the archive to `uploadURI`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppCreatePolicyPackResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetPolicyPackVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy pack version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetRegistryPolicyPackVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeletePolicyPack_preview_registry_policypacks_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PostPublishPolicyPackVersionComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy pack source: 'private' (the only source policyresults holds). */
+                source: components["parameters"]["RegistrySource"];
+                /** @description Organization that owns the policy pack (its name). */
+                publisher: components["parameters"]["RegistryPublisher"];
+                /** @description The policy pack name */
+                name: components["parameters"]["RegistryPolicyPackName"];
+                /** @description Semantic version string (the version tag), the version number (1 to 2147483647), or 'latest'. */
+                version: components["parameters"]["RegistryPolicyPackVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version is published. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     ListOrganizationMembers: {
         parameters: {
             query?: {
@@ -4292,6 +5335,488 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListOrganizationMembersResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListOrganizationWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every webhook of the scope (one page). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    CreateOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Webhook"];
+            };
+        };
+        responses: {
+            /** @description The webhook as stored, without its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeleteOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    UpdateOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The webhook as updated, without its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PingOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping's delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetOrganizationWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempts, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListStackWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every webhook of the scope (one page). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    CreateStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Webhook"];
+            };
+        };
+        responses: {
+            /** @description The webhook as stored, without its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeleteStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    UpdateStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The webhook as updated, without its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PingStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping's delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempts, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
                 };
             };
             400: components["responses"]["BadRequest"];
