@@ -30,15 +30,7 @@ func BenchmarkIngestNewStack(b *testing.B) {
 // resources, 400 failing) in the organisation and reports violations/s.
 func ingestNewStacks(b *testing.B, repo *repository.Repository, orgID int64) {
 	ctx := context.Background()
-	const resources, violations = 1000, 400
-	names := make([]string, resources)
-	failing := map[string][]string{}
-	for i := range names {
-		names[i] = fmt.Sprintf("bucket-%04d", i)
-		if i%(resources/violations) == 0 {
-			failing[names[i]] = []string{"s3-encryption"}
-		}
-	}
+	names, failing, violations := newStackShape()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ev := stackEval(1, "1.0.0", names, failing)
@@ -48,4 +40,20 @@ func ingestNewStacks(b *testing.B, repo *repository.Repository, orgID int64) {
 		}
 	}
 	b.ReportMetric(float64(b.N*violations)/b.Elapsed().Seconds(), "violations/s")
+}
+
+// newStackShape is the bulk load's evaluation: 1,000 resources, 400 of
+// them failing one policy.
+func newStackShape() (names []string, failing map[string][]string, violations int) {
+	const resources = 1000
+	violations = 400
+	names = make([]string, resources)
+	failing = map[string][]string{}
+	for i := range names {
+		names[i] = fmt.Sprintf("bucket-%04d", i)
+		if i%(resources/violations) == 0 {
+			failing[names[i]] = []string{"s3-encryption"}
+		}
+	}
+	return names, failing, violations
 }
