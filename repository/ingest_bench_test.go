@@ -15,7 +15,7 @@ import (
 // violations/s is the ingest throughput of one writer.
 func BenchmarkIngestNewStack(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
-		b.Run(string(be.Dialect), func(b *testing.B) {
+		b.Run(be.Dialect.String(), func(b *testing.B) {
 			ctx := context.Background()
 			org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-load"))
 			if err != nil {

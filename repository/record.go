@@ -101,7 +101,7 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return insertHistoryPG(tx, rows)
 	}
 	for _, batch := range chunk(rows, r.batchRows(8)) {

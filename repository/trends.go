@@ -3,6 +3,7 @@ package repository
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"math"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func (r *Repository) writeTrends(tx *gorm.DB, orgID int64, d trendDelta) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		n := len(keys)
 		org := make([]int64, n)
 		dims, values, days := make([]string, n), make([]string, n), make([]string, n)
@@ -309,25 +310,27 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	}
 	db := r.db.WithContext(ctx)
 	to := q.To
-	interval := func(day string) int {
-		d, _ := time.Parse(time.DateOnly, day)
-		return int(d.Sub(from)/(24*time.Hour)) / step
+	index := make(map[string]int, MaxTrendDays)
+	for d := range len(starts) * step {
+		index[trendDay(from.AddDate(0, 0, d))] = d / step
 	}
+	interval := func(day string) int { return index[day] }
 	out := &Trends{Intervals: starts}
 	n := len(starts)
 
-	var before []struct {
-		Value  string
-		Active int64
-	}
-	if err := db.Raw(`SELECT value, SUM(active_change) AS active FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day < ? GROUP BY value`, orgID, q.GroupBy, q.From).Scan(&before).Error; err != nil {
+	var before []trendRow
+	if err := queryEach(db, func(rows *sql.Rows) error {
+		var b trendRow
+		err := rows.Scan(&b.Value, &b.ActiveChange)
+		before = append(before, b)
+		return err
+	}, `SELECT value, SUM(active_change) FROM issue_trends
+		WHERE org_id = ? AND dimension = ? AND day < ? GROUP BY value`, orgID, q.GroupBy, q.From); err != nil {
 		return nil, err
 	}
-	var rows []trendRow
-	if err := db.Raw(`SELECT value, day, opened, fixed, reopened, active_change, fix_seconds FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? ORDER BY value, day`,
-		orgID, q.GroupBy, q.From, to).Scan(&rows).Error; err != nil {
+	rows, err := trendRows(db, `SELECT value, day, opened, fixed, reopened, active_change, fix_seconds FROM issue_trends
+		WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ?`, orgID, q.GroupBy, q.From, to)
+	if err != nil {
 		return nil, err
 	}
 	series := map[string]*TrendSeries{}
@@ -344,9 +347,9 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	}
 	base := map[string]int64{}
 	for _, b := range before {
-		if b.Active != 0 {
+		if b.ActiveChange != 0 {
 			get(b.Value)
-			base[b.Value] = b.Active
+			base[b.Value] = b.ActiveChange
 		}
 	}
 	for _, row := range rows {
@@ -379,10 +382,9 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 
 	fixes := rows
 	if q.GroupBy != TrendBySeverity {
-		fixes = nil
-		if err := db.Raw(`SELECT value, day, fixed, fix_seconds FROM issue_trends
-			WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? AND fixed <> 0 ORDER BY value, day`,
-			orgID, TrendBySeverity, q.From, to).Scan(&fixes).Error; err != nil {
+		if fixes, err = trendRows(db, `SELECT value, day, 0, fixed, 0, 0, fix_seconds FROM issue_trends
+			WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? AND fixed <> 0`,
+			orgID, TrendBySeverity, q.From, to); err != nil {
 			return nil, err
 		}
 	}
@@ -412,36 +414,44 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	}
 	slices.SortFunc(out.MeanTimeToFix, func(a, b TrendValues) int { return compareSeverities(a.Name, b.Name) })
 
-	var snapshots []struct {
-		PackName string
-		Day      string
-		Cells    int64
-		ScoreSum int64
+	type snapshot struct {
+		pack, day       string
+		cells, scoreSum int64
 	}
-	// Each pack's rows in the range and its last one before it.
-	if err := db.Raw(`SELECT pack_name, day, cells, score_sum FROM compliance_trends c
-		WHERE org_id = ? AND day <= ? AND day >= COALESCE((SELECT MAX(day) FROM compliance_trends p
-		    WHERE p.org_id = c.org_id AND p.pack_name = c.pack_name AND p.day <= ?), '')
-		ORDER BY pack_name, day`, orgID, to, q.From).Scan(&snapshots).Error; err != nil {
+	var snapshots []snapshot
+	// Each pack's last row up to the range's first day, then its rows in
+	// the range.
+	if err := queryEach(db, func(rows *sql.Rows) error {
+		var s snapshot
+		err := rows.Scan(&s.pack, &s.day, &s.cells, &s.scoreSum)
+		snapshots = append(snapshots, s)
+		return err
+	}, `SELECT c.pack_name, c.day, c.cells, c.score_sum FROM compliance_trends c
+		JOIN (SELECT pack_name, MAX(day) AS day FROM compliance_trends WHERE org_id = ? AND day <= ? GROUP BY pack_name) l
+		  ON c.pack_name = l.pack_name AND c.day = l.day
+		WHERE c.org_id = ?
+		UNION ALL
+		SELECT pack_name, day, cells, score_sum FROM compliance_trends WHERE org_id = ? AND day > ? AND day <= ?
+		ORDER BY 1, 2`, orgID, q.From, orgID, orgID, q.From, to); err != nil {
 		return nil, err
 	}
 	for j := 0; j < len(snapshots); {
-		pack := snapshots[j].PackName
+		pack := snapshots[j].pack
 		v := TrendValues{Name: pack, Values: make([]*float64, n)}
 		var score *float64
 		next := 0 // the first interval not yet given a score
-		for ; j < len(snapshots) && snapshots[j].PackName == pack; j++ {
+		for ; j < len(snapshots) && snapshots[j].pack == pack; j++ {
 			s := snapshots[j]
 			i := 0
-			if s.Day >= q.From {
-				i = interval(s.Day)
+			if s.day >= q.From {
+				i = interval(s.day)
 			}
 			for ; next < i; next++ {
 				v.Values[next] = score
 			}
 			score = nil
-			if s.Cells > 0 {
-				score = round2(float64(s.ScoreSum) / float64(s.Cells))
+			if s.cells > 0 {
+				score = round2(float64(s.scoreSum) / float64(s.cells))
 			}
 		}
 		for ; next < n; next++ {
@@ -452,6 +462,35 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	return out, nil
 }
 
+// queryEach runs a query and calls scan on each row. The trends read
+// thousands of small rows, on which GORM's Scan (by reflection) spent most
+// of the answer's time.
+func queryEach(db *gorm.DB, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := db.Raw(query, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// trendRows reads issue_trends rows (value, day and the five counts).
+func trendRows(db *gorm.DB, query string, args ...any) ([]trendRow, error) {
+	var out []trendRow
+	err := queryEach(db, func(rows *sql.Rows) error {
+		var t trendRow
+		err := rows.Scan(&t.Value, &t.Day, &t.Opened, &t.Fixed, &t.Reopened, &t.ActiveChange, &t.FixSeconds)
+		out = append(out, t)
+		return err
+	}, query, args...)
+	return out, err
+}
+
 // compareSeverities orders severities most severe first.
 func compareSeverities(a, b string) int {
 	return cmp.Or(cmp.Compare(SeverityRank(b), SeverityRank(a)), strings.Compare(a, b))
@@ -460,4 +499,21 @@ func compareSeverities(a, b string) int {
 func round2(x float64) *float64 {
 	v := math.Round(x*100) / 100
 	return &v
+}
+
+// recordTrends writes a transaction's trend changes: d to issue_trends,
+// then the compliance snapshot of the day of at for the packs of the
+// compliance cells the transaction recounted (cells, after the rollups).
+func (r *Repository) recordTrends(tx *gorm.DB, orgID int64, d trendDelta, cells map[cellKey]bool, at time.Time) error {
+	if err := r.writeTrends(tx, orgID, d); err != nil {
+		return err
+	}
+	packs := make([]string, 0, len(cells))
+	for c := range cells {
+		packs = append(packs, c.PackName)
+	}
+	if len(packs) == 0 {
+		return nil
+	}
+	return r.snapshotCompliance(tx, orgID, trendDay(at), packs)
 }

@@ -87,8 +87,7 @@ func (r *Repository) replayTrends(tx *gorm.DB, orgID int64) error {
 }
 
 // replayHistory replays the organisation's history into issue_trends
-// changes. The history of an issue no longer stored (its entity deleted)
-// is left out: its values went with it.
+// changes.
 func replayHistory(tx *gorm.DB, orgID int64) (trendDelta, error) {
 	rows, err := tx.Raw(`SELECT h.issue_id, h.at, h.field, h.old_value, h.new_value, i.status, i.severity, i.policy_pack,
 		       i.entity_type, i.kind, i.policy_group_name, i.observed_at
