@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/repository/webhooks"
 )
@@ -20,7 +19,7 @@ import (
 // -benchtime=250x for 100,000 violations each.
 func BenchmarkIngestHooks(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
-		b.Run(string(be.Dialect), func(b *testing.B) {
+		b.Run(be.Dialect.String(), func(b *testing.B) {
 			ctx := context.Background()
 			var orgs [2]int64
 			for k := range orgs {
@@ -30,7 +29,7 @@ func BenchmarkIngestHooks(b *testing.B) {
 				}
 				orgs[k] = org.ID
 			}
-			store := webhooks.New(be.Repo.DB(), be.Dialect == repository.Postgres, "bench")
+			store := webhooks.New(be.Repo.DB(), be.Dialect.ConcurrentWrites(), "bench")
 			for i := range 3 {
 				name, url := fmt.Sprintf("hook-%d", i), "https://hooks.example.com/policy"
 				if _, err := store.Create(ctx, webhooks.Scope{OrgID: orgs[1]}, webhooks.Spec{Name: &name, DisplayName: &name, PayloadURL: &url}); err != nil {

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/gen/client"
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/repository/webhooks"
 	"github.com/policyresults/policyresults/server"
@@ -208,7 +207,7 @@ func TestWebhookManagement(t *testing.T) {
 // serve's worker does.
 func drainHooks(t *testing.T, env *servertest.Env) {
 	t.Helper()
-	store := webhooks.New(env.Repo.DB(), env.Repo.Dialect() == repository.Postgres, "")
+	store := webhooks.New(env.Repo.DB(), env.Repo.Dialect().ConcurrentWrites(), "")
 	w := webhooks.NewWorker(webhooks.WorkerConfig{Store: store, Client: webhooks.NewHTTPClient(true), ConsoleURL: "https://console.example.com"})
 	if err := w.Drain(context.Background()); err != nil {
 		t.Fatal(err)

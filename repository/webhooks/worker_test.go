@@ -15,7 +15,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/repository/webhooks"
 )
@@ -125,7 +124,7 @@ func newFixture(t *testing.T, b *repotest.Backend) *fixture {
 
 // restart replaces the store and worker, as a server restart does.
 func (f *fixture) restart() {
-	f.store = webhooks.New(f.b.Repo.DB(), f.b.Dialect == repository.Postgres, "test key")
+	f.store = webhooks.New(f.b.Repo.DB(), f.b.Dialect.ConcurrentWrites(), "test key")
 	f.worker = webhooks.NewWorker(webhooks.WorkerConfig{Store: f.store, Client: webhooks.NewHTTPClient(true), Now: f.clock.Now,
 		ConsoleURL: "https://policyresults.example.com"})
 }
@@ -594,7 +593,7 @@ func TestReplicasDeliverOnce(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		for range 2 {
-			store := webhooks.New(b.Repo.DB(), b.Dialect == repository.Postgres, "test key")
+			store := webhooks.New(b.Repo.DB(), b.Dialect.ConcurrentWrites(), "test key")
 			w := webhooks.NewWorker(webhooks.WorkerConfig{Store: store, Client: webhooks.NewHTTPClient(true), Now: f.clock.Now, PerHook: 4})
 			wg.Add(1)
 			go func() {
