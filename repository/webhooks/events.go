@@ -106,13 +106,19 @@ func WriteEvent(tx *gorm.DB, e *Event) error {
 	if e == nil || e.Empty() {
 		return nil
 	}
-	data, err := json.Marshal(e)
+	data, err := e.Data()
 	if err != nil {
 		return err
 	}
 	return tx.Exec(`INSERT INTO webhook_events (org_id, cause, entity_type, project, stack, evaluation_id, actor, data, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.OrgID, e.Cause, e.EntityType, e.Project, e.Stack, e.EvaluationID, e.Actor, string(data),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.OrgID, e.Cause, e.EntityType, e.Project, e.Stack, e.EvaluationID, e.Actor, data,
 		time.Now().UTC()).Error
+}
+
+// Data is the outbox row's data column: e as JSON.
+func (e *Event) Data() (string, error) {
+	b, err := json.Marshal(e)
+	return string(b), err
 }
 
 var severityRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
