@@ -561,6 +561,12 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 			reported + "))"
 		args = append(args, string(encoded))
 	}
+	if r.dialect.ConcurrentWrites() {
+		// Every transaction that locks several issues (this one, a batch,
+		// the expiry) locks them in id order, so none waits on another in
+		// a cycle.
+		query += " ORDER BY policy_issues.id"
+	}
 	return query + r.dialect.LockRowsOf("policy_issues"), args
 }
 
@@ -844,6 +850,7 @@ type issueDiff struct {
 	befores                            []Issue               // updates[i] as it was
 	moved                              map[versions][]string // version-only changes: ids by new versions
 	history                            []HistoryEntry
+	unaccepted                         []string // fixed issues whose risk acceptance ends
 	opened, reopened, fixed, unchanged int
 	// rollup is what the changes make to the rollups.
 	rollup *rollupDelta
@@ -918,6 +925,10 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		}
 		c := change{plan: p, orgID: orgID, iss: iss, before: *iss}
 		c.setStatus(StatusFixed)
+		if iss.AcceptedUntil != nil {
+			c.endAcceptance()
+			d.unaccepted = append(d.unaccepted, iss.ID)
+		}
 		p.setVersions(iss, p.resources[iss.ResourceURN])
 		d.fixed++
 		d.add(c)
@@ -950,6 +961,20 @@ func (c *change) setStatus(status string) {
 	c.set("status", &c.iss.Status, status)
 	c.iss.StatusRank = StatusRank(status)
 	c.iss.Active = IsActive(status)
+}
+
+// endAcceptance clears the issue's risk acceptance, recorded in its history.
+func (c *change) endAcceptance() {
+	until, reason := c.iss.AcceptedUntil.UTC().Format(time.RFC3339Nano), c.iss.AcceptanceReason
+	c.iss.AcceptedUntil, c.iss.AcceptanceReason = nil, ""
+	c.dirty = true
+	for _, h := range []HistoryEntry{
+		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptedUntil", &until, ""),
+		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptanceReason", &reason, ""),
+	} {
+		h.NewValue = nil
+		c.history = append(c.history, h)
+	}
 }
 
 // quiet updates the columns that follow the latest evaluation without
@@ -1103,7 +1128,7 @@ func (p *plan) setVersions(iss *Issue, res *evalResource) {
 }
 
 // issueColumns is the number of columns of policy_issues.
-const issueColumns = 37
+const issueColumns = 39
 
 // issueUpdateColumns are the columns an evaluation owns; triage columns
 // (priority, assignee) and observed_at are never overwritten.
@@ -1129,6 +1154,12 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 	for _, batch := range chunk(d.updates, r.batchRows(issueColumns)) {
 		if err := tx.Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.AssignmentColumns(issueUpdateColumns)}).
 			Create(&batch).Error; err != nil {
+			return err
+		}
+	}
+	for _, batch := range chunk(d.unaccepted, r.inBatch()) {
+		if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
+			Updates(map[string]any{"accepted_until": nil, "acceptance_reason": ""}).Error; err != nil {
 			return err
 		}
 	}

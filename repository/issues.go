@@ -102,6 +102,13 @@ type IssueUpdate struct {
 	Assignee *string
 	// IfRevision, when set, must equal the issue's revision (its ETag).
 	IfRevision *int
+	// Acceptance, when set, sets or ends the issue's risk acceptance.
+	Acceptance *Acceptance
+	// Now is the time of the change (default time.Now).
+	Now time.Time
+	// MaxAcceptance bounds how far after Now an acceptance may end
+	// (default DefaultMaxAcceptance).
+	MaxAcceptance time.Duration
 }
 
 var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": true, "p4": true}
@@ -118,17 +125,8 @@ var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": 
 // between active and inactive recounts the compliance cells and the
 // entity's counts, in a transaction that locks the issue first.
 func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, actor Actor, u IssueUpdate) (*IssueDetails, error) {
-	if u.Status != nil {
-		switch *u.Status {
-		case StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored:
-		case StatusFixed:
-			return nil, invalid("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
-		default:
-			return nil, invalid("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *u.Status)
-		}
-	}
-	if u.Priority != nil && !validPriorities[*u.Priority] {
-		return nil, invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
+	if err := u.check(); err != nil {
+		return nil, err
 	}
 	var who string
 	if u.Assignee != nil {
@@ -202,6 +200,30 @@ type triageChange struct {
 	rec issueChanges
 }
 
+// check refuses the values of u no issue could take.
+func (u *IssueUpdate) check() error {
+	if u.Status != nil {
+		switch *u.Status {
+		case StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored:
+		case StatusFixed:
+			return invalid("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
+		default:
+			return invalid("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *u.Status)
+		}
+	}
+	if u.Priority != nil && !validPriorities[*u.Priority] {
+		return invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
+	}
+	if u.Now.IsZero() {
+		u.Now = time.Now()
+	}
+	u.Now = u.Now.UTC().Truncate(time.Microsecond)
+	if u.MaxAcceptance <= 0 {
+		u.MaxAcceptance = DefaultMaxAcceptance
+	}
+	return u.Acceptance.check(u.Now, u.MaxAcceptance)
+}
+
 // triage applies u to the issue d read (user is the member who names, when
 // found) and says what to write; nil when nothing changes.
 func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate) (*triageChange, error) {
@@ -209,9 +231,26 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 	if u.IfRevision != nil && *u.IfRevision != is.Revision {
 		return nil, ErrPreconditionFailed
 	}
-	t := &triageChange{before: *is, updates: map[string]any{}}
+	t := &triageChange{before: *is}
 	t.rec = issueChanges{orgID: is.OrgID, cause: causePerson, actor: actor.Name}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	var err error
+	t.updates, t.rec.history, err = applyTriage(is, user, who, actor, &u, "")
+	if err != nil || len(t.updates) == 0 {
+		return nil, err
+	}
+	t.rec.changes = []issueChange{{before: &t.before, after: is}}
+	t.rec.rollup = newRollupDelta()
+	t.rec.rollup.change(&t.before, is)
+	return t, nil
+}
+
+// applyTriage applies u (checked) to is: it answers the columns to write
+// (nil when nothing changes) and the history entries, each with batchID
+// when not "". A change bumps the revision and lastModified.
+func applyTriage(is *Issue, user *User, who string, actor Actor, u *IssueUpdate, batchID string) (map[string]any, []HistoryEntry, error) {
+	updates := map[string]any{}
+	var history []HistoryEntry
+	now := u.Now
 	record := func(field, oldV, newV string) {
 		o, n := oldV, newV
 		entry := HistoryEntry{OrgID: is.OrgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
@@ -221,43 +260,57 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 		if n != "" {
 			entry.NewValue = &n
 		}
-		t.rec.history = append(t.rec.history, entry)
+		if batchID != "" {
+			entry.BatchID = &batchID
+		}
+		history = append(history, entry)
 	}
 	if u.Status != nil && *u.Status != is.Status {
 		record("status", is.Status, *u.Status)
 		is.Status, is.StatusRank, is.Active = *u.Status, StatusRank(*u.Status), IsActive(*u.Status)
-		t.updates["status"], t.updates["status_rank"], t.updates["active"] = is.Status, is.StatusRank, is.Active
+		updates["status"], updates["status_rank"], updates["active"] = is.Status, is.StatusRank, is.Active
 	}
 	if u.Priority != nil && *u.Priority != is.Priority {
 		record("priority", is.Priority, *u.Priority)
 		is.Priority = *u.Priority
-		t.updates["priority"] = is.Priority
+		updates["priority"] = is.Priority
 	}
 	if u.Assignee != nil {
 		var newID *int64
 		newLogin, newEmail := "", ""
 		if who != "" {
 			if user == nil {
-				return nil, invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
+				return nil, nil, invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
 			}
 			newID, newLogin, newEmail = &user.ID, user.Login, user.Email
 		}
 		if newLogin != is.AssigneeLogin {
 			record("assignedTo", is.AssigneeLogin, newLogin)
 			is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail = newID, newLogin, newEmail
-			t.updates["assignee_id"], t.updates["assignee_login"], t.updates["assignee_email"] = newID, newLogin, newEmail
+			updates["assignee_id"], updates["assignee_login"], updates["assignee_email"] = newID, newLogin, newEmail
 		}
 	}
-	if len(t.updates) == 0 {
-		return nil, nil
+	until, reason, err := u.Acceptance.of(is)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !equalTime(until, is.AcceptedUntil) {
+		record("acceptedUntil", formatAcceptance(is.AcceptedUntil), formatAcceptance(until))
+		is.AcceptedUntil = until
+		updates["accepted_until"] = until
+	}
+	if reason != is.AcceptanceReason {
+		record("acceptanceReason", is.AcceptanceReason, reason)
+		is.AcceptanceReason = reason
+		updates["acceptance_reason"] = reason
+	}
+	if len(updates) == 0 {
+		return nil, nil, nil
 	}
 	is.Revision++
 	is.LastModified = now
-	t.updates["revision"], t.updates["last_modified"] = is.Revision, now
-	t.rec.changes = []issueChange{{before: &t.before, after: is}}
-	t.rec.rollup = newRollupDelta()
-	t.rec.rollup.change(&t.before, is)
-	return t, nil
+	updates["revision"], updates["last_modified"] = is.Revision, now
+	return updates, history, nil
 }
 
 // writeTriagePG writes a triage change's new values, its history entries

@@ -109,7 +109,7 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
 	if r.dialect.Arrays() {
 		return insertHistoryPG(tx, rows)
 	}
-	for _, batch := range chunk(rows, r.batchRows(8)) {
+	for _, batch := range chunk(rows, r.batchRows(10)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}

@@ -145,6 +145,7 @@ func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign b
 	// real values.
 	w.pathValues(t, r, foreign, mayBeForeign)
 	w.cur.path = r.path
+	w.cur.batch = batchDraw{}
 	if o.credentialParam != "" && mayBeForeign && specgen.OneIn(t, "a credential instead of the token?", 3) {
 		w.presign(t, r)
 	}

@@ -555,6 +555,43 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		},
 		"UpdatePolicyIssueRequest.assignedTo": pick(func() []string { return append([]string{""}, a.members...) }),
 		"UpdatePolicyIssueRequest.status":     pick(fixed("open", "in_progress", "by_design", "ignored")),
+		// A batch's members agree (members are drawn in name order): a
+		// reason comes with an end a day ahead and status ignored or
+		// by_design, no reason with null (an acceptance ended); ids name as
+		// many distinct issues of A as expectedCount says, or only an id
+		// no issue has when it says 0.
+		"BatchUpdatePolicyIssuesRequest.acceptanceReason": func(t *rapid.T, label string) any {
+			cur.batch.accepting = true
+			return "accepted by the contract fuzz"
+		},
+		"BatchUpdatePolicyIssuesRequest.acceptedUntil": func(t *rapid.T, label string) any {
+			if cur.batch.accepting {
+				return time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+			}
+			return nil
+		},
+		"BatchUpdatePolicyIssuesRequest.expectedCount": func(t *rapid.T, label string) any {
+			cur.batch.count = rapid.IntRange(0, min(3, len(a.issues))).Draw(t, label)
+			return float64(cur.batch.count)
+		},
+		"BatchUpdatePolicyIssuesRequest.ids": func(t *rapid.T, label string) any {
+			if cur.batch.count == 0 || cur.batch.count > len(a.issues) {
+				return []any{"00000000-0000-4000-8000-000000000000"}
+			}
+			perm := rapid.Permutation(a.issues).Draw(t, label)
+			out := make([]any, cur.batch.count)
+			for i := range out {
+				out[i] = perm[i].ID
+			}
+			return out
+		},
+		"BatchUpdatePolicyIssuesRequest.status": func(t *rapid.T, label string) any {
+			if cur.batch.accepting {
+				return rapid.SampledFrom([]string{"by_design", "ignored"}).Draw(t, label)
+			}
+			return rapid.SampledFrom([]string{"open", "in_progress", "by_design", "ignored"}).Draw(t, label)
+		},
+		"BatchUpdatePolicyIssuesRequest.assignedTo": pick(func() []string { return append([]string{""}, a.members...) }),
 		"ListPolicyPacksRequest.ids": listOf(pick(func() []string {
 			out := []string{"00000000-0000-4000-8000-000000000000"}
 			for _, v := range a.versions {
@@ -606,11 +643,13 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 
 // fuzzOneMemberOf are the members of which the server takes exactly one,
 // as the schemas' descriptions say: a complete evaluation names a stack or
-// an account; an update of a policy group is best made one change at a
-// time (several at once are valid, and drawn now and then).
+// an account; a batch update selects by ids or by filter; an update of a
+// policy group is best made one change at a time (several at once are
+// valid, and drawn now and then).
 var fuzzOneMemberOf = map[string][]string{
-	"PolicyEvaluationRequest":  {"stack", "account"},
-	"UpdatePolicyGroupRequest": {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
+	"BatchUpdatePolicyIssuesRequest": {"ids", "filterModel"},
+	"PolicyEvaluationRequest":        {"stack", "account"},
+	"UpdatePolicyGroupRequest":       {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
 }
 
 // versionRef names a version of a pack (any pack when pack is "") as a path

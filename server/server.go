@@ -57,8 +57,12 @@ type Config struct {
 	// a token. Metrics are collected either way; MetricsHandler serves them
 	// on another listener.
 	ServeMetrics bool
-	// Now is the clock presigned upload URLs expire by (default time.Now).
+	// Now is the clock presigned upload URLs expire by and risk acceptances
+	// are checked against (default time.Now).
 	Now func() time.Time
+	// AcceptanceMaxDays bounds how far ahead a risk acceptance may end
+	// (default 365).
+	AcceptanceMaxDays int
 	// WebhookKey encrypts webhook secrets (see webhooks.New).
 	WebhookKey string
 	// WebhookClient sends pings (default webhooks.NewHTTPClient(false),
@@ -84,6 +88,8 @@ type Server struct {
 	now            func() time.Time
 	hooks          *webhooks.Store
 	hookClient     *http.Client
+	// maxAcceptance bounds how far ahead a risk acceptance may end.
+	maxAcceptance time.Duration
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -129,9 +135,13 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		now:            cfg.Now,
 		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect().ConcurrentWrites(), cfg.WebhookKey),
 		hookClient:     cfg.WebhookClient,
+		maxAcceptance:  repository.DefaultMaxAcceptance,
 	}
 	if s.hookClient == nil {
 		s.hookClient = webhooks.NewHTTPClient(false)
+	}
+	if cfg.AcceptanceMaxDays > 0 {
+		s.maxAcceptance = time.Duration(cfg.AcceptanceMaxDays) * 24 * time.Hour
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -31,6 +31,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		rateLimit       float64
 		rateBurst       int
 		metricsAddr     string
+		acceptanceMax   int
+		expiryInterval  time.Duration
 		webhookKey      string
 		allowPrivate    bool
 	)
@@ -63,9 +65,21 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				Repo: repo, Logger: log, BodyLimit: bodyLimit, BaseURL: baseURL, RequestTimeout: requestTimeout,
 				RateLimit: rateLimit, RateBurst: rateBurst, ServeMetrics: metricsAddr == "",
 				WebhookKey: webhookKey, WebhookClient: webhooks.NewHTTPClient(allowPrivate),
+				AcceptanceMaxDays: acceptanceMax,
 			})
 			if err != nil {
 				return err
+			}
+			if acceptanceMax <= 0 {
+				return fmt.Errorf("--acceptance-max-days must be 1 or more, got %d", acceptanceMax)
+			}
+			if expiryInterval <= 0 || expiryInterval > 30*time.Second {
+				return fmt.Errorf("--acceptance-expiry-interval must be more than 0 and at most 30s, got %s", expiryInterval)
+			}
+			// Acceptances that ended while the server was stopped end before
+			// it serves; then every interval.
+			if err := repo.RunAcceptanceExpiry(ctx, expiryInterval, time.Now, log); err != nil {
+				return fmt.Errorf("end expired acceptances: %w", err)
 			}
 			servers := []*http.Server{newHTTPServer(addr, e, timeouts)}
 			if metricsAddr != "" && metricsAddr != "off" {
@@ -150,6 +164,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().DurationVar(&timeouts.idle, "idle-timeout", envDuration("POLICYRESULTS_IDLE_TIMEOUT", 120*time.Second), "longest time an idle keep-alive connection stays open (env POLICYRESULTS_IDLE_TIMEOUT)")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", envFloat("POLICYRESULTS_RATE_LIMIT", 50), "requests a second each API token may make; 0 disables the limit (env POLICYRESULTS_RATE_LIMIT)")
 	cmd.Flags().IntVar(&rateBurst, "rate-burst", envInt("POLICYRESULTS_RATE_BURST", 100), "requests a token may make at once before the rate applies (env POLICYRESULTS_RATE_BURST)")
+	cmd.Flags().IntVar(&acceptanceMax, "acceptance-max-days", envInt("POLICYRESULTS_ACCEPTANCE_MAX_DAYS", 365), "longest a risk acceptance may last, in days from when it is set (env POLICYRESULTS_ACCEPTANCE_MAX_DAYS)")
+	cmd.Flags().DurationVar(&expiryInterval, "acceptance-expiry-interval", envDuration("POLICYRESULTS_ACCEPTANCE_EXPIRY_INTERVAL", 30*time.Second), "how often ended risk acceptances are looked for, at most 30s (env POLICYRESULTS_ACCEPTANCE_EXPIRY_INTERVAL)")
 	cmd.Flags().StringVar(&pprofAddr, "pprof-addr", os.Getenv("POLICYRESULTS_PPROF_ADDR"),
 		"HOST:PORT to serve Go's profiler (/debug/pprof/) on, for operators; empty serves none (env POLICYRESULTS_PPROF_ADDR)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", os.Getenv("POLICYRESULTS_METRICS_ADDR"),

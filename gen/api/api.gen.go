@@ -253,6 +253,7 @@ func (e PolicyIssueEntityType) Valid() bool {
 // Defines values for PolicyIssueHistoryEntryActorType.
 const (
 	PolicyIssueHistoryEntryActorTypeEvaluation PolicyIssueHistoryEntryActorType = "evaluation"
+	PolicyIssueHistoryEntryActorTypeSystem     PolicyIssueHistoryEntryActorType = "system"
 	PolicyIssueHistoryEntryActorTypeToken      PolicyIssueHistoryEntryActorType = "token"
 	PolicyIssueHistoryEntryActorTypeUser       PolicyIssueHistoryEntryActorType = "user"
 )
@@ -261,6 +262,8 @@ const (
 func (e PolicyIssueHistoryEntryActorType) Valid() bool {
 	switch e {
 	case PolicyIssueHistoryEntryActorTypeEvaluation:
+		return true
+	case PolicyIssueHistoryEntryActorTypeSystem:
 		return true
 	case PolicyIssueHistoryEntryActorTypeToken:
 		return true
@@ -1122,6 +1125,69 @@ type AppRequiredPolicy struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// BatchUpdatePolicyIssuesConflict Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+//
+// Example: {"code":409,"matched":45,"message":"expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45"}
+type BatchUpdatePolicyIssuesConflict struct {
+	// Code The HTTP status code (409).
+	Code int `json:"code"`
+
+	// Matched The number of issues the selection matches now.
+	Matched int `json:"matched"`
+
+	// Message A human-readable description of the error.
+	Message string `json:"message"`
+}
+
+// BatchUpdatePolicyIssuesRequest Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+//
+// Example: {"assignedTo":"alice","expectedCount":42,"filterModel":{"conditions":[{"colId":"policyName","filter":"s3-bucket-encryption","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"status":"in_progress"}
+type BatchUpdatePolicyIssuesRequest struct {
+	// AcceptanceReason Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
+	// AssignedTo A member's login or email to assign the issues to; null or "" unassigns.
+	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
+
+	// ExpectedCount The number of issues the client expects the selection to match; another number is a 409.
+	ExpectedCount int `json:"expectedCount"`
+
+	// FilterModel The issues to update, as the issue grid's filter (at most 100000 matching); not with ids.
+	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
+
+	// Ids The issues to update, by id (UUIDs); not with filterModel.
+	Ids *[]string `json:"ids,omitempty"`
+
+	// Priority The new priority.
+	Priority *PolicyIssuePriority `json:"priority,omitempty"`
+
+	// Status The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status.
+	Status *PolicyIssueStatus `json:"status,omitempty"`
+}
+
+// BatchUpdatePolicyIssuesResponse Beyond Pulumi. What a batch update matched and changed.
+//
+// Example: {"batchId":"01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f","changed":40,"matched":42,"statusUnchanged":3,"unchanged":2}
+type BatchUpdatePolicyIssuesResponse struct {
+	// BatchId The batch's id, carried by every history entry it wrote.
+	BatchId string `json:"batchId"`
+
+	// Changed The matched issues at least one field of which changed.
+	Changed int `json:"changed"`
+
+	// Matched The issues the selection matched (equal to expectedCount).
+	Matched int `json:"matched"`
+
+	// StatusUnchanged The matched issues whose status was left as it was because they are fixed.
+	StatusUnchanged int `json:"statusUnchanged"`
+
+	// Unchanged The matched issues that already held every value sent.
+	Unchanged int `json:"unchanged"`
+}
+
 // ErrorResponse Pulumi's error body.
 //
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
@@ -1660,6 +1726,12 @@ type PolicyGroupMode string
 //
 // Example: {"assignedTo":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"entityId":"prod","entityProject":"payments","entityType":"stack","id":"0b4f6a52-3c1e-4f7e-9a0c-2d7b5e8f1a34","kind":"preventative","lastModified":"2025-11-21T14:02:11Z","level":"mandatory","message":"S3 buckets must have server-side encryption enabled.","observedAt":"2025-11-20T09:30:00Z","policyGroupName":"default-policy-group","policyGroupType":"preventative","policyName":"s3-bucket-encryption","policyPack":"aws-cis-compliance","policyPackTag":"1.2.0","priority":"p1","resourceName":"receipts","resourceProvider":"aws","resourceType":"aws:s3/bucket:Bucket","resourceURN":"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts","severity":"high","stackVersion":42,"status":"in_progress"}
 type PolicyIssue struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user the policy issue is assigned to.
 	AssignedTo nullable.Nullable[UserInfo] `json:"assignedTo,omitempty"`
 
@@ -1769,14 +1841,17 @@ type PolicyIssueFiltersResponse struct {
 //
 // Example: {"actor":"alice","actorType":"user","at":"2025-11-21T14:02:11Z","field":"status","id":17,"newValue":"in_progress","oldValue":"open"}
 type PolicyIssueHistoryEntry struct {
-	// Actor Who made the change (a user login, a token name, or "evaluation").
+	// Actor Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance).
 	Actor string `json:"actor"`
 
-	// ActorType The kind of actor.
+	// ActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 	ActorType PolicyIssueHistoryEntryActorType `json:"actorType"`
 
 	// At When the change was made.
 	At time.Time `json:"at"`
+
+	// BatchId Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did.
+	BatchId *string `json:"batchId,omitempty"`
 
 	// Field The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...).
 	Field string `json:"field"`
@@ -1789,9 +1864,12 @@ type PolicyIssueHistoryEntry struct {
 
 	// OldValue The value before the change; null when there was none.
 	OldValue nullable.Nullable[string] `json:"oldValue,omitempty"`
+
+	// Reason Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired").
+	Reason *string `json:"reason,omitempty"`
 }
 
-// PolicyIssueHistoryEntryActorType The kind of actor.
+// PolicyIssueHistoryEntryActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 type PolicyIssueHistoryEntryActorType string
 
 // PolicyIssueHistoryResponse Beyond Pulumi. The history of a policy issue.
@@ -2061,6 +2139,12 @@ type UpdatePolicyGroupRequest struct {
 //
 // Example: {"assignedTo":"alice","priority":"p1","status":"in_progress"}
 type UpdatePolicyIssueRequest struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user to assign the policy issue to (a member's login or email); null or "" unassigns.
 	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
 
@@ -2477,6 +2561,9 @@ type CreatePolicyEvaluationJSONRequestBody = PolicyEvaluationRequest
 
 // ListPolicyIssuesJSONRequestBody defines body for ListPolicyIssues for application/json ContentType.
 type ListPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
+
+// BatchUpdatePolicyIssuesJSONRequestBody defines body for BatchUpdatePolicyIssues for application/json ContentType.
+type BatchUpdatePolicyIssuesJSONRequestBody = BatchUpdatePolicyIssuesRequest
 
 // ExportPolicyIssuesJSONRequestBody defines body for ExportPolicyIssues for application/json ContentType.
 type ExportPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
@@ -3005,6 +3092,9 @@ type ServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx echo.Context, orgName OrgName) error
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx echo.Context, orgName OrgName) error
@@ -3786,6 +3876,22 @@ func (w *ServerInterfaceWrapper) ListPolicyIssues(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListPolicyIssues(ctx, orgName)
+	return err
+}
+
+// BatchUpdatePolicyIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) BatchUpdatePolicyIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BatchUpdatePolicyIssues(ctx, orgName)
 	return err
 }
 
@@ -5074,6 +5180,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues", wrapper.ListPolicyIssues, options.OperationMiddlewares["ListPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/export", wrapper.ExportPolicyIssues, options.OperationMiddlewares["ExportPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/filters", wrapper.GetPolicyIssuesFilters, options.OperationMiddlewares["GetPolicyIssuesFilters"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/batch", wrapper.BatchUpdatePolicyIssues, options.OperationMiddlewares["BatchUpdatePolicyIssues"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.GetPolicyIssue, options.OperationMiddlewares["GetPolicyIssue"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
@@ -8616,6 +8723,160 @@ func (response ListPolicyIssues429JSONResponse) VisitListPolicyIssuesResponse(w 
 type ListPolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPolicyIssues503JSONResponse) VisitListPolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssuesRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *BatchUpdatePolicyIssuesJSONRequestBody
+}
+
+type BatchUpdatePolicyIssuesResponseObject interface {
+	VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error
+}
+
+type BatchUpdatePolicyIssues200JSONResponse BatchUpdatePolicyIssuesResponse
+
+func (response BatchUpdatePolicyIssues200JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BatchUpdatePolicyIssues400JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BatchUpdatePolicyIssues401JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BatchUpdatePolicyIssues403JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BatchUpdatePolicyIssues404JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues409JSONResponse BatchUpdatePolicyIssuesConflict
+
+func (response BatchUpdatePolicyIssues409JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response BatchUpdatePolicyIssues413JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BatchUpdatePolicyIssues415JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response BatchUpdatePolicyIssues429JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BatchUpdatePolicyIssues503JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -14006,6 +14267,9 @@ type StrictServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx context.Context, request ListPolicyIssuesRequestObject) (ListPolicyIssuesResponseObject, error)
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx context.Context, request BatchUpdatePolicyIssuesRequestObject) (BatchUpdatePolicyIssuesResponseObject, error)
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx context.Context, request ExportPolicyIssuesRequestObject) (ExportPolicyIssuesResponseObject, error)
@@ -15092,6 +15356,54 @@ func (sh *strictHandler) ListPolicyIssues(ctx echo.Context, orgName OrgName) err
 		return err
 	} else if validResponse, ok := response.(ListPolicyIssuesResponseObject); ok {
 		return validResponse.VisitListPolicyIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BatchUpdatePolicyIssues operation middleware
+func (sh *strictHandler) BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error {
+	var request BatchUpdatePolicyIssuesRequestObject
+
+	request.OrgName = orgName
+
+	var body BatchUpdatePolicyIssuesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BatchUpdatePolicyIssues(ctx.Request().Context(), request.(BatchUpdatePolicyIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BatchUpdatePolicyIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BatchUpdatePolicyIssuesResponseObject); ok {
+		return validResponse.VisitBatchUpdatePolicyIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16539,481 +16851,507 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchu39i/4KijOqTJ5/k2Ksp3shKp/naP4kvi/fStLTmqf0BNC3SDZW02AGwBFMz76Pp/nyzzQvMk8",
-	"yRTWAtDobjQvsmQnO/qSWOxuXBfWDb+11qdOKhZLwRnXqjP61FlSSRdMMwl/naapWHH9mi6Y+TNjKpX5",
-	"UueCd0ad8zkjL7jKZ3OtCMU3CTevJp3cvLCket5JOvDTqEODtpKOZP9a5ZJlnZGWK5Z0VDpnC2o60Zul",
-	"eV1pmfNZ5/o66TwRXOd8RU2/5+KS8eZYwleINu8QMSV6zshSsqtcrBRZ0hk7IfRCMa7JVEh4Os2l0vBo",
-	"4Eb9rxWTm3LYaaPz7YP9SYjL9vVas4u5EJdblmnuvj9sjV5MX1Gdzpu9/sA2gmfk7apYLfIBMYN4dk5n",
-	"Znl+ZPqtKPJ080KpFTsh6znjJNckV0RpWjBYodUyo5qZ3yhXayZZRh4fP/SrNWc0Y7Ic/otpHweyY7im",
-	"xxdZfJFy85DkGeM6n+ZMJoSS9+9fPCW5GZ4ij77tp3MqaaqZNDu5IF3KN3qe8xlhhaoNdjgk406O/ZHF",
-	"SmlywWyD405vEN8F+/7WTTA9U90ZdVar3LxZnWXS+difiX5z6m/krJ0+hJxRnv+OdNxOJMK2cRiN4Gb/",
-	"KMVq2T6CJbxEZuatLSNYlm3daBRvaXq5cxBLml7uHINv6abD+JlJBV3vGskVvpiQiw3hq8UFk6R7TLQg",
-	"D48f/+3xd4++ffy3Hjy0LxJNZ6TLBrMBmRwPHg6Gk4RQBadqsoTzOCFPXr4gS6oUUyTXPSIkmRRUM6Un",
-	"LZRp2/7c2b6G8e89Zzdff6wuNuSJZFSzsmXSpZoshNLhenzGLBb0Y75YLTqjsrmks8g5/njsD1zONZsx",
-	"ifOU4p8s3SKwlvjCNqoKmjhskd+xWa603NwehfPbGEQrfZ+xBeU6T/0mYzOkayg0oOFeQsJf2klfSPIA",
-	"qffBrVKvn9PqosjVPEa3b0LGqedUE7HmeNbCpe4a+WHG0kaYS9/FzYZ4JlYy3WPPFbw3Ig+WMr+imj3A",
-	"VRe82Nhn9nXJ1KrQisxFkam2UeMXBw8ZPzvfLNkpz9qksbSvPVDEtEEoz0iekXVuBC4ssNP9uu/fvewz",
-	"noqMZW0jlY1ObzborUzbdVISMf4IC0klM0rDjvH9vA+DcrxoGOVFZ3orB1B6+9lX+maCDbp9D1rb1kXC",
-	"/q16d/hCXX3uAl2bL9VScMXA1viBZu/Yv1ZMafOXUbsZh3/S5bLIUzjZR/9UOJ2yj/8m2bQz6vwfR6Ud",
-	"c4RP1dEzKYV8ZzvBLmPEAp0apTHnV7TIsxNYhgVTis4Y7JCyxgIrMkP/CdgPjK8WClkjLQqxZhm5osWK",
-	"qUEHjZZpkadfaTKp7V3BOYUxpispjemjtNnwLrU6PjNjhvEYNTtb4fBw2gmhnIgLEJg5Jytl2OZ10nku",
-	"5EWeZWiIfbnJpbQomHygiBQFI5lginChcfGJnueKiCWT0D0M87XQz8WKZ192lBUVviuMziT0nMnKgweK",
-	"ZFRTUPjM5pjVztxSrylObGoGDzN5SzeFoNm5EC+pnLGvQ1MXItsQ9jFlLMPzoPLfGSnyRa4TAhKAZYRO",
-	"jVGWsVRkRpWgZPZ7viRPcLD9Zxx/x0lJlgqe5aar5zQv2BfeKGeqoj3sjN4TIhnNYH52O+iM5hzEnmRa",
-	"bmDsZ0xe5Sl7z+kVzQt6UXzhPVHYP0kphyMAajnhYk26wJo+0sXSGvCGzi4oWsWrcrx4ks+FeEX5xjJe",
-	"9QUnIQRZUL5x1KVOcHWJ0R9B5qBnAYb0zjzpnxrSimmxhoqUUUbXNDfW/VRIhq0BqUXEZSCFrpPOe05X",
-	"ei5k/vuXJkH0VOWKLHKlzHkRkqz4JRdr5GDvuVotl0Jqlr1iWU7PYfhf6/A/UI2DbMbOWQ78DU5692Pf",
-	"/L9HuJDWhaPNkbl2u4B+RT5bFVT+KPPsNLuiPGXZ87zQTL4SGStgWhkyBlq8lYar69xoCahgNEc5hY/J",
-	"wnw9IKdpypaGGak5XTI1IhO+KorJCZl8up6ckNMfien4gSLU9m2/NwLwnyLnYz75NO7gb2bFx50RGXfg",
-	"SSchYyAi/O309dNx53+PO2/e4RPPz5R5/utgMPhwPSGcKTMaLYgh+Iwt9fxkzNEj90AR09mhTRqpLlaa",
-	"TMpRTk4IJYaICjbmK76WdLlkGfHfk25sVpp91K6j4kWGPxoVYaXqk2X/WtHC/Drmrh18IJaMjzvXk96J",
-	"od9yeVNRrBa8sjmhRnHJNuhIsO/lGbgnx9wwNybJkkrFFDBeUMuMYYlyx2wrWUqW5ooVG9J9PBwaCWro",
-	"ETQdaC9Bc0VI1Mp6g7FRVg0lILtGWloG1PUJ1yDmXbYDJGJqJhBZ3UHDAXidBHvXbPNlrrRprnwHGgcC",
-	"BJVbs4XadYSDcxSen+vmPO3YqJR0Y56b1XwuxSJuG4BNAMOBfwU09I9//OMf/Vev+k+fJqT8N5nPR4vF",
-	"SCmz3O+ePyGPHj36HkzAlnGUa2Q6OBfxYayWS6NMVAeT83eUz1h16Xd2g0QInIVv3kw7o18/7fzIiwv0",
-	"eIS/XAhRMMo71x9i7AgIrp1WUPmWlt9T61A5IWY8QO62dTTBqOVmsJyhT9kIMTmlKft0HT7pq8t82RdL",
-	"5J79pYD3cI5+IXDFv8BS4BZeGE3WLkhj/7YuR67uaAGsJK2O2HF5sO/wLJ4QwyITO6rEUqMkimn7VjkR",
-	"Ias8L8oU0EYREU3m9PVT08Sbd+SC6TVj3HKzKoPY3YOOzg30DcMRu2U/lWmGfeGbapXOCVUEOb9R8rmm",
-	"OVeJ28SEXBSUX9YXohcdFhrH8YHhM5ygWdnK4fas8I7p9RS6xsPraTLxFGn+ZT82y2eGcEskuZ1Z+x3t",
-	"oOA0axkwfhROEWoiM5lnjlxWyqg5QuLFjjtrs5lkM+rWuSoL6Wz2fMXT+H7R2YxMVzwlXTD8ErLIYVEW",
-	"9GN887NcLQu6aXeH2RfAEo62AN6X+LfwKPpR3vLFiuf/qtwxovvVayKxSVyHrq5fTdMftu/MjVXaU6cz",
-	"VVgLdYqkOa9V1aG5ey2azHk5yep5BzPC6FfiYE3mPMKkgpHeKzP/DsqMFsRsmVFIwKN4r8L8OVSY4CAe",
-	"oMn84RSXmmLSdRoJF/qZ+Weom3Chn/g/lKZSq19yPU8I45n9F2gt8OYP+K+CKXU+p7z81xtpG57BNbfE",
-	"p8Ef/gWvC+Xq1FCj+cdrwdmbKbh3T18/PaqoWvfK0ZdTjn5k+p1Yq+BiqTYrdFYQdDn0VZ4xIsUanRXO",
-	"+TUgz66Y3Nj7H7hmwLGOQiyHu94F6NCYF7nSE8MzF4YdKkN7eLs7+QQOFmkGNu6Mhsm4w3iGfxwPzZ9K",
-	"SA2yb9wZmdlfT9B3Yb26Zhb4BX5g2YHXM0JZ/avXBDqKXTGZ602nyj86iumSIC0Jd0qC/LWTylznKS06",
-	"SWeez+adD4ZefKvgKuqUMgm8QfU+DOMpO8HDCzRWecscjvKt09dPzWb6xahMRlzAjmWnplnzSmcEOwuN",
-	"utXtjIbXTb1oJ5bQIuYsaeBd38tcIVYuZ+qJWCyLnPIUr+tHjtlV243iDwdj/succTLLrxjHq0Pzs+VS",
-	"ZD1nklW/EpwZvsUy0s01kWxZ0JQp4qbYA2F7ydhSjXmuFdzJDMiLGRcWpQMXGXj/5C7HVNwV1uBJjshi",
-	"PInxDA5Kl31Mi5XKr1hCMjalq0L7wZH/IMfD4QlxsKDj4XBoPlJkCe69GQvVbO+TbxA0LQrL2fZUH2M+",
-	"5bhsr/om4Zpn43YOvceODmCh0WdL0iI3XcOp3qKwlRwJjK6/s80WPyAC7i7ZRiWw6WaJ2Mclhb3HhwW7",
-	"YkWF5ze2bJemLMUaMHtPRLFlLGZjsctUFOomCrw1SvcYUXC+24ZjXrEcGcZh9SojUBHNuwBNEy67LAkK",
-	"maGOcejAz9xwXmi22Gv8ntm0gCykxoOS88ZBGQL9b0NJWD68fbtQKJutIl1n0qO+AJuoToi15UncWL+r",
-	"zd0hm6tL3UR0cYY7f8k2e9u31lP/Am9blssCGSC002LaovRo3CqaL7JcstQpWoybPfq1Q1XaQVYS2P8t",
-	"PgIcpe0j6i1YLk/fvnhCl/QiL3K9eSL4NJ/FFyP1b+Gc7BWwvSFUCRpmRgg4NI9hWSm0uJItXp6y0RbF",
-	"2z9/oCwmxHkFJ4Ag6qPa01/S9FJNAMB6QXU67zOeys0Scawxf0I5qsOcI0/CT41ZAcyYcIQlCLJSKELL",
-	"kQcjKFf+ahs2yi2glQQ7Vj4mxOqEUC5zCxl4GsiZ8peycYy41T7LYeV42oOxbdnovM3MCN84qaEPKedi",
-	"xVNA3HC2P9OIk/d1hFNEV8uMtW29aujjVhW/5UXDhHNubxQrEBej76XmIwSwcLYm+DV5GyKiwaDjFVTP",
-	"oKqkV3yendNfzsiTF2ekVB+D2Ji16qe56qfhs6XVN0Hzqc7pHS6Wqtgt9sAB3XJy9ohcrNJLhuRZHYp/",
-	"FnwDHG4qZMoWjOuXRtXojDrGeDE2P1gNki7YWshLMzcXHZMrQABOmWRm1KPOw8Hx4LgTnK/O8eCx2TOL",
-	"pwu7VxiPMadXrG0mjBv5glqWxUU+6uPX/crgvXkzQisl6Wg6A/tFPYK5+Xc/GFXQDu+czmCEDwfDTsNW",
-	"qKx5071+IXM2JcGvXuUvcb6H+8JPje6vNTrCfZxSSICAbs4VsJ8iL7V8058NZGp0uWCaZlTTdlYbUSZr",
-	"IsixHdMOoRdipaFbxq9yKbihGqO0ToX0F/EWTB3C8iKHmUfXwawOuM6cr/79u5d9RadVpz3FMQg5Q+24",
-	"51fMrQZ5MfUIOzKnitBCMpptyAVj9lrEWUnBSU4qbAG4AVOWGdSEQ7A1wHWp1kyaGfyfv572/xft/z7s",
-	"f//boP/h03FyPBxe/7fY9pRHPcaYneFJxEoXOUfxppYszad5Wj61aOyADPbl0TgFoJOcv8CPjpuq7lKK",
-	"qzxrixpJC7HKiHvnaFlQDbFZAMwMoe9mU5USaU41Qxx5QiBI5vSXs4Sc/r6SLCFMp1FCNnsXI5d3z06f",
-	"vnoGHs6ANnedRMmWQuXA3yIH8f27l0ahQEpwL4ZGenVSKFDi91DIixrLRmfKEmx1jbYbefV9CXlZvYuf",
-	"/TMzRNQQalEfETomb3jKCPWvmNHZwIgsIbl2uMMLWBn3pEb+3V+vfv7wP7rD//3rcf/7D78O+99/+O+9",
-	"8Xiw85du3/wDD8+g/+E/ev+jOx7/R/233v/4bzvv6Cy6PmS4wWHbW7PYpo05DDuZSrEI9YaIzmBVdEtB",
-	"gqyWhaAZqOxUpvP8KqK3uen8VMIhb8jAbQuo0aLSDOLX+f8x2hNGpIXR8lNWoeZykfCt9+9exJfk/bsX",
-	"poW3788bsstOs80W20spt/FHTjeH3cpiy72HXl5GMZRzaiGLZw3tqD7In8Sa0NINTKw+lVWsx+wqV6hP",
-	"hbqVZAuWGYaI1Ao6T8S8hIH8yPRTdCCEQU/bqXSlADhfukeqSmuV5H7M9U+ri5dilrfsRKwZax6SLhea",
-	"EQ9ufEtVSosnVDFjx8exAa9QM4wwSPcECHIOKH+cS8DjY4Opmy9zerjhYvveaayEqxXMpYWKfMy1IVQ0",
-	"h86gz/b92+crx9w9N0IlkafFKrM2zn+dvXlN7PzM4fF6g43komRJpc7TVUFlXakJjJo06B2wxl4dl0wb",
-	"xQyPb5WiFvTj6Yw9pRsVBWFXFzR4ubmI1zGPfmVAbdxxLx0oXNtOFBAdLCNGAdF0bpcLIK+BcwJigS07",
-	"wLOxDNfcEHBadWZIRgo21UbR60U47/UeNNVOR294xbFRlVDed+SGGAEEobnRbPiXOYMLBtBiApXBfgCu",
-	"uEpceTA1f+F4GxAh3vpp6yfbNW+/XyBsytndTLlu0dv2kXbxe5Jtit95NYZ3cDNdqZSPQV/BqiWeKtr5",
-	"HQQklgSqdnG6tvdJkSut6iqFQlZnfb2G0sAtWeNabqJvQ59K6p2tLUxsh0Mk5GqPhtd1Ej7c4+MJ4lHc",
-	"QfHhuk07fNtKxu9qb6BNXbibHvu0tqKCyBUn2Uo6Sx7DRA8h+0q/m6gUjdGLSyhjM8+8Kz1L9Ym1vVn6",
-	"BxShvJmhxjDtSpKLBTMnTM3zZZPnbecoTget97HnYWs5MkbCoAQ6b8XDgA8G4xumnrnW5Y8TU11arOlG",
-	"laEXvVAjtX23KJv+4htzfWw5vG1v2mNLiVotFlT669Wa8mgJEL9tbkSQb2TLTVi4r+pwJg3Nn+Ewd+p9",
-	"lRG1bGW5Jjs4X8uLTbVO4NGtOZ7L9YPP25YPHu5cvaVr4rDFM43/kuu59TioPRcQx9Syfk4HjzhnXHg2",
-	"mN3hrUzdVGguxqKt1fMg7Ns2E78y9L7mLS08UMS9Fx63NZUc8wMxKYWE4Pqp2H2V6AbdslKWzbYMCJ2/",
-	"Hr2Y5Vd5tqKF2/HSAqi6oHYo2vvBMuKq9Yd9dOtS1NdZ216oi63++6eB3z5X6AjWwvkvyUJIBPXUHIor",
-	"uRSKVT39dwR4ZxGHw95r3vBWxFc86MPBS65rNz0Hb7NTaJ77VuJ9l6oP8R2iMhe6Qy9YIfjMAdN37nnr",
-	"2basxHFUf8xNf+u8KMiF3xKkBMYz4B8K86LpOduQq1wUVLNwgAcYIu9rFxmVGx7bGjk3TUOoNryMGq3z",
-	"9beZbze+eHB+p1zwM81iovU0dsOlzLvgG6eXMEbvvyqZCK5VG5g4ZKH7URhO98x9F6cp12z9gG53wdeu",
-	"I2pHe39H/EoWW+4RgKUYZi8X1tyv3VPc0EYLu4twjWQ/0RE7t5G5tB9aGj+x++rT0YZbeaNstwtaG/Pf",
-	"xAnSnjGqW03yaKuV7w53akfbbPqvA3rYtoVVAd0wrpuvVVAQofhFs6LuEIyJ4cDK3ub025G4bW8HYEOz",
-	"rfqo4s6/6ziIiNiPrXtOC1wCuzQLuozefpRDbbO17SKRcmyH8REXB7G36K2ZjBHeaEzFcK9LA9LlLnKC",
-	"CJsdNHYFBrWVhVTMpwjvCAxAWrH3mnwC80acH7QOwSCelZ/H5YQznbGfisKBTgFN5YxpRbrgTYJQMGvc",
-	"K8yckqs3cmbvYXa4RHOEccftXnd90TBdmw7ShchuthyvzIe7FUDTfg3DYt21W32rVlMJHSItzt4Qp7yw",
-	"fpuITH7tL/gQU+AW3sjpfMZRPWtsWdxFyleLZwghervNBC67DI1glzOr2DgcEoIscrWjS3Bhbu3GktXB",
-	"M4orBBViDEeQhCfJUlDbomw92+aVVwGIqAFaiuQM3er/j9mWhyd+qfq7IJFq5jAbgX5cv4mJ8vXbsNg8",
-	"FCrqibX6B2jOz86ehNApD12NwUFI1wUQQswaGKu9w0QK3zsT6WdfzMfSwJ6QYRSvj9lCQ4Vne9bX4Ze5",
-	"Btl5FCqOrshxqGAeeGaELMI8XPotN6iIr+6r3IOVa7gt0KBcSHUjiNLutqPtBnu91aO47QpLdaqTbNti",
-	"AC4A99xy93CK/BszQRu5Z/bYJg4+xOgpc4De3IIXK53zmU18vDvp8Q07iq90rfOWNa1dBcUsk+oreEfV",
-	"wLzaHAUJsajPMMyhTHNZkQj2JivX8MJdyR2HyNWCXLD9pZDPBl7RPCHRL8n1zWRUCB62yljsju/2xdd6",
-	"LhRm3i2ufCZU6P/JyxdEzcWqMNqTzSVqFyeUPUspUqYU6XJ2xTAqfc4kuzU5hwgMq6waknF+uN7BC2XG",
-	"+1K0uQp+8QDRkIJTysHFKNa8EDQzBpcUC4BLwVw9aVjMUkLW8zydIy5eES5wldz3qndzOb3fdG8mYA9c",
-	"yzhbaUEdhMQfYzXVhIaNkXpMGly8QKxHA9tkDKzHw2EYrYARziMbZZdjatbAnqvm/iW/unx4ybiT89+W",
-	"UswkU5A2r3Ox+S1jRuGHv6b5R5bhexiuO+586ETgTVkLQf90fv6W4OiIeSu+d4v2K7T5akF5XzKagUYS",
-	"8fPCSu3ethTNim1+xuc/nr4TRXQYkM03NISovZJvsuv90/k4MjRtd2m2yHliW4WMgDlbMxk/QguRmSay",
-	"0xZhqvMFU5oulv5eAHtZU0UKqsCMhgZI179ge/6nyLnR4T1f8yVEMqpZ37R8uDpXneopTvWVn+rPrVNt",
-	"5jNK3AEM1iC2mR5wVjqN3yHXao3CclFXzssU+D0XVMv846Ce4EBjMA+oSJ2ko/LfGeQ7uFFMf6Q+EOBA",
-	"6Czn7Z5bN4h6a8+s12izBKchyu2LyjWvG7b1XYQBSjGkBc6u3V3ggKxw1aJXkpOucxwdD4dJJcS+VzGj",
-	"zC/JId5XO+lD930b6hByHDi89o6NxywxELgVxUhdri6Y5Ewz1b9gSveXkqY6TxFxG6GEDqipa0R84dws",
-	"PGtJN6C6HC2lgCDdVEhAhn33KOkfQ5aLyvtrdnGktKGYWfi2Wf/+ww8RcJafSkuUMmaW79YNcNUjEJ9d",
-	"j2Dfqfvc/BxAgBT7qKtFsoQkbLHUG2ILAwB3W7aFmOEi78CWBLuPJA35IPYGm8Spb3c8qd0IO8itpA2V",
-	"qbZAFCtpXmqw2Q262G1GNWMSbsNTLL05dOAVe4srtzkEsEtSitgG9ESrFRuQV3RjdFHMTlXx2M6pwsC4",
-	"jBVMs8zQQDVv+F638MtyKQ91WONHW2eIS58xTfMCiy2UUKL9u2sWymnpVdoXK9aKw9RsW0wXGHbY6kVR",
-	"UrgqLYTbWvKnnYz3+cqn1LJLDd7v+u11GzghWILExiH4qNA6nbbh1aJ4Vo9j9aMzbTYxTUHz3mnvw7AA",
-	"tO/PbhQ0aY5vBB1zG7jvO6PWoBZXZXU8AMw7l+ubNtiCzouS3U+MFnp+htmf2gLjICzHUMMc3ibpnDXj",
-	"Scxv2IQtVGD6ubSpVaB1+2dNuPrvbhgOZ/1vmI4RCCJjS8Yzxo2cMq0bFR4CUz+N/eDGndG4Iy7Hnete",
-	"1EGjWlYEP0KTAVdjk5BxJ2AN4w7maVrniu3W1m0/sa1xaGSkBqugxTRyVClL4VyWggFC8ahmVxMpck5t",
-	"lOD2qBAW6cB/6ENhPF6o5fazfB6nt6KqaZSvYx2VxDBnyjd7H+HqMv7smtsr7U1lp/wS7d6sspd2xcNP",
-	"zLBllhohbYH6fsMayx27YP8K4EJnA1gYXRbCsy5zLNRzsK7wd/NhfACmzYAkUPvZ6hQ596MzC2xfaw8c",
-	"2uKIjVyHI9aQKj//z8sXsKPCYGQAy0AyOGnc2IvPHtLPB/ggdwfoI+t5/+51W6zx69LlaKu+wTr7eR2C",
-	"rws2tbHIsdNrrJswCBfdLjtw/ls+cLESReGiUjw2e2umGfsyRjVhQHRn1Hk4fPhN//i4P3x4PvxuNByO",
-	"hsP/1Uk60xl1rrjcvAbesarTp/VbG70EXiY4tVys+blA16pjhxJa9+2ulM1VfEU1le9lgUY5W9Dc/JMW",
-	"ecr+J00XbOBmlHRmuZ77EGR8Jejd/En8GK5yqVe0wL9HU1ooBhkqm+vwaOs6oFOwdSEexRYCvWu7VgK3",
-	"Z/dSXOWpFnL7WuA74QjM36QcSGw5PtzEZ3bKiVhSBCE7R8GU6XTuWIf3GJgTaEmwdB7s4zPwdLtNoFcK",
-	"qtkv9pbizcO201vgBtV24Jt5QPfzfi2Z7EfcINb/8YVcmtvjXYt2b81nuWnEOgpzFJoWT8A9Gve0m+dB",
-	"uocwNHmHE3Nrjo8y2AoUiD2dl6ESoaDWrU+wiGq9q6zQ3E148jSKnAJ8nlHhnHlW8XEEBRowK6gtnbRk",
-	"tpAD6X4ar4bDRynkJoZ/ssSleSxzQV5Xb1G33XU3VituveLK7UVFuGIHEo91A0UzmB5KMm41IfVst33j",
-	"evsSlpt9EuzsdkIDhN1zIRtBq3sGBLZ/uj0qmtNi8zuLxcE+2GrXLeP4xXB3/Q3vTcMG94gQrqx8K0ix",
-	"ETzZcgcVf8/mAHaBluhmeaAa0wrULZqmTKnOqGNRoZ2kI+TMayvpgjX9Fe6bwywcM9BT/DJu4mCzEXVa",
-	"uVjRAbHAUJIrMrEjniCGOYuC14pmPCh58VSRbtMJRfJM9VxPJ8bEtqmtIdV5kAOOZR7h5bE6ipnPMetF",
-	"DmUKuo17rPbbjwX96FKVwRVXnVGUOxJPdskFz1PDLAI7qaJquFjbyqJOhfQqDqT/gMzw1e98qdpaKMwe",
-	"sRyfHTCM3CDmsv58LQPzmlsgiwuYBI2wqQ7aC0u/Vu4qXDLYb27Dobr1NKNqbY4irir6zzmmw65lC48Z",
-	"nm3eYnxYdYnGfPnl5bQtlbw8JI9ezEP7mRHQ5SZ7x5D6+WE7UdQ995iIzGqELNviIutePex9aS00mNSB",
-	"Hr0DdQnfz88P99ySYGSxfUFD4mXO49H0HJlvO4xFsWIaBZWyYtp3YWpm8+abJZMQWUmKnF9Chf2ejxWw",
-	"qBInxvdkMa/ZOggN2QnY0MKmWItg+Bt4DVdSwgUfYMRKZynZFeOa6vwqMOOXUmSr1PlUv3L8D6vG/Zy4",
-	"uBxMPaaRf36hGJxq5+HiwdlyoSM8I3SV5bZ4j42RGewPGOJs3YzKiLn+PtS8gMPk++/3xQjHjk/EJm9a",
-	"Xo13fPga9UCuacwtVmNhzgsUuZ6IYLMaWsD+KK3AnbQfcThIXMutsyhYEH/UCBSyw96CbTNjEkUh1soq",
-	"gHEAXnhPY1vBdHk4BCSWXBKxRkwDhMVtCWRDHBqAeAOkW/M+p+Ywqw/r7+FjC3pS7oI94hLC3L6uQodL",
-	"9uNS3xjbdttgCsfL99u6UAA0t89LgGBJbXJeO7wngitcph3oX7sTqX0ftCtj/GOruMnyIKqr5IyMk99T",
-	"tpQsBY0h53bIbkBQnQkmN7EEPxkF83ygyMUqL3Q/50AIic02KhRTesz9MxuREKKRYT0qi/DA0jKaCBPs",
-	"YQLbeFJ2P+aaFQWQ5ILQJZUaSj1fJx21UnChm+1D9GqeLzGrtv1oHxrWjC5ULLdIcwHjKSkJtADnqmD0",
-	"iimSQ/a/A/MOOLfyXhTwXjH5gk9FW7k7BeRaAj08aCB26roTcF5P0OADSWQYkjWAbKxs1SXdSFEcPAUg",
-	"R2orfdswD9tTJhhiryFdPPbirF88XBc0vYSa9Lbs/Ji7bNQJuVhpbKH5tQvUwKNZmaRjH+BFB0IYoREz",
-	"5gAEb3Tp81/bcuN1kqmJSDi6dv8SL6vqvLG2gKWo2U+4/t3erNZPgDnO7pap5V4KzckQ12omzHgG5QAE",
-	"1/hPm3qpv5Q5T/MlLaIY1wbn2Sr0zRsQB8SJ6dviecCg8awGcdftF2R2zFxwhKfbWxh3MbUUkOuPFn3/",
-	"CEuapKIo6IXAaodJ5yIvipzP+gvK6YzJnZNrD4Hfpa0E90Lxy86XLVHk+GHU1qpcH0XricSy+OZakcJ8",
-	"0zswwrCuFeyKVZRRSjj3PhS3zVaANpP0Y1U+MS1zDkf24pdczw1FjcZ8AtuPlWqsSEmIMCwC6745eTdB",
-	"4TNpCCXJaNYHdocSDiKfxnwtc6gRAC4M8nj4qDcgz5s1QtBIxqHDPx8oUK1MWwNiY8tA2Jt+jDwYcy2I",
-	"mE6NuJI5+Fc45rrUEHO1nguyoBuyoJeM5NrWCvT5pu3lrqNwe8u5M99YSDY+LqCkzxjraUHnRm9VpFhv",
-	"RYTHzME41sGC8ZFsxx2rWRzBSbZlUNFiwjV3mqFPvuQsp8RmkbMJhOA794cU65aAKwcDb/pF/KTwFdId",
-	"9o+Hwx5JhZSswCzxVvRYfDIBgT4g/eNADL4+OsXa1IgPh9g4SbmTebgyvRPSf1iRnfj+A+UirAPoVQqh",
-	"eEaSylU1k20YNBDEDPQfJodG4gYb5tdoL5JpK6QWEImYokcQTVf3V+gr3JpqYEpzw83fucuPHWEX+BKx",
-	"X7Vk/gqWZSaumOQs29L+ee2SquzFfYwlSXb0tGQyZVy7xYsctLf4RumStd3g3ZAsV1U76qyHjuwKvQ+S",
-	"YL7elWHAOlhac7u1eAmh8Rt7gra4XZwPSO87xBuhvnb4rHfnZDhgwe46qVoFxOexe9swVGHR2fq5i52V",
-	"CFVXVqtJcU0yaeczzzwTtJeoURWtkTEYkpuplHLSdWeoF6as2Dfav9Hw1nj8itftfx6B3+047ng7rDSP",
-	"D1x1PhLAONO1Sgj9fSVZn4OvMSGzdHmDKGNYKFG6pSvJPbYwk+2hwPtsavw8VXPTWDlosZdVJQPysTYr",
-	"QbLy9sohKAMB6pavFkUAjfVObHxBXRe4YKlYMNJ/eKByHcvVcssFp1yZr2KTVGMH3LFHtcJnxu+6I540",
-	"8b4JGQwGvVtNlt8agx5LQKTpzG4PJFDvHRqAbjrbh/BaL1GgbKfZfaZZqIJZpQW1pAF59pGmuti4qHIs",
-	"rDkBr9DEntIJ1uq5YGMON+yk60IULsqilEz2BuSdh8FuliyppCfB428Ef8ZkfuVyEGjE0Y45kLmha+ii",
-	"UXQcIdr125ygFHeJlnw4PB9+P3rk0JKVO9pfP+2TBL+a+L5EAlcakCxl+VKrSBdTiFjC+n+RgoEfdtRe",
-	"hBwe1a/twAzZQAnBkueaNkrSoms1Uo+O8KvRD/C/TtJZwRldST7CevGjpRTZaOSiUEej2HejkZ+irWye",
-	"huUXbeTq0iV/8TGtYTGBxw9r0RO/7q5s8Lm1GkM9qa1iY6gExXehgv7+jKVrVoeMIGJpqRIcojs1dYq4",
-	"EtUQ/l4SYYV5WgpMI0HvPCai5EbV68a6NvxAwZ0kjCc86q33aQGbkzTSuM4XjOSARoINukKK2e+SLdD1",
-	"9rI16sMhK54x2RwUcuIHyn9YphvyUi8hrFAMJLq762pPcLgVlXJeh2pVtJIDkA013WdXAUe5xSYNAihU",
-	"SJvVhMi5sx5tkiMjWJDTEsMAaDq/8Qyc3IoJf8/3bnYyIZ1Xm3GjK2qhO4z4syt7skf4WQCmkWwp5Ods",
-	"ZiXY7LMQRK2LHMvD4vjPFh05loDleelEK0koqYTkPFAkz5ynPrA9DlR//QjNKydRJQZVdQSd3QAuxqQ9",
-	"6ntSPBjnIQDns0g/DhrbZd35VfEaHvgLTSNGUcdysLbEKl2r3g0XTrcWo5GhxnnD1kE72tr4+3evDzNG",
-	"96DLG9qmZrCHnLZ2R49YabAEAy9maFwJdGiGBNZ0ZrKs3RdVRQZ7WsbPKvR6IzPy87KM3sxytZr5gTPG",
-	"z257xvsinuICqS2tJDicuBU+N3E03UJayeUd55Pc5UQKxO8ND6mbQXITV1LrFe4vGFZRuU+ZUz6zVV4D",
-	"QKR/4UXWGR0PHz9MOhgJ8zz/aEbo/36zZNz88Mj98I4J+9Ox++k9t710Rn8L9LgfrQO1M3r4uImhrIwg",
-	"tsqRfGksFTJjWS12vOn4r0ylUZoNHhIuSCH4DCCqqBElWGzYfLWtWbciLe3i6jjHx34jLde0ISbMaGyQ",
-	"kh8ooTOa84RI+9m2poO9aRlwtVWbKtNm7stydCViG/F+IvsdgX7XdXezQFSTglGlg3uxPYKcKrvQWMHq",
-	"5jdXITbefc7cluQHULrUh+X75TQTDOPW/9gZDr5w0oHbD+w/LM9A13ozA4W79xl1ivbPA2CXks+83nTi",
-	"8pjJMHQHsT64bZHQ0i9eq6hJM+0peSqk0H64Whwlp5XqG2UiJIcGA2i5Td6/va4gbS3iEPN5ed3M+032",
-	"xzja8bw9yK8SVCCId7t3ZUNf+yAytD9KsZL7uiS7GFO7v07pdpJyJWCmNySiWEr5PVPZ1wp7xIp5+GAb",
-	"fxajh2UHk3hWoeGdNEhbCLCWALUyrBhsMiSG1uoikZeI5Sdrq47XiLdCtMZc0dHE/KerLNd2Yw5CA+Xc",
-	"EQX4s4w6h6E4baclUObKTvcpEJPzWMthzWvakkQn6PJtcGN3S9OtRCXtMevGEPacfHs/B6+BwGxZZfz8",
-	"gUtg99kHWu3Ty9bWm+LRTPg25njDTdbOMLGyflcPW1u2ObkDOuabKtfoVjbXKGeG0nvV25c9pg14ut3b",
-	"2g67M4MrinIbulUcHstlE0apersHs8cgojTQCHHqog+rEUCiGOPbxrGLDnYuid29z16QNnKpDyBkM5+7",
-	"BjWJWifd9uMS5VZbuWiVqydRwVJdifgGxRjINtZVJ7e2s7BD+L9qrTEQU8Nqsr9LC2VvdgNAJT6j3KZe",
-	"KYGLldrzcOBBLAeQknY9wScU3paTOQkxwA62W3OkVwE4CaGpFEpVahCF6T5s7OW5uMs0ZjiWF1kJ68Bf",
-	"3sbAHc1wa6Msmm+HF4+n39JvHvYfpces/3j6N9b/ng7T/sPsbxffsO+mx/TR407SguUpqNKvbPazEM1z",
-	"fH78eDR8ODo+/l/mrbtAjOwPIwrQxh1rpdi8Wn2guggktDHR28GnlG+EaCVDzrmwaJPlceAPe91ALbkn",
-	"b+tYIvfgfCum6O4AMtau+LkEEQX5eIO6JpFEN9XTcmshibqeADyvlE/cKy95ecb2c4eHFrfNyOVAIWJL",
-	"xYi9i3GRrndEYV85Uz0C+TMgAUkUMYwflbf17rstA7qJbwKY7Y18E82Vuk4OL91STdoaAIRWKyhV0pjq",
-	"l8ogS7pokZltCrgKhrpWOeie9WNsLYF6AZn9YVGFc3Af4KK2U7Lw5ewqV0JuEuKZekKyXAF7bqmTs3dh",
-	"IVdrH1+7qOWB314nfhvkbOdqTnOpNHFN3Ahl9vpg91J4Bv7IAS7NEd5iVuNbu0VApR8yxVSLWGzvpBUm",
-	"HpQoiyLGD+rOi/kbMJ237uOWUhf2cfTMlomsq5rFzhJRN8iQHNNRWsRaJbrk8/ra7Yj8/D7uKqd02cPW",
-	"TNh1DJJhYLZuYMnBXIr3uGn9hS6mmoz6uq4etmM4PmN2vpTCwYfL1qWIT89ld7MX8PGjFSuOVvG+VzW9",
-	"QLWMxqs5npRUw+NCUowctNp5qB33inB0OkAl5M6uoFWNAobV7g+oa30HXQbEVOR6QbTcqrR9h7ffYe4/",
-	"h+ycP9Ni1ZKfF+sygl8CUwEEdV0sxLSe1a41fSwq2fXUtWRBfdbrXNl8odhvSwX4vbhxSzvbI5Pqaxbd",
-	"P1yz/YvxZbnSOU+1q2FpvSO4nHQhrMLml6HM6Bt4SeBtM/4g5BPGYTSUwtZDA/eGJ0t8bmaxZNz/bU1e",
-	"zT7qclXYv1a0ULAqNQQkdttE9Zixo7nkSgnD2thg+7hOWxvwnnARPlsVVP4o8+w0u6I8ZdnzoJ0mE3Ih",
-	"do4CFuY9yBgIjn7MScw0QBjKguEhuagBObP5CxZUE6owHWd5fWAJF/K/HlxyCpd0XxprS0YJ2Wnjo68Q",
-	"WATUGt/Sc5/sw+duwJxU1bap9MpIXBXF9w4bsDspfsSHprIO2diuu1+cvx/ojo34KVfGXHvGdQyvCBGI",
-	"AMwyBFae6tCP6zXcSopjLWTgs4S/7cm06YqobncRembgjrox/4//lnQ4W1teXvEiJR1RZO4BcINIfJaO",
-	"hef+AtlPMlQt7Ey7FF1GkMAmIdQmJsWa20KScYCNHHfirCCY8KctjgF4LZRzdnGgR/Oz7ygq6Oi2SCo7",
-	"G6MpmRkekIpw1wHCwoCI1yNd3KTE2xwJKX14iYvktUZ8QioKTRnh2xhEvreXbY4UbNQJ2ZLroiSbKHgO",
-	"VAA61dZNiDM7wZp8QeZhyNnFtxXhCxwPnh7be7xgUyHZ1i7XdO8+Yyon1e7sVc5gsh+PtqyhnUf/EKY8",
-	"wuxDbjOiDKKRlUe2lpLABfEBdvZqhrM1plyXSt+EjVaY3R5JaGS+m4HG86Md7v37vGutt4EzYR93QIR7",
-	"296XcAVxbP7z0PznkfnP4139byvlZ9NOlQZTe+dWk6vydl/3HAjXooax5vmWYQW57+Oyemfq+xGhWWZj",
-	"tkrJDgrC6qLIU/t21xxQTPOYuCspGzKfX1HNYvA4sa6kmIN+MEEW9gLPXHEA286WudpifC2VLU5Lw4Sm",
-	"AJaw+p1RS4SzgQ6ydMor92qLNtyT6pvZN8gXu5RsyQphjo45Wb1bM3rs6rUjyH7KZ/MQ6VspbWPI2hhA",
-	"qWrJKFxVi/IrhrD+HzYNlDjU38JF/87f85bXpFCWCh9/W+YfsK53MBSq7SNnKts8HgbJswPWErT7uGwX",
-	"mFCzUe/8CRp+5L9KZa7zlBZhm8fH/rENnndujPOggs/j79yvv+R6jr3ZR98HIQHhJ4+OHwZPGp89/FtM",
-	"Cdy6/jsE3GmF1i82n1HhNXJuY6jlyH4eOkZzVu50WGeBG/GAoXUNr4cC0SWz75kBu7N/y4NuktwuNNG2",
-	"glGtxNqOaPMRhehh8k6QLQE7h4y2BF+l4opJBFttn0L72dkH8bdjGtHog2BCbSsYn/6Wwe5k7OeS8eyM",
-	"xZXNiA6bW0ePCzkQVTehNs25XA85n1nEEKQ91kxe0SIW6FCemBa7pgxOqx0KYhMZM5t5g6bzSk/+jHjr",
-	"Luf628ed3VkXnTq1bUAgzC9YCj4TjHXjtzuGtsi6YBB4E+sDt257BJJtG8O0PcLv1kdytctmDPFxOZ89",
-	"UNYk7447NlspF8ENDPwJLyegkrpqyRP47YfNZA8tCsdU5fodv22lSu5Xcb8D+XOLH60uNMDvkhEF5xeO",
-	"o/N/Iu9T+5y/LcHOwVpVb45Z6BIU04OcgeXNQjiu0r5Hs7/qU2jSTSZWaAu0mP64APsGg+z0B4a7s8/G",
-	"ACNMSEHzjBiiMtSXzqnUakQmbs5qAutnlvMjoR9zhYSIJZpgvGNuidpu8ZyqgOWG65c4ZK+CexCZMdnI",
-	"MhYg7CKpwi4YT+cLKi/L9Rj9+t3x4OE3yXePIS3XVIoFOia/7Q+P+8NvXJm+HzbV2wk3qM6os2bsMvjF",
-	"tFltwP1x/NAs/4JRfp4v2Ll4nn8MR2mhc35gj4aDbxKz9zAyZSXYr3Vx8uvjYfLomw+em//6MPnuQ8lX",
-	"fz1+mDz6EHK5X4fJ8QfPbEqtXItg5sffRarmB4sbTX5SHqAkZvaamTfyGZLu0Fjcx8PhSS2h85hjRucH",
-	"iqRQpCFIIpjYcAOQT5Ly3jYxaQ8eOtzGPEhE6CSLjVuHAQ3IGeZZNITrH/l8JBnFyHEgf0XWmM+fK00L",
-	"TOsyIozKImfSvGpLBsAhB1o9XKUN2WVMhgPFxiWXmZwZr8MjuCDxiiM4mvbdkXysXSd9MNsgkOUkIVRB",
-	"UUem7JW8v7otz0zlartyH+6umGvQqZjLozx4UY3BPvVhsXjhFYwno2YocGa3Na/2WNMKkSVEFFncPblz",
-	"uet7WmMRsbPmBRfo4ebo+8AH2OYESyHCa3bYLiUn5ZhGTQvz3XYl5raoVLF2Z29F4V66azOgLqenkK4V",
-	"xjBbLhxYIHXBP+46ApdgzGENsDgkm0JRlBO3ZEbIRNZGQGir7SbnKF96WKqXszG34slnNMNBgt7VUKs+",
-	"66hbUyVa8ril1B292Tmv3xwaTgK9BKcsPBF+G+sUmoSiYU8NoxVfEDHJLEX7ww2VpAIuZK2yOqagJsuP",
-	"95flgSh81H903BSFu7ju+/MnjR0h3X/84x//6L961X/6tPf5bBiPgEWtgDC0xAunecYg7zTs14mn0Fyj",
-	"ulyq06iJNTzxX45rV3XljG7gyC0ti+MoREH6Tsx/J5ifDEje0wNIYqrJRItJ7wBmv/VA7dzCBAKDpL06",
-	"xNGdBO/mMCZgNY+HQ5jILR3K9iPW7o2rY/PcLQyOGFNc4BhARCiy4mrJUo8ld0vaSTqFWAMLyPKVGZvV",
-	"W73zt/2iIqyl2RKoHbxirG3JlGGX5Z1RmerE4f9ItoJRl0mvwgAHTIfaknni9WHZ1glVSqQ5gDhLOeAG",
-	"hMkfXcd9lYoly2p1R/e+594V2FDBvf8RghvKfdka4HCDUINaZpN/w5iDcu3Wxvi9YcTBHxt3v33R7gR7",
-	"v6NLBN/uuWo27CoojRxPFrQV0f0lcPZ/bex79STtRIinl/ttCYLRb7b5N4e67z+ZGPgnpO/PR5XHIeSO",
-	"o7aAyUHsxHSVSLXzlp22lejDOhKNnA4N0c6UarnRPS0fGvUMy4vmjOsHKgDHBJUdy2RJrjenB01XRWEr",
-	"okE9t44RknwT1X5sHbs4sT0tH4LKWBdGHq/aGA05t4mY9GZpNK9ig3XxfftXcPxQyGiWzrl5q72aXj3p",
-	"nYrVS6u94t27fh1pUYg1y5oCXcVncVAir5i+9OKp28um1hTr0ftJLHWV60jJ+/cvnlqAo5ASoG9ZPbO9",
-	"9R0aerygipEXT/dSwuKXEG7bDxh+kAkbkEhqDoUOIX/tkqZs4NKu+Xy5ytX/IO/fvewrOsWiHrY/Y2v5",
-	"huKy0j2NaO3ukZtEJe2GkC782khn+2rWRsmRJY/VVW2l37bs5GcoLsoKd47H1ulCkblQRkyBjpmQsQNf",
-	"jTvwBwxm3OkNyBNXWzvBeorBm7UkcpIRtVqWOd33T2VrhYZbWMUWlOs89ZIChFN0IQPDCY1lyLYiJLEW",
-	"XdnGBUMBZjOLZbvvA4G47UqHlNHIlFtle0mFMcd4TUxQvAeDzhlj76raQcWptDNcRQtnHtr1cmlgplhm",
-	"04UWRdN71+5BCpov2vIAwEPy4qlH/dvuoplmK5qPGc3+VppblMoqtMWD1ofgJt+MVXPjaN+NIHy4ddHb",
-	"3nTR6VBsPcgieQJFgzChoEQh5uOcWJE1cqpkWVV12KMkUGf06DoxX57Fy+BIsTLKXCRhSjNsiGaZW/7T",
-	"Qwu/nC6XtW+DvH6N3YtVlNOC0CyLlVsBG7uxOHuPK5awsjmiqqUnLOa1Tu6V8Zzpg4cSTXsYGQwqzzuW",
-	"hLP1FkWfrVHHMo1A6EK8neihXYgr9nVJAcdQ3k82Jo8vfFGSsH6YdprAMX0JstixPNc72Bx4wVrZXABv",
-	"Rz5lenTBHJAUzjAyC1jZkhfKB0rVc//cJGlOWwackrrruXC0IN2gMDoEPhk+DNmpevb2HCKfxh2y4tiM",
-	"2isQ5i6zHJiD60MbaqRWJjm4q0Bw07uNaYj2TX6mRZ7ZO5kRIPuSENeXEB/YkBAbzzAgr4VmI4s5Synn",
-	"ArR2xTRZUL4yJt5WooWTcZt6ER6kGul6/afzt+n36cPs2LoGnAKjVmnKWGYUiiktFDu0gFw8vdgXLiv3",
-	"eluBP/+Wd+z49F23lVXr+kNT7/jLKp6qtTitTcdgWBxgUHwd/9O3L2w5fUVyXWe+d5GGL+mEZqqFalU7",
-	"qrWVLoKm7F9SFBjYAZn9IpUGyxbjLtiXTnU2a/JAEfwg7vDBebfJjAcKRUD028pUtrSA0qQbgYOVRfSr",
-	"UTMYcNs7sLyX7a7VOVDbm2g9pfAVdJpB6G9KuWl+b2DMm6AdVwtmF0ozXE5vSpd7XR9/2ymBPHiRCy6z",
-	"OhFf6Z+Rlm6VLuJY2epmlKsUW/Vf2MVciGg9pjU+igSGAapo6sRrwLjclSMDpkWskFZEMZ4F9jCAGDeg",
-	"F3QngZvFlv1d0k0haPZeFhNfxKV34tkhZ1cAq02LVcbIRLFUMj1pYGkRXeVUu4oPu/OG91Oj4Bpll4ND",
-	"B1MeqDLY4zcv9H8Lhbt9CErSbyFo3DtQJV2XxZrOGqklLbsU3AygdjBeV1hpuQzma62XanR0ZHZEOfY+",
-	"SMXiaOnLRseiNraVQWB+i20xUkUyVuRXiK7puioIZgGJ4CSVjGrWi9dByBj0RzXL3jGqYg7BGjLql3lY",
-	"vJkEDVSG1sWao35Ytv6gYbwPH5O5WEllaANLmwAKbp0rRrqOWgQvNnFmvPVaw9+hqblYc+dzTwVXooCT",
-	"uKAfXzI+0/PO6OFwCBvu/j5uza7SwrlBUYQbTlWZew4nR5943KBtBY6Ji41QiUVBQSsDr0KM+aSdkt1J",
-	"q7/gcAkTMs0ls5ULKxW/DMWrMQesCPzbB/9M0U/euDhBiM6kcnL+OwygHCJNU7bURj/9jX1cGn42KScr",
-	"Gbmo0o5XkxD2GLw55tiUjWJGXgFzmTN5CIjZMkbMXQL4C/rRVpf9ZhjBMdvjv1+j+LKDyMUuqoAifCL8",
-	"kiTU6sJxWC1O7KrmTE0s7OlC6HkT1GIXqLFwtgOzwluX7cBFw9I7lTU7jqzZnKozYN578ArkWZQgt8eT",
-	"odtPeVihpc6J95rCq9pXW4W03RwrpxN/E8YhFRdAqUj32Niq3z4mBdMaAn+yfJZrlZBJf5KQyW8TI1Un",
-	"g0nvhMwYZxJxWnAALet1CHUiFqZdNAuiJaUGv0FJqW8fxytKNWXOLn0Sj7ZYg2KZq5I7gwULybFscIOe",
-	"46AN44rz3VCuxfo1os6sBYg80OIC9m9I9e2bs3Of97jChx9/t5MR7wTOhDmKsWafRzq5WZeJQ0MXQ6R2",
-	"Vpy4TS8/vTp90j/76fThN9+SSwaQxglSe99SYP8sn3GqV5JNBuQXmWsGF/Un9nAi5aNrIFiDb44ftqE4",
-	"Xu9RM/NzJlxTRqvXZ8Gmb1FDn+JGt+RysmSwIYbkF0vMCeHHCOKvVRet6YbYAFBItpK28t7x99/aRPKM",
-	"Do/pRfaw//3w4nH/8bd/G/YNf+wff5Omw+PvWfYtCxPJm+n7KXZGnU/jjsfJjTuj428fPfzbo28ef/e3",
-	"ZOz8QOPOaNz5L3N4KJnKnPGs2BAAhIOvt1LqYdy57uDaMqV/YjQDRaLzRHDNuO6fb5ZshJkHU5jJ0T+V",
-	"4GM55jWCepGNyD4zi3z695xnIxifeViOZk/lFPw0kIfnB5EZZfjN34PfnkAJBtCi3E9ts9Tsoz5aFjTn",
-	"dhxKU43J8IE2IJbTr3249E392NHAHgh++65h8BhL7pENjiYT3LfjOFirpLFGdg6xhkKhWBnc0rUW4hLC",
-	"BRd5UeSKpYJnVfB1e1AukzKWKiyifHNhmQhJbapAyaaQS49mGfp4KeA9xcqcK8KZXgt5SaCHw/JeuVWC",
-	"WugJyAZzUCcNArUIdAyR5C7QsjzuImADg21Y4TYl2zxvH4Ah8wnpTgyhG6Fc14+D31CPxeuTLPg9oslu",
-	"FYNt0DGU9Bci25DWwuF1lrCtpTm+BI1hFMUY0Dsj9PGPO4SSIucMfV3KyR6jabkYpN62QWx1w+hgIGuK",
-	"g2hLDF7lFPEpgbUqHwDaAV6GhUpIutKEavKY/P2HrW0/aS36ErT90/n5W3dHkoqMnZAhSsb6wVGMkQmc",
-	"ikmvNVdFla3tOy27a9s2bPesLY/cg88F5xQ+8nnlIBgETmEIIpRMyw0Kv5D/2sLs0ZCVkjW3pv5zx11p",
-	"inWTc07e8/wjOYQRxmA/LuDHHrxwNAGLrlB044zVaKi5tTUC3qLsWNOy6XnjgUMgUHAWdFOaf7EMw7+h",
-	"mZC5Aia/Zaxg2mbhYlc5W/9W3m2Vv9ntSjp4kVZ5x/7kX8mY0lJsKu+43/xLkk0lU/PKS+63oKVlIeAy",
-	"6bd/rdiq/pvd/NqPlV79z2WbMp/q3xzUuPZDLni1gdqzWiuSLViW05bPwqf+w30ch01XS92p6FNTxF2N",
-	"td9d/oqYVCp/bgql6Omsuifi1hEengfK5t8dkYmk6wnpVjTWB+S/zt68TkgmUnVk6VcNFlkvIRNV0PRy",
-	"YtSNM/OvMc95KhZG8/WEjioyFIOZLNRvmtGFgi9e5akUSkw1OTe/+UiXlMqsV3V9wT9/K6lETSA3Axfg",
-	"KDHdAYqS8owA5BA0H+tEduwNPLkwXmNk2YFsW7m2msPuRNvKYPsfaVWhdOV2tJrZsTGMV02Xx1bW/4YX",
-	"m4obD9wrZWqReT6bG2lnQTtrKjOFbkEzqW6QPk+s9JiXGfDsJ1SBBWk03XXgrJWN2D3nyvRZtCr7cbPY",
-	"PbsmiDDYkhhWVc1JD4UhXfw0vBazbSYkwC3Y33qowYJ/TZFLxpa2aGAZy3+rfvoWd/yfxbdNupItC5ra",
-	"p0WuUM38E/hoy9nt8tPexiT39Knemrfz63rp2lxnpwBc+unV6RNyyWLBvwiYc5Bz00joPNvDWXYdyxCv",
-	"WLoyC3Nmlg2P7VvJELb2ftluxqWSQTQEdWlr3UdkBV/BunUrlxuJjYb3L7xwad3tp2OOAyNKC2mE3/t3",
-	"L1VvhJcs+NX7dy8m6LF9AhphCYPEW5e3Qmkb+fC2jgV6LqSLbyqtHAm7mgMnz7Uik3JiE/KvFZObMV9S",
-	"SRdMMzkgLzShKz0XMv+dKYILFOS1lekc4dLFJvFwHwRPlyw2QTgmjNfB/XO0HkHewBVg4gAYc7GSNihE",
-	"54WN2isDEAD+ZFThEytggD2PueHD6N9GCBvMsevSDbjc6XBZbdfi8fC4BxOE3FdQf/v07Qt8cYTJO07t",
-	"1LFhtOBIJhh+oOklg8vx8/Lu0+wkw0sMWN6zn077D7/51igs8/I+ZswLMQNnJt5iGSKDte8EGUzdtpRS",
-	"gS7zvzM40khg55CdPRIJA54QpTcFK2PI3KzcNDDVQa7IBJdmvBoOH6Xwb/gnmyRBCCC+UxjljxT5JXNu",
-	"xQeKdI2G1p+QqbDxVhcb8nhI5uwjzViaLyhczkuaGsnSSwgbzAZjPqms7ch2YFoaHj989Pibb//23ff0",
-	"Is3YtO3vyYCckkWuFOTekGTFL7lY8zHHpoydax3rZqsHBFbL3pA5MMaSSQU53DQ+FDICALK5VuiYS1G4",
-	"eIBcEiNxuwCPSixm1XxvDDEme8HO4oIHUK1w5s3dvYYsFTH0TLVqMISJKVZM+3OhNMCcDRHmLtRVLRm9",
-	"9C70J4VYGV3fBjtYtJyh+MGYj/kLXWokDaycIl09l2I1mwe3jusABZ7zGVxmuTOoUCOET8a8Zk+4Exxe",
-	"RRt53kuIXknEOy1IzrWolQHBXSBFPmXpJi3YmHf3ArMmCGPtYcY3d88IQV3VxTBHMLe5Js2wDZfwE7bv",
-	"Ps95lvOZIks6Y3h9j3fiuMzhiCfkqP57Cd6cjI2tZMxKNSpTyysyk3lGuqc/kh/NP0IsqRRrrLHSS8iU",
-	"pkyrhDw5+5mwj0shdWLx3wlyriC5GeYuSwyt9xvDSMqIVjeVjC0lS+HOskTLYg0WQylv/CYncEeoEhLw",
-	"3gyXBJUSG/KHjKFOiO+enZ0D+ZGyxTE3H1sdfkHlJcvIuFMRquMOytAqTRlqpFmWY34LM0xzyAz/TC1/",
-	"scLCj5R9NHa0Y4iFnpN0ziBOzi6DWrLUWL0rMNcIZwzm1sa5muzTMtoBeSalsOAHz5GAlj1tgccRHJ9j",
-	"Pvk07qQiY+POyDYaeC+x6YSEl09k3BkMBuPO9QQm/q70N0OCKbohF4zMfs+XAB02h4RlpDtxtzHPeCoM",
-	"RY/gHcyfFlD0hDx5+QJQX4j1WlirSOW/G/UXrq+x4I+NVclY0A04vbuPjx9Z2Ic/g15u14dR5dvH3yAf",
-	"LfKU2dIPjokuaTpnfYQ6ryp3V+v1ekDh8UDI2ZH9Vh29fPHk2euzZ+abwVwvCvRiakC5VugpjNXqHA+G",
-	"g6HLD0uXeWfUeTQYDh7hhf0cNMgjusyPUrqkF3mRO2twxqJgd8/jygSijm2HLTT3wOzkSrGTWvF4yrlY",
-	"8ZSVCTw9kQMy/kk4rNKlCUN8OBxiOkXYAzBha3ePgKKHw7zL/jhdLsOufLUOkGexDEAw5weqMmsIlHiM",
-	"o4p15kd/9APNXEQBfHK8+5P33KuyGX70aPdHz4W8yLMMS/k8Hj7e/cVroZ+LFccuHn6/+4NzIV5RvnEQ",
-	"S/PdN/sM7QyX8D0vyzWAhWOBvqPOj0yT2vZrOgNkJADZAdgPtGtp+2hpVcclSwdu+3fQca4MA+dGdXbc",
-	"0rCQ/zp789peQNEFqzxyvQ02dFH0TryMpMt8QiSjmbvmrxLyc6bT+Tum9JmNHS6d/J9B0k5q0OJt4Mux",
-	"SNO6689N9NFg6GcUeG28mRml+Poq3dO6DWl1Jnln9OuHOvm6RTN7TrqGqHoBFVcpISBnOVNHn4ScvaYL",
-	"do1ghlZSfpkrrWJZYp232+iUFlLj7Ek0ANAroQbktAaqrnvGtPMvBZnuEKljpGEjmNJC3SsFPDC0Ay1L",
-	"lInV02FmEfFrgp/ZmfOqNaSmfOXICOSco16OBub1h888Y60wO3Wo6ywSvdA4a89geQPIOzAhRO5Bhm46",
-	"s0nA7gXNLQkaQ3wkpD4SkJ87rP4nCCU6iCbf4Em2JVtiQYToHVOl1//LHMoJh1iHXDWAnhcI957UAZqT",
-	"MW8FWs7yK8ZJ9/FwWMLfe+BeGnMXHGH6ujSWi40WtDDfXNXAhCehEzelUm62oBLHHPrPHRp3UI3ccDlb",
-	"KG/6il1mfEILI7o3voSnP3VjXnXFfL+Tl+FmRrhZeYnvICW3orp65lLFGhgl4LrB+o7vpttWHmk0JvAq",
-	"ZkmQPVU5l/i/Gx8b7sHHngg+LXJEYDw+3mNMb5GYz4V4SeWM4Xff7LMAPmPOK5blFJKPfXVui8cjym/j",
-	"7HabWnT0yfwPfkCuWrDY3epT+L1yMZYAGS4Z+MMqV0aGH5WhPhtXjLF67hunHrtoO/WVM/h4q1ZBEMzJ",
-	"IM/RvZi/PcLDHTqA8JLtxiNcFE23q94RlredjH5kei8aGn5hPn5Pirft2jiEDm+obyY7X/3Jck/UTY1S",
-	"F1FOXRHZEqBi/ukQwZnaATQxqixejXst0F6OYw0Rdy7ObLX1CQJRJuCSlStmi0SlBaPSqMg+QBMSr4Wx",
-	"mztVs1YAzd2qZhbys5eCNvwKChqCK/8aGtpfT+FC6rt9heuoVJr28E6VoYn16ClfkAjKBTzCDP/VKtWJ",
-	"rwBwPByOoDLDmGPlRK0akQVdtCVL3tJLHFw0sREAHuAewOoT1wDe4+HlTwBp74Fq6ODZxnL0M5FMy5xl",
-	"wPwsMCXPJoSmUigPWFeDMd/Bn+LS/2m5zrfuympsxqE+LR8pt4dvK9phvR75vZ5x93oGqZDUV1M59mU0",
-	"ENc4+vSl1KCoi+4Mi6MQDMlyaFJR423v37007EIANmFtgbPomCqLLHGhK2AOVIP8wfAlMWJxOEFwHICG",
-	"pOGFgJ4xXYeuqofDITQ15pMwUmRChphywcUJ7dKZ3uZ89nVMkpK1xFmJLd1ZhuHds47bYx1m2z9fZ0Bg",
-	"2T76gX0zZlFj6pWVYlKdRAFuVDKANNo2esmYX2wwy1FiNAZC4dpkQN5SpWwhCnaVixXioB4oMknr90YT",
-	"zHpJEU7D2UcN756MuT3ONnaAl6oL9nHKNw5Pt6AbQB4hJqwbgNsfKJtFkiEKGy+OPUQliB0XTCVkAnmn",
-	"IPETuNARoImJh7IySj6lRYEZxCknAO0DTI1rKlfGvlrlas4U1FkyRzWb+KWHZRZr7lOy92zBqAuaXlbf",
-	"BJRWzeuB+db1hiyluMozJnt1sAeqR4LjnJOSV00BP2TY3mbJjJ70QrsgGYcuWcqcp/mSFiohSpCJefM/",
-	"7cO+fzjxADnqjE4L/dp55fjKkuot3DgmdTLHtjGOTgsY0ijcATN/u0v2YJbnQQbrP60hPMfcPqrsDGIW",
-	"gKzmTLLeCZSXrC+Uaau5uKTLoUwffNiO79VYx2I/dt5cZayH9Nk3s9s6bdnebcCeN/Z6tcWrZ5f4Xszc",
-	"7d1reQ6dmHlTTdn3GfevLVIKuVQZXrPV7UuJHX157xomQ44RT2J5tSt5o9eC2KRmY25jdib2Bwty7cPP",
-	"E9LF6LukWgQMNTj3hb3jVdVPx7zrHiQEaon12thgkGD+rkF29e52Ae1qZzBc6fuTePsnMSwmEB7BCoXc",
-	"LQKiklmcTMpKmRN3ZiCSDc/FCZkswKgJH4VHZcxBzmnqwNFYVQ+idezpaGAAckhTWgvB+N50ZcHmRgcb",
-	"c8mwVhM09iMLydoleTcUS/UcQBE9wCZDiC+nEGZMLcfQwsfSVM/ma7YOGr0jH3W1E39M9vFVt1xkVtjh",
-	"miqbNSy7v+3/6zmfX7N1ham085Q9ZPORO4A7hfRcrMlilc6j5mRFiBhrRbNUj0ImUYdPqcS6m/Fiy+Um",
-	"V5ASRAttaynnvIzApdoGFrjEsWD3VEr7X2wgImYw5q7QQsmVXB1v6gdYJuHDg5XrSjY0c/6Rf9L08oTk",
-	"GjkUjtNXFyt/MbaeLWgUhkrNxBWT3CUgaHinIzzuLhWGWHcHKQp27cyuW2Z/rzPcsn85PN0kIIpbVx32",
-	"YRCfgiLaeyGC6vpGhJRc+mF7tMtyEhalg9K9DRFUF+A3EqD3eKC7wwPtJ52SXUZhdc/c1aSz3hoCBXVR",
-	"YNpZpdLdYAfb/ULsttXnXi9BdE+Od8RL74CF7r4IC3raBQt6xzA+tkr6CaFZprB0PCbAoIFu0yy9lcDv",
-	"VnkRcswzpmk6D9vFgoynZYGx7XZaO+7n7m2p1sp+t2pOWbjOvTn1l8Xy3J5FVVGYji7cUf8jMJhTyxUg",
-	"BxctqucAz4AiVIsF1mwGW0zIjMkTkmOC1inNC5VAZDFwCRS3TQn7gxnAbfKISPkUO15rqgWjJd3QQtw/",
-	"HVM7r4GkRi41UwyVcwNGhGFptsKZYUJ+Me+Z0F+NCcFxIbfHikDv3S/nQNzIB79N4J8pK2TbRAiobrs8",
-	"TGaMgy0XIW9Ne2/kLHIXXB3a3+19drGp1zX32QtBYYE71fKavuKMctfcq3QOXyIDiFy5lmtVuXitZw37",
-	"8KXub2CVbnZ9Yw2de+vhbm5v3tp8ndWziL/e7d2NUdGDsuoVFR6hCQDyBOGc2q8wiDS9tGATYzU7Ny8C",
-	"cV2i0WoCJJvcS7j8dK4ZQjGrm7EY4O+ytGUoZ11eJ/T4lGXcU2FsmhXW3RU8RbepbdMoEdidjVuFTpHZ",
-	"wJWQT+9meg/YjTdZSs60h9VSz5l3R0bL6XJZ7+kgs+X4bkeyncG4RQ6umU5CknA7p0WYk/Bea/nLxp0G",
-	"PLKVRe7WVpzd5CrcHuZrdgkloba1YXhOTfFMy3kGoc5NxfCp842tbmczPKPIvA30rAPdDjCcf2cf9MFH",
-	"5w/ktN5KxXfuJvTlnXfczcRPzJEj+qNP9l97HSKjOrSpGKHUvcUT5IpT3+TkhPLp/gT9MU8QKTe47STt",
-	"DARv1Xr9VZBTY4Hx10JD2mh1y2WQVwjvztar9LVLEYsQ/b2Fd0f3Q38Utn/IF+6M3ZasOLKa/RfwVn/W",
-	"hF9DnTa0nle7irzFcq4vRY6RZtVs6yOXrDu0croU0qAuWTbmmsoLWhS9JktyvMraS+Ri00zPLuQh2dkz",
-	"CL/ZME0CC/i8kQdeKBakOndi2HBA8JX5JzaQrkxSb3MnN7O9E7/0Yw7+hVo2fEzly3oQM0JJWuSYO4tq",
-	"TF1AuChzq0sGEM1q0uMxtzb7xMbiQBV7aBwzHwep9XNFrmiRZ2VVvkA0PFB+mzBX/JjPxUomPlM8iyaK",
-	"NzqNposlqCtCEls2J+gWrlBNRxAVODU7RzmW1Y3ksRfSdZPUNKFHkKkBwoYe2JTrNhNWSyr5tZCX5kUx",
-	"sKn1AdQKyRou2FRI5maB9RCCwhPORzPm51Xvisp/Z33Iywu4mjLzbvxWN5rPf283yX/fdWlTMdcaR4y4",
-	"E1apA3aRcwpu27pjNio1XasXG21oy5cDDIcpUs10X2nJ6GKSVJ9B0mM4rJWfP/bxQTdjaUHN9rq0yJX5",
-	"T4iEwjJK2LK6nJWZ4MZ8TnlWMIwSMnpLYahUMhcXdMPrbDfltc8Mdq8Q/2W8MWWu1E/VKhC/fjDCtVHL",
-	"5NcP1x+q99/A1UPlvTz1t+bMiakbjiH/0fWNLX56K8sbnihvu/CUganijugc6mUx7p3eVW+5vd4yCgSG",
-	"sNuatJFaL1bICGmUjcDjRTSdRYSu85NPxhxBRrkekCelMKHNKz6XJcgmKzICMOezqFvd7uQ2O6qFdwUz",
-	"9wO4515f163r6nGEPMFS+l3zhFJ32HlzDQnFU8Gn+cwmkHFVJsQU8tk4ym/V1kFCmxMpOMMAd/sW5nam",
-	"5U1aeMsEyVArRws0VKpZH0cz8T8oQse8OsRpXtj0W0pjW3Y0E1TayxOBRz+p/KYphjs+eflizJdUKaZI",
-	"lw1mAzI5HjwcDCdYWBGjECZbIw7MNjyBoZ3hmn9Bz0fY7y4vSGyHfU6D0hBwvqB7D8kdekgIbhzxFPPv",
-	"6C+xqRWOypo4n6GgtGoOjpMFdXlcTgdjy1YLHYHnEt0KGLyJWgP8bIS3MaAvGCgNgAxOSFqIVVZBBLu6",
-	"m4lNJgE5WvPplEljIV3lbK1aovSd1R4M1cxpJZnRIIrVgpfRUKhb1MO4gYXamCifDLqa7SIhSmBJ6GaR",
-	"eJsFhKhUYNXy4+GQ/L//DzEM0EzD+4GPCOOGijOLRTC/ld12pTlULCOZWPNeQvrHruY3BpblKUAUup7p",
-	"Y9IzSbnNSTLmuPoYLN5/WOKPzOsPItFfJBWrAl05csUH5J1Y41oBTtHqedjoa8Bh8wxmC1s9MaY7WJwY",
-	"LXM8HFaytg17Fr5BxJL+a8XGPJJzJQlKsmL2jkZ+lW1S4onf83e+FM5dICbaOzwIODH8IgPaP99Fo+rW",
-	"ffLHPz3qIZCJJW2Q8nhUZaL7fYeG7IROEDh6F1Kn4hofEclSITP0qfoqfI1qf4aYzRs2F1HXhZ9QKJGJ",
-	"AGZfyDNpiUrxcbLwWfmX/cwWOUXcqWfZtnZdGWJbMnOf0s0zetDmQSdGJBnWbgcpQtN54tFlZQ27wZg/",
-	"+0hTXWxc5ukJzGyCyUDsyMtyB1COYUBeoFAGNg6F2xPiSrjbyoLgPizYVJMVR/MZhJ7pREvKFU1tvkte",
-	"WeYigxyb1DFoECbmI4d1s7eamIEBylXglqDYSC8bF/Hkta1Sh05oszc2kZYUBduFkHvmx3ZHXL/ezVfi",
-	"9fVhnNmzHmHwvxgiw0IhpYzHHb73WvzVEXCV8+LEwLOAo+8pBFDrv0urgxZFzcSwxZarBXIMj7XLjlYJ",
-	"neUcn4HmmV0Z2Wf4EZRpN7r4VU7hfEDZUpdGGK9yBm6dbJeSLSVTaH34sqIZs5kZjGYcoq9JtoIOUPa4",
-	"4B8hidV5xapiTKmUcjUgz2g6x/5ccj+FMsV2CddoKF0StyIZ0xjlxAyfTRmUqSvYFStIl2ZXuRJyA5yU",
-	"8oxqITe9pLSuEGCNpVdtKmTMGGiWbjYCCSP1O7Ge4IBUfsUSMmE8g9/YR/tbqfYPB4OG5k+kMSSWTI45",
-	"VK86IRMp1k9QXFk/EjOizTmQxRQLDMGExVoNyJmQ2o5ISP1KZKyYkC5fFQVIL2s1LBjlKrAdtbF4xAWm",
-	"6TnVlUTDJwTqVF5IRi8J1H7tDTCKBfpxmVPFGn57Igo1MeN6TVJnRBqpC0bt39kGH17akqfkNblkG4XW",
-	"YXjJzVwSATE1Itds0qWRtdjOU0gt1J3gzqLgnqAdlIRLFrjaxdS2uCO3FzZ2VwByPlsVVP4o8+xHZqjl",
-	"a5lB9fnua/xUmAtep7t1taWtLF3cG0R/eiEYBsr4U/FZVhCSzREWsr4LOfgMWlZ7yEAtoKY2SjDMFjqd",
-	"FrlRyjktNirHGHvJlshP0TOHIy9FDkogK1gwMs3eLmyRQ3ALMeYNKYSmjOPJ2KEZY/fd8yfk8fF3wx5c",
-	"alAHKpFibU5fcIyx6Ii9CUzIxCbOzc7FxI3L5dJ9oAgkyU3ISlmoCTjnUOLjSMxUqfJiH8YH9x6a5vay",
-	"Zj0XhfNwkhUvmFKBKDzy8s8YVdbMesKKwlp1F2yWW3Vk8p+TZMwn/zFJyKRv/vM/JwnR9AI0ASpR7kpQ",
-	"czCJMVtpSYscrEJ77WI2c1VQkvN/YiajGKdHEvnz8XrNPuqjVF1tQ+I4QgGysUiwHcSCnt3Bvigcr2xU",
-	"TxhVpsuEIPQGA8dtiQgzSlf7+2mulkLl2F598BOqNU3nCyinOM0LSJrxnzZRJ/bTR6VByBnWR7d/g6MC",
-	"fhik6moy2Br1eX0vl/7kcglP8J1IJuR+d2qiARN2M3PsFivEo6QqMPl4XdVywiW4evGMviFKVGm52NpS",
-	"KFy8ew6zh5PzeQ6JNgEPqQVZiuWqALefHVgmxTITa65cpc/quX//AsVUVXPH9Omptl2DAw6YzWTM6ULY",
-	"1L62Cc9RJtglWixYYIm4pLxgIE2BS3NrlaDJYgs2D8b8ieBY4Fu5mxDL1FlmOV2uFSumID3AhydWvtir",
-	"nW13SlPIU6YYlekcsLBjTv0q2LTsai7WZsSQBB7Qo+lc5KlZ0GdwFWPnbXpCkYWwwsm4M+5sv71Han5u",
-	"yfAuvXPQk+3oq/rnqgPZDhqIUJavtRamNfg3zWD4l76Use758mzcBsP/BP9/kV3vBU1yij4gj5StSV9h",
-	"ifX85TEzAPxU9fjWwDZA3Xha0NmM1a42Ens7sM1/NeZRB5a/J0lXEqABFV+WO0kwiQGxjhXvc8I/H6gx",
-	"dwkHMAUBstlZrjRcTVRQWOD1KaFhk/BCXbqACNfcyZhDVQtQ7VdFgc6EFb/kYo0XKhO7UxNcnlzh/T55",
-	"//7FU7gfIY+HwxO4ucKvSJ5ZuP+Ymw2LAP3dd48HpHaDZjPAYiUhsD8gHI1Mnp3TGRQ8WSlmM91OXkz7",
-	"r4wUmxjJEyYbApLdze87X+K+G3raMzQNzdpqPN4mJFMIIa3q+GZhmqfn5zLYz5PXAxXSHiPdi3DteycQ",
-	"bwJJe+HqiwcL/NdS7f9QnHcLw71DXNgLPPTbkp+9d/nNKtRbJbIVOqGRAyxW2urerMjUgJwWBZYwtCVb",
-	"qYTYK9M8LU4waZEt1BNWdt2IFVlTDDjDa4sBuD70Sk1GcINshMFvSylmkikFQNTfMkDtG76Uz7gwPLM7",
-	"gavlSZAtVzFNFpSvaFFsRgRS5pLJUubCMPLJiCyHoKs/Hox56OIZEWpvgR8oLOmE4CDw8ghJJoaxTsiR",
-	"1UNh3By/J11KuOB9e4mcA8AVO/45Z5BFZsY0Rj49s3UcaWFvSP2lzaSgSr8SWT7NzYQgz7eyYIQAHub2",
-	"x1YLPyGUvD09f/ITMvYaLJ2sZa4DlHqdUdvbB88hEsyiWTBiGFL14vz4IVGCpILXRKCVJSovGAfQwBWT",
-	"plvN+K4Ume5oHHYAXkxhsB1MQXW3yTUt3/+6YKu9hI9N1vl1hBCdalsI1Wbuq0mlv5hT6eEehoY52Nbm",
-	"fg6YnPtMo3sIyxtZJ0eWV7ZaKQ0AWGm02E8r4RLWVqmUk7WM3fL0i40RAUsmleBQWkmvoLQSCqHE3yMg",
-	"VtW8XcE8dSu4qRBIhVcdxpBQCi4VJZoNms4c4qZHbDww49pV+YRgq1QLmRCdL1hibX6Q6vb/nK3H3FZS",
-	"333F+5Nd0S/j37C97WKBNdF4X/D3C95ukpIivqqiuxeD2L+8Sz6b99FJYM9+CKbRVOdK52n0jnRUhU+M",
-	"uQXhl9DMLvjZAIyZMrJkspo+CNL3Wk/IAhkFiGChrFzHQr9WI7QgkACuYQusBKVY2pqwzuSadphABVJa",
-	"KIHgFVV9G+IFDOsqfSRNz4rp8TLn26u8WAr5cnVe6h0elFM0SgD3zOWOjGe7Ve31Xm6BvezHM9yxvcvb",
-	"rSaJgbMwCHSqlkDY4gZNxtxdtECNKso3pFqmyTOIi41HhpvXIUg051l+lWerMh26XAE0erJkMmVcO5A/",
-	"Iuts6FHXt/n//V//t2uwR44CZhQEG5Gu+cwFGxn71PAy/25vQM5QX1UBxDIhJarSwSzMv/HWSjEPmwsh",
-	"l2New1xuU3BypsoIhr8Mkq0y673xbEz2mzQLSMr7y6N/HwCbUVYqR+KzrDMtGc++RByP4XuRwE0HuuFZ",
-	"JRBNXBlN7IpJQm22GjEl78+fkIxu0P1o/mUzS6wZu0xA60vnVGo1IM+FdJxTM3lFC9J1OSvA+sJb94za",
-	"MEl4Fawt0A0Rl/vDZkK6xnJTDG5MjIomVprk2gYCVRUwsBLBGVr6SXvERWKArofpMtyQylss20I1PAch",
-	"Dvgb6VrTE3ACiONzWLEeybnRDU9AZ62goAEZTeZiJRVecVHurTJcAWwKS5Ga3z7impeDGnMcjUVMuLGf",
-	"hAoyljWMls6mvIp3F5LZJTEaeOa9WLZZb7dDNNZUFIVYq/J2Dof0wFmUI0KdhW+razmvbKUks5sx7q/d",
-	"EGN3+wBIaGNATn1detNhRvNiQ6QoitUSi89DccVUGMJhS0gjZsEZhiZhvxA8nIAH1j4rTQCr1u+he5/j",
-	"mbxLxESlp68KmajOuUX5Ry6VYGI12EdDf/5w5y4KG4/qvbj7d8JKOKPDn4rPkndlGM/Vw4rDYSlZSrWj",
-	"+6SRh9g9H0H1sXrMAcm50oxmA7KlcIm7qnHJCoKQoq6VAYZzAMftVf1lSRBy3wygH5AzjaGVjmcXBVlK",
-	"8U+W6teQJwYiknz4PvxlbxJOmmGwDmpuWrG/uU/LQFf7OWLmmvACMnFLBnljLHIXIrLI5GXOL+HOrr6M",
-	"232dP/v1+vnhwfdUT+qr1rnToinxUR8YmhKEAVfvhoK1bSperygkaJyzMrUmgTzUjoRJd2JofNI7gbfM",
-	"brgNcnm3IAAgZUoJuf22KOmYz+N5s3wTvi6OH1DS2PoRmSACet8bBURJnxDJiv8cd3xffYvZGXfuERZf",
-	"xwNdEjyBc/rFXEQOibWzZMP2oq58S/0iF0PiQV/YxgUcGtK1iOTJUuZXVLNJ4vPIWq06bLkXSRBg9MSy",
-	"RHcj3Z2LUkPYXSMZHqYR1nRGJprOJjYeIq5xvpEzl8q3khJva+mrn8McX4JIpmXOrlgtv9eJz+4FiRYw",
-	"StOlA2ibWlsBLE1nX63y1Y9MN9fIrsENMqM3s8Lfe6pvW2l8I2fEp6j+o9bLWEp2lbP1UW41r4CHuUrR",
-	"R58CzcsJwKP9a+ZViuS5/HS22ACnxeZ3FjigrXVvUcAsa6iEI3RdYGvWbLaPSv7orF+qyI9Mg0YaLLUv",
-	"4aXnbIFXdKiHDsb8tChsqwuSigVziUiMOnQCGcAbKq+trpcrsPxQZcXL9iC5yNC0zb1eW9EisAQffKwY",
-	"47UvH5Nx59R+Bjq5ofBxZ7t+CvN8LqT98M+jorqBu223EziAxdkgSLglNTQWEMg9j7vTin/g6ywpzjE5",
-	"t5V3y+FOSx71WezNs6KjT+6f55slO+XZiyzMwVozPj1ftGf6TrM0V+a6+/V39Xkc8lElq/MqyuoxK1bA",
-	"6h1fs5mwKqVpfKycSinn6M+NlWUfc6qsx/6BggzwecqgAsKATMDEYhnLJjblRi3HkKTcO8lLy/VkzMsv",
-	"R2RKC8UmqAlxEWZVwTYpaky1nISnjWRcmInKiKWdqaj2LxVfW/6qwXKX8Fa3EdsGcBtF5R2NmLXwYOb7",
-	"pFB/WZynozdXC6vmc43Lkz3YvGXLoN8ZE7x0RV4fffK+yOsji7YPkmt/CU7+thzOPq+f6QNS+cLLuLqf",
-	"ycRpJY0UqNX7cmbU1nezZnI4Zx7zGmuGsOupkAvv++Wi5NY5v2Ic4Z9KeDBJ3z+3F3dG6R9ziE7xt30+",
-	"2WMwD9MPRNBZYHtFGMTSEo75jYVBYMB8CRHQ7O6e4d8z/Ntm+HhPdBMuH3OuHnCBdh44TR8owqgscibJ",
-	"kup5QtbzPJ1b7kaUzovCVh8aea8Bs0lQqRrzmuFKuhMYaWyEk57lkW8lmyKL0NDpHpb8W5y58ybt8o1i",
-	"MDfg9+AqwoUzuxx5Ews5nrTW+sfvKt7O3ffnUAILP7w28qkuYpBtDEg5PLHmgNELXNFtIxJy9lLM8mbd",
-	"p3CMi5y/ZHym553RcfJF/bO1Ddvlr2h36987Yu/YSdENbh9/fHbeI13LV+Aw9gIW5I8bOC48suyrcZff",
-	"zBi+EIt5a6Z7N0pG46h43eL6j3NA/61P5F876aJlA3uc+n0Uj6NPaD9cH33y96vXR594rCb/l+Mc9Qri",
-	"27jGthkcxFHqnTZYSqmt3aSS+X0F8z9wBfM9hehBfhT36RmQ535Oa0tqjo4P+mjXHemhh8ffFvwhjBPr",
-	"A1Jh4eQbcgU/sc9QONxwOn8gmY9ZlBp4kHuV/E5lsfP4qn9LJvJ1LId9K6d/UQawbVB3FU+3XNaLwR7k",
-	"yzy+25Fs50ceq0WVK5V/4irzh0X3tQjL3N/rRn8988acLFdzNsZav4i1EylQ+7UNoFbI5GczvnKOd2Qi",
-	"tetHO0pD35tJf2Az6ZDzmHwNm6FSePgOFIYbnpvYsDp/Hrj1vQFxl2WWDztUfyrz4SZfNgs336JEP3JY",
-	"iMNhMX/qpfzjmXFP7EbcDXf2+3xrFp4b78EKTR64ZO41mj+2neE2+SCD4zPxHC9zpSORJpHq7GTiUAQ2",
-	"II10nQOgl2DqDaqDqLdIYFvia2OQMhCb5NwnF1m6Y8LI2zdn5w4nRlJaFEyS9VzYxLhj7vIKQyWPcmTN",
-	"8I834RyCGJATqLrLlJqQCc0ymx14zCd+/yakC1NIcVF6UAbFZVVKiMp5ynzZ+PSSzBmWjI+EjIs13+Ma",
-	"+R6acg9NuVdjbwmashuLsgcfBAArMp+UcrJSLMbqSJTThTHDkAuWLtjI5onch7+6IGHkMOGriAu247pg",
-	"heAzRbQg3WZFwUvGR1gUKIxYHpBJnqmJrR0EeN14KLJysc1m0Dlkpm8yY7KbF4/5TZgx2ZMX74PQuYfk",
-	"3ENy/o0hOYcriYdgb6opdMzvQW0LnyiTYviv4TaOfUC4Q91v+5uQM/VbMBQwkka+GA+BfJWcjTkEEUza",
-	"M4kgcI9oIQxjwoHY+AAtyhFiHrEaO/p+QP5/9q6ot43cCP8VIi+WAEVWm+uL8+TmDr20uSSIERTFKYCo",
-	"XVpisyIXJGWfesh/L2aG5JLSriX7JF/i7NMhPi2XSw6HMx+H3/dWCH9tg5crqZjRlYiictF3Z1HMAbB0",
-	"X5/zxIDnp1WQc5xCnI7YaTd+SCn+iWEw58MCp5HQBMR17JbcTRU4BowTxG/g8bayu8MLZRKcp6+Z6Wtm",
-	"muPBJ1Ykk1rYlePGr0t3q5/XS27jCt1Zlg1geNf2xwaYJhDpaHiCqits3L6HFx11Fi6qsooyLbrwfKiQ",
-	"V9wftY3cSzcNp9E2574nVIqOYqoc/0w3HOe69CSrgcw6XH9MpAGjwCC3bLsOxccuEPTMwF/Opmq1tqiZ",
-	"RS245ZklDUUUn4Lf+a6ibN/A5ZC3FSuunCzC9wxJr8pjLFP1zidrDTkVC3cwuYK3Nt7E6fYQ577g87bz",
-	"7CuN+kqjvtLoBCcAx03iDigpasvrdkhHsuCtJZ0LxxcYqw2w+SA1W3Hrpiq0Vvo3xI0Cgr0ozXpI3sby",
-	"tG2q/nje1n1u2dcOPb3aob3FQq1MkrsR+m78tMMJyAYIFMe/B/I2H4HQhkO09dsKP8NxjBGi3LH/d0uE",
-	"wAbQvOOL4Yi4zYmrnPQ1A4FjoG1E1XojClKV3GVvPLB86JHyqb6S6NurJOpLhz4dccfuS4bylR1SwAxv",
-	"Yofe2LCQEotyROJwaXAurQ/ZRTmaKvDKK0wR08wyLgQ2kOowWHo4DlUdKK3URvaL6h/bEsPHSdxa8uW+",
-	"gOg7KCC6O48IbF7RaLt5vZZafz4E98VHziy7FXN8JBb6jCJdlVsKaZgVhREOj5GJFcs/AWaG9NJEeAUj",
-	"Q2fk3PkfalVtXjYvY0oIYq9a8hvB5kJErVdRso1wY3YJ64ZOt7uAYqTR+bfv9NfA87q7DsOQYv2MEyu7",
-	"L2bynwNm5wtluDF80xYmkUpPmAJfk2ALXQtSTKr5Qgz7oOnoWDSxNyV2F1Zr/NNp+awfzJvXvS17DJgH",
-	"a3qUFU6AKx4XCwVrW5SkfEhc9S+xGCViAG8JncW6ksTjzc5n0ePNGGK3K+6KZYRvqcmFvBGKDX6YTJh2",
-	"S2FupRVDVE2Zqhm5NezJZ1E7JlRhNrXz8l8yEFQHGOMlK0Ulb0iPrODGbNiMoOrn3gKeX8mF4m5toMf4",
-	"fuloBOGza0LFPprKd3guGFds6VwNSR/817KPH97AJBDy7Mnz1rbRAMN1jtqQObqyx23STKeO80SYcPRj",
-	"jwsAZ6/tdMeMW2adNhBLNoJy1u9vfZz0/WG7tC5y197u2R8ah53/Dv95e2h9jmusdUTAlFAlZCGJ7wkn",
-	"Uv5PmyDJl3uBDuR0xwccklYku8FTxUq/BujzADPcA3pC/Bciwp3ovsXl3W0xQUii01wmj+zAe6s7NhR4",
-	"kMl9k1zQP3u3S/EvxIYtAbDHb2C9XEtReexmrssNhL2lpcgWQ0eLddc+I0YZTItkyGJVuw2LwaQRK30j",
-	"PAl0WGVXwiGUNCPVWlTfg5AowEiV4AbC8FLgD6hqY04VA3hZzuyN8BIe40eJ8Oh9j61aenicRxzV30eg",
-	"950TKp86bjtvYq8DUDVvg2dJfMadAy8RL+hV3Dr2YkJy2tuVlY5O+/4ymVzgpZWpioeRodjJa1GyASWo",
-	"jacZjpjPMkN1VCGgC2eQ93C3tqzQpRiFBiitRm83KNYO3v0D+9ffSZa79IeekI7GLyHNudJfQcGyKFnO",
-	"GC+MtjZ+53iq9nirrcjix2aAjw7F7czCfTE537nNIdhc6wvzKe5jmJPGMCyzpScZzhzDpdVSLb5ZmY88",
-	"tGsvo0WJeM5m8KEzgi5DNWvjoT9+eANOT6tCjNjtUkCc5zE7itSYNkxpcMuqDHQFFNrFVR5LWRNnGxWZ",
-	"B5wZcY0AnjZsrQx4dDyMhFenKN5fJxNsaqpm4elXuhQzNqE7dcIYbWbDvXHge6kWj5y0NQ6yo6ZDqkWy",
-	"HfYO8KjHi5BXnCYOomNxEpa8j+wlPZGcCTSXXbEUsblv8Q/6JX2NtJSJreIpxFT9V4Otb9+ERWOiy/NU",
-	"bIhYey4wSdXuVqA2cNLiPWUoaWT3iFDmgpv0Uadcd5d1vT2GB9ZVxanhjklVVOtSNPPUL8zTRCb+0D/a",
-	"RVidic18tUeHD3YbDxTLTZHL3GZR3bS5x59dHlkK+tVUUUGyZYNaKoU1Q3cLXycy4NjC2VbJJypncfbq",
-	"NfiiOd7W4PYzu4UF5DSJcM1WuFHn1/IbShbf/3BsCj9u7svd6qlKPzB8muWrrJqnktZBEEGRSuhy1tWQ",
-	"XfqRaIS7MDEzcr52AoIbp9kg9MktU+Wu4FS1EiEdxTs+vixkOJ6qGXT7jSa3NQtUAla4iy3/SxxPTGn6",
-	"0FLfKshL7aO64nvys2QF7Gl9L8wZG5zxdSndGZjUWW0wpOQQJJ51ErfAc/ekbUEv8Qs8d1qKlMu6bhmr",
-	"Pyg63G8jp99GtokDvqVdZG2FOWhPgB/SHUj9GRxQEkBG55dGhBDkBa4XzJdCI5CM6UpMlVS4dbxks5qo",
-	"6CqiOyl4VfkQsY2GJXLU8d0wtOnLVOGP/cs6/NKrtTFCuY8wBidc2Nh+x/ItqAs4Mv0yPfYy9RPM/AyH",
-	"BYr/bBIwGPvzzHbP/b570MrITRRvlKI9z9irN69hYi1lQ0GgHyugWo92f6S3puQ+z06+4bS8dN+eE6OS",
-	"jJesN97jGq+fGLZlDi1GvBS8csv/dVprdosb3Co5UAS4lrLyN6yNRi486eV01SKcbthQRa80ueBd4/3Z",
-	"9+CE1kqvuMJDk85gqPkGXskb0Ruls2RZolgb6TbPLn79lJfR3ggFI1YsRUbQQqPt7UvXQvFajjd8VR1q",
-	"ZI2HlJa9q4W6fP+albpYQ/iOoJNYzUVZNoWUc6m4aa958c9f1aK4n4mFHjcmxstSwv/i1XsD73F4htjO",
-	"oZv0/MV4Mn6R9F8q9p/LX95Ab/0JlJ5DLNZlmdsj0FvmHssEDxgGDeadDWC8UzZC+Ku89jPtLRXLcx/o",
-	"CIWK1R3S00Bgysyc4dfXsiCKiZI7Puc2MHDY4Yj9bfKiqWXe7ys/UB//ZFcZPhNZMXjZnwHk+/efMQ+o",
-	"IY/15YNrbZj4ja9qvzlHq4tETmR+w/GdiwhMTe7x7/njvz+jxUH3cC5+/fQFGsSCpzakpkEgMpTJkNsP",
-	"zi7EFKJEOXtYEmtTPbt4do7nhb5P221Hdf9cnptdvn99waS1a2FHpIovOYJwDb2MKlO9fn3Ntgg9xw0g",
-	"lCva79LyZl93xvSt6lTiZ4N56l+Go/Qk0pPLSHUjFJYGN134qcEFWzoQhyGQWQdRcibVQljX0PFYvJ3u",
-	"AaEwH/qaMCAqUuZFodfKxf7YpBtR7PyOPmRMsZfvX4/o+gPRTewZY4JJ9jfuj6Du2brH8u9o/l2GTmDz",
-	"hAob146Uor8nRtY2IxomfcjavqsTdPzm56iZuUDKvwWwq9IDexHT4wHRi69O0aY7XhzuUHeYC75mxHSs",
-	"XuKrAJhzSnNThfmmjaQj8Yrkbi/ATVyL26A5gFhS0o+dpJkgINySK71YQC4i0yknRKX7Y7OUHEYxu0Jl",
-	"R1hKCq36r6d7VBesWWv09+hEpuoaMWk/J7s+Af0RCz/acgRj9hNd1OImlimIknHHKoHMLniNGp0FlXPZ",
-	"l8wKcPaFPY8XF1dlZJ/wJWU21o3RR4a7TgR3+bGKJ8674xWjf3ja5HtFOrN+s2ib167gHoI18jiW/fPq",
-	"3dvUYLO47cunL/8PAAD//w==",
+	"7L3rchu31ij4KijOqRJ5viZNycrFVJ06R/El8bd9K0tOan+hJ4S6QRJbTYAbaIpmfPx/fs+feaB5k3mS",
+	"KawFoNHdaF5kycne8Z/EYnfjsrCw7pePnVQullIwUejO6GNnSRVdsIIp+Os8TeVKFK/ogpk/M6ZTxZcF",
+	"l6Iz6lzOGXkuNJ/NC00ovkmEeTXpcPPCkhbzTtKBn0YdGoyVdBT754orlnVGhVqxpKPTOVtQM0mxWZrX",
+	"daG4mHU+fUo6j6UouFhRM++lvGaiuZbwFVKYd4ickmLOyFKxGy5XmizpjJ0ReqWZKMhUKng65UoX8Gjg",
+	"Vv3PFVObctlpY/Lti/1Jyut2eK3Z1VzK6y1gmrvvD4PR8+lLWqTz5qw/sI0UGXmzylcLPiBmEU8v6cyA",
+	"50dWvJE5TzfPtV6xM7KeM0F4QbgmuqA5AwitlhktmPmNCr1mimXk9PjEQ2vOaMZUufzn0z4uZMdyzYzP",
+	"sziQuHlIeMZEwaecqYRQ8u7d8yeEm+Vp8vDbfjqniqYFU+YkF6RLxaaYczEjLNe1xQ6HZNzhOB9ZrHRB",
+	"rpgdcNzpDeKnYN/feghmZlp0Rp3Vips3q7tMOh/6M9lvbv21mrXjh1QzKvjviMftSCLtGIfhCB72j0qu",
+	"lu0rWMJLZGbe2rKCZTnWrVbxhqbXOxexpOn1zjX4kW67jJ+Z0jD1rpXc4IsJudoQsVpcMUW6x6SQ5OT4",
+	"9LvT7x9+e/pdDx7aF0lBZ6TLBrMBmRwPTgbDSUKohls1WcJ9nJDHL56TJdWaacKLHpGKTHJaMF1MWjDT",
+	"jv25u30F6997z26//lpdbchjxWjBypFJlxZkIXURwuMzdrGgH/hiteiMyuGSzoIL/PHYXzguCjZjCvep",
+	"5D9YuoVhLfGFbVgVDHEYkN+yGdeF2twdhou7WEQrfl+wBRUFT/0h4zCkazA0wOFeQsJf2lFfKnKE2Ht0",
+	"p9jr97S6yrmex/D2dUg4izktiFwLvGshqLuGf5i1tCHm0k9xuyVeyJVK9zhzDe+NyNFS8RtasCOEuhT5",
+	"xj6zryumV3mhyVzmmW5bNX5x8JLxs8vNkp2LrI0bK/vakSZmDEJFRnhG1twwXACwk/26796+6DORyoxl",
+	"bStVjUlvt+itRNtNUiIx/giApIoZoWHH+n7eh0A5WjSM0qKLYisF0MX2u6+L2zE2mPYdSG1bgYTzW/Hu",
+	"cEDdfC6APpkv9VIKzUDX+IFmb9k/V0wX5i8jdjMB/6TLZc5TuNkP/qFxO+Uc/02xaWfU+T8elHrMA3yq",
+	"HzxVSqq3dhKcMoYsMKkRGrm4oTnPzgAMC6Y1nTE4IW2VBZZnBv8T0B+YWC00kkaa53LNMnJD8xXTgw4q",
+	"LdOcp3/QZlI7u4Z7CmtMV0oZ1UcX5sC71Mr4zKwZ1mPE7GyFy8NtJ4QKIq+AYXJBVtqQzU9J55lUVzzL",
+	"UBH7cptLaZ4zdaSJkjkjmWSaCFkg8Ekx55rIJVMwPSzzlSyeyZXIvuwqKyJ8VxqZSRZzpioPjjTJaEFB",
+	"4DOHY6CdOVCvKW5sahYPO3lDN7mk2aWUL6iasT8Gp65ktiHsQ8pYhvdB898ZyfmCFwkBDsAyQqdGKctY",
+	"KjMjSlAy+50vyWNcbP+pwN9xU4qlUmTcTPWM8px94YNyqirqw07pPSOK0Qz2Z4+DzigXwPYUK9QG1n7B",
+	"1A1P2TtBbyjP6VX+hc9E4/wkpQKuAIjlRMg16QJp+kAXS6vAGzy7oqgVr8r14k2+lPIlFRtLePUX3ISU",
+	"ZEHFxmGXPkPoEiM/As9BywIs6a150j83qBWTYg0WaSOMrik32v1UKoajAapF2GXAhT4lnXeCroq5VPz3",
+	"L42CaKnimiy41ua+SEVW4lrINVKwd0KvlkupCpa9ZBmnl7D8P+ryH+nGRTZrF4wDfYOb3v3QN//vESGV",
+	"NeEU5sp8cqeAdkUxW+VU/ah4dp7dUJGy7BnPC6ZeyozlsK0MCQPN3yhD1QtupAQUMJqrnMLHZGG+HpDz",
+	"NGVLQ4z0nC6ZHpGJWOX55IxMPn6anJHzH4mZ+EgTaue23xsG+A/JxVhMPo47+JuB+LgzIuMOPOkkZAxI",
+	"hL+dv3oy7vzvcef1W3zi6Zk2z38dDAbvP02IYNqsppDEIHzGlsX8bCzQInekiZns0CENV5ergkzKVU7O",
+	"CCUGiXI2FiuxVnS5ZBnx35NubFcF+1C4ifLnGf5oRISVrm+W/XNFc/PrWLhx8IFcMjHufJr0zgz+luBN",
+	"Zb5aiMrhhBLFNdugIcG+xzMwT46FIW5MkSVVmmkgvCCWGcUS+Y45VrJULOWa5RvSPR0ODQc1+AiSDoyX",
+	"oLoiFUplvcHYCKsGE5BcIy4tA+z6iDCIWZftAomcmg1EoDtoGAA/JcHZNcd8wXVhhivfgcEBAUHkLthC",
+	"77rCwT0K78+n5j7t2qhSdGOeG2g+U3IR1w1AJ4DlwL8CHPr73//+9/7Ll/0nTxJS/pvM56PFYqS1Affb",
+	"Z4/Jw4cPH4EK2LKOEkZmgksZX8ZquTTCRHUxXLylYsaqoN85DSIhUBaxeT3tjH79uPMjzy7Q4hH+ciVl",
+	"zqjofHofI0eAcO24gsK3svSeWoPKGTHrAXS3o6MKRi01A3CGNmXDxNSUpuzjp/BJX1/zZV8ukXr2lxLe",
+	"wz16QCDEvwAo8AivjCRrAdI4v63g4PqeAGA5aXXFjsqDfod38YwYEpnYVSUWGxXRrLBvlRuRqkrzokQB",
+	"dRQZkWTOXz0xQ7x+S65YsWZMWGpWJRC7ZyiiewN5w1DEbjlPZZvhXPimXqVzQjVBym+EfFFQLnTiDjEh",
+	"VzkV13VA9KLLQuU4vjB8hhs0kK1cbk8K7xlfz2FqvLweJxOPkeZf9mMDPrOEO0LJ7cTan2gHGaeBZUD4",
+	"kTlFsInMFM8cuqy0EXOkQseOu2uzmWIz6uBc5YV0Nnu2Emn8vOhsRqYrkZIuKH4JWXAAyoJ+iB9+xvUy",
+	"p5t2c5h9ATTh6AhgfYl/C4+iH/GWL1aC/7PiY0Tzq5dEYpv4FJq6fjVDv99+MrcWac+dzFQhLdQJkua+",
+	"VkWH5um1SDKX5Sar9x3UCCNfyYMlmcsIkQpW+lWY+XcQZgpJzJEZgQQsil9FmH8NESa4iAdIMn86waUm",
+	"mHSdRCJk8dT8M5RNhCwe+z90QVWhf+HFPCFMZPZfILXAmz/gv3Km9eWcivJfr5UdeAZuboVPgz/8C14W",
+	"4vrcYKP5xysp2OspmHfPXz15UBG1vgpHX044+pEVb+VaB46l2q7QWEHQ5NDXPGNEyTUaK5zxa0Ce3jC1",
+	"sf4fcDPgWkdhLIdz70Lo0FjkXBcTQzMXhhxqg3vo3Z18BAOLMgsbd0bDZNxhIsM/jofmTy1VAbxv3BmZ",
+	"3X+aoO3CWnXNLvAL/MCSAy9nhLz6Vy8JdDS7YYoXm06VfnQ0K0qEtCjcKRHy106qeMFTmneSzpzP5p33",
+	"Bl/8qGAq6pQ8CaxB9TkM4SknwcsLOFZ5y1yO8q3zV0/MYXpgVDYjr+DEsnMzrHmlM4KThUEddDuj4aem",
+	"XLQzltBGzFnUQF/fC64xVo4z/VguljmnIkV3/cgRu+q40fjDwVj8MmeCzPgNE+g6ND9bKkXWc6ZY9Ssp",
+	"mKFbLCNdXhDFljlNmSZuiz1gtteMLfVY8EKDT2ZAns+EtFE64MhA/5Nzjum4KaxBkxySxWgSExlclC77",
+	"kOYrzW9YQjI2pau88Isj/0GOh8Mz4sKCjofDoflIkyWY92YsFLO9Tb6B0DTPLWXbU3yM2ZTjvL1qmwQ3",
+	"z8adHFqPHR4AoNFmS9Kcm6nhVm8R2EqKBErX39hmix0QA+6u2UYncOgGROzDksLZ48Oc3bC8QvMbR7ZL",
+	"UlZyDTF7j2W+ZS3mYHHKVOb6NgK8VUr3WFFwv9uWY16xFBnWYeUqw1AxmncBkiY4uywKSpWhjHHowi/c",
+	"cp4XbLHX+j2xaQmyUAVeFC4aF2UI+L8tSsLS4e3HhUzZHBXpOpUe5QU4RH1GrC5P4sr6fR3uDt5cBXUz",
+	"okswPPlrttlbv7WW+ufobVkucySAME6Laovco+FVNF9kXLHUCVpMmDP6tUN12kFSEuj/LTYCXKWdI2ot",
+	"WC7P3zx/TJf0iue82DyWYspncWCk/i3ck3UBWw+hTlAxM0zARfMYkpXCiCvVYuUpB20RvP3zI21jQpxV",
+	"cAIRRH0Ue/pLml7rCQSwXtEinfeZSNVmiXGsMXtCuarDjCOPw0+NWgHEmAgMS5BkpZGFlisPVlBC/mZb",
+	"bJQDoOUEOyAfY2J1RCjB3IIGHgc4094pG48Rt9JnuSyOtz1Y25aD5m1qRvjGWS36kAohVyKFiBvB9ica",
+	"cfT+FKEUUWiZtbbBqxZ93Crit7xoiDAX1qNYCXEx8l5qPsIAFsHWBL8mb8KIaFDoRCWqZ1AV0is2z875",
+	"Lxfk8fMLUoqPQW7MWvdTrvtp+Gxp5U2QfKp7eovA0hW9xV44wFtBLh6Sq1V6zRA9q0vxz4JvgMJNpUrZ",
+	"gonihRE1OqOOUV6Mzg9ag6ILtpbq2uzNZcdwDRGAU6aYWfWoczI4Hhx3gvvVOR6cmjOz8XTh9BrzMeb0",
+	"hrXthAnDX1DKsnGRD/v4db+yeK/ejFBLSToFnYH+oh/C3vy7740oaJd3SWewwpPBsNPQFSowb5rXrxRn",
+	"UxL86kX+Ms73cFv4uZH9iwIN4T5PKURAiG7mGshPzksp38xnE5kaUy5YQTNa0HZSGxEmayzIkR0zDqFX",
+	"clXAtEzccCWFwRojtE6l8o54G0wdhuVFLrOIwsFAB0xnzlb/7u2LvqbTqtGe4hqkmqF03PMQc9Agz6c+",
+	"wo7MqSY0V4xmG3LFmHWLOC0puMlJhSwANWDaEoMacwiOBqguLQqmzA7+z1/P+/9F+78P+49+G/TffzxO",
+	"jofDT/8tdjzlVY8RZqd4Erkqci6QveklS/mUp+VTG40doMG+NBq3AHjCxXP86Lgp6i6VvOFZW9ZImstV",
+	"Rtw7D5Y5LSA3CwIzw9B3c6hay5TTgmEceUIgSeb8l4uEnP++UiwhrEijiGzOLoYub5+eP3n5FCycAW7u",
+	"uomKLaXmQN8iF/Hd2xdGoEBMcC+GSnp1U8hQ4n4opEUNsNGZtghbhdF2Ja9+LiEtq0/xs39mlogSQi3r",
+	"I4LH5LVIGaH+FbM6mxiRJYQXLu7wCiDjntTQv/vrzc/v/2d3+L9/Pe4/ev/rsP/o/X/vjceDnb90++Yf",
+	"eHkG/ff/0fuf3fH4P+q/9f7nf9vpo7PR9SHBDS7b3pLFNmnMxbCTqZKLUG6IyAxWRLcYJMlqmUuagchO",
+	"VTrnNxG5zW3npzIc8pYE3I6AEi0KzcB+nf0fsz1hRYU0Un7KKthcAgnfevf2eRwk794+NyO8eXfZ4F12",
+	"m2262F5Cuc0/crI5nFYWA/cecnmZxVDuqQUtnjako/oif5JrQkszMLHyVFbRHrMbrlGeCmUrxRYsMwQR",
+	"sRVknoh6CQv5kRVP0IAQJj1tx9KVhsD50jxSFVqrKPcjL35aXb2QM95yErFhrHpIukIWjPjgxjdUpzR/",
+	"TDUzenw8NuAlSoYRAumeAELOIcof9xLQ+Nhi6urLnB6uuNi5dyorIbSCvbRgkc+5NoiK6tAFzNl+fvt8",
+	"5Yi7p0YoJIo0X2VWx/nPi9eviN2fuTxebrCZXJQsqSp4usqpqgs1gVKTBrNDrLEXxxUrjGCG17eKUQv6",
+	"4XzGntCNjgZhVwEavNwE4qeYRb+yoDbquJcMFMK2Ew2IDsCIWUA0nVtwQchrYJyAXGBLDvBuLEOYGwRO",
+	"q8YMxUjOpoUR9HoRyvtpD5xqx6PXomLYqHIobztyS4wEBKG60Rz4lzkDBwNIMYHIYD8AU1wlrzzYmnc4",
+	"3kWIkGj9tPWT7ZK3Py9gNuXubidct8ht+3C7uJ9km+B3Wc3hHdxOVir5YzBXALXEY0U7vYOExBJB9S5K",
+	"1/Y+ybkudF2k0EjqrK3XYBqYJWtUy230TWhTSb2xtYWI7TCIhFTt4fBTHYUPt/h4hHgYN1C8/9QmHb5p",
+	"ReO3tTdQp86dp8c+rUFUErUSJFspp8ljmughaF+ZdxPlojF8cQVlbOWZt6Vlqb6xtjdL+4AmVDQr1Bii",
+	"XSlysWDmhuk5XzZp3naK4mTQ+hx7XraWK2M4DHKgy9Z4GLDBYH7D1BPXOv9xbKpL8zXd6DL1ohdKpHbu",
+	"FmHTO76x1seWy9v2pr22lOjVYkGVd6/WhEeLgPht8yCCeiNbPGHhuerDiTQMf4HL3Cn3VVbUcpQlTHZQ",
+	"vpYXm2KdxKtbMzyX8IPP28AHD3dCb+mGOAx4ZvBfeDG3Fge9JwBxTS3wczJ4xDjj0rNB7Q69MnVVoQmM",
+	"Rduol0Hatx0m7jL0tuYtIxxp4t4Lr9uaKoH1gZhSUkFy/VTudiW6RbdAypLZlgWh8ddHL2b8hmcrmrsT",
+	"LzWAqglqh6C9X1hGXLR+v49sXbL6OmnbK+piq/3+SWC35xoNwYV09kuykAqDemoGxZVaSs2qlv57Cnhn",
+	"EYPD3jBvWCviEA/mcOEln2qenoOP2Qk0z/wo8blL0Yf4CVGYC82hVyyXYuYC03eeeevdtqTEUVR/zc18",
+	"a57n5MofCWICExnQD4110Yo525AbLnNasHCBBygi72qOjIqHx45GLs3QkKoNL6NE62z9berbrR0Pzu7E",
+	"pbgoWIy1nsc8XNq8C7Zxeg1r9ParkoggrNqCiUMSuh+G4XYv3HdxnHLD1i/odhN8zR1Ru9r7G+JXKt/i",
+	"RwCSYoi9Wlh1v+anuKWOFk4XoRrJfqwjdm8je2m/tDR+Y/eVp6MDt9JG1a4XtA7mv4kjpL1jtGhVyaOj",
+	"Vr473KgdHbNpvw7wYdsRVhl0Q7luvlaJggjZL6oVdYNgjA0HWvY2o9+Owm17GwAbkm3VRhU3/n2KBxER",
+	"+7E1zxUSQWBBs6DLqPejXGqbrm2BRMq1HUZHXB7E3qy3pjJGaKNRFcOzLhVIV7vIMSIcdtA4FVjUVhJS",
+	"UZ8itCNQAGlF32vSCawbcXkQHIJFPC0/j/MJpzrjPBWBA40CBVUzVmjSBWsSpIJZ5V5j5RSuX6uZ9cPs",
+	"MIlyDOOO673OfdFQXZsG0oXMbgeOl+bD3QKgGb8Ww2LNtVttq1ZSCQ0iLcbeME55Ye02EZ78yjv4MKbA",
+	"Ad7waT4TKJ41jixuIhWrxVMMIXqzTQUupwyVYFczK9+4OCQMsuB6x5Rgwtw6jUWrg3cUFwgqyBiuIAlv",
+	"ksWgNqBsvdvmlZdBEFEjaClSM3Sr/T+mWx5e+KVq74JCqpmL2Qjk47onJkrX70Jj86FQUUuslT9Acn56",
+	"8TgMnfKhq7FwENJ1CYSQswbKau8wliL2rkT62Y75WBnYMzKMxutjtdBQ4Nle9XX4ZdwgO69CxdAVuQ6V",
+	"mAeRGSaLYR6u/JZbVMRW94f4wUoYbks0KAGpbxWitHvs6LjBWW+1KG5zYelOdZNtRwyBC0A9t/gezpF+",
+	"YyVow/fMGdvCwYcoPWUN0Ntr8HJVcDGzhY93Fz2+5URxSNcmb4FpzRUU00yqr6CPqhHzamsUJMRGfYZp",
+	"DmWZywpHsJ4sXsAL98V3XERuIckV258L+WrgFckTCv0SXtyOR4XBw1YYi/n47p59redSY+Xd/MZXQoX5",
+	"H794TvRcrnIjPdlaohY4Ie9ZKpkyrUlXsBuGWelzptid8TmMwLDCqkEZZ4frHQwos94Xss1U8IsPEA0x",
+	"OKUCTIxyLXJJM6NwKbmAcCnYq0cNG7OUkPWcp3OMi9dESISS+173bs+n99vu7RjsgbCMk5WWqIMQ+WOk",
+	"5gdapHOsfBz0tdBhJd6tvTF80Bp4ZjAZxNOVMuoQErxdLG2OCWJkYeaGc1o3AqaM1nY6fGRkG/NS1hmd",
+	"fhPmQ7APS5YWLHtstJxRy8Cn39iJUQQ8PTkjit1wtq6977LNSWVUcvpNJxI5lbXclZ8uL98QTO0m5i3S",
+	"PR0+aknW9ZuKXrqDoBYZvN0BOF8tqOgrRjOQpyJWajjG3UiXolLkpip3dACOtWYf1VDsPNh8CZQuz8DC",
+	"EOQ9Y2K32UWhOPg5Ocsxwc1QCyzVvaihmtMmL6UhiTmHoJIKHnRGpyf7FgxAcmSlKJ/e35J+c2fp/lhP",
+	"wCDBb0slZ4pp3cRcVIeoSNlbRnWcCGNSh+L6OqzAclZSJrja7vd3ouC51T9eMDEr5lBcYQi6h/8hQnEr",
+	"A7TnyjuyaJZTrh4kAC5IA6FsijNUjUBRwHebMW/2C75g+6TwhxgR86Gb23mkSS5nmBLMFpTnoLDDh7Bm",
+	"d3NlmXc97ow7ZCXwJb1XzaIaGu5NLGykOn5epx+FRBJy5ots2zFAgDwdPtqdX/3lag14ONpoKi/+Yb+j",
+	"GRZNtRUJumHRhOEQt8nFrHcG5B/DNTMdFRJ5prc0Vqqs4GpDeEa67949f6LDoQOoVOSvUHMY9h/R/vS8",
+	"/+z9x+8/9cM/Tw/58/gkrtgs6AeXiuTu4bbUJC5v406Ey/bGfRw/N8HWxI0/CGnULaa6wE/bJ8KxR0Qu",
+	"mUhIQATNWf2WMbiVUhFuK3x0p/wDy4J8HM2K3oA8g1/teV8ztjSIxpUdvmncr97OgxhfW0hTjfP9gj5C",
+	"yA13XScso8U89TkVM5srUXI0eB240fD40cNvp0PW/54eX/W/S0+y/iP2cNo/pd9cfZt+l33PHk07SccO",
+	"YwSuUN46caf2Tvg3HiadVfnXSYPJ+LljVwkeHmnCs4SkVCmbh8mgUNCca0gVY6JQG1A+lSzidhc/fzRw",
+	"x8LHniMtSM6oLsCbgMWI5NSqCQH4DhTRtghmmS20BeEQIYa0iIINEO+xKdQbray5phoD4A1bxEYIVyyl",
+	"NqV/gy1JDGrH518dNDPaFGw26NxAE08Py2loVonjbPdVImjLkwyX0QRJ4tEqdsmqJdkbm4goKC3KxjDU",
+	"LxxNwY1xbC4ReKSq3UvIr66idzIOpTD429Mg+AuOAt9DcjTuvP8cNeNPowPEzubZj+dvZR5dBvQjCV05",
+	"1IpWTYPT/gVJncRoxu7SbMFFYkeFmuacrZmKGwEWMjNDZOctcpYRHnVBF0sf2YSzwO0z9MUNQLr+BTuz",
+	"kdlZlpSWmahYeqBBurrVc9zqS7/Vn1u32qzImjgTQgCD2GH6lJky7OUt2l1aNTlXN8L5yYPIjQUtFP8w",
+	"qJdoK7AcARh5DSngvzMUZm5TlSzS4RQi2emMi/bYE7eI+mhPrd97s4SwB7Q8XlUCVd2yrfc1LLEQixXH",
+	"3bU7PF0qHgSLFSslSNe5vo+Hw6RSJKxXcQR58W/f+BG76UPPfVveFFRpcxmnOw4e61xC6Ylolsf16oop",
+	"wQqm+1dMF/2lomnBU8wZjGBCBwzta1TOcW82wWRJN2B8fbBUEphNKhXktnz/MOkfQ52+yvtrdvVAFwZj",
+	"ZuHbBv79k/eR9BK/lZY6S9gbq1t3IeoeAXWyXoNrp/X29vcATHTsQ1Ft8wsa7bLYWHsJUrdlW5EMBPKO",
+	"6Pjg9BGloaLd3uHycezbXRHHHoRd5FbUBsF8S5JVpVBlLfFvg0FC3JsSt0aEL71D58Ag4RYFqLkEkNFA",
+	"AMxcLI1esQF5STdG2cH6upWYkznIjEyQjOWsYBkoS5XOR3vFES9LUN5K0du+QwR9xgrKc2wXVyZD7D9d",
+	"s9Vny6zKvljxt7isgG3AdKUtDoNeNM8DodKCuK1NS9vReJ+vfFFgC2qI36nH37aFVwcgSGwmta9rU8fT",
+	"toybaEaez8TzqwMjUCMrIxjehx35QhKQduzvbjTty1zfSHz/XWSu3hu2Bt2EK9DxKSw+PKZ+aIMt+UVR",
+	"tPuJ0byYX3hbTrS0BxQWMNgwh7dJOmfNjHjzGw5hW62Zea4r1mz8s8Zc/Xe3LOhhIwiwoDwgRMaWTGRM",
+	"GD5lRgcNfjAbkI9jv7hxZzTuyOtx51Mvaj3ULRDBj1BlQGhsEjLuBKRh3MFKs2uu2W5p3c4TOxqXT4nY",
+	"YAW0mESOImXJnMtmloAoPi/TdXWN3FNb52R7XjuLTOA/9Mn8PuOhJX6zfB7Ht7wqaZSvYyfIxBBnKjZ7",
+	"X+EqGH92w+1VuLNyUh5Euw+rnKVd8PAbM2QZjEou1dgfWAPcsRDhPyA9yukANhEoCxNMrjm2Gj1YVvib",
+	"+TC+ADNmgBIo/Ww1ilz61YEdD19rL32wJZQkEtCL2VJU+/1/XsWzHT3SIwtYBpzBcePGWXz2kn4+IIpi",
+	"d4kxJD3v3r5qq5b0qgyasH2rAc5+X4dkCFWctjUgx26v0W7CMkJodtmRqbzlA5ftnecur95nl26tlWlf",
+	"Rgc0lnTqjDonw5Nv+sfH/eHJ5fD70XA4Gg7/q5N0pjPqTHHcvAbWsarRp/VbW38BrExwa4Vci0uJplVH",
+	"DhWM7sddadtt5YYWVL1TOSrl4Cx1nvb/RdMFG7gdJZ0ZL+a+iJJ3xrvZzZ/Er+GGq2JFc/x7NKW5ZlBj",
+	"vwmHh1vhgEbBVkA8jAECrWu7IIHHsxsUNzwtpNoOC3wnXIH5m5QLiYHj/W1sZueCyCXFNEpnKJgydKRW",
+	"LQbmBloULI0H+9gMPN5uY+iVltD2i725ePOy7bQWuEW1XfhmJ4P9rF9LpvoRM4i1f3whk+b2ij15u7Xm",
+	"s8w0ch1N1JIFzbdENMDzIK4hLK60w4i5tUphWS5ilxe2cnyBEKETIlVZIh7Fetcbrnma8ORJNPcDMoyM",
+	"COfUs4qNI2gxh30NbPPXJbOt6Ej343g1HD5MwaEJ/2SJK1RfVrP/VI0D3Rat24BWXHtFyO2FRQixA5HH",
+	"moGiPRgORRkHTWie0W0/uN6+iOV2nwQnux3RIEfomVSNsjt7ljRp/3R7XSdB883vLFbJ52irXreMZ2CF",
+	"p+sjwW5b+GSPGkcVyLemWTXKv7T4oOLv2WgdVyoGzSxHurGtMFIwTZnWnVHH5rV1ko5UMy+tpAsWD7rT",
+	"B4e9mIWe45dxFQeHjYjT2lW7GRCb2ka4JhO74smgNdTpvH5/QWt4/kSTbtMIRXime26mM6Ni2+Y80Kwp",
+	"qGLNMp+j4qOCNTOfY90+Do3Wug0/Vrv3ox7hVCcU5YnEy/ULKXhqiEWgJ1VEDVctqALUqVRexIEChhD0",
+	"UP0Ohs9zpmrJ/Htko392ySOkBjGT9edLGdiZyYbiu5IvIBE2xUHrsPSwcq5wxeC8hS3o0K03StBrcxUR",
+	"qmg/F9jQp9bvKKZ4tlmL8WHVJBqz5ZfOaUxc9XLrXhQtZqH9zBpO5SF7w5D++aQdKeqWeyylbCVClm0x",
+	"kXVvTnpfWgoNNnWgRe9AWcLP8/PJnkcSrCx2LqhIvOAiXg9MIPFtD2PRLJ9G0+JYPu27Qhvm8OabJVNQ",
+	"G4bkXFyT7ru3L3o+29lGlTg2vieJecXWQXL7zoCNQtoi0ZEs5Ea8hmuK59KnMee+s1TshomCFvwmUOOX",
+	"Smar1NlU/+AKBqxaueDMVRbAnIEC6ecXqiJQnTwEHtwtl/wuMkJXGbftR22W/2D/gCGIzK3nlcdMf+9r",
+	"VsBh8ujRvlmOsesT0cmbmlfjHV+Ag/pArmnMLFYjYc4KFHFPRGKzGlLA/lFagTlpP+RwIXEtXmeZs6CC",
+	"QqPUgV32ltg2syaZ53KtrQAYD8AL/TR2FCz4jUtAZOGKyDXGNEBhjy2lODAODdIQg0i3pj+nZjCrL+tv",
+	"4WMb9KSdgz1iEsLuJK7HoCtX6op3Gt1222JyR8v3O7qQATSPz3OAAKS2vYhd3mMpNIJpR/6iPYnUvg/S",
+	"lVH+cVQ8ZHUQ1lWq3sfR7wlbKpaCxMCFXbJbEPSXhc1NLMJPRsE+jzS5WvG86HMBiJDYLBSpmS7Gwj+z",
+	"OdVhPiXAowKEI4vLqCJMcIYJHONZOf1YFCzPASUXhC6pKnqDMRyqXmlw6Gb7IL2e8yX2BbIf7YPDBaML",
+	"HauO2ARgvKg+gRHgXuWM3jAI3Jar4sDKac6svBcGvNNMPRdT2dawWwO6loEePmggduu6EzBeT1DhA05k",
+	"CJJVgGy1n6pJutFkJXgKgRwptAuytQz9Dcokw9hraHiFszjtFy/XFU2vjdSEYcDFZixcP52EXK0KHKH5",
+	"tUs1x6tZ2aQjH2BFB0QYoRIzFhAI3pjSd/DpYZfYOsrUWCRcXXt+iedVddpYA2DJavZjrn+zntX6DTDX",
+	"2XmZWvxSqE6Gca1mw0xk0NBMigL/aYvH9peKi5QvaR6NcW1Qnq1M37wBiWiCmLltPA8oNJ7UYNx1u4PM",
+	"rllIgeHp1gvjHFNLCdXKad73j7ApYyrznF5J7NeedK54nnMx6y+ooDOmdm6uvYjXLmkl8AvFnZ0vWupg",
+	"4YdRXaviPop2RIz1IeGFzWvsHVgjpS4V7Kq2oqKYcOltKO6YLQNtthnzqTw+vyNyFr/wYm4wajQWEzh+",
+	"7LVpWUpCpCERYcpVQibIfCYNpqQYzfpA7pDDQQ7OWKwVhy5nYMIgp8OHvQF51uxyiEoyLh3+eaRBtDJj",
+	"DYitjgHM3sxj+MFYFJLI6dSwK8xmRuOaIVtSMzM/WdANWdBrRnhhu537jjnWuesw3Ho5d1ZMDtHG5wWU",
+	"+BkjPS3RuVGvipLrrRHhMXUwHutgg/ERbccdK1k8gJs87gQaE8LcSYa+fKzTnBKbxGVLoMJ37g8l1y0l",
+	"I1wYeNMu4jeFr5DusH88HPZIKpViOfa5sqzHxicTYOgD0j8O2OCrB+ek6zrTEazuoahwPA8h0zsj/ZMK",
+	"78T3j7SrERWEXqVQTMRwUrWq9uIIkwaCnIH+SXJoLaHgwDyM9kKZtlbQAZLIKVoEUXV1f4W2wq3F0qaU",
+	"G2r+1jk/dqRd4EvEftVSuzgAy0zeMCVYtmX8y5qTqpzFfYxNFXfMtGQqZaJwwItctDf4RmmStdOgb0iV",
+	"UC0cdtZTR3blfwdl/F/tqpFmDSyt1albrIQw+K0tQVvMLs4GVOy7xFtFfe2wWe+uKncAwO67LHQliM/H",
+	"7m2LofIrSpr3LnZXIlhdgVYT45po0k5nnnoiaJ2oURGt0fMEUq91SgXpujvUC4vu7VuvrDHw1opiFavb",
+	"/3oAdrfjuOHtsOaiPnHV2UggxpmudULo7yvF+gJsjQmZpctb1EkCQMnSLF0pT7iFmGwvZrTPocbvU7W6",
+	"puWDNvayKmRAR4lmL3tWeq9cBGXAQB34alkEMFjvzOYX1GWBK5bKBSP9kwOF61i1yTtumesaFeebpJo7",
+	"4K49ihW+t1fXXfGkGe+bkMFg0LvTdl+tVbRiJVQLOrPHAy2geoeW0DKT7YN4rU4UI+nC6bOChSKYFVpQ",
+	"ShqQpx9oWuQbl1U+AXl1Alahib2lE+w2esXGAjzspOtSFK7KtvpM9QbkrQ+D3SxZUimwiNffMP6MKX7j",
+	"qqgVGEc7FoDmBq9hCqtIlD4eDNGue3PkFUxdjZY8GV4OH40eumjJio/214/7tPGqtu4qI4ErAyiWMr4s",
+	"dGSKKWQsYQfzSM2l9zu6x0MVwurXdmEGbaAJeklzzRglatG1HumHD/Cr0Q/wv07SWcEdXSkxWoKGOVoq",
+	"mY1GLgt1NIp9Nxr5LZopMau4bCBvM1eXrnylz2kN26GdntSyJ37d3Zvtc7vNh3JSW9GrUAiKn0Il+vsz",
+	"QNfsbx+JiKWlSHCI7NSUKeJCVIP5e06UoBpaMkzDQe89J6KkRlV3Y10aPtLgk4T1hFe91Z8WkDlFI4MX",
+	"fMEIh2gkOKAbxJj9nGyBrLeXrlFfDlmJjKnmopASH2n/YVkw1XO9hLBcM+DoztfVXqJ9a1TKZT1UqyKV",
+	"HBDZUJN9drWgV1t00iCBQoe4WW3pwp32aMu0GsaClJYYAkDT+a134PhWjPl7une7mwkFiduUm6IiFrrL",
+	"iD+7xo17pJ8FwTSKLaX6nMOsJJt9VgRRK5BjdVgc/dkiI8cKsDwrjWglCiWVlBwo9eQs9YHucaD461do",
+	"XjmLCjEoqmPQ2S3CxZiyV31PjAflPAzA+SzUjweN7dLuPFS8hAf2QjOIEdRpek1nLCFOy+vdEnBFaztN",
+	"FUqctxwdpKOtg797++owZXQPvLylbmoWe8htazf0yFUBmmBgxQyVK4kGzRDBmsbM1uqxUF4ktNZ4XMbP",
+	"WmsT7q1Gfl6fhNtprlYyP3DH+Nld73jfiKc4Q2orjA8GJ+HK/N3C0HQHhfGX91wRf5cRKWC/t7ykbgfJ",
+	"bUxJrS5cLMQoKv6UaO3F8oXnWWd0PDw9STqYCQPVJTsj//frJRO2oiK3+UjS/nTsfgqqAn4XyHE/WgNq",
+	"Z3Ry2oyhrKwgWrywWS+NpVJlLKvljjcN/5WtNJpLY4lAIUkuxQxCVFEiSiDYaUsNwipEWsZF6DjDx34r",
+	"LWHaYBNhsU+3UEJnlIuEKPvZtqG3VGx8Hhu1WrQx42hKxDHi80TOOxL6XZfdDYAqRS/bnUn1UnDhKTQg",
+	"WD38JhRi693nzm0pfvBahGn5Hpxmg2He+p+7wsEXLjpw94n9h9UZ6FprZiBw9z6j0+r+dQAsKMXMy01n",
+	"ro6ZClN3MNYHjy2SWvrFu602caa9JE8FFdovV4uh5LzSP7AshOSiwSC03LYf294Znba2oYvZvLxs5u0m",
+	"+8c42vW8OciuEvRQi0+7d292370tsrQ/S7vFr50VdxGmdnudLtpRyjWxnN4SiWJNsfZsxlVrTRhrR+iT",
+	"bfxdjF6WHUTiaQWHd+IgbUHAWgHUyrJiYZMhMrT2R4y8RCw9WVtxvIa8FaQ16koRbS12vsp4YQ/moGgg",
+	"LhxSgD3LiHOYitN2WwJhrpx0nxaXXMRGLg3Um2qtvfiUbwKP3R1tt5KVtMeuG0vYc/Pt8xwMA4nVssr8",
+	"+QNBYM/ZJ1rtM8vW0Zvs0Wz4LvZ4y0MunGJief2uGbaObGtyB3gsNlWq0a0crhHODKb3qt6XPbYN8XS7",
+	"j7U97M4sLs/LY+hW4/AYV80wSt3bvZg9FhHFgUaKUxdtWI0EEs2Y2LaOXXiwEyT29D4bIG3oUl9ASGY+",
+	"FwY1jlpH3fbrEqVWW6lolaonUcZShUT8gGIEZBvpqqNb213YwfxftvYYiIlhNd7fpbm2nt0goBKfUWFL",
+	"r5SBi71QSIALD2w5CClplxN8QeFtNZmTMAbYhe3WDOnVAJyE0FRJrStdVFsag91fGTNcC/YOw7AO/OVN",
+	"LLijmW5thEXo9HJ1Ov2WfnPSf5ges/7p9DvWf0SHaf8k++7qG/b99Jg+PO0kLbE8OdXFS1v9LIzmOb48",
+	"Ph0NT0bHx/9l3rqPiJH9w4iCaOOO1VJsXa0+YF0kJLSx0buJTynfCKOVwn5KneVxYA971Yhack/e1GOJ",
+	"3IPLrTFF9xcgY/WKn8sgorvrLtfobRQ0m1vTstscWYmC59Umc42CIpbA2L4s7t2ojrej2VxjWa67R7Xr",
+	"nE07dy2kpApaS+FamMj0AevcL/KlRoTuLNOzqNdV55W++nuVey9J135ehtCQYQuduVgbuaURx95dmknX",
+	"2/dwLs50j0BZEqjrEg3Exo/KIAj33ZYF3cbkAzzsViafJqQ+JYd3xKnWwg2wb7WCDjCNrX6pwryki4qu",
+	"OaaAWGMGcZUx7dmWx7ZoqPfl2f/O5c5vcIDl327JRoVnN1xLtUmI55UJybgGrtfSfmjvfk32Tdu36apW",
+	"Xt87FKKzbIvk2wnNKVe6IG6IWwXvvTrYahfegT9z3lBzhXdYLPrOnDOoS0EBnmpvkO2TtEbfB72ro4H4",
+	"B013j90o3djRO1vWB68KbDs7b92i8HRM9Gtha5Wknc+ba7d99/PnuK9S3eUMWwuM10O7DAGzDeVLCuYq",
+	"57c0Yvwy/r4mof5Ul7rbQ2M+Y3f31H/VFc2zcQ3xqxXrOVdxalQlvUC0jKYBOpqUVLMOQ1SMXLTafahd",
+	"9wpzdDJAJZPRQtCKRgHBajez1KW+g3wsMRG53meOW5G279IYdlhRsOHyzzRftZQ9xnaXYO7BCgtBuxwb",
+	"uVsvFthalReF7HpFYN+VGRmCbd0M88Yxdz9XX8s42xO+0tbOvQ2Y7d/jMOO64CItXGtQa3RCcNKFtAKb",
+	"B0NZKDkwPsHbZv1BJm29AT12nPdo6bvNyyXbs7t8Q4u30zaDpczaUV2iJICNrWEQl2m/TJdwl7noMGBh",
+	"3oNCjOA/wVLPrIDIEN91p4IuekAubFmIBYU2ulDltPTKWMSFsroHd/JCkO6LY201PqHob3z1FQSLxArH",
+	"j/TS11DxJTGw1Fd1bKq8MBIXRfG9wxbsbopf8aEVwkMytsuljvv3C91xED9hF+qnooiFgUJiJ8S7GQSr",
+	"dJSmDRW7Ujm6kCowBcPf9mbaKlC0aLe8emLgrrpR/4+/SzqCrS0trxjnko7MM/cAqEHEXFfEsp5/gaIy",
+	"GYoWdqddiiYjqAuUEGrrvRq0Scg4iDcdd6A+/rhT8dbYYixUEPZhCZXDS6Nar8Vg56HzcYsVAV47I3qj",
+	"C7Yg3Uodn57HMTRB22o7uCOdEL1K5+aiR1cVMlp7OrBl87PfrBEIYOYoy6XbUuUsXI3MZmC9vybd2ly9",
+	"ZsNE85vjjJXu8d2WlvTW/Vo7+wTJp0H0jGctRH4HecFulBgkSrqIwonXyBJSWjgTlz5uTRwJqYh7ZVp5",
+	"YxF8bxtkpct8i7zhL1U0YhMEJDotrBEVd3aGjSCDctdg8RXbOj8GZhl/W9tnvGJTqdjWKdf0gDnVYVZ6",
+	"vEZN/ACLK95Ae7msDWwceATcHRt39m1ITQtHJSvUMtmPm1oi3s5NI/fFIUaUlDfKUqnWXioOCjb20Pom",
+	"BVtjzwGli9swvApb2qMKk+K7WV28QODhdtrP8+u+Ccw++xhuInzWzr4EH9yx+c+J+c9D85/TXfNv62Vp",
+	"666Vqm375FbmrnJh7yECxLVh8+hA2rKsoPlDXKra2fthRGiW2aTFUgYDUW51lfPUvt01xALrnCbOJ2tr",
+	"RvAbwywi8aFyXamxCPNghTicBZ657hh2nC17td0oW1q7nJcqJE0hWshK4obqSKetHqSTljEn1RFtvjMt",
+	"bqeJIo3uUrKlLIq5OuZm9e5MPbXQaw+h/InP5mGoe6W3k0Fro6qmuqWkdlWA5TcMRYUfNo00CWhAh0D/",
+	"3gc6lHEC0JcNH39bFuCwThJQ6arjI2UqxzweBtXjA9ISjHtajgtEqDmoN9MFAz/0X6WKFzyleTjm8bF/",
+	"bKtHOIPTZdDC6vR79+svvJjjbPbRoyAnJvzk4fFJ8KTx2cl3MXF9K/x3MLjzCq5fbT6jxXHk3sbC9iPn",
+	"eegazV2512VdBAbfA5bWNbQeOqSXxL5nFuzu/h0vuolyu8LptnVMa0XW9pBOn1KLtkBvrtqSsXbIasvo",
+	"w1TeMIXRhtu30H539gl53bGNaPpNsKE2CMa3v2WxOwn7pWIiu2BxYTOm81mTnMu5kVWDbmGGc8VOuJjZ",
+	"kDmo+10wdUPzWKZPeWNadKwyO7N2KYit5M1s6Rmazisz+TvitV8uim9PO7vLjjpxatuCgJlfsRSsW5js",
+	"Ke52DW2ppcEi0GfuMxfvegWKbVvDtD3F9c5XcrNLfw0DRLmYHWlrHuiOO9ZCJGTgK4M/4eUERFLXLnwC",
+	"v/2wmewhReGaqlS/44+tFMk9FPe7kD+3WDzrTAMsZJnRnLk10jpLNdI+vc/925LtH8Cq6uNnofFWTg8y",
+	"25Y+oHBdpa0BTRBV+0YTbzK5Ql2gxQyBANg3G2qn5TY8nX0OBghhQnLKM2KQymBfOqeq0CMycXvWE4Cf",
+	"AecHQj9wjYiIPcpgvWNhkdoe8ZzqgOSG8EtcaLsGj5XKmGqU2QtCTCO18q6YSOcLqq5LeIx+/f54cPJN",
+	"8v0p1KWbKrlAE/K3/eFxf/iN61P5w6bqR3KL6ow6a8aug1/MmNUB3B/HJwb8C0bFJV+wS/mMfwhXaWNH",
+	"/cIeDgffJObsYWXacrBf6+zk19Nh8vCb956a/3qSfP++pKu/Hp8kD9+HVO7XYXL83hObUiovZLDz4+87",
+	"kb7HJXCj1X/KC5TE1F6z80ZBT9IdGo37eDg8q1U0HwssaX6kSQpdSoIqmonNtwH+pKjobWOT9uKh8W8s",
+	"gkqcjrPYwg2woAG5wEKjBnH9I1+QJ6NoywP012SNDS2ELmiOdY1GhFGVc6bMq7ZnBlxywNXDRdqQXMZ4",
+	"OGBsnHOZzZn1usgRVyWhYiiP9j1wKB8b13EfLLcJaDlJCNXQ1ZRpGzzhnezlnakEIVQiF1wwQC3ILWby",
+	"KC9eVGKwT31eOLomg/Vk1CwF7uy24fUeMK0gWUJknsXNkzvBXT/TGomI3TXPuEAON1ffZ/4oNCpDL1B4",
+	"zS7b1aSlAusIFtJ8t12IuSss1azd2FsRuJfOwQnY5eQU0rXMGHYrpAvrSF32m3ONIAjGAmCA3VHZFLoC",
+	"nTmQGSYTgY2E3G47DRfIX3rYq1qwsbDsyZf0w0WC3NUQqz7rqltVJdrzu6XXI73dPa/7eA0lgVmCWxbe",
+	"CH+MdQxNQtawp4TRGgkSUcksRvvLDa3UAipktbJ69EeNlx/vz8sDVviw//C4yQp3Ud13l48bJ0K6f//7",
+	"3//ef/my/+RJ7/PJMF4BG18EzNAiL9zmGYPC63BeZx5DeYHicilOoyTWsMR/OapdlZUzuoErt7QkTiAT",
+	"Be47Mf+dYIE+QHmPD8CJaUEmhZz0DiD2Wy/UziNMIDNOWTcmru4seJfDmoDUnA6HsJE7upTtV6zdGleP",
+	"onReGFwx1njBNQCL0GQl9JKlPurfgbSTdHK5BhKQ8ZVZm5VbvfG33VERNpNtqVQQvGK0bcW0IZelz6is",
+	"9eMiNUm2glWXVd/CVBSsB9xSeuXVYe0GCNVaphzCbUs+4BaEblw3cV+ncsmyWuPdvX3uu1JQKhkKf4Y0",
+	"lPJctqai3CIppFba598wO6SE3doov7fMDflzZ0hsB9q9ZEnsmBLDpPeEmk2QC3qDx6tlbY29/xIZEX/t",
+	"LIXqTdoZy59e73ckmDZwu8O/fVLC/puJBf+E+P358f/xYH9HUVvC/oHtxGSVSLv/lpPG9yqNVBpFTZop",
+	"1Fq3eHTPy4dGPMP+upyJ4kgHwTFBa9OyWpibzclB01We25aA0NCwY5ik2ESlH9vIMY5sT8qHIDLWmZGP",
+	"LG6shlzaSmTFZmkkr3xDFlI5trUE3biYU2QyBUvnwrzV3k6yXvVRxxoG1l7x5l0PR5rncs2yJkPX8V0c",
+	"VMkuJi89f+LOsik1xWb0dhKLXSUcKXn37vkTG2wplYLQt6ze2sHaDg0+XlHNyPMnewlhcSeEO/YDlh+U",
+	"godIJD2H0Fwo4LykKRu4uoO+YLR2DXDIu7cv+ppOsauNnc/oWn6gOK90TyNSu3vkNlGpOyOVS5Q33Nm+",
+	"mrVhcgTkscbCrfjbVp7/AtlF2eLR0dg6Xmgyl9qwKZAxEzJ2wVfjDvwBixl3egPy2DWXT7ChaPBmrYqi",
+	"YkSvlmVTg/1rOVum4QCr2YKKgqeeUwBzigIyUJxQWYZyQ1IRq9GVY1wxZGC2tF62Z2SphXSIGY1S0VWy",
+	"l1QIc4zWxBgFhlg7ZextVTqoGJV2JhYV0qmHFl6uDpKNq3dJYNH69jU/SE75oq1iAzwkz5/42Hk7XbTU",
+	"ckXyMavZX0tzQKlAoS1zt74Et/lmVqFbR/tpBInerUBve9PVETCkNiyjegZds7CipkIm5jPSWJ41igpl",
+	"WVV02KMnVmf08FNivryI94FScmWEuUjFoGaCF80yB/7zQzsfnS+XtW+DwpaN04u1VCwkoVkW6zcEOnYD",
+	"OHuvK1axtbmiqqYnbcxrHd0r67koDl5KtO5nZDEoPO8AiWDrLYI+W6OMZQaBNIr4ONFLu5A37I9FBVxD",
+	"6Z9sbB5f+KIoYe0w7TiBa/oSaLEDPJ92kDmwgrWSuSC8HemUmdEllkBVREPIbMDKlsJoPqWtXvzqS1SN",
+	"4mXRqDPiWAHaNytFn2x74xdMzIo5NDjGDsf+h8+uGnVZ+u9jtaO601WxUiwJBWCfmGYbL/fOUB6D5duU",
+	"g1i1KRsSAI4D21MpyFuLmt12JgNVq0y1lYwqiUy9eFQhSZfaOuJGH5UzcEMSqJLXsyuG1MBxh6wEDqP3",
+	"ylO6z7Ighn76DJPajS+rgtxX5QQzuz3n6NzkZ5rzzLrGRhBgmYThlUmJE4nDlAF5JQs2sqF/KRVCgvKk",
+	"WUEWVKyMpr2VdgCBukvxFOlZjYJ4MbTz3fRRepIdWwuNkyP1Kk0Zy4xcN6W5Zoc2soyXOfzC7S1fbWs0",
+	"6t/y9jVfRvCuqvt9et8U//6y8r9ubZJt65cYEgehQEjSjzQ5f/OcUKHXTGnCizoPvI9yoEkntBbYiLnq",
+	"RLWx0kUwlP1LyRzza6DCaKTjaTli3BL+wrExA5MjTfCDuN0N993GM440soDot5WtbBkBuUk3EpXn7Yu1",
+	"5CXMUO8d2GbQTtdqo6mdTbSvW/gK2i4hVz6lwgy/d3zS62Ac15NqV7BsCE5v0SjPur7+tlsChSMjfkYD",
+	"nYjJ+l8Rl+4UL+Ihy9XDKKEUg/ov7GouZbQv3BofRfLzILhr6thrQLic55cB0SKWSWuijXhamiUglnQD",
+	"ckF3Eli7bPvxJd3kkmbvVD7xzaR6Z54cCnYD0c1pvsoYmWiWKlZMGiHNGOTmRLuKK6HzWvRTo2cYnUOA",
+	"XQ1rhOgy5+Y3z/R/C5m7fQhC0m9h7L6XfRVdl03jLholbi25lMIsoHYxXlVIaQkG83VRLPXowQNzItqR",
+	"90EqFw+Wvn19LHlmWzsW5o/YNkXWJGM5v8Egp67rxmIASKQgqWK0qFTNCPqxZAzmowXL3t4quT8YoLK0",
+	"LvY+9suyfVAN4T05JXO5UrrnC99CMOKaa0a6DluMWhMnxlu9S96VqedyLZzrI5VCy5zVVLqTPTQ6j1/R",
+	"GA4jKIKjWVf2zuHmFGc+fNOOAtfEpajoxAajwSgDL0KMxaQdk91Nq7/gwkMmZMoVsx1UK50HDcbrsYCQ",
+	"Hfi3z8Gaorui4b/CSKlJ5eb8d1hAucRSj/zNlmuYlJtVjFxVcceLSRh9Grw5Fr6SMwAJaAXsZc7UIbHk",
+	"ljBisR8Ig6EfbJfrb4aRcHJ7/fcbFF92kYoxfyFghG/IUaKEXl05ClvIMwtVzvTERp9dyWLejC2yAGoA",
+	"zk5gILwVbAcCDVuAVWB2HIHZnOoLIN771MWG9VKC1B5vRtF+y8NOUXVKvNcWXta+2sqk7eFYPp14h6SA",
+	"2nUQ0Ua6x0ZX/faU5KwoIP8q4zNe6IRM+pOETH6bGK46GUx6Z2TGBFMYLgcX0JJelyhA5MKMi2pBtLXd",
+	"4DdobfftabyzXZPn7JIn8WrLNQiWXJfUGTRYqCZnc0yKOS7aEK443Q35Wmxew+oMLIDlgRQXkH+Dqm9e",
+	"X1z6QuEVOnz6/U5CvDN+KSzqjb1DfcCZ23VZaTc0MUR6+MWR28zy08vzx/2Ln85PvvmWXDOILJ0gtvct",
+	"BvYv+EzQYqXYZEB+UbxgEC9xZi8nYj6aBgIYfHN80hZM82qP3r2fs+GaMFr1YgaHvkUMfYIH3VL8zKLB",
+	"hhiUXyyxNIdfI7C/Vlm0JhviAIAh2UrZDqDHj761DS0YHR7Tq+yk/2h4ddo//fa7Yd/Qx/7xN2k6PH7E",
+	"sm9Z2NDCbN9vsTPqfBx3fLjiuDM6/vbhyXcPvzn9/rtk7OxA485o3PlPc3komSrORJZvCMTlg8m9VsTs",
+	"Uwdhy3TxE6MZCBKdx1IUTBT9y82SjbBUZwo7efAPLcVYjUUNoZ5nI7LPziKf/o2LbATrMw/L1ewpnIKd",
+	"Bsoh/SAzIwy//lvw22NoBQNSlPupbZcF+1A8WOaUC7sOXdACm3IAbkBKrYd9CPqmfOxwYA/run3XEHhM",
+	"6fcBJg4nEzy343jMXIljjSIpcg0Ni9GabvG6kPIasjYXPM+5ZqkUWTUGvj03mikVq60XEb6FtESEpLa2",
+	"pmJTKD5JswxtvBTCbuXK3CsiWLGW6prADIeVQnNQOtKEQ0NmAZUuJw0EtYkAmKkqXL5red1lQAYG20K2",
+	"24Rs87x9AQbNJ6Q7MYhumHJdPg5+QzkWvVhZ8HtEkt3KBtsi+JDTX8lsA6ttMX5WScK2keb4EgyGySxj",
+	"CKIaoY1/3CGU5FwwtHVpx3uMpOVSwXrbFrHVDFMEC1lTXERbJf0qpYhvCbRVdQRBJ/AyACoh6aogtCCn",
+	"5G8/bB37cWvzqWDsny4v3zgfSSozdkaGyBnrF0czRiZwKya91pIhVbK277bsqW07sN27tjRyDzoX3FP4",
+	"yJcahJwcuIVhLKdihdog8wvpL6ro8cyhkjS3Vqh0110XFPu3c0HeCf6BHEIIY9FXLu/KXrxwNQGJrmB0",
+	"447VcKh5tDUE3iLsWNWyaXkTgUEgEHAWdFOqf7GS3L+hmpC5Rkq/ZSxnhS2Gxm44W/9W+rbK3+xxJR10",
+	"pFXesT/5VzKmCyU3lXfcb/4lxaaK6XnlJfdbMNIyl+BM+u2fK7aq/2YPv/ZjZVb/czmm4tPiNxfxXfuB",
+	"S1EdoPasNopiC5Zx2vJZ+NR/uI/hsGlqqRsVfYWQuKmx9rsrIxLjSuXPTaYUvZ1V80RcO8LLc6RtweoR",
+	"mSi6npBuRWI9Iv958fpVQjKZ6gcWf/VgkfUSMtE5Ta8nRty4MP8aCy5SuTCSr0d0FJGhe9JkoX8rGF1o",
+	"+OIlT5XUclqQS/ObTzhKqcp6VdMX/PO3Ekv0BEpkCAmGEjMdBLNSkRGI/ATJxxqRHXkDSy6s1yhZdiHb",
+	"INfW+9zdaNuhcP8rrSuYrt2JVgtsNpbxsmny2Er6X4t8UzHjgXmlrPAy57O54XY2dmpNVYbVi2FT3aCK",
+	"oVwVY1EWIrSfUA0apJF014GxVjVSKJ0p0xczq5zH7VIoLUwwwmBLrWBdVSd9RBLp4qehW8yOmZAgbsH+",
+	"1kMJFuxrmlwztrTNS8uSCndqp28xx/+r2LZJV7FlTlP7NOcaxcx/ARttubtddtq72OSeNtU7s3b+sVa6",
+	"NtPZOQQu/fTy/DG5ZrEcbIxbdJH/ZpDQeLaHsexTrKWCZunKAObCgA2v7RvFMGzt3bJdjUsVg6QU6qoH",
+	"u4/ICr4CuFWLxye2KIF/4bnrg2A/HQtcGNGFVIb5vXv7QvdG6GTBr969fT5Bi+1jkAjLaFT0uryRurAJ",
+	"KG/qsUDPpHJpZqWWo+BUOVByXmgyKTc2If9cMbUZiyVVdMEKpgbkeUHoqphLxX9nmiCAgvLCKp1j1Hq+",
+	"SXy4D8awlyQ2wahYWK/LuuCoPQK/ARdg4gIw5nKlbG5OwXObPFnmgUD4E4NITWQwQJ7HwtBhtG9jCBvs",
+	"seuqPrhmA+CstrA4HR73YIOuqaaAUB14cYQ1VM7t1nFg1OBIJhl+UNBrBs7xy9L3aU6SoRMDwHvx03n/",
+	"5JtvjcAyL/0xY5HLGRgz0YtlkAxg3wkKybpjKbkCXfK/MbjSiGCX0E0gkpAElhBdbHJWpvK5XbltYMUJ",
+	"rskEQTNeDYcPU/g3/JNNkiATE9/JjfBHcn7NnFnxSJOukdD6EzKVNu3takNOh2TOPtCMpXxBwTmvaGo4",
+	"Sy8hbDAbjMWkAtuRncCMNDw+eXj6zbffff+IXqUZm7b9PRmQc7LgWkMJFEVW4lrItRgLHMroudawbo56",
+	"QABa1kPmgjGWTGkopVfgQ6kiAUC25A0dCyVzl5bBFXSC6EJ4VGJjVs33RhFjqhecLAI8CNUKd9483U9Q",
+	"LCQWPVPtXg7Zeprl0/5c6gKizQ0ScpdxrJeMXnsT+uNcroysb3NObLScwfjBWIzF86KUSBqxcpp0i7mS",
+	"q9k88Dqug2B8LmbgzHJ3UKNECJ+MRU2fcDc4dEUbft5LSLFSGO+0IFwUstY3B0+B5HzK0k2as7Ho7hXM",
+	"mmAYaw8L7zk/I+TWVYFhriC3JT/Nsg2V8Bu27z7jIuNipsmSzhi679EnjmAOVzwhD+q/l8Gbk7HRlYxa",
+	"qUdlhX9NZopnpHv+I/nR/COMJVVyjU2JegmZ0pQVOiGPL34m7MNSqiKxYfgJUq6gxhyWkEsMrvcby0jK",
+	"xGK3lYwtFUvBZ1lGy2LTIoMpr/0hJ+Aj1AkJaG+GIEGhxGZeImGoI+LbpxeXgH6kHHEszMdWhl9Qdc0y",
+	"Mu5UmOq4gzy0ilMGG2mWcSwzYpZpLpmhn6mlL5ZZ+JWyD0aPdgQxL+YknTNIV7Rg0EuWGq13BeoaEYzB",
+	"3tooV5N8WkI7IE+Vkjb4wVMkwGWPW2BxBMPnWEw+jjupzNi4M7KDBtZLHDohofOJjDuDwWDc+TSBjb8t",
+	"7c1Q54tuyBUjs9/5EkKHzSVhGelOnDfmqUilwegRvINl7AKMnpDHL55D1BfGei2sVqT570b8Bfc1dsiy",
+	"KUMZC6YBo3f39PihDfvwd9Dz7foyqnT7+BukozlPme3A4YjokqZz1sdQ51XFd7VerwcUHg+kmj2w3+oH",
+	"L54/fvrq4qn5ZjAvFjlaMQuIcq3gU5gy1zkeDAdDV6aXLnln1Hk4GA4eosN+DhLkA7rkD1K6pFc8504b",
+	"nLFosLuncWUdV0e2wxGaZ2BOcqXZWRX3CRVCrkTKyjqqHskhMv5xuKzSpAlLPBkOsaolnAGosDXfI0TR",
+	"w2XepX+cL5fhVL5pCvCzWCEm2PORruwaEiVOcVWxyfzqH/xAM5dRAJ8c7/7knfCibIYfPdz90TOprniW",
+	"Ye+r0+Hp7i9eyeKZXAmc4uTR7g8upXxJxcaFWJrvvtlnaRcIwnei7JoBGo4N9B11fmQFqR1/QWcQGQmB",
+	"7BDYD7hrcfvB0oqOS5YO3PHvwGOuDQEXRnR21NKQkP+8eP3KOqDoglUeudkGG7rIe2eeR9IlnxDFaObc",
+	"/FVEfsaKdP6W6eLCpnCXRv7PQGnHNWj+JrDl2EjTuunPbfThYOh3FFhtvJoZxfg6lL7ius0sdip5Z/Tr",
+	"+zr6OqCZMyddg1S9AIurmBCgs5rpBx+lmr2iC/YJgxlaUfkF14WOFet11m4jU9qQGqdPogKAVgk9IOe1",
+	"oOq6Zaxw9qWg4CBG6hhu2MhptaHulT4qmNqBmiXyxOrtMLuI2DXBzuzUed2aUlO+8sAwZC5QLkcF89P7",
+	"z7xjrWF2+lDTWSR7oXHXngJ4g5B3IEIYuQeF0unM1mL7ymjuiNEY5CMh9pEA/dxl9T9BKtFBOPkab7Lt",
+	"nBNLIkTrmC6t/l/mUk4E5Dpw3Qj0vMJw70k9QHMyFq2BljN+wwTpng6HZfh7D8xLY+GSI8xc10ZzsdmC",
+	"NsyX61ow4VloxE2pUpstUYljAfNzF407qGZuuNI5VDRtxa5BAaG5Yd0b3/PW37qxqJpiHu2kZXiYEWpW",
+	"OvFdSMmdiK6euFRjDYwQ8KlB+o7vZ9pWGmkkJrAqZklQxFY7k/i/Gx0b7kHHHksxzTlGYJwe77GmN4jM",
+	"l1K+oGrG8Ltv9gGAL1z0kmWcQg24P5za4vWI0ts4ud0mFj34aP4HPyBVzVnMt/oEfq84xhJAwyUDe1jF",
+	"ZWToUZnqs3E9Mav3vnHrcYq2W1+5g6dbpQqCwZwMyk19ZfN3h3h4QgcgXrJdeQRH0XS76B0hedvR6EdW",
+	"7IVDwy9Mx7+i4l2bNg7Bw1vKm8nOV3+y1BNlUyPURYRT18u3DFCBhto2IjjTOwJNjCiLrnEvBVrnOLZy",
+	"cffighVQjXWCgSgTMMmqFbO9utKcUWVEZJ+gCfXvwtzNnaJZawDN/YpmNuRnLwFt+AcIaBhc+deQ0P56",
+	"Ahdi390LXA9KoWkP61SZmljPnvJ9oaBrw0NstFBtFp74RgzHw+EIGmSMBTawLHQjs6CLumRJW3qJCxdN",
+	"bAaAD3APwuoTNwD68dD5E4S090A0dOHZRnP0O1GsUJxlQPxsYArPJoSmSmofsK4HY7GDPsW5/5MSzndu",
+	"ymocxqE2LZ8pt4dtKzphvS38Vznj/uUMUkGpP0zk2JfQQF7j6OOXEoOiJroL7FFDMCXLRZPKGm179/aF",
+	"IRcSYhPWNnAWDVNlryshi0owB4pB/mL4ziSxPJwgOQ6ChpShhRA9Y6YOTVUnwyEMNRaTMFNkQoZYcsHl",
+	"Ce2Smd5wMftjVJKStMRJie2gWqbhfSUdd0c6zLF/vsyAgWX7yAf2zZhGjaVXVpopfRYNcKOKQUijHaOX",
+	"jMXVBqscJUZiIBTcJgPyhmpt+4GwGy5XGAd1pMkkrfuNJlh8lGI4jWAfCnj3bCzsdba5A6IUXXCOc7Fx",
+	"8XQLuoHII4wJ6wbB7UfaVpFkGIWNjmMfohLkjkumEzKBulNQ+AlM6BigiYWHsjJLPqV5joXcqSAQ2gcx",
+	"NW4oro1+teJ6zjS0uzJXNZt40AOY5Vr4yvg927friqbX1TchSqtm9cCy98WGLJW84RlTvXqwB4pHUuCe",
+	"k5JWTSF+yJC9zZIZOel54ZJkXHTJUnGR8iXNdUK0JBPz5v+wD/v+4cQHyFGndNrQr50ux5cWVe/A45jU",
+	"0RzHxjy6QsKSRuEJmP3bU7IXs7wPKoD/tBbhORb2UeVkMGYB0GrOFOudQZfPOqDMWE3gkq6AbonwYXt8",
+	"b4HtRPYj500oY1uqz/bMbpu05Xi3Bfa8tu7VFqueBfFXNnO/vtfyHjo287pasu8z/K8tXAqpVJles9Xs",
+	"S4ldfel3DWtSx5AnsbTadR4q1pLYomZjYXN2JvYHG+Tah58npIvZd0m1FxtKcO4L6+PV1U/HouseJARa",
+	"uvXayGBQ5/++g+zq0+0KtKvdwRDSX2/i3d/EsKdDeAUrGHK/ERCVAu9kUjYsnbg7A5lseC/OyGQBSk34",
+	"KLwqYwF8rqAuOBqbG0K2jr0djRgADmVKaykYj8xUNtjcyGBjoRi2zILBfmQhWrta+wZjaTGHoIgexCZD",
+	"iq+gkGZMLcUopM+lqd7NV2wdDHpPNurqJP6a7GOrbnFkVsjhmmpbNSz76u3/6xmfX7F1hai005Q9ePMD",
+	"dwF3Mum5XJPFKp1H1ckKEzHaSsHSYhQSiXr4lE6suRkdW642uYaSIIUsbEtrLsoMXFrYxAJXOBb0nqDP",
+	"BsRlGuI1GAvX76KkSq6dOvULLIvw4cXiRaUamrn/SD9pen1GeIEUCtfpm7yVvxhdz/aVClOlZvKGKeEK",
+	"EDSs0xEad58CQ2y6gwQFCztz6pbYf5UZ7ti+HN5uEiDFnYsO+xCIj0Ev870iguryRgSVXPlhe7XLdhI2",
+	"Sge5e1tEUJ2B34qBfo0Hur94oP24U7JLKayemXNNOu2twVBQFgWinVUaDg52kN0vRG5bbe71TlBf0fGe",
+	"aOk9kNDdjrBgpl1hQW8Z5sdWUT8hNMs0dvDHAhg0kG2aHdAS+N0KL1KNRcYKms7DcbEv5nnZ5227ntYe",
+	"93P/ulRrg8U7VadsuM5XdeovG8tzdxpVRWB6cOWu+p+BwJxbqgA1uGhevQd4BzShhVxg62zQxaTKmDoj",
+	"HAu0TinPdQKZxUAlkN02OewPZgF3SSMi7VPseq2qFqyWdEMNcf9yTO20BooaudJMsaicWxAiTEuzHc4M",
+	"EfLA/EqE/mpECK4LuTtSBHLvfjUH4ko+2G0C+0zZqNwWQkBx29VhMmscbHGEvDHjvVaziC+4urS/WX92",
+	"vqm3l/fVC0FgAZ9q6aavGKOcm3uVzuFLJAARl2sJq4rjtV417P2X8t8AlG7nvrGKzlft4X68N29svc7q",
+	"XcRf79d3Y0T0oLt9RYTH0AQI8gTmnNqvMIk0vbbBJkZrdmZeDMR1hUarBZBscS/p6tO5YQjFqm5GY4C/",
+	"y9aWIZ91dZ3Q4lN200+l0WlW2P5YihTNpnZMI0TgdDZvFSZFYgMuIV/ezcwekBuvspSUaQ+tpV4z756U",
+	"lvPlsj7TQWrL8f2uZDuBcUAO3ExnIUq4kytkWJPwq9Tyl807DWhkK4ncLa04vcl1uD3M1uwKSkKLcUPw",
+	"nJjiiZazDEKfm4riU6cbW83OZnlGkHkTyFkHmh1gOf/ONuiDr86fyGi9FYvv3Uzo2zvv8M3Eb8wDh/QP",
+	"Ptp/7XWJjOjQJmKEXPcOb5BrTn2bmxPyp6836M95g0h5wG03aWcieKvU611BTowFwl9LDWnD1S3OIC8Q",
+	"3p+uV5lrlyAWQfqvGt49+Yf+LGT/kC/cHbsrXvHASvZfwFr9WRt+BX3aUHte7WryFqu5vpQcM82q1dZH",
+	"rlh3qOV0KZRBXbJsLAqqrmie95okydEqqy+Rq02zPLtUh1RnzyD9ZsMKEmjAl4068FKzoNS5Y8OGAoKt",
+	"zD+xiXRlkXpbO7lZ7Z140I8F2Bdq1fCxlC/rQc4IJWnOsXYWLbB0ARGyrK2uGIRoVosej4XV2Sc2Fwe6",
+	"2MPgWPk4KK3PNbmhOc/KrnwBazjS/piwVvxYzOVKJb5SPIsWijcyTUEXSxBXpCK2bU4wLbhQzUSQFTg1",
+	"J0cFttWN1LGXyk2T1CShh1CpAdKGjmzJdVsJq6WU/Fqqa/OiHNjS+hDUCsUarthUKuZ2gf0QgsYTzkYz",
+	"FpdV64rmv7M+1OWFuJqy8m7cqxut57+3meS/73LaVNS1xhUj7oZV+oBdcUHBbFs3zEa5phv1alMY3PLt",
+	"AMNlyrRgRV8XitHFJKk+g6LHcFkrP3/o44NuxtKcmuN1ZZEr+58QBY1ltLRtdQUrK8GNxZyKLGeYJWTk",
+	"ltxgqWIuL+iW7my35bWvDPZVIP7LWGPKWqkfq10gfn1vmGujl8mv7z+9r/q/gaqHwnt56+/MmBMTNxxB",
+	"/rPLG1vs9JaXNyxRXncRKQNVxV3ROfTLYsIbvavWcuveMgIEprDbnrSRXi+WyUhlhI3A4kUKOoswXWcn",
+	"n4wFBhnxYkAel8yENl18rkqQLVZkGCAXs6hZ3Z7kNj2qhXYFO/cL+Eq9/lizruvHEdIEi+n3TRNK2WGn",
+	"5xoKiqdSTPnMFpBxXSbkFOrZOMxvldaBQ5sbKQXDBHf7FtZ2pqUnLfQyQTHUytUCCZUWrI+rmfgfNKFj",
+	"UV3ilOe2/JYucCy7mgkK7eWNwKufVH4rKKY7Pn7xfCyWVGumSZcNZgMyOR6cDIYTbKyIWQiTrRkH5hge",
+	"w9IuEOZf0PIRzrvLChI7YV/ToFQEnC3oq4XkHi0kBA+OeIz5d7SX2NIKD8qeOJ8hoLRKDo6SBX15XE0H",
+	"o8tWGx2B5RLNCpi8iVID/GyYt1GgrxgIDRAZnJA0l6usEhHs+m4mtpgE1Gjl0ylTRkO64WytW7L0ndYe",
+	"LNXsaaWYkSDy1UKU2VAoW9TTuIGE2pwoXwy6Wu0iIVpiS+hmk3hbBYToVGLX8uPhkPy//w8xBNBsw9uB",
+	"HxAmDBZnNhbB/FZO21XmUrGMZHItegnpH7ue35hYxlMIUeh6oo9FzxQVtibJWCD0MVm8f1LGH5nXjyLZ",
+	"XySVqxxNOWolBuStXCOsIE7Rynk46CuIwxYZ7BaOemJUd9A4MVvmeDisVG0b9mz4BpFL+s8VG4tIzZUk",
+	"aMmK1Tsa9VW2cYnH/szf+lY49xEx0T7hQYETwy+yoP3rXTS6bn0t/vgvH/UQ8MQSN0h5Pao80f2+Q0J2",
+	"TCdIHL0PrlMxjY+IYqlUGdpUfRe+Rrc/g8zmDVuLqOvSTyi0yMQAZt/IM2nJSvF5svBZ+Zf9zDY5xbhT",
+	"T7Jt77oyxbYk5r6kmyf0IM2DTIyRZNi7HbgITeeJjy4re9gNxuLpB5oW+cZVnp7AziZYDMSuvGx3AO0Y",
+	"BuQ5MmUg49C4PSGuhbvtLAjmw5xNC7ISqD4D0zOTFIoKTVNb71JUwJxnUGOTOgINzMR85GLdrFcTKzBA",
+	"uwo8EmQb6XXDEU9e2S51aIQ2Z2MLaSmZs10Rck/92u6J6ten+YNofX0ZF/auRwj8LwbJsFFIyePxhL9a",
+	"Lf7qEXCV++LYwNOAou/JBFDqv0+tg+Z5TcWwzZarDXIMjbVgR62EzrjAZyB5ZjeG9xl6BG3ajSx+wync",
+	"D2hb6soIoytn4OBkp1RsqZhG7cO3Fc2YrcxgJOMw+ppkK5gAeY9L/pGKWJlXrirKlE6p0APylKZznM8V",
+	"99PIU+yU4EZD7pI4iGSswCwnZuhsyqBNXc5uWE66NLvhWqoNUFIqMlpIteklpXaFAdbYetWWQsaKgQZ0",
+	"sxFwGFW8lesJLkjzG5aQCRMZ/MY+2N9KsX84GDQkf6KMIrFkaiyge9UZmSi5fozsytqRmGFtzoAsp9hg",
+	"CDYs13pALqQq7IqkKl7KjOUT0hWrPAfuZbWGBaNCB7pjYTQeeYVles6LSqHhMwJ9Kq8Uo9cEer/2BpjF",
+	"AvO4yqlyDb89lrmemHW9IqlTIg3XBaX2b2yDD69ty1PyilyzjUbtMHRyM1dEQE4NyzWHdG14LY7zBEoL",
+	"dSd4ssi4J6gHJSHIAlO7nNoRd9T2wsHuK4BczFY5VT8qnv3IDLb8UWpQfb/7Kj8V4oLudAdX29rK4sVX",
+	"hehfngmGiTL+VnyWFoRo89m5s/uqQUittSHonjn5ktMUCKL3ftne/rktgcM1YRwCQyY805Ox6B6TQiKN",
+	"tmwn02iURx7pCK3v8A2c8kgTfExyKmYraNtN9VjUrx8p6DX47s4q7GA4LKk7rr+XWOvVlSzmAzJhH5bA",
+	"VpHeQQe2Ks2z2wajBYb0aLq2G2XZqDR1lXsXco3TQgSmbd9sR4R2JpDUCOXZsLw2yBOnw0deFUtXCqyP",
+	"qCF2JzhaNrFdoS3MIQ9orXhRgPaVgX2xGY2jg57/2Hfc1TDGUYENXwYdVyTRrLCWS6mBbIUZwADxWiox",
+	"8u9ipScEW82PxY5e82fm4D+wbILt+bFq3WSpuDQMFYJPsGpxdiknpZKquL4eC5qmbFmAPDPBf7PsnSh4",
+	"PimDYCflS28Z1VJMSFcz1txKb0DOUT01x2/2VvZWsD0bunAQqKzajb5zCuykByWwLOAtDA3woD3gU+gf",
+	"4XVdRGxWoGnBtvsy2qraGKnFqUw4TFIq87bcMoXa7iCRZiiuAS4daTKBfzzPJmfWvobFOF37+0rv+kAa",
+	"tBID1p1ew3YZXDAtjSyrXSUvrAhvG0IOyM+cQWbcjBUQzRURCBqJ7vcqF7TM9gcJB62raZcRvP6MxMFe",
+	"TTyuf2s1+j4BXirhba3VHcmukesY/aeizi3OPCFeU00cIf6aqc/uRehhH8ye70PqeQoj6z0U/0KSxxc/",
+	"W7UdS6RPpzkXhpDSfKM5FhZSbIlKJEpFuPJSz0YuYLVpTMe3lHaL8g2hF2PRUL2RNTpFFCc0a+y+ffaY",
+	"nB5/P+xBJAd1kbRKrg1ah6wcmI0Nf6ryXbcu10DgSBPoDJCQlbZCEXgkrYwGKzFbpdrbOmB9EOxRUG4j",
+	"VNZzmTu3LlmJnGkd6P8PvNJvuKi1LT9meW5N2Vdsxq0NZvI/JslYTP7DiAt985//NUlIQa/A/EEVGhsU",
+	"2HZQ6mGrQtGcgyncxpqYw1zllHDxDyQGMW6GKPKvp+AW7EPxINU328KPHaIA2tjw9x3Igu7swb6hx14G",
+	"r94wqs2UCcF4Y6yWY/timVU+xm30n3C9lJrjePXFT2hR0HS+gB7SU55DpbD/YauT4zx9tJRINYN/MPs3",
+	"eGfgh0GqbyaDraUuPn1Vxv/F+RPe4HvhTEj97tUuDUTY7cyRW7lE9c7woRw7rtTtS465BPEmntA3WIku",
+	"zbW2oSYyF++TxJYp5HLOobo46K6FJEu5XOXg67QLy5RcZnIttGtvXr33754jm6qaK7FnTFrYqcHrCMRm",
+	"MhZ0IW0/AzuEpygV64FVmJzyA2aAKVBpYU2xaKe9QnY6GIvHUmTcKsnCKjuAeU4HM6ody6fAPcBxKVe+",
+	"w73dbReULGaYMFXpHBKAxoJ6KFh1Us/lGpR2ryumc8lTA9CnEH9i921mQpaFuRSTcWfc2R6yiNj8zKLh",
+	"fbokYSY70R/qlKwuZHukZASzfIPZsJbTv2nZ5r90JIo1D5Z34y4I/kf4//Ps017x2E7Qh3BrvWQpn/K0",
+	"QhLrTVtiagBYe+pFPQLdAGXjaU5nM1aL50hsSMQ2p91YRL12DYtkxYHnbhJsYkCsN8k72vDPIz0W3vwE",
+	"dZeQzM64LiAeoxJ6Dq6uMh5+EkYRKpcF6oY7Gwto5QWi/SrP0RhrTZ0QRTKxJzVB8HCNQY3k3bvnT7zh",
+	"8QzCdbyB1OY4joU5sEh2o/vudEDq9vLQWAb6B5gUyOTpJZ1Bl7eVZra8/+T5tP/ScLGJ4TwN28Vuet/5",
+	"EkF+MNOe+fio1laLEGxCNIW6GVUZ3wCmeXt+LiscePQ60iHuMdK9CmHfO4MkW+hUAPE+IgDwX0u0/1NR",
+	"3i0E9x6D4Z/jpd9W8fWdK+pawd4qkq3Q844UYLEqrOzN8kwPyHmeY9/m0uI/FiiR0/wMKzXa7oRhO/uN",
+	"XJE1xSx7jNUYeNfJCMLmDDMoPSdj4V0nhi5Z5wnpOudJ2SJAs4IsqFjRPN+MwJ8yCPwpI7Icgqx+OhiL",
+	"0MQzItSGvh1p7GOJEdFg5ZGKTAxhnZAHVg6FdQv8nnQpEVL0beQch6wenLjuICBPbfNqmlt7to9UmeRU",
+	"Fy9lxqfcbAiam2gbgRnExLvzsT6TM0LJm/PLxz8hYa/l4oExNkjNqxNqG3LhKUSCpcNzRgxBqkYLHp8Q",
+	"LUkqRY0FWl6iec4EREreMOVswGMxFrVqC4rra1K6pEbWgOW8Zu5gIW3RHXhXM5ukEJDBsV8IfttLGj6w",
+	"LiXTVbFSjED2VcEha8v6RdFXqaDZ71hM+v1yUf0F/dDP6EZPEvLw22+MnmSDbRJCDdXu+QDQumfNyf+O",
+	"/veck8577criA+KstuIRQSSDMgmg6voJBuQXw9O5jWDVVhDCDcB90SVwbGJmVyrw52nCiwRlgmgLGiIk",
+	"yaWYMUXQYqvHghe9pI583k/n3XHohJtUhMMJ9mNFaoFHY2N+xyKYE8U0WJ1fd0LSnFGlsTGpozAX5ozR",
+	"HifCUeFyE2zshcmw8MWuYvSOHh9GdZ9P4YZ0sNjr/Zaxt8LGH5vWsJfEY8vi/zGSD50W1mVra2TXRKG/",
+	"mCXzZA/t1lxoa+h5BtHvX2v67yGh3UolfmCJZatq3Ei1KDVlR2fDxGRLIMN4SidNWEHiamPkjiVTWgpo",
+	"YgqU10k+iXdeIfMyb1eyC7qVDIUwZQH9a0Z71RrC9xTqqgWdOad8j9jKOxjC4UkAMIiEIOdFQxOIkvb/",
+	"gq3HAq1RewRT/mQh+mWMana2XSSwJo/VTuhrsvF9xhGSEiP+UO1qLwKxfyNFPpv30TJl734Ytl7QguuC",
+	"p1HH/KgatDcWNt21TILyEVxQeWTJVLVQJzTKsOa3BRIKYMFSW75OU2zx6hwrtcBo28owaHrYNoT1YNRU",
+	"kgR6/dNcSwwT19W3ITPXkK7SMNc055kZr7nY3k/RYsiX66hYn/Cg6v1RBPhKXO7JYmOPqr2z4h2Ql/1o",
+	"hru29+lSbaIYWKiDkgLVZmNbbO/JWDjvHnSDpWJDqg1RPYG42vgcTPM6lGPhIuM3PFuVjYfUCpIQJ0um",
+	"UiYKl06LOSw2yb/rx/z//q//2w3YIw8CYhSk9ZOu+cyl9c9BdeRlD9begFygvKqDZKaElPlLLrbH/Btd",
+	"pZr5BJUwuWksatlN2wQcznSZK/yXyRmp7HrvzBGm+k2chZylrx7Lf59UESOsVK7EZ2lnhWIi+xIZ84bu",
+	"RUqkuEivatT5Qt4YSeyGKUJtXUg5Je8uH5OMbtDmbf5la7itGbtOQOpL51QVekCeSeUoZ8HUDc1J11WH",
+	"A+0LQz0yaguSwKugbYFsiBlwP2wmpGs0N83ATWdENLkqCC9syn1VAAMtESzwpXG+R1zOM8h6aItzSypd",
+	"p3aEaiI8xtXgb6RrVU8ITkFTpAtQ7BEujGx4BjJrJd8QchDJXK6URr8qFV4rQwjgUKSQFiofEOblosYC",
+	"V2PtnG7tZ6GAjA3EI2cL01cyS6ViFiRGAs+8FcsO6/V2yGqZyjyXa126hHFJR06jHBHqNHzbx9a5AlBk",
+	"r5nI8HztgRi925cagTEG5NxZ9GHCjPJ8Q5TM89VSQ8leaGOeSoM4bAmWaBsRZHASzgvT9BIw+9tn9Tjx",
+	"fWTvS7yT9xmmU5npD43Tqe65RfhHKpVgCWM4R4N//nJzV+8Ir+pXdvfvFKDjlA5/Kz6L35UJ8zcnFYPD",
+	"UrGUFg7vk0bHD/d8BH1+G+mFXOiC0WxAtrQIdG45VxYsSN7vWh5gKAdQ3F7VXpYExa2apaoG5KLAIiaO",
+	"Zuc5WSr5D5YWr6AiI+T++0JZ8Jf1JJw1C864/AYziv3NfVqWlLGfY6BmM6aFTBzIoEKjDReH2gdk8oKL",
+	"a3AU18G43db5s4fXzycH+6ke16HWudf2hPFVH5gEHhTcqfqGAtg2Ba+XFEqhz1lZxJ5AxxeHwqQ7MTg+",
+	"6WEqoDkNd0Cuwi1knfz/7F1dc9s4sv0rKL9YqlIkz83chyvXffBmZjLZ9cSuONmtrWFqCJGwxA0FqAjI",
+	"Go/L/30L3QAIfkmUI8lffNodRyRBAjjobhycEzEpRbZ+t2hwpC+vV6h1t3AOlK5Bg0rXj0mItPu2OwpI",
+	"zT8lGUv/Pzhyz3pjiGLBUUfreZwKdD7gCczTg5WILP1vozna2ipzqXJcdArNT7wapiHeYwKThvQMDT5c",
+	"ZMkNVSwcOMcGE1X7d+7XSHHpODFnIlSEpa0eBHI9K7LTaNih6JSEik5DcwinPuK8yKbWNKMgPr3WZPaf",
+	"vpquIBlTWcJuWElJ99Tp6AK9AfVQrPBW06s1Wc0qOn00j9n3TFW/kfkGD/AgqvovdZXqXQeNF9mUODOY",
+	"p+pMt8jYTcJWo8REXh6GmXhLju68yMsugKP27tQFO2qrBG1svThNb/9iXgHaZPeGes7iSkg4xtIF3s2k",
+	"zeafcny02S+V5D1TEJF6n9qZ5aoZm+MWHcahw4Cfpam565xEYs6s5J8Oh07Ba6cS8hof60RC5ochK262",
+	"ezJ+J/re3MW1hSgCza7hYskYL135IwmOzsxlEJPrER4crY9P4T1/EZm58PmEqLbhttvNC2wBcebkLeyS",
+	"6jHmDZAO4/bqrQ21znzEWZCzXblfhDvLMeq74M1B0ejO/t/Ptwt2xuMPse92UEo+HS6aOb1XP5TCu27+",
+	"+afye2xzUcE/ZVkL9ag/60G9xTWjOVswgXQHNGVEOcd6bo3U7CDgVJqK/bEEEnASMfAaG5IQUiwWszg0",
+	"4nYlNc+MclckzzPX04DnV47JNU0lMyI8XPj6hXhPihFTSf37rCJ7i5qvelnaKPraxt4ceW+lz19MWPZJ",
+	"b7Udsa4BW1VpGzxj7BjR38KRmDv51VfL87TjzbrOlmqu9etJC5g3sAzxnU7B81Lk/ejO1SLvR+aIh2dj",
+	"cwgkv8yb0+bnV2oL0wz4MX7d7wRxWhBshbC6LTJjtL4Zmsn2yBzwEjTDWf9rkc1d7ZeLHK0TfsM40j+l",
+	"cGSSN+7fzcadDvoDDkei3G6fk1X33kM/B45tGmJ7YTGoEwAP+IMXAy+BOcQSUH1cB/gd4O8a8HGf6CEo",
+	"X1dc3WID7bNXND2WhNEsTVhGFlTNBmQ1S6KZQTciVZKmxudz7KoGzNgNFLU9MQPqhdDSuhaGfYORlxm7",
+	"RohQ8NAWmfwlvrmtJm2qjaKCAPD3YCvCnqG3atShoRyH/aZSJ15XqHZu3j8Hs1m88F6vT+UlBmFjSPLm",
+	"iRUHjp5Xim5qkcim52KaVB1W/TbOE37O+FTNjsY/DA5any112KZ6RXNZvyvE7rlI0fN2H9///LlPegZX",
+	"YDL2PQhy0w0KF45Z9mjo8oduw4Eg5lK/7n6CjMpUcbHF/dOZoC96Rr5ueXMDAy1mfZvAY3SH+cP96M7t",
+	"r96P7rjd4I2ZtUc+JHL8xIpWvutQY90bbIUo5YdWICWP1tomDf7W5QqYI+j+35kLP+Zswo4umIq2XES3",
+	"qqPYS69geLYrWpuhZsfxVhdt2iPddvK43YInkZyYGpD8RWRuV/qBqOBe7DsCDtucoye05qN0V4UP0oXk",
+	"e12LbcVXvkgQeZzMQYfvpv2VKfdoALCuUfs6T7dY+GaI+oFb1TJ/2G9L1uOR42pRSSK4Nj4ly4UOy5HV",
+	"kEWz5IYRJUiIf/7y6UPYxUavL73RM4uYqVUHrQfJdjxyhN1De+wEqJEy+d3Al7/jnlKk5vioIVXy0aJL",
+	"k55omrTNfBw8Rs7gDgDuKWB44Lypa9bR86FbdwnEnk7kPWBSPav04SFX5mSPPazoI8uF2J4W86w/5dNL",
+	"496ZjtgPOrt+3lmGZ9u7dUCTeCWZLqJ52nmG7eStEo7v5HOcJ1LVnDQxZ0MKavihZRGYA2m5FnB/gNIb",
+	"VHmn3moOtg2cIQvJD2KThDtxkYWdJoxcXlx9tjwx64q5mgmjxhxwK2YN9jF5y6rHPy78d/DOgBhtYilD",
+	"EtI4NpLUAQ9d/4WkB68Q4Ufpg/eOVVUaEJnwiBnBAohXZixj1hKhxFEQK95iG7mjpnTUlC6M3RE1ZTMX",
+	"pQUOepa8EeVkKVkd1JFapPPPDIMWLJ2zce60vBFf7SFhRBj/p8gLNu2asFTwKbg596o2lt8YH6MTlX9i",
+	"eYhm3cawCvi69UeRpT3brBudgB1CFYzJZiwO+EPAmLTE4jYMnY6S01FyXjAlZ/sgcRvuTVFCR//dM1Rx",
+	"QpkUj/9qtLHwAccdynXbP0Q2lX94TYEkaewcoAjoVXIWcDhEEDYriSBxjyghNDBhQ8z5ACXyFqKOWAmO",
+	"/m9IPjJmfSjiecJJJlLmnAwddheimBZl6Y6f88IKzy+LkLMbIk5D7FSNH3yJf1QYLOphadDwZALcPFYz",
+	"qgKugQHiBPanRrxSdteeKOPVeTrOTMeZybcHXxhJxh9hV4pmZl6qlXizmFHpZmhlWuYFw3XLH+lBmoCi",
+	"o/YKZFdIt3z3xw08C+WsgFnsky6MHqrOK7av2jrtpZtc06isuW8ElRxQBFzRb3jCcSJiI7Jqxazt8UfP",
+	"j9K5WlJJyjwUE7vooCfUeBkGfL6UYNSGd1CzY4nGneB4pn9nmgpekT1VLHlLNqdcJZF9nz6apJkaS8Av",
+	"TLKWi1MRewaTcv3UHE2UqA9xti0+l8GzYxp1TKOOabSHHYDdJnEtKEV1eV1FdKQQvNWkc3b7AmK1Htze",
+	"+hunVKqA27vF5gluodDBnvMDbpO3kWLaFvDvz9ua9y077tDL4w5tJAvVKklWI/Rq/FTRBCQ9KBS7v1vx",
+	"NhOB4IKDsvVlh5/+0MUIzmPb/HdNhEB6+vaKTvsD1DZHrXI0dbUCjla2EZxBMxahlWlVvbElfehA+VTH",
+	"JHp+TKKOOvR1hyt2RxkqzmybAhbqTaTtiQ2pU2IWD9Aczg/OE2lCdhYPAq5ReQ4pop9ZuolAeglvV5bu",
+	"Dy2rA6yV6sR+0cq45Gu9m8StJl/uCESvgEC0Po+wal5u0Dbres2E+Nam7guXHEuyYhO4xBF9Bk6uSs1Y",
+	"khHJoowp2EZGVSxzhR5mIC+Nglf6y+AeOVXmh4Knt6f5wwhnDNWrZvSGkQljzuuVxeSWqSE50/MGd7eb",
+	"CsUgo/Mv0+inoPNanYf2kwJ/RrG53BQzmdfRw84QZWiW0du6MAldemwXGE6CjMSCoWPSgk5Zvwuadl6L",
+	"RvUmb9zZ2er+tF896wfr5jUvy6YGTO1oOsgMx4IrbBczruc2i9H5ELXqT4GM4moAH7E6C7wSD/HCUegQ",
+	"LyRQu51TFc1c+RZvOU1uGCe9H09O0Pl/lUjWB9eUgIcIa9CSb2yhCONRdrtQxv4rsQLVtoxxSmKWJjfo",
+	"RxbRLLslIZaq35gR8OYqmXKqlpluMTw/UfgF9WsvsCr2JUtNgyeMUE5mSi100qf/V5Ivn851J2Dl2Yjn",
+	"LWXuAQbzHLwhi9WVDbCJPe0D555qwg7HDlsALjy2EY4JlUQqkelYMjeUk2Z96+Kk11fbxXlRhPZ6ZH9o",
+	"HDa60//zsS0/R+WjdYCFKcZjnYV42GN3pMyfbq0lXxEFGiqnFQxok1Z4q8FLrZU+hdJni2G4oeip4z8b",
+	"EVai+xrIWz9irJFE43A5OTCAd6Nu16XAVkPuWWpB/2pgF+NfHRvWBMCmfqPny3XCUlO7mYj4Voe9scTI",
+	"FkJHCbxrkxGDDaYEMWQ2X6hb4oLJjM3FDTMi0HaWXTEFpaQQXWvBfU+HRLaMlDKa6TA8ZvADZG1MkDEA",
+	"h+WyjRGep2N8kAgPn3do19L2cR5qVL+OQO+VCyrvO24b5bFXi6qaGYPHXnxGldIo4Q7opVQq8vYE7bTL",
+	"zEqFu30/nJyM4dBKwN1mpCU7GS9K0sMENUea/oCYLNOyoyKmm3Cs8x6qlpJEImYDewNMqwHtetFS6Wf/",
+	"SP7xN7Tljs2mp05H3Zug51xsjqAALSqJQ0KjTEjp3nMY8A1oVYosfso/8M5LcZVe2LYmZxp326Y2V/vA",
+	"Yhd3McxeYxhSGEsvMpzZBaQtEj59tjYfxdCunkYLFvGUhPpFQyxdWjZrjtBfPp1r0BM8YgOymjEd55ma",
+	"HUZqRGSECw3LPLZyBRjauVnuqKwe2DpH5h4lGbuGAp7IyJJnGtFhM1I/2q/i/c/JCdwq4KG9+p2IWUhO",
+	"8EwdyzKRhf2NceBlwqcHTtpygGzgdCR86i2HHQDudHtR5xX7iYNwWxyNJbexvcQrvD2B/LArUBHz8xbv",
+	"8Zf4NonETGzudiEC/h+hx3r5JCwMJjw8j2RDqLUXDSaR7S4ZeAN7d9zShhK/7AYTyqLhJr7UPufd2WJR",
+	"/oYteVWua6giCY/SZczyfuom5n4iE7Pp78aFnZ3emHmyW4cPho0HmuX6lcvimAV30/wcf+HwyIzhrwKO",
+	"hGRJeouEc+AMrTe+9mzA4Q7HJconOGdR8u6DxqIJnNag8htZ6QmkBJpwhXNYqIvH8nNJFtN+u22qf5yf",
+	"l1uJgPsvaF9N0nmBzZMmUukgAiMV2+RCU212ab5EbtwFiVmWTJaK6eBGCdKzbVIz37nLgqrgzKajcMbH",
+	"0EL6w4CHutnnAmErtFICkqlxCX9R44lwgS8aixXXeak8KBRvqc9SILD7/F7dZ6R3TJdxoo71kDpeZBBS",
+	"Uh0kHjcKt+jrtpRtAZT4TV+3X4mUs8Wi5lt9p+lwt4zsfxkpCwc8p1VkKVnWak3QP8QzkOKbBiAvgHTg",
+	"50eEOsizWi+QL9mb6GRMpCzgCYel45SEC5SiS1HuJKJpakLEOhkWp1FHq2Fo3paAw4/Nwxpw6d0yyxhX",
+	"X/Q32OPEhvs3TN8ImwBfppumu56mpoOJ6WE7QeE/8wRMf/tRYeyOzLrbamYUhyicKIXxHJJ35x90x0rM",
+	"hqxBPzCgard2f8Kn+uI+R3tfcGoeumnNcVFJQZesG7y7HbymY0hpONQM4hmjqZr91ThaC6e4NawigEKB",
+	"a5ak5oR1JkALLzF2unxqdzekZdFzgRBcHby/mhbscbTiI65g06QxGMrfgabJDesGpZI4sli0zBJ1ezT+",
+	"/WuRRnvDuP5i0YwVBFrwa5vxJRaM00UyvKXztO0gyxEykeRiwfjZ5QcSi2ipw3coOrH5hMVxTqScJJxm",
+	"9ZwXc/3VgkXbDTHb4nyI0ThO9D/R9DLTz1Gwh1ivoeu1/O3wZPjWa3/Cyb/PfjvXrTU7UGKiY7GmkVn+",
+	"At3I3DAyNQLaj6b7nfT09/bVCPVfk2vT02akAj33gUDIuGN3JEYGAlJmojJ6fZ1EKDERU0UnVFoFDtkf",
+	"kP89eZtzmTdj5Sds4yNDpX1NUMWgcbcHUFy/H6MfwEMe+OW9a5ER9iedL8zi7EadE3LC4dcfrp1Eeqgl",
+	"G/C9ePndEU4OPIcz/v3rvb4hEJ7qKjV5BaJQZcoQ9i3Y2ZiCxWBnr6fEMkuPxkcj2C80bSrf27n7F+25",
+	"ydnlhzFJpFwyOUBX/IRCES6Xl+Gx79cvrklJ0HOYF4SKjvZVWd7C2x0TseKNTvykN/HxpT/wdyKNuEzC",
+	"bxgHanDehJ/zumBNA9xnsGLW1pScJHwKtv4WXSScTjcFIdsf4hprQEhSplEklly59kivGc7sfE0bCkqx",
+	"Z5cfBnj8AeUmNnxjLJNsvrnZgtry7qaWv+b2F4XqBNweq8KZqq+UAt6jImvdIOp7bSjce10jcPvN9FHe",
+	"c1aUv1Rg57Ep7LmaHrUVPfdov9q05sH2DHXDcIHHDIhw7CU6twVzimmu7zCf38NriDsiWW2FholrtrKe",
+	"A1BL8tpRSZqxBARLciqmU52LJH6XY0Wl+WULKbn+ioUjVHIAVFJ9V/P2eI5qTPK5hn93IBLwa6hJmz6p",
+	"YgLgEbE/KgHBkPyMB7Vo5mgKLCZUkZSBsgscowawQDqXPCWSabCP5MgdXJzHTn3CUMqk443hS9qzTlju",
+	"Mt/K7ThXv5eL/vXVWXGt8HvWLBZ1/doU3OtgDRFHkr9fXXz0B2whbrv/ev/fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

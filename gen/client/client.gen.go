@@ -249,6 +249,7 @@ func (e PolicyIssueEntityType) Valid() bool {
 // Defines values for PolicyIssueHistoryEntryActorType.
 const (
 	PolicyIssueHistoryEntryActorTypeEvaluation PolicyIssueHistoryEntryActorType = "evaluation"
+	PolicyIssueHistoryEntryActorTypeSystem     PolicyIssueHistoryEntryActorType = "system"
 	PolicyIssueHistoryEntryActorTypeToken      PolicyIssueHistoryEntryActorType = "token"
 	PolicyIssueHistoryEntryActorTypeUser       PolicyIssueHistoryEntryActorType = "user"
 )
@@ -257,6 +258,8 @@ const (
 func (e PolicyIssueHistoryEntryActorType) Valid() bool {
 	switch e {
 	case PolicyIssueHistoryEntryActorTypeEvaluation:
+		return true
+	case PolicyIssueHistoryEntryActorTypeSystem:
 		return true
 	case PolicyIssueHistoryEntryActorTypeToken:
 		return true
@@ -1118,6 +1121,69 @@ type AppRequiredPolicy struct {
 	VersionTag string `json:"versionTag"`
 }
 
+// BatchUpdatePolicyIssuesConflict Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+//
+// Example: {"code":409,"matched":45,"message":"expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45"}
+type BatchUpdatePolicyIssuesConflict struct {
+	// Code The HTTP status code (409).
+	Code int `json:"code"`
+
+	// Matched The number of issues the selection matches now.
+	Matched int `json:"matched"`
+
+	// Message A human-readable description of the error.
+	Message string `json:"message"`
+}
+
+// BatchUpdatePolicyIssuesRequest Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+//
+// Example: {"assignedTo":"alice","expectedCount":42,"filterModel":{"conditions":[{"colId":"policyName","filter":"s3-bucket-encryption","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"status":"in_progress"}
+type BatchUpdatePolicyIssuesRequest struct {
+	// AcceptanceReason Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
+	// AssignedTo A member's login or email to assign the issues to; null or "" unassigns.
+	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
+
+	// ExpectedCount The number of issues the client expects the selection to match; another number is a 409.
+	ExpectedCount int `json:"expectedCount"`
+
+	// FilterModel The issues to update, as the issue grid's filter (at most 100000 matching); not with ids.
+	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
+
+	// Ids The issues to update, by id (UUIDs); not with filterModel.
+	Ids *[]string `json:"ids,omitempty"`
+
+	// Priority The new priority.
+	Priority *PolicyIssuePriority `json:"priority,omitempty"`
+
+	// Status The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status.
+	Status *PolicyIssueStatus `json:"status,omitempty"`
+}
+
+// BatchUpdatePolicyIssuesResponse Beyond Pulumi. What a batch update matched and changed.
+//
+// Example: {"batchId":"01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f","changed":40,"matched":42,"statusUnchanged":3,"unchanged":2}
+type BatchUpdatePolicyIssuesResponse struct {
+	// BatchId The batch's id, carried by every history entry it wrote.
+	BatchId string `json:"batchId"`
+
+	// Changed The matched issues at least one field of which changed.
+	Changed int `json:"changed"`
+
+	// Matched The issues the selection matched (equal to expectedCount).
+	Matched int `json:"matched"`
+
+	// StatusUnchanged The matched issues whose status was left as it was because they are fixed.
+	StatusUnchanged int `json:"statusUnchanged"`
+
+	// Unchanged The matched issues that already held every value sent.
+	Unchanged int `json:"unchanged"`
+}
+
 // ErrorResponse Pulumi's error body.
 //
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
@@ -1656,6 +1722,12 @@ type PolicyGroupMode string
 //
 // Example: {"assignedTo":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"entityId":"prod","entityProject":"payments","entityType":"stack","id":"0b4f6a52-3c1e-4f7e-9a0c-2d7b5e8f1a34","kind":"preventative","lastModified":"2025-11-21T14:02:11Z","level":"mandatory","message":"S3 buckets must have server-side encryption enabled.","observedAt":"2025-11-20T09:30:00Z","policyGroupName":"default-policy-group","policyGroupType":"preventative","policyName":"s3-bucket-encryption","policyPack":"aws-cis-compliance","policyPackTag":"1.2.0","priority":"p1","resourceName":"receipts","resourceProvider":"aws","resourceType":"aws:s3/bucket:Bucket","resourceURN":"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts","severity":"high","stackVersion":42,"status":"in_progress"}
 type PolicyIssue struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user the policy issue is assigned to.
 	AssignedTo nullable.Nullable[UserInfo] `json:"assignedTo,omitempty"`
 
@@ -1765,14 +1837,17 @@ type PolicyIssueFiltersResponse struct {
 //
 // Example: {"actor":"alice","actorType":"user","at":"2025-11-21T14:02:11Z","field":"status","id":17,"newValue":"in_progress","oldValue":"open"}
 type PolicyIssueHistoryEntry struct {
-	// Actor Who made the change (a user login, a token name, or "evaluation").
+	// Actor Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance).
 	Actor string `json:"actor"`
 
-	// ActorType The kind of actor.
+	// ActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 	ActorType PolicyIssueHistoryEntryActorType `json:"actorType"`
 
 	// At When the change was made.
 	At time.Time `json:"at"`
+
+	// BatchId Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did.
+	BatchId *string `json:"batchId,omitempty"`
 
 	// Field The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...).
 	Field string `json:"field"`
@@ -1785,9 +1860,12 @@ type PolicyIssueHistoryEntry struct {
 
 	// OldValue The value before the change; null when there was none.
 	OldValue nullable.Nullable[string] `json:"oldValue,omitempty"`
+
+	// Reason Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired").
+	Reason *string `json:"reason,omitempty"`
 }
 
-// PolicyIssueHistoryEntryActorType The kind of actor.
+// PolicyIssueHistoryEntryActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 type PolicyIssueHistoryEntryActorType string
 
 // PolicyIssueHistoryResponse Beyond Pulumi. The history of a policy issue.
@@ -2057,6 +2135,12 @@ type UpdatePolicyGroupRequest struct {
 //
 // Example: {"assignedTo":"alice","priority":"p1","status":"in_progress"}
 type UpdatePolicyIssueRequest struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user to assign the policy issue to (a member's login or email); null or "" unassigns.
 	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
 
@@ -2473,6 +2557,9 @@ type CreatePolicyEvaluationJSONRequestBody = PolicyEvaluationRequest
 
 // ListPolicyIssuesJSONRequestBody defines body for ListPolicyIssues for application/json ContentType.
 type ListPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
+
+// BatchUpdatePolicyIssuesJSONRequestBody defines body for BatchUpdatePolicyIssues for application/json ContentType.
+type BatchUpdatePolicyIssuesJSONRequestBody = BatchUpdatePolicyIssuesRequest
 
 // ExportPolicyIssuesJSONRequestBody defines body for ExportPolicyIssues for application/json ContentType.
 type ExportPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
@@ -3383,6 +3470,50 @@ type ClientInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues (the `ListPolicyIssues` operationId).
 	ListPolicyIssues(ctx context.Context, orgName OrgName, body ListPolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BatchUpdatePolicyIssuesWithBody Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssues(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ExportPolicyIssuesWithBody Export Policy Issues
 	//
 	// Exports policy issues for an organization to CSV format for offline analysis or
@@ -3462,6 +3593,15 @@ type ClientInterface interface {
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -3476,6 +3616,15 @@ type ClientInterface interface {
 	// 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4771,6 +4920,70 @@ func (c *Client) ListPolicyIssues(ctx context.Context, orgName OrgName, body Lis
 	return c.Client.Do(req)
 }
 
+// BatchUpdatePolicyIssuesWithBody Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *Client) BatchUpdatePolicyIssuesWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBatchUpdatePolicyIssuesRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BatchUpdatePolicyIssues Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *Client) BatchUpdatePolicyIssues(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBatchUpdatePolicyIssuesRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ExportPolicyIssuesWithBody Export Policy Issues
 //
 // Exports policy issues for an organization to CSV format for offline analysis or
@@ -4900,6 +5113,15 @@ func (c *Client) GetPolicyIssue(ctx context.Context, orgName OrgName, issueId Is
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 //
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -4924,6 +5146,15 @@ func (c *Client) UpdatePolicyIssueWithBody(ctx context.Context, orgName OrgName,
 // 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+//
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7213,6 +7444,53 @@ func NewListPolicyIssuesRequestWithBody(server string, orgName OrgName, contentT
 	}
 
 	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBatchUpdatePolicyIssuesRequest calls the generic BatchUpdatePolicyIssues builder with application/json body
+func NewBatchUpdatePolicyIssuesRequest(server string, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBatchUpdatePolicyIssuesRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewBatchUpdatePolicyIssuesRequestWithBody constructs an http.Request for the BatchUpdatePolicyIssues method, with any body, and a specified content type
+func NewBatchUpdatePolicyIssuesRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/issues/batch", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9942,6 +10220,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues (the `ListPolicyIssues` operationId).
 	ListPolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body ListPolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyIssuesHTTPResponse, error)
 
+	// BatchUpdatePolicyIssuesWithBodyWithResponse Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error)
+
+	// BatchUpdatePolicyIssuesWithResponse Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error)
+
 	// ExportPolicyIssuesWithBodyWithResponse Export Policy Issues
 	//
 	// Exports policy issues for an organization to CSV format for offline analysis or
@@ -10023,6 +10345,15 @@ type ClientWithResponsesInterface interface {
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -10037,6 +10368,15 @@ type ClientWithResponsesInterface interface {
 	// 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13280,6 +13620,117 @@ func (r ListPolicyIssuesHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListPolicyIssuesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// BatchUpdatePolicyIssuesHTTPResponse429Headers the declared response headers of an HTTP 429 response for BatchUpdatePolicyIssues
+type BatchUpdatePolicyIssuesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type BatchUpdatePolicyIssuesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BatchUpdatePolicyIssuesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BatchUpdatePolicyIssuesConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BatchUpdatePolicyIssuesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON200() *BatchUpdatePolicyIssuesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON409() *BatchUpdatePolicyIssuesConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BatchUpdatePolicyIssuesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BatchUpdatePolicyIssuesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BatchUpdatePolicyIssuesHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18019,6 +18470,62 @@ func (c *ClientWithResponses) ListPolicyIssuesWithResponse(ctx context.Context, 
 	return ParseListPolicyIssuesHTTPResponse(rsp)
 }
 
+// BatchUpdatePolicyIssuesWithBodyWithResponse Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *ClientWithResponses) BatchUpdatePolicyIssuesWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	rsp, err := c.BatchUpdatePolicyIssuesWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatchUpdatePolicyIssuesHTTPResponse(rsp)
+}
+
+// BatchUpdatePolicyIssuesWithResponse Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *ClientWithResponses) BatchUpdatePolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	rsp, err := c.BatchUpdatePolicyIssues(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatchUpdatePolicyIssuesHTTPResponse(rsp)
+}
+
 // ExportPolicyIssuesWithBodyWithResponse Export Policy Issues
 //
 // Exports policy issues for an organization to CSV format for offline analysis or
@@ -18130,6 +18637,15 @@ func (c *ClientWithResponses) GetPolicyIssueWithResponse(ctx context.Context, or
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 //
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -18150,6 +18666,15 @@ func (c *ClientWithResponses) UpdatePolicyIssueWithBodyWithResponse(ctx context.
 // 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+//
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21458,6 +21983,108 @@ func ParseListPolicyIssuesHTTPResponse(rsp *http.Response) (*ListPolicyIssuesHTT
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ListPolicyIssuesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBatchUpdatePolicyIssuesHTTPResponse parses an HTTP response from a BatchUpdatePolicyIssuesWithResponse call
+func ParseBatchUpdatePolicyIssuesHTTPResponse(rsp *http.Response) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BatchUpdatePolicyIssuesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BatchUpdatePolicyIssuesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BatchUpdatePolicyIssuesConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers BatchUpdatePolicyIssuesHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

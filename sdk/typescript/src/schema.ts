@@ -123,6 +123,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgName}/policyresults/issues/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Batch Update Policy Issues
+         * @description Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+         *     (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+         *     ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+         *     is the number of issues the client saw selected: when the selection now matches another
+         *     number the batch is refused with 409 and the current count (`matched`), and nothing is
+         *     written. Ids of other organizations or unknown ids are not matched.
+         *
+         *     The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+         *     in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+         *     acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+         *     issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+         *     changed issue gets one history entry per changed field, with the caller as actor and the
+         *     batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+         *     soon as the response is sent. Viewers get 403.
+         */
+        post: operations["BatchUpdatePolicyIssues"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/policyresults/issues/{issueId}": {
         parameters: {
             query?: never;
@@ -160,6 +196,15 @@ export interface paths {
          *     400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
          *     issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
          *     `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+         *
+         *     Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+         *     current status), `acceptedUntil` (a future date-time, at most the server's
+         *     `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+         *     accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+         *     server opens the issue again (or fixes it, when its latest evaluation no longer reports
+         *     it), recorded in the history with the actor `policyresults`. Any other status, or an
+         *     evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+         *     the field.
          */
         patch: operations["UpdatePolicyIssue"];
         trace?: never;
@@ -1928,6 +1973,13 @@ export interface components {
             policyGroupName?: string;
             /** @description The type of the policy group this issue belongs to. */
             policyGroupType?: components["schemas"]["PolicyGroupMode"];
+            /**
+             * Format: date-time
+             * @description Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+             */
+            acceptedUntil?: string;
+            /** @description Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted. */
+            acceptanceReason?: string;
         };
         /** @description A policy issue with its policy definition and policy pack. */
         GetPolicyIssueResponse: {
@@ -2014,6 +2066,92 @@ export interface components {
             status?: components["schemas"]["PolicyIssueStatus"];
             /** @description The new priority for the policy issue. */
             priority?: components["schemas"]["PolicyIssuePriority"];
+            /**
+             * Format: date-time
+             * @description Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+             */
+            acceptedUntil?: string | null;
+            /** @description Beyond Pulumi. Why the risk is accepted; required with acceptedUntil. */
+            acceptanceReason?: string;
+        };
+        /**
+         * @description Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+         * @example {
+         *       "filterModel": {
+         *         "filterType": "join",
+         *         "type": "AND",
+         *         "conditions": [
+         *           {
+         *             "filterType": "text",
+         *             "colId": "policyName",
+         *             "type": "equals",
+         *             "filter": "s3-bucket-encryption"
+         *           }
+         *         ]
+         *       },
+         *       "expectedCount": 42,
+         *       "status": "in_progress",
+         *       "assignedTo": "alice"
+         *     }
+         */
+        BatchUpdatePolicyIssuesRequest: {
+            /** @description The issues to update, by id (UUIDs); not with filterModel. */
+            ids?: string[];
+            /** @description The issues to update, as the issue grid's filter (at most 100000 matching); not with ids. */
+            filterModel?: components["schemas"]["AngularGridAdvancedFilterModel"];
+            /** @description The number of issues the client expects the selection to match; another number is a 409. */
+            expectedCount: number;
+            /** @description The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status. */
+            status?: components["schemas"]["PolicyIssueStatus"];
+            /** @description The new priority. */
+            priority?: components["schemas"]["PolicyIssuePriority"];
+            /** @description A member's login or email to assign the issues to; null or "" unassigns. */
+            assignedTo?: string | null;
+            /**
+             * Format: date-time
+             * @description The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+             */
+            acceptedUntil?: string | null;
+            /** @description Why the risk is accepted; required with acceptedUntil. */
+            acceptanceReason?: string;
+        };
+        /**
+         * @description Beyond Pulumi. What a batch update matched and changed.
+         * @example {
+         *       "matched": 42,
+         *       "changed": 40,
+         *       "unchanged": 2,
+         *       "statusUnchanged": 3,
+         *       "batchId": "01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f"
+         *     }
+         */
+        BatchUpdatePolicyIssuesResponse: {
+            /** @description The issues the selection matched (equal to expectedCount). */
+            matched: number;
+            /** @description The matched issues at least one field of which changed. */
+            changed: number;
+            /** @description The matched issues that already held every value sent. */
+            unchanged: number;
+            /** @description The matched issues whose status was left as it was because they are fixed. */
+            statusUnchanged: number;
+            /** @description The batch's id, carried by every history entry it wrote. */
+            batchId: string;
+        };
+        /**
+         * @description Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+         * @example {
+         *       "code": 409,
+         *       "message": "expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45",
+         *       "matched": 45
+         *     }
+         */
+        BatchUpdatePolicyIssuesConflict: {
+            /** @description The HTTP status code (409). */
+            code: number;
+            /** @description A human-readable description of the error. */
+            message: string;
+            /** @description The number of issues the selection matches now. */
+            matched: number;
         };
         /** @description Beyond Pulumi. The history of a policy issue. */
         PolicyIssueHistoryResponse: {
@@ -2040,13 +2178,17 @@ export interface components {
              * @description When the change was made.
              */
             at: string;
-            /** @description Who made the change (a user login, a token name, or "evaluation"). */
+            /** @description Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance). */
             actor: string;
             /**
-             * @description The kind of actor.
+             * @description The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
              * @enum {string}
              */
-            actorType: "user" | "token" | "evaluation";
+            actorType: "user" | "token" | "evaluation" | "system";
+            /** @description Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did. */
+            batchId?: string;
+            /** @description Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired"). */
+            reason?: string;
             /** @description The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...). */
             field: string;
             /** @description The value before the change; null when there was none. */
@@ -3583,6 +3725,50 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    BatchUpdatePolicyIssues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchUpdatePolicyIssuesRequest"];
+            };
+        };
+        responses: {
+            /** @description What the batch matched and changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchUpdatePolicyIssuesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The selection matches another number of issues than `expectedCount`; nothing was written. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchUpdatePolicyIssuesConflict"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
