@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"regexp"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -357,29 +356,6 @@ func (r *Repository) RevokeToken(ctx context.Context, orgID, tokenID int64) erro
 		return ErrNotFound
 	}
 	return nil
-}
-
-// translate maps GORM's errors to the repository's.
-func translate(err error, conflictMessage string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return ErrNotFound
-	case errors.Is(err, gorm.ErrDuplicatedKey), isUniqueViolation(err):
-		if conflictMessage == "" {
-			return ErrConflict
-		}
-		return &ConflictError{Message: conflictMessage}
-	}
-	return err
-}
-
-// isUniqueViolation recognises SQLite's unique-constraint errors, which the
-// glebarez dialector does not translate.
-func isUniqueViolation(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
 
 // OrganizationByID finds an organisation by id.

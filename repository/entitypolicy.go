@@ -74,7 +74,7 @@ func (r *Repository) EntityPolicyPacks(ctx context.Context, orgID int64, entityT
 		JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id AND v.published = ? AND v.version = COALESCE(gp.version,
 			(SELECT MAX(v2.version) FROM policy_pack_versions v2 WHERE v2.org_id = p.org_id AND v2.pack_id = p.id AND v2.published = ?))
 		WHERE ge.org_id = ? AND ge.entity_id = ?`+modeCond+`
-		ORDER BY `+textOrder("p.name", r.dialect)+`, v.version, g.is_org_default, `+textOrder("g.name", r.dialect),
+		ORDER BY `+r.dialect.TextOrder("p.name")+`, v.version, g.is_org_default, `+r.dialect.TextOrder("g.name"),
 		args...).Scan(&rows).Error
 	if err != nil {
 		return nil, err

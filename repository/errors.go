@@ -1,44 +1,23 @@
 package repository
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/policyresults/policyresults/repository/store"
 
+// The repository's errors (see package store).
 var (
-	// ErrNotFound is returned when the requested row does not exist in the
-	// organisation.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict is returned when a write would break a uniqueness rule or a
-	// state rule (a stale evaluation, a pack in use).
-	ErrConflict = errors.New("conflict")
-	// ErrPreconditionFailed is returned when an If-Match revision is stale.
-	ErrPreconditionFailed = errors.New("precondition failed")
+	ErrNotFound           = store.ErrNotFound
+	ErrConflict           = store.ErrConflict
+	ErrPreconditionFailed = store.ErrPreconditionFailed
 )
 
 // ValidationError reports input the repository refuses; Field names the
 // offending input.
-type ValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ValidationError) Error() string {
-	if e.Field == "" {
-		return e.Message
-	}
-	return fmt.Sprintf("%s: %s", e.Field, e.Message)
-}
-
-// invalid returns a *ValidationError for field.
-func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
-}
+type ValidationError = store.ValidationError
 
 // ConflictError carries a message for a conflict; it matches ErrConflict.
-type ConflictError struct{ Message string }
+type ConflictError = store.ConflictError
 
-func (e *ConflictError) Error() string { return e.Message }
+// invalid returns a *ValidationError for field.
+func invalid(field, format string, args ...any) error { return store.Invalid(field, format, args...) }
 
-// Is makes errors.Is(err, ErrConflict) true.
-func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+// translate maps GORM's errors to the repository's.
+func translate(err error, conflictMessage string) error { return store.Translate(err, conflictMessage) }

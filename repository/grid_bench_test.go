@@ -31,11 +31,11 @@ func gridBenches(b *testing.B) []gridBench {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return []gridBench{{string(r.Dialect()) + "-acme", r, org.ID}}
+		return []gridBench{{r.Dialect().String() + "-acme", r, org.ID}}
 	}
 	var out []gridBench
 	for _, be := range repotest.Backends(b) {
-		out = append(out, gridBench{string(be.Dialect), be.Repo, seedGridBench(b, be.Repo)})
+		out = append(out, gridBench{be.Dialect.String(), be.Repo, seedGridBench(b, be.Repo)})
 	}
 	return out
 }

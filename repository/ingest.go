@@ -122,26 +122,13 @@ type EvaluationSummary struct {
 const evaluationActor = "evaluation"
 
 // batchRows is how many rows of cols columns one multi-row statement
-// writes. PostgreSQL takes large batches (one round trip each, well under
-// its 65,535 bound parameters). The SQLite driver matches each bound
-// parameter by scanning the argument list, so a statement costs the square
-// of its parameter count; in-process statements are cheap, so SQLite gets
-// small ones.
+// writes (see Dialect.MaxParams).
 func (r *Repository) batchRows(cols int) int {
-	limit := 30000
-	if r.dialect == SQLite {
-		limit = 400
-	}
-	return max(1, min(1000, limit/cols))
+	return max(1, min(1000, r.dialect.MaxParams()/cols))
 }
 
 // inBatch is how many values one IN (...) list binds.
-func (r *Repository) inBatch() int {
-	if r.dialect == SQLite {
-		return 400
-	}
-	return 5000
-}
+func (r *Repository) inBatch() int { return r.dialect.InListSize() }
 
 type issueKey struct{ pack, policy, urn string }
 
@@ -442,7 +429,7 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 	if err != nil {
 		return nil, err
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		if err := r.seedTexts(ctx, orgID, p.knownTexts()); err != nil {
 			return nil, err
 		}
@@ -569,18 +556,12 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 			keys[i] = [3]string{v.key.pack, v.key.policy, v.key.urn}
 		}
 		encoded, _ := json.Marshal(keys) // strings always encode
-		reported := "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)"
-		if r.dialect == Postgres {
-			reported = "SELECT k->>0, k->>1, k->>2 FROM jsonb_array_elements(CAST(? AS jsonb)) AS k"
-		}
+		reported := r.dialect.JSONTriples()
 		query += " AND (policy_issues.status <> '" + StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
 			reported + "))"
 		args = append(args, string(encoded))
 	}
-	if r.dialect == Postgres {
-		query += " FOR UPDATE OF policy_issues"
-	}
-	return query, args
+	return query + r.dialect.LockRowsOf("policy_issues"), args
 }
 
 func entityLabel(e *Entity, scope string) string {
@@ -1136,7 +1117,7 @@ var issueUpdateColumns = []string{
 // writeIssues writes the issues d opens, changes and moves to a version;
 // record writes their history.
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
 	for _, batch := range chunk(d.inserts, r.batchRows(issueColumns)) {
@@ -1145,9 +1126,6 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 		}
 	}
 	conflict := []clause.Column{{Name: "id"}}
-	if r.dialect == Postgres {
-		conflict = []clause.Column{{Name: "org_id"}, {Name: "id"}}
-	}
 	for _, batch := range chunk(d.updates, r.batchRows(issueColumns)) {
 		if err := tx.Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.AssignmentColumns(issueUpdateColumns)}).
 			Create(&batch).Error; err != nil {
@@ -1299,7 +1277,7 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 	for i := range outcomes {
 		rollup.outcome(&outcomes[i], 1)
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return insertOutcomesPG(tx, outcomes)
 	}
 	for _, batch := range chunk(outcomes, r.batchRows(9)) {
@@ -1377,7 +1355,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		}
 		upserts = append(upserts, want)
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		if err := upsertResourcesPG(tx, upserts); err != nil {
 			return false, err
 		}

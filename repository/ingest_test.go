@@ -876,7 +876,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
 		for _, c := range cases {
 			history := c.history
-			b.Run(string(be.Dialect)+c.name, func(b *testing.B) {
+			b.Run(be.Dialect.String()+c.name, func(b *testing.B) {
 				ctx := context.Background()
 				org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench"))
 				if err != nil {

@@ -60,8 +60,8 @@ func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool
 	}
 	query += " WHERE policy_issues.org_id = ? AND policy_issues.id = ?"
 	args = append(args, orgID, strings.ToLower(id))
-	if lock && r.dialect == Postgres {
-		query += " FOR UPDATE OF policy_issues"
+	if lock {
+		query += r.dialect.LockRowsOf("policy_issues")
 	}
 	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
@@ -134,7 +134,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 	if u.Assignee != nil {
 		who = strings.TrimSpace(*u.Assignee)
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		db := r.db.WithContext(ctx)
 		for range 3 {
 			d, user, err := r.issueDetails(db, orgID, id, false, who)
@@ -175,7 +175,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 		if err != nil || t == nil {
 			return err
 		}
-		if r.dialect == Postgres {
+		if r.dialect.Arrays() {
 			applied, err := writeTriagePG(tx, t)
 			if err != nil {
 				return err

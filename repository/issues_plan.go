@@ -201,7 +201,7 @@ func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map
 		if err != nil || !ok || cubeCol.Kind != grid.KindText || c.Op != grid.OpEquals || len(c.Values) != 1 {
 			return
 		}
-		if r.dialect == SQLite && len(cubeCol.MatchAlso) > 0 {
+		if !r.dialect.ExactNames(len(cubeCol.MatchAlso) > 0) {
 			return
 		}
 		exprs := cubeCol.Exprs()
@@ -283,22 +283,10 @@ func topConditions(n grid.Node) []*grid.Condition {
 	return nil
 }
 
-// readTx runs fn in a read-only transaction with one snapshot. On
-// PostgreSQL its statements are planned for their values every time: the
-// driver prepares each statement, and after five runs PostgreSQL may switch
-// to a generic plan that ignores the values, which for the grid means
-// ignoring how rare the filtered values are (a filter on ignored issues
-// scanning the whole default order).
+// readTx runs fn in a read-only transaction with one snapshot (see
+// store.Store.ReadTx).
 func (r *Repository) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if r.dialect == Postgres {
-		return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec("SET LOCAL plan_cache_mode = force_custom_plan").Error; err != nil {
-				return err
-			}
-			return fn(tx)
-		}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	}
-	return r.db.WithContext(ctx).Transaction(fn)
+	return r.store.ReadTx(ctx, fn)
 }
 
 // pageSQL selects a page of issues: the ids are found first (an index-only
@@ -311,11 +299,7 @@ func pageSQL(d Dialect, cond, order, limit string, filterFirst bool) string {
 	if filterFirst {
 		// OFFSET 0 keeps the subquery from being merged into the outer
 		// query, so it is planned for its filter alone.
-		fence := " OFFSET 0"
-		if d == SQLite {
-			fence = " LIMIT -1 OFFSET 0"
-		}
-		from = "(SELECT * FROM policy_issues WHERE " + cond + fence + ") policy_issues"
+		from = "(SELECT * FROM policy_issues WHERE " + cond + d.Fence() + ") policy_issues"
 	}
 	return "SELECT " + issueSelect + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
 		" FROM " + from + " ORDER BY " + order + limit + ") k" +
@@ -332,7 +316,7 @@ var narrowLimit int64 = 20000
 // index and its table), and at the sizes it serves the ordered read of the
 // default order's index, which carries the filter columns, is fast.
 func (r *Repository) filterFirst(n int64) bool {
-	return r.dialect == Postgres && n >= 0 && n <= narrowLimit
+	return r.dialect.FiltersFirst() && n >= 0 && n <= narrowLimit
 }
 
 // coveredColumns are the columns the indexes of policyName and
@@ -516,7 +500,7 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		return err
 	}
 	filterFirst := r.filterFirst(narrow)
-	smallFirst = smallFirst || r.dialect == Postgres && coveredFilter(q.Where())
+	smallFirst = smallFirst || r.dialect.FiltersFirst() && coveredFilter(q.Where())
 	skip, want := int64(q.Offset), int64(q.Limit)
 	for _, s := range segs {
 		if want == 0 {

@@ -184,7 +184,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 		filterFirst := false
 		if !onTheCube {
 			var segs []segment
-			segmented = segmented && r.dialect == Postgres
+			segmented = segmented && r.dialect.SegmentedPages()
 			if segmented {
 				if segs, err = issueSegments(tx, segCol.issue, where, args); err != nil {
 					return err
@@ -280,10 +280,8 @@ func (r *Repository) limitClause(limit, offset int) (string, []any) {
 		return " LIMIT ? OFFSET ?", []any{limit, offset}
 	case offset == 0:
 		return "", nil
-	case r.dialect == Postgres:
-		return " OFFSET ?", []any{offset}
 	}
-	return " LIMIT -1 OFFSET ?", []any{offset}
+	return r.dialect.OffsetOnly(), []any{offset}
 }
 
 // ExportIssues streams the rows of q (ignoring its grouping, within its group
@@ -300,7 +298,7 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 	}
 	limit, largs := r.limitClause(q.Limit, q.Offset)
 	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, "policy_issues.id", r.dialect) + limit
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return r.exportPG(ctx, query, append(args, largs...), each)
 	}
 	return eachIssue(r.db.WithContext(ctx), query, append(args, largs...), each)
@@ -381,10 +379,7 @@ func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query
 		query += " LIMIT ? OFFSET ?"
 		pageArgs = append(pageArgs, q.Limit, q.Offset)
 	case q.Offset > 0:
-		query += " LIMIT -1 OFFSET ?"
-		if r.dialect == Postgres {
-			query = strings.TrimSuffix(query, " LIMIT -1 OFFSET ?") + " OFFSET ?"
-		}
+		query += r.dialect.OffsetOnly()
 		pageArgs = append(pageArgs, q.Offset)
 	}
 	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
@@ -476,15 +471,7 @@ func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDe
 	if err != nil {
 		return nil, err
 	}
-	group := col.Expr
-	if r.dialect == SQLite {
-		// Unary plus keeps SQLite from reading the issues in the order of
-		// an index on the column to group without sorting: that index does
-		// not find the filter's rows, so it read all of them, where the
-		// filter's own index and a sort of the few values are far cheaper
-		// (see BENCHMARKS.md, What makes it fast).
-		group = "+" + col.Expr
-	}
+	group := r.dialect.GroupWithoutIndex(col.Expr)
 	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+group, "COUNT(*)", args)
 }
 
@@ -501,7 +488,7 @@ func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, fi
 func (r *Repository) facetQuery(db *gorm.DB, col grid.ColumnDef, query, count string, args []any) ([]FacetValue, error) {
 	name := col.Expr
 	if col.Kind == grid.KindText {
-		name = textOrder(name, r.dialect)
+		name = r.dialect.TextOrder(name)
 	}
 	query += " ORDER BY " + count + " DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
 	rows, err := db.Raw(query, args...).Rows()
@@ -912,24 +899,12 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 			}
 			ref := textRefColumns[p.field]
 			if ids, ok := w.texts[p]; ok {
-				if w.dialect == Postgres {
-					w.sb.WriteString(ref + " = ANY(CAST(" + w.bind(pgIDs(ids)) + " AS bigint[]))")
-					continue
-				}
-				marks := make([]string, len(ids))
-				for i, id := range ids {
-					marks[i] = w.bind(id)
-				}
-				w.sb.WriteString(ref + " IN (" + strings.Join(marks, ", ") + ")")
+				w.sb.WriteString(w.dialect.IDsIn(ref, ids, w.bind))
 				continue
 			}
 			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
 				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
-			if w.dialect == Postgres {
-				w.sb.WriteString(ref + " = ANY(ARRAY(" + values + "))")
-			} else {
-				w.sb.WriteString(ref + " IN (" + values + ")")
-			}
+			w.sb.WriteString(w.dialect.InSubquery(ref, values))
 		}
 		w.sb.WriteString(")")
 	}
@@ -973,7 +948,7 @@ func gridSortExpr(col grid.ColumnDef, d Dialect) string {
 	case col.RankExpr != "":
 		return col.RankExpr
 	case col.Kind == grid.KindText:
-		return textOrder(col.Expr, d)
+		return d.TextOrder(col.Expr)
 	}
 	return col.Expr
 }

@@ -29,7 +29,7 @@ func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string)
 		after = t.After
 	}
 	var rows []Member
-	login := textOrder("u.login", r.dialect)
+	login := r.dialect.TextOrder("u.login")
 	err := r.db.WithContext(ctx).Raw(`SELECT u.id, u.login, u.email, u.name, u.avatar_url, u.created_at, m.role, m.created_at AS joined_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org_id = ? AND `+login+` > ?
@@ -43,14 +43,4 @@ func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string)
 		next = encodePageToken(pageToken{Kind: "members", After: rows[len(rows)-1].Login})
 	}
 	return rows, next, nil
-}
-
-// textOrder is a text expression that compares and sorts in byte order:
-// SQLite's default, PostgreSQL's with the "C" collation whatever the
-// database's own.
-func textOrder(expr string, d Dialect) string {
-	if d == Postgres {
-		return expr + ` COLLATE "C"`
-	}
-	return expr
 }

@@ -169,7 +169,7 @@ func migrateAsChain(t *testing.T, repo *repository.Repository, version int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := fs.Sub(repository.MigrationFiles(), "migrations/"+string(repo.Dialect()))
+	fsys, err := fs.Sub(repository.MigrationFiles(), repo.Dialect().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func appliedVersions(t *testing.T, repo *repository.Repository) []int64 {
 // embeddedVersions are the versions of the dialect's embedded migrations.
 func embeddedVersions(t *testing.T, d repository.Dialect) []int64 {
 	t.Helper()
-	entries, err := fs.ReadDir(repository.MigrationFiles(), "migrations/"+string(d))
+	entries, err := fs.ReadDir(repository.MigrationFiles(), d.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func embeddedVersions(t *testing.T, d repository.Dialect) []int64 {
 // forEachDialect runs f as a subtest on each dialect.
 func forEachDialect(t *testing.T, f func(t *testing.T, d repository.Dialect)) {
 	for _, d := range []repository.Dialect{repository.SQLite, repository.Postgres} {
-		t.Run(string(d), func(t *testing.T) { f(t, d) })
+		t.Run(d.String(), func(t *testing.T) { f(t, d) })
 	}
 }
 

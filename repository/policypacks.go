@@ -214,12 +214,7 @@ func policyRow(orgID, versionID int64, p PolicyInput) Policy {
 
 // lockClause locks selected rows for the transaction on PostgreSQL; SQLite
 // transactions already hold the database's write lock from BEGIN.
-func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB {
-	if r.dialect == Postgres {
-		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return tx
-}
+func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB { return r.dialect.LockSelected(tx) }
 
 // CreatePolicyPackVersion registers a new version of a pack (creating the
 // pack if new) with its policies, unpublished until CompletePolicyPackPublish.

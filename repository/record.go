@@ -62,6 +62,9 @@ func (r *Repository) record(tx *gorm.DB, c *issueChanges) error {
 		if err := r.insertHistory(tx, c.history); err != nil {
 			return err
 		}
+		if err := writeHookEvents(tx, c); err != nil {
+			return err
+		}
 	}
 	if c.rollup != nil {
 		if err := r.applyRollups(tx, c.orgID, c.rollup); err != nil {
@@ -92,6 +95,7 @@ func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []
 		}
 		c.rollup.counts = map[countKey]int64{}
 	}
+	args = hookEventCTE(c, q, args, cond)
 	c.inlined = true
 	return args
 }
@@ -102,7 +106,7 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		return insertHistoryPG(tx, rows)
 	}
 	for _, batch := range chunk(rows, r.batchRows(8)) {

@@ -30,7 +30,7 @@ func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([
 	if orgName != "" {
 		q = q.Where("o.name = ?", orgName)
 	}
-	if err := q.Order(textOrder("o.name", r.dialect)).Scan(&rows).Error; err != nil {
+	if err := q.Order(r.dialect.TextOrder("o.name")).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]Access, len(rows))
@@ -79,7 +79,7 @@ func (r *Repository) RegistryPacks(ctx context.Context, orgIDs []int64, ids []st
 		q = q.Where(`v.version = (SELECT MAX(v2.version) FROM policy_pack_versions v2
 			WHERE v2.org_id = v.org_id AND v2.pack_id = v.pack_id AND v2.published = ?)`, true)
 	}
-	err := q.Order(textOrder("o.name", r.dialect) + ", " + textOrder("p.name", r.dialect) + ", v.version DESC").Scan(&out).Error
+	err := q.Order(r.dialect.TextOrder("o.name") + ", " + r.dialect.TextOrder("p.name") + ", v.version DESC").Scan(&out).Error
 	return out, err
 }
 

@@ -256,7 +256,7 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 	if len(keys) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		c := countArrays(orgID, keys, delta)
 		return execPG(tx, c.countsUpsertSQL(1, ""), c.cols...)
 	}
@@ -322,7 +322,7 @@ func (r *Repository) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyC
 	if len(keys) == 0 {
 		return nil
 	}
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		n := len(keys)
 		org, ref, active := make([]int64, n), make([]int64, n), make([]int64, n)
 		pack, policy := make([]string, n), make([]string, n)

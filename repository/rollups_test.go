@@ -44,7 +44,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		rng := rand.New(rand.NewPCG(7, uint64(len(b.Dialect))))
+		rng := rand.New(rand.NewPCG(7, uint64(len(b.Dialect.String()))))
 		versions := map[string]int64{}
 		next := func(key string) int64 { versions[key]++; return versions[key] }
 		groupName := "payments"

@@ -3,10 +3,8 @@ package repository
 import (
 	"cmp"
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -82,12 +80,8 @@ func splitURN(urn string) (prefix, rest string) {
 // urnPrefixSQL is splitURN's prefix of the column in SQL (the migration
 // holds a copy).
 func urnPrefixSQL(d Dialect, col string) string {
-	instr := "instr"
-	if d == Postgres {
-		instr = "strpos"
-	}
-	first := instr + "(substr(" + col + ", 12), '::')"
-	second := instr + "(substr(" + col + ", 13 + " + first + "), '::')"
+	first := d.Position("substr("+col+", 12)", "'::'")
+	second := d.Position("substr("+col+", 13 + "+first+")", "'::'")
 	return "(CASE WHEN substr(" + col + ", 1, 11) = 'urn:pulumi:' AND " + first + " > 0 AND " + second + " > 0" +
 		" THEN substr(" + col + ", 1, 13 + " + first + " + " + second + ") ELSE '' END)"
 }
@@ -264,7 +258,7 @@ func (r *Repository) internTexts(db *gorm.DB, orgID int64, want map[textKey]int6
 	}
 	slices.SortFunc(keys, compareTextKeys)
 	lookup, insert := r.lookupTextsSQLite, r.insertTextsSQLite
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		lookup, insert = lookupTextsPG, insertTextsPG
 	}
 	if err := lookup(db, orgID, keys, want); err != nil {
@@ -402,10 +396,7 @@ func textColumnsOf(d Dialect) []struct{ field, value string } {
 // repository; see RebuildRollups).
 func (r *Repository) rebuildTexts(tx *gorm.DB, orgID int64) error {
 	for _, c := range textColumnsOf(r.dialect) {
-		conflict, match := "(org_id, field, value)", "t.value = "+c.value
-		if r.dialect == Postgres {
-			conflict, match = "(org_id, field, md5(value))", "md5(t.value) = md5("+c.value+") AND "+match
-		}
+		conflict, match := r.dialect.TextsConflict(), r.dialect.TextsMatch(c.value)
 		if err := tx.Exec(`INSERT INTO issue_texts (org_id, field, value)
 			SELECT DISTINCT org_id, '`+c.field+`', `+c.value+` FROM policy_issues WHERE org_id = ?
 			ON CONFLICT `+conflict+` DO NOTHING`, orgID).Error; err != nil {
@@ -466,10 +457,6 @@ type textSets map[textPart][]int64
 // matching more is left to a subquery (a variable for tests).
 var maxTextSet = 10000
 
-// maxSQLiteTextSet bounds the sets on SQLite, where each id is a bound
-// parameter.
-const maxSQLiteTextSet = 1000
-
 // textSets reads the ids of the dictionary values matching the text
 // matches of a filter. A part no value matches drops its alternative from
 // the SQL. Bound as arrays of constants, the ids let PostgreSQL estimate
@@ -479,11 +466,7 @@ const maxSQLiteTextSet = 1000
 // through the reference index and sort them instead of reading the sort
 // order until a page is full (see BENCHMARKS.md, What makes it fast).
 func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
-	limit := maxTextSet
-	if r.dialect == SQLite {
-		// Each id is a parameter on SQLite.
-		limit = min(limit, maxSQLiteTextSet)
-	}
+	limit := r.dialect.MaxIDSet(maxTextSet)
 	parts := textParts(filter)
 	if len(parts) == 0 {
 		return nil, nil
@@ -552,22 +535,4 @@ func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) 
 	}
 	cond, args := issueWhere(orgID, filter, r.dialect, &facts)
 	return cond, args, nil
-}
-
-// pgIDs binds ids as one PostgreSQL array parameter (GORM would expand a
-// slice into a list of parameters).
-type pgIDs []int64
-
-// Value is the array in PostgreSQL's text form.
-func (a pgIDs) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteString("{")
-	for i, id := range a {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString(strconv.FormatInt(id, 10))
-	}
-	b.WriteString("}")
-	return b.String(), nil
 }

@@ -178,7 +178,7 @@ func (r *Repository) writeTrends(tx *gorm.DB, orgID int64, d trendDelta) error {
 
 // writeTrendDays adds d's rows (keys, sorted) to issue_trends.
 func (r *Repository) writeTrendDays(tx *gorm.DB, orgID int64, d trendDelta, keys []trendKey) error {
-	if r.dialect == Postgres {
+	if r.dialect.Arrays() {
 		n := len(keys)
 		org := make([]int64, n)
 		dims, values, days := make([]string, n), make([]string, n), make([]string, n)

@@ -19,7 +19,7 @@ import (
 // the answer never reads.
 func BenchmarkTrendsYear(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
-		b.Run(string(be.Dialect), func(b *testing.B) {
+		b.Run(be.Dialect.String(), func(b *testing.B) {
 			ctx := context.Background()
 			org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-trends"))
 			if err != nil {

@@ -82,7 +82,7 @@ func newMetrics(repo *repository.Repository) (*metrics, error) {
 		m.requests, m.duration, m.inFlight, m.ingests, m.ingestSeconds, m.ingestIssues, m.rateLimited,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(sqlDB, string(repo.Dialect())),
+		collectors.NewDBStatsCollector(sqlDB, repo.Dialect().String()),
 		newIssuesCollector(repo),
 	} {
 		if err := m.registry.Register(c); err != nil {

@@ -430,8 +430,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("issues opened %g, want 14", got)
 		}
 		for _, series := range []string{
-			`go_sql_open_connections{db_name="` + string(b.Dialect) + `"}`,
-			`go_sql_max_open_connections{db_name="` + string(b.Dialect) + `"}`,
+			`go_sql_open_connections{db_name="` + b.Dialect.String() + `"}`,
+			`go_sql_max_open_connections{db_name="` + b.Dialect.String() + `"}`,
 			`policyresults_http_requests_in_flight`,
 			`go_goroutines`,
 		} {

@@ -127,7 +127,7 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		routeOps:       routeOperations(doc),
 		now:            cfg.Now,
-		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect() == repository.Postgres, cfg.WebhookKey),
+		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect().ConcurrentWrites(), cfg.WebhookKey),
 		hookClient:     cfg.WebhookClient,
 	}
 	if s.hookClient == nil {

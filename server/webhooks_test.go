@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/repository/webhooks"
 	"github.com/policyresults/policyresults/server"
+	"github.com/policyresults/policyresults/server/servertest"
 )
 
 // receiver is a webhook receiver on loopback that records what it is sent.
@@ -24,6 +28,7 @@ type receiver struct {
 }
 
 type receivedRequest struct {
+	path   string
 	header http.Header
 	body   []byte
 }
@@ -34,7 +39,7 @@ func newReceiver(t *testing.T) *receiver {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.requests = append(r.requests, receivedRequest{header: req.Header.Clone(), body: body})
+		r.requests = append(r.requests, receivedRequest{path: req.URL.Path, header: req.Header.Clone(), body: body})
 		status := r.status
 		r.mu.Unlock()
 		w.Header().Set("X-Receiver", "yes")
@@ -194,6 +199,170 @@ func TestWebhookManagement(t *testing.T) {
 			if strings.Contains(s, secret) {
 				t.Error("the webhook secret is stored in clear")
 			}
+		}
+	})
+}
+
+// drainHooks delivers every event the server's transactions wrote, as
+// serve's worker does.
+func drainHooks(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	store := webhooks.New(env.Repo.DB(), env.Repo.Dialect().ConcurrentWrites(), "")
+	w := webhooks.NewWorker(webhooks.WorkerConfig{Store: store, Client: webhooks.NewHTTPClient(true), ConsoleURL: "https://console.example.com"})
+	if err := w.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// payloads are the raw messages a receiver got on path.
+func (r *receiver) payloads(t *testing.T, path string) []webhooks.RawPayload {
+	t.Helper()
+	var out []webhooks.RawPayload
+	for _, req := range r.received() {
+		if req.path != path {
+			continue
+		}
+		var p webhooks.RawPayload
+		if err := json.Unmarshal(req.body, &p); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, req.body)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestWebhookEvents: evaluations and triage through the API send their
+// events: one message per evaluation per hook, whatever the number of
+// issues it opens, counting what each hook's filters follow (mandatory
+// violations, fixed, reopened, triaged by a person); a stack hook hears
+// only its stack; an organisation without an active hook keeps no events.
+func TestWebhookEvents(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		quiet := env.NewOrg(t)
+		ctx := context.Background()
+		admin := env.Client(t, org.Admin)
+		recv := newReceiver(t)
+		create := func(name string, body client.Webhook, stack string) {
+			t.Helper()
+			body.Name, body.DisplayName, body.PayloadUrl = ptr(name), name, recv.URL+"/"+name
+			var status int
+			var raw []byte
+			if stack == "" {
+				r, err := admin.CreateOrganizationWebhookWithResponse(ctx, org.Name, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, raw = r.StatusCode(), r.Body
+			} else {
+				r, err := admin.CreateStackWebhookWithResponse(ctx, org.Name, "shop", stack, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, raw = r.StatusCode(), r.Body
+			}
+			if status != http.StatusCreated {
+				t.Fatalf("create %s: %d %s", name, status, raw)
+			}
+		}
+		create("all", client.Webhook{Secret: ptr("events-secret")}, "")
+		create("mandatory", client.Webhook{Filters: &[]client.WebhookFilter{client.WebhookFilterPolicyViolationMandatory}}, "")
+		create("fixed", client.Webhook{Filters: &[]client.WebhookFilter{client.WebhookFilterPolicyIssueFixed, client.WebhookFilterPolicyIssueReopened}}, "")
+		create("triaged", client.Webhook{Filters: &[]client.WebhookFilter{client.WebhookFilterPolicyIssueTriaged}}, "")
+		create("s1", client.Webhook{}, "s1")
+
+		// s0: 40 resources fail no-public-read (critical, mandatory) on
+		// every 2nd, encrypted (medium, advisory) on every 3rd, versioned
+		// (low, advisory) on every 5th: 20 + 14 + 8 issues, one evaluation.
+		c := env.Client(t, org.OrgToken)
+		first := evaluation{project: "shop", stack: "s0", version: 1, pack: "baseline", tag: "1.0.0", policies: testPolicies(), resources: 40,
+			fails: map[string][]int{}}
+		for i := 0; i < 40; i++ {
+			if i%2 == 0 {
+				first.fails["no-public-read"] = append(first.fails["no-public-read"], i)
+			}
+			if i%3 == 0 {
+				first.fails["encrypted"] = append(first.fails["encrypted"], i)
+			}
+			if i%5 == 0 {
+				first.fails["versioned"] = append(first.fails["versioned"], i)
+			}
+		}
+		ingest(t, c, org.Name, first.request())
+		seedStacks(t, env, quiet, 1, 10)
+		drainHooks(t, env)
+		if p := recv.payloads(t, "/all"); len(p) != 1 || p[0].Total != 42 || p[0].Evaluation == nil || len(p[0].Issues) != 20 || p[0].StackName != "s0" {
+			t.Fatalf("all after one evaluation: %+v", p)
+		}
+		if p := recv.payloads(t, "/mandatory"); len(p) != 1 || p[0].Total != 20 || p[0].Counts[0].Severity != "critical" {
+			t.Errorf("mandatory: %+v", p)
+		}
+		for _, path := range []string{"/fixed", "/triaged", "/s1"} {
+			if n := len(recv.payloads(t, path)); n != 0 {
+				t.Errorf("%s got %d messages from an evaluation it does not follow", path, n)
+			}
+		}
+		sig := recv.received()[0]
+		for _, r := range recv.received() {
+			if r.path == "/all" {
+				sig = r
+			}
+		}
+		if sig.header.Get("Pulumi-Webhook-Signature") != webhooks.Signature(sig.body, "events-secret") {
+			t.Error("the evaluation's message does not verify")
+		}
+
+		// Version 2 fixes no-public-read everywhere; version 3 reports it
+		// again on resource 0.
+		second := first
+		second.version = 2
+		second.fails = map[string][]int{"encrypted": first.fails["encrypted"], "versioned": first.fails["versioned"]}
+		ingest(t, c, org.Name, second.request())
+		third := second
+		third.version = 3
+		third.fails = map[string][]int{"no-public-read": {0}, "encrypted": first.fails["encrypted"], "versioned": first.fails["versioned"]}
+		ingest(t, c, org.Name, third.request())
+		drainHooks(t, env)
+		var changes []string
+		for _, p := range recv.payloads(t, "/fixed") {
+			for _, cnt := range p.Counts {
+				changes = append(changes, fmt.Sprintf("%s %d", cnt.Change, cnt.N))
+			}
+		}
+		slices.Sort(changes)
+		if !slices.Equal(changes, []string{"fixed 20", "reopened 1"}) {
+			t.Errorf("fixed and reopened: %v", changes)
+		}
+		if p := recv.payloads(t, "/mandatory"); len(p) != 2 || p[1].Total != 1 {
+			t.Errorf("mandatory after a reopen: %+v", p)
+		}
+
+		// A person triages one issue.
+		issues := issuesOf(t, env.Client(t, org.Viewer), org.Name)
+		status := client.PolicyIssueStatus("in_progress")
+		if r, err := admin.UpdatePolicyIssueWithResponse(ctx, org.Name, issues[0].Id.String(), nil, client.UpdatePolicyIssueRequest{Status: &status}); err != nil || r.StatusCode() >= 300 {
+			t.Fatalf("triage: %v %s", err, r.Body)
+		}
+		drainHooks(t, env)
+		if p := recv.payloads(t, "/triaged"); len(p) != 1 || p[0].Total != 1 || p[0].User == nil || p[0].User.GithubLogin == "" ||
+			p[0].Issues[0].Status != "in_progress" || p[0].Kind != "policy_issue_triaged" {
+			t.Errorf("triaged: %+v", p)
+		}
+
+		// s1's stack hook hears s1 only.
+		ingest(t, c, org.Name, evaluation{project: "shop", stack: "s1", version: 1, pack: "baseline", tag: "1.0.0", policies: testPolicies(),
+			resources: 4, fails: map[string][]int{"versioned": {0}}}.request())
+		drainHooks(t, env)
+		if p := recv.payloads(t, "/s1"); len(p) != 1 || p[0].StackName != "s1" || p[0].Total != 1 {
+			t.Errorf("stack hook: %+v", p)
+		}
+		if n := len(recv.payloads(t, "/all")); n != 5 {
+			t.Errorf("all: %d messages, want one per evaluation (4) and the triage", n)
+		}
+		var kept int64
+		if err := b.Repo.DB().Raw("SELECT count(*) FROM webhook_events WHERE org_id = ?", quiet.ID).Scan(&kept).Error; err != nil || kept != 0 {
+			t.Errorf("an organisation without webhooks kept %d events (%v)", kept, err)
 		}
 	})
 }

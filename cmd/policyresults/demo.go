@@ -35,7 +35,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 			if !quiet {
 				opts.Progress = cmd.ErrOrStderr()
 			}
-			if opts.Workers == 0 && repo.Dialect() == repository.Postgres {
+			if opts.Workers == 0 && repo.Dialect().ConcurrentWrites() {
 				opts.Workers = 4
 			}
 			res, err := demo.Load(cmd.Context(), repo, opts)

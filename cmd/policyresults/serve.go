@@ -110,7 +110,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			for i, srv := range servers {
 				go func() { errc <- srv.Serve(listeners[i]) }()
 			}
-			log.Info("serving", "addr", listeners[0].Addr().String(), "database", string(repo.Dialect()),
+			log.Info("serving", "addr", listeners[0].Addr().String(), "database", repo.Dialect().String(),
 				"metrics", metricsWhere(metricsAddr), "rate_limit", rateLimit, "rate_burst", rateBurst)
 			select {
 			case err := <-errc:

@@ -105,7 +105,7 @@ func Postgres(t *testing.T, why string) *Backend {
 func ForEach(t *testing.T, f func(t *testing.T, b *Backend)) {
 	t.Helper()
 	for _, b := range Backends(t) {
-		t.Run(string(b.Dialect), func(t *testing.T) { f(t, b) })
+		t.Run(b.Dialect.String(), func(t *testing.T) { f(t, b) })
 	}
 }
 
@@ -228,7 +228,7 @@ func migrationsHash() string {
 	fsys := repository.MigrationFiles()
 	var names []string
 	_ = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(path, "migrations/postgres/") {
+		if err == nil && !d.IsDir() && strings.HasPrefix(path, "postgres/") {
 			names = append(names, path)
 		}
 		return nil

@@ -82,4 +82,3 @@ func NewHTTPClient(allowPrivate bool) *http.Client {
 		},
 	}
 }
-

@@ -89,27 +89,36 @@ func (e *Event) Add(ref IssueRef) {
 // Empty reports whether the event counts no change.
 func (e *Event) Empty() bool { return len(e.Counts) == 0 }
 
-// WriteEvent writes e to the outbox in tx, the transaction of the change,
-// when the organisation has an active webhook (otherwise nothing is sent,
-// and nothing is kept).
+// HasActiveHooks reports whether the organisation has an active webhook:
+// without one, no event is built nor kept.
+func HasActiveHooks(tx *gorm.DB, orgID int64) (bool, error) {
+	var active []int64
+	if err := tx.Raw("SELECT id FROM webhooks WHERE org_id = ? AND active LIMIT 1", orgID).Scan(&active).Error; err != nil {
+		return false, err
+	}
+	return len(active) > 0, nil
+}
+
+// WriteEvent writes e to the outbox in tx, the transaction of the change.
+// Callers check HasActiveHooks first: an organisation without an active
+// webhook keeps no events.
 func WriteEvent(tx *gorm.DB, e *Event) error {
 	if e == nil || e.Empty() {
 		return nil
 	}
-	var active []int64
-	if err := tx.Raw("SELECT id FROM webhooks WHERE org_id = ? AND active LIMIT 1", e.OrgID).Scan(&active).Error; err != nil {
-		return err
-	}
-	if len(active) == 0 {
-		return nil
-	}
-	data, err := json.Marshal(e)
+	data, err := e.Data()
 	if err != nil {
 		return err
 	}
 	return tx.Exec(`INSERT INTO webhook_events (org_id, cause, entity_type, project, stack, evaluation_id, actor, data, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.OrgID, e.Cause, e.EntityType, e.Project, e.Stack, e.EvaluationID, e.Actor, string(data),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.OrgID, e.Cause, e.EntityType, e.Project, e.Stack, e.EvaluationID, e.Actor, data,
 		time.Now().UTC()).Error
+}
+
+// Data is the outbox row's data column: e as JSON.
+func (e *Event) Data() (string, error) {
+	b, err := json.Marshal(e)
+	return string(b), err
 }
 
 var severityRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}

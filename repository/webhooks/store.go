@@ -115,11 +115,14 @@ type Store struct {
 	key   []byte
 }
 
-// New returns the store of db. key encrypts the secrets (any length: it is
-// hashed to an AES-256 key); when empty, a random key is made and kept in
-// the database on first use.
-func New(db *gorm.DB, postgres bool, key string) *Store {
-	s := &Store{db: db, postgres: postgres}
+// New returns the store of db. concurrentWrites says the database runs
+// write transactions in parallel with row locks (PostgreSQL): replicas then
+// share the outbox with FOR UPDATE SKIP LOCKED; otherwise (SQLite) every
+// write transaction takes the database's write lock first. key encrypts
+// the secrets (any length: it is hashed to an AES-256 key); when empty, a
+// random key is made and kept in the database on first use.
+func New(db *gorm.DB, concurrentWrites bool, key string) *Store {
+	s := &Store{db: db, postgres: concurrentWrites}
 	if key != "" {
 		sum := sha256.Sum256([]byte(key))
 		s.key = sum[:]

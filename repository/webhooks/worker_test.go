@@ -15,7 +15,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/repository/webhooks"
 )
@@ -125,7 +124,7 @@ func newFixture(t *testing.T, b *repotest.Backend) *fixture {
 
 // restart replaces the store and worker, as a server restart does.
 func (f *fixture) restart() {
-	f.store = webhooks.New(f.b.Repo.DB(), f.b.Dialect == repository.Postgres, "test key")
+	f.store = webhooks.New(f.b.Repo.DB(), f.b.Dialect.ConcurrentWrites(), "test key")
 	f.worker = webhooks.NewWorker(webhooks.WorkerConfig{Store: f.store, Client: webhooks.NewHTTPClient(true), Now: f.clock.Now,
 		ConsoleURL: "https://policyresults.example.com"})
 }
@@ -576,6 +575,46 @@ func TestRetention(t *testing.T) {
 		var n int64
 		if err := b.Repo.DB().Raw("SELECT count(*) FROM webhook_attempts WHERE org_id = ?", f.orgID).Scan(&n).Error; err != nil || n != 1 {
 			t.Errorf("attempts after cleanup: %d %v, want 1", n, err)
+		}
+	})
+}
+
+// TestReplicasDeliverOnce: two servers' workers draining the same outbox
+// at once send each delivery once between them.
+func TestReplicasDeliverOnce(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		f := newFixture(t, b)
+		rc := newReceiver(t)
+		for i := range 3 {
+			f.hook(webhooks.Scope{}, fmt.Sprintf("r%d", i), rc.URL+"/r", webhooks.Spec{})
+		}
+		for range 20 {
+			f.event(evaluationEvent())
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			store := webhooks.New(b.Repo.DB(), b.Dialect.ConcurrentWrites(), "test key")
+			w := webhooks.NewWorker(webhooks.WorkerConfig{Store: store, Client: webhooks.NewHTTPClient(true), Now: f.clock.Now, PerHook: 4})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := w.Drain(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		ids := map[string]int{}
+		for _, h := range rc.received("/r") {
+			ids[h.header.Get("Pulumi-Webhook-Id")]++
+		}
+		if len(ids) != 60 {
+			t.Errorf("%d distinct deliveries, want 60", len(ids))
+		}
+		for id, n := range ids {
+			if n != 1 {
+				t.Errorf("delivery %s sent %d times", id, n)
+			}
 		}
 	})
 }

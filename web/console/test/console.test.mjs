@@ -6,6 +6,8 @@
 // security headers, no token in any URL, axe-core on every page and the
 // first screen's JavaScript budget. Run by scripts/console-test.sh.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -541,6 +543,58 @@ describe("the console", () => {
     await page.getByText("Applied policy packs").waitFor();
     await checkAxe(page, "a policy group");
     assert.deepEqual(page.problems, []);
+  });
+
+  test("webhooks: an admin creates one, pings a receiver, reads the delivery and deactivates it; a viewer is told why not", async () => {
+    const received = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200, { "Content-Type": "text/plain" }).end("pong from the receiver");
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+      const page = await newPage();
+      await signIn(page);
+      await nav(page, "Webhooks").click();
+      await page.getByRole("button", { name: "New webhook" }).click();
+      await page.fill("#hook-display-name", "On call");
+      await page.fill("#hook-url", url);
+      await page.fill("#hook-secret", "console-secret");
+      await page.getByLabel("Mandatory violations (opened or reopened)").check();
+      await page.selectOption("#hook-severity", "high");
+      await checkAxe(page, "the webhook form");
+      await page.getByRole("button", { name: "Create" }).click();
+      const card = page.getByRole("region", { name: "Webhook On call" });
+      await card.waitFor();
+      assert.match(await card.textContent(), /policy_violation_mandatory/);
+      await card.getByRole("button", { name: "Ping" }).click();
+      await card.getByText("Ping: HTTP 200").waitFor();
+      assert.equal(received.length, 1);
+      assert.equal(received[0].headers["pulumi-webhook-kind"], "ping");
+      assert.equal(received[0].headers["pulumi-webhook-signature"], createHmac("sha256", "console-secret").update(received[0].body).digest("hex"));
+      await card.getByRole("button", { name: "Deliveries" }).click();
+      await card.getByText("pong from the receiver").waitFor();
+      await checkAxe(page, "webhooks");
+      await shot(page, "webhooks");
+      await card.getByRole("button", { name: "Deactivate" }).click();
+      await card.getByText("inactive", { exact: true }).waitFor();
+      assert.ok(!(await page.content()).includes("console-secret"), "the secret is shown nowhere");
+      assert.deepEqual(page.problems, []);
+
+      const viewer = await server.cli("token", "create", "--org", "acme", "--user", "carol");
+      const vpage = await newPage();
+      await signIn(vpage, viewer);
+      await vpage.goto(`${server.url}/webhooks?org=acme`);
+      await vpage.getByText("Only admins of acme manage webhooks").waitFor();
+      await checkAxe(vpage, "webhooks, as a viewer");
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   test("keyboard: the column dialog keeps the focus, the grid moves by arrows and opens an issue with Enter", async () => {

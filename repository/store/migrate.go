@@ -1,18 +1,16 @@
-package repository
+package store
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 	"gorm.io/gorm"
-)
 
-//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
-var migrations embed.FS
+	"github.com/policyresults/policyresults/repository/migrations"
+)
 
 // The schema is one baseline migration per dialect (00001_schema.sql) and
 // the migrations after it, recorded by goose in versionTable.
@@ -31,22 +29,18 @@ const (
 	chainLock = 727275
 )
 
-// migrationProvider returns the goose provider for the repository's
-// dialect and the store of its version table.
-func (r *Repository) migrationProvider() (*goose.Provider, database.Store, error) {
-	sqlDB, err := r.db.DB()
+// migrationProvider returns the goose provider for the store's dialect and
+// the store of its version table.
+func (s *Store) migrationProvider() (*goose.Provider, database.Store, error) {
+	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, nil, err
 	}
-	dir, dialect := "migrations/sqlite", database.DialectSQLite3
-	if r.dialect == Postgres {
-		dir, dialect = "migrations/postgres", database.DialectPostgres
-	}
-	fsys, err := fs.Sub(migrations, dir)
+	fsys, err := fs.Sub(migrations.FS, s.dialect.String())
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := database.NewStore(dialect, versionTable)
+	store, err := database.NewStore(s.dialect.gooseDialect(), versionTable)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,19 +51,16 @@ func (r *Repository) migrationProvider() (*goose.Provider, database.Store, error
 // Migrate applies every pending migration. A database at the last version
 // of the chain the baseline was folded from takes the baseline as applied
 // first; one at an earlier version of it is an error that says what to do.
-func (r *Repository) Migrate(ctx context.Context) error {
-	p, store, err := r.migrationProvider()
+func (s *Store) Migrate(ctx context.Context) error {
+	p, store, err := s.migrationProvider()
 	if err != nil {
 		return err
 	}
-	if err := r.adoptChain(ctx, store); err != nil {
+	if err := s.adoptChain(ctx, store); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := r.backfillTrends(ctx); err != nil {
-		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
 	}
 	return nil
 }
@@ -77,12 +68,10 @@ func (r *Repository) Migrate(ctx context.Context) error {
 // adoptChain records the baseline as applied in a database the earlier
 // chain migrated to its last version and drops the chain's version table,
 // in one transaction. It does nothing where there is no chain table.
-func (r *Repository) adoptChain(ctx context.Context, store database.Store) error {
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if r.dialect == Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLock).Error; err != nil {
-				return err
-			}
+func (s *Store) adoptChain(ctx context.Context, store database.Store) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.dialect.advisoryLock(tx, chainLock); err != nil {
+			return err
 		}
 		if !tx.Migrator().HasTable(chainTable) {
 			return nil
@@ -127,8 +116,8 @@ func (r *Repository) adoptChain(ctx context.Context, store database.Store) error
 
 // MigrationsCurrent reports whether the database schema is at the latest
 // version this binary knows.
-func (r *Repository) MigrationsCurrent(ctx context.Context) (bool, error) {
-	p, _, err := r.migrationProvider()
+func (s *Store) MigrationsCurrent(ctx context.Context) (bool, error) {
+	p, _, err := s.migrationProvider()
 	if err != nil {
 		return false, err
 	}
@@ -138,6 +127,3 @@ func (r *Repository) MigrationsCurrent(ctx context.Context) (bool, error) {
 	}
 	return !pending, nil
 }
-
-// MigrationFiles exposes the embedded migrations (for test templates).
-func MigrationFiles() fs.FS { return migrations }
