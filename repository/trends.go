@@ -150,6 +150,34 @@ func (r *Repository) writeTrends(tx *gorm.DB, orgID int64, d trendDelta) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	if err := r.writeTrendDays(tx, orgID, d, keys); err != nil {
+		return err
+	}
+	totals := map[trendKey]int64{}
+	for _, k := range keys {
+		if a := d[k].active; a != 0 {
+			totals[trendKey{k.dimension, k.value, ""}] += a
+		}
+	}
+	tkeys := sortedChanges(totals, compareTrendKeys)
+	for _, batch := range chunk(tkeys, r.batchRows(4)) {
+		marks := make([]string, len(batch))
+		args := make([]any, 0, len(batch)*4)
+		for i, k := range batch {
+			marks[i] = "(?, ?, ?, ?)"
+			args = append(args, orgID, k.dimension, k.value, totals[k])
+		}
+		if err := tx.Exec(`INSERT INTO issue_trend_totals (org_id, dimension, value, active) VALUES `+strings.Join(marks, ", ")+
+			` ON CONFLICT (org_id, dimension, value) DO UPDATE SET active = issue_trend_totals.active + excluded.active`,
+			args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTrendDays adds d's rows (keys, sorted) to issue_trends.
+func (r *Repository) writeTrendDays(tx *gorm.DB, orgID int64, d trendDelta, keys []trendKey) error {
 	if r.dialect.Arrays() {
 		n := len(keys)
 		org := make([]int64, n)
@@ -324,18 +352,20 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	out := &Trends{Intervals: starts}
 	n := len(starts)
 
-	var before []trendRow
+	// The active issues at the start of the range are the totals less the
+	// changes since: the rows from the range's first day on.
+	totals := map[string]int64{}
 	if err := queryEach(db, func(rows *sql.Rows) error {
-		var b trendRow
-		err := rows.Scan(&b.Value, &b.ActiveChange)
-		before = append(before, b)
+		var v string
+		var n int64
+		err := rows.Scan(&v, &n)
+		totals[v] = n
 		return err
-	}, `SELECT value, SUM(active_change) FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day < ? GROUP BY value`, orgID, q.GroupBy, q.From); err != nil {
+	}, `SELECT value, active FROM issue_trend_totals WHERE org_id = ? AND dimension = ?`, orgID, q.GroupBy); err != nil {
 		return nil, err
 	}
 	rows, err := trendRows(db, `SELECT value, day, opened, fixed, reopened, active_change, fix_seconds FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ?`, orgID, q.GroupBy, q.From, to)
+		WHERE org_id = ? AND dimension = ? AND day >= ?`, orgID, q.GroupBy, q.From)
 	if err != nil {
 		return nil, err
 	}
@@ -351,14 +381,19 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 		}
 		return s
 	}
-	base := map[string]int64{}
-	for _, b := range before {
-		if b.ActiveChange != 0 {
-			get(b.Value)
-			base[b.Value] = b.ActiveChange
+	base := totals
+	for _, row := range rows {
+		base[row.Value] -= row.ActiveChange
+	}
+	for v, n := range base {
+		if n != 0 {
+			get(v)
 		}
 	}
 	for _, row := range rows {
+		if row.Day > to {
+			continue
+		}
 		s, i := get(row.Value), interval(row.Day)
 		s.Opened[i] += row.Opened
 		s.Fixed[i] += row.Fixed

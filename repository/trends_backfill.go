@@ -76,8 +76,10 @@ type trendEntry struct {
 // replayTrends replaces the organisation's issue_trends rows with the
 // replay of its history.
 func (r *Repository) replayTrends(tx *gorm.DB, orgID int64) error {
-	if err := tx.Exec(`DELETE FROM issue_trends WHERE org_id = ?`, orgID).Error; err != nil {
-		return err
+	for _, table := range []string{"issue_trends", "issue_trend_totals"} {
+		if err := tx.Exec("DELETE FROM "+table+" WHERE org_id = ?", orgID).Error; err != nil {
+			return err
+		}
 	}
 	d, err := replayHistory(tx, orgID)
 	if err != nil {
@@ -140,6 +142,27 @@ func (r *Repository) CheckTrends(ctx context.Context, orgID int64) error {
 		got[trendKey{s.Dimension, s.Value, s.Day}] = trendCounts{s.Opened, s.Fixed, s.Reopened, s.ActiveChange, s.FixSeconds}
 	}
 	var problems []string
+	var totals []struct {
+		Dimension, Value string
+		Active           int64
+	}
+	if err := db.Raw(`SELECT dimension, value, active FROM issue_trend_totals WHERE org_id = ?`, orgID).Scan(&totals).Error; err != nil {
+		return err
+	}
+	sums := map[trendKey]int64{}
+	for k, c := range want {
+		sums[trendKey{k.dimension, k.value, ""}] += c.active
+	}
+	for _, t := range totals {
+		k := trendKey{t.Dimension, t.Value, ""}
+		if sums[k] != t.Active {
+			problems = append(problems, fmt.Sprintf("issue_trend_totals %s=%q: stored %d, replayed %d", t.Dimension, t.Value, t.Active, sums[k]))
+		}
+		delete(sums, k)
+	}
+	for _, k := range sortedChanges(sums, compareTrendKeys) {
+		problems = append(problems, fmt.Sprintf("issue_trend_totals %s=%q: stored nothing, replayed %d", k.dimension, k.value, sums[k]))
+	}
 	for _, k := range sortedChanges(want, compareTrendKeys) {
 		if got[k] != want[k] {
 			problems = append(problems, fmt.Sprintf("issue_trends %v: stored %+v, replayed %+v", k, got[k], want[k]))

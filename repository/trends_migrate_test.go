@@ -44,7 +44,7 @@ func TestMigrateBackfillsTrends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fsys, err := fs.Sub(repository.MigrationFiles(), "migrations/"+d.String())
+		fsys, err := fs.Sub(repository.MigrationFiles(), d.String())
 		if err != nil {
 			t.Fatal(err)
 		}
