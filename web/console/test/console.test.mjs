@@ -439,6 +439,65 @@ describe("the console", () => {
     await b.locator(".timeline li", { hasText: "Changed assignee" }).waitFor();
   });
 
+  test("bulk edit: rows picked on the page, all matching with a stale count shown and re-applied, an acceptance", async () => {
+    const page = await newPage();
+    await signIn(page);
+    const openLow = { status: { filterType: "set", values: ["open"] }, severity: { filterType: "set", values: ["low"] } };
+    await page.goto(`${server.url}/issues?org=acme&filter=${encodeURIComponent(JSON.stringify(openLow))}`);
+    await waitForRows(page);
+    const before = await api("/issues", { body: { startRow: 0, endRow: 100, filterModel: openLow } });
+    await waitForCount(page, before.rowCount);
+    assert.ok(before.rowCount >= 4, `open low issues: ${before.rowCount}`);
+
+    // Two rows picked on this page.
+    const ids = (await gridIds(page)).slice(0, 2);
+    for (const id of ids) await page.locator(`.ag-row[row-id="${id}"] .ag-selection-checkbox input`).first().check();
+    await page.locator("#bulk-edit legend", { hasText: "2 selected on this page" }).waitFor();
+    await checkAxe(page, "issues with the bulk-edit bar");
+    await shot(page, "bulk-edit");
+    await page.selectOption("#bulk-priority", "p0");
+    await page.click("#bulk-apply");
+    await page.getByText("2 of 2 issues changed").waitFor();
+    for (const id of ids) assert.equal((await api(`/issues/${id}`, { method: "GET" })).policyIssue.priority, "p0");
+    assert.equal(new URL(page.url()).pathname, "/issues", "picking rows opened no issue");
+
+    // All matching, while someone else moves one issue out of the selection:
+    // the 409 is shown with the new count, and applying to it succeeds.
+    const first = (await gridIds(page))[0];
+    await page.locator(`.ag-row[row-id="${first}"] .ag-selection-checkbox input`).first().check();
+    await page.check("#bulk-all");
+    await page.locator("#bulk-edit legend", { hasText: `All ${before.rowCount} matching issues` }).waitFor();
+    await page.selectOption("#bulk-status", "in_progress");
+    const moved = before.policyIssues[before.policyIssues.length - 1].id;
+    await api(`/issues/${moved}`, { method: "PATCH", body: { status: "by_design" } });
+    await page.click("#bulk-apply");
+    const stale = page.locator("#bulk-stale");
+    await stale.getByText(`now matches ${before.rowCount - 1} issues, not ${before.rowCount}`).waitFor();
+    await checkAxe(page, "issues with a stale bulk count");
+    await stale.getByRole("button", { name: `Apply to ${before.rowCount - 1} issues` }).click();
+    await page.getByText(`${before.rowCount - 1} of ${before.rowCount - 1} issues changed`).waitFor();
+    const after = await api("/issues", { body: { startRow: 0, endRow: 1, filterModel: openLow } });
+    assert.equal(after.rowCount, 0, "every open low issue is in progress");
+    await waitForCount(page, 0);
+
+    // An acceptance from the issue form.
+    await page.goto(`${server.url}/issues/${moved}?org=acme`);
+    await page.waitForSelector(".issue-title");
+    await page.selectOption("label:has-text('Status') select", "ignored");
+    const day = new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10);
+    await page.fill("#accepted-until", day);
+    await page.fill("#acceptance-reason", "vendor fix due");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    const accepted = await api(`/issues/${moved}`, { method: "GET" });
+    assert.equal(accepted.policyIssue.status, "ignored");
+    assert.equal(accepted.policyIssue.acceptedUntil, `${day}T23:59:59Z`);
+    assert.equal(accepted.policyIssue.acceptanceReason, "vendor fix due");
+    await checkAxe(page, "an issue with an acceptance");
+    // The refused batch is the one failed request the browser reports.
+    assert.deepEqual(page.problems, ["console error: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+  });
+
   test("a viewer sees the triage form disabled, with the reason", async () => {
     const token = await server.cli("token", "create", "--org", "acme", "--user", "carol");
     const page = await newPage();

@@ -99,13 +99,15 @@ export function BulkEditBar({
     }
   };
 
+  // A new selection after a batch shows the form again.
+  const showDone = done !== undefined && selected.length === 0 && !all;
   if (selected.length === 0 && !all && !done) return null;
   return (
     <section class="card bulk-bar" aria-label="Bulk edit" id="bulk-edit">
-      {done ? (
+      {showDone ? (
         <p role="status">
-          {number.format(done.changed)} of {number.format(done.matched)} issues changed
-          {done.statusUnchanged > 0 ? `; ${number.format(done.statusUnchanged)} fixed issues kept their status` : ""}.{" "}
+          {number.format(done!.changed)} of {number.format(done!.matched)} issues changed
+          {done!.statusUnchanged > 0 ? `; ${number.format(done!.statusUnchanged)} fixed issues kept their status` : ""}.{" "}
           <button type="button" class="button button-quiet" onClick={() => setDone(undefined)}>
             Dismiss
           </button>
