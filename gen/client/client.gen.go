@@ -2268,7 +2268,7 @@ type WebhookDelivery struct {
 	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
 	Id string `json:"id"`
 
-	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_evaluation` for an evaluation's issue changes, `policy_issue_triaged` or `policy_acceptance_expired`).
 	Kind string `json:"kind"`
 
 	// Payload The request body sent.

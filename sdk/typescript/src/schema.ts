@@ -3397,7 +3397,7 @@ export interface components {
         WebhookDelivery: {
             /** @description The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery. */
             id: string;
-            /** @description The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`). */
+            /** @description The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_evaluation` for an evaluation's issue changes, `policy_issue_triaged` or `policy_acceptance_expired`). */
             kind: string;
             /** @description The request body sent. */
             payload: string;
