@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/policy"
 )
 
 // IssueByID finds an issue of an organisation.
@@ -104,8 +106,6 @@ type IssueUpdate struct {
 	IfRevision *int
 }
 
-var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": true, "p4": true}
-
 // UpdateIssue applies a triage change atomically, records each real change
 // in the issue's history and bumps its revision. A change that changes
 // nothing writes nothing. It answers the issue as changed, with its policy
@@ -118,17 +118,8 @@ var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": 
 // between active and inactive recounts the compliance cells and the
 // entity's counts, in a transaction that locks the issue first.
 func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, actor Actor, u IssueUpdate) (*IssueDetails, error) {
-	if u.Status != nil {
-		switch *u.Status {
-		case StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored:
-		case StatusFixed:
-			return nil, invalid("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
-		default:
-			return nil, invalid("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *u.Status)
-		}
-	}
-	if u.Priority != nil && !validPriorities[*u.Priority] {
-		return nil, invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
+	if err := policy.CheckTriage(u.Status, u.Priority); err != nil {
+		return nil, refused(err)
 	}
 	var who string
 	if u.Assignee != nil {

@@ -54,13 +54,12 @@ func (h *historyIssue) valueAt(field string, t time.Time) string {
 	return h.current[field]
 }
 
-
 // trendRecount counts, from the history alone, what the trends answer: per
 // interval and value of the dimension, the active issues at the end and the
 // issues opened, fixed and reopened; per severity, the fixes' total seconds.
 type trendRecount struct {
 	active, opened, fixed, reopened map[string][]int64
-	fixCount, fixSeconds           map[string][]int64
+	fixCount, fixSeconds            map[string][]int64
 }
 
 func recountTrends(issues map[string]*historyIssue, dimension string, starts []string, step int) *trendRecount {
