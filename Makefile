@@ -4,7 +4,7 @@ BIN      := bin/policyresults
 ADDR     ?= 127.0.0.1:8080
 PKGS     := ./...
 
-.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test console-test console-bench cli-test fuzz-smoke contract-fuzz soak fault-drill bench bench-full bench-smoke clean
+.PHONY: run test build generate generate-check vet lint-spec sdk-test docs-test console-test console-bench cli-test fuzz-smoke contract-fuzz soak fault-drill webhook-drill bench bench-full bench-smoke clean
 
 ## run: build, migrate the embedded database, seed the demo organisation if empty, print a token and serve
 run: build
@@ -76,6 +76,10 @@ contract-fuzz:
 ## soak: 8 clients for 60 s on SQLite and PostgreSQL
 soak:
 	POLICYRESULTS_SOAK=60s $(GO) test -count=1 -run TestSoak -v -timeout 15m ./server/
+
+## webhook-drill: webhook deliveries across a receiver outage and a server SIGKILL (EVALUATIONS, default 40)
+webhook-drill:
+	scripts/webhook-drill.sh
 
 ## fault-drill: kill the database's connections under load (MODE=restart restarts PostgreSQL: run alone)
 fault-drill:

@@ -187,9 +187,10 @@ func historyArrays(rows []HistoryEntry) *pgColumns {
 	orgID := make([]int64, n)
 	issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	at := make([]time.Time, n)
-	oldV, newV := make([]*string, n), make([]*string, n)
+	oldV, newV, batchID, reason := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 	for i := range rows {
 		h := &rows[i]
+		batchID[i], reason[i] = h.BatchID, h.Reason
 		orgID[i], issueID[i], at[i] = h.OrgID, h.IssueID, h.At.UTC()
 		actor[i], actorType[i], field[i], oldV[i], newV[i] = h.Actor, h.ActorType, h.Field, h.OldValue, h.NewValue
 	}
@@ -202,6 +203,8 @@ func historyArrays(rows []HistoryEntry) *pgColumns {
 	c.add("field", "text", field)
 	c.add("old_value", "text", oldV)
 	c.add("new_value", "text", newV)
+	c.add("batch_id", "text", batchID)
+	c.add("reason", "text", reason)
 	return c
 }
 
@@ -279,6 +282,12 @@ func writeIssuesPG(tx *gorm.DB, orgID int64, d *issueDiff) error {
 	if err := insertIssuesPG(tx, d.updates, true); err != nil {
 		return err
 	}
+	if len(d.unaccepted) > 0 {
+		if err := execPG(tx, `UPDATE policy_issues SET accepted_until = NULL, acceptance_reason = ''
+			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.unaccepted); err != nil {
+			return err
+		}
+	}
 	for v, ids := range d.moved {
 		var stack, resource *int64
 		if v.hasStack {
@@ -294,5 +303,5 @@ func writeIssuesPG(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			}
 		}
 	}
-	return insertHistoryPG(tx, d.history)
+	return nil
 }

@@ -38,12 +38,14 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 			is                              Issue
 			stackV, resourceV, assignee     pgtype.Int8
 			severityRank, statusRank, revis int32
+			accepted                        pgtype.Timestamptz
 		)
 		dest := []any{&is.OrgID, &is.ID, &is.EntityRef, &is.Scope, &is.EntityType, &is.EntityProject, &is.EntityID,
 			&stackV, &resourceV, &is.PolicyPack, &is.PolicyPackTag, &is.PolicyName, &is.ResourceURN,
 			&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &is.ObservedAt, &is.LastModified, &is.Level,
 			&is.Severity, &severityRank, &is.Status, &statusRank, &is.Active, &is.Kind, &is.Priority, &assignee,
-			&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &revis}
+			&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &revis,
+			&accepted, &is.AcceptanceReason}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
@@ -51,6 +53,11 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 			is.StackVersion, is.ResourceVersion, is.AssigneeID = int8Ptr(stackV), int8Ptr(resourceV), int8Ptr(assignee)
 			is.SeverityRank, is.StatusRank, is.Revision = int(severityRank), int(statusRank), int(revis)
 			is.ObservedAt, is.LastModified = is.ObservedAt.UTC(), is.LastModified.UTC()
+			is.AcceptedUntil = nil
+			if accepted.Valid {
+				t := accepted.Time.UTC()
+				is.AcceptedUntil = &t
+			}
 			if err := each(&is); err != nil {
 				return err
 			}

@@ -228,7 +228,10 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	if resourcesChanged {
 		d.rollup.touchEntity(entity.ID)
 	}
-	if err := r.applyRollups(tx, orgID, d.rollup); err != nil {
+	if err := r.record(tx, &issueChanges{
+		orgID: orgID, cause: causeEvaluation, actor: evaluationActor, evaluationID: rec.ID,
+		changes: d.changes(), history: d.history, rollup: d.rollup,
+	}); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -256,6 +259,12 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 		query += " AND (policy_issues.status <> '" + StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
 			reported + "))"
 		args = append(args, string(encoded))
+	}
+	if r.dialect.ConcurrentWrites() {
+		// Every transaction that locks several issues (this one, a batch,
+		// the expiry) locks them in id order, so none waits on another in
+		// a cycle.
+		query += " ORDER BY policy_issues.id"
 	}
 	return query + r.dialect.LockRowsOf("policy_issues"), args
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -20,24 +21,39 @@ func BenchmarkIngestNewStack(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			const resources, violations = 1000, 400
-			names := make([]string, resources)
-			failing := map[string][]string{}
-			for i := range names {
-				names[i] = fmt.Sprintf("bucket-%04d", i)
-				if i%(resources/violations) == 0 {
-					failing[names[i]] = []string{"s3-encryption"}
-				}
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ev := stackEval(1, "1.0.0", names, failing)
-				ev.Stack.Name = fmt.Sprintf("stack-%d", i)
-				if _, err := be.Repo.ApplyEvaluation(ctx, org.ID, ingestActor, ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*violations)/b.Elapsed().Seconds(), "violations/s")
+			ingestNewStacks(b, be.Repo, org.ID)
 		})
 	}
+}
+
+// ingestNewStacks applies b.N first evaluations of new stacks (1,000
+// resources, 400 failing) in the organisation and reports violations/s.
+func ingestNewStacks(b *testing.B, repo *repository.Repository, orgID int64) {
+	ctx := context.Background()
+	names, failing, violations := newStackShape()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev := stackEval(1, "1.0.0", names, failing)
+		ev.Stack.Name = fmt.Sprintf("stack-%d", i)
+		if _, err := repo.ApplyEvaluation(ctx, orgID, ingestActor, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*violations)/b.Elapsed().Seconds(), "violations/s")
+}
+
+// newStackShape is the bulk load's evaluation: 1,000 resources, 400 of
+// them failing one policy.
+func newStackShape() (names []string, failing map[string][]string, violations int) {
+	const resources = 1000
+	violations = 400
+	names = make([]string, resources)
+	failing = map[string][]string{}
+	for i := range names {
+		names[i] = fmt.Sprintf("bucket-%04d", i)
+		if i%(resources/violations) == 0 {
+			failing[names[i]] = []string{"s3-encryption"}
+		}
+	}
+	return names, failing, violations
 }

@@ -12,8 +12,10 @@ import (
 type issueDiff struct {
 	inserts                            []Issue
 	updates                            []Issue
+	befores                            []Issue               // updates[i] as it was
 	moved                              map[versions][]string // version-only changes: ids by new versions
 	history                            []HistoryEntry
+	unaccepted                         []string // fixed issues whose risk acceptance ends
 	opened, reopened, fixed, unchanged int
 	// rollup is what the changes make to the rollups.
 	rollup *rollupDelta
@@ -88,6 +90,10 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		}
 		c := change{plan: p, orgID: orgID, iss: iss, before: *iss}
 		c.setStatus(policy.StatusNotReported(iss.Status))
+		if iss.AcceptedUntil != nil {
+			c.endAcceptance()
+			d.unaccepted = append(d.unaccepted, iss.ID)
+		}
 		p.setVersions(iss, p.resources[iss.ResourceURN])
 		d.fixed++
 		d.add(c)
@@ -120,6 +126,20 @@ func (c *change) setStatus(status string) {
 	c.set("status", &c.iss.Status, status)
 	c.iss.StatusRank = StatusRank(status)
 	c.iss.Active = IsActive(status)
+}
+
+// endAcceptance clears the issue's risk acceptance, recorded in its history.
+func (c *change) endAcceptance() {
+	until, reason := c.iss.AcceptedUntil.UTC().Format(time.RFC3339Nano), c.iss.AcceptanceReason
+	c.iss.AcceptedUntil, c.iss.AcceptanceReason = nil, ""
+	c.dirty = true
+	for _, h := range []HistoryEntry{
+		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptedUntil", &until, ""),
+		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptanceReason", &reason, ""),
+	} {
+		h.NewValue = nil
+		c.history = append(c.history, h)
+	}
 }
 
 // quiet updates the columns that follow the latest evaluation without
@@ -194,6 +214,19 @@ func (d *issueDiff) add(c change) {
 		d.history = append(d.history, c.history...)
 	}
 	d.updates = append(d.updates, *iss)
+	d.befores = append(d.befores, c.before)
+}
+
+// changes lists the issues d opens and changes, for record.
+func (d *issueDiff) changes() []issueChange {
+	out := make([]issueChange, 0, len(d.inserts)+len(d.updates))
+	for i := range d.inserts {
+		out = append(out, issueChange{after: &d.inserts[i]})
+	}
+	for i := range d.updates {
+		out = append(out, issueChange{before: &d.befores[i], after: &d.updates[i]})
+	}
+	return out
 }
 
 func newIssueID() string {

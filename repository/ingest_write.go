@@ -18,7 +18,7 @@ func (r *Repository) batchRows(cols int) int {
 func (r *Repository) inBatch() int { return r.dialect.InListSize() }
 
 // issueColumns is the number of columns of policy_issues.
-const issueColumns = 37
+const issueColumns = 39
 
 // issueUpdateColumns are the columns an evaluation owns; triage columns
 // (priority, assignee) and observed_at are never overwritten.
@@ -29,6 +29,8 @@ var issueUpdateColumns = []string{
 	"urn_prefix_ref", "urn_suffix_ref",
 }
 
+// writeIssues writes the issues d opens, changes and moves to a version;
+// record writes their history.
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
@@ -45,6 +47,12 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			return err
 		}
 	}
+	for _, batch := range chunk(d.unaccepted, r.inBatch()) {
+		if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
+			Updates(map[string]any{"accepted_until": nil, "acceptance_reason": ""}).Error; err != nil {
+			return err
+		}
+	}
 	for v, ids := range d.moved {
 		cols := map[string]any{"stack_version": nil, "resource_version": nil}
 		if v.hasStack {
@@ -57,11 +65,6 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
 				return err
 			}
-		}
-	}
-	for _, batch := range chunk(d.history, r.batchRows(8)) {
-		if err := tx.Create(&batch).Error; err != nil {
-			return err
 		}
 	}
 	return nil

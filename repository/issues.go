@@ -104,6 +104,13 @@ type IssueUpdate struct {
 	Assignee *string
 	// IfRevision, when set, must equal the issue's revision (its ETag).
 	IfRevision *int
+	// Acceptance, when set, sets or ends the issue's risk acceptance.
+	Acceptance *Acceptance
+	// Now is the time of the change (default time.Now).
+	Now time.Time
+	// MaxAcceptance bounds how far after Now an acceptance may end
+	// (default DefaultMaxAcceptance).
+	MaxAcceptance time.Duration
 }
 
 // UpdateIssue applies a triage change atomically, records each real change
@@ -118,8 +125,8 @@ type IssueUpdate struct {
 // between active and inactive recounts the compliance cells and the
 // entity's counts, in a transaction that locks the issue first.
 func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, actor Actor, u IssueUpdate) (*IssueDetails, error) {
-	if err := policy.CheckTriage(u.Status, u.Priority); err != nil {
-		return nil, refused(err)
+	if err := u.check(); err != nil {
+		return nil, err
 	}
 	var who string
 	if u.Assignee != nil {
@@ -147,6 +154,10 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 				return nil, err
 			}
 			if applied {
+				// The statement carried the whole change (recordCTEs).
+				if err := r.record(db, &t.rec); err != nil {
+					return nil, err
+				}
 				return d, nil
 			}
 		}
@@ -170,15 +181,10 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 			if !applied {
 				return fmt.Errorf("issue %s changed under its row lock", t.before.ID)
 			}
-		} else {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
-				return err
-			}
-			if err := tx.Create(&t.changes).Error; err != nil {
-				return err
-			}
+		} else if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
+			return err
 		}
-		return r.applyRollups(tx, orgID, t.rollup)
+		return r.record(tx, &t.rec)
 	})
 	if err != nil {
 		return nil, err
@@ -190,8 +196,23 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 type triageChange struct {
 	before  Issue
 	updates map[string]any // column → new value
-	changes []HistoryEntry
-	rollup  *rollupDelta
+	// rec is the change's history and rollup delta, for record.
+	rec issueChanges
+}
+
+// check refuses the values of u no issue could take.
+func (u *IssueUpdate) check() error {
+	if err := policy.CheckTriage(u.Status, u.Priority); err != nil {
+		return refused(err)
+	}
+	if u.Now.IsZero() {
+		u.Now = time.Now()
+	}
+	u.Now = u.Now.UTC().Truncate(time.Microsecond)
+	if u.MaxAcceptance <= 0 {
+		u.MaxAcceptance = DefaultMaxAcceptance
+	}
+	return u.Acceptance.check(u.Now, u.MaxAcceptance)
 }
 
 // triage applies u to the issue d read (user is the member who names, when
@@ -201,8 +222,26 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 	if u.IfRevision != nil && *u.IfRevision != is.Revision {
 		return nil, ErrPreconditionFailed
 	}
-	t := &triageChange{before: *is, updates: map[string]any{}}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	t := &triageChange{before: *is}
+	t.rec = issueChanges{orgID: is.OrgID, cause: causePerson, actor: actor.Name}
+	var err error
+	t.updates, t.rec.history, err = applyTriage(is, user, who, actor, &u, "")
+	if err != nil || len(t.updates) == 0 {
+		return nil, err
+	}
+	t.rec.changes = []issueChange{{before: &t.before, after: is}}
+	t.rec.rollup = newRollupDelta()
+	t.rec.rollup.change(&t.before, is)
+	return t, nil
+}
+
+// applyTriage applies u (checked) to is: it answers the columns to write
+// (nil when nothing changes) and the history entries, each with batchID
+// when not "". A change bumps the revision and lastModified.
+func applyTriage(is *Issue, user *User, who string, actor Actor, u *IssueUpdate, batchID string) (map[string]any, []HistoryEntry, error) {
+	updates := map[string]any{}
+	var history []HistoryEntry
+	now := u.Now
 	record := func(field, oldV, newV string) {
 		o, n := oldV, newV
 		entry := HistoryEntry{OrgID: is.OrgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
@@ -212,49 +251,64 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 		if n != "" {
 			entry.NewValue = &n
 		}
-		t.changes = append(t.changes, entry)
+		if batchID != "" {
+			entry.BatchID = &batchID
+		}
+		history = append(history, entry)
 	}
 	if u.Status != nil && *u.Status != is.Status {
 		record("status", is.Status, *u.Status)
 		is.Status, is.StatusRank, is.Active = *u.Status, StatusRank(*u.Status), IsActive(*u.Status)
-		t.updates["status"], t.updates["status_rank"], t.updates["active"] = is.Status, is.StatusRank, is.Active
+		updates["status"], updates["status_rank"], updates["active"] = is.Status, is.StatusRank, is.Active
 	}
 	if u.Priority != nil && *u.Priority != is.Priority {
 		record("priority", is.Priority, *u.Priority)
 		is.Priority = *u.Priority
-		t.updates["priority"] = is.Priority
+		updates["priority"] = is.Priority
 	}
 	if u.Assignee != nil {
 		var newID *int64
 		newLogin, newEmail := "", ""
 		if who != "" {
 			if user == nil {
-				return nil, invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
+				return nil, nil, invalid("assignedTo", "%q is not a member of the organisation; give a member's login or email, or null to unassign", who)
 			}
 			newID, newLogin, newEmail = &user.ID, user.Login, user.Email
 		}
 		if newLogin != is.AssigneeLogin {
 			record("assignedTo", is.AssigneeLogin, newLogin)
 			is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail = newID, newLogin, newEmail
-			t.updates["assignee_id"], t.updates["assignee_login"], t.updates["assignee_email"] = newID, newLogin, newEmail
+			updates["assignee_id"], updates["assignee_login"], updates["assignee_email"] = newID, newLogin, newEmail
 		}
 	}
-	if len(t.updates) == 0 {
-		return nil, nil
+	until, reason, err := u.Acceptance.of(is)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !equalTime(until, is.AcceptedUntil) {
+		record("acceptedUntil", formatAcceptance(is.AcceptedUntil), formatAcceptance(until))
+		is.AcceptedUntil = until
+		updates["accepted_until"] = until
+	}
+	if reason != is.AcceptanceReason {
+		record("acceptanceReason", is.AcceptanceReason, reason)
+		is.AcceptanceReason = reason
+		updates["acceptance_reason"] = reason
+	}
+	if len(updates) == 0 {
+		return nil, nil, nil
 	}
 	is.Revision++
 	is.LastModified = now
-	t.updates["revision"], t.updates["last_modified"] = is.Revision, now
-	t.rollup = newRollupDelta()
-	t.rollup.change(&t.before, is)
-	return t, nil
+	updates["revision"], updates["last_modified"] = is.Revision, now
+	return updates, history, nil
 }
 
 // writeTriagePG writes a triage change's new values, its history entries
-// and its change to the issue counts in one statement, if the issue still
-// holds every value the change was computed from (its revision and the
-// columns of the issue counts); it says whether it did. It takes the counts
-// out of the change's rollup.
+// and its change to the issue counts (recordCTEs) in one statement, if the
+// issue still holds every value the change was computed from (its revision
+// and the columns of the issue counts); it says whether it did. It takes the
+// history and the counts out of the change's record.
 func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var args []any
 	param := func(v any) string {
@@ -285,16 +339,7 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	var q strings.Builder
 	q.WriteString("WITH updated AS (UPDATE policy_issues SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING 1)")
 
-	h := historyArrays(t.changes)
-	const ifUpdated = "WHERE EXISTS (SELECT 1 FROM updated)"
-	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", ifUpdated, len(args)+1) + ")")
-	args = append(args, h.cols...)
-	if keys := sortedChanges(t.rollup.counts, compareCountKeys); len(keys) > 0 {
-		c := countArrays(b.OrgID, keys, t.rollup.counts)
-		q.WriteString(", counts AS (" + c.countsUpsertSQL(len(args)+1, ifUpdated) + ")")
-		args = append(args, c.cols...)
-	}
-	t.rollup.counts = nil
+	args = recordCTEs(&t.rec, &q, args, "WHERE EXISTS (SELECT 1 FROM updated)")
 	q.WriteString(" SELECT count(*) FROM updated")
 	var applied int
 	if err := db.Raw(q.String(), args...).Row().Scan(&applied); err != nil {

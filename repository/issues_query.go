@@ -43,6 +43,8 @@ var IssueColumns = grid.Schema{
 	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", ModeAudit, ModePreventative),
 	"assignedTo": {Expr: "policy_issues.assignee_login", MatchAlso: []string{"policy_issues.assignee_email"},
 		Kind: grid.KindText, Set: true},
+	"acceptedUntil":    {Expr: "policy_issues.accepted_until", Kind: grid.KindDate, Set: true, Nullable: true},
+	"acceptanceReason": textColumn("policy_issues.acceptance_reason"),
 }
 
 func textColumn(expr string) grid.ColumnDef {

@@ -744,7 +744,7 @@ func TestIssueFacets(t *testing.T) {
 			}
 		})
 		for _, bad := range []struct{ field, model, want string }{
-			{"nope", `null`, `unknown column "nope" in field; allowed: assignedTo, entityId`},
+			{"nope", `null`, `unknown column "nope" in field; allowed: acceptanceReason, acceptedUntil, assignedTo, entityId`},
 			{"status", `{"colId":"nope","type":"blank"}`, `unknown column "nope" in filterModel.colId`},
 		} {
 			_, err := f.r.IssueFacets(ctx, f.org, bad.field, json.RawMessage(bad.model))

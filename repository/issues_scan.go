@@ -121,7 +121,8 @@ const issueSelect = `policy_issues.org_id, policy_issues.id, policy_issues.entit
 	policy_issues.severity, policy_issues.severity_rank, policy_issues.status, policy_issues.status_rank,
 	policy_issues.active, policy_issues.kind, policy_issues.priority, policy_issues.assignee_id,
 	policy_issues.assignee_login, policy_issues.assignee_email, policy_issues.policy_group_name,
-	policy_issues.policy_group_type, policy_issues.revision`
+	policy_issues.policy_group_type, policy_issues.revision, policy_issues.accepted_until,
+	policy_issues.acceptance_reason`
 
 // issueRefsSelect follows issueSelect where the text references are read
 // too (the ingest's diff writes them back).
@@ -132,6 +133,7 @@ const issueRefsSelect = `, policy_issues.name_ref, policy_issues.message_ref, po
 // reflection (the export streams a million of them).
 type issueScanner struct {
 	observed, modified timeValue
+	accepted           nullTimeValue
 	dest               []any
 	is                 Issue
 }
@@ -143,7 +145,8 @@ func newIssueScanner(withRefs bool) *issueScanner {
 		&is.StackVersion, &is.ResourceVersion, &is.PolicyPack, &is.PolicyPackTag, &is.PolicyName, &is.ResourceURN,
 		&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &s.observed, &s.modified, &is.Level,
 		&is.Severity, &is.SeverityRank, &is.Status, &is.StatusRank, &is.Active, &is.Kind, &is.Priority, &is.AssigneeID,
-		&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &is.Revision}
+		&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &is.Revision,
+		&s.accepted, &is.AcceptanceReason}
 	if withRefs {
 		s.dest = append(s.dest, &is.NameRef, &is.MessageRef, &is.URNPrefixRef, &is.URNSuffixRef)
 	}
@@ -157,6 +160,7 @@ func (s *issueScanner) scan(rows *sql.Rows) (*Issue, error) {
 		return nil, err
 	}
 	s.is.ObservedAt, s.is.LastModified = s.observed.t, s.modified.t
+	s.is.AcceptedUntil = s.accepted.ptr()
 	return &s.is, nil
 }
 
@@ -202,6 +206,15 @@ func scanIssues(tx *gorm.DB, query string, args ...any) ([]Issue, error) {
 
 // timeValue scans a time as either driver hands it back.
 type timeValue struct{ t time.Time }
+
+// ptr is the time scanned, nil for NULL.
+func (v *nullTimeValue) ptr() *time.Time {
+	if v.t.IsZero() {
+		return nil
+	}
+	t := v.t
+	return &t
+}
 
 func (v *timeValue) Scan(src any) error {
 	t, err := scanTime(src)

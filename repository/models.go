@@ -241,6 +241,10 @@ type Issue struct {
 	PolicyGroupName  string
 	PolicyGroupType  string
 	Revision         int
+	// AcceptedUntil is when the risk acceptance of an ignored or by_design
+	// issue ends (nil: not accepted); AcceptanceReason says why.
+	AcceptedUntil    *time.Time
+	AcceptanceReason string
 	// NameRef, MessageRef, URNPrefixRef and URNSuffixRef refer to
 	// ResourceName, Message and the two parts of ResourceURN in the text
 	// dictionary (IssueText).
@@ -276,6 +280,10 @@ type HistoryEntry struct {
 	Field     string
 	OldValue  *string
 	NewValue  *string
+	// BatchID is the batch update that made the change, if one did.
+	BatchID *string
+	// Reason says why the server made a change (ActorType "system").
+	Reason *string
 }
 
 // TableName is the history table.

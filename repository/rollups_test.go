@@ -1,12 +1,14 @@
 package repository_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -14,7 +16,8 @@ import (
 
 // TestRollupsMatchRecount drives an organisation through a random mix of
 // complete and Pulumi-form evaluations, account scans, triage (some of it
-// concurrent with ingest) and group renames, and checks after each round
+// concurrent with ingest; by one issue, by batch, acceptances expiring) and
+// group renames, and checks after each round
 // that the rollups equal a recount from the issues and resources.
 func TestRollupsMatchRecount(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
@@ -112,13 +115,20 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			return ev
 		}
+		var batch func(rng *rand.Rand, ids []string) error
 		triage := func(rng *rand.Rand) error {
 			ids, err := e.r.ActiveIssueIDs(e.ctx, e.org.ID, 1000)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
 			var u repository.IssueUpdate
-			switch rng.IntN(3) {
+			switch rng.IntN(5) {
+			case 3:
+				return batch(rng, ids)
+			case 4:
+				// Acceptances end an hour after they were set.
+				_, err := e.r.ExpireAcceptances(e.ctx, time.Now().Add(2*time.Hour))
+				return err
 			case 0:
 				u.Status = strPtr([]string{"open", "in_progress", "by_design", "ignored"}[rng.IntN(4)])
 			case 1:
@@ -129,9 +139,44 @@ func TestRollupsMatchRecount(t *testing.T) {
 			_, err = e.r.UpdateIssue(e.ctx, e.org.ID, ids[rng.IntN(len(ids))], repository.Actor{Name: "alice", Type: "user"}, u)
 			return err
 		}
+		// batch triages a few active issues by id, or every issue of a
+		// policy by filter, accepting the risk when it ignores them.
+		batch = func(rng *rand.Rand, ids []string) error {
+			u := repository.BatchUpdate{}
+			status := []string{"open", "in_progress", "by_design", "ignored"}[rng.IntN(4)]
+			u.Status = &status
+			if status == "ignored" || status == "by_design" {
+				until := time.Now().Add(time.Hour)
+				u.Acceptance = &repository.Acceptance{Until: &until, Reason: "accepted in a test"}
+			}
+			if rng.IntN(2) == 0 {
+				u.Priority = strPtr([]string{"p0", "p1", "p2", "p3", "p4"}[rng.IntN(5)])
+			}
+			if rng.IntN(2) == 0 {
+				for range 1 + rng.IntN(5) {
+					u.IDs = append(u.IDs, ids[rng.IntN(len(ids))])
+				}
+			} else {
+				pol := []string{"s3-encryption", "s3-versioning", "pci-tls"}[rng.IntN(3)]
+				u.FilterModel = json.RawMessage(`{"colId":"policyName","filterType":"text","type":"equals","filter":"` + pol + `"}`)
+			}
+			// The selection's count, from the refusal of a wrong one.
+			u.ExpectedCount = 1 << 30
+			_, err := e.r.BatchUpdateIssues(e.ctx, e.org.ID, repository.Actor{Name: "alice", Type: "user"}, u)
+			var count *repository.BatchCountError
+			if !errors.As(err, &count) {
+				return fmt.Errorf("batch with a wrong count: %v", err)
+			}
+			u.ExpectedCount = count.Matched
+			_, err = e.r.BatchUpdateIssues(e.ctx, e.org.ID, repository.Actor{Name: "alice", Type: "user"}, u)
+			return err
+		}
 		check := func(round int) {
 			t.Helper()
 			if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
@@ -182,7 +227,9 @@ func TestRollupsMatchRecount(t *testing.T) {
 			wg.Wait()
 			close(errs)
 			for err := range errs {
-				if err != nil && !errors.Is(err, repository.ErrPreconditionFailed) {
+				// A batch's count may change under it while evaluations run.
+				var count *repository.BatchCountError
+				if err != nil && !errors.Is(err, repository.ErrPreconditionFailed) && !errors.As(err, &count) {
 					t.Fatal(err)
 				}
 			}

@@ -3,6 +3,7 @@ package repository
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"math"
 	"slices"
 	"strings"
@@ -83,6 +84,12 @@ func (d trendDelta) bump(s *trendState, day string, f func(*trendCounts)) {
 // change counts an issue's move from before (nil: the issue was opened) to
 // after, made at the time at; observedAt is when the issue was first
 // reported, from which a fix's time is measured.
+//
+// A fix or a reopen counts in the groups the issue was in before the
+// change: a change's history lists the status first, so that is the
+// issue's state at the status entry, the one a replay of the history can
+// tell apart even when two changes have the same time. The active issues
+// move from the groups before to those after.
 func (d trendDelta) change(before *trendState, after trendState, at, observedAt time.Time) {
 	day := trendDay(at)
 	if before == nil {
@@ -98,9 +105,9 @@ func (d trendDelta) change(before *trendState, after trendState, at, observedAt 
 		// Whole seconds of each time, so the replay of the stored times agrees
 		// with the change made from the times in memory.
 		seconds := max(0, at.Unix()-observedAt.Unix())
-		d.bump(&after, day, func(c *trendCounts) { c.fixed++; c.fixSeconds += seconds })
+		d.bump(before, day, func(c *trendCounts) { c.fixed++; c.fixSeconds += seconds })
 	case wasFixed && !isFixed:
-		d.bump(&after, day, func(c *trendCounts) { c.reopened++ })
+		d.bump(before, day, func(c *trendCounts) { c.reopened++ })
 	}
 	wasActive, isActive := IsActive(before.status), IsActive(after.status)
 	if wasActive && isActive && before.values == after.values {
@@ -143,6 +150,34 @@ func (r *Repository) writeTrends(tx *gorm.DB, orgID int64, d trendDelta) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	if err := r.writeTrendDays(tx, orgID, d, keys); err != nil {
+		return err
+	}
+	totals := map[trendKey]int64{}
+	for _, k := range keys {
+		if a := d[k].active; a != 0 {
+			totals[trendKey{k.dimension, k.value, ""}] += a
+		}
+	}
+	tkeys := sortedChanges(totals, compareTrendKeys)
+	for _, batch := range chunk(tkeys, r.batchRows(4)) {
+		marks := make([]string, len(batch))
+		args := make([]any, 0, len(batch)*4)
+		for i, k := range batch {
+			marks[i] = "(?, ?, ?, ?)"
+			args = append(args, orgID, k.dimension, k.value, totals[k])
+		}
+		if err := tx.Exec(`INSERT INTO issue_trend_totals (org_id, dimension, value, active) VALUES `+strings.Join(marks, ", ")+
+			` ON CONFLICT (org_id, dimension, value) DO UPDATE SET active = issue_trend_totals.active + excluded.active`,
+			args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTrendDays adds d's rows (keys, sorted) to issue_trends.
+func (r *Repository) writeTrendDays(tx *gorm.DB, orgID int64, d trendDelta, keys []trendKey) error {
 	if r.dialect.Arrays() {
 		n := len(keys)
 		org := make([]int64, n)
@@ -309,25 +344,29 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	}
 	db := r.db.WithContext(ctx)
 	to := q.To
-	interval := func(day string) int {
-		d, _ := time.Parse(time.DateOnly, day)
-		return int(d.Sub(from)/(24*time.Hour)) / step
+	index := make(map[string]int, MaxTrendDays)
+	for d := range len(starts) * step {
+		index[trendDay(from.AddDate(0, 0, d))] = d / step
 	}
+	interval := func(day string) int { return index[day] }
 	out := &Trends{Intervals: starts}
 	n := len(starts)
 
-	var before []struct {
-		Value  string
-		Active int64
-	}
-	if err := db.Raw(`SELECT value, SUM(active_change) AS active FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day < ? GROUP BY value`, orgID, q.GroupBy, q.From).Scan(&before).Error; err != nil {
+	// The active issues at the start of the range are the totals less the
+	// changes since: the rows from the range's first day on.
+	totals := map[string]int64{}
+	if err := queryEach(db, func(rows *sql.Rows) error {
+		var v string
+		var n int64
+		err := rows.Scan(&v, &n)
+		totals[v] = n
+		return err
+	}, `SELECT value, active FROM issue_trend_totals WHERE org_id = ? AND dimension = ?`, orgID, q.GroupBy); err != nil {
 		return nil, err
 	}
-	var rows []trendRow
-	if err := db.Raw(`SELECT value, day, opened, fixed, reopened, active_change, fix_seconds FROM issue_trends
-		WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? ORDER BY value, day`,
-		orgID, q.GroupBy, q.From, to).Scan(&rows).Error; err != nil {
+	rows, err := trendRows(db, `SELECT value, day, opened, fixed, reopened, active_change, fix_seconds FROM issue_trends
+		WHERE org_id = ? AND dimension = ? AND day >= ?`, orgID, q.GroupBy, q.From)
+	if err != nil {
 		return nil, err
 	}
 	series := map[string]*TrendSeries{}
@@ -342,14 +381,19 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 		}
 		return s
 	}
-	base := map[string]int64{}
-	for _, b := range before {
-		if b.Active != 0 {
-			get(b.Value)
-			base[b.Value] = b.Active
+	base := totals
+	for _, row := range rows {
+		base[row.Value] -= row.ActiveChange
+	}
+	for v, n := range base {
+		if n != 0 {
+			get(v)
 		}
 	}
 	for _, row := range rows {
+		if row.Day > to {
+			continue
+		}
 		s, i := get(row.Value), interval(row.Day)
 		s.Opened[i] += row.Opened
 		s.Fixed[i] += row.Fixed
@@ -379,10 +423,9 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 
 	fixes := rows
 	if q.GroupBy != TrendBySeverity {
-		fixes = nil
-		if err := db.Raw(`SELECT value, day, fixed, fix_seconds FROM issue_trends
-			WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? AND fixed <> 0 ORDER BY value, day`,
-			orgID, TrendBySeverity, q.From, to).Scan(&fixes).Error; err != nil {
+		if fixes, err = trendRows(db, `SELECT value, day, 0, fixed, 0, 0, fix_seconds FROM issue_trends
+			WHERE org_id = ? AND dimension = ? AND day >= ? AND day <= ? AND fixed <> 0`,
+			orgID, TrendBySeverity, q.From, to); err != nil {
 			return nil, err
 		}
 	}
@@ -412,36 +455,44 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	}
 	slices.SortFunc(out.MeanTimeToFix, func(a, b TrendValues) int { return compareSeverities(a.Name, b.Name) })
 
-	var snapshots []struct {
-		PackName string
-		Day      string
-		Cells    int64
-		ScoreSum int64
+	type snapshot struct {
+		pack, day       string
+		cells, scoreSum int64
 	}
-	// Each pack's rows in the range and its last one before it.
-	if err := db.Raw(`SELECT pack_name, day, cells, score_sum FROM compliance_trends c
-		WHERE org_id = ? AND day <= ? AND day >= COALESCE((SELECT MAX(day) FROM compliance_trends p
-		    WHERE p.org_id = c.org_id AND p.pack_name = c.pack_name AND p.day <= ?), '')
-		ORDER BY pack_name, day`, orgID, to, q.From).Scan(&snapshots).Error; err != nil {
+	var snapshots []snapshot
+	// Each pack's last row up to the range's first day, then its rows in
+	// the range.
+	if err := queryEach(db, func(rows *sql.Rows) error {
+		var s snapshot
+		err := rows.Scan(&s.pack, &s.day, &s.cells, &s.scoreSum)
+		snapshots = append(snapshots, s)
+		return err
+	}, `SELECT c.pack_name, c.day, c.cells, c.score_sum FROM compliance_trends c
+		JOIN (SELECT pack_name, MAX(day) AS day FROM compliance_trends WHERE org_id = ? AND day <= ? GROUP BY pack_name) l
+		  ON c.pack_name = l.pack_name AND c.day = l.day
+		WHERE c.org_id = ?
+		UNION ALL
+		SELECT pack_name, day, cells, score_sum FROM compliance_trends WHERE org_id = ? AND day > ? AND day <= ?
+		ORDER BY 1, 2`, orgID, q.From, orgID, orgID, q.From, to); err != nil {
 		return nil, err
 	}
 	for j := 0; j < len(snapshots); {
-		pack := snapshots[j].PackName
+		pack := snapshots[j].pack
 		v := TrendValues{Name: pack, Values: make([]*float64, n)}
 		var score *float64
 		next := 0 // the first interval not yet given a score
-		for ; j < len(snapshots) && snapshots[j].PackName == pack; j++ {
+		for ; j < len(snapshots) && snapshots[j].pack == pack; j++ {
 			s := snapshots[j]
 			i := 0
-			if s.Day >= q.From {
-				i = interval(s.Day)
+			if s.day >= q.From {
+				i = interval(s.day)
 			}
 			for ; next < i; next++ {
 				v.Values[next] = score
 			}
 			score = nil
-			if s.Cells > 0 {
-				score = round2(float64(s.ScoreSum) / float64(s.Cells))
+			if s.cells > 0 {
+				score = round2(float64(s.scoreSum) / float64(s.cells))
 			}
 		}
 		for ; next < n; next++ {
@@ -452,6 +503,35 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	return out, nil
 }
 
+// queryEach runs a query and calls scan on each row. The trends read
+// thousands of small rows, on which GORM's Scan (by reflection) spent most
+// of the answer's time.
+func queryEach(db *gorm.DB, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := db.Raw(query, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// trendRows reads issue_trends rows (value, day and the five counts).
+func trendRows(db *gorm.DB, query string, args ...any) ([]trendRow, error) {
+	var out []trendRow
+	err := queryEach(db, func(rows *sql.Rows) error {
+		var t trendRow
+		err := rows.Scan(&t.Value, &t.Day, &t.Opened, &t.Fixed, &t.Reopened, &t.ActiveChange, &t.FixSeconds)
+		out = append(out, t)
+		return err
+	}, query, args...)
+	return out, err
+}
+
 // compareSeverities orders severities most severe first.
 func compareSeverities(a, b string) int {
 	return cmp.Or(cmp.Compare(SeverityRank(b), SeverityRank(a)), strings.Compare(a, b))
@@ -460,4 +540,34 @@ func compareSeverities(a, b string) int {
 func round2(x float64) *float64 {
 	v := math.Round(x*100) / 100
 	return &v
+}
+
+// recordTrends writes the trend changes of c, after its rollups: its
+// issues' changes to issue_trends, then the day's compliance snapshot of
+// the packs whose compliance cells c recounted. The snapshot's day is that
+// of c's latest change (an evaluation's observedAt, a person's request),
+// or today when no issue changed.
+func (r *Repository) recordTrends(tx *gorm.DB, c *issueChanges) error {
+	d := trendDelta{}
+	var at time.Time
+	for _, ch := range c.changes {
+		d.issueChange(ch.before, ch.after)
+		if ch.after.LastModified.After(at) {
+			at = ch.after.LastModified
+		}
+	}
+	if err := r.writeTrends(tx, c.orgID, d); err != nil {
+		return err
+	}
+	if c.rollup == nil || len(c.rollup.cells) == 0 {
+		return nil
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	packs := make([]string, 0, len(c.rollup.cells))
+	for cell := range c.rollup.cells {
+		packs = append(packs, cell.PackName)
+	}
+	return r.snapshotCompliance(tx, c.orgID, trendDay(at), packs)
 }

@@ -76,8 +76,10 @@ type trendEntry struct {
 // replayTrends replaces the organisation's issue_trends rows with the
 // replay of its history.
 func (r *Repository) replayTrends(tx *gorm.DB, orgID int64) error {
-	if err := tx.Exec(`DELETE FROM issue_trends WHERE org_id = ?`, orgID).Error; err != nil {
-		return err
+	for _, table := range []string{"issue_trends", "issue_trend_totals"} {
+		if err := tx.Exec("DELETE FROM "+table+" WHERE org_id = ?", orgID).Error; err != nil {
+			return err
+		}
 	}
 	d, err := replayHistory(tx, orgID)
 	if err != nil {
@@ -87,8 +89,7 @@ func (r *Repository) replayTrends(tx *gorm.DB, orgID int64) error {
 }
 
 // replayHistory replays the organisation's history into issue_trends
-// changes. The history of an issue no longer stored (its entity deleted)
-// is left out: its values went with it.
+// changes.
 func replayHistory(tx *gorm.DB, orgID int64) (trendDelta, error) {
 	rows, err := tx.Raw(`SELECT h.issue_id, h.at, h.field, h.old_value, h.new_value, i.status, i.severity, i.policy_pack,
 		       i.entity_type, i.kind, i.policy_group_name, i.observed_at
@@ -141,6 +142,27 @@ func (r *Repository) CheckTrends(ctx context.Context, orgID int64) error {
 		got[trendKey{s.Dimension, s.Value, s.Day}] = trendCounts{s.Opened, s.Fixed, s.Reopened, s.ActiveChange, s.FixSeconds}
 	}
 	var problems []string
+	var totals []struct {
+		Dimension, Value string
+		Active           int64
+	}
+	if err := db.Raw(`SELECT dimension, value, active FROM issue_trend_totals WHERE org_id = ?`, orgID).Scan(&totals).Error; err != nil {
+		return err
+	}
+	sums := map[trendKey]int64{}
+	for k, c := range want {
+		sums[trendKey{k.dimension, k.value, ""}] += c.active
+	}
+	for _, t := range totals {
+		k := trendKey{t.Dimension, t.Value, ""}
+		if sums[k] != t.Active {
+			problems = append(problems, fmt.Sprintf("issue_trend_totals %s=%q: stored %d, replayed %d", t.Dimension, t.Value, t.Active, sums[k]))
+		}
+		delete(sums, k)
+	}
+	for _, k := range sortedChanges(sums, compareTrendKeys) {
+		problems = append(problems, fmt.Sprintf("issue_trend_totals %s=%q: stored nothing, replayed %d", k.dimension, k.value, sums[k]))
+	}
 	for _, k := range sortedChanges(want, compareTrendKeys) {
 		if got[k] != want[k] {
 			problems = append(problems, fmt.Sprintf("issue_trends %v: stored %+v, replayed %+v", k, got[k], want[k]))
@@ -161,9 +183,9 @@ func (r *Repository) CheckTrends(ctx context.Context, orgID int64) error {
 // the status.
 var trendField = map[string]int{"status": -1, "severity": 1, "kind": 4, "policyGroupName": 5}
 
-// replay adds one issue's history (its rows in order) to d. The issue's
-// state before each row is its current state with the later rows undone;
-// rows at the same time are one change, unless a field repeats.
+// replay adds one issue's history (its rows in order) to d, one row at a
+// time: the issue's state before each row is its current state with the
+// later rows undone.
 func (d trendDelta) replay(entries []trendEntry) {
 	if len(entries) == 0 {
 		return
@@ -185,19 +207,12 @@ func (d trendDelta) replay(entries []trendEntry) {
 		}
 		states[k] = s
 	}
-	for start := 0; start < len(entries); {
-		end := start + 1
-		seen := map[string]bool{entries[start].Field: true}
-		for end < len(entries) && entries[end].At.Equal(entries[start].At) && !seen[entries[end].Field] {
-			seen[entries[end].Field] = true
-			end++
+	for k, e := range entries {
+		switch {
+		case e.Field == "status" && e.OldValue == nil:
+			d.change(nil, states[k+1], e.At, cur.ObservedAt)
+		case states[k] != states[k+1]:
+			d.change(&states[k], states[k+1], e.At, cur.ObservedAt)
 		}
-		at := entries[start].At
-		if entries[start].Field == "status" && entries[start].OldValue == nil {
-			d.change(nil, states[end], at, cur.ObservedAt)
-		} else if states[start] != states[end] {
-			d.change(&states[start], states[end], at, cur.ObservedAt)
-		}
-		start = end
 	}
 }

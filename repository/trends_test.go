@@ -54,6 +54,22 @@ func (h *historyIssue) valueAt(field string, t time.Time) string {
 	return h.current[field]
 }
 
+// valueAtEntry is the issue's value of field just after its k-th history
+// row (rows in the order written).
+func (h *historyIssue) valueAtEntry(field string, k int) string {
+	for i := k; i >= 0; i-- {
+		if h.entries[i].Field == field {
+			return deref(h.entries[i].NewValue)
+		}
+	}
+	for i := k + 1; i < len(h.entries); i++ {
+		if h.entries[i].Field == field {
+			return deref(h.entries[i].OldValue)
+		}
+	}
+	return h.current[field]
+}
+
 // trendRecount counts, from the history alone, what the trends answer: per
 // interval and value of the dimension, the active issues at the end and the
 // issues opened, fixed and reopened; per severity, the fixes' total seconds.
@@ -90,7 +106,15 @@ func recountTrends(issues map[string]*historyIssue, dimension string, starts []s
 			}
 			return is.valueAt(dimension, t)
 		}
-		for _, e := range is.entries {
+		// A status change counts in the issue's groups at its history row:
+		// a change's rows list the status first.
+		valueAt := func(field string, k int) string {
+			if field == "" {
+				return ""
+			}
+			return is.valueAtEntry(field, k)
+		}
+		for k, e := range is.entries {
 			if e.Field != "status" {
 				continue
 			}
@@ -100,14 +124,14 @@ func recountTrends(issues map[string]*historyIssue, dimension string, starts []s
 			}
 			switch {
 			case e.OldValue == nil:
-				add(rc.opened, value(e.At), i, 1)
+				add(rc.opened, valueAt(dimension, k), i, 1)
 			case *e.NewValue == repository.StatusFixed:
-				add(rc.fixed, value(e.At), i, 1)
-				sev := is.valueAt("severity", e.At)
+				add(rc.fixed, valueAt(dimension, k), i, 1)
+				sev := valueAt(repository.TrendBySeverity, k)
 				add(rc.fixCount, sev, i, 1)
 				add(rc.fixSeconds, sev, i, e.At.Unix()-is.observed.Unix())
 			case *e.OldValue == repository.StatusFixed:
-				add(rc.reopened, value(e.At), i, 1)
+				add(rc.reopened, valueAt(dimension, k), i, 1)
 			}
 		}
 		for i := range n {
@@ -145,9 +169,6 @@ func TestTrendsMatchHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		orgID := res.Org.ID
-		if err := b.Repo.RebuildTrends(ctx, orgID); err != nil {
-			t.Fatal(err)
-		}
 		issues := loadHistory(t, b.Repo, orgID)
 
 		check := func(t *testing.T) {
@@ -271,4 +292,104 @@ func compareTrends(t *testing.T, what string, tr *repository.Trends, rc *trendRe
 	if fixes == 0 {
 		t.Errorf("%s: no fixes in the history; the test needs some", what)
 	}
+}
+
+// TestTrendsFollowChanges follows one stack's issues through a severity
+// change of its pack, a fix, a reopen, triage and a rename of their group,
+// and checks the trend of each day, the mean time to fix, the compliance
+// and that the rollups equal a replay of the history.
+func TestTrendsFollowChanges(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		e := newIngestEnv(t, b)
+		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
+		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", repository.GroupStacks, repository.ModeAudit); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{
+			{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}},
+			{AddStack: &repository.StackMember{Name: "prod", RoutingProject: "payments"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		buckets := []string{"a", "b", "c"}
+		critical := slices.Clone(cisPolicies)
+		critical[0].Severity = "critical"
+		// Day 1 (2025-11-20): a and b fail s3-encryption (high).
+		e.apply(stackEval(1, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}, "b": {"s3-encryption"}}))
+		// Day 2: the pack makes s3-encryption critical; a moves to critical, b is fixed.
+		ev := stackEval(25, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}})
+		ev.Packs[0].Policies = critical
+		e.apply(ev)
+		// Day 3: b fails again, now critical: reopened.
+		ev = stackEval(49, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}, "b": {"s3-encryption"}})
+		ev.Packs[0].Policies = critical
+		e.apply(ev)
+
+		trend := func(from, to, groupBy string) *repository.Trends {
+			t.Helper()
+			tr, err := e.r.Trends(e.ctx, e.org.ID, repository.TrendQuery{From: from, To: to, Interval: "day", GroupBy: groupBy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr
+		}
+		series := func(tr *repository.Trends) map[string]repository.TrendSeries {
+			out := map[string]repository.TrendSeries{}
+			for _, s := range tr.Series {
+				out[s.Value] = s
+			}
+			return out
+		}
+		tr := trend("2025-11-20", "2025-11-22", repository.TrendBySeverity)
+		s := series(tr)
+		want := map[string]repository.TrendSeries{
+			"critical": {Value: "critical", ActiveIssues: []int64{0, 1, 2}, Opened: []int64{0, 0, 0}, Fixed: []int64{0, 0, 0}, Reopened: []int64{0, 0, 0}},
+			// b reopens as high, the severity it had when it was fixed, and is
+			// active as critical, the severity the evaluation gave it.
+			"high": {Value: "high", ActiveIssues: []int64{2, 0, 0}, Opened: []int64{2, 0, 0}, Fixed: []int64{0, 1, 0}, Reopened: []int64{0, 0, 1}},
+		}
+		if len(s) != len(want) {
+			t.Fatalf("series %+v, want %+v", tr.Series, want)
+		}
+		for v, w := range want {
+			g := s[v]
+			if !slices.Equal(g.ActiveIssues, w.ActiveIssues) || !slices.Equal(g.Opened, w.Opened) || !slices.Equal(g.Fixed, w.Fixed) ||
+				!slices.Equal(g.Reopened, w.Reopened) {
+				t.Errorf("%s: %+v, want %+v", v, g, w)
+			}
+		}
+		if len(tr.MeanTimeToFix) != 1 || tr.MeanTimeToFix[0].Name != "high" || tr.MeanTimeToFix[0].Values[0] != nil ||
+			tr.MeanTimeToFix[0].Values[1] == nil || *tr.MeanTimeToFix[0].Values[1] != 24 {
+			t.Errorf("mean time to fix %+v: want high fixed in 24 hours on the second day", tr.MeanTimeToFix)
+		}
+		// One cell, two enabled policies, s3-encryption failing: 50.
+		if len(tr.Compliance) != 1 || tr.Compliance[0].Name != "aws-cis" || tr.Compliance[0].Values[2] == nil || *tr.Compliance[0].Values[2] != 50 {
+			t.Errorf("compliance %+v, want aws-cis at 50", tr.Compliance)
+		}
+
+		// Today: a person accepts a; the group is renamed.
+		var a string
+		if err := e.r.DB().Raw(`SELECT id FROM policy_issues WHERE org_id = ? AND resource_urn = ?`, e.org.ID, bucketURN("a")).
+			Scan(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.r.UpdateIssue(e.ctx, e.org.ID, a, repository.Actor{Name: "alice", Type: "user"},
+			repository.IssueUpdate{Status: strPtr(repository.StatusIgnored)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{{NewName: "payments-eu"}}); err != nil {
+			t.Fatal(err)
+		}
+		today := time.Now().UTC().Format(time.DateOnly)
+		if s := series(trend(today, today, repository.TrendBySeverity)); !slices.Equal(s["critical"].ActiveIssues, []int64{1}) {
+			t.Errorf("today's critical series %+v, want 1 active (a accepted)", s["critical"])
+		}
+		groups := series(trend("2025-11-20", "2025-11-22", repository.TrendByPolicyGroupName))
+		if len(groups) != 1 || !slices.Equal(groups["payments-eu"].Opened, []int64{2, 0, 0}) {
+			t.Errorf("by group %+v, want the renamed group's series", groups)
+		}
+		if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -71,8 +71,10 @@ run() { # run LABEL N
   psql_admin "CREATE DATABASE $db TEMPLATE $template"
   "$tmp/server-$label" serve --database-url "$pg/$db?sslmode=disable" --addr "127.0.0.1:$port" --rate-limit 0 --log-level warn >"$tmp/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do
+  # Migrations the base lacks (a backfill, say) run before the server answers.
+  for _ in $(seq 1 3000); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; return 1; }
     sleep 0.2
   done
   echo "== run $n: ${label^^}"

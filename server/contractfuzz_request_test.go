@@ -107,7 +107,7 @@ func (w *contractWorld) send(t *rapid.T, r *fuzzRequest) fuzzAnswer {
 
 // lookupParams name existing objects: with another organisation's value,
 // the request must find nothing.
-var lookupParams = []string{"issueId", "policyPackName", "name", "policyGroup"}
+var lookupParams = []string{"issueId", "policyPackName", "name", "policyGroup", "hookName"}
 
 // orgParams name the organisation of the path (the registry's paths name it
 // as the publisher): organisation A, whose admin sends the requests. Their
@@ -145,6 +145,7 @@ func (w *contractWorld) validRequest(t *rapid.T, o specOperation, mayBeForeign b
 	// real values.
 	w.pathValues(t, r, foreign, mayBeForeign)
 	w.cur.path = r.path
+	w.cur.batch = batchDraw{}
 	if o.credentialParam != "" && mayBeForeign && specgen.OneIn(t, "a credential instead of the token?", 3) {
 		w.presign(t, r)
 	}
@@ -294,6 +295,19 @@ func (w *contractWorld) pathValues(t *rapid.T, r *fuzzRequest, foreign, fromSche
 			s := w.entity(t, src.stacks, "stack")
 			r.path["projectName"], r.path["stackName"] = s.Project, s.Name
 			r.path["version"] = strconv.FormatInt(max(0, s.Latest+int64(rapid.IntRange(-1, 2).Draw(t, "stack version step"))), 10)
+		case p.Name == "hookName":
+			// A webhook of the path's scope: of the organisation, or of a
+			// stack (whose names the path then takes).
+			stack := has("stackName")
+			hooks := slices.DeleteFunc(slices.Clone(src.hooks), func(h hookRef) bool { return (h.Stack != "") != stack })
+			if len(hooks) == 0 {
+				t.Fatalf("%s: organisation %s has no webhook of this scope", r.op, src.Name)
+			}
+			h := rapid.SampledFrom(hooks).Draw(t, "hookName")
+			r.path[p.Name] = h.Name
+			if stack {
+				r.path["projectName"], r.path["stackName"] = h.Project, h.Stack
+			}
 		case p.Name == "accountName" || p.Name == "resourceTypeAndId" || p.Name == "resourceVersion":
 			a := w.entity(t, src.accounts, "account")
 			r.path["accountName"], r.path["resourceTypeAndId"] = a.Project, a.Name

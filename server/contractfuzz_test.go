@@ -52,6 +52,15 @@ type contractWorld struct {
 type fuzzCurrent struct {
 	op   specOperation
 	path map[string]string
+	// batch is what the hints of a batch update's body drew so far, so
+	// that its members agree.
+	batch batchDraw
+}
+
+// batchDraw is what the hints of a BatchUpdatePolicyIssues body drew.
+type batchDraw struct {
+	count     int  // the expectedCount drawn
+	accepting bool // a reason was drawn: the acceptance hints agree
 }
 
 // pathPack is the pack the current request's path names, "" when none.

@@ -40,6 +40,7 @@ type fuzzOrg struct {
 	policies []string
 	urns     []string
 	members  []string // logins and emails
+	hooks    []hookRef
 	// uploads are the credentials of the presigned upload URLs answered
 	// for its pack versions, by the URL's path (unescaped).
 	uploads map[string]string
@@ -65,6 +66,12 @@ func (o *fuzzOrg) keepUploadURI(answer []byte) error {
 		o.uploads[u.Path] = credential
 	}
 	return nil
+}
+
+// hookRef is a webhook of the organisation (Project and Stack empty) or of
+// a stack.
+type hookRef struct {
+	Project, Stack, Name string
 }
 
 type issueRef struct {
@@ -168,6 +175,10 @@ func (o *fuzzOrg) refresh(env *servertest.Env) error {
 		UNION SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = ? ORDER BY 1`, o.ID, o.ID).Scan(&o.members).Error; err != nil {
 		return err
 	}
+	o.hooks = nil
+	if err := db.Raw(`SELECT project, stack, name FROM webhooks WHERE org_id = ? ORDER BY 1, 2, 3`, o.ID).Scan(&o.hooks).Error; err != nil {
+		return err
+	}
 	packs := map[string]bool{"baseline": true}
 	policies := map[string]bool{}
 	for _, v := range o.versions {
@@ -260,6 +271,29 @@ func (o *fuzzOrg) replenish(env *servertest.Env) error {
 		body, _ := json.Marshal(client.NewPolicyGroupRequest{Name: name})
 		if status, raw, err := o.send(env, http.MethodPost, "/api/orgs/"+o.Name+"/policygroups", "application/json", body); err != nil || status != http.StatusNoContent {
 			return fmt.Errorf("new group: %v %d %s", err, status, raw)
+		}
+	}
+	// A webhook of the organisation and one of its first stack, pointing
+	// at an address deliveries refuse, so that pings answer at once.
+	hasHook := func(stack bool) bool {
+		return slices.ContainsFunc(o.hooks, func(h hookRef) bool { return (h.Stack != "") == stack })
+	}
+	newHook := func(path string) error {
+		changed = true
+		body, _ := json.Marshal(client.Webhook{DisplayName: "fuzz", PayloadUrl: "http://127.0.0.1:9/hook", Secret: ptr("fuzz-secret")})
+		if status, raw, err := o.send(env, http.MethodPost, path, "application/json", body); err != nil || status != http.StatusCreated {
+			return fmt.Errorf("new webhook: %v %d %s", err, status, raw)
+		}
+		return nil
+	}
+	if !hasHook(false) {
+		if err := newHook("/api/orgs/" + o.Name + "/hooks"); err != nil {
+			return err
+		}
+	}
+	if !hasHook(true) && len(o.stacks) > 0 {
+		if err := newHook("/api/stacks/" + o.Name + "/" + o.stacks[0].Project + "/" + o.stacks[0].Name + "/hooks"); err != nil {
+			return err
 		}
 	}
 	if changed {
@@ -521,6 +555,43 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		},
 		"UpdatePolicyIssueRequest.assignedTo": pick(func() []string { return append([]string{""}, a.members...) }),
 		"UpdatePolicyIssueRequest.status":     pick(fixed("open", "in_progress", "by_design", "ignored")),
+		// A batch's members agree (members are drawn in name order): a
+		// reason comes with an end a day ahead and status ignored or
+		// by_design, no reason with null (an acceptance ended); ids name as
+		// many distinct issues of A as expectedCount says, or only an id
+		// no issue has when it says 0.
+		"BatchUpdatePolicyIssuesRequest.acceptanceReason": func(t *rapid.T, label string) any {
+			cur.batch.accepting = true
+			return "accepted by the contract fuzz"
+		},
+		"BatchUpdatePolicyIssuesRequest.acceptedUntil": func(t *rapid.T, label string) any {
+			if cur.batch.accepting {
+				return time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+			}
+			return nil
+		},
+		"BatchUpdatePolicyIssuesRequest.expectedCount": func(t *rapid.T, label string) any {
+			cur.batch.count = rapid.IntRange(0, min(3, len(a.issues))).Draw(t, label)
+			return float64(cur.batch.count)
+		},
+		"BatchUpdatePolicyIssuesRequest.ids": func(t *rapid.T, label string) any {
+			if cur.batch.count == 0 || cur.batch.count > len(a.issues) {
+				return []any{"00000000-0000-4000-8000-000000000000"}
+			}
+			perm := rapid.Permutation(a.issues).Draw(t, label)
+			out := make([]any, cur.batch.count)
+			for i := range out {
+				out[i] = perm[i].ID
+			}
+			return out
+		},
+		"BatchUpdatePolicyIssuesRequest.status": func(t *rapid.T, label string) any {
+			if cur.batch.accepting {
+				return rapid.SampledFrom([]string{"by_design", "ignored"}).Draw(t, label)
+			}
+			return rapid.SampledFrom([]string{"open", "in_progress", "by_design", "ignored"}).Draw(t, label)
+		},
+		"BatchUpdatePolicyIssuesRequest.assignedTo": pick(func() []string { return append([]string{""}, a.members...) }),
 		"ListPolicyPacksRequest.ids": listOf(pick(func() []string {
 			out := []string{"00000000-0000-4000-8000-000000000000"}
 			for _, v := range a.versions {
@@ -542,6 +613,14 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 			return versionRef(t, a.versions, cur.pathPack(), false, label)
 		},
 		"policypack": pack,
+		// Webhooks name the organisation and stack of the path, and URLs
+		// that deliveries refuse at once (no name to resolve).
+		"Webhook.organizationName": func(*rapid.T, string) any { return a.Name },
+		"Webhook.projectName":      func(*rapid.T, string) any { return cur.path["projectName"] },
+		"Webhook.stackName":        func(*rapid.T, string) any { return cur.path["stackName"] },
+		"Webhook.name":             freshName,
+		"Webhook.payloadUrl":       pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook", "http://169.254.169.254/latest")),
+		"WebhookUpdate.payloadUrl": pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook")),
 	}
 	for _, model := range []string{"AngularGridFilterModel", "AngularGridAdvancedFilterModel"} {
 		hints[model+".colId"] = column
@@ -564,11 +643,13 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 
 // fuzzOneMemberOf are the members of which the server takes exactly one,
 // as the schemas' descriptions say: a complete evaluation names a stack or
-// an account; an update of a policy group is best made one change at a
-// time (several at once are valid, and drawn now and then).
+// an account; a batch update selects by ids or by filter; an update of a
+// policy group is best made one change at a time (several at once are
+// valid, and drawn now and then).
 var fuzzOneMemberOf = map[string][]string{
-	"PolicyEvaluationRequest":  {"stack", "account"},
-	"UpdatePolicyGroupRequest": {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
+	"BatchUpdatePolicyIssuesRequest": {"ids", "filterModel"},
+	"PolicyEvaluationRequest":        {"stack", "account"},
+	"UpdatePolicyGroupRequest":       {"newName", "addStack", "removeStack", "addPolicyPack", "removePolicyPack", "addInsightsAccount", "removeInsightsAccount"},
 }
 
 // versionRef names a version of a pack (any pack when pack is "") as a path

@@ -35,7 +35,7 @@ func FuzzExportRecord(f *testing.F) {
 		raw := append([]string(nil), is.ID, is.EntityType, is.EntityProject, is.EntityID, "3", "",
 			is.PolicyPack, is.PolicyPackTag, is.PolicyName, is.ResourceURN, is.ResourceProvider, is.ResourceType,
 			is.ResourceName, is.Message, is.ObservedAt.UTC().Format(time.RFC3339Nano), is.LastModified.UTC().Format(time.RFC3339Nano),
-			is.Level, is.Severity, is.Status, is.Kind, is.Priority, is.AssigneeEmail, is.PolicyGroupName, is.PolicyGroupType)
+			is.Level, is.Severity, is.Status, is.Kind, is.Priority, is.AssigneeEmail, is.PolicyGroupName, is.PolicyGroupType, "", "")
 		if len(fields) != len(exportColumns) || len(raw) != len(exportColumns) {
 			t.Fatalf("%d fields, %d raw, %d columns", len(fields), len(raw), len(exportColumns))
 		}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
@@ -57,6 +59,10 @@ func issueToAPI(is *repository.Issue) api.PolicyIssue {
 	if is.AssigneeLogin != "" {
 		email := is.AssigneeEmail
 		out.AssignedTo.Set(api.UserInfo{Name: is.AssigneeLogin, GithubLogin: is.AssigneeLogin, AvatarUrl: "", Email: &email})
+	}
+	if is.AcceptedUntil != nil {
+		until, reason := is.AcceptedUntil.UTC(), is.AcceptanceReason
+		out.AcceptedUntil, out.AcceptanceReason = &until, &reason
 	}
 	return out
 }
@@ -155,14 +161,10 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 			v := string(*req.Body.Priority)
 			u.Priority = &v
 		}
-		if req.Body.AssignedTo.IsSpecified() {
-			v := ""
-			if !req.Body.AssignedTo.IsNull() {
-				v = req.Body.AssignedTo.MustGet()
-			}
-			u.Assignee = &v
-		}
+		u.Assignee = assigneeOf(req.Body.AssignedTo)
+		u.Acceptance = acceptanceOf(req.Body.AcceptedUntil, req.Body.AcceptanceReason)
 	}
+	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
 	if req.Params.IfMatch != nil && strings.TrimSpace(*req.Params.IfMatch) != "*" {
 		rev, ok := repository.ParseETag(*req.Params.IfMatch)
 		if !ok {
@@ -220,9 +222,39 @@ func (s *Server) ListPolicyIssueHistory(ctx context.Context, req api.ListPolicyI
 		} else {
 			entry.NewValue.SetNull()
 		}
+		entry.BatchId, entry.Reason = e.BatchID, e.Reason
 		out.Entries = append(out.Entries, entry)
 	}
 	return out, nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// assigneeOf reads assignedTo: nil when not sent, "" to unassign.
+func assigneeOf(v nullable.Nullable[string]) *string {
+	if !v.IsSpecified() {
+		return nil
+	}
+	s := ""
+	if !v.IsNull() {
+		s = v.MustGet()
+	}
+	return &s
+}
+
+// acceptanceOf reads acceptedUntil and acceptanceReason: nil when neither
+// is sent, an acceptance without an end to end one.
+func acceptanceOf(until nullable.Nullable[time.Time], reason *string) *repository.Acceptance {
+	if !until.IsSpecified() && reason == nil {
+		return nil
+	}
+	a := &repository.Acceptance{}
+	if until.IsSpecified() && !until.IsNull() {
+		t := until.MustGet()
+		a.Until = &t
+	}
+	if reason != nil {
+		a.Reason = *reason
+	}
+	return a
+}

@@ -110,7 +110,7 @@ var exportColumns = []string{
 	"id", "entityType", "entityProject", "entityId", "stackVersion", "resourceVersion",
 	"policyPack", "policyPackTag", "policyName", "resourceURN", "resourceProvider", "resourceType",
 	"resourceName", "message", "observedAt", "lastModified", "level", "severity", "status", "kind",
-	"priority", "assignedTo", "policyGroupName", "policyGroupType",
+	"priority", "assignedTo", "policyGroupName", "policyGroupType", "acceptedUntil", "acceptanceReason",
 }
 
 // exportRecord renders an issue as a CSV record, assignedTo as the
@@ -122,11 +122,16 @@ func exportRecord(is *repository.Issue, rec []string) []string {
 		}
 		return strconv.FormatInt(*v, 10)
 	}
+	acceptedUntil := ""
+	if is.AcceptedUntil != nil {
+		acceptedUntil = is.AcceptedUntil.UTC().Format(time.RFC3339Nano)
+	}
 	rec = append(rec[:0],
 		is.ID, is.EntityType, is.EntityProject, is.EntityID, version(is.StackVersion), version(is.ResourceVersion),
 		is.PolicyPack, is.PolicyPackTag, is.PolicyName, is.ResourceURN, is.ResourceProvider, is.ResourceType,
 		is.ResourceName, is.Message, is.ObservedAt.UTC().Format(time.RFC3339Nano), is.LastModified.UTC().Format(time.RFC3339Nano),
 		is.Level, is.Severity, is.Status, is.Kind, is.Priority, is.AssigneeEmail, is.PolicyGroupName, is.PolicyGroupType,
+		acceptedUntil, is.AcceptanceReason,
 	)
 	for i, v := range rec {
 		rec[i] = neutraliseFormula(v)

@@ -22,6 +22,7 @@ import (
 	"github.com/policyresults/policyresults"
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
 // RequestIDHeader carries the request id, as Pulumi Cloud names it.
@@ -56,8 +57,17 @@ type Config struct {
 	// a token. Metrics are collected either way; MetricsHandler serves them
 	// on another listener.
 	ServeMetrics bool
-	// Now is the clock presigned upload URLs expire by (default time.Now).
+	// Now is the clock presigned upload URLs expire by and risk acceptances
+	// are checked against (default time.Now).
 	Now func() time.Time
+	// AcceptanceMaxDays bounds how far ahead a risk acceptance may end
+	// (default 365).
+	AcceptanceMaxDays int
+	// WebhookKey encrypts webhook secrets (see webhooks.New).
+	WebhookKey string
+	// WebhookClient sends pings (default webhooks.NewHTTPClient(false),
+	// which refuses internal addresses).
+	WebhookClient *http.Client
 }
 
 // Server implements api.StrictServerInterface.
@@ -76,6 +86,10 @@ type Server struct {
 	metrics        *metrics
 	routeOps       map[string]*openapi3.Operation
 	now            func() time.Time
+	hooks          *webhooks.Store
+	hookClient     *http.Client
+	// maxAcceptance bounds how far ahead a risk acceptance may end.
+	maxAcceptance time.Duration
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -119,6 +133,15 @@ func New(cfg Config) (*Server, *echo.Echo, error) {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		routeOps:       routeOperations(doc),
 		now:            cfg.Now,
+		hooks:          webhooks.New(cfg.Repo.DB(), cfg.Repo.Dialect().ConcurrentWrites(), cfg.WebhookKey),
+		hookClient:     cfg.WebhookClient,
+		maxAcceptance:  repository.DefaultMaxAcceptance,
+	}
+	if s.hookClient == nil {
+		s.hookClient = webhooks.NewHTTPClient(false)
+	}
+	if cfg.AcceptanceMaxDays > 0 {
+		s.maxAcceptance = time.Duration(cfg.AcceptanceMaxDays) * 24 * time.Hour
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -34,7 +34,8 @@ export async function startServer() {
   const dir = await mkdtemp(join(tmpdir(), "policyresults-console-"));
   const databaseURL = process.env.CONSOLE_DATABASE_URL || `sqlite:${join(dir, "policyresults.db")}`;
   const addr = `127.0.0.1:${await freePort()}`;
-  const env = { ...process.env, DATABASE_URL: databaseURL };
+  // Webhook receivers of the tests listen on loopback.
+  const env = { ...process.env, DATABASE_URL: databaseURL, POLICYRESULTS_WEBHOOK_ALLOW_PRIVATE: "true" };
   const child = spawn(bin, ["serve", "--demo", "--addr", addr, "--rate-limit", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let log = "";

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/policyresults/policyresults/gen/client"
 )
@@ -38,6 +39,7 @@ var benchKinds = []benchKind{
 	{"compliance", 3, false},        // POST /compliance, stacks, size 1000
 	{"policies", 3, false},          // POST /policies, a page of 100
 	{"metadata", 3, false},          // GET /metadata
+	{"trends", 0, false},            // POST /trends: a year by day, grouped by a random field or not; only with --kinds
 	{"patch", 4, false},             // PATCH /issues/{id}: status, priority or assignee of an active issue
 	{"evaluation", 2, false},        // POST /evaluations: a 1,000-resource stack with 50 violations, 5 of them moving
 }
@@ -326,6 +328,16 @@ func (e *benchEnv) request(kind string, clientID int, rng *rand.Rand) benchReque
 		}
 	case "metadata":
 		req.do = func(ctx context.Context) error { return checkStatus(e.raw.GetPolicyResultsMetadata(ctx, e.org)) }
+	case "trends":
+		to := time.Now().UTC()
+		body := `{"from":"` + to.AddDate(0, 0, -364).Format(time.DateOnly) + `","to":"` + to.Format(time.DateOnly) + `","interval":"day"`
+		if g := oneOf(rng, []string{"", "severity", "policyPack", "entityType", "kind", "policyGroupName"}, ""); g != "" {
+			body += `,"groupBy":"` + g + `"`
+		}
+		body += "}"
+		req.do = func(ctx context.Context) error {
+			return checkStatus(e.raw.GetPolicyResultsTrendsWithBody(ctx, e.org, "application/json", strings.NewReader(body)))
+		}
 	case "patch":
 		id := oneOf(rng, e.issues, "")
 		var body string

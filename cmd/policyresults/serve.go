@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/policyresults/policyresults/repository/webhooks"
 	"github.com/policyresults/policyresults/server"
 )
 
@@ -30,6 +31,10 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		rateLimit       float64
 		rateBurst       int
 		metricsAddr     string
+		acceptanceMax   int
+		expiryInterval  time.Duration
+		webhookKey      string
+		allowPrivate    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -59,9 +64,22 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			s, e, err := server.New(server.Config{
 				Repo: repo, Logger: log, BodyLimit: bodyLimit, BaseURL: baseURL, RequestTimeout: requestTimeout,
 				RateLimit: rateLimit, RateBurst: rateBurst, ServeMetrics: metricsAddr == "",
+				WebhookKey: webhookKey, WebhookClient: webhooks.NewHTTPClient(allowPrivate),
+				AcceptanceMaxDays: acceptanceMax,
 			})
 			if err != nil {
 				return err
+			}
+			if acceptanceMax <= 0 {
+				return fmt.Errorf("--acceptance-max-days must be 1 or more, got %d", acceptanceMax)
+			}
+			if expiryInterval <= 0 || expiryInterval > 30*time.Second {
+				return fmt.Errorf("--acceptance-expiry-interval must be more than 0 and at most 30s, got %s", expiryInterval)
+			}
+			// Acceptances that ended while the server was stopped end before
+			// it serves; then every interval.
+			if err := repo.RunAcceptanceExpiry(ctx, expiryInterval, time.Now, log); err != nil {
+				return fmt.Errorf("end expired acceptances: %w", err)
 			}
 			servers := []*http.Server{newHTTPServer(addr, e, timeouts)}
 			if metricsAddr != "" && metricsAddr != "off" {
@@ -91,6 +109,17 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 					return err
 				}
 			}
+			// The webhook worker delivers the outbox until the servers have
+			// stopped; replicas share the work through the database.
+			wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+			workerDone := make(chan struct{})
+			go func() {
+				defer close(workerDone)
+				webhooks.NewWorker(webhooks.WorkerConfig{
+					Store: s.Webhooks(), Client: webhooks.NewHTTPClient(allowPrivate), Logger: log, ConsoleURL: baseURL,
+				}).Run(wctx)
+			}()
+			defer func() { stopWorker(); <-workerDone }()
 			errc := make(chan error, len(servers))
 			for i, srv := range servers {
 				go func() { errc <- srv.Serve(listeners[i]) }()
@@ -135,10 +164,16 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().DurationVar(&timeouts.idle, "idle-timeout", envDuration("POLICYRESULTS_IDLE_TIMEOUT", 120*time.Second), "longest time an idle keep-alive connection stays open (env POLICYRESULTS_IDLE_TIMEOUT)")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", envFloat("POLICYRESULTS_RATE_LIMIT", 50), "requests a second each API token may make; 0 disables the limit (env POLICYRESULTS_RATE_LIMIT)")
 	cmd.Flags().IntVar(&rateBurst, "rate-burst", envInt("POLICYRESULTS_RATE_BURST", 100), "requests a token may make at once before the rate applies (env POLICYRESULTS_RATE_BURST)")
+	cmd.Flags().IntVar(&acceptanceMax, "acceptance-max-days", envInt("POLICYRESULTS_ACCEPTANCE_MAX_DAYS", 365), "longest a risk acceptance may last, in days from when it is set (env POLICYRESULTS_ACCEPTANCE_MAX_DAYS)")
+	cmd.Flags().DurationVar(&expiryInterval, "acceptance-expiry-interval", envDuration("POLICYRESULTS_ACCEPTANCE_EXPIRY_INTERVAL", 30*time.Second), "how often ended risk acceptances are looked for, at most 30s (env POLICYRESULTS_ACCEPTANCE_EXPIRY_INTERVAL)")
 	cmd.Flags().StringVar(&pprofAddr, "pprof-addr", os.Getenv("POLICYRESULTS_PPROF_ADDR"),
 		"HOST:PORT to serve Go's profiler (/debug/pprof/) on, for operators; empty serves none (env POLICYRESULTS_PPROF_ADDR)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", os.Getenv("POLICYRESULTS_METRICS_ADDR"),
 		"where to serve Prometheus metrics: empty serves /metrics on --addr without a token; HOST:PORT serves them only there; off serves none (env POLICYRESULTS_METRICS_ADDR)")
+	cmd.Flags().StringVar(&webhookKey, "webhook-key", os.Getenv("POLICYRESULTS_WEBHOOK_KEY"),
+		"key that encrypts webhook secrets in the database; empty keeps a generated key in the database (env POLICYRESULTS_WEBHOOK_KEY)")
+	cmd.Flags().BoolVar(&allowPrivate, "webhook-allow-private", os.Getenv("POLICYRESULTS_WEBHOOK_ALLOW_PRIVATE") == "true",
+		"let webhook deliveries reach loopback, private and link-local addresses, for tests and closed networks (env POLICYRESULTS_WEBHOOK_ALLOW_PRIVATE=true)")
 	return cmd
 }
 

@@ -93,6 +93,12 @@ func startServe(t *testing.T, bin string, extra ...string) (*serveProcess, strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	return launchServe(t, bin, dbURL, extra...), org, strings.TrimSpace(tok)
+}
+
+// launchServe runs `policyresults serve` on dbURL and waits until it serves.
+func launchServe(t *testing.T, bin, dbURL string, extra ...string) *serveProcess {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", dbURL, "--log-format", "json"}, extra...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
@@ -122,7 +128,7 @@ func startServe(t *testing.T, bin string, extra ...string) (*serveProcess, strin
 	})
 	line := p.waitFor(t, "serving", 60*time.Second)
 	p.addr, _ = line["addr"].(string)
-	return p, org, strings.TrimSpace(tok)
+	return p
 }
 
 // waitFor waits for a log line with message msg.

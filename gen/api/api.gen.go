@@ -253,6 +253,7 @@ func (e PolicyIssueEntityType) Valid() bool {
 // Defines values for PolicyIssueHistoryEntryActorType.
 const (
 	PolicyIssueHistoryEntryActorTypeEvaluation PolicyIssueHistoryEntryActorType = "evaluation"
+	PolicyIssueHistoryEntryActorTypeSystem     PolicyIssueHistoryEntryActorType = "system"
 	PolicyIssueHistoryEntryActorTypeToken      PolicyIssueHistoryEntryActorType = "token"
 	PolicyIssueHistoryEntryActorTypeUser       PolicyIssueHistoryEntryActorType = "user"
 )
@@ -261,6 +262,8 @@ const (
 func (e PolicyIssueHistoryEntryActorType) Valid() bool {
 	switch e {
 	case PolicyIssueHistoryEntryActorTypeEvaluation:
+		return true
+	case PolicyIssueHistoryEntryActorTypeSystem:
 		return true
 	case PolicyIssueHistoryEntryActorTypeToken:
 		return true
@@ -499,6 +502,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	case RegistryPolicyPackAccessLevelFull:
 		return true
 	case RegistryPolicyPackAccessLevelViewOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
 		return true
 	default:
 		return false
@@ -940,6 +1123,69 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
+}
+
+// BatchUpdatePolicyIssuesConflict Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+//
+// Example: {"code":409,"matched":45,"message":"expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45"}
+type BatchUpdatePolicyIssuesConflict struct {
+	// Code The HTTP status code (409).
+	Code int `json:"code"`
+
+	// Matched The number of issues the selection matches now.
+	Matched int `json:"matched"`
+
+	// Message A human-readable description of the error.
+	Message string `json:"message"`
+}
+
+// BatchUpdatePolicyIssuesRequest Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+//
+// Example: {"assignedTo":"alice","expectedCount":42,"filterModel":{"conditions":[{"colId":"policyName","filter":"s3-bucket-encryption","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"status":"in_progress"}
+type BatchUpdatePolicyIssuesRequest struct {
+	// AcceptanceReason Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
+	// AssignedTo A member's login or email to assign the issues to; null or "" unassigns.
+	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
+
+	// ExpectedCount The number of issues the client expects the selection to match; another number is a 409.
+	ExpectedCount int `json:"expectedCount"`
+
+	// FilterModel The issues to update, as the issue grid's filter (at most 100000 matching); not with ids.
+	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
+
+	// Ids The issues to update, by id (UUIDs); not with filterModel.
+	Ids *[]string `json:"ids,omitempty"`
+
+	// Priority The new priority.
+	Priority *PolicyIssuePriority `json:"priority,omitempty"`
+
+	// Status The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status.
+	Status *PolicyIssueStatus `json:"status,omitempty"`
+}
+
+// BatchUpdatePolicyIssuesResponse Beyond Pulumi. What a batch update matched and changed.
+//
+// Example: {"batchId":"01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f","changed":40,"matched":42,"statusUnchanged":3,"unchanged":2}
+type BatchUpdatePolicyIssuesResponse struct {
+	// BatchId The batch's id, carried by every history entry it wrote.
+	BatchId string `json:"batchId"`
+
+	// Changed The matched issues at least one field of which changed.
+	Changed int `json:"changed"`
+
+	// Matched The issues the selection matched (equal to expectedCount).
+	Matched int `json:"matched"`
+
+	// StatusUnchanged The matched issues whose status was left as it was because they are fixed.
+	StatusUnchanged int `json:"statusUnchanged"`
+
+	// Unchanged The matched issues that already held every value sent.
+	Unchanged int `json:"unchanged"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1480,6 +1726,12 @@ type PolicyGroupMode string
 //
 // Example: {"assignedTo":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"entityId":"prod","entityProject":"payments","entityType":"stack","id":"0b4f6a52-3c1e-4f7e-9a0c-2d7b5e8f1a34","kind":"preventative","lastModified":"2025-11-21T14:02:11Z","level":"mandatory","message":"S3 buckets must have server-side encryption enabled.","observedAt":"2025-11-20T09:30:00Z","policyGroupName":"default-policy-group","policyGroupType":"preventative","policyName":"s3-bucket-encryption","policyPack":"aws-cis-compliance","policyPackTag":"1.2.0","priority":"p1","resourceName":"receipts","resourceProvider":"aws","resourceType":"aws:s3/bucket:Bucket","resourceURN":"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts","severity":"high","stackVersion":42,"status":"in_progress"}
 type PolicyIssue struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user the policy issue is assigned to.
 	AssignedTo nullable.Nullable[UserInfo] `json:"assignedTo,omitempty"`
 
@@ -1589,14 +1841,17 @@ type PolicyIssueFiltersResponse struct {
 //
 // Example: {"actor":"alice","actorType":"user","at":"2025-11-21T14:02:11Z","field":"status","id":17,"newValue":"in_progress","oldValue":"open"}
 type PolicyIssueHistoryEntry struct {
-	// Actor Who made the change (a user login, a token name, or "evaluation").
+	// Actor Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance).
 	Actor string `json:"actor"`
 
-	// ActorType The kind of actor.
+	// ActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 	ActorType PolicyIssueHistoryEntryActorType `json:"actorType"`
 
 	// At When the change was made.
 	At time.Time `json:"at"`
+
+	// BatchId Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did.
+	BatchId *string `json:"batchId,omitempty"`
 
 	// Field The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...).
 	Field string `json:"field"`
@@ -1609,9 +1864,12 @@ type PolicyIssueHistoryEntry struct {
 
 	// OldValue The value before the change; null when there was none.
 	OldValue nullable.Nullable[string] `json:"oldValue,omitempty"`
+
+	// Reason Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired").
+	Reason *string `json:"reason,omitempty"`
 }
 
-// PolicyIssueHistoryEntryActorType The kind of actor.
+// PolicyIssueHistoryEntryActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 type PolicyIssueHistoryEntryActorType string
 
 // PolicyIssueHistoryResponse Beyond Pulumi. The history of a policy issue.
@@ -1881,6 +2139,12 @@ type UpdatePolicyGroupRequest struct {
 //
 // Example: {"assignedTo":"alice","priority":"p1","status":"in_progress"}
 type UpdatePolicyIssueRequest struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user to assign the policy issue to (a member's login or email); null or "" unassigns.
 	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
 
@@ -1937,11 +2201,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -2041,6 +2455,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -2103,11 +2523,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -2129,6 +2561,9 @@ type CreatePolicyEvaluationJSONRequestBody = PolicyEvaluationRequest
 
 // ListPolicyIssuesJSONRequestBody defines body for ListPolicyIssues for application/json ContentType.
 type ListPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
+
+// BatchUpdatePolicyIssuesJSONRequestBody defines body for BatchUpdatePolicyIssues for application/json ContentType.
+type BatchUpdatePolicyIssuesJSONRequestBody = BatchUpdatePolicyIssuesRequest
 
 // ExportPolicyIssuesJSONRequestBody defines body for ExportPolicyIssues for application/json ContentType.
 type ExportPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
@@ -2166,6 +2601,12 @@ type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2573,6 +3014,27 @@ type ServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx echo.Context) error
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx echo.Context, orgName OrgName, params ListOrganizationMembersParams) error
@@ -2630,6 +3092,9 @@ type ServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx echo.Context, orgName OrgName) error
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx echo.Context, orgName OrgName) error
@@ -2737,6 +3202,27 @@ type ServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx echo.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion) error
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error
@@ -2780,6 +3266,167 @@ func (w *ServerInterfaceWrapper) FetchRestSpecification(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FetchRestSpecification(ctx)
+	return err
+}
+
+// ListOrganizationWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrganizationWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrganizationWebhooks(ctx, orgName, params)
+	return err
+}
+
+// CreateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOrganizationWebhook(ctx, orgName)
+	return err
+}
+
+// DeleteOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// UpdateOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateOrganizationWebhook(ctx, orgName, hookName)
+	return err
+}
+
+// GetOrganizationWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrganizationWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrganizationWebhookDeliveries(ctx, orgName, hookName)
+	return err
+}
+
+// PingOrganizationWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingOrganizationWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingOrganizationWebhook(ctx, orgName, hookName)
 	return err
 }
 
@@ -3229,6 +3876,22 @@ func (w *ServerInterfaceWrapper) ListPolicyIssues(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListPolicyIssues(ctx, orgName)
+	return err
+}
+
+// BatchUpdatePolicyIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) BatchUpdatePolicyIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BatchUpdatePolicyIssues(ctx, orgName)
 	return err
 }
 
@@ -4075,6 +4738,279 @@ func (w *ServerInterfaceWrapper) PostPublishPolicyPackVersionCompleteForRegistry
 	return err
 }
 
+// ListStackWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStackWebhooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStackWebhooksParams
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStackWebhooks(ctx, orgName, projectName, stackName, params)
+	return err
+}
+
+// CreateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateStackWebhook(ctx, orgName, projectName, stackName)
+	return err
+}
+
+// DeleteStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// UpdateStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// GetStackWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStackWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
+// PingStackWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) PingStackWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "orgName" -------------
+	var orgName OrgName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "orgName", ctx.Param("orgName"), &orgName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter orgName: %s", err))
+	}
+
+	// ------------- Path parameter "projectName" -------------
+	var projectName ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "projectName", ctx.Param("projectName"), &projectName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter projectName: %s", err))
+	}
+
+	// ------------- Path parameter "stackName" -------------
+	var stackName StackName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "stackName", ctx.Param("stackName"), &stackName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stackName: %s", err))
+	}
+
+	// ------------- Path parameter "hookName" -------------
+	var hookName HookName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hookName", ctx.Param("hookName"), &hookName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hookName: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingStackWebhook(ctx, orgName, projectName, stackName, hookName)
+	return err
+}
+
 // GetStackPolicyGroups converts echo context to params.
 func (w *ServerInterfaceWrapper) GetStackPolicyGroups(ctx echo.Context) error {
 	var err error
@@ -4244,6 +5180,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues", wrapper.ListPolicyIssues, options.OperationMiddlewares["ListPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/export", wrapper.ExportPolicyIssues, options.OperationMiddlewares["ExportPolicyIssues"]...)
 	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/filters", wrapper.GetPolicyIssuesFilters, options.OperationMiddlewares["GetPolicyIssuesFilters"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/batch", wrapper.BatchUpdatePolicyIssues, options.OperationMiddlewares["BatchUpdatePolicyIssues"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.GetPolicyIssue, options.OperationMiddlewares["GetPolicyIssue"]...)
 	router.PATCH(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId", wrapper.UpdatePolicyIssue, options.OperationMiddlewares["UpdatePolicyIssue"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/policyresults/issues/:issueId/history", wrapper.ListPolicyIssueHistory, options.OperationMiddlewares["ListPolicyIssueHistory"]...)
@@ -4290,6 +5227,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version", wrapper.GetPolicyPackVersion, options.OperationMiddlewares["GetPolicyPackVersion"]...)
 	router.POST(options.BaseURL+"/api/preview/registry/policypacks/:source/:publisher/:name/versions/:version/complete", wrapper.PostPublishPolicyPackVersionComplete, options.OperationMiddlewares["PostPublishPolicyPackVersionComplete"]...)
 	router.GET(options.BaseURL+"/api/orgs/:orgName/members", wrapper.ListOrganizationMembers, options.OperationMiddlewares["ListOrganizationMembers"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.ListOrganizationWebhooks, options.OperationMiddlewares["ListOrganizationWebhooks"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks", wrapper.CreateOrganizationWebhook, options.OperationMiddlewares["CreateOrganizationWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.DeleteOrganizationWebhook, options.OperationMiddlewares["DeleteOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.GetOrganizationWebhook, options.OperationMiddlewares["GetOrganizationWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName", wrapper.UpdateOrganizationWebhook, options.OperationMiddlewares["UpdateOrganizationWebhook"]...)
+	router.POST(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/ping", wrapper.PingOrganizationWebhook, options.OperationMiddlewares["PingOrganizationWebhook"]...)
+	router.GET(options.BaseURL+"/api/orgs/:orgName/hooks/:hookName/deliveries", wrapper.GetOrganizationWebhookDeliveries, options.OperationMiddlewares["GetOrganizationWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.ListStackWebhooks, options.OperationMiddlewares["ListStackWebhooks"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks", wrapper.CreateStackWebhook, options.OperationMiddlewares["CreateStackWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.DeleteStackWebhook, options.OperationMiddlewares["DeleteStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.GetStackWebhook, options.OperationMiddlewares["GetStackWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName", wrapper.UpdateStackWebhook, options.OperationMiddlewares["UpdateStackWebhook"]...)
+	router.POST(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/ping", wrapper.PingStackWebhook, options.OperationMiddlewares["PingStackWebhook"]...)
+	router.GET(options.BaseURL+"/api/stacks/:orgName/:projectName/:stackName/hooks/:hookName/deliveries", wrapper.GetStackWebhookDeliveries, options.OperationMiddlewares["GetStackWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/user", wrapper.GetCurrentUser, options.OperationMiddlewares["GetCurrentUser"]...)
 	router.GET(options.BaseURL+"/api/user/organizations/default", wrapper.GetDefaultOrganization, options.OperationMiddlewares["GetDefaultOrganization"]...)
 	router.GET(options.BaseURL+"/api/capabilities", wrapper.Capabilities, options.OperationMiddlewares["Capabilities"]...)
@@ -4525,6 +5476,845 @@ func (response FetchRestSpecification429JSONResponse) VisitFetchRestSpecificatio
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooksRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Params  ListOrganizationWebhooksParams
+}
+
+type ListOrganizationWebhooksResponseObject interface {
+	VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizationWebhooks200JSONResponse []Webhook
+
+func (response ListOrganizationWebhooks200JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizationWebhooks400JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizationWebhooks401JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizationWebhooks403JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOrganizationWebhooks404JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizationWebhooks429JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizationWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrganizationWebhooks503JSONResponse) VisitListOrganizationWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhookRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *CreateOrganizationWebhookJSONRequestBody
+}
+
+type CreateOrganizationWebhookResponseObject interface {
+	VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateOrganizationWebhook201JSONResponse Webhook
+
+func (response CreateOrganizationWebhook201JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateOrganizationWebhook400JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateOrganizationWebhook401JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateOrganizationWebhook403JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateOrganizationWebhook404JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateOrganizationWebhook409JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateOrganizationWebhook413JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateOrganizationWebhook415JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateOrganizationWebhook429JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateOrganizationWebhook503JSONResponse) VisitCreateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type DeleteOrganizationWebhookResponseObject interface {
+	VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteOrganizationWebhook204Response struct {
+}
+
+func (response DeleteOrganizationWebhook204Response) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteOrganizationWebhook400JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteOrganizationWebhook401JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteOrganizationWebhook403JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteOrganizationWebhook404JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteOrganizationWebhook429JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteOrganizationWebhook503JSONResponse) VisitDeleteOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookResponseObject interface {
+	VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhook200JSONResponse Webhook
+
+func (response GetOrganizationWebhook200JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhook400JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhook401JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhook403JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhook404JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhook429JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhook503JSONResponse) VisitGetOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+	Body     *UpdateOrganizationWebhookJSONRequestBody
+}
+
+type UpdateOrganizationWebhookResponseObject interface {
+	VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateOrganizationWebhook200JSONResponse Webhook
+
+func (response UpdateOrganizationWebhook200JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateOrganizationWebhook400JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateOrganizationWebhook401JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateOrganizationWebhook403JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateOrganizationWebhook404JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateOrganizationWebhook413JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateOrganizationWebhook415JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateOrganizationWebhook429JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateOrganizationWebhook503JSONResponse) VisitUpdateOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveriesRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type GetOrganizationWebhookDeliveriesResponseObject interface {
+	VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetOrganizationWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetOrganizationWebhookDeliveries200JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries400JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries401JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries403JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries404JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries429JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganizationWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrganizationWebhookDeliveries503JSONResponse) VisitGetOrganizationWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhookRequestObject struct {
+	OrgName  OrgName  `json:"orgName"`
+	HookName HookName `json:"hookName"`
+}
+
+type PingOrganizationWebhookResponseObject interface {
+	VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingOrganizationWebhook200JSONResponse WebhookDelivery
+
+func (response PingOrganizationWebhook200JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingOrganizationWebhook400JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingOrganizationWebhook401JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingOrganizationWebhook403JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingOrganizationWebhook404JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingOrganizationWebhook429JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingOrganizationWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingOrganizationWebhook503JSONResponse) VisitPingOrganizationWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6933,6 +8723,160 @@ func (response ListPolicyIssues429JSONResponse) VisitListPolicyIssuesResponse(w 
 type ListPolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPolicyIssues503JSONResponse) VisitListPolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssuesRequestObject struct {
+	OrgName OrgName `json:"orgName"`
+	Body    *BatchUpdatePolicyIssuesJSONRequestBody
+}
+
+type BatchUpdatePolicyIssuesResponseObject interface {
+	VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error
+}
+
+type BatchUpdatePolicyIssues200JSONResponse BatchUpdatePolicyIssuesResponse
+
+func (response BatchUpdatePolicyIssues200JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BatchUpdatePolicyIssues400JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BatchUpdatePolicyIssues401JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BatchUpdatePolicyIssues403JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BatchUpdatePolicyIssues404JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues409JSONResponse BatchUpdatePolicyIssuesConflict
+
+func (response BatchUpdatePolicyIssues409JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response BatchUpdatePolicyIssues413JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BatchUpdatePolicyIssues415JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response BatchUpdatePolicyIssues429JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpdatePolicyIssues503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BatchUpdatePolicyIssues503JSONResponse) VisitBatchUpdatePolicyIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10643,6 +12587,859 @@ func (response PostPublishPolicyPackVersionCompleteForRegistry503JSONResponse) V
 	return err
 }
 
+type ListStackWebhooksRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Params      ListStackWebhooksParams
+}
+
+type ListStackWebhooksResponseObject interface {
+	VisitListStackWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListStackWebhooks200JSONResponse []Webhook
+
+func (response ListStackWebhooks200JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStackWebhooks400JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListStackWebhooks401JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListStackWebhooks403JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListStackWebhooks404JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListStackWebhooks429JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStackWebhooks503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListStackWebhooks503JSONResponse) VisitListStackWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	Body        *CreateStackWebhookJSONRequestBody
+}
+
+type CreateStackWebhookResponseObject interface {
+	VisitCreateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateStackWebhook201JSONResponse Webhook
+
+func (response CreateStackWebhook201JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateStackWebhook400JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateStackWebhook401JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateStackWebhook403JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateStackWebhook404JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateStackWebhook409JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateStackWebhook413JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateStackWebhook415JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateStackWebhook429JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateStackWebhook503JSONResponse) VisitCreateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type DeleteStackWebhookResponseObject interface {
+	VisitDeleteStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteStackWebhook204Response struct {
+}
+
+func (response DeleteStackWebhook204Response) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteStackWebhook400JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteStackWebhook401JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteStackWebhook403JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteStackWebhook404JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteStackWebhook429JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteStackWebhook503JSONResponse) VisitDeleteStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookResponseObject interface {
+	VisitGetStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhook200JSONResponse Webhook
+
+func (response GetStackWebhook200JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhook400JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhook401JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhook403JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhook404JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhook429JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhook503JSONResponse) VisitGetStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+	Body        *UpdateStackWebhookJSONRequestBody
+}
+
+type UpdateStackWebhookResponseObject interface {
+	VisitUpdateStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateStackWebhook200JSONResponse Webhook
+
+func (response UpdateStackWebhook200JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateStackWebhook400JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateStackWebhook401JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateStackWebhook403JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateStackWebhook404JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateStackWebhook413JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateStackWebhook415JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateStackWebhook429JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateStackWebhook503JSONResponse) VisitUpdateStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveriesRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type GetStackWebhookDeliveriesResponseObject interface {
+	VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type GetStackWebhookDeliveries200JSONResponse []WebhookDelivery
+
+func (response GetStackWebhookDeliveries200JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetStackWebhookDeliveries400JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetStackWebhookDeliveries401JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetStackWebhookDeliveries403JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetStackWebhookDeliveries404JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetStackWebhookDeliveries429JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStackWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetStackWebhookDeliveries503JSONResponse) VisitGetStackWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhookRequestObject struct {
+	OrgName     OrgName     `json:"orgName"`
+	ProjectName ProjectName `json:"projectName"`
+	StackName   StackName   `json:"stackName"`
+	HookName    HookName    `json:"hookName"`
+}
+
+type PingStackWebhookResponseObject interface {
+	VisitPingStackWebhookResponse(w http.ResponseWriter) error
+}
+
+type PingStackWebhook200JSONResponse WebhookDelivery
+
+func (response PingStackWebhook200JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PingStackWebhook400JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PingStackWebhook401JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PingStackWebhook403JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PingStackWebhook404JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PingStackWebhook429JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingStackWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PingStackWebhook503JSONResponse) VisitPingStackWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStackPolicyGroupsRequestObject struct {
 	OrgName     OrgName     `json:"orgName"`
 	ProjectName ProjectName `json:"projectName"`
@@ -11392,6 +14189,27 @@ type StrictServerInterface interface {
 	// FetchRestSpecification Get OpenAPI Spec (JSON)
 	// (GET /api/openapi/pulumi-spec.json)
 	FetchRestSpecification(ctx context.Context, request FetchRestSpecificationRequestObject) (FetchRestSpecificationResponseObject, error)
+	// ListOrganizationWebhooks List Organization Webhooks
+	// (GET /api/orgs/{orgName}/hooks)
+	ListOrganizationWebhooks(ctx context.Context, request ListOrganizationWebhooksRequestObject) (ListOrganizationWebhooksResponseObject, error)
+	// CreateOrganizationWebhook Create Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks)
+	CreateOrganizationWebhook(ctx context.Context, request CreateOrganizationWebhookRequestObject) (CreateOrganizationWebhookResponseObject, error)
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	// (DELETE /api/orgs/{orgName}/hooks/{hookName})
+	DeleteOrganizationWebhook(ctx context.Context, request DeleteOrganizationWebhookRequestObject) (DeleteOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhook Get Organization Webhook
+	// (GET /api/orgs/{orgName}/hooks/{hookName})
+	GetOrganizationWebhook(ctx context.Context, request GetOrganizationWebhookRequestObject) (GetOrganizationWebhookResponseObject, error)
+	// UpdateOrganizationWebhook Update Organization Webhook
+	// (PATCH /api/orgs/{orgName}/hooks/{hookName})
+	UpdateOrganizationWebhook(ctx context.Context, request UpdateOrganizationWebhookRequestObject) (UpdateOrganizationWebhookResponseObject, error)
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	// (GET /api/orgs/{orgName}/hooks/{hookName}/deliveries)
+	GetOrganizationWebhookDeliveries(ctx context.Context, request GetOrganizationWebhookDeliveriesRequestObject) (GetOrganizationWebhookDeliveriesResponseObject, error)
+	// PingOrganizationWebhook Ping Organization Webhook
+	// (POST /api/orgs/{orgName}/hooks/{hookName}/ping)
+	PingOrganizationWebhook(ctx context.Context, request PingOrganizationWebhookRequestObject) (PingOrganizationWebhookResponseObject, error)
 	// ListOrganizationMembers List Organization Members
 	// (GET /api/orgs/{orgName}/members)
 	ListOrganizationMembers(ctx context.Context, request ListOrganizationMembersRequestObject) (ListOrganizationMembersResponseObject, error)
@@ -11449,6 +14267,9 @@ type StrictServerInterface interface {
 	// ListPolicyIssues List Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues)
 	ListPolicyIssues(ctx context.Context, request ListPolicyIssuesRequestObject) (ListPolicyIssuesResponseObject, error)
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	// (POST /api/orgs/{orgName}/policyresults/issues/batch)
+	BatchUpdatePolicyIssues(ctx context.Context, request BatchUpdatePolicyIssuesRequestObject) (BatchUpdatePolicyIssuesResponseObject, error)
 	// ExportPolicyIssues Export Policy Issues
 	// (POST /api/orgs/{orgName}/policyresults/issues/export)
 	ExportPolicyIssues(ctx context.Context, request ExportPolicyIssuesRequestObject) (ExportPolicyIssuesResponseObject, error)
@@ -11556,6 +14377,27 @@ type StrictServerInterface interface {
 	// PostPublishPolicyPackVersionCompleteForRegistry Post Publish Policy Pack Version Complete
 	// (POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete)
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, request PostPublishPolicyPackVersionCompleteForRegistryRequestObject) (PostPublishPolicyPackVersionCompleteForRegistryResponseObject, error)
+	// ListStackWebhooks List Stack Webhooks
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	ListStackWebhooks(ctx context.Context, request ListStackWebhooksRequestObject) (ListStackWebhooksResponseObject, error)
+	// CreateStackWebhook Create Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks)
+	CreateStackWebhook(ctx context.Context, request CreateStackWebhookRequestObject) (CreateStackWebhookResponseObject, error)
+	// DeleteStackWebhook Delete Stack Webhook
+	// (DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	DeleteStackWebhook(ctx context.Context, request DeleteStackWebhookRequestObject) (DeleteStackWebhookResponseObject, error)
+	// GetStackWebhook Get Stack Webhook
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	GetStackWebhook(ctx context.Context, request GetStackWebhookRequestObject) (GetStackWebhookResponseObject, error)
+	// UpdateStackWebhook Update Stack Webhook
+	// (PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName})
+	UpdateStackWebhook(ctx context.Context, request UpdateStackWebhookRequestObject) (UpdateStackWebhookResponseObject, error)
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries)
+	GetStackWebhookDeliveries(ctx context.Context, request GetStackWebhookDeliveriesRequestObject) (GetStackWebhookDeliveriesResponseObject, error)
+	// PingStackWebhook Ping Stack Webhook
+	// (POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping)
+	PingStackWebhook(ctx context.Context, request PingStackWebhookRequestObject) (PingStackWebhookResponseObject, error)
 	// GetStackPolicyGroups Get Stack Policy Groups
 	// (GET /api/stacks/{orgName}/{projectName}/{stackName}/policygroups)
 	GetStackPolicyGroups(ctx context.Context, request GetStackPolicyGroupsRequestObject) (GetStackPolicyGroupsResponseObject, error)
@@ -11631,6 +14473,233 @@ func (sh *strictHandler) FetchRestSpecification(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(FetchRestSpecificationResponseObject); ok {
 		return validResponse.VisitFetchRestSpecificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrganizationWebhooks operation middleware
+func (sh *strictHandler) ListOrganizationWebhooks(ctx echo.Context, orgName OrgName, params ListOrganizationWebhooksParams) error {
+	var request ListOrganizationWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizationWebhooks(ctx.Request().Context(), request.(ListOrganizationWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizationWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrganizationWebhooksResponseObject); ok {
+		return validResponse.VisitListOrganizationWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOrganizationWebhook operation middleware
+func (sh *strictHandler) CreateOrganizationWebhook(ctx echo.Context, orgName OrgName) error {
+	var request CreateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+
+	var body CreateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrganizationWebhook(ctx.Request().Context(), request.(CreateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitCreateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteOrganizationWebhook operation middleware
+func (sh *strictHandler) DeleteOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request DeleteOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOrganizationWebhook(ctx.Request().Context(), request.(DeleteOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitDeleteOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhook operation middleware
+func (sh *strictHandler) GetOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhook(ctx.Request().Context(), request.(GetOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateOrganizationWebhook operation middleware
+func (sh *strictHandler) UpdateOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request UpdateOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	var body UpdateOrganizationWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateOrganizationWebhook(ctx.Request().Context(), request.(UpdateOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitUpdateOrganizationWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrganizationWebhookDeliveries operation middleware
+func (sh *strictHandler) GetOrganizationWebhookDeliveries(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request GetOrganizationWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganizationWebhookDeliveries(ctx.Request().Context(), request.(GetOrganizationWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganizationWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrganizationWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetOrganizationWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingOrganizationWebhook operation middleware
+func (sh *strictHandler) PingOrganizationWebhook(ctx echo.Context, orgName OrgName, hookName HookName) error {
+	var request PingOrganizationWebhookRequestObject
+
+	request.OrgName = orgName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingOrganizationWebhook(ctx.Request().Context(), request.(PingOrganizationWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingOrganizationWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingOrganizationWebhookResponseObject); ok {
+		return validResponse.VisitPingOrganizationWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12287,6 +15356,54 @@ func (sh *strictHandler) ListPolicyIssues(ctx echo.Context, orgName OrgName) err
 		return err
 	} else if validResponse, ok := response.(ListPolicyIssuesResponseObject); ok {
 		return validResponse.VisitListPolicyIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BatchUpdatePolicyIssues operation middleware
+func (sh *strictHandler) BatchUpdatePolicyIssues(ctx echo.Context, orgName OrgName) error {
+	var request BatchUpdatePolicyIssuesRequestObject
+
+	request.OrgName = orgName
+
+	var body BatchUpdatePolicyIssuesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BatchUpdatePolicyIssues(ctx.Request().Context(), request.(BatchUpdatePolicyIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BatchUpdatePolicyIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BatchUpdatePolicyIssuesResponseObject); ok {
+		return validResponse.VisitBatchUpdatePolicyIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13318,6 +16435,247 @@ func (sh *strictHandler) PostPublishPolicyPackVersionCompleteForRegistry(ctx ech
 	return nil
 }
 
+// ListStackWebhooks operation middleware
+func (sh *strictHandler) ListStackWebhooks(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, params ListStackWebhooksParams) error {
+	var request ListStackWebhooksRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStackWebhooks(ctx.Request().Context(), request.(ListStackWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStackWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStackWebhooksResponseObject); ok {
+		return validResponse.VisitListStackWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateStackWebhook operation middleware
+func (sh *strictHandler) CreateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
+	var request CreateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+
+	var body CreateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateStackWebhook(ctx.Request().Context(), request.(CreateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateStackWebhookResponseObject); ok {
+		return validResponse.VisitCreateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteStackWebhook operation middleware
+func (sh *strictHandler) DeleteStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request DeleteStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteStackWebhook(ctx.Request().Context(), request.(DeleteStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteStackWebhookResponseObject); ok {
+		return validResponse.VisitDeleteStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhook operation middleware
+func (sh *strictHandler) GetStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhook(ctx.Request().Context(), request.(GetStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookResponseObject); ok {
+		return validResponse.VisitGetStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateStackWebhook operation middleware
+func (sh *strictHandler) UpdateStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request UpdateStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	var body UpdateStackWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateStackWebhook(ctx.Request().Context(), request.(UpdateStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateStackWebhookResponseObject); ok {
+		return validResponse.VisitUpdateStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStackWebhookDeliveries operation middleware
+func (sh *strictHandler) GetStackWebhookDeliveries(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request GetStackWebhookDeliveriesRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStackWebhookDeliveries(ctx.Request().Context(), request.(GetStackWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStackWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStackWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitGetStackWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingStackWebhook operation middleware
+func (sh *strictHandler) PingStackWebhook(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) error {
+	var request PingStackWebhookRequestObject
+
+	request.OrgName = orgName
+	request.ProjectName = projectName
+	request.StackName = stackName
+	request.HookName = hookName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingStackWebhook(ctx.Request().Context(), request.(PingStackWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingStackWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingStackWebhookResponseObject); ok {
+		return validResponse.VisitPingStackWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetStackPolicyGroups operation middleware
 func (sh *strictHandler) GetStackPolicyGroups(ctx echo.Context, orgName OrgName, projectName ProjectName, stackName StackName) error {
 	var request GetStackPolicyGroupsRequestObject
@@ -13493,418 +16851,507 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs51i74KgjOjjC5/xQl2a7uKir+2FvlQ5V2+xS2XBX9m54mlAmSaCWB7AQomuWt+7mem3mgeZN5",
-	"kgmsBSCRmUgeZMmurtJNlcXMxHFhnbDWtz73UrkopGBCq97oc6+gJV0wzUr46zRN5VLoV3TBzJ8ZU2nJ",
-	"C82l6I1653NGzoTis7lWhOKbRJhXkx43LxRUz3tJD34a9WjQVtIr2b+WvGRZb6TLJUt6Kp2zBTWd6HVh",
-	"Xle65GLWu75Oek+k0Fwsqen3XF4y0R5L+ArR5h0ip0TPGSlKdsXlUpGCztgJoReKCU2msoSnU14qDY+G",
-	"btT/WrJyXQ07bXW+ebBn05dUp/P2EH9kayky8maZLxd8SMzqPTunMzPOn5h+I3Oers+UWrITspozQbgm",
-	"XBGlac5gqMsio5qZ36hQK1ayjDw+fuiHPWc0Y2U17rPpAQ5ky3BNj2dZfHe5eUh4xoTmU87KhFDy/v3Z",
-	"U8LN8BR59JeDdE5LmmpWmiVdkD4Vaz3nYkZYrhqDPToi4x7H/shiqTS5YLbBcW8wjFONfX8jxZieqe6N",
-	"esslN2/WZ5n0Ph3M5EF76q/LWTdhy3JGBf8NCaqbqKVtYz+Cxs3+qZTLonsEBbxEZuatDSMoqrZuNIo3",
-	"NL3cOoiCppdbx+BbuukwfmGlgq63jeQKX0zIxZqI5eKClaR/TLQkD48f//Xx94/+8vivA3hoXySazkif",
-	"DWdDMjkePhweTRJCFZyqSQHncUKevDgjBVWKKcL1gMiSTHKqmdKTDsq0bX/pbF/B+Hees5uvP1YXa/Kk",
-	"ZFSzqmXSp5ospNLhenzBLBb0E18sF71R1VzSW3CBPx77A8eFZjNW4jxL+U+WbpAcBb6wiaqCJvZb5Lds",
-	"xpUu17dH4eI2BtFJ3+/YggrNU7/J2AzpGwoNaHiQkPCXbtKXJXmA1PvgVqnXz2l5kXM1j9Ht65Bx6jnV",
-	"RK4EnrVwqftGfpixdBFm4bu42RDfyWWZ7rDnCt4bkQdFya+oZg9w1aXI1/aZfb1kaplrReYyz1TXqPGL",
-	"vYeMn52vC3Yqsi5pXNrXHihi2iBUZIRnZMWNwIUFdkpY//3bFwdMpDJjWddIy1anNxv0RqbtOqmIGH+E",
-	"haQlM0rDlvH9sguDcrzoKMqL3umNHEDpzWdf6ZsJNuj2PWhtGxcJ+7fq3f4LdfWlC3RtvlSFFIqB0v8j",
-	"zd6yfy2Z0uYvo/8yAf+kRZHzFE724T8VTqfq47+VbNob9f6Pw8qgOMSn6vBZWcryre0Eu4wRC3RqlEYu",
-	"rmjOsxNYhgVTis4Y7JCyWjvLM0P/CSjyTCwXClkjzXO5Yhm5ovmSqWEPrYdpztNvNJnU9q7gnMIY02VZ",
-	"GhtEabPhfWp1fGbGDOMxana2xOHhtBNCBZEXIDC5IEtl2OZ10nsuywueZWgRfb3JpTTPWflAkVLmjGSS",
-	"KSKkxsUnes4VkQUroXsY5iupn8ulyL7uKGsqfF8anUnqOStrDx4oklFNQeEzm2NWO3NLvaI4sakZPMzk",
-	"DV3nkmbnUr6g5Yx9G5q6kNmasE8pYxmeB8V/YyTnC64TAhKAZYROjVGWsVRmRpWgZPYbL8gTHOzBM4G/",
-	"46RKlkqRcdPVc8pz9pU3ypmqaA87o/eElIxmMD+7HXRGuQCxVzJdrmHs71h5xVP2XtArynN6kX/lPVHY",
-	"P0mpgCMAajkRckX6wJo+0UVhDXhDZxcUreJlNV48yedSvqRibRmv+oqTkJIsqFg76lInuLrE6I8gc9Cz",
-	"AEN6a54cnBrSimmxhoqUUUZXlBvrfipLhq0BqUXEZSCFrpPee0GXei5L/tvXJkF0GXFFFlwpc15kSZbi",
-	"UsgVcrD3Qi2LQpaaZS9Zxuk5DP9bHf4HqnWQzdgF48Df4KT3Px2Y/w+IkKV14WhzZK7dLqCDT8yWOS1/",
-	"Knl2ml1RkbLsOc81K1/KjOUwrQwZA83flIara260BFQw2qOcwsdkYb4ektM0ZYVhRmpOC6ZGZCKWeT45",
-	"IZPP15MTcvoTMR0/UITavu33RgD+U3IxFpPP4x7+ZlZ83BuRcQ+e9BIyBiLC305fPR33/ve49/otPvH8",
-	"TJnnH4bD4cfrCRFMmdFoSQzBZ6zQ85OxQI/cA0VMZ/s2aaS6XGoyqUY5OSGUGCLK2VgsxaqkRcEy4r8n",
-	"/disNPukXUf5WYY/GhVhqZqTZf9a0tz8OhauHXwgCybGvevJ4MTQb7W8qcyXC1HbnFCjuGRrdCTY93gG",
-	"7smxMMyNlaSgpWIKGC+oZcawRLljtpUUJUu5Yvma9B8fHRkJaugRNB1oL0FzRZaolQ2GY6OsGkpAdo20",
-	"VATU9RnXIObmtQMkcmomEFndYcsBeJ0Ee9du8wVX2jRXvQONAwGCyq3ZQm07wsE5Cs/PdXuedmy0LOna",
-	"PDer+byUi7htADYBDAf+FdDQ3//+978fvHx58PRpQqp/k/l8tFiMlDLL/fb5E/Lo0aMfwATsGEe1RqaD",
-	"cxkfxrIojDJRHwwXb6mYsfrSb+0GiRA4i1i/nvZGHz5v/ciLC/R4hL9cSJkzKnrXH2PsCAium1ZQ+S4t",
-	"v6fWoXJCzHiA3G3raIJRy81gOUOfshFi5ZSm7PN1+ORAXfLiQBbIPQ8KCe/hHP1C4Ip/haXALbwwmqxd",
-	"kNb+bVwOru5oAawkrY/YcXmw7/AsnhDDIhM7qsRSY0kU0/ataiKyrPO8KFNAG0VGNJnTV09NE6/fkgum",
-	"V4wJy83qDGJ7Dzo6N9A3DEfsV/3Uphn2hW+qZTonVBHk/EbJF5pyoRK3iQm5yKm4bC7EIDosNI7jA8Nn",
-	"OEGzsrXD7VnhHdPrKXSNh9fTZOIp0vzLfmyWzwzhlkhyM7P2O9pDwWnWMmD8KJwi1ERmJc8cuSyVUXNk",
-	"iRc77qzNZiWbUbfOdVlIZ7PnS5HG94vOZmS6FCnpg+GXkAWHRVnQT/HNz7gqcrrudofZF8ASjrYA3pf4",
-	"t/Ao+hHv+GIp+L9qd4zofvWaSGwS16Gr64Np+uPmnbmxSnvqdKYaa6FOkTTnta46tHevQ5M5ryZZP+9g",
-	"Rhj9Su6tyZxHmFQw0ntl5o+gzGhJzJYZhQQ8ivcqzL+HChMcxD00md+d4tJQTPpOIxFSPzP/DHUTIfUT",
-	"/4fStNTqV67nCWEis/8CrQXe/BH/lTOlzudUVP96XdqGZ3DNXeLT4A//gteFuDo11Gj+8UoK9noK7t3T",
-	"V08Pa6rWvXL09ZSjn5h+K1cquFhqzAqdFQRdDgeKZ4yUcoXOCuf8GpJnV6xc2/sfuGbAsY7CWA53vQuh",
-	"Q2ORc6UnhmcuDDtUhvbwdnfyGRwspRnYuDc6SsY9JjL84/jI/KlkqUH2jXsjM/vrCfourFfXzAK/wA8s",
-	"O/B6RiirP3hNoKfYFSu5Xvfq/KOnmK4I0pJwryLID7205JqnNO8lvTmfzXsfDb34VsFV1KtkEniDmn0Y",
-	"xlN1gocXaKz2ljkc1Vunr56azfSLUZuMvIAdy05Ns+aV3gh2Fhp1q9sbHV239aKtQX02Ys6SBt71veAK",
-	"Y+U4U0/kosg5FSle148cs6u3Gw0EHI7Fr3MmyIxfMYFXh+Zny6XIas5KVv9KCmb4FstIn2tSsiKnKVPE",
-	"TXEAwvaSsUKNBdcK7mSG5GwmpI3SgYsMvH9yl2Mq7gpr8SRHZDGexEQGB6XPPqX5UvErlpCMTeky135w",
-	"5D/I8dHRCXFhQcdHR0fmI0UKcO/NWKhme598i6BpnlvOtqP6GPMpx2V73TcJ1zxrt3PoPXZ0AAuNPluS",
-	"5tx0Dad6g8JWcSQwuv7G1hv8gBhwd8nWKoFNN0vEPhUU9h4f5uyK5TWe39qybZpyKVcQs/dE5hvGYjYW",
-	"u0xlrm6iwFujdIcRBee7azjmFcuRYRxWrzICFcNqF6BpwmWXJUFZZqhj7Dvwd244Z5otdhq/ZzYdQRal",
-	"xoPCReugHAH9b4qSsHx483ahUDZbRfrOpEd9ATZRnRBry5O4sX5Xm7tFNteXuh3RJRju/CVb72zfWk/9",
-	"Gd62FEWODBDa6TBtUXq0bhXNFxkvWeoULSbMHn3oUZX2kJUE9n+HjwBHafuIeguK4vTN2RNa0Auec71+",
-	"IsWUz+KLkfq3cE72CtjeEKoEDTMjBFw0j2FZKbS4LDu8PFWjHYq3f/5A2ZgQ5xWcQATRAao9BwVNL9UE",
-	"AlgvqE7nB0yk5brAONaYP6Ea1X7OkSfhp8asAGZMBIYlSLJUKEKrkQcjqFb+alNslFtAKwm2rHxMiDUJ",
-	"oVrmDjLwNMCZ8pey8Rhxq31Ww+J42oOxbdho3mVmhG+cNKIPqRByKVKIuBFsd6YRJ+/rCKeIrpYZa9d6",
-	"NaKPO1X8jhcNE+bC3ijWQlyMvpeajzCARbAVwa/JmzAiGgw6UYvqGdaV9JrPs3f66zvy5OwdqdTHIEll",
-	"pQ5Srg7S8Flh9U3QfOpzeouLpWp2iz1wQLeCvHtELpbpJUPyrA/FPwu+AQ43lWXKFkzoF0bV6I16xngx",
-	"Nj9YDSVdsJUsL83cXJoKVxABOGUlM6Me9R4Oj4fHveB89Y6Hj82e2Xi6sHuF+RhzesW6ZsKEkS+oZdm4",
-	"yEcH+PVBbfDevBmhlZL0NJ2B/aIewdz8ux+NKmiHd05nMMKHw6Ney1aorXnbvX5RcjYlwa9e5a/ifPf3",
-	"hZ8a3V9rdIT7hKGQACG6mStgPzmvtHzTn80oanW5YJpmVNNuVhtRJhsiyLEd0w6hF3KpoVsmrngphaEa",
-	"o7ROZekv4m0wdRiWFznMIroOZnXAdeZ89e/fvjhQdFp32lMcgyxnqB0P/Iq51SBnUx9hR+ZUEZqXjGZr",
-	"csGYvRZxVlJwkpMaWwBuwJRlBg3hEGwNcF2qNSvNDP7PD6cH/0UPfjs6+OEfw4OPn4+T46Oj6/8W257q",
-	"qMcYszM8iVzqnAsUb6pgKZ/ytHpqo7EDMtiVR+MUgE64OMOPjtuqblHKK551ZY2kuVxmxL1zWORUQ24W",
-	"BGaGoe9mU5WSKaeaYRx5QiBJ5vTXdwk5/W1ZsoQwnUYJ2exdjFzePjt9+vIZeDgD2tx2EktWSMWBv0UO",
-	"4vu3L4xCgZTgXgyN9PqkUKDE76GQF7WWjc6UJdj6Gm028pr7EvKyZhe/+GdmiKghNLI+InRMXouUEepf",
-	"MaOziRFZQrh2cYcXsDLuSYP8+x+ufvn4P/pH//vD8cEPHz8cHfzw8b8PxuPh1l/6B+YfeHiGBx//Y/A/",
-	"+uPxfzR/G/yP/7b1js5G14cMNzhsO2sWm7QxF8NOpqVchHpDRGewKrqlIEmWRS5pBio7LdM5v4robW46",
-	"P1fhkDdk4LYF1GhRaQbx6/z/mO0JI9LSaPkpq1FztUj41vu3Z/Elef/2zLTw5v15S3bZaXbZYjsp5Tb/",
-	"yOnmsFtZbLl30MurLIZqTh1k8aylHTUH+bNcEVq5gYnVp7Ka9ZhdcYX6VKhblWzBMsMQkVpB54mYlzCQ",
-	"n5h+ig6EMOlpM5UuFQTOV+6RutJaJ7mfuP55efFCznjHTsSaseYh6QupGfHBjW+oSmn+hCpm7Ph4bMBL",
-	"1AwjDNI9AYKcQ5Q/ziXg8bHBNM2XOd3fcLF9bzVWwtUK5tJBRT7n2hAqmkPvoM/u/dvlK8fcPTdCJVGk",
-	"+TKzNs7/evf6FbHzM4fH6w02k4uSgpaap8uclk2lJjBq0qB3iDX26njJtFHM8PjWKWpBP53O2FO6VtEg",
-	"7PqCBi+3F/E65tGvDaiLO+6kA4Vr24sGRAfLiFlANJ3b5YKQ18A5AbnAlh3g2SjCNTcEnNadGSUjOZtq",
-	"o+gNIpz3egea6qaj16Lm2KhLKO87ckOMBAShudFu+Nc5gwsG0GIClcF+AK64Wl55MDV/4XgbIUKi89PO",
-	"TzZr3n6/QNhUs7uZct2ht+0i7eL3JJsUv/N6Du/wZrpSJR+DvoJVSzxVdPM7SEisCFRt43Rd75OcK62a",
-	"KoVCVmd9vYbSwC3Z4Fpuom9Cn0rqna0dTGyLQyTkao+OrpskvL/HxxPEo7iD4uN1l3b4ppOM3zbeQJs6",
-	"dzc99mljRSUpl4Jky9JZ8pgmug/Z1/pdR6VojF4csouFgHlbeZaaE+t6s/IPKEJFGyrGMO0ayMWCmROm",
-	"5rxo87zNHMXpoM0+djxsHUfGSBiUQOed8TDgg8H8hqlnrk3548RUn+YrulZV6sUg1Eht3x3Kpr/4RqyP",
-	"DYe36017bClRy8WClv56taE8WgLEb9sbEeCNbLgJC/dV7c+kofl3OMytel9tRB1bWa3JFs7X8WJbrZN4",
-	"dBuO52r94POu5YOHW1evcE3st3im8V+5nluPg9pxAXFMHevndPCIc8alZ4PZHd7KNE2F9mIsulo9D9K+",
-	"bTPxK0Pva97QwgNF3HvhcVvRUiA+ECtLWUJy/VRuv0p0g+5YKctmOwaEzl8fvZjxK54tae52vLIA6i6o",
-	"LYr2bmEZcdX64y66dSXqm6xtp6iLjf77p4Hfnit0BGvp/JdkIUsM6mk4FJdlIRWre/rvKOCdRRwOO695",
-	"y1sRX/GgDxdect246dl7m51C89y3Eu+7Un2I7xCVudAdesFyKWYuMH3rnneebctKHEf1x9z0t+J5Ti78",
-	"liAlMJEB/1CIi6bnbE2uuMypZuEA9zBE3jcuMmo3PLY1cm6ahlRteBk1Wufr7zLfbnzx4PxOXIp3msVE",
-	"62nshkuZd8E3Ti9hjN5/VTERXKuuYOKQhe5GYTjdd+67OE25ZpsHdLMLvnEd0Tjauzvil2W+4R4BWIph",
-	"9uXCmvuNe4ob2mhhdxGukewmOmLnNjKX7kNL4yd2V3062nAnbyy77YLOxvw3cYK0Z4zqTpM82mrtu/2d",
-	"2tE22/7rgB42bWFdQLeM6/ZrtSiIUPyiWdF0CMbEcGBlb3L6bQFu29kB2NJs6z6quPPvOh5EROzH1j2n",
-	"JS6BXZoFLaK3H9VQu2xtu0ikGtt+fMTlQewsehsmY4Q3GlMx3OvKgHTYRU4QYbPD1q7AoDaykJr5FOEd",
-	"gQFIa/Zem08gbsT5XusQDOJZ9XlcTjjTGfupKRzoFNC0nDGtSB+8SZAKZo17hcgpXL0uZ/YeZotLlGMY",
-	"d9zuddcXLdO17SBdyOxmy/HSfLhdATTtN2JYrLt2o2/VaiqhQ6TD2RvGKS+s3yYik1/5Cz6MKXALb+Q0",
-	"nwlUz1pbFneRiuXiGYYQvdlkAlddhkaww8zK1y4OCYMsuNrSJbgwN3ZjyWrvGcUVghoxhiNIwpNkKahr",
-	"UTaebfPKyyCIqBW0FMEM3ej/j9mW+wO/1P1dAKSauZiNQD9u3sRE+fptWGw+FCrqibX6B2jOz949CUOn",
-	"fOhqLByE9F0CIeSsgbE62E+kiJ2RSL/4Yj4GA3tCjqLx+ogWGio8m1Ffj77ONcjWo1BzdEWOQy3mQWRG",
-	"yGKYh4PfcoOK+Oq+yT1YtYabEg2qhVQ3ClHa3na03WCvN3oUN11hqV59kl1bDIELwD033D2cIv9GJGgj",
-	"98weW+DgfYyeCgP05ha8XGouZhb4eDvo8Q07iq90o/OONW1cBcUsk/oreEfVinm1GAUJsVGfYZpDBXNZ",
-	"kwj2JotreOGu5I6LyNWSXLDdpZBHA69pngD0S7i+mYwKg4etMha747t98bWaS4XIu/mVR0KF/p+8OCNq",
-	"Lpe50Z4slqhdnFD2FKVMmVKkL9gVw6z0OSvZrck5jMCwyqohGeeHG+y9UGa8L2SXq+BXHyAaUnBKBbgY",
-	"5UrkkmbG4CrlAsKlYK6eNGzMUkJWc57OMS5eESFxldz3anBzOb3bdG8mYPdcyzhb6Yg6CIk/xmrqgIat",
-	"kfqYNLh4gVyPVmyTMbAeHx2F2QqY4TyyWXYcoVkDe66O/Us+ODy8ZNzj4h9FKWclUwCb17tY/yNjRuGH",
-	"v6b8E8vwPUzXHfc+9iLhTVkHQf98fv6G4OiIeSu+d4vuK7T5ckHFQcloBhpJxM8LK7V921I0Kzb5GZ//",
-	"dPpW5tFhAJpvaAhReyXfZte7w/k4MjRt92m24CKxrQIiIGcrVsaP0EJmponstEOYar5gStNF4e8FsJcV",
-	"VSSnCsxoaID0/Qu2539KLowO7/maLyGSUc0OTMv7q3P1qZ7iVF/6qf7SOdU2nlHiDmCwBrHN9AFnldP4",
-	"LXKtziwsl3XlvEyB33NBdck/DZsABxqTeUBF6iU9xX9jgHdwo5z+SKEeiAOhMy66PbduEM3Wnlmv0boA",
-	"pyHK7YvaNa8btvVdhAlKsUgLnF23u8AFssJVi16WgvSd4+j46CippdgPamaU+SXZx/tqJ73vvm+KOgSM",
-	"AxevvWXjESUGEreiMVKXywtWCqaZOrhgSh8UJU01TzHiNkIJPVBTVxjxhXOz4VkFXYPqcliUEpJ0U1lC",
-	"ZNj3j5KDY0C5qL2/YheHShuKmYVvm/U/ePgxEpzlp9KRpYzI8v2mAa4GBPKzmxnsW3Wfm58DSJBin3S9",
-	"WpUsCVsUek1sYQDgbkVXihku8pbYkmD3kaQBD2LnYJM49W3PJ7UbYQe5kbShMtWGEMUazEsjbHaNLnaL",
-	"qGZMwk3xFIU3h/a8Yu9w5baHAHZJSjG2AT3RasmG5CVdG10U0alqHts5VZgYl7GcaZYZGqjjhu90C19U",
-	"S7mvwxo/2jhDXPqMacpzLLZQhRLt3l27UE5Hr6V9sWatuJiaTYvpEsP2W71olBSuSgfhdpb86SbjXb7y",
-	"kFp2qcH73by97gpOCJYgsXkIPiu0Sadd8WrReFYfx+pHZ9psxzQFzXunvU/DgqB9f3ajQZPm+EaiY24j",
-	"7vvOqDWoxVVbHR8A5p3LzU0bbojOi5Ldz4zmev4O0Z+6EuMgLcdQwxzeJumctfNJzG/YhC1UYPq5tNAq",
-	"0Lr9syFc/Xc3TIez/jeEYwSCyFjBRMaEkVOmdaPCQ2Lq57Ef3Lg3Gvfk5bh3PYg6aFTHiuBHaDLgaqwT",
-	"Mu4FrGHcQ5ymFVdsu7Zu+4ltjYtGRmqwClpMI0eVshLOVSkYIBQf1exqIkXOqc0S3JwVwiId+A99KoyP",
-	"F+q4/ayex+ktr2sa1etYRyUxzJmK9c5HuL6Mv7jmdoK9qe2UX6Ltm1X10q14+IkZtsxSI6RtoL7fsNZy",
-	"xy7Yv0FwobMBbBhdFoZnXXIs1LO3rvA382F8AKbNgCRQ+9noFDn3ozMLbF/rThza4IiNXIdjrCFVfv5f",
-	"hhewpcJgZABFIBmcNG7txRcP6Zc9fJDbE/SR9bx/+6or1/hV5XK0Vd9gnf289omvCza1tcix02usmzAJ",
-	"F90uW+L8N3zgciXy3GWl+NjsjUgz9mXMasKE6N6o9/Do4XcHx8cHRw/Pj74fHR2Njo7+q5f0pjPqXHHc",
-	"vAbesbrTp/Nbm70EXiY4tUKuxLlE16pjhyW07ttdKotVfEU1Ld+XORrlbEG5+SfNecr+J00XbOhmlPRm",
-	"XM99CjK+EvRu/iR+DFe81Eua49+jKc0VA4TK9jo82rgO6BTsXIhHsYVA79q2lcDt2b4UVzzVsty8FvhO",
-	"OALzN6kGEluOjzfxmZ0KIguKQcjOUTBlOp071uE9BuYEWhKsnAe7+Aw83W4S6LWCavaLnaV4+7Bt9Ra4",
-	"QXUd+DYO6G7er4KVBxE3iPV/fCWX5uZ817zbW/NFbhq5ioY5Sk3zJ+AejXvazfMA7iFMTd7ixNyI8VEl",
-	"W4ECsaPzMlQiFNS69QCLqNa7ygrt3YQnT6ORUxCfZ1Q4Z57VfBxBgQZEBbWlkwpmCzmQ/ufx8ujoUQrY",
-	"xPBPljiYxwoL8rp+i7rprru1WnHrFVduJyrCFduTeKwbKIpgui/JuNUE6Nl+98YNdiUsN/sk2NnNhAYR",
-	"ds9l2Upa3TEhsPvTzVnRgubr31gsD/bBRruuiMcvhrvrb3hvmja4Q4ZwbeU7gxRbyZMdd1Dx9ywGsEu0",
-	"RDfLA9WaVqBu0TRlSvVGPRsV2kt6spx5bSVdsLa/wn2zn4VjBnqKX8ZNHGw2ok4rlys6JDYwlHBFJnbE",
-	"E4xhzqLBa3k7H5ScPVWk33ZCEZ6pgevpxJjYFtoaoM4DDDiW+QgvH6ujmPkcUS84lCnot+6xum8/FvST",
-	"gyqDK64mo6h2JA52KaTgqWEWgZ1UUzVcrm1tUaey9CoOwH8AMnz9O1+qtpEKs0MuxxcnDCM3iLmsv1zL",
-	"QFxzG8jiEiZBI2yrg/bC0q+VuwovGey3sOlQ/SbMqFqZo4iriv5zgXDYDbTwmOHZ5S3Gh3WXaMyXX11O",
-	"21LJxT44ejEP7RdmQFeb7B1D6peH3UTR9NwjEJnVCFm2wUXWv3o4+NpaaDCpPT16e+oSvp9fHu64JcHI",
-	"YvuChsQLLuLZ9AKZb3cYi2L5NBpUyvLpgUtTM5s3XxeshMxKknNxCRX2Bz5XwEaVODG+I4t5xVZBasjW",
-	"gA0tLcRaJIa/Fa/hSkq45APMWOkVJbtiQlPNrwIzvihltkydT/Ub5/+wet7PicvLQegxjfzzK+Xg1DsP",
-	"Fw/OlksdERmhy4zb4j02R2a4e8CQYKt2VkbM9fex4QU8Sn74YdcY4djxidjkbcur9Y5PX6M+kGsac4s1",
-	"WJjzAkWuJyKxWS0tYPcorcCdtBtxuJC4jltnmbMg/6iVKGSHvSG2zYxJ5rlcKasAxgPwwnsa2wrC5eEQ",
-	"kFh4SeQKYxogLW5DIhvGoUEQbxDp1r7PaTjMmsP6W/jYBj0pd8EecQkhtq+r0OHAfhz0jbFtNw0md7x8",
-	"t60LBUB7+7wECJbUgvPa4T2RQuEybYn+tTuR2vdBuzLGP7aKm1zuRXU1zMg4+T1lRclS0Bi4sEN2A4Lq",
-	"TDC5iSX4ySiY5wNFLpY81wdcACEkFm1UKqb0WPhnNiMhjEaG9agtwgNLy2giTLCHCWzjSdX9WGiW50CS",
-	"C0ILWmoo9Xyd9NRSwYVutgvRqzkvEFXbfrQLDWtGFyqGLdJewDgkJYEW4FzljF4xRTig/+2JO+DcyjtR",
-	"wHvFyjMxlV3l7hSQaxXo4YMGYqeuPwHn9QQNPpBEhiFZA8jmytZd0i2I4uApBHKkttK3TfOwPWWSYew1",
-	"wMVjL876xcN1QdNLqElvy86PhUOjTsjFUmML7a9dogYezdokHfsALzoQwgiNmLGAQPBWlx7/2pYbb5JM",
-	"Q0TC0bX7l3hZ1eSNjQWsRM1uwvVv9ma1eQLMcXa3TB33UmhOhnGtZsJMZFAOQAqN/7TQSwdFyUXKC5pH",
-	"Y1xbnGej0DdvQB6QIKZvG88DBo1nNRh33X1BZscspMDwdHsL4y6mCglYfzQ/8I+wpEkq85xeSKx2mPQu",
-	"eJ5zMTtYUEFnrNw6ue4U+G3aSnAvFL/sfNGRRY4fRm2t2vVRtJ5IDMWXa0Vy881gzwzDplawLVexjFLC",
-	"ufehuG22ArQN0o9V+eS0whyO7MWvXM8NRY3GYgLbj5VqrEhJiDQsAuu+OXk3QeEzaQmlktHsANgdSjjI",
-	"fBqLVcmhRgC4MMjjo0eDIXnerhGCRjIOHf75QIFqZdoaEptbBsLe9GPkwVhoSeR0asRVycG/IhDrUkPO",
-	"1WouyYKuyYJeMsK1rRXo8abt5a6jcHvLuRVvLCQbnxdQ0WeM9XRE50ZvVUq52hgRHjMH47EONhgfyXbc",
-	"s5rFIZxkWwYVLSZcc6cZevAlZzklFkXOAgjBd+6PUq46Eq5cGHjbL+Inha+Q/tHB8dHRgKSyLFmOKPFW",
-	"9Nj4ZAICfUgOjgMx+OrwFGtTY3w45MaVVDiZhyszOCEHD2uyE99/oFyGdRB6lUIqnpGk5bKOZBsmDQQ5",
-	"AwcPk30zcYMN82u0E8l0FVILiERO0SOIpqv7K/QVboQamFJuuPlbd/mxJe0CXyL2qw7kr2BZZvKKlYJl",
-	"G9o/b1xSVb24j7EkyZaeClamTGi3eJGD9gbfqFyythu8GyqrVdWOOpupI9tS7wMQzFfbEAasg6UT263D",
-	"SwiN39gTtMHt4nxAetch3ijqa4vPejsmwx4LdtegarUgPh+7tymGKiw62zx3sbMSoeraarUprk0m3Xzm",
-	"mWeC9hI1qqK1EIMB3EylVJC+O0ODELJi12z/VsMb8/FrXrf/eQh+t+O4422/0jw+cdX5SCDGma5UQuhv",
-	"y5IdCPA1JmSWFjfIMoaFkpVbugbusYGZbE4F3mVT4+epjk1j5aCNvawrGYDH2q4EyarbKxdBGQhQt3yN",
-	"LAJobHBi8wuausAFS+WCkYOHeyrXMayWWy445cp85euknjvgjj2qFR4Zv++OeNKO903IcDgc3CpYfmcO",
-	"egyASNOZ3R4AUB/sm4BuOtuF8DovUaBsp9l9plmoglmlBbWkIXn2iaY6X7usciysOQGv0MSe0gnW6rlg",
-	"YwE37KTvUhQuqqKUrBwMyVsfBrsuWFKDJ8HjbwR/xkp+5TAINMbRjgWQuaFr6KJVdBxDtJu3OUEp7ipa",
-	"8uHR+dEPo0cuWrJ2R/vh8y4g+HXg+yoSuNZAyVLGC60iXUwhYwnr/0UKBn7cUnsRMDzqX9uBGbKBEoIV",
-	"zzVtVKRFV2qkHh3iV6Mf4X+9pLeEM7osxQjrxY+KUmajkctCHY1i341Gfoq2snkall+0mauFA3/xOa1h",
-	"MYHHDxvZEx+2Vzb40lqNoZ7UVbExVILiu1CL/v6CpWtXh4xExNJKJdhHd2rrFHElqiX8vSTCCvO0EphG",
-	"gt55TkTFjerXjU1t+IGCO0kYT3jUO+/TAjZX0kjjmi8Y4RCNBBt0hRSz2yVboOvtZGs0h0OWImNle1DI",
-	"iR8o/2EFN+SlXkJYrhhIdHfX1Q1wuDEq5bwZqlXTSvaIbGjoPtsKOJYbbNIggUKFtFkHRObOerQgR0aw",
-	"IKclhgHQdH7jGTi5FRP+nu/d7GQCnFeXcaNraqE7jPizK3uyQ/pZEExTskKWX7KZtWSzL4og6lzkGA6L",
-	"4z8bdOQYAMvzyolWkVBSS8l5oAjPnKc+sD32VH/9CM0rJ1ElBlV1DDq7QbgYK+1R35HiwTgPA3C+iPTj",
-	"QWPbrDu/Kl7DA3+hacQo6lgO1pZYpSs1uOHC6c5iNGWocd6wddCONjb+/u2r/YzRHejyhrapGew+p63b",
-	"0SOXGizBwIsZGlcSHZohgbWdmSzr9kXVI4M9LeNnNXq9kRn5ZSijN7NcrWa+54zxs9ue8a4RT3GB1AUr",
-	"CQ4nYYXPTRxNtwArWdwxnuQ2J1Igfm94SN0Mkpu4kjqvcH/FtIrafcqcipmt8hoERPoXzrLe6Pjo8cOk",
-	"h5kwz/knM0L/9+uCCfPDI/fDWybtT8fup/fC9tIb/TXQ436yDtTe6OHjdgxlbQSxVY7gpbFUlhnLGrnj",
-	"bcd/bSqt0mzwkAhJcilmEKKKGlGCxYbNV5uadSvS0S6ujnN87DbSak1bYsKMxiYp+YESOqNcJKS0n21q",
-	"OtibjgHXW7VQmRa5L+PoSsQ24v1E9jsS+t3U3c0CUU1yRpUO7sV2SHKq7UJrBeub316F2Hh3OXMbwA+g",
-	"dKlPy/fLaSYY5q3/vhEOvjLowO0n9u+HM9C33sxA4R58QZ2i3XEA7FKKmdebThyOWRmm7mCsD25bJLX0",
-	"q9cqatNMNyRPjRS6D1eHo+S0Vn2jAkJy0WAQWm7B+zfXFaSdRRxiPi+vm3m/ye4xjnY8b/byqwQVCOLd",
-	"7lzZ0Nc+iAzt91Ks5L4uyTbG1O2vU7qbpFwJmOkNiSgGKb8jlH2jsEesmIdPtvFnMXpYtjCJZzUa3kqD",
-	"tIMAGwCotWHFwiZDYuisLhJ5iVh+srLqeIN4a0RrzBUdBeY/XWZc243ZKxqIC0cU4M8y6hym4nSdlkCZ",
-	"qzrdpUAMF7GWw5rXtANEJ+jyTXBjd0vTrWUl7TDr1hB2nHx3P3uvgUS0rCp/fs8lsPvsE6126WVj623x",
-	"aCZ8G3O84SZrZ5hYWb+th40tW0zugI7Fus41+rXNNcqZofRB/fZlh2lDPN32be0OuzODy/NqG/r1ODzG",
-	"y3YYpRpsH8wOg4jSQCvFqY8+rFYCiWJMbBrHNjrYuiR29754QbrIpTmAkM186Ro0JGqTdLuPS5RbbeSi",
-	"da6eRAVLfSXiGxRjIJtYV5Pcus7CFuH/srPGQEwNa8j+Ps2VvdkNAirxGRUWeqUKXKzVnocDD2I5CCnp",
-	"1hM8oPAmTOYkjAF2YbsNR3o9ACchNC2lUrUaRCHch829PJd3CWOGYznLqrAO/OVNLLijnW5tlEXz7dHF",
-	"4+lf6HcPDx6lx+zg8fSv7OAHepQePMz+evEd+356TB897iUdsTw5VfqlRT8Lo3mOz48fj44ejo6P/8u8",
-	"dRcRI7uHEQXRxj1rpVhcrQOgukhIaGuitxOfUr0RRisZcubSRpsUx4E/7FUrask9edOMJXIPzjfGFN1d",
-	"gIy1K36pgogCPN6grkkE6KZ+Wm4tJVE3AcB5rXziTrjk1RnbzR0eWtwWkcsFhcgNFSN2LsZF+t4RhX1x",
-	"pgYE8DMAgCQaMYwfVbf17rsNA7qJbwKY7Y18E+2Vuk72L91SB20NAoSWSyhV0prq10KQJX20yMw2BVwF",
-	"U13rHHTH+jG2lkCzgMzuYVG5c3Dv4aK2U7Lhy9kVV7JcJ8Qz9YRkXAF77qiTs3NhIVdrH1+7aODAb64T",
-	"vynkbOtqTnmpNHFN3CjK7NXe7qXwDPyeE1zaI7xFVONbu0VApR+QYupFLDZ30hkmHpQoi0aM79WdF/M3",
-	"YDpv3McdpS7s4+iZrYCs65rF1hJRN0BIjukoHWKtll3yZX1td0R+eR93hSld9bARCbsZg2QYmK0bWHEw",
-	"B/EeN62/0sVUm1FfN9XD7hiOL5idL6Ww9+GydSni03PobvYCPn60YsXRat73uqYXqJbRfDXHk5J6elxI",
-	"ipGD1jgPjeNeE45OB6il3NkVtKpRwLC6/QFNrW+vy4CYitwsiMatSnvg4u23mPvPAZ3zF5ovO/B5sS4j",
-	"+CUQCiCo62JDTJuodp3wsahkN6FryYJ61GuuLF4o9ttRAX4nbtzRzubMpOaaRfcP12z3YnwZV5qLVLsa",
-	"ltY7gstJF9IqbH4ZKkTfwEsCb5vxBymfMA6joeS2Hhq4NzxZ4nMzi4IJ/7c1eTX7pKtVYf9a0lzBqjQi",
-	"ILHbdlSPGTuaS66UMKyNTbaP67SNAe8YLiJmy5yWP5U8O82uqEhZ9jxop82EXIqdo4CFeQ8QA8HRj5jE",
-	"TEMIQ1UwPCQXNSTvLH7BgmpCFcJxVtcHlnAB/3XvklO4pLvSWBcYJaDTxkdfI7BIUGt8S8892IfHbkBM",
-	"qnrbtPTKSFwVxff2G7A7KX7E+0JZh2xs290vzt8PdMtG/MyVMdeeCR2LV4QMRAjMMgRWnerQj+s13BrE",
-	"sZZl4LOEv+3JtHBFVHe7CD0zcEfdmP/Hf016gq0sL695kZKezDP3ALhBJD9Lx9JzfwX0kwxVCzvTPkWX",
-	"EQDYJIRaYFKsuS1LMg5iI8e9OCsIJvx5g2MAXgvlnF0c6NH87DuKCjq6KZPKzsZoSmaGe0ARbjtAWBgQ",
-	"4/VIHzcp8TZHQiofXuIyea0Rn5CaQlNl+LYGwXf2ss2Rgo06UXZgXVRkEw2eAxWATrV1E+LMTrAmX4A8",
-	"DJhdYlMRvsDx4Omxu8cLNpUl29jliu7cZ0zlpNqdvdoZTHbj0ZY1dPPoH0PII0QfcpsRZRAtVJ6ys5QE",
-	"LohPsLNXM4KtEHK9VPombLTG7HYAoSn5dgYax0fb3/v3ZddabwJnwi7ugAj3tr0XcAVxbP7z0PznkfnP",
-	"4239byrlZ2GnKoOpu3OrydV5u697DoRro4ax5vmGYQXY93FZvRX6fkRoltmcrUqyg4KwvMh5at/umwOK",
-	"MI+Ju5KyKfP8imoWC4+TqxrEHPSDAFnYCzxzxQFsOxvmaovxdVS2OK0ME5pCsITV74xaIp0NtJelU125",
-	"11u06Z5U38y+Qb7Yp2QDKoQ5OuZkDW7N6LGr1x1B9jOfzcNI31ppG0PWxgBKVQeicF0t4lcMw/p/XLei",
-	"xKH+Fi769/6et7omhbJU+PgvFf6Adb2DoVBvHzlT1ebxUQCeHbCWoN3HVbvAhNqNeudP0PAj/1Vacs1T",
-	"modtHh/7xzZ53rkxzoMKPo+/d7/+yvUce7OPfghSAsJPHh0/DJ60Pnv415gSuHH9twi40xqtX6y/oMJr",
-	"5NzGopYj+7nvGM1ZudNhvQvciHsMrW94PRSIrpj9wAzYnf1bHnSb5LZFE20qGNVJrN0RbT6jED1M3gmy",
-	"IWFnn9FWwVepvGIlBlttnkL32dkl4m/LNKLZB8GEulYwPv0Ng93K2M9LJrJ3LK5sRnRYbh09LuVA1t2E",
-	"2jTnsB64mNmIIYA91qy8onks0aE6MR12TZWc1jgUxAIZM4u8QdN5rSd/Rrx1x4X+y+PedtRFp05tGhAI",
-	"8wuWgs8Ec93E7Y6hK7MuGATexPrErdseQck2jWHaneF36yO52mYzhvFxXMweKGuS98c9i1YqZHADA3/C",
-	"ywmopK5a8gR++3E92UGLwjHVuX7Pb1ulkvtV3O1A/tLhR2sKDfC7ZETB+YXj6PyfyPvULudvQ7JzsFb1",
-	"m2MWugTldC9nYHWzEI6rsu/R7K/7FNp0k8kl2gIdpj8uwK7JIFv9geHu7LIxwAgTklOeEUNUhvrSOS21",
-	"GpGJm7OawPqZ5fxE6CeukBCxRBOMdywsUdstnlMVsNxw/RIX2avgHqTMWNlCGQsi7CJQYRdMpPMFLS+r",
-	"9Rh9+P54+PC75PvHAMs1LeUCHZN/OTg6Pjj6zpXp+3Fdv51wg+qNeivGLoNfTJv1Btwfxw/N8i8YFed8",
-	"wc7lc/4pHKUNnfMDe3Q0/C4xew8jU1aCfWiKkw+Pj5JH33303PzDw+T7jxVf/XD8MHn0MeRyH46S44+e",
-	"2VRauZbBzI+/j1TNDxY3Cn5SHaAkZvaambfwDEn/yFjcx0dHJw1A57FAROcHiqRQpCEAEUxsugHIp5KK",
-	"wSYxaQ8eOtzGIgAidJLF5q3DgIbkHeIsGsL1jzweSUYxcxzIX5EV4vkLpWmOsC4jwmiZc1aaV23JADjk",
-	"QKv7q7Qhu4zJcKDYuOQykzPjdfEILkm85giOwr47ko+166QPog0CWU4SQhUUdWTKXsn7q9vqzNSutmv3",
-	"4e6KuRE6FXN5VAcvqjHYpz4tFi+8gvFk1AwFzuym5tUOa1ojsoTIPIu7J7cud3NPGywidta84AI93Bx9",
-	"n/gA25xgKUR4zQ7bQXJSgTBqWprvNisxt0WlinU7e2sKd+GuzYC6nJ5C+lYYw2yFdMECqUv+cdcRuARj",
-	"AWuAxSHZFIqinLglM0ImsjYSUlttN1ygfBlgqV7BxsKKJ49ohoMEvaulVn3RUbemSrTkcUepO3qzc968",
-	"OTScBHoJTll4Ivw2Nik0CUXDjhpGZ3xBxCSzFO0PN1SSCriQtcqaMQUNWX68uywPROGjg0fHbVG4jeu+",
-	"P3/S2hHS//vf//73g5cvD54+HXw5G8YjYKNWQBha4oXTPGOAOw37deIplGtUlyt1GjWxlif+63Htuq6c",
-	"0TUcucKyOIFCFKTvxPx3gvhkQPKeHkASU00mWk4GezD7jQdq6xYmkBhU2qtDHN1J8C6HMQGreXx0BBO5",
-	"pUPZfcS6vXHN2Dx3C4MjRogLHAOICEWWQhUs9bHkbkl7SS+XK2ABGV+asVm91Tt/uy8qwlqaHYnawSvG",
-	"2i6ZMuyyujOqoE5c/B/JljDqCvQqTHBAONQO5IlX+6GtE6qUTDkEcVZywA0IwR9dxwcqlQXLGnVHd77n",
-	"3pbYUIt7/z0kN1T7sjHB4QapBg1kkz9gzkG1ditj/N4w4+D3HXe/edHuJPZ+S5cYfLvjqtm0q6A0chws",
-	"aGNE99eIs/9zx77XT9LWCPH0crctwWD0m23+zUPdd59MLPgnpO8vjyqPh5A7jtoRTA5iJ6arRKqdd+y0",
-	"rUQf1pFoYTq0RDtTquNG97R6aNQzLC/KmdAPVBAcE1R2rMCSXG9OD5ou89xWRIN6bj0jJMU6qv3YOnZx",
-	"YntaPQSVsSmMfLxqazTk3AIx6XVhNK98jXXxfftXcPxQyGiWzoV5q7uaXhP0TsXqpTVe8e5dv440z+WK",
-	"ZW2BruKz2AvIK6YvnT11e9nWmmI9ej+Jpa5qHSl5//7sqQ1wlGUJoW9ZE9ne+g4NPV5QxcjZ052UsPgl",
-	"hNv2PYYfIGFDJJKaQ6FDwK8taMqGDnbN4+UqV/+DvH/74kDRKRb1sP0ZW8s3FJeV7mlEa3eP3CRqsBuy",
-	"dOnXRjrbV7MuSo4seayuaif9dqGTv0NxUVW4czy2SReKzKUyYgp0zISMXfDVuAd/wGDGvcGQPHG1tROs",
-	"pxi82QCRKxlRy6LCdN8dytYKDbewii2o0Dz1kgKEU3QhA8MJjWVAW5ElsRZd1cYFQwFmkcWy7feBQNx2",
-	"pUPKaCHl1tleUmPMMV4TExTvwaBzxtjbunZQcyptTVfR0pmHdr0cDMwUy2y61KIovHfjHiSnfNGFAwAP",
-	"ydlTH/Vvu4sizdY0HzOa3a00tyi1VejKB20OwU2+navmxtG9G0H6cOeid73pstOh2HqAInkCRYMQULBE",
-	"IebznFietTBVsqyuOuxQEqg3enSdmC/fxcvglHJplLkIYEo7bYhmmVv+030Lv5wWRePbANevtXuxinJa",
-	"EpplsXIrYGO3FmfnccUAK9sjqlt60sa8Nsm9Np53eu+hRGEPI4NB5XnLkgi22qDosxXqWKYRSF2ItxM9",
-	"tAt5xb4tKeAYqvvJ1uTxha9KEtYP000TOKavQRZblud6C5sDL1gnmwvC25FPmR5dMgeAwhlGZgNWNuBC",
-	"+USpJvbPTUBzuhBwKupuYuFoSfpBYXRIfDJ8GNCpBvb2HDKfxj2yFNiM2ikR5i5RDszB9akNDVKrQA7u",
-	"KhHc9G5zGqJ9k19ozjN7JzOCyL4kjOtLiE9sSIjNZxiSV1KzkY05S6kQErR2xTRZULE0Jt5GooWTcZt6",
-	"ER6kBul6/af31+kP6cPs2LoGnAKjlmnKWGYUiinNFdu3gFwcXuwrl5V7tanAn3/LO3Y8fNdtoWpdf2zr",
-	"HX9axVN1Fqe1cAyGxUEMiq/jf/rmzJbTV4TrJvO9Cxi+pBeaqTZUq95Ro610ETRl/ypljokdgOwXqTRY",
-	"tRh3wb5wqrNZkweK4Adxhw/Ou0tmPFAoAqLf1qayoQWUJv1IOFhVRL+eNYMJt4M9y3vZ7jqdA429idZT",
-	"Cl9Bpxmk/qZUmOZ3Dox5HbTjasFsi9IMl9Ob0tVeN8ffdUoABy9ywWVWJ+Ir/XekpVuli3isbH0zqlX6",
-	"GAM/UCxdGhXkndl9XNc3JUON7H2RS9rFr0sGjj7qMjLdR2QJX8Hy9y/CaJjEBnr4F84cYoH9dCxwYERp",
-	"WRq19P3bF2owgi2c4Ffv355N0B/3pGRez30DlaNENhZvpNLWqfemKeaey9K57i1vJSktIZSEA5AE14pM",
-	"qolNyL+WrFyPRUFLumCalUNypgld6rks+W9MEVygIGWzTOfoCcjXiZdk6Beo6D9BSwPG6zxZHO8zQfnK",
-	"zJeJ4y1zuSytv1Pz3F5IVb41V2I5O7HBMBAJNhbmoCA/Qu0M5th3kTQOFkDPmV+Lx0fHA5gghHUDtLyR",
-	"QvDiCOPSTu3UseE5oxkrSSYZfqDpJTPCipz7msywk1DMLV/D8r77+fTg4Xd/IXOq5jArYUY9FrmcgaDD",
-	"0DNDZLD2vSA5z21LUG244H9jwJyQwM4BeCDi5DUPD5Re56y6HnGzctPAKB6uyASXZrw8OnqUwr/hn2yS",
-	"BLdb+E4u5aUiOb9kY+FFd39SLPODCZlKe5VwsSaPj8icfaIZS/mC5hBoTlPNSjXA4oRjMamt7ch2YFo6",
-	"On746PF3f/nr9z/QizRj066/J0NyShZcKQgrK8lSXAq5EmOBTXFlN5plZquHBFYLTyB1fKZgpYL0BI0P",
-	"ZRmRbTaMkI6FkfaWx/KSyJUgfZD8iTXHzPdXnK1YOQh2Fhc80ELCmbd39xoCsGKCoQ6IDTcgiuXTg7lU",
-	"Gix4Q4Tc3eKqgtFLp2KRJ7lcZg+U8+NZRdBQ/HAsxuJMuwq9qq0GKqMQlHI5m1cKm5m8d3BwMQOXtTuD",
-	"sJD2k7GoDftBtEj6VJaLQUL0skRRviBcaNlAuMFdIDmfsnSd5mws+jvZaQlaaANMZnBaJtxX1BfDHEFX",
-	"RdAM23AJP2H77nMuMi5mihR0xrB8DrBrNBtqI56Qw+bvlV0yGYtULowdpUYVaoIis5JnpH/6E/nJ/CM0",
-	"k0q5QvigQUKmNGVaJeTJu18I+1TIUifWtZEg5wri9jEsPzG0ftAaRlJd1rqpZKwoWQr3/0GhW4AXMpTy",
-	"2m+y4et6rhIS8N4MlwR1K3ubhYyhSYhvn707B/IjVYtjASVX0TmzoOUly8i4VxOq4x7K0DpNGWqkWcYx",
-	"dMsM0xwywz9Ty1+ssPAjZZ9SVmjHEHM9J1Bkv9pRVbCUZDJdggFIBGMwty7O1WafltEOybOylKVlPI4j",
-	"AS172mLmDXIhs/VYTD6Pe6nM2Lg3so3+fH7+xjovsOmEjJ19DW/1hsPhuHc9gYk7T8GFzCB2mq7JBSOz",
-	"33gBVrE5JCwj/ckTKTQT+uCZSKWh6BG8g6kBAUVPyJMXZ0QxkSnIxVgMMARR8d8YyfnCCDnEsrJu2IwF",
-	"3Zgpkf7j40cEN9GfQS+3m8Oo8+3j75CPGrvNopo4JlrQdM4O0IpfgsU217pQo8PD1Wo1pPB4KMvZof1W",
-	"Hb44e/Ls1btn5pvhXC9y0PK5BgOuRk/hNUTveHg0PHKpj7TgvVHv0fBo+AjLm81BgzykBT9MaUEveM6d",
-	"uj5jUT+O53FVbpxj22EL7T0wO7lU7KRRF4EKIZciZVVumidycPo8CYcFDgQAiIEhPjw6wkwh2AOwMYoi",
-	"t2fm8J8K7znxMO9Q/SjsygPRgDyLBbfCnB+o2qzBB/gYRxXrzI/+8EeaOWcZfHK8/ZP3wquyGX70aPtH",
-	"z2V5wbMMUaoeHz3e/sUrqZ/LpcAuHv6w/YNzKV9SsbbTAY/xd7sM7R0u4XtRIZGAhePqmfZ+Ypo0tl/T",
-	"GWS8gY8GfFZAu5a2DwurOhYsHbrt30LHXBkGLozq7LilYSH/693rV+hHgPy/8JHrbbimi3xw4mUkLfiE",
-	"lIxmzgVUJ+TnTKfzt0zpd/Za3OlPX0TSTmrQ/E1gbKN/vHWj4yb6aHjkZxSYqd7MjFJ8c5Xuad3e1jqT",
-	"vDf68LFJvm7RzJ6TviGqQUDFdUoIyLmcqcPPspy9ogt2fWhrHXYS8wuubOyFq4oYqZNH+kbUGbtBnUSN",
-	"BCPfjVlo2xgkY3Gxdrh0x0dHhILOOCRvqFI2TpVdcblEXfKBscWl0FygTgzmygQvxSiqJIJ90vDuyVhw",
-	"sFttiUspiE+zwD5OxdrZJEZuGO0N9eo+Zm0KJXPTpb2MYvgGHD4v5r1/FkzehEzALQV+oQkWFDRGrkjz",
-	"ZWY0Gg9lR/McA4yoUcoWXIBe4poC/NHZkqs5U5CGYQ5qNvFLD8ts9DkXsTWw+SQXNL2svwmabsNNieFY",
-	"eu1BqgdNgXnJWIFJy2bOSaVtTEEH03OIvTVa5JmG/GZI0kcJXZRcpLyguUqIkmRi3vxP+/DAP5x4I4MK",
-	"m6th1ecWUzOkFzogX1pSNcqFdcKoTh9/9crhkyblAKhPncyxbYws9qhZwQ6Y+dtdsqKlOg9lsP7ThpU8",
-	"FvZRbWeQ7wNZAdzWCWSfNhcKamK0FhdhusYCPuz2kWgMc91NP2mvMqZLXH+8Q6WoY3s3KUevBYMz3FGr",
-	"0y7xvfC4TUXJbBMJ94lU59DJmtd1j/71vif0NUojvCSKSSnkUlgMcKveRYkdfZUVWCv7ECGexPJqFxGv",
-	"V9JVfh0LW4NwEiuyNAHY0PQSYEODHCEw5fwXrqhd/dOx6LsHia3518UGg/izuzZUmt1tM1Y2lRy9P4m3",
-	"fhLDWMPwCNYo5EtOYNIrZCzKAu9YVKPs3ZBMqkTaiTszED2E5+KETBYyazwKj8pY+NpPtuI2JN3BjYer",
-	"MWrBcwjNjRZmFCujbDbc2D+YrqzDzuhgY1EyTOWAxn5iOlJA11As1XPSf3x0NAD/DgQdC7qARExXKEb6",
-	"+4j62XzFVmGFcbyCY0r/KLP1rR3Keif+mNRv/IxVdt3iDI83FgfHya2oIilsbvaHO69HO5zXJ1JMc44X",
-	"z4+PdxjTG7rOJc3OpXxByxnD777bZQF8+PxLlnGK5cS+NVd5xVY1ptLNU3aQzYeLAHt0o5CeyxVZLNN5",
-	"1JyM1q0ehUyiVS82GQuXyMyr3GWFSEuAMGg+4yJWUViTnBnzMCiYicg8F2u4VRiOhYvDrLiSg/mgfoDO",
-	"0HNcg+ugrFRYyJemlyeEa+RQFoTQJR8FpWe1ilSXJa4EbYwdxXncXSoMse72UhTs2plddwWl73WG23Vz",
-	"hqebBERx66rDLgzic4CxcY3sIWc6lkwIv7f1jQgpWdXCHe0q2hTbzlC6t72m2EVTgN9IgNqe7on3NokX",
-	"92dH6ZRsMwrre+aKIznrrV2AHHRRYNpZLRFuuIXtfiV228VmWxkK9+R4R7z0DlhosvXVNw2IIjDYqE7n",
-	"MdLHGIM66SeEZplCZJmFvILnlW7TzswBECOnvMhyLDKmaToP28V8zdMq/2iznRbTXFppdndkS3Um/t2q",
-	"OYVpCPfm1J/QnEICu0WLqqYwHV64o/57YDCnlisAGBfN6+cAz4AiVMsFQjokHozwhHBb+YzyXCUQnQFc",
-	"AsVtW8L+aAZwmzwiEl1tx+vqz1WjJf3QQhzsHDzfzWuS3oKLM2zjuBVOfzNG9Awc3TYByjAhv5j3TOjP",
-	"xoTguJDbY0Wg9+4WtxU38sFvE/hnKgANG0yG6raHwKKziJpd3Uy8Me29LmeRu+D60P5m77PzdQtuy2FO",
-	"YG1M4ED+mr7mjHLX3Mt0Dl8iA4hcuVZrVbt4beZpfPxa9zewSje7vrGGzr31cDe3N7AzrbOIv97t3Y1R",
-	"0QPUlZoKj6EJiPpqjkNqv3Io4zbYxFjNzs2LQcmuOEs9iNwmSEiX4+OaIRQzY4zFAH9Xma+hnHWx8ejx",
-	"qVBeUmlsmiWm5UuRotvUtmmUCOzOli4LoIXgSsinyJjeA3bjTZaKM+1gtTTzju7IaDktimZPe5ktx3c7",
-	"ks0MxqPBVddMJyFJuJ3TMszrutda/nxaC1JWyCM7WeR2bcXZTS4Bfj9fs0vKA+gLw/CcmuKZlvMMGnOh",
-	"bvg0+cZGt7MZnlFk3gR61p5uB0RS+wP7oPc+Or8jp/VGKr5zN6FHf9hyNxM/MYeO6A8/23/tdIig5E2H",
-	"ihFK3Vs8Qb94oLb9T04on+5P0O/zBJFqg7tO0kbLdBNJVldBvq4hFBibMyijYWPJu2h1w2WQVwjvztar",
-	"9bVNEYsQ/b2Fd0f3Q78Xtr/PF+6M3ZasOLSa/VfwVn/RhF/Z4nPGel5uq+ISw60oJEcAuzpixcgBHoRW",
-	"Tp9CKmnBsrHQtLygeT5osyTHq6y9RC7WbYgLWe6DcJFB+s2aaRJYwOctLA2pWAAX4cQw4rZyVaUIP1CA",
-	"6VEBfdj88zZiBvFLPxbgX2ggimA6NBtAzgi12Ms2SR+KoQhZ4VOUDEI064njY2Ft9onNxQGQG2gcs8cD",
-	"eBKuyBWAmXk44kA0PFB+mxBvYyzmclkmHm2DRcE2oIIgXRSgrsiSsE+FMcaDbl3pJbJUGIw6FlRglaYI",
-	"FogsXTdJQxN6NCSnNm3ogYWt8GWionAcK1lCFXg5tPAkENQKBT+xhJybBULnFjlN6/Q6HIvzundF8d/Y",
-	"AeQ2Q1xNlb0cv9WNYqLs7Cb579subWrmWuuIEXfCaqjWF1xQcNs2HbNRqelavVhrQ1vK5mlOwmHKVDN9",
-	"oHTJ6GKS1J9B4jgc1trPnw7wQT9jaU7N9rrU8tr8J7YAj5J4JAwRzZgwa2w4yJyKLGeYJcQAr5zoeclc",
-	"XtANr7PdlI1GDCzsXiH+83hjqnzTz3UknQ8fjXBt4UF9wJKewf03cPVQea9O/a05c2LqhmPIv3d9Y4Of",
-	"3kHQqw59ANzdgCphj+icKnLBmPBO77q33F5vGQUCi4XaKusRvCwrZGRplI3A40U0nUWErvOTT8YCg4y4",
-	"HpInlTCh7Ss+K3gQVBZQouZczKJudbuTm+yoDt4VzNwP4J57fVu3rsM0CnmCpfS75gmV7rD15hpAGVIp",
-	"pny2tDg4FqnH1Ue1lN+prYOEtkWfMcHdvmVOiMeOgU+CWyY9bB4t0FCpZgc4mon/QRE6FvUhTnnO8GAp",
-	"jW3Z0UxcsQU3Ojz6Se03TTHd8cmLs7EoqFJM2aJkEwCBnQwguxmzECYbMw7MNjyBob3DNf+Kno+w321e",
-	"kNgOe0yDyhBwvqB7D8kdekgIbhzxFPNH9JdYaIXDesnx277hd5wswDYL0a/rYHHguUS3AiZvotbg69Aa",
-	"A/qCgdIAkcEJSXO5zGoRwa4AZ2LBJMx3GZ8Ckr0GoD/VkaXvrPZgqGZOy5IZDSJfLkSVDYW6RTONG1io",
-	"zYkKKiXXbWkFCnUSlNkXrhVEAbFF27kCAJL/9/8hhgGaaXg/8KHD3LaxCOa3qtt+aQ4Vy0gmV2KQkINj",
-	"DCACvEzkbRc5w6AKrF9kujcGncUkGQtcfUwWP3hYxR/Zukyt7C+SymWOrpxyKYbkrVzhWkGcotXzsFGo",
-	"xgTBGXSGWz0xpjtYnJgtc3x0lPiyrsdHR0cDG75BZEH/tWRjEcFcSTysSmnRO1r4KpukxBO/5289nNhd",
-	"REx0d7hX4MTRVxnQ7ngXLeTCP5x4+vNFPQQysaINUh2Pukx0v2/RkJ3QCRJH70Lq1FzjI1KyVJYZ+lQ9",
-	"kmkbOF9i7LfFIuq79BOqq8LHHgw56chKqWpbmc9ala4sUDTGnXqWbfE/qxTbipn7Isie0WOhNwpQjYC8",
-	"SXluDGQBxkDio8uCsshj8ewTTXW+RpjnKZnAzCYIBmJHPvEV7Gb8iokhOUOhjAVWmDDDLJn7F9bPkOVY",
-	"QPX/pUDzGYSe6USXVCgK+bPgHA6XOc+wXp2olU4TVXqOvdVEBAaonY1bgmIDy8jVLuLJK4v0iU5oqHCF",
-	"wEmlzNm2CLlnfmx3xPWb3XwjXt8chgfObzP4Xw2RwcoHMh53+N5r8WePgKudFycGngUcfUchgFr/XVod",
-	"NM8bJkasGAbwWLvsaJXQGRf4DDTP7MrIPsOPeK4ZlMK/4hTOB0A/W55B8CrHFwe1XfpSkSE0sy+tbzTj",
-	"MPra1dpH2eOSf2RJrM4rlzVjSqVUqCF5RtO5LTVlwf0UypR2CeXErUjGNGY5tevC913td+Ckrm7QIKms",
-	"KwywtpW5EOcYEQPN0s1GIGFK/VauJjggxa9YQiZMZPAb+2R/q9T+o+GwpfmT0hgSBSvHwqibgxMyKeXq",
-	"CYor60diRrQ5B7KcGgU0ncOE5UoNyTtZajsiWeqXMmP5hPRtva2xsFbDglGhAttRG4unqrhMBFvBBvNS",
-	"6RMCWL8XJaOXBPCzB0PMYoF+DDWNhRkn/PZE5mpixvWKpM6INFIXjNq/sTU+vLSw0eQVuWRrhdZheMnN",
-	"HIiAnBqRazYJquxiO08BWqg/KarKWmqCdlASLlngapdT2+IWbC9s7K4CyMVsmdPyp5JnPzFDLd/KDGrO",
-	"d1fjp8Zc8DrdrStazc53cW8Q/dsLwTBRxp+KL7KCkGwOsRjAXcjBZ9Cy2kEGagl1CVCCIVrodJpzo5QL",
-	"mq8Vxxz7khXIT9EzhyOvRA5KICtYMDPN3i5skENwCzEWLSmEpozjydihGWP/7fMn5PHx90cDuNSgLqik",
-	"lCtz+oJjjFUJ7E1gQiZVFceJG5fD0nXFkxKyVDbUBJxzKPFxJGaqVHmxn2B1HMN/KLeXNau5zJ2HkyxF",
-	"zpQKROGhl3/GqLJm1hOW59aqu2AzbtWRyX9OkrGY/MckIZMD85//OUmIphegCdAS5W4Jag6CGLOlLmnO",
-	"wSq01y5mM5c5JVz8E5GMYpweSeTfj9dr9kkfpupqUySOIxQgGxsJtoVY0LM73DUKxysb9RNGlekyIRh6",
-	"g4nj2DHMxtVPeMpVIRXX0drkE6o1TefmPJzAdZoZ2X9aoE7s5wCVBlnOsMaE/RscFfDDMFVXk+HGrM/r",
-	"e7n0by6X8ATfiWRC7nenJhowYTczx26xygZKqhzBx5uqlhMuwdWLZ/QtUaIqy8WWi0Xh4t1ziB6Opf25",
-	"wnhIqGVULHNw+9mBZaUsMrkSyl7uNM79+zMUU3XNHeHTU227BgccMJvJWNCFtNC+tgnPUSbYJVosCbIv",
-	"B8oLBtIUuLSwVgmaLBcoTodQo8WW1nE3IZapM1ush3CtWD4F6QE+PLnUVUl4mG0fShYxI4Rpmc4hFnYs",
-	"qF8FC8uu5nIFVWC0wgoxJJ1LnpoFfQZXMXbepicUWRhWOBn3xr3Nt/dIzc8tGd6ldw56sh19U/9cfSCb",
-	"gwYilOUr+oewBn9QBMM/9aWMdc9XZ+M2GP5n+P9Zdr1TaJJT9CHySNm6HjWW2MQvj5kB4Kdq5rcGtgHq",
-	"xtOczmascbWR2NuBTf6rsYg6sPw9iatvXPNluZNkC41bx4r3OeGfD9RY+Epsvvx9CckNcDVRi8ICr08V",
-	"GjYJL9RLlxDhmjsZC6hqAar9Ms/RmWCrJcKFysTulK006uphkvfvz55imcHHR0cncHOFXxGe2XD/sTAb",
-	"Fgn0d989HpLGDZpFgAUy9QVJqSCTZ+d0BgVPlopZpNvJ2fTgpZFiEyN5WqX+t/P73te474aedkxNQ7O2",
-	"no+3Dsm0sBXcAx3fLEz79PxSJft58nqgQtpjjYK0gxPINwHQXrj6EsEC/7lU+98V593AcO8wLuwMD/0m",
-	"8LP3Dt+sRr11IluiExo5wGKpre7N8kwNyWmeYw1AW9ORlpB7hQW3ThC0yBbqqbQNRdZySVYUE87w2mII",
-	"rg+9VJMRaRf9HAtf9dPwJVv3k/QncLU8CdByFdNkQcWS5vl6RAAyl0yKkkvDyCcjUhyBrv54OBahi2dE",
-	"qL0F9jXSITgIvDyyJBPDWKHeJ+ihMG6B35M+JUKKA3uJzCHAFTv+BUrFKjJjGjOfEN+sZFgyV8wqxLZJ",
-	"TpV+KTM+5WZCgPOtbDBCEB7m9mfOlRFSJ4SSN6fnT35Gxt4ISyerkusgSr3JqO3tg+cQCaJo5owYhtQo",
-	"1PiQKElSKRoi0MoSxXMmIGjgipWmW83ENohMdzT2OwBnUxhsDyGo7hZc0/L9bxtstZPwsWCd30YI0alm",
-	"GHthkfsaUulP5lR6uIOhYQ62tbmfQ0zOPdLoDsLyRtbJoeWVnVZKKwCsMlrsp7V0CWurhLe8jrFbnn6x",
-	"NiIAS49DaSW9hNJKKIQSf4+Asarm7VrMU78WNxUGUuFVhzEkoDYwgfCD9BJSIGzEzYDYfGAmjI3gWQBN",
-	"tSwTovmCJdbmB6lu/y/YaizQMbDDFe/PdkW/jn/D9raNBTZEY2OH7lMg7vJ2k1QU8U0V3Z0YxO7lXfhs",
-	"foBOglZddRB9XGmeRu9IR/XwibGwQfhVaGYf/GwQjJkyUrCyDh8E8L3WE7JARgEiWCor12mKhaecj7sR",
-	"rmELrASlWLqasM7khnaYQAVSmiuJwSuq/jbkCxjWVflI2p4V0+MlF5urvFgK+Xp1Xpod7oUpGiWAe+Zy",
-	"R8az3aruei+3wF524xnu2N7l7VabxMBZGCQ61UsgbHCDJmPhLlqgRhUVa1Iv0+QZxMXaR4ab1yFJlIuM",
-	"X/FsWcGhl0sIjZ4UrEyZ0C7IHyPrbOpR37f5//1f/7drcEAOA2YUJBuRvvnMJRsZ+9TwMv/uYEjeob6q",
-	"ghDLhFRRlS7Mwvwbb60U82FzYcjlWDRiLjcpOJypKoPhTxPJVpv1zvFsrDxo0yxEUt5fHv1xAtiMslI7",
-	"El9knemSiexr5PEYvhdJ3HRBNyKrJaLJK6OJXbGSUItWI6fk/fkTktE1uh/NvyyyxIqxywS0vnROS62G",
-	"5LksHefUrLyiOek7zAqwvvDWPaM2TRJeBWsLdEOMy/1xPSF9Y7kpBjcmRkWTS024tolAdQUMrERwhlZ+",
-	"0gFxmRig6yFchhtSdYtlW6in52CIA/5G+tb0hDgBjONzsWIDwoXRDU9AZ61FQUNkNJnLZanwiosKb5Xh",
-	"CmBTWIrU/PYJ17wa1FjgaGzEhBv7SaggY1nDaOlsKurx7rJkdkmMBp55L5Zt1tvtkI01lXkuV6q6ncMh",
-	"PXAW5YhQZ+Hb6lrOK1sryexmjPtrN8TY3T4BEtoYklNfl950mFGer0kp83xZYPF5KK6YSkM4rAAYMRuc",
-	"YWgS9guDhxPwwNpnlQlg1foddO9zPJN3GTFR6+mbhkzU59yh/COXShBYDfbR0J8/3NxlYeNRvRd3f6RY",
-	"CWd0+FPxRfKuSuO5elhzOBQlS6l2dJ+0cIjd8xFUH2vmHBAulGY0G5INhUvcVY0DKwhSivpWBhjOARx3",
-	"UPeXJUHKfTuBfkjeaUytdDw7z0lRyn+yVL8CnBjISPLp+/CXvUk4aafBulBz04r9zX1aJbrazzFmrh1e",
-	"QCZuyQA3xkbuQkYWmbzg4hLu7JrLuNnX+Ytfr18e7n1P9aS5ar07LZoSH/WeqSlBGnD9bihY27bi9ZIC",
-	"QOOcVdCaBHCoHQmT/sTQ+GRwAm+Z3XAb5HC3IAEgZUrJcvNtUdIzn8dxs3wTvi6OH1DS2voRmWAE9K43",
-	"ChglfUJKlv/nuOf7OrAxO+PefYTFt/FAVwRP4Jx+NReRi8TaWrJhc1FXsaF+kcsh8UFf2MYFHBrStxHJ",
-	"k6LkV1SzSeJxZK1WHbY8iAAEGD2xKtHdgrtzWWoYdtcCw0MYYU1nZKLpbGLzIeIa5+ty5qB8a5B4G0tf",
-	"/RJifElSMl1ydsUa+F4nHt0LgBYwS9PBAXRNrasAlqazb1b56iem22tk1+AGyOhtVPh7T/VtK42vyxnx",
-	"ENW/13oZRcmuOFsdcqt5BTzMVYo+/BxoXk4AHu5eM69WJM/h09liA4Lm699Y4IC21r2NAmZZSyUcoesC",
-	"W7Nms31U8Udn/VJFfmIaNNJgqX0JLz1nC7yiQz10OBaneW5bXZBULpgDIjHq0AkggLdUXltdjyuw/FBl",
-	"xcv2AFzkyLQtvF5b0yKwBB98rBgTjS8fk3Hv1H4GOrmh8HFvs34K83wuS/vhv4+K6gbutt1OYA8WZ5Mg",
-	"4ZbU0FhAIPc87k4r/oGvs6I4x+TcVt4thzuteNQXsTfPig4/u3+erwt2KrKzLMRgbRifni/aM32nKM21",
-	"uW5//W1zHvt8VEN1XkZZPaJiBaze8TWLhFUrTeNz5VRKhUB/bqws+1hQZT32DxQgwPOUQQWEIZmAicUy",
-	"lk0s5EYDY6ikwjvJK8v1ZCyqL0dkSnPFJqgJCRmiqmCbFDWmBibhaQuMC5GojFjaCkW1e6n4xvLXDZa7",
-	"DG91G7FpALdRVN7RiFkLH8x8Dwr1p43zdPTmamE1fK5xebIDm7dsGfQ7Y4JXrsjrw8/eF3l9aKPtA3Dt",
-	"r8HJ31TD2eX1d3oPKF94GVf3C5k4rcFIgVq9K2dGbX07ayb7c+axaLBmSLueynLhfb9CVtyaiysmMPxT",
-	"SR9McuCf24s7o/SPBWSn+Ns+D/YYzMP0Axl0NrC9JgxisIRjcWNhEBgwX0MEtLu7Z/j3DP+2GT7eE92E",
-	"y8ecq3tcoJ0HTtMHijBa5pyVpKB6npDVnKdzy92I0jzPbfWhkfcaMAuCStVYNAxX0p/ASGMjnAwsj3xT",
-	"simyCA2d7mDJv8GZO2/SNt8oJnND/B5cRbh0ZoeRN7Ehx5POWv/4Xc3buf3+HEpg4YfXRj41RQyyjSGp",
-	"hidXAmL0Ald014hkOXshZ7xd9ykc44KLF0zM9Lw3Ok6+qn+2sWHb/BXdbv17R+wdOyn6we3jT8/OB6Rv",
-	"+QocxkHAgvxxA8eFjyz7ZtzlH2YMX4nFvDHTvRslo3VUvG5x/fs5oH/oE/nnBl20bGCHU7+L4nH4Ge2H",
-	"68PP/n71+vCziNXk/3qco1lBfBPX2DSDvThKs9MWS6m0tZtUMr+vYP47rmC+oxDdy4/iPn0H5Lmb09qS",
-	"mqPjvT7adke67+HxtwW/C+PE+oBUWDj5hlzBT+wLFA43nN7vSOYjilIrHuReJb9TWew8vuoPyUS+jeWw",
-	"a+X0r8oANg3qrvLpiqJZDHYvX+bx3Y5kMz/ysVpUuVL5J64yf1h0X8uwzP29bvTnM2/MyXI1Z2Os9atY",
-	"O5ECtd/aAOoMmfxixlfN8Y5MpG79aEtp6Hsz6XdsJu1zHpNvYTPUCg/fgcJww3MTG1bv3yfc+t6AuMsy",
-	"y/sdqn8r8+EmX7YLN9+iRD90sRD7h8X8Wy/l78+Me2I34m64s9/nW7Pw3Hj3Vmh44JK512h+33aG2+S9",
-	"DI4vjOd4wZWOZJpEqrOTiYsisAlppO8cAIMEoTeoDrLeIoltia+NQapEbMKFBxcp3DFh5M3rd+cuToyk",
-	"NM9ZSVZzaYFxx8LhCkMlj2pk7fSP1+EcghyQE6i6y5SakAnNMosOPBYTv38T0ocppLgoAyiD4lCVEqK4",
-	"SJkvG59ekjnDkvGRlHG5EjtcI9+HptyHptyrsbcUmrI9FmUHPggBrMh8UirIUrEYqyNRThfmDAMWLF2w",
-	"kcWJ3IW/uiRh5DDhqxgXbMd1wXIpZopoSfrtioKXTIywKFCYsTwkE56pia0dBPG68VRk5XKbzaA5INO3",
-	"mTHZzovH4ibMmOzIi3eJ0LkPybkPyfkDh+TsryTuE3tTh9Axvwe1LTxQJsX0X8NtHPuAdIem3/Yfspyp",
-	"fwRDASNp5IvxEMCrFGwsIIlg0o0kgoF7REtpGBMOxOYHaFmNEHHEGuzohyF5xZhN26DZggtSypz5onKe",
-	"d9e0mB3c0vfxOX8wx/MfKyDndgJxOnSntv4QQvwjwmAdD8swjQAmwJ9jPad6LAxjAD2BfTIcr2Hd7R4o",
-	"E/h57mNm7mNmquvBP1iQTEhh7zQt7bnUK3lQzKnyJ7R1LCuH4SbxR/pgJiDoqPsCoyuUF9+DUUechfZV",
-	"WVkWBl1YPFRjV+zvtfXYS1cVplETc98CKnlGMRaaXmKG44XMLMiqA7N26Y9BaUBfYJAq0oxDsbqLUXom",
-	"hl9OxmKxVFAzC1vQ8wcKayhC8Snznh0qlO3r67rLW7EFFZqnbj4DrFdlfSxj8doaaxU4FXE5mFSYXitu",
-	"omVcxdnX+dxknveRRveRRveRRndwA3C7RtwOIUUxu64FOlJT3iLmnLu+AF2tD827UrM5VXosXGuZ7cEL",
-	"CqPs+dKsu9htpG62jcWX223d95b3sUN/vNihrcFCUSTJtobe1p9amICkD45i/7sDb7MaCAochK1vVvgZ",
-	"DL2O4Msd278jGgLpm+Y1nQ0SxDZHrHKsr+kAHB1sI1StL1mKVSXb6I07hg99JXvqPpLo3y+S6D506OMt",
-	"Suz7kKH6yXYmYM3fRHbN2FDGJGZZgsXhQuWcK6uysywZC8OVF2AihpalPwikz8VubunB0EV1QGmlGNgv",
-	"VP9olhi+HcMtYi/fBxD9CQKINtsRDs3LE203rheSMwLC7gNXi18gGC0g1VSX1GBCVH7Sn/BNnCRXeOIg",
-	"5gc+HIt/Si5U6wb7gVG1MegFjQQoeFYHhkUvlWKA6R20uCd8LELtbAGPrQPl4qTuUjE6LYrmGu6oD/mt",
-	"oZpwkeZLW0EeMXzvFaRbVpBqQE2eLtzpDGjmjiGsbwyV9/HGbOOGINeeGJuI1IhKXMXf1Jy+UJNQLoux",
-	"QEeCIv2CC6jDtQWwPoDvhxYeNEw1QLyj5MmZ4UUX4GWl6pKszAHSEsHzJguZsWY4TRVKaccPQT9UE/Ny",
-	"dc+1krbQlZ2gm5qii5oUzrlyZW2Tasi1obqwIrsSFeCeIlTrkl8sNSMcht13Y9LzEHHPMVUpmLugA9+8",
-	"jdscQK1Kml6+kK4ijA0BUkyPGvwXY7OJkDjRTK6EUbDUV2XFe8ZV1hxPoV1u9oz0H9BlxvUDQ1IPipJd",
-	"MaGp5lfsQWfApfluz3BL4BIvzXd3G9p4WhSRtfpCsPB7MXL3YqQZ8PPvJEWWipU7yQTzIt5dykvDgAIF",
-	"0jO/UCOEwi02RtNXZDSNPFBgO40FFyA6TsikwBSSHMMUU5rnVkWMhU/63BLaVkOrsYwFvGw76+BLT7Bw",
-	"2HuzBnd4sKH9juPrapeZlbk/prd9TO0GE7vD7oDCn5UBZtb+sEa7h1bu7nQy6iQKN8FAzxPy5MWZ2Vjl",
-	"yj9jYY0Zv2IQft+ix6fYaxiU27tzgRPpdJvM8VpJLZ/gnnhvl3jtxpAGOUSIeM5orue/dVJrLfrCFWRV",
-	"5CEUJue5jYwoJeSwcAuDLWYuBEM575eQyILbxPuzHcEdUit28U5TveysZxrMgeb8it0TpVZIWSxdllyv",
-	"e6MPH+uhWFdMmBVL56wWWImrbelLFkzQgg/XdJHvSmQVh+SKvC6YOH1zRjKZLo36Dk4ntrhgWVYVQb7g",
-	"gpbrKGO0378rWLofibkRVyRGs4ybRzR/U5p+NDftxHNfg5E/Gh4NHwXj54L8/fTlCzNam/4kL4wu1kWZ",
-	"zRW4p8wtlAlFx+yimX0nfbPeYRbROyyrZct1IqUCJv0NGSGz1bpsDQCju4LJTHRJp1OeYmhYRjW9oMpF",
-	"zqlBQr47eoR2+4ortp1XvsUxfmNW6aYJ0Ww0W98TZE1+f4t9gNoPUFShP5UlYZ/oorDC2VOdD8BG8hsM",
-	"Nx4iQ2p8C3+vf/65h4cD66SNPny8Ng2aYxD11FQeiJqXqUS275id0ylsDXhzJJZl3hv1DuFm0Y6p2bav",
-	"ytEoWH365mxkayknQRn8JAgLFVlYZ0NOm8VHh5VDqF6Jop1OW5vdAyJXorOCBulfhPxlEFjG7cIdwRCe",
-	"VX7ByAD8MrgkdF9diosZlONw3AXqhUQqnqCnGFOCbO09XxgsGIYvUrBhDLUMz9M3ZwlRqSxc/cPNa4xu",
-	"ku2N2yuoPVu3vvwNzb+ueSegefQKlzruKQV+j5mUMSIaBGOotb1pEHj9Zveo2jkHptFwsIvMOva8T88V",
-	"d6y6Dr1NGzr2lXXj5ALdJEReWS8PeLtt32jmhpUhqjaCgfirzfYoDJuYspXDCgFfUjCOltGMLiAQybmc",
-	"zYwtwsMtR49K0k58sdqsWbiyzvvCkVrmFxtnl7JqlA88QYr8r3evX4UbUNNDrj9e//8BAAD//w==",
+	"7L3rchu31ij4KijOqRJ5viZNycrFVJ06R/El8bd9K0tOan+hJ4S6QRJbTYAbaIpmfPx/fs+feaB5k3mS",
+	"KawFoNHdaF5kycne8Z/EYnfjsrCw7pePnVQullIwUejO6GNnSRVdsIIp+Os8TeVKFK/ogpk/M6ZTxZcF",
+	"l6Iz6lzOGXkuNJ/NC00ovkmEeTXpcPPCkhbzTtKBn0YdGoyVdBT754orlnVGhVqxpKPTOVtQM0mxWZrX",
+	"daG4mHU+fUo6j6UouFhRM++lvGaiuZbwFVKYd4ickmLOyFKxGy5XmizpjJ0ReqWZKMhUKng65UoX8Gjg",
+	"Vv3PFVObctlpY/Lti/1Jyut2eK3Z1VzK6y1gmrvvD4PR8+lLWqTz5qw/sI0UGXmzylcLPiBmEU8v6cyA",
+	"50dWvJE5TzfPtV6xM7KeM0F4QbgmuqA5AwitlhktmPmNCr1mimXk9PjEQ2vOaMZUufzn0z4uZMdyzYzP",
+	"sziQuHlIeMZEwaecqYRQ8u7d8yeEm+Vp8vDbfjqniqYFU+YkF6RLxaaYczEjLNe1xQ6HZNzhOB9ZrHRB",
+	"rpgdcNzpDeKnYN/feghmZlp0Rp3Vips3q7tMOh/6M9lvbv21mrXjh1QzKvjviMftSCLtGIfhCB72j0qu",
+	"lu0rWMJLZGbe2rKCZTnWrVbxhqbXOxexpOn1zjX4kW67jJ+Z0jD1rpXc4IsJudoQsVpcMUW6x6SQ5OT4",
+	"9LvT7x9+e/pdDx7aF0lBZ6TLBrMBmRwPTgbDSUKohls1WcJ9nJDHL56TJdWaacKLHpGKTHJaMF1MWjDT",
+	"jv25u30F6997z26//lpdbchjxWjBypFJlxZkIXURwuMzdrGgH/hiteiMyuGSzoIL/PHYXzguCjZjCvep",
+	"5D9YuoVhLfGFbVgVDHEYkN+yGdeF2twdhou7WEQrfl+wBRUFT/0h4zCkazA0wOFeQsJf2lFfKnKE2Ht0",
+	"p9jr97S6yrmex/D2dUg4izktiFwLvGshqLuGf5i1tCHm0k9xuyVeyJVK9zhzDe+NyNFS8RtasCOEuhT5",
+	"xj6zryumV3mhyVzmmW5bNX5x8JLxs8vNkp2LrI0bK/vakSZmDEJFRnhG1twwXACwk/26796+6DORyoxl",
+	"bStVjUlvt+itRNtNUiIx/giApIoZoWHH+n7eh0A5WjSM0qKLYisF0MX2u6+L2zE2mPYdSG1bgYTzW/Hu",
+	"cEDdfC6APpkv9VIKzUDX+IFmb9k/V0wX5i8jdjMB/6TLZc5TuNkP/qFxO+Uc/02xaWfU+T8elHrMA3yq",
+	"HzxVSqq3dhKcMoYsMKkRGrm4oTnPzgAMC6Y1nTE4IW2VBZZnBv8T0B+YWC00kkaa53LNMnJD8xXTgw4q",
+	"LdOcp3/QZlI7u4Z7CmtMV0oZ1UcX5sC71Mr4zKwZ1mPE7GyFy8NtJ4QKIq+AYXJBVtqQzU9J55lUVzzL",
+	"UBH7cptLaZ4zdaSJkjkjmWSaCFkg8Ekx55rIJVMwPSzzlSyeyZXIvuwqKyJ8VxqZSRZzpioPjjTJaEFB",
+	"4DOHY6CdOVCvKW5sahYPO3lDN7mk2aWUL6iasT8Gp65ktiHsQ8pYhvdB898ZyfmCFwkBDsAyQqdGKctY",
+	"KjMjSlAy+50vyWNcbP+pwN9xU4qlUmTcTPWM8px94YNyqirqw07pPSOK0Qz2Z4+DzigXwPYUK9QG1n7B",
+	"1A1P2TtBbyjP6VX+hc9E4/wkpQKuAIjlRMg16QJp+kAXS6vAGzy7oqgVr8r14k2+lPIlFRtLePUX3ISU",
+	"ZEHFxmGXPkPoEiM/As9BywIs6a150j83qBWTYg0WaSOMrik32v1UKoajAapF2GXAhT4lnXeCroq5VPz3",
+	"L42CaKnimiy41ua+SEVW4lrINVKwd0KvlkupCpa9ZBmnl7D8P+ryH+nGRTZrF4wDfYOb3v3QN//vESGV",
+	"NeEU5sp8cqeAdkUxW+VU/ah4dp7dUJGy7BnPC6ZeyozlsK0MCQPN3yhD1QtupAQUMJqrnMLHZGG+HpDz",
+	"NGVLQ4z0nC6ZHpGJWOX55IxMPn6anJHzH4mZ+EgTaue23xsG+A/JxVhMPo47+JuB+LgzIuMOPOkkZAxI",
+	"hL+dv3oy7vzvcef1W3zi6Zk2z38dDAbvP02IYNqsppDEIHzGlsX8bCzQInekiZns0CENV5ergkzKVU7O",
+	"CCUGiXI2FiuxVnS5ZBnx35NubFcF+1C4ifLnGf5oRISVrm+W/XNFc/PrWLhx8IFcMjHufJr0zgz+luBN",
+	"Zb5aiMrhhBLFNdugIcG+xzMwT46FIW5MkSVVmmkgvCCWGcUS+Y45VrJULOWa5RvSPR0ODQc1+AiSDoyX",
+	"oLoiFUplvcHYCKsGE5BcIy4tA+z6iDCIWZftAomcmg1EoDtoGAA/JcHZNcd8wXVhhivfgcEBAUHkLthC",
+	"77rCwT0K78+n5j7t2qhSdGOeG2g+U3IR1w1AJ4DlwL8CHPr73//+9/7Ll/0nTxJS/pvM56PFYqS1Affb",
+	"Z4/Jw4cPH4EK2LKOEkZmgksZX8ZquTTCRHUxXLylYsaqoN85DSIhUBaxeT3tjH79uPMjzy7Q4hH+ciVl",
+	"zqjofHofI0eAcO24gsK3svSeWoPKGTHrAXS3o6MKRi01A3CGNmXDxNSUpuzjp/BJX1/zZV8ukXr2lxLe",
+	"wz16QCDEvwAo8AivjCRrAdI4v63g4PqeAGA5aXXFjsqDfod38YwYEpnYVSUWGxXRrLBvlRuRqkrzokQB",
+	"dRQZkWTOXz0xQ7x+S65YsWZMWGpWJRC7ZyiiewN5w1DEbjlPZZvhXPimXqVzQjVBym+EfFFQLnTiDjEh",
+	"VzkV13VA9KLLQuU4vjB8hhs0kK1cbk8K7xlfz2FqvLweJxOPkeZf9mMDPrOEO0LJ7cTan2gHGaeBZUD4",
+	"kTlFsInMFM8cuqy0EXOkQseOu2uzmWIz6uBc5YV0Nnu2Emn8vOhsRqYrkZIuKH4JWXAAyoJ+iB9+xvUy",
+	"p5t2c5h9ATTh6AhgfYl/C4+iH/GWL1aC/7PiY0Tzq5dEYpv4FJq6fjVDv99+MrcWac+dzFQhLdQJkua+",
+	"VkWH5um1SDKX5Sar9x3UCCNfyYMlmcsIkQpW+lWY+XcQZgpJzJEZgQQsil9FmH8NESa4iAdIMn86waUm",
+	"mHSdRCJk8dT8M5RNhCwe+z90QVWhf+HFPCFMZPZfILXAmz/gv3Km9eWcivJfr5UdeAZuboVPgz/8C14W",
+	"4vrcYKP5xysp2OspmHfPXz15UBG1vgpHX044+pEVb+VaB46l2q7QWEHQ5NDXPGNEyTUaK5zxa0Ce3jC1",
+	"sf4fcDPgWkdhLIdz70Lo0FjkXBcTQzMXhhxqg3vo3Z18BAOLMgsbd0bDZNxhIsM/jofmTy1VAbxv3BmZ",
+	"3X+aoO3CWnXNLvAL/MCSAy9nhLz6Vy8JdDS7YYoXm06VfnQ0K0qEtCjcKRHy106qeMFTmneSzpzP5p33",
+	"Bl/8qGAq6pQ8CaxB9TkM4SknwcsLOFZ5y1yO8q3zV0/MYXpgVDYjr+DEsnMzrHmlM4KThUEddDuj4aem",
+	"XLQzltBGzFnUQF/fC64xVo4z/VguljmnIkV3/cgRu+q40fjDwVj8MmeCzPgNE+g6ND9bKkXWc6ZY9Ssp",
+	"mKFbLCNdXhDFljlNmSZuiz1gtteMLfVY8EKDT2ZAns+EtFE64MhA/5Nzjum4KaxBkxySxWgSExlclC77",
+	"kOYrzW9YQjI2pau88Isj/0GOh8Mz4sKCjofDoflIkyWY92YsFLO9Tb6B0DTPLWXbU3yM2ZTjvL1qmwQ3",
+	"z8adHFqPHR4AoNFmS9Kcm6nhVm8R2EqKBErX39hmix0QA+6u2UYncOgGROzDksLZ48Oc3bC8QvMbR7ZL",
+	"UlZyDTF7j2W+ZS3mYHHKVOb6NgK8VUr3WFFwv9uWY16xFBnWYeUqw1AxmncBkiY4uywKSpWhjHHowi/c",
+	"cp4XbLHX+j2xaQmyUAVeFC4aF2UI+L8tSsLS4e3HhUzZHBXpOpUe5QU4RH1GrC5P4sr6fR3uDt5cBXUz",
+	"okswPPlrttlbv7WW+ufobVkucySAME6Laovco+FVNF9kXLHUCVpMmDP6tUN12kFSEuj/LTYCXKWdI2ot",
+	"WC7P3zx/TJf0iue82DyWYspncWCk/i3ck3UBWw+hTlAxM0zARfMYkpXCiCvVYuUpB20RvP3zI21jQpxV",
+	"cAIRRH0Ue/pLml7rCQSwXtEinfeZSNVmiXGsMXtCuarDjCOPw0+NWgHEmAgMS5BkpZGFlisPVlBC/mZb",
+	"bJQDoOUEOyAfY2J1RCjB3IIGHgc4094pG48Rt9JnuSyOtz1Y25aD5m1qRvjGWS36kAohVyKFiBvB9ica",
+	"cfT+FKEUUWiZtbbBqxZ93Crit7xoiDAX1qNYCXEx8l5qPsIAFsHWBL8mb8KIaFDoRCWqZ1AV0is2z875",
+	"Lxfk8fMLUoqPQW7MWvdTrvtp+Gxp5U2QfKp7eovA0hW9xV44wFtBLh6Sq1V6zRA9q0vxz4JvgMJNpUrZ",
+	"gonihRE1OqOOUV6Mzg9ag6ILtpbq2uzNZcdwDRGAU6aYWfWoczI4Hhx3gvvVOR6cmjOz8XTh9BrzMeb0",
+	"hrXthAnDX1DKsnGRD/v4db+yeK/ejFBLSToFnYH+oh/C3vy7740oaJd3SWewwpPBsNPQFSowb5rXrxRn",
+	"UxL86kX+Ms73cFv4uZH9iwIN4T5PKURAiG7mGshPzksp38xnE5kaUy5YQTNa0HZSGxEmayzIkR0zDqFX",
+	"clXAtEzccCWFwRojtE6l8o54G0wdhuVFLrOIwsFAB0xnzlb/7u2LvqbTqtGe4hqkmqF03PMQc9Agz6c+",
+	"wo7MqSY0V4xmG3LFmHWLOC0puMlJhSwANWDaEoMacwiOBqguLQqmzA7+z1/P+/9F+78P+49+G/TffzxO",
+	"jofDT/8tdjzlVY8RZqd4Erkqci6QveklS/mUp+VTG40doMG+NBq3AHjCxXP86Lgp6i6VvOFZW9ZImstV",
+	"Rtw7D5Y5LSA3CwIzw9B3c6hay5TTgmEceUIgSeb8l4uEnP++UiwhrEijiGzOLoYub5+eP3n5FCycAW7u",
+	"uomKLaXmQN8iF/Hd2xdGoEBMcC+GSnp1U8hQ4n4opEUNsNGZtghbhdF2Ja9+LiEtq0/xs39mlogSQi3r",
+	"I4LH5LVIGaH+FbM6mxiRJYQXLu7wCiDjntTQv/vrzc/v/2d3+L9/Pe4/ev/rsP/o/X/vjceDnb90++Yf",
+	"eHkG/ff/0fuf3fH4P+q/9f7nf9vpo7PR9SHBDS7b3pLFNmnMxbCTqZKLUG6IyAxWRLcYJMlqmUuagchO",
+	"VTrnNxG5zW3npzIc8pYE3I6AEi0KzcB+nf0fsz1hRYU0Un7KKthcAgnfevf2eRwk794+NyO8eXfZ4F12",
+	"m2262F5Cuc0/crI5nFYWA/cecnmZxVDuqQUtnjako/oif5JrQkszMLHyVFbRHrMbrlGeCmUrxRYsMwQR",
+	"sRVknoh6CQv5kRVP0IAQJj1tx9KVhsD50jxSFVqrKPcjL35aXb2QM95yErFhrHpIukIWjPjgxjdUpzR/",
+	"TDUzenw8NuAlSoYRAumeAELOIcof9xLQ+Nhi6urLnB6uuNi5dyorIbSCvbRgkc+5NoiK6tAFzNl+fvt8",
+	"5Yi7p0YoJIo0X2VWx/nPi9eviN2fuTxebrCZXJQsqSp4usqpqgs1gVKTBrNDrLEXxxUrjGCG17eKUQv6",
+	"4XzGntCNjgZhVwEavNwE4qeYRb+yoDbquJcMFMK2Ew2IDsCIWUA0nVtwQchrYJyAXGBLDvBuLEOYGwRO",
+	"q8YMxUjOpoUR9HoRyvtpD5xqx6PXomLYqHIobztyS4wEBKG60Rz4lzkDBwNIMYHIYD8AU1wlrzzYmnc4",
+	"3kWIkGj9tPWT7ZK3Py9gNuXubidct8ht+3C7uJ9km+B3Wc3hHdxOVir5YzBXALXEY0U7vYOExBJB9S5K",
+	"1/Y+ybkudF2k0EjqrK3XYBqYJWtUy230TWhTSb2xtYWI7TCIhFTt4fBTHYUPt/h4hHgYN1C8/9QmHb5p",
+	"ReO3tTdQp86dp8c+rUFUErUSJFspp8ljmughaF+ZdxPlojF8cQVlbOWZt6Vlqb6xtjdL+4AmVDQr1Bii",
+	"XSlysWDmhuk5XzZp3naK4mTQ+hx7XraWK2M4DHKgy9Z4GLDBYH7D1BPXOv9xbKpL8zXd6DL1ohdKpHbu",
+	"FmHTO76x1seWy9v2pr22lOjVYkGVd6/WhEeLgPht8yCCeiNbPGHhuerDiTQMf4HL3Cn3VVbUcpQlTHZQ",
+	"vpYXm2KdxKtbMzyX8IPP28AHD3dCb+mGOAx4ZvBfeDG3Fge9JwBxTS3wczJ4xDjj0rNB7Q69MnVVoQmM",
+	"Rduol0Hatx0m7jL0tuYtIxxp4t4Lr9uaKoH1gZhSUkFy/VTudiW6RbdAypLZlgWh8ddHL2b8hmcrmrsT",
+	"LzWAqglqh6C9X1hGXLR+v49sXbL6OmnbK+piq/3+SWC35xoNwYV09kuykAqDemoGxZVaSs2qlv57Cnhn",
+	"EYPD3jBvWCviEA/mcOEln2qenoOP2Qk0z/wo8blL0Yf4CVGYC82hVyyXYuYC03eeeevdtqTEUVR/zc18",
+	"a57n5MofCWICExnQD4110Yo525AbLnNasHCBBygi72qOjIqHx45GLs3QkKoNL6NE62z9berbrR0Pzu7E",
+	"pbgoWIy1nsc8XNq8C7Zxeg1r9ParkoggrNqCiUMSuh+G4XYv3HdxnHLD1i/odhN8zR1Ru9r7G+JXKt/i",
+	"RwCSYoi9Wlh1v+anuKWOFk4XoRrJfqwjdm8je2m/tDR+Y/eVp6MDt9JG1a4XtA7mv4kjpL1jtGhVyaOj",
+	"Vr473KgdHbNpvw7wYdsRVhl0Q7luvlaJggjZL6oVdYNgjA0HWvY2o9+Owm17GwAbkm3VRhU3/n2KBxER",
+	"+7E1zxUSQWBBs6DLqPejXGqbrm2BRMq1HUZHXB7E3qy3pjJGaKNRFcOzLhVIV7vIMSIcdtA4FVjUVhJS",
+	"UZ8itCNQAGlF32vSCawbcXkQHIJFPC0/j/MJpzrjPBWBA40CBVUzVmjSBWsSpIJZ5V5j5RSuX6uZ9cPs",
+	"MIlyDOOO673OfdFQXZsG0oXMbgeOl+bD3QKgGb8Ww2LNtVttq1ZSCQ0iLcbeME55Ye02EZ78yjv4MKbA",
+	"Ad7waT4TKJ41jixuIhWrxVMMIXqzTQUupwyVYFczK9+4OCQMsuB6x5Rgwtw6jUWrg3cUFwgqyBiuIAlv",
+	"ksWgNqBsvdvmlZdBEFEjaClSM3Sr/T+mWx5e+KVq74JCqpmL2Qjk47onJkrX70Jj86FQUUuslT9Acn56",
+	"8TgMnfKhq7FwENJ1CYSQswbKau8wliL2rkT62Y75WBnYMzKMxutjtdBQ4Nle9XX4ZdwgO69CxdAVuQ6V",
+	"mAeRGSaLYR6u/JZbVMRW94f4wUoYbks0KAGpbxWitHvs6LjBWW+1KG5zYelOdZNtRwyBC0A9t/gezpF+",
+	"YyVow/fMGdvCwYcoPWUN0Ntr8HJVcDGzhY93Fz2+5URxSNcmb4FpzRUU00yqr6CPqhHzamsUJMRGfYZp",
+	"DmWZywpHsJ4sXsAL98V3XERuIckV258L+WrgFckTCv0SXtyOR4XBw1YYi/n47p59redSY+Xd/MZXQoX5",
+	"H794TvRcrnIjPdlaohY4Ie9ZKpkyrUlXsBuGWelzptid8TmMwLDCqkEZZ4frHQwos94Xss1U8IsPEA0x",
+	"OKUCTIxyLXJJM6NwKbmAcCnYq0cNG7OUkPWcp3OMi9dESISS+173bs+n99vu7RjsgbCMk5WWqIMQ+WOk",
+	"5gdapHOsfBz0tdBhJd6tvTF80Bp4ZjAZxNOVMuoQErxdLG2OCWJkYeaGc1o3AqaM1nY6fGRkG/NS1hmd",
+	"fhPmQ7APS5YWLHtstJxRy8Cn39iJUQQ8PTkjit1wtq6977LNSWVUcvpNJxI5lbXclZ8uL98QTO0m5i3S",
+	"PR0+aknW9ZuKXrqDoBYZvN0BOF8tqOgrRjOQpyJWajjG3UiXolLkpip3dACOtWYf1VDsPNh8CZQuz8DC",
+	"EOQ9Y2K32UWhOPg5Ocsxwc1QCyzVvaihmtMmL6UhiTmHoJIKHnRGpyf7FgxAcmSlKJ/e35J+c2fp/lhP",
+	"wCDBb0slZ4pp3cRcVIeoSNlbRnWcCGNSh+L6OqzAclZSJrja7vd3ouC51T9eMDEr5lBcYQi6h/8hQnEr",
+	"A7TnyjuyaJZTrh4kAC5IA6FsijNUjUBRwHebMW/2C75g+6TwhxgR86Gb23mkSS5nmBLMFpTnoLDDh7Bm",
+	"d3NlmXc97ow7ZCXwJb1XzaIaGu5NLGykOn5epx+FRBJy5ots2zFAgDwdPtqdX/3lag14ONpoKi/+Yb+j",
+	"GRZNtRUJumHRhOEQt8nFrHcG5B/DNTMdFRJ5prc0Vqqs4GpDeEa67949f6LDoQOoVOSvUHMY9h/R/vS8",
+	"/+z9x+8/9cM/Tw/58/gkrtgs6AeXiuTu4bbUJC5v406Ey/bGfRw/N8HWxI0/CGnULaa6wE/bJ8KxR0Qu",
+	"mUhIQATNWf2WMbiVUhFuK3x0p/wDy4J8HM2K3oA8g1/teV8ztjSIxpUdvmncr97OgxhfW0hTjfP9gj5C",
+	"yA13XScso8U89TkVM5srUXI0eB240fD40cNvp0PW/54eX/W/S0+y/iP2cNo/pd9cfZt+l33PHk07SccO",
+	"YwSuUN46caf2Tvg3HiadVfnXSYPJ+LljVwkeHmnCs4SkVCmbh8mgUNCca0gVY6JQG1A+lSzidhc/fzRw",
+	"x8LHniMtSM6oLsCbgMWI5NSqCQH4DhTRtghmmS20BeEQIYa0iIINEO+xKdQbray5phoD4A1bxEYIVyyl",
+	"NqV/gy1JDGrH518dNDPaFGw26NxAE08Py2loVonjbPdVImjLkwyX0QRJ4tEqdsmqJdkbm4goKC3KxjDU",
+	"LxxNwY1xbC4ReKSq3UvIr66idzIOpTD429Mg+AuOAt9DcjTuvP8cNeNPowPEzubZj+dvZR5dBvQjCV05",
+	"1IpWTYPT/gVJncRoxu7SbMFFYkeFmuacrZmKGwEWMjNDZOctcpYRHnVBF0sf2YSzwO0z9MUNQLr+BTuz",
+	"kdlZlpSWmahYeqBBurrVc9zqS7/Vn1u32qzImjgTQgCD2GH6lJky7OUt2l1aNTlXN8L5yYPIjQUtFP8w",
+	"qJdoK7AcARh5DSngvzMUZm5TlSzS4RQi2emMi/bYE7eI+mhPrd97s4SwB7Q8XlUCVd2yrfc1LLEQixXH",
+	"3bU7PF0qHgSLFSslSNe5vo+Hw6RSJKxXcQR58W/f+BG76UPPfVveFFRpcxmnOw4e61xC6Ylolsf16oop",
+	"wQqm+1dMF/2lomnBU8wZjGBCBwzta1TOcW82wWRJN2B8fbBUEphNKhXktnz/MOkfQ52+yvtrdvVAFwZj",
+	"ZuHbBv79k/eR9BK/lZY6S9gbq1t3IeoeAXWyXoNrp/X29vcATHTsQ1Ft8wsa7bLYWHsJUrdlW5EMBPKO",
+	"6Pjg9BGloaLd3uHycezbXRHHHoRd5FbUBsF8S5JVpVBlLfFvg0FC3JsSt0aEL71D58Ag4RYFqLkEkNFA",
+	"AMxcLI1esQF5STdG2cH6upWYkznIjEyQjOWsYBkoS5XOR3vFES9LUN5K0du+QwR9xgrKc2wXVyZD7D9d",
+	"s9Vny6zKvljxt7isgG3AdKUtDoNeNM8DodKCuK1NS9vReJ+vfFFgC2qI36nH37aFVwcgSGwmta9rU8fT",
+	"toybaEaez8TzqwMjUCMrIxjehx35QhKQduzvbjTty1zfSHz/XWSu3hu2Bt2EK9DxKSw+PKZ+aIMt+UVR",
+	"tPuJ0byYX3hbTrS0BxQWMNgwh7dJOmfNjHjzGw5hW62Zea4r1mz8s8Zc/Xe3LOhhIwiwoDwgRMaWTGRM",
+	"GD5lRgcNfjAbkI9jv7hxZzTuyOtx51Mvaj3ULRDBj1BlQGhsEjLuBKRh3MFKs2uu2W5p3c4TOxqXT4nY",
+	"YAW0mESOImXJnMtmloAoPi/TdXWN3FNb52R7XjuLTOA/9Mn8PuOhJX6zfB7Ht7wqaZSvYyfIxBBnKjZ7",
+	"X+EqGH92w+1VuLNyUh5Euw+rnKVd8PAbM2QZjEou1dgfWAPcsRDhPyA9yukANhEoCxNMrjm2Gj1YVvib",
+	"+TC+ADNmgBIo/Ww1ilz61YEdD19rL32wJZQkEtCL2VJU+/1/XsWzHT3SIwtYBpzBcePGWXz2kn4+IIpi",
+	"d4kxJD3v3r5qq5b0qgyasH2rAc5+X4dkCFWctjUgx26v0W7CMkJodtmRqbzlA5ftnecur95nl26tlWlf",
+	"Rgc0lnTqjDonw5Nv+sfH/eHJ5fD70XA4Gg7/q5N0pjPqTHHcvAbWsarRp/VbW38BrExwa4Vci0uJplVH",
+	"DhWM7sddadtt5YYWVL1TOSrl4Cx1nvb/RdMFG7gdJZ0ZL+a+iJJ3xrvZzZ/Er+GGq2JFc/x7NKW5ZlBj",
+	"vwmHh1vhgEbBVkA8jAECrWu7IIHHsxsUNzwtpNoOC3wnXIH5m5QLiYHj/W1sZueCyCXFNEpnKJgydKRW",
+	"LQbmBloULI0H+9gMPN5uY+iVltD2i725ePOy7bQWuEW1XfhmJ4P9rF9LpvoRM4i1f3whk+b2ij15u7Xm",
+	"s8w0ch1N1JIFzbdENMDzIK4hLK60w4i5tUphWS5ilxe2cnyBEKETIlVZIh7Fetcbrnma8ORJNPcDMoyM",
+	"COfUs4qNI2gxh30NbPPXJbOt6Ej343g1HD5MwaEJ/2SJK1RfVrP/VI0D3Rat24BWXHtFyO2FRQixA5HH",
+	"moGiPRgORRkHTWie0W0/uN6+iOV2nwQnux3RIEfomVSNsjt7ljRp/3R7XSdB883vLFbJ52irXreMZ2CF",
+	"p+sjwW5b+GSPGkcVyLemWTXKv7T4oOLv2WgdVyoGzSxHurGtMFIwTZnWnVHH5rV1ko5UMy+tpAsWD7rT",
+	"B4e9mIWe45dxFQeHjYjT2lW7GRCb2ka4JhO74smgNdTpvH5/QWt4/kSTbtMIRXime26mM6Ni2+Y80Kwp",
+	"qGLNMp+j4qOCNTOfY90+Do3Wug0/Vrv3ox7hVCcU5YnEy/ULKXhqiEWgJ1VEDVctqALUqVRexIEChhD0",
+	"UP0Ohs9zpmrJ/Htko392ySOkBjGT9edLGdiZyYbiu5IvIBE2xUHrsPSwcq5wxeC8hS3o0K03StBrcxUR",
+	"qmg/F9jQp9bvKKZ4tlmL8WHVJBqz5ZfOaUxc9XLrXhQtZqH9zBpO5SF7w5D++aQdKeqWeyylbCVClm0x",
+	"kXVvTnpfWgoNNnWgRe9AWcLP8/PJnkcSrCx2LqhIvOAiXg9MIPFtD2PRLJ9G0+JYPu27Qhvm8OabJVNQ",
+	"G4bkXFyT7ru3L3o+29lGlTg2vieJecXWQXL7zoCNQtoi0ZEs5Ea8hmuK59KnMee+s1TshomCFvwmUOOX",
+	"Smar1NlU/+AKBqxaueDMVRbAnIEC6ecXqiJQnTwEHtwtl/wuMkJXGbftR22W/2D/gCGIzK3nlcdMf+9r",
+	"VsBh8ujRvlmOsesT0cmbmlfjHV+Ag/pArmnMLFYjYc4KFHFPRGKzGlLA/lFagTlpP+RwIXEtXmeZs6CC",
+	"QqPUgV32ltg2syaZ53KtrQAYD8AL/TR2FCz4jUtAZOGKyDXGNEBhjy2lODAODdIQg0i3pj+nZjCrL+tv",
+	"4WMb9KSdgz1iEsLuJK7HoCtX6op3Gt1222JyR8v3O7qQATSPz3OAAKS2vYhd3mMpNIJpR/6iPYnUvg/S",
+	"lVH+cVQ8ZHUQ1lWq3sfR7wlbKpaCxMCFXbJbEPSXhc1NLMJPRsE+jzS5WvG86HMBiJDYLBSpmS7Gwj+z",
+	"OdVhPiXAowKEI4vLqCJMcIYJHONZOf1YFCzPASUXhC6pKnqDMRyqXmlw6Gb7IL2e8yX2BbIf7YPDBaML",
+	"HauO2ARgvKg+gRHgXuWM3jAI3Jar4sDKac6svBcGvNNMPRdT2dawWwO6loEePmggduu6EzBeT1DhA05k",
+	"CJJVgGy1n6pJutFkJXgKgRwptAuytQz9Dcokw9hraHiFszjtFy/XFU2vjdSEYcDFZixcP52EXK0KHKH5",
+	"tUs1x6tZ2aQjH2BFB0QYoRIzFhAI3pjSd/DpYZfYOsrUWCRcXXt+iedVddpYA2DJavZjrn+zntX6DTDX",
+	"2XmZWvxSqE6Gca1mw0xk0NBMigL/aYvH9peKi5QvaR6NcW1Qnq1M37wBiWiCmLltPA8oNJ7UYNx1u4PM",
+	"rllIgeHp1gvjHFNLCdXKad73j7ApYyrznF5J7NeedK54nnMx6y+ooDOmdm6uvYjXLmkl8AvFnZ0vWupg",
+	"4YdRXaviPop2RIz1IeGFzWvsHVgjpS4V7Kq2oqKYcOltKO6YLQNtthnzqTw+vyNyFr/wYm4wajQWEzh+",
+	"7LVpWUpCpCERYcpVQibIfCYNpqQYzfpA7pDDQQ7OWKwVhy5nYMIgp8OHvQF51uxyiEoyLh3+eaRBtDJj",
+	"DYitjgHM3sxj+MFYFJLI6dSwK8xmRuOaIVtSMzM/WdANWdBrRnhhu537jjnWuesw3Ho5d1ZMDtHG5wWU",
+	"+BkjPS3RuVGvipLrrRHhMXUwHutgg/ERbccdK1k8gJs87gQaE8LcSYa+fKzTnBKbxGVLoMJ37g8l1y0l",
+	"I1wYeNMu4jeFr5DusH88HPZIKpViOfa5sqzHxicTYOgD0j8O2OCrB+ek6zrTEazuoahwPA8h0zsj/ZMK",
+	"78T3j7SrERWEXqVQTMRwUrWq9uIIkwaCnIH+SXJoLaHgwDyM9kKZtlbQAZLIKVoEUXV1f4W2wq3F0qaU",
+	"G2r+1jk/dqRd4EvEftVSuzgAy0zeMCVYtmX8y5qTqpzFfYxNFXfMtGQqZaJwwItctDf4RmmStdOgb0iV",
+	"UC0cdtZTR3blfwdl/F/tqpFmDSyt1albrIQw+K0tQVvMLs4GVOy7xFtFfe2wWe+uKncAwO67LHQliM/H",
+	"7m2LofIrSpr3LnZXIlhdgVYT45po0k5nnnoiaJ2oURGt0fMEUq91SgXpujvUC4vu7VuvrDHw1opiFavb",
+	"/3oAdrfjuOHtsOaiPnHV2UggxpmudULo7yvF+gJsjQmZpctb1EkCQMnSLF0pT7iFmGwvZrTPocbvU7W6",
+	"puWDNvayKmRAR4lmL3tWeq9cBGXAQB34alkEMFjvzOYX1GWBK5bKBSP9kwOF61i1yTtumesaFeebpJo7",
+	"4K49ihW+t1fXXfGkGe+bkMFg0LvTdl+tVbRiJVQLOrPHAy2geoeW0DKT7YN4rU4UI+nC6bOChSKYFVpQ",
+	"ShqQpx9oWuQbl1U+AXl1Alahib2lE+w2esXGAjzspOtSFK7KtvpM9QbkrQ+D3SxZUimwiNffMP6MKX7j",
+	"qqgVGEc7FoDmBq9hCqtIlD4eDNGue3PkFUxdjZY8GV4OH40eumjJio/214/7tPGqtu4qI4ErAyiWMr4s",
+	"dGSKKWQsYQfzSM2l9zu6x0MVwurXdmEGbaAJeklzzRglatG1HumHD/Cr0Q/wv07SWcEdXSkxWoKGOVoq",
+	"mY1GLgt1NIp9Nxr5LZopMau4bCBvM1eXrnylz2kN26GdntSyJ37d3Zvtc7vNh3JSW9GrUAiKn0Il+vsz",
+	"QNfsbx+JiKWlSHCI7NSUKeJCVIP5e06UoBpaMkzDQe89J6KkRlV3Y10aPtLgk4T1hFe91Z8WkDlFI4MX",
+	"fMEIh2gkOKAbxJj9nGyBrLeXrlFfDlmJjKnmopASH2n/YVkw1XO9hLBcM+DoztfVXqJ9a1TKZT1UqyKV",
+	"HBDZUJN9drWgV1t00iCBQoe4WW3pwp32aMu0GsaClJYYAkDT+a134PhWjPl7une7mwkFiduUm6IiFrrL",
+	"iD+7xo17pJ8FwTSKLaX6nMOsJJt9VgRRK5BjdVgc/dkiI8cKsDwrjWglCiWVlBwo9eQs9YHucaD461do",
+	"XjmLCjEoqmPQ2S3CxZiyV31PjAflPAzA+SzUjweN7dLuPFS8hAf2QjOIEdRpek1nLCFOy+vdEnBFaztN",
+	"FUqctxwdpKOtg797++owZXQPvLylbmoWe8htazf0yFUBmmBgxQyVK4kGzRDBmsbM1uqxUF4ktNZ4XMbP",
+	"WmsT7q1Gfl6fhNtprlYyP3DH+Nld73jfiKc4Q2orjA8GJ+HK/N3C0HQHhfGX91wRf5cRKWC/t7ykbgfJ",
+	"bUxJrS5cLMQoKv6UaO3F8oXnWWd0PDw9STqYCQPVJTsj//frJRO2oiK3+UjS/nTsfgqqAn4XyHE/WgNq",
+	"Z3Ry2oyhrKwgWrywWS+NpVJlLKvljjcN/5WtNJpLY4lAIUkuxQxCVFEiSiDYaUsNwipEWsZF6DjDx34r",
+	"LWHaYBNhsU+3UEJnlIuEKPvZtqG3VGx8Hhu1WrQx42hKxDHi80TOOxL6XZfdDYAqRS/bnUn1UnDhKTQg",
+	"WD38JhRi693nzm0pfvBahGn5Hpxmg2He+p+7wsEXLjpw94n9h9UZ6FprZiBw9z6j0+r+dQAsKMXMy01n",
+	"ro6ZClN3MNYHjy2SWvrFu602caa9JE8FFdovV4uh5LzSP7AshOSiwSC03LYf294Znba2oYvZvLxs5u0m",
+	"+8c42vW8OciuEvRQi0+7d292370tsrQ/S7vFr50VdxGmdnudLtpRyjWxnN4SiWJNsfZsxlVrTRhrR+iT",
+	"bfxdjF6WHUTiaQWHd+IgbUHAWgHUyrJiYZMhMrT2R4y8RCw9WVtxvIa8FaQ16koRbS12vsp4YQ/moGgg",
+	"LhxSgD3LiHOYitN2WwJhrpx0nxaXXMRGLg3Um2qtvfiUbwKP3R1tt5KVtMeuG0vYc/Pt8xwMA4nVssr8",
+	"+QNBYM/ZJ1rtM8vW0Zvs0Wz4LvZ4y0MunGJief2uGbaObGtyB3gsNlWq0a0crhHODKb3qt6XPbYN8XS7",
+	"j7U97M4sLs/LY+hW4/AYV80wSt3bvZg9FhHFgUaKUxdtWI0EEs2Y2LaOXXiwEyT29D4bIG3oUl9ASGY+",
+	"FwY1jlpH3fbrEqVWW6lolaonUcZShUT8gGIEZBvpqqNb213YwfxftvYYiIlhNd7fpbm2nt0goBKfUWFL",
+	"r5SBi71QSIALD2w5CClplxN8QeFtNZmTMAbYhe3WDOnVAJyE0FRJrStdVFsag91fGTNcC/YOw7AO/OVN",
+	"LLijmW5thEXo9HJ1Ov2WfnPSf5ges/7p9DvWf0SHaf8k++7qG/b99Jg+PO0kLbE8OdXFS1v9LIzmOb48",
+	"Ph0NT0bHx/9l3rqPiJH9w4iCaOOO1VJsXa0+YF0kJLSx0buJTynfCKOVwn5KneVxYA971Yhack/e1GOJ",
+	"3IPLrTFF9xcgY/WKn8sgorvrLtfobRQ0m1vTstscWYmC59Umc42CIpbA2L4s7t2ojrej2VxjWa67R7Xr",
+	"nE07dy2kpApaS+FamMj0AevcL/KlRoTuLNOzqNdV55W++nuVey9J135ehtCQYQuduVgbuaURx95dmknX",
+	"2/dwLs50j0BZEqjrEg3Exo/KIAj33ZYF3cbkAzzsViafJqQ+JYd3xKnWwg2wb7WCDjCNrX6pwryki4qu",
+	"OaaAWGMGcZUx7dmWx7ZoqPfl2f/O5c5vcIDl327JRoVnN1xLtUmI55UJybgGrtfSfmjvfk32Tdu36apW",
+	"Xt87FKKzbIvk2wnNKVe6IG6IWwXvvTrYahfegT9z3lBzhXdYLPrOnDOoS0EBnmpvkO2TtEbfB72ro4H4",
+	"B013j90o3djRO1vWB68KbDs7b92i8HRM9Gtha5Wknc+ba7d99/PnuK9S3eUMWwuM10O7DAGzDeVLCuYq",
+	"57c0Yvwy/r4mof5Ul7rbQ2M+Y3f31H/VFc2zcQ3xqxXrOVdxalQlvUC0jKYBOpqUVLMOQ1SMXLTafahd",
+	"9wpzdDJAJZPRQtCKRgHBajez1KW+g3wsMRG53meOW5G279IYdlhRsOHyzzRftZQ9xnaXYO7BCgtBuxwb",
+	"uVsvFthalReF7HpFYN+VGRmCbd0M88Yxdz9XX8s42xO+0tbOvQ2Y7d/jMOO64CItXGtQa3RCcNKFtAKb",
+	"B0NZKDkwPsHbZv1BJm29AT12nPdo6bvNyyXbs7t8Q4u30zaDpczaUV2iJICNrWEQl2m/TJdwl7noMGBh",
+	"3oNCjOA/wVLPrIDIEN91p4IuekAubFmIBYU2ulDltPTKWMSFsroHd/JCkO6LY201PqHob3z1FQSLxArH",
+	"j/TS11DxJTGw1Fd1bKq8MBIXRfG9wxbsbopf8aEVwkMytsuljvv3C91xED9hF+qnooiFgUJiJ8S7GQSr",
+	"dJSmDRW7Ujm6kCowBcPf9mbaKlC0aLe8emLgrrpR/4+/SzqCrS0trxjnko7MM/cAqEHEXFfEsp5/gaIy",
+	"GYoWdqddiiYjqAuUEGrrvRq0Scg4iDcdd6A+/rhT8dbYYixUEPZhCZXDS6Nar8Vg56HzcYsVAV47I3qj",
+	"C7Yg3Uodn57HMTRB22o7uCOdEL1K5+aiR1cVMlp7OrBl87PfrBEIYOYoy6XbUuUsXI3MZmC9vybd2ly9",
+	"ZsNE85vjjJXu8d2WlvTW/Vo7+wTJp0H0jGctRH4HecFulBgkSrqIwonXyBJSWjgTlz5uTRwJqYh7ZVp5",
+	"YxF8bxtkpct8i7zhL1U0YhMEJDotrBEVd3aGjSCDctdg8RXbOj8GZhl/W9tnvGJTqdjWKdf0gDnVYVZ6",
+	"vEZN/ACLK95Ae7msDWwceATcHRt39m1ITQtHJSvUMtmPm1oi3s5NI/fFIUaUlDfKUqnWXioOCjb20Pom",
+	"BVtjzwGli9swvApb2qMKk+K7WV28QODhdtrP8+u+Ccw++xhuInzWzr4EH9yx+c+J+c9D85/TXfNv62Vp",
+	"666Vqm375FbmrnJh7yECxLVh8+hA2rKsoPlDXKra2fthRGiW2aTFUgYDUW51lfPUvt01xALrnCbOJ2tr",
+	"RvAbwywi8aFyXamxCPNghTicBZ657hh2nC17td0oW1q7nJcqJE0hWshK4obqSKetHqSTljEn1RFtvjMt",
+	"bqeJIo3uUrKlLIq5OuZm9e5MPbXQaw+h/InP5mGoe6W3k0Fro6qmuqWkdlWA5TcMRYUfNo00CWhAh0D/",
+	"3gc6lHEC0JcNH39bFuCwThJQ6arjI2UqxzweBtXjA9ISjHtajgtEqDmoN9MFAz/0X6WKFzyleTjm8bF/",
+	"bKtHOIPTZdDC6vR79+svvJjjbPbRoyAnJvzk4fFJ8KTx2cl3MXF9K/x3MLjzCq5fbT6jxXHk3sbC9iPn",
+	"eegazV2512VdBAbfA5bWNbQeOqSXxL5nFuzu/h0vuolyu8LptnVMa0XW9pBOn1KLtkBvrtqSsXbIasvo",
+	"w1TeMIXRhtu30H539gl53bGNaPpNsKE2CMa3v2WxOwn7pWIiu2BxYTOm81mTnMu5kVWDbmGGc8VOuJjZ",
+	"kDmo+10wdUPzWKZPeWNadKwyO7N2KYit5M1s6Rmazisz+TvitV8uim9PO7vLjjpxatuCgJlfsRSsW5js",
+	"Ke52DW2ppcEi0GfuMxfvegWKbVvDtD3F9c5XcrNLfw0DRLmYHWlrHuiOO9ZCJGTgK4M/4eUERFLXLnwC",
+	"v/2wmewhReGaqlS/44+tFMk9FPe7kD+3WDzrTAMsZJnRnLk10jpLNdI+vc/925LtH8Cq6uNnofFWTg8y",
+	"25Y+oHBdpa0BTRBV+0YTbzK5Ql2gxQyBANg3G2qn5TY8nX0OBghhQnLKM2KQymBfOqeq0CMycXvWE4Cf",
+	"AecHQj9wjYiIPcpgvWNhkdoe8ZzqgOSG8EtcaLsGj5XKmGqU2QtCTCO18q6YSOcLqq5LeIx+/f54cPJN",
+	"8v0p1KWbKrlAE/K3/eFxf/iN61P5w6bqR3KL6ow6a8aug1/MmNUB3B/HJwb8C0bFJV+wS/mMfwhXaWNH",
+	"/cIeDgffJObsYWXacrBf6+zk19Nh8vCb956a/3qSfP++pKu/Hp8kD9+HVO7XYXL83hObUiovZLDz4+87",
+	"kb7HJXCj1X/KC5TE1F6z80ZBT9IdGo37eDg8q1U0HwssaX6kSQpdSoIqmonNtwH+pKjobWOT9uKh8W8s",
+	"gkqcjrPYwg2woAG5wEKjBnH9I1+QJ6NoywP012SNDS2ELmiOdY1GhFGVc6bMq7ZnBlxywNXDRdqQXMZ4",
+	"OGBsnHOZzZn1usgRVyWhYiiP9j1wKB8b13EfLLcJaDlJCNXQ1ZRpGzzhnezlnakEIVQiF1wwQC3ILWby",
+	"KC9eVGKwT31eOLomg/Vk1CwF7uy24fUeMK0gWUJknsXNkzvBXT/TGomI3TXPuEAON1ffZ/4oNCpDL1B4",
+	"zS7b1aSlAusIFtJ8t12IuSss1azd2FsRuJfOwQnY5eQU0rXMGHYrpAvrSF32m3ONIAjGAmCA3VHZFLoC",
+	"nTmQGSYTgY2E3G47DRfIX3rYq1qwsbDsyZf0w0WC3NUQqz7rqltVJdrzu6XXI73dPa/7eA0lgVmCWxbe",
+	"CH+MdQxNQtawp4TRGgkSUcksRvvLDa3UAipktbJ69EeNlx/vz8sDVviw//C4yQp3Ud13l48bJ0K6f//7",
+	"3//ef/my/+RJ7/PJMF4BG18EzNAiL9zmGYPC63BeZx5DeYHicilOoyTWsMR/OapdlZUzuoErt7QkTiAT",
+	"Be47Mf+dYIE+QHmPD8CJaUEmhZz0DiD2Wy/UziNMIDNOWTcmru4seJfDmoDUnA6HsJE7upTtV6zdGleP",
+	"onReGFwx1njBNQCL0GQl9JKlPurfgbSTdHK5BhKQ8ZVZm5VbvfG33VERNpNtqVQQvGK0bcW0IZelz6is",
+	"9eMiNUm2glWXVd/CVBSsB9xSeuXVYe0GCNVaphzCbUs+4BaEblw3cV+ncsmyWuPdvX3uu1JQKhkKf4Y0",
+	"lPJctqai3CIppFba598wO6SE3doov7fMDflzZ0hsB9q9ZEnsmBLDpPeEmk2QC3qDx6tlbY29/xIZEX/t",
+	"LIXqTdoZy59e73ckmDZwu8O/fVLC/puJBf+E+P358f/xYH9HUVvC/oHtxGSVSLv/lpPG9yqNVBpFTZop",
+	"1Fq3eHTPy4dGPMP+upyJ4kgHwTFBa9OyWpibzclB01We25aA0NCwY5ik2ESlH9vIMY5sT8qHIDLWmZGP",
+	"LG6shlzaSmTFZmkkr3xDFlI5trUE3biYU2QyBUvnwrzV3k6yXvVRxxoG1l7x5l0PR5rncs2yJkPX8V0c",
+	"VMkuJi89f+LOsik1xWb0dhKLXSUcKXn37vkTG2wplYLQt6ze2sHaDg0+XlHNyPMnewlhcSeEO/YDlh+U",
+	"godIJD2H0Fwo4LykKRu4uoO+YLR2DXDIu7cv+ppOsauNnc/oWn6gOK90TyNSu3vkNlGpOyOVS5Q33Nm+",
+	"mrVhcgTkscbCrfjbVp7/AtlF2eLR0dg6Xmgyl9qwKZAxEzJ2wVfjDvwBixl3egPy2DWXT7ChaPBmrYqi",
+	"YkSvlmVTg/1rOVum4QCr2YKKgqeeUwBzigIyUJxQWYZyQ1IRq9GVY1wxZGC2tF62Z2SphXSIGY1S0VWy",
+	"l1QIc4zWxBgFhlg7ZextVTqoGJV2JhYV0qmHFl6uDpKNq3dJYNH69jU/SE75oq1iAzwkz5/42Hk7XbTU",
+	"ckXyMavZX0tzQKlAoS1zt74Et/lmVqFbR/tpBInerUBve9PVETCkNiyjegZds7CipkIm5jPSWJ41igpl",
+	"WVV02KMnVmf08FNivryI94FScmWEuUjFoGaCF80yB/7zQzsfnS+XtW+DwpaN04u1VCwkoVkW6zcEOnYD",
+	"OHuvK1axtbmiqqYnbcxrHd0r67koDl5KtO5nZDEoPO8AiWDrLYI+W6OMZQaBNIr4ONFLu5A37I9FBVxD",
+	"6Z9sbB5f+KIoYe0w7TiBa/oSaLEDPJ92kDmwgrWSuSC8HemUmdEllkBVREPIbMDKlsJoPqWtXvzqS1SN",
+	"4mXRqDPiWAHaNytFn2x74xdMzIo5NDjGDsf+h8+uGnVZ+u9jtaO601WxUiwJBWCfmGYbL/fOUB6D5duU",
+	"g1i1KRsSAI4D21MpyFuLmt12JgNVq0y1lYwqiUy9eFQhSZfaOuJGH5UzcEMSqJLXsyuG1MBxh6wEDqP3",
+	"ylO6z7Ighn76DJPajS+rgtxX5QQzuz3n6NzkZ5rzzLrGRhBgmYThlUmJE4nDlAF5JQs2sqF/KRVCgvKk",
+	"WUEWVKyMpr2VdgCBukvxFOlZjYJ4MbTz3fRRepIdWwuNkyP1Kk0Zy4xcN6W5Zoc2soyXOfzC7S1fbWs0",
+	"6t/y9jVfRvCuqvt9et8U//6y8r9ubZJt65cYEgehQEjSjzQ5f/OcUKHXTGnCizoPvI9yoEkntBbYiLnq",
+	"RLWx0kUwlP1LyRzza6DCaKTjaTli3BL+wrExA5MjTfCDuN0N993GM440soDot5WtbBkBuUk3EpXn7Yu1",
+	"5CXMUO8d2GbQTtdqo6mdTbSvW/gK2i4hVz6lwgy/d3zS62Ac15NqV7BsCE5v0SjPur7+tlsChSMjfkYD",
+	"nYjJ+l8Rl+4UL+Ihy9XDKKEUg/ov7GouZbQv3BofRfLzILhr6thrQLic55cB0SKWSWuijXhamiUglnQD",
+	"ckF3Eli7bPvxJd3kkmbvVD7xzaR6Z54cCnYD0c1pvsoYmWiWKlZMGiHNGOTmRLuKK6HzWvRTo2cYnUOA",
+	"XQ1rhOgy5+Y3z/R/C5m7fQhC0m9h7L6XfRVdl03jLholbi25lMIsoHYxXlVIaQkG83VRLPXowQNzItqR",
+	"90EqFw+Wvn19LHlmWzsW5o/YNkXWJGM5v8Egp67rxmIASKQgqWK0qFTNCPqxZAzmowXL3t4quT8YoLK0",
+	"LvY+9suyfVAN4T05JXO5UrrnC99CMOKaa0a6DluMWhMnxlu9S96VqedyLZzrI5VCy5zVVLqTPTQ6j1/R",
+	"GA4jKIKjWVf2zuHmFGc+fNOOAtfEpajoxAajwSgDL0KMxaQdk91Nq7/gwkMmZMoVsx1UK50HDcbrsYCQ",
+	"Hfi3z8Gaorui4b/CSKlJ5eb8d1hAucRSj/zNlmuYlJtVjFxVcceLSRh9Grw5Fr6SMwAJaAXsZc7UIbHk",
+	"ljBisR8Ig6EfbJfrb4aRcHJ7/fcbFF92kYoxfyFghG/IUaKEXl05ClvIMwtVzvTERp9dyWLejC2yAGoA",
+	"zk5gILwVbAcCDVuAVWB2HIHZnOoLIN771MWG9VKC1B5vRtF+y8NOUXVKvNcWXta+2sqk7eFYPp14h6SA",
+	"2nUQ0Ua6x0ZX/faU5KwoIP8q4zNe6IRM+pOETH6bGK46GUx6Z2TGBFMYLgcX0JJelyhA5MKMi2pBtLXd",
+	"4DdobfftabyzXZPn7JIn8WrLNQiWXJfUGTRYqCZnc0yKOS7aEK443Q35Wmxew+oMLIDlgRQXkH+Dqm9e",
+	"X1z6QuEVOnz6/U5CvDN+KSzqjb1DfcCZ23VZaTc0MUR6+MWR28zy08vzx/2Ln85PvvmWXDOILJ0gtvct",
+	"BvYv+EzQYqXYZEB+UbxgEC9xZi8nYj6aBgIYfHN80hZM82qP3r2fs+GaMFr1YgaHvkUMfYIH3VL8zKLB",
+	"hhiUXyyxNIdfI7C/Vlm0JhviAIAh2UrZDqDHj761DS0YHR7Tq+yk/2h4ddo//fa7Yd/Qx/7xN2k6PH7E",
+	"sm9Z2NDCbN9vsTPqfBx3fLjiuDM6/vbhyXcPvzn9/rtk7OxA485o3PlPc3komSrORJZvCMTlg8m9VsTs",
+	"Uwdhy3TxE6MZCBKdx1IUTBT9y82SjbBUZwo7efAPLcVYjUUNoZ5nI7LPziKf/o2LbATrMw/L1ewpnIKd",
+	"Bsoh/SAzIwy//lvw22NoBQNSlPupbZcF+1A8WOaUC7sOXdACm3IAbkBKrYd9CPqmfOxwYA/run3XEHhM",
+	"6fcBJg4nEzy343jMXIljjSIpcg0Ni9GabvG6kPIasjYXPM+5ZqkUWTUGvj03mikVq60XEb6FtESEpLa2",
+	"pmJTKD5JswxtvBTCbuXK3CsiWLGW6prADIeVQnNQOtKEQ0NmAZUuJw0EtYkAmKkqXL5red1lQAYG20K2",
+	"24Rs87x9AQbNJ6Q7MYhumHJdPg5+QzkWvVhZ8HtEkt3KBtsi+JDTX8lsA6ttMX5WScK2keb4EgyGySxj",
+	"CKIaoY1/3CGU5FwwtHVpx3uMpOVSwXrbFrHVDFMEC1lTXERbJf0qpYhvCbRVdQRBJ/AyACoh6aogtCCn",
+	"5G8/bB37cWvzqWDsny4v3zgfSSozdkaGyBnrF0czRiZwKya91pIhVbK277bsqW07sN27tjRyDzoX3FP4",
+	"yJcahJwcuIVhLKdihdog8wvpL6ro8cyhkjS3Vqh0110XFPu3c0HeCf6BHEIIY9FXLu/KXrxwNQGJrmB0",
+	"447VcKh5tDUE3iLsWNWyaXkTgUEgEHAWdFOqf7GS3L+hmpC5Rkq/ZSxnhS2Gxm44W/9W+rbK3+xxJR10",
+	"pFXesT/5VzKmCyU3lXfcb/4lxaaK6XnlJfdbMNIyl+BM+u2fK7aq/2YPv/ZjZVb/czmm4tPiNxfxXfuB",
+	"S1EdoPasNopiC5Zx2vJZ+NR/uI/hsGlqqRsVfYWQuKmx9rsrIxLjSuXPTaYUvZ1V80RcO8LLc6RtweoR",
+	"mSi6npBuRWI9Iv958fpVQjKZ6gcWf/VgkfUSMtE5Ta8nRty4MP8aCy5SuTCSr0d0FJGhe9JkoX8rGF1o",
+	"+OIlT5XUclqQS/ObTzhKqcp6VdMX/PO3Ekv0BEpkCAmGEjMdBLNSkRGI/ATJxxqRHXkDSy6s1yhZdiHb",
+	"INfW+9zdaNuhcP8rrSuYrt2JVgtsNpbxsmny2Er6X4t8UzHjgXmlrPAy57O54XY2dmpNVYbVi2FT3aCK",
+	"oVwVY1EWIrSfUA0apJF014GxVjVSKJ0p0xczq5zH7VIoLUwwwmBLrWBdVSd9RBLp4qehW8yOmZAgbsH+",
+	"1kMJFuxrmlwztrTNS8uSCndqp28xx/+r2LZJV7FlTlP7NOcaxcx/ARttubtddtq72OSeNtU7s3b+sVa6",
+	"NtPZOQQu/fTy/DG5ZrEcbIxbdJH/ZpDQeLaHsexTrKWCZunKAObCgA2v7RvFMGzt3bJdjUsVg6QU6qoH",
+	"u4/ICr4CuFWLxye2KIF/4bnrg2A/HQtcGNGFVIb5vXv7QvdG6GTBr969fT5Bi+1jkAjLaFT0uryRurAJ",
+	"KG/qsUDPpHJpZqWWo+BUOVByXmgyKTc2If9cMbUZiyVVdMEKpgbkeUHoqphLxX9nmiCAgvLCKp1j1Hq+",
+	"SXy4D8awlyQ2wahYWK/LuuCoPQK/ARdg4gIw5nKlbG5OwXObPFnmgUD4E4NITWQwQJ7HwtBhtG9jCBvs",
+	"seuqPrhmA+CstrA4HR73YIOuqaaAUB14cYQ1VM7t1nFg1OBIJhl+UNBrBs7xy9L3aU6SoRMDwHvx03n/",
+	"5JtvjcAyL/0xY5HLGRgz0YtlkAxg3wkKybpjKbkCXfK/MbjSiGCX0E0gkpAElhBdbHJWpvK5XbltYMUJ",
+	"rskEQTNeDYcPU/g3/JNNkiATE9/JjfBHcn7NnFnxSJOukdD6EzKVNu3takNOh2TOPtCMpXxBwTmvaGo4",
+	"Sy8hbDAbjMWkAtuRncCMNDw+eXj6zbffff+IXqUZm7b9PRmQc7LgWkMJFEVW4lrItRgLHMroudawbo56",
+	"QABa1kPmgjGWTGkopVfgQ6kiAUC25A0dCyVzl5bBFXSC6EJ4VGJjVs33RhFjqhecLAI8CNUKd9483U9Q",
+	"LCQWPVPtXg7Zeprl0/5c6gKizQ0ScpdxrJeMXnsT+uNcroysb3NObLScwfjBWIzF86KUSBqxcpp0i7mS",
+	"q9k88Dqug2B8LmbgzHJ3UKNECJ+MRU2fcDc4dEUbft5LSLFSGO+0IFwUstY3B0+B5HzK0k2as7Ho7hXM",
+	"mmAYaw8L7zk/I+TWVYFhriC3JT/Nsg2V8Bu27z7jIuNipsmSzhi679EnjmAOVzwhD+q/l8Gbk7HRlYxa",
+	"qUdlhX9NZopnpHv+I/nR/COMJVVyjU2JegmZ0pQVOiGPL34m7MNSqiKxYfgJUq6gxhyWkEsMrvcby0jK",
+	"xGK3lYwtFUvBZ1lGy2LTIoMpr/0hJ+Aj1AkJaG+GIEGhxGZeImGoI+LbpxeXgH6kHHEszMdWhl9Qdc0y",
+	"Mu5UmOq4gzy0ilMGG2mWcSwzYpZpLpmhn6mlL5ZZ+JWyD0aPdgQxL+YknTNIV7Rg0EuWGq13BeoaEYzB",
+	"3tooV5N8WkI7IE+Vkjb4wVMkwGWPW2BxBMPnWEw+jjupzNi4M7KDBtZLHDohofOJjDuDwWDc+TSBjb8t",
+	"7c1Q54tuyBUjs9/5EkKHzSVhGelOnDfmqUilwegRvINl7AKMnpDHL55D1BfGei2sVqT570b8Bfc1dsiy",
+	"KUMZC6YBo3f39PihDfvwd9Dz7foyqnT7+BukozlPme3A4YjokqZz1sdQ51XFd7VerwcUHg+kmj2w3+oH",
+	"L54/fvrq4qn5ZjAvFjlaMQuIcq3gU5gy1zkeDAdDV6aXLnln1Hk4GA4eosN+DhLkA7rkD1K6pFc8504b",
+	"nLFosLuncWUdV0e2wxGaZ2BOcqXZWRX3CRVCrkTKyjqqHskhMv5xuKzSpAlLPBkOsaolnAGosDXfI0TR",
+	"w2XepX+cL5fhVL5pCvCzWCEm2PORruwaEiVOcVWxyfzqH/xAM5dRAJ8c7/7knfCibIYfPdz90TOprniW",
+	"Ye+r0+Hp7i9eyeKZXAmc4uTR7g8upXxJxcaFWJrvvtlnaRcIwnei7JoBGo4N9B11fmQFqR1/QWcQGQmB",
+	"7BDYD7hrcfvB0oqOS5YO3PHvwGOuDQEXRnR21NKQkP+8eP3KOqDoglUeudkGG7rIe2eeR9IlnxDFaObc",
+	"/FVEfsaKdP6W6eLCpnCXRv7PQGnHNWj+JrDl2EjTuunPbfThYOh3FFhtvJoZxfg6lL7ius0sdip5Z/Tr",
+	"+zr6OqCZMyddg1S9AIurmBCgs5rpBx+lmr2iC/YJgxlaUfkF14WOFet11m4jU9qQGqdPogKAVgk9IOe1",
+	"oOq6Zaxw9qWg4CBG6hhu2MhptaHulT4qmNqBmiXyxOrtMLuI2DXBzuzUed2aUlO+8sAwZC5QLkcF89P7",
+	"z7xjrWF2+lDTWSR7oXHXngJ4g5B3IEIYuQeF0unM1mL7ymjuiNEY5CMh9pEA/dxl9T9BKtFBOPkab7Lt",
+	"nBNLIkTrmC6t/l/mUk4E5Dpw3Qj0vMJw70k9QHMyFq2BljN+wwTpng6HZfh7D8xLY+GSI8xc10ZzsdmC",
+	"NsyX61ow4VloxE2pUpstUYljAfNzF407qGZuuNI5VDRtxa5BAaG5Yd0b3/PW37qxqJpiHu2kZXiYEWpW",
+	"OvFdSMmdiK6euFRjDYwQ8KlB+o7vZ9pWGmkkJrAqZklQxFY7k/i/Gx0b7kHHHksxzTlGYJwe77GmN4jM",
+	"l1K+oGrG8Ltv9gGAL1z0kmWcQg24P5za4vWI0ts4ud0mFj34aP4HPyBVzVnMt/oEfq84xhJAwyUDe1jF",
+	"ZWToUZnqs3E9Mav3vnHrcYq2W1+5g6dbpQqCwZwMyk19ZfN3h3h4QgcgXrJdeQRH0XS76B0hedvR6EdW",
+	"7IVDwy9Mx7+i4l2bNg7Bw1vKm8nOV3+y1BNlUyPURYRT18u3DFCBhto2IjjTOwJNjCiLrnEvBVrnOLZy",
+	"cffighVQjXWCgSgTMMmqFbO9utKcUWVEZJ+gCfXvwtzNnaJZawDN/YpmNuRnLwFt+AcIaBhc+deQ0P56",
+	"Ahdi390LXA9KoWkP61SZmljPnvJ9oaBrw0NstFBtFp74RgzHw+EIGmSMBTawLHQjs6CLumRJW3qJCxdN",
+	"bAaAD3APwuoTNwD68dD5E4S090A0dOHZRnP0O1GsUJxlQPxsYArPJoSmSmofsK4HY7GDPsW5/5MSzndu",
+	"ymocxqE2LZ8pt4dtKzphvS38Vznj/uUMUkGpP0zk2JfQQF7j6OOXEoOiJroL7FFDMCXLRZPKGm179/aF",
+	"IRcSYhPWNnAWDVNlryshi0owB4pB/mL4ziSxPJwgOQ6ChpShhRA9Y6YOTVUnwyEMNRaTMFNkQoZYcsHl",
+	"Ce2Smd5wMftjVJKStMRJie2gWqbhfSUdd0c6zLF/vsyAgWX7yAf2zZhGjaVXVpopfRYNcKOKQUijHaOX",
+	"jMXVBqscJUZiIBTcJgPyhmpt+4GwGy5XGAd1pMkkrfuNJlh8lGI4jWAfCnj3bCzsdba5A6IUXXCOc7Fx",
+	"8XQLuoHII4wJ6wbB7UfaVpFkGIWNjmMfohLkjkumEzKBulNQ+AlM6BigiYWHsjJLPqV5joXcqSAQ2gcx",
+	"NW4oro1+teJ6zjS0uzJXNZt40AOY5Vr4yvg927friqbX1TchSqtm9cCy98WGLJW84RlTvXqwB4pHUuCe",
+	"k5JWTSF+yJC9zZIZOel54ZJkXHTJUnGR8iXNdUK0JBPz5v+wD/v+4cQHyFGndNrQr50ux5cWVe/A45jU",
+	"0RzHxjy6QsKSRuEJmP3bU7IXs7wPKoD/tBbhORb2UeVkMGYB0GrOFOudQZfPOqDMWE3gkq6AbonwYXt8",
+	"b4HtRPYj500oY1uqz/bMbpu05Xi3Bfa8tu7VFqueBfFXNnO/vtfyHjo287pasu8z/K8tXAqpVJles9Xs",
+	"S4ldfel3DWtSx5AnsbTadR4q1pLYomZjYXN2JvYHG+Tah58npIvZd0m1FxtKcO4L6+PV1U/HouseJARa",
+	"uvXayGBQ5/++g+zq0+0KtKvdwRDSX2/i3d/EsKdDeAUrGHK/ERCVAu9kUjYsnbg7A5lseC/OyGQBSk34",
+	"KLwqYwF8rqAuOBqbG0K2jr0djRgADmVKaykYj8xUNtjcyGBjoRi2zILBfmQhWrta+wZjaTGHoIgexCZD",
+	"iq+gkGZMLcUopM+lqd7NV2wdDHpPNurqJP6a7GOrbnFkVsjhmmpbNSz76u3/6xmfX7F1hai005Q9ePMD",
+	"dwF3Mum5XJPFKp1H1ckKEzHaSsHSYhQSiXr4lE6suRkdW642uYaSIIUsbEtrLsoMXFrYxAJXOBb0nqDP",
+	"BsRlGuI1GAvX76KkSq6dOvULLIvw4cXiRaUamrn/SD9pen1GeIEUCtfpm7yVvxhdz/aVClOlZvKGKeEK",
+	"EDSs0xEad58CQ2y6gwQFCztz6pbYf5UZ7ti+HN5uEiDFnYsO+xCIj0Ev870iguryRgSVXPlhe7XLdhI2",
+	"Sge5e1tEUJ2B34qBfo0Hur94oP24U7JLKayemXNNOu2twVBQFgWinVUaDg52kN0vRG5bbe71TlBf0fGe",
+	"aOk9kNDdjrBgpl1hQW8Z5sdWUT8hNMs0dvDHAhg0kG2aHdAS+N0KL1KNRcYKms7DcbEv5nnZ5227ntYe",
+	"93P/ulRrg8U7VadsuM5XdeovG8tzdxpVRWB6cOWu+p+BwJxbqgA1uGhevQd4BzShhVxg62zQxaTKmDoj",
+	"HAu0TinPdQKZxUAlkN02OewPZgF3SSMi7VPseq2qFqyWdEMNcf9yTO20BooaudJMsaicWxAiTEuzHc4M",
+	"EfLA/EqE/mpECK4LuTtSBHLvfjUH4ko+2G0C+0zZqNwWQkBx29VhMmscbHGEvDHjvVaziC+4urS/WX92",
+	"vqm3l/fVC0FgAZ9q6aavGKOcm3uVzuFLJAARl2sJq4rjtV417P2X8t8AlG7nvrGKzlft4X68N29svc7q",
+	"XcRf79d3Y0T0oLt9RYTH0AQI8gTmnNqvMIk0vbbBJkZrdmZeDMR1hUarBZBscS/p6tO5YQjFqm5GY4C/",
+	"y9aWIZ91dZ3Q4lN200+l0WlW2P5YihTNpnZMI0TgdDZvFSZFYgMuIV/ezcwekBuvspSUaQ+tpV4z756U",
+	"lvPlsj7TQWrL8f2uZDuBcUAO3ExnIUq4kytkWJPwq9Tyl807DWhkK4ncLa04vcl1uD3M1uwKSkKLcUPw",
+	"nJjiiZazDEKfm4riU6cbW83OZnlGkHkTyFkHmh1gOf/ONuiDr86fyGi9FYvv3Uzo2zvv8M3Eb8wDh/QP",
+	"Ptp/7XWJjOjQJmKEXPcOb5BrTn2bmxPyp6836M95g0h5wG03aWcieKvU611BTowFwl9LDWnD1S3OIC8Q",
+	"3p+uV5lrlyAWQfqvGt49+Yf+LGT/kC/cHbsrXvHASvZfwFr9WRt+BX3aUHte7WryFqu5vpQcM82q1dZH",
+	"rlh3qOV0KZRBXbJsLAqqrmie95okydEqqy+Rq02zPLtUh1RnzyD9ZsMKEmjAl4068FKzoNS5Y8OGAoKt",
+	"zD+xiXRlkXpbO7lZ7Z140I8F2Bdq1fCxlC/rQc4IJWnOsXYWLbB0ARGyrK2uGIRoVosej4XV2Sc2Fwe6",
+	"2MPgWPk4KK3PNbmhOc/KrnwBazjS/piwVvxYzOVKJb5SPIsWijcyTUEXSxBXpCK2bU4wLbhQzUSQFTg1",
+	"J0cFttWN1LGXyk2T1CShh1CpAdKGjmzJdVsJq6WU/Fqqa/OiHNjS+hDUCsUarthUKuZ2gf0QgsYTzkYz",
+	"FpdV64rmv7M+1OWFuJqy8m7cqxut57+3meS/73LaVNS1xhUj7oZV+oBdcUHBbFs3zEa5phv1alMY3PLt",
+	"AMNlyrRgRV8XitHFJKk+g6LHcFkrP3/o44NuxtKcmuN1ZZEr+58QBY1ltLRtdQUrK8GNxZyKLGeYJWTk",
+	"ltxgqWIuL+iW7my35bWvDPZVIP7LWGPKWqkfq10gfn1vmGujl8mv7z+9r/q/gaqHwnt56+/MmBMTNxxB",
+	"/rPLG1vs9JaXNyxRXncRKQNVxV3ROfTLYsIbvavWcuveMgIEprDbnrSRXi+WyUhlhI3A4kUKOoswXWcn",
+	"n4wFBhnxYkAel8yENl18rkqQLVZkGCAXs6hZ3Z7kNj2qhXYFO/cL+Eq9/lizruvHEdIEi+n3TRNK2WGn",
+	"5xoKiqdSTPnMFpBxXSbkFOrZOMxvldaBQ5sbKQXDBHf7FtZ2pqUnLfQyQTHUytUCCZUWrI+rmfgfNKFj",
+	"UV3ilOe2/JYucCy7mgkK7eWNwKufVH4rKKY7Pn7xfCyWVGumSZcNZgMyOR6cDIYTbKyIWQiTrRkH5hge",
+	"w9IuEOZf0PIRzrvLChI7YV/ToFQEnC3oq4XkHi0kBA+OeIz5d7SX2NIKD8qeOJ8hoLRKDo6SBX15XE0H",
+	"o8tWGx2B5RLNCpi8iVID/GyYt1GgrxgIDRAZnJA0l6usEhHs+m4mtpgE1Gjl0ylTRkO64WytW7L0ndYe",
+	"LNXsaaWYkSDy1UKU2VAoW9TTuIGE2pwoXwy6Wu0iIVpiS+hmk3hbBYToVGLX8uPhkPy//w8xBNBsw9uB",
+	"HxAmDBZnNhbB/FZO21XmUrGMZHItegnpH7ue35hYxlMIUeh6oo9FzxQVtibJWCD0MVm8f1LGH5nXjyLZ",
+	"XySVqxxNOWolBuStXCOsIE7Rynk46CuIwxYZ7BaOemJUd9A4MVvmeDisVG0b9mz4BpFL+s8VG4tIzZUk",
+	"aMmK1Tsa9VW2cYnH/szf+lY49xEx0T7hQYETwy+yoP3rXTS6bn0t/vgvH/UQ8MQSN0h5Pao80f2+Q0J2",
+	"TCdIHL0PrlMxjY+IYqlUGdpUfRe+Rrc/g8zmDVuLqOvSTyi0yMQAZt/IM2nJSvF5svBZ+Zf9zDY5xbhT",
+	"T7Jt77oyxbYk5r6kmyf0IM2DTIyRZNi7HbgITeeJjy4re9gNxuLpB5oW+cZVnp7AziZYDMSuvGx3AO0Y",
+	"BuQ5MmUg49C4PSGuhbvtLAjmw5xNC7ISqD4D0zOTFIoKTVNb71JUwJxnUGOTOgINzMR85GLdrFcTKzBA",
+	"uwo8EmQb6XXDEU9e2S51aIQ2Z2MLaSmZs10Rck/92u6J6ten+YNofX0ZF/auRwj8LwbJsFFIyePxhL9a",
+	"Lf7qEXCV++LYwNOAou/JBFDqv0+tg+Z5TcWwzZarDXIMjbVgR62EzrjAZyB5ZjeG9xl6BG3ajSx+wync",
+	"D2hb6soIoytn4OBkp1RsqZhG7cO3Fc2YrcxgJOMw+ppkK5gAeY9L/pGKWJlXrirKlE6p0APylKZznM8V",
+	"99PIU+yU4EZD7pI4iGSswCwnZuhsyqBNXc5uWE66NLvhWqoNUFIqMlpIteklpXaFAdbYetWWQsaKgQZ0",
+	"sxFwGFW8lesJLkjzG5aQCRMZ/MY+2N9KsX84GDQkf6KMIrFkaiyge9UZmSi5fozsytqRmGFtzoAsp9hg",
+	"CDYs13pALqQq7IqkKl7KjOUT0hWrPAfuZbWGBaNCB7pjYTQeeYVles6LSqHhMwJ9Kq8Uo9cEer/2BpjF",
+	"AvO4yqlyDb89lrmemHW9IqlTIg3XBaX2b2yDD69ty1PyilyzjUbtMHRyM1dEQE4NyzWHdG14LY7zBEoL",
+	"dSd4ssi4J6gHJSHIAlO7nNoRd9T2wsHuK4BczFY5VT8qnv3IDLb8UWpQfb/7Kj8V4oLudAdX29rK4sVX",
+	"hehfngmGiTL+VnyWFoRo89m5s/uqQUittSHonjn5ktMUCKL3ftne/rktgcM1YRwCQyY805Ox6B6TQiKN",
+	"tmwn02iURx7pCK3v8A2c8kgTfExyKmYraNtN9VjUrx8p6DX47s4q7GA4LKk7rr+XWOvVlSzmAzJhH5bA",
+	"VpHeQQe2Ks2z2wajBYb0aLq2G2XZqDR1lXsXco3TQgSmbd9sR4R2JpDUCOXZsLw2yBOnw0deFUtXCqyP",
+	"qCF2JzhaNrFdoS3MIQ9orXhRgPaVgX2xGY2jg57/2Hfc1TDGUYENXwYdVyTRrLCWS6mBbIUZwADxWiox",
+	"8u9ipScEW82PxY5e82fm4D+wbILt+bFq3WSpuDQMFYJPsGpxdiknpZKquL4eC5qmbFmAPDPBf7PsnSh4",
+	"PimDYCflS28Z1VJMSFcz1txKb0DOUT01x2/2VvZWsD0bunAQqKzajb5zCuykByWwLOAtDA3woD3gU+gf",
+	"4XVdRGxWoGnBtvsy2qraGKnFqUw4TFIq87bcMoXa7iCRZiiuAS4daTKBfzzPJmfWvobFOF37+0rv+kAa",
+	"tBID1p1ew3YZXDAtjSyrXSUvrAhvG0IOyM+cQWbcjBUQzRURCBqJ7vcqF7TM9gcJB62raZcRvP6MxMFe",
+	"TTyuf2s1+j4BXirhba3VHcmukesY/aeizi3OPCFeU00cIf6aqc/uRehhH8ye70PqeQoj6z0U/0KSxxc/",
+	"W7UdS6RPpzkXhpDSfKM5FhZSbIlKJEpFuPJSz0YuYLVpTMe3lHaL8g2hF2PRUL2RNTpFFCc0a+y+ffaY",
+	"nB5/P+xBJAd1kbRKrg1ah6wcmI0Nf6ryXbcu10DgSBPoDJCQlbZCEXgkrYwGKzFbpdrbOmB9EOxRUG4j",
+	"VNZzmTu3LlmJnGkd6P8PvNJvuKi1LT9meW5N2Vdsxq0NZvI/JslYTP7DiAt985//NUlIQa/A/EEVGhsU",
+	"2HZQ6mGrQtGcgyncxpqYw1zllHDxDyQGMW6GKPKvp+AW7EPxINU328KPHaIA2tjw9x3Igu7swb6hx14G",
+	"r94wqs2UCcF4Y6yWY/timVU+xm30n3C9lJrjePXFT2hR0HS+gB7SU55DpbD/YauT4zx9tJRINYN/MPs3",
+	"eGfgh0GqbyaDraUuPn1Vxv/F+RPe4HvhTEj97tUuDUTY7cyRW7lE9c7woRw7rtTtS465BPEmntA3WIku",
+	"zbW2oSYyF++TxJYp5HLOobo46K6FJEu5XOXg67QLy5RcZnIttGtvXr33754jm6qaK7FnTFrYqcHrCMRm",
+	"MhZ0IW0/AzuEpygV64FVmJzyA2aAKVBpYU2xaKe9QnY6GIvHUmTcKsnCKjuAeU4HM6ody6fAPcBxKVe+",
+	"w73dbReULGaYMFXpHBKAxoJ6KFh1Us/lGpR2ryumc8lTA9CnEH9i921mQpaFuRSTcWfc2R6yiNj8zKLh",
+	"fbokYSY70R/qlKwuZHukZASzfIPZsJbTv2nZ5r90JIo1D5Z34y4I/kf4//Ps017x2E7Qh3BrvWQpn/K0",
+	"QhLrTVtiagBYe+pFPQLdAGXjaU5nM1aL50hsSMQ2p91YRL12DYtkxYHnbhJsYkCsN8k72vDPIz0W3vwE",
+	"dZeQzM64LiAeoxJ6Dq6uMh5+EkYRKpcF6oY7Gwto5QWi/SrP0RhrTZ0QRTKxJzVB8HCNQY3k3bvnT7zh",
+	"8QzCdbyB1OY4joU5sEh2o/vudEDq9vLQWAb6B5gUyOTpJZ1Bl7eVZra8/+T5tP/ScLGJ4TwN28Vuet/5",
+	"EkF+MNOe+fio1laLEGxCNIW6GVUZ3wCmeXt+LiscePQ60iHuMdK9CmHfO4MkW+hUAPE+IgDwX0u0/1NR",
+	"3i0E9x6D4Z/jpd9W8fWdK+pawd4qkq3Q844UYLEqrOzN8kwPyHmeY9/m0uI/FiiR0/wMKzXa7oRhO/uN",
+	"XJE1xSx7jNUYeNfJCMLmDDMoPSdj4V0nhi5Z5wnpOudJ2SJAs4IsqFjRPN+MwJ8yCPwpI7Icgqx+OhiL",
+	"0MQzItSGvh1p7GOJEdFg5ZGKTAxhnZAHVg6FdQv8nnQpEVL0beQch6wenLjuICBPbfNqmlt7to9UmeRU",
+	"Fy9lxqfcbAiam2gbgRnExLvzsT6TM0LJm/PLxz8hYa/l4oExNkjNqxNqG3LhKUSCpcNzRgxBqkYLHp8Q",
+	"LUkqRY0FWl6iec4EREreMOVswGMxFrVqC4rra1K6pEbWgOW8Zu5gIW3RHXhXM5ukEJDBsV8IfttLGj6w",
+	"LiXTVbFSjED2VcEha8v6RdFXqaDZ71hM+v1yUf0F/dDP6EZPEvLw22+MnmSDbRJCDdXu+QDQumfNyf+O",
+	"/veck8577criA+KstuIRQSSDMgmg6voJBuQXw9O5jWDVVhDCDcB90SVwbGJmVyrw52nCiwRlgmgLGiIk",
+	"yaWYMUXQYqvHghe9pI583k/n3XHohJtUhMMJ9mNFaoFHY2N+xyKYE8U0WJ1fd0LSnFGlsTGpozAX5ozR",
+	"HifCUeFyE2zshcmw8MWuYvSOHh9GdZ9P4YZ0sNjr/Zaxt8LGH5vWsJfEY8vi/zGSD50W1mVra2TXRKG/",
+	"mCXzZA/t1lxoa+h5BtHvX2v67yGh3UolfmCJZatq3Ei1KDVlR2fDxGRLIMN4SidNWEHiamPkjiVTWgpo",
+	"YgqU10k+iXdeIfMyb1eyC7qVDIUwZQH9a0Z71RrC9xTqqgWdOad8j9jKOxjC4UkAMIiEIOdFQxOIkvb/",
+	"gq3HAq1RewRT/mQh+mWMana2XSSwJo/VTuhrsvF9xhGSEiP+UO1qLwKxfyNFPpv30TJl734Ytl7QguuC",
+	"p1HH/KgatDcWNt21TILyEVxQeWTJVLVQJzTKsOa3BRIKYMFSW75OU2zx6hwrtcBo28owaHrYNoT1YNRU",
+	"kgR6/dNcSwwT19W3ITPXkK7SMNc055kZr7nY3k/RYsiX66hYn/Cg6v1RBPhKXO7JYmOPqr2z4h2Ql/1o",
+	"hru29+lSbaIYWKiDkgLVZmNbbO/JWDjvHnSDpWJDqg1RPYG42vgcTPM6lGPhIuM3PFuVjYfUCpIQJ0um",
+	"UiYKl06LOSw2yb/rx/z//q//2w3YIw8CYhSk9ZOu+cyl9c9BdeRlD9begFygvKqDZKaElPlLLrbH/Btd",
+	"pZr5BJUwuWksatlN2wQcznSZK/yXyRmp7HrvzBGm+k2chZylrx7Lf59UESOsVK7EZ2lnhWIi+xIZ84bu",
+	"RUqkuEivatT5Qt4YSeyGKUJtXUg5Je8uH5OMbtDmbf5la7itGbtOQOpL51QVekCeSeUoZ8HUDc1J11WH",
+	"A+0LQz0yaguSwKugbYFsiBlwP2wmpGs0N83ATWdENLkqCC9syn1VAAMtESzwpXG+R1zOM8h6aItzSypd",
+	"p3aEaiI8xtXgb6RrVU8ITkFTpAtQ7BEujGx4BjJrJd8QchDJXK6URr8qFV4rQwjgUKSQFiofEOblosYC",
+	"V2PtnG7tZ6GAjA3EI2cL01cyS6ViFiRGAs+8FcsO6/V2yGqZyjyXa126hHFJR06jHBHqNHzbx9a5AlBk",
+	"r5nI8HztgRi925cagTEG5NxZ9GHCjPJ8Q5TM89VSQ8leaGOeSoM4bAmWaBsRZHASzgvT9BIw+9tn9Tjx",
+	"fWTvS7yT9xmmU5npD43Tqe65RfhHKpVgCWM4R4N//nJzV+8Ir+pXdvfvFKDjlA5/Kz6L35UJ8zcnFYPD",
+	"UrGUFg7vk0bHD/d8BH1+G+mFXOiC0WxAtrQIdG45VxYsSN7vWh5gKAdQ3F7VXpYExa2apaoG5KLAIiaO",
+	"Zuc5WSr5D5YWr6AiI+T++0JZ8Jf1JJw1C864/AYziv3NfVqWlLGfY6BmM6aFTBzIoEKjDReH2gdk8oKL",
+	"a3AU18G43db5s4fXzycH+6ke16HWudf2hPFVH5gEHhTcqfqGAtg2Ba+XFEqhz1lZxJ5AxxeHwqQ7MTg+",
+	"6WEqoDkNd0Cuwi1knfz/7F1dc9s4sv0rKL9YqlIkz83chyvXffBmZjLZ9cSuONmtrWFqCJGwxA0FqAjI",
+	"Go/L/30L3QAIfkmUI8lffNodRyRBAjjobhycEzEpRbZ+t2hwpC+vV6h1t3AOlK5Bg0rXj0mItPu2OwpI",
+	"zT8lGUv/Pzhyz3pjiGLBUUfreZwKdD7gCczTg5WILP1vozna2ipzqXJcdArNT7wapiHeYwKThvQMDT5c",
+	"ZMkNVSwcOMcGE1X7d+7XSHHpODFnIlSEpa0eBHI9K7LTaNih6JSEik5DcwinPuK8yKbWNKMgPr3WZPaf",
+	"vpquIBlTWcJuWElJ99Tp6AK9AfVQrPBW06s1Wc0qOn00j9n3TFW/kfkGD/AgqvovdZXqXQeNF9mUODOY",
+	"p+pMt8jYTcJWo8REXh6GmXhLju68yMsugKP27tQFO2qrBG1svThNb/9iXgHaZPeGes7iSkg4xtIF3s2k",
+	"zeafcny02S+V5D1TEJF6n9qZ5aoZm+MWHcahw4Cfpam565xEYs6s5J8Oh07Ba6cS8hof60RC5ochK262",
+	"ezJ+J/re3MW1hSgCza7hYskYL135IwmOzsxlEJPrER4crY9P4T1/EZm58PmEqLbhttvNC2wBcebkLeyS",
+	"6jHmDZAO4/bqrQ21znzEWZCzXblfhDvLMeq74M1B0ejO/t/Ptwt2xuMPse92UEo+HS6aOb1XP5TCu27+",
+	"+afye2xzUcE/ZVkL9ag/60G9xTWjOVswgXQHNGVEOcd6bo3U7CDgVJqK/bEEEnASMfAaG5IQUiwWszg0",
+	"4nYlNc+MclckzzPX04DnV47JNU0lMyI8XPj6hXhPihFTSf37rCJ7i5qvelnaKPraxt4ceW+lz19MWPZJ",
+	"b7Udsa4BW1VpGzxj7BjR38KRmDv51VfL87TjzbrOlmqu9etJC5g3sAzxnU7B81Lk/ejO1SLvR+aIh2dj",
+	"cwgkv8yb0+bnV2oL0wz4MX7d7wRxWhBshbC6LTJjtL4Zmsn2yBzwEjTDWf9rkc1d7ZeLHK0TfsM40j+l",
+	"cGSSN+7fzcadDvoDDkei3G6fk1X33kM/B45tGmJ7YTGoEwAP+IMXAy+BOcQSUH1cB/gd4O8a8HGf6CEo",
+	"X1dc3WID7bNXND2WhNEsTVhGFlTNBmQ1S6KZQTciVZKmxudz7KoGzNgNFLU9MQPqhdDSuhaGfYORlxm7",
+	"RohQ8NAWmfwlvrmtJm2qjaKCAPD3YCvCnqG3atShoRyH/aZSJ15XqHZu3j8Hs1m88F6vT+UlBmFjSPLm",
+	"iRUHjp5Xim5qkcim52KaVB1W/TbOE37O+FTNjsY/DA5any112KZ6RXNZvyvE7rlI0fN2H9///LlPegZX",
+	"YDL2PQhy0w0KF45Z9mjo8oduw4Eg5lK/7n6CjMpUcbHF/dOZoC96Rr5ueXMDAy1mfZvAY3SH+cP96M7t",
+	"r96P7rjd4I2ZtUc+JHL8xIpWvutQY90bbIUo5YdWICWP1tomDf7W5QqYI+j+35kLP+Zswo4umIq2XES3",
+	"qqPYS69geLYrWpuhZsfxVhdt2iPddvK43YInkZyYGpD8RWRuV/qBqOBe7DsCDtucoye05qN0V4UP0oXk",
+	"e12LbcVXvkgQeZzMQYfvpv2VKfdoALCuUfs6T7dY+GaI+oFb1TJ/2G9L1uOR42pRSSK4Nj4ly4UOy5HV",
+	"kEWz5IYRJUiIf/7y6UPYxUavL73RM4uYqVUHrQfJdjxyhN1De+wEqJEy+d3Al7/jnlKk5vioIVXy0aJL",
+	"k55omrTNfBw8Rs7gDgDuKWB44Lypa9bR86FbdwnEnk7kPWBSPav04SFX5mSPPazoI8uF2J4W86w/5dNL",
+	"496ZjtgPOrt+3lmGZ9u7dUCTeCWZLqJ52nmG7eStEo7v5HOcJ1LVnDQxZ0MKavihZRGYA2m5FnB/gNIb",
+	"VHmn3moOtg2cIQvJD2KThDtxkYWdJoxcXlx9tjwx64q5mgmjxhxwK2YN9jF5y6rHPy78d/DOgBhtYilD",
+	"EtI4NpLUAQ9d/4WkB68Q4Ufpg/eOVVUaEJnwiBnBAohXZixj1hKhxFEQK95iG7mjpnTUlC6M3RE1ZTMX",
+	"pQUOepa8EeVkKVkd1JFapPPPDIMWLJ2zce60vBFf7SFhRBj/p8gLNu2asFTwKbg596o2lt8YH6MTlX9i",
+	"eYhm3cawCvi69UeRpT3brBudgB1CFYzJZiwO+EPAmLTE4jYMnY6S01FyXjAlZ/sgcRvuTVFCR//dM1Rx",
+	"QpkUj/9qtLHwAccdynXbP0Q2lX94TYEkaewcoAjoVXIWcDhEEDYriSBxjyghNDBhQ8z5ACXyFqKOWAmO",
+	"/m9IPjJmfSjiecJJJlLmnAwddheimBZl6Y6f88IKzy+LkLMbIk5D7FSNH3yJf1QYLOphadDwZALcPFYz",
+	"qgKugQHiBPanRrxSdteeKOPVeTrOTMeZybcHXxhJxh9hV4pmZl6qlXizmFHpZmhlWuYFw3XLH+lBmoCi",
+	"o/YKZFdIt3z3xw08C+WsgFnsky6MHqrOK7av2jrtpZtc06isuW8ElRxQBFzRb3jCcSJiI7Jqxazt8UfP",
+	"j9K5WlJJyjwUE7vooCfUeBkGfL6UYNSGd1CzY4nGneB4pn9nmgpekT1VLHlLNqdcJZF9nz6apJkaS8Av",
+	"TLKWi1MRewaTcv3UHE2UqA9xti0+l8GzYxp1TKOOabSHHYDdJnEtKEV1eV1FdKQQvNWkc3b7AmK1Htze",
+	"+hunVKqA27vF5gluodDBnvMDbpO3kWLaFvDvz9ua9y077tDL4w5tJAvVKklWI/Rq/FTRBCQ9KBS7v1vx",
+	"NhOB4IKDsvVlh5/+0MUIzmPb/HdNhEB6+vaKTvsD1DZHrXI0dbUCjla2EZxBMxahlWlVvbElfehA+VTH",
+	"JHp+TKKOOvR1hyt2RxkqzmybAhbqTaTtiQ2pU2IWD9Aczg/OE2lCdhYPAq5ReQ4pop9ZuolAeglvV5bu",
+	"Dy2rA6yV6sR+0cq45Gu9m8StJl/uCESvgEC0Po+wal5u0Dbres2E+Nam7guXHEuyYhO4xBF9Bk6uSs1Y",
+	"khHJoowp2EZGVSxzhR5mIC+Nglf6y+AeOVXmh4Knt6f5wwhnDNWrZvSGkQljzuuVxeSWqSE50/MGd7eb",
+	"CsUgo/Mv0+inoPNanYf2kwJ/RrG53BQzmdfRw84QZWiW0du6MAldemwXGE6CjMSCoWPSgk5Zvwuadl6L",
+	"RvUmb9zZ2er+tF896wfr5jUvy6YGTO1oOsgMx4IrbBczruc2i9H5ELXqT4GM4moAH7E6C7wSD/HCUegQ",
+	"LyRQu51TFc1c+RZvOU1uGCe9H09O0Pl/lUjWB9eUgIcIa9CSb2yhCONRdrtQxv4rsQLVtoxxSmKWJjfo",
+	"RxbRLLslIZaq35gR8OYqmXKqlpluMTw/UfgF9WsvsCr2JUtNgyeMUE5mSi100qf/V5Ivn851J2Dl2Yjn",
+	"LWXuAQbzHLwhi9WVDbCJPe0D555qwg7HDlsALjy2EY4JlUQqkelYMjeUk2Z96+Kk11fbxXlRhPZ6ZH9o",
+	"HDa60//zsS0/R+WjdYCFKcZjnYV42GN3pMyfbq0lXxEFGiqnFQxok1Z4q8FLrZU+hdJni2G4oeip4z8b",
+	"EVai+xrIWz9irJFE43A5OTCAd6Nu16XAVkPuWWpB/2pgF+NfHRvWBMCmfqPny3XCUlO7mYj4Voe9scTI",
+	"FkJHCbxrkxGDDaYEMWQ2X6hb4oLJjM3FDTMi0HaWXTEFpaQQXWvBfU+HRLaMlDKa6TA8ZvADZG1MkDEA",
+	"h+WyjRGep2N8kAgPn3do19L2cR5qVL+OQO+VCyrvO24b5bFXi6qaGYPHXnxGldIo4Q7opVQq8vYE7bTL",
+	"zEqFu30/nJyM4dBKwN1mpCU7GS9K0sMENUea/oCYLNOyoyKmm3Cs8x6qlpJEImYDewNMqwHtetFS6Wf/",
+	"SP7xN7Tljs2mp05H3Zug51xsjqAALSqJQ0KjTEjp3nMY8A1oVYosfso/8M5LcZVe2LYmZxp326Y2V/vA",
+	"Yhd3McxeYxhSGEsvMpzZBaQtEj59tjYfxdCunkYLFvGUhPpFQyxdWjZrjtBfPp1r0BM8YgOymjEd55ma",
+	"HUZqRGSECw3LPLZyBRjauVnuqKwe2DpH5h4lGbuGAp7IyJJnGtFhM1I/2q/i/c/JCdwq4KG9+p2IWUhO",
+	"8EwdyzKRhf2NceBlwqcHTtpygGzgdCR86i2HHQDudHtR5xX7iYNwWxyNJbexvcQrvD2B/LArUBHz8xbv",
+	"8Zf4NonETGzudiEC/h+hx3r5JCwMJjw8j2RDqLUXDSaR7S4ZeAN7d9zShhK/7AYTyqLhJr7UPufd2WJR",
+	"/oYteVWua6giCY/SZczyfuom5n4iE7Pp78aFnZ3emHmyW4cPho0HmuX6lcvimAV30/wcf+HwyIzhrwKO",
+	"hGRJeouEc+AMrTe+9mzA4Q7HJconOGdR8u6DxqIJnNag8htZ6QmkBJpwhXNYqIvH8nNJFtN+u22qf5yf",
+	"l1uJgPsvaF9N0nmBzZMmUukgAiMV2+RCU212ab5EbtwFiVmWTJaK6eBGCdKzbVIz37nLgqrgzKajcMbH",
+	"0EL6w4CHutnnAmErtFICkqlxCX9R44lwgS8aixXXeak8KBRvqc9SILD7/F7dZ6R3TJdxoo71kDpeZBBS",
+	"Uh0kHjcKt+jrtpRtAZT4TV+3X4mUs8Wi5lt9p+lwt4zsfxkpCwc8p1VkKVnWak3QP8QzkOKbBiAvgHTg",
+	"50eEOsizWi+QL9mb6GRMpCzgCYel45SEC5SiS1HuJKJpakLEOhkWp1FHq2Fo3paAw4/Nwxpw6d0yyxhX",
+	"X/Q32OPEhvs3TN8ImwBfppumu56mpoOJ6WE7QeE/8wRMf/tRYeyOzLrbamYUhyicKIXxHJJ35x90x0rM",
+	"hqxBPzCgard2f8Kn+uI+R3tfcGoeumnNcVFJQZesG7y7HbymY0hpONQM4hmjqZr91ThaC6e4NawigEKB",
+	"a5ak5oR1JkALLzF2unxqdzekZdFzgRBcHby/mhbscbTiI65g06QxGMrfgabJDesGpZI4sli0zBJ1ezT+",
+	"/WuRRnvDuP5i0YwVBFrwa5vxJRaM00UyvKXztO0gyxEykeRiwfjZ5QcSi2ipw3coOrH5hMVxTqScJJxm",
+	"9ZwXc/3VgkXbDTHb4nyI0ThO9D/R9DLTz1Gwh1ivoeu1/O3wZPjWa3/Cyb/PfjvXrTU7UGKiY7GmkVn+",
+	"At3I3DAyNQLaj6b7nfT09/bVCPVfk2vT02akAj33gUDIuGN3JEYGAlJmojJ6fZ1EKDERU0UnVFoFDtkf",
+	"kP89eZtzmTdj5Sds4yNDpX1NUMWgcbcHUFy/H6MfwEMe+OW9a5ER9iedL8zi7EadE3LC4dcfrp1Eeqgl",
+	"G/C9ePndEU4OPIcz/v3rvb4hEJ7qKjV5BaJQZcoQ9i3Y2ZiCxWBnr6fEMkuPxkcj2C80bSrf27n7F+25",
+	"ydnlhzFJpFwyOUBX/IRCES6Xl+Gx79cvrklJ0HOYF4SKjvZVWd7C2x0TseKNTvykN/HxpT/wdyKNuEzC",
+	"bxgHanDehJ/zumBNA9xnsGLW1pScJHwKtv4WXSScTjcFIdsf4hprQEhSplEklly59kivGc7sfE0bCkqx",
+	"Z5cfBnj8AeUmNnxjLJNsvrnZgtry7qaWv+b2F4XqBNweq8KZqq+UAt6jImvdIOp7bSjce10jcPvN9FHe",
+	"c1aUv1Rg57Ep7LmaHrUVPfdov9q05sH2DHXDcIHHDIhw7CU6twVzimmu7zCf38NriDsiWW2FholrtrKe",
+	"A1BL8tpRSZqxBARLciqmU52LJH6XY0Wl+WULKbn+ioUjVHIAVFJ9V/P2eI5qTPK5hn93IBLwa6hJmz6p",
+	"YgLgEbE/KgHBkPyMB7Vo5mgKLCZUkZSBsgscowawQDqXPCWSabCP5MgdXJzHTn3CUMqk443hS9qzTlju",
+	"Mt/K7ThXv5eL/vXVWXGt8HvWLBZ1/doU3OtgDRFHkr9fXXz0B2whbrv/ev/fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -249,6 +249,7 @@ func (e PolicyIssueEntityType) Valid() bool {
 // Defines values for PolicyIssueHistoryEntryActorType.
 const (
 	PolicyIssueHistoryEntryActorTypeEvaluation PolicyIssueHistoryEntryActorType = "evaluation"
+	PolicyIssueHistoryEntryActorTypeSystem     PolicyIssueHistoryEntryActorType = "system"
 	PolicyIssueHistoryEntryActorTypeToken      PolicyIssueHistoryEntryActorType = "token"
 	PolicyIssueHistoryEntryActorTypeUser       PolicyIssueHistoryEntryActorType = "user"
 )
@@ -257,6 +258,8 @@ const (
 func (e PolicyIssueHistoryEntryActorType) Valid() bool {
 	switch e {
 	case PolicyIssueHistoryEntryActorTypeEvaluation:
+		return true
+	case PolicyIssueHistoryEntryActorTypeSystem:
 		return true
 	case PolicyIssueHistoryEntryActorTypeToken:
 		return true
@@ -495,6 +498,186 @@ func (e RegistryPolicyPackAccessLevel) Valid() bool {
 	case RegistryPolicyPackAccessLevelFull:
 		return true
 	case RegistryPolicyPackAccessLevelViewOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+	WebhookDeliveryStateRetrying  WebhookDeliveryState = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStateDelivered:
+		return true
+	case WebhookDeliveryStateFailed:
+		return true
+	case WebhookDeliveryStateRetrying:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFilter.
+const (
+	WebhookFilterDeploymentFailed          WebhookFilter = "deployment_failed"
+	WebhookFilterDeploymentQueued          WebhookFilter = "deployment_queued"
+	WebhookFilterDeploymentStarted         WebhookFilter = "deployment_started"
+	WebhookFilterDeploymentSucceeded       WebhookFilter = "deployment_succeeded"
+	WebhookFilterDestroyFailed             WebhookFilter = "destroy_failed"
+	WebhookFilterDestroySucceeded          WebhookFilter = "destroy_succeeded"
+	WebhookFilterDriftDetected             WebhookFilter = "drift_detected"
+	WebhookFilterDriftDetectionFailed      WebhookFilter = "drift_detection_failed"
+	WebhookFilterDriftDetectionSucceeded   WebhookFilter = "drift_detection_succeeded"
+	WebhookFilterDriftRemediationFailed    WebhookFilter = "drift_remediation_failed"
+	WebhookFilterDriftRemediationSucceeded WebhookFilter = "drift_remediation_succeeded"
+	WebhookFilterPolicyAcceptanceExpired   WebhookFilter = "policy_acceptance_expired"
+	WebhookFilterPolicyIssueFixed          WebhookFilter = "policy_issue_fixed"
+	WebhookFilterPolicyIssueOpened         WebhookFilter = "policy_issue_opened"
+	WebhookFilterPolicyIssueReopened       WebhookFilter = "policy_issue_reopened"
+	WebhookFilterPolicyIssueTriaged        WebhookFilter = "policy_issue_triaged"
+	WebhookFilterPolicyViolationAdvisory   WebhookFilter = "policy_violation_advisory"
+	WebhookFilterPolicyViolationMandatory  WebhookFilter = "policy_violation_mandatory"
+	WebhookFilterPreviewFailed             WebhookFilter = "preview_failed"
+	WebhookFilterPreviewSucceeded          WebhookFilter = "preview_succeeded"
+	WebhookFilterRefreshFailed             WebhookFilter = "refresh_failed"
+	WebhookFilterRefreshSucceeded          WebhookFilter = "refresh_succeeded"
+	WebhookFilterStackCreated              WebhookFilter = "stack_created"
+	WebhookFilterStackDeleted              WebhookFilter = "stack_deleted"
+	WebhookFilterUpdateFailed              WebhookFilter = "update_failed"
+	WebhookFilterUpdateSucceeded           WebhookFilter = "update_succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFilter enum.
+func (e WebhookFilter) Valid() bool {
+	switch e {
+	case WebhookFilterDeploymentFailed:
+		return true
+	case WebhookFilterDeploymentQueued:
+		return true
+	case WebhookFilterDeploymentStarted:
+		return true
+	case WebhookFilterDeploymentSucceeded:
+		return true
+	case WebhookFilterDestroyFailed:
+		return true
+	case WebhookFilterDestroySucceeded:
+		return true
+	case WebhookFilterDriftDetected:
+		return true
+	case WebhookFilterDriftDetectionFailed:
+		return true
+	case WebhookFilterDriftDetectionSucceeded:
+		return true
+	case WebhookFilterDriftRemediationFailed:
+		return true
+	case WebhookFilterDriftRemediationSucceeded:
+		return true
+	case WebhookFilterPolicyAcceptanceExpired:
+		return true
+	case WebhookFilterPolicyIssueFixed:
+		return true
+	case WebhookFilterPolicyIssueOpened:
+		return true
+	case WebhookFilterPolicyIssueReopened:
+		return true
+	case WebhookFilterPolicyIssueTriaged:
+		return true
+	case WebhookFilterPolicyViolationAdvisory:
+		return true
+	case WebhookFilterPolicyViolationMandatory:
+		return true
+	case WebhookFilterPreviewFailed:
+		return true
+	case WebhookFilterPreviewSucceeded:
+		return true
+	case WebhookFilterRefreshFailed:
+		return true
+	case WebhookFilterRefreshSucceeded:
+		return true
+	case WebhookFilterStackCreated:
+		return true
+	case WebhookFilterStackDeleted:
+		return true
+	case WebhookFilterUpdateFailed:
+		return true
+	case WebhookFilterUpdateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	WebhookFormatMsTeams WebhookFormat = "ms_teams"
+	WebhookFormatRaw     WebhookFormat = "raw"
+	WebhookFormatSlack   WebhookFormat = "slack"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case WebhookFormatMsTeams:
+		return true
+	case WebhookFormatRaw:
+		return true
+	case WebhookFormatSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookGroup.
+const (
+	WebhookGroupDeployments WebhookGroup = "deployments"
+	WebhookGroupPolicies    WebhookGroup = "policies"
+	WebhookGroupStacks      WebhookGroup = "stacks"
+)
+
+// Valid indicates whether the value is a known member of the WebhookGroup enum.
+func (e WebhookGroup) Valid() bool {
+	switch e {
+	case WebhookGroupDeployments:
+		return true
+	case WebhookGroupPolicies:
+		return true
+	case WebhookGroupStacks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookMinimumSeverity.
+const (
+	WebhookMinimumSeverityCritical WebhookMinimumSeverity = "critical"
+	WebhookMinimumSeverityEmpty    WebhookMinimumSeverity = ""
+	WebhookMinimumSeverityHigh     WebhookMinimumSeverity = "high"
+	WebhookMinimumSeverityLow      WebhookMinimumSeverity = "low"
+	WebhookMinimumSeverityMedium   WebhookMinimumSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the WebhookMinimumSeverity enum.
+func (e WebhookMinimumSeverity) Valid() bool {
+	switch e {
+	case WebhookMinimumSeverityCritical:
+		return true
+	case WebhookMinimumSeverityEmpty:
+		return true
+	case WebhookMinimumSeverityHigh:
+		return true
+	case WebhookMinimumSeverityLow:
+		return true
+	case WebhookMinimumSeverityMedium:
 		return true
 	default:
 		return false
@@ -936,6 +1119,69 @@ type AppRequiredPolicy struct {
 
 	// VersionTag The version tag of the required Policy Pack.
 	VersionTag string `json:"versionTag"`
+}
+
+// BatchUpdatePolicyIssuesConflict Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+//
+// Example: {"code":409,"matched":45,"message":"expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45"}
+type BatchUpdatePolicyIssuesConflict struct {
+	// Code The HTTP status code (409).
+	Code int `json:"code"`
+
+	// Matched The number of issues the selection matches now.
+	Matched int `json:"matched"`
+
+	// Message A human-readable description of the error.
+	Message string `json:"message"`
+}
+
+// BatchUpdatePolicyIssuesRequest Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+//
+// Example: {"assignedTo":"alice","expectedCount":42,"filterModel":{"conditions":[{"colId":"policyName","filter":"s3-bucket-encryption","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"status":"in_progress"}
+type BatchUpdatePolicyIssuesRequest struct {
+	// AcceptanceReason Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
+	// AssignedTo A member's login or email to assign the issues to; null or "" unassigns.
+	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
+
+	// ExpectedCount The number of issues the client expects the selection to match; another number is a 409.
+	ExpectedCount int `json:"expectedCount"`
+
+	// FilterModel The issues to update, as the issue grid's filter (at most 100000 matching); not with ids.
+	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
+
+	// Ids The issues to update, by id (UUIDs); not with filterModel.
+	Ids *[]string `json:"ids,omitempty"`
+
+	// Priority The new priority.
+	Priority *PolicyIssuePriority `json:"priority,omitempty"`
+
+	// Status The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status.
+	Status *PolicyIssueStatus `json:"status,omitempty"`
+}
+
+// BatchUpdatePolicyIssuesResponse Beyond Pulumi. What a batch update matched and changed.
+//
+// Example: {"batchId":"01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f","changed":40,"matched":42,"statusUnchanged":3,"unchanged":2}
+type BatchUpdatePolicyIssuesResponse struct {
+	// BatchId The batch's id, carried by every history entry it wrote.
+	BatchId string `json:"batchId"`
+
+	// Changed The matched issues at least one field of which changed.
+	Changed int `json:"changed"`
+
+	// Matched The issues the selection matched (equal to expectedCount).
+	Matched int `json:"matched"`
+
+	// StatusUnchanged The matched issues whose status was left as it was because they are fixed.
+	StatusUnchanged int `json:"statusUnchanged"`
+
+	// Unchanged The matched issues that already held every value sent.
+	Unchanged int `json:"unchanged"`
 }
 
 // ErrorResponse Pulumi's error body.
@@ -1476,6 +1722,12 @@ type PolicyGroupMode string
 //
 // Example: {"assignedTo":{"avatarUrl":"","email":"alice@acme.example","githubLogin":"alice","name":"Alice Admin"},"entityId":"prod","entityProject":"payments","entityType":"stack","id":"0b4f6a52-3c1e-4f7e-9a0c-2d7b5e8f1a34","kind":"preventative","lastModified":"2025-11-21T14:02:11Z","level":"mandatory","message":"S3 buckets must have server-side encryption enabled.","observedAt":"2025-11-20T09:30:00Z","policyGroupName":"default-policy-group","policyGroupType":"preventative","policyName":"s3-bucket-encryption","policyPack":"aws-cis-compliance","policyPackTag":"1.2.0","priority":"p1","resourceName":"receipts","resourceProvider":"aws","resourceType":"aws:s3/bucket:Bucket","resourceURN":"urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts","severity":"high","stackVersion":42,"status":"in_progress"}
 type PolicyIssue struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user the policy issue is assigned to.
 	AssignedTo nullable.Nullable[UserInfo] `json:"assignedTo,omitempty"`
 
@@ -1585,14 +1837,17 @@ type PolicyIssueFiltersResponse struct {
 //
 // Example: {"actor":"alice","actorType":"user","at":"2025-11-21T14:02:11Z","field":"status","id":17,"newValue":"in_progress","oldValue":"open"}
 type PolicyIssueHistoryEntry struct {
-	// Actor Who made the change (a user login, a token name, or "evaluation").
+	// Actor Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance).
 	Actor string `json:"actor"`
 
-	// ActorType The kind of actor.
+	// ActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 	ActorType PolicyIssueHistoryEntryActorType `json:"actorType"`
 
 	// At When the change was made.
 	At time.Time `json:"at"`
+
+	// BatchId Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did.
+	BatchId *string `json:"batchId,omitempty"`
 
 	// Field The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...).
 	Field string `json:"field"`
@@ -1605,9 +1860,12 @@ type PolicyIssueHistoryEntry struct {
 
 	// OldValue The value before the change; null when there was none.
 	OldValue nullable.Nullable[string] `json:"oldValue,omitempty"`
+
+	// Reason Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired").
+	Reason *string `json:"reason,omitempty"`
 }
 
-// PolicyIssueHistoryEntryActorType The kind of actor.
+// PolicyIssueHistoryEntryActorType The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
 type PolicyIssueHistoryEntryActorType string
 
 // PolicyIssueHistoryResponse Beyond Pulumi. The history of a policy issue.
@@ -1877,6 +2135,12 @@ type UpdatePolicyGroupRequest struct {
 //
 // Example: {"assignedTo":"alice","priority":"p1","status":"in_progress"}
 type UpdatePolicyIssueRequest struct {
+	// AcceptanceReason Beyond Pulumi. Why the risk is accepted; required with acceptedUntil.
+	AcceptanceReason *string `json:"acceptanceReason,omitempty"`
+
+	// AcceptedUntil Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+	AcceptedUntil nullable.Nullable[time.Time] `json:"acceptedUntil,omitempty"`
+
 	// AssignedTo The user to assign the policy issue to (a member's login or email); null or "" unassigns.
 	AssignedTo nullable.Nullable[string] `json:"assignedTo,omitempty"`
 
@@ -1933,11 +2197,161 @@ type UserInfo struct {
 	Name string `json:"name"`
 }
 
+// Webhook A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+// they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+//
+// Example: {"active":true,"displayName":"On-call channel","filters":["policy_violation_mandatory","policy_issue_reopened"],"format":"raw","minimumSeverity":"high","name":"oncall","organizationName":"acme","payloadUrl":"https://hooks.example.com/policy"}
+type Webhook struct {
+	// Active Whether the webhook receives deliveries (default true on create).
+	Active *bool `json:"active,omitempty"`
+
+	// DeactivatedReason Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only).
+	DeactivatedReason *string `json:"deactivatedReason,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName string `json:"displayName"`
+
+	// Filters The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+	// `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+	// or reopens issues of that enforcement level; the `policy_issue_*` and
+	// `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+	// accepted and never fire here.
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	HasSecret *bool `json:"hasSecret,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// Name The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it.
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization that owns this webhook (must match the path when sent).
+	OrganizationName *string `json:"organizationName,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl string `json:"payloadUrl"`
+
+	// ProjectName The project name, set when the webhook belongs to a stack.
+	ProjectName *string `json:"projectName,omitempty"`
+
+	// Secret The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered.
+	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack name, set when the webhook belongs to a stack.
+	StackName *string `json:"stackName,omitempty"`
+}
+
+// WebhookDelivery One delivery attempt of a webhook event, as Pulumi describes it.
+//
+// Example: {"attempt":1,"duration":196,"id":"ea01abd2-90b4-4670-acce-15cc019ed6e4","kind":"ping","payload":"{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}","requestHeaders":"Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n","requestUrl":"https://hooks.example.com/policy","responseBody":"OK","responseCode":200,"responseHeaders":"Content-Type: text/plain\r\n","state":"delivered","timestamp":1632735487}
+type WebhookDelivery struct {
+	// Attempt Beyond Pulumi. The attempt's number for this delivery, from 1.
+	Attempt *int `json:"attempt,omitempty"`
+
+	// Duration How long the attempt took, in milliseconds.
+	Duration int64 `json:"duration"`
+
+	// Error Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error).
+	Error *string `json:"error,omitempty"`
+
+	// Id The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery.
+	Id string `json:"id"`
+
+	// Kind The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`).
+	Kind string `json:"kind"`
+
+	// Payload The request body sent.
+	Payload string `json:"payload"`
+
+	// RequestHeaders The request headers sent, one "Name: value" a line (the signature is left out).
+	RequestHeaders string `json:"requestHeaders"`
+
+	// RequestUrl The URL the request was sent to.
+	RequestUrl string `json:"requestUrl"`
+
+	// ResponseBody The receiver's response body, cut at 4 KB.
+	ResponseBody string `json:"responseBody"`
+
+	// ResponseCode The receiver's HTTP status code; 0 when no answer came (see `error`).
+	ResponseCode int `json:"responseCode"`
+
+	// ResponseHeaders The receiver's response headers, one "Name: value" a line, cut at 4 KB.
+	ResponseHeaders string `json:"responseHeaders"`
+
+	// State Beyond Pulumi. The delivery's state after this attempt.
+	State *WebhookDeliveryState `json:"state,omitempty"`
+
+	// Timestamp When the attempt started, in Unix seconds.
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WebhookDeliveryState Beyond Pulumi. The delivery's state after this attempt.
+type WebhookDeliveryState string
+
+// WebhookFilter An event type a webhook may subscribe to.
+type WebhookFilter string
+
+// WebhookFormat The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+// `pulumi_deployments` has no meaning here and is refused.
+type WebhookFormat string
+
+// WebhookGroup An event group a webhook may subscribe to.
+type WebhookGroup string
+
+// WebhookMinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+// a severity count as below low); absent or the empty string, every severity.
+type WebhookMinimumSeverity string
+
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+type WebhookUpdate struct {
+	// Active Whether the webhook receives deliveries.
+	Active *bool `json:"active,omitempty"`
+
+	// DisplayName The name shown in the console.
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Filters The event types the webhook is sent (replaces the list).
+	Filters *[]WebhookFilter `json:"filters,omitempty"`
+
+	// Format The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+	// incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+	// `pulumi_deployments` has no meaning here and is refused.
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Groups The event groups the webhook subscribes to (replaces the list).
+	Groups *[]WebhookGroup `json:"groups,omitempty"`
+
+	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+	// a severity count as below low); absent or the empty string, every severity.
+	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
+
+	// PayloadUrl The http or https URL deliveries are POSTed to.
+	PayloadUrl *string `json:"payloadUrl,omitempty"`
+
+	// Secret A new HMAC key; the empty string removes the secret. Write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // AccountName defines model for AccountName.
 type AccountName = string
 
 // ContinuationToken defines model for ContinuationToken.
 type ContinuationToken = string
+
+// HookName defines model for HookName.
+type HookName = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -2037,6 +2451,12 @@ type Unauthorized = ErrorResponse
 // Example: {"code":400,"message":"status: value is not one of the allowed values [\"open\",\"in_progress\",\"by_design\",\"fixed\",\"ignored\"]"}
 type UnsupportedMediaType = ErrorResponse
 
+// ListOrganizationWebhooksParams defines parameters for ListOrganizationWebhooks.
+type ListOrganizationWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // ListOrganizationMembersParams defines parameters for ListOrganizationMembers.
 type ListOrganizationMembersParams struct {
 	// ContinuationToken Continuation token of the previous page; absent for the first page.
@@ -2099,11 +2519,23 @@ type ListPolicyPacksParams struct {
 	OrgLogin string `form:"orgLogin" json:"orgLogin"`
 }
 
+// ListStackWebhooksParams defines parameters for ListStackWebhooks.
+type ListStackWebhooksParams struct {
+	// ContinuationToken Continuation token of the previous page; absent for the first page.
+	ContinuationToken *ContinuationToken `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+}
+
 // GetStackPolicyPacksParams defines parameters for GetStackPolicyPacks.
 type GetStackPolicyPacksParams struct {
 	// Mode Filter by policy group enforcement mode ('audit' or 'preventative').
 	Mode *PolicyGroupMode `form:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// CreateOrganizationWebhookJSONRequestBody defines body for CreateOrganizationWebhook for application/json ContentType.
+type CreateOrganizationWebhookJSONRequestBody = Webhook
+
+// UpdateOrganizationWebhookJSONRequestBody defines body for UpdateOrganizationWebhook for application/json ContentType.
+type UpdateOrganizationWebhookJSONRequestBody = WebhookUpdate
 
 // NewPolicyGroupJSONRequestBody defines body for NewPolicyGroup for application/json ContentType.
 type NewPolicyGroupJSONRequestBody = NewPolicyGroupRequest
@@ -2125,6 +2557,9 @@ type CreatePolicyEvaluationJSONRequestBody = PolicyEvaluationRequest
 
 // ListPolicyIssuesJSONRequestBody defines body for ListPolicyIssues for application/json ContentType.
 type ListPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
+
+// BatchUpdatePolicyIssuesJSONRequestBody defines body for BatchUpdatePolicyIssues for application/json ContentType.
+type BatchUpdatePolicyIssuesJSONRequestBody = BatchUpdatePolicyIssuesRequest
 
 // ExportPolicyIssuesJSONRequestBody defines body for ExportPolicyIssues for application/json ContentType.
 type ExportPolicyIssuesJSONRequestBody = AngularGridGetRowsRequest
@@ -2162,6 +2597,12 @@ type ListPolicyPacksPostJSONRequestBody = ListPolicyPacksRequest
 
 // PostPublishPolicyPackVersionForRegistryJSONRequestBody defines body for PostPublishPolicyPackVersionForRegistry for application/json ContentType.
 type PostPublishPolicyPackVersionForRegistryJSONRequestBody = AppCreatePolicyPackRequest
+
+// CreateStackWebhookJSONRequestBody defines body for CreateStackWebhook for application/json ContentType.
+type CreateStackWebhookJSONRequestBody = Webhook
+
+// UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
+type UpdateStackWebhookJSONRequestBody = WebhookUpdate
 
 // Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
 // element and whether it was found
@@ -2649,6 +3090,92 @@ type ClientInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 	FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrganizationWebhooks List Organization Webhooks
+	//
+	// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+	ListOrganizationWebhooks(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrganizationWebhookWithBody Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrganizationWebhook Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhook(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteOrganizationWebhook Delete Organization Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+	DeleteOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrganizationWebhook Get Organization Webhook
+	//
+	// Returns one of the organization's webhooks, without its secret. Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+	GetOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOrganizationWebhookWithBody Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOrganizationWebhook Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+	GetOrganizationWebhookDeliveries(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PingOrganizationWebhook Ping Organization Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+	PingOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrganizationMembers List Organization Members
 	//
 	// Lists the members of the organization (its users; organization tokens are not members),
@@ -2943,6 +3470,50 @@ type ClientInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues (the `ListPolicyIssues` operationId).
 	ListPolicyIssues(ctx context.Context, orgName OrgName, body ListPolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BatchUpdatePolicyIssuesWithBody Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BatchUpdatePolicyIssues Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssues(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ExportPolicyIssuesWithBody Export Policy Issues
 	//
 	// Exports policy issues for an organization to CSV format for offline analysis or
@@ -3022,6 +3593,15 @@ type ClientInterface interface {
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -3036,6 +3616,15 @@ type ClientInterface interface {
 	// 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3421,6 +4010,92 @@ type ClientInterface interface {
 	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
 	PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListStackWebhooks List Stack Webhooks
+	//
+	// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+	ListStackWebhooks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStackWebhookWithBody Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStackWebhook Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteStackWebhook Delete Stack Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+	DeleteStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackWebhook Get Stack Webhook
+	//
+	// Returns one of the stack's webhooks, without its secret. Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+	GetStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateStackWebhookWithBody Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateStackWebhook Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+	GetStackWebhookDeliveries(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PingStackWebhook Ping Stack Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+	PingStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetStackPolicyGroups Get Stack Policy Groups
 	//
 	// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -3505,6 +4180,182 @@ func (c *Client) Capabilities(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 func (c *Client) FetchRestSpecification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFetchRestSpecificationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrganizationWebhooks List Organization Webhooks
+//
+// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+func (c *Client) ListOrganizationWebhooks(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationWebhooksRequest(c.Server, orgName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrganizationWebhookWithBody Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *Client) CreateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrganizationWebhookRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrganizationWebhook Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *Client) CreateOrganizationWebhook(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrganizationWebhookRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteOrganizationWebhook Delete Organization Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+func (c *Client) DeleteOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOrganizationWebhookRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrganizationWebhook Get Organization Webhook
+//
+// Returns one of the organization's webhooks, without its secret. Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+func (c *Client) GetOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrganizationWebhookRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOrganizationWebhookWithBody Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *Client) UpdateOrganizationWebhookWithBody(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOrganizationWebhookRequestWithBody(c.Server, orgName, hookName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOrganizationWebhook Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *Client) UpdateOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOrganizationWebhookRequest(c.Server, orgName, hookName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrganizationWebhookDeliveries Get Organization Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+func (c *Client) GetOrganizationWebhookDeliveries(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrganizationWebhookDeliveriesRequest(c.Server, orgName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PingOrganizationWebhook Ping Organization Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+func (c *Client) PingOrganizationWebhook(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPingOrganizationWebhookRequest(c.Server, orgName, hookName)
 	if err != nil {
 		return nil, err
 	}
@@ -4069,6 +4920,70 @@ func (c *Client) ListPolicyIssues(ctx context.Context, orgName OrgName, body Lis
 	return c.Client.Do(req)
 }
 
+// BatchUpdatePolicyIssuesWithBody Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *Client) BatchUpdatePolicyIssuesWithBody(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBatchUpdatePolicyIssuesRequestWithBody(c.Server, orgName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BatchUpdatePolicyIssues Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *Client) BatchUpdatePolicyIssues(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBatchUpdatePolicyIssuesRequest(c.Server, orgName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ExportPolicyIssuesWithBody Export Policy Issues
 //
 // Exports policy issues for an organization to CSV format for offline analysis or
@@ -4198,6 +5113,15 @@ func (c *Client) GetPolicyIssue(ctx context.Context, orgName OrgName, issueId Is
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 //
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -4222,6 +5146,15 @@ func (c *Client) UpdatePolicyIssueWithBody(ctx context.Context, orgName OrgName,
 // 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+//
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4935,6 +5868,182 @@ func (c *Client) PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Con
 	return c.Client.Do(req)
 }
 
+// ListStackWebhooks List Stack Webhooks
+//
+// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+func (c *Client) ListStackWebhooks(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStackWebhooksRequest(c.Server, orgName, projectName, stackName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStackWebhookWithBody Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *Client) CreateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStackWebhookRequestWithBody(c.Server, orgName, projectName, stackName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStackWebhook Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *Client) CreateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStackWebhookRequest(c.Server, orgName, projectName, stackName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteStackWebhook Delete Stack Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+func (c *Client) DeleteStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackWebhook Get Stack Webhook
+//
+// Returns one of the stack's webhooks, without its secret. Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+func (c *Client) GetStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateStackWebhookWithBody Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *Client) UpdateStackWebhookWithBody(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStackWebhookRequestWithBody(c.Server, orgName, projectName, stackName, hookName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateStackWebhook Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *Client) UpdateStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStackWebhookDeliveries Get Stack Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+func (c *Client) GetStackWebhookDeliveries(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStackWebhookDeliveriesRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PingStackWebhook Ping Stack Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+func (c *Client) PingStackWebhook(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPingStackWebhookRequest(c.Server, orgName, projectName, stackName, hookName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetStackPolicyGroups Get Stack Policy Groups
 //
 // Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -5111,6 +6220,332 @@ func NewFetchRestSpecificationRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOrganizationWebhooksRequest constructs an http.Request for the ListOrganizationWebhooks method
+func NewListOrganizationWebhooksRequest(server string, orgName OrgName, params *ListOrganizationWebhooksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateOrganizationWebhookRequest calls the generic CreateOrganizationWebhook builder with application/json body
+func NewCreateOrganizationWebhookRequest(server string, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOrganizationWebhookRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewCreateOrganizationWebhookRequestWithBody constructs an http.Request for the CreateOrganizationWebhook method, with any body, and a specified content type
+func NewCreateOrganizationWebhookRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteOrganizationWebhookRequest constructs an http.Request for the DeleteOrganizationWebhook method
+func NewDeleteOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOrganizationWebhookRequest constructs an http.Request for the GetOrganizationWebhook method
+func NewGetOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateOrganizationWebhookRequest calls the generic UpdateOrganizationWebhook builder with application/json body
+func NewUpdateOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOrganizationWebhookRequestWithBody(server, orgName, hookName, "application/json", bodyReader)
+}
+
+// NewUpdateOrganizationWebhookRequestWithBody constructs an http.Request for the UpdateOrganizationWebhook method, with any body, and a specified content type
+func NewUpdateOrganizationWebhookRequestWithBody(server string, orgName OrgName, hookName HookName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetOrganizationWebhookDeliveriesRequest constructs an http.Request for the GetOrganizationWebhookDeliveries method
+func NewGetOrganizationWebhookDeliveriesRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s/deliveries", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPingOrganizationWebhookRequest constructs an http.Request for the PingOrganizationWebhook method
+func NewPingOrganizationWebhookRequest(server string, orgName OrgName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/hooks/%s/ping", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6009,6 +7444,53 @@ func NewListPolicyIssuesRequestWithBody(server string, orgName OrgName, contentT
 	}
 
 	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBatchUpdatePolicyIssuesRequest calls the generic BatchUpdatePolicyIssues builder with application/json body
+func NewBatchUpdatePolicyIssuesRequest(server string, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBatchUpdatePolicyIssuesRequestWithBody(server, orgName, "application/json", bodyReader)
+}
+
+// NewBatchUpdatePolicyIssuesRequestWithBody constructs an http.Request for the BatchUpdatePolicyIssues method, with any body, and a specified content type
+func NewBatchUpdatePolicyIssuesRequestWithBody(server string, orgName OrgName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/orgs/%s/policyresults/issues/batch", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7582,6 +9064,430 @@ func NewPostPublishPolicyPackVersionCompleteForRegistryRequest(server string, so
 	return req, nil
 }
 
+// NewListStackWebhooksRequest constructs an http.Request for the ListStackWebhooks method
+func NewListStackWebhooksRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateStackWebhookRequest calls the generic CreateStackWebhook builder with application/json body
+func NewCreateStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateStackWebhookRequestWithBody(server, orgName, projectName, stackName, "application/json", bodyReader)
+}
+
+// NewCreateStackWebhookRequestWithBody constructs an http.Request for the CreateStackWebhook method, with any body, and a specified content type
+func NewCreateStackWebhookRequestWithBody(server string, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteStackWebhookRequest constructs an http.Request for the DeleteStackWebhook method
+func NewDeleteStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetStackWebhookRequest constructs an http.Request for the GetStackWebhook method
+func NewGetStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateStackWebhookRequest calls the generic UpdateStackWebhook builder with application/json body
+func NewUpdateStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateStackWebhookRequestWithBody(server, orgName, projectName, stackName, hookName, "application/json", bodyReader)
+}
+
+// NewUpdateStackWebhookRequestWithBody constructs an http.Request for the UpdateStackWebhook method, with any body, and a specified content type
+func NewUpdateStackWebhookRequestWithBody(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetStackWebhookDeliveriesRequest constructs an http.Request for the GetStackWebhookDeliveries method
+func NewGetStackWebhookDeliveriesRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s/deliveries", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPingStackWebhookRequest constructs an http.Request for the PingStackWebhook method
+func NewPingStackWebhookRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgName", orgName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "projectName", projectName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "stackName", stackName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "hookName", hookName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/stacks/%s/%s/%s/hooks/%s/ping", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetStackPolicyGroupsRequest constructs an http.Request for the GetStackPolicyGroups method
 func NewGetStackPolicyGroupsRequest(server string, orgName OrgName, projectName ProjectName, stackName StackName) (*http.Request, error) {
 	var err error
@@ -7902,6 +9808,102 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/openapi/pulumi-spec.json (the `FetchRestSpecification` operationId).
 	FetchRestSpecificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FetchRestSpecificationHTTPResponse, error)
 
+	// ListOrganizationWebhooksWithResponse List Organization Webhooks
+	//
+	// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+	ListOrganizationWebhooksWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*ListOrganizationWebhooksHTTPResponse, error)
+
+	// CreateOrganizationWebhookWithBodyWithResponse Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error)
+
+	// CreateOrganizationWebhookWithResponse Create Organization Webhook
+	//
+	// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+	// must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+	CreateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error)
+
+	// DeleteOrganizationWebhookWithResponse Delete Organization Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+	DeleteOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteOrganizationWebhookHTTPResponse, error)
+
+	// GetOrganizationWebhookWithResponse Get Organization Webhook
+	//
+	// Returns one of the organization's webhooks, without its secret. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+	GetOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookHTTPResponse, error)
+
+	// UpdateOrganizationWebhookWithBodyWithResponse Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error)
+
+	// UpdateOrganizationWebhookWithResponse Update Organization Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+	UpdateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error)
+
+	// GetOrganizationWebhookDeliveriesWithResponse Get Organization Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+	GetOrganizationWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookDeliveriesHTTPResponse, error)
+
+	// PingOrganizationWebhookWithResponse Ping Organization Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+	PingOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*PingOrganizationWebhookHTTPResponse, error)
+
 	// ListOrganizationMembersWithResponse List Organization Members
 	//
 	// Lists the members of the organization (its users; organization tokens are not members),
@@ -8218,6 +10220,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues (the `ListPolicyIssues` operationId).
 	ListPolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body ListPolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*ListPolicyIssuesHTTPResponse, error)
 
+	// BatchUpdatePolicyIssuesWithBodyWithResponse Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error)
+
+	// BatchUpdatePolicyIssuesWithResponse Batch Update Policy Issues
+	//
+	// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+	// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+	// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+	// is the number of issues the client saw selected: when the selection now matches another
+	// number the batch is refused with 409 and the current count (`matched`), and nothing is
+	// written. Ids of other organizations or unknown ids are not matched.
+	//
+	// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+	// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+	// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+	// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+	// changed issue gets one history entry per changed field, with the caller as actor and the
+	// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+	// soon as the response is sent. Viewers get 403.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+	BatchUpdatePolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error)
+
 	// ExportPolicyIssuesWithBodyWithResponse Export Policy Issues
 	//
 	// Exports policy issues for an organization to CSV format for offline analysis or
@@ -8299,6 +10345,15 @@ type ClientWithResponsesInterface interface {
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -8313,6 +10368,15 @@ type ClientWithResponsesInterface interface {
 	// 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 	// issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 	// `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+	//
+	// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+	// current status), `acceptedUntil` (a future date-time, at most the server's
+	// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+	// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+	// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+	// it), recorded in the history with the actor `policyresults`. Any other status, or an
+	// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+	// the field.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8732,6 +10796,102 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/registry/policypacks/{source}/{publisher}/{name}/versions/{version}/complete (the `PostPublishPolicyPackVersionCompleteForRegistry` operationId).
 	PostPublishPolicyPackVersionCompleteForRegistryWithResponse(ctx context.Context, source RegistrySource, publisher RegistryPublisher, name RegistryPolicyPackName, version RegistryPolicyPackVersion, reqEditors ...RequestEditorFn) (*PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse, error)
 
+	// ListStackWebhooksWithResponse List Stack Webhooks
+	//
+	// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+	ListStackWebhooksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*ListStackWebhooksHTTPResponse, error)
+
+	// CreateStackWebhookWithBodyWithResponse Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error)
+
+	// CreateStackWebhookWithResponse Create Stack Webhook
+	//
+	// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+	// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+	// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+	// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+	// is answered 409. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+	CreateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error)
+
+	// DeleteStackWebhookWithResponse Delete Stack Webhook
+	//
+	// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+	DeleteStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteStackWebhookHTTPResponse, error)
+
+	// GetStackWebhookWithResponse Get Stack Webhook
+	//
+	// Returns one of the stack's webhooks, without its secret. Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+	GetStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookHTTPResponse, error)
+
+	// UpdateStackWebhookWithBodyWithResponse Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error)
+
+	// UpdateStackWebhookWithResponse Update Stack Webhook
+	//
+	// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+	// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+	UpdateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error)
+
+	// GetStackWebhookDeliveriesWithResponse Get Stack Webhook Deliveries
+	//
+	// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+	// with its request headers (never the secret), payload, the receiver's status code, headers
+	// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+	// Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+	GetStackWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookDeliveriesHTTPResponse, error)
+
+	// PingStackWebhookWithResponse Ping Stack Webhook
+	//
+	// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+	// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+	// `responseCode` 0 and `error`). Admins only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+	PingStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*PingStackWebhookHTTPResponse, error)
+
 	// GetStackPolicyGroupsWithResponse Get Stack Policy Groups
 	//
 	// Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -8973,6 +11133,664 @@ func (r FetchRestSpecificationHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FetchRestSpecificationHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOrganizationWebhooksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListOrganizationWebhooks
+type ListOrganizationWebhooksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListOrganizationWebhooksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOrganizationWebhooksHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON200() *[]Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOrganizationWebhooksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationWebhooksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationWebhooksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationWebhooksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationWebhooksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for CreateOrganizationWebhook
+type CreateOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON201() *Webhook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteOrganizationWebhook
+type DeleteOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOrganizationWebhook
+type GetOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for UpdateOrganizationWebhook
+type UpdateOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateOrganizationWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrganizationWebhookDeliveriesHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetOrganizationWebhookDeliveries
+type GetOrganizationWebhookDeliveriesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetOrganizationWebhookDeliveriesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOrganizationWebhookDeliveriesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON200() *[]WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrganizationWebhookDeliveriesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PingOrganizationWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for PingOrganizationWebhook
+type PingOrganizationWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PingOrganizationWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PingOrganizationWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PingOrganizationWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PingOrganizationWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PingOrganizationWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PingOrganizationWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PingOrganizationWebhookHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10802,6 +13620,117 @@ func (r ListPolicyIssuesHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListPolicyIssuesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// BatchUpdatePolicyIssuesHTTPResponse429Headers the declared response headers of an HTTP 429 response for BatchUpdatePolicyIssues
+type BatchUpdatePolicyIssuesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type BatchUpdatePolicyIssuesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BatchUpdatePolicyIssuesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BatchUpdatePolicyIssuesConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BatchUpdatePolicyIssuesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON200() *BatchUpdatePolicyIssuesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON409() *BatchUpdatePolicyIssuesConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r BatchUpdatePolicyIssuesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BatchUpdatePolicyIssuesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BatchUpdatePolicyIssuesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BatchUpdatePolicyIssuesHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13615,6 +16544,664 @@ func (r PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse) ContentType
 	return ""
 }
 
+// ListStackWebhooksHTTPResponse429Headers the declared response headers of an HTTP 429 response for ListStackWebhooks
+type ListStackWebhooksHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListStackWebhooksHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListStackWebhooksHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON200() *[]Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListStackWebhooksHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStackWebhooksHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStackWebhooksHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStackWebhooksHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStackWebhooksHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for CreateStackWebhook
+type CreateStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON201() *Webhook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteStackWebhook
+type DeleteStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackWebhook
+type GetStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for UpdateStackWebhook
+type UpdateStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStackWebhookDeliveriesHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackWebhookDeliveries
+type GetStackWebhookDeliveriesHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetStackWebhookDeliveriesHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStackWebhookDeliveriesHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON200() *[]WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStackWebhookDeliveriesHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStackWebhookDeliveriesHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStackWebhookDeliveriesHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStackWebhookDeliveriesHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStackWebhookDeliveriesHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PingStackWebhookHTTPResponse429Headers the declared response headers of an HTTP 429 response for PingStackWebhook
+type PingStackWebhookHTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PingStackWebhookHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PingStackWebhookHTTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PingStackWebhookHTTPResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PingStackWebhookHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PingStackWebhookHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PingStackWebhookHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PingStackWebhookHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetStackPolicyGroupsHTTPResponse429Headers the declared response headers of an HTTP 429 response for GetStackPolicyGroups
 type GetStackPolicyGroupsHTTPResponse429Headers struct {
 	RetryAfter *int
@@ -14261,6 +17848,156 @@ func (c *ClientWithResponses) FetchRestSpecificationWithResponse(ctx context.Con
 	return ParseFetchRestSpecificationHTTPResponse(rsp)
 }
 
+// ListOrganizationWebhooksWithResponse List Organization Webhooks
+//
+// Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks (the `ListOrganizationWebhooks` operationId).
+func (c *ClientWithResponses) ListOrganizationWebhooksWithResponse(ctx context.Context, orgName OrgName, params *ListOrganizationWebhooksParams, reqEditors ...RequestEditorFn) (*ListOrganizationWebhooksHTTPResponse, error) {
+	rsp, err := c.ListOrganizationWebhooks(ctx, orgName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationWebhooksHTTPResponse(rsp)
+}
+
+// CreateOrganizationWebhookWithBodyWithResponse Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) CreateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.CreateOrganizationWebhookWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// CreateOrganizationWebhookWithResponse Create Organization Webhook
+//
+// Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+// must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks (the `CreateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) CreateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, body CreateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.CreateOrganizationWebhook(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// DeleteOrganizationWebhookWithResponse Delete Organization Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/orgs/{orgName}/hooks/{hookName} (the `DeleteOrganizationWebhook` operationId).
+func (c *ClientWithResponses) DeleteOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.DeleteOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteOrganizationWebhookHTTPResponse(rsp)
+}
+
+// GetOrganizationWebhookWithResponse Get Organization Webhook
+//
+// Returns one of the organization's webhooks, without its secret. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName} (the `GetOrganizationWebhook` operationId).
+func (c *ClientWithResponses) GetOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.GetOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrganizationWebhookHTTPResponse(rsp)
+}
+
+// UpdateOrganizationWebhookWithBodyWithResponse Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) UpdateOrganizationWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateOrganizationWebhookWithBody(ctx, orgName, hookName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// UpdateOrganizationWebhookWithResponse Update Organization Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/orgs/{orgName}/hooks/{hookName} (the `UpdateOrganizationWebhook` operationId).
+func (c *ClientWithResponses) UpdateOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, body UpdateOrganizationWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateOrganizationWebhook(ctx, orgName, hookName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOrganizationWebhookHTTPResponse(rsp)
+}
+
+// GetOrganizationWebhookDeliveriesWithResponse Get Organization Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/orgs/{orgName}/hooks/{hookName}/deliveries (the `GetOrganizationWebhookDeliveries` operationId).
+func (c *ClientWithResponses) GetOrganizationWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*GetOrganizationWebhookDeliveriesHTTPResponse, error) {
+	rsp, err := c.GetOrganizationWebhookDeliveries(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrganizationWebhookDeliveriesHTTPResponse(rsp)
+}
+
+// PingOrganizationWebhookWithResponse Ping Organization Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/hooks/{hookName}/ping (the `PingOrganizationWebhook` operationId).
+func (c *ClientWithResponses) PingOrganizationWebhookWithResponse(ctx context.Context, orgName OrgName, hookName HookName, reqEditors ...RequestEditorFn) (*PingOrganizationWebhookHTTPResponse, error) {
+	rsp, err := c.PingOrganizationWebhook(ctx, orgName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePingOrganizationWebhookHTTPResponse(rsp)
+}
+
 // ListOrganizationMembersWithResponse List Organization Members
 //
 // Lists the members of the organization (its users; organization tokens are not members),
@@ -14733,6 +18470,62 @@ func (c *ClientWithResponses) ListPolicyIssuesWithResponse(ctx context.Context, 
 	return ParseListPolicyIssuesHTTPResponse(rsp)
 }
 
+// BatchUpdatePolicyIssuesWithBodyWithResponse Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *ClientWithResponses) BatchUpdatePolicyIssuesWithBodyWithResponse(ctx context.Context, orgName OrgName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	rsp, err := c.BatchUpdatePolicyIssuesWithBody(ctx, orgName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatchUpdatePolicyIssuesHTTPResponse(rsp)
+}
+
+// BatchUpdatePolicyIssuesWithResponse Batch Update Policy Issues
+//
+// Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+// (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+// ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+// is the number of issues the client saw selected: when the selection now matches another
+// number the batch is refused with 409 and the current count (`matched`), and nothing is
+// written. Ids of other organizations or unknown ids are not matched.
+//
+// The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+// in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+// acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+// issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+// changed issue gets one history entry per changed field, with the caller as actor and the
+// batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+// soon as the response is sent. Viewers get 403.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/orgs/{orgName}/policyresults/issues/batch (the `BatchUpdatePolicyIssues` operationId).
+func (c *ClientWithResponses) BatchUpdatePolicyIssuesWithResponse(ctx context.Context, orgName OrgName, body BatchUpdatePolicyIssuesJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	rsp, err := c.BatchUpdatePolicyIssues(ctx, orgName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatchUpdatePolicyIssuesHTTPResponse(rsp)
+}
+
 // ExportPolicyIssuesWithBodyWithResponse Export Policy Issues
 //
 // Exports policy issues for an organization to CSV format for offline analysis or
@@ -14844,6 +18637,15 @@ func (c *ClientWithResponses) GetPolicyIssueWithResponse(ctx context.Context, or
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
 //
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/orgs/{orgName}/policyresults/issues/{issueId} (the `UpdatePolicyIssue` operationId).
@@ -14864,6 +18666,15 @@ func (c *ClientWithResponses) UpdatePolicyIssueWithBodyWithResponse(ctx context.
 // 400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
 // issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
 // `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+//
+// Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+// current status), `acceptedUntil` (a future date-time, at most the server's
+// `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+// accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+// server opens the issue again (or fixes it, when its latest evaluation no longer reports
+// it), recorded in the history with the actor `policyresults`. Any other status, or an
+// evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+// the field.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15485,6 +19296,156 @@ func (c *ClientWithResponses) PostPublishPolicyPackVersionCompleteForRegistryWit
 	return ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp)
 }
 
+// ListStackWebhooksWithResponse List Stack Webhooks
+//
+// Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `ListStackWebhooks` operationId).
+func (c *ClientWithResponses) ListStackWebhooksWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, params *ListStackWebhooksParams, reqEditors ...RequestEditorFn) (*ListStackWebhooksHTTPResponse, error) {
+	rsp, err := c.ListStackWebhooks(ctx, orgName, projectName, stackName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStackWebhooksHTTPResponse(rsp)
+}
+
+// CreateStackWebhookWithBodyWithResponse Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *ClientWithResponses) CreateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error) {
+	rsp, err := c.CreateStackWebhookWithBody(ctx, orgName, projectName, stackName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStackWebhookHTTPResponse(rsp)
+}
+
+// CreateStackWebhookWithResponse Create Stack Webhook
+//
+// Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+// and `projectName`/`stackName` must match the path when given (400 otherwise). The
+// `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+// when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+// is answered 409. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks (the `CreateStackWebhook` operationId).
+func (c *ClientWithResponses) CreateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, body CreateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStackWebhookHTTPResponse, error) {
+	rsp, err := c.CreateStackWebhook(ctx, orgName, projectName, stackName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStackWebhookHTTPResponse(rsp)
+}
+
+// DeleteStackWebhookWithResponse Delete Stack Webhook
+//
+// Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `DeleteStackWebhook` operationId).
+func (c *ClientWithResponses) DeleteStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*DeleteStackWebhookHTTPResponse, error) {
+	rsp, err := c.DeleteStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteStackWebhookHTTPResponse(rsp)
+}
+
+// GetStackWebhookWithResponse Get Stack Webhook
+//
+// Returns one of the stack's webhooks, without its secret. Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `GetStackWebhook` operationId).
+func (c *ClientWithResponses) GetStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookHTTPResponse, error) {
+	rsp, err := c.GetStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackWebhookHTTPResponse(rsp)
+}
+
+// UpdateStackWebhookWithBodyWithResponse Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *ClientWithResponses) UpdateStackWebhookWithBodyWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateStackWebhookWithBody(ctx, orgName, projectName, stackName, hookName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateStackWebhookHTTPResponse(rsp)
+}
+
+// UpdateStackWebhookWithResponse Update Stack Webhook
+//
+// Changes the fields the body sends; the others keep their values. An empty `secret` removes
+// the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName} (the `UpdateStackWebhook` operationId).
+func (c *ClientWithResponses) UpdateStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, body UpdateStackWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStackWebhookHTTPResponse, error) {
+	rsp, err := c.UpdateStackWebhook(ctx, orgName, projectName, stackName, hookName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateStackWebhookHTTPResponse(rsp)
+}
+
+// GetStackWebhookDeliveriesWithResponse Get Stack Webhook Deliveries
+//
+// Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+// with its request headers (never the secret), payload, the receiver's status code, headers
+// and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+// Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries (the `GetStackWebhookDeliveries` operationId).
+func (c *ClientWithResponses) GetStackWebhookDeliveriesWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*GetStackWebhookDeliveriesHTTPResponse, error) {
+	rsp, err := c.GetStackWebhookDeliveries(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStackWebhookDeliveriesHTTPResponse(rsp)
+}
+
+// PingStackWebhookWithResponse Ping Stack Webhook
+//
+// Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+// the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+// `responseCode` 0 and `error`). Admins only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping (the `PingStackWebhook` operationId).
+func (c *ClientWithResponses) PingStackWebhookWithResponse(ctx context.Context, orgName OrgName, projectName ProjectName, stackName StackName, hookName HookName, reqEditors ...RequestEditorFn) (*PingStackWebhookHTTPResponse, error) {
+	rsp, err := c.PingStackWebhook(ctx, orgName, projectName, stackName, hookName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePingStackWebhookHTTPResponse(rsp)
+}
+
 // GetStackPolicyGroupsWithResponse Get Stack Policy Groups
 //
 // Returns the policy groups the stack belongs to, as ListPolicyGroups summarises them. A stack
@@ -15742,6 +19703,604 @@ func ParseFetchRestSpecificationHTTPResponse(rsp *http.Response) (*FetchRestSpec
 	switch {
 	case rsp.StatusCode == 429:
 		var headers FetchRestSpecificationHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOrganizationWebhooksHTTPResponse parses an HTTP response from a ListOrganizationWebhooksWithResponse call
+func ParseListOrganizationWebhooksHTTPResponse(rsp *http.Response) (*ListOrganizationWebhooksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationWebhooksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListOrganizationWebhooksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateOrganizationWebhookHTTPResponse parses an HTTP response from a CreateOrganizationWebhookWithResponse call
+func ParseCreateOrganizationWebhookHTTPResponse(rsp *http.Response) (*CreateOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteOrganizationWebhookHTTPResponse parses an HTTP response from a DeleteOrganizationWebhookWithResponse call
+func ParseDeleteOrganizationWebhookHTTPResponse(rsp *http.Response) (*DeleteOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrganizationWebhookHTTPResponse parses an HTTP response from a GetOrganizationWebhookWithResponse call
+func ParseGetOrganizationWebhookHTTPResponse(rsp *http.Response) (*GetOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateOrganizationWebhookHTTPResponse parses an HTTP response from a UpdateOrganizationWebhookWithResponse call
+func ParseUpdateOrganizationWebhookHTTPResponse(rsp *http.Response) (*UpdateOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateOrganizationWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrganizationWebhookDeliveriesHTTPResponse parses an HTTP response from a GetOrganizationWebhookDeliveriesWithResponse call
+func ParseGetOrganizationWebhookDeliveriesHTTPResponse(rsp *http.Response) (*GetOrganizationWebhookDeliveriesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrganizationWebhookDeliveriesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetOrganizationWebhookDeliveriesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePingOrganizationWebhookHTTPResponse parses an HTTP response from a PingOrganizationWebhookWithResponse call
+func ParsePingOrganizationWebhookHTTPResponse(rsp *http.Response) (*PingOrganizationWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PingOrganizationWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PingOrganizationWebhookHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17424,6 +21983,108 @@ func ParseListPolicyIssuesHTTPResponse(rsp *http.Response) (*ListPolicyIssuesHTT
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ListPolicyIssuesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBatchUpdatePolicyIssuesHTTPResponse parses an HTTP response from a BatchUpdatePolicyIssuesWithResponse call
+func ParseBatchUpdatePolicyIssuesHTTPResponse(rsp *http.Response) (*BatchUpdatePolicyIssuesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BatchUpdatePolicyIssuesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BatchUpdatePolicyIssuesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BatchUpdatePolicyIssuesConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers BatchUpdatePolicyIssuesHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -20012,6 +24673,604 @@ func ParsePostPublishPolicyPackVersionCompleteForRegistryHTTPResponse(rsp *http.
 	switch {
 	case rsp.StatusCode == 429:
 		var headers PostPublishPolicyPackVersionCompleteForRegistryHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListStackWebhooksHTTPResponse parses an HTTP response from a ListStackWebhooksWithResponse call
+func ParseListStackWebhooksHTTPResponse(rsp *http.Response) (*ListStackWebhooksHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStackWebhooksHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListStackWebhooksHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateStackWebhookHTTPResponse parses an HTTP response from a CreateStackWebhookWithResponse call
+func ParseCreateStackWebhookHTTPResponse(rsp *http.Response) (*CreateStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteStackWebhookHTTPResponse parses an HTTP response from a DeleteStackWebhookWithResponse call
+func ParseDeleteStackWebhookHTTPResponse(rsp *http.Response) (*DeleteStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackWebhookHTTPResponse parses an HTTP response from a GetStackWebhookWithResponse call
+func ParseGetStackWebhookHTTPResponse(rsp *http.Response) (*GetStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateStackWebhookHTTPResponse parses an HTTP response from a UpdateStackWebhookWithResponse call
+func ParseUpdateStackWebhookHTTPResponse(rsp *http.Response) (*UpdateStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateStackWebhookHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStackWebhookDeliveriesHTTPResponse parses an HTTP response from a GetStackWebhookDeliveriesWithResponse call
+func ParseGetStackWebhookDeliveriesHTTPResponse(rsp *http.Response) (*GetStackWebhookDeliveriesHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStackWebhookDeliveriesHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetStackWebhookDeliveriesHTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePingStackWebhookHTTPResponse parses an HTTP response from a PingStackWebhookWithResponse call
+func ParsePingStackWebhookHTTPResponse(rsp *http.Response) (*PingStackWebhookHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PingStackWebhookHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PingStackWebhookHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

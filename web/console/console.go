@@ -33,6 +33,7 @@ var Routes = []string{
 	"/policypacks",
 	"/policygroups",
 	"/policygroups/:policyGroup",
+	"/webhooks",
 }
 
 func readAssets() map[string][]byte {

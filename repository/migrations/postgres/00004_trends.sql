@@ -24,6 +24,18 @@ CREATE TABLE issue_trends (
     PRIMARY KEY (org_id, dimension, value, day)
 );
 
+-- Per (dimension, value), the sum of every active_change of issue_trends:
+-- the active issues now. A trend's active issues at the start of its range
+-- are this less the changes since, so the answer reads the days from the
+-- range on, not the whole history before it.
+CREATE TABLE issue_trend_totals (
+    org_id     bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    dimension  text   NOT NULL,
+    value      text   NOT NULL,
+    active     bigint NOT NULL,
+    PRIMARY KEY (org_id, dimension, value)
+);
+
 -- The organisation's compliance per pack at the end of each day a
 -- compliance cell of the pack changed: the cells whose packs ran
 -- (entity_pack_counts rows without all_error) and the sum of their scores.
@@ -62,6 +74,11 @@ BEGIN
             opened = t.opened + EXCLUDED.opened, fixed = t.fixed + EXCLUDED.fixed, reopened = t.reopened + EXCLUDED.reopened,
             active_change = t.active_change + EXCLUDED.active_change, fix_seconds = t.fix_seconds + EXCLUDED.fix_seconds;
         DELETE FROM issue_trends WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name;
+        INSERT INTO issue_trend_totals AS t
+        SELECT org_id, dimension, NEW.name, active FROM issue_trend_totals
+        WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name
+        ON CONFLICT (org_id, dimension, value) DO UPDATE SET active = t.active + EXCLUDED.active;
+        DELETE FROM issue_trend_totals WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name;
     END IF;
     RETURN NULL;
 END
@@ -76,4 +93,5 @@ DROP FUNCTION issue_trends_rename_group();
 DROP TABLE trend_backfills;
 DROP INDEX entity_pack_counts_pack;
 DROP TABLE compliance_trends;
+DROP TABLE issue_trend_totals;
 DROP TABLE issue_trends;

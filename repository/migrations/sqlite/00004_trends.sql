@@ -13,6 +13,14 @@ CREATE TABLE issue_trends (
     PRIMARY KEY (org_id, dimension, value, day)
 );
 
+CREATE TABLE issue_trend_totals (
+    org_id     bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    dimension  text   NOT NULL,
+    value      text   NOT NULL,
+    active     bigint NOT NULL,
+    PRIMARY KEY (org_id, dimension, value)
+);
+
 CREATE TABLE compliance_trends (
     org_id     bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     pack_name  text   NOT NULL,
@@ -39,6 +47,11 @@ BEGIN
         opened = opened + excluded.opened, fixed = fixed + excluded.fixed, reopened = reopened + excluded.reopened,
         active_change = active_change + excluded.active_change, fix_seconds = fix_seconds + excluded.fix_seconds;
     DELETE FROM issue_trends WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name;
+    INSERT INTO issue_trend_totals
+    SELECT org_id, dimension, NEW.name, active FROM issue_trend_totals
+    WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name
+    ON CONFLICT (org_id, dimension, value) DO UPDATE SET active = active + excluded.active;
+    DELETE FROM issue_trend_totals WHERE org_id = NEW.org_id AND dimension = 'policyGroupName' AND value = OLD.name;
 END;
 -- +goose StatementEnd
 
@@ -47,4 +60,5 @@ DROP TRIGGER policy_groups_rename_trends;
 DROP TABLE trend_backfills;
 DROP INDEX entity_pack_counts_pack;
 DROP TABLE compliance_trends;
+DROP TABLE issue_trend_totals;
 DROP TABLE issue_trends;

@@ -123,6 +123,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgName}/policyresults/issues/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Batch Update Policy Issues
+         * @description Beyond Pulumi: triages many issues at once, all or nothing. The selection is either `ids`
+         *     (1 to 1000 issue ids) or `filterModel` (the issue grid's filter language, as
+         *     ListPolicyIssues takes it; at most 100000 matching issues), never both. `expectedCount`
+         *     is the number of issues the client saw selected: when the selection now matches another
+         *     number the batch is refused with 409 and the current count (`matched`), and nothing is
+         *     written. Ids of other organizations or unknown ids are not matched.
+         *
+         *     The fields to set are those of UpdatePolicyIssue (at least one): `status` (open,
+         *     in_progress, by_design, ignored; `fixed` is a 400), `priority`, `assignedTo`, and the risk
+         *     acceptance `acceptedUntil` with its `acceptanceReason` (see UpdatePolicyIssue). A fixed
+         *     issue keeps its status (counted in `statusUnchanged`); its other fields are set. Each
+         *     changed issue gets one history entry per changed field, with the caller as actor and the
+         *     batch's `batchId`; the counts, facets, metadata and compliance answer the new state as
+         *     soon as the response is sent. Viewers get 403.
+         */
+        post: operations["BatchUpdatePolicyIssues"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgName}/policyresults/issues/{issueId}": {
         parameters: {
             query?: never;
@@ -160,6 +196,15 @@ export interface paths {
          *     400). Viewers get 403. Every real change updates `lastModified` and is recorded in the
          *     issue's history; a PATCH that changes nothing writes nothing. Beyond Pulumi: with
          *     `If-Match`, a stale ETag is answered 412 so concurrent triage is not silently overwritten.
+         *
+         *     Beyond Pulumi, risk acceptance: with `status` ignored or by_design (sent, or the issue's
+         *     current status), `acceptedUntil` (a future date-time, at most the server's
+         *     `--acceptance-max-days`, 365 by default, ahead) and `acceptanceReason` (required with it)
+         *     accept the risk until then; `acceptedUntil: null` ends the acceptance. When it passes, the
+         *     server opens the issue again (or fixes it, when its latest evaluation no longer reports
+         *     it), recorded in the history with the actor `policyresults`. Any other status, or an
+         *     evaluation that fixes the issue, clears both fields. Sent with another status: 400 naming
+         *     the field.
          */
         patch: operations["UpdatePolicyIssue"];
         trace?: never;
@@ -1166,6 +1211,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgName}/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Organization Webhooks
+         * @description Lists the organization's webhooks, by name, without their secrets. An organization webhook is sent the events of every stack and Insights account of the organization. Admins only.
+         */
+        get: operations["ListOrganizationWebhooks"];
+        put?: never;
+        /**
+         * Create Organization Webhook
+         * @description Creates a webhook. An organization webhook is sent the events of every stack and Insights account of the organization. `name` is generated when absent; `organizationName`
+         *     must match the path when given (400 otherwise). The
+         *     `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+         *     when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+         *     is answered 409. Admins only.
+         */
+        post: operations["CreateOrganizationWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Organization Webhook
+         * @description Returns one of the organization's webhooks, without its secret. Admins only.
+         */
+        get: operations["GetOrganizationWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Organization Webhook
+         * @description Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+         */
+        delete: operations["DeleteOrganizationWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Organization Webhook
+         * @description Changes the fields the body sends; the others keep their values. An empty `secret` removes
+         *     the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+         */
+        patch: operations["UpdateOrganizationWebhook"];
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Organization Webhook
+         * @description Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+         *     the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+         *     `responseCode` 0 and `error`). Admins only.
+         */
+        post: operations["PingOrganizationWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgName}/hooks/{hookName}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Organization Webhook Deliveries
+         * @description Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+         *     with its request headers (never the secret), payload, the receiver's status code, headers
+         *     and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+         *     Admins only.
+         */
+        get: operations["GetOrganizationWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List Stack Webhooks
+         * @description Lists the stack's webhooks, by name, without their secrets. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. Admins only.
+         */
+        get: operations["ListStackWebhooks"];
+        put?: never;
+        /**
+         * Create Stack Webhook
+         * @description Creates a webhook. A stack webhook is sent the events of that stack only; the stack need not have been evaluated yet. `name` is generated when absent; `organizationName`
+         *     and `projectName`/`stackName` must match the path when given (400 otherwise). The
+         *     `secret` is kept encrypted and is never answered; deliveries carry `Pulumi-Webhook-Signature`
+         *     when it is set. `payloadUrl` must be an http or https URL. A name already used in the scope
+         *     is answered 409. Admins only.
+         */
+        post: operations["CreateStackWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Webhook
+         * @description Returns one of the stack's webhooks, without its secret. Admins only.
+         */
+        get: operations["GetStackWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Stack Webhook
+         * @description Deletes the webhook, its pending deliveries and its delivery history. Admins only.
+         */
+        delete: operations["DeleteStackWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Stack Webhook
+         * @description Changes the fields the body sends; the others keep their values. An empty `secret` removes
+         *     the secret. Setting `active` to true again clears a deactivation by the server. Admins only.
+         */
+        patch: operations["UpdateStackWebhook"];
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Stack Webhook
+         * @description Sends a `ping` event to the webhook's URL at once, whether it is active or not, and answers
+         *     the delivery with the receiver's response (a refused or unreachable URL is answered 200 with
+         *     `responseCode` 0 and `error`). Admins only.
+         */
+        post: operations["PingStackWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stacks/{orgName}/{projectName}/{stackName}/hooks/{hookName}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Stack Webhook Deliveries
+         * @description Lists the webhook's delivery attempts of the last 30 days, newest first, at most 100: each
+         *     with its request headers (never the secret), payload, the receiver's status code, headers
+         *     and body (cut at 4 KB) and duration. A delivery retried keeps its `id` across attempts.
+         *     Admins only.
+         */
+        get: operations["GetStackWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/user": {
         parameters: {
             query?: never;
@@ -1672,6 +1973,13 @@ export interface components {
             policyGroupName?: string;
             /** @description The type of the policy group this issue belongs to. */
             policyGroupType?: components["schemas"]["PolicyGroupMode"];
+            /**
+             * Format: date-time
+             * @description Beyond Pulumi. When the risk acceptance of an ignored or by_design issue ends; absent when the issue is not accepted.
+             */
+            acceptedUntil?: string;
+            /** @description Beyond Pulumi. Why the risk was accepted until acceptedUntil; absent when the issue is not accepted. */
+            acceptanceReason?: string;
         };
         /** @description A policy issue with its policy definition and policy pack. */
         GetPolicyIssueResponse: {
@@ -1758,6 +2066,92 @@ export interface components {
             status?: components["schemas"]["PolicyIssueStatus"];
             /** @description The new priority for the policy issue. */
             priority?: components["schemas"]["PolicyIssuePriority"];
+            /**
+             * Format: date-time
+             * @description Beyond Pulumi. The end of the risk acceptance (future, within the server's maximum); only with status ignored or by_design; null ends the acceptance.
+             */
+            acceptedUntil?: string | null;
+            /** @description Beyond Pulumi. Why the risk is accepted; required with acceptedUntil. */
+            acceptanceReason?: string;
+        };
+        /**
+         * @description Beyond Pulumi. A selection of issues (ids or filterModel) and the triage fields to set on them.
+         * @example {
+         *       "filterModel": {
+         *         "filterType": "join",
+         *         "type": "AND",
+         *         "conditions": [
+         *           {
+         *             "filterType": "text",
+         *             "colId": "policyName",
+         *             "type": "equals",
+         *             "filter": "s3-bucket-encryption"
+         *           }
+         *         ]
+         *       },
+         *       "expectedCount": 42,
+         *       "status": "in_progress",
+         *       "assignedTo": "alice"
+         *     }
+         */
+        BatchUpdatePolicyIssuesRequest: {
+            /** @description The issues to update, by id (UUIDs); not with filterModel. */
+            ids?: string[];
+            /** @description The issues to update, as the issue grid's filter (at most 100000 matching); not with ids. */
+            filterModel?: components["schemas"]["AngularGridAdvancedFilterModel"];
+            /** @description The number of issues the client expects the selection to match; another number is a 409. */
+            expectedCount: number;
+            /** @description The new status: open, in_progress, by_design or ignored (fixed cannot be set). Fixed issues keep their status. */
+            status?: components["schemas"]["PolicyIssueStatus"];
+            /** @description The new priority. */
+            priority?: components["schemas"]["PolicyIssuePriority"];
+            /** @description A member's login or email to assign the issues to; null or "" unassigns. */
+            assignedTo?: string | null;
+            /**
+             * Format: date-time
+             * @description The end of the risk acceptance, as in UpdatePolicyIssue; null ends it.
+             */
+            acceptedUntil?: string | null;
+            /** @description Why the risk is accepted; required with acceptedUntil. */
+            acceptanceReason?: string;
+        };
+        /**
+         * @description Beyond Pulumi. What a batch update matched and changed.
+         * @example {
+         *       "matched": 42,
+         *       "changed": 40,
+         *       "unchanged": 2,
+         *       "statusUnchanged": 3,
+         *       "batchId": "01936f0e-8a1b-7c2d-9e3f-4a5b6c7d8e9f"
+         *     }
+         */
+        BatchUpdatePolicyIssuesResponse: {
+            /** @description The issues the selection matched (equal to expectedCount). */
+            matched: number;
+            /** @description The matched issues at least one field of which changed. */
+            changed: number;
+            /** @description The matched issues that already held every value sent. */
+            unchanged: number;
+            /** @description The matched issues whose status was left as it was because they are fixed. */
+            statusUnchanged: number;
+            /** @description The batch's id, carried by every history entry it wrote. */
+            batchId: string;
+        };
+        /**
+         * @description Beyond Pulumi. Pulumi's error body with the number of issues the selection matches now.
+         * @example {
+         *       "code": 409,
+         *       "message": "expectedCount: the selection matches 45 issues, not 42; review the selection and send expectedCount 45",
+         *       "matched": 45
+         *     }
+         */
+        BatchUpdatePolicyIssuesConflict: {
+            /** @description The HTTP status code (409). */
+            code: number;
+            /** @description A human-readable description of the error. */
+            message: string;
+            /** @description The number of issues the selection matches now. */
+            matched: number;
         };
         /** @description Beyond Pulumi. The history of a policy issue. */
         PolicyIssueHistoryResponse: {
@@ -1784,13 +2178,17 @@ export interface components {
              * @description When the change was made.
              */
             at: string;
-            /** @description Who made the change (a user login, a token name, or "evaluation"). */
+            /** @description Who made the change (a user login, a token name, "evaluation", or "policyresults" for an expired acceptance). */
             actor: string;
             /**
-             * @description The kind of actor.
+             * @description The kind of actor; system (beyond Pulumi) for the server's own changes, such as an expired acceptance.
              * @enum {string}
              */
-            actorType: "user" | "token" | "evaluation";
+            actorType: "user" | "token" | "evaluation" | "system";
+            /** @description Beyond Pulumi. The id of the batch update (BatchUpdatePolicyIssues) that made the change, when one did. */
+            batchId?: string;
+            /** @description Beyond Pulumi. Why the server made the change, for system changes (e.g. "acceptance expired"). */
+            reason?: string;
             /** @description The field that changed (status, priority, assignedTo, level, message, policyPackTag, ...). */
             field: string;
             /** @description The value before the change; null when there was none. */
@@ -2889,6 +3287,151 @@ export interface components {
             };
         };
         /**
+         * @description A webhook of an organization or of a stack, as Pulumi describes it. Requests send the fields
+         *     they set (`displayName` and `payloadUrl` at least); answers never include `secret`.
+         * @example {
+         *       "organizationName": "acme",
+         *       "name": "oncall",
+         *       "displayName": "On-call channel",
+         *       "payloadUrl": "https://hooks.example.com/policy",
+         *       "active": true,
+         *       "format": "raw",
+         *       "filters": [
+         *         "policy_violation_mandatory",
+         *         "policy_issue_reopened"
+         *       ],
+         *       "minimumSeverity": "high"
+         *     }
+         */
+        Webhook: {
+            /** @description The organization that owns this webhook (must match the path when sent). */
+            organizationName?: string;
+            /** @description The project name, set when the webhook belongs to a stack. */
+            projectName?: string;
+            /** @description The stack name, set when the webhook belongs to a stack. */
+            stackName?: string;
+            /** @description The webhook's name, unique in its scope (1 to 64 letters, digits, `-`, `_` or `.`); generated when a create request omits it. */
+            name?: string;
+            /** @description The name shown in the console. */
+            displayName: string;
+            /** @description The http or https URL deliveries are POSTed to. */
+            payloadUrl: string;
+            /** @description The HMAC-SHA256 key of `Pulumi-Webhook-Signature`. Write-only; never answered. */
+            secret?: string;
+            /** @description Whether the webhook receives deliveries (default true on create). */
+            active?: boolean;
+            format?: components["schemas"]["WebhookFormat"];
+            /**
+             * @description The event types the webhook is sent; with no filters and no groups, every event. Pulumi's
+             *     `policy_violation_mandatory` and `policy_violation_advisory` fire when an evaluation opens
+             *     or reopens issues of that enforcement level; the `policy_issue_*` and
+             *     `policy_acceptance_expired` filters are beyond Pulumi. Pulumi's other filters are
+             *     accepted and never fire here.
+             */
+            filters?: components["schemas"]["WebhookFilter"][];
+            /** @description Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here. */
+            groups?: components["schemas"]["WebhookGroup"][];
+            minimumSeverity?: components["schemas"]["WebhookMinimumSeverity"];
+            /** @description Beyond Pulumi. Whether a secret is set (answers only). */
+            hasSecret?: boolean;
+            /** @description Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only). */
+            deactivatedReason?: string;
+        };
+        /** @description The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values. */
+        WebhookUpdate: {
+            /** @description The name shown in the console. */
+            displayName?: string;
+            /** @description The http or https URL deliveries are POSTed to. */
+            payloadUrl?: string;
+            /** @description A new HMAC key; the empty string removes the secret. Write-only. */
+            secret?: string;
+            /** @description Whether the webhook receives deliveries. */
+            active?: boolean;
+            format?: components["schemas"]["WebhookFormat"];
+            /** @description The event types the webhook is sent (replaces the list). */
+            filters?: components["schemas"]["WebhookFilter"][];
+            /** @description The event groups the webhook subscribes to (replaces the list). */
+            groups?: components["schemas"]["WebhookGroup"][];
+            minimumSeverity?: components["schemas"]["WebhookMinimumSeverity"];
+        };
+        /**
+         * @description The payload's format: `raw` (policyresults' JSON, docs/webhooks.md), `slack` (a Slack
+         *     incoming webhook message) or `ms_teams` (a Microsoft Teams message card). Pulumi's
+         *     `pulumi_deployments` has no meaning here and is refused.
+         * @enum {string}
+         */
+        WebhookFormat: "raw" | "slack" | "ms_teams";
+        /**
+         * @description An event type a webhook may subscribe to.
+         * @enum {string}
+         */
+        WebhookFilter: "stack_created" | "stack_deleted" | "preview_succeeded" | "preview_failed" | "update_succeeded" | "update_failed" | "destroy_succeeded" | "destroy_failed" | "refresh_succeeded" | "refresh_failed" | "deployment_queued" | "deployment_started" | "deployment_succeeded" | "deployment_failed" | "drift_detected" | "drift_detection_succeeded" | "drift_detection_failed" | "drift_remediation_succeeded" | "drift_remediation_failed" | "policy_violation_mandatory" | "policy_violation_advisory" | "policy_issue_opened" | "policy_issue_reopened" | "policy_issue_fixed" | "policy_issue_triaged" | "policy_acceptance_expired";
+        /**
+         * @description An event group a webhook may subscribe to.
+         * @enum {string}
+         */
+        WebhookGroup: "stacks" | "deployments" | "policies";
+        /**
+         * @description Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
+         *     a severity count as below low); absent or the empty string, every severity.
+         * @enum {string}
+         */
+        WebhookMinimumSeverity: "" | "low" | "medium" | "high" | "critical";
+        /**
+         * @description One delivery attempt of a webhook event, as Pulumi describes it.
+         * @example {
+         *       "id": "ea01abd2-90b4-4670-acce-15cc019ed6e4",
+         *       "kind": "ping",
+         *       "payload": "{\"timestamp\":1632735487,\"message\":\"Just a friendly ping from policyresults\"}",
+         *       "timestamp": 1632735487,
+         *       "duration": 196,
+         *       "requestUrl": "https://hooks.example.com/policy",
+         *       "requestHeaders": "Content-Type: application/json\r\nPulumi-Webhook-Id: ea01abd2-90b4-4670-acce-15cc019ed6e4\r\nPulumi-Webhook-Kind: ping\r\n",
+         *       "responseCode": 200,
+         *       "responseHeaders": "Content-Type: text/plain\r\n",
+         *       "responseBody": "OK",
+         *       "attempt": 1,
+         *       "state": "delivered"
+         *     }
+         */
+        WebhookDelivery: {
+            /** @description The delivery's id, sent as `Pulumi-Webhook-Id`; the same on every attempt of one delivery. */
+            id: string;
+            /** @description The event kind, sent as `Pulumi-Webhook-Kind` (`ping`, `policy_violation`, `policy_issue_triaged`, `policy_acceptance_expired`). */
+            kind: string;
+            /** @description The request body sent. */
+            payload: string;
+            /**
+             * Format: int64
+             * @description When the attempt started, in Unix seconds.
+             */
+            timestamp: number;
+            /**
+             * Format: int64
+             * @description How long the attempt took, in milliseconds.
+             */
+            duration: number;
+            /** @description The URL the request was sent to. */
+            requestUrl: string;
+            /** @description The request headers sent, one "Name: value" a line (the signature is left out). */
+            requestHeaders: string;
+            /** @description The receiver's HTTP status code; 0 when no answer came (see `error`). */
+            responseCode: number;
+            /** @description The receiver's response headers, one "Name: value" a line, cut at 4 KB. */
+            responseHeaders: string;
+            /** @description The receiver's response body, cut at 4 KB. */
+            responseBody: string;
+            /** @description Beyond Pulumi. The attempt's number for this delivery, from 1. */
+            attempt?: number;
+            /**
+             * @description Beyond Pulumi. The delivery's state after this attempt.
+             * @enum {string}
+             */
+            state?: "retrying" | "delivered" | "failed";
+            /** @description Beyond Pulumi. Why no answer came (a refused address, a timeout, a network error). */
+            error?: string;
+        };
+        /**
          * @description The result of a health check.
          * @example {
          *       "status": "ok",
@@ -3001,6 +3544,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The webhook name */
+        HookName: string;
         /** @description The organization name */
         OrgName: string;
         /** @description The issue identifier, a UUID in its 36-character form (anything else is answered 400 "issueId must be a UUID"). */
@@ -3180,6 +3725,50 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    BatchUpdatePolicyIssues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchUpdatePolicyIssuesRequest"];
+            };
+        };
+        responses: {
+            /** @description What the batch matched and changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchUpdatePolicyIssuesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The selection matches another number of issues than `expectedCount`; nothing was written. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchUpdatePolicyIssuesConflict"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4746,6 +5335,488 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListOrganizationMembersResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListOrganizationWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every webhook of the scope (one page). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    CreateOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Webhook"];
+            };
+        };
+        responses: {
+            /** @description The webhook as stored, without its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeleteOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    UpdateOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The webhook as updated, without its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PingOrganizationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping's delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetOrganizationWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempts, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ListStackWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Continuation token of the previous page; absent for the first page. */
+                continuationToken?: components["parameters"]["ContinuationToken"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every webhook of the scope (one page). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    CreateStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Webhook"];
+            };
+        };
+        responses: {
+            /** @description The webhook as stored, without its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    DeleteStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    UpdateStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The webhook as updated, without its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    PingStackWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping's delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    GetStackWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization name */
+                orgName: components["parameters"]["OrgName"];
+                /** @description The project name */
+                projectName: components["parameters"]["ProjectName"];
+                /** @description The stack name */
+                stackName: components["parameters"]["StackName"];
+                /** @description The webhook name */
+                hookName: components["parameters"]["HookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempts, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
                 };
             };
             400: components["responses"]["BadRequest"];

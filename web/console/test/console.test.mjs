@@ -6,6 +6,8 @@
 // security headers, no token in any URL, axe-core on every page and the
 // first screen's JavaScript budget. Run by scripts/console-test.sh.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -203,6 +205,33 @@ describe("the console", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.locator("#token").waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem("policyresults.token") ?? sessionStorage.getItem("policyresults.token")), null);
+  });
+
+  test("overview: trend charts of the last 90 days from the API, and a year by week", async () => {
+    const page = await newPage();
+    await signIn(page);
+    const day = (d) => d.toISOString().slice(0, 10);
+    const now = new Date();
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 89));
+    const trend = await api("/trends", { body: { from: day(from), to: day(now), interval: "day", groupBy: "severity" } });
+    assert.ok(trend.series.length > 0, "the demo has active issues in the last 90 days");
+    const label = (s) => (s === "" ? "Unset" : s[0].toUpperCase() + s.slice(1));
+    const active = page.getByRole("figure", { name: "Active issues by severity" });
+    await active.locator("svg").waitFor();
+    assert.deepEqual(await active.locator(".trend-legend li").allTextContents(), trend.series.map((s) => label(s.value)));
+    assert.ok((await active.locator("polyline").count()) >= trend.series.length);
+    const flow = page.getByRole("figure", { name: "Opened vs fixed" });
+    assert.deepEqual(await flow.locator(".trend-legend li").allTextContents(), ["Opened", "Fixed"]);
+    const svgLabel = await active.locator("svg").getAttribute("aria-label");
+    assert.ok(svgLabel.includes(`from ${trend.intervals[0]} to ${trend.intervals[trend.intervals.length - 1]}`), svgLabel);
+    await checkAxe(page, "overview trends");
+
+    const year = page.waitForRequest((r) => r.url().endsWith("/policyresults/trends") && JSON.parse(r.postData() ?? "{}").interval === "week");
+    await page.getByRole("button", { name: "365 days" }).click();
+    const body = JSON.parse((await year).postData());
+    assert.equal(body.to, day(now));
+    await page.waitForFunction(() => document.querySelector("#trend-active-title")?.closest("figure")?.querySelector("svg")?.getAttribute("aria-label")?.includes(" to "));
+    assert.equal(await page.getByRole("button", { name: "365 days" }).getAttribute("aria-pressed"), "true");
   });
 
   test("overview: the totals, and a heatmap cell opens the grid of its issues", async () => {
@@ -514,6 +543,58 @@ describe("the console", () => {
     await page.getByText("Applied policy packs").waitFor();
     await checkAxe(page, "a policy group");
     assert.deepEqual(page.problems, []);
+  });
+
+  test("webhooks: an admin creates one, pings a receiver, reads the delivery and deactivates it; a viewer is told why not", async () => {
+    const received = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200, { "Content-Type": "text/plain" }).end("pong from the receiver");
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+      const page = await newPage();
+      await signIn(page);
+      await nav(page, "Webhooks").click();
+      await page.getByRole("button", { name: "New webhook" }).click();
+      await page.fill("#hook-display-name", "On call");
+      await page.fill("#hook-url", url);
+      await page.fill("#hook-secret", "console-secret");
+      await page.getByLabel("Mandatory violations (opened or reopened)").check();
+      await page.selectOption("#hook-severity", "high");
+      await checkAxe(page, "the webhook form");
+      await page.getByRole("button", { name: "Create" }).click();
+      const card = page.getByRole("region", { name: "Webhook On call" });
+      await card.waitFor();
+      assert.match(await card.textContent(), /policy_violation_mandatory/);
+      await card.getByRole("button", { name: "Ping" }).click();
+      await card.getByText("Ping: HTTP 200").waitFor();
+      assert.equal(received.length, 1);
+      assert.equal(received[0].headers["pulumi-webhook-kind"], "ping");
+      assert.equal(received[0].headers["pulumi-webhook-signature"], createHmac("sha256", "console-secret").update(received[0].body).digest("hex"));
+      await card.getByRole("button", { name: "Deliveries" }).click();
+      await card.getByText("pong from the receiver").waitFor();
+      await checkAxe(page, "webhooks");
+      await shot(page, "webhooks");
+      await card.getByRole("button", { name: "Deactivate" }).click();
+      await card.getByText("inactive", { exact: true }).waitFor();
+      assert.ok(!(await page.content()).includes("console-secret"), "the secret is shown nowhere");
+      assert.deepEqual(page.problems, []);
+
+      const viewer = await server.cli("token", "create", "--org", "acme", "--user", "carol");
+      const vpage = await newPage();
+      await signIn(vpage, viewer);
+      await vpage.goto(`${server.url}/webhooks?org=acme`);
+      await vpage.getByText("Only admins of acme manage webhooks").waitFor();
+      await checkAxe(vpage, "webhooks, as a viewer");
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   test("keyboard: the column dialog keeps the focus, the grid moves by arrows and opens an issue with Enter", async () => {

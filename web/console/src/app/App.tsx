@@ -23,6 +23,7 @@ const PoliciesPage = lazy(() => import("../pages/PoliciesPage").then((m) => m.Po
 const PacksPage = lazy(() => import("../pages/PacksPage").then((m) => m.PacksPage));
 const GroupsPage = lazy(() => import("../pages/GroupsPage").then((m) => m.GroupsPage));
 const GroupPage = lazy(() => import("../pages/GroupPage").then((m) => m.GroupPage));
+const WebhooksPage = lazy(() => import("../pages/WebhooksPage").then((m) => m.WebhooksPage));
 
 const expiredMessage = "You were signed out: the server refused the token (it is invalid, expired or revoked). Sign in again.";
 
@@ -110,6 +111,7 @@ function SignedIn({ client, user, signOut }: Pick<Session, "client" | "user" | "
             <Route path="/policypacks" component={PacksPage} />
             <Route path="/policygroups" component={GroupsPage} />
             <Route path="/policygroups/:name">{(p: { name: string }) => <GroupPage name={decodeURIComponent(p.name)} />}</Route>
+            <Route path="/webhooks" component={WebhooksPage} />
             <Route>
               <ErrorNotice title="Page not found" error="There is no such page in the console." />
             </Route>

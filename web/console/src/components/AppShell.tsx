@@ -9,6 +9,7 @@ const sections = [
   { href: "/policies", label: "Policies", match: (p: string) => p.startsWith("/policies") },
   { href: "/policypacks", label: "Policy packs", match: (p: string) => p.startsWith("/policypacks") },
   { href: "/policygroups", label: "Policy groups", match: (p: string) => p.startsWith("/policygroups") },
+  { href: "/webhooks", label: "Webhooks", match: (p: string) => p.startsWith("/webhooks") },
 ];
 
 /** The frame of every signed-in page: navigation on the left, the header with the organisation and sign out. */

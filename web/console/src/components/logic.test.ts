@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 
 import { scoreBand, scoreText } from "./ComplianceHeatmap";
 import { triagePatch, type LoadedIssue } from "./IssueTriageForm";
+import { linePoints, trendLines, trendRequest } from "./TrendCharts";
 
 describe("heatmap scores", () => {
   test("bands and texts, N/A and error apart", () => {
@@ -24,5 +25,33 @@ describe("the triage PATCH", () => {
 
   test("unassigning sends null", () => {
     expect(triagePatch(issue, { status: "open", priority: "p2", assignee: "" })).toEqual({ assignedTo: null });
+  });
+});
+
+describe("trend charts", () => {
+  test("a range ends today (UTC), a year by week", () => {
+    const today = new Date("2026-03-10T23:30:00Z");
+    expect(trendRequest(30, today)).toEqual({ from: "2026-02-09", to: "2026-03-10", interval: "day", groupBy: "severity" });
+    expect(trendRequest(365, today)).toEqual({ from: "2025-03-11", to: "2026-03-10", interval: "week", groupBy: "severity" });
+  });
+
+  test("lines are split where values are missing, scaled to the box", () => {
+    expect(linePoints([0, 5, null, 10, 10], 10, 40, 20)).toEqual(["0.0,20.0 10.0,10.0", "30.0,0.0 40.0,0.0"]);
+    expect(linePoints([null, null], 0, 40, 20)).toEqual([]);
+  });
+
+  test("opened vs fixed sums the severities", () => {
+    const lines = trendLines({
+      from: "2026-01-01", to: "2026-01-02", interval: "day", groupBy: "severity", intervals: ["2026-01-01", "2026-01-02"],
+      series: [
+        { value: "high", activeIssues: [3, 2], opened: [3, 0], fixed: [0, 1], reopened: [0, 0] },
+        { value: "", activeIssues: [1, 1], opened: [1, 0], fixed: [0, 0], reopened: [0, 0] },
+      ],
+      meanTimeToFix: [{ name: "high", values: [null, 12.5] }],
+      compliance: [],
+    });
+    expect(lines.flow.map((l) => l.values)).toEqual([[4, 0], [0, 1]]);
+    expect(lines.active.map((l) => [l.label, l.className])).toEqual([["High", "sev-high"], ["Unset", "sev-unset"]]);
+    expect(lines.fix[0]?.values).toEqual([null, 12.5]);
   });
 });

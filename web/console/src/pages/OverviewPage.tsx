@@ -6,8 +6,9 @@ import { ComplianceHeatmap } from "../components/ComplianceHeatmap";
 import { MetadataTotals } from "../components/MetadataTotals";
 import { SeverityBars } from "../components/SeverityBars";
 import { ErrorNotice, Loading } from "../components/StatusBlocks";
+import { TrendCharts } from "../components/TrendCharts";
 
-/** The first page: the organisation's totals, active issues by severity and the compliance matrix. */
+/** The first page: the organisation's totals, active issues by severity, the trends and the compliance matrix. */
 export function OverviewPage() {
   const { client, org } = useSession();
   const metadata = useAsync(
@@ -28,6 +29,7 @@ export function OverviewPage() {
           <SeverityBars counts={metadata.data.activeIssuesBySeverity ?? []} />
         </div>
       )}
+      <TrendCharts />
       <ComplianceHeatmap />
     </>
   );

@@ -1,0 +1,118 @@
+package repository
+
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// changeCause says why issues changed.
+type changeCause string
+
+const (
+	// causeEvaluation: an evaluation opened, changed, reopened or fixed issues.
+	causeEvaluation changeCause = "evaluation"
+	// causePerson: a person triaged one issue (UpdateIssue).
+	causePerson changeCause = "person"
+	// causeBatch: a person triaged a selection of issues at once.
+	causeBatch changeCause = "batch"
+	// causeExpiry: risk acceptances passed their end.
+	causeExpiry changeCause = "expiry"
+)
+
+// issueChange is one issue written: before is nil for an issue opened.
+type issueChange struct{ before, after *Issue }
+
+// issueChanges is what one transaction changed in an organisation's issues,
+// and why: every path that writes policy_issues (ingest, triage, batch,
+// expiry) builds one and hands it to record.
+type issueChanges struct {
+	orgID int64
+	cause changeCause
+	// actor is the person's login or token name, or evaluationActor.
+	actor string
+	// evaluationID is the evaluation record's id when cause is causeEvaluation.
+	evaluationID int64
+	// batchID is the batch's id when cause is causeBatch.
+	batchID string
+	// changes are the issues written: opened, or with a column changed
+	// (recorded in history or not). Issues an evaluation only moved to its
+	// version are left out.
+	changes []issueChange
+	// history are the recorded changes, one row per field.
+	history []HistoryEntry
+	// rollup is what the changes (and, for an evaluation, its outcomes and
+	// resources) make to the rollups.
+	rollup *rollupDelta
+	// inlined says recordCTEs put the history and the issue counts into
+	// the statement that changed the issue, so record leaves them out.
+	inlined bool
+}
+
+// record writes c's history rows and applies its rollup deltas inside tx,
+// after the issues are written: every path that changes issues calls it
+// once per transaction. On PostgreSQL each part is one set-based statement
+// (unnest over arrays), whatever the number of issues.
+//
+// A part added here that must commit with the change also goes in
+// recordCTEs: the PostgreSQL triage path writes a change in one statement
+// without a transaction, and calls record afterwards with c.inlined set.
+func (r *Repository) record(tx *gorm.DB, c *issueChanges) error {
+	if !c.inlined {
+		if err := r.insertHistory(tx, c.history); err != nil {
+			return err
+		}
+		if err := writeHookEvents(tx, c); err != nil {
+			return err
+		}
+	}
+	if c.rollup != nil {
+		if err := r.applyRollups(tx, c.orgID, c.rollup); err != nil {
+			return err
+		}
+	}
+	// The trends change only with a change between active and inactive or
+	// of an issue's status, severity, kind or group, which the inlined
+	// triage path never carries.
+	return r.recordTrends(tx, c)
+}
+
+// recordCTEs appends to a PostgreSQL statement that changes one issue
+// (q holds "WITH updated AS (UPDATE ... RETURNING ...)", args its
+// parameters) the CTEs writing c's history and its change to the issue
+// counts, each applied only when cond (a WHERE clause) holds. It takes those
+// parts out of c: record(tx, c) afterwards writes only what remains (the
+// recounts a change between active and inactive needs).
+func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []any {
+	h := historyArrays(c.history)
+	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", cond, len(args)+1) + ")")
+	args = append(args, h.cols...)
+	if c.rollup != nil {
+		if keys := sortedChanges(c.rollup.counts, compareCountKeys); len(keys) > 0 {
+			counts := countArrays(c.orgID, keys, c.rollup.counts)
+			q.WriteString(", counts AS (" + counts.countsUpsertSQL(len(args)+1, cond) + ")")
+			args = append(args, counts.cols...)
+		}
+		c.rollup.counts = map[countKey]int64{}
+	}
+	args = hookEventCTE(c, q, args, cond)
+	c.inlined = true
+	return args
+}
+
+// insertHistory appends history rows: unnest arrays on PostgreSQL,
+// multi-row inserts on SQLite.
+func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if r.dialect.Arrays() {
+		return insertHistoryPG(tx, rows)
+	}
+	for _, batch := range chunk(rows, r.batchRows(10)) {
+		if err := tx.Create(&batch).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/repository"
+)
+
+// BatchUpdatePolicyIssues triages the issues of a selection (ids or a grid
+// filter) at once, all or nothing.
+func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdatePolicyIssuesRequestObject) (api.BatchUpdatePolicyIssuesResponseObject, error) {
+	bad := func(err error) (api.BatchUpdatePolicyIssuesResponseObject, error) {
+		return api.BatchUpdatePolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
+	}
+	a, err := requireWrite(ctx)
+	if err != nil {
+		return api.BatchUpdatePolicyIssues403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
+	}
+	if req.Body == nil {
+		return bad(badRequest("a body is required: ids or filterModel, expectedCount and the fields to set"))
+	}
+	b := req.Body
+	u := repository.BatchUpdate{ExpectedCount: b.ExpectedCount}
+	if b.Ids != nil {
+		u.IDs = *b.Ids
+		if len(u.IDs) == 0 {
+			return bad(badRequest("ids: send 1 to %d issue ids, or filterModel instead", repository.MaxBatchIDs))
+		}
+	}
+	if b.FilterModel.IsSpecified() && !b.FilterModel.IsNull() {
+		// The filter goes back to JSON for the grid's own parser, as the
+		// grid operations do (gridRequest).
+		if u.FilterModel, err = json.Marshal(b.FilterModel.MustGet()); err != nil {
+			return nil, err
+		}
+	}
+	if b.Status != nil {
+		v := string(*b.Status)
+		u.Status = &v
+	}
+	if b.Priority != nil {
+		v := string(*b.Priority)
+		u.Priority = &v
+	}
+	u.Assignee = assigneeOf(b.AssignedTo)
+	u.Acceptance = acceptanceOf(b.AcceptedUntil, b.AcceptanceReason)
+	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
+	name, actorType := a.Caller.Actor()
+	res, err := s.repo.BatchUpdateIssues(ctx, a.Org.ID, repository.Actor{Name: name, Type: actorType}, u)
+	var count *repository.BatchCountError
+	switch {
+	case errors.As(err, &count):
+		return api.BatchUpdatePolicyIssues409JSONResponse{Code: http.StatusConflict, Message: count.Error(), Matched: count.Matched}, nil
+	case err != nil:
+		if err := expected(err); isBadRequest(err) {
+			return bad(err)
+		}
+		return nil, err
+	}
+	return api.BatchUpdatePolicyIssues200JSONResponse{
+		Matched: res.Matched, Changed: res.Changed, Unchanged: res.Unchanged,
+		StatusUnchanged: res.StatusUnchanged, BatchId: res.BatchID,
+	}, nil
+}
