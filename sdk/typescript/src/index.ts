@@ -24,6 +24,10 @@ export type GridRequest = Schemas["AngularGridGetRowsRequest"];
 export type ListPolicyIssuesResponse = Schemas["ListPolicyIssuesResponse"];
 /** The body of UpdatePolicyIssue. */
 export type UpdatePolicyIssueRequest = Schemas["UpdatePolicyIssueRequest"];
+/** The body of BatchUpdatePolicyIssues: a selection (ids or filterModel), expectedCount and the fields to set. */
+export type BatchUpdatePolicyIssuesRequest = Schemas["BatchUpdatePolicyIssuesRequest"];
+/** What BatchUpdatePolicyIssues matched and changed. */
+export type BatchUpdatePolicyIssuesResponse = Schemas["BatchUpdatePolicyIssuesResponse"];
 /** An issue with its policy and policy pack (GetPolicyIssue, UpdatePolicyIssue). */
 export type GetPolicyIssueResponse = Schemas["GetPolicyIssueResponse"];
 /** One change in an issue's history. */
@@ -272,6 +276,48 @@ export async function updateIssue(
   });
   const data = unwrap(result);
   return { ...data, etag: result.response.headers.get("ETag") ?? undefined };
+}
+
+/**
+ * Thrown by batchUpdateIssues when the selection no longer matches
+ * expectedCount (409): nothing was written; `matched` is the current count.
+ */
+export class BatchCountError extends PolicyResultsError {
+  /** The number of issues the selection matches now. */
+  readonly matched: number;
+
+  constructor(message: string, matched: number, requestId?: string) {
+    super(409, message, requestId);
+    this.name = "BatchCountError";
+    this.matched = matched;
+  }
+}
+
+/**
+ * Triages every issue of a selection at once, all or nothing
+ * (BatchUpdatePolicyIssues). Throws BatchCountError when the selection
+ * matches another number than `body.expectedCount`, PolicyResultsError on
+ * other refusals.
+ *
+ * @example
+ * await batchUpdateIssues(client, "acme", { ids, expectedCount: ids.length, status: "in_progress" });
+ */
+export async function batchUpdateIssues(
+  client: PolicyResultsClient,
+  orgName: string,
+  body: BatchUpdatePolicyIssuesRequest,
+  options: { signal?: AbortSignal } = {},
+): Promise<BatchUpdatePolicyIssuesResponse> {
+  const result = await client.POST("/api/orgs/{orgName}/policyresults/issues/batch", {
+    params: { path: { orgName } },
+    body,
+    signal: options.signal,
+  });
+  if (result.response.status === 409 && result.error && typeof result.error === "object" && "matched" in result.error) {
+    const e = result.error as { message: string; matched: number };
+    throw new BatchCountError(e.message, e.matched, result.response.headers.get("X-Pulumi-Request-ID") ?? undefined);
+  }
+  return unwrap(result);
 }
 
 /** The whole compliance matrix: its columns and every row. */

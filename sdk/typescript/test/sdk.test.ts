@@ -14,6 +14,8 @@ import {
   unwrap,
   updateIssue,
   getIssue,
+  batchUpdateIssues,
+  BatchCountError,
   listOrganizationMembers,
   type GridRequest,
   type PolicyIssue,
@@ -50,6 +52,8 @@ const issueFields = [
   "assignedTo",
   "policyGroupName",
   "policyGroupType",
+  "acceptedUntil",
+  "acceptanceReason",
 ] as const satisfies readonly (keyof PolicyIssue)[];
 const everyFieldListed: Exclude<keyof PolicyIssue, (typeof issueFields)[number]> extends never ? true : false = true;
 
@@ -182,6 +186,25 @@ describe("policyresults TypeScript SDK", () => {
     assert.equal(bad.response.status, 400);
     assert.equal(bad.error?.code, 400);
     assert.match(bad.error?.message ?? "", /fixed/);
+  });
+
+  test("triages a selection at once, refusing a stale count", async () => {
+    const filterModel = { filterType: "join", type: "AND", conditions: [{ filterType: "set", colId: "severity", type: "isAnyOf", values: ["low"] }] };
+    const page = unwrap(
+      await client.POST("/api/orgs/{orgName}/policyresults/issues", { params: { path: { orgName: org } }, body: { filterModel, startRow: 0, endRow: 1 } }),
+    );
+    const count = page.rowCount!;
+    assert.ok(count > 0, "low issues in the demo");
+    await assert.rejects(batchUpdateIssues(client, org, { filterModel, expectedCount: count + 1, priority: "p4" }), (err) => {
+      assert.ok(err instanceof BatchCountError);
+      assert.equal(err.status, 409);
+      assert.equal(err.matched, count);
+      return true;
+    });
+    const done = await batchUpdateIssues(client, org, { filterModel, expectedCount: count, priority: "p4" });
+    assert.equal(done.matched, count);
+    assert.equal(done.changed + done.unchanged, count);
+    assert.ok(done.batchId);
   });
 
   test("sends gzip-compressed bodies", async () => {

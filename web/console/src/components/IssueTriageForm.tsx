@@ -27,11 +27,30 @@ interface Draft {
   status: string;
   priority: string;
   assignee: string;
+  /** The acceptance's last day (YYYY-MM-DD, the end of that day UTC), "" for none. */
+  acceptedUntil: string;
+  acceptanceReason: string;
+}
+
+/** Whether a status takes a risk acceptance. */
+export function accepting(status: string): boolean {
+  return status === "ignored" || status === "by_design";
 }
 
 function draftOf(issue: LoadedIssue): Draft {
   const i = issue.policyIssue;
-  return { status: i.status, priority: i.priority, assignee: i.assignedTo?.githubLogin ?? "" };
+  return {
+    status: i.status,
+    priority: i.priority,
+    assignee: i.assignedTo?.githubLogin ?? "",
+    acceptedUntil: i.acceptedUntil ? i.acceptedUntil.slice(0, 10) : "",
+    acceptanceReason: i.acceptanceReason ?? "",
+  };
+}
+
+/** The end of a day (UTC) as the API takes it: 2027-03-31 → 2027-03-31T23:59:59Z. */
+export function endOfDay(day: string): string {
+  return `${day}T23:59:59Z`;
 }
 
 /** The fields of `draft` that differ from the issue: the PATCH body. */
@@ -41,6 +60,15 @@ export function triagePatch(issue: LoadedIssue, draft: Draft): UpdatePolicyIssue
   if (draft.status !== now.status) patch.status = draft.status as UpdatePolicyIssueRequest["status"];
   if (draft.priority !== now.priority) patch.priority = draft.priority as UpdatePolicyIssueRequest["priority"];
   if (draft.assignee !== now.assignee) patch.assignedTo = draft.assignee === "" ? null : draft.assignee;
+  // An acceptance goes with ignored and by_design only; another status ends it on the server.
+  if (accepting(draft.status) && (draft.acceptedUntil !== now.acceptedUntil || draft.acceptanceReason !== now.acceptanceReason)) {
+    if (draft.acceptedUntil === "") {
+      if (now.acceptedUntil !== "") patch.acceptedUntil = null;
+    } else {
+      patch.acceptedUntil = endOfDay(draft.acceptedUntil);
+      patch.acceptanceReason = draft.acceptanceReason;
+    }
+  }
   return patch;
 }
 
@@ -186,6 +214,32 @@ export function IssueTriageForm({
               />
             )}
           </label>
+          {accepting(draft.status) && (
+            <>
+              <label>
+                Accepted until
+                <input
+                  type="date"
+                  id="accepted-until"
+                  value={draft.acceptedUntil}
+                  onInput={(e) => setDraft({ ...draft, acceptedUntil: (e.target as HTMLInputElement).value })}
+                />
+              </label>
+              <label>
+                Acceptance reason
+                <input
+                  type="text"
+                  id="acceptance-reason"
+                  value={draft.acceptanceReason}
+                  maxLength={1000}
+                  required={draft.acceptedUntil !== ""}
+                  placeholder="why the risk is accepted"
+                  onInput={(e) => setDraft({ ...draft, acceptanceReason: (e.target as HTMLInputElement).value })}
+                />
+              </label>
+              <p class="muted">When the date passes, the issue opens again.</p>
+            </>
+          )}
           <div class="dialog-actions">
             <button type="button" class="button" disabled={!changed} onClick={() => setDraft(draftOf(issue))}>
               Reset

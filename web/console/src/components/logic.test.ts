@@ -16,15 +16,26 @@ describe("the triage PATCH", () => {
     etag: '"1"',
     policyIssue: { status: "open", priority: "p2", assignedTo: { githubLogin: "bob", name: "Bob", avatarUrl: "" } },
   } as unknown as LoadedIssue;
+  const none = { acceptedUntil: "", acceptanceReason: "" };
 
   test("sends only what changed", () => {
-    expect(triagePatch(issue, { status: "open", priority: "p2", assignee: "bob" })).toEqual({});
-    expect(triagePatch(issue, { status: "in_progress", priority: "p2", assignee: "bob" })).toEqual({ status: "in_progress" });
-    expect(triagePatch(issue, { status: "open", priority: "p0", assignee: "alice" })).toEqual({ priority: "p0", assignedTo: "alice" });
+    expect(triagePatch(issue, { ...none, status: "open", priority: "p2", assignee: "bob" })).toEqual({});
+    expect(triagePatch(issue, { ...none, status: "in_progress", priority: "p2", assignee: "bob" })).toEqual({ status: "in_progress" });
+    expect(triagePatch(issue, { ...none, status: "open", priority: "p0", assignee: "alice" })).toEqual({ priority: "p0", assignedTo: "alice" });
   });
 
   test("unassigning sends null", () => {
-    expect(triagePatch(issue, { status: "open", priority: "p2", assignee: "" })).toEqual({ assignedTo: null });
+    expect(triagePatch(issue, { ...none, status: "open", priority: "p2", assignee: "" })).toEqual({ assignedTo: null });
+  });
+
+  test("an acceptance goes with ignored or by_design, to the end of its day", () => {
+    const accept = { acceptedUntil: "2027-03-31", acceptanceReason: "vendor fix due" };
+    expect(triagePatch(issue, { ...accept, status: "ignored", priority: "p2", assignee: "bob" })).toEqual({
+      status: "ignored",
+      acceptedUntil: "2027-03-31T23:59:59Z",
+      acceptanceReason: "vendor fix due",
+    });
+    expect(triagePatch(issue, { ...accept, status: "in_progress", priority: "p2", assignee: "bob" })).toEqual({ status: "in_progress" });
   });
 });
 

@@ -10,6 +10,7 @@ import {
   InfiniteRowModelModule,
   ModuleRegistry,
   NumberFilterModule,
+  RowSelectionModule,
   TextFilterModule,
   type ColDef,
   type GridApi,
@@ -24,7 +25,15 @@ import { SetFacetFilter, type SetFacetParams } from "./SetFacetFilter";
 import { takePrefetched } from "./prefetch";
 import { gridPageSize, rowsRequest, type FilterModel, type IssueView, type SortItem } from "./view";
 
-ModuleRegistry.registerModules([ColumnApiModule, InfiniteRowModelModule, TextFilterModule, DateFilterModule, NumberFilterModule, CustomFilterModule]);
+ModuleRegistry.registerModules([
+  ColumnApiModule,
+  InfiniteRowModelModule,
+  TextFilterModule,
+  DateFilterModule,
+  NumberFilterModule,
+  CustomFilterModule,
+  RowSelectionModule,
+]);
 
 function badge(kind: "sev" | "status", value: string, label: string): HTMLElement {
   const el = document.createElement("span");
@@ -44,6 +53,10 @@ export interface IssueGridProps {
   onError: (error: unknown) => void;
   onOpen: (issueId: string) => void;
   issueHref: (issueId: string) => string;
+  /** Rows get checkboxes; the ids selected are reported on each change. */
+  onSelection?: (issueIds: string[]) => void;
+  /** A new value reloads the rows and clears the selection (after a batch). */
+  reload?: number;
 }
 
 /**
@@ -152,9 +165,11 @@ export function IssueGrid(props: IssueGridProps) {
       rowHeight: 34,
       headerHeight: 38,
       getRowId: (r) => r.data.id,
+      rowSelection: p.onSelection ? { mode: "multiRow", checkboxes: true, headerCheckbox: false, enableClickSelection: false } : undefined,
+      onSelectionChanged: () => latest.current.onSelection?.(grid.getSelectedRows().map((r) => r.id)),
       onRowClicked: (e) => {
         const target = e.event?.target as HTMLElement | undefined;
-        if (e.data && !target?.closest("a")) latest.current.onOpen(e.data.id);
+        if (e.data && !target?.closest("a, .ag-selection-checkbox, input")) latest.current.onOpen(e.data.id);
       },
       onCellKeyDown: (e) => {
         const key = (e.event as KeyboardEvent | undefined)?.key;
@@ -184,7 +199,10 @@ export function IssueGrid(props: IssueGridProps) {
           .sort((a, b) => (a.sortIndex ?? 0) - (b.sortIndex ?? 0))
           .map((s) => ({ colId: s.colId, sort: s.sort as "asc" | "desc" })),
       };
-      const cols = grid.getAllDisplayedColumns().map((c) => c.getColId());
+      const cols = grid
+        .getAllDisplayedColumns()
+        .map((c) => c.getColId())
+        .filter((id) => columnById.has(id));
       next.columns = cols.join() === defaultColumns.join() ? undefined : cols;
       if (key(next) !== key(current)) {
         shown.current = key(next);
@@ -193,6 +211,15 @@ export function IssueGrid(props: IssueGridProps) {
     }
     return () => grid.destroy();
   }, []);
+
+  const firstReload = useRef(props.reload);
+  useEffect(() => {
+    const grid = api.current;
+    if (!grid || props.reload === firstReload.current) return;
+    firstReload.current = props.reload;
+    grid.deselectAll();
+    grid.purgeInfiniteCache();
+  }, [props.reload]);
 
   // A view that changed elsewhere (a link, back, a chip removed) is applied
   // to the grid; the grouping keys need a fresh datasource.

@@ -44,6 +44,8 @@ export const issueColumns: IssueColumn[] = [
   { id: "policyPackTag", header: "Pack version", filter: "text", visible: false, width: 120 },
   { id: "stackVersion", header: "Stack version", filter: "number", visible: false, width: 120 },
   { id: "resourceVersion", header: "Resource version", filter: "number", visible: false, width: 130 },
+  { id: "acceptedUntil", header: "Accepted until", filter: "date", visible: false, width: 165 },
+  { id: "acceptanceReason", header: "Acceptance reason", filter: "text", visible: false, width: 240 },
 ];
 
 export const columnById = new Map(issueColumns.map((c) => [c.id, c]));

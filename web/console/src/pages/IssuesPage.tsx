@@ -1,8 +1,9 @@
 import { useCallback, useState } from "preact/hooks";
 import { Link, useLocation, useSearch } from "wouter-preact";
 
-import { useSession } from "../app/SessionContext";
+import { canTriage, useSession } from "../app/SessionContext";
 import { ErrorNotice } from "../components/StatusBlocks";
+import { BulkEditBar } from "../issues/BulkEditBar";
 import { ColumnChooser } from "../issues/ColumnChooser";
 import { columnHeader, describeFilter, groupChoices, valueLabel } from "../issues/columns";
 import { ExportButton } from "../issues/ExportButton";
@@ -19,12 +20,15 @@ const number = new Intl.NumberFormat("en");
  * a group adds one, so Back goes up a level.
  */
 export function IssuesPage() {
-  const { client, org } = useSession();
+  const { client, org, role } = useSession();
   const search = useSearch();
   const [, navigate] = useLocation();
   const view = viewFromSearch(search);
   const [count, setCount] = useState<number | undefined>();
   const [error, setError] = useState<unknown>();
+  const [selected, setSelected] = useState<string[]>([]);
+  const [reload, setReload] = useState(0);
+  const triage = canTriage(role);
 
   const setView = useCallback(
     (next: IssueView, push = false) => navigate(`/issues?${searchFromView(next, org)}`, { replace: !push }),
@@ -109,10 +113,23 @@ export function IssuesPage() {
       {error !== undefined && (
         <ErrorNotice error={error} title="The issues could not be loaded" action={{ label: "Dismiss", run: () => setError(undefined) }} />
       )}
+      {triage && !showsGroups(view) && (
+        <BulkEditBar
+          selected={selected}
+          view={view}
+          count={count}
+          onDone={() => {
+            setSelected([]);
+            setReload((n) => n + 1);
+          }}
+        />
+      )}
       {showsGroups(view) ? (
         <GroupList view={view} onCount={setCount} />
       ) : (
         <IssueGrid
+          onSelection={triage ? setSelected : undefined}
+          reload={reload}
           client={client}
           org={org}
           view={view}
