@@ -2,21 +2,20 @@ package repository
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
-// Compliance score sentinels.
+// Compliance score sentinels (see policy.Score).
 const (
 	// ScoreNotApplicable marks a pack that never ran on the entity.
-	ScoreNotApplicable = -1
+	ScoreNotApplicable = policy.ScoreNotApplicable
 	// ScoreError marks a pack whose latest evaluation could not run.
-	ScoreError = -2
+	ScoreError = policy.ScoreError
 )
 
 // ComplianceEntity is the row kind of the compliance matrix.
@@ -50,47 +49,6 @@ const MaxCompliancePageSize = 1000
 // DefaultCompliancePageSize is the page size when none is given.
 const DefaultCompliancePageSize = 100
 
-// pageToken is the content of a continuation token.
-type pageToken struct {
-	// Kind binds a token to the listing that issued it.
-	Kind string `json:"k"`
-	// After is the last key of the previous page.
-	After string `json:"a"`
-	// AfterID breaks ties on After where keys may repeat.
-	AfterID string `json:"i,omitempty"`
-}
-
-// tokenSalt makes checksums of tokens specific to policyresults, so a token
-// edited by hand is refused rather than misread.
-const tokenSalt = "policyresults/continuation/v1"
-
-func encodePageToken(t pageToken) string {
-	b, _ := json.Marshal(t)
-	sum := sha256.Sum256(append(append([]byte(tokenSalt), 0), b...))
-	return base64.RawURLEncoding.EncodeToString(b) + "." + hex.EncodeToString(sum[:6])
-}
-
-func decodePageToken(s, kind string) (pageToken, error) {
-	payload, check, ok := strings.Cut(s, ".")
-	bad := invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
-	if !ok {
-		return pageToken{}, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return pageToken{}, bad
-	}
-	sum := sha256.Sum256(append(append([]byte(tokenSalt), 0), b...))
-	if hex.EncodeToString(sum[:6]) != check {
-		return pageToken{}, bad
-	}
-	var t pageToken
-	if err := json.Unmarshal(b, &t); err != nil || t.Kind != kind {
-		return pageToken{}, bad
-	}
-	return t, nil
-}
-
 // entityDisplayExpr is an entity's name as the matrix shows it:
 // "project/stack" for stacks, the account name for accounts. The index
 // entities_display (migrations/*/00001_schema.sql) holds the same
@@ -106,10 +64,10 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	case size < 0 || size > MaxCompliancePageSize:
 		return nil, invalid("size", "%d is out of range; allowed: 1 to %d", size, MaxCompliancePageSize)
 	}
-	var after pageToken
+	var after pagetoken.Token
 	if token != "" {
 		var err error
-		if after, err = decodePageToken(token, "compliance/"+string(entity)); err != nil {
+		if after, err = pagetoken.Decode(token, "compliance/"+string(entity)); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +133,7 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 		}
 		if len(m.Rows) == 0 || id != last {
 			if len(m.Rows) == size {
-				m.Next = encodePageToken(pageToken{Kind: "compliance/" + string(entity), After: m.Rows[size-1].EntityName})
+				m.Next = pagetoken.Encode(pagetoken.Token{Kind: "compliance/" + string(entity), After: m.Rows[size-1].EntityName})
 				break
 			}
 			m.Rows = append(m.Rows, newRow(display))
@@ -185,7 +143,7 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 			continue
 		}
 		if col, ok := column[pack.String]; ok {
-			m.Rows[len(m.Rows)-1].Scores[col] = score(allError.Bool, int(total.Int64), int(failing.Int64))
+			m.Rows[len(m.Rows)-1].Scores[col] = policy.Score(allError.Bool, int(total.Int64), int(failing.Int64))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -194,24 +152,11 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	return m, nil
 }
 
-// score is 100 × passing / evaluated policies, rounded down.
-func score(allError bool, total, failing int) int {
-	switch {
-	case allError:
-		return ScoreError
-	case total == 0:
-		return 100
-	case failing > total:
-		failing = total
-	}
-	return 100 * (total - failing) / total
-}
-
 // severityRows are the rows of the severity matrix, most severe first.
 var severityRows = []string{"critical", "high", "medium", "low"}
 
 func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *ComplianceMatrix, column map[string]int,
-	newRow func(string) ComplianceRow, size int, after pageToken) (*ComplianceMatrix, error) {
+	newRow func(string) ComplianceRow, size int, after pagetoken.Token) (*ComplianceMatrix, error) {
 	start := 0
 	if after.After != "" {
 		for i, s := range severityRows {
@@ -223,7 +168,7 @@ func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *Complia
 	rows := severityRows[start:]
 	if len(rows) > size {
 		rows = rows[:size]
-		m.Next = encodePageToken(pageToken{Kind: "compliance/severity", After: rows[len(rows)-1]})
+		m.Next = pagetoken.Encode(pagetoken.Token{Kind: "compliance/severity", After: rows[len(rows)-1]})
 	}
 	m.Rows = make([]ComplianceRow, 0, len(rows))
 	rowOf := map[string]int{}
@@ -372,7 +317,7 @@ const ViolationsPageSize = 100
 func (r *Repository) Violations(ctx context.Context, orgID int64, token string) ([]Issue, string, error) {
 	q := r.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, StatusFixed)
 	if token != "" {
-		t, err := decodePageToken(token, "violations")
+		t, err := pagetoken.Decode(token, "violations")
 		if err != nil {
 			return nil, "", err
 		}
@@ -390,7 +335,7 @@ func (r *Repository) Violations(ctx context.Context, orgID int64, token string) 
 	if len(out) > ViolationsPageSize {
 		out = out[:ViolationsPageSize]
 		last := out[len(out)-1]
-		next = encodePageToken(pageToken{Kind: "violations", After: last.ObservedAt.UTC().Format(time.RFC3339Nano), AfterID: last.ID})
+		next = pagetoken.Encode(pagetoken.Token{Kind: "violations", After: last.ObservedAt.UTC().Format(time.RFC3339Nano), AfterID: last.ID})
 	}
 	return out, next, nil
 }

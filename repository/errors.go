@@ -1,6 +1,11 @@
 package repository
 
-import "github.com/policyresults/policyresults/repository/store"
+import (
+	"errors"
+
+	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/store"
+)
 
 // The repository's errors (see package store).
 var (
@@ -21,3 +26,13 @@ func invalid(field, format string, args ...any) error { return store.Invalid(fie
 
 // translate maps GORM's errors to the repository's.
 func translate(err error, conflictMessage string) error { return store.Translate(err, conflictMessage) }
+
+// refused turns a rule's refusal (a *policy.FieldError) into a
+// *ValidationError.
+func refused(err error) error {
+	var fe *policy.FieldError
+	if errors.As(err, &fe) {
+		return &ValidationError{Field: fe.Field, Message: fe.Message}
+	}
+	return err
+}

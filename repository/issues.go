@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/policy"
 )
 
 // IssueByID finds an issue of an organisation.
@@ -111,8 +113,6 @@ type IssueUpdate struct {
 	MaxAcceptance time.Duration
 }
 
-var validPriorities = map[string]bool{"p0": true, "p1": true, "p2": true, "p3": true, "p4": true}
-
 // UpdateIssue applies a triage change atomically, records each real change
 // in the issue's history and bumps its revision. A change that changes
 // nothing writes nothing. It answers the issue as changed, with its policy
@@ -202,17 +202,8 @@ type triageChange struct {
 
 // check refuses the values of u no issue could take.
 func (u *IssueUpdate) check() error {
-	if u.Status != nil {
-		switch *u.Status {
-		case StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored:
-		case StatusFixed:
-			return invalid("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
-		default:
-			return invalid("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *u.Status)
-		}
-	}
-	if u.Priority != nil && !validPriorities[*u.Priority] {
-		return invalid("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *u.Priority)
+	if err := policy.CheckTriage(u.Status, u.Priority); err != nil {
+		return refused(err)
 	}
 	if u.Now.IsZero() {
 		u.Now = time.Now()

@@ -1,6 +1,12 @@
 package repository
 
-import "github.com/policyresults/policyresults/grid"
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/policyresults/policyresults/grid"
+)
 
 // IssueFilterSQL is the grid's translation of filter into a condition on
 // policy_issues, on the issues' own columns: without the facts ListIssues
@@ -17,4 +23,411 @@ func (r *Repository) IssueFilterSQL(filter grid.Node) (string, []any) {
 // ending with the issue id as the tie-breaker, as ListIssues orders a page.
 func (r *Repository) IssueOrderSQL(sort []grid.SortKey) string {
 	return orderClause(sort, "policy_issues.id", r.dialect)
+}
+
+// emptySet writes a set condition without values (nothing is in it,
+// everything is not) and tells whether it did.
+func (w *sqlWriter) emptySet(c *grid.Condition) bool {
+	if len(c.Values) > 0 {
+		return false
+	}
+	if c.Op == grid.OpIn {
+		w.sb.WriteString("1=0")
+	} else {
+		w.sb.WriteString("1=1")
+	}
+	return true
+}
+
+// rankCondition writes a set condition on a RankMatch column as equalities
+// on the rank joined by OR (AND of inequalities when negative): an IN list
+// on the default order's first key would be a PostgreSQL index condition
+// that costs the scan its order (a page sorted 153,000 rows instead of
+// reading them in order), whereas an OR is tested on each index entry;
+// each equality keeps its statistics (an expression such as rank + 0
+// would not, and misled the planner elsewhere).
+func (w *sqlWriter) rankCondition(c *grid.Condition) {
+	if w.emptySet(c) {
+		return
+	}
+	op, sep := " = ", " OR "
+	if c.Op == grid.OpNotIn {
+		op, sep = " <> ", " AND "
+	}
+	w.sb.WriteString("(")
+	for i, v := range c.Values {
+		if i > 0 {
+			w.sb.WriteString(sep)
+		}
+		w.sb.WriteString(c.Column.RankMatch + op + w.bind(slices.Index(c.Column.Values, v.(string))))
+	}
+	w.sb.WriteString(")")
+}
+
+func aggregateSQL(a grid.Aggregate, d Dialect) string {
+	if a.Func == grid.AggCount {
+		return "COUNT(" + a.Column.Expr + ")"
+	}
+	return strings.ToUpper(string(a.Func)) + "(" + gridSortExpr(a.Column, d) + ")"
+}
+
+// whereClause translates a filter tree to an SQL condition with bound
+// values. Only the schema's expressions reach the SQL text. An empty string
+// means no condition.
+func whereClause(n grid.Node, d Dialect) (string, []any) {
+	return issueFilter(0, n, d, nil)
+}
+
+// issueFilter is whereClause for a filter on the issues of one
+// organisation (orgID 0: none): text conditions on resource names, URNs
+// and messages select their issues through the text dictionary
+// (texts.go), with the sets of texts where given; equals conditions on the
+// cube's text columns match the exact values where given (exactNames).
+func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (string, []any) {
+	if n == nil {
+		return "", nil
+	}
+	if facts == nil {
+		facts = &filterFacts{}
+	}
+	w := &sqlWriter{dialect: d, textsOf: orgID, texts: facts.texts, exact: facts.exactNames}
+	w.node(n)
+	return w.sb.String(), w.args
+}
+
+type sqlWriter struct {
+	dialect Dialect
+	sb      strings.Builder
+	args    []any
+	// textsOf is the organisation whose text dictionary answers text
+	// matches; 0 matches the columns themselves.
+	textsOf int64
+	// texts holds the dictionary ids matching parts, where they were read
+	// before the query was written (textSets).
+	texts textSets
+	// exact holds the values equals conditions match exactly, where they
+	// were read before the query was written (exactNames).
+	exact map[*grid.Condition][][]string
+}
+
+func (w *sqlWriter) node(n grid.Node) {
+	switch n := n.(type) {
+	case *grid.And:
+		w.join(n.Children, " AND ", "1=1")
+	case *grid.Or:
+		w.join(n.Children, " OR ", "1=0")
+	case *grid.Not:
+		w.sb.WriteString("NOT (")
+		w.node(n.Child)
+		w.sb.WriteString(")")
+	case *grid.Condition:
+		w.condition(n)
+	default:
+		w.sb.WriteString("1=1")
+	}
+}
+
+func (w *sqlWriter) join(children []grid.Node, sep, empty string) {
+	if len(children) == 0 {
+		w.sb.WriteString(empty)
+		return
+	}
+	w.sb.WriteString("(")
+	for i, c := range children {
+		if i > 0 {
+			w.sb.WriteString(sep)
+		}
+		w.node(c)
+	}
+	w.sb.WriteString(")")
+}
+
+// condition writes one condition; on a column with several expressions a
+// positive operator matches when any expression does, a negative one when
+// all do.
+func (w *sqlWriter) condition(c *grid.Condition) {
+	if values, ok := w.exact[c]; ok {
+		if exprs := c.Column.Exprs(); len(exprs) > 1 {
+			w.tuples(exprs, values)
+			return
+		}
+		in := *c
+		in.Op, in.Values = grid.OpIn, make([]any, len(values))
+		for i, v := range values {
+			in.Values[i] = v[0]
+		}
+		c = &in
+	}
+	if c.Column.RankMatch != "" && (c.Op == grid.OpIn || c.Op == grid.OpNotIn) {
+		w.rankCondition(c)
+		return
+	}
+	exprs := c.Column.Exprs()
+	if len(exprs) == 1 {
+		w.single(exprs[0], c)
+		return
+	}
+	sep := " OR "
+	if c.Op.Negative() {
+		sep = " AND "
+	}
+	w.sb.WriteString("(")
+	for i, e := range exprs {
+		if i > 0 {
+			w.sb.WriteString(sep)
+		}
+		w.single(e, c)
+	}
+	w.sb.WriteString(")")
+}
+
+// tuples writes a match of exprs to any of the tuples of values (none:
+// nothing matches).
+func (w *sqlWriter) tuples(exprs []string, tuples [][]string) {
+	if len(tuples) == 0 {
+		w.sb.WriteString("1=0")
+		return
+	}
+	w.sb.WriteString("(")
+	for i, t := range tuples {
+		if i > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		w.sb.WriteString("(")
+		for j, e := range exprs {
+			if j > 0 {
+				w.sb.WriteString(" AND ")
+			}
+			w.sb.WriteString(e + " = " + w.bind(t[j]))
+		}
+		w.sb.WriteString(")")
+	}
+	w.sb.WriteString(")")
+}
+
+// likeEscaper escapes LIKE wildcards for ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (w *sqlWriter) single(e string, c *grid.Condition) {
+	textual := c.Column.Kind == grid.KindText || c.Column.Kind == grid.KindEnum
+	nullOr := func(s string) string {
+		if c.Column.Nullable {
+			return "(" + e + " IS NULL OR " + s + ")"
+		}
+		return s
+	}
+	switch c.Op {
+	case grid.OpBlank:
+		if textual {
+			w.sb.WriteString("(" + e + " IS NULL OR " + e + " = '')")
+		} else {
+			w.sb.WriteString(e + " IS NULL")
+		}
+		return
+	case grid.OpNotBlank:
+		if textual {
+			w.sb.WriteString("(" + e + " IS NOT NULL AND " + e + " <> '')")
+		} else {
+			w.sb.WriteString(e + " IS NOT NULL")
+		}
+		return
+	case grid.OpIn, grid.OpNotIn:
+		if w.emptySet(c) {
+			return
+		}
+		marks := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			marks[i] = w.bind(v)
+		}
+		if len(marks) == 1 {
+			if c.Op == grid.OpIn {
+				w.sb.WriteString(e + " = " + marks[0])
+			} else {
+				w.sb.WriteString(nullOr(e + " <> " + marks[0]))
+			}
+			return
+		}
+		list := "(" + strings.Join(marks, ", ") + ")"
+		if c.Op == grid.OpIn {
+			w.sb.WriteString(e + " IN " + list)
+		} else {
+			w.sb.WriteString(nullOr(e + " NOT IN " + list))
+		}
+		return
+	}
+	if c.Column.Kind == grid.KindText {
+		s, _ := c.Values[0].(string)
+		if alts, ok := textAlternatives(e, c.Op, s); ok && w.textsOf != 0 {
+			w.textMatch(alts, c.Op == grid.OpNotContains || c.Op == grid.OpNotEqual)
+			return
+		}
+		switch c.Op {
+		case grid.OpEquals:
+			w.sb.WriteString("lower(" + e + ") = lower(" + w.bind(s) + ")")
+			return
+		case grid.OpNotEqual:
+			w.sb.WriteString(nullOr("lower(" + e + ") <> lower(" + w.bind(s) + ")"))
+			return
+		}
+		pattern, ok := likePattern(c.Op, s)
+		switch {
+		case !ok:
+			w.sb.WriteString("1=0")
+		case c.Op == grid.OpNotContains:
+			w.sb.WriteString(nullOr("lower(" + e + ") NOT LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`))
+		default:
+			w.sb.WriteString("lower(" + e + ") LIKE lower(" + w.bind(pattern) + `) ESCAPE '\'`)
+		}
+		return
+	}
+	switch c.Op {
+	case grid.OpInRange:
+		w.sb.WriteString("(" + e + " >= " + w.bind(c.Values[0]) + " AND " + e + " <= " + w.bind(c.Values[1]) + ")")
+		return
+	}
+	ops := map[grid.Op]string{
+		grid.OpEquals: "=", grid.OpNotEqual: "<>", grid.OpLessThan: "<", grid.OpLessThanOrEqual: "<=",
+		grid.OpGreaterThan: ">", grid.OpGreaterThanOrEqual: ">=",
+	}
+	op, ok := ops[c.Op]
+	if !ok || len(c.Values) == 0 {
+		w.sb.WriteString("1=0")
+		return
+	}
+	w.sb.WriteString(e + " " + op + " " + w.bind(c.Values[0]))
+}
+
+// likePattern is the LIKE pattern of a text match operator.
+func likePattern(op grid.Op, s string) (string, bool) {
+	switch op {
+	case grid.OpContains, grid.OpNotContains:
+		return "%" + likeEscaper.Replace(s) + "%", true
+	case grid.OpStartsWith:
+		return likeEscaper.Replace(s) + "%", true
+	case grid.OpEndsWith:
+		return "%" + likeEscaper.Replace(s), true
+	}
+	return "", false
+}
+
+// textMatch writes a text match answered by the dictionary: any of the
+// alternatives, each all of its parts, a part being the issues whose
+// reference is one of the values matching its pattern. On PostgreSQL the
+// values are collected first (an init plan) and looked up as an index
+// condition, which a count over many issues reads from the reference index
+// alone.
+func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
+	if negate {
+		w.sb.WriteString("NOT ")
+	}
+	w.sb.WriteString("(")
+	written := 0
+	for _, parts := range alts {
+		if w.knownEmpty(parts) {
+			// A part no value matches: the alternative never holds, and
+			// leaving it out keeps the rest usable by the indexes.
+			continue
+		}
+		if written > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		written++
+		w.sb.WriteString("(")
+		for j, p := range parts {
+			if j > 0 {
+				w.sb.WriteString(" AND ")
+			}
+			ref := textRefColumns[p.field]
+			if ids, ok := w.texts[p]; ok {
+				w.sb.WriteString(w.dialect.IDsIn(ref, ids, w.bind))
+				continue
+			}
+			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
+				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
+			w.sb.WriteString(w.dialect.InSubquery(ref, values))
+		}
+		w.sb.WriteString(")")
+	}
+	if written == 0 {
+		w.sb.WriteString("1=0")
+	}
+	w.sb.WriteString(")")
+}
+
+// knownEmpty tells whether a part of an alternative is known to match no
+// value.
+func (w *sqlWriter) knownEmpty(parts []textPart) bool {
+	for _, p := range parts {
+		if ids, ok := w.texts[p]; ok && len(ids) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// bind adds a value and returns its placeholder. Times are bound in UTC (how
+// SQLite stores and compares them as text); decimals are cast so PostgreSQL
+// compares them with integer columns instead of failing to convert.
+func (w *sqlWriter) bind(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		v = t.UTC()
+	case float64:
+		w.args = append(w.args, t)
+		return "CAST(? AS double precision)"
+	}
+	w.args = append(w.args, v)
+	return "?"
+}
+
+// gridSortExpr is what a column sorts (and min/max aggregates) by: its rank for
+// ranked enums, byte order for text on PostgreSQL (as SQLite sorts, whatever
+// the database's collation), else the expression.
+func gridSortExpr(col grid.ColumnDef, d Dialect) string {
+	switch {
+	case col.RankExpr != "":
+		return col.RankExpr
+	case col.Kind == grid.KindText:
+		return d.TextOrder(col.Expr)
+	}
+	return col.Expr
+}
+
+// orderDirection writes ASC/DESC with NULLs ordered as the smallest values on
+// both databases.
+func orderDirection(desc, nullable bool) string {
+	switch {
+	case desc && nullable:
+		return " DESC NULLS LAST"
+	case desc:
+		return " DESC"
+	case nullable:
+		return " ASC NULLS FIRST"
+	}
+	return " ASC"
+}
+
+// orderClause writes the ORDER BY list of keys followed by the tie-breaker
+// column (in the direction of the last key, so an index ending with it serves
+// the whole order).
+func orderClause(keys []grid.SortKey, tie string, d Dialect) string {
+	desc := true
+	if len(keys) > 0 {
+		desc = keys[len(keys)-1].Desc
+	}
+	return orderClauseTie(keys, tie, d, desc)
+}
+
+// orderClauseTie is orderClause with the tie-breaker's direction given:
+// the rest of an order whose first keys are fixed keeps the whole order's
+// tie-breaker.
+func orderClauseTie(keys []grid.SortKey, tie string, d Dialect, tieDesc bool) string {
+	parts := make([]string, 0, len(keys)+1)
+	for _, k := range keys {
+		parts = append(parts, gridSortExpr(k.Column, d)+orderDirection(k.Desc, k.Column.Nullable))
+		if k.Column.Expr == tie {
+			return strings.Join(parts, ", ")
+		}
+	}
+	return strings.Join(append(parts, tie+orderDirection(tieDesc, false)), ", ")
 }

@@ -3,6 +3,8 @@ package repository
 import (
 	"context"
 	"time"
+
+	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
 // MembersPageSize is the page size of an organisation's member list.
@@ -22,7 +24,7 @@ type Member struct {
 func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string) ([]Member, string, error) {
 	after := ""
 	if token != "" {
-		t, err := decodePageToken(token, "members")
+		t, err := pagetoken.Decode(token, "members")
 		if err != nil {
 			return nil, "", err
 		}
@@ -40,7 +42,7 @@ func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string)
 	next := ""
 	if len(rows) > MembersPageSize {
 		rows = rows[:MembersPageSize]
-		next = encodePageToken(pageToken{Kind: "members", After: rows[len(rows)-1].Login})
+		next = pagetoken.Encode(pagetoken.Token{Kind: "members", After: rows[len(rows)-1].Login})
 	}
 	return rows, next, nil
 }

@@ -1,6 +1,10 @@
 package repository
 
-import "time"
+import (
+	"time"
+
+	"github.com/policyresults/policyresults/policy"
+)
 
 // Role is a member's or an organisation token's role.
 type Role string
@@ -180,64 +184,27 @@ type Policy struct {
 	URL              string `gorm:"column:url"`
 }
 
-// Issue statuses.
+// Issue statuses (see package policy).
 const (
-	StatusOpen       = "open"
-	StatusInProgress = "in_progress"
-	StatusByDesign   = "by_design"
-	StatusIgnored    = "ignored"
-	StatusFixed      = "fixed"
+	StatusOpen       = policy.StatusOpen
+	StatusInProgress = policy.StatusInProgress
+	StatusByDesign   = policy.StatusByDesign
+	StatusIgnored    = policy.StatusIgnored
+	StatusFixed      = policy.StatusFixed
 )
 
-// StatusRank orders statuses by meaning: open, in_progress, by_design,
-// ignored, fixed.
-func StatusRank(status string) int {
-	switch status {
-	case StatusOpen:
-		return 0
-	case StatusInProgress:
-		return 1
-	case StatusByDesign:
-		return 2
-	case StatusIgnored:
-		return 3
-	}
-	return 4
-}
+// StatusRank orders statuses by meaning (see policy.StatusRank).
+func StatusRank(status string) int { return policy.StatusRank(status) }
 
-// IsActive reports whether a status counts as active (open or in_progress).
-func IsActive(status string) bool { return status == StatusOpen || status == StatusInProgress }
+// IsActive reports whether a status counts as active (see policy.IsActive).
+func IsActive(status string) bool { return policy.IsActive(status) }
 
-// SeverityRank orders severities by meaning: critical 4 > high 3 > medium 2
-// > low 1 > unset 0.
-func SeverityRank(severity string) int {
-	switch severity {
-	case "critical":
-		return 4
-	case "high":
-		return 3
-	case "medium":
-		return 2
-	case "low":
-		return 1
-	}
-	return 0
-}
+// SeverityRank orders severities by meaning (see policy.SeverityRank).
+func SeverityRank(severity string) int { return policy.SeverityRank(severity) }
 
-// PriorityForSeverity is the priority a new issue gets.
-func PriorityForSeverity(severity string) string {
-	switch severity {
-	case "critical":
-		return "p0"
-	case "high":
-		return "p1"
-	case "medium":
-		return "p2"
-	case "low":
-		return "p3"
-	}
-	return "p4"
-}
+// PriorityForSeverity is the priority a new issue gets (see
+// policy.PriorityForSeverity).
+func PriorityForSeverity(severity string) string { return policy.PriorityForSeverity(severity) }
 
 // Issue is a policy issue, denormalised for the grid.
 type Issue struct {

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
 // PolicyColumns is the column allowlist of POST /policies.
@@ -81,8 +82,17 @@ const policiesComplianceSQL = `
 const severityRankSQL = `CASE gpol.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END`
 
 // PoliciesCompliance answers a page of per-policy compliance rows filtered
-// and sorted by a grid query over PolicyColumns.
-func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *grid.Query) (*PolicyCompliancePage, error) {
+// and sorted by a grid query over PolicyColumns. A continuation token (the
+// previous page's Next) starts the page where that one ended, in place of
+// q's offset.
+func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *grid.Query, token string) (*PolicyCompliancePage, error) {
+	if token != "" {
+		start, err := policiesStart(token)
+		if err != nil {
+			return nil, err
+		}
+		q.Offset = start
+	}
 	if q.Group != nil || len(q.KeyFilter) > 0 {
 		return nil, invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
 	}
@@ -110,21 +120,21 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 		return nil, err
 	}
 	if q.Limit > 0 && int64(q.Offset+len(page.Rows)) < page.TotalCount {
-		page.Next = encodePageToken(pageToken{Kind: "policies", After: strconv.Itoa(q.Offset + len(page.Rows))})
+		page.Next = pagetoken.Encode(pagetoken.Token{Kind: "policies", After: strconv.Itoa(q.Offset + len(page.Rows))})
 	}
 	return page, nil
 }
 
-// PoliciesContinuation decodes a continuation token of PoliciesCompliance
-// into the start row it stands for.
-func PoliciesContinuation(token string) (int, error) {
-	t, err := decodePageToken(token, "policies")
+// policiesStart decodes a continuation token of PoliciesCompliance into the
+// start row it stands for.
+func policiesStart(token string) (int, error) {
+	t, err := pagetoken.Decode(token, "policies")
 	if err != nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(t.After)
 	if err != nil || n < 0 {
-		return 0, invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
+		return 0, pagetoken.Refused()
 	}
 	return n, nil
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/policyresults/policyresults/policy"
 )
 
 // MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
@@ -28,35 +30,24 @@ const MaxPackVersion = math.MaxInt32
 
 // Enforcement levels of a policy.
 const (
-	LevelAdvisory  = "advisory"
-	LevelMandatory = "mandatory"
-	LevelRemediate = "remediate"
-	LevelDisabled  = "disabled"
+	LevelAdvisory  = policy.LevelAdvisory
+	LevelMandatory = policy.LevelMandatory
+	LevelRemediate = policy.LevelRemediate
+	LevelDisabled  = policy.LevelDisabled
 )
 
 var (
 	// Pulumi's rule for pack and policy names: URL-safe, at most 100.
 	packNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-	versionTagRe    = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 )
 
-// ValidLevel reports whether s is an enforcement level.
-func ValidLevel(s string) bool {
-	switch s {
-	case LevelAdvisory, LevelMandatory, LevelRemediate, LevelDisabled:
-		return true
-	}
-	return false
-}
+// ValidLevel reports whether s is an enforcement level (see
+// policy.ValidLevel).
+func ValidLevel(s string) bool { return policy.ValidLevel(s) }
 
-// ValidSeverity reports whether s is a severity ("" means unset).
-func ValidSeverity(s string) bool {
-	switch s {
-	case "", "low", "medium", "high", "critical":
-		return true
-	}
-	return false
-}
+// ValidSeverity reports whether s is a severity ("" means unset; see
+// policy.ValidSeverity).
+func ValidSeverity(s string) bool { return policy.ValidSeverity(s) }
 
 // Framework is the compliance framework a policy belongs to.
 type Framework struct {
@@ -147,26 +138,6 @@ func (p *Policy) Metadata() PolicyInput {
 	return in
 }
 
-// normalizeTag drops a leading "v" from a semantic version tag.
-func normalizeTag(tag string) string {
-	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') && tag[1] >= '0' && tag[1] <= '9' {
-		return tag[1:]
-	}
-	return tag
-}
-
-// newVersionTag checks the tag of a new pack version: empty (its number
-// becomes its tag) or a semantic version, a leading "v" dropped.
-// openapi.yaml states the same rule as AppCreatePolicyPackRequest's
-// versionTag pattern.
-func newVersionTag(tag string) (string, error) {
-	normal := normalizeTag(tag)
-	if normal != "" && !versionTagRe.MatchString(normal) {
-		return "", invalid("versionTag", "%q is not a semantic version such as 1.2.0", tag)
-	}
-	return normal, nil
-}
-
 // validatePolicy checks one policy's metadata and fills defaults; field is
 // its path in the request.
 func validatePolicy(field string, p *PolicyInput) error {
@@ -226,9 +197,9 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	if !packNamePattern.MatchString(in.Name) {
 		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
-	tag, err := newVersionTag(in.VersionTag)
+	tag, err := policy.NewVersionTag(in.VersionTag)
 	if err != nil {
-		return NewPackVersion{}, err
+		return NewPackVersion{}, refused(err)
 	}
 	if len(in.Policies) == 0 {
 		return NewPackVersion{}, invalid("policies", "a policy pack needs at least one policy")
@@ -470,8 +441,8 @@ func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack
 	} else if version == "latest" {
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("published = ?", true).Order("version DESC") }
 	} else {
-		tag := normalizeTag(version)
-		if !versionTagRe.MatchString(tag) {
+		tag := policy.NormalizeTag(version)
+		if !policy.SemVer.MatchString(tag) {
 			return nil, nil, invalid("version", "%q is not a version number, a version tag such as 1.2.0, or \"latest\"", version)
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version_tag = ?", tag) }
@@ -595,79 +566,4 @@ func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, n
 		}
 		return nil
 	})
-}
-
-// issueRegistrySelect follows issueSelect where an issue is read with its
-// registry record (IssueDetails), joined by issueRegistryJoin.
-const issueRegistrySelect = `, pk.id, pk.name, pk.display_name, pk.created_at,
-	v.id, v.uuid, v.version, v.version_tag, v.display_name, v.description, v.published, v.archive_size, v.created_at,
-	pol.name, pol.display_name, pol.description, pol.enforcement_level, pol.message, pol.severity,
-	pol.config_schema, pol.framework, pol.tags, pol.remediation_steps, pol.url`
-
-// issueRegistryJoin joins an issue to the version of its pack that carries
-// its tag (normalizeTag in SQL; the published, then the newest, if several
-// do) and to the policy of its name in that version. Every GET and PATCH of
-// an issue answers with them, in the statement that reads the issue.
-const issueRegistryJoin = ` LEFT JOIN policy_pack_versions v ON v.org_id = policy_issues.org_id AND v.id = (
-		SELECT v2.id FROM policy_packs pk2
-		JOIN policy_pack_versions v2 ON v2.org_id = pk2.org_id AND v2.pack_id = pk2.id
-		WHERE pk2.org_id = policy_issues.org_id AND pk2.name = policy_issues.policy_pack AND v2.version_tag =
-		      CASE WHEN length(policy_issues.policy_pack_tag) > 1 AND substr(policy_issues.policy_pack_tag, 1, 1) IN ('v', 'V')
-		                AND substr(policy_issues.policy_pack_tag, 2, 1) BETWEEN '0' AND '9'
-		           THEN substr(policy_issues.policy_pack_tag, 2) ELSE policy_issues.policy_pack_tag END
-		ORDER BY v2.published DESC, v2.version DESC LIMIT 1)
-	LEFT JOIN policy_packs pk ON pk.org_id = v.org_id AND pk.id = v.pack_id
-	LEFT JOIN policies pol ON pol.org_id = v.org_id AND pol.version_id = v.id AND pol.name = policy_issues.policy_name`
-
-// registryScanner scans the columns of issueRegistrySelect, which are all
-// null when the registry does not hold the issue's pack version.
-type registryScanner struct {
-	packID, versionID, version, archiveSize                        sql.NullInt64
-	packName, packDisplayName, uuid, tag, versionDisplayName, desc sql.NullString
-	published                                                      sql.NullBool
-	packCreated, versionCreated                                    nullTimeValue
-	name, displayName, description, level, message, severity       sql.NullString
-	steps, url                                                     sql.NullString
-	policy                                                         Policy
-}
-
-func (s *registryScanner) dest() []any {
-	return []any{&s.packID, &s.packName, &s.packDisplayName, &s.packCreated,
-		&s.versionID, &s.uuid, &s.version, &s.tag, &s.versionDisplayName, &s.desc, &s.published, &s.archiveSize, &s.versionCreated,
-		&s.name, &s.displayName, &s.description, &s.level, &s.message, &s.severity,
-		&s.policy.ConfigSchema, &s.policy.Framework, &s.policy.Tags, &s.steps, &s.url}
-}
-
-// fill sets d's pack, version and policy from the scanned columns.
-func (s *registryScanner) fill(d *IssueDetails) {
-	orgID := d.Issue.OrgID
-	if !s.versionID.Valid {
-		return
-	}
-	d.Pack = &PolicyPack{OrgID: orgID, ID: s.packID.Int64, Name: s.packName.String, DisplayName: s.packDisplayName.String,
-		CreatedAt: s.packCreated.t}
-	d.Version = &PolicyPackVersion{OrgID: orgID, ID: s.versionID.Int64, UUID: s.uuid.String, PackID: s.packID.Int64,
-		Version: int(s.version.Int64), VersionTag: s.tag.String, DisplayName: s.versionDisplayName.String,
-		Description: s.desc.String, Published: s.published.Bool, ArchiveSize: s.archiveSize.Int64, CreatedAt: s.versionCreated.t}
-	if !s.name.Valid {
-		return
-	}
-	p := s.policy
-	p.OrgID, p.VersionID, p.Name = orgID, s.versionID.Int64, s.name.String
-	p.DisplayName, p.Description, p.EnforcementLevel = s.displayName.String, s.description.String, s.level.String
-	p.Message, p.Severity, p.RemediationSteps, p.URL = s.message.String, s.severity.String, s.steps.String, s.url.String
-	d.Policy = &p
-}
-
-// nullTimeValue is timeValue where the column may be null (the zero time).
-type nullTimeValue struct{ t time.Time }
-
-func (v *nullTimeValue) Scan(src any) error {
-	if src == nil {
-		v.t = time.Time{}
-		return nil
-	}
-	t, err := scanTime(src)
-	v.t = t
-	return err
 }

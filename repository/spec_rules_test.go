@@ -9,6 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // TestSpecPatternsAreTheServersRules keeps the patterns openapi.yaml states
@@ -21,8 +22,8 @@ func TestSpecPatternsAreTheServersRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A version tag may be empty (the version number becomes the tag) and
-	// carry a leading v or V (normalizeTag).
-	semver := strings.TrimSuffix(strings.TrimPrefix(versionTagRe.String(), "^"), "$")
+	// carry a leading v or V (policy.NormalizeTag).
+	semver := strings.TrimSuffix(strings.TrimPrefix(policy.SemVer.String(), "^"), "$")
 	versionTag := regexp.MustCompile(`^([vV]?` + semver + `)?$`)
 	for _, c := range []struct {
 		property string
@@ -63,7 +64,7 @@ func TestSpecPatternsAreTheServersRules(t *testing.T) {
 	}
 	// The version tag rule as the server applies it.
 	for tag, ok := range map[string]bool{"": true, "1.2.0": true, "v1.2.0": true, "V1.2.0-rc.1+build.5": true, "v": false, "1.2": false, "01.2.0": false, " 1.2.0": false} {
-		if _, err := newVersionTag(tag); (err == nil) != ok || versionTag.MatchString(tag) != ok {
+		if _, err := policy.NewVersionTag(tag); (err == nil) != ok || versionTag.MatchString(tag) != ok {
 			t.Errorf("version tag %q: the server says %v, the pattern %v; want %v", tag, err, versionTag.MatchString(tag), ok)
 		}
 	}

@@ -432,7 +432,7 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	type fixSum struct{ fixed, seconds []int64 }
 	bySeverity := map[string]*fixSum{}
 	for _, row := range fixes {
-		if row.Fixed == 0 {
+		if row.Fixed == 0 || row.Day > to {
 			continue
 		}
 		f := bySeverity[row.Value]

@@ -362,6 +362,11 @@ func TestTrendsFollowChanges(t *testing.T) {
 			tr.MeanTimeToFix[0].Values[1] == nil || *tr.MeanTimeToFix[0].Values[1] != 24 {
 			t.Errorf("mean time to fix %+v: want high fixed in 24 hours on the second day", tr.MeanTimeToFix)
 		}
+		// A range that ends before the fix has no time to fix.
+		if first := trend("2025-11-20", "2025-11-20", repository.TrendBySeverity); len(first.MeanTimeToFix) != 0 ||
+			!slices.Equal(series(first)["high"].ActiveIssues, []int64{2}) {
+			t.Errorf("the first day alone: %+v, mean time to fix %+v", first.Series, first.MeanTimeToFix)
+		}
 		// One cell, two enabled policies, s3-encryption failing: 50.
 		if len(tr.Compliance) != 1 || tr.Compliance[0].Name != "aws-cis" || tr.Compliance[0].Values[2] == nil || *tr.Compliance[0].Values[2] != 50 {
 			t.Errorf("compliance %+v, want aws-cis at 50", tr.Compliance)

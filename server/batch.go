@@ -56,7 +56,7 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 	case errors.As(err, &count):
 		return api.BatchUpdatePolicyIssues409JSONResponse{Code: http.StatusConflict, Message: count.Error(), Matched: count.Matched}, nil
 	case err != nil:
-		if err := asBadRequest(err); isBadRequest(err) {
+		if err := expected(err); isBadRequest(err) {
 			return bad(err)
 		}
 		return nil, err

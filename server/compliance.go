@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/url"
 
 	"github.com/google/uuid"
@@ -14,20 +13,16 @@ import (
 // GetPolicyComplianceResults answers one page of the compliance matrix.
 func (s *Server) GetPolicyComplianceResults(ctx context.Context, req api.GetPolicyComplianceResultsRequestObject) (api.GetPolicyComplianceResultsResponseObject, error) {
 	a := accessFrom(ctx)
+	// The repository checks the size (0: its default) and the token.
 	size, token := 0, ""
 	if req.Body.Size != nil {
 		size = *req.Body.Size
-		if size <= 0 || size > repository.MaxCompliancePageSize {
-			return api.GetPolicyComplianceResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(
-				errorBody(badRequest("size: %d is out of range; allowed: 1 to %d", size, repository.MaxCompliancePageSize)))}, nil
-		}
 	}
 	if req.Body.ContinuationToken != nil {
 		token = *req.Body.ContinuationToken
 	}
 	m, err := s.repo.ComplianceResults(ctx, a.Org.ID, repository.ComplianceEntity(req.Body.Entity), size, token)
-	var ve *repository.ValidationError
-	if errors.As(err, &ve) {
+	if isBadRequest(expected(err)) {
 		return api.GetPolicyComplianceResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -76,8 +71,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 		token = *req.Params.ContinuationToken
 	}
 	issues, next, err := s.repo.Violations(ctx, a.Org.ID, token)
-	var ve *repository.ValidationError
-	if errors.As(err, &ve) {
+	if isBadRequest(expected(err)) {
 		return api.ListPolicyViolationsV2400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -209,21 +210,20 @@ func describe(v any) string {
 	}
 }
 
-// logError logs an unexpected error with the request id.
-func logError(ctx context.Context, log *slog.Logger, requestID string, err error) {
-	log.ErrorContext(ctx, "unexpected error", "request_id", requestID, "error", err)
-}
-
-// expected maps the repository's expected failures to their API status:
-// validation 400, a refused presigned upload 403, not found 404, conflict
-// 409, stale revision 412. Other errors stay unexpected.
+// expected is the one map of expected failures to their API status: a grid
+// request the parser refuses and the repository's validation 400, a refused
+// presigned upload 403, not found 404, conflict 409, stale revision 412.
+// Other errors stay unexpected (echo's handler answers them 500 or 503).
 func expected(err error) error {
+	var ge *grid.Error
 	var ve *repository.ValidationError
 	var ce *repository.ConflictError
 	var ude *repository.UploadDeniedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ge):
+		return badRequest("%s", ge.Message)
 	case errors.As(err, &ude):
 		return forbidden(ude.Message)
 	case errors.As(err, &ve):

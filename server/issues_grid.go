@@ -32,27 +32,13 @@ func gridRequest(body any) (grid.Request, error) {
 func parseGrid(body any, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
 	req, err := gridRequest(body)
 	if err != nil {
-		return nil, asBadRequest(err)
+		return nil, expected(err)
 	}
 	q, err := grid.Parse(req, schema, opts)
 	if err != nil {
-		return nil, asBadRequest(err)
+		return nil, expected(err)
 	}
 	return q, nil
-}
-
-// asBadRequest turns parser and validation errors into 400s and leaves other
-// errors alone.
-func asBadRequest(err error) error {
-	var ge *grid.Error
-	var ve *repository.ValidationError
-	switch {
-	case errors.As(err, &ge):
-		return badRequest("%s", ge.Message)
-	case errors.As(err, &ve):
-		return badRequest("%s", ve.Error())
-	}
-	return err
 }
 
 // isBadRequest reports whether err is an expected 400.
@@ -73,7 +59,7 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 	}
 	page, err := s.repo.ListIssues(ctx, a.Org.ID, q)
 	if err != nil {
-		if err := asBadRequest(err); isBadRequest(err) {
+		if err := expected(err); isBadRequest(err) {
 			return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err
@@ -107,7 +93,7 @@ func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIs
 	}
 	values, err := s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	if err != nil {
-		if err := asBadRequest(err); isBadRequest(err) {
+		if err := expected(err); isBadRequest(err) {
 			return api.GetPolicyIssuesFilters400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err

@@ -164,21 +164,17 @@ func (c *issuesCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// count runs the one aggregate; the (org_id, status) index makes it an
-// index-only scan on PostgreSQL.
+// count reads the issues' counts by status.
 func (c *issuesCollector) count() (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var rows []struct {
-		Status string
-		N      int64
-	}
-	if err := c.repo.DB().WithContext(ctx).Raw(`SELECT status, COUNT(*) AS n FROM policy_issues GROUP BY status`).Scan(&rows).Error; err != nil {
+	counts, err := c.repo.IssueCountsByStatus(ctx)
+	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]float64, len(rows))
-	for _, r := range rows {
-		out[r.Status] = float64(r.N)
+	out := make(map[string]float64, len(counts))
+	for status, n := range counts {
+		out[status] = float64(n)
 	}
 	return out, nil
 }

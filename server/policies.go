@@ -13,22 +13,24 @@ import (
 func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPoliciesComplianceRequestObject) (api.ListPoliciesComplianceResponseObject, error) {
 	a := accessFrom(ctx)
 	body := *req.Body
-	if body.ContinuationToken.IsSpecified() && !body.ContinuationToken.IsNull() && body.ContinuationToken.MustGet() != "" {
-		start, err := repository.PoliciesContinuation(body.ContinuationToken.MustGet())
-		if err != nil {
-			return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
-		}
+	token := ""
+	if body.ContinuationToken.IsSpecified() && !body.ContinuationToken.IsNull() {
+		token = body.ContinuationToken.MustGet()
+	}
+	if token != "" {
+		// A continuing page is as long as the rows asked for; where it
+		// starts is the token's (the repository reads it).
 		size := grid.DefaultPageSize
 		if body.StartRow != nil && body.EndRow != nil && *body.EndRow > *body.StartRow {
 			size = *body.EndRow - *body.StartRow
 		}
-		body.StartRow, body.EndRow = ptr(start), ptr(start+size)
+		body.StartRow, body.EndRow = ptr(0), ptr(size)
 	}
 	body.ContinuationToken.SetUnspecified()
 	q, err := parseGrid(body, repository.PolicyColumns, repository.PolicyGridOptions)
 	if err == nil {
 		var page *repository.PolicyCompliancePage
-		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q)
+		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q, token)
 		if err == nil {
 			out := api.ListPoliciesCompliance200JSONResponse{
 				Policies:   make([]api.PolicyComplianceRow, 0, len(page.Rows)),
@@ -52,7 +54,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 			return out, nil
 		}
 	}
-	if err := asBadRequest(err); isBadRequest(err) {
+	if err := expected(err); isBadRequest(err) {
 		return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	return nil, err

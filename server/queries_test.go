@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/repository/pagetoken"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
 )
@@ -235,6 +238,29 @@ func TestPoliciesMetadataAndViolations(t *testing.T) {
 		}
 		if *p.JSON200.TotalCount != 3 || p.JSON200.Policies[0].PolicyName != "no-public-read" {
 			t.Errorf("default order is least compliant first: %+v", p.JSON200.Policies)
+		}
+		// Paging by continuation token: a page of two, then the rest from
+		// where it ended whatever startRow says; a token of another listing,
+		// or edited, is a 400 on continuationToken.
+		p1, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(2)})
+		if err != nil || p1.JSON200 == nil || len(p1.JSON200.Policies) != 2 || p1.JSON200.ContinuationToken == nil {
+			t.Fatalf("policies page 1: %v %s", err, p1.Body)
+		}
+		p2, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(2),
+			ContinuationToken: nullable.NewNullableWithValue(*p1.JSON200.ContinuationToken)})
+		if err != nil || p2.JSON200 == nil || len(p2.JSON200.Policies) != 1 || p2.JSON200.Policies[0].PolicyName != p.JSON200.Policies[2].PolicyName ||
+			p2.JSON200.ContinuationToken != nil {
+			t.Fatalf("policies page 2: %v %s", err, p2.Body)
+		}
+		for _, token := range []string{
+			pagetoken.Encode(pagetoken.Token{Kind: "members", After: "2"}),
+			pagetoken.Encode(pagetoken.Token{Kind: "policies", After: "-1"}),
+			*p1.JSON200.ContinuationToken + "x",
+		} {
+			bad, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{ContinuationToken: nullable.NewNullableWithValue(token)})
+			if err != nil || bad.StatusCode() != http.StatusBadRequest || !strings.Contains(string(bad.Body), "continuationToken") {
+				t.Errorf("token %q: want a 400 on continuationToken, got %d %s", token, bad.StatusCode(), bad.Body)
+			}
 		}
 
 		md, err := c.GetPolicyResultsMetadataWithResponse(ctx, org.Name)
