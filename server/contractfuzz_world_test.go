@@ -621,6 +621,10 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		"Webhook.name":             freshName,
 		"Webhook.payloadUrl":       pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook", "http://169.254.169.254/latest")),
 		"WebhookUpdate.payloadUrl": pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook")),
+		"WebhookUpdate.organizationName": func(*rapid.T, string) any { return a.Name },
+		"WebhookUpdate.projectName":      func(*rapid.T, string) any { return cur.path["projectName"] },
+		"WebhookUpdate.stackName":        func(*rapid.T, string) any { return cur.path["stackName"] },
+		"WebhookUpdate.name":             func(*rapid.T, string) any { return cur.path["hookName"] },
 	}
 	for _, model := range []string{"AngularGridFilterModel", "AngularGridAdvancedFilterModel"} {
 		hints[model+".colId"] = column

@@ -102,20 +102,28 @@ func stringOf[T ~string](v *T) *string {
 	return &s
 }
 
+// pathNames refuses names in a body that differ from the path's.
+func pathNames(org, project, stack string, bodyOrg, bodyProject, bodyStack *string) error {
+	for _, f := range []struct{ field, sent, path, what string }{
+		{"organizationName", deref(bodyOrg), org, "organization"},
+		{"projectName", deref(bodyProject), project, "project"},
+		{"stackName", deref(bodyStack), stack, "stack"},
+	} {
+		if f.sent != "" && f.sent != f.path {
+			return badRequest("%s: %q does not match the %s of the path, %q", f.field, f.sent, f.what, f.path)
+		}
+	}
+	return nil
+}
+
 // createHook checks the body's names against the path and stores the hook.
 func (s *Server) createHook(ctx context.Context, project, stack string, body *api.Webhook) (api.Webhook, error) {
 	sc, a, err := hookScope(ctx, project, stack)
 	if err != nil {
 		return api.Webhook{}, err
 	}
-	if n := deref(body.OrganizationName); n != "" && n != a.Org.Name {
-		return api.Webhook{}, badRequest("organizationName: %q does not match the organization of the path, %q", n, a.Org.Name)
-	}
-	if n := deref(body.ProjectName); n != "" && n != project {
-		return api.Webhook{}, badRequest("projectName: %q does not match the project of the path, %q", n, project)
-	}
-	if n := deref(body.StackName); n != "" && n != stack {
-		return api.Webhook{}, badRequest("stackName: %q does not match the stack of the path, %q", n, stack)
+	if err := pathNames(a.Org.Name, project, stack, body.OrganizationName, body.ProjectName, body.StackName); err != nil {
+		return api.Webhook{}, err
 	}
 	h, err := s.hooks.Create(ctx, sc, webhooks.Spec{
 		Name: body.Name, DisplayName: &body.DisplayName, PayloadURL: &body.PayloadUrl, Secret: body.Secret, Active: body.Active,
@@ -159,6 +167,12 @@ func (s *Server) updateHook(ctx context.Context, project, stack, name string, bo
 	sc, a, err := hookScope(ctx, project, stack)
 	if err != nil {
 		return api.Webhook{}, err
+	}
+	if err := pathNames(a.Org.Name, project, stack, body.OrganizationName, body.ProjectName, body.StackName); err != nil {
+		return api.Webhook{}, err
+	}
+	if n := deref(body.Name); n != "" && n != name {
+		return api.Webhook{}, badRequest("name: %q does not match the webhook of the path, %q (a webhook is not renamed)", n, name)
 	}
 	h, err := s.hooks.Update(ctx, sc, name, webhooks.Spec{
 		DisplayName: body.DisplayName, PayloadURL: body.PayloadUrl, Secret: body.Secret, Active: body.Active,

@@ -157,6 +157,17 @@ func TestWebhookManagement(t *testing.T) {
 		if _, err := admin.PingOrganizationWebhookWithResponse(ctx, org.Name, "oncall"); err != nil {
 			t.Fatal(err)
 		}
+		// Pulumi's provider sends the whole webhook back, names included.
+		whole, err := admin.UpdateOrganizationWebhookWithResponse(ctx, org.Name, "oncall", client.WebhookUpdate{
+			OrganizationName: ptr(org.Name), Name: ptr("oncall"), DisplayName: ptr("Renamed"), PayloadUrl: ptr(recv.URL + "/hook"), Active: ptr(false),
+			Format: ptr(client.WebhookFormatRaw), Filters: &[]client.WebhookFilter{client.WebhookFilterPolicyViolationMandatory}})
+		if err != nil || whole.StatusCode() != http.StatusOK {
+			t.Errorf("update with the whole webhook: %v %s", err, whole.Body)
+		}
+		if r, _ := admin.UpdateOrganizationWebhookWithResponse(ctx, org.Name, "oncall", client.WebhookUpdate{Name: ptr("another")}); r.StatusCode() != http.StatusBadRequest ||
+			!strings.Contains(string(r.Body), "name") {
+			t.Errorf("a rename: %d %s, want 400 naming name", r.StatusCode(), r.Body)
+		}
 		if got := recv.received(); len(got) != 2 || got[1].header.Get("Pulumi-Webhook-Signature") != "" {
 			t.Errorf("ping without a secret: %d requests, signature %q", len(got), got[len(got)-1].header.Get("Pulumi-Webhook-Signature"))
 		}

@@ -2226,7 +2226,7 @@ type Webhook struct {
 	// Groups Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here.
 	Groups *[]WebhookGroup `json:"groups,omitempty"`
 
-	// HasSecret Beyond Pulumi. Whether a secret is set (answers only).
+	// HasSecret Whether a secret is set (answers only).
 	HasSecret *bool `json:"hasSecret,omitempty"`
 
 	// MinimumSeverity Beyond Pulumi. Only issues of this severity or higher count towards an event (issues without
@@ -2314,7 +2314,9 @@ type WebhookGroup string
 // a severity count as below low); absent or the empty string, every severity.
 type WebhookMinimumSeverity string
 
-// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values.
+// WebhookUpdate The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others
+// keep their values. Clients that send the whole webhook back, as Pulumi's provider does, may
+// include its names: they must match the path.
 type WebhookUpdate struct {
 	// Active Whether the webhook receives deliveries.
 	Active *bool `json:"active,omitempty"`
@@ -2337,11 +2339,23 @@ type WebhookUpdate struct {
 	// a severity count as below low); absent or the empty string, every severity.
 	MinimumSeverity *WebhookMinimumSeverity `json:"minimumSeverity,omitempty"`
 
+	// Name The webhook's name as the path gives it, when sent (a webhook is not renamed).
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationName The organization of the path, when sent.
+	OrganizationName *string `json:"organizationName,omitempty"`
+
 	// PayloadUrl The http or https URL deliveries are POSTed to.
 	PayloadUrl *string `json:"payloadUrl,omitempty"`
 
+	// ProjectName The project of the path (stack webhooks), when sent.
+	ProjectName *string `json:"projectName,omitempty"`
+
 	// Secret A new HMAC key; the empty string removes the secret. Write-only.
 	Secret *string `json:"secret,omitempty"`
+
+	// StackName The stack of the path (stack webhooks), when sent.
+	StackName *string `json:"stackName,omitempty"`
 }
 
 // AccountName defines model for AccountName.

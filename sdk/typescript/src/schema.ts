@@ -3332,13 +3332,25 @@ export interface components {
             /** @description Event groups the webhook subscribes to; `policies` means both policy violation filters. Pulumi's other groups are accepted and never fire here. */
             groups?: components["schemas"]["WebhookGroup"][];
             minimumSeverity?: components["schemas"]["WebhookMinimumSeverity"];
-            /** @description Beyond Pulumi. Whether a secret is set (answers only). */
+            /** @description Whether a secret is set (answers only). */
             hasSecret?: boolean;
             /** @description Beyond Pulumi. Why the server deactivated the webhook (its deliveries failed for 24 hours); absent otherwise (answers only). */
             deactivatedReason?: string;
         };
-        /** @description The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others keep their values. */
+        /**
+         * @description The fields of a webhook to change (UpdateOrganizationWebhook, UpdateStackWebhook); the others
+         *     keep their values. Clients that send the whole webhook back, as Pulumi's provider does, may
+         *     include its names: they must match the path.
+         */
         WebhookUpdate: {
+            /** @description The organization of the path, when sent. */
+            organizationName?: string;
+            /** @description The project of the path (stack webhooks), when sent. */
+            projectName?: string;
+            /** @description The stack of the path (stack webhooks), when sent. */
+            stackName?: string;
+            /** @description The webhook's name as the path gives it, when sent (a webhook is not renamed). */
+            name?: string;
             /** @description The name shown in the console. */
             displayName?: string;
             /** @description The http or https URL deliveries are POSTed to. */
