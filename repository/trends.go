@@ -286,7 +286,7 @@ type TrendValues struct {
 	Values []*float64
 }
 
-// trendIntervals validates q and returns its first day and the intervals'
+// intervals validates q and returns its first day and the intervals'
 // first days and length in days.
 func (q *TrendQuery) intervals() (time.Time, []string, int, error) {
 	from, err := time.Parse(time.DateOnly, q.From)

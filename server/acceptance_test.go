@@ -152,6 +152,9 @@ func TestAcceptanceRules(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
@@ -209,6 +212,9 @@ func TestAcceptanceExpires(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
 
 		// An evaluation that no longer reports the second issue fixes it and
 		// ends its acceptance.
@@ -232,6 +238,9 @@ func TestAcceptanceExpires(t *testing.T) {
 			t.Fatalf("accepted issues after the fix: %d, want 1", n)
 		}
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -302,6 +311,9 @@ func TestAcceptanceExpiryAtStartAndAcrossReplicas(t *testing.T) {
 			}
 		}
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

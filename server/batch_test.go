@@ -134,6 +134,9 @@ func TestBatchUpdate(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
 
 		// Another organisation's ids match nothing, and its issues are not
 		// touched by a filter.
@@ -224,6 +227,9 @@ func TestBatchUpdateLeavesFixedStatus(t *testing.T) {
 			t.Fatalf("statuses after the batch: %v", byStatus)
 		}
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
