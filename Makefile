@@ -14,7 +14,7 @@ run: build
 ## PostgreSQL), then the spec lint, the TypeScript SDK and the /docs page in
 ## Chromium (these need Node.js: skipped with a note where it is missing, never in CI)
 test: vet
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@scripts/js-suite.sh
 
 ## build: the server (bin/policyresults) and the benchmarks' load generator (bin/policyresults-bench)

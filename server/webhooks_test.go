@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/policyresults/policyresults/gen/client"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -374,6 +375,51 @@ func TestWebhookEvents(t *testing.T) {
 		var kept int64
 		if err := b.Repo.DB().Raw("SELECT count(*) FROM webhook_events WHERE org_id = ?", quiet.ID).Scan(&kept).Error; err != nil || kept != 0 {
 			t.Errorf("an organisation without webhooks kept %d events (%v)", kept, err)
+		}
+	})
+}
+
+// TestWebhookBatchAndExpiryEvents: a batch triage is one message listing
+// its issues under its batch id; an acceptance that expires is one message
+// to the hooks that follow policy_acceptance_expired.
+func TestWebhookBatchAndExpiryEvents(t *testing.T) {
+	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
+		env := servertest.Start(t, b)
+		org := env.NewOrg(t)
+		ctx := context.Background()
+		admin := env.Client(t, org.Admin)
+		recv := newReceiver(t)
+		for name, filter := range map[string]client.WebhookFilter{"triaged": client.WebhookFilterPolicyIssueTriaged, "expired": client.WebhookFilterPolicyAcceptanceExpired} {
+			r, err := admin.CreateOrganizationWebhookWithResponse(ctx, org.Name, client.Webhook{Name: ptr(name), DisplayName: name,
+				PayloadUrl: recv.URL + "/" + name, Filters: &[]client.WebhookFilter{filter}})
+			if err != nil || r.StatusCode() != http.StatusCreated {
+				t.Fatalf("create %s: %v %s", name, err, r.Body)
+			}
+		}
+		seedStacks(t, env, org, 1, 6)
+		issues := issuesOf(t, env.Client(t, org.Viewer), org.Name)
+		ids := []string{issues[0].Id.String(), issues[1].Id.String(), issues[2].Id.String()}
+		status := client.PolicyIssueStatus("in_progress")
+		if r, err := admin.BatchUpdatePolicyIssuesWithResponse(ctx, org.Name, client.BatchUpdatePolicyIssuesRequest{Ids: &ids, ExpectedCount: 3, Status: &status}); err != nil || r.StatusCode() >= 300 {
+			t.Fatalf("batch: %v %s", err, r.Body)
+		}
+		drainHooks(t, env)
+		if p := recv.payloads(t, "/triaged"); len(p) != 1 || p[0].Total != 3 || p[0].BatchID == "" || p[0].Cause != "batch" {
+			t.Errorf("batch: %+v", p)
+		}
+
+		ignored := client.PolicyIssueStatus("ignored")
+		req := client.UpdatePolicyIssueRequest{Status: &ignored, AcceptanceReason: ptr("a compensating control")}
+		req.AcceptedUntil.Set(time.Now().Add(time.Hour))
+		if r, err := admin.UpdatePolicyIssueWithResponse(ctx, org.Name, issues[4].Id.String(), nil, req); err != nil || r.StatusCode() >= 300 {
+			t.Fatalf("accept: %v %s", err, r.Body)
+		}
+		if _, err := env.Repo.ExpireAcceptances(ctx, time.Now().Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		drainHooks(t, env)
+		if p := recv.payloads(t, "/expired"); len(p) != 1 || p[0].Total != 1 || p[0].Kind != "policy_acceptance_expired" || p[0].Issues[0].ID != issues[4].Id.String() {
+			t.Errorf("expiry: %+v", p)
 		}
 	})
 }
