@@ -238,6 +238,8 @@ describe("the console", () => {
     const page = await newPage();
     await signIn(page);
     const meta = await api("/metadata", { method: "GET" });
+    // The totals appear when the page's metadata call answers.
+    await page.waitForFunction(() => document.querySelectorAll(".stat-value").length === 4);
     const totals = await page.locator(".stat-value").allTextContents();
     const fmt = (n) => new Intl.NumberFormat("en").format(n);
     assert.deepEqual(totals, [meta.policyTotalCount, meta.policyWithIssuesCount, meta.resourcesTotalCount, meta.resourcesWithIssuesCount].map(fmt));
@@ -462,8 +464,14 @@ describe("the console", () => {
     assert.equal(new URL(page.url()).pathname, "/issues", "picking rows opened no issue");
 
     // All matching, while someone else moves one issue out of the selection:
-    // the 409 is shown with the new count, and applying to it succeeds.
-    const first = (await gridIds(page))[0];
+    // the 409 is shown with the new count, and applying to it succeeds. The
+    // grid reloads its rows after the change above; pick from the reloaded ones.
+    let first;
+    for (let i = 0; i < 100 && !first; i++) {
+      await waitForRows(page);
+      first = (await gridIds(page))[0];
+    }
+    assert.ok(first, "the grid shows rows after the bulk change");
     await page.locator(`.ag-row[row-id="${first}"] .ag-selection-checkbox input`).first().check();
     await page.check("#bulk-all");
     await page.locator("#bulk-edit legend", { hasText: `All ${before.rowCount} matching issues` }).waitFor();
