@@ -15,7 +15,9 @@ import (
 
 // previewAnswer adapts the response of a registry operation to the response
 // interface of its preview path.
-type previewAnswer struct{ visit func(http.ResponseWriter) error }
+type previewAnswer struct {
+	visit func(http.ResponseWriter) error
+}
 
 func (a previewAnswer) VisitListPolicyPacksPreviewRegistryResponse(w http.ResponseWriter) error {
 	return a.visit(w)
