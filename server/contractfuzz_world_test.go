@@ -615,12 +615,12 @@ func fuzzHints(t *testing.T, a, b *fuzzOrg, cur *fuzzCurrent) map[string]specgen
 		"policypack": pack,
 		// Webhooks name the organisation and stack of the path, and URLs
 		// that deliveries refuse at once (no name to resolve).
-		"Webhook.organizationName": func(*rapid.T, string) any { return a.Name },
-		"Webhook.projectName":      func(*rapid.T, string) any { return cur.path["projectName"] },
-		"Webhook.stackName":        func(*rapid.T, string) any { return cur.path["stackName"] },
-		"Webhook.name":             freshName,
-		"Webhook.payloadUrl":       pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook", "http://169.254.169.254/latest")),
-		"WebhookUpdate.payloadUrl": pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook")),
+		"Webhook.organizationName":       func(*rapid.T, string) any { return a.Name },
+		"Webhook.projectName":            func(*rapid.T, string) any { return cur.path["projectName"] },
+		"Webhook.stackName":              func(*rapid.T, string) any { return cur.path["stackName"] },
+		"Webhook.name":                   freshName,
+		"Webhook.payloadUrl":             pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook", "http://169.254.169.254/latest")),
+		"WebhookUpdate.payloadUrl":       pick(fixed("http://127.0.0.1:9/hook", "https://10.0.0.1/hook")),
 		"WebhookUpdate.organizationName": func(*rapid.T, string) any { return a.Name },
 		"WebhookUpdate.projectName":      func(*rapid.T, string) any { return cur.path["projectName"] },
 		"WebhookUpdate.stackName":        func(*rapid.T, string) any { return cur.path["stackName"] },
