@@ -12,7 +12,7 @@ import (
 
 // PostgreSQL bulk writes of the ingest path. A multi-row VALUES statement
 // binds one parameter per cell, so each batch size is a new statement for
-// PostgreSQL to parse and plan (see BENCHMARKS.md, What makes it fast).
+// PostgreSQL to parse and plan (see docs/performance.md).
 // unnest over one array per column is a single statement text
 // whatever the number of rows: pgx binds each Go slice as one array, the
 // plan is cached per connection, and the rows stream through one executor

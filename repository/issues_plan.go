@@ -12,7 +12,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// How a grid query runs at a million issues (see BENCHMARKS.md):
+// How a grid query runs at a million issues (see docs/performance.md):
 //
 //   - Counts and facets read the issue cube (issue_counts) when every
 //     column the filter and the facet name is one of the cube's: the same
@@ -185,7 +185,7 @@ type filterFacts struct {
 // SQLite, whose sort indexes carry these columns, the exact value is
 // compared on the index entries an ordered read passes (instead of reading
 // the policy's rows through lower(policy_name) and sorting them; see
-// BENCHMARKS.md, What makes it fast); assignedTo stays on SQLite's
+// docs/performance.md); assignedTo stays on SQLite's
 // lower() indexes, since a member's issues are few. assignedTo, which
 // matches the login or the email, is written as the (login, email) pairs
 // of the cube that match: exact even for issues triaged before a member
@@ -246,7 +246,7 @@ func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map
 // through the entities instead of the priority index, where they are a
 // few among 200,000); the same restriction on the bulk of the issues
 // (every stack) would only add a check to each row of an ordered read
-// (see BENCHMARKS.md, What makes it fast).
+// (see docs/performance.md).
 func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node) (*grid.Condition, error) {
 	for _, c := range topConditions(filter) {
 		if c.ColID != "entityType" || (c.Op != grid.OpIn && c.Op != grid.OpEquals) || len(c.Values) != 1 {
@@ -328,8 +328,7 @@ var coveredColumns = map[string]bool{"status": true, "priority": true, "policyNa
 // alone. A segment holding few of them is then read filtering first: a
 // policy of 78,000 issues sorted by priority has 24 of them among the
 // 180,000 issues of priority p1, which reading the segment in order finds
-// only at its end, and its index at once (see BENCHMARKS.md, What makes it
-// fast).
+// only at its end, and its index at once (see docs/performance.md).
 func coveredFilter(n grid.Node) bool {
 	narrow := false
 	var walk func(grid.Node) bool

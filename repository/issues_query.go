@@ -60,7 +60,7 @@ func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
 // rankedEnumColumn is an enum whose set conditions match its rank: the
 // sort indexes hold severity_rank but not severity, so a severity filter
 // read through them stays index-only instead of a scan and sort of the
-// matches (see BENCHMARKS.md, What makes it fast). See rankCondition for
+// matches (see docs/performance.md). See rankCondition for
 // how the ranks are written.
 func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
 	c := enumColumn(expr, rank, values...)
@@ -153,7 +153,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 		if onTheCube && q.Offset > 0 && q.Limit != 0 {
 			// A page past the end is answered from the count: found by
 			// reading, it costs a scan of the order's whole index (see
-			// BENCHMARKS.md, What makes it fast).
+			// docs/performance.md).
 			if total, err = r.cubeCount(tx, orgID, cubeFilter); err != nil {
 				return err
 			}

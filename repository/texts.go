@@ -226,7 +226,7 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (ma
 // transaction (PostgreSQL), and caches the ids of all of them. Added
 // inside that transaction, a value that a concurrent evaluation had added
 // but not yet committed made the insert wait for the whole of that
-// evaluation (see BENCHMARKS.md, What makes it fast); here it waits for
+// evaluation (see docs/performance.md); here it waits for
 // one statement. The dictionary only interns values, like a sequence
 // hands out numbers: a value whose evaluation then fails stays, referred
 // to by no issue, and every match through the dictionary reaches issues
@@ -464,7 +464,7 @@ var maxTextSet = 10000
 // and choose the plan for it: behind a subquery it guesses a few hundred,
 // and for a needle matching half the issues it would fetch them all
 // through the reference index and sort them instead of reading the sort
-// order until a page is full (see BENCHMARKS.md, What makes it fast).
+// order until a page is full (see docs/performance.md).
 func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
 	limit := r.dialect.MaxIDSet(maxTextSet)
 	parts := textParts(filter)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares the server of two revisions on the same 1M-issue data, in one
 # sitting, alternating A B A B ... so that drift of the machine falls on
-# both (BENCHMARKS.md, "Comparing two revisions").
+# both (BENCHMARKS.md, "Paired runs").
 #
 #   scripts/bench-compare.sh BASE_REV [ROUNDS]
 #

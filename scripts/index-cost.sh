@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures what the issues' indexes cost a new issue on PostgreSQL
-# (BENCHMARKS.md, "What a new issue's index entries cost"): the same sample
+# (docs/performance.md, "What a new issue's index entries cost"): the same sample
 # of issues is inserted again, as new issues, under three sets of indexes,
 # each in a transaction that is rolled back, and PostgreSQL's own counters
 # (EXPLAIN ANALYZE with BUFFERS and WAL) say what each insert cost.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures how fast this machine can ingest the demo load at all
-# (BENCHMARKS.md, "What bounds ingest"): the same load, one after the
+# (docs/performance.md, "What bounds ingest"): the same load, one after the
 # other, each into a fresh PostgreSQL database, under three schemas:
 #
 #   built      the migrations as they are

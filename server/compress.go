@@ -15,7 +15,7 @@ const compressMinSize = 1024
 // gzhttp at its fastest level. At compress/gzip's default level,
 // compressing grid pages took much of the server's CPU; the fastest level
 // compresses a page nearly as well, and gzhttp writes it faster than
-// compress/gzip's fastest level (see BENCHMARKS.md, What makes it fast).
+// compress/gzip's fastest level (see docs/performance.md).
 // Answers under compressMinSize, and an error answer written after the
 // handler returned (by the error handler, outside this middleware), go out
 // plain, as with echo's gzip middleware.

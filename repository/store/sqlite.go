@@ -52,7 +52,7 @@ func (sqliteDialect) TextsMatch(value string) string         { return "t.value =
 // issues in the order of an index on the column to group without sorting:
 // that index does not find the filter's rows, so it read all of them, where
 // the filter's own index and a sort of the few values are far cheaper (see
-// BENCHMARKS.md, What makes it fast).
+// docs/performance.md).
 func (sqliteDialect) GroupWithoutIndex(expr string) string { return "+" + expr }
 
 // SegmentedPages is false: SQLite plans the per-segment reads of a text
