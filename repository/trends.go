@@ -250,7 +250,7 @@ func (r *Repository) snapshotCompliance(tx *gorm.DB, orgID int64, day string, pa
 
 // TrendQuery is a trend's range, interval and grouping.
 type TrendQuery struct {
-	// From and To are the first and last UTC days, as YYYY-MM-DD.
+	// From and To are the range's first and last UTC dates, as YYYY-MM-DD.
 	From, To string
 	// Interval is "day" or "week" (seven days from From; the last interval
 	// ends at To).
@@ -261,7 +261,7 @@ type TrendQuery struct {
 
 // Trends is a trend's answer: one value per interval in each series.
 type Trends struct {
-	// Intervals are the intervals' first days.
+	// Intervals are the start dates (YYYY-MM-DD) of the intervals.
 	Intervals []string
 	// Series are the issue counts per value of the grouping (one series,
 	// of value "", without one).
@@ -286,8 +286,8 @@ type TrendValues struct {
 	Values []*float64
 }
 
-// intervals validates q and returns its first day and the intervals'
-// first days and length in days.
+// intervals validates q and returns the start of its range, the start
+// date of each interval and an interval's length in calendar dates.
 func (q *TrendQuery) intervals() (time.Time, []string, int, error) {
 	from, err := time.Parse(time.DateOnly, q.From)
 	if err != nil {
@@ -353,7 +353,7 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 	n := len(starts)
 
 	// The active issues at the start of the range are the totals less the
-	// changes since: the rows from the range's first day on.
+	// changes since: the rows from the range's start date on.
 	totals := map[string]int64{}
 	if err := queryEach(db, func(rows *sql.Rows) error {
 		var v string
@@ -460,7 +460,7 @@ func (r *Repository) Trends(ctx context.Context, orgID int64, q TrendQuery) (*Tr
 		cells, scoreSum int64
 	}
 	var snapshots []snapshot
-	// Each pack's last row up to the range's first day, then its rows in
+	// Each pack's last row up to the range's start date, then its rows in
 	// the range.
 	if err := queryEach(db, func(rows *sql.Rows) error {
 		var s snapshot
