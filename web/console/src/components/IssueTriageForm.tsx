@@ -8,6 +8,7 @@ import {
 import { useEffect, useState } from "preact/hooks";
 
 import { canTriage, useSession } from "../app/SessionContext";
+import { AcceptanceFields } from "./AcceptanceFields";
 import { statusLabel } from "./Badges";
 import { errorText } from "./StatusBlocks";
 
@@ -216,27 +217,13 @@ export function IssueTriageForm({
           </label>
           {accepting(draft.status) && (
             <>
-              <label>
-                Accepted until
-                <input
-                  type="date"
-                  id="accepted-until"
-                  value={draft.acceptedUntil}
-                  onInput={(e) => setDraft({ ...draft, acceptedUntil: (e.target as HTMLInputElement).value })}
-                />
-              </label>
-              <label>
-                Acceptance reason
-                <input
-                  type="text"
-                  id="acceptance-reason"
-                  value={draft.acceptanceReason}
-                  maxLength={1000}
-                  required={draft.acceptedUntil !== ""}
-                  placeholder="why the risk is accepted"
-                  onInput={(e) => setDraft({ ...draft, acceptanceReason: (e.target as HTMLInputElement).value })}
-                />
-              </label>
+              <AcceptanceFields
+                value={draft}
+                onChange={(a) => setDraft({ ...draft, ...a })}
+                reasonLabel="Acceptance reason"
+                requireReason
+                reasonPlaceholder="why the risk is accepted"
+              />
               <p class="muted">When the date passes, the issue opens again.</p>
             </>
           )}

@@ -7,6 +7,7 @@ import {
 import { useState } from "preact/hooks";
 
 import { useSession } from "../app/SessionContext";
+import { AcceptanceFields } from "../components/AcceptanceFields";
 import { statusLabel } from "../components/Badges";
 import { accepting, endOfDay } from "../components/IssueTriageForm";
 import { errorText } from "../components/StatusBlocks";
@@ -160,27 +161,12 @@ export function BulkEditBar({
               />
             </label>
             {accepting(draft.status) && (
-              <>
-                <label>
-                  Accepted until
-                  <input
-                    type="date"
-                    id="bulk-accepted-until"
-                    value={draft.acceptedUntil}
-                    onInput={(e) => setDraft({ ...draft, acceptedUntil: (e.target as HTMLInputElement).value })}
-                  />
-                </label>
-                <label>
-                  Reason
-                  <input
-                    type="text"
-                    id="bulk-acceptance-reason"
-                    value={draft.acceptanceReason}
-                    maxLength={1000}
-                    onInput={(e) => setDraft({ ...draft, acceptanceReason: (e.target as HTMLInputElement).value })}
-                  />
-                </label>
-              </>
+              <AcceptanceFields
+                idPrefix="bulk-"
+                value={draft}
+                onChange={(a) => setDraft({ ...draft, ...a })}
+                reasonLabel="Reason"
+              />
             )}
             <div class="dialog-actions">
               <button type="submit" class="button button-primary" id="bulk-apply" disabled={!something || needsReason || size === 0}>
