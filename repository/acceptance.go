@@ -181,9 +181,7 @@ func (r *Repository) expire(tx *gorm.DB, due []Issue, now time.Time) error {
 			for j := range history {
 				history[j].Reason = &reason
 			}
-			c.history = append(c.history, history...)
-			c.changes = append(c.changes, issueChange{before: &befores[i], after: is})
-			c.rollup.change(&befores[i], is)
+			c.addTriage(&befores[i], is, history)
 			rows = append(rows, triageRow{is: is, updates: updates})
 		}
 		if err := r.writeTriageRows(tx, orgID, rows); err != nil {

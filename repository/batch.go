@@ -146,9 +146,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 				continue
 			}
 			res.Changed++
-			c.history = append(c.history, history...)
-			c.changes = append(c.changes, issueChange{before: &befores[i], after: is})
-			c.rollup.change(&befores[i], is)
+			c.addTriage(&befores[i], is, history)
 			rows = append(rows, triageRow{is: is, updates: updates})
 		}
 		if err := r.writeTriageRows(tx, orgID, rows); err != nil {

@@ -224,14 +224,13 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 	}
 	t := &triageChange{before: *is}
 	t.rec = issueChanges{orgID: is.OrgID, cause: causePerson, actor: actor.Name}
-	var err error
-	t.updates, t.rec.history, err = applyTriage(is, user, who, actor, &u, "")
-	if err != nil || len(t.updates) == 0 {
+	updates, history, err := applyTriage(is, user, who, actor, &u, "")
+	if err != nil || len(updates) == 0 {
 		return nil, err
 	}
-	t.rec.changes = []issueChange{{before: &t.before, after: is}}
+	t.updates = updates
 	t.rec.rollup = newRollupDelta()
-	t.rec.rollup.change(&t.before, is)
+	t.rec.addTriage(&t.before, is, history)
 	return t, nil
 }
 

@@ -49,6 +49,14 @@ type issueChanges struct {
 	inlined bool
 }
 
+// addTriage adds one triaged issue to c: its change, its history entries
+// and what it makes to the rollups.
+func (c *issueChanges) addTriage(before, after *Issue, history []HistoryEntry) {
+	c.changes = append(c.changes, issueChange{before: before, after: after})
+	c.history = append(c.history, history...)
+	c.rollup.change(before, after)
+}
+
 // record writes c's history rows and applies its rollup deltas inside tx,
 // after the issues are written: every path that changes issues calls it
 // once per transaction. On PostgreSQL each part is one set-based statement
