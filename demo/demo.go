@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -83,8 +85,8 @@ func (o *Options) defaults() {
 
 // Result tells what Load wrote.
 type Result struct {
-	Org         *repository.Organization
-	Admin       *repository.User
+	Org         *model.Organization
+	Admin       *model.User
 	Evaluations int
 	Violations  int64
 	Opened      int64
@@ -129,16 +131,16 @@ func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Resu
 		return nil, err
 	}
 	res := &Result{Org: org}
-	users := map[string]*repository.User{}
+	users := map[string]*model.User{}
 	for _, u := range []struct {
 		login, name string
-		role        repository.Role
+		role        model.Role
 	}{
-		{"alice", "Alice Admin", repository.RoleAdmin},
-		{"bob", "Bob Builder", repository.RoleMember},
-		{"carol", "Carol Viewer", repository.RoleViewer},
+		{"alice", "Alice Admin", model.RoleAdmin},
+		{"bob", "Bob Builder", model.RoleMember},
+		{"carol", "Carol Viewer", model.RoleViewer},
 	} {
-		user := &repository.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
+		user := &model.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
 		if err := repo.CreateUser(ctx, user); err != nil {
 			if !errors.Is(err, repository.ErrConflict) {
 				return nil, err
@@ -362,9 +364,9 @@ func packsFor(e *entity) []*pack {
 // production, Kubernetes and Azure stacks.
 func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, entities []*entity) error {
 	for _, g := range []struct{ name, entityType, mode string }{
-		{"production-stacks", repository.GroupStacks, repository.ModePreventative},
-		{"kubernetes-clusters", repository.GroupStacks, repository.ModePreventative},
-		{"azure-workloads", repository.GroupStacks, repository.ModePreventative},
+		{"production-stacks", model.GroupStacks, model.ModePreventative},
+		{"kubernetes-clusters", model.GroupStacks, model.ModePreventative},
+		{"azure-workloads", model.GroupStacks, model.ModePreventative},
 	} {
 		if _, err := repo.CreatePolicyGroup(ctx, orgID, g.name, g.entityType, g.mode); err != nil {
 			return err
@@ -560,7 +562,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 	return ev
 }
 
-func governs(p policy, typ string) bool {
+func governs(p catalogPolicy, typ string) bool {
 	for _, t := range p.types {
 		if t == typ {
 			return true
@@ -571,7 +573,7 @@ func governs(p policy, typ string) bool {
 
 // triage has people work on a share of the active issues: some in progress,
 // some accepted as ignored or by design, some assigned, some reprioritised.
-func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*repository.User, seed uint64, limit, workers int) (int, error) {
+func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*model.User, seed uint64, limit, workers int) (int, error) {
 	ids, err := repo.ActiveIssueIDs(ctx, orgID, limit)
 	if err != nil {
 		return 0, err
@@ -580,7 +582,7 @@ func triage(ctx context.Context, repo *repository.Repository, orgID int64, users
 	type job struct {
 		id    string
 		u     repository.IssueUpdate
-		actor *repository.User
+		actor *model.User
 	}
 	var jobs []job
 	for _, id := range ids {
@@ -589,12 +591,12 @@ func triage(ctx context.Context, repo *repository.Repository, orgID int64, users
 		x := rng.Float64()
 		switch {
 		case x < 0.12:
-			u.Status = set(repository.StatusInProgress)
+			u.Status = set(policy.StatusInProgress)
 			u.Assignee = set(pick(rng, "alice", "bob"))
 		case x < 0.17:
-			u.Status = set(repository.StatusIgnored)
+			u.Status = set(policy.StatusIgnored)
 		case x < 0.21:
-			u.Status = set(repository.StatusByDesign)
+			u.Status = set(policy.StatusByDesign)
 		case x < 0.33:
 			u.Assignee = set(pick(rng, "alice", "bob"))
 		case x < 0.38:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -81,7 +82,7 @@ func statementContext(tx *gorm.DB) context.Context {
 const pgBulkRows = 5000
 
 // issueArrays lays issues out as unnest columns, in issueInsertColumns order.
-func issueArrays(rows []Issue) *pgColumns {
+func issueArrays(rows []model.Issue) *pgColumns {
 	n := len(rows)
 	var (
 		orgID, entityRef                                                   = make([]int64, n), make([]int64, n)
@@ -152,7 +153,7 @@ func issueArrays(rows []Issue) *pgColumns {
 
 // insertIssuesPG inserts new issues; with update, rows whose id exists
 // overwrite the columns an evaluation owns (issueUpdateColumns).
-func insertIssuesPG(tx *gorm.DB, rows []Issue, update bool) error {
+func insertIssuesPG(tx *gorm.DB, rows []model.Issue, update bool) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		c := issueArrays(batch)
 		suffix := ""
@@ -171,7 +172,7 @@ func insertIssuesPG(tx *gorm.DB, rows []Issue, update bool) error {
 }
 
 // insertHistoryPG appends history rows.
-func insertHistoryPG(tx *gorm.DB, rows []HistoryEntry) error {
+func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		c := historyArrays(batch)
 		if err := execPG(tx, c.insertSQL("issue_history", ""), c.cols...); err != nil {
@@ -182,7 +183,7 @@ func insertHistoryPG(tx *gorm.DB, rows []HistoryEntry) error {
 }
 
 // historyArrays lays history rows out as unnest columns.
-func historyArrays(rows []HistoryEntry) *pgColumns {
+func historyArrays(rows []model.HistoryEntry) *pgColumns {
 	n := len(rows)
 	orgID := make([]int64, n)
 	issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -210,7 +211,7 @@ func historyArrays(rows []HistoryEntry) *pgColumns {
 
 // upsertResourcesPG writes resource rows, replacing the listed columns of
 // existing ones.
-func upsertResourcesPG(tx *gorm.DB, rows []Resource) error {
+func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		n := len(batch)
 		orgID, entityID, version := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -245,7 +246,7 @@ func upsertResourcesPG(tx *gorm.DB, rows []Resource) error {
 }
 
 // insertOutcomesPG inserts policy outcomes.
-func insertOutcomesPG(tx *gorm.DB, rows []PolicyOutcome) error {
+func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		n := len(batch)
 		orgID, entityID := make([]int64, n), make([]int64, n)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
@@ -162,7 +164,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 		return nil, err
 	}
 
-	var packEvals []PackEvaluation
+	var packEvals []model.PackEvaluation
 	if err := tx.Where("org_id = ? AND entity_id = ? AND scope = ?", orgID, entity.ID, p.ev.Scope).Find(&packEvals).Error; err != nil {
 		return nil, err
 	}
@@ -195,11 +197,11 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 	if kind == "" {
 		kind = defaultMode(p.entityType)
 	}
-	source := SourcePulumi
+	source := model.SourcePulumi
 	if p.ev.Complete {
-		source = SourcePolicyResults
+		source = model.SourcePolicyResults
 	}
-	rec := EvaluationRecord{
+	rec := model.EvaluationRecord{
 		OrgID: orgID, EntityID: entity.ID, Scope: p.ev.Scope, Version: p.version, Kind: kind, Source: source,
 		Actor: actor.Name, ActorType: actor.Type, ObservedAt: p.observedAt, ReceivedAt: time.Now().UTC().Truncate(time.Microsecond),
 		Opened: sum.Opened, Reopened: sum.Reopened, Fixed: sum.Fixed, Unchanged: sum.Unchanged, Governed: sum.ResourcesGoverned,
@@ -248,7 +250,7 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
 	args := []any{orgID, entityID, p.ev.Scope}
 	if len(p.violations) == 0 {
-		query += " AND policy_issues.status <> '" + StatusFixed + "'"
+		query += " AND policy_issues.status <> '" + policy.StatusFixed + "'"
 	} else {
 		keys := make([][3]string, len(p.violations))
 		for i, v := range p.violations {
@@ -256,7 +258,7 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 		}
 		encoded, _ := json.Marshal(keys) // strings always encode
 		reported := r.dialect.JSONTriples()
-		query += " AND (policy_issues.status <> '" + StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
+		query += " AND (policy_issues.status <> '" + policy.StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
 			reported + "))"
 		args = append(args, string(encoded))
 	}
@@ -269,7 +271,7 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 	return query + r.dialect.LockRowsOf("policy_issues"), args
 }
 
-func entityLabel(e *Entity, scope string) string {
+func entityLabel(e *model.Entity, scope string) string {
 	s := e.DisplayName()
 	if scope != "" {
 		s += " (" + scope + ")"

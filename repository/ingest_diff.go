@@ -5,16 +5,17 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
 // issueDiff is what an evaluation writes to the issues.
 type issueDiff struct {
-	inserts                            []Issue
-	updates                            []Issue
-	befores                            []Issue               // updates[i] as it was
+	inserts                            []model.Issue
+	updates                            []model.Issue
+	befores                            []model.Issue         // updates[i] as it was
 	moved                              map[versions][]string // version-only changes: ids by new versions
-	history                            []HistoryEntry
+	history                            []model.HistoryEntry
 	unaccepted                         []string // fixed issues whose risk acceptance ends
 	opened, reopened, fixed, unchanged int
 	// rollup is what the changes make to the rollups.
@@ -23,9 +24,9 @@ type issueDiff struct {
 
 // diff compares the reported violations with the existing issues of the
 // entity and scope, in memory.
-func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]int64) *issueDiff {
+func (p *plan) diff(orgID int64, e *model.Entity, existing []model.Issue, latest map[string]int64) *issueDiff {
 	d := &issueDiff{rollup: newRollupDelta()}
-	byKey := make(map[issueKey]*Issue, len(existing))
+	byKey := make(map[issueKey]*model.Issue, len(existing))
 	for i := range existing {
 		iss := &existing[i]
 		byKey[issueKey{iss.PolicyPack, iss.PolicyName, iss.ResourceURN}] = iss
@@ -42,7 +43,7 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 			want.ID = newIssueID()
 			d.inserts = append(d.inserts, want)
 			d.rollup.add(&want, 1)
-			d.history = append(d.history, p.historyRow(orgID, want.ID, want.ObservedAt, "status", nil, StatusOpen))
+			d.history = append(d.history, p.historyRow(orgID, want.ID, want.ObservedAt, "status", nil, policy.StatusOpen))
 			d.opened++
 			continue
 		}
@@ -69,7 +70,7 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 	inventory := p.ev.Complete
 	for i := range existing {
 		iss := &existing[i]
-		if iss.Status == StatusFixed {
+		if iss.Status == policy.StatusFixed {
 			continue
 		}
 		key := issueKey{iss.PolicyPack, iss.PolicyName, iss.ResourceURN}
@@ -105,9 +106,9 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 type change struct {
 	plan    *plan
 	orgID   int64
-	iss     *Issue
-	before  Issue // the issue as it was
-	history []HistoryEntry
+	iss     *model.Issue
+	before  model.Issue // the issue as it was
+	history []model.HistoryEntry
 	dirty   bool // a column other than the versions changed
 	moved   bool // the version columns changed
 }
@@ -124,8 +125,8 @@ func (c *change) set(field string, dst *string, value string) {
 
 func (c *change) setStatus(status string) {
 	c.set("status", &c.iss.Status, status)
-	c.iss.StatusRank = StatusRank(status)
-	c.iss.Active = IsActive(status)
+	c.iss.StatusRank = policy.StatusRank(status)
+	c.iss.Active = policy.IsActive(status)
 }
 
 // endAcceptance clears the issue's risk acceptance, recorded in its history.
@@ -133,7 +134,7 @@ func (c *change) endAcceptance() {
 	until, reason := c.iss.AcceptedUntil.UTC().Format(time.RFC3339Nano), c.iss.AcceptanceReason
 	c.iss.AcceptedUntil, c.iss.AcceptanceReason = nil, ""
 	c.dirty = true
-	for _, h := range []HistoryEntry{
+	for _, h := range []model.HistoryEntry{
 		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptedUntil", &until, ""),
 		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptanceReason", &reason, ""),
 	} {
@@ -144,7 +145,7 @@ func (c *change) endAcceptance() {
 
 // quiet updates the columns that follow the latest evaluation without
 // being recorded as changes: versions, resource identity, entity id.
-func (c *change) quiet(iss *Issue, want Issue) {
+func (c *change) quiet(iss *model.Issue, want model.Issue) {
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -169,7 +170,7 @@ type versions struct {
 	hasStack, hasResource bool
 }
 
-func versionsOf(iss *Issue) versions {
+func versionsOf(iss *model.Issue) versions {
 	var v versions
 	if iss.StackVersion != nil {
 		v.stack, v.hasStack = *iss.StackVersion, true
@@ -239,28 +240,28 @@ func newIssueID() string {
 	return id.String()
 }
 
-func (p *plan) historyRow(orgID int64, issueID string, at time.Time, field string, old *string, value string) HistoryEntry {
+func (p *plan) historyRow(orgID int64, issueID string, at time.Time, field string, old *string, value string) model.HistoryEntry {
 	v := value
-	return HistoryEntry{OrgID: orgID, IssueID: issueID, At: at, Actor: evaluationActor, ActorType: evaluationActor,
+	return model.HistoryEntry{OrgID: orgID, IssueID: issueID, At: at, Actor: evaluationActor, ActorType: evaluationActor,
 		Field: field, OldValue: old, NewValue: &v}
 }
 
 // issueFields is the issue a violation describes, as a new issue would be.
-func (p *plan) issueFields(orgID int64, e *Entity, pk *evalPack, v *evalViolation, res *evalResource) Issue {
+func (p *plan) issueFields(orgID int64, e *model.Entity, pk *evalPack, v *evalViolation, res *evalResource) model.Issue {
 	sev := pk.severity(v.key.policy, v.severity)
-	iss := Issue{
+	iss := model.Issue{
 		OrgID: orgID, EntityRef: e.ID, Scope: p.ev.Scope, EntityProject: e.Project,
 		PolicyPack: pk.name, PolicyPackTag: pk.tag, PolicyName: v.key.policy, ResourceURN: v.key.urn,
 		ResourceProvider: res.provider, ResourceType: res.typ, ResourceName: res.name,
 		Message: pk.message(v.key.policy, v.message), ObservedAt: p.observedAt, LastModified: p.observedAt,
-		Level: pk.level(v.key.policy, v.level), Severity: sev, SeverityRank: SeverityRank(sev),
-		Status: StatusOpen, StatusRank: StatusRank(StatusOpen), Active: true, Kind: pk.kind,
-		Priority: PriorityForSeverity(sev), Revision: 1,
+		Level: pk.level(v.key.policy, v.level), Severity: sev, SeverityRank: policy.SeverityRank(sev),
+		Status: policy.StatusOpen, StatusRank: policy.StatusRank(policy.StatusOpen), Active: true, Kind: pk.kind,
+		Priority: policy.PriorityForSeverity(sev), Revision: 1,
 	}
 	if pk.group != nil {
 		iss.PolicyGroupName, iss.PolicyGroupType = pk.group.name, pk.group.mode
 	}
-	if e.Type == EntityStack {
+	if e.Type == model.EntityStack {
 		iss.EntityType, iss.EntityID = "stack", e.Name
 	} else {
 		iss.EntityType = "insights-account"
@@ -279,9 +280,9 @@ func (p *plan) issueFields(orgID int64, e *Entity, pk *evalPack, v *evalViolatio
 
 // setVersions sets the version columns to this evaluation's: the stack
 // version for stacks, the resource's (else the scan's) version for accounts.
-func (p *plan) setVersions(iss *Issue, res *evalResource) {
+func (p *plan) setVersions(iss *model.Issue, res *evalResource) {
 	v := p.version
-	if p.entityType == EntityStack {
+	if p.entityType == model.EntityStack {
 		iss.StackVersion, iss.ResourceVersion = &v, nil
 		return
 	}

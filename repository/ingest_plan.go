@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
@@ -28,7 +29,7 @@ type evalPack struct {
 	tag        string
 	err        string
 	meta       map[string]*PolicyInput
-	registered map[string]*Policy
+	registered map[string]*model.Policy
 	group      *groupInfo
 	kind       string
 }
@@ -118,7 +119,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if ev.Scope != "" {
 			return nil, invalid("scope", "a stack evaluation has no scope")
 		}
-		p.entityType, p.project, p.name, p.version = EntityStack, s.Project, s.Name, s.Version
+		p.entityType, p.project, p.name, p.version = model.EntityStack, s.Project, s.Name, s.Version
 		p.entityURN = StackURN(s.Project, s.Name)
 	case ev.Account != nil:
 		a := ev.Account
@@ -134,12 +135,12 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if err := validText("scope", ev.Scope, 1000); err != nil {
 			return nil, err
 		}
-		p.entityType, p.project, p.provider, p.version = EntityAccount, a.Name, a.Provider, a.Version
+		p.entityType, p.project, p.provider, p.version = model.EntityAccount, a.Name, a.Provider, a.Version
 		p.entityURN = AccountURN(a.Name)
 	default:
 		return nil, invalid("stack", "give the stack or the account evaluated")
 	}
-	if ev.Kind != "" && ev.Kind != ModeAudit && ev.Kind != ModePreventative {
+	if ev.Kind != "" && ev.Kind != model.ModeAudit && ev.Kind != model.ModePreventative {
 		return nil, invalid("kind", "%q is not one of audit, preventative", ev.Kind)
 	}
 	if ev.PolicyGroup != "" && !groupNamePattern.MatchString(ev.PolicyGroup) {
@@ -252,13 +253,13 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if v.EnforcementLevel != "" && !ValidLevel(v.EnforcementLevel) {
+		if v.EnforcementLevel != "" && !policy.ValidLevel(v.EnforcementLevel) {
 			return nil, invalid(field+".enforcementLevel", "%q is not one of advisory, mandatory, remediate, disabled", v.EnforcementLevel)
 		}
 		sev := ""
 		if v.Severity != nil {
 			sev = *v.Severity
-			if !ValidSeverity(sev) {
+			if !policy.ValidSeverity(sev) {
 				return nil, invalid(field+".severity", "%q is not one of \"\", low, medium, high, critical", sev)
 			}
 		}
@@ -300,18 +301,18 @@ func (p *plan) resource(field, urn string) (*evalResource, error) {
 }
 
 func defaultMode(entityType string) string {
-	if entityType == EntityAccount {
-		return ModeAudit
+	if entityType == model.EntityAccount {
+		return model.ModeAudit
 	}
-	return ModePreventative
+	return model.ModePreventative
 }
 
 // loadGroups loads, in one query, the entity's groups, the default group of
 // its kind and the named group, each with its applied packs.
-func loadGroups(tx *gorm.DB, orgID int64, e *Entity, named string) ([]*groupInfo, error) {
-	groupType := GroupStacks
-	if e.Type == EntityAccount {
-		groupType = GroupAccounts
+func loadGroups(tx *gorm.DB, orgID int64, e *model.Entity, named string) ([]*groupInfo, error) {
+	groupType := model.GroupStacks
+	if e.Type == model.EntityAccount {
+		groupType = model.GroupAccounts
 	}
 	var rows []struct {
 		ID           int64
@@ -353,9 +354,9 @@ func loadGroups(tx *gorm.DB, orgID int64, e *Entity, named string) ([]*groupInfo
 // names only violated packs, the packs applied to the entity's groups are
 // added as evaluated.
 func (p *plan) attributeGroups(groups []*groupInfo) error {
-	wantType := GroupStacks
-	if p.entityType == EntityAccount {
-		wantType = GroupAccounts
+	wantType := model.GroupStacks
+	if p.entityType == model.EntityAccount {
+		wantType = model.GroupAccounts
 	}
 	var named, def *groupInfo
 	for _, g := range groups {
@@ -488,14 +489,14 @@ func (p *plan) loadRegistry(tx *gorm.DB, orgID int64, groups []*groupInfo) error
 	for id := range versionIDs {
 		ids = append(ids, id)
 	}
-	var policies []Policy
+	var policies []model.Policy
 	if err := tx.Where("org_id = ? AND version_id IN ?", orgID, ids).Find(&policies).Error; err != nil {
 		return err
 	}
 	for i := range policies {
 		pk := versionIDs[policies[i].VersionID]
 		if pk.registered == nil {
-			pk.registered = map[string]*Policy{}
+			pk.registered = map[string]*model.Policy{}
 		}
 		pk.registered[policies[i].Name] = &policies[i]
 	}
@@ -504,14 +505,14 @@ func (p *plan) loadRegistry(tx *gorm.DB, orgID int64, groups []*groupInfo) error
 
 // severity is a policy's severity: the violation's, else the evaluation's
 // metadata, else the registered pack version's, else unset.
-func (pk *evalPack) severity(policy, fromViolation string) string {
+func (pk *evalPack) severity(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.Severity != "" {
+	if m := pk.meta[name]; m != nil && m.Severity != "" {
 		return m.Severity
 	}
-	if reg := pk.registered[policy]; reg != nil {
+	if reg := pk.registered[name]; reg != nil {
 		return reg.Severity
 	}
 	return ""
@@ -519,27 +520,27 @@ func (pk *evalPack) severity(policy, fromViolation string) string {
 
 // level is a policy's enforcement level, with the same precedence as
 // severity and advisory by default.
-func (pk *evalPack) level(policy, fromViolation string) string {
+func (pk *evalPack) level(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.EnforcementLevel != "" {
+	if m := pk.meta[name]; m != nil && m.EnforcementLevel != "" {
 		return m.EnforcementLevel
 	}
-	if reg := pk.registered[policy]; reg != nil && reg.EnforcementLevel != "" {
+	if reg := pk.registered[name]; reg != nil && reg.EnforcementLevel != "" {
 		return reg.EnforcementLevel
 	}
-	return LevelAdvisory
+	return policy.LevelAdvisory
 }
 
-func (pk *evalPack) message(policy, fromViolation string) string {
+func (pk *evalPack) message(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.Message != "" {
+	if m := pk.meta[name]; m != nil && m.Message != "" {
 		return m.Message
 	}
-	if reg := pk.registered[policy]; reg != nil {
+	if reg := pk.registered[name]; reg != nil {
 		return reg.Message
 	}
 	return ""

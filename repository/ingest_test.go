@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -18,7 +19,7 @@ type ingestEnv struct {
 	t   *testing.T
 	ctx context.Context
 	r   *repository.Repository
-	org *repository.Organization
+	org *model.Organization
 }
 
 func newIngestEnv(t *testing.T, b *repotest.Backend) *ingestEnv {
@@ -43,20 +44,20 @@ func (e *ingestEnv) apply(ev repository.Evaluation) *repository.EvaluationSummar
 }
 
 // issues returns the organisation's issues keyed by "policy@resource name".
-func (e *ingestEnv) issues() map[string]repository.Issue {
+func (e *ingestEnv) issues() map[string]model.Issue {
 	e.t.Helper()
-	var rows []repository.Issue
+	var rows []model.Issue
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.Issue{}
+	out := map[string]model.Issue{}
 	for _, iss := range rows {
 		out[iss.PolicyName+"@"+iss.ResourceName] = iss
 	}
 	return out
 }
 
-func (e *ingestEnv) issue(key string) repository.Issue {
+func (e *ingestEnv) issue(key string) model.Issue {
 	e.t.Helper()
 	iss, ok := e.issues()[key]
 	if !ok {
@@ -65,9 +66,9 @@ func (e *ingestEnv) issue(key string) repository.Issue {
 	return iss
 }
 
-func (e *ingestEnv) history(issueID string) []repository.HistoryEntry {
+func (e *ingestEnv) history(issueID string) []model.HistoryEntry {
 	e.t.Helper()
-	var rows []repository.HistoryEntry
+	var rows []model.HistoryEntry
 	if err := e.r.DB().Where("org_id = ? AND issue_id = ?", e.org.ID, issueID).Order("id").Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
@@ -91,35 +92,35 @@ func (e *ingestEnv) rowCounts() map[string]int64 {
 	return out
 }
 
-func (e *ingestEnv) outcomes() map[string]repository.PolicyOutcome {
+func (e *ingestEnv) outcomes() map[string]model.PolicyOutcome {
 	e.t.Helper()
-	var rows []repository.PolicyOutcome
+	var rows []model.PolicyOutcome
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.PolicyOutcome{}
+	out := map[string]model.PolicyOutcome{}
 	for _, o := range rows {
 		out[o.Scope+"/"+o.PackName+"/"+o.PolicyName] = o
 	}
 	return out
 }
 
-func (e *ingestEnv) packEvaluation(pack string) repository.PackEvaluation {
+func (e *ingestEnv) packEvaluation(pack string) model.PackEvaluation {
 	e.t.Helper()
-	var pe repository.PackEvaluation
+	var pe model.PackEvaluation
 	if err := e.r.DB().Where("org_id = ? AND pack_name = ?", e.org.ID, pack).Take(&pe).Error; err != nil {
 		e.t.Fatalf("pack evaluation %s: %v", pack, err)
 	}
 	return pe
 }
 
-func (e *ingestEnv) resources() map[string]repository.Resource {
+func (e *ingestEnv) resources() map[string]model.Resource {
 	e.t.Helper()
-	var rows []repository.Resource
+	var rows []model.Resource
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.Resource{}
+	out := map[string]model.Resource{}
 	for _, r := range rows {
 		out[r.Name] = r
 	}
@@ -208,7 +209,7 @@ func checkSummary(t *testing.T, got *repository.EvaluationSummary, want reposito
 
 type historyRow struct{ field, old, new string }
 
-func checkHistory(t *testing.T, got []repository.HistoryEntry, want []historyRow) {
+func checkHistory(t *testing.T, got []model.HistoryEntry, want []historyRow) {
 	t.Helper()
 	var rows []historyRow
 	for _, h := range got {
@@ -239,7 +240,7 @@ func TestIngestLifecycle(t *testing.T) {
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 3})
 		enc := e.issue("s3-encryption@a")
 		one := int64(1)
-		want := repository.Issue{
+		want := model.Issue{
 			OrgID: e.org.ID, ID: enc.ID, EntityRef: enc.EntityRef, EntityType: "stack", EntityProject: "payments", EntityID: "prod",
 			StackVersion: &one, PolicyPack: "aws-cis", PolicyPackTag: "1.0.0", PolicyName: "s3-encryption",
 			ResourceURN: bucketURN("a"), ResourceProvider: "aws", ResourceType: "aws:s3/bucket:Bucket", ResourceName: "a",
@@ -300,7 +301,7 @@ func TestIngestLifecycle(t *testing.T) {
 
 		// A person accepts the versioning risk.
 		ver := e.issue("s3-versioning@b")
-		if err := e.r.DB().Model(&repository.Issue{}).Where("org_id = ? AND id = ?", e.org.ID, ver.ID).
+		if err := e.r.DB().Model(&model.Issue{}).Where("org_id = ? AND id = ?", e.org.ID, ver.ID).
 			Updates(map[string]any{"status": "ignored", "status_rank": 3, "active": false}).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -371,12 +372,12 @@ func TestIngestLifecycle(t *testing.T) {
 			t.Errorf("level change history = %+v", last)
 		}
 
-		var evals []repository.EvaluationRecord
+		var evals []model.EvaluationRecord
 		if err := e.r.DB().Where("org_id = ?", e.org.ID).Order("id").Find(&evals).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(evals) != 7 || evals[0].Opened != 2 || evals[0].Actor != "ci-bot" || evals[0].ActorType != "token" ||
-			evals[0].Source != repository.SourcePolicyResults || evals[0].Kind != "preventative" {
+			evals[0].Source != model.SourcePolicyResults || evals[0].Kind != "preventative" {
 			t.Errorf("evaluations = %+v", evals)
 		}
 	})
@@ -404,7 +405,7 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 			}
 		}
 		got := e.outcomes()
-		want := map[string]repository.PolicyOutcome{
+		want := map[string]model.PolicyOutcome{
 			"/aws-cis/s3-encryption": {Severity: "high", EnforcementLevel: "mandatory", Governed: 3},
 			"/aws-cis/s3-versioning": {Severity: "medium", EnforcementLevel: "advisory", Governed: 3},
 			"/aws-cis/stack-owner":   {Severity: "critical", EnforcementLevel: "advisory", Governed: 1},
@@ -568,8 +569,8 @@ func TestIngestPulumiForm(t *testing.T) {
 			o["/local-pack/no-public"].Governed != 1 || o["/aws-cis/s3-versioning"].Severity != "critical" {
 			t.Errorf("outcomes = %+v", o)
 		}
-		var rec repository.EvaluationRecord
-		if err := e.r.DB().Where("org_id = ? AND id = ?", e.org.ID, sum.EvaluationID).Take(&rec).Error; err != nil || rec.Source != repository.SourcePulumi {
+		var rec model.EvaluationRecord
+		if err := e.r.DB().Where("org_id = ? AND id = ?", e.org.ID, sum.EvaluationID).Take(&rec).Error; err != nil || rec.Source != model.SourcePulumi {
 			t.Errorf("evaluation record = %+v, %v", rec, err)
 		}
 
@@ -637,7 +638,7 @@ func TestIngestAccounts(t *testing.T) {
 		if g := e.group(repository.DefaultAccountsGroup); !reflect.DeepEqual(g.Accounts, []string{"aws-prod"}) {
 			t.Errorf("default accounts group = %+v", g.Accounts)
 		}
-		var ent repository.Entity
+		var ent model.Entity
 		if err := e.r.DB().Where("org_id = ? AND type = ?", e.org.ID, "account").Take(&ent).Error; err != nil || ent.Provider != "aws" || ent.Project != "aws-prod" {
 			t.Errorf("account entity = %+v, %v", ent, err)
 		}
@@ -824,7 +825,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func statuses(issues map[string]repository.Issue) string {
+func statuses(issues map[string]model.Issue) string {
 	s := ""
 	for _, k := range sortedKeys(issues) {
 		s += fmt.Sprintf("%s=%s ", k, issues[k].Status)

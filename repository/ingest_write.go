@@ -4,6 +4,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -48,7 +50,7 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 		}
 	}
 	for _, batch := range chunk(d.unaccepted, r.inBatch()) {
-		if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
+		if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
 			Updates(map[string]any{"accepted_until": nil, "acceptance_reason": ""}).Error; err != nil {
 			return err
 		}
@@ -62,7 +64,7 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 			cols["resource_version"] = v.resource
 		}
 		for _, batch := range chunk(ids, r.inBatch()) {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
+			if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
 				return err
 			}
 		}
@@ -77,9 +79,9 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 // resources that list it or violate it. Pulumi's form: the registered pack
 // version's policies and the violated ones, each governing its distinct
 // violating resources.
-func (p *plan) outcomes(orgID, entityID int64) ([]PolicyOutcome, map[string]bool) {
+func (p *plan) outcomes(orgID, entityID int64) ([]model.PolicyOutcome, map[string]bool) {
 	governed := map[string]bool{}
-	var out []PolicyOutcome
+	var out []model.PolicyOutcome
 	for _, pk := range p.packs {
 		if pk.err != "" {
 			continue
@@ -105,41 +107,41 @@ func (p *plan) outcomes(orgID, entityID int64) ([]PolicyOutcome, map[string]bool
 			}
 		}
 		for _, urn := range p.resourceOrder {
-			for policy := range p.resources[urn].outcomes[pk.name] {
-				add(policy, urn)
+			for name := range p.resources[urn].outcomes[pk.name] {
+				add(name, urn)
 			}
 		}
 		if p.ev.Complete {
-			for policy := range pk.meta {
-				add(policy, "")
+			for name := range pk.meta {
+				add(name, "")
 			}
 		} else {
-			for policy := range pk.registered {
-				add(policy, "")
+			for name := range pk.registered {
+				add(name, "")
 			}
 		}
 		names := make([]string, 0, len(gov))
-		for policy := range gov {
-			names = append(names, policy)
+		for name := range gov {
+			names = append(names, name)
 		}
 		sort.Strings(names)
-		for _, policy := range names {
+		for _, name := range names {
 			vSev, vLevel := "", ""
-			if v := firstViolation[policy]; v != nil {
+			if v := firstViolation[name]; v != nil {
 				vSev, vLevel = v.severity, v.level
 			}
-			level := pk.level(policy, vLevel)
-			if level == LevelDisabled {
+			level := pk.level(name, vLevel)
+			if level == policy.LevelDisabled {
 				continue
 			}
-			o := PolicyOutcome{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PolicyName: policy,
-				Severity: pk.severity(policy, vSev), EnforcementLevel: level, Governed: len(gov[policy])}
+			o := model.PolicyOutcome{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PolicyName: name,
+				Severity: pk.severity(name, vSev), EnforcementLevel: level, Governed: len(gov[name])}
 			if pk.group != nil {
 				id := pk.group.id
 				o.GroupID = &id
 			}
 			out = append(out, o)
-			for urn := range gov[policy] {
+			for urn := range gov[name] {
 				governed[urn] = true
 			}
 		}
@@ -151,9 +153,9 @@ func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID,
 	if len(p.packs) == 0 {
 		return nil
 	}
-	rows := make([]PackEvaluation, len(p.packs))
+	rows := make([]model.PackEvaluation, len(p.packs))
 	for i, pk := range p.packs {
-		rows[i] = PackEvaluation{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PackTag: pk.tag,
+		rows[i] = model.PackEvaluation{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PackTag: pk.tag,
 			Version: p.version, EvaluationID: evaluationID, Kind: pk.kind, EvaluatedAt: p.observedAt}
 		if pk.group != nil {
 			id := pk.group.id
@@ -177,7 +179,7 @@ func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID,
 
 // writeOutcomes replaces the outcomes of the evaluated packs; a pack that
 // could not run keeps none.
-func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome, rollup *rollupDelta) error {
+func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []model.PolicyOutcome, rollup *rollupDelta) error {
 	if len(p.packs) == 0 {
 		return nil
 	}
@@ -186,7 +188,7 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 		names[i] = pk.name
 		rollup.touchCell(entityID, pk.name)
 	}
-	var old []PolicyOutcome
+	var old []model.PolicyOutcome
 	if err := tx.Raw(`DELETE FROM policy_outcomes WHERE org_id = ? AND entity_id = ? AND scope = ? AND pack_name IN ?
 		RETURNING org_id, entity_id, scope, pack_name, policy_name, severity, enforcement_level, governed, group_id`,
 		orgID, entityID, p.ev.Scope, names).Scan(&old).Error; err != nil {
@@ -215,8 +217,8 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 // no longer governed. Pulumi's form never ungoverns a resource. It reports
 // whether a resource became governed or stopped being governed.
 func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) (bool, error) {
-	existing := map[string]Resource{}
-	var rows []Resource
+	existing := map[string]model.Resource{}
+	var rows []model.Resource
 	var err error
 	readByURN := p.resourceOrder // resources read by their URNs
 	if p.ev.Complete {
@@ -249,12 +251,12 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		rows = append(rows, part...)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	var upserts []Resource
+	var upserts []model.Resource
 	changed := false
 	for _, urn := range p.resourceOrder {
 		res := p.resources[urn]
 		old, found := existing[urn]
-		want := Resource{OrgID: orgID, EntityID: entityID, URN: urn, ResourceID: res.id, Type: res.typ,
+		want := model.Resource{OrgID: orgID, EntityID: entityID, URN: urn, ResourceID: res.id, Type: res.typ,
 			Provider: res.provider, Name: res.name, Governed: governed[urn], UpdatedAt: now}
 		if !p.ev.Complete && found && old.Governed {
 			want.Governed = true
@@ -300,7 +302,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		}
 	}
 	for _, urns := range chunk(gone, r.inBatch()) {
-		if err := tx.Model(&Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
+		if err := tx.Model(&model.Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
 			Updates(map[string]any{"governed": false, "updated_at": now}).Error; err != nil {
 			return false, err
 		}
@@ -310,16 +312,16 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 
 // scanResources reads the resources matching where without GORM's
 // reflection (a stack's thousand resources at every evaluation).
-func scanResources(tx *gorm.DB, where string, args ...any) ([]Resource, error) {
+func scanResources(tx *gorm.DB, where string, args ...any) ([]model.Resource, error) {
 	rows, err := tx.Raw("SELECT org_id, entity_id, urn, resource_id, type, provider, name, version, governed, updated_at"+
 		" FROM resources WHERE "+where, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Resource
+	var out []model.Resource
 	for rows.Next() {
-		var res Resource
+		var res model.Resource
 		var updated timeValue
 		if err := rows.Scan(&res.OrgID, &res.EntityID, &res.URN, &res.ResourceID, &res.Type, &res.Provider, &res.Name,
 			&res.Version, &res.Governed, &updated); err != nil {

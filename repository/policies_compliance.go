@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
@@ -20,7 +21,7 @@ var PolicyColumns = grid.Schema{
 	"percentCompliant":  {Expr: "pc.percent_compliant", Kind: grid.KindNumber, Set: true},
 	"policyPack":        textColumn("pc.policy_pack"),
 	"policyGroupName":   textColumn("pc.policy_group_name"),
-	"policyGroupType":   enumColumn("pc.policy_group_type", "", ModeAudit, ModePreventative),
+	"policyGroupType":   enumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 }
 
 // PolicyDefaultSort orders per-policy rows least compliant first, then by

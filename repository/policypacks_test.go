@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -167,7 +168,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 			t.Errorf("list after deletes = %+v, %v", list, err)
 		}
 		var n int64
-		if err := r.DB().Model(&repository.Policy{}).Where("org_id = ?", org).Count(&n).Error; err != nil || n != 0 {
+		if err := r.DB().Model(&model.Policy{}).Where("org_id = ?", org).Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("%d policies left after deletes (%v)", n, err)
 		}
 	})

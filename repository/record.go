@@ -3,6 +3,7 @@ package repository
 import (
 	"strings"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -21,7 +22,7 @@ const (
 )
 
 // issueChange is one issue written: before is nil for an issue opened.
-type issueChange struct{ before, after *Issue }
+type issueChange struct{ before, after *model.Issue }
 
 // issueChanges is what one transaction changed in an organisation's issues,
 // and why: every path that writes policy_issues (ingest, triage, batch,
@@ -40,7 +41,7 @@ type issueChanges struct {
 	// version are left out.
 	changes []issueChange
 	// history are the recorded changes, one row per field.
-	history []HistoryEntry
+	history []model.HistoryEntry
 	// rollup is what the changes (and, for an evaluation, its outcomes and
 	// resources) make to the rollups.
 	rollup *rollupDelta
@@ -51,7 +52,7 @@ type issueChanges struct {
 
 // addTriage adds one triaged issue to c: its change, its history entries
 // and what it makes to the rollups.
-func (c *issueChanges) addTriage(before, after *Issue, history []HistoryEntry) {
+func (c *issueChanges) addTriage(before, after *model.Issue, history []model.HistoryEntry) {
 	c.changes = append(c.changes, issueChange{before: before, after: after})
 	c.history = append(c.history, history...)
 	c.rollup.change(before, after)
@@ -110,7 +111,7 @@ func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []
 
 // insertHistory appends history rows: unnest arrays on PostgreSQL,
 // multi-row inserts on SQLite.
-func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
+func (r *Repository) insertHistory(tx *gorm.DB, rows []model.HistoryEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}

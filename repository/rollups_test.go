@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -24,11 +25,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var users []string
 		for _, login := range []string{"alice", "bob"} {
-			u := &repository.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
+			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
 			if err := e.r.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, repository.RoleMember); err != nil {
+			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u.Login, u.Email)
@@ -37,7 +38,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e.publishPack("aws-pci", "2.0.0",
 			repository.PolicyInput{Name: "pci-tls", Severity: "critical", EnforcementLevel: "mandatory"},
 			repository.PolicyInput{Name: "pci-logs", Severity: "", EnforcementLevel: "advisory"})
-		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", repository.GroupStacks, repository.ModeAudit); err != nil {
+		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{

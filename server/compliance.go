@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 }
 
 // violationToAPI maps an issue to the deprecated PolicyViolationV2 shape.
-func violationToAPI(is *repository.Issue) api.PolicyViolationV2 {
+func violationToAPI(is *model.Issue) api.PolicyViolationV2 {
 	v := api.PolicyViolationV2{
 		Id:            uuid.MustParse(is.ID),
 		Kind:          api.PolicyIssueKind(is.Kind),

@@ -12,11 +12,12 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // issueToAPI maps a stored issue to the API's PolicyIssue.
-func issueToAPI(is *repository.Issue) api.PolicyIssue {
+func issueToAPI(is *model.Issue) api.PolicyIssue {
 	out := api.PolicyIssue{
 		Id:               uuid.MustParse(is.ID),
 		EntityType:       api.PolicyIssueEntityType(is.EntityType),
@@ -95,8 +96,8 @@ func issueDetails(a *repository.Access, d *repository.IssueDetails) api.GetPolic
 }
 
 // enforcementLevelsFor lists the enforcement levels a role may apply.
-func enforcementLevelsFor(role repository.Role) []string {
-	if role == repository.RoleAdmin {
+func enforcementLevelsFor(role model.Role) []string {
+	if role == model.RoleAdmin {
 		return []string{"advisory", "mandatory", "remediate", "disabled"}
 	}
 	return []string{}
@@ -166,7 +167,7 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 	}
 	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
 	if req.Params.IfMatch != nil && strings.TrimSpace(*req.Params.IfMatch) != "*" {
-		rev, ok := repository.ParseETag(*req.Params.IfMatch)
+		rev, ok := model.ParseETag(*req.Params.IfMatch)
 		if !ok {
 			rev = -1 // matches no revision: answered 412 below
 		}

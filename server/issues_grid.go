@@ -14,6 +14,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -115,7 +116,7 @@ var exportColumns = []string{
 
 // exportRecord renders an issue as a CSV record, assignedTo as the
 // assignee's email.
-func exportRecord(is *repository.Issue, rec []string) []string {
+func exportRecord(is *model.Issue, rec []string) []string {
 	version := func(v *int64) string {
 		if v == nil {
 			return ""
@@ -174,7 +175,7 @@ func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIss
 		err := w.Write(exportColumns)
 		rec := make([]string, 0, len(exportColumns))
 		if err == nil {
-			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *repository.Issue) error {
+			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *model.Issue) error {
 				return w.Write(exportRecord(is, rec))
 			})
 		}

@@ -9,12 +9,14 @@ import (
 	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // policyToAPI maps a stored policy to the API's AppPolicy.
-func policyToAPI(p *repository.Policy) api.AppPolicy {
-	return policyInputToAPI(p.Metadata())
+func policyToAPI(p *model.Policy) api.AppPolicy {
+	return policyInputToAPI(repository.PolicyMetadata(p))
 }
 
 // jsonRaw encodes a decoded JSON value back to raw JSON.
@@ -179,7 +181,7 @@ func policyInputToAPI(p repository.PolicyInput) api.AppPolicy {
 		Name:             p.Name,
 		DisplayName:      firstNonEmpty(p.DisplayName, p.Name),
 		Description:      p.Description,
-		EnforcementLevel: api.AppEnforcementLevel(firstNonEmpty(p.EnforcementLevel, repository.LevelAdvisory)),
+		EnforcementLevel: api.AppEnforcementLevel(firstNonEmpty(p.EnforcementLevel, policy.LevelAdvisory)),
 		Message:          p.Message,
 	}
 	sev := api.PolicySeverity(p.Severity)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -17,7 +18,7 @@ const registrySource = "private"
 var errPackNotFound = notFound("Policy pack not found")
 
 // registryPackOf describes a pack version as the registry lists it.
-func registryPackOf(pack *repository.PolicyPack, v *repository.PolicyPackVersion) repository.RegistryPack {
+func registryPackOf(pack *model.PolicyPack, v *model.PolicyPackVersion) repository.RegistryPack {
 	return repository.RegistryPack{OrgID: pack.OrgID, ID: v.UUID, Name: pack.Name, Version: v.Version, VersionTag: v.VersionTag,
 		DisplayName: firstNonEmpty(v.DisplayName, pack.DisplayName, pack.Name)}
 }
@@ -27,7 +28,7 @@ func registryPackOf(pack *repository.PolicyPack, v *repository.PolicyPackVersion
 // levels the caller's role there allows.
 func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.RegistryPolicyPack {
 	access := api.RegistryPolicyPackAccessLevelViewOnly
-	if a.Role == repository.RoleAdmin {
+	if a.Role == model.RoleAdmin {
 		access = api.RegistryPolicyPackAccessLevelFull
 	}
 	return api.RegistryPolicyPack{

@@ -6,12 +6,13 @@ import (
 	"errors"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // GetStackPolicyGroups answers the policy groups a stack belongs to.
 func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolicyGroupsRequestObject) (api.GetStackPolicyGroupsResponseObject, error) {
-	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, repository.EntityStack, req.ProjectName, req.StackName)
+	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName)
 	if errors.Is(err, repository.ErrNotFound) {
 		return nil, notFound("Stack not found")
 	}
@@ -23,7 +24,7 @@ func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolic
 
 // GetStackPolicyPacks answers the packs a stack's policy groups apply.
 func (s *Server) GetStackPolicyPacks(ctx context.Context, req api.GetStackPolicyPacksRequestObject) (api.GetStackPolicyPacksResponseObject, error) {
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, repository.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
+	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
 	if errors.Is(err, repository.ErrNotFound) {
 		return nil, notFound("Stack not found")
 	}
@@ -40,7 +41,7 @@ func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPoli
 	if err := noContinuation(req.Params.ContinuationToken, "pack"); err != nil {
 		return nil, err
 	}
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, repository.EntityAccount, req.AccountName, "", "")
+	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityAccount, req.AccountName, "", "")
 	if errors.Is(err, repository.ErrNotFound) {
 		return nil, notFound("Account not found")
 	}
