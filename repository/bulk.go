@@ -81,90 +81,41 @@ func statementContext(tx *gorm.DB) context.Context {
 // modest.
 const pgBulkRows = 5000
 
-// issueArrays lays issues out as unnest columns, in issueInsertColumns order.
-func issueArrays(rows []model.Issue) *pgColumns {
-	n := len(rows)
-	var (
-		orgID, entityRef                                                   = make([]int64, n), make([]int64, n)
-		id, scope, entityType, entityProject, entityID                     = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		stackVersion, resourceVersion, assigneeID                          = make([]*int64, n), make([]*int64, n), make([]*int64, n)
-		pack, packTag, policy, urn, provider, rtype, rname, message        = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		observedAt, lastModified                                           = make([]time.Time, n), make([]time.Time, n)
-		level, severity, status, kind, priority, login, email, gname, gtyp = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		severityRank, statusRank, revision                                 = make([]int32, n), make([]int32, n), make([]int32, n)
-		active                                                             = make([]bool, n)
-		nameRef, messageRef, prefixRef, suffixRef                          = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	)
-	for i := range rows {
-		is := &rows[i]
-		orgID[i], id[i], entityRef[i], scope[i] = is.OrgID, is.ID, is.EntityRef, is.Scope
-		entityType[i], entityProject[i], entityID[i] = is.EntityType, is.EntityProject, is.EntityID
-		stackVersion[i], resourceVersion[i] = is.StackVersion, is.ResourceVersion
-		pack[i], packTag[i], policy[i], urn[i] = is.PolicyPack, is.PolicyPackTag, is.PolicyName, is.ResourceURN
-		provider[i], rtype[i], rname[i], message[i] = is.ResourceProvider, is.ResourceType, is.ResourceName, is.Message
-		observedAt[i], lastModified[i] = is.ObservedAt.UTC(), is.LastModified.UTC()
-		level[i], severity[i], severityRank[i] = is.Level, is.Severity, int32(is.SeverityRank)
-		status[i], statusRank[i], active[i] = is.Status, int32(is.StatusRank), is.Active
-		kind[i], priority[i] = is.Kind, is.Priority
-		assigneeID[i], login[i], email[i] = is.AssigneeID, is.AssigneeLogin, is.AssigneeEmail
-		gname[i], gtyp[i], revision[i] = is.PolicyGroupName, is.PolicyGroupType, int32(is.Revision)
-		nameRef[i], messageRef[i], prefixRef[i], suffixRef[i] = is.NameRef, is.MessageRef, is.URNPrefixRef, is.URNSuffixRef
+// issueArrays lays issues out as unnest arrays, one per column of
+// issueInsertColumns.
+func issueArrays(rows []model.Issue) []any {
+	out := make([]any, len(issueInsertColumns))
+	for i, c := range issueInsertColumns {
+		out[i] = c.array(rows)
 	}
-	c := &pgColumns{}
-	c.add("org_id", "bigint", orgID)
-	c.add("id", "text", id)
-	c.add("entity_ref", "bigint", entityRef)
-	c.add("scope", "text", scope)
-	c.add("entity_type", "text", entityType)
-	c.add("entity_project", "text", entityProject)
-	c.add("entity_id", "text", entityID)
-	c.add("stack_version", "bigint", stackVersion)
-	c.add("resource_version", "bigint", resourceVersion)
-	c.add("policy_pack", "text", pack)
-	c.add("policy_pack_tag", "text", packTag)
-	c.add("policy_name", "text", policy)
-	c.add("resource_urn", "text", urn)
-	c.add("resource_provider", "text", provider)
-	c.add("resource_type", "text", rtype)
-	c.add("resource_name", "text", rname)
-	c.add("message", "text", message)
-	c.add("observed_at", "timestamptz", observedAt)
-	c.add("last_modified", "timestamptz", lastModified)
-	c.add("level", "text", level)
-	c.add("severity", "text", severity)
-	c.add("severity_rank", "smallint", severityRank)
-	c.add("status", "text", status)
-	c.add("status_rank", "smallint", statusRank)
-	c.add("active", "boolean", active)
-	c.add("kind", "text", kind)
-	c.add("priority", "text", priority)
-	c.add("assignee_id", "bigint", assigneeID)
-	c.add("assignee_login", "text", login)
-	c.add("assignee_email", "text", email)
-	c.add("policy_group_name", "text", gname)
-	c.add("policy_group_type", "text", gtyp)
-	c.add("revision", "integer", revision)
-	c.add("name_ref", "bigint", nameRef)
-	c.add("message_ref", "bigint", messageRef)
-	c.add("urn_prefix_ref", "bigint", prefixRef)
-	c.add("urn_suffix_ref", "bigint", suffixRef)
-	return c
+	return out
 }
+
+// issueInsertPG and issueUpsertPG insert rows of issueArrays; the upsert
+// overwrites the columns an evaluation owns (issueUpdateColumns) of rows
+// whose id exists.
+var issueInsertPG, issueUpsertPG = func() (string, string) {
+	c := &pgColumns{}
+	for _, col := range issueInsertColumns {
+		c.add(col.name, col.pgType, nil)
+	}
+	sets := make([]string, len(issueUpdateColumns))
+	for i, col := range issueUpdateColumns {
+		sets[i] = col + " = EXCLUDED." + col
+	}
+	return c.insertSQL("policy_issues", ""),
+		c.insertSQL("policy_issues", "ON CONFLICT (org_id, id) DO UPDATE SET "+strings.Join(sets, ", "))
+}()
 
 // insertIssuesPG inserts new issues; with update, rows whose id exists
 // overwrite the columns an evaluation owns (issueUpdateColumns).
 func insertIssuesPG(tx *gorm.DB, rows []model.Issue, update bool) error {
+	query := issueInsertPG
+	if update {
+		query = issueUpsertPG
+	}
 	for _, batch := range chunk(rows, pgBulkRows) {
-		c := issueArrays(batch)
-		suffix := ""
-		if update {
-			sets := make([]string, len(issueUpdateColumns))
-			for i, col := range issueUpdateColumns {
-				sets[i] = col + " = EXCLUDED." + col
-			}
-			suffix = "ON CONFLICT (org_id, id) DO UPDATE SET " + strings.Join(sets, ", ")
-		}
-		if err := execPG(tx, c.insertSQL("policy_issues", suffix), c.cols...); err != nil {
+		if err := execPG(tx, query, issueArrays(batch)...); err != nil {
 			return err
 		}
 	}

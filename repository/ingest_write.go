@@ -19,18 +19,6 @@ func (r *Repository) batchRows(cols int) int {
 // inBatch is how many values one IN (...) list binds.
 func (r *Repository) inBatch() int { return r.dialect.InListSize() }
 
-// issueColumns is the number of columns of policy_issues.
-const issueColumns = 39
-
-// issueUpdateColumns are the columns an evaluation owns; triage columns
-// (priority, assignee) and observed_at are never overwritten.
-var issueUpdateColumns = []string{
-	"entity_id", "stack_version", "resource_version", "policy_pack_tag", "resource_provider", "resource_type",
-	"resource_name", "message", "last_modified", "level", "severity", "severity_rank", "status", "status_rank",
-	"active", "kind", "policy_group_name", "policy_group_type", "revision", "name_ref", "message_ref",
-	"urn_prefix_ref", "urn_suffix_ref",
-}
-
 // writeIssues writes the issues d opens, changes and moves to a version;
 // record writes their history.
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {

@@ -113,60 +113,33 @@ func scanTime(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("unexpected time type %T", v)
 }
 
-// issueSelect lists the columns of an issue row.
-const issueSelect = `policy_issues.org_id, policy_issues.id, policy_issues.entity_ref, policy_issues.scope,
-	policy_issues.entity_type, policy_issues.entity_project, policy_issues.entity_id, policy_issues.stack_version,
-	policy_issues.resource_version, policy_issues.policy_pack, policy_issues.policy_pack_tag, policy_issues.policy_name,
-	policy_issues.resource_urn, policy_issues.resource_provider, policy_issues.resource_type, policy_issues.resource_name,
-	policy_issues.message, policy_issues.observed_at, policy_issues.last_modified, policy_issues.level,
-	policy_issues.severity, policy_issues.severity_rank, policy_issues.status, policy_issues.status_rank,
-	policy_issues.active, policy_issues.kind, policy_issues.priority, policy_issues.assignee_id,
-	policy_issues.assignee_login, policy_issues.assignee_email, policy_issues.policy_group_name,
-	policy_issues.policy_group_type, policy_issues.revision, policy_issues.accepted_until,
-	policy_issues.acceptance_reason`
-
-// issueRefsSelect follows issueSelect where the text references are read
-// too (the ingest's diff writes them back).
-const issueRefsSelect = `, policy_issues.name_ref, policy_issues.message_ref, policy_issues.urn_prefix_ref,
-	policy_issues.urn_suffix_ref`
-
 // issueScanner scans rows of issueSelect (and issueRefsSelect) without
 // reflection (the export streams a million of them).
 type issueScanner struct {
-	observed, modified timeValue
-	accepted           nullTimeValue
-	dest               []any
-	is                 model.Issue
+	dest []any
+	is   model.Issue
 }
 
 func newIssueScanner(withRefs bool) *issueScanner {
 	s := &issueScanner{}
-	is := &s.is
-	s.dest = []any{&is.OrgID, &is.ID, &is.EntityRef, &is.Scope, &is.EntityType, &is.EntityProject, &is.EntityID,
-		&is.StackVersion, &is.ResourceVersion, &is.PolicyPack, &is.PolicyPackTag, &is.PolicyName, &is.ResourceURN,
-		&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &s.observed, &s.modified, &is.Level,
-		&is.Severity, &is.SeverityRank, &is.Status, &is.StatusRank, &is.Active, &is.Kind, &is.Priority, &is.AssigneeID,
-		&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &is.Revision,
-		&s.accepted, &is.AcceptanceReason}
+	cols := issueReadColumns
 	if withRefs {
-		s.dest = append(s.dest, &is.NameRef, &is.MessageRef, &is.URNPrefixRef, &is.URNSuffixRef)
+		cols = issueColumnTable
+	}
+	s.dest = make([]any, len(cols))
+	for i, c := range cols {
+		s.dest[i] = c.dest(&s.is)
 	}
 	return s
 }
 
 // scan reads the current row; the result is valid until the next scan.
 func (s *issueScanner) scan(rows *sql.Rows) (*model.Issue, error) {
-	s.is.StackVersion, s.is.ResourceVersion, s.is.AssigneeID = nil, nil, nil
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, err
 	}
-	s.is.ObservedAt, s.is.LastModified = s.observed.t, s.modified.t
-	s.is.AcceptedUntil = s.accepted.ptr()
 	return &s.is, nil
 }
-
-// issueColumnsRead is the number of columns of issueSelect.
-var issueColumnsRead = len(newIssueScanner(false).dest)
 
 // eachIssue runs a query of issueSelect (or issueSelect and
 // issueRefsSelect) and passes its rows to each,
@@ -181,7 +154,7 @@ func eachIssue(db *gorm.DB, query string, args []any, each func(*model.Issue) er
 	if err != nil {
 		return err
 	}
-	sc := newIssueScanner(len(cols) > issueColumnsRead)
+	sc := newIssueScanner(len(cols) > len(issueReadColumns))
 	for rows.Next() {
 		is, err := sc.scan(rows)
 		if err != nil {
@@ -207,15 +180,6 @@ func scanIssues(tx *gorm.DB, query string, args ...any) ([]model.Issue, error) {
 
 // timeValue scans a time as either driver hands it back.
 type timeValue struct{ t time.Time }
-
-// ptr is the time scanned, nil for NULL.
-func (v *nullTimeValue) ptr() *time.Time {
-	if v.t.IsZero() {
-		return nil
-	}
-	t := v.t
-	return &t
-}
 
 func (v *timeValue) Scan(src any) error {
 	t, err := scanTime(src)
