@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/policyresults/policyresults/model"
 )
@@ -35,29 +34,14 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 			return err
 		}
 		defer rows.Close()
-		var (
-			is                              model.Issue
-			stackV, resourceV, assignee     pgtype.Int8
-			severityRank, statusRank, revis int32
-			accepted                        pgtype.Timestamptz
-		)
-		dest := []any{&is.OrgID, &is.ID, &is.EntityRef, &is.Scope, &is.EntityType, &is.EntityProject, &is.EntityID,
-			&stackV, &resourceV, &is.PolicyPack, &is.PolicyPackTag, &is.PolicyName, &is.ResourceURN,
-			&is.ResourceProvider, &is.ResourceType, &is.ResourceName, &is.Message, &is.ObservedAt, &is.LastModified, &is.Level,
-			&is.Severity, &severityRank, &is.Status, &statusRank, &is.Active, &is.Kind, &is.Priority, &assignee,
-			&is.AssigneeLogin, &is.AssigneeEmail, &is.PolicyGroupName, &is.PolicyGroupType, &revis,
-			&accepted, &is.AcceptanceReason}
+		var is model.Issue
+		dest, finish := pgxIssueDests(&is)
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			is.StackVersion, is.ResourceVersion, is.AssigneeID = int8Ptr(stackV), int8Ptr(resourceV), int8Ptr(assignee)
-			is.SeverityRank, is.StatusRank, is.Revision = int(severityRank), int(statusRank), int(revis)
-			is.ObservedAt, is.LastModified = is.ObservedAt.UTC(), is.LastModified.UTC()
-			is.AcceptedUntil = nil
-			if accepted.Valid {
-				t := accepted.Time.UTC()
-				is.AcceptedUntil = &t
+			for _, f := range finish {
+				f()
 			}
 			if err := each(&is); err != nil {
 				return err
@@ -65,14 +49,6 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 		}
 		return rows.Err()
 	})
-}
-
-func int8Ptr(v pgtype.Int8) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	n := v.Int64
-	return &n
 }
 
 // dollarPlaceholders numbers the ? placeholders of a query the repository

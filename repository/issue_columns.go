@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/policyresults/policyresults/model"
 )
 
@@ -13,8 +14,12 @@ type issueColumn struct {
 	name   string
 	pgType string
 	flags  issueColumnFlags
-	// dest is where a scanned row's value of the column goes, in is.
+	// dest is where database/sql scans the column's value into is.
 	dest func(is *model.Issue) any
+	// pgxDest is where pgx itself scans it (its own types, no
+	// database/sql conversion); finish, when not nil, moves the value
+	// into is after each row.
+	pgxDest func(is *model.Issue) (dest any, finish func())
 	// array is the column's values of rows as an unnest array.
 	array func(rows []model.Issue) any
 }
@@ -47,8 +52,8 @@ var issueColumnTable = []issueColumn{
 	value("entity_type", "text", 0, func(is *model.Issue) *string { return &is.EntityType }),
 	value("entity_project", "text", 0, func(is *model.Issue) *string { return &is.EntityProject }),
 	value("entity_id", "text", evaluated, func(is *model.Issue) *string { return &is.EntityID }),
-	value("stack_version", "bigint", evaluated, func(is *model.Issue) **int64 { return &is.StackVersion }),
-	value("resource_version", "bigint", evaluated, func(is *model.Issue) **int64 { return &is.ResourceVersion }),
+	nullInt("stack_version", evaluated, func(is *model.Issue) **int64 { return &is.StackVersion }),
+	nullInt("resource_version", evaluated, func(is *model.Issue) **int64 { return &is.ResourceVersion }),
 	value("policy_pack", "text", 0, func(is *model.Issue) *string { return &is.PolicyPack }),
 	value("policy_pack_tag", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyPackTag }),
 	value("policy_name", "text", 0, func(is *model.Issue) *string { return &is.PolicyName }),
@@ -67,7 +72,7 @@ var issueColumnTable = []issueColumn{
 	value("active", "boolean", evaluated, func(is *model.Issue) *bool { return &is.Active }),
 	value("kind", "text", evaluated, func(is *model.Issue) *string { return &is.Kind }),
 	value("priority", "text", 0, func(is *model.Issue) *string { return &is.Priority }),
-	value("assignee_id", "bigint", 0, func(is *model.Issue) **int64 { return &is.AssigneeID }),
+	nullInt("assignee_id", 0, func(is *model.Issue) **int64 { return &is.AssigneeID }),
 	value("assignee_login", "text", 0, func(is *model.Issue) *string { return &is.AssigneeLogin }),
 	value("assignee_email", "text", 0, func(is *model.Issue) *string { return &is.AssigneeEmail }),
 	value("policy_group_name", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyGroupName }),
@@ -85,7 +90,8 @@ var issueColumnTable = []issueColumn{
 // elements, scanned as database/sql converts it.
 func value[T any](name, pgType string, flags issueColumnFlags, field func(*model.Issue) *T) issueColumn {
 	return issueColumn{name: name, pgType: pgType, flags: flags,
-		dest: func(is *model.Issue) any { return field(is) },
+		dest:    func(is *model.Issue) any { return field(is) },
+		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
 		array: func(rows []model.Issue) any {
 			out := make([]T, len(rows))
 			for i := range rows {
@@ -99,7 +105,8 @@ func value[T any](name, pgType string, flags issueColumnFlags, field func(*model
 // integer (int32 arrays).
 func number(name, pgType string, flags issueColumnFlags, field func(*model.Issue) *int) issueColumn {
 	return issueColumn{name: name, pgType: pgType, flags: flags,
-		dest: func(is *model.Issue) any { return field(is) },
+		dest:    func(is *model.Issue) any { return field(is) },
+		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
 		array: func(rows []model.Issue) any {
 			out := make([]int32, len(rows))
 			for i := range rows {
@@ -109,11 +116,31 @@ func number(name, pgType string, flags issueColumnFlags, field func(*model.Issue
 		}}
 }
 
+// nullInt is a nullable bigint column.
+func nullInt(name string, flags issueColumnFlags, field func(*model.Issue) **int64) issueColumn {
+	c := value(name, "bigint", flags, field)
+	c.pgxDest = func(is *model.Issue) (any, func()) {
+		n, scanned := field(is), &pgtype.Int8{}
+		return scanned, func() {
+			*n = nil
+			if scanned.Valid {
+				v := scanned.Int64
+				*n = &v
+			}
+		}
+	}
+	return c
+}
+
 // timestamp is a timestamptz column, read in UTC as either driver hands it
 // back.
 func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *time.Time) issueColumn {
 	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return timeField{field(is)} },
+		pgxDest: func(is *model.Issue) (any, func()) {
+			t := field(is)
+			return t, func() { *t = t.UTC() }
+		},
 		array: func(rows []model.Issue) any {
 			out := make([]time.Time, len(rows))
 			for i := range rows {
@@ -127,6 +154,16 @@ func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *ti
 func nullTimestamp(name string, flags issueColumnFlags, field func(*model.Issue) **time.Time) issueColumn {
 	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return nullTimeField{field(is)} },
+		pgxDest: func(is *model.Issue) (any, func()) {
+			t, scanned := field(is), &pgtype.Timestamptz{}
+			return scanned, func() {
+				*t = nil
+				if scanned.Valid {
+					u := scanned.Time.UTC()
+					*t = &u
+				}
+			}
+		},
 		array: func(rows []model.Issue) any {
 			out := make([]*time.Time, len(rows))
 			for i := range rows {
@@ -183,6 +220,19 @@ var (
 	// read too (the ingest's diff writes them back).
 	issueRefsSelect = ", " + issueSelectList(issueRefColumns)
 )
+
+// pgxIssueDests are the destinations of pgx's scan of an issueSelect row
+// into is, and what moves the scanned values into is after each row.
+func pgxIssueDests(is *model.Issue) (dests []any, finish []func()) {
+	dests = make([]any, len(issueReadColumns))
+	for i, c := range issueReadColumns {
+		var f func()
+		if dests[i], f = c.pgxDest(is); f != nil {
+			finish = append(finish, f)
+		}
+	}
+	return dests, finish
+}
 
 // issueColumnsWhere is the columns of issueColumnTable that have every flag
 // of with and none of without, in order.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm/schema"
 )
@@ -62,7 +63,8 @@ var (
 // TestIssueColumnsMatchModel checks that the registry lists model.Issue's
 // fields as GORM maps them, in order, and that each column reads and writes
 // its own field: an issue with a distinct value in every field goes through
-// each column's array and scan destination unchanged.
+// each column's array and scan destinations (database/sql's and pgx's)
+// unchanged.
 func TestIssueColumnsMatchModel(t *testing.T) {
 	s, err := schema.Parse(&model.Issue{}, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
@@ -93,7 +95,7 @@ func TestIssueColumnsMatchModel(t *testing.T) {
 			t.Fatalf("field %s of type %T has no test value", v.Type().Field(i).Name, f.Interface())
 		}
 	}
-	var got model.Issue
+	var got, gotPgx model.Issue
 	for i, c := range issueColumnTable {
 		field := v.Field(s.FieldsByDBName[c.name].StructField.Index[0])
 		arr := reflect.ValueOf(c.array([]model.Issue{want})).Index(0)
@@ -116,8 +118,23 @@ func TestIssueColumnsMatchModel(t *testing.T) {
 		default:
 			reflect.ValueOf(d).Elem().Set(field)
 		}
+		d, finish := c.pgxDest(&gotPgx)
+		switch d := d.(type) {
+		case *pgtype.Int8:
+			*d = pgtype.Int8{Int64: *field.Interface().(*int64), Valid: true}
+		case *pgtype.Timestamptz:
+			*d = pgtype.Timestamptz{Time: field.Interface().(*time.Time).Local(), Valid: true}
+		default:
+			reflect.ValueOf(d).Elem().Set(field)
+		}
+		if finish != nil {
+			finish()
+		}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("scanned\n %+v\nwant\n %+v", got, want)
+	}
+	if !reflect.DeepEqual(gotPgx, want) {
+		t.Errorf("scanned by pgx\n %+v\nwant\n %+v", gotPgx, want)
 	}
 }
