@@ -95,7 +95,7 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 	}
 	sum, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	id := int(sum.EvaluationID)
 	return api.CreatePolicyEvaluation200JSONResponse{
@@ -143,7 +143,7 @@ func (s *Server) UpdateStackPolicyResults(ctx context.Context, req api.UpdateSta
 	ev, packFrom := pulumiEvaluation(req.Body.Results)
 	ev.Stack = &repository.StackRef{Project: req.ProjectName, Name: req.StackName, Version: int64(req.Version)}
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(pulumiFieldError(err, stackPathFields, packFrom))
+		return nil, pulumiFieldError(err, stackPathFields, packFrom)
 	}
 	return api.UpdateStackPolicyResults204Response{}, nil
 }
@@ -159,7 +159,7 @@ func (s *Server) UpdateResourceVersionPolicyResults(ctx context.Context, req api
 	ev.Account = &repository.AccountRef{Name: req.AccountName, Version: int64(req.ResourceVersion)}
 	ev.Scope = req.ResourceTypeAndId
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(pulumiFieldError(err, accountPathFields, packFrom))
+		return nil, pulumiFieldError(err, accountPathFields, packFrom)
 	}
 	return api.UpdateResourceVersionPolicyResults204Response{}, nil
 }
