@@ -87,7 +87,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 	var filter grid.Node
 	if hasFilter {
 		var err error
-		if filter, err = grid.ParseFilter(u.FilterModel, IssueColumns); err != nil {
+		if filter, err = grid.ParseFilter(u.FilterModel, IssueSchema); err != nil {
 			return nil, err
 		}
 	}

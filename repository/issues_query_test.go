@@ -137,7 +137,7 @@ func parseIssueQuery(tb testing.TB, body string, opts grid.Options) *grid.Query 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	q, err := grid.Parse(req, repository.IssueColumns, opts)
+	q, err := grid.Parse(req, repository.IssueSchema, opts)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", body, err)
 	}

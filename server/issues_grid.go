@@ -38,7 +38,7 @@ func isBadRequest(err error) bool {
 // ListPolicyIssues answers the issue grid: a page of issues, or of groups.
 func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueGridOptions)
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueGridOptions)
 	if isBadRequest(err) {
 		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
@@ -141,7 +141,7 @@ func neutraliseFormula(v string) string {
 // database.
 func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueExportOptions)
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueExportOptions)
 	if isBadRequest(err) {
 		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}

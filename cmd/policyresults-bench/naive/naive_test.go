@@ -41,7 +41,7 @@ func TestNaiveAnswersAsTheServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := grid.Parse(r, repository.IssueColumns, repository.IssueGridOptions)
+			q, err := grid.Parse(r, repository.IssueSchema, repository.IssueGridOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
