@@ -2,7 +2,6 @@ package repository
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -20,18 +19,20 @@ type FacetValue struct {
 	Count int64
 }
 
-// IssueFacets returns the distinct values of field among the issues matching
-// filterModel, with their counts, most frequent first then by value (at most
-// MaxFacetValues). Conditions on field itself are left out of the filter
-// (faceted search: a dropdown keeps showing the field's other values; see
-// grid.WithoutColumn). Empty and NULL values are returned as "".
-func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filterModel json.RawMessage) ([]FacetValue, error) {
-	col, filter, err := parseFacetRequest(field, filterModel)
-	if err != nil {
+// IssueFacets returns the distinct values of field (a column of IssueSchema)
+// among the issues matching filter, with their counts, most frequent first
+// then by value (at most MaxFacetValues). Conditions on field itself are
+// left out of the filter (faceted search: a dropdown keeps showing the
+// field's other values; see grid.WithoutColumn). Empty and NULL values are
+// returned as "".
+func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filter grid.Node) ([]FacetValue, error) {
+	if _, err := IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
+	col := issueGridColumns[field]
+	filter = grid.WithoutColumn(filter, field)
 	var out []FacetValue
-	err = r.readTx(ctx, func(tx *gorm.DB) error {
+	err := r.readTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if cubeCol, ok := cubeColumns[field]; ok && onCube(filter) {
 			out, err = r.cubeFacets(tx, orgID, cubeCol, filter)
@@ -41,19 +42,6 @@ func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string,
 		return err
 	})
 	return out, err
-}
-
-// parseFacetRequest checks a facet's field against the issue columns and
-// parses its filter, leaving out the field's own conditions.
-func parseFacetRequest(field string, filterModel json.RawMessage) (gridColumn, grid.Node, error) {
-	if _, err := IssueSchema.Column(field, "field"); err != nil {
-		return gridColumn{}, nil, err
-	}
-	filter, err := grid.ParseFilter(filterModel, IssueSchema)
-	if err != nil {
-		return gridColumn{}, nil, err
-	}
-	return issueGridColumns[field], grid.WithoutColumn(filter, field), nil
 }
 
 // scanIssueFacets counts the distinct values of col among the issues
