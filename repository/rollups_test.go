@@ -1,7 +1,6 @@
 package repository_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -159,7 +159,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 				}
 			} else {
 				pol := []string{"s3-encryption", "s3-versioning", "pci-tls"}[rng.IntN(3)]
-				u.FilterModel = json.RawMessage(`{"colId":"policyName","filterType":"text","type":"equals","filter":"` + pol + `"}`)
+				filter, err := grid.ParseFilter(grid.FilterModel(`{"colId":"policyName","filterType":"text","type":"equals","filter":"`+pol+`"}`), repository.IssueSchema)
+				if err != nil {
+					return err
+				}
+				u.ByFilter, u.Filter = true, filter
 			}
 			// The selection's count, from the refusal of a wrong one.
 			u.ExpectedCount = 1 << 30

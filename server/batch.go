@@ -30,8 +30,11 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 			return bad(badRequest("ids: send 1 to %d issue ids, or filterModel instead", repository.MaxBatchIDs))
 		}
 	}
-	if b.FilterModel.IsSpecified() && !b.FilterModel.IsNull() {
-		u.FilterModel = b.FilterModel.MustGet()
+	if model, err := b.FilterModel.Get(); err == nil {
+		u.ByFilter = true
+		if u.Filter, err = parseIssueFilter(model); err != nil {
+			return bad(err)
+		}
 	}
 	if b.Status != nil {
 		v := string(*b.Status)

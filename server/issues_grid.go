@@ -30,6 +30,24 @@ func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid
 	return q, nil
 }
 
+// parseIssueFilter parses a filter model on the issues (facets, batch
+// triage); parse errors are 400s.
+func parseIssueFilter(model grid.FilterModel) (grid.Node, error) {
+	filter, err := grid.ParseFilter(model, repository.IssueSchema)
+	if err != nil {
+		return nil, expected(err)
+	}
+	return filter, nil
+}
+
+// parseFacet checks a facet's field and parses its filter; errors are 400s.
+func parseFacet(field string, model grid.FilterModel) (grid.Node, error) {
+	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
+		return nil, expected(err)
+	}
+	return parseIssueFilter(model)
+}
+
 // isBadRequest reports whether err is an expected 400.
 func isBadRequest(err error) bool {
 	var ae *apiError
@@ -39,7 +57,7 @@ func isBadRequest(err error) bool {
 // ListPolicyIssues answers the issue grid: a page of issues, or of groups.
 func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueGridOptions)
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueGridOptions)
 	if isBadRequest(err) {
 		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
@@ -72,11 +90,12 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 // conditions (faceted search).
 func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIssuesFiltersRequestObject) (api.GetPolicyIssuesFiltersResponseObject, error) {
 	a := accessFrom(ctx)
-	var filter grid.FilterModel
-	if req.Body.FilterModel.IsSpecified() && !req.Body.FilterModel.IsNull() {
-		filter = req.Body.FilterModel.MustGet()
+	model, _ := req.Body.FilterModel.Get()
+	filter, err := parseFacet(req.Body.Field, model)
+	var values []repository.FacetValue
+	if err == nil {
+		values, err = s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	}
-	values, err := s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	if err != nil {
 		if err := expected(err); isBadRequest(err) {
 			return api.GetPolicyIssuesFilters400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
@@ -142,7 +161,7 @@ func neutraliseFormula(v string) string {
 // database.
 func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueExportOptions)
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueExportOptions)
 	if isBadRequest(err) {
 		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}

@@ -28,7 +28,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 		body.StartRow, body.EndRow = ptr(0), ptr(size)
 	}
 	body.ContinuationToken = nil
-	q, err := parseGrid(&body, repository.PolicyColumns, repository.PolicyGridOptions)
+	q, err := parseGrid(&body, repository.PolicySchema, repository.PolicyGridOptions)
 	if err == nil {
 		var page *repository.PolicyCompliancePage
 		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q, token)
