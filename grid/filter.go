@@ -71,8 +71,8 @@ func (m rawNode) str(key, path string) (string, error) {
 }
 
 func (m rawNode) isNode() bool {
-	// A null member says nothing: the server re-encodes the validated body,
-	// which writes "filter": null and "filterTo": null into every filter
+	// A null member says nothing: clients that encode every optional
+	// member write "filter": null and "filterTo": null into every filter
 	// model, column filter models included.
 	for _, k := range nodeKeys {
 		if v, ok := m[k]; ok && !isNull(v) {
@@ -120,7 +120,7 @@ type filterParser struct {
 // An empty join matches everything. Conditions are validated against the
 // schema: unknown columns, condition types, wrong-kind values and bad dates
 // are *Error values naming them.
-func ParseFilter(raw json.RawMessage, schema Schema) (Node, error) {
+func ParseFilter(raw FilterModel, schema Schema) (Node, error) {
 	if isNull(raw) {
 		return nil, nil
 	}

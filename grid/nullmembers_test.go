@@ -6,10 +6,10 @@ import (
 	"github.com/policyresults/policyresults/grid"
 )
 
-// TestColumnFilterModelWithNullMembers: the server re-encodes the validated
-// body, which adds "filter": null and "filterTo": null to every filter
-// model; a column filter model must still parse as one, not as a condition
-// without a colId.
+// TestColumnFilterModelWithNullMembers: clients that encode every optional
+// member add "filter": null and "filterTo": null to every filter model; a
+// column filter model must still parse as one, not as a condition without a
+// colId.
 func TestColumnFilterModelWithNullMembers(t *testing.T) {
 	for _, tc := range []struct {
 		name, model string

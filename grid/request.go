@@ -14,8 +14,9 @@ import (
 	"fmt"
 )
 
-// Request is an AG Grid server-side row model request as clients send it
-// (AngularGridGetRowsRequest). Every field is optional.
+// Request is an AG Grid server-side row model request as clients send it:
+// openapi.yaml's AngularGridGetRowsRequest, which the generated server and
+// client use as is. Every field is optional.
 type Request struct {
 	// StartRow is the first row, inclusive (default 0).
 	StartRow *int `json:"startRow,omitempty"`
@@ -29,10 +30,19 @@ type Request struct {
 	GroupKeys []string `json:"groupKeys,omitempty"`
 	// FilterModel is the filter model in any of the accepted shapes (see
 	// ParseFilter); null or absent means no filter.
-	FilterModel json.RawMessage `json:"filterModel,omitempty"`
+	FilterModel FilterModel `json:"filterModel,omitempty"`
 	// SortModel lists the sort keys; null or empty means the default order.
 	SortModel []SortItem `json:"sortModel,omitempty"`
+	// ContinuationToken, beyond AG Grid, continues a paged listing where
+	// the previous page ended (per-policy compliance only); Parse ignores
+	// it.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
 }
+
+// FilterModel is a filter model as clients send it (openapi.yaml's
+// AngularGridAdvancedFilterModel), kept as JSON for ParseFilter, which
+// accepts more shapes than one Go type describes.
+type FilterModel = json.RawMessage
 
 // Column is a grouped or aggregated column of a Request.
 type Column struct {

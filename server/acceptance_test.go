@@ -13,6 +13,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
@@ -111,11 +112,11 @@ func TestAcceptanceRules(t *testing.T) {
 			t.Fatalf("issues expiring in the next 30 days: %d, want 1", n)
 		}
 		sorted, err := member.ListPolicyIssuesWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(1),
-			SortModel: nullable.NewNullableWithValue([]client.AngularGridSortModelItem{{ColId: "acceptedUntil", Sort: "asc"}})})
+			SortModel: sortModel(grid.SortItem{ColID: "acceptedUntil", Sort: "asc"})})
 		if err != nil || sorted.JSON200 == nil || len(sorted.JSON200.PolicyIssues) != 1 {
 			t.Fatalf("sorted by acceptedUntil: %v %s", err, sorted.Body)
 		}
-		export, err := member.ExportPolicyIssuesWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{FilterModel: expiring})
+		export, err := member.ExportPolicyIssuesWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{FilterModel: expiring.MustGet()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -32,11 +31,7 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 		}
 	}
 	if b.FilterModel.IsSpecified() && !b.FilterModel.IsNull() {
-		// The filter goes back to JSON for the grid's own parser, as the
-		// grid operations do (gridRequest).
-		if u.FilterModel, err = json.Marshal(b.FilterModel.MustGet()); err != nil {
-			return nil, err
-		}
+		u.FilterModel = b.FilterModel.MustGet()
 	}
 	if b.Status != nil {
 		v := string(*b.Status)

@@ -29,8 +29,8 @@ func filterModel(t *testing.T, js string) nullable.Nullable[client.AngularGridAd
 func gridCount(t *testing.T, c *client.ClientWithResponses, org string, filter nullable.Nullable[client.AngularGridAdvancedFilterModel]) int {
 	t.Helper()
 	req := client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(1)}
-	if filter.IsSpecified() {
-		req.FilterModel = filter
+	if filter.IsSpecified() && !filter.IsNull() {
+		req.FilterModel = filter.MustGet()
 	}
 	resp, err := c.ListPolicyIssuesWithResponse(context.Background(), org, req)
 	if err != nil || resp.JSON200 == nil {

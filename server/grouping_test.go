@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
 )
@@ -16,21 +17,15 @@ func TestGroupingThroughTheAPI(t *testing.T) {
 		seedStacks(t, env, org, 2, 10)
 		c := env.Client(t, org.Viewer)
 		ctx := context.Background()
-		cols := func(ids ...string) (n nullableColumns) {
-			var out []client.AngularGridColumn
+		cols := func(ids ...string) []grid.Column {
+			var out []grid.Column
 			for _, id := range ids {
-				out = append(out, client.AngularGridColumn{Id: id})
+				out = append(out, grid.Column{ID: id})
 			}
-			n.Set(out)
-			return n
+			return out
 		}
-		keys := func(k ...string) (n nullableKeys) {
-			n.Set(k)
-			return n
-		}
-		agg := "max"
-		var values nullableColumns
-		values.Set([]client.AngularGridColumn{{Id: "stackVersion", AggFunc: &agg}})
+		keys := func(k ...string) []string { return k }
+		values := []grid.Column{{ID: "stackVersion", AggFunc: "max"}}
 
 		// Level 0: groups by severity, critical first, with counts and the
 		// max stack version.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,22 +17,11 @@ import (
 	"github.com/policyresults/policyresults/repository"
 )
 
-// gridRequest turns the validated API body into the grid parser's input. The
-// body goes back through JSON so the filter model reaches the parser in
-// whatever shape the client sent it.
-func gridRequest(body any) (grid.Request, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return grid.Request{}, err
-	}
-	return grid.DecodeRequest(raw)
-}
-
 // parseGrid parses a grid body against a schema; parse errors are 400s.
-func parseGrid(body any, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
-	req, err := gridRequest(body)
-	if err != nil {
-		return nil, expected(err)
+func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
+	var req grid.Request
+	if body != nil {
+		req = *body
 	}
 	q, err := grid.Parse(req, schema, opts)
 	if err != nil {
@@ -84,13 +72,9 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 // conditions (faceted search).
 func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIssuesFiltersRequestObject) (api.GetPolicyIssuesFiltersResponseObject, error) {
 	a := accessFrom(ctx)
-	var filter json.RawMessage
+	var filter grid.FilterModel
 	if req.Body.FilterModel.IsSpecified() && !req.Body.FilterModel.IsNull() {
-		raw, err := json.Marshal(req.Body.FilterModel.MustGet())
-		if err != nil {
-			return nil, err
-		}
-		filter = raw
+		filter = req.Body.FilterModel.MustGet()
 	}
 	values, err := s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/grid"
 )
 
 // Limits bound what one request may carry beyond its byte size (BodyLimit):
@@ -150,6 +152,9 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 		// A streamed body (a pack archive) is bounded by its handler.
 		return nil
 	}
+	if v.IsValid() && v.Type() == filterModelType {
+		return l.checkJSON(v.Bytes(), path)
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -213,6 +218,21 @@ func (l Limits) check(v reflect.Value, path *fieldPath) error {
 }
 
 var readerType = reflect.TypeFor[io.Reader]()
+
+// filterModelType is a grid filter model, which the handlers receive as the
+// JSON the client sent.
+var filterModelType = reflect.TypeFor[grid.FilterModel]()
+
+// checkJSON checks the values of a JSON document as those of a decoded
+// body: its members are fields, its arrays lists. A document that does not
+// decode is left to its parser.
+func (l Limits) checkJSON(doc []byte, path *fieldPath) error {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil
+	}
+	return l.check(reflect.ValueOf(v), path)
+}
 
 // invalidInput is a 400 for input beyond the limits.
 func invalidInput(format string, args ...any) error {

@@ -14,8 +14,8 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 	a := accessFrom(ctx)
 	body := *req.Body
 	token := ""
-	if body.ContinuationToken.IsSpecified() && !body.ContinuationToken.IsNull() {
-		token = body.ContinuationToken.MustGet()
+	if body.ContinuationToken != nil {
+		token = *body.ContinuationToken
 	}
 	if token != "" {
 		// A continuing page is as long as the rows asked for; where it
@@ -26,8 +26,8 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 		}
 		body.StartRow, body.EndRow = ptr(0), ptr(size)
 	}
-	body.ContinuationToken.SetUnspecified()
-	q, err := parseGrid(body, repository.PolicyColumns, repository.PolicyGridOptions)
+	body.ContinuationToken = nil
+	q, err := parseGrid(&body, repository.PolicyColumns, repository.PolicyGridOptions)
 	if err == nil {
 		var page *repository.PolicyCompliancePage
 		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q, token)

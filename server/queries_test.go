@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oapi-codegen/nullable"
-
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
@@ -40,7 +39,7 @@ func TestExportCSV(t *testing.T) {
 		}
 
 		resp, err := c.ExportPolicyIssuesWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{
-			SortModel: nullableSort(client.AngularGridSortModelItem{ColId: "resourceName", Sort: client.AngularGridSortModelItemSortAsc}),
+			SortModel: sortModel(grid.SortItem{ColID: "resourceName", Sort: "asc"}),
 		})
 		if err != nil || resp.StatusCode() != http.StatusOK {
 			t.Fatalf("export: %v %d %s", err, resp.StatusCode(), resp.Body)
@@ -98,9 +97,8 @@ func assignNullable(who string) (n nullableString) {
 	return n
 }
 
-func nullableSort(items ...client.AngularGridSortModelItem) (n nullableSortModel) {
-	n.Set(items)
-	return n
+func sortModel(items ...grid.SortItem) []grid.SortItem {
+	return items
 }
 
 func TestFacetsLeaveOutTheirOwnField(t *testing.T) {
@@ -112,11 +110,8 @@ func TestFacetsLeaveOutTheirOwnField(t *testing.T) {
 		ctx := context.Background()
 		// Filter on severity = critical and ask for the severity facet: the
 		// dropdown still lists the other severities.
-		var fm client.AngularGridAdvancedFilterModel
-		ft, col, typ := "text", "severity", "equals"
-		fm.FilterType, fm.ColId, fm.Type, fm.Filter = &ft, &col, &typ, "critical"
-		req := client.PolicyIssueFiltersRequest{Field: "severity"}
-		req.FilterModel.Set(fm)
+		req := client.PolicyIssueFiltersRequest{Field: "severity",
+			FilterModel: filterModel(t, `{"filterType":"text","colId":"severity","type":"equals","filter":"critical"}`)}
 		r, err := c.GetPolicyIssuesFiltersWithResponse(ctx, org.Name, req)
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("facets: %v %s", err, r.Body)
@@ -247,7 +242,7 @@ func TestPoliciesMetadataAndViolations(t *testing.T) {
 			t.Fatalf("policies page 1: %v %s", err, p1.Body)
 		}
 		p2, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(2),
-			ContinuationToken: nullable.NewNullableWithValue(*p1.JSON200.ContinuationToken)})
+			ContinuationToken: p1.JSON200.ContinuationToken})
 		if err != nil || p2.JSON200 == nil || len(p2.JSON200.Policies) != 1 || p2.JSON200.Policies[0].PolicyName != p.JSON200.Policies[2].PolicyName ||
 			p2.JSON200.ContinuationToken != nil {
 			t.Fatalf("policies page 2: %v %s", err, p2.Body)
@@ -257,7 +252,7 @@ func TestPoliciesMetadataAndViolations(t *testing.T) {
 			pagetoken.Encode(pagetoken.Token{Kind: "policies", After: "-1"}),
 			*p1.JSON200.ContinuationToken + "x",
 		} {
-			bad, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{ContinuationToken: nullable.NewNullableWithValue(token)})
+			bad, err := c.ListPoliciesComplianceWithResponse(ctx, org.Name, client.AngularGridGetRowsRequest{ContinuationToken: &token})
 			if err != nil || bad.StatusCode() != http.StatusBadRequest || !strings.Contains(string(bad.Body), "continuationToken") {
 				t.Errorf("token %q: want a 400 on continuationToken, got %d %s", token, bad.StatusCode(), bad.Body)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
 )
@@ -143,10 +144,10 @@ func bodyScenario(t *testing.T, env *servertest.Env, org *servertest.Org, editor
 	sr, err := ci.UpdateStackPolicyResultsWithResponse(ctx, org.Name, "web", "dev", 1, client.UpdateStackPolicyResultsRequest{Results: results}, editors...)
 	record("UpdateStackPolicyResults", err, sr.StatusCode(), sr.Body)
 
-	grid := client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(100), SortModel: nullableSort(
-		client.AngularGridSortModelItem{ColId: "resourceURN", Sort: client.AngularGridSortModelItemSortAsc},
-		client.AngularGridSortModelItem{ColId: "policyName", Sort: client.AngularGridSortModelItemSortAsc})}
-	gr, err := member.ListPolicyIssuesWithResponse(ctx, org.Name, grid, editors...)
+	rows := client.AngularGridGetRowsRequest{StartRow: ptr(0), EndRow: ptr(100), SortModel: sortModel(
+		grid.SortItem{ColID: "resourceURN", Sort: "asc"},
+		grid.SortItem{ColID: "policyName", Sort: "asc"})}
+	gr, err := member.ListPolicyIssuesWithResponse(ctx, org.Name, rows, editors...)
 	record("ListPolicyIssues", err, gr.StatusCode(), gr.Body)
 	if len(gr.JSON200.PolicyIssues) != 5 {
 		t.Fatalf("%d issues, want 5", len(gr.JSON200.PolicyIssues))

@@ -164,13 +164,7 @@ func send(t *testing.T, method, url, body string, header map[string]string) (*ht
 }
 
 type (
-	nullableString    = nullable.Nullable[string]
-	nullableSortModel = nullable.Nullable[[]client.AngularGridSortModelItem]
-)
-
-type (
-	nullableColumns = nullable.Nullable[[]client.AngularGridColumn]
-	nullableKeys    = nullable.Nullable[[]string]
+	nullableString = nullable.Nullable[string]
 )
 
 // gunzip decompresses a gzip answer.

@@ -23,6 +23,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/policyresults/policyresults/grid"
 )
 
 // Defines values for AngularGridSortModelItemSort.
@@ -694,38 +695,7 @@ func (e WebhookMinimumSeverity) Valid() bool {
 // unwrapped condition (`{"filterType": "text", "colId": "status", "type": "equals",
 // "filter": "open"}`); or AG Grid's column filter model, an object keyed by column id. The
 // server parses and validates the shape precisely (400 naming the column, type or value).
-type AngularGridAdvancedFilterModel struct {
-	// ColId Column id of an unwrapped condition.
-	ColId *string `json:"colId,omitempty"`
-
-	// Conditions List of conditions of a join.
-	Conditions nullable.Nullable[[]AngularGridFilterModel] `json:"conditions,omitempty"`
-
-	// DateFrom The date of a date condition (YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or RFC 3339).
-	DateFrom nullable.Nullable[string] `json:"dateFrom,omitempty"`
-
-	// DateTo The upper date of a date inRange condition.
-	DateTo nullable.Nullable[string] `json:"dateTo,omitempty"`
-
-	// Filter The value of an unwrapped condition (a string or a number; null and booleans are accepted).
-	Filter interface{} `json:"filter,omitempty"`
-
-	// FilterTo The upper bound of an inRange condition (a string or a number; null is accepted).
-	FilterTo interface{} `json:"filterTo,omitempty"`
-
-	// FilterType "join" for a join; text, number, date or set for a condition or column filter.
-	FilterType *string `json:"filterType,omitempty"`
-
-	// Operator AND or OR between the conditions of a column filter.
-	Operator *string `json:"operator,omitempty"`
-
-	// Type The type (AND or OR for a join; the condition type such as equals, contains, inRange, blank for a condition).
-	Type *string `json:"type,omitempty"`
-
-	// Values The values of a set condition.
-	Values               nullable.Nullable[[]interface{}] `json:"values,omitempty"`
-	AdditionalProperties map[string]interface{}           `json:"-"`
-}
+type AngularGridAdvancedFilterModel = grid.FilterModel
 
 // AngularGridColumn A grid column used for grouping or aggregation.
 type AngularGridColumn struct {
@@ -780,33 +750,7 @@ type AngularGridFilterModel struct {
 // list` command sends only `{"startRow":0,"endRow":100,"sortModel":null}`.
 //
 // Example: {"endRow":100,"filterModel":{"conditions":[{"colId":"severity","filterType":"set","type":"isAnyOf","values":["critical","high"]},{"colId":"status","filter":"open","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"sortModel":[{"colId":"observedAt","sort":"desc"}],"startRow":0}
-type AngularGridGetRowsRequest struct {
-	// ContinuationToken Beyond AG Grid, for ListPoliciesCompliance only: the continuationToken of the previous page.
-	// When given, the page starts where the previous one ended (it replaces startRow) and keeps
-	// its size. Ignored by the other operations.
-	ContinuationToken nullable.Nullable[string] `json:"continuationToken,omitempty"`
-
-	// EndRow The end row (exclusive, default startRow + 100; at most 1000 rows per page).
-	EndRow *int `json:"endRow,omitempty"`
-
-	// FilterModel The filter model, in any of the shapes AG Grid and Pulumi clients send.
-	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
-
-	// GroupKeys List of group keys, one per expanded group level.
-	GroupKeys nullable.Nullable[[]string] `json:"groupKeys,omitempty"`
-
-	// RowGroupCols List of row group cols.
-	RowGroupCols nullable.Nullable[[]AngularGridColumn] `json:"rowGroupCols,omitempty"`
-
-	// SortModel List of sort model items; null or absent means the default order.
-	SortModel nullable.Nullable[[]AngularGridSortModelItem] `json:"sortModel,omitempty"`
-
-	// StartRow The start row (inclusive, default 0).
-	StartRow *int `json:"startRow,omitempty"`
-
-	// ValueCols List of value cols (aggregates of groups; aggFunc count, min or max).
-	ValueCols nullable.Nullable[[]AngularGridColumn] `json:"valueCols,omitempty"`
-}
+type AngularGridGetRowsRequest = grid.Request
 
 // AngularGridSortModelItem One sort key.
 type AngularGridSortModelItem struct {
@@ -2621,205 +2565,6 @@ type CreateStackWebhookJSONRequestBody = Webhook
 
 // UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
 type UpdateStackWebhookJSONRequestBody = WebhookUpdate
-
-// Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
-// element and whether it was found
-func (a AngularGridAdvancedFilterModel) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for AngularGridAdvancedFilterModel
-func (a *AngularGridAdvancedFilterModel) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for AngularGridAdvancedFilterModel to handle AdditionalProperties
-func (a *AngularGridAdvancedFilterModel) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["colId"]; found {
-		err = json.Unmarshal(raw, &a.ColId)
-		if err != nil {
-			return fmt.Errorf("error reading 'colId': %w", err)
-		}
-		delete(object, "colId")
-	}
-
-	if raw, found := object["conditions"]; found {
-		err = json.Unmarshal(raw, &a.Conditions)
-		if err != nil {
-			return fmt.Errorf("error reading 'conditions': %w", err)
-		}
-		delete(object, "conditions")
-	}
-
-	if raw, found := object["dateFrom"]; found {
-		err = json.Unmarshal(raw, &a.DateFrom)
-		if err != nil {
-			return fmt.Errorf("error reading 'dateFrom': %w", err)
-		}
-		delete(object, "dateFrom")
-	}
-
-	if raw, found := object["dateTo"]; found {
-		err = json.Unmarshal(raw, &a.DateTo)
-		if err != nil {
-			return fmt.Errorf("error reading 'dateTo': %w", err)
-		}
-		delete(object, "dateTo")
-	}
-
-	if raw, found := object["filter"]; found {
-		err = json.Unmarshal(raw, &a.Filter)
-		if err != nil {
-			return fmt.Errorf("error reading 'filter': %w", err)
-		}
-		delete(object, "filter")
-	}
-
-	if raw, found := object["filterTo"]; found {
-		err = json.Unmarshal(raw, &a.FilterTo)
-		if err != nil {
-			return fmt.Errorf("error reading 'filterTo': %w", err)
-		}
-		delete(object, "filterTo")
-	}
-
-	if raw, found := object["filterType"]; found {
-		err = json.Unmarshal(raw, &a.FilterType)
-		if err != nil {
-			return fmt.Errorf("error reading 'filterType': %w", err)
-		}
-		delete(object, "filterType")
-	}
-
-	if raw, found := object["operator"]; found {
-		err = json.Unmarshal(raw, &a.Operator)
-		if err != nil {
-			return fmt.Errorf("error reading 'operator': %w", err)
-		}
-		delete(object, "operator")
-	}
-
-	if raw, found := object["type"]; found {
-		err = json.Unmarshal(raw, &a.Type)
-		if err != nil {
-			return fmt.Errorf("error reading 'type': %w", err)
-		}
-		delete(object, "type")
-	}
-
-	if raw, found := object["values"]; found {
-		err = json.Unmarshal(raw, &a.Values)
-		if err != nil {
-			return fmt.Errorf("error reading 'values': %w", err)
-		}
-		delete(object, "values")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for AngularGridAdvancedFilterModel to handle AdditionalProperties
-func (a AngularGridAdvancedFilterModel) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.ColId != nil {
-		object["colId"], err = json.Marshal(a.ColId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'colId': %w", err)
-		}
-	}
-
-	if a.Conditions != nil {
-		object["conditions"], err = json.Marshal(a.Conditions)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'conditions': %w", err)
-		}
-	}
-
-	if a.DateFrom != nil {
-		object["dateFrom"], err = json.Marshal(a.DateFrom)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dateFrom': %w", err)
-		}
-	}
-
-	if a.DateTo != nil {
-		object["dateTo"], err = json.Marshal(a.DateTo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dateTo': %w", err)
-		}
-	}
-
-	object["filter"], err = json.Marshal(a.Filter)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'filter': %w", err)
-	}
-
-	object["filterTo"], err = json.Marshal(a.FilterTo)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'filterTo': %w", err)
-	}
-
-	if a.FilterType != nil {
-		object["filterType"], err = json.Marshal(a.FilterType)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'filterType': %w", err)
-		}
-	}
-
-	if a.Operator != nil {
-		object["operator"], err = json.Marshal(a.Operator)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'operator': %w", err)
-		}
-	}
-
-	if a.Type != nil {
-		object["type"], err = json.Marshal(a.Type)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'type': %w", err)
-		}
-	}
-
-	if a.Values != nil {
-		object["values"], err = json.Marshal(a.Values)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'values': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
 
 // Getter for additional properties for AngularGridFilterModel. Returns the specified
 // element and whether it was found
@@ -16865,509 +16610,510 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchu31ij4KijOqRJ5viZNycrFVJ06R/El8bd9K0tOan+hJ4S6QRJbTYAbaIpmfPx/fs+feaB5k3mS",
-	"KawFoNHdaF5kycne8Z/EYnfjsrCw7pePnVQullIwUejO6GNnSRVdsIIp+Os8TeVKFK/ogpk/M6ZTxZcF",
-	"l6Iz6lzOGXkuNJ/NC00ovkmEeTXpcPPCkhbzTtKBn0YdGoyVdBT754orlnVGhVqxpKPTOVtQM0mxWZrX",
+	"7L3Zchu5tij4Kwj2jRB5T5KmZNVgKm6co/JQ5bM9hSVXxT5FdxHKBEkcJQFuICma5ev3fu6X/qD+k/6S",
+	"DqwFIJGZSA6y5Kq9yy9VFjMTw8LCmoePnVQullIwUejO6GNnSRVdsIIp+Os8TeVKFK/ogpk/M6ZTxZcF",
+	"l6Iz6lzOGXkuNJ/NC00ovkmEeTXpcPPCkhbzTtKBn0YdGoyVdBT7x4orlnVGhVqxpKPTOVtQM0mxWZrX",
 	"daG4mHU+fUo6j6UouFhRM++lvGaiuZbwFVKYd4ickmLOyFKxGy5XmizpjJ0ReqWZKMhUKng65UoX8Gjg",
-	"Vv3PFVObctlpY/Lti/1Jyut2eK3Z1VzK6y1gmrvvD4PR8+lLWqTz5qw/sI0UGXmzylcLPiBmEU8v6cyA",
+	"Vv2PFVObctlpY/Lti/1Jyut2eK3Z1VzK6y1gmrvvD4PR8+lLWqTz5qw/sI0UGXmzylcLPiBmEU8v6cyA",
 	"50dWvJE5TzfPtV6xM7KeM0F4QbgmuqA5AwitlhktmPmNCr1mimXk9PjEQ2vOaMZUufzn0z4uZMdyzYzP",
 	"sziQuHlIeMZEwaecqYRQ8u7d8yeEm+Vp8vDbfjqniqYFU+YkF6RLxaaYczEjLNe1xQ6HZNzhOB9ZrHRB",
 	"rpgdcNzpDeKnYN/feghmZlp0Rp3Vips3q7tMOh/6M9lvbv21mrXjh1QzKvjviMftSCLtGIfhCB72j0qu",
 	"lu0rWMJLZGbe2rKCZTnWrVbxhqbXOxexpOn1zjX4kW67jJ+Z0jD1rpXc4IsJudoQsVpcMUW6x6SQ5OT4",
 	"9LvT7x9+e/pdDx7aF0lBZ6TLBrMBmRwPTgbDSUKohls1WcJ9nJDHL56TJdWaacKLHpGKTHJaMF1MWjDT",
 	"jv25u30F6997z26//lpdbchjxWjBypFJlxZkIXURwuMzdrGgH/hiteiMyuGSzoIL/PHYXzguCjZjCvep",
-	"5D9YuoVhLfGFbVgVDHEYkN+yGdeF2twdhou7WEQrfl+wBRUFT/0h4zCkazA0wOFeQsJf2lFfKnKE2Ht0",
-	"p9jr97S6yrmex/D2dUg4izktiFwLvGshqLuGf5i1tCHm0k9xuyVeyJVK9zhzDe+NyNFS8RtasCOEuhT5",
-	"xj6zryumV3mhyVzmmW5bNX5x8JLxs8vNkp2LrI0bK/vakSZmDEJFRnhG1twwXACwk/26796+6DORyoxl",
-	"bStVjUlvt+itRNtNUiIx/giApIoZoWHH+n7eh0A5WjSM0qKLYisF0MX2u6+L2zE2mPYdSG1bgYTzW/Hu",
-	"cEDdfC6APpkv9VIKzUDX+IFmb9k/V0wX5i8jdjMB/6TLZc5TuNkP/qFxO+Uc/02xaWfU+T8elHrMA3yq",
-	"HzxVSqq3dhKcMoYsMKkRGrm4oTnPzgAMC6Y1nTE4IW2VBZZnBv8T0B+YWC00kkaa53LNMnJD8xXTgw4q",
-	"LdOcp3/QZlI7u4Z7CmtMV0oZ1UcX5sC71Mr4zKwZ1mPE7GyFy8NtJ4QKIq+AYXJBVtqQzU9J55lUVzzL",
-	"UBH7cptLaZ4zdaSJkjkjmWSaCFkg8Ekx55rIJVMwPSzzlSyeyZXIvuwqKyJ8VxqZSRZzpioPjjTJaEFB",
-	"4DOHY6CdOVCvKW5sahYPO3lDN7mk2aWUL6iasT8Gp65ktiHsQ8pYhvdB898ZyfmCFwkBDsAyQqdGKctY",
-	"KjMjSlAy+50vyWNcbP+pwN9xU4qlUmTcTPWM8px94YNyqirqw07pPSOK0Qz2Z4+DzigXwPYUK9QG1n7B",
-	"1A1P2TtBbyjP6VX+hc9E4/wkpQKuAIjlRMg16QJp+kAXS6vAGzy7oqgVr8r14k2+lPIlFRtLePUX3ISU",
-	"ZEHFxmGXPkPoEiM/As9BywIs6a150j83qBWTYg0WaSOMrik32v1UKoajAapF2GXAhT4lnXeCroq5VPz3",
-	"L42CaKnimiy41ua+SEVW4lrINVKwd0KvlkupCpa9ZBmnl7D8P+ryH+nGRTZrF4wDfYOb3v3QN//vESGV",
-	"NeEU5sp8cqeAdkUxW+VU/ah4dp7dUJGy7BnPC6ZeyozlsK0MCQPN3yhD1QtupAQUMJqrnMLHZGG+HpDz",
-	"NGVLQ4z0nC6ZHpGJWOX55IxMPn6anJHzH4mZ+EgTaue23xsG+A/JxVhMPo47+JuB+LgzIuMOPOkkZAxI",
-	"hL+dv3oy7vzvcef1W3zi6Zk2z38dDAbvP02IYNqsppDEIHzGlsX8bCzQInekiZns0CENV5ergkzKVU7O",
-	"CCUGiXI2FiuxVnS5ZBnx35NubFcF+1C4ifLnGf5oRISVrm+W/XNFc/PrWLhx8IFcMjHufJr0zgz+luBN",
-	"Zb5aiMrhhBLFNdugIcG+xzMwT46FIW5MkSVVmmkgvCCWGcUS+Y45VrJULOWa5RvSPR0ODQc1+AiSDoyX",
-	"oLoiFUplvcHYCKsGE5BcIy4tA+z6iDCIWZftAomcmg1EoDtoGAA/JcHZNcd8wXVhhivfgcEBAUHkLthC",
-	"77rCwT0K78+n5j7t2qhSdGOeG2g+U3IR1w1AJ4DlwL8CHPr73//+9/7Ll/0nTxJS/pvM56PFYqS1Affb",
-	"Z4/Jw4cPH4EK2LKOEkZmgksZX8ZquTTCRHUxXLylYsaqoN85DSIhUBaxeT3tjH79uPMjzy7Q4hH+ciVl",
-	"zqjofHofI0eAcO24gsK3svSeWoPKGTHrAXS3o6MKRi01A3CGNmXDxNSUpuzjp/BJX1/zZV8ukXr2lxLe",
-	"wz16QCDEvwAo8AivjCRrAdI4v63g4PqeAGA5aXXFjsqDfod38YwYEpnYVSUWGxXRrLBvlRuRqkrzokQB",
-	"dRQZkWTOXz0xQ7x+S65YsWZMWGpWJRC7ZyiiewN5w1DEbjlPZZvhXPimXqVzQjVBym+EfFFQLnTiDjEh",
-	"VzkV13VA9KLLQuU4vjB8hhs0kK1cbk8K7xlfz2FqvLweJxOPkeZf9mMDPrOEO0LJ7cTan2gHGaeBZUD4",
-	"kTlFsInMFM8cuqy0EXOkQseOu2uzmWIz6uBc5YV0Nnu2Emn8vOhsRqYrkZIuKH4JWXAAyoJ+iB9+xvUy",
-	"p5t2c5h9ATTh6AhgfYl/C4+iH/GWL1aC/7PiY0Tzq5dEYpv4FJq6fjVDv99+MrcWac+dzFQhLdQJkua+",
-	"VkWH5um1SDKX5Sar9x3UCCNfyYMlmcsIkQpW+lWY+XcQZgpJzJEZgQQsil9FmH8NESa4iAdIMn86waUm",
-	"mHSdRCJk8dT8M5RNhCwe+z90QVWhf+HFPCFMZPZfILXAmz/gv3Km9eWcivJfr5UdeAZuboVPgz/8C14W",
-	"4vrcYKP5xysp2OspmHfPXz15UBG1vgpHX044+pEVb+VaB46l2q7QWEHQ5NDXPGNEyTUaK5zxa0Ce3jC1",
-	"sf4fcDPgWkdhLIdz70Lo0FjkXBcTQzMXhhxqg3vo3Z18BAOLMgsbd0bDZNxhIsM/jofmTy1VAbxv3BmZ",
-	"3X+aoO3CWnXNLvAL/MCSAy9nhLz6Vy8JdDS7YYoXm06VfnQ0K0qEtCjcKRHy106qeMFTmneSzpzP5p33",
-	"Bl/8qGAq6pQ8CaxB9TkM4SknwcsLOFZ5y1yO8q3zV0/MYXpgVDYjr+DEsnMzrHmlM4KThUEddDuj4aem",
-	"XLQzltBGzFnUQF/fC64xVo4z/VguljmnIkV3/cgRu+q40fjDwVj8MmeCzPgNE+g6ND9bKkXWc6ZY9Ssp",
-	"mKFbLCNdXhDFljlNmSZuiz1gtteMLfVY8EKDT2ZAns+EtFE64MhA/5Nzjum4KaxBkxySxWgSExlclC77",
-	"kOYrzW9YQjI2pau88Isj/0GOh8Mz4sKCjofDoflIkyWY92YsFLO9Tb6B0DTPLWXbU3yM2ZTjvL1qmwQ3",
-	"z8adHFqPHR4AoNFmS9Kcm6nhVm8R2EqKBErX39hmix0QA+6u2UYncOgGROzDksLZ48Oc3bC8QvMbR7ZL",
-	"UlZyDTF7j2W+ZS3mYHHKVOb6NgK8VUr3WFFwv9uWY16xFBnWYeUqw1AxmncBkiY4uywKSpWhjHHowi/c",
-	"cp4XbLHX+j2xaQmyUAVeFC4aF2UI+L8tSsLS4e3HhUzZHBXpOpUe5QU4RH1GrC5P4sr6fR3uDt5cBXUz",
-	"okswPPlrttlbv7WW+ufobVkucySAME6Laovco+FVNF9kXLHUCVpMmDP6tUN12kFSEuj/LTYCXKWdI2ot",
-	"WC7P3zx/TJf0iue82DyWYspncWCk/i3ck3UBWw+hTlAxM0zARfMYkpXCiCvVYuUpB20RvP3zI21jQpxV",
-	"cAIRRH0Ue/pLml7rCQSwXtEinfeZSNVmiXGsMXtCuarDjCOPw0+NWgHEmAgMS5BkpZGFlisPVlBC/mZb",
-	"bJQDoOUEOyAfY2J1RCjB3IIGHgc4094pG48Rt9JnuSyOtz1Y25aD5m1qRvjGWS36kAohVyKFiBvB9ica",
-	"cfT+FKEUUWiZtbbBqxZ93Crit7xoiDAX1qNYCXEx8l5qPsIAFsHWBL8mb8KIaFDoRCWqZ1AV0is2z875",
-	"Lxfk8fMLUoqPQW7MWvdTrvtp+Gxp5U2QfKp7eovA0hW9xV44wFtBLh6Sq1V6zRA9q0vxz4JvgMJNpUrZ",
-	"gonihRE1OqOOUV6Mzg9ag6ILtpbq2uzNZcdwDRGAU6aYWfWoczI4Hhx3gvvVOR6cmjOz8XTh9BrzMeb0",
-	"hrXthAnDX1DKsnGRD/v4db+yeK/ejFBLSToFnYH+oh/C3vy7740oaJd3SWewwpPBsNPQFSowb5rXrxRn",
-	"UxL86kX+Ms73cFv4uZH9iwIN4T5PKURAiG7mGshPzksp38xnE5kaUy5YQTNa0HZSGxEmayzIkR0zDqFX",
-	"clXAtEzccCWFwRojtE6l8o54G0wdhuVFLrOIwsFAB0xnzlb/7u2LvqbTqtGe4hqkmqF03PMQc9Agz6c+",
-	"wo7MqSY0V4xmG3LFmHWLOC0puMlJhSwANWDaEoMacwiOBqguLQqmzA7+z1/P+/9F+78P+49+G/TffzxO",
-	"jofDT/8tdjzlVY8RZqd4Erkqci6QveklS/mUp+VTG40doMG+NBq3AHjCxXP86Lgp6i6VvOFZW9ZImstV",
-	"Rtw7D5Y5LSA3CwIzw9B3c6hay5TTgmEceUIgSeb8l4uEnP++UiwhrEijiGzOLoYub5+eP3n5FCycAW7u",
-	"uomKLaXmQN8iF/Hd2xdGoEBMcC+GSnp1U8hQ4n4opEUNsNGZtghbhdF2Ja9+LiEtq0/xs39mlogSQi3r",
-	"I4LH5LVIGaH+FbM6mxiRJYQXLu7wCiDjntTQv/vrzc/v/2d3+L9/Pe4/ev/rsP/o/X/vjceDnb90++Yf",
-	"eHkG/ff/0fuf3fH4P+q/9f7nf9vpo7PR9SHBDS7b3pLFNmnMxbCTqZKLUG6IyAxWRLcYJMlqmUuagchO",
-	"VTrnNxG5zW3npzIc8pYE3I6AEi0KzcB+nf0fsz1hRYU0Un7KKthcAgnfevf2eRwk794+NyO8eXfZ4F12",
-	"m2262F5Cuc0/crI5nFYWA/cecnmZxVDuqQUtnjako/oif5JrQkszMLHyVFbRHrMbrlGeCmUrxRYsMwQR",
-	"sRVknoh6CQv5kRVP0IAQJj1tx9KVhsD50jxSFVqrKPcjL35aXb2QM95yErFhrHpIukIWjPjgxjdUpzR/",
-	"TDUzenw8NuAlSoYRAumeAELOIcof9xLQ+Nhi6urLnB6uuNi5dyorIbSCvbRgkc+5NoiK6tAFzNl+fvt8",
-	"5Yi7p0YoJIo0X2VWx/nPi9eviN2fuTxebrCZXJQsqSp4usqpqgs1gVKTBrNDrLEXxxUrjGCG17eKUQv6",
-	"4XzGntCNjgZhVwEavNwE4qeYRb+yoDbquJcMFMK2Ew2IDsCIWUA0nVtwQchrYJyAXGBLDvBuLEOYGwRO",
-	"q8YMxUjOpoUR9HoRyvtpD5xqx6PXomLYqHIobztyS4wEBKG60Rz4lzkDBwNIMYHIYD8AU1wlrzzYmnc4",
-	"3kWIkGj9tPWT7ZK3Py9gNuXubidct8ht+3C7uJ9km+B3Wc3hHdxOVir5YzBXALXEY0U7vYOExBJB9S5K",
-	"1/Y+ybkudF2k0EjqrK3XYBqYJWtUy230TWhTSb2xtYWI7TCIhFTt4fBTHYUPt/h4hHgYN1C8/9QmHb5p",
-	"ReO3tTdQp86dp8c+rUFUErUSJFspp8ljmughaF+ZdxPlojF8cQVlbOWZt6Vlqb6xtjdL+4AmVDQr1Bii",
-	"XSlysWDmhuk5XzZp3naK4mTQ+hx7XraWK2M4DHKgy9Z4GLDBYH7D1BPXOv9xbKpL8zXd6DL1ohdKpHbu",
-	"FmHTO76x1seWy9v2pr22lOjVYkGVd6/WhEeLgPht8yCCeiNbPGHhuerDiTQMf4HL3Cn3VVbUcpQlTHZQ",
-	"vpYXm2KdxKtbMzyX8IPP28AHD3dCb+mGOAx4ZvBfeDG3Fge9JwBxTS3wczJ4xDjj0rNB7Q69MnVVoQmM",
-	"Rduol0Hatx0m7jL0tuYtIxxp4t4Lr9uaKoH1gZhSUkFy/VTudiW6RbdAypLZlgWh8ddHL2b8hmcrmrsT",
-	"LzWAqglqh6C9X1hGXLR+v49sXbL6OmnbK+piq/3+SWC35xoNwYV09kuykAqDemoGxZVaSs2qlv57Cnhn",
-	"EYPD3jBvWCviEA/mcOEln2qenoOP2Qk0z/wo8blL0Yf4CVGYC82hVyyXYuYC03eeeevdtqTEUVR/zc18",
-	"a57n5MofCWICExnQD4110Yo525AbLnNasHCBBygi72qOjIqHx45GLs3QkKoNL6NE62z9berbrR0Pzu7E",
-	"pbgoWIy1nsc8XNq8C7Zxeg1r9ParkoggrNqCiUMSuh+G4XYv3HdxnHLD1i/odhN8zR1Ru9r7G+JXKt/i",
-	"RwCSYoi9Wlh1v+anuKWOFk4XoRrJfqwjdm8je2m/tDR+Y/eVp6MDt9JG1a4XtA7mv4kjpL1jtGhVyaOj",
-	"Vr473KgdHbNpvw7wYdsRVhl0Q7luvlaJggjZL6oVdYNgjA0HWvY2o9+Owm17GwAbkm3VRhU3/n2KBxER",
-	"+7E1zxUSQWBBs6DLqPejXGqbrm2BRMq1HUZHXB7E3qy3pjJGaKNRFcOzLhVIV7vIMSIcdtA4FVjUVhJS",
-	"UZ8itCNQAGlF32vSCawbcXkQHIJFPC0/j/MJpzrjPBWBA40CBVUzVmjSBWsSpIJZ5V5j5RSuX6uZ9cPs",
-	"MIlyDOOO673OfdFQXZsG0oXMbgeOl+bD3QKgGb8Ww2LNtVttq1ZSCQ0iLcbeME55Ye02EZ78yjv4MKbA",
-	"Ad7waT4TKJ41jixuIhWrxVMMIXqzTQUupwyVYFczK9+4OCQMsuB6x5Rgwtw6jUWrg3cUFwgqyBiuIAlv",
-	"ksWgNqBsvdvmlZdBEFEjaClSM3Sr/T+mWx5e+KVq74JCqpmL2Qjk47onJkrX70Jj86FQUUuslT9Acn56",
-	"8TgMnfKhq7FwENJ1CYSQswbKau8wliL2rkT62Y75WBnYMzKMxutjtdBQ4Nle9XX4ZdwgO69CxdAVuQ6V",
-	"mAeRGSaLYR6u/JZbVMRW94f4wUoYbks0KAGpbxWitHvs6LjBWW+1KG5zYelOdZNtRwyBC0A9t/gezpF+",
-	"YyVow/fMGdvCwYcoPWUN0Ntr8HJVcDGzhY93Fz2+5URxSNcmb4FpzRUU00yqr6CPqhHzamsUJMRGfYZp",
-	"DmWZywpHsJ4sXsAL98V3XERuIckV258L+WrgFckTCv0SXtyOR4XBw1YYi/n47p59redSY+Xd/MZXQoX5",
-	"H794TvRcrnIjPdlaohY4Ie9ZKpkyrUlXsBuGWelzptid8TmMwLDCqkEZZ4frHQwos94Xss1U8IsPEA0x",
-	"OKUCTIxyLXJJM6NwKbmAcCnYq0cNG7OUkPWcp3OMi9dESISS+173bs+n99vu7RjsgbCMk5WWqIMQ+WOk",
-	"5gdapHOsfBz0tdBhJd6tvTF80Bp4ZjAZxNOVMuoQErxdLG2OCWJkYeaGc1o3AqaM1nY6fGRkG/NS1hmd",
-	"fhPmQ7APS5YWLHtstJxRy8Cn39iJUQQ8PTkjit1wtq6977LNSWVUcvpNJxI5lbXclZ8uL98QTO0m5i3S",
-	"PR0+aknW9ZuKXrqDoBYZvN0BOF8tqOgrRjOQpyJWajjG3UiXolLkpip3dACOtWYf1VDsPNh8CZQuz8DC",
-	"EOQ9Y2K32UWhOPg5Ocsxwc1QCyzVvaihmtMmL6UhiTmHoJIKHnRGpyf7FgxAcmSlKJ/e35J+c2fp/lhP",
-	"wCDBb0slZ4pp3cRcVIeoSNlbRnWcCGNSh+L6OqzAclZSJrja7vd3ouC51T9eMDEr5lBcYQi6h/8hQnEr",
-	"A7TnyjuyaJZTrh4kAC5IA6FsijNUjUBRwHebMW/2C75g+6TwhxgR86Gb23mkSS5nmBLMFpTnoLDDh7Bm",
-	"d3NlmXc97ow7ZCXwJb1XzaIaGu5NLGykOn5epx+FRBJy5ots2zFAgDwdPtqdX/3lag14ONpoKi/+Yb+j",
-	"GRZNtRUJumHRhOEQt8nFrHcG5B/DNTMdFRJ5prc0Vqqs4GpDeEa67949f6LDoQOoVOSvUHMY9h/R/vS8",
-	"/+z9x+8/9cM/Tw/58/gkrtgs6AeXiuTu4bbUJC5v406Ey/bGfRw/N8HWxI0/CGnULaa6wE/bJ8KxR0Qu",
-	"mUhIQATNWf2WMbiVUhFuK3x0p/wDy4J8HM2K3oA8g1/teV8ztjSIxpUdvmncr97OgxhfW0hTjfP9gj5C",
-	"yA13XScso8U89TkVM5srUXI0eB240fD40cNvp0PW/54eX/W/S0+y/iP2cNo/pd9cfZt+l33PHk07SccO",
-	"YwSuUN46caf2Tvg3HiadVfnXSYPJ+LljVwkeHmnCs4SkVCmbh8mgUNCca0gVY6JQG1A+lSzidhc/fzRw",
-	"x8LHniMtSM6oLsCbgMWI5NSqCQH4DhTRtghmmS20BeEQIYa0iIINEO+xKdQbray5phoD4A1bxEYIVyyl",
-	"NqV/gy1JDGrH518dNDPaFGw26NxAE08Py2loVonjbPdVImjLkwyX0QRJ4tEqdsmqJdkbm4goKC3KxjDU",
-	"LxxNwY1xbC4ReKSq3UvIr66idzIOpTD429Mg+AuOAt9DcjTuvP8cNeNPowPEzubZj+dvZR5dBvQjCV05",
-	"1IpWTYPT/gVJncRoxu7SbMFFYkeFmuacrZmKGwEWMjNDZOctcpYRHnVBF0sf2YSzwO0z9MUNQLr+BTuz",
-	"kdlZlpSWmahYeqBBurrVc9zqS7/Vn1u32qzImjgTQgCD2GH6lJky7OUt2l1aNTlXN8L5yYPIjQUtFP8w",
-	"qJdoK7AcARh5DSngvzMUZm5TlSzS4RQi2emMi/bYE7eI+mhPrd97s4SwB7Q8XlUCVd2yrfc1LLEQixXH",
-	"3bU7PF0qHgSLFSslSNe5vo+Hw6RSJKxXcQR58W/f+BG76UPPfVveFFRpcxmnOw4e61xC6Ylolsf16oop",
-	"wQqm+1dMF/2lomnBU8wZjGBCBwzta1TOcW82wWRJN2B8fbBUEphNKhXktnz/MOkfQ52+yvtrdvVAFwZj",
-	"ZuHbBv79k/eR9BK/lZY6S9gbq1t3IeoeAXWyXoNrp/X29vcATHTsQ1Ft8wsa7bLYWHsJUrdlW5EMBPKO",
-	"6Pjg9BGloaLd3uHycezbXRHHHoRd5FbUBsF8S5JVpVBlLfFvg0FC3JsSt0aEL71D58Ag4RYFqLkEkNFA",
-	"AMxcLI1esQF5STdG2cH6upWYkznIjEyQjOWsYBkoS5XOR3vFES9LUN5K0du+QwR9xgrKc2wXVyZD7D9d",
-	"s9Vny6zKvljxt7isgG3AdKUtDoNeNM8DodKCuK1NS9vReJ+vfFFgC2qI36nH37aFVwcgSGwmta9rU8fT",
-	"toybaEaez8TzqwMjUCMrIxjehx35QhKQduzvbjTty1zfSHz/XWSu3hu2Bt2EK9DxKSw+PKZ+aIMt+UVR",
-	"tPuJ0byYX3hbTrS0BxQWMNgwh7dJOmfNjHjzGw5hW62Zea4r1mz8s8Zc/Xe3LOhhIwiwoDwgRMaWTGRM",
-	"GD5lRgcNfjAbkI9jv7hxZzTuyOtx51Mvaj3ULRDBj1BlQGhsEjLuBKRh3MFKs2uu2W5p3c4TOxqXT4nY",
-	"YAW0mESOImXJnMtmloAoPi/TdXWN3FNb52R7XjuLTOA/9Mn8PuOhJX6zfB7Ht7wqaZSvYyfIxBBnKjZ7",
-	"X+EqGH92w+1VuLNyUh5Euw+rnKVd8PAbM2QZjEou1dgfWAPcsRDhPyA9yukANhEoCxNMrjm2Gj1YVvib",
-	"+TC+ADNmgBIo/Ww1ilz61YEdD19rL32wJZQkEtCL2VJU+/1/XsWzHT3SIwtYBpzBcePGWXz2kn4+IIpi",
-	"d4kxJD3v3r5qq5b0qgyasH2rAc5+X4dkCFWctjUgx26v0W7CMkJodtmRqbzlA5ftnecur95nl26tlWlf",
-	"Rgc0lnTqjDonw5Nv+sfH/eHJ5fD70XA4Gg7/q5N0pjPqTHHcvAbWsarRp/VbW38BrExwa4Vci0uJplVH",
-	"DhWM7sddadtt5YYWVL1TOSrl4Cx1nvb/RdMFG7gdJZ0ZL+a+iJJ3xrvZzZ/Er+GGq2JFc/x7NKW5ZlBj",
-	"vwmHh1vhgEbBVkA8jAECrWu7IIHHsxsUNzwtpNoOC3wnXIH5m5QLiYHj/W1sZueCyCXFNEpnKJgydKRW",
-	"LQbmBloULI0H+9gMPN5uY+iVltD2i725ePOy7bQWuEW1XfhmJ4P9rF9LpvoRM4i1f3whk+b2ij15u7Xm",
-	"s8w0ch1N1JIFzbdENMDzIK4hLK60w4i5tUphWS5ilxe2cnyBEKETIlVZIh7Fetcbrnma8ORJNPcDMoyM",
-	"COfUs4qNI2gxh30NbPPXJbOt6Ej343g1HD5MwaEJ/2SJK1RfVrP/VI0D3Rat24BWXHtFyO2FRQixA5HH",
-	"moGiPRgORRkHTWie0W0/uN6+iOV2nwQnux3RIEfomVSNsjt7ljRp/3R7XSdB883vLFbJ52irXreMZ2CF",
-	"p+sjwW5b+GSPGkcVyLemWTXKv7T4oOLv2WgdVyoGzSxHurGtMFIwTZnWnVHH5rV1ko5UMy+tpAsWD7rT",
-	"B4e9mIWe45dxFQeHjYjT2lW7GRCb2ka4JhO74smgNdTpvH5/QWt4/kSTbtMIRXime26mM6Ni2+Y80Kwp",
-	"qGLNMp+j4qOCNTOfY90+Do3Wug0/Vrv3ox7hVCcU5YnEy/ULKXhqiEWgJ1VEDVctqALUqVRexIEChhD0",
-	"UP0Ohs9zpmrJ/Htko392ySOkBjGT9edLGdiZyYbiu5IvIBE2xUHrsPSwcq5wxeC8hS3o0K03StBrcxUR",
-	"qmg/F9jQp9bvKKZ4tlmL8WHVJBqz5ZfOaUxc9XLrXhQtZqH9zBpO5SF7w5D++aQdKeqWeyylbCVClm0x",
-	"kXVvTnpfWgoNNnWgRe9AWcLP8/PJnkcSrCx2LqhIvOAiXg9MIPFtD2PRLJ9G0+JYPu27Qhvm8OabJVNQ",
-	"G4bkXFyT7ru3L3o+29lGlTg2vieJecXWQXL7zoCNQtoi0ZEs5Ea8hmuK59KnMee+s1TshomCFvwmUOOX",
-	"Smar1NlU/+AKBqxaueDMVRbAnIEC6ecXqiJQnTwEHtwtl/wuMkJXGbftR22W/2D/gCGIzK3nlcdMf+9r",
-	"VsBh8ujRvlmOsesT0cmbmlfjHV+Ag/pArmnMLFYjYc4KFHFPRGKzGlLA/lFagTlpP+RwIXEtXmeZs6CC",
-	"QqPUgV32ltg2syaZ53KtrQAYD8AL/TR2FCz4jUtAZOGKyDXGNEBhjy2lODAODdIQg0i3pj+nZjCrL+tv",
-	"4WMb9KSdgz1iEsLuJK7HoCtX6op3Gt1222JyR8v3O7qQATSPz3OAAKS2vYhd3mMpNIJpR/6iPYnUvg/S",
-	"lVH+cVQ8ZHUQ1lWq3sfR7wlbKpaCxMCFXbJbEPSXhc1NLMJPRsE+jzS5WvG86HMBiJDYLBSpmS7Gwj+z",
-	"OdVhPiXAowKEI4vLqCJMcIYJHONZOf1YFCzPASUXhC6pKnqDMRyqXmlw6Gb7IL2e8yX2BbIf7YPDBaML",
-	"HauO2ARgvKg+gRHgXuWM3jAI3Jar4sDKac6svBcGvNNMPRdT2dawWwO6loEePmggduu6EzBeT1DhA05k",
-	"CJJVgGy1n6pJutFkJXgKgRwptAuytQz9Dcokw9hraHiFszjtFy/XFU2vjdSEYcDFZixcP52EXK0KHKH5",
-	"tUs1x6tZ2aQjH2BFB0QYoRIzFhAI3pjSd/DpYZfYOsrUWCRcXXt+iedVddpYA2DJavZjrn+zntX6DTDX",
-	"2XmZWvxSqE6Gca1mw0xk0NBMigL/aYvH9peKi5QvaR6NcW1Qnq1M37wBiWiCmLltPA8oNJ7UYNx1u4PM",
-	"rllIgeHp1gvjHFNLCdXKad73j7ApYyrznF5J7NeedK54nnMx6y+ooDOmdm6uvYjXLmkl8AvFnZ0vWupg",
-	"4YdRXaviPop2RIz1IeGFzWvsHVgjpS4V7Kq2oqKYcOltKO6YLQNtthnzqTw+vyNyFr/wYm4wajQWEzh+",
-	"7LVpWUpCpCERYcpVQibIfCYNpqQYzfpA7pDDQQ7OWKwVhy5nYMIgp8OHvQF51uxyiEoyLh3+eaRBtDJj",
-	"DYitjgHM3sxj+MFYFJLI6dSwK8xmRuOaIVtSMzM/WdANWdBrRnhhu537jjnWuesw3Ho5d1ZMDtHG5wWU",
-	"+BkjPS3RuVGvipLrrRHhMXUwHutgg/ERbccdK1k8gJs87gQaE8LcSYa+fKzTnBKbxGVLoMJ37g8l1y0l",
-	"I1wYeNMu4jeFr5DusH88HPZIKpViOfa5sqzHxicTYOgD0j8O2OCrB+ek6zrTEazuoahwPA8h0zsj/ZMK",
-	"78T3j7SrERWEXqVQTMRwUrWq9uIIkwaCnIH+SXJoLaHgwDyM9kKZtlbQAZLIKVoEUXV1f4W2wq3F0qaU",
-	"G2r+1jk/dqRd4EvEftVSuzgAy0zeMCVYtmX8y5qTqpzFfYxNFXfMtGQqZaJwwItctDf4RmmStdOgb0iV",
-	"UC0cdtZTR3blfwdl/F/tqpFmDSyt1albrIQw+K0tQVvMLs4GVOy7xFtFfe2wWe+uKncAwO67LHQliM/H",
-	"7m2LofIrSpr3LnZXIlhdgVYT45po0k5nnnoiaJ2oURGt0fMEUq91SgXpujvUC4vu7VuvrDHw1opiFavb",
-	"/3oAdrfjuOHtsOaiPnHV2UggxpmudULo7yvF+gJsjQmZpctb1EkCQMnSLF0pT7iFmGwvZrTPocbvU7W6",
-	"puWDNvayKmRAR4lmL3tWeq9cBGXAQB34alkEMFjvzOYX1GWBK5bKBSP9kwOF61i1yTtumesaFeebpJo7",
-	"4K49ihW+t1fXXfGkGe+bkMFg0LvTdl+tVbRiJVQLOrPHAy2geoeW0DKT7YN4rU4UI+nC6bOChSKYFVpQ",
-	"ShqQpx9oWuQbl1U+AXl1Alahib2lE+w2esXGAjzspOtSFK7KtvpM9QbkrQ+D3SxZUimwiNffMP6MKX7j",
-	"qqgVGEc7FoDmBq9hCqtIlD4eDNGue3PkFUxdjZY8GV4OH40eumjJio/214/7tPGqtu4qI4ErAyiWMr4s",
-	"dGSKKWQsYQfzSM2l9zu6x0MVwurXdmEGbaAJeklzzRglatG1HumHD/Cr0Q/wv07SWcEdXSkxWoKGOVoq",
-	"mY1GLgt1NIp9Nxr5LZopMau4bCBvM1eXrnylz2kN26GdntSyJ37d3Zvtc7vNh3JSW9GrUAiKn0Il+vsz",
-	"QNfsbx+JiKWlSHCI7NSUKeJCVIP5e06UoBpaMkzDQe89J6KkRlV3Y10aPtLgk4T1hFe91Z8WkDlFI4MX",
-	"fMEIh2gkOKAbxJj9nGyBrLeXrlFfDlmJjKnmopASH2n/YVkw1XO9hLBcM+DoztfVXqJ9a1TKZT1UqyKV",
-	"HBDZUJN9drWgV1t00iCBQoe4WW3pwp32aMu0GsaClJYYAkDT+a134PhWjPl7une7mwkFiduUm6IiFrrL",
-	"iD+7xo17pJ8FwTSKLaX6nMOsJJt9VgRRK5BjdVgc/dkiI8cKsDwrjWglCiWVlBwo9eQs9YHucaD461do",
-	"XjmLCjEoqmPQ2S3CxZiyV31PjAflPAzA+SzUjweN7dLuPFS8hAf2QjOIEdRpek1nLCFOy+vdEnBFaztN",
-	"FUqctxwdpKOtg797++owZXQPvLylbmoWe8htazf0yFUBmmBgxQyVK4kGzRDBmsbM1uqxUF4ktNZ4XMbP",
-	"WmsT7q1Gfl6fhNtprlYyP3DH+Nld73jfiKc4Q2orjA8GJ+HK/N3C0HQHhfGX91wRf5cRKWC/t7ykbgfJ",
-	"bUxJrS5cLMQoKv6UaO3F8oXnWWd0PDw9STqYCQPVJTsj//frJRO2oiK3+UjS/nTsfgqqAn4XyHE/WgNq",
-	"Z3Ry2oyhrKwgWrywWS+NpVJlLKvljjcN/5WtNJpLY4lAIUkuxQxCVFEiSiDYaUsNwipEWsZF6DjDx34r",
-	"LWHaYBNhsU+3UEJnlIuEKPvZtqG3VGx8Hhu1WrQx42hKxDHi80TOOxL6XZfdDYAqRS/bnUn1UnDhKTQg",
-	"WD38JhRi693nzm0pfvBahGn5Hpxmg2He+p+7wsEXLjpw94n9h9UZ6FprZiBw9z6j0+r+dQAsKMXMy01n",
-	"ro6ZClN3MNYHjy2SWvrFu602caa9JE8FFdovV4uh5LzSP7AshOSiwSC03LYf294Znba2oYvZvLxs5u0m",
-	"+8c42vW8OciuEvRQi0+7d292370tsrQ/S7vFr50VdxGmdnudLtpRyjWxnN4SiWJNsfZsxlVrTRhrR+iT",
-	"bfxdjF6WHUTiaQWHd+IgbUHAWgHUyrJiYZMhMrT2R4y8RCw9WVtxvIa8FaQ16koRbS12vsp4YQ/moGgg",
-	"LhxSgD3LiHOYitN2WwJhrpx0nxaXXMRGLg3Um2qtvfiUbwKP3R1tt5KVtMeuG0vYc/Pt8xwMA4nVssr8",
-	"+QNBYM/ZJ1rtM8vW0Zvs0Wz4LvZ4y0MunGJief2uGbaObGtyB3gsNlWq0a0crhHODKb3qt6XPbYN8XS7",
-	"j7U97M4sLs/LY+hW4/AYV80wSt3bvZg9FhHFgUaKUxdtWI0EEs2Y2LaOXXiwEyT29D4bIG3oUl9ASGY+",
-	"FwY1jlpH3fbrEqVWW6lolaonUcZShUT8gGIEZBvpqqNb213YwfxftvYYiIlhNd7fpbm2nt0goBKfUWFL",
-	"r5SBi71QSIALD2w5CClplxN8QeFtNZmTMAbYhe3WDOnVAJyE0FRJrStdVFsag91fGTNcC/YOw7AO/OVN",
-	"LLijmW5thEXo9HJ1Ov2WfnPSf5ges/7p9DvWf0SHaf8k++7qG/b99Jg+PO0kLbE8OdXFS1v9LIzmOb48",
-	"Ph0NT0bHx/9l3rqPiJH9w4iCaOOO1VJsXa0+YF0kJLSx0buJTynfCKOVwn5KneVxYA971Yhack/e1GOJ",
-	"3IPLrTFF9xcgY/WKn8sgorvrLtfobRQ0m1vTstscWYmC59Umc42CIpbA2L4s7t2ojrej2VxjWa67R7Xr",
-	"nE07dy2kpApaS+FamMj0AevcL/KlRoTuLNOzqNdV55W++nuVey9J135ehtCQYQuduVgbuaURx95dmknX",
-	"2/dwLs50j0BZEqjrEg3Exo/KIAj33ZYF3cbkAzzsViafJqQ+JYd3xKnWwg2wb7WCDjCNrX6pwryki4qu",
-	"OaaAWGMGcZUx7dmWx7ZoqPfl2f/O5c5vcIDl327JRoVnN1xLtUmI55UJybgGrtfSfmjvfk32Tdu36apW",
-	"Xt87FKKzbIvk2wnNKVe6IG6IWwXvvTrYahfegT9z3lBzhXdYLPrOnDOoS0EBnmpvkO2TtEbfB72ro4H4",
-	"B013j90o3djRO1vWB68KbDs7b92i8HRM9Gtha5Wknc+ba7d99/PnuK9S3eUMWwuM10O7DAGzDeVLCuYq",
-	"57c0Yvwy/r4mof5Ul7rbQ2M+Y3f31H/VFc2zcQ3xqxXrOVdxalQlvUC0jKYBOpqUVLMOQ1SMXLTafahd",
-	"9wpzdDJAJZPRQtCKRgHBajez1KW+g3wsMRG53meOW5G279IYdlhRsOHyzzRftZQ9xnaXYO7BCgtBuxwb",
-	"uVsvFthalReF7HpFYN+VGRmCbd0M88Yxdz9XX8s42xO+0tbOvQ2Y7d/jMOO64CItXGtQa3RCcNKFtAKb",
-	"B0NZKDkwPsHbZv1BJm29AT12nPdo6bvNyyXbs7t8Q4u30zaDpczaUV2iJICNrWEQl2m/TJdwl7noMGBh",
-	"3oNCjOA/wVLPrIDIEN91p4IuekAubFmIBYU2ulDltPTKWMSFsroHd/JCkO6LY201PqHob3z1FQSLxArH",
-	"j/TS11DxJTGw1Fd1bKq8MBIXRfG9wxbsbopf8aEVwkMytsuljvv3C91xED9hF+qnooiFgUJiJ8S7GQSr",
-	"dJSmDRW7Ujm6kCowBcPf9mbaKlC0aLe8emLgrrpR/4+/SzqCrS0trxjnko7MM/cAqEHEXFfEsp5/gaIy",
-	"GYoWdqddiiYjqAuUEGrrvRq0Scg4iDcdd6A+/rhT8dbYYixUEPZhCZXDS6Nar8Vg56HzcYsVAV47I3qj",
-	"C7Yg3Uodn57HMTRB22o7uCOdEL1K5+aiR1cVMlp7OrBl87PfrBEIYOYoy6XbUuUsXI3MZmC9vybd2ly9",
-	"ZsNE85vjjJXu8d2WlvTW/Vo7+wTJp0H0jGctRH4HecFulBgkSrqIwonXyBJSWjgTlz5uTRwJqYh7ZVp5",
-	"YxF8bxtkpct8i7zhL1U0YhMEJDotrBEVd3aGjSCDctdg8RXbOj8GZhl/W9tnvGJTqdjWKdf0gDnVYVZ6",
-	"vEZN/ACLK95Ae7msDWwceATcHRt39m1ITQtHJSvUMtmPm1oi3s5NI/fFIUaUlDfKUqnWXioOCjb20Pom",
-	"BVtjzwGli9swvApb2qMKk+K7WV28QODhdtrP8+u+Ccw++xhuInzWzr4EH9yx+c+J+c9D85/TXfNv62Vp",
-	"666Vqm375FbmrnJh7yECxLVh8+hA2rKsoPlDXKra2fthRGiW2aTFUgYDUW51lfPUvt01xALrnCbOJ2tr",
-	"RvAbwywi8aFyXamxCPNghTicBZ657hh2nC17td0oW1q7nJcqJE0hWshK4obqSKetHqSTljEn1RFtvjMt",
-	"bqeJIo3uUrKlLIq5OuZm9e5MPbXQaw+h/InP5mGoe6W3k0Fro6qmuqWkdlWA5TcMRYUfNo00CWhAh0D/",
-	"3gc6lHEC0JcNH39bFuCwThJQ6arjI2UqxzweBtXjA9ISjHtajgtEqDmoN9MFAz/0X6WKFzyleTjm8bF/",
-	"bKtHOIPTZdDC6vR79+svvJjjbPbRoyAnJvzk4fFJ8KTx2cl3MXF9K/x3MLjzCq5fbT6jxXHk3sbC9iPn",
-	"eegazV2512VdBAbfA5bWNbQeOqSXxL5nFuzu/h0vuolyu8LptnVMa0XW9pBOn1KLtkBvrtqSsXbIasvo",
-	"w1TeMIXRhtu30H539gl53bGNaPpNsKE2CMa3v2WxOwn7pWIiu2BxYTOm81mTnMu5kVWDbmGGc8VOuJjZ",
-	"kDmo+10wdUPzWKZPeWNadKwyO7N2KYit5M1s6Rmazisz+TvitV8uim9PO7vLjjpxatuCgJlfsRSsW5js",
-	"Ke52DW2ppcEi0GfuMxfvegWKbVvDtD3F9c5XcrNLfw0DRLmYHWlrHuiOO9ZCJGTgK4M/4eUERFLXLnwC",
-	"v/2wmewhReGaqlS/44+tFMk9FPe7kD+3WDzrTAMsZJnRnLk10jpLNdI+vc/925LtH8Cq6uNnofFWTg8y",
-	"25Y+oHBdpa0BTRBV+0YTbzK5Ql2gxQyBANg3G2qn5TY8nX0OBghhQnLKM2KQymBfOqeq0CMycXvWE4Cf",
-	"AecHQj9wjYiIPcpgvWNhkdoe8ZzqgOSG8EtcaLsGj5XKmGqU2QtCTCO18q6YSOcLqq5LeIx+/f54cPJN",
-	"8v0p1KWbKrlAE/K3/eFxf/iN61P5w6bqR3KL6ow6a8aug1/MmNUB3B/HJwb8C0bFJV+wS/mMfwhXaWNH",
-	"/cIeDgffJObsYWXacrBf6+zk19Nh8vCb956a/3qSfP++pKu/Hp8kD9+HVO7XYXL83hObUiovZLDz4+87",
-	"kb7HJXCj1X/KC5TE1F6z80ZBT9IdGo37eDg8q1U0HwssaX6kSQpdSoIqmonNtwH+pKjobWOT9uKh8W8s",
-	"gkqcjrPYwg2woAG5wEKjBnH9I1+QJ6NoywP012SNDS2ELmiOdY1GhFGVc6bMq7ZnBlxywNXDRdqQXMZ4",
-	"OGBsnHOZzZn1usgRVyWhYiiP9j1wKB8b13EfLLcJaDlJCNXQ1ZRpGzzhnezlnakEIVQiF1wwQC3ILWby",
-	"KC9eVGKwT31eOLomg/Vk1CwF7uy24fUeMK0gWUJknsXNkzvBXT/TGomI3TXPuEAON1ffZ/4oNCpDL1B4",
-	"zS7b1aSlAusIFtJ8t12IuSss1azd2FsRuJfOwQnY5eQU0rXMGHYrpAvrSF32m3ONIAjGAmCA3VHZFLoC",
-	"nTmQGSYTgY2E3G47DRfIX3rYq1qwsbDsyZf0w0WC3NUQqz7rqltVJdrzu6XXI73dPa/7eA0lgVmCWxbe",
-	"CH+MdQxNQtawp4TRGgkSUcksRvvLDa3UAipktbJ69EeNlx/vz8sDVviw//C4yQp3Ud13l48bJ0K6f//7",
-	"3//ef/my/+RJ7/PJMF4BG18EzNAiL9zmGYPC63BeZx5DeYHicilOoyTWsMR/OapdlZUzuoErt7QkTiAT",
-	"Be47Mf+dYIE+QHmPD8CJaUEmhZz0DiD2Wy/UziNMIDNOWTcmru4seJfDmoDUnA6HsJE7upTtV6zdGleP",
-	"onReGFwx1njBNQCL0GQl9JKlPurfgbSTdHK5BhKQ8ZVZm5VbvfG33VERNpNtqVQQvGK0bcW0IZelz6is",
-	"9eMiNUm2glWXVd/CVBSsB9xSeuXVYe0GCNVaphzCbUs+4BaEblw3cV+ncsmyWuPdvX3uu1JQKhkKf4Y0",
-	"lPJctqai3CIppFba598wO6SE3doov7fMDflzZ0hsB9q9ZEnsmBLDpPeEmk2QC3qDx6tlbY29/xIZEX/t",
-	"LIXqTdoZy59e73ckmDZwu8O/fVLC/puJBf+E+P358f/xYH9HUVvC/oHtxGSVSLv/lpPG9yqNVBpFTZop",
-	"1Fq3eHTPy4dGPMP+upyJ4kgHwTFBa9OyWpibzclB01We25aA0NCwY5ik2ESlH9vIMY5sT8qHIDLWmZGP",
-	"LG6shlzaSmTFZmkkr3xDFlI5trUE3biYU2QyBUvnwrzV3k6yXvVRxxoG1l7x5l0PR5rncs2yJkPX8V0c",
-	"VMkuJi89f+LOsik1xWb0dhKLXSUcKXn37vkTG2wplYLQt6ze2sHaDg0+XlHNyPMnewlhcSeEO/YDlh+U",
-	"godIJD2H0Fwo4LykKRu4uoO+YLR2DXDIu7cv+ppOsauNnc/oWn6gOK90TyNSu3vkNlGpOyOVS5Q33Nm+",
-	"mrVhcgTkscbCrfjbVp7/AtlF2eLR0dg6Xmgyl9qwKZAxEzJ2wVfjDvwBixl3egPy2DWXT7ChaPBmrYqi",
-	"YkSvlmVTg/1rOVum4QCr2YKKgqeeUwBzigIyUJxQWYZyQ1IRq9GVY1wxZGC2tF62Z2SphXSIGY1S0VWy",
-	"l1QIc4zWxBgFhlg7ZextVTqoGJV2JhYV0qmHFl6uDpKNq3dJYNH69jU/SE75oq1iAzwkz5/42Hk7XbTU",
-	"ckXyMavZX0tzQKlAoS1zt74Et/lmVqFbR/tpBInerUBve9PVETCkNiyjegZds7CipkIm5jPSWJ41igpl",
-	"WVV02KMnVmf08FNivryI94FScmWEuUjFoGaCF80yB/7zQzsfnS+XtW+DwpaN04u1VCwkoVkW6zcEOnYD",
-	"OHuvK1axtbmiqqYnbcxrHd0r67koDl5KtO5nZDEoPO8AiWDrLYI+W6OMZQaBNIr4ONFLu5A37I9FBVxD",
-	"6Z9sbB5f+KIoYe0w7TiBa/oSaLEDPJ92kDmwgrWSuSC8HemUmdEllkBVREPIbMDKlsJoPqWtXvzqS1SN",
-	"4mXRqDPiWAHaNytFn2x74xdMzIo5NDjGDsf+h8+uGnVZ+u9jtaO601WxUiwJBWCfmGYbL/fOUB6D5duU",
-	"g1i1KRsSAI4D21MpyFuLmt12JgNVq0y1lYwqiUy9eFQhSZfaOuJGH5UzcEMSqJLXsyuG1MBxh6wEDqP3",
-	"ylO6z7Ighn76DJPajS+rgtxX5QQzuz3n6NzkZ5rzzLrGRhBgmYThlUmJE4nDlAF5JQs2sqF/KRVCgvKk",
-	"WUEWVKyMpr2VdgCBukvxFOlZjYJ4MbTz3fRRepIdWwuNkyP1Kk0Zy4xcN6W5Zoc2soyXOfzC7S1fbWs0",
-	"6t/y9jVfRvCuqvt9et8U//6y8r9ubZJt65cYEgehQEjSjzQ5f/OcUKHXTGnCizoPvI9yoEkntBbYiLnq",
-	"RLWx0kUwlP1LyRzza6DCaKTjaTli3BL+wrExA5MjTfCDuN0N993GM440soDot5WtbBkBuUk3EpXn7Yu1",
-	"5CXMUO8d2GbQTtdqo6mdTbSvW/gK2i4hVz6lwgy/d3zS62Ac15NqV7BsCE5v0SjPur7+tlsChSMjfkYD",
-	"nYjJ+l8Rl+4UL+Ihy9XDKKEUg/ov7GouZbQv3BofRfLzILhr6thrQLic55cB0SKWSWuijXhamiUglnQD",
-	"ckF3Eli7bPvxJd3kkmbvVD7xzaR6Z54cCnYD0c1pvsoYmWiWKlZMGiHNGOTmRLuKK6HzWvRTo2cYnUOA",
-	"XQ1rhOgy5+Y3z/R/C5m7fQhC0m9h7L6XfRVdl03jLholbi25lMIsoHYxXlVIaQkG83VRLPXowQNzItqR",
-	"90EqFw+Wvn19LHlmWzsW5o/YNkXWJGM5v8Egp67rxmIASKQgqWK0qFTNCPqxZAzmowXL3t4quT8YoLK0",
-	"LvY+9suyfVAN4T05JXO5UrrnC99CMOKaa0a6DluMWhMnxlu9S96VqedyLZzrI5VCy5zVVLqTPTQ6j1/R",
-	"GA4jKIKjWVf2zuHmFGc+fNOOAtfEpajoxAajwSgDL0KMxaQdk91Nq7/gwkMmZMoVsx1UK50HDcbrsYCQ",
-	"Hfi3z8Gaorui4b/CSKlJ5eb8d1hAucRSj/zNlmuYlJtVjFxVcceLSRh9Grw5Fr6SMwAJaAXsZc7UIbHk",
-	"ljBisR8Ig6EfbJfrb4aRcHJ7/fcbFF92kYoxfyFghG/IUaKEXl05ClvIMwtVzvTERp9dyWLejC2yAGoA",
-	"zk5gILwVbAcCDVuAVWB2HIHZnOoLIN7tRIoSJO94FYr2ax22hqqT3r3W/LL21VaubE/DMubEeyAFFKuD",
-	"EDbSPTbK6benJGdFAQlXGZ/xQidk0p8kZPLbxLDRyWDSOyMzJpjC+Di4cZbWuswAIhdmXNQDor3sBr9B",
-	"L7tvT+Ot7JpMZpcAiXdZrkGS5Lokx6CyQvk4m1RSzHHRhlLFCW3IyGLzGt5mYAE8DsS2gN4b3Hzz+uLS",
-	"VwavEN7T73dS3p0BS2EVb2wW6iPM3K7L0rqhTSHStC+OzWaWn16eP+5f/HR+8s235JpBKOkEb2PfYmD/",
-	"gs8ELVaKTQbkF8ULBgESZ/Y2IuajLSCAwTfHJ23RM6/2aNb7ORuuSZ9Vt2Vw6Fvkzid40C3VziwabIhB",
-	"+cUSa3H4NQK/axU+a8IgDgAYkq2Ubfl5/Ohb28GC0eExvcpO+o+GV6f902+/G/YNQewff5Omw+NHLPuW",
-	"hR0szPb9Fjujzsdxx8cnjjuj428fnnz38JvT779Lxs7wM+6Mxp3/NJeHkqniTGT5hkAgPtjYa1XLPnUQ",
-	"tkwXPzGageTQeSxFwUTRv9ws2Qhrc6awkwf/0FKM1VjUEOp5NiL77Czy6d+4yEawPvOwXM2e0igYZqD+",
-	"0Q8yM9Lv678Fvz2G3i8gNrmf2nZZsA/Fg2VOubDr0AUtsAsH4Abk0HrYh6BvCsQOB/Ywp9t3DYHHHH4f",
-	"UeJwMsFzO44HyZU41qiKItfQoRjN5xavCymvIU1zwfOca5ZKkVWD3tuToZlSsWJ6EWlbSEtESGqLaSo2",
-	"hWqTNMvQqEshzlauzL0ighVrqa4JzHBY7TMHpSNNOHRgFlDactJAUBv5j6mpwiW4ltddBmRgsC1Gu02q",
-	"Ns/bF2DQfEK6E4PohilbcbSUdye+fqD/6cgVXPcF/aqyLXq2MmTv7fLtVl7ZFteH4sCVzDawpRaTaJVu",
-	"bBtpji/BYJjiMobQqhFa/scdQknOBUMLmHYMyohjLkGst20RW40zRbCQNcVFtNXXr5KT+JZAh1VHEIoC",
-	"LwOgEpKuCkILckr+9sPWsR+3tqQKxv7p8vKN85ykMmNnZIjss367NGNkAldn0mstJFKlfftuy57atgPb",
-	"vWtLSPcghsFlho98AULI1IGrGkZ4KlaoDXLIkEij4h7PJyrpd2vdSkcTdEGxqzsX5J3gH8gh1DIWk+Wy",
-	"sezFC1cT0PEKRjfuWA2HmkdbQ+AtEpFVOJv2OBGYCQIpaEE3pVIYK9T9G+oSmWuv9FvGclbYEmnshrP1",
-	"b6XHq/zNHlfSQfda5R37k38lY7pQclN5x/3mX1JsqpieV15yvwUjLXMJLqbf/rliq/pv9vBrP1Zm9T+X",
-	"Yyo+LX5zceC1H7gU1QFqz2qjKLZgGactn4VP/Yf7mBObBpi6qdHXDYkbIGu/u+IiMb5U/txkStHbWTVa",
-	"xFUovDxH2paxHpGJousJ6VbE2iPynxevXyUkk6l+YPFXDxZZLyETndP0emJkkgvzr7HgIpULIx57REc5",
-	"GnoqTRb6t4LRhYYvXvJUSS2nBbk0v/k0pJSqrFc1iME/fyuxRE+gcIaQYD4x00GIKxUZgXhQEI+sadmR",
-	"N7DvwnqNJmYXsg1ybR3R3Y22fQv3v9K6gunanWi17GZjGS+bdpGtpP+1yDcV4x7YYMq6L3M+mxtuZyOq",
-	"1lRlWNMYNtUNahvKVTEWZXlC+wnVoGYacXgdmHBVI7HSGTh9ibPKedwusdLCBOMOtlQQ1lWd08cpkS5+",
-	"GjrL7JgJCaIZ7G89FHPB6qbH4pqxpe1p6orAP4Y8AFs5yvtL1nOZB1p51dtypMtWLZk0guiCbuDmgGeE",
-	"Fza4fUTA3RKx3CAk79Rv0OIe+FextZOuYsucpvZpzjUKuP8CNuNyd7vsxnexyT1tvF/cGGuuhzdMzgA5",
-	"eZGUJkrDMIIzF7IgikGxrN7gjkynvt5OMQ8m/lc2jQY7girq6bWDoe7t2mKbUfQcYtB+enn+mFyzWDo9",
-	"hqC6JA4zSGgWvTsz6O039ynWfkOzdGWQ9sKgNJLUN4phiOO7ZbtynyoGCUzUVZp2H5EVfAWnX200kNgC",
-	"Fv6F565nhv10LHBhRBdSGZHo3dsXujdChxx+9e7t8wkyncegJ5SRy+iheyN1YZOV3tTjxp5J5VISS91X",
-	"AW5y4O+GBU3KjU3IP1dMbcZiSRVdsIKpAXleELoq5lLx35kmCKCgFLVK55jhkG8SHxqG+Q7ljUswghrW",
-	"6zJ0ONoUQAoBd3HiLDlzuVI2j6vguU20LXOGIFSOQVQvih3AtMfC8Ei83xjuCHvsugohrjEFcFoLi9Ph",
-	"cQ826BqwCgjrghdHWG/n3G4dB0a9Hng5fFDQawaBFJeln9ycJEP/F4D34qfz/sk33xoxdl767sYilzOw",
-	"g6PH0yAZwL4TFB12x1IiNl3yvzEgt4hgl9B5IpK8BkY0XWxyVqZ9ul25bWB1Eq7JBEEzXg2HD1P4N/yT",
-	"TZIgaxffyc2tIzm/Zs4ifaRJ18jt/QmZSpsiebUhp0MyZx9oxlK+oBDIoWhquH4vIWwwG4zFpALbkZ3A",
-	"jDQ8Pnl4+s23333/iF6lGZu2/T0ZkHOy4FpDuRxFVuJayLUYCxyKa++TMUc9IAAt6011gTtLpjSUXSzw",
-	"oVSRYDFbHomOhTLiHhIkrqBrSBdC6RIb32y+N+o5U73gZBHgQVhfuPPm6X6CwjKxSKtqp3vI7NQsn/bn",
-	"UheQmWCQkLvsdL1k9Np7Xx7ncmU0QJufZCMrDcYPxmIsnheltNiIq9SkW8yVXM3mgYd6HSRucDEDP6i7",
-	"gxr1BPhkLGpaprvBYdiCkbV6CSlWCmPjFoSLQtZ6LOEpkJxPWbpJczYW3b0CnxMMee5hkUbnooY8zCow",
-	"zBXktjysWbahEn7D9t1nXGRczDRZ0hnDUA+Mn0AwhyuekAf138tA38nYaNALKjJUANwmZ4pnpHv+I/nR",
-	"/COMO1ZyjQ2segmZ0pQVOiGPL34m7MNSqiKxKRsJUq6gHiGWG0wMrvcby0jKJHS3lYwtFUvB3V1GVmOD",
-	"K4Mpr/0hJ8CUdUIC2pshSFBgtFm6SBjqiPj26cUloB8pRxwL87HV7BZUXbOMjDsVpjruIA+t4pTBRppl",
-	"HEvSmGWaS2boZ2rpi2UWfqXsQ8qWhSOIeTEn6ZxBaqsFg16ylGQyXYESTwRjsLc2ytUkn5bQDshTpaQN",
-	"lPEUCXDZ4xbYocEcPhaTj+NOKjM27ozsoIFNG4dOSOi3JOPOYDAYdz5NYONvSy8E1ISjG3LFyOx3voQw",
-	"c3NJWEa6E+fIeypSaTB6BO9gycMAoyfk8YvnoPFiXODC6sqa/25UE4h8wG5qNr0sY8E04Arpnh4/tCFC",
-	"/g56vl1fRpVuH3+DdDTnKbPdWhwRXdJ0zvoYFr+quD3X6/WAwuOBVLMH9lv94MXzx09fXTw13wzmxSJH",
-	"23YBEdEVfArTKzvHg+Fg6Eo60yXvjDoPB8PBQ4z1mIME+YAu+YOULukVz7nT1GcsmhjhaVxZ89eR7XCE",
-	"5hmYk1xpdlbFfUKFkCuRsrLmrkdyyKJ4HC6rNHTDEk+GQ6yACmcA5oWa2xoyLuAy79INz5fLcCrfYAf4",
-	"WaxoF+z5SFd2DUk1p7iq2GR+9Q9+oJnLPoFPjnd/8k54UTbDjx7u/uiZVFc8y7BP2unwdPcXr2TxTK4E",
-	"TnHyaPcHl1K+pGLjwnHNd9/ss7QLBOE7UXZYAQ3HBoWPOj+ygtSOv6AziKKFpAdIAgHctbj9YGlFxyVL",
-	"B+74d+Ax14aACyM6O2ppSMh/Xrx+Zd2SRu0PH7nZBhu6yHtnnkfSJZ8QxWjmIkSqiPyMFen8LdPFhU33",
-	"L10/n4HSjmvQ/E1gZ7NRyXWDsNvow8HQ7yhQPL2aGcX4OpS+4rrNQncqeWf06/s6+jqgmTMnXYNUvQCL",
-	"q5gQoLOa6QcfpZq9ogv2CeNgWlH5BdeFjhV2dmYGI1PaaCynT6ICgGYPPSDntQD8utWycLa/oDglmjIM",
-	"N2zkP1uTR6XnDqYBoWaJPLF6O8wuItZu8D44dV63pl+VrzwwDJkLlMtRwfz0/jPvWKtRUB9q1oxkujTu",
-	"2lMAb5AeAUQIgz6hqD6d2bp9XxnNHTEag3wkxD4SoJ+7rP4nSDs7CCdf4022XZZiCadoHdOlL+jLXMqJ",
-	"gLwYrhsxwleYGjCpG6gnY9EaozvjN0yQ7ulwWKZK9MC8NBYukcbMdW00F5tZakPCua7FoZ6FpuiUKrXZ",
-	"EtA6FjA/d4Hcg2qWjyuzREXT4u2aWRCaG9a98f2R/a0bi6op5tFOWoaHGaFmZWiHCzS6E9HVE5dqBIoR",
-	"Aj41SN/x/UzbSiONxARWxSwJCh5rZ3P/d6Njwz3o2GMppjnHuJzT4z3W9AaR+VLKF1TNGH73zT4A8EWu",
-	"XrKMU6gX+IdTW7weUXobJ7fbxKIHH83/4AekqjmLedyfwO8Vp2UCaLhkYA+rOL4MPSrTwjauf2r13jdu",
-	"PU7Rdusrd/B0q1RBMA6YQWmyr2z+7hAPT+gAxEu2K4/gKJpuF70jJG87Gv3Iir1waPiF6fhXVLxr08Yh",
-	"eHhLeTPZ+epPlnqibGqEuohw6vo+l2FL0HzdxolnOgw/IpHoo3Nhfe9eCrTed2z74+7FBSugcu8Eg4Qm",
-	"YJJVK2b7uqU5o8qIyD6ZF2olhnm+O0Wz1rCq+xXNbCDYXgLa8A8Q0DDk9q8hof31BC7EvrsXuB6UQtMe",
-	"1qkykKqeeOd7iEGHj4fYlKPaWD7xTTuOh8MRNFMZC2x2WuhGvkkXdcmStvQSF0Sc2LwQn/YQJFskbgD0",
-	"46HzJ0h06IFo6IL2jebod6JYoTjLgPjZwBSeTQhNldQ+jUEPxmIHfYpz/yclnO/clNU4jENtWj7Jcg/b",
-	"VnTC6kl/lTO+hJxBKij1h4kc+xIaSIkdffxSYlDURHeB/YwIZvO5SF9Zo23v3r4w5EJCbMLaBjWjYars",
-	"iyZkUQnmQDHIXwzfxSaWnRXkVULQkDK0EKJnzNShqepkOIShxmIS5g9NyBDLc7jssV0y0xsuZn+MSlKS",
-	"ljgpsd12ywzOr6Tj7kiHOfbPlxkwsGwf+cC+GdOosUzPSjOlz6IBblQxCGm0Y/SSsbjaYEWsxEgMhILb",
-	"ZEDeUG0DuBW74XKFcVBHmkzSut9ogoVqKYbTCPahgHfPxsJeZ5tRIkrRBec4FxsXT7egG4g8wpiwbpB4",
-	"cKRtxVGGEfLoOPYhKkHZAUi9mECNMigSBiZ0DNDEVIysLLCQ0jzHov9UEAjtg5gaNxTXRr9acT1nGlqj",
-	"mauaTTzoAcxyLXwXhZ7t8XZF0+vqmxClVbN6YIuEYuPzRnr1YA8Uj6TAPSclrZpC/JAhe5slM3LS88Kl",
-	"TrnokqXiIuVLmuuEaEkm5s3/YR/2/cOJD5CjTum0oV87XY4vLaregccxqaM5jo3ZlYWEJY3CEzD7t6dk",
-	"L2Z5H1QA/2ktwnMs7KPKyWDMAqDVnCnWO4OOsHVAmbGawCVdAZ014cP2+N4CW8/sR86bUMYWZp/tmd02",
-	"acvxbgvseW3dqy1WPQvir2zmfn2v5T10bOZ1tbzjZ/hfW7gUUqky9Wmr2ZcSu/rS7xrWL48hT2JptetS",
-	"VawlsQXwxsLmU03sDzbItQ8/T2zOiE6qfftQgnNfWB+vrn46Fl33ICHQ/q/XRgaDnhD3HWRXn25XoF3t",
-	"DoaQ/noT7/4mhv0/witYwZD7jYCoNAMgk7K57cTdGcgyxHtxRiYLUGrCR+FVGQvgcwV1wdHYCBOydezt",
-	"aMQAcChpW0vBeGSmssHmRgYbC8WwvRoM9iML0dr1ZTAYC5lfp8NhD2KTIfFbUEg+p5ZiFNLn0lTv5iu2",
-	"Dga9Jxt1dRJ/TfaxVbc4MivkcE21LTiXffX2//WMz6/YukJU2mnKHrz5gbuAO5n0XK7JYpXOo+pkhYkY",
-	"baVgaTEKiUQ9fEon1tyMji1Xx15DoZhCFrb9ORdldjQtbGKBKzIMek/QkwXiMg3xGoyF641SUiXXep/6",
-	"BZb1G/Fi8aJSSM/cf6SfNL0+I7xACoXr9A0By1+Mrmd7kIWpUjN5w5RwZSka1ukIjbtPgSE23UGCgoWd",
-	"OXVL7L/KDHdsXw5vNwmQ4s5Fh30IxMeg7/1eEUF1eSOCSq5Utb3aZesRG6WD3L0tIqjOwG/FQL/GA91f",
-	"PNB+3CnZpRRWz8y5Jp321mAoKIsC0c4qzSkHO8juFyK3rTb3etewr+h4T7T0HkjobkdYMNOusKC3DPNj",
-	"q6ifEJplYLV0FTZoINs0u+Ul8LsVXqQai4wVNJ2H42IP1fOyJ+B2Pa097uf+danWZpx3qk7ZcJ2v6tRf",
-	"Npbn7jSqisD04Mpd9T8DgTm3VAEqs9G8eg/wDmhCC7nANuugi0mVMXVGONb2nVKe6wQyi4FKILttctgf",
-	"zALukkZEWu3Y9VpVLVgt6YYa4v6lstppDZRmcmWzYlE5tyBEmJZmu+EZIuSB+ZUI/dWIEFwXcnekCOTe",
-	"/WoOxJV8sNsE9pmyqb0thIDitqvDZNY42OIIeWPGe61mEV9wdWl/s/7sfBM2FVz6ul/cVo0Dn2rppq8Y",
-	"o5ybe5XO4UskABGXawmriuO1XjXs/Zfy3wCUbue+sYrOV+3hfrw3b2wV1+pdxF/v13djRHR3y7DOXHAl",
-	"uphAoKwpNLVfYRJpem2DTYzW7My8GIjrys9WCyDZ4l7S1adzwxCKVd2MxgB/l21QQz7r6jqhxcet+Yql",
-	"0ug0K2yVLUWKZlM7phEicDqbtwqTIrEBl5Av72ZmD8iNV1lKyrSH1lKvmXdPSsv5clmf6SC15fh+V7Kd",
-	"wDggB26msxAl3MkVMqxJ+FVq+cvmnQY0spVE7pZWnN7kuiEfZmt2BSWhHb0heE5M8UTLWQahRVJF8anT",
-	"ja1mZ7M8I8i8CeSsA80OsJx/Zxv0wVfnT2S03orF924m9K3Ad/hm4jfmgUP6Bx/tv/a6REZ0aBMxQq57",
-	"hzfINTK/zc0J+dPXG/TnvEGkPOC2m7QzEbxV6vWuICfGAuGvpYa04eoWZ5AXCO9P16vMtUsQiyD9Vw3v",
-	"nvxDfxayf8gX7o7dFa94YCX7L2Ct/qwNv4IWf6g9r3b1B4zVXF9Kjplm1WrrI1esO9RyuhTKoC5ZNhYF",
-	"VVc0z3tNkuRoldWXyNWmWZ5dqkOqs2eQfrNhBQk04MtGHXipWVDq3LFhQwHBVuaf2ES6ski9rZ3crPZO",
-	"POjHAuwLtWr4WMqX9SBnhJIU+qCUbVDA9OZrqysGIZrVosdjYXX2ic3FSamw54OVj4PS+lyTG5rzrGzo",
-	"GLCGI+2PCWvFj8VcrlTiK8WzaKF4I9MUdLEEcUUqYpspBdOCC9VMBFmBU3NyVGAL5kgde6ncNElNEnoI",
-	"lRogbejIlly3lbBaSsmvpbo2L8qBLa0PQa1QrOGKTaVibhfYcCFoCuJsNGNxWbWuaP4760NdXoirKSvv",
-	"xr260Xr+e5tJ/vsup01FXWtcMeJuWKU73BUXFMy2dcNslGu6Ua82hcEt30kyXKZMC1b0daEYXUyS6jMo",
-	"egyXtfLzhz4+6GYszak5XlcWubL/CVHQbkhL25FZsLIS3FjMqchyhllCRm7JDZYq5vKCbunOdlte+8pg",
-	"XwXiv4w1pqyV+rHaBeLX94a5NnqZ/Pr+0/uq/xuoeii8l7f+zow5MXHDEeQ/u7yxxU5veXnDEuV1F5Fi",
-	"Yy93RefQRY0Jb/SuWsute8sIEJjCbtsZR3q9WCYjlRE2AosXKegswnSdnXwyFhhkxIsBeVwyE9p08bkq",
-	"QbZYkWGAXMyiZnV7ktv0qBbaFezcL+Ar9fpjzbquH0dIEyym3zdNKGWHnZ5rKCieSjHlM1tAxnWZkFOo",
-	"Z+Mwv1VaBw5tbqQUDBPc7VtY25mWnrTQywTFUCtXCyRUWrA+rmbif9CEjkV1iVOe2/JbusCx7GomKLSX",
-	"NwKvflL5raCY7vj4xfOxWFKtmSZdNpgNyOR4cDIYTrDdJmYhTLZmHJhjeAxLu0CYf0HLRzjvLitI7IR9",
-	"TYNSEXC2oK8Wknu0kBA8OOIx5t/RXmJLKzwoe+J8hoDSKjk4Shb05XE1HYwuW210BJZLNCtg8iZKDfCz",
-	"Yd5Ggb5iIDRAZHBC0lyuskpEsOvGmthiElCjlU+nTBkN6YaztW7J0ndae7BUs6eVYkaCyFcLUWZDoWxR",
-	"T+MGEmpzonwx6Gq1i4RoiY3CfbkFKdwoWAWE6FRiL/vj4ZD8v/8PMQTQbMPbgR8QJgwWZzYWwfxWTttV",
-	"5lKxjGRyLXoJ6R+7TvCYWMZTCFHoeqKPRc8UFbYmyVgg9DFZvH9Sxh+Z148i2V8klascTTlqJQbkrVwj",
-	"rCBO0cp5OOgriMMWGewWjnpiVHfQODFb5ng4rFRtG/Zs+AaRS/rPFRuLSM2VJGjUi9U7GvVVtnGJx/7M",
-	"3/pWOPcRMdE+4UGBE8MvsqD96100um59Lf74Lx/1EPDEEjdIeT2qPNH9vkNCdkwnSBy9D65TMY2PiGKp",
-	"VBnaVH0Xvka3P4PM5g1bi6jr0k8otMjEAGbfyDNpyUrxebLwWfmX/cw2OcW4U0+ybe+6MsW2JOa+pJsn",
-	"9CDNg0yMkWTY0R+4CE3niY8uK3vYDcbi6QeaFvnGVZ6ewM4mWAzErrxsdwDtGAbkOTJlIOPQzj8hrrG/",
-	"7SwI5sOcTQuyEqg+A9MzkxSKCk1TW+9SVMCcZ1BjkzoCDczEfORi3axXEyswQLsKPBJkG+l1wxFPXtku",
-	"dWiENmdjC2kpmbNdEXJP/druierXp/mDaH19GRf2rkcI/C8GybBRSMnj8YS/Wi3+6hFwlfvi2MDTgKLv",
-	"yQRQ6r9PrYPmeU3FsM2Wqw1yDI21YEethM64wGcgeWY3hvcZegQt9I0sfsMp3A9oW+rKCKMrZ+DgZKdU",
-	"bKmYRu3DtxXNmK3MYCTjMPqaZCuYAHmPS/6RiliZV64qypROqdAD8pSmc5zPFffTyFPslOBGQ+6SOIhk",
-	"rMAsJ2bobMqgTV3OblhOujS74VqqDVBSKjJaSLXpJaV2hQHW2HrVlkLGioEGdLMRcBhVvJXrCS5I8xuW",
-	"kAkTGfzGPtjfSrF/OBg0JH+ijCKxZGosoHvVGZkouX6M7MrakZhhbc6ALKfYYAg2LNd6QC6kKuyKpCpe",
-	"yozlE9IVqzwH7mW1hgWjQge6Y2E0HnmFZXrOi0qh4TMCfSqvFKPXBHq/9gaYxQLzuMqpcg2/PZa5nph1",
-	"vSKpUyIN1wWl9m9sgw+vbctT8opcs41G7TB0cjNXREBODcs1h3RteC2O8wRKC3UneLLIuCeoByUhyAJT",
-	"u5zaEXfU9sLB7iuAXMxWOVU/Kp79yAy2/FFqUH2/+yo/FeKC7nQHV9vayuLFV4XoX54Jhoky/lZ8lhaE",
-	"aPPZubP7qkFIrbUh6J45+ZLTFAii937Z3v65LYHDNWEcAkMmPNOTsegek0IijbZsJ9NolEce6Qit7/AN",
-	"nPJIE3xMcipmK2jbTfVY1K8fKeg1+O7OKuxgOCypO66/l1jr1ZUs5gMyYR+WwFaR3kEHtirNs9sGowWG",
-	"9Gi6thtl2ag0dZV7F3KN00IEpm3fbEeEdiaQ1Ajl2bC8NsgTp8NHXhVLVwqsj6ghdic4WjaxXaEtzCEP",
-	"aK14UYD2lYF9sRmNo4Oe/9h33NUwxlGBDV8GHVck0aywlkupgWyFGcAA8VoqMfLvYqUnBFvNj8WOXvNn",
-	"5uA/sGyC7fmxat1kqbg0DBWCT7BqcXYpJ6WSqri+HguapmxZgDwzwX+z7J0oeD4pg2An5UtvGdVSTEhX",
-	"M9bcSm9AzlE9Ncdv9lb2VrA9G7pwEKis2o2+cwrspAclsCzgLQwN8KA94FPoH+F1XURsVqBpwbb7Mtqq",
-	"2hipxalMOExSKvO23DKF2u4gkWYorgEuHWkygX88zyZn1r6GxThd+/tK7/pAGrQSA9adXsN2GVwwLY0s",
-	"q10lL6wIbxtCDsjPnEFm3IwVEM0VEQgaie73Khe0zPYHCQetq2mXEbz+jMTBXk08rn9rNfo+AV4q4W2t",
-	"1R3JrpHrGP2nos4tzjwhXlNNHCH+mqnP7kXoYR/Mnu9D6nkKI+s9FP9CkscXP1u1HUukT6c5F4aQ0nyj",
-	"ORYWUmyJSiRKRbjyUs9GLmC1aUzHt5R2i/INoRdj0VC9kTU6RRQnNGvsvn32mJwefz/sQSQHdZG0Sq4N",
-	"WoesHJiNDX+q8l23LtdA4EgT6AyQkJW2QhF4JK2MBisxW6Xa2zpgfRDsUVBuI1TWc5k7ty5ZiZxpHej/",
-	"D7zSb7iotS0/ZnluTdlXbMatDWbyPybJWEz+w4gLffOf/zVJSEGvwPxBFRobFNh2UOphq0LRnIMp3Maa",
-	"mMNc5ZRw8Q8kBjFuhijyr6fgFuxD8SDVN9vCjx2iANrY8PcdyILu7MG+ocdeBq/eMKrNlAnBeGOslmP7",
-	"YplVPsZt9J9wvZSa43j1xU9oUdB0voAe0lOeQ6Ww/2Grk+M8fbSUSDWDfzD7N3hn4IdBqm8mg62lLj59",
-	"Vcb/xfkT3uB74UxI/e7VLg1E2O3MkVu5RPXO8KEcO67U7UuOuQTxJp7QN1iJLs21tqEmMhfvk8SWKeRy",
-	"zqG6OOiuhSRLuVzl4Ou0C8uUXGZyLbRrb1699++eI5uqmiuxZ0xa2KnB6wjEZjIWdCFtPwM7hKcoFeuB",
-	"VZic8gNmgClQaWFNsWinvUJ2OhiLx1Jk3CrJwio7gHlOBzOqHcunwD3AcSlXvsO93W0XlCxmmDBV6RwS",
-	"gMaCeihYdVLP5RqUdq8rpnPJUwPQpxB/YvdtZkKWhbkUk3Fn3NkesojY/Myi4X26JGEmO9Ef6pSsLmR7",
-	"pGQEs3yD2bCW079p2ea/dCSKNQ+Wd+MuCP5H+P/z7NNe8dhO0Idwa71kKZ/ytEIS601bYmoAWHvqRT0C",
-	"3QBl42lOZzNWi+dIbEjENqfdWES9dg2LZMWB524SbGJArDfJO9rwzyM9Ft78BHWXkMzOuC4gHqMSeg6u",
-	"rjIefhJGESqXBeqGOxsLaOUFov0qz9EYa02dEEUysSc1QfBwjUGN5N2750+84fEMwnW8gdTmOI6FObBI",
-	"dqP77nRA6vby0FgG+geYFMjk6SWdQZe3lWa2vP/k+bT/0nCxieE8DdvFbnrf+RJBfjDTnvn4qNZWixBs",
-	"QjSFuhlVGd8Apnl7fi4rHHj0OtIh7jHSvQph3zuDJFvoVADxPiIA8F9LtP9TUd4tBPceg+Gf46XfVvH1",
-	"nSvqWsHeKpKt0POOFGCxKqzszfJMD8h5nmPf5tLiPxYokdP8DCs12u6EYTv7jVyRNcUse4zVGHjXyQjC",
-	"5gwzKD0nY+FdJ4YuWecJ6TrnSdkiQLOCLKhY0TzfjMCfMgj8KSOyHIKsfjoYi9DEMyLUhr4daexjiRHR",
-	"YOWRikwMYZ2QB1YOhXUL/J50KRFS9G3kHIesHpy47iAgT23zappbe7aPVJnkVBcvZcan3GwImptoG4EZ",
-	"xMS787E+kzNCyZvzy8c/IWGv5eKBMTZIzasTahty4SlEgqXDc0YMQapGCx6fEC1JKkWNBVpeonnOBERK",
-	"3jDlbMBjMRa1aguK62tSuqRG1oDlvGbuYCFt0R14VzObpBCQwbFfCH7bSxo+sC4l01WxUoxA9lXBIWvL",
-	"+kXRV6mg2e9YTPr9clH9Bf3Qz+hGTxLy8NtvjJ5kg20SQg3V7vkA0Lpnzcn/jv73nJPOe+3K4gPirLbi",
-	"EUEkgzIJoOr6CQbkF8PTuY1g1VYQwg3AfdElcGxiZlcq8OdpwosEZYJoCxoiJMmlmDFF0GKrx4IXvaSO",
-	"fN5P591x6ISbVITDCfZjRWqBR2NjfscimBPFNFidX3dC0pxRpbExqaMwF+aM0R4nwlHhchNs7IXJsPDF",
-	"rmL0jh4fRnWfT+GGdLDY6/2WsbfCxh+b1rCXxGPL4v8xkg+dFtZla2tk10Shv5gl82QP7dZcaGvoeQbR",
-	"719r+u8hod1KJX5giWWratxItSg1ZUdnw8RkSyDDeEonTVhB4mpj5I4lU1oKaGIKlNdJPol3XiHzMm9X",
-	"sgu6lQyFMGUB/WtGe9UawvcU6qoFnTmnfI/YyjsYwuFJADCIhCDnRUMTiJL2/4KtxwKtUXsEU/5kIfpl",
-	"jGp2tl0ksCaP1U7oa7LxfcYRkhIj/lDtai8CsX8jRT6b99EyZe9+GLZe0ILrgqdRx/yoGrQ3FjbdtUyC",
-	"8hFcUHlkyVS1UCc0yrDmtwUSCmDBUlu+TlNs8eocK7XAaNvKMGh62DaE9WDUVJIEev3TXEsME9fVtyEz",
-	"15Cu0jDXNOeZGa+52N5P0WLIl+uoWJ/woOr9UQT4SlzuyWJjj6q9s+IdkJf9aIa7tvfpUm2iGFiog5IC",
-	"1WZjW2zvyVg47x50g6ViQ6oNUT2BuNr4HEzzOpRj4SLjNzxblY2H1AqSECdLplImCpdOizksNsm/68f8",
-	"//6v/9sN2CMPAmIUpPWTrvnMpfXPQXXkZQ/W3oBcoLyqg2SmhJT5Sy62x/wbXaWa+QSVMLlpLGrZTdsE",
-	"HM50mSv8l8kZqex678wRpvpNnIWcpa8ey3+fVBEjrFSuxGdpZ4ViIvsSGfOG7kVKpLhIr2rU+ULeGEns",
-	"hilCbV1IOSXvLh+TjG7Q5m3+ZWu4rRm7TkDqS+dUFXpAnknlKGfB1A3NSddVhwPtC0M9MmoLksCroG2B",
-	"bIgZcD9sJqRrNDfNwE1nRDS5KggvbMp9VQADLREs8KVxvkdczjPIemiLc0sqXad2hGoiPMbV4G+ka1VP",
-	"CE5BU6QLUOwRLoxseAYyayXfEHIQyVyulEa/KhVeK0MI4FDY9N/89gFhXi5qLHA11s7p1n4WCsjYQDxy",
-	"tjB9JbNUKmZBYiTwzFux7LBeb4eslqnMc7nWpUsYl3TkNMoRoU7Dt31snSsARfaaiQzP1x6I0bt9qREY",
-	"Y0DOnUUfJswozzdEyTxfLTWU7IU25qk0iMOWYIm2EUEGJ+G8ME0vAbO/fVaPE99H9r7EO3mfYTqVmf7Q",
-	"OJ3qnluEf6RSCZYwhnM0+OcvN3f1jvCqfmV3/04BOk7p8Lfis/hdmTB/c1IxOCwVS2nh8D5pdPxwz0fQ",
-	"57eRXsiFLhjNBmRLi0DnlnNlwYLk/a7lAYZyAMXtVe1lSVDcqlmqakAuCixi4mh2npOlkv9gafEKKjJC",
-	"7r8vlAV/WU/CWbPgjMtv+P/Zu9rmtm0k/Fcw/mJpRpHcpvfh5LkPvrRNc+fGnjjpzU2ZKWESlniRAA0B",
-	"2XU9/u832F2A4IskyrH8Fn66qyOSeH2wu9h9HvsW+pt7tKCUoccxUbOe08JiN2TA0Ejp4sB9wOLjTH6B",
-	"i+LqMK6Pdf7mx+u377e+p3pTHbW9ncoTNrd6yyLwgHCnfDcUjG3d8PqVAxX6VBQk9gwUX9wSZr3YrvG4",
-	"j6WAdjbcBDmGW6g6SYTWKl9/WzTYs483M9T6V3gFSt+gQW3qxyzGtPu2NwqYmn/IcjH7R7Tnv/WKEsWi",
-	"vS6t53Ei0MWCZ7BPHyxE5NL/NoqjrY0yVyLHZaXQouKVMg3xHeewaViP0uDjRZ5dciPigVdsIKs6fHO/",
-	"gYrL2olFJkKNWNrxQWCuZ412GgU7DJ+w2PBJTEU4zRbnST5xohkl8um1IrO/hWy6iuXC5Jm4FBUm3UPP",
-	"owvpDciH4oi3VnVtldSs4ZNH05h9K0x9jGgM7qBBVNdf6iLV9200nuQT5sVgnqoy3SIXl5m4GmVkeQUY",
-	"RvaWHt0Elpc7AEft1alLctSOCZpkvSSfXf8lggA0efeUei7Smkk4xtAFvo3cZvqnAh+d98s1eysMWKTB",
-	"UHuxXDMVc7yiQzt0GMmj2YzeOmeJmgtH+WfNoUPQ2qmZvKRjnWnw/NBkxcv2gMbvwL5beru2ZEWg2DU8",
-	"rIWQlSd/YNHeET0GNrld4dHeevsU+vmzyunB52Oiuoa7aacObAFxVHkLt6R2jQULpMO4nWprQ6yzWHEO",
-	"5NxU7hbhjgqM+ip481A0unH/9+P1QhzJ9F0aqh1UnE+Pi7Snd6qHUurr5p9/qPZjm4dK+inLRqhH/tkA",
-	"6h2uEedsSQTSF2jqhEuJ8dwGqtlBJLmmiP2+hiTgLBGgNTZkMbhYIhVpTOR2FTbPnEsfJC8818NIFk+O",
-	"2QWfaUEkPFKF/IX4To4WU4X9+6hGe4ucr/ZY2kj62kbeHPPeKsNfdlh2md7qJmJdA7aK0q7QjHFrxI6F",
-	"T2Lu6Fe/2TxPt96c6mwl5tp8nrSAeYJlsO+sC16EIm9HNz4WeTuiEo9AxuYhkPy0aE6bn5+ZLUQz4Mc4",
-	"ul8J4rxE2ApmdVtkRmt9MzSz7ZE5khVohlr/C5XPfexXqgKtM3kpJKZ/auWTSV75f6eLO2v0RxJKovxt",
-	"n6dVD/phvwNlm5TYXjoMmgjAI3nnwyBwYB7iCKh/rgP8DvDvG/DxnuguKN8UXN3iAu1jEDTd10zwfJaJ",
-	"nC24mQ7Y1TRLpoRuTJtsNiOdz7GPGgiSGyhze6IH1IuhpU0tjPuEkae5uECIMPDRFp78KfbcRZM2xUaR",
-	"QQDy9+AqwtXQOzbqmFKO4/6qUCc+V4p2br4/B7FZfPDWnk/VIwZhY8iK5qkrCTl6QSh6VYtUPjlWk6yu",
-	"sBq2cZ7JYyEnZro3/m7woPHZyoRtilesDut3gdgdByl6we3j258+9lmPcAU2Yz+AIL/dIHDhM8seDV3+",
-	"sG14IIg5td3djZFR2yretrh9Ohv0Re/Ib5venGCgxa5vY3iMbtB/uB3d+PvV29GNdBe8qXDyyA+JHD+K",
-	"spTvOtRY14OtEKX60RqkFNZaW6chvLq8gswRVP/vxIUfczfhRJdERVseolvFUdyjZ7A82wWtaam5dbzV",
-	"Q5vuSLfdPP624Ek4JxQD0j+r3N9K3xEVfMe+wuBwzdl7Qmc+UnfV8kE6k3ynZ7GL+OoXCSKP4zlY853a",
-	"X9tyjwYA6xq1q3q6xSIUQ7Qf3CqW+d1uW7Iej3yuFtcsgWfTQ7ZcWLMcsxryZJpdCmYUi/HPnz68izvb",
-	"6Ntzb+zOYrS1mqD1QbydIDnC3aE9tgO0MmXyq4Gv6OOOXKTV9tEKVylEi85NeqJu0jb7cfAYPoMvANyR",
-	"wXDHfdPUrL3nk27dORA7qsi7w6Z6Vu7DXZ4skj12cKKPXC7E9mkxz3oon54b94YmYjfo7Of53jw8196t",
-	"DZosCMl0Fs3T9jPcJG/lcHxlPsdxpk1DpQnVhpTY8GOXRUAFaQUXcH+A1BvcBFVvDYVtAy/IwopCbJZJ",
-	"Ty6ycNtEsNOTs48uT8ypYl5NFbExR9KRWYN8TNGyevnHSdiHoAaEuIm1jlnM05QoqSMZ+/mLWQ+6kOCg",
-	"9EF7x7EqDZjOZCKIsADslanIhZNEqOQoqCvZ4hq5S03pUlM6M/aeUlM256K0wMFAkjfhki21aII61oh0",
-	"Yc0wcMHyuRgXSssb8dUVCSPChD/FvGBq17mYKTkBNedeXcbyi5BjVKIKK5aHKNZNglWQr9tciqxdbbNt",
-	"dAZyCHUwZpuxOJJ3AWPWEovbZOh0KTldSs4LTsnZ3kjcJvemTKFj/x4IqniiTI7lvxZtHHxAuUM1bvuH",
-	"yif6j6Ap4CSNvQIUA75KKSIJRQTxaiYRTNxjRikLTNgQqg8wqmgh8ohV4OjvQ/ZeCKdDkc4zyXI1E17J",
-	"0GN3yYppEZbu8nNeWOD5ZSXk3E8izgrbqW4/hBT/yDBY5sOyoBHQBPh9bKbcRNICA9gJ4k+LeBXvrn2i",
-	"TBDn6XJmupyZ4nrwhSXJhCvszPCc9qW5Uq8WU679Dq1tyyJguO74Yz1wE5B01D2B2RXaH9/98Yo8C+Ol",
-	"gEUaJl0QH6r1K7aP2nrupcuC06jKuU+ESh4oImn4F6xwPFcpkaw6MmtX/hjoUXpVS65ZNQ+FbBdr9MQW",
-	"L+NIzpcahNrwDWa6r1G4ExTP7O+oqaAV2TPlkLcWcy5Nlrj+9FEkjWIskTwhZ60gp2KuBpNL+9UCTYxq",
-	"NnG2DT5XwbPLNOoyjbpMox3cANyvE9cipajJr6uRjpSMtwZ3zl1fgK3Wg9c7feMZ1yaS7m0pfcEfFNbY",
-	"83rAbfw2VnbbIvn1ftvqe8sud+jl5Q5tTBZqZJKsW+h1+6nGCch6ECj2f3fkbWSB4IGDtPVVhZ/+0NsI",
-	"XmOb/rvBQmA9+3rDJ/0BcpsjVzmKujoCR0fbCMqguUhQyrTO3tgyfeiB/Kkuk+j5ZRJ1qUOf7/HE7lKG",
-	"yjvbuYCleBNrW7GhrUss0gGKw4XGeabJZBfpIJIWlefgIoaepd8IrJfJdmHp/tBldYC0UhPZL0oZV3St",
-	"78dxa/CXuwSibyCBaL0f4di8/KJdzes1VepLm7gvPLKv2ZU4h0d8os/A01WZqchypkWSCwPXyMiKRU/Y",
-	"ZQb00kh4ZUcG78i5oR8qObs+LD7GpBDIXjXll4KdC+G1XkXKroUZsiO7b/B2e1WgGGh0/kONfgo8r/V9",
-	"6IYU8meMmOtNNhN1xy47SpThec6vm8wkVOlxU0A5CTpRC4GKSQs+Ef3OaLr3WDSyNwXrzu1W/6fd8lnf",
-	"mTdv9bFMMWDuVtOD7HAMuMJ1sZB2b4sUlQ+Rq/4QklF8DOA9RmchryRAvHgUe8SLGcRu59wkUx++xVdO",
-	"skshWe+HgwNU/r/KtOiDakokY4Q1aMkXsTBMyCS/XhiS/8ocQbULYxyyVMyyS9QjS3ieX7MYQ9WvaAW8",
-	"OssmkptlblsM388MjqDt9gKjYp/yGTX4XDAu2dSYhXX67P9q9unDsZ0EjDwTed5SFxpgsM9BG7IcXdkA",
-	"mzjTIXDuKCbscexhA8Clz66EY8Y100bl1pYsBOU0nW+dnfTtxXZxX5ShvRnZ72qHjW7s/7xvm59jitU6",
-	"wMCUkKn1QgLscTdS9KdrJ8lXRoEVkdMaBrRxK4LT4KXGSp9C6LPFMtwQ9LT2n7MIa9Z9A+StXzFOSGLl",
-	"cjl4YADvVt19hwJbLblnyQX9C8Eu2r/WNmwwgCl+Y/fLRSZmFLs5V+m1NXtTjZYtmI4a8q7JIwYZTA1k",
-	"yGK+MNfMG5O5mKtLQSTQbpedCQOhpBhVa0F9z5pELow0Ezy3Zngq4AeYtXGOGQNQLJdvtPACHuMHsfDw",
-	"ew+tWtrezkOO6m/D0PvGCZV3bbeNCturRVSN1uB+YJ9xYyxK+AK9GdeGvT5AOe1qZqXB277vDg7GULQS",
-	"SX8Z6ZKdSIuS9dBBLZCmP2DkZbrsqETYJuxbv4ebpWaJSsXAvQDdakC7XrI09ts/sH//E2W5U7r0tO6o",
-	"7wlqzqVUggJpUVkaM57kSmvfz2EkN6BVxbL4sRjgew/F1WZh25gcNe66TWyu8YPlKe5smJ3aMKy0ll6k",
-	"OXMfkLbI5OTZynyUTbvmNFqQiOcsth2NMXTpslkLhP704diCnpKJGLCrqbB2HsXs0FJjKmdSWViWqaMr",
-	"QNPO73KfyhqArVdk7nGWiwsI4KmcLWVuER0uI+2nwyje9wcH8KpIxu7pNyoVMTvAmjqR5yqP+xvtwNNM",
-	"Th7YaSsAckVORyYnwXHYAeC9Xi9av2I3dhBei6Ow5Dayl/hEcCdQFLtCKmJRb/EWf4m9yTR6YnN/CxHJ",
-	"/ym71quVsLCYsHgekw0h1l4WmMRsdy1AGzh445YylDiyG0Qoy4Kb2Kld7rujxaI6hi3zqvzUcMMymcyW",
-	"qSjmqduYu7FM6NLfrwu3O4M182SvDu8MG3cUyw0jl+U1C+qmRR1/qXhkKvBXkcSEZM16i0xKyBlaL3wd",
-	"yIDDG/YrKZ+gnMXZm3cWi86hWoPrL+zKbiCjUIQrnsNBXS7LLyhZqP3u2tT+uKiXu1KRDDvouqb5vJTN",
-	"M8u0sUYEWiquyaWmOu+SRqIQ7gLHLM/Ol0ZY48Yo1nNtMtNQucuBqpLCuaNQ40NpIf1hJGPb7GOFsBU7",
-	"KgEtzLiCv8jxxKTCjqbqSlq/VD8oFG/Jz1JKYA/ze+2csd4+X6aZ2bdLan+Rg0nJrZG4v5K4xT63JW0L",
-	"oMSv9rndUqQcLRYNY/WVosPdMbL7Y6RKHPCcTpGlFnmrM8H+EGsg1RcLQIEB6cEvtAitkee4XsBfci+x",
-	"zpiaiUhmEo6OQxYvkIpuhnQnCZ/NyERsomHxHHW8boYWbYkk/Jg+tgKX3izzXEjzyY7BDjc2vH/F9k2w",
-	"CTAy3Ta9721KE8xoht0Ghf8sHDA79qPS2h3RudtqZ5SXKFSUwnqO2Zvjd3ZiNXpDTqAfMqAar3Z/xK+G",
-	"5D57Oz9wGj666czxVkmJl6xbvPe7eGliWGU5NCziqeAzM/1r5WotVXFbWEUAhQDXNJtRhXWugAsvIzld",
-	"OXG3G9pl0UuFEFxfvL9QC3a4WvETZ3BpstIYKvrAZ9ml6Bal0biyRLLMM3O9N/79czmN9lJIO2LJVJQI",
-	"WnC0aX2phZB8kQ2v+XzWdpEVCJlpdrIQ8uj0HUtVsrTmOwSdxPxcpGmRSHmeSZ4357zQ82cLkWy3xFyL",
-	"iyXG0zSz/8Rnp7n9joE7xGYO3aDlr4cHw9dB+zPJ/nv067FtLd1AqXNri61amdUR6FbmhpVpEdANmp13",
-	"1rPjHbIR2r9mFzTTtFIhPfeOQCikz+7IiAYCXGZmcn5xkSVIMZFyw8+5dgwcuj9gfzt4XeQyb8bKD9jG",
-	"R4ZK101gxeBpdwdQPr8fYx5AQx7yy3sXKmfiTz5f0OHsV50ncsLl1x+u3UR2qWUb8L38+M0ebg6swxn/",
-	"/vnWvhASnpoiNUUEohRlyhH2Hdg5m0KkIGdvt8Qyn+2N90ZwX0htqr7bq/uX5bnZ0em7Mcu0Xgo9QFX8",
-	"jEMQrqCXkWmo168uWIXQc1gEhMqK9nVa3lLv9pm6kiuV+FnvPMSX/iC8iSRymUxeCgmpwUUTfirigg0N",
-	"8MPgyKydKDnL5ARk/R26aKhOp4CQmw91gTEgTFLmSaKW0vj26KAZXux8TRtKTLFHp+8GWP6AdBMbxhjD",
-	"JJtfTldQW76dYvlrXn9Sik7A6zEqnJvmSCngPTKyNi2iftCG0rvXNQKv32iOiplzpPyVALtMKbDnY3rc",
-	"RfT8p8No05oPuxrqFcsFPjNgymcv8bkLmHN0c0OF+eIdQUN8iWS9FRYmLsSV0xyAWFLQjprTjCEgOJJn",
-	"ajKxvkgWTjlGVFZ3tuSS21EslVDpAaSS2rdS77GOasyKvYZ/9yASyQuISdOc1DEB8Ii5H1WAYMh+wkIt",
-	"nvs0BZEybthMALMLlFEDWGA6lz5kWliwT/TIFy7OU88+QSll2ueNYSddrROGu2is/I1zfby89W+fzstn",
-	"RTizdFg0zesq494aa4g4mv3r7OR9uGBLdtvt59v/BwAA//8=",
+	"5H+zdAvDWuIL27AqGOIwIL9lM64Ltbk7DBd3sYhW/L5gCyoKnvpDxmFI12BogMO9hIS/tKO+VOQIsffo",
+	"TrHX72l1lXM9j+Ht65BwFnNaELkWeNdCUHcN/zBraUPMpZ/idku8kCuV7nHmGt4bkaOl4je0YEcIdSny",
+	"jX1mX1dMr/JCk7nMM922avzi4CXjZ5ebJTsXWRs3Vva1I03MGISKjPCMrLlhuABgJ/t137190WcilRnL",
+	"2laqGpPebtFbibabpERi/BEASRUzQsOO9f28D4FytGgYpUUXxVYKoIvtd18Xt2NsMO07kNq2Agnnt+Ld",
+	"4YC6+VwAfTJf6qUUmoGu8QPN3rJ/rJguzF9G7GYC/kmXy5yncLMf/LfG7ZRz/A/Fpp1R5/94UOoxD/Cp",
+	"fvBUKane2klwyhiywKRGaOTihuY8OwMwLJjWdMbghLRVFlieGfxPQH9gYrXQSBppnss1y8gNzVdMDzqo",
+	"tExznv5Bm0nt7BruKawxXSllVB9dmAPvUivjM7NmWI8Rs7MVLg+3nRAqiLwChskFWWlDNj8lnWdSXfEs",
+	"Q0Xsy20upXnO1JEmSuaMZJJpImSBwCfFnGsil0zB9LDMV7J4Jlci+7KrrIjwXWlkJlnMmao8ONIkowUF",
+	"gc8cjoF25kC9prixqVk87OQN3eSSZpdSvqBqxv4YnLqS2YawDyljGd4HzX9nJOcLXiQEOADLCJ0apSxj",
+	"qcyMKEHJ7He+JI9xsf2nAn/HTSmWSpFxM9UzynP2hQ/KqaqoDzul94woRjPYnz0OOqNcANtTrFAbWPsF",
+	"Uzc8Ze8EvaE8p1f5Fz4TjfOTlAq4AiCWEyHXpAuk6QNdLK0Cb/DsiqJWvCrXizf5UsqXVGws4dVfcBNS",
+	"kgUVG4dd+gyhS4z8CDwHLQuwpLfmSf/coFZMijVYpI0wuqbcaPdTqRiOBqgWYZcBF/qUdN4JuirmUvHf",
+	"vzQKoqWKa7LgWpv7IhVZiWsh10jB3gm9Wi6lKlj2kmWcXsLy/6jLf6QbF9msXTAO9A1uevdD3/y/R4RU",
+	"1oRTmCvzyZ0C2hXFbJVT9aPi2Xl2Q0XKsmc8L5h6KTOWw7YyJAw0f6MMVS+4kRJQwGiucgofk4X5ekDO",
+	"05QtDTHSc7pkekQmYpXnkzMy+fhpckbOfyRm4iNNqJ3bfm8Y4H9LLsZi8nHcwd8MxMedERl34EknIWNA",
+	"Ivzt/NWTced/jzuv3+ITT8+0ef7rYDB4/2lCBNNmNYUkBuEztizmZ2OBFrkjTcxkhw5puLpcFWRSrnJy",
+	"RigxSJSzsViJtaLLJcuI/550Y7sq2IfCTZQ/z/BHIyKsdH2z7B8rmptfx8KNgw/kkolx59Okd2bwtwRv",
+	"KvPVQlQOJ5QortkGDQn2PZ6BeXIsDHFjiiyp0kwD4QWxzCiWyHfMsZKlYinXLN+Q7ulwaDiowUeQdGC8",
+	"BNUVqVAq6w3GRlg1mIDkGnFpGWDXR4RBzLpsF0jk1GwgAt1BwwD4KQnOrjnmC64LM1z5DgwOCAgid8EW",
+	"etcVDu5ReH8+Nfdp10aVohvz3EDzmZKLuG4AOgEsB/4V4NDf//73v/dfvuw/eZKQ8t9kPh8tFiOtDbjf",
+	"PntMHj58+AhUwJZ1lDAyE1zK+DJWy6URJqqL4eItFTNWBf3OaRAJgbKIzetpZ/Trx50feXaBFo/wlysp",
+	"c0ZF59P7GDkChGvHFRS+laX31BpUzohZD6C7HR1VMGqpGYAztCkbJqamNGUfP4VP+vqaL/tyidSzv5Tw",
+	"Hu7RAwIh/gVAgUd4ZSRZC5DG+W0FB9f3BADLSasrdlQe9Du8i2fEkMjEriqx2KiIZoV9q9yIVFWaFyUK",
+	"qKPIiCRz/uqJGeL1W3LFijVjwlKzKoHYPUMR3RvIG4Yidst5KtsM58I39SqdE6oJUn4j5IuCcqETd4gJ",
+	"ucqpuK4DohddFirH8YXhM9yggWzlcntSeM/4eg5T4+X1OJl4jDT/sh8b8Jkl3BFKbifW/kQ7yDhrU84U",
+	"zwYh9Q/n5QsjPaJjt5ibt3kxX10NUrl4ULEv1v4yg8LMAYdBLhhBW2Ledni50kaekgo9SO5Sz2aKzag7",
+	"0CrTpbPZs5VI44hBZzMyXYmUdEHDTMiCA/QX9EMcyzKulzndtNvd7AugckdHADNP/Ft4FP2It3yxEvwf",
+	"FWcm2nm9yBPbxKfQpvarGfp9HQWqJ3Nr2fncCWcVGkadxGoIQ1VGaZ5ei8h0WW6ySlhAXzGCnDxYZLqM",
+	"UMNgpV+lpn8FqamQxByZkXzAdPlVVvrnkJWCi3iAyPSnk5BqElDXiT5CFk/NP0MhSMjisf9DF1QV+hde",
+	"zBPCRGb/BeIRvPkD/itnWl/OqSj/9VrZgWfgT1f4NPjDv+CFLq7PDTaaf7ySgr2egh35/NWTBxWZ7qsU",
+	"dp9SWJUF/8iKt3KtAw9WbVdoFSFo2+hrnjGi5BqtIs7KNiBPb5jaWEcT+DNwraMwaMT5kSFGaSxyrouJ",
+	"oZkLQw61wT10I08+giVHmYWNO6NhMu4wkeEfx0Pzp5aqAN437ozM7j9N0EhizcdmF/gFfmDJgZczQl79",
+	"q5cEOprdMMWLTadKPzqaFSVCWhTulAj5aydVvOApNRLsnM/mnfcGX/yoYJPqlDwJzE71OQzhKSfByws4",
+	"VnnLXI7yrfNXT8xhemBUNiOv4MSyczOsBlkaThYGddDtjIafmnLRzqBFG5pnUQOdii+4xqA8zvRjuVjm",
+	"nIoU4wJGjthVx40GOg7G4pc5E2TGb5hAH6X52VIpsp4zxapfScEM3WIZ6fKCKLbMaco0cVvsAbO9Zmyp",
+	"x4IXGpw/A/J8JqQNBwKPCTq6nBdOx21uDZrkkCxGk5jI4KJ02Yc0X2l+wxKSsSld5YVfHPk3cjwcnhEX",
+	"f3Q8HA7NR5oswY44Y6GY7Y3/DYSmeW4p257iY8x4HeftVSMo+JM27uTQTO3wAACNxmGS5txMDbd6i8BW",
+	"UiRQuv7GNlsMjhjZd802OoFDNyBiH5YUzh4f5uyG5RWa3ziyXZKykmsIDnws8y1rMQeLU6Yy17cR4K1S",
+	"useKgvvdthzziqXIsA4rVxmGimHDC5A0watmUVCqDGWMQxd+4ZbzvGCLvdbviU1LNIcq8KJw0bgoQ8D/",
+	"beEYlg5vPy5kyuaoSNep9CgvwCHqM2J1eRJX1u/rcPexkDjOfF/Wkep5NuPTBEP0umabvZVo63d4jr6j",
+	"5TJHKgvjtOjP2m6o5iM1X2RcsdRJc0wYRPi1Q3XaQXoVGBlaDBG4SjtH1CSxXJ6/ef6YLukVz3mxeSzF",
+	"lM/iwEj9W7gn69C2/k6doPZnOI2LTTJ0MYURV6rFlFQO2iLd++dH2ka4OBvnBOKh+njQ/SVNr/UEwnGv",
+	"aJHO+0ykarPEqNyY0aJc1WEWmMfhp0Z3AYpPBAZZSLLSyKfLlQcrKCF/sy3SywHQspsdkI9xyjoilGBu",
+	"QQOPA5xp72KOR7xbEbdcFkeSEqxty0HzNl0mfOOsFktJhZArkUL8kGD7U6Y4en+KkKMotMxa2+BVi6Vu",
+	"1SNaXjSUngvrH60E7BihMjUfYTiOYGuCX5M3YXw3aI2iEqM0qGoCFcNq5/yXC/L4+QUpZdQg02et+ynX",
+	"/TR8trRCLYhX1T29RWDpinJkLxzgrSAXD8nVKr1miJ7VpfhnwTdA4aZSpWzBRPHCyDOdUcdoSLSQkN4z",
+	"VXTB1lJdm725XB+uIZ5xyhQzqx51TgbHg+NOcL86x4NTc2Y2OjCcXmN2yZzesLadMGGYGIpyNsrzYR+/",
+	"7lcW73WoEapCSaegM1CS9EPYm3/3vZE37fIu6QxWeDIYdhoKSQXmTRv+leJsSoJfvV5RRi0fbnA/NwpG",
+	"UaC13WddhQgIsdpcA/nJealKmPlsWlZjygUraEYL2k5qIxJrjQU5smPGIfRKrgqYlokbrqQwWGMk46lU",
+	"PqzAhoaHQYaRyyyicDDQAfuccwi8e/uir+m06hmguAapZiiC9zzEHDTI86mPFyRzqgnNFaPZhlwxZn0v",
+	"ThULbnJSIQtADZi2xKDGHIKjAapLi4Ips4P/89fz/n/R/u/D/qPfBv33H4+T4+Hw0/+IHU951WOE2Wm3",
+	"RK6KnAtkb3rJUj7lafnUxpYHaLAvjcYtAJ5w8Rw/Om7K00slb3jWlgOT5nKVEffOg2VOC8g0gzDTMJDf",
+	"HKrWMuW0YBgVnxBI+Tn/5SIh57+vFEsIK9IoIpuzi6HL26fnT14+BTNqgJu7bqJiS6k50LfIRXz39oUR",
+	"KBAT3IuhJaC6KWQocWcX0qIG2OhMW4Stwmi7Jlk/l5CW1af42T8zS0QJoZbDEsFj8lqkjFD/ilmdTfPI",
+	"EsILF0V5BZBxT2ro3/315uf3/94d/u9fj/uP3v867D96/z974/Fg5y/dvvkHXp5B//2/9f69Ox7/W/23",
+	"3r//j52OQJsrEBLc4LLtLVlsk8ZcRD6ZKrkI5YaIzGBFdItBkqyWuaQZiOxUpXN+E5Hb3HZ+KoM7b0nA",
+	"7Qgo0aLQDOzXORkwdxVWVEgj5aesgs0lkPCtd2+fx0Hy7u1zM8Kbd5cN3mW32aaL7SWU22wqJ5vDaWUx",
+	"cO8hl5c5GeWeWtDiaUM6qi/yJ7kmtLQ1EytPZRXtMbvhGuWpULZSbMEyQxARW0HmiaiXsJAfWfEErRRh",
+	"Ctd2LF1pSAMobTBVobWKcj/y4qfV1Qs54y0nERvGqoekK2TBiA/VfEN1SvPHVDOjx8cDEF6iZBghkO4J",
+	"IOQcchZwLwGNjy2mrr7M6eGKi517p7ISQivYSwsW+Qxyg6ioDl3AnO3nt89Xjrh7aoRCokjzVWZ1nP+8",
+	"eP2K2P2Zy+PlBpuXRsmSqoKnq5yqulATKDVpMDtETntxXLHCCGZ4fasYtaAfzmfsCd3oaEh5FaDBy00g",
+	"foq5DSoLaqOOe8lAIWw70fDuAIyY00TTuQUXBPAGxgnIbLbkAO/GMoS5QeC0asxQjORsWhhBrxehvJ/2",
+	"wKl2PHotKoaNKofytiO3xEjUEaobzYF/mTPwYoAUE4gM9gMwxVWy5IOtea/mXcQhidZPWz/ZLnn78wJm",
+	"U+7udsJ1i9y2D7eLO2O2CX6X1Yzkwe1kpZI/BnMFUEs8VrTTO0ivLBFU76J0be+TnOtC10UKjaTO2noN",
+	"poFZska13EbfhDaV1BtbW4jYDoNISNUeDj/VUfhwi49HiIdxA8X7T23S4ZtWNH5bewN16ty5k+zTGkQl",
+	"UStBspVymjwmvR6C9pV5N1EuGsMXVx7H1tF5W1qW6htre7O0D2hCRbPejiHalZIdC2ZumJ7zZZPmbaco",
+	"Tgatz7HnZWu5MobDIAe6bA26ARsMZmtMPXGt8x/Hpro0X9ONLhNJeqFEauduETa9dx0rl2y5vG1v2mtL",
+	"iV4tFlR5H25NeLQIiN82DyKonrLF3Raeqz6cSMPwF7jMnXJfZUUtR1nCZAfla3mxKdZJvLo1w3MJP/i8",
+	"DXzwcCf0lm6Iw4BnBv+FF3NrcdB7AhDX1AI/J4NHjDMu2RzU7tArU1cVmsBYtI16GSSx22HiLkNva94y",
+	"wpEm7r3wuq2pEljtiCklFZQKmMrdrkS36BZIWTLbsiA0/voQyYzf8GxFc3fipQZQNUHtELT3i/2Ii9bv",
+	"95GtS1ZfJ217hXZstd8/Cez2XKMhuJDOfkkWUmHkUM2guFJLqVnV0n9PUfUsYnDYG+YNa0Uc4sEcLobl",
+	"U83Tc/AxO4HmmR8lPncp+hA/IQpzoTn0iuVSzFz0+84zb73blpQ4iuqvuZlvzfOcXPkjQUxgIgP6obHK",
+	"WzFnG3LDZU4LFi7wAEXkXc2RUfHw2NHIpRkaEs/hZZRona2/TX27tePB2Z24FBcFi7HW85iHS5t3wTZO",
+	"r2GN3n5VEhGEVVvEckhC98Mw3O6F+y6OU27Y+gXdboKvuSNqV3t/Q/xK5Vv8CEBSDLFXC6vu1/wUt9TR",
+	"wukiVCPZj3XE7m1kL+2XlsZv7L7ydHTgVtqo2vWC1sH8N3GEtHeMFq0qeXTUyneHG7WjYzbt1wE+bDvC",
+	"KoNuKNfN1ypRECH7RbWibhCMseFAy95m9NtRhm5vA2BDsq3aqOLGv0/xICJiP7bmuUIiCCxoFnQZ9X6U",
+	"S23TtS2QSLm2w+iIS7bYm/XWVMYIbTSqYnjWpQLpKjE5RoTDDhqnAovaSkIq6lOEdgQKIK3oe006gVUw",
+	"Lg+CQ7CIp+XncT7hVGecpyJwoFGgoGrGCk26YE2CfDOr3GusA8P1azWzfpgdJlGOseJxvde5Lxqqa9NA",
+	"upDZ7cDx0ny4WwA049diWKy5dqtt1UoqoUGkxdgbBkMvrN0mwpNfeQcfxhQ4wBs+zWcCxbPGkcVNpGK1",
+	"eIohRG+2qcDllKES7CqA5RsXh4RBFlzvmBJMmFunsWh18I7iAkEFGcMVJOFNshjUBpStd9u88jIIImoE",
+	"LUUqoG61/8d0y8PL2FTtXVAWNnMxG4F8XPfEROn6XWhsPhQqaom18gdIzk8vHoehUz50NRYOQrouSxES",
+	"40BZ7R3GUsTedVU/2zEfK2p7RobRpACsfRoKPNtr2A6/jBtk51WoGLoi16ES8yAyw2QxzMMVE3OLitjq",
+	"/hA/WAnDbdkMJSD1rUKUdo8dHTc4660WxW0uLN2pbrLtiCFwAajnFt/DOdJvrGtt+J45Y1sG+RClp6xo",
+	"ensNXq4KLma2jPPuEs63nCgO6drkLTCtuYJimkn1FfRRNWJebSGEhNiozzDNoSzaWeEI1pPFC3jhvviO",
+	"i8gtJLli+3MhX9u8InlC2WLCi9vxqDB42ApjMR/f3bOv9VxqrCOc3/i6rjD/4xfPiZ7LVW6kJ1sZ1QIn",
+	"5D1LJVOmNekKdsMw9X3OFLszPocRGFZYNSjj7HC9gwFl1vtCtpkKfvEBoiEGp1SAiVGuRS5pZhQuJRcQ",
+	"LgV79ahhY5YSsp7zdI5x8ZoIiVBy3+ve7fn0ftu9HYM9EJZxstISdRAif4zU/ECLdI51nIMuHTqsK7y1",
+	"04cPWgPPDCaDeLpSRh1CFrmLpc0xQYwszNxwTutGwJTR2k6Hj4xsY17KOqPTb8J8CPZhydKCZY+NljNq",
+	"Gfj0GzsxioCnJ2dEsRvO1rX3XUo7qYxKTr/pRCKnspa78tPl5RuC+ePEvEW6p8NHLRnBflPRS3cQ1CKD",
+	"tzsA56sFFX3FaAbyVMRKDce4G+lSVIrcVOWODsCx1uyjGoqdB5svgdLlGVgYguRqzB43uygUBz8nZzkm",
+	"uBlqgYXHFzVUc9rkpTQkMecQVFLBg87o9GTfqgRIjqwU5WsItKTf3FlNASxaYJDgt6WSM8W0bmIuqkNU",
+	"pOwtozpOhDGpQ3F9HZZ5OSspE1xt9/s7UfDc6h8vmJgVc6jgMATdw/8QobiVAdoT8h1ZNMspVw8SABek",
+	"gVA2jxpKU6Ao4HvnmDf7BV+wfeoEhBgR86Gb23mkSS5nmHfMFpTnoLDDh7Bmd3Nlmdw97ow7ZCXwJb1X",
+	"YaQaGu5NLGykOn5epx+FRBJy5kuG2zFAgDwdPtqdxP3lChp4ONpoKi/+YfemGZaAtWUPumFlhuEQt8nF",
+	"rHcG5B/DNTMdFRJ5pre0iaqs4GpDeEa67949f6LDoQOoVOSvUHMY9h/R/vS8/+z9x+8/9cM/Tw/58/gk",
+	"rtgs6AeXiuTu4bbUJC5v406Ey/bGfRw/N8HWxI0/CGnULaa6wE/bJ8KxR0QumUhIQATNWf2WMbiVUhFu",
+	"y4h0p/wDy4J8HM2K3oA8g1/teV8ztjSIxpUdvmncr97OgxhfW0hTjfP9gj5CyA13PTQso8U89TkVM5sr",
+	"UXI0eB240fD40cNvp0PW/54eX/W/S0+y/iP2cNo/pd9cfZt+l33PHk07SccOYwSuUN46caf2Tvg3Hiad",
+	"VfnXSYPJ+LljVwkeHmnCs4SkVCmbh8mgGtGca0gVY6JQG1A+lSzidhc/fzRwx8LHniMtSM6oLsCbgBWP",
+	"5NSqCQH4DhTRtghmma3mBeEQIYa0iIINEO+xKdQbray5phoD4A1bxLYOVyylNqV/gw1WDGrH518dNDPa",
+	"FGw26NxAE08Pa3ZoVonjbPdVImjLkwyX0QRJ4tEqdsmqBeYbm4goKC3KxjDULxxNwY1xbJUReKSqvVjI",
+	"r64+eTIOpTD429Mg+AuOAt9DcjTuvP8cNeNPowPEzubZj+dvZR5dBnRXCV051IpWTYPT/lVPncRoxu7S",
+	"bMFFYkeFCu2crZmKGwEWMjNDZOctcpYRHnVBF0sf2YSzwO0z9MUNQLr+BTuzkdlZlpSWmahYeqBBurrV",
+	"c9zqS7/Vn1u32iz7mjgTQgCD2GH6lJky7OUt2l1aNTlXN8L5yYPIjQUtFP8wqNeBK7AcARh5DSngvzMU",
+	"Zm5T+izSrxUi2emMi/bYE7eI+mhPrd97s4SwB7Q8XlUCVd2yrfc1LLEQixXH3bU7PF0qHgSLFSslSNe5",
+	"vo+Hw6RSiaxXcQR58W/f+BG76UPPfVveFJSCcxmnOw4ei2lC6Ylolsf16oopwQqm+1dMF/2lomnBU8wZ",
+	"jGBCBwzta1TOcW82wWRJN2B8fbBUEphNKhXktnz/MOkfQzHAyvtrdvVAFwZjZuHbBv79k/eR9BK/lZY6",
+	"S9jpq1t3IeoeAXWyXuhrp/X29vcATHTsQ1FtWgwa7bLYWHsJUrdlW5EMBPKO6Pjg9BGloWze3uHycezb",
+	"XRHHHoRd5FbUBsF8S5JVpRpmLfFvg0FC3JsSt0aEL71D58Ag4RYFqLkEkNFAAMxcLI1esQF5STdG2cEi",
+	"vpWYkznIjEyQjOWsYBkoS5U+TnvFES9LUN5K0du+QwR9xgrKc2x+VyZD7D9ds3Fpy6zKvljxt7isgG3A",
+	"dKUtDoNeNM8DodKCuK0tWNvReJ+vfOVhC2qI36nH37aFVwcgSGwmta9rU8fTtoybaEaez8TzqwMjUCMr",
+	"Ixjehx35QhKQduzvbjTty1zfSHz/XWSu3hu2Br2RK9DxKSw+PKZ+aIMt+UVRtPuJ0byYX3hbTrS0BxQW",
+	"MNgwh7dJOmfNjHjzGw5hG8eZea4r1mz8s8Zc/Xe3LOhhIwiwaj0gRMaWTGRMGD5lRgcNfjAbkI9jv7hx",
+	"ZzTuyOtx51Mvaj3ULRDBj1BlQGhsEjLuBKRh3MFytmuu2W5p3c4TOxqXT4nYYAW0mESOImXJnMvWnIAo",
+	"Pi/T9aiN3FNb52R7XjuLTOA/9Mn8PuOhJX6zfB7Ht7wqaZSvY1/LxBBnKjZ7X+EqGH92w+1VHbRyUh5E",
+	"uw+rnKVd8PAbM2QZjEou1dgfWAPcsRDhPyA9yukANhEoCxNMrjk2Tj1YVvib+TC+ADNmgBIo/Ww1ilz6",
+	"1YEdD19rL32wJZQkEtCL2VJU+/1/XsWzHR3fIwtYBpzBcePGWXz2kn4+IIpid4kxJD3v3r5qq5b0qgya",
+	"sF24Ac5+X4dkCFWctjUgx26v0W7CMkJodtmRqbzlA5ftnecur95nl26tlWlfRgc0lnTqjDonw5Nv+sfH",
+	"/eHJ5fD70XA4Gg7/q5N0pjPqTHHcvAbWsarRp/VbW38BrExwa4Vci0uJplVHDhWM7sddadvS5YYWVL1T",
+	"OSrl4Cx1nvb/oOmCDdyOElsY2RZR8s54N7v5k/g13HBVrGiOf4+mNNcMCvk34fBwKxzQKNgKiIcxQKB1",
+	"bRck8Hh2g+KGp4VU22GB74QrMH+TciExcLy/jc3sXBC5pJhG6QwFU4aO1KrFwNxAi4Kl8WAfm4HH220M",
+	"vdLg2n6xNxdvXrad1gK3qLYL32yXsJ/1a8lUP2IGsfaPL2TS3F6xJ2+31nyWmUauo4lasqD5logGeB7E",
+	"NYTFlXYYMbdWKSzLRezywlaOLxAidEKkKuvQo1jvGtA1TxOePInmfkCGkRHhnHpWsXEEfeyweYJtZbtk",
+	"tt8d6X4cr4bDhyk4NOGfLHHV8MuS+Z+qcaDbonUb0Iprrwi5vbAIIXYg8lgzULTRw6Eo46AJHTq67QfX",
+	"2xex3O6T4GS3IxrkCD2TqlF2Z8+SJu2fbq/rJGi++Z3FKvkcbdXrlvEMrPB0fSTYbQuf7FHjqAL51jSr",
+	"RvmXFh9U/D0breNKxaCZ5Ug3thVGCqYp07oz6ti8tk7SkWrmpZV0weJBd/rgsBez0HP8Mq7i4LARcVq7",
+	"ajcDYlPbCNdkYlc8GbSGOp3X7y9oDc+faNJtGqEIz3TPzXRmVGzbAQg6QgVVrFnmc1R8VLBm5nOs28eh",
+	"m1u34cdq937UI5zqhKI8kXi5fiEFTw2xCPSkiqjhqgVVgDqVyos4UMAQgh6q38Hwec5ULZl/j2z0zy55",
+	"hNQgZrL+fCkD2z/ZUHxX8gUkwqY4aB2WHlbOFa4YnLewBR269UYJem2uIkIV7ecCuwbVmirFFM82azE+",
+	"rJpEY7b80jmNiatebt2LosUstJ9Zw6k8ZG8Y0j+ftCNF3XKPpZStRMiyLSay7s1J70tLocGmDrToHShL",
+	"+Hl+PtnzSIKVxc4FFYkXXMTrgQkkvu1hLJrl02haHMunfVdowxzefLNkCmrDkJyLa9J99/ZFz2c726gS",
+	"x8b3JDGv2DpIbt8ZsFFIWyQ6koXciNdwnfdc+jTm3HeWit0wUdCC3wRq/FLJbJU6m+ofXMGAVSsXnLnK",
+	"ApgzUCD9/EJVBKqTh8CDu+WS30VG6CrjtsepzfIf7B8wBJG59bzymOnvfc0KOEwePdo3yzF2fSI6eVPz",
+	"arzjC3BQH8g1jZnFaiTMWYEi7olIbFZDCtg/SiswJ+2HHC4krsXrLHMWVFBolDqwy94S22bWJPNcrrUV",
+	"AOMBeKGfxo6CBb9xCYgsXBG5xpgGKOyxpRQHxqFBGmIQ6db059QMZvVl/S18bIOetHOwR0xC2J3ENTJ0",
+	"5Upd8U6j225bTO5o+X5HFzKA5vF5DhCA1LYXsct7LIVGMO3IX7Qnkdr3Qboyyj+OioesDsK6StX7OPo9",
+	"YUvFUpAYuLBLdguCJrawuYlF+Mko2OeRJlcrnhd9LgAREpuFIjXTxVj4ZzanOsynBHhUgHBkcRlVhAnO",
+	"MIFjPCunH4uC5Tmg5ILQJVVFbzCGQ9UrDQ7dbB+k13O+xL5A9qN9cLhgdKFj1RGbAIwX1ScwAtyrnNEb",
+	"BoHbclUcWDnNmZX3woB3mqnnYirbuoJrQNcy0MMHDcRuXXcCxusJKnzAiQxBsgqQrfZTNUk3mqwETyGQ",
+	"I4V2QbaWob9BmWQYew0Nr3AWp/3i5bqi6bWRmjAMuNiMheunk5CrVYEjNL92qeZ4NSubdOQDrOiACCNU",
+	"YsYCAsEbU/oOPj1sRVtHmRqLhKtrzy/xvKpOG2sALFnNfsz1b9azWr8B5jo7L1OLXwrVyTCu1WyYiQwa",
+	"mklR4D9t8dj+UnGR8iXNozGuDcqzlembNyARTRAzt43nAYXGkxqMu253kNk1CykwPN16YZxjaimhWjnN",
+	"+/4RNmVMZZ7TK4lN4ZPOFc9zLmb9BRV0xtTOzbUX8dolrQR+obiz80VLHSz8MKprVdxH0Y6IsT4kvLB5",
+	"jb0Da6TUpYJd1VZUFBMuvQ3FHbNloM02Yz6Vx+d3RM7iF17MDUaNxmICx4+9Ni1LSYg0JCJMuUrIBJnP",
+	"pMGUFKNZH8gdcjjIwRmLteLQ5QxMGOR0+LA3IM+aXQ5RScalwz+PNIhWZqwBsdUxgNmbeQw/GItCEjmd",
+	"GnaF2cxoXDNkS2pm5icLuiELes0IL2xLdd8xxzp3HYZbL+fOiskh2vi8gBI/Y6SnJTo36lVRcr01Ijym",
+	"DsZjHWwwPqLtuGMliwdwk8edQGNCmDvJ0JePdZpTYpO4bAlU+M79oeS6pWSECwNv2kX8pvAV0h32j4fD",
+	"HkmlUizHPleW9dj4ZAIMfUD6xwEbfPXgnHRdZzqC1T0UFY7nIWR6Z6R/UuGd+P6RdjWigtCrFIqJGE6q",
+	"VtVeHGHSQJAz0D9JDq0lFByYh9FeKNPWbzpAEjlFiyCqru6v0Fa4tVjalHJDzd8658eOtAt8idivWmoX",
+	"B2CZyRumBMu2jH9Zc1KVs7iPsanijpmWTKVMFA54kYv2Bt8oTbJ2GvQNqRKqhcPOeurIrvzvoIz/q101",
+	"0qyBpbU6dYuVEAa/tSVoi9nF2YCKfZd4q6ivHTbr3VXlDgDYfZeFrgTx+di9bTFUfkVJ897F7koEqyvQ",
+	"amJcE03a6cxTTwStEzUqojV6nkDqtU6pIF13h3ph0b1965U1Bt5aUaxidfuPB2B3O44b3g5rLuoTV52N",
+	"BGKc6VonhP6+UqwvwNaYkFm6vEWdJACULM3SlfKEW4jJ9mJG+xxq/D5Vq2taPmhjL6tCBnSUaPayZ6X3",
+	"ykVQBgzUga+WRQCD9c5sfkFdFrhiqVww0j85ULiOVZu845a5rlFxvkmquQPu2qNY4Xt7dd0VT5rxvgkZ",
+	"DAa9O2331VpFK1ZCtaAzezzQAqp3aAktM9k+iNfqRDGSLpw+K1goglmhBaWkAXn6gaZFvnFZ5ROQVydg",
+	"FZrYWzrBbqNXbCzAw066LkXhqmyrz1RvQN76MNjNkiWVAot4/Q3jz5jiN66KWoFxtGMBaG7wGqawikTp",
+	"48EQ7bo3R17B1NVoyZPh5fDR6KGLlqz4aH/9uE8br2rrrjISuDKAYinjy0JHpphCxhJ2MI/UXHq/o3s8",
+	"VCGsfm0XZtAGmqCXNNeMUaIWXeuRfvgAvxr9AP/rJJ0V3NGVEqMlaJijpZLZaOSyUEej2Hejkd+imRKz",
+	"issG8jZzdenKV/qc1rAd2ulJLXvi19292T6323woJ7UVvQqFoPgpVKK/PwN0zf72kYhYWooEh8hOTZki",
+	"LkQ1mL/nRAmqoSXDNBz03nMiSmpUdTfWpeEjDT5JWE941Vv9aQGZUzQyeMEXjHCIRoIDukGM2c/JFsh6",
+	"e+ka9eWQlciYai4KKfGR9h+WBVM910sIyzUDju58Xe0l2rdGpVzWQ7UqUskBkQ012WdXC3q1RScNEih0",
+	"iJvVli7caY+2TKthLEhpiSEANJ3fegeOb8WYv6d7t7uZUJC4TbkpKmKhu4z4s2vcuEf6WRBMo9hSqs85",
+	"zEqy2WdFELUCOVaHxdGfLTJyrADLs9KIVqJQUknJgVJPzlIf6B4Hir9+heaVs6gQg6I6Bp3dIlyMKXvV",
+	"98R4UM7DAJzPQv140Ngu7c5DxUt4YC80gxhBnabXdMYS4rS83i0BV7S201ShxHnL0UE62jr4u7evDlNG",
+	"98DLW+qmZrGH3LZ2Q49cFaAJBlbMULmSaNAMEaxpzGytHgvlRUJrjcdl/Ky1NuHeauTn9Um4neZqJfMD",
+	"d4yf3fWO9414ijOktsL4YHASrszfLQxNd1AYf3nPFfF3GZEC9nvLS+p2kNzGlNTqwsVCjKLiT4nWXixf",
+	"eJ51RsfD05Okg5kwUF2yM/J/v14yYSsqcpuPJO1Px+6noCrgd4Ec96M1oHZGJ6fNGMrKCqLFC5v10lgq",
+	"VcayWu540/Bf2UqjuTSWCBSS5FLMIEQVJaIEgp221CCsQqRlXISOM3zst9ISpg02ERb7dAsldEa5SIiy",
+	"n20bekvFxuexUatFGzOOpkQcIz5P5Lwjod912d0AqFL0st2ZVC8FF55CA4LVw29CIbbefe7cluIHr0WY",
+	"lu/BaTYY5q3/uSscfOGiA3ef2H9YnYGutWYGAnfvMzqt7l8HwIJSzLzcdObqmKkwdQdjffDYIqmlX7zb",
+	"ahNn2kvyVFCh/XK1GErOK/0Dy0JILhoMQstt+7HtndFpaxu6mM3Ly2bebrJ/jKNdz5uD7CpBD7X4tHv3",
+	"Zvfd2yJL+7O0W/zaWXEXYWq31+miHaVcE8vpLZEo1hRrz2ZctdaEsXaEPtnG38XoZdlBJJ5WcHgnDtIW",
+	"BKwVQK0sKxY2GSJDa3/EyEvE0pO1FcdryFtBWqOuFNHWYuerjBf2YA6KBuLCIQXYs4w4h6k4bbclEObK",
+	"SfdpcclFbOTSQL2p1tqLT/km8Njd0XYrWUl77LqxhD033z7PwTCQWC2rzJ8/EAT2nH2i1T6zbB29yR7N",
+	"hu9ij7c85MIpJpbX75ph68i2JneAx2JTpRrdyuEa4cxgeq/qfdlj2xBPt/tY28PuzOLyvDyGbjUOj3HV",
+	"DKPUvd2L2WMRURxopDh10YbVSCDRjIlt69iFBztBYk/vswHShi71BYRk5nNhUOOoddRtvy5RarWVilap",
+	"ehJlLFVIxA8oRkC2ka46urXdhR3M/2Vrj4GYGFbj/V2aa+vZDQIq8RkVtvRKGbjYC4UEuPDAloOQknY5",
+	"wRcU3laTOQljgF3Ybs2QXg3ASQhNldS60kW1pTHY/ZUxw7Vg7zAM68Bf3sSCO5rp1kZYhE4vV6fTb+k3",
+	"J/2H6THrn06/Y/1HdJj2T7Lvrr5h30+P6cPTTtISy5NTXby01c/CaJ7jy+PT0fBkdHz8X+at+4gY2T+M",
+	"KIg27lgtxdbV6gPWRUJCGxu9m/iU8o0wWinsp9RZHgf2sFeNqCX35E09lsg9uNwaU3R/ATJWr/i5DCK6",
+	"u+5yjd5GQbO5NS27zZGVKHhebTLXKChiCYzty+Lejep4O5rNNZbluntUu87ZtHPXQkqqoLUUroWJTB+w",
+	"zv0iX2pE6M4yPYt6XXVe6au/V7n3knTt52UIDRm20JmLtZFbGnHs3aWZdL19D+fiTPcIlCWBui7RQGz8",
+	"qAyCcN9tWdBtTD7Aw25l8mlC6lNyeEecai3cAPtWK+gA09jqlyrMS7qo6JpjCog1ZhBXGdOebXlsi4Z6",
+	"X57971zu/AYHWP7tlmxUeHbDtVSbhHhemZCMa+B6Le2H9u7XZN+0fZuuauX1vUMhOsu2SL6d0JxypQvi",
+	"hrhV8N6rg6124R34M+cNNVd4h8Wi78w5g7oUFOCp9gbZPklr9H3QuzoaiH/QdPfYjdKNHb2zZX3wqsC2",
+	"s/PWLQpPx0S/FrZWSdr5vLl223c/f477KtVdzrC1wHg9tMsQMNtQvqRgrnJ+SyPGL+PvaxLqT3Wpuz00",
+	"5jN2d0/9V13RPBvXEL9asZ5zFadGVdILRMtoGqCjSUk16zBExchFq92H2nWvMEcnA1QyGS0ErWgUEKx2",
+	"M0td6jvIxxITket95rgVafsujWGHFQUbLv9M81VL2WNsdwnmHqywELTLsZG79WKBrVV5UciuVwT2XZmR",
+	"IdjWzTBvHHP3c/W1jLM94Stt7dzbgNn+PQ4zrgsu0sK1BrVGJwQnXUgrsHkwlIWSA+MTvG3WH2TS1hvQ",
+	"Y8d5j5a+27xcsj27yze0eDttM1jKrB3VJUoC2NgaBnGZ9st0CXeZiw4DFuY9KMQI/hMs9cwKiAzxXXcq",
+	"6KIH5MKWhVhQaKMLVU5Lr4xFXCire3AnLwTpvjjWVuMTiv7GV19BsEiscPxIL30NFV8SA0t9Vcemygsj",
+	"cVEU3ztswe6m+BUfWiE8JGO7XOq4f7/QHQfxE3ahfiqKWBgoJHZCvJtBsEpHadpQsSuVowupAlMw/G1v",
+	"pq0CRYt2y6snBu6qG/X/+LukI9ja0vKKcS7pyDxzD4AaRMx1RSzr+RcoKpOhaGF32qVoMoK6QAmhtt6r",
+	"QZuEjIN403EH6uOPOxVvjS3GQgVhH5ZQObw0qvVaDHYeOh+3WBHgtTOiN7pgC9Kt1PHpeRxDE7SttoM7",
+	"0gnRq3RuLnp0VSGjtacDWzY/+80agQBmjrJcui1VzsLVyGwG1vtr0q3N1Ws2TDS/Oc5Y6R7fbWlJb92v",
+	"tbNPkHwaRM941kLkd5AX7EaJQaKkiyiceI0sIaWFM3Hp49bEkZCKuFemlTcWwfe2QVa6zLfIG/5SRSM2",
+	"QUCi08IaUXFnZ9gIMih3DRZfsa3zY2CW8be1fcYrNpWKbZ1yTQ+YUx1mpcdr1MQPsLjiDbSXy9rAxoFH",
+	"wN2xcWffhtS0cFSyQi2T/bipJeLt3DRyXxxiREl5oyyVau2l4qBgYw+tb1KwNfYcULq4DcOrsKU9qjAp",
+	"vpvVxQsEHm6n/Ty/7pvA7LOP4SbCZ+3sS/DBHZv/nJj/PDT/Od01/7ZelrbuWqnatk9uZe4qF/YeIkBc",
+	"GzaPDqQtywqaP8Slqp29H0aEZplNWixlMBDlVlc5T+3bXUMssM5p4nyytmYEvzHMIhIfKteVGoswD1aI",
+	"w1ngmeuOYcfZslfbjbKltct5qULSFKKFrCRuqI502upBOmkZc1Id0eY70+J2mijS6C4lW8qimKtjblbv",
+	"ztRTC732EMqf+GwehrpXejsZtDaqaqpbSmpXBVh+w1BU+GHTSJOABnQI9O99oEMZJwB92fDxt2UBDusk",
+	"AZWuOj5SpnLM42FQPT4gLcG4p+W4QISag3ozXTDwQ/9VqnjBU5qHYx4f+8e2eoQzOF0GLaxOv3e//sKL",
+	"Oc5mHz0KcmLCTx4enwRPGp+dfBcT17fCfweDO6/g+tXmM1ocR+5tLGw/cp6HrtHclXtd1kVg8D1gaV1D",
+	"66FDeknse2bB7u7f8aKbKLcrnG5bx7RWZG0P6fQptWgL9OaqLRlrh6y2jD5M5Q1TGG24fQvtd2efkNcd",
+	"24im3wQbaoNgfPtbFruTsF8qJrILFhc2YzqfNcm5nBtZNegWZjhX7ISLmQ2Zg7rfBVM3NI9l+pQ3pkXH",
+	"KrMza5eC2ErezJaeoem8MpO/I1775aL49rSzu+yoE6e2LQiY+RVLwbqFyZ7ibtfQlloaLAJ95j5z8a5X",
+	"oNi2NUzbU1zvfCU3u/TXMECUi9mRtuaB7rhjLURCBr4y+BNeTkAkde3CJ/DbD5vJHlIUrqlK9Tv+2EqR",
+	"3ENxvwv5c4vFs840wEKWGc2ZWyOts1Qj7dP73L8t2f4BrKo+fhYab+X0ILNt6QMK11XaGtAEUbVvNPEm",
+	"kyvUBVrMEAiAfbOhdlpuw9PZ52CAECYkpzwjBqkM9qVzqgo9IhO3Zz0B+BlwfiD0A9eIiNijDNY7Fhap",
+	"7RHPqQ5Ibgi/xIW2a/BYqYypRpm9IMQ0Uivviol0vqDquoTH6Nfvjwcn3yTfn0JduqmSCzQhf9sfHveH",
+	"37g+lT9sqn4kt6jOqLNm7Dr4xYxZHcD9cXxiwL9gVFzyBbuUz/iHcJU2dtQv7OFw8E1izh5Wpi0H+7XO",
+	"Tn49HSYPv3nvqfmvJ8n370u6+uvxSfLwfUjlfh0mx+89sSml8kIGOz/+vhPpe1wCN1r9p7xASUztNTtv",
+	"FPQk3aHRuI+Hw7NaRfOxwJLmR5qk0KUkqKKZ2Hwb4E+Kit42NmkvHhr/xiKoxOk4iy3cAAsakAssNGoQ",
+	"1z/yBXkyirY8QH9N1tjQQuiC5ljXaEQYVTlnyrxqe2bAJQdcPVykDclljIcDxsY5l9mcWa+LHHFVEiqG",
+	"8mjfA4fysXEd98Fym4CWk4RQDV1NmbbBE97JXt6ZShBCJXLBBQPUgtxiJo/y4kUlBvvU54WjazJYT0bN",
+	"UuDObhte7wHTCpIlROZZ3Dy5E9z1M62RiNhd84wL5HBz9X3mj0KjMvQChdfssl1NWiqwjmAhzXfbhZi7",
+	"wlLN2o29FYF76RycgF1OTiFdy4xht0K6sI7UZb851wiCYCwABtgdlU2hK9CZA5lhMhHYSMjtttNwgfyl",
+	"h72qBRsLy558ST9cJMhdDbHqs666VVWiPb9bej3S293zuo/XUBKYJbhl4Y3wx1jH0CRkDXtKGK2RIBGV",
+	"zGK0v9zQSi2gQlYrq0d/1Hj58f68PGCFD/sPj5uscBfVfXf5uHEipPv3v//97/2XL/tPnvQ+nwzjFbDx",
+	"RcAMLfLCbZ4xKLwO53XmMZQXKC6X4jRKYg1L/Jej2lVZOaMbuHJLS+IEMlHgvhPz3wkW6AOU9/gAnJgW",
+	"ZFLISe8AYr/1Qu08wgQy45R1Y+LqzoJ3OawJSM3pcAgbuaNL2X7F2q1x9ShK54XBFWONF1wDsAhNVkIv",
+	"Weqj/h1IO0knl2sgARlfmbVZudUbf9sdFWEz2ZZKBcErRttWTBtyWfqMylo/LlKTZCtYdVn1LUxFwXrA",
+	"LaVXXh3WboBQrWXKIdy25ANuQejGdRP3dSqXLKs13t3b574rBaWSofBnSEMpz2VrKsotkkJqpX3+BbND",
+	"StitjfJ7y9yQP3eGxHag3UuWxI4pMUx6T6jZBLmgN3i8WtbW2PsvkRHx185SqN6knbH86fV+R4JpA7c7",
+	"/NsnJey/mVjwT4jfnx//Hw/2dxS1Jewf2E5MVom0+285aXyv0kilUdSkmUKtdYtH97x8aMQz7K/LmSiO",
+	"dBAcE7Q2LauFudmcHDRd5bltCQgNDTuGSYpNVPqxjRzjyPakfAgiY50Z+cjixmrIpa1EVmyWRvLKN2Qh",
+	"lWNbS9CNizlFJlOwdC7MW+3tJOtVH3WsYWDtFW/e9XCkeS7XLGsydB3fxUGV7GLy0vMn7iybUlNsRm8n",
+	"sdhVwpGSd++eP7HBllIpCH3L6q0drO3Q4OMV1Yw8f7KXEBZ3QrhjP2D5QSl4iETScwjNhQLOS5qygas7",
+	"6AtGa9cAh7x7+6Kv6RS72tj5jK7lB4rzSvc0IrW7R24TlbozUrlEecOd7atZGyZHQB5rLNyKv23l+S+Q",
+	"XZQtHh2NreOFJnOpDZsCGTMhYxd8Ne7AH7CYcac3II9dc/kEG4oGb9aqKCpG9GpZNjXYv5azZRoOsJot",
+	"qCh46jkFMKcoIAPFCZVlKDckFbEaXTnGFUMGZkvrZXtGllpIh5jRKBVdJXtJhTDHaE2MUWCItVPG3lal",
+	"g4pRaWdiUSGdemjh5eog2bh6lwQWrW9f84PklC/aKjbAQ/L8iY+dt9NFSy1XJB+zmv21NAeUChTaMnfr",
+	"S3Cbb2YVunW0n0aQ6N0K9LY3XR0BQ2rDMqpn0DULK2oqZGI+I43lWaOoUJZVRYc9emJ1Rg8/JebLi3gf",
+	"KCVXRpiLVAxqJnjRLHPgPz+089H5cln7Nihs2Ti9WEvFQhKaZbF+Q6BjN4Cz97piFVubK6pqetLGvNbR",
+	"vbKei+LgpUTrfkYWg8LzDpAItt4i6LM1ylhmEEijiI8TvbQLecP+WFTANZT+ycbm8YUvihLWDtOOE7im",
+	"L4EWO8DzaQeZAytYK5kLwtuRTpkZXWIJVEU0hMwGrGwpjOZT2urFr75E1SheFo06I44VoH2zUvTJtjd+",
+	"wcSsmEODY+xw7H/47KpRl6X/PlY7qjtdFSvFklAA9olptvFy7wzlMVi+TTmIVZuyIQHgOLA9lYK8tajZ",
+	"bWcyULXKVFvJqJLI1ItHFZJ0qa0jbvRROQM3JIEqeT27YkgNHHfISuAweq88pfssC2Lop88wqd34sirI",
+	"fVVOMLPbc47OTX6mOc+sa2wEAZZJGF6ZlDiROEwZkFeyYCMb+pdSISQoT5oVZEHFymjaW2kHEKi7FE+R",
+	"ntUoiBdDO99NH6Un2bG10Dg5Uq/SlLHMyHVTmmt2aCPLeJnDL9ze8tW2RqP+LW9f82UE76q636f3TfHv",
+	"Lyv/69Ym2bZ+iSFxEAqEJP1Ik/M3zwkVes2UJryo88D7KAeadEJrgY2Yq05UGytdBEPZv5TMMb8GKoxG",
+	"Op6WI8Yt4S8cGzMwOdIEP4jb3XDfbTzjSCMLiH5b2cqWEZCbdCNRed6+WEtewgz13oFtBu10rTaa2tlE",
+	"+7qFr6DtEnLlUyrM8HvHJ70OxnE9qXYFy4bg9BaN8qzr62+7JVA4MuJnNNCJmKz/GXHpTvEiHrJcPYwS",
+	"SjGo/8Ku5lJG+8Kt8VEkPw+Cu6aOvQaEy3l+GRAtYpm0JtqIp6VZAmJJNyAXdCeBtcu2H1/STS5p9k7l",
+	"E99MqnfmyaFgNxDdnOarjJGJZqlixaQR0oxBbk60q7gSOq9FPzV6htE5BNjVsEaILnNufvNM/7eQuduH",
+	"ICT9Fsbue9lX0XXZNO6iUeLWkkspzAJqF+NVhZSWYDBfF8VSjx48MCeiHXkfpHLxYOnb18eSZ7a1Y2H+",
+	"iG1TZE0ylvMbDHLqum4sBoBECpIqRotK1YygH0vGYD5asOztrZL7gwEqS+ti72O/LNsH1RDek1Mylyul",
+	"e77wLQQjrrlmpOuwxag1cWK81bvkXZl6LtfCuT5SKbTMWU2lO9lDo/P4FY3hMIIiOJp1Ze8cbk5x5sM3",
+	"7ShwTVyKik5sMBqMMvAixFhM2jHZ3bT6Cy48ZEKmXDHbQbXSedBgvB4LCNmBf/scrCm6Kxr+K4yUmlRu",
+	"zv+EBZRLLPXI32y5hkm5WcXIVRV3vJiE0afBm2PhKzkDkIBWwF7mTB0SS24JIxb7gTAY+sF2uf5mGAkn",
+	"t9d/v0HxZRepGPMXAkb4hhwlSujVlaOwhTyzUOVMT2z02ZUs5s3YIgugBuDsBAbCW8F2INCwBVgFZscR",
+	"mM2pvgDi3U6kKEHyjlehaL/WYWuoOunda80va19t5cr2NCxjTrwHUkCxOghhI91jo5x+e0pyVhSQcJXx",
+	"GS90Qib9SUImv00MG50MJr0zMmOCKYyPgxtnaa3LDCByYcZFPSDay27wG/Sy+/Y03squyWR2CZB4l+Ua",
+	"JEmuS3IMKiuUj7NJJcUcF20oVZzQhowsNq/hbQYWwONAbAvovcHNN68vLn1l8ArhPf1+J+XdGbAUVvHG",
+	"ZqE+wsztuiytG9oUIk374thsZvnp5fnj/sVP5yfffEuuGYSSTvA29i0G9i/4TNBipdhkQH5RvGAQIHFm",
+	"byNiPtoCAhh8c3zSFj3zao9mvZ+z4Zr0WXVbBoe+Re58ggfdUu3MosGGGJRfLLEWh18j8LtW4bMmDOIA",
+	"gCHZStmWn8ePvrUdLBgdHtOr7KT/aHh12j/99rth3xDE/vE3aTo8fsSyb1nYwcJs32+xM+p8HHd8fOK4",
+	"Mzr+9uHJdw+/Of3+u2TsDD/jzmjc+U9zeSiZKs5Elm8IBOKDjb1WtexTB2HLdPEToxlIDp3HUhRMFP3L",
+	"zZKNsDZnCjt58N9airEaixpCPc9GZJ+dRT79GxfZCNZnHpar2VMaBcMM1D/6QWZG+n39t+C3x9D7BcQm",
+	"91PbLgv2oXiwzCkXdh26oAV24QDcgBxaD/sQ9E2B2OHAHuZ0+64h8JjD7yNKHE4meG7H8SC5EscaVVHk",
+	"GjoUo/nc4nUh5TWkaS54nnPNUimyatB7ezI0UypWTC8ibQtpiQhJbTFNxaZQbZJmGRp1KcTZypW5V0Sw",
+	"Yi3VNYEZDqt95qB0pAmHDswCSltOGghqI/8xNVW4BNfyusuADAy2xWi3SdXmefsCDJpPSHdiEN0wZSuO",
+	"lvLuxNcP9D8duYLrvqBfVbZFz1aG7L1dvt3KK9vi+lAcuJLZBrbUYhKt0o1tI83xJRgMU1zGEFo1Qsv/",
+	"uEMoyblgaAHTjkEZccwliPW2LWKrcaYIFrKmuIi2+vpVchLfEuiw6ghCUeBlAFRC0lVBaEFOyd9+2Dr2",
+	"49aWVMHYP11evnGek1Rm7IwMkX3Wb5dmjEzg6kx6rYVEqrRv323ZU9t2YLt3bQnpHsQwuMzwkS9ACJk6",
+	"cFXDCE/FCrVBDhkSaVTc4/lEJf1urVvpaIIuKHZ154K8E/wDOYRaxmKyXDaWvXjhagI6XsHoxh2r4VDz",
+	"aGsIvEUisgpn0x4nAjNBIAUt6KZUCmOFun9DXSJz7ZV+y1jOClsijd1wtv6t9HiVv9njSjroXqu8Y3/y",
+	"r2RMF0puKu+43/xLik0V0/PKS+63YKRlLsHF9Ns/VmxV/80efu3Hyqz+53JMxafFby4OvPYDl6I6QO1Z",
+	"bRTFFizjtOWz8Kn/cB9zYtMAUzc1+rohcQNk7XdXXCTGl8qfm0wpejurRou4CoWX50jbMtYjMlF0PSHd",
+	"ilh7RP7z4vWrhGQy1Q8s/urBIuslZKJzml5PjExyYf41FlykcmHEY4/oKEdDT6XJQv9WMLrQ8MVLniqp",
+	"5bQgl+Y3n4aUUpX1qgYx+OdvJZboCRTOEBLMJ2Y6CHGlIiMQDwrikTUtO/IG9l1Yr9HE7EK2Qa6tI7q7",
+	"0bZv4f5XWlcwXbsTrZbdbCzjZdMuspX0vxb5pmLcAxtMWfdlzmdzw+1sRNWaqgxrGsOmukFtQ7kqxqIs",
+	"T2g/oRrUTCMOrwMTrmokVjoDpy9xVjmP2yVWWphg3MGWCsK6qnP6OCXSxU9DZ5kdMyFBNIP9rYdiLljd",
+	"9FhcM7a0PU1dEfjHkAdgK0d5f8l6LvNAK696W4502aolk0YQXdAN3BzwjPDCBrePCLhbIpYbhOSd+g1a",
+	"3AP/LLZ20lVsmdPUPs25RgH3n8BmXO5ul934Lja5p433ixtjzfXwhskZICcvktJEaRhGcOZCFkQxKJbV",
+	"G9yR6dTX2ynmwcT/zKbRYEdQRT29djDUvV1bbDOKnkMM2k8vzx+TaxZLp8cQVJfEYQYJzaJ3Zwa9/eY+",
+	"xdpvaJauDNJeGJRGkvpGMQxxfLdsV+5TxSCBibpK0+4jsoKv4PSrjQYSW8DCv/Dc9cywn44FLozoQioj",
+	"Er17+0L3RuiQw6/evX0+QabzGPSEMnIZPXRvpC5sstKbetzYM6lcSmKp+yrATQ783bCgSbmxCfnHiqnN",
+	"WCypogtWMDUgzwtCV8VcKv470wQBFJSiVukcMxzyTeJDwzDfobxxCUZQw3pdhg5HmwJIIeAuTpwlZy5X",
+	"yuZxFTy3ibZlzhCEyjGI6kWxA5j2WBgeifcbwx1hj11XIcQ1pgBOa2FxOjzuwQZdA1YBYV3w4gjr7Zzb",
+	"rePAqNcDL4cPCnrNIJDisvSTm5Nk6P8C8F78dN4/+eZbI8bOS9/dWORyBnZw9HgaJAPYd4Kiw+5YSsSm",
+	"S/43BuQWEewSOk9EktfAiKaLTc7KtE+3K7cNrE7CNZkgaMar4fBhCv+Gf7JJEmTt4ju5uXUk59fMWaSP",
+	"NOkaub0/IVNpUySvNuR0SObsA81YyhcUAjkUTQ3X7yWEDWaDsZhUYDuyE5iRhscnD0+/+fa77x/RqzRj",
+	"07a/JwNyThZcayiXo8hKXAu5FmOBQ3HtfTLmqAcEoGW9qS5wZ8mUhrKLBT6UKhIsZssj0bFQRtxDgsQV",
+	"dA3pQihdYuObzfdGPWeqF5wsAjwI6wt33jzdT1BYJhZpVe10D5mdmuXT/lzqAjITDBJyl52ul4xee+/L",
+	"41yujAZo85NsZKXB+MFYjMXzopQWG3GVmnSLuZKr2TzwUK+DxA0uZuAHdXdQo54An4xFTct0NzgMWzCy",
+	"Vi8hxUphbNyCcFHIWo8lPAWS8ylLN2nOxqK7V+BzgiHPPSzS6FzUkIdZBYa5gtyWhzXLNlTCb9i++4yL",
+	"jIuZJks6YxjqgfETCOZwxRPyoP57Geg7GRsNekFFhgqA2+RM8Yx0z38kP5p/hHHHSq6xgVUvIVOaskIn",
+	"5PHFz4R9WEpVJDZlI0HKFdQjxHKDicH1fmMZSZmE7raSsaViKbi7y8hqbHBlMOW1P+QEmLJOSEB7MwQJ",
+	"Cow2SxcJQx0R3z69uAT0I+WIY2E+tprdgqprlpFxp8JUxx3koVWcMthIs4xjSRqzTHPJDP1MLX2xzMKv",
+	"lH1I2bJwBDEv5iSdM0httWDQS5aSTKYrUOKJYAz21ka5muTTEtoBeaqUtIEyniIBLnvcAjs0mMPHYvJx",
+	"3EllxsadkR00sGnj0AkJ/ZZk3BkMBuPOpwls/G3phYCacHRDrhiZ/c6XEGZuLgnLSHfiHHlPRSoNRo/g",
+	"HSx5GGD0hDx+8Rw0XowLXFhdWfPfjWoCkQ/YTc2ml2UsmAZcId3T44c2RMjfQc+368uo0u3jb5CO5jxl",
+	"tluLI6JLms5ZH8PiVxW353q9HlB4PJBq9sB+qx+8eP746auLp+abwbxY5GjbLiAiuoJPYXpl53gwHAxd",
+	"SWe65J1R5+FgOHiIsR5zkCAf0CV/kNIlveI5d5r6jEUTIzyNK2v+OrIdjtA8A3OSK83OqrhPqBByJVJW",
+	"1tz1SA5ZFI/DZZWGbljiyXCIFVDhDMC8UHNbQ8YFXOZduuH5chlO5RvsAD+LFe2CPR/pyq4hqeYUVxWb",
+	"zK/+wQ80c9kn8Mnx7k/eCS/KZvjRw90fPZPqimcZ9kk7HZ7u/uKVLJ7JlcApTh7t/uBSypdUbFw4rvnu",
+	"m32WdoEgfCfKDiug4dig8FHnR1aQ2vEXdAZRtJD0AEkggLsWtx8srei4ZOnAHf8OPObaEHBhRGdHLQ0J",
+	"+c+L16+sW9Ko/eEjN9tgQxd578zzSLrkE6IYzVyESBWRn7Einb9luriw6f6l6+czUNpxDZq/CexsNiq5",
+	"bhB2G304GPodBYqnVzOjGF+H0ldct1noTiXvjH59X0dfBzRz5qRrkKoXYHEVEwJ0VjP94KNUs1d0wT5h",
+	"HEwrKr/gutCxws7OzGBkShuN5fRJVADQ7KEH5LwWgF+3WhbO9hcUp0RThuGGjfxna/Ko9NzBNCDULJEn",
+	"Vm+H2UXE2g3eB6fO69b0q/KVB4Yhc4FyOSqYn95/5h1rNQrqQ82akUyXxl17CuAN0iOACGHQJxTVpzNb",
+	"t+8ro7kjRmOQj4TYRwL0c5fV/wRpZwfh5Gu8ybbLUizhFK1juvQFfZlLORGQF8N1I0b4ClMDJnUD9WQs",
+	"WmN0Z/yGCdI9HQ7LVIkemJfGwiXSmLmujeZiM0ttSDjXtTjUs9AUnVKlNlsCWscC5ucukHtQzfJxZZao",
+	"aFq8XTMLQnPDuje+P7K/dWNRNcU82knL8DAj1KwM7XCBRnciunriUo1AMULApwbpO76faVtppJGYwKqY",
+	"JUHBY+1s7v9qdGy4Bx17LMU05xiXc3q8x5reIDJfSvmCqhnD777ZBwC+yNVLlnEK9QL/cGqL1yNKb+Pk",
+	"dptY9OCj+R/8gFQ1ZzGP+xP4veK0TAANlwzsYRXHl6FHZVrYxvVPrd77xq3HKdpufeUOnm6VKgjGATMo",
+	"TfaVzd8d4uEJHYB4yXblERxF0+2id4TkbUejH1mxFw4NvzAd/4qKd23aOAQPbylvJjtf/clST5RNjVAX",
+	"EU5d3+cybAmar9s48UyH4UckEn10Lqzv3UuB1vuObX/cvbhgBVTunWCQ0ARMsmrFbF+3NGdUGRHZJ/NC",
+	"rcQwz3enaNYaVnW/opkNBNtLQBv+AQIahtz+NSS0v57Ahdh39wLXg1Jo2sM6VQZS1RPvfA8x6PDxEJty",
+	"VBvLJ75px/FwOIJmKmOBzU4L3cg36aIuWdKWXuKCiBObF+LTHoJki8QNgH48dP4EiQ49EA1d0L7RHP1O",
+	"FCsUZxkQPxuYwrMJoamS2qcx6MFY7KBPce7/pITznZuyGodxqE3LJ1nuYduKTlg96a9yxpeQM0gFpf4w",
+	"kWNfQgMpsaOPX0oMiproLrCfEcFsPhfpK2u07d3bF4ZcSIhNWNugZjRMlX3RhCwqwRwoBvmL4bvYxLKz",
+	"grxKCBpShhZC9IyZOjRVnQyHMNRYTML8oQkZYnkOlz22S2Z6w8Xsj1FJStISJyW2226ZwfmVdNwd6TDH",
+	"/vkyAwaW7SMf2DdjGjWW6VlppvRZNMCNKgYhjXaMXjIWVxusiJUYiYFQcJsMyBuqbQC3YjdcrjAO6kiT",
+	"SVr3G02wUC3FcBrBPhTw7tlY2OtsM0pEKbrgHOdi4+LpFnQDkUcYE9YNEg+OtK04yjBCHh3HPkQlKDsA",
+	"qRcTqFEGRcLAhI4BmpiKkZUFFlKa51j0nwoCoX0QU+OG4troVyuu50xDazRzVbOJBz2AWa6F76LQsz3e",
+	"rmh6XX0TorRqVg9skVBsfN5Irx7sgeKRFLjnpKRVU4gfMmRvs2RGTnpeuNQpF12yVFykfElznRAtycS8",
+	"+b/sw75/OPEBctQpnTb0a6fL8aVF1TvwOCZ1NMexMbuykLCkUXgCZv/2lOzFLO+DCuA/rUV4joV9VDkZ",
+	"jFkAtJozxXpn0BG2DigzVhO4pCugsyZ82B7fW2Drmf3IeRPK2MLssz2z2yZtOd5tgT2vrXu1xapnQfyV",
+	"zdyv77W8h47NvK6Wd/wM/2sLl0IqVaY+bTX7UmJXX/pdw/rlMeRJLK12XaqKtSS2AN5Y2Hyqif3BBrn2",
+	"4eeJzRnRSbVvH0pw7gvr49XVT8ei6x4kBNr/9drIYNAT4r6D7OrT7Qq0q93BENJfb+Ld38Sw/0d4BSsY",
+	"cr8REJVmAGRSNreduDsDWYZ4L87IZAFKTfgovCpjAXyuoC44GhthQraOvR2NGAAOJW1rKRiPzFQ22NzI",
+	"YGOhGLZXg8F+ZCFau74MBmMh8+t0OOxBbDIkfgsKyefUUoxC+lya6t18xdbBoPdko65O4q/JPrbqFkdm",
+	"hRyuqbYF57Kv3v6/nvH5FVtXiEo7TdmDNz9wF3Ank57LNVms0nlUnawwEaOtFCwtRiGRqIdP6cSam9Gx",
+	"5erYaygUU8jCtj/nosyOpoVNLHBFhkHvCXqyQFymIV6DsXC9UUqq5FrvU7/Asn4jXixeVArpmfuP9JOm",
+	"12eEF0ihcJ2+IWD5i9H1bA+yMFVqJm+YEq4sRcM6HaFx9ykwxKY7SFCwsDOnbon9V5nhju3L4e0mAVLc",
+	"ueiwD4H4GPS93ysiqC5vRFDJlaq2V7tsPWKjdJC7t0UE1Rn4rRjo13ig+4sH2o87JbuUwuqZOdek094a",
+	"DAVlUSDaWaU55WAH2f1C5LbV5l7vGvYVHe+Jlt4DCd3tCAtm2hUW9JZhfmwV9RNCswyslq7CBg1km2a3",
+	"vAR+t8KLVGORsYKm83Bc7KF6XvYE3K6ntcf93L8u1dqM807VKRuu81Wd+svG8tydRlURmB5cuav+ZyAw",
+	"55YqQGU2mlfvAd4BTWghF9hmHXQxqTKmzgjH2r5TynOdQGYxUAlkt00O+4NZwF3SiEirHbteq6oFqyXd",
+	"UEPcv1RWO62B0kyubFYsKucWhAjT0mw3PEOEPDC/EqG/GhGC60LujhSB3LtfzYG4kg92m8A+Uza1t4UQ",
+	"UNx2dZjMGgdbHCFvzHiv1SziC64u7W/Wn51vwqaCS1/3i9uqceBTLd30FWOUc3Ov0jl8iQQg4nItYVVx",
+	"vNarhr3/Uv4bgNLt3DdW0fmqPdyP9+aNreJavYv46/36boyI7m4Z1pkLrkQXEwiUNYWm9itMIk2vbbCJ",
+	"0ZqdmRcDcV352WoBJFvcS7r6dG4YQrGqm9EY4O+yDWrIZ11dJ7T4uDVfsVQanWaFrbKlSNFsasc0QgRO",
+	"Z/NWYVIkNuAS8uXdzOwBufEqS0mZ9tBa6jXz7klpOV8u6zMdpLYc3+9KthMYB+TAzXQWooQ7uUKGNQm/",
+	"Si1/2bzTgEa2ksjd0orTm1w35MNsza6gJLSjNwTPiSmeaDnLILRIqig+dbqx1exslmcEmTeBnHWg2QGW",
+	"869sgz746vyJjNZbsfjezYS+FfgO30z8xjxwSP/go/3XXpfIiA5tIkbIde/wBrlG5re5OSF/+nqD/pw3",
+	"iJQH3HaTdiaCt0q93hXkxFgg/LXUkDZc3eIM8gLh/el6lbl2CWIRpP+q4d2Tf+jPQvYP+cLdsbviFQ+s",
+	"ZP8FrNWfteFX0OIPtefVrv6AsZrrS8kx06xabX3kinWHWk6XQhnUJcvGoqDqiuZ5r0mSHK2y+hK52jTL",
+	"s0t1SHX2DNJvNqwggQZ82agDLzULSp07NmwoINjK/BObSFcWqbe1k5vV3okH/ViAfaFWDR9L+bIe5IxQ",
+	"kkIflLINCpjefG11xSBEs1r0eCyszj6xuTgpFfZ8sPJxUFqfa3JDc56VDR0D1nCk/TFhrfixmMuVSnyl",
+	"eBYtFG9kmoIuliCuSEVsM6VgWnChmokgK3BqTo4KbMEcqWMvlZsmqUlCD6FSA6QNHdmS67YSVksp+bVU",
+	"1+ZFObCl9SGoFYo1XLGpVMztAhsuBE1BnI1mLC6r1hXNf2d9qMsLcTVl5d24Vzdaz39vM8n/3OW0qahr",
+	"jStG3A2rdIe74oKC2bZumI1yTTfq1aYwuOU7SYbLlGnBir4uFKOLSVJ9BkWP4bJWfv7QxwfdjKU5Ncfr",
+	"yiJX9j8hCtoNaWk7MgtWVoIbizkVWc4wS8jILbnBUsVcXtAt3dluy2tfGeyrQPyXscaUtVI/VrtA/Pre",
+	"MNdGL5Nf3396X/V/A1UPhffy1t+ZMScmbjiC/GeXN7bY6S0vb1iivO4iUmzs5a7oHLqoMeGN3lVruXVv",
+	"GQECU9htO+NIrxfLZKQywkZg8SIFnUWYrrOTT8YCg4x4MSCPS2ZCmy4+VyXIFisyDJCLWdSsbk9ymx7V",
+	"QruCnfsFfKVef6xZ1/XjCGmCxfT7pgml7LDTcw0FxVMppnxmC8i4LhNyCvVsHOa3SuvAoc2NlIJhgrt9",
+	"C2s709KTFnqZoBhq5WqBhEoL1sfVTPwPmtCxqC5xynNbfksXOJZdzQSF9vJG4NVPKr8VFNMdH794PhZL",
+	"qjXTpMsGswGZHA9OBsMJttvELITJ1owDcwyPYWkXCPMvaPkI591lBYmdsK9pUCoCzhb01UJyjxYSggdH",
+	"PMb8K9pLbGmFB2VPnM8QUFolB0fJgr48rqaD0WWrjY7AcolmBUzeRKkBfjbM2yjQVwyEBogMTkiay1VW",
+	"iQh23VgTW0wCarTy6ZQpoyHdcLbWLVn6TmsPlmr2tFLMSBD5aiHKbCiULepp3EBCbU6ULwZdrXaREC2x",
+	"UbgvtyCFGwWrgBCdSuxlfzwckv/3/yGGAJpteDvwA8KEweLMxiKY38ppu8pcKpaRTK5FLyH9Y9cJHhPL",
+	"eAohCl1P9LHomaLC1iQZC4Q+Jov3T8r4I/P6UST7i6RylaMpR63EgLyVa4QVxClaOQ8HfQVx2CKD3cJR",
+	"T4zqDhonZsscD4eVqm3Dng3fIHJJ/7FiYxGpuZIEjXqxekejvso2LvHYn/lb3wrnPiIm2ic8KHBi+EUW",
+	"tH+9i0bXra/FH//pox4CnljiBimvR5Unut93SMiO6QSJo/fBdSqm8RFRLJUqQ5uq78LX6PZnkNm8YWsR",
+	"dV36CYUWmRjA7Bt5Ji1ZKT5PFj4r/7Kf2SanGHfqSbbtXVem2JbE3Jd084QepHmQiTGSDDv6Axeh6Tzx",
+	"0WVlD7vBWDz9QNMi37jK0xPY2QSLgdiVl+0OoB3DgDxHpgxkHNr5J8Q19redBcF8mLNpQVYC1WdgemaS",
+	"QlGhaWrrXYoKmPMMamxSR6CBmZiPXKyb9WpiBQZoV4FHgmwjvW444skr26UOjdDmbGwhLSVztitC7qlf",
+	"2z1R/fo0fxCtry/jwt71CIH/xSAZNgopeTye8FerxV89Aq5yXxwbeBpQ9D2ZAEr996l10DyvqRi22XK1",
+	"QY6hsRbsqJXQGRf4DCTP7MbwPkOPoIW+kcVvOIX7AW1LXRlhdOUMHJzslIotFdOoffi2ohmzlRmMZBxG",
+	"X5NsBRMg73HJP1IRK/PKVUWZ0ikVekCe0nSO87nifhp5ip0S3GjIXRIHkYwVmOXEDJ1NGbSpy9kNy0mX",
+	"ZjdcS7UBSkpFRgupNr2k1K4wwBpbr9pSyFgx0IBuNgIOo4q3cj3BBWl+wxIyYSKD39gH+1sp9g8Hg4bk",
+	"T5RRJJZMjQV0rzojEyXXj5FdWTsSM6zNGZDlFBsMwYblWg/IhVSFXZFUxUuZsXxCumKV58C9rNawYFTo",
+	"QHcsjMYjr7BMz3lRKTR8RqBP5ZVi9JpA79feALNYYB5XOVWu4bfHMtcTs65XJHVKpOG6oNT+jW3w4bVt",
+	"eUpekWu20agdhk5u5ooIyKlhueaQrg2vxXGeQGmh7gRPFhn3BPWgJARZYGqXUzvijtpeONh9BZCL2Sqn",
+	"6kfFsx+ZwZY/Sg2q73df5adCXNCd7uBqW1tZvPiqEP3TM8EwUcbfis/SghBtPjt3dl81CKm1NgTdMydf",
+	"cpoCQfTeL9vbP7clcLgmjENgyIRnejIW3WNSSKTRlu1kGo3yyCMdofUdvoFTHmmCj0lOxWwFbbupHov6",
+	"9SMFvQbf3VmFHQyHJXXH9fcSa726ksV8QCbswxLYKtI76MBWpXl222C0wJAeTdd2oywblaaucu9CrnFa",
+	"iMC07ZvtiNDOBJIaoTwbltcGeeJ0+MirYulKgfURNcTuBEfLJrYrtIU55AGtFS8K0L4ysC82o3F00PMf",
+	"+467GsY4KrDhy6DjiiSaFdZyKTWQrTADGCBeSyVG/l2s9IRgq/mx2NFr/swc/AeWTbA9P1atmywVl4ah",
+	"QvAJVi3OLuWkVFIV19djQdOULQuQZyb4b5a9EwXPJ2UQ7KR86S2jWooJ6WrGmlvpDcg5qqfm+M3eyt4K",
+	"tmdDFw4ClVW70XdOgZ30oASWBbyFoQEetAd8Cv0jvK6LiM0KNC3Ydl9GW1UbI7U4lQmHSUpl3pZbplDb",
+	"HSTSDMU1wKUjTSbwj+fZ5Mza17AYp2t/X+ldH0iDVmLAutNr2C6DC6alkWW1q+SFFeFtQ8gB+ZkzyIyb",
+	"sQKiuSICQSPR/V7lgpbZ/iDhoHU17TKC15+RONiricf1L61G3yfASyW8rbW6I9k1ch2j/1TUucWZJ8Rr",
+	"qokjxF8z9dm9CD3sg9nzfUg9T2FkvYfiX0jy+OJnq7ZjifTpNOfCEFKabzTHwkKKLVGJRKkIV17q2cgF",
+	"rDaN6fiW0m5RviH0YiwaqjeyRqeI4oRmjd23zx6T0+Pvhz2I5KAuklbJtUHrkJUDs7HhT1W+69blGggc",
+	"aQKdARKy0lYoAo+kldFgJWarVHtbB6wPgj0Kym2Eynouc+fWJSuRM60D/f+BV/oNF7W25ccsz60p+4rN",
+	"uLXBTP7XJBmLyb8ZcaFv/vMfk4QU9ArMH1ShsUGBbQelHrYqFM05mMJtrIk5zFVOCRf/jcQgxs0QRf75",
+	"FNyCfSgepPpmW/ixQxRAGxv+vgNZ0J092Df02Mvg1RtGtZkyIRhvjNVybF8ss8rHuI3+E66XUnMcr774",
+	"CS0Kms4X0EN6ynOoFPa/bHVynKePlhKpZvAPZv8G7wz8MEj1zWSwtdTFp6/K+D85f8IbfC+cCanfvdql",
+	"gQi7nTlyK5eo3hk+lGPHlbp9yTGXIN7EE/oGK9GludY21ETm4n2S2DKFXM45VBcH3bWQZCmXqxx8nXZh",
+	"mZLLTK6Fdu3Nq/f+3XNkU1VzJfaMSQs7NXgdgdhMxoIupO1nYIfwFKViPbAKk1N+wAwwBSotrCkW7bRX",
+	"yE4HY/FYioxbJVlYZQcwz+lgRrVj+RS4Bzgu5cp3uLe77YKSxQwTpiqdQwLQWFAPBatO6rlcg9LudcV0",
+	"LnlqAPoU4k/svs1MyLIwl2Iy7ow720MWEZufWTS8T5ckzGQn+kOdktWFbI+UjGCWbzAb1nL6Fy3b/JeO",
+	"RLHmwfJu3AXB/wj/f5592ise2wn6EG6tlyzlU55WSGK9aUtMDQBrT72oR6AboGw8zelsxmrxHIkNidjm",
+	"tBuLqNeuYZGsOPDcTYJNDIj1JnlHG/55pMfCm5+g7hKS2RnXBcRjVELPwdVVxsNPwihC5bJA3XBnYwGt",
+	"vEC0X+U5GmOtqROiSCb2pCYIHq4xqJG8e/f8iTc8nkG4jjeQ2hzHsTAHFsludN+dDkjdXh4ay0D/AJMC",
+	"mTy9pDPo8rbSzJb3nzyf9l8aLjYxnKdhu9hN7ztfIsgPZtozHx/V2moRgk2IplA3oyrjG8A0b8/PZYUD",
+	"j15HOsQ9RrpXIex7Z5BkC50KIN5HBAD+a4n2fyrKu4Xg3mMw/HO89Nsqvr5zRV0r2FtFshV63pECLFaF",
+	"lb1ZnukBOc9z7NtcWvzHAiVymp9hpUbbnTBsZ7+RK7KmmGWPsRoD7zoZQdicYQal52QsvOvE0CXrPCFd",
+	"5zwpWwRoVpAFFSua55sR+FMGgT9lRJZDkNVPB2MRmnhGhNrQtyONfSwxIhqsPFKRiSGsE/LAyqGwboHf",
+	"ky4lQoq+jZzjkNWDE9cdBOSpbV5Nc2vP9pEqk5zq4qXM+JSbDUFzE20jMIOYeHc+1mdyRih5c375+Cck",
+	"7LVcPDDGBql5dUJtQy48hUiwdHjOiCFI1WjB4xOiJUmlqLFAy0s0z5mASMkbppwNeCzGolZtQXF9TUqX",
+	"1MgasJzXzB0spC26A+9qZpMUAjI49gvBb3tJwwfWpWS6KlaKEci+KjhkbVm/KPoqFTT7HYtJv18uqr+g",
+	"H/oZ3ehJQh5++43Rk2ywTUKoodo9HwBa96w5+d/R/55z0nmvXVl8QJzVVjwiiGRQJgFUXT/BgPxieDq3",
+	"EazaCkK4AbgvugSOTczsSgX+PE14kaBMEG1BQ4QkuRQzpghabPVY8KKX1JHP++m8Ow6dcJOKcDjBfqxI",
+	"LfBobMzvWARzopgGq/PrTkiaM6o0NiZ1FObCnDHa40Q4Klxugo29MBkWvthVjN7R48Oo7vMp3JAOFnu9",
+	"3zL2Vtj4Y9Ma9pJ4bFn8P0byodPCumxtjeyaKPQXs2Se7KHdmgttDT3PIPr9a03/PSS0W6nEDyyxbFWN",
+	"G6kWpabs6GyYmGwJZBhP6aQJK0hcbYzcsWRKSwFNTIHyOskn8c4rZF7m7Up2QbeSoRCmLKB/zWivWkP4",
+	"nkJdtaAz55TvEVt5B0M4PAkABpEQ5LxoaAJR0v5fsPVYoDVqj2DKnyxEv4xRzc62iwTW5LHaCX1NNr7P",
+	"OEJSYsQfql3tRSD2b6TIZ/M+Wqbs3Q/D1gtacF3wNOqYH1WD9sbCpruWSVA+ggsqjyyZqhbqhEYZ1vy2",
+	"QEIBLFhqy9dpii1enWOlFhhtWxkGTQ/bhrAejJpKkkCvf5priWHiuvo2ZOYa0lUa5prmPDPjNRfb+yla",
+	"DPlyHRXrEx5UvT+KAF+Jyz1ZbOxRtXdWvAPysh/NcNf2Pl2qTRQDC3VQUqDabGyL7T0ZC+fdg26wVGxI",
+	"tSGqJxBXG5+DaV6HcixcZPyGZ6uy8ZBaQRLiZMlUykTh0mkxh8Um+Xf9mP/f//V/uwF75EFAjIK0ftI1",
+	"n7m0/jmojrzswdobkAuUV3WQzJSQMn/JxfaYf6OrVDOfoBImN41FLbtpm4DDmS5zhf8yOSOVXe+dOcJU",
+	"v4mzkLP01WP5r5MqYoSVypX4LO2sUExkXyJj3tC9SIkUF+lVjTpfyBsjid0wRaitCymn5N3lY5LRDdq8",
+	"zb9sDbc1Y9cJSH3pnKpCD8gzqRzlLJi6oTnpuupwoH1hqEdGbUESeBW0LZANMQPuh82EdI3mphm46YyI",
+	"JlcF4YVNua8KYKAlggW+NM73iMt5BlkPbXFuSaXr1I5QTYTHuBr8jXSt6gnBKWiKdAGKPcKFkQ3PQGat",
+	"5BtCDiKZy5XS6FelwmtlCAEcCpv+m98+IMzLRY0FrsbaOd3az0IBGRuIR84Wpq9klkrFLEiMBJ55K5Yd",
+	"1uvtkNUylXku17p0CeOSjpxGOSLUafi2j61zBaDIXjOR4fnaAzF6ty81AmMMyLmz6MOEGeX5hiiZ56ul",
+	"hpK90MY8lQZx2BIs0TYiyOAknBem6SVg9rfP6nHi+8jel3gn7zNMpzLTHxqnU91zi/CPVCrBEsZwjgb/",
+	"/OXmrt4RXtWv7O5fKUDHKR3+VnwWvysT5m9OKgaHpWIpLRzeJ42OH+75CPr8NtILudAFo9mAbGkR6Nxy",
+	"rixYkLzftTzAUA6guL2qvSwJils1S1X9/+xd23LjOJL9FYRfLEWoJPd078PKsQ/e6p6e2nWXHeWu3tgY",
+	"VjRhEpY4RQEKArLH4/C/TyAzAYIXSZTL8q34NNMukcT1IDORec6YXRgkMXGYnedsWah/iMR8BEZGqP33",
+	"RFnwX3STcNwknHH1DfYt9Df3aEkpQ49jomYzp4XFbsiAoZHSxYH7gMWnmfwKF8X1Ydwc6/zDj9cff9n5",
+	"nup9fdQO9ipP2N7qHYvAA8Kd6t1QMLZNw+s3DlToc1GS2DNQfHFLmA1iu8bjIZYC2tlwE+QYbqHqJBFa",
+	"q2LzbdHowD7ezlDrX+EVKH2DRo2pn7IY0+673ihgav4xK0T+X9GB/9Y7ShSLDvq0nueJQJcLnsE+fbIQ",
+	"kUv/2yqOtjHKXIscV5VCy4pXyjTEd1zCpmEDSoOPl0V2zY2IR16xgazq8M3DFiouayeWmQgNYmnHB4G5",
+	"ng3aaRTsMHzGYsNnMRXhtFucZ8XMiWZUyKc3isz+EbLpKlYIU2TiWtSYdI89jy6kNyAfiiPeWte1dVKz",
+	"hs+eTWP2V2GaY0Rj8AANoqb+Uh+pfmyj8ayYMS8G81KV6ZaFuM7EzSQjyyvAMLK39OQusLzcATjprk5d",
+	"kaN2TNAk6yV5fvsvEQSgybun1HORNkzCKYYu8G3kNtM/lfjovF+u2a/CgEUaDLUXyzVzscArOrRDx5E8",
+	"yXN664IlaiEc5Z81h45Ba6dh8pKOdabB80OTFS/bAxq/I/tu6e3aihWBYtfwsBZC1p78iUUHJ/QY2OR2",
+	"hUcHm+1T6OdfVUEPvh4T1TXcTTt1YAeIo8pbuCW1ayxYID3G7VVbG2Kd5YpzIOemcr8Id1Ji1DfBm4ei",
+	"yZ37v7/fLsWJTD+kodpBzfn0uEh7eq96KJW+bv/5p3o/dnmoop+yaoV65J8NoN7hGnHOVkQgfYGmTriU",
+	"GM9toZodRZJritgfakgCzhIBWmNjFoOLJVKRxkRuV2PzLLj0QfLScz2OZPnklF3xXAsi4ZEq5C/Ed3K0",
+	"mGrs3ycN2lvkfLXH0lbS1y7y5pj3Vhv+qsOyz/RWNxGbGrBTlHaNZoxbI3YsfBJzT7/63eZ5uvXmVGdr",
+	"Mdf286QDzBMsg31nXfAyFHk/ufOxyPsJlXgEMjZPgeTnZXO6/PzC7CCaAT/G0f1GEOcVwlYwq7siM1rr",
+	"26GZ7Y7MkaxBM9T6X6li4WO/UpVonclrITH9UyufTPLO/ztd3FmjP5JQEuVv+zytetAP+x0o26TE9sph",
+	"0EYAHskHHwaBA/MUR0Dzcz3g94D/2ICP90QPQfm24OoOF2i/B0HTQ80EL/JMFGzJzXzEbuZZMid0Y9pk",
+	"eU46n1MfNRAkN1Dl9kQPaBBDS9taGA8JI88LcYUQYeCjHTz5c+y5iyZti40igwDk78FVhKuhd2zUMaUc",
+	"x8N1oU58rhLt3H5/DmKz+OC9PZ/qRwzCxpiVzVM3EnL0glD0uhapYnaqZllTYTVs4yKTp0LOzPxg+sPo",
+	"SeOztQnbFq9YH9bvA7F7DlIMgtvHX3/5fcgGhCuwGYcBBPntBoELn1n2bOjyp23DE0HMue3ufoyMxlbx",
+	"tsX9y9mgb3pHft/05gQDHXZ9F8Njcof+w/3kzt+v3k/upLvgTYWTR35K5PhZVKV8N6HGph7shCj1jzYg",
+	"pbTWujoN4dXlDWSOoPp/Ly78nLsJJ7oiKtrxEN0pjuIevYDl2S1oTUvNreOdHtp2R7rr5vG3BS/COaEY",
+	"kP6rKvyt9ANRwXfsGwwO15yDF3TmI3VXIx+kN8n3eha7iK9+kyDyPJ6DNd+p/Y0t92wAsKlR+6qnWy5D",
+	"MUT7wZ1imT/styWb8cjnanHNEng2PWarpTXLMauhSObZtWBGsRj//PnTh7i3jb4/98buLEZbqw1an8Tb",
+	"CZIj3B3acztAa1Mmvxn4yj7uyUVabx+tcZVCtOjdpBfqJu2yH0fP4TP4AsA9GQwP3DdtzTp4PenWvQOx",
+	"p4q8B2yqV+U+POTJMtljDyf6xOVC7J4W86qH8uW5ce9pIvaDzn6eH83Dc+3d2aDJgpBMb9G8bD/DTfJO",
+	"Dsc35nOcZtq0VJpQbUiFDT92WQRUkFZyAQ9HSL3BTVD11lLYNvKCLKwsxGaZ9OQiS7dNBDs/u/jd5Yk5",
+	"VcybuSI25kg6MmuQjylb1iz/OAv7ENSAEDex1jGLeZoSJXUkYz9/MRtAFxIclCFo7zhWpRHTmUwEERaA",
+	"vTIXhXCSCLUcBXUjO1wj96kpfWpKb8Y+UmrK9lyUDjgYSPImXLKVFm1Qx1qRLqwZBi5YvhDTUml5K766",
+	"ImFEmPCnmBdM7boUuZIzUHMeNGUsvwo5RSWqsGJ5jGLdJFgF+brtpcja1TbbRmcgh9AEY7YdiyP5EDBm",
+	"HbG4S4ZOn5LTp+S84ZSc3Y3EXXJvqhQ69u+BoIonyuRY/mvRxsEHlDvU47Z/qmKm/wyaAk7S1CtAMeCr",
+	"lCKSUEQQr2cSwcQ9ZpSywIQNofoAo8oWIo9YDY7+c8w+CuF0KNJFJlmhcuGVDD12V6yYDmHpPj/njQWe",
+	"31ZCzuMk4qyxnZr2Q0jxjwyDVT4sCxoBTYDfx2bOTSQtMICdIP5pEa/m3XVPlAniPH3OTJ8zU14PvrEk",
+	"mXCFXRhe0L40N+rdcs6136GNbVkGDDcdf2wAbgKSjronMLtC++N7OF2TZ2G8FLBIw6QL4kO1fsXuUVvP",
+	"vXRdchrVOfeJUMkDRSQN/4oVjpcqJZJVR2btyh8DPUqvask1q+ehkO1ijZ7Y4mUcycVKg1AbvsHMDzUK",
+	"d4Limf0dNRW0IgemGvLWYsGlyRLXnyGKpFGMJZJn5KyV5FTM1WByab9aoolR7SbOrsHnOnj2mUZ9plGf",
+	"abSHG4DHdeI6pBS1+XUN0pGK8dbizrnrC7DVBvB6p2+cc20i6d6W0hf8QWGNPa8H3MVvY1W3LZLf7ret",
+	"v7fsc4feXu7Q1mShVibJpoXetJ8anIBsAIFi/3dH3kYWCB44SFtfV/gZjr2N4DW26b9bLAQ2sK83fDYc",
+	"Ibc5cpWjqKsjcHS0jaAMWogEpUyb7I0d04eeyJ/qM4leXyZRnzr05RFP7D5lqLqznQtYiTexrhUb2rrE",
+	"Ih2hOFxonGeaTHaRjiJpUXkBLmLoWfqNwAaZ7BaWHo5dVgdIK7WR/aKUcU3X+nEctxZ/uU8g+g4SiDb7",
+	"EY7Nyy/a9bxec6W+don7wiOHmt2IS3jEJ/qMPF2VmYusYFokhTBwjYysWPSEXWZAL42EV3Zk8I6cG/qh",
+	"kvntcfkxJoVA9qo5vxbsUgiv9SpSdivMmJ3YfYO32+sCxUCj83/U6JfA89rch25IIX/GiIXeZjNRd+yy",
+	"o0QZXhT8ts1MQpUeNwWUk6ATtRSomLTkMzHsjaZHj0Uje1Ow7txu9X/aL5/1g3nz1h/LFAPmbjU9yQ7H",
+	"gCtcFwtp97ZIUfkQueqPIRnFxwA+YnQW8koCxIsnsUe8mEHsdsFNMvfhW3zlLLsWkg1+OjpC5f+bTIsh",
+	"qKZEMkZYg5Z8FUvDhEyK26Uh+a/MEVS7MMYxS0WeXaMeWcKL4pbFGKp+Ryvg3UU2k9ysCtti+H5mcARt",
+	"t5cYFftc5NTgS8G4ZHNjltbps/+r2edPp3YSMPJM5HkrXWqAwT4HbchqdGULbOJMh8C5p5iwx7GnDQBX",
+	"PrsWjhnXTBtVWFuyFJTTdL71dtL3F9vFfVGF9nZkf6gdNrmz//Oxa36OKVfrCANTQqbWCwmwx91I0Z9u",
+	"nSRfFQXWRE4bGNDFrQhOg7caK30Joc8Oy3BL0NPaf84ibFj3LZC3ecU4IYm1y+XoiQG8X3WPHQrstORe",
+	"JRf03wh20f61tmGLAUzxG7tfrjKRU+zmUqW31uxNNVq2YDpqyLsmjxhkMDWQIYvF0twyb0wWYqGuBZFA",
+	"u112IQyEkmJUrQX1PWsSuTBSLnhhzfBUwA8wa+MSMwagWK7YauEFPMZPYuHh955atbS7nYcc1d+Hofed",
+	"Eyrv226blLZXh6garcHDwD7jxliU8AV6OdeG/XiEctr1zEqDt30/HB1NoWglkv4y0iU7kRYlG6CDWiLN",
+	"cMTIy3TZUYmwTTi0fg83K80SlYqRewG61YB2g2Rl7Ld/Yv/73yjLndKlp3VHfU9Qcy6lEhRIi8rSmPGk",
+	"UFr7fo4juQWtapbFz+UAP3oorjELu8bkqHG3XWJzrR+sTnFvw+zVhmGVtfQmzZnHgLRlJmevVuajatq1",
+	"p9GCRDxnse1ojKFLl81aIvTnT6cW9JRMxIjdzIW18yhmh5YaUwWTysKyTB1dAZp2fpf7VNYAbL0i84Cz",
+	"QlxBAE8VbCULi+hwGWk/HUbx/nJ0BK+KZOyefq9SEbMjrKkTRaGKeLjVDjzP5OyJnbYSINfkdGRyFhyH",
+	"PQA+6vWi9Sv2YwfhtTgKS+4ie4lPBHcCZbErpCKW9Ra/4i+xN5lGT2zhbyEi+Q9l13q9EhYWExbPY7Ih",
+	"xNqrApOY7a4FaAMHb9xRhhJHdosIZVVwEzu1z313slzWx7BjXpWfGm5YJpN8lYpynvqNuR/LhC79/bpw",
+	"uzNYMy/26vDBsPFAsdwwcllds6BuWtbxV4pH5gJ/FUlMSNZssMykhJyhzcLXgQw4vOGwlvIJylmcvf9g",
+	"segSqjW4/spu7AYyCkW44gUc1NWy/JKShdrvrk3tj8t6uRsVybCDrmuaLyrZPHmmjTUi0FJxTa401XmX",
+	"NBKlcBc4ZkV2uTLCGjdGsYFrk5mHyl0OVJUUzh2FGh9KCxmOIxnbZp8qhK3YUQloYaY1/EWOJyYVdjRV",
+	"N9L6pfpJoXhHfpZKAnuY32vnjA0O+SrNzKFdUofLAkxKbo3Ew7XELfa5HWlbACV+s8/tlyLlZLlsGatv",
+	"FB3uj5H9HyN14oDXdIqstCg6nQn2h1gDqb5aAAoMSA9+oUVojTzH9QL+knuJdcZULiKZSTg6jlm8RCq6",
+	"HOlOEp7nZCK20bB4jjreNEPLtkQSfkwfW4NL71dFIaT5bMdgjxsb3r9m+ybYBBiZfps+9jalCWY0w26D",
+	"wn+WDpgd+0ll7U7o3O20M6pLFCpKYT3H7P3pBzuxGr0hJ9APGVCtV7s/41dDcp+DvR84LR/dduZ4q6TC",
+	"S9Yv3sddvDQxrLYcWhbxXPDczP+1drVWqrgtrCKAQoBrnuVUYV0o4MLLSE5XztzthnZZ9FIhBDcX79+o",
+	"BXtcrfiJC7g0WWsMlX3geXYt+kVpNK4skayKzNweTP/+pZpGey2kHbFkLioELTjatL7UUki+zMa3fJF3",
+	"XWQlQmaanS2FPDn/wFKVrKz5DkEnsbgUaVomUl5mkhftOS/0/MVSJLstMdficonxNM3sP/H8vLDfMXCH",
+	"2M6hG7T8x/HR+Meg/Zlk/3/y26ltLd1AqUtri61bmfUR6FfmlpVpEdANmp13NrDjHbIR2r9mVzTTtFIh",
+	"PfeBQCikz+7IiAYCXGZmCn51lSVIMZFywy+5dgwcejhi/3H0Y5nLvB0rP2EbnxkqXTeBFYOn/R1A9fx+",
+	"jnkADXnILx9cqYKJf/LFkg5nv+o8kRMuv+F44yaySy3bgu/Vx+8OcHNgHc7071/u7Qsh4aktUlNGICpR",
+	"pgJh34GdsylECnL2dkusivxgejCB+0JqU/3dXt2/Ks/NTs4/TFmm9UroEariZxyCcCW9jExDvX51xWqE",
+	"nuMyIFRVtG/S8lZ6d8jUjVyrxM8GlyG+DEfhTSSRy2TyWkhIDS6b8EsZF2xpgB8GR2btRMlZJmcg6+/Q",
+	"RUN1OgWE3HyoK4wBYZIyTxK1ksa3RwfN8GLnG9pQYYo9Of8wwvIHpJvYMsYYJtn+crqC2vHtFMvf8Pqz",
+	"SnQCXo9R4cK0R0oB75GRtW0RDYM2VN69qRF4/UZzVM6cI+WvBdhlSoE9H9PjLqLnPx1GmzZ82NVQr1ku",
+	"8JkRUz57iS9cwJyjmxsqzJfvCBriSySbrbAwcSVunOYAxJKCdjScZgwBwZGcq9nM+iJZOOUYUVnf2YpL",
+	"bkexUkKlR5BKat9Kvcc6qikr9xr+3YNIJK8gJk1z0sQEwCPmflQDgjH7BQu1eOHTFETKuGG5AGYXKKMG",
+	"sMB0Ln3MtLBgn+iJL1xcpJ59glLKtM8bw066WicMd9FY+Rvn5nh5698+XVTPinBm6bBom9d1xr011hBx",
+	"NPufi7OP4YKt2G33X+7/HQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

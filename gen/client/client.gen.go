@@ -19,6 +19,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/policyresults/policyresults/grid"
 )
 
 // Defines values for AngularGridSortModelItemSort.
@@ -690,38 +691,7 @@ func (e WebhookMinimumSeverity) Valid() bool {
 // unwrapped condition (`{"filterType": "text", "colId": "status", "type": "equals",
 // "filter": "open"}`); or AG Grid's column filter model, an object keyed by column id. The
 // server parses and validates the shape precisely (400 naming the column, type or value).
-type AngularGridAdvancedFilterModel struct {
-	// ColId Column id of an unwrapped condition.
-	ColId *string `json:"colId,omitempty"`
-
-	// Conditions List of conditions of a join.
-	Conditions nullable.Nullable[[]AngularGridFilterModel] `json:"conditions,omitempty"`
-
-	// DateFrom The date of a date condition (YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or RFC 3339).
-	DateFrom nullable.Nullable[string] `json:"dateFrom,omitempty"`
-
-	// DateTo The upper date of a date inRange condition.
-	DateTo nullable.Nullable[string] `json:"dateTo,omitempty"`
-
-	// Filter The value of an unwrapped condition (a string or a number; null and booleans are accepted).
-	Filter interface{} `json:"filter,omitempty"`
-
-	// FilterTo The upper bound of an inRange condition (a string or a number; null is accepted).
-	FilterTo interface{} `json:"filterTo,omitempty"`
-
-	// FilterType "join" for a join; text, number, date or set for a condition or column filter.
-	FilterType *string `json:"filterType,omitempty"`
-
-	// Operator AND or OR between the conditions of a column filter.
-	Operator *string `json:"operator,omitempty"`
-
-	// Type The type (AND or OR for a join; the condition type such as equals, contains, inRange, blank for a condition).
-	Type *string `json:"type,omitempty"`
-
-	// Values The values of a set condition.
-	Values               nullable.Nullable[[]interface{}] `json:"values,omitempty"`
-	AdditionalProperties map[string]interface{}           `json:"-"`
-}
+type AngularGridAdvancedFilterModel = grid.FilterModel
 
 // AngularGridColumn A grid column used for grouping or aggregation.
 type AngularGridColumn struct {
@@ -776,33 +746,7 @@ type AngularGridFilterModel struct {
 // list` command sends only `{"startRow":0,"endRow":100,"sortModel":null}`.
 //
 // Example: {"endRow":100,"filterModel":{"conditions":[{"colId":"severity","filterType":"set","type":"isAnyOf","values":["critical","high"]},{"colId":"status","filter":"open","filterType":"text","type":"equals"}],"filterType":"join","type":"AND"},"sortModel":[{"colId":"observedAt","sort":"desc"}],"startRow":0}
-type AngularGridGetRowsRequest struct {
-	// ContinuationToken Beyond AG Grid, for ListPoliciesCompliance only: the continuationToken of the previous page.
-	// When given, the page starts where the previous one ended (it replaces startRow) and keeps
-	// its size. Ignored by the other operations.
-	ContinuationToken nullable.Nullable[string] `json:"continuationToken,omitempty"`
-
-	// EndRow The end row (exclusive, default startRow + 100; at most 1000 rows per page).
-	EndRow *int `json:"endRow,omitempty"`
-
-	// FilterModel The filter model, in any of the shapes AG Grid and Pulumi clients send.
-	FilterModel nullable.Nullable[AngularGridAdvancedFilterModel] `json:"filterModel,omitempty"`
-
-	// GroupKeys List of group keys, one per expanded group level.
-	GroupKeys nullable.Nullable[[]string] `json:"groupKeys,omitempty"`
-
-	// RowGroupCols List of row group cols.
-	RowGroupCols nullable.Nullable[[]AngularGridColumn] `json:"rowGroupCols,omitempty"`
-
-	// SortModel List of sort model items; null or absent means the default order.
-	SortModel nullable.Nullable[[]AngularGridSortModelItem] `json:"sortModel,omitempty"`
-
-	// StartRow The start row (inclusive, default 0).
-	StartRow *int `json:"startRow,omitempty"`
-
-	// ValueCols List of value cols (aggregates of groups; aggFunc count, min or max).
-	ValueCols nullable.Nullable[[]AngularGridColumn] `json:"valueCols,omitempty"`
-}
+type AngularGridGetRowsRequest = grid.Request
 
 // AngularGridSortModelItem One sort key.
 type AngularGridSortModelItem struct {
@@ -2617,205 +2561,6 @@ type CreateStackWebhookJSONRequestBody = Webhook
 
 // UpdateStackWebhookJSONRequestBody defines body for UpdateStackWebhook for application/json ContentType.
 type UpdateStackWebhookJSONRequestBody = WebhookUpdate
-
-// Getter for additional properties for AngularGridAdvancedFilterModel. Returns the specified
-// element and whether it was found
-func (a AngularGridAdvancedFilterModel) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for AngularGridAdvancedFilterModel
-func (a *AngularGridAdvancedFilterModel) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for AngularGridAdvancedFilterModel to handle AdditionalProperties
-func (a *AngularGridAdvancedFilterModel) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["colId"]; found {
-		err = json.Unmarshal(raw, &a.ColId)
-		if err != nil {
-			return fmt.Errorf("error reading 'colId': %w", err)
-		}
-		delete(object, "colId")
-	}
-
-	if raw, found := object["conditions"]; found {
-		err = json.Unmarshal(raw, &a.Conditions)
-		if err != nil {
-			return fmt.Errorf("error reading 'conditions': %w", err)
-		}
-		delete(object, "conditions")
-	}
-
-	if raw, found := object["dateFrom"]; found {
-		err = json.Unmarshal(raw, &a.DateFrom)
-		if err != nil {
-			return fmt.Errorf("error reading 'dateFrom': %w", err)
-		}
-		delete(object, "dateFrom")
-	}
-
-	if raw, found := object["dateTo"]; found {
-		err = json.Unmarshal(raw, &a.DateTo)
-		if err != nil {
-			return fmt.Errorf("error reading 'dateTo': %w", err)
-		}
-		delete(object, "dateTo")
-	}
-
-	if raw, found := object["filter"]; found {
-		err = json.Unmarshal(raw, &a.Filter)
-		if err != nil {
-			return fmt.Errorf("error reading 'filter': %w", err)
-		}
-		delete(object, "filter")
-	}
-
-	if raw, found := object["filterTo"]; found {
-		err = json.Unmarshal(raw, &a.FilterTo)
-		if err != nil {
-			return fmt.Errorf("error reading 'filterTo': %w", err)
-		}
-		delete(object, "filterTo")
-	}
-
-	if raw, found := object["filterType"]; found {
-		err = json.Unmarshal(raw, &a.FilterType)
-		if err != nil {
-			return fmt.Errorf("error reading 'filterType': %w", err)
-		}
-		delete(object, "filterType")
-	}
-
-	if raw, found := object["operator"]; found {
-		err = json.Unmarshal(raw, &a.Operator)
-		if err != nil {
-			return fmt.Errorf("error reading 'operator': %w", err)
-		}
-		delete(object, "operator")
-	}
-
-	if raw, found := object["type"]; found {
-		err = json.Unmarshal(raw, &a.Type)
-		if err != nil {
-			return fmt.Errorf("error reading 'type': %w", err)
-		}
-		delete(object, "type")
-	}
-
-	if raw, found := object["values"]; found {
-		err = json.Unmarshal(raw, &a.Values)
-		if err != nil {
-			return fmt.Errorf("error reading 'values': %w", err)
-		}
-		delete(object, "values")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for AngularGridAdvancedFilterModel to handle AdditionalProperties
-func (a AngularGridAdvancedFilterModel) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.ColId != nil {
-		object["colId"], err = json.Marshal(a.ColId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'colId': %w", err)
-		}
-	}
-
-	if a.Conditions != nil {
-		object["conditions"], err = json.Marshal(a.Conditions)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'conditions': %w", err)
-		}
-	}
-
-	if a.DateFrom != nil {
-		object["dateFrom"], err = json.Marshal(a.DateFrom)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dateFrom': %w", err)
-		}
-	}
-
-	if a.DateTo != nil {
-		object["dateTo"], err = json.Marshal(a.DateTo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dateTo': %w", err)
-		}
-	}
-
-	object["filter"], err = json.Marshal(a.Filter)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'filter': %w", err)
-	}
-
-	object["filterTo"], err = json.Marshal(a.FilterTo)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'filterTo': %w", err)
-	}
-
-	if a.FilterType != nil {
-		object["filterType"], err = json.Marshal(a.FilterType)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'filterType': %w", err)
-		}
-	}
-
-	if a.Operator != nil {
-		object["operator"], err = json.Marshal(a.Operator)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'operator': %w", err)
-		}
-	}
-
-	if a.Type != nil {
-		object["type"], err = json.Marshal(a.Type)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'type': %w", err)
-		}
-	}
-
-	if a.Values != nil {
-		object["values"], err = json.Marshal(a.Values)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'values': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
 
 // Getter for additional properties for AngularGridFilterModel. Returns the specified
 // element and whether it was found
