@@ -99,7 +99,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 	if u.Assignee != nil {
 		who = strings.TrimSpace(*u.Assignee)
 	}
-	res := &BatchResult{BatchID: newIssueID()}
+	res := &BatchResult{BatchID: model.NewIssueID()}
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
 		var user *model.User
 		if who != "" {

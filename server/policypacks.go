@@ -15,7 +15,7 @@ import (
 
 // policyToAPI maps a stored policy to the API's AppPolicy.
 func policyToAPI(p *model.Policy) api.AppPolicy {
-	return policyInputToAPI(repository.PolicyMetadata(p))
+	return policyInputToAPI(p.Metadata())
 }
 
 // jsonRaw encodes a decoded JSON value back to raw JSON.
@@ -175,7 +175,7 @@ func (s *Server) DeletePolicyPackVersion(ctx context.Context, req api.DeletePoli
 }
 
 // policyInputToAPI maps policy metadata to the API's AppPolicy.
-func policyInputToAPI(p repository.PolicyInput) api.AppPolicy {
+func policyInputToAPI(p model.PolicyInput) api.AppPolicy {
 	out := api.AppPolicy{
 		Name:             p.Name,
 		DisplayName:      firstNonEmpty(p.DisplayName, p.Name),
