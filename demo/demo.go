@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
@@ -101,8 +102,8 @@ type Result struct {
 
 // entity is a demo stack or account with its resources and packs.
 type entity struct {
-	stack     *repository.StackRef
-	account   *repository.AccountRef
+	stack     *ingest.StackRef
+	account   *ingest.AccountRef
 	cloud     string
 	packs     []*pack
 	resources []resource
@@ -210,7 +211,7 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 			for _, pol := range p.policies {
 				fw := p.framework
 				fw.Reference = pol.control
-				in.Policies = append(in.Policies, repository.PolicyInput{
+				in.Policies = append(in.Policies, model.PolicyInput{
 					Name: pol.name, DisplayName: pol.name, Description: pol.description,
 					EnforcementLevel: pol.level, Message: pol.description, Severity: pol.severity,
 					Framework: &fw, Tags: []string{p.framework.Name, "compliance-ready"},
@@ -285,7 +286,7 @@ func buildEntities(opts Options) []*entity {
 				cloud:   clouds[i%len(clouds)],
 			}
 		}
-		e := &entity{stack: &repository.StackRef{Project: t.project, Name: t.stack}, cloud: t.cloud}
+		e := &entity{stack: &ingest.StackRef{Project: t.project, Name: t.stack}, cloud: t.cloud}
 		out = append(out, e)
 	}
 	for i := 0; i < opts.Accounts; i++ {
@@ -301,7 +302,7 @@ func buildEntities(opts Options) []*entity {
 		if cloud == "azure" {
 			provider = "azure-native"
 		}
-		out = append(out, &entity{account: &repository.AccountRef{Name: name, Provider: provider}, cloud: cloud})
+		out = append(out, &entity{account: &ingest.AccountRef{Name: name, Provider: provider}, cloud: cloud})
 	}
 	for i, e := range out {
 		e.rng = rand.New(rand.NewPCG(opts.Seed, uint64(i)+1))
@@ -497,8 +498,8 @@ func label(e *entity) string {
 // evaluation builds the complete evaluation of an entity's run: each
 // (resource, policy) pair fails at first with the failure rate, then failing
 // pairs get fixed (30%) and passing ones regress (5%) from run to run.
-func evaluation(e *entity, run, runs int, failureRate float64, observed time.Time) repository.Evaluation {
-	ev := repository.Evaluation{Complete: true, ObservedAt: observed}
+func evaluation(e *entity, run, runs int, failureRate float64, observed time.Time) ingest.Evaluation {
+	ev := ingest.Evaluation{Complete: true, ObservedAt: observed}
 	if e.stack != nil {
 		s := *e.stack
 		s.Version = int64(run * 3)
@@ -513,7 +514,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 		if p.name == "aws-cis-benchmark" && run > runs/2 {
 			tag = "1.5.1"
 		}
-		pack := repository.EvaluatedPack{Name: p.name, VersionTag: tag}
+		pack := ingest.EvaluatedPack{Name: p.name, VersionTag: tag}
 		// One stack's CIS pack fails to load in the last run: its cells score -2.
 		if run == runs && e.stack != nil && e.stack.Project == "payments" && e.stack.Name == "staging" {
 			pack.Error = "policy pack failed to load: invalid configuration for s3-bucket-versioning-enabled"
@@ -521,13 +522,13 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 		ev.Packs = append(ev.Packs, pack)
 	}
 	for ri, r := range e.resources {
-		res := repository.EvaluatedResource{URN: r.urn, ID: r.id, Type: r.typ, Name: r.name}
+		res := ingest.EvaluatedResource{URN: r.urn, ID: r.id, Type: r.typ, Name: r.name}
 		if e.account != nil {
 			v := int64(run)
 			res.Version = &v
 		}
 		for _, p := range e.packs {
-			outcome := repository.ResourcePackOutcome{Name: p.name}
+			outcome := ingest.ResourcePackOutcome{Name: p.name}
 			for _, pol := range p.policies {
 				if !governs(pol, r.typ) {
 					continue
@@ -545,7 +546,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 				e.failing[key] = failing
 				if failing {
 					outcome.Failed = append(outcome.Failed, pol.name)
-					ev.Violations = append(ev.Violations, repository.Violation{
+					ev.Violations = append(ev.Violations, ingest.Violation{
 						PolicyPack: p.name, PolicyName: pol.name, ResourceURN: r.urn,
 						Message: fmt.Sprintf("%s %s: %s", r.typ, r.name, pol.description), EnforcementLevel: pol.level,
 					})

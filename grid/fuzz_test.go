@@ -57,13 +57,8 @@ func checkColumn(t *testing.T, id string, col grid.ColumnDef) {
 	if !ok {
 		t.Fatalf("query references column %q outside the schema", id)
 	}
-	if col.Expr != def.Expr || col.RankExpr != def.RankExpr || col.Kind != def.Kind {
-		t.Fatalf("column %s has expression %q (rank %q), schema says %q (rank %q)", id, col.Expr, col.RankExpr, def.Expr, def.RankExpr)
-	}
-	for _, e := range col.MatchAlso {
-		if !slices.Contains(def.MatchAlso, e) {
-			t.Fatalf("column %s matches %q outside the schema", id, e)
-		}
+	if col.Kind != def.Kind || col.Set != def.Set || col.Nullable != def.Nullable || !slices.Equal(col.Values, def.Values) {
+		t.Fatalf("column %s is %+v, schema says %+v", id, col, def)
 	}
 }
 

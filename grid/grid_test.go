@@ -13,16 +13,16 @@ import (
 
 // testSchema has a column of every kind and shape.
 var testSchema = grid.Schema{
-	"id":           {Expr: "t.id", Kind: grid.KindText, Set: true},
-	"policyName":   {Expr: "t.policy_name", Kind: grid.KindText, Set: true},
-	"message":      {Expr: "t.message", Kind: grid.KindText},
-	"status":       {Expr: "t.status", Kind: grid.KindEnum, Values: []string{"open", "in_progress", "by_design", "ignored", "fixed"}, RankExpr: "t.status_rank", Set: true},
-	"severity":     {Expr: "t.severity", Kind: grid.KindEnum, Values: []string{"", "low", "medium", "high", "critical"}, RankExpr: "t.severity_rank", Set: true},
-	"priority":     {Expr: "t.priority", Kind: grid.KindEnum, Values: []string{"p0", "p1", "p2", "p3", "p4"}, Set: true},
-	"stackVersion": {Expr: "t.stack_version", Kind: grid.KindNumber, Set: true, Nullable: true},
-	"observedAt":   {Expr: "t.observed_at", Kind: grid.KindDate, Set: true},
-	"active":       {Expr: "t.active", Kind: grid.KindBool},
-	"assignedTo":   {Expr: "t.login", MatchAlso: []string{"t.email"}, Kind: grid.KindText, Set: true},
+	"id":           {Kind: grid.KindText, Set: true},
+	"policyName":   {Kind: grid.KindText, Set: true},
+	"message":      {Kind: grid.KindText},
+	"status":       {Kind: grid.KindEnum, Values: []string{"open", "in_progress", "by_design", "ignored", "fixed"}, Set: true},
+	"severity":     {Kind: grid.KindEnum, Values: []string{"", "low", "medium", "high", "critical"}, Set: true},
+	"priority":     {Kind: grid.KindEnum, Values: []string{"p0", "p1", "p2", "p3", "p4"}, Set: true},
+	"stackVersion": {Kind: grid.KindNumber, Set: true, Nullable: true},
+	"observedAt":   {Kind: grid.KindDate, Set: true},
+	"active":       {Kind: grid.KindBool},
+	"assignedTo":   {Kind: grid.KindText, Set: true},
 }
 
 var testOptions = grid.Options{DefaultSort: []grid.SortItem{{ColID: "severity", Sort: "desc"}, {ColID: "observedAt", Sort: "desc"}}}
@@ -440,8 +440,8 @@ func TestParseGrouping(t *testing.T) {
 			var keys []grid.Node
 			for _, c := range q.KeyFilter {
 				keys = append(keys, c)
-				if len(c.Column.MatchAlso) != 0 {
-					t.Errorf("key condition on %s matches other expressions %v", c.ColID, c.Column.MatchAlso)
+				if !c.GroupKey {
+					t.Errorf("key condition on %s is not marked as a group key", c.ColID)
 				}
 			}
 			if got := renderAll(keys); got != tt.keys {

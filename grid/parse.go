@@ -177,10 +177,9 @@ func parseGrouping(q *Query, req Request, schema Schema) error {
 }
 
 // keyCondition turns a group key, always a string, into an exact condition on
-// the group column's primary expression.
+// the grouped value.
 func keyCondition(id string, col ColumnDef, key, field string) (*Condition, error) {
-	col.MatchAlso = nil
-	c := &Condition{ColID: id, Column: col, Op: OpIn}
+	c := &Condition{ColID: id, Column: col, Op: OpIn, GroupKey: true}
 	switch col.Kind {
 	case KindText:
 		c.Values = []any{key}

@@ -132,8 +132,9 @@ const (
 	OpNotIn Op = "notIn"
 )
 
-// Negative reports whether op matches on a multi-expression column only when
-// every expression matches (see ColumnDef.MatchAlso).
+// Negative reports whether op excludes rows: on a column whose rows hold
+// several values to match (assignedTo: a login and an email), a negative
+// operator matches when every value does, a positive one when any does.
 func (op Op) Negative() bool {
 	switch op {
 	case OpNotEqual, OpNotContains, OpNotIn, OpBlank:
@@ -150,6 +151,10 @@ type Condition struct {
 	Column ColumnDef
 	Op     Op
 	Values []any
+	// GroupKey marks the condition of an expanded group's key: it matches
+	// the value the rows were grouped by, exactly, and none of the other
+	// values a filter on the column matches (assignedTo's email).
+	GroupKey bool
 }
 
 func (*And) node()       {}

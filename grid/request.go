@@ -1,11 +1,11 @@
 // Package grid parses AG Grid server-side row model requests (filter model,
 // sort model, paging, row grouping) into one validated, typed Query, checked
-// against a Schema: an allowlist of columns with trusted SQL expressions.
+// against a Schema: an allowlist of column ids with their kinds.
 //
 // The package knows nothing of databases: the repository translates a Query
-// to SQL. Every column a Query references comes from the Schema it was parsed
-// with, and every value is typed for its column, so a translator only ever
-// writes the schema's expressions and binds the values.
+// to SQL. Every column a Query references is a column id of the Schema it was
+// parsed with, and every value is typed for its column, so a translator only
+// ever writes its own expressions of those columns and binds the values.
 package grid
 
 import (

@@ -40,40 +40,19 @@ func (k Kind) String() string {
 }
 
 // ColumnDef defines a column a client may filter, sort, group or aggregate
-// on. Its expressions are trusted SQL constants chosen by the server.
+// on: what checking and typing a request's use of it needs. How a column is
+// read is the translator's.
 type ColumnDef struct {
-	// Expr is the SQL expression of the column's value, used to filter,
-	// group, aggregate and (without RankExpr) sort.
-	Expr string
-	// MatchAlso lists more expressions a filter condition also matches: a
-	// row matches a positive condition (equals, contains, ...) when any of
-	// Expr and MatchAlso does, and a negative one (notEqual, notContains,
-	// isNoneOf, blank) when all do. assignedTo matches login or email.
-	MatchAlso []string
 	// Kind is the type of the values.
 	Kind Kind
-	// Values are the allowed values of an enum, canonical lower case. With
-	// RankExpr, a value's index in Values is its rank.
+	// Values are the allowed values of an enum, canonical lower case, in
+	// the order of their meaning (a translator may rank them by index).
 	Values []string
-	// RankExpr, for an enum, is an expression whose value is the index in
-	// Values of the row's value; sorts and min/max use it so enums order by
-	// meaning rather than alphabetically.
-	RankExpr string
-	// RankMatch, for an enum with RankExpr, is an expression of the rank
-	// that set conditions (equals, notEqual, isAnyOf, isNoneOf) match with
-	// the values' ranks instead of matching Expr: where an index holds the
-	// rank but not the value.
-	RankMatch string
 	// Set allows set conditions (values, isAnyOf, isNoneOf).
 	Set bool
-	// Nullable tells the column may be NULL (for ordering NULLs the same on
-	// every database, and for isNoneOf keeping NULL rows).
+	// Nullable tells the column may have no value (ordered as the smallest
+	// value, and kept by isNoneOf).
 	Nullable bool
-}
-
-// Exprs returns Expr followed by MatchAlso.
-func (c ColumnDef) Exprs() []string {
-	return append([]string{c.Expr}, c.MatchAlso...)
 }
 
 // enumValue returns the canonical enum value for s (case-insensitive).

@@ -1,12 +1,15 @@
 // Package model holds the records policyresults stores (organisations, users,
 // tokens, policy packs and groups, entities, issues and their history,
-// evaluations, outcomes and resources), shared by every layer.
+// evaluations, outcomes and resources) and a policy's metadata as published,
+// shared by every layer.
 package model
 
 import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Role is a member's or an organisation token's role.
@@ -353,4 +356,15 @@ type Resource struct {
 	Version    int64
 	Governed   bool
 	UpdatedAt  time.Time
+}
+
+// NewIssueID returns a new issue id, also used for batch updates: a
+// version 7 UUID. Version 7 UUIDs are time-ordered, so new issues append to
+// the primary key's B-tree instead of scattering across it.
+func NewIssueID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
-	"gorm.io/gorm"
 )
 
 // DefaultMaxAcceptance is how far ahead a risk acceptance may end unless the
@@ -62,8 +63,8 @@ func (a *Acceptance) check(now time.Time, max time.Duration) error {
 	if a.Reason == "" {
 		return invalid("acceptanceReason", "is required with acceptedUntil: say why the risk is accepted")
 	}
-	if err := validText("acceptanceReason", a.Reason, maxAcceptanceReason); err != nil {
-		return err
+	if err := policy.CheckText("acceptanceReason", a.Reason, maxAcceptanceReason); err != nil {
+		return refused(err)
 	}
 	return nil
 }

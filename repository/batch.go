@@ -2,7 +2,6 @@ package repository
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -23,11 +22,12 @@ const (
 )
 
 // BatchUpdate is a person's triage change to many issues at once: the
-// issues of IDs, or those FilterModel (the issue grid's filter) matches,
-// which must number ExpectedCount.
+// issues of IDs, or with ByFilter those Filter (the issue grid's filter,
+// parsed against IssueSchema) matches, which must number ExpectedCount.
 type BatchUpdate struct {
 	IDs           []string
-	FilterModel   json.RawMessage
+	ByFilter      bool
+	Filter        grid.Node
 	ExpectedCount int
 	IssueUpdate
 }
@@ -77,7 +77,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 	if u.ExpectedCount < 0 {
 		return nil, invalid("expectedCount", "must be 0 or more, got %d", u.ExpectedCount)
 	}
-	hasFilter := len(u.FilterModel) > 0 && string(u.FilterModel) != "null"
+	hasFilter := u.ByFilter
 	switch {
 	case len(u.IDs) > 0 && hasFilter:
 		return nil, invalid("ids", "send ids or filterModel, not both")
@@ -85,13 +85,6 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 		return nil, invalid("ids", "send ids (1 to %d issue ids) or filterModel", MaxBatchIDs)
 	case len(u.IDs) > MaxBatchIDs:
 		return nil, invalid("ids", "at most %d ids, got %d; select by filterModel for more", MaxBatchIDs, len(u.IDs))
-	}
-	var filter grid.Node
-	if hasFilter {
-		var err error
-		if filter, err = grid.ParseFilter(u.FilterModel, IssueColumns); err != nil {
-			return nil, err
-		}
 	}
 	ids := make([]string, 0, len(u.IDs))
 	seen := make(map[string]bool, len(u.IDs))
@@ -106,7 +99,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 	if u.Assignee != nil {
 		who = strings.TrimSpace(*u.Assignee)
 	}
-	res := &BatchResult{BatchID: newIssueID()}
+	res := &BatchResult{BatchID: model.NewIssueID()}
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
 		var user *model.User
 		if who != "" {
@@ -115,7 +108,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 				return err
 			}
 		}
-		issues, err := r.batchSelection(tx, orgID, ids, filter)
+		issues, err := r.batchSelection(tx, orgID, ids, u.Filter)
 		if err != nil {
 			return err
 		}

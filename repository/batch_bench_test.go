@@ -2,7 +2,6 @@ package repository_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -45,7 +44,7 @@ func BenchmarkBatchUpdate(b *testing.B) {
 			}
 		})
 		// The filter's count, from the refusal of a count it cannot match.
-		u := repository.BatchUpdate{FilterModel: json.RawMessage(filter), ExpectedCount: 1 << 30}
+		u := repository.BatchUpdate{ByFilter: true, Filter: issueFilter(b, filter), ExpectedCount: 1 << 30}
 		u.Priority = priority(0)
 		_, err = gb.repo.BatchUpdateIssues(ctx, gb.org, actor, u)
 		var count *repository.BatchCountError
@@ -55,7 +54,7 @@ func BenchmarkBatchUpdate(b *testing.B) {
 		b.Run(gb.name+"/filter", func(b *testing.B) {
 			b.ReportMetric(float64(count.Matched), "issues")
 			for i := 0; i < b.N; i++ {
-				u := repository.BatchUpdate{FilterModel: json.RawMessage(filter), ExpectedCount: count.Matched}
+				u := repository.BatchUpdate{ByFilter: true, Filter: issueFilter(b, filter), ExpectedCount: count.Matched}
 				u.Priority = priority(i)
 				if _, err := gb.repo.BatchUpdateIssues(ctx, gb.org, actor, u); err != nil {
 					b.Fatal(err)

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 )
 
 // PostgreSQL bulk writes of the ingest path. A multi-row VALUES statement
@@ -227,26 +229,26 @@ func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 }
 
 // writeIssuesPG is writeIssues on PostgreSQL.
-func writeIssuesPG(tx *gorm.DB, orgID int64, d *issueDiff) error {
-	if err := insertIssuesPG(tx, d.inserts, false); err != nil {
+func writeIssuesPG(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
+	if err := insertIssuesPG(tx, d.Inserts, false); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := insertIssuesPG(tx, d.updates, true); err != nil {
+	if err := insertIssuesPG(tx, d.Updates, true); err != nil {
 		return err
 	}
-	if len(d.unaccepted) > 0 {
+	if len(d.Unaccepted) > 0 {
 		if err := execPG(tx, `UPDATE policy_issues SET accepted_until = NULL, acceptance_reason = ''
-			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.unaccepted); err != nil {
+			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.Unaccepted); err != nil {
 			return err
 		}
 	}
-	for v, ids := range d.moved {
+	for v, ids := range d.Moved {
 		var stack, resource *int64
-		if v.hasStack {
-			stack = &v.stack
+		if v.HasStack {
+			stack = &v.Stack
 		}
-		if v.hasResource {
-			resource = &v.resource
+		if v.HasResource {
+			resource = &v.Resource
 		}
 		for _, batch := range chunk(ids, pgBulkRows) {
 			if err := execPG(tx, `UPDATE policy_issues SET stack_version = $1, resource_version = $2

@@ -120,7 +120,7 @@ func BenchmarkIssueFacets(b *testing.B) {
 		} {
 			b.Run(gb.name+"/"+fb.name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					if _, err := gb.repo.IssueFacets(ctx, gb.org, fb.field, []byte(fb.filter)); err != nil {
+					if _, err := gb.repo.IssueFacets(ctx, gb.org, fb.field, issueFilter(b, fb.filter)); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
@@ -21,7 +22,7 @@ func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 	// stack is a complete evaluation of payments/name at version by pack
 	// (aws-cis renamed), with policy failing on each bucket with its
 	// message.
-	stack := func(name string, version int64, pack, policy string, messages map[string]string) repository.Evaluation {
+	stack := func(name string, version int64, pack, policy string, messages map[string]string) ingest.Evaluation {
 		var buckets []string
 		failing := map[string][]string{}
 		byURN := map[string]string{}

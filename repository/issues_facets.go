@@ -2,7 +2,6 @@ package repository
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -20,24 +19,24 @@ type FacetValue struct {
 	Count int64
 }
 
-// IssueFacets returns the distinct values of field among the issues matching
-// filterModel, with their counts, most frequent first then by value (at most
-// MaxFacetValues). Conditions on field itself are left out of the filter
-// (faceted search: a dropdown keeps showing the field's other values; see
-// grid.WithoutColumn). Empty and NULL values are returned as "".
-func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filterModel json.RawMessage) ([]FacetValue, error) {
-	col, filter, err := parseFacetRequest(field, filterModel)
-	if err != nil {
+// IssueFacets returns the distinct values of field (a column of IssueSchema)
+// among the issues matching filter, with their counts, most frequent first
+// then by value (at most MaxFacetValues). Conditions on field itself are
+// left out of the filter (faceted search: a dropdown keeps showing the
+// field's other values; see grid.WithoutColumn). Empty and NULL values are
+// returned as "".
+func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filter grid.Node) ([]FacetValue, error) {
+	if _, err := IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
+	col := issueGridColumns[field]
+	filter = grid.WithoutColumn(filter, field)
 	var out []FacetValue
-	err = r.readTx(ctx, func(tx *gorm.DB) error {
+	err := r.readTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if cubeCol, ok := cubeColumns[field]; ok {
-			if cubeFilter, ok := onCube(filter); ok {
-				out, err = r.cubeFacets(tx, orgID, cubeCol, cubeFilter)
-				return err
-			}
+		if cubeCol, ok := cubeColumns[field]; ok && onCube(filter) {
+			out, err = r.cubeFacets(tx, orgID, cubeCol, filter)
+			return err
 		}
 		out, err = r.scanIssueFacets(tx, orgID, col, filter)
 		return err
@@ -45,47 +44,33 @@ func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string,
 	return out, err
 }
 
-// parseFacetRequest checks a facet's field against the issue columns and
-// parses its filter, leaving out the field's own conditions.
-func parseFacetRequest(field string, filterModel json.RawMessage) (grid.ColumnDef, grid.Node, error) {
-	col, err := IssueColumns.Column(field, "field")
-	if err != nil {
-		return grid.ColumnDef{}, nil, err
-	}
-	filter, err := grid.ParseFilter(filterModel, IssueColumns)
-	if err != nil {
-		return grid.ColumnDef{}, nil, err
-	}
-	return col, grid.WithoutColumn(filter, field), nil
-}
-
 // scanIssueFacets counts the distinct values of col among the issues
 // matching filter.
-func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
+func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col gridColumn, filter grid.Node) ([]FacetValue, error) {
 	cond, args, err := r.issueCondition(db, orgID, filter)
 	if err != nil {
 		return nil, err
 	}
-	group := r.dialect.GroupWithoutIndex(col.Expr)
-	return r.facetQuery(db, col, "SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+group, "COUNT(*)", args)
+	group := r.dialect.GroupWithoutIndex(col.expr)
+	return r.facetQuery(db, col, "SELECT "+col.expr+", COUNT(*) FROM policy_issues WHERE "+cond+" GROUP BY "+group, "COUNT(*)", args)
 }
 
 // cubeFacets counts the values of a cube column among the issues matching
 // a cube filter.
-func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col grid.ColumnDef, filter grid.Node) ([]FacetValue, error) {
+func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col gridColumn, filter grid.Node) ([]FacetValue, error) {
 	cond, args := cubeWhere(orgID, filter, r.dialect)
-	return r.facetQuery(db, col, "SELECT "+col.Expr+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.Expr+
+	return r.facetQuery(db, col, "SELECT "+col.expr+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.expr+
 		" HAVING SUM(c.n) > 0", "SUM(c.n)", args)
 }
 
 // facetQuery orders and runs a facet query: the most frequent values first,
 // then by value (byte order on both databases).
-func (r *Repository) facetQuery(db *gorm.DB, col grid.ColumnDef, query, count string, args []any) ([]FacetValue, error) {
-	name := col.Expr
-	if col.Kind == grid.KindText {
+func (r *Repository) facetQuery(db *gorm.DB, col gridColumn, query, count string, args []any) ([]FacetValue, error) {
+	name := col.expr
+	if col.def.Kind == grid.KindText {
 		name = r.dialect.TextOrder(name)
 	}
-	query += " ORDER BY " + count + " DESC, " + name + orderDirection(false, col.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
+	query += " ORDER BY " + count + " DESC, " + name + orderDirection(false, col.def.Nullable) + " LIMIT " + strconv.Itoa(MaxFacetValues)
 	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
 		return nil, err
@@ -98,7 +83,7 @@ func (r *Repository) facetQuery(db *gorm.DB, col grid.ColumnDef, query, count st
 		if err := rows.Scan(&v, &n); err != nil {
 			return nil, err
 		}
-		value, err := scanColumnValue(col, v)
+		value, err := scanColumnValue(col.def, v)
 		if err != nil {
 			return nil, err
 		}

@@ -32,12 +32,13 @@ import (
 //     transaction on SQLite), so they agree with each other under
 //     concurrent ingest.
 
-// cubeColumns are the columns of IssueColumns the cube holds, with their
+// cubeColumns are the columns of issueGridColumns the cube holds, with their
 // expressions on issue_counts (alias c).
-var cubeColumns = func() grid.Schema {
-	s := grid.Schema{}
-	for id, col := range IssueColumns {
-		expr, ok := strings.CutPrefix(col.Expr, "policy_issues.")
+var cubeColumns = func() gridColumns {
+	cols := gridColumns{}
+	onCube := func(e string) string { return "c." + strings.TrimPrefix(e, "policy_issues.") }
+	for id, col := range issueGridColumns {
+		expr, ok := strings.CutPrefix(col.expr, "policy_issues.")
 		if !ok {
 			continue
 		}
@@ -48,69 +49,56 @@ var cubeColumns = func() grid.Schema {
 			continue
 		}
 		c := col
-		c.Expr = "c." + expr
-		if c.RankExpr != "" {
-			c.RankExpr = "c." + strings.TrimPrefix(c.RankExpr, "policy_issues.")
+		c.expr = "c." + expr
+		if c.rank != "" {
+			c.rank = onCube(c.rank)
 		}
-		if c.RankMatch != "" {
-			c.RankMatch = c.RankExpr
+		if c.rankMatch != "" {
+			c.rankMatch = c.rank
 		}
-		c.MatchAlso = nil
-		for _, e := range col.MatchAlso {
-			c.MatchAlso = append(c.MatchAlso, "c."+strings.TrimPrefix(e, "policy_issues."))
+		c.matchAlso = nil
+		for _, e := range col.matchAlso {
+			c.matchAlso = append(c.matchAlso, onCube(e))
 		}
-		s[id] = c
+		cols[id] = c
 	}
-	return s
+	return cols
 }()
 
-// onCube returns the filter with its columns replaced by the cube's, and
-// whether every column is in the cube.
-func onCube(n grid.Node) (grid.Node, bool) {
+// onCube tells whether every column of the filter is one of the cube's, so
+// that the filter selects cube cells too (cubeWhere).
+func onCube(n grid.Node) bool {
 	switch n := n.(type) {
 	case nil:
-		return nil, true
+		return true
 	case *grid.And:
-		out := &grid.And{Children: make([]grid.Node, len(n.Children))}
-		for i, c := range n.Children {
-			var ok bool
-			if out.Children[i], ok = onCube(c); !ok {
-				return nil, false
+		for _, c := range n.Children {
+			if !onCube(c) {
+				return false
 			}
 		}
-		return out, true
+		return true
 	case *grid.Or:
-		out := &grid.Or{Children: make([]grid.Node, len(n.Children))}
-		for i, c := range n.Children {
-			var ok bool
-			if out.Children[i], ok = onCube(c); !ok {
-				return nil, false
+		for _, c := range n.Children {
+			if !onCube(c) {
+				return false
 			}
 		}
-		return out, true
+		return true
 	case *grid.Not:
-		c, ok := onCube(n.Child)
-		if !ok {
-			return nil, false
-		}
-		return &grid.Not{Child: c}, true
+		return onCube(n.Child)
 	case *grid.Condition:
-		col, ok := cubeColumns[n.ColID]
-		if !ok {
-			return nil, false
-		}
-		c := *n
-		c.Column = col
-		return &c, true
+		_, ok := cubeColumns[n.ColID]
+		return ok
 	}
-	return nil, false
+	return false
 }
 
 // cubeWhere is the condition selecting the organisation's cube cells that
-// match filter (already on cube columns).
+// match filter (whose columns are all on the cube: onCube).
 func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 	cond, args := "c.org_id = ? AND c.n <> 0", []any{orgID}
-	if w, wargs := whereClause(filter, d); w != "" {
+	if w, wargs := whereClause(filter, cubeColumns, d); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
@@ -169,7 +157,7 @@ type filterFacts struct {
 	narrowType *grid.Condition
 	// exactNames are, for equals conditions on the cube's text columns,
 	// the values of the cube they match: one per row for a column of one
-	// expression, the values of every expression (Expr, then MatchAlso)
+	// expression, the values of every expression (expr, then matchAlso)
 	// for a column of several.
 	exactNames map[*grid.Condition][][]string
 }
@@ -198,13 +186,13 @@ func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map
 	var err error
 	grid.Walk(filter, func(c *grid.Condition) {
 		cubeCol, ok := cubeColumns[c.ColID]
-		if err != nil || !ok || cubeCol.Kind != grid.KindText || c.Op != grid.OpEquals || len(c.Values) != 1 {
+		if err != nil || !ok || c.Column.Kind != grid.KindText || c.Op != grid.OpEquals || len(c.Values) != 1 {
 			return
 		}
-		if !r.dialect.ExactNames(len(cubeCol.MatchAlso) > 0) {
+		if !r.dialect.ExactNames(len(cubeCol.matchAlso) > 0) {
 			return
 		}
-		exprs := cubeCol.Exprs()
+		exprs := cubeCol.matched(c)
 		match := make([]string, len(exprs))
 		args := []any{orgID}
 		for i, e := range exprs {
@@ -254,11 +242,10 @@ func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node
 		if c.ColID != "entityType" || (c.Op != grid.OpIn && c.Op != grid.OpEquals) || len(c.Values) != 1 {
 			continue
 		}
-		cf, ok := onCube(c)
-		if !ok {
+		if !onCube(c) {
 			return nil, nil
 		}
-		n, err := r.cubeCount(db, orgID, cf)
+		n, err := r.cubeCount(db, orgID, c)
 		if err != nil || n > narrowLimit {
 			return nil, err
 		}
@@ -376,11 +363,10 @@ func (r *Repository) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (in
 		default:
 			continue
 		}
-		cf, ok := onCube(c)
-		if !ok {
+		if !onCube(c) {
 			continue
 		}
-		n, err := r.cubeCount(tx, orgID, cf)
+		n, err := r.cubeCount(tx, orgID, c)
 		if err != nil {
 			return 0, err
 		}
@@ -492,8 +478,8 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		page.RowCount += s.n
 	}
 	tieDesc := q.Sort[len(q.Sort)-1].Desc
-	order := orderClauseTie(q.Sort[1:], "policy_issues.id", r.dialect, tieDesc)
-	reverseOrder := orderClauseTie(reversed(q.Sort[1:]), "policy_issues.id", r.dialect, !tieDesc)
+	order := orderClauseTie(q.Sort[1:], issueGridColumns, "policy_issues.id", r.dialect, tieDesc)
+	reverseOrder := orderClauseTie(reversed(q.Sort[1:]), issueGridColumns, "policy_issues.id", r.dialect, !tieDesc)
 	narrow, err := r.narrowCount(tx, orgID, q.Where())
 	if err != nil {
 		return err

@@ -12,20 +12,20 @@ import (
 	"gorm.io/gorm"
 )
 
-// IssueColumns is the column allowlist of /issues, /issues/export and
+// issueGridColumns are the columns of /issues, /issues/export and
 // /issues/filters: every scalar field of the API's PolicyIssue plus
 // assignedTo, which matches the assignee's login or email and sorts, groups
 // and facets by login. Enums compare exactly and sort by meaning: severity
 // by severity_rank (unset < low < medium < high < critical), status by
 // status_rank (open, in_progress, by_design, ignored, fixed), priority p0
 // before p4.
-var IssueColumns = grid.Schema{
+var issueGridColumns = gridColumns{
 	"id":               textColumn("policy_issues.id"),
 	"entityType":       enumColumn("policy_issues.entity_type", "", "stack", "insights-account"),
 	"entityProject":    textColumn("policy_issues.entity_project"),
 	"entityId":         textColumn("policy_issues.entity_id"),
-	"stackVersion":     {Expr: "policy_issues.stack_version", Kind: grid.KindNumber, Set: true, Nullable: true},
-	"resourceVersion":  {Expr: "policy_issues.resource_version", Kind: grid.KindNumber, Set: true, Nullable: true},
+	"stackVersion":     {expr: "policy_issues.stack_version", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true, Nullable: true}},
+	"resourceVersion":  {expr: "policy_issues.resource_version", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true, Nullable: true}},
 	"policyPack":       textColumn("policy_issues.policy_pack"),
 	"policyPackTag":    textColumn("policy_issues.policy_pack_tag"),
 	"policyName":       textColumn("policy_issues.policy_name"),
@@ -34,8 +34,8 @@ var IssueColumns = grid.Schema{
 	"resourceType":     textColumn("policy_issues.resource_type"),
 	"resourceName":     textColumn("policy_issues.resource_name"),
 	"message":          textColumn("policy_issues.message"),
-	"observedAt":       {Expr: "policy_issues.observed_at", Kind: grid.KindDate, Set: true},
-	"lastModified":     {Expr: "policy_issues.last_modified", Kind: grid.KindDate, Set: true},
+	"observedAt":       {expr: "policy_issues.observed_at", def: grid.ColumnDef{Kind: grid.KindDate, Set: true}},
+	"lastModified":     {expr: "policy_issues.last_modified", def: grid.ColumnDef{Kind: grid.KindDate, Set: true}},
 	"level":            textColumn("policy_issues.level"),
 	"severity":         rankedEnumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
 	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored, policy.StatusFixed),
@@ -43,20 +43,24 @@ var IssueColumns = grid.Schema{
 	"priority":         enumColumn("policy_issues.priority", "", "p0", "p1", "p2", "p3", "p4"),
 	"policyGroupName":  textColumn("policy_issues.policy_group_name"),
 	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", model.ModeAudit, model.ModePreventative),
-	"assignedTo": {Expr: "policy_issues.assignee_login", MatchAlso: []string{"policy_issues.assignee_email"},
-		Kind: grid.KindText, Set: true},
-	"acceptedUntil":    {Expr: "policy_issues.accepted_until", Kind: grid.KindDate, Set: true, Nullable: true},
+	"assignedTo": {expr: "policy_issues.assignee_login", matchAlso: []string{"policy_issues.assignee_email"},
+		def: grid.ColumnDef{Kind: grid.KindText, Set: true}},
+	"acceptedUntil":    {expr: "policy_issues.accepted_until", def: grid.ColumnDef{Kind: grid.KindDate, Set: true, Nullable: true}},
 	"acceptanceReason": textColumn("policy_issues.acceptance_reason"),
 }
 
-func textColumn(expr string) grid.ColumnDef {
-	return grid.ColumnDef{Expr: expr, Kind: grid.KindText, Set: true}
+// IssueSchema is the column allowlist of /issues, /issues/export and
+// /issues/filters, for the grid parser.
+var IssueSchema = issueGridColumns.schema()
+
+func textColumn(expr string) gridColumn {
+	return gridColumn{expr: expr, def: grid.ColumnDef{Kind: grid.KindText, Set: true}}
 }
 
 // enumColumn defines an enum; with a rank expression, values are listed in
 // rank order (rank = index).
-func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
-	return grid.ColumnDef{Expr: expr, Kind: grid.KindEnum, Values: values, RankExpr: rank, Set: true}
+func enumColumn(expr, rank string, values ...string) gridColumn {
+	return gridColumn{expr: expr, rank: rank, def: grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}}
 }
 
 // rankedEnumColumn is an enum whose set conditions match its rank: the
@@ -64,9 +68,9 @@ func enumColumn(expr, rank string, values ...string) grid.ColumnDef {
 // read through them stays index-only instead of a scan and sort of the
 // matches (see docs/performance.md). See rankCondition for
 // how the ranks are written.
-func rankedEnumColumn(expr, rank string, values ...string) grid.ColumnDef {
+func rankedEnumColumn(expr, rank string, values ...string) gridColumn {
 	c := enumColumn(expr, rank, values...)
-	c.RankMatch = rank
+	c.rankMatch = rank
 	return c
 }
 
@@ -109,14 +113,15 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 	page := &IssuePage{Issues: []model.Issue{}, Groups: []map[string]any{}}
 	err := r.readTx(ctx, func(tx *gorm.DB) error {
 		page.Issues, page.RowCount = page.Issues[:0], 0
-		cubeFilter, onTheCube := onCube(q.Where())
-		where, args, err := r.issueCondition(tx, orgID, q.Where())
+		filter := q.Where()
+		onTheCube := onCube(filter)
+		where, args, err := r.issueCondition(tx, orgID, filter)
 		if err != nil {
 			return err
 		}
 		segCol, segmented := segmentColumns[q.Sort[0].ColID]
 		if segmented && onTheCube {
-			segs, err := r.cubeSegments(tx, orgID, segCol.cube, cubeFilter)
+			segs, err := r.cubeSegments(tx, orgID, segCol.cube, filter)
 			if err != nil {
 				return err
 			}
@@ -156,13 +161,13 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 			// A page past the end is answered from the count: found by
 			// reading, it costs a scan of the order's whole index (see
 			// docs/performance.md).
-			if total, err = r.cubeCount(tx, orgID, cubeFilter); err != nil {
+			if total, err = r.cubeCount(tx, orgID, filter); err != nil {
 				return err
 			}
 		}
 		if q.Limit != 0 && total != 0 && (total < 0 || int64(q.Offset) < total) {
 			if onTheCube {
-				narrow, err := r.narrowCount(tx, orgID, q.Where())
+				narrow, err := r.narrowCount(tx, orgID, filter)
 				if err != nil {
 					return err
 				}
@@ -174,7 +179,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 				keys, offset, limit = reversed(keys), int(max(0, total-int64(offset+limit))), int(min(int64(limit), total-int64(offset)))
 			}
 			lclause, largs := r.limitClause(limit, offset)
-			query := pageSQL(r.dialect, where, orderClause(keys, "policy_issues.id", r.dialect), lclause, filterFirst)
+			query := pageSQL(r.dialect, where, orderClause(keys, issueGridColumns, "policy_issues.id", r.dialect), lclause, filterFirst)
 			issues, err := scanIssues(tx, query, append(append([]any(nil), args...), largs...)...)
 			if err != nil {
 				return err
@@ -194,7 +199,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 			page.RowCount = int64(q.Offset + n)
 			return nil
 		}
-		page.RowCount, err = r.cubeCount(tx, orgID, cubeFilter)
+		page.RowCount, err = r.cubeCount(tx, orgID, filter)
 		return err
 	})
 	if err != nil {
@@ -248,7 +253,7 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 		return err
 	}
 	limit, largs := r.limitClause(q.Limit, q.Offset)
-	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, "policy_issues.id", r.dialect) + limit
+	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, issueGridColumns, "policy_issues.id", r.dialect) + limit
 	if r.dialect.Arrays() {
 		return r.exportPG(ctx, query, append(args, largs...), each)
 	}
@@ -260,17 +265,18 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 // group sort keys and then the group value, and paged.
 func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	g := q.Group
+	col := issueGridColumns[g.ColID]
 	cond, args, err := r.issueCondition(r.db.WithContext(ctx), orgID, q.Where())
 	if err != nil {
 		return nil, err
 	}
-	from := " FROM policy_issues WHERE " + cond + " GROUP BY " + g.Column.Expr
-	sel := []string{g.Column.Expr, "COUNT(*)"}
+	from := " FROM policy_issues WHERE " + cond + " GROUP BY " + col.expr
+	sel := []string{col.expr, "COUNT(*)"}
 	for _, a := range g.Aggregates {
-		sel = append(sel, aggregateSQL(a, r.dialect))
+		sel = append(sel, aggregateSQL(a, issueGridColumns, r.dialect))
 	}
 	valueOrder := func(desc bool) string {
-		return "MIN(" + gridSortExpr(g.Column, r.dialect) + ")" + orderDirection(desc, g.Column.Nullable)
+		return "MIN(" + gridSortExpr(col, r.dialect) + ")" + orderDirection(desc, g.Column.Nullable)
 	}
 	var order []string
 	byValue := false
@@ -279,7 +285,7 @@ func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query
 			order, byValue = append(order, valueOrder(k.Desc)), true
 			continue
 		}
-		order = append(order, aggregateSQL(g.Aggregates[k.Aggregate], r.dialect)+orderDirection(k.Desc, true))
+		order = append(order, aggregateSQL(g.Aggregates[k.Aggregate], issueGridColumns, r.dialect)+orderDirection(k.Desc, true))
 	}
 	if !byValue {
 		order = append(order, valueOrder(false))
@@ -356,7 +362,7 @@ func aggregateValue(a grid.Aggregate, v any) (any, error) {
 	if a.Func == grid.AggCount {
 		return scanInt(v)
 	}
-	if v == nil || a.Column.RankExpr == "" {
+	if v == nil || issueGridColumns[a.ColID].rank == "" {
 		return scanColumnValue(a.Column, v)
 	}
 	rank, err := scanInt(v)

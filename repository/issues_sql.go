@@ -8,6 +8,53 @@ import (
 	"github.com/policyresults/policyresults/grid"
 )
 
+// gridColumn is a column of a grid as the repository holds it: its
+// definition for the grid parser and the SQL that reads it.
+type gridColumn struct {
+	def grid.ColumnDef
+	// expr is the SQL expression of the column's value, used to filter,
+	// group, aggregate and (without rank) sort.
+	expr string
+	// matchAlso lists more expressions a filter condition also matches: a
+	// row matches a positive condition (equals, contains, ...) when any of
+	// expr and matchAlso does, and a negative one (notEqual, notContains,
+	// isNoneOf, blank) when all do; a group key's condition matches expr
+	// alone. assignedTo matches login or email.
+	matchAlso []string
+	// rank, for an enum, is an expression whose value is the index in
+	// def.Values of the row's value; sorts and min/max use it so enums order
+	// by meaning rather than alphabetically.
+	rank string
+	// rankMatch, for an enum with rank, is an expression of the rank that
+	// set conditions (equals, notEqual, isAnyOf, isNoneOf) match with the
+	// values' ranks instead of matching expr: where an index holds the rank
+	// but not the value.
+	rankMatch string
+}
+
+// matched returns the expressions a condition on the column matches: expr
+// alone for a group key, else expr and matchAlso.
+func (c gridColumn) matched(cond *grid.Condition) []string {
+	if cond.GroupKey {
+		return []string{c.expr}
+	}
+	return append([]string{c.expr}, c.matchAlso...)
+}
+
+// gridColumns are the columns of a grid by API column id: the one source of
+// both the schema the grid parser checks requests against and the SQL the
+// repository writes for them, so no column has one without the other.
+type gridColumns map[string]gridColumn
+
+// schema is the columns' grid.Schema.
+func (cols gridColumns) schema() grid.Schema {
+	s := make(grid.Schema, len(cols))
+	for id, c := range cols {
+		s[id] = c.def
+	}
+	return s
+}
+
 // IssueFilterSQL is the grid's translation of filter into a condition on
 // policy_issues, on the issues' own columns: without the facts ListIssues
 // reads first (the text dictionary's matching ids, the issue cube's exact
@@ -16,13 +63,20 @@ import (
 // (cmd/policyresults-bench/naive) queries the issues with it. Values are
 // bound: the arguments go with the condition.
 func (r *Repository) IssueFilterSQL(filter grid.Node) (string, []any) {
-	return whereClause(filter, r.dialect)
+	return whereClause(filter, issueGridColumns, r.dialect)
 }
 
 // IssueOrderSQL is the grid's ORDER BY list for sort on policy_issues,
 // ending with the issue id as the tie-breaker, as ListIssues orders a page.
 func (r *Repository) IssueOrderSQL(sort []grid.SortKey) string {
-	return orderClause(sort, "policy_issues.id", r.dialect)
+	return orderClause(sort, issueGridColumns, "policy_issues.id", r.dialect)
+}
+
+// IssueColumnSQL is the SQL expression of an issue grid column's value on
+// policy_issues, and whether the column exists.
+func IssueColumnSQL(id string) (string, bool) {
+	c, ok := issueGridColumns[id]
+	return c.expr, ok
 }
 
 // emptySet writes a set condition without values (nothing is in it,
@@ -39,14 +93,14 @@ func (w *sqlWriter) emptySet(c *grid.Condition) bool {
 	return true
 }
 
-// rankCondition writes a set condition on a RankMatch column as equalities
+// rankCondition writes a set condition on a column with rankMatch as equalities
 // on the rank joined by OR (AND of inequalities when negative): an IN list
 // on the default order's first key would be a PostgreSQL index condition
 // that costs the scan its order (a page sorted 153,000 rows instead of
 // reading them in order), whereas an OR is tested on each index entry;
 // each equality keeps its statistics (an expression such as rank + 0
 // would not, and misled the planner elsewhere).
-func (w *sqlWriter) rankCondition(c *grid.Condition) {
+func (w *sqlWriter) rankCondition(col gridColumn, c *grid.Condition) {
 	if w.emptySet(c) {
 		return
 	}
@@ -59,23 +113,29 @@ func (w *sqlWriter) rankCondition(c *grid.Condition) {
 		if i > 0 {
 			w.sb.WriteString(sep)
 		}
-		w.sb.WriteString(c.Column.RankMatch + op + w.bind(slices.Index(c.Column.Values, v.(string))))
+		w.sb.WriteString(col.rankMatch + op + w.bind(slices.Index(col.def.Values, v.(string))))
 	}
 	w.sb.WriteString(")")
 }
 
-func aggregateSQL(a grid.Aggregate, d Dialect) string {
+func aggregateSQL(a grid.Aggregate, cols gridColumns, d Dialect) string {
+	col := cols[a.ColID]
 	if a.Func == grid.AggCount {
-		return "COUNT(" + a.Column.Expr + ")"
+		return "COUNT(" + col.expr + ")"
 	}
-	return strings.ToUpper(string(a.Func)) + "(" + gridSortExpr(a.Column, d) + ")"
+	return strings.ToUpper(string(a.Func)) + "(" + gridSortExpr(col, d) + ")"
 }
 
-// whereClause translates a filter tree to an SQL condition with bound
-// values. Only the schema's expressions reach the SQL text. An empty string
-// means no condition.
-func whereClause(n grid.Node, d Dialect) (string, []any) {
-	return issueFilter(0, n, d, nil)
+// whereClause translates a filter tree on cols to an SQL condition with
+// bound values. Only the columns' expressions reach the SQL text. An empty
+// string means no condition.
+func whereClause(n grid.Node, cols gridColumns, d Dialect) (string, []any) {
+	if n == nil {
+		return "", nil
+	}
+	w := &sqlWriter{dialect: d, cols: cols}
+	w.node(n)
+	return w.sb.String(), w.args
 }
 
 // issueFilter is whereClause for a filter on the issues of one
@@ -90,15 +150,17 @@ func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (strin
 	if facts == nil {
 		facts = &filterFacts{}
 	}
-	w := &sqlWriter{dialect: d, textsOf: orgID, texts: facts.texts, exact: facts.exactNames}
+	w := &sqlWriter{dialect: d, cols: issueGridColumns, textsOf: orgID, texts: facts.texts, exact: facts.exactNames}
 	w.node(n)
 	return w.sb.String(), w.args
 }
 
 type sqlWriter struct {
 	dialect Dialect
-	sb      strings.Builder
-	args    []any
+	// cols are the columns the conditions are on.
+	cols gridColumns
+	sb   strings.Builder
+	args []any
 	// textsOf is the organisation whose text dictionary answers text
 	// matches; 0 matches the columns themselves.
 	textsOf int64
@@ -146,8 +208,9 @@ func (w *sqlWriter) join(children []grid.Node, sep, empty string) {
 // positive operator matches when any expression does, a negative one when
 // all do.
 func (w *sqlWriter) condition(c *grid.Condition) {
+	col := w.cols[c.ColID]
 	if values, ok := w.exact[c]; ok {
-		if exprs := c.Column.Exprs(); len(exprs) > 1 {
+		if exprs := col.matched(c); len(exprs) > 1 {
 			w.tuples(exprs, values)
 			return
 		}
@@ -158,15 +221,15 @@ func (w *sqlWriter) condition(c *grid.Condition) {
 		}
 		c = &in
 	}
-	if c.Column.RankMatch != "" && (c.Op == grid.OpIn || c.Op == grid.OpNotIn) {
-		w.rankCondition(c)
+	if col.rankMatch != "" && (c.Op == grid.OpIn || c.Op == grid.OpNotIn) {
+		w.rankCondition(col, c)
 		return
 	}
-	exprs := c.Column.Exprs()
-	if len(exprs) == 1 {
-		w.single(exprs[0], c)
+	if len(col.matchAlso) == 0 || c.GroupKey {
+		w.single(col.expr, c)
 		return
 	}
+	exprs := col.matched(c)
 	sep := " OR "
 	if c.Op.Negative() {
 		sep = " AND "
@@ -383,14 +446,14 @@ func (w *sqlWriter) bind(v any) string {
 // gridSortExpr is what a column sorts (and min/max aggregates) by: its rank for
 // ranked enums, byte order for text on PostgreSQL (as SQLite sorts, whatever
 // the database's collation), else the expression.
-func gridSortExpr(col grid.ColumnDef, d Dialect) string {
+func gridSortExpr(col gridColumn, d Dialect) string {
 	switch {
-	case col.RankExpr != "":
-		return col.RankExpr
-	case col.Kind == grid.KindText:
-		return d.TextOrder(col.Expr)
+	case col.rank != "":
+		return col.rank
+	case col.def.Kind == grid.KindText:
+		return d.TextOrder(col.expr)
 	}
-	return col.Expr
+	return col.expr
 }
 
 // orderDirection writes ASC/DESC with NULLs ordered as the smallest values on
@@ -410,22 +473,23 @@ func orderDirection(desc, nullable bool) string {
 // orderClause writes the ORDER BY list of keys followed by the tie-breaker
 // column (in the direction of the last key, so an index ending with it serves
 // the whole order).
-func orderClause(keys []grid.SortKey, tie string, d Dialect) string {
+func orderClause(keys []grid.SortKey, cols gridColumns, tie string, d Dialect) string {
 	desc := true
 	if len(keys) > 0 {
 		desc = keys[len(keys)-1].Desc
 	}
-	return orderClauseTie(keys, tie, d, desc)
+	return orderClauseTie(keys, cols, tie, d, desc)
 }
 
 // orderClauseTie is orderClause with the tie-breaker's direction given:
 // the rest of an order whose first keys are fixed keeps the whole order's
 // tie-breaker.
-func orderClauseTie(keys []grid.SortKey, tie string, d Dialect, tieDesc bool) string {
+func orderClauseTie(keys []grid.SortKey, cols gridColumns, tie string, d Dialect, tieDesc bool) string {
 	parts := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
-		parts = append(parts, gridSortExpr(k.Column, d)+orderDirection(k.Desc, k.Column.Nullable))
-		if k.Column.Expr == tie {
+		col := cols[k.ColID]
+		parts = append(parts, gridSortExpr(col, d)+orderDirection(k.Desc, k.Column.Nullable))
+		if col.expr == tie {
 			return strings.Join(parts, ", ")
 		}
 	}

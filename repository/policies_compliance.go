@@ -12,17 +12,21 @@ import (
 	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
-// PolicyColumns is the column allowlist of POST /policies.
-var PolicyColumns = grid.Schema{
+// policyColumns are the columns of POST /policies.
+var policyColumns = gridColumns{
 	"policyName":        textColumn("pc.policy_name"),
 	"severity":          enumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
-	"failingResources":  {Expr: "pc.failing_resources", Kind: grid.KindNumber, Set: true},
-	"governedResources": {Expr: "pc.governed_resources", Kind: grid.KindNumber, Set: true},
-	"percentCompliant":  {Expr: "pc.percent_compliant", Kind: grid.KindNumber, Set: true},
+	"failingResources":  {expr: "pc.failing_resources", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
+	"governedResources": {expr: "pc.governed_resources", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
+	"percentCompliant":  {expr: "pc.percent_compliant", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
 	"policyPack":        textColumn("pc.policy_pack"),
 	"policyGroupName":   textColumn("pc.policy_group_name"),
 	"policyGroupType":   enumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 }
+
+// PolicySchema is the column allowlist of POST /policies, for the grid
+// parser.
+var PolicySchema = policyColumns.schema()
 
 // PolicyDefaultSort orders per-policy rows least compliant first, then by
 // group, pack and policy.
@@ -83,7 +87,7 @@ const policiesComplianceSQL = `
 const severityRankSQL = `CASE gpol.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END`
 
 // PoliciesCompliance answers a page of per-policy compliance rows filtered
-// and sorted by a grid query over PolicyColumns. A continuation token (the
+// and sorted by a grid query over PolicySchema. A continuation token (the
 // previous page's Next) starts the page where that one ended, in place of
 // q's offset.
 func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *grid.Query, token string) (*PolicyCompliancePage, error) {
@@ -98,7 +102,7 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 		return nil, invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
 	}
 	base := r.db.WithContext(ctx).Table("("+policiesComplianceSQL+") pc", orgID, orgID, orgID, orgID, orgID)
-	if sql, args := whereClause(q.Where(), r.dialect); sql != "" {
+	if sql, args := whereClause(q.Where(), policyColumns, r.dialect); sql != "" {
 		base = base.Where(clause.Expr{SQL: sql, Vars: args})
 	}
 	page := &PolicyCompliancePage{Rows: []PolicyCompliance{}}
@@ -110,10 +114,10 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 	keys := append([]grid.SortKey{}, q.Sort...)
 	for _, id := range []string{"policyGroupName", "policyPack"} {
 		if !hasSortKey(keys, id) {
-			keys = append(keys, grid.SortKey{ColID: id, Column: PolicyColumns[id]})
+			keys = append(keys, grid.SortKey{ColID: id, Column: PolicySchema[id]})
 		}
 	}
-	rows := base.Select("pc.*").Order(orderClause(keys, PolicyColumns["policyName"].Expr, r.dialect)).Offset(q.Offset)
+	rows := base.Select("pc.*").Order(orderClause(keys, policyColumns, policyColumns["policyName"].expr, r.dialect)).Offset(q.Offset)
 	if q.Limit >= 0 {
 		rows = rows.Limit(q.Limit)
 	}

@@ -6,18 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
-	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-)
 
-var (
-	groupNamePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
-	stackNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-	accountNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,199}$`)
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // GroupSummary is a policy group with its member and pack counts.
@@ -282,7 +277,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 		if g.EntityType != model.GroupAccounts {
 			return invalid(field, "policy group %s holds stacks, not accounts", g.Name)
 		}
-		if !accountNamePattern.MatchString(a) {
+		if !policy.AccountNamePattern.MatchString(a) {
 			return invalid(field+".name", "%q is not a valid account name", a)
 		}
 		e, err := r.ensureEntity(tx, g.OrgID, model.EntityAccount, a, "", "")
@@ -309,7 +304,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 // GET /api/orgs/{orgName}/policygroups/metadata, which would hide a group of
 // that name.
 func validGroupName(field, name string) error {
-	if !groupNamePattern.MatchString(name) {
+	if !policy.GroupNamePattern.MatchString(name) {
 		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
 	if name == "metadata" {
@@ -342,10 +337,10 @@ func (r *Repository) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, fie
 }
 
 func validStack(field, project, stack string) error {
-	if !stackNamePattern.MatchString(project) {
+	if !policy.StackNamePattern.MatchString(project) {
 		return invalid(field+".routingProject", "%q is not a valid project name", project)
 	}
-	if !stackNamePattern.MatchString(stack) {
+	if !policy.StackNamePattern.MatchString(stack) {
 		return invalid(field+".name", "%q is not a valid stack name", stack)
 	}
 	return nil

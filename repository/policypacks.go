@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,35 +28,6 @@ const MaxPolicyPackArchiveSize = 64 << 20
 // of every version number a request carries).
 const MaxPackVersion = math.MaxInt32
 
-var (
-	// Pulumi's rule for pack and policy names: URL-safe, at most 100.
-	packNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-)
-
-// Framework is the compliance framework a policy belongs to.
-type Framework struct {
-	Name          string `json:"name,omitempty"`
-	Version       string `json:"version,omitempty"`
-	Reference     string `json:"reference,omitempty"`
-	Specification string `json:"specification,omitempty"`
-}
-
-// PolicyInput is a policy's metadata, as published in a pack or sent with an
-// evaluation.
-type PolicyInput struct {
-	Name             string
-	DisplayName      string
-	Description      string
-	EnforcementLevel string // advisory (default), mandatory, remediate, disabled
-	Message          string
-	Severity         string // "", low, medium, high, critical
-	ConfigSchema     json.RawMessage
-	Framework        *Framework
-	Tags             []string
-	RemediationSteps string
-	URL              string
-}
-
 // PackInput is a new version of a policy pack.
 type PackInput struct {
 	Name        string
@@ -66,7 +36,7 @@ type PackInput struct {
 	// dropped). Empty means the version number is used as the tag.
 	VersionTag  string
 	Description string
-	Policies    []PolicyInput
+	Policies    []model.PolicyInput
 	// UploadExpiresAt, when set, issues the version a presigned upload
 	// credential (NewPackVersion.UploadCredential) that authorizes its
 	// archive upload until then.
@@ -95,57 +65,14 @@ type PackSummary struct {
 type PackDetail struct {
 	Pack     model.PolicyPack
 	Version  model.PolicyPackVersion
-	Policies []PolicyInput
+	Policies []model.PolicyInput
 	// Applied reports whether a policy group applies this version (pinned,
 	// or as the latest version).
 	Applied bool
 }
 
-// PolicyMetadata decodes a stored policy into its PolicyInput.
-func PolicyMetadata(p *model.Policy) PolicyInput {
-	in := PolicyInput{
-		Name: p.Name, DisplayName: p.DisplayName, Description: p.Description,
-		EnforcementLevel: p.EnforcementLevel, Message: p.Message, Severity: p.Severity,
-		RemediationSteps: p.RemediationSteps, URL: p.URL,
-	}
-	if p.ConfigSchema != nil {
-		in.ConfigSchema = json.RawMessage(*p.ConfigSchema)
-	}
-	if p.Framework != nil {
-		var f Framework
-		if json.Unmarshal([]byte(*p.Framework), &f) == nil {
-			in.Framework = &f
-		}
-	}
-	if p.Tags != nil {
-		_ = json.Unmarshal([]byte(*p.Tags), &in.Tags)
-	}
-	return in
-}
-
-// validatePolicy checks one policy's metadata and fills defaults; field is
-// its path in the request.
-func validatePolicy(field string, p *PolicyInput) error {
-	if !packNamePattern.MatchString(p.Name) {
-		return invalid(field+".name", "%q is not a valid policy name (letters, digits, '-', '_', '.'; at most 100)", p.Name)
-	}
-	if p.EnforcementLevel == "" {
-		p.EnforcementLevel = policy.LevelAdvisory
-	}
-	if !policy.ValidLevel(p.EnforcementLevel) {
-		return invalid(field+".enforcementLevel", "%q is not one of advisory, mandatory, remediate, disabled", p.EnforcementLevel)
-	}
-	if !policy.ValidSeverity(p.Severity) {
-		return invalid(field+".severity", "%q is not one of \"\", low, medium, high, critical", p.Severity)
-	}
-	if len(p.ConfigSchema) > 0 && !json.Valid(p.ConfigSchema) {
-		return invalid(field+".configSchema", "not valid JSON")
-	}
-	return nil
-}
-
 // policyRow turns validated metadata into a row of the policies table.
-func policyRow(orgID, versionID int64, p PolicyInput) model.Policy {
+func policyRow(orgID, versionID int64, p model.PolicyInput) model.Policy {
 	row := model.Policy{
 		OrgID: orgID, VersionID: versionID, Name: p.Name, DisplayName: p.DisplayName,
 		Description: p.Description, EnforcementLevel: p.EnforcementLevel, Message: p.Message,
@@ -179,7 +106,7 @@ func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB { return r.dialect.LockSel
 // publish) is replaced, keeping its number, and an upload credential issued
 // for it before no longer authorizes anything.
 func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
-	if !packNamePattern.MatchString(in.Name) {
+	if !policy.PackNamePattern.MatchString(in.Name) {
 		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
 	tag, err := policy.NewVersionTag(in.VersionTag)
@@ -192,8 +119,8 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	seen := make(map[string]bool, len(in.Policies))
 	for i := range in.Policies {
 		field := fmt.Sprintf("policies[%d]", i)
-		if err := validatePolicy(field, &in.Policies[i]); err != nil {
-			return NewPackVersion{}, err
+		if err := in.Policies[i].Check(field); err != nil {
+			return NewPackVersion{}, refused(err)
 		}
 		if seen[in.Policies[i].Name] {
 			return NewPackVersion{}, invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
@@ -495,9 +422,9 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 	if err != nil {
 		return nil, err
 	}
-	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]PolicyInput, len(policies)), Applied: applied}
+	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]model.PolicyInput, len(policies)), Applied: applied}
 	for i := range policies {
-		d.Policies[i] = PolicyMetadata(&policies[i])
+		d.Policies[i] = policies[i].Metadata()
 	}
 	return d, nil
 }

@@ -3,8 +3,9 @@ package repository
 import (
 	"strings"
 
-	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/model"
 )
 
 // changeCause says why issues changed.
@@ -30,7 +31,7 @@ type issueChange struct{ before, after *model.Issue }
 type issueChanges struct {
 	orgID int64
 	cause changeCause
-	// actor is the person's login or token name, or evaluationActor.
+	// actor is the person's login or token name, or ingest.HistoryActor.
 	actor string
 	// evaluationID is the evaluation record's id when cause is causeEvaluation.
 	evaluationID int64

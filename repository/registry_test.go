@@ -19,13 +19,13 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		ctx, r := e.ctx, e.r
 		other := newIngestEnv(t, b)
 		stranger := newIngestEnv(t, b)
-		e.publishPack("zeta", "1.0.0", repository.PolicyInput{Name: "p"})
-		e.publishPack("Alpha", "1.0.0", repository.PolicyInput{Name: "p"})
-		e.publishPack("Alpha", "v2.0.0", repository.PolicyInput{Name: "p"})
-		other.publishPack("beta", "0.1.0", repository.PolicyInput{Name: "p"})
-		stranger.publishPack("secret", "1.0.0", repository.PolicyInput{Name: "p"})
+		e.publishPack("zeta", "1.0.0", model.PolicyInput{Name: "p"})
+		e.publishPack("Alpha", "1.0.0", model.PolicyInput{Name: "p"})
+		e.publishPack("Alpha", "v2.0.0", model.PolicyInput{Name: "p"})
+		other.publishPack("beta", "0.1.0", model.PolicyInput{Name: "p"})
+		stranger.publishPack("secret", "1.0.0", model.PolicyInput{Name: "p"})
 		// Being published: not in the registry.
-		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []repository.PolicyInput{{Name: "p"}}}); err != nil {
+		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
 			t.Fatal(err)
 		}
 

@@ -508,7 +508,7 @@ func textParts(n grid.Node) []textPart {
 			return nil
 		}
 		needle, _ := n.Values[0].(string)
-		for _, e := range n.Column.Exprs() {
+		for _, e := range issueGridColumns[n.ColID].matched(n) {
 			alts, _ := textAlternatives(e, n.Op, needle)
 			for _, alt := range alts {
 				parts = append(parts, alt...)

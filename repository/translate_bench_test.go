@@ -32,15 +32,15 @@ func BenchmarkFilterTranslation(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				q, err := grid.Parse(req, IssueColumns, IssueGridOptions)
+				q, err := grid.Parse(req, IssueSchema, IssueGridOptions)
 				if err != nil {
 					b.Fatal(err)
 				}
 				_, _ = issueWhere(1, q.Where(), Postgres, nil)
-				if cf, ok := onCube(q.Where()); ok {
-					_, _ = cubeWhere(1, cf, Postgres)
+				if onCube(q.Where()) {
+					_, _ = cubeWhere(1, q.Where(), Postgres)
 				}
-				_ = orderClause(q.Sort, "policy_issues.id", Postgres)
+				_ = orderClause(q.Sort, issueGridColumns, "policy_issues.id", Postgres)
 			}
 		})
 	}

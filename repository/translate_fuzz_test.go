@@ -26,16 +26,16 @@ var (
 
 // checkSQL fails unless sql consists only of allowlisted expressions,
 // keywords and placeholders, with one bound value per placeholder.
-func checkSQL(t *testing.T, schema grid.Schema, sql string, args []any) {
+func checkSQL(t *testing.T, cols gridColumns, sql string, args []any) {
 	t.Helper()
 	var exprs []string
-	for _, c := range schema {
-		exprs = append(exprs, c.Exprs()...)
-		if c.RankExpr != "" {
-			exprs = append(exprs, c.RankExpr)
+	for _, c := range cols {
+		exprs = append(append(exprs, c.expr), c.matchAlso...)
+		if c.rank != "" {
+			exprs = append(exprs, c.rank)
 		}
-		if c.RankMatch != "" {
-			exprs = append(exprs, c.RankMatch)
+		if c.rankMatch != "" {
+			exprs = append(exprs, c.rankMatch)
 		}
 	}
 	// The text dictionary's fixed fragments (texts.go): its subquery per
@@ -83,25 +83,25 @@ func FuzzTranslate(f *testing.F) {
 			return
 		}
 		for _, g := range []struct {
-			schema grid.Schema
-			tie    string
-		}{{IssueColumns, IssueColumns["id"].Expr}, {PolicyColumns, PolicyColumns["policyName"].Expr}} {
-			q, err := grid.Parse(req, g.schema, grid.Options{})
+			cols gridColumns
+			tie  string
+		}{{issueGridColumns, issueGridColumns["id"].expr}, {policyColumns, policyColumns["policyName"].expr}} {
+			q, err := grid.Parse(req, g.cols.schema(), grid.Options{})
 			if err != nil {
 				continue
 			}
 			for _, d := range []Dialect{Postgres, SQLite} {
-				sql, args := whereClause(q.Where(), d)
-				checkSQL(t, g.schema, sql, args)
-				checkSQL(t, g.schema, orderClause(q.Sort, g.tie, d), nil)
-				if g.tie != IssueColumns["id"].Expr {
+				sql, args := whereClause(q.Where(), g.cols, d)
+				checkSQL(t, g.cols, sql, args)
+				checkSQL(t, g.cols, orderClause(q.Sort, g.cols, g.tie, d), nil)
+				if g.tie != issueGridColumns["id"].expr {
 					continue
 				}
 				// The issue grid's own form: text matches through the
 				// dictionary, by subquery, and by sets read first (one
 				// empty, one not).
 				sql, args = issueFilter(1, q.Where(), d, nil)
-				checkSQL(t, g.schema, sql, args)
+				checkSQL(t, g.cols, sql, args)
 				sets := textSets{}
 				for i, p := range textParts(q.Where()) {
 					if i%2 == 0 {
@@ -111,7 +111,7 @@ func FuzzTranslate(f *testing.F) {
 					}
 				}
 				sql, args = issueFilter(1, q.Where(), d, &filterFacts{texts: sets})
-				checkSQL(t, g.schema, sql, args)
+				checkSQL(t, g.cols, sql, args)
 			}
 		}
 	})

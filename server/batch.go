@@ -30,8 +30,11 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 			return bad(badRequest("ids: send 1 to %d issue ids, or filterModel instead", repository.MaxBatchIDs))
 		}
 	}
-	if b.FilterModel.IsSpecified() && !b.FilterModel.IsNull() {
-		u.FilterModel = b.FilterModel.MustGet()
+	if filterModel, err := b.FilterModel.Get(); err == nil {
+		u.ByFilter = true
+		if u.Filter, err = parseIssueFilter(filterModel); err != nil {
+			return bad(err)
+		}
 	}
 	if b.Status != nil {
 		v := string(*b.Status)
@@ -51,7 +54,7 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 	case errors.As(err, &count):
 		return api.BatchUpdatePolicyIssues409JSONResponse{Code: http.StatusConflict, Message: count.Error(), Matched: count.Matched}, nil
 	case err != nil:
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return bad(err)
 		}
 		return nil, err

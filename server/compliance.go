@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/google/uuid"
@@ -23,7 +24,7 @@ func (s *Server) GetPolicyComplianceResults(ctx context.Context, req api.GetPoli
 		token = *req.Body.ContinuationToken
 	}
 	m, err := s.repo.ComplianceResults(ctx, a.Org.ID, repository.ComplianceEntity(req.Body.Entity), size, token)
-	if isBadRequest(expected(err)) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.GetPolicyComplianceResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -72,7 +73,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 		token = *req.Params.ContinuationToken
 	}
 	issues, next, err := s.repo.Violations(ctx, a.Org.ID, token)
-	if isBadRequest(expected(err)) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyViolationsV2400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {

@@ -17,7 +17,8 @@ import (
 	"github.com/policyresults/policyresults/repository"
 )
 
-// parseGrid parses a grid body against a schema; parse errors are 400s.
+// parseGrid parses a grid body against a schema; its errors are grid.Errors
+// (400s).
 func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
 	var req grid.Request
 	if body != nil {
@@ -25,22 +26,34 @@ func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid
 	}
 	q, err := grid.Parse(req, schema, opts)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return q, nil
 }
 
-// isBadRequest reports whether err is an expected 400.
-func isBadRequest(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.status == http.StatusBadRequest
+// parseIssueFilter parses a filter model on the issues (facets, batch
+// triage); parse errors are 400s.
+func parseIssueFilter(filterModel grid.FilterModel) (grid.Node, error) {
+	filter, err := grid.ParseFilter(filterModel, repository.IssueSchema)
+	if err != nil {
+		return nil, err
+	}
+	return filter, nil
+}
+
+// parseFacet checks a facet's field and parses its filter; errors are 400s.
+func parseFacet(field string, filterModel grid.FilterModel) (grid.Node, error) {
+	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
+		return nil, err
+	}
+	return parseIssueFilter(filterModel)
 }
 
 // ListPolicyIssues answers the issue grid: a page of issues, or of groups.
 func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueGridOptions)
-	if isBadRequest(err) {
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueGridOptions)
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -48,7 +61,7 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 	}
 	page, err := s.repo.ListIssues(ctx, a.Org.ID, q)
 	if err != nil {
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err
@@ -72,13 +85,14 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 // conditions (faceted search).
 func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIssuesFiltersRequestObject) (api.GetPolicyIssuesFiltersResponseObject, error) {
 	a := accessFrom(ctx)
-	var filter grid.FilterModel
-	if req.Body.FilterModel.IsSpecified() && !req.Body.FilterModel.IsNull() {
-		filter = req.Body.FilterModel.MustGet()
+	filterModel, _ := req.Body.FilterModel.Get()
+	filter, err := parseFacet(req.Body.Field, filterModel)
+	var values []repository.FacetValue
+	if err == nil {
+		values, err = s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	}
-	values, err := s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	if err != nil {
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return api.GetPolicyIssuesFilters400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err
@@ -142,8 +156,8 @@ func neutraliseFormula(v string) string {
 // database.
 func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueColumns, repository.IssueExportOptions)
-	if isBadRequest(err) {
+	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueExportOptions)
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {

@@ -23,7 +23,7 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 	}
 	members, next, err := s.repo.ListMembers(ctx, a.Org.ID, deref(req.Params.ContinuationToken))
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	for _, m := range members {
 		out.Members = append(out.Members, memberToAPI(m, a.Role == model.RoleAdmin))

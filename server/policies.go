@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
@@ -27,7 +28,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 		body.StartRow, body.EndRow = ptr(0), ptr(size)
 	}
 	body.ContinuationToken = nil
-	q, err := parseGrid(&body, repository.PolicyColumns, repository.PolicyGridOptions)
+	q, err := parseGrid(&body, repository.PolicySchema, repository.PolicyGridOptions)
 	if err == nil {
 		var page *repository.PolicyCompliancePage
 		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q, token)
@@ -54,7 +55,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 			return out, nil
 		}
 	}
-	if err := expected(err); isBadRequest(err) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	return nil, err

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
@@ -13,11 +12,8 @@ import (
 // GetStackPolicyGroups answers the policy groups a stack belongs to.
 func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolicyGroupsRequestObject) (api.GetStackPolicyGroupsResponseObject, error) {
 	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName)
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Stack not found")
-	}
 	if err != nil {
-		return nil, err
+		return nil, notFoundAs(err, "Stack not found")
 	}
 	return api.GetStackPolicyGroups200JSONResponse(groupSummariesToAPI(groups)), nil
 }
@@ -25,11 +21,8 @@ func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolic
 // GetStackPolicyPacks answers the packs a stack's policy groups apply.
 func (s *Server) GetStackPolicyPacks(ctx context.Context, req api.GetStackPolicyPacksRequestObject) (api.GetStackPolicyPacksResponseObject, error) {
 	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Stack not found")
-	}
 	if err != nil {
-		return nil, expected(err)
+		return nil, notFoundAs(err, "Stack not found")
 	}
 	required := requiredPacksToAPI(packs)
 	return api.GetStackPolicyPacks200JSONResponse{RequiredPolicies: &required}, nil
@@ -42,11 +35,8 @@ func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPoli
 		return nil, err
 	}
 	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityAccount, req.AccountName, "", "")
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Account not found")
-	}
 	if err != nil {
-		return nil, err
+		return nil, notFoundAs(err, "Account not found")
 	}
 	return api.ListPolicyPacksForAccount200JSONResponse{Packs: requiredPacksToAPI(packs)}, nil
 }

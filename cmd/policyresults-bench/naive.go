@@ -95,7 +95,7 @@ func naiveRun(ctx context.Context, repo *repository.Repository, orgID int64, req
 	if err != nil {
 		return err
 	}
-	q, err := grid.Parse(r, repository.IssueColumns, repository.IssueGridOptions)
+	q, err := grid.Parse(r, repository.IssueSchema, repository.IssueGridOptions)
 	if err != nil {
 		return err
 	}

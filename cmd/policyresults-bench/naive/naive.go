@@ -3,7 +3,7 @@
 // and data. A page is one statement (WHERE + ORDER BY + LIMIT/OFFSET over
 // policy_issues) and a count of every match (COUNT(*)); a facet is one
 // GROUP BY over the matching issues. They use the grid's filter and sort
-// translation (Repository.IssueFilterSQL, IssueOrderSQL) but none of its
+// translation (Repository.IssueFilterSQL, IssueOrderSQL, IssueColumnSQL) but none of its
 // rollups, segments, text dictionary or hints.
 package naive
 
@@ -44,17 +44,17 @@ func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid
 // field among the organisation's issues matching filterModel without its
 // own conditions, with their counts, most frequent first.
 func Facets(ctx context.Context, repo *repository.Repository, orgID int64, field string, filterModel json.RawMessage) ([]repository.FacetValue, error) {
-	col, err := repository.IssueColumns.Column(field, "field")
-	if err != nil {
+	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
-	filter, err := grid.ParseFilter(filterModel, repository.IssueColumns)
+	expr, _ := repository.IssueColumnSQL(field)
+	filter, err := grid.ParseFilter(filterModel, repository.IssueSchema)
 	if err != nil {
 		return nil, err
 	}
 	cond, args := where(repo, orgID, grid.WithoutColumn(filter, field))
-	rows, err := repo.DB().WithContext(ctx).Raw("SELECT "+col.Expr+", COUNT(*) FROM policy_issues WHERE "+cond+
-		" GROUP BY "+col.Expr+" ORDER BY 2 DESC, 1 LIMIT "+strconv.Itoa(repository.MaxFacetValues), args...).Rows()
+	rows, err := repo.DB().WithContext(ctx).Raw("SELECT "+expr+", COUNT(*) FROM policy_issues WHERE "+cond+
+		" GROUP BY "+expr+" ORDER BY 2 DESC, 1 LIMIT "+strconv.Itoa(repository.MaxFacetValues), args...).Rows()
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func TestNaiveAnswersAsTheServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := grid.Parse(r, repository.IssueColumns, repository.IssueGridOptions)
+			q, err := grid.Parse(r, repository.IssueSchema, repository.IssueGridOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,11 @@ func TestNaiveAnswersAsTheServer(t *testing.T) {
 			{"policyPack", `{"status":{"filterType":"set","values":["open"]},"policyPack":{"filterType":"text","type":"equals","filter":"x"}}`},
 			{"priority", `{"message":{"filterType":"text","type":"contains","filter":"must"}}`},
 		} {
-			want, err := b.Repo.IssueFacets(ctx, orgID, f.field, json.RawMessage(f.filter))
+			filter, err := grid.ParseFilter(grid.FilterModel(f.filter), repository.IssueSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := b.Repo.IssueFacets(ctx, orgID, f.field, filter)
 			if err != nil {
 				t.Fatal(err)
 			}
