@@ -1,9 +1,11 @@
 package demo
 
-import "github.com/policyresults/policyresults/repository"
+import (
+	"github.com/policyresults/policyresults/model"
+)
 
 // policy is a demo policy and the resource types it governs.
-type policy struct {
+type catalogPolicy struct {
 	name, description, severity, level string
 	types                              []string
 	remediation                        string
@@ -13,8 +15,8 @@ type policy struct {
 // pack is a demo policy pack modelled on Pulumi's compliance-ready policies.
 type pack struct {
 	name, displayName, tag, description string
-	framework                           repository.Framework
-	policies                            []policy
+	framework                           model.Framework
+	policies                            []catalogPolicy
 }
 
 // Resource types of the demo entities, by cloud.
@@ -28,8 +30,8 @@ var catalog = []pack{
 	{
 		name: "aws-cis-benchmark", displayName: "AWS CIS Foundations Benchmark", tag: "1.5.0",
 		description: "CIS Amazon Web Services Foundations Benchmark controls for Pulumi programs.",
-		framework:   repository.Framework{Name: "CIS AWS Foundations Benchmark", Version: "1.5.0", Specification: "https://www.cisecurity.org/benchmark/amazon_web_services"},
-		policies: []policy{
+		framework:   model.Framework{Name: "CIS AWS Foundations Benchmark", Version: "1.5.0", Specification: "https://www.cisecurity.org/benchmark/amazon_web_services"},
+		policies: []catalogPolicy{
 			{name: "s3-bucket-public-read-prohibited", description: "S3 buckets must not allow public read access.", severity: "high", level: "mandatory", types: []string{"aws:s3/bucket:Bucket"}, control: "2.1.5", remediation: "Enable the bucket's public access block and remove public ACL grants."},
 			{name: "s3-bucket-server-side-encryption", description: "S3 buckets must encrypt objects at rest.", severity: "medium", level: "advisory", types: []string{"aws:s3/bucket:Bucket"}, control: "2.1.1", remediation: "Set serverSideEncryptionConfiguration with aws:kms or AES256."},
 			{name: "s3-bucket-versioning-enabled", description: "S3 buckets should keep object versions.", severity: "low", level: "advisory", types: []string{"aws:s3/bucket:Bucket"}, control: "2.1.3", remediation: "Enable versioning on the bucket."},
@@ -44,8 +46,8 @@ var catalog = []pack{
 	{
 		name: "aws-pci-dss", displayName: "AWS PCI DSS", tag: "4.0.1",
 		description: "PCI DSS 4.0 requirements for cardholder data environments on AWS.",
-		framework:   repository.Framework{Name: "PCI DSS", Version: "4.0", Specification: "https://www.pcisecuritystandards.org/"},
-		policies: []policy{
+		framework:   model.Framework{Name: "PCI DSS", Version: "4.0", Specification: "https://www.pcisecuritystandards.org/"},
+		policies: []catalogPolicy{
 			{name: "rds-instance-public-access-check", description: "RDS instances must not be publicly accessible.", severity: "critical", level: "mandatory", types: []string{"aws:rds/instance:Instance"}, control: "1.3.1", remediation: "Set publiclyAccessible to false."},
 			{name: "elb-tls-https-listeners-only", description: "Load balancer listeners must use TLS.", severity: "high", level: "mandatory", types: []string{"aws:lb/listener:Listener"}, control: "4.2.1", remediation: "Use HTTPS or TLS listeners with a modern security policy."},
 			{name: "lambda-function-public-access-prohibited", description: "Lambda functions must not be invokable by anyone.", severity: "high", level: "mandatory", types: []string{"aws:lambda/function:Function"}, control: "7.2.1", remediation: "Remove resource policies granting lambda:InvokeFunction to *."},
@@ -56,8 +58,8 @@ var catalog = []pack{
 	{
 		name: "azure-iso-27001", displayName: "Azure ISO 27001", tag: "2.1.0",
 		description: "ISO/IEC 27001:2022 Annex A controls for Azure.",
-		framework:   repository.Framework{Name: "ISO/IEC 27001", Version: "2022", Specification: "https://www.iso.org/standard/27001"},
-		policies: []policy{
+		framework:   model.Framework{Name: "ISO/IEC 27001", Version: "2022", Specification: "https://www.iso.org/standard/27001"},
+		policies: []catalogPolicy{
 			{name: "storage-account-secure-transfer", description: "Storage accounts must require HTTPS.", severity: "high", level: "mandatory", types: []string{"azure-native:storage:StorageAccount"}, control: "A.8.24", remediation: "Set enableHttpsTrafficOnly to true."},
 			{name: "sql-server-auditing-enabled", description: "SQL servers should audit database events.", severity: "medium", level: "advisory", types: []string{"azure-native:sql:Server"}, control: "A.8.15", remediation: "Configure server auditing to a Log Analytics workspace."},
 			{name: "keyvault-soft-delete-enabled", description: "Key vaults must keep deleted secrets recoverable.", severity: "medium", level: "mandatory", types: []string{"azure-native:keyvault:Vault"}, control: "A.8.13", remediation: "Enable soft delete and purge protection."},
@@ -69,8 +71,8 @@ var catalog = []pack{
 	{
 		name: "kubernetes-cis", displayName: "Kubernetes CIS Benchmark", tag: "1.8.0",
 		description: "CIS Kubernetes Benchmark workload policies.",
-		framework:   repository.Framework{Name: "CIS Kubernetes Benchmark", Version: "1.8.0", Specification: "https://www.cisecurity.org/benchmark/kubernetes"},
-		policies: []policy{
+		framework:   model.Framework{Name: "CIS Kubernetes Benchmark", Version: "1.8.0", Specification: "https://www.cisecurity.org/benchmark/kubernetes"},
+		policies: []catalogPolicy{
 			{name: "no-privileged-containers", description: "Containers must not run privileged.", severity: "critical", level: "mandatory", types: []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:CronJob"}, control: "5.2.2", remediation: "Remove securityContext.privileged."},
 			{name: "run-as-non-root", description: "Containers should not run as root.", severity: "high", level: "mandatory", types: []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}, control: "5.2.7", remediation: "Set securityContext.runAsNonRoot to true."},
 			{name: "require-resource-limits", description: "Containers should declare CPU and memory limits.", severity: "medium", level: "advisory", types: []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:CronJob"}, control: "5.7.4", remediation: "Set resources.limits on every container."},

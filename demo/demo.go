@@ -20,6 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -83,8 +86,8 @@ func (o *Options) defaults() {
 
 // Result tells what Load wrote.
 type Result struct {
-	Org         *repository.Organization
-	Admin       *repository.User
+	Org         *model.Organization
+	Admin       *model.User
 	Evaluations int
 	Violations  int64
 	Opened      int64
@@ -99,8 +102,8 @@ type Result struct {
 
 // entity is a demo stack or account with its resources and packs.
 type entity struct {
-	stack     *repository.StackRef
-	account   *repository.AccountRef
+	stack     *ingest.StackRef
+	account   *ingest.AccountRef
 	cloud     string
 	packs     []*pack
 	resources []resource
@@ -129,16 +132,16 @@ func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Resu
 		return nil, err
 	}
 	res := &Result{Org: org}
-	users := map[string]*repository.User{}
+	users := map[string]*model.User{}
 	for _, u := range []struct {
 		login, name string
-		role        repository.Role
+		role        model.Role
 	}{
-		{"alice", "Alice Admin", repository.RoleAdmin},
-		{"bob", "Bob Builder", repository.RoleMember},
-		{"carol", "Carol Viewer", repository.RoleViewer},
+		{"alice", "Alice Admin", model.RoleAdmin},
+		{"bob", "Bob Builder", model.RoleMember},
+		{"carol", "Carol Viewer", model.RoleViewer},
 	} {
-		user := &repository.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
+		user := &model.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
 		if err := repo.CreateUser(ctx, user); err != nil {
 			if !errors.Is(err, repository.ErrConflict) {
 				return nil, err
@@ -208,7 +211,7 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 			for _, pol := range p.policies {
 				fw := p.framework
 				fw.Reference = pol.control
-				in.Policies = append(in.Policies, repository.PolicyInput{
+				in.Policies = append(in.Policies, model.PolicyInput{
 					Name: pol.name, DisplayName: pol.name, Description: pol.description,
 					EnforcementLevel: pol.level, Message: pol.description, Severity: pol.severity,
 					Framework: &fw, Tags: []string{p.framework.Name, "compliance-ready"},
@@ -283,7 +286,7 @@ func buildEntities(opts Options) []*entity {
 				cloud:   clouds[i%len(clouds)],
 			}
 		}
-		e := &entity{stack: &repository.StackRef{Project: t.project, Name: t.stack}, cloud: t.cloud}
+		e := &entity{stack: &ingest.StackRef{Project: t.project, Name: t.stack}, cloud: t.cloud}
 		out = append(out, e)
 	}
 	for i := 0; i < opts.Accounts; i++ {
@@ -299,7 +302,7 @@ func buildEntities(opts Options) []*entity {
 		if cloud == "azure" {
 			provider = "azure-native"
 		}
-		out = append(out, &entity{account: &repository.AccountRef{Name: name, Provider: provider}, cloud: cloud})
+		out = append(out, &entity{account: &ingest.AccountRef{Name: name, Provider: provider}, cloud: cloud})
 	}
 	for i, e := range out {
 		e.rng = rand.New(rand.NewPCG(opts.Seed, uint64(i)+1))
@@ -362,9 +365,9 @@ func packsFor(e *entity) []*pack {
 // production, Kubernetes and Azure stacks.
 func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, entities []*entity) error {
 	for _, g := range []struct{ name, entityType, mode string }{
-		{"production-stacks", repository.GroupStacks, repository.ModePreventative},
-		{"kubernetes-clusters", repository.GroupStacks, repository.ModePreventative},
-		{"azure-workloads", repository.GroupStacks, repository.ModePreventative},
+		{"production-stacks", model.GroupStacks, model.ModePreventative},
+		{"kubernetes-clusters", model.GroupStacks, model.ModePreventative},
+		{"azure-workloads", model.GroupStacks, model.ModePreventative},
 	} {
 		if _, err := repo.CreatePolicyGroup(ctx, orgID, g.name, g.entityType, g.mode); err != nil {
 			return err
@@ -495,8 +498,8 @@ func label(e *entity) string {
 // evaluation builds the complete evaluation of an entity's run: each
 // (resource, policy) pair fails at first with the failure rate, then failing
 // pairs get fixed (30%) and passing ones regress (5%) from run to run.
-func evaluation(e *entity, run, runs int, failureRate float64, observed time.Time) repository.Evaluation {
-	ev := repository.Evaluation{Complete: true, ObservedAt: observed}
+func evaluation(e *entity, run, runs int, failureRate float64, observed time.Time) ingest.Evaluation {
+	ev := ingest.Evaluation{Complete: true, ObservedAt: observed}
 	if e.stack != nil {
 		s := *e.stack
 		s.Version = int64(run * 3)
@@ -511,7 +514,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 		if p.name == "aws-cis-benchmark" && run > runs/2 {
 			tag = "1.5.1"
 		}
-		pack := repository.EvaluatedPack{Name: p.name, VersionTag: tag}
+		pack := ingest.EvaluatedPack{Name: p.name, VersionTag: tag}
 		// One stack's CIS pack fails to load in the last run: its cells score -2.
 		if run == runs && e.stack != nil && e.stack.Project == "payments" && e.stack.Name == "staging" {
 			pack.Error = "policy pack failed to load: invalid configuration for s3-bucket-versioning-enabled"
@@ -519,13 +522,13 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 		ev.Packs = append(ev.Packs, pack)
 	}
 	for ri, r := range e.resources {
-		res := repository.EvaluatedResource{URN: r.urn, ID: r.id, Type: r.typ, Name: r.name}
+		res := ingest.EvaluatedResource{URN: r.urn, ID: r.id, Type: r.typ, Name: r.name}
 		if e.account != nil {
 			v := int64(run)
 			res.Version = &v
 		}
 		for _, p := range e.packs {
-			outcome := repository.ResourcePackOutcome{Name: p.name}
+			outcome := ingest.ResourcePackOutcome{Name: p.name}
 			for _, pol := range p.policies {
 				if !governs(pol, r.typ) {
 					continue
@@ -543,7 +546,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 				e.failing[key] = failing
 				if failing {
 					outcome.Failed = append(outcome.Failed, pol.name)
-					ev.Violations = append(ev.Violations, repository.Violation{
+					ev.Violations = append(ev.Violations, ingest.Violation{
 						PolicyPack: p.name, PolicyName: pol.name, ResourceURN: r.urn,
 						Message: fmt.Sprintf("%s %s: %s", r.typ, r.name, pol.description), EnforcementLevel: pol.level,
 					})
@@ -560,7 +563,7 @@ func evaluation(e *entity, run, runs int, failureRate float64, observed time.Tim
 	return ev
 }
 
-func governs(p policy, typ string) bool {
+func governs(p catalogPolicy, typ string) bool {
 	for _, t := range p.types {
 		if t == typ {
 			return true
@@ -571,7 +574,7 @@ func governs(p policy, typ string) bool {
 
 // triage has people work on a share of the active issues: some in progress,
 // some accepted as ignored or by design, some assigned, some reprioritised.
-func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*repository.User, seed uint64, limit, workers int) (int, error) {
+func triage(ctx context.Context, repo *repository.Repository, orgID int64, users map[string]*model.User, seed uint64, limit, workers int) (int, error) {
 	ids, err := repo.ActiveIssueIDs(ctx, orgID, limit)
 	if err != nil {
 		return 0, err
@@ -580,7 +583,7 @@ func triage(ctx context.Context, repo *repository.Repository, orgID int64, users
 	type job struct {
 		id    string
 		u     repository.IssueUpdate
-		actor *repository.User
+		actor *model.User
 	}
 	var jobs []job
 	for _, id := range ids {
@@ -589,12 +592,12 @@ func triage(ctx context.Context, repo *repository.Repository, orgID int64, users
 		x := rng.Float64()
 		switch {
 		case x < 0.12:
-			u.Status = set(repository.StatusInProgress)
+			u.Status = set(policy.StatusInProgress)
 			u.Assignee = set(pick(rng, "alice", "bob"))
 		case x < 0.17:
-			u.Status = set(repository.StatusIgnored)
+			u.Status = set(policy.StatusIgnored)
 		case x < 0.21:
-			u.Status = set(repository.StatusByDesign)
+			u.Status = set(policy.StatusByDesign)
 		case x < 0.33:
 			u.Assignee = set(pick(rng, "alice", "bob"))
 		case x < 0.38:

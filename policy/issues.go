@@ -59,7 +59,8 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
-func refuse(field, format string, args ...any) error {
+// Refuse returns a *FieldError for field.
+func Refuse(field, format string, args ...any) error {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -74,13 +75,13 @@ func CheckTriage(status, priority *string) error {
 		switch *status {
 		case StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored:
 		case StatusFixed:
-			return refuse("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
+			return Refuse("status", "fixed cannot be set manually; an issue becomes fixed when a later evaluation no longer reports it")
 		default:
-			return refuse("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *status)
+			return Refuse("status", "%q is not allowed; allowed values: open, in_progress, by_design, ignored", *status)
 		}
 	}
 	if priority != nil && !priorities[*priority] {
-		return refuse("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *priority)
+		return Refuse("priority", "%q is not allowed; allowed values: p0, p1, p2, p3, p4", *priority)
 	}
 	return nil
 }

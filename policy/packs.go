@@ -46,7 +46,7 @@ func NormalizeTag(tag string) string {
 func NewVersionTag(tag string) (string, error) {
 	normal := NormalizeTag(tag)
 	if normal != "" && !SemVer.MatchString(normal) {
-		return "", refuse("versionTag", "%q is not a semantic version such as 1.2.0", tag)
+		return "", Refuse("versionTag", "%q is not a semantic version such as 1.2.0", tag)
 	}
 	return normal, nil
 }

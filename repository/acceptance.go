@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // DefaultMaxAcceptance is how far ahead a risk acceptance may end unless the
@@ -60,8 +63,8 @@ func (a *Acceptance) check(now time.Time, max time.Duration) error {
 	if a.Reason == "" {
 		return invalid("acceptanceReason", "is required with acceptedUntil: say why the risk is accepted")
 	}
-	if err := validText("acceptanceReason", a.Reason, maxAcceptanceReason); err != nil {
-		return err
+	if err := policy.CheckText("acceptanceReason", a.Reason, maxAcceptanceReason); err != nil {
+		return refused(err)
 	}
 	return nil
 }
@@ -69,8 +72,8 @@ func (a *Acceptance) check(now time.Time, max time.Duration) error {
 // of answers the acceptance is holds once a (checked, possibly nil) is
 // applied to it, is's status already changed: a status other than ignored
 // or by_design ends any acceptance, and only those statuses take one.
-func (a *Acceptance) of(is *Issue) (*time.Time, string, error) {
-	accepting := is.Status == StatusIgnored || is.Status == StatusByDesign
+func (a *Acceptance) of(is *model.Issue) (*time.Time, string, error) {
+	accepting := is.Status == policy.StatusIgnored || is.Status == policy.StatusByDesign
 	switch {
 	case a == nil && accepting:
 		return is.AcceptedUntil, is.AcceptanceReason, nil
@@ -154,12 +157,12 @@ func (r *Repository) expireBatch(ctx context.Context, now time.Time) (n int, mor
 
 // expire opens the issues due (ordered by organisation) and records it, one
 // record per organisation.
-func (r *Repository) expire(tx *gorm.DB, due []Issue, now time.Time) error {
-	befores := make([]Issue, len(due))
+func (r *Repository) expire(tx *gorm.DB, due []model.Issue, now time.Time) error {
+	befores := make([]model.Issue, len(due))
 	copy(befores, due)
 	actor := Actor{Name: systemActor, Type: systemActorType}
 	reason := ExpiredReason
-	open := StatusOpen
+	open := policy.StatusOpen
 	u := &IssueUpdate{Status: &open, Now: now}
 	for start := 0; start < len(due); {
 		orgID := due[start].OrgID
@@ -233,7 +236,7 @@ func (r *Repository) RunAcceptanceExpiry(ctx context.Context, interval time.Dura
 // triageRow is one issue a batch or the expiry changes, with its columns to
 // write.
 type triageRow struct {
-	is      *Issue
+	is      *model.Issue
 	updates map[string]any
 }
 
@@ -255,7 +258,7 @@ func (r *Repository) writeTriageRows(tx *gorm.DB, orgID int64, rows []triageRow)
 	slices.SortFunc(rows, func(a, b triageRow) int { return cmp.Compare(a.is.ID, b.is.ID) })
 	if !r.dialect.Arrays() {
 		for _, row := range rows {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, row.is.ID).Updates(row.updates).Error; err != nil {
+			if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id = ?", orgID, row.is.ID).Updates(row.updates).Error; err != nil {
 				return err
 			}
 		}

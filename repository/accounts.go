@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -31,20 +32,29 @@ var (
 // token.
 var ErrUnauthenticated = errTokenRejected
 
+// ParseRole checks a role name.
+func ParseRole(s string) (model.Role, error) {
+	switch r := model.Role(s); r {
+	case model.RoleAdmin, model.RoleMember, model.RoleViewer:
+		return r, nil
+	}
+	return "", invalid("role", "%q is not a role; allowed: admin, member, viewer", s)
+}
+
 // CreateOrganization creates an organisation with its two default policy
 // groups.
-func (r *Repository) CreateOrganization(ctx context.Context, name string) (*Organization, error) {
+func (r *Repository) CreateOrganization(ctx context.Context, name string) (*model.Organization, error) {
 	if !orgNamePattern.MatchString(name) {
 		return nil, invalid("name", "%q is not a valid organisation name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
-	org := &Organization{Name: name}
+	org := &model.Organization{Name: name}
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(org).Error; err != nil {
 			return translate(err, "organisation "+name+" already exists")
 		}
-		for _, g := range []PolicyGroup{
-			{OrgID: org.ID, Name: DefaultStacksGroup, EntityType: GroupStacks, Mode: ModePreventative, IsOrgDefault: true},
-			{OrgID: org.ID, Name: DefaultAccountsGroup, EntityType: GroupAccounts, Mode: ModeAudit, IsOrgDefault: true},
+		for _, g := range []model.PolicyGroup{
+			{OrgID: org.ID, Name: DefaultStacksGroup, EntityType: model.GroupStacks, Mode: model.ModePreventative, IsOrgDefault: true},
+			{OrgID: org.ID, Name: DefaultAccountsGroup, EntityType: model.GroupAccounts, Mode: model.ModeAudit, IsOrgDefault: true},
 		} {
 			if err := tx.Create(&g).Error; err != nil {
 				return err
@@ -59,8 +69,8 @@ func (r *Repository) CreateOrganization(ctx context.Context, name string) (*Orga
 }
 
 // OrganizationByName finds an organisation.
-func (r *Repository) OrganizationByName(ctx context.Context, name string) (*Organization, error) {
-	var org Organization
+func (r *Repository) OrganizationByName(ctx context.Context, name string) (*model.Organization, error) {
+	var org model.Organization
 	if err := r.db.WithContext(ctx).Where("name = ?", name).First(&org).Error; err != nil {
 		return nil, translate(err, "")
 	}
@@ -70,12 +80,12 @@ func (r *Repository) OrganizationByName(ctx context.Context, name string) (*Orga
 // CountOrganizations counts the organisations (an empty database has none).
 func (r *Repository) CountOrganizations(ctx context.Context) (int64, error) {
 	var n int64
-	err := r.db.WithContext(ctx).Model(&Organization{}).Count(&n).Error
+	err := r.db.WithContext(ctx).Model(&model.Organization{}).Count(&n).Error
 	return n, err
 }
 
 // CreateUser creates a user.
-func (r *Repository) CreateUser(ctx context.Context, u *User) error {
+func (r *Repository) CreateUser(ctx context.Context, u *model.User) error {
 	if !loginPattern.MatchString(u.Login) {
 		return invalid("login", "%q is not a valid login", u.Login)
 	}
@@ -89,8 +99,8 @@ func (r *Repository) CreateUser(ctx context.Context, u *User) error {
 }
 
 // UserByLogin finds a user by login.
-func (r *Repository) UserByLogin(ctx context.Context, login string) (*User, error) {
-	var u User
+func (r *Repository) UserByLogin(ctx context.Context, login string) (*model.User, error) {
+	var u model.User
 	if err := r.db.WithContext(ctx).Where("login = ?", login).First(&u).Error; err != nil {
 		return nil, translate(err, "")
 	}
@@ -98,23 +108,23 @@ func (r *Repository) UserByLogin(ctx context.Context, login string) (*User, erro
 }
 
 // AddMember gives a user a role in an organisation (or changes it).
-func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
+func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role model.Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
 	return r.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&Membership{}).Where("org_id = ? AND user_id = ?", orgID, userID).Update("role", role)
+		res := tx.Model(&model.Membership{}).Where("org_id = ? AND user_id = ?", orgID, userID).Update("role", role)
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
 		}
-		return tx.Create(&Membership{OrgID: orgID, UserID: userID, Role: role}).Error
+		return tx.Create(&model.Membership{OrgID: orgID, UserID: userID, Role: role}).Error
 	})
 }
 
 // MemberByLoginOrEmail finds a member of an organisation by login or email
 // (case-insensitive).
-func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who string) (*User, error) {
-	var u User
+func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who string) (*model.User, error) {
+	var u model.User
 	err := r.db.WithContext(ctx).
 		Joins("JOIN memberships m ON m.user_id = users.id AND m.org_id = ?", orgID).
 		Where("lower(users.login) = lower(?) OR lower(users.email) = lower(?)", who, who).
@@ -128,15 +138,15 @@ func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who 
 // UserOrganization is an organisation a user belongs to, with the user's
 // role in it.
 type UserOrganization struct {
-	Organization
-	Role Role
+	model.Organization
+	Role model.Role
 }
 
 // OrganizationsOfUser lists the organisations a user belongs to, by name,
 // with the user's role in each.
 func (r *Repository) OrganizationsOfUser(ctx context.Context, userID int64) ([]UserOrganization, error) {
 	var orgs []UserOrganization
-	err := r.db.WithContext(ctx).Model(&Organization{}).
+	err := r.db.WithContext(ctx).Model(&model.Organization{}).
 		Select("organizations.*, m.role AS role").
 		Joins("JOIN memberships m ON m.org_id = organizations.id AND m.user_id = ?", userID).
 		Order("organizations.name").Scan(&orgs).Error
@@ -165,13 +175,13 @@ type TokenSpec struct {
 	UserID    *int64
 	OrgID     *int64
 	Name      string
-	Role      Role
+	Role      model.Role
 	ExpiresAt *time.Time
 }
 
 // CreateToken stores a new token and returns its secret, which is shown once
 // and never stored.
-func (r *Repository) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token, error) {
+func (r *Repository) CreateToken(ctx context.Context, spec TokenSpec) (string, *model.Token, error) {
 	if (spec.UserID == nil) == (spec.OrgID == nil) {
 		return "", nil, invalid("token", "a token belongs either to a user or to an organisation")
 	}
@@ -186,7 +196,7 @@ func (r *Repository) CreateToken(ctx context.Context, spec TokenSpec) (string, *
 		spec.Role = ""
 	}
 	secret := NewTokenSecret()
-	t := &Token{OrgID: spec.OrgID, UserID: spec.UserID, Name: spec.Name, Role: spec.Role, Hash: HashToken(secret), ExpiresAt: spec.ExpiresAt}
+	t := &model.Token{OrgID: spec.OrgID, UserID: spec.UserID, Name: spec.Name, Role: spec.Role, Hash: HashToken(secret), ExpiresAt: spec.ExpiresAt}
 	if err := r.db.WithContext(ctx).Create(t).Error; err != nil {
 		return "", nil, translate(err, "token already exists")
 	}
@@ -199,10 +209,10 @@ type Caller struct {
 	TokenID   int64
 	TokenName string
 	// User is the token's user; nil for an organisation token.
-	User *User
+	User *model.User
 	// OrgID and Role are set for an organisation token.
 	OrgID *int64
-	Role  Role
+	Role  model.Role
 }
 
 // Actor names the caller in issue history.
@@ -243,7 +253,7 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 	}
 	hash := HashToken(secret)
 	var row struct {
-		Token
+		model.Token
 		UserLogin          *string
 		UserEmail          *string
 		UserName           *string
@@ -252,7 +262,7 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 		AccessOrgID        *int64
 		AccessOrgName      *string
 		AccessOrgCreatedAt *time.Time
-		MemberRole         *Role
+		MemberRole         *model.Role
 	}
 	res := r.db.WithContext(ctx).Raw(`SELECT t.*, u.login AS user_login, u.email AS user_email, u.name AS user_name,
 		u.avatar_url AS user_avatar_url, u.created_at AS user_created_at,
@@ -282,7 +292,7 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 		if row.UserLogin == nil {
 			return nil, nil, ErrUnauthenticated
 		}
-		c.User = &User{ID: *t.UserID, Login: *row.UserLogin, Email: deref(row.UserEmail), Name: deref(row.UserName),
+		c.User = &model.User{ID: *t.UserID, Login: *row.UserLogin, Email: deref(row.UserEmail), Name: deref(row.UserName),
 			AvatarURL: deref(row.UserAvatarURL)}
 		if row.UserCreatedAt != nil {
 			c.User.CreatedAt = *row.UserCreatedAt
@@ -290,13 +300,13 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 	}
 	// Record use at most once a minute per token to keep reads read-only.
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if err := r.db.WithContext(ctx).Model(&Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
+		if err := r.db.WithContext(ctx).Model(&model.Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
 			return nil, nil, err
 		}
 	}
 	var access *Access
 	if orgName != "" && row.AccessOrgID != nil {
-		org := Organization{ID: *row.AccessOrgID, Name: deref(row.AccessOrgName)}
+		org := model.Organization{ID: *row.AccessOrgID, Name: deref(row.AccessOrgName)}
 		if row.AccessOrgCreatedAt != nil {
 			org.CreatedAt = *row.AccessOrgCreatedAt
 		}
@@ -312,8 +322,8 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 
 // Access is what a caller may do in one organisation.
 type Access struct {
-	Org    Organization
-	Role   Role
+	Org    model.Organization
+	Role   model.Role
 	Caller *Caller
 }
 
@@ -326,7 +336,7 @@ func deref(s *string) string {
 
 // TokenInfo describes a stored token without its secret.
 type TokenInfo struct {
-	Token
+	model.Token
 	OrgName   string
 	UserLogin string
 }
@@ -346,7 +356,7 @@ func (r *Repository) ListTokens(ctx context.Context, orgID int64) ([]TokenInfo, 
 
 // RevokeToken revokes a token of an organisation (or of one of its members).
 func (r *Repository) RevokeToken(ctx context.Context, orgID, tokenID int64) error {
-	res := r.db.WithContext(ctx).Model(&Token{}).
+	res := r.db.WithContext(ctx).Model(&model.Token{}).
 		Where("id = ? AND revoked_at IS NULL AND (org_id = ? OR user_id IN (SELECT user_id FROM memberships WHERE org_id = ?))", tokenID, orgID, orgID).
 		Update("revoked_at", time.Now().UTC())
 	if res.Error != nil {
@@ -359,8 +369,8 @@ func (r *Repository) RevokeToken(ctx context.Context, orgID, tokenID int64) erro
 }
 
 // OrganizationByID finds an organisation by id.
-func (r *Repository) OrganizationByID(ctx context.Context, id int64) (*Organization, error) {
-	var org Organization
+func (r *Repository) OrganizationByID(ctx context.Context, id int64) (*model.Organization, error) {
+	var org model.Organization
 	if err := r.db.WithContext(ctx).First(&org, id).Error; err != nil {
 		return nil, translate(err, "")
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -34,11 +35,11 @@ func TestTokensAndAuthorization(t *testing.T) {
 			t.Fatalf("duplicate organisation: got %v, want ErrConflict", err)
 		}
 		login := uniqueName("alice")
-		u := &repository.User{Login: login, Email: login + "@example.com"}
+		u := &model.User{Login: login, Email: login + "@example.com"}
 		if err := r.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.AddMember(ctx, org.ID, u.ID, repository.RoleMember); err != nil {
+		if err := r.AddMember(ctx, org.ID, u.ID, model.RoleMember); err != nil {
 			t.Fatal(err)
 		}
 		secret, _, err := r.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, Name: "laptop"})
@@ -50,7 +51,7 @@ func TestTokensAndAuthorization(t *testing.T) {
 			t.Fatalf("authenticate: %v %+v", err, caller)
 		}
 		acc, err := r.AuthenticateIn(ctx, secret, org.Name)
-		if err != nil || acc.Role != repository.RoleMember || acc.Org.ID != org.ID || acc.Caller.User.ID != u.ID {
+		if err != nil || acc.Role != model.RoleMember || acc.Org.ID != org.ID || acc.Caller.User.ID != u.ID {
 			t.Fatalf("authorize member: %v %+v", err, acc)
 		}
 		if _, err := r.AuthenticateIn(ctx, secret, other.Name); !errors.Is(err, repository.ErrNotFound) {
@@ -60,14 +61,14 @@ func TestTokensAndAuthorization(t *testing.T) {
 			t.Fatalf("authorize in a missing organisation: got %v, want ErrNotFound", err)
 		}
 
-		orgSecret, tok, err := r.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci", Role: repository.RoleViewer})
+		orgSecret, tok, err := r.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleViewer})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if oc, err := r.Authenticate(ctx, orgSecret); err != nil || oc.OrgID == nil || *oc.OrgID != org.ID {
 			t.Fatalf("authenticate org token: %v %+v", err, oc)
 		}
-		if acc, err := r.AuthenticateIn(ctx, orgSecret, org.Name); err != nil || acc.Role != repository.RoleViewer || acc.Org.Name != org.Name {
+		if acc, err := r.AuthenticateIn(ctx, orgSecret, org.Name); err != nil || acc.Role != model.RoleViewer || acc.Org.Name != org.Name {
 			t.Fatalf("org token: %v %+v", err, acc)
 		}
 		if _, err := r.AuthenticateIn(ctx, orgSecret, other.Name); !errors.Is(err, repository.ErrNotFound) {

@@ -8,6 +8,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // The bounds of a batch update's selection.
@@ -108,9 +110,9 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 	if u.Assignee != nil {
 		who = strings.TrimSpace(*u.Assignee)
 	}
-	res := &BatchResult{BatchID: newIssueID()}
+	res := &BatchResult{BatchID: model.NewIssueID()}
 	err := r.transaction(ctx, func(tx *gorm.DB) error {
-		var user *User
+		var user *model.User
 		if who != "" {
 			var err error
 			if user, err = memberNamed(tx, orgID, who); err != nil {
@@ -128,7 +130,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 		if len(issues) != u.ExpectedCount {
 			return &BatchCountError{Matched: len(issues), Expected: u.ExpectedCount}
 		}
-		befores := make([]Issue, len(issues))
+		befores := make([]model.Issue, len(issues))
 		copy(befores, issues)
 		c := &issueChanges{orgID: orgID, cause: causeBatch, actor: actor.Name, batchID: res.BatchID, rollup: newRollupDelta()}
 		rows := make([]triageRow, 0, len(issues))
@@ -137,7 +139,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 		for i := range issues {
 			is := &issues[i]
 			iu := &u.IssueUpdate
-			if is.Status == StatusFixed && (u.Status != nil || u.Acceptance != nil) {
+			if is.Status == policy.StatusFixed && (u.Status != nil || u.Acceptance != nil) {
 				res.StatusUnchanged++
 				iu = &fixedU
 			}
@@ -167,10 +169,10 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 // batchSelection reads, locked on PostgreSQL in id order, the issues of the
 // organisation a batch selects: those of ids, or those filter matches (at
 // most one more than MaxBatchFilterMatches).
-func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filter grid.Node) ([]Issue, error) {
+func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filter grid.Node) ([]model.Issue, error) {
 	lock := r.dialect.LockRowsOf("policy_issues")
 	if filter == nil {
-		var out []Issue
+		var out []model.Issue
 		for _, batch := range chunk(ids, r.inBatch()) {
 			got, err := scanIssues(tx, "SELECT "+issueSelect+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
 				" ORDER BY policy_issues.id"+lock, orgID, batch)
@@ -192,8 +194,8 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 // memberNamed finds the member of the organisation whose login or email is
 // who (case-insensitively); an unknown one is a *ValidationError on
 // assignedTo.
-func memberNamed(tx *gorm.DB, orgID int64, who string) (*User, error) {
-	var users []User
+func memberNamed(tx *gorm.DB, orgID int64, who string) (*model.User, error) {
+	var users []model.User
 	err := tx.Raw(`SELECT users.id, users.login, users.email FROM users
 		JOIN memberships m ON m.user_id = users.id AND m.org_id = ?
 		WHERE lower(users.login) = lower(?) OR lower(users.email) = lower(?) ORDER BY users.id LIMIT 1`, orgID, who, who).Scan(&users).Error

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 )
 
 // PostgreSQL bulk writes of the ingest path. A multi-row VALUES statement
@@ -81,7 +84,7 @@ func statementContext(tx *gorm.DB) context.Context {
 const pgBulkRows = 5000
 
 // issueArrays lays issues out as unnest columns, in issueInsertColumns order.
-func issueArrays(rows []Issue) *pgColumns {
+func issueArrays(rows []model.Issue) *pgColumns {
 	n := len(rows)
 	var (
 		orgID, entityRef                                                   = make([]int64, n), make([]int64, n)
@@ -152,7 +155,7 @@ func issueArrays(rows []Issue) *pgColumns {
 
 // insertIssuesPG inserts new issues; with update, rows whose id exists
 // overwrite the columns an evaluation owns (issueUpdateColumns).
-func insertIssuesPG(tx *gorm.DB, rows []Issue, update bool) error {
+func insertIssuesPG(tx *gorm.DB, rows []model.Issue, update bool) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		c := issueArrays(batch)
 		suffix := ""
@@ -171,7 +174,7 @@ func insertIssuesPG(tx *gorm.DB, rows []Issue, update bool) error {
 }
 
 // insertHistoryPG appends history rows.
-func insertHistoryPG(tx *gorm.DB, rows []HistoryEntry) error {
+func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		c := historyArrays(batch)
 		if err := execPG(tx, c.insertSQL("issue_history", ""), c.cols...); err != nil {
@@ -182,7 +185,7 @@ func insertHistoryPG(tx *gorm.DB, rows []HistoryEntry) error {
 }
 
 // historyArrays lays history rows out as unnest columns.
-func historyArrays(rows []HistoryEntry) *pgColumns {
+func historyArrays(rows []model.HistoryEntry) *pgColumns {
 	n := len(rows)
 	orgID := make([]int64, n)
 	issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -210,7 +213,7 @@ func historyArrays(rows []HistoryEntry) *pgColumns {
 
 // upsertResourcesPG writes resource rows, replacing the listed columns of
 // existing ones.
-func upsertResourcesPG(tx *gorm.DB, rows []Resource) error {
+func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		n := len(batch)
 		orgID, entityID, version := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -245,7 +248,7 @@ func upsertResourcesPG(tx *gorm.DB, rows []Resource) error {
 }
 
 // insertOutcomesPG inserts policy outcomes.
-func insertOutcomesPG(tx *gorm.DB, rows []PolicyOutcome) error {
+func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		n := len(batch)
 		orgID, entityID := make([]int64, n), make([]int64, n)
@@ -275,26 +278,26 @@ func insertOutcomesPG(tx *gorm.DB, rows []PolicyOutcome) error {
 }
 
 // writeIssuesPG is writeIssues on PostgreSQL.
-func writeIssuesPG(tx *gorm.DB, orgID int64, d *issueDiff) error {
-	if err := insertIssuesPG(tx, d.inserts, false); err != nil {
+func writeIssuesPG(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
+	if err := insertIssuesPG(tx, d.Inserts, false); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := insertIssuesPG(tx, d.updates, true); err != nil {
+	if err := insertIssuesPG(tx, d.Updates, true); err != nil {
 		return err
 	}
-	if len(d.unaccepted) > 0 {
+	if len(d.Unaccepted) > 0 {
 		if err := execPG(tx, `UPDATE policy_issues SET accepted_until = NULL, acceptance_reason = ''
-			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.unaccepted); err != nil {
+			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.Unaccepted); err != nil {
 			return err
 		}
 	}
-	for v, ids := range d.moved {
+	for v, ids := range d.Moved {
 		var stack, resource *int64
-		if v.hasStack {
-			stack = &v.stack
+		if v.HasStack {
+			stack = &v.Stack
 		}
-		if v.hasResource {
-			resource = &v.resource
+		if v.HasResource {
+			resource = &v.Resource
 		}
 		for _, batch := range chunk(ids, pgBulkRows) {
 			if err := execPG(tx, `UPDATE policy_issues SET stack_version = $1, resource_version = $2

@@ -6,16 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/pagetoken"
-)
-
-// Compliance score sentinels (see policy.Score).
-const (
-	// ScoreNotApplicable marks a pack that never ran on the entity.
-	ScoreNotApplicable = policy.ScoreNotApplicable
-	// ScoreError marks a pack whose latest evaluation could not run.
-	ScoreError = policy.ScoreError
 )
 
 // ComplianceEntity is the row kind of the compliance matrix.
@@ -87,7 +80,7 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	newRow := func(name string) ComplianceRow {
 		scores := make([]int, len(m.Columns))
 		for i := range scores {
-			scores[i] = ScoreNotApplicable
+			scores[i] = policy.ScoreNotApplicable
 		}
 		return ComplianceRow{EntityName: name, Scores: scores}
 	}
@@ -95,9 +88,9 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	if entity == ComplianceBySeverity {
 		return r.severityMatrix(ctx, orgID, m, column, newRow, size, after)
 	}
-	entityType := EntityStack
+	entityType := model.EntityStack
 	if entity == ComplianceByAccount {
-		entityType = EntityAccount
+		entityType = model.EntityAccount
 	}
 	// The page of entities, in the order of entities_display, with their
 	// cells: one row per evaluated (entity, pack), kept by the ingest and
@@ -314,8 +307,8 @@ const ViolationsPageSize = 100
 
 // Violations lists the organisation's current violations (issues not fixed),
 // newest first, one page at a time; token is the previous page's next token.
-func (r *Repository) Violations(ctx context.Context, orgID int64, token string) ([]Issue, string, error) {
-	q := r.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, StatusFixed)
+func (r *Repository) Violations(ctx context.Context, orgID int64, token string) ([]model.Issue, string, error) {
+	q := r.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, policy.StatusFixed)
 	if token != "" {
 		t, err := pagetoken.Decode(token, "violations")
 		if err != nil {
@@ -327,7 +320,7 @@ func (r *Repository) Violations(ctx context.Context, orgID int64, token string) 
 		}
 		q = q.Where("(observed_at < ? OR (observed_at = ? AND id < ?))", at, at, t.AfterID)
 	}
-	var out []Issue
+	var out []model.Issue
 	if err := q.Order("observed_at DESC, id DESC").Limit(ViolationsPageSize + 1).Find(&out).Error; err != nil {
 		return nil, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -23,7 +24,7 @@ type RequiredPack struct {
 // policyresults never saw it.
 func entityID(db *gorm.DB, orgID int64, entityType, project, name string) (int64, error) {
 	var id int64
-	err := db.Model(&Entity{}).Select("id").
+	err := db.Model(&model.Entity{}).Select("id").
 		Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&id).Error
 	return id, translate(err, "")
 }
@@ -47,7 +48,7 @@ func (r *Repository) EntityPolicyGroups(ctx context.Context, orgID int64, entity
 // attribute it to first: groups other than the default one first, then by
 // name.
 func (r *Repository) EntityPolicyPacks(ctx context.Context, orgID int64, entityType, project, name, mode string) ([]RequiredPack, error) {
-	if mode != "" && mode != ModeAudit && mode != ModePreventative {
+	if mode != "" && mode != model.ModeAudit && mode != model.ModePreventative {
 		return nil, invalid("mode", "%q is not one of audit, preventative", mode)
 	}
 	db := r.db.WithContext(ctx)

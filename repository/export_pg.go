@@ -8,13 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/policyresults/policyresults/model"
 )
 
 // exportPG streams an export query on PostgreSQL through pgx itself rather
 // than database/sql: a million rows through database/sql box every value
 // in an interface and convert it again, which cost as much CPU as the rest
 // of the export.
-func (r *Repository) exportPG(ctx context.Context, query string, args []any, each func(*Issue) error) error {
+func (r *Repository) exportPG(ctx context.Context, query string, args []any, each func(*model.Issue) error) error {
 	sqlDB, err := r.db.DB()
 	if err != nil {
 		return err
@@ -35,7 +36,7 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 		}
 		defer rows.Close()
 		var (
-			is                              Issue
+			is                              model.Issue
 			stackV, resourceV, assignee     pgtype.Int8
 			severityRank, statusRank, revis int32
 			accepted                        pgtype.Timestamptz

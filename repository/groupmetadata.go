@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"github.com/policyresults/policyresults/model"
 	"strings"
 )
 
@@ -34,7 +35,7 @@ func (r *Repository) PolicyGroupMetadata(ctx context.Context, orgID int64) (*Gro
 			WHERE ge.org_id = e.org_id AND ge.entity_id = e.id AND g.mode = '` + mode + `'
 			AND EXISTS (SELECT 1 FROM policy_group_packs gp WHERE gp.org_id = g.org_id AND gp.group_id = g.id))`
 	}
-	stack, account := "x.type = '"+EntityStack+"'", "x.type = '"+EntityAccount+"'"
+	stack, account := "x.type = '"+model.EntityStack+"'", "x.type = '"+model.EntityAccount+"'"
 	protected := " AND (x.preventative OR x.audit)"
 	var sums []string
 	for _, c := range []struct{ column, cond string }{
@@ -51,7 +52,7 @@ func (r *Repository) PolicyGroupMetadata(ctx context.Context, orgID int64) (*Gro
 	}
 	var md GroupMetadata
 	err := r.db.WithContext(ctx).Raw(`SELECT `+strings.Join(sums, ", ")+`
-		FROM (SELECT e.type, `+protectedIn(ModePreventative)+` AS preventative, `+protectedIn(ModeAudit)+` AS audit,
+		FROM (SELECT e.type, `+protectedIn(model.ModePreventative)+` AS preventative, `+protectedIn(model.ModeAudit)+` AS audit,
 				COALESCE(c.governed_resources, 0) AS resources
 			FROM entities e LEFT JOIN entity_counts c ON c.org_id = e.org_id AND c.entity_ref = e.id
 			WHERE e.org_id = ?) x`, orgID).Scan(&md).Error

@@ -7,101 +7,16 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // Actor is who sent an evaluation: a user or an organisation token.
 type Actor struct {
 	Name string
 	Type string // "user" or "token"
-}
-
-// StackRef is a stack at an update version.
-type StackRef struct {
-	Project string
-	Name    string
-	Version int64
-}
-
-// AccountRef is an Insights account at a scan (resource) version.
-type AccountRef struct {
-	Name     string
-	Provider string
-	Version  int64
-}
-
-// Evaluation is one run of one or more policy packs on one entity, in either
-// ingest form. Field paths in validation errors use the complete form's JSON
-// names (policyPacks[i].name, resources[i].urn, violations[i].resourceURN).
-type Evaluation struct {
-	// Stack or Account: exactly one is set.
-	Stack   *StackRef
-	Account *AccountRef
-	// Scope is the account resource evaluated, for Pulumi's per-resource
-	// account form; "" otherwise. Issues, outcomes and staleness are kept per
-	// (entity, scope, pack).
-	Scope string
-	// Kind is audit or preventative; "" means the mode of the policy group
-	// each pack is attributed to.
-	Kind string
-	// PolicyGroup optionally names the group the evaluation ran under; it
-	// must exist and hold entities of this kind.
-	PolicyGroup string
-	// ObservedAt is when the evaluation ran; zero means now.
-	ObservedAt time.Time
-	// Complete is true for policyresults' own form, whose Resources are the
-	// entity's whole inventory; false for Pulumi's violations-only form.
-	Complete bool
-	// Error, in Pulumi's form, is set when the evaluation failed without
-	// reporting violations (succeeded: false): every pack records it.
-	Error string
-	// Packs are the packs evaluated. In Pulumi's form the packs applied to
-	// the entity's policy groups are evaluated too.
-	Packs      []EvaluatedPack
-	Resources  []EvaluatedResource
-	Violations []Violation
-}
-
-// EvaluatedPack is a pack of an evaluation. Error is set when it could not
-// run: it then records the error and neither opens nor fixes issues.
-type EvaluatedPack struct {
-	Name       string
-	VersionTag string
-	// Policies optionally carries the pack's policy metadata (severity,
-	// enforcement level, message).
-	Policies []PolicyInput
-	Error    string
-}
-
-// EvaluatedResource is a resource an evaluation looked at. Type, Provider
-// and Name derive from the URN when empty; an empty URN names the entity
-// itself (see StackURN and AccountURN).
-type EvaluatedResource struct {
-	URN      string
-	ID       string // an account resource's id within the account
-	Type     string
-	Provider string
-	Name     string
-	Version  *int64 // an account resource's version
-	Packs    []ResourcePackOutcome
-}
-
-// ResourcePackOutcome lists the policies of one pack that passed and failed
-// on a resource.
-type ResourcePackOutcome struct {
-	Name   string
-	Passed []string
-	Failed []string
-}
-
-// Violation is one policy violation. An empty ResourceURN is a stack-level
-// (or account-level) violation, recorded on StackURN (or AccountURN).
-type Violation struct {
-	PolicyPack       string
-	PolicyName       string
-	ResourceURN      string
-	Message          string
-	EnforcementLevel string  // "" means the policy's level, else advisory
-	Severity         *string // nil or "" means the policy's severity
 }
 
 // EvaluationSummary is what an evaluation changed.
@@ -114,127 +29,167 @@ type EvaluationSummary struct {
 	EvaluationID      int64
 }
 
-// The actor of history rows written by evaluations.
-const evaluationActor = "evaluation"
-
 // ApplyEvaluation applies one evaluation in one transaction: it upserts the
 // entity, opens, updates, reopens and fixes issues with their history,
 // records the outcomes the scores are computed from and the resources, and
 // answers what changed. Invalid input is a *ValidationError and an
 // evaluation older than one already applied for the same entity and pack is
 // a ConflictError; either way nothing is written.
-func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Actor, ev Evaluation) (*EvaluationSummary, error) {
-	p, err := newPlan(&ev)
+func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Actor, ev ingest.Evaluation) (*EvaluationSummary, error) {
+	p, err := ingest.NewPlan(&ev)
 	if err != nil {
-		return nil, err
+		return nil, refused(err)
 	}
 	if r.dialect.Arrays() {
-		if err := r.seedTexts(ctx, orgID, p.knownTexts()); err != nil {
+		if err := r.seedTexts(ctx, orgID, knownTexts(p)); err != nil {
 			return nil, err
 		}
 	}
 	var sum *EvaluationSummary
+	var texts map[textKey]int64
 	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
-		sum, err = r.apply(tx, orgID, actor, p)
+		sum, texts, err = r.apply(tx, orgID, actor, p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.texts.add(orgID, p.texts)
+	r.texts.add(orgID, texts)
 	return sum, nil
 }
 
-func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*EvaluationSummary, error) {
-	entity, err := r.ensureEntity(tx, orgID, p.entityType, p.project, p.name, p.provider)
+// apply loads what the plan needs, diffs it with the entity's issues and
+// writes the result; it returns the dictionary ids of the written issues'
+// texts, cached once the transaction commits.
+func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan) (*EvaluationSummary, map[textKey]int64, error) {
+	entity, err := r.ensureEntity(tx, orgID, p.EntityType, p.Project, p.Name, p.Provider)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	groups, err := loadGroups(tx, orgID, entity, p.ev.PolicyGroup)
+	groups, err := loadGroups(tx, orgID, entity, p.GroupType(), p.Evaluation.PolicyGroup)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := p.attributeGroups(groups); err != nil {
-		return nil, err
+	if err := p.AttributeGroups(groups); err != nil {
+		return nil, nil, refused(err)
 	}
-	if err := p.loadRegistry(tx, orgID, groups); err != nil {
-		return nil, err
+	if err := loadRegistry(tx, orgID, p); err != nil {
+		return nil, nil, err
+	}
+	latest, err := latestVersions(tx, orgID, entity, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	query, args := r.diffedIssuesQuery(orgID, entity.ID, p)
+	existing, err := scanIssues(tx, query, args...)
+	if err != nil {
+		return nil, nil, err
 	}
 
-	var packEvals []PackEvaluation
-	if err := tx.Where("org_id = ? AND entity_id = ? AND scope = ?", orgID, entity.ID, p.ev.Scope).Find(&packEvals).Error; err != nil {
+	d := p.Diff(orgID, entity, existing, latest)
+	rollup := diffRollup(d)
+	sum := &EvaluationSummary{Opened: d.Opened, Reopened: d.Reopened, Fixed: d.Fixed, Unchanged: d.Unchanged}
+	outcomes, governed := p.Outcomes(orgID, entity.ID)
+	sum.ResourcesGoverned = len(governed)
+
+	rec := model.EvaluationRecord{
+		OrgID: orgID, EntityID: entity.ID, Scope: p.Evaluation.Scope, Version: p.Version, Kind: p.Kind(), Source: p.Source(),
+		Actor: actor.Name, ActorType: actor.Type, ObservedAt: p.ObservedAt, ReceivedAt: time.Now().UTC().Truncate(time.Microsecond),
+		Opened: sum.Opened, Reopened: sum.Reopened, Fixed: sum.Fixed, Unchanged: sum.Unchanged, Governed: sum.ResourcesGoverned,
+	}
+	if err := tx.Create(&rec).Error; err != nil {
+		return nil, nil, err
+	}
+	sum.EvaluationID = rec.ID
+
+	texts, err := r.resolveTexts(tx, orgID, d.Inserts, d.Updates)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.writeIssues(tx, orgID, d); err != nil {
+		return nil, nil, err
+	}
+	if err := r.writePackEvaluations(tx, p.PackEvaluations(orgID, entity.ID, rec.ID)); err != nil {
+		return nil, nil, err
+	}
+	if err := r.writeOutcomes(tx, orgID, entity.ID, p, outcomes, rollup); err != nil {
+		return nil, nil, err
+	}
+	resourcesChanged, err := r.writeResources(tx, orgID, entity.ID, p, governed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resourcesChanged {
+		rollup.touchEntity(entity.ID)
+	}
+	if err := r.record(tx, &issueChanges{
+		orgID: orgID, cause: causeEvaluation, actor: ingest.HistoryActor, evaluationID: rec.ID,
+		changes: diffChanges(d), history: d.History, rollup: rollup,
+	}); err != nil {
+		return nil, nil, err
+	}
+	return sum, texts, nil
+}
+
+// latestVersions maps each pack evaluated before on the entity and scope to
+// the version it was last evaluated at; an evaluation older than that of a
+// pack it evaluates is a ConflictError.
+func latestVersions(tx *gorm.DB, orgID int64, entity *model.Entity, p *ingest.Plan) (map[string]int64, error) {
+	var packEvals []model.PackEvaluation
+	if err := tx.Where("org_id = ? AND entity_id = ? AND scope = ?", orgID, entity.ID, p.Evaluation.Scope).Find(&packEvals).Error; err != nil {
 		return nil, err
 	}
 	latest := make(map[string]int64, len(packEvals))
 	for _, pe := range packEvals {
 		latest[pe.PackName] = pe.Version
-		if pk := p.packByName[pe.PackName]; pk != nil && pe.Version > p.version {
+		if p.Evaluates(pe.PackName) && pe.Version > p.Version {
 			return nil, &ConflictError{Message: fmt.Sprintf(
 				"stale evaluation: policy pack %s was already evaluated on %s at version %d; version %d is older",
-				pe.PackName, entityLabel(entity, p.ev.Scope), pe.Version, p.version)}
+				pe.PackName, entityLabel(entity, p.Evaluation.Scope), pe.Version, p.Version)}
 		}
 	}
+	return latest, nil
+}
 
-	query, args := r.diffedIssuesQuery(orgID, entity.ID, p)
-	existing, err := scanIssues(tx, query, args...)
-	if err != nil {
-		return nil, err
+// diffRollup is what the issues a diff opens and changes make to the
+// rollups.
+func diffRollup(d *ingest.Diff) *rollupDelta {
+	rollup := newRollupDelta()
+	for i := range d.Inserts {
+		rollup.add(&d.Inserts[i], 1)
 	}
+	for i := range d.Updates {
+		rollup.change(&d.Befores[i], &d.Updates[i])
+	}
+	return rollup
+}
 
-	d := p.diff(orgID, entity, existing, latest)
-	sum := &EvaluationSummary{Opened: d.opened, Reopened: d.reopened, Fixed: d.fixed, Unchanged: d.unchanged}
+// diffChanges lists the issues a diff opens and changes, for record.
+func diffChanges(d *ingest.Diff) []issueChange {
+	out := make([]issueChange, 0, len(d.Inserts)+len(d.Updates))
+	for i := range d.Inserts {
+		out = append(out, issueChange{after: &d.Inserts[i]})
+	}
+	for i := range d.Updates {
+		out = append(out, issueChange{before: &d.Befores[i], after: &d.Updates[i]})
+	}
+	return out
+}
 
-	outcomes, governed := p.outcomes(orgID, entity.ID)
-	sum.ResourcesGoverned = len(governed)
-
-	kind := p.ev.Kind
-	if kind == "" && len(p.packs) > 0 {
-		kind = p.packs[0].kind
-	}
-	if kind == "" {
-		kind = defaultMode(p.entityType)
-	}
-	source := SourcePulumi
-	if p.ev.Complete {
-		source = SourcePolicyResults
-	}
-	rec := EvaluationRecord{
-		OrgID: orgID, EntityID: entity.ID, Scope: p.ev.Scope, Version: p.version, Kind: kind, Source: source,
-		Actor: actor.Name, ActorType: actor.Type, ObservedAt: p.observedAt, ReceivedAt: time.Now().UTC().Truncate(time.Microsecond),
-		Opened: sum.Opened, Reopened: sum.Reopened, Fixed: sum.Fixed, Unchanged: sum.Unchanged, Governed: sum.ResourcesGoverned,
-	}
-	if err := tx.Create(&rec).Error; err != nil {
-		return nil, err
-	}
-	sum.EvaluationID = rec.ID
-
-	if p.texts, err = r.resolveTexts(tx, orgID, d.inserts, d.updates); err != nil {
-		return nil, err
-	}
-	if err := r.writeIssues(tx, orgID, d); err != nil {
-		return nil, err
-	}
-	if err := p.writePackEvaluations(r, tx, orgID, entity.ID, rec.ID); err != nil {
-		return nil, err
-	}
-	if err := p.writeOutcomes(r, tx, orgID, entity.ID, outcomes, d.rollup); err != nil {
-		return nil, err
-	}
-	resourcesChanged, err := p.writeResources(r, tx, orgID, entity.ID, governed)
-	if err != nil {
-		return nil, err
-	}
-	if resourcesChanged {
-		d.rollup.touchEntity(entity.ID)
-	}
-	if err := r.record(tx, &issueChanges{
-		orgID: orgID, cause: causeEvaluation, actor: evaluationActor, evaluationID: rec.ID,
-		changes: d.changes(), history: d.history, rollup: d.rollup,
-	}); err != nil {
-		return nil, err
-	}
-	return sum, nil
+// knownTexts are the dictionary values of the violations that the
+// registry read in the evaluation's transaction cannot change: resource
+// names, URN parts, and messages given by the violation or the
+// evaluation's metadata.
+func knownTexts(p *ingest.Plan) map[textKey]int64 {
+	want := make(map[textKey]int64, 4*p.Violations())
+	p.KnownTexts(func(resourceName, urn, message string) {
+		addResourceTexts(want, resourceName, urn)
+		if message != "" {
+			want[textKey{textMessage, message}] = 0
+		}
+	})
+	return want
 }
 
 // diffedIssuesQuery reads the issues an evaluation of the entity compares
@@ -243,20 +198,16 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *plan) (*Eva
 // history, and reading and locking every one of them made each evaluation
 // of the stack slower than the last. The reported keys travel as one JSON
 // parameter, whatever their number.
-func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, []any) {
+func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *ingest.Plan) (string, []any) {
 	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
 		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
-	args := []any{orgID, entityID, p.ev.Scope}
-	if len(p.violations) == 0 {
-		query += " AND policy_issues.status <> '" + StatusFixed + "'"
+	args := []any{orgID, entityID, p.Evaluation.Scope}
+	if keys := p.ReportedKeys(); keys == nil {
+		query += " AND policy_issues.status <> '" + policy.StatusFixed + "'"
 	} else {
-		keys := make([][3]string, len(p.violations))
-		for i, v := range p.violations {
-			keys[i] = [3]string{v.key.pack, v.key.policy, v.key.urn}
-		}
 		encoded, _ := json.Marshal(keys) // strings always encode
 		reported := r.dialect.JSONTriples()
-		query += " AND (policy_issues.status <> '" + StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
+		query += " AND (policy_issues.status <> '" + policy.StatusFixed + "' OR (policy_issues.policy_pack, policy_issues.policy_name, policy_issues.resource_urn) IN (" +
 			reported + "))"
 		args = append(args, string(encoded))
 	}
@@ -269,10 +220,74 @@ func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *plan) (string, 
 	return query + r.dialect.LockRowsOf("policy_issues"), args
 }
 
-func entityLabel(e *Entity, scope string) string {
+func entityLabel(e *model.Entity, scope string) string {
 	s := e.DisplayName()
 	if scope != "" {
 		s += " (" + scope + ")"
 	}
 	return s
+}
+
+// loadGroups loads, in one query, the entity's groups, the default group of
+// its kind (groupType) and the named group, each with its applied packs.
+func loadGroups(tx *gorm.DB, orgID int64, e *model.Entity, groupType, named string) ([]*ingest.Group, error) {
+	var rows []struct {
+		ID           int64
+		Name         string
+		EntityType   string
+		Mode         string
+		IsOrgDefault bool
+		Member       bool
+		PackName     *string
+		Version      *int
+	}
+	err := tx.Table("policy_groups g").
+		Select(`g.id, g.name, g.entity_type, g.mode, g.is_org_default,
+			EXISTS (SELECT 1 FROM policy_group_entities ge WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND ge.entity_id = ?) AS member,
+			gp.pack_name, gp.version`, e.ID).
+		Joins("LEFT JOIN policy_group_packs gp ON gp.org_id = g.org_id AND gp.group_id = g.id").
+		Where(`g.org_id = ? AND (g.id IN (SELECT group_id FROM policy_group_entities WHERE org_id = ? AND entity_id = ?)
+			OR (g.is_org_default = ? AND g.entity_type = ?) OR g.name = ?)`, orgID, orgID, e.ID, true, groupType, named).
+		Order("g.is_org_default, g.name, gp.pack_name").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	var out []*ingest.Group
+	for _, row := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != row.ID {
+			out = append(out, &ingest.Group{ID: row.ID, Name: row.Name, EntityType: row.EntityType, Mode: row.Mode,
+				IsDefault: row.IsOrgDefault, Member: row.Member, Packs: map[string]*int{}})
+		}
+		if row.PackName != nil {
+			out[len(out)-1].Packs[*row.PackName] = row.Version
+		}
+	}
+	return out, nil
+}
+
+// loadRegistry reads the registered versions of the plan's packs, lets the
+// plan choose one per pack, and gives it their policies.
+func loadRegistry(tx *gorm.DB, orgID int64, p *ingest.Plan) error {
+	names := p.PackNames()
+	if len(names) == 0 {
+		return nil
+	}
+	var versions []ingest.PackVersion
+	if err := tx.Table("policy_pack_versions v").
+		Select("v.id, p.name, v.version, v.version_tag, v.published").
+		Joins("JOIN policy_packs p ON p.org_id = v.org_id AND p.id = v.pack_id").
+		Where("p.org_id = ? AND p.name IN ?", orgID, names).
+		Order("p.name, v.published DESC, v.version DESC").Scan(&versions).Error; err != nil {
+		return err
+	}
+	ids := p.SelectVersions(versions)
+	if len(ids) == 0 {
+		return nil
+	}
+	var policies []model.Policy
+	if err := tx.Where("org_id = ? AND version_id IN ?", orgID, ids).Find(&policies).Error; err != nil {
+		return err
+	}
+	p.AddRegistered(policies)
+	return nil
 }

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/eventlog"
+	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
 // runEvaluation maps a parsed event log to a complete evaluation of
 // payments/prod, as the import command does through the HTTP API.
-func runEvaluation(t *testing.T, file string, version int64) repository.Evaluation {
+func runEvaluation(t *testing.T, file string, version int64) ingest.Evaluation {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "eventlog", "testdata", file))
 	if err != nil {
@@ -23,18 +24,18 @@ func runEvaluation(t *testing.T, file string, version int64) repository.Evaluati
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := repository.Evaluation{
-		Stack:      &repository.StackRef{Project: "payments", Name: "prod", Version: version},
+	ev := ingest.Evaluation{
+		Stack:      &ingest.StackRef{Project: "payments", Name: "prod", Version: version},
 		ObservedAt: at(version),
 		Complete:   true,
 	}
 	for _, p := range run.Packs {
-		ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: p.Name, VersionTag: p.VersionTag})
+		ev.Packs = append(ev.Packs, ingest.EvaluatedPack{Name: p.Name, VersionTag: p.VersionTag})
 	}
 	for _, r := range run.Resources {
-		res := repository.EvaluatedResource{URN: r.URN, Type: r.Type, Provider: r.Provider}
+		res := ingest.EvaluatedResource{URN: r.URN, Type: r.Type, Provider: r.Provider}
 		for _, o := range r.Packs {
-			res.Packs = append(res.Packs, repository.ResourcePackOutcome{Name: o.Name, Passed: o.Passed, Failed: o.Failed})
+			res.Packs = append(res.Packs, ingest.ResourcePackOutcome{Name: o.Name, Passed: o.Passed, Failed: o.Failed})
 		}
 		ev.Resources = append(ev.Resources, res)
 	}
@@ -43,7 +44,7 @@ func runEvaluation(t *testing.T, file string, version int64) repository.Evaluati
 		if v.Severity != "" {
 			sev = strPtr(v.Severity)
 		}
-		ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: v.PolicyPack, PolicyName: v.PolicyName,
+		ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: v.PolicyPack, PolicyName: v.PolicyName,
 			ResourceURN: v.ResourceURN, Message: v.Message, EnforcementLevel: v.EnforcementLevel, Severity: sev})
 	}
 	return ev
@@ -67,7 +68,7 @@ func TestIngestEventLogFixtures(t *testing.T) {
 		if tags := issues["required-tags@bastion"]; tags.Severity != "" || tags.Priority != "p4" {
 			t.Errorf("unset severity: %+v", tags)
 		}
-		if stack := issues["stack-owner-tag@payments-prod"]; stack.ResourceURN != repository.StackURN("payments", "prod") ||
+		if stack := issues["stack-owner-tag@payments-prod"]; stack.ResourceURN != ingest.StackURN("payments", "prod") ||
 			stack.Message != "Stacks should declare an owner.\nStack payments-prod has no pulumi:owner tag." {
 			t.Errorf("stack-level issue = %+v", stack)
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -18,7 +20,7 @@ type ingestEnv struct {
 	t   *testing.T
 	ctx context.Context
 	r   *repository.Repository
-	org *repository.Organization
+	org *model.Organization
 }
 
 func newIngestEnv(t *testing.T, b *repotest.Backend) *ingestEnv {
@@ -33,7 +35,7 @@ func newIngestEnv(t *testing.T, b *repotest.Backend) *ingestEnv {
 
 var ingestActor = repository.Actor{Name: "ci-bot", Type: "token"}
 
-func (e *ingestEnv) apply(ev repository.Evaluation) *repository.EvaluationSummary {
+func (e *ingestEnv) apply(ev ingest.Evaluation) *repository.EvaluationSummary {
 	e.t.Helper()
 	sum, err := e.r.ApplyEvaluation(e.ctx, e.org.ID, ingestActor, ev)
 	if err != nil {
@@ -43,20 +45,20 @@ func (e *ingestEnv) apply(ev repository.Evaluation) *repository.EvaluationSummar
 }
 
 // issues returns the organisation's issues keyed by "policy@resource name".
-func (e *ingestEnv) issues() map[string]repository.Issue {
+func (e *ingestEnv) issues() map[string]model.Issue {
 	e.t.Helper()
-	var rows []repository.Issue
+	var rows []model.Issue
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.Issue{}
+	out := map[string]model.Issue{}
 	for _, iss := range rows {
 		out[iss.PolicyName+"@"+iss.ResourceName] = iss
 	}
 	return out
 }
 
-func (e *ingestEnv) issue(key string) repository.Issue {
+func (e *ingestEnv) issue(key string) model.Issue {
 	e.t.Helper()
 	iss, ok := e.issues()[key]
 	if !ok {
@@ -65,9 +67,9 @@ func (e *ingestEnv) issue(key string) repository.Issue {
 	return iss
 }
 
-func (e *ingestEnv) history(issueID string) []repository.HistoryEntry {
+func (e *ingestEnv) history(issueID string) []model.HistoryEntry {
 	e.t.Helper()
-	var rows []repository.HistoryEntry
+	var rows []model.HistoryEntry
 	if err := e.r.DB().Where("org_id = ? AND issue_id = ?", e.org.ID, issueID).Order("id").Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
@@ -91,35 +93,35 @@ func (e *ingestEnv) rowCounts() map[string]int64 {
 	return out
 }
 
-func (e *ingestEnv) outcomes() map[string]repository.PolicyOutcome {
+func (e *ingestEnv) outcomes() map[string]model.PolicyOutcome {
 	e.t.Helper()
-	var rows []repository.PolicyOutcome
+	var rows []model.PolicyOutcome
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.PolicyOutcome{}
+	out := map[string]model.PolicyOutcome{}
 	for _, o := range rows {
 		out[o.Scope+"/"+o.PackName+"/"+o.PolicyName] = o
 	}
 	return out
 }
 
-func (e *ingestEnv) packEvaluation(pack string) repository.PackEvaluation {
+func (e *ingestEnv) packEvaluation(pack string) model.PackEvaluation {
 	e.t.Helper()
-	var pe repository.PackEvaluation
+	var pe model.PackEvaluation
 	if err := e.r.DB().Where("org_id = ? AND pack_name = ?", e.org.ID, pack).Take(&pe).Error; err != nil {
 		e.t.Fatalf("pack evaluation %s: %v", pack, err)
 	}
 	return pe
 }
 
-func (e *ingestEnv) resources() map[string]repository.Resource {
+func (e *ingestEnv) resources() map[string]model.Resource {
 	e.t.Helper()
-	var rows []repository.Resource
+	var rows []model.Resource
 	if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&rows).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]repository.Resource{}
+	out := map[string]model.Resource{}
 	for _, r := range rows {
 		out[r.Name] = r
 	}
@@ -136,7 +138,7 @@ func (e *ingestEnv) group(name string) *repository.GroupDetail {
 }
 
 // publishPack publishes a pack version with an archive.
-func (e *ingestEnv) publishPack(name, tag string, policies ...repository.PolicyInput) int {
+func (e *ingestEnv) publishPack(name, tag string, policies ...model.PolicyInput) int {
 	e.t.Helper()
 	created, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, repository.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
 	if err != nil {
@@ -160,7 +162,7 @@ var t0 = time.Date(2025, 11, 20, 9, 0, 0, 0, time.UTC)
 
 func at(version int64) time.Time { return t0.Add(time.Duration(version) * time.Hour) }
 
-var cisPolicies = []repository.PolicyInput{
+var cisPolicies = []model.PolicyInput{
 	{Name: "s3-encryption", Severity: "high", EnforcementLevel: "mandatory", Message: "Buckets must be encrypted."},
 	{Name: "s3-versioning", Severity: "medium", EnforcementLevel: "advisory"},
 	{Name: "s3-logging", Severity: "low", EnforcementLevel: "disabled"},
@@ -168,20 +170,20 @@ var cisPolicies = []repository.PolicyInput{
 
 // stackEval is a complete evaluation of payments/prod by pack aws-cis: each
 // bucket passes the enabled policies except those failing on it.
-func stackEval(version int64, tag string, buckets []string, failing map[string][]string) repository.Evaluation {
-	ev := repository.Evaluation{
-		Stack:      &repository.StackRef{Project: "payments", Name: "prod", Version: version},
+func stackEval(version int64, tag string, buckets []string, failing map[string][]string) ingest.Evaluation {
+	ev := ingest.Evaluation{
+		Stack:      &ingest.StackRef{Project: "payments", Name: "prod", Version: version},
 		ObservedAt: at(version),
 		Complete:   true,
-		Packs:      []repository.EvaluatedPack{{Name: "aws-cis", VersionTag: tag, Policies: cisPolicies}},
+		Packs:      []ingest.EvaluatedPack{{Name: "aws-cis", VersionTag: tag, Policies: cisPolicies}},
 	}
 	for _, b := range buckets {
-		out := repository.ResourcePackOutcome{Name: "aws-cis"}
+		out := ingest.ResourcePackOutcome{Name: "aws-cis"}
 		fails := map[string]bool{}
 		for _, p := range failing[b] {
 			fails[p] = true
 			out.Failed = append(out.Failed, p)
-			ev.Violations = append(ev.Violations, repository.Violation{
+			ev.Violations = append(ev.Violations, ingest.Violation{
 				PolicyPack: "aws-cis", PolicyName: p, ResourceURN: bucketURN(b), Message: p + " fails on " + b,
 			})
 		}
@@ -190,7 +192,7 @@ func stackEval(version int64, tag string, buckets []string, failing map[string][
 				out.Passed = append(out.Passed, p)
 			}
 		}
-		ev.Resources = append(ev.Resources, repository.EvaluatedResource{URN: bucketURN(b), Packs: []repository.ResourcePackOutcome{out}})
+		ev.Resources = append(ev.Resources, ingest.EvaluatedResource{URN: bucketURN(b), Packs: []ingest.ResourcePackOutcome{out}})
 	}
 	return ev
 }
@@ -208,7 +210,7 @@ func checkSummary(t *testing.T, got *repository.EvaluationSummary, want reposito
 
 type historyRow struct{ field, old, new string }
 
-func checkHistory(t *testing.T, got []repository.HistoryEntry, want []historyRow) {
+func checkHistory(t *testing.T, got []model.HistoryEntry, want []historyRow) {
 	t.Helper()
 	var rows []historyRow
 	for _, h := range got {
@@ -239,7 +241,7 @@ func TestIngestLifecycle(t *testing.T) {
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 3})
 		enc := e.issue("s3-encryption@a")
 		one := int64(1)
-		want := repository.Issue{
+		want := model.Issue{
 			OrgID: e.org.ID, ID: enc.ID, EntityRef: enc.EntityRef, EntityType: "stack", EntityProject: "payments", EntityID: "prod",
 			StackVersion: &one, PolicyPack: "aws-cis", PolicyPackTag: "1.0.0", PolicyName: "s3-encryption",
 			ResourceURN: bucketURN("a"), ResourceProvider: "aws", ResourceType: "aws:s3/bucket:Bucket", ResourceName: "a",
@@ -300,7 +302,7 @@ func TestIngestLifecycle(t *testing.T) {
 
 		// A person accepts the versioning risk.
 		ver := e.issue("s3-versioning@b")
-		if err := e.r.DB().Model(&repository.Issue{}).Where("org_id = ? AND id = ?", e.org.ID, ver.ID).
+		if err := e.r.DB().Model(&model.Issue{}).Where("org_id = ? AND id = ?", e.org.ID, ver.ID).
 			Updates(map[string]any{"status": "ignored", "status_rank": 3, "active": false}).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -371,12 +373,12 @@ func TestIngestLifecycle(t *testing.T) {
 			t.Errorf("level change history = %+v", last)
 		}
 
-		var evals []repository.EvaluationRecord
+		var evals []model.EvaluationRecord
 		if err := e.r.DB().Where("org_id = ?", e.org.ID).Order("id").Find(&evals).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(evals) != 7 || evals[0].Opened != 2 || evals[0].Actor != "ci-bot" || evals[0].ActorType != "token" ||
-			evals[0].Source != repository.SourcePolicyResults || evals[0].Kind != "preventative" {
+			evals[0].Source != model.SourcePolicyResults || evals[0].Kind != "preventative" {
 			t.Errorf("evaluations = %+v", evals)
 		}
 	})
@@ -388,8 +390,8 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 		ev := stackEval(1, "1.0.0", []string{"a", "b", "c"}, map[string][]string{"a": {"s3-encryption"}})
 		// A resource no policy evaluated, and a stack-level violation of a
 		// policy known only from the violation.
-		ev.Resources = append(ev.Resources, repository.EvaluatedResource{URN: "urn:pulumi:prod::payments::pulumi:providers:aws::default"})
-		ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "aws-cis", PolicyName: "stack-owner", Severity: strPtr("critical")})
+		ev.Resources = append(ev.Resources, ingest.EvaluatedResource{URN: "urn:pulumi:prod::payments::pulumi:providers:aws::default"})
+		ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: "aws-cis", PolicyName: "stack-owner", Severity: strPtr("critical")})
 		sum := e.apply(ev)
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 4})
 
@@ -404,7 +406,7 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 			}
 		}
 		got := e.outcomes()
-		want := map[string]repository.PolicyOutcome{
+		want := map[string]model.PolicyOutcome{
 			"/aws-cis/s3-encryption": {Severity: "high", EnforcementLevel: "mandatory", Governed: 3},
 			"/aws-cis/s3-versioning": {Severity: "medium", EnforcementLevel: "advisory", Governed: 3},
 			"/aws-cis/stack-owner":   {Severity: "critical", EnforcementLevel: "advisory", Governed: 1},
@@ -433,7 +435,7 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 			}
 		}
 		stack := e.issue("stack-owner@payments-prod")
-		if stack.ResourceURN != repository.StackURN("payments", "prod") || stack.ResourceType != "pulumi:pulumi:Stack" ||
+		if stack.ResourceURN != ingest.StackURN("payments", "prod") || stack.ResourceType != "pulumi:pulumi:Stack" ||
 			stack.ResourceProvider != "pulumi" || stack.Priority != "p0" {
 			t.Errorf("stack-level issue = %+v", stack)
 		}
@@ -470,11 +472,11 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 func TestIngestInventoryFixesOtherPacks(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
-		tagPolicy := []repository.PolicyInput{{Name: "required-tags", Severity: "low"}}
+		tagPolicy := []model.PolicyInput{{Name: "required-tags", Severity: "low"}}
 		ev := stackEval(1, "1.0.0", []string{"c", "d"}, nil)
-		ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: "tagging", VersionTag: "2.0.0", Policies: tagPolicy})
+		ev.Packs = append(ev.Packs, ingest.EvaluatedPack{Name: "tagging", VersionTag: "2.0.0", Policies: tagPolicy})
 		for _, name := range []string{"c", "d"} {
-			ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "tagging", PolicyName: "required-tags", ResourceURN: bucketURN(name)})
+			ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: "tagging", PolicyName: "required-tags", ResourceURN: bucketURN(name)})
 		}
 		checkSummary(t, e.apply(ev), repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 2})
 
@@ -537,21 +539,21 @@ func TestIngestPulumiForm(t *testing.T) {
 			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
-		pulumi := func(version int64, violations ...repository.Violation) repository.Evaluation {
-			ev := repository.Evaluation{Stack: &repository.StackRef{Project: "payments", Name: "prod", Version: version}, ObservedAt: at(version)}
+		pulumi := func(version int64, violations ...ingest.Violation) ingest.Evaluation {
+			ev := ingest.Evaluation{Stack: &ingest.StackRef{Project: "payments", Name: "prod", Version: version}, ObservedAt: at(version)}
 			seen := map[string]bool{}
 			for _, v := range violations {
 				if !seen[v.PolicyPack] {
 					seen[v.PolicyPack] = true
-					ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: v.PolicyPack, VersionTag: "1.0.0"})
+					ev.Packs = append(ev.Packs, ingest.EvaluatedPack{Name: v.PolicyPack, VersionTag: "1.0.0"})
 				}
 			}
 			ev.Violations = violations
 			return ev
 		}
-		enc := repository.Violation{PolicyPack: "aws-cis", PolicyName: "s3-encryption", ResourceURN: bucketURN("a"), Message: "not encrypted", EnforcementLevel: "mandatory"}
-		ver := repository.Violation{PolicyPack: "aws-cis", PolicyName: "s3-versioning", ResourceURN: bucketURN("b"), Severity: strPtr("critical")}
-		local := repository.Violation{PolicyPack: "local-pack", PolicyName: "no-public", ResourceURN: bucketURN("a")}
+		enc := ingest.Violation{PolicyPack: "aws-cis", PolicyName: "s3-encryption", ResourceURN: bucketURN("a"), Message: "not encrypted", EnforcementLevel: "mandatory"}
+		ver := ingest.Violation{PolicyPack: "aws-cis", PolicyName: "s3-versioning", ResourceURN: bucketURN("b"), Severity: strPtr("critical")}
+		local := ingest.Violation{PolicyPack: "local-pack", PolicyName: "no-public", ResourceURN: bucketURN("a")}
 		sum := e.apply(pulumi(1, enc, ver, local))
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 3, ResourcesGoverned: 2})
 		if iss := e.issue("s3-encryption@a"); iss.Severity != "high" || iss.Priority != "p1" || iss.Level != "mandatory" {
@@ -568,8 +570,8 @@ func TestIngestPulumiForm(t *testing.T) {
 			o["/local-pack/no-public"].Governed != 1 || o["/aws-cis/s3-versioning"].Severity != "critical" {
 			t.Errorf("outcomes = %+v", o)
 		}
-		var rec repository.EvaluationRecord
-		if err := e.r.DB().Where("org_id = ? AND id = ?", e.org.ID, sum.EvaluationID).Take(&rec).Error; err != nil || rec.Source != repository.SourcePulumi {
+		var rec model.EvaluationRecord
+		if err := e.r.DB().Where("org_id = ? AND id = ?", e.org.ID, sum.EvaluationID).Take(&rec).Error; err != nil || rec.Source != model.SourcePulumi {
 			t.Errorf("evaluation record = %+v, %v", rec, err)
 		}
 
@@ -610,13 +612,13 @@ func TestIngestAccounts(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		urn := "urn:pulumi:aws-prod::insights::aws:ec2/instance:Instance::i-0abc"
-		scan := func(scope string, version int64, violations ...repository.Violation) repository.Evaluation {
-			return repository.Evaluation{
-				Account: &repository.AccountRef{Name: "aws-prod", Provider: "aws", Version: version}, Scope: scope,
-				ObservedAt: at(version), Packs: []repository.EvaluatedPack{{Name: "aws-cis", VersionTag: "1.0.0"}}, Violations: violations,
+		scan := func(scope string, version int64, violations ...ingest.Violation) ingest.Evaluation {
+			return ingest.Evaluation{
+				Account: &ingest.AccountRef{Name: "aws-prod", Provider: "aws", Version: version}, Scope: scope,
+				ObservedAt: at(version), Packs: []ingest.EvaluatedPack{{Name: "aws-cis", VersionTag: "1.0.0"}}, Violations: violations,
 			}
 		}
-		imds := repository.Violation{PolicyPack: "aws-cis", PolicyName: "ec2-imdsv2", ResourceURN: urn, Severity: strPtr("low")}
+		imds := ingest.Violation{PolicyPack: "aws-cis", PolicyName: "ec2-imdsv2", ResourceURN: urn, Severity: strPtr("low")}
 		checkSummary(t, e.apply(scan("i-0abc", 7, imds)), repository.EvaluationSummary{Opened: 1, ResourcesGoverned: 1})
 		iss := e.issue("ec2-imdsv2@i-0abc")
 		if iss.EntityType != "insights-account" || iss.EntityProject != "aws-prod" || iss.EntityID != "i-0abc" || iss.Scope != "i-0abc" ||
@@ -637,7 +639,7 @@ func TestIngestAccounts(t *testing.T) {
 		if g := e.group(repository.DefaultAccountsGroup); !reflect.DeepEqual(g.Accounts, []string{"aws-prod"}) {
 			t.Errorf("default accounts group = %+v", g.Accounts)
 		}
-		var ent repository.Entity
+		var ent model.Entity
 		if err := e.r.DB().Where("org_id = ? AND type = ?", e.org.ID, "account").Take(&ent).Error; err != nil || ent.Provider != "aws" || ent.Project != "aws-prod" {
 			t.Errorf("account entity = %+v, %v", ent, err)
 		}
@@ -659,8 +661,8 @@ func TestIngestGroupAttribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := stackEval(1, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}})
-		ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: "other", VersionTag: "1.0.0"})
-		ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "other", PolicyName: "x", ResourceURN: bucketURN("a")})
+		ev.Packs = append(ev.Packs, ingest.EvaluatedPack{Name: "other", VersionTag: "1.0.0"})
+		ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: "other", PolicyName: "x", ResourceURN: bucketURN("a")})
 		e.apply(ev)
 		if iss := e.issue("s3-encryption@a"); iss.PolicyGroupName != "prod-audit" || iss.PolicyGroupType != "audit" || iss.Kind != "audit" {
 			t.Errorf("issue of a pack the group applies = %+v", iss)
@@ -697,56 +699,28 @@ func TestIngestGroupAttribution(t *testing.T) {
 }
 
 func TestIngestValidation(t *testing.T) {
-	valid := func() repository.Evaluation {
+	valid := func() ingest.Evaluation {
 		return stackEval(10, "1.0.0", []string{"a", "b"}, map[string][]string{"a": {"s3-encryption"}})
 	}
 	tests := []struct {
 		name  string
-		edit  func(ev *repository.Evaluation)
+		edit  func(ev *ingest.Evaluation)
 		field string
 	}{
-		{"no entity", func(ev *repository.Evaluation) { ev.Stack = nil }, "stack"},
-		{"stack and account", func(ev *repository.Evaluation) { ev.Account = &repository.AccountRef{Name: "x"} }, "stack"},
-		{"bad project", func(ev *repository.Evaluation) { ev.Stack.Project = "pay ments" }, "stack.project"},
-		{"negative stack version", func(ev *repository.Evaluation) { ev.Stack.Version = -1 }, "stack.version"},
-		{"negative account version", func(ev *repository.Evaluation) {
-			ev.Stack, ev.Account = nil, &repository.AccountRef{Name: "aws-prod", Version: -2}
-		}, "account.version"},
-		{"scope on a stack", func(ev *repository.Evaluation) { ev.Scope = "i-1" }, "scope"},
-		{"unknown kind", func(ev *repository.Evaluation) { ev.Kind = "detective" }, "kind"},
-		{"no packs", func(ev *repository.Evaluation) { ev.Packs, ev.Resources, ev.Violations = nil, nil, nil }, "policyPacks"},
-		{"pack twice", func(ev *repository.Evaluation) { ev.Packs = append(ev.Packs, ev.Packs[0]) }, "policyPacks[1].name"},
-		{"bad pack name", func(ev *repository.Evaluation) { ev.Packs[0].Name = "aws cis" }, "policyPacks[0].name"},
-		{"bad policy severity", func(ev *repository.Evaluation) {
-			ev.Packs[0].Policies = []repository.PolicyInput{{Name: "x", Severity: "severe"}}
+		// The plan's refusals (ingest.TestNewPlanRefuses has them all) are
+		// validation errors.
+		{"bad project", func(ev *ingest.Evaluation) { ev.Stack.Project = "pay ments" }, "stack.project"},
+		{"bad policy severity", func(ev *ingest.Evaluation) {
+			ev.Packs[0].Policies = []model.PolicyInput{{Name: "x", Severity: "severe"}}
 		}, "policyPacks[0].policies[0].severity"},
-		{"malformed resource URN", func(ev *repository.Evaluation) { ev.Resources[1].URN = "arn:aws:s3:::b" }, "resources[1].urn"},
-		{"resource URN without type package", func(ev *repository.Evaluation) {
-			ev.Resources[0].URN = "urn:pulumi:prod::payments::Bucket::a"
-		}, "resources[0].urn"},
-		{"negative resource version", func(ev *repository.Evaluation) { v := int64(-1); ev.Resources[0].Version = &v }, "resources[0].version"},
-		{"resource outcome of a pack not listed", func(ev *repository.Evaluation) { ev.Resources[1].Packs[0].Name = "other" }, "resources[1].policyPacks[0].name"},
-		{"bad passed policy name", func(ev *repository.Evaluation) { ev.Resources[1].Packs[0].Passed = []string{"ok", ""} }, "resources[1].policyPacks[0].passed[1]"},
-		{"violation of a pack not listed", func(ev *repository.Evaluation) {
-			ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "other", PolicyName: "x"})
-		}, "violations[1].policyPack"},
-		{"violation without policy", func(ev *repository.Evaluation) { ev.Violations[0].PolicyName = "" }, "violations[0].policyName"},
-		{"malformed violation URN", func(ev *repository.Evaluation) {
-			ev.Violations[0].ResourceURN = "urn:pulumi:prod::payments::aws:s3/bucket:Bucket"
-		}, "violations[0].resourceURN"},
-		{"unknown level", func(ev *repository.Evaluation) { ev.Violations[0].EnforcementLevel = "warning" }, "violations[0].enforcementLevel"},
-		{"unknown severity", func(ev *repository.Evaluation) { ev.Violations[0].Severity = strPtr("urgent") }, "violations[0].severity"},
+		{"unknown severity", func(ev *ingest.Evaluation) { ev.Violations[0].Severity = strPtr("urgent") }, "violations[0].severity"},
 		// These two fail in the transaction, after the new entity is
 		// created: it must be rolled back.
-		{"unknown policy group", func(ev *repository.Evaluation) { ev.Stack.Name = "new-stack"; ev.PolicyGroup = "nope" }, "policyGroup"},
-		{"group of accounts", func(ev *repository.Evaluation) {
+		{"unknown policy group", func(ev *ingest.Evaluation) { ev.Stack.Name = "new-stack"; ev.PolicyGroup = "nope" }, "policyGroup"},
+		{"group of accounts", func(ev *ingest.Evaluation) {
 			ev.Stack.Name = "new-stack"
 			ev.PolicyGroup = repository.DefaultAccountsGroup
 		}, "policyGroup"},
-		{"pulumi form: malformed URN", func(ev *repository.Evaluation) {
-			ev.Complete, ev.Resources = false, nil
-			ev.Violations[0].ResourceURN = "urn:pulumi:prod"
-		}, "violations[0].resourceURN"},
 	}
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
@@ -772,48 +746,6 @@ func TestIngestValidation(t *testing.T) {
 	})
 }
 
-func TestParseURN(t *testing.T) {
-	tests := []struct {
-		urn                       string
-		typ, pkg, name, qualified string
-		bad                       bool
-	}{
-		{urn: "urn:pulumi:prod::payments::aws:s3/bucket:Bucket::receipts", typ: "aws:s3/bucket:Bucket", pkg: "aws", name: "receipts", qualified: "aws:s3/bucket:Bucket"},
-		{urn: "urn:pulumi:prod::payments::payments:index:Api$kubernetes:apps/v1:Deployment::api", typ: "kubernetes:apps/v1:Deployment",
-			pkg: "kubernetes", name: "api", qualified: "payments:index:Api$kubernetes:apps/v1:Deployment"},
-		{urn: "urn:pulumi:dev::p::a:b:C$d:e:F$azure-native:storage:StorageAccount::sa::with::colons", typ: "azure-native:storage:StorageAccount",
-			pkg: "azure-native", name: "sa::with::colons", qualified: "a:b:C$d:e:F$azure-native:storage:StorageAccount"},
-		{urn: "urn:pulumi:prod::payments::pulumi:pulumi:Stack::payments-prod", typ: "pulumi:pulumi:Stack", pkg: "pulumi", name: "payments-prod", qualified: "pulumi:pulumi:Stack"},
-		{urn: "", bad: true},
-		{urn: "urn:pulumi:prod::payments::aws:s3/bucket:Bucket", bad: true},
-		{urn: "urn:aws:prod::payments::aws:s3/bucket:Bucket::x", bad: true},
-		{urn: "urn:pulumi:::payments::aws:s3/bucket:Bucket::x", bad: true},
-		{urn: "urn:pulumi:prod::::aws:s3/bucket:Bucket::x", bad: true},
-		{urn: "urn:pulumi:prod::payments::::x", bad: true},
-		{urn: "urn:pulumi:prod::payments::aws:s3/bucket:Bucket::", bad: true},
-		{urn: "urn:pulumi:prod::payments::a:b:C$::x", bad: true},
-		{urn: "urn:pulumi:prod::payments::Bucket::x", bad: true},
-		{urn: "urn:pulumi:prod::payments::aws:s3/bucket:Bucket::x\ny", bad: true},
-	}
-	for _, tt := range tests {
-		u, err := repository.ParseURN(tt.urn)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("ParseURN(%q) = %+v, want an error", tt.urn, u)
-			}
-			continue
-		}
-		if err != nil || u.Type != tt.typ || u.Package != tt.pkg || u.Name != tt.name || u.QualifiedType != tt.qualified {
-			t.Errorf("ParseURN(%q) = %+v, %v", tt.urn, u, err)
-		}
-	}
-	for _, urn := range []string{repository.StackURN("payments", "prod"), repository.AccountURN("aws-prod")} {
-		if _, err := repository.ParseURN(urn); err != nil {
-			t.Errorf("stand-in URN %s: %v", urn, err)
-		}
-	}
-}
-
 // sortedKeys lists a map's keys in order, for messages.
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -824,7 +756,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func statuses(issues map[string]repository.Issue) string {
+func statuses(issues map[string]model.Issue) string {
 	s := ""
 	for _, k := range sortedKeys(issues) {
 		s += fmt.Sprintf("%s=%s ", k, issues[k].Status)
@@ -845,7 +777,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("bucket-%04d", i)
 	}
-	eval := func(version int64) repository.Evaluation {
+	eval := func(version int64) ingest.Evaluation {
 		failing := map[string][]string{}
 		for i := 0; i < violations; i++ {
 			failing[names[(i*17+int(version%10)*5*boolInt(i < 5))%resources]] = []string{"s3-encryption"}
@@ -853,7 +785,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 		return stackEval(version, "1.0.0", names, failing)
 	}
 	// past fails every policy on the version'th slice of 50 resources.
-	past := func(version int64) repository.Evaluation {
+	past := func(version int64) ingest.Evaluation {
 		failing := map[string][]string{}
 		for _, name := range names[(version-1)*violations : version*violations] {
 			failing[name] = []string{"s3-encryption", "s3-versioning"}
@@ -861,7 +793,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 		return stackEval(version, "1.0.0", names, failing)
 	}
 	// gone is an inventory of 1,000 resources no later one holds.
-	gone := func(version int64) repository.Evaluation {
+	gone := func(version int64) ingest.Evaluation {
 		other := make([]string, resources)
 		for i := range other {
 			other[i] = fmt.Sprintf("gone-%02d-%04d", version, i)
@@ -871,7 +803,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 	cases := []struct {
 		name    string
 		history int64
-		before  func(version int64) repository.Evaluation
+		before  func(version int64) ingest.Evaluation
 	}{{"", 0, nil}, {"/history", resources / violations, past}, {"/gone", 10, gone}}
 	for _, be := range repotest.Backends(b) {
 		for _, c := range cases {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -20,7 +22,7 @@ func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 	// stack is a complete evaluation of payments/name at version by pack
 	// (aws-cis renamed), with policy failing on each bucket with its
 	// message.
-	stack := func(name string, version int64, pack, policy string, messages map[string]string) repository.Evaluation {
+	stack := func(name string, version int64, pack, policy string, messages map[string]string) ingest.Evaluation {
 		var buckets []string
 		failing := map[string][]string{}
 		byURN := map[string]string{}
@@ -80,7 +82,7 @@ func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 
 	issues := e.issues()
 	for _, key := range []string{"s3-encryption@data", "s3-versioning@assets"} {
-		if got := issues[key]; got.Message != shared || got.Status != repository.StatusOpen {
+		if got := issues[key]; got.Message != shared || got.Status != policy.StatusOpen {
 			t.Errorf("%s: message %q, status %s; want %q, open", key, got.Message, got.Status, shared)
 		}
 	}
@@ -101,7 +103,7 @@ func TestEvaluationLeavesUnreportedFixedIssuesAlone(t *testing.T) {
 	e.apply(stackEval(1, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}, "b": {"s3-encryption"}}))
 	e.apply(stackEval(2, "1.0.0", buckets, map[string][]string{"c": {"s3-encryption"}}))
 	held := e.issue("s3-encryption@a")
-	if held.Status != repository.StatusFixed {
+	if held.Status != policy.StatusFixed {
 		t.Fatalf("s3-encryption@a is %s after its second evaluation; want fixed", held.Status)
 	}
 
@@ -124,8 +126,8 @@ func TestEvaluationLeavesUnreportedFixedIssuesAlone(t *testing.T) {
 
 	issues := e.issues()
 	for key, want := range map[string]string{
-		"s3-encryption@a": repository.StatusFixed, "s3-encryption@b": repository.StatusOpen,
-		"s3-encryption@c": repository.StatusFixed, "s3-versioning@c": repository.StatusOpen,
+		"s3-encryption@a": policy.StatusFixed, "s3-encryption@b": policy.StatusOpen,
+		"s3-encryption@c": policy.StatusFixed, "s3-versioning@c": policy.StatusOpen,
 	} {
 		if got := issues[key].Status; got != want {
 			t.Errorf("%s is %s; want %s", key, got, want)

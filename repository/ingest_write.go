@@ -1,11 +1,13 @@
 package repository
 
 import (
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 )
 
 // batchRows is how many rows of cols columns one multi-row statement
@@ -31,38 +33,38 @@ var issueUpdateColumns = []string{
 
 // writeIssues writes the issues d opens, changes and moves to a version;
 // record writes their history.
-func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
+func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
-	for _, batch := range chunk(d.inserts, r.batchRows(issueColumns)) {
+	for _, batch := range chunk(d.Inserts, r.batchRows(issueColumns)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return translate(err, "an issue of this evaluation was written concurrently; retry")
 		}
 	}
 	conflict := []clause.Column{{Name: "id"}}
-	for _, batch := range chunk(d.updates, r.batchRows(issueColumns)) {
+	for _, batch := range chunk(d.Updates, r.batchRows(issueColumns)) {
 		if err := tx.Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.AssignmentColumns(issueUpdateColumns)}).
 			Create(&batch).Error; err != nil {
 			return err
 		}
 	}
-	for _, batch := range chunk(d.unaccepted, r.inBatch()) {
-		if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
+	for _, batch := range chunk(d.Unaccepted, r.inBatch()) {
+		if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
 			Updates(map[string]any{"accepted_until": nil, "acceptance_reason": ""}).Error; err != nil {
 			return err
 		}
 	}
-	for v, ids := range d.moved {
+	for v, ids := range d.Moved {
 		cols := map[string]any{"stack_version": nil, "resource_version": nil}
-		if v.hasStack {
-			cols["stack_version"] = v.stack
+		if v.HasStack {
+			cols["stack_version"] = v.Stack
 		}
-		if v.hasResource {
-			cols["resource_version"] = v.resource
+		if v.HasResource {
+			cols["resource_version"] = v.Resource
 		}
 		for _, batch := range chunk(ids, r.inBatch()) {
-			if err := tx.Model(&Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
+			if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
 				return err
 			}
 		}
@@ -70,100 +72,9 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *issueDiff) error {
 	return nil
 }
 
-// outcomes computes, per evaluated pack that ran, one outcome per enabled
-// policy evaluated, and the set of resources evaluated by at least one
-// policy. Complete form: the policies of the pack's metadata, of the
-// resources' passed/failed lists and of the violations, each governing the
-// resources that list it or violate it. Pulumi's form: the registered pack
-// version's policies and the violated ones, each governing its distinct
-// violating resources.
-func (p *plan) outcomes(orgID, entityID int64) ([]PolicyOutcome, map[string]bool) {
-	governed := map[string]bool{}
-	var out []PolicyOutcome
-	for _, pk := range p.packs {
-		if pk.err != "" {
-			continue
-		}
-		gov := map[string]map[string]bool{}
-		add := func(policy, urn string) {
-			s := gov[policy]
-			if s == nil {
-				s = map[string]bool{}
-				gov[policy] = s
-			}
-			if urn != "" {
-				s[urn] = true
-			}
-		}
-		firstViolation := map[string]*evalViolation{}
-		for _, v := range p.violations {
-			if v.key.pack == pk.name {
-				add(v.key.policy, v.key.urn)
-				if firstViolation[v.key.policy] == nil {
-					firstViolation[v.key.policy] = v
-				}
-			}
-		}
-		for _, urn := range p.resourceOrder {
-			for policy := range p.resources[urn].outcomes[pk.name] {
-				add(policy, urn)
-			}
-		}
-		if p.ev.Complete {
-			for policy := range pk.meta {
-				add(policy, "")
-			}
-		} else {
-			for policy := range pk.registered {
-				add(policy, "")
-			}
-		}
-		names := make([]string, 0, len(gov))
-		for policy := range gov {
-			names = append(names, policy)
-		}
-		sort.Strings(names)
-		for _, policy := range names {
-			vSev, vLevel := "", ""
-			if v := firstViolation[policy]; v != nil {
-				vSev, vLevel = v.severity, v.level
-			}
-			level := pk.level(policy, vLevel)
-			if level == LevelDisabled {
-				continue
-			}
-			o := PolicyOutcome{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PolicyName: policy,
-				Severity: pk.severity(policy, vSev), EnforcementLevel: level, Governed: len(gov[policy])}
-			if pk.group != nil {
-				id := pk.group.id
-				o.GroupID = &id
-			}
-			out = append(out, o)
-			for urn := range gov[policy] {
-				governed[urn] = true
-			}
-		}
-	}
-	return out, governed
-}
-
-func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID, evaluationID int64) error {
-	if len(p.packs) == 0 {
-		return nil
-	}
-	rows := make([]PackEvaluation, len(p.packs))
-	for i, pk := range p.packs {
-		rows[i] = PackEvaluation{OrgID: orgID, EntityID: entityID, Scope: p.ev.Scope, PackName: pk.name, PackTag: pk.tag,
-			Version: p.version, EvaluationID: evaluationID, Kind: pk.kind, EvaluatedAt: p.observedAt}
-		if pk.group != nil {
-			id := pk.group.id
-			rows[i].GroupID = &id
-		}
-		if pk.err != "" {
-			e := pk.err
-			rows[i].Error = &e
-		}
-	}
+// writePackEvaluations records the latest evaluation of each evaluated
+// pack.
+func (r *Repository) writePackEvaluations(tx *gorm.DB, rows []model.PackEvaluation) error {
 	for _, batch := range chunk(rows, r.batchRows(11)) {
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "scope"}, {Name: "pack_name"}},
@@ -177,19 +88,18 @@ func (p *plan) writePackEvaluations(r *Repository, tx *gorm.DB, orgID, entityID,
 
 // writeOutcomes replaces the outcomes of the evaluated packs; a pack that
 // could not run keeps none.
-func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, outcomes []PolicyOutcome, rollup *rollupDelta) error {
-	if len(p.packs) == 0 {
+func (r *Repository) writeOutcomes(tx *gorm.DB, orgID, entityID int64, p *ingest.Plan, outcomes []model.PolicyOutcome, rollup *rollupDelta) error {
+	names := p.PackNames()
+	if len(names) == 0 {
 		return nil
 	}
-	names := make([]string, len(p.packs))
-	for i, pk := range p.packs {
-		names[i] = pk.name
-		rollup.touchCell(entityID, pk.name)
+	for _, name := range names {
+		rollup.touchCell(entityID, name)
 	}
-	var old []PolicyOutcome
+	var old []model.PolicyOutcome
 	if err := tx.Raw(`DELETE FROM policy_outcomes WHERE org_id = ? AND entity_id = ? AND scope = ? AND pack_name IN ?
 		RETURNING org_id, entity_id, scope, pack_name, policy_name, severity, enforcement_level, governed, group_id`,
-		orgID, entityID, p.ev.Scope, names).Scan(&old).Error; err != nil {
+		orgID, entityID, p.Evaluation.Scope, names).Scan(&old).Error; err != nil {
 		return err
 	}
 	for i := range old {
@@ -214,12 +124,12 @@ func (p *plan) writeOutcomes(r *Repository, tx *gorm.DB, orgID, entityID int64, 
 // inventory is the entity's whole inventory: resources absent from it are
 // no longer governed. Pulumi's form never ungoverns a resource. It reports
 // whether a resource became governed or stopped being governed.
-func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64, governed map[string]bool) (bool, error) {
-	existing := map[string]Resource{}
-	var rows []Resource
+func (r *Repository) writeResources(tx *gorm.DB, orgID, entityID int64, p *ingest.Plan, governed map[string]bool) (bool, error) {
+	existing := map[string]model.Resource{}
+	var rows []model.Resource
 	var err error
-	readByURN := p.resourceOrder // resources read by their URNs
-	if p.ev.Complete {
+	readByURN := p.ResourceURNs() // resources read by their URNs
+	if p.Evaluation.Complete {
 		// A complete evaluation compares the resources it reports and the
 		// governed ones: a governed resource missing from the inventory is
 		// gone. Gone resources stay, ungoverned, and accumulate with the
@@ -232,7 +142,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		for _, row := range rows {
 			existing[row.URN] = row
 		}
-		for _, urn := range p.resourceOrder {
+		for _, urn := range p.ResourceURNs() {
 			if _, ok := existing[urn]; !ok {
 				readByURN = append(readByURN, urn)
 			}
@@ -249,33 +159,7 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 		rows = append(rows, part...)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	var upserts []Resource
-	changed := false
-	for _, urn := range p.resourceOrder {
-		res := p.resources[urn]
-		old, found := existing[urn]
-		want := Resource{OrgID: orgID, EntityID: entityID, URN: urn, ResourceID: res.id, Type: res.typ,
-			Provider: res.provider, Name: res.name, Governed: governed[urn], UpdatedAt: now}
-		if !p.ev.Complete && found && old.Governed {
-			want.Governed = true
-		}
-		if found && res.id == "" {
-			want.ResourceID = old.ResourceID
-		}
-		if found && old.ResourceID == want.ResourceID && old.Type == want.Type && old.Provider == want.Provider &&
-			old.Name == want.Name && old.Governed == want.Governed && (res.version == nil || *res.version == old.Version) {
-			continue
-		}
-		if found && old.Governed != want.Governed || !found && want.Governed {
-			changed = true
-		}
-		// A stack resource's version is the update version it last changed at.
-		want.Version = p.version
-		if res.version != nil {
-			want.Version = *res.version
-		}
-		upserts = append(upserts, want)
-	}
+	upserts, changed := p.ResourceChanges(orgID, entityID, governed, existing, now)
 	if r.dialect.Arrays() {
 		if err := upsertResourcesPG(tx, upserts); err != nil {
 			return false, err
@@ -290,17 +174,17 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 			return false, err
 		}
 	}
-	if !p.ev.Complete {
+	if !p.Evaluation.Complete {
 		return changed, nil
 	}
 	var gone []string
 	for _, row := range rows {
-		if row.Governed && p.resources[row.URN] == nil {
+		if row.Governed && !p.Reports(row.URN) {
 			gone = append(gone, row.URN)
 		}
 	}
 	for _, urns := range chunk(gone, r.inBatch()) {
-		if err := tx.Model(&Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
+		if err := tx.Model(&model.Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
 			Updates(map[string]any{"governed": false, "updated_at": now}).Error; err != nil {
 			return false, err
 		}
@@ -310,16 +194,16 @@ func (p *plan) writeResources(r *Repository, tx *gorm.DB, orgID, entityID int64,
 
 // scanResources reads the resources matching where without GORM's
 // reflection (a stack's thousand resources at every evaluation).
-func scanResources(tx *gorm.DB, where string, args ...any) ([]Resource, error) {
+func scanResources(tx *gorm.DB, where string, args ...any) ([]model.Resource, error) {
 	rows, err := tx.Raw("SELECT org_id, entity_id, urn, resource_id, type, provider, name, version, governed, updated_at"+
 		" FROM resources WHERE "+where, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Resource
+	var out []model.Resource
 	for rows.Next() {
-		var res Resource
+		var res model.Resource
 		var updated timeValue
 		if err := rows.Scan(&res.OrgID, &res.EntityID, &res.URN, &res.ResourceID, &res.Type, &res.Provider, &res.Name,
 			&res.Version, &res.Governed, &updated); err != nil {

@@ -11,12 +11,13 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
 // IssueByID finds an issue of an organisation.
-func (r *Repository) IssueByID(ctx context.Context, orgID int64, id string) (*Issue, error) {
-	var is Issue
+func (r *Repository) IssueByID(ctx context.Context, orgID int64, id string) (*model.Issue, error) {
+	var is model.Issue
 	err := r.db.WithContext(ctx).Where("org_id = ? AND id = ?", orgID, strings.ToLower(id)).First(&is).Error
 	if err != nil {
 		return nil, translate(err, "")
@@ -30,10 +31,10 @@ func (r *Repository) IssueByID(ctx context.Context, orgID int64, id string) (*Is
 // of the issue's name in that version. Pack and Version are nil when the
 // registry holds no such version, Policy when the version lacks the policy.
 type IssueDetails struct {
-	Issue   Issue
-	Pack    *PolicyPack
-	Version *PolicyPackVersion
-	Policy  *Policy
+	Issue   model.Issue
+	Pack    *model.PolicyPack
+	Version *model.PolicyPackVersion
+	Policy  *model.Policy
 }
 
 // IssueDetailsByID finds an issue of an organisation with its policy, in one
@@ -47,7 +48,7 @@ func (r *Repository) IssueDetailsByID(ctx context.Context, orgID int64, id strin
 // issue's row lock (PostgreSQL) for a triage transaction, and a member
 // (login or email) is looked up among the organisation's members in the same
 // statement (nil when none matches).
-func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool, member string) (*IssueDetails, *User, error) {
+func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool, member string) (*IssueDetails, *model.User, error) {
 	query := "SELECT " + issueSelect + issueRegistrySelect
 	var args []any
 	if member != "" {
@@ -89,9 +90,9 @@ func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool
 	}
 	d := &IssueDetails{Issue: *is}
 	reg.fill(d)
-	var user *User
+	var user *model.User
 	if whoID.Valid {
-		user = &User{ID: whoID.Int64, Login: whoLogin.String, Email: whoEmail.String}
+		user = &model.User{ID: whoID.Int64, Login: whoLogin.String, Email: whoEmail.String}
 	}
 	return d, user, rows.Err()
 }
@@ -181,7 +182,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 			if !applied {
 				return fmt.Errorf("issue %s changed under its row lock", t.before.ID)
 			}
-		} else if err := tx.Model(&Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
+		} else if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id = ?", orgID, t.before.ID).Updates(t.updates).Error; err != nil {
 			return err
 		}
 		return r.record(tx, &t.rec)
@@ -194,7 +195,7 @@ func (r *Repository) UpdateIssue(ctx context.Context, orgID int64, id string, ac
 
 // triageChange is what a triage change writes.
 type triageChange struct {
-	before  Issue
+	before  model.Issue
 	updates map[string]any // column → new value
 	// rec is the change's history and rollup delta, for record.
 	rec issueChanges
@@ -217,7 +218,7 @@ func (u *IssueUpdate) check() error {
 
 // triage applies u to the issue d read (user is the member who names, when
 // found) and says what to write; nil when nothing changes.
-func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate) (*triageChange, error) {
+func triage(d *IssueDetails, user *model.User, who string, actor Actor, u IssueUpdate) (*triageChange, error) {
 	is := &d.Issue
 	if u.IfRevision != nil && *u.IfRevision != is.Revision {
 		return nil, ErrPreconditionFailed
@@ -237,13 +238,13 @@ func triage(d *IssueDetails, user *User, who string, actor Actor, u IssueUpdate)
 // applyTriage applies u (checked) to is: it answers the columns to write
 // (nil when nothing changes) and the history entries, each with batchID
 // when not "". A change bumps the revision and lastModified.
-func applyTriage(is *Issue, user *User, who string, actor Actor, u *IssueUpdate, batchID string) (map[string]any, []HistoryEntry, error) {
+func applyTriage(is *model.Issue, user *model.User, who string, actor Actor, u *IssueUpdate, batchID string) (map[string]any, []model.HistoryEntry, error) {
 	updates := map[string]any{}
-	var history []HistoryEntry
+	var history []model.HistoryEntry
 	now := u.Now
 	record := func(field, oldV, newV string) {
 		o, n := oldV, newV
-		entry := HistoryEntry{OrgID: is.OrgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
+		entry := model.HistoryEntry{OrgID: is.OrgID, IssueID: is.ID, At: now, Actor: actor.Name, ActorType: actor.Type, Field: field}
 		if o != "" {
 			entry.OldValue = &o
 		}
@@ -257,7 +258,7 @@ func applyTriage(is *Issue, user *User, who string, actor Actor, u *IssueUpdate,
 	}
 	if u.Status != nil && *u.Status != is.Status {
 		record("status", is.Status, *u.Status)
-		is.Status, is.StatusRank, is.Active = *u.Status, StatusRank(*u.Status), IsActive(*u.Status)
+		is.Status, is.StatusRank, is.Active = *u.Status, policy.StatusRank(*u.Status), policy.IsActive(*u.Status)
 		updates["status"], updates["status_rank"], updates["active"] = is.Status, is.StatusRank, is.Active
 	}
 	if u.Priority != nil && *u.Priority != is.Priority {
@@ -348,29 +349,14 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 }
 
 // IssueHistory lists an issue's changes, newest first.
-func (r *Repository) IssueHistory(ctx context.Context, orgID int64, id string) ([]HistoryEntry, error) {
+func (r *Repository) IssueHistory(ctx context.Context, orgID int64, id string) ([]model.HistoryEntry, error) {
 	if _, err := r.IssueByID(ctx, orgID, id); err != nil {
 		return nil, err
 	}
-	var out []HistoryEntry
+	var out []model.HistoryEntry
 	err := r.db.WithContext(ctx).Where("org_id = ? AND issue_id = ?", orgID, strings.ToLower(id)).
 		Order("at DESC, id DESC").Find(&out).Error
 	return out, err
-}
-
-// ETag is the entity tag of an issue revision.
-func (is *Issue) ETag() string { return `"` + strconv.Itoa(is.Revision) + `"` }
-
-// ParseETag reads an If-Match value written by ETag; ok is false for "*" or
-// an unparseable tag.
-func ParseETag(s string) (revision int, ok bool) {
-	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "W/"))
-	s = strings.Trim(s, `"`)
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, false
-	}
-	return n, true
 }
 
 // ActiveIssueIDs lists up to limit active issues of an organisation in a
@@ -378,7 +364,7 @@ func ParseETag(s string) (revision int, ok bool) {
 // issues.
 func (r *Repository) ActiveIssueIDs(ctx context.Context, orgID int64, limit int) ([]string, error) {
 	var ids []string
-	err := r.db.WithContext(ctx).Model(&Issue{}).Where("org_id = ? AND active", orgID).
+	err := r.db.WithContext(ctx).Model(&model.Issue{}).Where("org_id = ? AND active", orgID).
 		Order("entity_project, entity_id, policy_pack, policy_name, resource_urn").Limit(limit).Pluck("id", &ids).Error
 	return ids, err
 }

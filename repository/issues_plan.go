@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
@@ -124,9 +126,9 @@ func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (s
 	}
 	for _, c := range topConditions(filter) {
 		if c == facts.narrowType {
-			entityType := EntityStack
+			entityType := model.EntityStack
 			if c.Values[0] != "stack" {
-				entityType = EntityAccount
+				entityType = model.EntityAccount
 			}
 			cond += " AND policy_issues.entity_ref IN (SELECT e.id FROM entities e WHERE e.org_id = ? AND e.type = ?)"
 			args = append(args, orgID, entityType)
@@ -356,7 +358,7 @@ func (r *Repository) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (in
 	for _, c := range topConditions(filter) {
 		switch {
 		case (c.ColID == "assignedTo" || c.ColID == "policyName" || c.ColID == "policyGroupName") && c.Op == grid.OpEquals:
-		case c.ColID == "status" && c.Op == grid.OpIn && !slices.Contains(c.Values, any(StatusOpen)):
+		case c.ColID == "status" && c.Op == grid.OpIn && !slices.Contains(c.Values, any(policy.StatusOpen)):
 		case c.ColID == "kind" && c.Op == grid.OpIn:
 		default:
 			continue

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
@@ -36,11 +38,11 @@ var issueGridColumns = gridColumns{
 	"lastModified":     {expr: "policy_issues.last_modified", def: grid.ColumnDef{Kind: grid.KindDate, Set: true}},
 	"level":            textColumn("policy_issues.level"),
 	"severity":         rankedEnumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
-	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", StatusOpen, StatusInProgress, StatusByDesign, StatusIgnored, StatusFixed),
-	"kind":             enumColumn("policy_issues.kind", "", ModeAudit, ModePreventative),
+	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored, policy.StatusFixed),
+	"kind":             enumColumn("policy_issues.kind", "", model.ModeAudit, model.ModePreventative),
 	"priority":         enumColumn("policy_issues.priority", "", "p0", "p1", "p2", "p3", "p4"),
 	"policyGroupName":  textColumn("policy_issues.policy_group_name"),
-	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", ModeAudit, ModePreventative),
+	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 	"assignedTo": {expr: "policy_issues.assignee_login", matchAlso: []string{"policy_issues.assignee_email"},
 		def: grid.ColumnDef{Kind: grid.KindText, Set: true}},
 	"acceptedUntil":    {expr: "policy_issues.accepted_until", def: grid.ColumnDef{Kind: grid.KindDate, Set: true, Nullable: true}},
@@ -92,7 +94,7 @@ var IssueExportOptions = grid.Options{DefaultSort: IssueDefaultSort, Unbounded: 
 // IssuePage is one page of issues, or of groups when the query groups.
 type IssuePage struct {
 	// Issues are the rows (empty when grouping).
-	Issues []Issue
+	Issues []model.Issue
 	// Groups are the groups of the requested level: {<colId>: value,
 	// "count": rows, <valueCol id>: aggregate, ...}.
 	Groups []map[string]any
@@ -108,7 +110,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 	if q.Group != nil {
 		return r.issueGroups(ctx, orgID, q)
 	}
-	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
+	page := &IssuePage{Issues: []model.Issue{}, Groups: []map[string]any{}}
 	err := r.readTx(ctx, func(tx *gorm.DB) error {
 		page.Issues, page.RowCount = page.Issues[:0], 0
 		filter := q.Where()
@@ -242,7 +244,7 @@ func (r *Repository) limitClause(limit, offset int) (string, []any) {
 // keys) in q's order, one at a time, so memory stays constant whatever the
 // size; each may stop the export by returning an error. The issue passed to
 // each is reused for the next row.
-func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*Issue) error) error {
+func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*model.Issue) error) error {
 	if q.Limit == 0 {
 		return nil
 	}
@@ -298,7 +300,7 @@ func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query
 		query += r.dialect.OffsetOnly()
 		pageArgs = append(pageArgs, q.Offset)
 	}
-	page := &IssuePage{Issues: []Issue{}, Groups: []map[string]any{}}
+	page := &IssuePage{Issues: []model.Issue{}, Groups: []map[string]any{}}
 	if q.Limit != 0 {
 		rows, err := r.db.WithContext(ctx).Raw(query, pageArgs...).Rows()
 		if err != nil {

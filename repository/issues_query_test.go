@@ -15,6 +15,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -27,7 +29,7 @@ const iqCount = 30
 type iqFixture struct {
 	r      *repository.Repository
 	org    int64
-	issues []repository.Issue
+	issues []model.Issue
 }
 
 // iqSeed creates an organisation with a fixed set of issues that vary every
@@ -51,25 +53,25 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entities := []repository.Entity{
-		{OrgID: org.ID, Type: repository.EntityStack, Project: "payments", Name: "prod"},
-		{OrgID: org.ID, Type: repository.EntityStack, Project: "Payments-EU", Name: "dev"},
-		{OrgID: org.ID, Type: repository.EntityAccount, Project: "aws-main"},
+	entities := []model.Entity{
+		{OrgID: org.ID, Type: model.EntityStack, Project: "payments", Name: "prod"},
+		{OrgID: org.ID, Type: model.EntityStack, Project: "Payments-EU", Name: "dev"},
+		{OrgID: org.ID, Type: model.EntityAccount, Project: "aws-main"},
 	}
 	if err := r.DB().WithContext(ctx).Create(&entities).Error; err != nil {
 		t.Fatal(err)
 	}
 	sevs := []string{"critical", "high", "medium", "low", ""}
-	statuses := []string{repository.StatusOpen, repository.StatusInProgress, repository.StatusByDesign, repository.StatusIgnored, repository.StatusFixed}
+	statuses := []string{policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored, policy.StatusFixed}
 	policies := []string{"s3-bucket-encryption", "S3_Public_Read", "iam-mfa", "Pod-No-Root", "tag_100%"}
-	issues := make([]repository.Issue, iqCount)
+	issues := make([]model.Issue, iqCount)
 	for i := range issues {
 		e := entities[i%3]
 		pair := i / 2
 		sev := sevs[pair%5]
 		status := statuses[(i*3)%5]
 		observed := iqBase.Add(time.Duration(pair) * 7 * time.Hour)
-		is := repository.Issue{
+		is := model.Issue{
 			OrgID:            org.ID,
 			ID:               uuid.NewString(),
 			EntityRef:        e.ID,
@@ -88,16 +90,16 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 			LastModified:     observed.Add(time.Duration(i) * time.Minute),
 			Level:            []string{"advisory", "mandatory", "remediate"}[i%3],
 			Severity:         sev,
-			SeverityRank:     repository.SeverityRank(sev),
+			SeverityRank:     policy.SeverityRank(sev),
 			Status:           status,
-			StatusRank:       repository.StatusRank(status),
-			Active:           repository.IsActive(status),
-			Kind:             []string{repository.ModePreventative, repository.ModeAudit}[i%2],
-			Priority:         repository.PriorityForSeverity(sev),
+			StatusRank:       policy.StatusRank(status),
+			Active:           policy.IsActive(status),
+			Kind:             []string{model.ModePreventative, model.ModeAudit}[i%2],
+			Priority:         policy.PriorityForSeverity(sev),
 			PolicyGroupName:  []string{"Prod Group", "default-policy-group", "default-policy-group"}[i%3],
-			PolicyGroupType:  []string{repository.ModeAudit, repository.ModePreventative}[pair%2],
+			PolicyGroupType:  []string{model.ModeAudit, model.ModePreventative}[pair%2],
 		}
-		if e.Type == repository.EntityAccount {
+		if e.Type == model.EntityAccount {
 			is.EntityType, is.EntityID = "insights-account", "acct-123456"
 			v := int64(i % 5)
 			is.ResourceVersion = &v
@@ -163,7 +165,7 @@ func (f *iqFixture) list(t *testing.T, body string) *repository.IssuePage {
 	return page
 }
 
-func iqNames(issues []repository.Issue) []string {
+func iqNames(issues []model.Issue) []string {
 	out := make([]string, len(issues))
 	for i, is := range issues {
 		out[i] = is.ResourceName
@@ -173,22 +175,22 @@ func iqNames(issues []repository.Issue) []string {
 
 // iqSort is one key of an expected order.
 type iqSort struct {
-	cmp  func(a, b *repository.Issue) int
+	cmp  func(a, b *model.Issue) int
 	desc bool
 }
 
 var (
-	iqBySeverity = func(a, b *repository.Issue) int {
-		return cmp.Compare(repository.SeverityRank(a.Severity), repository.SeverityRank(b.Severity))
+	iqBySeverity = func(a, b *model.Issue) int {
+		return cmp.Compare(policy.SeverityRank(a.Severity), policy.SeverityRank(b.Severity))
 	}
-	iqByStatus = func(a, b *repository.Issue) int {
-		return cmp.Compare(repository.StatusRank(a.Status), repository.StatusRank(b.Status))
+	iqByStatus = func(a, b *model.Issue) int {
+		return cmp.Compare(policy.StatusRank(a.Status), policy.StatusRank(b.Status))
 	}
-	iqByObserved   = func(a, b *repository.Issue) int { return a.ObservedAt.Compare(b.ObservedAt) }
-	iqByPriority   = func(a, b *repository.Issue) int { return cmp.Compare(a.Priority, b.Priority) }
-	iqByPolicyName = func(a, b *repository.Issue) int { return cmp.Compare(a.PolicyName, b.PolicyName) }
-	iqByAssignee   = func(a, b *repository.Issue) int { return cmp.Compare(a.AssigneeLogin, b.AssigneeLogin) }
-	iqByStack      = func(a, b *repository.Issue) int {
+	iqByObserved   = func(a, b *model.Issue) int { return a.ObservedAt.Compare(b.ObservedAt) }
+	iqByPriority   = func(a, b *model.Issue) int { return cmp.Compare(a.Priority, b.Priority) }
+	iqByPolicyName = func(a, b *model.Issue) int { return cmp.Compare(a.PolicyName, b.PolicyName) }
+	iqByAssignee   = func(a, b *model.Issue) int { return cmp.Compare(a.AssigneeLogin, b.AssigneeLogin) }
+	iqByStack      = func(a, b *model.Issue) int {
 		switch {
 		case a.StackVersion == nil && b.StackVersion == nil:
 			return 0
@@ -204,8 +206,8 @@ var (
 
 // iqExpect filters and orders the fixture in Go: the answer the database
 // must give. Ties break on id in the direction of the last key.
-func (f *iqFixture) expect(match func(*repository.Issue) bool, keys []iqSort) []string {
-	var rows []repository.Issue
+func (f *iqFixture) expect(match func(*model.Issue) bool, keys []iqSort) []string {
+	var rows []model.Issue
 	for i := range f.issues {
 		if match == nil || match(&f.issues[i]) {
 			rows = append(rows, f.issues[i])
@@ -238,142 +240,142 @@ func TestListIssuesFilters(t *testing.T) {
 	tests := []struct {
 		name  string
 		model string
-		match func(*repository.Issue) bool
+		match func(*model.Issue) bool
 	}{
 		{"no filter", `null`, nil},
 		{"empty filter", `{}`, nil},
 		{"text equals is case-insensitive", `{"colId":"policyName","filterType":"text","type":"equals","filter":"S3-BUCKET-encryption"}`,
-			func(i *repository.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
+			func(i *model.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
 		{"policy and group equals under OR", `{"type":"OR","conditions":[{"colId":"policyName","type":"equals","filter":"IAM-mfa"},
 			{"colId":"policyGroupName","type":"equals","filter":"PROD GROUP"}]}`,
-			func(i *repository.Issue) bool { return i.PolicyName == "iam-mfa" || i.PolicyGroupName == "Prod Group" }},
+			func(i *model.Issue) bool { return i.PolicyName == "iam-mfa" || i.PolicyGroupName == "Prod Group" }},
 		{"equals a policy no issue has, under OR", `{"type":"OR","conditions":[{"colId":"policyName","type":"equals","filter":"no-such-policy"},
 			{"colId":"status","type":"equals","filter":"open"}]}`,
-			func(i *repository.Issue) bool { return i.Status == "open" }},
+			func(i *model.Issue) bool { return i.Status == "open" }},
 		{"text notEqual", `{"colId":"policyName","type":"notEqual","filter":"iam-MFA"}`,
-			func(i *repository.Issue) bool { return i.PolicyName != "iam-mfa" }},
+			func(i *model.Issue) bool { return i.PolicyName != "iam-mfa" }},
 		{"text contains", `{"colId":"policyName","type":"contains","filter":"s3"}`,
-			func(i *repository.Issue) bool { return strings.Contains(lower(i.PolicyName), "s3") }},
+			func(i *model.Issue) bool { return strings.Contains(lower(i.PolicyName), "s3") }},
 		{"text contains escapes wildcards", `{"colId":"resourceName","type":"contains","filter":"0%_"}`,
-			func(i *repository.Issue) bool { return strings.Contains(i.ResourceName, "0%_") }},
+			func(i *model.Issue) bool { return strings.Contains(i.ResourceName, "0%_") }},
 		{"text contains underscore literally", `{"colId":"policyName","type":"contains","filter":"_"}`,
-			func(i *repository.Issue) bool { return strings.Contains(i.PolicyName, "_") }},
+			func(i *model.Issue) bool { return strings.Contains(i.PolicyName, "_") }},
 		{"text notContains", `{"colId":"policyName","type":"notContains","filter":"S3"}`,
-			func(i *repository.Issue) bool { return !strings.Contains(lower(i.PolicyName), "s3") }},
+			func(i *model.Issue) bool { return !strings.Contains(lower(i.PolicyName), "s3") }},
 		{"text startsWith", `{"colId":"entityProject","type":"startsWith","filter":"payments"}`,
-			func(i *repository.Issue) bool { return strings.HasPrefix(lower(i.EntityProject), "payments") }},
+			func(i *model.Issue) bool { return strings.HasPrefix(lower(i.EntityProject), "payments") }},
 		{"text endsWith", `{"colId":"policyName","type":"endsWith","filter":"100%"}`,
-			func(i *repository.Issue) bool { return strings.HasSuffix(i.PolicyName, "100%") }},
-		{"text blank", `{"colId":"message","type":"blank"}`, func(i *repository.Issue) bool { return i.Message == "" }},
-		{"text notBlank", `{"colId":"message","type":"notBlank"}`, func(i *repository.Issue) bool { return i.Message != "" }},
-		{"text level", `{"colId":"level","type":"equals","filter":"MANDATORY"}`, func(i *repository.Issue) bool { return i.Level == "mandatory" }},
+			func(i *model.Issue) bool { return strings.HasSuffix(i.PolicyName, "100%") }},
+		{"text blank", `{"colId":"message","type":"blank"}`, func(i *model.Issue) bool { return i.Message == "" }},
+		{"text notBlank", `{"colId":"message","type":"notBlank"}`, func(i *model.Issue) bool { return i.Message != "" }},
+		{"text level", `{"colId":"level","type":"equals","filter":"MANDATORY"}`, func(i *model.Issue) bool { return i.Level == "mandatory" }},
 		{"policyPack equals is case-insensitive", `{"policyPack":{"filterType":"text","type":"equals","filter":"AWS-CIS"}}`,
-			func(i *repository.Issue) bool { return i.PolicyPack == "aws-cis" }},
+			func(i *model.Issue) bool { return i.PolicyPack == "aws-cis" }},
 		{"severity notEqual", `{"colId":"severity","type":"notEqual","filter":"LOW"}`,
-			func(i *repository.Issue) bool { return i.Severity != "low" }},
+			func(i *model.Issue) bool { return i.Severity != "low" }},
 		{"resourceURN contains", `{"colId":"resourceURN","type":"contains","filter":"::RES-1"}`,
-			func(i *repository.Issue) bool { return strings.Contains(i.ResourceURN, "::res-1") }},
+			func(i *model.Issue) bool { return strings.Contains(i.ResourceURN, "::res-1") }},
 		{"text set is exact", `{"colId":"policyName","filterType":"set","values":["iam-mfa","pod-no-root"]}`,
-			func(i *repository.Issue) bool { return i.PolicyName == "iam-mfa" }},
+			func(i *model.Issue) bool { return i.PolicyName == "iam-mfa" }},
 
 		{"enum equals", `{"colId":"status","filterType":"text","type":"equals","filter":"OPEN"}`,
-			func(i *repository.Issue) bool { return i.Status == "open" }},
-		{"enum notEqual", `{"colId":"status","type":"notEqual","filter":"fixed"}`, func(i *repository.Issue) bool { return i.Status != "fixed" }},
+			func(i *model.Issue) bool { return i.Status == "open" }},
+		{"enum notEqual", `{"colId":"status","type":"notEqual","filter":"fixed"}`, func(i *model.Issue) bool { return i.Status != "fixed" }},
 		{"enum contains", `{"colId":"status","type":"contains","filter":"_"}`,
-			func(i *repository.Issue) bool { return i.Status == "in_progress" || i.Status == "by_design" }},
+			func(i *model.Issue) bool { return i.Status == "in_progress" || i.Status == "by_design" }},
 		{"enum set with blank", `{"colId":"severity","filterType":"set","values":["critical",null]}`,
-			func(i *repository.Issue) bool { return i.Severity == "critical" || i.Severity == "" }},
+			func(i *model.Issue) bool { return i.Severity == "critical" || i.Severity == "" }},
 		{"enum isNoneOf", `{"colId":"severity","filterType":"set","type":"isNoneOf","values":["critical","HIGH"]}`,
-			func(i *repository.Issue) bool { return i.Severity != "critical" && i.Severity != "high" }},
-		{"enum blank", `{"colId":"severity","type":"blank"}`, func(i *repository.Issue) bool { return i.Severity == "" }},
+			func(i *model.Issue) bool { return i.Severity != "critical" && i.Severity != "high" }},
+		{"enum blank", `{"colId":"severity","type":"blank"}`, func(i *model.Issue) bool { return i.Severity == "" }},
 		{"entityType", `{"colId":"entityType","type":"equals","filter":"insights-account"}`,
-			func(i *repository.Issue) bool { return i.EntityType == "insights-account" }},
+			func(i *model.Issue) bool { return i.EntityType == "insights-account" }},
 		{"kind and policyGroupType", `{"type":"AND","conditions":[{"colId":"kind","type":"equals","filter":"audit"},{"colId":"policyGroupType","type":"equals","filter":"preventative"}]}`,
-			func(i *repository.Issue) bool { return i.Kind == "audit" && i.PolicyGroupType == "preventative" }},
+			func(i *model.Issue) bool { return i.Kind == "audit" && i.PolicyGroupType == "preventative" }},
 		{"priority set", `{"colId":"priority","filterType":"set","values":["p0","p1"]}`,
-			func(i *repository.Issue) bool { return i.Priority == "p0" || i.Priority == "p1" }},
+			func(i *model.Issue) bool { return i.Priority == "p0" || i.Priority == "p1" }},
 
 		{"number equals", `{"colId":"stackVersion","filterType":"number","type":"equals","filter":2}`,
-			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion == 2 }},
+			func(i *model.Issue) bool { return i.StackVersion != nil && *i.StackVersion == 2 }},
 		{"number notEqual excludes blanks", `{"colId":"stackVersion","type":"notEqual","filter":"2"}`,
-			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion != 2 }},
+			func(i *model.Issue) bool { return i.StackVersion != nil && *i.StackVersion != 2 }},
 		{"number lessThan decimal", `{"colId":"stackVersion","type":"lessThan","filter":2.5}`,
-			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion < 3 }},
+			func(i *model.Issue) bool { return i.StackVersion != nil && *i.StackVersion < 3 }},
 		{"number lessThanOrEqual", `{"colId":"stackVersion","type":"lessThanOrEqual","filter":2}`,
-			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion <= 2 }},
+			func(i *model.Issue) bool { return i.StackVersion != nil && *i.StackVersion <= 2 }},
 		{"number greaterThan", `{"colId":"stackVersion","type":"greaterThan","filter":2}`,
-			func(i *repository.Issue) bool { return i.StackVersion != nil && *i.StackVersion > 2 }},
+			func(i *model.Issue) bool { return i.StackVersion != nil && *i.StackVersion > 2 }},
 		{"number greaterThanOrEqual", `{"colId":"resourceVersion","type":"greaterThanOrEqual","filter":3}`,
-			func(i *repository.Issue) bool { return i.ResourceVersion != nil && *i.ResourceVersion >= 3 }},
+			func(i *model.Issue) bool { return i.ResourceVersion != nil && *i.ResourceVersion >= 3 }},
 		{"number inRange is inclusive", `{"colId":"stackVersion","type":"inRange","filter":2,"filterTo":3}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.StackVersion != nil && *i.StackVersion >= 2 && *i.StackVersion <= 3
 			}},
-		{"number blank", `{"colId":"stackVersion","type":"blank"}`, func(i *repository.Issue) bool { return i.StackVersion == nil }},
-		{"number notBlank", `{"colId":"stackVersion","type":"notBlank"}`, func(i *repository.Issue) bool { return i.StackVersion != nil }},
+		{"number blank", `{"colId":"stackVersion","type":"blank"}`, func(i *model.Issue) bool { return i.StackVersion == nil }},
+		{"number notBlank", `{"colId":"stackVersion","type":"notBlank"}`, func(i *model.Issue) bool { return i.StackVersion != nil }},
 		{"number isNoneOf keeps blanks", `{"colId":"stackVersion","type":"isNoneOf","values":[1,2]}`,
-			func(i *repository.Issue) bool { return i.StackVersion == nil || *i.StackVersion > 2 }},
+			func(i *model.Issue) bool { return i.StackVersion == nil || *i.StackVersion > 2 }},
 		{"number set", `{"colId":"resourceVersion","filterType":"set","values":["0","4"]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.ResourceVersion != nil && (*i.ResourceVersion == 0 || *i.ResourceVersion == 4)
 			}},
 
 		{"date equals a day", `{"colId":"observedAt","filterType":"date","type":"equals","dateFrom":"2024-03-02 00:00:00","dateTo":null}`,
-			func(i *repository.Issue) bool { return !i.ObservedAt.Before(day(2)) && i.ObservedAt.Before(day(3)) }},
+			func(i *model.Issue) bool { return !i.ObservedAt.Before(day(2)) && i.ObservedAt.Before(day(3)) }},
 		{"date notEqual a day", `{"colId":"observedAt","type":"notEqual","filter":"2024-03-02"}`,
-			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(2)) || !i.ObservedAt.Before(day(3)) }},
+			func(i *model.Issue) bool { return i.ObservedAt.Before(day(2)) || !i.ObservedAt.Before(day(3)) }},
 		{"date lessThan a day", `{"colId":"observedAt","type":"lessThan","dateFrom":"2024-03-02"}`,
-			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(2)) }},
+			func(i *model.Issue) bool { return i.ObservedAt.Before(day(2)) }},
 		{"date lessThanOrEqual a day", `{"colId":"observedAt","type":"lessThanOrEqual","dateFrom":"2024-03-02"}`,
-			func(i *repository.Issue) bool { return i.ObservedAt.Before(day(3)) }},
+			func(i *model.Issue) bool { return i.ObservedAt.Before(day(3)) }},
 		{"date greaterThan a day", `{"colId":"observedAt","type":"greaterThan","dateFrom":"2024-03-03"}`,
-			func(i *repository.Issue) bool { return !i.ObservedAt.Before(day(4)) }},
+			func(i *model.Issue) bool { return !i.ObservedAt.Before(day(4)) }},
 		{"date greaterThan an instant", `{"colId":"observedAt","type":"greaterThan","dateFrom":"2024-03-02T09:00:00+02:00"}`,
-			func(i *repository.Issue) bool { return i.ObservedAt.After(day(2).Add(7 * time.Hour)) }},
+			func(i *model.Issue) bool { return i.ObservedAt.After(day(2).Add(7 * time.Hour)) }},
 		{"date equals an instant", `{"colId":"observedAt","type":"equals","dateFrom":"2024-03-02T11:00:00Z"}`,
-			func(i *repository.Issue) bool { return i.ObservedAt.Equal(day(2).Add(11 * time.Hour)) }},
+			func(i *model.Issue) bool { return i.ObservedAt.Equal(day(2).Add(11 * time.Hour)) }},
 		{"date inRange days", `{"colId":"lastModified","type":"inRange","dateFrom":"2024-03-02","dateTo":"2024-03-03"}`,
-			func(i *repository.Issue) bool { return !i.LastModified.Before(day(2)) && i.LastModified.Before(day(4)) }},
+			func(i *model.Issue) bool { return !i.LastModified.Before(day(2)) && i.LastModified.Before(day(4)) }},
 		{"date inRange instants", `{"colId":"observedAt","type":"inRange","filter":"2024-03-01 07:00:00","filterTo":"2024-03-02 04:00:00"}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return !i.ObservedAt.Before(day(1).Add(7*time.Hour)) && !i.ObservedAt.After(day(2).Add(4*time.Hour))
 			}},
 
 		{"assignedTo equals email case-insensitively", `{"colId":"assignedTo","type":"equals","filter":"BOB@example.COM"}`,
-			func(i *repository.Issue) bool { return i.AssigneeLogin == "bob" }},
+			func(i *model.Issue) bool { return i.AssigneeLogin == "bob" }},
 		{"assignedTo equals login", `{"colId":"assignedTo","type":"equals","filter":"alice"}`,
-			func(i *repository.Issue) bool { return i.AssigneeLogin == "alice" }},
+			func(i *model.Issue) bool { return i.AssigneeLogin == "alice" }},
 		{"assignedTo equals a former email", `{"colId":"assignedTo","type":"equals","filter":"Alice@old.example.com"}`,
-			func(i *repository.Issue) bool { return i.AssigneeEmail == "alice@old.example.com" }},
+			func(i *model.Issue) bool { return i.AssigneeEmail == "alice@old.example.com" }},
 		{"assignedTo equals the current email", `{"colId":"assignedTo","type":"equals","filter":"alice@example.com"}`,
-			func(i *repository.Issue) bool { return i.AssigneeEmail == "alice@example.com" }},
+			func(i *model.Issue) bool { return i.AssigneeEmail == "alice@example.com" }},
 		{"assignedTo equals one of two", `{"type":"OR","conditions":[{"colId":"assignedTo","type":"equals","filter":"bob"},{"colId":"assignedTo","type":"equals","filter":"alice@old.example.com"}]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.AssigneeLogin == "bob" || i.AssigneeEmail == "alice@old.example.com"
 			}},
 		{"assignedTo equals nobody's or bob", `{"type":"OR","conditions":[{"colId":"assignedTo","type":"equals","filter":"carol"},{"colId":"assignedTo","type":"equals","filter":"BOB"}]}`,
-			func(i *repository.Issue) bool { return i.AssigneeLogin == "bob" }},
+			func(i *model.Issue) bool { return i.AssigneeLogin == "bob" }},
 		{"assignedTo notEqual", `{"colId":"assignedTo","type":"notEqual","filter":"alice@example.com"}`,
-			func(i *repository.Issue) bool { return i.AssigneeEmail != "alice@example.com" }},
-		{"assignedTo blank", `{"colId":"assignedTo","type":"blank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin == "" }},
-		{"assignedTo notBlank", `{"colId":"assignedTo","type":"notBlank"}`, func(i *repository.Issue) bool { return i.AssigneeLogin != "" }},
+			func(i *model.Issue) bool { return i.AssigneeEmail != "alice@example.com" }},
+		{"assignedTo blank", `{"colId":"assignedTo","type":"blank"}`, func(i *model.Issue) bool { return i.AssigneeLogin == "" }},
+		{"assignedTo notBlank", `{"colId":"assignedTo","type":"notBlank"}`, func(i *model.Issue) bool { return i.AssigneeLogin != "" }},
 		{"assignedTo contains domain", `{"colId":"assignedTo","type":"contains","filter":"@EXAMPLE"}`,
-			func(i *repository.Issue) bool { return strings.Contains(strings.ToLower(i.AssigneeEmail), "@example") }},
+			func(i *model.Issue) bool { return strings.Contains(strings.ToLower(i.AssigneeEmail), "@example") }},
 
 		{"advanced join nested", `{"filterType":"join","type":"OR","conditions":[
 			{"filterType":"join","type":"AND","conditions":[
 				{"filterType":"set","colId":"severity","type":"isAnyOf","values":["critical","high"]},
 				{"filterType":"text","colId":"status","type":"equals","filter":"open"}]},
 			{"filterType":"text","colId":"policyGroupName","type":"equals","filter":"prod group"}]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return ((i.Severity == "critical" || i.Severity == "high") && i.Status == "open") || i.PolicyGroupName == "Prod Group"
 			}},
 		{"pulumi join", `{"type":"OR","conditions":[{"colId":"status","type":"equals","filter":"open"},{"colId":"status","type":"equals","filter":"in_progress"}]}`,
-			func(i *repository.Issue) bool { return i.Active }},
+			func(i *model.Issue) bool { return i.Active }},
 		{"column filter model", `{"status":{"filterType":"set","values":["open","ignored"]},
 			"policyName":{"filterType":"text","operator":"OR","conditions":[{"filterType":"text","type":"startsWith","filter":"s3"},{"filterType":"text","type":"contains","filter":"mfa"}]},
 			"entityId":{"filterType":"text","type":"notEqual","filter":"dev"}}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				p := lower(i.PolicyName)
 				return (i.Status == "open" || i.Status == "ignored") && (strings.HasPrefix(p, "s3") || strings.Contains(p, "mfa")) && i.EntityID != "dev"
 			}},
@@ -483,7 +485,7 @@ func TestListIssuesPaging(t *testing.T) {
 				if tt.from >= 0 {
 					want = all[tt.from:tt.to]
 				} else {
-					crit := f.expect(func(i *repository.Issue) bool { return i.Severity == "critical" }, iqDefault)
+					crit := f.expect(func(i *model.Issue) bool { return i.Severity == "critical" }, iqDefault)
 					want, count = crit[1:3], len(crit)
 				}
 				if got := iqNames(page.Issues); !slices.Equal(got, want) {
@@ -548,7 +550,7 @@ func TestListIssuesGrouping(t *testing.T) {
 			if is.ObservedAt.Before(a.first) {
 				a.first = is.ObservedAt
 			}
-			if repository.SeverityRank(is.Severity) > repository.SeverityRank(a.maxSev) {
+			if policy.SeverityRank(is.Severity) > policy.SeverityRank(a.maxSev) {
 				a.maxSev = is.Severity
 			}
 		}
@@ -591,7 +593,7 @@ func TestListIssuesGrouping(t *testing.T) {
 				if c := byStatus[b].first.Compare(byStatus[a].first); c != 0 {
 					return c
 				}
-				return cmp.Compare(repository.StatusRank(a), repository.StatusRank(b))
+				return cmp.Compare(policy.StatusRank(a), policy.StatusRank(b))
 			})
 			want := []string{statusGroup(statuses[1]), statusGroup(statuses[2])}
 			if got := iqGroups(page); !slices.Equal(got, want) {
@@ -627,7 +629,7 @@ func TestListIssuesGrouping(t *testing.T) {
 		})
 		t.Run("leaf rows within the keys", func(t *testing.T) {
 			page := f.list(t, `{"rowGroupCols":[{"id":"status"},{"id":"severity"}],"groupKeys":["open","CRITICAL"],"endRow":1000}`)
-			want := f.expect(func(i *repository.Issue) bool { return i.Status == "open" && i.Severity == "critical" }, iqDefault)
+			want := f.expect(func(i *model.Issue) bool { return i.Status == "open" && i.Severity == "critical" }, iqDefault)
 			if got := iqNames(page.Issues); !slices.Equal(got, want) || len(want) == 0 {
 				t.Errorf("rows %v, want %v", got, want)
 			}
@@ -689,7 +691,7 @@ func TestIssueFacets(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		f := iqSeed(t, b)
 		ctx := context.Background()
-		count := func(field func(*repository.Issue) string, match func(*repository.Issue) bool) []repository.FacetValue {
+		count := func(field func(*model.Issue) string, match func(*model.Issue) bool) []repository.FacetValue {
 			m := map[string]int64{}
 			for i := range f.issues {
 				if match(&f.issues[i]) {
@@ -708,7 +710,7 @@ func TestIssueFacets(t *testing.T) {
 			})
 			return out
 		}
-		stack := func(i *repository.Issue) string {
+		stack := func(i *model.Issue) string {
 			if i.StackVersion == nil {
 				return ""
 			}
@@ -716,22 +718,22 @@ func TestIssueFacets(t *testing.T) {
 		}
 		tests := []struct {
 			name, field, model string
-			value              func(*repository.Issue) string
-			match              func(*repository.Issue) bool
+			value              func(*model.Issue) string
+			match              func(*model.Issue) bool
 		}{
 			{"status leaves out its own condition", "status",
 				`{"type":"AND","conditions":[{"colId":"status","type":"equals","filter":"open"},{"colId":"kind","type":"equals","filter":"audit"}]}`,
-				func(i *repository.Issue) string { return i.Status }, func(i *repository.Issue) bool { return i.Kind == "audit" }},
+				func(i *model.Issue) string { return i.Status }, func(i *model.Issue) bool { return i.Kind == "audit" }},
 			{"an or on the field matches everything", "severity",
 				`{"type":"OR","conditions":[{"colId":"severity","type":"equals","filter":"low"},{"colId":"kind","type":"equals","filter":"audit"}]}`,
-				func(i *repository.Issue) string { return i.Severity }, func(*repository.Issue) bool { return true }},
+				func(i *model.Issue) string { return i.Severity }, func(*model.Issue) bool { return true }},
 			{"empty severity as empty string", "severity", `{"status":{"filterType":"set","values":["open","fixed"]}}`,
-				func(i *repository.Issue) string { return i.Severity }, func(i *repository.Issue) bool { return i.Status == "open" || i.Status == "fixed" }},
-			{"null numbers as empty string", "stackVersion", `null`, stack, func(*repository.Issue) bool { return true }},
+				func(i *model.Issue) string { return i.Severity }, func(i *model.Issue) bool { return i.Status == "open" || i.Status == "fixed" }},
+			{"null numbers as empty string", "stackVersion", `null`, stack, func(*model.Issue) bool { return true }},
 			{"assignedTo by login", "assignedTo", `{"colId":"assignedTo","type":"equals","filter":"alice"}`,
-				func(i *repository.Issue) string { return i.AssigneeLogin }, func(*repository.Issue) bool { return true }},
+				func(i *model.Issue) string { return i.AssigneeLogin }, func(*model.Issue) bool { return true }},
 			{"text field", "policyName", `{"colId":"entityType","type":"equals","filter":"stack"}`,
-				func(i *repository.Issue) string { return i.PolicyName }, func(i *repository.Issue) bool { return i.EntityType == "stack" }},
+				func(i *model.Issue) string { return i.PolicyName }, func(i *model.Issue) bool { return i.EntityType == "stack" }},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -767,7 +769,7 @@ func TestExportIssues(t *testing.T) {
 		ctx := context.Background()
 		export := func(body string) ([]string, error) {
 			var names []string
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, body, repository.IssueExportOptions), func(is *repository.Issue) error {
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, body, repository.IssueExportOptions), func(is *model.Issue) error {
 				names = append(names, is.ResourceName)
 				return nil
 			})
@@ -782,9 +784,9 @@ func TestExportIssues(t *testing.T) {
 			{"a range", `{"startRow":5,"endRow":12}`, all[5:12]},
 			{"from a row", `{"startRow":25}`, all[25:]},
 			{"filter and sort", `{"filterModel":{"colId":"kind","type":"equals","filter":"audit"},"sortModel":[{"colId":"priority","sort":"asc"}]}`,
-				f.expect(func(i *repository.Issue) bool { return i.Kind == "audit" }, []iqSort{{iqByPriority, false}})},
+				f.expect(func(i *model.Issue) bool { return i.Kind == "audit" }, []iqSort{{iqByPriority, false}})},
 			{"within group keys", `{"rowGroupCols":[{"id":"status"},{"id":"kind"}],"groupKeys":["open"]}`,
-				f.expect(func(i *repository.Issue) bool { return i.Status == "open" }, iqDefault)},
+				f.expect(func(i *model.Issue) bool { return i.Status == "open" }, iqDefault)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -798,15 +800,15 @@ func TestExportIssues(t *testing.T) {
 			})
 		}
 		t.Run("full rows", func(t *testing.T) {
-			var first *repository.Issue
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *repository.Issue) error {
+			var first *model.Issue
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *model.Issue) error {
 				first = is
 				return nil
 			})
 			if err != nil || first == nil {
 				t.Fatalf("export: %v", err)
 			}
-			var want repository.Issue
+			var want model.Issue
 			for _, is := range f.issues {
 				if is.ResourceName == all[0] {
 					want = is
@@ -820,7 +822,7 @@ func TestExportIssues(t *testing.T) {
 		t.Run("stops on the callback's error", func(t *testing.T) {
 			stop := errors.New("stop")
 			n := 0
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{}`, repository.IssueExportOptions), func(*repository.Issue) error {
+			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{}`, repository.IssueExportOptions), func(*model.Issue) error {
 				n++
 				if n == 3 {
 					return stop
@@ -844,19 +846,19 @@ func TestExportIssues(t *testing.T) {
 func TestListIssuesCoveredFilters(t *testing.T) {
 	pageThroughEach(t, []iqFilterCase{
 		{"policy", `{"colId":"policyName","filterType":"text","type":"equals","filter":"S3-BUCKET-encryption"}`,
-			func(i *repository.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
+			func(i *model.Issue) bool { return i.PolicyName == "s3-bucket-encryption" }},
 		{"group", `{"colId":"policyGroupName","filterType":"text","type":"equals","filter":"prod group"}`,
-			func(i *repository.Issue) bool { return i.PolicyGroupName == "Prod Group" }},
+			func(i *model.Issue) bool { return i.PolicyGroupName == "Prod Group" }},
 		{"policy and statuses", `{"type":"AND","conditions":[
 			{"colId":"policyName","filterType":"text","type":"equals","filter":"s3-bucket-encryption"},
 			{"colId":"status","filterType":"set","values":["open","ignored"]}]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.PolicyName == "s3-bucket-encryption" && (i.Status == "open" || i.Status == "ignored")
 			}},
 		{"group and priorities", `{"type":"AND","conditions":[
 			{"colId":"policyGroupName","filterType":"text","type":"equals","filter":"default-policy-group"},
 			{"colId":"priority","filterType":"set","values":["p0","p2","p3"]}]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.PolicyGroupName == "default-policy-group" && (i.Priority == "p0" || i.Priority == "p2" || i.Priority == "p3")
 			}},
 	}, []iqSortCase{
@@ -870,7 +872,7 @@ func TestListIssuesCoveredFilters(t *testing.T) {
 // iqFilterCase is a filter model and the rows it matches.
 type iqFilterCase struct {
 	name, model string
-	match       func(*repository.Issue) bool
+	match       func(*model.Issue) bool
 }
 
 // iqSortCase is a sort model and its keys.
@@ -952,12 +954,12 @@ func TestListIssuesPastTheEnd(t *testing.T) {
 		f := iqSeed(t, b)
 		for _, tt := range []struct {
 			model string
-			match func(*repository.Issue) bool
+			match func(*model.Issue) bool
 		}{
 			{`{"policyPack":{"filterType":"text","type":"equals","filter":"aws-cis"}}`,
-				func(i *repository.Issue) bool { return i.PolicyPack == "aws-cis" }},
+				func(i *model.Issue) bool { return i.PolicyPack == "aws-cis" }},
 			{`{"colId":"message","filterType":"text","type":"contains","filter":"e"}`,
-				func(i *repository.Issue) bool { return strings.Contains(lower(i.Message), "e") }},
+				func(i *model.Issue) bool { return strings.Contains(lower(i.Message), "e") }},
 		} {
 			want := int64(len(f.expect(tt.match, iqDefault)))
 			for _, sort := range []string{`null`, `[{"colId":"observedAt","sort":"desc"}]`} {
@@ -981,17 +983,17 @@ func TestListIssuesPastTheEnd(t *testing.T) {
 func TestListIssuesEntityTypeFilters(t *testing.T) {
 	pageThroughEach(t, []iqFilterCase{
 		{"accounts", `{"colId":"entityType","filterType":"text","type":"equals","filter":"insights-account"}`,
-			func(i *repository.Issue) bool { return i.EntityType == "insights-account" }},
+			func(i *model.Issue) bool { return i.EntityType == "insights-account" }},
 		{"stacks", `{"entityType":{"filterType":"set","values":["stack"]}}`,
-			func(i *repository.Issue) bool { return i.EntityType == "stack" }},
+			func(i *model.Issue) bool { return i.EntityType == "stack" }},
 		{"active accounts", `{"filterType":"join","type":"AND","conditions":[
 			{"filterType":"text","colId":"entityType","type":"equals","filter":"insights-account"},
 			{"filterType":"set","colId":"status","values":["open","in_progress"]}]}`,
-			func(i *repository.Issue) bool { return i.EntityType == "insights-account" && i.Active }},
+			func(i *model.Issue) bool { return i.EntityType == "insights-account" && i.Active }},
 		{"stacks with a message", `{"type":"AND","conditions":[
 			{"colId":"entityType","filterType":"text","type":"equals","filter":"stack"},
 			{"colId":"message","filterType":"text","type":"contains","filter":"e"}]}`,
-			func(i *repository.Issue) bool {
+			func(i *model.Issue) bool {
 				return i.EntityType == "stack" && strings.Contains(lower(i.Message), "e")
 			}},
 	}, []iqSortCase{

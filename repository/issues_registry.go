@@ -2,6 +2,7 @@ package repository
 
 import (
 	"database/sql"
+	"github.com/policyresults/policyresults/model"
 	"time"
 )
 
@@ -36,7 +37,7 @@ type registryScanner struct {
 	packCreated, versionCreated                                    nullTimeValue
 	name, displayName, description, level, message, severity       sql.NullString
 	steps, url                                                     sql.NullString
-	policy                                                         Policy
+	policy                                                         model.Policy
 }
 
 func (s *registryScanner) dest() []any {
@@ -52,9 +53,9 @@ func (s *registryScanner) fill(d *IssueDetails) {
 	if !s.versionID.Valid {
 		return
 	}
-	d.Pack = &PolicyPack{OrgID: orgID, ID: s.packID.Int64, Name: s.packName.String, DisplayName: s.packDisplayName.String,
+	d.Pack = &model.PolicyPack{OrgID: orgID, ID: s.packID.Int64, Name: s.packName.String, DisplayName: s.packDisplayName.String,
 		CreatedAt: s.packCreated.t}
-	d.Version = &PolicyPackVersion{OrgID: orgID, ID: s.versionID.Int64, UUID: s.uuid.String, PackID: s.packID.Int64,
+	d.Version = &model.PolicyPackVersion{OrgID: orgID, ID: s.versionID.Int64, UUID: s.uuid.String, PackID: s.packID.Int64,
 		Version: int(s.version.Int64), VersionTag: s.tag.String, DisplayName: s.versionDisplayName.String,
 		Description: s.desc.String, Published: s.published.Bool, ArchiveSize: s.archiveSize.Int64, CreatedAt: s.versionCreated.t}
 	if !s.name.Valid {

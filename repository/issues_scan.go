@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -135,7 +136,7 @@ type issueScanner struct {
 	observed, modified timeValue
 	accepted           nullTimeValue
 	dest               []any
-	is                 Issue
+	is                 model.Issue
 }
 
 func newIssueScanner(withRefs bool) *issueScanner {
@@ -154,7 +155,7 @@ func newIssueScanner(withRefs bool) *issueScanner {
 }
 
 // scan reads the current row; the result is valid until the next scan.
-func (s *issueScanner) scan(rows *sql.Rows) (*Issue, error) {
+func (s *issueScanner) scan(rows *sql.Rows) (*model.Issue, error) {
 	s.is.StackVersion, s.is.ResourceVersion, s.is.AssigneeID = nil, nil, nil
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ var issueColumnsRead = len(newIssueScanner(false).dest)
 // eachIssue runs a query of issueSelect (or issueSelect and
 // issueRefsSelect) and passes its rows to each,
 // read with an issueScanner; the issue passed is reused for the next row.
-func eachIssue(db *gorm.DB, query string, args []any, each func(*Issue) error) error {
+func eachIssue(db *gorm.DB, query string, args []any, each func(*model.Issue) error) error {
 	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
 		return err
@@ -195,9 +196,9 @@ func eachIssue(db *gorm.DB, query string, args []any, each func(*Issue) error) e
 
 // scanIssues is eachIssue collecting the rows (a grid page read through
 // GORM's reflection cost a fifth of the server's CPU time).
-func scanIssues(tx *gorm.DB, query string, args ...any) ([]Issue, error) {
-	var out []Issue
-	err := eachIssue(tx, query, args, func(is *Issue) error {
+func scanIssues(tx *gorm.DB, query string, args ...any) ([]model.Issue, error) {
+	var out []model.Issue
+	err := eachIssue(tx, query, args, func(is *model.Issue) error {
 		out = append(out, *is)
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -144,11 +145,11 @@ func TestConcurrentTriageOfOneIssue(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var members []string
 		for _, login := range []string{"carol", "dave"} {
-			u := &repository.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
+			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
 			if err := e.r.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, repository.RoleMember); err != nil {
+			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			members = append(members, u.Login)

@@ -3,6 +3,7 @@ package repository
 import (
 	"bytes"
 	"context"
+	"github.com/policyresults/policyresults/model"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func TestQueryLogShowsNoValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := r.CreateToken(ctx, TokenSpec{OrgID: &org.ID, Name: "ci", Role: RoleMember})
+	secret, _, err := r.CreateToken(ctx, TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleMember})
 	if err != nil {
 		t.Fatal(err)
 	}

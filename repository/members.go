@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
@@ -12,8 +13,8 @@ const MembersPageSize = 100
 
 // Member is a user's membership of an organisation.
 type Member struct {
-	User
-	Role Role
+	model.User
+	Role model.Role
 	// JoinedAt is when the user joined the organisation.
 	JoinedAt time.Time
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -26,9 +27,9 @@ func TestListMembersPagesInByteOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		suffix := uniqueName("")
-		add := func(orgID int64, login string, role repository.Role) {
+		add := func(orgID int64, login string, role model.Role) {
 			t.Helper()
-			u := &repository.User{Login: login + suffix, Email: login + suffix + "@example.com"}
+			u := &model.User{Login: login + suffix, Email: login + suffix + "@example.com"}
 			if err := r.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
@@ -38,14 +39,14 @@ func TestListMembersPagesInByteOrder(t *testing.T) {
 		}
 		n := repository.MembersPageSize + 5
 		for i := 0; i < n-2; i++ {
-			add(org.ID, fmt.Sprintf("m%03d", i), repository.RoleMember)
+			add(org.ID, fmt.Sprintf("m%03d", i), model.RoleMember)
 		}
-		add(org.ID, "Zed", repository.RoleAdmin)
-		add(org.ID, "alice", repository.RoleViewer)
-		add(other.ID, "outsider", repository.RoleAdmin)
+		add(org.ID, "Zed", model.RoleAdmin)
+		add(org.ID, "alice", model.RoleViewer)
+		add(other.ID, "outsider", model.RoleAdmin)
 
 		var logins []string
-		roles := map[string]repository.Role{}
+		roles := map[string]model.Role{}
 		token, pages := "", 0
 		for {
 			page, next, err := r.ListMembers(ctx, org.ID, token)
@@ -79,7 +80,7 @@ func TestListMembersPagesInByteOrder(t *testing.T) {
 				t.Fatalf("logins out of order or repeated: %q then %q", logins[i-1], logins[i])
 			}
 		}
-		if roles["Zed"+suffix] != repository.RoleAdmin || roles["alice"+suffix] != repository.RoleViewer {
+		if roles["Zed"+suffix] != model.RoleAdmin || roles["alice"+suffix] != model.RoleViewer {
 			t.Fatalf("roles %v", roles)
 		}
 		if _, ok := roles["outsider"+suffix]; ok {

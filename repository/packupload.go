@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -44,7 +45,7 @@ func newUploadCredential() string {
 // checkUploadCredential reports whether credential authorizes replacing v's
 // archive at now: it must be the one issued for v, not expired, and v not
 // yet published.
-func checkUploadCredential(pack string, v *PolicyPackVersion, credential string, now time.Time) error {
+func checkUploadCredential(pack string, v *model.PolicyPackVersion, credential string, now time.Time) error {
 	if v.UploadCredentialHash == nil || v.UploadExpiresAt == nil ||
 		subtle.ConstantTimeCompare([]byte(*v.UploadCredentialHash), []byte(HashToken(credential))) != 1 {
 		return errCredentialMismatch
@@ -70,7 +71,7 @@ func (r *Repository) AuthorizeArchiveUpload(ctx context.Context, orgName, pack s
 		return 0, errCredentialMismatch
 	}
 	db := r.db.WithContext(ctx)
-	var org Organization
+	var org model.Organization
 	if err := db.Where("name = ?", orgName).Take(&org).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return 0, errCredentialMismatch
@@ -95,7 +96,7 @@ func (r *Repository) AuthorizeArchiveUpload(ctx context.Context, orgName, pack s
 // is checked again in the transaction that stores the archive, so a version
 // completed or created again meanwhile refuses it.
 func (r *Repository) StorePresignedPolicyPackArchive(ctx context.Context, orgID int64, name string, version int, credential string, now time.Time, data []byte) error {
-	err := r.storeArchive(ctx, orgID, name, version, data, func(v *PolicyPackVersion) error {
+	err := r.storeArchive(ctx, orgID, name, version, data, func(v *model.PolicyPackVersion) error {
 		return checkUploadCredential(name, v, credential, now)
 	})
 	if errors.Is(err, ErrNotFound) {

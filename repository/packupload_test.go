@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -23,7 +24,7 @@ func TestPresignedUploadCredentials(t *testing.T) {
 		create := func(env *ingestEnv, name, tag string, expiresAt time.Time) repository.NewPackVersion {
 			t.Helper()
 			v, err := r.CreatePolicyPackVersion(ctx, env.org.ID, repository.PackInput{Name: name, VersionTag: tag,
-				Policies: []repository.PolicyInput{{Name: "p"}}, UploadExpiresAt: expiresAt})
+				Policies: []model.PolicyInput{{Name: "p"}}, UploadExpiresAt: expiresAt})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
@@ -20,7 +21,7 @@ var policyColumns = gridColumns{
 	"percentCompliant":  {expr: "pc.percent_compliant", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
 	"policyPack":        textColumn("pc.policy_pack"),
 	"policyGroupName":   textColumn("pc.policy_group_name"),
-	"policyGroupType":   enumColumn("pc.policy_group_type", "", ModeAudit, ModePreventative),
+	"policyGroupType":   enumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 }
 
 // PolicySchema is the column allowlist of POST /policies, for the grid

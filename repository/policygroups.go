@@ -6,22 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-)
 
-var (
-	groupNamePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
-	stackNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-	accountNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,199}$`)
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // GroupSummary is a policy group with its member and pack counts.
 type GroupSummary struct {
-	PolicyGroup
+	model.PolicyGroup
 	NumStacks             int
 	NumAccounts           int
 	NumEnabledPolicyPacks int
@@ -47,7 +43,7 @@ type AppliedPack struct {
 
 // GroupDetail is a policy group with its members and applied packs.
 type GroupDetail struct {
-	PolicyGroup
+	model.PolicyGroup
 	Stacks       []StackMember
 	Accounts     []string
 	AppliedPacks []AppliedPack
@@ -75,10 +71,10 @@ type GroupUpdate struct {
 
 // entityKind maps a group's entity type to the entity type it holds.
 func entityKind(groupEntityType string) string {
-	if groupEntityType == GroupAccounts {
-		return EntityAccount
+	if groupEntityType == model.GroupAccounts {
+		return model.EntityAccount
 	}
-	return EntityStack
+	return model.EntityStack
 }
 
 // ListPolicyGroups lists the organisation's policy groups by name, with
@@ -102,7 +98,7 @@ func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]
 			(SELECT COUNT(*) FROM policy_group_entities ge JOIN entities e ON e.org_id = ge.org_id AND e.id = ge.entity_id
 			  WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND e.type = ?) AS num_accounts,
 			(SELECT COUNT(*) FROM policy_group_packs gp WHERE gp.org_id = g.org_id AND gp.group_id = g.id) AS num_enabled_policy_packs`,
-			EntityStack, EntityAccount).
+			model.EntityStack, model.EntityAccount).
 		Where("g.org_id = ?", orgID).Order("g.name").Scan(&out).Error
 	if out == nil {
 		out = []GroupSummary{}
@@ -112,26 +108,26 @@ func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]
 
 // CreatePolicyGroup creates a policy group. entityType defaults to stacks;
 // mode defaults to preventative for stacks and audit for accounts.
-func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*PolicyGroup, error) {
+func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*model.PolicyGroup, error) {
 	if err := validGroupName("name", name); err != nil {
 		return nil, err
 	}
 	if entityType == "" {
-		entityType = GroupStacks
+		entityType = model.GroupStacks
 	}
-	if entityType != GroupStacks && entityType != GroupAccounts {
+	if entityType != model.GroupStacks && entityType != model.GroupAccounts {
 		return nil, invalid("entityType", "%q is not one of stacks, accounts", entityType)
 	}
 	if mode == "" {
-		mode = ModePreventative
-		if entityType == GroupAccounts {
-			mode = ModeAudit
+		mode = model.ModePreventative
+		if entityType == model.GroupAccounts {
+			mode = model.ModeAudit
 		}
 	}
-	if mode != ModeAudit && mode != ModePreventative {
+	if mode != model.ModeAudit && mode != model.ModePreventative {
 		return nil, invalid("mode", "%q is not one of audit, preventative", mode)
 	}
-	g := &PolicyGroup{OrgID: orgID, Name: name, EntityType: entityType, Mode: mode}
+	g := &model.PolicyGroup{OrgID: orgID, Name: name, EntityType: entityType, Mode: mode}
 	if err := r.db.WithContext(ctx).Create(g).Error; err != nil {
 		return nil, translate(err, "policy group "+name+" already exists")
 	}
@@ -139,8 +135,8 @@ func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, e
 }
 
 // policyGroupByName finds a group, locked for the transaction on PostgreSQL.
-func (r *Repository) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*PolicyGroup, error) {
-	var g PolicyGroup
+func (r *Repository) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*model.PolicyGroup, error) {
+	var g model.PolicyGroup
 	if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
 		return nil, translate(err, "")
 	}
@@ -151,19 +147,19 @@ func (r *Repository) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*
 // name), accounts and applied packs (by name).
 func (r *Repository) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*GroupDetail, error) {
 	db := r.db.WithContext(ctx)
-	var g PolicyGroup
+	var g model.PolicyGroup
 	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
 		return nil, translate(err, "")
 	}
 	d := &GroupDetail{PolicyGroup: g, Stacks: []StackMember{}, Accounts: []string{}, AppliedPacks: []AppliedPack{}}
-	var members []Entity
+	var members []model.Entity
 	if err := db.Table("entities e").Select("e.*").
 		Joins("JOIN policy_group_entities ge ON ge.org_id = e.org_id AND ge.entity_id = e.id").
 		Where("ge.org_id = ? AND ge.group_id = ?", orgID, g.ID).Order("e.type, e.project, e.name").Scan(&members).Error; err != nil {
 		return nil, err
 	}
 	for _, e := range members {
-		if e.Type == EntityStack {
+		if e.Type == model.EntityStack {
 			d.Stacks = append(d.Stacks, StackMember{Name: e.Name, RoutingProject: e.Project})
 		} else {
 			d.Accounts = append(d.Accounts, e.Project)
@@ -228,7 +224,7 @@ func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name st
 	})
 }
 
-func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate, prefix string) error {
+func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u GroupUpdate, prefix string) error {
 	changed := false
 	if u.NewName != "" {
 		changed = true
@@ -239,13 +235,13 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	if s := u.AddStack; s != nil {
 		changed = true
 		field := prefix + "addStack"
-		if g.EntityType != GroupStacks {
+		if g.EntityType != model.GroupStacks {
 			return invalid(field, "policy group %s holds accounts, not stacks", g.Name)
 		}
 		if err := validStack(field, s.RoutingProject, s.Name); err != nil {
 			return err
 		}
-		e, err := r.ensureEntity(tx, g.OrgID, EntityStack, s.RoutingProject, s.Name, "")
+		e, err := r.ensureEntity(tx, g.OrgID, model.EntityStack, s.RoutingProject, s.Name, "")
 		if err != nil {
 			return err
 		}
@@ -255,7 +251,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	}
 	if s := u.RemoveStack; s != nil {
 		changed = true
-		if err := leaveGroup(tx, g, EntityStack, s.RoutingProject, s.Name, prefix+"removeStack"); err != nil {
+		if err := leaveGroup(tx, g, model.EntityStack, s.RoutingProject, s.Name, prefix+"removeStack"); err != nil {
 			return err
 		}
 	}
@@ -267,7 +263,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	}
 	if p := u.RemovePolicyPack; p != nil {
 		changed = true
-		res := tx.Where("org_id = ? AND group_id = ? AND pack_name = ?", g.OrgID, g.ID, p.Name).Delete(&PolicyGroupPack{})
+		res := tx.Where("org_id = ? AND group_id = ? AND pack_name = ?", g.OrgID, g.ID, p.Name).Delete(&model.PolicyGroupPack{})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -278,13 +274,13 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	if a := u.AddInsightsAccount; a != "" {
 		changed = true
 		field := prefix + "addInsightsAccount"
-		if g.EntityType != GroupAccounts {
+		if g.EntityType != model.GroupAccounts {
 			return invalid(field, "policy group %s holds stacks, not accounts", g.Name)
 		}
-		if !accountNamePattern.MatchString(a) {
+		if !policy.AccountNamePattern.MatchString(a) {
 			return invalid(field+".name", "%q is not a valid account name", a)
 		}
-		e, err := r.ensureEntity(tx, g.OrgID, EntityAccount, a, "", "")
+		e, err := r.ensureEntity(tx, g.OrgID, model.EntityAccount, a, "", "")
 		if err != nil {
 			return err
 		}
@@ -294,7 +290,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 	}
 	if a := u.RemoveInsightsAccount; a != "" {
 		changed = true
-		if err := leaveGroup(tx, g, EntityAccount, a, "", prefix+"removeInsightsAccount"); err != nil {
+		if err := leaveGroup(tx, g, model.EntityAccount, a, "", prefix+"removeInsightsAccount"); err != nil {
 			return err
 		}
 	}
@@ -308,7 +304,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *PolicyGroup, u GroupUpdate
 // GET /api/orgs/{orgName}/policygroups/metadata, which would hide a group of
 // that name.
 func validGroupName(field, name string) error {
-	if !groupNamePattern.MatchString(name) {
+	if !policy.GroupNamePattern.MatchString(name) {
 		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
 	if name == "metadata" {
@@ -317,7 +313,7 @@ func validGroupName(field, name string) error {
 	return nil
 }
 
-func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field string) error {
+func (r *Repository) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, field string) error {
 	if g.IsOrgDefault {
 		return invalid(field, "default groups can't be renamed")
 	}
@@ -327,12 +323,12 @@ func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field str
 	if newName == g.Name {
 		return nil
 	}
-	if err := tx.Model(&PolicyGroup{}).Where("org_id = ? AND id = ?", g.OrgID, g.ID).Update("name", newName).Error; err != nil {
+	if err := tx.Model(&model.PolicyGroup{}).Where("org_id = ? AND id = ?", g.OrgID, g.ID).Update("name", newName).Error; err != nil {
 		return translate(err, "policy group "+newName+" already exists")
 	}
 	// Issues carry their group's name for the grid; it is a label, not a
 	// triage change, so neither revision nor history move.
-	if err := tx.Model(&Issue{}).Where("org_id = ? AND policy_group_name = ?", g.OrgID, g.Name).
+	if err := tx.Model(&model.Issue{}).Where("org_id = ? AND policy_group_name = ?", g.OrgID, g.Name).
 		Update("policy_group_name", newName).Error; err != nil {
 		return err
 	}
@@ -341,10 +337,10 @@ func (r *Repository) renameGroup(tx *gorm.DB, g *PolicyGroup, newName, field str
 }
 
 func validStack(field, project, stack string) error {
-	if !stackNamePattern.MatchString(project) {
+	if !policy.StackNamePattern.MatchString(project) {
 		return invalid(field+".routingProject", "%q is not a valid project name", project)
 	}
-	if !stackNamePattern.MatchString(stack) {
+	if !policy.StackNamePattern.MatchString(stack) {
 		return invalid(field+".name", "%q is not a valid stack name", stack)
 	}
 	return nil
@@ -352,19 +348,19 @@ func validStack(field, project, stack string) error {
 
 func joinGroup(tx *gorm.DB, orgID, groupID, entityID int64) error {
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&PolicyGroupEntity{OrgID: orgID, GroupID: groupID, EntityID: entityID}).Error
+		Create(&model.PolicyGroupEntity{OrgID: orgID, GroupID: groupID, EntityID: entityID}).Error
 }
 
-func leaveGroup(tx *gorm.DB, g *PolicyGroup, entityType, project, name, field string) error {
+func leaveGroup(tx *gorm.DB, g *model.PolicyGroup, entityType, project, name, field string) error {
 	res := tx.Where(`org_id = ? AND group_id = ? AND entity_id IN
 		(SELECT id FROM entities WHERE org_id = ? AND type = ? AND project = ? AND name = ?)`,
-		g.OrgID, g.ID, g.OrgID, entityType, project, name).Delete(&PolicyGroupEntity{})
+		g.OrgID, g.ID, g.OrgID, entityType, project, name).Delete(&model.PolicyGroupEntity{})
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
 		what := project
-		if entityType == EntityStack {
+		if entityType == model.EntityStack {
 			what = project + "/" + name
 		}
 		return invalid(field, "%s is not in policy group %s", what, g.Name)
@@ -372,8 +368,8 @@ func leaveGroup(tx *gorm.DB, g *PolicyGroup, entityType, project, name, field st
 	return nil
 }
 
-func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
-	var pack PolicyPack
+func addGroupPack(tx *gorm.DB, g *model.PolicyGroup, p PackRef, field string) error {
+	var pack model.PolicyPack
 	if err := tx.Where("org_id = ? AND name = ?", g.OrgID, p.Name).Take(&pack).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return invalid(field+".name", "policy pack %q does not exist", p.Name)
@@ -397,7 +393,7 @@ func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
 			return err
 		}
 	}
-	q := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", g.OrgID, pack.ID, true)
+	q := tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", g.OrgID, pack.ID, true)
 	if p.Version > 0 {
 		q = q.Where("version = ?", p.Version)
 	}
@@ -411,7 +407,7 @@ func addGroupPack(tx *gorm.DB, g *PolicyGroup, p PackRef, field string) error {
 		}
 		return invalid(field+".name", "policy pack %s has no published version", p.Name)
 	}
-	row := PolicyGroupPack{OrgID: g.OrgID, GroupID: g.ID, PackName: p.Name}
+	row := model.PolicyGroupPack{OrgID: g.OrgID, GroupID: g.ID, PackName: p.Name}
 	if p.Version > 0 {
 		v := p.Version
 		row.Version = &v
@@ -441,12 +437,12 @@ func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name st
 		if g.IsOrgDefault {
 			return invalid("policyGroup", "default groups can't be deleted")
 		}
-		for _, m := range []any{&PackEvaluation{}, &PolicyOutcome{}} {
+		for _, m := range []any{&model.PackEvaluation{}, &model.PolicyOutcome{}} {
 			if err := tx.Model(m).Where("org_id = ? AND group_id = ?", orgID, g.ID).Update("group_id", nil).Error; err != nil {
 				return err
 			}
 		}
-		return tx.Where("org_id = ? AND id = ?", orgID, g.ID).Delete(&PolicyGroup{}).Error
+		return tx.Where("org_id = ? AND id = ?", orgID, g.ID).Delete(&model.PolicyGroup{}).Error
 	})
 }
 
@@ -454,24 +450,24 @@ func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name st
 // group of its kind. The entity row is locked for the transaction on
 // PostgreSQL, so concurrent evaluations of one entity apply one after the
 // other.
-func (r *Repository) ensureEntity(tx *gorm.DB, orgID int64, entityType, project, name, provider string) (*Entity, error) {
-	var e Entity
+func (r *Repository) ensureEntity(tx *gorm.DB, orgID int64, entityType, project, name, provider string) (*model.Entity, error) {
+	var e model.Entity
 	find := func() error {
 		return r.lockClause(tx).Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&e).Error
 	}
 	err := find()
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		e = Entity{OrgID: orgID, Type: entityType, Project: project, Name: name, Provider: provider}
+		e = model.Entity{OrgID: orgID, Type: entityType, Project: project, Name: name, Provider: provider}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
 		if res.Error != nil {
 			return nil, res.Error
 		}
 		if res.RowsAffected == 1 {
-			groupType := GroupStacks
-			if entityType == EntityAccount {
-				groupType = GroupAccounts
+			groupType := model.GroupStacks
+			if entityType == model.EntityAccount {
+				groupType = model.GroupAccounts
 			}
-			var def PolicyGroup
+			var def model.PolicyGroup
 			err := tx.Where("org_id = ? AND is_org_default = ? AND entity_type = ?", orgID, true, groupType).Take(&def).Error
 			switch {
 			case err == nil:
@@ -488,7 +484,7 @@ func (r *Repository) ensureEntity(tx *gorm.DB, orgID int64, entityType, project,
 		return nil, err
 	}
 	if provider != "" && provider != e.Provider {
-		if err := tx.Model(&Entity{}).Where("org_id = ? AND id = ?", orgID, e.ID).Update("provider", provider).Error; err != nil {
+		if err := tx.Model(&model.Entity{}).Where("org_id = ? AND id = ?", orgID, e.ID).Update("provider", provider).Error; err != nil {
 			return nil, err
 		}
 		e.Provider = provider

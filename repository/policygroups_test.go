@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -14,8 +15,8 @@ func TestPolicyGroups(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		ctx, r, org := e.ctx, e.r, e.org.ID
-		e.publishPack("aws-cis", "1.0.0", repository.PolicyInput{Name: "a"})
-		e.publishPack("aws-cis", "1.1.0", repository.PolicyInput{Name: "a"})
+		e.publishPack("aws-cis", "1.0.0", model.PolicyInput{Name: "a"})
+		e.publishPack("aws-cis", "1.1.0", model.PolicyInput{Name: "a"})
 
 		groups, err := r.ListPolicyGroups(ctx, org)
 		if err != nil || len(groups) != 2 {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
@@ -28,51 +28,6 @@ const MaxPolicyPackArchiveSize = 64 << 20
 // of every version number a request carries).
 const MaxPackVersion = math.MaxInt32
 
-// Enforcement levels of a policy.
-const (
-	LevelAdvisory  = policy.LevelAdvisory
-	LevelMandatory = policy.LevelMandatory
-	LevelRemediate = policy.LevelRemediate
-	LevelDisabled  = policy.LevelDisabled
-)
-
-var (
-	// Pulumi's rule for pack and policy names: URL-safe, at most 100.
-	packNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-)
-
-// ValidLevel reports whether s is an enforcement level (see
-// policy.ValidLevel).
-func ValidLevel(s string) bool { return policy.ValidLevel(s) }
-
-// ValidSeverity reports whether s is a severity ("" means unset; see
-// policy.ValidSeverity).
-func ValidSeverity(s string) bool { return policy.ValidSeverity(s) }
-
-// Framework is the compliance framework a policy belongs to.
-type Framework struct {
-	Name          string `json:"name,omitempty"`
-	Version       string `json:"version,omitempty"`
-	Reference     string `json:"reference,omitempty"`
-	Specification string `json:"specification,omitempty"`
-}
-
-// PolicyInput is a policy's metadata, as published in a pack or sent with an
-// evaluation.
-type PolicyInput struct {
-	Name             string
-	DisplayName      string
-	Description      string
-	EnforcementLevel string // advisory (default), mandatory, remediate, disabled
-	Message          string
-	Severity         string // "", low, medium, high, critical
-	ConfigSchema     json.RawMessage
-	Framework        *Framework
-	Tags             []string
-	RemediationSteps string
-	URL              string
-}
-
 // PackInput is a new version of a policy pack.
 type PackInput struct {
 	Name        string
@@ -81,7 +36,7 @@ type PackInput struct {
 	// dropped). Empty means the version number is used as the tag.
 	VersionTag  string
 	Description string
-	Policies    []PolicyInput
+	Policies    []model.PolicyInput
 	// UploadExpiresAt, when set, issues the version a presigned upload
 	// credential (NewPackVersion.UploadCredential) that authorizes its
 	// archive upload until then.
@@ -108,60 +63,17 @@ type PackSummary struct {
 
 // PackDetail is one version of a pack with its policies.
 type PackDetail struct {
-	Pack     PolicyPack
-	Version  PolicyPackVersion
-	Policies []PolicyInput
+	Pack     model.PolicyPack
+	Version  model.PolicyPackVersion
+	Policies []model.PolicyInput
 	// Applied reports whether a policy group applies this version (pinned,
 	// or as the latest version).
 	Applied bool
 }
 
-// Metadata decodes a stored policy into its PolicyInput.
-func (p *Policy) Metadata() PolicyInput {
-	in := PolicyInput{
-		Name: p.Name, DisplayName: p.DisplayName, Description: p.Description,
-		EnforcementLevel: p.EnforcementLevel, Message: p.Message, Severity: p.Severity,
-		RemediationSteps: p.RemediationSteps, URL: p.URL,
-	}
-	if p.ConfigSchema != nil {
-		in.ConfigSchema = json.RawMessage(*p.ConfigSchema)
-	}
-	if p.Framework != nil {
-		var f Framework
-		if json.Unmarshal([]byte(*p.Framework), &f) == nil {
-			in.Framework = &f
-		}
-	}
-	if p.Tags != nil {
-		_ = json.Unmarshal([]byte(*p.Tags), &in.Tags)
-	}
-	return in
-}
-
-// validatePolicy checks one policy's metadata and fills defaults; field is
-// its path in the request.
-func validatePolicy(field string, p *PolicyInput) error {
-	if !packNamePattern.MatchString(p.Name) {
-		return invalid(field+".name", "%q is not a valid policy name (letters, digits, '-', '_', '.'; at most 100)", p.Name)
-	}
-	if p.EnforcementLevel == "" {
-		p.EnforcementLevel = LevelAdvisory
-	}
-	if !ValidLevel(p.EnforcementLevel) {
-		return invalid(field+".enforcementLevel", "%q is not one of advisory, mandatory, remediate, disabled", p.EnforcementLevel)
-	}
-	if !ValidSeverity(p.Severity) {
-		return invalid(field+".severity", "%q is not one of \"\", low, medium, high, critical", p.Severity)
-	}
-	if len(p.ConfigSchema) > 0 && !json.Valid(p.ConfigSchema) {
-		return invalid(field+".configSchema", "not valid JSON")
-	}
-	return nil
-}
-
 // policyRow turns validated metadata into a row of the policies table.
-func policyRow(orgID, versionID int64, p PolicyInput) Policy {
-	row := Policy{
+func policyRow(orgID, versionID int64, p model.PolicyInput) model.Policy {
+	row := model.Policy{
 		OrgID: orgID, VersionID: versionID, Name: p.Name, DisplayName: p.DisplayName,
 		Description: p.Description, EnforcementLevel: p.EnforcementLevel, Message: p.Message,
 		Severity: p.Severity, RemediationSteps: p.RemediationSteps, URL: p.URL,
@@ -194,7 +106,7 @@ func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB { return r.dialect.LockSel
 // publish) is replaced, keeping its number, and an upload credential issued
 // for it before no longer authorizes anything.
 func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
-	if !packNamePattern.MatchString(in.Name) {
+	if !policy.PackNamePattern.MatchString(in.Name) {
 		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
 	tag, err := policy.NewVersionTag(in.VersionTag)
@@ -207,8 +119,8 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	seen := make(map[string]bool, len(in.Policies))
 	for i := range in.Policies {
 		field := fmt.Sprintf("policies[%d]", i)
-		if err := validatePolicy(field, &in.Policies[i]); err != nil {
-			return NewPackVersion{}, err
+		if err := in.Policies[i].Check(field); err != nil {
+			return NewPackVersion{}, refused(err)
 		}
 		if seen[in.Policies[i].Name] {
 			return NewPackVersion{}, invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
@@ -228,7 +140,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 		if err != nil {
 			return err
 		}
-		var existing PolicyPackVersion
+		var existing model.PolicyPackVersion
 		found := false
 		if tag != "" {
 			err := tx.Where("org_id = ? AND pack_id = ? AND version_tag = ?", orgID, pack.ID, tag).Take(&existing).Error
@@ -239,31 +151,31 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 				return err
 			}
 		}
-		var v PolicyPackVersion
+		var v model.PolicyPackVersion
 		switch {
 		case found && existing.Published:
 			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %s is already published", in.Name, tag)}
 		case found:
 			v = existing
-			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&Policy{}).Error; err != nil {
+			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&model.Policy{}).Error; err != nil {
 				return err
 			}
-			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&PolicyPackArchive{}).Error; err != nil {
+			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&model.PolicyPackArchive{}).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Updates(map[string]any{
+			if err := tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Updates(map[string]any{
 				"uuid": out.UUID, "display_name": in.DisplayName, "description": in.Description, "archive_size": 0,
 				"upload_credential_hash": credentialHash, "upload_expires_at": expiresAt,
 			}).Error; err != nil {
 				return err
 			}
 		default:
-			last, err := scanMax(tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).
+			last, err := scanMax(tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).
 				Select("MAX(version)"))
 			if err != nil {
 				return err
 			}
-			v = PolicyPackVersion{OrgID: orgID, UUID: out.UUID, PackID: pack.ID, Version: last + 1,
+			v = model.PolicyPackVersion{OrgID: orgID, UUID: out.UUID, PackID: pack.ID, Version: last + 1,
 				VersionTag: tag, DisplayName: in.DisplayName, Description: in.Description,
 				UploadCredentialHash: credentialHash, UploadExpiresAt: expiresAt}
 			if v.VersionTag == "" {
@@ -273,7 +185,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 				return translate(err, fmt.Sprintf("policy pack %s version %s already exists", in.Name, v.VersionTag))
 			}
 		}
-		rows := make([]Policy, len(in.Policies))
+		rows := make([]model.Policy, len(in.Policies))
 		for i, p := range in.Policies {
 			rows[i] = policyRow(orgID, v.ID, p)
 		}
@@ -291,11 +203,11 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 
 // ensurePack finds or creates a pack, locking it so concurrent publishes of
 // the same pack number their versions one after the other.
-func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName string) (*PolicyPack, error) {
-	var pack PolicyPack
+func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName string) (*model.PolicyPack, error) {
+	var pack model.PolicyPack
 	err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		pack = PolicyPack{OrgID: orgID, Name: name, DisplayName: displayName}
+		pack = model.PolicyPack{OrgID: orgID, Name: name, DisplayName: displayName}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pack).Error; err != nil {
 			return nil, err
 		}
@@ -305,7 +217,7 @@ func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName stri
 		return nil, err
 	}
 	if displayName != "" && displayName != pack.DisplayName {
-		if err := tx.Model(&PolicyPack{}).Where("org_id = ? AND id = ?", orgID, pack.ID).
+		if err := tx.Model(&model.PolicyPack{}).Where("org_id = ? AND id = ?", orgID, pack.ID).
 			Update("display_name", displayName).Error; err != nil {
 			return nil, err
 		}
@@ -315,7 +227,7 @@ func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName stri
 }
 
 // packVersion finds a version of a named pack by number.
-func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*PolicyPack, *PolicyPackVersion, error) {
+func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*model.PolicyPack, *model.PolicyPackVersion, error) {
 	return resolveVersion(tx, orgID, name, strconv.Itoa(version))
 }
 
@@ -327,7 +239,7 @@ func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, na
 
 // storeArchive stores the archive of an unpublished pack version once
 // authorize, if set, accepts the version, in the same transaction.
-func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string, version int, data []byte, authorize func(*PolicyPackVersion) error) error {
+func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string, version int, data []byte, authorize func(*model.PolicyPackVersion) error) error {
 	if len(data) > MaxPolicyPackArchiveSize {
 		return invalid("archive", "the archive is %d bytes; the limit is %d", len(data), MaxPolicyPackArchiveSize)
 	}
@@ -352,14 +264,14 @@ func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string,
 		if v.Published {
 			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is already published", name, version)}
 		}
-		a := PolicyPackArchive{OrgID: orgID, VersionID: v.ID, Data: data}
+		a := model.PolicyPackArchive{OrgID: orgID, VersionID: v.ID, Data: data}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "version_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"data"}),
 		}).Create(&a).Error; err != nil {
 			return err
 		}
-		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).
+		return tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).
 			Update("archive_size", len(data)).Error
 	})
 }
@@ -382,14 +294,14 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 			return nil
 		}
 		var n int64
-		if err := tx.Model(&PolicyPackArchive{}).Where("org_id = ? AND version_id = ?", orgID, v.ID).Count(&n).Error; err != nil {
+		if err := tx.Model(&model.PolicyPackArchive{}).Where("org_id = ? AND version_id = ?", orgID, v.ID).Count(&n).Error; err != nil {
 			return err
 		}
 		if n == 0 {
 			// The request names the version; the archive is no field of it.
 			return invalid("version", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
 		}
-		return tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
+		return tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
 	})
 }
 
@@ -431,7 +343,7 @@ func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name stri
 // names versions by their tags, "v1.2.0" meaning "1.2.0"). Tags are semantic
 // versions and a version published without one has its number as tag, so the
 // three never overlap.
-func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack, *PolicyPackVersion, error) {
+func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*model.PolicyPack, *model.PolicyPackVersion, error) {
 	var pick func(*gorm.DB) *gorm.DB
 	if n, err := strconv.Atoi(version); err == nil {
 		if n < 1 || n > MaxPackVersion {
@@ -447,11 +359,11 @@ func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version_tag = ?", tag) }
 	}
-	var pack PolicyPack
+	var pack model.PolicyPack
 	if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
 		return nil, nil, translate(err, "")
 	}
-	var v PolicyPackVersion
+	var v model.PolicyPackVersion
 	if err := pick(tx.Where("org_id = ? AND pack_id = ?", orgID, pack.ID)).Take(&v).Error; err != nil {
 		return nil, nil, translate(err, "")
 	}
@@ -461,7 +373,7 @@ func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*PolicyPack
 // latestPublished is the highest published version number of a pack, 0 if
 // none.
 func latestPublished(tx *gorm.DB, orgID, packID int64) (int, error) {
-	return scanMax(tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", orgID, packID, true).
+	return scanMax(tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND pack_id = ? AND published = ?", orgID, packID, true).
 		Select("MAX(version)"))
 }
 
@@ -476,12 +388,12 @@ func scanMax(q *gorm.DB) (int, error) {
 
 // versionApplied reports whether a group applies this version of a pack:
 // pinned to it, or following the latest version while it is the latest.
-func versionApplied(tx *gorm.DB, orgID int64, pack *PolicyPack, v *PolicyPackVersion) (bool, error) {
+func versionApplied(tx *gorm.DB, orgID int64, pack *model.PolicyPack, v *model.PolicyPackVersion) (bool, error) {
 	latest, err := latestPublished(tx, orgID, pack.ID)
 	if err != nil {
 		return false, err
 	}
-	q := tx.Model(&PolicyGroupPack{}).Where("org_id = ? AND pack_name = ?", orgID, pack.Name)
+	q := tx.Model(&model.PolicyGroupPack{}).Where("org_id = ? AND pack_name = ?", orgID, pack.Name)
 	if v.Published && v.Version == latest {
 		q = q.Where("version = ? OR version IS NULL", v.Version)
 	} else {
@@ -502,7 +414,7 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 	if err != nil {
 		return nil, err
 	}
-	var policies []Policy
+	var policies []model.Policy
 	if err := db.Where("org_id = ? AND version_id = ?", orgID, v.ID).Order("name").Find(&policies).Error; err != nil {
 		return nil, err
 	}
@@ -510,7 +422,7 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 	if err != nil {
 		return nil, err
 	}
-	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]PolicyInput, len(policies)), Applied: applied}
+	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]model.PolicyInput, len(policies)), Applied: applied}
 	for i := range policies {
 		d.Policies[i] = policies[i].Metadata()
 	}
@@ -521,7 +433,7 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 // policy group is a ConflictError.
 func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name string) error {
 	return r.transaction(ctx, func(tx *gorm.DB) error {
-		var pack PolicyPack
+		var pack model.PolicyPack
 		if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
 			return translate(err, "")
 		}
@@ -534,7 +446,7 @@ func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name str
 		if len(groups) > 0 {
 			return &ConflictError{Message: fmt.Sprintf("policy pack %s is applied to policy groups %s; remove it from them first", name, strings.Join(groups, ", "))}
 		}
-		return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&PolicyPack{}).Error
+		return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&model.PolicyPack{}).Error
 	})
 }
 
@@ -554,15 +466,15 @@ func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, n
 		if applied {
 			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is applied to a policy group; remove it from the group first", name, v.Version)}
 		}
-		if err := tx.Where("org_id = ? AND id = ?", orgID, v.ID).Delete(&PolicyPackVersion{}).Error; err != nil {
+		if err := tx.Where("org_id = ? AND id = ?", orgID, v.ID).Delete(&model.PolicyPackVersion{}).Error; err != nil {
 			return err
 		}
 		var left int64
-		if err := tx.Model(&PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).Count(&left).Error; err != nil {
+		if err := tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND pack_id = ?", orgID, pack.ID).Count(&left).Error; err != nil {
 			return err
 		}
 		if left == 0 {
-			return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&PolicyPack{}).Error
+			return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&model.PolicyPack{}).Error
 		}
 		return nil
 	})

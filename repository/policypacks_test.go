@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
-var richPolicy = repository.PolicyInput{
+var richPolicy = model.PolicyInput{
 	Name: "s3-encryption", DisplayName: "S3 encryption", Description: "Requires SSE.", EnforcementLevel: "mandatory",
 	Message: "Buckets must be encrypted.", Severity: "high",
 	ConfigSchema:     json.RawMessage(`{"properties":{"algorithms":{"type":"array"}},"type":"object"}`),
-	Framework:        &repository.Framework{Name: "cis", Version: "1.4", Reference: "2.1.1", Specification: "CIS AWS Foundations"},
+	Framework:        &model.Framework{Name: "cis", Version: "1.4", Reference: "2.1.1", Specification: "CIS AWS Foundations"},
 	Tags:             []string{"s3", "encryption"},
 	RemediationSteps: "Set server_side_encryption_configuration.", URL: "https://example.com/s3-encryption",
 }
@@ -25,7 +26,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		e := newIngestEnv(t, b)
 		ctx, r, org := e.ctx, e.r, e.org.ID
 		in := repository.PackInput{Name: "aws-cis", DisplayName: "AWS CIS", VersionTag: "1.0.0", Description: "CIS benchmark",
-			Policies: []repository.PolicyInput{richPolicy, {Name: "s3-versioning"}}}
+			Policies: []model.PolicyInput{richPolicy, {Name: "s3-versioning"}}}
 		created, err := r.CreatePolicyPackVersion(ctx, org, in)
 		if err != nil || created.Version != 1 || created.UUID == "" || created.UploadCredential != "" {
 			t.Fatalf("create: %+v %v", created, err)
@@ -62,18 +63,18 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if created, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || created.Version != 2 {
 			t.Fatalf("create 1.1.0: %+v %v", created, err)
 		}
-		in.Policies = []repository.PolicyInput{{Name: "s3-versioning", Severity: "low"}}
+		in.Policies = []model.PolicyInput{{Name: "s3-versioning", Severity: "low"}}
 		if created, err := r.CreatePolicyPackVersion(ctx, org, in); err != nil || created.Version != 2 {
 			t.Fatalf("re-create unpublished 1.1.0: %+v %v", created, err)
 		}
-		e.publishPack("aws-cis", "", repository.PolicyInput{Name: "untagged"}) // version 3, tagged "3"
+		e.publishPack("aws-cis", "", model.PolicyInput{Name: "untagged"}) // version 3, tagged "3"
 		if err := r.StorePolicyPackArchive(ctx, org, "aws-cis", 2, []byte("tgz")); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.CompletePolicyPackPublish(ctx, org, "aws-cis", 2); err != nil {
 			t.Fatal(err)
 		}
-		e.publishPack("gcp", "0.1.0", repository.PolicyInput{Name: "x"})
+		e.publishPack("gcp", "0.1.0", model.PolicyInput{Name: "x"})
 
 		list, err := r.ListPolicyPacks(ctx, org, "")
 		if err != nil {
@@ -167,7 +168,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 			t.Errorf("list after deletes = %+v, %v", list, err)
 		}
 		var n int64
-		if err := r.DB().Model(&repository.Policy{}).Where("org_id = ?", org).Count(&n).Error; err != nil || n != 0 {
+		if err := r.DB().Model(&model.Policy{}).Where("org_id = ?", org).Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("%d policies left after deletes (%v)", n, err)
 		}
 	})
@@ -193,7 +194,7 @@ func TestCreatePolicyPackValidation(t *testing.T) {
 		e := newIngestEnv(t, b)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				in := repository.PackInput{Name: "aws-cis", VersionTag: "1.0.0", Policies: []repository.PolicyInput{richPolicy, {Name: "b"}}}
+				in := repository.PackInput{Name: "aws-cis", VersionTag: "1.0.0", Policies: []model.PolicyInput{richPolicy, {Name: "b"}}}
 				tt.edit(&in)
 				_, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, in)
 				var ve *repository.ValidationError

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/model"
 )
 
 // changeCause says why issues changed.
@@ -21,7 +23,7 @@ const (
 )
 
 // issueChange is one issue written: before is nil for an issue opened.
-type issueChange struct{ before, after *Issue }
+type issueChange struct{ before, after *model.Issue }
 
 // issueChanges is what one transaction changed in an organisation's issues,
 // and why: every path that writes policy_issues (ingest, triage, batch,
@@ -29,7 +31,7 @@ type issueChange struct{ before, after *Issue }
 type issueChanges struct {
 	orgID int64
 	cause changeCause
-	// actor is the person's login or token name, or evaluationActor.
+	// actor is the person's login or token name, or ingest.HistoryActor.
 	actor string
 	// evaluationID is the evaluation record's id when cause is causeEvaluation.
 	evaluationID int64
@@ -40,7 +42,7 @@ type issueChanges struct {
 	// version are left out.
 	changes []issueChange
 	// history are the recorded changes, one row per field.
-	history []HistoryEntry
+	history []model.HistoryEntry
 	// rollup is what the changes (and, for an evaluation, its outcomes and
 	// resources) make to the rollups.
 	rollup *rollupDelta
@@ -51,7 +53,7 @@ type issueChanges struct {
 
 // addTriage adds one triaged issue to c: its change, its history entries
 // and what it makes to the rollups.
-func (c *issueChanges) addTriage(before, after *Issue, history []HistoryEntry) {
+func (c *issueChanges) addTriage(before, after *model.Issue, history []model.HistoryEntry) {
 	c.changes = append(c.changes, issueChange{before: before, after: after})
 	c.history = append(c.history, history...)
 	c.rollup.change(before, after)
@@ -110,7 +112,7 @@ func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []
 
 // insertHistory appends history rows: unnest arrays on PostgreSQL,
 // multi-row inserts on SQLite.
-func (r *Repository) insertHistory(tx *gorm.DB, rows []HistoryEntry) error {
+func (r *Repository) insertHistory(tx *gorm.DB, rows []model.HistoryEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}

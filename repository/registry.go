@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
 
@@ -15,7 +16,7 @@ func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([
 		ID        int64
 		Name      string
 		CreatedAt time.Time
-		Role      Role
+		Role      model.Role
 	}
 	q := r.db.WithContext(ctx).Table("organizations o")
 	switch {
@@ -35,7 +36,7 @@ func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([
 	}
 	out := make([]Access, len(rows))
 	for i, row := range rows {
-		out[i] = Access{Org: Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
+		out[i] = Access{Org: model.Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
 	}
 	return out, nil
 }
@@ -87,7 +88,7 @@ func (r *Repository) RegistryPacks(ctx context.Context, orgIDs []int64, ids []st
 // ErrNotFound when the organisation has no pack of that name.
 func (r *Repository) RegistryPackVersions(ctx context.Context, orgID int64, name string) ([]RegistryPack, error) {
 	db := r.db.WithContext(ctx)
-	var pack PolicyPack
+	var pack model.PolicyPack
 	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
 		return nil, translate(err, "")
 	}

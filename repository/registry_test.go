@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -18,22 +19,22 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		ctx, r := e.ctx, e.r
 		other := newIngestEnv(t, b)
 		stranger := newIngestEnv(t, b)
-		e.publishPack("zeta", "1.0.0", repository.PolicyInput{Name: "p"})
-		e.publishPack("Alpha", "1.0.0", repository.PolicyInput{Name: "p"})
-		e.publishPack("Alpha", "v2.0.0", repository.PolicyInput{Name: "p"})
-		other.publishPack("beta", "0.1.0", repository.PolicyInput{Name: "p"})
-		stranger.publishPack("secret", "1.0.0", repository.PolicyInput{Name: "p"})
+		e.publishPack("zeta", "1.0.0", model.PolicyInput{Name: "p"})
+		e.publishPack("Alpha", "1.0.0", model.PolicyInput{Name: "p"})
+		e.publishPack("Alpha", "v2.0.0", model.PolicyInput{Name: "p"})
+		other.publishPack("beta", "0.1.0", model.PolicyInput{Name: "p"})
+		stranger.publishPack("secret", "1.0.0", model.PolicyInput{Name: "p"})
 		// Being published: not in the registry.
-		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []repository.PolicyInput{{Name: "p"}}}); err != nil {
+		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
 			t.Fatal(err)
 		}
 
 		login := uniqueName("dana")
-		u := &repository.User{Login: login, Email: login + "@example.com"}
+		u := &model.User{Login: login, Email: login + "@example.com"}
 		if err := r.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		for org, role := range map[int64]repository.Role{e.org.ID: repository.RoleAdmin, other.org.ID: repository.RoleViewer} {
+		for org, role := range map[int64]model.Role{e.org.ID: model.RoleAdmin, other.org.ID: model.RoleViewer} {
 			if err := r.AddMember(ctx, org, u.ID, role); err != nil {
 				t.Fatal(err)
 			}
@@ -43,16 +44,16 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		if err != nil || len(all) != 2 {
 			t.Fatalf("dana's organisations: %+v %v", all, err)
 		}
-		roles := map[int64]repository.Role{all[0].Org.ID: all[0].Role, all[1].Org.ID: all[1].Role}
-		if roles[e.org.ID] != repository.RoleAdmin || roles[other.org.ID] != repository.RoleViewer {
+		roles := map[int64]model.Role{all[0].Org.ID: all[0].Role, all[1].Org.ID: all[1].Role}
+		if roles[e.org.ID] != model.RoleAdmin || roles[other.org.ID] != model.RoleViewer {
 			t.Fatalf("dana's roles %v", roles)
 		}
 		if none, err := r.Accesses(ctx, dana, stranger.org.Name); err != nil || len(none) != 0 {
 			t.Fatalf("a stranger's organisation: %+v %v", none, err)
 		}
 		orgID := e.org.ID
-		token := &repository.Caller{OrgID: &orgID, Role: repository.RoleViewer}
-		if acc, err := r.Accesses(ctx, token, ""); err != nil || len(acc) != 1 || acc[0].Org.Name != e.org.Name || acc[0].Role != repository.RoleViewer {
+		token := &repository.Caller{OrgID: &orgID, Role: model.RoleViewer}
+		if acc, err := r.Accesses(ctx, token, ""); err != nil || len(acc) != 1 || acc[0].Org.Name != e.org.Name || acc[0].Role != model.RoleViewer {
 			t.Fatalf("organisation token: %+v %v", acc, err)
 		}
 		if acc, err := r.Accesses(ctx, token, other.org.Name); err != nil || len(acc) != 0 {

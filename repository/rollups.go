@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
@@ -42,7 +44,7 @@ type countKey struct {
 	Status, Kind, Priority, AssigneeLogin, AssigneeEmail, PolicyGroupName, PolicyGroupType string
 }
 
-func countKeyOf(is *Issue) countKey {
+func countKeyOf(is *model.Issue) countKey {
 	return countKey{
 		EntityType: is.EntityType, PolicyPack: is.PolicyPack, PolicyPackTag: is.PolicyPackTag, PolicyName: is.PolicyName,
 		ResourceProvider: is.ResourceProvider, ResourceType: is.ResourceType, Level: is.Level, Severity: is.Severity,
@@ -121,7 +123,7 @@ func newRollupDelta() *rollupDelta {
 }
 
 // add counts an issue in (sign 1) or out (sign -1).
-func (d *rollupDelta) add(is *Issue, sign int64) {
+func (d *rollupDelta) add(is *model.Issue, sign int64) {
 	d.count(is, sign)
 	if is.Active {
 		d.touchActive(is)
@@ -129,7 +131,7 @@ func (d *rollupDelta) add(is *Issue, sign int64) {
 }
 
 // count adds an issue to the cube and, when active, to its policy's count.
-func (d *rollupDelta) count(is *Issue, sign int64) {
+func (d *rollupDelta) count(is *model.Issue, sign int64) {
 	d.counts[countKeyOf(is)] += sign
 	if is.Active {
 		d.policies[policyCountKey{is.EntityRef, is.PolicyPack, is.PolicyName}] += sign
@@ -138,15 +140,15 @@ func (d *rollupDelta) count(is *Issue, sign int64) {
 
 // touchActive asks for the recounts an active issue coming or going needs:
 // its entity's resources with issues and its compliance cell.
-func (d *rollupDelta) touchActive(is *Issue) {
+func (d *rollupDelta) touchActive(is *model.Issue) {
 	d.entities[is.EntityRef] = true
 	d.cells[cellKey{is.EntityRef, is.PolicyPack}] = true
 }
 
 // outcome counts a policy outcome in (sign 1) or out (sign -1). Outcomes
 // without a group or of a disabled policy are not counted.
-func (d *rollupDelta) outcome(o *PolicyOutcome, sign int64) {
-	if o.GroupID == nil || o.EnforcementLevel == LevelDisabled {
+func (d *rollupDelta) outcome(o *model.PolicyOutcome, sign int64) {
+	if o.GroupID == nil || o.EnforcementLevel == policy.LevelDisabled {
 		return
 	}
 	k := outcomeKey{*o.GroupID, o.PackName, o.PolicyName, o.Severity}
@@ -162,7 +164,7 @@ func (d *rollupDelta) touchCell(entityRef int64, pack string) {
 }
 
 // change records an issue's move from before to after.
-func (d *rollupDelta) change(before, after *Issue) {
+func (d *rollupDelta) change(before, after *model.Issue) {
 	if countKeyOf(before) == countKeyOf(after) && before.Active == after.Active {
 		return
 	}
@@ -267,8 +269,8 @@ func (r *Repository) upsertCounts(tx *gorm.DB, orgID int64, keys []countKey, del
 		for i, k := range batch {
 			marks[i] = "(" + strings.Repeat("?, ", perRow-1) + "?)"
 			f := k.fields()
-			args = append(args, orgID, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], SeverityRank(k.Severity),
-				f[8], StatusRank(k.Status), IsActive(k.Status), f[9], f[10], f[11], f[12], f[13], f[14], delta[k])
+			args = append(args, orgID, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], policy.SeverityRank(k.Severity),
+				f[8], policy.StatusRank(k.Status), policy.IsActive(k.Status), f[9], f[10], f[11], f[12], f[13], f[14], delta[k])
 		}
 		if err := tx.Exec("INSERT INTO issue_counts ("+countColumns+") VALUES "+strings.Join(marks, ", ")+
 			" ON CONFLICT "+countConflict+" DO UPDATE SET n = issue_counts.n + excluded.n", args...).Error; err != nil {
@@ -293,7 +295,7 @@ func countArrays(orgID int64, keys []countKey, delta map[countKey]int64) *pgColu
 			cols[j][i] = f
 		}
 		org[i], ns[i] = orgID, delta[k]
-		sevRank[i], statRank[i], active[i] = int32(SeverityRank(k.Severity)), int32(StatusRank(k.Status)), IsActive(k.Status)
+		sevRank[i], statRank[i], active[i] = int32(policy.SeverityRank(k.Severity)), int32(policy.StatusRank(k.Status)), policy.IsActive(k.Status)
 	}
 	c := &pgColumns{}
 	c.add("org_id", "bigint", org)

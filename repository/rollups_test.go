@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -24,20 +26,20 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var users []string
 		for _, login := range []string{"alice", "bob"} {
-			u := &repository.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
+			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
 			if err := e.r.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, repository.RoleMember); err != nil {
+			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u.Login, u.Email)
 		}
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
 		e.publishPack("aws-pci", "2.0.0",
-			repository.PolicyInput{Name: "pci-tls", Severity: "critical", EnforcementLevel: "mandatory"},
-			repository.PolicyInput{Name: "pci-logs", Severity: "", EnforcementLevel: "advisory"})
-		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", repository.GroupStacks, repository.ModeAudit); err != nil {
+			model.PolicyInput{Name: "pci-tls", Severity: "critical", EnforcementLevel: "mandatory"},
+			model.PolicyInput{Name: "pci-logs", Severity: "", EnforcementLevel: "advisory"})
+		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{
@@ -55,11 +57,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 
 		// completeEval evaluates both packs on a stack; each pair fails with
 		// probability 0.4, and a third of the resources may be missing.
-		completeEval := func(stack string) repository.Evaluation {
-			ev := repository.Evaluation{Stack: &repository.StackRef{Project: "payments", Name: stack, Version: next(stack)}, Complete: true}
+		completeEval := func(stack string) ingest.Evaluation {
+			ev := ingest.Evaluation{Stack: &ingest.StackRef{Project: "payments", Name: stack, Version: next(stack)}, Complete: true}
 			ev.ObservedAt = at(ev.Stack.Version)
 			for _, pack := range []string{"aws-cis", "aws-pci"} {
-				p := repository.EvaluatedPack{Name: pack, VersionTag: map[string]string{"aws-cis": "1.0.0", "aws-pci": "2.0.0"}[pack]}
+				p := ingest.EvaluatedPack{Name: pack, VersionTag: map[string]string{"aws-cis": "1.0.0", "aws-pci": "2.0.0"}[pack]}
 				if rng.IntN(10) == 0 {
 					p.Error = "could not load"
 				}
@@ -70,14 +72,14 @@ func TestRollupsMatchRecount(t *testing.T) {
 					continue
 				}
 				name := fmt.Sprintf("%s-bucket-%d", stack, i)
-				res := repository.EvaluatedResource{URN: bucketURN(name)}
+				res := ingest.EvaluatedResource{URN: bucketURN(name)}
 				for _, pack := range []string{"aws-cis", "aws-pci"} {
-					out := repository.ResourcePackOutcome{Name: pack}
+					out := ingest.ResourcePackOutcome{Name: pack}
 					for _, pol := range policies[pack] {
 						if rng.Float64() < 0.4 {
 							out.Failed = append(out.Failed, pol)
 							sev := []string{"", "low", "high"}[rng.IntN(3)]
-							ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: pack, PolicyName: pol,
+							ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: pack, PolicyName: pol,
 								ResourceURN: res.URN, Message: []string{"fails ", "still fails "}[rng.IntN(2)] + name, Severity: strPtr(sev)})
 						} else {
 							out.Passed = append(out.Passed, pol)
@@ -89,13 +91,13 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			return ev
 		}
-		pulumiEval := func(stack string) repository.Evaluation {
-			ev := repository.Evaluation{Stack: &repository.StackRef{Project: "payments", Name: stack, Version: next(stack)}}
+		pulumiEval := func(stack string) ingest.Evaluation {
+			ev := ingest.Evaluation{Stack: &ingest.StackRef{Project: "payments", Name: stack, Version: next(stack)}}
 			ev.ObservedAt = at(ev.Stack.Version)
-			ev.Packs = []repository.EvaluatedPack{{Name: "aws-cis"}}
+			ev.Packs = []ingest.EvaluatedPack{{Name: "aws-cis"}}
 			for i := 0; i < 8; i++ {
 				if rng.IntN(2) == 0 {
-					ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "aws-cis", PolicyName: "s3-encryption",
+					ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: "aws-cis", PolicyName: "s3-encryption",
 						ResourceURN: bucketURN(fmt.Sprintf("%s-bucket-%d", stack, i))})
 				}
 			}
@@ -104,13 +106,13 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			return ev
 		}
-		accountScan := func() repository.Evaluation {
+		accountScan := func() ingest.Evaluation {
 			v := next("account")
 			scope := fmt.Sprintf("i-%d", rng.IntN(4))
-			ev := repository.Evaluation{Account: &repository.AccountRef{Name: "aws-prod", Provider: "aws", Version: v}, Scope: scope,
-				ObservedAt: at(v), Packs: []repository.EvaluatedPack{{Name: "aws-cis", VersionTag: "1.0.0"}}}
+			ev := ingest.Evaluation{Account: &ingest.AccountRef{Name: "aws-prod", Provider: "aws", Version: v}, Scope: scope,
+				ObservedAt: at(v), Packs: []ingest.EvaluatedPack{{Name: "aws-cis", VersionTag: "1.0.0"}}}
 			if rng.IntN(2) == 0 {
-				ev.Violations = append(ev.Violations, repository.Violation{PolicyPack: "aws-cis", PolicyName: "s3-versioning",
+				ev.Violations = append(ev.Violations, ingest.Violation{PolicyPack: "aws-cis", PolicyName: "s3-versioning",
 					ResourceURN: "urn:pulumi:aws-prod::insights::aws:ec2/instance:Instance::" + scope})
 			}
 			return ev
@@ -210,7 +212,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			// Concurrent writers: an evaluation per stack and triage at
 			// once (on SQLite they queue on the write lock).
-			evs := make([]repository.Evaluation, 4)
+			evs := make([]ingest.Evaluation, 4)
 			for i := range evs {
 				evs[i] = completeEval(fmt.Sprintf("s%d", i))
 			}
@@ -218,7 +220,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			errs := make(chan error, 8)
 			for i := range evs {
 				wg.Add(2)
-				go func(ev repository.Evaluation) {
+				go func(ev ingest.Evaluation) {
 					defer wg.Done()
 					_, err := e.r.ApplyEvaluation(e.ctx, e.org.ID, ingestActor, ev)
 					errs <- err

@@ -13,7 +13,7 @@ import (
 )
 
 // TestSpecPatternsAreTheServersRules keeps the patterns openapi.yaml states
-// for names and version tags identical to the rules this package enforces,
+// for names and version tags identical to the rules the server enforces,
 // so that a client generated from the specification refuses exactly what
 // the server refuses.
 func TestSpecPatternsAreTheServersRules(t *testing.T) {
@@ -29,23 +29,23 @@ func TestSpecPatternsAreTheServersRules(t *testing.T) {
 		property string
 		rule     *regexp.Regexp
 	}{
-		{"AppCreatePolicyPackRequest.name", packNamePattern},
+		{"AppCreatePolicyPackRequest.name", policy.PackNamePattern},
 		{"AppCreatePolicyPackRequest.versionTag", versionTag},
-		{"AppPolicy.name", packNamePattern},
-		{"PolicyEvaluationPack.name", packNamePattern},
-		{"PolicyEvaluationResourcePack.name", packNamePattern},
-		{"PolicyEvaluationResourcePack.passed[]", packNamePattern},
-		{"PolicyEvaluationResourcePack.failed[]", packNamePattern},
-		{"PolicyEvaluationViolation.policyPack", packNamePattern},
-		{"PolicyEvaluationViolation.policyName", packNamePattern},
-		{"InsightsPolicyViolation.policyName", packNamePattern},
-		{"InsightsPolicyViolation.policyPackName", packNamePattern},
-		{"PolicyEvaluationStack.project", stackNamePattern},
-		{"PolicyEvaluationStack.name", stackNamePattern},
-		{"PolicyEvaluationAccount.name", accountNamePattern},
-		{"AppPulumiStackReference.name", stackNamePattern},
-		{"AppPulumiStackReference.routingProject", stackNamePattern},
-		{"NewPolicyGroupRequest.name", groupNamePattern},
+		{"AppPolicy.name", policy.PackNamePattern},
+		{"PolicyEvaluationPack.name", policy.PackNamePattern},
+		{"PolicyEvaluationResourcePack.name", policy.PackNamePattern},
+		{"PolicyEvaluationResourcePack.passed[]", policy.PackNamePattern},
+		{"PolicyEvaluationResourcePack.failed[]", policy.PackNamePattern},
+		{"PolicyEvaluationViolation.policyPack", policy.PackNamePattern},
+		{"PolicyEvaluationViolation.policyName", policy.PackNamePattern},
+		{"InsightsPolicyViolation.policyName", policy.PackNamePattern},
+		{"InsightsPolicyViolation.policyPackName", policy.PackNamePattern},
+		{"PolicyEvaluationStack.project", policy.StackNamePattern},
+		{"PolicyEvaluationStack.name", policy.StackNamePattern},
+		{"PolicyEvaluationAccount.name", policy.AccountNamePattern},
+		{"AppPulumiStackReference.name", policy.StackNamePattern},
+		{"AppPulumiStackReference.routingProject", policy.StackNamePattern},
+		{"NewPolicyGroupRequest.name", policy.GroupNamePattern},
 	} {
 		schema, prop, _ := strings.Cut(c.property, ".")
 		prop, items := strings.CutSuffix(prop, "[]")

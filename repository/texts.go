@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 )
 
 // The text dictionary (issue_texts): every distinct resource name,
@@ -191,7 +192,7 @@ func addResourceTexts(want map[textKey]int64, name, urn string) {
 // their values (to cache once the transaction commits: an id read from
 // the cache is always committed, one added here only if the transaction
 // is).
-func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]Issue) (map[textKey]int64, error) {
+func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]model.Issue) (map[textKey]int64, error) {
 	want := map[textKey]int64{}
 	for _, rows := range sets {
 		for i := range rows {
@@ -352,7 +353,7 @@ func (r *Repository) lookupTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey,
 	}
 	for field, values := range byField {
 		for _, batch := range chunk(values, r.inBatch()) {
-			var found []IssueText
+			var found []model.IssueText
 			if err := tx.Where("org_id = ? AND field = ? AND value IN ?", orgID, field, batch).Find(&found).Error; err != nil {
 				return err
 			}
@@ -367,9 +368,9 @@ func (r *Repository) lookupTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey,
 // insertTextsSQLite adds values to the dictionary (the transaction holds
 // SQLite's write lock: nobody else adds them meanwhile).
 func (r *Repository) insertTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey) error {
-	rows := make([]IssueText, len(keys))
+	rows := make([]model.IssueText, len(keys))
 	for i, k := range keys {
-		rows[i] = IssueText{OrgID: orgID, Field: k.field, Value: k.value}
+		rows[i] = model.IssueText{OrgID: orgID, Field: k.field, Value: k.value}
 	}
 	for _, batch := range chunk(rows, r.batchRows(3)) {
 		if err := tx.Create(&batch).Error; err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -37,15 +38,15 @@ func TestTextMatches(t *testing.T) {
 		if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
 			t.Fatal(err)
 		}
-		var all []repository.Issue
+		var all []model.Issue
 		if err := e.r.DB().Where("org_id = ?", e.org.ID).Find(&all).Error; err != nil {
 			t.Fatal(err)
 		}
 
-		columns := map[string]func(repository.Issue) string{
-			"resourceName": func(is repository.Issue) string { return is.ResourceName },
-			"resourceURN":  func(is repository.Issue) string { return is.ResourceURN },
-			"message":      func(is repository.Issue) string { return is.Message },
+		columns := map[string]func(model.Issue) string{
+			"resourceName": func(is model.Issue) string { return is.ResourceName },
+			"resourceURN":  func(is model.Issue) string { return is.ResourceURN },
+			"message":      func(is model.Issue) string { return is.Message },
 		}
 		ops := map[string]func(s, needle string) bool{
 			"contains":    strings.Contains,
@@ -79,7 +80,7 @@ func TestTextMatches(t *testing.T) {
 			for col, value := range columns {
 				for op, match := range ops {
 					for _, needle := range needles {
-						checkTextMatch(t, e, set.name, col, op, needle, all, func(is repository.Issue) bool {
+						checkTextMatch(t, e, set.name, col, op, needle, all, func(is model.Issue) bool {
 							return match(strings.ToLower(value(is)), strings.ToLower(needle))
 						})
 					}
@@ -92,9 +93,9 @@ func TestTextMatches(t *testing.T) {
 // checkTextMatch runs one text condition through the grid and the export
 // and compares the rows, in the default order (severity, then observedAt
 // newest first, then id), with the issues match selects.
-func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string, all []repository.Issue, match func(repository.Issue) bool) {
+func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string, all []model.Issue, match func(model.Issue) bool) {
 	t.Helper()
-	var want []repository.Issue
+	var want []model.Issue
 	for _, is := range all {
 		if match(is) {
 			want = append(want, is)
@@ -128,7 +129,7 @@ func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string,
 	}
 	// The export reads the same filter through pgx itself on PostgreSQL.
 	exported := 0
-	if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*repository.Issue) error { exported++; return nil }); err != nil {
+	if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*model.Issue) error { exported++; return nil }); err != nil {
 		t.Fatalf("export %s: %v", body, err)
 	}
 	if exported != len(want) {

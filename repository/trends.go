@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
@@ -55,7 +57,7 @@ type trendState struct {
 	values [len(trendDimensions)]string
 }
 
-func trendStateOf(is *Issue) trendState {
+func trendStateOf(is *model.Issue) trendState {
 	return trendState{status: is.Status,
 		values: [...]string{"", is.Severity, is.PolicyPack, is.EntityType, is.Kind, is.PolicyGroupName}}
 }
@@ -94,12 +96,12 @@ func (d trendDelta) change(before *trendState, after trendState, at, observedAt 
 	day := trendDay(at)
 	if before == nil {
 		d.bump(&after, day, func(c *trendCounts) { c.opened++ })
-		if IsActive(after.status) {
+		if policy.IsActive(after.status) {
 			d.bump(&after, day, func(c *trendCounts) { c.active++ })
 		}
 		return
 	}
-	wasFixed, isFixed := before.status == StatusFixed, after.status == StatusFixed
+	wasFixed, isFixed := before.status == policy.StatusFixed, after.status == policy.StatusFixed
 	switch {
 	case !wasFixed && isFixed:
 		// Whole seconds of each time, so the replay of the stored times agrees
@@ -109,7 +111,7 @@ func (d trendDelta) change(before *trendState, after trendState, at, observedAt 
 	case wasFixed && !isFixed:
 		d.bump(before, day, func(c *trendCounts) { c.reopened++ })
 	}
-	wasActive, isActive := IsActive(before.status), IsActive(after.status)
+	wasActive, isActive := policy.IsActive(before.status), policy.IsActive(after.status)
 	if wasActive && isActive && before.values == after.values {
 		return
 	}
@@ -124,7 +126,7 @@ func (d trendDelta) change(before *trendState, after trendState, at, observedAt 
 // issueChange adds an issue written by a transaction: before is nil for an
 // issue opened. The change happened at after's lastModified, which every
 // path that records a change sets to the change's time.
-func (d trendDelta) issueChange(before, after *Issue) {
+func (d trendDelta) issueChange(before, after *model.Issue) {
 	s := trendStateOf(after)
 	if before == nil {
 		d.change(nil, s, after.ObservedAt, after.ObservedAt)
@@ -534,7 +536,7 @@ func trendRows(db *gorm.DB, query string, args ...any) ([]trendRow, error) {
 
 // compareSeverities orders severities most severe first.
 func compareSeverities(a, b string) int {
-	return cmp.Or(cmp.Compare(SeverityRank(b), SeverityRank(a)), strings.Compare(a, b))
+	return cmp.Or(cmp.Compare(policy.SeverityRank(b), policy.SeverityRank(a)), strings.Compare(a, b))
 }
 
 func round2(x float64) *float64 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/demo"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -125,12 +127,12 @@ func recountTrends(issues map[string]*historyIssue, dimension string, starts []s
 			switch {
 			case e.OldValue == nil:
 				add(rc.opened, valueAt(dimension, k), i, 1)
-			case *e.NewValue == repository.StatusFixed:
+			case *e.NewValue == policy.StatusFixed:
 				add(rc.fixed, valueAt(dimension, k), i, 1)
 				sev := valueAt(repository.TrendBySeverity, k)
 				add(rc.fixCount, sev, i, 1)
 				add(rc.fixSeconds, sev, i, e.At.Unix()-is.observed.Unix())
-			case *e.OldValue == repository.StatusFixed:
+			case *e.OldValue == policy.StatusFixed:
 				add(rc.reopened, valueAt(dimension, k), i, 1)
 			}
 		}
@@ -145,7 +147,7 @@ func recountTrends(issues map[string]*historyIssue, dimension string, starts []s
 			if is.valueAt("status", t) == "" {
 				continue // not opened yet
 			}
-			if repository.IsActive(is.valueAt("status", t)) {
+			if policy.IsActive(is.valueAt("status", t)) {
 				add(rc.active, value(t), i, 1)
 			}
 		}
@@ -302,7 +304,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", repository.GroupStacks, repository.ModeAudit); err != nil {
+		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{
@@ -379,7 +381,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := e.r.UpdateIssue(e.ctx, e.org.ID, a, repository.Actor{Name: "alice", Type: "user"},
-			repository.IssueUpdate{Status: strPtr(repository.StatusIgnored)}); err != nil {
+			repository.IssueUpdate{Status: strPtr(policy.StatusIgnored)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{{NewName: "payments-eu"}}); err != nil {

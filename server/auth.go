@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -144,7 +145,7 @@ func requireAdmin(ctx context.Context) (*repository.Access, error) {
 	if a == nil {
 		return nil, notFound("Organization not found")
 	}
-	if a.Role != repository.RoleAdmin {
+	if a.Role != model.RoleAdmin {
 		return nil, forbidden("Forbidden: this needs the admin role")
 	}
 	return a, nil

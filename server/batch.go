@@ -16,7 +16,7 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 		return api.BatchUpdatePolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	failed := func(err error) (api.BatchUpdatePolicyIssuesResponseObject, error) {
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return bad(err)
 		}
 		return nil, err

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/google/uuid"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -22,7 +24,7 @@ func (s *Server) GetPolicyComplianceResults(ctx context.Context, req api.GetPoli
 		token = *req.Body.ContinuationToken
 	}
 	m, err := s.repo.ComplianceResults(ctx, a.Org.ID, repository.ComplianceEntity(req.Body.Entity), size, token)
-	if isBadRequest(expected(err)) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.GetPolicyComplianceResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -71,7 +73,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 		token = *req.Params.ContinuationToken
 	}
 	issues, next, err := s.repo.Violations(ctx, a.Org.ID, token)
-	if isBadRequest(expected(err)) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyViolationsV2400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -94,7 +96,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 }
 
 // violationToAPI maps an issue to the deprecated PolicyViolationV2 shape.
-func violationToAPI(is *repository.Issue) api.PolicyViolationV2 {
+func violationToAPI(is *model.Issue) api.PolicyViolationV2 {
 	v := api.PolicyViolationV2{
 		Id:            uuid.MustParse(is.ID),
 		Kind:          api.PolicyIssueKind(is.Kind),

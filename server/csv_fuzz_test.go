@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/model"
 )
 
 // FuzzExportRecord writes issues with arbitrary text through exportRecord
@@ -22,7 +22,7 @@ func FuzzExportRecord(f *testing.F) {
 	f.Add("", "", "", "", "")
 	f.Fuzz(func(t *testing.T, message, resourceName, email, policy, urn string) {
 		v := int64(3)
-		is := &repository.Issue{
+		is := &model.Issue{
 			ID: "0b8f9a70-9c4e-4a55-8a39-1c1d5b1b0c34", EntityType: "stack", EntityProject: policy, EntityID: resourceName,
 			StackVersion: &v, PolicyPack: message, PolicyPackTag: email, PolicyName: policy, ResourceURN: urn,
 			ResourceProvider: email, ResourceType: urn, ResourceName: resourceName, Message: message,

@@ -18,8 +18,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
+	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
 // ErrorBody is Pulumi's error body: {"code": <status>, "message": "..."}.
@@ -57,9 +59,39 @@ func notFound(message string) error {
 	return &apiError{status: http.StatusNotFound, message: message}
 }
 
-// errorHandler is echo's one HTTPErrorHandler: expected failures answer with
-// their status and message; anything else is logged with the request id and
-// answers a generic 500.
+// notFoundAs words the repository's not found as the thing the request
+// named ("Stack not found"); other errors pass unchanged.
+func notFoundAs(err error, message string) error {
+	if errors.Is(err, repository.ErrNotFound) {
+		return notFound(message)
+	}
+	return err
+}
+
+// statusOf is the status an error answers with when it is an expected
+// failure (see expected); 0 for any other error.
+func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(expected(err), &ae) {
+		return ae.status
+	}
+	return 0
+}
+
+// errorBody renders an expected failure as Pulumi's error body, for the
+// operations' typed responses.
+func errorBody(err error) api.ErrorResponse {
+	var ae *apiError
+	if errors.As(expected(err), &ae) {
+		return api.ErrorResponse{Code: ae.status, Message: ae.message}
+	}
+	return api.ErrorResponse{Code: http.StatusInternalServerError, Message: "Internal server error"}
+}
+
+// errorHandler is echo's one HTTPErrorHandler: expected failures (see
+// expected) answer with their status and message; anything else is logged
+// with the request id and answers a generic 500, or 503 when the database
+// is unreachable.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -68,7 +100,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var ae *apiError
 	var he *echo.HTTPError
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(expected(err), &ae):
 		status, message = ae.status, ae.message
 	case errors.As(err, &he):
 		status = he.Code
@@ -210,20 +242,31 @@ func describe(v any) string {
 	}
 }
 
-// expected is the one map of expected failures to their API status: a grid
-// request the parser refuses and the repository's validation 400, a refused
-// presigned upload 403, not found 404, conflict 409, stale revision 412.
-// Other errors stay unexpected (echo's handler answers them 500 or 503).
+// expected is the one map of expected failures to their API status and
+// message: a grid request the parser refuses and the repository's or the
+// webhook store's validation 400, a refused presigned upload 403, not found
+// 404, conflict 409, stale revision 412. Other errors stay unexpected (echo's
+// handler answers them 500 or 503).
+//
+// Handlers return errors as they come; echo's error handler and errorBody
+// (for the operations' typed responses) both map them here.
 func expected(err error) error {
 	var ge *grid.Error
 	var ve *repository.ValidationError
 	var ce *repository.ConflictError
 	var ude *repository.UploadDeniedError
+	var hve *webhooks.ValidationError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &ge):
 		return badRequest("%s", ge.Message)
+	case errors.As(err, &hve):
+		return badRequest("%s", hve.Error())
+	case errors.Is(err, webhooks.ErrNotFound):
+		return notFound("Webhook not found")
+	case errors.Is(err, webhooks.ErrConflict):
+		return &apiError{status: http.StatusConflict, message: "Conflict: a webhook of this name already exists; choose another name"}
 	case errors.As(err, &ude):
 		return forbidden(ude.Message)
 	case errors.As(err, &ve):

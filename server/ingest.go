@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/ingest"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -23,8 +25,8 @@ func deref[T any](p *T) T {
 }
 
 // policyInputFromAPI maps an AppPolicy to the repository's policy metadata.
-func policyInputFromAPI(p api.AppPolicy) repository.PolicyInput {
-	in := repository.PolicyInput{
+func policyInputFromAPI(p api.AppPolicy) model.PolicyInput {
+	in := model.PolicyInput{
 		Name:             p.Name,
 		DisplayName:      p.DisplayName,
 		Description:      p.Description,
@@ -40,7 +42,7 @@ func policyInputFromAPI(p api.AppPolicy) repository.PolicyInput {
 	}
 	if p.Framework.IsSpecified() && !p.Framework.IsNull() {
 		fw := p.Framework.MustGet()
-		in.Framework = &repository.Framework{
+		in.Framework = &model.Framework{
 			Name: deref(fw.Name), Version: deref(fw.Version), Reference: deref(fw.Reference), Specification: deref(fw.Specification),
 		}
 	}
@@ -54,36 +56,36 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 		return api.CreatePolicyEvaluation403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
 	}
 	b := req.Body
-	ev := repository.Evaluation{Complete: true, PolicyGroup: deref(b.PolicyGroup), ObservedAt: deref(b.ObservedAt)}
+	ev := ingest.Evaluation{Complete: true, PolicyGroup: deref(b.PolicyGroup), ObservedAt: deref(b.ObservedAt)}
 	if b.Kind != nil {
 		ev.Kind = string(*b.Kind)
 	}
 	if b.Stack != nil {
-		ev.Stack = &repository.StackRef{Project: b.Stack.Project, Name: b.Stack.Name, Version: int64(b.Stack.Version)}
+		ev.Stack = &ingest.StackRef{Project: b.Stack.Project, Name: b.Stack.Name, Version: int64(b.Stack.Version)}
 	}
 	if b.Account != nil {
-		ev.Account = &repository.AccountRef{Name: b.Account.Name, Provider: deref(b.Account.Provider), Version: int64(b.Account.Version)}
+		ev.Account = &ingest.AccountRef{Name: b.Account.Name, Provider: deref(b.Account.Provider), Version: int64(b.Account.Version)}
 	}
 	for _, p := range b.PolicyPacks {
-		pack := repository.EvaluatedPack{Name: p.Name, VersionTag: p.VersionTag, Error: deref(p.Error)}
+		pack := ingest.EvaluatedPack{Name: p.Name, VersionTag: p.VersionTag, Error: deref(p.Error)}
 		for _, pol := range deref(p.Policies) {
 			pack.Policies = append(pack.Policies, policyInputFromAPI(pol))
 		}
 		ev.Packs = append(ev.Packs, pack)
 	}
 	for _, r := range deref(b.Resources) {
-		res := repository.EvaluatedResource{URN: r.Urn, ID: deref(r.Id), Type: deref(r.Type), Provider: deref(r.Provider), Name: deref(r.Name)}
+		res := ingest.EvaluatedResource{URN: r.Urn, ID: deref(r.Id), Type: deref(r.Type), Provider: deref(r.Provider), Name: deref(r.Name)}
 		if r.Version != nil {
 			v := int64(*r.Version)
 			res.Version = &v
 		}
 		for _, o := range deref(r.PolicyPacks) {
-			res.Packs = append(res.Packs, repository.ResourcePackOutcome{Name: o.Name, Passed: deref(o.Passed), Failed: deref(o.Failed)})
+			res.Packs = append(res.Packs, ingest.ResourcePackOutcome{Name: o.Name, Passed: deref(o.Passed), Failed: deref(o.Failed)})
 		}
 		ev.Resources = append(ev.Resources, res)
 	}
 	for _, v := range deref(b.Violations) {
-		viol := repository.Violation{
+		viol := ingest.Violation{
 			PolicyPack: v.PolicyPack, PolicyName: v.PolicyName, ResourceURN: deref(v.ResourceURN),
 			Message: deref(v.Message), EnforcementLevel: string(deref(v.EnforcementLevel)),
 		}
@@ -95,7 +97,7 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 	}
 	sum, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	id := int(sum.EvaluationID)
 	return api.CreatePolicyEvaluation200JSONResponse{
@@ -108,7 +110,7 @@ func (s *Server) CreatePolicyEvaluation(ctx context.Context, req api.CreatePolic
 // succeeded: false without violations means the packs could not run.
 // packFrom is, for each of the evaluation's packs, the index of the first
 // violation naming it (for messages: pulumiFieldError).
-func pulumiEvaluation(results api.InsightsPolicyResults) (ev repository.Evaluation, packFrom []int) {
+func pulumiEvaluation(results api.InsightsPolicyResults) (ev ingest.Evaluation, packFrom []int) {
 	var violations []api.InsightsPolicyViolation
 	if results.Violations.IsSpecified() && !results.Violations.IsNull() {
 		violations = results.Violations.MustGet()
@@ -120,13 +122,13 @@ func pulumiEvaluation(results api.InsightsPolicyResults) (ev repository.Evaluati
 	for i, v := range violations {
 		if !seen[v.PolicyPackName] {
 			seen[v.PolicyPackName] = true
-			ev.Packs = append(ev.Packs, repository.EvaluatedPack{Name: v.PolicyPackName, VersionTag: deref(v.PolicyPackVersion)})
+			ev.Packs = append(ev.Packs, ingest.EvaluatedPack{Name: v.PolicyPackName, VersionTag: deref(v.PolicyPackVersion)})
 			packFrom = append(packFrom, i)
 		}
 		if v.Kind != nil && ev.Kind == "" {
 			ev.Kind = string(*v.Kind)
 		}
-		ev.Violations = append(ev.Violations, repository.Violation{
+		ev.Violations = append(ev.Violations, ingest.Violation{
 			PolicyPack: v.PolicyPackName, PolicyName: v.PolicyName, ResourceURN: deref(v.ResourceURN),
 			Message: deref(v.Message), EnforcementLevel: string(deref(v.EnforcementLevel)),
 		})
@@ -141,9 +143,9 @@ func (s *Server) UpdateStackPolicyResults(ctx context.Context, req api.UpdateSta
 		return api.UpdateStackPolicyResults403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
 	}
 	ev, packFrom := pulumiEvaluation(req.Body.Results)
-	ev.Stack = &repository.StackRef{Project: req.ProjectName, Name: req.StackName, Version: int64(req.Version)}
+	ev.Stack = &ingest.StackRef{Project: req.ProjectName, Name: req.StackName, Version: int64(req.Version)}
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(pulumiFieldError(err, stackPathFields, packFrom))
+		return nil, pulumiFieldError(err, stackPathFields, packFrom)
 	}
 	return api.UpdateStackPolicyResults204Response{}, nil
 }
@@ -156,10 +158,10 @@ func (s *Server) UpdateResourceVersionPolicyResults(ctx context.Context, req api
 		return api.UpdateResourceVersionPolicyResults403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
 	}
 	ev, packFrom := pulumiEvaluation(req.Body.Results)
-	ev.Account = &repository.AccountRef{Name: req.AccountName, Version: int64(req.ResourceVersion)}
+	ev.Account = &ingest.AccountRef{Name: req.AccountName, Version: int64(req.ResourceVersion)}
 	ev.Scope = req.ResourceTypeAndId
 	if _, err := s.repo.ApplyEvaluation(ctx, a.Org.ID, ingestActor(a), ev); err != nil {
-		return nil, expected(pulumiFieldError(err, accountPathFields, packFrom))
+		return nil, pulumiFieldError(err, accountPathFields, packFrom)
 	}
 	return api.UpdateResourceVersionPolicyResults204Response{}, nil
 }

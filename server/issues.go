@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,11 +11,12 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // issueToAPI maps a stored issue to the API's PolicyIssue.
-func issueToAPI(is *repository.Issue) api.PolicyIssue {
+func issueToAPI(is *model.Issue) api.PolicyIssue {
 	out := api.PolicyIssue{
 		Id:               uuid.MustParse(is.ID),
 		EntityType:       api.PolicyIssueEntityType(is.EntityType),
@@ -95,8 +95,8 @@ func issueDetails(a *repository.Access, d *repository.IssueDetails) api.GetPolic
 }
 
 // enforcementLevelsFor lists the enforcement levels a role may apply.
-func enforcementLevelsFor(role repository.Role) []string {
-	if role == repository.RoleAdmin {
+func enforcementLevelsFor(role model.Role) []string {
+	if role == model.RoleAdmin {
 		return []string{"advisory", "mandatory", "remediate", "disabled"}
 	}
 	return []string{}
@@ -119,7 +119,7 @@ func (s *Server) GetPolicyIssue(ctx context.Context, req api.GetPolicyIssueReque
 		return api.GetPolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	d, err := s.repo.IssueDetailsByID(ctx, a.Org.ID, id)
-	if errors.Is(err, repository.ErrNotFound) {
+	if statusOf(err) == http.StatusNotFound {
 		return api.GetPolicyIssue404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
 	}
 	if err != nil {
@@ -130,15 +130,6 @@ func (s *Server) GetPolicyIssue(ctx context.Context, req api.GetPolicyIssueReque
 
 func issueNotFound(id string) api.NotFoundJSONResponse {
 	return api.NotFoundJSONResponse{Code: http.StatusNotFound, Message: fmt.Sprintf("Policy issue %s not found", id)}
-}
-
-// errorBody renders an expected error as Pulumi's error body.
-func errorBody(err error) api.ErrorResponse {
-	var ae *apiError
-	if errors.As(expected(err), &ae) {
-		return api.ErrorResponse{Code: ae.status, Message: ae.message}
-	}
-	return api.ErrorResponse{Code: http.StatusInternalServerError, Message: "Internal server error"}
 }
 
 // UpdatePolicyIssue triages an issue: status, priority, assignee.
@@ -166,7 +157,7 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 	}
 	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
 	if req.Params.IfMatch != nil && strings.TrimSpace(*req.Params.IfMatch) != "*" {
-		rev, ok := repository.ParseETag(*req.Params.IfMatch)
+		rev, ok := model.ParseETag(*req.Params.IfMatch)
 		if !ok {
 			rev = -1 // matches no revision: answered 412 below
 		}
@@ -174,16 +165,16 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 	}
 	name, actorType := a.Caller.Actor()
 	d, err := s.repo.UpdateIssue(ctx, a.Org.ID, id, repository.Actor{Name: name, Type: actorType}, u)
-	var ve *repository.ValidationError
-	switch {
-	case errors.Is(err, repository.ErrNotFound):
+	switch statusOf(err) {
+	case http.StatusNotFound:
 		return api.UpdatePolicyIssue404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
-	case errors.Is(err, repository.ErrPreconditionFailed):
+	case http.StatusPreconditionFailed:
 		return api.UpdatePolicyIssue412JSONResponse{PreconditionFailedJSONResponse: api.PreconditionFailedJSONResponse{
 			Code: http.StatusPreconditionFailed, Message: "Precondition failed: the issue changed since the ETag in If-Match; GET it again and retry"}}, nil
-	case errors.As(err, &ve):
+	case http.StatusBadRequest:
 		return api.UpdatePolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
-	case err != nil:
+	}
+	if err != nil {
 		return nil, err
 	}
 	return api.UpdatePolicyIssue200JSONResponse{Body: issueDetails(a, d), Headers: api.UpdatePolicyIssue200ResponseHeaders{ETag: ptr(d.Issue.ETag())}}, nil
@@ -197,7 +188,7 @@ func (s *Server) ListPolicyIssueHistory(ctx context.Context, req api.ListPolicyI
 		return api.ListPolicyIssueHistory400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	entries, err := s.repo.IssueHistory(ctx, a.Org.ID, id)
-	if errors.Is(err, repository.ErrNotFound) {
+	if statusOf(err) == http.StatusNotFound {
 		return api.ListPolicyIssueHistory404JSONResponse{NotFoundJSONResponse: issueNotFound(id)}, nil
 	}
 	if err != nil {

@@ -13,10 +13,12 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
-// parseGrid parses a grid body against a schema; parse errors are 400s.
+// parseGrid parses a grid body against a schema; its errors are grid.Errors
+// (400s).
 func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid.Query, error) {
 	var req grid.Request
 	if body != nil {
@@ -24,40 +26,34 @@ func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid
 	}
 	q, err := grid.Parse(req, schema, opts)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return q, nil
 }
 
 // parseIssueFilter parses a filter model on the issues (facets, batch
 // triage); parse errors are 400s.
-func parseIssueFilter(model grid.FilterModel) (grid.Node, error) {
-	filter, err := grid.ParseFilter(model, repository.IssueSchema)
+func parseIssueFilter(filterModel grid.FilterModel) (grid.Node, error) {
+	filter, err := grid.ParseFilter(filterModel, repository.IssueSchema)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return filter, nil
 }
 
 // parseFacet checks a facet's field and parses its filter; errors are 400s.
-func parseFacet(field string, model grid.FilterModel) (grid.Node, error) {
+func parseFacet(field string, filterModel grid.FilterModel) (grid.Node, error) {
 	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
-	return parseIssueFilter(model)
-}
-
-// isBadRequest reports whether err is an expected 400.
-func isBadRequest(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.status == http.StatusBadRequest
+	return parseIssueFilter(filterModel)
 }
 
 // ListPolicyIssues answers the issue grid: a page of issues, or of groups.
 func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
 	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueGridOptions)
-	if isBadRequest(err) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -65,7 +61,7 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 	}
 	page, err := s.repo.ListIssues(ctx, a.Org.ID, q)
 	if err != nil {
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err
@@ -89,14 +85,14 @@ func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesR
 // conditions (faceted search).
 func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIssuesFiltersRequestObject) (api.GetPolicyIssuesFiltersResponseObject, error) {
 	a := accessFrom(ctx)
-	model, _ := req.Body.FilterModel.Get()
-	filter, err := parseFacet(req.Body.Field, model)
+	filterModel, _ := req.Body.FilterModel.Get()
+	filter, err := parseFacet(req.Body.Field, filterModel)
 	var values []repository.FacetValue
 	if err == nil {
 		values, err = s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	}
 	if err != nil {
-		if err := expected(err); isBadRequest(err) {
+		if statusOf(err) == http.StatusBadRequest {
 			return api.GetPolicyIssuesFilters400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 		}
 		return nil, err
@@ -118,7 +114,7 @@ var exportColumns = []string{
 
 // exportRecord renders an issue as a CSV record, assignedTo as the
 // assignee's email.
-func exportRecord(is *repository.Issue, rec []string) []string {
+func exportRecord(is *model.Issue, rec []string) []string {
 	version := func(v *int64) string {
 		if v == nil {
 			return ""
@@ -161,7 +157,7 @@ func neutraliseFormula(v string) string {
 func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
 	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueExportOptions)
-	if isBadRequest(err) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
@@ -177,7 +173,7 @@ func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIss
 		err := w.Write(exportColumns)
 		rec := make([]string, 0, len(exportColumns))
 		if err == nil {
-			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *repository.Issue) error {
+			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *model.Issue) error {
 				return w.Write(exportRecord(is, rec))
 			})
 		}

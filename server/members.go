@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -22,10 +23,10 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 	}
 	members, next, err := s.repo.ListMembers(ctx, a.Org.ID, deref(req.Params.ContinuationToken))
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	for _, m := range members {
-		out.Members = append(out.Members, memberToAPI(m, a.Role == repository.RoleAdmin))
+		out.Members = append(out.Members, memberToAPI(m, a.Role == model.RoleAdmin))
 	}
 	if next != "" {
 		out.ContinuationToken = ptr(next)
@@ -37,7 +38,7 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 // closest built-in role (a viewer is a member), fgaRole the role itself.
 func memberToAPI(m repository.Member, withEmail bool) api.OrganizationMember {
 	role := api.OrganizationRoleMember
-	if m.Role == repository.RoleAdmin {
+	if m.Role == model.RoleAdmin {
 		role = api.OrganizationRoleAdmin
 	}
 	user := api.UserInfo{Name: m.Name, GithubLogin: m.Login, AvatarUrl: m.AvatarURL}

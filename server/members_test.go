@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
@@ -84,11 +85,11 @@ func TestListOrganizationMembers(t *testing.T) {
 
 		// Paging: more members than a page.
 		for i := 0; i < repository.MembersPageSize; i++ {
-			u := &repository.User{Login: fmt.Sprintf("%s-x%03d", org.Name, i), Email: fmt.Sprintf("%s-x%03d@example.com", org.Name, i)}
+			u := &model.User{Login: fmt.Sprintf("%s-x%03d", org.Name, i), Email: fmt.Sprintf("%s-x%03d@example.com", org.Name, i)}
 			if err := b.Repo.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.Repo.AddMember(ctx, org.ID, u.ID, repository.RoleMember); err != nil {
+			if err := b.Repo.AddMember(ctx, org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/model"
 )
 
 // Healthz answers as long as the process serves.
@@ -85,7 +85,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 }
 
 // apiRole is a role as OrganizationSummary.role names it.
-func apiRole(r repository.Role) *api.OrganizationSummaryRole {
+func apiRole(r model.Role) *api.OrganizationSummaryRole {
 	role := api.OrganizationSummaryRole(r)
 	return &role
 }

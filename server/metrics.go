@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -139,7 +140,7 @@ type issuesCollector struct {
 
 const issuesCacheFor = 10 * time.Second
 
-var issueStatuses = []string{repository.StatusOpen, repository.StatusInProgress, repository.StatusByDesign, repository.StatusIgnored, repository.StatusFixed}
+var issueStatuses = []string{policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored, policy.StatusFixed}
 
 func newIssuesCollector(repo *repository.Repository) *issuesCollector {
 	return &issuesCollector{repo: repo, desc: prometheus.NewDesc("policyresults_issues",

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
@@ -54,7 +55,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 			return out, nil
 		}
 	}
-	if err := expected(err); isBadRequest(err) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPoliciesCompliance400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	return nil, err

@@ -39,7 +39,7 @@ func (s *Server) NewPolicyGroup(ctx context.Context, req api.NewPolicyGroupReque
 	}
 	_, err = s.repo.CreatePolicyGroup(ctx, a.Org.ID, req.Body.Name, string(deref(req.Body.EntityType)), string(deref(req.Body.Mode)))
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.NewPolicyGroup204Response{}, nil
 }
@@ -49,7 +49,7 @@ func (s *Server) GetPolicyGroup(ctx context.Context, req api.GetPolicyGroupReque
 	a := accessFrom(ctx)
 	g, err := s.repo.PolicyGroupDetail(ctx, a.Org.ID, req.PolicyGroup)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	out := api.GetPolicyGroup200JSONResponse{
 		Name: g.Name, IsOrgDefault: g.IsOrgDefault, EntityType: api.PolicyGroupEntityType(g.EntityType),
@@ -107,7 +107,7 @@ func (s *Server) UpdatePolicyGroup(ctx context.Context, req api.UpdatePolicyGrou
 		return nil, err
 	}
 	if err := s.repo.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, []repository.GroupUpdate{groupUpdate(*req.Body)}); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.UpdatePolicyGroup204Response{}, nil
 }
@@ -123,7 +123,7 @@ func (s *Server) BatchUpdatePolicyGroup(ctx context.Context, req api.BatchUpdate
 		updates = append(updates, groupUpdate(u))
 	}
 	if err := s.repo.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, updates); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.BatchUpdatePolicyGroup204Response{}, nil
 }
@@ -135,7 +135,7 @@ func (s *Server) DeletePolicyGroup(ctx context.Context, req api.DeletePolicyGrou
 		return nil, err
 	}
 	if err := s.repo.DeletePolicyGroup(ctx, a.Org.ID, req.PolicyGroup); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.DeletePolicyGroup204Response{}, nil
 }

@@ -3,17 +3,18 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // policyToAPI maps a stored policy to the API's AppPolicy.
-func policyToAPI(p *repository.Policy) api.AppPolicy {
+func policyToAPI(p *model.Policy) api.AppPolicy {
 	return policyInputToAPI(p.Metadata())
 }
 
@@ -71,7 +72,7 @@ func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b 
 	in.UploadExpiresAt = s.now().Add(uploadURLLifetime)
 	created, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
 	if err != nil {
-		return api.AppCreatePolicyPackResponse{}, expected(err)
+		return api.AppCreatePolicyPackResponse{}, err
 	}
 	headers := map[string]string{"Content-Type": "application/octet-stream"}
 	return api.AppCreatePolicyPackResponse{
@@ -110,7 +111,7 @@ func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPoli
 		err = s.repo.StorePolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, data)
 	}
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.UploadPolicyPackArchive204Response{}, nil
 }
@@ -122,7 +123,7 @@ func (s *Server) CompletePolicyPack(ctx context.Context, req api.CompletePolicyP
 		return nil, err
 	}
 	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.CompletePolicyPack204Response{}, nil
 }
@@ -132,7 +133,7 @@ func (s *Server) GetPolicyPack(ctx context.Context, req api.GetPolicyPackRequest
 	a := accessFrom(ctx)
 	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	out := api.GetPolicyPack200JSONResponse{
 		Name:        d.Pack.Name,
@@ -156,7 +157,7 @@ func (s *Server) DeletePolicyPackOrgsPolicypacks(ctx context.Context, req api.De
 		return nil, err
 	}
 	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.DeletePolicyPackOrgsPolicypacks204Response{}, nil
 }
@@ -168,18 +169,18 @@ func (s *Server) DeletePolicyPackVersion(ctx context.Context, req api.DeletePoli
 		return nil, err
 	}
 	if err := s.repo.DeletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	return api.DeletePolicyPackVersion204Response{}, nil
 }
 
 // policyInputToAPI maps policy metadata to the API's AppPolicy.
-func policyInputToAPI(p repository.PolicyInput) api.AppPolicy {
+func policyInputToAPI(p model.PolicyInput) api.AppPolicy {
 	out := api.AppPolicy{
 		Name:             p.Name,
 		DisplayName:      firstNonEmpty(p.DisplayName, p.Name),
 		Description:      p.Description,
-		EnforcementLevel: api.AppEnforcementLevel(firstNonEmpty(p.EnforcementLevel, repository.LevelAdvisory)),
+		EnforcementLevel: api.AppEnforcementLevel(firstNonEmpty(p.EnforcementLevel, policy.LevelAdvisory)),
 		Message:          p.Message,
 	}
 	sev := api.PolicySeverity(p.Severity)
@@ -240,11 +241,8 @@ func configSchemaToAPI(raw json.RawMessage) (api.AppPolicyConfigSchema, bool) {
 func (s *Server) GetPolicyPackConfigSchema(ctx context.Context, req api.GetPolicyPackConfigSchemaRequestObject) (api.GetPolicyPackConfigSchemaResponseObject, error) {
 	a := accessFrom(ctx)
 	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Policy pack not found")
-	}
 	if err != nil {
-		return nil, expected(err)
+		return nil, notFoundAs(err, packNotFoundMessage)
 	}
 	schemas := map[string]api.AppPolicyConfigSchema{}
 	for _, p := range d.Policies {

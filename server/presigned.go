@@ -83,7 +83,7 @@ func (s *Server) authorizeUpload(c echo.Context, credential string) (context.Con
 	}
 	orgID, err := s.repo.AuthorizeArchiveUpload(req.Context(), orgName, pack, version, credential, s.now())
 	if err != nil {
-		return nil, expected(err)
+		return nil, err
 	}
 	c.Set("org", orgName)
 	return withUploadGrant(req.Context(), &uploadGrant{orgID: orgID, credential: credential}), nil

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/google/uuid"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -14,10 +16,14 @@ import (
 // organisations' own packs.
 const registrySource = "private"
 
-var errPackNotFound = notFound("Policy pack not found")
+// packNotFoundMessage answers a pack or version that does not exist, or that
+// the caller may not see.
+const packNotFoundMessage = "Policy pack not found"
+
+var errPackNotFound = notFound(packNotFoundMessage)
 
 // registryPackOf describes a pack version as the registry lists it.
-func registryPackOf(pack *repository.PolicyPack, v *repository.PolicyPackVersion) repository.RegistryPack {
+func registryPackOf(pack *model.PolicyPack, v *model.PolicyPackVersion) repository.RegistryPack {
 	return repository.RegistryPack{OrgID: pack.OrgID, ID: v.UUID, Name: pack.Name, Version: v.Version, VersionTag: v.VersionTag,
 		DisplayName: firstNonEmpty(v.DisplayName, pack.DisplayName, pack.Name)}
 }
@@ -27,7 +33,7 @@ func registryPackOf(pack *repository.PolicyPack, v *repository.PolicyPackVersion
 // levels the caller's role there allows.
 func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.RegistryPolicyPack {
 	access := api.RegistryPolicyPackAccessLevelViewOnly
-	if a.Role == repository.RoleAdmin {
+	if a.Role == model.RoleAdmin {
 		access = api.RegistryPolicyPackAccessLevelFull
 	}
 	return api.RegistryPolicyPack{
@@ -50,12 +56,12 @@ func (s *Server) publishedPackVersion(ctx context.Context, a *repository.Access,
 	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, name, version)
 	var ve *repository.ValidationError
 	switch {
-	case errors.Is(err, repository.ErrNotFound) || (err == nil && !d.Version.Published):
+	case statusOf(err) == http.StatusNotFound || (err == nil && !d.Version.Published):
 		return api.GetRegistryPolicyPackVersionResponse{}, errPackNotFound
 	case errors.As(err, &ve):
 		return api.GetRegistryPolicyPackVersionResponse{}, badRequest("%s: %s", field, ve.Message)
 	case err != nil:
-		return api.GetRegistryPolicyPackVersionResponse{}, expected(err)
+		return api.GetRegistryPolicyPackVersionResponse{}, err
 	}
 	policies := make([]api.AppPolicy, 0, len(d.Policies))
 	for _, p := range d.Policies {
@@ -160,10 +166,7 @@ func registryAccess(ctx context.Context, source string, write bool) (*repository
 // packNotFound answers a missing pack or version with the registry's
 // message; other errors keep their status.
 func packNotFound(err error) error {
-	if errors.Is(err, repository.ErrNotFound) {
-		return errPackNotFound
-	}
-	return expected(err)
+	return notFoundAs(err, packNotFoundMessage)
 }
 
 // ListPolicyPackVersionsForRegistry lists a pack's published versions, newest first.

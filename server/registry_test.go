@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/gen/client"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
 )
@@ -100,7 +100,7 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		}
 
 		// Without orgLogin: every organisation the caller belongs to.
-		if err := b.Repo.AddMember(ctx, other.ID, mustUser(t, b, org.ViewerLogin), repository.RoleViewer); err != nil {
+		if err := b.Repo.AddMember(ctx, other.ID, mustUser(t, b, org.ViewerLogin), model.RoleViewer); err != nil {
 			t.Fatal(err)
 		}
 		mine, _ := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{})

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
@@ -129,7 +130,7 @@ func TestTokensNeverLogged(t *testing.T) {
 		env, logs := startLogged(t, b, server.Config{})
 		repo := env.Repo
 		org := env.NewOrg(t)
-		revoked, tok, err := repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "revoked", Role: repository.RoleMember})
+		revoked, tok, err := repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "revoked", Role: model.RoleMember})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +173,7 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 		env := servertest.Start(t, b)
 		org := env.NewOrg(t)
 		metadata := "/api/orgs/" + org.Name + "/policyresults/metadata"
-		secret, tok, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci-soon-revoked", Role: repository.RoleMember})
+		secret, tok, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci-soon-revoked", Role: model.RoleMember})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +190,7 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 		errorBodyOf(t, status, raw)
 
 		past := time.Now().Add(-time.Second)
-		expired, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expired", Role: repository.RoleMember, ExpiresAt: &past})
+		expired, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expired", Role: model.RoleMember, ExpiresAt: &past})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +198,7 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 			t.Fatalf("expired token: %d %s", status, raw)
 		}
 		soon := time.Now().Add(1500 * time.Millisecond)
-		expiring, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expiring", Role: repository.RoleMember, ExpiresAt: &soon})
+		expiring, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expiring", Role: model.RoleMember, ExpiresAt: &soon})
 		if err != nil {
 			t.Fatal(err)
 		}

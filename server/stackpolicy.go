@@ -3,32 +3,26 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/policyresults/policyresults/gen/api"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // GetStackPolicyGroups answers the policy groups a stack belongs to.
 func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolicyGroupsRequestObject) (api.GetStackPolicyGroupsResponseObject, error) {
-	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, repository.EntityStack, req.ProjectName, req.StackName)
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Stack not found")
-	}
+	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName)
 	if err != nil {
-		return nil, err
+		return nil, notFoundAs(err, "Stack not found")
 	}
 	return api.GetStackPolicyGroups200JSONResponse(groupSummariesToAPI(groups)), nil
 }
 
 // GetStackPolicyPacks answers the packs a stack's policy groups apply.
 func (s *Server) GetStackPolicyPacks(ctx context.Context, req api.GetStackPolicyPacksRequestObject) (api.GetStackPolicyPacksResponseObject, error) {
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, repository.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Stack not found")
-	}
+	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
 	if err != nil {
-		return nil, expected(err)
+		return nil, notFoundAs(err, "Stack not found")
 	}
 	required := requiredPacksToAPI(packs)
 	return api.GetStackPolicyPacks200JSONResponse{RequiredPolicies: &required}, nil
@@ -40,12 +34,9 @@ func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPoli
 	if err := noContinuation(req.Params.ContinuationToken, "pack"); err != nil {
 		return nil, err
 	}
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, repository.EntityAccount, req.AccountName, "", "")
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, notFound("Account not found")
-	}
+	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityAccount, req.AccountName, "", "")
 	if err != nil {
-		return nil, err
+		return nil, notFoundAs(err, "Account not found")
 	}
 	return api.ListPolicyPacksForAccount200JSONResponse{Packs: requiredPacksToAPI(packs)}, nil
 }

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
+	"net/http"
 	"time"
 
 	"github.com/oapi-codegen/nullable"
@@ -25,8 +25,7 @@ func (s *Server) GetPolicyResultsTrends(ctx context.Context, req api.GetPolicyRe
 		q.GroupBy = string(*req.Body.GroupBy)
 	}
 	t, err := s.repo.Trends(ctx, a.Org.ID, q)
-	var ve *repository.ValidationError
-	if errors.As(err, &ve) {
+	if statusOf(err) == http.StatusBadRequest {
 		return api.GetPolicyResultsTrends400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {

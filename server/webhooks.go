@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/repository"
@@ -23,20 +21,6 @@ func hookScope(ctx context.Context, project, stack string) (webhooks.Scope, *rep
 		return webhooks.Scope{}, nil, err
 	}
 	return webhooks.Scope{OrgID: a.Org.ID, Project: project, Stack: stack}, a, nil
-}
-
-// hookError maps the store's expected failures to their API status.
-func hookError(err error) error {
-	var ve *webhooks.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return badRequest("%s", ve.Error())
-	case errors.Is(err, webhooks.ErrNotFound):
-		return notFound("Webhook not found")
-	case errors.Is(err, webhooks.ErrConflict):
-		return &apiError{status: http.StatusConflict, message: "Conflict: a webhook of this name already exists; choose another name"}
-	}
-	return err
 }
 
 func hookToAPI(org string, h *webhooks.Hook) api.Webhook {
@@ -131,7 +115,7 @@ func (s *Server) createHook(ctx context.Context, project, stack string, body *ap
 		MinSeverity: stringOf(body.MinimumSeverity),
 	})
 	if err != nil {
-		return api.Webhook{}, hookError(err)
+		return api.Webhook{}, err
 	}
 	return hookToAPI(a.Org.Name, h), nil
 }
@@ -158,7 +142,7 @@ func (s *Server) getHook(ctx context.Context, project, stack, name string) (*web
 	}
 	h, err := s.hooks.Get(ctx, sc, name)
 	if err != nil {
-		return nil, nil, hookError(err)
+		return nil, nil, err
 	}
 	return h, a, nil
 }
@@ -180,7 +164,7 @@ func (s *Server) updateHook(ctx context.Context, project, stack, name string, bo
 		MinSeverity: stringOf(body.MinimumSeverity),
 	})
 	if err != nil {
-		return api.Webhook{}, hookError(err)
+		return api.Webhook{}, err
 	}
 	return hookToAPI(a.Org.Name, h), nil
 }
@@ -190,7 +174,7 @@ func (s *Server) deleteHook(ctx context.Context, project, stack, name string) er
 	if err != nil {
 		return err
 	}
-	return hookError(s.hooks.Delete(ctx, sc, name))
+	return s.hooks.Delete(ctx, sc, name)
 }
 
 func (s *Server) pingHook(ctx context.Context, project, stack, name string) (api.WebhookDelivery, error) {

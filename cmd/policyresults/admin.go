@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -50,7 +51,7 @@ func newUserCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			u := &repository.User{Login: args[0], Email: email, Name: name}
+			u := &model.User{Login: args[0], Email: email, Name: name}
 			if err := repo.CreateUser(ctx, u); err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
@@ -92,7 +93,7 @@ func (g *globalFlags) open(ctx context.Context, migrate bool) (*repository.Repos
 }
 
 // openOrg opens the migrated database and finds an organisation by name.
-func (g *globalFlags) openOrg(ctx context.Context, orgName string) (*repository.Repository, *repository.Organization, error) {
+func (g *globalFlags) openOrg(ctx context.Context, orgName string) (*repository.Repository, *model.Organization, error) {
 	repo, err := g.open(ctx, true)
 	if err != nil {
 		return nil, nil, err

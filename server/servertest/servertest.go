@@ -23,6 +23,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/gen/client"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
@@ -192,15 +193,15 @@ func (e *Env) NewOrg(t testing.TB) *Org {
 	}
 	org := &Org{ID: o.ID, Name: o.Name}
 	for _, m := range []struct {
-		role  repository.Role
+		role  model.Role
 		login *string
 		token *string
 	}{
-		{repository.RoleAdmin, &org.AdminLogin, &org.Admin},
-		{repository.RoleMember, &org.MemberLogin, &org.Member},
-		{repository.RoleViewer, &org.ViewerLogin, &org.Viewer},
+		{model.RoleAdmin, &org.AdminLogin, &org.Admin},
+		{model.RoleMember, &org.MemberLogin, &org.Member},
+		{model.RoleViewer, &org.ViewerLogin, &org.Viewer},
 	} {
-		u := &repository.User{Login: string(m.role) + suffix, Email: string(m.role) + suffix + "@example.com", Name: "The " + string(m.role)}
+		u := &model.User{Login: string(m.role) + suffix, Email: string(m.role) + suffix + "@example.com", Name: "The " + string(m.role)}
 		if err := e.Repo.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -212,16 +213,16 @@ func (e *Env) NewOrg(t testing.TB) *Org {
 			t.Fatal(err)
 		}
 		*m.login, *m.token = u.Login, secret
-		if m.role == repository.RoleAdmin {
+		if m.role == model.RoleAdmin {
 			org.AdminEmail = u.Email
 		}
 	}
 	var err2 error
-	org.OrgToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "ci", Role: repository.RoleMember})
+	org.OrgToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "ci", Role: model.RoleMember})
 	if err2 != nil {
 		t.Fatal(err2)
 	}
-	org.OrgViewerToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "dashboards", Role: repository.RoleViewer})
+	org.OrgViewerToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "dashboards", Role: model.RoleViewer})
 	if err2 != nil {
 		t.Fatal(err2)
 	}

@@ -14,11 +14,12 @@ import (
 	"strconv"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 )
 
 // Page runs the naive page and count of q over the organisation's issues.
-func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid.Query) ([]repository.Issue, int64, error) {
+func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid.Query) ([]model.Issue, int64, error) {
 	cond, args := where(repo, orgID, q.Where())
 	query := "SELECT * FROM policy_issues WHERE " + cond + " ORDER BY " + repo.IssueOrderSQL(q.Sort)
 	if q.Limit >= 0 {
@@ -28,7 +29,7 @@ func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid
 		query += " OFFSET " + strconv.Itoa(q.Offset)
 	}
 	db := repo.DB().WithContext(ctx)
-	var page []repository.Issue
+	var page []model.Issue
 	if err := db.Raw(query, args...).Scan(&page).Error; err != nil {
 		return nil, 0, err
 	}

@@ -1,9 +1,15 @@
-package repository
+// Package model holds the records policyresults stores (organisations, users,
+// tokens, policy packs and groups, entities, issues and their history,
+// evaluations, outcomes and resources) and a policy's metadata as published,
+// shared by every layer.
+package model
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/policyresults/policyresults/policy"
+	"github.com/google/uuid"
 )
 
 // Role is a member's or an organisation token's role.
@@ -15,15 +21,6 @@ const (
 	RoleMember Role = "member"
 	RoleViewer Role = "viewer"
 )
-
-// ParseRole checks a role name.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleAdmin, RoleMember, RoleViewer:
-		return r, nil
-	}
-	return "", invalid("role", "%q is not a role; allowed: admin, member, viewer", s)
-}
 
 // CanWrite reports whether the role may triage and ingest.
 func (r Role) CanWrite() bool { return r == RoleAdmin || r == RoleMember }
@@ -184,28 +181,6 @@ type Policy struct {
 	URL              string `gorm:"column:url"`
 }
 
-// Issue statuses (see package policy).
-const (
-	StatusOpen       = policy.StatusOpen
-	StatusInProgress = policy.StatusInProgress
-	StatusByDesign   = policy.StatusByDesign
-	StatusIgnored    = policy.StatusIgnored
-	StatusFixed      = policy.StatusFixed
-)
-
-// StatusRank orders statuses by meaning (see policy.StatusRank).
-func StatusRank(status string) int { return policy.StatusRank(status) }
-
-// IsActive reports whether a status counts as active (see policy.IsActive).
-func IsActive(status string) bool { return policy.IsActive(status) }
-
-// SeverityRank orders severities by meaning (see policy.SeverityRank).
-func SeverityRank(severity string) int { return policy.SeverityRank(severity) }
-
-// PriorityForSeverity is the priority a new issue gets (see
-// policy.PriorityForSeverity).
-func PriorityForSeverity(severity string) string { return policy.PriorityForSeverity(severity) }
-
 // Issue is a policy issue, denormalised for the grid.
 type Issue struct {
 	OrgID            int64
@@ -256,6 +231,21 @@ type Issue struct {
 
 // TableName is the issues table.
 func (Issue) TableName() string { return "policy_issues" }
+
+// ETag is the entity tag of an issue revision.
+func (is *Issue) ETag() string { return `"` + strconv.Itoa(is.Revision) + `"` }
+
+// ParseETag reads an If-Match value written by Issue.ETag; ok is false for "*" or
+// an unparseable tag.
+func ParseETag(s string) (revision int, ok bool) {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "W/"))
+	s = strings.Trim(s, `"`)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
 
 // IssueText is a distinct resource name or message of an organisation's
 // issues (the text dictionary that answers contains filters).
@@ -366,4 +356,15 @@ type Resource struct {
 	Version    int64
 	Governed   bool
 	UpdatedAt  time.Time
+}
+
+// NewIssueID returns a new issue id, also used for batch updates: a
+// version 7 UUID. Version 7 UUIDs are time-ordered, so new issues append to
+// the primary key's B-tree instead of scattering across it.
+func NewIssueID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }

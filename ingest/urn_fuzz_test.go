@@ -1,4 +1,4 @@
-package repository
+package ingest
 
 import (
 	"strings"
@@ -49,5 +49,3 @@ func FuzzParseURN(f *testing.F) {
 		}
 	})
 }
-
-func isUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }

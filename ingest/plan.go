@@ -1,4 +1,4 @@
-package repository
+package ingest
 
 import (
 	"fmt"
@@ -6,30 +6,48 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
+// HistoryActor is the actor, and the actor type, of the history rows an
+// evaluation writes.
+const HistoryActor = "evaluation"
+
 type issueKey struct{ pack, policy, urn string }
 
-type groupInfo struct {
-	id         int64
-	name       string
-	entityType string
-	mode       string
-	isDefault  bool
-	member     bool
-	packs      map[string]*int // applied pack name → pinned version (nil: latest)
+// Group is a policy group as the plan attributes packs to it: one the
+// entity belongs to, the default group of its kind, or the group the
+// evaluation names.
+type Group struct {
+	ID         int64
+	Name       string
+	EntityType string
+	Mode       string
+	IsDefault  bool
+	// Member reports whether the evaluated entity is in the group.
+	Member bool
+	// Packs maps the name of each pack the group applies to its pinned
+	// version (nil: the latest).
+	Packs map[string]*int
+}
+
+// PackVersion is a registered version of a pack the plan may evaluate with.
+type PackVersion struct {
+	ID         int64
+	Name       string
+	Version    int
+	VersionTag string
+	Published  bool
 }
 
 type evalPack struct {
 	name       string
 	tag        string
 	err        string
-	meta       map[string]*PolicyInput
-	registered map[string]*Policy
-	group      *groupInfo
+	meta       map[string]*model.PolicyInput
+	registered map[string]*model.Policy
+	group      *Group
 	kind       string
 }
 
@@ -51,35 +69,34 @@ type evalViolation struct {
 	severity string
 }
 
-// plan is a validated, normalised evaluation.
-type plan struct {
-	ev             *Evaluation
-	entityType     string // EntityStack or EntityAccount
-	project, name  string
-	provider       string
-	version        int64
+// Plan is a validated, normalised evaluation.
+type Plan struct {
+	// Evaluation is the evaluation planned, as given.
+	Evaluation *Evaluation
+	// EntityType is model.EntityStack or model.EntityAccount. Project and
+	// Name name a stack; Project alone names an account, and Provider is
+	// its provider.
+	EntityType    string
+	Project, Name string
+	Provider      string
+	// Version is the stack's update version or the account's scan version.
+	Version int64
+	// ObservedAt is when the evaluation ran, to the microsecond.
+	ObservedAt time.Time
+
 	entityURN      string
-	observedAt     time.Time
 	packs          []*evalPack
 	packByName     map[string]*evalPack
 	resources      map[string]*evalResource
 	resourceOrder  []string
 	violations     []*evalViolation
 	violationByKey map[issueKey]*evalViolation
-	// texts are the dictionary ids of the written issues' texts, cached
-	// once the evaluation commits.
-	texts map[textKey]int64
+	// versionPack is the pack each selected registered version is for.
+	versionPack map[int64]*evalPack
 }
 
-func validText(field, s string, max int) error {
-	if len(s) > max {
-		return invalid(field, "longer than %d bytes", max)
-	}
-	if strings.ContainsAny(s, "\x00") {
-		return invalid(field, "contains a NUL character")
-	}
-	return nil
-}
+// invalid refuses the input at field.
+func invalid(field, format string, args ...any) error { return policy.Refuse(field, format, args...) }
 
 // names remembers the pack and policy names found valid: a complete
 // evaluation lists the same few policies for each of its resources.
@@ -89,16 +106,17 @@ func (n names) ok(name string) bool {
 	if n[name] {
 		return true
 	}
-	if !packNamePattern.MatchString(name) {
+	if !policy.PackNamePattern.MatchString(name) {
 		return false
 	}
 	n[name] = true
 	return true
 }
 
-// newPlan validates an evaluation without touching the database.
-func newPlan(ev *Evaluation) (*plan, error) {
-	p := &plan{ev: ev, packByName: map[string]*evalPack{}, resources: map[string]*evalResource{},
+// NewPlan validates an evaluation. A refusal is a *policy.FieldError whose
+// Field is the path of the offending input in the complete form.
+func NewPlan(ev *Evaluation) (*Plan, error) {
+	p := &Plan{Evaluation: ev, packByName: map[string]*evalPack{}, resources: map[string]*evalResource{},
 		violationByKey: map[issueKey]*evalViolation{}}
 	validName := names{}
 	switch {
@@ -106,10 +124,10 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		return nil, invalid("stack", "give either a stack or an account, not both")
 	case ev.Stack != nil:
 		s := ev.Stack
-		if !stackNamePattern.MatchString(s.Project) {
+		if !policy.StackNamePattern.MatchString(s.Project) {
 			return nil, invalid("stack.project", "%q is not a valid project name", s.Project)
 		}
-		if !stackNamePattern.MatchString(s.Name) {
+		if !policy.StackNamePattern.MatchString(s.Name) {
 			return nil, invalid("stack.name", "%q is not a valid stack name", s.Name)
 		}
 		if s.Version < 0 {
@@ -118,39 +136,39 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if ev.Scope != "" {
 			return nil, invalid("scope", "a stack evaluation has no scope")
 		}
-		p.entityType, p.project, p.name, p.version = EntityStack, s.Project, s.Name, s.Version
+		p.EntityType, p.Project, p.Name, p.Version = model.EntityStack, s.Project, s.Name, s.Version
 		p.entityURN = StackURN(s.Project, s.Name)
 	case ev.Account != nil:
 		a := ev.Account
-		if !accountNamePattern.MatchString(a.Name) {
+		if !policy.AccountNamePattern.MatchString(a.Name) {
 			return nil, invalid("account.name", "%q is not a valid account name", a.Name)
 		}
 		if a.Version < 0 {
 			return nil, invalid("account.version", "must not be negative")
 		}
-		if err := validText("account.provider", a.Provider, 100); err != nil {
+		if err := policy.CheckText("account.provider", a.Provider, 100); err != nil {
 			return nil, err
 		}
-		if err := validText("scope", ev.Scope, 1000); err != nil {
+		if err := policy.CheckText("scope", ev.Scope, 1000); err != nil {
 			return nil, err
 		}
-		p.entityType, p.project, p.provider, p.version = EntityAccount, a.Name, a.Provider, a.Version
+		p.EntityType, p.Project, p.Provider, p.Version = model.EntityAccount, a.Name, a.Provider, a.Version
 		p.entityURN = AccountURN(a.Name)
 	default:
 		return nil, invalid("stack", "give the stack or the account evaluated")
 	}
-	if ev.Kind != "" && ev.Kind != ModeAudit && ev.Kind != ModePreventative {
+	if ev.Kind != "" && ev.Kind != model.ModeAudit && ev.Kind != model.ModePreventative {
 		return nil, invalid("kind", "%q is not one of audit, preventative", ev.Kind)
 	}
-	if ev.PolicyGroup != "" && !groupNamePattern.MatchString(ev.PolicyGroup) {
+	if ev.PolicyGroup != "" && !policy.GroupNamePattern.MatchString(ev.PolicyGroup) {
 		return nil, invalid("policyGroup", "%q is not a valid policy group name", ev.PolicyGroup)
 	}
-	if err := validText("error", ev.Error, 10000); err != nil {
+	if err := policy.CheckText("error", ev.Error, 10000); err != nil {
 		return nil, err
 	}
-	p.observedAt = ev.ObservedAt.UTC().Truncate(time.Microsecond)
+	p.ObservedAt = ev.ObservedAt.UTC().Truncate(time.Microsecond)
 	if ev.ObservedAt.IsZero() {
-		p.observedAt = time.Now().UTC().Truncate(time.Microsecond)
+		p.ObservedAt = time.Now().UTC().Truncate(time.Microsecond)
 	}
 	if ev.Complete && len(ev.Packs) == 0 {
 		return nil, invalid("policyPacks", "an evaluation names at least one policy pack")
@@ -167,14 +185,14 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if len(tag) > 100 || strings.ContainsAny(tag, " \t\r\n\x00") {
 			return nil, invalid(field+".versionTag", "%q is not a version tag", pk.VersionTag)
 		}
-		if err := validText(field+".error", pk.Error, 10000); err != nil {
+		if err := policy.CheckText(field+".error", pk.Error, 10000); err != nil {
 			return nil, err
 		}
-		ep := &evalPack{name: pk.Name, tag: tag, err: strings.TrimSpace(pk.Error), meta: map[string]*PolicyInput{}}
+		ep := &evalPack{name: pk.Name, tag: tag, err: strings.TrimSpace(pk.Error), meta: map[string]*model.PolicyInput{}}
 		for j := range pk.Policies {
 			pol := pk.Policies[j]
 			pf := fmt.Sprintf("%s.policies[%d]", field, j)
-			if err := validatePolicy(pf, &pol); err != nil {
+			if err := pol.Check(pf); err != nil {
 				return nil, err
 			}
 			if ep.meta[pol.Name] != nil {
@@ -196,7 +214,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 			return nil, invalid(field+".version", "must not be negative")
 		}
 		for _, f := range []struct{ name, value string }{{"id", res.ID}, {"type", res.Type}, {"provider", res.Provider}, {"name", res.Name}} {
-			if err := validText(field+"."+f.name, f.value, 1000); err != nil {
+			if err := policy.CheckText(field+"."+f.name, f.value, 1000); err != nil {
 				return nil, err
 			}
 		}
@@ -252,17 +270,17 @@ func newPlan(ev *Evaluation) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if v.EnforcementLevel != "" && !ValidLevel(v.EnforcementLevel) {
+		if v.EnforcementLevel != "" && !policy.ValidLevel(v.EnforcementLevel) {
 			return nil, invalid(field+".enforcementLevel", "%q is not one of advisory, mandatory, remediate, disabled", v.EnforcementLevel)
 		}
 		sev := ""
 		if v.Severity != nil {
 			sev = *v.Severity
-			if !ValidSeverity(sev) {
+			if !policy.ValidSeverity(sev) {
 				return nil, invalid(field+".severity", "%q is not one of \"\", low, medium, high, critical", sev)
 			}
 		}
-		if err := validText(field+".message", v.Message, 100000); err != nil {
+		if err := policy.CheckText(field+".message", v.Message, 100000); err != nil {
 			return nil, err
 		}
 		key := issueKey{pack: v.PolicyPack, policy: v.PolicyName, urn: r.urn}
@@ -279,7 +297,7 @@ func newPlan(ev *Evaluation) (*plan, error) {
 }
 
 // resource finds or adds the resource a URN names ("" names the entity).
-func (p *plan) resource(field, urn string) (*evalResource, error) {
+func (p *Plan) resource(field, urn string) (*evalResource, error) {
 	if urn == "" {
 		urn = p.entityURN
 	}
@@ -299,89 +317,56 @@ func (p *plan) resource(field, urn string) (*evalResource, error) {
 	return r, nil
 }
 
-func defaultMode(entityType string) string {
-	if entityType == EntityAccount {
-		return ModeAudit
+// DefaultMode is the mode of an entity type's evaluations that no group
+// or request sets: audit for accounts, preventative for stacks.
+func DefaultMode(entityType string) string {
+	if entityType == model.EntityAccount {
+		return model.ModeAudit
 	}
-	return ModePreventative
+	return model.ModePreventative
 }
 
-// loadGroups loads, in one query, the entity's groups, the default group of
-// its kind and the named group, each with its applied packs.
-func loadGroups(tx *gorm.DB, orgID int64, e *Entity, named string) ([]*groupInfo, error) {
-	groupType := GroupStacks
-	if e.Type == EntityAccount {
-		groupType = GroupAccounts
+// GroupType is the entity type of the policy groups that hold the plan's
+// entity: model.GroupStacks or model.GroupAccounts.
+func (p *Plan) GroupType() string {
+	if p.EntityType == model.EntityAccount {
+		return model.GroupAccounts
 	}
-	var rows []struct {
-		ID           int64
-		Name         string
-		EntityType   string
-		Mode         string
-		IsOrgDefault bool
-		Member       bool
-		PackName     *string
-		Version      *int
-	}
-	err := tx.Table("policy_groups g").
-		Select(`g.id, g.name, g.entity_type, g.mode, g.is_org_default,
-			EXISTS (SELECT 1 FROM policy_group_entities ge WHERE ge.org_id = g.org_id AND ge.group_id = g.id AND ge.entity_id = ?) AS member,
-			gp.pack_name, gp.version`, e.ID).
-		Joins("LEFT JOIN policy_group_packs gp ON gp.org_id = g.org_id AND gp.group_id = g.id").
-		Where(`g.org_id = ? AND (g.id IN (SELECT group_id FROM policy_group_entities WHERE org_id = ? AND entity_id = ?)
-			OR (g.is_org_default = ? AND g.entity_type = ?) OR g.name = ?)`, orgID, orgID, e.ID, true, groupType, named).
-		Order("g.is_org_default, g.name, gp.pack_name").Scan(&rows).Error
-	if err != nil {
-		return nil, err
-	}
-	var out []*groupInfo
-	for _, row := range rows {
-		if len(out) == 0 || out[len(out)-1].id != row.ID {
-			out = append(out, &groupInfo{id: row.ID, name: row.Name, entityType: row.EntityType, mode: row.Mode,
-				isDefault: row.IsOrgDefault, member: row.Member, packs: map[string]*int{}})
-		}
-		if row.PackName != nil {
-			out[len(out)-1].packs[*row.PackName] = row.Version
-		}
-	}
-	return out, nil
+	return model.GroupStacks
 }
 
-// attributeGroups decides each pack's group and kind: the named group, else
-// the entity's first group (non-default groups first, then by name) that
-// applies the pack, else the entity's default group. In Pulumi's form, which
-// names only violated packs, the packs applied to the entity's groups are
-// added as evaluated.
-func (p *plan) attributeGroups(groups []*groupInfo) error {
-	wantType := GroupStacks
-	if p.entityType == EntityAccount {
-		wantType = GroupAccounts
-	}
-	var named, def *groupInfo
+// AttributeGroups decides each pack's group and kind among the groups the
+// repository loaded: the named group, else the entity's first group
+// (non-default groups first, then by name) that applies the pack, else the
+// entity's default group. In Pulumi's form, which names only violated
+// packs, the packs applied to the entity's groups are added as evaluated.
+func (p *Plan) AttributeGroups(groups []*Group) error {
+	wantType := p.GroupType()
+	var named, def *Group
 	for _, g := range groups {
-		if g.isDefault && g.entityType == wantType && def == nil {
+		if g.IsDefault && g.EntityType == wantType && def == nil {
 			def = g
 		}
-		if p.ev.PolicyGroup != "" && g.name == p.ev.PolicyGroup {
+		if p.Evaluation.PolicyGroup != "" && g.Name == p.Evaluation.PolicyGroup {
 			named = g
 		}
 	}
-	if p.ev.PolicyGroup != "" {
+	if p.Evaluation.PolicyGroup != "" {
 		if named == nil {
-			return invalid("policyGroup", "policy group %q does not exist", p.ev.PolicyGroup)
+			return invalid("policyGroup", "policy group %q does not exist", p.Evaluation.PolicyGroup)
 		}
-		if named.entityType != wantType {
-			return invalid("policyGroup", "policy group %s holds %s; a %s can't be evaluated under it", named.name, named.entityType, p.entityType)
+		if named.EntityType != wantType {
+			return invalid("policyGroup", "policy group %s holds %s; a %s can't be evaluated under it", named.Name, named.EntityType, p.EntityType)
 		}
 	}
-	if !p.ev.Complete {
+	if !p.Evaluation.Complete {
 		var names []string
 		seen := map[string]bool{}
 		for _, g := range groups {
-			if !g.member {
+			if !g.Member {
 				continue
 			}
-			for name := range g.packs {
+			for name := range g.Packs {
 				if p.packByName[name] == nil && !seen[name] {
 					seen[name] = true
 					names = append(names, name)
@@ -390,14 +375,14 @@ func (p *plan) attributeGroups(groups []*groupInfo) error {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			ep := &evalPack{name: name, meta: map[string]*PolicyInput{}}
+			ep := &evalPack{name: name, meta: map[string]*model.PolicyInput{}}
 			p.packs = append(p.packs, ep)
 			p.packByName[name] = ep
 		}
-		if p.ev.Error != "" {
+		if p.Evaluation.Error != "" {
 			for _, pk := range p.packs {
 				if pk.err == "" {
-					pk.err = strings.TrimSpace(p.ev.Error)
+					pk.err = strings.TrimSpace(p.Evaluation.Error)
 				}
 			}
 		}
@@ -406,7 +391,7 @@ func (p *plan) attributeGroups(groups []*groupInfo) error {
 		pk.group = named
 		if pk.group == nil {
 			for _, g := range groups {
-				if _, ok := g.packs[pk.name]; ok && g.member && g.entityType == wantType {
+				if _, ok := g.Packs[pk.name]; ok && g.Member && g.EntityType == wantType {
 					pk.group = g
 					break
 				}
@@ -416,47 +401,63 @@ func (p *plan) attributeGroups(groups []*groupInfo) error {
 			pk.group = def
 		}
 		switch {
-		case p.ev.Kind != "":
-			pk.kind = p.ev.Kind
+		case p.Evaluation.Kind != "":
+			pk.kind = p.Evaluation.Kind
 		case pk.group != nil:
-			pk.kind = pk.group.mode
+			pk.kind = pk.group.Mode
 		default:
-			pk.kind = defaultMode(p.entityType)
+			pk.kind = DefaultMode(p.EntityType)
 		}
 	}
 	return nil
 }
 
-// loadRegistry finds the registered version of each pack with the
-// evaluation's tag (for packs sent without a tag, or added from a group, the
-// version the group applies or the latest published one) and its policies.
-func (p *plan) loadRegistry(tx *gorm.DB, orgID int64, groups []*groupInfo) error {
-	if len(p.packs) == 0 {
-		return nil
-	}
+// PackNames lists the packs evaluated, in the evaluation's order (the
+// packs AttributeGroups adds last).
+func (p *Plan) PackNames() []string {
 	names := make([]string, len(p.packs))
 	for i, pk := range p.packs {
 		names[i] = pk.name
 	}
-	var versions []struct {
-		ID         int64
-		Name       string
-		Version    int
-		VersionTag string
-		Published  bool
+	return names
+}
+
+// Evaluates reports whether the plan evaluates the pack.
+func (p *Plan) Evaluates(pack string) bool { return p.packByName[pack] != nil }
+
+// Kind is the evaluation's mode: the one it gives, else its first pack's,
+// else the entity type's default.
+func (p *Plan) Kind() string {
+	kind := p.Evaluation.Kind
+	if kind == "" && len(p.packs) > 0 {
+		kind = p.packs[0].kind
 	}
-	if err := tx.Table("policy_pack_versions v").
-		Select("v.id, p.name, v.version, v.version_tag, v.published").
-		Joins("JOIN policy_packs p ON p.org_id = v.org_id AND p.id = v.pack_id").
-		Where("p.org_id = ? AND p.name IN ?", orgID, names).
-		Order("p.name, v.published DESC, v.version DESC").Scan(&versions).Error; err != nil {
-		return err
+	if kind == "" {
+		kind = DefaultMode(p.EntityType)
 	}
-	versionIDs := map[int64]*evalPack{}
+	return kind
+}
+
+// Source is the evaluation's form: model.SourcePolicyResults or
+// model.SourcePulumi.
+func (p *Plan) Source() string {
+	if p.Evaluation.Complete {
+		return model.SourcePolicyResults
+	}
+	return model.SourcePulumi
+}
+
+// SelectVersions chooses, for each pack, the registered version with the
+// evaluation's tag (for packs sent without a tag, or added from a group,
+// the version the group applies or the latest published one), among
+// versions ordered by pack name, published first, newest first. It returns
+// the ids of the versions chosen, whose policies AddRegistered takes.
+func (p *Plan) SelectVersions(versions []PackVersion) []int64 {
+	p.versionPack = map[int64]*evalPack{}
 	for _, pk := range p.packs {
 		var pinned *int
 		if pk.group != nil {
-			pinned = pk.group.packs[pk.name]
+			pinned = pk.group.Packs[pk.name]
 		}
 		var chosen int64
 		for _, v := range versions {
@@ -478,40 +479,39 @@ func (p *plan) loadRegistry(tx *gorm.DB, orgID int64, groups []*groupInfo) error
 			break
 		}
 		if chosen != 0 {
-			versionIDs[chosen] = pk
+			p.versionPack[chosen] = pk
 		}
 	}
-	if len(versionIDs) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(versionIDs))
-	for id := range versionIDs {
+	ids := make([]int64, 0, len(p.versionPack))
+	for id := range p.versionPack {
 		ids = append(ids, id)
 	}
-	var policies []Policy
-	if err := tx.Where("org_id = ? AND version_id IN ?", orgID, ids).Find(&policies).Error; err != nil {
-		return err
-	}
+	return ids
+}
+
+// AddRegistered gives each pack the policies of its registered version
+// (SelectVersions chose the versions). The plan keeps pointers into
+// policies.
+func (p *Plan) AddRegistered(policies []model.Policy) {
 	for i := range policies {
-		pk := versionIDs[policies[i].VersionID]
+		pk := p.versionPack[policies[i].VersionID]
 		if pk.registered == nil {
-			pk.registered = map[string]*Policy{}
+			pk.registered = map[string]*model.Policy{}
 		}
 		pk.registered[policies[i].Name] = &policies[i]
 	}
-	return nil
 }
 
 // severity is a policy's severity: the violation's, else the evaluation's
 // metadata, else the registered pack version's, else unset.
-func (pk *evalPack) severity(policy, fromViolation string) string {
+func (pk *evalPack) severity(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.Severity != "" {
+	if m := pk.meta[name]; m != nil && m.Severity != "" {
 		return m.Severity
 	}
-	if reg := pk.registered[policy]; reg != nil {
+	if reg := pk.registered[name]; reg != nil {
 		return reg.Severity
 	}
 	return ""
@@ -519,47 +519,65 @@ func (pk *evalPack) severity(policy, fromViolation string) string {
 
 // level is a policy's enforcement level, with the same precedence as
 // severity and advisory by default.
-func (pk *evalPack) level(policy, fromViolation string) string {
+func (pk *evalPack) level(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.EnforcementLevel != "" {
+	if m := pk.meta[name]; m != nil && m.EnforcementLevel != "" {
 		return m.EnforcementLevel
 	}
-	if reg := pk.registered[policy]; reg != nil && reg.EnforcementLevel != "" {
+	if reg := pk.registered[name]; reg != nil && reg.EnforcementLevel != "" {
 		return reg.EnforcementLevel
 	}
-	return LevelAdvisory
+	return policy.LevelAdvisory
 }
 
-func (pk *evalPack) message(policy, fromViolation string) string {
+// message is a policy's message, with the same precedence as severity.
+func (pk *evalPack) message(name, fromViolation string) string {
 	if fromViolation != "" {
 		return fromViolation
 	}
-	if m := pk.meta[policy]; m != nil && m.Message != "" {
+	if m := pk.meta[name]; m != nil && m.Message != "" {
 		return m.Message
 	}
-	if reg := pk.registered[policy]; reg != nil {
+	if reg := pk.registered[name]; reg != nil {
 		return reg.Message
 	}
 	return ""
 }
 
-// knownTexts are the dictionary values of the violations that the
-// registry read in the evaluation's transaction cannot change: resource
-// names, URN parts, and messages given by the violation or the
-// evaluation's metadata.
-func (p *plan) knownTexts() map[textKey]int64 {
-	want := make(map[textKey]int64, 4*len(p.violations))
+// ReportedKeys lists the (pack, policy, resource URN) of each violation
+// reported, in the evaluation's order; nil when there is none.
+func (p *Plan) ReportedKeys() [][3]string {
+	if len(p.violations) == 0 {
+		return nil
+	}
+	keys := make([][3]string, len(p.violations))
+	for i, v := range p.violations {
+		keys[i] = [3]string{v.key.pack, v.key.policy, v.key.urn}
+	}
+	return keys
+}
+
+// KnownTexts calls f with the texts of each violation of a pack that ran
+// that the registry cannot change: its resource's name and URN, and its
+// message when the violation or the evaluation's metadata gives it (""
+// otherwise). The repository reads them before the evaluation's
+// transaction.
+func (p *Plan) KnownTexts(f func(resourceName, urn, message string)) {
 	for _, v := range p.violations {
 		pk := p.packByName[v.key.pack]
 		if pk.err != "" {
 			continue
 		}
-		addResourceTexts(want, p.resources[v.key.urn].name, v.key.urn)
+		message := ""
 		if m := pk.meta[v.key.policy]; v.message != "" || m != nil && m.Message != "" {
-			want[textKey{textMessage, pk.message(v.key.policy, v.message)}] = 0
+			message = pk.message(v.key.policy, v.message)
 		}
+		f(p.resources[v.key.urn].name, v.key.urn, message)
 	}
-	return want
 }
+
+// Violations is the number of violations reported, each (pack, policy,
+// resource) once.
+func (p *Plan) Violations() int { return len(p.violations) }

@@ -1,31 +1,46 @@
-package repository
+package ingest
 
 import (
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
-// issueDiff is what an evaluation writes to the issues.
-type issueDiff struct {
-	inserts                            []Issue
-	updates                            []Issue
-	befores                            []Issue               // updates[i] as it was
-	moved                              map[versions][]string // version-only changes: ids by new versions
-	history                            []HistoryEntry
-	unaccepted                         []string // fixed issues whose risk acceptance ends
-	opened, reopened, fixed, unchanged int
-	// rollup is what the changes make to the rollups.
-	rollup *rollupDelta
+// Diff is what an evaluation writes to the issues of its entity and scope.
+type Diff struct {
+	// Inserts are the issues the evaluation opens.
+	Inserts []model.Issue
+	// Updates are the issues it changes, and Befores[i] is Updates[i] as it
+	// was.
+	Updates []model.Issue
+	Befores []model.Issue
+	// Moved are the issues whose only change is their version columns:
+	// their ids by their new versions.
+	Moved map[Versions][]string
+	// History is the history rows of the inserts and the updates.
+	History []model.HistoryEntry
+	// Unaccepted are the fixed issues whose risk acceptance ends.
+	Unaccepted []string
+	// Opened, Reopened, Fixed and Unchanged count the violations and
+	// issues of each outcome.
+	Opened, Reopened, Fixed, Unchanged int
 }
 
-// diff compares the reported violations with the existing issues of the
-// entity and scope, in memory.
-func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]int64) *issueDiff {
-	d := &issueDiff{rollup: newRollupDelta()}
-	byKey := make(map[issueKey]*Issue, len(existing))
+// Diff compares the reported violations with the existing issues of the
+// entity and scope: the issues not fixed, and the fixed ones a violation
+// reports again. A new violation opens an issue; an issue reported again
+// keeps its triage and takes the evaluation's level, message, tag, severity
+// (when one is given), kind and group, and reopens when it was fixed; an
+// issue not reported by a pack the evaluation ran is fixed, as is, in the
+// complete form, one whose resource is gone from the inventory (unless its
+// pack has since been evaluated at a newer version: latest maps packs to
+// the version they were last evaluated at), and a fixed issue's risk
+// acceptance ends. Packs that could not run change nothing. Diff changes
+// existing in place.
+func (p *Plan) Diff(orgID int64, e *model.Entity, existing []model.Issue, latest map[string]int64) *Diff {
+	d := &Diff{}
+	byKey := make(map[issueKey]*model.Issue, len(existing))
 	for i := range existing {
 		iss := &existing[i]
 		byKey[issueKey{iss.PolicyPack, iss.PolicyName, iss.ResourceURN}] = iss
@@ -39,19 +54,18 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		want := p.issueFields(orgID, e, pk, v, res)
 		iss := byKey[v.key]
 		if iss == nil {
-			want.ID = newIssueID()
-			d.inserts = append(d.inserts, want)
-			d.rollup.add(&want, 1)
-			d.history = append(d.history, p.historyRow(orgID, want.ID, want.ObservedAt, "status", nil, StatusOpen))
-			d.opened++
+			want.ID = model.NewIssueID()
+			d.Inserts = append(d.Inserts, want)
+			d.History = append(d.History, historyRow(orgID, want.ID, want.ObservedAt, "status", nil, policy.StatusOpen))
+			d.Opened++
 			continue
 		}
 		c := change{plan: p, orgID: orgID, iss: iss, before: *iss}
 		if next := policy.StatusReported(iss.Status); next != iss.Status {
 			c.setStatus(next)
-			d.reopened++
+			d.Reopened++
 		} else {
-			d.unchanged++
+			d.Unchanged++
 		}
 		c.set("level", &iss.Level, want.Level)
 		c.set("message", &iss.Message, want.Message)
@@ -66,10 +80,10 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		c.quiet(iss, want)
 		d.add(c)
 	}
-	inventory := p.ev.Complete
+	inventory := p.Evaluation.Complete
 	for i := range existing {
 		iss := &existing[i]
-		if iss.Status == StatusFixed {
+		if iss.Status == policy.StatusFixed {
 			continue
 		}
 		key := issueKey{iss.PolicyPack, iss.PolicyName, iss.ResourceURN}
@@ -82,7 +96,7 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 			continue
 		case pk != nil:
 			// Evaluated again and not reported: fixed.
-		case inventory && p.resources[iss.ResourceURN] == nil && iss.ResourceURN != p.entityURN && latest[iss.PolicyPack] <= p.version:
+		case inventory && p.resources[iss.ResourceURN] == nil && iss.ResourceURN != p.entityURN && latest[iss.PolicyPack] <= p.Version:
 			// The resource is gone from the complete inventory: fixed, unless
 			// its pack has since been evaluated at a newer version.
 		default:
@@ -92,10 +106,10 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 		c.setStatus(policy.StatusNotReported(iss.Status))
 		if iss.AcceptedUntil != nil {
 			c.endAcceptance()
-			d.unaccepted = append(d.unaccepted, iss.ID)
+			d.Unaccepted = append(d.Unaccepted, iss.ID)
 		}
 		p.setVersions(iss, p.resources[iss.ResourceURN])
-		d.fixed++
+		d.Fixed++
 		d.add(c)
 	}
 	return d
@@ -103,11 +117,11 @@ func (p *plan) diff(orgID int64, e *Entity, existing []Issue, latest map[string]
 
 // change accumulates the changes to one existing issue.
 type change struct {
-	plan    *plan
+	plan    *Plan
 	orgID   int64
-	iss     *Issue
-	before  Issue // the issue as it was
-	history []HistoryEntry
+	iss     *model.Issue
+	before  model.Issue // the issue as it was
+	history []model.HistoryEntry
 	dirty   bool // a column other than the versions changed
 	moved   bool // the version columns changed
 }
@@ -119,13 +133,13 @@ func (c *change) set(field string, dst *string, value string) {
 	old := *dst
 	*dst = value
 	c.dirty = true
-	c.history = append(c.history, c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, field, &old, value))
+	c.history = append(c.history, historyRow(c.orgID, c.iss.ID, time.Time{}, field, &old, value))
 }
 
 func (c *change) setStatus(status string) {
 	c.set("status", &c.iss.Status, status)
-	c.iss.StatusRank = StatusRank(status)
-	c.iss.Active = IsActive(status)
+	c.iss.StatusRank = policy.StatusRank(status)
+	c.iss.Active = policy.IsActive(status)
 }
 
 // endAcceptance clears the issue's risk acceptance, recorded in its history.
@@ -133,9 +147,9 @@ func (c *change) endAcceptance() {
 	until, reason := c.iss.AcceptedUntil.UTC().Format(time.RFC3339Nano), c.iss.AcceptanceReason
 	c.iss.AcceptedUntil, c.iss.AcceptanceReason = nil, ""
 	c.dirty = true
-	for _, h := range []HistoryEntry{
-		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptedUntil", &until, ""),
-		c.plan.historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptanceReason", &reason, ""),
+	for _, h := range []model.HistoryEntry{
+		historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptedUntil", &until, ""),
+		historyRow(c.orgID, c.iss.ID, time.Time{}, "acceptanceReason", &reason, ""),
 	} {
 		h.NewValue = nil
 		c.history = append(c.history, h)
@@ -144,7 +158,7 @@ func (c *change) endAcceptance() {
 
 // quiet updates the columns that follow the latest evaluation without
 // being recorded as changes: versions, resource identity, entity id.
-func (c *change) quiet(iss *Issue, want Issue) {
+func (c *change) quiet(iss *model.Issue, want model.Issue) {
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -163,19 +177,20 @@ func (c *change) quiet(iss *Issue, want Issue) {
 	}
 }
 
-// versions is a value of the version columns.
-type versions struct {
-	stack, resource       int64
-	hasStack, hasResource bool
+// Versions is a value of the version columns (StackVersion,
+// ResourceVersion) of an issue.
+type Versions struct {
+	Stack, Resource       int64
+	HasStack, HasResource bool
 }
 
-func versionsOf(iss *Issue) versions {
-	var v versions
+func versionsOf(iss *model.Issue) Versions {
+	var v Versions
 	if iss.StackVersion != nil {
-		v.stack, v.hasStack = *iss.StackVersion, true
+		v.Stack, v.HasStack = *iss.StackVersion, true
 	}
 	if iss.ResourceVersion != nil {
-		v.resource, v.hasResource = *iss.ResourceVersion, true
+		v.Resource, v.HasResource = *iss.ResourceVersion, true
 	}
 	return v
 }
@@ -186,23 +201,22 @@ func equalPtr(a, b *int64) bool {
 
 // add records a changed issue: recorded changes bump its revision and
 // lastModified (never backwards) and write its history.
-func (d *issueDiff) add(c change) {
+func (d *Diff) add(c change) {
 	iss := c.iss
 	if !c.dirty && len(c.history) == 0 {
 		// Issues reported again unchanged only follow the version: one
 		// UPDATE per version instead of a full row each.
 		if c.moved {
-			if d.moved == nil {
-				d.moved = map[versions][]string{}
+			if d.Moved == nil {
+				d.Moved = map[Versions][]string{}
 			}
 			v := versionsOf(iss)
-			d.moved[v] = append(d.moved[v], iss.ID)
+			d.Moved[v] = append(d.Moved[v], iss.ID)
 		}
 		return
 	}
-	d.rollup.change(&c.before, iss)
 	if len(c.history) > 0 {
-		at := c.plan.observedAt
+		at := c.plan.ObservedAt
 		if at.Before(iss.LastModified) {
 			at = iss.LastModified
 		}
@@ -211,64 +225,43 @@ func (d *issueDiff) add(c change) {
 		for i := range c.history {
 			c.history[i].At = at
 		}
-		d.history = append(d.history, c.history...)
+		d.History = append(d.History, c.history...)
 	}
-	d.updates = append(d.updates, *iss)
-	d.befores = append(d.befores, c.before)
+	d.Updates = append(d.Updates, *iss)
+	d.Befores = append(d.Befores, c.before)
 }
 
-// changes lists the issues d opens and changes, for record.
-func (d *issueDiff) changes() []issueChange {
-	out := make([]issueChange, 0, len(d.inserts)+len(d.updates))
-	for i := range d.inserts {
-		out = append(out, issueChange{after: &d.inserts[i]})
-	}
-	for i := range d.updates {
-		out = append(out, issueChange{before: &d.befores[i], after: &d.updates[i]})
-	}
-	return out
-}
-
-func newIssueID() string {
-	// Version 7 UUIDs are time-ordered, so new issues append to the primary
-	// key's B-tree instead of scattering across it.
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
-	}
-	return id.String()
-}
-
-func (p *plan) historyRow(orgID int64, issueID string, at time.Time, field string, old *string, value string) HistoryEntry {
+// historyRow is a history row an evaluation writes.
+func historyRow(orgID int64, issueID string, at time.Time, field string, old *string, value string) model.HistoryEntry {
 	v := value
-	return HistoryEntry{OrgID: orgID, IssueID: issueID, At: at, Actor: evaluationActor, ActorType: evaluationActor,
+	return model.HistoryEntry{OrgID: orgID, IssueID: issueID, At: at, Actor: HistoryActor, ActorType: HistoryActor,
 		Field: field, OldValue: old, NewValue: &v}
 }
 
 // issueFields is the issue a violation describes, as a new issue would be.
-func (p *plan) issueFields(orgID int64, e *Entity, pk *evalPack, v *evalViolation, res *evalResource) Issue {
+func (p *Plan) issueFields(orgID int64, e *model.Entity, pk *evalPack, v *evalViolation, res *evalResource) model.Issue {
 	sev := pk.severity(v.key.policy, v.severity)
-	iss := Issue{
-		OrgID: orgID, EntityRef: e.ID, Scope: p.ev.Scope, EntityProject: e.Project,
+	iss := model.Issue{
+		OrgID: orgID, EntityRef: e.ID, Scope: p.Evaluation.Scope, EntityProject: e.Project,
 		PolicyPack: pk.name, PolicyPackTag: pk.tag, PolicyName: v.key.policy, ResourceURN: v.key.urn,
 		ResourceProvider: res.provider, ResourceType: res.typ, ResourceName: res.name,
-		Message: pk.message(v.key.policy, v.message), ObservedAt: p.observedAt, LastModified: p.observedAt,
-		Level: pk.level(v.key.policy, v.level), Severity: sev, SeverityRank: SeverityRank(sev),
-		Status: StatusOpen, StatusRank: StatusRank(StatusOpen), Active: true, Kind: pk.kind,
-		Priority: PriorityForSeverity(sev), Revision: 1,
+		Message: pk.message(v.key.policy, v.message), ObservedAt: p.ObservedAt, LastModified: p.ObservedAt,
+		Level: pk.level(v.key.policy, v.level), Severity: sev, SeverityRank: policy.SeverityRank(sev),
+		Status: policy.StatusOpen, StatusRank: policy.StatusRank(policy.StatusOpen), Active: true, Kind: pk.kind,
+		Priority: policy.PriorityForSeverity(sev), Revision: 1,
 	}
 	if pk.group != nil {
-		iss.PolicyGroupName, iss.PolicyGroupType = pk.group.name, pk.group.mode
+		iss.PolicyGroupName, iss.PolicyGroupType = pk.group.Name, pk.group.Mode
 	}
-	if e.Type == EntityStack {
+	if e.Type == model.EntityStack {
 		iss.EntityType, iss.EntityID = "stack", e.Name
 	} else {
 		iss.EntityType = "insights-account"
 		switch {
 		case res.id != "":
 			iss.EntityID = res.id
-		case p.ev.Scope != "":
-			iss.EntityID = p.ev.Scope
+		case p.Evaluation.Scope != "":
+			iss.EntityID = p.Evaluation.Scope
 		default:
 			iss.EntityID = res.name
 		}
@@ -279,9 +272,9 @@ func (p *plan) issueFields(orgID int64, e *Entity, pk *evalPack, v *evalViolatio
 
 // setVersions sets the version columns to this evaluation's: the stack
 // version for stacks, the resource's (else the scan's) version for accounts.
-func (p *plan) setVersions(iss *Issue, res *evalResource) {
-	v := p.version
-	if p.entityType == EntityStack {
+func (p *Plan) setVersions(iss *model.Issue, res *evalResource) {
+	v := p.Version
+	if p.EntityType == model.EntityStack {
 		iss.StackVersion, iss.ResourceVersion = &v, nil
 		return
 	}
