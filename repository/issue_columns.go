@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/policy"
 )
 
 // issueColumn is one column of policy_issues: its name, its PostgreSQL type,
@@ -22,6 +24,59 @@ type issueColumn struct {
 	pgxDest func(is *model.Issue) (dest any, finish func())
 	// array is the column's values of rows as an unnest array.
 	array func(rows []model.Issue) any
+
+	// field is the column's API field id (PolicyIssue's, and its id in the
+	// issue grid), "" for a column the API does not show.
+	field string
+	// grid is the column's definition in the issue grid, its expressions
+	// column names of policy_issues (qualified by issueGridColumnsOf).
+	grid gridColumn
+}
+
+// api shows the column in the API as field, a column of the issue grid of
+// definition def.
+func (c issueColumn) api(field string, def grid.ColumnDef) issueColumn {
+	c.field, c.grid.def = field, def
+	return c
+}
+
+// rankedBy orders the enum column by the column rank, whose value is the
+// index of the row's value in the enum's values.
+func (c issueColumn) rankedBy(rank string) issueColumn {
+	c.grid.rank = rank
+	return c
+}
+
+// matchingRank makes the set conditions of an enum column ranked by rank
+// match the values' ranks: the sort indexes hold severity_rank but not
+// severity, so a severity filter read through them stays index-only instead
+// of a scan and sort of the matches (see docs/performance.md and
+// rankCondition).
+func (c issueColumn) matchingRank(rank string) issueColumn {
+	c.grid.rank, c.grid.rankMatch = rank, rank
+	return c
+}
+
+// matchingAlso makes the grid's filter conditions on the column match the
+// column also too (see gridColumn.matchAlso).
+func (c issueColumn) matchingAlso(also string) issueColumn {
+	c.grid.matchAlso = append(c.grid.matchAlso, also)
+	return c
+}
+
+// The definitions of the issue grid's columns.
+var (
+	gridText         = grid.ColumnDef{Kind: grid.KindText, Set: true}
+	gridDate         = grid.ColumnDef{Kind: grid.KindDate, Set: true}
+	gridNullableDate = grid.ColumnDef{Kind: grid.KindDate, Set: true, Nullable: true}
+	gridVersion      = grid.ColumnDef{Kind: grid.KindNumber, Set: true, Nullable: true}
+	gridMode         = gridEnum(model.ModeAudit, model.ModePreventative)
+)
+
+// gridEnum is an enum of the issue grid; a ranked one lists its values in
+// rank order.
+func gridEnum(values ...string) grid.ColumnDef {
+	return grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}
 }
 
 // issueColumnFlags say who writes a column and who reads it.
@@ -42,44 +97,80 @@ const (
 
 // issueColumnTable is every column of policy_issues, in the order of
 // issueSelect and then issueRefsSelect. It is the one place a column is
-// declared: the select lists, the scanner, the bulk insert and the
-// ingest's update columns derive from it.
+// declared: the select lists, the scanners, the bulk insert, the ingest's
+// update columns, the issue grid's columns and the API's field order
+// (IssueFields) derive from it.
+//
+// The grid's columns are every scalar field of the API's PolicyIssue plus
+// assignedTo, which matches the assignee's login or email and sorts,
+// groups and facets by login. Enums compare exactly and sort by meaning:
+// severity by severity_rank (unset < low < medium < high < critical),
+// status by status_rank (open, in_progress, by_design, ignored, fixed),
+// priority p0 before p4.
 var issueColumnTable = []issueColumn{
 	value("org_id", "bigint", 0, func(is *model.Issue) *int64 { return &is.OrgID }),
-	value("id", "text", 0, func(is *model.Issue) *string { return &is.ID }),
+	value("id", "text", 0, func(is *model.Issue) *string { return &is.ID }).
+		api("id", gridText),
 	value("entity_ref", "bigint", 0, func(is *model.Issue) *int64 { return &is.EntityRef }),
 	value("scope", "text", 0, func(is *model.Issue) *string { return &is.Scope }),
-	value("entity_type", "text", 0, func(is *model.Issue) *string { return &is.EntityType }),
-	value("entity_project", "text", 0, func(is *model.Issue) *string { return &is.EntityProject }),
-	value("entity_id", "text", evaluated, func(is *model.Issue) *string { return &is.EntityID }),
-	nullInt("stack_version", evaluated, func(is *model.Issue) **int64 { return &is.StackVersion }),
-	nullInt("resource_version", evaluated, func(is *model.Issue) **int64 { return &is.ResourceVersion }),
-	value("policy_pack", "text", 0, func(is *model.Issue) *string { return &is.PolicyPack }),
-	value("policy_pack_tag", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyPackTag }),
-	value("policy_name", "text", 0, func(is *model.Issue) *string { return &is.PolicyName }),
-	value("resource_urn", "text", 0, func(is *model.Issue) *string { return &is.ResourceURN }),
-	value("resource_provider", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceProvider }),
-	value("resource_type", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceType }),
-	value("resource_name", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceName }),
-	value("message", "text", evaluated, func(is *model.Issue) *string { return &is.Message }),
-	timestamp("observed_at", 0, func(is *model.Issue) *time.Time { return &is.ObservedAt }),
-	timestamp("last_modified", evaluated, func(is *model.Issue) *time.Time { return &is.LastModified }),
-	value("level", "text", evaluated, func(is *model.Issue) *string { return &is.Level }),
-	value("severity", "text", evaluated, func(is *model.Issue) *string { return &is.Severity }),
+	value("entity_type", "text", 0, func(is *model.Issue) *string { return &is.EntityType }).
+		api("entityType", gridEnum("stack", "insights-account")),
+	value("entity_project", "text", 0, func(is *model.Issue) *string { return &is.EntityProject }).
+		api("entityProject", gridText),
+	value("entity_id", "text", evaluated, func(is *model.Issue) *string { return &is.EntityID }).
+		api("entityId", gridText),
+	nullInt("stack_version", evaluated, func(is *model.Issue) **int64 { return &is.StackVersion }).
+		api("stackVersion", gridVersion),
+	nullInt("resource_version", evaluated, func(is *model.Issue) **int64 { return &is.ResourceVersion }).
+		api("resourceVersion", gridVersion),
+	value("policy_pack", "text", 0, func(is *model.Issue) *string { return &is.PolicyPack }).
+		api("policyPack", gridText),
+	value("policy_pack_tag", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyPackTag }).
+		api("policyPackTag", gridText),
+	value("policy_name", "text", 0, func(is *model.Issue) *string { return &is.PolicyName }).
+		api("policyName", gridText),
+	value("resource_urn", "text", 0, func(is *model.Issue) *string { return &is.ResourceURN }).
+		api("resourceURN", gridText),
+	value("resource_provider", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceProvider }).
+		api("resourceProvider", gridText),
+	value("resource_type", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceType }).
+		api("resourceType", gridText),
+	value("resource_name", "text", evaluated, func(is *model.Issue) *string { return &is.ResourceName }).
+		api("resourceName", gridText),
+	value("message", "text", evaluated, func(is *model.Issue) *string { return &is.Message }).
+		api("message", gridText),
+	timestamp("observed_at", 0, func(is *model.Issue) *time.Time { return &is.ObservedAt }).
+		api("observedAt", gridDate),
+	timestamp("last_modified", evaluated, func(is *model.Issue) *time.Time { return &is.LastModified }).
+		api("lastModified", gridDate),
+	value("level", "text", evaluated, func(is *model.Issue) *string { return &is.Level }).
+		api("level", gridText),
+	value("severity", "text", evaluated, func(is *model.Issue) *string { return &is.Severity }).
+		api("severity", gridEnum("", "low", "medium", "high", "critical")).
+		matchingRank("severity_rank"),
 	number("severity_rank", "smallint", evaluated, func(is *model.Issue) *int { return &is.SeverityRank }),
-	value("status", "text", evaluated, func(is *model.Issue) *string { return &is.Status }),
+	value("status", "text", evaluated, func(is *model.Issue) *string { return &is.Status }).
+		api("status", gridEnum(policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored,
+			policy.StatusFixed)).rankedBy("status_rank"),
 	number("status_rank", "smallint", evaluated, func(is *model.Issue) *int { return &is.StatusRank }),
 	value("active", "boolean", evaluated, func(is *model.Issue) *bool { return &is.Active }),
-	value("kind", "text", evaluated, func(is *model.Issue) *string { return &is.Kind }),
-	value("priority", "text", 0, func(is *model.Issue) *string { return &is.Priority }),
+	value("kind", "text", evaluated, func(is *model.Issue) *string { return &is.Kind }).
+		api("kind", gridMode),
+	value("priority", "text", 0, func(is *model.Issue) *string { return &is.Priority }).
+		api("priority", gridEnum("p0", "p1", "p2", "p3", "p4")),
 	nullInt("assignee_id", 0, func(is *model.Issue) **int64 { return &is.AssigneeID }),
-	value("assignee_login", "text", 0, func(is *model.Issue) *string { return &is.AssigneeLogin }),
+	value("assignee_login", "text", 0, func(is *model.Issue) *string { return &is.AssigneeLogin }).
+		api("assignedTo", gridText).matchingAlso("assignee_email"),
 	value("assignee_email", "text", 0, func(is *model.Issue) *string { return &is.AssigneeEmail }),
-	value("policy_group_name", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyGroupName }),
-	value("policy_group_type", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyGroupType }),
+	value("policy_group_name", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyGroupName }).
+		api("policyGroupName", gridText),
+	value("policy_group_type", "text", evaluated, func(is *model.Issue) *string { return &is.PolicyGroupType }).
+		api("policyGroupType", gridMode),
 	number("revision", "integer", evaluated, func(is *model.Issue) *int { return &is.Revision }),
-	nullTimestamp("accepted_until", acceptance, func(is *model.Issue) **time.Time { return &is.AcceptedUntil }),
-	value("acceptance_reason", "text", acceptance, func(is *model.Issue) *string { return &is.AcceptanceReason }),
+	nullTimestamp("accepted_until", acceptance, func(is *model.Issue) **time.Time { return &is.AcceptedUntil }).
+		api("acceptedUntil", gridNullableDate),
+	value("acceptance_reason", "text", acceptance, func(is *model.Issue) *string { return &is.AcceptanceReason }).
+		api("acceptanceReason", gridText),
 	value("name_ref", "bigint", evaluated|textRef, func(is *model.Issue) *int64 { return &is.NameRef }),
 	value("message_ref", "bigint", evaluated|textRef, func(is *model.Issue) *int64 { return &is.MessageRef }),
 	value("urn_prefix_ref", "bigint", evaluated|textRef, func(is *model.Issue) *int64 { return &is.URNPrefixRef }),
@@ -232,6 +323,43 @@ func pgxIssueDests(is *model.Issue) (dests []any, finish []func()) {
 		}
 	}
 	return dests, finish
+}
+
+// IssueFields are the API field ids of the issues' columns, in the table's
+// order (the columns of the CSV export).
+var IssueFields = func() []string {
+	var out []string
+	for _, c := range issueColumnTable {
+		if c.field != "" {
+			out = append(out, c.field)
+		}
+	}
+	return out
+}()
+
+// issueGridColumnsOf is the issue grid's columns of table by API field id,
+// their expressions qualified with the table's name.
+func issueGridColumnsOf(table []issueColumn) gridColumns {
+	qualified := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return "policy_issues." + name
+	}
+	out := gridColumns{}
+	for _, c := range table {
+		if c.field == "" {
+			continue
+		}
+		g := c.grid
+		g.expr, g.rank, g.rankMatch = qualified(c.name), qualified(g.rank), qualified(g.rankMatch)
+		g.matchAlso = nil
+		for _, also := range c.grid.matchAlso {
+			g.matchAlso = append(g.matchAlso, qualified(also))
+		}
+		out[c.field] = g
+	}
+	return out
 }
 
 // issueColumnsWhere is the columns of issueColumnTable that have every flag

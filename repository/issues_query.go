@@ -8,46 +8,13 @@ import (
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/policy"
 	"gorm.io/gorm"
 )
 
 // issueGridColumns are the columns of /issues, /issues/export and
-// /issues/filters: every scalar field of the API's PolicyIssue plus
-// assignedTo, which matches the assignee's login or email and sorts, groups
-// and facets by login. Enums compare exactly and sort by meaning: severity
-// by severity_rank (unset < low < medium < high < critical), status by
-// status_rank (open, in_progress, by_design, ignored, fixed), priority p0
-// before p4.
-var issueGridColumns = gridColumns{
-	"id":               textColumn("policy_issues.id"),
-	"entityType":       enumColumn("policy_issues.entity_type", "", "stack", "insights-account"),
-	"entityProject":    textColumn("policy_issues.entity_project"),
-	"entityId":         textColumn("policy_issues.entity_id"),
-	"stackVersion":     {expr: "policy_issues.stack_version", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true, Nullable: true}},
-	"resourceVersion":  {expr: "policy_issues.resource_version", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true, Nullable: true}},
-	"policyPack":       textColumn("policy_issues.policy_pack"),
-	"policyPackTag":    textColumn("policy_issues.policy_pack_tag"),
-	"policyName":       textColumn("policy_issues.policy_name"),
-	"resourceURN":      textColumn("policy_issues.resource_urn"),
-	"resourceProvider": textColumn("policy_issues.resource_provider"),
-	"resourceType":     textColumn("policy_issues.resource_type"),
-	"resourceName":     textColumn("policy_issues.resource_name"),
-	"message":          textColumn("policy_issues.message"),
-	"observedAt":       {expr: "policy_issues.observed_at", def: grid.ColumnDef{Kind: grid.KindDate, Set: true}},
-	"lastModified":     {expr: "policy_issues.last_modified", def: grid.ColumnDef{Kind: grid.KindDate, Set: true}},
-	"level":            textColumn("policy_issues.level"),
-	"severity":         rankedEnumColumn("policy_issues.severity", "policy_issues.severity_rank", "", "low", "medium", "high", "critical"),
-	"status":           enumColumn("policy_issues.status", "policy_issues.status_rank", policy.StatusOpen, policy.StatusInProgress, policy.StatusByDesign, policy.StatusIgnored, policy.StatusFixed),
-	"kind":             enumColumn("policy_issues.kind", "", model.ModeAudit, model.ModePreventative),
-	"priority":         enumColumn("policy_issues.priority", "", "p0", "p1", "p2", "p3", "p4"),
-	"policyGroupName":  textColumn("policy_issues.policy_group_name"),
-	"policyGroupType":  enumColumn("policy_issues.policy_group_type", "", model.ModeAudit, model.ModePreventative),
-	"assignedTo": {expr: "policy_issues.assignee_login", matchAlso: []string{"policy_issues.assignee_email"},
-		def: grid.ColumnDef{Kind: grid.KindText, Set: true}},
-	"acceptedUntil":    {expr: "policy_issues.accepted_until", def: grid.ColumnDef{Kind: grid.KindDate, Set: true, Nullable: true}},
-	"acceptanceReason": textColumn("policy_issues.acceptance_reason"),
-}
+// /issues/filters, declared with the columns of policy_issues
+// (issueColumnTable).
+var issueGridColumns = issueGridColumnsOf(issueColumnTable)
 
 // IssueSchema is the column allowlist of /issues, /issues/export and
 // /issues/filters, for the grid parser.
@@ -61,17 +28,6 @@ func textColumn(expr string) gridColumn {
 // rank order (rank = index).
 func enumColumn(expr, rank string, values ...string) gridColumn {
 	return gridColumn{expr: expr, rank: rank, def: grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}}
-}
-
-// rankedEnumColumn is an enum whose set conditions match its rank: the
-// sort indexes hold severity_rank but not severity, so a severity filter
-// read through them stays index-only instead of a scan and sort of the
-// matches (see docs/performance.md). See rankCondition for
-// how the ranks are written.
-func rankedEnumColumn(expr, rank string, values ...string) gridColumn {
-	c := enumColumn(expr, rank, values...)
-	c.rankMatch = rank
-	return c
 }
 
 // IssueDefaultSort is the default order of issues: severity (critical

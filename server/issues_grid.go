@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -104,36 +105,67 @@ func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIs
 	return out, nil
 }
 
-// exportColumns are the CSV columns: PolicyIssue's field names.
-var exportColumns = []string{
-	"id", "entityType", "entityProject", "entityId", "stackVersion", "resourceVersion",
-	"policyPack", "policyPackTag", "policyName", "resourceURN", "resourceProvider", "resourceType",
-	"resourceName", "message", "observedAt", "lastModified", "level", "severity", "status", "kind",
-	"priority", "assignedTo", "policyGroupName", "policyGroupType", "acceptedUntil", "acceptanceReason",
-}
+// exportColumns are the CSV columns: PolicyIssue's field names, in the
+// order of the issues' columns (repository.IssueFields).
+var exportColumns = slices.Clone(repository.IssueFields)
 
-// exportRecord renders an issue as a CSV record, assignedTo as the
-// assignee's email.
-func exportRecord(is *model.Issue, rec []string) []string {
-	version := func(v *int64) string {
-		if v == nil {
+// exportCells render an issue's fields as CSV cells, by field name;
+// assignedTo is the assignee's email.
+var exportCells = map[string]func(is *model.Issue) string{
+	"id":               func(is *model.Issue) string { return is.ID },
+	"entityType":       func(is *model.Issue) string { return is.EntityType },
+	"entityProject":    func(is *model.Issue) string { return is.EntityProject },
+	"entityId":         func(is *model.Issue) string { return is.EntityID },
+	"stackVersion":     func(is *model.Issue) string { return exportVersion(is.StackVersion) },
+	"resourceVersion":  func(is *model.Issue) string { return exportVersion(is.ResourceVersion) },
+	"policyPack":       func(is *model.Issue) string { return is.PolicyPack },
+	"policyPackTag":    func(is *model.Issue) string { return is.PolicyPackTag },
+	"policyName":       func(is *model.Issue) string { return is.PolicyName },
+	"resourceURN":      func(is *model.Issue) string { return is.ResourceURN },
+	"resourceProvider": func(is *model.Issue) string { return is.ResourceProvider },
+	"resourceType":     func(is *model.Issue) string { return is.ResourceType },
+	"resourceName":     func(is *model.Issue) string { return is.ResourceName },
+	"message":          func(is *model.Issue) string { return is.Message },
+	"observedAt":       func(is *model.Issue) string { return is.ObservedAt.UTC().Format(time.RFC3339Nano) },
+	"lastModified":     func(is *model.Issue) string { return is.LastModified.UTC().Format(time.RFC3339Nano) },
+	"level":            func(is *model.Issue) string { return is.Level },
+	"severity":         func(is *model.Issue) string { return is.Severity },
+	"status":           func(is *model.Issue) string { return is.Status },
+	"kind":             func(is *model.Issue) string { return is.Kind },
+	"priority":         func(is *model.Issue) string { return is.Priority },
+	"assignedTo":       func(is *model.Issue) string { return is.AssigneeEmail },
+	"policyGroupName":  func(is *model.Issue) string { return is.PolicyGroupName },
+	"policyGroupType":  func(is *model.Issue) string { return is.PolicyGroupType },
+	"acceptedUntil": func(is *model.Issue) string {
+		if is.AcceptedUntil == nil {
 			return ""
 		}
-		return strconv.FormatInt(*v, 10)
+		return is.AcceptedUntil.UTC().Format(time.RFC3339Nano)
+	},
+	"acceptanceReason": func(is *model.Issue) string { return is.AcceptanceReason },
+}
+
+// exportRecordCells are exportCells in the order of exportColumns.
+var exportRecordCells = func() []func(*model.Issue) string {
+	out := make([]func(*model.Issue) string, len(exportColumns))
+	for i, c := range exportColumns {
+		out[i] = exportCells[c]
 	}
-	acceptedUntil := ""
-	if is.AcceptedUntil != nil {
-		acceptedUntil = is.AcceptedUntil.UTC().Format(time.RFC3339Nano)
+	return out
+}()
+
+func exportVersion(v *int64) string {
+	if v == nil {
+		return ""
 	}
-	rec = append(rec[:0],
-		is.ID, is.EntityType, is.EntityProject, is.EntityID, version(is.StackVersion), version(is.ResourceVersion),
-		is.PolicyPack, is.PolicyPackTag, is.PolicyName, is.ResourceURN, is.ResourceProvider, is.ResourceType,
-		is.ResourceName, is.Message, is.ObservedAt.UTC().Format(time.RFC3339Nano), is.LastModified.UTC().Format(time.RFC3339Nano),
-		is.Level, is.Severity, is.Status, is.Kind, is.Priority, is.AssigneeEmail, is.PolicyGroupName, is.PolicyGroupType,
-		acceptedUntil, is.AcceptanceReason,
-	)
-	for i, v := range rec {
-		rec[i] = neutraliseFormula(v)
+	return strconv.FormatInt(*v, 10)
+}
+
+// exportRecord renders an issue as a CSV record.
+func exportRecord(is *model.Issue, rec []string) []string {
+	rec = rec[:0]
+	for _, cell := range exportRecordCells {
+		rec = append(rec, neutraliseFormula(cell(is)))
 	}
 	return rec
 }
