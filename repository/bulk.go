@@ -124,6 +124,48 @@ func insertIssuesPG(tx *gorm.DB, rows []model.Issue, update bool) error {
 	return nil
 }
 
+// insertIssuesValues is insertIssuesPG for a database without arrays:
+// multi-row VALUES statements of at most perStatement rows, every column
+// bound. Like execPG, it runs them on the transaction's connection
+// directly: GORM would reflect over each of their values again.
+func insertIssuesValues(tx *gorm.DB, rows []model.Issue, update bool, perStatement int) error {
+	for _, batch := range chunk(rows, perStatement) {
+		var b strings.Builder
+		b.WriteString(issueInsertValues)
+		args := make([]any, 0, len(batch)*len(issueColumnTable))
+		for i := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(issueValuesRow)
+			for _, c := range issueColumnTable {
+				args = append(args, c.arg(&batch[i]))
+			}
+		}
+		if update {
+			b.WriteString(issueValuesUpsert)
+		}
+		if _, err := tx.Statement.ConnPool.ExecContext(statementContext(tx), b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The statement parts of insertIssuesValues: the insert, one row's
+// placeholders and the upsert's conflict clause.
+var (
+	issueInsertValues = "INSERT INTO policy_issues (" + strings.Join(issueColumnNames(issueColumnTable), ", ") + ") VALUES "
+	issueValuesRow    = "(" + strings.Repeat("?, ", len(issueColumnTable)-1) + "?)"
+	issueValuesUpsert = func() string {
+		sets := make([]string, len(issueUpdateColumns))
+		for i, col := range issueUpdateColumns {
+			sets[i] = col + " = excluded." + col
+		}
+		return " ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
+	}()
+)
+
 // insertHistoryPG appends history rows.
 func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
 	for _, batch := range chunk(rows, pgBulkRows) {

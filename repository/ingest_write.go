@@ -25,17 +25,11 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
-	for _, batch := range chunk(d.Inserts, r.batchRows(issueColumns)) {
-		if err := tx.Create(&batch).Error; err != nil {
-			return translate(err, "an issue of this evaluation was written concurrently; retry")
-		}
+	if err := insertIssuesValues(tx, d.Inserts, false, r.batchRows(issueColumns)); err != nil {
+		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	conflict := []clause.Column{{Name: "id"}}
-	for _, batch := range chunk(d.Updates, r.batchRows(issueColumns)) {
-		if err := tx.Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.AssignmentColumns(issueUpdateColumns)}).
-			Create(&batch).Error; err != nil {
-			return err
-		}
+	if err := insertIssuesValues(tx, d.Updates, true, r.batchRows(issueColumns)); err != nil {
+		return err
 	}
 	for _, batch := range chunk(d.Unaccepted, r.inBatch()) {
 		if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).

@@ -24,6 +24,8 @@ type issueColumn struct {
 	pgxDest func(is *model.Issue) (dest any, finish func())
 	// array is the column's values of rows as an unnest array.
 	array func(rows []model.Issue) any
+	// arg is the column's value of is as a statement's argument.
+	arg func(is *model.Issue) any
 
 	// field is the column's API field id (PolicyIssue's, and its id in the
 	// issue grid), "" for a column the API does not show.
@@ -183,6 +185,7 @@ func value[T any](name, pgType string, flags issueColumnFlags, field func(*model
 	return issueColumn{name: name, pgType: pgType, flags: flags,
 		dest:    func(is *model.Issue) any { return field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
+		arg:     func(is *model.Issue) any { return *field(is) },
 		array: func(rows []model.Issue) any {
 			out := make([]T, len(rows))
 			for i := range rows {
@@ -198,6 +201,7 @@ func number(name, pgType string, flags issueColumnFlags, field func(*model.Issue
 	return issueColumn{name: name, pgType: pgType, flags: flags,
 		dest:    func(is *model.Issue) any { return field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
+		arg:     func(is *model.Issue) any { return *field(is) },
 		array: func(rows []model.Issue) any {
 			out := make([]int32, len(rows))
 			for i := range rows {
@@ -228,6 +232,7 @@ func nullInt(name string, flags issueColumnFlags, field func(*model.Issue) **int
 func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *time.Time) issueColumn {
 	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return timeField{field(is)} },
+		arg:  func(is *model.Issue) any { return *field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) {
 			t := field(is)
 			return t, func() { *t = t.UTC() }
@@ -245,6 +250,7 @@ func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *ti
 func nullTimestamp(name string, flags issueColumnFlags, field func(*model.Issue) **time.Time) issueColumn {
 	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return nullTimeField{field(is)} },
+		arg:  func(is *model.Issue) any { return *field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) {
 			t, scanned := field(is), &pgtype.Timestamptz{}
 			return scanned, func() {

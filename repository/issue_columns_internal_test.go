@@ -63,8 +63,8 @@ var (
 // TestIssueColumnsMatchModel checks that the registry lists model.Issue's
 // fields as GORM maps them, in order, and that each column reads and writes
 // its own field: an issue with a distinct value in every field goes through
-// each column's array and scan destinations (database/sql's and pgx's)
-// unchanged.
+// each column's array, argument and scan destinations (database/sql's and
+// pgx's) unchanged.
 func TestIssueColumnsMatchModel(t *testing.T) {
 	s, err := schema.Parse(&model.Issue{}, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
@@ -105,6 +105,9 @@ func TestIssueColumnsMatchModel(t *testing.T) {
 		}
 		if !reflect.DeepEqual(arr.Interface(), field.Interface()) {
 			t.Errorf("column %d %s: array value %v, field %v", i, c.name, arr.Interface(), field.Interface())
+		}
+		if arg := c.arg(&want); !reflect.DeepEqual(arg, field.Interface()) {
+			t.Errorf("column %d %s: argument %v, field %v", i, c.name, arg, field.Interface())
 		}
 		switch d := c.dest(&got).(type) {
 		case sql.Scanner:
