@@ -127,7 +127,7 @@ type resource struct {
 func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Result, error) {
 	opts.defaults()
 	start := time.Now()
-	org, err := repo.CreateOrganization(ctx, OrgName)
+	org, err := repo.Accounts.CreateOrganization(ctx, OrgName)
 	if err != nil {
 		return nil, err
 	}
@@ -142,15 +142,15 @@ func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Resu
 		{"carol", "Carol Viewer", model.RoleViewer},
 	} {
 		user := &model.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
-		if err := repo.CreateUser(ctx, user); err != nil {
+		if err := repo.Accounts.CreateUser(ctx, user); err != nil {
 			if !errors.Is(err, repository.ErrConflict) {
 				return nil, err
 			}
-			if user, err = repo.UserByLogin(ctx, u.login); err != nil {
+			if user, err = repo.Accounts.UserByLogin(ctx, u.login); err != nil {
 				return nil, err
 			}
 		}
-		if err := repo.AddMember(ctx, org.ID, user.ID, u.role); err != nil {
+		if err := repo.Accounts.AddMember(ctx, org.ID, user.ID, u.role); err != nil {
 			return nil, err
 		}
 		users[u.login] = user
@@ -374,16 +374,16 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 		}
 	}
 	updates := map[string][]repository.GroupUpdate{
-		repository.DefaultStacksGroup:   {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}},
-		repository.DefaultAccountsGroup: {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}, {AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
-		"production-stacks":             {{AddPolicyPack: &repository.PackRef{Name: "aws-pci-dss"}}},
-		"kubernetes-clusters":           {{AddPolicyPack: &repository.PackRef{Name: "kubernetes-cis"}}},
-		"azure-workloads":               {{AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
+		model.DefaultStacksGroup:   {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}},
+		model.DefaultAccountsGroup: {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}, {AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
+		"production-stacks":        {{AddPolicyPack: &repository.PackRef{Name: "aws-pci-dss"}}},
+		"kubernetes-clusters":      {{AddPolicyPack: &repository.PackRef{Name: "kubernetes-cis"}}},
+		"azure-workloads":          {{AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
 	}
 	for _, e := range entities {
 		switch {
 		case e.account != nil:
-			updates[repository.DefaultAccountsGroup] = append(updates[repository.DefaultAccountsGroup], repository.GroupUpdate{AddInsightsAccount: e.account.Name})
+			updates[model.DefaultAccountsGroup] = append(updates[model.DefaultAccountsGroup], repository.GroupUpdate{AddInsightsAccount: e.account.Name})
 		case e.cloud == "kubernetes":
 			updates["kubernetes-clusters"] = append(updates["kubernetes-clusters"], repository.GroupUpdate{AddStack: &repository.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		case e.cloud == "azure":

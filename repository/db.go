@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/store"
 )
@@ -26,8 +27,17 @@ var (
 // DATABASE_URL is given.
 const DefaultSQLitePath = store.DefaultSQLitePath
 
-// Repository is the data layer of one database.
+// Repository is the data layer of one database. The accounts (organisations,
+// users, memberships, tokens, authentication) are served by package accounts,
+// as the field Accounts; the issues and everything computed from them by
+// Repository's own methods. The field is named rather than embedded so that
+// a call names the package that serves it: repo.Accounts.AuthenticateIn is
+// found in repository/accounts.
 type Repository struct {
+	// Accounts serves organisations, users, memberships and tokens, and
+	// authenticates a request's token.
+	Accounts *accounts.Store
+
 	store   *store.Store
 	db      *gorm.DB
 	dialect Dialect
@@ -49,7 +59,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{store: s, db: s.DB(), dialect: s.Dialect()}, nil
+	return &Repository{Accounts: accounts.New(s), store: s, db: s.DB(), dialect: s.Dialect()}, nil
 }
 
 // Dialect reports the database behind r.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"gorm.io/gorm"
 )
 
@@ -47,7 +48,7 @@ func newUploadCredential() string {
 // yet published.
 func checkUploadCredential(pack string, v *model.PolicyPackVersion, credential string, now time.Time) error {
 	if v.UploadCredentialHash == nil || v.UploadExpiresAt == nil ||
-		subtle.ConstantTimeCompare([]byte(*v.UploadCredentialHash), []byte(HashToken(credential))) != 1 {
+		subtle.ConstantTimeCompare([]byte(*v.UploadCredentialHash), []byte(accounts.HashToken(credential))) != 1 {
 		return errCredentialMismatch
 	}
 	if v.Published {

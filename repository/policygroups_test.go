@@ -22,10 +22,10 @@ func TestPolicyGroups(t *testing.T) {
 		if err != nil || len(groups) != 2 {
 			t.Fatalf("default groups = %+v, %v", groups, err)
 		}
-		if g := groups[0]; g.Name != repository.DefaultAccountsGroup || g.EntityType != "accounts" || g.Mode != "audit" || !g.IsOrgDefault {
+		if g := groups[0]; g.Name != model.DefaultAccountsGroup || g.EntityType != "accounts" || g.Mode != "audit" || !g.IsOrgDefault {
 			t.Errorf("default accounts group = %+v", g)
 		}
-		if g := groups[1]; g.Name != repository.DefaultStacksGroup || g.EntityType != "stacks" || g.Mode != "preventative" || !g.IsOrgDefault {
+		if g := groups[1]; g.Name != model.DefaultStacksGroup || g.EntityType != "stacks" || g.Mode != "preventative" || !g.IsOrgDefault {
 			t.Errorf("default stacks group = %+v", g)
 		}
 
@@ -73,7 +73,7 @@ func TestPolicyGroups(t *testing.T) {
 			t.Errorf("applied pack = %+v", p)
 		}
 		// New stacks joined their default group too.
-		if def := e.group(repository.DefaultStacksGroup); len(def.Stacks) != 2 {
+		if def := e.group(model.DefaultStacksGroup); len(def.Stacks) != 2 {
 			t.Errorf("default group stacks = %+v", def.Stacks)
 		}
 		// Pinning a version replaces the applied pack.
@@ -102,7 +102,7 @@ func TestPolicyGroups(t *testing.T) {
 			{"remove a stack not in the group", "prod", []repository.GroupUpdate{{RemoveStack: &repository.StackMember{Name: "dev", RoutingProject: "data"}}}, "removeStack"},
 			{"remove a pack not applied", "prod-audit", []repository.GroupUpdate{{RemovePolicyPack: &repository.PackRef{Name: "aws-cis"}}}, "removePolicyPack.name"},
 			{"remove an account not in the group", "scanners", []repository.GroupUpdate{{RemoveInsightsAccount: "nope"}}, "removeInsightsAccount"},
-			{"rename a default group", repository.DefaultStacksGroup, []repository.GroupUpdate{{NewName: "mine"}}, "newName"},
+			{"rename a default group", model.DefaultStacksGroup, []repository.GroupUpdate{{NewName: "mine"}}, "newName"},
 			{"bad new name", "prod", []repository.GroupUpdate{{NewName: "a b"}}, "newName"},
 			{"empty update", "prod", []repository.GroupUpdate{{}}, ""},
 			{"no updates", "prod", nil, ""},
@@ -152,14 +152,14 @@ func TestPolicyGroups(t *testing.T) {
 			summary[g.Name] = [3]int{g.NumStacks, g.NumAccounts, g.NumEnabledPolicyPacks}
 		}
 		wantSummary := map[string][3]int{
-			repository.DefaultStacksGroup: {2, 0, 0}, repository.DefaultAccountsGroup: {0, 2, 0},
+			model.DefaultStacksGroup: {2, 0, 0}, model.DefaultAccountsGroup: {0, 2, 0},
 			"production": {1, 0, 1}, "scanners": {0, 1, 0}, "prod-audit": {0, 0, 0},
 		}
 		if !reflect.DeepEqual(summary, wantSummary) {
 			t.Errorf("group counts = %v, want %v", summary, wantSummary)
 		}
 
-		if err := r.DeletePolicyGroup(ctx, org, repository.DefaultAccountsGroup); !errors.As(err, &ve) {
+		if err := r.DeletePolicyGroup(ctx, org, model.DefaultAccountsGroup); !errors.As(err, &ve) {
 			t.Errorf("delete default group: %v", err)
 		}
 		if err := r.DeletePolicyGroup(ctx, org, "production"); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
@@ -132,7 +133,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	var expiresAt *time.Time
 	if !in.UploadExpiresAt.IsZero() {
 		out.UploadCredential = newUploadCredential()
-		h, t := HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
+		h, t := accounts.HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
 		credentialHash, expiresAt = &h, &t
 	}
 	err = r.transaction(ctx, func(tx *gorm.DB) error {

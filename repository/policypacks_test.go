@@ -121,7 +121,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		}
 
 		// Applied versions can't be deleted.
-		if err := r.UpdatePolicyGroup(ctx, org, repository.DefaultStacksGroup,
+		if err := r.UpdatePolicyGroup(ctx, org, model.DefaultStacksGroup,
 			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if err := r.DeletePolicyPackVersion(ctx, org, "aws-cis", "1"); err != nil {
 			t.Errorf("delete version no longer pinned: %v", err)
 		}
-		if err := r.UpdatePolicyGroup(ctx, org, repository.DefaultStacksGroup,
+		if err := r.UpdatePolicyGroup(ctx, org, model.DefaultStacksGroup,
 			[]repository.GroupUpdate{{RemovePolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}

@@ -2,44 +2,10 @@ package repository
 
 import (
 	"context"
-	"time"
 
 	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm"
 )
-
-// Accesses lists what the caller may do in each organisation it can use, by
-// name: a user's memberships, or an organisation token's organisation. With
-// orgName, only that organisation, and none when the caller may not use it.
-func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([]Access, error) {
-	var rows []struct {
-		ID        int64
-		Name      string
-		CreatedAt time.Time
-		Role      model.Role
-	}
-	q := r.db.WithContext(ctx).Table("organizations o")
-	switch {
-	case c.OrgID != nil:
-		q = q.Select("o.id, o.name, o.created_at, CAST(? AS text) AS role", c.Role).Where("o.id = ?", *c.OrgID)
-	case c.User != nil:
-		q = q.Select("o.id, o.name, o.created_at, m.role").
-			Joins("JOIN memberships m ON m.org_id = o.id AND m.user_id = ?", c.User.ID)
-	default:
-		return nil, nil
-	}
-	if orgName != "" {
-		q = q.Where("o.name = ?", orgName)
-	}
-	if err := q.Order(r.dialect.TextOrder("o.name")).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]Access, len(rows))
-	for i, row := range rows {
-		out[i] = Access{Org: model.Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
-	}
-	return out, nil
-}
 
 // RegistryPack is a published pack version as the registry lists it.
 type RegistryPack struct {

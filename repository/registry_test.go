@@ -6,6 +6,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -29,18 +30,18 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		login := uniqueName("dana")
+		login := repotest.UniqueName("dana")
 		u := &model.User{Login: login, Email: login + "@example.com"}
-		if err := r.CreateUser(ctx, u); err != nil {
+		if err := r.Accounts.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		for org, role := range map[int64]model.Role{e.org.ID: model.RoleAdmin, other.org.ID: model.RoleViewer} {
-			if err := r.AddMember(ctx, org, u.ID, role); err != nil {
+			if err := r.Accounts.AddMember(ctx, org, u.ID, role); err != nil {
 				t.Fatal(err)
 			}
 		}
-		dana := &repository.Caller{User: u}
-		all, err := r.Accesses(ctx, dana, "")
+		dana := &accounts.Caller{User: u}
+		all, err := r.Accounts.Accesses(ctx, dana, "")
 		if err != nil || len(all) != 2 {
 			t.Fatalf("dana's organisations: %+v %v", all, err)
 		}
@@ -48,15 +49,15 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		if roles[e.org.ID] != model.RoleAdmin || roles[other.org.ID] != model.RoleViewer {
 			t.Fatalf("dana's roles %v", roles)
 		}
-		if none, err := r.Accesses(ctx, dana, stranger.org.Name); err != nil || len(none) != 0 {
+		if none, err := r.Accounts.Accesses(ctx, dana, stranger.org.Name); err != nil || len(none) != 0 {
 			t.Fatalf("a stranger's organisation: %+v %v", none, err)
 		}
 		orgID := e.org.ID
-		token := &repository.Caller{OrgID: &orgID, Role: model.RoleViewer}
-		if acc, err := r.Accesses(ctx, token, ""); err != nil || len(acc) != 1 || acc[0].Org.Name != e.org.Name || acc[0].Role != model.RoleViewer {
+		token := &accounts.Caller{OrgID: &orgID, Role: model.RoleViewer}
+		if acc, err := r.Accounts.Accesses(ctx, token, ""); err != nil || len(acc) != 1 || acc[0].Org.Name != e.org.Name || acc[0].Role != model.RoleViewer {
 			t.Fatalf("organisation token: %+v %v", acc, err)
 		}
-		if acc, err := r.Accesses(ctx, token, other.org.Name); err != nil || len(acc) != 0 {
+		if acc, err := r.Accounts.Accesses(ctx, token, other.org.Name); err != nil || len(acc) != 0 {
 			t.Fatalf("organisation token elsewhere: %+v %v", acc, err)
 		}
 

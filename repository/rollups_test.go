@@ -26,11 +26,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var users []string
 		for _, login := range []string{"alice", "bob"} {
-			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
-			if err := e.r.CreateUser(e.ctx, u); err != nil {
+			u := &model.User{Login: repotest.UniqueName(login), Email: repotest.UniqueName(login) + "@example.com"}
+			if err := e.r.Accounts.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
+			if err := e.r.Accounts.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u.Login, u.Email)

@@ -11,6 +11,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // policyToAPI maps a stored policy to the API's AppPolicy.
@@ -64,7 +65,7 @@ func (s *Server) CreatePolicyPack(ctx context.Context, req api.CreatePolicyPackR
 
 // createPackVersion registers a new version of a pack and answers where to
 // upload its archive, for CreatePolicyPack and the registry's publish.
-func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
+func (s *Server) createPackVersion(ctx context.Context, a *accounts.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
 	in := repository.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))

@@ -10,6 +10,7 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // registrySource is the one registry source policyresults holds: the
@@ -31,7 +32,7 @@ func registryPackOf(pack *model.PolicyPack, v *model.PolicyPackVersion) reposito
 // registryPackToAPI maps a pack version to the registry's RegistryPolicyPack:
 // source private, publisher its organisation, the access and enforcement
 // levels the caller's role there allows.
-func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.RegistryPolicyPack {
+func registryPackToAPI(a accounts.Access, p repository.RegistryPack) api.RegistryPolicyPack {
 	access := api.RegistryPolicyPackAccessLevelViewOnly
 	if a.Role == model.RoleAdmin {
 		access = api.RegistryPolicyPackAccessLevelFull
@@ -52,7 +53,7 @@ func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.Regis
 // number or a tag) with its policies as the registry answers it; versions
 // still being published are not found. field names the version in the
 // request, for the message of a version that is none.
-func (s *Server) publishedPackVersion(ctx context.Context, a *repository.Access, name, version, field string) (api.GetRegistryPolicyPackVersionResponse, error) {
+func (s *Server) publishedPackVersion(ctx context.Context, a *accounts.Access, name, version, field string) (api.GetRegistryPolicyPackVersionResponse, error) {
 	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, name, version)
 	var ve *repository.ValidationError
 	switch {
@@ -92,7 +93,7 @@ func (s *Server) GetOrgRegistryPolicyPack(ctx context.Context, req api.GetOrgReg
 // orgLogin gets the answer of an organisation that does not exist.
 func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access *api.PolicyPackAccess, ids []string) (api.ListPolicyPacksResponse, error) {
 	out := api.ListPolicyPacksResponse{PolicyPacks: []api.RegistryPolicyPack{}}
-	accesses, err := s.repo.Accesses(ctx, callerFrom(ctx), orgLogin)
+	accesses, err := s.repo.Accounts.Accesses(ctx, callerFrom(ctx), orgLogin)
 	if err != nil {
 		return out, err
 	}
@@ -103,7 +104,7 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 		// Public packs: policyresults holds only organisations' own.
 		return out, nil
 	}
-	byOrg := make(map[int64]repository.Access, len(accesses))
+	byOrg := make(map[int64]accounts.Access, len(accesses))
 	orgIDs := make([]int64, 0, len(accesses))
 	for _, a := range accesses {
 		byOrg[a.Org.ID] = a
@@ -149,7 +150,7 @@ func (s *Server) ListPolicyPacksPost(ctx context.Context, req api.ListPolicyPack
 
 // registryAccess is the caller's access to a registry path's publisher (the
 // auth middleware resolved it); packs of other sources are not found.
-func registryAccess(ctx context.Context, source string, write bool) (*repository.Access, error) {
+func registryAccess(ctx context.Context, source string, write bool) (*accounts.Access, error) {
 	a := accessFrom(ctx)
 	if write {
 		var err error
