@@ -10,7 +10,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/migrations"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -27,16 +29,23 @@ var (
 // DATABASE_URL is given.
 const DefaultSQLitePath = store.DefaultSQLitePath
 
-// Repository is the data layer of one database. The accounts (organisations,
-// users, memberships, tokens, authentication) are served by package accounts,
-// as the field Accounts; the issues and everything computed from them by
-// Repository's own methods. The field is named rather than embedded so that
-// a call names the package that serves it: repo.Accounts.AuthenticateIn is
-// found in repository/accounts.
+// Repository is the data layer of one database. The accounts, the policy
+// packs and the policy groups are served by their packages, as the fields
+// Accounts, Packs and Groups; the issues and everything computed from them
+// (ingest, the grid, triage, rollups, trends, compliance) by Repository's
+// own methods. The fields are named rather than embedded so that a call
+// names the package that serves it: repo.Packs.CreatePolicyPackVersion is
+// found in repository/packs.
 type Repository struct {
 	// Accounts serves organisations, users, memberships and tokens, and
 	// authenticates a request's token.
 	Accounts *accounts.Store
+	// Packs serves policy packs, their versions and archives, and the
+	// registry's listing.
+	Packs *packs.Store
+	// Groups serves policy groups and what applies to an entity through
+	// them.
+	Groups *groups.Store
 
 	store   *store.Store
 	db      *gorm.DB
@@ -59,7 +68,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), store: s, db: s.DB(), dialect: s.Dialect()}, nil
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect()}, nil
 }
 
 // Dialect reports the database behind r.

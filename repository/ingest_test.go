@@ -12,6 +12,8 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -128,9 +130,9 @@ func (e *ingestEnv) resources() map[string]model.Resource {
 	return out
 }
 
-func (e *ingestEnv) group(name string) *repository.GroupDetail {
+func (e *ingestEnv) group(name string) *groups.GroupDetail {
 	e.t.Helper()
-	g, err := e.r.PolicyGroupDetail(e.ctx, e.org.ID, name)
+	g, err := e.r.Groups.PolicyGroupDetail(e.ctx, e.org.ID, name)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -140,15 +142,15 @@ func (e *ingestEnv) group(name string) *repository.GroupDetail {
 // publishPack publishes a pack version with an archive.
 func (e *ingestEnv) publishPack(name, tag string, policies ...model.PolicyInput) int {
 	e.t.Helper()
-	created, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, repository.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
+	created, err := e.r.Packs.CreatePolicyPackVersion(e.ctx, e.org.ID, packs.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	v := created.Version
-	if err := e.r.StorePolicyPackArchive(e.ctx, e.org.ID, name, v, []byte("archive of "+name)); err != nil {
+	if err := e.r.Packs.StorePolicyPackArchive(e.ctx, e.org.ID, name, v, []byte("archive of "+name)); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.r.CompletePolicyPackPublish(e.ctx, e.org.ID, name, v); err != nil {
+	if err := e.r.Packs.CompletePolicyPackPublish(e.ctx, e.org.ID, name, v); err != nil {
 		e.t.Fatal(err)
 	}
 	return v
@@ -395,7 +397,7 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 		sum := e.apply(ev)
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 4})
 
-		groups, err := e.r.ListPolicyGroups(e.ctx, e.org.ID)
+		groups, err := e.r.Groups.ListPolicyGroups(e.ctx, e.org.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -535,8 +537,8 @@ func TestIngestPulumiForm(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, model.DefaultStacksGroup,
-			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, model.DefaultStacksGroup,
+			[]groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		pulumi := func(version int64, violations ...ingest.Violation) ingest.Evaluation {
@@ -650,13 +652,13 @@ func TestIngestGroupAttribution(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		g, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "prod-audit", "stacks", "audit")
+		g, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "prod-audit", "stacks", "audit")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []repository.GroupUpdate{
-			{AddStack: &repository.StackMember{Name: "prod", RoutingProject: "payments"}},
-			{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}},
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{
+			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
+			{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -689,7 +691,7 @@ func TestIngestGroupAttribution(t *testing.T) {
 
 		// Renaming a group renames it on its issues.
 		e.apply(stackEval(3, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}}))
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []repository.GroupUpdate{{NewName: "prod-compliance"}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{{NewName: "prod-compliance"}}); err != nil {
 			t.Fatal(err)
 		}
 		if iss := e.issue("s3-encryption@a"); iss.PolicyGroupName != "prod-compliance" {

@@ -7,6 +7,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -26,7 +27,7 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		other.publishPack("beta", "0.1.0", model.PolicyInput{Name: "p"})
 		stranger.publishPack("secret", "1.0.0", model.PolicyInput{Name: "p"})
 		// Being published: not in the registry.
-		if _, err := r.CreatePolicyPackVersion(ctx, e.org.ID, repository.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
+		if _, err := r.Packs.CreatePolicyPackVersion(ctx, e.org.ID, packs.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -61,7 +62,7 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 			t.Fatalf("organisation token elsewhere: %+v %v", acc, err)
 		}
 
-		packs, err := r.RegistryPacks(ctx, []int64{e.org.ID, other.org.ID}, nil)
+		packs, err := r.Packs.RegistryPacks(ctx, []int64{e.org.ID, other.org.ID}, nil)
 		if err != nil || len(packs) != 3 {
 			t.Fatalf("packs %+v %v", packs, err)
 		}
@@ -74,21 +75,21 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		if mine[0].Name != "Alpha" || mine[0].VersionTag != "2.0.0" || mine[0].Version != 2 || mine[1].Name != "zeta" || mine[1].VersionTag != "1.0.0" {
 			t.Fatalf("packs %+v", packs)
 		}
-		byID, err := r.RegistryPacks(ctx, []int64{e.org.ID}, []string{mine[1].ID, "not-a-uuid"})
+		byID, err := r.Packs.RegistryPacks(ctx, []int64{e.org.ID}, []string{mine[1].ID, "not-a-uuid"})
 		if err != nil || len(byID) != 1 || byID[0].Name != "zeta" {
 			t.Fatalf("by id %+v %v", byID, err)
 		}
 
-		versions, err := r.RegistryPackVersions(ctx, e.org.ID, "Alpha")
+		versions, err := r.Packs.RegistryPackVersions(ctx, e.org.ID, "Alpha")
 		if err != nil || len(versions) != 2 || versions[0].Version != 2 || versions[1].Version != 1 {
 			t.Fatalf("versions %+v %v", versions, err)
 		}
-		if _, err := r.RegistryPackVersions(ctx, e.org.ID, "beta"); !errors.Is(err, repository.ErrNotFound) {
+		if _, err := r.Packs.RegistryPackVersions(ctx, e.org.ID, "beta"); !errors.Is(err, repository.ErrNotFound) {
 			t.Fatalf("another organisation's pack: %v", err)
 		}
 		// Versions by tag: "v2.0.0" and "2.0.0" name the same version.
 		for _, v := range []string{"2.0.0", "v2.0.0", "2", "latest"} {
-			if d, err := r.PolicyPackVersion(ctx, e.org.ID, "Alpha", v); err != nil || d.Version.Version != 2 {
+			if d, err := r.Packs.PolicyPackVersion(ctx, e.org.ID, "Alpha", v); err != nil || d.Version.Version != 2 {
 				t.Fatalf("Alpha %s: %+v %v", v, d, err)
 			}
 		}
