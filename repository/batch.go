@@ -61,6 +61,31 @@ func (e *BatchCountError) Error() string {
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *BatchCountError) Is(target error) bool { return target == ErrConflict }
 
+// Validate refuses, without the database, an update BatchUpdateIssues
+// would refuse: values no issue could take, nothing to change, a selection
+// by neither or both of IDs and a filter. BatchUpdateIssues validates u
+// itself; a caller that parses the filter validates u first.
+func (u *BatchUpdate) Validate() error {
+	if err := u.check(); err != nil {
+		return err
+	}
+	if u.Status == nil && u.Priority == nil && u.Assignee == nil && u.Acceptance == nil {
+		return invalid("status", "nothing to change: send at least one of status, priority, assignedTo, acceptedUntil")
+	}
+	if u.ExpectedCount < 0 {
+		return invalid("expectedCount", "must be 0 or more, got %d", u.ExpectedCount)
+	}
+	switch {
+	case len(u.IDs) > 0 && u.ByFilter:
+		return invalid("ids", "send ids or filterModel, not both")
+	case len(u.IDs) == 0 && !u.ByFilter:
+		return invalid("ids", "send ids (1 to %d issue ids) or filterModel", MaxBatchIDs)
+	case len(u.IDs) > MaxBatchIDs:
+		return invalid("ids", "at most %d ids, got %d; select by filterModel for more", MaxBatchIDs, len(u.IDs))
+	}
+	return nil
+}
+
 // BatchUpdateIssues applies u to every issue its selection matches, in one
 // transaction: all or nothing. Fixed issues keep their status and take no
 // acceptance; their other fields change. Each changed issue's changes are
@@ -68,24 +93,10 @@ func (e *BatchCountError) Is(target error) bool { return target == ErrConflict }
 // the same transaction. A selection that does not number u.ExpectedCount is
 // a *BatchCountError.
 func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor Actor, u BatchUpdate) (*BatchResult, error) {
-	if err := u.check(); err != nil {
+	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	if u.Status == nil && u.Priority == nil && u.Assignee == nil && u.Acceptance == nil {
-		return nil, invalid("status", "nothing to change: send at least one of status, priority, assignedTo, acceptedUntil")
-	}
-	if u.ExpectedCount < 0 {
-		return nil, invalid("expectedCount", "must be 0 or more, got %d", u.ExpectedCount)
-	}
 	hasFilter := u.ByFilter
-	switch {
-	case len(u.IDs) > 0 && hasFilter:
-		return nil, invalid("ids", "send ids or filterModel, not both")
-	case len(u.IDs) == 0 && !hasFilter:
-		return nil, invalid("ids", "send ids (1 to %d issue ids) or filterModel", MaxBatchIDs)
-	case len(u.IDs) > MaxBatchIDs:
-		return nil, invalid("ids", "at most %d ids, got %d; select by filterModel for more", MaxBatchIDs, len(u.IDs))
-	}
 	ids := make([]string, 0, len(u.IDs))
 	seen := make(map[string]bool, len(u.IDs))
 	for _, id := range u.IDs {

@@ -15,6 +15,12 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 	bad := func(err error) (api.BatchUpdatePolicyIssuesResponseObject, error) {
 		return api.BatchUpdatePolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
+	failed := func(err error) (api.BatchUpdatePolicyIssuesResponseObject, error) {
+		if statusOf(err) == http.StatusBadRequest {
+			return bad(err)
+		}
+		return nil, err
+	}
 	a, err := requireWrite(ctx)
 	if err != nil {
 		return api.BatchUpdatePolicyIssues403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(errorBody(err))}, nil
@@ -30,12 +36,8 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 			return bad(badRequest("ids: send 1 to %d issue ids, or filterModel instead", repository.MaxBatchIDs))
 		}
 	}
-	if filterModel, err := b.FilterModel.Get(); err == nil {
-		u.ByFilter = true
-		if u.Filter, err = parseIssueFilter(filterModel); err != nil {
-			return bad(err)
-		}
-	}
+	model, err := b.FilterModel.Get()
+	u.ByFilter = err == nil
 	if b.Status != nil {
 		v := string(*b.Status)
 		u.Status = &v
@@ -47,6 +49,15 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 	u.Assignee = assigneeOf(b.AssignedTo)
 	u.Acceptance = acceptanceOf(b.AcceptedUntil, b.AcceptanceReason)
 	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
+	// A request's other errors are reported before its filter's.
+	if err := u.Validate(); err != nil {
+		return failed(err)
+	}
+	if u.ByFilter {
+		if u.Filter, err = parseIssueFilter(model); err != nil {
+			return failed(err)
+		}
+	}
 	name, actorType := a.Caller.Actor()
 	res, err := s.repo.BatchUpdateIssues(ctx, a.Org.ID, repository.Actor{Name: name, Type: actorType}, u)
 	var count *repository.BatchCountError
@@ -54,10 +65,7 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 	case errors.As(err, &count):
 		return api.BatchUpdatePolicyIssues409JSONResponse{Code: http.StatusConflict, Message: count.Error(), Matched: count.Matched}, nil
 	case err != nil:
-		if statusOf(err) == http.StatusBadRequest {
-			return bad(err)
-		}
-		return nil, err
+		return failed(err)
 	}
 	return api.BatchUpdatePolicyIssues200JSONResponse{
 		Matched: res.Matched, Changed: res.Changed, Unchanged: res.Unchanged,

@@ -180,6 +180,8 @@ func TestBatchUpdate(t *testing.T) {
 			{"nothing to set", client.BatchUpdatePolicyIssuesRequest{Ids: uuids(t, picked), ExpectedCount: 3}, "status"},
 			{"bad filter", client.BatchUpdatePolicyIssuesRequest{FilterModel: filterModel(t, `{"colId":"nope","filterType":"text","type":"equals","filter":"x"}`),
 				ExpectedCount: 3, Status: status(client.PolicyIssueStatusOpen)}, "nope"},
+			{"nothing to set and a bad filter", client.BatchUpdatePolicyIssuesRequest{FilterModel: filterModel(t, `{"colId":"nope","filterType":"text","type":"equals","filter":"x"}`),
+				ExpectedCount: 3}, "nothing to change"},
 		} {
 			r := batch(t, member, org.Name, tc.body)
 			if r.JSON400 == nil || !strings.Contains(r.JSON400.Message, tc.field) {
