@@ -1,6 +1,7 @@
-package repository_test
+package packs_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -17,24 +18,32 @@ import (
 // other use is an UploadDeniedError and stores nothing.
 func TestPresignedUploadCredentials(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
-		e, other := newIngestEnv(t, b), newIngestEnv(t, b)
-		ctx, r, org := e.ctx, e.r, e.org
+		ctx, r := context.Background(), b.Repo
+		newOrg := func() *model.Organization {
+			t.Helper()
+			o, err := r.Accounts.CreateOrganization(ctx, repotest.UniqueName("upload"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		org, other := newOrg(), newOrg()
 		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		expires := now.Add(time.Hour)
-		create := func(env *ingestEnv, name, tag string, expiresAt time.Time) packs.NewPackVersion {
+		create := func(o *model.Organization, name, tag string, expiresAt time.Time) packs.NewPackVersion {
 			t.Helper()
-			v, err := r.Packs.CreatePolicyPackVersion(ctx, env.org.ID, packs.PackInput{Name: name, VersionTag: tag,
+			v, err := r.Packs.CreatePolicyPackVersion(ctx, o.ID, packs.PackInput{Name: name, VersionTag: tag,
 				Policies: []model.PolicyInput{{Name: "p"}}, UploadExpiresAt: expiresAt})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return v
 		}
-		v1 := create(e, "storage", "1.0.0", expires)
-		v2 := create(e, "storage", "2.0.0", expires)
-		net := create(e, "network", "1.0.0", expires)
+		v1 := create(org, "storage", "1.0.0", expires)
+		v2 := create(org, "storage", "2.0.0", expires)
+		net := create(org, "network", "1.0.0", expires)
 		foreign := create(other, "storage", "1.0.0", expires)
-		plain := create(e, "plain", "1.0.0", time.Time{})
+		plain := create(org, "plain", "1.0.0", time.Time{})
 		if v1.UploadCredential == "" || v1.UploadCredential == v2.UploadCredential || plain.UploadCredential != "" {
 			t.Fatalf("credentials %q %q %q", v1.UploadCredential, v2.UploadCredential, plain.UploadCredential)
 		}
@@ -70,7 +79,7 @@ func TestPresignedUploadCredentials(t *testing.T) {
 			{"empty", org.Name, "storage", 1, "", now},
 			{"another version", org.Name, "storage", 2, v1.UploadCredential, now},
 			{"another pack", org.Name, "network", 1, v1.UploadCredential, now},
-			{"another organisation", other.org.Name, "storage", 1, v1.UploadCredential, now},
+			{"another organisation", other.Name, "storage", 1, v1.UploadCredential, now},
 			{"another organisation's credential", org.Name, "storage", 1, foreign.UploadCredential, now},
 			{"an unknown organisation", "no-such-org", "storage", 1, v1.UploadCredential, now},
 			{"an unknown version", org.Name, "storage", 7, v1.UploadCredential, now},
@@ -84,9 +93,9 @@ func TestPresignedUploadCredentials(t *testing.T) {
 		}
 		denied("store with a tampered credential", r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, tampered, now, []byte("x")))
 		denied("store after expiry", r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, expires, []byte("x")))
-		denied("store for another organisation", r.Packs.StorePresignedPolicyPackArchive(ctx, other.org.ID, "storage", 1, v1.UploadCredential, now, []byte("x")))
+		denied("store for another organisation", r.Packs.StorePresignedPolicyPackArchive(ctx, other.ID, "storage", 1, v1.UploadCredential, now, []byte("x")))
 		var archives int64
-		if err := r.DB().Raw("SELECT COUNT(*) FROM policy_pack_archives WHERE org_id IN (?, ?)", org.ID, other.org.ID).Row().Scan(&archives); err != nil || archives != 0 {
+		if err := r.DB().Raw("SELECT COUNT(*) FROM policy_pack_archives WHERE org_id IN (?, ?)", org.ID, other.ID).Row().Scan(&archives); err != nil || archives != 0 {
 			t.Fatalf("refused uploads stored %d archives (%v)", archives, err)
 		}
 
@@ -109,7 +118,7 @@ func TestPresignedUploadCredentials(t *testing.T) {
 
 		// Creating an unpublished version again issues a new credential and
 		// voids the old one.
-		again := create(e, "storage", "2.0.0", expires)
+		again := create(org, "storage", "2.0.0", expires)
 		if again.Version != 2 || again.UploadCredential == v2.UploadCredential {
 			t.Fatalf("re-created version %+v", again)
 		}
