@@ -24,6 +24,8 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/packs"
 )
 
 // OrgName is the demo organisation.
@@ -127,7 +129,7 @@ type resource struct {
 func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Result, error) {
 	opts.defaults()
 	start := time.Now()
-	org, err := repo.CreateOrganization(ctx, OrgName)
+	org, err := repo.Accounts.CreateOrganization(ctx, OrgName)
 	if err != nil {
 		return nil, err
 	}
@@ -142,15 +144,15 @@ func Load(ctx context.Context, repo *repository.Repository, opts Options) (*Resu
 		{"carol", "Carol Viewer", model.RoleViewer},
 	} {
 		user := &model.User{Login: u.login, Email: u.login + "@acme.example", Name: u.name}
-		if err := repo.CreateUser(ctx, user); err != nil {
+		if err := repo.Accounts.CreateUser(ctx, user); err != nil {
 			if !errors.Is(err, repository.ErrConflict) {
 				return nil, err
 			}
-			if user, err = repo.UserByLogin(ctx, u.login); err != nil {
+			if user, err = repo.Accounts.UserByLogin(ctx, u.login); err != nil {
 				return nil, err
 			}
 		}
-		if err := repo.AddMember(ctx, org.ID, user.ID, u.role); err != nil {
+		if err := repo.Accounts.AddMember(ctx, org.ID, user.ID, u.role); err != nil {
 			return nil, err
 		}
 		users[u.login] = user
@@ -207,7 +209,7 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 			tags = append(tags, "1.5.1")
 		}
 		for _, tag := range tags {
-			in := repository.PackInput{Name: p.name, DisplayName: p.displayName, VersionTag: tag, Description: p.description}
+			in := packs.PackInput{Name: p.name, DisplayName: p.displayName, VersionTag: tag, Description: p.description}
 			for _, pol := range p.policies {
 				fw := p.framework
 				fw.Reference = pol.control
@@ -219,7 +221,7 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 					ConfigSchema: []byte(`{"type":"object","properties":{"enforcementLevel":{"type":"string"}}}`),
 				})
 			}
-			created, err := repo.CreatePolicyPackVersion(ctx, orgID, in)
+			created, err := repo.Packs.CreatePolicyPackVersion(ctx, orgID, in)
 			if err != nil {
 				return fmt.Errorf("pack %s %s: %w", p.name, tag, err)
 			}
@@ -228,10 +230,10 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 			if err != nil {
 				return err
 			}
-			if err := repo.StorePolicyPackArchive(ctx, orgID, p.name, version, archive); err != nil {
+			if err := repo.Packs.StorePolicyPackArchive(ctx, orgID, p.name, version, archive); err != nil {
 				return err
 			}
-			if err := repo.CompletePolicyPackPublish(ctx, orgID, p.name, version); err != nil {
+			if err := repo.Packs.CompletePolicyPackPublish(ctx, orgID, p.name, version); err != nil {
 				return err
 			}
 		}
@@ -369,27 +371,27 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 		{"kubernetes-clusters", model.GroupStacks, model.ModePreventative},
 		{"azure-workloads", model.GroupStacks, model.ModePreventative},
 	} {
-		if _, err := repo.CreatePolicyGroup(ctx, orgID, g.name, g.entityType, g.mode); err != nil {
+		if _, err := repo.Groups.CreatePolicyGroup(ctx, orgID, g.name, g.entityType, g.mode); err != nil {
 			return err
 		}
 	}
-	updates := map[string][]repository.GroupUpdate{
-		repository.DefaultStacksGroup:   {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}},
-		repository.DefaultAccountsGroup: {{AddPolicyPack: &repository.PackRef{Name: "aws-cis-benchmark"}}, {AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
-		"production-stacks":             {{AddPolicyPack: &repository.PackRef{Name: "aws-pci-dss"}}},
-		"kubernetes-clusters":           {{AddPolicyPack: &repository.PackRef{Name: "kubernetes-cis"}}},
-		"azure-workloads":               {{AddPolicyPack: &repository.PackRef{Name: "azure-iso-27001"}}},
+	updates := map[string][]groups.GroupUpdate{
+		model.DefaultStacksGroup:   {{AddPolicyPack: &groups.PackRef{Name: "aws-cis-benchmark"}}},
+		model.DefaultAccountsGroup: {{AddPolicyPack: &groups.PackRef{Name: "aws-cis-benchmark"}}, {AddPolicyPack: &groups.PackRef{Name: "azure-iso-27001"}}},
+		"production-stacks":        {{AddPolicyPack: &groups.PackRef{Name: "aws-pci-dss"}}},
+		"kubernetes-clusters":      {{AddPolicyPack: &groups.PackRef{Name: "kubernetes-cis"}}},
+		"azure-workloads":          {{AddPolicyPack: &groups.PackRef{Name: "azure-iso-27001"}}},
 	}
 	for _, e := range entities {
 		switch {
 		case e.account != nil:
-			updates[repository.DefaultAccountsGroup] = append(updates[repository.DefaultAccountsGroup], repository.GroupUpdate{AddInsightsAccount: e.account.Name})
+			updates[model.DefaultAccountsGroup] = append(updates[model.DefaultAccountsGroup], groups.GroupUpdate{AddInsightsAccount: e.account.Name})
 		case e.cloud == "kubernetes":
-			updates["kubernetes-clusters"] = append(updates["kubernetes-clusters"], repository.GroupUpdate{AddStack: &repository.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["kubernetes-clusters"] = append(updates["kubernetes-clusters"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		case e.cloud == "azure":
-			updates["azure-workloads"] = append(updates["azure-workloads"], repository.GroupUpdate{AddStack: &repository.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["azure-workloads"] = append(updates["azure-workloads"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		case e.stack.Name == "prod":
-			updates["production-stacks"] = append(updates["production-stacks"], repository.GroupUpdate{AddStack: &repository.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["production-stacks"] = append(updates["production-stacks"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		}
 	}
 	names := make([]string, 0, len(updates))
@@ -398,7 +400,7 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := repo.UpdatePolicyGroup(ctx, orgID, name, updates[name]); err != nil {
+		if err := repo.Groups.UpdatePolicyGroup(ctx, orgID, name, updates[name]); err != nil {
 			return fmt.Errorf("group %s: %w", name, err)
 		}
 	}

@@ -72,6 +72,12 @@ const (
 	ModePreventative = "preventative"
 )
 
+// The default policy groups every organisation has, one of each entity type.
+const (
+	DefaultStacksGroup   = "default-policy-group"
+	DefaultAccountsGroup = "default-accounts-policy-group"
+)
+
 // PolicyGroup is a set of entities of one kind with the packs applied to them.
 type PolicyGroup struct {
 	OrgID        int64

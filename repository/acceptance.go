@@ -12,6 +12,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // DefaultMaxAcceptance is how far ahead a risk acceptance may end unless the
@@ -64,7 +65,7 @@ func (a *Acceptance) check(now time.Time, max time.Duration) error {
 		return invalid("acceptanceReason", "is required with acceptedUntil: say why the risk is accepted")
 	}
 	if err := policy.CheckText("acceptanceReason", a.Reason, maxAcceptanceReason); err != nil {
-		return refused(err)
+		return store.Refused(err)
 	}
 	return nil
 }

@@ -9,7 +9,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/migrations"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -26,8 +29,24 @@ var (
 // DATABASE_URL is given.
 const DefaultSQLitePath = store.DefaultSQLitePath
 
-// Repository is the data layer of one database.
+// Repository is the data layer of one database. The accounts, the policy
+// packs and the policy groups are served by their packages, as the fields
+// Accounts, Packs and Groups; the issues and everything computed from them
+// (ingest, the grid, triage, rollups, trends, compliance) by Repository's
+// own methods. The fields are named rather than embedded so that a call
+// names the package that serves it: repo.Packs.CreatePolicyPackVersion is
+// found in repository/packs.
 type Repository struct {
+	// Accounts serves organisations, users, memberships and tokens, and
+	// authenticates a request's token.
+	Accounts *accounts.Store
+	// Packs serves policy packs, their versions and archives, and the
+	// registry's listing.
+	Packs *packs.Store
+	// Groups serves policy groups and what applies to an entity through
+	// them.
+	Groups *groups.Store
+
 	store   *store.Store
 	db      *gorm.DB
 	dialect Dialect
@@ -49,7 +68,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{store: s, db: s.DB(), dialect: s.Dialect()}, nil
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect()}, nil
 }
 
 // Dialect reports the database behind r.

@@ -1,9 +1,6 @@
 package repository
 
 import (
-	"errors"
-
-	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -26,13 +23,3 @@ func invalid(field, format string, args ...any) error { return store.Invalid(fie
 
 // translate maps GORM's errors to the repository's.
 func translate(err error, conflictMessage string) error { return store.Translate(err, conflictMessage) }
-
-// refused turns a rule's refusal (a *policy.FieldError) into a
-// *ValidationError.
-func refused(err error) error {
-	var fe *policy.FieldError
-	if errors.As(err, &fe) {
-		return &ValidationError{Field: fe.Field, Message: fe.Message}
-	}
-	return err
-}

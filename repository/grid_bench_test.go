@@ -27,7 +27,7 @@ func gridBenches(b *testing.B) []gridBench {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { r.Close() })
-		org, err := r.OrganizationByName(ctx, "acme")
+		org, err := r.Accounts.OrganizationByName(ctx, "acme")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func gridBenches(b *testing.B) []gridBench {
 func seedGridBench(b *testing.B, r *repository.Repository) int64 {
 	b.Helper()
 	ctx := context.Background()
-	org, err := r.CreateOrganization(ctx, uniqueName("bench-grid"))
+	org, err := r.Accounts.CreateOrganization(ctx, repotest.UniqueName("bench-grid"))
 	if err != nil {
 		b.Fatal(err)
 	}

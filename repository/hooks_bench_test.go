@@ -23,7 +23,7 @@ func BenchmarkIngestHooks(b *testing.B) {
 			ctx := context.Background()
 			var orgs [2]int64
 			for k := range orgs {
-				org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-hooks"))
+				org, err := be.Repo.Accounts.CreateOrganization(ctx, repotest.UniqueName("bench-hooks"))
 				if err != nil {
 					b.Fatal(err)
 				}

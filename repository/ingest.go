@@ -11,6 +11,7 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // Actor is who sent an evaluation: a user or an organisation token.
@@ -38,7 +39,7 @@ type EvaluationSummary struct {
 func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Actor, ev ingest.Evaluation) (*EvaluationSummary, error) {
 	p, err := ingest.NewPlan(&ev)
 	if err != nil {
-		return nil, refused(err)
+		return nil, store.Refused(err)
 	}
 	if r.dialect.Arrays() {
 		if err := r.seedTexts(ctx, orgID, knownTexts(p)); err != nil {
@@ -63,7 +64,7 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 // writes the result; it returns the dictionary ids of the written issues'
 // texts, cached once the transaction commits.
 func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan) (*EvaluationSummary, map[textKey]int64, error) {
-	entity, err := r.ensureEntity(tx, orgID, p.EntityType, p.Project, p.Name, p.Provider)
+	entity, err := r.Groups.EnsureEntity(tx, orgID, p.EntityType, p.Project, p.Name, p.Provider)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +73,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 		return nil, nil, err
 	}
 	if err := p.AttributeGroups(groups); err != nil {
-		return nil, nil, refused(err)
+		return nil, nil, store.Refused(err)
 	}
 	if err := loadRegistry(tx, orgID, p); err != nil {
 		return nil, nil, err

@@ -17,7 +17,7 @@ func BenchmarkIngestNewStack(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
 		b.Run(be.Dialect.String(), func(b *testing.B) {
 			ctx := context.Background()
-			org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-load"))
+			org, err := be.Repo.Accounts.CreateOrganization(ctx, repotest.UniqueName("bench-load"))
 			if err != nil {
 				b.Fatal(err)
 			}

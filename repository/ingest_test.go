@@ -12,6 +12,8 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -26,7 +28,7 @@ type ingestEnv struct {
 func newIngestEnv(t *testing.T, b *repotest.Backend) *ingestEnv {
 	t.Helper()
 	ctx := context.Background()
-	org, err := b.Repo.CreateOrganization(ctx, uniqueName("ingest"))
+	org, err := b.Repo.Accounts.CreateOrganization(ctx, repotest.UniqueName("ingest"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +130,9 @@ func (e *ingestEnv) resources() map[string]model.Resource {
 	return out
 }
 
-func (e *ingestEnv) group(name string) *repository.GroupDetail {
+func (e *ingestEnv) group(name string) *groups.GroupDetail {
 	e.t.Helper()
-	g, err := e.r.PolicyGroupDetail(e.ctx, e.org.ID, name)
+	g, err := e.r.Groups.PolicyGroupDetail(e.ctx, e.org.ID, name)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -140,15 +142,15 @@ func (e *ingestEnv) group(name string) *repository.GroupDetail {
 // publishPack publishes a pack version with an archive.
 func (e *ingestEnv) publishPack(name, tag string, policies ...model.PolicyInput) int {
 	e.t.Helper()
-	created, err := e.r.CreatePolicyPackVersion(e.ctx, e.org.ID, repository.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
+	created, err := e.r.Packs.CreatePolicyPackVersion(e.ctx, e.org.ID, packs.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	v := created.Version
-	if err := e.r.StorePolicyPackArchive(e.ctx, e.org.ID, name, v, []byte("archive of "+name)); err != nil {
+	if err := e.r.Packs.StorePolicyPackArchive(e.ctx, e.org.ID, name, v, []byte("archive of "+name)); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.r.CompletePolicyPackPublish(e.ctx, e.org.ID, name, v); err != nil {
+	if err := e.r.Packs.CompletePolicyPackPublish(e.ctx, e.org.ID, name, v); err != nil {
 		e.t.Fatal(err)
 	}
 	return v
@@ -247,7 +249,7 @@ func TestIngestLifecycle(t *testing.T) {
 			ResourceURN: bucketURN("a"), ResourceProvider: "aws", ResourceType: "aws:s3/bucket:Bucket", ResourceName: "a",
 			Message: "s3-encryption fails on a", ObservedAt: at(1), LastModified: at(1), Level: "mandatory",
 			Severity: "high", SeverityRank: 3, Status: "open", StatusRank: 0, Active: true, Kind: "preventative",
-			Priority: "p1", PolicyGroupName: repository.DefaultStacksGroup, PolicyGroupType: "preventative", Revision: 1,
+			Priority: "p1", PolicyGroupName: model.DefaultStacksGroup, PolicyGroupType: "preventative", Revision: 1,
 			// The dictionary's ids are its own; CheckRollups checks they
 			// point at this issue's texts.
 			NameRef: enc.NameRef, MessageRef: enc.MessageRef, URNPrefixRef: enc.URNPrefixRef, URNSuffixRef: enc.URNSuffixRef,
@@ -395,13 +397,13 @@ func TestIngestOutcomesAndResources(t *testing.T) {
 		sum := e.apply(ev)
 		checkSummary(t, sum, repository.EvaluationSummary{Opened: 2, ResourcesGoverned: 4})
 
-		groups, err := e.r.ListPolicyGroups(e.ctx, e.org.ID)
+		groups, err := e.r.Groups.ListPolicyGroups(e.ctx, e.org.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var defID int64
 		for _, g := range groups {
-			if g.Name == repository.DefaultStacksGroup {
+			if g.Name == model.DefaultStacksGroup {
 				defID = g.ID
 			}
 		}
@@ -535,8 +537,8 @@ func TestIngestPulumiForm(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, repository.DefaultStacksGroup,
-			[]repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, model.DefaultStacksGroup,
+			[]groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		pulumi := func(version int64, violations ...ingest.Violation) ingest.Evaluation {
@@ -623,7 +625,7 @@ func TestIngestAccounts(t *testing.T) {
 		iss := e.issue("ec2-imdsv2@i-0abc")
 		if iss.EntityType != "insights-account" || iss.EntityProject != "aws-prod" || iss.EntityID != "i-0abc" || iss.Scope != "i-0abc" ||
 			iss.StackVersion != nil || iss.ResourceVersion == nil || *iss.ResourceVersion != 7 || iss.Kind != "audit" ||
-			iss.PolicyGroupName != repository.DefaultAccountsGroup || iss.PolicyGroupType != "audit" || iss.ResourceProvider != "aws" {
+			iss.PolicyGroupName != model.DefaultAccountsGroup || iss.PolicyGroupType != "audit" || iss.ResourceProvider != "aws" {
 			t.Errorf("account issue = %+v", iss)
 		}
 		// Another resource of the account at an older version: its own
@@ -636,7 +638,7 @@ func TestIngestAccounts(t *testing.T) {
 			t.Errorf("stale scan: got %v, want ErrConflict", err)
 		}
 		checkSummary(t, e.apply(scan("i-0abc", 8)), repository.EvaluationSummary{Fixed: 1})
-		if g := e.group(repository.DefaultAccountsGroup); !reflect.DeepEqual(g.Accounts, []string{"aws-prod"}) {
+		if g := e.group(model.DefaultAccountsGroup); !reflect.DeepEqual(g.Accounts, []string{"aws-prod"}) {
 			t.Errorf("default accounts group = %+v", g.Accounts)
 		}
 		var ent model.Entity
@@ -650,13 +652,13 @@ func TestIngestGroupAttribution(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		g, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "prod-audit", "stacks", "audit")
+		g, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "prod-audit", "stacks", "audit")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []repository.GroupUpdate{
-			{AddStack: &repository.StackMember{Name: "prod", RoutingProject: "payments"}},
-			{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}},
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{
+			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
+			{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -667,7 +669,7 @@ func TestIngestGroupAttribution(t *testing.T) {
 		if iss := e.issue("s3-encryption@a"); iss.PolicyGroupName != "prod-audit" || iss.PolicyGroupType != "audit" || iss.Kind != "audit" {
 			t.Errorf("issue of a pack the group applies = %+v", iss)
 		}
-		if iss := e.issue("x@a"); iss.PolicyGroupName != repository.DefaultStacksGroup || iss.Kind != "preventative" {
+		if iss := e.issue("x@a"); iss.PolicyGroupName != model.DefaultStacksGroup || iss.Kind != "preventative" {
 			t.Errorf("issue of a pack no group applies = %+v", iss)
 		}
 		if pe := e.packEvaluation("aws-cis"); pe.GroupID == nil || *pe.GroupID != g.ID || pe.Kind != "audit" {
@@ -677,19 +679,19 @@ func TestIngestGroupAttribution(t *testing.T) {
 		// A named group wins, and an explicit kind wins over the mode; the
 		// change of group and kind is recorded.
 		ev = stackEval(2, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}})
-		ev.PolicyGroup = repository.DefaultStacksGroup
+		ev.PolicyGroup = model.DefaultStacksGroup
 		ev.Kind = "preventative"
 		e.apply(ev)
 		iss := e.issue("s3-encryption@a")
-		if iss.PolicyGroupName != repository.DefaultStacksGroup || iss.Kind != "preventative" || iss.Revision != 2 {
+		if iss.PolicyGroupName != model.DefaultStacksGroup || iss.Kind != "preventative" || iss.Revision != 2 {
 			t.Errorf("issue under a named group = %+v", iss)
 		}
 		checkHistory(t, e.history(iss.ID), []historyRow{{"status", "", "open"}, {"kind", "audit", "preventative"},
-			{"policyGroupName", "prod-audit", repository.DefaultStacksGroup}, {"policyGroupType", "audit", "preventative"}})
+			{"policyGroupName", "prod-audit", model.DefaultStacksGroup}, {"policyGroupType", "audit", "preventative"}})
 
 		// Renaming a group renames it on its issues.
 		e.apply(stackEval(3, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}}))
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []repository.GroupUpdate{{NewName: "prod-compliance"}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{{NewName: "prod-compliance"}}); err != nil {
 			t.Fatal(err)
 		}
 		if iss := e.issue("s3-encryption@a"); iss.PolicyGroupName != "prod-compliance" {
@@ -719,7 +721,7 @@ func TestIngestValidation(t *testing.T) {
 		{"unknown policy group", func(ev *ingest.Evaluation) { ev.Stack.Name = "new-stack"; ev.PolicyGroup = "nope" }, "policyGroup"},
 		{"group of accounts", func(ev *ingest.Evaluation) {
 			ev.Stack.Name = "new-stack"
-			ev.PolicyGroup = repository.DefaultAccountsGroup
+			ev.PolicyGroup = model.DefaultAccountsGroup
 		}, "policyGroup"},
 	}
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
@@ -810,7 +812,7 @@ func BenchmarkApplyEvaluation(b *testing.B) {
 			history := c.history
 			b.Run(be.Dialect.String()+c.name, func(b *testing.B) {
 				ctx := context.Background()
-				org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench"))
+				org, err := be.Repo.Accounts.CreateOrganization(ctx, repotest.UniqueName("bench"))
 				if err != nil {
 					b.Fatal(err)
 				}

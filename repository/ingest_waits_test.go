@@ -18,7 +18,7 @@ import (
 // this is PostgreSQL's (required in CI).
 func TestEvaluationsSharingNewTextsDoNotWait(t *testing.T) {
 	e := newIngestEnv(t, repotest.Postgres(t, "concurrent writers need PostgreSQL"))
-	shared := uniqueName("a message no issue had")
+	shared := repotest.UniqueName("a message no issue had")
 	// stack is a complete evaluation of payments/name at version by pack
 	// (aws-cis renamed), with policy failing on each bucket with its
 	// message.

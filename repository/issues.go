@@ -13,6 +13,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // IssueByID finds an issue of an organisation.
@@ -204,7 +205,7 @@ type triageChange struct {
 // check refuses the values of u no issue could take.
 func (u *IssueUpdate) check() error {
 	if err := policy.CheckTriage(u.Status, u.Priority); err != nil {
-		return refused(err)
+		return store.Refused(err)
 	}
 	if u.Now.IsZero() {
 		u.Now = time.Now()

@@ -49,7 +49,7 @@ func iqSeed(t *testing.T, b *repotest.Backend) *iqFixture {
 	t.Helper()
 	ctx := context.Background()
 	r := b.Repo
-	org, err := r.CreateOrganization(ctx, uniqueName("iq"))
+	org, err := r.Accounts.CreateOrganization(ctx, repotest.UniqueName("iq"))
 	if err != nil {
 		t.Fatal(err)
 	}

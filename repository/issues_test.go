@@ -145,11 +145,11 @@ func TestConcurrentTriageOfOneIssue(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var members []string
 		for _, login := range []string{"carol", "dave"} {
-			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
-			if err := e.r.CreateUser(e.ctx, u); err != nil {
+			u := &model.User{Login: repotest.UniqueName(login), Email: repotest.UniqueName(login) + "@example.com"}
+			if err := e.r.Accounts.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
+			if err := e.r.Accounts.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			members = append(members, u.Login)

@@ -3,12 +3,14 @@ package repository
 import (
 	"bytes"
 	"context"
-	"github.com/policyresults/policyresults/model"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 type syncBuffer struct {
@@ -43,18 +45,18 @@ func TestQueryLogShowsNoValues(t *testing.T) {
 	if err := r.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	org, err := r.CreateOrganization(ctx, "redact-org")
+	org, err := r.Accounts.CreateOrganization(ctx, "redact-org")
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := r.CreateToken(ctx, TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleMember})
+	secret, _, err := r.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleMember})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Authenticate(ctx, secret); err != nil {
+	if _, err := r.Accounts.Authenticate(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	hash := HashToken(secret)
+	hash := accounts.HashToken(secret)
 	// Failing queries (logged with their SQL) through both of GORM's paths:
 	// the callbacks (First) and the trace recorder (Raw + Scan).
 	var n int64

@@ -53,7 +53,7 @@ func TestMigrateAdoptsEarlierChain(t *testing.T) {
 		ctx := context.Background()
 		repo := openEmpty(t, d)
 		migrateAsChain(t, repo, 17)
-		before, err := repo.CreateOrganization(ctx, "before-upgrade")
+		before, err := repo.Accounts.CreateOrganization(ctx, "before-upgrade")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,11 +73,11 @@ func TestMigrateAdoptsEarlierChain(t *testing.T) {
 		if current, err := repo.MigrationsCurrent(ctx); err != nil || !current {
 			t.Errorf("the adopted database is not current: %v, %v", current, err)
 		}
-		o, err := repo.OrganizationByName(ctx, "before-upgrade")
+		o, err := repo.Accounts.OrganizationByName(ctx, "before-upgrade")
 		if err != nil || o.ID != before.ID {
 			t.Errorf("the organisation made before the upgrade: %v, %v", o, err)
 		}
-		if _, err := repo.CreateOrganization(ctx, "after-upgrade"); err != nil {
+		if _, err := repo.Accounts.CreateOrganization(ctx, "after-upgrade"); err != nil {
 			t.Errorf("after the upgrade: %v", err)
 		}
 		if err := repo.CheckRollups(ctx, before.ID); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -18,14 +19,14 @@ func TestPolicyGroups(t *testing.T) {
 		e.publishPack("aws-cis", "1.0.0", model.PolicyInput{Name: "a"})
 		e.publishPack("aws-cis", "1.1.0", model.PolicyInput{Name: "a"})
 
-		groups, err := r.ListPolicyGroups(ctx, org)
-		if err != nil || len(groups) != 2 {
-			t.Fatalf("default groups = %+v, %v", groups, err)
+		listed, err := r.Groups.ListPolicyGroups(ctx, org)
+		if err != nil || len(listed) != 2 {
+			t.Fatalf("default groups = %+v, %v", listed, err)
 		}
-		if g := groups[0]; g.Name != repository.DefaultAccountsGroup || g.EntityType != "accounts" || g.Mode != "audit" || !g.IsOrgDefault {
+		if g := listed[0]; g.Name != model.DefaultAccountsGroup || g.EntityType != "accounts" || g.Mode != "audit" || !g.IsOrgDefault {
 			t.Errorf("default accounts group = %+v", g)
 		}
-		if g := groups[1]; g.Name != repository.DefaultStacksGroup || g.EntityType != "stacks" || g.Mode != "preventative" || !g.IsOrgDefault {
+		if g := listed[1]; g.Name != model.DefaultStacksGroup || g.EntityType != "stacks" || g.Mode != "preventative" || !g.IsOrgDefault {
 			t.Errorf("default stacks group = %+v", g)
 		}
 
@@ -35,34 +36,34 @@ func TestPolicyGroups(t *testing.T) {
 			{"scanners", "accounts", "", "accounts", "audit"},
 			{"prod-audit", "stacks", "audit", "stacks", "audit"},
 		} {
-			g, err := r.CreatePolicyGroup(ctx, org, tt.name, tt.entityType, tt.mode)
+			g, err := r.Groups.CreatePolicyGroup(ctx, org, tt.name, tt.entityType, tt.mode)
 			if err != nil || g.EntityType != tt.wantType || g.Mode != tt.wantMode || g.IsOrgDefault {
 				t.Errorf("create %s = %+v, %v", tt.name, g, err)
 			}
 		}
-		if _, err := r.CreatePolicyGroup(ctx, org, "prod", "", ""); !errors.Is(err, repository.ErrConflict) {
+		if _, err := r.Groups.CreatePolicyGroup(ctx, org, "prod", "", ""); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("duplicate group: %v", err)
 		}
 		for _, bad := range []struct{ name, entityType, mode, field string }{
 			{"", "", "", "name"}, {"has space", "", "", "name"}, {"x", "clusters", "", "entityType"}, {"x", "", "detective", "mode"},
 			{"metadata", "", "", "name"},
 		} {
-			if _, err := r.CreatePolicyGroup(ctx, org, bad.name, bad.entityType, bad.mode); !errors.As(err, &ve) || ve.Field != bad.field {
+			if _, err := r.Groups.CreatePolicyGroup(ctx, org, bad.name, bad.entityType, bad.mode); !errors.As(err, &ve) || ve.Field != bad.field {
 				t.Errorf("create %+v: %v", bad, err)
 			}
 		}
 
 		// The batch applies in order, atomically.
 		config := json.RawMessage(`{"a":{"enforcementLevel":"mandatory"}}`)
-		if err := r.UpdatePolicyGroup(ctx, org, "prod", []repository.GroupUpdate{
-			{AddStack: &repository.StackMember{Name: "staging", RoutingProject: "web"}},
-			{AddStack: &repository.StackMember{Name: "prod", RoutingProject: "payments"}},
-			{AddPolicyPack: &repository.PackRef{Name: "aws-cis", Config: config}},
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{
+			{AddStack: &groups.StackMember{Name: "staging", RoutingProject: "web"}},
+			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
+			{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Config: config}},
 		}); err != nil {
 			t.Fatal(err)
 		}
 		d := e.group("prod")
-		wantStacks := []repository.StackMember{{Name: "prod", RoutingProject: "payments"}, {Name: "staging", RoutingProject: "web"}}
+		wantStacks := []groups.StackMember{{Name: "prod", RoutingProject: "payments"}, {Name: "staging", RoutingProject: "web"}}
 		if !reflect.DeepEqual(d.Stacks, wantStacks) || len(d.Accounts) != 0 {
 			t.Errorf("stacks = %+v accounts = %+v", d.Stacks, d.Accounts)
 		}
@@ -73,11 +74,11 @@ func TestPolicyGroups(t *testing.T) {
 			t.Errorf("applied pack = %+v", p)
 		}
 		// New stacks joined their default group too.
-		if def := e.group(repository.DefaultStacksGroup); len(def.Stacks) != 2 {
+		if def := e.group(model.DefaultStacksGroup); len(def.Stacks) != 2 {
 			t.Errorf("default group stacks = %+v", def.Stacks)
 		}
 		// Pinning a version replaces the applied pack.
-		if err := r.UpdatePolicyGroup(ctx, org, "prod", []repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		if p := e.group("prod").AppliedPacks[0]; p.Version != 1 || p.VersionTag != "1.0.0" || !p.Pinned || p.Config != nil {
@@ -88,26 +89,26 @@ func TestPolicyGroups(t *testing.T) {
 		for _, tt := range []struct {
 			name    string
 			group   string
-			updates []repository.GroupUpdate
+			updates []groups.GroupUpdate
 			field   string
 		}{
-			{"account into a stacks group", "prod", []repository.GroupUpdate{
-				{AddStack: &repository.StackMember{Name: "dev", RoutingProject: "data"}}, {AddInsightsAccount: "aws-prod"},
+			{"account into a stacks group", "prod", []groups.GroupUpdate{
+				{AddStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}, {AddInsightsAccount: "aws-prod"},
 			}, "[1].addInsightsAccount"},
-			{"stack into an accounts group", "scanners", []repository.GroupUpdate{{AddStack: &repository.StackMember{Name: "dev", RoutingProject: "data"}}}, "addStack"},
-			{"bad stack name", "prod", []repository.GroupUpdate{{AddStack: &repository.StackMember{Name: "a b", RoutingProject: "data"}}}, "addStack.name"},
-			{"unknown pack", "prod", []repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "nope"}}}, "addPolicyPack.name"},
-			{"unknown pack version", "prod", []repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis", Version: 9}}}, "addPolicyPack.version"},
-			{"bad config", "prod", []repository.GroupUpdate{{AddPolicyPack: &repository.PackRef{Name: "aws-cis", Config: json.RawMessage(`{`)}}}, "addPolicyPack.config"},
-			{"remove a stack not in the group", "prod", []repository.GroupUpdate{{RemoveStack: &repository.StackMember{Name: "dev", RoutingProject: "data"}}}, "removeStack"},
-			{"remove a pack not applied", "prod-audit", []repository.GroupUpdate{{RemovePolicyPack: &repository.PackRef{Name: "aws-cis"}}}, "removePolicyPack.name"},
-			{"remove an account not in the group", "scanners", []repository.GroupUpdate{{RemoveInsightsAccount: "nope"}}, "removeInsightsAccount"},
-			{"rename a default group", repository.DefaultStacksGroup, []repository.GroupUpdate{{NewName: "mine"}}, "newName"},
-			{"bad new name", "prod", []repository.GroupUpdate{{NewName: "a b"}}, "newName"},
-			{"empty update", "prod", []repository.GroupUpdate{{}}, ""},
+			{"stack into an accounts group", "scanners", []groups.GroupUpdate{{AddStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "addStack"},
+			{"bad stack name", "prod", []groups.GroupUpdate{{AddStack: &groups.StackMember{Name: "a b", RoutingProject: "data"}}}, "addStack.name"},
+			{"unknown pack", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "nope"}}}, "addPolicyPack.name"},
+			{"unknown pack version", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 9}}}, "addPolicyPack.version"},
+			{"bad config", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Config: json.RawMessage(`{`)}}}, "addPolicyPack.config"},
+			{"remove a stack not in the group", "prod", []groups.GroupUpdate{{RemoveStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "removeStack"},
+			{"remove a pack not applied", "prod-audit", []groups.GroupUpdate{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}, "removePolicyPack.name"},
+			{"remove an account not in the group", "scanners", []groups.GroupUpdate{{RemoveInsightsAccount: "nope"}}, "removeInsightsAccount"},
+			{"rename a default group", model.DefaultStacksGroup, []groups.GroupUpdate{{NewName: "mine"}}, "newName"},
+			{"bad new name", "prod", []groups.GroupUpdate{{NewName: "a b"}}, "newName"},
+			{"empty update", "prod", []groups.GroupUpdate{{}}, ""},
 			{"no updates", "prod", nil, ""},
 		} {
-			err := r.UpdatePolicyGroup(ctx, org, tt.group, tt.updates)
+			err := r.Groups.UpdatePolicyGroup(ctx, org, tt.group, tt.updates)
 			if !errors.As(err, &ve) || ve.Field != tt.field {
 				t.Errorf("%s: %v, want a ValidationError on %q", tt.name, err, tt.field)
 			}
@@ -115,61 +116,61 @@ func TestPolicyGroups(t *testing.T) {
 		if after := e.rowCounts(); !reflect.DeepEqual(counts, after) {
 			t.Errorf("failed updates wrote rows: %v → %v", counts, after)
 		}
-		if err := r.UpdatePolicyGroup(ctx, org, "nope", []repository.GroupUpdate{{NewName: "x"}}); !errors.Is(err, repository.ErrNotFound) {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "nope", []groups.GroupUpdate{{NewName: "x"}}); !errors.Is(err, repository.ErrNotFound) {
 			t.Errorf("unknown group: %v", err)
 		}
 
-		if err := r.UpdatePolicyGroup(ctx, org, "scanners", []repository.GroupUpdate{{AddInsightsAccount: "aws-prod"}, {AddInsightsAccount: "azure-dev"}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.GroupUpdate{{AddInsightsAccount: "aws-prod"}, {AddInsightsAccount: "azure-dev"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.UpdatePolicyGroup(ctx, org, "scanners", []repository.GroupUpdate{{RemoveInsightsAccount: "azure-dev"}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.GroupUpdate{{RemoveInsightsAccount: "azure-dev"}}); err != nil {
 			t.Fatal(err)
 		}
 		if d := e.group("scanners"); !reflect.DeepEqual(d.Accounts, []string{"aws-prod"}) {
 			t.Errorf("accounts = %+v", d.Accounts)
 		}
-		if err := r.UpdatePolicyGroup(ctx, org, "prod", []repository.GroupUpdate{
-			{RemoveStack: &repository.StackMember{Name: "staging", RoutingProject: "web"}}, {NewName: "production"},
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{
+			{RemoveStack: &groups.StackMember{Name: "staging", RoutingProject: "web"}}, {NewName: "production"},
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.PolicyGroupDetail(ctx, org, "prod"); !errors.Is(err, repository.ErrNotFound) {
+		if _, err := r.Groups.PolicyGroupDetail(ctx, org, "prod"); !errors.Is(err, repository.ErrNotFound) {
 			t.Errorf("old name: %v", err)
 		}
 		if d := e.group("production"); len(d.Stacks) != 1 {
 			t.Errorf("renamed group = %+v", d)
 		}
-		if err := r.UpdatePolicyGroup(ctx, org, "production", []repository.GroupUpdate{{NewName: "scanners"}}); !errors.Is(err, repository.ErrConflict) {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "production", []groups.GroupUpdate{{NewName: "scanners"}}); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("rename onto an existing group: %v", err)
 		}
 
-		groups, err = r.ListPolicyGroups(ctx, org)
+		listed, err = r.Groups.ListPolicyGroups(ctx, org)
 		if err != nil {
 			t.Fatal(err)
 		}
 		summary := map[string][3]int{}
-		for _, g := range groups {
+		for _, g := range listed {
 			summary[g.Name] = [3]int{g.NumStacks, g.NumAccounts, g.NumEnabledPolicyPacks}
 		}
 		wantSummary := map[string][3]int{
-			repository.DefaultStacksGroup: {2, 0, 0}, repository.DefaultAccountsGroup: {0, 2, 0},
+			model.DefaultStacksGroup: {2, 0, 0}, model.DefaultAccountsGroup: {0, 2, 0},
 			"production": {1, 0, 1}, "scanners": {0, 1, 0}, "prod-audit": {0, 0, 0},
 		}
 		if !reflect.DeepEqual(summary, wantSummary) {
 			t.Errorf("group counts = %v, want %v", summary, wantSummary)
 		}
 
-		if err := r.DeletePolicyGroup(ctx, org, repository.DefaultAccountsGroup); !errors.As(err, &ve) {
+		if err := r.Groups.DeletePolicyGroup(ctx, org, model.DefaultAccountsGroup); !errors.As(err, &ve) {
 			t.Errorf("delete default group: %v", err)
 		}
-		if err := r.DeletePolicyGroup(ctx, org, "production"); err != nil {
+		if err := r.Groups.DeletePolicyGroup(ctx, org, "production"); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.DeletePolicyGroup(ctx, org, "production"); !errors.Is(err, repository.ErrNotFound) {
+		if err := r.Groups.DeletePolicyGroup(ctx, org, "production"); !errors.Is(err, repository.ErrNotFound) {
 			t.Errorf("delete twice: %v", err)
 		}
 		// The pack is no longer applied anywhere: it can be deleted.
-		if err := r.DeletePolicyPack(ctx, org, "aws-cis"); err != nil {
+		if err := r.Packs.DeletePolicyPack(ctx, org, "aws-cis"); err != nil {
 			t.Errorf("delete pack after its group: %v", err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -26,11 +27,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e := newIngestEnv(t, b)
 		var users []string
 		for _, login := range []string{"alice", "bob"} {
-			u := &model.User{Login: uniqueName(login), Email: uniqueName(login) + "@example.com"}
-			if err := e.r.CreateUser(e.ctx, u); err != nil {
+			u := &model.User{Login: repotest.UniqueName(login), Email: repotest.UniqueName(login) + "@example.com"}
+			if err := e.r.Accounts.CreateUser(e.ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.r.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
+			if err := e.r.Accounts.AddMember(e.ctx, e.org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u.Login, u.Email)
@@ -39,12 +40,12 @@ func TestRollupsMatchRecount(t *testing.T) {
 		e.publishPack("aws-pci", "2.0.0",
 			model.PolicyInput{Name: "pci-tls", Severity: "critical", EnforcementLevel: "mandatory"},
 			model.PolicyInput{Name: "pci-logs", Severity: "", EnforcementLevel: "advisory"})
-		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
+		if _, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{
-			{AddPolicyPack: &repository.PackRef{Name: "aws-pci"}},
-			{AddStack: &repository.StackMember{Name: "s0", RoutingProject: "payments"}},
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{
+			{AddPolicyPack: &groups.PackRef{Name: "aws-pci"}},
+			{AddStack: &groups.StackMember{Name: "s0", RoutingProject: "payments"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +206,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			if round%4 == 3 {
 				newName := fmt.Sprintf("payments-%d", round)
-				if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, groupName, []repository.GroupUpdate{{NewName: newName}}); err != nil {
+				if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, groupName, []groups.GroupUpdate{{NewName: newName}}); err != nil {
 					t.Fatal(err)
 				}
 				groupName = newName

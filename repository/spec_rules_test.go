@@ -10,6 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/packs"
 )
 
 // TestSpecPatternsAreTheServersRules keeps the patterns openapi.yaml states
@@ -83,8 +84,8 @@ func TestSpecBoundsAreTheServersLimits(t *testing.T) {
 		min, max float64
 	}{
 		{"GetPolicyComplianceResultsRequest.size", spec.Components.Schemas["GetPolicyComplianceResultsRequest"].Value.Properties["size"].Value, 1, MaxCompliancePageSize},
-		{"AppPolicyPackMetadata.version", spec.Components.Schemas["AppPolicyPackMetadata"].Value.Properties["version"].Value, 0, MaxPackVersion},
-		{"parameter PolicyPackVersionNumber", spec.Components.Parameters["PolicyPackVersionNumber"].Value.Schema.Value, 1, MaxPackVersion},
+		{"AppPolicyPackMetadata.version", spec.Components.Schemas["AppPolicyPackMetadata"].Value.Properties["version"].Value, 0, packs.MaxVersion},
+		{"parameter PolicyPackVersionNumber", spec.Components.Parameters["PolicyPackVersionNumber"].Value.Schema.Value, 1, packs.MaxVersion},
 	} {
 		if s := c.schema; s.Min == nil || *s.Min != c.min || s.Max == nil || *s.Max != c.max {
 			t.Errorf("%s: openapi.yaml's bounds are %s..%s, the server's %v..%v", c.name, bound(c.schema.Min), bound(c.schema.Max), c.min, c.max)

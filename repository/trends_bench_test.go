@@ -21,7 +21,7 @@ func BenchmarkTrendsYear(b *testing.B) {
 	for _, be := range repotest.Backends(b) {
 		b.Run(be.Dialect.String(), func(b *testing.B) {
 			ctx := context.Background()
-			org, err := be.Repo.CreateOrganization(ctx, uniqueName("bench-trends"))
+			org, err := be.Repo.Accounts.CreateOrganization(ctx, repotest.UniqueName("bench-trends"))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -304,12 +305,12 @@ func TestTrendsFollowChanges(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
-		if _, err := e.r.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
+		if _, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{
-			{AddPolicyPack: &repository.PackRef{Name: "aws-cis"}},
-			{AddStack: &repository.StackMember{Name: "prod", RoutingProject: "payments"}},
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{
+			{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}},
+			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +385,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 			repository.IssueUpdate{Status: strPtr(policy.StatusIgnored)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []repository.GroupUpdate{{NewName: "payments-eu"}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{{NewName: "payments-eu"}}); err != nil {
 			t.Fatal(err)
 		}
 		today := time.Now().UTC().Format(time.DateOnly)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 type contextKey int
@@ -23,24 +24,24 @@ const (
 
 // withCaller and callerFrom carry the authenticated caller in the request
 // context, for the strict handlers.
-func withCaller(ctx context.Context, c *repository.Caller) context.Context {
+func withCaller(ctx context.Context, c *accounts.Caller) context.Context {
 	return context.WithValue(ctx, callerKey, c)
 }
 
-func callerFrom(ctx context.Context) *repository.Caller {
-	c, _ := ctx.Value(callerKey).(*repository.Caller)
+func callerFrom(ctx context.Context) *accounts.Caller {
+	c, _ := ctx.Value(callerKey).(*accounts.Caller)
 	return c
 }
 
-func withAccess(ctx context.Context, a *repository.Access) context.Context {
+func withAccess(ctx context.Context, a *accounts.Access) context.Context {
 	return context.WithValue(ctx, accessKey, a)
 }
 
 // accessFrom returns the caller's access to the organisation in the path.
 // The auth middleware sets it for every route with an {orgName} or a
 // registry {publisher}.
-func accessFrom(ctx context.Context) *repository.Access {
-	a, _ := ctx.Value(accessKey).(*repository.Access)
+func accessFrom(ctx context.Context) *accounts.Access {
+	a, _ := ctx.Value(accessKey).(*accounts.Access)
 	return a
 }
 
@@ -100,9 +101,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			orgName = c.Param("publisher")
 		}
 		if orgName != "" {
-			access, err := s.repo.AuthenticateIn(ctx, secret, orgName)
+			access, err := s.repo.Accounts.AuthenticateIn(ctx, secret, orgName)
 			switch {
-			case errors.Is(err, repository.ErrUnauthenticated):
+			case errors.Is(err, accounts.ErrUnauthenticated):
 				return unauthorized
 			case errors.Is(err, repository.ErrNotFound):
 				return notFound("Organization not found")
@@ -112,8 +113,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx = withAccess(withCaller(ctx, access.Caller), access)
 			c.Set("org", access.Org.Name)
 		} else {
-			caller, err := s.repo.Authenticate(ctx, secret)
-			if errors.Is(err, repository.ErrUnauthenticated) {
+			caller, err := s.repo.Accounts.Authenticate(ctx, secret)
+			if errors.Is(err, accounts.ErrUnauthenticated) {
 				return unauthorized
 			}
 			if err != nil {
@@ -128,7 +129,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireWrite answers 403 unless the caller may triage and ingest.
-func requireWrite(ctx context.Context) (*repository.Access, error) {
+func requireWrite(ctx context.Context) (*accounts.Access, error) {
 	a := accessFrom(ctx)
 	if a == nil {
 		return nil, notFound("Organization not found")
@@ -140,7 +141,7 @@ func requireWrite(ctx context.Context) (*repository.Access, error) {
 }
 
 // requireAdmin answers 403 unless the caller is an organisation admin.
-func requireAdmin(ctx context.Context) (*repository.Access, error) {
+func requireAdmin(ctx context.Context) (*accounts.Access, error) {
 	a := accessFrom(ctx)
 	if a == nil {
 		return nil, notFound("Organization not found")

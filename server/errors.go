@@ -21,6 +21,7 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
@@ -254,7 +255,7 @@ func expected(err error) error {
 	var ge *grid.Error
 	var ve *repository.ValidationError
 	var ce *repository.ConflictError
-	var ude *repository.UploadDeniedError
+	var ude *packs.UploadDeniedError
 	var hve *webhooks.ValidationError
 	switch {
 	case err == nil:

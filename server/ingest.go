@@ -7,11 +7,12 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // ingestActor names the caller in the history of issues an evaluation
 // changes.
-func ingestActor(a *repository.Access) repository.Actor {
+func ingestActor(a *accounts.Access) repository.Actor {
 	name, typ := a.Caller.Actor()
 	return repository.Actor{Name: name, Type: typ}
 }

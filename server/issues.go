@@ -13,6 +13,7 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // issueToAPI maps a stored issue to the API's PolicyIssue.
@@ -80,7 +81,7 @@ func parseIssueID(s string) (string, error) {
 
 // issueDetails builds GetPolicyIssueResponse: the issue with its policy and
 // pack from the registered pack version, when known.
-func issueDetails(a *repository.Access, d *repository.IssueDetails) api.GetPolicyIssueResponse {
+func issueDetails(a *accounts.Access, d *repository.IssueDetails) api.GetPolicyIssueResponse {
 	resp := api.GetPolicyIssueResponse{PolicyIssue: issueToAPI(&d.Issue)}
 	resp.Policy.SetNull()
 	resp.PolicyPack.SetNull()

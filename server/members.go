@@ -6,7 +6,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // ListOrganizationMembers answers a page of the organisation's members.
@@ -21,7 +21,7 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 		}
 		return out, nil
 	}
-	members, next, err := s.repo.ListMembers(ctx, a.Org.ID, deref(req.Params.ContinuationToken))
+	members, next, err := s.repo.Accounts.ListMembers(ctx, a.Org.ID, deref(req.Params.ContinuationToken))
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Server) ListOrganizationMembers(ctx context.Context, req api.ListOrgani
 
 // memberToAPI maps a membership to Pulumi's OrganizationMember: role is the
 // closest built-in role (a viewer is a member), fgaRole the role itself.
-func memberToAPI(m repository.Member, withEmail bool) api.OrganizationMember {
+func memberToAPI(m accounts.Member, withEmail bool) api.OrganizationMember {
 	role := api.OrganizationRoleMember
 	if m.Role == model.RoleAdmin {
 		role = api.OrganizationRoleAdmin

@@ -10,7 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/client"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server/servertest"
 )
@@ -84,12 +84,12 @@ func TestListOrganizationMembers(t *testing.T) {
 		}
 
 		// Paging: more members than a page.
-		for i := 0; i < repository.MembersPageSize; i++ {
+		for i := 0; i < accounts.MembersPageSize; i++ {
 			u := &model.User{Login: fmt.Sprintf("%s-x%03d", org.Name, i), Email: fmt.Sprintf("%s-x%03d@example.com", org.Name, i)}
-			if err := b.Repo.CreateUser(ctx, u); err != nil {
+			if err := b.Repo.Accounts.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.Repo.AddMember(ctx, org.ID, u.ID, model.RoleMember); err != nil {
+			if err := b.Repo.Accounts.AddMember(ctx, org.ID, u.ID, model.RoleMember); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -113,7 +113,7 @@ func TestListOrganizationMembers(t *testing.T) {
 			}
 			token = page.JSON200.ContinuationToken
 		}
-		if pages != 2 || len(seen) != repository.MembersPageSize+3 {
+		if pages != 2 || len(seen) != accounts.MembersPageSize+3 {
 			t.Fatalf("%d members on %d pages", len(seen), pages)
 		}
 

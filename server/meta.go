@@ -55,7 +55,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 		return nil, &apiError{status: http.StatusUnauthorized, message: "Unauthorized"}
 	}
 	if c.User == nil {
-		org, err := s.repo.OrganizationByID(ctx, *c.OrgID)
+		org, err := s.repo.Accounts.OrganizationByID(ctx, *c.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func (s *Server) GetCurrentUser(ctx context.Context, _ api.GetCurrentUserRequest
 			Organizations: []api.OrganizationSummary{{GithubLogin: org.Name, Name: org.Name, AvatarUrl: "", Role: apiRole(c.Role)}},
 		}, nil
 	}
-	orgs, err := s.repo.OrganizationsOfUser(ctx, c.User.ID)
+	orgs, err := s.repo.Accounts.OrganizationsOfUser(ctx, c.User.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +94,13 @@ func apiRole(r model.Role) *api.OrganizationSummaryRole {
 func (s *Server) GetDefaultOrganization(ctx context.Context, _ api.GetDefaultOrganizationRequestObject) (api.GetDefaultOrganizationResponseObject, error) {
 	c := callerFrom(ctx)
 	if c.User == nil {
-		org, err := s.repo.OrganizationByID(ctx, *c.OrgID)
+		org, err := s.repo.Accounts.OrganizationByID(ctx, *c.OrgID)
 		if err != nil {
 			return nil, err
 		}
 		return api.GetDefaultOrganization200JSONResponse{GitHubLogin: org.Name, Messages: []api.AppMessage{}}, nil
 	}
-	orgs, err := s.repo.OrganizationsOfUser(ctx, c.User.ID)
+	orgs, err := s.repo.Accounts.OrganizationsOfUser(ctx, c.User.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 
 	"github.com/policyresults/policyresults/gen/api"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
 )
 
 // ListPolicyGroups lists the organisation's policy groups with counts.
 func (s *Server) ListPolicyGroups(ctx context.Context, _ api.ListPolicyGroupsRequestObject) (api.ListPolicyGroupsResponseObject, error) {
 	a := accessFrom(ctx)
-	groups, err := s.repo.ListPolicyGroups(ctx, a.Org.ID)
+	groups, err := s.repo.Groups.ListPolicyGroups(ctx, a.Org.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -19,7 +19,7 @@ func (s *Server) ListPolicyGroups(ctx context.Context, _ api.ListPolicyGroupsReq
 }
 
 // groupSummariesToAPI maps group summaries to AppListPolicyGroupsResponse.
-func groupSummariesToAPI(groups []repository.GroupSummary) api.AppListPolicyGroupsResponse {
+func groupSummariesToAPI(groups []groups.GroupSummary) api.AppListPolicyGroupsResponse {
 	out := api.AppListPolicyGroupsResponse{PolicyGroups: make([]api.AppPolicyGroupSummary, 0, len(groups))}
 	for _, g := range groups {
 		out.PolicyGroups = append(out.PolicyGroups, api.AppPolicyGroupSummary{
@@ -37,7 +37,7 @@ func (s *Server) NewPolicyGroup(ctx context.Context, req api.NewPolicyGroupReque
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.repo.CreatePolicyGroup(ctx, a.Org.ID, req.Body.Name, string(deref(req.Body.EntityType)), string(deref(req.Body.Mode)))
+	_, err = s.repo.Groups.CreatePolicyGroup(ctx, a.Org.ID, req.Body.Name, string(deref(req.Body.EntityType)), string(deref(req.Body.Mode)))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (s *Server) NewPolicyGroup(ctx context.Context, req api.NewPolicyGroupReque
 // GetPolicyGroup answers a group with its stacks, accounts and packs.
 func (s *Server) GetPolicyGroup(ctx context.Context, req api.GetPolicyGroupRequestObject) (api.GetPolicyGroupResponseObject, error) {
 	a := accessFrom(ctx)
-	g, err := s.repo.PolicyGroupDetail(ctx, a.Org.ID, req.PolicyGroup)
+	g, err := s.repo.Groups.PolicyGroupDetail(ctx, a.Org.ID, req.PolicyGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -70,22 +70,22 @@ func (s *Server) GetPolicyGroup(ctx context.Context, req api.GetPolicyGroupReque
 }
 
 // groupUpdate maps one UpdatePolicyGroupRequest.
-func groupUpdate(u api.UpdatePolicyGroupRequest) repository.GroupUpdate {
-	packRef := func(m *api.AppPolicyPackMetadata) *repository.PackRef {
+func groupUpdate(u api.UpdatePolicyGroupRequest) groups.GroupUpdate {
+	packRef := func(m *api.AppPolicyPackMetadata) *groups.PackRef {
 		if m == nil {
 			return nil
 		}
-		ref := &repository.PackRef{Name: m.Name, Version: deref(m.Version), VersionTag: deref(m.VersionTag)}
+		ref := &groups.PackRef{Name: m.Name, Version: deref(m.Version), VersionTag: deref(m.VersionTag)}
 		if m.Config != nil {
 			ref.Config, _ = json.Marshal(*m.Config)
 		}
 		return ref
 	}
-	stack := func(r *api.AppPulumiStackReference) *repository.StackMember {
+	stack := func(r *api.AppPulumiStackReference) *groups.StackMember {
 		if r == nil {
 			return nil
 		}
-		return &repository.StackMember{Name: r.Name, RoutingProject: r.RoutingProject}
+		return &groups.StackMember{Name: r.Name, RoutingProject: r.RoutingProject}
 	}
 	account := func(r *api.AppInsightsAccountReference) string {
 		if r == nil {
@@ -93,7 +93,7 @@ func groupUpdate(u api.UpdatePolicyGroupRequest) repository.GroupUpdate {
 		}
 		return r.Name
 	}
-	return repository.GroupUpdate{
+	return groups.GroupUpdate{
 		NewName: deref(u.NewName), AddStack: stack(u.AddStack), RemoveStack: stack(u.RemoveStack),
 		AddPolicyPack: packRef(u.AddPolicyPack), RemovePolicyPack: packRef(u.RemovePolicyPack),
 		AddInsightsAccount: account(u.AddInsightsAccount), RemoveInsightsAccount: account(u.RemoveInsightsAccount),
@@ -106,7 +106,7 @@ func (s *Server) UpdatePolicyGroup(ctx context.Context, req api.UpdatePolicyGrou
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, []repository.GroupUpdate{groupUpdate(*req.Body)}); err != nil {
+	if err := s.repo.Groups.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, []groups.GroupUpdate{groupUpdate(*req.Body)}); err != nil {
 		return nil, err
 	}
 	return api.UpdatePolicyGroup204Response{}, nil
@@ -118,11 +118,11 @@ func (s *Server) BatchUpdatePolicyGroup(ctx context.Context, req api.BatchUpdate
 	if err != nil {
 		return nil, err
 	}
-	updates := make([]repository.GroupUpdate, 0, len(*req.Body))
+	updates := make([]groups.GroupUpdate, 0, len(*req.Body))
 	for _, u := range *req.Body {
 		updates = append(updates, groupUpdate(u))
 	}
-	if err := s.repo.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, updates); err != nil {
+	if err := s.repo.Groups.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, updates); err != nil {
 		return nil, err
 	}
 	return api.BatchUpdatePolicyGroup204Response{}, nil
@@ -134,7 +134,7 @@ func (s *Server) DeletePolicyGroup(ctx context.Context, req api.DeletePolicyGrou
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.DeletePolicyGroup(ctx, a.Org.ID, req.PolicyGroup); err != nil {
+	if err := s.repo.Groups.DeletePolicyGroup(ctx, a.Org.ID, req.PolicyGroup); err != nil {
 		return nil, err
 	}
 	return api.DeletePolicyGroup204Response{}, nil
@@ -143,7 +143,7 @@ func (s *Server) DeletePolicyGroup(ctx context.Context, req api.DeletePolicyGrou
 // GetPolicyGroupMetadata answers what the organisation's policy groups
 // protect.
 func (s *Server) GetPolicyGroupMetadata(ctx context.Context, _ api.GetPolicyGroupMetadataRequestObject) (api.GetPolicyGroupMetadataResponseObject, error) {
-	md, err := s.repo.PolicyGroupMetadata(ctx, accessFrom(ctx).Org.ID)
+	md, err := s.repo.Groups.PolicyGroupMetadata(ctx, accessFrom(ctx).Org.ID)
 	if err != nil {
 		return nil, err
 	}

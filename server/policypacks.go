@@ -10,7 +10,8 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/packs"
 )
 
 // policyToAPI maps a stored policy to the API's AppPolicy.
@@ -27,7 +28,7 @@ func jsonRaw(v any) (json.RawMessage, error) {
 // with their versions, or only the one policypack names.
 func (s *Server) ListPolicyPacksOrgs(ctx context.Context, req api.ListPolicyPacksOrgsRequestObject) (api.ListPolicyPacksOrgsResponseObject, error) {
 	a := accessFrom(ctx)
-	packs, err := s.repo.ListPolicyPacks(ctx, a.Org.ID, deref(req.Params.Policypack))
+	packs, err := s.repo.Packs.ListPolicyPacks(ctx, a.Org.ID, deref(req.Params.Policypack))
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +65,13 @@ func (s *Server) CreatePolicyPack(ctx context.Context, req api.CreatePolicyPackR
 
 // createPackVersion registers a new version of a pack and answers where to
 // upload its archive, for CreatePolicyPack and the registry's publish.
-func (s *Server) createPackVersion(ctx context.Context, a *repository.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
-	in := repository.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
+func (s *Server) createPackVersion(ctx context.Context, a *accounts.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
+	in := packs.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))
 	}
 	in.UploadExpiresAt = s.now().Add(uploadURLLifetime)
-	created, err := s.repo.CreatePolicyPackVersion(ctx, a.Org.ID, in)
+	created, err := s.repo.Packs.CreatePolicyPackVersion(ctx, a.Org.ID, in)
 	if err != nil {
 		return api.AppCreatePolicyPackResponse{}, err
 	}
@@ -106,9 +107,9 @@ func (s *Server) UploadPolicyPackArchive(ctx context.Context, req api.UploadPoli
 			Code: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the archive is larger than %d bytes", s.archiveLimit)}}, nil
 	}
 	if grant != nil {
-		err = s.repo.StorePresignedPolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, grant.credential, s.now(), data)
+		err = s.repo.Packs.StorePresignedPolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, grant.credential, s.now(), data)
 	} else {
-		err = s.repo.StorePolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, data)
+		err = s.repo.Packs.StorePolicyPackArchive(ctx, orgID, req.PolicyPackName, req.Version, data)
 	}
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func (s *Server) CompletePolicyPack(ctx context.Context, req api.CompletePolicyP
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+	if err := s.repo.Packs.CompletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, err
 	}
 	return api.CompletePolicyPack204Response{}, nil
@@ -131,7 +132,7 @@ func (s *Server) CompletePolicyPack(ctx context.Context, req api.CompletePolicyP
 // GetPolicyPack answers one version of a pack ("latest" or a number).
 func (s *Server) GetPolicyPack(ctx context.Context, req api.GetPolicyPackRequestObject) (api.GetPolicyPackResponseObject, error) {
 	a := accessFrom(ctx)
-	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
+	d, err := s.repo.Packs.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func (s *Server) DeletePolicyPackOrgsPolicypacks(ctx context.Context, req api.De
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
+	if err := s.repo.Packs.DeletePolicyPack(ctx, a.Org.ID, req.PolicyPackName); err != nil {
 		return nil, err
 	}
 	return api.DeletePolicyPackOrgsPolicypacks204Response{}, nil
@@ -168,7 +169,7 @@ func (s *Server) DeletePolicyPackVersion(ctx context.Context, req api.DeletePoli
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.DeletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
+	if err := s.repo.Packs.DeletePolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version); err != nil {
 		return nil, err
 	}
 	return api.DeletePolicyPackVersion204Response{}, nil
@@ -240,7 +241,7 @@ func configSchemaToAPI(raw json.RawMessage) (api.AppPolicyConfigSchema, bool) {
 // version's policies, by policy name.
 func (s *Server) GetPolicyPackConfigSchema(ctx context.Context, req api.GetPolicyPackConfigSchemaRequestObject) (api.GetPolicyPackConfigSchemaResponseObject, error) {
 	a := accessFrom(ctx)
-	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
+	d, err := s.repo.Packs.PolicyPackVersion(ctx, a.Org.ID, req.PolicyPackName, req.Version)
 	if err != nil {
 		return nil, notFoundAs(err, packNotFoundMessage)
 	}

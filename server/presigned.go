@@ -81,7 +81,7 @@ func (s *Server) authorizeUpload(c echo.Context, credential string) (context.Con
 	if u, err := url.PathUnescape(pack); err == nil {
 		pack = u
 	}
-	orgID, err := s.repo.AuthorizeArchiveUpload(req.Context(), orgName, pack, version, credential, s.now())
+	orgID, err := s.repo.Packs.AuthorizeArchiveUpload(req.Context(), orgName, pack, version, credential, s.now())
 	if err != nil {
 		return nil, err
 	}

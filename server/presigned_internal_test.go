@@ -11,8 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 	echomiddleware "github.com/oapi-codegen/echo-middleware"
-
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 // TestAuthorizeSchemeAcceptsPresignedOnlyForTheArchive checks the request
@@ -27,7 +26,7 @@ func TestAuthorizeSchemeAcceptsPresignedOnlyForTheArchive(t *testing.T) {
 			ctx = withUploadGrant(ctx, &uploadGrant{orgID: 1, credential: "upl-x"})
 		}
 		if caller {
-			ctx = withCaller(ctx, &repository.Caller{TokenID: 1})
+			ctx = withCaller(ctx, &accounts.Caller{TokenID: 1})
 		}
 		c := echo.New().NewContext(req.WithContext(ctx), httptest.NewRecorder())
 		in := &openapi3filter.AuthenticationInput{

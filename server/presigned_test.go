@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/gen/client"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
 	"github.com/policyresults/policyresults/server/servertest"
@@ -238,7 +238,7 @@ func TestPresignedArchiveUpload(t *testing.T) {
 			t.Fatalf("the log shows an upload URL's query:\n%.2000s", out)
 		}
 		for _, c := range credentials {
-			for _, leak := range []string{c, strings.TrimPrefix(c, "upl-"), repository.HashToken(c)} {
+			for _, leak := range []string{c, strings.TrimPrefix(c, "upl-"), accounts.HashToken(c)} {
 				if strings.Contains(out, leak) {
 					t.Fatalf("the log shows a credential or its hash %q", leak)
 				}

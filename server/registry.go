@@ -10,6 +10,8 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/packs"
 )
 
 // registrySource is the one registry source policyresults holds: the
@@ -23,15 +25,15 @@ const packNotFoundMessage = "Policy pack not found"
 var errPackNotFound = notFound(packNotFoundMessage)
 
 // registryPackOf describes a pack version as the registry lists it.
-func registryPackOf(pack *model.PolicyPack, v *model.PolicyPackVersion) repository.RegistryPack {
-	return repository.RegistryPack{OrgID: pack.OrgID, ID: v.UUID, Name: pack.Name, Version: v.Version, VersionTag: v.VersionTag,
+func registryPackOf(pack *model.PolicyPack, v *model.PolicyPackVersion) packs.RegistryPack {
+	return packs.RegistryPack{OrgID: pack.OrgID, ID: v.UUID, Name: pack.Name, Version: v.Version, VersionTag: v.VersionTag,
 		DisplayName: firstNonEmpty(v.DisplayName, pack.DisplayName, pack.Name)}
 }
 
 // registryPackToAPI maps a pack version to the registry's RegistryPolicyPack:
 // source private, publisher its organisation, the access and enforcement
 // levels the caller's role there allows.
-func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.RegistryPolicyPack {
+func registryPackToAPI(a accounts.Access, p packs.RegistryPack) api.RegistryPolicyPack {
 	access := api.RegistryPolicyPackAccessLevelViewOnly
 	if a.Role == model.RoleAdmin {
 		access = api.RegistryPolicyPackAccessLevelFull
@@ -52,8 +54,8 @@ func registryPackToAPI(a repository.Access, p repository.RegistryPack) api.Regis
 // number or a tag) with its policies as the registry answers it; versions
 // still being published are not found. field names the version in the
 // request, for the message of a version that is none.
-func (s *Server) publishedPackVersion(ctx context.Context, a *repository.Access, name, version, field string) (api.GetRegistryPolicyPackVersionResponse, error) {
-	d, err := s.repo.PolicyPackVersion(ctx, a.Org.ID, name, version)
+func (s *Server) publishedPackVersion(ctx context.Context, a *accounts.Access, name, version, field string) (api.GetRegistryPolicyPackVersionResponse, error) {
+	d, err := s.repo.Packs.PolicyPackVersion(ctx, a.Org.ID, name, version)
 	var ve *repository.ValidationError
 	switch {
 	case statusOf(err) == http.StatusNotFound || (err == nil && !d.Version.Published):
@@ -92,7 +94,7 @@ func (s *Server) GetOrgRegistryPolicyPack(ctx context.Context, req api.GetOrgReg
 // orgLogin gets the answer of an organisation that does not exist.
 func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access *api.PolicyPackAccess, ids []string) (api.ListPolicyPacksResponse, error) {
 	out := api.ListPolicyPacksResponse{PolicyPacks: []api.RegistryPolicyPack{}}
-	accesses, err := s.repo.Accesses(ctx, callerFrom(ctx), orgLogin)
+	accesses, err := s.repo.Accounts.Accesses(ctx, callerFrom(ctx), orgLogin)
 	if err != nil {
 		return out, err
 	}
@@ -103,7 +105,7 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 		// Public packs: policyresults holds only organisations' own.
 		return out, nil
 	}
-	byOrg := make(map[int64]repository.Access, len(accesses))
+	byOrg := make(map[int64]accounts.Access, len(accesses))
 	orgIDs := make([]int64, 0, len(accesses))
 	for _, a := range accesses {
 		byOrg[a.Org.ID] = a
@@ -112,7 +114,7 @@ func (s *Server) listRegistryPacks(ctx context.Context, orgLogin string, access 
 	if len(ids) == 0 {
 		ids = nil
 	}
-	packs, err := s.repo.RegistryPacks(ctx, orgIDs, ids)
+	packs, err := s.repo.Packs.RegistryPacks(ctx, orgIDs, ids)
 	if err != nil {
 		return out, err
 	}
@@ -149,7 +151,7 @@ func (s *Server) ListPolicyPacksPost(ctx context.Context, req api.ListPolicyPack
 
 // registryAccess is the caller's access to a registry path's publisher (the
 // auth middleware resolved it); packs of other sources are not found.
-func registryAccess(ctx context.Context, source string, write bool) (*repository.Access, error) {
+func registryAccess(ctx context.Context, source string, write bool) (*accounts.Access, error) {
 	a := accessFrom(ctx)
 	if write {
 		var err error
@@ -175,7 +177,7 @@ func (s *Server) ListPolicyPackVersionsForRegistry(ctx context.Context, req api.
 	if err != nil {
 		return nil, err
 	}
-	versions, err := s.repo.RegistryPackVersions(ctx, a.Org.ID, req.Name)
+	versions, err := s.repo.Packs.RegistryPackVersions(ctx, a.Org.ID, req.Name)
 	if err != nil {
 		return nil, packNotFound(err)
 	}
@@ -231,7 +233,7 @@ func (s *Server) PostPublishPolicyPackVersionCompleteForRegistry(ctx context.Con
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.CompletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
+	if err := s.repo.Packs.CompletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
 		return nil, packNotFound(err)
 	}
 	return api.PostPublishPolicyPackVersionCompleteForRegistry204Response{}, nil
@@ -244,7 +246,7 @@ func (s *Server) DeletePolicyPack(ctx context.Context, req api.DeletePolicyPackR
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.DeletePolicyPack(ctx, a.Org.ID, req.Name); err != nil {
+	if err := s.repo.Packs.DeletePolicyPack(ctx, a.Org.ID, req.Name); err != nil {
 		return nil, packNotFound(err)
 	}
 	return api.DeletePolicyPack204Response{}, nil
@@ -257,7 +259,7 @@ func (s *Server) DeleteRegistryPolicyPackVersion(ctx context.Context, req api.De
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.DeletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
+	if err := s.repo.Packs.DeletePolicyPackVersion(ctx, a.Org.ID, req.Name, req.Version); err != nil {
 		return nil, packNotFound(err)
 	}
 	return api.DeleteRegistryPolicyPackVersion204Response{}, nil

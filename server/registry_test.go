@@ -100,7 +100,7 @@ func TestRegistryPolicyPacks(t *testing.T) {
 		}
 
 		// Without orgLogin: every organisation the caller belongs to.
-		if err := b.Repo.AddMember(ctx, other.ID, mustUser(t, b, org.ViewerLogin), model.RoleViewer); err != nil {
+		if err := b.Repo.Accounts.AddMember(ctx, other.ID, mustUser(t, b, org.ViewerLogin), model.RoleViewer); err != nil {
 			t.Fatal(err)
 		}
 		mine, _ := viewer.ListPolicyPacksPostWithResponse(ctx, client.ListPolicyPacksRequest{})
@@ -242,7 +242,7 @@ func (failedCall) StatusCode() int { return 0 }
 // mustUser is a user's id by login.
 func mustUser(t *testing.T, b *repotest.Backend, login string) int64 {
 	t.Helper()
-	u, err := b.Repo.UserByLogin(context.Background(), login)
+	u, err := b.Repo.Accounts.UserByLogin(context.Background(), login)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
 	"github.com/policyresults/policyresults/server/servertest"
@@ -130,14 +131,14 @@ func TestTokensNeverLogged(t *testing.T) {
 		env, logs := startLogged(t, b, server.Config{})
 		repo := env.Repo
 		org := env.NewOrg(t)
-		revoked, tok, err := repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "revoked", Role: model.RoleMember})
+		revoked, tok, err := repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "revoked", Role: model.RoleMember})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := repo.RevokeToken(ctx, org.ID, tok.ID); err != nil {
+		if err := repo.Accounts.RevokeToken(ctx, org.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		unknown := repository.NewTokenSecret()
+		unknown := accounts.NewTokenSecret()
 		secrets := []string{org.Admin, org.Member, org.Viewer, org.OrgToken, org.OrgViewerToken, revoked, unknown}
 		issues := "/api/orgs/" + org.Name + "/policyresults/issues"
 		for _, auth := range []string{"token " + org.Admin, "Bearer " + org.Member, "token " + unknown, "token " + revoked,
@@ -153,7 +154,7 @@ func TestTokensNeverLogged(t *testing.T) {
 			t.Fatalf("no request was logged:\n%s", out)
 		}
 		for _, s := range secrets {
-			for _, leak := range []string{s, strings.TrimPrefix(s, "pul-"), repository.HashToken(s)} {
+			for _, leak := range []string{s, strings.TrimPrefix(s, "pul-"), accounts.HashToken(s)} {
 				if strings.Contains(out, leak) {
 					t.Fatalf("the log shows a token or its hash %q:\n%s", leak, out)
 				}
@@ -173,14 +174,14 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 		env := servertest.Start(t, b)
 		org := env.NewOrg(t)
 		metadata := "/api/orgs/" + org.Name + "/policyresults/metadata"
-		secret, tok, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci-soon-revoked", Role: model.RoleMember})
+		secret, tok, err := b.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "ci-soon-revoked", Role: model.RoleMember})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if status, _, raw := call(t, env, "token "+secret, http.MethodGet, metadata, ""); status != http.StatusOK {
 			t.Fatalf("fresh token: %d %s", status, raw)
 		}
-		if err := b.Repo.RevokeToken(ctx, org.ID, tok.ID); err != nil {
+		if err := b.Repo.Accounts.RevokeToken(ctx, org.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 		status, _, raw := call(t, env, "token "+secret, http.MethodGet, metadata, "")
@@ -190,7 +191,7 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 		errorBodyOf(t, status, raw)
 
 		past := time.Now().Add(-time.Second)
-		expired, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expired", Role: model.RoleMember, ExpiresAt: &past})
+		expired, _, err := b.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "expired", Role: model.RoleMember, ExpiresAt: &past})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +199,7 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 			t.Fatalf("expired token: %d %s", status, raw)
 		}
 		soon := time.Now().Add(1500 * time.Millisecond)
-		expiring, _, err := b.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "expiring", Role: model.RoleMember, ExpiresAt: &soon})
+		expiring, _, err := b.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "expiring", Role: model.RoleMember, ExpiresAt: &soon})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,12 +6,12 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/groups"
 )
 
 // GetStackPolicyGroups answers the policy groups a stack belongs to.
 func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolicyGroupsRequestObject) (api.GetStackPolicyGroupsResponseObject, error) {
-	groups, err := s.repo.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName)
+	groups, err := s.repo.Groups.EntityPolicyGroups(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName)
 	if err != nil {
 		return nil, notFoundAs(err, "Stack not found")
 	}
@@ -20,7 +20,7 @@ func (s *Server) GetStackPolicyGroups(ctx context.Context, req api.GetStackPolic
 
 // GetStackPolicyPacks answers the packs a stack's policy groups apply.
 func (s *Server) GetStackPolicyPacks(ctx context.Context, req api.GetStackPolicyPacksRequestObject) (api.GetStackPolicyPacksResponseObject, error) {
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
+	packs, err := s.repo.Groups.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityStack, req.ProjectName, req.StackName, string(deref(req.Params.Mode)))
 	if err != nil {
 		return nil, notFoundAs(err, "Stack not found")
 	}
@@ -34,7 +34,7 @@ func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPoli
 	if err := noContinuation(req.Params.ContinuationToken, "pack"); err != nil {
 		return nil, err
 	}
-	packs, err := s.repo.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityAccount, req.AccountName, "", "")
+	packs, err := s.repo.Groups.EntityPolicyPacks(ctx, accessFrom(ctx).Org.ID, model.EntityAccount, req.AccountName, "", "")
 	if err != nil {
 		return nil, notFoundAs(err, "Account not found")
 	}
@@ -42,7 +42,7 @@ func (s *Server) ListPolicyPacksForAccount(ctx context.Context, req api.ListPoli
 }
 
 // requiredPacksToAPI maps required packs to Pulumi's AppRequiredPolicy.
-func requiredPacksToAPI(packs []repository.RequiredPack) []api.AppRequiredPolicy {
+func requiredPacksToAPI(packs []groups.RequiredPack) []api.AppRequiredPolicy {
 	out := make([]api.AppRequiredPolicy, 0, len(packs))
 	for _, p := range packs {
 		out = append(out, api.AppRequiredPolicy{

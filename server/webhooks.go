@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/policyresults/policyresults/gen/api"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/webhooks"
 )
 
@@ -15,7 +15,7 @@ func (s *Server) Webhooks() *webhooks.Store { return s.hooks }
 // hookScope checks that the caller is an admin of the path's organisation
 // and answers the scope of an organisation's (project and stack empty) or
 // a stack's webhooks.
-func hookScope(ctx context.Context, project, stack string) (webhooks.Scope, *repository.Access, error) {
+func hookScope(ctx context.Context, project, stack string) (webhooks.Scope, *accounts.Access, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return webhooks.Scope{}, nil, err
@@ -135,7 +135,7 @@ func (s *Server) listHooks(ctx context.Context, project, stack string, token *st
 	return hooksToAPI(a.Org.Name, hooks), nil
 }
 
-func (s *Server) getHook(ctx context.Context, project, stack, name string) (*webhooks.Hook, *repository.Access, error) {
+func (s *Server) getHook(ctx context.Context, project, stack, name string) (*webhooks.Hook, *accounts.Access, error) {
 	sc, a, err := hookScope(ctx, project, stack)
 	if err != nil {
 		return nil, nil, err

@@ -20,7 +20,7 @@ func runNaive(ctx context.Context, o *benchOptions, env *benchEnv, kinds []bench
 		return err
 	}
 	defer repo.Close()
-	org, err := repo.OrganizationByName(ctx, o.org)
+	org, err := repo.Accounts.OrganizationByName(ctx, o.org)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 func newOrgCommand(g *globalFlags) *cobra.Command {
@@ -23,7 +23,7 @@ func newOrgCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			o, err := repo.CreateOrganization(cmd.Context(), args[0])
+			o, err := repo.Accounts.CreateOrganization(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ func newUserCommand(g *globalFlags) *cobra.Command {
 		Short: "Create a user and make them a member of an organisation",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := repository.ParseRole(role)
+			r, err := accounts.ParseRole(role)
 			if err != nil {
 				return err
 			}
@@ -52,10 +52,10 @@ func newUserCommand(g *globalFlags) *cobra.Command {
 			}
 			defer repo.Close()
 			u := &model.User{Login: args[0], Email: email, Name: name}
-			if err := repo.CreateUser(ctx, u); err != nil {
+			if err := repo.Accounts.CreateUser(ctx, u); err != nil {
 				return err
 			}
-			if err := repo.AddMember(ctx, o.ID, u.ID, r); err != nil {
+			if err := repo.Accounts.AddMember(ctx, o.ID, u.ID, r); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created user %s (%s in %s)\n", u.Login, r, o.Name)
@@ -92,13 +92,13 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			spec := repository.TokenSpec{Name: name}
+			spec := accounts.TokenSpec{Name: name}
 			if expires > 0 {
 				at := time.Now().UTC().Add(expires)
 				spec.ExpiresAt = &at
 			}
 			if login != "" {
-				u, err := repo.MemberByLoginOrEmail(ctx, o.ID, login)
+				u, err := repo.Accounts.MemberByLoginOrEmail(ctx, o.ID, login)
 				if err != nil {
 					return fmt.Errorf("user %q is not a member of %s: %w", login, orgName, err)
 				}
@@ -107,13 +107,13 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 					spec.Name = "cli"
 				}
 			} else {
-				r, err := repository.ParseRole(role)
+				r, err := accounts.ParseRole(role)
 				if err != nil {
 					return err
 				}
 				spec.OrgID, spec.Role = &o.ID, r
 			}
-			secret, _, err := repo.CreateToken(ctx, spec)
+			secret, _, err := repo.Accounts.CreateToken(ctx, spec)
 			if err != nil {
 				return err
 			}
@@ -138,7 +138,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			tokens, err := repo.ListTokens(cmd.Context(), o.ID)
+			tokens, err := repo.Accounts.ListTokens(cmd.Context(), o.ID)
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			if err := repo.RevokeToken(cmd.Context(), o.ID, id); err != nil {
+			if err := repo.Accounts.RevokeToken(cmd.Context(), o.ID, id); err != nil {
 				return fmt.Errorf("revoke token %d: %w", id, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked token %d\n", id)

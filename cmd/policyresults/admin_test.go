@@ -40,7 +40,7 @@ func TestAdminCommands(t *testing.T) {
 		if !regexp.MustCompile(`^pul-[0-9a-f]{40}\n$`).MatchString(tok) {
 			t.Fatalf("token create printed %q", tok)
 		}
-		if _, err := b.Repo.Authenticate(context.Background(), strings.TrimSpace(tok)); err != nil {
+		if _, err := b.Repo.Accounts.Authenticate(context.Background(), strings.TrimSpace(tok)); err != nil {
 			t.Fatalf("printed token does not authenticate: %v", err)
 		}
 		orgTok, err := run(t, b.URL, "token", "create", "--org", org, "--name", "ci", "--role", "member")

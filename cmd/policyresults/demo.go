@@ -10,6 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/demo"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 )
 
 func newDemoCommand(g *globalFlags) *cobra.Command {
@@ -67,18 +68,18 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 
 // demoToken mints a personal token for the demo admin, alice.
 func demoToken(ctx context.Context, repo *repository.Repository, orgID int64) (string, error) {
-	alice, err := repo.MemberByLoginOrEmail(ctx, orgID, "alice")
+	alice, err := repo.Accounts.MemberByLoginOrEmail(ctx, orgID, "alice")
 	if err != nil {
 		return "", fmt.Errorf("demo admin alice: %w", err)
 	}
-	secret, _, err := repo.CreateToken(ctx, repository.TokenSpec{UserID: &alice.ID, Name: "make-run"})
+	secret, _, err := repo.Accounts.CreateToken(ctx, accounts.TokenSpec{UserID: &alice.ID, Name: "make-run"})
 	return secret, err
 }
 
 // ensureDemo seeds the demo organisation when the database has no
 // organisation, and returns a fresh token for its admin.
 func ensureDemo(ctx context.Context, repo *repository.Repository, progress io.Writer) (string, error) {
-	n, err := repo.CountOrganizations(ctx)
+	n, err := repo.Accounts.CountOrganizations(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -88,7 +89,7 @@ func ensureDemo(ctx context.Context, repo *repository.Repository, progress io.Wr
 			return "", err
 		}
 	}
-	org, err := repo.OrganizationByName(ctx, demo.OrgName)
+	org, err := repo.Accounts.OrganizationByName(ctx, demo.OrgName)
 	if errors.Is(err, repository.ErrNotFound) {
 		return "", fmt.Errorf("the database holds organisations but not %q; --demo needs an empty database or the demo one", demo.OrgName)
 	}

@@ -98,7 +98,7 @@ func (g *globalFlags) openOrg(ctx context.Context, orgName string) (*repository.
 	if err != nil {
 		return nil, nil, err
 	}
-	o, err := repo.OrganizationByName(ctx, orgName)
+	o, err := repo.Accounts.OrganizationByName(ctx, orgName)
 	if err != nil {
 		_ = repo.Close()
 		return nil, nil, fmt.Errorf("organisation %q: %w", orgName, err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/policy"
 )
 
 var (
@@ -69,4 +71,14 @@ func Translate(err error, conflictMessage string) error {
 func isUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// Refused turns a rule's refusal (a *policy.FieldError) into a
+// *ValidationError.
+func Refused(err error) error {
+	var fe *policy.FieldError
+	if errors.As(err, &fe) {
+		return &ValidationError{Field: fe.Field, Message: fe.Message}
+	}
+	return err
 }

@@ -109,7 +109,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, b *repotest.Backend) *fixture {
 	t.Helper()
-	org, err := b.Repo.CreateOrganization(context.Background(), fmt.Sprintf("hooks%d", time.Now().UnixNano()%1e9))
+	org, err := b.Repo.Accounts.CreateOrganization(context.Background(), fmt.Sprintf("hooks%d", time.Now().UnixNano()%1e9))
 	if err != nil {
 		t.Fatal(err)
 	}

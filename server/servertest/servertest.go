@@ -25,6 +25,7 @@ import (
 	"github.com/policyresults/policyresults/gen/client"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 	"github.com/policyresults/policyresults/server"
 )
@@ -187,7 +188,7 @@ func (e *Env) NewOrg(t testing.TB) *Org {
 	ctx := context.Background()
 	n := seq.Add(1)
 	suffix := fmt.Sprintf("%d%d", time.Now().UnixNano()%1e7, n)
-	o, err := e.Repo.CreateOrganization(ctx, "org"+suffix)
+	o, err := e.Repo.Accounts.CreateOrganization(ctx, "org"+suffix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,13 +203,13 @@ func (e *Env) NewOrg(t testing.TB) *Org {
 		{model.RoleViewer, &org.ViewerLogin, &org.Viewer},
 	} {
 		u := &model.User{Login: string(m.role) + suffix, Email: string(m.role) + suffix + "@example.com", Name: "The " + string(m.role)}
-		if err := e.Repo.CreateUser(ctx, u); err != nil {
+		if err := e.Repo.Accounts.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Repo.AddMember(ctx, o.ID, u.ID, m.role); err != nil {
+		if err := e.Repo.Accounts.AddMember(ctx, o.ID, u.ID, m.role); err != nil {
 			t.Fatal(err)
 		}
-		secret, _, err := e.Repo.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, Name: "test"})
+		secret, _, err := e.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{UserID: &u.ID, Name: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,11 +219,11 @@ func (e *Env) NewOrg(t testing.TB) *Org {
 		}
 	}
 	var err2 error
-	org.OrgToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "ci", Role: model.RoleMember})
+	org.OrgToken, _, err2 = e.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &o.ID, Name: "ci", Role: model.RoleMember})
 	if err2 != nil {
 		t.Fatal(err2)
 	}
-	org.OrgViewerToken, _, err2 = e.Repo.CreateToken(ctx, repository.TokenSpec{OrgID: &o.ID, Name: "dashboards", Role: model.RoleViewer})
+	org.OrgViewerToken, _, err2 = e.Repo.Accounts.CreateToken(ctx, accounts.TokenSpec{OrgID: &o.ID, Name: "dashboards", Role: model.RoleViewer})
 	if err2 != nil {
 		t.Fatal(err2)
 	}

@@ -1,4 +1,4 @@
-package repository
+package accounts
 
 import (
 	"context"
@@ -11,13 +11,8 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 	"gorm.io/gorm"
-)
-
-// The default policy groups every organisation has.
-const (
-	DefaultStacksGroup   = "default-policy-group"
-	DefaultAccountsGroup = "default-accounts-policy-group"
 )
 
 var (
@@ -38,23 +33,23 @@ func ParseRole(s string) (model.Role, error) {
 	case model.RoleAdmin, model.RoleMember, model.RoleViewer:
 		return r, nil
 	}
-	return "", invalid("role", "%q is not a role; allowed: admin, member, viewer", s)
+	return "", store.Invalid("role", "%q is not a role; allowed: admin, member, viewer", s)
 }
 
 // CreateOrganization creates an organisation with its two default policy
 // groups.
-func (r *Repository) CreateOrganization(ctx context.Context, name string) (*model.Organization, error) {
+func (s *Store) CreateOrganization(ctx context.Context, name string) (*model.Organization, error) {
 	if !orgNamePattern.MatchString(name) {
-		return nil, invalid("name", "%q is not a valid organisation name (letters, digits, '-', '_', '.'; at most 100)", name)
+		return nil, store.Invalid("name", "%q is not a valid organisation name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
 	org := &model.Organization{Name: name}
-	err := r.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.store.Transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(org).Error; err != nil {
-			return translate(err, "organisation "+name+" already exists")
+			return store.Translate(err, "organisation "+name+" already exists")
 		}
 		for _, g := range []model.PolicyGroup{
-			{OrgID: org.ID, Name: DefaultStacksGroup, EntityType: model.GroupStacks, Mode: model.ModePreventative, IsOrgDefault: true},
-			{OrgID: org.ID, Name: DefaultAccountsGroup, EntityType: model.GroupAccounts, Mode: model.ModeAudit, IsOrgDefault: true},
+			{OrgID: org.ID, Name: model.DefaultStacksGroup, EntityType: model.GroupStacks, Mode: model.ModePreventative, IsOrgDefault: true},
+			{OrgID: org.ID, Name: model.DefaultAccountsGroup, EntityType: model.GroupAccounts, Mode: model.ModeAudit, IsOrgDefault: true},
 		} {
 			if err := tx.Create(&g).Error; err != nil {
 				return err
@@ -69,50 +64,50 @@ func (r *Repository) CreateOrganization(ctx context.Context, name string) (*mode
 }
 
 // OrganizationByName finds an organisation.
-func (r *Repository) OrganizationByName(ctx context.Context, name string) (*model.Organization, error) {
+func (s *Store) OrganizationByName(ctx context.Context, name string) (*model.Organization, error) {
 	var org model.Organization
-	if err := r.db.WithContext(ctx).Where("name = ?", name).First(&org).Error; err != nil {
-		return nil, translate(err, "")
+	if err := s.db.WithContext(ctx).Where("name = ?", name).First(&org).Error; err != nil {
+		return nil, store.Translate(err, "")
 	}
 	return &org, nil
 }
 
 // CountOrganizations counts the organisations (an empty database has none).
-func (r *Repository) CountOrganizations(ctx context.Context) (int64, error) {
+func (s *Store) CountOrganizations(ctx context.Context) (int64, error) {
 	var n int64
-	err := r.db.WithContext(ctx).Model(&model.Organization{}).Count(&n).Error
+	err := s.db.WithContext(ctx).Model(&model.Organization{}).Count(&n).Error
 	return n, err
 }
 
 // CreateUser creates a user.
-func (r *Repository) CreateUser(ctx context.Context, u *model.User) error {
+func (s *Store) CreateUser(ctx context.Context, u *model.User) error {
 	if !loginPattern.MatchString(u.Login) {
-		return invalid("login", "%q is not a valid login", u.Login)
+		return store.Invalid("login", "%q is not a valid login", u.Login)
 	}
 	if !emailPattern.MatchString(u.Email) {
-		return invalid("email", "%q is not an email address", u.Email)
+		return store.Invalid("email", "%q is not an email address", u.Email)
 	}
 	if u.Name == "" {
 		u.Name = u.Login
 	}
-	return translate(r.db.WithContext(ctx).Create(u).Error, "a user with login "+u.Login+" or email "+u.Email+" already exists")
+	return store.Translate(s.db.WithContext(ctx).Create(u).Error, "a user with login "+u.Login+" or email "+u.Email+" already exists")
 }
 
 // UserByLogin finds a user by login.
-func (r *Repository) UserByLogin(ctx context.Context, login string) (*model.User, error) {
+func (s *Store) UserByLogin(ctx context.Context, login string) (*model.User, error) {
 	var u model.User
-	if err := r.db.WithContext(ctx).Where("login = ?", login).First(&u).Error; err != nil {
-		return nil, translate(err, "")
+	if err := s.db.WithContext(ctx).Where("login = ?", login).First(&u).Error; err != nil {
+		return nil, store.Translate(err, "")
 	}
 	return &u, nil
 }
 
 // AddMember gives a user a role in an organisation (or changes it).
-func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role model.Role) error {
+func (s *Store) AddMember(ctx context.Context, orgID, userID int64, role model.Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	return r.transaction(ctx, func(tx *gorm.DB) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&model.Membership{}).Where("org_id = ? AND user_id = ?", orgID, userID).Update("role", role)
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
@@ -123,14 +118,14 @@ func (r *Repository) AddMember(ctx context.Context, orgID, userID int64, role mo
 
 // MemberByLoginOrEmail finds a member of an organisation by login or email
 // (case-insensitive).
-func (r *Repository) MemberByLoginOrEmail(ctx context.Context, orgID int64, who string) (*model.User, error) {
+func (s *Store) MemberByLoginOrEmail(ctx context.Context, orgID int64, who string) (*model.User, error) {
 	var u model.User
-	err := r.db.WithContext(ctx).
+	err := s.db.WithContext(ctx).
 		Joins("JOIN memberships m ON m.user_id = users.id AND m.org_id = ?", orgID).
 		Where("lower(users.login) = lower(?) OR lower(users.email) = lower(?)", who, who).
 		First(&u).Error
 	if err != nil {
-		return nil, translate(err, "")
+		return nil, store.Translate(err, "")
 	}
 	return &u, nil
 }
@@ -144,9 +139,9 @@ type UserOrganization struct {
 
 // OrganizationsOfUser lists the organisations a user belongs to, by name,
 // with the user's role in each.
-func (r *Repository) OrganizationsOfUser(ctx context.Context, userID int64) ([]UserOrganization, error) {
+func (s *Store) OrganizationsOfUser(ctx context.Context, userID int64) ([]UserOrganization, error) {
 	var orgs []UserOrganization
-	err := r.db.WithContext(ctx).Model(&model.Organization{}).
+	err := s.db.WithContext(ctx).Model(&model.Organization{}).
 		Select("organizations.*, m.role AS role").
 		Joins("JOIN memberships m ON m.org_id = organizations.id AND m.user_id = ?", userID).
 		Order("organizations.name").Scan(&orgs).Error
@@ -181,24 +176,24 @@ type TokenSpec struct {
 
 // CreateToken stores a new token and returns its secret, which is shown once
 // and never stored.
-func (r *Repository) CreateToken(ctx context.Context, spec TokenSpec) (string, *model.Token, error) {
+func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *model.Token, error) {
 	if (spec.UserID == nil) == (spec.OrgID == nil) {
-		return "", nil, invalid("token", "a token belongs either to a user or to an organisation")
+		return "", nil, store.Invalid("token", "a token belongs either to a user or to an organisation")
 	}
 	if spec.OrgID != nil {
 		if _, err := ParseRole(string(spec.Role)); err != nil {
 			return "", nil, err
 		}
 		if spec.Name == "" {
-			return "", nil, invalid("name", "an organisation token needs a name")
+			return "", nil, store.Invalid("name", "an organisation token needs a name")
 		}
 	} else {
 		spec.Role = ""
 	}
 	secret := NewTokenSecret()
 	t := &model.Token{OrgID: spec.OrgID, UserID: spec.UserID, Name: spec.Name, Role: spec.Role, Hash: HashToken(secret), ExpiresAt: spec.ExpiresAt}
-	if err := r.db.WithContext(ctx).Create(t).Error; err != nil {
-		return "", nil, translate(err, "token already exists")
+	if err := s.db.WithContext(ctx).Create(t).Error; err != nil {
+		return "", nil, store.Translate(err, "token already exists")
 	}
 	return secret, t, nil
 }
@@ -225,8 +220,8 @@ func (c *Caller) Actor() (name, actorType string) {
 
 // Authenticate checks a token secret and returns its caller. Unknown,
 // malformed, revoked and expired tokens are ErrUnauthenticated.
-func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, error) {
-	c, _, err := r.authenticate(ctx, secret, "")
+func (s *Store) Authenticate(ctx context.Context, secret string) (*Caller, error) {
+	c, _, err := s.authenticate(ctx, secret, "")
 	return c, err
 }
 
@@ -236,10 +231,10 @@ func (r *Repository) Authenticate(ctx context.Context, secret string) (*Caller, 
 // ErrNotFound, as for an organisation that does not exist, so names of
 // other organisations do not leak; a bad token is ErrUnauthenticated
 // whatever the organisation.
-func (r *Repository) AuthenticateIn(ctx context.Context, secret, orgName string) (*Access, error) {
-	_, a, err := r.authenticate(ctx, secret, orgName)
+func (s *Store) AuthenticateIn(ctx context.Context, secret, orgName string) (*Access, error) {
+	_, a, err := s.authenticate(ctx, secret, orgName)
 	if err == nil && a == nil {
-		err = ErrNotFound
+		err = store.ErrNotFound
 	}
 	return a, err
 }
@@ -247,7 +242,7 @@ func (r *Repository) AuthenticateIn(ctx context.Context, secret, orgName string)
 // authenticate reads the token, its user and, for orgName, the
 // organisation and the user's membership; the access is nil when the
 // caller may not use that organisation.
-func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (*Caller, *Access, error) {
+func (s *Store) authenticate(ctx context.Context, secret, orgName string) (*Caller, *Access, error) {
 	if !tokenPattern.MatchString(secret) {
 		return nil, nil, ErrUnauthenticated
 	}
@@ -264,7 +259,7 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 		AccessOrgCreatedAt *time.Time
 		MemberRole         *model.Role
 	}
-	res := r.db.WithContext(ctx).Raw(`SELECT t.*, u.login AS user_login, u.email AS user_email, u.name AS user_name,
+	res := s.db.WithContext(ctx).Raw(`SELECT t.*, u.login AS user_login, u.email AS user_email, u.name AS user_name,
 		u.avatar_url AS user_avatar_url, u.created_at AS user_created_at,
 		o.id AS access_org_id, o.name AS access_org_name, o.created_at AS access_org_created_at, m.role AS member_role
 		FROM tokens t LEFT JOIN users u ON u.id = t.user_id
@@ -300,7 +295,7 @@ func (r *Repository) authenticate(ctx context.Context, secret, orgName string) (
 	}
 	// Record use at most once a minute per token to keep reads read-only.
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if err := r.db.WithContext(ctx).Model(&model.Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
+		if err := s.db.WithContext(ctx).Model(&model.Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
 			return nil, nil, err
 		}
 	}
@@ -343,9 +338,9 @@ type TokenInfo struct {
 
 // ListTokens lists the tokens of an organisation: its organisation tokens
 // and the personal tokens of its members.
-func (r *Repository) ListTokens(ctx context.Context, orgID int64) ([]TokenInfo, error) {
+func (s *Store) ListTokens(ctx context.Context, orgID int64) ([]TokenInfo, error) {
 	var out []TokenInfo
-	err := r.db.WithContext(ctx).Table("tokens t").
+	err := s.db.WithContext(ctx).Table("tokens t").
 		Select("t.*, o.name AS org_name, u.login AS user_login").
 		Joins("LEFT JOIN organizations o ON o.id = t.org_id").
 		Joins("LEFT JOIN users u ON u.id = t.user_id").
@@ -355,24 +350,57 @@ func (r *Repository) ListTokens(ctx context.Context, orgID int64) ([]TokenInfo, 
 }
 
 // RevokeToken revokes a token of an organisation (or of one of its members).
-func (r *Repository) RevokeToken(ctx context.Context, orgID, tokenID int64) error {
-	res := r.db.WithContext(ctx).Model(&model.Token{}).
+func (s *Store) RevokeToken(ctx context.Context, orgID, tokenID int64) error {
+	res := s.db.WithContext(ctx).Model(&model.Token{}).
 		Where("id = ? AND revoked_at IS NULL AND (org_id = ? OR user_id IN (SELECT user_id FROM memberships WHERE org_id = ?))", tokenID, orgID, orgID).
 		Update("revoked_at", time.Now().UTC())
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	return nil
 }
 
 // OrganizationByID finds an organisation by id.
-func (r *Repository) OrganizationByID(ctx context.Context, id int64) (*model.Organization, error) {
+func (s *Store) OrganizationByID(ctx context.Context, id int64) (*model.Organization, error) {
 	var org model.Organization
-	if err := r.db.WithContext(ctx).First(&org, id).Error; err != nil {
-		return nil, translate(err, "")
+	if err := s.db.WithContext(ctx).First(&org, id).Error; err != nil {
+		return nil, store.Translate(err, "")
 	}
 	return &org, nil
+}
+
+// Accesses lists what the caller may do in each organisation it can use, by
+// name: a user's memberships, or an organisation token's organisation. With
+// orgName, only that organisation, and none when the caller may not use it.
+func (s *Store) Accesses(ctx context.Context, c *Caller, orgName string) ([]Access, error) {
+	var rows []struct {
+		ID        int64
+		Name      string
+		CreatedAt time.Time
+		Role      model.Role
+	}
+	q := s.db.WithContext(ctx).Table("organizations o")
+	switch {
+	case c.OrgID != nil:
+		q = q.Select("o.id, o.name, o.created_at, CAST(? AS text) AS role", c.Role).Where("o.id = ?", *c.OrgID)
+	case c.User != nil:
+		q = q.Select("o.id, o.name, o.created_at, m.role").
+			Joins("JOIN memberships m ON m.org_id = o.id AND m.user_id = ?", c.User.ID)
+	default:
+		return nil, nil
+	}
+	if orgName != "" {
+		q = q.Where("o.name = ?", orgName)
+	}
+	if err := q.Order(s.dialect.TextOrder("o.name")).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Access, len(rows))
+	for i, row := range rows {
+		out[i] = Access{Org: model.Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
+	}
+	return out, nil
 }

@@ -1,12 +1,13 @@
-package repository_test
+package packs_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -17,24 +18,32 @@ import (
 // other use is an UploadDeniedError and stores nothing.
 func TestPresignedUploadCredentials(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
-		e, other := newIngestEnv(t, b), newIngestEnv(t, b)
-		ctx, r, org := e.ctx, e.r, e.org
+		ctx, r := context.Background(), b.Repo
+		newOrg := func() *model.Organization {
+			t.Helper()
+			o, err := r.Accounts.CreateOrganization(ctx, repotest.UniqueName("upload"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		org, other := newOrg(), newOrg()
 		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		expires := now.Add(time.Hour)
-		create := func(env *ingestEnv, name, tag string, expiresAt time.Time) repository.NewPackVersion {
+		create := func(o *model.Organization, name, tag string, expiresAt time.Time) packs.NewPackVersion {
 			t.Helper()
-			v, err := r.CreatePolicyPackVersion(ctx, env.org.ID, repository.PackInput{Name: name, VersionTag: tag,
+			v, err := r.Packs.CreatePolicyPackVersion(ctx, o.ID, packs.PackInput{Name: name, VersionTag: tag,
 				Policies: []model.PolicyInput{{Name: "p"}}, UploadExpiresAt: expiresAt})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return v
 		}
-		v1 := create(e, "storage", "1.0.0", expires)
-		v2 := create(e, "storage", "2.0.0", expires)
-		net := create(e, "network", "1.0.0", expires)
+		v1 := create(org, "storage", "1.0.0", expires)
+		v2 := create(org, "storage", "2.0.0", expires)
+		net := create(org, "network", "1.0.0", expires)
 		foreign := create(other, "storage", "1.0.0", expires)
-		plain := create(e, "plain", "1.0.0", time.Time{})
+		plain := create(org, "plain", "1.0.0", time.Time{})
 		if v1.UploadCredential == "" || v1.UploadCredential == v2.UploadCredential || plain.UploadCredential != "" {
 			t.Fatalf("credentials %q %q %q", v1.UploadCredential, v2.UploadCredential, plain.UploadCredential)
 		}
@@ -51,12 +60,12 @@ func TestPresignedUploadCredentials(t *testing.T) {
 
 		denied := func(name string, err error) {
 			t.Helper()
-			var ude *repository.UploadDeniedError
-			if !errors.As(err, &ude) || !errors.Is(err, repository.ErrUploadDenied) {
+			var ude *packs.UploadDeniedError
+			if !errors.As(err, &ude) || !errors.Is(err, packs.ErrUploadDenied) {
 				t.Errorf("%s: %v, want an UploadDeniedError", name, err)
 			}
 		}
-		if id, err := r.AuthorizeArchiveUpload(ctx, org.Name, "storage", 1, v1.UploadCredential, now); err != nil || id != org.ID {
+		if id, err := r.Packs.AuthorizeArchiveUpload(ctx, org.Name, "storage", 1, v1.UploadCredential, now); err != nil || id != org.ID {
 			t.Fatalf("valid credential: %d %v", id, err)
 		}
 		tampered := v1.UploadCredential[:len(v1.UploadCredential)-2] + "zz"
@@ -70,7 +79,7 @@ func TestPresignedUploadCredentials(t *testing.T) {
 			{"empty", org.Name, "storage", 1, "", now},
 			{"another version", org.Name, "storage", 2, v1.UploadCredential, now},
 			{"another pack", org.Name, "network", 1, v1.UploadCredential, now},
-			{"another organisation", other.org.Name, "storage", 1, v1.UploadCredential, now},
+			{"another organisation", other.Name, "storage", 1, v1.UploadCredential, now},
 			{"another organisation's credential", org.Name, "storage", 1, foreign.UploadCredential, now},
 			{"an unknown organisation", "no-such-org", "storage", 1, v1.UploadCredential, now},
 			{"an unknown version", org.Name, "storage", 7, v1.UploadCredential, now},
@@ -79,43 +88,43 @@ func TestPresignedUploadCredentials(t *testing.T) {
 			{"at expiry", org.Name, "storage", 1, v1.UploadCredential, expires},
 			{"after expiry", org.Name, "storage", 1, v1.UploadCredential, expires.Add(time.Minute)},
 		} {
-			_, err := r.AuthorizeArchiveUpload(ctx, tc.org, tc.pack, tc.version, tc.credential, tc.at)
+			_, err := r.Packs.AuthorizeArchiveUpload(ctx, tc.org, tc.pack, tc.version, tc.credential, tc.at)
 			denied(tc.name, err)
 		}
-		denied("store with a tampered credential", r.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, tampered, now, []byte("x")))
-		denied("store after expiry", r.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, expires, []byte("x")))
-		denied("store for another organisation", r.StorePresignedPolicyPackArchive(ctx, other.org.ID, "storage", 1, v1.UploadCredential, now, []byte("x")))
+		denied("store with a tampered credential", r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, tampered, now, []byte("x")))
+		denied("store after expiry", r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, expires, []byte("x")))
+		denied("store for another organisation", r.Packs.StorePresignedPolicyPackArchive(ctx, other.ID, "storage", 1, v1.UploadCredential, now, []byte("x")))
 		var archives int64
-		if err := r.DB().Raw("SELECT COUNT(*) FROM policy_pack_archives WHERE org_id IN (?, ?)", org.ID, other.org.ID).Row().Scan(&archives); err != nil || archives != 0 {
+		if err := r.DB().Raw("SELECT COUNT(*) FROM policy_pack_archives WHERE org_id IN (?, ?)", org.ID, other.ID).Row().Scan(&archives); err != nil || archives != 0 {
 			t.Fatalf("refused uploads stored %d archives (%v)", archives, err)
 		}
 
 		// Valid until published; a second upload replaces the first.
 		for _, data := range []string{"first", "second"} {
-			if err := r.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, expires.Add(-time.Second), []byte(data)); err != nil {
+			if err := r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, expires.Add(-time.Second), []byte(data)); err != nil {
 				t.Fatalf("store %s: %v", data, err)
 			}
 		}
-		if err := r.CompletePolicyPackPublish(ctx, org.ID, "storage", 1); err != nil {
+		if err := r.Packs.CompletePolicyPackPublish(ctx, org.ID, "storage", 1); err != nil {
 			t.Fatal(err)
 		}
-		_, err := r.AuthorizeArchiveUpload(ctx, org.Name, "storage", 1, v1.UploadCredential, now)
+		_, err := r.Packs.AuthorizeArchiveUpload(ctx, org.Name, "storage", 1, v1.UploadCredential, now)
 		denied("after publish", err)
-		denied("store after publish", r.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, now, []byte("third")))
-		d, err := r.PolicyPackVersion(ctx, org.ID, "storage", "1")
+		denied("store after publish", r.Packs.StorePresignedPolicyPackArchive(ctx, org.ID, "storage", 1, v1.UploadCredential, now, []byte("third")))
+		d, err := r.Packs.PolicyPackVersion(ctx, org.ID, "storage", "1")
 		if err != nil || d.Version.ArchiveSize != int64(len("second")) {
 			t.Fatalf("published archive: %+v %v", d, err)
 		}
 
 		// Creating an unpublished version again issues a new credential and
 		// voids the old one.
-		again := create(e, "storage", "2.0.0", expires)
+		again := create(org, "storage", "2.0.0", expires)
 		if again.Version != 2 || again.UploadCredential == v2.UploadCredential {
 			t.Fatalf("re-created version %+v", again)
 		}
-		_, err = r.AuthorizeArchiveUpload(ctx, org.Name, "storage", 2, v2.UploadCredential, now)
+		_, err = r.Packs.AuthorizeArchiveUpload(ctx, org.Name, "storage", 2, v2.UploadCredential, now)
 		denied("the credential of a version created again", err)
-		if _, err := r.AuthorizeArchiveUpload(ctx, org.Name, "storage", 2, again.UploadCredential, now); err != nil {
+		if _, err := r.Packs.AuthorizeArchiveUpload(ctx, org.Name, "storage", 2, again.UploadCredential, now); err != nil {
 			t.Fatalf("the new credential: %v", err)
 		}
 	})

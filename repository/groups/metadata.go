@@ -1,9 +1,10 @@
-package repository
+package groups
 
 import (
 	"context"
-	"github.com/policyresults/policyresults/model"
 	"strings"
+
+	"github.com/policyresults/policyresults/model"
 )
 
 // GroupMetadata counts what an organisation's policy groups protect. An
@@ -29,7 +30,7 @@ type GroupMetadata struct {
 // and accounts, and those its policy groups protect, with their resources
 // (from the entity rollup, without reading resources). PostgreSQL sums
 // bigints as numeric: the casts keep them integers.
-func (r *Repository) PolicyGroupMetadata(ctx context.Context, orgID int64) (*GroupMetadata, error) {
+func (s *Store) PolicyGroupMetadata(ctx context.Context, orgID int64) (*GroupMetadata, error) {
 	protectedIn := func(mode string) string {
 		return `EXISTS (SELECT 1 FROM policy_group_entities ge JOIN policy_groups g ON g.org_id = ge.org_id AND g.id = ge.group_id
 			WHERE ge.org_id = e.org_id AND ge.entity_id = e.id AND g.mode = '` + mode + `'
@@ -51,7 +52,7 @@ func (r *Repository) PolicyGroupMetadata(ctx context.Context, orgID int64) (*Gro
 			"CAST(COALESCE(SUM(CASE WHEN "+c.cond+" THEN x.resources ELSE 0 END), 0) AS bigint) AS "+c.column+"_resources")
 	}
 	var md GroupMetadata
-	err := r.db.WithContext(ctx).Raw(`SELECT `+strings.Join(sums, ", ")+`
+	err := s.db.WithContext(ctx).Raw(`SELECT `+strings.Join(sums, ", ")+`
 		FROM (SELECT e.type, `+protectedIn(model.ModePreventative)+` AS preventative, `+protectedIn(model.ModeAudit)+` AS audit,
 				COALESCE(c.governed_resources, 0) AS resources
 			FROM entities e LEFT JOIN entity_counts c ON c.org_id = e.org_id AND c.entity_ref = e.id

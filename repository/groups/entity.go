@@ -1,10 +1,11 @@
-package repository
+package groups
 
 import (
 	"context"
 	"encoding/json"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 	"gorm.io/gorm"
 )
 
@@ -20,24 +21,24 @@ type RequiredPack struct {
 }
 
 // entityID finds a stack (project, name) or an Insights account (project is
-// the account name, name empty) of an organisation; ErrNotFound if
+// the account name, name empty) of an organisation; store.ErrNotFound if
 // policyresults never saw it.
 func entityID(db *gorm.DB, orgID int64, entityType, project, name string) (int64, error) {
 	var id int64
 	err := db.Model(&model.Entity{}).Select("id").
 		Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&id).Error
-	return id, translate(err, "")
+	return id, store.Translate(err, "")
 }
 
 // EntityPolicyGroups lists, by name, the policy groups a stack or account
 // belongs to, with the counts ListPolicyGroups answers.
-func (r *Repository) EntityPolicyGroups(ctx context.Context, orgID int64, entityType, project, name string) ([]GroupSummary, error) {
-	db := r.db.WithContext(ctx)
+func (s *Store) EntityPolicyGroups(ctx context.Context, orgID int64, entityType, project, name string) ([]GroupSummary, error) {
+	db := s.db.WithContext(ctx)
 	id, err := entityID(db, orgID, entityType, project, name)
 	if err != nil {
 		return nil, err
 	}
-	return r.policyGroups(db, orgID, &id)
+	return s.policyGroups(db, orgID, &id)
 }
 
 // EntityPolicyPacks lists the packs the policy groups of a stack or account
@@ -47,11 +48,11 @@ func (r *Repository) EntityPolicyGroups(ctx context.Context, orgID int64, entity
 // version comes once, with the configuration of the group evaluations
 // attribute it to first: groups other than the default one first, then by
 // name.
-func (r *Repository) EntityPolicyPacks(ctx context.Context, orgID int64, entityType, project, name, mode string) ([]RequiredPack, error) {
+func (s *Store) EntityPolicyPacks(ctx context.Context, orgID int64, entityType, project, name, mode string) ([]RequiredPack, error) {
 	if mode != "" && mode != model.ModeAudit && mode != model.ModePreventative {
-		return nil, invalid("mode", "%q is not one of audit, preventative", mode)
+		return nil, store.Invalid("mode", "%q is not one of audit, preventative", mode)
 	}
-	db := r.db.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	id, err := entityID(db, orgID, entityType, project, name)
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (r *Repository) EntityPolicyPacks(ctx context.Context, orgID int64, entityT
 		JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id AND v.published = ? AND v.version = COALESCE(gp.version,
 			(SELECT MAX(v2.version) FROM policy_pack_versions v2 WHERE v2.org_id = p.org_id AND v2.pack_id = p.id AND v2.published = ?))
 		WHERE ge.org_id = ? AND ge.entity_id = ?`+modeCond+`
-		ORDER BY `+r.dialect.TextOrder("p.name")+`, v.version, g.is_org_default, `+r.dialect.TextOrder("g.name"),
+		ORDER BY `+s.dialect.TextOrder("p.name")+`, v.version, g.is_org_default, `+s.dialect.TextOrder("g.name"),
 		args...).Scan(&rows).Error
 	if err != nil {
 		return nil, err

@@ -1,45 +1,12 @@
-package repository
+package packs
 
 import (
 	"context"
-	"time"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 	"gorm.io/gorm"
 )
-
-// Accesses lists what the caller may do in each organisation it can use, by
-// name: a user's memberships, or an organisation token's organisation. With
-// orgName, only that organisation, and none when the caller may not use it.
-func (r *Repository) Accesses(ctx context.Context, c *Caller, orgName string) ([]Access, error) {
-	var rows []struct {
-		ID        int64
-		Name      string
-		CreatedAt time.Time
-		Role      model.Role
-	}
-	q := r.db.WithContext(ctx).Table("organizations o")
-	switch {
-	case c.OrgID != nil:
-		q = q.Select("o.id, o.name, o.created_at, CAST(? AS text) AS role", c.Role).Where("o.id = ?", *c.OrgID)
-	case c.User != nil:
-		q = q.Select("o.id, o.name, o.created_at, m.role").
-			Joins("JOIN memberships m ON m.org_id = o.id AND m.user_id = ?", c.User.ID)
-	default:
-		return nil, nil
-	}
-	if orgName != "" {
-		q = q.Where("o.name = ?", orgName)
-	}
-	if err := q.Order(r.dialect.TextOrder("o.name")).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]Access, len(rows))
-	for i, row := range rows {
-		out[i] = Access{Org: model.Organization{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt}, Role: row.Role, Caller: c}
-	}
-	return out, nil
-}
 
 // RegistryPack is a published pack version as the registry lists it.
 type RegistryPack struct {
@@ -66,12 +33,12 @@ func registryPacks(db *gorm.DB) *gorm.DB {
 // RegistryPacks lists, for the organisations, the latest published version
 // of each pack by organisation name then pack name (byte order); with ids,
 // the published versions with these ids instead, in the same order.
-func (r *Repository) RegistryPacks(ctx context.Context, orgIDs []int64, ids []string) ([]RegistryPack, error) {
+func (s *Store) RegistryPacks(ctx context.Context, orgIDs []int64, ids []string) ([]RegistryPack, error) {
 	out := []RegistryPack{}
 	if len(orgIDs) == 0 {
 		return out, nil
 	}
-	q := registryPacks(r.db.WithContext(ctx)).
+	q := registryPacks(s.db.WithContext(ctx)).
 		Joins("JOIN organizations o ON o.id = p.org_id").
 		Where("p.org_id IN ?", orgIDs)
 	if ids != nil {
@@ -80,17 +47,17 @@ func (r *Repository) RegistryPacks(ctx context.Context, orgIDs []int64, ids []st
 		q = q.Where(`v.version = (SELECT MAX(v2.version) FROM policy_pack_versions v2
 			WHERE v2.org_id = v.org_id AND v2.pack_id = v.pack_id AND v2.published = ?)`, true)
 	}
-	err := q.Order(r.dialect.TextOrder("o.name") + ", " + r.dialect.TextOrder("p.name") + ", v.version DESC").Scan(&out).Error
+	err := q.Order(s.dialect.TextOrder("o.name") + ", " + s.dialect.TextOrder("p.name") + ", v.version DESC").Scan(&out).Error
 	return out, err
 }
 
 // RegistryPackVersions lists a pack's published versions, newest first;
-// ErrNotFound when the organisation has no pack of that name.
-func (r *Repository) RegistryPackVersions(ctx context.Context, orgID int64, name string) ([]RegistryPack, error) {
-	db := r.db.WithContext(ctx)
+// store.ErrNotFound when the organisation has no pack of that name.
+func (s *Store) RegistryPackVersions(ctx context.Context, orgID int64, name string) ([]RegistryPack, error) {
+	db := s.db.WithContext(ctx)
 	var pack model.PolicyPack
 	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
-		return nil, translate(err, "")
+		return nil, store.Translate(err, "")
 	}
 	out := []RegistryPack{}
 	err := registryPacks(db).Where("v.org_id = ? AND v.pack_id = ?", orgID, pack.ID).Order("v.version DESC").Scan(&out).Error

@@ -1,40 +1,33 @@
-package repository_test
+package accounts_test
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
-
-var seq atomic.Int64
-
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, seq.Add(1))
-}
 
 func TestTokensAndAuthorization(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		ctx := context.Background()
-		r := b.Repo
-		org, err := r.CreateOrganization(ctx, uniqueName("org"))
+		r := b.Repo.Accounts
+		org, err := r.CreateOrganization(ctx, repotest.UniqueName("org"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := r.CreateOrganization(ctx, uniqueName("other"))
+		other, err := r.CreateOrganization(ctx, repotest.UniqueName("other"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := r.CreateOrganization(ctx, org.Name); !errors.Is(err, repository.ErrConflict) {
 			t.Fatalf("duplicate organisation: got %v, want ErrConflict", err)
 		}
-		login := uniqueName("alice")
+		login := repotest.UniqueName("alice")
 		u := &model.User{Login: login, Email: login + "@example.com"}
 		if err := r.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -42,7 +35,7 @@ func TestTokensAndAuthorization(t *testing.T) {
 		if err := r.AddMember(ctx, org.ID, u.ID, model.RoleMember); err != nil {
 			t.Fatal(err)
 		}
-		secret, _, err := r.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, Name: "laptop"})
+		secret, _, err := r.CreateToken(ctx, accounts.TokenSpec{UserID: &u.ID, Name: "laptop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +54,7 @@ func TestTokensAndAuthorization(t *testing.T) {
 			t.Fatalf("authorize in a missing organisation: got %v, want ErrNotFound", err)
 		}
 
-		orgSecret, tok, err := r.CreateToken(ctx, repository.TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleViewer})
+		orgSecret, tok, err := r.CreateToken(ctx, accounts.TokenSpec{OrgID: &org.ID, Name: "ci", Role: model.RoleViewer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,23 +70,23 @@ func TestTokensAndAuthorization(t *testing.T) {
 		if err := r.RevokeToken(ctx, org.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Authenticate(ctx, orgSecret); !errors.Is(err, repository.ErrUnauthenticated) {
+		if _, err := r.Authenticate(ctx, orgSecret); !errors.Is(err, accounts.ErrUnauthenticated) {
 			t.Fatalf("revoked token: got %v", err)
 		}
-		if _, err := r.AuthenticateIn(ctx, orgSecret, org.Name); !errors.Is(err, repository.ErrUnauthenticated) {
+		if _, err := r.AuthenticateIn(ctx, orgSecret, org.Name); !errors.Is(err, accounts.ErrUnauthenticated) {
 			t.Fatalf("revoked token in its organisation: got %v, want ErrUnauthenticated", err)
 		}
-		for _, bad := range []string{"", "pul-123", repository.NewTokenSecret()} {
-			if _, err := r.Authenticate(ctx, bad); !errors.Is(err, repository.ErrUnauthenticated) {
+		for _, bad := range []string{"", "pul-123", accounts.NewTokenSecret()} {
+			if _, err := r.Authenticate(ctx, bad); !errors.Is(err, accounts.ErrUnauthenticated) {
 				t.Errorf("token %q: got %v", bad, err)
 			}
 		}
 		past := time.Now().Add(-time.Hour)
-		expired, _, err := r.CreateToken(ctx, repository.TokenSpec{UserID: &u.ID, ExpiresAt: &past})
+		expired, _, err := r.CreateToken(ctx, accounts.TokenSpec{UserID: &u.ID, ExpiresAt: &past})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Authenticate(ctx, expired); !errors.Is(err, repository.ErrUnauthenticated) {
+		if _, err := r.Authenticate(ctx, expired); !errors.Is(err, accounts.ErrUnauthenticated) {
 			t.Fatalf("expired token: got %v", err)
 		}
 	})

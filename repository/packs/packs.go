@@ -1,4 +1,4 @@
-package repository
+package packs
 
 import (
 	"bytes"
@@ -18,15 +18,17 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
-// MaxPolicyPackArchiveSize bounds a stored pack archive (64 MiB).
-const MaxPolicyPackArchiveSize = 64 << 20
+// MaxArchiveSize bounds a stored pack archive (64 MiB).
+const MaxArchiveSize = 64 << 20
 
-// MaxPackVersion is the highest version number of a pack: the schema stores
+// MaxVersion is the highest version number of a pack: the schema stores
 // version numbers as 32-bit integers (openapi.yaml states it as the maximum
 // of every version number a request carries).
-const MaxPackVersion = math.MaxInt32
+const MaxVersion = math.MaxInt32
 
 // PackInput is a new version of a policy pack.
 type PackInput struct {
@@ -95,35 +97,31 @@ func policyRow(orgID, versionID int64, p model.PolicyInput) model.Policy {
 	return row
 }
 
-// lockClause locks selected rows for the transaction on PostgreSQL; SQLite
-// transactions already hold the database's write lock from BEGIN.
-func (r *Repository) lockClause(tx *gorm.DB) *gorm.DB { return r.dialect.LockSelected(tx) }
-
 // CreatePolicyPackVersion registers a new version of a pack (creating the
 // pack if new) with its policies, unpublished until CompletePolicyPackPublish.
 // Version numbers count 1, 2, 3… per pack. A tag already published is a
 // ConflictError; an unpublished version with the same tag (an interrupted
 // publish) is replaced, keeping its number, and an upload credential issued
 // for it before no longer authorizes anything.
-func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
+func (s *Store) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
 	if !policy.PackNamePattern.MatchString(in.Name) {
-		return NewPackVersion{}, invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
+		return NewPackVersion{}, store.Invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
 	tag, err := policy.NewVersionTag(in.VersionTag)
 	if err != nil {
-		return NewPackVersion{}, refused(err)
+		return NewPackVersion{}, store.Refused(err)
 	}
 	if len(in.Policies) == 0 {
-		return NewPackVersion{}, invalid("policies", "a policy pack needs at least one policy")
+		return NewPackVersion{}, store.Invalid("policies", "a policy pack needs at least one policy")
 	}
 	seen := make(map[string]bool, len(in.Policies))
 	for i := range in.Policies {
 		field := fmt.Sprintf("policies[%d]", i)
 		if err := in.Policies[i].Check(field); err != nil {
-			return NewPackVersion{}, refused(err)
+			return NewPackVersion{}, store.Refused(err)
 		}
 		if seen[in.Policies[i].Name] {
-			return NewPackVersion{}, invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
+			return NewPackVersion{}, store.Invalid(field+".name", "policy %q appears twice", in.Policies[i].Name)
 		}
 		seen[in.Policies[i].Name] = true
 	}
@@ -132,11 +130,11 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 	var expiresAt *time.Time
 	if !in.UploadExpiresAt.IsZero() {
 		out.UploadCredential = newUploadCredential()
-		h, t := HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
+		h, t := accounts.HashToken(out.UploadCredential), in.UploadExpiresAt.UTC()
 		credentialHash, expiresAt = &h, &t
 	}
-	err = r.transaction(ctx, func(tx *gorm.DB) error {
-		pack, err := r.ensurePack(tx, orgID, in.Name, in.DisplayName)
+	err = s.store.Transaction(ctx, func(tx *gorm.DB) error {
+		pack, err := s.ensurePack(tx, orgID, in.Name, in.DisplayName)
 		if err != nil {
 			return err
 		}
@@ -154,7 +152,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 		var v model.PolicyPackVersion
 		switch {
 		case found && existing.Published:
-			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %s is already published", in.Name, tag)}
+			return &store.ConflictError{Message: fmt.Sprintf("policy pack %s version %s is already published", in.Name, tag)}
 		case found:
 			v = existing
 			if err := tx.Where("org_id = ? AND version_id = ?", orgID, v.ID).Delete(&model.Policy{}).Error; err != nil {
@@ -182,7 +180,7 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 				v.VersionTag = strconv.Itoa(v.Version)
 			}
 			if err := tx.Create(&v).Error; err != nil {
-				return translate(err, fmt.Sprintf("policy pack %s version %s already exists", in.Name, v.VersionTag))
+				return store.Translate(err, fmt.Sprintf("policy pack %s version %s already exists", in.Name, v.VersionTag))
 			}
 		}
 		rows := make([]model.Policy, len(in.Policies))
@@ -203,15 +201,15 @@ func (r *Repository) CreatePolicyPackVersion(ctx context.Context, orgID int64, i
 
 // ensurePack finds or creates a pack, locking it so concurrent publishes of
 // the same pack number their versions one after the other.
-func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName string) (*model.PolicyPack, error) {
+func (s *Store) ensurePack(tx *gorm.DB, orgID int64, name, displayName string) (*model.PolicyPack, error) {
 	var pack model.PolicyPack
-	err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
+	err := s.dialect.LockSelected(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		pack = model.PolicyPack{OrgID: orgID, Name: name, DisplayName: displayName}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pack).Error; err != nil {
 			return nil, err
 		}
-		err = r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
+		err = s.dialect.LockSelected(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error
 	}
 	if err != nil {
 		return nil, err
@@ -228,33 +226,33 @@ func (r *Repository) ensurePack(tx *gorm.DB, orgID int64, name, displayName stri
 
 // packVersion finds a version of a named pack by number.
 func packVersion(tx *gorm.DB, orgID int64, name string, version int) (*model.PolicyPack, *model.PolicyPackVersion, error) {
-	return resolveVersion(tx, orgID, name, strconv.Itoa(version))
+	return ResolveVersion(tx, orgID, name, strconv.Itoa(version))
 }
 
 // StorePolicyPackArchive stores (or replaces) the archive of an unpublished
 // pack version.
-func (r *Repository) StorePolicyPackArchive(ctx context.Context, orgID int64, name string, version int, data []byte) error {
-	return r.storeArchive(ctx, orgID, name, version, data, nil)
+func (s *Store) StorePolicyPackArchive(ctx context.Context, orgID int64, name string, version int, data []byte) error {
+	return s.storeArchive(ctx, orgID, name, version, data, nil)
 }
 
 // storeArchive stores the archive of an unpublished pack version once
 // authorize, if set, accepts the version, in the same transaction.
-func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string, version int, data []byte, authorize func(*model.PolicyPackVersion) error) error {
-	if len(data) > MaxPolicyPackArchiveSize {
-		return invalid("archive", "the archive is %d bytes; the limit is %d", len(data), MaxPolicyPackArchiveSize)
+func (s *Store) storeArchive(ctx context.Context, orgID int64, name string, version int, data []byte, authorize func(*model.PolicyPackVersion) error) error {
+	if len(data) > MaxArchiveSize {
+		return store.Invalid("archive", "the archive is %d bytes; the limit is %d", len(data), MaxArchiveSize)
 	}
 	if len(data) == 0 {
-		return invalid("archive", "the archive is empty")
+		return store.Invalid("archive", "the archive is empty")
 	}
-	return r.transaction(ctx, func(tx *gorm.DB) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
 		_, v, err := packVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
 		}
 		// Read the row again under its lock, so that a publish completing
 		// meanwhile is seen here rather than followed by a new archive.
-		if err := r.lockClause(tx).Where("org_id = ? AND id = ?", orgID, v.ID).Take(v).Error; err != nil {
-			return translate(err, "")
+		if err := s.dialect.LockSelected(tx).Where("org_id = ? AND id = ?", orgID, v.ID).Take(v).Error; err != nil {
+			return store.Translate(err, "")
 		}
 		if authorize != nil {
 			if err := authorize(v); err != nil {
@@ -262,7 +260,7 @@ func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string,
 			}
 		}
 		if v.Published {
-			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is already published", name, version)}
+			return &store.ConflictError{Message: fmt.Sprintf("policy pack %s version %d is already published", name, version)}
 		}
 		a := model.PolicyPackArchive{OrgID: orgID, VersionID: v.ID, Data: data}
 		if err := tx.Clauses(clause.OnConflict{
@@ -278,15 +276,15 @@ func (r *Repository) storeArchive(ctx context.Context, orgID int64, name string,
 
 // CompletePolicyPackPublish publishes a pack version whose archive has been
 // uploaded. Completing a published version again is a no-op.
-func (r *Repository) CompletePolicyPackPublish(ctx context.Context, orgID int64, name string, version int) error {
-	return r.CompletePolicyPackVersion(ctx, orgID, name, strconv.Itoa(version))
+func (s *Store) CompletePolicyPackPublish(ctx context.Context, orgID int64, name string, version int) error {
+	return s.CompletePolicyPackVersion(ctx, orgID, name, strconv.Itoa(version))
 }
 
 // CompletePolicyPackVersion is CompletePolicyPackPublish for a version named
 // by number or by tag, as the registry and the `pulumi` CLI name it.
-func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
-	return r.transaction(ctx, func(tx *gorm.DB) error {
-		_, v, err := resolveVersion(tx, orgID, name, version)
+func (s *Store) CompletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
+		_, v, err := ResolveVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
 		}
@@ -299,7 +297,7 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 		}
 		if n == 0 {
 			// The request names the version; the archive is no field of it.
-			return invalid("version", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
+			return store.Invalid("version", "policy pack %s version %s has no archive; upload it before completing the publish", name, version)
 		}
 		return tx.Model(&model.PolicyPackVersion{}).Where("org_id = ? AND id = ?", orgID, v.ID).Update("published", true).Error
 	})
@@ -308,14 +306,14 @@ func (r *Repository) CompletePolicyPackVersion(ctx context.Context, orgID int64,
 // ListPolicyPacks lists the organisation's packs that have a published
 // version, by name, each with its published versions; a non-empty name keeps
 // only that pack.
-func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]PackSummary, error) {
+func (s *Store) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]PackSummary, error) {
 	var rows []struct {
 		Name        string
 		DisplayName string
 		Version     int
 		VersionTag  string
 	}
-	q := r.db.WithContext(ctx).Table("policy_packs p").
+	q := s.db.WithContext(ctx).Table("policy_packs p").
 		Select("p.name, p.display_name, v.version, v.version_tag").
 		Joins("JOIN policy_pack_versions v ON v.org_id = p.org_id AND v.pack_id = p.id").
 		Where("p.org_id = ? AND v.published = ?", orgID, true)
@@ -331,23 +329,23 @@ func (r *Repository) ListPolicyPacks(ctx context.Context, orgID int64, name stri
 		if len(out) == 0 || out[len(out)-1].Name != row.Name {
 			out = append(out, PackSummary{Name: row.Name, DisplayName: row.DisplayName, Versions: []int{}, VersionTags: []string{}})
 		}
-		s := &out[len(out)-1]
-		s.Versions = append(s.Versions, row.Version)
-		s.VersionTags = append(s.VersionTags, row.VersionTag)
+		sum := &out[len(out)-1]
+		sum.Versions = append(sum.Versions, row.Version)
+		sum.VersionTags = append(sum.VersionTags, row.VersionTag)
 	}
 	return out, nil
 }
 
-// resolveVersion finds the version a path names: "latest" (the highest
+// ResolveVersion finds the version a path names: "latest" (the highest
 // published version), a version number, or a version tag (the `pulumi` CLI
 // names versions by their tags, "v1.2.0" meaning "1.2.0"). Tags are semantic
 // versions and a version published without one has its number as tag, so the
 // three never overlap.
-func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*model.PolicyPack, *model.PolicyPackVersion, error) {
+func ResolveVersion(tx *gorm.DB, orgID int64, name, version string) (*model.PolicyPack, *model.PolicyPackVersion, error) {
 	var pick func(*gorm.DB) *gorm.DB
 	if n, err := strconv.Atoi(version); err == nil {
-		if n < 1 || n > MaxPackVersion {
-			return nil, nil, invalid("version", "%q is not a version number (they count from 1 to %d)", version, MaxPackVersion)
+		if n < 1 || n > MaxVersion {
+			return nil, nil, store.Invalid("version", "%q is not a version number (they count from 1 to %d)", version, MaxVersion)
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version = ?", n) }
 	} else if version == "latest" {
@@ -355,17 +353,17 @@ func resolveVersion(tx *gorm.DB, orgID int64, name, version string) (*model.Poli
 	} else {
 		tag := policy.NormalizeTag(version)
 		if !policy.SemVer.MatchString(tag) {
-			return nil, nil, invalid("version", "%q is not a version number, a version tag such as 1.2.0, or \"latest\"", version)
+			return nil, nil, store.Invalid("version", "%q is not a version number, a version tag such as 1.2.0, or \"latest\"", version)
 		}
 		pick = func(q *gorm.DB) *gorm.DB { return q.Where("version_tag = ?", tag) }
 	}
 	var pack model.PolicyPack
 	if err := tx.Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
-		return nil, nil, translate(err, "")
+		return nil, nil, store.Translate(err, "")
 	}
 	var v model.PolicyPackVersion
 	if err := pick(tx.Where("org_id = ? AND pack_id = ?", orgID, pack.ID)).Take(&v).Error; err != nil {
-		return nil, nil, translate(err, "")
+		return nil, nil, store.Translate(err, "")
 	}
 	return &pack, &v, nil
 }
@@ -408,9 +406,9 @@ func versionApplied(tx *gorm.DB, orgID int64, pack *model.PolicyPack, v *model.P
 
 // PolicyPackVersion returns a version of a pack ("latest" or a number) with
 // its policies, by name.
-func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, version string) (*PackDetail, error) {
-	db := r.db.WithContext(ctx)
-	pack, v, err := resolveVersion(db, orgID, name, version)
+func (s *Store) PolicyPackVersion(ctx context.Context, orgID int64, name, version string) (*PackDetail, error) {
+	db := s.db.WithContext(ctx)
+	pack, v, err := ResolveVersion(db, orgID, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -431,11 +429,11 @@ func (r *Repository) PolicyPackVersion(ctx context.Context, orgID int64, name, v
 
 // DeletePolicyPack deletes a pack with all its versions. A pack applied to a
 // policy group is a ConflictError.
-func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name string) error {
-	return r.transaction(ctx, func(tx *gorm.DB) error {
+func (s *Store) DeletePolicyPack(ctx context.Context, orgID int64, name string) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
 		var pack model.PolicyPack
-		if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
-			return translate(err, "")
+		if err := s.dialect.LockSelected(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&pack).Error; err != nil {
+			return store.Translate(err, "")
 		}
 		var groups []string
 		if err := tx.Table("policy_group_packs gp").Select("g.name").
@@ -444,7 +442,7 @@ func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name str
 			return err
 		}
 		if len(groups) > 0 {
-			return &ConflictError{Message: fmt.Sprintf("policy pack %s is applied to policy groups %s; remove it from them first", name, strings.Join(groups, ", "))}
+			return &store.ConflictError{Message: fmt.Sprintf("policy pack %s is applied to policy groups %s; remove it from them first", name, strings.Join(groups, ", "))}
 		}
 		return tx.Where("org_id = ? AND id = ?", orgID, pack.ID).Delete(&model.PolicyPack{}).Error
 	})
@@ -453,9 +451,9 @@ func (r *Repository) DeletePolicyPack(ctx context.Context, orgID int64, name str
 // DeletePolicyPackVersion deletes one version of a pack ("latest" or a
 // number); deleting its last version deletes the pack. A version applied to a
 // policy group (pinned, or as the latest) is a ConflictError.
-func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
-	return r.transaction(ctx, func(tx *gorm.DB) error {
-		pack, v, err := resolveVersion(tx, orgID, name, version)
+func (s *Store) DeletePolicyPackVersion(ctx context.Context, orgID int64, name, version string) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
+		pack, v, err := ResolveVersion(tx, orgID, name, version)
 		if err != nil {
 			return err
 		}
@@ -464,7 +462,7 @@ func (r *Repository) DeletePolicyPackVersion(ctx context.Context, orgID int64, n
 			return err
 		}
 		if applied {
-			return &ConflictError{Message: fmt.Sprintf("policy pack %s version %d is applied to a policy group; remove it from the group first", name, v.Version)}
+			return &store.ConflictError{Message: fmt.Sprintf("policy pack %s version %d is applied to a policy group; remove it from the group first", name, v.Version)}
 		}
 		if err := tx.Where("org_id = ? AND id = ?", orgID, v.ID).Delete(&model.PolicyPackVersion{}).Error; err != nil {
 			return err

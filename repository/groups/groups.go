@@ -1,4 +1,4 @@
-package repository
+package groups
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/packs"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // GroupSummary is a policy group with its member and pack counts.
@@ -69,23 +71,15 @@ type GroupUpdate struct {
 	RemoveInsightsAccount string
 }
 
-// entityKind maps a group's entity type to the entity type it holds.
-func entityKind(groupEntityType string) string {
-	if groupEntityType == model.GroupAccounts {
-		return model.EntityAccount
-	}
-	return model.EntityStack
-}
-
 // ListPolicyGroups lists the organisation's policy groups by name, with
 // counts.
-func (r *Repository) ListPolicyGroups(ctx context.Context, orgID int64) ([]GroupSummary, error) {
-	return r.policyGroups(r.db.WithContext(ctx), orgID, nil)
+func (s *Store) ListPolicyGroups(ctx context.Context, orgID int64) ([]GroupSummary, error) {
+	return s.policyGroups(s.db.WithContext(ctx), orgID, nil)
 }
 
 // policyGroups lists the organisation's policy groups by name, with counts;
 // with an entity, only the groups it belongs to.
-func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]GroupSummary, error) {
+func (s *Store) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]GroupSummary, error) {
 	var out []GroupSummary
 	q := db.Table("policy_groups g")
 	if entityID != nil {
@@ -108,7 +102,7 @@ func (r *Repository) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]
 
 // CreatePolicyGroup creates a policy group. entityType defaults to stacks;
 // mode defaults to preventative for stacks and audit for accounts.
-func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*model.PolicyGroup, error) {
+func (s *Store) CreatePolicyGroup(ctx context.Context, orgID int64, name, entityType, mode string) (*model.PolicyGroup, error) {
 	if err := validGroupName("name", name); err != nil {
 		return nil, err
 	}
@@ -116,7 +110,7 @@ func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, e
 		entityType = model.GroupStacks
 	}
 	if entityType != model.GroupStacks && entityType != model.GroupAccounts {
-		return nil, invalid("entityType", "%q is not one of stacks, accounts", entityType)
+		return nil, store.Invalid("entityType", "%q is not one of stacks, accounts", entityType)
 	}
 	if mode == "" {
 		mode = model.ModePreventative
@@ -125,31 +119,31 @@ func (r *Repository) CreatePolicyGroup(ctx context.Context, orgID int64, name, e
 		}
 	}
 	if mode != model.ModeAudit && mode != model.ModePreventative {
-		return nil, invalid("mode", "%q is not one of audit, preventative", mode)
+		return nil, store.Invalid("mode", "%q is not one of audit, preventative", mode)
 	}
 	g := &model.PolicyGroup{OrgID: orgID, Name: name, EntityType: entityType, Mode: mode}
-	if err := r.db.WithContext(ctx).Create(g).Error; err != nil {
-		return nil, translate(err, "policy group "+name+" already exists")
+	if err := s.db.WithContext(ctx).Create(g).Error; err != nil {
+		return nil, store.Translate(err, "policy group "+name+" already exists")
 	}
 	return g, nil
 }
 
 // policyGroupByName finds a group, locked for the transaction on PostgreSQL.
-func (r *Repository) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*model.PolicyGroup, error) {
+func (s *Store) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*model.PolicyGroup, error) {
 	var g model.PolicyGroup
-	if err := r.lockClause(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
-		return nil, translate(err, "")
+	if err := s.dialect.LockSelected(tx).Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
+		return nil, store.Translate(err, "")
 	}
 	return &g, nil
 }
 
 // PolicyGroupDetail returns a policy group with its stacks (by project and
 // name), accounts and applied packs (by name).
-func (r *Repository) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*GroupDetail, error) {
-	db := r.db.WithContext(ctx)
+func (s *Store) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*GroupDetail, error) {
+	db := s.db.WithContext(ctx)
 	var g model.PolicyGroup
 	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
-		return nil, translate(err, "")
+		return nil, store.Translate(err, "")
 	}
 	d := &GroupDetail{PolicyGroup: g, Stacks: []StackMember{}, Accounts: []string{}, AppliedPacks: []AppliedPack{}}
 	var members []model.Entity
@@ -202,12 +196,12 @@ func (r *Repository) PolicyGroupDetail(ctx context.Context, orgID int64, name st
 // all or nothing. Adding a stack or account creates the entity if it is new
 // (it also joins its default group). Errors name the update's field, prefixed
 // by its index when there are several ("[2].addStack").
-func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name string, updates []GroupUpdate) error {
+func (s *Store) UpdatePolicyGroup(ctx context.Context, orgID int64, name string, updates []GroupUpdate) error {
 	if len(updates) == 0 {
-		return invalid("", "no update given")
+		return store.Invalid("", "no update given")
 	}
-	return r.transaction(ctx, func(tx *gorm.DB) error {
-		g, err := r.policyGroupByName(tx, orgID, name)
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
+		g, err := s.policyGroupByName(tx, orgID, name)
 		if err != nil {
 			return err
 		}
@@ -216,7 +210,7 @@ func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name st
 			if len(updates) > 1 {
 				prefix = fmt.Sprintf("[%d].", i)
 			}
-			if err := r.applyGroupUpdate(tx, g, u, prefix); err != nil {
+			if err := s.applyGroupUpdate(tx, g, u, prefix); err != nil {
 				return err
 			}
 		}
@@ -224,24 +218,24 @@ func (r *Repository) UpdatePolicyGroup(ctx context.Context, orgID int64, name st
 	})
 }
 
-func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u GroupUpdate, prefix string) error {
+func (s *Store) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u GroupUpdate, prefix string) error {
 	changed := false
 	if u.NewName != "" {
 		changed = true
-		if err := r.renameGroup(tx, g, u.NewName, prefix+"newName"); err != nil {
+		if err := s.renameGroup(tx, g, u.NewName, prefix+"newName"); err != nil {
 			return err
 		}
 	}
-	if s := u.AddStack; s != nil {
+	if stack := u.AddStack; stack != nil {
 		changed = true
 		field := prefix + "addStack"
 		if g.EntityType != model.GroupStacks {
-			return invalid(field, "policy group %s holds accounts, not stacks", g.Name)
+			return store.Invalid(field, "policy group %s holds accounts, not stacks", g.Name)
 		}
-		if err := validStack(field, s.RoutingProject, s.Name); err != nil {
+		if err := validStack(field, stack.RoutingProject, stack.Name); err != nil {
 			return err
 		}
-		e, err := r.ensureEntity(tx, g.OrgID, model.EntityStack, s.RoutingProject, s.Name, "")
+		e, err := s.EnsureEntity(tx, g.OrgID, model.EntityStack, stack.RoutingProject, stack.Name, "")
 		if err != nil {
 			return err
 		}
@@ -249,9 +243,9 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 			return err
 		}
 	}
-	if s := u.RemoveStack; s != nil {
+	if stack := u.RemoveStack; stack != nil {
 		changed = true
-		if err := leaveGroup(tx, g, model.EntityStack, s.RoutingProject, s.Name, prefix+"removeStack"); err != nil {
+		if err := leaveGroup(tx, g, model.EntityStack, stack.RoutingProject, stack.Name, prefix+"removeStack"); err != nil {
 			return err
 		}
 	}
@@ -268,19 +262,19 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return invalid(prefix+"removePolicyPack.name", "policy pack %q is not applied to policy group %s", p.Name, g.Name)
+			return store.Invalid(prefix+"removePolicyPack.name", "policy pack %q is not applied to policy group %s", p.Name, g.Name)
 		}
 	}
 	if a := u.AddInsightsAccount; a != "" {
 		changed = true
 		field := prefix + "addInsightsAccount"
 		if g.EntityType != model.GroupAccounts {
-			return invalid(field, "policy group %s holds stacks, not accounts", g.Name)
+			return store.Invalid(field, "policy group %s holds stacks, not accounts", g.Name)
 		}
 		if !policy.AccountNamePattern.MatchString(a) {
-			return invalid(field+".name", "%q is not a valid account name", a)
+			return store.Invalid(field+".name", "%q is not a valid account name", a)
 		}
-		e, err := r.ensureEntity(tx, g.OrgID, model.EntityAccount, a, "", "")
+		e, err := s.EnsureEntity(tx, g.OrgID, model.EntityAccount, a, "", "")
 		if err != nil {
 			return err
 		}
@@ -295,7 +289,7 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 		}
 	}
 	if !changed {
-		return invalid(strings.TrimSuffix(prefix, "."), "the update changes nothing; give newName, addStack, removeStack, addPolicyPack, removePolicyPack, addInsightsAccount or removeInsightsAccount")
+		return store.Invalid(strings.TrimSuffix(prefix, "."), "the update changes nothing; give newName, addStack, removeStack, addPolicyPack, removePolicyPack, addInsightsAccount or removeInsightsAccount")
 	}
 	return nil
 }
@@ -305,17 +299,17 @@ func (r *Repository) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Group
 // that name.
 func validGroupName(field, name string) error {
 	if !policy.GroupNamePattern.MatchString(name) {
-		return invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
+		return store.Invalid(field, "%q is not a valid policy group name (letters, digits, '-', '_', '.'; at most 100)", name)
 	}
 	if name == "metadata" {
-		return invalid(field, `"metadata" is reserved (GET .../policygroups/metadata answers the groups' metadata); choose another name`)
+		return store.Invalid(field, `"metadata" is reserved (GET .../policygroups/metadata answers the groups' metadata); choose another name`)
 	}
 	return nil
 }
 
-func (r *Repository) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, field string) error {
+func (s *Store) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, field string) error {
 	if g.IsOrgDefault {
-		return invalid(field, "default groups can't be renamed")
+		return store.Invalid(field, "default groups can't be renamed")
 	}
 	if err := validGroupName(field, newName); err != nil {
 		return err
@@ -324,7 +318,7 @@ func (r *Repository) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, fie
 		return nil
 	}
 	if err := tx.Model(&model.PolicyGroup{}).Where("org_id = ? AND id = ?", g.OrgID, g.ID).Update("name", newName).Error; err != nil {
-		return translate(err, "policy group "+newName+" already exists")
+		return store.Translate(err, "policy group "+newName+" already exists")
 	}
 	// Issues carry their group's name for the grid; it is a label, not a
 	// triage change, so neither revision nor history move.
@@ -338,10 +332,10 @@ func (r *Repository) renameGroup(tx *gorm.DB, g *model.PolicyGroup, newName, fie
 
 func validStack(field, project, stack string) error {
 	if !policy.StackNamePattern.MatchString(project) {
-		return invalid(field+".routingProject", "%q is not a valid project name", project)
+		return store.Invalid(field+".routingProject", "%q is not a valid project name", project)
 	}
 	if !policy.StackNamePattern.MatchString(stack) {
-		return invalid(field+".name", "%q is not a valid stack name", stack)
+		return store.Invalid(field+".name", "%q is not a valid stack name", stack)
 	}
 	return nil
 }
@@ -363,7 +357,7 @@ func leaveGroup(tx *gorm.DB, g *model.PolicyGroup, entityType, project, name, fi
 		if entityType == model.EntityStack {
 			what = project + "/" + name
 		}
-		return invalid(field, "%s is not in policy group %s", what, g.Name)
+		return store.Invalid(field, "%s is not in policy group %s", what, g.Name)
 	}
 	return nil
 }
@@ -372,23 +366,23 @@ func addGroupPack(tx *gorm.DB, g *model.PolicyGroup, p PackRef, field string) er
 	var pack model.PolicyPack
 	if err := tx.Where("org_id = ? AND name = ?", g.OrgID, p.Name).Take(&pack).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return invalid(field+".name", "policy pack %q does not exist", p.Name)
+			return store.Invalid(field+".name", "policy pack %q does not exist", p.Name)
 		}
 		return err
 	}
-	if p.Version < 0 || p.Version > MaxPackVersion {
-		return invalid(field+".version", "a version is a number from 1 to %d (0 means the latest)", MaxPackVersion)
+	if p.Version < 0 || p.Version > packs.MaxVersion {
+		return store.Invalid(field+".version", "a version is a number from 1 to %d (0 means the latest)", packs.MaxVersion)
 	}
 	if p.Version == 0 && p.VersionTag != "" && p.VersionTag != "latest" {
 		// The pulumi CLI's `policy enable ORG/PACK 1.2.0` names the version
 		// by its tag only.
-		_, v, err := resolveVersion(tx, g.OrgID, p.Name, p.VersionTag)
-		var ve *ValidationError
+		_, v, err := packs.ResolveVersion(tx, g.OrgID, p.Name, p.VersionTag)
+		var ve *store.ValidationError
 		switch {
 		case err == nil && v.Published:
 			p.Version = v.Version
-		case err == nil || errors.Is(err, ErrNotFound) || errors.As(err, &ve):
-			return invalid(field+".versionTag", "policy pack %s has no published version %q", p.Name, p.VersionTag)
+		case err == nil || errors.Is(err, store.ErrNotFound) || errors.As(err, &ve):
+			return store.Invalid(field+".versionTag", "policy pack %s has no published version %q", p.Name, p.VersionTag)
 		default:
 			return err
 		}
@@ -403,9 +397,9 @@ func addGroupPack(tx *gorm.DB, g *model.PolicyGroup, p PackRef, field string) er
 	}
 	if n == 0 {
 		if p.Version > 0 {
-			return invalid(field+".version", "policy pack %s has no published version %d", p.Name, p.Version)
+			return store.Invalid(field+".version", "policy pack %s has no published version %d", p.Name, p.Version)
 		}
-		return invalid(field+".name", "policy pack %s has no published version", p.Name)
+		return store.Invalid(field+".name", "policy pack %s has no published version", p.Name)
 	}
 	row := model.PolicyGroupPack{OrgID: g.OrgID, GroupID: g.ID, PackName: p.Name}
 	if p.Version > 0 {
@@ -414,7 +408,7 @@ func addGroupPack(tx *gorm.DB, g *model.PolicyGroup, p PackRef, field string) er
 	}
 	if c := bytes.TrimSpace(p.Config); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
 		if !json.Valid(c) {
-			return invalid(field+".config", "not valid JSON")
+			return store.Invalid(field+".config", "not valid JSON")
 		}
 		s := string(c)
 		row.Config = &s
@@ -428,14 +422,14 @@ func addGroupPack(tx *gorm.DB, g *model.PolicyGroup, p PackRef, field string) er
 // DeletePolicyGroup deletes a group. Default groups can't be deleted. The
 // group's evaluation outcomes lose their group; its issues keep the name they
 // were attributed to until their entity is evaluated again.
-func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name string) error {
-	return r.transaction(ctx, func(tx *gorm.DB) error {
-		g, err := r.policyGroupByName(tx, orgID, name)
+func (s *Store) DeletePolicyGroup(ctx context.Context, orgID int64, name string) error {
+	return s.store.Transaction(ctx, func(tx *gorm.DB) error {
+		g, err := s.policyGroupByName(tx, orgID, name)
 		if err != nil {
 			return err
 		}
 		if g.IsOrgDefault {
-			return invalid("policyGroup", "default groups can't be deleted")
+			return store.Invalid("policyGroup", "default groups can't be deleted")
 		}
 		for _, m := range []any{&model.PackEvaluation{}, &model.PolicyOutcome{}} {
 			if err := tx.Model(m).Where("org_id = ? AND group_id = ?", orgID, g.ID).Update("group_id", nil).Error; err != nil {
@@ -446,14 +440,15 @@ func (r *Repository) DeletePolicyGroup(ctx context.Context, orgID int64, name st
 	})
 }
 
-// ensureEntity finds or creates an entity; a new entity joins the default
-// group of its kind. The entity row is locked for the transaction on
+// EnsureEntity finds or creates an entity in transaction tx; a new entity
+// joins the default group of its kind. Ingest calls it for the entity an
+// evaluation concerns. The entity row is locked for the transaction on
 // PostgreSQL, so concurrent evaluations of one entity apply one after the
 // other.
-func (r *Repository) ensureEntity(tx *gorm.DB, orgID int64, entityType, project, name, provider string) (*model.Entity, error) {
+func (s *Store) EnsureEntity(tx *gorm.DB, orgID int64, entityType, project, name, provider string) (*model.Entity, error) {
 	var e model.Entity
 	find := func() error {
-		return r.lockClause(tx).Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&e).Error
+		return s.dialect.LockSelected(tx).Where("org_id = ? AND type = ? AND project = ? AND name = ?", orgID, entityType, project, name).Take(&e).Error
 	}
 	err := find()
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -1,4 +1,4 @@
-package repository_test
+package accounts_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -17,16 +18,16 @@ import (
 func TestListMembersPagesInByteOrder(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		ctx := context.Background()
-		r := b.Repo
-		org, err := r.CreateOrganization(ctx, uniqueName("org"))
+		r := b.Repo.Accounts
+		org, err := r.CreateOrganization(ctx, repotest.UniqueName("org"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := r.CreateOrganization(ctx, uniqueName("other"))
+		other, err := r.CreateOrganization(ctx, repotest.UniqueName("other"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		suffix := uniqueName("")
+		suffix := repotest.UniqueName("")
 		add := func(orgID int64, login string, role model.Role) {
 			t.Helper()
 			u := &model.User{Login: login + suffix, Email: login + suffix + "@example.com"}
@@ -37,7 +38,7 @@ func TestListMembersPagesInByteOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		n := repository.MembersPageSize + 5
+		n := accounts.MembersPageSize + 5
 		for i := 0; i < n-2; i++ {
 			add(org.ID, fmt.Sprintf("m%03d", i), model.RoleMember)
 		}
@@ -54,7 +55,7 @@ func TestListMembersPagesInByteOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			pages++
-			if len(page) > repository.MembersPageSize {
+			if len(page) > accounts.MembersPageSize {
 				t.Fatalf("a page of %d members", len(page))
 			}
 			for _, m := range page {

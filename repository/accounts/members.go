@@ -1,4 +1,4 @@
-package repository
+package accounts
 
 import (
 	"context"
@@ -22,7 +22,7 @@ type Member struct {
 // ListMembers lists an organisation's members by login (byte order on both
 // databases), one page at a time; token is the previous page's next token,
 // and the next token is empty on the last page.
-func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string) ([]Member, string, error) {
+func (s *Store) ListMembers(ctx context.Context, orgID int64, token string) ([]Member, string, error) {
 	after := ""
 	if token != "" {
 		t, err := pagetoken.Decode(token, "members")
@@ -32,8 +32,8 @@ func (r *Repository) ListMembers(ctx context.Context, orgID int64, token string)
 		after = t.After
 	}
 	var rows []Member
-	login := r.dialect.TextOrder("u.login")
-	err := r.db.WithContext(ctx).Raw(`SELECT u.id, u.login, u.email, u.name, u.avatar_url, u.created_at, m.role, m.created_at AS joined_at
+	login := s.dialect.TextOrder("u.login")
+	err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.login, u.email, u.name, u.avatar_url, u.created_at, m.role, m.created_at AS joined_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org_id = ? AND `+login+` > ?
 		ORDER BY `+login+` LIMIT ?`, orgID, after, MembersPageSize+1).Scan(&rows).Error

@@ -1,4 +1,4 @@
-package repository
+package packs
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/store"
 	"gorm.io/gorm"
 )
 
@@ -47,7 +49,7 @@ func newUploadCredential() string {
 // yet published.
 func checkUploadCredential(pack string, v *model.PolicyPackVersion, credential string, now time.Time) error {
 	if v.UploadCredentialHash == nil || v.UploadExpiresAt == nil ||
-		subtle.ConstantTimeCompare([]byte(*v.UploadCredentialHash), []byte(HashToken(credential))) != 1 {
+		subtle.ConstantTimeCompare([]byte(*v.UploadCredentialHash), []byte(accounts.HashToken(credential))) != 1 {
 		return errCredentialMismatch
 	}
 	if v.Published {
@@ -66,11 +68,11 @@ func checkUploadCredential(pack string, v *model.PolicyPackVersion, credential s
 // refusal is an UploadDeniedError; one for a credential not issued for that
 // version (an unknown organisation, pack or version included) says only
 // that.
-func (r *Repository) AuthorizeArchiveUpload(ctx context.Context, orgName, pack string, version int, credential string, now time.Time) (int64, error) {
+func (s *Store) AuthorizeArchiveUpload(ctx context.Context, orgName, pack string, version int, credential string, now time.Time) (int64, error) {
 	if version < 1 {
 		return 0, errCredentialMismatch
 	}
-	db := r.db.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	var org model.Organization
 	if err := db.Where("name = ?", orgName).Take(&org).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -80,7 +82,7 @@ func (r *Repository) AuthorizeArchiveUpload(ctx context.Context, orgName, pack s
 	}
 	_, v, err := packVersion(db, org.ID, pack, version)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return 0, errCredentialMismatch
 	case err != nil:
 		return 0, err
@@ -95,11 +97,11 @@ func (r *Repository) AuthorizeArchiveUpload(ctx context.Context, orgName, pack s
 // authorized by a presigned credential rather than a token: the credential
 // is checked again in the transaction that stores the archive, so a version
 // completed or created again meanwhile refuses it.
-func (r *Repository) StorePresignedPolicyPackArchive(ctx context.Context, orgID int64, name string, version int, credential string, now time.Time, data []byte) error {
-	err := r.storeArchive(ctx, orgID, name, version, data, func(v *model.PolicyPackVersion) error {
+func (s *Store) StorePresignedPolicyPackArchive(ctx context.Context, orgID int64, name string, version int, credential string, now time.Time, data []byte) error {
+	err := s.storeArchive(ctx, orgID, name, version, data, func(v *model.PolicyPackVersion) error {
 		return checkUploadCredential(name, v, credential, now)
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		// The version was deleted since AuthorizeArchiveUpload.
 		return errCredentialMismatch
 	}
