@@ -11,6 +11,7 @@ import (
 
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // Dialect names the database behind a Repository (see store.Dialect).
@@ -32,6 +33,7 @@ type Repository struct {
 	db      *gorm.DB
 	dialect Dialect
 	texts   textCache
+	trends  *trends.Store
 }
 
 // Options tunes Open.
@@ -49,7 +51,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{store: s, db: s.DB(), dialect: s.Dialect()}, nil
+	return &Repository{store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.
@@ -58,6 +60,10 @@ func (r *Repository) Dialect() Dialect { return r.dialect }
 // DB exposes the GORM handle for tools that need raw access (benchmarks,
 // tests).
 func (r *Repository) DB() *gorm.DB { return r.db }
+
+// Trends reads, checks and rebuilds the organisations' trends, which the
+// repository's writes of issues keep.
+func (r *Repository) Trends() *trends.Store { return r.trends }
 
 // Ping checks that the database answers.
 func (r *Repository) Ping(ctx context.Context) error { return r.store.Ping(ctx) }
@@ -71,7 +77,7 @@ func (r *Repository) Migrate(ctx context.Context) error {
 	if err := r.store.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := r.backfillTrends(ctx); err != nil {
+	if err := r.trends.Backfill(ctx); err != nil {
 		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
 	}
 	return nil
