@@ -1,7 +1,6 @@
 package repository
 
 import (
-	"context"
 	"database/sql"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // PostgreSQL bulk writes of the ingest path. A multi-row VALUES statement
@@ -58,24 +58,13 @@ func (c *pgColumns) insertSQLFrom(table, suffix string, first int) string {
 	return b.String()
 }
 
-// execPG runs a statement with $n placeholders on the transaction's
-// connection, bypassing GORM's expansion of slice arguments into lists.
-func execPG(tx *gorm.DB, sql string, args ...any) error {
-	_, err := tx.Statement.ConnPool.ExecContext(statementContext(tx), sql, args...)
-	return err
-}
+// execPG runs a statement with $n placeholders, each slice bound as one
+// array (see store.ExecArrays).
+func execPG(tx *gorm.DB, sql string, args ...any) error { return store.ExecArrays(tx, sql, args...) }
 
 // queryPG is execPG for a query.
 func queryPG(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
-	return tx.Statement.ConnPool.QueryContext(statementContext(tx), query, args...)
-}
-
-// statementContext is the context of the transaction's statements.
-func statementContext(tx *gorm.DB) context.Context {
-	if ctx := tx.Statement.Context; ctx != nil {
-		return ctx
-	}
-	return context.Background()
+	return store.QueryArrays(tx, query, args...)
 }
 
 // pgBulkRows is how many rows one unnest statement carries: large enough to
@@ -145,7 +134,7 @@ func insertIssuesValues(tx *gorm.DB, rows []model.Issue, update bool, perStateme
 		if update {
 			b.WriteString(issueValuesUpsert)
 		}
-		if _, err := tx.Statement.ConnPool.ExecContext(statementContext(tx), b.String(), args...); err != nil {
+		if err := store.ExecArrays(tx, b.String(), args...); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // Dialect names the database behind a Repository (see store.Dialect).
@@ -51,6 +52,7 @@ type Repository struct {
 	db      *gorm.DB
 	dialect Dialect
 	texts   textCache
+	trends  *trends.Store
 }
 
 // Options tunes Open.
@@ -68,7 +70,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect()}, nil
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.
@@ -77,6 +79,10 @@ func (r *Repository) Dialect() Dialect { return r.dialect }
 // DB exposes the GORM handle for tools that need raw access (benchmarks,
 // tests).
 func (r *Repository) DB() *gorm.DB { return r.db }
+
+// Trends reads, checks and rebuilds the organisations' trends, which the
+// repository's writes of issues keep.
+func (r *Repository) Trends() *trends.Store { return r.trends }
 
 // Ping checks that the database answers.
 func (r *Repository) Ping(ctx context.Context) error { return r.store.Ping(ctx) }
@@ -90,7 +96,7 @@ func (r *Repository) Migrate(ctx context.Context) error {
 	if err := r.store.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := r.backfillTrends(ctx); err != nil {
+	if err := r.trends.Backfill(ctx); err != nil {
 		return fmt.Errorf("migrate: replay the trends from the history: %w", err)
 	}
 	return nil

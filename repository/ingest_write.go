@@ -8,12 +8,13 @@ import (
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // batchRows is how many rows of cols columns one multi-row statement
 // writes (see Dialect.MaxParams).
 func (r *Repository) batchRows(cols int) int {
-	return max(1, min(1000, r.dialect.MaxParams()/cols))
+	return store.BatchRows(r.dialect, cols)
 }
 
 // inBatch is how many values one IN (...) list binds.
@@ -197,15 +198,5 @@ func scanResources(tx *gorm.DB, where string, args ...any) ([]model.Resource, er
 	return out, rows.Err()
 }
 
-// chunk splits s into slices of at most n elements.
-func chunk[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
-}
+// chunk splits s into slices of at most n elements (see store.Chunk).
+func chunk[T any](s []T, n int) [][]T { return store.Chunk(s, n) }

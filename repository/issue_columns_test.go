@@ -67,12 +67,12 @@ func TestIssueColumnsRoundTrip(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		ctx := context.Background()
 		r := b.Repo
-		org, err := r.CreateOrganization(ctx, uniqueName("columns"))
+		org, err := r.Accounts.CreateOrganization(ctx, repotest.UniqueName("columns"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		entity := model.Entity{OrgID: org.ID, Type: model.EntityStack, Project: "payments", Name: "prod"}
-		user := model.User{Login: uniqueName("alice"), Email: uniqueName("alice") + "@example.com"}
+		user := model.User{Login: repotest.UniqueName("alice"), Email: repotest.UniqueName("alice") + "@example.com"}
 		if err := r.DB().Create(&entity).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -2,10 +2,13 @@ package repository
 
 import (
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // changeCause says why issues changed.
@@ -98,7 +101,7 @@ func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []
 	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", cond, len(args)+1) + ")")
 	args = append(args, h.cols...)
 	if c.rollup != nil {
-		if keys := sortedChanges(c.rollup.counts, compareCountKeys); len(keys) > 0 {
+		if keys := store.SortedChanges(c.rollup.counts, compareCountKeys); len(keys) > 0 {
 			counts := countArrays(c.orgID, keys, c.rollup.counts)
 			q.WriteString(", counts AS (" + counts.countsUpsertSQL(len(args)+1, cond) + ")")
 			args = append(args, counts.cols...)
@@ -125,4 +128,34 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []model.HistoryEntry) error
 		}
 	}
 	return nil
+}
+
+// recordTrends writes the trend changes of c, after its rollups: its
+// issues' changes to issue_trends, then the day's compliance snapshot of
+// the packs whose compliance cells c recounted. The snapshot's day is that
+// of c's latest change (an evaluation's observedAt, a person's request),
+// or today when no issue changed.
+func (r *Repository) recordTrends(tx *gorm.DB, c *issueChanges) error {
+	d := trends.Delta{}
+	var at time.Time
+	for _, ch := range c.changes {
+		d.Change(ch.before, ch.after)
+		if ch.after.LastModified.After(at) {
+			at = ch.after.LastModified
+		}
+	}
+	if err := trends.Write(tx, r.dialect, c.orgID, d); err != nil {
+		return err
+	}
+	if c.rollup == nil || len(c.rollup.cells) == 0 {
+		return nil
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	packs := make([]string, 0, len(c.rollup.cells))
+	for cell := range c.rollup.cells {
+		packs = append(packs, cell.PackName)
+	}
+	return trends.SnapshotCompliance(tx, c.orgID, trends.Day(at), packs)
 }

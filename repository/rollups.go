@@ -9,6 +9,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/store"
 	"gorm.io/gorm"
 )
 
@@ -175,21 +176,6 @@ func (d *rollupDelta) change(before, after *model.Issue) {
 	}
 }
 
-// sortedChanges returns the keys of m whose value is not zero, in compare's
-// order: every transaction writes rollup rows in one order, so concurrent
-// writers cannot deadlock.
-func sortedChanges[K, V comparable](m map[K]V, compare func(a, b K) int) []K {
-	var zero V
-	keys := make([]K, 0, len(m))
-	for k, v := range m {
-		if v != zero {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, compare)
-	return keys
-}
-
 // compareRecount reads a rollup table's rows and their recount from the base
 // tables (both queries take the organisation id and order rows alike) and
 // notes any difference in problems.
@@ -213,11 +199,11 @@ func (d *rollupDelta) touchEntity(entityRef int64) { d.entities[entityRef] = tru
 // applyRollups writes a transaction's delta. It runs last in the
 // transaction, after the issues and resources are written.
 func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) error {
-	keys := sortedChanges(d.counts, compareCountKeys)
+	keys := store.SortedChanges(d.counts, compareCountKeys)
 	if err := r.upsertCounts(tx, orgID, keys, d.counts); err != nil {
 		return err
 	}
-	for _, k := range sortedChanges(d.outcomes, compareOutcomeKeys) {
+	for _, k := range store.SortedChanges(d.outcomes, compareOutcomeKeys) {
 		v := d.outcomes[k]
 		if err := tx.Exec(`INSERT INTO outcome_counts (org_id, group_id, pack_name, policy_name, severity, outcomes, governed)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, group_id, pack_name, policy_name, severity)
@@ -226,11 +212,11 @@ func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) erro
 			return err
 		}
 	}
-	pkeys := sortedChanges(d.policies, comparePolicyKeys)
+	pkeys := store.SortedChanges(d.policies, comparePolicyKeys)
 	if err := r.upsertPolicyCounts(tx, orgID, pkeys, d.policies); err != nil {
 		return err
 	}
-	cells := sortedChanges(d.cells, func(a, b cellKey) int {
+	cells := store.SortedChanges(d.cells, func(a, b cellKey) int {
 		return cmp.Or(cmp.Compare(a.EntityRef, b.EntityRef), strings.Compare(a.PackName, b.PackName))
 	})
 	for _, c := range cells {
@@ -238,7 +224,7 @@ func (r *Repository) applyRollups(tx *gorm.DB, orgID int64, d *rollupDelta) erro
 			return err
 		}
 	}
-	entities := sortedChanges(d.entities, cmp.Compare[int64])
+	entities := store.SortedChanges(d.entities, cmp.Compare[int64])
 	for _, e := range entities {
 		if err := r.recountEntity(tx, orgID, e); err != nil {
 			return err

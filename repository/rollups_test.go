@@ -183,7 +183,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			if err := e.r.CheckRollups(e.ctx, e.org.ID); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
-			if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
+			if err := e.r.Trends().Check(e.ctx, e.org.ID); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}

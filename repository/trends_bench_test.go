@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/repotest"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // BenchmarkTrendsYear answers a year of daily trends, without grouping and
@@ -25,13 +25,13 @@ func BenchmarkTrendsYear(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			values := map[string][]string{"": {""}, repository.TrendBySeverity: {"critical", "high", "medium", "low", ""},
-				repository.TrendByEntityType: {"stack", "insights-account"}, repository.TrendByKind: {"audit", "preventative"}}
+			values := map[string][]string{"": {""}, trends.BySeverity: {"critical", "high", "medium", "low", ""},
+				trends.ByEntityType: {"stack", "insights-account"}, trends.ByKind: {"audit", "preventative"}}
 			for i := range 12 {
-				values[repository.TrendByPolicyPack] = append(values[repository.TrendByPolicyPack], fmt.Sprintf("pack-%02d", i))
+				values[trends.ByPolicyPack] = append(values[trends.ByPolicyPack], fmt.Sprintf("pack-%02d", i))
 			}
 			for i := range 40 {
-				values[repository.TrendByPolicyGroupName] = append(values[repository.TrendByPolicyGroupName], fmt.Sprintf("group-%02d", i))
+				values[trends.ByPolicyGroupName] = append(values[trends.ByPolicyGroupName], fmt.Sprintf("group-%02d", i))
 			}
 			today := time.Now().UTC()
 			var rows, snapshots []string
@@ -42,7 +42,7 @@ func BenchmarkTrendsYear(b *testing.B) {
 						rows = append(rows, fmt.Sprintf("(%d, '%s', '%s', '%s', %d, %d, %d, %d, %d)", org.ID, dim, v, day, 20, 15, 2, 7, 15*86400))
 					}
 				}
-				for _, p := range values[repository.TrendByPolicyPack] {
+				for _, p := range values[trends.ByPolicyPack] {
 					snapshots = append(snapshots, fmt.Sprintf("(%d, '%s', '%s', 300, 24000)", org.ID, p, day))
 				}
 			}
@@ -71,13 +71,13 @@ func BenchmarkTrendsYear(b *testing.B) {
 			if err := be.Repo.Analyze(ctx); err != nil {
 				b.Fatal(err)
 			}
-			groups := []string{"", repository.TrendBySeverity, repository.TrendByPolicyPack, repository.TrendByEntityType,
-				repository.TrendByKind, repository.TrendByPolicyGroupName}
-			q := repository.TrendQuery{From: today.AddDate(0, 0, -364).Format(time.DateOnly), To: today.Format(time.DateOnly), Interval: "day"}
+			groups := []string{"", trends.BySeverity, trends.ByPolicyPack, trends.ByEntityType,
+				trends.ByKind, trends.ByPolicyGroupName}
+			q := trends.Query{From: today.AddDate(0, 0, -364).Format(time.DateOnly), To: today.Format(time.DateOnly), Interval: "day"}
 			b.ResetTimer()
 			for i := range b.N {
 				q.GroupBy = groups[i%len(groups)]
-				t, err := be.Repo.Trends(ctx, org.ID, q)
+				t, err := be.Repo.Trends().Read(ctx, org.ID, q)
 				if err != nil {
 					b.Fatal(err)
 				}

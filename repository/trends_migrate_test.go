@@ -12,6 +12,7 @@ import (
 
 	"github.com/policyresults/policyresults/demo"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // TestMigrateBackfillsTrends rolls a database with a few weeks of
@@ -30,9 +31,9 @@ func TestMigrateBackfillsTrends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := repository.TrendQuery{From: now.AddDate(0, 0, -70).Format(time.DateOnly), To: now.Format(time.DateOnly), Interval: "week",
-			GroupBy: repository.TrendBySeverity}
-		kept, err := repo.Trends(ctx, res.Org.ID, q)
+		q := trends.Query{From: now.AddDate(0, 0, -70).Format(time.DateOnly), To: now.Format(time.DateOnly), Interval: "week",
+			GroupBy: trends.BySeverity}
+		kept, err := repo.Trends().Read(ctx, res.Org.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +73,10 @@ func TestMigrateBackfillsTrends(t *testing.T) {
 		if queued != 0 {
 			t.Errorf("%d organisations still queued for the backfill", queued)
 		}
-		if err := repo.CheckTrends(ctx, res.Org.ID); err != nil {
+		if err := repo.Trends().Check(ctx, res.Org.ID); err != nil {
 			t.Fatal(err)
 		}
-		replayed, err := repo.Trends(ctx, res.Org.ID, q)
+		replayed, err := repo.Trends().Read(ctx, res.Org.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/repotest"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // historyIssue is an issue as the trends recount reads it: its current
@@ -130,7 +131,7 @@ func recountTrends(issues map[string]*historyIssue, dimension string, starts []s
 				add(rc.opened, valueAt(dimension, k), i, 1)
 			case *e.NewValue == policy.StatusFixed:
 				add(rc.fixed, valueAt(dimension, k), i, 1)
-				sev := valueAt(repository.TrendBySeverity, k)
+				sev := valueAt(trends.BySeverity, k)
 				add(rc.fixCount, sev, i, 1)
 				add(rc.fixSeconds, sev, i, e.At.Unix()-is.observed.Unix())
 			case *e.OldValue == policy.StatusFixed:
@@ -176,12 +177,12 @@ func TestTrendsMatchHistory(t *testing.T) {
 
 		check := func(t *testing.T) {
 			to := now.Format(time.DateOnly)
-			from := now.AddDate(0, 0, -repository.MaxTrendDays+1).Format(time.DateOnly)
+			from := now.AddDate(0, 0, -trends.MaxDays+1).Format(time.DateOnly)
 			for _, interval := range []string{"day", "week"} {
-				for _, dim := range []string{"", repository.TrendBySeverity, repository.TrendByPolicyPack, repository.TrendByEntityType,
-					repository.TrendByKind, repository.TrendByPolicyGroupName} {
-					q := repository.TrendQuery{From: from, To: to, Interval: interval, GroupBy: dim}
-					tr, err := b.Repo.Trends(ctx, orgID, q)
+				for _, dim := range []string{"", trends.BySeverity, trends.ByPolicyPack, trends.ByEntityType,
+					trends.ByKind, trends.ByPolicyGroupName} {
+					q := trends.Query{From: from, To: to, Interval: interval, GroupBy: dim}
+					tr, err := b.Repo.Trends().Read(ctx, orgID, q)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -201,10 +202,10 @@ func TestTrendsMatchHistory(t *testing.T) {
 		if opened != res.Opened || opened == 0 {
 			t.Fatalf("the trends opened %d issues, the demo %d", opened, res.Opened)
 		}
-		if err := b.Repo.CheckTrends(ctx, orgID); err != nil {
+		if err := b.Repo.Trends().Check(ctx, orgID); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Repo.RebuildTrends(ctx, orgID); err != nil {
+		if err := b.Repo.Trends().Rebuild(ctx, orgID); err != nil {
 			t.Fatal(err)
 		}
 		check(t)
@@ -224,8 +225,8 @@ func loadHistory(t *testing.T, r *repository.Repository, orgID int64) map[string
 	issues := map[string]*historyIssue{}
 	for _, c := range current {
 		issues[c.ID] = &historyIssue{observed: c.ObservedAt, current: map[string]string{
-			"status": c.Status, repository.TrendBySeverity: c.Severity, repository.TrendByPolicyPack: c.PolicyPack,
-			repository.TrendByEntityType: c.EntityType, repository.TrendByKind: c.Kind, repository.TrendByPolicyGroupName: c.PolicyGroupName,
+			"status": c.Status, trends.BySeverity: c.Severity, trends.ByPolicyPack: c.PolicyPack,
+			trends.ByEntityType: c.EntityType, trends.ByKind: c.Kind, trends.ByPolicyGroupName: c.PolicyGroupName,
 		}}
 	}
 	var rows []trendHistoryRow
@@ -239,7 +240,7 @@ func loadHistory(t *testing.T, r *repository.Repository, orgID int64) map[string
 	return issues
 }
 
-func compareTrends(t *testing.T, what string, tr *repository.Trends, rc *trendRecount) {
+func compareTrends(t *testing.T, what string, tr *trends.Result, rc *trendRecount) {
 	t.Helper()
 	n := len(tr.Intervals)
 	zero := make([]int64, n)
@@ -328,24 +329,24 @@ func TestTrendsFollowChanges(t *testing.T) {
 		ev.Packs[0].Policies = critical
 		e.apply(ev)
 
-		trend := func(from, to, groupBy string) *repository.Trends {
+		trend := func(from, to, groupBy string) *trends.Result {
 			t.Helper()
-			tr, err := e.r.Trends(e.ctx, e.org.ID, repository.TrendQuery{From: from, To: to, Interval: "day", GroupBy: groupBy})
+			tr, err := e.r.Trends().Read(e.ctx, e.org.ID, trends.Query{From: from, To: to, Interval: "day", GroupBy: groupBy})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return tr
 		}
-		series := func(tr *repository.Trends) map[string]repository.TrendSeries {
-			out := map[string]repository.TrendSeries{}
+		series := func(tr *trends.Result) map[string]trends.Series {
+			out := map[string]trends.Series{}
 			for _, s := range tr.Series {
 				out[s.Value] = s
 			}
 			return out
 		}
-		tr := trend("2025-11-20", "2025-11-22", repository.TrendBySeverity)
+		tr := trend("2025-11-20", "2025-11-22", trends.BySeverity)
 		s := series(tr)
-		want := map[string]repository.TrendSeries{
+		want := map[string]trends.Series{
 			"critical": {Value: "critical", ActiveIssues: []int64{0, 1, 2}, Opened: []int64{0, 0, 0}, Fixed: []int64{0, 0, 0}, Reopened: []int64{0, 0, 0}},
 			// b reopens as high, the severity it had when it was fixed, and is
 			// active as critical, the severity the evaluation gave it.
@@ -366,7 +367,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 			t.Errorf("mean time to fix %+v: want high fixed in 24 hours on the second day", tr.MeanTimeToFix)
 		}
 		// A range that ends before the fix has no time to fix.
-		if first := trend("2025-11-20", "2025-11-20", repository.TrendBySeverity); len(first.MeanTimeToFix) != 0 ||
+		if first := trend("2025-11-20", "2025-11-20", trends.BySeverity); len(first.MeanTimeToFix) != 0 ||
 			!slices.Equal(series(first)["high"].ActiveIssues, []int64{2}) {
 			t.Errorf("the first day alone: %+v, mean time to fix %+v", first.Series, first.MeanTimeToFix)
 		}
@@ -389,14 +390,14 @@ func TestTrendsFollowChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		today := time.Now().UTC().Format(time.DateOnly)
-		if s := series(trend(today, today, repository.TrendBySeverity)); !slices.Equal(s["critical"].ActiveIssues, []int64{1}) {
+		if s := series(trend(today, today, trends.BySeverity)); !slices.Equal(s["critical"].ActiveIssues, []int64{1}) {
 			t.Errorf("today's critical series %+v, want 1 active (a accepted)", s["critical"])
 		}
-		groups := series(trend("2025-11-20", "2025-11-22", repository.TrendByPolicyGroupName))
+		groups := series(trend("2025-11-20", "2025-11-22", trends.ByPolicyGroupName))
 		if len(groups) != 1 || !slices.Equal(groups["payments-eu"].Opened, []int64{2, 0, 0}) {
 			t.Errorf("by group %+v, want the renamed group's series", groups)
 		}
-		if err := e.r.CheckTrends(e.ctx, e.org.ID); err != nil {
+		if err := e.r.Trends().Check(e.ctx, e.org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -153,7 +153,7 @@ func TestAcceptanceRules(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -213,7 +213,7 @@ func TestAcceptanceExpires(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 
@@ -241,7 +241,7 @@ func TestAcceptanceExpires(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -314,7 +314,7 @@ func TestAcceptanceExpiryAtStartAndAcrossReplicas(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

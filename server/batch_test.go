@@ -134,7 +134,7 @@ func TestBatchUpdate(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 
@@ -231,7 +231,7 @@ func TestBatchUpdateLeavesFixedStatus(t *testing.T) {
 		if err := env.Repo.CheckRollups(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Repo.CheckTrends(ctx, org.ID); err != nil {
+		if err := env.Repo.Trends().Check(ctx, org.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

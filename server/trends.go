@@ -9,14 +9,14 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/policyresults/policyresults/gen/api"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/trends"
 )
 
 // GetPolicyResultsTrends answers the organisation's trends over a range of
 // days. Any member, viewers included, may read them.
 func (s *Server) GetPolicyResultsTrends(ctx context.Context, req api.GetPolicyResultsTrendsRequestObject) (api.GetPolicyResultsTrendsResponseObject, error) {
 	a := accessFrom(ctx)
-	q := repository.TrendQuery{
+	q := trends.Query{
 		From:     req.Body.From.Format(time.DateOnly),
 		To:       req.Body.To.Format(time.DateOnly),
 		Interval: string(req.Body.Interval),
@@ -24,7 +24,7 @@ func (s *Server) GetPolicyResultsTrends(ctx context.Context, req api.GetPolicyRe
 	if req.Body.GroupBy != nil {
 		q.GroupBy = string(*req.Body.GroupBy)
 	}
-	t, err := s.repo.Trends(ctx, a.Org.ID, q)
+	t, err := s.repo.Trends().Read(ctx, a.Org.ID, q)
 	if statusOf(err) == http.StatusBadRequest {
 		return api.GetPolicyResultsTrends400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
@@ -58,7 +58,7 @@ func (s *Server) GetPolicyResultsTrends(ctx context.Context, req api.GetPolicyRe
 	return out, nil
 }
 
-func trendValues(in []repository.TrendValues) []api.PolicyResultsTrendValues {
+func trendValues(in []trends.Values) []api.PolicyResultsTrendValues {
 	out := make([]api.PolicyResultsTrendValues, len(in))
 	for i, v := range in {
 		values := make([]nullable.Nullable[float64], len(v.Values))
