@@ -12,7 +12,7 @@ const (
 // policies, rounded down, where a policy passes without an active issue;
 // 100 when no policy was evaluated, ScoreError when every evaluation of the
 // pack failed to run. The SQL of the per-policy and trend scores
-// (repository/policies_compliance.go, repository/trends/write.go) computes the
+// (repository/compliance/policies.go, repository/trends/write.go) computes the
 // same formula in the database.
 func Score(allError bool, total, failing int) int {
 	switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -171,7 +172,7 @@ func (r *Repository) expire(tx *gorm.DB, due []model.Issue, now time.Time) error
 		for end < len(due) && due[end].OrgID == orgID {
 			end++
 		}
-		c := &issueChanges{orgID: orgID, cause: causeExpiry, actor: systemActor, rollup: newRollupDelta()}
+		c := &issueChanges{orgID: orgID, cause: causeExpiry, actor: systemActor, rollup: compliance.NewDelta()}
 		rows := make([]triageRow, 0, end-start)
 		for i := start; i < end; i++ {
 			is := &due[i]

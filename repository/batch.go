@@ -10,6 +10,7 @@ import (
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/compliance"
 )
 
 // The bounds of a batch update's selection.
@@ -132,7 +133,7 @@ func (r *Repository) BatchUpdateIssues(ctx context.Context, orgID int64, actor A
 		}
 		befores := make([]model.Issue, len(issues))
 		copy(befores, issues)
-		c := &issueChanges{orgID: orgID, cause: causeBatch, actor: actor.Name, batchID: res.BatchID, rollup: newRollupDelta()}
+		c := &issueChanges{orgID: orgID, cause: causeBatch, actor: actor.Name, batchID: res.BatchID, rollup: compliance.NewDelta()}
 		rows := make([]triageRow, 0, len(issues))
 		fixedU := u.IssueUpdate
 		fixedU.Status, fixedU.Acceptance = nil, nil

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/repository/accounts"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/groups"
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/packs"
@@ -31,10 +32,10 @@ var (
 const DefaultSQLitePath = store.DefaultSQLitePath
 
 // Repository is the data layer of one database. The accounts, the policy
-// packs and the policy groups are served by their packages, as the fields
-// Accounts, Packs and Groups; the issues and everything computed from them
-// (ingest, the grid, triage, rollups, trends, compliance) by Repository's
-// own methods. The fields are named rather than embedded so that a call
+// packs, the policy groups and the compliance reads are served by their
+// packages, as the fields Accounts, Packs, Groups and Compliance; the
+// issues and what their writes keep (ingest, the grid, triage, the counts,
+// trends) by Repository's own methods. The fields are named rather than embedded so that a call
 // names the package that serves it: repo.Packs.CreatePolicyPackVersion is
 // found in repository/packs.
 type Repository struct {
@@ -47,6 +48,10 @@ type Repository struct {
 	// Groups serves policy groups and what applies to an entity through
 	// them.
 	Groups *groups.Store
+	// Compliance answers the compliance matrix, the metadata, the
+	// violations and per-policy compliance from the counts the
+	// repository's writes of issues keep through it.
+	Compliance *compliance.Store
 
 	store   *store.Store
 	db      *gorm.DB
@@ -70,7 +75,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s),
+		Compliance: compliance.New(s, policyGrid{s.Dialect()}), store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.

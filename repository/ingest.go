@@ -11,6 +11,7 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -122,7 +123,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 		return nil, nil, err
 	}
 	if resourcesChanged {
-		rollup.touchEntity(entity.ID)
+		rollup.TouchEntity(entity.ID)
 	}
 	if err := r.record(tx, &issueChanges{
 		orgID: orgID, cause: causeEvaluation, actor: ingest.HistoryActor, evaluationID: rec.ID,
@@ -155,13 +156,13 @@ func latestVersions(tx *gorm.DB, orgID int64, entity *model.Entity, p *ingest.Pl
 
 // diffRollup is what the issues a diff opens and changes make to the
 // rollups.
-func diffRollup(d *ingest.Diff) *rollupDelta {
-	rollup := newRollupDelta()
+func diffRollup(d *ingest.Diff) *compliance.Delta {
+	rollup := compliance.NewDelta()
 	for i := range d.Inserts {
-		rollup.add(&d.Inserts[i], 1)
+		rollup.Add(&d.Inserts[i], 1)
 	}
 	for i := range d.Updates {
-		rollup.change(&d.Befores[i], &d.Updates[i])
+		rollup.Change(&d.Befores[i], &d.Updates[i])
 	}
 	return rollup
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -71,13 +72,13 @@ func (r *Repository) writePackEvaluations(tx *gorm.DB, rows []model.PackEvaluati
 
 // writeOutcomes replaces the outcomes of the evaluated packs; a pack that
 // could not run keeps none.
-func (r *Repository) writeOutcomes(tx *gorm.DB, orgID, entityID int64, p *ingest.Plan, outcomes []model.PolicyOutcome, rollup *rollupDelta) error {
+func (r *Repository) writeOutcomes(tx *gorm.DB, orgID, entityID int64, p *ingest.Plan, outcomes []model.PolicyOutcome, rollup *compliance.Delta) error {
 	names := p.PackNames()
 	if len(names) == 0 {
 		return nil
 	}
 	for _, name := range names {
-		rollup.touchCell(entityID, name)
+		rollup.TouchCell(entityID, name)
 	}
 	var old []model.PolicyOutcome
 	if err := tx.Raw(`DELETE FROM policy_outcomes WHERE org_id = ? AND entity_id = ? AND scope = ? AND pack_name IN ?
@@ -86,10 +87,10 @@ func (r *Repository) writeOutcomes(tx *gorm.DB, orgID, entityID int64, p *ingest
 		return err
 	}
 	for i := range old {
-		rollup.outcome(&old[i], -1)
+		rollup.Outcome(&old[i], -1)
 	}
 	for i := range outcomes {
-		rollup.outcome(&outcomes[i], 1)
+		rollup.Outcome(&outcomes[i], 1)
 	}
 	if r.dialect.Arrays() {
 		return insertOutcomesPG(tx, outcomes)

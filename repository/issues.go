@@ -13,6 +13,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -231,7 +232,7 @@ func triage(d *IssueDetails, user *model.User, who string, actor Actor, u IssueU
 		return nil, err
 	}
 	t.updates = updates
-	t.rec.rollup = newRollupDelta()
+	t.rec.rollup = compliance.NewDelta()
 	t.rec.addTriage(&t.before, is, history)
 	return t, nil
 }
@@ -332,8 +333,8 @@ func writeTriagePG(db *gorm.DB, t *triageChange) (bool, error) {
 	// (reading half the issues) instead of the primary key.
 	held := []string{"revision", "active"}
 	values := []string{param(b.Revision), param(b.Active)}
-	for i, v := range countKeyOf(b).fields() {
-		held, values = append(held, countKeyColumns[i]), append(values, param(v))
+	for i, v := range compliance.CountKeyOf(b).Fields() {
+		held, values = append(held, compliance.CountKeyColumns[i]), append(values, param(v))
 	}
 	where := "org_id = " + param(b.OrgID) + " AND id = " + param(b.ID) +
 		" AND (" + strings.Join(held, ", ") + ") IS NOT DISTINCT FROM (" + strings.Join(values, ", ") + ")"

@@ -1,18 +1,12 @@
 package repository
 
 import (
-	"context"
-	"strconv"
-
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
-// policyColumns are the columns of POST /policies.
+// policyColumns are the columns of POST /policies, on the rows of
+// compliance.Store.Policies.
 var policyColumns = gridColumns{
 	"policyName":        textColumn("pc.policy_name"),
 	"severity":          enumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
@@ -40,115 +34,16 @@ var PolicyDefaultSort = []grid.SortItem{
 // PolicyGridOptions are the grid.Parse options of POST /policies.
 var PolicyGridOptions = grid.Options{DefaultSort: PolicyDefaultSort}
 
-// PolicyCompliance is one row of the per-policy compliance list.
-type PolicyCompliance struct {
-	PolicyGroupName   string
-	PolicyGroupType   string
-	PolicyPack        string
-	PolicyName        string
-	Severity          string
-	GovernedResources int64
-	FailingResources  int64
-	PercentCompliant  int64
+// policyGrid is the grid's SQL writer on policyColumns, which
+// compliance.Store.Policies filters and sorts its rows with.
+type policyGrid struct{ dialect Dialect }
+
+func (policyGrid) Schema() grid.Schema { return PolicySchema }
+
+func (g policyGrid) Where(filter grid.Node) (string, []any) {
+	return whereClause(filter, policyColumns, g.dialect)
 }
 
-// PolicyCompliancePage is one page of PoliciesCompliance.
-type PolicyCompliancePage struct {
-	Rows       []PolicyCompliance
-	TotalCount int64
-	// Next is a continuation token for the following page; empty on the last.
-	Next string
-}
-
-// policiesComplianceSQL computes one row per (group, pack, policy): governed
-// resources at the latest evaluations under the group, failing ones (with an
-// active issue) and the percentage compliant, rounded down (100 when nothing
-// is governed). Governed resources come from the outcome rollup, failing
-// ones from the issue cube. It takes the organisation id four times.
-const policiesComplianceSQL = `
-	SELECT g.name AS policy_group_name, g.mode AS policy_group_type, gpol.pack_name AS policy_pack,
-	       gpol.policy_name AS policy_name, COALESCE(gpol.severity, '') AS severity,
-	       ` + severityRankSQL + ` AS severity_rank,
-	       COALESCE(o.governed, 0) AS governed_resources,
-	       COALESCE(f.failing, 0) AS failing_resources,
-	       CASE WHEN COALESCE(o.governed, 0) = 0 THEN 100
-	            WHEN COALESCE(f.failing, 0) >= o.governed THEN 0
-	            ELSE 100 * (o.governed - COALESCE(f.failing, 0)) / o.governed END AS percent_compliant
-	FROM (` + groupPoliciesSQL + `) gpol
-	JOIN policy_groups g ON g.org_id = ? AND g.id = gpol.group_id
-	LEFT JOIN (SELECT group_id, pack_name, policy_name, CAST(SUM(governed) AS bigint) AS governed
-	           FROM outcome_counts WHERE org_id = ? GROUP BY group_id, pack_name, policy_name) o
-	  ON o.group_id = gpol.group_id AND o.pack_name = gpol.pack_name AND o.policy_name = gpol.policy_name
-	LEFT JOIN (SELECT policy_group_name, policy_pack, policy_name, CAST(SUM(n) AS bigint) AS failing
-	           FROM issue_counts WHERE org_id = ? AND active GROUP BY policy_group_name, policy_pack, policy_name) f
-	  ON f.policy_group_name = g.name AND f.policy_pack = gpol.pack_name AND f.policy_name = gpol.policy_name`
-
-// severityRankSQL ranks gpol.severity: unset 0 < low < medium < high < critical 4.
-const severityRankSQL = `CASE gpol.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END`
-
-// PoliciesCompliance answers a page of per-policy compliance rows filtered
-// and sorted by a grid query over PolicySchema. A continuation token (the
-// previous page's Next) starts the page where that one ended, in place of
-// q's offset.
-func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *grid.Query, token string) (*PolicyCompliancePage, error) {
-	if token != "" {
-		start, err := policiesStart(token)
-		if err != nil {
-			return nil, err
-		}
-		q.Offset = start
-	}
-	if q.Group != nil || len(q.KeyFilter) > 0 {
-		return nil, invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
-	}
-	base := r.db.WithContext(ctx).Table("("+policiesComplianceSQL+") pc", orgID, orgID, orgID, orgID, orgID)
-	if sql, args := whereClause(q.Where(), policyColumns, r.dialect); sql != "" {
-		base = base.Where(clause.Expr{SQL: sql, Vars: args})
-	}
-	page := &PolicyCompliancePage{Rows: []PolicyCompliance{}}
-	if err := base.Session(&gorm.Session{}).Count(&page.TotalCount).Error; err != nil {
-		return nil, err
-	}
-	// (group, pack, policy) is unique: sort by it after the requested keys so
-	// pages are stable.
-	keys := append([]grid.SortKey{}, q.Sort...)
-	for _, id := range []string{"policyGroupName", "policyPack"} {
-		if !hasSortKey(keys, id) {
-			keys = append(keys, grid.SortKey{ColID: id, Column: PolicySchema[id]})
-		}
-	}
-	rows := base.Select("pc.*").Order(orderClause(keys, policyColumns, policyColumns["policyName"].expr, r.dialect)).Offset(q.Offset)
-	if q.Limit >= 0 {
-		rows = rows.Limit(q.Limit)
-	}
-	if err := rows.Scan(&page.Rows).Error; err != nil {
-		return nil, err
-	}
-	if q.Limit > 0 && int64(q.Offset+len(page.Rows)) < page.TotalCount {
-		page.Next = pagetoken.Encode(pagetoken.Token{Kind: "policies", After: strconv.Itoa(q.Offset + len(page.Rows))})
-	}
-	return page, nil
-}
-
-// policiesStart decodes a continuation token of PoliciesCompliance into the
-// start row it stands for.
-func policiesStart(token string) (int, error) {
-	t, err := pagetoken.Decode(token, "policies")
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.Atoi(t.After)
-	if err != nil || n < 0 {
-		return 0, pagetoken.Refused()
-	}
-	return n, nil
-}
-
-func hasSortKey(keys []grid.SortKey, colID string) bool {
-	for _, k := range keys {
-		if k.ColID == colID {
-			return true
-		}
-	}
-	return false
+func (g policyGrid) Order(keys []grid.SortKey) string {
+	return orderClause(keys, policyColumns, policyColumns["policyName"].expr, g.dialect)
 }

@@ -7,7 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/trends"
 )
 
@@ -48,7 +48,7 @@ type issueChanges struct {
 	history []model.HistoryEntry
 	// rollup is what the changes (and, for an evaluation, its outcomes and
 	// resources) make to the rollups.
-	rollup *rollupDelta
+	rollup *compliance.Delta
 	// inlined says recordCTEs put the history and the issue counts into
 	// the statement that changed the issue, so record leaves them out.
 	inlined bool
@@ -59,7 +59,7 @@ type issueChanges struct {
 func (c *issueChanges) addTriage(before, after *model.Issue, history []model.HistoryEntry) {
 	c.changes = append(c.changes, issueChange{before: before, after: after})
 	c.history = append(c.history, history...)
-	c.rollup.change(before, after)
+	c.rollup.Change(before, after)
 }
 
 // record writes c's history rows and applies its rollup deltas inside tx,
@@ -80,7 +80,7 @@ func (r *Repository) record(tx *gorm.DB, c *issueChanges) error {
 		}
 	}
 	if c.rollup != nil {
-		if err := r.applyRollups(tx, c.orgID, c.rollup); err != nil {
+		if err := r.Compliance.Apply(tx, c.orgID, c.rollup); err != nil {
 			return err
 		}
 	}
@@ -101,12 +101,10 @@ func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []
 	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", cond, len(args)+1) + ")")
 	args = append(args, h.cols...)
 	if c.rollup != nil {
-		if keys := store.SortedChanges(c.rollup.counts, compareCountKeys); len(keys) > 0 {
-			counts := countArrays(c.orgID, keys, c.rollup.counts)
-			q.WriteString(", counts AS (" + counts.countsUpsertSQL(len(args)+1, cond) + ")")
-			args = append(args, counts.cols...)
+		if counts, countArgs := c.rollup.TakeCounts(c.orgID, len(args)+1, cond); counts != "" {
+			q.WriteString(", counts AS (" + counts + ")")
+			args = append(args, countArgs...)
 		}
-		c.rollup.counts = map[countKey]int64{}
 	}
 	args = hookEventCTE(c, q, args, cond)
 	c.inlined = true
@@ -147,15 +145,15 @@ func (r *Repository) recordTrends(tx *gorm.DB, c *issueChanges) error {
 	if err := trends.Write(tx, r.dialect, c.orgID, d); err != nil {
 		return err
 	}
-	if c.rollup == nil || len(c.rollup.cells) == 0 {
+	if c.rollup == nil {
+		return nil
+	}
+	packs := c.rollup.CellPacks()
+	if len(packs) == 0 {
 		return nil
 	}
 	if at.IsZero() {
 		at = time.Now()
-	}
-	packs := make([]string, 0, len(c.rollup.cells))
-	for cell := range c.rollup.cells {
-		packs = append(packs, cell.PackName)
 	}
 	return trends.SnapshotCompliance(tx, c.orgID, trends.Day(at), packs)
 }

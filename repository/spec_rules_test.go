@@ -10,6 +10,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/packs"
 )
 
@@ -83,7 +84,7 @@ func TestSpecBoundsAreTheServersLimits(t *testing.T) {
 		schema   *openapi3.Schema
 		min, max float64
 	}{
-		{"GetPolicyComplianceResultsRequest.size", spec.Components.Schemas["GetPolicyComplianceResultsRequest"].Value.Properties["size"].Value, 1, MaxCompliancePageSize},
+		{"GetPolicyComplianceResultsRequest.size", spec.Components.Schemas["GetPolicyComplianceResultsRequest"].Value.Properties["size"].Value, 1, compliance.MaxPageSize},
 		{"AppPolicyPackMetadata.version", spec.Components.Schemas["AppPolicyPackMetadata"].Value.Properties["version"].Value, 0, packs.MaxVersion},
 		{"parameter PolicyPackVersionNumber", spec.Components.Parameters["PolicyPackVersionNumber"].Value.Schema.Value, 1, packs.MaxVersion},
 	} {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/compliance"
 )
 
 // GetPolicyComplianceResults answers one page of the compliance matrix.
@@ -23,7 +23,7 @@ func (s *Server) GetPolicyComplianceResults(ctx context.Context, req api.GetPoli
 	if req.Body.ContinuationToken != nil {
 		token = *req.Body.ContinuationToken
 	}
-	m, err := s.repo.ComplianceResults(ctx, a.Org.ID, repository.ComplianceEntity(req.Body.Entity), size, token)
+	m, err := s.repo.Compliance.Matrix(ctx, a.Org.ID, compliance.Entity(req.Body.Entity), size, token)
 	if statusOf(err) == http.StatusBadRequest {
 		return api.GetPolicyComplianceResults400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
@@ -43,11 +43,11 @@ func (s *Server) GetPolicyComplianceResults(ctx context.Context, req api.GetPoli
 // GetPolicyResultsMetadata answers the organisation's totals.
 func (s *Server) GetPolicyResultsMetadata(ctx context.Context, _ api.GetPolicyResultsMetadataRequestObject) (api.GetPolicyResultsMetadataResponseObject, error) {
 	a := accessFrom(ctx)
-	md, err := s.repo.Metadata(ctx, a.Org.ID)
+	md, err := s.repo.Compliance.Metadata(ctx, a.Org.ID)
 	if err != nil {
 		return nil, err
 	}
-	counts := func(in []repository.NameCount) *[]api.PolicyResultsCount {
+	counts := func(in []compliance.NameCount) *[]api.PolicyResultsCount {
 		out := make([]api.PolicyResultsCount, 0, len(in))
 		for _, c := range in {
 			out = append(out, api.PolicyResultsCount{Name: c.Name, Count: int(c.Count)})
@@ -72,7 +72,7 @@ func (s *Server) ListPolicyViolationsV2(ctx context.Context, req api.ListPolicyV
 	if req.Params.ContinuationToken != nil {
 		token = *req.Params.ContinuationToken
 	}
-	issues, next, err := s.repo.Violations(ctx, a.Org.ID, token)
+	issues, next, err := s.repo.Compliance.Violations(ctx, a.Org.ID, token)
 	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyViolationsV2400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/compliance"
 )
 
 // ListPoliciesCompliance answers per-policy compliance rows, filtered, sorted
@@ -30,8 +31,8 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 	body.ContinuationToken = nil
 	q, err := parseGrid(&body, repository.PolicySchema, repository.PolicyGridOptions)
 	if err == nil {
-		var page *repository.PolicyCompliancePage
-		page, err = s.repo.PoliciesCompliance(ctx, a.Org.ID, q, token)
+		var page *compliance.PolicyPage
+		page, err = s.repo.Compliance.Policies(ctx, a.Org.ID, q, token)
 		if err == nil {
 			out := api.ListPoliciesCompliance200JSONResponse{
 				Policies:   make([]api.PolicyComplianceRow, 0, len(page.Rows)),

@@ -1,4 +1,4 @@
-package repository
+package compliance
 
 import (
 	"context"
@@ -9,38 +9,39 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/pagetoken"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
-// ComplianceEntity is the row kind of the compliance matrix.
-type ComplianceEntity string
+// Entity is the row kind of the compliance matrix.
+type Entity string
 
 // The row kinds of the compliance matrix.
 const (
-	ComplianceByStack    ComplianceEntity = "stack"
-	ComplianceByAccount  ComplianceEntity = "account"
-	ComplianceBySeverity ComplianceEntity = "severity"
+	ByStack    Entity = "stack"
+	ByAccount  Entity = "account"
+	BySeverity Entity = "severity"
 )
 
-// ComplianceMatrix is one page of the compliance matrix.
-type ComplianceMatrix struct {
+// Matrix is one page of the compliance matrix.
+type Matrix struct {
 	// Columns are the evaluated pack names, sorted; the same on every page.
 	Columns []string
-	Rows    []ComplianceRow
+	Rows    []Row
 	// Next is the continuation token of the next page; empty on the last.
 	Next string
 }
 
-// ComplianceRow is a row of the matrix, its scores in column order.
-type ComplianceRow struct {
+// Row is a row of the matrix, its scores in column order.
+type Row struct {
 	EntityName string
 	Scores     []int
 }
 
-// MaxCompliancePageSize bounds the rows of one compliance page.
-const MaxCompliancePageSize = 1000
+// MaxPageSize bounds the rows of one compliance page.
+const MaxPageSize = 1000
 
-// DefaultCompliancePageSize is the page size when none is given.
-const DefaultCompliancePageSize = 100
+// DefaultPageSize is the page size when none is given.
+const DefaultPageSize = 100
 
 // entityDisplayExpr is an entity's name as the matrix shows it:
 // "project/stack" for stacks, the account name for accounts. The index
@@ -48,14 +49,14 @@ const DefaultCompliancePageSize = 100
 // expression; change both together, or pages sort every entity again.
 const entityDisplayExpr = "(CASE WHEN e.type = 'stack' THEN e.project || '/' || e.name ELSE e.project END)"
 
-// ComplianceResults computes one page of the compliance matrix. size 0 means
+// Matrix computes one page of the compliance matrix. size 0 means
 // the default; token is the previous page's Next.
-func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity ComplianceEntity, size int, token string) (*ComplianceMatrix, error) {
+func (s *Store) Matrix(ctx context.Context, orgID int64, entity Entity, size int, token string) (*Matrix, error) {
 	switch {
 	case size == 0:
-		size = DefaultCompliancePageSize
-	case size < 0 || size > MaxCompliancePageSize:
-		return nil, invalid("size", "%d is out of range; allowed: 1 to %d", size, MaxCompliancePageSize)
+		size = DefaultPageSize
+	case size < 0 || size > MaxPageSize:
+		return nil, store.Invalid("size", "%d is out of range; allowed: 1 to %d", size, MaxPageSize)
 	}
 	var after pagetoken.Token
 	if token != "" {
@@ -64,8 +65,8 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 			return nil, err
 		}
 	}
-	db := r.db.WithContext(ctx)
-	m := &ComplianceMatrix{}
+	db := s.db.WithContext(ctx)
+	m := &Matrix{}
 	if err := db.Raw(`SELECT DISTINCT pack_name FROM pack_evaluations WHERE org_id = ? ORDER BY pack_name`, orgID).
 		Scan(&m.Columns).Error; err != nil {
 		return nil, err
@@ -77,19 +78,19 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 	for i, c := range m.Columns {
 		column[c] = i
 	}
-	newRow := func(name string) ComplianceRow {
+	newRow := func(name string) Row {
 		scores := make([]int, len(m.Columns))
 		for i := range scores {
 			scores[i] = policy.ScoreNotApplicable
 		}
-		return ComplianceRow{EntityName: name, Scores: scores}
+		return Row{EntityName: name, Scores: scores}
 	}
 
-	if entity == ComplianceBySeverity {
-		return r.severityMatrix(ctx, orgID, m, column, newRow, size, after)
+	if entity == BySeverity {
+		return s.severityMatrix(ctx, orgID, m, column, newRow, size, after)
 	}
 	entityType := model.EntityStack
-	if entity == ComplianceByAccount {
+	if entity == ByAccount {
 		entityType = model.EntityAccount
 	}
 	// The page of entities, in the order of entities_display, with their
@@ -111,7 +112,7 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 		return nil, err
 	}
 	defer rows.Close()
-	m.Rows = []ComplianceRow{}
+	m.Rows = []Row{}
 	var last int64
 	for rows.Next() {
 		var (
@@ -148,8 +149,8 @@ func (r *Repository) ComplianceResults(ctx context.Context, orgID int64, entity 
 // severityRows are the rows of the severity matrix, most severe first.
 var severityRows = []string{"critical", "high", "medium", "low"}
 
-func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *ComplianceMatrix, column map[string]int,
-	newRow func(string) ComplianceRow, size int, after pagetoken.Token) (*ComplianceMatrix, error) {
+func (s *Store) severityMatrix(ctx context.Context, orgID int64, m *Matrix, column map[string]int,
+	newRow func(string) Row, size int, after pagetoken.Token) (*Matrix, error) {
 	start := 0
 	if after.After != "" {
 		for i, s := range severityRows {
@@ -163,7 +164,7 @@ func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *Complia
 		rows = rows[:size]
 		m.Next = pagetoken.Encode(pagetoken.Token{Kind: "compliance/severity", After: rows[len(rows)-1]})
 	}
-	m.Rows = make([]ComplianceRow, 0, len(rows))
+	m.Rows = make([]Row, 0, len(rows))
 	rowOf := map[string]int{}
 	for i, s := range rows {
 		m.Rows = append(m.Rows, newRow(s))
@@ -177,7 +178,7 @@ func (r *Repository) severityMatrix(ctx context.Context, orgID int64, m *Complia
 		Total    int
 		Passing  int
 	}
-	err := r.db.WithContext(ctx).Raw(`
+	err := s.db.WithContext(ctx).Raw(`
 		SELECT o.severity, o.pack_name, COUNT(*) AS total,
 		       SUM(CASE WHEN EXISTS (SELECT 1 FROM issue_policy_counts i WHERE i.org_id = o.org_id AND i.entity_ref = o.entity_id
 		                AND i.policy_pack = o.pack_name AND i.policy_name = o.policy_name AND i.active > 0) THEN 0 ELSE 1 END) AS passing
@@ -240,8 +241,8 @@ const groupPoliciesSQL = `
 	) gpu GROUP BY group_id, pack_name, policy_name`
 
 // Metadata computes the organisation's policy and resource totals.
-func (r *Repository) Metadata(ctx context.Context, orgID int64) (*Metadata, error) {
-	db := r.db.WithContext(ctx)
+func (s *Store) Metadata(ctx context.Context, orgID int64) (*Metadata, error) {
+	db := s.db.WithContext(ctx)
 	md := &Metadata{}
 	var counts struct {
 		Total      int64
@@ -307,8 +308,8 @@ const ViolationsPageSize = 100
 
 // Violations lists the organisation's current violations (issues not fixed),
 // newest first, one page at a time; token is the previous page's next token.
-func (r *Repository) Violations(ctx context.Context, orgID int64, token string) ([]model.Issue, string, error) {
-	q := r.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, policy.StatusFixed)
+func (s *Store) Violations(ctx context.Context, orgID int64, token string) ([]model.Issue, string, error) {
+	q := s.db.WithContext(ctx).Where("org_id = ? AND status <> ?", orgID, policy.StatusFixed)
 	if token != "" {
 		t, err := pagetoken.Decode(token, "violations")
 		if err != nil {
@@ -316,7 +317,7 @@ func (r *Repository) Violations(ctx context.Context, orgID int64, token string) 
 		}
 		at, err := time.Parse(time.RFC3339Nano, t.After)
 		if err != nil {
-			return nil, "", invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
+			return nil, "", store.Invalid("continuationToken", "the continuation token is not one this server issued for this listing; start again without it")
 		}
 		q = q.Where("(observed_at < ? OR (observed_at = ? AND id < ?))", at, at, t.AfterID)
 	}
