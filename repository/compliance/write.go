@@ -117,7 +117,7 @@ func countArrays(orgID int64, keys []CountKey, delta map[CountKey]int64) *store.
 // parameters are numbered from first, and where ("" or a WHERE clause)
 // filters the rows.
 func countsUpsertSQL(c *store.Arrays, first int, where string) string {
-	return c.InsertSQLFrom("issue_counts", strings.TrimSpace(where+" ON CONFLICT "+countConflict+" DO UPDATE SET n = issue_counts.n + EXCLUDED.n"), first)
+	return c.InsertSQL("issue_counts", strings.TrimSpace(where+" ON CONFLICT "+countConflict+" DO UPDATE SET n = issue_counts.n + EXCLUDED.n"), first)
 }
 
 func (s *Store) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyCountKey, delta map[policyCountKey]int64) error {
@@ -138,7 +138,7 @@ func (s *Store) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyCountK
 		c.Add("policy_name", "text", policy)
 		c.Add("active", "bigint", active)
 		return store.ExecArrays(tx, strings.Replace(c.InsertSQL("issue_policy_counts",
-			"ON CONFLICT (org_id, entity_ref, policy_pack, policy_name) DO UPDATE SET active = p.active + EXCLUDED.active"),
+			"ON CONFLICT (org_id, entity_ref, policy_pack, policy_name) DO UPDATE SET active = p.active + EXCLUDED.active", 1),
 			"INSERT INTO issue_policy_counts", "INSERT INTO issue_policy_counts AS p", 1), c.Args...)
 	}
 	for _, batch := range store.Chunk(keys, store.BatchRows(s.dialect, 5)) {

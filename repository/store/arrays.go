@@ -1,13 +1,7 @@
 package store
 
-import (
-	"strconv"
-	"strings"
-)
-
-// Arrays accumulates rows column by column for an insert from unnest: one
-// array per column is a single statement text whatever the number of rows,
-// and pgx binds each Go slice as one array (run it with ExecArrays).
+// Arrays accumulates rows column by column for an insert from unnest
+// (UnnestInsertSQL; run it with ExecArrays).
 type Arrays struct {
 	names []string
 	types []string
@@ -23,26 +17,8 @@ func (c *Arrays) Add(name, typ string, values any) {
 	c.Args = append(c.Args, values)
 }
 
-// InsertSQL is INSERT INTO table (names) SELECT * FROM unnest($1::t1[], ...)
-// followed by suffix (an ON CONFLICT clause or "").
-func (c *Arrays) InsertSQL(table, suffix string) string {
-	return c.InsertSQLFrom(table, suffix, 1)
-}
-
-// InsertSQLFrom is InsertSQL with the parameters numbered from first, for a
-// statement that carries other parameters before them.
-func (c *Arrays) InsertSQLFrom(table, suffix string, first int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(c.names, ", ") + ") SELECT * FROM unnest(")
-	for i, t := range c.types {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i) + "::" + t + "[]")
-	}
-	b.WriteString(")")
-	if suffix != "" {
-		b.WriteString(" " + suffix)
-	}
-	return b.String()
+// InsertSQL is the insert of c's rows into table, followed by suffix (an
+// ON CONFLICT clause or ""), its parameters numbered from first.
+func (c *Arrays) InsertSQL(table, suffix string, first int) string {
+	return UnnestInsertSQL(table, c.names, c.types, suffix, first)
 }
