@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"strings"
 
 	"gorm.io/gorm"
@@ -174,7 +175,7 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 	if filter == nil {
 		var out []model.Issue
 		for _, batch := range chunk(ids, r.inBatch()) {
-			got, err := scanIssues(tx, "SELECT "+issueSelect+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
+			got, err := issuerows.Scan(tx, "SELECT "+issuerows.Select+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
 				" ORDER BY policy_issues.id"+lock, orgID, batch)
 			if err != nil {
 				return nil, err
@@ -187,7 +188,7 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 	if err != nil {
 		return nil, err
 	}
-	return scanIssues(tx, "SELECT "+issueSelect+" FROM policy_issues WHERE "+where+
+	return issuerows.Scan(tx, "SELECT "+issuerows.Select+" FROM policy_issues WHERE "+where+
 		" ORDER BY policy_issues.id LIMIT ?"+lock, append(args, MaxBatchFilterMatches+1)...)
 }
 

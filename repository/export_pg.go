@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"errors"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,7 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 		}
 		defer rows.Close()
 		var is model.Issue
-		dest, finish := pgxIssueDests(&is)
+		dest, finish := issuerows.PgxDests(&is)
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err

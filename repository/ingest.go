@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"time"
 
 	"gorm.io/gorm"
@@ -83,7 +84,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 		return nil, nil, err
 	}
 	query, args := r.diffedIssuesQuery(orgID, entity.ID, p)
-	existing, err := scanIssues(tx, query, args...)
+	existing, err := issuerows.Scan(tx, query, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,7 +201,7 @@ func knownTexts(p *ingest.Plan) map[textKey]int64 {
 // of the stack slower than the last. The reported keys travel as one JSON
 // parameter, whatever their number.
 func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *ingest.Plan) (string, []any) {
-	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
+	query := "SELECT " + issuerows.Select + issuerows.RefsSelect + " FROM policy_issues" +
 		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
 	args := []any{orgID, entityID, p.Evaluation.Scope}
 	if keys := p.ReportedKeys(); keys == nil {

@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,10 +27,10 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
-	if err := insertIssuesValues(tx, d.Inserts, false, r.batchRows(issueColumns)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Inserts, false, r.batchRows(issuerows.Count)); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := insertIssuesValues(tx, d.Updates, true, r.batchRows(issueColumns)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Updates, true, r.batchRows(issuerows.Count)); err != nil {
 		return err
 	}
 	for _, batch := range chunk(d.Unaccepted, r.inBatch()) {

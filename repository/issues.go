@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (r *Repository) IssueDetailsByID(ctx context.Context, orgID int64, id strin
 // (login or email) is looked up among the organisation's members in the same
 // statement (nil when none matches).
 func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool, member string) (*IssueDetails, *model.User, error) {
-	query := "SELECT " + issueSelect + issueRegistrySelect
+	query := "SELECT " + issuerows.Select + issueRegistrySelect
 	var args []any
 	if member != "" {
 		query += ", who.id, who.login, who.email"
@@ -78,14 +79,14 @@ func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool
 		}
 		return nil, nil, ErrNotFound
 	}
-	sc, reg := newIssueScanner(false), &registryScanner{}
-	sc.dest = append(sc.dest, reg.dest()...)
+	reg := &registryScanner{}
+	extra := reg.dest()
 	var whoID sql.NullInt64
 	var whoLogin, whoEmail sql.NullString
 	if member != "" {
-		sc.dest = append(sc.dest, &whoID, &whoLogin, &whoEmail)
+		extra = append(extra, &whoID, &whoLogin, &whoEmail)
 	}
-	is, err := sc.scan(rows)
+	is, err := issuerows.NewScanner(false, extra...).Scan(rows)
 	if err != nil {
 		return nil, nil, err
 	}

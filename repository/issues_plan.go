@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strings"
 
@@ -288,7 +289,7 @@ func pageSQL(d Dialect, cond, order, limit string, filterFirst bool) string {
 		// query, so it is planned for its filter alone.
 		from = "(SELECT * FROM policy_issues WHERE " + cond + d.Fence() + ") policy_issues"
 	}
-	return "SELECT " + issueSelect + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
+	return "SELECT " + issuerows.Select + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
 		" FROM " + from + " ORDER BY " + order + limit + ") k" +
 		" ON policy_issues.org_id = k.k_org AND policy_issues.id = k.k_id ORDER BY " + order
 }
@@ -502,7 +503,7 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		if backwards {
 			segOrder, segSkip = reverseOrder, s.n-skip-take
 		}
-		part, err := scanIssues(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", segOrder, " LIMIT ? OFFSET ?", segmentFirst),
+		part, err := issuerows.Scan(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", segOrder, " LIMIT ? OFFSET ?", segmentFirst),
 			append(append([]any(nil), wargs...), s.value, take, segSkip)...)
 		if err != nil {
 			return err

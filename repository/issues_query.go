@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strings"
 
@@ -14,7 +15,27 @@ import (
 // issueGridColumns are the columns of /issues, /issues/export and
 // /issues/filters, declared with the columns of policy_issues
 // (issueColumnTable).
-var issueGridColumns = issueGridColumnsOf(issueColumnTable)
+var issueGridColumns = issueGridColumnsOf(issuerows.GridColumns)
+
+// issueGridColumnsOf is the issue grid's columns of policy_issues' columns
+// by API field id, their expressions qualified with the table's name.
+func issueGridColumnsOf(table []issuerows.GridColumn) gridColumns {
+	qualified := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return "policy_issues." + name
+	}
+	out := gridColumns{}
+	for _, c := range table {
+		g := gridColumn{def: c.Def, expr: qualified(c.Name), rank: qualified(c.Rank), rankMatch: qualified(c.RankMatch)}
+		for _, also := range c.MatchAlso {
+			g.matchAlso = append(g.matchAlso, qualified(also))
+		}
+		out[c.Field] = g
+	}
+	return out
+}
 
 // IssueSchema is the column allowlist of /issues, /issues/export and
 // /issues/filters, for the grid parser.
@@ -136,7 +157,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 			}
 			lclause, largs := r.limitClause(limit, offset)
 			query := pageSQL(r.dialect, where, orderClause(keys, issueGridColumns, "policy_issues.id", r.dialect), lclause, filterFirst)
-			issues, err := scanIssues(tx, query, append(append([]any(nil), args...), largs...)...)
+			issues, err := issuerows.Scan(tx, query, append(append([]any(nil), args...), largs...)...)
 			if err != nil {
 				return err
 			}
@@ -209,11 +230,11 @@ func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Quer
 		return err
 	}
 	limit, largs := r.limitClause(q.Limit, q.Offset)
-	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, issueGridColumns, "policy_issues.id", r.dialect) + limit
+	query := "SELECT " + issuerows.Select + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, issueGridColumns, "policy_issues.id", r.dialect) + limit
 	if r.dialect.Arrays() {
 		return r.exportPG(ctx, query, append(args, largs...), each)
 	}
-	return eachIssue(r.db.WithContext(ctx), query, append(args, largs...), each)
+	return issuerows.Each(r.db.WithContext(ctx), query, append(args, largs...), each)
 }
 
 // issueGroups answers the groups of one level: grouped on the level's

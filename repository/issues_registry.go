@@ -3,10 +3,11 @@ package repository
 import (
 	"database/sql"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"time"
 )
 
-// issueRegistrySelect follows issueSelect where an issue is read with its
+// issueRegistrySelect follows issuerows.Select where an issue is read with its
 // registry record (IssueDetails), joined by issueRegistryJoin.
 const issueRegistrySelect = `, pk.id, pk.name, pk.display_name, pk.created_at,
 	v.id, v.uuid, v.version, v.version_tag, v.display_name, v.description, v.published, v.archive_size, v.created_at,
@@ -76,7 +77,7 @@ func (v *nullTimeValue) Scan(src any) error {
 		v.t = time.Time{}
 		return nil
 	}
-	t, err := scanTime(src)
+	t, err := issuerows.ScanTime(src)
 	v.t = t
 	return err
 }

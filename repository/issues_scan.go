@@ -1,15 +1,13 @@
 package repository
 
 import (
-	"database/sql"
 	"fmt"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"math"
 	"strconv"
 	"time"
 
 	"github.com/policyresults/policyresults/grid"
-	"github.com/policyresults/policyresults/model"
-	"gorm.io/gorm"
 )
 
 // scanColumnValue converts a scanned value to the Go type of the column's kind:
@@ -30,7 +28,7 @@ func scanColumnValue(col grid.ColumnDef, v any) (any, error) {
 	case grid.KindNumber:
 		return scanNumber(v)
 	case grid.KindDate:
-		return scanTime(v)
+		return issuerows.ScanTime(v)
 	case grid.KindBool:
 		switch v := v.(type) {
 		case bool:
@@ -86,103 +84,11 @@ func scanNumber(v any) (any, error) {
 	return nil, fmt.Errorf("unexpected number type %T", v)
 }
 
-// sqliteTimeLayouts are the ways SQLite hands back a time stored as text
-// (aggregates lose the column's declared type, so the driver does not parse
-// them).
-var sqliteTimeLayouts = []string{
-	"2006-01-02 15:04:05.999999999-07:00",
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-}
-
-func scanTime(v any) (time.Time, error) {
-	switch v := v.(type) {
-	case time.Time:
-		return v.UTC(), nil
-	case []byte:
-		return scanTime(string(v))
-	case string:
-		for _, l := range sqliteTimeLayouts {
-			if t, err := time.Parse(l, v); err == nil {
-				return t.UTC(), nil
-			}
-		}
-		return time.Time{}, fmt.Errorf("%q is not a time", v)
-	}
-	return time.Time{}, fmt.Errorf("unexpected time type %T", v)
-}
-
-// issueScanner scans rows of issueSelect (and issueRefsSelect) without
-// reflection (the export streams a million of them).
-type issueScanner struct {
-	dest []any
-	is   model.Issue
-}
-
-func newIssueScanner(withRefs bool) *issueScanner {
-	s := &issueScanner{}
-	cols := issueReadColumns
-	if withRefs {
-		cols = issueColumnTable
-	}
-	s.dest = make([]any, len(cols))
-	for i, c := range cols {
-		s.dest[i] = c.dest(&s.is)
-	}
-	return s
-}
-
-// scan reads the current row; the result is valid until the next scan.
-func (s *issueScanner) scan(rows *sql.Rows) (*model.Issue, error) {
-	if err := rows.Scan(s.dest...); err != nil {
-		return nil, err
-	}
-	return &s.is, nil
-}
-
-// eachIssue runs a query of issueSelect (or issueSelect and
-// issueRefsSelect) and passes its rows to each,
-// read with an issueScanner; the issue passed is reused for the next row.
-func eachIssue(db *gorm.DB, query string, args []any, each func(*model.Issue) error) error {
-	rows, err := db.Raw(query, args...).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	sc := newIssueScanner(len(cols) > len(issueReadColumns))
-	for rows.Next() {
-		is, err := sc.scan(rows)
-		if err != nil {
-			return err
-		}
-		if err := each(is); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// scanIssues is eachIssue collecting the rows (a grid page read through
-// GORM's reflection cost a fifth of the server's CPU time).
-func scanIssues(tx *gorm.DB, query string, args ...any) ([]model.Issue, error) {
-	var out []model.Issue
-	err := eachIssue(tx, query, args, func(is *model.Issue) error {
-		out = append(out, *is)
-		return nil
-	})
-	return out, err
-}
-
 // timeValue scans a time as either driver hands it back.
 type timeValue struct{ t time.Time }
 
 func (v *timeValue) Scan(src any) error {
-	t, err := scanTime(src)
+	t, err := issuerows.ScanTime(src)
 	v.t = t
 	return err
 }

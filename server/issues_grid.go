@@ -16,6 +16,7 @@ import (
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // parseGrid parses a grid body against a schema; its errors are grid.Errors
@@ -106,8 +107,8 @@ func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIs
 }
 
 // exportColumns are the CSV columns: PolicyIssue's field names, in the
-// order of the issues' columns (repository.IssueFields).
-var exportColumns = slices.Clone(repository.IssueFields)
+// order of the issues' columns (issuerows.Fields).
+var exportColumns = slices.Clone(issuerows.Fields)
 
 // exportCells render an issue's fields as CSV cells, by field name;
 // assignedTo is the assignee's email.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -62,4 +64,29 @@ func statementContext(tx *gorm.DB) context.Context {
 		return ctx
 	}
 	return context.Background()
+}
+
+// ArrayRows is how many rows one statement of unnest arrays carries: large
+// enough to amortise the round trip, small enough to keep each statement's
+// memory modest.
+const ArrayRows = 5000
+
+// UnnestInsertSQL is INSERT INTO table (names) SELECT * FROM
+// unnest($first::types[0][], ...) followed by suffix (an ON CONFLICT clause
+// or ""): one statement text whatever the number of rows, each column
+// bound as one array, with the parameters numbered from first.
+func UnnestInsertSQL(table string, names, types []string, suffix string, first int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT * FROM unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i) + "::" + t + "[]")
+	}
+	b.WriteString(")")
+	if suffix != "" {
+		b.WriteString(" " + suffix)
+	}
+	return b.String()
 }
