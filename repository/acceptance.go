@@ -3,11 +3,12 @@ package repository
 import (
 	"cmp"
 	"context"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"gorm.io/gorm"
 

@@ -3,8 +3,9 @@ package repository
 import (
 	"context"
 	"fmt"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"strings"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"gorm.io/gorm"
 

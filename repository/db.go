@@ -14,6 +14,7 @@ import (
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 	"github.com/policyresults/policyresults/repository/trends"
 )
 
@@ -51,7 +52,7 @@ type Repository struct {
 	store   *store.Store
 	db      *gorm.DB
 	dialect Dialect
-	texts   textCache
+	texts   *texts.Dictionary
 	trends  *trends.Store
 }
 
@@ -70,7 +71,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect(), texts: texts.New(s), trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.

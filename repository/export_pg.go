@@ -3,9 +3,10 @@ package repository
 import (
 	"context"
 	"errors"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"strconv"
 	"strings"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/policyresults/policyresults/model"

@@ -1,8 +1,10 @@
 package repository
 
+import "github.com/policyresults/policyresults/repository/texts"
+
 // MaxTextSet lets tests choose between the two forms of a text match
-// (textSets).
-var MaxTextSet = &maxTextSet
+// (texts.MaxSet).
+var MaxTextSet = &texts.MaxSet
 
 // NarrowLimit and SmallSegment let tests send small filters down the
 // paths of large ones (narrowLimit, smallSegment).

@@ -1,8 +1,9 @@
 package repository
 
 import (
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"time"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"

@@ -4,11 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"gorm.io/gorm"
 

@@ -5,9 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strings"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
+	"github.com/policyresults/policyresults/repository/texts"
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
@@ -154,7 +156,7 @@ func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (s
 // filterFacts are what issueCondition reads before a filter's SQL is
 // written.
 type filterFacts struct {
-	texts      textSets
+	texts      texts.Sets
 	narrowType *grid.Condition
 	// exactNames are, for equals conditions on the cube's text columns,
 	// the values of the cube they match: one per row for a column of one
@@ -521,4 +523,59 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		skip = 0
 	}
 	return nil
+}
+
+// textParts lists the dictionary parts of a filter's text conditions.
+func textParts(n grid.Node) []texts.Part {
+	var parts []texts.Part
+	switch n := n.(type) {
+	case *grid.And:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Or:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Not:
+		parts = textParts(n.Child)
+	case *grid.Condition:
+		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
+			return nil
+		}
+		needle, _ := n.Values[0].(string)
+		for _, e := range issueGridColumns[n.ColID].matched(n) {
+			alts, _ := texts.Alternatives(e, n.Op, needle)
+			for _, alt := range alts {
+				parts = append(parts, alt...)
+			}
+		}
+	}
+	return parts
+}
+
+// textSets reads the dictionary ids matching the parts of the filter's
+// text matches (texts.Dictionary.Sets).
+func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (texts.Sets, error) {
+	return r.texts.Sets(db, orgID, textParts(filter))
+}
+
+// issueCondition is issueWhere with the facts it uses read first: the
+// filter's text matches from the dictionary (textSets), its entity type's
+// size (entityTypeNarrow) and the exact values of its equals conditions on
+// text columns (exactNames) from the cube.
+func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
+	var facts filterFacts
+	var err error
+	if facts.texts, err = r.textSets(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	if facts.narrowType, err = r.entityTypeNarrow(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	if facts.exactNames, err = r.exactNames(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	cond, args := issueWhere(orgID, filter, r.dialect, &facts)
+	return cond, args, nil
 }

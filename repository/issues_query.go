@@ -3,9 +3,10 @@ package repository
 import (
 	"context"
 	"fmt"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"slices"
 	"strings"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"

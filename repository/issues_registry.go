@@ -2,9 +2,10 @@ package repository
 
 import (
 	"database/sql"
+	"time"
+
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/issuerows"
-	"time"
 )
 
 // issueRegistrySelect follows issuerows.Select where an issue is read with its

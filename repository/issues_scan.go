@@ -2,10 +2,11 @@ package repository
 
 import (
 	"fmt"
-	"github.com/policyresults/policyresults/repository/issuerows"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"github.com/policyresults/policyresults/grid"
 )

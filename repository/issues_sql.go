@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // gridColumn is a column of a grid as the repository holds it: its
@@ -165,8 +166,8 @@ type sqlWriter struct {
 	// matches; 0 matches the columns themselves.
 	textsOf int64
 	// texts holds the dictionary ids matching parts, where they were read
-	// before the query was written (textSets).
-	texts textSets
+	// before the query was written (Repository.textSets).
+	texts texts.Sets
 	// exact holds the values equals conditions match exactly, where they
 	// were read before the query was written (exactNames).
 	exact map[*grid.Condition][][]string
@@ -268,9 +269,6 @@ func (w *sqlWriter) tuples(exprs []string, tuples [][]string) {
 	w.sb.WriteString(")")
 }
 
-// likeEscaper escapes LIKE wildcards for ESCAPE '\'.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
 func (w *sqlWriter) single(e string, c *grid.Condition) {
 	textual := c.Column.Kind == grid.KindText || c.Column.Kind == grid.KindEnum
 	nullOr := func(s string) string {
@@ -320,7 +318,7 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 	}
 	if c.Column.Kind == grid.KindText {
 		s, _ := c.Values[0].(string)
-		if alts, ok := textAlternatives(e, c.Op, s); ok && w.textsOf != 0 {
+		if alts, ok := texts.Alternatives(e, c.Op, s); ok && w.textsOf != 0 {
 			w.textMatch(alts, c.Op == grid.OpNotContains || c.Op == grid.OpNotEqual)
 			return
 		}
@@ -332,7 +330,7 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 			w.sb.WriteString(nullOr("lower(" + e + ") <> lower(" + w.bind(s) + ")"))
 			return
 		}
-		pattern, ok := likePattern(c.Op, s)
+		pattern, ok := texts.LikePattern(c.Op, s)
 		switch {
 		case !ok:
 			w.sb.WriteString("1=0")
@@ -360,26 +358,13 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 	w.sb.WriteString(e + " " + op + " " + w.bind(c.Values[0]))
 }
 
-// likePattern is the LIKE pattern of a text match operator.
-func likePattern(op grid.Op, s string) (string, bool) {
-	switch op {
-	case grid.OpContains, grid.OpNotContains:
-		return "%" + likeEscaper.Replace(s) + "%", true
-	case grid.OpStartsWith:
-		return likeEscaper.Replace(s) + "%", true
-	case grid.OpEndsWith:
-		return "%" + likeEscaper.Replace(s), true
-	}
-	return "", false
-}
-
 // textMatch writes a text match answered by the dictionary: any of the
 // alternatives, each all of its parts, a part being the issues whose
 // reference is one of the values matching its pattern. On PostgreSQL the
 // values are collected first (an init plan) and looked up as an index
 // condition, which a count over many issues reads from the reference index
 // alone.
-func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
+func (w *sqlWriter) textMatch(alts [][]texts.Part, negate bool) {
 	if negate {
 		w.sb.WriteString("NOT ")
 	}
@@ -400,13 +385,13 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 			if j > 0 {
 				w.sb.WriteString(" AND ")
 			}
-			ref := textRefColumns[p.field]
+			ref := texts.RefColumns[p.Field]
 			if ids, ok := w.texts[p]; ok {
 				w.sb.WriteString(w.dialect.IDsIn(ref, ids, w.bind))
 				continue
 			}
-			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
-				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
+			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.Field +
+				"' AND lower(t.value) LIKE lower(" + w.bind(p.Pattern) + `) ESCAPE '\'`
 			w.sb.WriteString(w.dialect.InSubquery(ref, values))
 		}
 		w.sb.WriteString(")")
@@ -419,7 +404,7 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 
 // knownEmpty tells whether a part of an alternative is known to match no
 // value.
-func (w *sqlWriter) knownEmpty(parts []textPart) bool {
+func (w *sqlWriter) knownEmpty(parts []texts.Part) bool {
 	for _, p := range parts {
 		if ids, ok := w.texts[p]; ok && len(ids) == 0 {
 			return true

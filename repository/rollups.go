@@ -367,7 +367,7 @@ func (r *Repository) recountEntity(tx *gorm.DB, orgID, entityRef int64) error {
 // organisation is in flight.
 func (r *Repository) RebuildRollups(ctx context.Context, orgID int64) error {
 	return r.transaction(ctx, func(tx *gorm.DB) error {
-		if err := r.rebuildTexts(tx, orgID); err != nil {
+		if err := r.texts.Rebuild(tx, orgID); err != nil {
 			return err
 		}
 		for _, table := range []string{"issue_counts", "issue_policy_counts", "entity_counts"} {
@@ -587,7 +587,7 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 		ORDER BY entity_ref, pack_name`); err != nil {
 		return err
 	}
-	if err := r.checkTexts(db, orgID, &problems); err != nil {
+	if err := r.texts.Check(db, orgID, &problems); err != nil {
 		return err
 	}
 	if len(problems) > 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // sqlKeywords are the only words the translator may write besides the
@@ -40,9 +41,9 @@ func checkSQL(t *testing.T, cols gridColumns, sql string, args []any) {
 	}
 	// The text dictionary's fixed fragments (texts.go): its subquery per
 	// field, the array forms and the reference columns.
-	for _, field := range []string{textResourceName, textMessage, textURNPrefix, textURNSuffix} {
+	for _, field := range []string{texts.ResourceName, texts.Message, texts.URNPrefix, texts.URNSuffix} {
 		exprs = append(exprs, "SELECT t.id FROM issue_texts t WHERE t.org_id = ? AND t.field = '"+field+
-			"' AND lower(t.value) LIKE lower(?) ESCAPE '\\'", textRefColumns[field])
+			"' AND lower(t.value) LIKE lower(?) ESCAPE '\\'", texts.RefColumns[field])
 	}
 	exprs = append(exprs, "= ANY(CAST(? AS bigint[]))", "= ANY(ARRAY(")
 	sort.Slice(exprs, func(i, j int) bool { return len(exprs[i]) > len(exprs[j]) })
@@ -102,7 +103,7 @@ func FuzzTranslate(f *testing.F) {
 				// empty, one not).
 				sql, args = issueFilter(1, q.Where(), d, nil)
 				checkSQL(t, g.cols, sql, args)
-				sets := textSets{}
+				sets := texts.Sets{}
 				for i, p := range textParts(q.Where()) {
 					if i%2 == 0 {
 						sets[p] = []int64{}
