@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/policyresults/policyresults/repository/issuerows"
-
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // The bounds of a batch update's selection.
@@ -25,7 +24,7 @@ const (
 
 // BatchUpdate is a person's triage change to many issues at once: the
 // issues of IDs, or with ByFilter those Filter (the issue grid's filter,
-// parsed against IssueSchema) matches, which must number ExpectedCount.
+// parsed against issuequery.IssueSchema) matches, which must number ExpectedCount.
 type BatchUpdate struct {
 	IDs           []string
 	ByFilter      bool
@@ -185,7 +184,7 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 		}
 		return out, nil
 	}
-	where, args, err := r.issueCondition(tx, orgID, filter)
+	where, args, err := r.Issues.Condition(tx, orgID, filter)
 	if err != nil {
 		return nil, err
 	}

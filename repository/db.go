@@ -11,6 +11,7 @@ import (
 
 	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
@@ -32,10 +33,10 @@ var (
 const DefaultSQLitePath = store.DefaultSQLitePath
 
 // Repository is the data layer of one database. The accounts, the policy
-// packs and the policy groups are served by their packages, as the fields
-// Accounts, Packs and Groups; the issues and everything computed from them
-// (ingest, the grid, triage, rollups, trends, compliance) by Repository's
-// own methods. The fields are named rather than embedded so that a call
+// packs, the policy groups and the issue grid are served by their packages,
+// as the fields Accounts, Packs, Groups and Issues; the issues' writes and
+// everything computed from them (ingest, triage, rollups, trends,
+// compliance) by Repository's own methods. The fields are named rather than embedded so that a call
 // names the package that serves it: repo.Packs.CreatePolicyPackVersion is
 // found in repository/packs.
 type Repository struct {
@@ -48,6 +49,8 @@ type Repository struct {
 	// Groups serves policy groups and what applies to an entity through
 	// them.
 	Groups *groups.Store
+	// Issues answers the issue grid: pages, groups, export and facets.
+	Issues *issuequery.Store
 
 	store   *store.Store
 	db      *gorm.DB
@@ -71,7 +74,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), store: s, db: s.DB(), dialect: s.Dialect(), texts: texts.New(s), trends: trends.New(s)}, nil
+	dictionary := texts.New(s)
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), Issues: issuequery.New(s, dictionary),
+		store: s, db: s.DB(), dialect: s.Dialect(), texts: dictionary, trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/policyresults/policyresults/repository/issuerows"
-	"github.com/policyresults/policyresults/repository/texts"
-
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // Actor is who sent an evaluation: a user or an organisation token.

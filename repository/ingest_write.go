@@ -3,13 +3,12 @@ package repository
 import (
 	"time"
 
-	"github.com/policyresults/policyresults/repository/issuerows"
-
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 

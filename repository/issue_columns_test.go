@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -63,15 +63,15 @@ func TestIssueColumnsRoundTrip(t *testing.T) {
 			}
 		}
 		var exported []model.Issue
-		q := parseIssueQuery(t, `{"sortModel":[{"colId":"id","sort":"desc"}]}`, repository.IssueExportOptions)
-		if err := r.ExportIssues(ctx, org.ID, q, func(is *model.Issue) error {
+		q := parseIssueQuery(t, `{"sortModel":[{"colId":"id","sort":"desc"}]}`, issuequery.IssueExportOptions)
+		if err := r.Issues.ExportIssues(ctx, org.ID, q, func(is *model.Issue) error {
 			exported = append(exported, *is)
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		check("the export", exported)
-		page, err := r.ListIssues(ctx, org.ID, parseIssueQuery(t, `{"sortModel":[{"colId":"id","sort":"desc"}]}`, repository.IssueGridOptions))
+		page, err := r.Issues.ListIssues(ctx, org.ID, parseIssueQuery(t, `{"sortModel":[{"colId":"id","sort":"desc"}]}`, issuequery.IssueGridOptions))
 		if err != nil {
 			t.Fatal(err)
 		}

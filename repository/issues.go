@@ -9,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/policyresults/policyresults/repository/issuerows"
-
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 

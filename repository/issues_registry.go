@@ -70,6 +70,15 @@ func (s *registryScanner) fill(d *IssueDetails) {
 	d.Policy = &p
 }
 
+// timeValue scans a time as either driver hands it back.
+type timeValue struct{ t time.Time }
+
+func (v *timeValue) Scan(src any) error {
+	t, err := issuerows.ScanTime(src)
+	v.t = t
+	return err
+}
+
 // nullTimeValue is timeValue where the column may be null (the zero time).
 type nullTimeValue struct{ t time.Time }
 

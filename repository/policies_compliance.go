@@ -9,24 +9,25 @@ import (
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 )
 
 // policyColumns are the columns of POST /policies.
-var policyColumns = gridColumns{
-	"policyName":        textColumn("pc.policy_name"),
-	"severity":          enumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
-	"failingResources":  {expr: "pc.failing_resources", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
-	"governedResources": {expr: "pc.governed_resources", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
-	"percentCompliant":  {expr: "pc.percent_compliant", def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}},
-	"policyPack":        textColumn("pc.policy_pack"),
-	"policyGroupName":   textColumn("pc.policy_group_name"),
-	"policyGroupType":   enumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
+var policyColumns = issuequery.Columns{
+	"policyName":        issuequery.TextColumn("pc.policy_name"),
+	"severity":          issuequery.EnumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
+	"failingResources":  issuequery.NumberColumn("pc.failing_resources"),
+	"governedResources": issuequery.NumberColumn("pc.governed_resources"),
+	"percentCompliant":  issuequery.NumberColumn("pc.percent_compliant"),
+	"policyPack":        issuequery.TextColumn("pc.policy_pack"),
+	"policyGroupName":   issuequery.TextColumn("pc.policy_group_name"),
+	"policyGroupType":   issuequery.EnumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 }
 
 // PolicySchema is the column allowlist of POST /policies, for the grid
 // parser.
-var PolicySchema = policyColumns.schema()
+var PolicySchema = policyColumns.Schema()
 
 // PolicyDefaultSort orders per-policy rows least compliant first, then by
 // group, pack and policy.
@@ -102,7 +103,7 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 		return nil, invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
 	}
 	base := r.db.WithContext(ctx).Table("("+policiesComplianceSQL+") pc", orgID, orgID, orgID, orgID, orgID)
-	if sql, args := whereClause(q.Where(), policyColumns, r.dialect); sql != "" {
+	if sql, args := issuequery.WhereClause(q.Where(), policyColumns, r.dialect); sql != "" {
 		base = base.Where(clause.Expr{SQL: sql, Vars: args})
 	}
 	page := &PolicyCompliancePage{Rows: []PolicyCompliance{}}
@@ -117,7 +118,7 @@ func (r *Repository) PoliciesCompliance(ctx context.Context, orgID int64, q *gri
 			keys = append(keys, grid.SortKey{ColID: id, Column: PolicySchema[id]})
 		}
 	}
-	rows := base.Select("pc.*").Order(orderClause(keys, policyColumns, policyColumns["policyName"].expr, r.dialect)).Offset(q.Offset)
+	rows := base.Select("pc.*").Order(issuequery.OrderClause(keys, policyColumns, policyColumns["policyName"].Expr(), r.dialect)).Offset(q.Offset)
 	if q.Limit >= 0 {
 		rows = rows.Limit(q.Limit)
 	}

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"gorm.io/gorm/schema"
+
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/store"
-	"gorm.io/gorm/schema"
 )
 
 // benchIssues is n issues with every column set, the nullable ones on

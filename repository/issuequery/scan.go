@@ -1,14 +1,12 @@
-package repository
+package issuequery
 
 import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
-
-	"github.com/policyresults/policyresults/repository/issuerows"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // scanColumnValue converts a scanned value to the Go type of the column's kind:
@@ -83,13 +81,4 @@ func scanNumber(v any) (any, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("unexpected number type %T", v)
-}
-
-// timeValue scans a time as either driver hands it back.
-type timeValue struct{ t time.Time }
-
-func (v *timeValue) Scan(src any) error {
-	t, err := issuerows.ScanTime(src)
-	v.t = t
-	return err
 }
