@@ -30,8 +30,8 @@ func Chunk[T any](s []T, n int) [][]T {
 }
 
 // SortedChanges returns the keys of m whose value is not zero, in compare's
-// order: every transaction writes rollup rows in one order, so concurrent
-// writers cannot deadlock.
+// order: every transaction writes the rows of a shared table (rollups,
+// trends) in one order, so concurrent writers cannot deadlock.
 func SortedChanges[K, V comparable](m map[K]V, compare func(a, b K) int) []K {
 	var zero V
 	keys := make([]K, 0, len(m))

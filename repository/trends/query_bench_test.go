@@ -1,4 +1,4 @@
-package repository_test
+package trends_test
 
 import (
 	"context"
