@@ -392,7 +392,7 @@ func (r *Store) cubeCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, er
 // SmallSegment is the largest segment of a filter outside the cube whose
 // matches are found before they are sorted: reading the segment in order
 // until a page is full may read the whole segment when its few matches
-// sit at its end.
+// sit at its end (a variable for tests).
 var SmallSegment int64 = 2000
 
 // segmentColumns are the columns a page is read by segments of: the first
