@@ -13,6 +13,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -143,10 +144,10 @@ func (r *Repository) expireBatch(ctx context.Context, now time.Time) (n int, mor
 				return nil
 			}
 		}
-		query := "SELECT " + issueSelect + " FROM policy_issues WHERE policy_issues.accepted_until IS NOT NULL" +
+		query := "SELECT " + issuerows.Select + " FROM policy_issues WHERE policy_issues.accepted_until IS NOT NULL" +
 			" AND policy_issues.accepted_until <= ? ORDER BY policy_issues.org_id, policy_issues.id LIMIT ?" +
 			r.dialect.LockRowsOf("policy_issues")
-		due, err := scanIssues(tx, query, now, expiryBatch)
+		due, err := issuerows.Scan(tx, query, now, expiryBatch)
 		if err != nil {
 			return err
 		}

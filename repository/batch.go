@@ -11,6 +11,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // The bounds of a batch update's selection.
@@ -24,7 +25,7 @@ const (
 
 // BatchUpdate is a person's triage change to many issues at once: the
 // issues of IDs, or with ByFilter those Filter (the issue grid's filter,
-// parsed against IssueSchema) matches, which must number ExpectedCount.
+// parsed against issuequery.IssueSchema) matches, which must number ExpectedCount.
 type BatchUpdate struct {
 	IDs           []string
 	ByFilter      bool
@@ -175,7 +176,7 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 	if filter == nil {
 		var out []model.Issue
 		for _, batch := range chunk(ids, r.inBatch()) {
-			got, err := scanIssues(tx, "SELECT "+issueSelect+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
+			got, err := issuerows.Scan(tx, "SELECT "+issuerows.Select+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
 				" ORDER BY policy_issues.id"+lock, orgID, batch)
 			if err != nil {
 				return nil, err
@@ -184,11 +185,11 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 		}
 		return out, nil
 	}
-	where, args, err := r.issueCondition(tx, orgID, filter)
+	where, args, err := r.Issues.Condition(tx, orgID, filter)
 	if err != nil {
 		return nil, err
 	}
-	return scanIssues(tx, "SELECT "+issueSelect+" FROM policy_issues WHERE "+where+
+	return issuerows.Scan(tx, "SELECT "+issuerows.Select+" FROM policy_issues WHERE "+where+
 		" ORDER BY policy_issues.id LIMIT ?"+lock, append(args, MaxBatchFilterMatches+1)...)
 }
 

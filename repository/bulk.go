@@ -2,14 +2,13 @@ package repository
 
 import (
 	"database/sql"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -43,19 +42,7 @@ func (c *pgColumns) insertSQL(table, suffix string) string {
 // insertSQLFrom is insertSQL with the parameters numbered from first, for a
 // statement that carries other parameters before them.
 func (c *pgColumns) insertSQLFrom(table, suffix string, first int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(c.names, ", ") + ") SELECT * FROM unnest(")
-	for i, t := range c.types {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i) + "::" + t + "[]")
-	}
-	b.WriteString(")")
-	if suffix != "" {
-		b.WriteString(" " + suffix)
-	}
-	return b.String()
+	return store.UnnestInsertSQL(table, c.names, c.types, suffix, first)
 }
 
 // execPG runs a statement with $n placeholders, each slice bound as one
@@ -67,93 +54,8 @@ func queryPG(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
 	return store.QueryArrays(tx, query, args...)
 }
 
-// pgBulkRows is how many rows one unnest statement carries: large enough to
-// amortise the round trip, small enough to keep each statement's memory
-// modest.
-const pgBulkRows = 5000
-
-// issueArrays lays issues out as unnest arrays, one per column of
-// issueInsertColumns.
-func issueArrays(rows []model.Issue) []any {
-	out := make([]any, len(issueInsertColumns))
-	for i, c := range issueInsertColumns {
-		out[i] = c.array(rows)
-	}
-	return out
-}
-
-// issueInsertPG and issueUpsertPG insert rows of issueArrays; the upsert
-// overwrites the columns an evaluation owns (issueUpdateColumns) of rows
-// whose id exists.
-var issueInsertPG, issueUpsertPG = func() (string, string) {
-	c := &pgColumns{}
-	for _, col := range issueInsertColumns {
-		c.add(col.name, col.pgType, nil)
-	}
-	sets := make([]string, len(issueUpdateColumns))
-	for i, col := range issueUpdateColumns {
-		sets[i] = col + " = EXCLUDED." + col
-	}
-	return c.insertSQL("policy_issues", ""),
-		c.insertSQL("policy_issues", "ON CONFLICT (org_id, id) DO UPDATE SET "+strings.Join(sets, ", "))
-}()
-
-// insertIssuesPG inserts new issues; with update, rows whose id exists
-// overwrite the columns an evaluation owns (issueUpdateColumns).
-func insertIssuesPG(tx *gorm.DB, rows []model.Issue, update bool) error {
-	query := issueInsertPG
-	if update {
-		query = issueUpsertPG
-	}
-	for _, batch := range chunk(rows, pgBulkRows) {
-		if err := execPG(tx, query, issueArrays(batch)...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// insertIssuesValues is insertIssuesPG for a database without arrays:
-// multi-row VALUES statements of at most perStatement rows, every column
-// bound. Like execPG, it runs them on the transaction's connection
-// directly: GORM would reflect over each of their values again.
-func insertIssuesValues(tx *gorm.DB, rows []model.Issue, update bool, perStatement int) error {
-	for _, batch := range chunk(rows, perStatement) {
-		var b strings.Builder
-		b.WriteString(issueInsertValues)
-		args := make([]any, 0, len(batch)*len(issueColumnTable))
-		for i := range batch {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(issueValuesRow)
-			for _, c := range issueColumnTable {
-				args = append(args, c.arg(&batch[i]))
-			}
-		}
-		if update {
-			b.WriteString(issueValuesUpsert)
-		}
-		if err := store.ExecArrays(tx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// The statement parts of insertIssuesValues: the insert, one row's
-// placeholders and the upsert's conflict clause.
-var (
-	issueInsertValues = "INSERT INTO policy_issues (" + strings.Join(issueColumnNames(issueColumnTable), ", ") + ") VALUES "
-	issueValuesRow    = "(" + strings.Repeat("?, ", len(issueColumnTable)-1) + "?)"
-	issueValuesUpsert = func() string {
-		sets := make([]string, len(issueUpdateColumns))
-		for i, col := range issueUpdateColumns {
-			sets[i] = col + " = excluded." + col
-		}
-		return " ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
-	}()
-)
+// pgBulkRows is how many rows one unnest statement carries.
+const pgBulkRows = store.ArrayRows
 
 // insertHistoryPG appends history rows.
 func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
@@ -261,10 +163,10 @@ func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 
 // writeIssuesPG is writeIssues on PostgreSQL.
 func writeIssuesPG(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
-	if err := insertIssuesPG(tx, d.Inserts, false); err != nil {
+	if err := issuerows.InsertPG(tx, d.Inserts, false); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := insertIssuesPG(tx, d.Updates, true); err != nil {
+	if err := issuerows.InsertPG(tx, d.Updates, true); err != nil {
 		return err
 	}
 	if len(d.Unaccepted) > 0 {

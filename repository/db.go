@@ -12,9 +12,11 @@ import (
 	"github.com/policyresults/policyresults/repository/accounts"
 	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/migrations"
 	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 	"github.com/policyresults/policyresults/repository/trends"
 )
 
@@ -32,10 +34,10 @@ var (
 const DefaultSQLitePath = store.DefaultSQLitePath
 
 // Repository is the data layer of one database. The accounts, the policy
-// packs, the policy groups and the compliance reads are served by their
-// packages, as the fields Accounts, Packs, Groups and Compliance; the
-// issues and what their writes keep (ingest, the grid, triage, the counts,
-// trends) by Repository's own methods. The fields are named rather than embedded so that a call
+// packs, the policy groups, the issue grid and the compliance reads are
+// served by their packages, as the fields Accounts, Packs, Groups, Issues
+// and Compliance; the issues' writes and what they keep (ingest, triage,
+// the counts, trends) by Repository's own methods. The fields are named rather than embedded so that a call
 // names the package that serves it: repo.Packs.CreatePolicyPackVersion is
 // found in repository/packs.
 type Repository struct {
@@ -48,6 +50,8 @@ type Repository struct {
 	// Groups serves policy groups and what applies to an entity through
 	// them.
 	Groups *groups.Store
+	// Issues answers the issue grid: pages, groups, export and facets.
+	Issues *issuequery.Store
 	// Compliance answers the compliance matrix, the metadata, the
 	// violations and per-policy compliance from the counts the
 	// repository's writes of issues keep through it.
@@ -56,7 +60,7 @@ type Repository struct {
 	store   *store.Store
 	db      *gorm.DB
 	dialect Dialect
-	texts   textCache
+	texts   *texts.Dictionary
 	trends  *trends.Store
 }
 
@@ -75,8 +79,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Repository, e
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s),
-		Compliance: compliance.New(s, policyGrid{s.Dialect()}), store: s, db: s.DB(), dialect: s.Dialect(), trends: trends.New(s)}, nil
+	dictionary := texts.New(s)
+	return &Repository{Accounts: accounts.New(s), Packs: packs.New(s), Groups: groups.New(s), Issues: issuequery.New(s, dictionary),
+		Compliance: compliance.New(s), store: s, db: s.DB(), dialect: s.Dialect(), texts: dictionary, trends: trends.New(s)}, nil
 }
 
 // Dialect reports the database behind r.

@@ -1,12 +1,17 @@
 package repository
 
+import (
+	"github.com/policyresults/policyresults/repository/issuequery"
+	"github.com/policyresults/policyresults/repository/texts"
+)
+
 // MaxTextSet lets tests choose between the two forms of a text match
-// (textSets).
-var MaxTextSet = &maxTextSet
+// (texts.MaxSet).
+var MaxTextSet = &texts.MaxSet
 
 // NarrowLimit and SmallSegment let tests send small filters down the
-// paths of large ones (narrowLimit, smallSegment).
+// paths of large ones (issuequery.NarrowLimit, issuequery.SmallSegment).
 var (
-	NarrowLimit  = &narrowLimit
-	SmallSegment = &smallSegment
+	NarrowLimit  = &issuequery.NarrowLimit
+	SmallSegment = &issuequery.SmallSegment
 )

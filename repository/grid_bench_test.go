@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -96,10 +97,10 @@ func BenchmarkListIssues(b *testing.B) {
 	for _, gb := range gridBenches(b) {
 		for _, qb := range gridQueryBodies {
 			b.Run(gb.name+"/"+qb.name, func(b *testing.B) {
-				q := parseIssueQuery(b, qb.body, repository.IssueGridOptions)
+				q := parseIssueQuery(b, qb.body, issuequery.IssueGridOptions)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if _, err := gb.repo.ListIssues(ctx, gb.org, q); err != nil {
+					if _, err := gb.repo.Issues.ListIssues(ctx, gb.org, q); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -120,7 +121,7 @@ func BenchmarkIssueFacets(b *testing.B) {
 		} {
 			b.Run(gb.name+"/"+fb.name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					if _, err := gb.repo.IssueFacets(ctx, gb.org, fb.field, issueFilter(b, fb.filter)); err != nil {
+					if _, err := gb.repo.Issues.IssueFacets(ctx, gb.org, fb.field, issueFilter(b, fb.filter)); err != nil {
 						b.Fatal(err)
 					}
 				}

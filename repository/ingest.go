@@ -12,7 +12,9 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // Actor is who sent an evaluation: a user or an organisation token.
@@ -43,28 +45,28 @@ func (r *Repository) ApplyEvaluation(ctx context.Context, orgID int64, actor Act
 		return nil, store.Refused(err)
 	}
 	if r.dialect.Arrays() {
-		if err := r.seedTexts(ctx, orgID, knownTexts(p)); err != nil {
+		if err := r.texts.Seed(ctx, orgID, knownTexts(p)); err != nil {
 			return nil, err
 		}
 	}
 	var sum *EvaluationSummary
-	var texts map[textKey]int64
+	var want texts.Want
 	err = r.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
-		sum, texts, err = r.apply(tx, orgID, actor, p)
+		sum, want, err = r.apply(tx, orgID, actor, p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.texts.add(orgID, texts)
+	r.texts.Remember(orgID, want)
 	return sum, nil
 }
 
 // apply loads what the plan needs, diffs it with the entity's issues and
 // writes the result; it returns the dictionary ids of the written issues'
 // texts, cached once the transaction commits.
-func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan) (*EvaluationSummary, map[textKey]int64, error) {
+func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan) (*EvaluationSummary, texts.Want, error) {
 	entity, err := r.Groups.EnsureEntity(tx, orgID, p.EntityType, p.Project, p.Name, p.Provider)
 	if err != nil {
 		return nil, nil, err
@@ -84,7 +86,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 		return nil, nil, err
 	}
 	query, args := r.diffedIssuesQuery(orgID, entity.ID, p)
-	existing, err := scanIssues(tx, query, args...)
+	existing, err := issuerows.Scan(tx, query, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +107,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 	}
 	sum.EvaluationID = rec.ID
 
-	texts, err := r.resolveTexts(tx, orgID, d.Inserts, d.Updates)
+	want, err := r.texts.Resolve(tx, orgID, d.Inserts, d.Updates)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,7 +133,7 @@ func (r *Repository) apply(tx *gorm.DB, orgID int64, actor Actor, p *ingest.Plan
 	}); err != nil {
 		return nil, nil, err
 	}
-	return sum, texts, nil
+	return sum, want, nil
 }
 
 // latestVersions maps each pack evaluated before on the entity and scope to
@@ -183,12 +185,12 @@ func diffChanges(d *ingest.Diff) []issueChange {
 // registry read in the evaluation's transaction cannot change: resource
 // names, URN parts, and messages given by the violation or the
 // evaluation's metadata.
-func knownTexts(p *ingest.Plan) map[textKey]int64 {
-	want := make(map[textKey]int64, 4*p.Violations())
+func knownTexts(p *ingest.Plan) texts.Want {
+	want := make(texts.Want, 4*p.Violations())
 	p.KnownTexts(func(resourceName, urn, message string) {
-		addResourceTexts(want, resourceName, urn)
+		want.AddResource(resourceName, urn)
 		if message != "" {
-			want[textKey{textMessage, message}] = 0
+			want.AddMessage(message)
 		}
 	})
 	return want
@@ -201,7 +203,7 @@ func knownTexts(p *ingest.Plan) map[textKey]int64 {
 // of the stack slower than the last. The reported keys travel as one JSON
 // parameter, whatever their number.
 func (r *Repository) diffedIssuesQuery(orgID, entityID int64, p *ingest.Plan) (string, []any) {
-	query := "SELECT " + issueSelect + issueRefsSelect + " FROM policy_issues" +
+	query := "SELECT " + issuerows.Select + issuerows.RefsSelect + " FROM policy_issues" +
 		" WHERE policy_issues.org_id = ? AND policy_issues.entity_ref = ? AND policy_issues.scope = ?"
 	args := []any{orgID, entityID, p.Evaluation.Scope}
 	if keys := p.ReportedKeys(); keys == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/packs"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
@@ -352,8 +353,8 @@ func TestIngestLifecycle(t *testing.T) {
 		// by its new message only.
 		for needle, want := range map[string]int64{"NOT ENCRYPTED": 1, "s3-encryption fails": 0} {
 			q := parseIssueQuery(t, `{"startRow":0,"endRow":10,"filterModel":{"message":`+
-				`{"filterType":"text","type":"contains","filter":"`+needle+`"}}}`, repository.IssueGridOptions)
-			page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+				`{"filterType":"text","type":"contains","filter":"`+needle+`"}}}`, issuequery.IssueGridOptions)
+			page, err := e.r.Issues.ListIssues(e.ctx, e.org.ID, q)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/policyresults/policyresults/ingest"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -27,10 +28,10 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
-	if err := insertIssuesValues(tx, d.Inserts, false, r.batchRows(issueColumns)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Inserts, false, r.batchRows(issuerows.Count)); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := insertIssuesValues(tx, d.Updates, true, r.batchRows(issueColumns)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Updates, true, r.batchRows(issuerows.Count)); err != nil {
 		return err
 	}
 	for _, batch := range chunk(d.Unaccepted, r.inBatch()) {

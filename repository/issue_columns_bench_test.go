@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 )
 
 // BenchmarkExportIssues streams every issue of the grid benches'
@@ -14,11 +14,11 @@ func BenchmarkExportIssues(b *testing.B) {
 	for _, g := range gridBenches(b) {
 		b.Run(g.name, func(b *testing.B) {
 			ctx := context.Background()
-			q := parseIssueQuery(b, `{}`, repository.IssueExportOptions)
+			q := parseIssueQuery(b, `{}`, issuequery.IssueExportOptions)
 			b.ReportAllocs()
 			rows := 0
 			for b.Loop() {
-				if err := g.repo.ExportIssues(ctx, g.org, q, func(*model.Issue) error {
+				if err := g.repo.Issues.ExportIssues(ctx, g.org, q, func(*model.Issue) error {
 					rows++
 					return nil
 				}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/issuerows"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
@@ -51,7 +52,7 @@ func (r *Repository) IssueDetailsByID(ctx context.Context, orgID int64, id strin
 // (login or email) is looked up among the organisation's members in the same
 // statement (nil when none matches).
 func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool, member string) (*IssueDetails, *model.User, error) {
-	query := "SELECT " + issueSelect + issueRegistrySelect
+	query := "SELECT " + issuerows.Select + issueRegistrySelect
 	var args []any
 	if member != "" {
 		query += ", who.id, who.login, who.email"
@@ -79,14 +80,14 @@ func (r *Repository) issueDetails(db *gorm.DB, orgID int64, id string, lock bool
 		}
 		return nil, nil, ErrNotFound
 	}
-	sc, reg := newIssueScanner(false), &registryScanner{}
-	sc.dest = append(sc.dest, reg.dest()...)
+	reg := &registryScanner{}
+	extra := reg.dest()
 	var whoID sql.NullInt64
 	var whoLogin, whoEmail sql.NullString
 	if member != "" {
-		sc.dest = append(sc.dest, &whoID, &whoLogin, &whoEmail)
+		extra = append(extra, &whoID, &whoLogin, &whoEmail)
 	}
-	is, err := sc.scan(rows)
+	is, err := issuerows.NewScanner(false, extra...).Scan(rows)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -38,7 +39,7 @@ type iqFixture struct {
 // issueFilter parses a filter model on the issues, as the handlers do.
 func issueFilter(tb testing.TB, model string) grid.Node {
 	tb.Helper()
-	n, err := grid.ParseFilter(grid.FilterModel(model), repository.IssueSchema)
+	n, err := grid.ParseFilter(grid.FilterModel(model), issuequery.IssueSchema)
 	if err != nil {
 		tb.Fatalf("filter %s: %v", model, err)
 	}
@@ -149,16 +150,16 @@ func parseIssueQuery(tb testing.TB, body string, opts grid.Options) *grid.Query 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	q, err := grid.Parse(req, repository.IssueSchema, opts)
+	q, err := grid.Parse(req, issuequery.IssueSchema, opts)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", body, err)
 	}
 	return q
 }
 
-func (f *iqFixture) list(t *testing.T, body string) *repository.IssuePage {
+func (f *iqFixture) list(t *testing.T, body string) *issuequery.IssuePage {
 	t.Helper()
-	page, err := f.r.ListIssues(context.Background(), f.org, parseIssueQuery(t, body, repository.IssueGridOptions))
+	page, err := f.r.Issues.ListIssues(context.Background(), f.org, parseIssueQuery(t, body, issuequery.IssueGridOptions))
 	if err != nil {
 		t.Fatalf("ListIssues %s: %v", body, err)
 	}
@@ -517,7 +518,7 @@ func iqGroup(g map[string]any) string {
 	return "{" + strings.Join(parts, " ") + "}"
 }
 
-func iqGroups(page *repository.IssuePage) []string {
+func iqGroups(page *issuequery.IssuePage) []string {
 	out := make([]string, len(page.Groups))
 	for i, g := range page.Groups {
 		out[i] = iqGroup(g)
@@ -691,18 +692,18 @@ func TestIssueFacets(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		f := iqSeed(t, b)
 		ctx := context.Background()
-		count := func(field func(*model.Issue) string, match func(*model.Issue) bool) []repository.FacetValue {
+		count := func(field func(*model.Issue) string, match func(*model.Issue) bool) []issuequery.FacetValue {
 			m := map[string]int64{}
 			for i := range f.issues {
 				if match(&f.issues[i]) {
 					m[field(&f.issues[i])]++
 				}
 			}
-			var out []repository.FacetValue
+			var out []issuequery.FacetValue
 			for k, v := range m {
-				out = append(out, repository.FacetValue{Name: k, Count: v})
+				out = append(out, issuequery.FacetValue{Name: k, Count: v})
 			}
-			slices.SortFunc(out, func(a, b repository.FacetValue) int {
+			slices.SortFunc(out, func(a, b issuequery.FacetValue) int {
 				if c := cmp.Compare(b.Count, a.Count); c != 0 {
 					return c
 				}
@@ -737,7 +738,7 @@ func TestIssueFacets(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				got, err := f.r.IssueFacets(ctx, f.org, tt.field, issueFilter(t, tt.model))
+				got, err := f.r.Issues.IssueFacets(ctx, f.org, tt.field, issueFilter(t, tt.model))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -747,15 +748,15 @@ func TestIssueFacets(t *testing.T) {
 			})
 		}
 		t.Run("dates", func(t *testing.T) {
-			got, err := f.r.IssueFacets(ctx, f.org, "observedAt", nil)
+			got, err := f.r.Issues.IssueFacets(ctx, f.org, "observedAt", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != iqCount/2 || got[0] != (repository.FacetValue{Name: "2024-03-01T00:00:00Z", Count: 2}) {
+			if len(got) != iqCount/2 || got[0] != (issuequery.FacetValue{Name: "2024-03-01T00:00:00Z", Count: 2}) {
 				t.Errorf("facets %v", got)
 			}
 		})
-		_, err := f.r.IssueFacets(ctx, f.org, "nope", nil)
+		_, err := f.r.Issues.IssueFacets(ctx, f.org, "nope", nil)
 		var ge *grid.Error
 		if want := `unknown column "nope" in field; allowed: acceptanceReason, acceptedUntil, assignedTo, entityId`; !errors.As(err, &ge) || !strings.Contains(ge.Message, want) {
 			t.Errorf("facets(nope): err = %v, want %q", err, want)
@@ -769,7 +770,7 @@ func TestExportIssues(t *testing.T) {
 		ctx := context.Background()
 		export := func(body string) ([]string, error) {
 			var names []string
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, body, repository.IssueExportOptions), func(is *model.Issue) error {
+			err := f.r.Issues.ExportIssues(ctx, f.org, parseIssueQuery(t, body, issuequery.IssueExportOptions), func(is *model.Issue) error {
 				names = append(names, is.ResourceName)
 				return nil
 			})
@@ -801,7 +802,7 @@ func TestExportIssues(t *testing.T) {
 		}
 		t.Run("full rows", func(t *testing.T) {
 			var first *model.Issue
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{"endRow":1}`, repository.IssueExportOptions), func(is *model.Issue) error {
+			err := f.r.Issues.ExportIssues(ctx, f.org, parseIssueQuery(t, `{"endRow":1}`, issuequery.IssueExportOptions), func(is *model.Issue) error {
 				first = is
 				return nil
 			})
@@ -822,7 +823,7 @@ func TestExportIssues(t *testing.T) {
 		t.Run("stops on the callback's error", func(t *testing.T) {
 			stop := errors.New("stop")
 			n := 0
-			err := f.r.ExportIssues(ctx, f.org, parseIssueQuery(t, `{}`, repository.IssueExportOptions), func(*model.Issue) error {
+			err := f.r.Issues.ExportIssues(ctx, f.org, parseIssueQuery(t, `{}`, issuequery.IssueExportOptions), func(*model.Issue) error {
 				n++
 				if n == 3 {
 					return stop
@@ -939,7 +940,7 @@ func TestListIssuesUnknownNames(t *testing.T) {
 				}
 			}
 			for _, field := range []string{"status", "entityProject"} {
-				facets, err := f.r.IssueFacets(context.Background(), f.org, field, issueFilter(t, model))
+				facets, err := f.r.Issues.IssueFacets(context.Background(), f.org, field, issueFilter(t, model))
 				if err != nil || len(facets) != 0 {
 					t.Errorf("%s: facets of %s %v, %v; want none", model, field, facets, err)
 				}

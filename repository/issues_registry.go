@@ -2,11 +2,13 @@ package repository
 
 import (
 	"database/sql"
-	"github.com/policyresults/policyresults/model"
 	"time"
+
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
-// issueRegistrySelect follows issueSelect where an issue is read with its
+// issueRegistrySelect follows issuerows.Select where an issue is read with its
 // registry record (IssueDetails), joined by issueRegistryJoin.
 const issueRegistrySelect = `, pk.id, pk.name, pk.display_name, pk.created_at,
 	v.id, v.uuid, v.version, v.version_tag, v.display_name, v.description, v.published, v.archive_size, v.created_at,
@@ -68,6 +70,15 @@ func (s *registryScanner) fill(d *IssueDetails) {
 	d.Policy = &p
 }
 
+// timeValue scans a time as either driver hands it back.
+type timeValue struct{ t time.Time }
+
+func (v *timeValue) Scan(src any) error {
+	t, err := issuerows.ScanTime(src)
+	v.t = t
+	return err
+}
+
 // nullTimeValue is timeValue where the column may be null (the zero time).
 type nullTimeValue struct{ t time.Time }
 
@@ -76,7 +87,7 @@ func (v *nullTimeValue) Scan(src any) error {
 		v.t = time.Time{}
 		return nil
 	}
-	t, err := scanTime(src)
+	t, err := issuerows.ScanTime(src)
 	v.t = t
 	return err
 }

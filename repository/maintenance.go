@@ -41,7 +41,7 @@ func (r *Repository) IssueCountsByStatus(ctx context.Context) (map[string]int64,
 // it while no evaluation or triage of the organisation is in flight.
 func (r *Repository) RebuildRollups(ctx context.Context, orgID int64) error {
 	return r.transaction(ctx, func(tx *gorm.DB) error {
-		if err := r.rebuildTexts(tx, orgID); err != nil {
+		if err := r.texts.Rebuild(tx, orgID); err != nil {
 			return err
 		}
 		return r.Compliance.Rebuild(tx, orgID)
@@ -57,7 +57,7 @@ func (r *Repository) CheckRollups(ctx context.Context, orgID int64) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkTexts(r.db.WithContext(ctx), orgID, &problems); err != nil {
+	if err := r.texts.Check(r.db.WithContext(ctx), orgID, &problems); err != nil {
 		return err
 	}
 	if len(problems) > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/groups"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -161,7 +162,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 				}
 			} else {
 				pol := []string{"s3-encryption", "s3-versioning", "pci-tls"}[rng.IntN(3)]
-				filter, err := grid.ParseFilter(grid.FilterModel(`{"colId":"policyName","filterType":"text","type":"equals","filter":"`+pol+`"}`), repository.IssueSchema)
+				filter, err := grid.ParseFilter(grid.FilterModel(`{"colId":"policyName","filterType":"text","type":"equals","filter":"`+pol+`"}`), issuequery.IssueSchema)
 				if err != nil {
 					return err
 				}

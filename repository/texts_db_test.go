@@ -8,6 +8,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -112,8 +113,8 @@ func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string,
 		return a.ID > b.ID
 	})
 	body := fmt.Sprintf(`{"startRow":0,"endRow":100,"filterModel":{%q:{"filterType":"text","type":%q,"filter":%q}}}`, col, op, needle)
-	q := parseIssueQuery(t, body, repository.IssueGridOptions)
-	page, err := e.r.ListIssues(e.ctx, e.org.ID, q)
+	q := parseIssueQuery(t, body, issuequery.IssueGridOptions)
+	page, err := e.r.Issues.ListIssues(e.ctx, e.org.ID, q)
 	if err != nil {
 		t.Fatalf("%s: %v", body, err)
 	}
@@ -129,7 +130,7 @@ func checkTextMatch(t *testing.T, e *ingestEnv, setting, col, op, needle string,
 	}
 	// The export reads the same filter through pgx itself on PostgreSQL.
 	exported := 0
-	if err := e.r.ExportIssues(e.ctx, e.org.ID, q, func(*model.Issue) error { exported++; return nil }); err != nil {
+	if err := e.r.Issues.ExportIssues(e.ctx, e.org.ID, q, func(*model.Issue) error { exported++; return nil }); err != nil {
 		t.Fatalf("export %s: %v", body, err)
 	}
 	if exported != len(want) {

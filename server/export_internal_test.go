@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 )
 
 // TestExportCellsCoverIssueFields checks that the CSV export renders every
@@ -18,7 +18,7 @@ func TestExportCellsCoverIssueFields(t *testing.T) {
 	if !slices.Equal(cells, fields) {
 		t.Errorf("export cells %v\nissue fields %v", cells, fields)
 	}
-	if grid := slices.Sorted(maps.Keys(repository.IssueSchema)); !slices.Equal(grid, fields) {
+	if grid := slices.Sorted(maps.Keys(issuequery.IssueSchema)); !slices.Equal(grid, fields) {
 		t.Errorf("grid columns %v\nissue fields %v", grid, fields)
 	}
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // parseGrid parses a grid body against a schema; its errors are grid.Errors
@@ -35,7 +36,7 @@ func parseGrid(body *grid.Request, schema grid.Schema, opts grid.Options) (*grid
 // parseIssueFilter parses a filter model on the issues (facets, batch
 // triage); parse errors are 400s.
 func parseIssueFilter(filterModel grid.FilterModel) (grid.Node, error) {
-	filter, err := grid.ParseFilter(filterModel, repository.IssueSchema)
+	filter, err := grid.ParseFilter(filterModel, issuequery.IssueSchema)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +45,7 @@ func parseIssueFilter(filterModel grid.FilterModel) (grid.Node, error) {
 
 // parseFacet checks a facet's field and parses its filter; errors are 400s.
 func parseFacet(field string, filterModel grid.FilterModel) (grid.Node, error) {
-	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
+	if _, err := issuequery.IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
 	return parseIssueFilter(filterModel)
@@ -53,14 +54,14 @@ func parseFacet(field string, filterModel grid.FilterModel) (grid.Node, error) {
 // ListPolicyIssues answers the issue grid: a page of issues, or of groups.
 func (s *Server) ListPolicyIssues(ctx context.Context, req api.ListPolicyIssuesRequestObject) (api.ListPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueGridOptions)
+	q, err := parseGrid(req.Body, issuequery.IssueSchema, issuequery.IssueGridOptions)
 	if statusOf(err) == http.StatusBadRequest {
 		return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.repo.ListIssues(ctx, a.Org.ID, q)
+	page, err := s.repo.Issues.ListIssues(ctx, a.Org.ID, q)
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			return api.ListPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
@@ -88,9 +89,9 @@ func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIs
 	a := accessFrom(ctx)
 	filterModel, _ := req.Body.FilterModel.Get()
 	filter, err := parseFacet(req.Body.Field, filterModel)
-	var values []repository.FacetValue
+	var values []issuequery.FacetValue
 	if err == nil {
-		values, err = s.repo.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
+		values, err = s.repo.Issues.IssueFacets(ctx, a.Org.ID, req.Body.Field, filter)
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
@@ -106,8 +107,8 @@ func (s *Server) GetPolicyIssuesFilters(ctx context.Context, req api.GetPolicyIs
 }
 
 // exportColumns are the CSV columns: PolicyIssue's field names, in the
-// order of the issues' columns (repository.IssueFields).
-var exportColumns = slices.Clone(repository.IssueFields)
+// order of the issues' columns (issuerows.Fields).
+var exportColumns = slices.Clone(issuerows.Fields)
 
 // exportCells render an issue's fields as CSV cells, by field name;
 // assignedTo is the assignee's email.
@@ -188,7 +189,7 @@ func neutraliseFormula(v string) string {
 // database.
 func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIssuesRequestObject) (api.ExportPolicyIssuesResponseObject, error) {
 	a := accessFrom(ctx)
-	q, err := parseGrid(req.Body, repository.IssueSchema, repository.IssueExportOptions)
+	q, err := parseGrid(req.Body, issuequery.IssueSchema, issuequery.IssueExportOptions)
 	if statusOf(err) == http.StatusBadRequest {
 		return api.ExportPolicyIssues400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
@@ -205,7 +206,7 @@ func (s *Server) ExportPolicyIssues(ctx context.Context, req api.ExportPolicyIss
 		err := w.Write(exportColumns)
 		rec := make([]string, 0, len(exportColumns))
 		if err == nil {
-			err = s.repo.ExportIssues(ctx, a.Org.ID, q, func(is *model.Issue) error {
+			err = s.repo.Issues.ExportIssues(ctx, a.Org.ID, q, func(is *model.Issue) error {
 				return w.Write(exportRecord(is, rec))
 			})
 		}

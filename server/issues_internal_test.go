@@ -11,15 +11,15 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/model"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // TestIssueToAPICoversIssueFields checks that the API's PolicyIssue, the
 // fields issueToAPI fills for an issue with every column set, and the
-// repository's column registry (IssueFields) name the same fields: a field
+// repository's column registry (issuerows.Fields) name the same fields: a field
 // added to one of them without the others fails here.
 func TestIssueToAPICoversIssueFields(t *testing.T) {
-	fields := slices.Sorted(slices.Values(repository.IssueFields))
+	fields := slices.Sorted(slices.Values(issuerows.Fields))
 
 	var spec []string
 	typ := reflect.TypeFor[api.PolicyIssue]()
@@ -29,7 +29,7 @@ func TestIssueToAPICoversIssueFields(t *testing.T) {
 	}
 	slices.Sort(spec)
 	if !slices.Equal(spec, fields) {
-		t.Errorf("api.PolicyIssue's fields %v\nregistry's IssueFields %v", spec, fields)
+		t.Errorf("api.PolicyIssue's fields %v\nregistry's issuerows.Fields %v", spec, fields)
 	}
 
 	v, until := int64(3), time.Unix(1700100000, 0)
@@ -51,6 +51,6 @@ func TestIssueToAPICoversIssueFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if filled := slices.Sorted(maps.Keys(got)); !slices.Equal(filled, fields) {
-		t.Errorf("issueToAPI fills %v\nregistry's IssueFields %v", filled, fields)
+		t.Errorf("issueToAPI fills %v\nregistry's issuerows.Fields %v", filled, fields)
 	}
 }

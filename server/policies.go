@@ -6,7 +6,6 @@ import (
 
 	"github.com/policyresults/policyresults/gen/api"
 	"github.com/policyresults/policyresults/grid"
-	"github.com/policyresults/policyresults/repository"
 	"github.com/policyresults/policyresults/repository/compliance"
 )
 
@@ -29,7 +28,7 @@ func (s *Server) ListPoliciesCompliance(ctx context.Context, req api.ListPolicie
 		body.StartRow, body.EndRow = ptr(0), ptr(size)
 	}
 	body.ContinuationToken = nil
-	q, err := parseGrid(&body, repository.PolicySchema, repository.PolicyGridOptions)
+	q, err := parseGrid(&body, compliance.PolicySchema, compliance.PolicyGridOptions)
 	if err == nil {
 		var page *compliance.PolicyPage
 		page, err = s.repo.Compliance.Policies(ctx, a.Org.ID, q, token)

@@ -10,6 +10,7 @@ import (
 	"github.com/policyresults/policyresults/cmd/policyresults-bench/naive"
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 )
 
 // runNaive runs, for each grid and facet kind, naive-samples requests of the
@@ -95,7 +96,7 @@ func naiveRun(ctx context.Context, repo *repository.Repository, orgID int64, req
 	if err != nil {
 		return err
 	}
-	q, err := grid.Parse(r, repository.IssueSchema, repository.IssueGridOptions)
+	q, err := grid.Parse(r, issuequery.IssueSchema, issuequery.IssueGridOptions)
 	if err != nil {
 		return err
 	}

@@ -8,20 +8,40 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/pagetoken"
 	"github.com/policyresults/policyresults/repository/store"
 )
 
-// PolicyGrid translates a grid query on the per-policy columns to SQL on
-// the rows of Store.Policies (the table pc, with the columns of Policy).
-type PolicyGrid interface {
-	// Schema is the columns' allowlist for the grid parser.
-	Schema() grid.Schema
-	// Where is filter's condition with bound values; "" for none.
-	Where(filter grid.Node) (string, []any)
-	// Order is the ORDER BY list of keys, ending with the policy name.
-	Order(keys []grid.SortKey) string
+// policyColumns are the columns of POST /policies, on the rows of
+// policiesSQL (the table pc).
+var policyColumns = issuequery.Columns{
+	"policyName":        issuequery.TextColumn("pc.policy_name"),
+	"severity":          issuequery.EnumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
+	"failingResources":  issuequery.NumberColumn("pc.failing_resources"),
+	"governedResources": issuequery.NumberColumn("pc.governed_resources"),
+	"percentCompliant":  issuequery.NumberColumn("pc.percent_compliant"),
+	"policyPack":        issuequery.TextColumn("pc.policy_pack"),
+	"policyGroupName":   issuequery.TextColumn("pc.policy_group_name"),
+	"policyGroupType":   issuequery.EnumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
 }
+
+// PolicySchema is the column allowlist of POST /policies, for the grid
+// parser.
+var PolicySchema = policyColumns.Schema()
+
+// PolicyDefaultSort orders per-policy rows least compliant first, then by
+// group, pack and policy.
+var PolicyDefaultSort = []grid.SortItem{
+	{ColID: "percentCompliant", Sort: "asc"},
+	{ColID: "policyGroupName", Sort: "asc"},
+	{ColID: "policyPack", Sort: "asc"},
+	{ColID: "policyName", Sort: "asc"},
+}
+
+// PolicyGridOptions are the grid.Parse options of POST /policies.
+var PolicyGridOptions = grid.Options{DefaultSort: PolicyDefaultSort}
 
 // Policy is one row of the per-policy compliance list.
 type Policy struct {
@@ -70,7 +90,7 @@ const policiesSQL = `
 const severityRankSQL = `CASE gpol.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END`
 
 // Policies answers a page of per-policy compliance rows filtered and sorted
-// by a grid query over the columns of s's PolicyGrid. A continuation token (the
+// by a grid query over PolicySchema. A continuation token (the
 // previous page's Next) starts the page where that one ended, in place of
 // q's offset.
 func (s *Store) Policies(ctx context.Context, orgID int64, q *grid.Query, token string) (*PolicyPage, error) {
@@ -85,7 +105,7 @@ func (s *Store) Policies(ctx context.Context, orgID int64, q *grid.Query, token 
 		return nil, store.Invalid("rowGroupCols", "grouping is not supported on per-policy compliance; filter and sort instead")
 	}
 	base := s.db.WithContext(ctx).Table("("+policiesSQL+") pc", orgID, orgID, orgID, orgID, orgID)
-	if sql, args := s.grid.Where(q.Where()); sql != "" {
+	if sql, args := issuequery.WhereClause(q.Where(), policyColumns, s.dialect); sql != "" {
 		base = base.Where(clause.Expr{SQL: sql, Vars: args})
 	}
 	page := &PolicyPage{Rows: []Policy{}}
@@ -97,10 +117,10 @@ func (s *Store) Policies(ctx context.Context, orgID int64, q *grid.Query, token 
 	keys := append([]grid.SortKey{}, q.Sort...)
 	for _, id := range []string{"policyGroupName", "policyPack"} {
 		if !hasSortKey(keys, id) {
-			keys = append(keys, grid.SortKey{ColID: id, Column: s.grid.Schema()[id]})
+			keys = append(keys, grid.SortKey{ColID: id, Column: PolicySchema[id]})
 		}
 	}
-	rows := base.Select("pc.*").Order(s.grid.Order(keys)).Offset(q.Offset)
+	rows := base.Select("pc.*").Order(issuequery.OrderClause(keys, policyColumns, policyColumns["policyName"].Expr(), s.dialect)).Offset(q.Offset)
 	if q.Limit >= 0 {
 		rows = rows.Limit(q.Limit)
 	}

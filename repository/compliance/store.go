@@ -14,11 +14,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect store.Dialect
-	grid    PolicyGrid
 }
 
-// New returns the counts of the database s; Policies filters and sorts its
-// rows through grid.
-func New(s *store.Store, grid PolicyGrid) *Store {
-	return &Store{db: s.DB(), dialect: s.Dialect(), grid: grid}
-}
+// New returns the counts of the database s.
+func New(s *store.Store) *Store { return &Store{db: s.DB(), dialect: s.Dialect()} }

@@ -3,7 +3,7 @@
 // and data. A page is one statement (WHERE + ORDER BY + LIMIT/OFFSET over
 // policy_issues) and a count of every match (COUNT(*)); a facet is one
 // GROUP BY over the matching issues. They use the grid's filter and sort
-// translation (Repository.IssueFilterSQL, IssueOrderSQL, IssueColumnSQL) but none of its
+// translation (issuequery.Store.IssueFilterSQL, IssueOrderSQL, IssueColumnSQL) but none of its
 // rollups, segments, text dictionary or hints.
 package naive
 
@@ -16,12 +16,13 @@ import (
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 )
 
 // Page runs the naive page and count of q over the organisation's issues.
 func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid.Query) ([]model.Issue, int64, error) {
 	cond, args := where(repo, orgID, q.Where())
-	query := "SELECT * FROM policy_issues WHERE " + cond + " ORDER BY " + repo.IssueOrderSQL(q.Sort)
+	query := "SELECT * FROM policy_issues WHERE " + cond + " ORDER BY " + repo.Issues.IssueOrderSQL(q.Sort)
 	if q.Limit >= 0 {
 		query += " LIMIT " + strconv.Itoa(q.Limit)
 	}
@@ -43,30 +44,30 @@ func Page(ctx context.Context, repo *repository.Repository, orgID int64, q *grid
 // Facets runs the naive facet query of POST /issues/filters: the values of
 // field among the organisation's issues matching filterModel without its
 // own conditions, with their counts, most frequent first.
-func Facets(ctx context.Context, repo *repository.Repository, orgID int64, field string, filterModel json.RawMessage) ([]repository.FacetValue, error) {
-	if _, err := repository.IssueSchema.Column(field, "field"); err != nil {
+func Facets(ctx context.Context, repo *repository.Repository, orgID int64, field string, filterModel json.RawMessage) ([]issuequery.FacetValue, error) {
+	if _, err := issuequery.IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
-	expr, _ := repository.IssueColumnSQL(field)
-	filter, err := grid.ParseFilter(filterModel, repository.IssueSchema)
+	expr, _ := issuequery.IssueColumnSQL(field)
+	filter, err := grid.ParseFilter(filterModel, issuequery.IssueSchema)
 	if err != nil {
 		return nil, err
 	}
 	cond, args := where(repo, orgID, grid.WithoutColumn(filter, field))
 	rows, err := repo.DB().WithContext(ctx).Raw("SELECT "+expr+", COUNT(*) FROM policy_issues WHERE "+cond+
-		" GROUP BY "+expr+" ORDER BY 2 DESC, 1 LIMIT "+strconv.Itoa(repository.MaxFacetValues), args...).Rows()
+		" GROUP BY "+expr+" ORDER BY 2 DESC, 1 LIMIT "+strconv.Itoa(issuequery.MaxFacetValues), args...).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []repository.FacetValue{}
+	out := []issuequery.FacetValue{}
 	for rows.Next() {
 		var v sql.NullString
 		var n int64
 		if err := rows.Scan(&v, &n); err != nil {
 			return nil, err
 		}
-		out = append(out, repository.FacetValue{Name: v.String, Count: n})
+		out = append(out, issuequery.FacetValue{Name: v.String, Count: n})
 	}
 	return out, rows.Err()
 }
@@ -75,7 +76,7 @@ func Facets(ctx context.Context, repo *repository.Repository, orgID int64, field
 // filter.
 func where(repo *repository.Repository, orgID int64, filter grid.Node) (string, []any) {
 	cond, args := "policy_issues.org_id = ?", []any{orgID}
-	if w, wargs := repo.IssueFilterSQL(filter); w != "" {
+	if w, wargs := repo.Issues.IssueFilterSQL(filter); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/policyresults/policyresults/cmd/policyresults-bench/naive"
 	"github.com/policyresults/policyresults/demo"
 	"github.com/policyresults/policyresults/grid"
-	"github.com/policyresults/policyresults/repository"
+	"github.com/policyresults/policyresults/repository/issuequery"
 	"github.com/policyresults/policyresults/repository/repotest"
 )
 
@@ -41,11 +41,11 @@ func TestNaiveAnswersAsTheServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := grid.Parse(r, repository.IssueSchema, repository.IssueGridOptions)
+			q, err := grid.Parse(r, issuequery.IssueSchema, issuequery.IssueGridOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := b.Repo.ListIssues(ctx, orgID, q)
+			want, err := b.Repo.Issues.ListIssues(ctx, orgID, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,11 +73,11 @@ func TestNaiveAnswersAsTheServer(t *testing.T) {
 			{"policyPack", `{"status":{"filterType":"set","values":["open"]},"policyPack":{"filterType":"text","type":"equals","filter":"x"}}`},
 			{"priority", `{"message":{"filterType":"text","type":"contains","filter":"must"}}`},
 		} {
-			filter, err := grid.ParseFilter(grid.FilterModel(f.filter), repository.IssueSchema)
+			filter, err := grid.ParseFilter(grid.FilterModel(f.filter), issuequery.IssueSchema)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := b.Repo.IssueFacets(ctx, orgID, f.field, filter)
+			want, err := b.Repo.Issues.IssueFacets(ctx, orgID, f.field, filter)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package repository
+package issuequery
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/policyresults/policyresults/grid"
 	"gorm.io/gorm"
+
+	"github.com/policyresults/policyresults/grid"
 )
 
 // MaxFacetValues bounds the values IssueFacets returns (the most frequent).
@@ -25,7 +26,7 @@ type FacetValue struct {
 // left out of the filter (faceted search: a dropdown keeps showing the
 // field's other values; see grid.WithoutColumn). Empty and NULL values are
 // returned as "".
-func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string, filter grid.Node) ([]FacetValue, error) {
+func (r *Store) IssueFacets(ctx context.Context, orgID int64, field string, filter grid.Node) ([]FacetValue, error) {
 	if _, err := IssueSchema.Column(field, "field"); err != nil {
 		return nil, err
 	}
@@ -46,8 +47,8 @@ func (r *Repository) IssueFacets(ctx context.Context, orgID int64, field string,
 
 // scanIssueFacets counts the distinct values of col among the issues
 // matching filter.
-func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col gridColumn, filter grid.Node) ([]FacetValue, error) {
-	cond, args, err := r.issueCondition(db, orgID, filter)
+func (r *Store) scanIssueFacets(db *gorm.DB, orgID int64, col Column, filter grid.Node) ([]FacetValue, error) {
+	cond, args, err := r.Condition(db, orgID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func (r *Repository) scanIssueFacets(db *gorm.DB, orgID int64, col gridColumn, f
 
 // cubeFacets counts the values of a cube column among the issues matching
 // a cube filter.
-func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col gridColumn, filter grid.Node) ([]FacetValue, error) {
+func (r *Store) cubeFacets(db *gorm.DB, orgID int64, col Column, filter grid.Node) ([]FacetValue, error) {
 	cond, args := cubeWhere(orgID, filter, r.dialect)
 	return r.facetQuery(db, col, "SELECT "+col.expr+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col.expr+
 		" HAVING SUM(c.n) > 0", "SUM(c.n)", args)
@@ -65,7 +66,7 @@ func (r *Repository) cubeFacets(db *gorm.DB, orgID int64, col gridColumn, filter
 
 // facetQuery orders and runs a facet query: the most frequent values first,
 // then by value (byte order on both databases).
-func (r *Repository) facetQuery(db *gorm.DB, col gridColumn, query, count string, args []any) ([]FacetValue, error) {
+func (r *Store) facetQuery(db *gorm.DB, col Column, query, count string, args []any) ([]FacetValue, error) {
 	name := col.expr
 	if col.def.Kind == grid.KindText {
 		name = r.dialect.TextOrder(name)

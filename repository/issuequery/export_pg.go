@@ -1,4 +1,4 @@
-package repository
+package issuequery
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/issuerows"
 )
 
 // exportPG streams an export query on PostgreSQL through pgx itself rather
 // than database/sql: a million rows through database/sql box every value
 // in an interface and convert it again, which cost as much CPU as the rest
 // of the export.
-func (r *Repository) exportPG(ctx context.Context, query string, args []any, each func(*model.Issue) error) error {
+func (r *Store) exportPG(ctx context.Context, query string, args []any, each func(*model.Issue) error) error {
 	sqlDB, err := r.db.DB()
 	if err != nil {
 		return err
@@ -35,7 +37,7 @@ func (r *Repository) exportPG(ctx context.Context, query string, args []any, eac
 		}
 		defer rows.Close()
 		var is model.Issue
-		dest, finish := pgxIssueDests(&is)
+		dest, finish := issuerows.PgxDests(&is)
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err

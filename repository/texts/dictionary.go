@@ -1,4 +1,8 @@
-package repository
+// Package texts keeps the text dictionary (issue_texts) and answers text
+// matches through it: ingest interns the resource names, messages and URN
+// parts of the issues it writes, and the issue grid rewrites a text
+// condition into matches on the dictionary's values.
+package texts
 
 import (
 	"cmp"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // The text dictionary (issue_texts): every distinct resource name,
@@ -20,7 +25,7 @@ import (
 // urn_prefix_ref, urn_suffix_ref). Text matches (contains, notContains,
 // startsWith, endsWith) on those columns select the matching distinct
 // values first and then the issues referring to them through integer
-// indexes (textMatch), so a broad needle reads no trigram bitmap of the
+// indexes (the grid's SQL writer), so a broad needle reads no trigram bitmap of the
 // issues, and ingest maintains no trigram index per issue.
 //
 // A URN is held as two values, its prefix (the stack and project part,
@@ -31,28 +36,28 @@ import (
 
 // Fields of the text dictionary.
 const (
-	textResourceName = "resource_name"
-	textMessage      = "message"
-	textURNPrefix    = "urn_prefix"
-	textURNSuffix    = "urn_suffix"
+	ResourceName = "resource_name"
+	Message      = "message"
+	URNPrefix    = "urn_prefix"
+	URNSuffix    = "urn_suffix"
 )
 
-// textKey is a value of the dictionary.
-type textKey struct{ field, value string }
+// Key is a value of the dictionary.
+type Key struct{ field, value string }
 
 // dictionaryColumns maps the issue columns whose whole value the
 // dictionary holds to their field.
 var dictionaryColumns = map[string]string{
-	"policy_issues.resource_name": textResourceName,
-	"policy_issues.message":       textMessage,
+	"policy_issues.resource_name": ResourceName,
+	"policy_issues.message":       Message,
 }
 
-// textRefColumns are the reference columns of the fields.
-var textRefColumns = map[string]string{
-	textResourceName: "policy_issues.name_ref",
-	textMessage:      "policy_issues.message_ref",
-	textURNPrefix:    "policy_issues.urn_prefix_ref",
-	textURNSuffix:    "policy_issues.urn_suffix_ref",
+// RefColumns are the reference columns of the fields.
+var RefColumns = map[string]string{
+	ResourceName: "policy_issues.name_ref",
+	Message:      "policy_issues.message_ref",
+	URNPrefix:    "policy_issues.urn_prefix_ref",
+	URNSuffix:    "policy_issues.urn_suffix_ref",
 }
 
 // urnScheme starts every Pulumi URN.
@@ -80,16 +85,16 @@ func splitURN(urn string) (prefix, rest string) {
 
 // urnPrefixSQL is splitURN's prefix of the column in SQL (the migration
 // holds a copy).
-func urnPrefixSQL(d Dialect, col string) string {
+func urnPrefixSQL(d store.Dialect, col string) string {
 	first := d.Position("substr("+col+", 12)", "'::'")
 	second := d.Position("substr("+col+", 13 + "+first+")", "'::'")
 	return "(CASE WHEN substr(" + col + ", 1, 11) = 'urn:pulumi:' AND " + first + " > 0 AND " + second + " > 0" +
 		" THEN substr(" + col + ", 1, 13 + " + first + " + " + second + ") ELSE '' END)"
 }
 
-// textPart is a condition on one field of the dictionary: the value is
+// Part is a condition on one field of the dictionary: the value is
 // LIKE the pattern (escaped with \, case-insensitive).
-type textPart struct{ field, pattern string }
+type Part struct{ Field, Pattern string }
 
 // urnMatch rewrites a text match on whole URNs into alternatives (any may
 // hold) of conditions on their parts (all must hold). With P the prefix
@@ -99,7 +104,7 @@ type textPart struct{ field, pattern string }
 // "::", so only those cuts of N are tried; startsWith and endsWith follow
 // the same way. The cases are exact, not approximations
 // (TestURNMatch checks them against the whole string).
-func urnMatch(op grid.Op, needle string) [][]textPart {
+func urnMatch(op grid.Op, needle string) [][]Part {
 	esc := likeEscaper.Replace
 	// cuts are the lengths of the needle's heads that can end a prefix.
 	var cuts []int
@@ -108,112 +113,138 @@ func urnMatch(op grid.Op, needle string) [][]textPart {
 			cuts = append(cuts, k)
 		}
 	}
-	var alts [][]textPart
+	var alts [][]Part
 	switch op {
 	case grid.OpContains, grid.OpNotContains:
-		alts = [][]textPart{{{textURNPrefix, "%" + esc(needle) + "%"}}, {{textURNSuffix, "%" + esc(needle) + "%"}}}
+		alts = [][]Part{{{URNPrefix, "%" + esc(needle) + "%"}}, {{URNSuffix, "%" + esc(needle) + "%"}}}
 		for _, k := range cuts {
 			if k < len(needle) {
-				alts = append(alts, []textPart{{textURNPrefix, "%" + esc(needle[:k])}, {textURNSuffix, esc(needle[k:]) + "%"}})
+				alts = append(alts, []Part{{URNPrefix, "%" + esc(needle[:k])}, {URNSuffix, esc(needle[k:]) + "%"}})
 			}
 		}
 	case grid.OpStartsWith:
-		alts = [][]textPart{{{textURNPrefix, esc(needle) + "%"}}, {{textURNPrefix, ""}, {textURNSuffix, esc(needle) + "%"}}}
+		alts = [][]Part{{{URNPrefix, esc(needle) + "%"}}, {{URNPrefix, ""}, {URNSuffix, esc(needle) + "%"}}}
 		for _, k := range cuts {
 			if k < len(needle) {
-				alts = append(alts, []textPart{{textURNPrefix, esc(needle[:k])}, {textURNSuffix, esc(needle[k:]) + "%"}})
+				alts = append(alts, []Part{{URNPrefix, esc(needle[:k])}, {URNSuffix, esc(needle[k:]) + "%"}})
 			}
 		}
 	case grid.OpEndsWith:
-		alts = [][]textPart{{{textURNSuffix, "%" + esc(needle)}}}
+		alts = [][]Part{{{URNSuffix, "%" + esc(needle)}}}
 		for _, k := range cuts {
-			alts = append(alts, []textPart{{textURNPrefix, "%" + esc(needle[:k])}, {textURNSuffix, esc(needle[k:])}})
+			alts = append(alts, []Part{{URNPrefix, "%" + esc(needle[:k])}, {URNSuffix, esc(needle[k:])}})
 		}
 	case grid.OpEquals, grid.OpNotEqual:
-		alts = [][]textPart{{{textURNPrefix, ""}, {textURNSuffix, esc(needle)}}}
+		alts = [][]Part{{{URNPrefix, ""}, {URNSuffix, esc(needle)}}}
 		for _, k := range cuts {
-			alts = append(alts, []textPart{{textURNPrefix, esc(needle[:k])}, {textURNSuffix, esc(needle[k:])}})
+			alts = append(alts, []Part{{URNPrefix, esc(needle[:k])}, {URNSuffix, esc(needle[k:])}})
 		}
 	}
 	return alts
 }
 
-// textCache remembers the dictionary ids that committed evaluations read
+// cache remembers the dictionary ids that committed evaluations read
 // or added. The id of an organisation's value never changes (values are
 // only added), so most evaluations find all their values here and look
 // none up. When full it starts over.
-type textCache struct {
+type cache struct {
 	mu  sync.Mutex
-	ids map[cachedText]int64
+	ids map[cachedKey]int64
 }
 
-// cachedText is an organisation's value.
-type cachedText struct {
+// cachedKey is an organisation's value.
+type cachedKey struct {
 	org int64
-	textKey
+	Key
 }
 
-// textCacheSize bounds the cache (a few tens of megabytes of texts at
+// cacheSize bounds the cache (a few tens of megabytes of texts at
 // most).
-const textCacheSize = 100000
+const cacheSize = 100000
 
-func (c *textCache) lookup(org int64, keys map[textKey]int64) {
+func (c *cache) lookup(org int64, keys map[Key]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range keys {
-		if id, ok := c.ids[cachedText{org, k}]; ok {
+		if id, ok := c.ids[cachedKey{org, k}]; ok {
 			keys[k] = id
 		}
 	}
 }
 
-func (c *textCache) add(org int64, ids map[textKey]int64) {
+func (c *cache) add(org int64, ids map[Key]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ids == nil || len(c.ids)+len(ids) > textCacheSize {
-		c.ids = make(map[cachedText]int64, len(ids))
+	if c.ids == nil || len(c.ids)+len(ids) > cacheSize {
+		c.ids = make(map[cachedKey]int64, len(ids))
 	}
 	for k, id := range ids {
-		c.ids[cachedText{org, k}] = id
+		c.ids[cachedKey{org, k}] = id
 	}
 }
 
-// addResourceTexts adds to want the dictionary keys of a resource's name
-// and of its URN's two parts.
-func addResourceTexts(want map[textKey]int64, name, urn string) {
-	prefix, rest := splitURN(urn)
-	want[textKey{textResourceName, name}] = 0
-	want[textKey{textURNPrefix, prefix}] = 0
-	want[textKey{textURNSuffix, rest}] = 0
+// Dictionary is the text dictionary of a database, with the cache of the
+// ids its values have.
+type Dictionary struct {
+	db      *gorm.DB
+	dialect store.Dialect
+	cache   cache
 }
 
-// resolveTexts sets the dictionary references of the issues an evaluation
+// New returns the dictionary of s's database.
+func New(s *store.Store) *Dictionary { return &Dictionary{db: s.DB(), dialect: s.Dialect()} }
+
+// Want is the values an evaluation needs, each with its id once known
+// (0 until then).
+type Want map[Key]int64
+
+// AddResource adds the values of a resource's name and of its URN's two
+// parts.
+func (w Want) AddResource(name, urn string) { addResource(w, name, urn) }
+
+// AddMessage adds the value of an issue's message.
+func (w Want) AddMessage(message string) { w[Key{Message, message}] = 0 }
+
+// Remember caches the ids of want, once the transaction that read or added
+// them has committed.
+func (d *Dictionary) Remember(orgID int64, want Want) { d.cache.add(orgID, want) }
+
+// addResource adds to want the dictionary keys of a resource's name
+// and of its URN's two parts.
+func addResource(want map[Key]int64, name, urn string) {
+	prefix, rest := splitURN(urn)
+	want[Key{ResourceName, name}] = 0
+	want[Key{URNPrefix, prefix}] = 0
+	want[Key{URNSuffix, rest}] = 0
+}
+
+// Resolve sets the dictionary references of the issues an evaluation
 // writes, adding the values the dictionary lacks, and returns the ids of
 // their values (to cache once the transaction commits: an id read from
 // the cache is always committed, one added here only if the transaction
 // is).
-func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]model.Issue) (map[textKey]int64, error) {
-	want := map[textKey]int64{}
+func (d *Dictionary) Resolve(tx *gorm.DB, orgID int64, sets ...[]model.Issue) (Want, error) {
+	want := Want{}
 	for _, rows := range sets {
 		for i := range rows {
-			addResourceTexts(want, rows[i].ResourceName, rows[i].ResourceURN)
-			want[textKey{textMessage, rows[i].Message}] = 0
+			addResource(want, rows[i].ResourceName, rows[i].ResourceURN)
+			want.AddMessage(rows[i].Message)
 		}
 	}
 	if len(want) == 0 {
 		return nil, nil
 	}
-	if _, err := r.internTexts(tx, orgID, want); err != nil {
+	if _, err := d.intern(tx, orgID, want); err != nil {
 		return nil, err
 	}
 	for _, rows := range sets {
 		for i := range rows {
 			is := &rows[i]
 			prefix, rest := splitURN(is.ResourceURN)
-			is.NameRef = want[textKey{textResourceName, is.ResourceName}]
-			is.MessageRef = want[textKey{textMessage, is.Message}]
-			is.URNPrefixRef = want[textKey{textURNPrefix, prefix}]
-			is.URNSuffixRef = want[textKey{textURNSuffix, rest}]
+			is.NameRef = want[Key{ResourceName, is.ResourceName}]
+			is.MessageRef = want[Key{Message, is.Message}]
+			is.URNPrefixRef = want[Key{URNPrefix, prefix}]
+			is.URNSuffixRef = want[Key{URNSuffix, rest}]
 			if is.NameRef == 0 || is.MessageRef == 0 || is.URNPrefixRef == 0 || is.URNSuffixRef == 0 {
 				return nil, fmt.Errorf("text dictionary: no entry for issue %s after adding it", is.ID)
 			}
@@ -222,7 +253,7 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]model.Issu
 	return want, nil
 }
 
-// seedTexts adds the values of want that the dictionary lacks in
+// Seed adds the values of want that the dictionary lacks in
 // statements of their own, before the evaluation that needs them opens its
 // transaction (PostgreSQL), and caches the ids of all of them. Added
 // inside that transaction, a value that a concurrent evaluation had added
@@ -232,23 +263,23 @@ func (r *Repository) resolveTexts(tx *gorm.DB, orgID int64, sets ...[]model.Issu
 // hands out numbers: a value whose evaluation then fails stays, referred
 // to by no issue, and every match through the dictionary reaches issues
 // by their references, so it matches none.
-func (r *Repository) seedTexts(ctx context.Context, orgID int64, want map[textKey]int64) error {
-	uncached, err := r.internTexts(r.db.WithContext(ctx), orgID, want)
+func (d *Dictionary) Seed(ctx context.Context, orgID int64, want Want) error {
+	uncached, err := d.intern(d.db.WithContext(ctx), orgID, want)
 	if err != nil || uncached == 0 {
 		return err
 	}
-	r.texts.add(orgID, want)
+	d.cache.add(orgID, want)
 	return nil
 }
 
-// internTexts sets the id of every value of want: from the cache, else
+// intern sets the id of every value of want: from the cache, else
 // from the dictionary, adding the values it lacks. It says how many values
 // the cache did not hold.
-func (r *Repository) internTexts(db *gorm.DB, orgID int64, want map[textKey]int64) (int, error) {
-	r.texts.lookup(orgID, want)
+func (d *Dictionary) intern(db *gorm.DB, orgID int64, want Want) (int, error) {
+	d.cache.lookup(orgID, want)
 	// Sorted, so evaluations adding the same new values concurrently wait
 	// for each other in one order instead of deadlocking.
-	var keys []textKey
+	var keys []Key
 	for k, id := range want {
 		if id == 0 {
 			keys = append(keys, k)
@@ -257,15 +288,15 @@ func (r *Repository) internTexts(db *gorm.DB, orgID int64, want map[textKey]int6
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	slices.SortFunc(keys, compareTextKeys)
-	lookup, insert := r.lookupTextsSQLite, r.insertTextsSQLite
-	if r.dialect.Arrays() {
-		lookup, insert = lookupTextsPG, insertTextsPG
+	slices.SortFunc(keys, compareKeys)
+	lookup, insert := d.lookupSQLite, d.insertSQLite
+	if d.dialect.Arrays() {
+		lookup, insert = lookupPG, insertPG
 	}
 	if err := lookup(db, orgID, keys, want); err != nil {
 		return 0, err
 	}
-	var missing []textKey
+	var missing []Key
 	for _, k := range keys {
 		if want[k] == 0 {
 			missing = append(missing, k)
@@ -284,14 +315,14 @@ func (r *Repository) internTexts(db *gorm.DB, orgID int64, want map[textKey]int6
 	return len(keys), nil
 }
 
-// compareTextKeys orders values by field, then value: concurrent writers
+// compareKeys orders values by field, then value: concurrent writers
 // adding the same new values take their locks in this one order.
-func compareTextKeys(a, b textKey) int {
+func compareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.field, b.field), cmp.Compare(a.value, b.value))
 }
 
-// textColumns lays keys out as two arrays.
-func textColumns(keys []textKey) (fields, values []string) {
+// keyColumns lays keys out as two arrays.
+func keyColumns(keys []Key) (fields, values []string) {
 	fields, values = make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		fields[i], values[i] = k.field, k.value
@@ -299,15 +330,15 @@ func textColumns(keys []textKey) (fields, values []string) {
 	return fields, values
 }
 
-// lookupTextsPG sets the ids of the keys the dictionary holds.
-func lookupTextsPG(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int64) error {
-	for _, batch := range chunk(keys, pgBulkRows) {
-		fields, values := textColumns(batch)
+// lookupPG sets the ids of the keys the dictionary holds.
+func lookupPG(tx *gorm.DB, orgID int64, keys []Key, ids map[Key]int64) error {
+	for _, batch := range store.Chunk(keys, store.ArrayRows) {
+		fields, values := keyColumns(batch)
 		// md5 finds the value through the unique index; the value itself
 		// is compared too. One index probe per value (LIMIT keeps the
 		// lateral subquery from being planned as a join, which a plan
 		// made while the dictionary was small does by scanning it).
-		rows, err := queryPG(tx, `SELECT t.id, u.field, u.value FROM unnest($2::text[], $3::text[]) AS u(field, value)
+		rows, err := store.QueryArrays(tx, `SELECT t.id, u.field, u.value FROM unnest($2::text[], $3::text[]) AS u(field, value)
 			CROSS JOIN LATERAL (SELECT t.id FROM issue_texts t WHERE t.org_id = $1 AND t.field = u.field
 				AND md5(t.value) = md5(u.value) AND t.value = u.value LIMIT 1) t`,
 			orgID, fields, values)
@@ -316,7 +347,7 @@ func lookupTextsPG(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int
 		}
 		for rows.Next() {
 			var id int64
-			var k textKey
+			var k Key
 			if err := rows.Scan(&id, &k.field, &k.value); err != nil {
 				rows.Close()
 				return err
@@ -331,12 +362,12 @@ func lookupTextsPG(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int
 	return nil
 }
 
-// insertTextsPG adds values to the dictionary; values another transaction
+// insertPG adds values to the dictionary; values another transaction
 // added first are left as they are.
-func insertTextsPG(tx *gorm.DB, orgID int64, keys []textKey) error {
-	for _, batch := range chunk(keys, pgBulkRows) {
-		fields, values := textColumns(batch)
-		if err := execPG(tx, `INSERT INTO issue_texts (org_id, field, value)
+func insertPG(tx *gorm.DB, orgID int64, keys []Key) error {
+	for _, batch := range store.Chunk(keys, store.ArrayRows) {
+		fields, values := keyColumns(batch)
+		if err := store.ExecArrays(tx, `INSERT INTO issue_texts (org_id, field, value)
 			SELECT $1, u.field, u.value FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(field, value, n) ORDER BY u.n
 			ON CONFLICT (org_id, field, md5(value)) DO NOTHING`, orgID, fields, values); err != nil {
 			return err
@@ -345,20 +376,20 @@ func insertTextsPG(tx *gorm.DB, orgID int64, keys []textKey) error {
 	return nil
 }
 
-// lookupTextsSQLite is lookupTextsPG on SQLite.
-func (r *Repository) lookupTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey, ids map[textKey]int64) error {
+// lookupTextsSQLite is lookupPG on SQLite.
+func (d *Dictionary) lookupSQLite(tx *gorm.DB, orgID int64, keys []Key, ids map[Key]int64) error {
 	byField := map[string][]string{}
 	for _, k := range keys {
 		byField[k.field] = append(byField[k.field], k.value)
 	}
 	for field, values := range byField {
-		for _, batch := range chunk(values, r.inBatch()) {
+		for _, batch := range store.Chunk(values, d.dialect.InListSize()) {
 			var found []model.IssueText
 			if err := tx.Where("org_id = ? AND field = ? AND value IN ?", orgID, field, batch).Find(&found).Error; err != nil {
 				return err
 			}
 			for _, t := range found {
-				ids[textKey{t.Field, t.Value}] = t.ID
+				ids[Key{t.Field, t.Value}] = t.ID
 			}
 		}
 	}
@@ -367,12 +398,12 @@ func (r *Repository) lookupTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey,
 
 // insertTextsSQLite adds values to the dictionary (the transaction holds
 // SQLite's write lock: nobody else adds them meanwhile).
-func (r *Repository) insertTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey) error {
+func (d *Dictionary) insertSQLite(tx *gorm.DB, orgID int64, keys []Key) error {
 	rows := make([]model.IssueText, len(keys))
 	for i, k := range keys {
 		rows[i] = model.IssueText{OrgID: orgID, Field: k.field, Value: k.value}
 	}
-	for _, batch := range chunk(rows, r.batchRows(3)) {
+	for _, batch := range store.Chunk(rows, store.BatchRows(d.dialect, 3)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}
@@ -380,30 +411,30 @@ func (r *Repository) insertTextsSQLite(tx *gorm.DB, orgID int64, keys []textKey)
 	return nil
 }
 
-// textColumnsOf are, per field of the dictionary, the SQL of an issue's
-// value (on policy_issues); textRefColumns names its reference column.
-func textColumnsOf(d Dialect) []struct{ field, value string } {
+// columnsOf are, per field of the dictionary, the SQL of an issue's
+// value (on policy_issues); RefColumns names its reference column.
+func columnsOf(d store.Dialect) []struct{ field, value string } {
 	prefix := urnPrefixSQL(d, "policy_issues.resource_urn")
 	return []struct{ field, value string }{
-		{textResourceName, "policy_issues.resource_name"},
-		{textMessage, "policy_issues.message"},
-		{textURNPrefix, prefix},
-		{textURNSuffix, "substr(policy_issues.resource_urn, length(" + prefix + ") + 1)"},
+		{ResourceName, "policy_issues.resource_name"},
+		{Message, "policy_issues.message"},
+		{URNPrefix, prefix},
+		{URNSuffix, "substr(policy_issues.resource_urn, length(" + prefix + ") + 1)"},
 	}
 }
 
-// rebuildTexts adds the organisation's issue texts the dictionary lacks and
+// Rebuild adds the organisation's issue texts the dictionary lacks and
 // points every issue at its values (for issues written around the
-// repository; see RebuildRollups).
-func (r *Repository) rebuildTexts(tx *gorm.DB, orgID int64) error {
-	for _, c := range textColumnsOf(r.dialect) {
-		conflict, match := r.dialect.TextsConflict(), r.dialect.TextsMatch(c.value)
+// repository, as the repository's rebuild does).
+func (d *Dictionary) Rebuild(tx *gorm.DB, orgID int64) error {
+	for _, c := range columnsOf(d.dialect) {
+		conflict, match := d.dialect.TextsConflict(), d.dialect.TextsMatch(c.value)
 		if err := tx.Exec(`INSERT INTO issue_texts (org_id, field, value)
 			SELECT DISTINCT org_id, '`+c.field+`', `+c.value+` FROM policy_issues WHERE org_id = ?
 			ON CONFLICT `+conflict+` DO NOTHING`, orgID).Error; err != nil {
 			return err
 		}
-		ref := strings.TrimPrefix(textRefColumns[c.field], "policy_issues.")
+		ref := strings.TrimPrefix(RefColumns[c.field], "policy_issues.")
 		if err := tx.Exec(`UPDATE policy_issues SET `+ref+` = (SELECT t.id FROM issue_texts t
 			WHERE t.org_id = policy_issues.org_id AND t.field = '`+c.field+`' AND `+match+`) WHERE org_id = ?`, orgID).Error; err != nil {
 			return err
@@ -412,13 +443,13 @@ func (r *Repository) rebuildTexts(tx *gorm.DB, orgID int64) error {
 	return nil
 }
 
-// checkTexts reports issues whose dictionary references are not their
+// Check reports issues whose dictionary references are not their
 // texts.
-func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) error {
-	for _, c := range textColumnsOf(r.dialect) {
+func (d *Dictionary) Check(db *gorm.DB, orgID int64, problems *[]string) error {
+	for _, c := range columnsOf(d.dialect) {
 		var wrong int64
 		if err := db.Raw(`SELECT COUNT(*) FROM policy_issues
-			LEFT JOIN issue_texts t ON t.org_id = policy_issues.org_id AND t.id = `+textRefColumns[c.field]+` AND t.field = '`+c.field+`'
+			LEFT JOIN issue_texts t ON t.org_id = policy_issues.org_id AND t.id = `+RefColumns[c.field]+` AND t.field = '`+c.field+`'
 			WHERE policy_issues.org_id = ? AND (t.value IS NULL OR t.value <> `+c.value+`)`, orgID).Scan(&wrong).Error; err != nil {
 			return err
 		}
@@ -429,11 +460,11 @@ func (r *Repository) checkTexts(db *gorm.DB, orgID int64, problems *[]string) er
 	return nil
 }
 
-// textAlternatives is the dictionary form of a text condition on an
-// issue column (see textMatch; the negative operators are the negation of
+// Alternatives is the dictionary form of a text condition on an
+// issue column (the grid's SQL writer matches any of the alternatives; the negative operators are the negation of
 // the alternatives), and whether the dictionary serves it.
-func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, bool) {
-	pattern, ok := likePattern(op, needle)
+func Alternatives(expr string, op grid.Op, needle string) ([][]Part, bool) {
+	pattern, ok := LikePattern(op, needle)
 	if op == grid.OpEquals || op == grid.OpNotEqual {
 		// Equality is a pattern without wildcards.
 		pattern, ok = likeEscaper.Replace(needle), true
@@ -445,41 +476,40 @@ func textAlternatives(expr string, op grid.Op, needle string) ([][]textPart, boo
 		return urnMatch(op, needle), true
 	}
 	if field, ok := dictionaryColumns[expr]; ok {
-		return [][]textPart{{{field, pattern}}}, true
+		return [][]Part{{{field, pattern}}}, true
 	}
 	return nil, false
 }
 
-// textSets are the dictionary ids matching the parts of a filter's text
+// Sets are the dictionary ids matching the parts of a filter's text
 // matches, read before the filter's SQL is written.
-type textSets map[textPart][]int64
+type Sets map[Part][]int64
 
-// maxTextSet is the largest number of values a part's set holds; a part
+// MaxSet is the largest number of values a part's set holds; a part
 // matching more is left to a subquery (a variable for tests).
-var maxTextSet = 10000
+var MaxSet = 10000
 
-// textSets reads the ids of the dictionary values matching the text
-// matches of a filter. A part no value matches drops its alternative from
+// Sets reads the ids of the dictionary values matching the text
+// matches of a filter (parts). A part no value matches drops its alternative from
 // the SQL. Bound as arrays of constants, the ids let PostgreSQL estimate
 // how many issues a match selects
 // and choose the plan for it: behind a subquery it guesses a few hundred,
 // and for a needle matching half the issues it would fetch them all
 // through the reference index and sort them instead of reading the sort
 // order until a page is full (see docs/performance.md).
-func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textSets, error) {
-	limit := r.dialect.MaxIDSet(maxTextSet)
-	parts := textParts(filter)
+func (d *Dictionary) Sets(db *gorm.DB, orgID int64, parts []Part) (Sets, error) {
+	limit := d.dialect.MaxIDSet(MaxSet)
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	sets := textSets{}
+	sets := Sets{}
 	for _, p := range parts {
 		if _, done := sets[p]; done {
 			continue
 		}
 		var ids []int64
 		if err := db.Raw(`SELECT id FROM issue_texts WHERE org_id = ? AND field = ? AND lower(value) LIKE lower(?) ESCAPE '\' LIMIT ?`,
-			orgID, p.field, p.pattern, limit+1).Scan(&ids).Error; err != nil {
+			orgID, p.Field, p.Pattern, limit+1).Scan(&ids).Error; err != nil {
 			return nil, err
 		}
 		if len(ids) <= limit {
@@ -489,51 +519,19 @@ func (r *Repository) textSets(db *gorm.DB, orgID int64, filter grid.Node) (textS
 	return sets, nil
 }
 
-// textParts lists the dictionary parts of a filter's text conditions.
-func textParts(n grid.Node) []textPart {
-	var parts []textPart
-	switch n := n.(type) {
-	case *grid.And:
-		for _, c := range n.Children {
-			parts = append(parts, textParts(c)...)
-		}
-	case *grid.Or:
-		for _, c := range n.Children {
-			parts = append(parts, textParts(c)...)
-		}
-	case *grid.Not:
-		parts = textParts(n.Child)
-	case *grid.Condition:
-		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
-			return nil
-		}
-		needle, _ := n.Values[0].(string)
-		for _, e := range issueGridColumns[n.ColID].matched(n) {
-			alts, _ := textAlternatives(e, n.Op, needle)
-			for _, alt := range alts {
-				parts = append(parts, alt...)
-			}
-		}
-	}
-	return parts
-}
+// likeEscaper escapes LIKE wildcards for ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// issueCondition is issueWhere with the facts it uses read first: the
-// filter's text matches from the dictionary (textSets), its entity type's
-// size (entityTypeNarrow) and the exact values of its equals conditions on
-// text columns (exactNames) from the cube.
-func (r *Repository) issueCondition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
-	var facts filterFacts
-	var err error
-	if facts.texts, err = r.textSets(db, orgID, filter); err != nil {
-		return "", nil, err
+// LikePattern is the LIKE pattern (escaped with \) of a text match
+// operator, and whether the operator is one.
+func LikePattern(op grid.Op, s string) (string, bool) {
+	switch op {
+	case grid.OpContains, grid.OpNotContains:
+		return "%" + likeEscaper.Replace(s) + "%", true
+	case grid.OpStartsWith:
+		return likeEscaper.Replace(s) + "%", true
+	case grid.OpEndsWith:
+		return "%" + likeEscaper.Replace(s), true
 	}
-	if facts.narrowType, err = r.entityTypeNarrow(db, orgID, filter); err != nil {
-		return "", nil, err
-	}
-	if facts.exactNames, err = r.exactNames(db, orgID, filter); err != nil {
-		return "", nil, err
-	}
-	cond, args := issueWhere(orgID, filter, r.dialect, &facts)
-	return cond, args, nil
+	return "", false
 }

@@ -1,4 +1,4 @@
-package repository
+package texts
 
 import (
 	"math/rand/v2"
@@ -90,10 +90,10 @@ func TestURNMatch(t *testing.T) {
 					all := true
 					for _, p := range alt {
 						v := prefix
-						if p.field == textURNSuffix {
+						if p.Field == URNSuffix {
 							v = rest
 						}
-						all = all && likeMatch(v, p.pattern)
+						all = all && likeMatch(v, p.Pattern)
 					}
 					got = got || all
 				}
@@ -114,10 +114,10 @@ func TestURNMatch(t *testing.T) {
 // TestTextCache checks the cache answers what was added, per
 // organisation, and starts over instead of growing past its bound.
 func TestTextCache(t *testing.T) {
-	var c textCache
-	logs := textKey{textResourceName, "logs"}
-	c.add(1, map[textKey]int64{logs: 7})
-	got := map[textKey]int64{logs: 0}
+	var c cache
+	logs := Key{ResourceName, "logs"}
+	c.add(1, map[Key]int64{logs: 7})
+	got := map[Key]int64{logs: 0}
 	c.lookup(1, got)
 	if got[logs] != 7 {
 		t.Errorf("organisation 1: id %d, want 7", got[logs])
@@ -127,12 +127,12 @@ func TestTextCache(t *testing.T) {
 	if got[logs] != 0 {
 		t.Errorf("organisation 2 sees organisation 1's id %d", got[logs])
 	}
-	many := map[textKey]int64{}
-	for i := range textCacheSize {
-		many[textKey{textMessage, strconv.Itoa(i)}] = int64(i + 1)
+	many := map[Key]int64{}
+	for i := range cacheSize {
+		many[Key{Message, strconv.Itoa(i)}] = int64(i + 1)
 	}
 	c.add(1, many)
-	if len(c.ids) > textCacheSize {
-		t.Errorf("cache holds %d ids, bound %d", len(c.ids), textCacheSize)
+	if len(c.ids) > cacheSize {
+		t.Errorf("cache holds %d ids, bound %d", len(c.ids), cacheSize)
 	}
 }

@@ -1,9 +1,10 @@
-package repository
+package issuequery
 
 import (
 	"testing"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // gridBenchBodies are grid requests of the shapes clients send, from the
@@ -36,11 +37,11 @@ func BenchmarkFilterTranslation(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, _ = issueWhere(1, q.Where(), Postgres, nil)
+				_, _ = issueWhere(1, q.Where(), store.Postgres, nil)
 				if onCube(q.Where()) {
-					_, _ = cubeWhere(1, q.Where(), Postgres)
+					_, _ = cubeWhere(1, q.Where(), store.Postgres)
 				}
-				_ = orderClause(q.Sort, issueGridColumns, "policy_issues.id", Postgres)
+				_ = OrderClause(q.Sort, issueGridColumns, "policy_issues.id", store.Postgres)
 			}
 		})
 	}

@@ -1,4 +1,10 @@
-package repository
+// Package issuequery answers the issue grid: its columns (IssueSchema, for
+// the grid parser, and the SQL of each), pages of issues and of groups
+// (ListIssues), the export (ExportIssues), the distinct values of a column
+// (IssueFacets), the planner that keeps them fast at a million issues, and
+// the translation of a grid's filter and sort into SQL through a column
+// table (WhereClause, OrderClause), which other grids share.
+package issuequery
 
 import (
 	"context"
@@ -6,28 +12,72 @@ import (
 	"slices"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
-	"gorm.io/gorm"
+	"github.com/policyresults/policyresults/repository/issuerows"
+	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
+
+// Store answers the issue grid's queries on one database.
+type Store struct {
+	store   *store.Store
+	db      *gorm.DB
+	dialect store.Dialect
+	texts   *texts.Dictionary
+}
+
+// New returns the issue grid of s's database, whose text matches the
+// dictionary t answers.
+func New(s *store.Store, t *texts.Dictionary) *Store {
+	return &Store{store: s, db: s.DB(), dialect: s.Dialect(), texts: t}
+}
 
 // issueGridColumns are the columns of /issues, /issues/export and
 // /issues/filters, declared with the columns of policy_issues
 // (issueColumnTable).
-var issueGridColumns = issueGridColumnsOf(issueColumnTable)
+var issueGridColumns = issueGridColumnsOf(issuerows.GridColumns)
+
+// issueGridColumnsOf is the issue grid's columns of policy_issues' columns
+// by API field id, their expressions qualified with the table's name.
+func issueGridColumnsOf(table []issuerows.GridColumn) Columns {
+	qualified := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return "policy_issues." + name
+	}
+	out := Columns{}
+	for _, c := range table {
+		g := Column{def: c.Def, expr: qualified(c.Name), rank: qualified(c.Rank), rankMatch: qualified(c.RankMatch)}
+		for _, also := range c.MatchAlso {
+			g.matchAlso = append(g.matchAlso, qualified(also))
+		}
+		out[c.Field] = g
+	}
+	return out
+}
 
 // IssueSchema is the column allowlist of /issues, /issues/export and
 // /issues/filters, for the grid parser.
-var IssueSchema = issueGridColumns.schema()
+var IssueSchema = issueGridColumns.Schema()
 
-func textColumn(expr string) gridColumn {
-	return gridColumn{expr: expr, def: grid.ColumnDef{Kind: grid.KindText, Set: true}}
+// TextColumn defines a text column.
+func TextColumn(expr string) Column {
+	return Column{expr: expr, def: grid.ColumnDef{Kind: grid.KindText, Set: true}}
 }
 
-// enumColumn defines an enum; with a rank expression, values are listed in
+// NumberColumn defines a number column.
+func NumberColumn(expr string) Column {
+	return Column{expr: expr, def: grid.ColumnDef{Kind: grid.KindNumber, Set: true}}
+}
+
+// EnumColumn defines an enum; with a rank expression, values are listed in
 // rank order (rank = index).
-func enumColumn(expr, rank string, values ...string) gridColumn {
-	return gridColumn{expr: expr, rank: rank, def: grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}}
+func EnumColumn(expr, rank string, values ...string) Column {
+	return Column{expr: expr, rank: rank, def: grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}}
 }
 
 // IssueDefaultSort is the default order of issues: severity (critical
@@ -60,9 +110,9 @@ type IssuePage struct {
 
 // ListIssues answers a grid query over the organisation's issues: a page of
 // rows in the query's order (ties broken on id), or, when q.Group is set, a
-// page of groups. RowCount is exact. See issues_plan.go for how it stays
+// page of groups. RowCount is exact. See plan.go for how it stays
 // fast at a million issues.
-func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
+func (r *Store) ListIssues(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	if q.Group != nil {
 		return r.issueGroups(ctx, orgID, q)
 	}
@@ -71,7 +121,7 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 		page.Issues, page.RowCount = page.Issues[:0], 0
 		filter := q.Where()
 		onTheCube := onCube(filter)
-		where, args, err := r.issueCondition(tx, orgID, filter)
+		where, args, err := r.Condition(tx, orgID, filter)
 		if err != nil {
 			return err
 		}
@@ -135,8 +185,8 @@ func (r *Repository) ListIssues(ctx context.Context, orgID int64, q *grid.Query)
 				keys, offset, limit = reversed(keys), int(max(0, total-int64(offset+limit))), int(min(int64(limit), total-int64(offset)))
 			}
 			lclause, largs := r.limitClause(limit, offset)
-			query := pageSQL(r.dialect, where, orderClause(keys, issueGridColumns, "policy_issues.id", r.dialect), lclause, filterFirst)
-			issues, err := scanIssues(tx, query, append(append([]any(nil), args...), largs...)...)
+			query := pageSQL(r.dialect, where, OrderClause(keys, issueGridColumns, "policy_issues.id", r.dialect), lclause, filterFirst)
+			issues, err := issuerows.Scan(tx, query, append(append([]any(nil), args...), largs...)...)
 			if err != nil {
 				return err
 			}
@@ -186,7 +236,7 @@ func reversed(keys []grid.SortKey) []grid.SortKey {
 
 // limitClause pages a query: LIMIT and OFFSET, a negative limit meaning
 // every row.
-func (r *Repository) limitClause(limit, offset int) (string, []any) {
+func (r *Store) limitClause(limit, offset int) (string, []any) {
 	switch {
 	case limit >= 0:
 		return " LIMIT ? OFFSET ?", []any{limit, offset}
@@ -200,29 +250,29 @@ func (r *Repository) limitClause(limit, offset int) (string, []any) {
 // keys) in q's order, one at a time, so memory stays constant whatever the
 // size; each may stop the export by returning an error. The issue passed to
 // each is reused for the next row.
-func (r *Repository) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*model.Issue) error) error {
+func (r *Store) ExportIssues(ctx context.Context, orgID int64, q *grid.Query, each func(*model.Issue) error) error {
 	if q.Limit == 0 {
 		return nil
 	}
-	where, args, err := r.issueCondition(r.db.WithContext(ctx), orgID, q.Where())
+	where, args, err := r.Condition(r.db.WithContext(ctx), orgID, q.Where())
 	if err != nil {
 		return err
 	}
 	limit, largs := r.limitClause(q.Limit, q.Offset)
-	query := "SELECT " + issueSelect + " FROM policy_issues WHERE " + where + " ORDER BY " + orderClause(q.Sort, issueGridColumns, "policy_issues.id", r.dialect) + limit
+	query := "SELECT " + issuerows.Select + " FROM policy_issues WHERE " + where + " ORDER BY " + OrderClause(q.Sort, issueGridColumns, "policy_issues.id", r.dialect) + limit
 	if r.dialect.Arrays() {
 		return r.exportPG(ctx, query, append(args, largs...), each)
 	}
-	return eachIssue(r.db.WithContext(ctx), query, append(args, largs...), each)
+	return issuerows.Each(r.db.WithContext(ctx), query, append(args, largs...), each)
 }
 
 // issueGroups answers the groups of one level: grouped on the level's
 // column, with a count and the value columns' aggregates, ordered by the
 // group sort keys and then the group value, and paged.
-func (r *Repository) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
+func (r *Store) issueGroups(ctx context.Context, orgID int64, q *grid.Query) (*IssuePage, error) {
 	g := q.Group
 	col := issueGridColumns[g.ColID]
-	cond, args, err := r.issueCondition(r.db.WithContext(ctx), orgID, q.Where())
+	cond, args, err := r.Condition(r.db.WithContext(ctx), orgID, q.Where())
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package repository
+package issuequery
 
 import (
 	"cmp"
@@ -8,10 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
-	"gorm.io/gorm"
+	"github.com/policyresults/policyresults/repository/issuerows"
+	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // How a grid query runs at a million issues (see docs/performance.md):
@@ -34,8 +38,8 @@ import (
 
 // cubeColumns are the columns of issueGridColumns the cube holds, with their
 // expressions on issue_counts (alias c).
-var cubeColumns = func() gridColumns {
-	cols := gridColumns{}
+var cubeColumns = func() Columns {
+	cols := Columns{}
 	onCube := func(e string) string { return "c." + strings.TrimPrefix(e, "policy_issues.") }
 	for id, col := range issueGridColumns {
 		expr, ok := strings.CutPrefix(col.expr, "policy_issues.")
@@ -96,9 +100,9 @@ func onCube(n grid.Node) bool {
 
 // cubeWhere is the condition selecting the organisation's cube cells that
 // match filter (whose columns are all on the cube: onCube).
-func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
+func cubeWhere(orgID int64, filter grid.Node, d store.Dialect) (string, []any) {
 	cond, args := "c.org_id = ? AND c.n <> 0", []any{orgID}
-	if w, wargs := whereClause(filter, cubeColumns, d); w != "" {
+	if w, wargs := WhereClause(filter, cubeColumns, d); w != "" {
 		cond += " AND " + w
 		args = append(args, wargs...)
 	}
@@ -115,7 +119,7 @@ func cubeWhere(orgID int64, filter grid.Node, d Dialect) (string, []any) {
 // of the cube is written as the values it matches where given
 // (exactNames), text matches as the sets of texts where given (textSets),
 // subqueries on the dictionary otherwise. facts may be nil.
-func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (string, []any) {
+func issueWhere(orgID int64, filter grid.Node, d store.Dialect, facts *filterFacts) (string, []any) {
 	if facts == nil {
 		facts = &filterFacts{}
 	}
@@ -150,10 +154,10 @@ func issueWhere(orgID int64, filter grid.Node, d Dialect, facts *filterFacts) (s
 	return cond, args
 }
 
-// filterFacts are what issueCondition reads before a filter's SQL is
+// filterFacts are what Condition reads before a filter's SQL is
 // written.
 type filterFacts struct {
-	texts      textSets
+	texts      texts.Sets
 	narrowType *grid.Condition
 	// exactNames are, for equals conditions on the cube's text columns,
 	// the values of the cube they match: one per row for a column of one
@@ -181,7 +185,7 @@ type filterFacts struct {
 // of the cube that match: exact even for issues triaged before a member
 // changed email. A condition no value matches gets an empty set (no issue
 // matches it).
-func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][][]string, error) {
+func (r *Store) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map[*grid.Condition][][]string, error) {
 	var out map[*grid.Condition][][]string
 	var err error
 	grid.Walk(filter, func(c *grid.Condition) {
@@ -230,14 +234,14 @@ func (r *Repository) exactNames(db *gorm.DB, orgID int64, filter grid.Node) (map
 }
 
 // entityTypeNarrow returns the filter's top-level condition on one entity
-// type when that type has at most narrowLimit issues, else nil. Restricted
+// type when that type has at most NarrowLimit issues, else nil. Restricted
 // to the type's entities, such a filter's issues are found through the
 // entities (the planner then reads 20 accounts' issues sorted by priority
 // through the entities instead of the priority index, where they are a
 // few among 200,000); the same restriction on the bulk of the issues
 // (every stack) would only add a check to each row of an ordered read
 // (see docs/performance.md).
-func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node) (*grid.Condition, error) {
+func (r *Store) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node) (*grid.Condition, error) {
 	for _, c := range topConditions(filter) {
 		if c.ColID != "entityType" || (c.Op != grid.OpIn && c.Op != grid.OpEquals) || len(c.Values) != 1 {
 			continue
@@ -246,7 +250,7 @@ func (r *Repository) entityTypeNarrow(db *gorm.DB, orgID int64, filter grid.Node
 			return nil, nil
 		}
 		n, err := r.cubeCount(db, orgID, c)
-		if err != nil || n > narrowLimit {
+		if err != nil || n > NarrowLimit {
 			return nil, err
 		}
 		return c, nil
@@ -272,7 +276,7 @@ func topConditions(n grid.Node) []*grid.Condition {
 
 // readTx runs fn in a read-only transaction with one snapshot (see
 // store.Store.ReadTx).
-func (r *Repository) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (r *Store) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return r.store.ReadTx(ctx, fn)
 }
 
@@ -281,29 +285,29 @@ func (r *Repository) readTx(ctx context.Context, fn func(tx *gorm.DB) error) err
 // offsets cheap), then their rows. cond may reference policy_issues. With
 // filterFirst the matching rows are found before they are sorted (see
 // narrowCount).
-func pageSQL(d Dialect, cond, order, limit string, filterFirst bool) string {
+func pageSQL(d store.Dialect, cond, order, limit string, filterFirst bool) string {
 	from := "policy_issues WHERE " + cond
 	if filterFirst {
 		// OFFSET 0 keeps the subquery from being merged into the outer
 		// query, so it is planned for its filter alone.
 		from = "(SELECT * FROM policy_issues WHERE " + cond + d.Fence() + ") policy_issues"
 	}
-	return "SELECT " + issueSelect + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
+	return "SELECT " + issuerows.Select + " FROM policy_issues JOIN (SELECT policy_issues.org_id AS k_org, policy_issues.id AS k_id" +
 		" FROM " + from + " ORDER BY " + order + limit + ") k" +
 		" ON policy_issues.org_id = k.k_org AND policy_issues.id = k.k_id ORDER BY " + order
 }
 
-// narrowLimit is the largest number of rows a page finds by filtering
+// NarrowLimit is the largest number of rows a page finds by filtering
 // first and sorting after (a variable for tests).
-var narrowLimit int64 = 20000
+var NarrowLimit int64 = 20000
 
 // filterFirst tells whether a page whose narrowest indexed condition
 // selects n issues is found by filtering first. Only on PostgreSQL: SQLite
 // plans the fenced subquery poorly (it reads the filter through the sort
 // index and its table), and at the sizes it serves the ordered read of the
 // default order's index, which carries the filter columns, is fast.
-func (r *Repository) filterFirst(n int64) bool {
-	return r.dialect.FiltersFirst() && n >= 0 && n <= narrowLimit
+func (r *Store) filterFirst(n int64) bool {
+	return r.dialect.FiltersFirst() && n >= 0 && n <= NarrowLimit
 }
 
 // coveredColumns are the columns the indexes of policyName and
@@ -353,7 +357,7 @@ func coveredFilter(n grid.Node) bool {
 // visited, which a filter correlated with the order (issues assigned in
 // one sweep, a policy of one severity) makes the whole index; a narrow
 // indexed condition bounds the cost of filtering first instead.
-func (r *Repository) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
+func (r *Store) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
 	best := int64(-1)
 	for _, c := range topConditions(filter) {
 		switch {
@@ -378,18 +382,18 @@ func (r *Repository) narrowCount(tx *gorm.DB, orgID int64, filter grid.Node) (in
 }
 
 // cubeCount counts the issues matching a cube filter.
-func (r *Repository) cubeCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
+func (r *Store) cubeCount(tx *gorm.DB, orgID int64, filter grid.Node) (int64, error) {
 	cond, args := cubeWhere(orgID, filter, r.dialect)
 	var n int64
 	err := tx.Raw("SELECT CAST(COALESCE(SUM(c.n), 0) AS bigint) FROM issue_counts c WHERE "+cond, args...).Row().Scan(&n)
 	return n, err
 }
 
-// smallSegment is the largest segment of a filter outside the cube whose
+// SmallSegment is the largest segment of a filter outside the cube whose
 // matches are found before they are sorted: reading the segment in order
 // until a page is full may read the whole segment when its few matches
-// sit at its end.
-var smallSegment int64 = 2000
+// sit at its end (a variable for tests).
+var SmallSegment int64 = 2000
 
 // segmentColumns are the columns a page is read by segments of: the first
 // sort key's column on the cube and on the issues.
@@ -407,7 +411,7 @@ type segment struct {
 
 // cubeSegments counts the issues matching a cube filter per value of the
 // segment column.
-func (r *Repository) cubeSegments(tx *gorm.DB, orgID int64, col string, cubeFilter grid.Node) ([]segment, error) {
+func (r *Store) cubeSegments(tx *gorm.DB, orgID int64, col string, cubeFilter grid.Node) ([]segment, error) {
 	cond, args := cubeWhere(orgID, cubeFilter, r.dialect)
 	return scanSegments(tx, "SELECT "+col+", CAST(SUM(c.n) AS bigint) FROM issue_counts c WHERE "+cond+" GROUP BY "+col, args)
 }
@@ -454,10 +458,10 @@ func scanSegments(tx *gorm.DB, query string, args []any) ([]segment, error) {
 // segmentedPage reads a page of issues sorted first by severity or
 // priority, one value of that column at a time (segs: the issues matching
 // where per value), and counts the matches. With smallFirst, a segment of
-// at most smallSegment matches is found by filtering first (filters
+// at most SmallSegment matches is found by filtering first (filters
 // outside the cube, whose indexes find a segment's matches directly, and
 // covered filters).
-func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs []segment, where string, wargs []any,
+func (r *Store) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs []segment, where string, wargs []any,
 	smallFirst bool, page *IssuePage) error {
 	first := q.Sort[0]
 	col := segmentColumns[first.ColID]
@@ -496,13 +500,13 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 			continue
 		}
 		take := min(want, s.n-skip)
-		segmentFirst := filterFirst || (smallFirst && s.n <= smallSegment)
+		segmentFirst := filterFirst || (smallFirst && s.n <= SmallSegment)
 		segOrder, segSkip := order, skip
 		backwards := fromTheEnd(s.n, skip)
 		if backwards {
 			segOrder, segSkip = reverseOrder, s.n-skip-take
 		}
-		part, err := scanIssues(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", segOrder, " LIMIT ? OFFSET ?", segmentFirst),
+		part, err := issuerows.Scan(tx, pageSQL(r.dialect, where+" AND "+col.issue+" = ?", segOrder, " LIMIT ? OFFSET ?", segmentFirst),
 			append(append([]any(nil), wargs...), s.value, take, segSkip)...)
 		if err != nil {
 			return err
@@ -520,4 +524,60 @@ func (r *Repository) segmentedPage(tx *gorm.DB, orgID int64, q *grid.Query, segs
 		skip = 0
 	}
 	return nil
+}
+
+// textParts lists the dictionary parts of a filter's text conditions.
+func textParts(n grid.Node) []texts.Part {
+	var parts []texts.Part
+	switch n := n.(type) {
+	case *grid.And:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Or:
+		for _, c := range n.Children {
+			parts = append(parts, textParts(c)...)
+		}
+	case *grid.Not:
+		parts = textParts(n.Child)
+	case *grid.Condition:
+		if n.Column.Kind != grid.KindText || len(n.Values) == 0 {
+			return nil
+		}
+		needle, _ := n.Values[0].(string)
+		for _, e := range issueGridColumns[n.ColID].matched(n) {
+			alts, _ := texts.Alternatives(e, n.Op, needle)
+			for _, alt := range alts {
+				parts = append(parts, alt...)
+			}
+		}
+	}
+	return parts
+}
+
+// textSets reads the dictionary ids matching the parts of the filter's
+// text matches (texts.Dictionary.Sets).
+func (r *Store) textSets(db *gorm.DB, orgID int64, filter grid.Node) (texts.Sets, error) {
+	return r.texts.Sets(db, orgID, textParts(filter))
+}
+
+// Condition is the SQL condition selecting the organisation's issues that
+// match filter (issueWhere), with the facts it uses read first: the
+// filter's text matches from the dictionary (textSets), its entity type's
+// size (entityTypeNarrow) and the exact values of its equals conditions on
+// text columns (exactNames) from the cube.
+func (r *Store) Condition(db *gorm.DB, orgID int64, filter grid.Node) (string, []any, error) {
+	var facts filterFacts
+	var err error
+	if facts.texts, err = r.textSets(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	if facts.narrowType, err = r.entityTypeNarrow(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	if facts.exactNames, err = r.exactNames(db, orgID, filter); err != nil {
+		return "", nil, err
+	}
+	cond, args := issueWhere(orgID, filter, r.dialect, &facts)
+	return cond, args, nil
 }

@@ -1,4 +1,4 @@
-package repository
+package issuequery
 
 import (
 	"slices"
@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
-// gridColumn is a column of a grid as the repository holds it: its
+// Column is a column of a grid as the repository holds it: its
 // definition for the grid parser and the SQL that reads it.
-type gridColumn struct {
+type Column struct {
 	def grid.ColumnDef
 	// expr is the SQL expression of the column's value, used to filter,
 	// group, aggregate and (without rank) sort.
@@ -32,22 +34,25 @@ type gridColumn struct {
 	rankMatch string
 }
 
+// Expr is the SQL expression of the column's value.
+func (c Column) Expr() string { return c.expr }
+
 // matched returns the expressions a condition on the column matches: expr
 // alone for a group key, else expr and matchAlso.
-func (c gridColumn) matched(cond *grid.Condition) []string {
+func (c Column) matched(cond *grid.Condition) []string {
 	if cond.GroupKey {
 		return []string{c.expr}
 	}
 	return append([]string{c.expr}, c.matchAlso...)
 }
 
-// gridColumns are the columns of a grid by API column id: the one source of
+// Columns are the columns of a grid by API column id: the one source of
 // both the schema the grid parser checks requests against and the SQL the
 // repository writes for them, so no column has one without the other.
-type gridColumns map[string]gridColumn
+type Columns map[string]Column
 
-// schema is the columns' grid.Schema.
-func (cols gridColumns) schema() grid.Schema {
+// Schema is the columns' grid.Schema.
+func (cols Columns) Schema() grid.Schema {
 	s := make(grid.Schema, len(cols))
 	for id, c := range cols {
 		s[id] = c.def
@@ -62,14 +67,14 @@ func (cols gridColumns) schema() grid.Schema {
 // implementation would write it. The load generator's naive baseline
 // (cmd/policyresults-bench/naive) queries the issues with it. Values are
 // bound: the arguments go with the condition.
-func (r *Repository) IssueFilterSQL(filter grid.Node) (string, []any) {
-	return whereClause(filter, issueGridColumns, r.dialect)
+func (r *Store) IssueFilterSQL(filter grid.Node) (string, []any) {
+	return WhereClause(filter, issueGridColumns, r.dialect)
 }
 
 // IssueOrderSQL is the grid's ORDER BY list for sort on policy_issues,
 // ending with the issue id as the tie-breaker, as ListIssues orders a page.
-func (r *Repository) IssueOrderSQL(sort []grid.SortKey) string {
-	return orderClause(sort, issueGridColumns, "policy_issues.id", r.dialect)
+func (r *Store) IssueOrderSQL(sort []grid.SortKey) string {
+	return OrderClause(sort, issueGridColumns, "policy_issues.id", r.dialect)
 }
 
 // IssueColumnSQL is the SQL expression of an issue grid column's value on
@@ -100,7 +105,7 @@ func (w *sqlWriter) emptySet(c *grid.Condition) bool {
 // reading them in order), whereas an OR is tested on each index entry;
 // each equality keeps its statistics (an expression such as rank + 0
 // would not, and misled the planner elsewhere).
-func (w *sqlWriter) rankCondition(col gridColumn, c *grid.Condition) {
+func (w *sqlWriter) rankCondition(col Column, c *grid.Condition) {
 	if w.emptySet(c) {
 		return
 	}
@@ -118,7 +123,7 @@ func (w *sqlWriter) rankCondition(col gridColumn, c *grid.Condition) {
 	w.sb.WriteString(")")
 }
 
-func aggregateSQL(a grid.Aggregate, cols gridColumns, d Dialect) string {
+func aggregateSQL(a grid.Aggregate, cols Columns, d store.Dialect) string {
 	col := cols[a.ColID]
 	if a.Func == grid.AggCount {
 		return "COUNT(" + col.expr + ")"
@@ -126,10 +131,10 @@ func aggregateSQL(a grid.Aggregate, cols gridColumns, d Dialect) string {
 	return strings.ToUpper(string(a.Func)) + "(" + gridSortExpr(col, d) + ")"
 }
 
-// whereClause translates a filter tree on cols to an SQL condition with
+// WhereClause translates a filter tree on cols to an SQL condition with
 // bound values. Only the columns' expressions reach the SQL text. An empty
 // string means no condition.
-func whereClause(n grid.Node, cols gridColumns, d Dialect) (string, []any) {
+func WhereClause(n grid.Node, cols Columns, d store.Dialect) (string, []any) {
 	if n == nil {
 		return "", nil
 	}
@@ -138,12 +143,12 @@ func whereClause(n grid.Node, cols gridColumns, d Dialect) (string, []any) {
 	return w.sb.String(), w.args
 }
 
-// issueFilter is whereClause for a filter on the issues of one
+// issueFilter is WhereClause for a filter on the issues of one
 // organisation (orgID 0: none): text conditions on resource names, URNs
 // and messages select their issues through the text dictionary
-// (texts.go), with the sets of texts where given; equals conditions on the
+// (repository/texts), with the sets of texts where given; equals conditions on the
 // cube's text columns match the exact values where given (exactNames).
-func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (string, []any) {
+func issueFilter(orgID int64, n grid.Node, d store.Dialect, facts *filterFacts) (string, []any) {
 	if n == nil {
 		return "", nil
 	}
@@ -156,17 +161,17 @@ func issueFilter(orgID int64, n grid.Node, d Dialect, facts *filterFacts) (strin
 }
 
 type sqlWriter struct {
-	dialect Dialect
+	dialect store.Dialect
 	// cols are the columns the conditions are on.
-	cols gridColumns
+	cols Columns
 	sb   strings.Builder
 	args []any
 	// textsOf is the organisation whose text dictionary answers text
 	// matches; 0 matches the columns themselves.
 	textsOf int64
 	// texts holds the dictionary ids matching parts, where they were read
-	// before the query was written (textSets).
-	texts textSets
+	// before the query was written (Store.textSets).
+	texts texts.Sets
 	// exact holds the values equals conditions match exactly, where they
 	// were read before the query was written (exactNames).
 	exact map[*grid.Condition][][]string
@@ -268,9 +273,6 @@ func (w *sqlWriter) tuples(exprs []string, tuples [][]string) {
 	w.sb.WriteString(")")
 }
 
-// likeEscaper escapes LIKE wildcards for ESCAPE '\'.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
 func (w *sqlWriter) single(e string, c *grid.Condition) {
 	textual := c.Column.Kind == grid.KindText || c.Column.Kind == grid.KindEnum
 	nullOr := func(s string) string {
@@ -320,7 +322,7 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 	}
 	if c.Column.Kind == grid.KindText {
 		s, _ := c.Values[0].(string)
-		if alts, ok := textAlternatives(e, c.Op, s); ok && w.textsOf != 0 {
+		if alts, ok := texts.Alternatives(e, c.Op, s); ok && w.textsOf != 0 {
 			w.textMatch(alts, c.Op == grid.OpNotContains || c.Op == grid.OpNotEqual)
 			return
 		}
@@ -332,7 +334,7 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 			w.sb.WriteString(nullOr("lower(" + e + ") <> lower(" + w.bind(s) + ")"))
 			return
 		}
-		pattern, ok := likePattern(c.Op, s)
+		pattern, ok := texts.LikePattern(c.Op, s)
 		switch {
 		case !ok:
 			w.sb.WriteString("1=0")
@@ -360,26 +362,13 @@ func (w *sqlWriter) single(e string, c *grid.Condition) {
 	w.sb.WriteString(e + " " + op + " " + w.bind(c.Values[0]))
 }
 
-// likePattern is the LIKE pattern of a text match operator.
-func likePattern(op grid.Op, s string) (string, bool) {
-	switch op {
-	case grid.OpContains, grid.OpNotContains:
-		return "%" + likeEscaper.Replace(s) + "%", true
-	case grid.OpStartsWith:
-		return likeEscaper.Replace(s) + "%", true
-	case grid.OpEndsWith:
-		return "%" + likeEscaper.Replace(s), true
-	}
-	return "", false
-}
-
 // textMatch writes a text match answered by the dictionary: any of the
 // alternatives, each all of its parts, a part being the issues whose
 // reference is one of the values matching its pattern. On PostgreSQL the
 // values are collected first (an init plan) and looked up as an index
 // condition, which a count over many issues reads from the reference index
 // alone.
-func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
+func (w *sqlWriter) textMatch(alts [][]texts.Part, negate bool) {
 	if negate {
 		w.sb.WriteString("NOT ")
 	}
@@ -400,13 +389,13 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 			if j > 0 {
 				w.sb.WriteString(" AND ")
 			}
-			ref := textRefColumns[p.field]
+			ref := texts.RefColumns[p.Field]
 			if ids, ok := w.texts[p]; ok {
 				w.sb.WriteString(w.dialect.IDsIn(ref, ids, w.bind))
 				continue
 			}
-			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.field +
-				"' AND lower(t.value) LIKE lower(" + w.bind(p.pattern) + `) ESCAPE '\'`
+			values := "SELECT t.id FROM issue_texts t WHERE t.org_id = " + w.bind(w.textsOf) + " AND t.field = '" + p.Field +
+				"' AND lower(t.value) LIKE lower(" + w.bind(p.Pattern) + `) ESCAPE '\'`
 			w.sb.WriteString(w.dialect.InSubquery(ref, values))
 		}
 		w.sb.WriteString(")")
@@ -419,7 +408,7 @@ func (w *sqlWriter) textMatch(alts [][]textPart, negate bool) {
 
 // knownEmpty tells whether a part of an alternative is known to match no
 // value.
-func (w *sqlWriter) knownEmpty(parts []textPart) bool {
+func (w *sqlWriter) knownEmpty(parts []texts.Part) bool {
 	for _, p := range parts {
 		if ids, ok := w.texts[p]; ok && len(ids) == 0 {
 			return true
@@ -446,7 +435,7 @@ func (w *sqlWriter) bind(v any) string {
 // gridSortExpr is what a column sorts (and min/max aggregates) by: its rank for
 // ranked enums, byte order for text on PostgreSQL (as SQLite sorts, whatever
 // the database's collation), else the expression.
-func gridSortExpr(col gridColumn, d Dialect) string {
+func gridSortExpr(col Column, d store.Dialect) string {
 	switch {
 	case col.rank != "":
 		return col.rank
@@ -470,10 +459,10 @@ func orderDirection(desc, nullable bool) string {
 	return " ASC"
 }
 
-// orderClause writes the ORDER BY list of keys followed by the tie-breaker
+// OrderClause writes the ORDER BY list of keys followed by the tie-breaker
 // column (in the direction of the last key, so an index ending with it serves
 // the whole order).
-func orderClause(keys []grid.SortKey, cols gridColumns, tie string, d Dialect) string {
+func OrderClause(keys []grid.SortKey, cols Columns, tie string, d store.Dialect) string {
 	desc := true
 	if len(keys) > 0 {
 		desc = keys[len(keys)-1].Desc
@@ -481,10 +470,10 @@ func orderClause(keys []grid.SortKey, cols gridColumns, tie string, d Dialect) s
 	return orderClauseTie(keys, cols, tie, d, desc)
 }
 
-// orderClauseTie is orderClause with the tie-breaker's direction given:
+// orderClauseTie is OrderClause with the tie-breaker's direction given:
 // the rest of an order whose first keys are fixed keeps the whole order's
 // tie-breaker.
-func orderClauseTie(keys []grid.SortKey, cols gridColumns, tie string, d Dialect, tieDesc bool) string {
+func orderClauseTie(keys []grid.SortKey, cols Columns, tie string, d store.Dialect, tieDesc bool) string {
 	parts := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
 		col := cols[k.ColID]

@@ -1,21 +1,27 @@
-package repository
+// Package issuerows holds the columns of policy_issues, declared once, and
+// everything that reads or writes an issue's row as a whole from them: the
+// select lists, the scanners (database/sql's and pgx's), the ingest's bulk
+// inserts and the API's field order. The issue grid, the ingest, triage and
+// the export build on it.
+package issuerows
 
 import (
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/policyresults/policyresults/grid"
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/policy"
 )
 
-// issueColumn is one column of policy_issues: its name, its PostgreSQL type,
+// column is one column of policy_issues: its name, its PostgreSQL type,
 // who writes it and how it moves between a row and a model.Issue.
-type issueColumn struct {
+type column struct {
 	name   string
 	pgType string
-	flags  issueColumnFlags
+	flags  columnFlags
 	// dest is where database/sql scans the column's value into is.
 	dest func(is *model.Issue) any
 	// pgxDest is where pgx itself scans it (its own types, no
@@ -27,25 +33,44 @@ type issueColumn struct {
 	// arg is the column's value of is as a statement's argument.
 	arg func(is *model.Issue) any
 
-	// field is the column's API field id (PolicyIssue's, and its id in the
-	// issue grid), "" for a column the API does not show.
-	field string
-	// grid is the column's definition in the issue grid, its expressions
-	// column names of policy_issues (qualified by issueGridColumnsOf).
-	grid gridColumn
+	// grid is the column's field id and definition in the API and the
+	// issue grid; its Field is "" for a column the API does not show.
+	grid GridColumn
+}
+
+// GridColumn is a column of policy_issues the API shows, as the issue grid
+// defines it; its expressions are column names of policy_issues,
+// unqualified.
+type GridColumn struct {
+	// Name is the column's name.
+	Name string
+	// Field is its API field id (PolicyIssue's, and its id in the issue
+	// grid).
+	Field string
+	// Def is its definition for the grid parser.
+	Def grid.ColumnDef
+	// Rank, for an enum, is the column whose value is the index in
+	// Def.Values of the row's value (the grid sorts by it).
+	Rank string
+	// RankMatch, for an enum, is the rank column set conditions match
+	// instead of the value: where an index holds the rank but not the value.
+	RankMatch string
+	// MatchAlso lists more columns a filter condition on the column also
+	// matches (assignedTo: the login or the email).
+	MatchAlso []string
 }
 
 // api shows the column in the API as field, a column of the issue grid of
 // definition def.
-func (c issueColumn) api(field string, def grid.ColumnDef) issueColumn {
-	c.field, c.grid.def = field, def
+func (c column) api(field string, def grid.ColumnDef) column {
+	c.grid.Field, c.grid.Def = field, def
 	return c
 }
 
 // rankedBy orders the enum column by the column rank, whose value is the
 // index of the row's value in the enum's values.
-func (c issueColumn) rankedBy(rank string) issueColumn {
-	c.grid.rank = rank
+func (c column) rankedBy(rank string) column {
+	c.grid.Rank = rank
 	return c
 }
 
@@ -54,15 +79,15 @@ func (c issueColumn) rankedBy(rank string) issueColumn {
 // severity, so a severity filter read through them stays index-only instead
 // of a scan and sort of the matches (see docs/performance.md and
 // rankCondition).
-func (c issueColumn) matchingRank(rank string) issueColumn {
-	c.grid.rank, c.grid.rankMatch = rank, rank
+func (c column) matchingRank(rank string) column {
+	c.grid.Rank, c.grid.RankMatch = rank, rank
 	return c
 }
 
 // matchingAlso makes the grid's filter conditions on the column match the
-// column also too (see gridColumn.matchAlso).
-func (c issueColumn) matchingAlso(also string) issueColumn {
-	c.grid.matchAlso = append(c.grid.matchAlso, also)
+// column also too (see GridColumn.MatchAlso).
+func (c column) matchingAlso(also string) column {
+	c.grid.MatchAlso = append(c.grid.MatchAlso, also)
 	return c
 }
 
@@ -81,27 +106,27 @@ func gridEnum(values ...string) grid.ColumnDef {
 	return grid.ColumnDef{Kind: grid.KindEnum, Values: values, Set: true}
 }
 
-// issueColumnFlags say who writes a column and who reads it.
-type issueColumnFlags uint8
+// columnFlags say who writes a column and who reads it.
+type columnFlags uint8
 
 const (
 	// evaluated columns belong to the evaluations: the ingest overwrites
-	// them on an issue it updates (issueUpdateColumns). Triage columns
+	// them on an issue it updates (updateColumns). Triage columns
 	// (priority, assignee) and observed_at are never overwritten.
-	evaluated issueColumnFlags = 1 << iota
+	evaluated columnFlags = 1 << iota
 	// textRef columns refer to the text dictionary; they are read only
-	// where the ingest's diff writes them back (issueRefsSelect).
+	// where the ingest's diff writes them back (RefsSelect).
 	textRef
 	// acceptance columns are written by triage alone: the ingest's bulk
 	// insert leaves them to the table's defaults (no acceptance).
 	acceptance
 )
 
-// issueColumnTable is every column of policy_issues, in the order of
-// issueSelect and then issueRefsSelect. It is the one place a column is
+// table is every column of policy_issues, in the order of
+// Select and then RefsSelect. It is the one place a column is
 // declared: the select lists, the scanners, the bulk insert, the ingest's
 // update columns, the issue grid's columns and the API's field order
-// (IssueFields) derive from it.
+// (Fields) derive from it.
 //
 // The grid's columns are every scalar field of the API's PolicyIssue plus
 // assignedTo, which matches the assignee's login or email and sorts,
@@ -109,7 +134,7 @@ const (
 // severity by severity_rank (unset < low < medium < high < critical),
 // status by status_rank (open, in_progress, by_design, ignored, fixed),
 // priority p0 before p4.
-var issueColumnTable = []issueColumn{
+var table = []column{
 	value("org_id", "bigint", 0, func(is *model.Issue) *int64 { return &is.OrgID }),
 	value("id", "text", 0, func(is *model.Issue) *string { return &is.ID }).
 		api("id", gridText),
@@ -181,8 +206,8 @@ var issueColumnTable = []issueColumn{
 
 // value is a column whose model field has the Go type of its array
 // elements, scanned as database/sql converts it.
-func value[T any](name, pgType string, flags issueColumnFlags, field func(*model.Issue) *T) issueColumn {
-	return issueColumn{name: name, pgType: pgType, flags: flags,
+func value[T any](name, pgType string, flags columnFlags, field func(*model.Issue) *T) column {
+	return column{name: name, pgType: pgType, flags: flags,
 		dest:    func(is *model.Issue) any { return field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
 		arg:     func(is *model.Issue) any { return *field(is) },
@@ -197,8 +222,8 @@ func value[T any](name, pgType string, flags issueColumnFlags, field func(*model
 
 // number is a column of an int field stored as a smaller PostgreSQL
 // integer (int32 arrays).
-func number(name, pgType string, flags issueColumnFlags, field func(*model.Issue) *int) issueColumn {
-	return issueColumn{name: name, pgType: pgType, flags: flags,
+func number(name, pgType string, flags columnFlags, field func(*model.Issue) *int) column {
+	return column{name: name, pgType: pgType, flags: flags,
 		dest:    func(is *model.Issue) any { return field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) { return field(is), nil },
 		arg:     func(is *model.Issue) any { return *field(is) },
@@ -212,7 +237,7 @@ func number(name, pgType string, flags issueColumnFlags, field func(*model.Issue
 }
 
 // nullInt is a nullable bigint column.
-func nullInt(name string, flags issueColumnFlags, field func(*model.Issue) **int64) issueColumn {
+func nullInt(name string, flags columnFlags, field func(*model.Issue) **int64) column {
 	c := value(name, "bigint", flags, field)
 	c.pgxDest = func(is *model.Issue) (any, func()) {
 		n, scanned := field(is), &pgtype.Int8{}
@@ -229,8 +254,8 @@ func nullInt(name string, flags issueColumnFlags, field func(*model.Issue) **int
 
 // timestamp is a timestamptz column, read in UTC as either driver hands it
 // back.
-func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *time.Time) issueColumn {
-	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
+func timestamp(name string, flags columnFlags, field func(*model.Issue) *time.Time) column {
+	return column{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return timeField{field(is)} },
 		arg:  func(is *model.Issue) any { return *field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) {
@@ -247,8 +272,8 @@ func timestamp(name string, flags issueColumnFlags, field func(*model.Issue) *ti
 }
 
 // nullTimestamp is a nullable timestamptz column.
-func nullTimestamp(name string, flags issueColumnFlags, field func(*model.Issue) **time.Time) issueColumn {
-	return issueColumn{name: name, pgType: "timestamptz", flags: flags,
+func nullTimestamp(name string, flags columnFlags, field func(*model.Issue) **time.Time) column {
+	return column{name: name, pgType: "timestamptz", flags: flags,
 		dest: func(is *model.Issue) any { return nullTimeField{field(is)} },
 		arg:  func(is *model.Issue) any { return *field(is) },
 		pgxDest: func(is *model.Issue) (any, func()) {
@@ -277,7 +302,7 @@ func nullTimestamp(name string, flags issueColumnFlags, field func(*model.Issue)
 type timeField struct{ t *time.Time }
 
 func (f timeField) Scan(src any) error {
-	t, err := scanTime(src)
+	t, err := ScanTime(src)
 	*f.t = t
 	return err
 }
@@ -290,7 +315,7 @@ func (f nullTimeField) Scan(src any) error {
 		*f.t = nil
 		return nil
 	}
-	t, err := scanTime(src)
+	t, err := ScanTime(src)
 	if err != nil || t.IsZero() {
 		*f.t = nil
 		return err
@@ -299,30 +324,30 @@ func (f nullTimeField) Scan(src any) error {
 	return nil
 }
 
-// The columns and lists derived from issueColumnTable.
+// The columns and lists derived from table.
 var (
-	// issueReadColumns are the columns of issueSelect, issueRefColumns
-	// those of issueRefsSelect.
-	issueReadColumns, issueRefColumns = issueColumnsWhere(0, textRef), issueColumnsWhere(textRef, 0)
-	// issueInsertColumns are the columns the ingest's bulk insert writes.
-	issueInsertColumns = issueColumnsWhere(0, acceptance)
-	// issueUpdateColumns are the columns an evaluation owns.
-	issueUpdateColumns = issueColumnNames(issueColumnsWhere(evaluated, 0))
-	// issueColumns is the number of columns of policy_issues.
-	issueColumns = len(issueColumnTable)
+	// readColumns are the columns of Select, refColumns
+	// those of RefsSelect.
+	readColumns, refColumns = columnsWhere(0, textRef), columnsWhere(textRef, 0)
+	// insertColumns are the columns the ingest's bulk insert writes.
+	insertColumns = columnsWhere(0, acceptance)
+	// updateColumns are the columns an evaluation owns.
+	updateColumns = columnNames(columnsWhere(evaluated, 0))
+	// Count is the number of columns of policy_issues.
+	Count = len(table)
 
-	// issueSelect lists the columns of an issue row.
-	issueSelect = issueSelectList(issueReadColumns)
-	// issueRefsSelect follows issueSelect where the text references are
+	// Select lists the columns of an issue row.
+	Select = selectList(readColumns)
+	// RefsSelect follows Select where the text references are
 	// read too (the ingest's diff writes them back).
-	issueRefsSelect = ", " + issueSelectList(issueRefColumns)
+	RefsSelect = ", " + selectList(refColumns)
 )
 
-// pgxIssueDests are the destinations of pgx's scan of an issueSelect row
+// PgxDests are the destinations of pgx's scan of a Select row
 // into is, and what moves the scanned values into is after each row.
-func pgxIssueDests(is *model.Issue) (dests []any, finish []func()) {
-	dests = make([]any, len(issueReadColumns))
-	for i, c := range issueReadColumns {
+func PgxDests(is *model.Issue) (dests []any, finish []func()) {
+	dests = make([]any, len(readColumns))
+	for i, c := range readColumns {
 		var f func()
 		if dests[i], f = c.pgxDest(is); f != nil {
 			finish = append(finish, f)
@@ -331,48 +356,34 @@ func pgxIssueDests(is *model.Issue) (dests []any, finish []func()) {
 	return dests, finish
 }
 
-// IssueFields are the API field ids of the issues' columns, in the table's
+// Fields are the API field ids of the issues' columns, in the table's
 // order (the columns of the CSV export).
-var IssueFields = func() []string {
+var Fields = func() []string {
 	var out []string
-	for _, c := range issueColumnTable {
-		if c.field != "" {
-			out = append(out, c.field)
+	for _, c := range GridColumns {
+		out = append(out, c.Field)
+	}
+	return out
+}()
+
+// GridColumns are the columns the API shows, in the table's order.
+var GridColumns = func() []GridColumn {
+	var out []GridColumn
+	for _, c := range table {
+		if c.grid.Field != "" {
+			g := c.grid
+			g.Name = c.name
+			out = append(out, g)
 		}
 	}
 	return out
 }()
 
-// issueGridColumnsOf is the issue grid's columns of table by API field id,
-// their expressions qualified with the table's name.
-func issueGridColumnsOf(table []issueColumn) gridColumns {
-	qualified := func(name string) string {
-		if name == "" {
-			return ""
-		}
-		return "policy_issues." + name
-	}
-	out := gridColumns{}
-	for _, c := range table {
-		if c.field == "" {
-			continue
-		}
-		g := c.grid
-		g.expr, g.rank, g.rankMatch = qualified(c.name), qualified(g.rank), qualified(g.rankMatch)
-		g.matchAlso = nil
-		for _, also := range c.grid.matchAlso {
-			g.matchAlso = append(g.matchAlso, qualified(also))
-		}
-		out[c.field] = g
-	}
-	return out
-}
-
-// issueColumnsWhere is the columns of issueColumnTable that have every flag
+// columnsWhere is the columns of table that have every flag
 // of with and none of without, in order.
-func issueColumnsWhere(with, without issueColumnFlags) []issueColumn {
-	var out []issueColumn
-	for _, c := range issueColumnTable {
+func columnsWhere(with, without columnFlags) []column {
+	var out []column
+	for _, c := range table {
 		if c.flags&with == with && c.flags&without == 0 {
 			out = append(out, c)
 		}
@@ -380,7 +391,7 @@ func issueColumnsWhere(with, without issueColumnFlags) []issueColumn {
 	return out
 }
 
-func issueColumnNames(cols []issueColumn) []string {
+func columnNames(cols []column) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
 		out[i] = c.name
@@ -388,9 +399,9 @@ func issueColumnNames(cols []issueColumn) []string {
 	return out
 }
 
-// issueSelectList is cols qualified with the table's name, comma separated.
-func issueSelectList(cols []issueColumn) string {
-	names := issueColumnNames(cols)
+// selectList is cols qualified with the table's name, comma separated.
+func selectList(cols []column) string {
+	names := columnNames(cols)
 	for i, n := range names {
 		names[i] = "policy_issues." + n
 	}

@@ -1,4 +1,4 @@
-package repository
+package issuerows
 
 import (
 	"database/sql"
@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/policyresults/policyresults/model"
 	"gorm.io/gorm/schema"
+
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // benchIssues is n issues with every column set, the nullable ones on
@@ -40,20 +42,20 @@ func benchIssues(n int) []model.Issue {
 // BenchmarkIssueArrays lays out one PostgreSQL bulk statement's issues as
 // unnest arrays.
 func BenchmarkIssueArrays(b *testing.B) {
-	rows := benchIssues(pgBulkRows)
+	rows := benchIssues(store.ArrayRows)
 	b.ReportAllocs()
 	for b.Loop() {
-		issueArrays(rows)
+		arrays(rows)
 	}
 }
 
-// IssueColumnNames and IssueColumnTypes are the registry's column names
+// ColumnNames and ColumnTypes are the registry's column names
 // and PostgreSQL types, for the test against the migrated tables.
 var (
-	IssueColumnNames = issueColumnNames(issueColumnTable)
-	IssueColumnTypes = func() map[string]string {
+	ColumnNames = columnNames(table)
+	ColumnTypes = func() map[string]string {
 		out := map[string]string{}
-		for _, c := range issueColumnTable {
+		for _, c := range table {
 			out[c.name] = c.pgType
 		}
 		return out
@@ -70,8 +72,8 @@ func TestIssueColumnsMatchModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(s.DBNames, IssueColumnNames) {
-		t.Fatalf("model.Issue's columns\n %v\nregistry's\n %v", s.DBNames, IssueColumnNames)
+	if !slices.Equal(s.DBNames, ColumnNames) {
+		t.Fatalf("model.Issue's columns\n %v\nregistry's\n %v", s.DBNames, ColumnNames)
 	}
 	var want model.Issue
 	v := reflect.ValueOf(&want).Elem()
@@ -96,7 +98,7 @@ func TestIssueColumnsMatchModel(t *testing.T) {
 		}
 	}
 	var got, gotPgx model.Issue
-	for i, c := range issueColumnTable {
+	for i, c := range table {
 		field := v.Field(s.FieldsByDBName[c.name].StructField.Index[0])
 		arr := reflect.ValueOf(c.array([]model.Issue{want})).Index(0)
 		switch a := arr.Interface().(type) {

@@ -1,4 +1,4 @@
-package repository
+package issuequery
 
 import (
 	"regexp"
@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/policyresults/policyresults/grid"
+	"github.com/policyresults/policyresults/model"
+	"github.com/policyresults/policyresults/repository/store"
+	"github.com/policyresults/policyresults/repository/texts"
 )
 
 // sqlKeywords are the only words the translator may write besides the
@@ -26,7 +29,7 @@ var (
 
 // checkSQL fails unless sql consists only of allowlisted expressions,
 // keywords and placeholders, with one bound value per placeholder.
-func checkSQL(t *testing.T, cols gridColumns, sql string, args []any) {
+func checkSQL(t *testing.T, cols Columns, sql string, args []any) {
 	t.Helper()
 	var exprs []string
 	for _, c := range cols {
@@ -38,11 +41,11 @@ func checkSQL(t *testing.T, cols gridColumns, sql string, args []any) {
 			exprs = append(exprs, c.rankMatch)
 		}
 	}
-	// The text dictionary's fixed fragments (texts.go): its subquery per
+	// The text dictionary's fixed fragments (repository/texts): its subquery per
 	// field, the array forms and the reference columns.
-	for _, field := range []string{textResourceName, textMessage, textURNPrefix, textURNSuffix} {
+	for _, field := range []string{texts.ResourceName, texts.Message, texts.URNPrefix, texts.URNSuffix} {
 		exprs = append(exprs, "SELECT t.id FROM issue_texts t WHERE t.org_id = ? AND t.field = '"+field+
-			"' AND lower(t.value) LIKE lower(?) ESCAPE '\\'", textRefColumns[field])
+			"' AND lower(t.value) LIKE lower(?) ESCAPE '\\'", texts.RefColumns[field])
 	}
 	exprs = append(exprs, "= ANY(CAST(? AS bigint[]))", "= ANY(ARRAY(")
 	sort.Slice(exprs, func(i, j int) bool { return len(exprs[i]) > len(exprs[j]) })
@@ -64,6 +67,20 @@ func checkSQL(t *testing.T, cols gridColumns, sql string, args []any) {
 	}
 }
 
+// policyGridColumns are columns of another grid's kinds (the per-policy
+// compliance grid's: numbers, an unranked enum, a ranked one over another
+// table), for the translator's checks beyond the issue grid.
+var policyGridColumns = Columns{
+	"policyName":        TextColumn("pc.policy_name"),
+	"severity":          EnumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
+	"failingResources":  NumberColumn("pc.failing_resources"),
+	"governedResources": NumberColumn("pc.governed_resources"),
+	"percentCompliant":  NumberColumn("pc.percent_compliant"),
+	"policyPack":        TextColumn("pc.policy_pack"),
+	"policyGroupName":   TextColumn("pc.policy_group_name"),
+	"policyGroupType":   EnumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
+}
+
 // FuzzTranslate feeds arbitrary grid requests through the parser and the SQL
 // translator of the issue and policy grids: the SQL holds only allowlisted
 // column expressions, keywords and placeholders, and every value is bound.
@@ -83,17 +100,17 @@ func FuzzTranslate(f *testing.F) {
 			return
 		}
 		for _, g := range []struct {
-			cols gridColumns
+			cols Columns
 			tie  string
-		}{{issueGridColumns, issueGridColumns["id"].expr}, {policyColumns, policyColumns["policyName"].expr}} {
-			q, err := grid.Parse(req, g.cols.schema(), grid.Options{})
+		}{{issueGridColumns, issueGridColumns["id"].expr}, {policyGridColumns, policyGridColumns["policyName"].expr}} {
+			q, err := grid.Parse(req, g.cols.Schema(), grid.Options{})
 			if err != nil {
 				continue
 			}
-			for _, d := range []Dialect{Postgres, SQLite} {
-				sql, args := whereClause(q.Where(), g.cols, d)
+			for _, d := range []store.Dialect{store.Postgres, store.SQLite} {
+				sql, args := WhereClause(q.Where(), g.cols, d)
 				checkSQL(t, g.cols, sql, args)
-				checkSQL(t, g.cols, orderClause(q.Sort, g.cols, g.tie, d), nil)
+				checkSQL(t, g.cols, OrderClause(q.Sort, g.cols, g.tie, d), nil)
 				if g.tie != issueGridColumns["id"].expr {
 					continue
 				}
@@ -102,7 +119,7 @@ func FuzzTranslate(f *testing.F) {
 				// empty, one not).
 				sql, args = issueFilter(1, q.Where(), d, nil)
 				checkSQL(t, g.cols, sql, args)
-				sets := textSets{}
+				sets := texts.Sets{}
 				for i, p := range textParts(q.Where()) {
 					if i%2 == 0 {
 						sets[p] = []int64{}
