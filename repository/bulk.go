@@ -20,31 +20,6 @@ import (
 // plan is cached per connection, and the rows stream through one executor
 // node.
 
-// pgColumns accumulates rows column by column for an unnest insert.
-type pgColumns struct {
-	names []string
-	types []string
-	cols  []any
-}
-
-func (c *pgColumns) add(name, typ string, values any) {
-	c.names = append(c.names, name)
-	c.types = append(c.types, typ)
-	c.cols = append(c.cols, values)
-}
-
-// insertSQL is INSERT INTO table (names) SELECT * FROM unnest($1::t1[], ...)
-// followed by suffix (an ON CONFLICT clause or "").
-func (c *pgColumns) insertSQL(table, suffix string) string {
-	return c.insertSQLFrom(table, suffix, 1)
-}
-
-// insertSQLFrom is insertSQL with the parameters numbered from first, for a
-// statement that carries other parameters before them.
-func (c *pgColumns) insertSQLFrom(table, suffix string, first int) string {
-	return store.UnnestInsertSQL(table, c.names, c.types, suffix, first)
-}
-
 // execPG runs a statement with $n placeholders, each slice bound as one
 // array (see store.ExecArrays).
 func execPG(tx *gorm.DB, sql string, args ...any) error { return store.ExecArrays(tx, sql, args...) }
@@ -61,7 +36,7 @@ const pgBulkRows = store.ArrayRows
 func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
 	for _, batch := range chunk(rows, pgBulkRows) {
 		c := historyArrays(batch)
-		if err := execPG(tx, c.insertSQL("issue_history", ""), c.cols...); err != nil {
+		if err := execPG(tx, c.InsertSQL("issue_history", "", 1), c.Args...); err != nil {
 			return err
 		}
 	}
@@ -69,7 +44,7 @@ func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
 }
 
 // historyArrays lays history rows out as unnest columns.
-func historyArrays(rows []model.HistoryEntry) *pgColumns {
+func historyArrays(rows []model.HistoryEntry) *store.Arrays {
 	n := len(rows)
 	orgID := make([]int64, n)
 	issueID, actor, actorType, field := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -81,17 +56,17 @@ func historyArrays(rows []model.HistoryEntry) *pgColumns {
 		orgID[i], issueID[i], at[i] = h.OrgID, h.IssueID, h.At.UTC()
 		actor[i], actorType[i], field[i], oldV[i], newV[i] = h.Actor, h.ActorType, h.Field, h.OldValue, h.NewValue
 	}
-	c := &pgColumns{}
-	c.add("org_id", "bigint", orgID)
-	c.add("issue_id", "text", issueID)
-	c.add("at", "timestamptz", at)
-	c.add("actor", "text", actor)
-	c.add("actor_type", "text", actorType)
-	c.add("field", "text", field)
-	c.add("old_value", "text", oldV)
-	c.add("new_value", "text", newV)
-	c.add("batch_id", "text", batchID)
-	c.add("reason", "text", reason)
+	c := &store.Arrays{}
+	c.Add("org_id", "bigint", orgID)
+	c.Add("issue_id", "text", issueID)
+	c.Add("at", "timestamptz", at)
+	c.Add("actor", "text", actor)
+	c.Add("actor_type", "text", actorType)
+	c.Add("field", "text", field)
+	c.Add("old_value", "text", oldV)
+	c.Add("new_value", "text", newV)
+	c.Add("batch_id", "text", batchID)
+	c.Add("reason", "text", reason)
 	return c
 }
 
@@ -110,21 +85,21 @@ func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
 			typ[i], provider[i], name[i], version[i] = r.Type, r.Provider, r.Name, r.Version
 			governed[i], updated[i] = r.Governed, r.UpdatedAt.UTC()
 		}
-		c := &pgColumns{}
-		c.add("org_id", "bigint", orgID)
-		c.add("entity_id", "bigint", entityID)
-		c.add("urn", "text", urn)
-		c.add("resource_id", "text", rid)
-		c.add("type", "text", typ)
-		c.add("provider", "text", provider)
-		c.add("name", "text", name)
-		c.add("version", "bigint", version)
-		c.add("governed", "boolean", governed)
-		c.add("updated_at", "timestamptz", updated)
+		c := &store.Arrays{}
+		c.Add("org_id", "bigint", orgID)
+		c.Add("entity_id", "bigint", entityID)
+		c.Add("urn", "text", urn)
+		c.Add("resource_id", "text", rid)
+		c.Add("type", "text", typ)
+		c.Add("provider", "text", provider)
+		c.Add("name", "text", name)
+		c.Add("version", "bigint", version)
+		c.Add("governed", "boolean", governed)
+		c.Add("updated_at", "timestamptz", updated)
 		suffix := `ON CONFLICT (org_id, entity_id, urn) DO UPDATE SET resource_id = EXCLUDED.resource_id, type = EXCLUDED.type,
 			provider = EXCLUDED.provider, name = EXCLUDED.name, version = EXCLUDED.version, governed = EXCLUDED.governed,
 			updated_at = EXCLUDED.updated_at`
-		if err := execPG(tx, c.insertSQL("resources", suffix), c.cols...); err != nil {
+		if err := execPG(tx, c.InsertSQL("resources", suffix, 1), c.Args...); err != nil {
 			return err
 		}
 	}
@@ -144,17 +119,17 @@ func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 			orgID[i], entityID[i], scope[i], pack[i], policy[i] = o.OrgID, o.EntityID, o.Scope, o.PackName, o.PolicyName
 			severity[i], level[i], governed[i], groupID[i] = o.Severity, o.EnforcementLevel, int32(o.Governed), o.GroupID
 		}
-		c := &pgColumns{}
-		c.add("org_id", "bigint", orgID)
-		c.add("entity_id", "bigint", entityID)
-		c.add("scope", "text", scope)
-		c.add("pack_name", "text", pack)
-		c.add("policy_name", "text", policy)
-		c.add("severity", "text", severity)
-		c.add("enforcement_level", "text", level)
-		c.add("governed", "integer", governed)
-		c.add("group_id", "bigint", groupID)
-		if err := execPG(tx, c.insertSQL("policy_outcomes", ""), c.cols...); err != nil {
+		c := &store.Arrays{}
+		c.Add("org_id", "bigint", orgID)
+		c.Add("entity_id", "bigint", entityID)
+		c.Add("scope", "text", scope)
+		c.Add("pack_name", "text", pack)
+		c.Add("policy_name", "text", policy)
+		c.Add("severity", "text", severity)
+		c.Add("enforcement_level", "text", level)
+		c.Add("governed", "integer", governed)
+		c.Add("group_id", "bigint", groupID)
+		if err := execPG(tx, c.InsertSQL("policy_outcomes", "", 1), c.Args...); err != nil {
 			return err
 		}
 	}

@@ -98,8 +98,8 @@ func (r *Repository) record(tx *gorm.DB, c *issueChanges) error {
 // recounts a change between active and inactive needs).
 func recordCTEs(c *issueChanges, q *strings.Builder, args []any, cond string) []any {
 	h := historyArrays(c.history)
-	q.WriteString(", history AS (" + h.insertSQLFrom("issue_history", cond, len(args)+1) + ")")
-	args = append(args, h.cols...)
+	q.WriteString(", history AS (" + h.InsertSQL("issue_history", cond, len(args)+1) + ")")
+	args = append(args, h.Args...)
 	if c.rollup != nil {
 		if counts, countArgs := c.rollup.TakeCounts(c.orgID, len(args)+1, cond); counts != "" {
 			q.WriteString(", counts AS (" + counts + ")")
