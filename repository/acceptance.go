@@ -249,7 +249,7 @@ var triageColumns = []string{"status", "status_rank", "active", "priority", "ass
 	"assignee_email", "accepted_until", "acceptance_reason", "revision", "last_modified"}
 
 // writeTriageRows writes the triage columns of rows (issues of orgID): on
-// PostgreSQL one UPDATE ... FROM unnest per pgBulkRows rows, every triage
+// PostgreSQL one UPDATE ... FROM unnest per store.ArrayRows rows, every triage
 // column set from the issue's new values; on SQLite one UPDATE per issue
 // with the columns that changed (in-process statements are cheap there).
 func (r *Repository) writeTriageRows(tx *gorm.DB, orgID int64, rows []triageRow) error {
@@ -267,7 +267,7 @@ func (r *Repository) writeTriageRows(tx *gorm.DB, orgID int64, rows []triageRow)
 		}
 		return nil
 	}
-	for _, batch := range chunk(rows, pgBulkRows) {
+	for _, batch := range store.Chunk(rows, store.ArrayRows) {
 		n := len(batch)
 		ids, status, priority, login, email, reason := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		statusRank, revision := make([]int32, n), make([]int32, n)
@@ -285,7 +285,7 @@ func (r *Repository) writeTriageRows(tx *gorm.DB, orgID int64, rows []triageRow)
 		for i, col := range triageColumns {
 			set[i] = col + " = u." + col
 		}
-		if err := execPG(tx, `UPDATE policy_issues SET `+strings.Join(set, ", ")+`
+		if err := store.ExecArrays(tx, `UPDATE policy_issues SET `+strings.Join(set, ", ")+`
 			FROM unnest($2::text[], $3::text[], $4::smallint[], $5::boolean[], $6::text[], $7::bigint[], $8::text[],
 				$9::text[], $10::timestamptz[], $11::text[], $12::integer[], $13::timestamptz[])
 				AS u(id, `+strings.Join(triageColumns, ", ")+`)

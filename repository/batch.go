@@ -12,6 +12,7 @@ import (
 	"github.com/policyresults/policyresults/policy"
 	"github.com/policyresults/policyresults/repository/compliance"
 	"github.com/policyresults/policyresults/repository/issuerows"
+	"github.com/policyresults/policyresults/repository/store"
 )
 
 // The bounds of a batch update's selection.
@@ -175,7 +176,7 @@ func (r *Repository) batchSelection(tx *gorm.DB, orgID int64, ids []string, filt
 	lock := r.dialect.LockRowsOf("policy_issues")
 	if filter == nil {
 		var out []model.Issue
-		for _, batch := range chunk(ids, r.inBatch()) {
+		for _, batch := range store.Chunk(ids, r.dialect.InListSize()) {
 			got, err := issuerows.Scan(tx, "SELECT "+issuerows.Select+" FROM policy_issues WHERE policy_issues.org_id = ? AND policy_issues.id IN ?"+
 				" ORDER BY policy_issues.id"+lock, orgID, batch)
 			if err != nil {

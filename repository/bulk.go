@@ -1,7 +1,6 @@
 package repository
 
 import (
-	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,23 +19,11 @@ import (
 // plan is cached per connection, and the rows stream through one executor
 // node.
 
-// execPG runs a statement with $n placeholders, each slice bound as one
-// array (see store.ExecArrays).
-func execPG(tx *gorm.DB, sql string, args ...any) error { return store.ExecArrays(tx, sql, args...) }
-
-// queryPG is execPG for a query.
-func queryPG(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
-	return store.QueryArrays(tx, query, args...)
-}
-
-// pgBulkRows is how many rows one unnest statement carries.
-const pgBulkRows = store.ArrayRows
-
 // insertHistoryPG appends history rows.
 func insertHistoryPG(tx *gorm.DB, rows []model.HistoryEntry) error {
-	for _, batch := range chunk(rows, pgBulkRows) {
+	for _, batch := range store.Chunk(rows, store.ArrayRows) {
 		c := historyArrays(batch)
-		if err := execPG(tx, c.InsertSQL("issue_history", "", 1), c.Args...); err != nil {
+		if err := store.ExecArrays(tx, c.InsertSQL("issue_history", "", 1), c.Args...); err != nil {
 			return err
 		}
 	}
@@ -73,7 +60,7 @@ func historyArrays(rows []model.HistoryEntry) *store.Arrays {
 // upsertResourcesPG writes resource rows, replacing the listed columns of
 // existing ones.
 func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
-	for _, batch := range chunk(rows, pgBulkRows) {
+	for _, batch := range store.Chunk(rows, store.ArrayRows) {
 		n := len(batch)
 		orgID, entityID, version := make([]int64, n), make([]int64, n), make([]int64, n)
 		urn, rid, typ, provider, name := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -99,7 +86,7 @@ func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
 		suffix := `ON CONFLICT (org_id, entity_id, urn) DO UPDATE SET resource_id = EXCLUDED.resource_id, type = EXCLUDED.type,
 			provider = EXCLUDED.provider, name = EXCLUDED.name, version = EXCLUDED.version, governed = EXCLUDED.governed,
 			updated_at = EXCLUDED.updated_at`
-		if err := execPG(tx, c.InsertSQL("resources", suffix, 1), c.Args...); err != nil {
+		if err := store.ExecArrays(tx, c.InsertSQL("resources", suffix, 1), c.Args...); err != nil {
 			return err
 		}
 	}
@@ -108,7 +95,7 @@ func upsertResourcesPG(tx *gorm.DB, rows []model.Resource) error {
 
 // insertOutcomesPG inserts policy outcomes.
 func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
-	for _, batch := range chunk(rows, pgBulkRows) {
+	for _, batch := range store.Chunk(rows, store.ArrayRows) {
 		n := len(batch)
 		orgID, entityID := make([]int64, n), make([]int64, n)
 		groupID := make([]*int64, n)
@@ -129,7 +116,7 @@ func insertOutcomesPG(tx *gorm.DB, rows []model.PolicyOutcome) error {
 		c.Add("enforcement_level", "text", level)
 		c.Add("governed", "integer", governed)
 		c.Add("group_id", "bigint", groupID)
-		if err := execPG(tx, c.InsertSQL("policy_outcomes", "", 1), c.Args...); err != nil {
+		if err := store.ExecArrays(tx, c.InsertSQL("policy_outcomes", "", 1), c.Args...); err != nil {
 			return err
 		}
 	}
@@ -145,7 +132,7 @@ func writeIssuesPG(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
 		return err
 	}
 	if len(d.Unaccepted) > 0 {
-		if err := execPG(tx, `UPDATE policy_issues SET accepted_until = NULL, acceptance_reason = ''
+		if err := store.ExecArrays(tx, `UPDATE policy_issues SET accepted_until = NULL, acceptance_reason = ''
 			WHERE org_id = $1 AND id = ANY($2::text[])`, orgID, d.Unaccepted); err != nil {
 			return err
 		}
@@ -158,8 +145,8 @@ func writeIssuesPG(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
 		if v.HasResource {
 			resource = &v.Resource
 		}
-		for _, batch := range chunk(ids, pgBulkRows) {
-			if err := execPG(tx, `UPDATE policy_issues SET stack_version = $1, resource_version = $2
+		for _, batch := range store.Chunk(ids, store.ArrayRows) {
+			if err := store.ExecArrays(tx, `UPDATE policy_issues SET stack_version = $1, resource_version = $2
 				WHERE org_id = $3 AND id = ANY($4::text[])`, stack, resource, orgID, batch); err != nil {
 				return err
 			}

@@ -13,28 +13,19 @@ import (
 	"github.com/policyresults/policyresults/repository/store"
 )
 
-// batchRows is how many rows of cols columns one multi-row statement
-// writes (see Dialect.MaxParams).
-func (r *Repository) batchRows(cols int) int {
-	return store.BatchRows(r.dialect, cols)
-}
-
-// inBatch is how many values one IN (...) list binds.
-func (r *Repository) inBatch() int { return r.dialect.InListSize() }
-
 // writeIssues writes the issues d opens, changes and moves to a version;
 // record writes their history.
 func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error {
 	if r.dialect.Arrays() {
 		return writeIssuesPG(tx, orgID, d)
 	}
-	if err := issuerows.InsertValues(tx, d.Inserts, false, r.batchRows(issuerows.Count)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Inserts, false, store.BatchRows(r.dialect, issuerows.Count)); err != nil {
 		return translate(err, "an issue of this evaluation was written concurrently; retry")
 	}
-	if err := issuerows.InsertValues(tx, d.Updates, true, r.batchRows(issuerows.Count)); err != nil {
+	if err := issuerows.InsertValues(tx, d.Updates, true, store.BatchRows(r.dialect, issuerows.Count)); err != nil {
 		return err
 	}
-	for _, batch := range chunk(d.Unaccepted, r.inBatch()) {
+	for _, batch := range store.Chunk(d.Unaccepted, r.dialect.InListSize()) {
 		if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).
 			Updates(map[string]any{"accepted_until": nil, "acceptance_reason": ""}).Error; err != nil {
 			return err
@@ -48,7 +39,7 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error
 		if v.HasResource {
 			cols["resource_version"] = v.Resource
 		}
-		for _, batch := range chunk(ids, r.inBatch()) {
+		for _, batch := range store.Chunk(ids, r.dialect.InListSize()) {
 			if err := tx.Model(&model.Issue{}).Where("org_id = ? AND id IN ?", orgID, batch).Updates(cols).Error; err != nil {
 				return err
 			}
@@ -60,7 +51,7 @@ func (r *Repository) writeIssues(tx *gorm.DB, orgID int64, d *ingest.Diff) error
 // writePackEvaluations records the latest evaluation of each evaluated
 // pack.
 func (r *Repository) writePackEvaluations(tx *gorm.DB, rows []model.PackEvaluation) error {
-	for _, batch := range chunk(rows, r.batchRows(11)) {
+	for _, batch := range store.Chunk(rows, store.BatchRows(r.dialect, 11)) {
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "scope"}, {Name: "pack_name"}},
 			DoUpdates: clause.AssignmentColumns([]string{"pack_tag", "version", "evaluation_id", "group_id", "kind", "error", "evaluated_at"}),
@@ -96,7 +87,7 @@ func (r *Repository) writeOutcomes(tx *gorm.DB, orgID, entityID int64, p *ingest
 	if r.dialect.Arrays() {
 		return insertOutcomesPG(tx, outcomes)
 	}
-	for _, batch := range chunk(outcomes, r.batchRows(9)) {
+	for _, batch := range store.Chunk(outcomes, store.BatchRows(r.dialect, 9)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}
@@ -133,7 +124,7 @@ func (r *Repository) writeResources(tx *gorm.DB, orgID, entityID int64, p *inges
 			}
 		}
 	}
-	for _, urns := range chunk(readByURN, r.inBatch()) {
+	for _, urns := range store.Chunk(readByURN, r.dialect.InListSize()) {
 		part, err := scanResources(tx, "org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns)
 		if err != nil {
 			return false, err
@@ -151,7 +142,7 @@ func (r *Repository) writeResources(tx *gorm.DB, orgID, entityID int64, p *inges
 		}
 		upserts = nil
 	}
-	for _, batch := range chunk(upserts, r.batchRows(10)) {
+	for _, batch := range store.Chunk(upserts, store.BatchRows(r.dialect, 10)) {
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "org_id"}, {Name: "entity_id"}, {Name: "urn"}},
 			DoUpdates: clause.AssignmentColumns([]string{"resource_id", "type", "provider", "name", "version", "governed", "updated_at"}),
@@ -168,7 +159,7 @@ func (r *Repository) writeResources(tx *gorm.DB, orgID, entityID int64, p *inges
 			gone = append(gone, row.URN)
 		}
 	}
-	for _, urns := range chunk(gone, r.inBatch()) {
+	for _, urns := range store.Chunk(gone, r.dialect.InListSize()) {
 		if err := tx.Model(&model.Resource{}).Where("org_id = ? AND entity_id = ? AND urn IN ?", orgID, entityID, urns).
 			Updates(map[string]any{"governed": false, "updated_at": now}).Error; err != nil {
 			return false, err
@@ -199,6 +190,3 @@ func scanResources(tx *gorm.DB, where string, args ...any) ([]model.Resource, er
 	}
 	return out, rows.Err()
 }
-
-// chunk splits s into slices of at most n elements (see store.Chunk).
-func chunk[T any](s []T, n int) [][]T { return store.Chunk(s, n) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/policyresults/policyresults/model"
 	"github.com/policyresults/policyresults/repository/compliance"
+	"github.com/policyresults/policyresults/repository/store"
 	"github.com/policyresults/policyresults/repository/trends"
 )
 
@@ -120,7 +121,7 @@ func (r *Repository) insertHistory(tx *gorm.DB, rows []model.HistoryEntry) error
 	if r.dialect.Arrays() {
 		return insertHistoryPG(tx, rows)
 	}
-	for _, batch := range chunk(rows, r.batchRows(10)) {
+	for _, batch := range store.Chunk(rows, store.BatchRows(r.dialect, 10)) {
 		if err := tx.Create(&batch).Error; err != nil {
 			return err
 		}

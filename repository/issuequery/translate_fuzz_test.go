@@ -67,29 +67,27 @@ func checkSQL(t *testing.T, cols Columns, sql string, args []any) {
 	}
 }
 
-// policyGridColumns are columns of another grid's kinds (the per-policy
-// compliance grid's: numbers, an unranked enum, a ranked one over another
-// table), for the translator's checks beyond the issue grid.
-var policyGridColumns = Columns{
-	"policyName":        TextColumn("pc.policy_name"),
-	"severity":          EnumColumn("pc.severity", "pc.severity_rank", "", "low", "medium", "high", "critical"),
-	"failingResources":  NumberColumn("pc.failing_resources"),
-	"governedResources": NumberColumn("pc.governed_resources"),
-	"percentCompliant":  NumberColumn("pc.percent_compliant"),
-	"policyPack":        TextColumn("pc.policy_pack"),
-	"policyGroupName":   TextColumn("pc.policy_group_name"),
-	"policyGroupType":   EnumColumn("pc.policy_group_type", "", model.ModeAudit, model.ModePreventative),
+// otherGridColumns are a grid of other kinds over another table (numbers,
+// an unranked enum, a ranked one), as per-policy compliance builds its own
+// (repository/compliance), for the translator's checks beyond the issue
+// grid.
+var otherGridColumns = Columns{
+	"name":     TextColumn("t.name"),
+	"severity": EnumColumn("t.severity", "t.severity_rank", "", "low", "medium", "high", "critical"),
+	"failing":  NumberColumn("t.failing"),
+	"percent":  NumberColumn("t.percent"),
+	"mode":     EnumColumn("t.mode", "", model.ModeAudit, model.ModePreventative),
 }
 
 // FuzzTranslate feeds arbitrary grid requests through the parser and the SQL
-// translator of the issue and policy grids: the SQL holds only allowlisted
+// translator of the issue grid and of a grid of other kinds: the SQL holds only allowlisted
 // column expressions, keywords and placeholders, and every value is bound.
 func FuzzTranslate(f *testing.F) {
 	for _, seed := range []string{
 		`{"filterModel":{"filterType":"join","type":"OR","conditions":[{"filterType":"text","colId":"resourceName","type":"contains","filter":"x'; DROP TABLE policy_issues; --"},{"filterType":"set","colId":"severity","values":["critical",null]}]}}`,
 		`{"filterModel":{"assignedTo":{"filterType":"text","type":"notBlank"},"stackVersion":{"filterType":"number","type":"inRange","filter":1,"filterTo":5}}}`,
 		`{"filterModel":{"colId":"observedAt","filterType":"date","type":"greaterThan","dateFrom":"2024-01-01"},"sortModel":[{"colId":"policyName","sort":"asc"},{"colId":"severity","sort":"desc"}]}`,
-		`{"filterModel":{"type":"AND","conditions":[{"colId":"percentCompliant","filterType":"number","type":"lessThan","filter":"50.5"}]}}`,
+		`{"filterModel":{"type":"AND","conditions":[{"colId":"percent","filterType":"number","type":"lessThan","filter":"50.5"},{"colId":"mode","filterType":"set","values":["audit"]}]},"sortModel":[{"colId":"failing","sort":"desc"}]}`,
 		`{"filterModel":{"type":"OR","conditions":[{"filterType":"text","colId":"resourceURN","type":"contains","filter":"prod::pay"},{"filterType":"text","colId":"message","type":"notEqual","filter":"x"}]}}`,
 	} {
 		f.Add([]byte(seed))
@@ -102,7 +100,7 @@ func FuzzTranslate(f *testing.F) {
 		for _, g := range []struct {
 			cols Columns
 			tie  string
-		}{{issueGridColumns, issueGridColumns["id"].expr}, {policyGridColumns, policyGridColumns["policyName"].expr}} {
+		}{{issueGridColumns, issueGridColumns["id"].expr}, {otherGridColumns, otherGridColumns["name"].expr}} {
 			q, err := grid.Parse(req, g.cols.Schema(), grid.Options{})
 			if err != nil {
 				continue
