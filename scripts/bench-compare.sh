@@ -15,7 +15,8 @@
 # BENCH_OUT (default bench-results/compare).
 #
 # Environment: BENCH_PG_URL, BENCH_PORT, BENCH_DURATION (default 60s),
-# BENCH_CLIENTS (default 4) as scripts/bench.sh; BENCH_SIZE (full, small or
+# BENCH_CLIENTS (default 4) as scripts/bench.sh; BENCH_KINDS, a
+# comma-separated subset of the request kinds (default the whole mix); BENCH_SIZE (full, small or
 # smoke; default full) sizes a template it has to load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ out="${BENCH_OUT:-bench-results/compare}"
 template="${BENCH_TEMPLATE:-policyresults_bench1m_pristine}"
 duration="${BENCH_DURATION:-60s}"
 clients="${BENCH_CLIENTS:-4}"
+kinds=()
+if [ -n "${BENCH_KINDS:-}" ]; then kinds=(--kinds "$BENCH_KINDS"); fi
 db=policyresults_bench1m_compare
 
 tmp="$(mktemp -d)"
@@ -79,7 +82,7 @@ run() { # run LABEL N
   done
   echo "== run $n: ${label^^}"
   bin/policyresults-bench --url "http://127.0.0.1:$port" --org acme --token "$token" --clients "$clients" \
-    --duration "$duration" --warmup 10s --naive-samples 0 --export=false --server-pid "$server_pid" \
+    --duration "$duration" "${kinds[@]}" --warmup 10s --naive-samples 0 --export=false --server-pid "$server_pid" \
     --json "$out/$label-$n.json" --log-level error >"$tmp/bench.txt"
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
