@@ -209,7 +209,7 @@ func publishPacks(ctx context.Context, repo *repository.Repository, orgID int64)
 			tags = append(tags, "1.5.1")
 		}
 		for _, tag := range tags {
-			in := packs.PackInput{Name: p.name, DisplayName: p.displayName, VersionTag: tag, Description: p.description}
+			in := packs.Input{Name: p.name, DisplayName: p.displayName, VersionTag: tag, Description: p.description}
 			for _, pol := range p.policies {
 				fw := p.framework
 				fw.Reference = pol.control
@@ -375,7 +375,7 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 			return err
 		}
 	}
-	updates := map[string][]groups.GroupUpdate{
+	updates := map[string][]groups.Update{
 		model.DefaultStacksGroup:   {{AddPolicyPack: &groups.PackRef{Name: "aws-cis-benchmark"}}},
 		model.DefaultAccountsGroup: {{AddPolicyPack: &groups.PackRef{Name: "aws-cis-benchmark"}}, {AddPolicyPack: &groups.PackRef{Name: "azure-iso-27001"}}},
 		"production-stacks":        {{AddPolicyPack: &groups.PackRef{Name: "aws-pci-dss"}}},
@@ -385,13 +385,13 @@ func setUpGroups(ctx context.Context, repo *repository.Repository, orgID int64, 
 	for _, e := range entities {
 		switch {
 		case e.account != nil:
-			updates[model.DefaultAccountsGroup] = append(updates[model.DefaultAccountsGroup], groups.GroupUpdate{AddInsightsAccount: e.account.Name})
+			updates[model.DefaultAccountsGroup] = append(updates[model.DefaultAccountsGroup], groups.Update{AddInsightsAccount: e.account.Name})
 		case e.cloud == "kubernetes":
-			updates["kubernetes-clusters"] = append(updates["kubernetes-clusters"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["kubernetes-clusters"] = append(updates["kubernetes-clusters"], groups.Update{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		case e.cloud == "azure":
-			updates["azure-workloads"] = append(updates["azure-workloads"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["azure-workloads"] = append(updates["azure-workloads"], groups.Update{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		case e.stack.Name == "prod":
-			updates["production-stacks"] = append(updates["production-stacks"], groups.GroupUpdate{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
+			updates["production-stacks"] = append(updates["production-stacks"], groups.Update{AddStack: &groups.StackMember{Name: e.stack.Name, RoutingProject: e.stack.Project}})
 		}
 	}
 	names := make([]string, 0, len(updates))

@@ -131,7 +131,7 @@ func (e *ingestEnv) resources() map[string]model.Resource {
 	return out
 }
 
-func (e *ingestEnv) group(name string) *groups.GroupDetail {
+func (e *ingestEnv) group(name string) *groups.Detail {
 	e.t.Helper()
 	g, err := e.r.Groups.PolicyGroupDetail(e.ctx, e.org.ID, name)
 	if err != nil {
@@ -143,7 +143,7 @@ func (e *ingestEnv) group(name string) *groups.GroupDetail {
 // publishPack publishes a pack version with an archive.
 func (e *ingestEnv) publishPack(name, tag string, policies ...model.PolicyInput) int {
 	e.t.Helper()
-	created, err := e.r.Packs.CreatePolicyPackVersion(e.ctx, e.org.ID, packs.PackInput{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
+	created, err := e.r.Packs.CreatePolicyPackVersion(e.ctx, e.org.ID, packs.Input{Name: name, DisplayName: name, VersionTag: tag, Policies: policies})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -539,7 +539,7 @@ func TestIngestPulumiForm(t *testing.T) {
 		e := newIngestEnv(t, b)
 		e.publishPack("aws-cis", "1.0.0", cisPolicies...)
 		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, model.DefaultStacksGroup,
-			[]groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
+			[]groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		pulumi := func(version int64, violations ...ingest.Violation) ingest.Evaluation {
@@ -657,7 +657,7 @@ func TestIngestGroupAttribution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.Update{
 			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
 			{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}},
 		}); err != nil {
@@ -692,7 +692,7 @@ func TestIngestGroupAttribution(t *testing.T) {
 
 		// Renaming a group renames it on its issues.
 		e.apply(stackEval(3, "1.0.0", []string{"a"}, map[string][]string{"a": {"s3-encryption"}}))
-		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.GroupUpdate{{NewName: "prod-compliance"}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "prod-audit", []groups.Update{{NewName: "prod-compliance"}}); err != nil {
 			t.Fatal(err)
 		}
 		if iss := e.issue("s3-encryption@a"); iss.PolicyGroupName != "prod-compliance" {

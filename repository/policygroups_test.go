@@ -55,7 +55,7 @@ func TestPolicyGroups(t *testing.T) {
 
 		// The batch applies in order, atomically.
 		config := json.RawMessage(`{"a":{"enforcementLevel":"mandatory"}}`)
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.Update{
 			{AddStack: &groups.StackMember{Name: "staging", RoutingProject: "web"}},
 			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
 			{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Config: config}},
@@ -78,7 +78,7 @@ func TestPolicyGroups(t *testing.T) {
 			t.Errorf("default group stacks = %+v", def.Stacks)
 		}
 		// Pinning a version replaces the applied pack.
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		if p := e.group("prod").AppliedPacks[0]; p.Version != 1 || p.VersionTag != "1.0.0" || !p.Pinned || p.Config != nil {
@@ -89,23 +89,23 @@ func TestPolicyGroups(t *testing.T) {
 		for _, tt := range []struct {
 			name    string
 			group   string
-			updates []groups.GroupUpdate
+			updates []groups.Update
 			field   string
 		}{
-			{"account into a stacks group", "prod", []groups.GroupUpdate{
+			{"account into a stacks group", "prod", []groups.Update{
 				{AddStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}, {AddInsightsAccount: "aws-prod"},
 			}, "[1].addInsightsAccount"},
-			{"stack into an accounts group", "scanners", []groups.GroupUpdate{{AddStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "addStack"},
-			{"bad stack name", "prod", []groups.GroupUpdate{{AddStack: &groups.StackMember{Name: "a b", RoutingProject: "data"}}}, "addStack.name"},
-			{"unknown pack", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "nope"}}}, "addPolicyPack.name"},
-			{"unknown pack version", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 9}}}, "addPolicyPack.version"},
-			{"bad config", "prod", []groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Config: json.RawMessage(`{`)}}}, "addPolicyPack.config"},
-			{"remove a stack not in the group", "prod", []groups.GroupUpdate{{RemoveStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "removeStack"},
-			{"remove a pack not applied", "prod-audit", []groups.GroupUpdate{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}, "removePolicyPack.name"},
-			{"remove an account not in the group", "scanners", []groups.GroupUpdate{{RemoveInsightsAccount: "nope"}}, "removeInsightsAccount"},
-			{"rename a default group", model.DefaultStacksGroup, []groups.GroupUpdate{{NewName: "mine"}}, "newName"},
-			{"bad new name", "prod", []groups.GroupUpdate{{NewName: "a b"}}, "newName"},
-			{"empty update", "prod", []groups.GroupUpdate{{}}, ""},
+			{"stack into an accounts group", "scanners", []groups.Update{{AddStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "addStack"},
+			{"bad stack name", "prod", []groups.Update{{AddStack: &groups.StackMember{Name: "a b", RoutingProject: "data"}}}, "addStack.name"},
+			{"unknown pack", "prod", []groups.Update{{AddPolicyPack: &groups.PackRef{Name: "nope"}}}, "addPolicyPack.name"},
+			{"unknown pack version", "prod", []groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 9}}}, "addPolicyPack.version"},
+			{"bad config", "prod", []groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Config: json.RawMessage(`{`)}}}, "addPolicyPack.config"},
+			{"remove a stack not in the group", "prod", []groups.Update{{RemoveStack: &groups.StackMember{Name: "dev", RoutingProject: "data"}}}, "removeStack"},
+			{"remove a pack not applied", "prod-audit", []groups.Update{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}, "removePolicyPack.name"},
+			{"remove an account not in the group", "scanners", []groups.Update{{RemoveInsightsAccount: "nope"}}, "removeInsightsAccount"},
+			{"rename a default group", model.DefaultStacksGroup, []groups.Update{{NewName: "mine"}}, "newName"},
+			{"bad new name", "prod", []groups.Update{{NewName: "a b"}}, "newName"},
+			{"empty update", "prod", []groups.Update{{}}, ""},
 			{"no updates", "prod", nil, ""},
 		} {
 			err := r.Groups.UpdatePolicyGroup(ctx, org, tt.group, tt.updates)
@@ -116,20 +116,20 @@ func TestPolicyGroups(t *testing.T) {
 		if after := e.rowCounts(); !reflect.DeepEqual(counts, after) {
 			t.Errorf("failed updates wrote rows: %v → %v", counts, after)
 		}
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "nope", []groups.GroupUpdate{{NewName: "x"}}); !errors.Is(err, repository.ErrNotFound) {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "nope", []groups.Update{{NewName: "x"}}); !errors.Is(err, repository.ErrNotFound) {
 			t.Errorf("unknown group: %v", err)
 		}
 
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.GroupUpdate{{AddInsightsAccount: "aws-prod"}, {AddInsightsAccount: "azure-dev"}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.Update{{AddInsightsAccount: "aws-prod"}, {AddInsightsAccount: "azure-dev"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.GroupUpdate{{RemoveInsightsAccount: "azure-dev"}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "scanners", []groups.Update{{RemoveInsightsAccount: "azure-dev"}}); err != nil {
 			t.Fatal(err)
 		}
 		if d := e.group("scanners"); !reflect.DeepEqual(d.Accounts, []string{"aws-prod"}) {
 			t.Errorf("accounts = %+v", d.Accounts)
 		}
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.GroupUpdate{
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "prod", []groups.Update{
 			{RemoveStack: &groups.StackMember{Name: "staging", RoutingProject: "web"}}, {NewName: "production"},
 		}); err != nil {
 			t.Fatal(err)
@@ -140,7 +140,7 @@ func TestPolicyGroups(t *testing.T) {
 		if d := e.group("production"); len(d.Stacks) != 1 {
 			t.Errorf("renamed group = %+v", d)
 		}
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "production", []groups.GroupUpdate{{NewName: "scanners"}}); !errors.Is(err, repository.ErrConflict) {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "production", []groups.Update{{NewName: "scanners"}}); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("rename onto an existing group: %v", err)
 		}
 

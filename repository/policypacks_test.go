@@ -27,7 +27,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		ctx, r, org := e.ctx, e.r, e.org.ID
-		in := packs.PackInput{Name: "aws-cis", DisplayName: "AWS CIS", VersionTag: "1.0.0", Description: "CIS benchmark",
+		in := packs.Input{Name: "aws-cis", DisplayName: "AWS CIS", VersionTag: "1.0.0", Description: "CIS benchmark",
 			Policies: []model.PolicyInput{richPolicy, {Name: "s3-versioning"}}}
 		created, err := r.Packs.CreatePolicyPackVersion(ctx, org, in)
 		if err != nil || created.Version != 1 || created.UUID == "" || created.UploadCredential != "" {
@@ -82,7 +82,7 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []packs.PackSummary{
+		want := []packs.Summary{
 			{Name: "aws-cis", DisplayName: "aws-cis", Versions: []int{1, 2, 3}, VersionTags: []string{"1.0.0", "1.1.0", "3"}},
 			{Name: "gcp", DisplayName: "gcp", Versions: []int{1}, VersionTags: []string{"0.1.0"}},
 		}
@@ -124,14 +124,14 @@ func TestPolicyPackPublishing(t *testing.T) {
 
 		// Applied versions can't be deleted.
 		if err := r.Groups.UpdatePolicyGroup(ctx, org, model.DefaultStacksGroup,
-			[]groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
+			[]groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := r.Groups.CreatePolicyGroup(ctx, org, "pinned", "", ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.Groups.UpdatePolicyGroup(ctx, org, "pinned",
-			[]groups.GroupUpdate{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
+			[]groups.Update{{AddPolicyPack: &groups.PackRef{Name: "aws-cis", Version: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		for version, applied := range map[string]bool{"1": true, "2": false, "latest": true} {
@@ -150,14 +150,14 @@ func TestPolicyPackPublishing(t *testing.T) {
 		if err := r.Packs.DeletePolicyPackVersion(ctx, org, "aws-cis", "2"); err != nil {
 			t.Errorf("delete unapplied version: %v", err)
 		}
-		if err := r.Groups.UpdatePolicyGroup(ctx, org, "pinned", []groups.GroupUpdate{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
+		if err := r.Groups.UpdatePolicyGroup(ctx, org, "pinned", []groups.Update{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.Packs.DeletePolicyPackVersion(ctx, org, "aws-cis", "1"); err != nil {
 			t.Errorf("delete version no longer pinned: %v", err)
 		}
 		if err := r.Groups.UpdatePolicyGroup(ctx, org, model.DefaultStacksGroup,
-			[]groups.GroupUpdate{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
+			[]groups.Update{{RemovePolicyPack: &groups.PackRef{Name: "aws-cis"}}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.Packs.DeletePolicyPack(ctx, org, "aws-cis"); err != nil {
@@ -179,24 +179,24 @@ func TestPolicyPackPublishing(t *testing.T) {
 func TestCreatePolicyPackValidation(t *testing.T) {
 	tests := []struct {
 		name  string
-		edit  func(in *packs.PackInput)
+		edit  func(in *packs.Input)
 		field string
 	}{
-		{"no policies", func(in *packs.PackInput) { in.Policies = nil }, "policies"},
-		{"bad name", func(in *packs.PackInput) { in.Name = "aws/cis" }, "name"},
-		{"bad tag", func(in *packs.PackInput) { in.VersionTag = "1.2" }, "versionTag"},
-		{"bad tag letters", func(in *packs.PackInput) { in.VersionTag = "latest" }, "versionTag"},
-		{"bad policy name", func(in *packs.PackInput) { in.Policies[0].Name = "" }, "policies[0].name"},
-		{"bad level", func(in *packs.PackInput) { in.Policies[1].EnforcementLevel = "warning" }, "policies[1].enforcementLevel"},
-		{"bad severity", func(in *packs.PackInput) { in.Policies[0].Severity = "High" }, "policies[0].severity"},
-		{"duplicate policy", func(in *packs.PackInput) { in.Policies[1].Name = in.Policies[0].Name }, "policies[1].name"},
-		{"bad config schema", func(in *packs.PackInput) { in.Policies[0].ConfigSchema = json.RawMessage(`{`) }, "policies[0].configSchema"},
+		{"no policies", func(in *packs.Input) { in.Policies = nil }, "policies"},
+		{"bad name", func(in *packs.Input) { in.Name = "aws/cis" }, "name"},
+		{"bad tag", func(in *packs.Input) { in.VersionTag = "1.2" }, "versionTag"},
+		{"bad tag letters", func(in *packs.Input) { in.VersionTag = "latest" }, "versionTag"},
+		{"bad policy name", func(in *packs.Input) { in.Policies[0].Name = "" }, "policies[0].name"},
+		{"bad level", func(in *packs.Input) { in.Policies[1].EnforcementLevel = "warning" }, "policies[1].enforcementLevel"},
+		{"bad severity", func(in *packs.Input) { in.Policies[0].Severity = "High" }, "policies[0].severity"},
+		{"duplicate policy", func(in *packs.Input) { in.Policies[1].Name = in.Policies[0].Name }, "policies[1].name"},
+		{"bad config schema", func(in *packs.Input) { in.Policies[0].ConfigSchema = json.RawMessage(`{`) }, "policies[0].configSchema"},
 	}
 	repotest.ForEach(t, func(t *testing.T, b *repotest.Backend) {
 		e := newIngestEnv(t, b)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				in := packs.PackInput{Name: "aws-cis", VersionTag: "1.0.0", Policies: []model.PolicyInput{richPolicy, {Name: "b"}}}
+				in := packs.Input{Name: "aws-cis", VersionTag: "1.0.0", Policies: []model.PolicyInput{richPolicy, {Name: "b"}}}
 				tt.edit(&in)
 				_, err := e.r.Packs.CreatePolicyPackVersion(e.ctx, e.org.ID, in)
 				var ve *repository.ValidationError

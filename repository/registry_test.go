@@ -27,7 +27,7 @@ func TestRegistryAccessesAndPacks(t *testing.T) {
 		other.publishPack("beta", "0.1.0", model.PolicyInput{Name: "p"})
 		stranger.publishPack("secret", "1.0.0", model.PolicyInput{Name: "p"})
 		// Being published: not in the registry.
-		if _, err := r.Packs.CreatePolicyPackVersion(ctx, e.org.ID, packs.PackInput{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
+		if _, err := r.Packs.CreatePolicyPackVersion(ctx, e.org.ID, packs.Input{Name: "zeta", VersionTag: "2.0.0", Policies: []model.PolicyInput{{Name: "p"}}}); err != nil {
 			t.Fatal(err)
 		}
 

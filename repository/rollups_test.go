@@ -44,7 +44,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 		if _, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.Update{
 			{AddPolicyPack: &groups.PackRef{Name: "aws-pci"}},
 			{AddStack: &groups.StackMember{Name: "s0", RoutingProject: "payments"}},
 		}); err != nil {
@@ -207,7 +207,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 			}
 			if round%4 == 3 {
 				newName := fmt.Sprintf("payments-%d", round)
-				if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, groupName, []groups.GroupUpdate{{NewName: newName}}); err != nil {
+				if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, groupName, []groups.Update{{NewName: newName}}); err != nil {
 					t.Fatal(err)
 				}
 				groupName = newName

@@ -24,7 +24,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 		if _, err := e.r.Groups.CreatePolicyGroup(e.ctx, e.org.ID, "payments", model.GroupStacks, model.ModeAudit); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.Update{
 			{AddPolicyPack: &groups.PackRef{Name: "aws-cis"}},
 			{AddStack: &groups.StackMember{Name: "prod", RoutingProject: "payments"}},
 		}); err != nil {
@@ -101,7 +101,7 @@ func TestTrendsFollowChanges(t *testing.T) {
 			repository.IssueUpdate{Status: strPtr(policy.StatusIgnored)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.GroupUpdate{{NewName: "payments-eu"}}); err != nil {
+		if err := e.r.Groups.UpdatePolicyGroup(e.ctx, e.org.ID, "payments", []groups.Update{{NewName: "payments-eu"}}); err != nil {
 			t.Fatal(err)
 		}
 		today := time.Now().UTC().Format(time.DateOnly)

@@ -19,7 +19,7 @@ func (s *Server) ListPolicyGroups(ctx context.Context, _ api.ListPolicyGroupsReq
 }
 
 // groupSummariesToAPI maps group summaries to AppListPolicyGroupsResponse.
-func groupSummariesToAPI(groups []groups.GroupSummary) api.AppListPolicyGroupsResponse {
+func groupSummariesToAPI(groups []groups.Summary) api.AppListPolicyGroupsResponse {
 	out := api.AppListPolicyGroupsResponse{PolicyGroups: make([]api.AppPolicyGroupSummary, 0, len(groups))}
 	for _, g := range groups {
 		out.PolicyGroups = append(out.PolicyGroups, api.AppPolicyGroupSummary{
@@ -70,7 +70,7 @@ func (s *Server) GetPolicyGroup(ctx context.Context, req api.GetPolicyGroupReque
 }
 
 // groupUpdate maps one UpdatePolicyGroupRequest.
-func groupUpdate(u api.UpdatePolicyGroupRequest) groups.GroupUpdate {
+func groupUpdate(u api.UpdatePolicyGroupRequest) groups.Update {
 	packRef := func(m *api.AppPolicyPackMetadata) *groups.PackRef {
 		if m == nil {
 			return nil
@@ -93,7 +93,7 @@ func groupUpdate(u api.UpdatePolicyGroupRequest) groups.GroupUpdate {
 		}
 		return r.Name
 	}
-	return groups.GroupUpdate{
+	return groups.Update{
 		NewName: deref(u.NewName), AddStack: stack(u.AddStack), RemoveStack: stack(u.RemoveStack),
 		AddPolicyPack: packRef(u.AddPolicyPack), RemovePolicyPack: packRef(u.RemovePolicyPack),
 		AddInsightsAccount: account(u.AddInsightsAccount), RemoveInsightsAccount: account(u.RemoveInsightsAccount),
@@ -106,7 +106,7 @@ func (s *Server) UpdatePolicyGroup(ctx context.Context, req api.UpdatePolicyGrou
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.Groups.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, []groups.GroupUpdate{groupUpdate(*req.Body)}); err != nil {
+	if err := s.repo.Groups.UpdatePolicyGroup(ctx, a.Org.ID, req.PolicyGroup, []groups.Update{groupUpdate(*req.Body)}); err != nil {
 		return nil, err
 	}
 	return api.UpdatePolicyGroup204Response{}, nil
@@ -118,7 +118,7 @@ func (s *Server) BatchUpdatePolicyGroup(ctx context.Context, req api.BatchUpdate
 	if err != nil {
 		return nil, err
 	}
-	updates := make([]groups.GroupUpdate, 0, len(*req.Body))
+	updates := make([]groups.Update, 0, len(*req.Body))
 	for _, u := range *req.Body {
 		updates = append(updates, groupUpdate(u))
 	}

@@ -66,7 +66,7 @@ func (s *Server) CreatePolicyPack(ctx context.Context, req api.CreatePolicyPackR
 // createPackVersion registers a new version of a pack and answers where to
 // upload its archive, for CreatePolicyPack and the registry's publish.
 func (s *Server) createPackVersion(ctx context.Context, a *accounts.Access, b *api.AppCreatePolicyPackRequest) (api.AppCreatePolicyPackResponse, error) {
-	in := packs.PackInput{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
+	in := packs.Input{Name: b.Name, DisplayName: b.DisplayName, VersionTag: deref(b.VersionTag), Description: deref(b.Description)}
 	for _, p := range b.Policies {
 		in.Policies = append(in.Policies, policyInputFromAPI(p))
 	}

@@ -32,7 +32,7 @@ func entityID(db *gorm.DB, orgID int64, entityType, project, name string) (int64
 
 // EntityPolicyGroups lists, by name, the policy groups a stack or account
 // belongs to, with the counts ListPolicyGroups answers.
-func (s *Store) EntityPolicyGroups(ctx context.Context, orgID int64, entityType, project, name string) ([]GroupSummary, error) {
+func (s *Store) EntityPolicyGroups(ctx context.Context, orgID int64, entityType, project, name string) ([]Summary, error) {
 	db := s.db.WithContext(ctx)
 	id, err := entityID(db, orgID, entityType, project, name)
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/policyresults/policyresults/repository/store"
 )
 
-// GroupSummary is a policy group with its member and pack counts.
-type GroupSummary struct {
+// Summary is a policy group with its member and pack counts.
+type Summary struct {
 	model.PolicyGroup
 	NumStacks             int
 	NumAccounts           int
@@ -43,8 +43,8 @@ type AppliedPack struct {
 	Config     json.RawMessage
 }
 
-// GroupDetail is a policy group with its members and applied packs.
-type GroupDetail struct {
+// Detail is a policy group with its members and applied packs.
+type Detail struct {
 	model.PolicyGroup
 	Stacks       []StackMember
 	Accounts     []string
@@ -60,8 +60,8 @@ type PackRef struct {
 	Config     json.RawMessage
 }
 
-// GroupUpdate is one change to a policy group; set one or more fields.
-type GroupUpdate struct {
+// Update is one change to a policy group; set one or more fields.
+type Update struct {
 	NewName               string
 	AddStack              *StackMember
 	RemoveStack           *StackMember
@@ -73,14 +73,14 @@ type GroupUpdate struct {
 
 // ListPolicyGroups lists the organisation's policy groups by name, with
 // counts.
-func (s *Store) ListPolicyGroups(ctx context.Context, orgID int64) ([]GroupSummary, error) {
+func (s *Store) ListPolicyGroups(ctx context.Context, orgID int64) ([]Summary, error) {
 	return s.policyGroups(s.db.WithContext(ctx), orgID, nil)
 }
 
 // policyGroups lists the organisation's policy groups by name, with counts;
 // with an entity, only the groups it belongs to.
-func (s *Store) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]GroupSummary, error) {
-	var out []GroupSummary
+func (s *Store) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]Summary, error) {
+	var out []Summary
 	q := db.Table("policy_groups g")
 	if entityID != nil {
 		q = q.Where("g.id IN (SELECT group_id FROM policy_group_entities WHERE org_id = ? AND entity_id = ?)", orgID, *entityID)
@@ -95,7 +95,7 @@ func (s *Store) policyGroups(db *gorm.DB, orgID int64, entityID *int64) ([]Group
 			model.EntityStack, model.EntityAccount).
 		Where("g.org_id = ?", orgID).Order("g.name").Scan(&out).Error
 	if out == nil {
-		out = []GroupSummary{}
+		out = []Summary{}
 	}
 	return out, err
 }
@@ -139,13 +139,13 @@ func (s *Store) policyGroupByName(tx *gorm.DB, orgID int64, name string) (*model
 
 // PolicyGroupDetail returns a policy group with its stacks (by project and
 // name), accounts and applied packs (by name).
-func (s *Store) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*GroupDetail, error) {
+func (s *Store) PolicyGroupDetail(ctx context.Context, orgID int64, name string) (*Detail, error) {
 	db := s.db.WithContext(ctx)
 	var g model.PolicyGroup
 	if err := db.Where("org_id = ? AND name = ?", orgID, name).Take(&g).Error; err != nil {
 		return nil, store.Translate(err, "")
 	}
-	d := &GroupDetail{PolicyGroup: g, Stacks: []StackMember{}, Accounts: []string{}, AppliedPacks: []AppliedPack{}}
+	d := &Detail{PolicyGroup: g, Stacks: []StackMember{}, Accounts: []string{}, AppliedPacks: []AppliedPack{}}
 	var members []model.Entity
 	if err := db.Table("entities e").Select("e.*").
 		Joins("JOIN policy_group_entities ge ON ge.org_id = e.org_id AND ge.entity_id = e.id").
@@ -196,7 +196,7 @@ func (s *Store) PolicyGroupDetail(ctx context.Context, orgID int64, name string)
 // all or nothing. Adding a stack or account creates the entity if it is new
 // (it also joins its default group). Errors name the update's field, prefixed
 // by its index when there are several ("[2].addStack").
-func (s *Store) UpdatePolicyGroup(ctx context.Context, orgID int64, name string, updates []GroupUpdate) error {
+func (s *Store) UpdatePolicyGroup(ctx context.Context, orgID int64, name string, updates []Update) error {
 	if len(updates) == 0 {
 		return store.Invalid("", "no update given")
 	}
@@ -218,7 +218,7 @@ func (s *Store) UpdatePolicyGroup(ctx context.Context, orgID int64, name string,
 	})
 }
 
-func (s *Store) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u GroupUpdate, prefix string) error {
+func (s *Store) applyGroupUpdate(tx *gorm.DB, g *model.PolicyGroup, u Update, prefix string) error {
 	changed := false
 	if u.NewName != "" {
 		changed = true

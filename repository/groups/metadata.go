@@ -7,11 +7,11 @@ import (
 	"github.com/policyresults/policyresults/model"
 )
 
-// GroupMetadata counts what an organisation's policy groups protect. An
+// Metadata counts what an organisation's policy groups protect. An
 // entity is protected in a mode when a group of that mode it belongs to
 // applies at least one pack; its resources are those its latest evaluations
 // governed.
-type GroupMetadata struct {
+type Metadata struct {
 	ProtectedStacks            int64
 	ProtectedStackResources    int64
 	PreventativeStacks         int64
@@ -30,7 +30,7 @@ type GroupMetadata struct {
 // and accounts, and those its policy groups protect, with their resources
 // (from the entity rollup, without reading resources). PostgreSQL sums
 // bigints as numeric: the casts keep them integers.
-func (s *Store) PolicyGroupMetadata(ctx context.Context, orgID int64) (*GroupMetadata, error) {
+func (s *Store) PolicyGroupMetadata(ctx context.Context, orgID int64) (*Metadata, error) {
 	protectedIn := func(mode string) string {
 		return `EXISTS (SELECT 1 FROM policy_group_entities ge JOIN policy_groups g ON g.org_id = ge.org_id AND g.id = ge.group_id
 			WHERE ge.org_id = e.org_id AND ge.entity_id = e.id AND g.mode = '` + mode + `'
@@ -51,7 +51,7 @@ func (s *Store) PolicyGroupMetadata(ctx context.Context, orgID int64) (*GroupMet
 			"CAST(COALESCE(SUM(CASE WHEN "+c.cond+" THEN 1 ELSE 0 END), 0) AS bigint) AS "+c.column+"s",
 			"CAST(COALESCE(SUM(CASE WHEN "+c.cond+" THEN x.resources ELSE 0 END), 0) AS bigint) AS "+c.column+"_resources")
 	}
-	var md GroupMetadata
+	var md Metadata
 	err := s.db.WithContext(ctx).Raw(`SELECT `+strings.Join(sums, ", ")+`
 		FROM (SELECT e.type, `+protectedIn(model.ModePreventative)+` AS preventative, `+protectedIn(model.ModeAudit)+` AS audit,
 				COALESCE(c.governed_resources, 0) AS resources

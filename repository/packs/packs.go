@@ -30,8 +30,8 @@ const MaxArchiveSize = 64 << 20
 // of every version number a request carries).
 const MaxVersion = math.MaxInt32
 
-// PackInput is a new version of a policy pack.
-type PackInput struct {
+// Input is a new version of a policy pack.
+type Input struct {
 	Name        string
 	DisplayName string
 	// VersionTag is the version's semantic version (1.2.0; a leading "v" is
@@ -50,21 +50,21 @@ type NewPackVersion struct {
 	Version int
 	UUID    string
 	// UploadCredential is the presigned upload credential issued when
-	// PackInput.UploadExpiresAt was set; it is shown once and only its
+	// Input.UploadExpiresAt was set; it is shown once and only its
 	// hash is stored.
 	UploadCredential string
 }
 
-// PackSummary is a pack with its published versions, oldest first.
-type PackSummary struct {
+// Summary is a pack with its published versions, oldest first.
+type Summary struct {
 	Name        string
 	DisplayName string
 	Versions    []int
 	VersionTags []string
 }
 
-// PackDetail is one version of a pack with its policies.
-type PackDetail struct {
+// Detail is one version of a pack with its policies.
+type Detail struct {
 	Pack     model.PolicyPack
 	Version  model.PolicyPackVersion
 	Policies []model.PolicyInput
@@ -103,7 +103,7 @@ func policyRow(orgID, versionID int64, p model.PolicyInput) model.Policy {
 // ConflictError; an unpublished version with the same tag (an interrupted
 // publish) is replaced, keeping its number, and an upload credential issued
 // for it before no longer authorizes anything.
-func (s *Store) CreatePolicyPackVersion(ctx context.Context, orgID int64, in PackInput) (NewPackVersion, error) {
+func (s *Store) CreatePolicyPackVersion(ctx context.Context, orgID int64, in Input) (NewPackVersion, error) {
 	if !policy.PackNamePattern.MatchString(in.Name) {
 		return NewPackVersion{}, store.Invalid("name", "%q is not a valid policy pack name (letters, digits, '-', '_', '.'; at most 100)", in.Name)
 	}
@@ -306,7 +306,7 @@ func (s *Store) CompletePolicyPackVersion(ctx context.Context, orgID int64, name
 // ListPolicyPacks lists the organisation's packs that have a published
 // version, by name, each with its published versions; a non-empty name keeps
 // only that pack.
-func (s *Store) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]PackSummary, error) {
+func (s *Store) ListPolicyPacks(ctx context.Context, orgID int64, name string) ([]Summary, error) {
 	var rows []struct {
 		Name        string
 		DisplayName string
@@ -324,10 +324,10 @@ func (s *Store) ListPolicyPacks(ctx context.Context, orgID int64, name string) (
 	if err != nil {
 		return nil, err
 	}
-	out := []PackSummary{}
+	out := []Summary{}
 	for _, row := range rows {
 		if len(out) == 0 || out[len(out)-1].Name != row.Name {
-			out = append(out, PackSummary{Name: row.Name, DisplayName: row.DisplayName, Versions: []int{}, VersionTags: []string{}})
+			out = append(out, Summary{Name: row.Name, DisplayName: row.DisplayName, Versions: []int{}, VersionTags: []string{}})
 		}
 		sum := &out[len(out)-1]
 		sum.Versions = append(sum.Versions, row.Version)
@@ -406,7 +406,7 @@ func versionApplied(tx *gorm.DB, orgID int64, pack *model.PolicyPack, v *model.P
 
 // PolicyPackVersion returns a version of a pack ("latest" or a number) with
 // its policies, by name.
-func (s *Store) PolicyPackVersion(ctx context.Context, orgID int64, name, version string) (*PackDetail, error) {
+func (s *Store) PolicyPackVersion(ctx context.Context, orgID int64, name, version string) (*Detail, error) {
 	db := s.db.WithContext(ctx)
 	pack, v, err := ResolveVersion(db, orgID, name, version)
 	if err != nil {
@@ -420,7 +420,7 @@ func (s *Store) PolicyPackVersion(ctx context.Context, orgID int64, name, versio
 	if err != nil {
 		return nil, err
 	}
-	d := &PackDetail{Pack: *pack, Version: *v, Policies: make([]model.PolicyInput, len(policies)), Applied: applied}
+	d := &Detail{Pack: *pack, Version: *v, Policies: make([]model.PolicyInput, len(policies)), Applied: applied}
 	for i := range policies {
 		d.Policies[i] = policies[i].Metadata()
 	}

@@ -32,7 +32,7 @@ func TestPresignedUploadCredentials(t *testing.T) {
 		expires := now.Add(time.Hour)
 		create := func(o *model.Organization, name, tag string, expiresAt time.Time) packs.NewPackVersion {
 			t.Helper()
-			v, err := r.Packs.CreatePolicyPackVersion(ctx, o.ID, packs.PackInput{Name: name, VersionTag: tag,
+			v, err := r.Packs.CreatePolicyPackVersion(ctx, o.ID, packs.Input{Name: name, VersionTag: tag,
 				Policies: []model.PolicyInput{{Name: "p"}}, UploadExpiresAt: expiresAt})
 			if err != nil {
 				t.Fatal(err)
