@@ -33,13 +33,13 @@ func TestTrendsFollowChanges(t *testing.T) {
 		buckets := []string{"a", "b", "c"}
 		critical := slices.Clone(cisPolicies)
 		critical[0].Severity = "critical"
-		// Day 1 (2025-11-20): a and b fail s3-encryption (high).
+		// 2025-11-20: a and b fail s3-encryption (high).
 		e.apply(stackEval(1, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}, "b": {"s3-encryption"}}))
-		// Day 2: the pack makes s3-encryption critical; a moves to critical, b is fixed.
+		// 2025-11-21: the pack makes s3-encryption critical; a moves to critical, b is fixed.
 		ev := stackEval(25, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}})
 		ev.Packs[0].Policies = critical
 		e.apply(ev)
-		// Day 3: b fails again, now critical: reopened.
+		// 2025-11-22: b fails again, now critical: reopened.
 		ev = stackEval(49, "1.0.0", buckets, map[string][]string{"a": {"s3-encryption"}, "b": {"s3-encryption"}})
 		ev.Packs[0].Policies = critical
 		e.apply(ev)
@@ -79,12 +79,12 @@ func TestTrendsFollowChanges(t *testing.T) {
 		}
 		if len(tr.MeanTimeToFix) != 1 || tr.MeanTimeToFix[0].Name != "high" || tr.MeanTimeToFix[0].Values[0] != nil ||
 			tr.MeanTimeToFix[0].Values[1] == nil || *tr.MeanTimeToFix[0].Values[1] != 24 {
-			t.Errorf("mean time to fix %+v: want high fixed in 24 hours on the second day", tr.MeanTimeToFix)
+			t.Errorf("mean time to fix %+v: want high fixed in 24 hours, on 2025-11-21", tr.MeanTimeToFix)
 		}
 		// A range that ends before the fix has no time to fix.
 		if first := trend("2025-11-20", "2025-11-20", trends.BySeverity); len(first.MeanTimeToFix) != 0 ||
 			!slices.Equal(series(first)["high"].ActiveIssues, []int64{2}) {
-			t.Errorf("the first day alone: %+v, mean time to fix %+v", first.Series, first.MeanTimeToFix)
+			t.Errorf("2025-11-20 alone: %+v, mean time to fix %+v", first.Series, first.MeanTimeToFix)
 		}
 		// One cell, two enabled policies, s3-encryption failing: 50.
 		if len(tr.Compliance) != 1 || tr.Compliance[0].Name != "aws-cis" || tr.Compliance[0].Values[2] == nil || *tr.Compliance[0].Values[2] != 50 {
