@@ -1903,7 +1903,7 @@ type PolicyResultsTrends struct {
 	// installed on: earlier days have none.
 	Compliance []PolicyResultsTrendValues `json:"compliance"`
 
-	// From The first day of the range.
+	// From The start date of the range.
 	From openapi_types.Date `json:"from"`
 
 	// GroupBy The grouping of `series`, as requested.
@@ -1912,7 +1912,7 @@ type PolicyResultsTrends struct {
 	// Interval The interval of the values.
 	Interval PolicyResultsTrendsInterval `json:"interval"`
 
-	// Intervals The first day of each interval, oldest first.
+	// Intervals The start date of each interval, oldest first.
 	Intervals []openapi_types.Date `json:"intervals"`
 
 	// MeanTimeToFix Per severity with fixes in the range, most severe first, the mean time to fix in each interval.
@@ -1923,7 +1923,7 @@ type PolicyResultsTrends struct {
 	// series with the value "" without `groupBy`.
 	Series []PolicyResultsTrendSeries `json:"series"`
 
-	// To The last day of the range.
+	// To The end date of the range (inclusive).
 	To openapi_types.Date `json:"to"`
 }
 
@@ -3439,7 +3439,7 @@ type ClientInterface interface {
 	// GetPolicyResultsTrendsWithBody Get Policy Results Trends
 	//
 	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// by day or by week, for charts. For each interval (named by its start date) and each value of
 	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 	// it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -3456,7 +3456,7 @@ type ClientInterface interface {
 	// GetPolicyResultsTrends Get Policy Results Trends
 	//
 	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// by day or by week, for charts. For each interval (named by its start date) and each value of
 	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 	// it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -5019,7 +5019,7 @@ func (c *Client) ListPoliciesCompliance(ctx context.Context, orgName OrgName, bo
 // GetPolicyResultsTrendsWithBody Get Policy Results Trends
 //
 // Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-// by day or by week, for charts. For each interval (named by its first day) and each value of
+// by day or by week, for charts. For each interval (named by its start date) and each value of
 // `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 // the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 // it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -5046,7 +5046,7 @@ func (c *Client) GetPolicyResultsTrendsWithBody(ctx context.Context, orgName Org
 // GetPolicyResultsTrends Get Policy Results Trends
 //
 // Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-// by day or by week, for charts. For each interval (named by its first day) and each value of
+// by day or by week, for charts. For each interval (named by its start date) and each value of
 // `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 // the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 // it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -10195,7 +10195,7 @@ type ClientWithResponsesInterface interface {
 	// GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
 	//
 	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// by day or by week, for charts. For each interval (named by its start date) and each value of
 	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 	// it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -10212,7 +10212,7 @@ type ClientWithResponsesInterface interface {
 	// GetPolicyResultsTrendsWithResponse Get Policy Results Trends
 	//
 	// Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-	// by day or by week, for charts. For each interval (named by its first day) and each value of
+	// by day or by week, for charts. For each interval (named by its start date) and each value of
 	// `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 	// the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 	// it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -18523,7 +18523,7 @@ func (c *ClientWithResponses) ListPoliciesComplianceWithResponse(ctx context.Con
 // GetPolicyResultsTrendsWithBodyWithResponse Get Policy Results Trends
 //
 // Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-// by day or by week, for charts. For each interval (named by its first day) and each value of
+// by day or by week, for charts. For each interval (named by its start date) and each value of
 // `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 // the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 // it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -18546,7 +18546,7 @@ func (c *ClientWithResponses) GetPolicyResultsTrendsWithBodyWithResponse(ctx con
 // GetPolicyResultsTrendsWithResponse Get Policy Results Trends
 //
 // Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-// by day or by week, for charts. For each interval (named by its first day) and each value of
+// by day or by week, for charts. For each interval (named by its start date) and each value of
 // `groupBy` (one series without it): the active issues (open or in_progress) at the end of
 // the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
 // it; per severity, the mean hours from an issue's first report to its fix over the issues

@@ -278,7 +278,7 @@ export interface paths {
         /**
          * Get Policy Results Trends
          * @description Beyond Pulumi: how the organization's issues and compliance moved over a range of UTC days,
-         *     by day or by week, for charts. For each interval (named by its first day) and each value of
+         *     by day or by week, for charts. For each interval (named by its start date) and each value of
          *     `groupBy` (one series without it): the active issues (open or in_progress) at the end of
          *     the interval, and the issues opened, fixed and reopened (fixed, then reported again) in
          *     it; per severity, the mean hours from an issue's first report to its fix over the issues
@@ -2315,12 +2315,12 @@ export interface components {
         PolicyResultsTrends: {
             /**
              * Format: date
-             * @description The first day of the range.
+             * @description The start date of the range.
              */
             from: string;
             /**
              * Format: date
-             * @description The last day of the range.
+             * @description The end date of the range (inclusive).
              */
             to: string;
             /**
@@ -2333,7 +2333,7 @@ export interface components {
              * @enum {string}
              */
             groupBy?: "severity" | "policyPack" | "entityType" | "kind" | "policyGroupName";
-            /** @description The first day of each interval, oldest first. */
+            /** @description The start date of each interval, oldest first. */
             intervals: string[];
             /**
              * @description The issue counts per value of `groupBy` (values with no issue active or changed in the

@@ -28,7 +28,7 @@ interface Draft {
   status: string;
   priority: string;
   assignee: string;
-  /** The acceptance's last day (YYYY-MM-DD, the end of that day UTC), "" for none. */
+  /** The acceptance's end date (YYYY-MM-DD, until the end of that date UTC), "" for none. */
   acceptedUntil: string;
   acceptanceReason: string;
 }

@@ -11,7 +11,7 @@ export const trendRanges = [30, 90, 365] as const;
 
 const number = new Intl.NumberFormat("en");
 
-/** The request of a range ending today (UTC): its first and last days and interval. */
+/** The request of a range ending today (UTC): its start and end dates and interval. */
 export function trendRequest(days: number, today: Date = new Date()): Schemas["PolicyResultsTrendsRequest"] {
   const day = (d: Date) => d.toISOString().slice(0, 10);
   const from = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)));
@@ -47,7 +47,7 @@ export function linePoints(values: (number | null)[], max: number, width: number
 const chartWidth = 320;
 const chartHeight = 120;
 
-/** A small line chart drawn as SVG: a few lines over the intervals, with the y axis' maximum and the first and last days. */
+/** A small line chart drawn as SVG: a few lines over the intervals, with the y axis' maximum and the start and end dates. */
 function LineChart({ id, title, unit, intervals, lines }: { id: string; title: string; unit: string; intervals: string[]; lines: TrendLine[] }) {
   const max = Math.max(0, ...lines.flatMap((l) => l.values.filter((v): v is number => v !== null)));
   const summary = lines
