@@ -29,32 +29,24 @@ func (s *Server) BatchUpdatePolicyIssues(ctx context.Context, req api.BatchUpdat
 		return bad(badRequest("a body is required: ids or filterModel, expectedCount and the fields to set"))
 	}
 	b := req.Body
-	u := repository.BatchUpdate{ExpectedCount: b.ExpectedCount}
+	u := repository.BatchUpdate{
+		ExpectedCount: b.ExpectedCount,
+		IssueUpdate:   s.triageOf(b.Status, b.Priority, b.AssignedTo, b.AcceptedUntil, b.AcceptanceReason),
+	}
 	if b.Ids != nil {
 		u.IDs = *b.Ids
 		if len(u.IDs) == 0 {
 			return bad(badRequest("ids: send 1 to %d issue ids, or filterModel instead", repository.MaxBatchIDs))
 		}
 	}
-	model, err := b.FilterModel.Get()
+	filterModel, err := b.FilterModel.Get()
 	u.ByFilter = err == nil
-	if b.Status != nil {
-		v := string(*b.Status)
-		u.Status = &v
-	}
-	if b.Priority != nil {
-		v := string(*b.Priority)
-		u.Priority = &v
-	}
-	u.Assignee = assigneeOf(b.AssignedTo)
-	u.Acceptance = acceptanceOf(b.AcceptedUntil, b.AcceptanceReason)
-	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
 	// A request's other errors are reported before its filter's.
 	if err := u.Validate(); err != nil {
 		return failed(err)
 	}
 	if u.ByFilter {
-		if u.Filter, err = parseIssueFilter(model); err != nil {
+		if u.Filter, err = parseIssueFilter(filterModel); err != nil {
 			return failed(err)
 		}
 	}

@@ -143,20 +143,10 @@ func (s *Server) UpdatePolicyIssue(ctx context.Context, req api.UpdatePolicyIssu
 	if err != nil {
 		return api.UpdatePolicyIssue400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(errorBody(err))}, nil
 	}
-	var u repository.IssueUpdate
-	if req.Body != nil {
-		if req.Body.Status != nil {
-			v := string(*req.Body.Status)
-			u.Status = &v
-		}
-		if req.Body.Priority != nil {
-			v := string(*req.Body.Priority)
-			u.Priority = &v
-		}
-		u.Assignee = assigneeOf(req.Body.AssignedTo)
-		u.Acceptance = acceptanceOf(req.Body.AcceptedUntil, req.Body.AcceptanceReason)
+	u := repository.IssueUpdate{Now: s.now(), MaxAcceptance: s.maxAcceptance}
+	if b := req.Body; b != nil {
+		u = s.triageOf(b.Status, b.Priority, b.AssignedTo, b.AcceptedUntil, b.AcceptanceReason)
 	}
-	u.Now, u.MaxAcceptance = s.now(), s.maxAcceptance
 	if req.Params.IfMatch != nil && strings.TrimSpace(*req.Params.IfMatch) != "*" {
 		rev, ok := model.ParseETag(*req.Params.IfMatch)
 		if !ok {
@@ -221,6 +211,25 @@ func (s *Server) ListPolicyIssueHistory(ctx context.Context, req api.ListPolicyI
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// triageOf is the change the triage fields of a PATCH or a batch ask for,
+// at the server's time and within its bound on acceptances.
+func (s *Server) triageOf(status *api.PolicyIssueStatus, priority *api.PolicyIssuePriority, assignee nullable.Nullable[string],
+	until nullable.Nullable[time.Time], reason *string) repository.IssueUpdate {
+	u := repository.IssueUpdate{
+		Assignee: assigneeOf(assignee), Acceptance: acceptanceOf(until, reason),
+		Now: s.now(), MaxAcceptance: s.maxAcceptance,
+	}
+	if status != nil {
+		v := string(*status)
+		u.Status = &v
+	}
+	if priority != nil {
+		v := string(*priority)
+		u.Priority = &v
+	}
+	return u
+}
 
 // assigneeOf reads assignedTo: nil when not sent, "" to unassign.
 func assigneeOf(v nullable.Nullable[string]) *string {
