@@ -137,9 +137,9 @@ func (s *Store) upsertPolicyCounts(tx *gorm.DB, orgID int64, keys []policyCountK
 		c.Add("policy_pack", "text", pack)
 		c.Add("policy_name", "text", policy)
 		c.Add("active", "bigint", active)
-		return store.ExecArrays(tx, strings.Replace(c.InsertSQL("issue_policy_counts",
-			"ON CONFLICT (org_id, entity_ref, policy_pack, policy_name) DO UPDATE SET active = p.active + EXCLUDED.active", 1),
-			"INSERT INTO issue_policy_counts", "INSERT INTO issue_policy_counts AS p", 1), c.Args...)
+		return store.ExecArrays(tx, c.InsertSQL("issue_policy_counts",
+			"ON CONFLICT (org_id, entity_ref, policy_pack, policy_name) DO UPDATE SET active = issue_policy_counts.active + EXCLUDED.active", 1),
+			c.Args...)
 	}
 	for _, batch := range store.Chunk(keys, store.BatchRows(s.dialect, 5)) {
 		marks := make([]string, len(batch))
