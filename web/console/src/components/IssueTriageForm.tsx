@@ -9,6 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { canTriage, useSession } from "../app/SessionContext";
 import { AcceptanceFields } from "./AcceptanceFields";
+import { PriorityOptions, StatusOptions } from "./TriageOptions";
 import { statusLabel } from "./Badges";
 import { errorText } from "./StatusBlocks";
 
@@ -21,8 +22,6 @@ export interface Assignee {
   name: string;
 }
 
-const statuses = ["open", "in_progress", "by_design", "ignored"] as const;
-const priorities = ["p0", "p1", "p2", "p3", "p4"] as const;
 
 interface Draft {
   status: string;
@@ -175,21 +174,13 @@ export function IssueTriageForm({
                   Fixed (set by evaluations)
                 </option>
               )}
-              {statuses.map((s) => (
-                <option key={s} value={s}>
-                  {statusLabel(s)}
-                </option>
-              ))}
+              <StatusOptions />
             </select>
           </label>
           <label>
             Priority
             <select value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: (e.target as HTMLSelectElement).value })}>
-              {priorities.map((p) => (
-                <option key={p} value={p}>
-                  {p.toUpperCase()}
-                </option>
-              ))}
+              <PriorityOptions />
             </select>
           </label>
           <label>

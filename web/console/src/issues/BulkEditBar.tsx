@@ -8,14 +8,12 @@ import { useState } from "preact/hooks";
 
 import { useSession } from "../app/SessionContext";
 import { AcceptanceFields } from "../components/AcceptanceFields";
-import { statusLabel } from "../components/Badges";
+import { PriorityOptions, StatusOptions } from "../components/TriageOptions";
 import { accepting, endOfDay } from "../components/IssueTriageForm";
 import { errorText } from "../components/StatusBlocks";
 import { rowsRequest, type IssueView } from "./view";
 
 const number = new Intl.NumberFormat("en");
-const statuses = ["open", "in_progress", "by_design", "ignored"] as const;
-const priorities = ["p0", "p1", "p2", "p3", "p4"] as const;
 
 /** What the bar sets: "" leaves a field as it is. */
 export interface BulkDraft {
@@ -132,22 +130,14 @@ export function BulkEditBar({
               Status
               <select id="bulk-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: (e.target as HTMLSelectElement).value })}>
                 <option value="">Keep</option>
-                {statuses.map((s) => (
-                  <option key={s} value={s}>
-                    {statusLabel(s)}
-                  </option>
-                ))}
+                <StatusOptions />
               </select>
             </label>
             <label>
               Priority
               <select id="bulk-priority" value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: (e.target as HTMLSelectElement).value })}>
                 <option value="">Keep</option>
-                {priorities.map((p) => (
-                  <option key={p} value={p}>
-                    {p.toUpperCase()}
-                  </option>
-                ))}
+                <PriorityOptions />
               </select>
             </label>
             <label>
